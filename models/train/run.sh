@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Rebuild earmark's genre model, end to end, on CPU:
+#
+#     bash models/train/run.sh
+#
+# 1. creates/uses the pinned venv models/train/.venv
+# 2. cargo build --release (earmark computes every feature the model sees)
+# 3. exports the musicnn MSD backbone to ONNX (target/train/musicnn_msd.onnx)
+# 4. earmark features on GTZAN train, valid, excerpts/train, excerpts/valid
+# 5. train.py: select on train -> valid, export the train-only model, refit on
+#    train + valid (+ excerpts), export models/genre.onnx
+# 6. earmark eval of the train-only model on valid (the card's metrics)
+# 7. write_card.py: models/model.json and models/MODEL_CARD.md
+#
+# Environment overrides:
+#   EARMARK_GTZAN       GTZAN root (default ../shared/gtzan, relative to the repo root)
+#   EARMARK_TRAIN_WORK  scratch directory (default target/train)
+#   EARMARK_JOBS        parallel jobs / threads (default 2)
+#   EARMARK_PYTHON      python used to create the venv (default python3.11)
+#   EARMARK_SEED        seed (default 0)
+set -euo pipefail
+
+START=$(date +%s)
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+GTZAN="${EARMARK_GTZAN:-../shared/gtzan}"
+WORK="${EARMARK_TRAIN_WORK:-target/train}"
+JOBS="${EARMARK_JOBS:-2}"
+SEED="${EARMARK_SEED:-0}"
+PYTHON="${EARMARK_PYTHON:-python3.11}"
+VENV=models/train/.venv
+PY="$VENV/bin/python"
+export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES="" PYTHONHASHSEED="$SEED"
+export OMP_NUM_THREADS="$JOBS"
+
+step() { echo "== [$(( $(date +%s) - START ))s] $*" >&2; }
+
+[ -d "$GTZAN/train" ] && [ -d "$GTZAN/valid" ] || {
+  echo "GTZAN not found at $GTZAN (set EARMARK_GTZAN)" >&2; exit 2; }
+
+# 1. environment
+if ! "$PY" -c "import tensorflow, tf2onnx, onnx, onnxruntime, sklearn, musicnn" 2>/dev/null; then
+  step "creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$PY" -m pip install --quiet --upgrade pip
+  "$PY" -m pip install --quiet -r models/train/requirements.txt
+  "$PY" -m pip install --quiet --no-deps -r models/train/requirements-nodeps.txt
+fi
+
+# 2. earmark
+step "cargo build --release"
+cargo build --release --quiet
+EARMARK="$ROOT/target/release/earmark"
+
+mkdir -p "$WORK"
+# 3. backbone
+step "exporting the musicnn MSD backbone"
+"$PY" models/train/export_musicnn.py --out "$WORK/musicnn_msd.onnx" 2>&1 | grep -v -E "^WARNING|deprecat" >&2
+
+# 4. features (always recomputed: they must come from this build of earmark)
+rm -rf "$WORK/features"
+for pair in train:train valid:valid ex_train:excerpts/train ex_valid:excerpts/valid; do
+  name="${pair%%:*}"; src="$GTZAN/${pair#*:}"
+  if [ -d "$src" ]; then
+    step "earmark features $src -> $WORK/features/$name"
+    "$EARMARK" features "$src" --out "$WORK/features/$name" --jobs "$JOBS" >&2
+  else
+    step "no $src, skipped"
+  fi
+done
+
+# 5. select, export, refit
+step "training"
+"$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
+  --work "$WORK" --out models/genre.onnx --data-root "$GTZAN" --seed "$SEED" --threads "$JOBS"
+
+# 6. the card's metrics: earmark itself evaluates the train-only model on valid
+step "earmark eval $GTZAN/valid (train-only model)"
+"$EARMARK" eval "$GTZAN/valid" --model "$WORK/genre-trainonly.onnx" --json \
+  > "$WORK/eval_trainonly_valid.json"
+if [ -d "$GTZAN/excerpts/valid" ]; then
+  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-trainonly.onnx" --json \
+    > "$WORK/eval_trainonly_ex_valid.json" || true
+fi
+
+# 7. card
+step "writing models/model.json and models/MODEL_CARD.md"
+"$PY" models/train/write_card.py --work "$WORK" --model models/genre.onnx \
+  --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
+step "done"

@@ -1,0 +1,397 @@
+//! A decoded stream of interleaved f32 frames from any supported file, with
+//! seeking: symphonia for the common containers, our own reader for `.au`.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use symphonia::core::units::Time;
+
+use super::au::{self, AuHeader};
+use super::sniff::{Sniffed, sniff};
+use super::AudioError;
+
+/// What a file holds, as far as decoding is concerned.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SourceInfo {
+    pub container: String,
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub bits_per_sample: Option<u32>,
+    /// None when the container does not say (some streams); decoding still works.
+    pub duration_s: Option<f64>,
+}
+
+/// Streaming decoder: `read` yields interleaved frames until it returns None.
+pub struct AudioStream {
+    path: PathBuf,
+    info: SourceInfo,
+    inner: Inner,
+    /// Position of the next frame `read` will return, in seconds.
+    position_s: f64,
+}
+
+enum Inner {
+    Au {
+        file: File,
+        header: AuHeader,
+        next_frame: u64,
+    },
+    Sym {
+        format: Box<dyn FormatReader>,
+        decoder: Box<dyn Decoder>,
+        track_id: u32,
+        buf: Option<SampleBuffer<f32>>,
+        /// Decode errors skipped so far; many in a row means the file is broken.
+        bad_packets: usize,
+        good_packets: usize,
+    },
+}
+
+/// Frames `read` returns at most for `.au` (symphonia returns one packet).
+const AU_CHUNK_FRAMES: u64 = 32_768;
+const MAX_CONSECUTIVE_BAD_PACKETS: usize = 64;
+
+impl AudioStream {
+    pub fn open(path: &Path) -> Result<Self, AudioError> {
+        let mut file = File::open(path).map_err(|e| AudioError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| AudioError::io(path, e))?;
+        if meta.is_dir() {
+            return Err(AudioError::NotAudio {
+                path: path.to_path_buf(),
+                what: "a directory".into(),
+            });
+        }
+        if meta.len() == 0 {
+            return Err(AudioError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut head = [0u8; 64];
+        let n = file.read(&mut head).map_err(|e| AudioError::io(path, e))?;
+        let sniffed = sniff(&head[..n]);
+        if let Sniffed::Other(what) = sniffed {
+            return Err(AudioError::NotAudio {
+                path: path.to_path_buf(),
+                what: what.into(),
+            });
+        }
+        if sniffed == Sniffed::Audio("Sun/NeXT AU") {
+            let header = au::parse_header(&head[..n], meta.len(), path)?;
+            let info = SourceInfo {
+                container: "Sun/NeXT AU".into(),
+                codec: header.encoding.name().into(),
+                sample_rate: header.sample_rate,
+                channels: header.channels,
+                bits_per_sample: Some(header.encoding.bits()),
+                duration_s: Some(header.n_frames() as f64 / f64::from(header.sample_rate)),
+            };
+            return Ok(AudioStream {
+                path: path.to_path_buf(),
+                info,
+                inner: Inner::Au {
+                    file,
+                    header,
+                    next_frame: 0,
+                },
+                position_s: 0.0,
+            });
+        }
+        // symphonia may panic on hostile input; a bad file must never take the app down.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            open_symphonia(path, file, sniffed)
+        }))
+        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?;
+        opened
+    }
+
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn position_s(&self) -> f64 {
+        self.position_s
+    }
+
+    /// Seek near `seconds`; returns where decoding actually resumes.
+    pub fn seek(&mut self, seconds: f64) -> Result<f64, AudioError> {
+        let seconds = seconds.max(0.0);
+        match &mut self.inner {
+            Inner::Au {
+                header, next_frame, ..
+            } => {
+                let frame = ((seconds * f64::from(header.sample_rate)) as u64).min(header.n_frames());
+                *next_frame = frame;
+                self.position_s = frame as f64 / f64::from(header.sample_rate);
+            }
+            Inner::Sym {
+                format,
+                decoder,
+                track_id,
+                ..
+            } => {
+                let to = SeekTo::Time {
+                    time: Time::from(seconds),
+                    track_id: Some(*track_id),
+                };
+                let sought = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    format.seek(SeekMode::Coarse, to)
+                }))
+                .map_err(|_| AudioError::corrupt(&self.path, "seek failed on malformed data"))?;
+                match sought {
+                    Ok(s) => {
+                        decoder.reset();
+                        let tb = format
+                            .tracks()
+                            .iter()
+                            .find(|t| t.id == *track_id)
+                            .and_then(|t| t.codec_params.time_base);
+                        self.position_s = match tb {
+                            Some(tb) => {
+                                let t = tb.calc_time(s.actual_ts);
+                                t.seconds as f64 + t.frac
+                            }
+                            None => seconds,
+                        };
+                    }
+                    Err(e) => {
+                        return Err(AudioError::corrupt(&self.path, format!("cannot seek: {e}")));
+                    }
+                }
+            }
+        }
+        Ok(self.position_s)
+    }
+
+    /// Next chunk of interleaved frames, or None at the end of the stream.
+    pub fn read(&mut self) -> Result<Option<Vec<f32>>, AudioError> {
+        let channels = self.info.channels.max(1);
+        let rate = f64::from(self.info.sample_rate.max(1));
+        let chunk = match &mut self.inner {
+            Inner::Au {
+                file,
+                header,
+                next_frame,
+            } => {
+                if *next_frame >= header.n_frames() {
+                    return Ok(None);
+                }
+                let samples = au::read_frames(file, header, *next_frame, AU_CHUNK_FRAMES, &self.path)?;
+                let frames = (samples.len() / channels) as u64;
+                if frames == 0 {
+                    return Ok(None);
+                }
+                *next_frame += frames;
+                samples
+            }
+            Inner::Sym { .. } => {
+                let path = self.path.clone();
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_symphonia()))
+                {
+                    Ok(r) => match r? {
+                        Some(s) => s,
+                        None => return Ok(None),
+                    },
+                    Err(_) => return Err(AudioError::corrupt(&path, "the decoder failed on malformed data")),
+                }
+            }
+        };
+        self.position_s += (chunk.len() / channels) as f64 / rate;
+        Ok(Some(chunk))
+    }
+
+    fn read_symphonia(&mut self) -> Result<Option<Vec<f32>>, AudioError> {
+        let channels = self.info.channels.max(1);
+        let Inner::Sym {
+            format,
+            decoder,
+            track_id,
+            buf,
+            bad_packets,
+            good_packets,
+        } = &mut self.inner
+        else {
+            return Ok(None);
+        };
+        loop {
+            let packet = match format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Err(SymError::ResetRequired) => return Ok(None),
+                Err(SymError::IoError(e)) => return Err(AudioError::io(&self.path, e)),
+                Err(e) => {
+                    if *good_packets > 0 {
+                        // A damaged tail after good audio: end the stream there.
+                        return Ok(None);
+                    }
+                    return Err(AudioError::corrupt(&self.path, e.to_string()));
+                }
+            };
+            if packet.track_id() != *track_id {
+                continue;
+            }
+            match decoder.decode(&packet) {
+                Ok(decoded) => {
+                    *bad_packets = 0;
+                    *good_packets += 1;
+                    let spec = *decoded.spec();
+                    let frames = decoded.frames();
+                    if frames == 0 {
+                        continue;
+                    }
+                    let needs_new = buf
+                        .as_ref()
+                        .is_none_or(|b| b.capacity() < frames * spec.channels.count());
+                    if needs_new {
+                        *buf = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+                    }
+                    let Some(b) = buf.as_mut() else { continue };
+                    b.copy_interleaved_ref(decoded);
+                    let got = spec.channels.count();
+                    let samples = b.samples();
+                    if got == channels {
+                        return Ok(Some(samples.to_vec()));
+                    }
+                    // Channel count changed mid-stream (rare, e.g. chained Ogg): remap.
+                    return Ok(Some(remap_channels(samples, got, channels)));
+                }
+                Err(SymError::DecodeError(e)) => {
+                    *bad_packets += 1;
+                    if *bad_packets > MAX_CONSECUTIVE_BAD_PACKETS {
+                        return Err(AudioError::corrupt(&self.path, format!("undecodable packets: {e}")));
+                    }
+                }
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(None);
+                }
+                Err(SymError::ResetRequired) => {
+                    decoder.reset();
+                }
+                Err(e) => return Err(AudioError::corrupt(&self.path, e.to_string())),
+            }
+        }
+    }
+}
+
+fn remap_channels(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
+    let frames = samples.len() / from.max(1);
+    let mut out = Vec::with_capacity(frames * to);
+    for f in samples.chunks_exact(from.max(1)) {
+        let mean = f.iter().sum::<f32>() / from as f32;
+        out.extend(std::iter::repeat_n(mean, to));
+    }
+    out
+}
+
+fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStream, AudioError> {
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            mss,
+            &FormatOptions {
+                enable_gapless: true,
+                ..Default::default()
+            },
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match (e, sniffed) {
+            (SymError::Unsupported(_), Sniffed::Unknown) => AudioError::NotAudio {
+                path: path.to_path_buf(),
+                what: "unrecognised format".into(),
+            },
+            (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                AudioError::corrupt(path, "file ends inside its header")
+            }
+            (SymError::IoError(e), _) => AudioError::io(path, e),
+            (e, _) => AudioError::corrupt(path, e.to_string()),
+        })?;
+    let format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| AudioError::NoTrack {
+            path: path.to_path_buf(),
+        })?;
+    let params = track.codec_params.clone();
+    let track_id = track.id;
+    let container = match sniffed {
+        Sniffed::Audio(name) => name.to_string(),
+        _ => path
+            .extension()
+            .map(|e| e.to_string_lossy().to_uppercase())
+            .unwrap_or_else(|| "unknown".into()),
+    };
+    if params.codec == CODEC_TYPE_OPUS {
+        return Err(AudioError::Unsupported {
+            path: path.to_path_buf(),
+            what: "Opus (earmark's decoder, symphonia, has no Opus support yet)".into(),
+        });
+    }
+    let codec_name = symphonia::default::get_codecs()
+        .get_codec(params.codec)
+        .map(|d| d.short_name.to_string());
+    let decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| AudioError::Unsupported {
+            path: path.to_path_buf(),
+            what: match &codec_name {
+                Some(n) => format!("{n} ({e})"),
+                None => format!("codec {} ({e})", params.codec),
+            },
+        })?;
+    let sample_rate = params
+        .sample_rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?;
+    let channels = params.channels.map(|c| c.count()).unwrap_or(1).max(1);
+    let duration_s = match (params.n_frames, params.time_base) {
+        (Some(n), Some(tb)) => {
+            let t = tb.calc_time(n);
+            Some(t.seconds as f64 + t.frac)
+        }
+        (Some(n), None) => Some(n as f64 / f64::from(sample_rate)),
+        _ => None,
+    };
+    let info = SourceInfo {
+        container,
+        codec: codec_name.unwrap_or_else(|| "unknown".into()),
+        sample_rate,
+        channels,
+        bits_per_sample: params.bits_per_sample,
+        duration_s,
+    };
+    Ok(AudioStream {
+        path: path.to_path_buf(),
+        info,
+        inner: Inner::Sym {
+            format,
+            decoder,
+            track_id,
+            buf: None,
+            bad_packets: 0,
+            good_packets: 0,
+        },
+        position_s: 0.0,
+    })
+}

@@ -1,0 +1,7 @@
+//! earmark: genre tagging for a local music library.
+//!
+//! The engine (`audio`, `features`, `model`, `library`, `tags`, `cache`, `eval`,
+//! `jobs`) never imports ratatui; the `tui` turns engine state into widgets.
+
+pub mod audio;
+pub mod features;
