@@ -5,3 +5,7 @@
 
 pub mod audio;
 pub mod features;
+pub mod analysis;
+pub mod library;
+pub mod tags;
+pub mod cli;

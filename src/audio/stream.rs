@@ -2,7 +2,7 @@
 //! seeking: symphonia for the common containers, our own reader for `.au`.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -79,6 +79,7 @@ impl AudioStream {
         let mut head = [0u8; 64];
         let n = file.read(&mut head).map_err(|e| AudioError::io(path, e))?;
         let sniffed = sniff(&head[..n]);
+        file.seek(SeekFrom::Start(0)).map_err(|e| AudioError::io(path, e))?;
         if let Sniffed::Other(what) = sniffed {
             return Err(AudioError::NotAudio {
                 path: path.to_path_buf(),

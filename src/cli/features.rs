@@ -1,0 +1,182 @@
+//! `earmark features`: the training set's inputs, computed by the same code
+//! that serves inference.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::track_features;
+use crate::audio::AnalysisPlan;
+use crate::cli::jobs_or_default;
+use crate::cli::output::progress;
+use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
+use crate::library::{collect_audio, label_from_parent};
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    /// Files or folders (walked recursively); a file's label is its parent folder's name.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output folder: params.json, index.json, errors.json and mels/*.npy.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Excerpts taken from files longer than 45 s.
+    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    pub windows: usize,
+}
+
+#[derive(Serialize)]
+struct WindowRecord {
+    start_s: f64,
+    frame_offset: usize,
+    n_frames: usize,
+}
+
+#[derive(Serialize)]
+struct IndexRecord {
+    id: usize,
+    path: String,
+    label: Option<String>,
+    file: String,
+    duration_s: f64,
+    n_frames: usize,
+    windows: Vec<WindowRecord>,
+    /// Frame offsets (into the array) where segments start.
+    segments: Vec<usize>,
+}
+
+#[derive(Serialize)]
+struct ErrorRecord {
+    path: String,
+    error: String,
+}
+
+pub fn run(args: FeaturesArgs) -> ExitCode {
+    match run_inner(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("earmark features: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
+    let params = FeatureParams::musicnn();
+    let spec = SegmentSpec::default();
+    let plan = AnalysisPlan {
+        windows: args.windows,
+        ..AnalysisPlan::default()
+    };
+    let extractor = MelExtractor::new(params.clone()).map_err(anyhow::Error::msg)?;
+    let collected = collect_audio(&args.paths);
+    let mels_dir = args.out.join("mels");
+    fs::create_dir_all(&mels_dir)?;
+    fs::write(args.out.join("params.json"), serde_json::to_string_pretty(&params)?)?;
+
+    let errors = Mutex::new(
+        collected
+            .errors
+            .iter()
+            .map(|e| ErrorRecord {
+                path: e.path.display().to_string(),
+                error: e.reason.clone(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let bar = progress(collected.files.len(), "features");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs_or_default(args.jobs))
+        .build()?;
+    let mut index: Vec<IndexRecord> = pool.install(|| {
+        collected
+            .files
+            .par_iter()
+            .enumerate()
+            .filter_map(|(id, path)| {
+                let result = one_file(id, path, &extractor, &plan, &spec, &mels_dir);
+                bar.inc(1);
+                match result {
+                    Ok(rec) => Some(rec),
+                    Err(e) => {
+                        bar.suspend(|| eprintln!("skipped: {e}"));
+                        if let Ok(mut errs) = errors.lock() {
+                            errs.push(ErrorRecord {
+                                path: path.display().to_string(),
+                                error: e.to_string(),
+                            });
+                        }
+                        None
+                    }
+                }
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    index.sort_by_key(|r| r.id);
+    let errors = errors.into_inner().unwrap_or_default();
+    fs::write(args.out.join("index.json"), serde_json::to_string_pretty(&index)?)?;
+    fs::write(args.out.join("errors.json"), serde_json::to_string_pretty(&errors)?)?;
+    eprintln!(
+        "{} files → {} ({} skipped)",
+        index.len(),
+        args.out.display(),
+        errors.len()
+    );
+    Ok(if index.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn one_file(
+    id: usize,
+    path: &Path,
+    extractor: &MelExtractor,
+    plan: &AnalysisPlan,
+    spec: &SegmentSpec,
+    mels_dir: &Path,
+) -> anyhow::Result<IndexRecord> {
+    let tf = track_features(path, extractor, plan, spec)?;
+    let n_mels = extractor.params().n_mels;
+    let mut data = Vec::new();
+    let mut windows = Vec::new();
+    let mut offsets = Vec::new();
+    for ex in &tf.excerpts {
+        windows.push(WindowRecord {
+            start_s: ex.start_s,
+            frame_offset: data.len() / n_mels,
+            n_frames: ex.mel.n_frames,
+        });
+        data.extend_from_slice(&ex.mel.data);
+    }
+    for s in &tf.segments {
+        offsets.push(windows[s.excerpt].frame_offset + s.frame);
+    }
+    let n_frames = data.len() / n_mels;
+    let name = format!("{id:05}.npy");
+    let file = fs::File::create(mels_dir.join(&name))?;
+    npy::write_f32(std::io::BufWriter::new(file), &[n_frames, n_mels], &data)?;
+    Ok(IndexRecord {
+        id,
+        path: fs::canonicalize(path)
+            .or_else(|_| std::path::absolute(path))?
+            .display()
+            .to_string(),
+        label: label_from_parent(path),
+        file: format!("mels/{name}"),
+        duration_s: tf.duration_s,
+        n_frames,
+        windows,
+        segments: offsets,
+    })
+}

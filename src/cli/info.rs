@@ -1,0 +1,115 @@
+//! `earmark info`: what a file is, without decoding it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::audio::{self, SourceInfo};
+use crate::cli::output::format_duration;
+use crate::tags::{self, TagSummary};
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Audio files to describe.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object per file, in a JSON list.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct InfoRecord {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio: Option<SourceInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<TagSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+pub fn run(args: InfoArgs) -> ExitCode {
+    let mut records = Vec::new();
+    let mut failed = 0;
+    for path in &args.files {
+        let record = match audio::probe(path) {
+            Ok(info) => {
+                // Tags are a bonus: a tag-reader failure must not hide the audio facts.
+                let (tags, error) = match tags::read_tags(path) {
+                    Ok(t) => (Some(t), None),
+                    Err(e) => (None, Some(e.to_string())),
+                };
+                InfoRecord {
+                    path: path.display().to_string(),
+                    audio: Some(info),
+                    tags,
+                    error,
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if !args.json {
+                    eprintln!("earmark: {e}");
+                }
+                InfoRecord {
+                    path: path.display().to_string(),
+                    audio: None,
+                    tags: None,
+                    error: Some(e.to_string()),
+                }
+            }
+        };
+        records.push(record);
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&records) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else {
+        for r in records.iter().filter(|r| r.audio.is_some()) {
+            print_record(r);
+        }
+    }
+    if failed == args.files.len() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_record(r: &InfoRecord) {
+    let Some(a) = &r.audio else { return };
+    println!("{}", r.path);
+    println!("  container   {}", a.container);
+    println!("  codec       {}", a.codec);
+    let dur = a.duration_s.map_or("unknown".to_string(), format_duration);
+    println!("  duration    {dur}");
+    println!("  sample rate {} Hz", a.sample_rate);
+    println!("  channels    {}", a.channels);
+    if let Some(b) = a.bits_per_sample {
+        println!("  bits        {b}");
+    }
+    if let Some(t) = &r.tags {
+        let show = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                println!("  {k:<11} {v}");
+            }
+        };
+        show("title", &t.title);
+        show("artist", &t.artist);
+        show("album", &t.album);
+        show("year", &t.year);
+        let genre = if t.genres.is_empty() { "(none)".into() } else { t.genre_display() };
+        println!("  genre       {genre}");
+        if !t.formats.is_empty() {
+            println!("  tag formats {}", t.formats.join(", "));
+        }
+    }
+    if let Some(e) = &r.error {
+        println!("  warning     {e}");
+    }
+}

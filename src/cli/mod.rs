@@ -1,0 +1,61 @@
+//! Command line: clap definitions and the headless commands. Logic the TUI
+//! needs too lives in the engine, not here.
+
+mod features;
+mod info;
+pub mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "earmark",
+    version,
+    about = "Tag a local music library by genre, from the audio itself",
+    long_about = "Tag a local music library by genre, from the audio itself.\n\n\
+                  Without a command, opens the terminal app on DIR (default: ./demo when run \
+                  from the repository, else the current directory)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Folder to browse in the terminal app.
+    pub dir: Option<PathBuf>,
+
+    /// Colour theme: a name from themes/ (dark, light, high-contrast, basic16) or a path to a .toml file.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+
+    /// Never open an audio device (silent mode).
+    #[arg(long, global = true)]
+    pub no_audio: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show container, codec, duration, sample rate, channels and tags of audio files.
+    Info(info::InfoArgs),
+    /// Compute log-mel features for training (arrays + index readable with numpy alone).
+    Features(features::FeaturesArgs),
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Info(args)) => info::run(args),
+        Some(Command::Features(args)) => features::run(args),
+        None => {
+            eprintln!("earmark: the terminal app is not available in this build yet; try `earmark --help`");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A worker count: the flag, or all cores.
+pub fn jobs_or_default(jobs: Option<usize>) -> usize {
+    jobs.filter(|&j| j > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -1,0 +1,92 @@
+//! Reading (and, in `write`, safely writing) genre and other tags with lofty.
+
+use std::path::{Path, PathBuf};
+
+use lofty::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TagError {
+    #[error("{}: cannot read tags: {reason}", path.display())]
+    Read { path: PathBuf, reason: String },
+}
+
+/// The tags a person cares about when deciding on a genre.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct TagSummary {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub year: Option<String>,
+    pub genres: Vec<String>,
+    /// Tag formats present (e.g. "Id3v2", "VorbisComments").
+    pub formats: Vec<String>,
+    pub pictures: usize,
+}
+
+impl TagSummary {
+    pub fn genre_display(&self) -> String {
+        self.genres.join("; ")
+    }
+}
+
+/// Read the tags of `path`. Formats lofty cannot tag (e.g. `.au`) give an empty summary.
+pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
+    // Sun .au has no tag format; lofty would misread its samples as MPEG.
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext.eq_ignore_ascii_case("au") || ext.eq_ignore_ascii_case("snd") {
+        return Ok(TagSummary::default());
+    }
+    let err = |reason: String| TagError::Read {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let probe = lofty::probe::Probe::open(path)
+        .map_err(|e| err(e.to_string()))?
+        .guess_file_type()
+        .map_err(|e| err(e.to_string()))?;
+    if probe.file_type().is_none() {
+        return Ok(TagSummary::default());
+    }
+    let tagged = probe.read().map_err(|e| err(e.to_string()))?;
+    let mut summary = TagSummary {
+        formats: tagged.tags().iter().map(|t| format!("{:?}", t.tag_type())).collect(),
+        pictures: tagged.tags().iter().map(|t| t.pictures().len()).sum(),
+        ..Default::default()
+    };
+    // Primary tag first, then any other, so the most specific value wins.
+    let mut tags: Vec<&lofty::tag::Tag> = tagged.primary_tag().into_iter().collect();
+    tags.extend(tagged.tags().iter().filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())));
+    for tag in tags {
+        let fill = |slot: &mut Option<String>, v: Option<std::borrow::Cow<'_, str>>| {
+            if slot.is_none() {
+                *slot = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            }
+        };
+        fill(&mut summary.title, tag.title());
+        fill(&mut summary.artist, tag.artist());
+        fill(&mut summary.album, tag.album());
+        if summary.year.is_none() {
+            summary.year = tag
+                .get_string(ItemKey::RecordingDate)
+                .or_else(|| tag.get_string(ItemKey::Year))
+                .map(str::to_string);
+        }
+        if summary.genres.is_empty() {
+            summary.genres = tag
+                .get_strings(ItemKey::Genre)
+                .flat_map(split_genres)
+                .collect();
+        }
+    }
+    Ok(summary)
+}
+
+/// ID3v2.4 separates multiple values with NUL; some taggers use ';' or '/'.
+fn split_genres(raw: &str) -> Vec<String> {
+    raw.split(['\0', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
