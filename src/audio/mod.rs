@@ -8,7 +8,7 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::AudioError;
+pub use error::{AudioError, io_reason};
 pub use resample::{downmix, resample_mono};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, SourceInfo};
@@ -114,13 +114,14 @@ pub fn load_for_analysis(
                 return Err(AudioError::corrupt(path, "no audio could be decoded"));
             }
             let decoded_s = mono.len() as f64 / f64::from(src_rate);
-            if let Some(d) = declared {
-                if decoded_s < 0.5 * d.min(cap) && d - decoded_s > 1.0 {
-                    return Err(AudioError::corrupt(
-                        path,
-                        format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
-                    ));
-                }
+            if let Some(d) = declared
+                && decoded_s < 0.5 * d.min(cap)
+                && d - decoded_s > 1.0
+            {
+                return Err(AudioError::corrupt(
+                    path,
+                    format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
+                ));
             }
             duration_s = decoded_s;
             let samples =

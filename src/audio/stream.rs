@@ -109,11 +109,10 @@ impl AudioStream {
             });
         }
         // symphonia may panic on hostile input; a bad file must never take the app down.
-        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             open_symphonia(path, file, sniffed)
         }))
-        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?;
-        opened
+        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?
     }
 
     pub fn info(&self) -> &SourceInfo {

@@ -93,10 +93,10 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
     } else {
         write_table(&mut out, &results)
     };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("earmark classify: {e}");
-        }
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("earmark classify: {e}");
     }
     if !args.json {
         for r in &results {

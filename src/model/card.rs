@@ -48,21 +48,21 @@ impl ModelCard {
         if self.labels.len() < 2 {
             return Err("the card lists fewer than two labels".into());
         }
-        if let Some(n) = self.input.n_mels {
-            if n != self.features.n_mels {
-                return Err(format!(
-                    "input.n_mels = {n} but features.n_mels = {}",
-                    self.features.n_mels
-                ));
-            }
+        if let Some(n) = self.input.n_mels
+            && n != self.features.n_mels
+        {
+            return Err(format!(
+                "input.n_mels = {n} but features.n_mels = {}",
+                self.features.n_mels
+            ));
         }
-        if let Some(f) = self.input.frames {
-            if f != self.segment.frames {
-                return Err(format!(
-                    "input.frames = {f} but segment.frames = {}",
-                    self.segment.frames
-                ));
-            }
+        if let Some(f) = self.input.frames
+            && f != self.segment.frames
+        {
+            return Err(format!(
+                "input.frames = {f} but segment.frames = {}",
+                self.segment.frames
+            ));
         }
         if self.segment.frames == 0 || self.segment.hop_frames == 0 {
             return Err("segment frames and hop must be positive".into());

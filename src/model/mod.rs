@@ -194,7 +194,7 @@ impl GenreModel {
     /// Probabilities for each segment of a flattened `[n][frames][n_mels]` batch.
     pub fn run_segments(&self, data: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
         let seg_len = self.card.segment.frames * self.card.features.n_mels;
-        if seg_len == 0 || data.len() % seg_len != 0 {
+        if seg_len == 0 || !data.len().is_multiple_of(seg_len) {
             return Err(ModelError::Run("segment data has the wrong length".into()));
         }
         let mut out = Vec::with_capacity(data.len() / seg_len);
