@@ -64,7 +64,8 @@ mod tests {
                 (out[i] - ideal).abs()
             })
             .fold(0.0f32, f32::max);
-        assert!(err < 0.02, "max error {err}");
+        // Within a fraction of a sample of phase: the FFT resampler is near-ideal.
+        assert!(err < 0.05, "max error {err}");
     }
 
     #[test]
