@@ -8,4 +8,5 @@ pub mod features;
 pub mod analysis;
 pub mod library;
 pub mod tags;
+pub mod cache;
 pub mod cli;
