@@ -68,13 +68,22 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     }
     let tagged = probe.read().map_err(|e| err(e.to_string()))?;
     let mut summary = TagSummary {
-        formats: tagged.tags().iter().map(|t| format!("{:?}", t.tag_type())).collect(),
+        formats: tagged
+            .tags()
+            .iter()
+            .map(|t| format!("{:?}", t.tag_type()))
+            .collect(),
         pictures: tagged.tags().iter().map(|t| t.pictures().len()).sum(),
         ..Default::default()
     };
     // Primary tag first, then any other, so the most specific value wins.
     let mut tags: Vec<&lofty::tag::Tag> = tagged.primary_tag().into_iter().collect();
-    tags.extend(tagged.tags().iter().filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())));
+    tags.extend(
+        tagged
+            .tags()
+            .iter()
+            .filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())),
+    );
     for tag in tags {
         let fill = |slot: &mut Option<String>, v: Option<std::borrow::Cow<'_, str>>| {
             if slot.is_none() {
