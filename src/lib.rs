@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod audio;
+pub mod cache;
 pub mod cli;
 pub mod eval;
 pub mod features;

@@ -1,4 +1,22 @@
 //! Reading (and, in `write`, safely writing) genre and other tags with lofty.
+//!
+//! API for the fronts (CLI and TUI):
+//! - [`read_tags`]: title, artist, genres… for display.
+//! - [`plan_genre`] / [`apply::preview`]: what a write would do (dry run, batch preview).
+//! - [`apply::accept`] / [`apply::accept_batch`]: write safely and journal (undoable).
+//! - [`apply::undo`], [`apply::undo_last`], [`apply::undo_all`]: take writes back.
+//! - [`write_genre`]: the bare safe write, without journal.
+
+pub mod apply;
+mod native;
+mod state;
+pub mod write;
+
+pub use state::{GenreChange, GenreMode, GenreState, Slot, SlotValues, clean_genres};
+pub use write::{
+    TagWriteError, WriteConfig, WriteErrorKind, WriteReport, is_temp_file, plan_genre, read_genre_state,
+    restore_genre_state, write_genre, write_genre_with,
+};
 
 use std::path::{Path, PathBuf};
 
