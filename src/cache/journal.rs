@@ -1,7 +1,7 @@
 //! The tag undo journal: one row per file write, grouped in batches (one
 //! `earmark tag` run, or one accept / batch-accept in the TUI).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -40,18 +40,20 @@ pub struct JournalEntry {
     pub undone_time_ms: Option<i64>,
 }
 
-fn serialize_path<S: serde::Serializer>(p: &PathBuf, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&p.to_string_lossy())
 }
 
-const COLUMNS: &str = "id, path, old_value, new_value, old_state, new_state, time, batch, undone, undone_time";
+const COLUMNS: &str =
+    "id, path, old_value, new_value, old_state, new_state, time, batch, undone, undone_time";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<JournalEntry> {
     let path: Vec<u8> = row.get(1)?;
     let list = |i: usize| -> rusqlite::Result<Vec<String>> {
         let s: String = row.get(i)?;
-        serde_json::from_str(&s)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        serde_json::from_str(&s).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
     };
     Ok(JournalEntry {
         id: row.get(0)?,
@@ -99,12 +101,19 @@ impl Cache {
 
     /// All entries, oldest first.
     pub fn journal_list(&self) -> Result<Vec<JournalEntry>, CacheError> {
-        self.query_entries(&format!("SELECT {COLUMNS} FROM journal ORDER BY id"), params![])
+        self.query_entries(
+            &format!("SELECT {COLUMNS} FROM journal ORDER BY id"),
+            params![],
+        )
     }
 
     pub fn journal_get(&self, id: i64) -> Result<Option<JournalEntry>, CacheError> {
         self.conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM journal WHERE id = ?1"), params![id], from_row)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM journal WHERE id = ?1"),
+                params![id],
+                from_row,
+            )
             .optional()
             .map_err(|e| self.db_err(e))
     }
@@ -120,20 +129,27 @@ impl Cache {
     /// The newest batch that still has entries not undone.
     pub fn journal_last_batch(&self) -> Result<Option<i64>, CacheError> {
         self.conn()
-            .query_row("SELECT max(batch) FROM journal WHERE undone = 0", [], |r| r.get(0))
+            .query_row("SELECT max(batch) FROM journal WHERE undone = 0", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.db_err(e))
     }
 
     /// Entries of one batch not undone yet, newest first.
     pub fn journal_batch_active(&self, batch: i64) -> Result<Vec<JournalEntry>, CacheError> {
         self.query_entries(
-            &format!("SELECT {COLUMNS} FROM journal WHERE batch = ?1 AND undone = 0 ORDER BY id DESC"),
+            &format!(
+                "SELECT {COLUMNS} FROM journal WHERE batch = ?1 AND undone = 0 ORDER BY id DESC"
+            ),
             params![batch],
         )
     }
 
     /// The newest entry for `path` not undone yet (the TUI's "written" mark).
-    pub fn journal_latest_for(&self, path: &std::path::Path) -> Result<Option<JournalEntry>, CacheError> {
+    pub fn journal_latest_for(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Option<JournalEntry>, CacheError> {
         self.conn()
             .query_row(
                 &format!("SELECT {COLUMNS} FROM journal WHERE path = ?1 AND undone = 0 ORDER BY id DESC LIMIT 1"),
@@ -154,10 +170,15 @@ impl Cache {
         Ok(())
     }
 
-    fn query_entries(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<JournalEntry>, CacheError> {
+    fn query_entries(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<JournalEntry>, CacheError> {
         let mut stmt = self.conn().prepare(sql).map_err(|e| self.db_err(e))?;
         let rows = stmt.query_map(p, from_row).map_err(|e| self.db_err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.db_err(e))
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.db_err(e))
     }
 }
 
@@ -187,7 +208,12 @@ mod tests {
         let c = cache.journal_add(&entry("/m/c.mp3", b2)).unwrap();
         assert_eq!(cache.journal_list().unwrap().len(), 3);
         assert_eq!(cache.journal_last_batch().unwrap(), Some(b2));
-        let batch: Vec<i64> = cache.journal_batch_active(b2).unwrap().iter().map(|e| e.id).collect();
+        let batch: Vec<i64> = cache
+            .journal_batch_active(b2)
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
         assert_eq!(batch, vec![c, b]);
         cache.journal_mark_undone(b).unwrap();
         cache.journal_mark_undone(c).unwrap();
@@ -196,7 +222,14 @@ mod tests {
         assert_eq!(got.old, vec!["Rock".to_string()]);
         assert!(!got.undone);
         assert!(cache.journal_get(b).unwrap().unwrap().undone);
-        assert_eq!(cache.journal_latest_for(std::path::Path::new("/m/a.mp3")).unwrap().unwrap().id, a);
+        assert_eq!(
+            cache
+                .journal_latest_for(std::path::Path::new("/m/a.mp3"))
+                .unwrap()
+                .unwrap()
+                .id,
+            a
+        );
         assert!(cache.journal_get(999).unwrap().is_none());
     }
 }

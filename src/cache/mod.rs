@@ -88,7 +88,11 @@ impl Cache {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| CacheError::Open {
                 path: path.to_path_buf(),
-                reason: format!("cannot create {}: {}", dir.display(), crate::library::io_reason(&e)),
+                reason: format!(
+                    "cannot create {}: {}",
+                    dir.display(),
+                    crate::library::io_reason(&e)
+                ),
             })?;
         }
         let mut warnings = Vec::new();
@@ -176,8 +180,11 @@ enum TryOpen {
 }
 
 fn try_open(path: &Path) -> Result<Connection, TryOpen> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify_open_error(path, e))?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| classify_open_error(path, e))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(|e| TryOpen::Fatal(e.to_string()))?;
     // Reading the header is where a non-database file shows itself.
@@ -205,7 +212,11 @@ fn try_open(path: &Path) -> Result<Connection, TryOpen> {
     let _ = conn.pragma_update(None, "journal_mode", "WAL");
     match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
         Ok(s) if s == "ok" => {}
-        Ok(s) => return Err(TryOpen::Unusable(Unusable::NotSqlite(format!("integrity check: {s}")))),
+        Ok(s) => {
+            return Err(TryOpen::Unusable(Unusable::NotSqlite(format!(
+                "integrity check: {s}"
+            ))));
+        }
         Err(e) => return Err(classify_open_error(path, e)),
     }
     migrate(&conn).map_err(|e| classify_open_error(path, e))?;
@@ -242,7 +253,10 @@ fn move_aside(path: &Path) -> Result<PathBuf, CacheError> {
     }
     std::fs::rename(path, &aside).map_err(|e| CacheError::Open {
         path: path.to_path_buf(),
-        reason: format!("unusable, and cannot move it aside: {}", crate::library::io_reason(&e)),
+        reason: format!(
+            "unusable, and cannot move it aside: {}",
+            crate::library::io_reason(&e)
+        ),
     })?;
     for suffix in ["-wal", "-shm", "-journal"] {
         let mut side = path.as_os_str().to_os_string();
@@ -332,7 +346,10 @@ mod tests {
         let path = dir.path().join("sub").join(CACHE_FILE);
         let cache = Cache::open(&path).unwrap();
         assert!(cache.warnings().is_empty());
-        let v: i32 = cache.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i32 = cache
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         drop(cache);
         // Reopening is quiet.
@@ -344,7 +361,11 @@ mod tests {
     fn garbage_file_is_moved_aside() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CACHE_FILE);
-        std::fs::write(&path, b"this is not a database, just some text that is long enough").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not a database, just some text that is long enough",
+        )
+        .unwrap();
         let cache = Cache::open(&path).unwrap();
         assert_eq!(cache.warnings().len(), 1, "{:?}", cache.warnings());
         assert!(cache.warnings()[0].contains("corrupt-"));
@@ -366,12 +387,18 @@ mod tests {
         let path = dir.path().join(CACHE_FILE);
         {
             let c = Connection::open(&path).unwrap();
-            c.execute_batch("CREATE TABLE journal (x TEXT); INSERT INTO journal VALUES ('theirs');")
-                .unwrap();
+            c.execute_batch(
+                "CREATE TABLE journal (x TEXT); INSERT INTO journal VALUES ('theirs');",
+            )
+            .unwrap();
         }
         let cache = Cache::open(&path).unwrap();
         assert_eq!(cache.warnings().len(), 1);
-        assert!(cache.warnings()[0].contains("another application"), "{:?}", cache.warnings());
+        assert!(
+            cache.warnings()[0].contains("another application"),
+            "{:?}",
+            cache.warnings()
+        );
         assert!(cache.journal_list().unwrap().is_empty());
     }
 

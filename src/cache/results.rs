@@ -29,7 +29,12 @@ pub fn file_key(path: &Path) -> std::io::Result<FileKey> {
 
 impl Cache {
     /// The stored result for this file version and model, if any.
-    pub fn get_result(&self, path: &Path, key: FileKey, model_sha256: &str) -> Result<Option<String>, CacheError> {
+    pub fn get_result(
+        &self,
+        path: &Path,
+        key: FileKey,
+        model_sha256: &str,
+    ) -> Result<Option<String>, CacheError> {
         self.conn()
             .query_row(
                 "SELECT result_json FROM results
@@ -43,9 +48,18 @@ impl Cache {
 
     /// Store (or replace) the result for this file version and model. Older
     /// versions of the same file for the same model are dropped.
-    pub fn put_result(&self, path: &Path, key: FileKey, model_sha256: &str, result_json: &str) -> Result<(), CacheError> {
+    pub fn put_result(
+        &self,
+        path: &Path,
+        key: FileKey,
+        model_sha256: &str,
+        result_json: &str,
+    ) -> Result<(), CacheError> {
         let blob = path_to_blob(path);
-        let tx = self.conn().unchecked_transaction().map_err(|e| self.db_err(e))?;
+        let tx = self
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| self.db_err(e))?;
         tx.execute(
             "DELETE FROM results WHERE path = ?1 AND model_sha256 = ?2",
             params![blob, model_sha256],
@@ -54,7 +68,14 @@ impl Cache {
         tx.execute(
             "INSERT OR REPLACE INTO results (path, size, mtime_ns, model_sha256, result_json, time)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![blob, key.size, key.mtime_ns, model_sha256, result_json, now_ms()],
+            params![
+                blob,
+                key.size,
+                key.mtime_ns,
+                model_sha256,
+                result_json,
+                now_ms()
+            ],
         )
         .map_err(|e| self.db_err(e))?;
         tx.commit().map_err(|e| self.db_err(e))
@@ -69,15 +90,31 @@ mod tests {
     fn put_get_and_invalidate() {
         let cache = Cache::open_in_memory().unwrap();
         let p = Path::new("/m/a.flac");
-        let k1 = FileKey { size: 10, mtime_ns: 5 };
-        let k2 = FileKey { size: 11, mtime_ns: 6 };
+        let k1 = FileKey {
+            size: 10,
+            mtime_ns: 5,
+        };
+        let k2 = FileKey {
+            size: 11,
+            mtime_ns: 6,
+        };
         assert_eq!(cache.get_result(p, k1, "abc").unwrap(), None);
         cache.put_result(p, k1, "abc", r#"{"top":"jazz"}"#).unwrap();
-        assert_eq!(cache.get_result(p, k1, "abc").unwrap().as_deref(), Some(r#"{"top":"jazz"}"#));
+        assert_eq!(
+            cache.get_result(p, k1, "abc").unwrap().as_deref(),
+            Some(r#"{"top":"jazz"}"#)
+        );
         assert_eq!(cache.get_result(p, k1, "other-model").unwrap(), None);
         assert_eq!(cache.get_result(p, k2, "abc").unwrap(), None);
         cache.put_result(p, k2, "abc", "{}").unwrap();
-        assert_eq!(cache.get_result(p, k1, "abc").unwrap(), None, "stale version dropped");
-        assert_eq!(cache.get_result(p, k2, "abc").unwrap().as_deref(), Some("{}"));
+        assert_eq!(
+            cache.get_result(p, k1, "abc").unwrap(),
+            None,
+            "stale version dropped"
+        );
+        assert_eq!(
+            cache.get_result(p, k2, "abc").unwrap().as_deref(),
+            Some("{}")
+        );
     }
 }

@@ -25,7 +25,10 @@ pub enum ApplyError {
     Write(#[from] TagWriteError),
     /// The file was written, but the undo journal could not record it.
     #[error("{}: written ({} → {}), but the undo journal failed: {error}", report.path.display(), write::show(&report.old), write::show(&report.new))]
-    Journal { report: Box<WriteReport>, error: CacheError },
+    Journal {
+        report: Box<WriteReport>,
+        error: CacheError,
+    },
 }
 
 impl ApplyError {
@@ -82,7 +85,12 @@ impl UndoError {
 /// Write `change` to `path` and journal it in `batch` (from
 /// [`Cache::journal_new_batch`]; one per user action, so `--undo --last` and
 /// the TUI's `u` take back a whole batch-accept at once).
-pub fn accept(cache: &Cache, batch: i64, path: &Path, change: &GenreChange) -> Result<Applied, ApplyError> {
+pub fn accept(
+    cache: &Cache,
+    batch: i64,
+    path: &Path,
+    change: &GenreChange,
+) -> Result<Applied, ApplyError> {
     accept_with(cache, batch, path, change, &WriteConfig::from_env())
 }
 
@@ -169,8 +177,8 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     };
     let old = GenreState::from_json(&entry.old_state).ok_or_else(bad)?;
     let new = GenreState::from_json(&entry.new_state).ok_or_else(bad)?;
-    let report =
-        write::restore_genre_state(&entry.path, &new, &old, cfg).map_err(|error| UndoError::Write { id, error })?;
+    let report = write::restore_genre_state(&entry.path, &new, &old, cfg)
+        .map_err(|error| UndoError::Write { id, error })?;
     cache.journal_mark_undone(id)?;
     Ok(Undone { id, report })
 }

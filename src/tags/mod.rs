@@ -14,8 +14,8 @@ pub mod write;
 
 pub use state::{GenreChange, GenreMode, GenreState, Slot, SlotValues, clean_genres};
 pub use write::{
-    TagWriteError, WriteConfig, WriteErrorKind, WriteReport, is_temp_file, plan_genre, read_genre_state,
-    restore_genre_state, write_genre, write_genre_with,
+    TagWriteError, WriteConfig, WriteErrorKind, WriteReport, is_temp_file, plan_genre,
+    read_genre_state, restore_genre_state, write_genre, write_genre_with,
 };
 
 use std::path::{Path, PathBuf};

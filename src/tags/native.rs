@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
 
+use lofty::TextEncoding;
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
 use lofty::file::{AudioFile, FileType};
 use lofty::flac::FlacFile;
@@ -17,7 +18,6 @@ use lofty::mpeg::MpegFile;
 use lofty::ogg::tag::VorbisComments;
 use lofty::ogg::{OggPictureStorage, OpusFile, SpeexFile, VorbisFile};
 use lofty::prelude::*;
-use lofty::TextEncoding;
 use sha2::{Digest, Sha256};
 
 use super::state::{GenreState, Slot, SlotValues, split_tcon};
@@ -68,7 +68,9 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
             | FileType::Wav
             | FileType::Aiff),
         ) => Ok(ft),
-        Some(other) => Err(format!("writing genres to {other:?} files is not supported")),
+        Some(other) => Err(format!(
+            "writing genres to {other:?} files is not supported"
+        )),
         None => Err("unrecognised file format".into()),
     }
 }
@@ -77,7 +79,9 @@ impl Native {
     pub(crate) fn read(file: &mut File, ft: FileType) -> Result<Native, String> {
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
         let o = parse_options();
-        let e = |e: lofty::error::FileParseError| format!("cannot parse the existing tags exactly ({e}); not rewriting them");
+        let e = |e: lofty::error::FileParseError| {
+            format!("cannot parse the existing tags exactly ({e}); not rewriting them")
+        };
         let native = match ft {
             FileType::Mpeg => Native::Mpeg(MpegFile::read_from(file, o).map_err(e)?),
             FileType::Flac => Native::Flac(FlacFile::read_from(file, o).map_err(e)?),
@@ -87,7 +91,11 @@ impl Native {
             FileType::Mp4 => Native::Mp4(Mp4File::read_from(file, o).map_err(e)?),
             FileType::Wav => Native::Wav(WavFile::read_from(file, o).map_err(e)?),
             FileType::Aiff => Native::Aiff(AiffFile::read_from(file, o).map_err(e)?),
-            other => return Err(format!("writing genres to {other:?} files is not supported")),
+            other => {
+                return Err(format!(
+                    "writing genres to {other:?} files is not supported"
+                ));
+            }
         };
         Ok(native)
     }
@@ -96,16 +104,33 @@ impl Native {
     pub(crate) fn state(&self) -> GenreState {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };
         let slots = match self {
-            Native::Mpeg(f) => vec![slot(Slot::Id3v2, f.id3v2().map(id3_get).unwrap_or_default())],
-            Native::Aiff(f) => vec![slot(Slot::Id3v2, f.id3v2().map(id3_get).unwrap_or_default())],
+            Native::Mpeg(f) => vec![slot(
+                Slot::Id3v2,
+                f.id3v2().map(id3_get).unwrap_or_default(),
+            )],
+            Native::Aiff(f) => vec![slot(
+                Slot::Id3v2,
+                f.id3v2().map(id3_get).unwrap_or_default(),
+            )],
             Native::Wav(f) => {
-                let mut v = vec![slot(Slot::Id3v2, f.id3v2().map(id3_get).unwrap_or_default())];
+                let mut v = vec![slot(
+                    Slot::Id3v2,
+                    f.id3v2().map(id3_get).unwrap_or_default(),
+                )];
                 if let Some(info) = f.riff_info() {
-                    v.push(slot(Slot::RiffInfo, info.get("IGNR").map(|s| vec![s.to_string()]).unwrap_or_default()));
+                    v.push(slot(
+                        Slot::RiffInfo,
+                        info.get("IGNR")
+                            .map(|s| vec![s.to_string()])
+                            .unwrap_or_default(),
+                    ));
                 }
                 v
             }
-            Native::Flac(f) => vec![slot(Slot::Vorbis, f.vorbis_comments().map(vc_get).unwrap_or_default())],
+            Native::Flac(f) => vec![slot(
+                Slot::Vorbis,
+                f.vorbis_comments().map(vc_get).unwrap_or_default(),
+            )],
             Native::Vorbis(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Opus(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Speex(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
@@ -374,7 +399,9 @@ fn id3_set(tag: &mut Id3v2Tag, values: &[String]) {
         } else {
             TextEncoding::UTF16
         };
-        tag.insert(Frame::Text(TextInformationFrame::new(TCON, encoding, joined)));
+        tag.insert(Frame::Text(TextInformationFrame::new(
+            TCON, encoding, joined,
+        )));
     }
 }
 

@@ -69,7 +69,10 @@ impl GenreChange {
 
 impl GenreState {
     pub fn get(&self, slot: Slot) -> Option<&[String]> {
-        self.slots.iter().find(|s| s.slot == slot).map(|s| s.values.as_slice())
+        self.slots
+            .iter()
+            .find(|s| s.slot == slot)
+            .map(|s| s.values.as_slice())
     }
 
     /// Equal values in every slot, a slot missing on one side counting as empty.
@@ -149,10 +152,10 @@ fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
 /// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover".
 fn id3_genre_name(part: &str) -> String {
     if part.len() <= 3 {
-        if let Ok(n) = part.parse::<usize>() {
-            if let Some(name) = lofty::id3::v1::GENRES.get(n) {
-                return name.to_string();
-            }
+        if let Ok(n) = part.parse::<usize>()
+            && let Some(name) = lofty::id3::v1::GENRES.get(n)
+        {
+            return name.to_string();
         }
         match part {
             "RX" => return "Remix".into(),
@@ -175,14 +178,18 @@ pub(crate) fn split_tcon(raw: &str) -> Vec<String> {
             rest = &rest[idx + 1..];
             continue;
         }
-        if rest.starts_with('(') {
-            if let Some(close) = rest.find(')') {
-                // "((" escapes a literal parenthesis: keep it in the part.
-                let end = if rest.starts_with("((") { close + 1 } else { close };
-                out.push(rest[1..end.min(rest.len())].to_string());
-                rest = &rest[(close + 1).min(rest.len())..];
-                continue;
-            }
+        if rest.starts_with('(')
+            && let Some(close) = rest.find(')')
+        {
+            // "((" escapes a literal parenthesis: keep it in the part.
+            let end = if rest.starts_with("((") {
+                close + 1
+            } else {
+                close
+            };
+            out.push(rest[1..end.min(rest.len())].to_string());
+            rest = &rest[(close + 1).min(rest.len())..];
+            continue;
         }
         out.push(rest.to_string());
         break;
@@ -215,7 +222,9 @@ pub fn clean_genres(genres: &[String]) -> Result<Vec<String>, String> {
             return Err(format!("genre {t:?} contains a control character"));
         }
         if t.contains(';') {
-            return Err(format!("genre {t:?} contains ';' (give several genres separately)"));
+            return Err(format!(
+                "genre {t:?} contains ';' (give several genres separately)"
+            ));
         }
         out.push(t.to_string());
     }
@@ -298,8 +307,14 @@ mod tests {
             ],
         };
         let t = st.target(&s(&["Ambient"]), GenreMode::Append);
-        assert_eq!(t.get(Slot::Id3v2).unwrap(), s(&["Soundtrack", "Ambient"]).as_slice());
-        assert_eq!(t.get(Slot::RiffInfo).unwrap(), s(&["Soundtrack; Ambient"]).as_slice());
+        assert_eq!(
+            t.get(Slot::Id3v2).unwrap(),
+            s(&["Soundtrack", "Ambient"]).as_slice()
+        );
+        assert_eq!(
+            t.get(Slot::RiffInfo).unwrap(),
+            s(&["Soundtrack; Ambient"]).as_slice()
+        );
         let t = st.target(&s(&["soundtrack"]), GenreMode::Append);
         assert_eq!(t.display(), s(&["Soundtrack"]));
         let t = st.target(&s(&["Jazz"]), GenreMode::Replace);
@@ -312,7 +327,10 @@ mod tests {
 
     #[test]
     fn cleaning() {
-        assert_eq!(clean_genres(&s(&[" Jazz ", "jazz", "Rock"])).unwrap(), s(&["Jazz", "Rock"]));
+        assert_eq!(
+            clean_genres(&s(&[" Jazz ", "jazz", "Rock"])).unwrap(),
+            s(&["Jazz", "Rock"])
+        );
         assert!(clean_genres(&s(&[""])).is_err());
         assert!(clean_genres(&s(&["a;b"])).is_err());
         assert!(clean_genres(&s(&["a\nb"])).is_err());

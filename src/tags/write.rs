@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::native::{Native, detect};
 use super::state::{GenreChange, GenreState, clean_genres};
-use crate::audio::{AudioError, AudioStream, SourceInfo, Sniffed, sniff};
+use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff};
 
 /// What a write did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,7 +117,10 @@ fn io_reason(e: &io::Error) -> (WriteErrorKind, String) {
     use io::ErrorKind as K;
     match e.kind() {
         K::PermissionDenied => (WriteErrorKind::PermissionDenied, "permission denied".into()),
-        K::StorageFull => (WriteErrorKind::DiskFull, "disk full (no space left on device)".into()),
+        K::StorageFull => (
+            WriteErrorKind::DiskFull,
+            "disk full (no space left on device)".into(),
+        ),
         K::QuotaExceeded => (WriteErrorKind::DiskFull, "disk quota exceeded".into()),
         K::ReadOnlyFilesystem => (WriteErrorKind::ReadOnly, "read-only file system".into()),
         K::NotFound => (WriteErrorKind::NotFound, "no such file or directory".into()),
@@ -182,7 +185,11 @@ impl WriteConfig {
                     "cannot copy to a temporary file",
                     &io::Error::from(io::ErrorKind::StorageFull),
                 ),
-                _ => TagWriteError::new(path, WriteErrorKind::Injected, format!("injected failure ({at:?})")),
+                _ => TagWriteError::new(
+                    path,
+                    WriteErrorKind::Injected,
+                    format!("injected failure ({at:?})"),
+                ),
             });
         }
         Ok(())
@@ -191,8 +198,9 @@ impl WriteConfig {
 
 /// Does this name belong to one of our temp files (library scans skip them)?
 pub fn is_temp_file(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".earmark-tmp"))
+    path.file_name().is_some_and(|n| {
+        n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".earmark-tmp")
+    })
 }
 
 /// The genre values `path` holds now, per native field.
@@ -204,7 +212,8 @@ pub fn read_genre_state(path: &Path) -> Result<GenreState, TagWriteError> {
 
 /// What [`write_genre`] would do, without writing (dry run, batch preview).
 pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagWriteError> {
-    let genres = clean_genres(&change.genres).map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+    let genres = clean_genres(&change.genres)
+        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
     let old = read_genre_state(path)?;
     let new = old.target(&genres, change.mode);
     Ok(report(path, old, new))
@@ -215,8 +224,13 @@ pub fn write_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, Tag
     write_genre_with(path, change, &WriteConfig::from_env())
 }
 
-pub fn write_genre_with(path: &Path, change: &GenreChange, cfg: &WriteConfig) -> Result<WriteReport, TagWriteError> {
-    let genres = clean_genres(&change.genres).map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+pub fn write_genre_with(
+    path: &Path,
+    change: &GenreChange,
+    cfg: &WriteConfig,
+) -> Result<WriteReport, TagWriteError> {
+    let genres = clean_genres(&change.genres)
+        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
     safe_write(path, cfg, |old| Ok(old.target(&genres, change.mode)))
 }
 
@@ -265,9 +279,14 @@ fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
 
 fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     let mut head = [0u8; 64];
-    let n = file.read(&mut head).map_err(|e| TagWriteError::io(path, "cannot read", &e))?;
+    let n = file
+        .read(&mut head)
+        .map_err(|e| TagWriteError::io(path, "cannot read", &e))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if sniff(&head[..n]) == Sniffed::Audio("Sun/NeXT AU") || ext.eq_ignore_ascii_case("au") || ext.eq_ignore_ascii_case("snd") {
+    if sniff(&head[..n]) == Sniffed::Audio("Sun/NeXT AU")
+        || ext.eq_ignore_ascii_case("au")
+        || ext.eq_ignore_ascii_case("snd")
+    {
         return Err(TagWriteError::new(
             path,
             WriteErrorKind::Unsupported,
@@ -275,7 +294,11 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
         ));
     }
     if n == 0 {
-        return Err(TagWriteError::new(path, WriteErrorKind::Unsupported, "file is empty"));
+        return Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            "file is empty",
+        ));
     }
     let ft = detect(file).map_err(|r| TagWriteError::new(path, WriteErrorKind::Unsupported, r))?;
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
@@ -313,7 +336,12 @@ fn create_temp(real: &Path, shown: &Path) -> Result<(PathBuf, File), TagWriteErr
             name.push(ext);
         }
         let candidate = dir.join(name);
-        match OpenOptions::new().read(true).write(true).create_new(true).open(&candidate) {
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
             Ok(f) => return Ok((candidate, f)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
@@ -328,7 +356,10 @@ fn create_temp(real: &Path, shown: &Path) -> Result<(PathBuf, File), TagWriteErr
     Err(TagWriteError::new(
         shown,
         WriteErrorKind::Io,
-        format!("cannot create a temporary file in {}: too many leftovers", dir.display()),
+        format!(
+            "cannot create a temporary file in {}: too many leftovers",
+            dir.display()
+        ),
     ))
 }
 
@@ -373,7 +404,11 @@ fn safe_write(
     let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
     let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
     if !meta.is_file() {
-        return Err(TagWriteError::new(shown, WriteErrorKind::NotAFile, "not a regular file"));
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::NotAFile,
+            "not a regular file",
+        ));
     }
     if meta.permissions().readonly() {
         return Err(TagWriteError::new(
@@ -389,7 +424,10 @@ fn safe_write(
             return Err(TagWriteError::new(
                 shown,
                 WriteErrorKind::HardLinked,
-                format!("file has {} hard links; replacing it would split them", meta.nlink()),
+                format!(
+                    "file has {} hard links; replacing it would split them",
+                    meta.nlink()
+                ),
             ));
         }
     }
@@ -403,7 +441,8 @@ fn safe_write(
     );
     let stamp = file_stamp(&meta);
 
-    let mut original = File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
+    let mut original =
+        File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let before = native.snapshot();
@@ -417,7 +456,10 @@ fn safe_write(
         TagWriteError::new(
             shown,
             WriteErrorKind::Unsupported,
-            format!("cannot decode the audio, so a write could not be verified: {}", strip_path(&e.to_string(), &real)),
+            format!(
+                "cannot decode the audio, so a write could not be verified: {}",
+                strip_path(&e.to_string(), &real)
+            ),
         )
     })?;
 
@@ -427,7 +469,8 @@ fn safe_write(
         armed: true,
     };
     cfg.fail(FailPoint::DiskFull, shown)?;
-    fs::copy(&real, &temp).map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
+    fs::copy(&real, &temp)
+        .map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
 
     {
         let mut tf = OpenOptions::new()
@@ -441,7 +484,11 @@ fn safe_write(
             .map_err(|r| TagWriteError::new(shown, WriteErrorKind::TagWrite, r))?;
         native.save(&mut tf).map_err(|e| match find_io(&e) {
             Some(io) => TagWriteError::io(shown, "cannot write tags", io),
-            None => TagWriteError::new(shown, WriteErrorKind::TagWrite, format!("cannot write tags: {e}")),
+            None => TagWriteError::new(
+                shown,
+                WriteErrorKind::TagWrite,
+                format!("cannot write tags: {e}"),
+            ),
         })?;
         tf.sync_all()
             .map_err(|e| TagWriteError::io(shown, "cannot flush the temporary copy", &e))?;
@@ -449,10 +496,18 @@ fn safe_write(
     cfg.fail(FailPoint::AfterTagWrite, shown)?;
 
     // Check the copy from scratch.
-    let verify = |r: String| TagWriteError::new(shown, WriteErrorKind::Verify, format!("{r}; original left untouched"));
+    let verify = |r: String| {
+        TagWriteError::new(
+            shown,
+            WriteErrorKind::Verify,
+            format!("{r}; original left untouched"),
+        )
+    };
     {
-        let mut tf = File::open(&temp).map_err(|e| TagWriteError::io(shown, "cannot reopen the temporary copy", &e))?;
-        let native = read_native(shown, &mut tf).map_err(|e| verify(format!("written tags do not read back: {}", e.reason)))?;
+        let mut tf = File::open(&temp)
+            .map_err(|e| TagWriteError::io(shown, "cannot reopen the temporary copy", &e))?;
+        let native = read_native(shown, &mut tf)
+            .map_err(|e| verify(format!("written tags do not read back: {}", e.reason)))?;
         let now = native.state();
         if !now.same_values(&target) {
             return Err(verify(format!(
@@ -469,10 +524,18 @@ fn safe_write(
                 .filter(|x| !(before.contains(x) && after.contains(x)))
                 .map(|(label, _)| label.as_str())
                 .collect();
-            return Err(verify(format!("other tags would change ({})", dedup_labels(changed))));
+            return Err(verify(format!(
+                "other tags would change ({})",
+                dedup_labels(changed)
+            )));
         }
     }
-    let print_after = audio_print(&temp).map_err(|e| verify(format!("the written copy does not decode: {}", strip_path(&e.to_string(), &temp))))?;
+    let print_after = audio_print(&temp).map_err(|e| {
+        verify(format!(
+            "the written copy does not decode: {}",
+            strip_path(&e.to_string(), &temp)
+        ))
+    })?;
     if print_after.info != print.info {
         return Err(verify(format!(
             "stream parameters differ after writing ({:?} vs {:?})",
@@ -494,8 +557,9 @@ fn safe_write(
         use std::os::unix::fs::MetadataExt;
         let tmeta = fs::metadata(&temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
         if tmeta.uid() != meta.uid() || tmeta.gid() != meta.gid() {
-            std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid()))
-                .map_err(|e| TagWriteError::io(shown, "cannot give the new file the original's owner", &e))?;
+            std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
+                TagWriteError::io(shown, "cannot give the new file the original's owner", &e)
+            })?;
         }
     }
 
@@ -509,12 +573,13 @@ fn safe_write(
         ));
     }
     cfg.fail(FailPoint::BeforeRename, shown)?;
-    fs::rename(&temp, &real).map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
+    fs::rename(&temp, &real)
+        .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
     guard.armed = false;
-    if let Some(dir) = real.parent() {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
+    if let Some(dir) = real.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
     }
     Ok(report(shown, old, target))
 }
