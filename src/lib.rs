@@ -9,6 +9,7 @@ pub mod cache;
 pub mod cli;
 pub mod eval;
 pub mod features;
+pub mod jobs;
 pub mod library;
 pub mod model;
 pub mod tags;
