@@ -107,6 +107,11 @@ def main() -> int:
         d0 = vi.type.tensor_type.shape.dim[0]
         d0.Clear()
         d0.dim_param = "batch"
+    # tf2onnx declares ai.onnx.ml although no node uses it: keep only the domains in use.
+    used = {n.domain for n in model_proto.graph.node}
+    keep = [o for o in model_proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
+    del model_proto.opset_import[:]
+    model_proto.opset_import.extend(keep)
     model_proto.producer_name = "earmark/export_musicnn.py"
     onnx.checker.check_model(model_proto)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -444,6 +444,10 @@ def cnn_export(model, path: str, opset: int):
     for node in proto.graph.node:
         node.output[:] = ["probs" if o == out_old else o for o in node.output]
     proto.graph.output[0].name = "probs"
+    used = {n.domain for n in proto.graph.node}
+    keep = [o for o in proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
+    del proto.opset_import[:]
+    proto.opset_import.extend(keep)
     for vi in list(proto.graph.input) + list(proto.graph.output):
         d0 = vi.type.tensor_type.shape.dim[0]
         d0.Clear()

@@ -151,10 +151,8 @@ impl<R: Send + 'static> JobPool<R> {
         let id = self.next_id.fetch_add(1, AtOrd::Relaxed);
         let cancel = Arc::new(AtomicBool::new(false));
         if let Ok(mut st) = self.shared.queue.lock() {
-            if preview {
-                if let Some((_, old)) = st.preview.replace((id, Arc::clone(&cancel))) {
-                    old.store(true, AtOrd::Relaxed);
-                }
+            if preview && let Some((_, old)) = st.preview.replace((id, Arc::clone(&cancel))) {
+                old.store(true, AtOrd::Relaxed);
             }
             st.submitted += 1;
             st.heap.push(Queued {
@@ -170,7 +168,7 @@ impl<R: Send + 'static> JobPool<R> {
 
     /// Cancel every queued and running job.
     pub fn cancel_all(&self) {
-        if let Ok(mut st) = self.shared.queue.lock() {
+        if let Ok(st) = self.shared.queue.lock() {
             for q in st.heap.iter() {
                 q.cancel.store(true, AtOrd::Relaxed);
             }
