@@ -9,3 +9,4 @@ pub mod analysis;
 pub mod library;
 pub mod tags;
 pub mod cli;
+pub mod player;
