@@ -10,3 +10,4 @@ pub mod library;
 pub mod tags;
 pub mod cli;
 pub mod player;
+pub mod tui;

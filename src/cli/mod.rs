@@ -47,10 +47,11 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Features(args)) => features::run(args),
-        None => {
-            eprintln!("earmark: the terminal app is not available in this build yet; try `earmark --help`");
-            ExitCode::from(2)
-        }
+        None => crate::tui::run(crate::tui::TuiOptions {
+            dir: cli.dir,
+            theme: cli.theme,
+            no_audio: cli.no_audio,
+        }),
     }
 }
 

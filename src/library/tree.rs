@@ -376,10 +376,10 @@ impl Tree {
             if !node.is_dir() && matched[i] == all {
                 keep[i] = true;
             }
-            if keep[i] {
-                if let Some(p) = node.parent {
-                    keep[p as usize] = true;
-                }
+            if keep[i]
+                && let Some(p) = node.parent
+            {
+                keep[p as usize] = true;
             }
         }
         keep[ROOT as usize] = true;
@@ -604,26 +604,26 @@ pub fn inspect_file(path: &Path) -> Inspection {
         Ok(None) => Some("no audio could be decoded".to_string()),
         Err(e) => Some(strip(e.to_string())),
     };
-    if problem.is_none() {
-        if let Some(d) = info.duration_s.filter(|&d| d > 4.0) {
-            let target = d - 2.0;
-            problem = match stream.seek(target) {
-                Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
-                Ok(actual) if actual < target - 10.0 => Some(format!(
-                    "truncated: audio stops near {} of a declared {}",
-                    clock(actual),
+    if problem.is_none()
+        && let Some(d) = info.duration_s.filter(|&d| d > 4.0)
+    {
+        let target = d - 2.0;
+        problem = match stream.seek(target) {
+            Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
+            Ok(actual) if actual < target - 10.0 => Some(format!(
+                "truncated: audio stops near {} of a declared {}",
+                clock(actual),
+                clock(d)
+            )),
+            Ok(_) => match stream.read() {
+                Ok(Some(_)) => None,
+                Ok(None) => Some(format!(
+                    "truncated: no audio near the declared end ({})",
                     clock(d)
                 )),
-                Ok(_) => match stream.read() {
-                    Ok(Some(_)) => None,
-                    Ok(None) => Some(format!(
-                        "truncated: no audio near the declared end ({})",
-                        clock(d)
-                    )),
-                    Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
-                },
-            };
-        }
+                Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
+            },
+        };
     }
     Inspection {
         info: Ok(info),

@@ -238,10 +238,16 @@ fn describe_open_error(e: &rodio::DeviceSinkError) -> String {
     use std::error::Error;
     match e {
         rodio::DeviceSinkError::NoDevice => "no audio output device".into(),
-        other => match other.source() {
-            Some(cause) => format!("cannot open the audio device ({cause})"),
-            None => format!("cannot open the audio device ({other})"),
-        },
+        other => {
+            let cause = other
+                .source()
+                .map_or_else(|| other.to_string(), |c| c.to_string());
+            if cause.contains("not available") || cause.contains("No such file") {
+                "no audio device available".into()
+            } else {
+                format!("cannot open the audio device: {cause}")
+            }
+        }
     }
 }
 
@@ -387,21 +393,22 @@ fn player_thread(
                 set_active(false);
             }
         }
-        if let Some(t) = &mut track {
-            if !t.reported_end && t.controls.finished.load(Ordering::SeqCst) {
-                t.reported_end = true;
-                set_active(false);
-                let error = t.controls.error.lock().ok().and_then(|mut e| e.take());
-                notify(match error {
-                    Some(reason) => PlayerEvent::Failed {
-                        path: t.path.clone(),
-                        reason,
-                    },
-                    None => PlayerEvent::Finished {
-                        path: t.path.clone(),
-                    },
-                });
-            }
+        if let Some(t) = &mut track
+            && !t.reported_end
+            && t.controls.finished.load(Ordering::SeqCst)
+        {
+            t.reported_end = true;
+            set_active(false);
+            let error = t.controls.error.lock().ok().and_then(|mut e| e.take());
+            notify(match error {
+                Some(reason) => PlayerEvent::Failed {
+                    path: t.path.clone(),
+                    reason,
+                },
+                None => PlayerEvent::Finished {
+                    path: t.path.clone(),
+                },
+            });
         }
     }
     if let Some(t) = track {

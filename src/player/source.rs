@@ -225,10 +225,10 @@ impl StreamSource {
     }
 
     fn finish(&mut self, error: Option<String>) -> Option<f32> {
-        if let Some(e) = error {
-            if let Ok(mut slot) = self.controls.error.lock() {
-                *slot = Some(e);
-            }
+        if let Some(e) = error
+            && let Ok(mut slot) = self.controls.error.lock()
+        {
+            *slot = Some(e);
         }
         self.done = true;
         self.controls.finished.store(true, Ordering::SeqCst);
@@ -247,7 +247,7 @@ impl Iterator for StreamSource {
             self.zeros_left -= 1;
             return Some(0.0);
         }
-        let at_frame_start = self.idx % self.channels.get() as usize == 0;
+        let at_frame_start = self.idx.is_multiple_of(self.channels.get() as usize);
         if at_frame_start {
             if self.controls.stop.load(Ordering::Relaxed) {
                 self.done = true;
