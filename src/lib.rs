@@ -3,11 +3,15 @@
 //! The engine (`audio`, `features`, `model`, `library`, `tags`, `cache`, `eval`,
 //! `jobs`) never imports ratatui; the `tui` turns engine state into widgets.
 
-pub mod audio;
-pub mod features;
 pub mod analysis;
-pub mod library;
-pub mod tags;
+pub mod audio;
+pub mod cache;
 pub mod cli;
+pub mod eval;
+pub mod features;
+pub mod jobs;
+pub mod library;
+pub mod model;
 pub mod player;
+pub mod tags;
 pub mod tui;

@@ -50,7 +50,7 @@ def main():
         if sess is not None and n >= 187:
             pa, ta = sess.run(["penultimate", "taggram"], {"mel": a[None, :187]})
             pb, tb = sess.run(["penultimate", "taggram"], {"mel": b[None, :187]})
-            cos = float((pa @ pb.T) / (np.linalg.norm(pa) * np.linalg.norm(pb)))
+            cos = float((pa @ pb.T).item() / (np.linalg.norm(pa) * np.linalg.norm(pb)))
             line += f"  emb cos {cos:.4f} |dtag| max {np.abs(ta - tb).max():.3f}"
         print(line)
 

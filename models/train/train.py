@@ -648,6 +648,16 @@ def main() -> int:
             print("ONNX export does not match the Python head", file=sys.stderr)
             return 1
 
+    # The train-only model's card (`earmark eval --model X.onnx` reads X.json beside it).
+    with open(os.path.splitext(trainonly)[0] + ".json", "w") as f:
+        json.dump({"name": "earmark-genre-trainonly", "file": os.path.basename(trainonly),
+                   "sha256": sha256_file(trainonly), "labels": LABELS, "features": params,
+                   "input": {"name": "mel", "frames": N_FRAMES, "n_mels": N_MELS},
+                   "output": {"name": "probs"},
+                   "segment": {"frames": N_FRAMES, "hop_frames": N_FRAMES},
+                   "combine": cfg["combine"],
+                   "training": {"trained_on": "train(+excerpts/train)", "config": cfg}}, f, indent=2)
+
     # ---------------- the train-only model's valid report, in `earmark eval --json` layout
     if cfg["route"] == "cnn_scratch":
         p = cnn_model.predict(emb["valid"].patches, batch_size=64, verbose=0)
@@ -688,7 +698,7 @@ def main() -> int:
     for s in ("train", "valid", "ex_train", "ex_valid"):
         if s in clips:
             for p in clips[s].paths:
-                rel = os.path.relpath(p, data_root) if data_root else p
+                rel = os.path.relpath(os.path.realpath(p), os.path.realpath(data_root)) if data_root else p
                 files.append((rel, os.path.getsize(p)))
     h = hashlib.sha256()
     for rel, size in sorted(files):

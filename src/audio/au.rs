@@ -106,10 +106,16 @@ pub fn parse_header(bytes: &[u8], file_len: u64, path: &Path) -> Result<AuHeader
         ));
     }
     if sample_rate == 0 || sample_rate > 768_000 {
-        return Err(AudioError::corrupt(path, format!("AU sample rate {sample_rate} Hz")));
+        return Err(AudioError::corrupt(
+            path,
+            format!("AU sample rate {sample_rate} Hz"),
+        ));
     }
     if channels == 0 || channels > 64 {
-        return Err(AudioError::corrupt(path, format!("AU channel count {channels}")));
+        return Err(AudioError::corrupt(
+            path,
+            format!("AU channel count {channels}"),
+        ));
     }
     let present = file_len - data_offset;
     // 0xffffffff means "unknown size": read to the end of the file.
@@ -175,18 +181,26 @@ pub fn decode_samples(raw: &[u8], encoding: AuEncoding) -> Vec<f32> {
             AuEncoding::Linear24 => {
                 (i32::from_be_bytes([b[0], b[1], b[2], 0]) >> 8) as f32 / 8_388_608.0
             }
-            AuEncoding::Linear32 => i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0,
+            AuEncoding::Linear32 => {
+                i32::from_be_bytes([b[0], b[1], b[2], b[3]]) as f32 / 2_147_483_648.0
+            }
             AuEncoding::Float32 => sanitize(f32::from_be_bytes([b[0], b[1], b[2], b[3]])),
-            AuEncoding::Float64 => sanitize(f64::from_be_bytes([
-                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-            ]) as f32),
+            AuEncoding::Float64 => {
+                sanitize(
+                    f64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32,
+                )
+            }
         })
         .collect()
 }
 
 /// Float files can carry NaN or huge values; keep the features finite.
 fn sanitize(x: f32) -> f32 {
-    if x.is_finite() { x.clamp(-1.0, 1.0) } else { 0.0 }
+    if x.is_finite() {
+        x.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
 }
 
 /// ITU-T G.711 mu-law expansion to 16-bit linear.
@@ -243,9 +257,18 @@ mod tests {
     #[test]
     fn every_linear_width_decodes_full_scale() {
         assert_eq!(decode_samples(&[0x80], AuEncoding::Linear8), vec![-1.0]);
-        assert_eq!(decode_samples(&[0x40, 0x00], AuEncoding::Linear16), vec![0.5]);
-        assert_eq!(decode_samples(&[0xC0, 0, 0], AuEncoding::Linear24), vec![-0.5]);
-        assert_eq!(decode_samples(&[0x40, 0, 0, 0], AuEncoding::Linear32), vec![0.5]);
+        assert_eq!(
+            decode_samples(&[0x40, 0x00], AuEncoding::Linear16),
+            vec![0.5]
+        );
+        assert_eq!(
+            decode_samples(&[0xC0, 0, 0], AuEncoding::Linear24),
+            vec![-0.5]
+        );
+        assert_eq!(
+            decode_samples(&[0x40, 0, 0, 0], AuEncoding::Linear32),
+            vec![0.5]
+        );
         assert_eq!(
             decode_samples(&0.25f32.to_be_bytes(), AuEncoding::Float32),
             vec![0.25]

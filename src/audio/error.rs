@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: {}", path.display(), io_reason(source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -46,5 +46,16 @@ impl AudioError {
             AudioError::Corrupt { .. } => "corrupt",
             AudioError::NoTrack { .. } => "no-track",
         }
+    }
+}
+
+/// An I/O error in plain words ("permission denied", not "os error 13").
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        std::io::ErrorKind::StorageFull => "no space left on the device".into(),
+        _ => format!("cannot read: {e}"),
     }
 }

@@ -8,7 +8,7 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::AudioError;
+pub use error::{AudioError, io_reason};
 pub use resample::{downmix, resample_mono};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, SourceInfo};
@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 /// Extensions the library scan treats as audio.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "mp3", "flac", "ogg", "oga", "opus", "wav", "wave", "m4a", "mp4", "aac", "alac", "aif",
-    "aiff", "aifc", "au", "snd", "mka", "webm", "caf",
+    "mp3", "flac", "ogg", "oga", "opus", "wav", "wave", "m4a", "mp4", "aac", "alac", "aif", "aiff",
+    "aifc", "au", "snd", "mka", "webm", "caf",
 ];
 
 pub fn is_audio_path(path: &Path) -> bool {
@@ -90,7 +90,11 @@ pub struct AnalysisAudio {
 }
 
 /// Decode `path` for analysis at `rate` Hz following `plan`.
-pub fn load_for_analysis(path: &Path, rate: u32, plan: &AnalysisPlan) -> Result<AnalysisAudio, AudioError> {
+pub fn load_for_analysis(
+    path: &Path,
+    rate: u32,
+    plan: &AnalysisPlan,
+) -> Result<AnalysisAudio, AudioError> {
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
     let src_rate = info.sample_rate;
@@ -110,16 +114,18 @@ pub fn load_for_analysis(path: &Path, rate: u32, plan: &AnalysisPlan) -> Result<
                 return Err(AudioError::corrupt(path, "no audio could be decoded"));
             }
             let decoded_s = mono.len() as f64 / f64::from(src_rate);
-            if let Some(d) = declared {
-                if decoded_s < 0.5 * d.min(cap) && d - decoded_s > 1.0 {
-                    return Err(AudioError::corrupt(
-                        path,
-                        format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
-                    ));
-                }
+            if let Some(d) = declared
+                && decoded_s < 0.5 * d.min(cap)
+                && d - decoded_s > 1.0
+            {
+                return Err(AudioError::corrupt(
+                    path,
+                    format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
+                ));
             }
             duration_s = decoded_s;
-            let samples = resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
+            let samples =
+                resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
             excerpts.push(Excerpt {
                 start_s: 0.0,
                 samples,
@@ -134,7 +140,8 @@ pub fn load_for_analysis(path: &Path, rate: u32, plan: &AnalysisPlan) -> Result<
                 if mono.len() < frames / 4 {
                     continue; // ran into a damaged or missing tail
                 }
-                let samples = resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
+                let samples = resample_mono(mono, src_rate, rate)
+                    .map_err(|e| AudioError::corrupt(path, e))?;
                 excerpts.push(Excerpt {
                     start_s: actual,
                     samples,
@@ -154,7 +161,11 @@ pub fn load_for_analysis(path: &Path, rate: u32, plan: &AnalysisPlan) -> Result<
 }
 
 /// Read up to `max_frames` frames from the stream's position, downmixed.
-fn read_mono(stream: &mut AudioStream, channels: usize, max_frames: usize) -> Result<Vec<f32>, AudioError> {
+fn read_mono(
+    stream: &mut AudioStream,
+    channels: usize,
+    max_frames: usize,
+) -> Result<Vec<f32>, AudioError> {
     let mut mono = Vec::with_capacity(max_frames.min(1 << 22));
     while mono.len() < max_frames {
         let Some(chunk) = stream.read()? else { break };

@@ -15,9 +15,9 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
+use super::AudioError;
 use super::au::{self, AuHeader};
 use super::sniff::{Sniffed, sniff};
-use super::AudioError;
 
 /// What a file holds, as far as decoding is concerned.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -79,7 +79,8 @@ impl AudioStream {
         let mut head = [0u8; 64];
         let n = file.read(&mut head).map_err(|e| AudioError::io(path, e))?;
         let sniffed = sniff(&head[..n]);
-        file.seek(SeekFrom::Start(0)).map_err(|e| AudioError::io(path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| AudioError::io(path, e))?;
         if let Sniffed::Other(what) = sniffed {
             return Err(AudioError::NotAudio {
                 path: path.to_path_buf(),
@@ -108,11 +109,10 @@ impl AudioStream {
             });
         }
         // symphonia may panic on hostile input; a bad file must never take the app down.
-        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             open_symphonia(path, file, sniffed)
         }))
-        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?;
-        opened
+        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?
     }
 
     pub fn info(&self) -> &SourceInfo {
@@ -134,7 +134,8 @@ impl AudioStream {
             Inner::Au {
                 header, next_frame, ..
             } => {
-                let frame = ((seconds * f64::from(header.sample_rate)) as u64).min(header.n_frames());
+                let frame =
+                    ((seconds * f64::from(header.sample_rate)) as u64).min(header.n_frames());
                 *next_frame = frame;
                 self.position_s = frame as f64 / f64::from(header.sample_rate);
             }
@@ -190,7 +191,8 @@ impl AudioStream {
                 if *next_frame >= header.n_frames() {
                     return Ok(None);
                 }
-                let samples = au::read_frames(file, header, *next_frame, AU_CHUNK_FRAMES, &self.path)?;
+                let samples =
+                    au::read_frames(file, header, *next_frame, AU_CHUNK_FRAMES, &self.path)?;
                 let frames = (samples.len() / channels) as u64;
                 if frames == 0 {
                     return Ok(None);
@@ -200,13 +202,19 @@ impl AudioStream {
             }
             Inner::Sym { .. } => {
                 let path = self.path.clone();
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_symphonia()))
-                {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.read_symphonia()
+                })) {
                     Ok(r) => match r? {
                         Some(s) => s,
                         None => return Ok(None),
                     },
-                    Err(_) => return Err(AudioError::corrupt(&path, "the decoder failed on malformed data")),
+                    Err(_) => {
+                        return Err(AudioError::corrupt(
+                            &path,
+                            "the decoder failed on malformed data",
+                        ));
+                    }
                 }
             }
         };
@@ -274,7 +282,10 @@ impl AudioStream {
                 Err(SymError::DecodeError(e)) => {
                     *bad_packets += 1;
                     if *bad_packets > MAX_CONSECUTIVE_BAD_PACKETS {
-                        return Err(AudioError::corrupt(&self.path, format!("undecodable packets: {e}")));
+                        return Err(AudioError::corrupt(
+                            &self.path,
+                            format!("undecodable packets: {e}"),
+                        ));
                     }
                 }
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {

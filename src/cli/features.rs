@@ -80,7 +80,10 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
     let collected = collect_audio(&args.paths);
     let mels_dir = args.out.join("mels");
     fs::create_dir_all(&mels_dir)?;
-    fs::write(args.out.join("params.json"), serde_json::to_string_pretty(&params)?)?;
+    fs::write(
+        args.out.join("params.json"),
+        serde_json::to_string_pretty(&params)?,
+    )?;
 
     let errors = Mutex::new(
         collected
@@ -123,8 +126,14 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     index.sort_by_key(|r| r.id);
     let errors = errors.into_inner().unwrap_or_default();
-    fs::write(args.out.join("index.json"), serde_json::to_string_pretty(&index)?)?;
-    fs::write(args.out.join("errors.json"), serde_json::to_string_pretty(&errors)?)?;
+    fs::write(
+        args.out.join("index.json"),
+        serde_json::to_string_pretty(&index)?,
+    )?;
+    fs::write(
+        args.out.join("errors.json"),
+        serde_json::to_string_pretty(&errors)?,
+    )?;
     eprintln!(
         "{} files → {} ({} skipped)",
         index.len(),

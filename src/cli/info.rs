@@ -103,7 +103,11 @@ fn print_record(r: &InfoRecord) {
         show("artist", &t.artist);
         show("album", &t.album);
         show("year", &t.year);
-        let genre = if t.genres.is_empty() { "(none)".into() } else { t.genre_display() };
+        let genre = if t.genres.is_empty() {
+            "(none)".into()
+        } else {
+            t.genre_display()
+        };
         println!("  genre       {genre}");
         if !t.formats.is_empty() {
             println!("  tag formats {}", t.formats.join(", "));

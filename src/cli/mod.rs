@@ -1,6 +1,8 @@
 //! Command line: clap definitions and the headless commands. Logic the TUI
 //! needs too lives in the engine, not here.
 
+pub mod classify;
+mod eval;
 mod features;
 mod info;
 pub mod output;
@@ -41,12 +43,18 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Compute log-mel features for training (arrays + index readable with numpy alone).
     Features(features::FeaturesArgs),
+    /// Classify tracks: top genres with probabilities, as a table, JSON or CSV.
+    Classify(classify::ClassifyArgs),
+    /// Score the model on a labelled folder (<genre>/<file>): accuracy, per-class figures, confusion matrix.
+    Eval(eval::EvalArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Features(args)) => features::run(args),
+        Some(Command::Classify(args)) => classify::run(args),
+        Some(Command::Eval(args)) => eval::run(args),
         None => crate::tui::run(crate::tui::TuiOptions {
             dir: cli.dir,
             theme: cli.theme,

@@ -46,7 +46,9 @@ pub struct MelBand {
 pub fn filterbank(p: &FeatureParams) -> Vec<MelBand> {
     let n_bins = p.n_fft / 2 + 1;
     let sr = f64::from(p.sample_rate);
-    let fft_freqs: Vec<f64> = (0..n_bins).map(|i| i as f64 * sr / p.n_fft as f64).collect();
+    let fft_freqs: Vec<f64> = (0..n_bins)
+        .map(|i| i as f64 * sr / p.n_fft as f64)
+        .collect();
     let lo = hz_to_mel(f64::from(p.fmin), p.mel_scale);
     let hi = hz_to_mel(f64::from(p.fmax), p.mel_scale);
     let n_pts = p.n_mels + 2;

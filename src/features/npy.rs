@@ -7,13 +7,20 @@ use std::io::{self, Read, Write};
 pub fn write_f32(mut w: impl Write, shape: &[usize], data: &[f32]) -> io::Result<()> {
     let expected: usize = shape.iter().product();
     if expected != data.len() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "shape does not match data length"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "shape does not match data length",
+        ));
     }
     let dims = match shape {
         [n] => format!("({n},)"),
         _ => format!(
             "({})",
-            shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {dims}, }}");
@@ -52,7 +59,9 @@ pub fn read_f32(mut r: impl Read) -> io::Result<(Vec<usize>, Vec<f32>)> {
     r.read_exact(&mut header)?;
     let header = String::from_utf8_lossy(&header);
     if !header.contains("'<f4'") || header.contains("'fortran_order': True") {
-        return Err(bad("only C-order little-endian float32 arrays are supported"));
+        return Err(bad(
+            "only C-order little-endian float32 arrays are supported",
+        ));
     }
     let open = header.find("'shape': (").ok_or_else(|| bad("no shape"))? + 10;
     let close = open + header[open..].find(')').ok_or_else(|| bad("bad shape"))?;
@@ -80,7 +89,7 @@ mod tests {
     fn round_trip() {
         let mut buf = Vec::new();
         write_f32(&mut buf, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
-        assert_eq!(buf.len() % 64, 24 % 64);
+        assert_eq!((buf.len() - 24) % 64, 0, "header padded to 64 bytes");
         let (shape, data) = read_f32(&buf[..]).unwrap();
         assert_eq!(shape, vec![2, 3]);
         assert_eq!(data[5], 6.0);

@@ -93,9 +93,15 @@ impl FeatureParams {
             return Err("sample_rate, n_fft, hop_length and n_mels must be positive".into());
         }
         if self.win_length == 0 || self.win_length > self.n_fft {
-            return Err(format!("win_length {} must be in 1..={}", self.win_length, self.n_fft));
+            return Err(format!(
+                "win_length {} must be in 1..={}",
+                self.win_length, self.n_fft
+            ));
         }
-        if !(self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= self.sample_rate as f32 / 2.0) {
+        if !(self.fmin >= 0.0
+            && self.fmin < self.fmax
+            && self.fmax <= self.sample_rate as f32 / 2.0)
+        {
             return Err(format!(
                 "mel range {}–{} Hz must lie within 0–{} Hz",
                 self.fmin,

@@ -31,7 +31,9 @@ impl SegmentSpec {
         if n_frames < self.frames {
             return vec![0];
         }
-        (0..=(n_frames - self.frames)).step_by(self.hop_frames.max(1)).collect()
+        (0..=(n_frames - self.frames))
+            .step_by(self.hop_frames.max(1))
+            .collect()
     }
 
     /// The segment at `start`, repeat-padded to full length when the input is short.
@@ -40,7 +42,11 @@ impl SegmentSpec {
         let mut out = Vec::with_capacity(self.frames * n);
         for i in 0..self.frames {
             let f = start + i;
-            let f = if f < mel.n_frames { f } else { (f - start) % (mel.n_frames - start).max(1) + start };
+            let f = if f < mel.n_frames {
+                f
+            } else {
+                (f - start) % (mel.n_frames - start).max(1) + start
+            };
             out.extend_from_slice(mel.frame(f.min(mel.n_frames.saturating_sub(1))));
         }
         out
@@ -65,7 +71,13 @@ mod tests {
             n_mels: 1,
             data: vec![1.0, 2.0, 3.0],
         };
-        let spec = SegmentSpec { frames: 7, hop_frames: 7 };
-        assert_eq!(spec.extract(&mel, 0), vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0]);
+        let spec = SegmentSpec {
+            frames: 7,
+            hop_frames: 7,
+        };
+        assert_eq!(
+            spec.extract(&mel, 0),
+            vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0]
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod tree;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::audio::io_reason;
 use crate::audio::is_audio_path;
 
 /// A path that could not be walked, and why, in one line.
@@ -68,14 +69,6 @@ pub fn walk_error(e: &walkdir::Error, root: &Path) -> WalkError {
         e.to_string()
     };
     WalkError { path, reason }
-}
-
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        _ => e.to_string(),
-    }
 }
 
 /// The genre label GTZAN-style layouts carry: the parent folder's name.

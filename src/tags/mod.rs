@@ -1,4 +1,22 @@
 //! Reading (and, in `write`, safely writing) genre and other tags with lofty.
+//!
+//! API for the fronts (CLI and TUI):
+//! - [`read_tags`]: title, artist, genres… for display.
+//! - [`plan_genre`] / [`apply::preview`]: what a write would do (dry run, batch preview).
+//! - [`apply::accept`] / [`apply::accept_batch`]: write safely and journal (undoable).
+//! - [`apply::undo`], [`apply::undo_last`], [`apply::undo_all`]: take writes back.
+//! - [`write_genre`]: the bare safe write, without journal.
+
+pub mod apply;
+mod native;
+mod state;
+pub mod write;
+
+pub use state::{GenreChange, GenreMode, GenreState, Slot, SlotValues, clean_genres};
+pub use write::{
+    TagWriteError, WriteConfig, WriteErrorKind, WriteReport, is_temp_file, plan_genre,
+    read_genre_state, restore_genre_state, write_genre, write_genre_with,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -50,13 +68,22 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     }
     let tagged = probe.read().map_err(|e| err(e.to_string()))?;
     let mut summary = TagSummary {
-        formats: tagged.tags().iter().map(|t| format!("{:?}", t.tag_type())).collect(),
+        formats: tagged
+            .tags()
+            .iter()
+            .map(|t| format!("{:?}", t.tag_type()))
+            .collect(),
         pictures: tagged.tags().iter().map(|t| t.pictures().len()).sum(),
         ..Default::default()
     };
     // Primary tag first, then any other, so the most specific value wins.
     let mut tags: Vec<&lofty::tag::Tag> = tagged.primary_tag().into_iter().collect();
-    tags.extend(tagged.tags().iter().filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())));
+    tags.extend(
+        tagged
+            .tags()
+            .iter()
+            .filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())),
+    );
     for tag in tags {
         let fill = |slot: &mut Option<String>, v: Option<std::borrow::Cow<'_, str>>| {
             if slot.is_none() {

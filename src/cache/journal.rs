@@ -1,0 +1,235 @@
+//! The tag undo journal: one row per file write, grouped in batches (one
+//! `earmark tag` run, or one accept / batch-accept in the TUI).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Cache, CacheError, blob_to_path, now_ms, path_to_blob};
+
+/// What to record after a successful write.
+#[derive(Debug, Clone)]
+pub struct NewJournalEntry {
+    pub path: PathBuf,
+    /// Genres shown to the user before / after (for listings).
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+    /// Exact per-tag values before / after, as JSON (opaque here; `tags` owns the format).
+    pub old_state: String,
+    pub new_state: String,
+    pub batch: i64,
+}
+
+/// One recorded write.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JournalEntry {
+    pub id: i64,
+    #[serde(serialize_with = "serialize_path")]
+    pub path: PathBuf,
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+    #[serde(skip)]
+    pub old_state: String,
+    #[serde(skip)]
+    pub new_state: String,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: i64,
+    pub batch: i64,
+    pub undone: bool,
+    pub undone_time_ms: Option<i64>,
+}
+
+fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+const COLUMNS: &str =
+    "id, path, old_value, new_value, old_state, new_state, time, batch, undone, undone_time";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<JournalEntry> {
+    let path: Vec<u8> = row.get(1)?;
+    let list = |i: usize| -> rusqlite::Result<Vec<String>> {
+        let s: String = row.get(i)?;
+        serde_json::from_str(&s).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    Ok(JournalEntry {
+        id: row.get(0)?,
+        path: blob_to_path(&path),
+        old: list(2)?,
+        new: list(3)?,
+        old_state: row.get(4)?,
+        new_state: row.get(5)?,
+        time_ms: row.get(6)?,
+        batch: row.get(7)?,
+        undone: row.get::<_, i64>(8)? != 0,
+        undone_time_ms: row.get(9)?,
+    })
+}
+
+impl Cache {
+    /// A fresh batch number for a group of writes undone together by `--undo --last`.
+    pub fn journal_new_batch(&self) -> Result<i64, CacheError> {
+        self.conn()
+            .execute("INSERT INTO batches (time) VALUES (?1)", params![now_ms()])
+            .map_err(|e| self.db_err(e))?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// Record a write; returns the entry's id.
+    pub fn journal_add(&self, entry: &NewJournalEntry) -> Result<i64, CacheError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        self.conn()
+            .execute(
+                "INSERT INTO journal (path, old_value, new_value, old_state, new_state, time, batch, undone)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                params![
+                    path_to_blob(&entry.path),
+                    json(&entry.old),
+                    json(&entry.new),
+                    entry.old_state,
+                    entry.new_state,
+                    now_ms(),
+                    entry.batch
+                ],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// All entries, oldest first.
+    pub fn journal_list(&self) -> Result<Vec<JournalEntry>, CacheError> {
+        self.query_entries(
+            &format!("SELECT {COLUMNS} FROM journal ORDER BY id"),
+            params![],
+        )
+    }
+
+    pub fn journal_get(&self, id: i64) -> Result<Option<JournalEntry>, CacheError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM journal WHERE id = ?1"),
+                params![id],
+                from_row,
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// Entries not undone yet, newest first.
+    pub fn journal_active(&self) -> Result<Vec<JournalEntry>, CacheError> {
+        self.query_entries(
+            &format!("SELECT {COLUMNS} FROM journal WHERE undone = 0 ORDER BY id DESC"),
+            params![],
+        )
+    }
+
+    /// The newest batch that still has entries not undone.
+    pub fn journal_last_batch(&self) -> Result<Option<i64>, CacheError> {
+        self.conn()
+            .query_row("SELECT max(batch) FROM journal WHERE undone = 0", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// Entries of one batch not undone yet, newest first.
+    pub fn journal_batch_active(&self, batch: i64) -> Result<Vec<JournalEntry>, CacheError> {
+        self.query_entries(
+            &format!(
+                "SELECT {COLUMNS} FROM journal WHERE batch = ?1 AND undone = 0 ORDER BY id DESC"
+            ),
+            params![batch],
+        )
+    }
+
+    /// The newest entry for `path` not undone yet (the TUI's "written" mark).
+    pub fn journal_latest_for(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Option<JournalEntry>, CacheError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM journal WHERE path = ?1 AND undone = 0 ORDER BY id DESC LIMIT 1"),
+                params![path_to_blob(path)],
+                from_row,
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))
+    }
+
+    pub fn journal_mark_undone(&self, id: i64) -> Result<(), CacheError> {
+        self.conn()
+            .execute(
+                "UPDATE journal SET undone = 1, undone_time = ?2 WHERE id = ?1",
+                params![id, now_ms()],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(())
+    }
+
+    fn query_entries(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<JournalEntry>, CacheError> {
+        let mut stmt = self.conn().prepare(sql).map_err(|e| self.db_err(e))?;
+        let rows = stmt.query_map(p, from_row).map_err(|e| self.db_err(e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.db_err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str, batch: i64) -> NewJournalEntry {
+        NewJournalEntry {
+            path: PathBuf::from(path),
+            old: vec!["Rock".into()],
+            new: vec!["Jazz".into()],
+            old_state: "{}".into(),
+            new_state: "{}".into(),
+            batch,
+        }
+    }
+
+    #[test]
+    fn add_list_undo() {
+        let cache = Cache::open_in_memory().unwrap();
+        let b1 = cache.journal_new_batch().unwrap();
+        let b2 = cache.journal_new_batch().unwrap();
+        assert!(b2 > b1);
+        let a = cache.journal_add(&entry("/m/a.mp3", b1)).unwrap();
+        let b = cache.journal_add(&entry("/m/b.mp3", b2)).unwrap();
+        let c = cache.journal_add(&entry("/m/c.mp3", b2)).unwrap();
+        assert_eq!(cache.journal_list().unwrap().len(), 3);
+        assert_eq!(cache.journal_last_batch().unwrap(), Some(b2));
+        let batch: Vec<i64> = cache
+            .journal_batch_active(b2)
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(batch, vec![c, b]);
+        cache.journal_mark_undone(b).unwrap();
+        cache.journal_mark_undone(c).unwrap();
+        assert_eq!(cache.journal_last_batch().unwrap(), Some(b1));
+        let got = cache.journal_get(a).unwrap().unwrap();
+        assert_eq!(got.old, vec!["Rock".to_string()]);
+        assert!(!got.undone);
+        assert!(cache.journal_get(b).unwrap().unwrap().undone);
+        assert_eq!(
+            cache
+                .journal_latest_for(std::path::Path::new("/m/a.mp3"))
+                .unwrap()
+                .unwrap()
+                .id,
+            a
+        );
+        assert!(cache.journal_get(999).unwrap().is_none());
+    }
+}

@@ -1,0 +1,414 @@
+//! The SQLite cache: classification results and the tag undo journal, with
+//! schema migrations. It stores and fetches; deciding what to do with the data
+//! (policy) is for `tags`, `model` and the fronts.
+//!
+//! The file lives at `$EARMARK_CACHE_DIR/earmark.sqlite` when that variable is
+//! set (tests use a temp dir), else at `dirs::cache_dir()/earmark/earmark.sqlite`.
+//! A file that is not SQLite, or holds another application's schema, is renamed
+//! aside (`earmark.sqlite.corrupt-<time>`) and rebuilt; the caller gets a warning
+//! in [`Cache::warnings`], never a crash.
+//!
+//! A [`Cache`] wraps one `rusqlite::Connection`: it is `Send` but not `Sync`;
+//! open one per thread (WAL mode and a busy timeout make that safe), or share
+//! one behind a `Mutex`.
+
+mod journal;
+mod results;
+
+pub use journal::{JournalEntry, NewJournalEntry};
+pub use results::{FileKey, file_key};
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Environment variable overriding the cache directory.
+pub const CACHE_DIR_ENV: &str = "EARMARK_CACHE_DIR";
+/// File name of the database inside the cache directory.
+pub const CACHE_FILE: &str = "earmark.sqlite";
+/// `PRAGMA application_id` marking the file as ours ("ERMK").
+const APPLICATION_ID: i32 = 0x4552_4D4B;
+/// Latest schema version (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("cache: no cache directory (set {CACHE_DIR_ENV} or HOME)")]
+    NoCacheDir,
+    #[error("cache {}: {reason}", path.display())]
+    Open { path: PathBuf, reason: String },
+    #[error("cache {}: {reason}", path.display())]
+    Db { path: PathBuf, reason: String },
+}
+
+pub struct Cache {
+    conn: Connection,
+    path: PathBuf,
+    warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("path", &self.path).finish()
+    }
+}
+
+/// Where the cache database lives (not created).
+pub fn default_path() -> Result<PathBuf, CacheError> {
+    if let Some(dir) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join(CACHE_FILE));
+    }
+    let dir = dirs::cache_dir().ok_or(CacheError::NoCacheDir)?;
+    Ok(dir.join("earmark").join(CACHE_FILE))
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Why an existing file cannot be used as our cache.
+enum Unusable {
+    NotSqlite(String),
+    Foreign(String),
+}
+
+impl Cache {
+    /// Open (creating if needed) the cache at [`default_path`].
+    pub fn open_default() -> Result<Cache, CacheError> {
+        Cache::open(&default_path()?)
+    }
+
+    /// Open (creating if needed) the cache database at `path`. A corrupt or
+    /// foreign file is moved aside and replaced; see [`Cache::warnings`].
+    pub fn open(path: &Path) -> Result<Cache, CacheError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| CacheError::Open {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "cannot create {}: {}",
+                    dir.display(),
+                    crate::library::io_reason(&e)
+                ),
+            })?;
+        }
+        let mut warnings = Vec::new();
+        let conn = match try_open(path) {
+            Ok(conn) => conn,
+            Err(TryOpen::Unusable(why)) => {
+                let aside = move_aside(path)?;
+                let what = match why {
+                    Unusable::NotSqlite(r) => format!("not a usable SQLite database ({r})"),
+                    Unusable::Foreign(r) => r,
+                };
+                warnings.push(format!(
+                    "cache {} was {what}; moved it to {} and started a new cache",
+                    path.display(),
+                    aside.display()
+                ));
+                match try_open(path) {
+                    Ok(conn) => conn,
+                    Err(TryOpen::Unusable(Unusable::NotSqlite(r) | Unusable::Foreign(r)))
+                    | Err(TryOpen::Fatal(r)) => {
+                        return Err(CacheError::Open {
+                            path: path.to_path_buf(),
+                            reason: r,
+                        });
+                    }
+                }
+            }
+            Err(TryOpen::Fatal(reason)) => {
+                return Err(CacheError::Open {
+                    path: path.to_path_buf(),
+                    reason,
+                });
+            }
+        };
+        Ok(Cache {
+            conn,
+            path: path.to_path_buf(),
+            warnings,
+        })
+    }
+
+    /// A private in-memory cache (tests, `--no-cache` runs).
+    pub fn open_in_memory() -> Result<Cache, CacheError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| CacheError::Open {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        migrate(&conn).map_err(|e| CacheError::Open {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Cache {
+            conn,
+            path,
+            warnings: Vec::new(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Problems met and repaired while opening (e.g. a corrupt file moved aside).
+    /// Show them to the user once.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn db_err(&self, e: impl std::fmt::Display) -> CacheError {
+        CacheError::Db {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
+    }
+}
+
+enum TryOpen {
+    Unusable(Unusable),
+    Fatal(String),
+}
+
+fn try_open(path: &Path) -> Result<Connection, TryOpen> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|e| classify_open_error(path, e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| TryOpen::Fatal(e.to_string()))?;
+    // Reading the header is where a non-database file shows itself.
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| classify_open_error(path, e))?;
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| classify_open_error(path, e))?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(|e| classify_open_error(path, e))?;
+    if app_id != APPLICATION_ID && (tables > 0 || version != 0) {
+        return Err(TryOpen::Unusable(Unusable::Foreign(
+            "another application's database (unknown schema)".into(),
+        )));
+    }
+    if app_id == APPLICATION_ID && version > SCHEMA_VERSION {
+        return Err(TryOpen::Unusable(Unusable::Foreign(format!(
+            "written by a newer earmark (schema {version}, this one knows up to {SCHEMA_VERSION})"
+        ))));
+    }
+    // WAL lets the TUI's workers and a CLI run share the cache; ignore failure
+    // (e.g. a filesystem without shared memory), the default journal works too.
+    let _ = conn.pragma_update(None, "journal_mode", "WAL");
+    match conn.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => {}
+        Ok(s) => {
+            return Err(TryOpen::Unusable(Unusable::NotSqlite(format!(
+                "integrity check: {s}"
+            ))));
+        }
+        Err(e) => return Err(classify_open_error(path, e)),
+    }
+    migrate(&conn).map_err(|e| classify_open_error(path, e))?;
+    Ok(conn)
+}
+
+fn classify_open_error(path: &Path, e: rusqlite::Error) -> TryOpen {
+    use rusqlite::ffi::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            TryOpen::Unusable(Unusable::NotSqlite(e.to_string()))
+        }
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            TryOpen::Fatal(format!("cannot open {}: {e}", path.display()))
+        }
+        _ => TryOpen::Fatal(e.to_string()),
+    }
+}
+
+/// Rename a bad cache file (and its WAL/SHM companions) aside.
+fn move_aside(path: &Path) -> Result<PathBuf, CacheError> {
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".corrupt-{stamp}"));
+    let mut aside = PathBuf::from(&name);
+    let mut n = 1;
+    while aside.exists() {
+        let mut alt = name.clone();
+        alt.push(format!("-{n}"));
+        aside = PathBuf::from(alt);
+        n += 1;
+    }
+    std::fs::rename(path, &aside).map_err(|e| CacheError::Open {
+        path: path.to_path_buf(),
+        reason: format!(
+            "unusable, and cannot move it aside: {}",
+            crate::library::io_reason(&e)
+        ),
+    })?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = path.as_os_str().to_os_string();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        if side.exists() {
+            let mut to = aside.as_os_str().to_os_string();
+            to.push(suffix);
+            let _ = std::fs::rename(&side, PathBuf::from(to));
+        }
+    }
+    Ok(aside)
+}
+
+/// Bring the schema up to [`SCHEMA_VERSION`], one step per version, each in a transaction.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 1 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS journal (
+                 id        INTEGER PRIMARY KEY,
+                 path      BLOB    NOT NULL,
+                 old_value TEXT    NOT NULL,
+                 new_value TEXT    NOT NULL,
+                 old_state TEXT    NOT NULL,
+                 new_state TEXT    NOT NULL,
+                 time      INTEGER NOT NULL,
+                 batch     INTEGER NOT NULL,
+                 undone    INTEGER NOT NULL DEFAULT 0,
+                 undone_time INTEGER
+             );
+             CREATE INDEX IF NOT EXISTS journal_batch ON journal(batch);
+             CREATE TABLE IF NOT EXISTS batches (
+                 id   INTEGER PRIMARY KEY,
+                 time INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS results (
+                 path         BLOB    NOT NULL,
+                 size         INTEGER NOT NULL,
+                 mtime_ns     INTEGER NOT NULL,
+                 model_sha256 TEXT    NOT NULL,
+                 result_json  TEXT    NOT NULL,
+                 time         INTEGER NOT NULL,
+                 PRIMARY KEY (path, size, mtime_ns, model_sha256)
+             );
+             PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = 1;
+             COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// A path as stored in the database: its exact bytes (non-UTF-8 names survive).
+pub fn path_to_blob(path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+pub fn blob_to_path(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_cache_has_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join(CACHE_FILE);
+        let cache = Cache::open(&path).unwrap();
+        assert!(cache.warnings().is_empty());
+        let v: i32 = cache
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        drop(cache);
+        // Reopening is quiet.
+        let cache = Cache::open(&path).unwrap();
+        assert!(cache.warnings().is_empty());
+    }
+
+    #[test]
+    fn garbage_file_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        std::fs::write(
+            &path,
+            b"this is not a database, just some text that is long enough",
+        )
+        .unwrap();
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.warnings().len(), 1, "{:?}", cache.warnings());
+        assert!(cache.warnings()[0].contains("corrupt-"));
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read(aside[0].path()).unwrap(),
+            b"this is not a database, just some text that is long enough"
+        );
+    }
+
+    #[test]
+    fn foreign_schema_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE journal (x TEXT); INSERT INTO journal VALUES ('theirs');",
+            )
+            .unwrap();
+        }
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.warnings().len(), 1);
+        assert!(
+            cache.warnings()[0].contains("another application"),
+            "{:?}",
+            cache.warnings()
+        );
+        assert!(cache.journal_list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn non_utf8_paths_round_trip() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let p = Path::new(std::ffi::OsStr::from_bytes(b"/music/caf\xe9.mp3"));
+            assert_eq!(blob_to_path(&path_to_blob(p)), p);
+        }
+    }
+}

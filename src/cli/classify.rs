@@ -1,0 +1,228 @@
+//! `earmark classify`: top-k genres per track as a table, JSON or CSV.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::audio::AnalysisPlan;
+use crate::cli::jobs_or_default;
+use crate::cli::output::{format_duration, progress};
+use crate::library::collect_audio;
+use crate::model::{GenreModel, Prediction, load_model};
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Files or folders (walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print JSON (one object per track, with per-segment probabilities).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV: path,rank,genre,probability.
+    #[arg(long)]
+    pub csv: bool,
+    /// How many genres to list per track.
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// A model folder (with model.json) or .onnx file; default: the shipped model.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Excerpts analysed in files longer than 45 s.
+    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    pub windows: usize,
+}
+
+#[derive(Serialize)]
+pub struct TrackResult {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<Vec<Ranked>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<Prediction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Ranked {
+    pub genre: String,
+    pub probability: f32,
+}
+
+pub fn run(args: ClassifyArgs) -> ExitCode {
+    let model = match load_model(args.model.as_deref()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("earmark classify: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let plan = AnalysisPlan {
+        windows: args.windows,
+        ..AnalysisPlan::default()
+    };
+    let collected = collect_audio(&args.paths);
+    for e in &collected.errors {
+        eprintln!("skipped: {e}");
+    }
+    let results = classify_all(
+        &model,
+        &collected.files,
+        &plan,
+        args.top,
+        jobs_or_default(args.jobs),
+    );
+    let failed = results.iter().filter(|r| r.error.is_some()).count();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &results)
+            .map_err(std::io::Error::other)
+            .and_then(|_| writeln!(out))
+    } else if args.csv {
+        write_csv(&mut out, &results)
+    } else {
+        write_table(&mut out, &results)
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("earmark classify: {e}");
+    }
+    if !args.json {
+        for r in &results {
+            if let Some(e) = &r.error {
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if results.is_empty() || failed == results.len() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Classify files in parallel; results in input order, failures included.
+pub fn classify_all(
+    model: &GenreModel,
+    files: &[PathBuf],
+    plan: &AnalysisPlan,
+    top: usize,
+    jobs: usize,
+) -> Vec<TrackResult> {
+    let bar = progress(files.len(), "classify");
+    if files.len() < 2 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let one = |path: &PathBuf| {
+        let r = classify_one(model, path, plan, top);
+        bar.inc(1);
+        r
+    };
+    let results = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
+        Ok(pool) => pool.install(|| files.par_iter().map(one).collect()),
+        Err(_) => files.iter().map(one).collect(),
+    };
+    bar.finish_and_clear();
+    results
+}
+
+fn classify_one(model: &GenreModel, path: &Path, plan: &AnalysisPlan, top: usize) -> TrackResult {
+    let name = path.display().to_string();
+    match model.analyse(path, plan) {
+        Ok(a) => TrackResult {
+            path: name,
+            duration_s: Some(a.duration_s),
+            top: Some(
+                a.prediction
+                    .top(top)
+                    .into_iter()
+                    .map(|(g, p)| Ranked {
+                        genre: g.to_string(),
+                        probability: p,
+                    })
+                    .collect(),
+            ),
+            prediction: Some(a.prediction),
+            error: None,
+        },
+        Err(e) => TrackResult {
+            path: name,
+            duration_s: None,
+            top: None,
+            prediction: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
+    let width = results
+        .iter()
+        .map(|r| r.path.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    writeln!(out, "{:<width$}  {:>6}  genres", "file", "length")?;
+    for r in results {
+        let Some(top) = &r.top else { continue };
+        let genres: Vec<String> = top
+            .iter()
+            .map(|g| format!("{} {:>3.0}%", g.genre, g.probability * 100.0))
+            .collect();
+        writeln!(
+            out,
+            "{:<width$}  {:>6}  {}",
+            shorten(&r.path, width),
+            r.duration_s.map(format_duration).unwrap_or_default(),
+            genres.join("  ")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
+    writeln!(out, "path,rank,genre,probability")?;
+    for r in results {
+        let path = csv_field(&r.path);
+        match (&r.top, &r.error) {
+            (Some(top), _) => {
+                for (i, g) in top.iter().enumerate() {
+                    writeln!(out, "{path},{},{},{:.4}", i + 1, g.genre, g.probability)?;
+                }
+            }
+            (None, Some(e)) => writeln!(out, "{path},,error,{}", csv_field(e))?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Keep the end of a long path (the file name matters most).
+fn shorten(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        s.to_string()
+    } else {
+        let tail: String = s.chars().skip(n - (width - 1)).collect();
+        format!("…{tail}")
+    }
+}

@@ -1,0 +1,72 @@
+//! The model card (`model.json`): labels, feature parameters, segmenting and
+//! how segment outputs combine. The runtime trusts nothing it does not check.
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FeatureParams, SegmentSpec};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TensorSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_mels: Option<usize>,
+}
+
+/// How per-segment probabilities become one track prediction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// Arithmetic mean of the segment probabilities.
+    MeanProbs,
+    /// Mean of log-probabilities, renormalised (a geometric mean).
+    MeanLogProbs,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub name: String,
+    pub file: String,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    pub labels: Vec<String>,
+    pub features: FeatureParams,
+    pub input: TensorSpec,
+    pub output: TensorSpec,
+    pub segment: SegmentSpec,
+    pub combine: Combine,
+    /// The evaluation report on the validation split (see `eval`), if recorded.
+    #[serde(default)]
+    pub metrics: Option<serde_json::Value>,
+}
+
+impl ModelCard {
+    /// Internal consistency: what a card says must agree with itself.
+    pub fn validate(&self) -> Result<(), String> {
+        self.features.validate()?;
+        if self.labels.len() < 2 {
+            return Err("the card lists fewer than two labels".into());
+        }
+        if let Some(n) = self.input.n_mels
+            && n != self.features.n_mels
+        {
+            return Err(format!(
+                "input.n_mels = {n} but features.n_mels = {}",
+                self.features.n_mels
+            ));
+        }
+        if let Some(f) = self.input.frames
+            && f != self.segment.frames
+        {
+            return Err(format!(
+                "input.frames = {f} but segment.frames = {}",
+                self.segment.frames
+            ));
+        }
+        if self.segment.frames == 0 || self.segment.hop_frames == 0 {
+            return Err("segment frames and hop must be positive".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,303 @@
+//! Genre model: load the ONNX file and its card once, check they agree, run
+//! segments in batches with tract, combine segment outputs into a prediction.
+
+mod card;
+mod combine;
+mod locate;
+
+pub use card::{Combine, ModelCard, TensorSpec};
+pub use combine::{combine, top_k};
+pub use locate::{default_model_dir, load_model};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::{DimLike, Factoid};
+
+use crate::analysis::{SegmentRef, TrackFeatures, track_features};
+use crate::audio::{AnalysisPlan, AudioError, SourceInfo};
+use crate::features::MelExtractor;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model card {}: {reason}", path.display())]
+    Card { path: PathBuf, reason: String },
+    #[error("model {}: {reason}", path.display())]
+    Load { path: PathBuf, reason: String },
+    #[error("model does not match its card: {0}")]
+    Mismatch(String),
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// Segments per tract call: large enough to amortise, small enough to stay cheap in memory.
+const BATCH: usize = 16;
+
+pub struct GenreModel {
+    card: ModelCard,
+    sha256: String,
+    plan: Arc<TypedRunnableModel>,
+    extractor: MelExtractor,
+    source: PathBuf,
+}
+
+impl std::fmt::Debug for GenreModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GenreModel")
+            .field("name", &self.card.name)
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+/// Everything the model said about one track.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub labels: Vec<String>,
+    /// Track-level probabilities, in label order.
+    pub probs: Vec<f32>,
+    /// Per-segment probabilities, in label order, with where each segment lies.
+    pub segments: Vec<SegmentPrediction>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentPrediction {
+    pub start_s: f64,
+    pub probs: Vec<f32>,
+}
+
+impl Prediction {
+    pub fn top(&self, k: usize) -> Vec<(&str, f32)> {
+        top_k(&self.probs, k)
+            .into_iter()
+            .map(|i| (self.labels[i].as_str(), self.probs[i]))
+            .collect()
+    }
+}
+
+/// A classified track: what it is, what the model heard, and the features behind it.
+#[derive(Debug, Clone)]
+pub struct TrackAnalysis {
+    pub info: SourceInfo,
+    pub duration_s: f64,
+    pub features: TrackFeatures,
+    pub prediction: Prediction,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyseError {
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("{}: {source}", path.display())]
+    Model { path: PathBuf, source: ModelError },
+}
+
+impl GenreModel {
+    /// Load `model.json` from `dir` and the ONNX file it names.
+    pub fn from_dir(dir: &Path) -> Result<Self, ModelError> {
+        let card_path = dir.join("model.json");
+        let card_text = std::fs::read_to_string(&card_path).map_err(|e| ModelError::Card {
+            path: card_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let card: ModelCard = serde_json::from_str(&card_text).map_err(|e| ModelError::Card {
+            path: card_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let onnx_path = dir.join(&card.file);
+        let bytes = std::fs::read(&onnx_path).map_err(|e| ModelError::Load {
+            path: onnx_path.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::from_parts(card, &bytes, onnx_path)
+    }
+
+    /// Load an ONNX file with an explicit card (e.g. evaluating a candidate model).
+    pub fn from_file(onnx_path: &Path, card: ModelCard) -> Result<Self, ModelError> {
+        let bytes = std::fs::read(onnx_path).map_err(|e| ModelError::Load {
+            path: onnx_path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::from_parts(card, &bytes, onnx_path.to_path_buf())
+    }
+
+    pub fn from_parts(card: ModelCard, onnx: &[u8], source: PathBuf) -> Result<Self, ModelError> {
+        card.validate().map_err(|reason| ModelError::Card {
+            path: source.clone(),
+            reason,
+        })?;
+        let sha256 = hex::encode(Sha256::digest(onnx));
+        let load_err = |e: TractError| ModelError::Load {
+            path: source.clone(),
+            reason: format!("{e:#}"),
+        };
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut &onnx[..])
+            .map_err(load_err)?;
+        check_declared_shape(&model, &card)?;
+        let batch = model.sym("batch");
+        let fact = f32::fact(tvec![
+            batch.to_dim(),
+            card.segment.frames.to_dim(),
+            card.features.n_mels.to_dim()
+        ]);
+        model.set_input_fact(0, fact.into()).map_err(load_err)?;
+        let typed = model.into_optimized().map_err(load_err)?;
+        let out_fact = typed.output_fact(0).map_err(load_err)?;
+        let n_out = out_fact.shape.last().and_then(|d| d.to_usize().ok());
+        if n_out != Some(card.labels.len()) {
+            return Err(ModelError::Mismatch(format!(
+                "the model outputs {} values per segment but the card lists {} labels",
+                n_out.map_or("an unknown number of".to_string(), |n| n.to_string()),
+                card.labels.len()
+            )));
+        }
+        let plan = typed.into_runnable().map_err(load_err)?;
+        let extractor =
+            MelExtractor::new(card.features.clone()).map_err(|reason| ModelError::Card {
+                path: source.clone(),
+                reason,
+            })?;
+        Ok(GenreModel {
+            card,
+            sha256,
+            plan,
+            extractor,
+            source,
+        })
+    }
+
+    pub fn card(&self) -> &ModelCard {
+        &self.card
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.card.labels
+    }
+
+    /// sha256 of the ONNX bytes: part of every cache key.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    pub fn extractor(&self) -> &MelExtractor {
+        &self.extractor
+    }
+
+    /// Probabilities for each segment of a flattened `[n][frames][n_mels]` batch.
+    pub fn run_segments(&self, data: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let seg_len = self.card.segment.frames * self.card.features.n_mels;
+        if seg_len == 0 || !data.len().is_multiple_of(seg_len) {
+            return Err(ModelError::Run("segment data has the wrong length".into()));
+        }
+        let mut out = Vec::with_capacity(data.len() / seg_len);
+        for chunk in data.chunks(seg_len * BATCH) {
+            let n = chunk.len() / seg_len;
+            let input = Tensor::from_shape(
+                &[n, self.card.segment.frames, self.card.features.n_mels],
+                chunk,
+            )
+            .map_err(|e| ModelError::Run(e.to_string()))?;
+            let result = self
+                .plan
+                .run(tvec![input.into()])
+                .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+            let probs = result[0]
+                .to_plain_array_view::<f32>()
+                .map_err(|e| ModelError::Run(e.to_string()))?;
+            let flat: Vec<f32> = probs.iter().copied().collect();
+            let k = self.card.labels.len();
+            if flat.len() != n * k {
+                return Err(ModelError::Run(format!(
+                    "expected {} outputs, got {}",
+                    n * k,
+                    flat.len()
+                )));
+            }
+            out.extend(flat.chunks(k).map(|c| sanitize_probs(c.to_vec())));
+        }
+        Ok(out)
+    }
+
+    /// Classify precomputed features.
+    pub fn predict(&self, features: &TrackFeatures) -> Result<Prediction, ModelError> {
+        let batch = features.segment_batch(&self.card.segment);
+        let per_segment = self.run_segments(&batch)?;
+        Ok(self.prediction_from(&features.segments, per_segment))
+    }
+
+    fn prediction_from(&self, refs: &[SegmentRef], per_segment: Vec<Vec<f32>>) -> Prediction {
+        let probs = combine(&per_segment, self.card.combine);
+        Prediction {
+            labels: self.card.labels.clone(),
+            probs,
+            segments: refs
+                .iter()
+                .zip(per_segment)
+                .map(|(r, probs)| SegmentPrediction {
+                    start_s: r.start_s,
+                    probs,
+                })
+                .collect(),
+        }
+    }
+
+    /// Decode, extract features and classify one file.
+    pub fn analyse(&self, path: &Path, plan: &AnalysisPlan) -> Result<TrackAnalysis, AnalyseError> {
+        let features = track_features(path, &self.extractor, plan, &self.card.segment)?;
+        let prediction = self
+            .predict(&features)
+            .map_err(|source| AnalyseError::Model {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(TrackAnalysis {
+            info: features.info.clone(),
+            duration_s: features.duration_s,
+            features,
+            prediction,
+        })
+    }
+}
+
+/// A model whose softmax misbehaves must not poison averages with NaN.
+fn sanitize_probs(mut p: Vec<f32>) -> Vec<f32> {
+    if p.iter().any(|v| !v.is_finite()) {
+        let n = p.len() as f32;
+        p.iter_mut().for_each(|v| *v = 1.0 / n);
+    }
+    p
+}
+
+/// Refuse a card whose segment length or band count contradicts the ONNX input.
+fn check_declared_shape(model: &InferenceModel, card: &ModelCard) -> Result<(), ModelError> {
+    let Ok(fact) = model.input_fact(0) else {
+        return Ok(());
+    };
+    let Some(shape) = fact.shape.concretize() else {
+        return Ok(());
+    };
+    if shape.len() != 3 {
+        return Err(ModelError::Mismatch(format!(
+            "the model's input has rank {} but earmark feeds [batch, frames, mels]",
+            shape.len()
+        )));
+    }
+    let check = |dim: &TDim, want: usize, what: &str| -> Result<(), ModelError> {
+        match dim.to_usize() {
+            Ok(n) if n != want => Err(ModelError::Mismatch(format!(
+                "the model expects {n} {what} per segment but the card's features give {want}"
+            ))),
+            _ => Ok(()),
+        }
+    };
+    check(&shape[1], card.segment.frames, "frames")?;
+    check(&shape[2], card.features.n_mels, "mel bands")
+}

@@ -1,0 +1,338 @@
+//! The genre values a file holds, per native tag field ("slot"), exactly as
+//! stored, so that an undo can put back precisely what was there.
+
+use serde::{Deserialize, Serialize};
+
+/// A place a genre lives in a file's native tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    /// ID3v2 `TCON` (mp3, wav, aiff). Values are the frame's parts: the text
+    /// split at NULs and `(n)` references, numeric references kept as numbers.
+    Id3v2,
+    /// Vorbis comment `GENRE` fields (flac, ogg, opus, speex), one value per field.
+    Vorbis,
+    /// MP4 `©gen` atom values.
+    Mp4Gen,
+    /// MP4 legacy `gnre` atom: the ID3v1 genre number plus one, as decimal text.
+    Mp4Gnre,
+    /// RIFF INFO `IGNR` (wav): at most one value, the raw text.
+    RiffInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotValues {
+    pub slot: Slot,
+    pub values: Vec<String>,
+}
+
+/// Genre values per slot; an empty list means the field is absent. Slots are
+/// listed in priority order (the first non-empty one is what a player shows).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenreState {
+    pub slots: Vec<SlotValues>,
+}
+
+/// How a new genre combines with what the file already has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenreMode {
+    /// The new genres replace all existing ones.
+    #[default]
+    Replace,
+    /// The new genres are added after the existing ones (duplicates skipped).
+    Append,
+}
+
+/// A requested change: these genres, replacing or appending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenreChange {
+    pub genres: Vec<String>,
+    pub mode: GenreMode,
+}
+
+impl GenreChange {
+    pub fn replace(genre: impl Into<String>) -> Self {
+        GenreChange {
+            genres: vec![genre.into()],
+            mode: GenreMode::Replace,
+        }
+    }
+
+    pub fn append(genre: impl Into<String>) -> Self {
+        GenreChange {
+            genres: vec![genre.into()],
+            mode: GenreMode::Append,
+        }
+    }
+}
+
+impl GenreState {
+    pub fn get(&self, slot: Slot) -> Option<&[String]> {
+        self.slots
+            .iter()
+            .find(|s| s.slot == slot)
+            .map(|s| s.values.as_slice())
+    }
+
+    /// Equal values in every slot, a slot missing on one side counting as empty.
+    pub fn same_values(&self, other: &GenreState) -> bool {
+        self.slots
+            .iter()
+            .chain(other.slots.iter())
+            .all(|s| self.get(s.slot).unwrap_or(&[]) == other.get(s.slot).unwrap_or(&[]))
+    }
+
+    /// The genres a person would see: the first slot with a value, decoded
+    /// (ID3v1 numbers become names, RIFF INFO text is split at ';').
+    pub fn display(&self) -> Vec<String> {
+        for s in &self.slots {
+            let shown = display_slot(s.slot, &s.values);
+            if !shown.is_empty() {
+                return shown;
+            }
+        }
+        Vec::new()
+    }
+
+    /// The state after applying `genres` with `mode`. Every slot gets the same
+    /// genres in its own representation; the legacy MP4 `gnre` is dropped in
+    /// favour of `©gen`.
+    pub fn target(&self, genres: &[String], mode: GenreMode) -> GenreState {
+        let wanted = match mode {
+            GenreMode::Replace => dedupe(genres.iter().cloned()),
+            GenreMode::Append => dedupe(self.display().into_iter().chain(genres.iter().cloned())),
+        };
+        GenreState {
+            slots: self
+                .slots
+                .iter()
+                .map(|s| SlotValues {
+                    slot: s.slot,
+                    values: match s.slot {
+                        Slot::Id3v2 | Slot::Vorbis | Slot::Mp4Gen => wanted.clone(),
+                        Slot::Mp4Gnre => Vec::new(),
+                        Slot::RiffInfo if wanted.is_empty() => Vec::new(),
+                        Slot::RiffInfo => vec![wanted.join("; ")],
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{\"slots\":[]}".into())
+    }
+
+    pub fn from_json(s: &str) -> Option<GenreState> {
+        serde_json::from_str(s).ok()
+    }
+}
+
+fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
+    match slot {
+        Slot::Id3v2 => values.iter().map(|v| id3_genre_name(v)).collect(),
+        Slot::Vorbis | Slot::Mp4Gen => values.to_vec(),
+        Slot::Mp4Gnre => values
+            .iter()
+            .filter_map(|v| v.parse::<usize>().ok())
+            .filter_map(|n| lofty::id3::v1::GENRES.get(n.checked_sub(1)?))
+            .map(|s| s.to_string())
+            .collect(),
+        Slot::RiffInfo => values
+            .iter()
+            .flat_map(|v| v.split(';'))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+/// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover".
+fn id3_genre_name(part: &str) -> String {
+    if part.len() <= 3 {
+        if let Ok(n) = part.parse::<usize>()
+            && let Some(name) = lofty::id3::v1::GENRES.get(n)
+        {
+            return name.to_string();
+        }
+        match part {
+            "RX" => return "Remix".into(),
+            "CR" => return "Cover".into(),
+            _ => {}
+        }
+    }
+    part.to_string()
+}
+
+/// Split an ID3v2 `TCON` text into its parts: NUL-separated values (v2.4) and
+/// `(n)` references (v2.3), keeping numbers as numbers. Mirrors how lofty
+/// itself reads and writes the frame, so a value round-trips exactly.
+pub(crate) fn split_tcon(raw: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = raw;
+    while !rest.is_empty() {
+        if let Some(idx) = rest.find('\0') {
+            out.push(rest[..idx].to_string());
+            rest = &rest[idx + 1..];
+            continue;
+        }
+        if rest.starts_with('(')
+            && let Some(close) = rest.find(')')
+        {
+            // "((" escapes a literal parenthesis: keep it in the part.
+            let end = if rest.starts_with("((") {
+                close + 1
+            } else {
+                close
+            };
+            out.push(rest[1..end.min(rest.len())].to_string());
+            rest = &rest[(close + 1).min(rest.len())..];
+            continue;
+        }
+        out.push(rest.to_string());
+        break;
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// Keep the first of case-insensitively equal names, in order.
+fn dedupe(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| o.to_lowercase() == n.to_lowercase()) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Check and tidy genre names given by a user: trimmed, non-empty, no
+/// control characters and no ';' (which readers treat as a separator).
+pub fn clean_genres(genres: &[String]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for g in genres {
+        let t = g.trim();
+        if t.is_empty() {
+            return Err("empty genre name".into());
+        }
+        if t.chars().any(char::is_control) {
+            return Err(format!("genre {t:?} contains a control character"));
+        }
+        if t.contains(';') {
+            return Err(format!(
+                "genre {t:?} contains ';' (give several genres separately)"
+            ));
+        }
+        out.push(t.to_string());
+    }
+    Ok(dedupe(out.into_iter()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn tcon_parts() {
+        assert_eq!(split_tcon("Rock"), s(&["Rock"]));
+        assert_eq!(split_tcon("Rock\0Pop"), s(&["Rock", "Pop"]));
+        assert_eq!(split_tcon("(24)Soundtrack"), s(&["24", "Soundtrack"]));
+        assert_eq!(split_tcon("(17)(RX)"), s(&["17", "RX"]));
+        assert_eq!(split_tcon("(Rock)(Pop)Jazz"), s(&["Rock", "Pop", "Jazz"]));
+        assert_eq!(split_tcon(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn display_decodes_numbers_and_riff() {
+        let st = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Id3v2,
+                    values: s(&["17", "RX", "Ambient"]),
+                },
+                SlotValues {
+                    slot: Slot::RiffInfo,
+                    values: s(&["Jazz; Blues"]),
+                },
+            ],
+        };
+        assert_eq!(st.display(), s(&["Rock", "Remix", "Ambient"]));
+        let riff_only = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Id3v2,
+                    values: vec![],
+                },
+                SlotValues {
+                    slot: Slot::RiffInfo,
+                    values: s(&["Jazz; Blues"]),
+                },
+            ],
+        };
+        assert_eq!(riff_only.display(), s(&["Jazz", "Blues"]));
+        let gnre = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Mp4Gen,
+                    values: vec![],
+                },
+                SlotValues {
+                    slot: Slot::Mp4Gnre,
+                    values: s(&["18"]),
+                },
+            ],
+        };
+        assert_eq!(gnre.display(), s(&["Rock"]));
+    }
+
+    #[test]
+    fn targets() {
+        let st = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Id3v2,
+                    values: s(&["24"]),
+                },
+                SlotValues {
+                    slot: Slot::RiffInfo,
+                    values: vec![],
+                },
+            ],
+        };
+        let t = st.target(&s(&["Ambient"]), GenreMode::Append);
+        assert_eq!(
+            t.get(Slot::Id3v2).unwrap(),
+            s(&["Soundtrack", "Ambient"]).as_slice()
+        );
+        assert_eq!(
+            t.get(Slot::RiffInfo).unwrap(),
+            s(&["Soundtrack; Ambient"]).as_slice()
+        );
+        let t = st.target(&s(&["soundtrack"]), GenreMode::Append);
+        assert_eq!(t.display(), s(&["Soundtrack"]));
+        let t = st.target(&s(&["Jazz"]), GenreMode::Replace);
+        assert_eq!(t.display(), s(&["Jazz"]));
+        let t = st.target(&[], GenreMode::Replace);
+        assert!(t.display().is_empty());
+        assert_eq!(t.get(Slot::RiffInfo).unwrap(), &[] as &[String]);
+        assert_eq!(GenreState::from_json(&t.to_json()), Some(t));
+    }
+
+    #[test]
+    fn cleaning() {
+        assert_eq!(
+            clean_genres(&s(&[" Jazz ", "jazz", "Rock"])).unwrap(),
+            s(&["Jazz", "Rock"])
+        );
+        assert!(clean_genres(&s(&[""])).is_err());
+        assert!(clean_genres(&s(&["a;b"])).is_err());
+        assert!(clean_genres(&s(&["a\nb"])).is_err());
+    }
+}

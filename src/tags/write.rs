@@ -1,0 +1,602 @@
+//! Safe genre writing: copy the file to a hidden temp file beside it, write the
+//! tags into the copy, check the copy (genre reads back, every other tag is
+//! unchanged, the decoded audio is sample-for-sample identical, same stream
+//! parameters), fsync, and atomically rename it over the original. On any
+//! failure the temp file is deleted and the original is untouched.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::native::{Native, detect};
+use super::state::{GenreChange, GenreState, clean_genres};
+use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff};
+
+/// What a write did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteReport {
+    #[serde(serialize_with = "ser_path")]
+    pub path: PathBuf,
+    /// Genres as a person sees them, before and after.
+    pub old: Vec<String>,
+    pub new: Vec<String>,
+    /// False when the file already held these values: nothing was written.
+    pub changed: bool,
+    /// Exact per-field values before and after (what an undo restores).
+    pub old_state: GenreState,
+    pub new_state: GenreState,
+}
+
+/// Why a write failed, for the TUI's file marks and `--json` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WriteErrorKind {
+    NotFound,
+    NotAFile,
+    /// The format cannot carry tags (`.au`) or lofty cannot write it.
+    Unsupported,
+    /// The file (no write permission bits) or its file system is read-only.
+    ReadOnly,
+    PermissionDenied,
+    DiskFull,
+    /// The file has several hard links; replacing it would split them.
+    HardLinked,
+    InvalidGenre,
+    /// The existing tags could not be parsed exactly.
+    TagRead,
+    /// lofty failed to write the tags into the copy.
+    TagWrite,
+    /// The copy failed a check (genre, other tags, audio); nothing was replaced.
+    Verify,
+    /// The file changed under us (another program), or since the journal entry.
+    Changed,
+    Io,
+    /// A failure injected by a test.
+    Injected,
+}
+
+impl WriteErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteErrorKind::NotFound => "not-found",
+            WriteErrorKind::NotAFile => "not-a-file",
+            WriteErrorKind::Unsupported => "unsupported",
+            WriteErrorKind::ReadOnly => "read-only",
+            WriteErrorKind::PermissionDenied => "permission-denied",
+            WriteErrorKind::DiskFull => "disk-full",
+            WriteErrorKind::HardLinked => "hard-linked",
+            WriteErrorKind::InvalidGenre => "invalid-genre",
+            WriteErrorKind::TagRead => "tag-read",
+            WriteErrorKind::TagWrite => "tag-write",
+            WriteErrorKind::Verify => "verify",
+            WriteErrorKind::Changed => "changed",
+            WriteErrorKind::Io => "io",
+            WriteErrorKind::Injected => "injected",
+        }
+    }
+}
+
+/// A failed write, in one line: "PATH: reason". The original file is untouched.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[error("{}: {reason}", path.display())]
+pub struct TagWriteError {
+    #[serde(serialize_with = "ser_path")]
+    pub path: PathBuf,
+    pub kind: WriteErrorKind,
+    pub reason: String,
+}
+
+fn ser_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+impl TagWriteError {
+    pub fn new(path: &Path, kind: WriteErrorKind, reason: impl Into<String>) -> Self {
+        TagWriteError {
+            path: path.to_path_buf(),
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    fn io(path: &Path, what: &str, e: &io::Error) -> Self {
+        let (kind, reason) = io_reason(e);
+        let reason = if what.is_empty() {
+            reason
+        } else {
+            format!("{what}: {reason}")
+        };
+        TagWriteError::new(path, kind, reason)
+    }
+}
+
+fn io_reason(e: &io::Error) -> (WriteErrorKind, String) {
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => (WriteErrorKind::PermissionDenied, "permission denied".into()),
+        K::StorageFull => (
+            WriteErrorKind::DiskFull,
+            "disk full (no space left on device)".into(),
+        ),
+        K::QuotaExceeded => (WriteErrorKind::DiskFull, "disk quota exceeded".into()),
+        K::ReadOnlyFilesystem => (WriteErrorKind::ReadOnly, "read-only file system".into()),
+        K::NotFound => (WriteErrorKind::NotFound, "no such file or directory".into()),
+        _ => (WriteErrorKind::Io, e.to_string()),
+    }
+}
+
+/// An io::Error somewhere in an error's source chain (lofty wraps them).
+fn find_io<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a io::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            return Some(io);
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// Where a test can make a write fail on purpose.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailPoint {
+    /// Copying the original to the temp file runs out of space.
+    DiskFull,
+    /// After the tags are written into the temp copy, before it is checked.
+    AfterTagWrite,
+    /// After the copy is written, checked and synced, just before the rename.
+    BeforeRename,
+}
+
+/// Knobs for [`write_genre_with`]; `Default` is what users get.
+#[derive(Debug, Clone, Default)]
+pub struct WriteConfig {
+    #[doc(hidden)]
+    pub fail_point: Option<FailPoint>,
+}
+
+/// Environment variable (testing only) naming a [`FailPoint`]:
+/// `disk-full`, `after-tag-write` or `before-rename`.
+#[doc(hidden)]
+pub const FAIL_POINT_ENV: &str = "EARMARK_FAIL_POINT";
+
+impl WriteConfig {
+    /// The default configuration, plus a fail point from `EARMARK_FAIL_POINT`
+    /// (used by the CLI so tests can exercise the failure path end to end).
+    pub fn from_env() -> Self {
+        let fail_point = match std::env::var(FAIL_POINT_ENV).as_deref() {
+            Ok("disk-full") => Some(FailPoint::DiskFull),
+            Ok("after-tag-write") => Some(FailPoint::AfterTagWrite),
+            Ok("before-rename") => Some(FailPoint::BeforeRename),
+            _ => None,
+        };
+        WriteConfig { fail_point }
+    }
+
+    fn fail(&self, at: FailPoint, path: &Path) -> Result<(), TagWriteError> {
+        if self.fail_point == Some(at) {
+            return Err(match at {
+                FailPoint::DiskFull => TagWriteError::io(
+                    path,
+                    "cannot copy to a temporary file",
+                    &io::Error::from(io::ErrorKind::StorageFull),
+                ),
+                _ => TagWriteError::new(
+                    path,
+                    WriteErrorKind::Injected,
+                    format!("injected failure ({at:?})"),
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Does this name belong to one of our temp files (library scans skip them)?
+pub fn is_temp_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| {
+        n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".earmark-tmp")
+    })
+}
+
+/// The genre values `path` holds now, per native field.
+pub fn read_genre_state(path: &Path) -> Result<GenreState, TagWriteError> {
+    let mut file = File::open(path).map_err(|e| TagWriteError::io(path, "cannot open", &e))?;
+    let native = read_native(path, &mut file)?;
+    Ok(native.state())
+}
+
+/// What [`write_genre`] would do, without writing (dry run, batch preview).
+pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagWriteError> {
+    let genres = clean_genres(&change.genres)
+        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+    let old = read_genre_state(path)?;
+    let new = old.target(&genres, change.mode);
+    Ok(report(path, old, new))
+}
+
+/// Write a genre change to `path` safely (see the module docs).
+pub fn write_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagWriteError> {
+    write_genre_with(path, change, &WriteConfig::from_env())
+}
+
+pub fn write_genre_with(
+    path: &Path,
+    change: &GenreChange,
+    cfg: &WriteConfig,
+) -> Result<WriteReport, TagWriteError> {
+    let genres = clean_genres(&change.genres)
+        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+    safe_write(path, cfg, |old| Ok(old.target(&genres, change.mode)))
+}
+
+/// Put back `target` (an undo), provided the file still holds `expected`.
+pub fn restore_genre_state(
+    path: &Path,
+    expected: &GenreState,
+    target: &GenreState,
+    cfg: &WriteConfig,
+) -> Result<WriteReport, TagWriteError> {
+    safe_write(path, cfg, |now| {
+        if !now.same_values(expected) {
+            return Err(TagWriteError::new(
+                path,
+                WriteErrorKind::Changed,
+                format!(
+                    "genre changed since it was written (now {}, expected {})",
+                    show(&now.display()),
+                    show(&expected.display())
+                ),
+            ));
+        }
+        Ok(target.clone())
+    })
+}
+
+/// A genre list for messages: "Rock; Pop" or "(none)".
+pub fn show(genres: &[String]) -> String {
+    if genres.is_empty() {
+        "(none)".into()
+    } else {
+        genres.join("; ")
+    }
+}
+
+fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
+    WriteReport {
+        path: path.to_path_buf(),
+        old: old.display(),
+        new: new.display(),
+        changed: !old.same_values(&new),
+        old_state: old,
+        new_state: new,
+    }
+}
+
+fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
+    let mut head = [0u8; 64];
+    let n = file
+        .read(&mut head)
+        .map_err(|e| TagWriteError::io(path, "cannot read", &e))?;
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if sniff(&head[..n]) == Sniffed::Audio("Sun/NeXT AU")
+        || ext.eq_ignore_ascii_case("au")
+        || ext.eq_ignore_ascii_case("snd")
+    {
+        return Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            "Sun/NeXT .au files cannot carry tags",
+        ));
+    }
+    if n == 0 {
+        return Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            "file is empty",
+        ));
+    }
+    let ft = detect(file).map_err(|r| TagWriteError::new(path, WriteErrorKind::Unsupported, r))?;
+    Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+}
+
+/// Deletes the temp file unless disarmed.
+struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Create a fresh hidden temp file beside `real`: `.NAME.earmark-tmp.EXT`
+/// (the extension kept so decoders treat it exactly like the original).
+fn create_temp(real: &Path, shown: &Path) -> Result<(PathBuf, File), TagWriteError> {
+    let dir = real.parent().unwrap_or(Path::new("."));
+    let stem = real.file_stem().unwrap_or_default();
+    let ext = real.extension();
+    for attempt in 0..100u32 {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(stem);
+        name.push(".earmark-tmp");
+        if attempt > 0 {
+            name.push(format!("-{}-{attempt}", std::process::id()));
+        }
+        if let Some(ext) = ext {
+            name.push(".");
+            name.push(ext);
+        }
+        let candidate = dir.join(name);
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(TagWriteError::io(
+                    shown,
+                    &format!("cannot create a temporary file in {}", dir.display()),
+                    &e,
+                ));
+            }
+        }
+    }
+    Err(TagWriteError::new(
+        shown,
+        WriteErrorKind::Io,
+        format!(
+            "cannot create a temporary file in {}: too many leftovers",
+            dir.display()
+        ),
+    ))
+}
+
+/// Stream parameters and a hash of every decoded sample's bits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioPrint {
+    pub info: SourceInfo,
+    pub samples: u64,
+    pub sha256: String,
+}
+
+/// Decode `path` whole and fingerprint the samples (bit-exact).
+pub fn audio_print(path: &Path) -> Result<AudioPrint, AudioError> {
+    let mut stream = AudioStream::open(path)?;
+    let mut h = Sha256::new();
+    let mut samples = 0u64;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.read()? {
+        bytes.clear();
+        bytes.extend(chunk.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        h.update(&bytes);
+        samples += chunk.len() as u64;
+    }
+    Ok(AudioPrint {
+        info: stream.info().clone(),
+        samples,
+        sha256: hex::encode(h.finalize()),
+    })
+}
+
+fn file_stamp(meta: &fs::Metadata) -> (u64, Option<std::time::SystemTime>) {
+    (meta.len(), meta.modified().ok())
+}
+
+/// The common path of every write: `decide` maps the current state to the target.
+fn safe_write(
+    shown: &Path,
+    cfg: &WriteConfig,
+    decide: impl FnOnce(&GenreState) -> Result<GenreState, TagWriteError>,
+) -> Result<WriteReport, TagWriteError> {
+    // Work on the real file behind any symlink, so the link stays a link.
+    let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    if !meta.is_file() {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::NotAFile,
+            "not a regular file",
+        ));
+    }
+    if meta.permissions().readonly() {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::ReadOnly,
+            "file is read-only (no write permission); not changed",
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Err(TagWriteError::new(
+                shown,
+                WriteErrorKind::HardLinked,
+                format!(
+                    "file has {} hard links; replacing it would split them",
+                    meta.nlink()
+                ),
+            ));
+        }
+    }
+    // Can we write the original? (Replacing it by rename would otherwise
+    // bypass its permissions.) Opening for writing changes nothing.
+    drop(
+        OpenOptions::new()
+            .write(true)
+            .open(&real)
+            .map_err(|e| TagWriteError::io(shown, "cannot open for writing", &e))?,
+    );
+    let stamp = file_stamp(&meta);
+
+    let mut original =
+        File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
+    let native = read_native(shown, &mut original)?;
+    let old = native.state();
+    let before = native.snapshot();
+    drop(native);
+    let target = decide(&old)?;
+    if old.same_values(&target) {
+        return Ok(report(shown, old, target));
+    }
+
+    let print = audio_print(&real).map_err(|e| {
+        TagWriteError::new(
+            shown,
+            WriteErrorKind::Unsupported,
+            format!(
+                "cannot decode the audio, so a write could not be verified: {}",
+                strip_path(&e.to_string(), &real)
+            ),
+        )
+    })?;
+
+    let (temp, _) = create_temp(&real, shown)?;
+    let mut guard = TempGuard {
+        path: temp.clone(),
+        armed: true,
+    };
+    cfg.fail(FailPoint::DiskFull, shown)?;
+    fs::copy(&real, &temp)
+        .map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
+
+    {
+        let mut tf = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&temp)
+            .map_err(|e| TagWriteError::io(shown, "cannot open the temporary copy", &e))?;
+        let mut native = read_native(shown, &mut tf)?;
+        native
+            .apply(&target)
+            .map_err(|r| TagWriteError::new(shown, WriteErrorKind::TagWrite, r))?;
+        native.save(&mut tf).map_err(|e| match find_io(&e) {
+            Some(io) => TagWriteError::io(shown, "cannot write tags", io),
+            None => TagWriteError::new(
+                shown,
+                WriteErrorKind::TagWrite,
+                format!("cannot write tags: {e}"),
+            ),
+        })?;
+        tf.sync_all()
+            .map_err(|e| TagWriteError::io(shown, "cannot flush the temporary copy", &e))?;
+    }
+    cfg.fail(FailPoint::AfterTagWrite, shown)?;
+
+    // Check the copy from scratch.
+    let verify = |r: String| {
+        TagWriteError::new(
+            shown,
+            WriteErrorKind::Verify,
+            format!("{r}; original left untouched"),
+        )
+    };
+    {
+        let mut tf = File::open(&temp)
+            .map_err(|e| TagWriteError::io(shown, "cannot reopen the temporary copy", &e))?;
+        let native = read_native(shown, &mut tf)
+            .map_err(|e| verify(format!("written tags do not read back: {}", e.reason)))?;
+        let now = native.state();
+        if !now.same_values(&target) {
+            return Err(verify(format!(
+                "genre reads back as {} instead of {}",
+                show(&now.display()),
+                show(&target.display())
+            )));
+        }
+        let after = native.snapshot();
+        if after != before {
+            let changed: Vec<&str> = before
+                .iter()
+                .chain(after.iter())
+                .filter(|x| !(before.contains(x) && after.contains(x)))
+                .map(|(label, _)| label.as_str())
+                .collect();
+            return Err(verify(format!(
+                "other tags would change ({})",
+                dedup_labels(changed)
+            )));
+        }
+    }
+    let print_after = audio_print(&temp).map_err(|e| {
+        verify(format!(
+            "the written copy does not decode: {}",
+            strip_path(&e.to_string(), &temp)
+        ))
+    })?;
+    if print_after.info != print.info {
+        return Err(verify(format!(
+            "stream parameters differ after writing ({:?} vs {:?})",
+            print_after.info, print.info
+        )));
+    }
+    if print_after.samples != print.samples || print_after.sha256 != print.sha256 {
+        return Err(verify(format!(
+            "decoded audio differs after writing ({} vs {} samples)",
+            print_after.samples, print.samples
+        )));
+    }
+
+    // Same permissions and owner as the original.
+    fs::set_permissions(&temp, meta.permissions())
+        .map_err(|e| TagWriteError::io(shown, "cannot set permissions on the copy", &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let tmeta = fs::metadata(&temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        if tmeta.uid() != meta.uid() || tmeta.gid() != meta.gid() {
+            std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
+                TagWriteError::io(shown, "cannot give the new file the original's owner", &e)
+            })?;
+        }
+    }
+
+    // Nobody else touched the original meanwhile?
+    let now = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    if file_stamp(&now) != stamp {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::Changed,
+            "file was modified by another program during the write; not replaced",
+        ));
+    }
+    cfg.fail(FailPoint::BeforeRename, shown)?;
+    fs::rename(&temp, &real)
+        .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
+    guard.armed = false;
+    if let Some(dir) = real.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(report(shown, old, target))
+}
+
+fn dedup_labels(mut labels: Vec<&str>) -> String {
+    labels.dedup();
+    let mut out: Vec<&str> = Vec::new();
+    for l in labels {
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out.join(", ")
+}
+
+/// Audio errors start with the path; ours already does.
+fn strip_path(msg: &str, path: &Path) -> String {
+    let prefix = format!("{}: ", path.display());
+    msg.strip_prefix(&prefix).unwrap_or(msg).to_string()
+}

@@ -1,0 +1,161 @@
+//! Every kind of bad input gets a one-line error naming the file and the
+//! reason — never a panic — and a batch carries on past it.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+fn info_error(path: &Path) -> String {
+    let out = run(&[OsStr::new("info"), path.as_os_str()]);
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked"),
+        "panic on {}: {err}",
+        path.display()
+    );
+    assert!(
+        !out.status.success(),
+        "info should fail on {}",
+        path.display()
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one line per bad file, got: {err}");
+    let name = path.file_name().unwrap().to_string_lossy();
+    assert!(
+        lines[0].contains(name.as_ref()),
+        "error names the file: {err}"
+    );
+    lines[0].to_string()
+}
+
+#[test]
+fn each_kind_of_bad_file_gets_a_clear_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+
+    fs::write(p("empty.mp3"), b"").unwrap();
+    assert!(info_error(&p("empty.mp3")).contains("empty"));
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[0u8; 200]);
+    fs::write(p("cover.mp3"), &png).unwrap();
+    assert!(info_error(&p("cover.mp3")).contains("not an audio file (PNG image)"));
+
+    let noise: Vec<u8> = (0..40_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    fs::write(p("noise.ogg"), &noise).unwrap();
+    let e = info_error(&p("noise.ogg"));
+    assert!(
+        e.contains("not an audio file") || e.contains("corrupt"),
+        "{e}"
+    );
+
+    fs::write(p("voice.opus"), opus_bytes()).unwrap();
+    assert!(info_error(&p("voice.opus")).contains("unsupported codec: Opus"));
+
+    let wav = wav_bytes(2.0, 22_050);
+    fs::write(p("header-only.wav"), &wav[..30]).unwrap();
+    assert!(info_error(&p("header-only.wav")).contains("corrupt or truncated"));
+
+    fs::write(p("missing.au"), b"").unwrap();
+    fs::remove_file(p("missing.au")).unwrap();
+    assert!(info_error(&p("missing.au")).contains("no such file"));
+
+    let mut au = Vec::new();
+    for w in [0x2e73_6e64u32, 24, 100, 23, 8000, 1] {
+        au.extend_from_slice(&w.to_be_bytes());
+    }
+    au.extend_from_slice(&[0u8; 100]);
+    fs::write(p("g721.au"), &au).unwrap();
+    assert!(info_error(&p("g721.au")).contains("unsupported codec: AU encoding 23"));
+}
+
+#[test]
+fn truncated_audio_is_reported_not_analysed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = wav_bytes(10.0, 16_000);
+    // The header still claims 10 s but only 2 s remain.
+    let cut = dir.path().join("cut.wav");
+    fs::write(&cut, &wav[..44 + 64_000]).unwrap();
+    let out = run(&[
+        OsStr::new("features"),
+        cut.as_os_str(),
+        OsStr::new("--out"),
+        dir.path().join("f").as_os_str(),
+    ]);
+    let err = text(&out.stderr);
+    assert!(err.contains("truncated"), "{err}");
+    assert!(
+        !out.status.success(),
+        "nothing succeeded, so the exit code says so"
+    );
+}
+
+#[test]
+fn unreadable_file_is_reported() {
+    if is_root() {
+        eprintln!("skipped: running as root, permission bits do not apply");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("locked.wav");
+    fs::write(&f, wav_bytes(1.0, 8000)).unwrap();
+    fs::set_permissions(&f, fs::Permissions::from_mode(0o000)).unwrap();
+    assert!(info_error(&f).contains("permission denied"));
+}
+
+#[test]
+fn a_batch_survives_loops_odd_names_and_bad_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    fs::create_dir_all(lib.join("rock")).unwrap();
+    fs::write(lib.join("rock/good.wav"), wav_bytes(4.0, 22_050)).unwrap();
+    // A name that is not UTF-8.
+    let odd = lib
+        .join("rock")
+        .join(OsStr::from_bytes(b"caf\xe9-\xff.wav"));
+    fs::write(&odd, wav_bytes(3.0, 44_100)).unwrap();
+    fs::write(lib.join("rock/zero.flac"), b"").unwrap();
+    std::os::unix::fs::symlink(&lib, lib.join("rock/loop")).unwrap();
+
+    let out_dir = dir.path().join("features");
+    let out = run(&[
+        OsStr::new("features"),
+        lib.as_os_str(),
+        OsStr::new("--out"),
+        out_dir.as_os_str(),
+        OsStr::new("--jobs"),
+        OsStr::new("2"),
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "some files succeeded: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("empty"), "{err}");
+
+    let index: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("index.json")).unwrap()).unwrap();
+    let index = index.as_array().unwrap();
+    assert_eq!(index.len(), 2, "good.wav and the odd name");
+    for rec in index {
+        assert_eq!(rec["label"], "rock");
+        let (shape, data) = earmark::features::npy::read_f32(
+            fs::File::open(out_dir.join(rec["file"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(shape[1], 96);
+        assert_eq!(shape[0] as u64, rec["n_frames"].as_u64().unwrap());
+        assert!(data.iter().all(|v| v.is_finite()));
+    }
+    let errors: serde_json::Value =
+        serde_json::from_slice(&fs::read(out_dir.join("errors.json")).unwrap()).unwrap();
+    let errors = errors.to_string();
+    assert!(errors.contains("symlink loop"), "{errors}");
+    assert!(errors.contains("zero.flac"), "{errors}");
+}

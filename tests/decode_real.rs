@@ -1,0 +1,54 @@
+//! Real files of every container/codec in ../shared/music decode, and long
+//! tracks are analysed through a bounded set of excerpts.
+
+mod common;
+
+use earmark::audio::{AnalysisPlan, load_for_analysis, probe};
+
+#[test]
+fn every_format_in_the_shared_music_decodes() {
+    let Some(dir) = common::shared_music() else {
+        eprintln!("skipped: ../shared/music not present");
+        return;
+    };
+    let plan = AnalysisPlan::default();
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !earmark::audio::is_audio_path(&path) {
+            continue;
+        }
+        let info = probe(&path).unwrap_or_else(|e| panic!("{e}"));
+        let audio = load_for_analysis(&path, 16_000, &plan).unwrap_or_else(|e| panic!("{e}"));
+        let total: usize = audio.excerpts.iter().map(|e| e.samples.len()).sum();
+        // Bounded: never more than the whole-file cap, whatever the length.
+        assert!(total as f64 <= 45.0 * 16_000.0 + 1.0, "{}", path.display());
+        assert!(
+            total > 16_000 * 5,
+            "{}: only {total} samples",
+            path.display()
+        );
+        let rms = (audio.excerpts[0].samples.iter().map(|v| v * v).sum::<f32>()
+            / audio.excerpts[0].samples.len() as f32)
+            .sqrt();
+        assert!(rms > 1e-3, "{} decodes to silence", path.display());
+        if info.duration_s.is_some_and(|d| d > plan.whole_max_s) {
+            assert_eq!(audio.excerpts.len(), plan.windows, "{}", path.display());
+        }
+        seen.push(info.codec.clone());
+    }
+    for codec in [
+        "mp3",
+        "flac",
+        "vorbis",
+        "aac",
+        "alac",
+        "pcm_s16le",
+        "pcm_s16be",
+    ] {
+        assert!(
+            seen.iter().any(|c| c == codec),
+            "no {codec} file decoded; saw {seen:?}"
+        );
+    }
+}
