@@ -12,4 +12,6 @@ pub mod features;
 pub mod jobs;
 pub mod library;
 pub mod model;
+pub mod player;
 pub mod tags;
+pub mod tui;

@@ -55,12 +55,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Features(args)) => features::run(args),
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Eval(args)) => eval::run(args),
-        None => {
-            eprintln!(
-                "earmark: the terminal app is not available in this build yet; try `earmark --help`"
-            );
-            ExitCode::from(2)
-        }
+        None => crate::tui::run(crate::tui::TuiOptions {
+            dir: cli.dir,
+            theme: cli.theme,
+            no_audio: cli.no_audio,
+        }),
     }
 }
 

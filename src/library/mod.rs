@@ -1,6 +1,8 @@
 //! Finding audio files: walking trees (walkdir), with every unreadable entry
 //! or symlink loop reported instead of aborting the walk.
 
+pub mod tree;
+
 use std::path::{Path, PathBuf};
 
 pub use crate::audio::io_reason;

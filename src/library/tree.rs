@@ -1,0 +1,751 @@
+//! The library as a tree of folders and audio files, filled by a background
+//! scan (walkdir) so a front end can show the first entries at once and the
+//! scan's progress while it runs. Engine side: no UI types here.
+//!
+//! The scan thread assigns node ids in walk order (parents before children,
+//! each folder's entries sorted folders first, then by name), so applying its
+//! batches in order needs no path look-ups and the tree stays a flat `Vec`.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::audio::{AudioStream, SourceInfo, is_audio_path};
+use crate::library::{io_reason, walk_error};
+use crate::tags::{TagSummary, read_tags};
+
+pub type NodeId = u32;
+
+/// The root folder is always node 0.
+pub const ROOT: NodeId = 0;
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: OsString,
+    /// Lower-cased, lossy name, for filtering.
+    pub lower: String,
+    pub parent: Option<NodeId>,
+    pub depth: u16,
+    pub kind: NodeKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    Dir(DirNode),
+    File(FileCheck),
+    /// An entry that could not be read at all (dangling link, symlink loop, …).
+    Broken {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DirNode {
+    pub children: Vec<NodeId>,
+    /// Audio files anywhere below.
+    pub audio: u32,
+    /// Files below found broken by an inspection, plus broken entries.
+    pub bad: u32,
+    /// Why the folder's contents could not be listed.
+    pub error: Option<String>,
+}
+
+/// What is known about an audio file beyond its name.
+#[derive(Debug, Clone, Default)]
+pub enum FileCheck {
+    #[default]
+    Unchecked,
+    Done(Box<Inspection>),
+}
+
+/// Everything a front end shows about one file; produced off the UI thread by
+/// [`inspect_file`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inspection {
+    pub info: Result<SourceInfo, String>,
+    pub tags: Result<TagSummary, String>,
+    /// Set when the file opened but looks damaged (truncated, undecodable).
+    pub problem: Option<String>,
+}
+
+impl Inspection {
+    /// Why the file cannot be played as it is, if it cannot.
+    pub fn fault(&self) -> Option<&str> {
+        match &self.info {
+            Err(e) => Some(e),
+            Ok(_) => self.problem.as_deref(),
+        }
+    }
+}
+
+impl Node {
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, NodeKind::Dir(_))
+    }
+
+    pub fn is_file(&self) -> bool {
+        matches!(self.kind, NodeKind::File(_))
+    }
+
+    pub fn dir(&self) -> Option<&DirNode> {
+        match &self.kind {
+            NodeKind::Dir(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn inspection(&self) -> Option<&Inspection> {
+        match &self.kind {
+            NodeKind::File(FileCheck::Done(i)) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// A one-line reason when this entry is unusable (unreadable folder,
+    /// broken entry, corrupt file).
+    pub fn fault(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Dir(d) => d.error.as_deref(),
+            NodeKind::Broken { reason } => Some(reason),
+            NodeKind::File(FileCheck::Done(i)) => i.fault(),
+            NodeKind::File(FileCheck::Unchecked) => None,
+        }
+    }
+
+    pub fn label(&self) -> std::borrow::Cow<'_, str> {
+        self.name.to_string_lossy()
+    }
+}
+
+/// Progress of the scan that fills a tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScanProgress {
+    pub dirs: u64,
+    pub files: u64,
+    pub errors: u64,
+    pub done: bool,
+    pub elapsed: Duration,
+}
+
+/// One new entry or finding, in walk order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanEntry {
+    /// A new node; its id is the next free one.
+    Dir {
+        parent: NodeId,
+        name: OsString,
+    },
+    Audio {
+        parent: NodeId,
+        name: OsString,
+    },
+    Broken {
+        parent: NodeId,
+        name: OsString,
+        reason: String,
+    },
+    /// The contents of an existing folder could not be listed.
+    DirError {
+        dir: NodeId,
+        reason: String,
+    },
+}
+
+/// What the scan thread sends: entries found since the last batch, and the totals so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanBatch {
+    pub entries: Vec<ScanEntry>,
+    pub progress: ScanProgress,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tree {
+    root: PathBuf,
+    nodes: Vec<Node>,
+    progress: ScanProgress,
+}
+
+impl Tree {
+    /// An empty tree for `root`; fill it with [`Tree::apply`].
+    pub fn new(root: impl Into<PathBuf>) -> Tree {
+        let root = root.into();
+        let name = root
+            .file_name()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| root.as_os_str().to_os_string());
+        Tree {
+            nodes: vec![Node {
+                lower: String::new(),
+                name,
+                parent: None,
+                depth: 0,
+                kind: NodeKind::Dir(DirNode::default()),
+            }],
+            root,
+            progress: ScanProgress::default(),
+        }
+    }
+
+    /// Scan `root` on this thread and return the complete tree.
+    pub fn scan_blocking(root: impl Into<PathBuf>) -> Tree {
+        let mut tree = Tree::new(root);
+        let root = tree.root.clone();
+        let mut batches = Vec::new();
+        scan(&root, &AtomicBool::new(false), |b| {
+            batches.push(b);
+            true
+        });
+        for b in batches {
+            tree.apply(b);
+        }
+        tree
+    }
+
+    pub fn root_path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn get(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id as usize)
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn progress(&self) -> ScanProgress {
+        self.progress
+    }
+
+    pub fn children(&self, id: NodeId) -> &[NodeId] {
+        self.node(id).dir().map_or(&[], |d| &d.children)
+    }
+
+    /// Add a batch from the scan thread.
+    pub fn apply(&mut self, batch: ScanBatch) {
+        for entry in batch.entries {
+            match entry {
+                ScanEntry::Dir { parent, name } => {
+                    self.push(parent, name, NodeKind::Dir(DirNode::default()));
+                }
+                ScanEntry::Audio { parent, name } => {
+                    self.push(parent, name, NodeKind::File(FileCheck::Unchecked));
+                    self.bump_ancestors(parent, |d| d.audio += 1);
+                }
+                ScanEntry::Broken {
+                    parent,
+                    name,
+                    reason,
+                } => {
+                    self.push(parent, name, NodeKind::Broken { reason });
+                    self.bump_ancestors(parent, |d| d.bad += 1);
+                }
+                ScanEntry::DirError { dir, reason } => {
+                    if let Some(NodeKind::Dir(d)) =
+                        self.nodes.get_mut(dir as usize).map(|n| &mut n.kind)
+                    {
+                        d.error = Some(reason);
+                    }
+                }
+            }
+        }
+        self.progress = batch.progress;
+    }
+
+    fn push(&mut self, parent: NodeId, name: OsString, kind: NodeKind) {
+        let id = self.nodes.len() as NodeId;
+        let Some(p) = self.nodes.get_mut(parent as usize) else {
+            return;
+        };
+        let depth = p.depth + 1;
+        let NodeKind::Dir(pd) = &mut p.kind else {
+            return;
+        };
+        pd.children.push(id);
+        self.nodes.push(Node {
+            lower: name.to_string_lossy().to_lowercase(),
+            name,
+            parent: Some(parent),
+            depth,
+            kind,
+        });
+    }
+
+    fn bump_ancestors(&mut self, from: NodeId, f: impl Fn(&mut DirNode)) {
+        let mut cur = Some(from);
+        while let Some(id) = cur {
+            let node = &mut self.nodes[id as usize];
+            if let NodeKind::Dir(d) = &mut node.kind {
+                f(d);
+            }
+            cur = node.parent;
+        }
+    }
+
+    /// Record an inspection; a faulty file counts as bad in every folder above it.
+    pub fn set_inspection(&mut self, id: NodeId, inspection: Inspection) {
+        let Some(node) = self.nodes.get_mut(id as usize) else {
+            return;
+        };
+        let NodeKind::File(check) = &mut node.kind else {
+            return;
+        };
+        let was_bad = matches!(check, FileCheck::Done(i) if i.fault().is_some());
+        let is_bad = inspection.fault().is_some();
+        *check = FileCheck::Done(Box::new(inspection));
+        let parent = node.parent.unwrap_or(ROOT);
+        match (was_bad, is_bad) {
+            (false, true) => self.bump_ancestors(parent, |d| d.bad += 1),
+            (true, false) => self.bump_ancestors(parent, |d| d.bad = d.bad.saturating_sub(1)),
+            _ => {}
+        }
+    }
+
+    /// The file system path of a node.
+    pub fn path(&self, id: NodeId) -> PathBuf {
+        let mut path = self.root.clone();
+        path.push(self.rel_path(id));
+        path
+    }
+
+    /// The path of a node relative to the root (empty for the root).
+    pub fn rel_path(&self, id: NodeId) -> PathBuf {
+        let mut names = Vec::new();
+        let mut cur = id;
+        while let Some(parent) = self.node(cur).parent {
+            names.push(&self.node(cur).name);
+            cur = parent;
+        }
+        names.iter().rev().collect()
+    }
+
+    /// Audio files in walk order (the order a listing shows them in).
+    pub fn files(&self) -> impl Iterator<Item = NodeId> + '_ {
+        // Ids are assigned in walk order, so id order is display order.
+        (0..self.nodes.len() as NodeId).filter(|&id| self.node(id).is_file())
+    }
+
+    /// Which nodes a filter keeps: files (and broken entries) whose name, or an
+    /// enclosing folder's name, contains every whitespace-separated term
+    /// (case-insensitive), and the folders leading to them. `None` for an
+    /// empty query.
+    pub fn filter(&self, query: &str) -> Option<Vec<bool>> {
+        let terms: Vec<String> = query
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .take(64)
+            .collect();
+        if terms.is_empty() {
+            return None;
+        }
+        let all: u64 = if terms.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << terms.len()) - 1
+        };
+        // Parents precede children, so one forward pass propagates matched terms down…
+        let mut matched = vec![0u64; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate().skip(1) {
+            let mut m = node.parent.map_or(0, |p| matched[p as usize]);
+            for (t, term) in terms.iter().enumerate() {
+                if m & (1 << t) == 0 && node.lower.contains(term.as_str()) {
+                    m |= 1 << t;
+                }
+            }
+            matched[i] = m;
+        }
+        // …and one backward pass makes every folder holding a hit visible.
+        let mut keep = vec![false; self.nodes.len()];
+        for i in (1..self.nodes.len()).rev() {
+            let node = &self.nodes[i];
+            if !node.is_dir() && matched[i] == all {
+                keep[i] = true;
+            }
+            if keep[i]
+                && let Some(p) = node.parent
+            {
+                keep[p as usize] = true;
+            }
+        }
+        keep[ROOT as usize] = true;
+        Some(keep)
+    }
+
+    /// The rows a listing shows: children of expanded folders (depth-first),
+    /// or, under a filter, every kept node whatever is expanded.
+    pub fn visible_rows(&self, expanded: &[bool], keep: Option<&[bool]>) -> Vec<NodeId> {
+        let mut rows = Vec::new();
+        let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+        while let Some((dir, next)) = stack.pop() {
+            let children = self.children(dir);
+            let mut i = next;
+            while i < children.len() {
+                let child = children[i];
+                i += 1;
+                if keep.is_some_and(|k| !k[child as usize]) {
+                    continue;
+                }
+                rows.push(child);
+                let open = match keep {
+                    Some(_) => true,
+                    None => expanded.get(child as usize).copied().unwrap_or(false),
+                };
+                if open && !self.children(child).is_empty() {
+                    stack.push((dir, i));
+                    stack.push((child, 0));
+                    break;
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// A running background scan; dropping the handle cancels it.
+pub struct ScanHandle {
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ScanHandle {
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl Drop for ScanHandle {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// Scan `root` on a new thread; `sink` receives batches (at most every ~40 ms
+/// or 4096 entries) and the last one has `progress.done` set. The scan stops
+/// early when `sink` returns false or the handle is dropped.
+pub fn spawn_scan(
+    root: PathBuf,
+    mut sink: impl FnMut(ScanBatch) -> bool + Send + 'static,
+) -> ScanHandle {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let thread = std::thread::Builder::new()
+        .name("earmark-scan".into())
+        .spawn(move || scan(&root, &flag, &mut sink));
+    ScanHandle {
+        cancel,
+        thread: thread.ok(),
+    }
+}
+
+const BATCH_MAX: usize = 4096;
+const BATCH_INTERVAL: Duration = Duration::from_millis(40);
+
+fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+/// Walk `root`, sending batches to `sink`. Hidden entries (dot files) are
+/// skipped; only folders and audio files are reported, plus unreadable entries.
+pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) -> bool) {
+    let start = Instant::now();
+    let mut progress = ScanProgress::default();
+    let mut entries = Vec::new();
+    let mut last_flush = start;
+    let mut next_id: NodeId = 1;
+    // Open folders along the current walk path: (depth, node id, path).
+    let mut stack: Vec<(usize, NodeId, PathBuf)> = vec![(0, ROOT, root.to_path_buf())];
+
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by(|a, b| {
+            let (ad, bd) = (a.file_type().is_dir(), b.file_type().is_dir());
+            bd.cmp(&ad).then_with(|| a.file_name().cmp(b.file_name()))
+        })
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => entries.push(ScanEntry::DirError {
+            dir: ROOT,
+            reason: "not a folder".into(),
+        }),
+        Err(e) => entries.push(ScanEntry::DirError {
+            dir: ROOT,
+            reason: io_reason(&e),
+        }),
+    }
+    if entries.is_empty() {
+        for item in walker {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            match item {
+                Ok(e) if e.depth() == 0 => {}
+                Ok(e) => {
+                    let depth = e.depth();
+                    while stack.last().is_some_and(|(d, _, _)| *d >= depth) {
+                        stack.pop();
+                    }
+                    let parent = stack.last().map_or(ROOT, |(_, id, _)| *id);
+                    if e.file_type().is_dir() {
+                        entries.push(ScanEntry::Dir {
+                            parent,
+                            name: e.file_name().to_os_string(),
+                        });
+                        stack.push((depth, next_id, e.into_path()));
+                        next_id += 1;
+                        progress.dirs += 1;
+                    } else if e.file_type().is_file() && is_audio_path(e.path()) {
+                        entries.push(ScanEntry::Audio {
+                            parent,
+                            name: e.file_name().to_os_string(),
+                        });
+                        next_id += 1;
+                        progress.files += 1;
+                    }
+                }
+                Err(err) => {
+                    progress.errors += 1;
+                    let found = walk_error(&err, root);
+                    let depth = err.depth();
+                    // A folder that was listed as an entry but cannot be opened.
+                    if let Some((_, id, _)) = stack.iter().rev().find(|(_, _, p)| *p == found.path)
+                    {
+                        entries.push(ScanEntry::DirError {
+                            dir: *id,
+                            reason: found.reason,
+                        });
+                    } else {
+                        while stack.last().is_some_and(|(d, _, _)| *d >= depth.max(1)) {
+                            stack.pop();
+                        }
+                        let parent = stack.last().map_or(ROOT, |(_, id, _)| *id);
+                        let name = found
+                            .path
+                            .file_name()
+                            .map(OsStr::to_os_string)
+                            .unwrap_or_else(|| found.path.as_os_str().to_os_string());
+                        // A dangling link to a picture is noise; anything that might be music or a folder is not.
+                        let has_other_ext =
+                            found.path.extension().is_some() && !is_audio_path(&found.path);
+                        if !has_other_ext || err.loop_ancestor().is_some() {
+                            entries.push(ScanEntry::Broken {
+                                parent,
+                                name,
+                                reason: found.reason,
+                            });
+                            next_id += 1;
+                        }
+                    }
+                }
+            }
+            if entries.len() >= BATCH_MAX
+                || (entries.len() % 64 == 0 && last_flush.elapsed() >= BATCH_INTERVAL)
+            {
+                progress.elapsed = start.elapsed();
+                let batch = ScanBatch {
+                    entries: std::mem::take(&mut entries),
+                    progress,
+                };
+                if !sink(batch) {
+                    return;
+                }
+                last_flush = Instant::now();
+            }
+        }
+    }
+    progress.done = true;
+    progress.elapsed = start.elapsed();
+    sink(ScanBatch { entries, progress });
+}
+
+/// Open, probe, read tags and look for damage (a first packet that does not
+/// decode, or nothing to decode near the declared end). Bounded work whatever
+/// the file's length: one packet at the start, one near the end.
+pub fn inspect_file(path: &Path) -> Inspection {
+    let strip = |msg: String| -> String {
+        let prefix = format!("{}: ", path.display());
+        msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
+    };
+    let tags = read_tags(path).map_err(|e| strip(e.to_string()));
+    let mut stream = match AudioStream::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            return Inspection {
+                info: Err(strip(e.to_string())),
+                tags,
+                problem: None,
+            };
+        }
+    };
+    let info = stream.info().clone();
+    let mut problem = match stream.read() {
+        Ok(Some(_)) => None,
+        Ok(None) => Some("no audio could be decoded".to_string()),
+        Err(e) => Some(strip(e.to_string())),
+    };
+    if problem.is_none()
+        && let Some(d) = info.duration_s.filter(|&d| d > 4.0)
+    {
+        let target = d - 2.0;
+        problem = match stream.seek(target) {
+            Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
+            Ok(actual) if actual < target - 10.0 => Some(format!(
+                "truncated: audio stops near {} of a declared {}",
+                clock(actual),
+                clock(d)
+            )),
+            Ok(_) => match stream.read() {
+                Ok(Some(_)) => None,
+                Ok(None) => Some(format!(
+                    "truncated: no audio near the declared end ({})",
+                    clock(d)
+                )),
+                Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
+            },
+        };
+    }
+    Inspection {
+        info: Ok(info),
+        tags,
+        problem,
+    }
+}
+
+fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+
+    #[test]
+    fn scan_lists_folders_first_and_counts_audio() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("b.mp3"));
+        touch(&root.join("a.txt"));
+        touch(&root.join("z/x.flac"));
+        touch(&root.join("z/deep/y.ogg"));
+        touch(&root.join(".hidden/h.mp3"));
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        let tree = Tree::scan_blocking(root);
+        let names: Vec<String> = tree
+            .children(ROOT)
+            .iter()
+            .map(|&c| tree.node(c).label().into())
+            .collect();
+        assert_eq!(names, ["empty", "z", "b.mp3"]);
+        assert_eq!(tree.node(ROOT).dir().unwrap().audio, 3);
+        let z = tree.children(ROOT)[1];
+        assert_eq!(tree.node(z).dir().unwrap().audio, 2);
+        assert!(tree.progress().done);
+        assert_eq!(tree.progress().files, 3);
+        let y = tree
+            .files()
+            .find(|&f| tree.node(f).label() == "y.ogg")
+            .unwrap();
+        assert_eq!(tree.rel_path(y), Path::new("z/deep/y.ogg"));
+        assert_eq!(tree.path(y), root.join("z/deep/y.ogg"));
+    }
+
+    #[test]
+    fn rows_follow_expansion_and_filter() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("rock/one.mp3"));
+        touch(&root.join("rock/two.mp3"));
+        touch(&root.join("jazz/three.mp3"));
+        let tree = Tree::scan_blocking(root);
+        let mut expanded = vec![false; tree.len()];
+        assert_eq!(tree.visible_rows(&expanded, None).len(), 2);
+        let rock = tree.children(ROOT)[1];
+        expanded[rock as usize] = true;
+        assert_eq!(tree.visible_rows(&expanded, None).len(), 4);
+        let keep = tree.filter("TWO").unwrap();
+        let rows = tree.visible_rows(&expanded, Some(&keep));
+        let labels: Vec<String> = rows.iter().map(|&r| tree.node(r).label().into()).collect();
+        assert_eq!(labels, ["rock", "two.mp3"]);
+        // Terms may match a folder name and a file name.
+        let keep = tree.filter("rock one").unwrap();
+        assert_eq!(tree.visible_rows(&expanded, Some(&keep)).len(), 2);
+        let keep = tree.filter("nothing").unwrap();
+        assert!(tree.visible_rows(&expanded, Some(&keep)).is_empty());
+        assert!(tree.filter("  ").is_none());
+    }
+
+    #[test]
+    fn missing_root_is_reported_not_fatal() {
+        let tree = Tree::scan_blocking("/definitely/not/here");
+        assert_eq!(tree.node(ROOT).fault(), Some("no such file or directory"));
+        assert!(tree.progress().done);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_and_dangling_links_show_as_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("a/ok.mp3"));
+        std::os::unix::fs::symlink(root.join("a"), root.join("a/loop")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone.mp3"), root.join("dangling.mp3")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone.jpg"), root.join("cover.jpg")).unwrap();
+        let tree = Tree::scan_blocking(root);
+        let broken: Vec<(String, String)> = tree
+            .nodes()
+            .iter()
+            .filter_map(|n| match &n.kind {
+                NodeKind::Broken { reason } => Some((n.label().into(), reason.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(broken.len(), 2, "{broken:?}");
+        assert!(
+            broken
+                .iter()
+                .any(|(n, r)| n == "loop" && r.contains("loop"))
+        );
+        assert!(broken.iter().any(|(n, _)| n == "dangling.mp3"));
+        assert_eq!(tree.node(ROOT).dir().unwrap().bad, 2);
+    }
+
+    #[test]
+    fn inspecting_a_picture_named_mp3_flags_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fake.mp3");
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend_from_slice(&[0u8; 64]);
+        std::fs::write(&p, png).unwrap();
+        let i = inspect_file(&p);
+        let fault = i.fault().unwrap();
+        assert!(fault.contains("not an audio file"), "{fault}");
+        assert!(!fault.contains(&*dir.path().to_string_lossy()), "{fault}");
+    }
+}

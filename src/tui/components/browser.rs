@@ -1,0 +1,432 @@
+//! The library browser: a lazily expanded tree of folders and audio files with
+//! per-folder counts, marks for bad entries, and filter-as-you-type.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+use ratatui_textarea::TextArea;
+
+use super::{Component, Ctx, count};
+use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
+
+#[derive(Debug)]
+pub struct Browser {
+    expanded: Vec<bool>,
+    keep: Option<Vec<bool>>,
+    rows: Vec<NodeId>,
+    cursor: usize,
+    offset: usize,
+    selected: Option<NodeId>,
+    stale: bool,
+    filter_input: TextArea<'static>,
+    filter: String,
+    /// Whether the filter input has the keyboard.
+    pub filter_focused: bool,
+    /// Rows that fit, as of the last frame.
+    height: usize,
+    /// Where the rows were drawn, for mouse hits.
+    rows_area: Rect,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        let mut filter_input = TextArea::default();
+        filter_input.set_placeholder_text("type to filter, enter keeps, esc clears");
+        filter_input.set_cursor_line_style(Style::default());
+        Browser {
+            expanded: Vec::new(),
+            keep: None,
+            rows: Vec::new(),
+            cursor: 0,
+            offset: 0,
+            selected: None,
+            stale: true,
+            filter_input,
+            filter: String::new(),
+            filter_focused: false,
+            height: 10,
+            rows_area: Rect::default(),
+        }
+    }
+
+    /// The tree grew or changed: recompute rows (and the filter) before use.
+    pub fn tree_changed(&mut self) {
+        self.stale = true;
+        if !self.filter.is_empty() {
+            self.keep = None;
+        }
+    }
+
+    /// Bring rows up to date with the tree, keeping the selected node.
+    pub fn refresh(&mut self, tree: &Tree) {
+        if !self.stale {
+            return;
+        }
+        self.stale = false;
+        if self.expanded.len() < tree.len() {
+            self.expanded.resize(tree.len(), false);
+        }
+        if !self.filter.is_empty() && self.keep.as_ref().is_none_or(|k| k.len() != tree.len()) {
+            self.keep = tree.filter(&self.filter);
+        }
+        self.rows = tree.visible_rows(&self.expanded, self.keep.as_deref());
+        match self
+            .selected
+            .and_then(|s| self.rows.iter().position(|&r| r == s))
+        {
+            Some(i) => self.cursor = i,
+            None => {
+                self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
+                self.selected = self.rows.get(self.cursor).copied();
+            }
+        }
+    }
+
+    pub fn rows(&self) -> &[NodeId] {
+        &self.rows
+    }
+
+    pub fn selected(&self) -> Option<NodeId> {
+        self.selected
+    }
+
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn is_filtering(&self) -> bool {
+        !self.filter.is_empty()
+    }
+
+    /// The filter mask in force (None: no filter).
+    pub fn keep(&self) -> Option<&[bool]> {
+        self.keep.as_deref()
+    }
+
+    pub fn page(&self) -> usize {
+        self.height.max(1)
+    }
+
+    /// Rows drawn last frame (indices into `rows`).
+    pub fn visible_range(&self) -> Range<usize> {
+        self.offset..(self.offset + self.height).min(self.rows.len())
+    }
+
+    pub fn select_index(&mut self, tree: &Tree, i: usize) {
+        self.refresh(tree);
+        if self.rows.is_empty() {
+            self.selected = None;
+            self.cursor = 0;
+            return;
+        }
+        self.cursor = i.min(self.rows.len() - 1);
+        self.selected = Some(self.rows[self.cursor]);
+    }
+
+    pub fn move_by(&mut self, tree: &Tree, delta: isize) {
+        self.refresh(tree);
+        let i = self.cursor.saturating_add_signed(delta);
+        self.select_index(tree, i);
+    }
+
+    pub fn is_expanded(&self, id: NodeId) -> bool {
+        self.keep.is_some() || self.expanded.get(id as usize).copied().unwrap_or(false)
+    }
+
+    fn set_expanded(&mut self, tree: &Tree, id: NodeId, open: bool) {
+        if self.expanded.len() < tree.len() {
+            self.expanded.resize(tree.len(), false);
+        }
+        if let Some(e) = self.expanded.get_mut(id as usize)
+            && *e != open
+        {
+            *e = open;
+            self.stale = true;
+        }
+        self.refresh(tree);
+    }
+
+    /// Right / l: open a folder, or step into an open one.
+    pub fn expand(&mut self, tree: &Tree) {
+        self.refresh(tree);
+        let Some(id) = self.selected else { return };
+        if !tree.node(id).is_dir() {
+            return;
+        }
+        if self.is_expanded(id) {
+            if let Some(&first) = self.rows.get(self.cursor + 1)
+                && tree.node(first).parent == Some(id)
+            {
+                self.move_by(tree, 1);
+            }
+        } else {
+            self.set_expanded(tree, id, true);
+        }
+    }
+
+    /// Left / h: close an open folder, or go to the parent.
+    pub fn collapse(&mut self, tree: &Tree) {
+        self.refresh(tree);
+        let Some(id) = self.selected else { return };
+        if tree.node(id).is_dir() && self.keep.is_none() && self.is_expanded(id) {
+            self.set_expanded(tree, id, false);
+            return;
+        }
+        if let Some(parent) = tree.node(id).parent.filter(|&p| p != ROOT) {
+            self.reveal(tree, parent);
+        }
+    }
+
+    /// Open or close the selected folder.
+    pub fn toggle(&mut self, tree: &Tree) {
+        let Some(id) = self.selected else { return };
+        if self.keep.is_some() {
+            return;
+        }
+        let open = !self.is_expanded(id);
+        self.set_expanded(tree, id, open);
+    }
+
+    /// Select `id`, opening the folders above it.
+    pub fn reveal(&mut self, tree: &Tree, id: NodeId) {
+        if self.expanded.len() < tree.len() {
+            self.expanded.resize(tree.len(), false);
+        }
+        let mut cur = tree.node(id).parent;
+        while let Some(p) = cur {
+            if !self.expanded[p as usize] {
+                self.expanded[p as usize] = true;
+                self.stale = true;
+            }
+            cur = tree.node(p).parent;
+        }
+        self.selected = Some(id);
+        self.refresh(tree);
+        if let Some(i) = self.rows.iter().position(|&r| r == id) {
+            self.cursor = i;
+        }
+    }
+
+    pub fn set_filter(&mut self, tree: &Tree, text: &str) {
+        let text = text.trim().to_string();
+        if text == self.filter {
+            return;
+        }
+        self.filter = text;
+        self.keep = None;
+        self.stale = true;
+        let before = self.selected;
+        self.refresh(tree);
+        // The selection fell out of the listing: move to the first file that matches.
+        if (before.is_some_and(|b| !self.rows.contains(&b))
+            || self.selected.is_some_and(|s| tree.node(s).is_dir()))
+            && let Some(i) = self.rows.iter().position(|&r| tree.node(r).is_file())
+        {
+            self.select_index(tree, i);
+        }
+    }
+
+    /// Esc: forget the filter and give the keys back to the listing.
+    pub fn clear_filter(&mut self, tree: &Tree) {
+        self.filter_input = {
+            let mut t = TextArea::default();
+            t.set_placeholder_text("type to filter, enter keeps, esc clears");
+            t.set_cursor_line_style(Style::default());
+            t
+        };
+        self.filter_focused = false;
+        let selected = self.selected;
+        self.set_filter(tree, "");
+        // Keep the entry found through the filter selected, opening its folders.
+        if let Some(id) = selected {
+            self.reveal(tree, id);
+        }
+    }
+
+    /// Feed a key to the filter input; returns true when the text changed.
+    pub fn filter_input(&mut self, tree: &Tree, key: crossterm::event::KeyEvent) -> bool {
+        if !self.filter_input.input(key) {
+            return false;
+        }
+        let text = self.filter_input.lines().join(" ");
+        self.set_filter(tree, &text);
+        true
+    }
+
+    pub fn paste(&mut self, tree: &Tree, text: &str) {
+        self.filter_input
+            .insert_str(text.replace(['\n', '\r'], " "));
+        let text = self.filter_input.lines().join(" ");
+        self.set_filter(tree, &text);
+    }
+
+    /// The row index under a screen position, if it is on a row.
+    pub fn row_at(&self, column: u16, row: u16) -> Option<usize> {
+        let a = self.rows_area;
+        if column < a.x || column >= a.x + a.width || row < a.y || row >= a.y + a.height {
+            return None;
+        }
+        let i = self.offset + usize::from(row - a.y);
+        (i < self.rows.len()).then_some(i)
+    }
+
+    fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool) -> Line<'a> {
+        let t = ctx.theme;
+        let node = ctx.tree.node(id);
+        let indent = "  ".repeat(usize::from(node.depth.saturating_sub(1)));
+        let mut spans = vec![Span::raw(indent)];
+        match &node.kind {
+            NodeKind::Dir(d) => {
+                let open = self.is_expanded(id) && !d.children.is_empty();
+                if let Some(err) = &d.error {
+                    spans.push(Span::styled(format!("✗ {}/", node.label()), t.unreadable));
+                    spans.push(Span::styled(format!("  {err}"), t.unreadable));
+                } else {
+                    let marker = if d.children.is_empty() {
+                        "  "
+                    } else if open {
+                        "▾ "
+                    } else {
+                        "▸ "
+                    };
+                    let style = if d.audio == 0 { t.dim } else { t.folder };
+                    spans.push(Span::styled(format!("{marker}{}/", node.label()), style));
+                    spans.push(Span::styled(
+                        format!(" {}", count(u64::from(d.audio))),
+                        t.count,
+                    ));
+                    if d.bad > 0 {
+                        spans.push(Span::styled(
+                            format!(" ({} bad)", count(u64::from(d.bad))),
+                            t.bad,
+                        ));
+                    }
+                }
+            }
+            NodeKind::File(check) => {
+                let fault = match check {
+                    FileCheck::Done(i) => i.fault().is_some(),
+                    FileCheck::Unchecked => false,
+                };
+                if fault {
+                    spans.push(Span::styled(format!("! {}", node.label()), t.bad));
+                } else if playing {
+                    spans.push(Span::styled(format!("▶ {}", node.label()), t.playing));
+                } else {
+                    spans.push(Span::styled(format!("  {}", node.label()), t.file));
+                }
+            }
+            NodeKind::Broken { reason } => {
+                spans.push(Span::styled(format!("✗ {}", node.label()), t.bad));
+                spans.push(Span::styled(format!("  {reason}"), t.unreadable));
+            }
+        }
+        Line::from(spans)
+    }
+}
+
+impl Component for Browser {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        self.refresh(ctx.tree);
+        let t = ctx.theme;
+        let root = ctx.tree.node(ROOT);
+        let total = root.dir().map_or(0, |d| d.audio);
+        let mut title = vec![Span::styled(format!(" {}/ ", ctx.root_title), t.title)];
+        if self.is_filtering() {
+            let shown = self
+                .rows
+                .iter()
+                .filter(|&&r| ctx.tree.node(r).is_file())
+                .count();
+            title.push(Span::styled(
+                format!("{} of {} ", count(shown as u64), count(u64::from(total))),
+                t.count,
+            ));
+        } else {
+            title.push(Span::styled(
+                format!("{} files ", count(u64::from(total))),
+                t.count,
+            ));
+        }
+        let focused = !self.filter_focused;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused { t.border_focus } else { t.border })
+            .title(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+
+        let show_filter = self.filter_focused || self.is_filtering();
+        let [list_area, filter_area] = if show_filter && inner.height >= 2 {
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner)
+        } else {
+            [inner, Rect::default()]
+        };
+        self.rows_area = list_area;
+        self.height = usize::from(list_area.height);
+        let h = self.height.max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + h {
+            self.offset = self.cursor + 1 - h;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(h));
+
+        if self.rows.is_empty() {
+            let progress = ctx.tree.progress();
+            let msg = if let Some(err) = root.fault() {
+                format!("cannot read this folder: {err}")
+            } else if !progress.done {
+                "scanning…".to_string()
+            } else if self.is_filtering() {
+                "nothing matches the filter".to_string()
+            } else {
+                "no audio files here".to_string()
+            };
+            let style = if root.fault().is_some() {
+                t.unreadable
+            } else {
+                t.dim
+            };
+            frame.render_widget(Paragraph::new(Span::styled(msg, style)), list_area);
+        } else {
+            let playing = ctx.player.node;
+            let end = (self.offset + h).min(self.rows.len());
+            let items: Vec<ListItem> = self.rows[self.offset..end]
+                .iter()
+                .map(|&id| ListItem::new(self.row_line(id, ctx, playing == Some(id))))
+                .collect();
+            let list = List::new(items).highlight_style(t.selected);
+            let mut state = ListState::default().with_selected(Some(self.cursor - self.offset));
+            frame.render_stateful_widget(list, list_area, &mut state);
+        }
+
+        if filter_area.height > 0 {
+            let [prompt, input] =
+                Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(filter_area);
+            frame.render_widget(Span::styled("/ ", t.key), prompt);
+            self.filter_input.set_style(t.filter);
+            self.filter_input.set_placeholder_style(t.dim);
+            self.filter_input.set_cursor_style(if self.filter_focused {
+                t.filter.add_modifier(ratatui::style::Modifier::REVERSED)
+            } else {
+                t.filter
+            });
+            frame.render_widget(&self.filter_input, input);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The help overlay, generated from the key map (so rebinding keys in the
+//! config file changes the help too).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::{Component, Ctx, centered};
+
+#[derive(Debug, Default)]
+pub struct HelpOverlay {
+    pub visible: bool,
+    area: Rect,
+}
+
+const KEYS_WIDTH: usize = 14;
+
+impl HelpOverlay {
+    pub fn contains(&self, column: u16, row: u16) -> bool {
+        let a = self.area;
+        self.visible
+            && column >= a.x
+            && column < a.x + a.width
+            && row >= a.y
+            && row < a.y + a.height
+    }
+
+    fn group_lines<'a>(
+        ctx: &Ctx,
+        groups: &[(&'static str, Vec<(String, &'static str)>)],
+    ) -> Vec<Line<'a>> {
+        let t = ctx.theme;
+        let mut lines = Vec::new();
+        for (i, (group, entries)) in groups.iter().enumerate() {
+            if i > 0 {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(group.to_string(), t.title));
+            for (keys, desc) in entries {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {keys:<KEYS_WIDTH$}"), t.key),
+                    Span::styled(format!(" {desc}"), t.help),
+                ]));
+            }
+        }
+        lines
+    }
+}
+
+impl Component for HelpOverlay {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        if !self.visible {
+            self.area = Rect::default();
+            return;
+        }
+        let t = ctx.theme;
+        let groups = ctx.keymap.help();
+        let mut footer = vec![Line::styled(
+            "Mouse: click selects, click again plays, wheel scrolls, click the gauge seeks.",
+            t.help,
+        )];
+        let config = match ctx.config_path {
+            Some(p) => format!("Config (keys, theme): {}", p.display()),
+            None => "Config (keys, theme): earmark/config.toml in your config folder".to_string(),
+        };
+        footer.push(Line::styled(config, t.count));
+        footer.push(Line::styled(
+            format!("Theme: {}. Any key closes this help.", t.name),
+            t.count,
+        ));
+
+        let one_column = Self::group_lines(ctx, &groups);
+        let width = (area.width.saturating_sub(4)).min(90);
+        let footer_height = footer
+            .iter()
+            .map(|l| {
+                (l.width() as u16)
+                    .div_ceil(width.saturating_sub(2).max(1))
+                    .max(1)
+            })
+            .sum::<u16>();
+        let needed_one = one_column.len() as u16 + 1 + footer_height + 2;
+        let two_columns = needed_one > area.height && width >= 60;
+        let (left, right) = if two_columns {
+            // Balance groups across columns by line count.
+            let total: usize = groups.iter().map(|(_, e)| e.len() + 2).sum();
+            let mut acc = 0;
+            let mut split = groups.len();
+            for (i, (_, e)) in groups.iter().enumerate() {
+                if acc + (e.len() + 2) / 2 > total / 2 {
+                    split = i.max(1);
+                    break;
+                }
+                acc += e.len() + 2;
+            }
+            (
+                Self::group_lines(ctx, &groups[..split]),
+                Self::group_lines(ctx, &groups[split..]),
+            )
+        } else {
+            (one_column, Vec::new())
+        };
+        let body_height = left.len().max(right.len()) as u16;
+        let height = body_height + 1 + footer_height + 2;
+        let popup = centered(area, width, height);
+        self.area = popup;
+        frame.render_widget(Clear, popup);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border_focus)
+            .style(t.help)
+            .title(Span::styled(" Keys ", t.title));
+        let inner = block.inner(popup);
+        frame.render_widget(block, popup);
+        let [body, _, foot] = Layout::vertical([
+            Constraint::Length(body_height),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        if two_columns {
+            let [l, r] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(body);
+            frame.render_widget(Paragraph::new(left), l);
+            frame.render_widget(Paragraph::new(right), r);
+        } else {
+            frame.render_widget(Paragraph::new(left), body);
+        }
+        frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
+    }
+}

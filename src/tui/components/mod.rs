@@ -1,0 +1,117 @@
+//! Panes. Each keeps its own view state and draws from it plus a read-only
+//! [`Ctx`] of shared state; none does I/O or heavy work while drawing. Later
+//! panes (spectrogram, predictions, evaluation, tagging) plug in the same way.
+
+pub mod browser;
+pub mod help;
+pub mod player_bar;
+pub mod status;
+pub mod track;
+
+use std::path::Path;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::keymap::KeyMap;
+use super::theme::Theme;
+use crate::audio::SourceInfo;
+use crate::library::tree::{NodeId, Tree};
+use crate::player::OutputStatus;
+
+/// What the player is doing, as the panes show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlayState {
+    #[default]
+    Stopped,
+    Loading,
+    Playing,
+    Paused,
+    Ended,
+}
+
+/// The player's state as the UI knows it (updated from player events; the
+/// position is refreshed from the player before each frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerView {
+    pub output: OutputStatus,
+    pub state: PlayState,
+    pub node: Option<NodeId>,
+    pub info: Option<SourceInfo>,
+    pub position: f64,
+    pub volume: f32,
+}
+
+impl PlayerView {
+    pub fn duration(&self) -> Option<f64> {
+        self.info.as_ref().and_then(|i| i.duration_s)
+    }
+}
+
+/// Read-only state shared with every pane while drawing.
+pub struct Ctx<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a KeyMap,
+    pub tree: &'a Tree,
+    pub player: &'a PlayerView,
+    /// The browser's selected node.
+    pub selected: Option<NodeId>,
+    /// How the library root is shown in paths ("demo", "~/Music").
+    pub root_label: &'a str,
+    /// The root's name for titles ("demo", "Music").
+    pub root_title: &'a str,
+    pub config_path: Option<&'a Path>,
+}
+
+impl Ctx<'_> {
+    /// A node's path as the user would type it: the root as given, then the rest.
+    pub fn display_path(&self, id: NodeId) -> String {
+        let rel = self.tree.rel_path(id);
+        if self.root_label.is_empty() || self.root_label == "." {
+            rel.display().to_string()
+        } else {
+            Path::new(self.root_label).join(rel).display().to_string()
+        }
+    }
+}
+
+/// A pane: owns its view state, draws itself into the area it is given.
+pub trait Component {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx);
+}
+
+/// "3:07" or "1:02:03".
+pub fn clock(seconds: f64) -> String {
+    let total = seconds.max(0.0).floor() as u64;
+    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `n` with thin grouping: 100000 → "100 000".
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

@@ -1,0 +1,135 @@
+//! The player bar: what is playing, a progress gauge with time, the volume.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, LineGauge, Paragraph};
+
+use super::{Component, Ctx, PlayState, clock};
+use crate::player::OutputStatus;
+
+#[derive(Debug, Default)]
+pub struct PlayerBar {
+    gauge_area: Rect,
+}
+
+impl PlayerBar {
+    /// The fraction of the track under a screen position on the gauge.
+    pub fn fraction_at(&self, column: u16, row: u16) -> Option<f64> {
+        let a = self.gauge_area;
+        if a.width == 0 || row != a.y || column < a.x || column >= a.x + a.width {
+            return None;
+        }
+        Some(f64::from(column - a.x) / f64::from(a.width.max(1)))
+    }
+}
+
+impl Component for PlayerBar {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let p = ctx.player;
+        let mut title = vec![Span::styled(" Player ", t.title)];
+        if let OutputStatus::Silent { .. } = p.output {
+            title.push(Span::styled("(silent) ", t.count));
+        }
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height == 0 {
+            self.gauge_area = Rect::default();
+            return;
+        }
+        let [top, bottom] = if inner.height >= 2 {
+            Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(inner)
+        } else {
+            [inner, Rect::default()]
+        };
+
+        let (symbol, state_style) = match p.state {
+            PlayState::Playing => ("▶", t.playing),
+            PlayState::Paused => ("‖", t.key),
+            PlayState::Loading => ("…", t.count),
+            PlayState::Ended => ("■", t.count),
+            PlayState::Stopped => ("■", t.count),
+        };
+        let what = match p.node.and_then(|id| ctx.tree.get(id).map(|n| (id, n))) {
+            Some((_, node)) => {
+                let tags = node.inspection().and_then(|i| i.tags.as_ref().ok());
+                match tags.and_then(|t| t.title.clone()) {
+                    Some(title) => match tags.and_then(|t| t.artist.clone()) {
+                        Some(artist) => format!("{title} — {artist}"),
+                        None => title,
+                    },
+                    None => node.label().into_owned(),
+                }
+            }
+            None => {
+                let hint = ctx
+                    .keymap
+                    .hint(crate::tui::action::Action::PlayPause)
+                    .unwrap_or_default();
+                format!("nothing playing — {hint} plays the selected file")
+            }
+        };
+        let state_word = match p.state {
+            PlayState::Paused => " (paused)",
+            PlayState::Ended => " (ended)",
+            PlayState::Loading => " (opening)",
+            _ => "",
+        };
+        let volume = format!("vol {:>3}%", (p.volume * 100.0).round() as u32);
+        let [left, right] = Layout::horizontal([
+            Constraint::Min(1),
+            Constraint::Length(volume.len() as u16 + 1),
+        ])
+        .areas(top);
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{symbol} "), state_style),
+                Span::styled(what, if p.node.is_some() { t.value } else { t.dim }),
+                Span::styled(state_word, t.count),
+            ])),
+            left,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(volume, t.count)).right_aligned(),
+            right,
+        );
+
+        if bottom.height == 0 {
+            self.gauge_area = Rect::default();
+            return;
+        }
+        let duration = p.duration();
+        let pos = match p.state {
+            PlayState::Stopped => 0.0,
+            _ => p.position,
+        };
+        let label = match (p.node, duration) {
+            (None, _) => "0:00 / 0:00".to_string(),
+            (Some(_), Some(d)) => format!("{} / {}", clock(pos.min(d)), clock(d)),
+            (Some(_), None) => format!("{} / ?", clock(pos)),
+        };
+        let ratio = match duration {
+            Some(d) if d > 0.0 => (pos / d).clamp(0.0, 1.0),
+            _ => 0.0,
+        };
+        let label_width = label.chars().count() as u16 + 1;
+        self.gauge_area = Rect {
+            x: bottom.x + label_width.min(bottom.width),
+            width: bottom.width.saturating_sub(label_width),
+            ..bottom
+        };
+        let gauge = LineGauge::default()
+            .ratio(ratio)
+            .label(Span::styled(label, t.value))
+            .filled_style(t.gauge)
+            .unfilled_style(t.gauge_rest)
+            .filled_symbol("━")
+            .unfilled_symbol("─");
+        frame.render_widget(gauge, bottom);
+    }
+}

@@ -1,0 +1,129 @@
+//! The status line: a message or the scan's progress on the left; silent
+//! mode and key hints on the right.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Component, Ctx, count};
+use crate::library::tree::ROOT;
+use crate::player::OutputStatus;
+use crate::tui::action::Action;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Default)]
+pub struct StatusLine {
+    message: Option<(String, Level)>,
+}
+
+impl StatusLine {
+    pub fn set(&mut self, text: impl Into<String>, level: Level) {
+        self.message = Some((text.into(), level));
+    }
+
+    pub fn clear(&mut self) {
+        self.message = None;
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_ref().map(|(m, _)| m.as_str())
+    }
+
+    fn summary(ctx: &Ctx) -> String {
+        let p = ctx.tree.progress();
+        let root = ctx.tree.node(ROOT).dir();
+        let bad = root.map_or(0, |d| d.bad);
+        if !p.done {
+            return format!(
+                "scanning… {} files in {} folders",
+                count(p.files),
+                count(p.dirs)
+            );
+        }
+        let mut s = format!("{} files in {} folders", count(p.files), count(p.dirs));
+        if p.errors > 0 {
+            s.push_str(&format!(" · {} unreadable", count(p.errors)));
+        }
+        if bad > 0 {
+            s.push_str(&format!(" · {} bad", count(u64::from(bad))));
+        }
+        s
+    }
+}
+
+impl Component for StatusLine {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let width = usize::from(area.width);
+        let (left, left_style) = match &self.message {
+            Some((m, Level::Error)) => (m.clone(), t.status_error),
+            Some((m, Level::Info)) => (m.clone(), t.status),
+            None => (Self::summary(ctx), t.status),
+        };
+        let key_style = t.status.add_modifier(ratatui::style::Modifier::BOLD);
+        let silent = matches!(ctx.player.output, OutputStatus::Silent { .. });
+        let hints: Vec<(String, &str)> = [
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+            (Action::Filter, "filter"),
+            (Action::PlayPause, "play"),
+        ]
+        .iter()
+        .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
+        .collect();
+        let hint_len = |h: &(String, &str)| h.0.chars().count() + h.1.len() + 2;
+        // Silent mode and the help/quit hints always show; more hints only if the message leaves room.
+        let mut right_len = 1 + if silent { 8 } else { 0 };
+        let mut shown = 0;
+        for (i, h) in hints.iter().enumerate() {
+            let essential = i < 2;
+            let room = width.saturating_sub(right_len + left.chars().count() + 2);
+            if essential || hint_len(h) <= room {
+                right_len += hint_len(h);
+                shown += 1;
+            } else {
+                break;
+            }
+        }
+        let right_len = right_len.min(width);
+        let mut right: Vec<Span> = Vec::new();
+        if silent {
+            right.push(Span::styled(" silent ", t.note));
+        }
+        // Display order: filter, play, help, quit.
+        let mut order: Vec<&(String, &str)> = hints[..shown].iter().collect();
+        order.sort_by_key(|h| match h.1 {
+            "filter" => 0,
+            "play" => 1,
+            "help" => 2,
+            _ => 3,
+        });
+        for (key, word) in order {
+            right.push(Span::styled(format!(" {key}"), key_style));
+            right.push(Span::styled(format!(" {word}"), t.status));
+        }
+        right.push(Span::styled(" ", t.status));
+        let left_room = width.saturating_sub(right_len + 1);
+        let left = if left.chars().count() > left_room {
+            let mut s: String = left.chars().take(left_room.saturating_sub(1)).collect();
+            s.push('…');
+            s
+        } else {
+            left
+        };
+        let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_len as u16)])
+            .areas(area);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(format!(" {left}"), left_style)))
+                .style(t.status),
+            l,
+        );
+        frame.render_widget(Paragraph::new(Line::from(right)).style(t.status), r);
+    }
+}

@@ -1,0 +1,170 @@
+//! The track pane: what is known about the selected entry (tags from lofty,
+//! format from the decoder, problems found by the inspection).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::{Component, Ctx, clock, count};
+use crate::library::tree::{FileCheck, NodeKind, ROOT};
+
+#[derive(Debug, Default)]
+pub struct TrackPane;
+
+const LABEL_WIDTH: usize = 10;
+
+fn field<'a>(ctx: &Ctx, label: &str, value: Option<String>) -> Line<'a> {
+    let t = ctx.theme;
+    let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), t.label)];
+    match value {
+        Some(v) if !v.is_empty() => spans.push(Span::styled(v, t.value)),
+        _ => spans.push(Span::styled("—", t.dim)),
+    }
+    Line::from(spans)
+}
+
+fn styled_field<'a>(ctx: &Ctx, label: &str, value: String, style: Style) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<LABEL_WIDTH$}"), ctx.theme.label),
+        Span::styled(value, style),
+    ])
+}
+
+fn channels(n: usize) -> String {
+    match n {
+        1 => "mono".into(),
+        2 => "stereo".into(),
+        n => format!("{n} channels"),
+    }
+}
+
+impl TrackPane {
+    fn lines<'a>(&self, ctx: &Ctx) -> (String, Vec<Line<'a>>) {
+        let t = ctx.theme;
+        let Some(id) = ctx.selected else {
+            let msg = if ctx.tree.progress().done {
+                "Nothing to show: this folder has no audio files."
+            } else {
+                "Scanning…"
+            };
+            return (" Track ".into(), vec![Line::styled(msg, t.dim)]);
+        };
+        let node = ctx.tree.node(id);
+        let path = ctx.display_path(id);
+        match &node.kind {
+            NodeKind::Dir(d) => {
+                let mut lines = vec![
+                    field(ctx, "Folder", Some(format!("{}/", node.label()))),
+                    field(
+                        ctx,
+                        "Audio",
+                        Some(format!("{} files", count(u64::from(d.audio)))),
+                    ),
+                    field(
+                        ctx,
+                        "Contains",
+                        Some(format!("{} entries", count(d.children.len() as u64))),
+                    ),
+                ];
+                if d.bad > 0 {
+                    lines.push(styled_field(
+                        ctx,
+                        "Problems",
+                        format!("{} bad entries", d.bad),
+                        t.bad,
+                    ));
+                }
+                if let Some(err) = &d.error {
+                    lines.push(styled_field(ctx, "Unreadable", err.clone(), t.bad));
+                }
+                lines.push(field(ctx, "Path", Some(path)));
+                (" Folder ".into(), lines)
+            }
+            NodeKind::Broken { reason } => (
+                " Entry ".into(),
+                vec![
+                    field(ctx, "Name", Some(node.label().into_owned())),
+                    styled_field(ctx, "Problem", reason.clone(), t.bad),
+                    field(ctx, "Path", Some(path)),
+                ],
+            ),
+            NodeKind::File(FileCheck::Unchecked) => (
+                " Track ".into(),
+                vec![
+                    field(ctx, "File", Some(node.label().into_owned())),
+                    Line::styled("reading tags…", t.dim),
+                    field(ctx, "Path", Some(path)),
+                ],
+            ),
+            NodeKind::File(FileCheck::Done(insp)) => {
+                let mut lines = Vec::new();
+                match &insp.tags {
+                    Ok(tags) => {
+                        lines.push(field(ctx, "Title", tags.title.clone()));
+                        lines.push(field(ctx, "Artist", tags.artist.clone()));
+                        lines.push(field(ctx, "Album", tags.album.clone()));
+                        lines.push(field(ctx, "Genre", Some(tags.genre_display())));
+                        lines.push(field(ctx, "Year", tags.year.clone()));
+                    }
+                    Err(e) => lines.push(styled_field(ctx, "Tags", e.clone(), t.bad)),
+                }
+                match &insp.info {
+                    Ok(info) => {
+                        lines.push(field(ctx, "Duration", info.duration_s.map(clock)));
+                        let mut fmt = format!("{} · {}", info.codec, info.container);
+                        if let Some(b) = info.bits_per_sample {
+                            fmt.push_str(&format!(" · {b} bit"));
+                        }
+                        lines.push(field(ctx, "Format", Some(fmt)));
+                        lines.push(field(
+                            ctx,
+                            "Rate",
+                            Some(format!(
+                                "{} Hz · {}",
+                                info.sample_rate,
+                                channels(info.channels)
+                            )),
+                        ));
+                    }
+                    Err(e) => lines.push(styled_field(ctx, "Audio", e.clone(), t.bad)),
+                }
+                if let Some(p) = &insp.problem {
+                    lines.push(styled_field(ctx, "Problem", p.clone(), t.bad));
+                }
+                lines.push(field(ctx, "Path", Some(path)));
+                (" Track ".into(), lines)
+            }
+        }
+    }
+}
+
+impl Component for TrackPane {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let (title, lines) = if ctx.tree.node(ROOT).fault().is_some() && ctx.selected.is_none() {
+            (
+                " Folder ".to_string(),
+                vec![styled_field(
+                    ctx,
+                    "Unreadable",
+                    ctx.tree.node(ROOT).fault().unwrap_or_default().to_string(),
+                    t.bad,
+                )],
+            )
+        } else {
+            self.lines(ctx)
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(Span::styled(title, t.title));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(block),
+            area,
+        );
+    }
+}

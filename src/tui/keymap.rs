@@ -1,0 +1,411 @@
+//! Keys: parsing "ctrl-c"-style names, the default bindings (arrows and vim
+//! keys), and overrides from the `[keys]` table of the config file.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+
+/// A key with its modifiers, normalised so that a typed character carries its
+/// case instead of SHIFT ("G", not "shift-g").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            KeyCode::Char(c) => {
+                if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_lowercase() {
+                    mods.remove(KeyModifiers::SHIFT);
+                    KeyCode::Char(c.to_ascii_uppercase())
+                } else {
+                    mods.remove(KeyModifiers::SHIFT);
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        Key { code, mods }
+    }
+
+    pub fn plain(code: KeyCode) -> Key {
+        Key::new(code, KeyModifiers::NONE)
+    }
+
+    pub fn ctrl(c: char) -> Key {
+        Key::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+}
+
+impl From<KeyEvent> for Key {
+    fn from(e: KeyEvent) -> Key {
+        Key::new(e.code, e.modifiers)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyParseError(pub String);
+
+impl fmt::Display for KeyParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot read key \"{}\" (examples: \"q\", \"G\", \"space\", \"ctrl-c\", \"shift-left\", \"f5\", \"pagedown\")",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for KeyParseError {}
+
+const NAMED: &[(&str, KeyCode)] = &[
+    ("space", KeyCode::Char(' ')),
+    ("enter", KeyCode::Enter),
+    ("return", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("del", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("ins", KeyCode::Insert),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pgup", KeyCode::PageUp),
+    ("pageup", KeyCode::PageUp),
+    ("pgdn", KeyCode::PageDown),
+    ("pagedown", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+];
+
+impl FromStr for Key {
+    type Err = KeyParseError;
+
+    fn from_str(s: &str) -> Result<Key, KeyParseError> {
+        let err = || KeyParseError(s.to_string());
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err(err());
+        }
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (m, len) = if lower.starts_with("ctrl-") {
+                (KeyModifiers::CONTROL, 5)
+            } else if lower.starts_with("alt-") {
+                (KeyModifiers::ALT, 4)
+            } else if lower.starts_with("shift-") {
+                (KeyModifiers::SHIFT, 6)
+            } else {
+                break;
+            };
+            if rest.len() == len {
+                break; // "ctrl-" alone: not a modifier prefix
+            }
+            mods |= m;
+            rest = &rest[len..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == lower) {
+                    *code
+                } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+                    if (1..=24).contains(&n) {
+                        KeyCode::F(n)
+                    } else {
+                        return Err(err());
+                    }
+                } else {
+                    return Err(err());
+                }
+            }
+        };
+        if code == KeyCode::Tab && mods.contains(KeyModifiers::SHIFT) {
+            return Ok(Key::new(KeyCode::BackTab, mods));
+        }
+        Ok(Key::new(code, mods))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+            code => {
+                let name = NAMED
+                    .iter()
+                    .find(|(_, c)| *c == code)
+                    .map_or("?", |(n, _)| n);
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+/// Default bindings: arrows and vim keys, `space` play/pause, `/` filter,
+/// `?` help, `q` quit.
+pub const DEFAULT_BINDINGS: &[(Action, &[&str])] = &[
+    (Action::Up, &["up", "k"]),
+    (Action::Down, &["down", "j"]),
+    (Action::PageUp, &["pgup", "ctrl-b"]),
+    (Action::PageDown, &["pgdn", "ctrl-f"]),
+    (Action::Top, &["home", "g"]),
+    (Action::Bottom, &["end", "G"]),
+    (Action::Expand, &["right", "l"]),
+    (Action::Collapse, &["left", "h"]),
+    (Action::Activate, &["enter"]),
+    (Action::Filter, &["/"]),
+    (Action::ClearFilter, &["esc"]),
+    (Action::PlayPause, &["space"]),
+    (Action::Stop, &["s"]),
+    (Action::SeekForward, &[".", "shift-right"]),
+    (Action::SeekBack, &[",", "shift-left"]),
+    (Action::VolumeUp, &["+", "="]),
+    (Action::VolumeDown, &["-"]),
+    (Action::Next, &["n"]),
+    (Action::Previous, &["p", "N"]),
+    (Action::Help, &["?", "f1"]),
+    (Action::Redraw, &["ctrl-l"]),
+    (Action::Quit, &["q", "ctrl-c"]),
+];
+
+/// Which action each key triggers, and which keys each action has (for help).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyMap {
+    by_key: HashMap<Key, Action>,
+    by_action: BTreeMap<Action, Vec<Key>>,
+}
+
+/// A problem with one entry of the `[keys]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindError {
+    /// The action name as written in the file.
+    pub action: String,
+    pub message: String,
+}
+
+impl KeyMap {
+    pub fn defaults() -> KeyMap {
+        let mut by_action = BTreeMap::new();
+        for (action, keys) in DEFAULT_BINDINGS {
+            let keys: Vec<Key> = keys.iter().filter_map(|k| k.parse().ok()).collect();
+            by_action.insert(*action, keys);
+        }
+        Self::from_table(by_action).unwrap_or_else(|_| KeyMap {
+            by_key: HashMap::new(),
+            by_action: BTreeMap::new(),
+        })
+    }
+
+    fn from_table(by_action: BTreeMap<Action, Vec<Key>>) -> Result<KeyMap, (Key, Action, Action)> {
+        let mut by_key = HashMap::new();
+        for (action, keys) in &by_action {
+            for key in keys {
+                if let Some(other) = by_key.insert(*key, *action)
+                    && other != *action
+                {
+                    return Err((*key, other, *action));
+                }
+            }
+        }
+        Ok(KeyMap { by_key, by_action })
+    }
+
+    /// Defaults with some actions rebound: each entry replaces all keys of its
+    /// action (an empty list unbinds it). Entries are (action name, key names).
+    pub fn with_overrides<'a>(
+        overrides: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
+    ) -> Result<KeyMap, BindError> {
+        let mut table = Self::defaults().by_action;
+        let mut touched: Vec<(Action, String)> = Vec::new();
+        for (name, keys) in overrides {
+            let action = Action::from_name(name).ok_or_else(|| BindError {
+                action: name.to_string(),
+                message: format!(
+                    "unknown action `{name}` (known: {})",
+                    Action::BINDABLE
+                        .iter()
+                        .map(|a| a.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+            let mut parsed = Vec::new();
+            for k in keys {
+                let key: Key = k.parse().map_err(|e: KeyParseError| BindError {
+                    action: name.to_string(),
+                    message: e.to_string(),
+                })?;
+                if !parsed.contains(&key) {
+                    parsed.push(key);
+                }
+            }
+            table.insert(action, parsed);
+            touched.push((action, name.to_string()));
+        }
+        // A default key taken over by a rebound action leaves its old action.
+        let claimed: Vec<(Key, Action)> = touched
+            .iter()
+            .flat_map(|(a, _)| table[a].iter().map(move |k| (*k, *a)))
+            .collect();
+        for (key, owner) in &claimed {
+            for (action, keys) in table.iter_mut() {
+                if action != owner && !touched.iter().any(|(t, _)| t == action) {
+                    keys.retain(|k| k != key);
+                }
+            }
+        }
+        Self::from_table(table).map_err(|(key, a, b)| {
+            let name = touched
+                .iter()
+                .find(|(t, _)| *t == b || *t == a)
+                .map_or_else(|| b.name().to_string(), |(_, n)| n.clone());
+            BindError {
+                action: name,
+                message: format!(
+                    "key \"{key}\" is bound to both `{}` and `{}`",
+                    a.name(),
+                    b.name()
+                ),
+            }
+        })
+    }
+
+    /// The action for a key press, if any. Ctrl-C always quits.
+    pub fn action(&self, key: Key) -> Option<Action> {
+        if key == Key::ctrl('c') {
+            return Some(Action::Quit);
+        }
+        self.by_key.get(&key).copied()
+    }
+
+    pub fn keys(&self, action: Action) -> &[Key] {
+        self.by_action.get(&action).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first key of an action, for hints ("? help").
+    pub fn hint(&self, action: Action) -> Option<String> {
+        self.keys(action).first().map(Key::to_string)
+    }
+
+    /// Help text: (group, [(keys, description)]) in display order.
+    pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+        super::action::GROUPS
+            .iter()
+            .map(|&group| {
+                let entries = Action::BINDABLE
+                    .iter()
+                    .filter(|a| a.group() == group)
+                    .map(|&a| {
+                        let keys = self.keys(a);
+                        let shown = if keys.is_empty() {
+                            "(unbound)".to_string()
+                        } else {
+                            keys.iter()
+                                .map(Key::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        };
+                        (shown, a.description())
+                    })
+                    .collect();
+                (group, entries)
+            })
+            .collect()
+    }
+}
+
+impl Default for KeyMap {
+    fn default() -> Self {
+        Self::defaults()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_keys() {
+        for s in [
+            "q",
+            "G",
+            "space",
+            "ctrl-c",
+            "shift-left",
+            "f5",
+            "pgdn",
+            "-",
+            "ctrl--",
+            "?",
+            "backtab",
+        ] {
+            let k: Key = s.parse().unwrap();
+            assert_eq!(k.to_string(), s, "{s}");
+        }
+        assert_eq!("shift-g".parse::<Key>().unwrap(), "G".parse().unwrap());
+        assert_eq!(
+            "shift-tab".parse::<Key>().unwrap(),
+            "backtab".parse().unwrap()
+        );
+        assert_eq!("CTRL-x".parse::<Key>().unwrap(), Key::ctrl('x'));
+        assert_eq!("pagedown".parse::<Key>().unwrap(), "pgdn".parse().unwrap());
+        assert!("spcae".parse::<Key>().is_err());
+        assert!("".parse::<Key>().is_err());
+        assert!("f99".parse::<Key>().is_err());
+    }
+
+    #[test]
+    fn terminal_events_normalise_shift() {
+        let e = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from(e), "G".parse().unwrap());
+        let e = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from(e), "?".parse().unwrap());
+    }
+
+    #[test]
+    fn every_default_key_parses_and_none_clash() {
+        for (_, keys) in DEFAULT_BINDINGS {
+            for k in *keys {
+                k.parse::<Key>().unwrap();
+            }
+        }
+        let map = KeyMap::defaults();
+        assert_eq!(map.action("j".parse().unwrap()), Some(Action::Down));
+        assert_eq!(
+            map.action("space".parse().unwrap()),
+            Some(Action::PlayPause)
+        );
+        assert_eq!(map.action(Key::ctrl('c')), Some(Action::Quit));
+    }
+}

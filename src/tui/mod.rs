@@ -1,0 +1,130 @@
+//! The terminal app: `earmark [DIR]`.
+//!
+//! One event loop: an input thread, the library scan, the file inspector and
+//! the player all feed one channel; the loop drains everything pending,
+//! applies it to the [`App`] state and renders once. Nothing redraws while
+//! idle except the playback tick (4 Hz while playing).
+
+pub mod action;
+pub mod app;
+pub mod components;
+pub mod config;
+pub mod event;
+pub mod inspector;
+pub mod keymap;
+pub mod term;
+pub mod theme;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crossbeam_channel::RecvTimeoutError;
+
+pub use action::Action;
+pub use app::{App, AppOptions};
+pub use event::AppEvent;
+pub use keymap::{Key, KeyMap};
+pub use theme::Theme;
+
+/// What `earmark [DIR]` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    pub dir: Option<PathBuf>,
+    pub theme: Option<String>,
+    pub no_audio: bool,
+}
+
+/// The folder to open: DIR, else `demo/` when run from the repository, else `.`.
+pub fn default_dir() -> PathBuf {
+    let demo = Path::new("demo");
+    if demo.join("CREDITS").is_file() {
+        demo.to_path_buf()
+    } else {
+        PathBuf::from(".")
+    }
+}
+
+/// Run the app until the user quits.
+pub fn run(opts: TuiOptions) -> ExitCode {
+    match run_inner(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("earmark: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let config = config::load()?;
+    let theme_spec = opts.theme.or(config.theme.clone());
+    let theme = match theme_spec {
+        Some(spec) => Theme::load(&spec)?,
+        None => Theme::default_theme(),
+    };
+    let dir = opts.dir.unwrap_or_else(default_dir);
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => anyhow::bail!(
+            "{}: not a folder (give a folder of music, or no argument)",
+            dir.display()
+        ),
+        Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
+    }
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the terminal app needs an interactive terminal; for scripts use `earmark info` (see `earmark --help`)"
+        );
+    }
+    let label = dir.display().to_string();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    // The audio device opens here, before the alternate screen, with stderr muted.
+    let mut app = App::new(
+        AppOptions {
+            root: dir,
+            root_label: label,
+            theme,
+            keymap: config.keymap,
+            no_audio: opts.no_audio,
+            config_path: config.path.or_else(config::config_path),
+        },
+        tx.clone(),
+    );
+    let mut session = term::Session::enter()?;
+    event::spawn_input(tx);
+    session.terminal.draw(|f| app.draw(f))?;
+    app.take_dirty();
+    loop {
+        let first = match app.tick_timeout() {
+            Some(wait) => match rx.recv_timeout(wait) {
+                Ok(ev) => Some(ev),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
+                Ok(ev) => Some(ev),
+                Err(_) => break,
+            },
+        };
+        match first {
+            Some(ev) => app.handle_event(ev),
+            None => app.tick(),
+        }
+        while let Ok(ev) = rx.try_recv() {
+            app.handle_event(ev);
+        }
+        if app.tick_timeout().is_some_and(|w| w.is_zero()) {
+            app.tick();
+        }
+        if app.should_quit() {
+            break;
+        }
+        if app.take_dirty() {
+            session.terminal.draw(|f| app.draw(f))?;
+        }
+    }
+    app.shutdown();
+    drop(session);
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Entering and leaving full-screen mode, and putting the terminal back on a
+//! panic. While the app runs, stderr goes to /dev/null so that library noise
+//! (ALSA, decoders) cannot garble the screen; a panic message still shows
+//! because the hook restores stderr first.
+
+use std::io::{self, Stdout};
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::player::quiet::{QuietStderr, restore_stderr_now};
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Full-screen mode for as long as it lives.
+pub struct Session {
+    pub terminal: Term,
+    _quiet: QuietStderr,
+}
+
+impl Session {
+    pub fn enter() -> io::Result<Session> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let mut stdout = io::stdout();
+        if let Err(e) = crossterm::execute!(
+            stdout,
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        ) {
+            restore();
+            return Err(e);
+        }
+        let terminal = match Terminal::new(CrosstermBackend::new(stdout)) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e);
+            }
+        };
+        Ok(Session {
+            terminal,
+            _quiet: QuietStderr::new(),
+        })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        restore();
+        let _ = self.terminal.show_cursor();
+    }
+}
+
+/// Leave raw mode and the alternate screen; safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = crossterm::execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// The thread that owns the terminal. Panics elsewhere (a decoder caught by
+/// `catch_unwind`, a worker) must not tear the screen down under a running app.
+static UI_THREAD: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
+fn install_panic_hook() {
+    let _ = UI_THREAD.set(std::thread::current().id());
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if UI_THREAD.get() == Some(&std::thread::current().id()) {
+                restore();
+                restore_stderr_now();
+            }
+            previous(info);
+        }));
+    });
+}

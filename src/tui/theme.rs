@@ -1,0 +1,328 @@
+//! Colour themes from TOML files (`themes/*.toml`, built into the binary, or
+//! any file given by path). A theme may leave styles out: they come from the
+//! theme it `extends` (by default "dark").
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::config::FileError;
+
+/// The themes shipped in `themes/`, built in so the binary works from anywhere.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("basic16", include_str!("../../themes/basic16.toml")),
+];
+
+pub const DEFAULT_THEME: &str = "dark";
+
+macro_rules! styles {
+    ($($field:ident : $doc:literal),* $(,)?) => {
+        /// Resolved styles, one per part of the screen.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Theme {
+            pub name: String,
+            $(#[doc = $doc] pub $field: Style,)*
+        }
+
+        /// Every style key a theme file may set, with what it colours.
+        pub const STYLE_KEYS: &[(&str, &str)] = &[$((stringify!($field), $doc)),*];
+
+        impl Theme {
+            fn slot(&mut self, key: &str) -> Option<&mut Style> {
+                match key {
+                    $(stringify!($field) => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+
+            fn blank(name: &str) -> Theme {
+                Theme { name: name.to_string(), $($field: Style::default(),)* }
+            }
+        }
+    };
+}
+
+styles! {
+    base: "the whole screen: default text and background",
+    border: "pane borders",
+    border_focus: "the border of the focused pane",
+    title: "pane titles",
+    folder: "folder names in the browser",
+    file: "audio file names in the browser",
+    count: "per-folder counts and other secondary text",
+    selected: "the selected row",
+    playing: "the file now playing",
+    bad: "corrupt files and broken entries",
+    unreadable: "folders that cannot be read (greyed)",
+    label: "field names in the track pane",
+    value: "field values in the track pane",
+    dim: "placeholders and missing values",
+    gauge: "the played part of the progress gauge",
+    gauge_rest: "the rest of the progress gauge",
+    status: "the status line",
+    status_error: "error messages in the status line",
+    note: "notes such as silent mode",
+    key: "key names in hints and help",
+    help: "the help overlay",
+    filter: "the filter input",
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    #[allow(dead_code)]
+    name: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    extends: Option<Spanned<String>>,
+    #[serde(default)]
+    styles: BTreeMap<Spanned<String>, Spanned<RawStyle>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStyle {
+    fg: Option<Spanned<String>>,
+    bg: Option<Spanned<String>>,
+    bold: Option<bool>,
+    italic: Option<bool>,
+    underlined: Option<bool>,
+    dim: Option<bool>,
+    reversed: Option<bool>,
+}
+
+fn parse_color(s: &str) -> Option<Color> {
+    Color::from_str(s.trim()).ok()
+}
+
+impl Theme {
+    /// The default theme (built in; cannot fail).
+    pub fn default_theme() -> Theme {
+        Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(DEFAULT_THEME))
+    }
+
+    pub fn builtin(name: &str) -> Option<Theme> {
+        let (_, src) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        // Built-in themes set every style, so none needs a base.
+        Theme::parse(src, Path::new(&format!("themes/{name}.toml")), name, 1).ok()
+    }
+
+    pub fn builtin_names() -> Vec<&'static str> {
+        BUILTIN.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// `--theme` or the config's `theme`: a built-in name, a name from
+    /// `$XDG_CONFIG_HOME/earmark/themes/NAME.toml`, or a path to a .toml file.
+    pub fn load(spec: &str) -> Result<Theme, FileError> {
+        let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
+        if !looks_like_path {
+            if let Some(t) = Theme::builtin(spec) {
+                return Ok(t);
+            }
+            let user = dirs::config_dir().map(|d| {
+                d.join("earmark")
+                    .join("themes")
+                    .join(format!("{spec}.toml"))
+            });
+            match user {
+                Some(p) if p.is_file() => return Theme::load_file(&p),
+                _ => {
+                    return Err(FileError {
+                        path: PathBuf::from(spec),
+                        line: None,
+                        message: format!(
+                            "no such theme (built in: {}; or give a path to a .toml file)",
+                            Theme::builtin_names().join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        Theme::load_file(Path::new(spec))
+    }
+
+    pub fn load_file(path: &Path) -> Result<Theme, FileError> {
+        let src = std::fs::read_to_string(path).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read theme: {}", crate::library::io_reason(&e)),
+        })?;
+        let name = path
+            .file_stem()
+            .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());
+        Theme::parse(&src, path, &name, 0)
+    }
+
+    /// Parse theme source; `path` is only used in messages.
+    pub fn parse(src: &str, path: &Path, name: &str, depth: usize) -> Result<Theme, FileError> {
+        let raw: RawTheme = toml::from_str(src).map_err(|e| FileError::from_toml(path, src, &e))?;
+        let mut theme = match &raw.extends {
+            Some(parent) if depth < 4 => {
+                let (_, psrc) = BUILTIN
+                    .iter()
+                    .find(|(n, _)| *n == parent.get_ref())
+                    .ok_or_else(|| {
+                        FileError::at(
+                            path,
+                            src,
+                            Some(parent.span()),
+                            format!(
+                                "`extends`: no built-in theme \"{}\" (built in: {})",
+                                parent.get_ref(),
+                                Theme::builtin_names().join(", ")
+                            ),
+                        )
+                    })?;
+                Theme::parse(
+                    psrc,
+                    Path::new(&format!("themes/{}.toml", parent.get_ref())),
+                    parent.get_ref(),
+                    depth + 1,
+                )?
+            }
+            Some(parent) => {
+                return Err(FileError::at(
+                    path,
+                    src,
+                    Some(parent.span()),
+                    "`extends` nests too deeply",
+                ));
+            }
+            None if depth > 0 => Theme::blank(name),
+            None => Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(name)),
+        };
+        theme.name = name.to_string();
+        for (key, style) in &raw.styles {
+            let Some(slot) = theme.slot(key.get_ref()) else {
+                return Err(FileError::at(
+                    path,
+                    src,
+                    Some(key.span()),
+                    format!(
+                        "unknown style `{}` (known: {})",
+                        key.get_ref(),
+                        STYLE_KEYS
+                            .iter()
+                            .map(|(k, _)| *k)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            };
+            let s = style.get_ref();
+            let mut out = Style::default();
+            for (attr, value) in [("fg", &s.fg), ("bg", &s.bg)] {
+                if let Some(v) = value {
+                    let color = parse_color(v.get_ref()).ok_or_else(|| {
+                        FileError::at(
+                            path,
+                            src,
+                            Some(v.span()),
+                            format!(
+                                "`styles.{}.{attr}`: unknown colour \"{}\" (use a name such as \"blue\" or \"light-red\", an index 0-255 such as \"244\", or \"#rrggbb\")",
+                                key.get_ref(),
+                                v.get_ref()
+                            ),
+                        )
+                    })?;
+                    out = if attr == "fg" {
+                        out.fg(color)
+                    } else {
+                        out.bg(color)
+                    };
+                }
+            }
+            for (flag, m) in [
+                (s.bold, Modifier::BOLD),
+                (s.italic, Modifier::ITALIC),
+                (s.underlined, Modifier::UNDERLINED),
+                (s.dim, Modifier::DIM),
+                (s.reversed, Modifier::REVERSED),
+            ] {
+                if flag == Some(true) {
+                    out = out.add_modifier(m);
+                }
+            }
+            *slot = out;
+        }
+        Ok(theme)
+    }
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme::default_theme()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_themes_parse_and_the_default_sets_every_style() {
+        for (name, src) in BUILTIN {
+            Theme::parse(src, Path::new(name), name, 0).unwrap_or_else(|e| panic!("{e}"));
+        }
+        for (name, src) in BUILTIN {
+            let raw: RawTheme = toml::from_str(src).unwrap();
+            let set: Vec<String> = raw.styles.keys().map(|k| k.get_ref().clone()).collect();
+            for (key, _) in STYLE_KEYS {
+                assert!(set.iter().any(|k| k == key), "{name}.toml lacks `{key}`");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_theme_files_name_the_key_and_line() {
+        let p = Path::new("bad.toml");
+        let e = Theme::parse(
+            "[styles]\nbase = { fg = \"red\" }\nborder = { fg = \"blurple\" }\n",
+            p,
+            "bad",
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.to_string().contains("styles.border.fg"), "{e}");
+        assert!(e.to_string().contains("blurple"), "{e}");
+        let e = Theme::parse("[styles]\n\nbordr = { fg = \"red\" }\n", p, "bad", 0).unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.to_string().contains("bordr"), "{e}");
+        let e = Theme::parse(
+            "[styles]\nbase = { fg = \"red\", blink = true }\n",
+            p,
+            "bad",
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("blink"), "{e}");
+        let e = Theme::parse("[styles\n", p, "bad", 0).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(Theme::load("no-such-theme").is_err());
+    }
+
+    #[test]
+    fn partial_themes_extend_dark() {
+        let t = Theme::parse(
+            "[styles]\nbase = { fg = \"red\" }\n",
+            Path::new("p.toml"),
+            "p",
+            0,
+        )
+        .unwrap();
+        assert_eq!(t.base.fg, Some(Color::Red));
+        assert_eq!(t.border, Theme::default_theme().border);
+    }
+}
