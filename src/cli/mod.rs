@@ -5,6 +5,7 @@ pub mod classify;
 mod eval;
 mod features;
 mod info;
+pub mod tag;
 pub mod output;
 
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ pub enum Command {
     Classify(classify::ClassifyArgs),
     /// Score the model on a labelled folder (<genre>/<file>): accuracy, per-class figures, confusion matrix.
     Eval(eval::EvalArgs),
+    /// Write genre tags safely (verified temp copy + atomic rename), with an undo journal.
+    Tag(tag::TagArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Features(args)) => features::run(args),
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Tag(args)) => tag::run(args),
         None => {
             eprintln!(
                 "earmark: the terminal app is not available in this build yet; try `earmark --help`"
