@@ -6,6 +6,7 @@ mod eval;
 mod features;
 mod info;
 pub mod output;
+pub mod tag;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,8 @@ pub enum Command {
     Classify(classify::ClassifyArgs),
     /// Score the model on a labelled folder (<genre>/<file>): accuracy, per-class figures, confusion matrix.
     Eval(eval::EvalArgs),
+    /// Write genre tags safely (verified temp copy + atomic rename), with an undo journal.
+    Tag(tag::TagArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Features(args)) => features::run(args),
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Tag(args)) => tag::run(args),
         None => crate::tui::run(crate::tui::TuiOptions {
             dir: cli.dir,
             theme: cli.theme,

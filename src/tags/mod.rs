@@ -8,6 +8,7 @@
 //! - [`write_genre`]: the bare safe write, without journal.
 
 pub mod apply;
+mod iff;
 mod native;
 mod state;
 pub mod write;

@@ -104,19 +104,10 @@ impl Native {
     pub(crate) fn state(&self) -> GenreState {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };
         let slots = match self {
-            Native::Mpeg(f) => vec![slot(
-                Slot::Id3v2,
-                f.id3v2().map(id3_get).unwrap_or_default(),
-            )],
-            Native::Aiff(f) => vec![slot(
-                Slot::Id3v2,
-                f.id3v2().map(id3_get).unwrap_or_default(),
-            )],
+            Native::Mpeg(f) => vec![id3_slot(f.id3v2())],
+            Native::Aiff(f) => vec![id3_slot(f.id3v2())],
             Native::Wav(f) => {
-                let mut v = vec![slot(
-                    Slot::Id3v2,
-                    f.id3v2().map(id3_get).unwrap_or_default(),
-                )];
+                let mut v = vec![id3_slot(f.id3v2())];
                 if let Some(info) = f.riff_info() {
                     v.push(slot(
                         Slot::RiffInfo,
@@ -150,19 +141,19 @@ impl Native {
         for s in &target.slots {
             let v = s.values.as_slice();
             match (&mut *self, s.slot) {
-                (Native::Mpeg(f), Slot::Id3v2) => {
+                (Native::Mpeg(f), Slot::Id3v2 | Slot::Id3v23) => {
                     if f.id3v2().is_none() {
                         f.set_id3v2(Id3v2Tag::new());
                     }
                     id3_set(f.id3v2_mut().expect("just set"), v)
                 }
-                (Native::Aiff(f), Slot::Id3v2) => {
+                (Native::Aiff(f), Slot::Id3v2 | Slot::Id3v23) => {
                     if f.id3v2().is_none() {
                         f.set_id3v2(Id3v2Tag::new());
                     }
                     id3_set(f.id3v2_mut().expect("just set"), v)
                 }
-                (Native::Wav(f), Slot::Id3v2) => {
+                (Native::Wav(f), Slot::Id3v2 | Slot::Id3v23) => {
                     if f.id3v2().is_none() {
                         f.set_id3v2(Id3v2Tag::new());
                     }
@@ -224,6 +215,7 @@ impl Native {
                     rewind(file)?;
                     t.save_to(file, id3_opts(t, opts))?;
                 }
+                super::iff::aiff_sound_last(file)?;
             }
             Native::Wav(f) => {
                 if let Some(t) = f.id3v2() {
@@ -358,6 +350,20 @@ fn id3_opts(tag: &Id3v2Tag, mut opts: WriteOptions) -> WriteOptions {
     opts.use_id3v23(tag.original_version() == Id3v2Version::V3)
 }
 
+/// The ID3v2 genre slot: v2.3 tags stay v2.3 and get their own slot kind.
+fn id3_slot(tag: Option<&Id3v2Tag>) -> SlotValues {
+    match tag {
+        Some(t) if t.original_version() == Id3v2Version::V3 => SlotValues {
+            slot: Slot::Id3v23,
+            values: id3_get(t),
+        },
+        _ => SlotValues {
+            slot: Slot::Id3v2,
+            values: tag.map(id3_get).unwrap_or_default(),
+        },
+    }
+}
+
 fn id3_get(tag: &Id3v2Tag) -> Vec<String> {
     match tag.get(&TCON) {
         Some(Frame::Text(f)) => split_tcon(&f.value),
@@ -369,7 +375,7 @@ fn id3_get(tag: &Id3v2Tag) -> Vec<String> {
 /// encoding can hold the new text), or add it; empty removes it.
 fn id3_set(tag: &mut Id3v2Tag, values: &[String]) {
     if values.is_empty() {
-        let _ = tag.remove(&TCON);
+        tag.retain(|f| f.id() != &TCON);
         return;
     }
     let joined = values.join("\0");
@@ -467,7 +473,7 @@ fn mp4_gnre(ilst: &Ilst) -> Vec<String> {
 }
 
 fn mp4_set_gen(ilst: &mut Ilst, values: &[String]) {
-    let _ = ilst.remove(&GEN).count();
+    ilst.retain(|a| a.ident() != &GEN);
     let data: Vec<AtomData> = values.iter().map(|v| AtomData::UTF8(v.clone())).collect();
     if let Some(atom) = Atom::from_collection(GEN, data) {
         ilst.insert(atom);
@@ -475,7 +481,7 @@ fn mp4_set_gen(ilst: &mut Ilst, values: &[String]) {
 }
 
 fn mp4_set_gnre(ilst: &mut Ilst, values: &[String]) -> Result<(), String> {
-    let _ = ilst.remove(&GNRE).count();
+    ilst.retain(|a| a.ident() != &GNRE);
     let mut data = Vec::new();
     for v in values {
         let n: u16 = v.parse().map_err(|_| format!("bad gnre value {v:?}"))?;
@@ -490,15 +496,17 @@ fn mp4_set_gnre(ilst: &mut Ilst, values: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+// Note: lofty's `remove` methods reorder the remaining items; `retain` and
+// rebuilding keep the order, which the snapshot and the written file rely on.
 fn without_tcon(tag: &Id3v2Tag) -> Id3v2Tag {
     let mut t = tag.clone();
-    let _ = t.remove(&TCON).count();
+    t.retain(|f| f.id() != &TCON);
     t
 }
 
 fn without_genre(vc: &VorbisComments) -> VorbisComments {
     let mut t = vc.clone();
-    let _ = t.remove("GENRE").count();
+    vc_set(&mut t, &[]);
     t
 }
 

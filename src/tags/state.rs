@@ -10,6 +10,10 @@ pub enum Slot {
     /// ID3v2 `TCON` (mp3, wav, aiff). Values are the frame's parts: the text
     /// split at NULs and `(n)` references, numeric references kept as numbers.
     Id3v2,
+    /// ID3v2.3 `TCON` (kept at v2.3 when rewritten). Parts as for `Id3v2`; new
+    /// genres go in as one part joined with "; ", because v2.3 has no
+    /// multi-value separator (lofty would write "(Jazz)Blues").
+    Id3v23,
     /// Vorbis comment `GENRE` fields (flac, ogg, opus, speex), one value per field.
     Vorbis,
     /// MP4 `©gen` atom values.
@@ -111,8 +115,9 @@ impl GenreState {
                     slot: s.slot,
                     values: match s.slot {
                         Slot::Id3v2 | Slot::Vorbis | Slot::Mp4Gen => wanted.clone(),
+                        Slot::Id3v23 | Slot::RiffInfo if wanted.is_empty() => Vec::new(),
+                        Slot::Id3v23 => vec![wanted.join("; ")],
                         Slot::Mp4Gnre => Vec::new(),
-                        Slot::RiffInfo if wanted.is_empty() => Vec::new(),
                         Slot::RiffInfo => vec![wanted.join("; ")],
                     },
                 })
@@ -131,7 +136,11 @@ impl GenreState {
 
 fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
     match slot {
-        Slot::Id3v2 => values.iter().map(|v| id3_genre_name(v)).collect(),
+        Slot::Id3v2 | Slot::Id3v23 => values
+            .iter()
+            .map(|v| id3_genre_name(v))
+            .flat_map(|v| split_semicolons(&v))
+            .collect(),
         Slot::Vorbis | Slot::Mp4Gen => values.to_vec(),
         Slot::Mp4Gnre => values
             .iter()
@@ -139,14 +148,16 @@ fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
             .filter_map(|n| lofty::id3::v1::GENRES.get(n.checked_sub(1)?))
             .map(|s| s.to_string())
             .collect(),
-        Slot::RiffInfo => values
-            .iter()
-            .flat_map(|v| v.split(';'))
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
+        Slot::RiffInfo => values.iter().flat_map(|v| split_semicolons(v)).collect(),
     }
+}
+
+fn split_semicolons(v: &str) -> Vec<String> {
+    v.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover".
@@ -315,6 +326,18 @@ mod tests {
             t.get(Slot::RiffInfo).unwrap(),
             s(&["Soundtrack; Ambient"]).as_slice()
         );
+        let v23 = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Id3v23,
+                values: s(&["24"]),
+            }],
+        };
+        let t = v23.target(&s(&["Ambient"]), GenreMode::Append);
+        assert_eq!(
+            t.get(Slot::Id3v23).unwrap(),
+            s(&["Soundtrack; Ambient"]).as_slice()
+        );
+        assert_eq!(t.display(), s(&["Soundtrack", "Ambient"]));
         let t = st.target(&s(&["soundtrack"]), GenreMode::Append);
         assert_eq!(t.display(), s(&["Soundtrack"]));
         let t = st.target(&s(&["Jazz"]), GenreMode::Replace);

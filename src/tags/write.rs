@@ -371,17 +371,23 @@ pub struct AudioPrint {
     pub sha256: String,
 }
 
-/// Decode `path` whole and fingerprint the samples (bit-exact).
-pub fn audio_print(path: &Path) -> Result<AudioPrint, AudioError> {
+/// Decode `path` whole and fingerprint the samples (bit-exact), stopping
+/// after `max_samples` when given.
+pub fn audio_print(path: &Path, max_samples: Option<u64>) -> Result<AudioPrint, AudioError> {
     let mut stream = AudioStream::open(path)?;
     let mut h = Sha256::new();
     let mut samples = 0u64;
     let mut bytes = Vec::new();
-    while let Some(chunk) = stream.read()? {
+    let cap = max_samples.unwrap_or(u64::MAX);
+    while samples < cap {
+        let Some(chunk) = stream.read()? else { break };
+        let take = chunk
+            .len()
+            .min(usize::try_from(cap - samples).unwrap_or(usize::MAX));
         bytes.clear();
-        bytes.extend(chunk.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+        bytes.extend(chunk[..take].iter().flat_map(|x| x.to_bits().to_le_bytes()));
         h.update(&bytes);
-        samples += chunk.len() as u64;
+        samples += take as u64;
     }
     Ok(AudioPrint {
         info: stream.info().clone(),
@@ -452,7 +458,10 @@ fn safe_write(
         return Ok(report(shown, old, target));
     }
 
-    let print = audio_print(&real).map_err(|e| {
+    // AIFF: compare the samples the file declares (see `iff`).
+    let declared = |p: &Path| super::iff::aiff_declared_samples(p).ok().flatten();
+    let cap = declared(&real);
+    let print = audio_print(&real, cap).map_err(|e| {
         TagWriteError::new(
             shown,
             WriteErrorKind::Unsupported,
@@ -530,7 +539,10 @@ fn safe_write(
             )));
         }
     }
-    let print_after = audio_print(&temp).map_err(|e| {
+    if declared(&temp) != cap {
+        return Err(verify("the AIFF sample count changed".into()));
+    }
+    let print_after = audio_print(&temp, cap).map_err(|e| {
         verify(format!(
             "the written copy does not decode: {}",
             strip_path(&e.to_string(), &temp)

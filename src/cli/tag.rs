@@ -1,0 +1,540 @@
+//! `earmark tag`: write genre tags safely, list the undo journal, undo.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::cache::{Cache, JournalEntry};
+use crate::library;
+use crate::tags::apply::{self, Applied, ApplyError, UndoError, Undone};
+use crate::tags::write::show;
+use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every write goes to a hidden temporary copy first, which is re-read and decoded: \
+                  the original is replaced only if the genre reads back, every other tag is unchanged \
+                  and the audio decodes sample-for-sample identical.\n\n\
+                  Examples:\n  \
+                  earmark tag --genre Jazz song.flac\n  \
+                  earmark tag --genre 'Rock;Blues' --mode append album/\n  \
+                  earmark tag --undo --last     (take back the last run)\n  \
+                  earmark tag --journal"
+)]
+pub struct TagArgs {
+    /// Audio files or folders to tag.
+    pub paths: Vec<PathBuf>,
+
+    /// Genre to write; repeat it, or separate names with ';', for several.
+    #[arg(long, short, value_name = "GENRE")]
+    pub genre: Vec<String>,
+
+    /// Use the classifier's top genre for each file.
+    #[arg(long, conflicts_with = "genre")]
+    pub auto: bool,
+
+    /// With --auto: skip files whose top genre is less likely than P (0–1).
+    #[arg(long, value_name = "P", requires = "auto")]
+    pub min_confidence: Option<f32>,
+
+    /// Show what would change without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Replace existing genres, or append to them.
+    #[arg(long, value_enum, default_value_t = ModeArg::Replace)]
+    pub mode: ModeArg,
+
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Undo journal entry ID; without ID (or with --last), the last run; with --all, everything.
+    #[arg(
+        long,
+        value_name = "ID",
+        num_args = 0..=1,
+        conflicts_with_all = ["genre", "auto", "dry_run", "journal", "paths"]
+    )]
+    pub undo: Option<Option<i64>>,
+
+    /// With --undo: the most recent run (all files it wrote).
+    #[arg(long, requires = "undo")]
+    pub last: bool,
+
+    /// With --undo: every entry not undone yet, newest first.
+    #[arg(long, requires = "undo", conflicts_with = "last")]
+    pub all: bool,
+
+    /// List the undo journal.
+    #[arg(long, conflicts_with_all = ["genre", "auto", "dry_run", "paths"])]
+    pub journal: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Replace,
+    Append,
+}
+
+impl From<ModeArg> for GenreMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Replace => GenreMode::Replace,
+            ModeArg::Append => GenreMode::Append,
+        }
+    }
+}
+
+/// Exit code for usage errors (as clap uses).
+const USAGE: u8 = 2;
+
+pub fn run(args: TagArgs) -> ExitCode {
+    if args.journal {
+        return with_cache(|cache| list_journal(cache, args.json));
+    }
+    if let Some(id) = args.undo {
+        let which = match (id, args.last, args.all) {
+            (Some(_), true, _) | (Some(_), _, true) => {
+                eprintln!("earmark tag: give --undo an ID, or --last, or --all, not several");
+                return ExitCode::from(USAGE);
+            }
+            (Some(id), _, _) => UndoWhich::Id(id),
+            (None, _, true) => UndoWhich::All,
+            (None, _, false) => UndoWhich::Last,
+        };
+        return with_cache(|cache| run_undo(cache, which, args.json));
+    }
+    if args.paths.is_empty() {
+        eprintln!("earmark tag: no files given (try `earmark tag --help`)");
+        return ExitCode::from(USAGE);
+    }
+    if args.auto {
+        if let Some(p) = args.min_confidence
+            && !(0.0..=1.0).contains(&p)
+        {
+            eprintln!("earmark tag: --min-confidence must be between 0 and 1");
+            return ExitCode::from(USAGE);
+        }
+        // The classifier hook (`crate::model::classify_for_tagging`) is not in
+        // this build yet.
+        eprintln!(
+            "earmark tag: --auto is not available yet (the classifier hook is not built in); \
+             use --genre GENRE"
+        );
+        return ExitCode::from(USAGE);
+    }
+    let genres: Vec<String> = args
+        .genre
+        .iter()
+        .flat_map(|g| g.split(';'))
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect();
+    if genres.is_empty() {
+        eprintln!("earmark tag: say which genre: --genre GENRE (or --auto)");
+        return ExitCode::from(USAGE);
+    }
+    if let Err(e) = crate::tags::clean_genres(&genres) {
+        eprintln!("earmark tag: {e}");
+        return ExitCode::from(USAGE);
+    }
+    let change = GenreChange {
+        genres,
+        mode: args.mode.into(),
+    };
+    let collected = library::collect_audio(&args.paths);
+    let files: Vec<PathBuf> = collected
+        .files
+        .into_iter()
+        .filter(|p| !crate::tags::is_temp_file(p))
+        .collect();
+    let mut records: Vec<Record> = collected
+        .errors
+        .iter()
+        .map(|e| {
+            if !args.json {
+                eprintln!("earmark: {e}");
+            }
+            Record::failed(e.path.clone(), "walk", e.to_string())
+        })
+        .collect();
+    let mut batch = None;
+    if args.dry_run {
+        for f in &files {
+            records.push(match plan_genre(f, &change) {
+                Ok(r) => Record::planned(r),
+                Err(e) => Record::from_write_error(&e),
+            });
+        }
+    } else {
+        let code = with_cache(|cache| {
+            let b = match cache.journal_new_batch() {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("earmark tag: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            batch = Some(b);
+            for f in &files {
+                let r = apply::accept(cache, b, f, &change);
+                if !args.json {
+                    print_live(&r);
+                }
+                records.push(match r {
+                    Ok(a) => Record::applied(a),
+                    Err(e) => Record::from_apply_error(&e),
+                });
+            }
+            ExitCode::SUCCESS
+        });
+        if code != ExitCode::SUCCESS {
+            return code;
+        }
+    }
+    finish(&records, args.json, args.dry_run, batch)
+}
+
+fn with_cache(f: impl FnOnce(&Cache) -> ExitCode) -> ExitCode {
+    match Cache::open_default() {
+        Ok(cache) => {
+            for w in cache.warnings() {
+                eprintln!("earmark: warning: {w}");
+            }
+            f(&cache)
+        }
+        Err(e) => {
+            eprintln!("earmark tag: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One file's outcome, for text and JSON output.
+#[derive(Debug, Serialize)]
+struct Record {
+    path: String,
+    /// written, unchanged, would-write, failed, undone
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl Record {
+    fn base(path: String, status: &'static str) -> Record {
+        Record {
+            path,
+            status,
+            old: None,
+            new: None,
+            journal_id: None,
+            error_kind: None,
+            error: None,
+        }
+    }
+
+    fn failed(path: PathBuf, kind: &'static str, error: String) -> Record {
+        Record {
+            error_kind: Some(kind),
+            error: Some(error),
+            ..Record::base(path.display().to_string(), "failed")
+        }
+    }
+
+    fn with_report(mut self, r: &WriteReport) -> Record {
+        self.old = Some(r.old.clone());
+        self.new = Some(r.new.clone());
+        self
+    }
+
+    fn planned(r: WriteReport) -> Record {
+        let status = if r.changed {
+            "would-write"
+        } else {
+            "unchanged"
+        };
+        Record::base(r.path.display().to_string(), status).with_report(&r)
+    }
+
+    fn applied(a: Applied) -> Record {
+        let status = if a.report.changed {
+            "written"
+        } else {
+            "unchanged"
+        };
+        Record {
+            journal_id: a.journal_id,
+            ..Record::base(a.report.path.display().to_string(), status).with_report(&a.report)
+        }
+    }
+
+    fn from_write_error(e: &TagWriteError) -> Record {
+        Record::failed(e.path.clone(), e.kind.as_str(), e.to_string())
+    }
+
+    fn from_apply_error(e: &ApplyError) -> Record {
+        let mut r = Record::failed(e.path().to_path_buf(), e.kind(), e.to_string());
+        if let ApplyError::Journal { report, .. } = e {
+            r = r.with_report(report);
+        }
+        r
+    }
+
+    fn undone(u: &Undone) -> Record {
+        Record {
+            journal_id: Some(u.id),
+            ..Record::base(u.report.path.display().to_string(), "undone").with_report(&u.report)
+        }
+    }
+}
+
+fn print_live(r: &Result<Applied, ApplyError>) {
+    match r {
+        Ok(a) if a.report.changed => println!(
+            "{}: {} → {}",
+            a.report.path.display(),
+            show(&a.report.old),
+            show(&a.report.new)
+        ),
+        Ok(a) => println!(
+            "{}: {} (unchanged)",
+            a.report.path.display(),
+            show(&a.report.new)
+        ),
+        Err(e) => eprintln!("earmark: {e}"),
+    }
+}
+
+fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
+    let failed = records.iter().filter(|r| r.status == "failed").count();
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            dry_run: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            batch: Option<i64>,
+            results: &'a [Record],
+        }
+        match serde_json::to_string_pretty(&Out {
+            dry_run,
+            batch,
+            results: records,
+        }) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else {
+        if dry_run {
+            for r in records {
+                match r.status {
+                    "would-write" => println!(
+                        "{}: {} → {} (dry run)",
+                        r.path,
+                        show(r.old.as_deref().unwrap_or_default()),
+                        show(r.new.as_deref().unwrap_or_default())
+                    ),
+                    "unchanged" => println!(
+                        "{}: {} (unchanged)",
+                        r.path,
+                        show(r.new.as_deref().unwrap_or_default())
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        // Writes print as they happen; a dry run's failures print here.
+        if dry_run {
+            for r in records
+                .iter()
+                .filter(|r| r.status == "failed" && r.error_kind != Some("walk"))
+            {
+                eprintln!("earmark: {}", r.error.as_deref().unwrap_or(""));
+            }
+        }
+        let count = |s: &str| records.iter().filter(|r| r.status == s).count();
+        let summary = if dry_run {
+            format!(
+                "{} would change, {} unchanged, {failed} failed (dry run: nothing written)",
+                count("would-write"),
+                count("unchanged")
+            )
+        } else {
+            format!(
+                "{} written, {} unchanged, {failed} failed",
+                count("written"),
+                count("unchanged")
+            )
+        };
+        eprintln!("{summary}");
+        if !dry_run && count("written") > 0 {
+            eprintln!("undo with: earmark tag --undo --last");
+        }
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+enum UndoWhich {
+    Id(i64),
+    Last,
+    All,
+}
+
+fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> ExitCode {
+    let results: Vec<Result<Undone, UndoError>> = match which {
+        UndoWhich::Id(id) => vec![apply::undo(cache, id)],
+        UndoWhich::Last => match apply::undo_last(cache) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("earmark tag: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        UndoWhich::All => match apply::undo_all(cache) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("earmark tag: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if results.is_empty() && !json {
+        eprintln!("nothing to undo");
+    }
+    let mut records = Vec::new();
+    for r in &results {
+        match r {
+            Ok(u) => {
+                if !json {
+                    println!(
+                        "undid #{} {}: {} → {}",
+                        u.id,
+                        u.report.path.display(),
+                        show(&u.report.old),
+                        show(&u.report.new)
+                    );
+                }
+                records.push(Record::undone(u));
+            }
+            Err(e) => {
+                if !json {
+                    eprintln!("earmark: {e}");
+                }
+                let path = match e {
+                    UndoError::Write { error, .. } => error.path.display().to_string(),
+                    UndoError::AlreadyUndone { path, .. } | UndoError::BadEntry { path, .. } => {
+                        path.display().to_string()
+                    }
+                    _ => String::new(),
+                };
+                records.push(Record {
+                    error_kind: Some(e.kind()),
+                    error: Some(e.to_string()),
+                    ..Record::base(path, "failed")
+                });
+            }
+        }
+    }
+    let failed = records.iter().filter(|r| r.status == "failed").count();
+    if json {
+        match serde_json::to_string_pretty(&records) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else if !results.is_empty() {
+        eprintln!("{} undone, {failed} failed", records.len() - failed);
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn list_journal(cache: &Cache, json: bool) -> ExitCode {
+    let entries: Vec<JournalEntry> = match cache.journal_list() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("earmark tag: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&entries) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+        return ExitCode::SUCCESS;
+    }
+    if entries.is_empty() {
+        eprintln!("the undo journal is empty ({})", cache.path().display());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:>5}  {:>5}  {:<20}  {:<6}  change",
+        "id", "run", "time (UTC)", "state"
+    );
+    for e in &entries {
+        println!(
+            "{:>5}  {:>5}  {:<20}  {:<6}  {}: {} → {}",
+            e.id,
+            e.batch,
+            format_time_ms(e.time_ms),
+            if e.undone { "undone" } else { "" },
+            e.path.display(),
+            show(&e.old),
+            show(&e.new)
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// "2026-11-25 09:35:38" (UTC) from Unix milliseconds.
+fn format_time_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_format() {
+        assert_eq!(format_time_ms(0), "1970-01-01 00:00:00");
+        assert_eq!(format_time_ms(1_795_340_138_000), "2026-11-22 09:35:38");
+        assert_eq!(format_time_ms(951_782_400_000), "2000-02-29 00:00:00");
+    }
+}
