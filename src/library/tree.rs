@@ -526,7 +526,16 @@ pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) ->
                 }
                 Err(err) => {
                     progress.errors += 1;
-                    let found = walk_error(&err, root);
+                    let mut found = walk_error(&err, root);
+                    if let Some(ancestor) = err.loop_ancestor() {
+                        // Name the loop's target relative to the root: shorter, and the same on every machine.
+                        let target = match ancestor.strip_prefix(root) {
+                            Ok(rel) if rel.as_os_str().is_empty() => "the top folder".to_string(),
+                            Ok(rel) => format!("{}/", rel.display()),
+                            Err(_) => ancestor.display().to_string(),
+                        };
+                        found.reason = format!("symlink loop back to {target}");
+                    }
                     let depth = err.depth();
                     // A folder that was listed as an entry but cannot be opened.
                     if let Some((_, id, _)) = stack.iter().rev().find(|(_, _, p)| *p == found.path)
@@ -609,7 +618,10 @@ pub fn inspect_file(path: &Path) -> Inspection {
     {
         let target = d - 2.0;
         problem = match stream.seek(target) {
-            Err(e) => Some(format!("damaged near the end: {}", strip(e.to_string()))),
+            Err(_) => Some(format!(
+                "truncated or damaged: audio stops before the declared end ({})",
+                clock(d)
+            )),
             Ok(actual) if actual < target - 10.0 => Some(format!(
                 "truncated: audio stops near {} of a declared {}",
                 clock(actual),
@@ -730,7 +742,7 @@ mod tests {
         assert!(
             broken
                 .iter()
-                .any(|(n, r)| n == "loop" && r.contains("loop"))
+                .any(|(n, r)| n == "loop" && r == "symlink loop back to a/")
         );
         assert!(broken.iter().any(|(n, _)| n == "dangling.mp3"));
         assert_eq!(tree.node(ROOT).dir().unwrap().bad, 2);

@@ -137,7 +137,14 @@ impl Player {
 
     /// Seek to `seconds` from the start of the current track.
     pub fn seek(&self, seconds: f64) {
-        let _ = self.tx.send(Cmd::Seek(seconds.max(0.0)));
+        let seconds = seconds.max(0.0);
+        // Show the new position at once; the player thread catches up.
+        if let Ok(current) = self.current.lock()
+            && let Some(c) = current.as_ref()
+        {
+            c.set_position(seconds);
+        }
+        let _ = self.tx.send(Cmd::Seek(seconds));
     }
 
     pub fn volume(&self) -> f32 {

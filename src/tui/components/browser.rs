@@ -311,7 +311,7 @@ impl Browser {
                     ));
                     if d.bad > 0 {
                         spans.push(Span::styled(
-                            format!(" ({} bad)", count(u64::from(d.bad))),
+                            format!(" · {} bad", count(u64::from(d.bad))),
                             t.bad,
                         ));
                     }

@@ -48,6 +48,27 @@ impl HelpOverlay {
     }
 }
 
+/// Lines `text` takes when word-wrapped to `width` columns.
+fn wrapped_lines(text: &str, width: usize) -> u16 {
+    let width = width.max(1);
+    let mut lines = 1u16;
+    let mut used = 0usize;
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        if used > 0 && used + 1 + w > width {
+            lines += 1;
+            used = w;
+        } else {
+            used += if used > 0 { 1 + w } else { w };
+        }
+        while used > width {
+            lines += 1;
+            used -= width;
+        }
+    }
+    lines
+}
+
 impl Component for HelpOverlay {
     fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         if !self.visible {
@@ -57,7 +78,7 @@ impl Component for HelpOverlay {
         let t = ctx.theme;
         let groups = ctx.keymap.help();
         let mut footer = vec![Line::styled(
-            "Mouse: click selects, click again plays, wheel scrolls, click the gauge seeks.",
+            "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks.",
             t.help,
         )];
         let config = match ctx.config_path {
@@ -71,17 +92,19 @@ impl Component for HelpOverlay {
         ));
 
         let one_column = Self::group_lines(ctx, &groups);
-        let width = (area.width.saturating_sub(4)).min(90);
-        let footer_height = footer
-            .iter()
-            .map(|l| {
-                (l.width() as u16)
-                    .div_ceil(width.saturating_sub(2).max(1))
-                    .max(1)
-            })
-            .sum::<u16>();
-        let needed_one = one_column.len() as u16 + 1 + footer_height + 2;
-        let two_columns = needed_one > area.height && width >= 60;
+        let mut width = area.width.saturating_sub(4).min(78);
+        let footer_height = |w: u16| -> u16 {
+            footer
+                .iter()
+                .map(|l| wrapped_lines(&l.to_string(), usize::from(w.saturating_sub(2))))
+                .sum()
+        };
+        let two_columns = width >= 60
+            && one_column.len() as u16 + 1 + footer_height(width.min(64)) + 2 > area.height;
+        if !two_columns {
+            width = width.min(64);
+        }
+        let footer_height = footer_height(width);
         let (left, right) = if two_columns {
             // Balance groups across columns by line count.
             let total: usize = groups.iter().map(|(_, e)| e.len() + 2).sum();

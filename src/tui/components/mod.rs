@@ -82,7 +82,7 @@ pub trait Component {
 
 /// "3:07" or "1:02:03".
 pub fn clock(seconds: f64) -> String {
-    let total = seconds.max(0.0).floor() as u64;
+    let total = seconds.max(0.0).round() as u64;
     let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# End-to-end test of the real earmark binary in tmux, as a user over SSH would
+# run it: on demo/ with no audio device, at 80x24 and 160x48. It navigates,
+# filters, plays and pauses (silent mode: the position must advance), opens
+# help, resizes, quits with q and with Ctrl-C, and checks each time that the
+# terminal was restored (alternate screen off, mouse reporting off, cursor
+# shown, cooked mode). A second scenario opens a folder holding corrupt files
+# and an unreadable folder; permission checks run as an unprivileged user
+# (setpriv) when the test runs as root, since root reads chmod-000 folders.
+#
+# Usage: tests/e2e_tmux.sh [path/to/earmark]   (default: target/debug/earmark)
+# Run by `cargo test` (tests/tui_e2e.rs) when tmux is installed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$(realpath "${1:-$ROOT/target/debug/earmark}")
+if ! command -v tmux >/dev/null; then
+  echo "SKIP: tmux is not installed (apt-get install tmux)"
+  exit 0
+fi
+[ -x "$BIN" ] || { echo "FAIL: no binary at $BIN"; exit 1; }
+
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+SOCK="earmark-e2e-$$"
+T() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() {
+  T kill-server 2>/dev/null || true
+  chmod -R u+rwX "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A fresh config dir: the user's own keys and theme must not leak in.
+mkdir -p "$WORK/config"
+export XDG_CONFIG_HOME="$WORK/config"
+
+fail() {
+  echo "FAIL: $*"
+  echo "---- screen ----"
+  T capture-pane -p -t e2e 2>/dev/null || true
+  echo "----------------"
+  exit 1
+}
+step() { echo "  ok: $*"; }
+
+screen() { T capture-pane -p -t e2e; }
+# wait_for REGEX [SECONDS]: poll the screen until it matches.
+wait_for() {
+  local re=$1 secs=${2:-10} i
+  for ((i = 0; i < secs * 10; i++)); do
+    if screen | grep -Eq -- "$re"; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out after ${secs}s waiting for /$re/"
+}
+keys() { T send-keys -t e2e "$@"; sleep 0.25; }
+fmt() { T display-message -p -t e2e "$1"; }
+# secs "m:ss" -> seconds
+secs() { local t=${1%% *}; echo $((10#${t%%:*} * 60 + 10#${t##*:})); }
+
+# start W H CMD: a detached session running CMD, then a shell epilogue that
+# reports the exit status and the tty mode once the app has quit.
+start() {
+  local w=$1 h=$2 cmd=$3
+  T kill-server 2>/dev/null || true
+  sleep 0.2
+  T new-session -d -s e2e -x "$w" -y "$h" \
+    "TERM=xterm-256color $cmd; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
+}
+
+# After quitting: exit 0, screen restored, cooked mode back.
+check_restored() {
+  wait_for '^EXIT=' 10
+  screen | grep -q '^EXIT=0' || fail "earmark did not exit with 0"
+  [ "$(fmt '#{alternate_on}')" = 0 ] || fail "still on the alternate screen"
+  [ "$(fmt '#{mouse_any_flag}')" = 0 ] || fail "mouse reporting left on"
+  [ "$(fmt '#{cursor_flag}')" = 1 ] || fail "cursor left hidden"
+  wait_for '^icanon echo' 5
+  screen | grep -q 'earmark' && fail "app text left on the restored screen"
+  step "terminal restored ($1)"
+}
+
+echo "e2e: $BIN"
+
+# ---------------------------------------------------------------- demo, 80x24
+start 80 24 "cd '$ROOT' && '$BIN'"
+wait_for 'demo/ 7 files' 15
+if screen | grep -q 'silent'; then
+  step "no audio device: silent mode shown"
+  SILENT=1
+else
+  echo "  note: an audio device opened, playback is audible and silent-mode checks are skipped"
+  SILENT=0
+fi
+[ "$(screen | wc -l)" -eq 24 ] || fail "screen is not 24 rows"
+
+keys j l j
+wait_for 'Title +Awakening \(excerpt\)' 5
+wait_for 'Genre +Soundtrack' 5
+step "navigate: open a folder, select a file, track pane shows its tags"
+
+keys /
+keys n e b u
+wait_for 'demo/ 1 of 7' 5
+wait_for '^│/ nebu' 5
+screen | grep -q 'nebula.flac' || fail "filter should show nebula.flac"
+screen | grep -q 'awakening.mp3' && fail "filter should hide awakening.mp3"
+keys Enter
+keys Escape
+wait_for 'demo/ 7 files' 5
+screen | grep -q '^│/ ' && fail "filter line should be gone after esc"
+step "filter as you type, enter keeps, esc clears"
+
+keys k # back to awakening.mp3 (the cursor stayed on nebula.flac)
+keys k
+wait_for 'Title +Awakening' 5
+keys Space
+wait_for '▶ Awakening \(excerpt\) — Max McCracken' 10
+t1=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
+sleep 2.2
+t2=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
+[ -n "$t1" ] && [ "$t1" != "$t2" ] || fail "position did not advance while playing ($t1 -> $t2)"
+keys Space
+wait_for '\(paused\)' 5
+p1=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
+sleep 1.2
+p2=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
+[ "$p1" = "$p2" ] || fail "position moved while paused ($p1 -> $p2)"
+keys .
+sleep 0.5
+p3=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
+[ "$(secs "$p3")" -ge $(( $(secs "$p1") + 4 )) ] || fail "seek +5 s went from $p1 to $p3"
+step "play ($t1 -> $t2), pause, seek +5 s ($p1 -> $p3)"
+
+keys '?'
+wait_for '┌ Keys' 5
+screen | grep -q 'play / pause' || fail "help should list play / pause"
+keys x
+sleep 0.3
+screen | grep -q '┌ Keys' && fail "any key should close help"
+step "help overlay opens and closes"
+
+T resize-window -t e2e -x 160 -y 48
+sleep 0.6
+[ "$(screen | wc -l)" -eq 48 ] || fail "screen is not 48 rows after resize"
+[ "$(screen | head -1 | wc -m)" -ge 160 ] || fail "top line not redrawn at 160 columns"
+screen | tail -1 | grep -q 'quit' || fail "status line missing at 160x48"
+T resize-window -t e2e -x 80 -y 24
+sleep 0.6
+screen | tail -1 | grep -q 'quit' || fail "status line missing after shrinking to 80x24"
+screen | grep -q 'Awakening' || fail "content lost after resizing"
+step "resize 80x24 -> 160x48 -> 80x24"
+
+keys q
+check_restored "q"
+
+# ----------------------------------------------- --no-audio, Ctrl-C, 160x48
+start 160 48 "cd '$ROOT' && '$BIN' --no-audio demo --theme basic16"
+wait_for 'demo/ 7 files' 15
+wait_for 'silent mode \(--no-audio\)' 5
+keys G Space
+wait_for '▶ hell-reprise.ogg' 10
+keys C-c
+check_restored "ctrl-c while playing"
+
+# ------------------------------------------------ bad input: corrupt files
+LIB="$WORK/library"
+mkdir -p "$LIB/good" "$LIB/bad" "$LIB/locked"
+cp "$ROOT/demo/HyperRogue/hell.wav" "$LIB/good/"
+printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR%0200d' 0 >"$LIB/bad/cover-art.mp3"
+head -c 250000 "$ROOT/demo/Max McCracken/nebula.flac" >"$LIB/bad/truncated.flac"
+: >"$LIB/bad/empty.ogg"
+cp "$ROOT/demo/hell-reprise.ogg" "$LIB/locked/secret.ogg"
+chmod 000 "$LIB/locked"
+chmod -R a+rX "$LIB/good" "$LIB/bad"
+RUN_AS=""
+if [ "$(id -u)" = 0 ]; then
+  if command -v setpriv >/dev/null; then
+    cp "$BIN" "$WORK/earmark"
+    chmod 755 "$WORK/earmark"
+    RUN_AS="setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=$WORK XDG_CONFIG_HOME=$WORK/config"
+    BAD_BIN="$WORK/earmark"
+  else
+    echo "  note: running as root without setpriv: root reads chmod-000 folders, unreadable-folder checks skipped"
+    BAD_BIN="$BIN"
+  fi
+else
+  BAD_BIN="$BIN"
+fi
+start 160 48 "cd '$WORK' && $RUN_AS '$BAD_BIN' library"
+wait_for 'library/ [0-9]+ files' 15
+keys l j
+wait_for '! cover-art.mp3' 10
+wait_for '! empty.ogg' 10
+wait_for '! truncated.flac' 10
+wait_for 'not an audio file' 5
+keys j j
+wait_for 'truncated or damaged' 10
+step "corrupt files flagged in the tree with the reason in the track pane"
+if [ -n "$RUN_AS" ] || [ "$(id -u)" != 0 ]; then
+  wait_for '✗ locked/  permission denied' 5
+  wait_for '1 unreadable' 5
+  step "unreadable folder greyed with the reason"
+fi
+keys Enter # try to play the truncated file: must not crash
+sleep 1
+keys G Enter
+sleep 0.5
+screen | grep -q 'files in' || fail "app gone after playing bad files"
+keys q
+check_restored "bad input"
+
+echo "e2e: all passed"
