@@ -1,0 +1,180 @@
+//! `earmark tag` end to end: reports, exit codes, dry run, JSON, journal, undo,
+//! and the failure path through the real binary.
+
+mod tags_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tags_common::*;
+
+struct Env {
+    _dir: tempfile::TempDir,
+    music: PathBuf,
+    cache: PathBuf,
+}
+
+/// A temp folder with a few music copies and its own cache dir.
+fn setup(names: &[&str]) -> Option<Env> {
+    let src = music_dir()?;
+    let dir = tempfile::tempdir().unwrap();
+    let music = dir.path().join("music");
+    std::fs::create_dir(&music).unwrap();
+    for n in names {
+        let p = music.join(n);
+        std::fs::copy(src.join(n), &p).unwrap();
+        set_mode(&p, 0o644);
+    }
+    let cache = dir.path().join("cache");
+    Some(Env {
+        _dir: dir,
+        music,
+        cache,
+    })
+}
+
+fn earmark(env: &Env, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(args)
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env_remove("EARMARK_FAIL_POINT")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn tag_reports_old_to_new_and_fails_per_file() {
+    let Some(env) = setup(&["singularity-awakening.mp3", "hyperrogue-hell.au"]) else {
+        return;
+    };
+    let out = earmark(&env, &["tag", "--genre", "Jazz", p(&env.music)]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "a file failed: {stdout}{stderr}");
+    assert!(stdout.contains("singularity-awakening.mp3: Soundtrack → Jazz"), "{stdout}");
+    assert!(stderr.contains("hyperrogue-hell.au: Sun/NeXT .au files cannot carry tags"), "{stderr}");
+    assert!(stderr.contains("1 written, 0 unchanged, 1 failed"), "{stderr}");
+    assert_eq!(genres(&env.music.join("singularity-awakening.mp3")), s(&["Jazz"]));
+
+    // Journal lists it; undo takes it back.
+    let out = earmark(&env, &["tag", "--journal"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("Soundtrack → Jazz"), "{}", text(&out.stdout));
+    let out = earmark(&env, &["tag", "--undo", "--last"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Jazz → Soundtrack"), "{}", text(&out.stdout));
+    assert_eq!(genres(&env.music.join("singularity-awakening.mp3")), s(&["Soundtrack"]));
+    let out = earmark(&env, &["tag", "--undo"]);
+    assert!(out.status.success());
+    assert!(text(&out.stderr).contains("nothing to undo"));
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    let bytes = std::fs::read(&f).unwrap();
+    let out = earmark(&env, &["tag", "-g", "Ambient", "--dry-run", p(&f)]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("(none) → Ambient (dry run)"), "{}", text(&out.stdout));
+    assert_eq!(std::fs::read(&f).unwrap(), bytes);
+    let out = earmark(&env, &["tag", "--journal", "--json"]);
+    assert_eq!(text(&out.stdout).trim(), "[]");
+}
+
+#[test]
+fn json_report_append_and_undo_by_id() {
+    let Some(env) = setup(&["singularity-awakening.mp3"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-awakening.mp3");
+    let out = earmark(&env, &["tag", "--genre", "Ambient;Drone", "--mode", "append", "--json", p(&f)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["status"], "written");
+    assert_eq!(r["old"], serde_json::json!(["Soundtrack"]));
+    assert_eq!(r["new"], serde_json::json!(["Soundtrack", "Ambient", "Drone"]));
+    let id = r["journal_id"].as_i64().unwrap();
+    assert_eq!(genres(&f), s(&["Soundtrack", "Ambient", "Drone"]));
+
+    let out = earmark(&env, &["tag", "--journal", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j[0]["id"].as_i64(), Some(id));
+    assert_eq!(j[0]["undone"], false);
+
+    let out = earmark(&env, &["tag", "--undo", &id.to_string(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let u: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(u[0]["status"], "undone");
+    assert_eq!(genres(&f), s(&["Soundtrack"]));
+    // Undoing it again fails, with a non-zero exit.
+    let out = earmark(&env, &["tag", "--undo", &id.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already undone"));
+}
+
+#[test]
+fn injected_failure_through_the_binary_leaves_the_file_alone() {
+    let Some(env) = setup(&["hyperrogue-caribbean.m4a"]) else {
+        return;
+    };
+    let f = env.music.join("hyperrogue-caribbean.m4a");
+    let bytes = std::fs::read(&f).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "--genre", "Jazz", p(&f)])
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env("EARMARK_FAIL_POINT", "before-rename")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("hyperrogue-caribbean.m4a: injected failure"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&f).unwrap(), bytes);
+    assert!(leftovers(&env.music).is_empty());
+}
+
+#[test]
+fn usage_errors() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    // No genre.
+    assert_eq!(earmark(&env, &["tag", p(&f)]).status.code(), Some(2));
+    // --auto waits for the classifier hook.
+    let out = earmark(&env, &["tag", "--auto", p(&f)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--auto is not available yet"), "{}", text(&out.stderr));
+    // --genre and --auto together, --undo with files.
+    assert_eq!(earmark(&env, &["tag", "--auto", "-g", "Jazz", p(&f)]).status.code(), Some(2));
+    assert_eq!(earmark(&env, &["tag", "--undo", p(&f)]).status.code(), Some(2));
+    // A bad genre name.
+    let out = earmark(&env, &["tag", "-g", "bad\tname", p(&f)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn corrupt_cache_is_moved_aside_with_a_warning() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    std::fs::create_dir_all(&env.cache).unwrap();
+    std::fs::write(env.cache.join("earmark.sqlite"), vec![0x42u8; 8192]).unwrap();
+    let f = env.music.join("singularity-nebula.flac");
+    let out = earmark(&env, &["tag", "-g", "Jazz", p(&f)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning: cache"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(".corrupt-"), "{}", text(&out.stderr));
+    // And the new cache works: undo finds the entry.
+    assert!(earmark(&env, &["tag", "--undo"]).status.success());
+    assert!(genres(&f).is_empty());
+}
