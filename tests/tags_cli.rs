@@ -57,20 +57,47 @@ fn tag_reports_old_to_new_and_fails_per_file() {
     };
     let out = earmark(&env, &["tag", "--genre", "Jazz", p(&env.music)]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "a file failed: {stdout}{stderr}");
-    assert!(stdout.contains("singularity-awakening.mp3: Soundtrack → Jazz"), "{stdout}");
-    assert!(stderr.contains("hyperrogue-hell.au: Sun/NeXT .au files cannot carry tags"), "{stderr}");
-    assert!(stderr.contains("1 written, 0 unchanged, 1 failed"), "{stderr}");
-    assert_eq!(genres(&env.music.join("singularity-awakening.mp3")), s(&["Jazz"]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a file failed: {stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("singularity-awakening.mp3: Soundtrack → Jazz"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("hyperrogue-hell.au: Sun/NeXT .au files cannot carry tags"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 written, 0 unchanged, 1 failed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        genres(&env.music.join("singularity-awakening.mp3")),
+        s(&["Jazz"])
+    );
 
     // Journal lists it; undo takes it back.
     let out = earmark(&env, &["tag", "--journal"]);
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("Soundtrack → Jazz"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("Soundtrack → Jazz"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = earmark(&env, &["tag", "--undo", "--last"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("Jazz → Soundtrack"), "{}", text(&out.stdout));
-    assert_eq!(genres(&env.music.join("singularity-awakening.mp3")), s(&["Soundtrack"]));
+    assert!(
+        text(&out.stdout).contains("Jazz → Soundtrack"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        genres(&env.music.join("singularity-awakening.mp3")),
+        s(&["Soundtrack"])
+    );
     let out = earmark(&env, &["tag", "--undo"]);
     assert!(out.status.success());
     assert!(text(&out.stderr).contains("nothing to undo"));
@@ -85,7 +112,11 @@ fn dry_run_writes_nothing() {
     let bytes = std::fs::read(&f).unwrap();
     let out = earmark(&env, &["tag", "-g", "Ambient", "--dry-run", p(&f)]);
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("(none) → Ambient (dry run)"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("(none) → Ambient (dry run)"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(std::fs::read(&f).unwrap(), bytes);
     let out = earmark(&env, &["tag", "--journal", "--json"]);
     assert_eq!(text(&out.stdout).trim(), "[]");
@@ -97,13 +128,27 @@ fn json_report_append_and_undo_by_id() {
         return;
     };
     let f = env.music.join("singularity-awakening.mp3");
-    let out = earmark(&env, &["tag", "--genre", "Ambient;Drone", "--mode", "append", "--json", p(&f)]);
+    let out = earmark(
+        &env,
+        &[
+            "tag",
+            "--genre",
+            "Ambient;Drone",
+            "--mode",
+            "append",
+            "--json",
+            p(&f),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &v["results"][0];
     assert_eq!(r["status"], "written");
     assert_eq!(r["old"], serde_json::json!(["Soundtrack"]));
-    assert_eq!(r["new"], serde_json::json!(["Soundtrack", "Ambient", "Drone"]));
+    assert_eq!(
+        r["new"],
+        serde_json::json!(["Soundtrack", "Ambient", "Drone"])
+    );
     let id = r["journal_id"].as_i64().unwrap();
     assert_eq!(genres(&f), s(&["Soundtrack", "Ambient", "Drone"]));
 
@@ -137,7 +182,11 @@ fn injected_failure_through_the_binary_leaves_the_file_alone() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("hyperrogue-caribbean.m4a: injected failure"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("hyperrogue-caribbean.m4a: injected failure"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(std::fs::read(&f).unwrap(), bytes);
     assert!(leftovers(&env.music).is_empty());
 }
@@ -153,10 +202,22 @@ fn usage_errors() {
     // --auto waits for the classifier hook.
     let out = earmark(&env, &["tag", "--auto", p(&f)]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--auto is not available yet"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--auto is not available yet"),
+        "{}",
+        text(&out.stderr)
+    );
     // --genre and --auto together, --undo with files.
-    assert_eq!(earmark(&env, &["tag", "--auto", "-g", "Jazz", p(&f)]).status.code(), Some(2));
-    assert_eq!(earmark(&env, &["tag", "--undo", p(&f)]).status.code(), Some(2));
+    assert_eq!(
+        earmark(&env, &["tag", "--auto", "-g", "Jazz", p(&f)])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        earmark(&env, &["tag", "--undo", p(&f)]).status.code(),
+        Some(2)
+    );
     // A bad genre name.
     let out = earmark(&env, &["tag", "-g", "bad\tname", p(&f)]);
     assert_eq!(out.status.code(), Some(2));
@@ -172,8 +233,16 @@ fn corrupt_cache_is_moved_aside_with_a_warning() {
     let f = env.music.join("singularity-nebula.flac");
     let out = earmark(&env, &["tag", "-g", "Jazz", p(&f)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("warning: cache"), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains(".corrupt-"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("warning: cache"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains(".corrupt-"),
+        "{}",
+        text(&out.stderr)
+    );
     // And the new cache works: undo finds the entry.
     assert!(earmark(&env, &["tag", "--undo"]).status.success());
     assert!(genres(&f).is_empty());

@@ -19,19 +19,28 @@ fn fail_at(point: FailPoint) -> WriteConfig {
 
 fn assert_untouched(dir: &Path, path: &Path, bytes: &[u8]) {
     assert_eq!(std::fs::read(path).unwrap(), bytes, "original changed");
-    assert!(leftovers(dir).is_empty(), "temp files left: {:?}", leftovers(dir));
+    assert!(
+        leftovers(dir).is_empty(),
+        "temp files left: {:?}",
+        leftovers(dir)
+    );
 }
 
 #[test]
 fn injected_failure_before_rename_leaves_original_byte_identical() {
-    for name in ["singularity-awakening.mp3", "singularity-nebula.flac", "hyperrogue-caribbean.m4a"] {
+    for name in [
+        "singularity-awakening.mp3",
+        "singularity-nebula.flac",
+        "hyperrogue-caribbean.m4a",
+    ] {
         let Some((dir, path)) = copy_music(name) else {
             return;
         };
         enrich(&path);
         let bytes = std::fs::read(&path).unwrap();
         for point in [FailPoint::AfterTagWrite, FailPoint::BeforeRename] {
-            let e = write_genre_with(&path, &GenreChange::replace("Jazz"), &fail_at(point)).unwrap_err();
+            let e = write_genre_with(&path, &GenreChange::replace("Jazz"), &fail_at(point))
+                .unwrap_err();
             assert_eq!(e.kind, WriteErrorKind::Injected);
             let msg = e.to_string();
             assert!(msg.starts_with(&path.display().to_string()), "{msg}");
@@ -48,8 +57,14 @@ fn injected_failure_is_not_journaled() {
     };
     let (_c, cache) = temp_cache();
     let bytes = std::fs::read(&path).unwrap();
-    let e = apply::accept_with(&cache, 1, &path, &GenreChange::replace("Jazz"), &fail_at(FailPoint::BeforeRename))
-        .unwrap_err();
+    let e = apply::accept_with(
+        &cache,
+        1,
+        &path,
+        &GenreChange::replace("Jazz"),
+        &fail_at(FailPoint::BeforeRename),
+    )
+    .unwrap_err();
     assert_eq!(e.kind(), "injected");
     assert!(cache.journal_list().unwrap().is_empty());
     assert_untouched(dir.path(), &path, &bytes);
@@ -61,7 +76,12 @@ fn disk_full_is_reported() {
         return;
     };
     let bytes = std::fs::read(&path).unwrap();
-    let e = write_genre_with(&path, &GenreChange::replace("Jazz"), &fail_at(FailPoint::DiskFull)).unwrap_err();
+    let e = write_genre_with(
+        &path,
+        &GenreChange::replace("Jazz"),
+        &fail_at(FailPoint::DiskFull),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, WriteErrorKind::DiskFull);
     assert!(e.to_string().contains("disk full"), "{e}");
     assert_untouched(dir.path(), &path, &bytes);
@@ -120,7 +140,12 @@ fn symlink_stays_a_link() {
     let link = dir.path().join("link.flac");
     std::os::unix::fs::symlink(&path, &link).unwrap();
     write_genre(&link, &GenreChange::replace("Jazz")).unwrap();
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(genres(&path), s(&["Jazz"]));
 }
 
@@ -141,11 +166,25 @@ fn hard_links_are_refused() {
 fn not_audio_and_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("notes.mp3");
-    std::fs::write(&fake, b"just some text, not an mp3 at all, long enough to probe").unwrap();
+    std::fs::write(
+        &fake,
+        b"just some text, not an mp3 at all, long enough to probe",
+    )
+    .unwrap();
     let e = write_genre(&fake, &GenreChange::replace("Jazz")).unwrap_err();
-    assert!(e.to_string().starts_with(&fake.display().to_string()), "{e}");
-    assert_eq!(std::fs::read(&fake).unwrap(), b"just some text, not an mp3 at all, long enough to probe");
-    let e = write_genre(&dir.path().join("missing.mp3"), &GenreChange::replace("Jazz")).unwrap_err();
+    assert!(
+        e.to_string().starts_with(&fake.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&fake).unwrap(),
+        b"just some text, not an mp3 at all, long enough to probe"
+    );
+    let e = write_genre(
+        &dir.path().join("missing.mp3"),
+        &GenreChange::replace("Jazz"),
+    )
+    .unwrap_err();
     assert_eq!(e.kind, WriteErrorKind::NotFound);
     let e = write_genre(dir.path(), &GenreChange::replace("Jazz")).unwrap_err();
     assert_eq!(e.kind, WriteErrorKind::NotAFile);
@@ -180,13 +219,25 @@ fn undo_refuses_when_the_file_changed_since() {
     }
     assert!(e.to_string().contains("Polka"), "{e}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
-    assert!(!cache.journal_get(a.journal_id.unwrap()).unwrap().unwrap().undone);
+    assert!(
+        !cache
+            .journal_get(a.journal_id.unwrap())
+            .unwrap()
+            .unwrap()
+            .undone
+    );
     // Undoing twice, or a missing entry, says so.
     write_genre(&path, &GenreChange::replace("Jazz")).unwrap();
     apply::undo(&cache, a.journal_id.unwrap()).unwrap();
     assert_eq!(genres(&path), s(&["Soundtrack"]));
-    assert!(matches!(apply::undo(&cache, a.journal_id.unwrap()), Err(UndoError::AlreadyUndone { .. })));
-    assert!(matches!(apply::undo(&cache, 9999), Err(UndoError::NoSuchEntry(9999))));
+    assert!(matches!(
+        apply::undo(&cache, a.journal_id.unwrap()),
+        Err(UndoError::AlreadyUndone { .. })
+    ));
+    assert!(matches!(
+        apply::undo(&cache, 9999),
+        Err(UndoError::NoSuchEntry(9999))
+    ));
 }
 
 #[test]
@@ -195,7 +246,11 @@ fn batch_accept_and_undo_last_takes_back_the_batch() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let names = ["singularity-awakening.mp3", "singularity-nebula.flac", "hyperrogue-hell.au"];
+    let names = [
+        "singularity-awakening.mp3",
+        "singularity-nebula.flac",
+        "hyperrogue-hell.au",
+    ];
     let mut items = Vec::new();
     for n in names {
         let p = dir.path().join(n);

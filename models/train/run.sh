@@ -18,6 +18,7 @@
 #   EARMARK_JOBS        parallel jobs / threads (default 2)
 #   EARMARK_PYTHON      python used to create the venv (default python3.11)
 #   EARMARK_SEED        seed (default 0)
+#   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
 set -euo pipefail
 
 START=$(date +%s)
@@ -48,9 +49,14 @@ if ! "$PY" -c "import tensorflow, tf2onnx, onnx, onnxruntime, sklearn, musicnn" 
 fi
 
 # 2. earmark
-step "cargo build --release"
-cargo build --release --quiet
-EARMARK="$ROOT/target/release/earmark"
+if [ -n "${EARMARK_BIN:-}" ]; then
+  EARMARK="$(cd "$(dirname "$EARMARK_BIN")" && pwd)/$(basename "$EARMARK_BIN")"
+  step "using $EARMARK (EARMARK_BIN; no cargo build)"
+else
+  step "cargo build --release"
+  cargo build --release --quiet
+  EARMARK="$ROOT/target/release/earmark"
+fi
 
 mkdir -p "$WORK"
 # 3. backbone

@@ -50,7 +50,7 @@ def route_notes(c):
         return (f"MSD_musicnn embedding per patch, MLP {cfg['hidden']} ReLU units, dropout "
                 f"{cfg['dropout']}, L2 {cfg['l2']:g}, balanced weights, {ex_s}, {cfg['combine']}")
     if r == "cnn_scratch":
-        return (f"from-scratch 4-block log-mel CNN (Keras, ~50 k weights), random 187-frame crops, "
+        return (f"from-scratch 4-block log-mel CNN (Keras, ~60 k weights), random 187-frame crops, "
                 f"+-6 dB gain augmentation, {cfg['epochs']} epochs, balanced weights, {ex_s}, "
                 f"mean_probs")
     return ""
