@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod audio;
 pub mod cache;
+pub mod classifier;
 pub mod cli;
 pub mod eval;
 pub mod features;

@@ -12,7 +12,7 @@ pub use locate::{default_model_dir, load_model};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::{DimLike, Factoid};
@@ -54,7 +54,7 @@ impl std::fmt::Debug for GenreModel {
 }
 
 /// Everything the model said about one track.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prediction {
     pub labels: Vec<String>,
     /// Track-level probabilities, in label order.
@@ -63,7 +63,7 @@ pub struct Prediction {
     pub segments: Vec<SegmentPrediction>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SegmentPrediction {
     pub start_s: f64,
     pub probs: Vec<f32>,

@@ -1,0 +1,107 @@
+//! One entry point for "what genre is this file": the model plus the result
+//! cache. Used by `earmark classify`, `earmark tag --auto` and the TUI's
+//! workers, so all three agree and share cached results.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio::AnalysisPlan;
+use crate::cache::{Cache, file_key};
+use crate::model::{AnalyseError, GenreModel, Prediction, TrackAnalysis};
+
+/// A track's classification, from the model or the cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Classified {
+    pub duration_s: f64,
+    pub prediction: Prediction,
+    /// True when this came from the cache (nothing was decoded).
+    #[serde(skip)]
+    pub from_cache: bool,
+}
+
+/// The model, the analysis plan and an optional cache, shareable across threads.
+#[derive(Clone)]
+pub struct Classifier {
+    model: Arc<GenreModel>,
+    plan: AnalysisPlan,
+    cache: Option<Arc<Mutex<Cache>>>,
+    cache_key: String,
+}
+
+impl Classifier {
+    pub fn new(model: Arc<GenreModel>, plan: AnalysisPlan, cache: Option<Cache>) -> Self {
+        // A result depends on the model and on which parts of a long file were
+        // heard, so both are part of the key.
+        let cache_key = format!(
+            "{}|w{}x{}|{}",
+            model.sha256(),
+            plan.windows,
+            plan.window_s,
+            plan.whole_max_s
+        );
+        Classifier {
+            model,
+            plan,
+            cache: cache.map(|c| Arc::new(Mutex::new(c))),
+            cache_key,
+        }
+    }
+
+    pub fn model(&self) -> &GenreModel {
+        &self.model
+    }
+
+    pub fn plan(&self) -> &AnalysisPlan {
+        &self.plan
+    }
+
+    /// The cached result for `path` as it is now on disk, if any.
+    pub fn cached(&self, path: &Path) -> Option<Classified> {
+        let cache = self.cache.as_ref()?;
+        let key = file_key(path).ok()?;
+        let json = cache
+            .lock()
+            .ok()?
+            .get_result(path, key, &self.cache_key)
+            .ok()??;
+        let mut c: Classified = serde_json::from_str(&json).ok()?;
+        // A result from a card with other labels is not ours to show.
+        if c.prediction.labels != self.model.labels() {
+            return None;
+        }
+        c.from_cache = true;
+        Some(c)
+    }
+
+    /// The cached result, or classify now and remember it.
+    pub fn classify(&self, path: &Path) -> Result<Classified, AnalyseError> {
+        if let Some(c) = self.cached(path) {
+            return Ok(c);
+        }
+        Ok(self.analyse(path)?.0)
+    }
+
+    /// Always decode and run the model (the caller wants the features too,
+    /// e.g. for a spectrogram); the result is stored in the cache.
+    pub fn analyse(&self, path: &Path) -> Result<(Classified, TrackAnalysis), AnalyseError> {
+        let key_before = file_key(path).ok();
+        let analysis = self.model.analyse(path, &self.plan)?;
+        let classified = Classified {
+            duration_s: analysis.duration_s,
+            prediction: analysis.prediction.clone(),
+            from_cache: false,
+        };
+        // Only store when the file did not change while it was being read.
+        if let (Some(cache), Some(k)) = (&self.cache, key_before)
+            && file_key(path).ok() == Some(k)
+            && let Ok(json) = serde_json::to_string(&classified)
+            && let Ok(cache) = cache.lock()
+        {
+            // A cache that cannot be written only costs speed next time.
+            let _ = cache.put_result(path, k, &self.cache_key, &json);
+        }
+        Ok((classified, analysis))
+    }
+}
