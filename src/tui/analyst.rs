@@ -53,6 +53,10 @@ pub struct Spectrogram {
     /// Values at or below `lo` show as empty, at or above `hi` as full.
     pub lo: f32,
     pub hi: f32,
+    /// The same per band: half of a dot's level is relative to its own band,
+    /// so quiet high bands still show their rhythm.
+    pub band_lo: Vec<f32>,
+    pub band_hi: Vec<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +80,15 @@ impl Spectrogram {
             })
             .collect();
         let (lo, hi) = value_range(excerpts.iter().flat_map(|e| e.data.iter().copied()));
+        let (band_lo, band_hi) = (0..n_bands)
+            .map(|b| {
+                value_range(
+                    excerpts
+                        .iter()
+                        .flat_map(|e| e.data.iter().skip(b).step_by(n_bands).copied()),
+                )
+            })
+            .unzip();
         Spectrogram {
             hop_s,
             n_bands,
@@ -83,6 +96,8 @@ impl Spectrogram {
             excerpts,
             lo,
             hi,
+            band_lo,
+            band_hi,
         }
     }
 

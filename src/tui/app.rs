@@ -1011,7 +1011,7 @@ impl App {
         let msg = if n == 0 {
             format!("{what}: already classified")
         } else {
-            format!("classifying {n} files in {what}")
+            format!("queued {n} files in {what} for classifying")
         };
         self.status.set(msg, Level::Info);
     }
@@ -1412,7 +1412,8 @@ pub fn layout(main: Rect, n_labels: usize) -> Panes {
     } else if right.height >= compact + 4 {
         compact
     } else {
-        right.height.min(compact)
+        // No room for a useful track pane: the prediction takes it all.
+        right.height
     };
     let [track, prediction] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(pred_h)]).areas(right);

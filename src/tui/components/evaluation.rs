@@ -298,7 +298,7 @@ impl EvalView {
             .title(Span::styled(" Per class ", t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let label_w = usize::from(inner.width).saturating_sub(17).clamp(4, 12);
+        let label_w = usize::from(inner.width).saturating_sub(18).clamp(4, 12);
         let mut lines = vec![Line::styled(
             format!("{:<label_w$}   P%  R%  F1%   n", "genre"),
             t.label,

@@ -18,7 +18,7 @@ pub struct HelpOverlay {
     area: Rect,
 }
 
-const KEYS_WIDTH: usize = 14;
+const KEYS_WIDTH: usize = 13;
 
 impl HelpOverlay {
     /// Scroll by `lines` (when the keys do not fit); false when it cannot scroll.
@@ -173,9 +173,12 @@ impl Component for HelpOverlay {
         ])
         .areas(inner);
         if two_columns {
-            let [l, r] =
-                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(body);
+            let [l, _, r] = Layout::horizontal([
+                Constraint::Fill(1),
+                Constraint::Length(1),
+                Constraint::Fill(1),
+            ])
+            .areas(body);
             frame.render_widget(Paragraph::new(left).scroll((self.scroll, 0)), l);
             frame.render_widget(Paragraph::new(right).scroll((self.scroll, 0)), r);
         } else {

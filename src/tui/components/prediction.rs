@@ -18,6 +18,10 @@ use crate::tui::results::{JobMark, ModelStatus};
 #[derive(Debug, Default)]
 pub struct PredictionPane;
 
+/// How long a model segment lasts (187 frames at 16 ms); the timeline shows a
+/// gap where no segment was heard (between the excerpts of a long track).
+pub const SEGMENT_S: f64 = 3.0;
+
 /// Lines the full layout needs for `n` genres (borders included).
 pub fn full_height(n: usize) -> u16 {
     // border, suggestion, n bars, timeline, axis, border
@@ -156,24 +160,17 @@ impl PredictionPane {
         }
         let duration = c.duration_s.max(1e-6);
         let segs = &c.prediction.segments;
-        // A segment covers from its start to the next one's (or 3 s at most).
-        let seg_len = segs
-            .windows(2)
-            .map(|w| w[1].start_s - w[0].start_s)
-            .filter(|d| *d > 0.0)
-            .fold(f64::INFINITY, f64::min)
-            .min(3.0);
-        let seg_len = if seg_len.is_finite() { seg_len } else { 3.0 };
         let cursor = (ctx.player.node == Some(id)
             && !matches!(ctx.player.state, PlayState::Stopped))
         .then(|| ((ctx.player.position / duration) * width as f64) as usize);
         let mut spans = Vec::with_capacity(width);
         for col in 0..width {
             let t0 = (col as f64 + 0.5) / width as f64 * duration;
+            // The latest segment that started by then and still lasts.
             let seg = segs
                 .iter()
                 .rev()
-                .find(|s| s.start_s <= t0 && t0 < s.start_s + seg_len.max(duration / width as f64));
+                .find(|s| s.start_s <= t0 && t0 < s.start_s + SEGMENT_S.max(duration / width as f64));
             let (ch, mut style) = match seg {
                 Some(s) => {
                     let best = top_k(&s.probs, 1).first().copied().unwrap_or(0);

@@ -119,13 +119,22 @@ fn column_levels(s: &Spectrogram, c: Col, rows: usize, out: &mut [f32]) {
         } else {
             (b_lo, (b_lo + 1).min(nb))
         };
-        let mut sum = 0.0f32;
+        let mut global = 0.0f32;
+        let mut local = 0.0f32;
         for f in from..to {
             let frame = &e.data[f * nb..(f + 1) * nb];
-            sum += frame[b_lo..b_hi].iter().sum::<f32>();
+            for (b, &x) in frame.iter().enumerate().take(b_hi).skip(b_lo) {
+                global += x;
+                let (lo, hi) = (
+                    s.band_lo.get(b).copied().unwrap_or(s.lo),
+                    s.band_hi.get(b).copied().unwrap_or(s.hi),
+                );
+                local += ((x - lo) / (hi - lo).max(1e-6)).clamp(0.0, 1.0);
+            }
         }
-        let mean = sum / ((to - from) * (b_hi - b_lo)) as f32;
-        *slot = ((mean - s.lo) / span).clamp(0.0, 1.0);
+        let n = ((to - from) * (b_hi - b_lo)) as f32;
+        let g = ((global / n - s.lo) / span).clamp(0.0, 1.0);
+        *slot = 0.5 * g + 0.5 * (local / n);
     }
 }
 
