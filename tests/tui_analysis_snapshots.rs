@@ -34,9 +34,7 @@ fn labels() -> Vec<String> {
 
 /// A 15-s track: mostly rock, with a jazzy middle.
 fn classified() -> Classified {
-    let probs = vec![
-        0.02, 0.03, 0.05, 0.04, 0.01, 0.18, 0.07, 0.06, 0.02, 0.52,
-    ];
+    let probs = vec![0.02, 0.03, 0.05, 0.04, 0.01, 0.18, 0.07, 0.06, 0.02, 0.52];
     let segments = (0..9)
         .map(|i| {
             let mut p = probs.clone();

@@ -167,10 +167,9 @@ impl PredictionPane {
         for col in 0..width {
             let t0 = (col as f64 + 0.5) / width as f64 * duration;
             // The latest segment that started by then and still lasts.
-            let seg = segs
-                .iter()
-                .rev()
-                .find(|s| s.start_s <= t0 && t0 < s.start_s + SEGMENT_S.max(duration / width as f64));
+            let seg = segs.iter().rev().find(|s| {
+                s.start_s <= t0 && t0 < s.start_s + SEGMENT_S.max(duration / width as f64)
+            });
             let (ch, mut style) = match seg {
                 Some(s) => {
                     let best = top_k(&s.probs, 1).first().copied().unwrap_or(0);
