@@ -47,7 +47,7 @@ pub fn bar(frac: f32, width: usize) -> String {
     const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
     let eighths = (frac.clamp(0.0, 1.0) * width as f32 * 8.0).round() as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 && s.chars().count() < width {
+    if !eighths.is_multiple_of(8) && s.chars().count() < width {
         s.push(PARTS[eighths % 8]);
     }
     let len = s.chars().count();
