@@ -1,8 +1,9 @@
 //! Audio in: open, probe, decode (symphonia + `.au`), seek windows, downmix,
 //! resample. Knows nothing of models or UI.
 
-mod au;
+pub mod au;
 mod error;
+pub mod guard;
 mod resample;
 mod sniff;
 mod stream;

@@ -109,10 +109,8 @@ impl AudioStream {
             });
         }
         // symphonia may panic on hostile input; a bad file must never take the app down.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            open_symphonia(path, file, sniffed)
-        }))
-        .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?
+        crate::audio::guard::catch_quietly(|| open_symphonia(path, file, sniffed))
+            .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?
     }
 
     pub fn info(&self) -> &SourceInfo {
@@ -149,10 +147,11 @@ impl AudioStream {
                     time: Time::from(seconds),
                     track_id: Some(*track_id),
                 };
-                let sought = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    format.seek(SeekMode::Coarse, to)
-                }))
-                .map_err(|_| AudioError::corrupt(&self.path, "seek failed on malformed data"))?;
+                let sought =
+                    crate::audio::guard::catch_quietly(|| format.seek(SeekMode::Coarse, to))
+                        .map_err(|_| {
+                            AudioError::corrupt(&self.path, "seek failed on malformed data")
+                        })?;
                 match sought {
                     Ok(s) => {
                         decoder.reset();
@@ -202,9 +201,7 @@ impl AudioStream {
             }
             Inner::Sym { .. } => {
                 let path = self.path.clone();
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.read_symphonia()
-                })) {
+                match crate::audio::guard::catch_quietly(|| self.read_symphonia()) {
                     Ok(r) => match r? {
                         Some(s) => s,
                         None => return Ok(None),

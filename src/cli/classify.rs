@@ -3,16 +3,19 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audio::AnalysisPlan;
+use crate::cache::Cache;
+use crate::classifier::Classifier;
 use crate::cli::jobs_or_default;
 use crate::cli::output::{format_duration, progress};
 use crate::library::collect_audio;
-use crate::model::{GenreModel, Prediction, load_model};
+use crate::model::{Prediction, load_model};
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -37,6 +40,9 @@ pub struct ClassifyArgs {
     /// Excerpts analysed in files longer than 45 s.
     #[arg(long, default_value_t = AnalysisPlan::default().windows)]
     pub windows: usize,
+    /// Neither read nor write the result cache (see `earmark info --json` for its path).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Serialize)]
@@ -67,17 +73,22 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         }
     };
     let plan = AnalysisPlan {
-        windows: args.windows,
+        windows: args.windows.max(1),
         ..AnalysisPlan::default()
     };
+    let cache = if args.no_cache {
+        None
+    } else {
+        open_cache_or_warn("earmark classify")
+    };
+    let classifier = Classifier::new(Arc::new(model), plan, cache);
     let collected = collect_audio(&args.paths);
     for e in &collected.errors {
         eprintln!("skipped: {e}");
     }
     let results = classify_all(
-        &model,
+        &classifier,
         &collected.files,
-        &plan,
         args.top,
         jobs_or_default(args.jobs),
     );
@@ -114,9 +125,8 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
 
 /// Classify files in parallel; results in input order, failures included.
 pub fn classify_all(
-    model: &GenreModel,
+    classifier: &Classifier,
     files: &[PathBuf],
-    plan: &AnalysisPlan,
     top: usize,
     jobs: usize,
 ) -> Vec<TrackResult> {
@@ -125,7 +135,7 @@ pub fn classify_all(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let one = |path: &PathBuf| {
-        let r = classify_one(model, path, plan, top);
+        let r = classify_one(classifier, path, top);
         bar.inc(1);
         r
     };
@@ -137,9 +147,9 @@ pub fn classify_all(
     results
 }
 
-fn classify_one(model: &GenreModel, path: &Path, plan: &AnalysisPlan, top: usize) -> TrackResult {
+fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult {
     let name = path.display().to_string();
-    match model.analyse(path, plan) {
+    match classifier.classify(path) {
         Ok(a) => TrackResult {
             path: name,
             duration_s: Some(a.duration_s),
@@ -224,5 +234,22 @@ fn shorten(s: &str, width: usize) -> String {
     } else {
         let tail: String = s.chars().skip(n - (width - 1)).collect();
         format!("…{tail}")
+    }
+}
+
+/// The default result cache, or none (with a warning) when it cannot be opened:
+/// a cache only saves time, so its trouble never stops the work.
+pub fn open_cache_or_warn(who: &str) -> Option<Cache> {
+    match Cache::open_default() {
+        Ok(c) => {
+            for w in c.warnings() {
+                eprintln!("{who}: warning: {w}");
+            }
+            Some(c)
+        }
+        Err(e) => {
+            eprintln!("{who}: warning: working without the result cache: {e}");
+            None
+        }
     }
 }

@@ -1,11 +1,15 @@
 //! `earmark eval`: score the model on a labelled folder (`<genre>/<file>`).
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use std::sync::Arc;
 
 use clap::Args;
 
 use crate::audio::AnalysisPlan;
+use crate::classifier::Classifier;
 use crate::cli::classify::classify_all;
 use crate::cli::jobs_or_default;
 use crate::eval::{EvalReport, FileError, Scored};
@@ -20,9 +24,14 @@ pub struct EvalArgs {
     /// A model folder (with model.json) or .onnx file; default: the shipped model.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Print the full report as JSON (the evaluation view and model card read it).
-    #[arg(long)]
-    pub json: bool,
+    /// Only score the clips named in this list (one `<genre>/<name>.<ext>` per
+    /// line, as GTZAN's split files; matched on folder + name, any extension).
+    #[arg(long, value_name = "LIST")]
+    pub split: Option<PathBuf>,
+    /// Write the full report as JSON (the evaluation view and model card read
+    /// it): to OUT, or to stdout when no file is given. Put folders first.
+    #[arg(long, value_name = "OUT", num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -37,7 +46,29 @@ pub fn run(args: EvalArgs) -> ExitCode {
         }
     };
     let labels = model.labels().to_vec();
-    let collected = collect_audio(&args.dirs);
+    let wanted = match args.split.as_deref().map(read_split).transpose() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("earmark eval: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut collected = collect_audio(&args.dirs);
+    if let Some(wanted) = &wanted {
+        collected.files.retain(|f| wanted.contains(&clip_id(f)));
+        if collected.files.is_empty() {
+            eprintln!(
+                "earmark eval: none of the {} clips in the split list were found under {}",
+                wanted.len(),
+                args.dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return ExitCode::FAILURE;
+        }
+    }
     let mut errors: Vec<FileError> = collected
         .errors
         .iter()
@@ -61,13 +92,10 @@ pub fn run(args: EvalArgs) -> ExitCode {
             }),
         }
     }
-    let results = classify_all(
-        &model,
-        &files,
-        &AnalysisPlan::default(),
-        1,
-        jobs_or_default(args.jobs),
-    );
+    // No cache: an evaluation measures the model now, end to end.
+    let model = Arc::new(model);
+    let classifier = Classifier::new(model.clone(), AnalysisPlan::default(), None);
+    let results = classify_all(&classifier, &files, 1, jobs_or_default(args.jobs));
     let mut scored = Vec::new();
     for (r, truth) in results.into_iter().zip(truths) {
         match (r.prediction, r.error) {
@@ -100,13 +128,23 @@ pub fn run(args: EvalArgs) -> ExitCode {
         &scored,
         errors,
     );
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
+    match args.json.as_deref() {
+        Some(out) if out == Path::new("-") => match serde_json::to_string_pretty(&report) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("earmark eval: {e}"),
+        },
+        Some(out) => {
+            print_report(&report);
+            let written = serde_json::to_string_pretty(&report)
+                .map_err(std::io::Error::other)
+                .and_then(|s| std::fs::write(out, s + "\n"));
+            if let Err(e) = written {
+                eprintln!("earmark eval: cannot write {}: {e}", out.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("report written to {}", out.display());
         }
-    } else {
-        print_report(&report);
+        None => print_report(&report),
     }
     if report.n == 0 {
         ExitCode::FAILURE
@@ -157,7 +195,51 @@ fn print_report(r: &EvalReport) {
         }
         println!();
     }
+    let wrong: Vec<_> = r.files.iter().filter(|f| f.truth != f.predicted).collect();
+    if !wrong.is_empty() {
+        println!();
+        println!("misclassified ({})", wrong.len());
+        for f in wrong {
+            println!(
+                "  {:<10} -> {:<10} {:>4.0}%  {}",
+                f.truth,
+                f.predicted,
+                f.confidence * 100.0,
+                f.path
+            );
+        }
+    }
     for e in &r.errors {
         eprintln!("skipped: {}: {}", e.path, e.error);
     }
+}
+
+/// `<genre>/<name without extension>`: how split lists and files are matched.
+fn clip_id(path: &Path) -> String {
+    let parent = label_from_parent(path).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{parent}/{stem}")
+}
+
+fn read_split(list: &Path) -> Result<HashSet<String>, String> {
+    let text = std::fs::read_to_string(list).map_err(|e| {
+        format!(
+            "cannot read split list {}: {}",
+            list.display(),
+            crate::library::io_reason(&e)
+        )
+    })?;
+    let ids: HashSet<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| clip_id(Path::new(l)))
+        .collect();
+    if ids.is_empty() {
+        return Err(format!("split list {} names no clips", list.display()));
+    }
+    Ok(ids)
 }

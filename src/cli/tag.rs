@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use crate::audio::AnalysisPlan;
 use crate::cache::{Cache, JournalEntry};
+use crate::classifier::Classifier;
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, Undone};
 use crate::tags::write::show;
@@ -38,6 +41,10 @@ pub struct TagArgs {
     /// With --auto: skip files whose top genre is less likely than P (0–1).
     #[arg(long, value_name = "P", requires = "auto")]
     pub min_confidence: Option<f32>,
+
+    /// With --auto: a model folder (with model.json) or .onnx file; default: the shipped model.
+    #[arg(long, requires = "auto")]
+    pub model: Option<PathBuf>,
 
     /// Show what would change without writing anything.
     #[arg(long)]
@@ -111,40 +118,35 @@ pub fn run(args: TagArgs) -> ExitCode {
         eprintln!("earmark tag: no files given (try `earmark tag --help`)");
         return ExitCode::from(USAGE);
     }
-    if args.auto {
-        if let Some(p) = args.min_confidence
-            && !(0.0..=1.0).contains(&p)
-        {
-            eprintln!("earmark tag: --min-confidence must be between 0 and 1");
+    if let Some(p) = args.min_confidence
+        && !(0.0..=1.0).contains(&p)
+    {
+        eprintln!("earmark tag: --min-confidence must be between 0 and 1");
+        return ExitCode::from(USAGE);
+    }
+    let fixed = if args.auto {
+        None
+    } else {
+        let genres: Vec<String> = args
+            .genre
+            .iter()
+            .flat_map(|g| g.split(';'))
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect();
+        if genres.is_empty() {
+            eprintln!("earmark tag: say which genre: --genre GENRE (or --auto)");
             return ExitCode::from(USAGE);
         }
-        // The classifier hook (`crate::model::classify_for_tagging`) is not in
-        // this build yet.
-        eprintln!(
-            "earmark tag: --auto is not available yet (the classifier hook is not built in); \
-             use --genre GENRE"
-        );
-        return ExitCode::from(USAGE);
-    }
-    let genres: Vec<String> = args
-        .genre
-        .iter()
-        .flat_map(|g| g.split(';'))
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-        .map(str::to_string)
-        .collect();
-    if genres.is_empty() {
-        eprintln!("earmark tag: say which genre: --genre GENRE (or --auto)");
-        return ExitCode::from(USAGE);
-    }
-    if let Err(e) = crate::tags::clean_genres(&genres) {
-        eprintln!("earmark tag: {e}");
-        return ExitCode::from(USAGE);
-    }
-    let change = GenreChange {
-        genres,
-        mode: args.mode.into(),
+        if let Err(e) = crate::tags::clean_genres(&genres) {
+            eprintln!("earmark tag: {e}");
+            return ExitCode::from(USAGE);
+        }
+        Some(GenreChange {
+            genres,
+            mode: args.mode.into(),
+        })
     };
     let collected = library::collect_audio(&args.paths);
     let files: Vec<PathBuf> = collected
@@ -162,10 +164,17 @@ pub fn run(args: TagArgs) -> ExitCode {
             Record::failed(e.path.clone(), "walk", e.to_string())
         })
         .collect();
+    let work: Vec<(PathBuf, GenreChange)> = match fixed {
+        Some(change) => files.into_iter().map(|f| (f, change.clone())).collect(),
+        None => match auto_changes(&args, files, &mut records) {
+            Ok(w) => w,
+            Err(code) => return code,
+        },
+    };
     let mut batch = None;
     if args.dry_run {
-        for f in &files {
-            records.push(match plan_genre(f, &change) {
+        for (f, change) in &work {
+            records.push(match plan_genre(f, change) {
                 Ok(r) => Record::planned(r),
                 Err(e) => Record::from_write_error(&e),
             });
@@ -180,8 +189,8 @@ pub fn run(args: TagArgs) -> ExitCode {
                 }
             };
             batch = Some(b);
-            for f in &files {
-                let r = apply::accept(cache, b, f, &change);
+            for (f, change) in &work {
+                let r = apply::accept(cache, b, f, change);
                 if !args.json {
                     print_live(&r);
                 }
@@ -197,6 +206,62 @@ pub fn run(args: TagArgs) -> ExitCode {
         }
     }
     finish(&records, args.json, args.dry_run, batch)
+}
+
+/// `--auto`: each file's top genre from the classifier (and its cache); files
+/// below `--min-confidence` or that cannot be classified are reported, not written.
+fn auto_changes(
+    args: &TagArgs,
+    files: Vec<PathBuf>,
+    records: &mut Vec<Record>,
+) -> Result<Vec<(PathBuf, GenreChange)>, ExitCode> {
+    let model = crate::model::load_model(args.model.as_deref()).map_err(|e| {
+        eprintln!("earmark tag: {e}");
+        ExitCode::FAILURE
+    })?;
+    let cache = crate::cli::classify::open_cache_or_warn("earmark tag");
+    let classifier = Classifier::new(Arc::new(model), AnalysisPlan::default(), cache);
+    let jobs = crate::cli::jobs_or_default(None);
+    let results = crate::cli::classify::classify_all(&classifier, &files, 1, jobs);
+    let min = args.min_confidence.unwrap_or(0.0);
+    let mut work = Vec::new();
+    for (path, r) in files.into_iter().zip(results) {
+        let top = r.top.as_ref().and_then(|t| t.first());
+        match (top, r.error) {
+            (Some(top), _) if top.probability >= min => {
+                let change = GenreChange {
+                    genres: vec![crate::tags::genre_tag_name(&top.genre)],
+                    mode: args.mode.into(),
+                };
+                work.push((path, change));
+            }
+            (Some(top), _) => {
+                if !args.json {
+                    println!(
+                        "{}: skipped, {} at {:.0}% is below --min-confidence {:.0}%",
+                        path.display(),
+                        top.genre,
+                        top.probability * 100.0,
+                        min * 100.0
+                    );
+                }
+                let mut rec = Record::base(path.display().to_string(), "skipped");
+                rec.error = Some(format!(
+                    "{} at {:.2} is below the minimum confidence {min:.2}",
+                    top.genre, top.probability
+                ));
+                records.push(rec);
+            }
+            (None, e) => {
+                let e = e.unwrap_or_else(|| "not classified".to_string());
+                if !args.json {
+                    eprintln!("earmark: {e}");
+                }
+                records.push(Record::failed(path, "classify", e));
+            }
+        }
+    }
+    Ok(work)
 }
 
 fn with_cache(f: impl FnOnce(&Cache) -> ExitCode) -> ExitCode {
@@ -218,7 +283,7 @@ fn with_cache(f: impl FnOnce(&Cache) -> ExitCode) -> ExitCode {
 #[derive(Debug, Serialize)]
 struct Record {
     path: String,
-    /// written, unchanged, would-write, failed, undone
+    /// written, unchanged, would-write, skipped, failed, undone
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     old: Option<Vec<String>>,
@@ -356,10 +421,9 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
         }
         // Writes print as they happen; a dry run's failures print here.
         if dry_run {
-            for r in records
-                .iter()
-                .filter(|r| r.status == "failed" && r.error_kind != Some("walk"))
-            {
+            for r in records.iter().filter(|r| {
+                r.status == "failed" && !matches!(r.error_kind, Some("walk" | "classify"))
+            }) {
                 eprintln!("earmark: {}", r.error.as_deref().unwrap_or(""));
             }
         }
@@ -377,7 +441,12 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 count("unchanged")
             )
         };
-        eprintln!("{summary}");
+        let skipped = count("skipped");
+        if skipped > 0 {
+            eprintln!("{summary}, {skipped} skipped (low confidence)");
+        } else {
+            eprintln!("{summary}");
+        }
         if !dry_run && count("written") > 0 {
             eprintln!("undo with: earmark tag --undo --last");
         }

@@ -67,7 +67,9 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     if probe.file_type().is_none() {
         return Ok(TagSummary::default());
     }
-    let tagged = probe.read().map_err(|e| err(e.to_string()))?;
+    let tagged = crate::audio::guard::catch_quietly(|| probe.read())
+        .map_err(|_| err("the tag reader failed on malformed data".into()))?
+        .map_err(|e| err(e.to_string()))?;
     let mut summary = TagSummary {
         formats: tagged
             .tags()
@@ -133,4 +135,34 @@ fn split_genres(raw: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// The genre name earmark writes for a model label: the conventional ID3v1 /
+/// Winamp spelling ("hiphop" -> "Hip-Hop"), so players group it with what is
+/// already in the library; labels it does not know are capitalised.
+pub fn genre_tag_name(label: &str) -> String {
+    match label.to_ascii_lowercase().as_str() {
+        "hiphop" | "hip-hop" | "hip hop" => "Hip-Hop".to_string(),
+        "rnb" | "r&b" => "R&B".to_string(),
+        _ => {
+            let mut c = label.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod genre_name_tests {
+    use super::genre_tag_name;
+
+    #[test]
+    fn labels_become_conventional_names() {
+        assert_eq!(genre_tag_name("hiphop"), "Hip-Hop");
+        assert_eq!(genre_tag_name("blues"), "Blues");
+        assert_eq!(genre_tag_name("classical"), "Classical");
+        assert_eq!(genre_tag_name(""), "");
+    }
 }

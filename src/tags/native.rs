@@ -82,21 +82,27 @@ impl Native {
         let e = |e: lofty::error::FileParseError| {
             format!("cannot parse the existing tags exactly ({e}); not rewriting them")
         };
-        let native = match ft {
-            FileType::Mpeg => Native::Mpeg(MpegFile::read_from(file, o).map_err(e)?),
-            FileType::Flac => Native::Flac(FlacFile::read_from(file, o).map_err(e)?),
-            FileType::Vorbis => Native::Vorbis(VorbisFile::read_from(file, o).map_err(e)?),
-            FileType::Opus => Native::Opus(OpusFile::read_from(file, o).map_err(e)?),
-            FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
-            FileType::Mp4 => Native::Mp4(Mp4File::read_from(file, o).map_err(e)?),
-            FileType::Wav => Native::Wav(WavFile::read_from(file, o).map_err(e)?),
-            FileType::Aiff => Native::Aiff(AiffFile::read_from(file, o).map_err(e)?),
-            other => {
-                return Err(format!(
-                    "writing genres to {other:?} files is not supported"
-                ));
-            }
-        };
+        // lofty can panic on hostile files; that is a parse error here, not a crash.
+        let parsed = crate::audio::guard::catch_quietly(|| -> Result<Native, String> {
+            Ok(match ft {
+                FileType::Mpeg => Native::Mpeg(MpegFile::read_from(file, o).map_err(e)?),
+                FileType::Flac => Native::Flac(FlacFile::read_from(file, o).map_err(e)?),
+                FileType::Vorbis => Native::Vorbis(VorbisFile::read_from(file, o).map_err(e)?),
+                FileType::Opus => Native::Opus(OpusFile::read_from(file, o).map_err(e)?),
+                FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
+                FileType::Mp4 => Native::Mp4(Mp4File::read_from(file, o).map_err(e)?),
+                FileType::Wav => Native::Wav(WavFile::read_from(file, o).map_err(e)?),
+                FileType::Aiff => Native::Aiff(AiffFile::read_from(file, o).map_err(e)?),
+                other => {
+                    return Err(format!(
+                        "writing genres to {other:?} files is not supported"
+                    ));
+                }
+            })
+        });
+        let native = parsed.map_err(|_| {
+            "the tag reader failed on malformed data; not rewriting it".to_string()
+        })??;
         Ok(native)
     }
 

@@ -81,7 +81,10 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if UI_THREAD.get() == Some(&std::thread::current().id()) {
+            // A parser panic caught by the engine is no reason to leave the screen.
+            if UI_THREAD.get() == Some(&std::thread::current().id())
+                && !crate::audio::guard::is_quiet()
+            {
                 restore();
                 restore_stderr_now();
             }
