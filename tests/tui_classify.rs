@@ -81,7 +81,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     // a: accept the suggestion; it is written, marked, and u takes it back.
     let suggestion = {
         let r = h.app.results().result(mp3_id).unwrap();
-        earmark::tags::genre_for_label(r.prediction.top(1)[0].0)
+        earmark::tags::genre_tag_name(r.prediction.top(1)[0].0)
     };
     h.key(KeyCode::Char('a'));
     assert_eq!(genres(&mp3), vec![suggestion.clone()]);

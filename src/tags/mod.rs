@@ -112,22 +112,6 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     Ok(summary)
 }
 
-/// The genre to write for a model label: GTZAN's lower-case labels as tag
-/// values people use ("hiphop" → "Hip-Hop"), any other label with a capital.
-pub fn genre_for_label(label: &str) -> String {
-    match label {
-        "hiphop" | "hip-hop" | "hip_hop" => "Hip-Hop".to_string(),
-        "rnb" => "R&B".to_string(),
-        _ => {
-            let mut c = label.chars();
-            match c.next() {
-                Some(f) => f.to_uppercase().chain(c).collect(),
-                None => String::new(),
-            }
-        }
-    }
-}
-
 /// ID3v2.4 separates multiple values with NUL; some taggers use ';' or '/'.
 fn split_genres(raw: &str) -> Vec<String> {
     raw.split(['\0', ';'])

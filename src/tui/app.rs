@@ -1020,7 +1020,7 @@ impl App {
     fn suggestion(&self, id: NodeId) -> Option<(String, f32)> {
         let r = self.results.result(id)?;
         let (label, p) = *r.prediction.top(1).first()?;
-        Some((crate::tags::genre_for_label(label), p))
+        Some((crate::tags::genre_tag_name(label), p))
     }
 
     fn accept_focused(&mut self) {
@@ -1046,13 +1046,13 @@ impl App {
         let mut items: Vec<(String, Option<f32>)> = Vec::new();
         if let Some(r) = self.results.result(id) {
             for (label, p) in r.prediction.top(r.prediction.labels.len()) {
-                items.push((crate::tags::genre_for_label(label), Some(p)));
+                items.push((crate::tags::genre_tag_name(label), Some(p)));
             }
         } else if let Some(labels) = self.results.labels() {
             items.extend(
                 labels
                     .iter()
-                    .map(|l| (crate::tags::genre_for_label(l), None)),
+                    .map(|l| (crate::tags::genre_tag_name(l), None)),
             );
         }
         self.popup = Some(Popup::Picker {

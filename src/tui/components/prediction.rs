@@ -85,7 +85,7 @@ impl PredictionPane {
                 let top = c.prediction.top(1);
                 if let Some((label, p)) = top.first() {
                     spans.push(Span::styled("Suggest ", t.label));
-                    spans.push(Span::styled(crate::tags::genre_for_label(label), t.suggest));
+                    spans.push(Span::styled(crate::tags::genre_tag_name(label), t.suggest));
                     spans.push(Span::styled(format!(" {}", pct(*p).trim()), t.count));
                 }
             }
