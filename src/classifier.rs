@@ -83,6 +83,18 @@ impl Classifier {
         Ok(self.analyse(path)?.0)
     }
 
+    /// Store `classified` for `path` as it is on disk now. For a file whose
+    /// tags were just rewritten (the audio verified identical, but the size
+    /// and mtime changed), so that its result is not computed again.
+    pub fn remember(&self, path: &Path, classified: &Classified) {
+        if let (Some(cache), Ok(k)) = (&self.cache, file_key(path))
+            && let Ok(json) = serde_json::to_string(classified)
+            && let Ok(cache) = cache.lock()
+        {
+            let _ = cache.put_result(path, k, &self.cache_key, &json);
+        }
+    }
+
     /// Always decode and run the model (the caller wants the features too,
     /// e.g. for a spectrogram); the result is stored in the cache.
     pub fn analyse(&self, path: &Path) -> Result<(Classified, TrackAnalysis), AnalyseError> {

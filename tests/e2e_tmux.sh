@@ -31,9 +31,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A fresh config dir: the user's own keys and theme must not leak in.
-mkdir -p "$WORK/config"
+# A fresh config dir: the user's own keys and theme must not leak in; a
+# fresh cache, so classification really runs.
+mkdir -p "$WORK/config" "$WORK/cache"
+chmod 777 "$WORK/cache"
 export XDG_CONFIG_HOME="$WORK/config"
+export EARMARK_CACHE_DIR="$WORK/cache"
 
 fail() {
   echo "FAIL: $*"
@@ -96,9 +99,29 @@ fi
 [ "$(screen | wc -l)" -eq 24 ] || fail "screen is not 24 rows"
 
 keys j l j
-wait_for 'Title +Awakening \(excerpt\)' 5
-wait_for 'Genre +Soundtrack' 5
+wait_for 'Awakening \(excerpt\) — Max McCracken' 5
+wait_for 'Tag Soundtrack' 5
 step "navigate: open a folder, select a file, track pane shows its tags"
+wait_for 'Suggest [A-Z]' 60
+wait_for '│0:00 +0:15 +│' 30
+wait_for '✓ awakening.mp3' 5
+step "the focused track is classified in the background: suggestion, bars, spectrogram"
+
+# idle_cpu SECONDS: CPU use of the earmark process, in percent.
+idle_cpu() {
+  local pane pid a b
+  pane=$(fmt '#{pane_pid}')
+  pid=$(pgrep -P "$pane" -f earmark | head -1)
+  [ -n "$pid" ] || fail "no earmark process under the pane"
+  a=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  sleep "$1"
+  b=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  awk -v d=$((b - a)) -v hz="$(getconf CLK_TCK)" -v s="$1" 'BEGIN { printf "%.1f", 100 * d / hz / s }'
+}
+sleep 1
+cpu=$(idle_cpu 3)
+awk -v c="$cpu" 'BEGIN { exit !(c < 2.0) }' || fail "idle CPU is ${cpu}% (want < 2%)"
+step "idle: ${cpu}% CPU over 3 s"
 
 keys /
 keys n e b u
@@ -114,7 +137,7 @@ step "filter as you type, enter keeps, esc clears"
 
 keys k # back to awakening.mp3 (the cursor stayed on nebula.flac)
 keys k
-wait_for 'Title +Awakening' 5
+wait_for 'Awakening \(excerpt\) — Max' 5
 keys Space
 wait_for '▶ Awakening \(excerpt\) — Max McCracken' 10
 t1=$(screen | grep -Eo '[0-9]+:[0-9]{2} / 0:15' | head -1)
@@ -136,7 +159,7 @@ step "play ($t1 -> $t2), pause, seek +5 s ($p1 -> $p3)"
 keys '?'
 wait_for '┌ Keys' 5
 screen | grep -q 'play / pause' || fail "help should list play / pause"
-keys x
+keys z
 sleep 0.3
 screen | grep -q '┌ Keys' && fail "any key should close help"
 step "help overlay opens and closes"
@@ -151,6 +174,30 @@ sleep 0.6
 screen | tail -1 | grep -q 'quit' || fail "status line missing after shrinking to 80x24"
 screen | grep -q 'Awakening' || fail "content lost after resizing"
 step "resize 80x24 -> 160x48 -> 80x24"
+
+keys e
+wait_for 'Accuracy [0-9.]+%' 10
+wait_for 'Confusion' 5
+wait_for 'Per class' 5
+keys r
+wait_for 'row %' 5
+keys Enter
+wait_for '(blues|0) → (blues|0) [0-9]+ files' 5
+step "evaluation view: metrics, confusion matrix, row %, a cell's files"
+if [ -d "$ROOT/../shared/gtzan/valid" ]; then
+  keys Enter
+  wait_for '▶ blues\.[0-9]+\.ogg' 10
+  step "a file behind a matrix cell plays"
+fi
+keys Escape
+keys e
+wait_for 'Genre' 5
+screen | grep -q 'Confusion' && fail "evaluation view should be closed"
+
+keys m m
+keys c
+wait_for '✓ enemy-unknown.m4a' 60
+step "mark a file and classify it (c)"
 
 keys q
 check_restored "q"

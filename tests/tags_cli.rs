@@ -199,14 +199,6 @@ fn usage_errors() {
     let f = env.music.join("singularity-nebula.flac");
     // No genre.
     assert_eq!(earmark(&env, &["tag", p(&f)]).status.code(), Some(2));
-    // --auto waits for the classifier hook.
-    let out = earmark(&env, &["tag", "--auto", p(&f)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("--auto is not available yet"),
-        "{}",
-        text(&out.stderr)
-    );
     // --genre and --auto together, --undo with files.
     assert_eq!(
         earmark(&env, &["tag", "--auto", "-g", "Jazz", p(&f)])

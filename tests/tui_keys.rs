@@ -129,7 +129,10 @@ fn help_opens_and_any_key_closes_and_quit_keys_quit() {
     h.key(KeyCode::Char('?'));
     assert!(h.app.help_visible());
     assert!(h.screen().contains("play / pause"));
+    // Arrows and j/k scroll a help taller than the window; other keys close it.
     h.key(KeyCode::Char('j'));
+    assert!(h.app.help_visible());
+    h.key(KeyCode::Char('G'));
     assert!(!h.app.help_visible());
     assert_eq!(
         h.selected_label().as_deref(),
@@ -222,6 +225,7 @@ fn rebinding_keys_through_the_config_changes_keys_and_help() {
     assert!(!h.app.should_quit());
     h.key(KeyCode::F(2));
     assert!(h.app.help_visible());
+    h.key(KeyCode::PageDown); // the App group is at the end
     assert!(h.screen().contains(" x "), "help shows the new quit key");
     h.key(KeyCode::Esc);
     h.key(KeyCode::Char('x'));

@@ -36,6 +36,18 @@ pub struct Cli {
     /// Never open an audio device (silent mode).
     #[arg(long, global = true)]
     pub no_audio: bool,
+
+    /// Terminal app: keep classification results in memory only (neither read nor write the cache).
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Terminal app: the evaluation report to show (from `earmark eval DIR --json`); default: the model card's.
+    #[arg(long, value_name = "FILE")]
+    pub eval_report: Option<PathBuf>,
+
+    /// Terminal app: classification workers (default: cores − 1, at least 1).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +75,10 @@ pub fn run(cli: Cli) -> ExitCode {
             dir: cli.dir,
             theme: cli.theme,
             no_audio: cli.no_audio,
+            no_cache: cli.no_cache,
+            eval_report: cli.eval_report,
+            model: None,
+            jobs: cli.jobs,
         }),
     }
 }

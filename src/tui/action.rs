@@ -27,6 +27,20 @@ pub enum Action {
     VolumeDown,
     Next,
     Previous,
+    // Analyse
+    Mark,
+    Classify,
+    CancelJobs,
+    SpectrogramStyle,
+    Evaluation,
+    Normalise,
+    // Tag
+    Accept,
+    PickGenre,
+    EditGenre,
+    BatchAccept,
+    Skip,
+    Undo,
     // App
     Help,
     Redraw,
@@ -41,7 +55,7 @@ pub enum Action {
 }
 
 /// Groups in the help overlay, in display order.
-pub const GROUPS: &[&str] = &["Browse", "Filter", "Player", "App"];
+pub const GROUPS: &[&str] = &["Browse", "Filter", "Player", "Analyse", "Tag", "App"];
 
 impl Action {
     /// Every action a key can be bound to, in help order.
@@ -65,6 +79,18 @@ impl Action {
         Action::VolumeDown,
         Action::Next,
         Action::Previous,
+        Action::Mark,
+        Action::Classify,
+        Action::CancelJobs,
+        Action::SpectrogramStyle,
+        Action::Evaluation,
+        Action::Normalise,
+        Action::Accept,
+        Action::PickGenre,
+        Action::EditGenre,
+        Action::BatchAccept,
+        Action::Skip,
+        Action::Undo,
         Action::Help,
         Action::Redraw,
         Action::Quit,
@@ -92,6 +118,18 @@ impl Action {
             Action::VolumeDown => "volume-down",
             Action::Next => "next",
             Action::Previous => "previous",
+            Action::Mark => "mark",
+            Action::Classify => "classify",
+            Action::CancelJobs => "cancel-jobs",
+            Action::SpectrogramStyle => "spectrogram-style",
+            Action::Evaluation => "evaluation",
+            Action::Normalise => "normalise",
+            Action::Accept => "accept",
+            Action::PickGenre => "pick-genre",
+            Action::EditGenre => "edit-genre",
+            Action::BatchAccept => "batch-accept",
+            Action::Skip => "skip",
+            Action::Undo => "undo",
             Action::Help => "help",
             Action::Redraw => "redraw",
             Action::Quit => "quit",
@@ -122,6 +160,18 @@ impl Action {
             Action::VolumeDown => "volume down",
             Action::Next => "play next file",
             Action::Previous => "play previous file",
+            Action::Mark => "mark / unmark file",
+            Action::Classify => "classify marks/folder",
+            Action::CancelJobs => "cancel classifying",
+            Action::SpectrogramStyle => "braille / half blocks",
+            Action::Evaluation => "evaluation view",
+            Action::Normalise => "matrix counts / row %",
+            Action::Accept => "accept suggestion",
+            Action::PickGenre => "choose a genre",
+            Action::EditGenre => "type a genre",
+            Action::BatchAccept => "accept many (preview)",
+            Action::Skip => "skip to next file",
+            Action::Undo => "undo last tag write",
             Action::Help => "this help",
             Action::Redraw => "redraw screen",
             Action::Quit => "quit",
@@ -154,6 +204,18 @@ impl Action {
             | Action::Next
             | Action::Previous
             | Action::SeekToPermille(_) => "Player",
+            Action::Mark
+            | Action::Classify
+            | Action::CancelJobs
+            | Action::SpectrogramStyle
+            | Action::Evaluation
+            | Action::Normalise => "Analyse",
+            Action::Accept
+            | Action::PickGenre
+            | Action::EditGenre
+            | Action::BatchAccept
+            | Action::Skip
+            | Action::Undo => "Tag",
             Action::Help | Action::Redraw | Action::Quit => "App",
         }
     }

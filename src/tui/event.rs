@@ -2,6 +2,11 @@
 
 use crossbeam_channel::Sender;
 
+use super::analyst::{ModelInfo, Outcome};
+use super::tagger::TagEvent;
+use crate::classifier::Classified;
+use crate::eval::EvalReport;
+use crate::jobs::JobEvent;
 use crate::library::tree::{Inspection, NodeId, ScanBatch};
 use crate::player::PlayerEvent;
 
@@ -14,6 +19,16 @@ pub enum AppEvent {
     Scan(ScanBatch),
     Inspected(NodeId, Box<Inspection>),
     Player(PlayerEvent),
+    /// The model loaded (or could not).
+    Model(Result<ModelInfo, String>),
+    /// A classification job started, finished or was cancelled.
+    Job(JobEvent<Outcome>),
+    /// A cache lookup for a row on screen: the cached result, if any.
+    Peeked(NodeId, Option<Box<Classified>>),
+    /// The evaluation report was read (or could not be).
+    EvalReport(Box<Result<EvalReport, String>>),
+    /// A tag write, preview or undo finished.
+    Tag(TagEvent),
 }
 
 /// Read terminal events on a thread of their own and forward them.

@@ -6,12 +6,15 @@
 //! idle except the playback tick (4 Hz while playing).
 
 pub mod action;
+pub mod analyst;
 pub mod app;
 pub mod components;
 pub mod config;
 pub mod event;
 pub mod inspector;
 pub mod keymap;
+pub mod results;
+pub mod tagger;
 pub mod term;
 pub mod theme;
 
@@ -32,6 +35,14 @@ pub struct TuiOptions {
     pub dir: Option<PathBuf>,
     pub theme: Option<String>,
     pub no_audio: bool,
+    /// Keep classification results in memory only.
+    pub no_cache: bool,
+    /// An `earmark eval --json` report for the evaluation view.
+    pub eval_report: Option<PathBuf>,
+    /// A model folder or .onnx file (None: the default model).
+    pub model: Option<PathBuf>,
+    /// Classification workers (None: cores − 1).
+    pub jobs: Option<usize>,
 }
 
 /// The folder to open: DIR, else `demo/` when run from the repository, else `.`.
@@ -88,6 +99,13 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             keymap: config.keymap,
             no_audio: opts.no_audio,
             config_path: config.path.or_else(config::config_path),
+            analysis: Some(analyst::AnalystOptions {
+                model: opts.model,
+                no_cache: opts.no_cache,
+                workers: opts.jobs.unwrap_or(0),
+            }),
+            eval_report: opts.eval_report,
+            genre_mode: crate::tags::GenreMode::Replace,
         },
         tx.clone(),
     );

@@ -31,6 +31,8 @@ macro_rules! styles {
         #[derive(Debug, Clone, PartialEq)]
         pub struct Theme {
             pub name: String,
+            /// Draw the spectrogram in coloured half blocks instead of braille dots.
+            pub halfblock: bool,
             $(#[doc = $doc] pub $field: Style,)*
         }
 
@@ -46,7 +48,7 @@ macro_rules! styles {
             }
 
             fn blank(name: &str) -> Theme {
-                Theme { name: name.to_string(), $($field: Style::default(),)* }
+                Theme { name: name.to_string(), halfblock: false, $($field: Style::default(),)* }
             }
         }
     };
@@ -75,6 +77,18 @@ styles! {
     key: "key names in hints and help",
     help: "the help overlay",
     filter: "the filter input",
+    suggest: "the model's suggestion",
+    bar: "genre bars",
+    bar_top: "the top three genre bars",
+    mark: "marked files in the browser",
+    done: "classified and tagged marks",
+    heat_low: "confusion-matrix cells with low values",
+    heat_mid: "confusion-matrix cells with middle values",
+    heat_high: "confusion-matrix cells with high values",
+    spec_low: "quiet parts of the spectrogram",
+    spec_mid: "middle parts of the spectrogram",
+    spec_high: "loud parts of the spectrogram",
+    cursor: "the playback cursor and the selected matrix cell",
 }
 
 #[derive(Deserialize)]
@@ -85,6 +99,8 @@ struct RawTheme {
     #[allow(dead_code)]
     description: Option<String>,
     extends: Option<Spanned<String>>,
+    /// "braille" (dots, one colour per cell) or "halfblock" (two colours per cell).
+    spectrogram: Option<Spanned<String>>,
     #[serde(default)]
     styles: BTreeMap<Spanned<String>, Spanned<RawStyle>>,
 }
@@ -202,6 +218,20 @@ impl Theme {
             None => Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(name)),
         };
         theme.name = name.to_string();
+        if let Some(kind) = &raw.spectrogram {
+            theme.halfblock = match kind.get_ref().as_str() {
+                "braille" => false,
+                "halfblock" => true,
+                other => {
+                    return Err(FileError::at(
+                        path,
+                        src,
+                        Some(kind.span()),
+                        format!("`spectrogram`: \"{other}\" is not \"braille\" or \"halfblock\""),
+                    ));
+                }
+            };
+        }
         for (key, style) in &raw.styles {
             let Some(slot) = theme.slot(key.get_ref()) else {
                 return Err(FileError::at(

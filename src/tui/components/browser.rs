@@ -12,6 +12,7 @@ use ratatui_textarea::TextArea;
 
 use super::{Component, Ctx, count};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
+use crate::tui::results::JobMark;
 
 #[derive(Debug)]
 pub struct Browser {
@@ -30,6 +31,9 @@ pub struct Browser {
     height: usize,
     /// Where the rows were drawn, for mouse hits.
     rows_area: Rect,
+    /// Files marked for classifying or tagging together.
+    marked: Vec<bool>,
+    n_marked: usize,
 }
 
 impl Default for Browser {
@@ -56,6 +60,8 @@ impl Browser {
             filter_focused: false,
             height: 10,
             rows_area: Rect::default(),
+            marked: Vec::new(),
+            n_marked: 0,
         }
     }
 
@@ -90,6 +96,39 @@ impl Browser {
                 self.selected = self.rows.get(self.cursor).copied();
             }
         }
+    }
+
+    pub fn is_marked(&self, id: NodeId) -> bool {
+        self.marked.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// Mark or unmark a file.
+    pub fn toggle_mark(&mut self, id: NodeId) {
+        if self.marked.len() <= id as usize {
+            self.marked.resize(id as usize + 1, false);
+        }
+        let m = &mut self.marked[id as usize];
+        *m = !*m;
+        if *m {
+            self.n_marked += 1;
+        } else {
+            self.n_marked -= 1;
+        }
+    }
+
+    /// Marked files, in listing order.
+    pub fn marked(&self) -> Vec<NodeId> {
+        self.marked
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(i, _)| i as NodeId)
+            .collect()
+    }
+
+    pub fn clear_marks(&mut self) {
+        self.marked.clear();
+        self.n_marked = 0;
     }
 
     pub fn rows(&self) -> &[NodeId] {
@@ -284,7 +323,7 @@ impl Browser {
         (i < self.rows.len()).then_some(i)
     }
 
-    fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool) -> Line<'a> {
+    fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool, width: usize) -> Line<'a> {
         let t = ctx.theme;
         let node = ctx.tree.node(id);
         let indent = "  ".repeat(usize::from(node.depth.saturating_sub(1)));
@@ -322,12 +361,45 @@ impl Browser {
                     FileCheck::Done(i) => i.fault().is_some(),
                     FileCheck::Unchecked => false,
                 };
-                if fault {
-                    spans.push(Span::styled(format!("! {}", node.label()), t.bad));
+                let state = ctx.results.get(id);
+                let (sym, sym_style) = if fault {
+                    ('!', t.bad)
                 } else if playing {
-                    spans.push(Span::styled(format!("▶ {}", node.label()), t.playing));
+                    ('▶', t.playing)
                 } else {
-                    spans.push(Span::styled(format!("  {}", node.label()), t.file));
+                    match state {
+                        Some(s) if s.written.is_some() => ('✎', t.done),
+                        Some(s) if s.write_error.is_some() || s.error.is_some() => ('✗', t.bad),
+                        Some(s) if s.job == JobMark::Running => ('…', t.count),
+                        Some(s) if s.job == JobMark::Queued => ('·', t.count),
+                        Some(s) if s.skipped => ('–', t.dim),
+                        Some(s) if s.result.is_some() => ('✓', t.done),
+                        _ => (' ', t.file),
+                    }
+                };
+                let name_style = if fault {
+                    t.bad
+                } else if playing {
+                    t.playing
+                } else {
+                    t.file
+                };
+                let marked = self.is_marked(id);
+                spans.push(Span::styled(if marked { "●" } else { " " }, t.mark));
+                spans.push(Span::styled(sym.to_string(), sym_style));
+                spans.push(Span::styled(format!(" {}", node.label()), name_style));
+                // The top genre, right-aligned where there is room.
+                if let Some(r) = state.and_then(|s| s.result.as_ref())
+                    && let Some((g, p)) = r.prediction.top(1).first()
+                {
+                    let note = format!("{g} {:.0}%", p * 100.0);
+                    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+                    let room = width.saturating_sub(used);
+                    if room > note.chars().count() + 1 {
+                        let pad = room - note.chars().count();
+                        spans.push(Span::raw(" ".repeat(pad)));
+                        spans.push(Span::styled(note, t.count));
+                    }
                 }
             }
             NodeKind::Broken { reason } => {
@@ -361,6 +433,9 @@ impl Component for Browser {
                 format!("{} files ", count(u64::from(total))),
                 t.count,
             ));
+        }
+        if self.n_marked > 0 {
+            title.push(Span::styled(format!("· {} marked ", self.n_marked), t.mark));
         }
         let focused = !self.filter_focused;
         let block = Block::default()
@@ -408,7 +483,14 @@ impl Component for Browser {
             let end = (self.offset + h).min(self.rows.len());
             let items: Vec<ListItem> = self.rows[self.offset..end]
                 .iter()
-                .map(|&id| ListItem::new(self.row_line(id, ctx, playing == Some(id))))
+                .map(|&id| {
+                    ListItem::new(self.row_line(
+                        id,
+                        ctx,
+                        playing == Some(id),
+                        usize::from(list_area.width),
+                    ))
+                })
                 .collect();
             let list = List::new(items).highlight_style(t.selected);
             let mut state = ListState::default().with_selected(Some(self.cursor - self.offset));

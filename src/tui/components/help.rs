@@ -11,12 +11,25 @@ use super::{Component, Ctx, centered};
 #[derive(Debug, Default)]
 pub struct HelpOverlay {
     pub visible: bool,
+    /// Lines scrolled when the keys do not fit.
+    pub scroll: u16,
+    /// How far it can scroll, as of the last frame.
+    max_scroll: u16,
     area: Rect,
 }
 
-const KEYS_WIDTH: usize = 14;
+const KEYS_WIDTH: usize = 13;
 
 impl HelpOverlay {
+    /// Scroll by `lines` (when the keys do not fit); false when it cannot scroll.
+    pub fn scroll_by(&mut self, lines: i32) -> bool {
+        if self.max_scroll == 0 {
+            return false;
+        }
+        self.scroll = (i32::from(self.scroll) + lines).clamp(0, i32::from(self.max_scroll)) as u16;
+        true
+    }
+
     pub fn contains(&self, column: u16, row: u16) -> bool {
         let a = self.area;
         self.visible
@@ -78,7 +91,7 @@ impl Component for HelpOverlay {
         let t = ctx.theme;
         let groups = ctx.keymap.help();
         let mut footer = vec![Line::styled(
-            "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks.",
+            "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks, click a matrix cell selects it.",
             t.help,
         )];
         let config = match ctx.config_path {
@@ -87,7 +100,7 @@ impl Component for HelpOverlay {
         };
         footer.push(Line::styled(config, t.count));
         footer.push(Line::styled(
-            format!("Theme: {}. Any key closes this help.", t.name),
+            format!("Theme: {}. Any other key closes this help.", t.name),
             t.count,
         ));
 
@@ -124,16 +137,33 @@ impl Component for HelpOverlay {
         } else {
             (one_column, Vec::new())
         };
-        let body_height = left.len().max(right.len()) as u16;
+        let full_body = left.len().max(right.len()) as u16;
+        let body_height = full_body.min(area.height.saturating_sub(footer_height + 3).max(1));
+        self.max_scroll = full_body - body_height;
+        self.scroll = self.scroll.min(self.max_scroll);
         let height = body_height + 1 + footer_height + 2;
         let popup = centered(area, width, height);
         self.area = popup;
         frame.render_widget(Clear, popup);
+        let mut title = vec![Span::styled(" Keys ", t.title)];
+        if self.max_scroll > 0 {
+            title.push(Span::styled(
+                format!(
+                    "{} ↑/↓ scroll ",
+                    if self.scroll < self.max_scroll {
+                        "more below ·"
+                    } else {
+                        "end ·"
+                    }
+                ),
+                t.count,
+            ));
+        }
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focus)
             .style(t.help)
-            .title(Span::styled(" Keys ", t.title));
+            .title(Line::from(title));
         let inner = block.inner(popup);
         frame.render_widget(block, popup);
         let [body, _, foot] = Layout::vertical([
@@ -143,13 +173,16 @@ impl Component for HelpOverlay {
         ])
         .areas(inner);
         if two_columns {
-            let [l, r] =
-                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(body);
-            frame.render_widget(Paragraph::new(left), l);
-            frame.render_widget(Paragraph::new(right), r);
+            let [l, _, r] = Layout::horizontal([
+                Constraint::Fill(1),
+                Constraint::Length(1),
+                Constraint::Fill(1),
+            ])
+            .areas(body);
+            frame.render_widget(Paragraph::new(left).scroll((self.scroll, 0)), l);
+            frame.render_widget(Paragraph::new(right).scroll((self.scroll, 0)), r);
         } else {
-            frame.render_widget(Paragraph::new(left), body);
+            frame.render_widget(Paragraph::new(left).scroll((self.scroll, 0)), body);
         }
         frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
     }

@@ -3,17 +3,22 @@
 //! panes (spectrogram, predictions, evaluation, tagging) plug in the same way.
 
 pub mod browser;
+pub mod evaluation;
 pub mod help;
 pub mod player_bar;
+pub mod prediction;
+pub mod spectrogram;
 pub mod status;
+pub mod tagging;
 pub mod track;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::keymap::KeyMap;
+use super::results::Results;
 use super::theme::Theme;
 use crate::audio::SourceInfo;
 use crate::library::tree::{NodeId, Tree};
@@ -37,6 +42,8 @@ pub struct PlayerView {
     pub output: OutputStatus,
     pub state: PlayState,
     pub node: Option<NodeId>,
+    /// A file playing from outside the library (the evaluation view's files).
+    pub external: Option<PathBuf>,
     pub info: Option<SourceInfo>,
     pub position: f64,
     pub volume: f32,
@@ -61,6 +68,21 @@ pub struct Ctx<'a> {
     /// The root's name for titles ("demo", "Music").
     pub root_title: &'a str,
     pub config_path: Option<&'a Path>,
+    /// Classification results, jobs, writes.
+    pub results: &'a Results,
+    /// Classification progress: (done, total) of the current run, and the
+    /// files being classified now.
+    pub jobs: JobsView<'a>,
+}
+
+/// What the status line shows about background work.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JobsView<'a> {
+    pub done: u64,
+    pub total: u64,
+    pub running: &'a [NodeId],
+    /// Tag writes in flight.
+    pub writing: usize,
 }
 
 impl Ctx<'_> {

@@ -57,6 +57,37 @@ impl StatusLine {
     }
 }
 
+impl StatusLine {
+    /// "classifying 3/20 ▰▰▱▱▱▱ hell.wav, desert.ogg · C cancels", or writes in flight.
+    fn jobs(ctx: &Ctx, width: usize) -> Option<String> {
+        let j = ctx.jobs;
+        let mut parts = Vec::new();
+        if j.total > j.done {
+            let n = if width >= 100 { 10 } else { 5 };
+            let filled = (j.done as usize * n) / j.total.max(1) as usize;
+            let bar: String = "▰".repeat(filled) + &"▱".repeat(n - filled);
+            let mut s = format!("classifying {}/{} {bar}", count(j.done), count(j.total));
+            let names: Vec<String> = j
+                .running
+                .iter()
+                .filter_map(|&id| ctx.tree.get(id).map(|n| n.label().into_owned()))
+                .collect();
+            if !names.is_empty() {
+                s.push(' ');
+                s.push_str(&names.join(", "));
+            }
+            if let Some(k) = ctx.keymap.hint(Action::CancelJobs) {
+                s.push_str(&format!(" · {k} cancels"));
+            }
+            parts.push(s);
+        }
+        if j.writing > 0 {
+            parts.push(format!("writing tags ({})", j.writing));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
 impl Component for StatusLine {
     fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
@@ -65,6 +96,13 @@ impl Component for StatusLine {
             Some((m, Level::Error)) => (m.clone(), t.status_error),
             Some((m, Level::Info)) => (m.clone(), t.status),
             None => (Self::summary(ctx), t.status),
+        };
+        // Background work first: it is what changes.
+        let jobs = Self::jobs(ctx, width);
+        let left = match (&jobs, &self.message) {
+            (Some(j), Some(_)) => format!("{j} · {left}"),
+            (Some(j), None) => j.clone(),
+            (None, _) => left,
         };
         let key_style = t.status.add_modifier(ratatui::style::Modifier::BOLD);
         let silent = matches!(ctx.player.output, OutputStatus::Silent { .. });

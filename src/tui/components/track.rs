@@ -140,6 +140,51 @@ impl TrackPane {
     }
 }
 
+impl TrackPane {
+    /// The same facts in a few dense lines, for short panes.
+    fn compact_lines<'a>(ctx: &Ctx, id: u32) -> Option<Vec<Line<'a>>> {
+        let t = ctx.theme;
+        let node = ctx.tree.node(id);
+        let NodeKind::File(FileCheck::Done(insp)) = &node.kind else {
+            return None;
+        };
+        let mut lines = Vec::new();
+        let tags = insp.tags.as_ref().ok();
+        let title = tags.and_then(|t| t.title.clone());
+        let artist = tags.and_then(|t| t.artist.clone());
+        let head = match (title, artist) {
+            (Some(t), Some(a)) => format!("{t} — {a}"),
+            (Some(t), None) => t,
+            (None, Some(a)) => format!("{} — {a}", node.label()),
+            (None, None) => node.label().into_owned(),
+        };
+        lines.push(Line::styled(head, t.value));
+        let mut facts = Vec::new();
+        if let Ok(info) = &insp.info {
+            if let Some(d) = info.duration_s {
+                facts.push(clock(d));
+            }
+            facts.push(info.codec.to_string());
+            facts.push(format!(
+                "{} kHz {}",
+                f64::from(info.sample_rate) / 1000.0,
+                channels(info.channels)
+            ));
+        }
+        if let Some(tags) = tags {
+            for v in [&tags.album, &tags.year].into_iter().flatten() {
+                facts.push(v.clone());
+            }
+        }
+        lines.push(Line::styled(facts.join(" · "), t.count));
+        if let Some(p) = insp.fault() {
+            lines.push(styled_field(ctx, "Problem", p.to_string(), t.bad));
+        }
+        lines.push(Line::styled(ctx.display_path(id), t.dim));
+        Some(lines)
+    }
+}
+
 impl Component for TrackPane {
     fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
@@ -160,6 +205,11 @@ impl Component for TrackPane {
             .borders(Borders::ALL)
             .border_style(t.border)
             .title(Span::styled(title, t.title));
+        let inner_h = usize::from(block.inner(area).height);
+        let lines = match ctx.selected {
+            Some(id) if lines.len() > inner_h => Self::compact_lines(ctx, id).unwrap_or(lines),
+            _ => lines,
+        };
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })

@@ -1,0 +1,421 @@
+//! Classification off the UI thread. The model loads on a thread of its own;
+//! jobs run on a [`JobPool`] (the focused track first, latest-wins preview,
+//! then selections, then folders); a small thread answers "is this file in
+//! the cache?" for the rows on screen; every result comes back to the event
+//! loop as an [`AppEvent`]. Nothing here draws.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crossbeam_channel::Sender;
+
+use super::event::AppEvent;
+use crate::analysis::{TrackFeatures, track_features};
+use crate::audio::AnalysisPlan;
+use crate::cache::Cache;
+use crate::classifier::{Classified, Classifier};
+use crate::jobs::{JobEvent, JobId, JobPool, Priority, Progress};
+use crate::library::tree::NodeId;
+
+/// How the app classifies: which model, which cache, how many workers.
+#[derive(Debug, Clone, Default)]
+pub struct AnalystOptions {
+    /// A model folder or .onnx file; None: the default model.
+    pub model: Option<PathBuf>,
+    /// Keep results in memory only (neither read nor write the cache file).
+    pub no_cache: bool,
+    /// Worker threads; 0: [`crate::jobs::default_workers`].
+    pub workers: usize,
+}
+
+/// What the loader found, for the status line and the panes.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub name: String,
+    pub labels: Vec<String>,
+    /// Cache problems that were repaired (a corrupt file set aside…).
+    pub warnings: Vec<String>,
+    /// Where results are cached (None: memory only).
+    pub cache_path: Option<PathBuf>,
+}
+
+/// A log-mel spectrogram for display: the analysed excerpts of a track, each
+/// `[frames][bands]`, with the range to map onto dot density or colour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spectrogram {
+    /// Seconds per frame.
+    pub hop_s: f64,
+    pub n_bands: usize,
+    pub duration_s: f64,
+    pub excerpts: Vec<SpecExcerpt>,
+    /// Values at or below `lo` show as empty, at or above `hi` as full.
+    pub lo: f32,
+    pub hi: f32,
+    /// The same per band: half of a dot's level is relative to its own band,
+    /// so quiet high bands still show their rhythm.
+    pub band_lo: Vec<f32>,
+    pub band_hi: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecExcerpt {
+    pub start_s: f64,
+    pub n_frames: usize,
+    /// Row-major `[frames][bands]`, band 0 the lowest frequency.
+    pub data: Vec<f32>,
+}
+
+impl Spectrogram {
+    pub fn from_features(f: &TrackFeatures, hop_s: f64) -> Spectrogram {
+        let n_bands = f.excerpts.first().map_or(0, |e| e.mel.n_mels);
+        let excerpts: Vec<SpecExcerpt> = f
+            .excerpts
+            .iter()
+            .map(|e| SpecExcerpt {
+                start_s: e.start_s,
+                n_frames: e.mel.n_frames,
+                data: e.mel.data.clone(),
+            })
+            .collect();
+        let (lo, hi) = value_range(excerpts.iter().flat_map(|e| e.data.iter().copied()));
+        let (band_lo, band_hi) = (0..n_bands)
+            .map(|b| {
+                value_range(
+                    excerpts
+                        .iter()
+                        .flat_map(|e| e.data.iter().skip(b).step_by(n_bands).copied()),
+                )
+            })
+            .unzip();
+        Spectrogram {
+            hop_s,
+            n_bands,
+            duration_s: f.duration_s,
+            excerpts,
+            lo,
+            hi,
+            band_lo,
+            band_hi,
+        }
+    }
+
+    pub fn total_frames(&self) -> usize {
+        self.excerpts.iter().map(|e| e.n_frames).sum()
+    }
+}
+
+/// The 2nd and 99.5th percentiles: a few loud frames must not wash out the rest.
+fn value_range(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    let mut v: Vec<f32> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (0.0, 1.0);
+    }
+    v.sort_by(f32::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    let (lo, hi) = (at(0.02), at(0.995));
+    if hi > lo { (lo, hi) } else { (lo, lo + 1.0) }
+}
+
+/// A finished job: the classification and, for the focused track, what the
+/// model heard.
+#[derive(Debug, Clone)]
+pub struct Analysed {
+    pub classified: Classified,
+    pub spectrogram: Option<Arc<Spectrogram>>,
+}
+
+pub type Outcome = Result<Box<Analysed>, String>;
+
+struct Engine {
+    classifier: OnceLock<Result<Classifier, String>>,
+    /// The focused track: jobs for it also compute the spectrogram.
+    focus: Mutex<Option<PathBuf>>,
+}
+
+impl Engine {
+    fn is_focus(&self, path: &Path) -> bool {
+        self.focus
+            .lock()
+            .map(|f| f.as_deref() == Some(path))
+            .unwrap_or(false)
+    }
+
+    fn work(&self, path: &Path, cancel: &AtomicBool) -> Outcome {
+        let classifier = match self.classifier.wait() {
+            Ok(c) => c,
+            Err(e) => return Err(e.clone()),
+        };
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("cancelled".into());
+        }
+        if !self.is_focus(path) {
+            let classified = classifier.classify(path).map_err(|e| e.to_string())?;
+            return Ok(Box::new(Analysed {
+                classified,
+                spectrogram: None,
+            }));
+        }
+        let hop_s = classifier.model().card().features.hop_seconds();
+        if let Some(classified) = classifier.cached(path) {
+            // Only the picture is missing: decode, no model run.
+            let model = classifier.model();
+            let spectrogram = track_features(
+                path,
+                model.extractor(),
+                classifier.plan(),
+                &model.card().segment,
+            )
+            .ok()
+            .map(|f| Arc::new(Spectrogram::from_features(&f, hop_s)));
+            return Ok(Box::new(Analysed {
+                classified,
+                spectrogram,
+            }));
+        }
+        let (classified, analysis) = classifier.analyse(path).map_err(|e| e.to_string())?;
+        Ok(Box::new(Analysed {
+            classified,
+            spectrogram: Some(Arc::new(Spectrogram::from_features(
+                &analysis.features,
+                hop_s,
+            ))),
+        }))
+    }
+}
+
+enum Peek {
+    Lookup(NodeId, PathBuf),
+    Store(PathBuf, Box<Classified>),
+}
+
+/// The app's handle on classification.
+pub struct Analyst {
+    engine: Arc<Engine>,
+    pool: JobPool<Outcome>,
+    peek_tx: Sender<Peek>,
+    /// Jobs submitted and not reported back yet.
+    jobs: HashMap<JobId, NodeId>,
+    /// Jobs a worker is running now.
+    running: Vec<(JobId, NodeId)>,
+    /// Outstanding jobs per node.
+    per_node: HashMap<NodeId, usize>,
+    /// The node of the latest preview.
+    focus_node: Option<NodeId>,
+    /// Progress of the current run of jobs (reset when the queue empties).
+    base: Progress,
+}
+
+impl Analyst {
+    /// Load the model and open the cache in the background; events go to `tx`.
+    pub fn start(opts: AnalystOptions, tx: Sender<AppEvent>) -> Analyst {
+        let engine = Arc::new(Engine {
+            classifier: OnceLock::new(),
+            focus: Mutex::new(None),
+        });
+        let workers = if opts.workers == 0 {
+            crate::jobs::default_workers()
+        } else {
+            opts.workers
+        };
+        {
+            let engine = Arc::clone(&engine);
+            let tx = tx.clone();
+            let _ = std::thread::Builder::new()
+                .name("earmark-model".into())
+                .spawn(move || {
+                    let (result, info) = load(&opts);
+                    let _ = engine.classifier.set(result);
+                    let _ = tx.send(AppEvent::Model(info));
+                });
+        }
+        let work_engine = Arc::clone(&engine);
+        let pool = JobPool::new(workers, move |path: &PathBuf, cancel: &AtomicBool| {
+            work_engine.work(path, cancel)
+        });
+        let events = pool.events().clone();
+        let job_tx = tx.clone();
+        let _ = std::thread::Builder::new()
+            .name("earmark-jobs".into())
+            .spawn(move || {
+                while let Ok(ev) = events.recv() {
+                    if job_tx.send(AppEvent::Job(ev)).is_err() {
+                        return;
+                    }
+                }
+            });
+        let (peek_tx, peek_rx) = crossbeam_channel::unbounded::<Peek>();
+        {
+            let engine = Arc::clone(&engine);
+            let _ = std::thread::Builder::new()
+                .name("earmark-peek".into())
+                .spawn(move || {
+                    while let Ok(msg) = peek_rx.recv() {
+                        let Ok(c) = engine.classifier.wait() else {
+                            continue;
+                        };
+                        match msg {
+                            Peek::Lookup(id, path) => {
+                                let found = c.cached(&path).map(Box::new);
+                                if tx.send(AppEvent::Peeked(id, found)).is_err() {
+                                    return;
+                                }
+                            }
+                            Peek::Store(path, classified) => c.remember(&path, &classified),
+                        }
+                    }
+                });
+        }
+        Analyst {
+            engine,
+            pool,
+            peek_tx,
+            jobs: HashMap::new(),
+            running: Vec::new(),
+            per_node: HashMap::new(),
+            focus_node: None,
+            base: Progress::default(),
+        }
+    }
+
+    /// Classify the focused track first; a newer preview cancels this one.
+    pub fn preview(&mut self, id: NodeId, path: PathBuf) {
+        if let Ok(mut f) = self.engine.focus.lock() {
+            *f = Some(path.clone());
+        }
+        self.rebase();
+        let job = self.pool.preview(path);
+        self.track(job, id);
+        self.focus_node = Some(id);
+    }
+
+    fn track(&mut self, job: JobId, id: NodeId) {
+        self.jobs.insert(job, id);
+        *self.per_node.entry(id).or_default() += 1;
+    }
+
+    /// Whether `id` is the focused track with its preview still to come.
+    pub fn is_focus(&self, id: NodeId) -> bool {
+        self.focus_node == Some(id) && self.is_pending(id)
+    }
+
+    /// Whether a job for `id` has not reported back yet.
+    pub fn is_pending(&self, id: NodeId) -> bool {
+        self.per_node.get(&id).is_some_and(|&n| n > 0)
+    }
+
+    /// The focused track is no longer a file (a folder is selected).
+    pub fn clear_focus(&mut self) {
+        if let Ok(mut f) = self.engine.focus.lock() {
+            *f = None;
+        }
+        self.focus_node = None;
+    }
+
+    pub fn submit(&mut self, id: NodeId, path: PathBuf, priority: Priority) {
+        self.rebase();
+        let job = self.pool.submit(path, priority);
+        self.track(job, id);
+    }
+
+    /// Ask whether `path` has a cached result (answered with `AppEvent::Peeked`).
+    pub fn peek(&self, id: NodeId, path: PathBuf) {
+        let _ = self.peek_tx.send(Peek::Lookup(id, path));
+    }
+
+    /// After a verified tag write (same audio, new mtime), keep the result.
+    pub fn remember(&self, path: PathBuf, classified: Classified) {
+        let _ = self.peek_tx.send(Peek::Store(path, Box::new(classified)));
+    }
+
+    pub fn cancel_all(&self) {
+        self.pool.cancel_all();
+    }
+
+    /// Book-keeping for a job event; the node it was for.
+    pub fn on_event(&mut self, ev: &JobEvent<Outcome>) -> Option<NodeId> {
+        match ev {
+            JobEvent::Started { id, .. } => {
+                let node = self.jobs.get(id).copied()?;
+                self.running.push((*id, node));
+                Some(node)
+            }
+            JobEvent::Finished { id, .. } | JobEvent::Cancelled { id, .. } => {
+                self.running.retain(|(j, _)| j != id);
+                let node = self.jobs.remove(id)?;
+                if let Some(n) = self.per_node.get_mut(&node) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.per_node.remove(&node);
+                    }
+                }
+                Some(node)
+            }
+        }
+    }
+
+    /// Nodes being classified now.
+    pub fn running(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.running.iter().map(|(_, n)| *n)
+    }
+
+    /// Jobs not reported back yet.
+    pub fn outstanding(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Done and total of the current run (since the queue was last empty).
+    pub fn progress(&self) -> (u64, u64) {
+        let p = self.pool.progress();
+        (
+            p.done.saturating_sub(self.base.done),
+            p.total.saturating_sub(self.base.total),
+        )
+    }
+
+    /// A new run starts when nothing is outstanding.
+    fn rebase(&mut self) {
+        if self.jobs.is_empty() {
+            self.base = self.pool.progress();
+        }
+    }
+}
+
+/// Load the model and open the cache: the classifier, and what to tell the user.
+fn load(opts: &AnalystOptions) -> (Result<Classifier, String>, Result<ModelInfo, String>) {
+    let model = match crate::model::load_model(opts.model.as_deref()) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            let msg = format!("no genre model: {e}");
+            return (Err(msg.clone()), Err(msg));
+        }
+    };
+    let mut warnings = Vec::new();
+    let cache = if opts.no_cache {
+        None
+    } else {
+        match Cache::open_default() {
+            Ok(c) => {
+                warnings.extend(c.warnings().iter().cloned());
+                Some(c)
+            }
+            Err(e) => {
+                warnings.push(format!("{e}; results are not cached"));
+                None
+            }
+        }
+    };
+    let cache_path = cache.as_ref().map(|c| c.path().to_path_buf());
+    let info = ModelInfo {
+        name: model.card().name.clone(),
+        labels: model.labels().to_vec(),
+        warnings,
+        cache_path,
+    };
+    let cache = cache.or_else(|| Cache::open_in_memory().ok());
+    (
+        Ok(Classifier::new(model, AnalysisPlan::default(), cache)),
+        Ok(info),
+    )
+}

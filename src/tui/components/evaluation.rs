@@ -1,0 +1,464 @@
+//! The evaluation view: a report from `earmark eval --json` (by default the
+//! one in the model card) as accuracy, balanced accuracy, a per-class
+//! precision/recall/F1 table and the confusion matrix as a chart — counts in
+//! cells, cell colour by value, a row-normalised toggle. Selecting a cell
+//! lists the files behind it; a file in that list can be played.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{Component, Ctx, count};
+use crate::eval::{EvalReport, FileResult};
+use crate::tui::action::Action;
+
+/// Which part of the view has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvalFocus {
+    #[default]
+    Matrix,
+    Files,
+}
+
+#[derive(Debug, Default)]
+pub struct EvalView {
+    pub visible: bool,
+    /// The report (None: still loading), and folders its relative paths may start from.
+    report: Option<Result<Arc<EvalReport>, String>>,
+    bases: Vec<PathBuf>,
+    pub row: usize,
+    pub col: usize,
+    pub normalised: bool,
+    pub focus: EvalFocus,
+    pub file_cursor: usize,
+    file_offset: usize,
+    /// Where matrix cells were drawn: (area of the cells, cell width).
+    cells: (Rect, u16),
+}
+
+/// Short column heads: the first three letters, or numbers when those clash.
+pub fn short_labels(labels: &[String], width: usize) -> Vec<String> {
+    let short: Vec<String> = labels
+        .iter()
+        .map(|l| l.chars().take(width).collect())
+        .collect();
+    let mut sorted = short.clone();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() == short.len() {
+        short
+    } else {
+        (1..=labels.len()).map(|i| i.to_string()).collect()
+    }
+}
+
+fn heat(ctx: &Ctx, v: f64) -> Style {
+    let t = ctx.theme;
+    if v <= 0.0 {
+        t.dim
+    } else if v < 0.34 {
+        t.heat_low
+    } else if v < 0.67 {
+        t.heat_mid
+    } else {
+        t.heat_high
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+impl EvalView {
+    pub fn set_report(&mut self, report: Result<EvalReport, String>, bases: Vec<PathBuf>) {
+        self.report = Some(report.map(Arc::new));
+        self.bases = bases;
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.report.is_some()
+    }
+
+    pub fn report(&self) -> Option<&EvalReport> {
+        match &self.report {
+            Some(Ok(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn k(&self) -> usize {
+        self.report().map_or(0, |r| r.labels.len())
+    }
+
+    /// The files behind the selected cell.
+    pub fn cell_files(&self) -> Vec<&FileResult> {
+        self.report()
+            .map(|r| r.cell_files(self.row, self.col))
+            .unwrap_or_default()
+    }
+
+    /// Move the cell (or file) cursor.
+    pub fn move_by(&mut self, rows: isize, cols: isize) {
+        let k = self.k();
+        if k == 0 {
+            return;
+        }
+        match self.focus {
+            EvalFocus::Matrix => {
+                self.row = self.row.saturating_add_signed(rows).min(k - 1);
+                self.col = self.col.saturating_add_signed(cols).min(k - 1);
+                self.file_cursor = 0;
+                self.file_offset = 0;
+            }
+            EvalFocus::Files => {
+                let n = self.cell_files().len();
+                self.file_cursor = self
+                    .file_cursor
+                    .saturating_add_signed(rows)
+                    .min(n.saturating_sub(1));
+            }
+        }
+    }
+
+    /// Enter: open the cell's file list, or give the file to play.
+    pub fn activate(&mut self) -> Option<PathBuf> {
+        match self.focus {
+            EvalFocus::Matrix => {
+                if !self.cell_files().is_empty() {
+                    self.focus = EvalFocus::Files;
+                    self.file_cursor = 0;
+                }
+                None
+            }
+            EvalFocus::Files => {
+                let files = self.cell_files();
+                let f = files.get(self.file_cursor)?;
+                Some(self.resolve(&f.path))
+            }
+        }
+    }
+
+    /// Esc: back from the file list to the matrix; false when already there.
+    pub fn back(&mut self) -> bool {
+        if self.focus == EvalFocus::Files {
+            self.focus = EvalFocus::Matrix;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A report path as a file to open: as written if it exists, else from
+    /// the report's folder or the folder above it (the model card's report
+    /// names files from the repository root).
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() || p.exists() {
+            return p.to_path_buf();
+        }
+        self.bases
+            .iter()
+            .map(|b| b.join(p))
+            .find(|c| c.exists())
+            .unwrap_or_else(|| p.to_path_buf())
+    }
+
+    /// The cell under a screen position.
+    pub fn cell_at(&self, column: u16, row: u16) -> Option<(usize, usize)> {
+        let (a, w) = self.cells;
+        if w == 0 || column < a.x || row < a.y || column >= a.x + a.width || row >= a.y + a.height {
+            return None;
+        }
+        let c = usize::from((column - a.x) / w);
+        let r = usize::from(row - a.y);
+        (r < self.k() && c < self.k()).then_some((r, c))
+    }
+
+    pub fn select_cell(&mut self, row: usize, col: usize) {
+        self.row = row;
+        self.col = col;
+        self.focus = EvalFocus::Matrix;
+        self.file_cursor = 0;
+    }
+
+    fn summary<'a>(ctx: &Ctx, r: &EvalReport) -> Vec<Line<'a>> {
+        let t = ctx.theme;
+        let model = Path::new(&r.model)
+            .file_name()
+            .map_or_else(|| r.model.clone(), |n| n.to_string_lossy().into_owned());
+        vec![
+            Line::from(vec![
+                Span::styled("Accuracy ", t.label),
+                Span::styled(pct(r.accuracy), t.suggest),
+                Span::styled("  Balanced ", t.label),
+                Span::styled(pct(r.balanced_accuracy), t.suggest),
+                Span::styled("  Macro F1 ", t.label),
+                Span::styled(pct(r.macro_f1), t.value),
+                Span::styled(format!("  {} files", count(r.n as u64)), t.count),
+            ]),
+            Line::from(vec![
+                Span::styled("Model ", t.label),
+                Span::styled(model, t.value),
+                Span::styled("  on ", t.label),
+                Span::styled(r.dataset.clone(), t.value),
+            ]),
+        ]
+    }
+
+    fn draw_matrix(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
+        let t = ctx.theme;
+        let k = r.labels.len();
+        let mode = if self.normalised { "row %" } else { "counts" };
+        let key = ctx.keymap.hint(Action::Normalise).unwrap_or_default();
+        let focused = self.focus == EvalFocus::Matrix;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused { t.border_focus } else { t.border })
+            .title(Line::from(vec![
+                Span::styled(" Confusion ", t.title),
+                Span::styled(format!("true ↓ predicted → · {mode} ({key}) "), t.count),
+            ]));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let label_w = r
+            .labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(12);
+        let room = usize::from(inner.width).saturating_sub(label_w + 1);
+        let cell_w = (room / k.max(1)).clamp(3, 7);
+        let heads = short_labels(&r.labels, cell_w - 1);
+        let max = r
+            .confusion
+            .iter()
+            .flatten()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
+        let mut lines = Vec::with_capacity(k + 1);
+        let mut head = vec![Span::raw(" ".repeat(label_w + 1))];
+        for (j, h) in heads.iter().enumerate() {
+            let style = if j == self.col { t.key } else { t.count };
+            head.push(Span::styled(format!("{h:>w$} ", w = cell_w - 1), style));
+        }
+        lines.push(Line::from(head));
+        for (i, row) in r.confusion.iter().enumerate() {
+            let total: usize = row.iter().sum();
+            let name: String = r.labels[i].chars().take(label_w).collect();
+            let style = if i == self.row { t.key } else { t.label };
+            let mut spans = vec![Span::styled(format!("{name:>label_w$} "), style)];
+            for (j, &n) in row.iter().enumerate() {
+                let (text, v) = if self.normalised {
+                    let f = if total > 0 {
+                        n as f64 / total as f64
+                    } else {
+                        0.0
+                    };
+                    (format!("{:.0}", f * 100.0), f)
+                } else {
+                    (n.to_string(), n as f64 / max)
+                };
+                let text = if n == 0 { "·".to_string() } else { text };
+                let mut style = heat(ctx, v);
+                if i == j && n > 0 {
+                    style = style.add_modifier(Modifier::BOLD);
+                }
+                if i == self.row && j == self.col {
+                    style = t.cursor;
+                }
+                spans.push(Span::styled(format!("{text:>w$} ", w = cell_w - 1), style));
+            }
+            lines.push(Line::from(spans));
+        }
+        self.cells = (
+            Rect {
+                x: inner.x + label_w as u16 + 1,
+                y: inner.y + 1,
+                width: (cell_w * k) as u16,
+                height: k as u16,
+            },
+            cell_w as u16,
+        );
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    fn draw_table(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
+        let t = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(Span::styled(" Per class ", t.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let label_w = usize::from(inner.width).saturating_sub(18).clamp(4, 12);
+        let mut lines = vec![Line::styled(
+            format!("{:<label_w$}   P%  R%  F1%   n", "genre"),
+            t.label,
+        )];
+        for (i, c) in r.per_class.iter().enumerate() {
+            let name: String = c.label.chars().take(label_w).collect();
+            let style = if i == self.row { t.key } else { t.value };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{name:<label_w$}"), style),
+                Span::styled(
+                    format!(
+                        " {:>4.0}{:>4.0}{:>5.0}{:>4}",
+                        c.precision * 100.0,
+                        c.recall * 100.0,
+                        c.f1 * 100.0,
+                        c.support
+                    ),
+                    t.value,
+                ),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    fn draw_files(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
+        let t = ctx.theme;
+        let files = r.cell_files(self.row, self.col);
+        let (truth, pred) = (&r.labels[self.row], &r.labels[self.col]);
+        let focused = self.focus == EvalFocus::Files;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(if focused { t.border_focus } else { t.border })
+            .title(Line::from(vec![
+                Span::styled(format!(" {truth} → {pred} "), t.title),
+                Span::styled(format!("{} files ", files.len()), t.count),
+            ]));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height == 0 {
+            return;
+        }
+        if files.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Line::styled("no files in this cell", t.dim)),
+                inner,
+            );
+            return;
+        }
+        let h = usize::from(inner.height);
+        if self.file_cursor < self.file_offset {
+            self.file_offset = self.file_cursor;
+        } else if self.file_cursor >= self.file_offset + h {
+            self.file_offset = self.file_cursor + 1 - h;
+        }
+        let w = usize::from(inner.width);
+        let playing = ctx.player.external.as_deref();
+        let lines: Vec<Line> = files
+            .iter()
+            .enumerate()
+            .skip(self.file_offset)
+            .take(h)
+            .map(|(i, f)| {
+                let name = Path::new(&f.path)
+                    .file_name()
+                    .map_or_else(|| f.path.clone(), |n| n.to_string_lossy().into_owned());
+                let conf = format!(" {:>3.0}%", f.confidence * 100.0);
+                let is_playing = playing.is_some_and(|p| p.ends_with(&f.path));
+                let mark = if is_playing { "▶ " } else { "  " };
+                let room = w.saturating_sub(conf.len() + 2);
+                let name: String = name.chars().take(room).collect();
+                let style = if focused && i == self.file_cursor {
+                    t.selected
+                } else if is_playing {
+                    t.playing
+                } else {
+                    t.file
+                };
+                Line::from(vec![
+                    Span::styled(format!("{mark}{name:<room$}"), style),
+                    Span::styled(conf, t.count),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+impl Component for EvalView {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let report = match &self.report {
+            Some(Ok(r)) => Arc::clone(r),
+            other => {
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.border_focus)
+                    .title(Span::styled(" Evaluation ", t.title));
+                let msg = match other {
+                    Some(Err(e)) => Line::styled(format!("no evaluation report: {e}"), t.bad),
+                    _ => Line::styled("reading the evaluation report…", t.dim),
+                };
+                frame.render_widget(Paragraph::new(msg).block(block), area);
+                return;
+            }
+        };
+        let r = &*report;
+        let k = r.labels.len();
+        let [head, body] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+        frame.render_widget(Paragraph::new(Self::summary(ctx, r)), head);
+        let label_w = r
+            .labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(12) as u16;
+        // The matrix takes what it needs at up to 7 columns a cell.
+        let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
+        let side_min = 28u16;
+        let cell = (3..=7)
+            .rev()
+            .find(|&c| want(c) + side_min <= body.width)
+            .unwrap_or(3);
+        let matrix_w = want(cell).min(body.width);
+        let matrix_h = (k as u16 + 3).min(body.height);
+        let [left, right] =
+            Layout::horizontal([Constraint::Length(matrix_w), Constraint::Min(0)]).areas(body);
+        let [matrix, below] =
+            Layout::vertical([Constraint::Length(matrix_h), Constraint::Min(0)]).areas(left);
+        self.draw_matrix(frame, matrix, ctx, r);
+        let table_h = k as u16 + 3;
+        if right.width >= 20 {
+            if below.height >= 6 {
+                // Files under the matrix, the table beside it.
+                self.draw_table(frame, right, ctx, r);
+                self.draw_files(frame, below, ctx, r);
+            } else if right.height >= table_h + 5 {
+                let [tbl, files] =
+                    Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)])
+                        .areas(right);
+                self.draw_table(frame, tbl, ctx, r);
+                self.draw_files(frame, files, ctx, r);
+            } else if self.focus == EvalFocus::Files {
+                self.draw_files(frame, right, ctx, r);
+            } else {
+                self.draw_table(frame, right, ctx, r);
+                if below.height > 0 {
+                    let key = ctx.keymap.hint(Action::Activate).unwrap_or_default();
+                    frame.render_widget(
+                        Paragraph::new(Line::styled(
+                            format!(" {key} lists the files of the selected cell"),
+                            t.dim,
+                        )),
+                        below,
+                    );
+                }
+            }
+        } else if below.height >= 3 {
+            self.draw_files(frame, below, ctx, r);
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The prediction pane: the suggestion beside the file's current genre tag,
+//! a bar per genre (ranked, the top three highlighted) and a timeline of the
+//! genre each segment leaned to, marked with the genre's rank.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{Component, Ctx, PlayState, clock};
+use crate::classifier::Classified;
+use crate::library::tree::NodeKind;
+use crate::model::top_k;
+use crate::tui::action::Action;
+use crate::tui::results::{JobMark, ModelStatus};
+
+#[derive(Debug, Default)]
+pub struct PredictionPane;
+
+/// How long a model segment lasts (187 frames at 16 ms); the timeline shows a
+/// gap where no segment was heard (between the excerpts of a long track).
+pub const SEGMENT_S: f64 = 3.0;
+
+/// Lines the full layout needs for `n` genres (borders included).
+pub fn full_height(n: usize) -> u16 {
+    // border, suggestion, n bars, timeline, axis, border
+    n as u16 + 5
+}
+
+/// Lines the compact layout (bars in two columns, no axis) needs.
+pub fn compact_height(n: usize) -> u16 {
+    n.div_ceil(2) as u16 + 4
+}
+
+/// The rank symbol of the `i`-th genre (0-based): 1…9, 0, then letters.
+pub fn rank_symbol(i: usize) -> char {
+    match i {
+        0..=8 => char::from(b'1' + i as u8),
+        9 => '0',
+        i => char::from(b'a' + ((i - 10) % 26) as u8),
+    }
+}
+
+/// A bar of `width` cells filled to `frac`, in eighths.
+pub fn bar(frac: f32, width: usize) -> String {
+    const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (frac.clamp(0.0, 1.0) * width as f32 * 8.0).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) && s.chars().count() < width {
+        s.push(PARTS[eighths % 8]);
+    }
+    let len = s.chars().count();
+    s.extend(std::iter::repeat_n(' ', width.saturating_sub(len)));
+    s
+}
+
+fn pct(p: f32) -> String {
+    format!("{:>3.0}%", p * 100.0)
+}
+
+/// The style of a genre ranked `rank` (0-based): the top three stand out.
+fn rank_style(ctx: &Ctx, rank: usize) -> Style {
+    match rank {
+        0 => ctx.theme.bar_top.add_modifier(Modifier::BOLD),
+        1 | 2 => ctx.theme.bar_top,
+        _ => ctx.theme.bar,
+    }
+}
+
+impl PredictionPane {
+    /// The first line: suggestion and current tag (or what is going on).
+    fn header<'a>(ctx: &Ctx, id: u32, c: Option<&Classified>) -> Line<'a> {
+        let t = ctx.theme;
+        let state = ctx.results.get(id);
+        let tag = ctx
+            .tree
+            .node(id)
+            .inspection()
+            .and_then(|i| i.tags.as_ref().ok())
+            .map(|t| t.genre_display());
+        let mut spans = Vec::new();
+        match c {
+            Some(c) => {
+                let top = c.prediction.top(1);
+                if let Some((label, p)) = top.first() {
+                    spans.push(Span::styled("Suggest ", t.label));
+                    spans.push(Span::styled(crate::tags::genre_tag_name(label), t.suggest));
+                    spans.push(Span::styled(format!(" {}", pct(*p).trim()), t.count));
+                }
+            }
+            None => {
+                let (msg, style) = match (&ctx.results.model, state) {
+                    (ModelStatus::Off, _) => ("classification is off".to_string(), t.dim),
+                    (ModelStatus::Failed(e), _) => (e.clone(), t.bad),
+                    (_, Some(s)) if s.error.is_some() => (
+                        format!("failed: {}", s.error.as_deref().unwrap_or_default()),
+                        t.bad,
+                    ),
+                    (_, Some(s)) if s.job == JobMark::Running => {
+                        ("classifying…".to_string(), t.count)
+                    }
+                    (_, Some(s)) if s.job == JobMark::Queued => ("queued…".to_string(), t.count),
+                    (ModelStatus::Loading, _) => ("loading the model…".to_string(), t.count),
+                    _ => {
+                        let key = ctx.keymap.hint(Action::Classify).unwrap_or_default();
+                        (format!("not classified — {key} classifies"), t.dim)
+                    }
+                };
+                spans.push(Span::styled(msg, style));
+            }
+        }
+        spans.push(Span::styled("  Tag ", t.label));
+        let written = state.and_then(|s| s.written.as_ref());
+        match (written, tag) {
+            (Some(w), _) => {
+                spans.push(Span::styled(w.join("; "), t.value));
+                spans.push(Span::styled(" ✎", t.done));
+            }
+            (None, Some(g)) if !g.is_empty() => spans.push(Span::styled(g, t.value)),
+            (None, Some(_)) => spans.push(Span::styled("none", t.dim)),
+            (None, None) => spans.push(Span::styled("—", t.dim)),
+        }
+        if state.is_some_and(|s| s.skipped) {
+            spans.push(Span::styled("  skipped", t.dim));
+        }
+        if let Some(e) = state.and_then(|s| s.write_error.as_ref()) {
+            spans.push(Span::styled(format!("  write failed: {e}"), t.bad));
+        }
+        Line::from(spans)
+    }
+
+    /// One bar line: rank, label, bar, percentage.
+    fn bar_line<'a>(ctx: &Ctx, rank: usize, label: &str, p: f32, width: usize) -> Line<'a> {
+        let style = rank_style(ctx, rank);
+        let label_style = if rank < 3 {
+            ctx.theme.value.add_modifier(Modifier::BOLD)
+        } else {
+            ctx.theme.count
+        };
+        let label_w = 10.min(width.saturating_sub(8));
+        let name: String = label.chars().take(label_w).collect();
+        let bar_w = width.saturating_sub(2 + label_w + 1 + 5);
+        Line::from(vec![
+            Span::styled(format!("{} ", rank_symbol(rank)), style),
+            Span::styled(format!("{name:<label_w$} "), label_style),
+            Span::styled(bar(p, bar_w), style),
+            Span::styled(format!(" {}", pct(p)), label_style),
+        ])
+    }
+
+    /// The per-segment timeline: each column shows the rank of the genre the
+    /// segment under it leaned to; the playback position is highlighted.
+    fn timeline<'a>(ctx: &Ctx, id: u32, c: &Classified, width: usize) -> Line<'a> {
+        let t = ctx.theme;
+        let order = top_k(&c.prediction.probs, c.prediction.probs.len());
+        let mut rank_of = vec![0; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank_of[i] = r;
+        }
+        let duration = c.duration_s.max(1e-6);
+        let segs = &c.prediction.segments;
+        let cursor = (ctx.player.node == Some(id)
+            && !matches!(ctx.player.state, PlayState::Stopped))
+        .then(|| ((ctx.player.position / duration) * width as f64) as usize);
+        let mut spans = Vec::with_capacity(width);
+        for col in 0..width {
+            let t0 = (col as f64 + 0.5) / width as f64 * duration;
+            // The latest segment that started by then and still lasts.
+            let seg = segs.iter().rev().find(|s| {
+                s.start_s <= t0 && t0 < s.start_s + SEGMENT_S.max(duration / width as f64)
+            });
+            let (ch, mut style) = match seg {
+                Some(s) => {
+                    let best = top_k(&s.probs, 1).first().copied().unwrap_or(0);
+                    let r = rank_of.get(best).copied().unwrap_or(0);
+                    (rank_symbol(r), rank_style(ctx, r))
+                }
+                None => ('·', t.dim),
+            };
+            if cursor == Some(col) {
+                style = t.cursor;
+            }
+            spans.push(Span::styled(ch.to_string(), style));
+        }
+        Line::from(spans)
+    }
+
+    fn axis<'a>(ctx: &Ctx, c: &Classified, width: usize) -> Line<'a> {
+        let left = "0:00".to_string();
+        let right = clock(c.duration_s);
+        let mid = "segments: rank of the genre each leaned to";
+        let gap = width.saturating_sub(left.len() + right.len());
+        let text = if mid.chars().count() + 2 <= gap {
+            let pad = gap - mid.chars().count();
+            format!(
+                "{left}{}{mid}{}{right}",
+                " ".repeat(pad / 2),
+                " ".repeat(pad - pad / 2)
+            )
+        } else {
+            format!("{left}{}{right}", " ".repeat(gap))
+        };
+        Line::styled(text, ctx.theme.count)
+    }
+}
+
+impl Component for PredictionPane {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.border)
+            .title(Span::styled(" Genre ", t.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height == 0 || inner.width < 4 {
+            return;
+        }
+        let width = usize::from(inner.width);
+        let Some(id) = ctx.selected.filter(|&id| ctx.tree.node(id).is_file()) else {
+            let msg = match ctx.selected.map(|id| &ctx.tree.node(id).kind) {
+                Some(NodeKind::Dir(_)) => {
+                    let key = ctx.keymap.hint(Action::Classify).unwrap_or_default();
+                    format!("{key} classifies every file in this folder")
+                }
+                _ => "select a track to see what the model hears".to_string(),
+            };
+            frame.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+            return;
+        };
+        let result = ctx.results.result(id).cloned();
+        let mut lines = vec![Self::header(ctx, id, result.as_deref())];
+        if let Some(c) = result.as_deref() {
+            let probs = &c.prediction.probs;
+            let order = top_k(probs, probs.len());
+            let rows = usize::from(inner.height).saturating_sub(1);
+            let n = order.len();
+            // Full: one bar per line plus timeline and axis; else two columns.
+            if rows >= n + 2 {
+                for (r, &i) in order.iter().enumerate() {
+                    lines.push(Self::bar_line(
+                        ctx,
+                        r,
+                        &c.prediction.labels[i],
+                        probs[i],
+                        width,
+                    ));
+                }
+                lines.push(Self::timeline(ctx, id, c, width));
+                lines.push(Self::axis(ctx, c, width));
+            } else {
+                let half = n.div_ceil(2);
+                let col_w = (width.saturating_sub(1)) / 2;
+                let bar_rows = half.min(rows.saturating_sub(1));
+                for row in 0..bar_rows {
+                    let mut spans = Vec::new();
+                    for (k, r) in [row, row + half].into_iter().enumerate() {
+                        if let Some(&i) = order.get(r) {
+                            if k == 1 {
+                                spans.push(Span::raw(" "));
+                            }
+                            spans.extend(
+                                Self::bar_line(ctx, r, &c.prediction.labels[i], probs[i], col_w)
+                                    .spans,
+                            );
+                        }
+                    }
+                    lines.push(Line::from(spans));
+                }
+                if rows > bar_rows {
+                    lines.push(Self::timeline(ctx, id, c, width));
+                }
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}

@@ -1,0 +1,315 @@
+//! Tagging pop-ups: the genre picker, the free-text editor (ratatui-textarea)
+//! and the batch-accept preview. They hold what the user is choosing; the app
+//! sends the writes to the tagger thread.
+
+use std::path::Path;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui_textarea::TextArea;
+
+use super::{Component, Ctx, centered};
+use crate::library::tree::NodeId;
+use crate::tags::write::show;
+use crate::tui::tagger::Planned;
+
+/// Threshold step for ←/→ in the batch preview.
+pub const THRESHOLD_STEP: f32 = 0.05;
+
+pub enum Popup {
+    /// Choose a genre: the model's genres ranked, then "other…".
+    Picker {
+        node: NodeId,
+        items: Vec<(String, Option<f32>)>,
+        cursor: usize,
+    },
+    /// Type genres (`;` separates several).
+    Editor {
+        node: NodeId,
+        input: Box<TextArea<'static>>,
+    },
+    /// What a batch-accept would write; `rows` is None while the dry run runs.
+    Batch {
+        rows: Option<Vec<Planned>>,
+        /// Files without a result, not offered.
+        unclassified: usize,
+        threshold: f32,
+        offset: usize,
+    },
+}
+
+/// What a key did to a pop-up.
+pub enum PopupOutcome {
+    /// Still open.
+    Open,
+    Close,
+    /// Write these genres to this file.
+    Write(NodeId, Vec<String>),
+    /// Switch to the free-text editor for this file.
+    Edit(NodeId),
+    /// Write the batch rows at or above the threshold.
+    WriteBatch(Vec<Planned>),
+}
+
+impl Popup {
+    pub fn editor(node: NodeId, current: &str) -> Popup {
+        let mut input = TextArea::new(vec![current.to_string()]);
+        input.set_placeholder_text("genre; another genre");
+        input.set_cursor_line_style(Style::default());
+        input.move_cursor(ratatui_textarea::CursorMove::End);
+        Popup::Editor {
+            node,
+            input: Box::new(input),
+        }
+    }
+
+    /// Rows that would be written at the current threshold.
+    pub fn batch_selected(rows: &[Planned], threshold: f32) -> impl Iterator<Item = &Planned> {
+        rows.iter()
+            .filter(move |r| r.confidence >= threshold && r.plan.as_ref().is_ok_and(|p| p.changed))
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> PopupOutcome {
+        match self {
+            Popup::Picker {
+                node,
+                items,
+                cursor,
+            } => match k.code {
+                KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
+                KeyCode::Up | KeyCode::Char('k') => {
+                    *cursor = cursor.saturating_sub(1);
+                    PopupOutcome::Open
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *cursor = (*cursor + 1).min(items.len());
+                    PopupOutcome::Open
+                }
+                KeyCode::Enter => match items.get(*cursor) {
+                    Some((g, _)) => PopupOutcome::Write(*node, vec![g.clone()]),
+                    None => PopupOutcome::Edit(*node),
+                },
+                _ => PopupOutcome::Open,
+            },
+            Popup::Editor { node, input } => match k.code {
+                KeyCode::Esc => PopupOutcome::Close,
+                KeyCode::Enter => {
+                    let text = input.lines().join(" ");
+                    let genres: Vec<String> = text
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    if genres.is_empty() {
+                        PopupOutcome::Open
+                    } else {
+                        PopupOutcome::Write(*node, genres)
+                    }
+                }
+                _ => {
+                    input.input(k);
+                    PopupOutcome::Open
+                }
+            },
+            Popup::Batch {
+                rows,
+                threshold,
+                offset,
+                ..
+            } => match k.code {
+                KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
+                KeyCode::Up | KeyCode::Char('k') => {
+                    *offset = offset.saturating_sub(1);
+                    PopupOutcome::Open
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    let n = rows.as_ref().map_or(0, Vec::len);
+                    *offset = (*offset + 1).min(n.saturating_sub(1));
+                    PopupOutcome::Open
+                }
+                KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('-') => {
+                    *threshold = (*threshold - THRESHOLD_STEP).max(0.0);
+                    PopupOutcome::Open
+                }
+                KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('+') => {
+                    *threshold = (*threshold + THRESHOLD_STEP).min(1.0);
+                    PopupOutcome::Open
+                }
+                KeyCode::Enter => match rows {
+                    Some(rows) => {
+                        let chosen: Vec<Planned> =
+                            Popup::batch_selected(rows, *threshold).cloned().collect();
+                        if chosen.is_empty() {
+                            PopupOutcome::Open
+                        } else {
+                            PopupOutcome::WriteBatch(chosen)
+                        }
+                    }
+                    None => PopupOutcome::Open,
+                },
+                _ => PopupOutcome::Open,
+            },
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        if let Popup::Editor { input, .. } = self {
+            input.insert_str(text.replace(['\n', '\r'], " "));
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+fn frame_block<'a>(ctx: &Ctx, title: &str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(ctx.theme.border_focus)
+        .style(ctx.theme.help)
+        .title(Span::styled(format!(" {title} "), ctx.theme.title))
+}
+
+impl Component for Popup {
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        match self {
+            Popup::Picker {
+                node,
+                items,
+                cursor,
+            } => {
+                let h = (items.len() as u16 + 5).min(area.height);
+                let popup = centered(area, 44, h);
+                frame.render_widget(Clear, popup);
+                let name = ctx.tree.node(*node).label().into_owned();
+                let block = frame_block(ctx, &format!("Genre for {name}"));
+                let inner = block.inner(popup);
+                frame.render_widget(block, popup);
+                let rows = usize::from(inner.height.saturating_sub(1));
+                let first = cursor.saturating_sub(rows.saturating_sub(1));
+                let mut lines: Vec<Line> = items
+                    .iter()
+                    .map(|(g, p)| {
+                        let p = p.map_or_else(String::new, |p| format!("{:>4.0}%", p * 100.0));
+                        (g.clone(), p)
+                    })
+                    .chain(std::iter::once((
+                        "other… (type a genre)".to_string(),
+                        String::new(),
+                    )))
+                    .enumerate()
+                    .skip(first)
+                    .take(rows)
+                    .map(|(i, (g, p))| {
+                        let style = if i == *cursor { t.selected } else { t.help };
+                        let w = usize::from(inner.width).saturating_sub(6);
+                        Line::from(vec![
+                            Span::styled(format!(" {g:<w$}"), style),
+                            Span::styled(p, if i == *cursor { t.selected } else { t.count }),
+                        ])
+                    })
+                    .collect();
+                lines.push(Line::styled("enter writes · esc cancels", t.count));
+                frame.render_widget(Paragraph::new(lines), inner);
+            }
+            Popup::Editor { node, input } => {
+                let popup = centered(area, 56, 5);
+                frame.render_widget(Clear, popup);
+                let name = ctx.tree.node(*node).label().into_owned();
+                let block = frame_block(ctx, &format!("Genre for {name}"));
+                let inner = block.inner(popup);
+                frame.render_widget(block, popup);
+                let [field, _, hint] = Layout::vertical([
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                    Constraint::Length(1),
+                ])
+                .areas(inner);
+                input.set_style(t.filter);
+                input.set_placeholder_style(t.dim);
+                input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
+                frame.render_widget(&**input, field);
+                frame.render_widget(
+                    Paragraph::new(Line::styled(
+                        "; separates genres · enter writes · esc cancels",
+                        t.count,
+                    )),
+                    hint,
+                );
+            }
+            Popup::Batch {
+                rows,
+                unclassified,
+                threshold,
+                offset,
+            } => {
+                let popup = centered(area, area.width.saturating_sub(4).min(100), area.height);
+                frame.render_widget(Clear, popup);
+                let block = frame_block(ctx, "Accept suggestions");
+                let inner = block.inner(popup);
+                frame.render_widget(block, popup);
+                let Some(rows) = rows else {
+                    frame.render_widget(
+                        Paragraph::new(Line::styled("reading the current tags…", t.dim)),
+                        inner,
+                    );
+                    return;
+                };
+                let chosen = Popup::batch_selected(rows, *threshold).count();
+                let mut head = vec![Line::from(vec![
+                    Span::styled(format!("Write {chosen} of {} files", rows.len()), t.suggest),
+                    Span::styled(
+                        format!(" · confidence ≥ {:.0}% (←/→ changes)", *threshold * 100.0),
+                        t.help,
+                    ),
+                ])];
+                if *unclassified > 0 {
+                    head.push(Line::styled(
+                        format!("{unclassified} not classified yet: not offered"),
+                        t.count,
+                    ));
+                }
+                let foot = Line::styled("enter writes (one undo step: u) · esc cancels", t.count);
+                let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
+                let w = usize::from(inner.width);
+                let mut lines = head;
+                for r in rows.iter().skip(*offset).take(list_h) {
+                    let name = file_name(&r.path);
+                    let conf = format!("{:>4.0}%", r.confidence * 100.0);
+                    let (change, style) = match &r.plan {
+                        Err(e) => (format!("cannot write: {e}"), t.bad),
+                        Ok(p) if !p.changed => (format!("{} (already)", show(&p.new)), t.dim),
+                        Ok(p) if r.confidence < *threshold => {
+                            (format!("skip: {} → {}", show(&p.old), show(&p.new)), t.dim)
+                        }
+                        Ok(p) => (format!("{} → {}", show(&p.old), show(&p.new)), t.help),
+                    };
+                    let name_w = (w / 2).saturating_sub(1).min(40);
+                    let name: String = name.chars().take(name_w).collect();
+                    let change_w = w.saturating_sub(name_w + 7);
+                    let change: String = change.chars().take(change_w).collect();
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{name:<name_w$} "), style),
+                        Span::styled(format!("{change:<change_w$}"), style),
+                        Span::styled(conf, t.count),
+                    ]));
+                }
+                while lines.len() < usize::from(inner.height).saturating_sub(1) {
+                    lines.push(Line::raw(""));
+                }
+                lines.push(foot);
+                frame.render_widget(Paragraph::new(lines), inner);
+            }
+        }
+    }
+}

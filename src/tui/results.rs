@@ -1,0 +1,109 @@
+//! What the app knows about each file's classification and tagging: job
+//! state, the result, failures, writes and skips, plus the spectrograms of
+//! recently focused tracks. Updated from events; read by the panes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::analyst::{ModelInfo, Spectrogram};
+use crate::classifier::Classified;
+use crate::library::tree::NodeId;
+
+/// Where a file's classification job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JobMark {
+    #[default]
+    Idle,
+    Queued,
+    Running,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FileState {
+    pub job: JobMark,
+    pub result: Option<Arc<Classified>>,
+    /// Why classification failed.
+    pub error: Option<String>,
+    /// Genres written this session (cleared by undo).
+    pub written: Option<Vec<String>>,
+    /// Why the last tag write failed.
+    pub write_error: Option<String>,
+    /// The user skipped this suggestion.
+    pub skipped: bool,
+    /// The cache was asked about this file already.
+    pub peeked: bool,
+}
+
+/// The model as the panes see it.
+#[derive(Debug, Clone, Default)]
+pub enum ModelStatus {
+    /// Classification is switched off (tests, or no model wanted).
+    #[default]
+    Off,
+    Loading,
+    Ready(ModelInfo),
+    Failed(String),
+}
+
+/// How many spectrograms to keep (moving back to a track shows it at once).
+const KEEP_SPECTROGRAMS: usize = 8;
+
+#[derive(Debug, Default)]
+pub struct Results {
+    files: HashMap<NodeId, FileState>,
+    spectrograms: VecDeque<(NodeId, Arc<Spectrogram>)>,
+    pub model: ModelStatus,
+}
+
+impl Results {
+    pub fn new(model: ModelStatus) -> Results {
+        Results {
+            model,
+            ..Results::default()
+        }
+    }
+
+    pub fn get(&self, id: NodeId) -> Option<&FileState> {
+        self.files.get(&id)
+    }
+
+    pub fn entry(&mut self, id: NodeId) -> &mut FileState {
+        self.files.entry(id).or_default()
+    }
+
+    pub fn result(&self, id: NodeId) -> Option<&Arc<Classified>> {
+        self.files.get(&id).and_then(|f| f.result.as_ref())
+    }
+
+    pub fn spectrogram(&self, id: NodeId) -> Option<&Arc<Spectrogram>> {
+        self.spectrograms
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, s)| s)
+    }
+
+    pub fn set_spectrogram(&mut self, id: NodeId, s: Arc<Spectrogram>) {
+        self.spectrograms.retain(|(n, _)| *n != id);
+        self.spectrograms.push_front((id, s));
+        self.spectrograms.truncate(KEEP_SPECTROGRAMS);
+    }
+
+    pub fn set_result(&mut self, id: NodeId, c: Classified) {
+        let f = self.entry(id);
+        f.result = Some(Arc::new(c));
+        f.error = None;
+        f.peeked = true;
+    }
+
+    /// Files with a result, a failure or a write (for counts).
+    pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &FileState)> {
+        self.files.iter()
+    }
+
+    pub fn labels(&self) -> Option<&[String]> {
+        match &self.model {
+            ModelStatus::Ready(i) => Some(&i.labels),
+            _ => None,
+        }
+    }
+}

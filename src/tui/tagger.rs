@@ -1,0 +1,186 @@
+//! Tag writes off the UI thread. One thread owns a cache connection (for the
+//! undo journal) and runs the engine's journaled, verified writes
+//! ([`crate::tags::apply`]); results come back as [`TagEvent`]s.
+
+use std::path::PathBuf;
+
+use crossbeam_channel::Sender;
+
+use super::event::AppEvent;
+use crate::cache::Cache;
+use crate::library::tree::NodeId;
+use crate::tags::GenreChange;
+use crate::tags::apply::{self, Applied};
+use crate::tags::write::WriteReport;
+
+/// One file to write: the node, its path and the change.
+#[derive(Debug, Clone)]
+pub struct TagItem {
+    pub node: NodeId,
+    pub path: PathBuf,
+    pub change: GenreChange,
+}
+
+/// A dry-run row for the batch preview.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub node: NodeId,
+    pub path: PathBuf,
+    pub change: GenreChange,
+    /// The model's confidence in the suggestion.
+    pub confidence: f32,
+    /// What the write would do, or why it cannot be done.
+    pub plan: Result<WriteReport, String>,
+}
+
+#[derive(Debug)]
+pub enum TagEvent {
+    /// One file of a write request is done (written, unchanged or failed).
+    Written {
+        node: NodeId,
+        result: Result<Applied, String>,
+    },
+    /// A write request finished: how many files it covered.
+    WriteDone { total: usize },
+    /// The dry run for a batch-accept.
+    Previewed(Vec<Planned>),
+    /// An undo finished: each restored file (absolute path) with its genres
+    /// now, or why it failed. Empty: nothing to undo.
+    Undone(Vec<Result<(PathBuf, Vec<String>), String>>),
+    /// The journal could not be opened; writes cannot be undone this session.
+    Warning(String),
+}
+
+enum Request {
+    Write(Vec<TagItem>),
+    Preview(Vec<(TagItem, f32)>),
+    Undo,
+}
+
+pub struct Tagger {
+    tx: Sender<Request>,
+}
+
+impl Tagger {
+    pub fn start(tx: Sender<AppEvent>) -> Tagger {
+        let (req_tx, req_rx) = crossbeam_channel::unbounded::<Request>();
+        let _ = std::thread::Builder::new()
+            .name("earmark-tagger".into())
+            .spawn(move || {
+                // Opened on first use, so an app that never tags never touches it.
+                let mut cache: Option<Cache> = None;
+                let send = |e: TagEvent| tx.send(AppEvent::Tag(e)).is_ok();
+                while let Ok(req) = req_rx.recv() {
+                    match req {
+                        Request::Preview(items) => {
+                            let rows = items
+                                .into_iter()
+                                .map(|(item, confidence)| Planned {
+                                    plan: crate::tags::plan_genre(&item.path, &item.change)
+                                        .map_err(|e| e.reason.clone()),
+                                    node: item.node,
+                                    path: item.path,
+                                    change: item.change,
+                                    confidence,
+                                })
+                                .collect();
+                            if !send(TagEvent::Previewed(rows)) {
+                                return;
+                            }
+                        }
+                        Request::Write(items) => {
+                            let Some(c) = journal(&mut cache, &send) else {
+                                send(TagEvent::WriteDone { total: 0 });
+                                continue;
+                            };
+                            let pairs: Vec<(PathBuf, GenreChange)> = items
+                                .iter()
+                                .map(|i| (i.path.clone(), i.change.clone()))
+                                .collect();
+                            let total = items.len();
+                            let r = apply::accept_batch(c, &pairs, |i, r| {
+                                let result = match r {
+                                    Ok(a) => Ok(a.clone()),
+                                    Err(e) => Err(e.to_string()),
+                                };
+                                send(TagEvent::Written {
+                                    node: items[i].node,
+                                    result,
+                                });
+                            });
+                            if let Err(e) = r {
+                                send(TagEvent::Warning(format!("cannot write tags: {e}")));
+                            }
+                            if !send(TagEvent::WriteDone { total }) {
+                                return;
+                            }
+                        }
+                        Request::Undo => {
+                            let Some(c) = journal(&mut cache, &send) else {
+                                send(TagEvent::Undone(Vec::new()));
+                                continue;
+                            };
+                            let out = match apply::undo_last(c) {
+                                Ok(list) => list
+                                    .into_iter()
+                                    .map(|r| match r {
+                                        Ok(u) => Ok((u.report.path, u.report.new)),
+                                        Err(e) => Err(e.to_string()),
+                                    })
+                                    .collect(),
+                                Err(e) => vec![Err(format!("cannot read the undo journal: {e}"))],
+                            };
+                            if !send(TagEvent::Undone(out)) {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        Tagger { tx: req_tx }
+    }
+
+    /// Write these changes as one undoable batch.
+    pub fn write(&self, items: Vec<TagItem>) {
+        let _ = self.tx.send(Request::Write(items));
+    }
+
+    /// Dry-run these changes (for the batch preview).
+    pub fn preview(&self, items: Vec<(TagItem, f32)>) {
+        let _ = self.tx.send(Request::Preview(items));
+    }
+
+    /// Take back the newest batch of writes.
+    pub fn undo(&self) {
+        let _ = self.tx.send(Request::Undo);
+    }
+}
+
+/// The journal's cache, opened once; an in-memory one (with a warning) when
+/// the file cannot be opened, so writes still go through the safe path.
+fn journal<'a>(slot: &'a mut Option<Cache>, send: &impl Fn(TagEvent) -> bool) -> Option<&'a Cache> {
+    if slot.is_none() {
+        let cache = match Cache::open_default() {
+            Ok(c) => {
+                for w in c.warnings() {
+                    send(TagEvent::Warning(w.clone()));
+                }
+                c
+            }
+            Err(e) => {
+                send(TagEvent::Warning(format!(
+                    "{e}; undo works for this session only"
+                )));
+                match Cache::open_in_memory() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        send(TagEvent::Warning(format!("cannot write tags: {e}")));
+                        return None;
+                    }
+                }
+            }
+        };
+        *slot = Some(cache);
+    }
+    slot.as_ref()
+}

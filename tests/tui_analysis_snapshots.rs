@@ -1,0 +1,206 @@
+//! Snapshots of the analysis panes (prediction bars, segment timeline,
+//! spectrogram), the evaluation view (from a committed report) and the
+//! tagging pop-ups. Deterministic: the analysis is injected (a made-up
+//! prediction and spectrogram, no model run) and the player is silent.
+
+mod tui_common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use earmark::classifier::Classified;
+use earmark::model::{Prediction, SegmentPrediction};
+use earmark::tui::analyst::{Analysed, ModelInfo, SpecExcerpt, Spectrogram};
+use earmark::tui::{AppOptions, Theme};
+use tui_common::{Harness, demo_dir};
+
+const LABELS: [&str; 10] = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+];
+
+fn labels() -> Vec<String> {
+    LABELS.iter().map(|s| s.to_string()).collect()
+}
+
+/// A 15-s track: mostly rock, with a jazzy middle.
+fn classified() -> Classified {
+    let probs = vec![0.02, 0.03, 0.05, 0.04, 0.01, 0.18, 0.07, 0.06, 0.02, 0.52];
+    let segments = (0..9)
+        .map(|i| {
+            let mut p = probs.clone();
+            if (3..5).contains(&i) {
+                p.swap(5, 9);
+            }
+            if i == 7 {
+                p.swap(6, 9);
+            }
+            SegmentPrediction {
+                start_s: f64::from(i) * 1.5,
+                probs: p,
+            }
+        })
+        .collect();
+    Classified {
+        duration_s: 15.0,
+        prediction: Prediction {
+            labels: labels(),
+            probs,
+            segments,
+        },
+        from_cache: false,
+    }
+}
+
+/// A made-up spectrogram: a low drone, a rising sweep and beats.
+fn spectrogram() -> Spectrogram {
+    let n_bands = 96;
+    let hop_s = 256.0 / 16000.0;
+    let n_frames = (15.0 / hop_s) as usize;
+    let mut data = vec![0.0f32; n_frames * n_bands];
+    for f in 0..n_frames {
+        let sweep = (f * n_bands / n_frames) as i64;
+        for b in 0..n_bands {
+            let mut v = if b < 12 { 2.0 } else { 0.3 };
+            if (b as i64 - sweep).abs() < 4 {
+                v += 2.5;
+            }
+            if f % 31 < 3 {
+                v += 1.5;
+            }
+            data[f * n_bands + b] = v;
+        }
+    }
+    Spectrogram {
+        hop_s,
+        n_bands,
+        duration_s: 15.0,
+        excerpts: vec![SpecExcerpt {
+            start_s: 0.0,
+            n_frames,
+            data,
+        }],
+        lo: 0.3,
+        hi: 4.5,
+        band_lo: vec![0.3; n_bands],
+        band_hi: vec![4.5; n_bands],
+    }
+}
+
+fn model_info() -> ModelInfo {
+    ModelInfo {
+        name: "test".into(),
+        labels: labels(),
+        warnings: vec![],
+        cache_path: None,
+    }
+}
+
+fn report() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval_report.json")
+}
+
+/// demo/ with awakening.mp3 selected and an injected analysis.
+fn analysed(width: u16, height: u16, theme: Theme) -> Harness {
+    let mut opts = AppOptions::new(demo_dir(), "demo");
+    opts.theme = theme;
+    opts.eval_report = Some(report());
+    let mut h = Harness::with_options(opts, width, height);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Down);
+    assert_eq!(h.selected_label().as_deref(), Some("awakening.mp3"));
+    let id = h.app.browser().selected().unwrap();
+    h.app.set_model_ready(model_info());
+    h.app.inject_analysis(
+        id,
+        Analysed {
+            classified: classified(),
+            spectrogram: Some(Arc::new(spectrogram())),
+        },
+    );
+    h.settle();
+    h
+}
+
+#[test]
+fn analysis_panes_80x24() {
+    let h = analysed(80, 24, Theme::default_theme());
+    insta::assert_snapshot!("analysis_80x24", h.terminal.backend());
+}
+
+#[test]
+fn analysis_panes_160x48() {
+    let h = analysed(160, 48, Theme::default_theme());
+    insta::assert_snapshot!("analysis_160x48", h.terminal.backend());
+}
+
+#[test]
+fn spectrogram_in_half_blocks_and_a_short_window() {
+    let mut h = analysed(100, 30, Theme::builtin("light").unwrap());
+    insta::assert_snapshot!("analysis_halfblock_100x30", h.terminal.backend());
+    // `v` flips to braille; the panes still fit a 60×16 window.
+    h.key(KeyCode::Char('v'));
+    h.resize(60, 16);
+    insta::assert_snapshot!("analysis_60x16", h.terminal.backend());
+}
+
+#[test]
+fn evaluation_view_80x24_and_160x48() {
+    let mut h = analysed(80, 24, Theme::default_theme());
+    h.key(KeyCode::Char('e'));
+    assert!(h.app.eval_view().visible);
+    insta::assert_snapshot!("eval_80x24", h.terminal.backend());
+    // rock row, reggae column: the files rock tracks were mistaken for reggae.
+    for _ in 0..9 {
+        h.key(KeyCode::Down);
+    }
+    for _ in 0..8 {
+        h.key(KeyCode::Right);
+    }
+    h.key(KeyCode::Enter);
+    insta::assert_snapshot!("eval_cell_files_80x24", h.terminal.backend());
+    h.key(KeyCode::Char('r'));
+    h.resize(160, 48);
+    insta::assert_snapshot!("eval_row_normalised_160x48", h.terminal.backend());
+    // Esc leaves the file list, then the view.
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Esc);
+    assert!(!h.app.eval_view().visible);
+}
+
+#[test]
+fn genre_picker_and_editor() {
+    let mut h = analysed(80, 24, Theme::default_theme());
+    h.key(KeyCode::Char('t'));
+    h.key(KeyCode::Down);
+    insta::assert_snapshot!("picker_80x24", h.terminal.backend());
+    h.key(KeyCode::Esc);
+    assert!(!h.app.popup_open());
+    h.key(KeyCode::Char('T'));
+    h.chars("; Film Score");
+    insta::assert_snapshot!("editor_80x24", h.terminal.backend());
+    h.key(KeyCode::Esc);
+    assert!(!h.app.popup_open());
+}
+
+#[test]
+fn help_lists_the_new_keys_and_scrolls_at_80x24() {
+    let mut h = analysed(80, 24, Theme::default_theme());
+    h.key(KeyCode::Char('?'));
+    insta::assert_snapshot!("help_top_80x24", h.terminal.backend());
+    h.key(KeyCode::PageDown);
+    assert!(h.app.help_visible());
+    insta::assert_snapshot!("help_scrolled_80x24", h.terminal.backend());
+    h.key(KeyCode::Char('x'));
+    assert!(!h.app.help_visible());
+}

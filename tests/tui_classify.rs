@@ -1,0 +1,151 @@
+//! The terminal app with the shipped model, on copies of demo clips in a
+//! temp dir (and a temp cache): classify a folder in the background, preview
+//! the focused track (spectrogram), accept a suggestion, undo it, batch-accept
+//! marked files through the preview, undo the batch, skip, cancel. One test:
+//! the cache location is process-wide.
+
+mod tui_common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crossterm::event::KeyCode;
+use earmark::tags::read_tags;
+use earmark::tui::AppOptions;
+use earmark::tui::analyst::AnalystOptions;
+use tui_common::{Harness, demo_dir};
+
+fn genres(p: &Path) -> Vec<String> {
+    read_tags(p).unwrap().genres
+}
+
+/// Settle until `cond` holds (jobs may still be arriving).
+fn wait_for(h: &mut Harness, what: &str, cond: impl Fn(&Harness) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond(h) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if let Ok(ev) = h.rx.recv_timeout(Duration::from_millis(50)) {
+            h.app.handle_event(ev);
+        }
+        h.draw();
+    }
+}
+
+#[test]
+fn classify_preview_accept_undo_batch_skip_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: the only test in this binary; set before any thread reads it.
+    unsafe { std::env::set_var("EARMARK_CACHE_DIR", dir.path().join("cache")) };
+    let lib = dir.path().join("lib");
+    let album = lib.join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    for f in ["awakening.mp3", "enemy-unknown.m4a", "nebula.flac"] {
+        std::fs::copy(demo_dir().join("Max McCracken").join(f), album.join(f)).unwrap();
+    }
+    let mp3 = album.join("awakening.mp3");
+    let flac = album.join("nebula.flac");
+    let before_mp3 = genres(&mp3);
+    let before_flac = genres(&flac);
+
+    let mut opts = AppOptions::new(&lib, "lib");
+    opts.analysis = Some(AnalystOptions {
+        workers: 2,
+        ..AnalystOptions::default()
+    });
+    let mut h = Harness::with_options(opts, 100, 30);
+    assert_eq!(h.selected_label().as_deref(), Some("album"));
+    let ids: Vec<u32> = h.app.tree().files().collect();
+    assert_eq!(ids.len(), 3);
+
+    // c on the folder: every file is classified in the background.
+    h.key(KeyCode::Char('c'));
+    wait_for(&mut h, "the folder to be classified", |h| {
+        ids.iter().all(|&id| h.app.results().result(id).is_some())
+    });
+    h.settle();
+    let screen = h.screen();
+    assert_eq!(screen.matches('✓').count(), 0, "folder closed:\n{screen}");
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Down);
+    assert_eq!(h.selected_label().as_deref(), Some("awakening.mp3"));
+    let screen = h.screen();
+    assert!(screen.matches('✓').count() >= 2, "{screen}");
+    assert!(screen.contains("Suggest"), "{screen}");
+
+    // The focused track gets its spectrogram (from the cached result + a decode).
+    let mp3_id = h.app.browser().selected().unwrap();
+    wait_for(&mut h, "the spectrogram", |h| {
+        h.app.results().spectrogram(mp3_id).is_some()
+    });
+
+    // a: accept the suggestion; it is written, marked, and u takes it back.
+    let suggestion = {
+        let r = h.app.results().result(mp3_id).unwrap();
+        earmark::tags::genre_tag_name(r.prediction.top(1)[0].0)
+    };
+    h.key(KeyCode::Char('a'));
+    assert_eq!(genres(&mp3), vec![suggestion.clone()]);
+    assert!(h.screen().contains('✎'), "{}", h.screen());
+    assert!(
+        h.app.status_message().unwrap_or("").contains(&suggestion),
+        "{:?}",
+        h.app.status_message()
+    );
+    // The result survived the rewrite (same audio, new mtime): still classified.
+    h.key(KeyCode::Char('u'));
+    assert_eq!(genres(&mp3), before_mp3);
+    assert!(!h.screen().contains('✎'));
+
+    // Mark two files, batch-accept at threshold 0 through the preview, undo.
+    h.key(KeyCode::Char('m')); // awakening, moves down
+    h.key(KeyCode::Down); // skip enemy-unknown
+    h.key(KeyCode::Char('m')); // nebula
+    assert_eq!(h.app.browser().marked().len(), 2);
+    h.key(KeyCode::Char('A'));
+    assert!(h.app.popup_open());
+    let preview = h.screen();
+    assert!(preview.contains("Accept suggestions"), "{preview}");
+    for _ in 0..20 {
+        h.key(KeyCode::Left);
+    }
+    assert!(h.screen().contains("Write 2 of 2"), "{}", h.screen());
+    h.key(KeyCode::Enter);
+    assert!(!h.app.popup_open());
+    assert_ne!(genres(&mp3), before_mp3);
+    assert_ne!(genres(&flac), before_flac);
+    h.key(KeyCode::Char('u'));
+    assert_eq!(genres(&mp3), before_mp3);
+    assert_eq!(genres(&flac), before_flac);
+
+    // x skips: the file is marked skipped and the next one selected.
+    h.key(KeyCode::Char('k'));
+    let skipped = h.app.browser().selected().unwrap();
+    h.key(KeyCode::Char('x'));
+    assert!(h.app.results().get(skipped).unwrap().skipped);
+    assert_ne!(h.app.browser().selected(), Some(skipped));
+
+    // Cancel: everything is cached now, so reopen the app without a cache
+    // (in memory) and cancel a folder's jobs right away.
+    drop(h);
+    let mut opts = AppOptions::new(&lib, "lib");
+    opts.analysis = Some(AnalystOptions {
+        workers: 1,
+        no_cache: true,
+        ..AnalystOptions::default()
+    });
+    let mut h = Harness::with_options(opts, 100, 30);
+    h.app
+        .handle_event(earmark::tui::AppEvent::Input(crossterm::event::Event::Key(
+            crossterm::event::KeyEvent::new(
+                KeyCode::Char('c'),
+                crossterm::event::KeyModifiers::NONE,
+            ),
+        )));
+    h.key(KeyCode::Char('C'));
+    let done = ids
+        .iter()
+        .filter(|&&id| h.app.results().result(id).is_some())
+        .count();
+    assert!(done < 3, "cancel stopped the queue ({done} of 3 done)");
+    assert!(h.app.is_idle());
+}
