@@ -6,8 +6,8 @@
 #   2. earmark throughput with --jobs 1 and --jobs 2, per shipped model;
 #   3. a 500-track run of 4-minute mp3s, projected to a 10 000-track library;
 #   4. library scan of a generated 100 000-file tree and the TUI's first frame
-#      (criterion bench `scan`), and frame time under classification load
-#      (criterion bench `frame`, when present).
+#      (criterion bench `scan`), and TUI frame / key latency while two workers
+#      classify (tests/tui_perf.rs, an ignored test run here in release).
 # Usage: bash scripts/bench.sh        (from the repo root; ../shared beside it)
 # Env:   EARMARK_GTZAN (default ../shared/gtzan), BENCH_SKIP_PYTHON=1,
 #        BENCH_TRACKS (default 500), BENCH_MODELS (default "fast accurate").
@@ -107,9 +107,11 @@ rm -rf "$LIB"
 
 # 4. Scan, first frame and frame time under load (criterion).
 echo
-say "cargo bench (scan${BENCH_FRAME:+, frame})"
-for b in scan frame; do
-  [ -f "benches/$b.rs" ] || continue
-  cargo bench --quiet --bench "$b" -- --warm-up-time 1 --measurement-time 5 2>/dev/null |
-    grep -E '^[a-z_/ 0-9k-]+ +time:' | sed 's/^/    /'
-done
+say "cargo bench --bench scan"
+echo "criterion, library of 100 000 files (median in the middle):"
+cargo bench --quiet --bench scan -- --warm-up-time 1 2>/dev/null |
+  grep -B1 ' time: ' | grep -vE '^(--|Benchmarking)' | sed 's/^/    /'
+echo
+say "TUI frame time while two workers classify"
+cargo test --release --quiet --test tui_perf -- --ignored --nocapture 2>&1 | grep -vE '^(running|test |$)' | sed 's/^/    /'
+
