@@ -1,10 +1,17 @@
-"""Write models/model.json (machine-readable card) and models/MODEL_CARD.md.
+"""Write a model's card: model.json (machine-readable) and MODEL_CARD.md beside the ONNX file.
 
-Inputs, all from the recipe (bash models/train/run.sh):
+Accurate model (models/accurate, the default mode); inputs, all from the recipe (bash models/train/run.sh):
   WORK/train_summary.json          train.py: candidates, selected settings, file counts, hashes
   WORK/eval_trainonly_valid.json   `earmark eval GTZAN/valid --model WORK/genre-trainonly.onnx --json`
   WORK/eval_trainonly_ex_valid.json  (optional) the same on excerpts/valid
   WORK/valid_python_eval.json      train.py's own valid predictions (cross-check only)
+
+Fast model (--fast, models/fast); inputs from bash models/train/distill.sh:
+  WORK/distill_trainonly.json, WORK/distill_shipped.json   distill.py summaries
+  WORK/eval_student_trainonly_valid.json   `earmark eval` of the train-only student on valid
+  WORK/eval_trainonly_valid.json           `earmark eval` of the train-only teacher on valid
+  WORK/windows_fast.json                   windows_table.py
+  CRITERION/classify_30s_clip/*/new/estimates.json   `cargo bench --bench classify`
 """
 
 import argparse
@@ -65,10 +72,14 @@ def md_table(header, rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "train"))
-    ap.add_argument("--model", default=os.path.join(ROOT, "models", "genre.onnx"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "accurate", "genre.onnx"))
     ap.add_argument("--data-root", default="../shared/gtzan")
     ap.add_argument("--wall-s", type=float, default=None)
+    ap.add_argument("--fast", action="store_true", help="write the fast (distilled) model's card")
+    ap.add_argument("--criterion", default=os.path.join(ROOT, "target", "criterion"))
     args = ap.parse_args()
+    if args.fast:
+        return write_fast(args)
 
     S = load(os.path.join(args.work, "train_summary.json"))
     ev = load(os.path.join(args.work, "eval_trainonly_valid.json"))
@@ -158,7 +169,7 @@ def main():
             "notes": notes,
         },
         "licences": {
-            "weights": "musicnn MSD_musicnn weights, ISC licence, see LICENSE-musicnn.md",
+            "weights": "musicnn MSD_musicnn weights, ISC licence, see ../LICENSE-musicnn.md",
             "data": "GTZAN, research use, not redistributed",
         },
     }
@@ -178,7 +189,7 @@ def main():
         w(f"`genre.onnx` ({os.path.getsize(args.model) / 1e6:.1f} MB, opset 13) maps log-mel patches "
           "`mel` [batch, 187, 96] to `probs` [batch, 10] (softmax, label order below). It is the "
           "pre-trained **MSD_musicnn** network (Pons & Serra 2019, trained on the Million Song "
-          "Dataset's top-50 last.fm tags, ISC licence, see `LICENSE-musicnn.md`) with a genre head "
+          "Dataset's top-50 last.fm tags, ISC licence, see `../LICENSE-musicnn.md`) with a genre head "
           "trained here appended as plain ONNX ops (the standard scaler is folded into the weights).\n")
     w(f"Head: {route_notes(next(c for c in S['candidates'] if c['selected']))}.\n")
     w("Input features are computed by earmark itself (`earmark features`, same code as at run time): "
@@ -270,12 +281,241 @@ def main():
       "- **Cost.** The musicnn backbone dominates run time (tens of ms per 3-s patch on one core); "
       "see the patches-per-clip table for the accuracy/time trade-off.\n")
     w("## Licences\n")
-    w("- Weights: musicnn MSD_musicnn, ISC licence — `LICENSE-musicnn.md` (Pons & Serra, MTG-UPF).\n"
+    w("- Weights: musicnn MSD_musicnn, ISC licence — `../LICENSE-musicnn.md` (Pons & Serra, MTG-UPF).\n"
       "- Data: GTZAN (Tzanetakis & Cook 2002), research use; not redistributed, not in this repo.")
     with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(L) + "\n")
     print(f"wrote {os.path.join(out_dir, 'model.json')} and MODEL_CARD.md "
           f"(sha256 {card['sha256'][:12]}…)")
+    return 0
+
+
+# --------------------------------------------------------------------------- fast model
+
+LABELS = ["blues", "classical", "country", "disco", "hiphop",
+          "jazz", "metal", "pop", "reggae", "rock"]
+
+
+def bench_ms(criterion):
+    """Mean time per 30-s clip (ms) from `cargo bench --bench classify`, per benchmark."""
+    out = {}
+    base = os.path.join(criterion, "classify_30s_clip")
+    if not os.path.isdir(base):
+        return out
+    for name in sorted(os.listdir(base)):
+        est = load(os.path.join(base, name, "new", "estimates.json"))
+        if est:
+            out[name] = round(est["mean"]["point_estimate"] / 1e6, 2)
+    return out
+
+
+def eval_summary(ev):
+    if not ev:
+        return None
+    return {k: ev[k] for k in ("n", "accuracy", "balanced_accuracy", "macro_f1")}
+
+
+def write_fast(args):
+    W = args.work
+    D_tr = load(os.path.join(W, "distill_trainonly.json"))
+    D = load(os.path.join(W, "distill_shipped.json"))
+    ev = load(os.path.join(W, "eval_student_trainonly_valid.json"))
+    ev_ex = load(os.path.join(W, "eval_student_trainonly_ex_valid.json"))
+    ev_t = load(os.path.join(W, "eval_trainonly_valid.json"))
+    ev_t_ex = load(os.path.join(W, "eval_trainonly_ex_valid.json"))
+    win = load(os.path.join(W, "windows_fast.json"))
+    if D is None or D_tr is None or ev is None:
+        print("missing distill_{trainonly,shipped}.json or eval_student_trainonly_valid.json in "
+              + W, file=sys.stderr)
+        return 2
+    speed = bench_ms(args.criterion)
+    acc_card = load(os.path.join(ROOT, "models", "accurate", "model.json"), {})
+    cfg = D["config"]
+    widths = cfg["widths"]
+    out_dir = os.path.dirname(os.path.abspath(args.model))
+
+    card = {
+        "name": "earmark-genre-fast",
+        "file": os.path.basename(args.model),
+        "sha256": sha256(args.model),
+        "labels": LABELS,
+        "features": D["params"],
+        "input": {"name": "mel", "frames": 187, "n_mels": 96},
+        "output": {"name": "probs"},
+        "segment": {"frames": 187, "hop_frames": 187},
+        "combine": "mean_probs",
+        "metrics": ev,
+        "teacher_metrics": eval_summary(ev_t),
+        "training": {
+            "recipe": "bash models/train/distill.sh (or bash models/train/run.sh --distill-only)",
+            "kind": "knowledge distillation from the accurate model",
+            "teacher": "models/accurate/genre.onnx",
+            "teacher_sha256": D["teacher_sha256"],
+            "trained_on": D["sets"],
+            "pool": D["pool"],
+            "config": cfg,
+            "weights": D["weights"],
+            "conv_macs_per_patch": D["conv_macs_per_patch"],
+            "seed": cfg["seed"],
+            "protocol": {
+                "teacher": "train-only teacher (target/train/genre-trainonly.onnx)",
+                "trained_on": D_tr["sets"],
+                "student_valid": eval_summary(ev),
+                "student_excerpts_valid": eval_summary(ev_ex),
+                "teacher_valid": eval_summary(ev_t),
+                "teacher_excerpts_valid": eval_summary(ev_t_ex),
+            },
+            "wall_time_s": args.wall_s,
+            "notes": ("'metrics' is `earmark eval` on GTZAN valid of a student distilled with these "
+                      "settings from the TRAIN-ONLY teacher using train-split audio only (+ the "
+                      "unlabelled music); the shipped genre.onnx was then distilled from the shipped "
+                      "teacher (refit on train+valid) on every set, valid included, so its own valid "
+                      "figures are not held out."),
+        },
+        "speed_ms_per_30s_clip_one_thread": speed or None,
+        "windows": win,
+        "licences": {"weights": "trained here (earmark); the teacher includes musicnn MSD_musicnn "
+                                "weights, ISC licence, see ../LICENSE-musicnn.md",
+                     "data": "GTZAN, research use, not redistributed; ../shared/music tracks CC BY-SA 3.0"},
+    }
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+
+    L = []
+    w = L.append
+    f3 = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+    w("# earmark fast genre model — model card\n")
+    w("Generated by `models/train/write_card.py --fast` at the end of `bash models/train/distill.sh`; "
+      "the machine-readable card is `model.json` beside it. earmark uses this model by default "
+      "(`--model fast`); the teacher is `../accurate` (`--model accurate`).\n")
+    w("## What it is\n")
+    w(f"`genre.onnx` ({os.path.getsize(args.model) / 1e6:.2f} MB, opset {cfg['opset']}, "
+      f"{D['weights']:,} weights) maps log-mel patches `mel` [batch, 187, 96] to `probs` [batch, 10] "
+      "(softmax, label order below), like the accurate model, so the same runtime runs both. "
+      f"It is a small 1-D CNN over time with the 96 mel bands as channels: per-band normalisation "
+      f"(folded in), {len(widths.split(','))} blocks Conv1D(k=3) + BatchNorm + ReLU with "
+      f"{widths} channels and max-pooling by 2 between blocks, global average + max pooling, "
+      f"Dense {cfg['dense']} ReLU, Dense 10, softmax — "
+      f"{D['conv_macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch in its convolutions "
+      "(the musicnn teacher: about 100 times more).\n")
+    w("Input features, patches and combination are the accurate model's: 16 kHz mono, n_fft 512, hop "
+      "256, 96 Slaney mel bands 0–8000 Hz, `log10(10000·mel + 1)`, non-overlapping 187-frame (~3 s) "
+      "patches, clip probabilities = mean of the patch probabilities.\n")
+    w("Labels: " + ", ".join(LABELS) + ".\n")
+    w("## How it was trained (distillation)\n")
+    sets_s = ", ".join(f"{k} ({v['clips']} files, {v['labelled']} labelled)" for k, v in D["sets"].items())
+    w(f"Trained on the features `earmark features` computes (never its own): {sets_s}. "
+      "`music` is the long tracks in `../shared/music` (game soundtracks, 24 windows of 6 s per long "
+      "track): no genre label, the teacher alone teaches there. "
+      f"Examples: every runtime patch of every file plus {cfg['aug_rounds']} augmented copies per patch "
+      f"({D['pool']['examples']:,} in all): a random 187-frame crop at any offset, a random gain of "
+      f"±{cfg['gain_db']:g} dB applied exactly through the log, a ±1–2 mel-bin shift (small pitch shift) "
+      f"half the time, and with probability {cfg['mix_p']:g} a mix with another random crop in the "
+      "linear-mel domain. Every example is labelled by the teacher ONNX (onnxruntime, per patch): its "
+      "10 genre probabilities and musicnn's 50 MSD tag outputs"
+      + (f"; during training, examples are also mixed on the fly with probability {cfg['otf_mix']:g} "
+         "(targets mixed linearly)" if cfg.get("otf_mix") else "") + ".\n")
+    w(f"Loss: {cfg['alpha']:g} × T² × KL(teacher ‖ student) at temperature T = {cfg['temperature']:g} "
+      f"+ {1 - cfg['alpha']:g} × class-balanced cross-entropy on the GTZAN labels (an excerpt weighs 2 "
+      f"clips; mixed examples carry mixed labels) + {cfg['aux']:g} × binary cross-entropy of an "
+      "auxiliary head (not exported) against the teacher's 50 tag outputs. Adam, learning rate "
+      f"{cfg['lr']:g} with cosine decay, {cfg['epochs']} epochs, batch {cfg['batch']}, dropout "
+      f"{cfg['dropout']:g}, seed {cfg['seed']}, CPU only.\n")
+    w("## Figures (honest protocol, measured by `earmark eval`)\n")
+    w("To compare student and teacher fairly, a student was distilled with exactly these settings "
+      "from the **train-only teacher** (`target/train/genre-trainonly.onnx`, made by `run.sh`) "
+      f"using train-split audio only ({', '.join(D_tr['sets'])}), then scored on GTZAN *valid*, "
+      "which neither saw: `earmark eval ../shared/gtzan/valid --model target/train/student-trainonly.onnx "
+      "--json` (Rust decoding + features + tract). The teacher is measured by the same command.\n")
+    rows = [["student (fast)", f3(ev.get("accuracy")), f3(ev.get("balanced_accuracy")),
+             f3(ev.get("macro_f1")), f3(ev_ex["accuracy"]) if ev_ex else "–"]]
+    if ev_t:
+        rows.append(["teacher (accurate, musicnn)", f3(ev_t.get("accuracy")),
+                     f3(ev_t.get("balanced_accuracy")), f3(ev_t.get("macro_f1")),
+                     f3(ev_t_ex["accuracy"]) if ev_t_ex else "–"])
+    w(md_table(["train-only model on valid", "accuracy", "balanced accuracy", "macro F1",
+                "valid excerpts acc"], rows) + "\n")
+    w(f"{ev.get('n')} valid clips: one clip is 0.8 points of accuracy, and a 95% interval is about ±7 "
+      "points. The settings (architecture, temperature, augmentation, epochs) were chosen with a few "
+      "runs scored on valid, so the student's figure is somewhat optimistic, like the teacher's.\n")
+    w("The shipped `genre.onnx` was distilled with the same settings from the shipped teacher "
+      "(`../accurate`, refit on train+valid) on every set: "
+      + ", ".join(D["sets"]) + ". It has seen valid, so only the held-out test split gives an honest "
+      "figure for it.\n")
+    if ev.get("per_class"):
+        w("### Per class (train-only student on valid)\n")
+        w(md_table(["label", "precision", "recall", "F1", "support"],
+                   [[p["label"], f"{p['precision']:.2f}", f"{p['recall']:.2f}", f"{p['f1']:.2f}",
+                     p["support"]] for p in ev["per_class"]]) + "\n")
+    if ev.get("confusion"):
+        w("### Confusion matrix (rows: truth, columns: predicted)\n")
+        w(md_table([""] + [lab[:5] for lab in LABELS],
+                   [[LABELS[i]] + row for i, row in enumerate(ev["confusion"])]) + "\n")
+    w("## Speed\n")
+    if speed:
+        w("`cargo bench --bench classify`: `GenreModel::analyse` on a 30-s GTZAN-like clip "
+          "(`benches/data/nebula-30s.ogg`, mono 22.05 kHz Ogg Vorbis: decode → resample → log-mel → "
+          "10 patches → model → mean), one thread (tract without its multithreaded kernels), mean "
+          "of criterion's samples on the 2-core build machine:\n")
+        names = {"fast": "fast (this model)", "accurate": "accurate (teacher)",
+                 "features_only": "decode + features only (no model)"}
+        w(md_table(["", "ms per 30-s clip"],
+                   [[names.get(k, k), f"{v:.1f}"] for k, v in speed.items()]) + "\n")
+        if "fast" in speed and "accurate" in speed:
+            w(f"The fast model is {speed['accurate'] / speed['fast']:.0f}× faster end to end"
+              + (f"; the network alone ({speed['fast'] - speed['features_only']:.1f} ms vs "
+                 f"{speed['accurate'] - speed['features_only']:.0f} ms) "
+                 f"{(speed['accurate'] - speed['features_only']) / max(0.1, speed['fast'] - speed['features_only']):.0f}× "
+                 "faster" if "features_only" in speed else "") + ".\n")
+    else:
+        w("Run `cargo bench --bench classify` and rewrite this card for the figures.\n")
+    if win and win.get("rows"):
+        w("## Long tracks: how many windows\n")
+        tracks = win["tracks"]
+        tlist = ", ".join(f"{os.path.basename(t['path'])} {t['duration_s']:.0f} s" for t in tracks)
+        w(f"A file longer than 45 s is analysed as N windows of 6 s spread over it (`--windows N`). "
+          f"`python3 models/train/windows_table.py` compares N windows with the whole track (every "
+          f"patch: ceil(duration / 6 s) windows tiling it) on the {len(tracks)} long tracks in "
+          f"`../shared/music` ({tlist}), "
+          "with this model; time per track is `earmark classify --jobs 1` wall time, process start "
+          "and model load included:\n")
+        rows = [[r["windows"], r["patches"], r["agree"], f"{r['mean_abs_dp']:.3f}",
+                 f"{r['max_track_mean_abs_dp']:.3f}", f"{r['ms_per_track']:.0f}"] for r in win["rows"]]
+        wh = win["whole"]
+        rows.append(["whole track", f"{wh['patches']} (mean)", "–", "0", "0", f"{wh['ms_per_track']:.0f}"])
+        w(md_table(["windows", "patches", "top genre = whole track", "mean abs Δp", "worst track mean abs Δp",
+                    "ms per track"], rows) + "\n")
+        w("Only a handful of tracks, all game soundtracks without a true genre: this measures how "
+          "faithfully N windows reproduce the whole-track answer, not accuracy.\n")
+    w("## Re-running\n")
+    w("```\nbash models/train/distill.sh        # or: bash models/train/run.sh --distill-only\n```\n")
+    w("From the repository root, after one full `bash models/train/run.sh` (which makes the venv, "
+      "the train-only teacher and calls this stage itself). It runs `earmark features` on GTZAN and "
+      "on `../shared/music` (override with `EARMARK_MUSIC=/path`), distils the train-only student "
+      "and evaluates it with `earmark eval`, distils the shipped student into `models/fast/`, "
+      "measures the windows table, runs `cargo bench --bench classify` and rewrites `model.json` "
+      "and this file. Seeded; new clips in the GTZAN or music folders are picked up with no code "
+      "change (every `earmark features` set is training audio; files under a folder named after a "
+      "genre also get a hard label). Teacher labels are cached in `target/train/teacher_*.npz`."
+      + (f" Wall time of the last run: {args.wall_s / 60:.1f} min on 2 cores." if args.wall_s else "")
+      + "\n")
+    w("## Limitations\n")
+    w("- **A copy of a teacher.** The student imitates the accurate model, errors included, from "
+      "little audio (a few hundred GTZAN clips and a few soundtracks); expect it to disagree with "
+      "the teacher on some tracks, more on music unlike GTZAN.\n"
+      "- **Thin genres and noisy figures** as for the teacher (see `../accurate/MODEL_CARD.md`): "
+      "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
+      "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
+      "- Use `--model accurate` to re-check a track with the teacher.\n")
+    w("## Licences\n")
+    w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
+      "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"
+      "- Data: GTZAN (Tzanetakis & Cook 2002), research use, not redistributed; `../shared/music` "
+      "tracks CC BY-SA 3.0 (used for training, not redistributed here).")
+    with open(os.path.join(out_dir, "MODEL_CARD.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+    print(f"wrote {os.path.join(out_dir, 'model.json')} and MODEL_CARD.md (sha256 {card['sha256'][:12]}…)")
     return 0
 
 
