@@ -275,7 +275,8 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
     model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags)
     steps = int(np.ceil(len(X) / args.batch)) * args.epochs
     sched = tf.keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.02)
-    opt = tf.keras.optimizers.Adam(sched)
+    opt = (tf.keras.optimizers.AdamW(sched, weight_decay=args.weight_decay) if args.weight_decay > 0
+           else tf.keras.optimizers.Adam(sched))
     Tt = float(args.temperature)
 
     @tf.function
@@ -301,10 +302,29 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
     TGa = TG if n_tags else np.zeros((len(X), 1), np.float32)
     TPa = TP.astype(np.float32)
 
+    def noisy(x):
+        """Noisy student: the input is perturbed on the fly, the target stays the teacher's
+        answer for the clean example (gain, one time mask and one mel-band mask)."""
+        if args.otf_gain_db <= 0 and args.specaug <= 0:
+            return x
+        x = x.copy()
+        n = len(x)
+        if args.otf_gain_db > 0:
+            g = 10.0 ** (rng.uniform(-args.otf_gain_db, args.otf_gain_db, size=(n, 1, 1)) / 10.0)
+            x = to_log(g * to_lin(x))
+        if args.specaug > 0:
+            for i in np.where(rng.random(n) < args.specaug)[0]:
+                t0, tw = rng.integers(0, N_FRAMES), rng.integers(1, 25)
+                f0, fw = rng.integers(0, N_MELS), rng.integers(1, 10)
+                x[i, t0:t0 + tw, :] = 0.0
+                x[i, :, f0:f0 + fw] = 0.0
+        return x.astype(np.float32)
+
     def otf_mix(b):
         """Mix each example with a random other one (linear-mel domain) with probability
         --otf-mix; targets mix linearly (teacher probs, hard labels, tags)."""
         x, tp, y, hw, tg = X[b], TPa[b], Y[b], HW[b], TGa[b]
+        x = noisy(x)
         if args.otf_mix <= 0:
             return x, np.log(np.clip(tp, 1e-8, 1.0)), y, hw, tg
         o = rng.permutation(len(b))
@@ -368,6 +388,11 @@ def main() -> int:
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--aug-rounds", type=int, default=2)
     ap.add_argument("--mix-p", type=float, default=0.3)
+    ap.add_argument("--specaug", type=float, default=0.0,
+                    help="probability of one time mask (<25 frames) + one band mask (<10 bins), on the fly")
+    ap.add_argument("--otf-gain-db", type=float, default=0.0,
+                    help="random gain on the fly (teacher target of the clean example kept)")
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="AdamW decoupled weight decay")
     ap.add_argument("--otf-mix", type=float, default=0.0,
                     help="probability of mixing a training example with another on the fly "
                          "(teacher targets mixed linearly, no new teacher run)")
