@@ -31,8 +31,9 @@ pub struct ClassifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub jobs: Option<usize>,
-    /// A model folder (with model.json) or .onnx file; default: the shipped model.
-    #[arg(long)]
+    /// Model: `fast` (default, small distilled CNN) or `accurate` (musicnn, ~40x slower),
+    /// or a path: a folder with model.json, or an .onnx file.
+    #[arg(long, value_name = "fast|accurate|PATH")]
     pub model: Option<PathBuf>,
     /// Excerpts analysed in files longer than 45 s.
     #[arg(long, default_value_t = AnalysisPlan::default().windows)]

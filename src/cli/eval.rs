@@ -17,8 +17,9 @@ pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// A model folder (with model.json) or .onnx file; default: the shipped model.
-    #[arg(long)]
+    /// Model: `fast` (default, small distilled CNN) or `accurate` (musicnn, ~40x slower),
+    /// or a path: a folder with model.json, or an .onnx file.
+    #[arg(long, value_name = "fast|accurate|PATH")]
     pub model: Option<PathBuf>,
     /// Print the full report as JSON (the evaluation view and model card read it).
     #[arg(long)]
