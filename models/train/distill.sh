@@ -13,7 +13,8 @@
 # 3. the shipped student: the same settings, from the shipped teacher (models/accurate), on
 #    train + valid + excerpts + music -> models/fast/genre.onnx
 # 4. long tracks: windows table (models/train/windows_table.py)
-# 5. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md
+# 5. speed: cargo bench --bench classify (skip with EARMARK_SKIP_BENCH=1)
+# 6. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md
 #
 # Environment overrides (as run.sh): EARMARK_GTZAN, EARMARK_TRAIN_WORK, EARMARK_JOBS,
 # EARMARK_SEED, EARMARK_BIN, plus
@@ -88,6 +89,11 @@ fi
 # the train-only teacher's figures, measured the same way by the same binary
 "$EARMARK" eval "$GTZAN/valid" --model "$WORK/genre-trainonly.onnx" --json \
   > "$WORK/eval_trainonly_valid.json"
+if [ -d "$GTZAN/excerpts/valid" ]; then
+  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-trainonly.onnx" --json \
+    > "$WORK/eval_trainonly_ex_valid.json" || true
+fi
+[ -f "$WORK/emb_valid.npz" ] && "$PY" models/train/fidelity.py --work "$WORK" >&2 || true
 
 # 3. the shipped student: shipped teacher, every set
 step "distilling the shipped student (every set) from models/accurate"
@@ -102,8 +108,15 @@ if [ -d "$MUSIC" ]; then
     --json "$WORK/windows_fast.json" >&2
 fi
 
-# 5. card
+# 5. speed: criterion bench of both shipped models (rebuilds earmark with the new model embedded)
+CRITERION="${CARGO_TARGET_DIR:-$ROOT/target}/criterion"
+if [ "${EARMARK_SKIP_BENCH:-0}" != 1 ]; then
+  step "cargo bench --bench classify"
+  cargo bench --quiet --bench classify >&2
+fi
+
+# 6. card
 step "writing models/fast/model.json and models/fast/MODEL_CARD.md"
 "$PY" models/train/write_card.py --fast --work "$WORK" --model models/fast/genre.onnx \
-  --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
-step "done (rebuild earmark to embed the new model; cargo bench --bench classify for its speed)"
+  --data-root "$GTZAN" --criterion "$CRITERION" --wall-s "$(( $(date +%s) - START ))"
+step "done (rebuild earmark to embed the new model)"
