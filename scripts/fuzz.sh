@@ -16,7 +16,7 @@ for f in demo/*/*.* demo/*.ogg; do
   [ -f "$f" ] && head -c 65536 "$f" >"fuzz/corpus/decode/$(basename "$f")"
 done
 cp -n themes/*.toml fuzz/corpus/config/
-python3 -c "import json; print(json.dumps(json.load(open('models/model.json'))['metrics']))" \
+python3 -c "import json; print(json.dumps(json.load(open('models/accurate/model.json'))['metrics']))" \
   >fuzz/corpus/eval_report/model-metrics.json 2>/dev/null || true
 status=0
 for t in au_header decode config eval_report; do

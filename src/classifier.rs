@@ -117,3 +117,37 @@ impl Classifier {
         Ok((classified, analysis))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_embedded;
+
+    #[test]
+    fn one_models_results_are_never_served_for_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cache.sqlite");
+        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+        let plan = AnalysisPlan::default();
+        let open = |name: &str| {
+            let model = Arc::new(load_embedded(name).unwrap());
+            Classifier::new(model, plan, Some(Cache::open(&db).unwrap()))
+        };
+        let fast = open("fast");
+        let accurate = open("accurate");
+
+        let first = fast.classify(&clip).unwrap();
+        assert!(!first.from_cache);
+        assert!(fast.classify(&clip).unwrap().from_cache);
+        // The same file, cached by the fast model: the accurate one must run itself.
+        assert!(accurate.cached(&clip).is_none());
+        let other = accurate.classify(&clip).unwrap();
+        assert!(!other.from_cache);
+        assert_ne!(other.prediction.probs, first.prediction.probs);
+        // Both results now live side by side, each served to its own model only.
+        let again_fast = fast.cached(&clip).unwrap();
+        let again_accurate = accurate.cached(&clip).unwrap();
+        assert_eq!(again_fast.prediction.probs, first.prediction.probs);
+        assert_eq!(again_accurate.prediction.probs, other.prediction.probs);
+    }
+}

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Rebuild earmark's genre model, end to end, on CPU:
+# Rebuild earmark's genre models, end to end, on CPU:
 #
-#     bash models/train/run.sh
+#     bash models/train/run.sh                  accurate model, then the fast one distilled from it
+#     bash models/train/run.sh --distill-only   only the fast model (models/train/distill.sh)
 #
 # 1. creates/uses the pinned venv models/train/.venv
 # 2. cargo build --release (earmark computes every feature the model sees)
 # 3. exports the musicnn MSD backbone to ONNX (target/train/musicnn_msd.onnx)
 # 4. earmark features on GTZAN train, valid, excerpts/train, excerpts/valid
 # 5. train.py: select on train -> valid, export the train-only model, refit on
-#    train + valid (+ excerpts), export models/genre.onnx
+#    train + valid (+ excerpts), export models/accurate/genre.onnx
 # 6. earmark eval of the train-only model on valid (the card's metrics)
-# 7. write_card.py: models/model.json and models/MODEL_CARD.md
+# 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md
+# 8. distill.sh: the fast student models/fast/ (see that script)
 #
 # Environment overrides:
 #   EARMARK_GTZAN       GTZAN root (default ../shared/gtzan, relative to the repo root)
@@ -24,6 +26,9 @@ set -euo pipefail
 START=$(date +%s)
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+if [ "${1:-}" = "--distill-only" ]; then
+  exec bash models/train/distill.sh
+fi
 GTZAN="${EARMARK_GTZAN:-../shared/gtzan}"
 WORK="${EARMARK_TRAIN_WORK:-target/train}"
 JOBS="${EARMARK_JOBS:-2}"
@@ -78,7 +83,7 @@ done
 # 5. select, export, refit
 step "training"
 "$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
-  --work "$WORK" --out models/genre.onnx --data-root "$GTZAN" --seed "$SEED" --threads "$JOBS"
+  --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" --threads "$JOBS"
 
 # 6. the card's metrics: earmark itself evaluates the train-only model on valid
 step "earmark eval $GTZAN/valid (train-only model)"
@@ -90,7 +95,11 @@ if [ -d "$GTZAN/excerpts/valid" ]; then
 fi
 
 # 7. card
-step "writing models/model.json and models/MODEL_CARD.md"
-"$PY" models/train/write_card.py --work "$WORK" --model models/genre.onnx \
+step "writing models/accurate/model.json and models/accurate/MODEL_CARD.md"
+"$PY" models/train/write_card.py --work "$WORK" --model models/accurate/genre.onnx \
   --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
+
+# 8. the fast model, distilled from the accurate one (same binary, features just made)
+step "distillation (models/train/distill.sh)"
+EARMARK_BIN="$EARMARK" EARMARK_REUSE_FEATURES=1 bash models/train/distill.sh
 step "done"

@@ -529,7 +529,7 @@ def main() -> int:
                     help="directory holding train/ valid/ ex_train/ ex_valid/ from `earmark features`")
     ap.add_argument("--backbone", default=os.path.join(ROOT, "target", "train", "musicnn_msd.onnx"))
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "train"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "models", "genre.onnx"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "accurate", "genre.onnx"))
     ap.add_argument("--data-root", default=None, help="GTZAN root (for relative paths in the card)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)

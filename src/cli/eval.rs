@@ -21,8 +21,9 @@ pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// A model folder (with model.json) or .onnx file; default: the shipped model.
-    #[arg(long)]
+    /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~40x faster, less accurate),
+    /// or a path: a folder with model.json, or an .onnx file.
+    #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// Only score the clips named in this list (one `<genre>/<name>.<ext>` per
     /// line, as GTZAN's split files; matched on folder + name, any extension).

@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub eval_report: Option<PathBuf>,
 
+    /// Terminal app: the model, `accurate` (default) or `fast`, or a path (folder with model.json, or .onnx).
+    #[arg(long, value_name = "accurate|fast|PATH")]
+    pub model: Option<PathBuf>,
+
     /// Terminal app: classification workers (default: cores − 1, at least 1).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -77,7 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
             no_audio: cli.no_audio,
             no_cache: cli.no_cache,
             eval_report: cli.eval_report,
-            model: None,
+            model: cli.model,
             jobs: cli.jobs,
         }),
     }

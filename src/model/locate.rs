@@ -1,13 +1,51 @@
-//! Finding the model to use: `--model` (a folder with model.json, or an .onnx
-//! file), else `$EARMARK_MODEL_DIR`, else the `models/` folder of the source
-//! tree earmark was built from or that sits beside the binary.
+//! Finding the model to use.
+//!
+//! Two models ship, by name: `accurate` (the default: musicnn MSD + a genre
+//! head) and `fast` (a small CNN distilled from it, ~40× faster but 11 points
+//! less accurate on GTZAN valid, so not the default until it catches up). `--model`
+//! takes a name, or a path: a folder holding `model.json`, or an `.onnx` file.
+//! A name is looked up in the models root — `$EARMARK_MODEL_DIR`, else the
+//! `models/` folder of the source tree earmark was built from or one beside
+//! the binary — as `<root>/<name>/model.json`; when no models root is found on
+//! disk, the copies embedded in the binary are used, so an installed binary
+//! works offline anywhere.
 
 use std::path::{Path, PathBuf};
 
 use super::{GenreModel, ModelCard, ModelError};
 
-/// Where the shipped model lives, if it can be found.
-pub fn default_model_dir() -> Option<PathBuf> {
+/// The shipped models, by name; the first is the default.
+pub const MODEL_NAMES: &[&str] = &["accurate", "fast"];
+
+/// The model earmark uses unless told otherwise: accuracy decides, and the
+/// distilled student is not yet within a point of its teacher.
+pub const DEFAULT_MODEL: &str = "accurate";
+
+/// The shipped models' cards and weights, compiled into the binary.
+mod embedded {
+    pub const FAST_CARD: &str = include_str!("../../models/fast/model.json");
+    pub const FAST_ONNX: &[u8] = include_bytes!("../../models/fast/genre.onnx");
+    pub const ACCURATE_CARD: &str = include_str!("../../models/accurate/model.json");
+    pub const ACCURATE_ONNX: &[u8] = include_bytes!("../../models/accurate/genre.onnx");
+}
+
+/// The embedded card text and ONNX bytes of a shipped model.
+fn embedded(name: &str) -> Option<(&'static str, &'static [u8])> {
+    match name {
+        "fast" => Some((embedded::FAST_CARD, embedded::FAST_ONNX)),
+        "accurate" => Some((embedded::ACCURATE_CARD, embedded::ACCURATE_ONNX)),
+        _ => None,
+    }
+}
+
+/// Whether `spec` names a shipped model rather than a path. A folder in the
+/// current directory called `fast` is reached as `./fast`.
+pub fn is_model_name(spec: &Path) -> bool {
+    spec.to_str().is_some_and(|s| MODEL_NAMES.contains(&s))
+}
+
+/// The folder holding the shipped models (`fast/`, `accurate/`), if one is on disk.
+pub fn models_root() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("EARMARK_MODEL_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -17,45 +55,172 @@ pub fn default_model_dir() -> Option<PathBuf> {
             candidates.push(dir.join("models"));
         }
     }
-    candidates
-        .into_iter()
-        .find(|d| d.join("model.json").is_file())
+    candidates.into_iter().find(|d| {
+        MODEL_NAMES
+            .iter()
+            .any(|n| d.join(n).join("model.json").is_file())
+    })
 }
 
-/// Load the model named by `spec` (None: the default one).
-pub fn load_model(spec: Option<&Path>) -> Result<GenreModel, ModelError> {
-    let Some(spec) = spec else {
-        let dir = default_model_dir().ok_or_else(|| ModelError::Load {
-            path: PathBuf::from("models/model.json"),
-            reason: "no model found (set EARMARK_MODEL_DIR or pass --model)".into(),
-        })?;
+/// The on-disk folder of the shipped model `name`, if there is one. A models
+/// root laid out the old way (`model.json` directly inside) serves as the default model.
+pub fn model_dir(name: &str) -> Option<PathBuf> {
+    let root = models_root()?;
+    let dir = root.join(name);
+    if dir.join("model.json").is_file() {
+        return Some(dir);
+    }
+    (name == DEFAULT_MODEL && root.join("model.json").is_file()).then_some(root)
+}
+
+/// Where the default model lives on disk, if it can be found.
+pub fn default_model_dir() -> Option<PathBuf> {
+    model_dir(DEFAULT_MODEL)
+}
+
+/// The default model's card on disk, if any (the embedded copy otherwise: see [`default_card`]).
+pub fn default_card_path() -> Option<PathBuf> {
+    default_model_dir().map(|d| d.join("model.json"))
+}
+
+/// The card of the default model (its evaluation metrics included): from
+/// disk when the models folder is found, else the copy embedded in the binary.
+pub fn default_card() -> Result<ModelCard, ModelError> {
+    shipped_card(DEFAULT_MODEL)
+}
+
+/// The card of a shipped model, from disk or embedded.
+pub fn shipped_card(name: &str) -> Result<ModelCard, ModelError> {
+    if let Some(dir) = model_dir(name) {
+        return read_card(&dir.join("model.json"));
+    }
+    let (text, _) = embedded(name).ok_or_else(|| unknown(name))?;
+    parse_card(text, &embedded_path(name, "model.json"))
+}
+
+/// Load a shipped model by name: from disk when found, else the embedded copy.
+pub fn load_shipped(name: &str) -> Result<GenreModel, ModelError> {
+    if let Some(dir) = model_dir(name) {
         return GenreModel::from_dir(&dir);
+    }
+    if let Some(root) = std::env::var_os("EARMARK_MODEL_DIR") {
+        return Err(ModelError::Load {
+            path: PathBuf::from(root).join(name),
+            reason: "no model.json here (EARMARK_MODEL_DIR points at the models root, \
+                     holding fast/ and accurate/)"
+                .into(),
+        });
+    }
+    load_embedded(name)
+}
+
+/// Load the copy of a shipped model compiled into the binary.
+pub fn load_embedded(name: &str) -> Result<GenreModel, ModelError> {
+    let (text, onnx) = embedded(name).ok_or_else(|| unknown(name))?;
+    let card = parse_card(text, &embedded_path(name, "model.json"))?;
+    GenreModel::from_parts(card, onnx, embedded_path(name, "genre.onnx"))
+}
+
+/// Load the model named by `spec`: a shipped model's name, a folder, or an
+/// `.onnx` file (None: the default model).
+pub fn load_model(spec: Option<&Path>) -> Result<GenreModel, ModelError> {
+    let spec = match spec {
+        None => return load_shipped(DEFAULT_MODEL),
+        Some(s) if is_model_name(s) => return load_shipped(&s.to_string_lossy()),
+        Some(s) => s,
     };
     if spec.is_dir() {
         return GenreModel::from_dir(spec);
     }
+    if !spec.exists() {
+        return Err(ModelError::Load {
+            path: spec.to_path_buf(),
+            reason: format!(
+                "no such file or folder (a shipped model is named {})",
+                MODEL_NAMES.join(" or ")
+            ),
+        });
+    }
     // An .onnx file: its card is `<stem>.json` beside it, else `model.json`
-    // beside it, else the default model's card (same architecture, new weights).
+    // beside it, else the default model's card (same inputs, new weights).
     let beside = |name: &str| spec.parent().map(|p| p.join(name)).filter(|p| p.is_file());
     let stem = spec
         .file_stem()
         .map(|s| format!("{}.json", s.to_string_lossy()));
-    let card_path = stem
+    let card = match stem
         .as_deref()
         .and_then(beside)
         .or_else(|| beside("model.json"))
-        .or_else(|| default_model_dir().map(|d| d.join("model.json")))
-        .ok_or_else(|| ModelError::Card {
-            path: spec.to_path_buf(),
-            reason: "no model.json found for this .onnx file".into(),
-        })?;
-    let text = std::fs::read_to_string(&card_path).map_err(|e| ModelError::Card {
-        path: card_path.clone(),
-        reason: e.to_string(),
-    })?;
-    let card: ModelCard = serde_json::from_str(&text).map_err(|e| ModelError::Card {
-        path: card_path.clone(),
-        reason: e.to_string(),
-    })?;
+    {
+        Some(path) => read_card(&path)?,
+        None => default_card()?,
+    };
     GenreModel::from_file(spec, card)
+}
+
+fn read_card(path: &Path) -> Result<ModelCard, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ModelError::Card {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    parse_card(&text, path)
+}
+
+fn parse_card(text: &str, path: &Path) -> Result<ModelCard, ModelError> {
+    serde_json::from_str(text).map_err(|e| ModelError::Card {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn embedded_path(name: &str, file: &str) -> PathBuf {
+    PathBuf::from(format!("<embedded>/{name}/{file}"))
+}
+
+fn unknown(name: &str) -> ModelError {
+    ModelError::Load {
+        path: PathBuf::from(name),
+        reason: format!("no shipped model of that name ({})", MODEL_NAMES.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_names_and_paths_are_paths() {
+        assert!(is_model_name(Path::new("fast")));
+        assert!(is_model_name(Path::new("accurate")));
+        assert!(!is_model_name(Path::new("./fast")));
+        assert!(!is_model_name(Path::new("models/fast")));
+        assert!(!is_model_name(Path::new("genre.onnx")));
+        assert_eq!(MODEL_NAMES[0], DEFAULT_MODEL);
+    }
+
+    #[test]
+    fn both_models_load_from_the_embedded_bytes() {
+        for name in MODEL_NAMES {
+            let m = load_embedded(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(m.labels().len(), 10, "{name}");
+            assert!(m.source().starts_with("<embedded>"));
+            // The embedded bytes are the shipped file: same hash as the card records.
+            assert_eq!(m.card().sha256.as_deref(), Some(m.sha256()), "{name}");
+            let seg = m.card().segment.frames * m.card().features.n_mels;
+            let probs = m.run_segments(&vec![0.5; 2 * seg]).unwrap();
+            assert_eq!(probs.len(), 2);
+            for p in probs {
+                assert_eq!(p.len(), 10);
+                assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{name}: {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn embedded_models_differ() {
+        let fast = load_embedded("fast").unwrap();
+        let accurate = load_embedded("accurate").unwrap();
+        assert_ne!(fast.sha256(), accurate.sha256());
+        assert!(shipped_card("nope").is_err());
+    }
 }

@@ -7,7 +7,10 @@ mod locate;
 
 pub use card::{Combine, ModelCard, TensorSpec};
 pub use combine::{combine, top_k};
-pub use locate::{default_model_dir, load_model};
+pub use locate::{
+    DEFAULT_MODEL, MODEL_NAMES, default_card, default_card_path, default_model_dir, is_model_name,
+    load_embedded, load_model, load_shipped, model_dir, models_root, shipped_card,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -139,7 +139,8 @@ impl App {
         });
         let analyst = opts.analysis.clone().map(|a| Analyst::start(a, tx.clone()));
         let tagger = Tagger::start(tx.clone());
-        spawn_eval_loader(opts.eval_report.clone(), tx.clone());
+        let model = opts.analysis.as_ref().and_then(|a| a.model.clone());
+        spawn_eval_loader(opts.eval_report.clone(), model, tx.clone());
         let insp_tx = tx;
         let inspector = Inspector::start(move |id, i| {
             let _ = insp_tx.send(AppEvent::Inspected(id, Box::new(i)));
@@ -1441,12 +1442,15 @@ fn eval_bases(report: Option<&Path>) -> Vec<PathBuf> {
     out
 }
 
-/// Read the evaluation report on a thread: `path`, or the default model's card.
-fn spawn_eval_loader(path: Option<PathBuf>, tx: Sender<AppEvent>) {
+/// Read the evaluation report on a thread: `path`, or the chosen model's card.
+fn spawn_eval_loader(path: Option<PathBuf>, model: Option<PathBuf>, tx: Sender<AppEvent>) {
     let _ = std::thread::Builder::new()
         .name("earmark-eval".into())
         .spawn(move || {
-            let r = load_eval_report(path.as_deref());
+            let r = match (&path, &model) {
+                (None, Some(m)) => model_card(m).and_then(|c| card_report(&c)),
+                _ => load_eval_report(path.as_deref()),
+            };
             let _ = tx.send(AppEvent::EvalReport(Box::new(r)));
         });
 }
@@ -1460,21 +1464,42 @@ pub fn load_eval_report(path: Option<&Path>) -> Result<EvalReport, String> {
             EvalReport::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))
         }
         None => {
-            let dir = crate::model::default_model_dir()
-                .ok_or_else(|| "no model found, so no report (--eval-report FILE)".to_string())?;
-            let card = dir.join("model.json");
-            let text = std::fs::read_to_string(&card)
-                .map_err(|e| format!("{}: {}", card.display(), crate::library::io_reason(&e)))?;
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", card.display()))?;
-            let metrics = v.get("metrics").filter(|m| !m.is_null()).ok_or_else(|| {
-                format!(
-                    "{} has no evaluation (run `earmark eval DIR --json > r.json`, then --eval-report r.json)",
-                    card.display()
-                )
-            })?;
-            EvalReport::from_json(&metrics.to_string())
-                .map_err(|e| format!("{}: {e}", card.display()))
+            let card = crate::model::default_card().map_err(|e| e.to_string())?;
+            card_report(&card)
         }
     }
+}
+
+/// The card of `--model SPEC`: a shipped name, a folder with model.json, or an
+/// .onnx file with `<name>.json` or model.json beside it.
+fn model_card(spec: &Path) -> Result<crate::model::ModelCard, String> {
+    if crate::model::is_model_name(spec) {
+        return crate::model::shipped_card(&spec.to_string_lossy()).map_err(|e| e.to_string());
+    }
+    let candidates = if spec.is_dir() {
+        vec![spec.join("model.json")]
+    } else {
+        vec![
+            spec.with_extension("json"),
+            spec.with_file_name("model.json"),
+        ]
+    };
+    let card = candidates
+        .iter()
+        .find(|c| c.is_file())
+        .ok_or_else(|| format!("no model card found for {}", spec.display()))?;
+    let text = std::fs::read_to_string(card)
+        .map_err(|e| format!("{}: {}", card.display(), crate::library::io_reason(&e)))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", card.display()))
+}
+
+/// The evaluation recorded in a model card.
+pub fn card_report(card: &crate::model::ModelCard) -> Result<EvalReport, String> {
+    let metrics = card.metrics.as_ref().filter(|m| !m.is_null()).ok_or_else(|| {
+        format!(
+            "the {} model card has no evaluation (run `earmark eval DIR --json r.json`, then --eval-report r.json)",
+            card.name
+        )
+    })?;
+    EvalReport::from_json(&metrics.to_string()).map_err(|e| format!("{}: {e}", card.name))
 }

@@ -1,0 +1,150 @@
+//! End-to-end cost of classifying one 30-s clip (decode → resample → log-mel →
+//! model → combine), for each shipped model, on one thread: tract is built
+//! without its multithreaded kernels and `GenreModel::analyse` runs on the
+//! calling thread.
+//!
+//!     cargo bench --bench classify
+//!
+//! Two measurements of the same work: `classify_30s_clip` is wall-clock time
+//! (what a user waits on an idle core), `classify_30s_clip_cpu` is the CPU time
+//! of the benchmark thread (clock_gettime(CLOCK_THREAD_CPUTIME_ID)), which
+//! other processes competing for the cores barely disturb — on a shared machine
+//! it is the steadier figure.
+//!
+//! The clip (`benches/data/nebula-30s.ogg`) is shaped like a GTZAN clip: mono
+//! 22 050 Hz Ogg Vorbis, 30 s (10 patches of 187 frames).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use earmark::analysis::track_features;
+use earmark::audio::AnalysisPlan;
+use earmark::model::{MODEL_NAMES, load_shipped};
+
+fn clip() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/nebula-30s.ogg")
+}
+
+/// CPU time consumed by the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid, writable timespec; the clock id is a constant.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Criterion measurement: CPU time of the benchmark thread.
+struct ThreadCpuTime;
+
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e3 {
+            (1.0, "ns (cpu)")
+        } else if typical < 1e6 {
+            (1e-3, "µs (cpu)")
+        } else if typical < 1e9 {
+            (1e-6, "ms (cpu)")
+        } else {
+            (1e-9, "s (cpu)")
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / *v);
+        "clips/s (cpu)"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+fn run_group<M: Measurement>(mut group: BenchmarkGroup<'_, M>) {
+    let clip = clip();
+    let plan = AnalysisPlan::default();
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+    for name in MODEL_NAMES {
+        let model = load_shipped(name).expect("shipped model");
+        let a = model.analyse(&clip, &plan).expect("analyse the clip");
+        assert_eq!(a.prediction.segments.len(), 10);
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(model.analyse(black_box(&clip), &plan).unwrap()))
+        });
+    }
+    // The shared part: decode + resample + log-mel, without a model.
+    let model = load_shipped("fast").expect("shipped model");
+    group.bench_function("features_only", |b| {
+        b.iter(|| {
+            black_box(
+                track_features(&clip, model.extractor(), &plan, &model.card().segment).unwrap(),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn classify(c: &mut Criterion) {
+    run_group(c.benchmark_group("classify_30s_clip"));
+}
+
+fn classify_cpu(c: &mut Criterion<ThreadCpuTime>) {
+    run_group(c.benchmark_group("classify_30s_clip_cpu"));
+}
+
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load_model");
+    group.sample_size(10);
+    for name in MODEL_NAMES {
+        group.bench_function(*name, |b| b.iter(|| black_box(load_shipped(name).unwrap())));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, classify, load);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = classify_cpu
+}
+criterion_main!(benches, cpu);

@@ -1,0 +1,501 @@
+"""earmark fast genre model: distil a small CNN student from the musicnn teacher.
+
+Consumes only features written by `earmark features` (never computes features itself):
+
+    FEATURES/<set>/{params.json,index.json,mels/*.npy}
+
+Every set under FEATURES (or those named with --sets) is training audio. A clip whose label
+(its parent folder) is a GTZAN genre contributes a hard label as well as the teacher's soft
+labels; any other clip (e.g. the long tracks in ../shared/music, label "music") is taught by
+the teacher alone. New clips dropped into those folders are picked up with no code change.
+
+Training examples (seeded, CPU only):
+  * every analysis patch of every clip (the index's segment offsets, short clips repeat-padded),
+  * `--aug-rounds` augmented copies per patch: a random 187-frame crop at any offset inside one
+    decoded window, a random gain (exact, through `log10(10000*mel + 1)`), a +-1-2 mel-bin shift
+    (a small pitch shift) with probability 1/2, and with probability `--mix-p` a mix with
+    another random crop in the linear-mel domain.
+Each example is labelled by the teacher ONNX (onnxruntime, per patch): its probabilities and,
+where the graph has them, musicnn's 50 MSD tag outputs (`taggram`), an auxiliary target.
+
+Loss: alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * balanced CE(hard labels)
+      + aux * BCE(student tag head, teacher taggram)      (the tag head is not exported)
+
+The student (input `mel` [batch, 187, 96], output `probs` [batch, 10]) is a 1-D CNN over time
+with the 96 mel bands as channels; normalisation is folded into the graph. Usually run through
+`bash models/train/distill.sh` (see models/fast/MODEL_CARD.md).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import train as T  # noqa: E402  (shared: labels, metrics, combine, weights, export)
+
+LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
+T0 = time.time()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------- data
+
+class Set:
+    """All clips of one `earmark features` folder, labelled or not."""
+
+    def __init__(self, fdir: str, name: str):
+        self.dir, self.name = fdir, name
+        with open(os.path.join(fdir, "index.json")) as f:
+            self.items = json.load(f)
+        with open(os.path.join(fdir, "params.json")) as f:
+            self.params = json.load(f)
+        self.y = np.array([LABELS.index(it["label"]) if it.get("label") in LABELS else -1
+                           for it in self.items], dtype=np.int64)
+        self.paths = [it["path"] for it in self.items]
+        self.mels = [np.load(os.path.join(fdir, it["file"])).astype(np.float32) for it in self.items]
+        # short clips (the 2-3 s excerpts) count as excerpts for the hard-label weights
+        self.is_excerpt = np.array([m.shape[0] < N_FRAMES for m in self.mels])
+
+    def __len__(self):
+        return len(self.items)
+
+    def windows(self, i):
+        """(offset, n_frames) of each decoded stretch of clip i (crops never straddle two)."""
+        m = self.mels[i]
+        ws = [(w["frame_offset"], w["n_frames"]) for w in self.items[i].get("windows", [])]
+        ws = [(o, min(n, m.shape[0] - o)) for o, n in ws if o < m.shape[0]]
+        return ws or [(0, m.shape[0])]
+
+    def patches(self, i):
+        """The runtime's patches of clip i (segment offsets; short clips repeat-padded)."""
+        m = self.mels[i]
+        segs = [s for s in self.items[i].get("segments", []) if s + N_FRAMES <= m.shape[0]]
+        if not segs:
+            return [T.pad_patch(m)]
+        return [m[s:s + N_FRAMES] for s in segs]
+
+
+def to_lin(L):
+    return np.power(10.0, L.astype(np.float64)) - 1.0
+
+
+def to_log(M):
+    return np.log10(np.maximum(M, 0.0) + 1.0).astype(np.float32)
+
+
+def random_crop(s: Set, i: int, rng) -> np.ndarray:
+    ws = s.windows(i)
+    lens = np.array([n for _, n in ws], dtype=np.float64)
+    o, n = ws[rng.choice(len(ws), p=lens / lens.sum())]
+    m = s.mels[i][o:o + n]
+    if n >= N_FRAMES:
+        st = rng.integers(0, n - N_FRAMES + 1)
+        return m[st:st + N_FRAMES]
+    # shorter than a patch: the runtime repeat-pads; crop the tiled clip at a random phase
+    reps = int(np.ceil(2 * N_FRAMES / max(1, n)))
+    tiled = np.tile(m, (reps, 1))
+    st = rng.integers(0, n)
+    return tiled[st:st + N_FRAMES]
+
+
+def bin_shift(p: np.ndarray, k: int) -> np.ndarray:
+    """Shift the mel axis by k bins (edge bins repeated): a small pitch shift."""
+    if k == 0:
+        return p
+    out = np.empty_like(p)
+    if k > 0:
+        out[:, k:] = p[:, :-k]
+        out[:, :k] = p[:, :1]
+    else:
+        out[:, :k] = p[:, -k:]
+        out[:, k:] = p[:, -1:]
+    return out
+
+
+def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
+    """Examples: X [N,187,96], hard targets Y [N,K] (rows of 0 = no label), clip weight ids."""
+    clips = [(s, i) for s in sets for i in range(len(s))]
+    X, Y, WID, KIND = [], [], [], []
+    # per-clip hard-label weights: every clip 1 (an excerpt 2), classes balanced
+    y_clip = np.array([s.y[i] for s, i in clips])
+    is_ex = np.array([s.is_excerpt[i] for s, i in clips])
+    lab = y_clip >= 0
+    w_clip = np.zeros(len(clips))
+    if lab.any():
+        wl, _ = T.sample_weights(y_clip[lab], np.arange(lab.sum()), is_ex[lab], 2.0)
+        w_clip[lab] = wl
+    onehot = np.eye(K, dtype=np.float32)
+
+    def hard(c):
+        return onehot[y_clip[c]] if y_clip[c] >= 0 else np.zeros(K, np.float32)
+
+    npatch = np.zeros(len(clips))
+    for c, (s, i) in enumerate(clips):
+        for p in s.patches(i):
+            X.append(p)
+            Y.append(hard(c))
+            WID.append([c, c, 1.0])
+            KIND.append(0)
+            npatch[c] += 1
+    n_orig = len(X)
+    for _ in range(aug_rounds):
+        for c in range(len(clips)):
+            for _ in range(int(npatch[c])):
+                s, i = clips[c]
+                L = random_crop(s, i, rng)
+                y = hard(c)
+                c2, lam = c, 1.0
+                if rng.random() < mix_p:
+                    c2 = int(rng.integers(0, len(clips)))
+                    s2, i2 = clips[c2]
+                    lam = float(rng.uniform(0.2, 0.8))
+                    L = to_log(lam * to_lin(L) + (1 - lam) * to_lin(random_crop(s2, i2, rng)))
+                    y = lam * y + (1 - lam) * hard(c2)
+                    if y_clip[c] < 0 or y_clip[c2] < 0:
+                        y = np.zeros(K, np.float32)
+                g = 10.0 ** (rng.uniform(-gain_db, gain_db) / 10.0)
+                L = to_log(g * to_lin(L))
+                if rng.random() < 0.5:
+                    L = bin_shift(L, int(rng.choice([-2, -1, 1, 2])))
+                X.append(L.astype(np.float32))
+                Y.append(y.astype(np.float32))
+                WID.append([c, c2, lam])
+                KIND.append(1 + (c2 != c))
+    X = np.stack(X).astype(np.float32)
+    Y = np.stack(Y).astype(np.float32)
+    WID = np.array(WID, dtype=np.float64)
+    # per-example hard weight: the clip weight spread over its examples (orig + aug)
+    per_ex = w_clip / np.maximum(1, npatch * (1 + aug_rounds))
+    a, b, lam = WID[:, 0].astype(int), WID[:, 1].astype(int), WID[:, 2]
+    hw = lam * per_ex[a] + (1 - lam) * per_ex[b]
+    hw[Y.sum(1) == 0] = 0.0
+    if (hw > 0).any():
+        hw = hw / hw[hw > 0].mean()
+    return X, Y, hw.astype(np.float32), np.array(KIND), n_orig, clips
+
+
+# --------------------------------------------------------------------------- teacher
+
+def teacher_label(teacher: str, X: np.ndarray, threads: int, cache: str):
+    """Teacher probabilities (and taggram if the graph computes it) for every example."""
+    key = hashlib.sha256()
+    key.update(T.sha256_file(teacher).encode())
+    key.update(np.ascontiguousarray(X).tobytes())
+    key = key.hexdigest()[:16]
+    if os.path.exists(cache):
+        z = np.load(cache)
+        if str(z["key"]) == key:
+            return z["probs"], (z["taggram"] if z["taggram"].size else None)
+    import onnxruntime as ort
+    m = onnx.load(teacher)
+    produced = {o for n in m.graph.node for o in n.output}
+    extra = [n for n in ("taggram",) if n in produced]
+    for n in extra:
+        m.graph.output.append(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None))
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    probs, tags = [], []
+    t = time.time()
+    for s in range(0, len(X), 32):
+        out = sess.run(["probs"] + extra, {"mel": X[s:s + 32]})
+        probs.append(out[0])
+        if extra:
+            tags.append(out[1])
+        if (s // 32) % 40 == 0:
+            log(f"  teacher {s + len(out[0])}/{len(X)} ({1000 * (time.time() - t) / (s + len(out[0])):.0f} ms/patch)")
+    probs = np.concatenate(probs).astype(np.float32)
+    tags = np.concatenate(tags).astype(np.float32) if tags else np.zeros((0,), np.float32)
+    np.savez(cache, key=key, probs=probs, taggram=tags)
+    return probs, (tags if tags.size else None)
+
+
+# --------------------------------------------------------------------------- student
+
+def student_build(mu: np.ndarray, sd: np.ndarray, widths, dense: int, dropout: float, seed: int,
+                  n_tags: int):
+    """1-D CNN over time, the 96 mel bands as channels. Returns (train model, export model)."""
+    import tensorflow as tf
+    tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    inp = L.Input((N_FRAMES, N_MELS), name="mel")
+    x = L.Normalization(axis=-1, mean=mu, variance=sd ** 2)(inp)
+    for j, ch in enumerate(widths):
+        x = L.Conv1D(ch, 3, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+        if j < len(widths) - 1:
+            x = L.MaxPooling1D(2)(x)
+    x = L.Concatenate()([L.GlobalAveragePooling1D()(x), L.GlobalMaxPooling1D()(x)])
+    x = L.Dropout(dropout)(x)
+    h = L.Dense(dense, activation="relu")(x)
+    h = L.Dropout(dropout)(h)
+    logits = L.Dense(K, name="logits")(h)
+    probs = L.Softmax(name="probs")(logits)
+    outs = [logits]
+    if n_tags:
+        outs.append(L.Dense(n_tags, name="tags")(h))
+    train_model = tf.keras.Model(inp, outs)
+    export_model = tf.keras.Model(inp, probs)
+    return train_model, export_model
+
+
+def macs_per_patch(widths) -> int:
+    n, c, t = 0, N_MELS, N_FRAMES
+    for j, ch in enumerate(widths):
+        n += t * c * ch * 3
+        c = ch
+        if j < len(widths) - 1:
+            t //= 2
+    return n
+
+
+def student_fit(X, Y, HW, TP, TG, args, monitor=None):
+    import tensorflow as tf
+    widths = [int(w) for w in args.widths.split(",")]
+    mu = X.mean(axis=(0, 1))
+    sd = X.std(axis=(0, 1)) + 1e-3
+    n_tags = TG.shape[1] if (TG is not None and args.aux > 0) else 0
+    model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags)
+    steps = int(np.ceil(len(X) / args.batch)) * args.epochs
+    sched = tf.keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.02)
+    opt = (tf.keras.optimizers.AdamW(sched, weight_decay=args.weight_decay) if args.weight_decay > 0
+           else tf.keras.optimizers.Adam(sched))
+    Tt = float(args.temperature)
+
+    @tf.function
+    def step(x, t_logp, y, hw, tg):
+        with tf.GradientTape() as tape:
+            outs = model(x, training=True)
+            logits = outs[0] if n_tags else outs
+            pt = tf.nn.softmax(t_logp / Tt)
+            ls = tf.nn.log_softmax(logits / Tt)
+            kd = tf.reduce_mean(tf.reduce_sum(pt * (tf.math.log(pt + 1e-12) - ls), 1)) * Tt * Tt
+            ce = -tf.reduce_sum(y * tf.nn.log_softmax(logits), 1)
+            hard = tf.reduce_sum(hw * ce) / tf.cast(tf.shape(x)[0], tf.float32)
+            loss = args.alpha * kd + (1 - args.alpha) * hard
+            if n_tags:
+                aux = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tg, outs[1]))
+                loss += args.aux * aux
+            loss += tf.add_n(model.losses) if model.losses else 0.0
+        g = tape.gradient(loss, model.trainable_variables)
+        opt.apply_gradients(zip(g, model.trainable_variables))
+        return loss, kd, hard
+
+    rng = np.random.default_rng(args.seed + 1)
+    TGa = TG if n_tags else np.zeros((len(X), 1), np.float32)
+    TPa = TP.astype(np.float32)
+
+    def noisy(x):
+        """Noisy student: the input is perturbed on the fly, the target stays the teacher's
+        answer for the clean example (gain, one time mask and one mel-band mask)."""
+        if args.otf_gain_db <= 0 and args.specaug <= 0:
+            return x
+        x = x.copy()
+        n = len(x)
+        if args.otf_gain_db > 0:
+            g = 10.0 ** (rng.uniform(-args.otf_gain_db, args.otf_gain_db, size=(n, 1, 1)) / 10.0)
+            x = to_log(g * to_lin(x))
+        if args.specaug > 0:
+            for i in np.where(rng.random(n) < args.specaug)[0]:
+                t0, tw = rng.integers(0, N_FRAMES), rng.integers(1, 25)
+                f0, fw = rng.integers(0, N_MELS), rng.integers(1, 10)
+                x[i, t0:t0 + tw, :] = 0.0
+                x[i, :, f0:f0 + fw] = 0.0
+        return x.astype(np.float32)
+
+    def otf_mix(b):
+        """Mix each example with a random other one (linear-mel domain) with probability
+        --otf-mix; targets mix linearly (teacher probs, hard labels, tags)."""
+        x, tp, y, hw, tg = X[b], TPa[b], Y[b], HW[b], TGa[b]
+        x = noisy(x)
+        if args.otf_mix <= 0:
+            return x, np.log(np.clip(tp, 1e-8, 1.0)), y, hw, tg
+        o = rng.permutation(len(b))
+        lam = rng.uniform(0.3, 0.7, size=len(b)).astype(np.float32)
+        lam[rng.random(len(b)) >= args.otf_mix] = 1.0
+        l3 = lam[:, None, None]
+        x = to_log(l3 * to_lin(x) + (1 - l3) * to_lin(x[o]))
+        l2 = lam[:, None]
+        both = (hw > 0) & (hw[o] > 0)
+        y = np.where((both | (lam == 1.0))[:, None], l2 * y + (1 - l2) * y[o], 0).astype(np.float32)
+        hw = np.where(both | (lam == 1.0), lam * hw + (1 - lam) * hw[o], 0).astype(np.float32)
+        tp = l2 * tp + (1 - l2) * tp[o]
+        tg = (l2 * tg + (1 - l2) * tg[o]).astype(np.float32)
+        return x, np.log(np.clip(tp, 1e-8, 1.0)).astype(np.float32), y, hw, tg
+    history = []
+    for ep in range(args.epochs):
+        order = rng.permutation(len(X))
+        tot = np.zeros(3)
+        nb = 0
+        t = time.time()
+        for s in range(0, len(X), args.batch):
+            b = order[s:s + args.batch]
+            out = step(*[tf.constant(a) for a in otf_mix(b)])
+            tot += [float(v) for v in out]
+            nb += 1
+        msg = (f"  epoch {ep + 1}/{args.epochs} loss {tot[0] / nb:.3f} kd {tot[1] / nb:.3f} "
+               f"hard {tot[2] / nb:.3f} ({time.time() - t:.0f} s)")
+        row = {"epoch": ep + 1, "loss": tot[0] / nb}
+        if monitor is not None and ((ep + 1) % 5 == 0 or ep + 1 == args.epochs):
+            m = monitor(export)
+            msg += f"  | {m['name']} acc {m['accuracy']:.3f} bal {m['balanced_accuracy']:.3f}"
+            row.update({"monitor_accuracy": m["accuracy"], "monitor_balanced": m["balanced_accuracy"]})
+        history.append(row)
+        log(msg)
+    return export, history, widths
+
+
+def check_onnx(path: str, export, X: np.ndarray) -> float:
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    x = X[:16]
+    a = sess.run(["probs"], {"mel": x})[0]
+    b = export.predict(x, verbose=0)
+    return float(np.abs(a - b).max())
+
+
+# --------------------------------------------------------------------------- main
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--features", required=True, help="folder of `earmark features` outputs, one per set")
+    ap.add_argument("--sets", default="all", help="comma list of sets to train on (default: every set)")
+    ap.add_argument("--exclude", default="", help="comma list of sets to leave out")
+    ap.add_argument("--monitor", default="", help="a labelled set to report during training (not trained on)")
+    ap.add_argument("--teacher", required=True, help="teacher ONNX (mel -> probs)")
+    ap.add_argument("--out", required=True, help="student ONNX to write")
+    ap.add_argument("--work", required=True, help="scratch folder (teacher-label cache, summary)")
+    ap.add_argument("--tag", default="student", help="name of this run (cache and summary files)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--aug-rounds", type=int, default=2)
+    ap.add_argument("--mix-p", type=float, default=0.3)
+    ap.add_argument("--specaug", type=float, default=0.0,
+                    help="probability of one time mask (<25 frames) + one band mask (<10 bins), on the fly")
+    ap.add_argument("--otf-gain-db", type=float, default=0.0,
+                    help="random gain on the fly (teacher target of the clean example kept)")
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="AdamW decoupled weight decay")
+    ap.add_argument("--otf-mix", type=float, default=0.0,
+                    help="probability of mixing a training example with another on the fly "
+                         "(teacher targets mixed linearly, no new teacher run)")
+    ap.add_argument("--gain-db", type=float, default=6.0)
+    ap.add_argument("--widths", default="96,128,128,192")
+    ap.add_argument("--dense", type=int, default=128)
+    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--temperature", type=float, default=2.0)
+    ap.add_argument("--alpha", type=float, default=0.7, help="weight of the distillation loss")
+    ap.add_argument("--aux", type=float, default=0.3, help="weight of the taggram auxiliary loss")
+    args = ap.parse_args()
+
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    os.makedirs(args.work, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+
+    avail = sorted(d for d in os.listdir(args.features)
+                   if os.path.exists(os.path.join(args.features, d, "index.json")))
+    names = avail if args.sets == "all" else [s for s in args.sets.split(",") if s]
+    names = [s for s in names if s not in args.exclude.split(",") and s != args.monitor]
+    missing = [s for s in names if s not in avail]
+    if missing or not names:
+        print(f"no features for {missing or 'any set'} under {args.features}", file=sys.stderr)
+        return 2
+    sets = [Set(os.path.join(args.features, s), s) for s in names]
+    params = sets[0].params
+    for s in sets:
+        if s.params != params:
+            print(f"feature params differ between {sets[0].name} and {s.name}", file=sys.stderr)
+            return 2
+        log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled), "
+            f"{sum(m.shape[0] for m in s.mels)} frames")
+
+    X, Y, HW, KIND, n_orig, clips = build_pool(sets, rng, args.aug_rounds, args.mix_p, args.gain_db)
+    log(f"pool: {len(X)} examples ({n_orig} runtime patches, {int((KIND == 1).sum())} augmented, "
+        f"{int((KIND == 2).sum())} mixed); {int((HW > 0).sum())} with hard labels")
+    TP, TG = teacher_label(args.teacher, X, args.threads, os.path.join(args.work, f"teacher_{args.tag}.npz"))
+    ent = float(-(TP * np.log(np.clip(TP, 1e-12, 1))).sum(1).mean())
+    agree = Y.sum(1) > 0.99
+    t_acc = float((TP[agree].argmax(1) == Y[agree].argmax(1)).mean()) if agree.any() else None
+    log(f"teacher: mean max prob {TP.max(1).mean():.3f}, entropy {ent:.3f} nats, "
+        f"agrees with the hard label on {t_acc if t_acc is None else round(t_acc, 3)} of labelled examples")
+
+    monitor = None
+    if args.monitor:
+        mon = Set(os.path.join(args.features, args.monitor), args.monitor)
+        keep = [i for i in range(len(mon)) if mon.y[i] >= 0]
+        mp, mo = [], []
+        for j, i in enumerate(keep):
+            for p in mon.patches(i):
+                mp.append(p)
+                mo.append(j)
+        mp, mo, my = np.stack(mp), np.array(mo), mon.y[keep]
+
+        def monitor(model):
+            p = model.predict(mp, batch_size=128, verbose=0)
+            m = T.metrics(my, T.combine(p, mo, len(keep), "mean_probs").argmax(1))
+            m["name"] = args.monitor
+            return m
+
+    t = time.time()
+    export, history, widths = student_fit(X, Y, HW, TP, TG, args, monitor)
+    train_s = time.time() - t
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    T.cnn_export(export, args.out, args.opset)
+    m = onnx.load(args.out)
+    m.producer_name = "earmark/models/train/distill.py"
+    del m.metadata_props[:]
+    m.metadata_props.extend([onnx.StringStringEntryProto(key="labels", value=json.dumps(LABELS))])
+    onnx.save_model(m, args.out, save_as_external_data=False)
+    diff = check_onnx(args.out, export, X)
+    log(f"exported {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB, max|onnx-keras| {diff:.2g}, "
+        f"{export.count_params()} weights, {macs_per_patch(widths) / 1e6:.1f} M conv MACs per patch)")
+    if diff > 1e-4:
+        print("ONNX export does not match Keras", file=sys.stderr)
+        return 1
+
+    summary = {
+        "teacher": args.teacher, "teacher_sha256": T.sha256_file(args.teacher),
+        "out": args.out, "sha256": T.sha256_file(args.out),
+        "sets": {s.name: {"clips": len(s), "labelled": int((s.y >= 0).sum()),
+                          "frames": int(sum(m.shape[0] for m in s.mels))} for s in sets},
+        "pool": {"examples": int(len(X)), "runtime_patches": int(n_orig),
+                 "augmented": int((KIND == 1).sum()), "mixed": int((KIND == 2).sum()),
+                 "with_hard_label": int((HW > 0).sum())},
+        "teacher_mean_max_prob": float(TP.max(1).mean()), "teacher_entropy": ent,
+        "teacher_agrees_with_labels": t_acc,
+        "config": {k: v for k, v in vars(args).items()
+                   if k not in ("features", "teacher", "out", "work", "threads")},
+        "weights": int(export.count_params()), "conv_macs_per_patch": macs_per_patch(widths),
+        "train_seconds": round(train_s, 1), "history": history,
+        "onnx_vs_keras_max_abs_diff": diff, "params": params,
+    }
+    with open(os.path.join(args.work, f"distill_{args.tag}.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    log(f"wrote {os.path.join(args.work, f'distill_{args.tag}.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Distil earmark's fast model (models/fast) from the accurate one (models/accurate), on CPU:
+#
+#     bash models/train/distill.sh          (or: bash models/train/run.sh --distill-only)
+#
+# run.sh calls this as its last stage. Alone, it needs the outputs of a previous run.sh in
+# $EARMARK_TRAIN_WORK (the train-only teacher genre-trainonly.onnx + .json).
+#
+# 1. earmark features on GTZAN train/valid/excerpts (unless run.sh just made them) and on the
+#    long tracks in ../shared/music (teacher labels only; 24 windows of 6 s per long track)
+# 2. honest protocol: distil a student from the TRAIN-ONLY teacher on train (+excerpts/train)
+#    + music, and `earmark eval` it on valid (the card's metrics, comparable with the teacher's)
+# 3. the shipped student: the same settings, from the shipped teacher (models/accurate), on
+#    train + valid + excerpts + music -> models/fast/genre.onnx
+# 4. long tracks: windows table (models/train/windows_table.py)
+# 5. speed: cargo bench --bench classify (skip with EARMARK_SKIP_BENCH=1)
+# 6. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md
+#
+# Environment overrides (as run.sh): EARMARK_GTZAN, EARMARK_TRAIN_WORK, EARMARK_JOBS,
+# EARMARK_SEED, EARMARK_BIN, plus
+#   EARMARK_MUSIC            unlabelled training audio (default ../shared/music); any folder of
+#                            audio works, a file under a <genre>/ folder also gets a hard label
+#   EARMARK_REUSE_FEATURES   1: keep the GTZAN features already in $WORK/features
+#   EARMARK_DISTILL_ARGS     extra arguments for distill.py (e.g. "--epochs 20")
+set -euo pipefail
+
+START=$(date +%s)
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+GTZAN="${EARMARK_GTZAN:-../shared/gtzan}"
+MUSIC="${EARMARK_MUSIC:-../shared/music}"
+WORK="${EARMARK_TRAIN_WORK:-target/train}"
+JOBS="${EARMARK_JOBS:-2}"
+SEED="${EARMARK_SEED:-0}"
+PY=models/train/.venv/bin/python
+export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES="" PYTHONHASHSEED="$SEED"
+export OMP_NUM_THREADS="$JOBS"
+# shellcheck disable=SC2206
+EXTRA=(${EARMARK_DISTILL_ARGS:-})
+
+step() { echo "== distill [$(( $(date +%s) - START ))s] $*" >&2; }
+
+[ -d "$GTZAN/train" ] && [ -d "$GTZAN/valid" ] || {
+  echo "GTZAN not found at $GTZAN (set EARMARK_GTZAN)" >&2; exit 2; }
+"$PY" -c "import tensorflow, tf2onnx, onnx, onnxruntime" 2>/dev/null || {
+  echo "no training venv at models/train/.venv: run bash models/train/run.sh once" >&2; exit 2; }
+[ -f "$WORK/genre-trainonly.onnx" ] && [ -f "$WORK/genre-trainonly.json" ] || {
+  echo "no train-only teacher in $WORK: run bash models/train/run.sh (it makes it)" >&2; exit 2; }
+
+if [ -n "${EARMARK_BIN:-}" ]; then
+  EARMARK="$(cd "$(dirname "$EARMARK_BIN")" && pwd)/$(basename "$EARMARK_BIN")"
+else
+  step "cargo build --release"
+  cargo build --release --quiet
+  EARMARK="$ROOT/target/release/earmark"
+fi
+
+# 1. features
+if [ "${EARMARK_REUSE_FEATURES:-0}" != 1 ]; then
+  for pair in train:train valid:valid ex_train:excerpts/train ex_valid:excerpts/valid; do
+    name="${pair%%:*}"; src="$GTZAN/${pair#*:}"
+    rm -rf "$WORK/features/$name"
+    if [ -d "$src" ]; then
+      step "earmark features $src"
+      "$EARMARK" features "$src" --out "$WORK/features/$name" --jobs "$JOBS" >&2
+    fi
+  done
+fi
+rm -rf "$WORK/features/music"
+if [ -d "$MUSIC" ]; then
+  step "earmark features $MUSIC (24 windows per long track)"
+  "$EARMARK" features "$MUSIC" --out "$WORK/features/music" --jobs "$JOBS" --windows 24 >&2
+fi
+SETS_TR=train
+for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$SETS_TR,$s"; done
+
+# 2. honest protocol: train-only teacher -> student on train-split data, eval on valid
+step "distilling the train-only student (sets $SETS_TR; monitor valid)"
+"$PY" models/train/distill.py --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
+  --teacher "$WORK/genre-trainonly.onnx" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
+  --tag trainonly --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
+step "earmark eval $GTZAN/valid (train-only student)"
+"$EARMARK" eval "$GTZAN/valid" --model "$WORK/student-trainonly.onnx" --json \
+  > "$WORK/eval_student_trainonly_valid.json"
+if [ -d "$GTZAN/excerpts/valid" ]; then
+  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/student-trainonly.onnx" --json \
+    > "$WORK/eval_student_trainonly_ex_valid.json" || true
+fi
+# the train-only teacher's figures, measured the same way by the same binary
+"$EARMARK" eval "$GTZAN/valid" --model "$WORK/genre-trainonly.onnx" --json \
+  > "$WORK/eval_trainonly_valid.json"
+if [ -d "$GTZAN/excerpts/valid" ]; then
+  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-trainonly.onnx" --json \
+    > "$WORK/eval_trainonly_ex_valid.json" || true
+fi
+[ -f "$WORK/emb_valid.npz" ] && "$PY" models/train/fidelity.py --work "$WORK" >&2 || true
+
+# 3. the shipped student: shipped teacher, every set
+step "distilling the shipped student (every set) from models/accurate"
+"$PY" models/train/distill.py --features "$WORK/features" --sets all \
+  --teacher models/accurate/genre.onnx --out models/fast/genre.onnx --work "$WORK" \
+  --tag shipped --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
+
+# 4. long tracks: windows vs whole track, with the new student
+if [ -d "$MUSIC" ]; then
+  step "windows table on $MUSIC"
+  "$PY" models/train/windows_table.py --earmark "$EARMARK" --model models/fast --music "$MUSIC" \
+    --json "$WORK/windows_fast.json" >&2
+fi
+
+# 5. speed: criterion bench of both shipped models (rebuilds earmark with the new model embedded)
+CRITERION="${CARGO_TARGET_DIR:-$ROOT/target}/criterion"
+if [ "${EARMARK_SKIP_BENCH:-0}" != 1 ]; then
+  step "cargo bench --bench classify"
+  cargo bench --quiet --bench classify >&2
+fi
+
+# 6. card
+step "writing models/fast/model.json and models/fast/MODEL_CARD.md"
+"$PY" models/train/write_card.py --fast --work "$WORK" --model models/fast/genre.onnx \
+  --data-root "$GTZAN" --criterion "$CRITERION" --wall-s "$(( $(date +%s) - START ))"
+step "done (rebuild earmark to embed the new model)"
