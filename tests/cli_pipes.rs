@@ -1,0 +1,39 @@
+//! `earmark … | head`: when the reader goes away, earmark ends quietly (like
+//! other Unix tools) instead of panicking on a broken pipe.
+
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
+
+use common::earmark;
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let files: Vec<_> = std::fs::read_dir(demo.join("HyperRogue"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // Many records, so the output outgrows the pipe buffer after we hang up.
+    let mut child = earmark()
+        .arg("info")
+        .arg("--json")
+        .args(files.iter().cycle().take(3000))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then dropped: closed
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
+}
