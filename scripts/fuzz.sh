@@ -26,7 +26,7 @@ for t in au_header decode config eval_report; do
     echo "   crash: see fuzz/$t.log and fuzz/artifacts/$t/" >&2
     status=1
   else
-    grep -E "^#[0-9]+ +DONE" "fuzz/$t.log" | tail -1 | sed 's/^/   /' >&2 || true
+    grep -E "^#[0-9]+[[:space:]]+DONE" "fuzz/$t.log" | tail -1 | sed 's/^/   /' >&2 || true
   fi
 done
 exit $status

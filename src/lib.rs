@@ -8,6 +8,7 @@ pub mod audio;
 pub mod cache;
 pub mod classifier;
 pub mod cli;
+pub mod clock;
 pub mod eval;
 pub mod features;
 pub mod jobs;

@@ -14,12 +14,4 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-pub fn format_duration(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
+pub use crate::clock::clock as format_duration;

@@ -122,35 +122,34 @@ fn decode_loop(mut stream: AudioStream, tx: Sender<Msg>, seeks: Receiver<(u64, f
                 Err(TryRecvError::Disconnected) => return,
             }
         }
-        if let Some((g, target)) = seek {
-            generation = g;
-            ended = false;
-            if let Err(e) = stream.seek(target) {
-                ended = true;
-                let msg = Msg::Error {
-                    generation,
-                    message: strip_path(&path, &e),
-                };
-                if tx.send(msg).is_err() {
-                    return;
+        // A seek starts a new generation; a failed one ends it with its reason.
+        let mut apply_seek = |(g, target): (u64, f64), generation: &mut u64, ended: &mut bool| {
+            *generation = g;
+            *ended = false;
+            match stream.seek(target) {
+                Ok(_) => true,
+                Err(e) => {
+                    *ended = true;
+                    let message = strip_path(&path, &e);
+                    tx.send(Msg::Error {
+                        generation: g,
+                        message,
+                    })
+                    .is_ok()
                 }
             }
+        };
+        if let Some(s) = seek
+            && !apply_seek(s, &mut generation, &mut ended)
+        {
+            return;
         }
         if ended {
             // Nothing left to decode until a seek comes (or the source goes away).
             match seeks.recv_timeout(Duration::from_millis(200)) {
                 Ok(s) => {
-                    generation = s.0;
-                    ended = false;
-                    if let Err(e) = stream.seek(s.1) {
-                        ended = true;
-                        let msg = Msg::Error {
-                            generation,
-                            message: strip_path(&path, &e),
-                        };
-                        if tx.send(msg).is_err() {
-                            return;
-                        }
+                    if !apply_seek(s, &mut generation, &mut ended) {
+                        return;
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}

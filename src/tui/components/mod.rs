@@ -102,16 +102,7 @@ pub trait Component {
     fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx);
 }
 
-/// "3:07" or "1:02:03".
-pub fn clock(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
-    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
+pub use crate::clock::clock;
 
 /// `n` with thin grouping: 100000 → "100 000".
 pub fn count(n: u64) -> String {
