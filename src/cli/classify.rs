@@ -13,7 +13,8 @@ use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
 use crate::cli::jobs_or_default;
-use crate::cli::output::{format_duration, progress};
+use crate::cli::output::progress;
+use crate::clock::clock;
 use crate::library::collect_audio;
 use crate::model::{Prediction, load_model};
 
@@ -195,7 +196,7 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
             out,
             "{:<width$}  {:>6}  {}",
             shorten(&r.path, width),
-            r.duration_s.map(format_duration).unwrap_or_default(),
+            r.duration_s.map(clock).unwrap_or_default(),
             genres.join("  ")
         )?;
     }

@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::audio::{self, SourceInfo};
-use crate::cli::output::format_duration;
+use crate::clock::clock;
 use crate::tags::{self, TagSummary};
 
 #[derive(Debug, Args)]
@@ -86,7 +86,7 @@ fn print_record(r: &InfoRecord) {
     println!("{}", r.path);
     println!("  container   {}", a.container);
     println!("  codec       {}", a.codec);
-    let dur = a.duration_s.map_or("unknown".to_string(), format_duration);
+    let dur = a.duration_s.map_or("unknown".to_string(), clock);
     println!("  duration    {dur}");
     println!("  sample rate {} Hz", a.sample_rate);
     println!("  channels    {}", a.channels);

@@ -13,5 +13,3 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
-
-pub use crate::clock::clock as format_duration;

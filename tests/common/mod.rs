@@ -100,7 +100,18 @@ pub fn opus_bytes() -> Vec<u8> {
 }
 
 pub fn shared_music() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/music");
+    shared("music")
+}
+
+pub fn shared_gtzan() -> Option<PathBuf> {
+    shared("gtzan")
+}
+
+/// `../shared/<name>` beside the repository, when it is there.
+fn shared(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(name);
     dir.is_dir().then_some(dir)
 }
 
