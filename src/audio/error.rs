@@ -49,6 +49,13 @@ impl AudioError {
     }
 }
 
+/// An error message without its leading "PATH: ", for places that already
+/// show which file it is about (engine errors all start with the path).
+pub fn without_path(path: &Path, msg: String) -> String {
+    let prefix = format!("{}: ", path.display());
+    msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
+}
+
 /// An I/O error in plain words ("permission denied", not "os error 13").
 pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {

@@ -9,7 +9,7 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::{AudioError, io_reason};
+pub use error::{AudioError, io_reason, without_path};
 pub use resample::{downmix, resample_mono};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, SourceInfo};

@@ -592,10 +592,7 @@ pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) ->
 /// decode, or nothing to decode near the declared end). Bounded work whatever
 /// the file's length: one packet at the start, one near the end.
 pub fn inspect_file(path: &Path) -> Inspection {
-    let strip = |msg: String| -> String {
-        let prefix = format!("{}: ", path.display());
-        msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
-    };
+    let strip = |msg: String| crate::audio::without_path(path, msg);
     let tags = read_tags(path).map_err(|e| strip(e.to_string()));
     let mut stream = match AudioStream::open(path) {
         Ok(s) => s,

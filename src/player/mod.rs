@@ -459,11 +459,7 @@ fn open_track(
     paused: bool,
     volume: f32,
 ) -> Result<(Track, source::StreamSource), String> {
-    let strip = |e: crate::audio::AudioError| {
-        let msg = e.to_string();
-        let prefix = format!("{}: ", path.display());
-        msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
-    };
+    let strip = |e: crate::audio::AudioError| crate::audio::without_path(path, e.to_string());
     let mut stream = AudioStream::open(path).map_err(strip)?;
     let mut at = 0.0;
     if start_s > 0.0 {

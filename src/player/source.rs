@@ -2,7 +2,6 @@
 //! own thread: the audio callback only pops ready chunks, never touches files.
 
 use std::num::NonZero;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -11,7 +10,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError};
 use rodio::Source;
 
-use crate::audio::{AudioError, AudioStream, SourceInfo};
+use crate::audio::{AudioStream, SourceInfo, without_path};
 
 /// Shared between the player thread, the decoder thread and the audio callback.
 #[derive(Debug)]
@@ -102,12 +101,6 @@ pub fn start(stream: AudioStream, controls: Arc<TrackControls>) -> (StreamSource
     (source, seek_tx)
 }
 
-fn strip_path(path: &Path, e: &AudioError) -> String {
-    let msg = e.to_string();
-    let prefix = format!("{}: ", path.display());
-    msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
-}
-
 fn decode_loop(mut stream: AudioStream, tx: Sender<Msg>, seeks: Receiver<(u64, f64)>) {
     let path = stream.path().to_path_buf();
     let mut generation = 0;
@@ -130,7 +123,7 @@ fn decode_loop(mut stream: AudioStream, tx: Sender<Msg>, seeks: Receiver<(u64, f
                 Ok(_) => true,
                 Err(e) => {
                     *ended = true;
-                    let message = strip_path(&path, &e);
+                    let message = without_path(&path, e.to_string());
                     tx.send(Msg::Error {
                         generation: g,
                         message,
@@ -172,7 +165,7 @@ fn decode_loop(mut stream: AudioStream, tx: Sender<Msg>, seeks: Receiver<(u64, f
                 ended = true;
                 Msg::Error {
                     generation,
-                    message: strip_path(&path, &e),
+                    message: without_path(&path, e.to_string()),
                 }
             }
         };

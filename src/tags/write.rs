@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::native::{Native, detect};
 use super::state::{GenreChange, GenreState, clean_genres};
-use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff};
+use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
 
 /// What a write did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -467,7 +467,7 @@ fn safe_write(
             WriteErrorKind::Unsupported,
             format!(
                 "cannot decode the audio, so a write could not be verified: {}",
-                strip_path(&e.to_string(), &real)
+                without_path(&real, e.to_string())
             ),
         )
     })?;
@@ -545,7 +545,7 @@ fn safe_write(
     let print_after = audio_print(&temp, cap).map_err(|e| {
         verify(format!(
             "the written copy does not decode: {}",
-            strip_path(&e.to_string(), &temp)
+            without_path(&temp, e.to_string())
         ))
     })?;
     if print_after.info != print.info {
@@ -605,10 +605,4 @@ fn dedup_labels(mut labels: Vec<&str>) -> String {
         }
     }
     out.join(", ")
-}
-
-/// Audio errors start with the path; ours already does.
-fn strip_path(msg: &str, path: &Path) -> String {
-    let prefix = format!("{}: ", path.display());
-    msg.strip_prefix(&prefix).unwrap_or(msg).to_string()
 }

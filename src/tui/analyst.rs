@@ -13,7 +13,7 @@ use crossbeam_channel::Sender;
 
 use super::event::AppEvent;
 use crate::analysis::{TrackFeatures, track_features};
-use crate::audio::AnalysisPlan;
+use crate::audio::{AnalysisPlan, without_path};
 use crate::cache::Cache;
 use crate::classifier::{Classified, Classifier};
 use crate::jobs::{JobEvent, JobId, JobPool, Priority, Progress};
@@ -151,7 +151,9 @@ impl Engine {
             return Err("cancelled".into());
         }
         if !self.is_focus(path) {
-            let classified = classifier.classify(path).map_err(|e| e.to_string())?;
+            let classified = classifier
+                .classify(path)
+                .map_err(|e| without_path(path, e.to_string()))?;
             return Ok(Box::new(Analysed {
                 classified,
                 spectrogram: None,
@@ -174,7 +176,9 @@ impl Engine {
                 spectrogram,
             }));
         }
-        let (classified, analysis) = classifier.analyse(path).map_err(|e| e.to_string())?;
+        let (classified, analysis) = classifier
+            .analyse(path)
+            .map_err(|e| without_path(path, e.to_string()))?;
         Ok(Box::new(Analysed {
             classified,
             spectrogram: Some(Arc::new(Spectrogram::from_features(
