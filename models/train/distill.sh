@@ -6,6 +6,13 @@
 # run.sh calls this as its last stage. Alone, it needs the outputs of a previous run.sh in
 # $EARMARK_TRAIN_WORK (the train-only teacher genre-trainonly.onnx + .json).
 #
+# Two student architectures (EARMARK_STUDENT):
+#   lite  musicnn-lite (lite.py, distill_lite.py): the teacher's own graph on
+#         a coarser time/frequency grid with pruned front-end filters, initialised from musicnn's
+#         weights and fine-tuned to reproduce the teacher's outputs, features and front-end map
+#   cnn   (default, shipped) a small 1-D CNN over time trained from scratch (distill.py)
+# Both see the same training pool (pool.py); models/fast/MODEL_CARD.md compares them.
+#
 # 1. earmark features on GTZAN train/valid/excerpts (unless run.sh just made them) and on the
 #    long tracks in ../shared/music (teacher labels only; 24 windows of 6 s per long track)
 # 2. honest protocol: distil a student from the TRAIN-ONLY teacher on train (+excerpts/train)
@@ -21,7 +28,8 @@
 #   EARMARK_MUSIC            unlabelled training audio (default ../shared/music); any folder of
 #                            audio works, a file under a <genre>/ folder also gets a hard label
 #   EARMARK_REUSE_FEATURES   1: keep the GTZAN features already in $WORK/features
-#   EARMARK_DISTILL_ARGS     extra arguments for distill.py (e.g. "--epochs 20")
+#   EARMARK_STUDENT          cnn (default) or lite, see above
+#   EARMARK_DISTILL_ARGS     extra arguments for distill.py / distill_lite.py (e.g. "--epochs 20")
 set -euo pipefail
 
 START=$(date +%s)
@@ -37,6 +45,11 @@ export TF_CPP_MIN_LOG_LEVEL=2 CUDA_VISIBLE_DEVICES="" PYTHONHASHSEED="$SEED"
 export OMP_NUM_THREADS="$JOBS"
 # shellcheck disable=SC2206
 EXTRA=(${EARMARK_DISTILL_ARGS:-})
+case "${EARMARK_STUDENT:-cnn}" in
+  cnn) DISTILL=models/train/distill.py ;;
+  lite) DISTILL=models/train/distill_lite.py ;;
+  *) echo "EARMARK_STUDENT is cnn or lite, not ${EARMARK_STUDENT}" >&2; exit 2 ;;
+esac
 
 step() { echo "== distill [$(( $(date +%s) - START ))s] $*" >&2; }
 
@@ -76,7 +89,7 @@ for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$S
 
 # 2. honest protocol: train-only teacher -> student on train-split data, eval on valid
 step "distilling the train-only student (sets $SETS_TR; monitor valid)"
-"$PY" models/train/distill.py --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
+"$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
   --teacher "$WORK/genre-trainonly.onnx" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
   --tag trainonly --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
 step "earmark eval $GTZAN/valid (train-only student)"
@@ -97,7 +110,7 @@ fi
 
 # 3. the shipped student: shipped teacher, every set
 step "distilling the shipped student (every set) from models/accurate"
-"$PY" models/train/distill.py --features "$WORK/features" --sets all \
+"$PY" "$DISTILL" --features "$WORK/features" --sets all \
   --teacher models/accurate/genre.onnx --out models/fast/genre.onnx --work "$WORK" \
   --tag shipped --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
 

@@ -1,0 +1,157 @@
+"""Training audio for the distillation (distill.py): the clips of `earmark features` folders and
+an augmented pool of 187-frame patches cut from them.
+
+Every set under the features folder is training audio. A clip whose label (its parent folder)
+is a GTZAN genre contributes a hard label as well as the teacher's targets; any other clip (e.g.
+the long tracks in ../shared/music, label "music") is taught by the teacher alone. New clips
+dropped into those folders are picked up with no code change.
+
+The pool (seeded): every analysis patch of every clip (the index's segment offsets, short clips
+repeat-padded), plus `aug_rounds` augmented copies per patch: a random 187-frame crop at any
+offset inside one decoded window, a random gain (exact, through `log10(10000*mel + 1)`), a +-1-2
+mel-bin shift (a small pitch shift) with probability 1/2, and with probability `mix_p` a mix
+with another random crop in the linear-mel domain.
+"""
+
+import json
+import os
+
+import numpy as np
+
+import train as T
+
+LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
+
+
+class Set:
+    """All clips of one `earmark features` folder, labelled or not."""
+
+    def __init__(self, fdir: str, name: str):
+        self.dir, self.name = fdir, name
+        with open(os.path.join(fdir, "index.json")) as f:
+            self.items = json.load(f)
+        with open(os.path.join(fdir, "params.json")) as f:
+            self.params = json.load(f)
+        self.y = np.array([LABELS.index(it["label"]) if it.get("label") in LABELS else -1
+                           for it in self.items], dtype=np.int64)
+        self.paths = [it["path"] for it in self.items]
+        self.mels = [np.load(os.path.join(fdir, it["file"])).astype(np.float32) for it in self.items]
+        # short clips (the 2-3 s excerpts) count as excerpts for the hard-label weights
+        self.is_excerpt = np.array([m.shape[0] < N_FRAMES for m in self.mels])
+
+    def __len__(self):
+        return len(self.items)
+
+    def windows(self, i):
+        """(offset, n_frames) of each decoded stretch of clip i (crops never straddle two)."""
+        m = self.mels[i]
+        ws = [(w["frame_offset"], w["n_frames"]) for w in self.items[i].get("windows", [])]
+        ws = [(o, min(n, m.shape[0] - o)) for o, n in ws if o < m.shape[0]]
+        return ws or [(0, m.shape[0])]
+
+    def patches(self, i):
+        """The runtime's patches of clip i (segment offsets; short clips repeat-padded)."""
+        m = self.mels[i]
+        segs = [s for s in self.items[i].get("segments", []) if s + N_FRAMES <= m.shape[0]]
+        if not segs:
+            return [T.pad_patch(m)]
+        return [m[s:s + N_FRAMES] for s in segs]
+
+
+def to_lin(L):
+    return np.power(10.0, L.astype(np.float64)) - 1.0
+
+
+def to_log(M):
+    return np.log10(np.maximum(M, 0.0) + 1.0).astype(np.float32)
+
+
+def random_crop(s: Set, i: int, rng) -> np.ndarray:
+    ws = s.windows(i)
+    lens = np.array([n for _, n in ws], dtype=np.float64)
+    o, n = ws[rng.choice(len(ws), p=lens / lens.sum())]
+    m = s.mels[i][o:o + n]
+    if n >= N_FRAMES:
+        st = rng.integers(0, n - N_FRAMES + 1)
+        return m[st:st + N_FRAMES]
+    # shorter than a patch: the runtime repeat-pads; crop the tiled clip at a random phase
+    reps = int(np.ceil(2 * N_FRAMES / max(1, n)))
+    tiled = np.tile(m, (reps, 1))
+    st = rng.integers(0, n)
+    return tiled[st:st + N_FRAMES]
+
+
+def bin_shift(p: np.ndarray, k: int) -> np.ndarray:
+    """Shift the mel axis by k bins (edge bins repeated): a small pitch shift."""
+    if k == 0:
+        return p
+    out = np.empty_like(p)
+    if k > 0:
+        out[:, k:] = p[:, :-k]
+        out[:, :k] = p[:, :1]
+    else:
+        out[:, :k] = p[:, -k:]
+        out[:, k:] = p[:, -1:]
+    return out
+
+
+def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
+    """Examples: X [N,187,96], hard targets Y [N,K] (rows of 0 = no label), clip weight ids."""
+    clips = [(s, i) for s in sets for i in range(len(s))]
+    X, Y, WID, KIND = [], [], [], []
+    # per-clip hard-label weights: every clip 1 (an excerpt 2), classes balanced
+    y_clip = np.array([s.y[i] for s, i in clips])
+    is_ex = np.array([s.is_excerpt[i] for s, i in clips])
+    lab = y_clip >= 0
+    w_clip = np.zeros(len(clips))
+    if lab.any():
+        wl, _ = T.sample_weights(y_clip[lab], np.arange(lab.sum()), is_ex[lab], 2.0)
+        w_clip[lab] = wl
+    onehot = np.eye(K, dtype=np.float32)
+
+    def hard(c):
+        return onehot[y_clip[c]] if y_clip[c] >= 0 else np.zeros(K, np.float32)
+
+    npatch = np.zeros(len(clips))
+    for c, (s, i) in enumerate(clips):
+        for p in s.patches(i):
+            X.append(p)
+            Y.append(hard(c))
+            WID.append([c, c, 1.0])
+            KIND.append(0)
+            npatch[c] += 1
+    n_orig = len(X)
+    for _ in range(aug_rounds):
+        for c in range(len(clips)):
+            for _ in range(int(npatch[c])):
+                s, i = clips[c]
+                L = random_crop(s, i, rng)
+                y = hard(c)
+                c2, lam = c, 1.0
+                if rng.random() < mix_p:
+                    c2 = int(rng.integers(0, len(clips)))
+                    s2, i2 = clips[c2]
+                    lam = float(rng.uniform(0.2, 0.8))
+                    L = to_log(lam * to_lin(L) + (1 - lam) * to_lin(random_crop(s2, i2, rng)))
+                    y = lam * y + (1 - lam) * hard(c2)
+                    if y_clip[c] < 0 or y_clip[c2] < 0:
+                        y = np.zeros(K, np.float32)
+                g = 10.0 ** (rng.uniform(-gain_db, gain_db) / 10.0)
+                L = to_log(g * to_lin(L))
+                if rng.random() < 0.5:
+                    L = bin_shift(L, int(rng.choice([-2, -1, 1, 2])))
+                X.append(L.astype(np.float32))
+                Y.append(y.astype(np.float32))
+                WID.append([c, c2, lam])
+                KIND.append(1 + (c2 != c))
+    X = np.stack(X).astype(np.float32)
+    Y = np.stack(Y).astype(np.float32)
+    WID = np.array(WID, dtype=np.float64)
+    # per-example hard weight: the clip weight spread over its examples (orig + aug)
+    per_ex = w_clip / np.maximum(1, npatch * (1 + aug_rounds))
+    a, b, lam = WID[:, 0].astype(int), WID[:, 1].astype(int), WID[:, 2]
+    hw = lam * per_ex[a] + (1 - lam) * per_ex[b]
+    hw[Y.sum(1) == 0] = 0.0
+    if (hw > 0).any():
+        hw = hw / hw[hw > 0].mean()
+    return X, Y, hw.astype(np.float32), np.array(KIND), n_orig, clips
