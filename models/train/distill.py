@@ -35,7 +35,7 @@ import onnx  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import train as T  # noqa: E402  (shared: labels, metrics, combine, weights, export)
-from pool import Set, build_pool, to_lin, to_log  # noqa: E402  (the training audio)
+from pool import Set, build_pool, labelled_patches, load_sets, to_lin, to_log  # noqa: E402
 
 LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
 T0 = time.time()
@@ -270,20 +270,9 @@ def main() -> int:
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    avail = sorted(d for d in os.listdir(args.features)
-                   if os.path.exists(os.path.join(args.features, d, "index.json")))
-    names = avail if args.sets == "all" else [s for s in args.sets.split(",") if s]
-    names = [s for s in names if s not in args.exclude.split(",") and s != args.monitor]
-    missing = [s for s in names if s not in avail]
-    if missing or not names:
-        print(f"no features for {missing or 'any set'} under {args.features}", file=sys.stderr)
-        return 2
-    sets = [Set(os.path.join(args.features, s), s) for s in names]
+    sets = load_sets(args.features, args.sets, args.exclude, args.monitor)
     params = sets[0].params
     for s in sets:
-        if s.params != params:
-            print(f"feature params differ between {sets[0].name} and {s.name}", file=sys.stderr)
-            return 2
         log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled), "
             f"{sum(m.shape[0] for m in s.mels)} frames")
 
@@ -299,18 +288,11 @@ def main() -> int:
 
     monitor = None
     if args.monitor:
-        mon = Set(os.path.join(args.features, args.monitor), args.monitor)
-        keep = [i for i in range(len(mon)) if mon.y[i] >= 0]
-        mp, mo = [], []
-        for j, i in enumerate(keep):
-            for p in mon.patches(i):
-                mp.append(p)
-                mo.append(j)
-        mp, mo, my = np.stack(mp), np.array(mo), mon.y[keep]
+        mp, mo, my = labelled_patches(Set(os.path.join(args.features, args.monitor), args.monitor))
 
         def monitor(model):
             p = model.predict(mp, batch_size=128, verbose=0)
-            m = T.metrics(my, T.combine(p, mo, len(keep), "mean_probs").argmax(1))
+            m = T.metrics(my, T.combine(p, mo, len(my), "mean_probs").argmax(1))
             m["name"] = args.monitor
             return m
 

@@ -244,15 +244,7 @@ def main() -> int:
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    avail = sorted(d for d in os.listdir(args.features)
-                   if os.path.exists(os.path.join(args.features, d, "index.json")))
-    names = avail if args.sets == "all" else [s for s in args.sets.split(",") if s]
-    names = [s for s in names if s != args.monitor]
-    missing = [s for s in names if s not in avail]
-    if missing or not names:
-        print(f"no features for {missing or 'any set'} under {args.features}", file=sys.stderr)
-        return 2
-    sets = [D.Set(os.path.join(args.features, s), s) for s in names]
+    sets = D.load_sets(args.features, args.sets, monitor=args.monitor)
     for s in sets:
         log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled)")
     X, Y, HW, KIND, n_orig, _ = D.build_pool(sets, rng, args.aug_rounds, args.mix_p, args.gain_db)
@@ -275,25 +267,18 @@ def main() -> int:
 
     monitor = None
     if args.monitor:
-        mon = D.Set(os.path.join(args.features, args.monitor), args.monitor)
-        keep_i = [i for i in range(len(mon)) if mon.y[i] >= 0]
-        mp, mo = [], []
-        for j, i in enumerate(keep_i):
-            for p in mon.patches(i):
-                mp.append(p)
-                mo.append(j)
-        mp, mo, my = np.stack(mp), np.array(mo), mon.y[keep_i]
+        mp, mo, my = D.labelled_patches(D.Set(os.path.join(args.features, args.monitor), args.monitor))
         import onnxruntime as ort
         tsess = ort.InferenceSession(args.teacher, providers=["CPUExecutionProvider"])
         tp_mon = np.concatenate([tsess.run(["probs"], {"mel": mp[s:s + 64]})[0]
                                  for s in range(0, len(mp), 64)])
-        t_pred = T.combine(tp_mon, mo, len(keep_i), "mean_probs").argmax(1)
+        t_pred = T.combine(tp_mon, mo, len(my), "mean_probs").argmax(1)
         tm = T.metrics(my, t_pred)
         log(f"teacher on {args.monitor}: acc {tm['accuracy']:.3f} bal {tm['balanced_accuracy']:.3f}")
 
         def monitor(model):
             p = softmax(model.predict(mp, batch_size=128, verbose=0)[0])
-            pred = T.combine(p, mo, len(keep_i), "mean_probs").argmax(1)
+            pred = T.combine(p, mo, len(my), "mean_probs").argmax(1)
             m = T.metrics(my, pred)
             m["name"] = args.monitor
             m["agree"] = float((pred == t_pred).mean())

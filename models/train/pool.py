@@ -155,3 +155,32 @@ def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
     if (hw > 0).any():
         hw = hw / hw[hw > 0].mean()
     return X, Y, hw.astype(np.float32), np.array(KIND), n_orig, clips
+
+
+def load_sets(features: str, sets: str = "all", exclude: str = "", monitor: str = ""):
+    """The training sets under `features` (every one, or the comma list `sets`), less `exclude`
+    and the monitored set. Exits with a message when one is missing or their feature parameters
+    differ (every set must come from the same `earmark features` settings)."""
+    avail = sorted(d for d in os.listdir(features)
+                   if os.path.exists(os.path.join(features, d, "index.json")))
+    names = avail if sets == "all" else [s for s in sets.split(",") if s]
+    names = [s for s in names if s not in exclude.split(",") and s != monitor]
+    missing = [s for s in names if s not in avail]
+    if missing or not names:
+        raise SystemExit(f"no features for {missing or 'any set'} under {features}")
+    out = [Set(os.path.join(features, s), s) for s in names]
+    for s in out:
+        if s.params != out[0].params:
+            raise SystemExit(f"feature params differ between {out[0].name} and {s.name}")
+    return out
+
+
+def labelled_patches(s: Set):
+    """The runtime patches of the labelled clips of s: (patches, clip index per patch, labels)."""
+    keep = [i for i in range(len(s)) if s.y[i] >= 0]
+    mp, mo = [], []
+    for j, i in enumerate(keep):
+        for p in s.patches(i):
+            mp.append(p)
+            mo.append(j)
+    return np.stack(mp), np.array(mo), s.y[keep]
