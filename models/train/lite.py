@@ -236,28 +236,12 @@ def export_onnx(model, path: str, opset: int = 13, meta: dict | None = None) -> 
     import json
     import onnx
     import tensorflow as tf
-    import tf2onnx
-    inp = model.input
+    import train as T  # the exporter every Keras model of the recipe goes through
     probs = tf.keras.layers.Softmax(name="probs")(model.outputs[0])
-    m = tf.keras.Model(inp, probs)
-    spec = (tf.TensorSpec((None, N_FRAMES, N_MELS), tf.float32, name="mel"),)
-    proto, _ = tf2onnx.convert.from_keras(m, input_signature=spec, opset=opset)
-    out_name = proto.graph.output[0].name
-    for node in proto.graph.node:
-        node.output[:] = ["probs" if o == out_name else o for o in node.output]
-    proto.graph.output[0].name = "probs"
-    for vi in list(proto.graph.input) + list(proto.graph.output):
-        d0 = vi.type.tensor_type.shape.dim[0]
-        d0.Clear()
-        d0.dim_param = "batch"
-    used = {n.domain for n in proto.graph.node}
-    keep = [o for o in proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
-    del proto.opset_import[:]
-    proto.opset_import.extend(keep)
+    T.cnn_export(tf.keras.Model(model.input, probs), path, opset)
+    proto = onnx.load(path)
     proto.producer_name = "earmark/models/train/lite.py"
     if meta:
         proto.metadata_props.extend([onnx.StringStringEntryProto(key=k, value=json.dumps(v))
                                      for k, v in meta.items()])
-    onnx.checker.check_model(proto)
     onnx.save_model(proto, path, save_as_external_data=False)
-
