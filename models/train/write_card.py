@@ -413,12 +413,22 @@ def write_fast(args):
           "the genre head on [penultimate, tags] are the teacher's. "
           f"{D['macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch, against 1 399 M for the "
           "teacher.\n")
-        w("Input features, patches and combination are the accurate model's: 16 kHz mono, n_fft 512, hop "
-          "256, 96 Slaney mel bands 0–8000 Hz, `log10(10000·mel + 1)`, non-overlapping 187-frame (~3 s) "
-          "patches, clip probabilities = mean of the patch probabilities.\n")
-        w("Labels: " + ", ".join(LABELS) + ".\n")
-        w("## How it was trained (distillation)\n")
-        sets_s = ", ".join(f"{k} ({v['clips']} files, {v['labelled']} labelled)" for k, v in D["sets"].items())
+    else:
+        w(f"`genre.onnx` ({os.path.getsize(args.model) / 1e6:.2f} MB, opset {cfg['opset']}, "
+          f"{D['weights']:,} weights) maps log-mel patches `mel` [batch, 187, 96] to `probs` [batch, 10] "
+          "(softmax, label order below), like the accurate model, so the same runtime runs both. "
+          f"It is a small 1-D CNN over time with the 96 mel bands as channels: per-band normalisation "
+          f"(folded in), {len(widths.split(','))} blocks Conv1D(k=3) + BatchNorm + ReLU with "
+          f"{widths} channels and max-pooling by 2 between blocks, global average + max pooling, "
+          f"Dense {cfg['dense']} ReLU, Dense 10, softmax — "
+          f"{D['conv_macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch in its convolutions.\n")
+    w("Input features, patches and combination are the accurate model's: 16 kHz mono, n_fft 512, hop "
+      "256, 96 Slaney mel bands 0–8000 Hz, `log10(10000·mel + 1)`, non-overlapping 187-frame (~3 s) "
+      "patches, clip probabilities = mean of the patch probabilities.\n")
+    w("Labels: " + ", ".join(LABELS) + ".\n")
+    w("## How it was trained (distillation)\n")
+    sets_s = ", ".join(f"{k} ({v['clips']} files, {v['labelled']} labelled)" for k, v in D["sets"].items())
+    if lite:
         w(f"Trained on the features `earmark features` computes (never its own): {sets_s}. "
           "`music` is the long tracks in `../shared/music` (game soundtracks, 24 windows of 6 s per long "
           "track): no genre label, the teacher alone teaches there. "
@@ -440,20 +450,6 @@ def write_fast(args):
           f"Adam, learning rate {cfg['lr']:g} with cosine decay, {cfg['epochs']} epochs, batch "
           f"{cfg['batch']}, seed {cfg['seed']}, CPU only.\n")
     else:
-        w(f"`genre.onnx` ({os.path.getsize(args.model) / 1e6:.2f} MB, opset {cfg['opset']}, "
-          f"{D['weights']:,} weights) maps log-mel patches `mel` [batch, 187, 96] to `probs` [batch, 10] "
-          "(softmax, label order below), like the accurate model, so the same runtime runs both. "
-          f"It is a small 1-D CNN over time with the 96 mel bands as channels: per-band normalisation "
-          f"(folded in), {len(widths.split(','))} blocks Conv1D(k=3) + BatchNorm + ReLU with "
-          f"{widths} channels and max-pooling by 2 between blocks, global average + max pooling, "
-          f"Dense {cfg['dense']} ReLU, Dense 10, softmax — "
-          f"{D['conv_macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch in its convolutions.\n")
-        w("Input features, patches and combination are the accurate model's: 16 kHz mono, n_fft 512, hop "
-          "256, 96 Slaney mel bands 0–8000 Hz, `log10(10000·mel + 1)`, non-overlapping 187-frame (~3 s) "
-          "patches, clip probabilities = mean of the patch probabilities.\n")
-        w("Labels: " + ", ".join(LABELS) + ".\n")
-        w("## How it was trained (distillation)\n")
-        sets_s = ", ".join(f"{k} ({v['clips']} files, {v['labelled']} labelled)" for k, v in D["sets"].items())
         w(f"Trained on the features `earmark features` computes (never its own): {sets_s}. "
           "`music` is the long tracks in `../shared/music` (game soundtracks, 24 windows of 6 s per long "
           "track): no genre label, the teacher alone teaches there. "
