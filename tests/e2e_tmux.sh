@@ -103,7 +103,7 @@ wait_for 'Awakening \(excerpt\) — Max McCracken' 5
 wait_for 'Tag Soundtrack' 5
 step "navigate: open a folder, select a file, track pane shows its tags"
 wait_for 'Suggest [A-Z]' 60
-wait_for '│0:00 +0:15 +│' 30
+wait_for '│0:00 +0:15 *│' 30
 wait_for '✓ awakening.mp3' 5
 step "the focused track is classified in the background: suggestion, bars, spectrogram"
 

@@ -39,8 +39,10 @@ enum Col {
     Gap,
 }
 
-/// The dot columns of a whole track at `fpd` frames per dot.
-fn columns(s: &Spectrogram, fpd: usize) -> Vec<Col> {
+/// The dot columns of a whole track at `fpd` frames per dot. `fpd` may be
+/// fractional (≥ 1): columns then take 1 or 2 more frames in turn, so a
+/// track fills the pane instead of stopping short at a whole-frame step.
+fn columns(s: &Spectrogram, fpd: f64) -> Vec<Col> {
     let mut cols = Vec::new();
     let mut prev_end: Option<f64> = None;
     for (i, e) in s.excerpts.iter().enumerate() {
@@ -49,9 +51,11 @@ fn columns(s: &Spectrogram, fpd: usize) -> Vec<Col> {
         {
             cols.extend(std::iter::repeat_n(Col::Gap, GAP_DOTS));
         }
+        let mut k = 0usize;
         let mut f = 0;
         while f < e.n_frames {
-            let to = (f + fpd).min(e.n_frames);
+            k += 1;
+            let to = ((k as f64 * fpd).round() as usize).clamp(f + 1, e.n_frames);
             cols.push(Col::Frames { ex: i, from: f, to });
             f = to;
         }
@@ -62,12 +66,14 @@ fn columns(s: &Spectrogram, fpd: usize) -> Vec<Col> {
 
 /// Frames per dot column: fit the track into `dots` if that keeps at most
 /// [`MAX_SECONDS_PER_CELL`] per cell, else that resolution (and scroll).
-fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> usize {
-    let max_fpd = ((MAX_SECONDS_PER_CELL / s.hop_s) / dots_per_cell as f64).floor() as usize;
-    let max_fpd = max_fpd.max(1);
+fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> f64 {
+    let max_fpd = ((MAX_SECONDS_PER_CELL / s.hop_s) / dots_per_cell as f64)
+        .floor()
+        .max(1.0);
     let gaps = s.excerpts.len().saturating_sub(1) * GAP_DOTS;
-    let room = dots.saturating_sub(gaps).max(1);
-    s.total_frames().div_ceil(room).clamp(1, max_fpd)
+    // One dot of slack per excerpt: each may round up by a column.
+    let room = dots.saturating_sub(gaps + s.excerpts.len()).max(1);
+    (s.total_frames() as f64 / room as f64).clamp(1.0, max_fpd)
 }
 
 /// The time at the start of a column (None for gaps).
