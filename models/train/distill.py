@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import train as T  # noqa: E402  (shared: labels, metrics, combine, weights, export)
 from pool import Set, build_pool, labelled_patches, load_sets, to_lin, to_log  # noqa: E402
+from pool import add_args as add_pool_args  # noqa: E402
 
 LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
 T0 = time.time()
@@ -231,19 +232,7 @@ def check_onnx(path: str, export, X: np.ndarray) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--features", required=True, help="folder of `earmark features` outputs, one per set")
-    ap.add_argument("--sets", default="all", help="comma list of sets to train on (default: every set)")
-    ap.add_argument("--exclude", default="", help="comma list of sets to leave out")
-    ap.add_argument("--monitor", default="", help="a labelled set to report during training (not trained on)")
-    ap.add_argument("--teacher", required=True, help="teacher ONNX (mel -> probs)")
-    ap.add_argument("--out", required=True, help="student ONNX to write")
-    ap.add_argument("--work", required=True, help="scratch folder (teacher-label cache, summary)")
-    ap.add_argument("--tag", default="student", help="name of this run (cache and summary files)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--opset", type=int, default=13)
-    ap.add_argument("--aug-rounds", type=int, default=2)
-    ap.add_argument("--mix-p", type=float, default=0.3)
+    add_pool_args(ap, tag="student", aug_rounds=2, mix_p=0.3)
     ap.add_argument("--specaug", type=float, default=0.0,
                     help="probability of one time mask (<25 frames) + one band mask (<10 bins), on the fly")
     ap.add_argument("--otf-gain-db", type=float, default=0.0,
@@ -252,7 +241,6 @@ def main() -> int:
     ap.add_argument("--otf-mix", type=float, default=0.0,
                     help="probability of mixing a training example with another on the fly "
                          "(teacher targets mixed linearly, no new teacher run)")
-    ap.add_argument("--gain-db", type=float, default=6.0)
     ap.add_argument("--widths", default="96,128,128,192")
     ap.add_argument("--dense", type=int, default=128)
     ap.add_argument("--dropout", type=float, default=0.3)

@@ -208,24 +208,12 @@ def softmax(z):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--features", required=True)
-    ap.add_argument("--sets", default="all")
-    ap.add_argument("--monitor", default="", help="a labelled set to report (not trained on)")
-    ap.add_argument("--teacher", required=True, help="teacher ONNX (musicnn + head: mel -> probs)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--tag", default="lite")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--opset", type=int, default=13)
+    D.add_args(ap, tag="lite", aug_rounds=8, mix_p=0.5)
     ap.add_argument("--td", type=int, default=3, help="time pooling of the input (frames)")
     ap.add_argument("--fd", type=int, default=4, help="frequency pooling of the input (mel bands)")
     ap.add_argument("--keep", default="96,96,24,24,24",
                     help="front-end filters kept per block f74,f77,s1,s2,s3 (of 204,204,51,51,51)")
     ap.add_argument("--prune-patches", type=int, default=768)
-    ap.add_argument("--aug-rounds", type=int, default=8)
-    ap.add_argument("--mix-p", type=float, default=0.5)
-    ap.add_argument("--gain-db", type=float, default=6.0)
     ap.add_argument("--epochs", type=int, default=16)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-4)
@@ -244,7 +232,7 @@ def main() -> int:
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    sets = D.load_sets(args.features, args.sets, monitor=args.monitor)
+    sets = D.load_sets(args.features, args.sets, args.exclude, args.monitor)
     for s in sets:
         log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled)")
     X, Y, HW, KIND, n_orig, _ = D.build_pool(sets, rng, args.aug_rounds, args.mix_p, args.gain_db)

@@ -184,3 +184,22 @@ def labelled_patches(s: Set):
             mp.append(p)
             mo.append(j)
     return np.stack(mp), np.array(mo), s.y[keep]
+
+
+def add_args(ap, tag: str, aug_rounds: int, mix_p: float) -> None:
+    """The arguments distill.sh gives either distillation route (distill.py, distill_lite.py):
+    where the sets and the teacher are, where the student goes, and how the pool is cut."""
+    ap.add_argument("--features", required=True, help="folder of `earmark features` outputs, one per set")
+    ap.add_argument("--sets", default="all", help="comma list of sets to train on (default: every set)")
+    ap.add_argument("--exclude", default="", help="comma list of sets to leave out")
+    ap.add_argument("--monitor", default="", help="a labelled set to report during training (not trained on)")
+    ap.add_argument("--teacher", required=True, help="teacher ONNX (mel -> probs)")
+    ap.add_argument("--out", required=True, help="student ONNX to write")
+    ap.add_argument("--work", required=True, help="scratch folder (teacher-label cache, summary)")
+    ap.add_argument("--tag", default=tag, help="name of this run (cache and summary files)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--opset", type=int, default=13)
+    ap.add_argument("--aug-rounds", type=int, default=aug_rounds, help="augmented copies per patch")
+    ap.add_argument("--mix-p", type=float, default=mix_p, help="probability an augmented copy is a mix")
+    ap.add_argument("--gain-db", type=float, default=6.0, help="random gain range of the copies (dB)")
