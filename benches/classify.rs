@@ -13,6 +13,7 @@
 //!
 //! The clip (`benches/data/nebula-30s.ogg`) is shaped like a GTZAN clip: mono
 //! 22 050 Hz Ogg Vorbis, 30 s (10 patches of 187 frames).
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! Library scan of a generated 100 000-file tree, and the TUI's first frame on
 //! it (the frame must not wait for the scan). Run: `cargo bench --bench scan`.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

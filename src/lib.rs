@@ -1,19 +1,13 @@
 //! earmark: genre tagging for a local music library.
 //!
-//! The engine (`audio`, `features`, `model`, `library`, `tags`, `cache`, `eval`,
-//! `jobs`) never imports ratatui; the `tui` turns engine state into widgets.
+//! The engine lives in its own crate (`crates/earmark-engine`: audio, features,
+//! model, library, tags, cache, eval, jobs, player), which cannot import
+//! ratatui; this crate adds the command line and the terminal app. The engine's
+//! modules are re-exported so that `earmark::audio` and friends keep one path.
 
-pub mod analysis;
-pub mod audio;
-pub mod cache;
-pub mod classifier;
+pub use earmark_engine::{
+    analysis, audio, cache, classifier, clock, eval, features, jobs, library, model, player, tags,
+};
+
 pub mod cli;
-pub mod clock;
-pub mod eval;
-pub mod features;
-pub mod jobs;
-pub mod library;
-pub mod model;
-pub mod player;
-pub mod tags;
 pub mod tui;

@@ -2,6 +2,7 @@
 //! clip: a result survives closing and reopening the cache (a restart), a
 //! changed file (new mtime) misses, a corrupt cache file is set aside with a
 //! warning and rebuilt, and `remember` carries a result over a tag rewrite.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! `earmark … | head`: when the reader goes away, earmark ends quietly (like
 //! other Unix tools) instead of panicking on a broken pipe.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod common;
 

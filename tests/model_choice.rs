@@ -1,5 +1,6 @@
 //! `earmark classify` with the default model and with `--model accurate` gives
 //! results for the same files; names, folders and bad names are understood.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod common;
 

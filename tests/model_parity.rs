@@ -1,6 +1,7 @@
 //! Both shipped models load in tract and match onnxruntime to ≤ 1e-4 on a
 //! committed fixture (tests/fixtures/model, made by make_fixture.py from the
 //! log-mel fixture in tests/fixtures/mel).
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::fs::File;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! `earmark tag` end to end: reports, exit codes, dry run, JSON, journal, undo,
 //! and the failure path through the real binary.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tags_common;
 

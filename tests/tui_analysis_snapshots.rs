@@ -2,6 +2,7 @@
 //! spectrogram), the evaluation view (from a committed report) and the
 //! tagging pop-ups. Deterministic: the analysis is injected (a made-up
 //! prediction and spectrogram, no model run) and the player is silent.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tui_common;
 

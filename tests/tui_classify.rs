@@ -3,6 +3,7 @@
 //! the focused track (spectrogram), accept a suggestion, undo it, batch-accept
 //! marked files through the preview, undo the batch, skip, cancel. One test:
 //! the cache location is process-wide.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tui_common;
 

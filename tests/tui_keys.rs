@@ -1,5 +1,6 @@
 //! Key map, actions and mouse, driven through the real `App` on demo/ with a
 //! silent player.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tui_common;
 

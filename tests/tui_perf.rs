@@ -2,6 +2,7 @@
 //! answer at once). Ignored by default (it keeps two cores busy); run it with
 //! `cargo test --release --test tui_perf -- --ignored --nocapture`. Uses
 //! ../shared/gtzan/valid when present, else demo/.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tui_common;
 

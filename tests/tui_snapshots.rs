@@ -3,6 +3,7 @@
 //! Deterministic: the scan and the file inspections finish before each
 //! snapshot, the player is silent (`--no-audio`), paths are shown relative to
 //! the root's label, and nothing depends on time.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tui_common;
 

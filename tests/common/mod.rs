@@ -107,12 +107,35 @@ pub fn shared_gtzan() -> Option<PathBuf> {
     shared("gtzan")
 }
 
-/// `../shared/<name>` beside the repository, when it is there.
+pub fn shared_tagcorpus() -> Option<PathBuf> {
+    shared("tagcorpus/taglib")
+}
+
+/// `../shared/<name>` beside the repository, when it is there. When it is not,
+/// the test fails under CI (`CI=true`) and skips with a message locally.
 fn shared(name: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(name);
-    dir.is_dir().then_some(dir)
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        missing(&format!("{} not found", dir.display()));
+        None
+    }
+}
+
+/// Test data or a tool is missing: a failure under CI, a skip message locally,
+/// so that no test passes green in CI without having run.
+pub fn missing(what: &str) {
+    if in_ci() {
+        panic!("{what}, and CI=true: this test must run in CI");
+    }
+    eprintln!("skipped: {what}");
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
 pub fn is_root() -> bool {

@@ -23,10 +23,10 @@ pub const DEFAULT_MODEL: &str = "accurate";
 
 /// The shipped models' cards and weights, compiled into the binary.
 mod embedded {
-    pub const FAST_CARD: &str = include_str!("../../models/fast/model.json");
-    pub const FAST_ONNX: &[u8] = include_bytes!("../../models/fast/genre.onnx");
-    pub const ACCURATE_CARD: &str = include_str!("../../models/accurate/model.json");
-    pub const ACCURATE_ONNX: &[u8] = include_bytes!("../../models/accurate/genre.onnx");
+    pub const FAST_CARD: &str = include_str!("../../../../models/fast/model.json");
+    pub const FAST_ONNX: &[u8] = include_bytes!("../../../../models/fast/genre.onnx");
+    pub const ACCURATE_CARD: &str = include_str!("../../../../models/accurate/model.json");
+    pub const ACCURATE_ONNX: &[u8] = include_bytes!("../../../../models/accurate/genre.onnx");
 }
 
 /// The embedded card text and ONNX bytes of a shipped model.
@@ -49,7 +49,7 @@ pub fn models_root() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("EARMARK_MODEL_DIR") {
         return Some(PathBuf::from(dir));
     }
-    let mut candidates = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")];
+    let mut candidates = vec![crate::repo_root().join("models")];
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1).take(4) {
             candidates.push(dir.join("models"));

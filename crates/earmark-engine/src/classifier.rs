@@ -127,7 +127,7 @@ mod tests {
     fn one_models_results_are_never_served_for_the_other() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("cache.sqlite");
-        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
         let plan = AnalysisPlan::default();
         let open = |name: &str| {
             let model = Arc::new(load_embedded(name).unwrap());

@@ -1,0 +1,22 @@
+//! earmark's engine: decode, features, model, library, tags, cache, eval, jobs
+//! and the player. It has no terminal dependency (no ratatui, no crossterm), so
+//! the compiler keeps the engine/UI boundary; the `earmark` crate holds the CLI
+//! and the terminal app on top of it.
+
+pub mod analysis;
+pub mod audio;
+pub mod cache;
+pub mod classifier;
+pub mod clock;
+pub mod eval;
+pub mod features;
+pub mod jobs;
+pub mod library;
+pub mod model;
+pub mod player;
+pub mod tags;
+
+/// The repository root at build time: where `models/` and `demo/` live.
+pub fn repo_root() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
