@@ -6,6 +6,7 @@
 //! idle except the playback tick (4 Hz while playing).
 
 pub mod action;
+pub mod ansi16;
 pub mod analyst;
 pub mod app;
 pub mod components;
@@ -73,6 +74,11 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let theme = match theme_spec {
         Some(spec) => Theme::load(&spec)?,
         None => Theme::default_theme(),
+    };
+    let theme = if theme::colours_off() {
+        theme.without_colours()
+    } else {
+        theme
     };
     let dir = opts.dir.unwrap_or_else(default_dir);
     match std::fs::metadata(&dir) {

@@ -14,9 +14,10 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
+use super::ansi16::Ansi16;
 use crate::player::quiet::{QuietStderr, restore_stderr_now};
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = Terminal<CrosstermBackend<Ansi16<Stdout>>>;
 
 /// Full-screen mode for as long as it lives.
 pub struct Session {
@@ -38,7 +39,7 @@ impl Session {
             restore();
             return Err(e);
         }
-        let terminal = match Terminal::new(CrosstermBackend::new(stdout)) {
+        let terminal = match Terminal::new(CrosstermBackend::new(Ansi16::new(stdout))) {
             Ok(t) => t,
             Err(e) => {
                 restore();

@@ -290,6 +290,45 @@ impl Theme {
     }
 }
 
+/// True when the user asked for no colour (`NO_COLOR` set and not empty,
+/// see no-color.org).
+pub fn colours_off() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+impl Theme {
+    /// This theme with every colour removed, for `NO_COLOR`. Crossterm then
+    /// emits no colour codes at all, so whatever a theme marked by colour
+    /// alone (the selected row above all) is marked by reverse video instead.
+    pub fn without_colours(mut self) -> Theme {
+        let strip = |s: &mut Style| {
+            s.fg = None;
+            s.bg = None;
+            s.underline_color = None;
+        };
+        let shown_reversed = [
+            "selected",
+            "cursor",
+            "status",
+            "status_error",
+            "note",
+            "heat_high",
+            "gauge",
+        ];
+        for (key, _) in STYLE_KEYS {
+            if let Some(slot) = self.slot(key) {
+                strip(slot);
+                if shown_reversed.contains(key) {
+                    *slot = slot.add_modifier(Modifier::REVERSED);
+                }
+            }
+        }
+        // Half blocks draw loudness as colour only.
+        self.halfblock = false;
+        self
+    }
+}
+
 impl Default for Theme {
     fn default() -> Self {
         Theme::default_theme()
@@ -342,6 +381,20 @@ mod tests {
         let e = Theme::parse("[styles\n", p, "bad", 0).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(Theme::load("no-such-theme").is_err());
+    }
+
+    #[test]
+    fn without_colours_the_selection_is_reverse_video() {
+        for name in Theme::builtin_names() {
+            let t = Theme::builtin(name).unwrap().without_colours();
+            assert!(
+                t.selected.add_modifier.contains(Modifier::REVERSED),
+                "{name}"
+            );
+            assert_eq!((t.selected.fg, t.selected.bg), (None, None), "{name}");
+            assert_eq!((t.base.fg, t.bar_top.fg), (None, None), "{name}");
+            assert!(!t.halfblock);
+        }
     }
 
     #[test]

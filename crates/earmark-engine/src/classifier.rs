@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::audio::AnalysisPlan;
-use crate::cache::{Cache, file_key};
+use crate::cache::{Cache, FileId, Lookup, content_sha256, file_id};
 use crate::model::{AnalyseError, GenreModel, Prediction, TrackAnalysis};
 
 /// A track's classification, from the model or the cache.
@@ -68,15 +68,26 @@ impl Classifier {
         &self.plan
     }
 
-    /// The cached result for `path` as it is now on disk, if any.
+    /// The cached result for `path` as it is now on disk, if any. A path the
+    /// cache has not seen is matched by size and content against known files,
+    /// so a moved library keeps its results.
     pub fn cached(&self, path: &Path) -> Option<Classified> {
         let cache = self.cache.as_ref()?;
-        let key = file_key(path).ok()?;
-        let json = cache
-            .lock()
-            .ok()?
-            .get_result(path, key, &self.cache_key)
-            .ok()??;
+        let id = file_id(path).ok()?;
+        let found = cache.lock().ok()?.lookup_result(&id, &self.cache_key).ok()?;
+        let json = match found {
+            Lookup::Hit(json) => json,
+            Lookup::Miss => return None,
+            Lookup::MaybeMoved => {
+                // Hash outside the lock: other workers keep using the cache.
+                let hash = content_sha256(&id.path).ok()?;
+                cache
+                    .lock()
+                    .ok()?
+                    .adopt_moved_result(&id, &hash, &self.cache_key)
+                    .ok()??
+            }
+        };
         let mut c: Classified = serde_json::from_str(&json).ok()?;
         // A result from a card with other labels is not ours to show.
         if c.prediction.labels != self.model.labels() {
@@ -98,11 +109,20 @@ impl Classifier {
     /// tags were just rewritten (the audio verified identical, but the size
     /// and mtime changed), so that its result is not computed again.
     pub fn remember(&self, path: &Path, classified: &Classified) {
-        if let (Some(cache), Ok(k)) = (&self.cache, file_key(path))
-            && let Ok(json) = serde_json::to_string(classified)
+        if let Ok(id) = file_id(path) {
+            self.store(&id, classified);
+        }
+    }
+
+    /// Put a result in the cache under `id`, with the file's content hash.
+    fn store(&self, id: &FileId, classified: &Classified) {
+        let Some(cache) = &self.cache else { return };
+        let hash = content_sha256(&id.path).ok();
+        if let Ok(json) = serde_json::to_string(classified)
             && let Ok(cache) = cache.lock()
         {
-            let _ = cache.put_result(path, k, &self.cache_key, &json);
+            // A cache that cannot be written only costs speed next time.
+            let _ = cache.put_result(id, hash.as_deref(), &self.cache_key, &json);
         }
     }
 
@@ -130,7 +150,7 @@ impl Classifier {
         path: &Path,
         cancel: &AtomicBool,
     ) -> Result<(Classified, TrackAnalysis), AnalyseError> {
-        let key_before = file_key(path).ok();
+        let id_before = file_id(path).ok();
         let analysis = self.model.analyse_cancellable(path, &self.plan, cancel)?;
         let classified = Classified {
             duration_s: analysis.duration_s,
@@ -141,13 +161,10 @@ impl Classifier {
             from_cache: false,
         };
         // Only store when the file did not change while it was being read.
-        if let (Some(cache), Some(k)) = (&self.cache, key_before)
-            && file_key(path).ok() == Some(k)
-            && let Ok(json) = serde_json::to_string(&classified)
-            && let Ok(cache) = cache.lock()
+        if let Some(id) = id_before
+            && file_id(path).ok().as_ref() == Some(&id)
         {
-            // A cache that cannot be written only costs speed next time.
-            let _ = cache.put_result(path, k, &self.cache_key, &json);
+            self.store(&id, &classified);
         }
         Ok((classified, analysis))
     }
@@ -184,5 +201,32 @@ mod tests {
         let again_accurate = accurate.cached(&clip).unwrap();
         assert_eq!(again_fast.prediction.probs, first.prediction.probs);
         assert_eq!(again_accurate.prediction.probs, other.prediction.probs);
+    }
+
+    #[test]
+    fn another_spelling_or_a_moved_copy_is_served_from_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        std::fs::create_dir(&lib).unwrap();
+        let clip = lib.join("hell.wav");
+        std::fs::copy(crate::repo_root().join("demo/HyperRogue/hell.wav"), &clip).unwrap();
+        let model = Arc::new(load_embedded("fast").unwrap());
+        let db = dir.path().join("cache.sqlite");
+        let c = Classifier::new(
+            model,
+            AnalysisPlan::default(),
+            Some(Cache::open(&db).unwrap()),
+        );
+        let first = c.classify(&clip).unwrap();
+        assert!(!first.from_cache);
+        let respelled = dir.path().join("lib/../lib/./hell.wav");
+        let again = c.cached(&respelled).expect("same file, other spelling");
+        assert_eq!(again.prediction.probs, first.prediction.probs);
+
+        let moved = dir.path().join("moved");
+        std::fs::create_dir(&moved).unwrap();
+        std::fs::rename(&clip, moved.join("renamed.wav")).unwrap();
+        let after_move = c.cached(&moved.join("renamed.wav")).expect("moved file");
+        assert_eq!(after_move.prediction.probs, first.prediction.probs);
     }
 }

@@ -66,14 +66,23 @@ fn columns(s: &Spectrogram, fpd: f64) -> Vec<Col> {
 
 /// Frames per dot column: fit the track into `dots` if that keeps at most
 /// [`MAX_SECONDS_PER_CELL`] per cell, else that resolution (and scroll).
+/// Each excerpt may round up by a column, so the fit starts with no slack and
+/// takes one dot more per try: the last column is used whenever it can be
+/// (a half-block column is a whole cell).
 fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> f64 {
     let max_fpd = ((MAX_SECONDS_PER_CELL / s.hop_s) / dots_per_cell as f64)
         .floor()
         .max(1.0);
     let gaps = s.excerpts.len().saturating_sub(1) * GAP_DOTS;
-    // One dot of slack per excerpt: each may round up by a column.
-    let room = dots.saturating_sub(gaps + s.excerpts.len()).max(1);
-    (s.total_frames() as f64 / room as f64).clamp(1.0, max_fpd)
+    let mut fpd = max_fpd;
+    for slack in 0..=s.excerpts.len() {
+        let room = dots.saturating_sub(gaps + slack).max(1);
+        fpd = (s.total_frames() as f64 / room as f64).clamp(1.0, max_fpd);
+        if fpd >= max_fpd || columns(s, fpd).len() <= dots {
+            break;
+        }
+    }
+    fpd
 }
 
 /// The time at the start of a column (None for gaps).
@@ -340,7 +349,14 @@ impl SpectrogramPane {
                     .set_char(*ch)
                     .set_style(ctx.theme.count);
             }
-            if let Some(cx) = cursor_cell {
+            // The cursor's ▲ never hides a time label: the column still shows it.
+            let on_label = |cx: usize| {
+                cx < left.chars().count()
+                    || (r_start > left.chars().count() + 1
+                        && cx >= r_start
+                        && cx < r_start + right.chars().count())
+            };
+            if let Some(cx) = cursor_cell.filter(|&cx| !on_label(cx)) {
                 buf[(area.x + cx as u16, y)]
                     .set_char('▲')
                     .set_style(ctx.theme.cursor);
@@ -387,6 +403,53 @@ impl Component for SpectrogramPane {
                     _ => "computed when a track is focused and the model is ready",
                 };
                 frame.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::analyst::SpecExcerpt;
+
+    fn spec(excerpts: &[(f64, usize)]) -> Spectrogram {
+        Spectrogram {
+            hop_s: 0.016,
+            n_bands: 1,
+            duration_s: 600.0,
+            excerpts: excerpts
+                .iter()
+                .map(|&(start_s, n_frames)| SpecExcerpt {
+                    start_s,
+                    n_frames,
+                    data: vec![0.0; n_frames],
+                })
+                .collect(),
+            lo: 0.0,
+            hi: 1.0,
+            band_lo: vec![0.0],
+            band_hi: vec![1.0],
+        }
+    }
+
+    #[test]
+    fn the_track_fills_every_column_it_can() {
+        for (excerpts, dots) in [
+            (vec![(0.0, 1875)], 76),
+            (vec![(0.0, 1875)], 152),
+            (vec![(0.0, 625), (100.0, 625), (200.0, 625)], 76),
+            (vec![(0.0, 625), (100.0, 625), (200.0, 625)], 153),
+        ] {
+            let s = spec(&excerpts);
+            for dpc in [1, 2] {
+                let cols = columns(&s, frames_per_dot(&s, dots, dpc));
+                assert!(cols.len() <= dots, "{dots} dots: {} cols", cols.len());
+                assert!(
+                    cols.len() + dpc > dots,
+                    "{dots} dots at {dpc}/cell: only {} used",
+                    cols.len()
+                );
             }
         }
     }

@@ -16,7 +16,7 @@ mod journal;
 mod results;
 
 pub use journal::{JournalEntry, NewJournalEntry};
-pub use results::{FileKey, file_key};
+pub use results::{FileId, FileKey, Lookup, content_sha256, file_id, file_key};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,7 +30,7 @@ pub const CACHE_FILE: &str = "earmark.sqlite";
 /// `PRAGMA application_id` marking the file as ours ("ERMK").
 const APPLICATION_ID: i32 = 0x4552_4D4B;
 /// Latest schema version (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -308,6 +308,19 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;"
         ))?;
     }
+    if version < 2 {
+        // Results are keyed by canonical path from now on, with a content hash
+        // so a moved library keeps them. Rows stored under a relative spelling
+        // can never be looked up again (nothing says what they were relative to).
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE results ADD COLUMN content_sha256 TEXT;
+             CREATE INDEX IF NOT EXISTS results_size ON results(size, model_sha256);
+             DELETE FROM results WHERE substr(path, 1, 1) <> X'2F';
+             PRAGMA user_version = 2;
+             COMMIT;",
+        )?;
+    }
     Ok(())
 }
 
@@ -355,6 +368,54 @@ mod tests {
         // Reopening is quiet.
         let cache = Cache::open(&path).unwrap();
         assert!(cache.warnings().is_empty());
+    }
+
+    #[test]
+    fn version_1_cache_is_migrated_keeping_absolute_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&format!(
+                "CREATE TABLE journal (id INTEGER PRIMARY KEY, path BLOB NOT NULL,
+                     old_value TEXT NOT NULL, new_value TEXT NOT NULL, old_state TEXT NOT NULL,
+                     new_state TEXT NOT NULL, time INTEGER NOT NULL, batch INTEGER NOT NULL,
+                     undone INTEGER NOT NULL DEFAULT 0, undone_time INTEGER);
+                 CREATE TABLE batches (id INTEGER PRIMARY KEY, time INTEGER NOT NULL);
+                 CREATE TABLE results (path BLOB NOT NULL, size INTEGER NOT NULL,
+                     mtime_ns INTEGER NOT NULL, model_sha256 TEXT NOT NULL,
+                     result_json TEXT NOT NULL, time INTEGER NOT NULL,
+                     PRIMARY KEY (path, size, mtime_ns, model_sha256));
+                 INSERT INTO results VALUES (CAST('/abs/a.wav' AS BLOB), 1, 2, 'm', '{{}}', 0);
+                 INSERT INTO results VALUES (CAST('rel/a.wav' AS BLOB), 1, 2, 'm', '{{}}', 0);
+                 PRAGMA application_id = {APPLICATION_ID};
+                 PRAGMA user_version = 1;"
+            ))
+            .unwrap();
+        }
+        let cache = Cache::open(&path).unwrap();
+        assert!(cache.warnings().is_empty(), "{:?}", cache.warnings());
+        let v: i32 = cache
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        let id = FileId {
+            path: PathBuf::from("/abs/a.wav"),
+            key: FileKey {
+                size: 1,
+                mtime_ns: 2,
+            },
+        };
+        assert_eq!(
+            cache.lookup_result(&id, "m").unwrap(),
+            Lookup::Hit("{}".into())
+        );
+        let rows: i64 = cache
+            .conn()
+            .query_row("SELECT count(*) FROM results", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1, "the relative spelling is dropped");
     }
 
     #[test]

@@ -1,9 +1,17 @@
-//! Classification results, keyed by file identity (path, size, mtime) and the
-//! model's SHA-256. The value is an opaque JSON string owned by `model`.
+//! Classification results, keyed by file identity and the model's key.
+//!
+//! A file is identified by its canonical absolute path plus size and mtime
+//! ([`file_id`]), so `lib/a.mp3`, `./lib/a.mp3` and `/home/me/lib/a.mp3` share
+//! one row. When a path has no row yet, a row of the same size whose stored
+//! content hash equals the file's ([`content_sha256`]) is adopted: a library
+//! that was moved or copied keeps its results. Other tables keyed by file
+//! (embeddings) should key through [`file_id`] and [`content_sha256`] too.
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::{Cache, CacheError, now_ms, path_to_blob};
 
@@ -12,6 +20,14 @@ use super::{Cache, CacheError, now_ms, path_to_blob};
 pub struct FileKey {
     pub size: i64,
     pub mtime_ns: i64,
+}
+
+/// A file as the cache knows it: where it really is, and which version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileId {
+    /// Canonical absolute path (symlinks and `..` resolved).
+    pub path: PathBuf,
+    pub key: FileKey,
 }
 
 /// The [`FileKey`] of `path` now.
@@ -27,54 +43,143 @@ pub fn file_key(path: &Path) -> std::io::Result<FileKey> {
     })
 }
 
+/// The one way every cache table names a file: canonical path plus [`FileKey`].
+pub fn file_id(path: &Path) -> std::io::Result<FileId> {
+    let path = std::fs::canonicalize(path)?;
+    let key = file_key(&path)?;
+    Ok(FileId { path, key })
+}
+
+/// SHA-256 of the file's bytes, hex. Read in fixed blocks: memory stays
+/// bounded whatever the file's size.
+pub fn content_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// What the cache holds for a file, before any hashing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A row for this very path and version.
+    Hit(String),
+    /// No row for this path, but rows of the same size exist: hash the file
+    /// and call [`Cache::adopt_moved_result`].
+    MaybeMoved,
+    Miss,
+}
+
 impl Cache {
-    /// The stored result for this file version and model, if any.
-    pub fn get_result(
-        &self,
-        path: &Path,
-        key: FileKey,
-        model_sha256: &str,
-    ) -> Result<Option<String>, CacheError> {
-        self.conn()
+    /// The stored result for this file version and model, or whether a moved
+    /// copy might be known.
+    pub fn lookup_result(&self, id: &FileId, model_key: &str) -> Result<Lookup, CacheError> {
+        let blob = path_to_blob(&id.path);
+        let exact: Option<String> = self
+            .conn()
             .query_row(
                 "SELECT result_json FROM results
                  WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3 AND model_sha256 = ?4",
-                params![path_to_blob(path), key.size, key.mtime_ns, model_sha256],
+                params![blob, id.key.size, id.key.mtime_ns, model_key],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.db_err(e))
+            .map_err(|e| self.db_err(e))?;
+        if let Some(json) = exact {
+            return Ok(Lookup::Hit(json));
+        }
+        // A path that has a row (an older version) is not new: it changed.
+        let known_path: bool = self
+            .conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM results WHERE path = ?1 AND model_sha256 = ?2)",
+                params![blob, model_key],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.db_err(e))?;
+        if known_path {
+            return Ok(Lookup::Miss);
+        }
+        let same_size: bool = self
+            .conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM results
+                 WHERE size = ?1 AND model_sha256 = ?2 AND content_sha256 IS NOT NULL)",
+                params![id.key.size, model_key],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(if same_size {
+            Lookup::MaybeMoved
+        } else {
+            Lookup::Miss
+        })
+    }
+
+    /// The result of a file with the same size and contents under another
+    /// path, copied to this path so the next lookup is a plain hit. Size and
+    /// content are enough: a copy without `-p` changes the mtime, not the audio.
+    pub fn adopt_moved_result(
+        &self,
+        id: &FileId,
+        content_sha256: &str,
+        model_key: &str,
+    ) -> Result<Option<String>, CacheError> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT result_json FROM results
+                 WHERE size = ?1 AND content_sha256 = ?2 AND model_sha256 = ?3
+                 ORDER BY time DESC LIMIT 1",
+                params![id.key.size, content_sha256, model_key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))?;
+        if let Some(json) = &json {
+            self.put_result(id, Some(content_sha256), model_key, json)?;
+        }
+        Ok(json)
     }
 
     /// Store (or replace) the result for this file version and model. Older
     /// versions of the same file for the same model are dropped.
     pub fn put_result(
         &self,
-        path: &Path,
-        key: FileKey,
-        model_sha256: &str,
+        id: &FileId,
+        content_sha256: Option<&str>,
+        model_key: &str,
         result_json: &str,
     ) -> Result<(), CacheError> {
-        let blob = path_to_blob(path);
+        let blob = path_to_blob(&id.path);
         let tx = self
             .conn()
             .unchecked_transaction()
             .map_err(|e| self.db_err(e))?;
         tx.execute(
             "DELETE FROM results WHERE path = ?1 AND model_sha256 = ?2",
-            params![blob, model_sha256],
+            params![blob, model_key],
         )
         .map_err(|e| self.db_err(e))?;
         tx.execute(
-            "INSERT OR REPLACE INTO results (path, size, mtime_ns, model_sha256, result_json, time)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO results
+                 (path, size, mtime_ns, model_sha256, result_json, time, content_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 blob,
-                key.size,
-                key.mtime_ns,
-                model_sha256,
+                id.key.size,
+                id.key.mtime_ns,
+                model_key,
                 result_json,
-                now_ms()
+                now_ms(),
+                content_sha256
             ],
         )
         .map_err(|e| self.db_err(e))?;
@@ -86,35 +191,92 @@ impl Cache {
 mod tests {
     use super::*;
 
+    fn id(path: &str, size: i64, mtime_ns: i64) -> FileId {
+        FileId {
+            path: PathBuf::from(path),
+            key: FileKey { size, mtime_ns },
+        }
+    }
+
     #[test]
     fn put_get_and_invalidate() {
         let cache = Cache::open_in_memory().unwrap();
-        let p = Path::new("/m/a.flac");
-        let k1 = FileKey {
-            size: 10,
-            mtime_ns: 5,
-        };
-        let k2 = FileKey {
-            size: 11,
-            mtime_ns: 6,
-        };
-        assert_eq!(cache.get_result(p, k1, "abc").unwrap(), None);
-        cache.put_result(p, k1, "abc", r#"{"top":"jazz"}"#).unwrap();
+        let v1 = id("/m/a.flac", 10, 5);
+        let v2 = id("/m/a.flac", 11, 6);
+        assert_eq!(cache.lookup_result(&v1, "abc").unwrap(), Lookup::Miss);
+        cache
+            .put_result(&v1, None, "abc", r#"{"top":"jazz"}"#)
+            .unwrap();
         assert_eq!(
-            cache.get_result(p, k1, "abc").unwrap().as_deref(),
-            Some(r#"{"top":"jazz"}"#)
+            cache.lookup_result(&v1, "abc").unwrap(),
+            Lookup::Hit(r#"{"top":"jazz"}"#.into())
         );
-        assert_eq!(cache.get_result(p, k1, "other-model").unwrap(), None);
-        assert_eq!(cache.get_result(p, k2, "abc").unwrap(), None);
-        cache.put_result(p, k2, "abc", "{}").unwrap();
+        assert_eq!(cache.lookup_result(&v1, "other").unwrap(), Lookup::Miss);
+        assert_eq!(cache.lookup_result(&v2, "abc").unwrap(), Lookup::Miss);
+        cache.put_result(&v2, None, "abc", "{}").unwrap();
         assert_eq!(
-            cache.get_result(p, k1, "abc").unwrap(),
-            None,
+            cache.lookup_result(&v1, "abc").unwrap(),
+            Lookup::Miss,
             "stale version dropped"
         );
         assert_eq!(
-            cache.get_result(p, k2, "abc").unwrap().as_deref(),
-            Some("{}")
+            cache.lookup_result(&v2, "abc").unwrap(),
+            Lookup::Hit("{}".into())
         );
+    }
+
+    #[test]
+    fn spellings_of_one_file_share_a_row() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("lib")).unwrap();
+        let file = dir.path().join("lib/a.wav");
+        std::fs::write(&file, b"RIFF....").unwrap();
+        let plain = file_id(&file).unwrap();
+        let dotted = file_id(&dir.path().join("lib/../lib/./a.wav")).unwrap();
+        assert_eq!(plain, dotted);
+        assert!(plain.path.is_absolute());
+    }
+
+    #[test]
+    fn a_moved_file_keeps_its_result_only_if_its_bytes_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.wav");
+        std::fs::write(&old, b"same bytes here").unwrap();
+        let cache = Cache::open_in_memory().unwrap();
+        let old_id = file_id(&old).unwrap();
+        let hash = content_sha256(&old).unwrap();
+        cache
+            .put_result(&old_id, Some(&hash), "m", "{\"r\":1}")
+            .unwrap();
+
+        let moved = dir.path().join("moved.wav");
+        std::fs::write(&moved, b"same bytes here").unwrap();
+        let moved_id = file_id(&moved).unwrap();
+        assert_eq!(
+            cache.lookup_result(&moved_id, "m").unwrap(),
+            Lookup::MaybeMoved
+        );
+        let got = cache
+            .adopt_moved_result(&moved_id, &content_sha256(&moved).unwrap(), "m")
+            .unwrap();
+        assert_eq!(got.as_deref(), Some("{\"r\":1}"));
+        assert_eq!(
+            cache.lookup_result(&moved_id, "m").unwrap(),
+            Lookup::Hit("{\"r\":1}".into()),
+            "adopted under the new path"
+        );
+
+        // Same size, other bytes: not the same song.
+        let other = dir.path().join("other.wav");
+        std::fs::write(&other, b"diff bytes here").unwrap();
+        let other_id = file_id(&other).unwrap();
+        assert_eq!(
+            cache.lookup_result(&other_id, "m").unwrap(),
+            Lookup::MaybeMoved
+        );
+        let none = cache
+            .adopt_moved_result(&other_id, &content_sha256(&other).unwrap(), "m")
+            .unwrap();
+        assert_eq!(none, None);
     }
 }
