@@ -136,9 +136,9 @@ def fit(model, X, Y, HW, TP, TF_, FR, args, monitor):
     """Fine-tune the student (head frozen); TF_ = teacher [penultimate, taggram], FR = the
     teacher's front-end map on the student's channels and time grid."""
     import tensorflow as tf
-    for l in model.layers:
-        if l.name.startswith("head"):
-            l.trainable = False
+    for layer in model.layers:
+        if layer.name.startswith("head"):
+            layer.trainable = False
     mu = TF_.mean(0)
     sd = TF_.std(0) + 1e-3
     steps = int(np.ceil(len(X) / args.batch)) * args.epochs

@@ -32,188 +32,34 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-LABELS = ["blues", "classical", "country", "disco", "hiphop",
-          "jazz", "metal", "pop", "reggae", "rock"]
-K = len(LABELS)
-N_FRAMES = 187
-N_MELS = 96
+from earmark_train.cache import sha256_file  # noqa: E402
+from earmark_train.data import (  # noqa: E402,F401  (re-exported for distill*.py / pool.py)
+    LABELS,
+    N_FRAMES,
+    N_MELS,
+    SETS,
+    Clips,
+    K,
+    pad_patch,
+)
+from earmark_train.embed import embed  # noqa: E402
+from earmark_train.heads import LinearHead, MLPHead, sample_weights  # noqa: E402,F401
+from earmark_train.log import log  # noqa: E402
+from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402,F401
+from earmark_train.onnx_utils import keep_used_opsets, prune_to_outputs, session, symbolic_batch  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SETS = ["train", "valid", "ex_train", "ex_valid"]
-T0 = time.time()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
-
-
-# --------------------------------------------------------------------------- data
-
-def pad_patch(m: np.ndarray) -> np.ndarray:
-    """A clip shorter than one patch is repeat-padded (tiled in time) to 187 frames."""
-    if m.shape[0] >= N_FRAMES:
-        return m[:N_FRAMES]
-    reps = int(np.ceil(N_FRAMES / max(1, m.shape[0])))
-    return np.tile(m, (reps, 1))[:N_FRAMES]
-
-
-class Clips:
-    """The clips of one `earmark features` output directory."""
-
-    def __init__(self, fdir: str, name: str):
-        self.dir, self.name = fdir, name
-        with open(os.path.join(fdir, "index.json")) as f:
-            index = json.load(f)
-        with open(os.path.join(fdir, "params.json")) as f:
-            self.params = json.load(f)
-        errs = os.path.join(fdir, "errors.json")
-        self.errors = json.load(open(errs)) if os.path.exists(errs) else []
-        self.items = [it for it in index if it["label"] in LABELS]
-        self.skipped = [it["path"] for it in index if it["label"] not in LABELS]
-        self.y = np.array([LABELS.index(it["label"]) for it in self.items], dtype=np.int64)
-        self.paths = [it["path"] for it in self.items]
-        self._mels = None
-
-    def __len__(self):
-        return len(self.items)
-
-    def mels(self):
-        if self._mels is None:
-            self._mels = [np.load(os.path.join(self.dir, it["file"])).astype(np.float32)
-                          for it in self.items]
-        return self._mels
-
-    def patches(self):
-        """(patches [P,187,96], clip index per patch [P]) at the index's segment offsets."""
-        out, owner = [], []
-        for i, (it, m) in enumerate(zip(self.items, self.mels())):
-            segs = [s for s in it.get("segments", []) if s + N_FRAMES <= m.shape[0]]
-            if not segs:
-                out.append(pad_patch(m))
-                owner.append(i)
-                continue
-            for s in segs:
-                out.append(m[s:s + N_FRAMES])
-                owner.append(i)
-        return np.stack(out).astype(np.float32), np.array(owner, dtype=np.int64)
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- metrics
-
-def metrics(y: np.ndarray, pred: np.ndarray) -> dict:
-    y, pred = np.asarray(y), np.asarray(pred)
-    present = [k for k in range(K) if (y == k).any()]
-    recalls = [float((pred[y == k] == k).mean()) for k in present]
-    f1s = []
-    for k in present:
-        tp = float(((pred == k) & (y == k)).sum())
-        p = tp / max(1.0, float((pred == k).sum()))
-        r = tp / float((y == k).sum())
-        f1s.append(0.0 if p + r == 0 else 2 * p * r / (p + r))
-    acc = float((pred == y).mean()) if len(y) else 0.0
-    bal = float(np.mean(recalls)) if recalls else 0.0
-    return {"accuracy": acc, "balanced_accuracy": bal, "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
-            "score": (acc + bal) / 2, "n": int(len(y))}
-
-
-def eval_report(y: np.ndarray, probs: np.ndarray, paths: list) -> dict:
-    """Same layout as `earmark eval --json` (labels, per_class, confusion rows=truth)."""
-    pred = probs.argmax(1)
-    m = metrics(y, pred)
-    conf = np.zeros((K, K), dtype=int)
-    np.add.at(conf, (y, pred), 1)
-    per = []
-    for k, lab in enumerate(LABELS):
-        tp, npred, sup = int(conf[k, k]), int(conf[:, k].sum()), int(conf[k].sum())
-        p = tp / npred if npred else 0.0
-        r = tp / sup if sup else 0.0
-        per.append({"label": lab, "precision": p, "recall": r,
-                    "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": sup})
-    return {"labels": LABELS, "n": int(len(y)), "accuracy": m["accuracy"],
-            "balanced_accuracy": m["balanced_accuracy"], "macro_f1": m["macro_f1"],
-            "per_class": per, "confusion": conf.tolist(),
-            "files": [{"path": pth, "truth": LABELS[t], "predicted": LABELS[q],
-                       "confidence": float(pr[q])} for pth, t, q, pr in zip(paths, y, pred, probs)],
-            "errors": []}
-
-
-def combine(patch_probs: np.ndarray, owner: np.ndarray, n: int, how: str) -> np.ndarray:
-    out = np.zeros((n, patch_probs.shape[1]), dtype=np.float64)
-    cnt = np.bincount(owner, minlength=n).astype(np.float64)[:, None]
-    if how == "mean_probs":
-        np.add.at(out, owner, patch_probs)
-        return out / cnt
-    np.add.at(out, owner, np.log(np.clip(patch_probs, 1e-12, 1.0)))
-    out = out / cnt
-    out = np.exp(out - out.max(1, keepdims=True))
-    return out / out.sum(1, keepdims=True)
-
-
-# --------------------------------------------------------------------------- weights
-
-def sample_weights(y_clip, owner, is_excerpt_clip, excerpt_weight, balanced=True):
-    """Per-patch weights: every clip weighs 1 (an excerpt `excerpt_weight`), spread over its
-    patches; then classes are balanced; mean weight 1 (so C means the same across configs)."""
-    n_clip = len(y_clip)
-    per_clip = np.where(is_excerpt_clip, excerpt_weight, 1.0).astype(np.float64)
-    npatch = np.bincount(owner, minlength=n_clip).astype(np.float64)
-    w = per_clip[owner] / npatch[owner]
-    yp = y_clip[owner]
-    if balanced:
-        tot = np.bincount(yp, weights=w, minlength=K)
-        present = tot > 0
-        cw = np.zeros(K)
-        cw[present] = w.sum() / (present.sum() * tot[present])
-        w = w * cw[yp]
-    keep = w > 0
-    return w / w[keep].mean(), keep
 
 
 # --------------------------------------------------------------------------- musicnn embeddings
 
-def embed(backbone: str, patches: np.ndarray, threads: int, cache: str) -> dict:
-    key = hashlib.sha256()
-    key.update(sha256_file(backbone).encode())
-    key.update(np.ascontiguousarray(patches).tobytes())
-    key = key.hexdigest()[:16]
-    if os.path.exists(cache):
-        z = np.load(cache)
-        if str(z["key"]) == key:
-            return {"penultimate": z["penultimate"], "taggram": z["taggram"]}
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(backbone, so, providers=["CPUExecutionProvider"])
-    pen, tag = [], []
-    for s in range(0, len(patches), 32):
-        a, b = sess.run(["penultimate", "taggram"], {"mel": patches[s:s + 32]})
-        pen.append(a)
-        tag.append(b)
-    out = {"penultimate": np.concatenate(pen).astype(np.float32),
-           "taggram": np.concatenate(tag).astype(np.float32)}
-    np.savez(cache, key=key, **out)
-    return out
-
-
 def bench_backbone(backbone: str, patches: np.ndarray) -> dict:
     """ms per 187-frame patch of the musicnn backbone in onnxruntime, 1 and 2 threads, batch 10."""
-    import onnxruntime as ort
     out = {}
     x = patches[:10]
     for th in (1, 2):
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = th
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(backbone, so, providers=["CPUExecutionProvider"])
+        sess = session(backbone, th)
         sess.run(["penultimate"], {"mel": x})
         best = 1e9
         for _ in range(3):
@@ -239,89 +85,6 @@ class Emb:
 
     def feats(self, kind: str) -> np.ndarray:
         return self.pen if kind == "pen" else np.concatenate([self.pen, self.tag], 1)
-
-
-# --------------------------------------------------------------------------- heads
-
-class LinearHead:
-    """Standardise -> logistic regression (multinomial). Exported as MatMul + Add + Softmax
-    with the scaler folded into the weights."""
-
-    kind = "linear"
-
-    def __init__(self, C: float, seed: int):
-        self.C, self.seed = C, seed
-
-    def fit(self, X, y, w):
-        from sklearn.linear_model import LogisticRegression
-        self.mu = X.mean(0)
-        self.sd = X.std(0) + 1e-6
-        Z = (X - self.mu) / self.sd
-        self.lr = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed)
-        self.lr.fit(Z, y, sample_weight=w)
-        # Expand to all K labels (classes absent from the fit get -inf-ish bias).
-        W = np.zeros((X.shape[1], K))
-        b = np.full(K, -30.0)
-        for j, c in enumerate(self.lr.classes_):
-            W[:, c] = self.lr.coef_[j]
-            b[c] = self.lr.intercept_[j]
-        if len(self.lr.classes_) == 2:  # sklearn's binary layout
-            raise ValueError("need >2 classes")
-        self.W = (W / self.sd[:, None]).astype(np.float32)
-        self.b = (b - (self.mu / self.sd) @ W).astype(np.float32)
-        return self
-
-    def predict_proba(self, X):
-        z = X.astype(np.float64) @ self.W + self.b
-        z -= z.max(1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(1, keepdims=True)
-
-    def layers(self):
-        return [(self.W, self.b, None)]
-
-
-class MLPHead:
-    """Standardise (folded) -> Dense(h, relu) -> Dropout -> Dense(K) softmax, in Keras."""
-
-    kind = "mlp"
-
-    def __init__(self, hidden: int, l2: float, dropout: float, epochs: int, seed: int):
-        self.hidden, self.l2, self.dropout, self.epochs, self.seed = hidden, l2, dropout, epochs, seed
-
-    def fit(self, X, y, w):
-        import tensorflow as tf
-        tf.keras.utils.set_random_seed(self.seed)
-        self.mu = X.mean(0)
-        self.sd = X.std(0) + 1e-6
-        Z = ((X - self.mu) / self.sd).astype(np.float32)
-        reg = tf.keras.regularizers.l2(self.l2)
-        m = tf.keras.Sequential([
-            tf.keras.layers.Input((X.shape[1],)),
-            tf.keras.layers.Dropout(0.2),
-            tf.keras.layers.Dense(self.hidden, activation="relu", kernel_regularizer=reg),
-            tf.keras.layers.Dropout(self.dropout),
-            tf.keras.layers.Dense(K, kernel_regularizer=reg),
-        ])
-        m.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        m.fit(Z, y, sample_weight=w.astype(np.float32), epochs=self.epochs, batch_size=64,
-              shuffle=True, verbose=0)
-        (W1, b1), (W2, b2) = m.layers[1].get_weights(), m.layers[3].get_weights()
-        self.W1 = (W1 / self.sd[:, None]).astype(np.float32)
-        self.b1 = (b1 - (self.mu / self.sd) @ W1).astype(np.float32)
-        self.W2, self.b2 = W2.astype(np.float32), b2.astype(np.float32)
-        return self
-
-    def predict_proba(self, X):
-        h = np.maximum(X.astype(np.float64) @ self.W1 + self.b1, 0)
-        z = h @ self.W2 + self.b2
-        z -= z.max(1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(1, keepdims=True)
-
-    def layers(self):
-        return [(self.W1, self.b1, "Relu"), (self.W2, self.b2, None)]
 
 
 def fit_head(cfg: dict, sets: list, seed: int):
@@ -444,14 +207,8 @@ def cnn_export(model, path: str, opset: int):
     for node in proto.graph.node:
         node.output[:] = ["probs" if o == out_old else o for o in node.output]
     proto.graph.output[0].name = "probs"
-    used = {n.domain for n in proto.graph.node}
-    keep = [o for o in proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
-    del proto.opset_import[:]
-    proto.opset_import.extend(keep)
-    for vi in list(proto.graph.input) + list(proto.graph.output):
-        d0 = vi.type.tensor_type.shape.dim[0]
-        d0.Clear()
-        d0.dim_param = "batch"
+    keep_used_opsets(proto)
+    symbolic_batch(proto)
     onnx.checker.check_model(proto)
     onnx.save_model(proto, path, save_as_external_data=False)
 
@@ -485,19 +242,7 @@ def export_head(backbone: str, head, cfg: dict, path: str) -> None:
     g.initializer.extend(inits)
     del g.output[:]
     g.output.append(helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", K]))
-    # prune nodes that no longer feed `probs`
-    needed, keep = {"probs"}, []
-    for node in reversed(list(g.node)):
-        if any(o in needed for o in node.output):
-            keep.append(node)
-            needed.update(node.input)
-    keep.reverse()
-    del g.node[:]
-    g.node.extend(keep)
-    used = {i for n in g.node for i in n.input}
-    live = [t for t in g.initializer if t.name in used]
-    del g.initializer[:]
-    g.initializer.extend(live)
+    prune_to_outputs(g)
     g_model.producer_name = "earmark/models/train/train.py"
     del g_model.metadata_props[:]
     g_model.metadata_props.extend([
@@ -509,10 +254,7 @@ def export_head(backbone: str, head, cfg: dict, path: str) -> None:
 
 
 def check_export(path: str, head, cfg, emb: "Emb", threads: int) -> float:
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    sess = session(path, threads)
     idx = np.linspace(0, len(emb.patches) - 1, 12).astype(int)
     p_onnx = sess.run(["probs"], {"mel": emb.patches[idx]})[0]
     if head is None:

@@ -332,7 +332,6 @@ def write_fast(args):
         return 2
     speed = bench_ms(args.criterion, "classify_30s_clip")
     speed_cpu = bench_ms(args.criterion, "classify_30s_clip_cpu")
-    acc_card = load(os.path.join(ROOT, "models", "accurate", "model.json"), {})
     cfg = D["config"]
     lite = D.get("route") == "musicnn_lite"  # distill_lite.py (EARMARK_STUDENT=lite)
     widths = cfg.get("widths", "")
