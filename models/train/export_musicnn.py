@@ -30,6 +30,8 @@ warnings.filterwarnings("ignore", category=UserWarning)
 from musicnn import configuration as mconfig  # noqa: E402
 from musicnn import models as mmodels  # noqa: E402
 
+from earmark_train.onnx_utils import keep_used_opsets, session, symbolic_batch  # noqa: E402
+
 N_FRAMES = 187
 N_MELS = 96
 OUTPUTS = ["taggram", "penultimate", "max_pool", "mean_pool"]
@@ -95,7 +97,6 @@ def main() -> int:
     ap.add_argument("--tol", type=float, default=1e-3)
     args = ap.parse_args()
 
-    import onnxruntime as ort
     import tf2onnx
 
     frozen, sess, x, outs = build_and_freeze(args.which)
@@ -110,14 +111,8 @@ def main() -> int:
         node.output[:] = [rename.get(o, o) for o in node.output]
     for vi in list(model_proto.graph.input) + list(model_proto.graph.output):
         vi.name = rename.get(vi.name, vi.name)
-        d0 = vi.type.tensor_type.shape.dim[0]
-        d0.Clear()
-        d0.dim_param = "batch"
-    # tf2onnx declares ai.onnx.ml although no node uses it: keep only the domains in use.
-    used = {n.domain for n in model_proto.graph.node}
-    keep = [o for o in model_proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
-    del model_proto.opset_import[:]
-    model_proto.opset_import.extend(keep)
+    symbolic_batch(model_proto)
+    keep_used_opsets(model_proto)
     model_proto.producer_name = "earmark/export_musicnn.py"
     onnx.checker.check_model(model_proto)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -128,9 +123,7 @@ def main() -> int:
     # Parity: TF vs onnxruntime on real patches.
     p = real_patches()
     tf_vals = sess.run([outs[o] for o in OUTPUTS], feed_dict={x: p})
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    rt = ort.InferenceSession(args.out, so, providers=["CPUExecutionProvider"])
+    rt = session(args.out, 2)
     ort_vals = rt.run(OUTPUTS, {"mel": p})
     worst = 0.0
     for name, a, b in zip(OUTPUTS, tf_vals, ort_vals):

@@ -237,9 +237,10 @@ def export_onnx(model, path: str, opset: int = 13, meta: dict | None = None) -> 
     import onnx
     import tensorflow as tf
 
-    import train as T  # the exporter every Keras model of the recipe goes through
+    from earmark_train.onnx_utils import keras_to_onnx  # (TF only when exporting)
+
     probs = tf.keras.layers.Softmax(name="probs")(model.outputs[0])
-    T.cnn_export(tf.keras.Model(model.input, probs), path, opset)
+    keras_to_onnx(tf.keras.Model(model.input, probs), path, opset)
     proto = onnx.load(path)
     proto.producer_name = "earmark/models/train/lite.py"
     if meta:

@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from earmark_train.cache import sha256_file  # noqa: E402
+from earmark_train.cache import sha256_file  # noqa: E402,F401
+from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.data import (  # noqa: E402,F401  (re-exported for distill*.py / pool.py)
     LABELS,
     N_FRAMES,
@@ -46,9 +47,11 @@ from earmark_train.embed import embed  # noqa: E402
 from earmark_train.heads import LinearHead, MLPHead, sample_weights  # noqa: E402,F401
 from earmark_train.log import log  # noqa: E402
 from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402,F401
-from earmark_train.onnx_utils import keep_used_opsets, prune_to_outputs, session, symbolic_batch  # noqa: E402
+from earmark_train.onnx_utils import prune_to_outputs, session  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# cv.py names features by backbone; this export carries MSD_musicnn only
+CV_FEATS = {"msd_pen": "pen", "msd_pen+msd_tag": "pen+tag"}
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
@@ -77,7 +80,7 @@ class Emb:
         self.clips = clips
         self.patches, self.owner = clips.patches()
         t = time.time()
-        e = embed(backbone, self.patches, threads, os.path.join(cache_dir, f"emb_{clips.name}.npz"))
+        e = embed(backbone, self.patches, threads, os.path.join(cache_dir, f"emb_msd_{clips.name}.npz"))
         self.pen, self.tag = e["penultimate"], e["taggram"]
         self.sec_per_patch = (time.time() - t) / max(1, len(self.patches))
         self.y = clips.y
@@ -125,92 +128,6 @@ def eval_head(head, cfg, emb: "Emb") -> dict:
     m = metrics(emb.y, probs.argmax(1))
     m["_probs"] = probs
     return m
-
-
-# --------------------------------------------------------------------------- from-scratch CNN
-
-def cnn_build(mu: float, sd: float, seed: int):
-    import tensorflow as tf
-    tf.keras.utils.set_random_seed(seed)
-    L = tf.keras.layers
-    inp = L.Input((N_FRAMES, N_MELS), name="mel")
-    x = L.Reshape((N_FRAMES, N_MELS, 1))(inp)
-    x = L.Rescaling(1.0 / sd, offset=-mu / sd)(x)
-    for ch, pool in ((16, (2, 2)), (32, (2, 2)), (64, (2, 2)), (64, (2, 2))):
-        x = L.Conv2D(ch, 3, padding="same", use_bias=False)(x)
-        x = L.BatchNormalization()(x)
-        x = L.ReLU()(x)
-        x = L.MaxPooling2D(pool)(x)
-    x = L.GlobalAveragePooling2D()(x)
-    x = L.Dropout(0.3)(x)
-    out = L.Dense(K, activation="softmax", name="probs")(x)
-    return tf.keras.Model(inp, out)
-
-
-def gain_aug(batch: np.ndarray, rng, db: float = 6.0) -> np.ndarray:
-    """Exact gain change in the feature domain: L = log10(1e4*M + 1) -> log10(1e4*g*M + 1)."""
-    g = 10.0 ** (rng.uniform(-db, db, size=(len(batch), 1, 1)) / 10.0)
-    return np.log10(g * (np.power(10.0, batch) - 1.0) + 1.0).astype(np.float32)
-
-
-def cnn_fit(train_sets, seed: int, epochs: int, crops_per_clip: int, val_emb=None):
-    """train_sets: [(Clips, is_excerpt)], full mel arrays; random 187-frame crops each epoch."""
-    import tensorflow as tf
-    rng = np.random.default_rng(seed)
-    mels, ys, isex = [], [], []
-    for clips, is_ex in train_sets:
-        for m, y in zip(clips.mels(), clips.y):
-            mels.append(m if m.shape[0] >= N_FRAMES else pad_patch(m))
-            ys.append(y)
-            isex.append(is_ex)
-    ys, isex = np.array(ys), np.array(isex)
-    allv = np.concatenate([m.ravel() for m in mels])
-    mu, sd = float(allv.mean()), float(allv.std())
-    model = cnn_build(mu, sd, seed)
-    model.compile(optimizer=tf.keras.optimizers.Adam(2e-3),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy())
-    owner = np.arange(len(ys))
-    w_clip, _ = sample_weights(ys, owner, isex, 1.0)
-    for ep in range(epochs):
-        X, Y, W = [], [], []
-        for i, m in enumerate(mels):
-            n = 1 if isex[i] else crops_per_clip
-            for _ in range(n):
-                s = rng.integers(0, m.shape[0] - N_FRAMES + 1)
-                X.append(m[s:s + N_FRAMES])
-                Y.append(ys[i])
-                W.append(w_clip[i] / n)
-        X = gain_aug(np.stack(X), rng)
-        W = np.array(W, dtype=np.float32)
-        W /= W.mean()
-        tf.keras.backend.set_value(model.optimizer.learning_rate,
-                                   2e-3 * 0.5 * (1 + np.cos(np.pi * ep / epochs)))
-        h = model.fit(X, np.array(Y), sample_weight=W, batch_size=32, epochs=1, verbose=0,
-                      shuffle=True)
-        msg = f"  cnn epoch {ep + 1}/{epochs} loss {h.history['loss'][0]:.3f}"
-        if val_emb is not None and (ep + 1) % 5 == 0:
-            p = model.predict(val_emb.patches, batch_size=64, verbose=0)
-            probs = combine(p, val_emb.owner, val_emb.n, "mean_probs")
-            mm = metrics(val_emb.y, probs.argmax(1))
-            msg += f"  valid acc {mm['accuracy']:.3f} bal {mm['balanced_accuracy']:.3f}"
-        log(msg)
-    return model
-
-
-def cnn_export(model, path: str, opset: int):
-    import tensorflow as tf
-    import tf2onnx
-    spec = (tf.TensorSpec((None, N_FRAMES, N_MELS), tf.float32, name="mel"),)
-    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
-    # normalise I/O names: input `mel`, output `probs`, batch dim `batch`
-    out_old = proto.graph.output[0].name
-    for node in proto.graph.node:
-        node.output[:] = ["probs" if o == out_old else o for o in node.output]
-    proto.graph.output[0].name = "probs"
-    keep_used_opsets(proto)
-    symbolic_batch(proto)
-    onnx.checker.check_model(proto)
-    onnx.save_model(proto, path, save_as_external_data=False)
 
 
 # --------------------------------------------------------------------------- ONNX head export
@@ -276,8 +193,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opset", type=int, default=13)
-    ap.add_argument("--cnn-epochs", type=int, default=40)
-    ap.add_argument("--skip-cnn", action="store_true", help="(dev) skip the from-scratch CNN")
+    ap.add_argument("--cv", default=os.path.join(ROOT, "target", "train", "cv_results.json"),
+                    help="cv.py's results: the selected head configuration")
     args = ap.parse_args()
 
     import tensorflow as tf
@@ -327,116 +244,65 @@ def main() -> int:
             + (f" | ex_valid acc {mx['accuracy']:.3f}" if mx else ""))
         return row
 
-    log("route A: logistic regression on the clip-mean embedding (notes' floor)")
-    for ew in ([0.0, 1.0] if has_ex else [0.0]):
-        run({"route": "musicnn_lr_clipmean", "head": "lr", "level": "clip_mean", "feats": "pen",
-             "C": 0.003, "excerpt_weight": ew, "combine": "mean_probs"})
-
-    log("route B: patch-level logistic regression (grid)")
-    for feats in ("pen", "pen+tag"):
-        for ew in ([0.0, 0.5, 1.0, 2.0] if has_ex else [0.0]):
-            for C in (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1):
-                for comb in ("mean_probs", "mean_log_probs"):
-                    run({"route": "musicnn_lr_patch", "head": "lr", "level": "patch",
-                         "feats": feats, "C": C, "excerpt_weight": ew, "combine": comb})
-
-    best_lr = max((r for r in results if r["cfg"]["route"] == "musicnn_lr_patch"),
-                  key=lambda r: r["valid"]["score"])
-    log("route C: patch-level MLP (features/excerpts/combination from the best LR)")
-    for hidden in (64, 256):
-        for l2 in (1e-3, 1e-2):
-            run({"route": "musicnn_mlp_patch", "head": "mlp", "level": "patch",
-                 "feats": best_lr["cfg"]["feats"], "excerpt_weight": best_lr["cfg"]["excerpt_weight"],
-                 "combine": best_lr["cfg"]["combine"], "hidden": hidden, "l2": l2,
-                 "dropout": 0.5, "epochs": 40})
-
-    cnn_row, cnn_model = None, None
-    if not args.skip_cnn:
-        log("route D: from-scratch log-mel CNN (Keras, random crops + gain augmentation)")
-        t = time.time()
-        cnn_sets = [(clips["train"], False)] + ([(clips["ex_train"], True)] if has_ex else [])
-        cnn_model = cnn_fit(cnn_sets, args.seed, args.cnn_epochs, 4, emb["valid"])
-        res = {}
-        for s in ("valid", "ex_valid"):
-            if s in emb:
-                p = cnn_model.predict(emb[s].patches, batch_size=64, verbose=0)
-                res[s] = metrics(emb[s].y, combine(p, emb[s].owner, emb[s].n, "mean_probs").argmax(1))
-        cnn_row = {"cfg": {"route": "cnn_scratch", "epochs": args.cnn_epochs, "combine": "mean_probs",
-                           "excerpt_weight": 1.0 if has_ex else 0.0},
-                   "valid": res["valid"], "ex_valid": res.get("ex_valid"),
-                   "note": f"trained {time.time() - t:.0f} s"}
-        results.append(cnn_row)
-        log(f"  cnn: valid acc {res['valid']['accuracy']:.3f} bal {res['valid']['balanced_accuracy']:.3f}")
-
-    best = max(results, key=lambda r: r["valid"]["score"])
-    log(f"selected: {json.dumps(best['cfg'], sort_keys=True)} valid {best['valid']}")
-    cfg = best["cfg"]
+    # The configuration comes from cross-validation (cv.py); valid is scored for the record.
+    with open(args.cv) as f:
+        cv = json.load(f)
+    cfg = dict(cv["selected"]["cfg"])
+    if cfg["feats"] not in CV_FEATS:
+        print(f"the CV-selected features {cfg['feats']} need a backbone this export does not carry",
+              file=sys.stderr)
+        return 2
+    cfg["feats"] = CV_FEATS[cfg["feats"]]
+    best = run(cfg, note="selected by grouped, repeated k-fold CV (cv.py)")
+    log(f"selected by CV: {json.dumps(cfg, sort_keys=True)} valid {best['valid']}")
 
     # ---------------- train-only export (for `earmark eval` on valid) and refit on train+valid(+excerpts)
     trainonly = os.path.join(args.work, "genre-trainonly.onnx")
     all_sets = tr_sets + [(emb["valid"], False)] + ([(emb["ex_valid"], True)] if "ex_valid" in emb else [])
-    if cfg["route"] == "cnn_scratch":
-        cnn_export(cnn_model, trainonly, args.opset)
-        refit_sets = [(clips[s], s.startswith("ex_")) for s in clips]
-        final = cnn_fit(refit_sets, args.seed, args.cnn_epochs, 4)
-        cnn_export(final, args.out, args.opset)
-        diff = None
-    else:
-        head_tr = fit_head(cfg, tr_sets, args.seed)
-        export_head(args.backbone, head_tr, cfg, trainonly)
-        d_tr = check_export(trainonly, head_tr, cfg, emb["valid"], args.threads)
-        head_all = fit_head(cfg, all_sets, args.seed)
-        export_head(args.backbone, head_all, cfg, args.out)
-        diff = check_export(args.out, head_all, cfg, emb["valid"], args.threads)
-        log(f"exported {trainonly} (max|onnx-python| {d_tr:.2g}) and {args.out} "
-            f"(max|onnx-python| {diff:.2g}, {os.path.getsize(args.out) / 1e6:.2f} MB)")
-        if max(d_tr, diff) > 1e-4:
-            print("ONNX export does not match the Python head", file=sys.stderr)
-            return 1
+    head_tr = fit_head(cfg, tr_sets, args.seed)
+    export_head(args.backbone, head_tr, cfg, trainonly)
+    d_tr = check_export(trainonly, head_tr, cfg, emb["valid"], args.threads)
+    head_all = fit_head(cfg, all_sets, args.seed)
+    export_head(args.backbone, head_all, cfg, args.out)
+    diff = check_export(args.out, head_all, cfg, emb["valid"], args.threads)
+    log(f"exported {trainonly} (max|onnx-python| {d_tr:.2g}) and {args.out} "
+        f"(max|onnx-python| {diff:.2g}, {os.path.getsize(args.out) / 1e6:.2f} MB)")
+    if max(d_tr, diff) > 1e-4:
+        print("ONNX export does not match the Python head", file=sys.stderr)
+        return 1
 
     # The train-only model's card (`earmark eval --model X.onnx` reads X.json beside it).
-    with open(os.path.splitext(trainonly)[0] + ".json", "w") as f:
-        json.dump({"name": "earmark-genre-trainonly", "file": os.path.basename(trainonly),
-                   "sha256": sha256_file(trainonly), "labels": LABELS, "features": params,
-                   "input": {"name": "mel", "frames": N_FRAMES, "n_mels": N_MELS},
-                   "output": {"name": "probs"},
-                   "segment": {"frames": N_FRAMES, "hop_frames": N_FRAMES},
-                   "combine": cfg["combine"],
-                   "training": {"trained_on": "train(+excerpts/train)", "config": cfg}}, f, indent=2)
+    write_json(os.path.splitext(trainonly)[0] + ".json", runtime_card(
+        "earmark-genre-trainonly", trainonly, params, cfg["combine"],
+        {"trained_on": "train(+excerpts/train)", "config": cfg}))
 
     # ---------------- the train-only model's valid report, in `earmark eval --json` layout
-    if cfg["route"] == "cnn_scratch":
-        p = cnn_model.predict(emb["valid"].patches, batch_size=64, verbose=0)
-        vprobs = combine(p, emb["valid"].owner, emb["valid"].n, cfg["combine"])
-    else:
-        vprobs = eval_head(head_tr, cfg, emb["valid"])["_probs"]
-    py_eval = eval_report(emb["valid"].y, vprobs, clips["valid"].paths)
-    py_eval.update({"model": trainonly, "source": "train.py (onnxruntime embeddings, python head)"})
-    with open(os.path.join(args.work, "valid_python_eval.json"), "w") as f:
-        json.dump(py_eval, f, indent=1)
+    vprobs = eval_head(head_tr, cfg, emb["valid"])["_probs"]
+    py_eval = eval_report(emb["valid"].y, vprobs, clips["valid"].paths, model=trainonly,
+                          dataset="valid (train.py: onnxruntime embeddings, python head)")
+    write_json(os.path.join(args.work, "valid_python_eval.json"), py_eval, indent=1)
 
     # ---------------- accuracy vs patches per clip (train-only model, valid)
     tradeoff = []
-    if cfg["route"] != "cnn_scratch":
-        pp = head_tr.predict_proba(emb["valid"].feats(cfg["feats"]))
-        ow = emb["valid"].owner
-        rank = np.zeros(len(ow), dtype=int)
+    pp = head_tr.predict_proba(emb["valid"].feats(cfg["feats"]))
+    ow = emb["valid"].owner
+    rank = np.zeros(len(ow), dtype=int)
+    for i in range(emb["valid"].n):
+        idx = np.where(ow == i)[0]
+        rank[idx] = np.arange(len(idx))
+    npatch = np.bincount(ow)
+    for k in (1, 2, 3, 5, 10):
+        # k patches spread evenly over the clip
+        sel = np.zeros(len(ow), dtype=bool)
         for i in range(emb["valid"].n):
             idx = np.where(ow == i)[0]
-            rank[idx] = np.arange(len(idx))
-        npatch = np.bincount(ow)
-        for k in (1, 2, 3, 5, 10):
-            # k patches spread evenly over the clip
-            sel = np.zeros(len(ow), dtype=bool)
-            for i in range(emb["valid"].n):
-                idx = np.where(ow == i)[0]
-                take = idx[np.unique(np.linspace(0, len(idx) - 1, min(k, len(idx))).round().astype(int))]
-                sel[take] = True
-            probs = combine(pp[sel], ow[sel], emb["valid"].n, cfg["combine"])
-            m = metrics(emb["valid"].y, probs.argmax(1))
-            tradeoff.append({"patches_per_clip": k, "accuracy": round(m["accuracy"], 4),
-                             "balanced_accuracy": round(m["balanced_accuracy"], 4)})
-        log(f"patches-per-clip trade-off (valid): {tradeoff}; clips have {int(npatch.max())} patches max")
+            take = idx[np.unique(np.linspace(0, len(idx) - 1, min(k, len(idx))).round().astype(int))]
+            sel[take] = True
+        probs = combine(pp[sel], ow[sel], emb["valid"].n, cfg["combine"])
+        m = metrics(emb["valid"].y, probs.argmax(1))
+        tradeoff.append({"patches_per_clip": k, "accuracy": round(m["accuracy"], 4),
+                         "balanced_accuracy": round(m["balanced_accuracy"], 4)})
+    log(f"patches-per-clip trade-off (valid): {tradeoff}; clips have {int(npatch.max())} patches max")
 
     # ---------------- hand over to run.sh / the card writer
     data_root = args.data_root

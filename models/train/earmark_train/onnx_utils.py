@@ -53,3 +53,23 @@ def prune_to_outputs(graph: onnx.GraphProto) -> None:
     live = [t for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(live)
+
+
+def keras_to_onnx(model, path: str, opset: int) -> None:
+    """A Keras model mel [batch,187,96] -> probs, exported with tf2onnx; the output is named
+    `probs`, the batch dimension `batch`, unused opset domains dropped."""
+    import tensorflow as tf
+    import tf2onnx
+
+    from .data import N_FRAMES, N_MELS
+
+    spec = (tf.TensorSpec((None, N_FRAMES, N_MELS), tf.float32, name="mel"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
+    out_old = proto.graph.output[0].name
+    for node in proto.graph.node:
+        node.output[:] = ["probs" if o == out_old else o for o in node.output]
+    proto.graph.output[0].name = "probs"
+    keep_used_opsets(proto)
+    symbolic_batch(proto)
+    onnx.checker.check_model(proto)
+    onnx.save_model(proto, path, save_as_external_data=False)
