@@ -11,7 +11,8 @@
 # 5. train.py: select on train -> valid, export the train-only model, refit on
 #    train + valid (+ excerpts), export models/accurate/genre.onnx
 # 6. earmark eval of the train-only model on valid (the card's metrics)
-# 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md
+# 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
+#    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
 # 8. distill.sh: the fast student models/fast/ (see that script)
 #
 # Environment overrides:
@@ -98,6 +99,8 @@ fi
 step "writing models/accurate/model.json and models/accurate/MODEL_CARD.md"
 "$PY" models/train/write_card.py --work "$WORK" --model models/accurate/genre.onnx \
   --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
+step "adding the embedding output (add_embedding_output.py; probs stay bit-identical)"
+"$PY" models/train/add_embedding_output.py models/accurate
 
 # 8. the fast model, distilled from the accurate one (same binary, features just made)
 step "distillation (models/train/distill.sh)"
