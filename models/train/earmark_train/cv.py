@@ -118,18 +118,24 @@ def summarise(pool: Pool, oofs: list, fold_sets: list) -> dict:
     return out
 
 
-def cross_validate(pool: Pool, cfg: dict, seeds: list, fold_cache: dict) -> tuple:
-    """(summary, out-of-fold probabilities per repeat) of one head configuration."""
-    oofs, fold_sets = [], []
+def cross_validate(pool: Pool, cfg: dict, seeds: list, fold_cache: dict) -> dict:
+    """{combine rule: (summary, out-of-fold probabilities per repeat)} of one head configuration;
+    a patch-level head is fitted once per fold and scored under each rule in cfg["combines"]."""
+    combines = cfg["combines"] if "combines" in cfg else [cfg["combine"]]
+    oofs = {c: [] for c in combines}
+    fold_sets = []
     for seed in seeds:
         folds = fold_cache.setdefault(seed, pool.folds(seed))
-        probs = np.zeros((pool.n, K))
+        probs = {c: np.zeros((pool.n, K)) for c in combines}
         for te in folds:
             tr = np.setdiff1d(np.arange(pool.n), te)
-            probs[te] = predict(pool, cfg, fit(pool, cfg, tr, seed), te)
-        oofs.append(probs)
+            head = fit(pool, cfg, tr, seed)
+            for c in combines:
+                probs[c][te] = predict(pool, {**cfg, "combine": c}, head, te)
+        for c in combines:
+            oofs[c].append(probs[c])
         fold_sets.append(folds)
-    return summarise(pool, oofs, fold_sets), oofs
+    return {c: (summarise(pool, oofs[c], fold_sets), oofs[c]) for c in combines}
 
 
 def train_to_valid(pool: Pool, cfg: dict, seed: int) -> dict:
