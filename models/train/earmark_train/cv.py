@@ -42,8 +42,12 @@ class Pool:
         self.owner = np.concatenate(owners)
         self.n = len(self.y)
         self.base = {k: np.concatenate(v) for k, v in blocks.items()}
-        self.groups = np.array(group_ids(ids, read_split_lists(splits_dir), max_block))
+        self.ids, self.where = ids, read_split_lists(splits_dir)
+        self.regroup(max_block)
         self._mean = {}
+
+    def regroup(self, max_block: int) -> None:
+        self.groups = np.array(group_ids(self.ids, self.where, max_block))
 
     def feats(self, kind: str) -> np.ndarray:
         """Patch features: names from `base` joined by '+' (e.g. msd_pen+mtt_pen)."""
