@@ -161,7 +161,15 @@ pub fn load_for_analysis_cancellable(
             partial = capped
                 || declared.is_some_and(|d| d - decoded_s > 1.0)
                 || reader.stream.trouble().ended_early;
-            duration_s = decoded_s;
+            // A file that stopped early keeps its declared length, so the
+            // user reads "analysed 0:48 of 1:02"; one that does not declare
+            // it and was cut at the cap is measured by demuxing the rest.
+            let total = if capped && declared.is_none() {
+                reader.stream.length_by_demuxing(cancel)
+            } else {
+                declared
+            };
+            duration_s = total.filter(|&d| partial && d > decoded_s).unwrap_or(decoded_s);
             cancelled(path, cancel)?;
             let samples =
                 resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
@@ -271,9 +279,15 @@ pub fn sanitize(samples: &mut [f32]) -> usize {
     n
 }
 
-/// Probe a file: container, codec, rate, channels, duration. Cheap: no decoding.
+/// Probe a file: container, codec, rate, channels, duration. Cheap: no
+/// decoding (a stream that does not declare its length is demuxed to its end).
 pub fn probe(path: &Path) -> Result<SourceInfo, AudioError> {
-    Ok(AudioStream::open(path)?.info().clone())
+    let mut stream = AudioStream::open(path)?;
+    let mut info = stream.info().clone();
+    if info.duration_s.is_none() {
+        info.duration_s = stream.length_by_demuxing(&NEVER_CANCELLED);
+    }
+    Ok(info)
 }
 
 /// Decode a whole file to interleaved samples at its own rate (tag-write

@@ -131,6 +131,39 @@ impl AudioStream {
         self.position_s
     }
 
+    /// The stream's length found by walking its remaining packets without
+    /// decoding them (cheap: demuxing only), for containers that do not
+    /// declare it; `cancel` is checked between packets. Consumes the stream.
+    pub fn length_by_demuxing(&mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<f64> {
+        let Inner::Sym {
+            format, track_id, ..
+        } = &mut self.inner
+        else {
+            return None;
+        };
+        let tb = format
+            .tracks()
+            .iter()
+            .find(|t| t.id == *track_id)
+            .and_then(|t| t.codec_params.time_base)?;
+        let mut end = 0u64;
+        let walked = crate::audio::guard::catch_quietly(|| {
+            while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                match format.next_packet() {
+                    Ok(p) if p.track_id() == *track_id => end = end.max(p.ts() + p.dur()),
+                    Ok(_) => {}
+                    Err(_) => return true,
+                }
+            }
+            false
+        });
+        if !matches!(walked, Ok(true)) || end == 0 {
+            return None;
+        }
+        let t = tb.calc_time(end);
+        Some(t.seconds as f64 + t.frac)
+    }
+
     /// Packets skipped and whether the stream ended early, so far.
     pub fn trouble(&self) -> DecodeTrouble {
         self.trouble
