@@ -57,6 +57,7 @@ fn classified() -> Classified {
             labels: labels(),
             probs,
             segments,
+            embedding: None,
         },
         from_cache: false,
     }

@@ -71,6 +71,12 @@ impl Classifier {
         if c.prediction.labels != self.model.labels() {
             return None;
         }
+        // The embedding lives in its own table; without it the result is
+        // incomplete, so the file is analysed again (which fills both).
+        if self.model.card().embedding.is_some() {
+            let cache = cache.lock().ok()?;
+            c.prediction.embedding = Some(cache.get_embedding(path, key, &self.cache_key).ok()??);
+        }
         c.from_cache = true;
         Some(c)
     }
@@ -87,11 +93,28 @@ impl Classifier {
     /// tags were just rewritten (the audio verified identical, but the size
     /// and mtime changed), so that its result is not computed again.
     pub fn remember(&self, path: &Path, classified: &Classified) {
-        if let (Some(cache), Ok(k)) = (&self.cache, file_key(path))
-            && let Ok(json) = serde_json::to_string(classified)
-            && let Ok(cache) = cache.lock()
-        {
+        if let Ok(k) = file_key(path) {
+            self.store(path, k, classified);
+        }
+    }
+
+    /// The cache key of this model and plan (results and embeddings share it).
+    pub fn cache_key(&self) -> &str {
+        &self.cache_key
+    }
+
+    /// Put the result and, separately, its embedding. A cache that cannot be
+    /// written only costs speed next time.
+    fn store(&self, path: &Path, k: crate::cache::FileKey, classified: &Classified) {
+        let Some(cache) = &self.cache else { return };
+        let Ok(cache) = cache.lock() else { return };
+        let mut lean = classified.clone();
+        let embedding = lean.prediction.embedding.take();
+        if let Ok(json) = serde_json::to_string(&lean) {
             let _ = cache.put_result(path, k, &self.cache_key, &json);
+        }
+        if let Some(e) = embedding {
+            let _ = cache.put_embedding(path, k, &self.cache_key, &e);
         }
     }
 
@@ -106,13 +129,10 @@ impl Classifier {
             from_cache: false,
         };
         // Only store when the file did not change while it was being read.
-        if let (Some(cache), Some(k)) = (&self.cache, key_before)
+        if let Some(k) = key_before
             && file_key(path).ok() == Some(k)
-            && let Ok(json) = serde_json::to_string(&classified)
-            && let Ok(cache) = cache.lock()
         {
-            // A cache that cannot be written only costs speed next time.
-            let _ = cache.put_result(path, k, &self.cache_key, &json);
+            self.store(path, k, &classified);
         }
         Ok((classified, analysis))
     }
@@ -149,5 +169,13 @@ mod tests {
         let again_accurate = accurate.cached(&clip).unwrap();
         assert_eq!(again_fast.prediction.probs, first.prediction.probs);
         assert_eq!(again_accurate.prediction.probs, other.prediction.probs);
+        // Each model's embedding comes back with its result, in its own space.
+        let (fe, ae) = (
+            first.prediction.embedding.unwrap(),
+            other.prediction.embedding.unwrap(),
+        );
+        assert_eq!((fe.len(), ae.len()), (128, 200));
+        assert_eq!(again_fast.prediction.embedding.as_ref(), Some(&fe));
+        assert_eq!(again_accurate.prediction.embedding.as_ref(), Some(&ae));
     }
 }

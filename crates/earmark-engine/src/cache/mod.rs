@@ -12,9 +12,11 @@
 //! open one per thread (WAL mode and a busy timeout make that safe), or share
 //! one behind a `Mutex`.
 
+mod embeddings;
 mod journal;
 mod results;
 
+pub use embeddings::StoredEmbedding;
 pub use journal::{JournalEntry, NewJournalEntry};
 pub use results::{FileKey, file_key};
 
@@ -308,6 +310,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;"
         ))?;
     }
+    embeddings::create_table(conn)?;
     Ok(())
 }
 
