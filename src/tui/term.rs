@@ -14,7 +14,7 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::player::quiet::{QuietStderr, restore_stderr_now};
+use crate::quiet::{QuietStderr, restore_stderr_now};
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 

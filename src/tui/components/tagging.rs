@@ -9,10 +9,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
-use super::{Component, Ctx, centered};
+use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
 use crate::tags::write::show;
 use crate::tui::tagger::Planned;
@@ -99,12 +99,7 @@ impl Popup {
                 KeyCode::Esc => PopupOutcome::Close,
                 KeyCode::Enter => {
                     let text = input.lines().join(" ");
-                    let genres: Vec<String> = text
-                        .split(';')
-                        .map(str::trim)
-                        .filter(|g| !g.is_empty())
-                        .map(str::to_string)
-                        .collect();
+                    let genres = crate::tags::split_genres(&text);
                     if genres.is_empty() {
                         PopupOutcome::Open
                     } else {
@@ -172,16 +167,17 @@ fn file_name(p: &Path) -> String {
 }
 
 fn frame_block<'a>(ctx: &Ctx, title: &str) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(ctx.theme.border_focus)
-        .style(ctx.theme.help)
-        .title(Span::styled(format!(" {title} "), ctx.theme.title))
+    pane_block(
+        ctx.theme,
+        true,
+        Span::styled(format!(" {title} "), ctx.theme.title),
+    )
+    .style(ctx.theme.help)
 }
 
 impl Component for Popup {
     #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         match self {
             Popup::Picker {
@@ -236,10 +232,11 @@ impl Component for Popup {
                     Constraint::Length(1),
                 ])
                 .areas(inner);
+                let mut input = (**input).clone();
                 input.set_style(t.filter);
                 input.set_placeholder_style(t.dim);
                 input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
-                frame.render_widget(&**input, field);
+                frame.render_widget(&input, field);
                 frame.render_widget(
                     Paragraph::new(Line::styled(
                         "; separates genres · enter writes · esc cancels",

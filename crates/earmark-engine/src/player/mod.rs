@@ -6,7 +6,6 @@
 //! exactly as with sound. Commands never block the caller; results come back
 //! as [`PlayerEvent`]s through the callback given to [`Player::start`].
 
-pub mod quiet;
 mod source;
 
 use std::path::{Path, PathBuf};
@@ -273,7 +272,7 @@ fn player_thread(
             reason: "--no-audio".into(),
         }
     } else {
-        let _quiet = quiet::QuietStderr::new();
+        let _quiet = crate::quiet::QuietStderr::new();
         match rodio::DeviceSinkBuilder::open_default_sink() {
             Ok(mut sink) => {
                 sink.log_on_drop(false);
