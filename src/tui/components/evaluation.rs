@@ -71,6 +71,16 @@ fn heat(ctx: &Ctx, v: f64) -> Style {
     }
 }
 
+/// Columns for the matrix's row labels: the longest label, at most 12.
+fn row_label_width(r: &EvalReport) -> usize {
+    r.labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(12)
+}
+
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
@@ -227,13 +237,7 @@ impl EvalView {
         );
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let label_w = r
-            .labels
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(12);
+        let label_w = row_label_width(r);
         let room = usize::from(inner.width).saturating_sub(label_w + 1);
         let cell_w = (room / k.max(1)).clamp(3, 7);
         let heads = short_labels(&r.labels, cell_w - 1);
@@ -408,13 +412,7 @@ impl Component for EvalView {
         let [head, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
         frame.render_widget(Paragraph::new(Self::summary(ctx, r)), head);
-        let label_w = r
-            .labels
-            .iter()
-            .map(|l| l.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(12) as u16;
+        let label_w = row_label_width(r) as u16;
         // The matrix takes what it needs at up to 7 columns a cell.
         let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
         let side_min = 28u16;

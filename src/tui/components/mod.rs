@@ -1,6 +1,7 @@
-//! Panes. Each keeps its own view state and draws from it plus a read-only
-//! [`Ctx`] of shared state; none does I/O or heavy work while drawing. Later
-//! panes (spectrogram, predictions, evaluation, tagging) plug in the same way.
+//! Panes. Each keeps its own view state (part of the app's state) and draws
+//! from it plus a read-only [`Ctx`] of shared state. Drawing takes `&self`:
+//! no I/O, no requests, no heavy work; a pane only remembers where it drew
+//! (in `Cell`s), for mouse hits and scrolling.
 
 pub mod browser;
 pub mod evaluation;
@@ -99,7 +100,7 @@ impl Ctx<'_> {
     }
 }
 
-/// A pane: owns its view state, draws itself into the area it is given.
+/// A pane: draws itself into the area it is given.
 pub trait Component {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx);
 }

@@ -329,30 +329,17 @@ fn player_thread(
                 start_s,
                 paused,
             }) => {
-                if let Some(old) = track.take() {
-                    old.controls.stop.store(true, Ordering::SeqCst);
-                }
                 set_active(false);
-                match open_track(&path, start_s, paused, volume) {
-                    Ok((t, src)) => {
-                        if let Ok(mut c) = current.lock() {
-                            *c = Some(t.controls.clone());
-                        }
-                        mixer.add(src);
-                        set_active(!paused);
-                        notify(PlayerEvent::Started {
-                            path: t.path.clone(),
-                            info: t.info.clone(),
-                            paused,
-                        });
-                        track = Some(t);
-                    }
-                    Err(reason) => {
-                        if let Ok(mut c) = current.lock() {
-                            *c = None;
-                        }
-                        notify(PlayerEvent::Failed { path, reason });
-                    }
+                let opened = open_in_place(
+                    &mut track, path, start_s, paused, volume, &mixer, &current, &notify,
+                );
+                if let Some(t) = opened.and(track.as_ref()) {
+                    set_active(!paused);
+                    notify(PlayerEvent::Started {
+                        path: t.path.clone(),
+                        info: t.info.clone(),
+                        paused,
+                    });
                 }
             }
             Some(Cmd::SetPaused(p)) => {
@@ -423,7 +410,7 @@ fn player_thread(
     }
 }
 
-/// Open `path` again at `start_s` in place of the current track.
+/// Open the current track's file again at `start_s` (after its end).
 fn restart(
     track: &mut Option<Track>,
     start_s: f64,
@@ -434,6 +421,22 @@ fn restart(
     notify: &impl Fn(PlayerEvent),
 ) -> Option<()> {
     let path = track.as_ref()?.path.clone();
+    open_in_place(track, path, start_s, paused, volume, mixer, current, notify)
+}
+
+/// Stop the current track and play `path` from `start_s` in its place; a
+/// file that cannot be opened is reported and leaves nothing playing.
+#[allow(clippy::too_many_arguments)] // the player thread's loop state, passed as is
+fn open_in_place(
+    track: &mut Option<Track>,
+    path: PathBuf,
+    start_s: f64,
+    paused: bool,
+    volume: f32,
+    mixer: &rodio::mixer::Mixer,
+    current: &Mutex<Option<Arc<TrackControls>>>,
+    notify: &impl Fn(PlayerEvent),
+) -> Option<()> {
     if let Some(old) = track.take() {
         old.controls.stop.store(true, Ordering::SeqCst);
     }
@@ -447,6 +450,9 @@ fn restart(
             Some(())
         }
         Err(reason) => {
+            if let Ok(mut c) = current.lock() {
+                *c = None;
+            }
             notify(PlayerEvent::Failed { path, reason });
             None
         }
