@@ -346,7 +346,10 @@ fn player_thread(
                 if let Some(t) = &track {
                     if t.reported_end && !p {
                         // Play again from the start after the end.
-                        let _ = restart(&mut track, 0.0, false, volume, &mixer, &current, &notify);
+                        let path = t.path.clone();
+                        let _ = open_in_place(
+                            &mut track, path, 0.0, false, volume, &mixer, &current, &notify,
+                        );
                         set_active(track.is_some());
                     } else {
                         t.controls.paused.store(p, Ordering::SeqCst);
@@ -360,8 +363,9 @@ fn player_thread(
                     let target = target.min((end - 0.25).max(0.0));
                     if t.reported_end || t.controls.finished.load(Ordering::SeqCst) {
                         let paused = t.controls.paused.load(Ordering::SeqCst) || t.reported_end;
-                        let _ = restart(
-                            &mut track, target, paused, volume, &mixer, &current, &notify,
+                        let path = t.path.clone();
+                        let _ = open_in_place(
+                            &mut track, path, target, paused, volume, &mixer, &current, &notify,
                         );
                         set_active(!paused && track.is_some());
                     } else {
@@ -408,20 +412,6 @@ fn player_thread(
     if let Some(t) = track {
         t.controls.stop.store(true, Ordering::SeqCst);
     }
-}
-
-/// Open the current track's file again at `start_s` (after its end).
-fn restart(
-    track: &mut Option<Track>,
-    start_s: f64,
-    paused: bool,
-    volume: f32,
-    mixer: &rodio::mixer::Mixer,
-    current: &Mutex<Option<Arc<TrackControls>>>,
-    notify: &impl Fn(PlayerEvent),
-) -> Option<()> {
-    let path = track.as_ref()?.path.clone();
-    open_in_place(track, path, start_s, paused, volume, mixer, current, notify)
 }
 
 /// Stop the current track and play `path` from `start_s` in its place; a
