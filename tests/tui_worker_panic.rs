@@ -65,7 +65,12 @@ fn a_panicking_file_shows_its_reason_and_the_queue_moves_on() {
             assert!(e.starts_with(INTERNAL_ERROR), "{e}");
             assert!(h.app.results().result(id).is_none());
         } else {
-            assert!(state.error.is_none(), "{}: {:?}", path.display(), state.error);
+            assert!(
+                state.error.is_none(),
+                "{}: {:?}",
+                path.display(),
+                state.error
+            );
             assert!(h.app.results().result(id).is_some());
         }
     }

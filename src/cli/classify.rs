@@ -14,8 +14,8 @@ use crate::cache::Cache;
 use crate::classifier::Classifier;
 use crate::cli::jobs_or_default;
 use crate::cli::output::{printable, progress};
-use crate::jobs::guard_job;
 use crate::clock::clock;
+use crate::jobs::guard_job;
 use crate::library::collect_audio;
 use crate::model::{Prediction, load_model};
 

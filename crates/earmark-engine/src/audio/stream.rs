@@ -131,7 +131,8 @@ impl AudioStream {
         self.position_s
     }
 
-    /// The stream's length found by walking its remaining packets without
+    /// The stream's length: where it is now plus the remaining packets'
+    /// durations, walked without
     /// decoding them (cheap: demuxing only), for containers that do not
     /// declare it; `cancel` is checked between packets. Consumes the stream.
     pub fn length_by_demuxing(&mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<f64> {
@@ -146,22 +147,24 @@ impl AudioStream {
             .iter()
             .find(|t| t.id == *track_id)
             .and_then(|t| t.codec_params.time_base)?;
-        let mut end = 0u64;
+        let mut rest = 0u64;
         let walked = crate::audio::guard::catch_quietly(|| {
             while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 match format.next_packet() {
-                    Ok(p) if p.track_id() == *track_id => end = end.max(p.ts() + p.dur()),
+                    // Durations, not timestamps: some encoders write odd granule
+                    // positions (ffmpeg rejects such an Ogg; libvorbis plays it).
+                    Ok(p) if p.track_id() == *track_id => rest = rest.saturating_add(p.dur()),
                     Ok(_) => {}
                     Err(_) => return true,
                 }
             }
             false
         });
-        if !matches!(walked, Ok(true)) || end == 0 {
+        if !matches!(walked, Ok(true)) || rest == 0 {
             return None;
         }
-        let t = tb.calc_time(end);
-        Some(t.seconds as f64 + t.frac)
+        let t = tb.calc_time(rest);
+        Some(self.position_s + t.seconds as f64 + t.frac)
     }
 
     /// Packets skipped and whether the stream ended early, so far.
@@ -369,7 +372,9 @@ fn check_rate(path: &Path, rate: u32) -> Result<(), AudioError> {
     } else {
         Err(AudioError::corrupt(
             path,
-            format!("implausible sample rate {rate} Hz in the header (earmark reads 1 kHz to 768 kHz)"),
+            format!(
+                "implausible sample rate {rate} Hz in the header (earmark reads 1 kHz to 768 kHz)"
+            ),
         ))
     }
 }
