@@ -319,6 +319,16 @@ mod tests {
     }
 
     #[test]
+    fn a_raised_cancel_flag_stops_decoding() {
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
+        let plan = AnalysisPlan::default();
+        assert!(load_for_analysis(&clip, 16_000, &plan).is_ok());
+        let cancel = AtomicBool::new(true);
+        let r = load_for_analysis_cancellable(&clip, 16_000, &plan, &cancel);
+        assert!(matches!(r, Err(AudioError::Cancelled { .. })), "{r:?}");
+    }
+
+    #[test]
     fn short_files_are_decoded_whole() {
         assert_eq!(AnalysisPlan::default().window_starts(30.0), None);
     }
