@@ -304,23 +304,12 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
             genres.join("  ")
         );
         if r.partial {
-            line.push_str(&format!("  ({})", partial_note(r)));
+            let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
+            line.push_str(&format!("  ({note})"));
         }
         writeln!(out, "{line}")?;
     }
     Ok(())
-}
-
-/// "analysed 0:48 of 1:02" (or "analysed 0:48, decoding stopped early"
-/// when the file does not say how long it is).
-fn partial_note(r: &TrackResult) -> String {
-    let heard = r.analysed_s.map(clock).unwrap_or_else(|| "part".into());
-    match r.duration_s {
-        Some(d) if r.analysed_s.is_some_and(|a| d > a + 0.5) => {
-            format!("analysed {heard} of {}", clock(d))
-        }
-        _ => format!("analysed {heard}, decoding stopped early"),
-    }
 }
 
 fn write_csv(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {

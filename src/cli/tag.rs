@@ -162,7 +162,7 @@ pub fn run(args: TagArgs) -> ExitCode {
         .iter()
         .map(|e| {
             if !args.json {
-                eprintln!("earmark: {e}");
+                eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
             }
             Record::failed(e.path.clone(), "walk", e.to_string())
         })
@@ -275,7 +275,7 @@ fn auto_changes(
             (None, e) => {
                 let e = e.unwrap_or_else(|| "not classified".to_string());
                 if !args.json {
-                    eprintln!("earmark: {e}");
+                    eprintln!("earmark: {}", crate::cli::output::printable(&e));
                 }
                 records.push(Record::failed(path, "classify", e));
             }

@@ -32,6 +32,26 @@ pub struct Classified {
     pub from_cache: bool,
 }
 
+impl Classified {
+    /// For a partial result: what was heard of how much, for the user.
+    pub fn partial_note(&self) -> Option<String> {
+        self.partial
+            .then(|| partial_note(self.analysed_s, Some(self.duration_s)))
+    }
+}
+
+/// "analysed 0:48 of 1:02", or "analysed 0:48, decoding stopped early" when
+/// the file's whole length is not known.
+pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String {
+    let heard = analysed_s.map_or_else(|| "part".to_string(), crate::clock::clock);
+    match (analysed_s, duration_s) {
+        (Some(a), Some(d)) if d > a + 0.5 => {
+            format!("analysed {heard} of {}", crate::clock::clock(d))
+        }
+        _ => format!("analysed {heard}, decoding stopped early"),
+    }
+}
+
 /// The model, the analysis plan and an optional cache, shareable across threads.
 #[derive(Clone)]
 pub struct Classifier {

@@ -269,6 +269,9 @@ impl Component for PredictionPane {
                     lines.push(Self::timeline(ctx, id, c, width));
                 }
             }
+            if let Some(note) = c.partial_note() {
+                lines.push(Line::styled(note, t.dim));
+            }
         }
         frame.render_widget(Paragraph::new(lines), inner);
     }

@@ -205,16 +205,27 @@ pub fn load_for_analysis_cancellable(
             partial |= reader.stream.trouble().ended_early;
         }
     }
-    let mut warnings = Vec::new();
-    if reader.non_finite > 0 {
-        warnings.push(format!(
-            "{} non-finite samples (NaN or infinity) read as silence",
-            reader.non_finite
+    let warnings = warnings(reader.non_finite, stream.trouble());
+    Ok(AnalysisAudio {
+        info,
+        sample_rate: rate,
+        excerpts,
+        duration_s,
+        partial,
+        warnings,
+    })
+}
+
+/// What the user should hear about a decode that went on despite trouble.
+fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
+    let mut out = Vec::new();
+    if non_finite > 0 {
+        out.push(format!(
+            "{non_finite} non-finite samples (NaN or infinity) read as silence"
         ));
     }
-    let trouble = stream.trouble();
     if trouble.skipped_packets > 0 {
-        warnings.push(format!(
+        out.push(format!(
             "{} damaged packet{} skipped",
             trouble.skipped_packets,
             if trouble.skipped_packets == 1 {
@@ -225,16 +236,9 @@ pub fn load_for_analysis_cancellable(
         ));
     }
     if trouble.ended_early {
-        warnings.push("decoding stopped early at a damaged stretch".into());
+        out.push("decoding stopped early at a damaged stretch".into());
     }
-    Ok(AnalysisAudio {
-        info,
-        sample_rate: rate,
-        excerpts,
-        duration_s,
-        partial,
-        warnings,
-    })
+    out
 }
 
 fn cancelled(path: &Path, cancel: &AtomicBool) -> Result<(), AudioError> {
@@ -316,6 +320,16 @@ mod tests {
         let mut x = [1.0, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY];
         assert_eq!(sanitize(&mut x), 3);
         assert_eq!(x, [1.0, 0.0, 0.0, -0.5, 0.0]);
+    }
+
+    #[test]
+    fn a_raised_cancel_flag_stops_decoding() {
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
+        let plan = AnalysisPlan::default();
+        assert!(load_for_analysis(&clip, 16_000, &plan).is_ok());
+        let cancel = AtomicBool::new(true);
+        let r = load_for_analysis_cancellable(&clip, 16_000, &plan, &cancel);
+        assert!(matches!(r, Err(AudioError::Cancelled { .. })), "{r:?}");
     }
 
     #[test]

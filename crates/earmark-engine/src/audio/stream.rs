@@ -131,7 +131,8 @@ impl AudioStream {
         self.position_s
     }
 
-    /// The stream's length found by walking its remaining packets without
+    /// The stream's length: where it is now plus the remaining packets'
+    /// durations, walked without
     /// decoding them (cheap: demuxing only), for containers that do not
     /// declare it; `cancel` is checked between packets. Consumes the stream.
     pub fn length_by_demuxing(&mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<f64> {
@@ -146,22 +147,24 @@ impl AudioStream {
             .iter()
             .find(|t| t.id == *track_id)
             .and_then(|t| t.codec_params.time_base)?;
-        let mut end = 0u64;
+        let mut rest = 0u64;
         let walked = crate::audio::guard::catch_quietly(|| {
             while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 match format.next_packet() {
-                    Ok(p) if p.track_id() == *track_id => end = end.max(p.ts() + p.dur()),
+                    // Durations, not timestamps: some encoders write odd granule
+                    // positions (ffmpeg rejects such an Ogg; libvorbis plays it).
+                    Ok(p) if p.track_id() == *track_id => rest = rest.saturating_add(p.dur()),
                     Ok(_) => {}
                     Err(_) => return true,
                 }
             }
             false
         });
-        if !matches!(walked, Ok(true)) || end == 0 {
+        if !matches!(walked, Ok(true)) || rest == 0 {
             return None;
         }
-        let t = tb.calc_time(end);
-        Some(t.seconds as f64 + t.frac)
+        let t = tb.calc_time(rest);
+        Some(self.position_s + t.seconds as f64 + t.frac)
     }
 
     /// Packets skipped and whether the stream ended early, so far.
@@ -387,6 +390,27 @@ fn check_channels(path: &Path, channels: usize) -> Result<(), AudioError> {
     }
 }
 
+/// The stream's channel count (checked) and bit depth. MP4 keeps AAC's and
+/// ALAC's in its sample entry, which symphonia does not pass on; lofty reads them.
+fn channels_and_bits(
+    path: &Path,
+    params: &symphonia::core::codecs::CodecParameters,
+    container: &str,
+) -> Result<(usize, Option<u32>), AudioError> {
+    let mp4 = if container.contains("MP4") && params.channels.is_none() {
+        mp4_properties(path)
+    } else {
+        None
+    };
+    let channels = params
+        .channels
+        .map(|c| c.count())
+        .or(mp4.and_then(|m| m.0))
+        .unwrap_or(1);
+    check_channels(path, channels)?;
+    Ok((channels, params.bits_per_sample.or(mp4.and_then(|m| m.1))))
+}
+
 /// Channels and bit depth from an MP4 sample entry; None when lofty cannot say.
 fn mp4_properties(path: &Path) -> Option<(Option<usize>, Option<u32>)> {
     use lofty::file::AudioFile;
@@ -480,20 +504,7 @@ fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStre
         .filter(|&r| r > 0)
         .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?;
     check_rate(path, sample_rate)?;
-    // MP4 keeps AAC's and ALAC's channel count and bit depth in its sample
-    // entry, which symphonia does not pass on; lofty reads them.
-    let mp4 = if container.contains("MP4") && params.channels.is_none() {
-        mp4_properties(path)
-    } else {
-        None
-    };
-    let channels = params
-        .channels
-        .map(|c| c.count())
-        .or(mp4.and_then(|m| m.0))
-        .unwrap_or(1);
-    check_channels(path, channels)?;
-    let bits_per_sample = params.bits_per_sample.or(mp4.and_then(|m| m.1));
+    let (channels, bits_per_sample) = channels_and_bits(path, &params, &container)?;
     let duration_s = match (params.n_frames, params.time_base) {
         (Some(n), Some(tb)) => {
             let t = tb.calc_time(n);

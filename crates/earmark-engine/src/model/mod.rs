@@ -358,3 +358,18 @@ fn check_declared_shape(model: &InferenceModel, card: &ModelCard) -> Result<(), 
     check(&shape[1], card.segment.frames, "frames")?;
     check(&shape[2], card.features.n_mels, "mel bands")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raised_cancel_flag_stops_the_model_between_batches() {
+        let model = load_embedded("fast").unwrap();
+        let seg = model.card().segment.frames * model.card().features.n_mels;
+        let data = vec![0.0f32; seg * 2];
+        assert_eq!(model.run_segments(&data).unwrap().len(), 2);
+        let r = model.run_segments_cancellable(&data, &AtomicBool::new(true));
+        assert!(matches!(r, Err(ModelError::Cancelled)), "{r:?}");
+    }
+}

@@ -1,0 +1,541 @@
+//! Hostile and odd audio (issue 13), as generated files: NaN/Inf samples,
+//! lying sample rates and channel counts, FIFOs, devices and folders named like
+//! audio, clips too short or too silent to judge, a damaged AAC packet, control
+//! characters in names, out-of-range options. Each: no panic, bounded time and
+//! memory, the documented message and exit code.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{earmark, text};
+use serde_json::Value;
+
+/// A WAV with any header values, `fmt` 1 (PCM) or 3 (float).
+fn wav(rate: u32, channels: u16, format: u16, bits: u16, data: &[u8]) -> Vec<u8> {
+    let block = channels.wrapping_mul(bits / 8);
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&format.to_le_bytes());
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&rate.to_le_bytes());
+    fmt.extend_from_slice(&rate.wrapping_mul(u32::from(block)).to_le_bytes());
+    fmt.extend_from_slice(&block.to_le_bytes());
+    fmt.extend_from_slice(&bits.to_le_bytes());
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    body.extend_from_slice(&fmt);
+    body.extend_from_slice(b"data");
+    body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    body.extend_from_slice(data);
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// An AIFF (16-bit PCM) whose COMM chunk says `rate` (80-bit extended float).
+fn aiff(rate: f64, channels: i16, frames: u32) -> Vec<u8> {
+    let mut comm = Vec::new();
+    comm.extend_from_slice(&channels.to_be_bytes());
+    comm.extend_from_slice(&frames.to_be_bytes());
+    comm.extend_from_slice(&16i16.to_be_bytes());
+    // 80-bit IEEE extended: sign+exponent (bias 16383), explicit integer bit.
+    let exp = rate.log2().floor() as i32;
+    let mantissa = (rate / 2f64.powi(exp) * 2f64.powi(63)) as u64;
+    comm.extend_from_slice(&((exp + 16383) as u16).to_be_bytes());
+    comm.extend_from_slice(&mantissa.to_be_bytes());
+    let samples = vec![0x10u8; frames as usize * 2 * channels.max(1) as usize];
+    let mut ssnd = vec![0u8; 8];
+    ssnd.extend_from_slice(&samples);
+    let mut body = b"AIFF".to_vec();
+    for (id, chunk) in [(b"COMM", &comm), (b"SSND", &ssnd)] {
+        body.extend_from_slice(id);
+        body.extend_from_slice(&(chunk.len() as u32).to_be_bytes());
+        body.extend_from_slice(chunk);
+    }
+    let mut out = b"FORM".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+fn au(rate: u32, channels: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = b".snd".to_vec();
+    for v in [24, data.len() as u32, 3, rate, channels] {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out.extend_from_slice(data);
+    out
+}
+
+/// `seconds` of a 440 Hz tone as 32-bit float, with a NaN every 1000 samples
+/// and one infinity of each sign.
+fn float_wav_with_nans(rate: u32, seconds: f32) -> Vec<u8> {
+    let n = (rate as f32 * seconds) as usize;
+    let mut data = Vec::with_capacity(n * 4);
+    for i in 0..n {
+        let v = match i {
+            5 => f32::INFINITY,
+            6 => f32::NEG_INFINITY,
+            _ if i % 1000 == 0 => f32::NAN,
+            _ => 0.3 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / rate as f32).sin(),
+        };
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    wav(rate, 1, 3, 32, &data)
+}
+
+fn pcm16(samples: usize) -> Vec<u8> {
+    (0..samples)
+        .flat_map(|i| (((i as f32 * 0.07).sin() * 9000.0) as i16).to_le_bytes())
+        .collect()
+}
+
+/// Run earmark with a hard time limit; a hang fails the test instead of hanging it.
+fn run_bounded(args: &[&OsStr], limit: Duration) -> Output {
+    let cache = tempfile::tempdir().unwrap();
+    let mut child = earmark()
+        .env("EARMARK_CACHE_DIR", cache.path())
+        .env("XDG_DATA_HOME", cache.path())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("earmark {args:?} ran past {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&OsStr]) -> Output {
+    run_bounded(args, Duration::from_secs(60))
+}
+
+fn no_panic(out: &Output) -> String {
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("panicked") && out.status.code() != Some(101),
+        "panicked:\n{err}"
+    );
+    err
+}
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn nan_and_inf_samples_are_silenced_with_a_warning_at_any_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = put(
+        dir.path(),
+        "good.wav",
+        &wav(22_050, 1, 1, 16, &pcm16(22_050 * 4)),
+    );
+    for rate in [16_000, 22_050] {
+        let f = put(
+            dir.path(),
+            &format!("nan-{rate}.wav"),
+            &float_wav_with_nans(rate, 5.0),
+        );
+        // In one batch with a good file: both get a result.
+        let out = run(&[
+            os("classify"),
+            os("--json"),
+            os("--no-cache"),
+            os("--model"),
+            os("fast"),
+            f.as_os_str(),
+            good.as_os_str(),
+        ]);
+        no_panic(&out);
+        assert_eq!(out.status.code(), Some(0));
+        let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(results.len(), 2);
+        let nan = &results[0];
+        let expected = (rate as usize * 5).div_ceil(1000) + 2; // NaNs, +inf, -inf
+        let w = nan["warnings"][0].as_str().unwrap();
+        assert_eq!(
+            w,
+            format!("{expected} non-finite samples (NaN or infinity) read as silence")
+        );
+        let probs = nan["prediction"]["probs"].as_array().unwrap();
+        assert!(probs.iter().all(|p| p.as_f64().unwrap().is_finite()));
+        assert!(results[1]["error"].is_null(), "{}", results[1]);
+
+        // `features` writes finite arrays for it.
+        let out_dir = dir.path().join(format!("f{rate}"));
+        let out = run(&[
+            os("features"),
+            f.as_os_str(),
+            os("--out"),
+            out_dir.as_os_str(),
+        ]);
+        no_panic(&out);
+        assert!(out.status.success());
+        let (_, data) = earmark::features::npy::read_f32(
+            std::fs::File::open(out_dir.join("mels/00000.npy")).unwrap(),
+        )
+        .unwrap();
+        assert!(data.iter().all(|v| v.is_finite()));
+    }
+}
+
+/// Peak RSS of waited-for children (kB), from getrusage.
+fn children_max_rss_kb() -> i64 {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, ru.as_mut_ptr());
+        ru.assume_init().ru_maxrss
+    }
+}
+
+#[test]
+fn lying_headers_are_refused_fast_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcm = pcm16(1000);
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            put(dir.path(), "rate-0.wav", &wav(0, 1, 1, 16, &pcm)),
+            "rate-0.wav: corrupt",
+        ),
+        (
+            put(dir.path(), "rate-1.wav", &wav(1, 1, 1, 16, &pcm)),
+            "implausible sample rate 1 Hz",
+        ),
+        (
+            put(dir.path(), "rate-max.wav", &wav(u32::MAX, 1, 1, 16, &pcm)),
+            "implausible sample rate 4294967295 Hz",
+        ),
+        (
+            put(
+                dir.path(),
+                "rate-100m.wav",
+                &wav(100_000_007, 1, 1, 16, &pcm),
+            ),
+            "implausible sample rate 100000007 Hz",
+        ),
+        (
+            put(dir.path(), "rate-huge.aiff", &aiff(1e12, 1, 1000)),
+            "rate-huge.aiff: corrupt",
+        ),
+        (
+            put(dir.path(), "rate-1.aiff", &aiff(1.0, 1, 1000)),
+            "implausible sample rate 1 Hz",
+        ),
+        (
+            put(
+                dir.path(),
+                "channels-2e31.au",
+                &au(8000, 1 << 31, &[0u8; 4000]),
+            ),
+            "AU channel count 2147483648",
+        ),
+        (
+            put(
+                dir.path(),
+                "channels-huge.wav",
+                &wav(8000, u16::MAX, 1, 16, &pcm),
+            ),
+            "channels-huge.wav: ",
+        ),
+    ];
+    for (path, want) in &cases {
+        let start = Instant::now();
+        let out = run_bounded(
+            &[
+                os("classify"),
+                os("--no-cache"),
+                os("--model"),
+                os("fast"),
+                path.as_os_str(),
+            ],
+            Duration::from_secs(20),
+        );
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert!(
+            err.contains(want),
+            "{}: want {want:?} in\n{err}",
+            path.display()
+        );
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("error:")).count(),
+            1,
+            "{err}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(20));
+    }
+    // Every child above stayed small (the 4 GHz WAV used to grow to 1.5 GB).
+    let peak_mb = children_max_rss_kb() / 1024;
+    eprintln!("peak RSS of the children: {peak_mb} MB");
+    assert!(peak_mb < 400, "a child peaked at {peak_mb} MB");
+}
+
+#[test]
+fn too_short_or_silent_clips_get_no_genre() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = put(
+        dir.path(),
+        "one-sample.wav",
+        &wav(16_000, 1, 1, 16, &pcm16(1)),
+    );
+    let au36 = put(dir.path(), "tiny.au", &au(8000, 1, &[0x40u8; 12]));
+    assert_eq!(std::fs::metadata(&au36).unwrap().len(), 36);
+    let silent = put(
+        dir.path(),
+        "silent.wav",
+        &wav(16_000, 1, 1, 16, &vec![0u8; 16_000 * 20]),
+    );
+    let cases = [
+        (&one, "one-sample.wav: too short to judge"),
+        (&au36, "tiny.au: too short to judge"),
+        (&silent, "silent.wav: silent"),
+    ];
+    for (path, want) in cases {
+        let out = run(&[
+            os("classify"),
+            os("--no-cache"),
+            os("--model"),
+            os("fast"),
+            path.as_os_str(),
+        ]);
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "want {want:?} in {err}");
+        assert!(!text(&out.stdout).contains('%'), "a genre from nothing");
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn only_regular_files_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = put(
+        dir.path(),
+        "good.wav",
+        &wav(22_050, 1, 1, 16, &pcm16(22_050 * 4)),
+    );
+    let fifo = dir.path().join("fifo.mp3");
+    mkfifo(&fifo);
+    let folder = dir.path().join("x.mp3");
+    std::fs::create_dir(&folder).unwrap();
+    let zero = Path::new("/dev/zero");
+
+    // info returns at once (it used to block on the FIFO for ever).
+    for (p, what) in [
+        (&fifo, "a FIFO"),
+        (&folder, "a directory"),
+        (&zero.to_path_buf(), "a character device"),
+    ] {
+        let out = run_bounded(&[os("info"), p.as_os_str()], Duration::from_secs(10));
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            err.contains(&format!("not a regular file ({what}")),
+            "{err}"
+        );
+    }
+    // classify and features: counted failures beside the good file.
+    let named = [
+        fifo.as_os_str(),
+        folder.as_os_str(),
+        zero.as_os_str(),
+        good.as_os_str(),
+    ];
+    let mut args = vec![os("classify"), os("--no-cache"), os("--model"), os("fast")];
+    args.extend(named);
+    let out = run(&args);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("not a regular file").count(), 3, "{err}");
+    assert!(text(&out.stdout).contains("good.wav"));
+    let out_dir = dir.path().join("feat");
+    let mut args = vec![os("features"), os("--out"), out_dir.as_os_str()];
+    args.extend(named);
+    let out = run(&args);
+    let err = no_panic(&out);
+    assert!(
+        err.contains("1 files") && err.contains("(3 skipped)"),
+        "{err}"
+    );
+    // tag: the failures count and the exit code says so.
+    let mut args = vec![os("tag"), os("--dry-run"), os("--genre"), os("Jazz")];
+    args.extend(named);
+    let out = run(&args);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("3 failed"), "{err}");
+}
+
+#[test]
+fn a_damaged_aac_packet_is_skipped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/caribbean.m4a"))
+            .unwrap();
+    let at = bytes.windows(4).position(|w| w == b"mdat").unwrap();
+    let size = u32::from_be_bytes(bytes[at - 4..at].try_into().unwrap()) as usize;
+    let mid = at + size / 2;
+    bytes[mid..mid + 64].iter_mut().for_each(|b| *b ^= 0xff);
+    let f = put(dir.path(), "damaged.m4a", &bytes);
+    let out = run(&[
+        os("classify"),
+        os("--json"),
+        os("--no-cache"),
+        os("--model"),
+        os("fast"),
+        f.as_os_str(),
+    ]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0));
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let w = r[0]["warnings"].to_string();
+    assert!(w.contains("damaged packet"), "{}", r[0]);
+    assert_eq!(r[0]["prediction"]["probs"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn mp4_channels_and_bit_depth_come_from_the_container() {
+    let Some(music) = common::shared_music() else {
+        return;
+    };
+    let out = run(&[
+        os("info"),
+        os("--json"),
+        music.join("singularity-enemy-unknown-alac.m4a").as_os_str(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo/HyperRogue/caribbean.m4a")
+            .as_os_str(),
+    ]);
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // ffprobe: ALAC 2 channels, 24-bit; AAC 2 channels.
+    assert_eq!(r[0]["audio"]["codec"], "alac");
+    assert_eq!(r[0]["audio"]["channels"], 2);
+    assert_eq!(r[0]["audio"]["bits_per_sample"], 24);
+    assert_eq!(r[1]["audio"]["codec"], "aac");
+    assert_eq!(r[1]["audio"]["channels"], 2);
+}
+
+#[test]
+fn an_ogg_without_a_declared_length_says_how_much_was_analysed() {
+    let Some(music) = common::shared_music() else {
+        return;
+    };
+    let f = music.join("hyperrogue-caribbean.ogg");
+    let out = run(&[os("info"), os("--json"), f.as_os_str()]);
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let d = r[0]["audio"]["duration_s"].as_f64().unwrap();
+    assert!(
+        (61.5..63.0).contains(&d),
+        "sox and libvorbis: 1:02, got {d}"
+    );
+    let out = run(&[
+        os("classify"),
+        os("--no-cache"),
+        os("--model"),
+        os("fast"),
+        f.as_os_str(),
+    ]);
+    let table = text(&out.stdout);
+    assert!(table.contains("(analysed 0:48 of 1:02)"), "{table}");
+    let out = run(&[
+        os("classify"),
+        os("--json"),
+        os("--no-cache"),
+        os("--model"),
+        os("fast"),
+        f.as_os_str(),
+    ]);
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r[0]["partial"], true);
+    assert_eq!(r[0]["analysed_s"].as_f64().unwrap().round(), 48.0);
+}
+
+#[test]
+fn control_characters_in_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "clear\u{1b}[2J\nsplit.wav";
+    let f = put(dir.path(), name, &wav(22_050, 1, 1, 16, &pcm16(22_050 * 4)));
+    for fmt in [None, Some("--csv")] {
+        let mut args = vec![os("classify"), os("--no-cache"), os("--model"), os("fast")];
+        args.extend(fmt.map(os));
+        args.push(f.as_os_str());
+        let out = run(&args);
+        no_panic(&out);
+        let stdout = text(&out.stdout);
+        assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+        assert!(stdout.contains("clear\\u{1b}[2J\\nsplit.wav"), "{stdout:?}");
+        // Header + one row (table) or header + 3 ranks (CSV): no split rows.
+        assert_eq!(
+            stdout.lines().count(),
+            if fmt.is_some() { 4 } else { 2 },
+            "{stdout:?}"
+        );
+    }
+    let out = run(&[os("info"), f.as_os_str()]);
+    assert!(!text(&out.stdout).contains('\u{1b}'));
+    // JSON keeps the real name (serde escapes it).
+    let out = run(&[
+        os("classify"),
+        os("--json"),
+        os("--no-cache"),
+        os("--model"),
+        os("fast"),
+        f.as_os_str(),
+    ]);
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r[0]["path"].as_str().unwrap().ends_with(name));
+}
+
+#[test]
+fn out_of_range_options_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = put(dir.path(), "a.wav", &wav(22_050, 1, 1, 16, &pcm16(22_050)));
+    for (flag, value) in [
+        ("--windows", "0"),
+        ("--windows", "65"),
+        ("--windows", "99999999999"),
+        ("--top", "0"),
+        ("--top", "11"),
+        ("--jobs", "0"),
+        ("--jobs", "257"),
+    ] {
+        let out = run(&[os("classify"), os(flag), os(value), f.as_os_str()]);
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag), "{err}");
+    }
+    let out = run(&[
+        os("features"),
+        os("--windows"),
+        os("100000"),
+        os("--out"),
+        dir.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
