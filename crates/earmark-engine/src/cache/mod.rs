@@ -1,4 +1,5 @@
-//! The SQLite cache: classification results and the tag undo journal, with
+//! The SQLite cache: classification results (and the store the tag undo
+//! journal reuses, in its own database: see `tags::journal`), with
 //! schema migrations. It stores and fetches; deciding what to do with the data
 //! (policy) is for `tags`, `model` and the fronts.
 //!
@@ -12,10 +13,11 @@
 //! open one per thread (WAL mode and a busy timeout make that safe), or share
 //! one behind a `Mutex`.
 
-mod journal;
 mod results;
 
-pub use journal::{JournalEntry, NewJournalEntry};
+// The undo journal moved to `tags::journal` (its own database); re-exported
+// here so older call sites keep compiling.
+pub use crate::tags::journal::{JournalEntry, NewJournalEntry};
 pub use results::{FileKey, file_key};
 
 use std::path::{Path, PathBuf};
