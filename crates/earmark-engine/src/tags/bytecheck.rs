@@ -61,7 +61,9 @@ pub(crate) fn check(layout: Layout, orig: &Path, copy: &Path) -> Result<(), Stri
             if ma.others() != mb.others() {
                 return Err("another FLAC metadata block changed".into());
             }
-            if ma.vorbis_others()? != mb.vorbis_others()? {
+            let (pa, va, ca) = ma.vorbis_others()?;
+            let (pb, vb, cb) = mb.vorbis_others()?;
+            if pa != pb || ca != cb || (va.is_some() && va != vb) {
                 return Err("another Vorbis comment changed".into());
             }
             (ma.audio_start, mb.audio_start)

@@ -150,15 +150,15 @@ impl FlacMeta {
             .collect()
     }
 
-    /// Vendor string and the non-GENRE comments, in order (plus the prefix).
-    pub(crate) fn vorbis_others(&self) -> Result<Vec<Vec<u8>>, String> {
-        let mut out = vec![self.prefix.clone()];
-        if let Some(i) = self.comments_index() {
-            let c = Comments::parse(&self.blocks[i].body)?;
-            out.push(c.vendor);
-            out.extend(c.entries.into_iter().filter(|e| !is_genre(e)));
-        }
-        Ok(out)
+    /// The prefix, vendor string (None without a comment block, as a new
+    /// block brings its own) and the non-GENRE comments, in order.
+    pub(crate) fn vorbis_others(&self) -> Result<(Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>), String> {
+        let Some(i) = self.comments_index() else {
+            return Ok((self.prefix.clone(), None, Vec::new()));
+        };
+        let c = Comments::parse(&self.blocks[i].body)?;
+        let others = c.entries.into_iter().filter(|e| !is_genre(e)).collect();
+        Ok((self.prefix.clone(), Some(c.vendor), others))
     }
 
     /// Replace the GENRE comments (new ones where the first old one was).
