@@ -33,10 +33,21 @@ const REFUSED: &[(&str, &str)] = &[
     ("eac3.m4a", "not written: earmark cannot decode its audio"),
     ("empty.aiff", "decoded audio differs after writing"),
     (
+        "empty_alac.m4a",
+        "another MP4 tag atom would change or be dropped",
+    ),
+    (
+        "empty_flac.oga",
+        "it holds Ogg data where MPEG audio should be",
+    ),
+    (
         "id3v22-tda.mp3",
         "its ID3v2.2 tag is a version earmark does not rewrite",
     ),
-    ("ilst-is-last.m4a", "other tags would change"),
+    (
+        "ilst-is-last.m4a",
+        "another MP4 tag atom would change or be dropped",
+    ),
     (
         "infloop.m4a",
         "not written: earmark cannot decode its audio",

@@ -221,6 +221,10 @@ impl Native {
         }
     }
 
+    pub(crate) fn is_mp4(&self) -> bool {
+        matches!(self, Native::Mp4(_))
+    }
+
     /// Set every slot to its value in `target` (slots the file lacks are created).
     pub(crate) fn apply(&mut self, target: &GenreState) -> Result<(), String> {
         for s in &target.slots {

@@ -497,6 +497,7 @@ fn safe_write(
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let layout = native.layout();
+    let is_mp4 = native.is_mp4();
     let before = native.snapshot();
     drop(native);
     let target = decide(&old)?;
@@ -590,6 +591,15 @@ fn safe_write(
     }
     if let Some(layout) = layout {
         super::bytecheck::check(layout, &real, &temp).map_err(verify)?;
+    }
+    if is_mp4 {
+        // From the bytes: lofty drops some atoms (an empty `covr`) on reading.
+        let items = |p: &Path| super::bytecheck::mp4_ilst_items(p);
+        if items(&real).map_err(verify)? != items(&temp).map_err(verify)? {
+            return Err(verify(
+                "another MP4 tag atom would change or be dropped".into(),
+            ));
+        }
     }
     if declared(&temp) != cap {
         return Err(verify("the AIFF sample count changed".into()));
