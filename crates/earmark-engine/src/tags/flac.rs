@@ -16,6 +16,9 @@ const VORBIS_COMMENT: u8 = 4;
 const GROW_PADDING: usize = 1024;
 const MAX_BLOCK: usize = (1 << 24) - 1;
 
+/// Prefix bytes, vendor (None without a comment block), non-GENRE comments.
+pub(crate) type VorbisOthers = (Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Block {
     pub kind: u8,
@@ -152,7 +155,7 @@ impl FlacMeta {
 
     /// The prefix, vendor string (None without a comment block, as a new
     /// block brings its own) and the non-GENRE comments, in order.
-    pub(crate) fn vorbis_others(&self) -> Result<(Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>), String> {
+    pub(crate) fn vorbis_others(&self) -> Result<VorbisOthers, String> {
         let Some(i) = self.comments_index() else {
             return Ok((self.prefix.clone(), None, Vec::new()));
         };
