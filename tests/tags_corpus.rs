@@ -61,6 +61,10 @@ const REFUSED: &[(&str, &str)] = &[
         "lowercase-fields.ogg",
         "not written: earmark cannot decode its audio",
     ),
+    (
+        "multiplex.ogg",
+        "it holds Ogg data where MPEG audio should be",
+    ),
     ("no-tags.m4a", "other tags would change (MP4 ilst)"),
     ("noise.aif", "written tags do not read back"),
     ("noise_odd.aif", "cannot write tags"),
