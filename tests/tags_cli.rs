@@ -217,12 +217,15 @@ fn usage_errors() {
 }
 
 #[test]
-fn corrupt_cache_is_moved_aside_with_a_warning() {
+fn corrupt_journal_is_moved_aside_with_a_warning() {
     let Some(env) = setup(&["singularity-nebula.flac"]) else {
         return;
     };
-    std::fs::create_dir_all(&env.cache).unwrap();
+    // The journal lives in the data folder (here inside the redirected cache
+    // folder); a corrupt cache database beside it does not matter to tagging.
+    std::fs::create_dir_all(env.cache.join("data")).unwrap();
     std::fs::write(env.cache.join("earmark.sqlite"), vec![0x42u8; 8192]).unwrap();
+    std::fs::write(env.cache.join("data/journal.sqlite"), vec![0x42u8; 8192]).unwrap();
     let f = env.music.join("singularity-nebula.flac");
     let out = earmark(&env, &["tag", "-g", "Jazz", p(&f)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -236,7 +239,7 @@ fn corrupt_cache_is_moved_aside_with_a_warning() {
         "{}",
         text(&out.stderr)
     );
-    // And the new cache works: undo finds the entry.
+    // And the new journal works: undo finds the entry.
     assert!(earmark(&env, &["tag", "--undo"]).status.success());
     assert!(genres(&f).is_empty());
 }

@@ -183,6 +183,7 @@ pub fn run(args: TagArgs) -> ExitCode {
             });
         }
     } else {
+        remove_temps_on_interrupt();
         let code = with_cache(|cache| {
             let b = match cache.journal_new_batch() {
                 Ok(b) => b,
@@ -284,8 +285,26 @@ fn auto_changes(
     Ok(work)
 }
 
+/// Ctrl-C (or a kill with SIGTERM/SIGHUP) during a write: remove this run's
+/// temporary copy before exiting; the original is untouched until the rename.
+fn remove_temps_on_interrupt() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    crate::tags::temps::clean(true);
+                    eprintln!("earmark tag: interrupted; files not yet written are unchanged");
+                    std::process::exit(128 + sig);
+                }
+            });
+        }
+        Err(e) => eprintln!("earmark: warning: cannot catch Ctrl-C ({e})"),
+    }
+}
+
 fn with_cache(f: impl FnOnce(&Cache) -> ExitCode) -> ExitCode {
-    match Cache::open_default() {
+    match crate::tags::journal::open_journal() {
         Ok(cache) => {
             for w in cache.warnings() {
                 eprintln!("earmark: warning: {w}");

@@ -189,7 +189,7 @@ impl Tagger {
 /// the file cannot be opened, so writes still go through the safe path.
 fn journal<'a>(slot: &'a mut Option<Cache>, send: &impl Fn(TagEvent) -> bool) -> Option<&'a Cache> {
     if slot.is_none() {
-        let cache = match Cache::open_default() {
+        let cache = match crate::tags::journal::open_journal() {
             Ok(c) => {
                 for w in c.warnings() {
                     send(TagEvent::Warning(w.clone()));

@@ -3,6 +3,8 @@
 //! under test), and independent views of tags and audio to compare.
 #![allow(dead_code)]
 
+pub mod reader;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

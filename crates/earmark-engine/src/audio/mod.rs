@@ -4,6 +4,7 @@
 pub mod au;
 mod error;
 pub mod guard;
+mod opus;
 mod resample;
 mod sniff;
 mod stream;
@@ -21,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 /// Extensions the library scan treats as audio.
 pub const AUDIO_EXTENSIONS: &[&str] = &[
-    "mp3", "flac", "ogg", "oga", "opus", "wav", "wave", "m4a", "mp4", "aac", "alac", "aif", "aiff",
-    "aifc", "au", "snd", "mka", "webm", "caf",
+    "mp3", "flac", "ogg", "oga", "opus", "wav", "wave", "m4a", "mp4", "m4b", "aac", "alac", "aif",
+    "aiff", "aifc", "au", "snd", "mka", "webm", "caf",
 ];
 
 pub fn is_audio_path(path: &Path) -> bool {

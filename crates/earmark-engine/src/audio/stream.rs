@@ -481,24 +481,23 @@ fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStre
             .map(|e| e.to_string_lossy().to_uppercase())
             .unwrap_or_else(|| "unknown".into()),
     };
-    if params.codec == CODEC_TYPE_OPUS {
-        return Err(AudioError::Unsupported {
-            path: path.to_path_buf(),
-            what: "Opus (earmark's decoder, symphonia, has no Opus support yet)".into(),
-        });
-    }
+    let opus = params.codec == CODEC_TYPE_OPUS; // symphonia has no Opus decoder: see `opus`
     let codec_name = symphonia::default::get_codecs()
         .get_codec(params.codec)
-        .map(|d| d.short_name.to_string());
-    let decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| AudioError::Unsupported {
-            path: path.to_path_buf(),
-            what: match &codec_name {
-                Some(n) => format!("{n} ({e})"),
-                None => format!("codec {} ({e})", params.codec),
-            },
-        })?;
+        .map(|d| d.short_name.to_string())
+        .or(opus.then(|| "opus".to_string()));
+    let decoder = if opus {
+        super::opus::make(&params)
+    } else {
+        symphonia::default::get_codecs().make(&params, &DecoderOptions::default())
+    }
+    .map_err(|e| AudioError::Unsupported {
+        path: path.to_path_buf(),
+        what: match &codec_name {
+            Some(n) => format!("{n} ({e})"),
+            None => format!("codec {} ({e})", params.codec),
+        },
+    })?;
     let sample_rate = params
         .sample_rate
         .filter(|&r| r > 0)

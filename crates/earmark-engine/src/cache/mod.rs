@@ -1,4 +1,5 @@
-//! The SQLite cache: classification results and the tag undo journal, with
+//! The SQLite cache: classification results (and the store the tag undo
+//! journal reuses, in its own database: see `tags::journal`), with
 //! schema migrations. It stores and fetches; deciding what to do with the data
 //! (policy) is for `tags`, `model` and the fronts.
 //!
@@ -13,11 +14,12 @@
 //! one behind a `Mutex`.
 
 mod embeddings;
-mod journal;
 mod results;
 
+// The undo journal moved to `tags::journal` (its own database); re-exported
+// here so older call sites keep compiling.
+pub use crate::tags::journal::{JournalEntry, NewJournalEntry};
 pub use embeddings::StoredEmbedding;
-pub use journal::{JournalEntry, NewJournalEntry};
 pub use results::{FileId, FileKey, Lookup, content_sha256, file_id, file_key};
 
 use std::path::{Path, PathBuf};

@@ -369,7 +369,7 @@ mod tests {
         let seg = model.card().segment.frames * model.card().features.n_mels;
         let data = vec![0.0f32; seg * 2];
         assert_eq!(model.run_segments(&data).unwrap().len(), 2);
-        let r = model.run_segments_cancellable(&data, &AtomicBool::new(true));
+        let r = model.run_segment_outputs_cancellable(&data, &AtomicBool::new(true));
         assert!(matches!(r, Err(ModelError::Cancelled)), "{r:?}");
     }
 }

@@ -233,3 +233,36 @@ pub fn undo_all(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheEr
 fn journal_path(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal that cannot record (its table gone, as with a locked or
+    /// broken database): the file is not written and no temp copy remains.
+    #[test]
+    fn unjournaled_writes_never_happen() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.mp3");
+        // Two MPEG-1 Layer III frame headers with silent bodies.
+        let mut frame = vec![0xFF, 0xFB, 0x90, 0x64];
+        frame.resize(417, 0);
+        let bytes = [frame.clone(), frame.clone(), frame].concat();
+        std::fs::write(&f, &bytes).unwrap();
+        let cache = Cache::open_in_memory().unwrap();
+        let batch = cache.journal_new_batch().unwrap();
+        cache.conn().execute_batch("DROP TABLE journal").unwrap();
+        let err = accept_with(
+            &cache,
+            batch,
+            &f,
+            &GenreChange::replace("Jazz"),
+            &WriteConfig::default(),
+        )
+        .unwrap_err();
+        assert!(err.is_journal(), "{err}");
+        assert_eq!(std::fs::read(&f).unwrap(), bytes);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "a temp copy was left behind");
+    }
+}

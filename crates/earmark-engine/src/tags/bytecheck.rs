@@ -61,7 +61,9 @@ pub(crate) fn check(layout: Layout, orig: &Path, copy: &Path) -> Result<(), Stri
             if ma.others() != mb.others() {
                 return Err("another FLAC metadata block changed".into());
             }
-            if ma.vorbis_others()? != mb.vorbis_others()? {
+            let (pa, va, ca) = ma.vorbis_others()?;
+            let (pb, vb, cb) = mb.vorbis_others()?;
+            if pa != pb || ca != cb || (va.is_some() && va != vb) {
                 return Err("another Vorbis comment changed".into());
             }
             (ma.audio_start, mb.audio_start)
@@ -94,4 +96,95 @@ fn same_tail(a: &mut File, from_a: u64, b: &mut File, from_b: u64) -> io::Result
         left -= n as u64;
     }
     Ok(true)
+}
+
+/// The raw children of an MP4's `moov/udta/meta/ilst`, genre atoms left out,
+/// sorted (lofty may reorder them; order carries no meaning in `ilst`).
+/// Read from the file, so atoms lofty drops on reading (an empty `covr` or
+/// `©cmt`) are seen.
+pub(crate) fn mp4_ilst_items(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let bytes = read_moov(path)?;
+    let Some(moov) = bytes else {
+        return Ok(Vec::new());
+    };
+    let find = |data: &[u8], name: &[u8; 4], skip: usize| -> Option<(usize, usize)> {
+        let mut pos = skip;
+        while pos + 8 <= data.len() {
+            let size = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
+                as usize;
+            if size < 8 || pos + size > data.len() {
+                return None;
+            }
+            if &data[pos + 4..pos + 8] == name {
+                return Some((pos + 8, pos + size));
+            }
+            pos += size;
+        }
+        None
+    };
+    let Some((a, b)) = find(&moov, b"udta", 0) else {
+        return Ok(Vec::new());
+    };
+    let udta = &moov[a..b];
+    let Some((a, b)) = find(udta, b"meta", 0) else {
+        return Ok(Vec::new());
+    };
+    let meta = &udta[a..b];
+    // `meta` is a full box (4 bytes of version and flags) in the MP4 layout.
+    let skip = if meta.get(4..8) == Some(b"hdlr") {
+        0
+    } else {
+        4
+    };
+    let Some((a, b)) = find(meta, b"ilst", skip) else {
+        return Ok(Vec::new());
+    };
+    let ilst = &meta[a..b];
+    let mut items = Vec::new();
+    let mut pos = 0;
+    while pos + 8 <= ilst.len() {
+        let size =
+            u32::from_be_bytes([ilst[pos], ilst[pos + 1], ilst[pos + 2], ilst[pos + 3]]) as usize;
+        if size < 8 || pos + size > ilst.len() {
+            return Err("its MP4 ilst atom is malformed".into());
+        }
+        let name = &ilst[pos + 4..pos + 8];
+        if name != b"\xa9gen" && name != b"gnre" {
+            items.push(ilst[pos..pos + size].to_vec());
+        }
+        pos += size;
+    }
+    items.sort();
+    Ok(items)
+}
+
+/// The top-level `moov` atom's body, if any (bounded by the file's size).
+fn read_moov(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let mut f = open(path)?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut pos = 0u64;
+    while pos + 8 <= len {
+        f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+        let mut h = [0u8; 16];
+        f.read_exact(&mut h[..8]).map_err(|e| e.to_string())?;
+        let mut size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        let mut header = 8;
+        if size == 1 {
+            f.read_exact(&mut h[8..16]).map_err(|e| e.to_string())?;
+            size = u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
+            header = 16;
+        } else if size == 0 {
+            size = len - pos;
+        }
+        if size < header || pos + size > len {
+            return Err("its MP4 atoms run past the end of the file".into());
+        }
+        if &h[4..8] == b"moov" {
+            let mut body = vec![0u8; (size - header) as usize];
+            f.read_exact(&mut body).map_err(|e| e.to_string())?;
+            return Ok(Some(body));
+        }
+        pos += size;
+    }
+    Ok(None)
 }

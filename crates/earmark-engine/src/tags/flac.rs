@@ -16,6 +16,9 @@ const VORBIS_COMMENT: u8 = 4;
 const GROW_PADDING: usize = 1024;
 const MAX_BLOCK: usize = (1 << 24) - 1;
 
+/// Prefix bytes, vendor (None without a comment block), non-GENRE comments.
+pub(crate) type VorbisOthers = (Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Block {
     pub kind: u8,
@@ -150,15 +153,15 @@ impl FlacMeta {
             .collect()
     }
 
-    /// Vendor string and the non-GENRE comments, in order (plus the prefix).
-    pub(crate) fn vorbis_others(&self) -> Result<Vec<Vec<u8>>, String> {
-        let mut out = vec![self.prefix.clone()];
-        if let Some(i) = self.comments_index() {
-            let c = Comments::parse(&self.blocks[i].body)?;
-            out.push(c.vendor);
-            out.extend(c.entries.into_iter().filter(|e| !is_genre(e)));
-        }
-        Ok(out)
+    /// The prefix, vendor string (None without a comment block, as a new
+    /// block brings its own) and the non-GENRE comments, in order.
+    pub(crate) fn vorbis_others(&self) -> Result<VorbisOthers, String> {
+        let Some(i) = self.comments_index() else {
+            return Ok((self.prefix.clone(), None, Vec::new()));
+        };
+        let c = Comments::parse(&self.blocks[i].body)?;
+        let others = c.entries.into_iter().filter(|e| !is_genre(e)).collect();
+        Ok((self.prefix.clone(), Some(c.vendor), others))
     }
 
     /// Replace the GENRE comments (new ones where the first old one was).

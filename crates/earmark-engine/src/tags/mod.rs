@@ -12,8 +12,10 @@ mod bytecheck;
 mod flac;
 mod id3;
 mod iff;
+pub mod journal;
 mod native;
 mod state;
+pub mod temps;
 pub mod write;
 
 pub use state::{
@@ -33,6 +35,12 @@ use serde::Serialize;
 pub enum TagError {
     #[error("{}: cannot read tags: {reason}", path.display())]
     Read { path: PathBuf, reason: String },
+}
+
+/// Where earmark keeps data that is not cache (the undo journal, temp-copy
+/// markers); see [`journal::data_dir`].
+pub fn journal_dir() -> Option<PathBuf> {
+    journal::data_dir()
 }
 
 /// The tags a person cares about when deciding on a genre.

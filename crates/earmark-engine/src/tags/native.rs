@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 
 use lofty::TextEncoding;
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
@@ -51,6 +51,25 @@ pub(crate) enum Native {
     Aiff(AiffFile),
 }
 
+/// How many logical streams begin on the file's first pages (BOS pages
+/// come first in Ogg; a multiplexed file has several).
+fn ogg_streams(file: &mut File) -> std::io::Result<usize> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut streams = 0;
+    for _ in 0..64 {
+        let mut h = [0u8; 27];
+        if file.read_exact(&mut h).is_err() || &h[..4] != b"OggS" || h[5] & 0x02 == 0 {
+            break;
+        }
+        streams += 1;
+        let mut lacing = vec![0u8; usize::from(h[26])];
+        file.read_exact(&mut lacing)?;
+        let body: i64 = lacing.iter().map(|&b| i64::from(b)).sum();
+        file.seek(SeekFrom::Current(body))?;
+    }
+    Ok(streams)
+}
+
 /// The lofty file type of an open file, or a reason it cannot be tagged.
 pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
@@ -59,6 +78,18 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
         .guess_file_type()
         .map_err(|e| e.to_string())?;
     let ft = probe.file_type();
+    file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let mut head = [0u8; 4];
+    if file.read_exact(&mut head).is_ok() && &head == b"RF64" {
+        return Err("RF64 (64-bit WAV) files are not written: the tag layout is not verified; tag it with another program".into());
+    }
+    if matches!(
+        ft,
+        Some(FileType::Vorbis | FileType::Opus | FileType::Speex)
+    ) && ogg_streams(file).map_err(|e| e.to_string())? > 1
+    {
+        return Err("it is a multiplexed Ogg file (several streams), which earmark does not rewrite; tag it with another program".into());
+    }
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     match ft {
         Some(
@@ -75,6 +106,22 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
             "writing genres to {other:?} files is not supported"
         )),
         None => Err("unrecognised file format".into()),
+    }
+}
+
+/// What follows the ID3v2 tag must not be another container (lofty calls an
+/// Ogg or FLAC file behind an ID3 tag, or with junk in front, MPEG).
+fn mpeg_payload(file: &mut File, at: u64) -> Result<(), String> {
+    let mut head = [0u8; 64];
+    file.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
+    let n = file.read(&mut head).map_err(|e| e.to_string())?;
+    match crate::audio::sniff(&head[..n]) {
+        crate::audio::Sniffed::Audio("MP3" | "MPEG audio") | crate::audio::Sniffed::Unknown => {
+            Ok(())
+        }
+        crate::audio::Sniffed::Audio(what) | crate::audio::Sniffed::Other(what) => Err(format!(
+            "it holds {what} data where MPEG audio should be, so it is not rewritten as an MP3; tag it with another program"
+        )),
     }
 }
 
@@ -98,7 +145,11 @@ impl Native {
         // lofty can panic on hostile files; that is a parse error here, not a crash.
         let parsed = crate::audio::guard::catch_quietly(|| -> Result<Native, String> {
             Ok(match ft {
-                FileType::Mpeg => Native::Mpeg(read_checked(Id3Tag::read(file), Id3Tag::genres)?),
+                FileType::Mpeg => {
+                    let tag = read_checked(Id3Tag::read(file), Id3Tag::genres)?;
+                    mpeg_payload(file, tag.len)?;
+                    Native::Mpeg(tag)
+                }
                 FileType::Flac => {
                     Native::Flac(read_checked(FlacMeta::read(file), FlacMeta::genres)?)
                 }
@@ -168,6 +219,10 @@ impl Native {
             Native::Flac(_) => Some(Layout::Flac),
             _ => None,
         }
+    }
+
+    pub(crate) fn is_mp4(&self) -> bool {
+        matches!(self, Native::Mp4(_))
     }
 
     /// Set every slot to its value in `target` (slots the file lacks are created).
@@ -518,5 +573,35 @@ impl<T: TagExt> DumpTag for T {
             Err(e) => h.update(format!("unserialisable: {e}; {} items", self.len()).as_bytes()),
         }
         hex::encode(h.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_multiplexed_ogg_streams() {
+        // Two BOS pages (Theora, then Vorbis), then a data page.
+        let page = |bos: bool, serial: u8, body: &[u8]| {
+            let mut p = b"OggS\0".to_vec();
+            p.push(if bos { 2 } else { 0 });
+            p.extend([0; 8]);
+            p.extend([serial, 0, 0, 0]);
+            p.extend([0; 8]);
+            p.push(1);
+            p.push(body.len() as u8);
+            p.extend(body);
+            p
+        };
+        let bytes = [
+            page(true, 0, b"\x80theora"),
+            page(true, 1, b"\x01vorbis"),
+            page(false, 0, b"data"),
+        ]
+        .concat();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.ogg");
+        std::fs::write(&p, bytes).unwrap();
+        let mut f = std::fs::File::open(&p).unwrap();
+        assert_eq!(super::ogg_streams(&mut f).unwrap(), 2);
     }
 }

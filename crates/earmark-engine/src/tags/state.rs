@@ -259,6 +259,14 @@ pub fn clean_genres(genres: &[String]) -> Result<Vec<String>, String> {
         if t.chars().any(char::is_control) {
             return Err(format!("genre {t:?} contains a control character"));
         }
+        if t.chars().all(|c| c.is_ascii_digit()) {
+            // ID3 readers take a bare number as an ID3v1 genre code ("0" is
+            // Blues), Vorbis and MP4 readers as text: the same write would
+            // mean different things.
+            return Err(format!(
+                "genre {t:?} is a number, which ID3 readers take as a genre code; give the genre's name"
+            ));
+        }
         if t.contains(';') {
             return Err(format!(
                 "genre {t:?} contains ';' (give several genres separately)"
@@ -384,5 +392,7 @@ mod tests {
         assert!(clean_genres(&s(&[""])).is_err());
         assert!(clean_genres(&s(&["a;b"])).is_err());
         assert!(clean_genres(&s(&["a\nb"])).is_err());
+        assert!(clean_genres(&s(&["0"])).is_err());
+        assert!(clean_genres(&s(&["2 Step"])).is_ok());
     }
 }

@@ -202,7 +202,9 @@ impl WriteConfig {
 /// Does this name belong to one of our temp files (library scans skip them)?
 pub fn is_temp_file(path: &Path) -> bool {
     path.file_name().is_some_and(|n| {
-        n.to_string_lossy().starts_with('.') && n.to_string_lossy().contains(".earmark-tmp")
+        n.to_string_lossy().starts_with(".earmark-tmp-")
+            || (n.to_string_lossy().starts_with('.')
+                && n.to_string_lossy().contains(".earmark-tmp"))
     })
 }
 
@@ -338,10 +340,11 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
 }
 
-/// Deletes the temp file unless disarmed.
+/// Deletes the temp file unless disarmed; its marker goes either way.
 struct TempGuard {
     path: PathBuf,
     armed: bool,
+    _marker: super::temps::Marker,
 }
 
 impl Drop for TempGuard {
@@ -352,31 +355,37 @@ impl Drop for TempGuard {
     }
 }
 
-/// Create a fresh hidden temp file beside `real`: `.NAME.earmark-tmp.EXT`
-/// (the extension kept so decoders treat it exactly like the original).
-fn create_temp(real: &Path, shown: &Path) -> Result<(PathBuf, File), TagWriteError> {
+static TEMP_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Create a fresh hidden temp file beside `real`: `.earmark-tmp-PID-N.EXT`,
+/// short whatever the original's name (a 250-byte name still fits), the
+/// extension kept so decoders treat it exactly like the original. A marker
+/// is written first, so an interrupted run's copy is found and removed later.
+fn create_temp(real: &Path, shown: &Path) -> Result<TempGuard, TagWriteError> {
     let dir = real.parent().unwrap_or(Path::new("."));
-    let stem = real.file_stem().unwrap_or_default();
-    let ext = real.extension();
-    for attempt in 0..100u32 {
-        let mut name = std::ffi::OsString::from(".");
-        name.push(stem);
-        name.push(".earmark-tmp");
-        if attempt > 0 {
-            name.push(format!("-{}-{attempt}", std::process::id()));
-        }
+    let ext = real.extension().filter(|e| e.len() <= 16);
+    for _ in 0..100u32 {
+        let n = TEMP_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut name = std::ffi::OsString::from(format!(".earmark-tmp-{}-{n}", std::process::id()));
         if let Some(ext) = ext {
             name.push(".");
             name.push(ext);
         }
         let candidate = dir.join(name);
+        let marker = super::temps::mark(&candidate);
         match OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .open(&candidate)
         {
-            Ok(f) => return Ok((candidate, f)),
+            Ok(_) => {
+                return Ok(TempGuard {
+                    path: candidate,
+                    armed: true,
+                    _marker: marker,
+                });
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
                 return Err(TagWriteError::io(
@@ -488,6 +497,7 @@ fn safe_write(
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let layout = native.layout();
+    let is_mp4 = native.is_mp4();
     let before = native.snapshot();
     drop(native);
     let target = decide(&old)?;
@@ -515,11 +525,8 @@ fn safe_write(
         }
     };
 
-    let (temp, _) = create_temp(&real, shown)?;
-    let mut guard = TempGuard {
-        path: temp.clone(),
-        armed: true,
-    };
+    let mut guard = create_temp(&real, shown)?;
+    let temp = guard.path.clone();
     cfg.fail(FailPoint::DiskFull, shown)?;
     fs::copy(&real, &temp)
         .map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
@@ -584,6 +591,15 @@ fn safe_write(
     }
     if let Some(layout) = layout {
         super::bytecheck::check(layout, &real, &temp).map_err(verify)?;
+    }
+    if is_mp4 {
+        // From the bytes: lofty drops some atoms (an empty `covr`) on reading.
+        let items = |p: &Path| super::bytecheck::mp4_ilst_items(p);
+        if items(&real).map_err(verify)? != items(&temp).map_err(verify)? {
+            return Err(verify(
+                "another MP4 tag atom would change or be dropped".into(),
+            ));
+        }
     }
     if declared(&temp) != cap {
         return Err(verify("the AIFF sample count changed".into()));

@@ -1,12 +1,18 @@
 //! The tag undo journal: one row per file write, grouped in batches (one
 //! `earmark tag` run, or one accept / batch-accept in the TUI).
+//!
+//! It is data, not cache: it lives in its own database under
+//! `$XDG_DATA_HOME/earmark/journal.sqlite` (see [`default_path`]), so clearing
+//! the cache never loses undo history. It reuses the cache's SQLite handling
+//! (same schema, corrupt-file recovery, WAL); entries an older earmark kept in
+//! the cache database are moved over the first time the journal is opened.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{Cache, CacheError, blob_to_path, now_ms, path_to_blob};
+use crate::cache::{Cache, CacheError, blob_to_path, now_ms, path_to_blob};
 
 /// What to record after a successful write.
 #[derive(Debug, Clone)]
@@ -69,7 +75,87 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JournalEntry> {
     })
 }
 
+/// Environment variable overriding the data directory (the journal's home).
+pub const DATA_DIR_ENV: &str = "EARMARK_DATA_DIR";
+/// File name of the journal database inside the data directory.
+pub const JOURNAL_FILE: &str = "journal.sqlite";
+
+/// The undo journal's handle: a [`Cache`]-managed SQLite database of its own.
+pub type Journal = Cache;
+
+/// Where the journal lives: `$EARMARK_DATA_DIR`, else `data/` inside a
+/// redirected `$EARMARK_CACHE_DIR` (tests and sandboxes never touch the
+/// user's journal), else `$XDG_DATA_HOME/earmark` (`~/.local/share/earmark`).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os(crate::cache::CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("data"));
+    }
+    Some(dirs::data_dir()?.join("earmark"))
+}
+
+pub fn default_path() -> Result<PathBuf, CacheError> {
+    Ok(data_dir().ok_or(CacheError::NoCacheDir)?.join(JOURNAL_FILE))
+}
+
+/// Open the journal at [`default_path`], moving over entries an older
+/// earmark kept in the cache database (once; they are removed there).
+pub fn open_journal() -> Result<Journal, CacheError> {
+    // Temp copies an interrupted run left behind (found by their markers).
+    super::temps::clean(false);
+    let journal = Cache::open(&default_path()?)?;
+    if let Ok(old) = crate::cache::default_path()
+        && old != journal.path()
+        && old.is_file()
+    {
+        // On failure (the old database locked, say) nothing moved: the
+        // entries stay where they were and move on a later open.
+        let _ = journal.migrate_from(&old);
+    }
+    Ok(journal)
+}
+
 impl Cache {
+    /// Move journal entries and batches from the database at `old` into this
+    /// one, in one transaction on each side. Ids are kept when this journal is
+    /// still empty (so printed ids stay valid); otherwise they are renumbered.
+    fn migrate_from(&self, old: &Path) -> Result<(), CacheError> {
+        let count: i64 = {
+            let Ok(src) = rusqlite::Connection::open_with_flags(
+                old,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ) else {
+                return Ok(());
+            };
+            src.query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+                .unwrap_or(0)
+        };
+        if count == 0 {
+            return Ok(());
+        }
+        let old_s = old.to_string_lossy().replace('\'', "''");
+        let empty: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM journal", [], |r| r.get(0))
+            .map_err(|e| self.db_err(e))?;
+        let id = if empty == 0 { "id, " } else { "" };
+        self.conn()
+            .execute_batch(&format!(
+                "ATTACH DATABASE '{old_s}' AS old;
+                 BEGIN IMMEDIATE;
+                 INSERT OR IGNORE INTO batches (id, time) SELECT id, time FROM old.batches;
+                 INSERT INTO journal ({id}path, old_value, new_value, old_state, new_state, time, batch, undone, undone_time)
+                     SELECT {id}path, old_value, new_value, old_state, new_state, time, batch, undone, undone_time
+                     FROM old.journal ORDER BY id;
+                 DELETE FROM old.journal;
+                 COMMIT;
+                 DETACH DATABASE old;"
+            ))
+            .map_err(|e| self.db_err(format!("moving the undo journal from {}: {e}", old.display())))
+    }
+
     /// A fresh batch number for a group of writes undone together by `--undo --last`.
     pub fn journal_new_batch(&self) -> Result<i64, CacheError> {
         self.conn()

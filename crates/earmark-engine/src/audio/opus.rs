@@ -1,0 +1,106 @@
+//! Ogg Opus decoding: symphonia demuxes the Ogg stream (and reads OpusHead:
+//! channels, pre-skip), libopus decodes the packets (through the `opus`
+//! crate, linked against Debian's `libopus-dev`). symphonia 0.5 has no Opus
+//! decoder of its own; a maintained libopus beats a hand-written one.
+
+use std::sync::Mutex;
+
+use symphonia::core::audio::{AsAudioBufferRef, AudioBuffer, AudioBufferRef, Signal, SignalSpec};
+use symphonia::core::codecs::{
+    CODEC_TYPE_OPUS, CodecDescriptor, CodecParameters, Decoder, DecoderOptions, FinalizeResult,
+};
+use symphonia::core::errors::{Error, Result};
+use symphonia::core::formats::Packet;
+use symphonia::core::support_codec;
+
+/// Opus always decodes at 48 kHz; one packet holds at most 120 ms.
+const RATE: u32 = 48_000;
+const MAX_FRAMES: usize = 5760;
+
+pub struct OpusDecoder {
+    /// symphonia wants decoders `Sync`; libopus state is only `Send`.
+    dec: Mutex<opus::Decoder>,
+    params: CodecParameters,
+    channels: usize,
+    pcm: Vec<f32>,
+    buf: AudioBuffer<f32>,
+}
+
+impl Decoder for OpusDecoder {
+    fn try_new(params: &CodecParameters, _opts: &DecoderOptions) -> Result<Self> {
+        let layout = params
+            .channels
+            .ok_or(Error::Unsupported("Opus stream without a channel count"))?;
+        let channels = layout.count();
+        let ch = match channels {
+            1 => opus::Channels::Mono,
+            2 => opus::Channels::Stereo,
+            _ => {
+                return Err(Error::Unsupported(
+                    "Opus with more than two channels (multistream)",
+                ));
+            }
+        };
+        let dec = opus::Decoder::new(RATE, ch)
+            .map_err(|_| Error::Unsupported("libopus could not start a decoder"))?;
+        Ok(OpusDecoder {
+            dec: Mutex::new(dec),
+            params: params.clone(),
+            channels,
+            pcm: vec![0.0; MAX_FRAMES * channels],
+            buf: AudioBuffer::new(MAX_FRAMES as u64, SignalSpec::new(RATE, layout)),
+        })
+    }
+
+    fn supported_codecs() -> &'static [CodecDescriptor] {
+        &[support_codec!(CODEC_TYPE_OPUS, "opus", "Opus (libopus)")]
+    }
+
+    fn reset(&mut self) {
+        if let Ok(d) = self.dec.get_mut() {
+            let _ = d.reset_state();
+        }
+    }
+
+    fn codec_params(&self) -> &CodecParameters {
+        &self.params
+    }
+
+    fn decode(&mut self, packet: &Packet) -> Result<AudioBufferRef<'_>> {
+        let dec = self
+            .dec
+            .get_mut()
+            .map_err(|_| Error::DecodeError("Opus: decoder poisoned"))?;
+        let frames = dec
+            .decode_float(&packet.data, &mut self.pcm, false)
+            .map_err(|_| Error::DecodeError("Opus: undecodable packet"))?;
+        self.buf.clear();
+        self.buf.render_reserved(Some(frames));
+        for c in 0..self.channels {
+            let dst = self.buf.chan_mut(c);
+            for (i, d) in dst.iter_mut().enumerate().take(frames) {
+                *d = self.pcm[i * self.channels + c];
+            }
+        }
+        // Pre-skip and end trimming, as the demuxer computed them (gapless).
+        self.buf
+            .trim(packet.trim_start() as usize, packet.trim_end() as usize);
+        Ok(self.buf.as_audio_buffer_ref())
+    }
+
+    fn finalize(&mut self) -> FinalizeResult {
+        FinalizeResult::default()
+    }
+
+    fn last_decoded(&self) -> AudioBufferRef<'_> {
+        self.buf.as_audio_buffer_ref()
+    }
+}
+
+/// A decoder for an Opus track, boxed for `AudioStream`.
+pub(crate) fn make(params: &CodecParameters) -> Result<Box<dyn Decoder>> {
+    Ok(Box::new(OpusDecoder::try_new(
+        params,
+        &DecoderOptions::default(),
+    )?))
+}

@@ -1,0 +1,211 @@
+//! TagLib's regression files (../shared/tagcorpus/taglib) under an
+//! independent reader: each file is tagged by earmark and, on a second copy,
+//! by mutagen. Where earmark writes, mutagen must see the genre and every
+//! other tag unchanged, and ffmpeg the same decoded audio; where earmark
+//! refuses, the reason is one line naming the file and the copy is
+//! byte-identical. The files mutagen tags but earmark refuses are listed
+//! below with the reason, so any change in coverage shows up here.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+mod tags_common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tags_common::reader;
+
+const EXTENSIONS: &[&str] = &[
+    "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "wav", "aif", "aiff", "aifc",
+];
+
+/// Files mutagen can tag that earmark refuses, each with the start of its
+/// reason (measured; see the README's table).
+const REFUSED: &[(&str, &str)] = &[
+    ("ac3.m4a", "not written: earmark cannot decode its audio"),
+    ("covr-junk.m4a", "cannot parse the existing tags exactly"),
+    (
+        "duplicate_id3v2.aiff",
+        "decoded audio differs after writing",
+    ),
+    ("duplicate_tags.wav", "other tags would change (RIFF INFO)"),
+    ("eac3.m4a", "not written: earmark cannot decode its audio"),
+    ("empty.aiff", "decoded audio differs after writing"),
+    (
+        "empty_alac.m4a",
+        "another MP4 tag atom would change or be dropped",
+    ),
+    (
+        "empty_flac.oga",
+        "it holds Ogg data where MPEG audio should be",
+    ),
+    (
+        "id3v22-tda.mp3",
+        "its ID3v2.2 tag is a version earmark does not rewrite",
+    ),
+    (
+        "ilst-is-last.m4a",
+        "another MP4 tag atom would change or be dropped",
+    ),
+    (
+        "infloop.m4a",
+        "not written: earmark cannot decode its audio",
+    ),
+    ("infloop.wav", "cannot parse the existing tags exactly"),
+    (
+        "itunes10.mp3",
+        "its ID3v2.2 tag is a version earmark does not rewrite",
+    ),
+    (
+        "lowercase-fields.ogg",
+        "not written: earmark cannot decode its audio",
+    ),
+    (
+        "multiplex.ogg",
+        "it holds Ogg data where MPEG audio should be",
+    ),
+    ("no-tags.m4a", "other tags would change (MP4 ilst)"),
+    ("noise.aif", "written tags do not read back"),
+    ("noise_odd.aif", "cannot write tags"),
+    (
+        "non-full-meta.m4a",
+        "not written: earmark cannot decode its audio",
+    ),
+    (
+        "nonprintable-atom-type.m4a",
+        "other tags would change (MP4 ilst)",
+    ),
+    ("opus.m4a", "not written: earmark cannot decode its audio"),
+    (
+        "zero-size-chunk.wav",
+        "cannot parse the existing tags exactly",
+    ),
+];
+
+fn ext_of(p: &Path) -> String {
+    p.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one pass over the corpus, its checks in order
+fn corpus_writes_hold_under_an_independent_reader() {
+    let Some(corpus) = common::shared_tagcorpus() else {
+        return;
+    };
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let ffmpeg = reader::ffmpeg_present();
+    let work = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut originals: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| EXTENSIONS.contains(&ext_of(p).as_str()))
+        .collect();
+    originals.sort();
+    assert!(
+        originals.len() >= 59,
+        "corpus has {} files",
+        originals.len()
+    );
+
+    let before = reader::dump(&py, &originals);
+    let mut written = Vec::new();
+    let mut failures = Vec::new();
+    let mut refused_taggable = BTreeMap::new();
+    for orig in &originals {
+        let name = orig.file_name().unwrap().to_string_lossy().to_string();
+        let ours = work.path().join(format!("e_{name}"));
+        let theirs = work.path().join(format!("m_{name}"));
+        for p in [&ours, &theirs] {
+            std::fs::copy(orig, p).unwrap();
+            tags_common::set_mode(p, 0o644);
+        }
+        let mutagen_ok = reader::mutagen_tags(&py, &theirs, "Jazz");
+        let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(["tag", "--genre", "Jazz"])
+            .arg(&ours)
+            .env("EARMARK_DATA_DIR", data.path())
+            .env("EARMARK_CACHE_DIR", data.path().join("cache"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        if std::fs::read(&ours).unwrap() == std::fs::read(orig).unwrap() {
+            // Refused: one clear line naming the file, nothing changed.
+            // The reason line (plus the run's "0 written, … 1 failed" summary).
+            let lines: Vec<&str> = stderr.lines().filter(|l| !l.ends_with(" failed")).collect();
+            if out.status.success()
+                || lines.len() != 1
+                || !lines[0].contains(&*ours.to_string_lossy())
+                || lines[0].contains("{ ")
+            {
+                failures.push(format!("{name}: refusal not one clear line: {stderr:?}"));
+            }
+            let reason = lines
+                .first()
+                .and_then(|l| l.split_once(&format!("{}: ", ours.display())))
+                .map_or(String::new(), |(_, r)| r.to_string());
+            if mutagen_ok {
+                refused_taggable.insert(name.clone(), reason);
+            }
+            continue;
+        }
+        if !out.status.success() {
+            failures.push(format!("{name}: changed but earmark failed: {stderr}"));
+            continue;
+        }
+        written.push(name.clone());
+        let after = reader::dump(&py, std::slice::from_ref(&ours));
+        let (b, a) = (
+            &before[&*orig.to_string_lossy()],
+            &after[&*ours.to_string_lossy()],
+        );
+        if a["genre"] != serde_json::json!(["Jazz"]) {
+            failures.push(format!("{name}: mutagen reads genre {}", a["genre"]));
+        }
+        for key in ["others", "length", "channels", "sample_rate"] {
+            if a[key] != b[key] {
+                failures.push(format!("{name}: {key} changed: {} -> {}", b[key], a[key]));
+            }
+        }
+        if ffmpeg
+            && let Some(md5) = reader::ffmpeg_md5(orig)
+            && reader::ffmpeg_md5(&ours).as_ref() != Some(&md5)
+        {
+            failures.push(format!("{name}: ffmpeg decodes different audio"));
+        }
+    }
+    eprintln!(
+        "{} files: {} written, {} refused although mutagen tags them",
+        originals.len(),
+        written.len(),
+        refused_taggable.len()
+    );
+    for (name, reason) in &refused_taggable {
+        eprintln!("  refused {name}: {reason}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let expected: BTreeMap<String, String> = REFUSED
+        .iter()
+        .map(|(n, r)| (n.to_string(), r.to_string()))
+        .collect();
+    for (name, reason) in &refused_taggable {
+        match expected.get(name) {
+            Some(start) => assert!(
+                reason.starts_with(start.as_str()),
+                "{name}: refused for {reason:?}, expected {start:?}"
+            ),
+            None => panic!("{name}: mutagen tags it but earmark now refuses: {reason}"),
+        }
+    }
+    for name in expected.keys() {
+        assert!(
+            refused_taggable.contains_key(name),
+            "{name} is now tagged: take it off REFUSED (and the README table)"
+        );
+    }
+}
