@@ -666,6 +666,7 @@ def write_fast(args):
       "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
       "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
       "- Use `--model accurate` to re-check a track with the teacher.\n")
+    w(pool_and_next())
     w("## Licences\n")
     w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
       "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"
