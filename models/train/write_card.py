@@ -91,6 +91,16 @@ def route_notes(cfg):
             f"{cfg['combine']} over patches")
 
 
+def keep_embedding(card, old_card_path):
+    """add_embedding_output.py recorded the ONNX file's `embedding` output in the previous card:
+    keep it when the file still is that one (same sha256), so rewriting the card loses nothing."""
+    old = load(old_card_path, {})
+    if old.get("embedding") and old.get("sha256") == card["sha256"]:
+        card["embedding"] = old["embedding"]
+        if "embedding" in old.get("training", {}):
+            card["training"]["embedding"] = old["training"]["embedding"]
+
+
 def pm(d):
     return f"{d['mean']:.3f} ± {d['sd']:.3f}"
 
@@ -218,6 +228,7 @@ def write_accurate(args):
         },
     }
     out_dir = os.path.dirname(os.path.abspath(args.model))
+    keep_embedding(card, os.path.join(out_dir, "model.json"))
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
