@@ -159,9 +159,14 @@ def write_accurate(args):
     # earmark (tract, Rust features) vs train.py (onnxruntime, same features) on valid
     agree = None
     if py and ev.get("files"):
-        pyp = {os.path.abspath(f["path"]): f["predicted"] for f in py["files"]}
-        same = [pyp.get(os.path.abspath(f["path"])) == f["predicted"] for f in ev["files"]]
+        pyp = {os.path.realpath(f["path"]): f["predicted"] for f in py["files"]}
+        same = [pyp.get(os.path.realpath(f["path"])) == f["predicted"] for f in ev["files"]]
         agree = f"{sum(same)}/{len(same)}"
+    # out-of-fold paths as `earmark eval` prints them: under the data root as given
+    root = os.path.realpath(args.data_root)
+    for rep in (oof, oof_ex):
+        for f in (rep or {}).get("files", []):
+            f["path"] = os.path.join(args.data_root, os.path.relpath(os.path.realpath(f["path"]), root))
 
     n_configs = {}
     for r in CV["all"]:
@@ -282,6 +287,11 @@ def write_accurate(args):
         w(f"Grouping check: with whole runs as groups (no run cut into blocks, so no artist can sit "
           f"on both sides) the shipped head scores CV accuracy {pm(sw['accuracy'])}, balanced "
           f"{pm(sw['balanced_accuracy'])}, excerpts {pm(sw['excerpts_accuracy'])}.\n")
+    if not any("mtt" in c["name"] for c in candidates):
+        w("MSD_musicnn + MTT_musicnn embeddings together (`msd_pen+mtt_pen`) are in the recipe's "
+          "grid (run.sh exports both backbones) but not in this run: it was made with "
+          "`cv.py --backbones msd=target/train/musicnn_msd.onnx --repeats 3`, the MTT embedding "
+          "pass not fitting the session (see Next steps).\n")
     w("Routes of the previous single-split recipe not re-scored here (TensorFlow training per fold "
       "is too slow for this machine): a patch-level MLP head (0.748 on valid) and a from-scratch "
       "log-mel CNN (0.622 on valid), both below the linear heads.\n")
