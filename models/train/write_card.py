@@ -49,7 +49,10 @@ def pool_section():
             "dpkg-deb -x; de-duplicated by sha256; manifest in work-data/pool/manifest.tsv, never "
             "committed). Unlabelled, mostly orchestral, electronic/ambient, light game music, "
             "world/folk and some rock/metal (../shared/notes/debian-music.md): a pool for "
-            "distillation and self-training, not labels. Not yet used by this model (see Next steps).\n\n"
+            "distillation and self-training, not labels. Not yet used by this model (see Next steps). "
+            "The licence column is the first `License:` field of the package's copyright file (it "
+            "may name the game's code rather than its music); the file itself is kept in "
+            "work-data/pool/copyright/.\n\n"
             + md_table(["package", "version", "files", "hours", "licence (copyright file)"], rows) + "\n")
 
 
