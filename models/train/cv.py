@@ -57,7 +57,7 @@ def main() -> int:
     ap.add_argument("--backbones", required=True, help="name=path,... (msd first; mtt optional)")
     ap.add_argument("--work", required=True)
     ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--max-block", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)

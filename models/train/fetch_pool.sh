@@ -5,6 +5,7 @@
 #
 #     bash models/train/fetch_pool.sh            every package of the list below
 #     bash models/train/fetch_pool.sh PKG ...    only these
+#     bash models/train/fetch_pool.sh --manifest only the de-duplication and manifest pass
 #
 # Per package: the music files (paths per package below; zip/pk3 members where the game keeps
 # them), files shorter than MIN_SEC (default 30 s: jingles, stingers, effects) dropped, Opus
@@ -123,6 +124,7 @@ fetch_one() {
     "$(du -sm "$o" | cut -f1)" >&2
 }
 
+[ "${1:-}" = "--manifest" ] && SPEC=''
 echo "$SPEC" | while IFS=';' read -r pkg re zipspec drop; do
   [ -z "$pkg" ] && continue
   if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx -- "$pkg"; then continue; fi
@@ -136,10 +138,11 @@ MAN=$POOL/manifest.tsv
 printf 'package\tversion\tlicence\tfile\tduration_s\tsha256\n' > "$MAN.tmp"
 declare -A seen=()
 while IFS= read -r f; do
+  rel=${f#"$AUDIO/"}; pkg=${rel%%/*}
+  [ -f "$POOL/done/$pkg" ] || continue   # a package cut short is fetched again next run
   h=$(sha256sum -- "$f" | cut -d' ' -f1)
   if [ -n "${seen[$h]:-}" ]; then rm -f -- "$f"; echo "duplicate removed: $f (= ${seen[$h]})" >&2; continue; fi
   seen[$h]=$f
-  rel=${f#"$AUDIO/"}; pkg=${rel%%/*}
   IFS=$'\t' read -r ver lic < "$POOL/done/$pkg"
   printf '%s\t%s\t%s\t%s\t%.1f\t%s\n' "$pkg" "$ver" "$lic" "$rel" "$(dur "$f")" "$h" >> "$MAN.tmp"
 done < <(find "$AUDIO" -type f | LC_ALL=C sort)

@@ -25,7 +25,7 @@
 #   EARMARK_PYTHON      python used to create the venv (default python3.11)
 #   EARMARK_SEED        seed (default 0)
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
-#   EARMARK_CV_REPEATS  cross-validation repeats (default 5)
+#   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
 set -euo pipefail
 
 START=$(date +%s)
@@ -92,7 +92,7 @@ done
 step "cross-validation (cv.py)"
 "$PY" models/train/cv.py --features "$WORK/features" --work "$WORK" --splits "$GTZAN/splits" \
   --backbones "msd=$WORK/musicnn_msd.onnx,mtt=$WORK/musicnn_mtt.onnx" \
-  --repeats "${EARMARK_CV_REPEATS:-5}" --seed "$SEED" --threads "$JOBS"
+  --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" --threads "$JOBS"
 step "training"
 "$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
   --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" \

@@ -4,7 +4,8 @@
 #
 #     bash models/train/smoke_test.sh
 #
-# Takes PER_GENRE clips of each genre from GTZAN train and valid (default 3), runs
+# Takes PER_GENRE clips of each genre from GTZAN train and valid (default 3; CV needs >= 5 per
+# genre over both splits, so at least 3), runs
 # `earmark features` on them, exports the MSD_musicnn backbone (reused from target/train when
 # there), runs cv.py (1 repeat, clip-mean route only) and train.py on the result, then loads
 # the exported model in onnxruntime and checks it gives one probability row per patch that sums

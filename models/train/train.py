@@ -1,19 +1,16 @@
-"""earmark genre model: select on train -> valid, refit on train + valid (+ excerpts), export ONNX.
+"""earmark genre model: export the head chosen by cross-validation (cv.py), train-only and refit.
 
 Consumes only features written by `earmark features` (never computes features itself):
 
     FEATURES/{train,valid,ex_train,ex_valid}/{params.json,index.json,errors.json,mels/*.npy}
 
-Usually run through `bash models/train/run.sh`; see models/MODEL_CARD.md.
+Usually run through `bash models/train/run.sh` (after cv.py); see models/accurate/MODEL_CARD.md.
 
-Routes tried (every one scored as the runtime applies it: per 187-frame patch, then
-per-clip combination of the patch probabilities):
-  * musicnn MSD backbone (`penultimate`, optionally + 50 `taggram` outputs) + a head:
-      - logistic regression on the clip-mean embedding (the measured floor in the notes),
-      - patch-level logistic regression (grid: C, features, excerpts, combination),
-      - patch-level small MLP (Keras),
-  * from-scratch log-mel CNN (Keras; random crops + gain augmentation).
-Selection score on valid full clips: (accuracy + balanced accuracy) / 2.
+The head configuration comes from WORK/cv_results.json (grouped, repeated k-fold CV over train +
+valid + excerpts). This script fits it on train (+ excerpts/train) -> genre-trainonly.onnx, the
+model `earmark eval` scores on valid, then refits it on train + valid (+ all excerpts) -> the
+shipped genre.onnx: the musicnn MSD backbone with the head appended as MatMul + Add + Softmax,
+checked against the Python head in onnxruntime. Also: the accuracy-vs-patches table on valid.
 """
 
 import argparse
@@ -197,9 +194,6 @@ def main() -> int:
                     help="cv.py's results: the selected head configuration")
     args = ap.parse_args()
 
-    import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
     np.random.seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
 

@@ -49,7 +49,10 @@ def pool_section():
             "dpkg-deb -x; de-duplicated by sha256; manifest in work-data/pool/manifest.tsv, never "
             "committed). Unlabelled, mostly orchestral, electronic/ambient, light game music, "
             "world/folk and some rock/metal (../shared/notes/debian-music.md): a pool for "
-            "distillation and self-training, not labels. Not yet used by this model (see Next steps).\n\n"
+            "distillation and self-training, not labels. Not yet used by this model (see Next steps). "
+            "The licence column is the first `License:` field of the package's copyright file (it "
+            "may name the game's code rather than its music); the file itself is kept in "
+            "work-data/pool/copyright/.\n\n"
             + md_table(["package", "version", "files", "hours", "licence (copyright file)"], rows) + "\n")
 
 
@@ -89,6 +92,16 @@ def route_notes(cfg):
     return (f"{feats} per 187-frame patch, each patch labelled with its clip; standardised "
             f"logistic regression C={cfg['C']:g}, balanced class weights, {ex_s}, "
             f"{cfg['combine']} over patches")
+
+
+def keep_embedding(card, old_card_path):
+    """add_embedding_output.py recorded the ONNX file's `embedding` output in the previous card:
+    keep it when the file still is that one (same sha256), so rewriting the card loses nothing."""
+    old = load(old_card_path, {})
+    if old.get("embedding") and old.get("sha256") == card["sha256"]:
+        card["embedding"] = old["embedding"]
+        if "embedding" in old.get("training", {}):
+            card["training"]["embedding"] = old["training"]["embedding"]
 
 
 def pm(d):
@@ -149,9 +162,14 @@ def write_accurate(args):
     # earmark (tract, Rust features) vs train.py (onnxruntime, same features) on valid
     agree = None
     if py and ev.get("files"):
-        pyp = {os.path.abspath(f["path"]): f["predicted"] for f in py["files"]}
-        same = [pyp.get(os.path.abspath(f["path"])) == f["predicted"] for f in ev["files"]]
+        pyp = {os.path.realpath(f["path"]): f["predicted"] for f in py["files"]}
+        same = [pyp.get(os.path.realpath(f["path"])) == f["predicted"] for f in ev["files"]]
         agree = f"{sum(same)}/{len(same)}"
+    # out-of-fold paths as `earmark eval` prints them: under the data root as given
+    root = os.path.realpath(args.data_root)
+    for rep in (oof, oof_ex):
+        for f in (rep or {}).get("files", []):
+            f["path"] = os.path.join(args.data_root, os.path.relpath(os.path.realpath(f["path"]), root))
 
     n_configs = {}
     for r in CV["all"]:
@@ -218,6 +236,7 @@ def write_accurate(args):
         },
     }
     out_dir = os.path.dirname(os.path.abspath(args.model))
+    keep_embedding(card, os.path.join(out_dir, "model.json"))
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
@@ -271,6 +290,11 @@ def write_accurate(args):
         w(f"Grouping check: with whole runs as groups (no run cut into blocks, so no artist can sit "
           f"on both sides) the shipped head scores CV accuracy {pm(sw['accuracy'])}, balanced "
           f"{pm(sw['balanced_accuracy'])}, excerpts {pm(sw['excerpts_accuracy'])}.\n")
+    if not any("mtt" in c["name"] for c in candidates):
+        w("MSD_musicnn + MTT_musicnn embeddings together (`msd_pen+mtt_pen`) are in the recipe's "
+          "grid (run.sh exports both backbones) but not in this run: it was made with "
+          "`cv.py --backbones msd=target/train/musicnn_msd.onnx --repeats 3`, the MTT embedding "
+          "pass not fitting the session (see Next steps).\n")
     w("Routes of the previous single-split recipe not re-scored here (TensorFlow training per fold "
       "is too slow for this machine): a patch-level MLP head (0.748 on valid) and a from-scratch "
       "log-mel CNN (0.622 on valid), both below the linear heads.\n")
@@ -666,6 +690,7 @@ def write_fast(args):
       "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
       "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
       "- Use `--model accurate` to re-check a track with the teacher.\n")
+    w(pool_and_next())
     w("## Licences\n")
     w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
       "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"
