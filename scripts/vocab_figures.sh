@@ -47,6 +47,7 @@ if [ ! -f "$LIB/.done" ]; then
       mkdir -p "$album"
       cp "$f" "$album/"
     done
+    chmod -R u+w "$LIB"   # shared/ is read-only; the copies must be taggable
     "$BIN" tag --genre "$genre" "$LIB"/"$genre"-* --json > /dev/null
   done
   touch "$LIB/.done"
@@ -64,17 +65,24 @@ say "valid: learned head vs shipped head ($MODEL)"
 EX="$WORK/soundtrack"
 if [ ! -f "$EX/.done" ]; then
   rm -rf "$EX"
-  for f in "$MUSIC"/*.ogg; do
-    t="$(basename "$f" .ogg)"
-    mkdir -p "$EX/$t"
-    ffmpeg -loglevel error -i "$f" -f segment -segment_time 30 -c:a libvorbis -q:a 4 \
-      "$EX/$t/$t-%02d.ogg"
+  # one source per track (the folder holds some tracks in several formats,
+  # and some deliberately broken files): the first that ffmpeg decodes
+  for t in $(ls "$MUSIC" | grep -E '\.(ogg|flac|mp3|m4a|wav|aiff)$' | sed -E 's/(-alac)?\.[a-z0-9]+$//' | sort -u); do
+    [ -d "$EX/$t" ] && continue
+    for f in "$MUSIC/$t".* "$MUSIC/$t"-alac.*; do
+      [ -f "$f" ] || continue
+      mkdir -p "$EX/$t"
+      if ffmpeg -loglevel quiet -i "$f" -f segment -segment_time 30 -c:a libvorbis -q:a 4 \
+        "$EX/$t/$t-%02d.ogg"; then break; fi
+      rm -rf "${EX:?}/$t"
+    done
   done
   # the last piece of a track may be a few seconds: keep excerpts of >= 20 s
   for f in "$EX"/*/*.ogg; do
     d="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")"
     python3 -c "import sys; sys.exit(0 if float('$d') >= 20 else 1)" || rm "$f"
   done
+  chmod -R u+w "$EX"
   touch "$EX/.done"
 fi
 # the six tracks' excerpts tagged once; each round moves one track out
