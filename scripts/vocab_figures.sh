@@ -34,6 +34,8 @@ mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
 export EARMARK_CACHE_DIR="$WORK/cache" XDG_DATA_HOME="$WORK/data"
 say() { echo "== $*" >&2; }
+STAGES="${EARMARK_STAGES:-1 2 3}"   # run only some stages, e.g. EARMARK_STAGES="2 3"
+stage() { case " $STAGES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # 1. the tagged GTZAN library (built once; the tags are real writes)
 LIB="$WORK/gtzan-lib"
@@ -52,17 +54,21 @@ if [ ! -f "$LIB/.done" ]; then
   done
   touch "$LIB/.done"
 fi
+if stage 1; then
 say "learn on GTZAN train ($MODEL)"
 "$BIN" learn "$LIB" --model "$MODEL" --min-tracks 1 --jobs "$JOBS" \
   --out "$WORK/gtzan-$MODEL.json" | tee "$WORK/learn-gtzan-$MODEL.txt"
 say "valid: learned head vs shipped head ($MODEL)"
 "$BIN" eval "$GTZAN/valid" --model "$MODEL" --head "$WORK/gtzan-$MODEL.json" --jobs "$JOBS" \
-  | tee "$WORK/eval-learned-$MODEL.txt" | head -4
-"$BIN" eval "$GTZAN/valid" --model "$MODEL" --jobs "$JOBS" \
-  | tee "$WORK/eval-shipped-$MODEL.txt" | head -4
+  > "$WORK/eval-learned-$MODEL.txt"
+head -4 "$WORK/eval-learned-$MODEL.txt"
+"$BIN" eval "$GTZAN/valid" --model "$MODEL" --jobs "$JOBS" > "$WORK/eval-shipped-$MODEL.txt"
+head -4 "$WORK/eval-shipped-$MODEL.txt"
+fi
 
 # 2. Soundtrack, leave one track out
 EX="$WORK/soundtrack"
+if stage 2; then
 if [ ! -f "$EX/.done" ]; then
   rm -rf "$EX"
   # one source per track (the folder holds some tracks in several formats,
@@ -71,16 +77,18 @@ if [ ! -f "$EX/.done" ]; then
     [ -d "$EX/$t" ] && continue
     for f in "$MUSIC/$t".* "$MUSIC/$t"-alac.*; do
       [ -f "$f" ] || continue
+      d="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" 2>/dev/null)" || continue
+      [ -n "$d" ] || continue
       mkdir -p "$EX/$t"
-      if ffmpeg -loglevel quiet -i "$f" -f segment -segment_time 30 -c:a libvorbis -q:a 4 \
-        "$EX/$t/$t-%02d.ogg"; then break; fi
+      ok=1
+      # 30-s excerpts; a last piece shorter than 20 s is dropped
+      for start in $(python3 -c "print(*range(0, max(int(float('$d')) - 19, 1), 30))"); do
+        ffmpeg -nostdin -loglevel quiet -ss "$start" -t 30 -i "$f" -c:a libvorbis -q:a 4 \
+          "$EX/$t/$t-$(printf '%03d' "$start").ogg" || { ok=0; break; }
+      done
+      [ "$ok" = 1 ] && break
       rm -rf "${EX:?}/$t"
     done
-  done
-  # the last piece of a track may be a few seconds: keep excerpts of >= 20 s
-  for f in "$EX"/*/*.ogg; do
-    d="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")"
-    python3 -c "import sys; sys.exit(0 if float('$d') >= 20 else 1)" || rm "$f"
   done
   chmod -R u+w "$EX"
   touch "$EX/.done"
@@ -114,7 +122,10 @@ print(f"soundtrack leave-one-track-out: {n} excerpts of 6 tracks; confident 'Sou
       f"unsure {unsure}, another genre {n - said - unsure}; top candidate Soundtrack {top}/{n}")
 PY
 
+fi
+
 # 3. precision@10 of similar on GTZAN valid
+if stage 3; then
 P10="$WORK/p10-$MODEL.txt"
 : > "$P10"
 for f in "$GTZAN"/valid/*/*; do
@@ -129,3 +140,4 @@ done
 python3 -c "
 v = [float(l) for l in open('$P10')]
 print(f'precision@10 of similar on GTZAN valid ($MODEL): {sum(v)/len(v):.3f} over {len(v)} queries')"
+fi
