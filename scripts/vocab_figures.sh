@@ -75,8 +75,11 @@ if [ ! -f "$EX/.done" ]; then
   # and some deliberately broken files): the first that ffmpeg decodes
   for t in $(ls "$MUSIC" | grep -E '\.(ogg|flac|mp3|m4a|wav|aiff)$' | sed -E 's/(-alac)?\.[a-z0-9]+$//' | sort -u); do
     [ -d "$EX/$t" ] && continue
-    for f in "$MUSIC/$t".* "$MUSIC/$t"-alac.*; do
-      [ -f "$f" ] || continue
+    # longest first: some formats hold only an excerpt of the track
+    for f in $(for c in "$MUSIC/$t".* "$MUSIC/$t"-alac.*; do
+        [ -f "$c" ] || continue
+        echo "$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$c" 2>/dev/null || echo 0) $c"
+      done | sort -rn | awk '{print $2}'); do
       d="$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f" 2>/dev/null)" || continue
       [ -n "$d" ] || continue
       mkdir -p "$EX/$t"
