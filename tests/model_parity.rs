@@ -67,6 +67,33 @@ fn check(name: &str) {
         max_err <= 1e-4,
         "{name}: tract vs onnxruntime max abs diff {max_err}"
     );
+    check_embeddings(name, &model, &data, n);
+}
+
+/// The second output, `embedding`, from the same run: onnxruntime's values to
+/// 1e-4 relative to the row's largest magnitude, and the probabilities
+/// unchanged by asking for it.
+fn check_embeddings(name: &str, model: &earmark::model::GenreModel, data: &[f32], n: usize) {
+    let spec = model
+        .card()
+        .embedding
+        .clone()
+        .expect("shipped cards declare an embedding");
+    let got = model.run_segment_outputs(data).unwrap();
+    let (shape, want) = npy(root().join(format!("model/embedding_{name}.npy")));
+    assert_eq!(shape, vec![n, spec.dim], "{name}: embedding fixture shape");
+    assert_eq!(got.embeddings.len(), n);
+    assert_eq!(got.probs, model.run_segments(data).unwrap());
+    let mut max_rel = 0.0f32;
+    for (i, row) in got.embeddings.iter().enumerate() {
+        let w = &want[i * spec.dim..(i + 1) * spec.dim];
+        let scale = w.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+        for (a, b) in row.iter().zip(w) {
+            max_rel = max_rel.max((a - b).abs() / scale);
+        }
+    }
+    eprintln!("{name}: embedding tract vs onnxruntime max rel diff {max_rel:.1e}");
+    assert!(max_rel <= 1e-4, "{name}: embedding max rel diff {max_rel}");
 }
 
 #[test]
