@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
-use crate::cli::jobs_or_default;
+use crate::cli::{fit_columns, jobs_or_default};
+use crate::tags::genre_tag_name;
 use crate::cli::output::progress;
 use crate::clock::clock;
-use crate::library::collect_audio;
 use crate::model::{Prediction, load_model};
 
 #[derive(Debug, Args)]
@@ -84,7 +84,10 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         open_cache_or_warn("earmark classify")
     };
     let classifier = Classifier::new(Arc::new(model), plan, cache);
-    let collected = collect_audio(&args.paths);
+    let collected = match crate::cli::audio_files("classify", &args.paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     for e in &collected.errors {
         eprintln!("skipped: {e}");
     }
@@ -119,6 +122,10 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         }
     }
     if results.is_empty() || failed == results.len() {
+        eprintln!(
+            "earmark classify: no audio files found (none of the {} files could be decoded)",
+            results.len()
+        );
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -181,21 +188,27 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
 fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
     let width = results
         .iter()
-        .map(|r| r.path.chars().count())
+        .map(|r| unicode_width::UnicodeWidthStr::width(r.path.as_str()))
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
-    writeln!(out, "{:<width$}  {:>6}  genres", "file", "length")?;
+    writeln!(out, "{}  {:>6}  genres", fit_columns("file", width), "length")?;
     for r in results {
         let Some(top) = &r.top else { continue };
         let genres: Vec<String> = top
             .iter()
-            .map(|g| format!("{} {:>3.0}%", g.genre, g.probability * 100.0))
+            .map(|g| {
+                format!(
+                    "{} {:>3.0}%",
+                    genre_tag_name(&g.genre),
+                    g.probability * 100.0
+                )
+            })
             .collect();
         writeln!(
             out,
-            "{:<width$}  {:>6}  {}",
-            shorten(&r.path, width),
+            "{}  {:>6}  {}",
+            fit_columns(&r.path, width),
             r.duration_s.map(clock).unwrap_or_default(),
             genres.join("  ")
         )?;
@@ -225,17 +238,6 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
-    }
-}
-
-/// Keep the end of a long path (the file name matters most).
-fn shorten(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        s.to_string()
-    } else {
-        let tail: String = s.chars().skip(n - (width - 1)).collect();
-        format!("…{tail}")
     }
 }
 

@@ -12,7 +12,7 @@ use crate::tags::{self, TagSummary};
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Audio files to describe.
+    /// Audio files to describe, or folders (walked like the other commands).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print one JSON object per file, in a JSON list.
@@ -32,9 +32,29 @@ struct InfoRecord {
 }
 
 pub fn run(args: InfoArgs) -> ExitCode {
+    // Folders are walked; anything else is described as given, so a missing
+    // or odd file gets its own one-line reason.
+    let mut files = Vec::new();
+    for p in &args.files {
+        if p.is_dir() {
+            let c = crate::library::collect_audio(std::slice::from_ref(p));
+            for e in &c.errors {
+                eprintln!("skipped: {e}");
+            }
+            if c.files.is_empty() {
+                eprintln!("earmark info: no audio files found in {}", p.display());
+            }
+            files.extend(c.files);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    if files.is_empty() {
+        return ExitCode::FAILURE;
+    }
     let mut records = Vec::new();
     let mut failed = 0;
-    for path in &args.files {
+    for path in &files {
         let record = match audio::probe(path) {
             Ok(info) => {
                 // Tags are a bonus: a tag-reader failure must not hide the audio facts.
@@ -74,7 +94,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
             print_record(r);
         }
     }
-    if failed == args.files.len() {
+    if failed == files.len() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
