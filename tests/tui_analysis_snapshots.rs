@@ -53,6 +53,9 @@ fn classified() -> Classified {
         .collect();
     Classified {
         duration_s: 15.0,
+        analysed_s: Some(15.0),
+        partial: false,
+        warnings: Vec::new(),
         prediction: Prediction {
             labels: labels(),
             probs,

@@ -37,8 +37,8 @@ def main():
     params = json.load(open(os.path.join(args.dir, "params.json")))
     sess = None
     if args.backbone:
-        import onnxruntime as ort
-        sess = ort.InferenceSession(args.backbone, providers=["CPUExecutionProvider"])
+        from earmark_train.onnx_utils import session
+        sess = session(args.backbone)
     pick = index[:: max(1, len(index) // args.n)][: args.n]
     for it in pick:
         a = np.load(os.path.join(args.dir, it["file"]))

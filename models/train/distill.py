@@ -18,7 +18,6 @@ with the 96 mel bands as channels; normalisation is folded into the graph. Usual
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -34,40 +33,29 @@ import onnx  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import train as T  # noqa: E402  (shared: labels, metrics, combine, weights, export)
+from earmark_train.cache import key_of, sha256_file  # noqa: E402
+from earmark_train.data import LABELS, N_FRAMES, N_MELS, K  # noqa: E402
+from earmark_train.log import log  # noqa: E402
+from earmark_train.metrics import combine, metrics  # noqa: E402
+from earmark_train.onnx_utils import keras_to_onnx, session  # noqa: E402
 from pool import Set, build_pool, labelled_patches, load_sets, to_lin, to_log  # noqa: E402
 from pool import add_args as add_pool_args  # noqa: E402
-
-LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
-T0 = time.time()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
-
 
 # --------------------------------------------------------------------------- teacher
 
 def teacher_label(teacher: str, X: np.ndarray, threads: int, cache: str):
     """Teacher probabilities (and taggram if the graph computes it) for every example."""
-    key = hashlib.sha256()
-    key.update(T.sha256_file(teacher).encode())
-    key.update(np.ascontiguousarray(X).tobytes())
-    key = key.hexdigest()[:16]
+    key = key_of(sha256_file(teacher), X)
     if os.path.exists(cache):
         z = np.load(cache)
         if str(z["key"]) == key:
             return z["probs"], (z["taggram"] if z["taggram"].size else None)
-    import onnxruntime as ort
     m = onnx.load(teacher)
     produced = {o for n in m.graph.node for o in n.output}
     extra = [n for n in ("taggram",) if n in produced]
     for n in extra:
         m.graph.output.append(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None))
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sess = session(m, threads)
     probs, tags = [], []
     t = time.time()
     for s in range(0, len(X), 32):
@@ -220,8 +208,7 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
 
 
 def check_onnx(path: str, export, X: np.ndarray) -> float:
-    import onnxruntime as ort
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    sess = session(path)
     x = X[:16]
     a = sess.run(["probs"], {"mel": x})[0]
     b = export.predict(x, verbose=0)
@@ -280,7 +267,7 @@ def main() -> int:
 
         def monitor(model):
             p = model.predict(mp, batch_size=128, verbose=0)
-            m = T.metrics(my, T.combine(p, mo, len(my), "mean_probs").argmax(1))
+            m = metrics(my, combine(p, mo, len(my), "mean_probs").argmax(1))
             m["name"] = args.monitor
             return m
 
@@ -288,7 +275,7 @@ def main() -> int:
     export, history, widths = student_fit(X, Y, HW, TP, TG, args, monitor)
     train_s = time.time() - t
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    T.cnn_export(export, args.out, args.opset)
+    keras_to_onnx(export, args.out, args.opset)
     m = onnx.load(args.out)
     m.producer_name = "earmark/models/train/distill.py"
     del m.metadata_props[:]
@@ -302,8 +289,8 @@ def main() -> int:
         return 1
 
     summary = {
-        "teacher": args.teacher, "teacher_sha256": T.sha256_file(args.teacher),
-        "out": args.out, "sha256": T.sha256_file(args.out),
+        "teacher": args.teacher, "teacher_sha256": sha256_file(args.teacher),
+        "out": args.out, "sha256": sha256_file(args.out),
         "sets": {s.name: {"clips": len(s), "labelled": int((s.y >= 0).sum()),
                           "frames": int(sum(m.shape[0] for m in s.mels))} for s in sets},
         "pool": {"examples": int(len(X)), "runtime_patches": int(n_orig),

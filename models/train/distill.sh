@@ -21,7 +21,8 @@
 #    train + valid + excerpts + music -> models/fast/genre.onnx
 # 4. long tracks: windows table (models/train/windows_table.py)
 # 5. speed: cargo bench --bench classify (skip with EARMARK_SKIP_BENCH=1)
-# 6. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md
+# 6. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md;
+#    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
 #
 # Environment overrides (as run.sh): EARMARK_GTZAN, EARMARK_TRAIN_WORK, EARMARK_JOBS,
 # EARMARK_SEED, EARMARK_BIN, plus
@@ -132,4 +133,6 @@ fi
 step "writing models/fast/model.json and models/fast/MODEL_CARD.md"
 "$PY" models/train/write_card.py --fast --work "$WORK" --model models/fast/genre.onnx \
   --data-root "$GTZAN" --criterion "$CRITERION" --wall-s "$(( $(date +%s) - START ))"
+step "adding the embedding output (add_embedding_output.py; probs stay bit-identical)"
+"$PY" models/train/add_embedding_output.py models/fast
 step "done (rebuild earmark to embed the new model)"

@@ -20,7 +20,6 @@ Usually run through `EARMARK_STUDENT=lite bash models/train/distill.sh`. Consume
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -38,32 +37,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import lite  # noqa: E402
 import pool as D  # noqa: E402  (data sets and the augmented pool)
-import train as T  # noqa: E402  (labels, metrics, combine)
+from earmark_train.cache import key_of, sha256_file  # noqa: E402
+from earmark_train.data import LABELS, K  # noqa: E402
+from earmark_train.log import log  # noqa: E402
+from earmark_train.metrics import combine, metrics  # noqa: E402
+from earmark_train.onnx_utils import session  # noqa: E402
 
-LABELS, K = T.LABELS, T.K
-T0 = time.time()
 BLOCKS = ["f74", "f77", "s1", "s2", "s3"]
 OFFSETS = [0, 204, 408, 459, 510]
-
-
-def log(msg: str) -> None:
-    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
 
 
 def teacher_targets(teacher: str, X: np.ndarray, td: int, threads: int, cache: str):
     """The teacher on every example: probs [N,10], penultimate [N,200], taggram [N,50] and its
     front-end map (musicnn's 561 timbral + temporal channels) averaged over td frames,
     [N, 187 // td, 561] in float16 (the student's front-end is taught to reproduce it)."""
-    key = hashlib.sha256()
-    key.update(T.sha256_file(teacher).encode())
-    key.update(np.ascontiguousarray(X).tobytes())
-    key.update(f"front/{td}".encode())
-    key = key.hexdigest()[:16]
+    key = key_of(sha256_file(teacher), X, f"front/{td}")
     if os.path.exists(cache):
         z = np.load(cache)
         if str(z["key"]) == key:
             return z["probs"], z["pen"], z["tag"], z["front"]
-    import onnxruntime as ort
     m = onnx.load(teacher)
     front = [n.output[0] for n in m.graph.node if n.name == "model/concat"]
     if not front:
@@ -71,10 +63,7 @@ def teacher_targets(teacher: str, X: np.ndarray, td: int, threads: int, cache: s
     names = ["probs", "penultimate", "taggram", front[0]]
     for n in names[1:]:
         m.graph.output.append(onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None))
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sess = session(m, threads)
     t2 = lite.N_FRAMES // td
     probs = np.zeros((len(X), K), np.float32)
     pen = np.zeros((len(X), 200), np.float32)
@@ -136,9 +125,9 @@ def fit(model, X, Y, HW, TP, TF_, FR, args, monitor):
     """Fine-tune the student (head frozen); TF_ = teacher [penultimate, taggram], FR = the
     teacher's front-end map on the student's channels and time grid."""
     import tensorflow as tf
-    for l in model.layers:
-        if l.name.startswith("head"):
-            l.trainable = False
+    for layer in model.layers:
+        if layer.name.startswith("head"):
+            layer.trainable = False
     mu = TF_.mean(0)
     sd = TF_.std(0) + 1e-3
     steps = int(np.ceil(len(X) / args.batch)) * args.epochs
@@ -256,18 +245,17 @@ def main() -> int:
     monitor = None
     if args.monitor:
         mp, mo, my = D.labelled_patches(D.Set(os.path.join(args.features, args.monitor), args.monitor))
-        import onnxruntime as ort
-        tsess = ort.InferenceSession(args.teacher, providers=["CPUExecutionProvider"])
+        tsess = session(args.teacher)
         tp_mon = np.concatenate([tsess.run(["probs"], {"mel": mp[s:s + 64]})[0]
                                  for s in range(0, len(mp), 64)])
-        t_pred = T.combine(tp_mon, mo, len(my), "mean_probs").argmax(1)
-        tm = T.metrics(my, t_pred)
+        t_pred = combine(tp_mon, mo, len(my), "mean_probs").argmax(1)
+        tm = metrics(my, t_pred)
         log(f"teacher on {args.monitor}: acc {tm['accuracy']:.3f} bal {tm['balanced_accuracy']:.3f}")
 
         def monitor(model):
             p = softmax(model.predict(mp, batch_size=128, verbose=0)[0])
-            pred = T.combine(p, mo, len(my), "mean_probs").argmax(1)
-            m = T.metrics(my, pred)
+            pred = combine(p, mo, len(my), "mean_probs").argmax(1)
+            m = metrics(my, pred)
             m["name"] = args.monitor
             m["agree"] = float((pred == t_pred).mean())
             return m
@@ -292,8 +280,7 @@ def main() -> int:
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     lite.export_onnx(model, args.out, args.opset, meta={"labels": LABELS})
-    import onnxruntime as ort
-    sess = ort.InferenceSession(args.out, providers=["CPUExecutionProvider"])
+    sess = session(args.out)
     a = sess.run(["probs"], {"mel": X[:16]})[0]
     b = softmax(model.predict(X[:16], verbose=0)[0])
     diff = float(np.abs(a - b).max())
@@ -302,8 +289,8 @@ def main() -> int:
         print("ONNX export does not match Keras", file=sys.stderr)
         return 1
     summary = {
-        "route": "musicnn_lite", "teacher": args.teacher, "teacher_sha256": T.sha256_file(args.teacher),
-        "out": args.out, "sha256": T.sha256_file(args.out),
+        "route": "musicnn_lite", "teacher": args.teacher, "teacher_sha256": sha256_file(args.teacher),
+        "out": args.out, "sha256": sha256_file(args.out),
         "sets": {s.name: {"clips": len(s), "labelled": int((s.y >= 0).sum()),
                           "frames": int(sum(m.shape[0] for m in s.mels))} for s in sets},
         "pool": {"examples": int(len(X)), "runtime_patches": int(n_orig),

@@ -1,9 +1,10 @@
-"""Export the MSD_musicnn backbone (weights shipped inside the musicnn wheel) to ONNX.
+"""Export a musicnn backbone (weights shipped inside the musicnn wheel) to ONNX.
 
     models/train/.venv/bin/python models/train/export_musicnn.py [--out target/train/musicnn_msd.onnx]
+    models/train/.venv/bin/python models/train/export_musicnn.py --which MTT_musicnn --out target/train/musicnn_mtt.onnx
 
 Graph: input `mel` float32 [batch, 187, 96] (log10(10000*mel+1) patches),
-outputs `taggram` [batch, 50] (sigmoid tag probabilities, MSD labels),
+outputs `taggram` [batch, 50] (sigmoid tag probabilities, MSD or MTT labels),
 `penultimate` [batch, 200], `max_pool` [batch, 753], `mean_pool` [batch, 753].
 
 `is_training` is a plain Python False so that no If/Switch ops reach the export.
@@ -29,6 +30,8 @@ warnings.filterwarnings("ignore", category=UserWarning)
 from musicnn import configuration as mconfig  # noqa: E402
 from musicnn import models as mmodels  # noqa: E402
 
+from earmark_train.onnx_utils import keep_used_opsets, session, symbolic_batch  # noqa: E402
+
 N_FRAMES = 187
 N_MELS = 96
 OUTPUTS = ["taggram", "penultimate", "max_pool", "mean_pool"]
@@ -36,14 +39,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
-def build_and_freeze():
-    """Build MSD_musicnn, restore the wheel's checkpoint, return (frozen GraphDef, session, tensors)."""
+def build_and_freeze(which: str = "MSD_musicnn"):
+    """Build `which` (MSD_musicnn or MTT_musicnn), restore the wheel's checkpoint, return (frozen GraphDef, session, tensors)."""
     tf.compat.v1.reset_default_graph()
     graph = tf.compat.v1.get_default_graph()
     x = tf.compat.v1.placeholder(tf.float32, [None, N_FRAMES, N_MELS], name="mel")
     with tf.name_scope("model"):
         (logits, _timbral, _temporal, _cnn1, _cnn2, _cnn3, mean_pool, max_pool,
-         penultimate) = mmodels.define_model(x, False, "MSD_musicnn", len(mconfig.MSD_LABELS))
+         penultimate) = mmodels.define_model(x, False, which, len(tag_labels(which)))
     outs = {
         "taggram": tf.identity(tf.nn.sigmoid(logits), name="taggram"),
         "penultimate": tf.identity(penultimate, name="penultimate"),
@@ -53,11 +56,15 @@ def build_and_freeze():
     sess = tf.compat.v1.Session(graph=graph, config=tf.compat.v1.ConfigProto(
         intra_op_parallelism_threads=2, inter_op_parallelism_threads=1))
     sess.run(tf.compat.v1.global_variables_initializer())
-    ckpt = os.path.join(os.path.dirname(mmodels.__file__), "MSD_musicnn") + "/"
+    ckpt = os.path.join(os.path.dirname(mmodels.__file__), which) + "/"
     tf.compat.v1.train.Saver().restore(sess, ckpt)
     frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
         sess, graph.as_graph_def(), OUTPUTS)
     return frozen, sess, x, outs
+
+
+def tag_labels(which: str) -> list:
+    return mconfig.MSD_LABELS if which.startswith("MSD") else mconfig.MTT_LABELS
 
 
 def real_patches(n_clips: int = 4) -> np.ndarray:
@@ -85,14 +92,14 @@ def real_patches(n_clips: int = 4) -> np.ndarray:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "train", "musicnn_msd.onnx"))
+    ap.add_argument("--which", default="MSD_musicnn", choices=["MSD_musicnn", "MTT_musicnn"])
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--tol", type=float, default=1e-3)
     args = ap.parse_args()
 
     import tf2onnx
-    import onnxruntime as ort
 
-    frozen, sess, x, outs = build_and_freeze()
+    frozen, sess, x, outs = build_and_freeze(args.which)
     model_proto, _ = tf2onnx.convert.from_graph_def(
         frozen, input_names=["mel:0"], output_names=[o + ":0" for o in OUTPUTS],
         opset=args.opset)
@@ -104,14 +111,8 @@ def main() -> int:
         node.output[:] = [rename.get(o, o) for o in node.output]
     for vi in list(model_proto.graph.input) + list(model_proto.graph.output):
         vi.name = rename.get(vi.name, vi.name)
-        d0 = vi.type.tensor_type.shape.dim[0]
-        d0.Clear()
-        d0.dim_param = "batch"
-    # tf2onnx declares ai.onnx.ml although no node uses it: keep only the domains in use.
-    used = {n.domain for n in model_proto.graph.node}
-    keep = [o for o in model_proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
-    del model_proto.opset_import[:]
-    model_proto.opset_import.extend(keep)
+    symbolic_batch(model_proto)
+    keep_used_opsets(model_proto)
     model_proto.producer_name = "earmark/export_musicnn.py"
     onnx.checker.check_model(model_proto)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -122,9 +123,7 @@ def main() -> int:
     # Parity: TF vs onnxruntime on real patches.
     p = real_patches()
     tf_vals = sess.run([outs[o] for o in OUTPUTS], feed_dict={x: p})
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 2
-    rt = ort.InferenceSession(args.out, so, providers=["CPUExecutionProvider"])
+    rt = session(args.out, 2)
     ort_vals = rt.run(OUTPUTS, {"mel": p})
     worst = 0.0
     for name, a, b in zip(OUTPUTS, tf_vals, ort_vals):
@@ -135,7 +134,7 @@ def main() -> int:
     pen = ort_vals[OUTPUTS.index("penultimate")]
     assert np.abs(pen[0] - pen[-1]).max() > 1e-3, "penultimate identical across patches?"
     top = np.argsort(-ort_vals[0].mean(0))[:5]
-    print(f"  {p.shape[0]} patches; mean top tags: {[mconfig.MSD_LABELS[i] for i in top]}")
+    print(f"  {p.shape[0]} patches; mean top tags: {[tag_labels(args.which)[i] for i in top]}")
     if worst > args.tol:
         print(f"FAIL: TF/onnxruntime mismatch {worst} > {args.tol}", file=sys.stderr)
         return 1

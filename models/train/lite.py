@@ -30,8 +30,8 @@ MID = [("conv2d_5", "batch_normalization_6"), ("conv2d_6", "batch_normalization_
 
 def teacher_vars() -> dict:
     """musicnn MSD weights from the checkpoint inside the musicnn wheel."""
-    import tensorflow as tf
     import musicnn.models as mm
+    import tensorflow as tf
     ck = os.path.join(os.path.dirname(mm.__file__), "MSD_musicnn") + "/"
     r = tf.compat.v1.train.NewCheckpointReader(ck)
     return {n: r.get_tensor(n) for n in r.get_variable_to_shape_map()
@@ -129,7 +129,6 @@ def build(V, head, td=2, fd=2, keep=None, stats=None, seed=0, gate=False):
     if td > 1 or fd > 1:
         x = L.AveragePooling2D((td, fd), padding="valid", name="pool_in")(x)
     T2 = N_FRAMES // td
-    F2 = N_MELS // fd
     feats, macs = [], 0
     for name, conv, bnn in FRONT:
         W = V[conv + "/kernel"]  # [kt, kf, 1, C]
@@ -234,11 +233,14 @@ def build(V, head, td=2, fd=2, keep=None, stats=None, seed=0, gate=False):
 def export_onnx(model, path: str, opset: int = 13, meta: dict | None = None) -> None:
     """mel [batch,187,96] -> probs [batch,10] (softmax of the head's logits)."""
     import json
+
     import onnx
     import tensorflow as tf
-    import train as T  # the exporter every Keras model of the recipe goes through
+
+    from earmark_train.onnx_utils import keras_to_onnx  # (TF only when exporting)
+
     probs = tf.keras.layers.Softmax(name="probs")(model.outputs[0])
-    T.cnn_export(tf.keras.Model(model.input, probs), path, opset)
+    keras_to_onnx(tf.keras.Model(model.input, probs), path, opset)
     proto = onnx.load(path)
     proto.producer_name = "earmark/models/train/lite.py"
     if meta:

@@ -18,9 +18,8 @@ import os
 
 import numpy as np
 
-import train as T
-
-LABELS, K, N_FRAMES, N_MELS = T.LABELS, T.K, T.N_FRAMES, T.N_MELS
+from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, pad_patch  # noqa: F401
+from earmark_train.heads import sample_weights
 
 
 class Set:
@@ -54,7 +53,7 @@ class Set:
         m = self.mels[i]
         segs = [s for s in self.items[i].get("segments", []) if s + N_FRAMES <= m.shape[0]]
         if not segs:
-            return [T.pad_patch(m)]
+            return [pad_patch(m)]
         return [m[s:s + N_FRAMES] for s in segs]
 
 
@@ -105,7 +104,7 @@ def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
     lab = y_clip >= 0
     w_clip = np.zeros(len(clips))
     if lab.any():
-        wl, _ = T.sample_weights(y_clip[lab], np.arange(lab.sum()), is_ex[lab], 2.0)
+        wl, _ = sample_weights(y_clip[lab], np.arange(lab.sum()), is_ex[lab], 2.0)
         w_clip[lab] = wl
     onehot = np.eye(K, dtype=np.float32)
 

@@ -6,12 +6,16 @@
 #
 # 1. creates/uses the pinned venv models/train/.venv
 # 2. cargo build --release (earmark computes every feature the model sees)
-# 3. exports the musicnn MSD backbone to ONNX (target/train/musicnn_msd.onnx)
+# 3. exports the musicnn MSD and MTT backbones to ONNX (target/train/musicnn_{msd,mtt}.onnx)
 # 4. earmark features on GTZAN train, valid, excerpts/train, excerpts/valid
-# 5. train.py: select on train -> valid, export the train-only model, refit on
-#    train + valid (+ excerpts), export models/accurate/genre.onnx
+# 5. cv.py: every head route scored by grouped (artist-conscious), repeated 5-fold
+#    cross-validation over train + valid (+ excerpts); the best CV score is selected;
+#    out-of-fold predictions for every clip (target/train/cv_oof_*.json)
+#    train.py: the selected head, exported train-only and refit on train + valid
+#    (+ excerpts) -> models/accurate/genre.onnx
 # 6. earmark eval of the train-only model on valid (the card's metrics)
-# 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md
+# 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
+#    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
 # 8. distill.sh: the fast student models/fast/ (see that script)
 #
 # Environment overrides:
@@ -21,6 +25,7 @@
 #   EARMARK_PYTHON      python used to create the venv (default python3.11)
 #   EARMARK_SEED        seed (default 0)
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
+#   EARMARK_CV_REPEATS  cross-validation repeats (default 5)
 set -euo pipefail
 
 START=$(date +%s)
@@ -64,9 +69,12 @@ else
 fi
 
 mkdir -p "$WORK"
-# 3. backbone
-step "exporting the musicnn MSD backbone"
-"$PY" models/train/export_musicnn.py --out "$WORK/musicnn_msd.onnx" 2>&1 | grep -v -E "^WARNING|deprecat" >&2
+# 3. backbones (MTT only to score MSD + MTT embeddings together in cv.py)
+for which in MSD:msd MTT:mtt; do
+  step "exporting the musicnn ${which%%:*} backbone"
+  "$PY" models/train/export_musicnn.py --which "${which%%:*}_musicnn" \
+    --out "$WORK/musicnn_${which#*:}.onnx" 2>&1 | grep -v -E "^WARNING|deprecat" >&2
+done
 
 # 4. features (always recomputed: they must come from this build of earmark)
 rm -rf "$WORK/features"
@@ -80,10 +88,15 @@ for pair in train:train valid:valid ex_train:excerpts/train ex_valid:excerpts/va
   fi
 done
 
-# 5. select, export, refit
+# 5. select by cross-validation, export, refit (backbone outputs cached by content hash)
+step "cross-validation (cv.py)"
+"$PY" models/train/cv.py --features "$WORK/features" --work "$WORK" --splits "$GTZAN/splits" \
+  --backbones "msd=$WORK/musicnn_msd.onnx,mtt=$WORK/musicnn_mtt.onnx" \
+  --repeats "${EARMARK_CV_REPEATS:-5}" --seed "$SEED" --threads "$JOBS"
 step "training"
 "$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
-  --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" --threads "$JOBS"
+  --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" \
+  --threads "$JOBS" --cv "$WORK/cv_results.json"
 
 # 6. the card's metrics: earmark itself evaluates the train-only model on valid
 step "earmark eval $GTZAN/valid (train-only model)"
@@ -98,6 +111,8 @@ fi
 step "writing models/accurate/model.json and models/accurate/MODEL_CARD.md"
 "$PY" models/train/write_card.py --work "$WORK" --model models/accurate/genre.onnx \
   --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
+step "adding the embedding output (add_embedding_output.py; probs stay bit-identical)"
+"$PY" models/train/add_embedding_output.py models/accurate
 
 # 8. the fast model, distilled from the accurate one (same binary, features just made)
 step "distillation (models/train/distill.sh)"

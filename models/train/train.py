@@ -32,188 +32,37 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-LABELS = ["blues", "classical", "country", "disco", "hiphop",
-          "jazz", "metal", "pop", "reggae", "rock"]
-K = len(LABELS)
-N_FRAMES = 187
-N_MELS = 96
+from earmark_train.cache import sha256_file  # noqa: E402,F401
+from earmark_train.cards import runtime_card, write_json  # noqa: E402
+from earmark_train.data import (  # noqa: E402,F401  (re-exported for distill*.py / pool.py)
+    LABELS,
+    N_FRAMES,
+    N_MELS,
+    SETS,
+    Clips,
+    K,
+    pad_patch,
+)
+from earmark_train.embed import embed  # noqa: E402
+from earmark_train.heads import LinearHead, MLPHead, sample_weights  # noqa: E402,F401
+from earmark_train.log import log  # noqa: E402
+from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402,F401
+from earmark_train.onnx_utils import prune_to_outputs, session  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+# cv.py names features by backbone; this export carries MSD_musicnn only
+CV_FEATS = {"msd_pen": "pen", "msd_pen+msd_tag": "pen+tag"}
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SETS = ["train", "valid", "ex_train", "ex_valid"]
-T0 = time.time()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
-
-
-# --------------------------------------------------------------------------- data
-
-def pad_patch(m: np.ndarray) -> np.ndarray:
-    """A clip shorter than one patch is repeat-padded (tiled in time) to 187 frames."""
-    if m.shape[0] >= N_FRAMES:
-        return m[:N_FRAMES]
-    reps = int(np.ceil(N_FRAMES / max(1, m.shape[0])))
-    return np.tile(m, (reps, 1))[:N_FRAMES]
-
-
-class Clips:
-    """The clips of one `earmark features` output directory."""
-
-    def __init__(self, fdir: str, name: str):
-        self.dir, self.name = fdir, name
-        with open(os.path.join(fdir, "index.json")) as f:
-            index = json.load(f)
-        with open(os.path.join(fdir, "params.json")) as f:
-            self.params = json.load(f)
-        errs = os.path.join(fdir, "errors.json")
-        self.errors = json.load(open(errs)) if os.path.exists(errs) else []
-        self.items = [it for it in index if it["label"] in LABELS]
-        self.skipped = [it["path"] for it in index if it["label"] not in LABELS]
-        self.y = np.array([LABELS.index(it["label"]) for it in self.items], dtype=np.int64)
-        self.paths = [it["path"] for it in self.items]
-        self._mels = None
-
-    def __len__(self):
-        return len(self.items)
-
-    def mels(self):
-        if self._mels is None:
-            self._mels = [np.load(os.path.join(self.dir, it["file"])).astype(np.float32)
-                          for it in self.items]
-        return self._mels
-
-    def patches(self):
-        """(patches [P,187,96], clip index per patch [P]) at the index's segment offsets."""
-        out, owner = [], []
-        for i, (it, m) in enumerate(zip(self.items, self.mels())):
-            segs = [s for s in it.get("segments", []) if s + N_FRAMES <= m.shape[0]]
-            if not segs:
-                out.append(pad_patch(m))
-                owner.append(i)
-                continue
-            for s in segs:
-                out.append(m[s:s + N_FRAMES])
-                owner.append(i)
-        return np.stack(out).astype(np.float32), np.array(owner, dtype=np.int64)
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-# --------------------------------------------------------------------------- metrics
-
-def metrics(y: np.ndarray, pred: np.ndarray) -> dict:
-    y, pred = np.asarray(y), np.asarray(pred)
-    present = [k for k in range(K) if (y == k).any()]
-    recalls = [float((pred[y == k] == k).mean()) for k in present]
-    f1s = []
-    for k in present:
-        tp = float(((pred == k) & (y == k)).sum())
-        p = tp / max(1.0, float((pred == k).sum()))
-        r = tp / float((y == k).sum())
-        f1s.append(0.0 if p + r == 0 else 2 * p * r / (p + r))
-    acc = float((pred == y).mean()) if len(y) else 0.0
-    bal = float(np.mean(recalls)) if recalls else 0.0
-    return {"accuracy": acc, "balanced_accuracy": bal, "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
-            "score": (acc + bal) / 2, "n": int(len(y))}
-
-
-def eval_report(y: np.ndarray, probs: np.ndarray, paths: list) -> dict:
-    """Same layout as `earmark eval --json` (labels, per_class, confusion rows=truth)."""
-    pred = probs.argmax(1)
-    m = metrics(y, pred)
-    conf = np.zeros((K, K), dtype=int)
-    np.add.at(conf, (y, pred), 1)
-    per = []
-    for k, lab in enumerate(LABELS):
-        tp, npred, sup = int(conf[k, k]), int(conf[:, k].sum()), int(conf[k].sum())
-        p = tp / npred if npred else 0.0
-        r = tp / sup if sup else 0.0
-        per.append({"label": lab, "precision": p, "recall": r,
-                    "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": sup})
-    return {"labels": LABELS, "n": int(len(y)), "accuracy": m["accuracy"],
-            "balanced_accuracy": m["balanced_accuracy"], "macro_f1": m["macro_f1"],
-            "per_class": per, "confusion": conf.tolist(),
-            "files": [{"path": pth, "truth": LABELS[t], "predicted": LABELS[q],
-                       "confidence": float(pr[q])} for pth, t, q, pr in zip(paths, y, pred, probs)],
-            "errors": []}
-
-
-def combine(patch_probs: np.ndarray, owner: np.ndarray, n: int, how: str) -> np.ndarray:
-    out = np.zeros((n, patch_probs.shape[1]), dtype=np.float64)
-    cnt = np.bincount(owner, minlength=n).astype(np.float64)[:, None]
-    if how == "mean_probs":
-        np.add.at(out, owner, patch_probs)
-        return out / cnt
-    np.add.at(out, owner, np.log(np.clip(patch_probs, 1e-12, 1.0)))
-    out = out / cnt
-    out = np.exp(out - out.max(1, keepdims=True))
-    return out / out.sum(1, keepdims=True)
-
-
-# --------------------------------------------------------------------------- weights
-
-def sample_weights(y_clip, owner, is_excerpt_clip, excerpt_weight, balanced=True):
-    """Per-patch weights: every clip weighs 1 (an excerpt `excerpt_weight`), spread over its
-    patches; then classes are balanced; mean weight 1 (so C means the same across configs)."""
-    n_clip = len(y_clip)
-    per_clip = np.where(is_excerpt_clip, excerpt_weight, 1.0).astype(np.float64)
-    npatch = np.bincount(owner, minlength=n_clip).astype(np.float64)
-    w = per_clip[owner] / npatch[owner]
-    yp = y_clip[owner]
-    if balanced:
-        tot = np.bincount(yp, weights=w, minlength=K)
-        present = tot > 0
-        cw = np.zeros(K)
-        cw[present] = w.sum() / (present.sum() * tot[present])
-        w = w * cw[yp]
-    keep = w > 0
-    return w / w[keep].mean(), keep
 
 
 # --------------------------------------------------------------------------- musicnn embeddings
 
-def embed(backbone: str, patches: np.ndarray, threads: int, cache: str) -> dict:
-    key = hashlib.sha256()
-    key.update(sha256_file(backbone).encode())
-    key.update(np.ascontiguousarray(patches).tobytes())
-    key = key.hexdigest()[:16]
-    if os.path.exists(cache):
-        z = np.load(cache)
-        if str(z["key"]) == key:
-            return {"penultimate": z["penultimate"], "taggram": z["taggram"]}
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(backbone, so, providers=["CPUExecutionProvider"])
-    pen, tag = [], []
-    for s in range(0, len(patches), 32):
-        a, b = sess.run(["penultimate", "taggram"], {"mel": patches[s:s + 32]})
-        pen.append(a)
-        tag.append(b)
-    out = {"penultimate": np.concatenate(pen).astype(np.float32),
-           "taggram": np.concatenate(tag).astype(np.float32)}
-    np.savez(cache, key=key, **out)
-    return out
-
-
 def bench_backbone(backbone: str, patches: np.ndarray) -> dict:
     """ms per 187-frame patch of the musicnn backbone in onnxruntime, 1 and 2 threads, batch 10."""
-    import onnxruntime as ort
     out = {}
     x = patches[:10]
     for th in (1, 2):
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = th
-        so.inter_op_num_threads = 1
-        sess = ort.InferenceSession(backbone, so, providers=["CPUExecutionProvider"])
+        sess = session(backbone, th)
         sess.run(["penultimate"], {"mel": x})
         best = 1e9
         for _ in range(3):
@@ -231,7 +80,7 @@ class Emb:
         self.clips = clips
         self.patches, self.owner = clips.patches()
         t = time.time()
-        e = embed(backbone, self.patches, threads, os.path.join(cache_dir, f"emb_{clips.name}.npz"))
+        e = embed(backbone, self.patches, threads, os.path.join(cache_dir, f"emb_msd_{clips.name}.npz"))
         self.pen, self.tag = e["penultimate"], e["taggram"]
         self.sec_per_patch = (time.time() - t) / max(1, len(self.patches))
         self.y = clips.y
@@ -239,89 +88,6 @@ class Emb:
 
     def feats(self, kind: str) -> np.ndarray:
         return self.pen if kind == "pen" else np.concatenate([self.pen, self.tag], 1)
-
-
-# --------------------------------------------------------------------------- heads
-
-class LinearHead:
-    """Standardise -> logistic regression (multinomial). Exported as MatMul + Add + Softmax
-    with the scaler folded into the weights."""
-
-    kind = "linear"
-
-    def __init__(self, C: float, seed: int):
-        self.C, self.seed = C, seed
-
-    def fit(self, X, y, w):
-        from sklearn.linear_model import LogisticRegression
-        self.mu = X.mean(0)
-        self.sd = X.std(0) + 1e-6
-        Z = (X - self.mu) / self.sd
-        self.lr = LogisticRegression(C=self.C, max_iter=3000, random_state=self.seed)
-        self.lr.fit(Z, y, sample_weight=w)
-        # Expand to all K labels (classes absent from the fit get -inf-ish bias).
-        W = np.zeros((X.shape[1], K))
-        b = np.full(K, -30.0)
-        for j, c in enumerate(self.lr.classes_):
-            W[:, c] = self.lr.coef_[j]
-            b[c] = self.lr.intercept_[j]
-        if len(self.lr.classes_) == 2:  # sklearn's binary layout
-            raise ValueError("need >2 classes")
-        self.W = (W / self.sd[:, None]).astype(np.float32)
-        self.b = (b - (self.mu / self.sd) @ W).astype(np.float32)
-        return self
-
-    def predict_proba(self, X):
-        z = X.astype(np.float64) @ self.W + self.b
-        z -= z.max(1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(1, keepdims=True)
-
-    def layers(self):
-        return [(self.W, self.b, None)]
-
-
-class MLPHead:
-    """Standardise (folded) -> Dense(h, relu) -> Dropout -> Dense(K) softmax, in Keras."""
-
-    kind = "mlp"
-
-    def __init__(self, hidden: int, l2: float, dropout: float, epochs: int, seed: int):
-        self.hidden, self.l2, self.dropout, self.epochs, self.seed = hidden, l2, dropout, epochs, seed
-
-    def fit(self, X, y, w):
-        import tensorflow as tf
-        tf.keras.utils.set_random_seed(self.seed)
-        self.mu = X.mean(0)
-        self.sd = X.std(0) + 1e-6
-        Z = ((X - self.mu) / self.sd).astype(np.float32)
-        reg = tf.keras.regularizers.l2(self.l2)
-        m = tf.keras.Sequential([
-            tf.keras.layers.Input((X.shape[1],)),
-            tf.keras.layers.Dropout(0.2),
-            tf.keras.layers.Dense(self.hidden, activation="relu", kernel_regularizer=reg),
-            tf.keras.layers.Dropout(self.dropout),
-            tf.keras.layers.Dense(K, kernel_regularizer=reg),
-        ])
-        m.compile(optimizer=tf.keras.optimizers.Adam(1e-3),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        m.fit(Z, y, sample_weight=w.astype(np.float32), epochs=self.epochs, batch_size=64,
-              shuffle=True, verbose=0)
-        (W1, b1), (W2, b2) = m.layers[1].get_weights(), m.layers[3].get_weights()
-        self.W1 = (W1 / self.sd[:, None]).astype(np.float32)
-        self.b1 = (b1 - (self.mu / self.sd) @ W1).astype(np.float32)
-        self.W2, self.b2 = W2.astype(np.float32), b2.astype(np.float32)
-        return self
-
-    def predict_proba(self, X):
-        h = np.maximum(X.astype(np.float64) @ self.W1 + self.b1, 0)
-        z = h @ self.W2 + self.b2
-        z -= z.max(1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(1, keepdims=True)
-
-    def layers(self):
-        return [(self.W1, self.b1, "Relu"), (self.W2, self.b2, None)]
 
 
 def fit_head(cfg: dict, sets: list, seed: int):
@@ -364,98 +130,6 @@ def eval_head(head, cfg, emb: "Emb") -> dict:
     return m
 
 
-# --------------------------------------------------------------------------- from-scratch CNN
-
-def cnn_build(mu: float, sd: float, seed: int):
-    import tensorflow as tf
-    tf.keras.utils.set_random_seed(seed)
-    L = tf.keras.layers
-    inp = L.Input((N_FRAMES, N_MELS), name="mel")
-    x = L.Reshape((N_FRAMES, N_MELS, 1))(inp)
-    x = L.Rescaling(1.0 / sd, offset=-mu / sd)(x)
-    for ch, pool in ((16, (2, 2)), (32, (2, 2)), (64, (2, 2)), (64, (2, 2))):
-        x = L.Conv2D(ch, 3, padding="same", use_bias=False)(x)
-        x = L.BatchNormalization()(x)
-        x = L.ReLU()(x)
-        x = L.MaxPooling2D(pool)(x)
-    x = L.GlobalAveragePooling2D()(x)
-    x = L.Dropout(0.3)(x)
-    out = L.Dense(K, activation="softmax", name="probs")(x)
-    return tf.keras.Model(inp, out)
-
-
-def gain_aug(batch: np.ndarray, rng, db: float = 6.0) -> np.ndarray:
-    """Exact gain change in the feature domain: L = log10(1e4*M + 1) -> log10(1e4*g*M + 1)."""
-    g = 10.0 ** (rng.uniform(-db, db, size=(len(batch), 1, 1)) / 10.0)
-    return np.log10(g * (np.power(10.0, batch) - 1.0) + 1.0).astype(np.float32)
-
-
-def cnn_fit(train_sets, seed: int, epochs: int, crops_per_clip: int, val_emb=None):
-    """train_sets: [(Clips, is_excerpt)], full mel arrays; random 187-frame crops each epoch."""
-    import tensorflow as tf
-    rng = np.random.default_rng(seed)
-    mels, ys, isex = [], [], []
-    for clips, is_ex in train_sets:
-        for m, y in zip(clips.mels(), clips.y):
-            mels.append(m if m.shape[0] >= N_FRAMES else pad_patch(m))
-            ys.append(y)
-            isex.append(is_ex)
-    ys, isex = np.array(ys), np.array(isex)
-    allv = np.concatenate([m.ravel() for m in mels])
-    mu, sd = float(allv.mean()), float(allv.std())
-    model = cnn_build(mu, sd, seed)
-    model.compile(optimizer=tf.keras.optimizers.Adam(2e-3),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy())
-    owner = np.arange(len(ys))
-    w_clip, _ = sample_weights(ys, owner, isex, 1.0)
-    for ep in range(epochs):
-        X, Y, W = [], [], []
-        for i, m in enumerate(mels):
-            n = 1 if isex[i] else crops_per_clip
-            for _ in range(n):
-                s = rng.integers(0, m.shape[0] - N_FRAMES + 1)
-                X.append(m[s:s + N_FRAMES])
-                Y.append(ys[i])
-                W.append(w_clip[i] / n)
-        X = gain_aug(np.stack(X), rng)
-        W = np.array(W, dtype=np.float32)
-        W /= W.mean()
-        tf.keras.backend.set_value(model.optimizer.learning_rate,
-                                   2e-3 * 0.5 * (1 + np.cos(np.pi * ep / epochs)))
-        h = model.fit(X, np.array(Y), sample_weight=W, batch_size=32, epochs=1, verbose=0,
-                      shuffle=True)
-        msg = f"  cnn epoch {ep + 1}/{epochs} loss {h.history['loss'][0]:.3f}"
-        if val_emb is not None and (ep + 1) % 5 == 0:
-            p = model.predict(val_emb.patches, batch_size=64, verbose=0)
-            probs = combine(p, val_emb.owner, val_emb.n, "mean_probs")
-            mm = metrics(val_emb.y, probs.argmax(1))
-            msg += f"  valid acc {mm['accuracy']:.3f} bal {mm['balanced_accuracy']:.3f}"
-        log(msg)
-    return model
-
-
-def cnn_export(model, path: str, opset: int):
-    import tensorflow as tf
-    import tf2onnx
-    spec = (tf.TensorSpec((None, N_FRAMES, N_MELS), tf.float32, name="mel"),)
-    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
-    # normalise I/O names: input `mel`, output `probs`, batch dim `batch`
-    out_old = proto.graph.output[0].name
-    for node in proto.graph.node:
-        node.output[:] = ["probs" if o == out_old else o for o in node.output]
-    proto.graph.output[0].name = "probs"
-    used = {n.domain for n in proto.graph.node}
-    keep = [o for o in proto.opset_import if o.domain in ("", "ai.onnx") or o.domain in used]
-    del proto.opset_import[:]
-    proto.opset_import.extend(keep)
-    for vi in list(proto.graph.input) + list(proto.graph.output):
-        d0 = vi.type.tensor_type.shape.dim[0]
-        d0.Clear()
-        d0.dim_param = "batch"
-    onnx.checker.check_model(proto)
-    onnx.save_model(proto, path, save_as_external_data=False)
-
-
 # --------------------------------------------------------------------------- ONNX head export
 
 def export_head(backbone: str, head, cfg: dict, path: str) -> None:
@@ -485,19 +159,7 @@ def export_head(backbone: str, head, cfg: dict, path: str) -> None:
     g.initializer.extend(inits)
     del g.output[:]
     g.output.append(helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", K]))
-    # prune nodes that no longer feed `probs`
-    needed, keep = {"probs"}, []
-    for node in reversed(list(g.node)):
-        if any(o in needed for o in node.output):
-            keep.append(node)
-            needed.update(node.input)
-    keep.reverse()
-    del g.node[:]
-    g.node.extend(keep)
-    used = {i for n in g.node for i in n.input}
-    live = [t for t in g.initializer if t.name in used]
-    del g.initializer[:]
-    g.initializer.extend(live)
+    prune_to_outputs(g)
     g_model.producer_name = "earmark/models/train/train.py"
     del g_model.metadata_props[:]
     g_model.metadata_props.extend([
@@ -509,10 +171,7 @@ def export_head(backbone: str, head, cfg: dict, path: str) -> None:
 
 
 def check_export(path: str, head, cfg, emb: "Emb", threads: int) -> float:
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    sess = session(path, threads)
     idx = np.linspace(0, len(emb.patches) - 1, 12).astype(int)
     p_onnx = sess.run(["probs"], {"mel": emb.patches[idx]})[0]
     if head is None:
@@ -534,8 +193,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opset", type=int, default=13)
-    ap.add_argument("--cnn-epochs", type=int, default=40)
-    ap.add_argument("--skip-cnn", action="store_true", help="(dev) skip the from-scratch CNN")
+    ap.add_argument("--cv", default=os.path.join(ROOT, "target", "train", "cv_results.json"),
+                    help="cv.py's results: the selected head configuration")
     args = ap.parse_args()
 
     import tensorflow as tf
@@ -585,116 +244,65 @@ def main() -> int:
             + (f" | ex_valid acc {mx['accuracy']:.3f}" if mx else ""))
         return row
 
-    log("route A: logistic regression on the clip-mean embedding (notes' floor)")
-    for ew in ([0.0, 1.0] if has_ex else [0.0]):
-        run({"route": "musicnn_lr_clipmean", "head": "lr", "level": "clip_mean", "feats": "pen",
-             "C": 0.003, "excerpt_weight": ew, "combine": "mean_probs"})
-
-    log("route B: patch-level logistic regression (grid)")
-    for feats in ("pen", "pen+tag"):
-        for ew in ([0.0, 0.5, 1.0, 2.0] if has_ex else [0.0]):
-            for C in (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1):
-                for comb in ("mean_probs", "mean_log_probs"):
-                    run({"route": "musicnn_lr_patch", "head": "lr", "level": "patch",
-                         "feats": feats, "C": C, "excerpt_weight": ew, "combine": comb})
-
-    best_lr = max((r for r in results if r["cfg"]["route"] == "musicnn_lr_patch"),
-                  key=lambda r: r["valid"]["score"])
-    log("route C: patch-level MLP (features/excerpts/combination from the best LR)")
-    for hidden in (64, 256):
-        for l2 in (1e-3, 1e-2):
-            run({"route": "musicnn_mlp_patch", "head": "mlp", "level": "patch",
-                 "feats": best_lr["cfg"]["feats"], "excerpt_weight": best_lr["cfg"]["excerpt_weight"],
-                 "combine": best_lr["cfg"]["combine"], "hidden": hidden, "l2": l2,
-                 "dropout": 0.5, "epochs": 40})
-
-    cnn_row, cnn_model = None, None
-    if not args.skip_cnn:
-        log("route D: from-scratch log-mel CNN (Keras, random crops + gain augmentation)")
-        t = time.time()
-        cnn_sets = [(clips["train"], False)] + ([(clips["ex_train"], True)] if has_ex else [])
-        cnn_model = cnn_fit(cnn_sets, args.seed, args.cnn_epochs, 4, emb["valid"])
-        res = {}
-        for s in ("valid", "ex_valid"):
-            if s in emb:
-                p = cnn_model.predict(emb[s].patches, batch_size=64, verbose=0)
-                res[s] = metrics(emb[s].y, combine(p, emb[s].owner, emb[s].n, "mean_probs").argmax(1))
-        cnn_row = {"cfg": {"route": "cnn_scratch", "epochs": args.cnn_epochs, "combine": "mean_probs",
-                           "excerpt_weight": 1.0 if has_ex else 0.0},
-                   "valid": res["valid"], "ex_valid": res.get("ex_valid"),
-                   "note": f"trained {time.time() - t:.0f} s"}
-        results.append(cnn_row)
-        log(f"  cnn: valid acc {res['valid']['accuracy']:.3f} bal {res['valid']['balanced_accuracy']:.3f}")
-
-    best = max(results, key=lambda r: r["valid"]["score"])
-    log(f"selected: {json.dumps(best['cfg'], sort_keys=True)} valid {best['valid']}")
-    cfg = best["cfg"]
+    # The configuration comes from cross-validation (cv.py); valid is scored for the record.
+    with open(args.cv) as f:
+        cv = json.load(f)
+    cfg = dict(cv["selected"]["cfg"])
+    if cfg["feats"] not in CV_FEATS:
+        print(f"the CV-selected features {cfg['feats']} need a backbone this export does not carry",
+              file=sys.stderr)
+        return 2
+    cfg["feats"] = CV_FEATS[cfg["feats"]]
+    best = run(cfg, note="selected by grouped, repeated k-fold CV (cv.py)")
+    log(f"selected by CV: {json.dumps(cfg, sort_keys=True)} valid {best['valid']}")
 
     # ---------------- train-only export (for `earmark eval` on valid) and refit on train+valid(+excerpts)
     trainonly = os.path.join(args.work, "genre-trainonly.onnx")
     all_sets = tr_sets + [(emb["valid"], False)] + ([(emb["ex_valid"], True)] if "ex_valid" in emb else [])
-    if cfg["route"] == "cnn_scratch":
-        cnn_export(cnn_model, trainonly, args.opset)
-        refit_sets = [(clips[s], s.startswith("ex_")) for s in clips]
-        final = cnn_fit(refit_sets, args.seed, args.cnn_epochs, 4)
-        cnn_export(final, args.out, args.opset)
-        diff = None
-    else:
-        head_tr = fit_head(cfg, tr_sets, args.seed)
-        export_head(args.backbone, head_tr, cfg, trainonly)
-        d_tr = check_export(trainonly, head_tr, cfg, emb["valid"], args.threads)
-        head_all = fit_head(cfg, all_sets, args.seed)
-        export_head(args.backbone, head_all, cfg, args.out)
-        diff = check_export(args.out, head_all, cfg, emb["valid"], args.threads)
-        log(f"exported {trainonly} (max|onnx-python| {d_tr:.2g}) and {args.out} "
-            f"(max|onnx-python| {diff:.2g}, {os.path.getsize(args.out) / 1e6:.2f} MB)")
-        if max(d_tr, diff) > 1e-4:
-            print("ONNX export does not match the Python head", file=sys.stderr)
-            return 1
+    head_tr = fit_head(cfg, tr_sets, args.seed)
+    export_head(args.backbone, head_tr, cfg, trainonly)
+    d_tr = check_export(trainonly, head_tr, cfg, emb["valid"], args.threads)
+    head_all = fit_head(cfg, all_sets, args.seed)
+    export_head(args.backbone, head_all, cfg, args.out)
+    diff = check_export(args.out, head_all, cfg, emb["valid"], args.threads)
+    log(f"exported {trainonly} (max|onnx-python| {d_tr:.2g}) and {args.out} "
+        f"(max|onnx-python| {diff:.2g}, {os.path.getsize(args.out) / 1e6:.2f} MB)")
+    if max(d_tr, diff) > 1e-4:
+        print("ONNX export does not match the Python head", file=sys.stderr)
+        return 1
 
     # The train-only model's card (`earmark eval --model X.onnx` reads X.json beside it).
-    with open(os.path.splitext(trainonly)[0] + ".json", "w") as f:
-        json.dump({"name": "earmark-genre-trainonly", "file": os.path.basename(trainonly),
-                   "sha256": sha256_file(trainonly), "labels": LABELS, "features": params,
-                   "input": {"name": "mel", "frames": N_FRAMES, "n_mels": N_MELS},
-                   "output": {"name": "probs"},
-                   "segment": {"frames": N_FRAMES, "hop_frames": N_FRAMES},
-                   "combine": cfg["combine"],
-                   "training": {"trained_on": "train(+excerpts/train)", "config": cfg}}, f, indent=2)
+    write_json(os.path.splitext(trainonly)[0] + ".json", runtime_card(
+        "earmark-genre-trainonly", trainonly, params, cfg["combine"],
+        {"trained_on": "train(+excerpts/train)", "config": cfg}))
 
     # ---------------- the train-only model's valid report, in `earmark eval --json` layout
-    if cfg["route"] == "cnn_scratch":
-        p = cnn_model.predict(emb["valid"].patches, batch_size=64, verbose=0)
-        vprobs = combine(p, emb["valid"].owner, emb["valid"].n, cfg["combine"])
-    else:
-        vprobs = eval_head(head_tr, cfg, emb["valid"])["_probs"]
-    py_eval = eval_report(emb["valid"].y, vprobs, clips["valid"].paths)
-    py_eval.update({"model": trainonly, "source": "train.py (onnxruntime embeddings, python head)"})
-    with open(os.path.join(args.work, "valid_python_eval.json"), "w") as f:
-        json.dump(py_eval, f, indent=1)
+    vprobs = eval_head(head_tr, cfg, emb["valid"])["_probs"]
+    py_eval = eval_report(emb["valid"].y, vprobs, clips["valid"].paths, model=trainonly,
+                          dataset="valid (train.py: onnxruntime embeddings, python head)")
+    write_json(os.path.join(args.work, "valid_python_eval.json"), py_eval, indent=1)
 
     # ---------------- accuracy vs patches per clip (train-only model, valid)
     tradeoff = []
-    if cfg["route"] != "cnn_scratch":
-        pp = head_tr.predict_proba(emb["valid"].feats(cfg["feats"]))
-        ow = emb["valid"].owner
-        rank = np.zeros(len(ow), dtype=int)
+    pp = head_tr.predict_proba(emb["valid"].feats(cfg["feats"]))
+    ow = emb["valid"].owner
+    rank = np.zeros(len(ow), dtype=int)
+    for i in range(emb["valid"].n):
+        idx = np.where(ow == i)[0]
+        rank[idx] = np.arange(len(idx))
+    npatch = np.bincount(ow)
+    for k in (1, 2, 3, 5, 10):
+        # k patches spread evenly over the clip
+        sel = np.zeros(len(ow), dtype=bool)
         for i in range(emb["valid"].n):
             idx = np.where(ow == i)[0]
-            rank[idx] = np.arange(len(idx))
-        npatch = np.bincount(ow)
-        for k in (1, 2, 3, 5, 10):
-            # k patches spread evenly over the clip
-            sel = np.zeros(len(ow), dtype=bool)
-            for i in range(emb["valid"].n):
-                idx = np.where(ow == i)[0]
-                take = idx[np.unique(np.linspace(0, len(idx) - 1, min(k, len(idx))).round().astype(int))]
-                sel[take] = True
-            probs = combine(pp[sel], ow[sel], emb["valid"].n, cfg["combine"])
-            m = metrics(emb["valid"].y, probs.argmax(1))
-            tradeoff.append({"patches_per_clip": k, "accuracy": round(m["accuracy"], 4),
-                             "balanced_accuracy": round(m["balanced_accuracy"], 4)})
-        log(f"patches-per-clip trade-off (valid): {tradeoff}; clips have {int(npatch.max())} patches max")
+            take = idx[np.unique(np.linspace(0, len(idx) - 1, min(k, len(idx))).round().astype(int))]
+            sel[take] = True
+        probs = combine(pp[sel], ow[sel], emb["valid"].n, cfg["combine"])
+        m = metrics(emb["valid"].y, probs.argmax(1))
+        tradeoff.append({"patches_per_clip": k, "accuracy": round(m["accuracy"], 4),
+                         "balanced_accuracy": round(m["balanced_accuracy"], 4)})
+    log(f"patches-per-clip trade-off (valid): {tradeoff}; clips have {int(npatch.max())} patches max")
 
     # ---------------- hand over to run.sh / the card writer
     data_root = args.data_root

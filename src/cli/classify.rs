@@ -12,9 +12,10 @@ use serde::Serialize;
 use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
+use crate::cli::output::{printable, progress};
 use crate::cli::{fit_columns, jobs_or_default};
+use crate::jobs::guard_job;
 use crate::tags::genre_tag_name;
-use crate::cli::output::progress;
 use crate::clock::clock;
 use crate::model::{Prediction, load_model};
 
@@ -29,18 +30,18 @@ pub struct ClassifyArgs {
     /// Print CSV: path,rank,genre,probability.
     #[arg(long)]
     pub csv: bool,
-    /// How many genres to list per track.
-    #[arg(long, default_value_t = 3)]
+    /// How many genres to list per track, 1–10.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10))]
     pub top: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1–256 (default: all cores).
+    #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
     /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~40x faster, less accurate),
     /// or a path: a folder with model.json, or an .onnx file.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
-    /// Excerpts analysed in files longer than 45 s.
-    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    /// Excerpts analysed in files longer than 45 s, 1–64.
+    #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
     pub windows: usize,
     /// Neither read nor write the result cache (see `earmark info --json` for its path).
     #[arg(long)]
@@ -52,6 +53,14 @@ pub struct TrackResult {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
+    /// Seconds of audio the model heard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysed_s: Option<f64>,
+    /// Decoding ended before the end of the file: the result rests on part of it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<Vec<Ranked>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +98,7 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         Err(code) => return code,
     };
     for e in &collected.errors {
-        eprintln!("skipped: {e}");
+        eprintln!("skipped: {}", printable(&e.to_string()));
     }
     let results = classify_all(
         &classifier,
@@ -117,15 +126,23 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
     if !args.json {
         for r in &results {
             if let Some(e) = &r.error {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", printable(e));
+            }
+            for w in &r.warnings {
+                eprintln!("warning: {}: {}", printable(&r.path), printable(w));
             }
         }
     }
-    if results.is_empty() || failed == results.len() {
-        eprintln!(
-            "earmark classify: no audio files found (none of the {} files could be decoded)",
-            results.len()
-        );
+    // A named path that is not a regular file failed too (it is not in `results`).
+    let failed = failed + collected.errors.len();
+    let total = results.len() + collected.errors.len();
+    if total == 0 || failed == total {
+        if results.iter().all(|r| r.error.is_some()) {
+            eprintln!(
+                "earmark classify: no audio files found (none of the {} files could be decoded)",
+                results.len()
+            );
+        }
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -144,7 +161,9 @@ pub fn classify_all(
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let one = |path: &PathBuf| {
-        let r = classify_one(classifier, path, top);
+        let r = guard_job(|| classify_one(classifier, path, top)).unwrap_or_else(|reason| {
+            TrackResult::failed(path, format!("{}: {reason}", path.display()))
+        });
         bar.inc(1);
         r
     };
@@ -162,6 +181,9 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
         Ok(a) => TrackResult {
             path: name,
             duration_s: Some(a.duration_s),
+            analysed_s: a.analysed_s,
+            partial: a.partial,
+            warnings: a.warnings.clone(),
             top: Some(
                 a.prediction
                     .top(top)
@@ -175,20 +197,29 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             prediction: Some(a.prediction),
             error: None,
         },
-        Err(e) => TrackResult {
-            path: name,
+        Err(e) => TrackResult::failed(path, e.to_string()),
+    }
+}
+
+impl TrackResult {
+    fn failed(path: &Path, error: String) -> TrackResult {
+        TrackResult {
+            path: path.display().to_string(),
             duration_s: None,
+            analysed_s: None,
+            partial: false,
+            warnings: Vec::new(),
             top: None,
             prediction: None,
-            error: Some(e.to_string()),
-        },
+            error: Some(error),
+        }
     }
 }
 
 fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
     let width = results
         .iter()
-        .map(|r| unicode_width::UnicodeWidthStr::width(r.path.as_str()))
+        .map(|r| unicode_width::UnicodeWidthStr::width(printable(&r.path).as_str()))
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
@@ -205,28 +236,43 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
                 )
             })
             .collect();
-        writeln!(
-            out,
+        let mut line = format!(
             "{}  {:>6}  {}",
-            fit_columns(&r.path, width),
+            fit_columns(&printable(&r.path), width),
             r.duration_s.map(clock).unwrap_or_default(),
             genres.join("  ")
-        )?;
+        );
+        if r.partial {
+            line.push_str(&format!("  ({})", partial_note(r)));
+        }
+        writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// "analysed 0:48 of 1:02" (or "analysed 0:48, decoding stopped early"
+/// when the file does not say how long it is).
+fn partial_note(r: &TrackResult) -> String {
+    let heard = r.analysed_s.map(clock).unwrap_or_else(|| "part".into());
+    match r.duration_s {
+        Some(d) if r.analysed_s.is_some_and(|a| d > a + 0.5) => {
+            format!("analysed {heard} of {}", clock(d))
+        }
+        _ => format!("analysed {heard}, decoding stopped early"),
+    }
 }
 
 fn write_csv(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
     writeln!(out, "path,rank,genre,probability")?;
     for r in results {
-        let path = csv_field(&r.path);
+        let path = csv_field(&printable(&r.path));
         match (&r.top, &r.error) {
             (Some(top), _) => {
                 for (i, g) in top.iter().enumerate() {
                     writeln!(out, "{path},{},{},{:.4}", i + 1, g.genre, g.probability)?;
                 }
             }
-            (None, Some(e)) => writeln!(out, "{path},,error,{}", csv_field(e))?,
+            (None, Some(e)) => writeln!(out, "{path},,error,{}", csv_field(&printable(e)))?,
             _ => {}
         }
     }

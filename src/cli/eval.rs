@@ -34,8 +34,8 @@ pub struct EvalArgs {
     /// it): to OUT, or to stdout when no file is given. Put folders first.
     #[arg(long, value_name = "OUT", num_args = 0..=1, default_missing_value = "-")]
     pub json: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1–256 (default: all cores).
+    #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
 }
 

@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::analysis::track_features;
 use crate::audio::AnalysisPlan;
 use crate::cli::jobs_or_default;
-use crate::cli::output::progress;
+use crate::cli::output::{printable, progress};
+use crate::jobs::guard_job;
 use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
 use crate::library::{collect_audio, label_from_parent};
 
@@ -25,11 +26,11 @@ pub struct FeaturesArgs {
     /// Output folder: params.json, index.json, errors.json and mels/*.npy.
     #[arg(long)]
     pub out: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, 1–256 (default: all cores).
+    #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
-    /// Excerpts taken from files longer than 45 s.
-    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    /// Excerpts taken from files longer than 45 s, 1–64.
+    #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
     pub windows: usize,
 }
 
@@ -85,6 +86,9 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_string_pretty(&params)?,
     )?;
 
+    for e in &collected.errors {
+        eprintln!("skipped: {}", printable(&e.to_string()));
+    }
     let errors = Mutex::new(
         collected
             .errors
@@ -105,12 +109,15 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
             .par_iter()
             .enumerate()
             .filter_map(|(id, path)| {
-                let result = one_file(id, path, &extractor, &plan, &spec, &mels_dir);
+                let result = guard_job(|| one_file(id, path, &extractor, &plan, &spec, &mels_dir))
+                    .unwrap_or_else(|reason| {
+                        Err(anyhow::anyhow!("{}: {reason}", path.display()))
+                    });
                 bar.inc(1);
                 match result {
                     Ok(rec) => Some(rec),
                     Err(e) => {
-                        bar.suspend(|| eprintln!("skipped: {e}"));
+                        bar.suspend(|| eprintln!("skipped: {}", printable(&e.to_string())));
                         if let Ok(mut errs) = errors.lock() {
                             errs.push(ErrorRecord {
                                 path: record_path(path),

@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::audio::{self, SourceInfo};
+use crate::cli::output::printable;
 use crate::clock::clock;
 use crate::tags::{self, TagSummary};
 
@@ -72,7 +73,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
             Err(e) => {
                 failed += 1;
                 if !args.json {
-                    eprintln!("earmark: {e}");
+                    eprintln!("earmark: {}", printable(&e.to_string()));
                 }
                 InfoRecord {
                     path: path.display().to_string(),
@@ -103,7 +104,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
 
 fn print_record(r: &InfoRecord) {
     let Some(a) = &r.audio else { return };
-    println!("{}", r.path);
+    println!("{}", printable(&r.path));
     println!("  container   {}", a.container);
     println!("  codec       {}", a.codec);
     let dur = a.duration_s.map_or("unknown".to_string(), clock);
@@ -116,7 +117,7 @@ fn print_record(r: &InfoRecord) {
     if let Some(t) = &r.tags {
         let show = |k: &str, v: &Option<String>| {
             if let Some(v) = v {
-                println!("  {k:<11} {v}");
+                println!("  {k:<11} {}", printable(v));
             }
         };
         show("title", &t.title);
@@ -128,12 +129,12 @@ fn print_record(r: &InfoRecord) {
         } else {
             t.genre_display()
         };
-        println!("  genre       {genre}");
+        println!("  genre       {}", printable(&genre));
         if !t.formats.is_empty() {
             println!("  tag formats {}", t.formats.join(", "));
         }
     }
     if let Some(e) = &r.error {
-        println!("  warning     {e}");
+        println!("  warning     {}", printable(e));
     }
 }

@@ -51,8 +51,8 @@ pub struct Cli {
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
 
-    /// Terminal app: classification workers (default: cores − 1, at least 1).
-    #[arg(long, value_name = "N")]
+    /// Terminal app: classification workers, 1–256 (default: cores − 1, at least 1).
+    #[arg(long, value_name = "N", value_parser = jobs_range())]
     pub jobs: Option<usize>,
 }
 
@@ -143,6 +143,16 @@ pub fn fit_columns(s: &str, width: usize) -> String {
     }
     let tail: String = tail.into_iter().rev().collect();
     format!("…{tail}{}", " ".repeat(width - used))
+}
+
+/// `--jobs`: 1–256 workers, else a usage error (exit 2).
+pub fn jobs_range() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=256)
+}
+
+/// `--windows`: 1–64 excerpts; more would only cost time (each is 6 s).
+pub fn windows_range() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=64)
 }
 
 /// A worker count: the flag, or all cores.

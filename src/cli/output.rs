@@ -46,6 +46,25 @@ pub fn parse_confidence(s: &str) -> Result<f32, String> {
     Ok(fraction)
 }
 
+/// A name or message made safe for a terminal, a table row or a CSV line:
+/// control characters (ESC, newline, tab, DEL, C1…) are written as Rust-style
+/// escapes (`\u{1b}`, `\n`), so a file name cannot clear the screen or split
+/// a row. JSON needs none of this: serde escapes them itself.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +88,14 @@ mod tests {
         assert_eq!(rate_text(0, 0.0, eta), "");
         assert_eq!(rate_text(0, 3.0, eta), "");
         assert_eq!(rate_text(2, 0.5, eta), " 0.5/s eta 1:15");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("plain é ♪.mp3"), "plain é ♪.mp3");
+        assert_eq!(
+            printable("a\u{1b}[2Jb\nc\td\u{7f}\u{9b}"),
+            "a\\u{1b}[2Jb\\nc\\td\\u{7f}\\u{9b}"
+        );
     }
 }

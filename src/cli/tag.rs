@@ -199,10 +199,20 @@ pub fn run(args: TagArgs) -> ExitCode {
                 if !args.json {
                     print_live(&r);
                 }
+                let stop = r.as_ref().is_err_and(ApplyError::is_journal);
                 records.push(match r {
                     Ok(a) => Record::applied(a),
                     Err(e) => Record::from_apply_error(&e),
                 });
+                if stop {
+                    // Later writes could not be undone either: stop here.
+                    if !args.json {
+                        eprintln!(
+                            "earmark tag: stopped; the undo journal cannot record writes, so the remaining files were not touched"
+                        );
+                    }
+                    break;
+                }
             }
             ExitCode::SUCCESS
         });

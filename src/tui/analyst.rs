@@ -12,15 +12,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crossbeam_channel::Sender;
 
 use super::event::AppEvent;
-use crate::analysis::{TrackFeatures, track_features};
+use crate::analysis::{TrackFeatures, track_features_cancellable};
 use crate::audio::{AnalysisPlan, without_path};
 use crate::cache::Cache;
 use crate::classifier::{Classified, Classifier};
-use crate::jobs::{JobEvent, JobId, JobPool, Priority, Progress};
+use crate::jobs::{FaultHook, JobEvent, JobId, JobPool, Priority, Progress};
 use crate::library::tree::NodeId;
 
 /// How the app classifies: which model, which cache, how many workers.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AnalystOptions {
     /// A model folder or .onnx file; None: the default model.
     pub model: Option<PathBuf>,
@@ -28,6 +28,19 @@ pub struct AnalystOptions {
     pub no_cache: bool,
     /// Worker threads; 0: [`crate::jobs::default_workers`].
     pub workers: usize,
+    /// Run before each job inside its panic guard (tests inject a panic).
+    #[doc(hidden)]
+    pub fault: Option<FaultHook>,
+}
+
+impl std::fmt::Debug for AnalystOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnalystOptions")
+            .field("model", &self.model)
+            .field("no_cache", &self.no_cache)
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the loader found, for the status line and the panes.
@@ -152,7 +165,7 @@ impl Engine {
         }
         if !self.is_focus(path) {
             let classified = classifier
-                .classify(path)
+                .classify_cancellable(path, cancel)
                 .map_err(|e| without_path(path, e.to_string()))?;
             return Ok(Box::new(Analysed {
                 classified,
@@ -163,11 +176,12 @@ impl Engine {
         if let Some(classified) = classifier.cached(path) {
             // Only the picture is missing: decode, no model run.
             let model = classifier.model();
-            let spectrogram = track_features(
+            let spectrogram = track_features_cancellable(
                 path,
                 model.extractor(),
                 classifier.plan(),
                 &model.card().segment,
+                cancel,
             )
             .ok()
             .map(|f| Arc::new(Spectrogram::from_features(&f, hop_s)));
@@ -177,7 +191,7 @@ impl Engine {
             }));
         }
         let (classified, analysis) = classifier
-            .analyse(path)
+            .analyse_cancellable(path, cancel)
             .map_err(|e| without_path(path, e.to_string()))?;
         Ok(Box::new(Analysed {
             classified,
@@ -218,6 +232,7 @@ impl Analyst {
             classifier: OnceLock::new(),
             focus: Mutex::new(None),
         });
+        let fault = opts.fault.clone();
         let workers = if opts.workers == 0 {
             crate::jobs::default_workers()
         } else {
@@ -235,9 +250,14 @@ impl Analyst {
                 });
         }
         let work_engine = Arc::clone(&engine);
-        let pool = JobPool::new(workers, move |path: &PathBuf, cancel: &AtomicBool| {
-            work_engine.work(path, cancel)
-        });
+        let pool = JobPool::new(
+            workers,
+            move |path: &PathBuf, cancel: &AtomicBool| work_engine.work(path, cancel),
+            |_: &Path, reason: String| Err(reason),
+        );
+        if let Some(hook) = fault {
+            pool.inject_fault(hook);
+        }
         let events = pool.events().clone();
         let job_tx = tx.clone();
         let _ = std::thread::Builder::new()

@@ -109,6 +109,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
                 model: opts.model,
                 no_cache: opts.no_cache,
                 workers: opts.jobs.unwrap_or(0),
+                ..Default::default()
             }),
             eval_report: opts.eval_report,
             genre_mode: crate::tags::GenreMode::Replace,

@@ -4,6 +4,7 @@
 //! TUI's jobs all come through here, so training and inference cannot drift.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -29,6 +30,11 @@ pub struct SegmentRef {
 pub struct TrackFeatures {
     pub info: SourceInfo,
     pub duration_s: f64,
+    /// Seconds of audio the features were computed from.
+    pub analysed_s: f64,
+    /// Decoding ended before the end of the file (see [`audio::AnalysisAudio`]).
+    pub partial: bool,
+    pub warnings: Vec<String>,
     pub excerpts: Vec<ExcerptMel>,
     pub segments: Vec<SegmentRef>,
 }
@@ -50,12 +56,59 @@ pub fn track_features(
     plan: &AnalysisPlan,
     spec: &SegmentSpec,
 ) -> Result<TrackFeatures, AudioError> {
+    track_features_cancellable(path, extractor, plan, spec, &audio::NEVER_CANCELLED)
+}
+
+/// Peak level at or below which a clip counts as digital silence: one step of
+/// 16-bit audio, so dithered silence is silent too.
+const SILENCE_PEAK: f32 = 1.0 / 32_768.0;
+
+/// [`track_features`], stopping soon after `cancel` is raised. A clip with
+/// less than one model segment of audio, or only digital silence, is an error
+/// ([`AudioError::TooShort`], [`AudioError::Silent`]): no genre from nothing.
+pub fn track_features_cancellable(
+    path: &Path,
+    extractor: &MelExtractor,
+    plan: &AnalysisPlan,
+    spec: &SegmentSpec,
+    cancel: &AtomicBool,
+) -> Result<TrackFeatures, AudioError> {
     let params = extractor.params();
-    let audio = audio::load_for_analysis(path, params.sample_rate, plan)?;
+    let audio = audio::load_for_analysis_cancellable(path, params.sample_rate, plan, cancel)?;
+    let rate = f64::from(params.sample_rate);
+    let analysed_s = audio
+        .excerpts
+        .iter()
+        .map(|e| e.samples.len() as f64 / rate)
+        .sum::<f64>();
+    // One segment spans (frames - 1) hops; shorter audio would be repeat-padded.
+    let needed = spec.frames.saturating_sub(1) * params.hop_length;
+    if audio.excerpts.iter().all(|e| e.samples.len() < needed) {
+        return Err(AudioError::TooShort {
+            path: path.to_path_buf(),
+            seconds: analysed_s,
+            needed: needed as f64 / rate,
+        });
+    }
+    let peak = audio
+        .excerpts
+        .iter()
+        .flat_map(|e| e.samples.iter())
+        .fold(0.0f32, |m, s| m.max(s.abs()));
+    if peak <= SILENCE_PEAK {
+        return Err(AudioError::Silent {
+            path: path.to_path_buf(),
+        });
+    }
     let hop_s = params.hop_seconds();
     let mut excerpts = Vec::with_capacity(audio.excerpts.len());
     let mut segments = Vec::new();
     for (i, ex) in audio.excerpts.iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(AudioError::Cancelled {
+                path: path.to_path_buf(),
+            });
+        }
         let mel = extractor.compute(&ex.samples);
         for frame in spec.offsets(mel.n_frames) {
             segments.push(SegmentRef {
@@ -75,6 +128,9 @@ pub fn track_features(
     Ok(TrackFeatures {
         info: audio.info,
         duration_s: audio.duration_s,
+        analysed_s,
+        partial: audio.partial,
+        warnings: audio.warnings,
         excerpts,
         segments,
     })

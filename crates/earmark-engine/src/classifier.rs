@@ -3,6 +3,7 @@
 //! workers, so all three agree and share cached results.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,16 @@ use crate::model::{AnalyseError, GenreModel, Prediction, TrackAnalysis};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Classified {
     pub duration_s: f64,
+    /// Seconds of audio the model heard (excerpts of a long file, or what
+    /// decoded of a damaged one).
+    #[serde(default)]
+    pub analysed_s: Option<f64>,
+    /// Decoding ended before the end of the file.
+    #[serde(default)]
+    pub partial: bool,
+    /// Damaged packets skipped, NaN samples silenced…
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub prediction: Prediction,
     /// True when this came from the cache (nothing was decoded).
     #[serde(skip)]
@@ -118,10 +129,34 @@ impl Classifier {
     /// Always decode and run the model (the caller wants the features too,
     /// e.g. for a spectrogram); the result is stored in the cache.
     pub fn analyse(&self, path: &Path) -> Result<(Classified, TrackAnalysis), AnalyseError> {
+        self.analyse_cancellable(path, &crate::audio::NEVER_CANCELLED)
+    }
+
+    /// [`Self::classify`], stopping soon after `cancel` is raised.
+    pub fn classify_cancellable(
+        &self,
+        path: &Path,
+        cancel: &AtomicBool,
+    ) -> Result<Classified, AnalyseError> {
+        if let Some(c) = self.cached(path) {
+            return Ok(c);
+        }
+        Ok(self.analyse_cancellable(path, cancel)?.0)
+    }
+
+    /// [`Self::analyse`], stopping soon after `cancel` is raised.
+    pub fn analyse_cancellable(
+        &self,
+        path: &Path,
+        cancel: &AtomicBool,
+    ) -> Result<(Classified, TrackAnalysis), AnalyseError> {
         let id_before = file_id(path).ok();
-        let analysis = self.model.analyse(path, &self.plan)?;
+        let analysis = self.model.analyse_cancellable(path, &self.plan, cancel)?;
         let classified = Classified {
             duration_s: analysis.duration_s,
+            analysed_s: Some(analysis.features.analysed_s),
+            partial: analysis.features.partial,
+            warnings: analysis.features.warnings.clone(),
             prediction: analysis.prediction.clone(),
             from_cache: false,
         };

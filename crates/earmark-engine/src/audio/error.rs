@@ -19,6 +19,18 @@ pub enum AudioError {
     Corrupt { path: PathBuf, reason: String },
     #[error("{}: no audio track", path.display())]
     NoTrack { path: PathBuf },
+    #[error("{}: not a regular file ({what})", path.display())]
+    NotRegular { path: PathBuf, what: &'static str },
+    #[error("{}: too short to judge ({seconds:.1} s of audio; the model needs {needed:.1} s)", path.display())]
+    TooShort {
+        path: PathBuf,
+        seconds: f64,
+        needed: f64,
+    },
+    #[error("{}: silent (digital silence throughout what was analysed)", path.display())]
+    Silent { path: PathBuf },
+    #[error("{}: cancelled", path.display())]
+    Cancelled { path: PathBuf },
 }
 
 impl AudioError {
@@ -45,7 +57,44 @@ impl AudioError {
             AudioError::Unsupported { .. } => "unsupported",
             AudioError::Corrupt { .. } => "corrupt",
             AudioError::NoTrack { .. } => "no-track",
+            AudioError::NotRegular { .. } => "not-regular",
+            AudioError::TooShort { .. } => "too-short",
+            AudioError::Silent { .. } => "silent",
+            AudioError::Cancelled { .. } => "cancelled",
         }
+    }
+}
+
+/// What kind of non-regular file `ft` is, in words; None for a regular file.
+pub fn irregular_kind(ft: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_file() {
+        None
+    } else if ft.is_dir() {
+        Some("a directory")
+    } else if ft.is_fifo() {
+        Some("a FIFO")
+    } else if ft.is_char_device() {
+        Some("a character device")
+    } else if ft.is_block_device() {
+        Some("a block device")
+    } else if ft.is_socket() {
+        Some("a socket")
+    } else {
+        Some("not a plain file")
+    }
+}
+
+/// Check that `path` (links followed) is a regular file before opening it:
+/// opening a FIFO blocks for ever and a device never ends. Returns its size.
+pub fn regular_file_len(path: &Path) -> Result<u64, AudioError> {
+    let meta = std::fs::metadata(path).map_err(|e| AudioError::io(path, e))?;
+    match irregular_kind(meta.file_type()) {
+        None => Ok(meta.len()),
+        Some(what) => Err(AudioError::NotRegular {
+            path: path.to_path_buf(),
+            what,
+        }),
     }
 }
 

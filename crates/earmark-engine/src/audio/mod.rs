@@ -9,12 +9,13 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::{AudioError, io_reason, without_path};
+pub use error::{AudioError, io_reason, irregular_kind, regular_file_len, without_path};
 pub use resample::{downmix, resample_mono};
 pub use sniff::{Sniffed, sniff};
-pub use stream::{AudioStream, SourceInfo};
+pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +93,19 @@ pub struct AnalysisAudio {
     pub excerpts: Vec<Excerpt>,
     /// Seconds of audio actually decoded end to end (whole files) or the declared duration.
     pub duration_s: f64,
+    /// Decoding ended before the end of the file (a damaged stretch, a
+    /// truncated stream, a length cap): the result rests on part of it.
+    pub partial: bool,
+    /// Things the user should hear about (damaged packets skipped, NaN samples…).
+    pub warnings: Vec<String>,
 }
+
+/// A flag nobody ever raises, for callers that cannot cancel.
+pub static NEVER_CANCELLED: AtomicBool = AtomicBool::new(false);
+
+/// Source frames held in memory per excerpt at most (64 MiB of f32), whatever
+/// the header claims; at 48 kHz that is 349 s, more than any plan asks for.
+const MAX_SOURCE_FRAMES: usize = 1 << 24;
 
 /// Decode `path` for analysis at `rate` Hz following `plan`.
 pub fn load_for_analysis(
@@ -100,21 +113,37 @@ pub fn load_for_analysis(
     rate: u32,
     plan: &AnalysisPlan,
 ) -> Result<AnalysisAudio, AudioError> {
+    load_for_analysis_cancellable(path, rate, plan, &NEVER_CANCELLED)
+}
+
+/// [`load_for_analysis`], stopping with [`AudioError::Cancelled`] soon after
+/// `cancel` is raised (checked between decoded packets and between excerpts).
+pub fn load_for_analysis_cancellable(
+    path: &Path,
+    rate: u32,
+    plan: &AnalysisPlan,
+    cancel: &AtomicBool,
+) -> Result<AnalysisAudio, AudioError> {
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
     let src_rate = info.sample_rate;
-    let channels = info.channels;
     let declared = info.duration_s;
+    let mut reader = MonoReader {
+        stream: &mut stream,
+        cancel,
+        non_finite: 0,
+    };
 
     let starts = declared.and_then(|d| plan.window_starts(d));
     let mut excerpts = Vec::new();
+    let mut partial = false;
     let duration_s;
     match starts {
         None => {
             // Whole file, but never more than the bound when the length is unknown or lies.
             let cap = plan.whole_max_s.max(plan.windows as f64 * plan.window_s);
-            let max_frames = (cap * f64::from(src_rate)) as usize;
-            let mono = read_mono(&mut stream, channels, max_frames)?;
+            let max_frames = ((cap * f64::from(src_rate)) as usize).min(MAX_SOURCE_FRAMES);
+            let mono = reader.read(max_frames)?;
             if mono.is_empty() {
                 return Err(AudioError::corrupt(path, "no audio could be decoded"));
             }
@@ -128,7 +157,20 @@ pub fn load_for_analysis(
                     format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
                 ));
             }
-            duration_s = decoded_s;
+            let capped = mono.len() >= max_frames;
+            partial = capped
+                || declared.is_some_and(|d| d - decoded_s > 1.0)
+                || reader.stream.trouble().ended_early;
+            // A file that stopped early keeps its declared length, so the
+            // user reads "analysed 0:48 of 1:02"; one that does not declare
+            // it and was cut at the cap is measured by demuxing the rest.
+            let total = if capped && declared.is_none() {
+                reader.stream.length_by_demuxing(cancel)
+            } else {
+                declared
+            };
+            duration_s = total.filter(|&d| partial && d > decoded_s).unwrap_or(decoded_s);
+            cancelled(path, cancel)?;
             let samples =
                 resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
             excerpts.push(Excerpt {
@@ -138,13 +180,16 @@ pub fn load_for_analysis(
         }
         Some(starts) => {
             duration_s = declared.unwrap_or_default();
-            let frames = (plan.window_s * f64::from(src_rate)) as usize;
+            let frames = ((plan.window_s * f64::from(src_rate)) as usize).min(MAX_SOURCE_FRAMES);
             for start in starts {
-                let actual = stream.seek(start)?;
-                let mono = read_mono(&mut stream, channels, frames)?;
+                cancelled(path, cancel)?;
+                let actual = reader.stream.seek(start)?;
+                let mono = reader.read(frames)?;
                 if mono.len() < frames / 4 {
+                    partial = true;
                     continue; // ran into a damaged or missing tail
                 }
+                cancelled(path, cancel)?;
                 let samples = resample_mono(mono, src_rate, rate)
                     .map_err(|e| AudioError::corrupt(path, e))?;
                 excerpts.push(Excerpt {
@@ -155,35 +200,94 @@ pub fn load_for_analysis(
             if excerpts.is_empty() {
                 return Err(AudioError::corrupt(path, "no excerpt could be decoded"));
             }
+            partial |= reader.stream.trouble().ended_early;
         }
+    }
+    let mut warnings = Vec::new();
+    if reader.non_finite > 0 {
+        warnings.push(format!(
+            "{} non-finite samples (NaN or infinity) read as silence",
+            reader.non_finite
+        ));
+    }
+    let trouble = stream.trouble();
+    if trouble.skipped_packets > 0 {
+        warnings.push(format!(
+            "{} damaged packet{} skipped",
+            trouble.skipped_packets,
+            if trouble.skipped_packets == 1 { "" } else { "s" }
+        ));
+    }
+    if trouble.ended_early {
+        warnings.push("decoding stopped early at a damaged stretch".into());
     }
     Ok(AnalysisAudio {
         info,
         sample_rate: rate,
         excerpts,
         duration_s,
+        partial,
+        warnings,
     })
 }
 
-/// Read up to `max_frames` frames from the stream's position, downmixed.
-fn read_mono(
-    stream: &mut AudioStream,
-    channels: usize,
-    max_frames: usize,
-) -> Result<Vec<f32>, AudioError> {
-    let mut mono = Vec::with_capacity(max_frames.min(1 << 22));
-    while mono.len() < max_frames {
-        let Some(chunk) = stream.read()? else { break };
-        let m = downmix(&chunk, channels);
-        let room = max_frames - mono.len();
-        mono.extend_from_slice(&m[..m.len().min(room)]);
+fn cancelled(path: &Path, cancel: &AtomicBool) -> Result<(), AudioError> {
+    if cancel.load(Ordering::Relaxed) {
+        Err(AudioError::Cancelled {
+            path: path.to_path_buf(),
+        })
+    } else {
+        Ok(())
     }
-    Ok(mono)
 }
 
-/// Probe a file: container, codec, rate, channels, duration. Cheap: no decoding.
+/// Reads downmixed frames, checking for cancellation between packets and
+/// turning NaN and infinity into silence: the one place every analysed sample
+/// passes before resampling (rubato's FFT panics on a NaN) and features.
+struct MonoReader<'a> {
+    stream: &'a mut AudioStream,
+    cancel: &'a AtomicBool,
+    non_finite: usize,
+}
+
+impl MonoReader<'_> {
+    /// Up to `max_frames` frames from the stream's position.
+    fn read(&mut self, max_frames: usize) -> Result<Vec<f32>, AudioError> {
+        let channels = self.stream.info().channels;
+        let mut mono = Vec::with_capacity(max_frames.min(1 << 22));
+        while mono.len() < max_frames {
+            cancelled(self.stream.path(), self.cancel)?;
+            let Some(mut chunk) = self.stream.read()? else {
+                break;
+            };
+            self.non_finite += sanitize(&mut chunk);
+            let m = downmix(&chunk, channels);
+            let room = max_frames - mono.len();
+            mono.extend_from_slice(&m[..m.len().min(room)]);
+        }
+        Ok(mono)
+    }
+}
+
+/// Replace non-finite samples with 0; returns how many there were.
+pub fn sanitize(samples: &mut [f32]) -> usize {
+    let mut n = 0;
+    for s in samples.iter_mut().filter(|s| !s.is_finite()) {
+        *s = 0.0;
+        n += 1;
+    }
+    n
+}
+
+/// Probe a file: container, codec, rate, channels, duration. Cheap: no
+/// decoding (a stream that does not declare its length is demuxed to its end).
 pub fn probe(path: &Path) -> Result<SourceInfo, AudioError> {
-    Ok(AudioStream::open(path)?.info().clone())
+    let mut stream = AudioStream::open(path)?;
+    let mut info = stream.info().clone();
+    if info.duration_s.is_none() {
+        info.duration_s = stream.length_by_demuxing(&NEVER_CANCELLED);
+    }
+    Ok(info)
 }
 
 /// Decode a whole file to interleaved samples at its own rate (tag-write
@@ -200,6 +304,13 @@ pub fn decode_all(path: &Path) -> Result<(SourceInfo, Vec<f32>), AudioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_finite_samples_become_silence_and_are_counted() {
+        let mut x = [1.0, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY];
+        assert_eq!(sanitize(&mut x), 3);
+        assert_eq!(x, [1.0, 0.0, 0.0, -0.5, 0.0]);
+    }
 
     #[test]
     fn short_files_are_decoded_whole() {

@@ -38,6 +38,7 @@ pub struct AudioStream {
     inner: Inner,
     /// Position of the next frame `read` will return, in seconds.
     position_s: f64,
+    trouble: DecodeTrouble,
 }
 
 enum Inner {
@@ -51,10 +52,19 @@ enum Inner {
         decoder: Box<dyn Decoder>,
         track_id: u32,
         buf: Option<SampleBuffer<f32>>,
-        /// Decode errors skipped so far; many in a row means the file is broken.
+        /// Decode errors in a row; many in a row means the file is broken.
         bad_packets: usize,
         good_packets: usize,
     },
+}
+
+/// What went wrong along the way without stopping the stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeTrouble {
+    /// Damaged packets skipped (like ffmpeg, which warns and goes on).
+    pub skipped_packets: usize,
+    /// The stream ended on an error rather than at the end of the file.
+    pub ended_early: bool,
 }
 
 /// Frames `read` returns at most for `.au` (symphonia returns one packet).
@@ -63,15 +73,10 @@ const MAX_CONSECUTIVE_BAD_PACKETS: usize = 64;
 
 impl AudioStream {
     pub fn open(path: &Path) -> Result<Self, AudioError> {
+        // Before opening: opening a FIFO blocks for ever, a device never ends.
+        let len = super::regular_file_len(path)?;
         let mut file = File::open(path).map_err(|e| AudioError::io(path, e))?;
-        let meta = file.metadata().map_err(|e| AudioError::io(path, e))?;
-        if meta.is_dir() {
-            return Err(AudioError::NotAudio {
-                path: path.to_path_buf(),
-                what: "a directory".into(),
-            });
-        }
-        if meta.len() == 0 {
+        if len == 0 {
             return Err(AudioError::Empty {
                 path: path.to_path_buf(),
             });
@@ -88,7 +93,7 @@ impl AudioStream {
             });
         }
         if sniffed == Sniffed::Audio("Sun/NeXT AU") {
-            let header = au::parse_header(&head[..n], meta.len(), path)?;
+            let header = au::parse_header(&head[..n], len, path)?;
             let info = SourceInfo {
                 container: "Sun/NeXT AU".into(),
                 codec: header.encoding.name().into(),
@@ -106,6 +111,7 @@ impl AudioStream {
                     next_frame: 0,
                 },
                 position_s: 0.0,
+                trouble: DecodeTrouble::default(),
             });
         }
         // symphonia may panic on hostile input; a bad file must never take the app down.
@@ -123,6 +129,44 @@ impl AudioStream {
 
     pub fn position_s(&self) -> f64 {
         self.position_s
+    }
+
+    /// The stream's length found by walking its remaining packets without
+    /// decoding them (cheap: demuxing only), for containers that do not
+    /// declare it; `cancel` is checked between packets. Consumes the stream.
+    pub fn length_by_demuxing(&mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<f64> {
+        let Inner::Sym {
+            format, track_id, ..
+        } = &mut self.inner
+        else {
+            return None;
+        };
+        let tb = format
+            .tracks()
+            .iter()
+            .find(|t| t.id == *track_id)
+            .and_then(|t| t.codec_params.time_base)?;
+        let mut end = 0u64;
+        let walked = crate::audio::guard::catch_quietly(|| {
+            while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                match format.next_packet() {
+                    Ok(p) if p.track_id() == *track_id => end = end.max(p.ts() + p.dur()),
+                    Ok(_) => {}
+                    Err(_) => return true,
+                }
+            }
+            false
+        });
+        if !matches!(walked, Ok(true)) || end == 0 {
+            return None;
+        }
+        let t = tb.calc_time(end);
+        Some(t.seconds as f64 + t.frac)
+    }
+
+    /// Packets skipped and whether the stream ended early, so far.
+    pub fn trouble(&self) -> DecodeTrouble {
+        self.trouble
     }
 
     /// Seek near `seconds`; returns where decoding actually resumes.
@@ -221,6 +265,7 @@ impl AudioStream {
 
     fn read_symphonia(&mut self) -> Result<Option<Vec<f32>>, AudioError> {
         let channels = self.info.channels.max(1);
+        let trouble = &mut self.trouble;
         let Inner::Sym {
             format,
             decoder,
@@ -242,7 +287,9 @@ impl AudioStream {
                 Err(SymError::IoError(e)) => return Err(AudioError::io(&self.path, e)),
                 Err(e) => {
                     if *good_packets > 0 {
-                        // A damaged tail after good audio: end the stream there.
+                        // A damaged stretch after good audio: the demuxer cannot
+                        // go on, so end here and say so.
+                        trouble.ended_early = true;
                         return Ok(None);
                     }
                     return Err(AudioError::corrupt(&self.path, e.to_string()));
@@ -251,50 +298,107 @@ impl AudioStream {
             if packet.track_id() != *track_id {
                 continue;
             }
-            match decoder.decode(&packet) {
-                Ok(decoded) => {
-                    *bad_packets = 0;
-                    *good_packets += 1;
-                    let spec = *decoded.spec();
-                    let frames = decoded.frames();
+            // A codec that panics on one damaged packet loses that packet only.
+            let decoded = crate::audio::guard::catch_quietly(|| {
+                decoder.decode(&packet).map(|d| {
+                    let spec = *d.spec();
+                    let frames = d.frames();
                     if frames == 0 {
-                        continue;
+                        return None;
                     }
                     let needs_new = buf
                         .as_ref()
                         .is_none_or(|b| b.capacity() < frames * spec.channels.count());
                     if needs_new {
-                        *buf = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+                        *buf = Some(SampleBuffer::new(d.capacity() as u64, spec));
                     }
-                    let Some(b) = buf.as_mut() else { continue };
-                    b.copy_interleaved_ref(decoded);
-                    let got = spec.channels.count();
-                    let samples = b.samples();
+                    let b = buf.as_mut()?;
+                    b.copy_interleaved_ref(d);
+                    Some((spec.channels.count(), b.samples().to_vec()))
+                })
+            });
+            let why = match decoded {
+                Ok(Ok(got)) => {
+                    *bad_packets = 0;
+                    *good_packets += 1;
+                    let Some((got, samples)) = got else { continue };
                     if got == channels {
-                        return Ok(Some(samples.to_vec()));
+                        return Ok(Some(samples));
                     }
                     // Channel count changed mid-stream (rare, e.g. chained Ogg): remap.
-                    return Ok(Some(remap_channels(samples, got, channels)));
+                    return Ok(Some(remap_channels(&samples, got, channels)));
                 }
-                Err(SymError::DecodeError(e)) => {
-                    *bad_packets += 1;
-                    if *bad_packets > MAX_CONSECUTIVE_BAD_PACKETS {
-                        return Err(AudioError::corrupt(
-                            &self.path,
-                            format!("undecodable packets: {e}"),
-                        ));
-                    }
-                }
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Ok(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(None);
                 }
-                Err(SymError::ResetRequired) => {
+                Ok(Err(SymError::ResetRequired)) => {
                     decoder.reset();
+                    continue;
                 }
-                Err(e) => return Err(AudioError::corrupt(&self.path, e.to_string())),
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => {
+                    decoder.reset();
+                    "the decoder failed on a malformed packet".to_string()
+                }
+            };
+            *bad_packets += 1;
+            trouble.skipped_packets += 1;
+            if *bad_packets > MAX_CONSECUTIVE_BAD_PACKETS {
+                if *good_packets > 0 {
+                    trouble.ended_early = true;
+                    return Ok(None);
+                }
+                return Err(AudioError::corrupt(
+                    &self.path,
+                    format!("undecodable packets: {why}"),
+                ));
             }
         }
     }
+}
+
+/// The rates earmark accepts, like the `.au` reader: a header outside this
+/// range lies, and believing it costs unbounded time and memory (resampling
+/// from 4 GHz plans a gigantic FFT).
+pub const RATE_RANGE: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+pub const CHANNEL_RANGE: std::ops::RangeInclusive<usize> = 1..=64;
+
+fn check_rate(path: &Path, rate: u32) -> Result<(), AudioError> {
+    if RATE_RANGE.contains(&rate) {
+        Ok(())
+    } else {
+        Err(AudioError::corrupt(
+            path,
+            format!("implausible sample rate {rate} Hz in the header (earmark reads 1 kHz to 768 kHz)"),
+        ))
+    }
+}
+
+fn check_channels(path: &Path, channels: usize) -> Result<(), AudioError> {
+    if CHANNEL_RANGE.contains(&channels) {
+        Ok(())
+    } else {
+        Err(AudioError::corrupt(
+            path,
+            format!("implausible channel count {channels} in the header (earmark reads 1 to 64)"),
+        ))
+    }
+}
+
+/// Channels and bit depth from an MP4 sample entry; None when lofty cannot say.
+fn mp4_properties(path: &Path) -> Option<(Option<usize>, Option<u32>)> {
+    use lofty::file::AudioFile;
+    let read = || -> Option<(Option<usize>, Option<u32>)> {
+        let mut f = File::open(path).ok()?;
+        let opts = lofty::config::ParseOptions::new().read_tags(false);
+        let mp4 = lofty::mp4::Mp4File::read_from(&mut f, opts).ok()?;
+        let p = mp4.properties();
+        Some((
+            p.channels().map(usize::from).filter(|&c| c > 0),
+            p.bit_depth().map(u32::from).filter(|&b| b > 0),
+        ))
+    };
+    crate::audio::guard::catch_quietly(read).ok().flatten()
 }
 
 fn remap_channels(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
@@ -373,7 +477,21 @@ fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStre
         .sample_rate
         .filter(|&r| r > 0)
         .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?;
-    let channels = params.channels.map(|c| c.count()).unwrap_or(1).max(1);
+    check_rate(path, sample_rate)?;
+    // MP4 keeps AAC's and ALAC's channel count and bit depth in its sample
+    // entry, which symphonia does not pass on; lofty reads them.
+    let mp4 = if container.contains("MP4") && params.channels.is_none() {
+        mp4_properties(path)
+    } else {
+        None
+    };
+    let channels = params
+        .channels
+        .map(|c| c.count())
+        .or(mp4.and_then(|m| m.0))
+        .unwrap_or(1);
+    check_channels(path, channels)?;
+    let bits_per_sample = params.bits_per_sample.or(mp4.and_then(|m| m.1));
     let duration_s = match (params.n_frames, params.time_base) {
         (Some(n), Some(tb)) => {
             let t = tb.calc_time(n);
@@ -387,7 +505,7 @@ fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStre
         codec: codec_name.unwrap_or_else(|| "unknown".into()),
         sample_rate,
         channels,
-        bits_per_sample: params.bits_per_sample,
+        bits_per_sample,
         duration_s,
     };
     Ok(AudioStream {
@@ -402,5 +520,6 @@ fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStre
             good_packets: 0,
         },
         position_s: 0.0,
+        trouble: DecodeTrouble::default(),
     })
 }

@@ -160,6 +160,14 @@ impl Cache {
             .map_err(|e| self.db_err(e))
     }
 
+    /// Drop an entry whose write did not happen after all.
+    pub fn journal_forget(&self, id: i64) -> Result<(), CacheError> {
+        self.conn()
+            .execute("DELETE FROM journal WHERE id = ?1", params![id])
+            .map_err(|e| self.db_err(e))?;
+        Ok(())
+    }
+
     pub fn journal_mark_undone(&self, id: i64) -> Result<(), CacheError> {
         self.conn()
             .execute(

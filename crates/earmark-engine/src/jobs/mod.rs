@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtOrd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -21,6 +21,32 @@ pub enum Priority {
 }
 
 pub type JobId = u64;
+
+/// What a file whose analysis panicked reports: the panic is a bug of ours (or
+/// of a decoder), not the file's fault, and the batch goes on without it.
+pub const INTERNAL_ERROR: &str = "internal error while analysing (please report)";
+
+/// Run one file's work; a panic inside comes back as `Err` with
+/// [`INTERNAL_ERROR`] and the panic's message, quietly (no backtrace over a
+/// table or the terminal app's screen). Every batch path (the CLI's and the
+/// pool's workers) runs each file through this.
+pub fn guard_job<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    crate::audio::guard::catch_quietly(f).map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned());
+        match msg {
+            Some(m) => format!("{INTERNAL_ERROR}: {}", m.lines().next().unwrap_or_default()),
+            None => INTERNAL_ERROR.to_string(),
+        }
+    })
+}
+
+/// A hook run on the worker before each job's work, inside its panic guard:
+/// tests inject a panic with it. Not for anything else.
+#[doc(hidden)]
+pub type FaultHook = Arc<dyn Fn(&Path) + Send + Sync>;
 
 /// What workers report; the UI drains these each loop turn.
 #[derive(Debug)]
@@ -60,6 +86,7 @@ impl Ord for Queued {
 struct Shared {
     queue: Mutex<State>,
     wake: Condvar,
+    fault: Mutex<Option<FaultHook>>,
 }
 
 struct State {
@@ -97,10 +124,13 @@ pub fn default_workers() -> usize {
 }
 
 impl<R: Send + 'static> JobPool<R> {
-    /// `work(path, cancelled)` runs on a worker; it may poll `cancelled` to stop early.
-    pub fn new<F>(workers: usize, work: F) -> Self
+    /// `work(path, cancelled)` runs on a worker; it may poll `cancelled` to
+    /// stop early. A panic in `work` is caught at the job boundary: the job
+    /// finishes with `on_panic(path, reason)` and the worker goes on.
+    pub fn new<F, P>(workers: usize, work: F, on_panic: P) -> Self
     where
         F: Fn(&PathBuf, &AtomicBool) -> R + Send + Sync + 'static,
+        P: Fn(&Path, String) -> R + Send + Sync + 'static,
     {
         let shared = Arc::new(Shared {
             queue: Mutex::new(State {
@@ -112,9 +142,18 @@ impl<R: Send + 'static> JobPool<R> {
                 submitted: 0,
             }),
             wake: Condvar::new(),
+            fault: Mutex::new(None),
         });
         let (tx, rx) = unbounded();
-        let work = Arc::new(work);
+        let work = Arc::new(move |path: &PathBuf, cancel: &AtomicBool, fault: Option<FaultHook>| {
+            guard_job(|| {
+                if let Some(hook) = fault {
+                    hook(path);
+                }
+                work(path, cancel)
+            })
+            .unwrap_or_else(|reason| on_panic(path, reason))
+        });
         let workers = (0..workers.max(1))
             .map(|i| {
                 let shared = Arc::clone(&shared);
@@ -131,6 +170,14 @@ impl<R: Send + 'static> JobPool<R> {
             next_id: AtomicU64::new(1),
             workers,
             events: rx,
+        }
+    }
+
+    /// Run `hook` before each job's work (tests inject panics with it).
+    #[doc(hidden)]
+    pub fn inject_fault(&self, hook: FaultHook) {
+        if let Ok(mut f) = self.shared.fault.lock() {
+            *f = Some(hook);
         }
     }
 
@@ -193,7 +240,7 @@ impl<R: Send + 'static> JobPool<R> {
 
 fn worker_loop<R, F>(shared: &Shared, tx: &Sender<JobEvent<R>>, work: &F)
 where
-    F: Fn(&PathBuf, &AtomicBool) -> R,
+    F: Fn(&PathBuf, &AtomicBool, Option<FaultHook>) -> R,
 {
     loop {
         let job = {
@@ -224,7 +271,8 @@ where
                 id: job.id,
                 path: job.path.clone(),
             });
-            let result = work(&job.path, &job.cancel);
+            let fault = shared.fault.lock().ok().and_then(|f| f.clone());
+            let result = work(&job.path, &job.cancel, fault);
             if job.cancel.load(AtOrd::Relaxed) {
                 JobEvent::Cancelled {
                     id: job.id,
@@ -276,10 +324,14 @@ mod tests {
     fn gated() -> (JobPool<String>, mpsc::Sender<()>) {
         let (gate_tx, gate_rx) = mpsc::channel::<()>();
         let gate = Mutex::new(gate_rx);
-        let pool = JobPool::new(1, move |p: &PathBuf, _c: &AtomicBool| {
-            let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(5));
-            p.display().to_string()
-        });
+        let pool = JobPool::new(
+            1,
+            move |p: &PathBuf, _c: &AtomicBool| {
+                let _ = gate.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                p.display().to_string()
+            },
+            |p: &Path, reason: String| format!("{}: {reason}", p.display()),
+        );
         (pool, gate_tx)
     }
 
@@ -332,6 +384,30 @@ mod tests {
         pool.cancel_all();
         gate.send(()).unwrap();
         assert_eq!(finished_order(&pool, 1), vec!["cancelled later"]);
+    }
+
+    #[test]
+    fn a_panicking_job_fails_alone_and_the_worker_goes_on() {
+        let pool = JobPool::new(
+            1,
+            |p: &PathBuf, _c: &AtomicBool| p.display().to_string(),
+            |p: &Path, reason: String| format!("failed {}: {reason}", p.display()),
+        );
+        pool.inject_fault(Arc::new(|p: &Path| {
+            if p == Path::new("bad") {
+                panic!("injected");
+            }
+        }));
+        pool.submit("bad".into(), Priority::Background);
+        pool.submit("good".into(), Priority::Background);
+        assert_eq!(
+            finished_order(&pool, 2),
+            vec![
+                format!("failed bad: {INTERNAL_ERROR}: injected"),
+                "good".to_string()
+            ]
+        );
+        assert_eq!(pool.progress().done, 2);
     }
 
     #[test]

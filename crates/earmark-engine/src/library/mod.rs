@@ -6,7 +6,7 @@ pub mod tree;
 use std::path::{Path, PathBuf};
 
 pub use crate::audio::io_reason;
-use crate::audio::is_audio_path;
+use crate::audio::{irregular_kind, is_audio_path};
 
 /// A path that could not be walked, and why, in one line.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +29,10 @@ pub struct Collected {
 
 /// Audio files under each path (a file given by name is taken whatever its
 /// extension, so that a mislabelled file still gets a clear decode error).
+/// Only regular files are taken: a FIFO, a device or a socket (named, or
+/// met in a walk with an audio extension) is an error, never opened, since
+/// opening a FIFO blocks and a device never ends; so is a folder named like an
+/// audio file that holds no audio.
 pub fn collect_audio(paths: &[PathBuf]) -> Collected {
     let mut out = Collected::default();
     for root in paths {
@@ -38,10 +42,30 @@ pub fn collect_audio(paths: &[PathBuf]) -> Collected {
                 reason: io_reason(&e),
             }),
             Ok(m) if m.is_file() => out.files.push(root.clone()),
-            Ok(_) => walk_dir(root, &mut out),
+            Ok(m) if m.is_dir() => {
+                let before = out.files.len();
+                walk_dir(root, &mut out);
+                if out.files.len() == before && is_audio_path(root) {
+                    out.errors.push(WalkError {
+                        path: root.clone(),
+                        reason: "not a regular file (a directory, with no audio in it)".into(),
+                    });
+                }
+            }
+            Ok(m) => out.errors.push(not_regular(root, m.file_type())),
         }
     }
     out
+}
+
+fn not_regular(path: &Path, ft: std::fs::FileType) -> WalkError {
+    WalkError {
+        path: path.to_path_buf(),
+        reason: format!(
+            "not a regular file ({})",
+            irregular_kind(ft).unwrap_or("not a plain file")
+        ),
+    }
 }
 
 fn walk_dir(root: &Path, out: &mut Collected) {
@@ -50,6 +74,9 @@ fn walk_dir(root: &Path, out: &mut Collected) {
         match entry {
             Ok(e) if e.file_type().is_file() && is_audio_path(e.path()) => {
                 found.push(e.into_path());
+            }
+            Ok(e) if !e.file_type().is_dir() && is_audio_path(e.path()) => {
+                out.errors.push(not_regular(e.path(), e.file_type()));
             }
             Ok(_) => {}
             Err(e) => out.errors.push(walk_error(&e, root)),
@@ -74,4 +101,28 @@ pub fn walk_error(e: &walkdir::Error, root: &Path) -> WalkError {
 /// The genre label GTZAN-style layouts carry: the parent folder's name.
 pub fn label_from_parent(path: &Path) -> Option<String> {
     path.parent()?.file_name()?.to_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifos_and_audio_named_folders_are_reported_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.mp3");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let folder = dir.path().join("x.mp3");
+        std::fs::create_dir(&folder).unwrap();
+        let got = collect_audio(&[fifo.clone(), folder.clone(), dir.path().to_path_buf()]);
+        assert!(got.files.is_empty(), "{:?}", got.files);
+        let reasons: Vec<String> = got.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].ends_with("pipe.mp3: not a regular file (a FIFO)"));
+        assert!(reasons[1].contains("x.mp3: not a regular file (a directory"));
+        // Met in the walk too.
+        assert!(reasons[2].ends_with("pipe.mp3: not a regular file (a FIFO)"));
+    }
 }

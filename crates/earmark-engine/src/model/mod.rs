@@ -14,13 +14,14 @@ pub use locate::{
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::{DimLike, Factoid};
 
-use crate::analysis::{SegmentRef, TrackFeatures, track_features};
+use crate::analysis::{SegmentRef, TrackFeatures, track_features_cancellable};
 use crate::audio::{AnalysisPlan, AudioError, SourceInfo};
 use crate::features::MelExtractor;
 
@@ -34,6 +35,8 @@ pub enum ModelError {
     Mismatch(String),
     #[error("inference failed: {0}")]
     Run(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Segments per tract call: large enough to amortise, small enough to stay cheap in memory.
@@ -196,12 +199,24 @@ impl GenreModel {
 
     /// Probabilities for each segment of a flattened `[n][frames][n_mels]` batch.
     pub fn run_segments(&self, data: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
+        self.run_segments_cancellable(data, &crate::audio::NEVER_CANCELLED)
+    }
+
+    /// [`Self::run_segments`], checking `cancel` between batches.
+    pub fn run_segments_cancellable(
+        &self,
+        data: &[f32],
+        cancel: &AtomicBool,
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
         let seg_len = self.card.segment.frames * self.card.features.n_mels;
         if seg_len == 0 || !data.len().is_multiple_of(seg_len) {
             return Err(ModelError::Run("segment data has the wrong length".into()));
         }
         let mut out = Vec::with_capacity(data.len() / seg_len);
         for chunk in data.chunks(seg_len * BATCH) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(ModelError::Cancelled);
+            }
             let n = chunk.len() / seg_len;
             let input = Tensor::from_shape(
                 &[n, self.card.segment.frames, self.card.features.n_mels],
@@ -231,8 +246,16 @@ impl GenreModel {
 
     /// Classify precomputed features.
     pub fn predict(&self, features: &TrackFeatures) -> Result<Prediction, ModelError> {
+        self.predict_cancellable(features, &crate::audio::NEVER_CANCELLED)
+    }
+
+    fn predict_cancellable(
+        &self,
+        features: &TrackFeatures,
+        cancel: &AtomicBool,
+    ) -> Result<Prediction, ModelError> {
         let batch = features.segment_batch(&self.card.segment);
-        let per_segment = self.run_segments(&batch)?;
+        let per_segment = self.run_segments_cancellable(&batch, cancel)?;
         Ok(self.prediction_from(&features.segments, per_segment))
     }
 
@@ -254,9 +277,21 @@ impl GenreModel {
 
     /// Decode, extract features and classify one file.
     pub fn analyse(&self, path: &Path, plan: &AnalysisPlan) -> Result<TrackAnalysis, AnalyseError> {
-        let features = track_features(path, &self.extractor, plan, &self.card.segment)?;
+        self.analyse_cancellable(path, plan, &crate::audio::NEVER_CANCELLED)
+    }
+
+    /// [`Self::analyse`], stopping soon after `cancel` is raised (checked in
+    /// decoding, between excerpts and between model batches).
+    pub fn analyse_cancellable(
+        &self,
+        path: &Path,
+        plan: &AnalysisPlan,
+        cancel: &AtomicBool,
+    ) -> Result<TrackAnalysis, AnalyseError> {
+        let features =
+            track_features_cancellable(path, &self.extractor, plan, &self.card.segment, cancel)?;
         let prediction = self
-            .predict(&features)
+            .predict_cancellable(&features, cancel)
             .map_err(|source| AnalyseError::Model {
                 path: path.to_path_buf(),
                 source,

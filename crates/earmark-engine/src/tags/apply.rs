@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::state::{GenreChange, GenreState};
-use super::write::{self, TagWriteError, WriteConfig, WriteReport};
+use super::write::{self, TagWriteError, WriteConfig, WriteErrorKind, WriteReport};
 use crate::cache::{Cache, CacheError, JournalEntry, NewJournalEntry};
 
 /// A successful accept: what was written and its journal entry.
@@ -36,6 +36,14 @@ impl ApplyError {
         match self {
             ApplyError::Write(e) => &e.path,
             ApplyError::Journal { report, .. } => &report.path,
+        }
+    }
+
+    /// The undo journal failed: the batch must stop.
+    pub fn is_journal(&self) -> bool {
+        match self {
+            ApplyError::Write(e) => e.kind == WriteErrorKind::Journal,
+            ApplyError::Journal { .. } => true,
         }
     }
 
@@ -84,7 +92,8 @@ impl UndoError {
 
 /// Write `change` to `path` and journal it in `batch` (from
 /// [`Cache::journal_new_batch`]; one per user action, so `--undo --last` and
-/// the TUI's `u` take back a whole batch-accept at once).
+/// the TUI's `u` take back a whole batch-accept at once). A journal failure
+/// is reported as a write error of kind `Journal`: nothing was written.
 pub fn accept(
     cache: &Cache,
     batch: i64,
@@ -101,30 +110,38 @@ pub fn accept_with(
     change: &GenreChange,
     cfg: &WriteConfig,
 ) -> Result<Applied, ApplyError> {
-    let report = write::write_genre_with(path, change, cfg)?;
-    if !report.changed {
-        return Ok(Applied {
-            report,
-            journal_id: None,
-        });
-    }
-    let entry = NewJournalEntry {
-        path: journal_path(path),
-        old: report.old.clone(),
-        new: report.new.clone(),
-        old_state: report.old_state.to_json(),
-        new_state: report.new_state.to_json(),
-        batch,
-    };
-    match cache.journal_add(&entry) {
-        Ok(id) => Ok(Applied {
-            report,
-            journal_id: Some(id),
-        }),
-        Err(error) => Err(ApplyError::Journal {
-            report: Box::new(report),
-            error,
-        }),
+    // The entry is recorded before the verified copy replaces the original,
+    // so a write that cannot be journaled never happens.
+    let mut journal_id = None;
+    let result = write::write_genre_recorded(path, change, cfg, |report| {
+        let entry = NewJournalEntry {
+            path: journal_path(path),
+            old: report.old.clone(),
+            new: report.new.clone(),
+            old_state: report.old_state.to_json(),
+            new_state: report.new_state.to_json(),
+            batch,
+        };
+        journal_id = Some(cache.journal_add(&entry).map_err(|e| {
+            TagWriteError::new(
+                path,
+                WriteErrorKind::Journal,
+                format!(
+                    "not written, because the undo journal cannot record it ({e}); close other earmark windows or check the disk, then run the same command again"
+                ),
+            )
+        })?);
+        Ok(())
+    });
+    match result {
+        Ok(report) => Ok(Applied { report, journal_id }),
+        Err(e) => {
+            // Recorded, then the rename failed: the entry describes nothing.
+            if let Some(id) = journal_id {
+                let _ = cache.journal_forget(id);
+            }
+            Err(ApplyError::Write(e))
+        }
     }
 }
 
@@ -135,7 +152,8 @@ pub fn preview(items: &[(PathBuf, GenreChange)]) -> Vec<Result<WriteReport, TagW
 
 /// Accept many files as one batch. `progress` sees each result as it lands
 /// (the TUI runs this on a worker and forwards them); files are independent:
-/// one failure does not stop the rest.
+/// one failure does not stop the rest, except a journal failure, which stops
+/// the batch (later writes could not be undone either).
 pub fn accept_batch(
     cache: &Cache,
     items: &[(PathBuf, GenreChange)],
@@ -147,7 +165,11 @@ pub fn accept_batch(
     for (i, (path, change)) in items.iter().enumerate() {
         let r = accept_with(cache, batch, path, change, &cfg);
         progress(i, &r);
+        let stop = r.as_ref().is_err_and(ApplyError::is_journal);
         out.push(r);
+        if stop {
+            break;
+        }
     }
     Ok(out)
 }

@@ -8,6 +8,9 @@
 //! - [`write_genre`]: the bare safe write, without journal.
 
 pub mod apply;
+mod bytecheck;
+mod flac;
+mod id3;
 mod iff;
 mod native;
 mod state;

@@ -9,17 +9,18 @@ use std::io::{Seek, SeekFrom};
 use lofty::TextEncoding;
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
 use lofty::file::{AudioFile, FileType};
-use lofty::flac::FlacFile;
 use lofty::id3::v2::{Frame, FrameId, Id3v2Tag, Id3v2Version, TextInformationFrame};
 use lofty::iff::aiff::AiffFile;
 use lofty::iff::wav::{RiffInfoList, WavFile};
 use lofty::mp4::{Atom, AtomData, AtomIdent, DataType, Ilst, Mp4File};
-use lofty::mpeg::MpegFile;
 use lofty::ogg::tag::VorbisComments;
-use lofty::ogg::{OggPictureStorage, OpusFile, SpeexFile, VorbisFile};
+use lofty::ogg::{OpusFile, SpeexFile, VorbisFile};
 use lofty::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::bytecheck::Layout;
+use super::flac::FlacMeta;
+use super::id3::Id3Tag;
 use super::state::{GenreState, Slot, SlotValues, split_tcon};
 
 const TCON: FrameId<'static> = FrameId::Valid(Cow::Borrowed("TCON"));
@@ -38,8 +39,10 @@ pub(crate) fn parse_options() -> ParseOptions {
 
 /// A file's tags, held in lofty's type for its format.
 pub(crate) enum Native {
-    Mpeg(MpegFile),
-    Flac(FlacFile),
+    /// Our own ID3v2 writer (see `id3`).
+    Mpeg(Id3Tag),
+    /// Our own FLAC writer (see `flac`).
+    Flac(FlacMeta),
     Vorbis(VorbisFile),
     Opus(OpusFile),
     Speex(SpeexFile),
@@ -75,6 +78,16 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     }
 }
 
+/// A parse of our own, refused when its genre cannot be decoded.
+fn read_checked<T>(
+    parsed: Result<T, String>,
+    genres: impl Fn(&T) -> Result<Vec<String>, String>,
+) -> Result<T, String> {
+    let t = parsed?;
+    genres(&t)?;
+    Ok(t)
+}
+
 impl Native {
     pub(crate) fn read(file: &mut File, ft: FileType) -> Result<Native, String> {
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
@@ -85,8 +98,10 @@ impl Native {
         // lofty can panic on hostile files; that is a parse error here, not a crash.
         let parsed = crate::audio::guard::catch_quietly(|| -> Result<Native, String> {
             Ok(match ft {
-                FileType::Mpeg => Native::Mpeg(MpegFile::read_from(file, o).map_err(e)?),
-                FileType::Flac => Native::Flac(FlacFile::read_from(file, o).map_err(e)?),
+                FileType::Mpeg => Native::Mpeg(read_checked(Id3Tag::read(file), Id3Tag::genres)?),
+                FileType::Flac => {
+                    Native::Flac(read_checked(FlacMeta::read(file), FlacMeta::genres)?)
+                }
                 FileType::Vorbis => Native::Vorbis(VorbisFile::read_from(file, o).map_err(e)?),
                 FileType::Opus => Native::Opus(OpusFile::read_from(file, o).map_err(e)?),
                 FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
@@ -110,7 +125,14 @@ impl Native {
     pub(crate) fn state(&self) -> GenreState {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };
         let slots = match self {
-            Native::Mpeg(f) => vec![id3_slot(f.id3v2())],
+            Native::Mpeg(t) => vec![SlotValues {
+                slot: if t.major == 3 {
+                    Slot::Id3v23
+                } else {
+                    Slot::Id3v2
+                },
+                values: t.genres().unwrap_or_default(),
+            }],
             Native::Aiff(f) => vec![id3_slot(f.id3v2())],
             Native::Wav(f) => {
                 let mut v = vec![id3_slot(f.id3v2())];
@@ -124,10 +146,7 @@ impl Native {
                 }
                 v
             }
-            Native::Flac(f) => vec![slot(
-                Slot::Vorbis,
-                f.vorbis_comments().map(vc_get).unwrap_or_default(),
-            )],
+            Native::Flac(m) => vec![slot(Slot::Vorbis, m.genres().unwrap_or_default())],
             Native::Vorbis(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Opus(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Speex(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
@@ -142,17 +161,21 @@ impl Native {
         GenreState { slots }
     }
 
+    /// The layout a byte-level check covers, if any (see `bytecheck`).
+    pub(crate) fn layout(&self) -> Option<Layout> {
+        match self {
+            Native::Mpeg(_) => Some(Layout::Id3Mpeg),
+            Native::Flac(_) => Some(Layout::Flac),
+            _ => None,
+        }
+    }
+
     /// Set every slot to its value in `target` (slots the file lacks are created).
     pub(crate) fn apply(&mut self, target: &GenreState) -> Result<(), String> {
         for s in &target.slots {
             let v = s.values.as_slice();
             match (&mut *self, s.slot) {
-                (Native::Mpeg(f), Slot::Id3v2 | Slot::Id3v23) => {
-                    if f.id3v2().is_none() {
-                        f.set_id3v2(Id3v2Tag::new());
-                    }
-                    id3_set(f.id3v2_mut().expect("just set"), v)
-                }
+                (Native::Mpeg(t), Slot::Id3v2 | Slot::Id3v23) => t.set_genres(v)?,
                 (Native::Aiff(f), Slot::Id3v2 | Slot::Id3v23) => {
                     if f.id3v2().is_none() {
                         f.set_id3v2(Id3v2Tag::new());
@@ -177,12 +200,7 @@ impl Native {
                         }
                     }
                 }
-                (Native::Flac(f), Slot::Vorbis) => {
-                    if f.vorbis_comments().is_none() {
-                        f.set_vorbis_comments(VorbisComments::default());
-                    }
-                    vc_set(f.vorbis_comments_mut().expect("just set"), v)
-                }
+                (Native::Flac(m), Slot::Vorbis) => m.set_genres(v)?,
                 (Native::Vorbis(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Opus(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Speex(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
@@ -206,16 +224,12 @@ impl Native {
     /// Write the tags that carry genres into `file` (already holding a copy of
     /// the audio file). Only those tags are rewritten; lofty leaves the rest of
     /// the file (other tags, audio) as it is.
-    pub(crate) fn save(&self, file: &mut File) -> Result<(), lofty::error::FileEncodingError> {
+    pub(crate) fn save(&mut self, file: &mut File) -> Result<(), lofty::error::FileEncodingError> {
         let opts = WriteOptions::new().lossy_text_encoding(false);
         let rewind = |file: &mut File| file.seek(SeekFrom::Start(0)).map(|_| ());
         match self {
-            Native::Mpeg(f) => {
-                if let Some(t) = f.id3v2() {
-                    rewind(file)?;
-                    t.save_to(file, id3_opts(t, opts))?;
-                }
-            }
+            Native::Mpeg(t) => t.save(file)?,
+            Native::Flac(m) => m.save(file)?,
             Native::Aiff(f) => {
                 if let Some(t) = f.id3v2() {
                     rewind(file)?;
@@ -231,18 +245,6 @@ impl Native {
                 if let Some(t) = f.riff_info() {
                     rewind(file)?;
                     t.save_to(file, opts)?;
-                }
-            }
-            Native::Flac(f) => {
-                // Pictures live in FLAC's own blocks; a comments write replaces
-                // those blocks with the tag's pictures, so hand it all of them.
-                if let Some(vc) = f.vorbis_comments() {
-                    let mut with_pictures = vc.clone();
-                    for (p, info) in f.pictures() {
-                        let _ = with_pictures.insert_picture(p.clone(), Some(*info));
-                    }
-                    rewind(file)?;
-                    with_pictures.save_to(file, opts)?;
                 }
             }
             Native::Vorbis(f) => {
@@ -282,17 +284,8 @@ impl Native {
             }
         };
         match self {
-            Native::Mpeg(f) => {
-                if let Some(t) = f.id3v2() {
-                    add_tag("ID3v2", &without_tcon(t));
-                }
-                if let Some(t) = f.id3v1() {
-                    add_tag("ID3v1", t);
-                }
-                if let Some(t) = f.ape() {
-                    add_tag("APE", t);
-                }
-            }
+            // Checked byte for byte instead (see `bytecheck`).
+            Native::Mpeg(_) | Native::Flac(_) => {}
             Native::Aiff(f) => {
                 if let Some(t) = f.id3v2() {
                     add_tag("ID3v2", &without_tcon(t));
@@ -309,17 +302,6 @@ impl Native {
                     let mut t = t.clone();
                     t.remove("IGNR");
                     add_tag("RIFF INFO", &t);
-                }
-            }
-            Native::Flac(f) => {
-                if let Some(t) = f.vorbis_comments() {
-                    add_tag("Vorbis comments", &without_genre(t));
-                }
-                for (i, (p, info)) in f.pictures().iter().enumerate() {
-                    let mut h = Sha256::new();
-                    h.update(format!("{p:?} {info:?}").as_bytes());
-                    h.update(p.data());
-                    out.push((format!("FLAC picture {}", i + 1), hex::encode(h.finalize())));
                 }
             }
             Native::Vorbis(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),

@@ -125,6 +125,26 @@ impl GenreState {
         }
     }
 
+    /// This state with its ID3v2 slot renamed to the kind `now` has (v2.3 or
+    /// v2.4), for putting values back into a tag re-saved at another version.
+    pub fn onto(&self, now: &GenreState) -> GenreState {
+        let id3 = |s: Slot| matches!(s, Slot::Id3v2 | Slot::Id3v23);
+        let now_id3 = now.slots.iter().map(|s| s.slot).find(|&s| id3(s));
+        GenreState {
+            slots: self
+                .slots
+                .iter()
+                .map(|s| SlotValues {
+                    slot: match now_id3 {
+                        Some(k) if id3(s.slot) => k,
+                        _ => s.slot,
+                    },
+                    values: s.values.clone(),
+                })
+                .collect(),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{\"slots\":[]}".into())
     }

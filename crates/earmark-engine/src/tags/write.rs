@@ -56,6 +56,8 @@ pub enum WriteErrorKind {
     Io,
     /// A failure injected by a test.
     Injected,
+    /// The undo journal could not record the write; nothing was replaced.
+    Journal,
 }
 
 impl WriteErrorKind {
@@ -75,6 +77,7 @@ impl WriteErrorKind {
             WriteErrorKind::Changed => "changed",
             WriteErrorKind::Io => "io",
             WriteErrorKind::Injected => "injected",
+            WriteErrorKind::Journal => "journal",
         }
     }
 }
@@ -231,7 +234,31 @@ pub fn write_genre_with(
 ) -> Result<WriteReport, TagWriteError> {
     let genres = clean_genres(&change.genres)
         .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
-    safe_write(path, cfg, |old| Ok(old.target(&genres, change.mode)))
+    safe_write(
+        path,
+        cfg,
+        |old| Ok(old.target(&genres, change.mode)),
+        |_| Ok(()),
+    )
+}
+
+/// [`write_genre_with`], calling `record` (the undo journal) once the copy is
+/// verified and just before it replaces the original: when `record` fails,
+/// the original is left untouched and its error returned.
+pub fn write_genre_recorded(
+    path: &Path,
+    change: &GenreChange,
+    cfg: &WriteConfig,
+    record: impl FnOnce(&WriteReport) -> Result<(), TagWriteError>,
+) -> Result<WriteReport, TagWriteError> {
+    let genres = clean_genres(&change.genres)
+        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+    safe_write(
+        path,
+        cfg,
+        |old| Ok(old.target(&genres, change.mode)),
+        record,
+    )
 }
 
 /// Put back `target` (an undo), provided the file still holds `expected`.
@@ -241,20 +268,27 @@ pub fn restore_genre_state(
     target: &GenreState,
     cfg: &WriteConfig,
 ) -> Result<WriteReport, TagWriteError> {
-    safe_write(path, cfg, |now| {
-        if !now.same_values(expected) {
-            return Err(TagWriteError::new(
-                path,
-                WriteErrorKind::Changed,
-                format!(
-                    "genre changed since it was written (now {}, expected {})",
-                    show(&now.display()),
-                    show(&expected.display())
-                ),
-            ));
-        }
-        Ok(target.clone())
-    })
+    safe_write(
+        path,
+        cfg,
+        |now| {
+            // Values, not containers: another tagger may have re-saved the tag
+            // (ID3v2.3 as v2.4) without touching the genre.
+            if now.display() != expected.display() {
+                return Err(TagWriteError::new(
+                    path,
+                    WriteErrorKind::Changed,
+                    format!(
+                        "genre changed since it was written (now {}, expected {})",
+                        show(&now.display()),
+                        show(&expected.display())
+                    ),
+                ));
+            }
+            Ok(target.onto(now))
+        },
+        |_| Ok(()),
+    )
 }
 
 /// A genre list for messages: "Rock; Pop" or "(none)".
@@ -406,6 +440,7 @@ fn safe_write(
     shown: &Path,
     cfg: &WriteConfig,
     decide: impl FnOnce(&GenreState) -> Result<GenreState, TagWriteError>,
+    record: impl FnOnce(&WriteReport) -> Result<(), TagWriteError>,
 ) -> Result<WriteReport, TagWriteError> {
     // Work on the real file behind any symlink, so the link stays a link.
     let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
@@ -452,6 +487,7 @@ fn safe_write(
         File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
     let native = read_native(shown, &mut original)?;
     let old = native.state();
+    let layout = native.layout();
     let before = native.snapshot();
     drop(native);
     let target = decide(&old)?;
@@ -462,16 +498,22 @@ fn safe_write(
     // AIFF: compare the samples the file declares (see `iff`).
     let declared = |p: &Path| super::iff::aiff_declared_samples(p).ok().flatten();
     let cap = declared(&real);
-    let print = audio_print(&real, cap).map_err(|e| {
-        TagWriteError::new(
-            shown,
-            WriteErrorKind::Unsupported,
-            format!(
-                "cannot decode the audio, so a write could not be verified: {}",
-                without_path(&real, e.to_string())
-            ),
-        )
-    })?;
+    // Where a byte-level check covers the container, audio the decoder
+    // cannot read is still verified (its bytes must not change).
+    let print = match (audio_print(&real, cap), layout) {
+        (Ok(p), _) => Some(p),
+        (Err(_), Some(_)) => None,
+        (Err(e), None) => {
+            return Err(TagWriteError::new(
+                shown,
+                WriteErrorKind::Unsupported,
+                format!(
+                    "not written: earmark cannot decode its audio ({}), so it could not check a write; tag it with another program",
+                    without_path(&real, e.to_string())
+                ),
+            ));
+        }
+    };
 
     let (temp, _) = create_temp(&real, shown)?;
     let mut guard = TempGuard {
@@ -540,26 +582,44 @@ fn safe_write(
             )));
         }
     }
+    if let Some(layout) = layout {
+        super::bytecheck::check(layout, &real, &temp).map_err(verify)?;
+    }
     if declared(&temp) != cap {
         return Err(verify("the AIFF sample count changed".into()));
     }
-    let print_after = audio_print(&temp, cap).map_err(|e| {
-        verify(format!(
-            "the written copy does not decode: {}",
-            without_path(&temp, e.to_string())
-        ))
-    })?;
-    if print_after.info != print.info {
-        return Err(verify(format!(
-            "stream parameters differ after writing ({:?} vs {:?})",
-            print_after.info, print.info
-        )));
-    }
-    if print_after.samples != print.samples || print_after.sha256 != print.sha256 {
-        return Err(verify(format!(
-            "decoded audio differs after writing ({} vs {} samples)",
-            print_after.samples, print.samples
-        )));
+    if let Some(print) = print {
+        let after = audio_print(&temp, cap).map_err(|e| {
+            verify(format!(
+                "the written copy does not decode: {}",
+                without_path(&temp, e.to_string())
+            ))
+        })?;
+        // The container label may change (an MP3 that gains its first ID3
+        // tag sniffs as "MP3" instead of "MPEG audio"); the stream may not.
+        let stream = |i: &SourceInfo| {
+            (
+                i.codec.clone(),
+                i.sample_rate,
+                i.channels,
+                i.bits_per_sample,
+            )
+        };
+        if stream(&after.info) != stream(&print.info) {
+            return Err(verify(format!(
+                "the audio stream reads differently after writing ({} Hz, {} channels vs {} Hz, {} channels)",
+                after.info.sample_rate,
+                after.info.channels,
+                print.info.sample_rate,
+                print.info.channels
+            )));
+        }
+        if after.samples != print.samples || after.sha256 != print.sha256 {
+            return Err(verify(format!(
+                "decoded audio differs after writing ({} vs {} samples)",
+                after.samples, print.samples
+            )));
+        }
     }
 
     // Same permissions and owner as the original.
@@ -585,6 +645,8 @@ fn safe_write(
             "file was modified by another program during the write; not replaced",
         ));
     }
+    let done = report(shown, old, target);
+    record(&done)?;
     cfg.fail(FailPoint::BeforeRename, shown)?;
     fs::rename(&temp, &real)
         .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
@@ -594,7 +656,7 @@ fn safe_write(
     {
         let _ = d.sync_all();
     }
-    Ok(report(shown, old, target))
+    Ok(done)
 }
 
 fn dedup_labels(mut labels: Vec<&str>) -> String {

@@ -1,0 +1,273 @@
+//! A narrow FLAC genre writer. lofty refuses (strict parsing) or rewrites
+//! blocks it does not fully understand (a picture block whose inner sizes
+//! are off, a too-short STREAMINFO block size); here metadata blocks are kept
+//! as the bytes they were and only the GENRE entries of the first
+//! VORBIS_COMMENT block change, the size difference taken from padding.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use super::id3::Id3Tag;
+
+const STREAMINFO: u8 = 0;
+const PADDING: u8 = 1;
+const VORBIS_COMMENT: u8 = 4;
+/// Padding added when the comments grow past what padding there was.
+const GROW_PADDING: usize = 1024;
+const MAX_BLOCK: usize = (1 << 24) - 1;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block {
+    pub kind: u8,
+    pub body: Vec<u8>,
+}
+
+/// A FLAC file's metadata: anything before `fLaC` (an ID3v2 tag), the blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct FlacMeta {
+    prefix: Vec<u8>,
+    pub blocks: Vec<Block>,
+    /// Offset of the first audio frame.
+    pub audio_start: u64,
+}
+
+/// A Vorbis comment block split into vendor and raw `KEY=value` entries.
+struct Comments {
+    vendor: Vec<u8>,
+    entries: Vec<Vec<u8>>,
+}
+
+fn is_genre(entry: &[u8]) -> bool {
+    entry.len() >= 6 && entry[..6].eq_ignore_ascii_case(b"GENRE=")
+}
+
+impl Comments {
+    fn parse(body: &[u8]) -> Result<Comments, String> {
+        let bad = || "its Vorbis comment block is malformed".to_string();
+        let mut pos = 0usize;
+        let take_len = |pos: &mut usize| -> Result<usize, String> {
+            let b = body.get(*pos..*pos + 4).ok_or_else(bad)?;
+            *pos += 4;
+            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        };
+        let n = take_len(&mut pos)?;
+        let vendor = body.get(pos..pos + n).ok_or_else(bad)?.to_vec();
+        pos += n;
+        let count = take_len(&mut pos)?;
+        let mut entries = Vec::new();
+        for _ in 0..count {
+            let n = take_len(&mut pos)?;
+            entries.push(body.get(pos..pos + n).ok_or_else(bad)?.to_vec());
+            pos += n;
+        }
+        Ok(Comments { vendor, entries })
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut v = (self.vendor.len() as u32).to_le_bytes().to_vec();
+        v.extend(&self.vendor);
+        v.extend((self.entries.len() as u32).to_le_bytes());
+        for e in &self.entries {
+            v.extend((e.len() as u32).to_le_bytes());
+            v.extend(e);
+        }
+        v
+    }
+}
+
+impl FlacMeta {
+    pub(crate) fn read(file: &mut File) -> Result<FlacMeta, String> {
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        let id3 = Id3Tag::read(file)?;
+        let mut prefix = vec![0u8; id3.len as usize];
+        file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+        file.read_exact(&mut prefix).map_err(|e| e.to_string())?;
+        let mut magic = [0u8; 4];
+        file.read_exact(&mut magic)
+            .map_err(|_| "the file ends before its FLAC header")?;
+        if &magic != b"fLaC" {
+            return Err("not a FLAC stream".into());
+        }
+        let mut pos = id3.len + 4;
+        let mut blocks = Vec::new();
+        loop {
+            let mut h = [0u8; 4];
+            file.read_exact(&mut h)
+                .map_err(|_| "the file ends inside its FLAC metadata")?;
+            let size = u32::from_be_bytes([0, h[1], h[2], h[3]]) as u64;
+            if pos + 4 + size > len {
+                return Err("a FLAC metadata block runs past the end of the file".into());
+            }
+            let mut body = vec![0u8; size as usize];
+            file.read_exact(&mut body).map_err(|e| e.to_string())?;
+            blocks.push(Block {
+                kind: h[0] & 0x7F,
+                body,
+            });
+            pos += 4 + size;
+            if h[0] & 0x80 != 0 {
+                break;
+            }
+        }
+        if blocks.first().map(|b| b.kind) != Some(STREAMINFO) {
+            return Err("its FLAC metadata does not start with STREAMINFO".into());
+        }
+        Ok(FlacMeta {
+            prefix,
+            blocks,
+            audio_start: pos,
+        })
+    }
+
+    fn comments_index(&self) -> Option<usize> {
+        self.blocks.iter().position(|b| b.kind == VORBIS_COMMENT)
+    }
+
+    /// GENRE values of the first Vorbis comment block.
+    pub(crate) fn genres(&self) -> Result<Vec<String>, String> {
+        let Some(i) = self.comments_index() else {
+            return Ok(Vec::new());
+        };
+        Comments::parse(&self.blocks[i].body)?
+            .entries
+            .iter()
+            .filter(|e| is_genre(e))
+            .map(|e| {
+                String::from_utf8(e[6..].to_vec())
+                    .map_err(|_| "its GENRE comment is not valid UTF-8".to_string())
+            })
+            .collect()
+    }
+
+    /// Everything but the first comment block and padding, for comparison.
+    pub(crate) fn others(&self) -> Vec<&Block> {
+        let vc = self.comments_index();
+        self.blocks
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| Some(*i) != vc && b.kind != PADDING)
+            .map(|(_, b)| b)
+            .collect()
+    }
+
+    /// Vendor string and the non-GENRE comments, in order (plus the prefix).
+    pub(crate) fn vorbis_others(&self) -> Result<Vec<Vec<u8>>, String> {
+        let mut out = vec![self.prefix.clone()];
+        if let Some(i) = self.comments_index() {
+            let c = Comments::parse(&self.blocks[i].body)?;
+            out.push(c.vendor);
+            out.extend(c.entries.into_iter().filter(|e| !is_genre(e)));
+        }
+        Ok(out)
+    }
+
+    /// Replace the GENRE comments (new ones where the first old one was).
+    pub(crate) fn set_genres(&mut self, values: &[String]) -> Result<(), String> {
+        let i = match self.comments_index() {
+            Some(i) => i,
+            None => {
+                // After STREAMINFO; a new block with lofty's vendor-less form.
+                self.blocks.insert(
+                    1,
+                    Block {
+                        kind: VORBIS_COMMENT,
+                        body: Comments {
+                            vendor: b"earmark".to_vec(),
+                            entries: Vec::new(),
+                        }
+                        .to_bytes(),
+                    },
+                );
+                1
+            }
+        };
+        let mut c = Comments::parse(&self.blocks[i].body)?;
+        let key = c
+            .entries
+            .iter()
+            .find(|e| is_genre(e))
+            .map_or(b"GENRE".to_vec(), |e| e[..5].to_vec());
+        let new: Vec<Vec<u8>> = values
+            .iter()
+            .map(|v| [key.as_slice(), b"=", v.as_bytes()].concat())
+            .collect();
+        let mut entries = Vec::with_capacity(c.entries.len() + new.len());
+        let mut placed = false;
+        for e in c.entries.drain(..) {
+            if !is_genre(&e) {
+                entries.push(e);
+            } else if !placed {
+                placed = true;
+                entries.extend(new.iter().cloned());
+            }
+        }
+        if !placed {
+            entries.extend(new);
+        }
+        c.entries = entries;
+        let body = c.to_bytes();
+        if body.len() > MAX_BLOCK {
+            return Err("the Vorbis comment block would grow past FLAC's size limit".into());
+        }
+        self.blocks[i].body = body;
+        Ok(())
+    }
+
+    fn meta_len(&self) -> u64 {
+        self.prefix.len() as u64
+            + 4
+            + self
+                .blocks
+                .iter()
+                .map(|b| 4 + b.body.len() as u64)
+                .sum::<u64>()
+    }
+
+    /// Size the padding so the metadata ends at `audio_start` when it can
+    /// (the audio then stays in place), else give it fresh padding.
+    fn fit_padding(&mut self) {
+        let target = self.audio_start;
+        let pad = self.blocks.iter().position(|b| b.kind == PADDING);
+        let without_pad = self.meta_len() - pad.map_or(0, |i| 4 + self.blocks[i].body.len() as u64);
+        let room = target.checked_sub(without_pad);
+        match (pad, room) {
+            (Some(i), Some(r)) if r >= 4 && r - 4 <= MAX_BLOCK as u64 => {
+                self.blocks[i].body = vec![0; (r - 4) as usize];
+            }
+            (None, Some(0)) => {}
+            (None, Some(r)) if r >= 4 && r - 4 <= MAX_BLOCK as u64 => {
+                self.blocks.push(Block {
+                    kind: PADDING,
+                    body: vec![0; (r - 4) as usize],
+                });
+            }
+            (Some(i), _) => self.blocks[i].body = vec![0; GROW_PADDING],
+            (None, _) => self.blocks.push(Block {
+                kind: PADDING,
+                body: vec![0; GROW_PADDING],
+            }),
+        }
+    }
+
+    /// Write the metadata into `file` (a copy of the original), moving the
+    /// audio only when the metadata cannot stay the same length.
+    pub(crate) fn save(&mut self, file: &mut File) -> io::Result<()> {
+        self.fit_padding();
+        let mut out = self.prefix.clone();
+        out.extend(b"fLaC");
+        let last = self.blocks.len().saturating_sub(1);
+        for (i, b) in self.blocks.iter().enumerate() {
+            let flag = if i == last { 0x80 } else { 0 };
+            let n = (b.body.len() as u32).to_be_bytes();
+            out.extend([b.kind | flag, n[1], n[2], n[3]]);
+            out.extend(&b.body);
+        }
+        let new_len = out.len() as u64;
+        if new_len != self.audio_start {
+            super::id3::move_tail(file, self.audio_start, new_len)?;
+        }
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&out)?;
+        file.flush()
+    }
+}
