@@ -60,6 +60,7 @@ fn classified() -> Classified {
             labels: labels(),
             probs,
             segments,
+            embedding: None,
         },
         from_cache: false,
     }

@@ -65,9 +65,15 @@ fn basic16_emits_only_the_16_ansi_colours() {
 #[test]
 fn without_colours_the_selected_row_is_reverse_video() {
     let out = frame_bytes(Theme::default_theme().without_colours());
-    assert!(!out.contains("38;5;") && !out.contains("48;5;"), "no colours");
+    assert!(
+        !out.contains("38;5;") && !out.contains("48;5;"),
+        "no colours"
+    );
     assert!(out.contains("\x1b[7m"), "reverse video emitted");
     // The dark theme marks the selection by colour alone; here it must show.
     let with_colours = frame_bytes(Theme::default_theme());
-    assert!(with_colours.contains("48;5;24"), "dark: selection by background");
+    assert!(
+        with_colours.contains("48;5;24"),
+        "dark: selection by background"
+    );
 }

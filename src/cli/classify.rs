@@ -12,11 +12,12 @@ use serde::Serialize;
 use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
+use crate::cli::genres::{Genres, Vocabularies};
 use crate::cli::output::{printable, progress};
 use crate::cli::{fit_columns, jobs_or_default};
+use crate::clock::clock;
 use crate::jobs::guard_job;
 use crate::tags::genre_tag_name;
-use crate::clock::clock;
 use crate::model::{Prediction, load_model};
 
 #[derive(Debug, Args)]
@@ -46,6 +47,13 @@ pub struct ClassifyArgs {
     /// Neither read nor write the result cache (see `earmark info --json` for its path).
     #[arg(long)]
     pub no_cache: bool,
+    /// Answer in the library's learned genres (`mine`, see `earmark learn`) or GTZAN's,
+    /// with a confident suggestion or `unsure` (per-genre thresholds for 90 % precision).
+    #[arg(long, value_enum)]
+    pub genres: Option<Genres>,
+    /// Answer with this learned head (a file `earmark learn` saved), whatever the library.
+    #[arg(long, value_name = "FILE", conflicts_with = "genres")]
+    pub head: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -67,6 +75,9 @@ pub struct TrackResult {
     pub prediction: Option<Prediction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With --genres: the confident genre, or `unsure`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -106,6 +117,21 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         args.top,
         jobs_or_default(args.jobs),
     );
+    let mut results = results;
+    let mut vocab = match (&args.head, args.genres) {
+        (Some(file), _) => match crate::vocab::store::load(file) {
+            Ok(head) => Some(Vocabularies::fixed(head, classifier.model())),
+            Err(e) => {
+                eprintln!("earmark classify: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        (None, Some(choice)) => Some(Vocabularies::new(choice, classifier.model())),
+        (None, None) => None,
+    };
+    if let Some(vocab) = &mut vocab {
+        answer_in(&mut results, vocab, args.top, false);
+    }
     let failed = results.iter().filter(|r| r.error.is_some()).count();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -146,6 +172,49 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Replace each result's ranking by the chosen vocabulary's, with a suggestion.
+/// With `unsure_is_error` (tagging), an unsure file becomes an error naming
+/// its top candidates, so nothing is written for it.
+pub fn answer_in(
+    results: &mut [TrackResult],
+    vocab: &mut Vocabularies,
+    top: usize,
+    unsure_is_error: bool,
+) {
+    for r in results.iter_mut() {
+        let Some(prediction) = &r.prediction else {
+            continue;
+        };
+        match vocab.answer(Path::new(&r.path), prediction) {
+            Ok(a) if unsure_is_error && a.suggestion.label() == "unsure" => {
+                let best: Vec<String> = a
+                    .ranked
+                    .iter()
+                    .take(3)
+                    .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+                    .collect();
+                r.top = None;
+                r.error = Some(format!("{}: unsure ({})", r.path, best.join(", ")));
+            }
+            Ok(a) => {
+                r.top = Some(
+                    a.ranked
+                        .into_iter()
+                        .take(top)
+                        .map(|(genre, probability)| Ranked { genre, probability })
+                        .collect(),
+                );
+                r.suggestion = Some(a.suggestion.label().to_string());
+            }
+            Err(e) => {
+                r.top = None;
+                r.prediction = None;
+                r.error = Some(e);
+            }
+        }
     }
 }
 
@@ -196,6 +265,7 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             ),
             prediction: Some(a.prediction),
             error: None,
+            suggestion: None,
         },
         Err(e) => TrackResult::failed(path, e.to_string()),
     }
@@ -212,6 +282,7 @@ impl TrackResult {
             top: None,
             prediction: None,
             error: Some(error),
+            suggestion: None,
         }
     }
 }
@@ -236,8 +307,13 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
                 )
             })
             .collect();
+        let said = r
+            .suggestion
+            .as_ref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default();
         let mut line = format!(
-            "{}  {:>6}  {}",
+            "{}  {:>6}  {said}{}",
             fit_columns(&printable(&r.path), width),
             r.duration_s.map(clock).unwrap_or_default(),
             genres.join("  ")

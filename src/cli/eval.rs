@@ -37,6 +37,11 @@ pub struct EvalArgs {
     /// Worker threads, 1–256 (default: all cores).
     #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
+    /// Score a learned head (`earmark learn --out FILE`, or one under
+    /// $XDG_DATA_HOME/earmark/vocab/) instead of the model's GTZAN head; folders
+    /// match its genres in any spelling.
+    #[arg(long, value_name = "FILE")]
+    pub head: Option<PathBuf>,
 }
 
 #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
@@ -48,7 +53,32 @@ pub fn run(args: EvalArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let labels = model.labels().to_vec();
+    let head = match args
+        .head
+        .as_deref()
+        .map(crate::vocab::store::load)
+        .transpose()
+    {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("earmark eval: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(h) = &head
+        && h.model_sha256 != model.sha256()
+    {
+        eprintln!(
+            "earmark eval: the head was trained on model {} (sha256 {}), not {}",
+            h.model_name,
+            &h.model_sha256[..12.min(h.model_sha256.len())],
+            model.source().display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let labels = head
+        .as_ref()
+        .map_or_else(|| model.labels().to_vec(), |h| h.vocabulary.clone());
     let wanted = match args.split.as_deref().map(read_split).transpose() {
         Ok(w) => w,
         Err(e) => {
@@ -87,7 +117,13 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let mut truths = Vec::new();
     for f in collected.files {
         let label = label_from_parent(&f).unwrap_or_default();
-        match label_index(&labels, &label) {
+        let found = match &head {
+            Some(_) => labels
+                .iter()
+                .position(|l| crate::vocab::library::same_genre(l, &label)),
+            None => label_index(&labels, &label),
+        };
+        match found {
             Some(i) => {
                 files.push(f);
                 truths.push(i);
@@ -118,7 +154,19 @@ pub fn run(args: EvalArgs) -> ExitCode {
     for (r, truth) in results.into_iter().zip(truths) {
         match (r.prediction, r.error) {
             (Some(p), _) => {
-                let best = crate::model::top_k(&p.probs, 1)[0];
+                let probs = match (&head, &p.embedding) {
+                    (None, _) => p.probs,
+                    (Some(h), Some(e)) => h.probs(e).unwrap_or_default(),
+                    (Some(_), None) => Vec::new(),
+                };
+                let Some(&best) = crate::model::top_k(&probs, 1).first() else {
+                    errors.push(FileError {
+                        path: r.path,
+                        error: "no embedding for the learned head".into(),
+                    });
+                    continue;
+                };
+                let p = crate::model::Prediction { probs, ..p };
                 scored.push(Scored {
                     path: r.path,
                     truth,
@@ -138,8 +186,16 @@ pub fn run(args: EvalArgs) -> ExitCode {
         .map(|d| d.display().to_string())
         .collect::<Vec<_>>()
         .join(" ");
+    let scored_model = match &args.head {
+        Some(h) => format!(
+            "{} + learned head {}",
+            model.source().display(),
+            h.display()
+        ),
+        None => model.source().display().to_string(),
+    };
     let mut report = EvalReport::build(
-        model.source().display().to_string(),
+        scored_model,
         model.sha256().to_string(),
         dataset,
         labels,

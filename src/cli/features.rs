@@ -14,8 +14,8 @@ use crate::analysis::track_features;
 use crate::audio::AnalysisPlan;
 use crate::cli::jobs_or_default;
 use crate::cli::output::{printable, progress};
-use crate::jobs::guard_job;
 use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
+use crate::jobs::guard_job;
 use crate::library::{collect_audio, label_from_parent};
 
 #[derive(Debug, Args)]
@@ -110,9 +110,7 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
             .enumerate()
             .filter_map(|(id, path)| {
                 let result = guard_job(|| one_file(id, path, &extractor, &plan, &spec, &mels_dir))
-                    .unwrap_or_else(|reason| {
-                        Err(anyhow::anyhow!("{}: {reason}", path.display()))
-                    });
+                    .unwrap_or_else(|reason| Err(anyhow::anyhow!("{}: {reason}", path.display())));
                 bar.inc(1);
                 match result {
                     Ok(rec) => Some(rec),

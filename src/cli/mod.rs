@@ -4,8 +4,11 @@
 pub mod classify;
 mod eval;
 mod features;
+pub mod genres;
 mod info;
+mod learn;
 pub mod output;
+mod similar;
 pub mod tag;
 
 use std::path::PathBuf;
@@ -68,6 +71,10 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Write genre tags safely (verified temp copy + atomic rename), with an undo journal.
     Tag(tag::TagArgs),
+    /// Learn the library's own genres from its tagged tracks (a head over the model's embeddings).
+    Learn(learn::LearnArgs),
+    /// List the library's tracks that sound most like FILE (cosine similarity of embeddings).
+    Similar(similar::SimilarArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -77,6 +84,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Classify(args)) => classify::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Tag(args)) => tag::run(args),
+        Some(Command::Learn(args)) => learn::run(args),
+        Some(Command::Similar(args)) => similar::run(args),
         None => crate::tui::run(crate::tui::TuiOptions {
             dir: cli.dir,
             theme: cli.theme,

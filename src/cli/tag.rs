@@ -46,6 +46,11 @@ pub struct TagArgs {
     #[arg(long, requires = "auto")]
     pub model: Option<PathBuf>,
 
+    /// With --auto: `mine` writes the library's learned genres (see `earmark learn`) in its own
+    /// spelling, `gtzan` the model's; either skips files it is unsure of.
+    #[arg(long, value_enum, requires = "auto")]
+    pub genres: Option<crate::cli::genres::Genres>,
+
     /// Show what would change without writing anything.
     #[arg(long)]
     pub dry_run: bool,
@@ -238,7 +243,11 @@ fn auto_changes(
     let cache = crate::cli::classify::open_cache_or_warn("earmark tag");
     let classifier = Classifier::new(Arc::new(model), AnalysisPlan::default(), cache);
     let jobs = crate::cli::jobs_or_default(None);
-    let results = crate::cli::classify::classify_all(&classifier, &files, 1, jobs);
+    let mut results = crate::cli::classify::classify_all(&classifier, &files, 1, jobs);
+    if let Some(choice) = args.genres {
+        let mut vocab = crate::cli::genres::Vocabularies::new(choice, classifier.model());
+        crate::cli::classify::answer_in(&mut results, &mut vocab, 1, true);
+    }
     let min = args.min_confidence.unwrap_or(0.0);
     let mut work = Vec::new();
     for (path, r) in files.into_iter().zip(results) {
@@ -246,7 +255,10 @@ fn auto_changes(
         match (top, r.error) {
             (Some(top), _) if top.probability >= min => {
                 let change = GenreChange {
-                    genres: vec![crate::tags::genre_tag_name(&top.genre)],
+                    genres: vec![match args.genres {
+                        Some(crate::cli::genres::Genres::Mine) => top.genre.clone(),
+                        _ => crate::tags::genre_tag_name(&top.genre),
+                    }],
                     mode: args.mode.into(),
                 };
                 confidence.insert(path.clone(), top.probability);

@@ -78,7 +78,11 @@ pub fn rewrite(bytes: &[u8]) -> Vec<u8> {
 fn sgr_params(params: &[u8]) -> Vec<u8> {
     let parts: Vec<&[u8]> = params.split(|&b| b == b';').collect();
     let mut out: Vec<String> = Vec::with_capacity(parts.len());
-    let num = |p: &[u8]| std::str::from_utf8(p).ok().and_then(|s| s.parse::<u16>().ok());
+    let num = |p: &[u8]| {
+        std::str::from_utf8(p)
+            .ok()
+            .and_then(|s| s.parse::<u16>().ok())
+    };
     let mut k = 0;
     while k < parts.len() {
         let p = num(parts[k]);
@@ -88,7 +92,11 @@ fn sgr_params(params: &[u8]) -> Vec<u8> {
                     && n < 16
                 {
                     let offset = if base == 38 { 30 } else { 40 };
-                    let code = if n < 8 { offset + n } else { offset + 60 + n - 8 };
+                    let code = if n < 8 {
+                        offset + n
+                    } else {
+                        offset + 60 + n - 8
+                    };
                     out.push(code.to_string());
                     k += 3;
                     continue;

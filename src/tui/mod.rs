@@ -6,8 +6,8 @@
 //! idle except the playback tick (4 Hz while playing).
 
 pub mod action;
-pub mod ansi16;
 pub mod analyst;
+pub mod ansi16;
 pub mod app;
 pub mod components;
 pub mod config;

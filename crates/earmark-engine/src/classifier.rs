@@ -74,7 +74,11 @@ impl Classifier {
     pub fn cached(&self, path: &Path) -> Option<Classified> {
         let cache = self.cache.as_ref()?;
         let id = file_id(path).ok()?;
-        let found = cache.lock().ok()?.lookup_result(&id, &self.cache_key).ok()?;
+        let found = cache
+            .lock()
+            .ok()?
+            .lookup_result(&id, &self.cache_key)
+            .ok()?;
         let json = match found {
             Lookup::Hit(json) => json,
             Lookup::Miss => return None,
@@ -92,6 +96,16 @@ impl Classifier {
         // A result from a card with other labels is not ours to show.
         if c.prediction.labels != self.model.labels() {
             return None;
+        }
+        // The embedding lives in its own table; without it the result is
+        // incomplete, so the file is analysed again (which fills both).
+        if self.model.card().embedding.is_some() {
+            let cache = cache.lock().ok()?;
+            c.prediction.embedding = Some(
+                cache
+                    .get_embedding(&id.path, id.key, &self.cache_key)
+                    .ok()??,
+            );
         }
         c.from_cache = true;
         Some(c)
@@ -114,15 +128,26 @@ impl Classifier {
         }
     }
 
-    /// Put a result in the cache under `id`, with the file's content hash.
+    /// The cache key of this model and plan (results and embeddings share it).
+    pub fn cache_key(&self) -> &str {
+        &self.cache_key
+    }
+
+    /// Put the result (with the file's content hash, so a moved library keeps
+    /// it) and, separately, its embedding under `id`. A cache that cannot be
+    /// written only costs speed next time.
     fn store(&self, id: &FileId, classified: &Classified) {
         let Some(cache) = &self.cache else { return };
+        // Hash outside the lock: other workers keep using the cache.
         let hash = content_sha256(&id.path).ok();
-        if let Ok(json) = serde_json::to_string(classified)
-            && let Ok(cache) = cache.lock()
-        {
-            // A cache that cannot be written only costs speed next time.
+        let Ok(cache) = cache.lock() else { return };
+        let mut lean = classified.clone();
+        let embedding = lean.prediction.embedding.take();
+        if let Ok(json) = serde_json::to_string(&lean) {
             let _ = cache.put_result(id, hash.as_deref(), &self.cache_key, &json);
+        }
+        if let Some(e) = embedding {
+            let _ = cache.put_embedding(&id.path, id.key, &self.cache_key, &e);
         }
     }
 
@@ -201,6 +226,14 @@ mod tests {
         let again_accurate = accurate.cached(&clip).unwrap();
         assert_eq!(again_fast.prediction.probs, first.prediction.probs);
         assert_eq!(again_accurate.prediction.probs, other.prediction.probs);
+        // Each model's embedding comes back with its result, in its own space.
+        let (fe, ae) = (
+            first.prediction.embedding.unwrap(),
+            other.prediction.embedding.unwrap(),
+        );
+        assert_eq!((fe.len(), ae.len()), (128, 200));
+        assert_eq!(again_fast.prediction.embedding.as_ref(), Some(&fe));
+        assert_eq!(again_accurate.prediction.embedding.as_ref(), Some(&ae));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! earmark's engine: decode, features, model, library, tags, cache, eval, jobs
-//! and the player. It has no terminal dependency (no ratatui, no crossterm), so
+//! earmark's engine: decode, features, model, library, tags, cache, eval, jobs,
+//! the player and vocab (learned genres, similarity). It has no terminal dependency (no ratatui, no crossterm), so
 //! the compiler keeps the engine/UI boundary; the `earmark` crate holds the CLI
 //! and the terminal app on top of it.
 
@@ -15,6 +15,7 @@ pub mod library;
 pub mod model;
 pub mod player;
 pub mod tags;
+pub mod vocab;
 
 /// The repository root at build time: where `models/` and `demo/` live.
 pub fn repo_root() -> &'static std::path::Path {

@@ -65,7 +65,12 @@ class Pool:
         from sklearn.model_selection import StratifiedGroupKFold
 
         skf = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
-        return [te for _, te in skf.split(np.zeros(self.n), self.y, self.groups)]
+        folds = [te for _, te in skf.split(np.zeros(self.n), self.y, self.groups)]
+        for te in folds:  # the point of grouping: no group on both sides of a fold
+            held = set(self.groups[te].tolist())
+            if any(g in held for g in np.delete(self.groups, te).tolist()):
+                raise RuntimeError("a CV group sits on both sides of a fold")
+        return folds
 
 
 def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int) -> LinearHead:

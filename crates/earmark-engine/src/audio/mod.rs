@@ -169,7 +169,9 @@ pub fn load_for_analysis_cancellable(
             } else {
                 declared
             };
-            duration_s = total.filter(|&d| partial && d > decoded_s).unwrap_or(decoded_s);
+            duration_s = total
+                .filter(|&d| partial && d > decoded_s)
+                .unwrap_or(decoded_s);
             cancelled(path, cancel)?;
             let samples =
                 resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
@@ -215,7 +217,11 @@ pub fn load_for_analysis_cancellable(
         warnings.push(format!(
             "{} damaged packet{} skipped",
             trouble.skipped_packets,
-            if trouble.skipped_packets == 1 { "" } else { "s" }
+            if trouble.skipped_packets == 1 {
+                ""
+            } else {
+                "s"
+            }
         ));
     }
     if trouble.ended_early {

@@ -369,7 +369,9 @@ fn check_rate(path: &Path, rate: u32) -> Result<(), AudioError> {
     } else {
         Err(AudioError::corrupt(
             path,
-            format!("implausible sample rate {rate} Hz in the header (earmark reads 1 kHz to 768 kHz)"),
+            format!(
+                "implausible sample rate {rate} Hz in the header (earmark reads 1 kHz to 768 kHz)"
+            ),
         ))
     }
 }

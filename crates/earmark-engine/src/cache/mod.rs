@@ -12,9 +12,11 @@
 //! open one per thread (WAL mode and a busy timeout make that safe), or share
 //! one behind a `Mutex`.
 
+mod embeddings;
 mod journal;
 mod results;
 
+pub use embeddings::StoredEmbedding;
 pub use journal::{JournalEntry, NewJournalEntry};
 pub use results::{FileId, FileKey, Lookup, content_sha256, file_id, file_key};
 
@@ -321,6 +323,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    embeddings::create_table(conn)?;
     Ok(())
 }
 

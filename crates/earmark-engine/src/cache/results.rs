@@ -132,21 +132,24 @@ impl Cache {
         content_sha256: &str,
         model_key: &str,
     ) -> Result<Option<String>, CacheError> {
-        let json: Option<String> = self
+        let found: Option<(Vec<u8>, String)> = self
             .conn()
             .query_row(
-                "SELECT result_json FROM results
+                "SELECT path, result_json FROM results
                  WHERE size = ?1 AND content_sha256 = ?2 AND model_sha256 = ?3
                  ORDER BY time DESC LIMIT 1",
                 params![id.key.size, content_sha256, model_key],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
             .map_err(|e| self.db_err(e))?;
-        if let Some(json) = &json {
-            self.put_result(id, Some(content_sha256), model_key, json)?;
-        }
-        Ok(json)
+        let Some((old_path, json)) = found else {
+            return Ok(None);
+        };
+        self.put_result(id, Some(content_sha256), model_key, &json)?;
+        // The embedding moves with its result (same audio, same vector).
+        self.copy_embedding(&old_path, id, model_key)?;
+        Ok(Some(json))
     }
 
     /// How many results are stored (all files, all models).

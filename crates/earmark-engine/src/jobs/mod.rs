@@ -145,15 +145,17 @@ impl<R: Send + 'static> JobPool<R> {
             fault: Mutex::new(None),
         });
         let (tx, rx) = unbounded();
-        let work = Arc::new(move |path: &PathBuf, cancel: &AtomicBool, fault: Option<FaultHook>| {
-            guard_job(|| {
-                if let Some(hook) = fault {
-                    hook(path);
-                }
-                work(path, cancel)
-            })
-            .unwrap_or_else(|reason| on_panic(path, reason))
-        });
+        let work = Arc::new(
+            move |path: &PathBuf, cancel: &AtomicBool, fault: Option<FaultHook>| {
+                guard_job(|| {
+                    if let Some(hook) = fault {
+                        hook(path);
+                    }
+                    work(path, cancel)
+                })
+                .unwrap_or_else(|reason| on_panic(path, reason))
+            },
+        );
         let workers = (0..workers.max(1))
             .map(|i| {
                 let shared = Arc::clone(&shared);

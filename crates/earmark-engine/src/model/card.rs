@@ -14,6 +14,15 @@ pub struct TensorSpec {
     pub n_mels: Option<usize>,
 }
 
+/// The model's second output: the backbone's embedding, one row per segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddingSpec {
+    /// The ONNX output's name (`embedding` in the shipped models).
+    pub name: String,
+    /// Values per row.
+    pub dim: usize,
+}
+
 /// How per-segment probabilities become one track prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +45,9 @@ pub struct ModelCard {
     pub output: TensorSpec,
     pub segment: SegmentSpec,
     pub combine: Combine,
+    /// The embedding output, when the model has one (`learn`, `similar`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<EmbeddingSpec>,
     /// The evaluation report on the validation split (see `eval`), if recorded.
     #[serde(default)]
     pub metrics: Option<serde_json::Value>,
@@ -62,6 +74,14 @@ impl ModelCard {
             return Err(format!(
                 "input.frames = {f} but segment.frames = {}",
                 self.segment.frames
+            ));
+        }
+        if let Some(e) = &self.embedding
+            && (e.dim == 0 || e.name == self.output.name)
+        {
+            return Err(format!(
+                "embedding output '{}' must have a positive dim and differ from the genre output",
+                e.name
             ));
         }
         if self.segment.frames == 0 || self.segment.hop_frames == 0 {

@@ -3,10 +3,12 @@
 
 mod card;
 mod combine;
+mod embedding;
 mod locate;
 
-pub use card::{Combine, ModelCard, TensorSpec};
+pub use card::{Combine, EmbeddingSpec, ModelCard, TensorSpec};
 pub use combine::{combine, top_k};
+pub use embedding::{SegmentOutputs, mean_rows};
 pub use locate::{
     DEFAULT_MODEL, MODEL_NAMES, default_card, default_card_path, default_model_dir, is_model_name,
     load_embedded, load_model, load_shipped, model_dir, models_root, shipped_card,
@@ -67,6 +69,10 @@ pub struct Prediction {
     pub probs: Vec<f32>,
     /// Per-segment probabilities, in label order, with where each segment lies.
     pub segments: Vec<SegmentPrediction>,
+    /// Track-level embedding: the raw mean of the segment rows, when the model
+    /// has an embedding output. The cache keeps it in its own table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,7 +157,13 @@ impl GenreModel {
             card.features.n_mels.to_dim()
         ]);
         model.set_input_fact(0, fact.into()).map_err(load_err)?;
+        if let Some(e) = &card.embedding {
+            embedding::select_outputs(&mut model, &card.output.name, &e.name)?;
+        }
         let typed = model.into_optimized().map_err(load_err)?;
+        if let Some(e) = &card.embedding {
+            embedding::check_dim(&typed, e)?;
+        }
         let out_fact = typed.output_fact(0).map_err(load_err)?;
         let n_out = out_fact.shape.last().and_then(|d| d.to_usize().ok());
         if n_out != Some(card.labels.len()) {
@@ -199,20 +211,26 @@ impl GenreModel {
 
     /// Probabilities for each segment of a flattened `[n][frames][n_mels]` batch.
     pub fn run_segments(&self, data: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
-        self.run_segments_cancellable(data, &crate::audio::NEVER_CANCELLED)
+        Ok(self.run_segment_outputs(data)?.probs)
     }
 
-    /// [`Self::run_segments`], checking `cancel` between batches.
-    pub fn run_segments_cancellable(
+    /// Probabilities and (when the card declares them) embeddings for each
+    /// segment, from one forward pass per batch.
+    pub fn run_segment_outputs(&self, data: &[f32]) -> Result<SegmentOutputs, ModelError> {
+        self.run_segment_outputs_cancellable(data, &crate::audio::NEVER_CANCELLED)
+    }
+
+    /// [`Self::run_segment_outputs`], checking `cancel` between batches.
+    pub fn run_segment_outputs_cancellable(
         &self,
         data: &[f32],
         cancel: &AtomicBool,
-    ) -> Result<Vec<Vec<f32>>, ModelError> {
+    ) -> Result<SegmentOutputs, ModelError> {
         let seg_len = self.card.segment.frames * self.card.features.n_mels;
         if seg_len == 0 || !data.len().is_multiple_of(seg_len) {
             return Err(ModelError::Run("segment data has the wrong length".into()));
         }
-        let mut out = Vec::with_capacity(data.len() / seg_len);
+        let mut out = SegmentOutputs::default();
         for chunk in data.chunks(seg_len * BATCH) {
             if cancel.load(Ordering::Relaxed) {
                 return Err(ModelError::Cancelled);
@@ -227,19 +245,18 @@ impl GenreModel {
                 .plan
                 .run(tvec![input.into()])
                 .map_err(|e| ModelError::Run(format!("{e:#}")))?;
-            let probs = result[0]
-                .to_plain_array_view::<f32>()
-                .map_err(|e| ModelError::Run(e.to_string()))?;
-            let flat: Vec<f32> = probs.iter().copied().collect();
             let k = self.card.labels.len();
-            if flat.len() != n * k {
-                return Err(ModelError::Run(format!(
-                    "expected {} outputs, got {}",
-                    n * k,
-                    flat.len()
-                )));
+            let flat = embedding::rows(&result[0], n, k)?;
+            out.probs
+                .extend(flat.chunks(k).map(|c| sanitize_probs(c.to_vec())));
+            if let Some(e) = &self.card.embedding {
+                let tensor = result.get(1).ok_or_else(|| {
+                    ModelError::Run("the model returned no embedding output".into())
+                })?;
+                let flat = embedding::rows(tensor, n, e.dim)?;
+                out.embeddings
+                    .extend(flat.chunks(e.dim).map(<[f32]>::to_vec));
             }
-            out.extend(flat.chunks(k).map(|c| sanitize_probs(c.to_vec())));
         }
         Ok(out)
     }
@@ -255,13 +272,15 @@ impl GenreModel {
         cancel: &AtomicBool,
     ) -> Result<Prediction, ModelError> {
         let batch = features.segment_batch(&self.card.segment);
-        let per_segment = self.run_segments_cancellable(&batch, cancel)?;
-        Ok(self.prediction_from(&features.segments, per_segment))
+        let outputs = self.run_segment_outputs_cancellable(&batch, cancel)?;
+        Ok(self.prediction_from(&features.segments, outputs))
     }
 
-    fn prediction_from(&self, refs: &[SegmentRef], per_segment: Vec<Vec<f32>>) -> Prediction {
+    fn prediction_from(&self, refs: &[SegmentRef], outputs: SegmentOutputs) -> Prediction {
+        let per_segment = outputs.probs;
         let probs = combine(&per_segment, self.card.combine);
         Prediction {
+            embedding: mean_rows(&outputs.embeddings),
             labels: self.card.labels.clone(),
             probs,
             segments: refs

@@ -1,0 +1,121 @@
+//! From a library's tags to training data: which genres each file carries
+//! (multi-value genres count for each), in the library's own spelling, and
+//! which genres have enough tracks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::spelling::{Spellings, key, split};
+
+/// The genres read from each file, and the vocabulary they make.
+#[derive(Debug, Default, Clone)]
+pub struct TaggedLibrary {
+    /// (file, genre keys), only files with at least one kept genre.
+    pub files: Vec<(PathBuf, Vec<String>)>,
+    /// Kept genre keys, sorted by key; their display spelling and track count.
+    pub vocabulary: Vec<(String, String, usize)>,
+    /// Genres with too few tracks: (spelling, tracks, reason).
+    pub left_out: Vec<(String, usize, String)>,
+}
+
+/// Group the files' raw genre values into a vocabulary of genres with at
+/// least `min_tracks` tracks.
+pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLibrary {
+    let mut spellings = Spellings::default();
+    let mut per_file: Vec<(PathBuf, Vec<String>)> = Vec::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, values) in raw {
+        let mut keys: Vec<String> = Vec::new();
+        for v in values {
+            for g in split(v) {
+                let k = spellings.add(&g);
+                if !k.is_empty() && !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        for k in &keys {
+            *counts.entry(k.clone()).or_default() += 1;
+        }
+        per_file.push((path.clone(), keys));
+    }
+    let mut lib = TaggedLibrary::default();
+    for (k, n) in &counts {
+        let name = spellings.display(k).unwrap_or_else(|| k.clone());
+        if *n >= min_tracks {
+            lib.vocabulary.push((k.clone(), name, *n));
+        } else {
+            lib.left_out.push((
+                name,
+                *n,
+                format!("{n} track(s), fewer than --min-tracks {min_tracks}"),
+            ));
+        }
+    }
+    let kept = |k: &String| lib.vocabulary.iter().any(|(v, _, _)| v == k);
+    lib.files = per_file
+        .into_iter()
+        .map(|(p, ks)| (p, ks.into_iter().filter(|k| kept(k)).collect::<Vec<_>>()))
+        .filter(|(_, ks)| !ks.is_empty())
+        .collect();
+    lib
+}
+
+impl TaggedLibrary {
+    /// The class index of a genre key.
+    pub fn index(&self, k: &str) -> Option<usize> {
+        self.vocabulary.iter().position(|(v, _, _)| v == k)
+    }
+
+    /// The display names, in class order.
+    pub fn names(&self) -> Vec<String> {
+        self.vocabulary.iter().map(|(_, n, _)| n.clone()).collect()
+    }
+}
+
+/// The folder that groups a file for cross-validation (its album, usually).
+pub fn group_of(path: &Path) -> String {
+    path.parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Does `genre` name one of this vocabulary's genres (any spelling)?
+pub fn same_genre(a: &str, b: &str) -> bool {
+    key(a) == key(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_value_genres_count_for_each_and_thin_ones_are_left_out() {
+        let f = |p: &str, g: &[&str]| {
+            (
+                PathBuf::from(p),
+                g.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        let raw = vec![
+            f("/a/1", &["Hip-Hop; Jazz"]),
+            f("/a/2", &["hip hop"]),
+            f("/a/3", &["Hip Hop/Jazz"]),
+            f("/b/4", &["jazz"]),
+            f("/b/5", &["Polka"]),
+            f("/b/6", &[]),
+        ];
+        let lib = vocabulary(&raw, 2);
+        assert_eq!(
+            lib.vocabulary,
+            vec![
+                ("hiphop".to_string(), "Hip Hop".to_string(), 3),
+                ("jazz".to_string(), "Jazz".to_string(), 3)
+            ]
+        );
+        assert_eq!(lib.left_out.len(), 1);
+        assert_eq!(lib.left_out[0].0, "Polka");
+        assert_eq!(lib.files.len(), 4);
+        assert_eq!(lib.files[0].1, vec!["hiphop", "jazz"]);
+    }
+}

@@ -1,0 +1,29 @@
+//! Your genres: learn a library's own genre vocabulary from the tracks it
+//! already tagged (a head over the model's embeddings), know when it does not
+//! know (per-genre thresholds), and find tracks that sound alike.
+
+pub mod gtzan;
+pub mod head;
+pub mod library;
+pub mod report;
+pub mod similar;
+pub mod spelling;
+pub mod store;
+pub mod train;
+
+pub use head::{Head, Suggestion, suggest_from};
+pub use report::{CvReport, GenreReport};
+pub use similar::SimilarityIndex;
+pub use train::{HeadMeta, Sample, TrainOptions, grouped_folds, train};
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VocabError {
+    #[error("no data directory (set XDG_DATA_HOME or HOME)")]
+    NoDataDir,
+    #[error("{}: {reason}", path.display())]
+    Io { path: PathBuf, reason: String },
+    #[error("learn: {0}")]
+    Train(String),
+}

@@ -1,0 +1,96 @@
+//! The cross-validation report saved with a head and printed by `learn`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CvReport {
+    pub tracks: usize,
+    pub folders: usize,
+    pub folds: usize,
+    /// (alpha, out-of-fold accuracy, balanced accuracy) for each tried.
+    pub alphas: Vec<(f64, f64, f64)>,
+    pub accuracy: f64,
+    pub balanced_accuracy: f64,
+    pub per_genre: Vec<GenreReport>,
+    /// (true genre, predicted genre, tracks), largest first.
+    pub confusions: Vec<(String, String, usize)>,
+    /// Share of tracks given a confident genre, and how often that was right.
+    pub confident_share: f64,
+    pub confident_precision: f64,
+    /// Genres not learned: (genre, tracks, why).
+    pub left_out: Vec<(String, usize, String)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GenreReport {
+    pub genre: String,
+    pub tracks: usize,
+    pub precision: f64,
+    pub recall: f64,
+    /// The confidence threshold (None: never confident).
+    pub threshold: Option<f32>,
+    /// Out-of-fold suggestions at or above the threshold, and how many were right.
+    pub confident: usize,
+    pub confident_right: usize,
+}
+
+impl CvReport {
+    /// The report as `learn` prints it.
+    pub fn render(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "cross-validated on {} tracks in {} folders ({} folds grouped by folder; alpha {})",
+            self.tracks,
+            self.folders,
+            self.folds,
+            self.alphas
+                .iter()
+                .map(|(a, acc, bal)| format!("{a}: acc {acc:.3} bal {bal:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "accuracy {:.3}, balanced {:.3}; confident on {:.0} % of tracks, right {:.0} % of those",
+            self.accuracy,
+            self.balanced_accuracy,
+            100.0 * self.confident_share,
+            100.0 * self.confident_precision
+        );
+        let _ = writeln!(
+            s,
+            "{:<24} {:>6} {:>9} {:>7} {:>10} {:>10}",
+            "genre", "tracks", "precision", "recall", "threshold", "confident"
+        );
+        for g in &self.per_genre {
+            let t = g
+                .threshold
+                .map_or("never".to_string(), |t| format!("{t:.2}"));
+            let _ = writeln!(
+                s,
+                "{:<24} {:>6} {:>9.3} {:>7.3} {:>10} {:>10}",
+                g.genre,
+                g.tracks,
+                g.precision,
+                g.recall,
+                t,
+                format!("{}/{}", g.confident_right, g.confident)
+            );
+        }
+        if !self.confusions.is_empty() {
+            let pairs: Vec<String> = self
+                .confusions
+                .iter()
+                .take(8)
+                .map(|(t, p, n)| format!("{t} -> {p} ({n})"))
+                .collect();
+            let _ = writeln!(s, "confused: {}", pairs.join(", "));
+        }
+        for (g, n, why) in &self.left_out {
+            let _ = writeln!(s, "left out: {g} ({n} tracks): {why}");
+        }
+        s
+    }
+}

@@ -1,0 +1,95 @@
+//! One spelling per genre: `Hip Hop`, `Hip-Hop` and `hiphop` are one genre;
+//! `Drum & Bass` is `Drum and Bass`. The library's most used spelling is the
+//! one shown and written.
+
+use std::collections::BTreeMap;
+
+/// Split a tag value into genres: `;` and `/` separate several (the tag reader
+/// has already split ID3v2.4's NUL); blanks are dropped.
+pub fn split(raw: &str) -> Vec<String> {
+    raw.split(['\0', ';', '/'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The comparison key of a genre: lower case, `&` read as `and`, and every
+/// space, hyphen, underscore, dot or apostrophe removed.
+pub fn key(genre: &str) -> String {
+    let lower = genre.trim().to_lowercase().replace('&', " and ");
+    lower
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '+' || *c == '#')
+        .collect()
+}
+
+/// Counts the spellings seen for each key and picks the library's own one.
+#[derive(Debug, Default, Clone)]
+pub struct Spellings {
+    seen: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl Spellings {
+    /// Record one use of `genre`; returns its key (empty for a blank genre).
+    pub fn add(&mut self, genre: &str) -> String {
+        let k = key(genre);
+        if !k.is_empty() {
+            *self
+                .seen
+                .entry(k.clone())
+                .or_default()
+                .entry(genre.trim().to_string())
+                .or_default() += 1;
+        }
+        k
+    }
+
+    /// The most used spelling of `key` (ties: the alphabetically first).
+    pub fn display(&self, key: &str) -> Option<String> {
+        let uses = self.seen.get(key)?;
+        let best = uses.values().max()?;
+        uses.iter()
+            .find(|(_, n)| *n == best)
+            .map(|(s, _)| s.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_genre_share_a_key() {
+        for s in ["Hip Hop", "Hip-Hop", "hiphop", "HIP_HOP", " hip hop "] {
+            assert_eq!(key(s), "hiphop", "{s}");
+        }
+        assert_eq!(key("Drum & Bass"), key("drum and bass"));
+        assert_eq!(key("Rock 'n' Roll"), key("Rock n Roll"));
+        assert_eq!(key("Lo-fi"), key("Lo-Fi"));
+        assert_ne!(key("Post-Rock"), key("Rock"));
+        assert_eq!(key("Chanson"), "chanson");
+        assert_eq!(key("Bossa Nova"), "bossanova");
+        assert_eq!(key("   "), "");
+    }
+
+    #[test]
+    fn separators_split_values() {
+        assert_eq!(
+            split("Rock; Pop/Soundtrack"),
+            vec!["Rock", "Pop", "Soundtrack"]
+        );
+        assert_eq!(split("Jazz\0Blues"), vec!["Jazz", "Blues"]);
+        assert_eq!(split(" ; / "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_most_used_spelling_wins() {
+        let mut s = Spellings::default();
+        for g in ["Hip-Hop", "hiphop", "Hip-Hop", "Hip Hop"] {
+            s.add(g);
+        }
+        assert_eq!(s.display("hiphop").as_deref(), Some("Hip-Hop"));
+        assert_eq!(s.display("jazz"), None);
+    }
+}

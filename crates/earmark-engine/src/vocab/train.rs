@@ -1,0 +1,484 @@
+//! Train a head: multinomial logistic regression (linfa-logistic) with
+//! class-balanced weights, L2 strength chosen by cross-validation grouped by
+//! folder, per-genre thresholds for a target precision on the out-of-fold
+//! predictions, then a final fit on everything.
+//!
+//! linfa-logistic takes no sample weights, so class balance is applied by
+//! repeating each class's rows round(largest class / class size) times: for
+//! an integer weight that is the same loss as weighting the rows.
+
+use std::collections::BTreeMap;
+
+use linfa::prelude::*;
+use linfa_logistic::MultiLogisticRegression;
+use ndarray::{Array1, Array2};
+
+use super::VocabError;
+use super::head::{Head, l2_normalised, suggest_from};
+use super::report::{CvReport, GenreReport};
+
+/// One tagged track: its embedding, its genres (class indices) and its folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub embedding: Vec<f32>,
+    pub genres: Vec<usize>,
+    pub group: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub alphas: Vec<f64>,
+    pub max_folds: usize,
+    pub target_precision: f64,
+    pub max_iterations: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            alphas: vec![0.1, 1.0, 10.0, 100.0],
+            max_folds: 5,
+            target_precision: 0.9,
+            max_iterations: 200,
+        }
+    }
+}
+
+/// Who trained on what: the head's identity fields.
+#[derive(Debug, Clone)]
+pub struct HeadMeta {
+    pub model_sha256: String,
+    pub model_name: String,
+    pub vocabulary: Vec<String>,
+    pub left_out: Vec<(String, usize, String)>,
+}
+
+/// Folds grouped by folder: every folder's tracks sit in one fold. Folders
+/// are dealt largest first to the emptiest fold (ties: lowest fold), so the
+/// split is deterministic and balanced in tracks.
+pub fn grouped_folds(groups: &[String], max_folds: usize) -> Vec<usize> {
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in groups {
+        *sizes.entry(g.as_str()).or_default() += 1;
+    }
+    let k = max_folds.min(sizes.len()).max(1);
+    let mut order: Vec<(&str, usize)> = sizes.into_iter().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut load = vec![0usize; k];
+    let mut fold_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (g, n) in order {
+        let f = (0..k).min_by_key(|&f| (load[f], f)).unwrap_or(0);
+        load[f] += n;
+        fold_of.insert(g, f);
+    }
+    groups
+        .iter()
+        .map(|g| fold_of.get(g.as_str()).copied().unwrap_or(0))
+        .collect()
+}
+
+/// Standardisation fitted on `rows`.
+fn standardiser(rows: &[Vec<f32>], dim: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = rows.len().max(1) as f64;
+    let mut mean = vec![0.0f64; dim];
+    for r in rows {
+        for (m, v) in mean.iter_mut().zip(r) {
+            *m += f64::from(*v) / n;
+        }
+    }
+    let mut var = vec![0.0f64; dim];
+    for r in rows {
+        for ((s, v), m) in var.iter_mut().zip(r).zip(&mean) {
+            *s += (f64::from(*v) - m).powi(2) / n;
+        }
+    }
+    let scale = var
+        .iter()
+        .map(|v| {
+            if v.sqrt() > 1e-6 {
+                v.sqrt() as f32
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    (mean.into_iter().map(|m| m as f32).collect(), scale)
+}
+
+/// A fitted model in the head's terms.
+struct Fitted {
+    mean: Vec<f32>,
+    scale: Vec<f32>,
+    weights: Vec<Vec<f32>>,
+    intercept: Vec<f32>,
+}
+
+fn fit(
+    samples: &[&Sample],
+    k: usize,
+    dim: usize,
+    alpha: f64,
+    opts: &TrainOptions,
+) -> Result<Fitted, VocabError> {
+    let normalised: Vec<Vec<f32>> = samples
+        .iter()
+        .map(|s| l2_normalised(&s.embedding))
+        .collect();
+    let (mean, scale) = standardiser(&normalised, dim);
+    let mut per_class = vec![0usize; k];
+    for s in samples {
+        for &g in &s.genres {
+            per_class[g] += 1;
+        }
+    }
+    let largest = per_class.iter().copied().max().unwrap_or(1);
+    let mut xs: Vec<f64> = Vec::new();
+    let mut ys: Vec<usize> = Vec::new();
+    for (s, x) in samples.iter().zip(&normalised) {
+        for &g in &s.genres {
+            let repeat = ((largest as f64 / per_class[g] as f64).round() as usize).max(1);
+            for _ in 0..repeat {
+                xs.extend(
+                    x.iter()
+                        .zip(mean.iter().zip(&scale))
+                        .map(|(v, (m, sd))| f64::from((v - m) / sd)),
+                );
+                ys.push(g);
+            }
+        }
+    }
+    let present: Vec<usize> = (0..k).filter(|&c| per_class[c] > 0).collect();
+    let mut weights = vec![vec![0.0f32; k]; dim];
+    let mut intercept = vec![-1e4f32; k];
+    if present.len() < 2 {
+        // One class only: it is all this fold can say.
+        if let Some(&c) = present.first() {
+            intercept[c] = 0.0;
+        }
+        return Ok(Fitted {
+            mean,
+            scale,
+            weights,
+            intercept,
+        });
+    }
+    let x = Array2::from_shape_vec((ys.len(), dim), xs)
+        .map_err(|e| VocabError::Train(e.to_string()))?;
+    let data = Dataset::new(x, Array1::from_vec(ys));
+    let model = MultiLogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(opts.max_iterations)
+        .fit(&data)
+        .map_err(|e| VocabError::Train(e.to_string()))?;
+    let params = model.params();
+    for (j, &class) in model.classes().iter().enumerate() {
+        intercept[class] = model.intercept()[j] as f32;
+        for (d, row) in weights.iter_mut().enumerate() {
+            row[class] = params[[d, j]] as f32;
+        }
+    }
+    Ok(Fitted {
+        mean,
+        scale,
+        weights,
+        intercept,
+    })
+}
+
+fn as_head(f: Fitted, meta: &HeadMeta, dim: usize, counts: Vec<usize>) -> Head {
+    Head {
+        version: Head::VERSION,
+        model_sha256: meta.model_sha256.clone(),
+        model_name: meta.model_name.clone(),
+        dim,
+        vocabulary: meta.vocabulary.clone(),
+        counts,
+        mean: f.mean,
+        scale: f.scale,
+        weights: f.weights,
+        intercept: f.intercept,
+        alpha: 0.0,
+        target_precision: 0.0,
+        thresholds: Vec::new(),
+        report: CvReport::default(),
+    }
+}
+
+/// Out-of-fold probabilities for every sample at one alpha.
+fn out_of_fold(
+    samples: &[Sample],
+    folds: &[usize],
+    meta: &HeadMeta,
+    dim: usize,
+    alpha: f64,
+    opts: &TrainOptions,
+) -> Result<Vec<Vec<f32>>, VocabError> {
+    let k = meta.vocabulary.len();
+    let n_folds = folds.iter().copied().max().map_or(1, |m| m + 1);
+    let mut out = vec![Vec::new(); samples.len()];
+    for f in 0..n_folds {
+        let train: Vec<&Sample> = samples
+            .iter()
+            .zip(folds)
+            .filter(|(_, g)| **g != f)
+            .map(|(s, _)| s)
+            .collect();
+        let fitted = fit(&train, k, dim, alpha, opts)?;
+        let head = as_head(fitted, meta, dim, vec![0; k]);
+        for (i, s) in samples.iter().enumerate() {
+            if folds[i] == f {
+                out[i] = head
+                    .probs(&s.embedding)
+                    .ok_or_else(|| VocabError::Train("embedding of the wrong size".into()))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn argmax(p: &[f32]) -> usize {
+    (0..p.len())
+        .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
+        .unwrap_or(0)
+}
+
+/// (accuracy, balanced accuracy): right when the top class is one of the track's genres.
+fn scores(samples: &[Sample], probs: &[Vec<f32>], k: usize) -> (f64, f64) {
+    let mut right = 0usize;
+    let mut per = vec![(0usize, 0usize); k];
+    for (s, p) in samples.iter().zip(probs) {
+        let top = argmax(p);
+        let ok = s.genres.contains(&top);
+        right += usize::from(ok);
+        for &g in &s.genres {
+            per[g].1 += 1;
+            per[g].0 += usize::from(top == g);
+        }
+    }
+    let recalls: Vec<f64> = per
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(r, n)| *r as f64 / *n as f64)
+        .collect();
+    let bal = recalls.iter().sum::<f64>() / recalls.len().max(1) as f64;
+    (right as f64 / samples.len().max(1) as f64, bal)
+}
+
+/// Per class, the lowest confidence at which the suggestions at or above it
+/// were right at least `target` of the time (None: never).
+pub fn thresholds(
+    samples: &[Sample],
+    probs: &[Vec<f32>],
+    k: usize,
+    target: f64,
+) -> Vec<Option<f32>> {
+    let said: Vec<(usize, f32, bool)> = samples
+        .iter()
+        .zip(probs)
+        .map(|(s, p)| {
+            let top = argmax(p);
+            (top, p[top], s.genres.contains(&top))
+        })
+        .collect();
+    thresholds_from(&said, k, target)
+}
+
+/// The same from (predicted class, its confidence, was it right) triples.
+pub fn thresholds_from(said: &[(usize, f32, bool)], k: usize, target: f64) -> Vec<Option<f32>> {
+    (0..k)
+        .map(|c| {
+            let mut mine: Vec<(f32, bool)> = said
+                .iter()
+                .filter(|(p, _, _)| *p == c)
+                .map(|(_, conf, ok)| (*conf, *ok))
+                .collect();
+            mine.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let mut right = 0usize;
+            let mut best = None;
+            for (i, (conf, ok)) in mine.iter().enumerate() {
+                right += usize::from(*ok);
+                // Only cut between distinct confidences.
+                let next_differs = mine.get(i + 1).is_none_or(|n| n.0 < *conf);
+                if next_differs && right as f64 >= target * (i + 1) as f64 {
+                    best = Some(*conf);
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+fn report(
+    samples: &[Sample],
+    probs: &[Vec<f32>],
+    head: &Head,
+    folds: usize,
+    alphas: Vec<(f64, f64, f64)>,
+) -> CvReport {
+    let k = head.vocabulary.len();
+    let (accuracy, balanced_accuracy) = scores(samples, probs, k);
+    let mut per_genre: Vec<GenreReport> = head
+        .vocabulary
+        .iter()
+        .zip(&head.counts)
+        .zip(&head.thresholds)
+        .map(|((g, n), t)| GenreReport {
+            genre: g.clone(),
+            tracks: *n,
+            threshold: *t,
+            ..Default::default()
+        })
+        .collect();
+    let mut said = vec![(0usize, 0usize); k];
+    let mut confusion: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let (mut confident, mut confident_right) = (0usize, 0usize);
+    for (s, p) in samples.iter().zip(probs) {
+        let top = argmax(p);
+        let ok = s.genres.contains(&top);
+        said[top].0 += 1;
+        said[top].1 += usize::from(ok);
+        for &g in &s.genres {
+            if top == g {
+                per_genre[g].recall += 1.0;
+            }
+        }
+        if !ok && let Some(&g) = s.genres.first() {
+            *confusion.entry((g, top)).or_default() += 1;
+        }
+        if let super::head::Suggestion::Genre { .. } =
+            suggest_from(&head.vocabulary, p, &head.thresholds)
+        {
+            confident += 1;
+            confident_right += usize::from(ok);
+            per_genre[top].confident += 1;
+            per_genre[top].confident_right += usize::from(ok);
+        }
+    }
+    for (c, g) in per_genre.iter_mut().enumerate() {
+        g.recall /= g.tracks.max(1) as f64;
+        g.precision = said[c].1 as f64 / said[c].0.max(1) as f64;
+    }
+    let mut confusions: Vec<(String, String, usize)> = confusion
+        .into_iter()
+        .map(|((t, p), n)| (head.vocabulary[t].clone(), head.vocabulary[p].clone(), n))
+        .collect();
+    confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    let groups: std::collections::BTreeSet<&str> =
+        samples.iter().map(|s| s.group.as_str()).collect();
+    CvReport {
+        tracks: samples.len(),
+        folders: groups.len(),
+        folds,
+        alphas,
+        accuracy,
+        balanced_accuracy,
+        per_genre,
+        confusions,
+        confident_share: confident as f64 / samples.len().max(1) as f64,
+        confident_precision: confident_right as f64 / confident.max(1) as f64,
+        left_out: Vec::new(),
+    }
+}
+
+/// Choose alpha by grouped CV, set thresholds on the out-of-fold predictions,
+/// refit on everything. Deterministic for the same samples.
+pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<Head, VocabError> {
+    let k = meta.vocabulary.len();
+    if k < 2 {
+        return Err(VocabError::Train(format!(
+            "needs at least two genres with enough tracks; found {k}"
+        )));
+    }
+    let dim = samples
+        .first()
+        .map(|s| s.embedding.len())
+        .ok_or_else(|| VocabError::Train("no tagged tracks".into()))?;
+    if samples.iter().any(|s| s.embedding.len() != dim) {
+        return Err(VocabError::Train("embeddings of different sizes".into()));
+    }
+    let groups: Vec<String> = samples.iter().map(|s| s.group.clone()).collect();
+    let folds = grouped_folds(&groups, opts.max_folds);
+    let n_folds = folds.iter().copied().max().map_or(1, |m| m + 1);
+    if n_folds < 2 {
+        return Err(VocabError::Train(
+            "cross-validation needs tracks in at least two folders".into(),
+        ));
+    }
+    let mut tried = Vec::new();
+    let mut best: Option<(f64, f64, Vec<Vec<f32>>)> = None;
+    for &alpha in &opts.alphas {
+        let probs = out_of_fold(samples, &folds, &meta, dim, alpha, opts)?;
+        let (acc, bal) = scores(samples, &probs, k);
+        tried.push((alpha, acc, bal));
+        let score = (acc + bal) / 2.0;
+        if best.as_ref().is_none_or(|b| score > b.1) {
+            best = Some((alpha, score, probs));
+        }
+    }
+    let (alpha, _, probs) = best.ok_or_else(|| VocabError::Train("no alpha to try".into()))?;
+    let mut counts = vec![0usize; k];
+    for s in samples {
+        for &g in &s.genres {
+            counts[g] += 1;
+        }
+    }
+    let all: Vec<&Sample> = samples.iter().collect();
+    let fitted = fit(&all, k, dim, alpha, opts)?;
+    let mut head = as_head(fitted, &meta, dim, counts);
+    head.alpha = alpha;
+    head.target_precision = opts.target_precision;
+    head.thresholds = thresholds(samples, &probs, k, opts.target_precision);
+    let mut rep = report(samples, &probs, &head, n_folds, tried);
+    rep.left_out = meta.left_out.clone();
+    head.report = rep;
+    Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_never_sits_on_both_sides() {
+        let groups: Vec<String> = ["a", "a", "a", "b", "b", "c", "d", "d", "e", "f", "f", "f"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let folds = grouped_folds(&groups, 5);
+        for (i, g) in groups.iter().enumerate() {
+            for (j, h) in groups.iter().enumerate() {
+                if g == h {
+                    assert_eq!(folds[i], folds[j], "{g} split across folds");
+                }
+            }
+        }
+        assert_eq!(folds.iter().max(), Some(&4));
+        // Two albums: two folds, one album in each.
+        let two: Vec<String> = ["x", "x", "y", "y"].iter().map(|s| s.to_string()).collect();
+        let f = grouped_folds(&two, 5);
+        assert_eq!(f[0], f[1]);
+        assert_eq!(f[2], f[3]);
+        assert_ne!(f[0], f[2]);
+    }
+
+    #[test]
+    fn thresholds_reach_the_precision_or_are_never() {
+        let s = |g: usize| Sample {
+            embedding: vec![],
+            genres: vec![g],
+            group: String::new(),
+        };
+        let samples = vec![s(0), s(0), s(1), s(0), s(1)];
+        let probs = vec![
+            vec![0.9, 0.1],
+            vec![0.8, 0.2],
+            vec![0.7, 0.3],
+            vec![0.6, 0.4],
+            vec![0.55, 0.45],
+        ];
+        let t = thresholds(&samples, &probs, 2, 0.9);
+        // 0.9, 0.8 right (2/2); 0.7 wrong (2/3 < 0.9): threshold 0.8.
+        assert_eq!(t[0], Some(0.8));
+        assert_eq!(t[1], None, "class 1 is never the top class");
+    }
+}

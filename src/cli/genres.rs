@@ -1,0 +1,115 @@
+//! `--genres mine|gtzan`: which vocabulary a command speaks. `gtzan` is the
+//! model's own head; `mine` is the head `earmark learn` made for the library
+//! root above each file. Both apply per-genre thresholds: below them the
+//! answer is `unsure`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+
+use crate::model::{GenreModel, Prediction};
+use crate::vocab::{Head, Suggestion, gtzan, store, suggest_from};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Genres {
+    /// The genres this library already uses (learned with `earmark learn`).
+    Mine,
+    /// The model's ten GTZAN genres.
+    Gtzan,
+}
+
+/// Heads found so far, by root; and the GTZAN thresholds.
+pub struct Vocabularies {
+    choice: Genres,
+    model_name: String,
+    model_sha256: String,
+    gtzan_thresholds: Vec<Option<f32>>,
+    heads: HashMap<PathBuf, Head>,
+    /// One head for every file (`--head FILE`).
+    fixed: Option<Head>,
+}
+
+/// What a file's answer is in the chosen vocabulary.
+pub struct Answer {
+    pub ranked: Vec<(String, f32)>,
+    pub suggestion: Suggestion,
+}
+
+impl Vocabularies {
+    pub fn new(choice: Genres, model: &GenreModel) -> Self {
+        Vocabularies {
+            choice,
+            model_name: model.card().name.clone(),
+            model_sha256: model.sha256().to_string(),
+            gtzan_thresholds: gtzan::card_thresholds(model.card(), 0.9),
+            heads: HashMap::new(),
+            fixed: None,
+        }
+    }
+
+    /// Always answer with `head`.
+    pub fn fixed(head: Head, model: &GenreModel) -> Self {
+        let mut v = Vocabularies::new(Genres::Mine, model);
+        v.fixed = Some(head);
+        v
+    }
+
+    fn head_for(&mut self, path: &Path) -> Result<&Head, String> {
+        if let Some(h) = &self.fixed {
+            if h.model_sha256 != self.model_sha256 {
+                return Err(format!(
+                    "the head was trained on another model ({}); run `earmark learn` with this one",
+                    h.model_name
+                ));
+            }
+            return Ok(h);
+        }
+        let (root, file) = store::find_for(path, &self.model_name).ok_or_else(|| {
+            format!(
+                "{}: no learned genres for its library with this model; run `earmark learn DIR` first",
+                path.display()
+            )
+        })?;
+        if !self.heads.contains_key(&root) {
+            let head = store::load(&file).map_err(|e| e.to_string())?;
+            if head.model_sha256 != self.model_sha256 {
+                return Err(format!(
+                    "{}: the learned genres were trained on another version of the model; run `earmark learn {}` again",
+                    path.display(),
+                    root.display()
+                ));
+            }
+            self.heads.insert(root.clone(), head);
+        }
+        self.heads
+            .get(&root)
+            .ok_or_else(|| "learned head vanished".to_string())
+    }
+
+    /// The answer for `path`, whose prediction (with embedding) is given.
+    pub fn answer(&mut self, path: &Path, prediction: &Prediction) -> Result<Answer, String> {
+        let (labels, probs, thresholds) = match self.choice {
+            Genres::Gtzan => (
+                prediction.labels.clone(),
+                prediction.probs.clone(),
+                self.gtzan_thresholds.clone(),
+            ),
+            Genres::Mine => {
+                let embedding = prediction
+                    .embedding
+                    .as_ref()
+                    .ok_or_else(|| format!("{}: no embedding", path.display()))?;
+                let head = self.head_for(path)?;
+                let probs = head
+                    .probs(embedding)
+                    .ok_or_else(|| format!("{}: embedding of the wrong size", path.display()))?;
+                (head.vocabulary.clone(), probs, head.thresholds.clone())
+            }
+        };
+        let suggestion = suggest_from(&labels, &probs, &thresholds);
+        let mut ranked: Vec<(String, f32)> = labels.into_iter().zip(probs).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(Answer { ranked, suggestion })
+    }
+}

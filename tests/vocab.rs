@@ -1,0 +1,253 @@
+//! Learned genres: a head trains and predicts deterministically on a committed
+//! embedding fixture (tests/fixtures/vocab, made by make_fixture.py), folders
+//! never straddle folds, and `learn`/`classify --genres mine`/`similar` work
+//! end to end on real audio (the demo files, fast model).
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use earmark::vocab::{HeadMeta, Sample, Suggestion, TrainOptions, grouped_folds, train};
+
+fn fixture() -> (Vec<String>, Vec<Vec<f32>>, Vec<Sample>) {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vocab/embeddings.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let floats = |x: &serde_json::Value| -> Vec<f32> {
+        x.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_f64().unwrap() as f32)
+            .collect()
+    };
+    let vocabulary = v["vocabulary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let centres = v["centres"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(floats)
+        .collect();
+    let samples = v["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| Sample {
+            embedding: floats(&s["embedding"]),
+            genres: s["genres"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g.as_u64().unwrap() as usize)
+                .collect(),
+            group: s["group"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    (vocabulary, centres, samples)
+}
+
+fn meta(vocabulary: Vec<String>) -> HeadMeta {
+    HeadMeta {
+        model_sha256: "fixture".into(),
+        model_name: "fixture".into(),
+        vocabulary,
+        left_out: vec![(
+            "Polka".into(),
+            1,
+            "1 track(s), fewer than --min-tracks 5".into(),
+        )],
+    }
+}
+
+#[test]
+fn head_trains_and_predicts_deterministically() {
+    let (vocabulary, centres, samples) = fixture();
+    let opts = TrainOptions::default();
+    let a = train(&samples, meta(vocabulary.clone()), &opts).unwrap();
+    let b = train(&samples, meta(vocabulary.clone()), &opts).unwrap();
+    assert_eq!(a, b, "same data, same head");
+    assert_eq!(a.vocabulary, vocabulary);
+    assert_eq!(
+        a.counts,
+        vec![17, 17, 16],
+        "the two-genre track counts for both"
+    );
+    // Folders straddle no fold: 6 albums, 5 folds.
+    assert_eq!(a.report.folds, 5);
+    assert_eq!(a.report.folders, 6);
+    assert!(a.report.accuracy >= 0.8, "{}", a.report.render());
+    for (g, c) in centres.iter().enumerate() {
+        let p = a.probs(c).unwrap();
+        let best = (0..p.len()).max_by(|&x, &y| p[x].total_cmp(&p[y])).unwrap();
+        assert_eq!(best, g, "centre of {} -> {p:?}", vocabulary[g]);
+        match a.suggest(c).unwrap() {
+            Suggestion::Genre { genre, .. } => assert_eq!(genre, vocabulary[g]),
+            Suggestion::Unsure { candidates } => assert_eq!(candidates[0].0, vocabulary[g]),
+        }
+    }
+    assert!(
+        a.thresholds.iter().any(Option::is_some),
+        "{:?}",
+        a.thresholds
+    );
+    assert!(a.report.render().contains("left out: Polka"));
+    // The embedding of another model's size is refused, not misread.
+    assert!(a.probs(&[0.0; 3]).is_none());
+}
+
+#[test]
+fn two_albums_of_one_genre_sit_in_different_folds() {
+    let (_, _, samples) = fixture();
+    let groups: Vec<String> = samples.iter().map(|s| s.group.clone()).collect();
+    let folds = grouped_folds(&groups, 5);
+    for (i, g) in groups.iter().enumerate() {
+        for (j, h) in groups.iter().enumerate() {
+            if g == h {
+                assert_eq!(folds[i], folds[j], "{g} straddles two folds");
+            }
+        }
+    }
+    let fold_of = |name: &str| folds[groups.iter().position(|g| g == name).unwrap()];
+    assert_ne!(fold_of("Lo-fi/album0"), fold_of("Lo-fi/album1"));
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+fn demo(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name)
+}
+
+#[test]
+fn similar_lists_a_files_duplicate_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    copy(&demo("HyperRogue/hell.wav"), &lib.join("a/hell.wav"));
+    copy(&demo("HyperRogue/hell.wav"), &lib.join("b/hell-copy.wav"));
+    copy(&demo("HyperRogue/desert.ogg"), &lib.join("a/desert.ogg"));
+    copy(
+        &demo("Max McCracken/nebula.flac"),
+        &lib.join("b/nebula.flac"),
+    );
+    let out = common::earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["similar", "--model", "fast", "--json", "--top", "3"])
+        .arg(lib.join("a/hell.wav"))
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let near: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let near = near.as_array().unwrap();
+    assert_eq!(near.len(), 3, "the query itself is not listed");
+    assert!(
+        near[0]["path"].as_str().unwrap().ends_with("hell-copy.wav"),
+        "{near:?}"
+    );
+    assert!(near[0]["similarity"].as_f64().unwrap() > 0.9999);
+    assert!(near[1]["similarity"].as_f64().unwrap() < 0.9999);
+}
+
+#[test]
+fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("library");
+    for (from, to) in [
+        ("HyperRogue/hell.wav", "game/one/hell.wav"),
+        ("HyperRogue/desert.ogg", "game/one/desert.ogg"),
+        ("HyperRogue/caribbean.m4a", "game/two/caribbean.m4a"),
+        ("hell-reprise.ogg", "game/two/hell-reprise.ogg"),
+        ("Max McCracken/nebula.flac", "synth/one/nebula.flac"),
+        ("Max McCracken/awakening.mp3", "synth/one/awakening.mp3"),
+        (
+            "Max McCracken/enemy-unknown.m4a",
+            "synth/two/enemy-unknown.m4a",
+        ),
+    ] {
+        copy(&demo(from), &lib.join(to));
+    }
+    let env = |c: &mut std::process::Command| {
+        c.env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .env("XDG_DATA_HOME", dir.path().join("data"));
+    };
+    for (genre, sub) in [
+        ("Game Music", "game"),
+        ("synth-wave", "synth/one"),
+        ("Synth Wave", "synth/two"),
+    ] {
+        let mut c = common::earmark();
+        env(&mut c);
+        let out = c
+            .args(["tag", "--genre", genre])
+            .arg(lib.join(sub))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::text(&out.stderr));
+    }
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["learn", "--model", "fast", "--min-tracks", "3"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        stdout,
+        common::text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Game Music") && stdout.contains("precision"),
+        "{stdout}"
+    );
+    let vocab = dir.path().join("data/earmark/vocab");
+    let heads: Vec<PathBuf> = std::fs::read_dir(&vocab)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(heads.len(), 1);
+    let text = std::fs::read_to_string(&heads[0]).unwrap();
+    assert!(
+        !text.contains(dir.path().to_str().unwrap()),
+        "the head holds no path"
+    );
+    assert!(!text.contains("hell"), "nor file names");
+    let head: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let words: Vec<&str> = head["vocabulary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    // One genre per spelling family: "synth-wave" and "Synth Wave" are one.
+    assert_eq!(words.len(), 2, "{words:?}");
+    assert!(words.contains(&"Game Music"));
+
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["classify", "--model", "fast", "--genres", "mine", "--json"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in rows.as_array().unwrap() {
+        let s = r["suggestion"].as_str().unwrap();
+        assert!(s == "unsure" || words.contains(&s), "{s}");
+        assert!(words.contains(&r["top"][0]["genre"].as_str().unwrap()));
+    }
+}
