@@ -6,8 +6,8 @@
 //! modules are re-exported so that `earmark::audio` and friends keep one path.
 
 pub use earmark_engine::{
-    analysis, audio, cache, classifier, clock, eval, features, jobs, library, model, player, tags,
-    vocab,
+    analysis, audio, cache, classifier, clock, eval, features, jobs, library, model, player, quiet,
+    tags, vocab,
 };
 
 pub mod cli;

@@ -81,9 +81,33 @@ fn small_and_tiny_terminals_do_not_panic() {
         (80, 24),
     ] {
         h.resize(w, h2);
+        let screen = h.screen();
+        assert_eq!(screen.lines().count(), usize::from(h2), "{w}×{h2}");
+        assert!(
+            screen.lines().all(|l| l.chars().count() == usize::from(w)),
+            "{w}×{h2}:\n{screen}"
+        );
+        if w >= 20 && h2 >= 6 {
+            // The layout fits: the browser's frame and the file are drawn.
+            assert!(
+                screen.contains('┌') && screen.contains('┘'),
+                "{w}×{h2}:\n{screen}"
+            );
+            assert!(screen.contains("awakening"), "{w}×{h2}:\n{screen}");
+        } else {
+            // Too small for panes: a one-line notice, cut to fit.
+            let expected: String = "earmark: window too small"
+                .chars()
+                .take(usize::from(w))
+                .collect();
+            assert!(screen.starts_with(&expected), "{w}×{h2}:\n{screen}");
+        }
     }
     h.key(KeyCode::Char('?'));
     for (w, h2) in [(30, 8), (80, 24)] {
         h.resize(w, h2);
+        let screen = h.screen();
+        assert!(h.app.help_visible());
+        assert!(screen.contains("Keys"), "help at {w}×{h2}:\n{screen}");
     }
 }

@@ -136,10 +136,7 @@ pub fn run(args: TagArgs) -> ExitCode {
         let genres: Vec<String> = args
             .genre
             .iter()
-            .flat_map(|g| g.split(';'))
-            .map(str::trim)
-            .filter(|g| !g.is_empty())
-            .map(str::to_string)
+            .flat_map(|g| crate::tags::split_genres(g))
             .collect();
         if genres.is_empty() {
             eprintln!("earmark tag: say which genre: --genre GENRE (or --auto)");

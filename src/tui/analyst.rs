@@ -2,7 +2,8 @@
 //! jobs run on a [`JobPool`] (the focused track first, latest-wins preview,
 //! then selections, then folders); a small thread answers "is this file in
 //! the cache?" for the rows on screen; every result comes back to the event
-//! loop as an [`AppEvent`]. Nothing here draws.
+//! loop as an [`AppEvent`] naming the request it answers. Nothing here draws,
+//! and the book-keeping of what is in flight lives in the app state.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,12 +12,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_channel::Sender;
 
+use super::effect::ReqId;
 use super::event::AppEvent;
+use super::services::Sink;
 use crate::analysis::{TrackFeatures, track_features_cancellable};
 use crate::audio::{AnalysisPlan, without_path};
 use crate::cache::Cache;
 use crate::classifier::{Classified, Classifier};
-use crate::jobs::{FaultHook, JobEvent, JobId, JobPool, Priority, Progress};
+use crate::jobs::{FaultHook, JobEvent, JobId, JobPool, Priority};
 use crate::library::tree::NodeId;
 
 /// How the app classifies: which model, which cache, how many workers.
@@ -141,7 +144,26 @@ pub struct Analysed {
     pub spectrogram: Option<Arc<Spectrogram>>,
 }
 
-pub type Outcome = Result<Box<Analysed>, String>;
+/// Why a job gave no result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("cancelled")]
+    Cancelled,
+    /// The model could not load, or the file could not be analysed (the reason,
+    /// without the path: the UI shows it beside the file).
+    #[error("{0}")]
+    Failed(String),
+}
+
+pub type Outcome = Result<Box<Analysed>, AnalysisError>;
+
+/// What a job reports, by request.
+#[derive(Debug)]
+pub enum JobUpdate {
+    Started,
+    Finished(Outcome),
+    Cancelled,
+}
 
 struct Engine {
     classifier: OnceLock<Result<Classifier, String>>,
@@ -157,18 +179,25 @@ impl Engine {
             .unwrap_or(false)
     }
 
+    fn set_focus(&self, path: Option<PathBuf>) {
+        if let Ok(mut f) = self.focus.lock() {
+            *f = path;
+        }
+    }
+
     fn work(&self, path: &Path, cancel: &AtomicBool) -> Outcome {
+        let failed = |e: String| AnalysisError::Failed(without_path(path, e));
         let classifier = match self.classifier.wait() {
             Ok(c) => c,
-            Err(e) => return Err(e.clone()),
+            Err(e) => return Err(AnalysisError::Failed(e.clone())),
         };
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err("cancelled".into());
+            return Err(AnalysisError::Cancelled);
         }
         if !self.is_focus(path) {
             let classified = classifier
                 .classify_cancellable(path, cancel)
-                .map_err(|e| without_path(path, e.to_string()))?;
+                .map_err(|e| failed(e.to_string()))?;
             return Ok(Box::new(Analysed {
                 classified,
                 spectrogram: None,
@@ -194,7 +223,7 @@ impl Engine {
         }
         let (classified, analysis) = classifier
             .analyse_cancellable(path, cancel)
-            .map_err(|e| without_path(path, e.to_string()))?;
+            .map_err(|e| failed(e.to_string()))?;
         Ok(Box::new(Analysed {
             classified,
             spectrogram: Some(Arc::new(Spectrogram::from_features(
@@ -206,30 +235,25 @@ impl Engine {
 }
 
 enum Peek {
-    Lookup(NodeId, PathBuf),
+    Lookup(ReqId, NodeId, PathBuf),
     Store(PathBuf, Box<Classified>),
 }
 
-/// The app's handle on classification.
+/// The handle on classification: the model loads, jobs run on a [`JobPool`],
+/// cache lookups on a thread of their own; everything reports to the sink,
+/// by request id.
 pub struct Analyst {
     engine: Arc<Engine>,
     pool: JobPool<Outcome>,
     peek_tx: Sender<Peek>,
-    /// Jobs submitted and not reported back yet.
-    jobs: HashMap<JobId, NodeId>,
-    /// Jobs a worker is running now.
-    running: Vec<(JobId, NodeId)>,
-    /// Outstanding jobs per node.
-    per_node: HashMap<NodeId, usize>,
-    /// The node of the latest preview.
-    focus_node: Option<NodeId>,
-    /// Progress of the current run of jobs (reset when the queue empties).
-    base: Progress,
+    /// The request each pool job answers; locked across submitting, so the
+    /// forwarding thread never sees a job before its request.
+    requests: Arc<Mutex<HashMap<JobId, ReqId>>>,
 }
 
 impl Analyst {
-    /// Load the model and open the cache in the background; events go to `tx`.
-    pub fn start(opts: AnalystOptions, tx: Sender<AppEvent>) -> Analyst {
+    /// Load the model and open the cache in the background; results go to `sink`.
+    pub fn start(opts: AnalystOptions, sink: Sink) -> Analyst {
         let engine = Arc::new(Engine {
             classifier: OnceLock::new(),
             focus: Mutex::new(None),
@@ -242,35 +266,30 @@ impl Analyst {
         };
         {
             let engine = Arc::clone(&engine);
-            let tx = tx.clone();
+            let sink = Arc::clone(&sink);
             let _ = std::thread::Builder::new()
                 .name("earmark-model".into())
                 .spawn(move || {
                     let (result, info) = load(&opts);
                     let _ = engine.classifier.set(result);
-                    let _ = tx.send(AppEvent::Model(info));
+                    sink(AppEvent::Model(info));
                 });
         }
         let work_engine = Arc::clone(&engine);
         let pool = JobPool::new(
             workers,
             move |path: &PathBuf, cancel: &AtomicBool| work_engine.work(path, cancel),
-            |_: &Path, reason: String| Err(reason),
+            |_: &Path, reason: String| Err(AnalysisError::Failed(reason)),
         );
         if let Some(hook) = fault {
             pool.inject_fault(hook);
         }
-        let events = pool.events().clone();
-        let job_tx = tx.clone();
-        let _ = std::thread::Builder::new()
-            .name("earmark-jobs".into())
-            .spawn(move || {
-                while let Ok(ev) = events.recv() {
-                    if job_tx.send(AppEvent::Job(ev)).is_err() {
-                        return;
-                    }
-                }
-            });
+        let requests: Arc<Mutex<HashMap<JobId, ReqId>>> = Arc::default();
+        forward_jobs(
+            pool.events().clone(),
+            Arc::clone(&requests),
+            Arc::clone(&sink),
+        );
         let (peek_tx, peek_rx) = crossbeam_channel::unbounded::<Peek>();
         {
             let engine = Arc::clone(&engine);
@@ -279,12 +298,22 @@ impl Analyst {
                 .spawn(move || {
                     while let Ok(msg) = peek_rx.recv() {
                         let Ok(c) = engine.classifier.wait() else {
+                            // No model: every lookup finds nothing.
+                            if let Peek::Lookup(req, node, _) = msg
+                                && !sink(AppEvent::Peeked {
+                                    req,
+                                    node,
+                                    found: None,
+                                })
+                            {
+                                return;
+                            }
                             continue;
                         };
                         match msg {
-                            Peek::Lookup(id, path) => {
+                            Peek::Lookup(req, node, path) => {
                                 let found = c.cached(&path).map(Box::new);
-                                if tx.send(AppEvent::Peeked(id, found)).is_err() {
+                                if !sink(AppEvent::Peeked { req, node, found }) {
                                     return;
                                 }
                             }
@@ -297,115 +326,78 @@ impl Analyst {
             engine,
             pool,
             peek_tx,
-            jobs: HashMap::new(),
-            running: Vec::new(),
-            per_node: HashMap::new(),
-            focus_node: None,
-            base: Progress::default(),
+            requests,
         }
     }
 
-    /// Classify the focused track first; a newer preview cancels this one.
-    pub fn preview(&mut self, id: NodeId, path: PathBuf) {
-        if let Ok(mut f) = self.engine.focus.lock() {
-            *f = Some(path.clone());
-        }
-        self.rebase();
-        let job = self.pool.preview(path);
-        self.track(job, id);
-        self.focus_node = Some(id);
-    }
-
-    fn track(&mut self, job: JobId, id: NodeId) {
-        self.jobs.insert(job, id);
-        *self.per_node.entry(id).or_default() += 1;
-    }
-
-    /// Whether `id` is the focused track with its preview still to come.
-    pub fn is_focus(&self, id: NodeId) -> bool {
-        self.focus_node == Some(id) && self.is_pending(id)
-    }
-
-    /// Whether a job for `id` has not reported back yet.
-    pub fn is_pending(&self, id: NodeId) -> bool {
-        self.per_node.get(&id).is_some_and(|&n| n > 0)
+    /// Classify a file; `priority` None: the focused track, latest wins (a
+    /// newer preview cancels this one) and its spectrogram is computed too.
+    pub fn classify(&self, req: ReqId, path: PathBuf, priority: Option<Priority>) {
+        let Ok(mut requests) = self.requests.lock() else {
+            return;
+        };
+        let job = match priority {
+            None => {
+                self.engine.set_focus(Some(path.clone()));
+                self.pool.preview(path)
+            }
+            Some(p) => self.pool.submit(path, p),
+        };
+        requests.insert(job, req);
     }
 
     /// The focused track is no longer a file (a folder is selected).
-    pub fn clear_focus(&mut self) {
-        if let Ok(mut f) = self.engine.focus.lock() {
-            *f = None;
-        }
-        self.focus_node = None;
-    }
-
-    pub fn submit(&mut self, id: NodeId, path: PathBuf, priority: Priority) {
-        self.rebase();
-        let job = self.pool.submit(path, priority);
-        self.track(job, id);
+    pub fn clear_focus(&self) {
+        self.engine.set_focus(None);
     }
 
     /// Ask whether `path` has a cached result (answered with `AppEvent::Peeked`).
-    pub fn peek(&self, id: NodeId, path: PathBuf) {
-        let _ = self.peek_tx.send(Peek::Lookup(id, path));
+    pub fn peek(&self, req: ReqId, node: NodeId, path: PathBuf) {
+        let _ = self.peek_tx.send(Peek::Lookup(req, node, path));
     }
 
     /// After a verified tag write (same audio, new mtime), keep the result.
-    pub fn remember(&self, path: PathBuf, classified: Classified) {
-        let _ = self.peek_tx.send(Peek::Store(path, Box::new(classified)));
+    pub fn remember(&self, path: PathBuf, classified: Box<Classified>) {
+        let _ = self.peek_tx.send(Peek::Store(path, classified));
     }
 
-    pub fn cancel_all(&self) {
+    /// Cancel every job; each still reports back (as cancelled).
+    pub fn cancel(&self) {
         self.pool.cancel_all();
     }
+}
 
-    /// Book-keeping for a job event; the node it was for.
-    pub fn on_event(&mut self, ev: &JobEvent<Outcome>) -> Option<NodeId> {
-        match ev {
-            JobEvent::Started { id, .. } => {
-                let node = self.jobs.get(id).copied()?;
-                self.running.push((*id, node));
-                Some(node)
-            }
-            JobEvent::Finished { id, .. } | JobEvent::Cancelled { id, .. } => {
-                self.running.retain(|(j, _)| j != id);
-                let node = self.jobs.remove(id)?;
-                if let Some(n) = self.per_node.get_mut(&node) {
-                    *n = n.saturating_sub(1);
-                    if *n == 0 {
-                        self.per_node.remove(&node);
+/// Pass the pool's events on, as updates of the requests they answer.
+fn forward_jobs(
+    events: crossbeam_channel::Receiver<JobEvent<Outcome>>,
+    requests: Arc<Mutex<HashMap<JobId, ReqId>>>,
+    sink: Sink,
+) {
+    let _ = std::thread::Builder::new()
+        .name("earmark-jobs".into())
+        .spawn(move || {
+            while let Ok(ev) = events.recv() {
+                let (job, update, last) = match ev {
+                    JobEvent::Started { id, .. } => (id, JobUpdate::Started, false),
+                    JobEvent::Finished { id, result, .. } => {
+                        (id, JobUpdate::Finished(result), true)
                     }
+                    JobEvent::Cancelled { id, .. } => (id, JobUpdate::Cancelled, true),
+                };
+                let req = requests.lock().ok().and_then(|mut r| {
+                    if last {
+                        r.remove(&job)
+                    } else {
+                        r.get(&job).copied()
+                    }
+                });
+                if let Some(req) = req
+                    && !sink(AppEvent::Job { req, update })
+                {
+                    return;
                 }
-                Some(node)
             }
-        }
-    }
-
-    /// Nodes being classified now.
-    pub fn running(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.running.iter().map(|(_, n)| *n)
-    }
-
-    /// Jobs not reported back yet.
-    pub fn outstanding(&self) -> usize {
-        self.jobs.len()
-    }
-
-    /// Done and total of the current run (since the queue was last empty).
-    pub fn progress(&self) -> (u64, u64) {
-        let p = self.pool.progress();
-        (
-            p.done.saturating_sub(self.base.done),
-            p.total.saturating_sub(self.base.total),
-        )
-    }
-
-    /// A new run starts when nothing is outstanding.
-    fn rebase(&mut self) {
-        if self.jobs.is_empty() {
-            self.base = self.pool.progress();
-        }
-    }
+        });
 }
 
 /// Load the model and open the cache: the classifier, and what to tell the user.

@@ -20,9 +20,34 @@ use super::keymap::KeyMap;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
     pub theme: Option<String>,
+    /// The line of `theme = …`, for errors about the theme it names.
+    pub theme_line: Option<usize>,
     pub keymap: KeyMap,
     /// The file the settings came from, if one existed.
     pub path: Option<PathBuf>,
+    /// Problems that did not stop the app (a rebinding taking a default key
+    /// from another action), with file and line.
+    pub warnings: Vec<FileError>,
+}
+
+impl Config {
+    /// The theme the config names, loaded; an error names this file and line.
+    pub fn load_theme(&self) -> Result<Option<super::theme::Theme>, FileError> {
+        let Some(spec) = &self.theme else {
+            return Ok(None);
+        };
+        super::theme::Theme::load(spec)
+            .map(Some)
+            .map_err(|e| match &self.path {
+                // A theme file's own error already names its file and line.
+                Some(path) if e.line.is_none() => FileError {
+                    path: path.clone(),
+                    line: self.theme_line,
+                    message: format!("theme \"{spec}\": {}", e.message),
+                },
+                _ => e,
+            })
+    }
 }
 
 /// A config or theme file problem: the file, the line, and what is wrong.
@@ -76,7 +101,7 @@ pub fn line_of(src: &str, offset: usize) -> usize {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    theme: Option<String>,
+    theme: Option<Spanned<String>>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<OneOrMany>>,
 }
@@ -124,17 +149,43 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
         overrides.push((name.get_ref().as_str(), list));
         spans.push((name.get_ref().clone(), name.span()));
     }
-    let keymap = KeyMap::with_overrides(overrides).map_err(|e| {
-        let span = spans
+    let span_of = |action: &str| {
+        spans
             .iter()
-            .find(|(n, _)| *n == e.action)
-            .map(|(_, s)| s.clone());
-        FileError::at(path, src, span, format!("[keys] {}", e.message))
+            .find(|(n, _)| n == action)
+            .map(|(_, s)| s.clone())
+    };
+    let (keymap, taken) = KeyMap::with_overrides(overrides).map_err(|e| {
+        FileError::at(
+            path,
+            src,
+            span_of(&e.action),
+            format!("[keys] {}", e.message),
+        )
     })?;
+    let warnings = taken
+        .iter()
+        .map(|t| {
+            FileError::at(
+                path,
+                src,
+                span_of(t.by.name()),
+                format!(
+                    "[keys] `{}` takes \"{}\" from `{}`{}",
+                    t.by.name(),
+                    t.key,
+                    t.from.name(),
+                    t.left
+                ),
+            )
+        })
+        .collect();
     Ok(Config {
-        theme: raw.theme,
+        theme_line: raw.theme.as_ref().map(|t| line_of(src, t.span().start)),
+        theme: raw.theme.map(Spanned::into_inner),
         keymap,
         path: Some(path.to_path_buf()),
+        warnings,
     })
 }
 
@@ -178,5 +229,54 @@ mod tests {
         let e = parse("colour = 1\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn a_rebinding_that_takes_a_default_key_is_reported_with_its_line() {
+        let src = "theme = \"dark\"\n[keys]\nquit = \"j\"\n";
+        let c = parse(src, Path::new("c.toml")).unwrap();
+        assert_eq!(c.keymap.action("j".parse().unwrap()), Some(Action::Quit));
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let w = c.warnings[0].to_string();
+        assert_eq!(c.warnings[0].line, Some(3), "{w}");
+        assert!(w.contains("`quit` takes \"j\" from `down`"), "{w}");
+        assert!(w.starts_with("c.toml, line 3"), "{w}");
+        // The README's example takes `p` from previous-file: said, not silent.
+        let src = "[keys]\nplay-pause = [\"space\", \"p\"]\n";
+        let c = parse(src, Path::new("c.toml")).unwrap();
+        let w: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("from `previous` (it keeps \"N\")"), "{w:?}");
+        // Rebinding without taking anything says nothing.
+        let c = parse("[keys]\nquit = \"Q\"\n", Path::new("c.toml")).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn a_bad_theme_name_names_the_config_file_and_line() {
+        let src = "\n[keys]\n";
+        let c = parse(&format!("theme = \"nope\"{src}"), Path::new("c.toml")).unwrap();
+        let e = c.load_theme().unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(
+            e.to_string().starts_with("c.toml, line 1: theme \"nope\""),
+            "{e}"
+        );
+        let c = parse("# colours\ntheme = \"light\"\n", Path::new("c.toml")).unwrap();
+        assert!(c.load_theme().unwrap().is_some());
+    }
+
+    #[test]
+    fn every_action_can_be_bound_in_the_config_and_shows_in_help() {
+        let help = KeyMap::defaults().help();
+        for &a in Action::BINDABLE {
+            let src = format!("[keys]\n{} = \"f12\"\n", a.name());
+            let c = parse(&src, Path::new("c.toml")).unwrap();
+            assert_eq!(c.keymap.action("f12".parse().unwrap()), Some(a), "{src}");
+            let listed = help.iter().any(|(g, entries)| {
+                *g == a.group() && entries.iter().any(|(_, d)| *d == a.description())
+            });
+            assert!(listed, "{} is missing from the help", a.name());
+        }
     }
 }

@@ -1,14 +1,15 @@
-//! Everything that wakes the event loop, from every source, on one channel.
+//! Everything that wakes the event loop, from every source, on one channel:
+//! the messages [`super::update::update`] takes.
 
-use crossbeam_channel::Sender;
-
-use super::analyst::{ModelInfo, Outcome};
+use super::analyst::{JobUpdate, ModelInfo};
+use super::effect::ReqId;
+use super::services::Sink;
 use super::tagger::TagEvent;
 use crate::classifier::Classified;
 use crate::eval::EvalReport;
-use crate::jobs::JobEvent;
 use crate::library::tree::{Inspection, NodeId, ScanBatch};
 use crate::player::PlayerEvent;
+use crate::tui::action::Action;
 
 #[derive(Debug)]
 pub enum AppEvent {
@@ -17,34 +18,62 @@ pub enum AppEvent {
     /// The input thread could not read the terminal any more.
     InputClosed(String),
     Scan(ScanBatch),
-    Inspected(NodeId, Box<Inspection>),
+    /// A file was inspected, for these requests.
+    Inspected {
+        reqs: Vec<ReqId>,
+        node: NodeId,
+        inspection: Box<Inspection>,
+    },
     Player(PlayerEvent),
+    /// Where the player is now (read before input and frames).
+    Position(f64),
     /// The model loaded (or could not).
     Model(Result<ModelInfo, String>),
     /// A classification job started, finished or was cancelled.
-    Job(JobEvent<Outcome>),
+    Job {
+        req: ReqId,
+        update: JobUpdate,
+    },
     /// A cache lookup for a row on screen: the cached result, if any.
-    Peeked(NodeId, Option<Box<Classified>>),
+    Peeked {
+        req: ReqId,
+        node: NodeId,
+        found: Option<Box<Classified>>,
+    },
     /// The evaluation report was read (or could not be).
-    EvalReport(Box<Result<EvalReport, String>>),
-    /// A tag write, preview or undo finished.
-    Tag(TagEvent),
+    EvalReport {
+        report: Box<Result<EvalReport, String>>,
+        /// Folders the report's relative paths may start from.
+        bases: Vec<std::path::PathBuf>,
+    },
+    /// A tag write, preview or undo reported back.
+    Tag {
+        req: ReqId,
+        event: TagEvent,
+    },
+    /// An action from outside the key map (tests, benches).
+    Action(Action),
+    /// A frame was drawn: rows now on screen may need inspecting.
+    Drawn,
 }
 
+/// The messages of [`super::update::update`].
+pub type Msg = AppEvent;
+
 /// Read terminal events on a thread of their own and forward them.
-pub fn spawn_input(tx: Sender<AppEvent>) {
+pub fn spawn_input(sink: Sink) {
     let _ = std::thread::Builder::new()
         .name("earmark-input".into())
         .spawn(move || {
             loop {
                 match crossterm::event::read() {
                     Ok(ev) => {
-                        if tx.send(AppEvent::Input(ev)).is_err() {
+                        if !sink(AppEvent::Input(ev)) {
                             return;
                         }
                     }
                     Err(e) => {
-                        let _ = tx.send(AppEvent::InputClosed(e.to_string()));
+                        sink(AppEvent::InputClosed(e.to_string()));
                         return;
                     }
                 }

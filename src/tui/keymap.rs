@@ -172,50 +172,23 @@ impl fmt::Display for Key {
     }
 }
 
-/// Default bindings: arrows and vim keys, `space` play/pause, `/` filter,
-/// `?` help, `q` quit.
-pub const DEFAULT_BINDINGS: &[(Action, &[&str])] = &[
-    (Action::Up, &["up", "k"]),
-    (Action::Down, &["down", "j"]),
-    (Action::PageUp, &["pgup", "ctrl-b"]),
-    (Action::PageDown, &["pgdn", "ctrl-f"]),
-    (Action::Top, &["home", "g"]),
-    (Action::Bottom, &["end", "G"]),
-    (Action::Expand, &["right", "l"]),
-    (Action::Collapse, &["left", "h"]),
-    (Action::Activate, &["enter"]),
-    (Action::Filter, &["/"]),
-    (Action::ClearFilter, &["esc"]),
-    (Action::PlayPause, &["space"]),
-    (Action::Stop, &["s"]),
-    (Action::SeekForward, &[".", "shift-right"]),
-    (Action::SeekBack, &[",", "shift-left"]),
-    (Action::VolumeUp, &["+", "="]),
-    (Action::VolumeDown, &["-"]),
-    (Action::Next, &["n"]),
-    (Action::Previous, &["p", "N"]),
-    (Action::Mark, &["m"]),
-    (Action::Classify, &["c"]),
-    (Action::CancelJobs, &["C"]),
-    (Action::SpectrogramStyle, &["v"]),
-    (Action::Evaluation, &["e"]),
-    (Action::Normalise, &["r"]),
-    (Action::Accept, &["a"]),
-    (Action::PickGenre, &["t"]),
-    (Action::EditGenre, &["T"]),
-    (Action::BatchAccept, &["A"]),
-    (Action::Skip, &["x"]),
-    (Action::Undo, &["u"]),
-    (Action::Help, &["?", "f1"]),
-    (Action::Redraw, &["ctrl-l"]),
-    (Action::Quit, &["q", "ctrl-c"]),
-];
+pub use super::action::DEFAULT_BINDINGS;
 
 /// Which action each key triggers, and which keys each action has (for help).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyMap {
     by_key: HashMap<Key, Action>,
     by_action: BTreeMap<Action, Vec<Key>>,
+}
+
+/// A default key a rebinding took from another action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub key: Key,
+    pub from: Action,
+    pub by: Action,
+    /// What the action it was taken from is left with, as a phrase.
+    pub left: String,
 }
 
 /// A problem with one entry of the `[keys]` table.
@@ -255,9 +228,10 @@ impl KeyMap {
 
     /// Defaults with some actions rebound: each entry replaces all keys of its
     /// action (an empty list unbinds it). Entries are (action name, key names).
+    /// Also returns the default keys that rebindings took from other actions.
     pub fn with_overrides<'a>(
         overrides: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
-    ) -> Result<KeyMap, BindError> {
+    ) -> Result<(KeyMap, Vec<Taken>), BindError> {
         let mut table = Self::defaults().by_action;
         let mut touched: Vec<(Action, String)> = Vec::new();
         for (name, keys) in overrides {
@@ -290,14 +264,28 @@ impl KeyMap {
             .iter()
             .flat_map(|(a, _)| table[a].iter().map(move |k| (*k, *a)))
             .collect();
+        let mut taken = Vec::new();
         for (key, owner) in &claimed {
             for (action, keys) in table.iter_mut() {
-                if action != owner && !touched.iter().any(|(t, _)| t == action) {
+                if action != owner
+                    && !touched.iter().any(|(t, _)| t == action)
+                    && keys.contains(key)
+                {
                     keys.retain(|k| k != key);
+                    let left = match keys.first() {
+                        Some(k) => format!(" (it keeps \"{k}\")"),
+                        None => " (it has no key now)".to_string(),
+                    };
+                    taken.push(Taken {
+                        key: *key,
+                        from: *action,
+                        by: *owner,
+                        left,
+                    });
                 }
             }
         }
-        Self::from_table(table).map_err(|(key, a, b)| {
+        let map = Self::from_table(table).map_err(|(key, a, b)| {
             let name = touched
                 .iter()
                 .find(|(t, _)| *t == b || *t == a)
@@ -310,7 +298,8 @@ impl KeyMap {
                     b.name()
                 ),
             }
-        })
+        })?;
+        Ok((map, taken))
     }
 
     /// The action for a key press, if any. Ctrl-C always quits.
@@ -355,6 +344,51 @@ impl KeyMap {
             })
             .collect()
     }
+}
+
+/// The help layer's keys: lines to scroll (any other key closes the help).
+const HELP_SCROLL: &[(KeyCode, i32)] = &[
+    (KeyCode::Up, -1),
+    (KeyCode::Char('k'), -1),
+    (KeyCode::Down, 1),
+    (KeyCode::Char('j'), 1),
+    (KeyCode::PageUp, -10),
+    (KeyCode::PageDown, 10),
+    (KeyCode::Char(' '), 10),
+];
+
+/// Lines a key scrolls the help by (0: the key closes it).
+pub fn help_scroll(key: Key) -> i32 {
+    HELP_SCROLL
+        .iter()
+        .find(|(c, _)| *c == key.code)
+        .map_or(0, |(_, n)| *n)
+}
+
+/// What a key does while the filter has the keyboard (None: it is typed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterKey {
+    Act(Action),
+    /// Keep the filter, give the keys back to the browser.
+    Leave,
+}
+
+/// The filter layer's keys.
+const FILTER_KEYS: &[(KeyCode, FilterKey)] = &[
+    (KeyCode::Esc, FilterKey::Act(Action::ClearFilter)),
+    (KeyCode::Enter, FilterKey::Leave),
+    (KeyCode::Tab, FilterKey::Leave),
+    (KeyCode::Up, FilterKey::Act(Action::Up)),
+    (KeyCode::Down, FilterKey::Act(Action::Down)),
+    (KeyCode::PageUp, FilterKey::Act(Action::PageUp)),
+    (KeyCode::PageDown, FilterKey::Act(Action::PageDown)),
+];
+
+pub fn filter_action(key: Key) -> Option<FilterKey> {
+    FILTER_KEYS
+        .iter()
+        .find(|(c, _)| *c == key.code)
+        .map(|(_, f)| *f)
 }
 
 impl Default for KeyMap {

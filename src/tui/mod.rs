@@ -1,9 +1,11 @@
 //! The terminal app: `earmark [DIR]`.
 //!
-//! One event loop: an input thread, the library scan, the file inspector and
-//! the player all feed one channel; the loop drains everything pending,
-//! applies it to the [`App`] state and renders once. Nothing redraws while
-//! idle except the playback tick (4 Hz while playing).
+//! One event loop: an input thread and the background services (scan,
+//! inspector, player, classification, tagger) all feed one channel; the loop
+//! drains everything pending, passes each message through the pure
+//! `update(state, msg) -> effects` ([`update`]), hands the effects to the
+//! services ([`services`]) and renders once from the state ([`view`]).
+//! Nothing redraws while idle except the playback tick (4 Hz while playing).
 
 pub mod action;
 pub mod analyst;
@@ -11,13 +13,18 @@ pub mod ansi16;
 pub mod app;
 pub mod components;
 pub mod config;
+pub mod effect;
 pub mod event;
 pub mod inspector;
 pub mod keymap;
 pub mod results;
+pub mod services;
+pub mod state;
 pub mod tagger;
 pub mod term;
 pub mod theme;
+pub mod update;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,10 +77,9 @@ pub fn run(opts: TuiOptions) -> ExitCode {
 fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     let config = config::load()?;
-    let theme_spec = opts.theme.or(config.theme.clone());
-    let theme = match theme_spec {
-        Some(spec) => Theme::load(&spec)?,
-        None => Theme::default_theme(),
+    let theme = match &opts.theme {
+        Some(spec) => Theme::load(spec)?,
+        None => config.load_theme()?.unwrap_or_else(Theme::default_theme),
     };
     let theme = if theme::colours_off() {
         theme.without_colours()
@@ -113,11 +119,12 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             }),
             eval_report: opts.eval_report,
             genre_mode: crate::tags::GenreMode::Replace,
+            warnings: config.warnings.iter().map(ToString::to_string).collect(),
         },
         tx.clone(),
     );
     let mut session = term::Session::enter()?;
-    event::spawn_input(tx);
+    event::spawn_input(services::channel_sink(tx));
     session.terminal.draw(|f| app.draw(f))?;
     app.take_dirty();
     loop {

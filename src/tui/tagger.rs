@@ -3,10 +3,14 @@
 //! ([`crate::tags::apply`]); results come back as [`TagEvent`]s.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::Sender;
 
+use super::effect::ReqId;
 use super::event::AppEvent;
+use super::services::Sink;
 use crate::cache::Cache;
 use crate::library::tree::NodeId;
 use crate::tags::GenreChange;
@@ -33,12 +37,21 @@ pub struct Planned {
     pub plan: Result<WriteReport, String>,
 }
 
+/// Why one file was not written: the engine's kind (`read-only`,
+/// `disk-full`, `journal`…) and the line to show.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason}")]
+pub struct WriteFailed {
+    pub kind: &'static str,
+    pub reason: String,
+}
+
 #[derive(Debug)]
 pub enum TagEvent {
     /// One file of a write request is done (written, unchanged or failed).
     Written {
         node: NodeId,
-        result: Result<Applied, String>,
+        result: Result<Applied, WriteFailed>,
     },
     /// A write request finished: how many files it covered.
     WriteDone { total: usize },
@@ -58,19 +71,27 @@ enum Request {
 }
 
 pub struct Tagger {
-    tx: Sender<Request>,
+    tx: Sender<(ReqId, Request)>,
+    cancel: Arc<AtomicBool>,
 }
 
 impl Tagger {
-    pub fn start(tx: Sender<AppEvent>) -> Tagger {
-        let (req_tx, req_rx) = crossbeam_channel::unbounded::<Request>();
+    /// Start the tagging thread; what it does goes to `sink`, by request.
+    pub fn start(sink: Sink) -> Tagger {
+        let (req_tx, req_rx) = crossbeam_channel::unbounded::<(ReqId, Request)>();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&cancel);
         let _ = std::thread::Builder::new()
             .name("earmark-tagger".into())
             .spawn(move || {
                 // Opened on first use, so an app that never tags never touches it.
                 let mut cache: Option<Cache> = None;
-                let send = |e: TagEvent| tx.send(AppEvent::Tag(e)).is_ok();
-                while let Ok(req) = req_rx.recv() {
+                while let Ok((id, req)) = req_rx.recv() {
+                    // A write batch in progress finishes; nothing new starts.
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let send = |event: TagEvent| sink(AppEvent::Tag { req: id, event });
                     match req {
                         Request::Preview(items) => {
                             let rows = items
@@ -101,7 +122,10 @@ impl Tagger {
                             let r = apply::accept_batch(c, &pairs, |i, r| {
                                 let result = match r {
                                     Ok(a) => Ok(a.clone()),
-                                    Err(e) => Err(e.to_string()),
+                                    Err(e) => Err(WriteFailed {
+                                        kind: e.kind(),
+                                        reason: e.to_string(),
+                                    }),
                                 };
                                 send(TagEvent::Written {
                                     node: items[i].node,
@@ -137,22 +161,27 @@ impl Tagger {
                     }
                 }
             });
-        Tagger { tx: req_tx }
+        Tagger { tx: req_tx, cancel }
     }
 
     /// Write these changes as one undoable batch.
-    pub fn write(&self, items: Vec<TagItem>) {
-        let _ = self.tx.send(Request::Write(items));
+    pub fn write(&self, req: ReqId, items: Vec<TagItem>) {
+        let _ = self.tx.send((req, Request::Write(items)));
     }
 
     /// Dry-run these changes (for the batch preview).
-    pub fn preview(&self, items: Vec<(TagItem, f32)>) {
-        let _ = self.tx.send(Request::Preview(items));
+    pub fn preview(&self, req: ReqId, items: Vec<(TagItem, f32)>) {
+        let _ = self.tx.send((req, Request::Preview(items)));
     }
 
     /// Take back the newest batch of writes.
-    pub fn undo(&self) {
-        let _ = self.tx.send(Request::Undo);
+    pub fn undo(&self, req: ReqId) {
+        let _ = self.tx.send((req, Request::Undo));
+    }
+
+    /// Start nothing new (a batch being written finishes, so none is half done).
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
     }
 }
 

@@ -15,7 +15,7 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 use super::ansi16::Ansi16;
-use crate::player::quiet::{QuietStderr, restore_stderr_now};
+use crate::quiet::{QuietStderr, restore_stderr_now};
 
 pub type Term = Terminal<CrosstermBackend<Ansi16<Stdout>>>;
 

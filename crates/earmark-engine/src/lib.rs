@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod library;
 pub mod model;
 pub mod player;
+pub mod quiet;
 pub mod tags;
 pub mod vocab;
 

@@ -1,17 +1,18 @@
 //! The library browser: a lazily expanded tree of folders and audio files with
 //! per-folder counts, marks for bad entries, and filter-as-you-type.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Component, Ctx, count};
+use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::tui::results::JobMark;
 
@@ -21,7 +22,8 @@ pub struct Browser {
     keep: Option<Vec<bool>>,
     rows: Vec<NodeId>,
     cursor: usize,
-    offset: usize,
+    /// The first row drawn (the frame keeps the cursor in view).
+    offset: Cell<usize>,
     selected: Option<NodeId>,
     stale: bool,
     filter_input: TextArea<'static>,
@@ -29,9 +31,9 @@ pub struct Browser {
     /// Whether the filter input has the keyboard.
     pub filter_focused: bool,
     /// Rows that fit, as of the last frame.
-    height: usize,
+    height: Cell<usize>,
     /// Where the rows were drawn, for mouse hits.
-    rows_area: Rect,
+    rows_area: Cell<Rect>,
     /// Files marked for classifying or tagging together.
     marked: Vec<bool>,
     n_marked: usize,
@@ -53,14 +55,14 @@ impl Browser {
             keep: None,
             rows: Vec::new(),
             cursor: 0,
-            offset: 0,
+            offset: Cell::new(0),
             selected: None,
             stale: true,
             filter_input,
             filter: String::new(),
             filter_focused: false,
-            height: 10,
-            rows_area: Rect::default(),
+            height: Cell::new(10),
+            rows_area: Cell::new(Rect::default()),
             marked: Vec::new(),
             n_marked: 0,
         }
@@ -158,12 +160,15 @@ impl Browser {
     }
 
     pub fn page(&self) -> usize {
-        self.height.max(1)
+        self.height.get().max(1)
     }
 
     /// Rows drawn last frame (indices into `rows`).
     pub fn visible_range(&self) -> Range<usize> {
-        self.offset..(self.offset + self.height).min(self.rows.len())
+        // Rows can shrink (a filter, a collapse) after the frame that set the
+        // offset: both ends stay inside the rows.
+        let end = (self.offset.get() + self.height.get()).min(self.rows.len());
+        self.offset.get().min(end)..end
     }
 
     pub fn select_index(&mut self, tree: &Tree, i: usize) {
@@ -316,11 +321,11 @@ impl Browser {
 
     /// The row index under a screen position, if it is on a row.
     pub fn row_at(&self, column: u16, row: u16) -> Option<usize> {
-        let a = self.rows_area;
+        let a = self.rows_area.get();
         if column < a.x || column >= a.x + a.width || row < a.y || row >= a.y + a.height {
             return None;
         }
-        let i = self.offset + usize::from(row - a.y);
+        let i = self.offset.get() + usize::from(row - a.y);
         (i < self.rows.len()).then_some(i)
     }
 
@@ -414,8 +419,7 @@ impl Browser {
 }
 
 impl Component for Browser {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
-        self.refresh(ctx.tree);
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let root = ctx.tree.node(ROOT);
         let total = root.dir().map_or(0, |d| d.audio);
@@ -440,10 +444,7 @@ impl Component for Browser {
             title.push(Span::styled(format!("· {} marked ", self.n_marked), t.mark));
         }
         let focused = !self.filter_focused;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(if focused { t.border_focus } else { t.border })
-            .title(Line::from(title));
+        let block = pane_block(t, focused, Line::from(title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
 
@@ -453,15 +454,17 @@ impl Component for Browser {
         } else {
             [inner, Rect::default()]
         };
-        self.rows_area = list_area;
-        self.height = usize::from(list_area.height);
-        let h = self.height.max(1);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + h {
-            self.offset = self.cursor + 1 - h;
+        self.rows_area.set(list_area);
+        self.height.set(usize::from(list_area.height));
+        let h = self.height.get().max(1);
+        let mut offset = self.offset.get();
+        if self.cursor < offset {
+            offset = self.cursor;
+        } else if self.cursor >= offset + h {
+            offset = self.cursor + 1 - h;
         }
-        self.offset = self.offset.min(self.rows.len().saturating_sub(h));
+        offset = offset.min(self.rows.len().saturating_sub(h));
+        self.offset.set(offset);
 
         if self.rows.is_empty() {
             let progress = ctx.tree.progress();
@@ -482,8 +485,8 @@ impl Component for Browser {
             frame.render_widget(Paragraph::new(Span::styled(msg, style)), list_area);
         } else {
             let playing = ctx.player.node;
-            let end = (self.offset + h).min(self.rows.len());
-            let items: Vec<ListItem> = self.rows[self.offset..end]
+            let end = (offset + h).min(self.rows.len());
+            let items: Vec<ListItem> = self.rows[offset..end]
                 .iter()
                 .map(|&id| {
                     ListItem::new(self.row_line(
@@ -495,7 +498,7 @@ impl Component for Browser {
                 })
                 .collect();
             let list = List::new(items).highlight_style(t.selected);
-            let mut state = ListState::default().with_selected(Some(self.cursor - self.offset));
+            let mut state = ListState::default().with_selected(Some(self.cursor - offset));
             frame.render_stateful_widget(list, list_area, &mut state);
         }
 
@@ -503,14 +506,16 @@ impl Component for Browser {
             let [prompt, input] =
                 Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(filter_area);
             frame.render_widget(Span::styled("/ ", t.key), prompt);
-            self.filter_input.set_style(t.filter);
-            self.filter_input.set_placeholder_style(t.dim);
-            self.filter_input.set_cursor_style(if self.filter_focused {
+            // Styled per frame (the theme lives in the context): a one-line copy.
+            let mut field = self.filter_input.clone();
+            field.set_style(t.filter);
+            field.set_placeholder_style(t.dim);
+            field.set_cursor_style(if self.filter_focused {
                 t.filter.add_modifier(ratatui::style::Modifier::REVERSED)
             } else {
                 t.filter
             });
-            frame.render_widget(&self.filter_input, input);
+            frame.render_widget(&field, input);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! cells, cell colour by value, a row-normalised toggle. Selecting a cell
 //! lists the files behind it; a file in that list can be played.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,9 +12,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::{Component, Ctx, count};
+use super::{Component, Ctx, count, pane_block};
 use crate::eval::{ClipLocation, EvalReport, FileResult};
 use crate::tui::action::Action;
 use crate::tui::results::ModelStatus;
@@ -38,9 +39,9 @@ pub struct EvalView {
     pub normalised: bool,
     pub focus: EvalFocus,
     pub file_cursor: usize,
-    file_offset: usize,
+    file_offset: Cell<usize>,
     /// Where matrix cells were drawn: (area of the cells, cell width).
-    cells: (Rect, u16),
+    cells: Cell<(Rect, u16)>,
 }
 
 /// Short column heads: the first three letters, or numbers when those clash.
@@ -70,6 +71,16 @@ fn heat(ctx: &Ctx, v: f64) -> Style {
     } else {
         t.heat_high
     }
+}
+
+/// Columns for the matrix's row labels: the longest label, at most 12.
+fn row_label_width(r: &EvalReport) -> usize {
+    r.labels
+        .iter()
+        .map(|l| crate::tags::genre_tag_name(l).width())
+        .max()
+        .unwrap_or(0)
+        .min(12)
 }
 
 fn pct(v: f64) -> String {
@@ -115,7 +126,7 @@ impl EvalView {
                 self.row = self.row.saturating_add_signed(rows).min(k - 1);
                 self.col = self.col.saturating_add_signed(cols).min(k - 1);
                 self.file_cursor = 0;
-                self.file_offset = 0;
+                self.file_offset.set(0);
             }
             EvalFocus::Files => {
                 let n = self.cell_files().len();
@@ -179,7 +190,7 @@ impl EvalView {
 
     /// The cell under a screen position.
     pub fn cell_at(&self, column: u16, row: u16) -> Option<(usize, usize)> {
-        let (a, w) = self.cells;
+        let (a, w) = self.cells.get();
         if w == 0 || column < a.x || row < a.y || column >= a.x + a.width || row >= a.y + a.height {
             return None;
         }
@@ -237,28 +248,23 @@ impl EvalView {
         }
     }
 
-    fn draw_matrix(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
+    fn draw_matrix(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
         let t = ctx.theme;
         let k = r.labels.len();
         let mode = if self.normalised { "row %" } else { "counts" };
         let key = ctx.keymap.hint(Action::Normalise).unwrap_or_default();
         let focused = self.focus == EvalFocus::Matrix;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(if focused { t.border_focus } else { t.border })
-            .title(Line::from(vec![
+        let block = pane_block(
+            t,
+            focused,
+            Line::from(vec![
                 Span::styled(" Confusion ", t.title),
                 Span::styled(format!("true ↓ predicted → · {mode} ({key}) "), t.count),
-            ]));
+            ]),
+        );
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let label_w = r
-            .labels
-            .iter()
-            .map(|l| crate::tags::genre_tag_name(l).width())
-            .max()
-            .unwrap_or(0)
-            .min(12);
+        let label_w = row_label_width(r);
         let room = usize::from(inner.width).saturating_sub(label_w + 1);
         let cell_w = (room / k.max(1)).clamp(3, 7);
         let heads = short_labels(&r.labels, cell_w - 1);
@@ -308,7 +314,7 @@ impl EvalView {
             }
             lines.push(Line::from(spans));
         }
-        self.cells = (
+        self.cells.set((
             Rect {
                 x: inner.x + label_w as u16 + 1,
                 y: inner.y + 1,
@@ -316,16 +322,13 @@ impl EvalView {
                 height: k as u16,
             },
             cell_w as u16,
-        );
+        ));
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
     fn draw_table(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
         let t = ctx.theme;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Span::styled(" Per class ", t.title));
+        let block = pane_block(t, false, Span::styled(" Per class ", t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let label_w = usize::from(inner.width).saturating_sub(18).clamp(4, 12);
@@ -359,15 +362,15 @@ impl EvalView {
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
-    fn draw_files(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
+    fn draw_files(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
         let t = ctx.theme;
         let files = r.cell_files(self.row, self.col);
         let (truth, pred) = (&r.labels[self.row], &r.labels[self.col]);
         let focused = self.focus == EvalFocus::Files;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(if focused { t.border_focus } else { t.border })
-            .title(Line::from(vec![
+        let block = pane_block(
+            t,
+            focused,
+            Line::from(vec![
                 Span::styled(
                     format!(
                         " {} → {} ",
@@ -384,7 +387,8 @@ impl EvalView {
                     ),
                     t.count,
                 ),
-            ]));
+            ]),
+        );
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height == 0 {
@@ -398,17 +402,19 @@ impl EvalView {
             return;
         }
         let h = usize::from(inner.height);
-        if self.file_cursor < self.file_offset {
-            self.file_offset = self.file_cursor;
-        } else if self.file_cursor >= self.file_offset + h {
-            self.file_offset = self.file_cursor + 1 - h;
+        let mut offset = self.file_offset.get();
+        if self.file_cursor < offset {
+            offset = self.file_cursor;
+        } else if self.file_cursor >= offset + h {
+            offset = self.file_cursor + 1 - h;
         }
+        self.file_offset.set(offset);
         let w = usize::from(inner.width);
         let playing = ctx.player.external.as_deref();
         let lines: Vec<Line> = files
             .iter()
             .enumerate()
-            .skip(self.file_offset)
+            .skip(offset)
             .take(h)
             .map(|(i, f)| {
                 let name = Path::new(&f.path)
@@ -437,15 +443,12 @@ impl EvalView {
 }
 
 impl Component for EvalView {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let report = match &self.report {
             Some(Ok(r)) => Arc::clone(r),
             other => {
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.border_focus)
-                    .title(Span::styled(" Evaluation ", t.title));
+                let block = pane_block(t, true, Span::styled(" Evaluation ", t.title));
                 let msg = match other {
                     Some(Err(e)) => Line::styled(format!("no evaluation report: {e}"), t.bad),
                     _ => Line::styled("reading the evaluation report…", t.dim),
@@ -459,13 +462,7 @@ impl Component for EvalView {
         let [head, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
         frame.render_widget(Paragraph::new(Self::summary(ctx, r)), head);
-        let label_w = r
-            .labels
-            .iter()
-            .map(|l| crate::tags::genre_tag_name(l).width())
-            .max()
-            .unwrap_or(0)
-            .min(12) as u16;
+        let label_w = row_label_width(r) as u16;
         // The matrix takes what it needs at up to 7 columns a cell.
         let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
         let side_min = 28u16;

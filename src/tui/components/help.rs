@@ -1,12 +1,14 @@
 //! The help overlay, generated from the key map (so rebinding keys in the
 //! config file changes the help too).
 
+use std::cell::Cell;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::{Component, Ctx, centered};
+use super::{Component, Ctx, centered, pane_block};
 
 #[derive(Debug, Default)]
 pub struct HelpOverlay {
@@ -14,8 +16,8 @@ pub struct HelpOverlay {
     /// Lines scrolled when the keys do not fit.
     pub scroll: u16,
     /// How far it can scroll, as of the last frame.
-    max_scroll: u16,
-    area: Rect,
+    max_scroll: Cell<u16>,
+    area: Cell<Rect>,
 }
 
 const KEYS_WIDTH: usize = 13;
@@ -23,15 +25,16 @@ const KEYS_WIDTH: usize = 13;
 impl HelpOverlay {
     /// Scroll by `lines` (when the keys do not fit); false when it cannot scroll.
     pub fn scroll_by(&mut self, lines: i32) -> bool {
-        if self.max_scroll == 0 {
+        let max = self.max_scroll.get();
+        if max == 0 {
             return false;
         }
-        self.scroll = (i32::from(self.scroll) + lines).clamp(0, i32::from(self.max_scroll)) as u16;
+        self.scroll = (i32::from(self.scroll) + lines).clamp(0, i32::from(max)) as u16;
         true
     }
 
     pub fn contains(&self, column: u16, row: u16) -> bool {
-        let a = self.area;
+        let a = self.area.get();
         self.visible
             && column >= a.x
             && column < a.x + a.width
@@ -83,9 +86,9 @@ fn wrapped_lines(text: &str, width: usize) -> u16 {
 }
 
 impl Component for HelpOverlay {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         if !self.visible {
-            self.area = Rect::default();
+            self.area.set(Rect::default());
             return;
         }
         let t = ctx.theme;
@@ -139,18 +142,19 @@ impl Component for HelpOverlay {
         };
         let full_body = left.len().max(right.len()) as u16;
         let body_height = full_body.min(area.height.saturating_sub(footer_height + 3).max(1));
-        self.max_scroll = full_body - body_height;
-        self.scroll = self.scroll.min(self.max_scroll);
+        let max_scroll = full_body - body_height;
+        self.max_scroll.set(max_scroll);
+        let scroll = self.scroll.min(max_scroll);
         let height = body_height + 1 + footer_height + 2;
         let popup = centered(area, width, height);
-        self.area = popup;
+        self.area.set(popup);
         frame.render_widget(Clear, popup);
         let mut title = vec![Span::styled(" Keys ", t.title)];
-        if self.max_scroll > 0 {
+        if max_scroll > 0 {
             title.push(Span::styled(
                 format!(
                     "{} ↑/↓ scroll ",
-                    if self.scroll < self.max_scroll {
+                    if scroll < max_scroll {
                         "more below ·"
                     } else {
                         "end ·"
@@ -159,11 +163,7 @@ impl Component for HelpOverlay {
                 t.count,
             ));
         }
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border_focus)
-            .style(t.help)
-            .title(Line::from(title));
+        let block = pane_block(t, true, Line::from(title)).style(t.help);
         let inner = block.inner(popup);
         frame.render_widget(block, popup);
         let [body, _, foot] = Layout::vertical([
@@ -179,10 +179,10 @@ impl Component for HelpOverlay {
                 Constraint::Fill(1),
             ])
             .areas(body);
-            frame.render_widget(Paragraph::new(left).scroll((self.scroll, 0)), l);
-            frame.render_widget(Paragraph::new(right).scroll((self.scroll, 0)), r);
+            frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), l);
+            frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), r);
         } else {
-            frame.render_widget(Paragraph::new(left).scroll((self.scroll, 0)), body);
+            frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), body);
         }
         frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
     }

@@ -1,6 +1,7 @@
-//! Panes. Each keeps its own view state and draws from it plus a read-only
-//! [`Ctx`] of shared state; none does I/O or heavy work while drawing. Later
-//! panes (spectrogram, predictions, evaluation, tagging) plug in the same way.
+//! Panes. Each keeps its own view state (part of the app's state) and draws
+//! from it plus a read-only [`Ctx`] of shared state. Drawing takes `&self`:
+//! no I/O, no requests, no heavy work; a pane only remembers where it drew
+//! (in `Cell`s), for mouse hits and scrolling.
 
 pub mod browser;
 pub mod evaluation;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders};
 
 use super::keymap::KeyMap;
 use super::results::Results;
@@ -97,9 +100,9 @@ impl Ctx<'_> {
     }
 }
 
-/// A pane: owns its view state, draws itself into the area it is given.
+/// A pane: draws itself into the area it is given.
 pub trait Component {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx);
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx);
 }
 
 pub use crate::clock::clock;
@@ -115,6 +118,19 @@ pub fn count(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A pane's frame: a border, brighter while the pane has the keys, and a
+/// title. Overlays add the help style on top.
+pub fn pane_block<'a>(theme: &Theme, focused: bool, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused {
+            theme.border_focus
+        } else {
+            theme.border
+        })
+        .title(title)
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

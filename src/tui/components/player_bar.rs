@@ -1,22 +1,25 @@
 //! The player bar: what is playing, a progress gauge with time, the volume.
 
+use std::cell::Cell;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, LineGauge, Paragraph};
+use ratatui::widgets::{LineGauge, Paragraph};
 
-use super::{Component, Ctx, PlayState, clock};
+use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::player::OutputStatus;
 
 #[derive(Debug, Default)]
 pub struct PlayerBar {
-    gauge_area: Rect,
+    /// Where the gauge was drawn, for clicks.
+    gauge_area: Cell<Rect>,
 }
 
 impl PlayerBar {
     /// The fraction of the track under a screen position on the gauge.
     pub fn fraction_at(&self, column: u16, row: u16) -> Option<f64> {
-        let a = self.gauge_area;
+        let a = self.gauge_area.get();
         if a.width == 0 || row != a.y || column < a.x || column >= a.x + a.width {
             return None;
         }
@@ -26,21 +29,18 @@ impl PlayerBar {
 
 impl Component for PlayerBar {
     #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let p = ctx.player;
         let mut title = vec![Span::styled(" Player ", t.title)];
         if let OutputStatus::Silent { .. } = p.output {
             title.push(Span::styled("(silent) ", t.count));
         }
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Line::from(title));
+        let block = pane_block(t, false, Line::from(title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height == 0 {
-            self.gauge_area = Rect::default();
+            self.gauge_area.set(Rect::default());
             return;
         }
         let [top, bottom] = if inner.height >= 2 {
@@ -101,7 +101,7 @@ impl Component for PlayerBar {
         );
 
         if bottom.height == 0 {
-            self.gauge_area = Rect::default();
+            self.gauge_area.set(Rect::default());
             return;
         }
         let duration = p.duration();
@@ -119,11 +119,11 @@ impl Component for PlayerBar {
             _ => 0.0,
         };
         let label_width = label.chars().count() as u16 + 1;
-        self.gauge_area = Rect {
+        self.gauge_area.set(Rect {
             x: bottom.x + label_width.min(bottom.width),
             width: bottom.width.saturating_sub(label_width),
             ..bottom
-        };
+        });
         let gauge = LineGauge::default()
             .ratio(ratio)
             .label(Span::styled(label, t.value))

@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{Component, Ctx, PlayState, clock};
+use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
 use crate::library::tree::NodeKind;
 use crate::model::top_k;
@@ -209,12 +209,9 @@ impl PredictionPane {
 }
 
 impl Component for PredictionPane {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Span::styled(" Genre ", t.title));
+        let block = pane_block(t, false, Span::styled(" Genre ", t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height == 0 || inner.width < 4 {

@@ -10,9 +10,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::{Component, Ctx, PlayState, clock};
+use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::tui::analyst::Spectrogram;
 use crate::tui::results::JobMark;
 
@@ -377,7 +377,7 @@ impl SpectrogramPane {
 }
 
 impl Component for SpectrogramPane {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let id = ctx.selected.filter(|&id| ctx.tree.node(id).is_file());
         let spec = id.and_then(|id| ctx.results.spectrogram(id).map(|s| (id, s)));
@@ -393,10 +393,7 @@ impl Component for SpectrogramPane {
             }
             title.push(Span::styled(format!("{note} "), t.count));
         }
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Line::from(title));
+        let block = pane_block(t, false, Line::from(title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height == 0 || inner.width == 0 {

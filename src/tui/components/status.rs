@@ -92,7 +92,7 @@ impl StatusLine {
 }
 
 impl Component for StatusLine {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let width = usize::from(area.width);
         let (left, left_style) = match &self.message {

@@ -9,10 +9,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
-use super::{Component, Ctx, centered};
+use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
 use crate::tags::write::show;
 use crate::tui::tagger::Planned;
@@ -99,12 +99,7 @@ impl Popup {
                 KeyCode::Esc => PopupOutcome::Close,
                 KeyCode::Enter => {
                     let text = input.lines().join(" ");
-                    let genres: Vec<String> = text
-                        .split(';')
-                        .map(str::trim)
-                        .filter(|g| !g.is_empty())
-                        .map(str::to_string)
-                        .collect();
+                    let genres = crate::tags::split_genres(&text);
                     if genres.is_empty() {
                         PopupOutcome::Open
                     } else {
@@ -172,145 +167,177 @@ fn file_name(p: &Path) -> String {
 }
 
 fn frame_block<'a>(ctx: &Ctx, title: &str) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(ctx.theme.border_focus)
-        .style(ctx.theme.help)
-        .title(Span::styled(format!(" {title} "), ctx.theme.title))
+    pane_block(
+        ctx.theme,
+        true,
+        Span::styled(format!(" {title} "), ctx.theme.title),
+    )
+    .style(ctx.theme.help)
 }
 
 impl Component for Popup {
-    #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
-        let t = ctx.theme;
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         match self {
             Popup::Picker {
                 node,
                 items,
                 cursor,
-            } => {
-                let h = (items.len() as u16 + 5).min(area.height);
-                let popup = centered(area, 44, h);
-                frame.render_widget(Clear, popup);
-                let name = ctx.tree.node(*node).label().into_owned();
-                let block = frame_block(ctx, &format!("Genre for {name}"));
-                let inner = block.inner(popup);
-                frame.render_widget(block, popup);
-                let rows = usize::from(inner.height.saturating_sub(1));
-                let first = cursor.saturating_sub(rows.saturating_sub(1));
-                let mut lines: Vec<Line> = items
-                    .iter()
-                    .map(|(g, p)| {
-                        let p = p.map_or_else(String::new, |p| format!("{:>4.0}%", p * 100.0));
-                        (g.clone(), p)
-                    })
-                    .chain(std::iter::once((
-                        "other… (type a genre)".to_string(),
-                        String::new(),
-                    )))
-                    .enumerate()
-                    .skip(first)
-                    .take(rows)
-                    .map(|(i, (g, p))| {
-                        let style = if i == *cursor { t.selected } else { t.help };
-                        let w = usize::from(inner.width).saturating_sub(6);
-                        Line::from(vec![
-                            Span::styled(format!(" {g:<w$}"), style),
-                            Span::styled(p, if i == *cursor { t.selected } else { t.count }),
-                        ])
-                    })
-                    .collect();
-                lines.push(Line::styled("enter writes · esc cancels", t.count));
-                frame.render_widget(Paragraph::new(lines), inner);
-            }
-            Popup::Editor { node, input } => {
-                let popup = centered(area, 56, 5);
-                frame.render_widget(Clear, popup);
-                let name = ctx.tree.node(*node).label().into_owned();
-                let block = frame_block(ctx, &format!("Genre for {name}"));
-                let inner = block.inner(popup);
-                frame.render_widget(block, popup);
-                let [field, _, hint] = Layout::vertical([
-                    Constraint::Length(1),
-                    Constraint::Length(1),
-                    Constraint::Length(1),
-                ])
-                .areas(inner);
-                input.set_style(t.filter);
-                input.set_placeholder_style(t.dim);
-                input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
-                frame.render_widget(&**input, field);
-                frame.render_widget(
-                    Paragraph::new(Line::styled(
-                        "; separates genres · enter writes · esc cancels",
-                        t.count,
-                    )),
-                    hint,
-                );
-            }
+            } => draw_picker(frame, area, ctx, *node, items, *cursor),
+            Popup::Editor { node, input } => draw_editor(frame, area, ctx, *node, input),
             Popup::Batch {
                 rows,
                 unclassified,
                 threshold,
                 offset,
-            } => {
-                let popup = centered(area, area.width.saturating_sub(4).min(100), area.height);
-                frame.render_widget(Clear, popup);
-                let block = frame_block(ctx, "Accept suggestions");
-                let inner = block.inner(popup);
-                frame.render_widget(block, popup);
-                let Some(rows) = rows else {
-                    frame.render_widget(
-                        Paragraph::new(Line::styled("reading the current tags…", t.dim)),
-                        inner,
-                    );
-                    return;
-                };
-                let chosen = Popup::batch_selected(rows, *threshold).count();
-                let mut head = vec![Line::from(vec![
-                    Span::styled(format!("Write {chosen} of {} files", rows.len()), t.suggest),
-                    Span::styled(
-                        format!(" · confidence ≥ {:.0}% (←/→ changes)", *threshold * 100.0),
-                        t.help,
-                    ),
-                ])];
-                if *unclassified > 0 {
-                    head.push(Line::styled(
-                        format!("{unclassified} not classified yet: not offered"),
-                        t.count,
-                    ));
-                }
-                let foot = Line::styled("enter writes (one undo step: u) · esc cancels", t.count);
-                let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
-                let w = usize::from(inner.width);
-                let mut lines = head;
-                for r in rows.iter().skip(*offset).take(list_h) {
-                    let name = file_name(&r.path);
-                    let conf = format!("{:>4.0}%", r.confidence * 100.0);
-                    let (change, style) = match &r.plan {
-                        Err(e) => (format!("cannot write: {e}"), t.bad),
-                        Ok(p) if !p.changed => (format!("{} (already)", show(&p.new)), t.dim),
-                        Ok(p) if r.confidence < *threshold => {
-                            (format!("skip: {} → {}", show(&p.old), show(&p.new)), t.dim)
-                        }
-                        Ok(p) => (format!("{} → {}", show(&p.old), show(&p.new)), t.help),
-                    };
-                    let name_w = (w / 2).saturating_sub(1).min(40);
-                    let name: String = name.chars().take(name_w).collect();
-                    let change_w = w.saturating_sub(name_w + 7);
-                    let change: String = change.chars().take(change_w).collect();
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("{name:<name_w$} "), style),
-                        Span::styled(format!("{change:<change_w$}"), style),
-                        Span::styled(conf, t.count),
-                    ]));
-                }
-                while lines.len() < usize::from(inner.height).saturating_sub(1) {
-                    lines.push(Line::raw(""));
-                }
-                lines.push(foot);
-                frame.render_widget(Paragraph::new(lines), inner);
-            }
+            } => draw_batch(
+                frame,
+                area,
+                ctx,
+                rows.as_deref(),
+                *unclassified,
+                *threshold,
+                *offset,
+            ),
         }
     }
+}
+
+fn draw_picker(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &Ctx,
+    node: NodeId,
+    items: &[(String, Option<f32>)],
+    cursor: usize,
+) {
+    let t = ctx.theme;
+    let h = (items.len() as u16 + 5).min(area.height);
+    let popup = centered(area, 44, h);
+    frame.render_widget(Clear, popup);
+    let name = ctx.tree.node(node).label().into_owned();
+    let block = frame_block(ctx, &format!("Genre for {name}"));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let rows = usize::from(inner.height.saturating_sub(1));
+    let first = cursor.saturating_sub(rows.saturating_sub(1));
+    let mut lines: Vec<Line> = items
+        .iter()
+        .map(|(g, p)| {
+            let p = p.map_or_else(String::new, |p| format!("{:>4.0}%", p * 100.0));
+            (g.clone(), p)
+        })
+        .chain(std::iter::once((
+            "other… (type a genre)".to_string(),
+            String::new(),
+        )))
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, (g, p))| {
+            let style = if i == cursor { t.selected } else { t.help };
+            let w = usize::from(inner.width).saturating_sub(6);
+            Line::from(vec![
+                Span::styled(format!(" {g:<w$}"), style),
+                Span::styled(p, if i == cursor { t.selected } else { t.count }),
+            ])
+        })
+        .collect();
+    lines.push(Line::styled("enter writes · esc cancels", t.count));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &TextArea<'static>) {
+    let t = ctx.theme;
+    let popup = centered(area, 56, 5);
+    frame.render_widget(Clear, popup);
+    let name = ctx.tree.node(node).label().into_owned();
+    let block = frame_block(ctx, &format!("Genre for {name}"));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [field, _, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mut input = input.clone();
+    input.set_style(t.filter);
+    input.set_placeholder_style(t.dim);
+    input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
+    frame.render_widget(&input, field);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "; separates genres · enter writes · esc cancels",
+            t.count,
+        )),
+        hint,
+    );
+}
+
+fn draw_batch(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &Ctx,
+    rows: Option<&[Planned]>,
+    unclassified: usize,
+    threshold: f32,
+    offset: usize,
+) {
+    let t = ctx.theme;
+    let popup = centered(area, area.width.saturating_sub(4).min(100), area.height);
+    frame.render_widget(Clear, popup);
+    let block = frame_block(ctx, "Accept suggestions");
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let Some(rows) = rows else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("reading the current tags…", t.dim)),
+            inner,
+        );
+        return;
+    };
+    let chosen = Popup::batch_selected(rows, threshold).count();
+    let mut head = vec![Line::from(vec![
+        Span::styled(format!("Write {chosen} of {} files", rows.len()), t.suggest),
+        Span::styled(
+            format!(" · confidence ≥ {:.0}% (←/→ changes)", threshold * 100.0),
+            t.help,
+        ),
+    ])];
+    if unclassified > 0 {
+        head.push(Line::styled(
+            format!("{unclassified} not classified yet: not offered"),
+            t.count,
+        ));
+    }
+    let foot = Line::styled("enter writes (one undo step: u) · esc cancels", t.count);
+    let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
+    let w = usize::from(inner.width);
+    let mut lines = head;
+    for r in rows.iter().skip(offset).take(list_h) {
+        let name = file_name(&r.path);
+        let conf = format!("{:>4.0}%", r.confidence * 100.0);
+        let (change, style) = match &r.plan {
+            Err(e) => (format!("cannot write: {e}"), t.bad),
+            Ok(p) if !p.changed => (format!("{} (already)", show(&p.new)), t.dim),
+            Ok(p) if r.confidence < threshold => {
+                (format!("skip: {} → {}", show(&p.old), show(&p.new)), t.dim)
+            }
+            Ok(p) => (format!("{} → {}", show(&p.old), show(&p.new)), t.help),
+        };
+        let name_w = (w / 2).saturating_sub(1).min(40);
+        let name: String = name.chars().take(name_w).collect();
+        let change_w = w.saturating_sub(name_w + 7);
+        let change: String = change.chars().take(change_w).collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{name:<name_w$} "), style),
+            Span::styled(format!("{change:<change_w$}"), style),
+            Span::styled(conf, t.count),
+        ]));
+    }
+    while lines.len() < usize::from(inner.height).saturating_sub(1) {
+        lines.push(Line::raw(""));
+    }
+    lines.push(foot);
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -5,9 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{Component, Ctx, clock, count};
+use super::{Component, Ctx, clock, count, pane_block};
 use crate::library::tree::{FileCheck, NodeKind, ROOT};
 
 #[derive(Debug, Default)]
@@ -191,7 +191,7 @@ impl TrackPane {
 }
 
 impl Component for TrackPane {
-    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
         let (title, lines) = if ctx.tree.node(ROOT).fault().is_some() && ctx.selected.is_none() {
             (
@@ -206,10 +206,7 @@ impl Component for TrackPane {
         } else {
             self.lines(ctx)
         };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(t.border)
-            .title(Span::styled(title, t.title));
+        let block = pane_block(t, false, Span::styled(title, t.title));
         let inner_h = usize::from(block.inner(area).height);
         let lines = match ctx.selected {
             Some(id) if lines.len() > inner_h => Self::compact_lines(ctx, id).unwrap_or(lines),

@@ -197,6 +197,24 @@ impl EvalReport {
         ClipLocation::NotHere(first)
     }
 
+    /// Read an `earmark eval --json` report.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: {}", path.display(), crate::library::io_reason(&e)))?;
+        Self::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The evaluation recorded in a model card.
+    pub fn from_card(card: &crate::model::ModelCard) -> Result<Self, String> {
+        let metrics = card.metrics.as_ref().filter(|m| !m.is_null()).ok_or_else(|| {
+            format!(
+                "the {} model card has no evaluation (run `earmark eval DIR --json r.json`, then --eval-report r.json)",
+                card.name
+            )
+        })?;
+        Self::from_json(&metrics.to_string()).map_err(|e| format!("{}: {e}", card.name))
+    }
+
     /// Parse a report, checking the matrix agrees with the labels.
     pub fn from_json(text: &str) -> Result<Self, String> {
         let report: EvalReport = serde_json::from_str(text).map_err(|e| e.to_string())?;

@@ -141,21 +141,32 @@ pub fn load_model(spec: Option<&Path>) -> Result<GenreModel, ModelError> {
             ),
         });
     }
-    // An .onnx file: its card is `<stem>.json` beside it, else `model.json`
-    // beside it, else the default model's card (same inputs, new weights).
+    GenreModel::from_file(spec, find_card(spec)?)
+}
+
+/// The card of the model `spec` names, found the way [`load_model`] finds it:
+/// a shipped name, a folder's `model.json`, or for an `.onnx` file
+/// `<stem>.json` beside it, else `model.json` beside it, else the default
+/// model's card (same inputs, new weights).
+pub fn find_card(spec: &Path) -> Result<ModelCard, ModelError> {
+    if is_model_name(spec) {
+        return shipped_card(&spec.to_string_lossy());
+    }
+    if spec.is_dir() {
+        return read_card(&spec.join("model.json"));
+    }
     let beside = |name: &str| spec.parent().map(|p| p.join(name)).filter(|p| p.is_file());
     let stem = spec
         .file_stem()
         .map(|s| format!("{}.json", s.to_string_lossy()));
-    let card = match stem
+    match stem
         .as_deref()
         .and_then(beside)
         .or_else(|| beside("model.json"))
     {
-        Some(path) => read_card(&path)?,
-        None => default_card()?,
-    };
-    GenreModel::from_file(spec, card)
+        Some(path) => read_card(&path),
+        None => default_card(),
+    }
 }
 
 fn read_card(path: &Path) -> Result<ModelCard, ModelError> {

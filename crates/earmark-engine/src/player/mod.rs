@@ -6,7 +6,6 @@
 //! exactly as with sound. Commands never block the caller; results come back
 //! as [`PlayerEvent`]s through the callback given to [`Player::start`].
 
-pub mod quiet;
 mod seek;
 mod source;
 
@@ -325,7 +324,7 @@ fn player_thread(
             reason: "--no-audio".into(),
         }
     } else {
-        let _quiet = quiet::QuietStderr::new();
+        let _quiet = crate::quiet::QuietStderr::new();
         match rodio::DeviceSinkBuilder::open_default_sink() {
             Ok(mut sink) => {
                 sink.log_on_drop(false);
@@ -382,35 +381,27 @@ fn player_thread(
                 start_s,
                 paused,
             }) => {
-                if let Some(old) = track.take() {
-                    old.controls.stop.store(true, Ordering::SeqCst);
-                }
                 set_active(false);
-                match open_track(&path, start_s, paused, volume) {
-                    Ok((t, src)) => {
-                        publish(&current, &t);
-                        mixer.add(src);
-                        set_active(!paused);
-                        notify(PlayerEvent::Started {
-                            path: t.path.clone(),
-                            info: t.info.clone(),
-                            paused,
-                        });
-                        track = Some(t);
-                    }
-                    Err(reason) => {
-                        if let Ok(mut c) = current.lock() {
-                            *c = None;
-                        }
-                        notify(PlayerEvent::Failed { path, reason });
-                    }
+                let opened = open_in_place(
+                    &mut track, path, start_s, paused, volume, &mixer, &current, &notify,
+                );
+                if let Some(t) = opened.and(track.as_ref()) {
+                    set_active(!paused);
+                    notify(PlayerEvent::Started {
+                        path: t.path.clone(),
+                        info: t.info.clone(),
+                        paused,
+                    });
                 }
             }
             Some(Cmd::SetPaused(p)) => {
                 if let Some(t) = &track {
                     if t.reported_end && !p {
                         // Play again from the start after the end.
-                        let _ = restart(&mut track, 0.0, false, volume, &mixer, &current, &notify);
+                        let path = t.path.clone();
+                        let _ = open_in_place(
+                            &mut track, path, 0.0, false, volume, &mixer, &current, &notify,
+                        );
                         set_active(track.is_some());
                     } else {
                         t.controls.paused.store(p, Ordering::SeqCst);
@@ -424,8 +415,9 @@ fn player_thread(
                     let target = target.min((end - 0.25).max(0.0));
                     if t.reported_end || t.controls.finished.load(Ordering::SeqCst) {
                         let paused = t.controls.paused.load(Ordering::SeqCst) || t.reported_end;
-                        let _ = restart(
-                            &mut track, target, paused, volume, &mixer, &current, &notify,
+                        let path = t.path.clone();
+                        let _ = open_in_place(
+                            &mut track, path, target, paused, volume, &mixer, &current, &notify,
                         );
                         set_active(!paused && track.is_some());
                     } else {
@@ -480,9 +472,12 @@ fn player_thread(
     }
 }
 
-/// Open `path` again at `start_s` in place of the current track.
-fn restart(
+/// Stop the current track and play `path` from `start_s` in its place; a
+/// file that cannot be opened is reported and leaves nothing playing.
+#[allow(clippy::too_many_arguments)] // the player thread's loop state, passed as is
+fn open_in_place(
     track: &mut Option<Track>,
+    path: PathBuf,
     start_s: f64,
     paused: bool,
     volume: f32,
@@ -490,7 +485,6 @@ fn restart(
     current: &Mutex<Option<Current>>,
     notify: &impl Fn(PlayerEvent),
 ) -> Option<()> {
-    let path = track.as_ref()?.path.clone();
     if let Some(old) = track.take() {
         old.controls.stop.store(true, Ordering::SeqCst);
     }
@@ -502,6 +496,9 @@ fn restart(
             Some(())
         }
         Err(reason) => {
+            if let Ok(mut c) = current.lock() {
+                *c = None;
+            }
             notify(PlayerEvent::Failed { path, reason });
             None
         }

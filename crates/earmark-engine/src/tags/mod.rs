@@ -16,7 +16,9 @@ mod native;
 mod state;
 pub mod write;
 
-pub use state::{GenreChange, GenreMode, GenreState, Slot, SlotValues, clean_genres};
+pub use state::{
+    GenreChange, GenreMode, GenreState, Slot, SlotValues, clean_genres, join_genres, split_genres,
+};
 pub use write::{
     TagWriteError, WriteConfig, WriteErrorKind, WriteReport, is_temp_file, plan_genre,
     read_genre_state, restore_genre_state, write_genre, write_genre_with,
@@ -113,15 +115,6 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
         }
     }
     Ok(summary)
-}
-
-/// ID3v2.4 separates multiple values with NUL; some taggers use ';' or '/'.
-fn split_genres(raw: &str) -> Vec<String> {
-    raw.split(['\0', ';'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// The genre name earmark writes for a model label: the conventional ID3v1 /

@@ -159,7 +159,7 @@ fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
         Slot::Id3v2 | Slot::Id3v23 => values
             .iter()
             .map(|v| id3_genre_name(v))
-            .flat_map(|v| split_semicolons(&v))
+            .flat_map(|v| split_genres(&v))
             .collect(),
         Slot::Vorbis | Slot::Mp4Gen => values.to_vec(),
         Slot::Mp4Gnre => values
@@ -168,16 +168,23 @@ fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
             .filter_map(|n| lofty::id3::v1::GENRES.get(n.checked_sub(1)?))
             .map(|s| s.to_string())
             .collect(),
-        Slot::RiffInfo => values.iter().flat_map(|v| split_semicolons(v)).collect(),
+        Slot::RiffInfo => values.iter().flat_map(|v| split_genres(v)).collect(),
     }
 }
 
-fn split_semicolons(v: &str) -> Vec<String> {
-    v.split(';')
+/// A genre list as typed or stored: `Rock; Jazz` → [Rock, Jazz] (blanks
+/// dropped). ID3v2.4 separates values with NUL; people and RIFF INFO use ';'.
+pub fn split_genres(v: &str) -> Vec<String> {
+    v.split(['\0', ';'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// Genres as one line, the way [`split_genres`] reads them back.
+pub fn join_genres(genres: &[String]) -> String {
+    genres.join("; ")
 }
 
 /// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover".

@@ -1,5 +1,6 @@
 //! Keeping C libraries' stderr chatter (ALSA, JACK probing) off a full-screen
-//! terminal: point file descriptor 2 at /dev/null while a guard lives.
+//! terminal: point file descriptor 2 at /dev/null while a guard lives. The
+//! player opens its device under one; the TUI holds one while it owns the screen.
 
 /// While alive, fd 2 goes to /dev/null; dropping it restores the original.
 /// On non-Unix platforms it does nothing.

@@ -1,0 +1,166 @@
+//! What [`super::update`] asks the outside world to do, and the work it is
+//! waiting for. Effects are plain data: [`super::services::Services`] turns
+//! them into calls on the background services; tests read them directly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::tagger::TagItem;
+use crate::classifier::Classified;
+use crate::jobs::Priority;
+use crate::library::tree::NodeId;
+
+/// Names one request from the moment it is made until its answer arrives.
+pub type ReqId = u64;
+
+/// One thing for a service to do.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Read a file's tags and check it (`urgent`: before the others queued).
+    Inspect {
+        req: ReqId,
+        node: NodeId,
+        path: PathBuf,
+        urgent: bool,
+    },
+    /// Ask the cache whether this file has a result.
+    Peek {
+        req: ReqId,
+        node: NodeId,
+        path: PathBuf,
+    },
+    /// Keep this result for the file's new size and mtime (after a tag write).
+    Remember {
+        path: PathBuf,
+        classified: Box<Classified>,
+    },
+    /// Classify a file; `priority` None: the focused track's latest-wins preview.
+    Classify {
+        req: ReqId,
+        node: NodeId,
+        path: PathBuf,
+        priority: Option<Priority>,
+    },
+    /// No file has the focus (a folder is selected): previews stop computing pictures.
+    ClearFocus,
+    /// Cancel every classification job.
+    CancelJobs,
+    Play(PathBuf),
+    Pause(bool),
+    Stop,
+    Seek(f64),
+    Volume(f32),
+    /// Write these changes as one undoable batch.
+    WriteTags {
+        req: ReqId,
+        items: Vec<TagItem>,
+    },
+    /// Dry-run these changes (with each suggestion's confidence) for the batch preview.
+    PreviewTags {
+        req: ReqId,
+        items: Vec<(TagItem, f32)>,
+    },
+    /// Take back the newest batch of writes.
+    UndoTags {
+        req: ReqId,
+    },
+}
+
+/// Work asked for and not answered yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    Inspect(NodeId),
+    Peek(NodeId),
+    /// A classification job; `started` once a worker has it.
+    Classify {
+        node: NodeId,
+        preview: bool,
+        started: bool,
+    },
+    /// A tag write: the files not reported yet.
+    Write {
+        left: Vec<NodeId>,
+    },
+    PreviewTags,
+    Undo,
+}
+
+/// Every request in flight, by id. An answer removes its entry, so a count
+/// shown to the user cannot outlive the work it counts.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    next: ReqId,
+    work: BTreeMap<ReqId, Work>,
+}
+
+impl InFlight {
+    /// Record new work; its id goes into the effect that asks for it.
+    pub fn start(&mut self, work: Work) -> ReqId {
+        self.next += 1;
+        self.work.insert(self.next, work);
+        self.next
+    }
+
+    pub fn finish(&mut self, req: ReqId) -> Option<Work> {
+        self.work.remove(&req)
+    }
+
+    pub fn get(&self, req: ReqId) -> Option<&Work> {
+        self.work.get(&req)
+    }
+
+    pub fn get_mut(&mut self, req: ReqId) -> Option<&mut Work> {
+        self.work.get_mut(&req)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ReqId, &Work)> {
+        self.work.iter().map(|(r, w)| (*r, w))
+    }
+
+    /// How many entries match.
+    pub fn count(&self, f: impl Fn(&Work) -> bool) -> usize {
+        self.work.values().filter(|w| f(w)).count()
+    }
+
+    /// Files in tag writes not reported yet.
+    pub fn writing(&self) -> usize {
+        self.work
+            .values()
+            .map(|w| match w {
+                Work::Write { left } => left.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Classification jobs for `node` not reported yet.
+    pub fn classifying(&self, node: NodeId) -> bool {
+        self.work
+            .values()
+            .any(|w| matches!(w, Work::Classify { node: n, .. } if *n == node))
+    }
+
+    /// Classification jobs not reported yet.
+    pub fn jobs(&self) -> usize {
+        self.count(|w| matches!(w, Work::Classify { .. }))
+    }
+
+    /// Nodes a worker is classifying now.
+    pub fn running(&self) -> Vec<NodeId> {
+        self.work
+            .values()
+            .filter_map(|w| match w {
+                Work::Classify {
+                    node,
+                    started: true,
+                    ..
+                } => Some(*node),
+                _ => None,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,181 @@
+//! The app's state: plain data, no threads, no channels. [`super::update`]
+//! changes it; [`super::view`] draws it; nothing else writes it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::components::browser::Browser;
+use super::components::evaluation::EvalView;
+use super::components::help::HelpOverlay;
+use super::components::player_bar::PlayerBar;
+use super::components::spectrogram::SpectrogramPane;
+use super::components::status::{Level, StatusLine};
+use super::components::tagging::Popup;
+use super::components::{PlayState, PlayerView};
+use super::effect::InFlight;
+use super::keymap::KeyMap;
+use super::results::{ModelStatus, Results};
+use super::theme::Theme;
+use crate::library::tree::{NodeId, Tree};
+use crate::player::OutputStatus;
+use crate::tags::GenreMode;
+
+/// Batch-accept offers suggestions at least this confident (←/→ in the preview change it).
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+/// What the state starts from (the services are started elsewhere).
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub root: PathBuf,
+    /// How the root appears in paths: as the user typed it ("demo", "~/Music").
+    pub root_label: String,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub config_path: Option<PathBuf>,
+    /// Whether a model classifies files (false: classification is off).
+    pub classify: bool,
+    pub genre_mode: GenreMode,
+    /// The audio output as the player opened it.
+    pub output: OutputStatus,
+    pub volume: f32,
+    /// Warnings to show at start (config problems that did not stop it).
+    pub warnings: Vec<String>,
+}
+
+pub struct State {
+    pub tree: Tree,
+    pub browser: Browser,
+    pub status: StatusLine,
+    pub help: HelpOverlay,
+    pub player: PlayerView,
+    pub player_bar: PlayerBar,
+    pub results: Results,
+    pub spectrogram: SpectrogramPane,
+    pub eval: EvalView,
+    pub popup: Option<Popup>,
+    pub theme: Theme,
+    pub keymap: KeyMap,
+    pub root_label: String,
+    pub root_title: String,
+    pub config_path: Option<PathBuf>,
+    pub genre_mode: GenreMode,
+    pub threshold: f32,
+    /// Whether a model classifies files.
+    pub classify: bool,
+    /// Every request not answered yet.
+    pub inflight: InFlight,
+    /// Nodes whose inspection was asked for (once each).
+    pub requested: Vec<bool>,
+    /// Written files by absolute path, to mark them again after an undo.
+    pub written_paths: HashMap<PathBuf, NodeId>,
+    /// The node of the latest preview (the focused track).
+    pub focus: Option<NodeId>,
+    /// Classification jobs done and submitted since the queue was last empty.
+    pub run_done: u64,
+    pub run_total: u64,
+    pub quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(setup: Setup) -> State {
+        let mut status = StatusLine::default();
+        if let OutputStatus::Silent { reason } = &setup.output {
+            let msg = if reason == "--no-audio" {
+                "silent mode (--no-audio): playing without sound".to_string()
+            } else {
+                format!("silent mode: {reason}; playing without sound")
+            };
+            status.set(msg, Level::Info);
+        }
+        if let Some(w) = setup.warnings.first() {
+            status.set(w.clone(), Level::Error);
+        }
+        let root_title = root_title(&setup.root_label, &setup.root);
+        State {
+            tree: Tree::new(setup.root),
+            browser: Browser::new(),
+            status,
+            help: HelpOverlay::default(),
+            player: PlayerView {
+                output: setup.output,
+                state: PlayState::Stopped,
+                node: None,
+                external: None,
+                info: None,
+                position: 0.0,
+                volume: setup.volume,
+            },
+            player_bar: PlayerBar::default(),
+            results: Results::new(if setup.classify {
+                ModelStatus::Loading
+            } else {
+                ModelStatus::Off
+            }),
+            spectrogram: SpectrogramPane::default(),
+            eval: EvalView::default(),
+            popup: None,
+            theme: setup.theme,
+            keymap: setup.keymap,
+            root_label: setup.root_label.trim_end_matches('/').to_string(),
+            root_title,
+            config_path: setup.config_path,
+            genre_mode: setup.genre_mode,
+            threshold: DEFAULT_THRESHOLD,
+            classify: setup.classify,
+            inflight: InFlight::default(),
+            requested: Vec::new(),
+            written_paths: HashMap::new(),
+            focus: None,
+            run_done: 0,
+            run_total: 0,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// Nothing is pending: the scan is done and every request is answered.
+    pub fn is_idle(&self) -> bool {
+        self.tree.progress().done
+            && self.inflight.is_empty()
+            && self.player.state != PlayState::Loading
+            && self.eval.is_loaded()
+            && !matches!(self.results.model, ModelStatus::Loading)
+    }
+
+    /// The file the player has (from the library or the evaluation view).
+    pub fn playing_path(&self) -> Option<PathBuf> {
+        self.player
+            .node
+            .map(|n| self.tree.path(n))
+            .or_else(|| self.player.external.clone())
+    }
+
+    /// The node of an absolute path written this session, or found by search.
+    pub fn node_for_path(&self, path: &Path) -> Option<NodeId> {
+        if let Some(&id) = self.written_paths.get(path) {
+            return Some(id);
+        }
+        self.tree.files().find(|&f| {
+            let p = self.tree.path(f);
+            std::path::absolute(&p).unwrap_or(p) == path
+        })
+    }
+}
+
+/// The root's name for titles: the last part of the label as typed, or of the
+/// real folder when the label is `.` or `..`.
+fn root_title(label: &str, root: &Path) -> String {
+    let label = label.trim_end_matches('/');
+    let name = Path::new(label)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    match name {
+        Some(n) if n != "." && n != ".." && !n.is_empty() => n,
+        _ => std::fs::canonicalize(root)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| label.to_string()),
+    }
+}

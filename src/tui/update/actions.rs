@@ -1,0 +1,380 @@
+//! One action at a time: what each key (or mouse gesture) does.
+
+use std::path::PathBuf;
+
+use super::super::action::Action;
+use super::super::components::PlayState;
+use super::super::components::evaluation::EvalFocus;
+use super::super::components::status::Level;
+use super::super::effect::Effect;
+use super::super::results::JobMark;
+use super::super::state::State;
+use super::{Effects, classify, selection_changed, tagging};
+use crate::jobs::Priority;
+use crate::library::tree::{NodeId, NodeKind, ROOT};
+
+/// Seconds a seek key moves.
+pub const SEEK_STEP_S: f64 = 5.0;
+/// Volume change per key press.
+pub const VOLUME_STEP: f32 = 0.05;
+
+/// Do one action.
+pub fn apply(s: &mut State, fx: &mut Effects, action: Action) {
+    if s.eval.visible && apply_eval(s, fx, action) {
+        return;
+    }
+    if !apply_browse(s, action) && !apply_player(s, fx, action) {
+        apply_other(s, fx, action);
+    }
+    selection_changed(s, fx);
+}
+
+/// Moving through the library.
+fn apply_browse(s: &mut State, action: Action) -> bool {
+    let tree = &s.tree;
+    let b = &mut s.browser;
+    match action {
+        Action::Up => b.move_by(tree, -1),
+        Action::Down => b.move_by(tree, 1),
+        Action::PageUp => b.move_by(tree, -(b.page() as isize)),
+        Action::PageDown => b.move_by(tree, b.page() as isize),
+        Action::Top => b.select_index(tree, 0),
+        Action::Bottom => b.select_index(tree, usize::MAX),
+        Action::Scroll(d) => b.move_by(tree, isize::from(d)),
+        Action::SelectRow(i) => b.select_index(tree, i),
+        Action::Expand => b.expand(tree),
+        Action::Collapse => b.collapse(tree),
+        Action::Filter => b.filter_focused = true,
+        Action::ClearFilter => b.clear_filter(tree),
+        _ => return false,
+    }
+    true
+}
+
+/// The player's keys.
+fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
+    match action {
+        Action::PlayPause => match s.player.state {
+            PlayState::Playing => {
+                fx.push(Effect::Pause(true));
+                s.player.state = PlayState::Paused;
+            }
+            PlayState::Paused | PlayState::Ended => {
+                fx.push(Effect::Pause(false));
+                if s.player.state == PlayState::Ended {
+                    s.player.position = 0.0;
+                }
+                s.player.state = PlayState::Playing;
+            }
+            PlayState::Loading => {}
+            PlayState::Stopped => match s.browser.selected() {
+                Some(id) if s.tree.node(id).is_file() => play(s, fx, Some(id), s.tree.path(id)),
+                _ => s.status.set("select a file to play", Level::Info),
+            },
+        },
+        Action::Stop => {
+            fx.push(Effect::Stop);
+            s.player.state = PlayState::Stopped;
+            s.player.position = 0.0;
+        }
+        Action::SeekForward => seek_to(s, fx, position(s) + SEEK_STEP_S),
+        Action::SeekBack => seek_to(s, fx, position(s) - SEEK_STEP_S),
+        Action::SeekToPermille(p) => {
+            if let Some(d) = s.player.duration() {
+                seek_to(s, fx, d * f64::from(p.min(1000)) / 1000.0);
+            }
+        }
+        Action::VolumeUp | Action::VolumeDown => {
+            let step = if action == Action::VolumeUp {
+                VOLUME_STEP
+            } else {
+                -VOLUME_STEP
+            };
+            s.player.volume = (s.player.volume + step).clamp(0.0, 1.0);
+            fx.push(Effect::Volume(s.player.volume));
+        }
+        Action::Next => step_track(s, fx, 1),
+        Action::Previous => step_track(s, fx, -1),
+        _ => return false,
+    }
+    true
+}
+
+fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
+    match action {
+        Action::Quit => s.quit = true,
+        Action::Help => s.help.visible = !s.help.visible,
+        Action::Activate => activate(s, fx),
+        Action::Mark => mark(s),
+        Action::Classify => classify_selection(s, fx),
+        Action::CancelJobs => {
+            if s.inflight.jobs() > 0 {
+                fx.push(Effect::CancelJobs);
+                s.status.set("cancelling classification", Level::Info);
+            } else {
+                s.status.set("nothing to cancel", Level::Info);
+            }
+        }
+        Action::SpectrogramStyle => s.spectrogram.flip_style = !s.spectrogram.flip_style,
+        Action::Evaluation => {
+            s.eval.visible = true;
+            s.eval.focus = EvalFocus::Matrix;
+        }
+        Action::Normalise => s.eval.normalised = !s.eval.normalised,
+        Action::Accept => tagging::accept_focused(s, fx),
+        Action::PickGenre => tagging::open_picker(s),
+        Action::EditGenre => tagging::open_editor(s),
+        Action::BatchAccept => tagging::open_batch(s, fx),
+        Action::Skip => {
+            if let Some(id) = focused_file(s) {
+                s.results.entry(id).skipped = true;
+                next_file_in_listing(s, id);
+            }
+        }
+        Action::Undo => tagging::undo(s, fx),
+        _ => {}
+    }
+}
+
+/// In the evaluation view, moving and Enter act on the matrix and its files.
+fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
+    let e = &mut s.eval;
+    match action {
+        Action::Up => e.move_by(-1, 0),
+        Action::Down => e.move_by(1, 0),
+        Action::Scroll(d) => e.move_by(isize::from(d.signum()), 0),
+        Action::Collapse => e.move_by(0, -1),
+        Action::Expand => e.move_by(0, 1),
+        Action::PageUp | Action::Top => e.move_by(-100, 0),
+        Action::PageDown | Action::Bottom => e.move_by(100, 0),
+        Action::Activate => {
+            if let Some(path) = e.activate() {
+                play(s, fx, None, path);
+            }
+        }
+        Action::ClearFilter => {
+            if !e.back() {
+                e.visible = false;
+            }
+        }
+        Action::Normalise => e.normalised = !e.normalised,
+        Action::Evaluation => e.visible = false,
+        Action::Filter
+        | Action::Mark
+        | Action::Classify
+        | Action::Accept
+        | Action::PickGenre
+        | Action::EditGenre
+        | Action::BatchAccept
+        | Action::Skip
+        | Action::SelectRow(_) => {
+            s.status.set(
+                "in the evaluation view: close it first (e or esc)",
+                Level::Info,
+            );
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn activate(s: &mut State, fx: &mut Effects) {
+    let Some(id) = s.browser.selected() else {
+        return;
+    };
+    match &s.tree.node(id).kind {
+        NodeKind::Dir(_) => s.browser.toggle(&s.tree),
+        NodeKind::File(_) => play(s, fx, Some(id), s.tree.path(id)),
+        NodeKind::Broken { reason } => {
+            let msg = format!("{}: {reason}", s.tree.node(id).label());
+            s.status.set(msg, Level::Error);
+        }
+    }
+}
+
+fn mark(s: &mut State) {
+    let Some(id) = s.browser.selected() else {
+        return;
+    };
+    if s.tree.node(id).is_file() {
+        s.browser.toggle_mark(id);
+        s.browser.move_by(&s.tree, 1);
+    } else {
+        s.status.set(
+            "marks are for files; c classifies a whole folder",
+            Level::Info,
+        );
+    }
+}
+
+/// Play a file: a library node, or (node None) a file from outside the
+/// library, such as the evaluation view's clips.
+fn play(s: &mut State, fx: &mut Effects, node: Option<NodeId>, path: PathBuf) {
+    if node.is_none() && !path.is_file() {
+        s.status.set(
+            format!("{}: no such file here", path.display()),
+            Level::Error,
+        );
+        return;
+    }
+    fx.push(Effect::Play(path.clone()));
+    s.player.node = node;
+    s.player.external = if node.is_none() { Some(path) } else { None };
+    s.player.info = None;
+    s.player.position = 0.0;
+    s.player.state = PlayState::Loading;
+    s.status.clear();
+}
+
+fn position(s: &State) -> f64 {
+    match s.player.state {
+        PlayState::Stopped => 0.0,
+        _ => s.player.position,
+    }
+}
+
+fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
+    if matches!(s.player.state, PlayState::Stopped | PlayState::Loading) {
+        return;
+    }
+    let end = s.player.duration().unwrap_or(f64::MAX);
+    let target = target.clamp(0.0, (end - 0.25).max(0.0));
+    fx.push(Effect::Seek(target));
+    s.player.position = target;
+    if s.player.state == PlayState::Ended {
+        s.player.state = PlayState::Paused;
+    }
+}
+
+/// Play the file `delta` files away from the one playing (or selected), in
+/// listing order, within the filter.
+fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
+    let from = s.player.node.or(s.browser.selected());
+    let keep = s.browser.keep();
+    let files: Vec<NodeId> = s
+        .tree
+        .files()
+        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    let next = match from.and_then(|f| files.iter().position(|&x| x == f)) {
+        Some(i) => i.checked_add_signed(delta).filter(|&j| j < files.len()),
+        None => Some(if delta > 0 { 0 } else { files.len() - 1 }),
+    };
+    match next {
+        Some(j) => {
+            let id = files[j];
+            s.browser.reveal(&s.tree, id);
+            play(s, fx, Some(id), s.tree.path(id));
+        }
+        None => {
+            let which = if delta > 0 { "last" } else { "first" };
+            s.status
+                .set(format!("this is the {which} file"), Level::Info);
+        }
+    }
+}
+
+/// The selected node if it is a file (else a hint in the status line).
+pub fn focused_file(s: &mut State) -> Option<NodeId> {
+    match s.browser.selected() {
+        Some(id) if s.tree.node(id).is_file() => Some(id),
+        _ => {
+            s.status.set("select a file first", Level::Info);
+            None
+        }
+    }
+}
+
+/// Move the selection to the next file in the listing (after a skip).
+fn next_file_in_listing(s: &mut State, from: NodeId) {
+    let rows = s.browser.rows();
+    let Some(i) = rows.iter().position(|&r| r == from) else {
+        return;
+    };
+    if let Some(j) = rows[i + 1..].iter().position(|&r| s.tree.node(r).is_file()) {
+        s.browser.select_index(&s.tree, i + 1 + j);
+    } else {
+        s.status.set("this is the last file", Level::Info);
+    }
+}
+
+/// Files under a folder, in listing order.
+fn files_under(s: &State, dir: NodeId) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for &c in s.tree.children(d).iter().rev() {
+            match &s.tree.node(c).kind {
+                NodeKind::Dir(_) => stack.push(c),
+                NodeKind::File(_) => out.push(c),
+                NodeKind::Broken { .. } => {}
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The files an action on "the selection" covers: the marked files, else the
+/// selected folder's files, else the selected file's folder.
+pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
+    let marked = s.browser.marked();
+    if !marked.is_empty() {
+        let n = marked.len();
+        return (marked, format!("{n} marked files"));
+    }
+    let Some(id) = s.browser.selected() else {
+        return (Vec::new(), String::new());
+    };
+    let dir = if s.tree.node(id).is_dir() {
+        id
+    } else {
+        s.tree.node(id).parent.unwrap_or(ROOT)
+    };
+    let name = if dir == ROOT {
+        format!("{}/", s.root_title)
+    } else {
+        format!("{}/", s.tree.node(dir).label())
+    };
+    (files_under(s, dir), name)
+}
+
+fn classify_selection(s: &mut State, fx: &mut Effects) {
+    let single = s
+        .browser
+        .selected()
+        .filter(|&id| s.browser.marked().is_empty() && s.tree.node(id).is_file());
+    let (files, what) = match single {
+        Some(id) => (vec![id], s.tree.node(id).label().into_owned()),
+        None => selection_files(s),
+    };
+    if !s.classify {
+        s.status.set("classification is off", Level::Info);
+        return;
+    }
+    let priority = if s.browser.marked().is_empty() && files.len() > 1 {
+        Priority::Background
+    } else {
+        Priority::Selection
+    };
+    let mut n = 0;
+    for id in files {
+        let f = s.results.entry(id);
+        if f.result.is_some() || f.job != JobMark::Idle {
+            continue;
+        }
+        f.job = JobMark::Queued;
+        f.error = None;
+        classify(s, fx, id, Some(priority));
+        n += 1;
+    }
+    let msg = if n == 0 {
+        format!("{what}: already classified")
+    } else {
+        format!("queued {n} files in {what} for classifying")
+    };
+    s.status.set(msg, Level::Info);
+}

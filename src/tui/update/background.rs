@@ -1,0 +1,138 @@
+//! What the background services report: the scan, inspections, the player,
+//! the model, classification jobs, cache lookups, the evaluation report.
+
+use super::super::analyst::{AnalysisError, JobUpdate};
+use super::super::components::PlayState;
+use super::super::components::status::Level;
+use super::super::effect::{ReqId, Work};
+use super::super::event::Msg;
+use super::super::results::{JobMark, ModelStatus};
+use super::super::state::State;
+use super::{Effects, peek_visible, selection_changed};
+use crate::player::{OutputStatus, PlayerEvent};
+
+pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
+    match msg {
+        Msg::Scan(batch) => {
+            s.tree.apply(batch);
+            s.browser.tree_changed();
+            s.browser.refresh(&s.tree);
+            selection_changed(s, fx);
+        }
+        Msg::Inspected {
+            reqs,
+            node,
+            inspection,
+        } => {
+            for r in reqs {
+                s.inflight.finish(r);
+            }
+            // A bad file changes folder counts; filtered rows do not change.
+            s.tree.set_inspection(node, *inspection);
+        }
+        Msg::Player(e) => on_player(s, e),
+        Msg::Model(Ok(info)) => {
+            for w in &info.warnings {
+                s.status.set(format!("cache: {w}"), Level::Error);
+            }
+            s.results.model = ModelStatus::Ready(info);
+            // Rows on screen may have cached results now.
+            peek_visible(s, fx);
+        }
+        Msg::Model(Err(e)) => {
+            s.status.set(e.clone(), Level::Error);
+            s.results.model = ModelStatus::Failed(e);
+        }
+        Msg::Job { req, update } => on_job(s, req, update),
+        Msg::Peeked { req, node, found } => {
+            s.inflight.finish(req);
+            if let Some(c) = found
+                && s.results.result(node).is_none()
+            {
+                s.results.set_result(node, *c);
+            }
+        }
+        Msg::EvalReport { report, bases } => s.eval.set_report(*report, bases),
+        _ => {}
+    }
+}
+
+fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
+    let node = match s.inflight.get_mut(req) {
+        Some(Work::Classify { node, started, .. }) => {
+            if matches!(update, JobUpdate::Started) {
+                *started = true;
+            }
+            *node
+        }
+        _ => return,
+    };
+    if matches!(update, JobUpdate::Started) {
+        s.results.entry(node).job = JobMark::Running;
+        return;
+    }
+    s.inflight.finish(req);
+    s.run_done += 1;
+    let still = s.inflight.classifying(node);
+    let f = s.results.entry(node);
+    if !still {
+        f.job = JobMark::Idle;
+    }
+    match update {
+        JobUpdate::Finished(Ok(a)) => {
+            let a = *a;
+            if let Some(sp) = a.spectrogram {
+                s.results.set_spectrogram(node, sp);
+            }
+            s.results.set_result(node, a.classified);
+        }
+        JobUpdate::Finished(Err(AnalysisError::Failed(e))) => f.error = Some(e),
+        JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
+        JobUpdate::Started => {}
+    }
+}
+
+fn on_player(s: &mut State, e: PlayerEvent) {
+    match e {
+        PlayerEvent::Output(status) => {
+            if let OutputStatus::Silent { reason } = &status {
+                s.status.set(
+                    format!("silent mode: {reason}; playing without sound"),
+                    Level::Info,
+                );
+            }
+            s.player.output = status;
+        }
+        PlayerEvent::Started { path, info, paused } => {
+            if s.playing_path().is_some_and(|p| p == path) {
+                s.player.info = Some(info);
+                if s.player.state == PlayState::Loading {
+                    s.player.state = if paused {
+                        PlayState::Paused
+                    } else {
+                        PlayState::Playing
+                    };
+                }
+            }
+        }
+        PlayerEvent::Failed { path, reason } => {
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            );
+            s.status
+                .set(format!("cannot play {name}: {reason}"), Level::Error);
+            if s.playing_path().is_some_and(|p| p == path) {
+                s.player.state = PlayState::Stopped;
+            }
+        }
+        PlayerEvent::Finished { path } => {
+            if s.playing_path().is_some_and(|p| p == path) {
+                s.player.state = PlayState::Ended;
+                if let Some(d) = s.player.duration() {
+                    s.player.position = d;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Input routing: the layer on top takes the key. Layers, top first: help,
+//! pop-up, filter, evaluation, browser. Each has its own keys; the browser's
+//! and the evaluation view's come from the configurable key map.
+
+use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
+
+use super::super::action::Action;
+use super::super::components::tagging::PopupOutcome;
+use super::super::keymap::{self, Key};
+use super::super::state::State;
+use super::super::tagger::TagItem;
+use super::{Effects, actions, selection_changed, tagging};
+
+/// A layer of the screen that can take input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Help,
+    Popup,
+    Filter,
+    Evaluation,
+    Browser,
+}
+
+/// The layers open now, top first (the browser is always at the bottom).
+pub fn layers(s: &State) -> Vec<Layer> {
+    let mut out = Vec::new();
+    if s.help.visible {
+        out.push(Layer::Help);
+    }
+    if s.popup.is_some() {
+        out.push(Layer::Popup);
+    }
+    if s.browser.filter_focused && !s.eval.visible {
+        out.push(Layer::Filter);
+    }
+    if s.eval.visible {
+        out.push(Layer::Evaluation);
+    }
+    out.push(Layer::Browser);
+    out
+}
+
+pub fn on_input(s: &mut State, fx: &mut Effects, ev: Event) {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => on_key(s, fx, k),
+        Event::Mouse(m) => on_mouse(s, fx, m),
+        Event::Paste(text) => {
+            if let Some(p) = &mut s.popup {
+                p.paste(&text);
+            } else if s.browser.filter_focused {
+                s.browser.paste(&s.tree, &text);
+                selection_changed(s, fx);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
+    let key = Key::from(k);
+    if key == Key::ctrl('c') {
+        s.quit = true;
+        return;
+    }
+    match layers(s)[0] {
+        Layer::Help => {
+            // Arrows scroll a help that does not fit; any other key closes it.
+            let lines = keymap::help_scroll(key);
+            if lines == 0 || !s.help.scroll_by(lines) {
+                s.help.visible = false;
+                s.help.scroll = 0;
+            }
+        }
+        Layer::Popup => on_popup_key(s, fx, k),
+        Layer::Filter => match keymap::filter_action(key) {
+            Some(keymap::FilterKey::Act(a)) => actions::apply(s, fx, a),
+            Some(keymap::FilterKey::Leave) => s.browser.filter_focused = false,
+            None => {
+                if s.browser.filter_input(&s.tree, k) {
+                    selection_changed(s, fx);
+                }
+            }
+        },
+        Layer::Evaluation | Layer::Browser => {
+            if let Some(action) = s.keymap.action(key) {
+                if !matches!(action, Action::Help | Action::Redraw) {
+                    s.status.clear();
+                }
+                actions::apply(s, fx, action);
+            }
+        }
+    }
+}
+
+fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
+    let Some(popup) = &mut s.popup else { return };
+    match popup.on_key(k) {
+        PopupOutcome::Open => {}
+        PopupOutcome::Close => s.popup = None,
+        PopupOutcome::Edit(node) => {
+            let current = tagging::current_genre(s, node);
+            s.popup = Some(super::super::components::tagging::Popup::editor(
+                node, &current,
+            ));
+        }
+        PopupOutcome::Write(node, genres) => {
+            s.popup = None;
+            tagging::write_tags(s, fx, vec![(node, genres)]);
+        }
+        PopupOutcome::WriteBatch(rows) => {
+            let items = rows
+                .into_iter()
+                .map(|r| TagItem {
+                    node: r.node,
+                    path: r.path,
+                    change: r.change,
+                })
+                .collect();
+            tagging::send_writes(s, fx, items);
+            s.popup = None;
+        }
+    }
+}
+
+fn on_mouse(s: &mut State, fx: &mut Effects, m: crossterm::event::MouseEvent) {
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => match layers(s)[0] {
+            Layer::Help => s.help.visible = false,
+            Layer::Popup => {}
+            Layer::Evaluation => {
+                if let Some((r, c)) = s.eval.cell_at(m.column, m.row) {
+                    s.eval.select_cell(r, c);
+                } else if let Some(f) = s.player_bar.fraction_at(m.column, m.row) {
+                    actions::apply(s, fx, Action::SeekToPermille((f * 1000.0).round() as u16));
+                }
+            }
+            Layer::Filter | Layer::Browser => {
+                if let Some(i) = s.browser.row_at(m.column, m.row) {
+                    let a = if i == s.browser.cursor() {
+                        Action::Activate
+                    } else {
+                        Action::SelectRow(i)
+                    };
+                    actions::apply(s, fx, a);
+                } else if let Some(f) = s.player_bar.fraction_at(m.column, m.row) {
+                    actions::apply(s, fx, Action::SeekToPermille((f * 1000.0).round() as u16));
+                }
+            }
+        },
+        MouseEventKind::ScrollDown => actions::apply(s, fx, Action::Scroll(3)),
+        MouseEventKind::ScrollUp => actions::apply(s, fx, Action::Scroll(-3)),
+        _ => {}
+    }
+}

@@ -1,0 +1,181 @@
+//! `update(state, msg) -> effects`: the app's logic as one pure function. No
+//! threads, no channels, no I/O: what needs the outside world comes back as
+//! [`Effect`]s for the executor ([`super::services::Services`]).
+
+mod actions;
+mod background;
+mod input;
+mod tagging;
+#[cfg(test)]
+mod tests;
+
+pub use input::{Layer, layers};
+
+use super::effect::{Effect, Work};
+use super::event::Msg;
+use super::results::{JobMark, ModelStatus};
+use super::state::State;
+use crate::library::tree::{FileCheck, NodeId, NodeKind};
+
+/// The effects one message asks for.
+pub type Effects = Vec<Effect>;
+
+/// Apply one message to the state; return what the services should do.
+pub fn update(s: &mut State, msg: Msg) -> Effects {
+    let mut fx = Effects::new();
+    let redraw = !matches!(msg, Msg::Drawn | Msg::Position(_));
+    match msg {
+        Msg::Input(ev) => input::on_input(s, &mut fx, ev),
+        Msg::Action(a) => actions::apply(s, &mut fx, a),
+        Msg::InputClosed(reason) => {
+            s.status.set(
+                format!("terminal input closed: {reason}"),
+                super::components::status::Level::Error,
+            );
+            s.quit = true;
+        }
+        Msg::Position(p) => {
+            if !matches!(
+                s.player.state,
+                super::components::PlayState::Stopped | super::components::PlayState::Loading
+            ) {
+                s.player.position = s.player.duration().map_or(p, |d| p.min(d));
+            }
+        }
+        Msg::Drawn => on_drawn(s, &mut fx),
+        Msg::Tag { req, event } => tagging::on_tag(s, &mut fx, req, event),
+        other => background::on_event(s, &mut fx, other),
+    }
+    s.browser.refresh(&s.tree);
+    if redraw {
+        s.dirty = true;
+    }
+    fx
+}
+
+/// After a frame: inspect what is on screen (tags, damage) in the background,
+/// and ask the cache which of those files are classified already.
+fn on_drawn(s: &mut State, fx: &mut Effects) {
+    if s.eval.visible {
+        return;
+    }
+    let range = s.browser.visible_range();
+    let visible: Vec<NodeId> = s.browser.rows()[range].to_vec();
+    for id in visible {
+        inspect(s, fx, id, false);
+    }
+    peek_visible(s, fx);
+}
+
+/// Ask for a file's inspection once.
+fn inspect(s: &mut State, fx: &mut Effects, id: NodeId, urgent: bool) {
+    if s.requested.len() < s.tree.len() {
+        s.requested.resize(s.tree.len(), false);
+    }
+    let node = s.tree.node(id);
+    if !matches!(node.kind, NodeKind::File(FileCheck::Unchecked)) || s.requested[id as usize] {
+        return;
+    }
+    s.requested[id as usize] = true;
+    reinspect_as(s, fx, id, urgent);
+}
+
+/// Read a file's tags again (after a write or an undo).
+fn reinspect(s: &mut State, fx: &mut Effects, id: NodeId) {
+    reinspect_as(s, fx, id, true);
+}
+
+fn reinspect_as(s: &mut State, fx: &mut Effects, node: NodeId, urgent: bool) {
+    let req = s.inflight.start(Work::Inspect(node));
+    fx.push(Effect::Inspect {
+        req,
+        node,
+        path: s.tree.path(node),
+        urgent,
+    });
+}
+
+/// Ask the cache about the files on screen (once each).
+fn peek_visible(s: &mut State, fx: &mut Effects) {
+    if !s.classify || !matches!(s.results.model, ModelStatus::Ready(_)) {
+        return;
+    }
+    let range = s.browser.visible_range();
+    let rows: Vec<NodeId> = s.browser.rows()[range].to_vec();
+    for node in rows {
+        if !s.tree.node(node).is_file() {
+            continue;
+        }
+        let f = s.results.entry(node);
+        if f.peeked || f.result.is_some() {
+            continue;
+        }
+        f.peeked = true;
+        let req = s.inflight.start(Work::Peek(node));
+        fx.push(Effect::Peek {
+            req,
+            node,
+            path: s.tree.path(node),
+        });
+    }
+}
+
+/// Classify a file (`priority` None: the focused track's preview).
+fn classify(
+    s: &mut State,
+    fx: &mut Effects,
+    node: NodeId,
+    priority: Option<crate::jobs::Priority>,
+) {
+    if s.inflight.jobs() == 0 {
+        // A new run of jobs: progress counts from here.
+        s.run_done = 0;
+        s.run_total = 0;
+    }
+    s.run_total += 1;
+    let req = s.inflight.start(Work::Classify {
+        node,
+        preview: priority.is_none(),
+        started: false,
+    });
+    fx.push(Effect::Classify {
+        req,
+        node,
+        path: s.tree.path(node),
+        priority,
+    });
+}
+
+/// Make sure the selected file is inspected first, and classified (with its
+/// spectrogram) as a latest-wins preview.
+fn selection_changed(s: &mut State, fx: &mut Effects) {
+    let Some(id) = s.browser.selected() else {
+        return;
+    };
+    inspect(s, fx, id, true);
+    if !s.classify {
+        return;
+    }
+    if !s.tree.node(id).is_file() {
+        if s.focus.take().is_some() {
+            fx.push(Effect::ClearFocus);
+        }
+        return;
+    }
+    let focused = s.focus == Some(id) && s.inflight.classifying(id);
+    if matches!(s.results.model, ModelStatus::Failed(_))
+        || s.results.spectrogram(id).is_some()
+        || focused
+    {
+        return;
+    }
+    let f = s.results.entry(id);
+    if f.error.is_some() {
+        return;
+    }
+    if f.job == JobMark::Idle {
+        f.job = JobMark::Queued;
+    }
+    s.focus = Some(id);
+    classify(s, fx, id, None);
+}

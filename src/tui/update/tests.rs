@@ -1,0 +1,251 @@
+//! The app's logic without threads: messages in, state and effects out.
+
+use std::ffi::OsString;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
+use super::super::effect::Effect;
+use super::super::event::Msg;
+use super::super::keymap::KeyMap;
+use super::super::state::{Setup, State};
+use super::super::tagger::TagEvent;
+use super::super::theme::Theme;
+use super::update;
+use crate::library::tree::{ROOT, ScanBatch, ScanEntry, ScanProgress};
+use crate::player::OutputStatus;
+use crate::tags::GenreMode;
+
+/// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
+fn state(n: usize, classify: bool) -> State {
+    let mut s = State::new(Setup {
+        root: "/nowhere/lib".into(),
+        root_label: "lib".into(),
+        theme: Theme::default_theme(),
+        keymap: KeyMap::defaults(),
+        config_path: None,
+        classify,
+        genre_mode: GenreMode::Replace,
+        output: OutputStatus::Silent {
+            reason: "--no-audio".into(),
+        },
+        volume: 1.0,
+        warnings: Vec::new(),
+    });
+    let entries = (0..n)
+        .map(|i| ScanEntry::Audio {
+            parent: ROOT,
+            name: OsString::from(format!("track-{i:02}.mp3")),
+        })
+        .collect();
+    let batch = ScanBatch {
+        entries,
+        progress: ScanProgress {
+            files: n as u64,
+            done: true,
+            ..ScanProgress::default()
+        },
+    };
+    let fx = update(&mut s, Msg::Scan(batch));
+    answer_inspections(&mut s, &fx);
+    update(
+        &mut s,
+        Msg::EvalReport {
+            report: Box::new(Err("no report in tests".into())),
+            bases: Vec::new(),
+        },
+    );
+    s
+}
+
+fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))),
+    )
+}
+
+fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| super::super::view::draw(s, f)).unwrap();
+    update(s, Msg::Drawn)
+}
+
+/// Answer every inspection asked for with "nothing known", so only the
+/// requests a test is about stay in flight.
+fn answer_inspections(s: &mut State, fx: &[Effect]) {
+    for e in fx {
+        if let Effect::Inspect { req, node, .. } = e {
+            update(
+                s,
+                Msg::Inspected {
+                    reqs: vec![*req],
+                    node: *node,
+                    inspection: Box::new(crate::library::tree::Inspection {
+                        info: Err("not read in tests".into()),
+                        tags: Err("not read in tests".into()),
+                        problem: None,
+                    }),
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn a_write_that_cannot_open_the_journal_leaves_nothing_writing() {
+    let mut s = state(3, false);
+    let fx = draw(&mut s, 100, 30);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    assert!(s.is_idle());
+    key(&mut s, KeyCode::Char('T'));
+    assert!(s.popup.is_some());
+    for c in "Rock".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::WriteTags { req, items }) =
+        fx.iter().find(|e| matches!(e, Effect::WriteTags { .. }))
+    else {
+        panic!("no write asked for: {fx:?}");
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].change.genres, ["Rock"]);
+    assert_eq!(s.inflight.writing(), 1);
+    assert!(!s.is_idle());
+    // The tagger's answer when the journal cannot be opened at all.
+    let req = *req;
+    let warning = TagEvent::Warning("cannot write tags: disk full".into());
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: warning,
+        },
+    );
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::WriteDone { total: 0 },
+        },
+    );
+    assert_eq!(s.inflight.writing(), 0, "the status line would say writing");
+    assert!(s.is_idle());
+    assert_eq!(s.status.message(), Some("cannot write tags: disk full"));
+}
+
+#[test]
+fn rows_shrinking_before_the_model_is_ready_do_not_panic() {
+    let mut s = state(40, true);
+    draw(&mut s, 100, 20);
+    key(&mut s, KeyCode::Char('G'));
+    draw(&mut s, 100, 20);
+    assert!(s.browser.visible_range().start > 5, "scrolled down");
+    // Filter down to one row, then the model loads before any redraw.
+    key(&mut s, KeyCode::Char('/'));
+    for c in "track-03".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    assert_eq!(s.browser.rows().len(), 1);
+    let range = s.browser.visible_range();
+    assert!(range.start <= range.end && range.end <= 1, "{range:?}");
+    let info = ModelInfo {
+        name: "test".into(),
+        sha256: "test-sha".into(),
+        labels: vec!["rock".into(), "jazz".into()],
+        warnings: Vec::new(),
+        cache_path: None,
+    };
+    let fx = update(&mut s, Msg::Model(Ok(info)));
+    let peeks = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::Peek { .. }))
+        .count();
+    assert!(peeks <= 1, "{fx:?}");
+}
+
+#[test]
+fn a_preview_job_is_tracked_from_request_to_answer() {
+    let mut s = state(2, true);
+    let fx = key(&mut s, KeyCode::Down);
+    let Some(&Effect::Classify {
+        req,
+        node,
+        priority: None,
+        ..
+    }) = fx.iter().find(|e| matches!(e, Effect::Classify { .. }))
+    else {
+        panic!("the selected file is not previewed: {fx:?}");
+    };
+    assert_eq!(s.focus, Some(node));
+    update(
+        &mut s,
+        Msg::Job {
+            req,
+            update: JobUpdate::Started,
+        },
+    );
+    assert_eq!(s.inflight.running(), vec![node]);
+    let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
+    update(
+        &mut s,
+        Msg::Job {
+            req,
+            update: failed,
+        },
+    );
+    assert!(s.inflight.running().is_empty());
+    assert!(!s.inflight.classifying(node));
+    assert_eq!(
+        s.results.get(node).and_then(|f| f.error.as_deref()),
+        Some("not audio")
+    );
+    // The first file's preview (from the scan) is still out: 1 of 2 done.
+    assert_eq!(s.inflight.jobs(), 1);
+    assert_eq!((s.run_done, s.run_total), (1, 2));
+    // A cancelled job leaves no error behind.
+    let mut s = state(2, true);
+    let fx = key(&mut s, KeyCode::Down);
+    let Some(&Effect::Classify { req, node, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::Classify { .. }))
+    else {
+        panic!("no preview");
+    };
+    update(
+        &mut s,
+        Msg::Job {
+            req,
+            update: JobUpdate::Cancelled,
+        },
+    );
+    assert_eq!(s.results.get(node).and_then(|f| f.error.clone()), None);
+    assert!(!s.inflight.classifying(node));
+}
+
+#[test]
+fn the_top_layer_takes_the_keys() {
+    use super::Layer;
+    let mut s = state(3, false);
+    assert_eq!(super::layers(&s), [Layer::Browser]);
+    key(&mut s, KeyCode::Char('/'));
+    assert_eq!(super::layers(&s), [Layer::Filter, Layer::Browser]);
+    // `q` is typed into the filter, not quitting.
+    key(&mut s, KeyCode::Char('q'));
+    assert!(!s.quit);
+    assert_eq!(s.browser.filter(), "q");
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('?'));
+    assert_eq!(super::layers(&s), [Layer::Help, Layer::Browser]);
+    key(&mut s, KeyCode::Char('q'));
+    assert!(!s.quit, "a key closes the help first");
+    assert_eq!(super::layers(&s), [Layer::Browser]);
+    key(&mut s, KeyCode::Char('e'));
+    assert_eq!(super::layers(&s), [Layer::Evaluation, Layer::Browser]);
+    key(&mut s, KeyCode::Char('q'));
+    assert!(s.quit);
+}

@@ -1,0 +1,122 @@
+//! One frame from the state. Drawing only reads: it asks no service for
+//! anything (what the frame put on screen comes back as `Msg::Drawn`); the
+//! panes remember only where they drew, for mouse hits and paging.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::components::prediction::{self, PredictionPane};
+use super::components::track::TrackPane;
+use super::components::{Component, Ctx, JobsView};
+use super::state::State;
+
+/// Draw one frame.
+pub fn draw(s: &State, frame: &mut Frame) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(s.theme.base), area);
+    if area.width < 20 || area.height < 6 {
+        frame.render_widget(
+            Paragraph::new("earmark: window too small").style(s.theme.base),
+            area,
+        );
+        return;
+    }
+    let [main, player, status] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(4),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let running = s.inflight.running();
+    let ctx = Ctx {
+        theme: &s.theme,
+        keymap: &s.keymap,
+        tree: &s.tree,
+        player: &s.player,
+        selected: s.browser.selected(),
+        root_label: &s.root_label,
+        root_title: &s.root_title,
+        config_path: s.config_path.as_deref(),
+        results: &s.results,
+        jobs: JobsView {
+            done: s.run_done,
+            total: s.run_total,
+            running: &running,
+            writing: s.inflight.writing(),
+        },
+    };
+    if s.eval.visible {
+        s.eval.draw(frame, main, &ctx);
+    } else {
+        let panes = layout(main, s.results.labels().map_or(10, <[String]>::len));
+        s.browser.draw(frame, panes.browser, &ctx);
+        if panes.track.height > 0 {
+            TrackPane.draw(frame, panes.track, &ctx);
+        }
+        if panes.prediction.height > 0 {
+            PredictionPane.draw(frame, panes.prediction, &ctx);
+        }
+        if panes.spectrogram.height > 0 {
+            s.spectrogram.draw(frame, panes.spectrogram, &ctx);
+        }
+    }
+    s.player_bar.draw(frame, player, &ctx);
+    s.status.draw(frame, status, &ctx);
+    if let Some(p) = &s.popup {
+        p.draw(frame, main, &ctx);
+    }
+    s.help.draw(frame, area, &ctx);
+}
+
+/// Where the panes go in the main area.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Panes {
+    pub browser: Rect,
+    pub track: Rect,
+    pub prediction: Rect,
+    pub spectrogram: Rect,
+}
+
+/// The browser on the left; track and prediction panes stacked on the right;
+/// the spectrogram across the bottom. Narrow windows keep the browser only;
+/// short ones give the bars two columns and the track pane fewer lines.
+pub fn layout(main: Rect, n_labels: usize) -> Panes {
+    if main.width < 60 {
+        return Panes {
+            browser: main,
+            ..Panes::default()
+        };
+    }
+    let spec_h = if main.height >= 16 {
+        (main.height / 3).clamp(5, 14)
+    } else {
+        0
+    };
+    let [top, spectrogram] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(spec_h)]).areas(main);
+    let browser_pct = if main.width >= 120 { 45 } else { 42 };
+    let [browser, right] = Layout::horizontal([
+        Constraint::Percentage(browser_pct),
+        Constraint::Percentage(100 - browser_pct),
+    ])
+    .areas(top);
+    let full = prediction::full_height(n_labels);
+    let compact = prediction::compact_height(n_labels);
+    let pred_h = if right.height >= full + 8 {
+        full
+    } else if right.height >= compact + 4 {
+        compact
+    } else {
+        // No room for a useful track pane: the prediction takes it all.
+        right.height
+    };
+    let [track, prediction] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(pred_h)]).areas(right);
+    Panes {
+        browser,
+        track,
+        prediction,
+        spectrogram,
+    }
+}
