@@ -171,7 +171,10 @@ fn confidence_in_three_spellings_and_dry_run_shows_it() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let line = text(&out.stdout);
     let line = line.lines().next().unwrap();
-    assert!(line.contains("x.wav") && line.contains("% (dry run)"), "{line}");
+    assert!(
+        line.contains("x.wav") && line.contains("% (dry run)"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -191,7 +194,10 @@ fn info_walks_a_folder_and_help_lists_only_what_applies() {
         assert!(!help.contains("--no-audio"), "{cmd}: {help}");
     }
     let help = text(&earmark().arg("--help").output().unwrap().stdout);
-    assert!(help.contains("--theme") && help.contains("--no-audio"), "{help}");
+    assert!(
+        help.contains("--theme") && help.contains("--no-audio"),
+        "{help}"
+    );
 }
 
 #[test]

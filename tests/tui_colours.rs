@@ -12,8 +12,8 @@ use std::rc::Rc;
 use crossterm::event::KeyCode;
 use earmark::tui::ansi16::Ansi16;
 use earmark::tui::{AppOptions, Theme};
-use ratatui::{Terminal, TerminalOptions, Viewport};
 use ratatui::backend::CrosstermBackend;
+use ratatui::{Terminal, TerminalOptions, Viewport};
 use tui_common::{Harness, demo_dir};
 
 /// A byte sink the test can read after the backend took ownership of it.

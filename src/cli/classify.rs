@@ -17,8 +17,8 @@ use crate::cli::output::{printable, progress};
 use crate::cli::{fit_columns, jobs_or_default};
 use crate::clock::clock;
 use crate::jobs::guard_job;
-use crate::tags::genre_tag_name;
 use crate::model::{Prediction, load_model};
+use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -294,7 +294,12 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
-    writeln!(out, "{}  {:>6}  genres", fit_columns("file", width), "length")?;
+    writeln!(
+        out,
+        "{}  {:>6}  genres",
+        fit_columns("file", width),
+        "length"
+    )?;
     for r in results {
         let Some(top) = &r.top else { continue };
         let genres: Vec<String> = top

@@ -14,8 +14,8 @@ use crate::cli::classify::classify_all;
 use crate::cli::jobs_or_default;
 use crate::eval::{EvalReport, FileError, Scored};
 use crate::library::label_from_parent;
-use crate::tags::genre_tag_name;
 use crate::model::load_model;
+use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {

@@ -117,7 +117,10 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, ExitCode> 
         for e in &collected.errors {
             eprintln!("skipped: {e}");
         }
-        eprintln!("earmark {who}: no audio files found in {}", list_paths(paths));
+        eprintln!(
+            "earmark {who}: no audio files found in {}",
+            list_paths(paths)
+        );
         return Err(ExitCode::FAILURE);
     }
     Ok(collected)
@@ -177,7 +180,12 @@ mod tests {
 
     #[test]
     fn wide_names_fill_exact_columns() {
-        for s in ["東京の夜.flac", "café.mp3", "plain.ogg", "很长很长很长很长的名字.mp3"] {
+        for s in [
+            "東京の夜.flac",
+            "café.mp3",
+            "plain.ogg",
+            "很长很长很长很长的名字.mp3",
+        ] {
             for w in [4, 9, 12, 30] {
                 let out = fit_columns(s, w);
                 assert_eq!(out.width(), w, "{s} at {w}: {out:?}");

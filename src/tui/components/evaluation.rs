@@ -187,7 +187,6 @@ impl EvalView {
         }
     }
 
-
     /// The cell under a screen position.
     pub fn cell_at(&self, column: u16, row: u16) -> Option<(usize, usize)> {
         let (a, w) = self.cells.get();

@@ -460,7 +460,11 @@ mod tests {
                 let cols = columns(&s, fpd);
                 assert!(cols.len() <= dots, "{dots} dots: {} cols", cols.len());
                 // Excerpts round separately: each may leave one dot unused.
-                let unused = if excerpts.len() == 1 { dpc } else { excerpts.len() };
+                let unused = if excerpts.len() == 1 {
+                    dpc
+                } else {
+                    excerpts.len()
+                };
                 assert!(
                     cols.len() + unused > dots,
                     "{dots} dots at {dpc}/cell: only {} used",

@@ -327,7 +327,10 @@ mod tests {
         assert_eq!(r.files[0].path, "../data/rock/a.wav");
         let back = EvalReport::from_json(&serde_json::to_string(&r).unwrap()).unwrap();
         let found = back.locate_clip(&back.files[0].path, Some(&out), &[]);
-        assert_eq!(found, ClipLocation::Here(reports.join("../data/rock/a.wav")));
+        assert_eq!(
+            found,
+            ClipLocation::Here(reports.join("../data/rock/a.wav"))
+        );
 
         // The report copied elsewhere without its data: a clean "not here".
         let other = tempfile::tempdir().unwrap();
