@@ -32,7 +32,7 @@ impl Write for Sink {
 
 /// The escape stream of one frame of demo/ drawn with `theme`.
 fn frame_bytes(theme: Theme) -> String {
-    let mut opts = AppOptions::new(&demo_dir(), "demo");
+    let mut opts = AppOptions::new(demo_dir(), "demo");
     opts.theme = theme;
     let mut h = Harness::with_options(opts, 80, 24);
     h.key(KeyCode::Down);
