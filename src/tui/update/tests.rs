@@ -249,3 +249,44 @@ fn the_top_layer_takes_the_keys() {
     key(&mut s, KeyCode::Char('q'));
     assert!(s.quit);
 }
+
+#[test]
+fn space_after_the_end_plays_the_selected_file_and_shift_seeks_30_s() {
+    use super::super::components::PlayState;
+    let mut s = state(3, false);
+    key(&mut s, KeyCode::Down);
+    let first = s.browser.selected().unwrap();
+    key(&mut s, KeyCode::Down);
+    let second = s.browser.selected().unwrap();
+    assert_ne!(first, second);
+    s.player.node = Some(first);
+    s.player.state = PlayState::Ended;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    let want = s.tree.path(second);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == want)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(second));
+
+    // The same file after its end: Space replays it (no new load).
+    s.player.state = PlayState::Ended;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+
+    s.player.state = PlayState::Playing;
+    s.player.position = 100.0;
+    let fx = key(&mut s, KeyCode::Char('>'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if (*t - 130.0).abs() < 1e-9)),
+        "{fx:?}"
+    );
+    let fx = key(&mut s, KeyCode::Char('<'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if (*t - 100.0).abs() < 1e-9)),
+        "{fx:?}"
+    );
+}
