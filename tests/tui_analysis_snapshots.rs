@@ -104,6 +104,7 @@ fn spectrogram() -> Spectrogram {
 fn model_info() -> ModelInfo {
     ModelInfo {
         name: "test".into(),
+        sha256: "test-sha".into(),
         labels: labels(),
         warnings: vec![],
         cache_path: None,

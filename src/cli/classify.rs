@@ -13,12 +13,12 @@ use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
 use crate::cli::genres::{Genres, Vocabularies};
-use crate::cli::jobs_or_default;
 use crate::cli::output::{printable, progress};
+use crate::cli::{fit_columns, jobs_or_default};
 use crate::clock::clock;
 use crate::jobs::guard_job;
-use crate::library::collect_audio;
 use crate::model::{Prediction, load_model};
+use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -104,7 +104,10 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         open_cache_or_warn("earmark classify")
     };
     let classifier = Classifier::new(Arc::new(model), plan, cache);
-    let collected = collect_audio(&args.paths);
+    let collected = match crate::cli::audio_files("classify", &args.paths) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
     }
@@ -160,6 +163,12 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
     let failed = failed + collected.errors.len();
     let total = results.len() + collected.errors.len();
     if total == 0 || failed == total {
+        if results.iter().all(|r| r.error.is_some()) {
+            eprintln!(
+                "earmark classify: no audio files found (none of the {} files could be decoded)",
+                results.len()
+            );
+        }
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -281,16 +290,27 @@ impl TrackResult {
 fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
     let width = results
         .iter()
-        .map(|r| printable(&r.path).chars().count())
+        .map(|r| unicode_width::UnicodeWidthStr::width(printable(&r.path).as_str()))
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
-    writeln!(out, "{:<width$}  {:>6}  genres", "file", "length")?;
+    writeln!(
+        out,
+        "{}  {:>6}  genres",
+        fit_columns("file", width),
+        "length"
+    )?;
     for r in results {
         let Some(top) = &r.top else { continue };
         let genres: Vec<String> = top
             .iter()
-            .map(|g| format!("{} {:>3.0}%", g.genre, g.probability * 100.0))
+            .map(|g| {
+                format!(
+                    "{} {:>3.0}%",
+                    genre_tag_name(&g.genre),
+                    g.probability * 100.0
+                )
+            })
             .collect();
         let said = r
             .suggestion
@@ -298,8 +318,8 @@ fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result
             .map(|s| format!("{s}: "))
             .unwrap_or_default();
         let mut line = format!(
-            "{:<width$}  {:>6}  {said}{}",
-            shorten(&printable(&r.path), width),
+            "{}  {:>6}  {said}{}",
+            fit_columns(&printable(&r.path), width),
             r.duration_s.map(clock).unwrap_or_default(),
             genres.join("  ")
         );
@@ -334,17 +354,6 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
-    }
-}
-
-/// Keep the end of a long path (the file name matters most).
-fn shorten(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width {
-        s.to_string()
-    } else {
-        let tail: String = s.chars().skip(n - (width - 1)).collect();
-        format!("…{tail}")
     }
 }
 

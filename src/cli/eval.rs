@@ -13,8 +13,9 @@ use crate::classifier::Classifier;
 use crate::cli::classify::classify_all;
 use crate::cli::jobs_or_default;
 use crate::eval::{EvalReport, FileError, Scored};
-use crate::library::{collect_audio, label_from_parent};
+use crate::library::label_from_parent;
 use crate::model::load_model;
+use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -85,7 +86,10 @@ pub fn run(args: EvalArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut collected = collect_audio(&args.dirs);
+    let mut collected = match crate::cli::audio_files("eval", &args.dirs) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     if let Some(wanted) = &wanted {
         collected.files.retain(|f| wanted.contains(&clip_id(f)));
         if collected.files.is_empty() {
@@ -113,11 +117,13 @@ pub fn run(args: EvalArgs) -> ExitCode {
     let mut truths = Vec::new();
     for f in collected.files {
         let label = label_from_parent(&f).unwrap_or_default();
-        let same = |l: &String| match &head {
-            Some(_) => crate::vocab::library::same_genre(l, &label),
-            None => *l == label,
+        let found = match &head {
+            Some(_) => labels
+                .iter()
+                .position(|l| crate::vocab::library::same_genre(l, &label)),
+            None => label_index(&labels, &label),
         };
-        match labels.iter().position(same) {
+        match found {
             Some(i) => {
                 files.push(f);
                 truths.push(i);
@@ -127,6 +133,18 @@ pub fn run(args: EvalArgs) -> ExitCode {
                 error: format!("folder '{label}' is not one of the model's genres"),
             }),
         }
+    }
+    if files.is_empty() {
+        eprintln!(
+            "earmark eval: no genre folders in {} (lay clips out as <genre>/<file>, e.g. Rock/song.mp3; genres: {})",
+            crate::cli::list_paths(&args.dirs),
+            labels
+                .iter()
+                .map(|l| genre_tag_name(l))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return ExitCode::FAILURE;
     }
     // No cache: an evaluation measures the model now, end to end.
     let model = Arc::new(model);
@@ -176,7 +194,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
         ),
         None => model.source().display().to_string(),
     };
-    let report = EvalReport::build(
+    let mut report = EvalReport::build(
         scored_model,
         model.sha256().to_string(),
         dataset,
@@ -191,6 +209,8 @@ pub fn run(args: EvalArgs) -> ExitCode {
         },
         Some(out) => {
             print_report(&report);
+            // Paths relative to the report: it plays from any working directory.
+            report.relative_to_report(out);
             let written = serde_json::to_string_pretty(&report)
                 .map_err(std::io::Error::other)
                 .and_then(|s| std::fs::write(out, s + "\n"));
@@ -223,17 +243,23 @@ fn print_report(r: &EvalReport) {
         "genre", "precision", "recall", "F1", "support"
     );
     for c in &r.per_class {
-        println!(
-            "{:<10} {:>9.3} {:>6.3} {:>6.3} {:>7}",
-            c.label, c.precision, c.recall, c.f1, c.support
-        );
+        let name = genre_tag_name(&c.label);
+        if c.support == 0 {
+            // No clips of this genre: its recall and F1 are not zero, they are unknown.
+            println!("{name:<10} {:>9} {:>6} {:>6} {:>7}", "–", "–", "–", 0);
+        } else {
+            println!(
+                "{name:<10} {:>9.3} {:>6.3} {:>6.3} {:>7}",
+                c.precision, c.recall, c.f1, c.support
+            );
+        }
     }
     println!();
     println!("confusion (rows: truth, columns: predicted)");
     let short: Vec<String> = r
         .labels
         .iter()
-        .map(|l| l.chars().take(4).collect())
+        .map(|l| genre_tag_name(l).chars().take(4).collect())
         .collect();
     print!("{:<10}", "");
     for s in &short {
@@ -241,7 +267,7 @@ fn print_report(r: &EvalReport) {
     }
     println!();
     for (label, row) in r.labels.iter().zip(&r.confusion) {
-        print!("{label:<10}");
+        print!("{:<10}", genre_tag_name(label));
         for v in row {
             if *v == 0 {
                 print!("{:>5}", "·");
@@ -258,8 +284,8 @@ fn print_report(r: &EvalReport) {
         for f in wrong {
             println!(
                 "  {:<10} -> {:<10} {:>4.0}%  {}",
-                f.truth,
-                f.predicted,
+                genre_tag_name(&f.truth),
+                genre_tag_name(&f.predicted),
                 f.confidence * 100.0,
                 f.path
             );
@@ -268,6 +294,24 @@ fn print_report(r: &EvalReport) {
     for e in &r.errors {
         eprintln!("skipped: {}: {}", e.path, e.error);
     }
+}
+
+/// The model label a genre folder stands for: its id (`hiphop`) or the name
+/// earmark writes (`Hip-Hop`), in any case, with or without punctuation.
+fn label_index(labels: &[String], folder: &str) -> Option<usize> {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let want = norm(folder);
+    if want.is_empty() {
+        return None;
+    }
+    labels
+        .iter()
+        .position(|l| norm(l) == want || norm(&genre_tag_name(l)) == want)
 }
 
 /// `<genre>/<name without extension>`: how split lists and files are matched.
@@ -298,4 +342,26 @@ fn read_split(list: &Path) -> Result<HashSet<String>, String> {
         return Err(format!("split list {} names no clips", list.display()));
     }
     Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_index;
+
+    #[test]
+    fn genre_folders_in_either_spelling() {
+        let labels: Vec<String> = ["blues", "hiphop", "rock"].map(String::from).to_vec();
+        for (folder, want) in [
+            ("rock", Some(2)),
+            ("Rock", Some(2)),
+            ("Hip-Hop", Some(1)),
+            ("hip hop", Some(1)),
+            ("hiphop", Some(1)),
+            ("polka", None),
+            ("", None),
+            ("--", None),
+        ] {
+            assert_eq!(label_index(&labels, folder), want, "{folder}");
+        }
+    }
 }

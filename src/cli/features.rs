@@ -94,7 +94,7 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
             .errors
             .iter()
             .map(|e| ErrorRecord {
-                path: e.path.display().to_string(),
+                path: record_path(&e.path),
                 error: e.reason.clone(),
             })
             .collect::<Vec<_>>(),
@@ -118,7 +118,7 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
                         bar.suspend(|| eprintln!("skipped: {}", printable(&e.to_string())));
                         if let Ok(mut errs) = errors.lock() {
                             errs.push(ErrorRecord {
-                                path: path.display().to_string(),
+                                path: record_path(path),
                                 error: e.to_string(),
                             });
                         }
@@ -182,10 +182,7 @@ fn one_file(
     npy::write_f32(std::io::BufWriter::new(file), &[n_frames, n_mels], &data)?;
     Ok(IndexRecord {
         id,
-        path: fs::canonicalize(path)
-            .or_else(|_| std::path::absolute(path))?
-            .display()
-            .to_string(),
+        path: record_path(path),
         label: label_from_parent(path),
         file: format!("mels/{name}"),
         duration_s: tf.duration_s,
@@ -193,4 +190,14 @@ fn one_file(
         windows,
         segments: offsets,
     })
+}
+
+/// How index.json and errors.json both name a file: canonical and absolute
+/// (or absolute as typed, when it cannot be resolved), so the two files join.
+fn record_path(path: &Path) -> String {
+    fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }

@@ -13,7 +13,7 @@ use crate::tags::{self, TagSummary};
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Audio files to describe.
+    /// Audio files to describe, or folders (walked like the other commands).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print one JSON object per file, in a JSON list.
@@ -33,10 +33,33 @@ struct InfoRecord {
 }
 
 pub fn run(args: InfoArgs) -> ExitCode {
+    // Folders are walked; anything else is described as given, so a missing
+    // or odd file gets its own one-line reason. A folder without audio gets
+    // a record of its own, in its place.
+    let mut files: Vec<(PathBuf, Option<String>)> = Vec::new();
+    for p in &args.files {
+        if p.is_dir() {
+            let c = crate::library::collect_audio(std::slice::from_ref(p));
+            for e in &c.errors {
+                eprintln!("skipped: {}", printable(&e.to_string()));
+            }
+            if c.files.is_empty() {
+                let why = format!("{}: no audio files found in this folder", p.display());
+                files.push((p.clone(), Some(why)));
+            }
+            files.extend(c.files.into_iter().map(|f| (f, None)));
+        } else {
+            files.push((p.clone(), None));
+        }
+    }
     let mut records = Vec::new();
     let mut failed = 0;
-    for path in &args.files {
-        let record = match audio::probe(path) {
+    for (path, empty) in &files {
+        let probed = match empty {
+            Some(why) => Err(why.clone()),
+            None => audio::probe(path).map_err(|e| e.to_string()),
+        };
+        let record = match probed {
             Ok(info) => {
                 // Tags are a bonus: a tag-reader failure must not hide the audio facts.
                 let (tags, error) = match tags::read_tags(path) {
@@ -53,13 +76,13 @@ pub fn run(args: InfoArgs) -> ExitCode {
             Err(e) => {
                 failed += 1;
                 if !args.json {
-                    eprintln!("earmark: {}", printable(&e.to_string()));
+                    eprintln!("earmark: {}", printable(&e));
                 }
                 InfoRecord {
                     path: path.display().to_string(),
                     audio: None,
                     tags: None,
-                    error: Some(e.to_string()),
+                    error: Some(e),
                 }
             }
         };
@@ -75,7 +98,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
             print_record(r);
         }
     }
-    if failed == args.files.len() {
+    if failed == files.len() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

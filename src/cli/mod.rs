@@ -14,6 +14,8 @@ pub mod tag;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::library::{Collected, collect_audio, io_reason};
+
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -32,12 +34,12 @@ pub struct Cli {
     /// Folder to browse in the terminal app.
     pub dir: Option<PathBuf>,
 
-    /// Colour theme: a name from themes/ (dark, light, high-contrast, basic16) or a path to a .toml file.
-    #[arg(long, global = true)]
+    /// Terminal app: colour theme, a name from themes/ (dark, light, high-contrast, basic16) or a path to a .toml file.
+    #[arg(long)]
     pub theme: Option<String>,
 
-    /// Never open an audio device (silent mode).
-    #[arg(long, global = true)]
+    /// Terminal app: never open an audio device (silent mode).
+    #[arg(long)]
     pub no_audio: bool,
 
     /// Terminal app: keep classification results in memory only (neither read nor write the cache).
@@ -96,6 +98,65 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// The audio files under `paths` for `earmark WHO`. A path that does not
+/// exist is an error (a typo must not look like an empty library), and so is
+/// finding nothing to work on.
+pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, ExitCode> {
+    let mut missing = false;
+    for p in paths {
+        if let Err(e) = std::fs::metadata(p) {
+            eprintln!("earmark {who}: {}: {}", p.display(), io_reason(&e));
+            missing = true;
+        }
+    }
+    if missing {
+        return Err(ExitCode::FAILURE);
+    }
+    let collected = collect_audio(paths);
+    if collected.files.is_empty() {
+        for e in &collected.errors {
+            eprintln!("skipped: {e}");
+        }
+        eprintln!(
+            "earmark {who}: no audio files found in {}",
+            list_paths(paths)
+        );
+        return Err(ExitCode::FAILURE);
+    }
+    Ok(collected)
+}
+
+/// `a, b and c` for messages.
+pub fn list_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Pad or cut `s` to `width` terminal columns (wide CJK characters count two),
+/// keeping the end of a long path: the file name matters most.
+pub fn fit_columns(s: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let w = s.width();
+    if w <= width {
+        return format!("{s}{}", " ".repeat(width - w));
+    }
+    let mut tail = Vec::new();
+    let mut used = 1; // the ellipsis
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > width {
+            break;
+        }
+        used += cw;
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("…{tail}{}", " ".repeat(width - used))
+}
+
 /// `--jobs`: 1–256 workers, else a usage error (exit 2).
 pub fn jobs_range() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(1..=256)
@@ -110,4 +171,27 @@ pub fn windows_range() -> clap::builder::RangedU64ValueParser<usize> {
 pub fn jobs_or_default(jobs: Option<usize>) -> usize {
     jobs.filter(|&j| j > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_columns;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn wide_names_fill_exact_columns() {
+        for s in [
+            "東京の夜.flac",
+            "café.mp3",
+            "plain.ogg",
+            "很长很长很长很长的名字.mp3",
+        ] {
+            for w in [4, 9, 12, 30] {
+                let out = fit_columns(s, w);
+                assert_eq!(out.width(), w, "{s} at {w}: {out:?}");
+            }
+        }
+        assert_eq!(fit_columns("abcdef", 4), "…def");
+        assert_eq!(fit_columns("東京x", 4), "…京x".to_string() + "");
+    }
 }

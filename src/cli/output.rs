@@ -1,17 +1,49 @@
 //! Small helpers for human-readable CLI output.
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
+/// Rate and ETA appear once something is done: before the first file ends
+/// (a 20-minute file can take a while) they would be made-up numbers.
 pub fn progress(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
-    {
-        bar.set_style(style.progress_chars("=> "));
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}{rate}") {
+        let style = style
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate_text(s.pos(), s.per_sec(), s.eta()));
+            })
+            .progress_chars("=> ");
+        bar.set_style(style);
     }
     bar.set_message(what.to_string());
     bar
+}
+
+/// ` 2.5/s eta 0:12` once `done` > 0, else nothing.
+fn rate_text(done: u64, per_sec: f64, eta: std::time::Duration) -> String {
+    if done == 0 || !per_sec.is_finite() || per_sec <= 0.0 {
+        return String::new();
+    }
+    let secs = eta.as_secs();
+    format!(" {per_sec:.1}/s eta {}:{:02}", secs / 60, secs % 60)
+}
+
+/// A confidence given as `50%`, `50` or `0.5` (all the same): a fraction 0–1.
+/// Numbers above 1 are read as percentages.
+pub fn parse_confidence(s: &str) -> Result<f32, String> {
+    let t = s.trim();
+    let (num, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (t, false),
+    };
+    let v: f32 = num
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a confidence (give 50%, 50 or 0.5)"))?;
+    let fraction = if percent || v > 1.0 { v / 100.0 } else { v };
+    if !fraction.is_finite() || !(0.0..=1.0).contains(&fraction) {
+        return Err(format!("\"{s}\" is not between 0% and 100%"));
+    }
+    Ok(fraction)
 }
 
 /// A name or message made safe for a terminal, a table row or a CSV line:
@@ -36,6 +68,27 @@ pub fn printable(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confidences_in_three_spellings() {
+        for s in ["50%", "50", "0.5", " 50 % "] {
+            assert_eq!(parse_confidence(s), Ok(0.5), "{s}");
+        }
+        assert_eq!(parse_confidence("1"), Ok(1.0));
+        assert_eq!(parse_confidence("100%"), Ok(1.0));
+        assert_eq!(parse_confidence("0"), Ok(0.0));
+        for bad in ["150", "-1", "abc", "NaN", "", "%"] {
+            assert!(parse_confidence(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_rate_before_anything_is_done() {
+        let eta = std::time::Duration::from_secs(75);
+        assert_eq!(rate_text(0, 0.0, eta), "");
+        assert_eq!(rate_text(0, 3.0, eta), "");
+        assert_eq!(rate_text(2, 0.5, eta), " 0.5/s eta 1:15");
+    }
 
     #[test]
     fn control_characters_are_escaped_and_the_rest_kept() {

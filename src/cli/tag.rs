@@ -38,8 +38,8 @@ pub struct TagArgs {
     #[arg(long, conflicts_with = "genre")]
     pub auto: bool,
 
-    /// With --auto: skip files whose top genre is less likely than P (0–1).
-    #[arg(long, value_name = "P", requires = "auto")]
+    /// With --auto: skip files whose top genre is less likely than P (50%, 50 or 0.5).
+    #[arg(long, value_name = "P", requires = "auto", value_parser = crate::cli::output::parse_confidence)]
     pub min_confidence: Option<f32>,
 
     /// With --auto: a model folder (with model.json) or .onnx file; default: the shipped model.
@@ -167,9 +167,10 @@ pub fn run(args: TagArgs) -> ExitCode {
             Record::failed(e.path.clone(), "walk", e.to_string())
         })
         .collect();
+    let mut confidence = std::collections::HashMap::new();
     let work: Vec<(PathBuf, GenreChange)> = match fixed {
         Some(change) => files.into_iter().map(|f| (f, change.clone())).collect(),
-        None => match auto_changes(&args, files, &mut records) {
+        None => match auto_changes(&args, files, &mut records, &mut confidence) {
             Ok(w) => w,
             Err(code) => return code,
         },
@@ -178,7 +179,10 @@ pub fn run(args: TagArgs) -> ExitCode {
     if args.dry_run {
         for (f, change) in &work {
             records.push(match plan_genre(f, change) {
-                Ok(r) => Record::planned(r),
+                Ok(r) => Record {
+                    confidence: confidence.get(f).copied(),
+                    ..Record::planned(r)
+                },
                 Err(e) => Record::from_write_error(&e),
             });
         }
@@ -228,6 +232,7 @@ fn auto_changes(
     args: &TagArgs,
     files: Vec<PathBuf>,
     records: &mut Vec<Record>,
+    confidence: &mut std::collections::HashMap<PathBuf, f32>,
 ) -> Result<Vec<(PathBuf, GenreChange)>, ExitCode> {
     let model = crate::model::load_model(args.model.as_deref()).map_err(|e| {
         eprintln!("earmark tag: {e}");
@@ -254,6 +259,7 @@ fn auto_changes(
                     }],
                     mode: args.mode.into(),
                 };
+                confidence.insert(path.clone(), top.probability);
                 work.push((path, change));
             }
             (Some(top), _) => {
@@ -330,6 +336,9 @@ struct Record {
     new: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     journal_id: Option<i64>,
+    /// --auto: the model's confidence in the new genre (0–1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -344,6 +353,7 @@ impl Record {
             old: None,
             new: None,
             journal_id: None,
+            confidence: None,
             error_kind: None,
             error: None,
         }
@@ -444,10 +454,13 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             for r in records {
                 match r.status {
                     "would-write" => println!(
-                        "{}: {} → {} (dry run)",
+                        "{}: {} → {}{} (dry run)",
                         r.path,
                         show(r.old.as_deref().unwrap_or_default()),
-                        show(r.new.as_deref().unwrap_or_default())
+                        show(r.new.as_deref().unwrap_or_default()),
+                        r.confidence
+                            .map(|p| format!(" at {:.0}%", p * 100.0))
+                            .unwrap_or_default()
                     ),
                     "unchanged" => println!(
                         "{}: {} (unchanged)",

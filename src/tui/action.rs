@@ -84,6 +84,8 @@ bindable_actions! {
         Stop = "stop", "stop", ["s"];
         SeekForward = "seek-forward", "forward 5 s", [".", "shift-right"];
         SeekBack = "seek-back", "back 5 s", [",", "shift-left"];
+        SeekForwardLong = "seek-forward-long", "forward 30 s", [">"];
+        SeekBackLong = "seek-back-long", "back 30 s", ["<"];
         VolumeUp = "volume-up", "volume up", ["+", "="];
         VolumeDown = "volume-down", "volume down", ["-"];
         Next = "next", "play next file", ["n"];

@@ -50,6 +50,8 @@ impl std::fmt::Debug for AnalystOptions {
 #[derive(Debug, Clone)]
 pub struct ModelInfo {
     pub name: String,
+    /// SHA-256 of the model file: tells whether a report is about this model.
+    pub sha256: String,
     pub labels: Vec<String>,
     /// Cache problems that were repaired (a corrupt file set aside…).
     pub warnings: Vec<String>,
@@ -425,6 +427,7 @@ fn load(opts: &AnalystOptions) -> (Result<Classifier, String>, Result<ModelInfo,
     let cache_path = cache.as_ref().map(|c| c.path().to_path_buf());
     let info = ModelInfo {
         name: model.card().name.clone(),
+        sha256: model.sha256().to_string(),
         labels: model.labels().to_vec(),
         warnings,
         cache_path,

@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui_textarea::TextArea;
+use unicode_width::UnicodeWidthStr;
 
 use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
@@ -397,11 +398,12 @@ impl Browser {
                 if let Some(r) = state.and_then(|s| s.result.as_ref())
                     && let Some((g, p)) = r.prediction.top(1).first()
                 {
-                    let note = format!("{g} {:.0}%", p * 100.0);
-                    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+                    let note = format!("{} {:.0}%", crate::tags::genre_tag_name(g), p * 100.0);
+                    // Screen columns, not chars: a CJK name takes two per character.
+                    let used: usize = spans.iter().map(|s| s.content.width()).sum();
                     let room = width.saturating_sub(used);
-                    if room > note.chars().count() + 1 {
-                        let pad = room - note.chars().count();
+                    if room > note.width() + 1 {
+                        let pad = room - note.width();
                         spans.push(Span::raw(" ".repeat(pad)));
                         spans.push(Span::styled(note, t.count));
                     }

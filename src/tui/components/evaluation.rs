@@ -15,8 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Component, Ctx, count, pane_block};
-use crate::eval::{EvalReport, FileResult};
+use crate::eval::{ClipLocation, EvalReport, FileResult};
 use crate::tui::action::Action;
+use crate::tui::results::ModelStatus;
+use unicode_width::UnicodeWidthStr;
 
 /// Which part of the view has the keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,7 +48,7 @@ pub struct EvalView {
 pub fn short_labels(labels: &[String], width: usize) -> Vec<String> {
     let short: Vec<String> = labels
         .iter()
-        .map(|l| l.chars().take(width).collect())
+        .map(|l| crate::tags::genre_tag_name(l).chars().take(width).collect())
         .collect();
     let mut sorted = short.clone();
     sorted.sort();
@@ -75,7 +77,7 @@ fn heat(ctx: &Ctx, v: f64) -> Style {
 fn row_label_width(r: &EvalReport) -> usize {
     r.labels
         .iter()
-        .map(|l| l.chars().count())
+        .map(|l| crate::tags::genre_tag_name(l).width())
         .max()
         .unwrap_or(0)
         .min(12)
@@ -146,12 +148,22 @@ impl EvalView {
                 }
                 None
             }
-            EvalFocus::Files => {
-                let files = self.cell_files();
-                let f = files.get(self.file_cursor)?;
-                Some(self.resolve(&f.path))
-            }
+            EvalFocus::Files => match self.activate_clip()? {
+                ClipLocation::Here(p) | ClipLocation::NotHere(p) => Some(p),
+            },
         }
+    }
+
+    /// The clip under the cursor in the file list, and whether it is on this
+    /// machine (None: not in the file list).
+    pub fn activate_clip(&self) -> Option<ClipLocation> {
+        if self.focus != EvalFocus::Files {
+            return None;
+        }
+        let report = self.report()?;
+        let files = self.cell_files();
+        let f = files.get(self.file_cursor)?;
+        Some(report.locate_clip(&f.path, None, &self.bases))
     }
 
     /// Esc: back from the file list to the matrix; false when already there.
@@ -164,19 +176,15 @@ impl EvalView {
         }
     }
 
-    /// A report path as a file to open: as written if it exists, else from
-    /// the report's folder or the folder above it (the model card's report
-    /// names files from the repository root).
+    /// A report path as a file to open (where it would be, when it is not here).
     pub fn resolve(&self, path: &str) -> PathBuf {
-        let p = Path::new(path);
-        if p.is_absolute() || p.exists() {
-            return p.to_path_buf();
+        let found = self
+            .report()
+            .map(|r| r.locate_clip(path, None, &self.bases));
+        match found {
+            Some(ClipLocation::Here(p) | ClipLocation::NotHere(p)) => p,
+            None => PathBuf::from(path),
         }
-        self.bases
-            .iter()
-            .map(|b| b.join(p))
-            .find(|c| c.exists())
-            .unwrap_or_else(|| p.to_path_buf())
     }
 
     /// The cell under a screen position.
@@ -215,10 +223,28 @@ impl EvalView {
             Line::from(vec![
                 Span::styled("Model ", t.label),
                 Span::styled(model, t.value),
+                Span::styled(Self::model_note(ctx, r), t.count),
                 Span::styled("  on ", t.label),
                 Span::styled(r.dataset.clone(), t.value),
             ]),
         ]
+    }
+
+    /// Whether the report is about the model in use. The shipped cards carry
+    /// the report of a train-only twin: the shipped model also learnt from
+    /// the evaluation clips, so its own score there would flatter it.
+    fn model_note(ctx: &Ctx, r: &EvalReport) -> String {
+        let ModelStatus::Ready(info) = &ctx.results.model else {
+            return String::new();
+        };
+        if info.sha256 == r.model_sha256 {
+            return " (the model in use)".into();
+        }
+        if r.model.contains("trainonly") || r.model.contains("train-only") {
+            format!(" (train-only twin of the {} model in use)", info.name)
+        } else {
+            format!(" (not the {} model in use)", info.name)
+        }
     }
 
     fn draw_matrix(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
@@ -258,7 +284,10 @@ impl EvalView {
         lines.push(Line::from(head));
         for (i, row) in r.confusion.iter().enumerate() {
             let total: usize = row.iter().sum();
-            let name: String = r.labels[i].chars().take(label_w).collect();
+            let name: String = crate::tags::genre_tag_name(&r.labels[i])
+                .chars()
+                .take(label_w)
+                .collect();
             let style = if i == self.row { t.key } else { t.label };
             let mut spans = vec![Span::styled(format!("{name:>label_w$} "), style)];
             for (j, &n) in row.iter().enumerate() {
@@ -307,20 +336,26 @@ impl EvalView {
             t.label,
         )];
         for (i, c) in r.per_class.iter().enumerate() {
-            let name: String = c.label.chars().take(label_w).collect();
+            let name: String = crate::tags::genre_tag_name(&c.label)
+                .chars()
+                .take(label_w)
+                .collect();
             let style = if i == self.row { t.key } else { t.value };
+            // No clips of a genre: its figures are unknown, not zero.
+            let figures = if c.support == 0 {
+                format!(" {:>4}{:>4}{:>5}{:>4}", "–", "–", "–", 0)
+            } else {
+                format!(
+                    " {:>4.0}{:>4.0}{:>5.0}{:>4}",
+                    c.precision * 100.0,
+                    c.recall * 100.0,
+                    c.f1 * 100.0,
+                    c.support
+                )
+            };
             lines.push(Line::from(vec![
                 Span::styled(format!("{name:<label_w$}"), style),
-                Span::styled(
-                    format!(
-                        " {:>4.0}{:>4.0}{:>5.0}{:>4}",
-                        c.precision * 100.0,
-                        c.recall * 100.0,
-                        c.f1 * 100.0,
-                        c.support
-                    ),
-                    t.value,
-                ),
+                Span::styled(figures, t.value),
             ]));
         }
         frame.render_widget(Paragraph::new(lines), inner);
@@ -335,8 +370,22 @@ impl EvalView {
             t,
             focused,
             Line::from(vec![
-                Span::styled(format!(" {truth} → {pred} "), t.title),
-                Span::styled(format!("{} files ", files.len()), t.count),
+                Span::styled(
+                    format!(
+                        " {} → {} ",
+                        crate::tags::genre_tag_name(truth),
+                        crate::tags::genre_tag_name(pred)
+                    ),
+                    t.title,
+                ),
+                Span::styled(
+                    format!(
+                        "{} file{} ",
+                        files.len(),
+                        if files.len() == 1 { "" } else { "s" }
+                    ),
+                    t.count,
+                ),
             ]),
         );
         let inner = block.inner(area);
@@ -371,7 +420,7 @@ impl EvalView {
                     .file_name()
                     .map_or_else(|| f.path.clone(), |n| n.to_string_lossy().into_owned());
                 let conf = format!(" {:>3.0}%", f.confidence * 100.0);
-                let is_playing = playing.is_some_and(|p| p.ends_with(&f.path));
+                let is_playing = playing.is_some_and(|p| p == self.resolve(&f.path));
                 let mark = if is_playing { "▶ " } else { "  " };
                 let room = w.saturating_sub(conf.len() + 2);
                 let name: String = name.chars().take(room).collect();

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
@@ -139,7 +139,10 @@ impl PredictionPane {
             ctx.theme.count
         };
         let label_w = 10.min(width.saturating_sub(8));
-        let name: String = label.chars().take(label_w).collect();
+        let name: String = crate::tags::genre_tag_name(label)
+            .chars()
+            .take(label_w)
+            .collect();
         let bar_w = width.saturating_sub(2 + label_w + 1 + 5);
         Line::from(vec![
             Span::styled(format!("{} ", rank_symbol(rank)), style),
@@ -273,6 +276,7 @@ impl Component for PredictionPane {
                 lines.push(Line::styled(note, t.dim));
             }
         }
-        frame.render_widget(Paragraph::new(lines), inner);
+        // A failure reason wraps rather than being cut at the pane's edge.
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
 }

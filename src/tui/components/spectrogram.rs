@@ -66,23 +66,34 @@ fn columns(s: &Spectrogram, fpd: f64) -> Vec<Col> {
 
 /// Frames per dot column: fit the track into `dots` if that keeps at most
 /// [`MAX_SECONDS_PER_CELL`] per cell, else that resolution (and scroll).
-/// Each excerpt may round up by a column, so the fit starts with no slack and
-/// takes one dot more per try: the last column is used whenever it can be
-/// (a half-block column is a whole cell).
+/// Each excerpt may round up by a column, so the smallest step that fits is
+/// searched for: the last column is used whenever it can be (a half-block
+/// column is a whole cell).
 fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> f64 {
     let max_fpd = ((MAX_SECONDS_PER_CELL / s.hop_s) / dots_per_cell as f64)
         .floor()
         .max(1.0);
     let gaps = s.excerpts.len().saturating_sub(1) * GAP_DOTS;
-    let mut fpd = max_fpd;
-    for slack in 0..=s.excerpts.len() {
-        let room = dots.saturating_sub(gaps + slack).max(1);
-        fpd = (s.total_frames() as f64 / room as f64).clamp(1.0, max_fpd);
-        if fpd >= max_fpd || columns(s, fpd).len() <= dots {
-            break;
+    let room = dots.saturating_sub(gaps).max(1);
+    let fits = |fpd: f64| columns(s, fpd).len() <= dots;
+    let mut lo = (s.total_frames() as f64 / room as f64).clamp(1.0, max_fpd);
+    if lo >= max_fpd || fits(lo) {
+        return lo;
+    }
+    let mut hi = max_fpd;
+    if !fits(hi) {
+        return hi;
+    }
+    // The column count falls as the step grows: bisect to the smallest step that fits.
+    for _ in 0..30 {
+        let mid = (lo + hi) / 2.0;
+        if fits(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
         }
     }
-    fpd
+    hi
 }
 
 /// The time at the start of a column (None for gaps).
@@ -435,15 +446,27 @@ mod tests {
         for (excerpts, dots) in [
             (vec![(0.0, 1875)], 76),
             (vec![(0.0, 1875)], 152),
+            (vec![(0.0, 1000)], 77),
+            (vec![(0.0, 400), (100.0, 400)], 77),
             (vec![(0.0, 625), (100.0, 625), (200.0, 625)], 76),
             (vec![(0.0, 625), (100.0, 625), (200.0, 625)], 153),
         ] {
             let s = spec(&excerpts);
             for dpc in [1, 2] {
-                let cols = columns(&s, frames_per_dot(&s, dots, dpc));
+                let fpd = frames_per_dot(&s, dots, dpc);
+                if fpd >= ((MAX_SECONDS_PER_CELL / s.hop_s) / dpc as f64).floor() {
+                    continue; // too long to fit: the view scrolls instead
+                }
+                let cols = columns(&s, fpd);
                 assert!(cols.len() <= dots, "{dots} dots: {} cols", cols.len());
+                // Excerpts round separately: each may leave one dot unused.
+                let unused = if excerpts.len() == 1 {
+                    dpc
+                } else {
+                    excerpts.len()
+                };
                 assert!(
-                    cols.len() + dpc > dots,
+                    cols.len() + unused > dots,
                     "{dots} dots at {dpc}/cell: only {} used",
                     cols.len()
                 );

@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Component, Ctx, count};
 use crate::library::tree::ROOT;
@@ -58,7 +59,7 @@ impl StatusLine {
 }
 
 impl StatusLine {
-    /// "classifying 3/20 ▰▰▱▱▱▱ hell.wav, desert.ogg · C cancels", or writes in flight.
+    /// "classifying 3/20 ▰▰▱▱▱▱ · C cancels hell.wav, desert.ogg", or writes in flight.
     fn jobs(ctx: &Ctx, width: usize) -> Option<String> {
         let j = ctx.jobs;
         let mut parts = Vec::new();
@@ -67,6 +68,11 @@ impl StatusLine {
             let filled = (j.done as usize * n) / j.total.max(1) as usize;
             let bar: String = "▰".repeat(filled) + &"▱".repeat(n - filled);
             let mut s = format!("classifying {}/{} {bar}", count(j.done), count(j.total));
+            // The cancel key before the names: when the line is cut at 80
+            // columns, names go, the way out stays.
+            if let Some(k) = ctx.keymap.hint(Action::CancelJobs) {
+                s.push_str(&format!(" · {k} cancels"));
+            }
             let names: Vec<String> = j
                 .running
                 .iter()
@@ -75,9 +81,6 @@ impl StatusLine {
             if !names.is_empty() {
                 s.push(' ');
                 s.push_str(&names.join(", "));
-            }
-            if let Some(k) = ctx.keymap.hint(Action::CancelJobs) {
-                s.push_str(&format!(" · {k} cancels"));
             }
             parts.push(s);
         }
@@ -115,13 +118,13 @@ impl Component for StatusLine {
         .iter()
         .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
         .collect();
-        let hint_len = |h: &(String, &str)| h.0.chars().count() + h.1.len() + 2;
+        let hint_len = |h: &(String, &str)| h.0.width() + h.1.width() + 2;
         // Silent mode and the help/quit hints always show; more hints only if the message leaves room.
         let mut right_len = 1 + if silent { 8 } else { 0 };
         let mut shown = 0;
         for (i, h) in hints.iter().enumerate() {
             let essential = i < 2;
-            let room = width.saturating_sub(right_len + left.chars().count() + 2);
+            let room = width.saturating_sub(right_len + left.width() + 2);
             if essential || hint_len(h) <= room {
                 right_len += hint_len(h);
                 shown += 1;
@@ -148,13 +151,7 @@ impl Component for StatusLine {
         }
         right.push(Span::styled(" ", t.status));
         let left_room = width.saturating_sub(right_len + 1);
-        let left = if left.chars().count() > left_room {
-            let mut s: String = left.chars().take(left_room.saturating_sub(1)).collect();
-            s.push('…');
-            s
-        } else {
-            left
-        };
+        let left = fit_width(left, left_room);
         let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_len as u16)])
             .areas(area);
         frame.render_widget(
@@ -163,5 +160,39 @@ impl Component for StatusLine {
             l,
         );
         frame.render_widget(Paragraph::new(Line::from(right)).style(t.status), r);
+    }
+}
+
+/// `s` cut to `room` screen columns, with `…` when cut (wide characters
+/// count two columns).
+fn fit_width(s: String, room: usize) -> String {
+    if s.width() <= room {
+        return s;
+    }
+    let mut out = String::new();
+    let mut used = 1; // the ellipsis
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::fit_width;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn status_text_is_cut_by_screen_columns() {
+        assert_eq!(fit_width("short".into(), 10), "short");
+        let cut = fit_width("東京の夜東京の夜東京の夜".into(), 9);
+        assert!(cut.width() <= 9, "{cut}");
+        assert!(cut.ends_with('…'));
     }
 }

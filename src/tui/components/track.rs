@@ -15,6 +15,11 @@ pub struct TrackPane;
 
 const LABEL_WIDTH: usize = 10;
 
+/// `1 entry`, `2 entries`: the count with the word that agrees with it.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 fn field<'a>(ctx: &Ctx, label: &str, value: Option<String>) -> Line<'a> {
     let t = ctx.theme;
     let mut spans = vec![Span::styled(format!("{label:<LABEL_WIDTH$}"), t.label)];
@@ -60,19 +65,19 @@ impl TrackPane {
                     field(
                         ctx,
                         "Audio",
-                        Some(format!("{} files", count(u64::from(d.audio)))),
+                        Some(plural(u64::from(d.audio), "file", "files")),
                     ),
                     field(
                         ctx,
                         "Contains",
-                        Some(format!("{} entries", count(d.children.len() as u64))),
+                        Some(plural(d.children.len() as u64, "entry", "entries")),
                     ),
                 ];
                 if d.bad > 0 {
                     lines.push(styled_field(
                         ctx,
                         "Problems",
-                        format!("{} bad entries", d.bad),
+                        plural(u64::from(d.bad), "bad entry", "bad entries"),
                         t.bad,
                     ));
                 }

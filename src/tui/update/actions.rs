@@ -15,6 +15,8 @@ use crate::library::tree::{NodeId, NodeKind, ROOT};
 
 /// Seconds a seek key moves.
 pub const SEEK_STEP_S: f64 = 5.0;
+/// Seek step of `>` / `<` (shift of `.` / `,`): a 20-minute file in 40 presses.
+pub const SEEK_LONG_STEP_S: f64 = 30.0;
 /// Volume change per key press.
 pub const VOLUME_STEP: f32 = 0.05;
 
@@ -59,6 +61,16 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 fx.push(Effect::Pause(true));
                 s.player.state = PlayState::Paused;
             }
+            // After the end, Space plays what is selected now, when that is another file.
+            PlayState::Ended
+                if s.browser
+                    .selected()
+                    .is_some_and(|id| s.tree.node(id).is_file() && Some(id) != s.player.node) =>
+            {
+                if let Some(id) = s.browser.selected() {
+                    play(s, fx, Some(id), s.tree.path(id));
+                }
+            }
             PlayState::Paused | PlayState::Ended => {
                 fx.push(Effect::Pause(false));
                 if s.player.state == PlayState::Ended {
@@ -79,6 +91,8 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         }
         Action::SeekForward => seek_to(s, fx, position(s) + SEEK_STEP_S),
         Action::SeekBack => seek_to(s, fx, position(s) - SEEK_STEP_S),
+        Action::SeekForwardLong => seek_to(s, fx, position(s) + SEEK_LONG_STEP_S),
+        Action::SeekBackLong => seek_to(s, fx, position(s) - SEEK_LONG_STEP_S),
         Action::SeekToPermille(p) => {
             if let Some(d) = s.player.duration() {
                 seek_to(s, fx, d * f64::from(p.min(1000)) / 1000.0);

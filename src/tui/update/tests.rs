@@ -156,6 +156,7 @@ fn rows_shrinking_before_the_model_is_ready_do_not_panic() {
     assert!(range.start <= range.end && range.end <= 1, "{range:?}");
     let info = ModelInfo {
         name: "test".into(),
+        sha256: "test-sha".into(),
         labels: vec!["rock".into(), "jazz".into()],
         warnings: Vec::new(),
         cache_path: None,
@@ -247,4 +248,45 @@ fn the_top_layer_takes_the_keys() {
     assert_eq!(super::layers(&s), [Layer::Evaluation, Layer::Browser]);
     key(&mut s, KeyCode::Char('q'));
     assert!(s.quit);
+}
+
+#[test]
+fn space_after_the_end_plays_the_selected_file_and_shift_seeks_30_s() {
+    use super::super::components::PlayState;
+    let mut s = state(3, false);
+    key(&mut s, KeyCode::Down);
+    let first = s.browser.selected().unwrap();
+    key(&mut s, KeyCode::Down);
+    let second = s.browser.selected().unwrap();
+    assert_ne!(first, second);
+    s.player.node = Some(first);
+    s.player.state = PlayState::Ended;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    let want = s.tree.path(second);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == want)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(second));
+
+    // The same file after its end: Space replays it (no new load).
+    s.player.state = PlayState::Ended;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+
+    s.player.state = PlayState::Playing;
+    s.player.position = 100.0;
+    let fx = key(&mut s, KeyCode::Char('>'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if (*t - 130.0).abs() < 1e-9)),
+        "{fx:?}"
+    );
+    let fx = key(&mut s, KeyCode::Char('<'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if (*t - 100.0).abs() < 1e-9)),
+        "{fx:?}"
+    );
 }

@@ -152,6 +152,13 @@ impl Cache {
         Ok(Some(json))
     }
 
+    /// How many results are stored (all files, all models).
+    pub fn result_rows(&self) -> Result<i64, CacheError> {
+        self.conn()
+            .query_row("SELECT count(*) FROM results", [], |r| r.get(0))
+            .map_err(|e| self.db_err(e))
+    }
+
     /// Store (or replace) the result for this file version and model. Older
     /// versions of the same file for the same model are dropped.
     pub fn put_result(

@@ -2,7 +2,13 @@
 //! accuracy, per-class precision/recall/F1 and the confusion matrix, as a
 //! report that serialises to JSON. Printing is the CLI's job.
 
+use std::path::{Component, Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
+
+/// How a report's file paths are written: relative to where `eval` ran
+/// (old reports, model cards) or to the report file's folder.
+pub const PATHS_FROM_REPORT: &str = "report";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ClassMetrics {
@@ -43,6 +49,19 @@ pub struct EvalReport {
     pub files: Vec<FileResult>,
     #[serde(default)]
     pub errors: Vec<FileError>,
+    /// [`PATHS_FROM_REPORT`] when `files[].path` is relative to the report
+    /// file's folder; absent in older reports (relative to where eval ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths_relative_to: Option<String>,
+}
+
+/// Where a report's clip is on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClipLocation {
+    Here(PathBuf),
+    /// The clip is not on this machine (the report came from elsewhere, or
+    /// the data folder is not beside it); the path it was looked for at.
+    NotHere(PathBuf),
 }
 
 /// One scored file: indices into the label list.
@@ -124,7 +143,58 @@ impl EvalReport {
             confusion,
             labels,
             errors,
+            paths_relative_to: None,
         }
+    }
+
+    /// Rewrite every path (files and errors) relative to the folder of the
+    /// report file `out`, so the report works wherever it and its data are
+    /// moved together, and from any working directory.
+    pub fn relative_to_report(&mut self, out: &Path) {
+        let Some(dir) = absolute_dir_of(out) else {
+            return;
+        };
+        let rebase = |p: &mut String| {
+            if let Ok(abs) = std::fs::canonicalize(&*p)
+                && let Some(rel) = relative_path(&abs, &dir)
+            {
+                *p = rel.to_string_lossy().into_owned();
+            }
+        };
+        self.files.iter_mut().for_each(|f| rebase(&mut f.path));
+        self.errors.iter_mut().for_each(|e| rebase(&mut e.path));
+        self.paths_relative_to = Some(PATHS_FROM_REPORT.into());
+    }
+
+    /// Where the clip `path` of this report is here. `report_file` is where the
+    /// report was read from (None: built in, e.g. a model card); `fallbacks`
+    /// are folders an old report's relative paths may start from.
+    pub fn locate_clip(
+        &self,
+        path: &str,
+        report_file: Option<&Path>,
+        fallbacks: &[PathBuf],
+    ) -> ClipLocation {
+        let p = Path::new(path);
+        let first = if p.is_absolute() {
+            p.to_path_buf()
+        } else if self.paths_relative_to.as_deref() == Some(PATHS_FROM_REPORT) {
+            match report_file.and_then(absolute_dir_of) {
+                Some(dir) => dir.join(p),
+                None => p.to_path_buf(),
+            }
+        } else {
+            p.to_path_buf()
+        };
+        if first.is_file() {
+            return ClipLocation::Here(first);
+        }
+        if !p.is_absolute()
+            && let Some(found) = fallbacks.iter().map(|b| b.join(p)).find(|c| c.is_file())
+        {
+            return ClipLocation::Here(found);
+        }
+        ClipLocation::NotHere(first)
     }
 
     /// Read an `earmark eval --json` report.
@@ -169,6 +239,29 @@ impl EvalReport {
     }
 }
 
+/// The canonical folder holding `file` (which need not exist yet).
+fn absolute_dir_of(file: &Path) -> Option<PathBuf> {
+    let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+}
+
+/// `path` relative to `base`, both absolute and canonical (`../` steps as
+/// needed). Ten lines of component arithmetic; not worth a dependency.
+fn relative_path(path: &Path, base: &Path) -> Option<PathBuf> {
+    let a: Vec<Component> = path.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    if a.first() != b.first() {
+        return None;
+    }
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    a[common..].iter().for_each(|c| out.push(c));
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +297,63 @@ mod tests {
         let text = r#"{"model":"m","model_sha256":"h","dataset":"d","labels":["a","b"],"n":0,
             "accuracy":0,"balanced_accuracy":0,"macro_f1":0,"per_class":[],"confusion":[[0]],"files":[]}"#;
         assert!(EvalReport::from_json(text).is_err());
+    }
+
+    #[test]
+    fn report_paths_follow_the_report_not_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data/rock");
+        std::fs::create_dir_all(&data).unwrap();
+        let clip = data.join("a.wav");
+        std::fs::write(&clip, b"x").unwrap();
+        let reports = dir.path().join("reports");
+        std::fs::create_dir(&reports).unwrap();
+        let scored = [Scored {
+            path: clip.display().to_string(),
+            truth: 0,
+            predicted: 0,
+            confidence: 0.9,
+        }];
+        let mut r = EvalReport::build(
+            "m".into(),
+            "h".into(),
+            "d".into(),
+            vec!["rock".into()],
+            &scored,
+            vec![],
+        );
+        let out = reports.join("r.json");
+        r.relative_to_report(&out);
+        assert_eq!(r.files[0].path, "../data/rock/a.wav");
+        let back = EvalReport::from_json(&serde_json::to_string(&r).unwrap()).unwrap();
+        let found = back.locate_clip(&back.files[0].path, Some(&out), &[]);
+        assert_eq!(
+            found,
+            ClipLocation::Here(reports.join("../data/rock/a.wav"))
+        );
+
+        // The report copied elsewhere without its data: a clean "not here".
+        let other = tempfile::tempdir().unwrap();
+        let elsewhere = other.path().join("r.json");
+        assert!(matches!(
+            back.locate_clip(&back.files[0].path, Some(&elsewhere), &[]),
+            ClipLocation::NotHere(_)
+        ));
+    }
+
+    #[test]
+    fn old_reports_resolve_from_the_fallback_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("g")).unwrap();
+        std::fs::write(dir.path().join("g/a.wav"), b"x").unwrap();
+        let r = EvalReport::build("m".into(), "h".into(), "d".into(), vec![], &[], vec![]);
+        assert_eq!(
+            r.locate_clip("g/a.wav", None, &[dir.path().to_path_buf()]),
+            ClipLocation::Here(dir.path().join("g/a.wav"))
+        );
+        assert_eq!(
+            r.locate_clip("g/missing.wav", None, &[dir.path().to_path_buf()]),
+            ClipLocation::NotHere(PathBuf::from("g/missing.wav"))
+        );
     }
 }

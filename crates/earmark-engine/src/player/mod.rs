@@ -6,7 +6,10 @@
 //! exactly as with sound. Commands never block the caller; results come back
 //! as [`PlayerEvent`]s through the callback given to [`Player::start`].
 
+mod seek;
 mod source;
+
+pub use seek::{SeekTarget, parse_seek};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,9 +82,17 @@ struct Track {
 }
 
 /// Handle to the player thread. Cheap to query from a draw call.
+/// The playing track as the caller's thread sees it.
+struct Current {
+    controls: Arc<TrackControls>,
+    duration_s: Option<f64>,
+}
+
+type SharedCurrent = Arc<Mutex<Option<Current>>>;
+
 pub struct Player {
     tx: Sender<Cmd>,
-    current: Arc<Mutex<Option<Arc<TrackControls>>>>,
+    current: SharedCurrent,
     output: OutputStatus,
     volume: f32,
 }
@@ -141,9 +152,50 @@ impl Player {
         if let Ok(current) = self.current.lock()
             && let Some(c) = current.as_ref()
         {
-            c.set_position(seconds);
+            c.controls.set_position(seconds);
         }
         let _ = self.tx.send(Cmd::Seek(seconds));
+    }
+
+    /// Seek `delta` seconds from where playback is now (±30 s keys),
+    /// kept within the track.
+    pub fn seek_by(&self, delta: f64) {
+        let Some(now) = self.position() else { return };
+        let mut to = (now + delta).max(0.0);
+        if let Some(d) = self.duration() {
+            to = to.min(d);
+        }
+        self.seek(to);
+    }
+
+    /// Seek to a typed target (`50%`, `16:00`); false when the track's length
+    /// is unknown and the target is a fraction, or nothing is loaded.
+    pub fn seek_to(&self, target: SeekTarget) -> bool {
+        if self.position().is_none() {
+            return false;
+        }
+        match target.seconds(self.duration()) {
+            Some(s) => {
+                self.seek(s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Length of the current track, when its header says.
+    pub fn duration(&self) -> Option<f64> {
+        let guard = self.current.lock().ok()?;
+        guard.as_ref().and_then(|c| c.duration_s)
+    }
+
+    /// True when the current track has played to its end: Space should then
+    /// start what the user has selected, not replay this one.
+    pub fn ended(&self) -> bool {
+        self.current.lock().ok().is_some_and(|g| {
+            g.as_ref()
+                .is_some_and(|c| c.controls.finished.load(Ordering::SeqCst))
+        })
     }
 
     pub fn volume(&self) -> f32 {
@@ -164,7 +216,7 @@ impl Player {
     /// Playback position of the current track in seconds.
     pub fn position(&self) -> Option<f64> {
         let guard = self.current.lock().ok()?;
-        guard.as_ref().map(|c| c.position())
+        guard.as_ref().map(|c| c.controls.position())
     }
 }
 
@@ -261,7 +313,7 @@ fn describe_open_error(e: &rodio::DeviceSinkError) -> String {
 fn player_thread(
     no_audio: bool,
     rx: Receiver<Cmd>,
-    current: Arc<Mutex<Option<Arc<TrackControls>>>>,
+    current: SharedCurrent,
     ready: Sender<OutputStatus>,
     notify: impl Fn(PlayerEvent),
 ) {
@@ -398,6 +450,12 @@ fn player_thread(
             t.reported_end = true;
             set_active(false);
             let error = t.controls.error.lock().ok().and_then(|mut e| e.take());
+            // The last packet's position lags the end: show the whole track played.
+            if error.is_none()
+                && let Some(d) = t.info.duration_s
+            {
+                t.controls.set_position(d);
+            }
             notify(match error {
                 Some(reason) => PlayerEvent::Failed {
                     path: t.path.clone(),
@@ -424,7 +482,7 @@ fn open_in_place(
     paused: bool,
     volume: f32,
     mixer: &rodio::mixer::Mixer,
-    current: &Mutex<Option<Arc<TrackControls>>>,
+    current: &Mutex<Option<Current>>,
     notify: &impl Fn(PlayerEvent),
 ) -> Option<()> {
     if let Some(old) = track.take() {
@@ -432,9 +490,7 @@ fn open_in_place(
     }
     match open_track(&path, start_s, paused, volume) {
         Ok((t, src)) => {
-            if let Ok(mut c) = current.lock() {
-                *c = Some(t.controls.clone());
-            }
+            publish(current, &t);
             mixer.add(src);
             *track = Some(t);
             Some(())
@@ -446,6 +502,16 @@ fn open_in_place(
             notify(PlayerEvent::Failed { path, reason });
             None
         }
+    }
+}
+
+/// Make `t` the track the caller's thread sees.
+fn publish(current: &Mutex<Option<Current>>, t: &Track) {
+    if let Ok(mut c) = current.lock() {
+        *c = Some(Current {
+            controls: t.controls.clone(),
+            duration_s: t.info.duration_s,
+        });
     }
 }
 
@@ -538,6 +604,43 @@ mod tests {
             PlayerEvent::Finished { path } => assert_eq!(path, wav),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn relative_and_typed_seeks_and_the_end_is_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let wav = dir.path().join("long.wav");
+        write_wav(&wav, 100.0, 8000);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let player = Player::start(true, move |e| {
+            let _ = tx.send(e);
+        });
+        assert!(!player.seek_to(SeekTarget::Fraction(0.5)), "nothing loaded");
+        player.load(&wav, true);
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            PlayerEvent::Started { .. }
+        ));
+        let d = player.duration().unwrap();
+        assert!((d - 100.0).abs() < 0.01, "{d}");
+        assert!(player.seek_to(parse_seek("80%").unwrap()));
+        assert!((player.position().unwrap() - 80.0).abs() < 0.3);
+        player.seek_by(-30.0);
+        assert!((player.position().unwrap() - 50.0).abs() < 0.3);
+        player.seek_by(-300.0);
+        assert!(player.position().unwrap() < 0.3);
+        player.seek_by(30.0);
+        assert!((player.position().unwrap() - 30.0).abs() < 0.3);
+        assert!(player.seek_to(parse_seek("1:39").unwrap()));
+        assert!(!player.ended());
+        player.set_paused(false);
+        match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+            PlayerEvent::Finished { path } => assert_eq!(path, wav),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(player.ended());
+        // The gauge shows the whole track played, not a packet short of it.
+        assert_eq!(player.position(), Some(d));
     }
 
     #[test]

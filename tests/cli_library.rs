@@ -1,0 +1,258 @@
+//! The CLI as a music-library user meets it: empty and missing folders,
+//! genre folders in earmark's own spelling, confidences typed three ways,
+//! wide (CJK) names in tables, one cache row per file whatever the spelling
+//! of its path, help that lists only what applies.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
+
+mod common;
+
+use std::path::Path;
+
+use common::{earmark, text, wav_bytes};
+use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
+
+fn wav(path: &Path, seconds: f32) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, wav_bytes(seconds, 22050)).unwrap();
+}
+
+#[test]
+fn empty_all_bad_and_missing_folders_are_errors_that_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for cmd in ["classify", "eval", "info"] {
+        let out = earmark().arg(cmd).arg(&empty).output().unwrap();
+        assert!(!out.status.success(), "{cmd}");
+        let err = text(&out.stderr);
+        assert!(err.contains("no audio files found"), "{cmd}: {err}");
+    }
+
+    let missing = dir.path().join("no-such-folder");
+    for cmd in ["classify", "eval"] {
+        let out = earmark().arg(cmd).arg(&missing).output().unwrap();
+        assert!(!out.status.success(), "{cmd}");
+        let err = text(&out.stderr);
+        assert!(!err.contains("skipped:"), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("earmark {cmd}: {}", missing.display())),
+            "{cmd}: {err}"
+        );
+    }
+
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("broken.mp3"), b"not audio at all, just text").unwrap();
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["classify", "--model", "fast"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("broken.mp3"), "{err}");
+    assert!(err.contains("no audio files found"), "{err}");
+}
+
+#[test]
+fn eval_needs_genre_folders_and_reads_earmarks_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    wav(&dir.path().join("flat/song.wav"), 4.0);
+    let out = earmark()
+        .args(["eval", "--model", "fast"])
+        .arg(dir.path().join("flat"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("no genre folders"), "{err}");
+    assert!(err.contains("Hip-Hop"), "names the genres: {err}");
+
+    let lib = dir.path().join("lib");
+    wav(&lib.join("Rock/a.wav"), 4.0);
+    wav(&lib.join("Hip-Hop/b.wav"), 5.0);
+    let reports = dir.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let out = earmark()
+        .args(["eval", "--model", "fast", "--json"])
+        .arg(reports.join("r.json"))
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let blues = table
+        .lines()
+        .find(|l| l.starts_with("Blues "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(blues.contains('–'), "no clips, no figures: {blues}");
+    assert!(table.lines().any(|l| l.starts_with("Hip-Hop ")), "{table}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["n"], 2);
+    let mut truths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["truth"].as_str().unwrap())
+        .collect();
+    truths.sort();
+    assert_eq!(truths, ["hiphop", "rock"], "ids in JSON");
+    // Paths relative to the report file, so it plays from any folder.
+    let paths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for p in &paths {
+        assert!(p.starts_with("../lib/"), "{p}");
+        assert!(reports.join(p).is_file(), "{p}");
+    }
+    assert_eq!(report["paths_relative_to"], "report");
+}
+
+#[test]
+fn classify_table_keeps_columns_with_wide_names_and_shows_display_names() {
+    let dir = tempfile::tempdir().unwrap();
+    wav(&dir.path().join("東京の夜.wav"), 3.0);
+    wav(&dir.path().join("plain.wav"), 3.0);
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["classify", "--model", "fast", "--top", "10"])
+        .arg(dir.path().join("東京の夜.wav"))
+        .arg(dir.path().join("plain.wav"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    // The right-aligned length column ends at the same screen column on every row.
+    let end_of = |l: &str, token: &str| l[..l.find(token).unwrap() + token.len()].width();
+    let header = end_of(lines[0], "length");
+    assert_eq!(end_of(lines[1], "0:03"), header, "{table}");
+    assert_eq!(end_of(lines[2], "0:03"), header, "{table}");
+    assert!(table.contains("Hip-Hop"), "display names: {table}");
+    assert!(!table.contains("hiphop"), "no ids on screen: {table}");
+}
+
+#[test]
+fn confidence_in_three_spellings_and_dry_run_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.wav");
+    wav(&file, 3.0);
+    for p in ["50%", "50", "0.5"] {
+        let out = earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .args(["tag", "--auto", "--dry-run", "--json", "--model", "fast"])
+            .args(["--min-confidence", p])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{p}: {}", text(&out.stderr));
+    }
+    let out = earmark()
+        .args(["tag", "--auto", "--min-confidence", "150"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("150"), "{}", text(&out.stderr));
+
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["tag", "--auto", "--dry-run", "--model", "fast"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    let line = line.lines().next().unwrap();
+    assert!(
+        line.contains("x.wav") && line.contains("% (dry run)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn info_walks_a_folder_and_help_lists_only_what_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    wav(&dir.path().join("a/one.wav"), 1.0);
+    wav(&dir.path().join("a/b/two.wav"), 1.0);
+    let out = earmark().arg("info").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("one.wav") && s.contains("two.wav"), "{s}");
+
+    for cmd in ["classify", "eval", "info", "features", "tag"] {
+        let out = earmark().args([cmd, "--help"]).output().unwrap();
+        let help = text(&out.stdout);
+        assert!(!help.contains("--theme"), "{cmd}: {help}");
+        assert!(!help.contains("--no-audio"), "{cmd}: {help}");
+    }
+    let help = text(&earmark().arg("--help").output().unwrap().stdout);
+    assert!(
+        help.contains("--theme") && help.contains("--no-audio"),
+        "{help}"
+    );
+}
+
+#[test]
+fn features_names_files_alike_in_index_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    wav(&lib.join("rock/good.wav"), 3.0);
+    std::fs::write(lib.join("rock/bad.wav"), b"RIFF but not really").unwrap();
+    let out_dir = dir.path().join("out");
+    // Run from the temp folder with a relative path: both files must still agree.
+    let out = earmark()
+        .current_dir(dir.path())
+        .args(["features", "lib", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("index.json")).unwrap())
+            .unwrap();
+    let errors: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("errors.json")).unwrap())
+            .unwrap();
+    let root = std::fs::canonicalize(&lib).unwrap();
+    let good = index.as_array().unwrap()[0]["path"].as_str().unwrap();
+    let bad = errors.as_array().unwrap()[0]["path"].as_str().unwrap();
+    assert_eq!(Path::new(good), root.join("rock/good.wav"));
+    assert_eq!(Path::new(bad), root.join("rock/bad.wav"));
+}
+
+#[test]
+fn one_cache_row_whatever_the_spelling_of_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    wav(&dir.path().join("lib/Various/a.wav"), 3.0);
+    let run = |cwd: &Path, path: &str| -> Value {
+        let out = earmark()
+            .env("EARMARK_CACHE_DIR", &cache)
+            .current_dir(cwd)
+            .args(["classify", "--json", "--model", "fast", path])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let abs = dir.path().join("lib/Various/a.wav");
+    run(dir.path(), abs.to_str().unwrap());
+    run(dir.path(), "lib/Various/a.wav");
+    run(&dir.path().join("lib"), "./Various/../Various/a.wav");
+    let db = rusqlite_rows(&cache.join("earmark.sqlite"));
+    assert_eq!(db, 1, "one row for three spellings");
+}
+
+/// Result rows in the cache, read with the sqlite3 the engine links.
+fn rusqlite_rows(db: &Path) -> i64 {
+    let c = earmark::cache::Cache::open(db).unwrap();
+    c.result_rows().unwrap()
+}
