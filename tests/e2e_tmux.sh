@@ -182,7 +182,7 @@ wait_for 'Per class' 5
 keys r
 wait_for 'row %' 5
 keys Enter
-wait_for '(blues|0) → (blues|0) [0-9]+ files' 5
+wait_for '([Bb]lues|0) → ([Bb]lues|0) [0-9]+ files' 5
 step "evaluation view: metrics, confusion matrix, row %, a cell's files"
 if [ -d "$ROOT/../shared/gtzan/valid" ]; then
   keys Enter
