@@ -106,7 +106,7 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
     let classifier = Classifier::new(Arc::new(model), plan, cache);
     let collected = match crate::cli::audio_files("classify", &args.paths) {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(e) => return crate::cli::error::exit_code(Err(e)),
     };
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));

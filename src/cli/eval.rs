@@ -88,7 +88,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
     };
     let mut collected = match crate::cli::audio_files("eval", &args.dirs) {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(e) => return crate::cli::error::exit_code(Err(e)),
     };
     if let Some(wanted) = &wanted {
         collected.files.retain(|f| wanted.contains(&clip_id(f)));
