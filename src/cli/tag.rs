@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::audio::AnalysisPlan;
@@ -24,10 +24,15 @@ use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre
                   Examples:\n  \
                   earmark tag --genre Jazz song.flac\n  \
                   earmark tag --genre 'Rock;Blues' --mode append album/\n  \
-                  earmark tag --undo --last     (take back the last run)\n  \
-                  earmark tag --journal"
+                  earmark tag undo --last       (take back the last run)\n  \
+                  earmark tag journal\n  \
+                  earmark tag journal forget 12 (drop an entry that can no longer be undone)",
+    args_conflicts_with_subcommands = true
 )]
 pub struct TagArgs {
+    #[command(subcommand)]
+    pub action: Option<TagAction>,
+
     /// Audio files or folders to tag.
     pub paths: Vec<PathBuf>,
 
@@ -64,7 +69,7 @@ pub struct TagArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Undo journal entry ID; without ID (or with --last), the last run; with --all, everything.
+    /// Same as `earmark tag undo`: entry ID; without ID (or with --last), the last run; with --all, everything.
     #[arg(
         long,
         value_name = "ID",
@@ -81,9 +86,57 @@ pub struct TagArgs {
     #[arg(long, requires = "undo", conflicts_with = "last")]
     pub all: bool,
 
-    /// List the undo journal.
+    /// Same as `earmark tag journal`: list the undo journal.
     #[arg(long, conflicts_with_all = ["genre", "auto", "dry_run", "paths"])]
     pub journal: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagAction {
+    /// Take back writes: journal entry ID, the last run (default), or everything.
+    Undo(UndoArgs),
+    /// List the undo journal, or drop an entry from it.
+    Journal(JournalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Journal entry to undo (see `earmark tag journal`).
+    #[arg(value_name = "ID", conflicts_with_all = ["last", "all"])]
+    pub id: Option<i64>,
+
+    /// The most recent run (all files it wrote); the default.
+    #[arg(long)]
+    pub last: bool,
+
+    /// Every entry not undone yet, newest first.
+    #[arg(long, conflicts_with = "last")]
+    pub all: bool,
+
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    pub action: Option<JournalAction>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Drop entry ID from the journal (the file itself is not touched).
+    ///
+    /// For an entry whose file was moved or changed since, so it can no longer be undone.
+    Forget {
+        /// Journal entry to drop (see `earmark tag journal`).
+        id: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +156,23 @@ impl From<ModeArg> for GenreMode {
 
 #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
 pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
+    match args.action {
+        Some(TagAction::Undo(u)) => {
+            let which = match (u.id, u.all) {
+                (Some(id), _) => UndoWhich::Id(id),
+                (None, true) => UndoWhich::All,
+                (None, false) => UndoWhich::Last,
+            };
+            return with_cache(|cache| run_undo(cache, which, u.json));
+        }
+        Some(TagAction::Journal(j)) => {
+            return with_cache(|cache| match j.action {
+                None => list_journal(cache, j.json),
+                Some(JournalAction::Forget { id }) => forget(cache, id, j.json),
+            });
+        }
+        None => {}
+    }
     if args.journal {
         return with_cache(|cache| list_journal(cache, args.json));
     }
@@ -312,7 +382,7 @@ fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<Ex
 #[derive(Debug, Serialize)]
 struct Record {
     path: String,
-    /// written, unchanged, would-write, skipped, failed, undone
+    /// written, unchanged, would-write, skipped, failed, undone, forgotten
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     old: Option<Vec<String>>,
@@ -484,7 +554,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             eprintln!("{summary}");
         }
         if !dry_run && count("written") > 0 {
-            eprintln!("undo with: earmark tag --undo --last");
+            eprintln!("undo with: earmark tag undo --last");
         }
     }
     if failed > 0 {
@@ -588,6 +658,37 @@ fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
             e.path.display(),
             show(&e.old),
             show(&e.new)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tag journal forget ID`: drop an entry that can no longer be undone.
+fn forget(cache: &Cache, id: i64, json: bool) -> Result<ExitCode, CliError> {
+    let entry = cache
+        .journal_get(id)
+        .map_err(|e| CliError::failed("tag", e))?
+        .ok_or_else(|| CliError::failed("tag", format!("no journal entry #{id}")))?;
+    cache
+        .journal_forget(id)
+        .map_err(|e| CliError::failed("tag", e))?;
+    if json {
+        let rec = Record {
+            journal_id: Some(id),
+            old: Some(entry.old),
+            new: Some(entry.new),
+            ..Record::base(entry.path.display().to_string(), "forgotten")
+        };
+        match serde_json::to_string_pretty(&rec) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else {
+        eprintln!(
+            "forgot #{id} {}: {} → {} (the file is unchanged)",
+            entry.path.display(),
+            show(&entry.old),
+            show(&entry.new)
         );
     }
     Ok(ExitCode::SUCCESS)
