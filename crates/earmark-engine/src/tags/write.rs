@@ -18,7 +18,7 @@ use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_
 /// What a write did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteReport {
-    #[serde(serialize_with = "ser_path")]
+    #[serde(serialize_with = "super::journal::serialize_path")]
     pub path: PathBuf,
     /// Genres as a person sees them, before and after.
     pub old: Vec<String>,
@@ -86,14 +86,10 @@ impl WriteErrorKind {
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[error("{}: {reason}", path.display())]
 pub struct TagWriteError {
-    #[serde(serialize_with = "ser_path")]
+    #[serde(serialize_with = "super::journal::serialize_path")]
     pub path: PathBuf,
     pub kind: WriteErrorKind,
     pub reason: String,
-}
-
-fn ser_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
 }
 
 impl TagWriteError {
@@ -116,19 +112,18 @@ impl TagWriteError {
     }
 }
 
+/// The kind of a failed write, and its reason in the same words reads use.
 fn io_reason(e: &io::Error) -> (WriteErrorKind, String) {
     use io::ErrorKind as K;
-    match e.kind() {
-        K::PermissionDenied => (WriteErrorKind::PermissionDenied, "permission denied".into()),
-        K::StorageFull => (
-            WriteErrorKind::DiskFull,
-            "disk full (no space left on device)".into(),
-        ),
-        K::QuotaExceeded => (WriteErrorKind::DiskFull, "disk quota exceeded".into()),
-        K::ReadOnlyFilesystem => (WriteErrorKind::ReadOnly, "read-only file system".into()),
-        K::NotFound => (WriteErrorKind::NotFound, "no such file or directory".into()),
-        _ => (WriteErrorKind::Io, e.to_string()),
-    }
+    let kind = match e.kind() {
+        K::PermissionDenied => WriteErrorKind::PermissionDenied,
+        K::StorageFull | K::QuotaExceeded => WriteErrorKind::DiskFull,
+        K::ReadOnlyFilesystem => WriteErrorKind::ReadOnly,
+        K::NotFound => WriteErrorKind::NotFound,
+        _ => WriteErrorKind::Io,
+    };
+    let reason = crate::audio::io_words(e.kind()).map_or_else(|| e.to_string(), str::to_string);
+    (kind, reason)
 }
 
 /// An io::Error somewhere in an error's source chain (lofty wraps them).
