@@ -94,13 +94,11 @@ pub fn embeddings(
 }
 
 pub fn run(args: LearnArgs) -> ExitCode {
-    match learn(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("earmark learn: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::error::exit_code(
+        learn(args)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| crate::cli::CliError::failed("learn", e)),
+    )
 }
 
 fn learn(args: LearnArgs) -> Result<(), String> {

@@ -44,13 +44,11 @@ struct Neighbour {
 }
 
 pub fn run(args: SimilarArgs) -> ExitCode {
-    match similar(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("earmark similar: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::error::exit_code(
+        similar(args)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| crate::cli::CliError::failed("similar", e)),
+    )
 }
 
 fn similar(args: SimilarArgs) -> Result<(), String> {
