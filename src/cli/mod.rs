@@ -84,8 +84,8 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Features(args)) => features::run(args),
-        Some(Command::Classify(args)) => classify::run(args),
-        Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Classify(args)) => error::exit_code(classify::run(args)),
+        Some(Command::Eval(args)) => error::exit_code(eval::run(args)),
         Some(Command::Tag(args)) => error::exit_code(tag::run(args)),
         Some(Command::Learn(args)) => learn::run(args),
         Some(Command::Similar(args)) => similar::run(args),
