@@ -52,6 +52,15 @@ pub fn exit_code(result: Result<ExitCode, CliError>) -> ExitCode {
     }
 }
 
+/// A command that prints its own results: success, or `earmark WHO: reason` and exit 1.
+pub fn done(who: &str, result: Result<(), String>) -> ExitCode {
+    exit_code(
+        result
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| CliError::failed(who, e)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,11 +94,7 @@ pub fn embeddings(
 }
 
 pub fn run(args: LearnArgs) -> ExitCode {
-    crate::cli::error::exit_code(
-        learn(args)
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(|e| crate::cli::CliError::failed("learn", e)),
-    )
+    crate::cli::error::done("learn", learn(args))
 }
 
 fn learn(args: LearnArgs) -> Result<(), String> {

@@ -44,11 +44,7 @@ struct Neighbour {
 }
 
 pub fn run(args: SimilarArgs) -> ExitCode {
-    crate::cli::error::exit_code(
-        similar(args)
-            .map(|()| ExitCode::SUCCESS)
-            .map_err(|e| crate::cli::CliError::failed("similar", e)),
-    )
+    crate::cli::error::done("similar", similar(args))
 }
 
 fn similar(args: SimilarArgs) -> Result<(), String> {

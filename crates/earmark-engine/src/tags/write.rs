@@ -229,14 +229,7 @@ pub fn write_genre_with(
     change: &GenreChange,
     cfg: &WriteConfig,
 ) -> Result<WriteReport, TagWriteError> {
-    let genres = clean_genres(&change.genres)
-        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
-    safe_write(
-        path,
-        cfg,
-        |old| Ok(old.target(&genres, change.mode)),
-        |_| Ok(()),
-    )
+    write_genre_recorded(path, change, cfg, |_| Ok(()))
 }
 
 /// [`write_genre_with`], calling `record` (the undo journal) once the copy is
