@@ -243,3 +243,78 @@ fn corrupt_journal_is_moved_aside_with_a_warning() {
     assert!(earmark(&env, &["tag", "--undo"]).status.success());
     assert!(genres(&f).is_empty());
 }
+
+#[test]
+fn undo_and_journal_subcommands_and_forget() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    assert!(
+        earmark(&env, &["tag", "-g", "Jazz", p(&f)])
+            .status
+            .success()
+    );
+
+    // `tag journal` lists what `tag --journal` lists.
+    let out = earmark(&env, &["tag", "journal"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(none) → Jazz"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        text(&out.stdout),
+        text(&earmark(&env, &["tag", "--journal"]).stdout)
+    );
+    let out = earmark(&env, &["tag", "journal", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = j[0]["id"].as_i64().unwrap();
+
+    // `tag undo ID` takes it back.
+    let out = earmark(&env, &["tag", "undo", &id.to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(genres(&f).is_empty());
+    // An ID and --last together is a usage error, as with --undo.
+    let out = earmark(&env, &["tag", "undo", &id.to_string(), "--last"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // Forget drops an entry without touching the file: undo then finds nothing.
+    assert!(
+        earmark(&env, &["tag", "-g", "Blues", p(&f)])
+            .status
+            .success()
+    );
+    let out = earmark(&env, &["tag", "journal", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["undone"] == false)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let out = earmark(&env, &["tag", "journal", "forget", &last.to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(&format!("forgot #{last}")));
+    assert_eq!(genres(&f), s(&["Blues"]));
+    let out = earmark(&env, &["tag", "undo", "--last"]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("nothing to undo"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(genres(&f), s(&["Blues"]));
+
+    // Forgetting an entry that does not exist says so (exit 1).
+    let out = earmark(&env, &["tag", "journal", "forget", "999999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("earmark tag: no journal entry #999999"),
+        "{}",
+        text(&out.stderr)
+    );
+}

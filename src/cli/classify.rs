@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::cli::CliError;
 use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -86,14 +87,8 @@ pub struct Ranked {
     pub probability: f32,
 }
 
-pub fn run(args: ClassifyArgs) -> ExitCode {
-    let model = match load_model(args.model.as_deref()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("earmark classify: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
+    let model = load_model(args.model.as_deref()).map_err(|e| CliError::failed("classify", e))?;
     let plan = AnalysisPlan {
         windows: args.windows.max(1),
         ..AnalysisPlan::default()
@@ -104,10 +99,7 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
         open_cache_or_warn("earmark classify")
     };
     let classifier = Classifier::new(Arc::new(model), plan, cache);
-    let collected = match crate::cli::audio_files("classify", &args.paths) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let collected = crate::cli::audio_files("classify", &args.paths)?;
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
     }
@@ -119,13 +111,11 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
     );
     let mut results = results;
     let mut vocab = match (&args.head, args.genres) {
-        (Some(file), _) => match crate::vocab::store::load(file) {
-            Ok(head) => Some(Vocabularies::fixed(head, classifier.model())),
-            Err(e) => {
-                eprintln!("earmark classify: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+        (Some(file), _) => {
+            let head =
+                crate::vocab::store::load(file).map_err(|e| CliError::failed("classify", e))?;
+            Some(Vocabularies::fixed(head, classifier.model()))
+        }
         (None, Some(choice)) => Some(Vocabularies::new(choice, classifier.model())),
         (None, None) => None,
     };
@@ -169,9 +159,9 @@ pub fn run(args: ClassifyArgs) -> ExitCode {
                 results.len()
             );
         }
-        ExitCode::FAILURE
+        Ok(ExitCode::FAILURE)
     } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     }
 }
 

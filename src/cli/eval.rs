@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use std::sync::Arc;
 
+use crate::cli::CliError;
 use clap::Args;
 
 use crate::audio::AnalysisPlan;
@@ -44,65 +45,52 @@ pub struct EvalArgs {
     pub head: Option<PathBuf>,
 }
 
+/// `earmark eval: …`, exit 1.
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::failed("eval", e)
+}
+
 #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
-pub fn run(args: EvalArgs) -> ExitCode {
-    let model = match load_model(args.model.as_deref()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("earmark eval: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let head = match args
+pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
+    let model = load_model(args.model.as_deref()).map_err(failed)?;
+    let head = args
         .head
         .as_deref()
         .map(crate::vocab::store::load)
         .transpose()
-    {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("earmark eval: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+        .map_err(failed)?;
     if let Some(h) = &head
         && h.model_sha256 != model.sha256()
     {
-        eprintln!(
-            "earmark eval: the head was trained on model {} (sha256 {}), not {}",
+        return Err(failed(format!(
+            "the head was trained on model {} (sha256 {}), not {}",
             h.model_name,
             &h.model_sha256[..12.min(h.model_sha256.len())],
             model.source().display()
-        );
-        return ExitCode::FAILURE;
+        )));
     }
     let labels = head
         .as_ref()
         .map_or_else(|| model.labels().to_vec(), |h| h.vocabulary.clone());
-    let wanted = match args.split.as_deref().map(read_split).transpose() {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("earmark eval: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut collected = match crate::cli::audio_files("eval", &args.dirs) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+    let wanted = args
+        .split
+        .as_deref()
+        .map(read_split)
+        .transpose()
+        .map_err(failed)?;
+    let mut collected = crate::cli::audio_files("eval", &args.dirs)?;
     if let Some(wanted) = &wanted {
         collected.files.retain(|f| wanted.contains(&clip_id(f)));
         if collected.files.is_empty() {
-            eprintln!(
-                "earmark eval: none of the {} clips in the split list were found under {}",
+            return Err(failed(format!(
+                "none of the {} clips in the split list were found under {}",
                 wanted.len(),
                 args.dirs
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
-            return ExitCode::FAILURE;
+            )));
         }
     }
     let mut errors: Vec<FileError> = collected
@@ -135,16 +123,15 @@ pub fn run(args: EvalArgs) -> ExitCode {
         }
     }
     if files.is_empty() {
-        eprintln!(
-            "earmark eval: no genre folders in {} (lay clips out as <genre>/<file>, e.g. Rock/song.mp3; genres: {})",
+        return Err(failed(format!(
+            "no genre folders in {} (lay clips out as <genre>/<file>, e.g. Rock/song.mp3; genres: {})",
             crate::cli::list_paths(&args.dirs),
             labels
                 .iter()
                 .map(|l| genre_tag_name(l))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        return ExitCode::FAILURE;
+        )));
     }
     // No cache: an evaluation measures the model now, end to end.
     let model = Arc::new(model);
@@ -214,19 +201,16 @@ pub fn run(args: EvalArgs) -> ExitCode {
             let written = serde_json::to_string_pretty(&report)
                 .map_err(std::io::Error::other)
                 .and_then(|s| std::fs::write(out, s + "\n"));
-            if let Err(e) = written {
-                eprintln!("earmark eval: cannot write {}: {e}", out.display());
-                return ExitCode::FAILURE;
-            }
+            written.map_err(|e| failed(format!("cannot write {}: {e}", out.display())))?;
             eprintln!("report written to {}", out.display());
         }
         None => print_report(&report),
     }
-    if report.n == 0 {
+    Ok(if report.n == 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
 
 fn print_report(r: &EvalReport) {

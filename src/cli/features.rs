@@ -12,11 +12,11 @@ use serde::Serialize;
 
 use crate::analysis::track_features;
 use crate::audio::AnalysisPlan;
-use crate::cli::jobs_or_default;
 use crate::cli::output::{printable, progress};
+use crate::cli::{CliError, jobs_or_default};
 use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
 use crate::jobs::guard_job;
-use crate::library::{collect_audio, label_from_parent};
+use crate::library::{collect_audio, io_reason, label_from_parent};
 
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
@@ -61,30 +61,33 @@ struct ErrorRecord {
 }
 
 pub fn run(args: FeaturesArgs) -> ExitCode {
-    match run_inner(&args) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("earmark features: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::error::exit_code(run_inner(&args))
 }
 
-fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
+/// `earmark features: PATH: reason`, for a file the command writes.
+fn write_error(path: &Path, e: &std::io::Error) -> CliError {
+    CliError::failed("features", format!("{}: {}", path.display(), io_reason(e)))
+}
+
+/// Write `value` as pretty JSON to `path`.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::failed("features", e))?;
+    fs::write(path, text).map_err(|e| write_error(path, &e))
+}
+
+fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     let params = FeatureParams::musicnn();
     let spec = SegmentSpec::default();
     let plan = AnalysisPlan {
         windows: args.windows,
         ..AnalysisPlan::default()
     };
-    let extractor = MelExtractor::new(params.clone()).map_err(anyhow::Error::msg)?;
+    let extractor =
+        MelExtractor::new(params.clone()).map_err(|e| CliError::failed("features", e))?;
     let collected = collect_audio(&args.paths);
     let mels_dir = args.out.join("mels");
-    fs::create_dir_all(&mels_dir)?;
-    fs::write(
-        args.out.join("params.json"),
-        serde_json::to_string_pretty(&params)?,
-    )?;
+    fs::create_dir_all(&mels_dir).map_err(|e| write_error(&mels_dir, &e))?;
+    write_json(&args.out.join("params.json"), &params)?;
 
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
@@ -102,7 +105,8 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
     let bar = progress(collected.files.len(), "features");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs_or_default(args.jobs))
-        .build()?;
+        .build()
+        .map_err(|e| CliError::failed("features", e))?;
     let mut index: Vec<IndexRecord> = pool.install(|| {
         collected
             .files
@@ -110,7 +114,7 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
             .enumerate()
             .filter_map(|(id, path)| {
                 let result = guard_job(|| one_file(id, path, &extractor, &plan, &spec, &mels_dir))
-                    .unwrap_or_else(|reason| Err(anyhow::anyhow!("{}: {reason}", path.display())));
+                    .unwrap_or_else(|reason| Err(format!("{}: {reason}", path.display())));
                 bar.inc(1);
                 match result {
                     Ok(rec) => Some(rec),
@@ -131,14 +135,8 @@ fn run_inner(args: &FeaturesArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     index.sort_by_key(|r| r.id);
     let errors = errors.into_inner().unwrap_or_default();
-    fs::write(
-        args.out.join("index.json"),
-        serde_json::to_string_pretty(&index)?,
-    )?;
-    fs::write(
-        args.out.join("errors.json"),
-        serde_json::to_string_pretty(&errors)?,
-    )?;
+    write_json(&args.out.join("index.json"), &index)?;
+    write_json(&args.out.join("errors.json"), &errors)?;
     eprintln!(
         "{} files → {} ({} skipped)",
         index.len(),
@@ -159,8 +157,8 @@ fn one_file(
     plan: &AnalysisPlan,
     spec: &SegmentSpec,
     mels_dir: &Path,
-) -> anyhow::Result<IndexRecord> {
-    let tf = track_features(path, extractor, plan, spec)?;
+) -> Result<IndexRecord, String> {
+    let tf = track_features(path, extractor, plan, spec).map_err(|e| e.to_string())?;
     let n_mels = extractor.params().n_mels;
     let mut data = Vec::new();
     let mut windows = Vec::new();
@@ -178,8 +176,11 @@ fn one_file(
     }
     let n_frames = data.len() / n_mels;
     let name = format!("{id:05}.npy");
-    let file = fs::File::create(mels_dir.join(&name))?;
-    npy::write_f32(std::io::BufWriter::new(file), &[n_frames, n_mels], &data)?;
+    let out = mels_dir.join(&name);
+    let write_error = |e: std::io::Error| format!("{}: {}", out.display(), io_reason(&e));
+    let file = fs::File::create(&out).map_err(write_error)?;
+    npy::write_f32(std::io::BufWriter::new(file), &[n_frames, n_mels], &data)
+        .map_err(write_error)?;
     Ok(IndexRecord {
         id,
         path: record_path(path),

@@ -94,13 +94,7 @@ pub fn embeddings(
 }
 
 pub fn run(args: LearnArgs) -> ExitCode {
-    match learn(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("earmark learn: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::error::done("learn", learn(args))
 }
 
 fn learn(args: LearnArgs) -> Result<(), String> {

@@ -2,6 +2,7 @@
 //! needs too lives in the engine, not here.
 
 pub mod classify;
+pub mod error;
 mod eval;
 mod features;
 pub mod genres;
@@ -13,6 +14,8 @@ pub mod tag;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+pub use error::CliError;
 
 use crate::library::{Collected, collect_audio, io_reason};
 
@@ -81,9 +84,9 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Features(args)) => features::run(args),
-        Some(Command::Classify(args)) => classify::run(args),
-        Some(Command::Eval(args)) => eval::run(args),
-        Some(Command::Tag(args)) => tag::run(args),
+        Some(Command::Classify(args)) => error::exit_code(classify::run(args)),
+        Some(Command::Eval(args)) => error::exit_code(eval::run(args)),
+        Some(Command::Tag(args)) => error::exit_code(tag::run(args)),
         Some(Command::Learn(args)) => learn::run(args),
         Some(Command::Similar(args)) => similar::run(args),
         None => crate::tui::run(crate::tui::TuiOptions {
@@ -101,7 +104,7 @@ pub fn run(cli: Cli) -> ExitCode {
 /// The audio files under `paths` for `earmark WHO`. A path that does not
 /// exist is an error (a typo must not look like an empty library), and so is
 /// finding nothing to work on.
-pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, ExitCode> {
+pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> {
     let mut missing = false;
     for p in paths {
         if let Err(e) = std::fs::metadata(p) {
@@ -110,18 +113,17 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, ExitCode> 
         }
     }
     if missing {
-        return Err(ExitCode::FAILURE);
+        return Err(CliError::Reported);
     }
     let collected = collect_audio(paths);
     if collected.files.is_empty() {
         for e in &collected.errors {
             eprintln!("skipped: {e}");
         }
-        eprintln!(
-            "earmark {who}: no audio files found in {}",
-            list_paths(paths)
-        );
-        return Err(ExitCode::FAILURE);
+        return Err(CliError::failed(
+            who,
+            format!("no audio files found in {}", list_paths(paths)),
+        ));
     }
     Ok(collected)
 }

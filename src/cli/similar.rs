@@ -44,13 +44,7 @@ struct Neighbour {
 }
 
 pub fn run(args: SimilarArgs) -> ExitCode {
-    match similar(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("earmark similar: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    crate::cli::error::done("similar", similar(args))
 }
 
 fn similar(args: SimilarArgs) -> Result<(), String> {

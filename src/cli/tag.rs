@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::audio::AnalysisPlan;
 use crate::cache::{Cache, JournalEntry};
 use crate::classifier::Classifier;
+use crate::cli::CliError;
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, Undone};
 use crate::tags::write::show;
@@ -23,10 +24,15 @@ use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre
                   Examples:\n  \
                   earmark tag --genre Jazz song.flac\n  \
                   earmark tag --genre 'Rock;Blues' --mode append album/\n  \
-                  earmark tag --undo --last     (take back the last run)\n  \
-                  earmark tag --journal"
+                  earmark tag undo --last       (take back the last run)\n  \
+                  earmark tag journal\n  \
+                  earmark tag journal forget 12 (drop an entry that can no longer be undone)",
+    args_conflicts_with_subcommands = true
 )]
 pub struct TagArgs {
+    #[command(subcommand)]
+    pub action: Option<TagAction>,
+
     /// Audio files or folders to tag.
     pub paths: Vec<PathBuf>,
 
@@ -63,7 +69,7 @@ pub struct TagArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Undo journal entry ID; without ID (or with --last), the last run; with --all, everything.
+    /// Same as `earmark tag undo`: entry ID; without ID (or with --last), the last run; with --all, everything.
     #[arg(
         long,
         value_name = "ID",
@@ -80,9 +86,57 @@ pub struct TagArgs {
     #[arg(long, requires = "undo", conflicts_with = "last")]
     pub all: bool,
 
-    /// List the undo journal.
+    /// Same as `earmark tag journal`: list the undo journal.
     #[arg(long, conflicts_with_all = ["genre", "auto", "dry_run", "paths"])]
     pub journal: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagAction {
+    /// Take back writes: journal entry ID, the last run (default), or everything.
+    Undo(UndoArgs),
+    /// List the undo journal, or drop an entry from it.
+    Journal(JournalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Journal entry to undo (see `earmark tag journal`).
+    #[arg(value_name = "ID", conflicts_with_all = ["last", "all"])]
+    pub id: Option<i64>,
+
+    /// The most recent run (all files it wrote); the default.
+    #[arg(long)]
+    pub last: bool,
+
+    /// Every entry not undone yet, newest first.
+    #[arg(long, conflicts_with = "last")]
+    pub all: bool,
+
+    /// Print a JSON report instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    pub action: Option<JournalAction>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Drop entry ID from the journal (the file itself is not touched).
+    ///
+    /// For an entry whose file was moved or changed since, so it can no longer be undone.
+    Forget {
+        /// Journal entry to drop (see `earmark tag journal`).
+        id: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,19 +154,35 @@ impl From<ModeArg> for GenreMode {
     }
 }
 
-/// Exit code for usage errors (as clap uses).
-const USAGE: u8 = 2;
-
 #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
-pub fn run(args: TagArgs) -> ExitCode {
+pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
+    match args.action {
+        Some(TagAction::Undo(u)) => {
+            let which = match (u.id, u.all) {
+                (Some(id), _) => UndoWhich::Id(id),
+                (None, true) => UndoWhich::All,
+                (None, false) => UndoWhich::Last,
+            };
+            return with_cache(|cache| run_undo(cache, which, u.json));
+        }
+        Some(TagAction::Journal(j)) => {
+            return with_cache(|cache| match j.action {
+                None => list_journal(cache, j.json),
+                Some(JournalAction::Forget { id }) => forget(cache, id, j.json),
+            });
+        }
+        None => {}
+    }
     if args.journal {
         return with_cache(|cache| list_journal(cache, args.json));
     }
     if let Some(id) = args.undo {
         let which = match (id, args.last, args.all) {
             (Some(_), true, _) | (Some(_), _, true) => {
-                eprintln!("earmark tag: give --undo an ID, or --last, or --all, not several");
-                return ExitCode::from(USAGE);
+                return Err(CliError::usage(
+                    "tag",
+                    "give --undo an ID, or --last, or --all, not several",
+                ));
             }
             (Some(id), _, _) => UndoWhich::Id(id),
             (None, _, true) => UndoWhich::All,
@@ -121,14 +191,18 @@ pub fn run(args: TagArgs) -> ExitCode {
         return with_cache(|cache| run_undo(cache, which, args.json));
     }
     if args.paths.is_empty() {
-        eprintln!("earmark tag: no files given (try `earmark tag --help`)");
-        return ExitCode::from(USAGE);
+        return Err(CliError::usage(
+            "tag",
+            "no files given (try `earmark tag --help`)",
+        ));
     }
     if let Some(p) = args.min_confidence
         && !(0.0..=1.0).contains(&p)
     {
-        eprintln!("earmark tag: --min-confidence must be between 0 and 1");
-        return ExitCode::from(USAGE);
+        return Err(CliError::usage(
+            "tag",
+            "--min-confidence must be between 0 and 1",
+        ));
     }
     let fixed = if args.auto {
         None
@@ -139,13 +213,12 @@ pub fn run(args: TagArgs) -> ExitCode {
             .flat_map(|g| crate::tags::split_genres(g))
             .collect();
         if genres.is_empty() {
-            eprintln!("earmark tag: say which genre: --genre GENRE (or --auto)");
-            return ExitCode::from(USAGE);
+            return Err(CliError::usage(
+                "tag",
+                "say which genre: --genre GENRE (or --auto)",
+            ));
         }
-        if let Err(e) = crate::tags::clean_genres(&genres) {
-            eprintln!("earmark tag: {e}");
-            return ExitCode::from(USAGE);
-        }
+        crate::tags::clean_genres(&genres).map_err(|e| CliError::usage("tag", e))?;
         Some(GenreChange {
             genres,
             mode: args.mode.into(),
@@ -170,10 +243,7 @@ pub fn run(args: TagArgs) -> ExitCode {
     let mut confidence = std::collections::HashMap::new();
     let work: Vec<(PathBuf, GenreChange)> = match fixed {
         Some(change) => files.into_iter().map(|f| (f, change.clone())).collect(),
-        None => match auto_changes(&args, files, &mut records, &mut confidence) {
-            Ok(w) => w,
-            Err(code) => return code,
-        },
+        None => auto_changes(&args, files, &mut records, &mut confidence)?,
     };
     let mut batch = None;
     if args.dry_run {
@@ -188,14 +258,10 @@ pub fn run(args: TagArgs) -> ExitCode {
         }
     } else {
         remove_temps_on_interrupt();
-        let code = with_cache(|cache| {
-            let b = match cache.journal_new_batch() {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("earmark tag: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
+        with_cache(|cache| {
+            let b = cache
+                .journal_new_batch()
+                .map_err(|e| CliError::failed("tag", e))?;
             batch = Some(b);
             for (f, change) in &work {
                 let r = apply::accept(cache, b, f, change);
@@ -217,13 +283,10 @@ pub fn run(args: TagArgs) -> ExitCode {
                     break;
                 }
             }
-            ExitCode::SUCCESS
-        });
-        if code != ExitCode::SUCCESS {
-            return code;
-        }
+            Ok(ExitCode::SUCCESS)
+        })?;
     }
-    finish(&records, args.json, args.dry_run, batch)
+    Ok(finish(&records, args.json, args.dry_run, batch))
 }
 
 /// `--auto`: each file's top genre from the classifier (and its cache); files
@@ -233,11 +296,9 @@ fn auto_changes(
     files: Vec<PathBuf>,
     records: &mut Vec<Record>,
     confidence: &mut std::collections::HashMap<PathBuf, f32>,
-) -> Result<Vec<(PathBuf, GenreChange)>, ExitCode> {
-    let model = crate::model::load_model(args.model.as_deref()).map_err(|e| {
-        eprintln!("earmark tag: {e}");
-        ExitCode::FAILURE
-    })?;
+) -> Result<Vec<(PathBuf, GenreChange)>, CliError> {
+    let model =
+        crate::model::load_model(args.model.as_deref()).map_err(|e| CliError::failed("tag", e))?;
     let cache = crate::cli::classify::open_cache_or_warn("earmark tag");
     let classifier = Classifier::new(Arc::new(model), AnalysisPlan::default(), cache);
     let jobs = crate::cli::jobs_or_default(None);
@@ -309,26 +370,19 @@ fn remove_temps_on_interrupt() {
     }
 }
 
-fn with_cache(f: impl FnOnce(&Cache) -> ExitCode) -> ExitCode {
-    match crate::tags::journal::open_journal() {
-        Ok(cache) => {
-            for w in cache.warnings() {
-                eprintln!("earmark: warning: {w}");
-            }
-            f(&cache)
-        }
-        Err(e) => {
-            eprintln!("earmark tag: {e}");
-            ExitCode::FAILURE
-        }
+fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<ExitCode, CliError> {
+    let cache = crate::tags::journal::open_journal().map_err(|e| CliError::failed("tag", e))?;
+    for w in cache.warnings() {
+        eprintln!("earmark: warning: {w}");
     }
+    f(&cache)
 }
 
 /// One file's outcome, for text and JSON output.
 #[derive(Debug, Serialize)]
 struct Record {
     path: String,
-    /// written, unchanged, would-write, skipped, failed, undone
+    /// written, unchanged, would-write, skipped, failed, undone, forgotten
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     old: Option<Vec<String>>,
@@ -500,7 +554,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             eprintln!("{summary}");
         }
         if !dry_run && count("written") > 0 {
-            eprintln!("undo with: earmark tag --undo --last");
+            eprintln!("undo with: earmark tag undo --last");
         }
     }
     if failed > 0 {
@@ -516,23 +570,11 @@ enum UndoWhich {
     All,
 }
 
-fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> ExitCode {
+fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, CliError> {
     let results: Vec<Result<Undone, UndoError>> = match which {
         UndoWhich::Id(id) => vec![apply::undo(cache, id)],
-        UndoWhich::Last => match apply::undo_last(cache) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("earmark tag: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        UndoWhich::All => match apply::undo_all(cache) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("earmark tag: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
+        UndoWhich::Last => apply::undo_last(cache).map_err(|e| CliError::failed("tag", e))?,
+        UndoWhich::All => apply::undo_all(cache).map_err(|e| CliError::failed("tag", e))?,
     };
     if results.is_empty() && !json {
         eprintln!("nothing to undo");
@@ -580,31 +622,27 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> ExitCode {
     } else if !results.is_empty() {
         eprintln!("{} undone, {failed} failed", records.len() - failed);
     }
-    if failed > 0 {
+    Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }
 
-fn list_journal(cache: &Cache, json: bool) -> ExitCode {
-    let entries: Vec<JournalEntry> = match cache.journal_list() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("earmark tag: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
+    let entries: Vec<JournalEntry> = cache
+        .journal_list()
+        .map_err(|e| CliError::failed("tag", e))?;
     if json {
         match serde_json::to_string_pretty(&entries) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("earmark: {e}"),
         }
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     if entries.is_empty() {
         eprintln!("the undo journal is empty ({})", cache.path().display());
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     println!(
         "{:>5}  {:>5}  {:<20}  {:<6}  change",
@@ -622,7 +660,38 @@ fn list_journal(cache: &Cache, json: bool) -> ExitCode {
             show(&e.new)
         );
     }
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tag journal forget ID`: drop an entry that can no longer be undone.
+fn forget(cache: &Cache, id: i64, json: bool) -> Result<ExitCode, CliError> {
+    let entry = cache
+        .journal_get(id)
+        .map_err(|e| CliError::failed("tag", e))?
+        .ok_or_else(|| CliError::failed("tag", format!("no journal entry #{id}")))?;
+    cache
+        .journal_forget(id)
+        .map_err(|e| CliError::failed("tag", e))?;
+    if json {
+        let rec = Record {
+            journal_id: Some(id),
+            old: Some(entry.old),
+            new: Some(entry.new),
+            ..Record::base(entry.path.display().to_string(), "forgotten")
+        };
+        match serde_json::to_string_pretty(&rec) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else {
+        eprintln!(
+            "forgot #{id} {}: {} → {} (the file is unchanged)",
+            entry.path.display(),
+            show(&entry.old),
+            show(&entry.new)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// "2026-11-25 09:35:38" (UTC) from Unix milliseconds.

@@ -107,11 +107,20 @@ pub fn without_path(path: &Path, msg: String) -> String {
 
 /// An I/O error in plain words ("permission denied", not "os error 13").
 pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::IsADirectory => "is a directory".into(),
-        std::io::ErrorKind::StorageFull => "no space left on the device".into(),
-        _ => format!("cannot read: {e}"),
-    }
+    io_words(e.kind()).map_or_else(|| format!("cannot read: {e}"), str::to_string)
+}
+
+/// Plain words for the I/O failures people meet, the same for reads and tag
+/// writes; `None` for the rest, which callers word for their context.
+pub fn io_words(kind: std::io::ErrorKind) -> Option<&'static str> {
+    use std::io::ErrorKind as K;
+    Some(match kind {
+        K::PermissionDenied => "permission denied",
+        K::NotFound => "no such file or directory",
+        K::IsADirectory => "is a directory",
+        K::StorageFull => "disk full (no space left on the device)",
+        K::QuotaExceeded => "disk quota exceeded",
+        K::ReadOnlyFilesystem => "read-only file system",
+        _ => return None,
+    })
 }

@@ -10,7 +10,7 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::{AudioError, io_reason, irregular_kind, regular_file_len, without_path};
+pub use error::{AudioError, io_reason, io_words, irregular_kind, regular_file_len, without_path};
 pub use resample::{downmix, resample_mono};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};

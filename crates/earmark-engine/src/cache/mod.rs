@@ -95,7 +95,7 @@ impl Cache {
                 reason: format!(
                     "cannot create {}: {}",
                     dir.display(),
-                    crate::library::io_reason(&e)
+                    crate::audio::io_reason(&e)
                 ),
             })?;
         }
@@ -259,7 +259,7 @@ fn move_aside(path: &Path) -> Result<PathBuf, CacheError> {
         path: path.to_path_buf(),
         reason: format!(
             "unusable, and cannot move it aside: {}",
-            crate::library::io_reason(&e)
+            crate::audio::io_reason(&e)
         ),
     })?;
     for suffix in ["-wal", "-shm", "-journal"] {

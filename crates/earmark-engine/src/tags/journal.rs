@@ -46,7 +46,8 @@ pub struct JournalEntry {
     pub undone_time_ms: Option<i64>,
 }
 
-fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+/// A path as a JSON string (lossy for non-UTF-8 names), for every report.
+pub(crate) fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&p.to_string_lossy())
 }
 

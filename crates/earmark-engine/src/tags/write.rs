@@ -18,7 +18,7 @@ use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_
 /// What a write did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteReport {
-    #[serde(serialize_with = "ser_path")]
+    #[serde(serialize_with = "super::journal::serialize_path")]
     pub path: PathBuf,
     /// Genres as a person sees them, before and after.
     pub old: Vec<String>,
@@ -86,14 +86,10 @@ impl WriteErrorKind {
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[error("{}: {reason}", path.display())]
 pub struct TagWriteError {
-    #[serde(serialize_with = "ser_path")]
+    #[serde(serialize_with = "super::journal::serialize_path")]
     pub path: PathBuf,
     pub kind: WriteErrorKind,
     pub reason: String,
-}
-
-fn ser_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
 }
 
 impl TagWriteError {
@@ -116,19 +112,18 @@ impl TagWriteError {
     }
 }
 
+/// The kind of a failed write, and its reason in the same words reads use.
 fn io_reason(e: &io::Error) -> (WriteErrorKind, String) {
     use io::ErrorKind as K;
-    match e.kind() {
-        K::PermissionDenied => (WriteErrorKind::PermissionDenied, "permission denied".into()),
-        K::StorageFull => (
-            WriteErrorKind::DiskFull,
-            "disk full (no space left on device)".into(),
-        ),
-        K::QuotaExceeded => (WriteErrorKind::DiskFull, "disk quota exceeded".into()),
-        K::ReadOnlyFilesystem => (WriteErrorKind::ReadOnly, "read-only file system".into()),
-        K::NotFound => (WriteErrorKind::NotFound, "no such file or directory".into()),
-        _ => (WriteErrorKind::Io, e.to_string()),
-    }
+    let kind = match e.kind() {
+        K::PermissionDenied => WriteErrorKind::PermissionDenied,
+        K::StorageFull | K::QuotaExceeded => WriteErrorKind::DiskFull,
+        K::ReadOnlyFilesystem => WriteErrorKind::ReadOnly,
+        K::NotFound => WriteErrorKind::NotFound,
+        _ => WriteErrorKind::Io,
+    };
+    let reason = crate::audio::io_words(e.kind()).map_or_else(|| e.to_string(), str::to_string);
+    (kind, reason)
 }
 
 /// An io::Error somewhere in an error's source chain (lofty wraps them).
@@ -234,14 +229,7 @@ pub fn write_genre_with(
     change: &GenreChange,
     cfg: &WriteConfig,
 ) -> Result<WriteReport, TagWriteError> {
-    let genres = clean_genres(&change.genres)
-        .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
-    safe_write(
-        path,
-        cfg,
-        |old| Ok(old.target(&genres, change.mode)),
-        |_| Ok(()),
-    )
+    write_genre_recorded(path, change, cfg, |_| Ok(()))
 }
 
 /// [`write_genre_with`], calling `record` (the undo journal) once the copy is
@@ -444,7 +432,6 @@ fn file_stamp(meta: &fs::Metadata) -> (u64, Option<std::time::SystemTime>) {
 }
 
 /// The common path of every write: `decide` maps the current state to the target.
-#[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
 fn safe_write(
     shown: &Path,
     cfg: &WriteConfig,
@@ -454,6 +441,53 @@ fn safe_write(
     // Work on the real file behind any symlink, so the link stays a link.
     let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
     let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    check_replaceable(shown, &real, &meta)?;
+    let stamp = file_stamp(&meta);
+
+    let mut original =
+        File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
+    let native = read_native(shown, &mut original)?;
+    let old = native.state();
+    let target = decide(&old)?;
+    if old.same_values(&target) {
+        return Ok(report(shown, old, target));
+    }
+    let expected = Expected::of(shown, &real, &native, target)?;
+    drop(native);
+
+    let mut guard = create_temp(&real, shown)?;
+    let temp = guard.path.clone();
+    write_copy(shown, cfg, &real, &temp, &expected.target)?;
+    cfg.fail(FailPoint::AfterTagWrite, shown)?;
+    expected.verify(shown, &real, &temp)?;
+    give_original_owner(shown, &temp, &meta)?;
+
+    // Nobody else touched the original meanwhile?
+    let now = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    if file_stamp(&now) != stamp {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::Changed,
+            "file was modified by another program during the write; not replaced",
+        ));
+    }
+    let done = report(shown, old, expected.target);
+    record(&done)?;
+    cfg.fail(FailPoint::BeforeRename, shown)?;
+    fs::rename(&temp, &real)
+        .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
+    guard.armed = false;
+    if let Some(dir) = real.parent()
+        && let Ok(d) = File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(done)
+}
+
+/// Refuse files a replace-by-rename would harm: not regular, read-only,
+/// hard-linked, or not writable by us (a rename would bypass its permissions).
+fn check_replaceable(shown: &Path, real: &Path, meta: &fs::Metadata) -> Result<(), TagWriteError> {
     if !meta.is_file() {
         return Err(TagWriteError::new(
             shown,
@@ -482,134 +516,178 @@ fn safe_write(
             ));
         }
     }
-    // Can we write the original? (Replacing it by rename would otherwise
-    // bypass its permissions.) Opening for writing changes nothing.
+    // Opening for writing changes nothing.
     drop(
         OpenOptions::new()
             .write(true)
-            .open(&real)
+            .open(real)
             .map_err(|e| TagWriteError::io(shown, "cannot open for writing", &e))?,
     );
-    let stamp = file_stamp(&meta);
+    Ok(())
+}
 
-    let mut original =
-        File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
-    let native = read_native(shown, &mut original)?;
-    let old = native.state();
-    let layout = native.layout();
-    let is_mp4 = native.is_mp4();
-    let before = native.snapshot();
-    drop(native);
-    let target = decide(&old)?;
-    if old.same_values(&target) {
-        return Ok(report(shown, old, target));
-    }
-
-    // AIFF: compare the samples the file declares (see `iff`).
-    let declared = |p: &Path| super::iff::aiff_declared_samples(p).ok().flatten();
-    let cap = declared(&real);
-    // Where a byte-level check covers the container, audio the decoder
-    // cannot read is still verified (its bytes must not change).
-    let print = match (audio_print(&real, cap), layout) {
-        (Ok(p), _) => Some(p),
-        (Err(_), Some(_)) => None,
-        (Err(e), None) => {
-            return Err(TagWriteError::new(
-                shown,
-                WriteErrorKind::Unsupported,
-                format!(
-                    "not written: earmark cannot decode its audio ({}), so it could not check a write; tag it with another program",
-                    without_path(&real, e.to_string())
-                ),
-            ));
-        }
-    };
-
-    let mut guard = create_temp(&real, shown)?;
-    let temp = guard.path.clone();
+/// Copy the original to `temp` and write the target genre into the copy.
+fn write_copy(
+    shown: &Path,
+    cfg: &WriteConfig,
+    real: &Path,
+    temp: &Path,
+    target: &GenreState,
+) -> Result<(), TagWriteError> {
     cfg.fail(FailPoint::DiskFull, shown)?;
-    fs::copy(&real, &temp)
+    fs::copy(real, temp)
         .map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
-
-    {
-        let mut tf = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&temp)
-            .map_err(|e| TagWriteError::io(shown, "cannot open the temporary copy", &e))?;
-        let mut native = read_native(shown, &mut tf)?;
-        native
-            .apply(&target)
-            .map_err(|r| TagWriteError::new(shown, WriteErrorKind::TagWrite, r))?;
-        native.save(&mut tf).map_err(|e| match find_io(&e) {
-            Some(io) => TagWriteError::io(shown, "cannot write tags", io),
-            None => TagWriteError::new(
-                shown,
-                WriteErrorKind::TagWrite,
-                format!("cannot write tags: {e}"),
-            ),
-        })?;
-        tf.sync_all()
-            .map_err(|e| TagWriteError::io(shown, "cannot flush the temporary copy", &e))?;
-    }
-    cfg.fail(FailPoint::AfterTagWrite, shown)?;
-
-    // Check the copy from scratch.
-    let verify = |r: String| {
-        TagWriteError::new(
+    let mut tf = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(temp)
+        .map_err(|e| TagWriteError::io(shown, "cannot open the temporary copy", &e))?;
+    let mut native = read_native(shown, &mut tf)?;
+    native
+        .apply(target)
+        .map_err(|r| TagWriteError::new(shown, WriteErrorKind::TagWrite, r))?;
+    native.save(&mut tf).map_err(|e| match find_io(&e) {
+        Some(io) => TagWriteError::io(shown, "cannot write tags", io),
+        None => TagWriteError::new(
             shown,
-            WriteErrorKind::Verify,
-            format!("{r}; original left untouched"),
-        )
-    };
-    {
-        let mut tf = File::open(&temp)
-            .map_err(|e| TagWriteError::io(shown, "cannot reopen the temporary copy", &e))?;
+            WriteErrorKind::TagWrite,
+            format!("cannot write tags: {e}"),
+        ),
+    })?;
+    tf.sync_all()
+        .map_err(|e| TagWriteError::io(shown, "cannot flush the temporary copy", &e))
+}
+
+/// What the written copy must show: the target genre, every other tag as
+/// before, and the same audio.
+struct Expected {
+    target: GenreState,
+    /// Every other tag, as (label, value).
+    others: Vec<(String, String)>,
+    layout: Option<super::bytecheck::Layout>,
+    is_mp4: bool,
+    /// AIFF: the sample count the file declares (see `iff`).
+    aiff_samples: Option<u64>,
+    /// `None` where the decoder cannot read the audio but a byte-level check
+    /// covers the container (its bytes must not change).
+    print: Option<AudioPrint>,
+}
+
+fn aiff_samples(p: &Path) -> Option<u64> {
+    super::iff::aiff_declared_samples(p).ok().flatten()
+}
+
+impl Expected {
+    fn of(
+        shown: &Path,
+        real: &Path,
+        native: &Native,
+        target: GenreState,
+    ) -> Result<Expected, TagWriteError> {
+        let layout = native.layout();
+        let cap = aiff_samples(real);
+        let print = match (audio_print(real, cap), layout) {
+            (Ok(p), _) => Some(p),
+            (Err(_), Some(_)) => None,
+            (Err(e), None) => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::Unsupported,
+                    format!(
+                        "not written: earmark cannot decode its audio ({}), so it could not check a write; tag it with another program",
+                        without_path(real, e.to_string())
+                    ),
+                ));
+            }
+        };
+        Ok(Expected {
+            target,
+            others: native.snapshot(),
+            layout,
+            is_mp4: native.is_mp4(),
+            aiff_samples: cap,
+            print,
+        })
+    }
+
+    /// Check the copy from scratch; any difference keeps the original.
+    fn verify(&self, shown: &Path, real: &Path, temp: &Path) -> Result<(), TagWriteError> {
+        let verify = |r: String| {
+            TagWriteError::new(
+                shown,
+                WriteErrorKind::Verify,
+                format!("{r}; original left untouched"),
+            )
+        };
+        self.verify_tags(shown, temp).map_err(|r| match r {
+            Ok(r) => verify(r),
+            Err(e) => e,
+        })?;
+        if let Some(layout) = self.layout {
+            super::bytecheck::check(layout, real, temp).map_err(verify)?;
+        }
+        if self.is_mp4 {
+            // From the bytes: lofty drops some atoms (an empty `covr`) on reading.
+            let items = |p: &Path| super::bytecheck::mp4_ilst_items(p);
+            if items(real).map_err(verify)? != items(temp).map_err(verify)? {
+                return Err(verify(
+                    "another MP4 tag atom would change or be dropped".into(),
+                ));
+            }
+        }
+        if aiff_samples(temp) != self.aiff_samples {
+            return Err(verify("the AIFF sample count changed".into()));
+        }
+        if let Some(print) = &self.print {
+            self.verify_audio(print, temp).map_err(verify)?;
+        }
+        Ok(())
+    }
+
+    /// The genre reads back and no other tag changed. `Err(Ok(reason))` is a
+    /// failed check, `Err(Err(e))` a copy that cannot be reopened.
+    fn verify_tags(&self, shown: &Path, temp: &Path) -> Result<(), Result<String, TagWriteError>> {
+        let mut tf = File::open(temp).map_err(|e| {
+            Err(TagWriteError::io(
+                shown,
+                "cannot reopen the temporary copy",
+                &e,
+            ))
+        })?;
         let native = read_native(shown, &mut tf)
-            .map_err(|e| verify(format!("written tags do not read back: {}", e.reason)))?;
+            .map_err(|e| Ok(format!("written tags do not read back: {}", e.reason)))?;
         let now = native.state();
-        if !now.same_values(&target) {
-            return Err(verify(format!(
+        if !now.same_values(&self.target) {
+            return Err(Ok(format!(
                 "genre reads back as {} instead of {}",
                 show(&now.display()),
-                show(&target.display())
+                show(&self.target.display())
             )));
         }
         let after = native.snapshot();
-        if after != before {
+        let before = &self.others;
+        if &after != before {
             let changed: Vec<&str> = before
                 .iter()
                 .chain(after.iter())
                 .filter(|x| !(before.contains(x) && after.contains(x)))
                 .map(|(label, _)| label.as_str())
                 .collect();
-            return Err(verify(format!(
+            return Err(Ok(format!(
                 "other tags would change ({})",
                 dedup_labels(changed)
             )));
         }
+        Ok(())
     }
-    if let Some(layout) = layout {
-        super::bytecheck::check(layout, &real, &temp).map_err(verify)?;
-    }
-    if is_mp4 {
-        // From the bytes: lofty drops some atoms (an empty `covr`) on reading.
-        let items = |p: &Path| super::bytecheck::mp4_ilst_items(p);
-        if items(&real).map_err(verify)? != items(&temp).map_err(verify)? {
-            return Err(verify(
-                "another MP4 tag atom would change or be dropped".into(),
-            ));
-        }
-    }
-    if declared(&temp) != cap {
-        return Err(verify("the AIFF sample count changed".into()));
-    }
-    if let Some(print) = print {
-        let after = audio_print(&temp, cap).map_err(|e| {
-            verify(format!(
+
+    /// The copy decodes to the same stream and the same samples.
+    fn verify_audio(&self, print: &AudioPrint, temp: &Path) -> Result<(), String> {
+        let after = audio_print(temp, self.aiff_samples).map_err(|e| {
+            format!(
                 "the written copy does not decode: {}",
-                without_path(&temp, e.to_string())
-            ))
+                without_path(temp, e.to_string())
+            )
         })?;
         // The container label may change (an MP3 that gains its first ID3
         // tag sniffs as "MP3" instead of "MPEG audio"); the stream may not.
@@ -622,57 +700,43 @@ fn safe_write(
             )
         };
         if stream(&after.info) != stream(&print.info) {
-            return Err(verify(format!(
+            return Err(format!(
                 "the audio stream reads differently after writing ({} Hz, {} channels vs {} Hz, {} channels)",
                 after.info.sample_rate,
                 after.info.channels,
                 print.info.sample_rate,
                 print.info.channels
-            )));
+            ));
         }
         if after.samples != print.samples || after.sha256 != print.sha256 {
-            return Err(verify(format!(
+            return Err(format!(
                 "decoded audio differs after writing ({} vs {} samples)",
                 after.samples, print.samples
-            )));
+            ));
         }
+        Ok(())
     }
+}
 
-    // Same permissions and owner as the original.
-    fs::set_permissions(&temp, meta.permissions())
+/// Same permissions and owner as the original.
+fn give_original_owner(
+    shown: &Path,
+    temp: &Path,
+    meta: &fs::Metadata,
+) -> Result<(), TagWriteError> {
+    fs::set_permissions(temp, meta.permissions())
         .map_err(|e| TagWriteError::io(shown, "cannot set permissions on the copy", &e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let tmeta = fs::metadata(&temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        let tmeta = fs::metadata(temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
         if tmeta.uid() != meta.uid() || tmeta.gid() != meta.gid() {
-            std::os::unix::fs::chown(&temp, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
+            std::os::unix::fs::chown(temp, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
                 TagWriteError::io(shown, "cannot give the new file the original's owner", &e)
             })?;
         }
     }
-
-    // Nobody else touched the original meanwhile?
-    let now = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
-    if file_stamp(&now) != stamp {
-        return Err(TagWriteError::new(
-            shown,
-            WriteErrorKind::Changed,
-            "file was modified by another program during the write; not replaced",
-        ));
-    }
-    let done = report(shown, old, target);
-    record(&done)?;
-    cfg.fail(FailPoint::BeforeRename, shown)?;
-    fs::rename(&temp, &real)
-        .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
-    guard.armed = false;
-    if let Some(dir) = real.parent()
-        && let Ok(d) = File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(done)
+    Ok(())
 }
 
 fn dedup_labels(mut labels: Vec<&str>) -> String {
