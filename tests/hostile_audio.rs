@@ -537,5 +537,22 @@ fn out_of_range_options_are_usage_errors() {
         dir.path().as_os_str(),
         f.as_os_str(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(2)); // Every command that analyses takes the same bounds.
+    for (cmd, flag, value) in [
+        ("learn", "--windows", "65"),
+        ("learn", "--jobs", "0"),
+        ("similar", "--windows", "0"),
+        ("similar", "--jobs", "257"),
+        ("similar", "--top", "0"),
+    ] {
+        let mut args = vec![os(cmd), os(flag), os(value)];
+        if cmd == "similar" {
+            args.push(f.as_os_str());
+        }
+        args.push(dir.path().as_os_str());
+        let out = run(&args);
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd} {flag} {value}: {err}");
+        assert!(err.contains(flag), "{err}");
+    }
 }

@@ -32,10 +32,10 @@ pub struct LearnArgs {
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// Excerpts analysed in files longer than 45 s.
-    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
     pub windows: usize,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
     /// Save the head here instead of under $XDG_DATA_HOME/earmark/vocab/.
     #[arg(long, value_name = "FILE")]

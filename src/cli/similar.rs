@@ -21,7 +21,7 @@ pub struct SimilarArgs {
     /// Library folders to search (default: FILE's folder).
     pub dirs: Vec<PathBuf>,
     /// How many tracks to list.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub top: usize,
     /// Print JSON.
     #[arg(long)]
@@ -30,10 +30,10 @@ pub struct SimilarArgs {
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// Excerpts analysed in files longer than 45 s.
-    #[arg(long, default_value_t = AnalysisPlan::default().windows)]
+    #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
     pub windows: usize,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
 }
 
