@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from earmark_train.cache import key_of, sha256_file  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K  # noqa: E402
-from earmark_train.log import log  # noqa: E402
+from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine, metrics  # noqa: E402
 from earmark_train.onnx_utils import keras_to_onnx, session  # noqa: E402
 from pool import Set, build_pool, labelled_patches, load_sets, to_lin, to_log  # noqa: E402
@@ -304,9 +304,7 @@ def main() -> int:
         "train_seconds": round(train_s, 1), "history": history,
         "onnx_vs_keras_max_abs_diff": diff, "params": params,
     }
-    with open(os.path.join(args.work, f"distill_{args.tag}.json"), "w") as f:
-        json.dump(summary, f, indent=1)
-    log(f"wrote {os.path.join(args.work, f'distill_{args.tag}.json')}")
+    write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
     return 0
 
 

@@ -20,7 +20,6 @@ Usually run through `EARMARK_STUDENT=lite bash models/train/distill.sh`. Consume
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -39,7 +38,7 @@ import lite  # noqa: E402
 import pool as D  # noqa: E402  (data sets and the augmented pool)
 from earmark_train.cache import key_of, sha256_file  # noqa: E402
 from earmark_train.data import LABELS, K  # noqa: E402
-from earmark_train.log import log  # noqa: E402
+from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine, metrics  # noqa: E402
 from earmark_train.onnx_utils import session  # noqa: E402
 
@@ -301,9 +300,7 @@ def main() -> int:
         "weights": int(model.count_params()), "train_seconds": round(train_s, 1),
         "history": history, "onnx_vs_keras_max_abs_diff": diff, "params": sets[0].params,
     }
-    with open(os.path.join(args.work, f"distill_{args.tag}.json"), "w") as f:
-        json.dump(summary, f, indent=1)
-    log(f"wrote {os.path.join(args.work, f'distill_{args.tag}.json')}")
+    write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
     return 0
 
 
