@@ -16,6 +16,20 @@ use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::tui::results::JobMark;
 
+/// The marks the listing draws, with what they mean (the help overlay's
+/// legend; the README's marks table says the same).
+pub const MARKS_LEGEND: &[(&str, &str)] = &[
+    ("✓", "classified"),
+    ("…", "being classified"),
+    ("·", "queued"),
+    ("✗", "failed (see reason)"),
+    ("!", "damaged / unreadable"),
+    ("✎", "genre tag written"),
+    ("–", "skipped (x)"),
+    ("●", "marked (m)"),
+    ("▶", "playing"),
+];
+
 #[derive(Debug)]
 pub struct Browser {
     expanded: Vec<bool>,
