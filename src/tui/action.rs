@@ -93,6 +93,7 @@ bindable_actions! {
     }
     "Analyse" {
         Mark = "mark", "mark / unmark file", ["m"];
+        ClearMarks = "clear-marks", "clear all marks", ["M"];
         Classify = "classify", "classify marks/folder", ["c"];
         CancelJobs = "cancel-jobs", "cancel classifying", ["C"];
         SpectrogramStyle = "spectrogram-style", "braille / half blocks", ["v"];

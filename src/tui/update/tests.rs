@@ -6,10 +6,12 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
 use super::super::effect::Effect;
 use super::super::event::Msg;
 use super::super::keymap::KeyMap;
+use super::super::results::JobMark;
 use super::super::state::{Setup, State};
 use super::super::tagger::TagEvent;
 use super::super::theme::Theme;
@@ -289,4 +291,57 @@ fn space_after_the_end_plays_the_selected_file_and_shift_seeks_30_s() {
             .any(|e| matches!(e, Effect::Seek(t) if (*t - 100.0).abs() < 1e-9)),
         "{fx:?}"
     );
+}
+
+#[test]
+fn c_with_marks_and_a_folder_selected_says_it_takes_the_marks_and_shift_m_clears_them() {
+    let mut s = state(3, true);
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries: vec![ScanEntry::Dir {
+                parent: ROOT,
+                name: OsString::from("Album"),
+            }],
+            progress: ScanProgress {
+                files: 3,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    let rows = s.browser.rows().to_vec();
+    let files: Vec<_> = rows
+        .iter()
+        .copied()
+        // Not the one the first selection previews.
+        .filter(|&id| {
+            s.tree.node(id).is_file() && s.results.get(id).is_none_or(|f| f.job == JobMark::Idle)
+        })
+        .collect();
+    let folder_row = rows
+        .iter()
+        .position(|&id| s.tree.node(id).is_dir())
+        .expect("the folder is listed");
+    update(&mut s, Msg::Action(Action::SelectRow(folder_row)));
+
+    s.browser.toggle_mark(files[0]);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("classifying 1 marked file (not the folder)")
+    );
+    s.browser.toggle_mark(files[1]);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("classifying 1 of 2 marked files (not the folder)")
+    );
+
+    key(&mut s, KeyCode::Char('M'));
+    assert_eq!(s.status.message(), Some("cleared 2 marks"));
+    assert!(s.browser.marked().is_empty());
+    key(&mut s, KeyCode::Char('M'));
+    assert_eq!(s.status.message(), Some("no marks to clear"));
 }
