@@ -73,6 +73,10 @@ pub struct State {
     /// Classification jobs done and submitted since the queue was last empty.
     pub run_done: u64,
     pub run_total: u64,
+    /// Jobs of this run that ended with a result or an error (not cancelled).
+    pub run_completed: u64,
+    /// `C` was pressed: say how far the run got when its last job ends.
+    pub cancelling: bool,
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -130,6 +134,8 @@ impl State {
             focus: None,
             run_done: 0,
             run_total: 0,
+            run_completed: 0,
+            cancelling: false,
             quit: false,
             dirty: true,
         }

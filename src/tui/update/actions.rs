@@ -134,6 +134,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         Action::CancelJobs => {
             if s.inflight.jobs() > 0 {
                 fx.push(Effect::CancelJobs);
+                s.cancelling = true;
                 s.status.set("cancelling classification", Level::Info);
             } else {
                 s.status.set("nothing to cancel", Level::Info);

@@ -80,15 +80,27 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
     }
     match update {
         JobUpdate::Finished(Ok(a)) => {
+            s.run_completed += 1;
             let a = *a;
             if let Some(sp) = a.spectrogram {
                 s.results.set_spectrogram(node, sp);
             }
             s.results.set_result(node, a.classified);
         }
-        JobUpdate::Finished(Err(AnalysisError::Failed(e))) => f.error = Some(e),
+        JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
+            f.error = Some(e);
+            s.run_completed += 1;
+        }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
         JobUpdate::Started => {}
+    }
+    if s.cancelling && s.inflight.jobs() == 0 {
+        s.cancelling = false;
+        // Replaces "cancelling…"; the next key clears it like any message.
+        s.status.set(
+            format!("cancelled ({} of {} done)", s.run_completed, s.run_total),
+            Level::Info,
+        );
     }
 }
 

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 
 use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
-use super::super::effect::Effect;
+use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::keymap::KeyMap;
 use super::super::results::JobMark;
@@ -344,4 +344,42 @@ fn c_with_marks_and_a_folder_selected_says_it_takes_the_marks_and_shift_m_clears
     assert!(s.browser.marked().is_empty());
     key(&mut s, KeyCode::Char('M'));
     assert_eq!(s.status.message(), Some("no marks to clear"));
+}
+
+#[test]
+fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
+    let mut s = state(4, true);
+    for f in s.tree.files().collect::<Vec<_>>() {
+        s.browser.toggle_mark(f);
+    }
+    key(&mut s, KeyCode::Char('c'));
+    let reqs: Vec<_> = s
+        .inflight
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Classify { .. }))
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!((reqs.len(), s.run_total), (4, 4));
+    let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
+    update(
+        &mut s,
+        Msg::Job {
+            req: reqs[0],
+            update: failed,
+        },
+    );
+    key(&mut s, KeyCode::Char('C'));
+    assert_eq!(s.status.message(), Some("cancelling classification"));
+    for &req in &reqs[1..] {
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: JobUpdate::Cancelled,
+            },
+        );
+    }
+    assert_eq!(s.status.message(), Some("cancelled (1 of 4 done)"));
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.status.message(), None);
 }
