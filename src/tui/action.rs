@@ -90,6 +90,7 @@ bindable_actions! {
         VolumeDown = "volume-down", "volume down", ["-"];
         Next = "next", "play next file", ["n"];
         Previous = "previous", "play previous file", ["p", "N"];
+        AutoAdvance = "auto-advance", "auto-advance on / off", ["o"];
     }
     "Analyse" {
         Mark = "mark", "mark / unmark file", ["m"];

@@ -40,6 +40,8 @@ pub struct Setup {
     pub volume: f32,
     /// Warnings to show at start (config problems that did not stop it).
     pub warnings: Vec<String>,
+    /// Play the next file in the listing when a track ends.
+    pub auto_advance: bool,
 }
 
 pub struct State {
@@ -60,6 +62,8 @@ pub struct State {
     pub config_path: Option<PathBuf>,
     pub genre_mode: GenreMode,
     pub threshold: f32,
+    /// Play the next file in the listing when a track ends (`o` toggles).
+    pub auto_advance: bool,
     /// Whether a model classifies files.
     pub classify: bool,
     /// Every request not answered yet.
@@ -127,6 +131,7 @@ impl State {
             config_path: setup.config_path,
             genre_mode: setup.genre_mode,
             threshold: DEFAULT_THRESHOLD,
+            auto_advance: setup.auto_advance,
             classify: setup.classify,
             inflight: InFlight::default(),
             requested: Vec::new(),

@@ -109,6 +109,15 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         }
         Action::Next => step_track(s, fx, 1),
         Action::Previous => step_track(s, fx, -1),
+        Action::AutoAdvance => {
+            s.auto_advance = !s.auto_advance;
+            let msg = if s.auto_advance {
+                "auto-advance on: the next file plays when a track ends"
+            } else {
+                "auto-advance off: playing stops when a track ends"
+            };
+            s.status.set(msg, Level::Info);
+        }
         _ => return false,
     }
     true
@@ -274,7 +283,7 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
 
 /// Play the file `delta` files away from the one playing (or selected), in
 /// listing order, within the filter.
-fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
+pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
     let from = s.player.node.or(s.browser.selected());
     let keep = s.browser.keep();
     let files: Vec<NodeId> = s

@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 
 use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
+use super::super::components::PlayState;
 use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::keymap::KeyMap;
@@ -17,7 +18,7 @@ use super::super::tagger::TagEvent;
 use super::super::theme::Theme;
 use super::update;
 use crate::library::tree::{ROOT, ScanBatch, ScanEntry, ScanProgress};
-use crate::player::OutputStatus;
+use crate::player::{OutputStatus, PlayerEvent};
 use crate::tags::GenreMode;
 
 /// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
@@ -35,6 +36,7 @@ fn state(n: usize, classify: bool) -> State {
         },
         volume: 1.0,
         warnings: Vec::new(),
+        auto_advance: true,
     });
     let entries = (0..n)
         .map(|i| ScanEntry::Audio {
@@ -382,4 +384,34 @@ fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
     assert_eq!(s.status.message(), Some("cancelled (1 of 4 done)"));
     key(&mut s, KeyCode::Char('j'));
     assert_eq!(s.status.message(), None);
+}
+
+#[test]
+fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
+    let mut s = state(3, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let ends = |s: &mut State, node| {
+        s.player.node = Some(node);
+        s.player.state = PlayState::Playing;
+        let path = s.tree.path(node);
+        update(s, Msg::Player(PlayerEvent::Finished { path }))
+    };
+    let fx = ends(&mut s, files[0]);
+    let next = s.tree.path(files[1]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == next)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(files[1]));
+    // The last file ends: nothing more to play, no complaint.
+    let fx = ends(&mut s, files[2]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.state, PlayState::Ended);
+
+    key(&mut s, KeyCode::Char('o'));
+    assert!(!s.auto_advance);
+    let fx = ends(&mut s, files[0]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.state, PlayState::Ended);
 }
