@@ -285,12 +285,7 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
 /// listing order, within the filter.
 pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
     let from = s.player.node.or(s.browser.selected());
-    let keep = s.browser.keep();
-    let files: Vec<NodeId> = s
-        .tree
-        .files()
-        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
-        .collect();
+    let files = listed_files(s);
     if files.is_empty() {
         return;
     }
@@ -439,4 +434,13 @@ pub fn plural(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// The files of the listing in order (those the filter keeps).
+pub fn listed_files(s: &State) -> Vec<NodeId> {
+    let keep = s.browser.keep();
+    s.tree
+        .files()
+        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
+        .collect()
 }

@@ -149,7 +149,7 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                 let last = s
                     .player
                     .node
-                    .is_some_and(|n| s.tree.files().last() == Some(n));
+                    .is_some_and(|n| super::actions::listed_files(s).last() == Some(&n));
                 if s.auto_advance && s.player.node.is_some() && !last {
                     super::actions::step_track(s, fx, 1);
                 }
