@@ -65,6 +65,19 @@ impl HelpOverlay {
     }
 }
 
+/// The key map's groups, then the legend of the browser's marks.
+fn keys_and_marks(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    let mut groups = ctx.keymap.help();
+    groups.push((
+        "Marks",
+        MARKS_LEGEND
+            .iter()
+            .map(|&(mark, meaning)| (mark.to_string(), meaning))
+            .collect(),
+    ));
+    groups
+}
+
 /// Lines `text` takes when word-wrapped to `width` columns.
 fn wrapped_lines(text: &str, width: usize) -> u16 {
     let width = width.max(1);
@@ -93,14 +106,7 @@ impl Component for HelpOverlay {
             return;
         }
         let t = ctx.theme;
-        let mut groups = ctx.keymap.help();
-        groups.push((
-            "Marks",
-            MARKS_LEGEND
-                .iter()
-                .map(|&(mark, meaning)| (mark.to_string(), meaning))
-                .collect(),
-        ));
+        let groups = keys_and_marks(ctx);
         let mut footer = vec![Line::styled(
             "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks, click a matrix cell selects it.",
             t.help,
