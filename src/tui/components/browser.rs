@@ -369,8 +369,12 @@ impl Browser {
                         t.count,
                     ));
                     if d.bad > 0 {
+                        // Files are inspected as they come on screen: the count
+                        // grows until every file below has been looked at.
+                        let complete = ctx.tree.progress().done && d.checked >= d.audio;
+                        let so_far = if complete { "" } else { " so far" };
                         spans.push(Span::styled(
-                            format!(" · {} bad", count(u64::from(d.bad))),
+                            format!(" · {} bad{so_far}", count(u64::from(d.bad))),
                             t.bad,
                         ));
                     }

@@ -415,3 +415,53 @@ fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
     assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
     assert_eq!(s.player.state, PlayState::Ended);
 }
+
+#[test]
+fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
+    let mut s = state(0, false);
+    let entries = vec![
+        ScanEntry::Dir {
+            parent: ROOT,
+            name: OsString::from("Album"),
+        },
+        ScanEntry::Audio {
+            parent: 1,
+            name: OsString::from("a.mp3"),
+        },
+        ScanEntry::Audio {
+            parent: 1,
+            name: OsString::from("b.mp3"),
+        },
+    ];
+    update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files: 2,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    let bad = || crate::library::tree::Inspection {
+        info: Err("not an audio file".into()),
+        tags: Err("not read".into()),
+        problem: None,
+    };
+    let screen = |s: &mut State| {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| super::super::view::draw(s, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        buf.content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    s.tree.set_inspection(2, bad());
+    let first = screen(&mut s);
+    assert!(first.contains("1 bad so far"), "{first}");
+    s.tree.set_inspection(3, bad());
+    let after = screen(&mut s);
+    assert!(
+        after.contains("2 bad") && !after.contains("so far"),
+        "{after}"
+    );
+}
