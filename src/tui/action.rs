@@ -90,9 +90,11 @@ bindable_actions! {
         VolumeDown = "volume-down", "volume down", ["-"];
         Next = "next", "play next file", ["n"];
         Previous = "previous", "play previous file", ["p", "N"];
+        AutoAdvance = "auto-advance", "auto-advance on / off", ["o"];
     }
     "Analyse" {
         Mark = "mark", "mark / unmark file", ["m"];
+        ClearMarks = "clear-marks", "clear all marks", ["M"];
         Classify = "classify", "classify marks/folder", ["c"];
         CancelJobs = "cancel-jobs", "cancel classifying", ["C"];
         SpectrogramStyle = "spectrogram-style", "braille / half blocks", ["v"];

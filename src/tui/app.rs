@@ -46,6 +46,8 @@ pub struct AppOptions {
     pub genre_mode: GenreMode,
     /// Shown in the status line at start (config problems that did not stop it).
     pub warnings: Vec<String>,
+    /// Play the next file in the listing when a track ends.
+    pub auto_advance: bool,
 }
 
 impl AppOptions {
@@ -62,6 +64,7 @@ impl AppOptions {
             eval_report: None,
             genre_mode: GenreMode::Replace,
             warnings: Vec::new(),
+            auto_advance: true,
         }
     }
 }
@@ -98,6 +101,7 @@ impl App {
             output: services.player.output().clone(),
             volume: services.player.volume(),
             warnings: opts.warnings,
+            auto_advance: opts.auto_advance,
         });
         App {
             state,

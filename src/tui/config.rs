@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! theme = "light"            # a theme name or a path to a .toml file
+//! auto-advance = true        # play the next file when a track ends (default)
 //! [keys]                     # action = key or [keys]; replaces that action's defaults
 //! play-pause = ["space", "p"]
 //! quit = "q"
@@ -22,6 +23,8 @@ pub struct Config {
     pub theme: Option<String>,
     /// The line of `theme = …`, for errors about the theme it names.
     pub theme_line: Option<usize>,
+    /// `auto-advance = …` (None: not set, which means on).
+    pub auto_advance: Option<bool>,
     pub keymap: KeyMap,
     /// The file the settings came from, if one existed.
     pub path: Option<PathBuf>,
@@ -102,6 +105,8 @@ pub fn line_of(src: &str, offset: usize) -> usize {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     theme: Option<Spanned<String>>,
+    #[serde(rename = "auto-advance")]
+    auto_advance: Option<bool>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<OneOrMany>>,
 }
@@ -183,6 +188,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
     Ok(Config {
         theme_line: raw.theme.as_ref().map(|t| line_of(src, t.span().start)),
         theme: raw.theme.map(Spanned::into_inner),
+        auto_advance: raw.auto_advance,
         keymap,
         path: Some(path.to_path_buf()),
         warnings,
@@ -278,5 +284,15 @@ mod tests {
             });
             assert!(listed, "{} is missing from the help", a.name());
         }
+    }
+
+    #[test]
+    fn auto_advance_is_read_and_unset_by_default() {
+        let c = parse("auto-advance = false\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.auto_advance, Some(false));
+        let c = parse("theme = \"dark\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.auto_advance, None);
+        let e = parse("auto-advance = \"yes\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml, line 1"), "{e}");
     }
 }

@@ -120,6 +120,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             eval_report: opts.eval_report,
             genre_mode: crate::tags::GenreMode::Replace,
             warnings: config.warnings.iter().map(ToString::to_string).collect(),
+            auto_advance: config.auto_advance.unwrap_or(true),
         },
         tx.clone(),
     );

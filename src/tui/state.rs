@@ -40,6 +40,8 @@ pub struct Setup {
     pub volume: f32,
     /// Warnings to show at start (config problems that did not stop it).
     pub warnings: Vec<String>,
+    /// Play the next file in the listing when a track ends.
+    pub auto_advance: bool,
 }
 
 pub struct State {
@@ -60,6 +62,8 @@ pub struct State {
     pub config_path: Option<PathBuf>,
     pub genre_mode: GenreMode,
     pub threshold: f32,
+    /// Play the next file in the listing when a track ends (`o` toggles).
+    pub auto_advance: bool,
     /// Whether a model classifies files.
     pub classify: bool,
     /// Every request not answered yet.
@@ -73,6 +77,10 @@ pub struct State {
     /// Classification jobs done and submitted since the queue was last empty.
     pub run_done: u64,
     pub run_total: u64,
+    /// Jobs of this run that ended with a result or an error (not cancelled).
+    pub run_completed: u64,
+    /// `C` was pressed: say how far the run got when its last job ends.
+    pub cancelling: bool,
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -123,6 +131,7 @@ impl State {
             config_path: setup.config_path,
             genre_mode: setup.genre_mode,
             threshold: DEFAULT_THRESHOLD,
+            auto_advance: setup.auto_advance,
             classify: setup.classify,
             inflight: InFlight::default(),
             requested: Vec::new(),
@@ -130,6 +139,8 @@ impl State {
             focus: None,
             run_done: 0,
             run_total: 0,
+            run_completed: 0,
+            cancelling: false,
             quit: false,
             dirty: true,
         }

@@ -16,6 +16,20 @@ use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::tui::results::JobMark;
 
+/// The marks the listing draws, with what they mean (the help overlay's
+/// legend; the README's marks table says the same).
+pub const MARKS_LEGEND: &[(&str, &str)] = &[
+    ("✓", "classified"),
+    ("…", "being classified"),
+    ("·", "queued"),
+    ("✗", "failed (see reason)"),
+    ("!", "damaged / unreadable"),
+    ("✎", "genre tag written"),
+    ("–", "skipped (x)"),
+    ("●", "marked (m)"),
+    ("▶", "playing"),
+];
+
 #[derive(Debug)]
 pub struct Browser {
     expanded: Vec<bool>,
@@ -355,8 +369,12 @@ impl Browser {
                         t.count,
                     ));
                     if d.bad > 0 {
+                        // Files are inspected as they come on screen: the count
+                        // grows until every file below has been looked at.
+                        let complete = ctx.tree.progress().done && d.checked >= d.audio;
+                        let so_far = if complete { "" } else { " so far" };
                         spans.push(Span::styled(
-                            format!(" · {} bad", count(u64::from(d.bad))),
+                            format!(" · {} bad{so_far}", count(u64::from(d.bad))),
                             t.bad,
                         ));
                     }

@@ -8,6 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+use super::browser::MARKS_LEGEND;
 use super::{Component, Ctx, centered, pane_block};
 
 #[derive(Debug, Default)]
@@ -64,6 +65,19 @@ impl HelpOverlay {
     }
 }
 
+/// The key map's groups, then the legend of the browser's marks.
+fn keys_and_marks(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    let mut groups = ctx.keymap.help();
+    groups.push((
+        "Marks",
+        MARKS_LEGEND
+            .iter()
+            .map(|&(mark, meaning)| (mark.to_string(), meaning))
+            .collect(),
+    ));
+    groups
+}
+
 /// Lines `text` takes when word-wrapped to `width` columns.
 fn wrapped_lines(text: &str, width: usize) -> u16 {
     let width = width.max(1);
@@ -92,7 +106,7 @@ impl Component for HelpOverlay {
             return;
         }
         let t = ctx.theme;
-        let groups = ctx.keymap.help();
+        let groups = keys_and_marks(ctx);
         let mut footer = vec![Line::styled(
             "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks, click a matrix cell selects it.",
             t.help,
@@ -185,5 +199,39 @@ impl Component for HelpOverlay {
             frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), body);
         }
         frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MARKS_LEGEND;
+
+    /// The help's legend and the README's marks table name the same marks.
+    #[test]
+    fn legend_matches_the_readme_marks_table() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("| mark | meaning | mark | meaning |")
+            .nth(1)
+            .expect("README has a marks table");
+        let rows: Vec<&str> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let mut documented: Vec<&str> = rows
+            .iter()
+            .flat_map(|r| r.split('|'))
+            .filter_map(|cell| {
+                let cell = cell.trim();
+                (cell.len() > 2 && cell.starts_with('`') && cell.ends_with('`'))
+                    .then(|| cell.trim_matches('`'))
+            })
+            .filter(|c| c.chars().count() == 1)
+            .collect();
+        let mut legend: Vec<&str> = MARKS_LEGEND.iter().map(|(m, _)| *m).collect();
+        documented.sort_unstable();
+        legend.sort_unstable();
+        assert_eq!(legend, documented);
     }
 }

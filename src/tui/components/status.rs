@@ -40,6 +40,12 @@ impl StatusLine {
         let p = ctx.tree.progress();
         let root = ctx.tree.node(ROOT).dir();
         let bad = root.map_or(0, |d| d.bad);
+        // Files are inspected as they come on screen: the count can grow.
+        let so_far = if root.is_some_and(|d| d.checked < d.audio) {
+            " so far"
+        } else {
+            ""
+        };
         if !p.done {
             return format!(
                 "scanning… {} files in {} folders",
@@ -52,7 +58,7 @@ impl StatusLine {
             s.push_str(&format!(" · {} unreadable", count(p.errors)));
         }
         if bad > 0 {
-            s.push_str(&format!(" · {} bad", count(u64::from(bad))));
+            s.push_str(&format!(" · {} bad{so_far}", count(u64::from(bad))));
         }
         s
     }

@@ -109,6 +109,15 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         }
         Action::Next => step_track(s, fx, 1),
         Action::Previous => step_track(s, fx, -1),
+        Action::AutoAdvance => {
+            s.auto_advance = !s.auto_advance;
+            let msg = if s.auto_advance {
+                "auto-advance on: the next file plays when a track ends"
+            } else {
+                "auto-advance off: playing stops when a track ends"
+            };
+            s.status.set(msg, Level::Info);
+        }
         _ => return false,
     }
     true
@@ -120,10 +129,21 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         Action::Help => s.help.visible = !s.help.visible,
         Action::Activate => activate(s, fx),
         Action::Mark => mark(s),
+        Action::ClearMarks => {
+            let n = s.browser.marked().len();
+            s.browser.clear_marks();
+            let msg = if n == 0 {
+                "no marks to clear".to_string()
+            } else {
+                format!("cleared {}", plural(n, "mark"))
+            };
+            s.status.set(msg, Level::Info);
+        }
         Action::Classify => classify_selection(s, fx),
         Action::CancelJobs => {
             if s.inflight.jobs() > 0 {
                 fx.push(Effect::CancelJobs);
+                s.cancelling = true;
                 s.status.set("cancelling classification", Level::Info);
             } else {
                 s.status.set("nothing to cancel", Level::Info);
@@ -175,6 +195,7 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::Evaluation => e.visible = false,
         Action::Filter
         | Action::Mark
+        | Action::ClearMarks
         | Action::Classify
         | Action::Accept
         | Action::PickGenre
@@ -262,14 +283,9 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
 
 /// Play the file `delta` files away from the one playing (or selected), in
 /// listing order, within the filter.
-fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
+pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
     let from = s.player.node.or(s.browser.selected());
-    let keep = s.browser.keep();
-    let files: Vec<NodeId> = s
-        .tree
-        .files()
-        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
-        .collect();
+    let files = listed_files(s);
     if files.is_empty() {
         return;
     }
@@ -338,7 +354,8 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
     let marked = s.browser.marked();
     if !marked.is_empty() {
         let n = marked.len();
-        return (marked, format!("{n} marked files"));
+        let files = if n == 1 { "file" } else { "files" };
+        return (marked, format!("{n} marked {files}"));
     }
     let Some(id) = s.browser.selected() else {
         return (Vec::new(), String::new());
@@ -369,7 +386,12 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
         s.status.set("classification is off", Level::Info);
         return;
     }
-    let priority = if s.browser.marked().is_empty() && files.len() > 1 {
+    let marks = s.browser.marked().len();
+    let folder_selected = s
+        .browser
+        .selected()
+        .is_some_and(|id| s.tree.node(id).is_dir());
+    let priority = if marks == 0 && files.len() > 1 {
         Priority::Background
     } else {
         Priority::Selection
@@ -387,8 +409,38 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
     }
     let msg = if n == 0 {
         format!("{what}: already classified")
+    } else if marks > 0 {
+        // Marks win over the selected folder: say so, the user may expect the folder.
+        let of = if n < marks {
+            format!("{n} of {what}")
+        } else {
+            what
+        };
+        if folder_selected {
+            format!("classifying {of} (not the folder)")
+        } else {
+            format!("classifying {of}")
+        }
     } else {
-        format!("queued {n} files in {what} for classifying")
+        format!("queued {} in {what} for classifying", plural(n, "file"))
     };
     s.status.set(msg, Level::Info);
+}
+
+/// "1 file", "2 files".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The files of the listing in order (those the filter keeps).
+pub fn listed_files(s: &State) -> Vec<NodeId> {
+    let keep = s.browser.keep();
+    s.tree
+        .files()
+        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
+        .collect()
 }

@@ -30,7 +30,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             // A bad file changes folder counts; filtered rows do not change.
             s.tree.set_inspection(node, *inspection);
         }
-        Msg::Player(e) => on_player(s, e),
+        Msg::Player(e) => on_player(s, fx, e),
         Msg::Model(Ok(info)) => {
             for w in &info.warnings {
                 s.status.set(format!("cache: {w}"), Level::Error);
@@ -80,19 +80,31 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
     }
     match update {
         JobUpdate::Finished(Ok(a)) => {
+            s.run_completed += 1;
             let a = *a;
             if let Some(sp) = a.spectrogram {
                 s.results.set_spectrogram(node, sp);
             }
             s.results.set_result(node, a.classified);
         }
-        JobUpdate::Finished(Err(AnalysisError::Failed(e))) => f.error = Some(e),
+        JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
+            f.error = Some(e);
+            s.run_completed += 1;
+        }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
         JobUpdate::Started => {}
     }
+    if s.cancelling && s.inflight.jobs() == 0 {
+        s.cancelling = false;
+        // Replaces "cancelling…"; the next key clears it like any message.
+        s.status.set(
+            format!("cancelled ({} of {} done)", s.run_completed, s.run_total),
+            Level::Info,
+        );
+    }
 }
 
-fn on_player(s: &mut State, e: PlayerEvent) {
+fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
     match e {
         PlayerEvent::Output(status) => {
             if let OutputStatus::Silent { reason } = &status {
@@ -131,6 +143,15 @@ fn on_player(s: &mut State, e: PlayerEvent) {
                 s.player.state = PlayState::Ended;
                 if let Some(d) = s.player.duration() {
                     s.player.position = d;
+                }
+                // The next file of the listing (library tracks only: the
+                // evaluation view's clips have no listing to follow).
+                let last = s
+                    .player
+                    .node
+                    .is_some_and(|n| super::actions::listed_files(s).last() == Some(&n));
+                if s.auto_advance && s.player.node.is_some() && !last {
+                    super::actions::step_track(s, fx, 1);
                 }
             }
         }

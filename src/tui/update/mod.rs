@@ -131,7 +131,10 @@ fn classify(
         // A new run of jobs: progress counts from here.
         s.run_done = 0;
         s.run_total = 0;
+        s.run_completed = 0;
     }
+    // New work after a cancel: this run is no longer a cancelled one.
+    s.cancelling = false;
     s.run_total += 1;
     let req = s.inflight.start(Work::Classify {
         node,

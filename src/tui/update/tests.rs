@@ -6,16 +6,19 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
-use super::super::effect::Effect;
+use super::super::components::PlayState;
+use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::keymap::KeyMap;
+use super::super::results::JobMark;
 use super::super::state::{Setup, State};
 use super::super::tagger::TagEvent;
 use super::super::theme::Theme;
 use super::update;
 use crate::library::tree::{ROOT, ScanBatch, ScanEntry, ScanProgress};
-use crate::player::OutputStatus;
+use crate::player::{OutputStatus, PlayerEvent};
 use crate::tags::GenreMode;
 
 /// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
@@ -33,6 +36,7 @@ fn state(n: usize, classify: bool) -> State {
         },
         volume: 1.0,
         warnings: Vec::new(),
+        auto_advance: true,
     });
     let entries = (0..n)
         .map(|i| ScanEntry::Audio {
@@ -288,5 +292,176 @@ fn space_after_the_end_plays_the_selected_file_and_shift_seeks_30_s() {
         fx.iter()
             .any(|e| matches!(e, Effect::Seek(t) if (*t - 100.0).abs() < 1e-9)),
         "{fx:?}"
+    );
+}
+
+#[test]
+fn c_with_marks_and_a_folder_selected_says_it_takes_the_marks_and_shift_m_clears_them() {
+    let mut s = state(3, true);
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries: vec![ScanEntry::Dir {
+                parent: ROOT,
+                name: OsString::from("Album"),
+            }],
+            progress: ScanProgress {
+                files: 3,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    let rows = s.browser.rows().to_vec();
+    let files: Vec<_> = rows
+        .iter()
+        .copied()
+        // Not the one the first selection previews.
+        .filter(|&id| {
+            s.tree.node(id).is_file() && s.results.get(id).is_none_or(|f| f.job == JobMark::Idle)
+        })
+        .collect();
+    let folder_row = rows
+        .iter()
+        .position(|&id| s.tree.node(id).is_dir())
+        .expect("the folder is listed");
+    update(&mut s, Msg::Action(Action::SelectRow(folder_row)));
+
+    s.browser.toggle_mark(files[0]);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("classifying 1 marked file (not the folder)")
+    );
+    s.browser.toggle_mark(files[1]);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("classifying 1 of 2 marked files (not the folder)")
+    );
+
+    key(&mut s, KeyCode::Char('M'));
+    assert_eq!(s.status.message(), Some("cleared 2 marks"));
+    assert!(s.browser.marked().is_empty());
+    key(&mut s, KeyCode::Char('M'));
+    assert_eq!(s.status.message(), Some("no marks to clear"));
+}
+
+#[test]
+fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
+    let mut s = state(4, true);
+    for f in s.tree.files().collect::<Vec<_>>() {
+        s.browser.toggle_mark(f);
+    }
+    key(&mut s, KeyCode::Char('c'));
+    let reqs: Vec<_> = s
+        .inflight
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Classify { .. }))
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!((reqs.len(), s.run_total), (4, 4));
+    let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
+    update(
+        &mut s,
+        Msg::Job {
+            req: reqs[0],
+            update: failed,
+        },
+    );
+    key(&mut s, KeyCode::Char('C'));
+    assert_eq!(s.status.message(), Some("cancelling classification"));
+    for &req in &reqs[1..] {
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: JobUpdate::Cancelled,
+            },
+        );
+    }
+    assert_eq!(s.status.message(), Some("cancelled (1 of 4 done)"));
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.status.message(), None);
+}
+
+#[test]
+fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
+    let mut s = state(3, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let ends = |s: &mut State, node| {
+        s.player.node = Some(node);
+        s.player.state = PlayState::Playing;
+        let path = s.tree.path(node);
+        update(s, Msg::Player(PlayerEvent::Finished { path }))
+    };
+    let fx = ends(&mut s, files[0]);
+    let next = s.tree.path(files[1]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == next)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(files[1]));
+    // The last file ends: nothing more to play, no complaint.
+    let fx = ends(&mut s, files[2]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.state, PlayState::Ended);
+
+    key(&mut s, KeyCode::Char('o'));
+    assert!(!s.auto_advance);
+    let fx = ends(&mut s, files[0]);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.state, PlayState::Ended);
+}
+
+#[test]
+fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
+    let mut s = state(0, false);
+    let entries = vec![
+        ScanEntry::Dir {
+            parent: ROOT,
+            name: OsString::from("Album"),
+        },
+        ScanEntry::Audio {
+            parent: 1,
+            name: OsString::from("a.mp3"),
+        },
+        ScanEntry::Audio {
+            parent: 1,
+            name: OsString::from("b.mp3"),
+        },
+    ];
+    update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files: 2,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    let bad = || crate::library::tree::Inspection {
+        info: Err("not an audio file".into()),
+        tags: Err("not read".into()),
+        problem: None,
+    };
+    let screen = |s: &mut State| {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| super::super::view::draw(s, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        buf.content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    s.tree.set_inspection(2, bad());
+    let first = screen(&mut s);
+    assert!(first.contains("1 bad so far"), "{first}");
+    s.tree.set_inspection(3, bad());
+    let after = screen(&mut s);
+    assert!(
+        after.contains("2 bad") && !after.contains("so far"),
+        "{after}"
     );
 }

@@ -52,6 +52,9 @@ pub struct DirNode {
     pub audio: u32,
     /// Files below found broken by an inspection, plus broken entries.
     pub bad: u32,
+    /// Audio files below inspected so far: `bad` is final once this reaches
+    /// `audio` and the scan is done.
+    pub checked: u32,
     /// Why the folder's contents could not be listed.
     pub error: Option<String>,
 }
@@ -308,10 +311,14 @@ impl Tree {
         let NodeKind::File(check) = &mut node.kind else {
             return;
         };
+        let first = matches!(check, FileCheck::Unchecked);
         let was_bad = matches!(check, FileCheck::Done(i) if i.fault().is_some());
         let is_bad = inspection.fault().is_some();
         *check = FileCheck::Done(Box::new(inspection));
         let parent = node.parent.unwrap_or(ROOT);
+        if first {
+            self.bump_ancestors(parent, |d| d.checked += 1);
+        }
         match (was_bad, is_bad) {
             (false, true) => self.bump_ancestors(parent, |d| d.bad += 1),
             (true, false) => self.bump_ancestors(parent, |d| d.bad = d.bad.saturating_sub(1)),
