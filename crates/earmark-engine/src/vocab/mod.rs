@@ -24,6 +24,6 @@ pub enum VocabError {
     NoDataDir,
     #[error("{}: {reason}", path.display())]
     Io { path: PathBuf, reason: String },
-    #[error("learn: {0}")]
+    #[error("{0}")] // the command (`earmark learn: …`) already says what failed
     Train(String),
 }
