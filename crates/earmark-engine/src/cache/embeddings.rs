@@ -61,16 +61,10 @@ impl Cache {
         model_key: &str,
     ) -> Result<(), CacheError> {
         let blob = path_to_blob(&id.path);
-        let tx = self
-            .conn()
-            .unchecked_transaction()
-            .map_err(|e| self.db_err(e))?;
-        tx.execute(
-            "DELETE FROM embeddings WHERE path = ?1 AND model_sha256 = ?2",
-            params![blob, model_key],
-        )
-        .map_err(|e| self.db_err(e))?;
-        tx.execute(
+        self.replace_for_path(
+            "embeddings",
+            &blob,
+            model_key,
             "INSERT INTO embeddings (path, size, mtime_ns, model_sha256, dim, vector, time)
              SELECT ?1, ?2, ?3, model_sha256, dim, vector, ?4 FROM embeddings
              WHERE path = ?5 AND model_sha256 = ?6
@@ -84,8 +78,6 @@ impl Cache {
                 model_key
             ],
         )
-        .map_err(|e| self.db_err(e))?;
-        tx.commit().map_err(|e| self.db_err(e))
     }
 
     /// The stored embedding for this file version and model key, if any.
@@ -118,16 +110,10 @@ impl Cache {
         vector: &[f32],
     ) -> Result<(), CacheError> {
         let blob = path_to_blob(path);
-        let tx = self
-            .conn()
-            .unchecked_transaction()
-            .map_err(|e| self.db_err(e))?;
-        tx.execute(
-            "DELETE FROM embeddings WHERE path = ?1 AND model_sha256 = ?2",
-            params![blob, model_key],
-        )
-        .map_err(|e| self.db_err(e))?;
-        tx.execute(
+        self.replace_for_path(
+            "embeddings",
+            &blob,
+            model_key,
             "INSERT INTO embeddings (path, size, mtime_ns, model_sha256, dim, vector, time)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -140,8 +126,6 @@ impl Cache {
                 now_ms()
             ],
         )
-        .map_err(|e| self.db_err(e))?;
-        tx.commit().map_err(|e| self.db_err(e))
     }
 
     /// Store many embeddings in one transaction (one sync instead of one per file).

@@ -176,6 +176,29 @@ impl Cache {
             reason: e.to_string(),
         }
     }
+
+    /// One file version per path and model: in one transaction, drop what
+    /// `table` holds for `path_blob` and `model_key`, then run `insert`.
+    pub(crate) fn replace_for_path(
+        &self,
+        table: &str,
+        path_blob: &[u8],
+        model_key: &str,
+        insert: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<(), CacheError> {
+        let tx = self
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| self.db_err(e))?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE path = ?1 AND model_sha256 = ?2"),
+            rusqlite::params![path_blob, model_key],
+        )
+        .map_err(|e| self.db_err(e))?;
+        tx.execute(insert, params).map_err(|e| self.db_err(e))?;
+        tx.commit().map_err(|e| self.db_err(e))
+    }
 }
 
 enum TryOpen {

@@ -169,16 +169,10 @@ impl Cache {
         result_json: &str,
     ) -> Result<(), CacheError> {
         let blob = path_to_blob(&id.path);
-        let tx = self
-            .conn()
-            .unchecked_transaction()
-            .map_err(|e| self.db_err(e))?;
-        tx.execute(
-            "DELETE FROM results WHERE path = ?1 AND model_sha256 = ?2",
-            params![blob, model_key],
-        )
-        .map_err(|e| self.db_err(e))?;
-        tx.execute(
+        self.replace_for_path(
+            "results",
+            &blob,
+            model_key,
             "INSERT OR REPLACE INTO results
                  (path, size, mtime_ns, model_sha256, result_json, time, content_sha256)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -192,8 +186,6 @@ impl Cache {
                 content_sha256
             ],
         )
-        .map_err(|e| self.db_err(e))?;
-        tx.commit().map_err(|e| self.db_err(e))
     }
 }
 
