@@ -28,7 +28,17 @@ pub struct LearnArgs {
     /// Confident suggestions must have been right this often in cross-validation (0–1).
     #[arg(long, default_value_t = 0.9)]
     pub precision: f64,
-    /// Model whose embeddings to learn on: `accurate` (default), `fast`, or a path.
+    #[command(flatten)]
+    pub embed: EmbeddingOpts,
+    /// Save the head here instead of under $XDG_DATA_HOME/earmark/vocab/.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// How `learn` and `similar` compute the embeddings they need.
+#[derive(Debug, Args)]
+pub struct EmbeddingOpts {
+    /// Model whose embeddings to use: `accurate` (default), `fast`, or a path.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// Excerpts analysed in files longer than 45 s.
@@ -37,9 +47,6 @@ pub struct LearnArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
-    /// Save the head here instead of under $XDG_DATA_HOME/earmark/vocab/.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
 }
 
 /// A classifier whose model has embeddings, with the default cache.
@@ -103,8 +110,12 @@ fn learn(args: LearnArgs) -> Result<(), String> {
     } else {
         args.dirs.clone()
     };
-    let classifier = embedding_classifier("earmark learn", args.model.as_deref(), args.windows)?;
-    let jobs = jobs_or_default(args.jobs);
+    let classifier = embedding_classifier(
+        "earmark learn",
+        args.embed.model.as_deref(),
+        args.embed.windows,
+    )?;
+    let jobs = jobs_or_default(args.embed.jobs);
     let collected = collect_audio(&dirs);
     for e in &collected.errors {
         eprintln!("skipped: {e}");

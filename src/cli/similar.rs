@@ -8,9 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use crate::audio::AnalysisPlan;
 use crate::cli::jobs_or_default;
-use crate::cli::learn::{embedding_classifier, embeddings};
+use crate::cli::learn::{EmbeddingOpts, embedding_classifier, embeddings};
 use crate::library::collect_audio;
 use crate::vocab::SimilarityIndex;
 
@@ -26,15 +25,8 @@ pub struct SimilarArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Model whose embeddings to compare: `accurate` (default), `fast`, or a path.
-    #[arg(long, value_name = "accurate|fast|PATH")]
-    pub model: Option<PathBuf>,
-    /// Excerpts analysed in files longer than 45 s.
-    #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
-    pub windows: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_parser = crate::cli::jobs_range())]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub embed: EmbeddingOpts,
 }
 
 #[derive(Serialize)]
@@ -48,7 +40,11 @@ pub fn run(args: SimilarArgs) -> ExitCode {
 }
 
 fn similar(args: SimilarArgs) -> Result<(), String> {
-    let classifier = embedding_classifier("earmark similar", args.model.as_deref(), args.windows)?;
+    let classifier = embedding_classifier(
+        "earmark similar",
+        args.embed.model.as_deref(),
+        args.embed.windows,
+    )?;
     let query = classifier
         .classify(&args.file)
         .map_err(|e| e.to_string())?
@@ -74,7 +70,7 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         _ => false,
     };
     let files: Vec<PathBuf> = collected.files.into_iter().filter(|p| !same(p)).collect();
-    let vectors = embeddings(&classifier, &files, jobs_or_default(args.jobs));
+    let vectors = embeddings(&classifier, &files, jobs_or_default(args.embed.jobs));
     let mut index = SimilarityIndex::new(query.len());
     let mut paths = Vec::new();
     for (p, v) in files.iter().zip(vectors) {
