@@ -131,6 +131,14 @@ fn no_panic(out: &Output) -> String {
     err
 }
 
+/// `earmark classify --no-cache --model fast [EXTRA…] FILES…`
+fn classify_fast(extra: &[&str], files: &[&OsStr]) -> Output {
+    let mut args = vec![os("classify"), os("--no-cache"), os("--model"), os("fast")];
+    args.extend(extra.iter().map(|e| os(e)));
+    args.extend_from_slice(files);
+    run(&args)
+}
+
 fn os(s: &str) -> &OsStr {
     OsStr::new(s)
 }
@@ -156,15 +164,7 @@ fn nan_and_inf_samples_are_silenced_with_a_warning_at_any_rate() {
             &float_wav_with_nans(rate, 5.0),
         );
         // In one batch with a good file: both get a result.
-        let out = run(&[
-            os("classify"),
-            os("--json"),
-            os("--no-cache"),
-            os("--model"),
-            os("fast"),
-            f.as_os_str(),
-            good.as_os_str(),
-        ]);
+        let out = classify_fast(&["--json"], &[f.as_os_str(), good.as_os_str()]);
         no_panic(&out);
         assert_eq!(out.status.code(), Some(0));
         let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -311,13 +311,7 @@ fn too_short_or_silent_clips_get_no_genre() {
         (&silent, "silent.wav: silent"),
     ];
     for (path, want) in cases {
-        let out = run(&[
-            os("classify"),
-            os("--no-cache"),
-            os("--model"),
-            os("fast"),
-            path.as_os_str(),
-        ]);
+        let out = classify_fast(&[], &[path.as_os_str()]);
         let err = no_panic(&out);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains(want), "want {want:?} in {err}");
@@ -366,9 +360,7 @@ fn only_regular_files_are_opened() {
         zero.as_os_str(),
         good.as_os_str(),
     ];
-    let mut args = vec![os("classify"), os("--no-cache"), os("--model"), os("fast")];
-    args.extend(named);
-    let out = run(&args);
+    let out = classify_fast(&[], &named);
     let err = no_panic(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_eq!(err.matches("not a regular file").count(), 3, "{err}");
@@ -402,14 +394,7 @@ fn a_damaged_aac_packet_is_skipped_with_a_warning() {
     let mid = at + size / 2;
     bytes[mid..mid + 64].iter_mut().for_each(|b| *b ^= 0xff);
     let f = put(dir.path(), "damaged.m4a", &bytes);
-    let out = run(&[
-        os("classify"),
-        os("--json"),
-        os("--no-cache"),
-        os("--model"),
-        os("fast"),
-        f.as_os_str(),
-    ]);
+    let out = classify_fast(&["--json"], &[f.as_os_str()]);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(0));
     let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
@@ -453,23 +438,10 @@ fn an_ogg_without_a_declared_length_says_how_much_was_analysed() {
         (61.5..63.0).contains(&d),
         "sox and libvorbis: 1:02, got {d}"
     );
-    let out = run(&[
-        os("classify"),
-        os("--no-cache"),
-        os("--model"),
-        os("fast"),
-        f.as_os_str(),
-    ]);
+    let out = classify_fast(&[], &[f.as_os_str()]);
     let table = text(&out.stdout);
     assert!(table.contains("(analysed 0:48 of 1:02)"), "{table}");
-    let out = run(&[
-        os("classify"),
-        os("--json"),
-        os("--no-cache"),
-        os("--model"),
-        os("fast"),
-        f.as_os_str(),
-    ]);
+    let out = classify_fast(&["--json"], &[f.as_os_str()]);
     let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r[0]["partial"], true);
     assert_eq!(r[0]["analysed_s"].as_f64().unwrap().round(), 48.0);
@@ -481,10 +453,7 @@ fn control_characters_in_names_are_escaped() {
     let name = "clear\u{1b}[2J\nsplit.wav";
     let f = put(dir.path(), name, &wav(22_050, 1, 1, 16, &pcm16(22_050 * 4)));
     for fmt in [None, Some("--csv")] {
-        let mut args = vec![os("classify"), os("--no-cache"), os("--model"), os("fast")];
-        args.extend(fmt.map(os));
-        args.push(f.as_os_str());
-        let out = run(&args);
+        let out = classify_fast(fmt.as_slice(), &[f.as_os_str()]);
         no_panic(&out);
         let stdout = text(&out.stdout);
         assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
@@ -499,14 +468,7 @@ fn control_characters_in_names_are_escaped() {
     let out = run(&[os("info"), f.as_os_str()]);
     assert!(!text(&out.stdout).contains('\u{1b}'));
     // JSON keeps the real name (serde escapes it).
-    let out = run(&[
-        os("classify"),
-        os("--json"),
-        os("--no-cache"),
-        os("--model"),
-        os("fast"),
-        f.as_os_str(),
-    ]);
+    let out = classify_fast(&["--json"], &[f.as_os_str()]);
     let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r[0]["path"].as_str().unwrap().ends_with(name));
 }
