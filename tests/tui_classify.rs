@@ -14,7 +14,7 @@ use crossterm::event::KeyCode;
 use earmark::tags::read_tags;
 use earmark::tui::AppOptions;
 use earmark::tui::analyst::AnalystOptions;
-use tui_common::{Harness, demo_dir};
+use tui_common::{Harness, demo_album_library};
 
 fn genres(p: &Path) -> Vec<String> {
     read_tags(p).unwrap().genres
@@ -37,12 +37,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY: the only test in this binary; set before any thread reads it.
     unsafe { std::env::set_var("EARMARK_CACHE_DIR", dir.path().join("cache")) };
-    let lib = dir.path().join("lib");
-    let album = lib.join("album");
-    std::fs::create_dir_all(&album).unwrap();
-    for f in ["awakening.mp3", "enemy-unknown.m4a", "nebula.flac"] {
-        std::fs::copy(demo_dir().join("Max McCracken").join(f), album.join(f)).unwrap();
-    }
+    let (lib, album) = demo_album_library(dir.path());
     let mp3 = album.join("awakening.mp3");
     let flac = album.join("nebula.flac");
     let before_mp3 = genres(&mp3);

@@ -13,19 +13,14 @@ use crossterm::event::KeyCode;
 use earmark::jobs::INTERNAL_ERROR;
 use earmark::tui::AppOptions;
 use earmark::tui::analyst::AnalystOptions;
-use tui_common::{Harness, demo_dir};
+use tui_common::{Harness, demo_album_library};
 
 #[test]
 fn a_panicking_file_shows_its_reason_and_the_queue_moves_on() {
     let dir = tempfile::tempdir().unwrap();
     // SAFETY: the only test in this binary; set before any thread reads it.
     unsafe { std::env::set_var("EARMARK_CACHE_DIR", dir.path().join("cache")) };
-    let lib = dir.path().join("lib");
-    let album = lib.join("album");
-    std::fs::create_dir_all(&album).unwrap();
-    for f in ["awakening.mp3", "enemy-unknown.m4a", "nebula.flac"] {
-        std::fs::copy(demo_dir().join("Max McCracken").join(f), album.join(f)).unwrap();
-    }
+    let (lib, _album) = demo_album_library(dir.path());
     let mut opts = AppOptions::new(&lib, "lib");
     opts.analysis = Some(AnalystOptions {
         workers: 1,

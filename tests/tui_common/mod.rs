@@ -21,6 +21,18 @@ pub fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("demo")
 }
 
+/// `DIR/lib/album/` holding writable copies of three demo tracks
+/// (awakening.mp3, enemy-unknown.m4a, nebula.flac); returns (lib, album).
+pub fn demo_album_library(dir: &Path) -> (PathBuf, PathBuf) {
+    let lib = dir.join("lib");
+    let album = lib.join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    for f in ["awakening.mp3", "enemy-unknown.m4a", "nebula.flac"] {
+        std::fs::copy(demo_dir().join("Max McCracken").join(f), album.join(f)).unwrap();
+    }
+    (lib, album)
+}
+
 impl Harness {
     /// An app on `root`, shown as `label`, silent, default theme and keys.
     pub fn new(root: &Path, label: &str, width: u16, height: u16) -> Harness {
