@@ -35,6 +35,25 @@ pub struct Planned {
     pub confidence: f32,
     /// What the write would do, or why it cannot be done.
     pub plan: Result<WriteReport, String>,
+    /// Why the row is left out unless ticked (set by hand, skipped).
+    pub held: Option<&'static str>,
+    /// Space ticked (true) or unticked (false) the row; None: the default.
+    pub tick: Option<bool>,
+}
+
+impl Planned {
+    /// Whether the batch writes this row at `threshold`: ticked by hand, or
+    /// by default when confident enough and not held back; never when the
+    /// write cannot be done or changes nothing.
+    pub fn chosen(&self, threshold: f32) -> bool {
+        let default = self.held.is_none() && self.confidence >= threshold;
+        self.writable() && self.tick.unwrap_or(default)
+    }
+
+    /// The write can be done and changes something.
+    pub fn writable(&self) -> bool {
+        self.plan.as_ref().is_ok_and(|p| p.changed)
+    }
 }
 
 /// Why one file was not written: the engine's kind (`read-only`,
@@ -103,6 +122,8 @@ impl Tagger {
                                     path: item.path,
                                     change: item.change,
                                     confidence,
+                                    held: None,
+                                    tick: None,
                                 })
                                 .collect();
                             if !send(TagEvent::Previewed(rows)) {

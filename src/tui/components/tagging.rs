@@ -32,13 +32,16 @@ pub enum Popup {
         node: NodeId,
         input: Box<TextArea<'static>>,
     },
-    /// What a batch-accept would write; `rows` is None while the dry run runs.
+    /// What a batch-accept would write; `rows` is None while cached results
+    /// load (`pending`: the files and what they are) and the dry run runs.
     Batch {
         rows: Option<Vec<Planned>>,
+        pending: Option<(Vec<NodeId>, String)>,
         /// Files without a result, not offered.
         unclassified: usize,
         threshold: f32,
-        offset: usize,
+        /// The row Space ticks or unticks.
+        cursor: usize,
     },
 }
 
@@ -67,10 +70,9 @@ impl Popup {
         }
     }
 
-    /// Rows that would be written at the current threshold.
+    /// Rows that would be written at the current threshold and ticks.
     pub fn batch_selected(rows: &[Planned], threshold: f32) -> impl Iterator<Item = &Planned> {
-        rows.iter()
-            .filter(move |r| r.confidence >= threshold && r.plan.as_ref().is_ok_and(|p| p.changed))
+        rows.iter().filter(move |r| r.chosen(threshold))
     }
 
     pub fn on_key(&mut self, k: KeyEvent) -> PopupOutcome {
@@ -114,17 +116,25 @@ impl Popup {
             Popup::Batch {
                 rows,
                 threshold,
-                offset,
+                cursor,
                 ..
             } => match k.code {
                 KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
                 KeyCode::Up | KeyCode::Char('k') => {
-                    *offset = offset.saturating_sub(1);
+                    *cursor = cursor.saturating_sub(1);
                     PopupOutcome::Open
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
                     let n = rows.as_ref().map_or(0, Vec::len);
-                    *offset = (*offset + 1).min(n.saturating_sub(1));
+                    *cursor = (*cursor + 1).min(n.saturating_sub(1));
+                    PopupOutcome::Open
+                }
+                KeyCode::Char(' ') => {
+                    if let Some(r) = rows.as_mut().and_then(|r| r.get_mut(*cursor))
+                        && r.writable()
+                    {
+                        r.tick = Some(!r.chosen(*threshold));
+                    }
                     PopupOutcome::Open
                 }
                 KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('-') => {
@@ -186,17 +196,19 @@ impl Component for Popup {
             Popup::Editor { node, input } => draw_editor(frame, area, ctx, *node, input),
             Popup::Batch {
                 rows,
+                pending,
                 unclassified,
                 threshold,
-                offset,
+                cursor,
             } => draw_batch(
                 frame,
                 area,
                 ctx,
                 rows.as_deref(),
+                pending.is_some(),
                 *unclassified,
                 *threshold,
-                *offset,
+                *cursor,
             ),
         }
     }
@@ -274,14 +286,16 @@ fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &T
     );
 }
 
+#[allow(clippy::too_many_arguments)] // one pop-up's fields, drawn together
 fn draw_batch(
     frame: &mut Frame,
     area: Rect,
     ctx: &Ctx,
     rows: Option<&[Planned]>,
+    loading: bool,
     unclassified: usize,
     threshold: f32,
-    offset: usize,
+    cursor: usize,
 ) {
     let t = ctx.theme;
     let popup = centered(area, area.width.saturating_sub(4).min(100), area.height);
@@ -290,10 +304,12 @@ fn draw_batch(
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let Some(rows) = rows else {
-        frame.render_widget(
-            Paragraph::new(Line::styled("reading the current tags…", t.dim)),
-            inner,
-        );
+        let what = if loading {
+            "loading cached results…"
+        } else {
+            "reading the current tags…"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(what, t.dim)), inner);
         return;
     };
     let chosen = Popup::batch_selected(rows, threshold).count();
@@ -304,40 +320,101 @@ fn draw_batch(
             t.help,
         ),
     ])];
-    if unclassified > 0 {
-        head.push(Line::styled(
-            format!("{unclassified} not classified yet: not offered"),
-            t.count,
-        ));
+    let left_out = left_out_line(rows, threshold, unclassified);
+    if !left_out.is_empty() {
+        head.push(Line::styled(left_out, t.count));
     }
-    let foot = Line::styled("enter writes (one undo step: u) · esc cancels", t.count);
+    let foot = Line::styled(
+        "space ticks · enter writes (one undo step: u) · esc cancels",
+        t.count,
+    );
     let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
+    let first = cursor.saturating_sub(list_h.saturating_sub(1));
     let w = usize::from(inner.width);
     let mut lines = head;
-    for r in rows.iter().skip(offset).take(list_h) {
-        let name = file_name(&r.path);
-        let conf = format!("{:>4.0}%", r.confidence * 100.0);
-        let (change, style) = match &r.plan {
-            Err(e) => (format!("cannot write: {e}"), t.bad),
-            Ok(p) if !p.changed => (format!("{} (already)", show(&p.new)), t.dim),
-            Ok(p) if r.confidence < threshold => {
-                (format!("skip: {} → {}", show(&p.old), show(&p.new)), t.dim)
-            }
-            Ok(p) => (format!("{} → {}", show(&p.old), show(&p.new)), t.help),
-        };
-        let name_w = (w / 2).saturating_sub(1).min(40);
-        let name: String = name.chars().take(name_w).collect();
-        let change_w = w.saturating_sub(name_w + 7);
-        let change: String = change.chars().take(change_w).collect();
-        lines.push(Line::from(vec![
-            Span::styled(format!("{name:<name_w$} "), style),
-            Span::styled(format!("{change:<change_w$}"), style),
-            Span::styled(conf, t.count),
-        ]));
+    for (i, r) in rows.iter().enumerate().skip(first).take(list_h) {
+        lines.push(batch_row(ctx, r, threshold, w, i == cursor));
     }
     while lines.len() < usize::from(inner.height).saturating_sub(1) {
         lines.push(Line::raw(""));
     }
     lines.push(foot);
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "2 left out: 1 set by hand (✎), 1 skipped (–) · 3 not classified yet".
+fn left_out_line(rows: &[Planned], threshold: f32, unclassified: usize) -> String {
+    let held = |why: &str| {
+        rows.iter()
+            .filter(|r| r.held == Some(why) && r.writable() && !r.chosen(threshold))
+            .count()
+    };
+    let mut parts = Vec::new();
+    for why in [HELD_WRITTEN, HELD_SKIPPED] {
+        let n = held(why);
+        if n > 0 {
+            parts.push(format!("{n} {why}"));
+        }
+    }
+    if unclassified > 0 {
+        parts.push(format!("{unclassified} not classified yet"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("left out: {}", parts.join(", "))
+    }
+}
+
+/// Why a row is left out unless ticked: its genre was set already (by hand
+/// or an earlier accept), or the user skipped it.
+pub const HELD_WRITTEN: &str = "set already (✎)";
+pub const HELD_SKIPPED: &str = "skipped (–)";
+
+fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool) -> Line<'a> {
+    let t = ctx.theme;
+    let name = file_name(&r.path);
+    let conf = format!("{:>4.0}%", r.confidence * 100.0);
+    let chosen = r.chosen(threshold);
+    let (tick, change, style) = match &r.plan {
+        Err(e) => ("   ", format!("cannot write: {e}"), t.bad),
+        Ok(p) if !p.changed => ("   ", format!("{} (already)", show(&p.new)), t.dim),
+        Ok(p) => {
+            let change = format!("{} → {}", show(&p.old), show(&p.new));
+            match (chosen, r.held) {
+                (true, _) => ("[x]", change, t.help),
+                (false, Some(why)) if r.tick.is_none() => {
+                    ("[ ]", format!("{change} · {why}"), t.dim)
+                }
+                (false, _) => ("[ ]", change, t.dim),
+            }
+        }
+    };
+    let style = if cursor { t.selected } else { style };
+    let name_w = (w / 2).saturating_sub(5).min(40);
+    let name = fit(&name, name_w);
+    let change_w = w.saturating_sub(name_w + 11);
+    let change = fit(&change, change_w);
+    Line::from(vec![
+        Span::styled(format!("{tick} {name} "), style),
+        Span::styled(change, style),
+        Span::styled(conf, t.count),
+    ])
+}
+
+/// `text` cut or padded to `width` terminal columns (wide characters count two).
+fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > width {
+            break;
+        }
+        used += cw;
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n(' ', width - used));
+    out
 }

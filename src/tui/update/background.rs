@@ -51,6 +51,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             {
                 s.results.set_result(node, *c);
             }
+            super::tagging::peeked(s, fx);
         }
         Msg::EvalReport { report, bases } => s.eval.set_report(*report, bases),
         _ => {}

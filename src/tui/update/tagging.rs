@@ -3,10 +3,11 @@
 
 use super::super::action::Action;
 use super::super::components::status::Level;
-use super::super::components::tagging::Popup;
+use super::super::components::tagging::{HELD_SKIPPED, HELD_WRITTEN, Popup};
 use super::super::effect::{Effect, ReqId, Work};
+use super::super::results::ModelStatus;
 use super::super::state::State;
-use super::super::tagger::{TagEvent, TagItem};
+use super::super::tagger::{Planned, TagEvent, TagItem};
 use super::actions::{focused_file, selection_files};
 use super::{Effects, reinspect};
 use crate::library::tree::NodeId;
@@ -48,8 +49,9 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 );
             }
         }
-        TagEvent::Previewed(rows) => {
+        TagEvent::Previewed(mut rows) => {
             s.inflight.finish(req);
+            hold_back(s, &mut rows);
             if let Some(Popup::Batch { rows: slot, .. }) = &mut s.popup {
                 *slot = Some(rows);
             }
@@ -208,12 +210,58 @@ pub fn open_editor(s: &mut State) {
     }
 }
 
+/// `A`: the files of the selection with a suggestion, as a dry-run preview.
+/// Files whose cached result is not loaded yet (collapsed folders, rows never
+/// on screen) are looked up first; the list is built when the cache answers.
 pub fn open_batch(s: &mut State, fx: &mut Effects) {
     let (files, what) = selection_files(s);
     if files.is_empty() {
         s.status.set("nothing selected to accept", Level::Info);
         return;
     }
+    let mut waiting = false;
+    if matches!(s.results.model, ModelStatus::Ready(_)) {
+        for &node in &files {
+            let f = s.results.entry(node);
+            if f.peeked || f.result.is_some() {
+                continue;
+            }
+            f.peeked = true;
+            let req = s.inflight.start(Work::Peek(node));
+            fx.push(Effect::Peek {
+                req,
+                node,
+                path: s.tree.path(node),
+            });
+            waiting = true;
+        }
+    }
+    if waiting {
+        s.popup = Some(Popup::Batch {
+            rows: None,
+            pending: Some((files, what)),
+            unclassified: 0,
+            threshold: s.threshold,
+            cursor: 0,
+        });
+    } else {
+        build_batch(s, fx, files, &what);
+    }
+}
+
+/// A cache lookup came back: once none is left, build the batch waiting for them.
+pub fn peeked(s: &mut State, fx: &mut Effects) {
+    if s.inflight.count(|w| matches!(w, Work::Peek(_))) > 0 {
+        return;
+    }
+    if let Some(Popup::Batch { pending, .. }) = &mut s.popup
+        && let Some((files, what)) = pending.take()
+    {
+        build_batch(s, fx, files, &what);
+    }
+}
+
+fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) {
     let mut items = Vec::new();
     let mut unclassified = 0;
     for id in files {
@@ -230,6 +278,7 @@ pub fn open_batch(s: &mut State, fx: &mut Effects) {
         }
     }
     if items.is_empty() {
+        s.popup = None;
         let key = s.keymap.hint(Action::Classify).unwrap_or_default();
         s.status.set(
             format!("{what}: nothing classified yet ({key} classifies)"),
@@ -241,10 +290,27 @@ pub fn open_batch(s: &mut State, fx: &mut Effects) {
     fx.push(Effect::PreviewTags { req, items });
     s.popup = Some(Popup::Batch {
         rows: None,
+        pending: None,
         unclassified,
         threshold: s.threshold,
-        offset: 0,
+        cursor: 0,
     });
+}
+
+/// Rows the user decided about are left out unless ticked: a genre set
+/// already (✎: by hand or an earlier accept) or a skipped file (–).
+fn hold_back(s: &State, rows: &mut [Planned]) {
+    for r in rows {
+        r.held = s.results.get(r.node).and_then(|f| {
+            if f.written.is_some() {
+                Some(HELD_WRITTEN)
+            } else if f.skipped {
+                Some(HELD_SKIPPED)
+            } else {
+                None
+            }
+        });
+    }
 }
 
 fn change(s: &State, genres: Vec<String>) -> GenreChange {

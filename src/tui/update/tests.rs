@@ -465,3 +465,191 @@ fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
         "{after}"
     );
 }
+
+/// A result whose top genre is `label` at `p` (the other label gets the rest).
+fn classified(label: &str, p: f32) -> crate::classifier::Classified {
+    let other = if label == "rock" { "jazz" } else { "rock" };
+    crate::classifier::Classified {
+        duration_s: 30.0,
+        analysed_s: Some(30.0),
+        partial: false,
+        warnings: Vec::new(),
+        prediction: crate::model::Prediction {
+            labels: vec![label.into(), other.into()],
+            probs: vec![p, 1.0 - p],
+            segments: Vec::new(),
+            embedding: None,
+        },
+        from_cache: true,
+    }
+}
+
+fn model_ready(s: &mut State) -> Vec<Effect> {
+    let info = ModelInfo {
+        name: "test".into(),
+        sha256: "test-sha".into(),
+        labels: vec!["rock".into(), "jazz".into()],
+        warnings: Vec::new(),
+        cache_path: None,
+    };
+    update(s, Msg::Model(Ok(info)))
+}
+
+/// A state on `lib/Album/` holding `n` files, the folder collapsed.
+fn album(n: usize) -> State {
+    let mut s = state(0, true);
+    let mut entries = vec![ScanEntry::Dir {
+        parent: ROOT,
+        name: OsString::from("Album"),
+    }];
+    entries.extend((0..n).map(|i| ScanEntry::Audio {
+        parent: 1,
+        name: OsString::from(format!("song-{i}.mp3")),
+    }));
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files: n as u64,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    s
+}
+
+#[test]
+fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decided_files() {
+    use super::super::components::tagging::Popup;
+    let mut s = album(4);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    let files: Vec<_> = s.tree.files().collect();
+    assert_eq!(s.browser.rows().len(), 1, "the folder is collapsed");
+    assert!(files.iter().all(|&f| s.results.result(f).is_none()));
+    // Decided by the user: a genre set by hand (✎), a skip (–).
+    s.results.entry(files[0]).written = Some(vec!["Country".into()]);
+    s.results.entry(files[1]).skipped = true;
+
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let peeks: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Peek { req, node, .. } => Some((*req, *node)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(peeks.len(), 4, "every file is looked up: {fx:?}");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::PreviewTags { .. })));
+    let mut preview = None;
+    for (req, node) in peeks {
+        let fx = update(
+            &mut s,
+            Msg::Peeked {
+                req,
+                node,
+                found: Some(Box::new(classified("pop", 0.9))),
+            },
+        );
+        preview = fx.into_iter().find_map(|e| match e {
+            Effect::PreviewTags { req, items } => Some((req, items)),
+            _ => None,
+        });
+    }
+    let (req, items) = preview.expect("the list is built once the cache answered");
+    assert_eq!(items.len(), 4, "no row had to be scrolled into view");
+    // The tagger's dry run: every write would change the genre.
+    let rows = items
+        .into_iter()
+        .map(|(item, confidence)| {
+            let report = crate::tags::WriteReport {
+                path: item.path.clone(),
+                old: vec!["Country".into()],
+                new: vec!["Pop".into()],
+                changed: true,
+                old_state: Default::default(),
+                new_state: Default::default(),
+            };
+            super::super::tagger::Planned {
+                node: item.node,
+                path: item.path,
+                change: item.change,
+                confidence,
+                plan: Ok(report),
+                held: None,
+                tick: None,
+            }
+        })
+        .collect();
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Previewed(rows),
+        },
+    );
+    let chosen = |s: &State| match &s.popup {
+        Some(Popup::Batch {
+            rows: Some(rows),
+            threshold,
+            ..
+        }) => Popup::batch_selected(rows, *threshold)
+            .map(|r| r.node)
+            .collect::<Vec<_>>(),
+        _ => panic!("no batch preview"),
+    };
+    assert_eq!(chosen(&s), [files[2], files[3]], "✎ and – are left out");
+    let mut t = Terminal::new(TestBackend::new(100, 20)).unwrap();
+    t.draw(|f| super::super::view::draw(&mut s, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        screen.contains("left out: 1 set already (✎), 1 skipped (–)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Write 2 of 4 files"), "{screen}");
+
+    // Space ticks the hand-tagged row back in; Space again unticks it.
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(chosen(&s), [files[0], files[2], files[3]]);
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(chosen(&s), [files[2], files[3]]);
+    // And unticks a row offered by default.
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(chosen(&s), [files[3]]);
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::WriteTags { items, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::WriteTags { .. }))
+    else {
+        panic!("no write: {fx:?}");
+    };
+    let written: Vec<_> = items.iter().map(|i| i.node).collect();
+    assert_eq!(written, [files[3]]);
+}
+
+#[test]
+fn a_row_that_cannot_be_written_is_never_chosen_even_ticked() {
+    let row = super::super::tagger::Planned {
+        node: 1,
+        path: "/gone/song.mp3".into(),
+        change: crate::tags::GenreChange {
+            genres: vec!["Pop".into()],
+            mode: GenreMode::Replace,
+        },
+        confidence: 0.99,
+        plan: Err("/gone/song.mp3: no such file".into()),
+        held: None,
+        tick: Some(true),
+    };
+    assert!(!row.chosen(0.0));
+}
