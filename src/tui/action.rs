@@ -74,6 +74,7 @@ bindable_actions! {
         Expand = "expand", "open folder", ["right", "l"];
         Collapse = "collapse", "close folder / parent", ["left", "h"];
         Activate = "activate", "open folder / play", ["enter"];
+        Rescan = "rescan", "rescan the folder", ["R", "f5"];
     }
     "Filter" {
         Filter = "filter", "filter by name", ["/"];
@@ -86,6 +87,7 @@ bindable_actions! {
         SeekBack = "seek-back", "back 5 s", [",", "shift-left"];
         SeekForwardLong = "seek-forward-long", "forward 30 s", [">"];
         SeekBackLong = "seek-back-long", "back 30 s", ["<"];
+        SeekPrompt = "seek-prompt", "seek to a time or %", [":"];
         VolumeUp = "volume-up", "volume up", ["+", "="];
         VolumeDown = "volume-down", "volume down", ["-"];
         Next = "next", "play next file", ["n"];

@@ -45,6 +45,8 @@ pub enum Effect {
     ClearFocus,
     /// Cancel every classification job.
     CancelJobs,
+    /// Walk the library again (answered with the whole new tree).
+    Rescan,
     Play(PathBuf),
     Pause(bool),
     Stop,
@@ -60,9 +62,10 @@ pub enum Effect {
         req: ReqId,
         items: Vec<(TagItem, f32)>,
     },
-    /// Take back the newest batch of writes.
+    /// Take back these journal entries, newest first (writes made since the app opened).
     UndoTags {
         req: ReqId,
+        ids: Vec<i64>,
     },
 }
 
@@ -142,6 +145,25 @@ impl InFlight {
         self.work
             .values()
             .any(|w| matches!(w, Work::Classify { node: n, .. } if *n == node))
+    }
+
+    /// Point the work at the nodes of a rescanned tree; work whose node is
+    /// gone is forgotten (its answer, when it comes, is dropped).
+    pub fn remap(&mut self, to: impl Fn(NodeId) -> Option<NodeId>) {
+        self.work.retain(|_, w| match w {
+            Work::Inspect(n) | Work::Peek(n) | Work::Classify { node: n, .. } => match to(*n) {
+                Some(m) => {
+                    *n = m;
+                    true
+                }
+                None => false,
+            },
+            Work::Write { left } => {
+                left.retain_mut(|n| to(*n).map(|m| *n = m).is_some());
+                true
+            }
+            Work::PreviewTags | Work::Undo => true,
+        });
     }
 
     /// Classification jobs not reported yet.

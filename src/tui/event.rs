@@ -51,6 +51,8 @@ pub enum AppEvent {
         req: ReqId,
         event: TagEvent,
     },
+    /// A rescan of the library finished: the tree as it is now.
+    Rescanned(Box<crate::library::tree::Tree>),
     /// An action from outside the key map (tests, benches).
     Action(Action),
     /// A frame was drawn: rows now on screen may need inspecting.

@@ -100,6 +100,22 @@ impl Results {
         self.files.iter()
     }
 
+    /// Move what is known to the nodes of a rescanned tree; files that are
+    /// gone are forgotten, and no job is running for the new nodes.
+    pub fn remap(&mut self, to: impl Fn(NodeId) -> Option<NodeId>) {
+        self.files = std::mem::take(&mut self.files)
+            .into_iter()
+            .filter_map(|(id, mut f)| {
+                f.job = JobMark::Idle;
+                to(id).map(|n| (n, f))
+            })
+            .collect();
+        self.spectrograms = std::mem::take(&mut self.spectrograms)
+            .into_iter()
+            .filter_map(|(id, sp)| to(id).map(|n| (n, sp)))
+            .collect();
+    }
+
     pub fn labels(&self) -> Option<&[String]> {
         match &self.model {
             ModelStatus::Ready(i) => Some(&i.labels),

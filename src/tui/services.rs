@@ -39,6 +39,8 @@ pub struct Services {
     scan: ScanHandle,
     analyst: Option<Analyst>,
     tagger: Tagger,
+    root: PathBuf,
+    sink: Sink,
 }
 
 impl Services {
@@ -46,6 +48,7 @@ impl Services {
     /// and the evaluation report's loader; all report to `sink`.
     pub fn start(opts: ServiceOptions, sink: &Sink) -> Services {
         let scan_sink = Arc::clone(sink);
+        let root = opts.root.clone();
         let scan = spawn_scan(opts.root, move |b| scan_sink(AppEvent::Scan(b)));
         let player_sink = Arc::clone(sink);
         let player = Player::start(opts.no_audio, move |e| {
@@ -60,6 +63,8 @@ impl Services {
             scan,
             analyst,
             tagger: Tagger::start(Arc::clone(sink)),
+            root,
+            sink: Arc::clone(sink),
         }
     }
 
@@ -107,6 +112,16 @@ impl Services {
                     a.cancel();
                 }
             }
+            Effect::Rescan => {
+                let root = self.root.clone();
+                let sink = Arc::clone(&self.sink);
+                let _ = std::thread::Builder::new()
+                    .name("earmark-rescan".into())
+                    .spawn(move || {
+                        let tree = crate::library::tree::Tree::scan_blocking(root);
+                        sink(AppEvent::Rescanned(Box::new(tree)));
+                    });
+            }
             Effect::Play(path) => self.player.load(&path, false),
             Effect::Pause(p) => self.player.set_paused(p),
             Effect::Stop => self.player.stop(),
@@ -116,7 +131,7 @@ impl Services {
             }
             Effect::WriteTags { req, items } => self.tagger.write(req, items),
             Effect::PreviewTags { req, items } => self.tagger.preview(req, items),
-            Effect::UndoTags { req } => self.tagger.undo(req),
+            Effect::UndoTags { req, ids } => self.tagger.undo(req, ids),
         }
     }
 

@@ -44,6 +44,13 @@ pub struct Setup {
     pub auto_advance: bool,
 }
 
+/// One undoable write request: its journal entries and files, in write order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoStep {
+    pub req: super::effect::ReqId,
+    pub writes: Vec<(i64, NodeId)>,
+}
+
 pub struct State {
     pub tree: Tree,
     pub browser: Browser,
@@ -72,6 +79,9 @@ pub struct State {
     pub requested: Vec<bool>,
     /// Written files by absolute path, to mark them again after an undo.
     pub written_paths: HashMap<PathBuf, NodeId>,
+    /// The app's own writes, one step per write request, oldest first: `u`
+    /// takes back the newest (the CLI's writes are left to `earmark tag undo`).
+    pub undo_steps: Vec<UndoStep>,
     /// The node of the latest preview (the focused track).
     pub focus: Option<NodeId>,
     /// Classification jobs done and submitted since the queue was last empty.
@@ -136,6 +146,7 @@ impl State {
             inflight: InFlight::default(),
             requested: Vec::new(),
             written_paths: HashMap::new(),
+            undo_steps: Vec::new(),
             focus: None,
             run_done: 0,
             run_total: 0,

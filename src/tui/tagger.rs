@@ -86,7 +86,8 @@ pub enum TagEvent {
 enum Request {
     Write(Vec<TagItem>),
     Preview(Vec<(TagItem, f32)>),
-    Undo,
+    /// Journal entries to undo, newest first.
+    Undo(Vec<i64>),
 }
 
 pub struct Tagger {
@@ -160,21 +161,18 @@ impl Tagger {
                                 return;
                             }
                         }
-                        Request::Undo => {
+                        Request::Undo(ids) => {
                             let Some(c) = journal(&mut cache, &send) else {
                                 send(TagEvent::Undone(Vec::new()));
                                 continue;
                             };
-                            let out = match apply::undo_last(c) {
-                                Ok(list) => list
-                                    .into_iter()
-                                    .map(|r| match r {
-                                        Ok(u) => Ok((u.report.path, u.report.new)),
-                                        Err(e) => Err(e.to_string()),
-                                    })
-                                    .collect(),
-                                Err(e) => vec![Err(format!("cannot read the undo journal: {e}"))],
-                            };
+                            let out = ids
+                                .into_iter()
+                                .map(|id| match apply::undo(c, id) {
+                                    Ok(u) => Ok((u.report.path, u.report.new)),
+                                    Err(e) => Err(e.to_string()),
+                                })
+                                .collect();
                             if !send(TagEvent::Undone(out)) {
                                 return;
                             }
@@ -195,9 +193,9 @@ impl Tagger {
         let _ = self.tx.send((req, Request::Preview(items)));
     }
 
-    /// Take back the newest batch of writes.
-    pub fn undo(&self, req: ReqId) {
-        let _ = self.tx.send((req, Request::Undo));
+    /// Take back these journal entries (newest first): the app's own writes.
+    pub fn undo(&self, req: ReqId, ids: Vec<i64>) {
+        let _ = self.tx.send((req, Request::Undo(ids)));
     }
 
     /// Start nothing new (a batch being written finishes, so none is half done).

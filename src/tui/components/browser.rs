@@ -202,11 +202,16 @@ impl Browser {
         self.select_index(tree, i);
     }
 
+    /// Whether the user opened this folder (whatever a filter shows).
+    pub fn is_opened(&self, id: NodeId) -> bool {
+        self.expanded.get(id as usize).copied().unwrap_or(false)
+    }
+
     pub fn is_expanded(&self, id: NodeId) -> bool {
         self.keep.is_some() || self.expanded.get(id as usize).copied().unwrap_or(false)
     }
 
-    fn set_expanded(&mut self, tree: &Tree, id: NodeId, open: bool) {
+    pub fn set_expanded(&mut self, tree: &Tree, id: NodeId, open: bool) {
         if self.expanded.len() < tree.len() {
             self.expanded.resize(tree.len(), false);
         }

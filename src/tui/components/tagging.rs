@@ -43,6 +43,20 @@ pub enum Popup {
         /// The row Space ticks or unticks.
         cursor: usize,
     },
+    /// A yes/no question before something that changes several files or
+    /// removes a tag.
+    Confirm { question: String, then: Confirmed },
+    /// Type where to seek: `1:30`, `90`, `50%`.
+    Seek { input: Box<TextArea<'static>> },
+}
+
+/// What a yes to [`Popup::Confirm`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirmed {
+    /// Remove this file's genre tag.
+    ClearGenre(NodeId),
+    /// Undo the newest batch written since the app opened.
+    Undo,
 }
 
 /// What a key did to a pop-up.
@@ -56,6 +70,12 @@ pub enum PopupOutcome {
     Edit(NodeId),
     /// Write the batch rows at or above the threshold.
     WriteBatch(Vec<Planned>),
+    /// The user said yes.
+    Confirmed(Confirmed),
+    /// Ask before removing this file's genre (the editor's line was empty).
+    AskClear(NodeId),
+    /// Seek to what was typed.
+    Seek(String),
 }
 
 impl Popup {
@@ -103,7 +123,7 @@ impl Popup {
                     let text = input.lines().join(" ");
                     let genres = crate::tags::split_genres(&text);
                     if genres.is_empty() {
-                        PopupOutcome::Open
+                        PopupOutcome::AskClear(*node)
                     } else {
                         PopupOutcome::Write(*node, genres)
                     }
@@ -159,11 +179,33 @@ impl Popup {
                 },
                 _ => PopupOutcome::Open,
             },
+            Popup::Confirm { then, .. } => match k.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => PopupOutcome::Confirmed(then.clone()),
+                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => PopupOutcome::Close,
+                _ => PopupOutcome::Open,
+            },
+            Popup::Seek { input } => match k.code {
+                KeyCode::Esc => PopupOutcome::Close,
+                KeyCode::Enter => PopupOutcome::Seek(input.lines().join("")),
+                _ => {
+                    input.input(k);
+                    PopupOutcome::Open
+                }
+            },
+        }
+    }
+
+    pub fn seek() -> Popup {
+        let mut input = TextArea::default();
+        input.set_placeholder_text("1:30, 90 or 50%");
+        input.set_cursor_line_style(Style::default());
+        Popup::Seek {
+            input: Box::new(input),
         }
     }
 
     pub fn paste(&mut self, text: &str) {
-        if let Popup::Editor { input, .. } = self {
+        if let Popup::Editor { input, .. } | Popup::Seek { input } = self {
             input.insert_str(text.replace(['\n', '\r'], " "));
         }
     }
@@ -210,8 +252,69 @@ impl Component for Popup {
                 *threshold,
                 *cursor,
             ),
+            Popup::Confirm { question, .. } => draw_confirm(frame, area, ctx, question),
+            Popup::Seek { input } => draw_seek(frame, area, ctx, input),
         }
     }
+}
+
+fn draw_confirm(frame: &mut Frame, area: Rect, ctx: &Ctx, question: &str) {
+    let t = ctx.theme;
+    let w = area.width.saturating_sub(4).min(70);
+    let text_w = usize::from(w.saturating_sub(2)).max(1);
+    let lines = textwrap_lines(question, text_w);
+    let h = (lines.len() as u16 + 4).min(area.height);
+    let popup = centered(area, w, h);
+    frame.render_widget(Clear, popup);
+    let block = frame_block(ctx, "Are you sure?");
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let mut out: Vec<Line> = lines.into_iter().map(|l| Line::styled(l, t.help)).collect();
+    out.push(Line::raw(""));
+    out.push(Line::styled("y or enter: yes · n or esc: no", t.count));
+    frame.render_widget(Paragraph::new(out), inner);
+}
+
+/// `text` broken into lines of at most `width` columns, at spaces.
+fn textwrap_lines(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.width() + 1 + word.width() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+fn draw_seek(frame: &mut Frame, area: Rect, ctx: &Ctx, input: &TextArea<'static>) {
+    let t = ctx.theme;
+    let popup = centered(area, 44, 5);
+    frame.render_widget(Clear, popup);
+    let block = frame_block(ctx, "Seek to");
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [field, _, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let mut input = input.clone();
+    input.set_style(t.filter);
+    input.set_placeholder_style(t.dim);
+    input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
+    frame.render_widget(&input, field);
+    frame.render_widget(
+        Paragraph::new(Line::styled("enter seeks · esc cancels", t.count)),
+        hint,
+    );
 }
 
 fn draw_picker(
@@ -279,7 +382,7 @@ fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &T
     frame.render_widget(&input, field);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "; separates genres · enter writes · esc cancels",
+            "; separates genres · empty removes · esc cancels",
             t.count,
         )),
         hint,

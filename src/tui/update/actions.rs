@@ -93,6 +93,13 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::SeekBack => seek_to(s, fx, position(s) - SEEK_STEP_S),
         Action::SeekForwardLong => seek_to(s, fx, position(s) + SEEK_LONG_STEP_S),
         Action::SeekBackLong => seek_to(s, fx, position(s) - SEEK_LONG_STEP_S),
+        Action::SeekPrompt => {
+            if matches!(s.player.state, PlayState::Stopped | PlayState::Loading) {
+                s.status.set("nothing playing to seek in", Level::Info);
+            } else {
+                s.popup = Some(super::super::components::tagging::Popup::seek());
+            }
+        }
         Action::SeekToPermille(p) => {
             if let Some(d) = s.player.duration() {
                 seek_to(s, fx, d * f64::from(p.min(1000)) / 1000.0);
@@ -166,6 +173,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
             }
         }
         Action::Undo => tagging::undo(s, fx),
+        Action::Rescan => super::rescan::rescan(s, fx),
         _ => {}
     }
 }
@@ -278,6 +286,20 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
     s.player.position = target;
     if s.player.state == PlayState::Ended {
         s.player.state = PlayState::Paused;
+    }
+}
+
+/// Seek to what was typed at the seek prompt: `1:30`, `90`, `50%`.
+pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
+    match crate::player::parse_seek(text) {
+        Ok(target) => match target.seconds(s.player.duration()) {
+            Some(t) => seek_to(s, fx, t),
+            None => s.status.set(
+                "the track's length is not known yet: seek by time",
+                Level::Info,
+            ),
+        },
+        Err(e) => s.status.set(e, Level::Error),
     }
 }
 

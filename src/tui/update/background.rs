@@ -20,16 +20,22 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             selection_changed(s, fx);
         }
         Msg::Inspected {
-            reqs,
-            node,
-            inspection,
+            reqs, inspection, ..
         } => {
+            // The node as it is now (a rescan may have renumbered it; an
+            // answer nobody waits for any more is dropped).
+            let mut node = None;
             for r in reqs {
-                s.inflight.finish(r);
+                if let Some(Work::Inspect(n)) = s.inflight.finish(r) {
+                    node = Some(n);
+                }
             }
             // A bad file changes folder counts; filtered rows do not change.
-            s.tree.set_inspection(node, *inspection);
+            if let Some(node) = node {
+                s.tree.set_inspection(node, *inspection);
+            }
         }
+        Msg::Rescanned(tree) => super::rescan::rescanned(s, fx, *tree),
         Msg::Player(e) => on_player(s, fx, e),
         Msg::Model(Ok(info)) => {
             for w in &info.warnings {
@@ -44,9 +50,9 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             s.results.model = ModelStatus::Failed(e);
         }
         Msg::Job { req, update } => on_job(s, req, update),
-        Msg::Peeked { req, node, found } => {
-            s.inflight.finish(req);
-            if let Some(c) = found
+        Msg::Peeked { req, found, .. } => {
+            if let Some(Work::Peek(node)) = s.inflight.finish(req)
+                && let Some(c) = found
                 && s.results.result(node).is_none()
             {
                 s.results.set_result(node, *c);

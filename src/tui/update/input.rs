@@ -5,7 +5,7 @@
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 
 use super::super::action::Action;
-use super::super::components::tagging::PopupOutcome;
+use super::super::components::tagging::{Confirmed, PopupOutcome};
 use super::super::keymap::{self, Key};
 use super::super::state::State;
 use super::super::tagger::TagItem;
@@ -118,6 +118,18 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
                 .collect();
             tagging::send_writes(s, fx, items);
             s.popup = None;
+        }
+        PopupOutcome::AskClear(node) => tagging::ask_clear(s, node),
+        PopupOutcome::Confirmed(what) => {
+            s.popup = None;
+            match what {
+                Confirmed::ClearGenre(node) => tagging::clear_genre(s, fx, node),
+                Confirmed::Undo => tagging::undo_now(s, fx),
+            }
+        }
+        PopupOutcome::Seek(text) => {
+            s.popup = None;
+            actions::seek_typed(s, fx, &text);
         }
     }
 }

@@ -5,6 +5,7 @@
 mod actions;
 mod background;
 mod input;
+mod rescan;
 mod tagging;
 #[cfg(test)]
 mod tests;

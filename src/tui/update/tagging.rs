@@ -3,10 +3,10 @@
 
 use super::super::action::Action;
 use super::super::components::status::Level;
-use super::super::components::tagging::{HELD_SKIPPED, HELD_WRITTEN, Popup};
+use super::super::components::tagging::{Confirmed, HELD_SKIPPED, HELD_WRITTEN, Popup};
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
-use super::super::state::State;
+use super::super::state::{State, UndoStep};
 use super::super::tagger::{Planned, TagEvent, TagItem};
 use super::actions::{focused_file, selection_files};
 use super::{Effects, reinspect};
@@ -22,7 +22,12 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 left.swap_remove(i);
             }
             match result {
-                Ok(applied) => written(s, fx, node, &applied),
+                Ok(applied) => {
+                    if let Some(id) = applied.journal_id {
+                        record_step(s, req, id, node);
+                    }
+                    written(s, fx, node, &applied);
+                }
                 Err(e) => {
                     s.results.entry(node).write_error = Some(e.reason.clone());
                     s.status.set(format!("not written: {e}"), Level::Error);
@@ -95,6 +100,36 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
     s.status.set(msg, Level::Info);
 }
 
+/// Keep a journal entry of this session's write `req` for `u`.
+fn record_step(s: &mut State, req: ReqId, id: i64, node: NodeId) {
+    match s.undo_steps.last_mut() {
+        Some(step) if step.req == req => step.writes.push((id, node)),
+        _ => s.undo_steps.push(UndoStep {
+            req,
+            writes: vec![(id, node)],
+        }),
+    }
+}
+
+/// "a.mp3, b.flac and 3 more".
+fn name_list(names: &[String], show: usize) -> String {
+    if names.len() <= show {
+        return names.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        names[..show].join(", "),
+        names.len() - show
+    )
+}
+
+fn path_name(p: &std::path::Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 fn undone(
     s: &mut State,
     fx: &mut Effects,
@@ -104,12 +139,12 @@ fn undone(
         s.status.set("nothing to undo", Level::Info);
         return;
     }
-    let mut ok = 0;
+    let mut names = Vec::new();
     let mut errors = Vec::new();
     for r in list {
         match r {
             Ok((path, _now)) => {
-                ok += 1;
+                names.push(path_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
                     let f = s.results.entry(id);
                     f.written = None;
@@ -126,22 +161,87 @@ fn undone(
             Err(e) => errors.push(e),
         }
     }
+    let undid = if names.is_empty() {
+        "undid nothing".to_string()
+    } else {
+        format!("undid {}", name_list(&names, 3))
+    };
     match errors.first() {
         Some(e) => s.status.set(
-            format!("undid {ok}; {} failed: {e}", errors.len()),
+            format!("{undid}; {} failed: {e}", errors.len()),
             Level::Error,
         ),
-        None => s.status.set(
-            format!("undid {ok} tag write{}", if ok == 1 { "" } else { "s" }),
-            Level::Info,
-        ),
+        None => s.status.set(undid, Level::Info),
     }
 }
 
+/// `u`: take back the newest write made since the app opened, asking first
+/// when it covers more than one file. Earlier writes (the CLI's, or an
+/// earlier session's) are left to `earmark tag undo`.
 pub fn undo(s: &mut State, fx: &mut Effects) {
+    let Some(step) = s.undo_steps.last() else {
+        s.status.set(
+            "nothing written since earmark opened (earmark tag journal lists earlier writes)",
+            Level::Info,
+        );
+        return;
+    };
+    if step.writes.len() > 1 {
+        let names: Vec<String> = step
+            .writes
+            .iter()
+            .map(|&(_, n)| s.tree.node(n).label().into_owned())
+            .collect();
+        s.popup = Some(Popup::Confirm {
+            question: format!(
+                "Undo the last {} tag writes ({})?",
+                names.len(),
+                name_list(&names, 5)
+            ),
+            then: Confirmed::Undo,
+        });
+        return;
+    }
+    undo_now(s, fx);
+}
+
+/// Undo the newest step now (after `u`, or its confirmation).
+pub fn undo_now(s: &mut State, fx: &mut Effects) {
+    let Some(step) = s.undo_steps.pop() else {
+        return;
+    };
+    let ids = step.writes.iter().rev().map(|&(id, _)| id).collect();
     let req = s.inflight.start(Work::Undo);
-    fx.push(Effect::UndoTags { req });
+    fx.push(Effect::UndoTags { req, ids });
     s.status.set("undoing the last tag write…", Level::Info);
+}
+
+/// Ask before removing a file's genre tag (`T` with an empty line).
+pub fn ask_clear(s: &mut State, node: NodeId) {
+    let name = s.tree.node(node).label().into_owned();
+    let now = current_genre(s, node);
+    let question = if now.is_empty() {
+        format!("{name} shows no genre. Remove the genre tag anyway?")
+    } else {
+        format!("Remove the genre tag ({now}) from {name}?")
+    };
+    s.popup = Some(Popup::Confirm {
+        question,
+        then: Confirmed::ClearGenre(node),
+    });
+}
+
+/// Remove a file's genre tag: an empty genre list, replacing what is there.
+pub fn clear_genre(s: &mut State, fx: &mut Effects, node: NodeId) {
+    let item = TagItem {
+        node,
+        path: s.tree.path(node),
+        change: GenreChange {
+            genres: Vec::new(),
+            mode: crate::tags::GenreMode::Replace,
+        },
+    };
+    send_writes(s, fx, vec![item]);
 }
 
 /// The genres a file has now, as text for the editor.

@@ -653,3 +653,272 @@ fn a_row_that_cannot_be_written_is_never_chosen_even_ticked() {
     };
     assert!(!row.chosen(0.0));
 }
+
+/// The tagger's answer to one file of a write request.
+fn written(s: &mut State, req: u64, node: u32, journal_id: i64, new: &[&str]) -> Vec<Effect> {
+    let report = crate::tags::WriteReport {
+        path: s.tree.path(node),
+        old: vec!["Rock".into()],
+        new: new.iter().map(|g| g.to_string()).collect(),
+        changed: true,
+        old_state: Default::default(),
+        new_state: Default::default(),
+    };
+    update(
+        s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node,
+                result: Ok(crate::tags::apply::Applied {
+                    report,
+                    journal_id: Some(journal_id),
+                }),
+            },
+        },
+    )
+}
+
+fn write_req(fx: &[Effect]) -> (u64, Vec<u32>) {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::WriteTags { req, items } => {
+                Some((*req, items.iter().map(|i| i.node).collect()))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no write asked for: {fx:?}"))
+}
+
+#[test]
+fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
+    use super::super::components::tagging::Popup;
+    let mut s = state(3, false);
+    let files: Vec<_> = s.tree.files().collect();
+    // Nothing written since the app opened: the CLI's batches are not touched.
+    let fx = key(&mut s, KeyCode::Char('u'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::UndoTags { .. })),
+        "{fx:?}"
+    );
+    assert!(
+        s.status
+            .message()
+            .unwrap()
+            .starts_with("nothing written since earmark opened"),
+        "{:?}",
+        s.status.message()
+    );
+
+    // One write of two files (a batch), then one of a single file.
+    let fx = {
+        let mut fx = Vec::new();
+        super::tagging::write_tags(
+            &mut s,
+            &mut fx,
+            vec![
+                (files[0], vec!["Jazz".into()]),
+                (files[1], vec!["Jazz".into()]),
+            ],
+        );
+        fx
+    };
+    let (batch, _) = write_req(&fx);
+    written(&mut s, batch, files[0], 11, &["Jazz"]);
+    written(&mut s, batch, files[1], 12, &["Jazz"]);
+    let mut fx = Vec::new();
+    super::tagging::write_tags(&mut s, &mut fx, vec![(files[2], vec!["Pop".into()])]);
+    let (single, _) = write_req(&fx);
+    written(&mut s, single, files[2], 13, &["Pop"]);
+
+    // The single write goes at once.
+    let fx = key(&mut s, KeyCode::Char('u'));
+    let Some(Effect::UndoTags { req, ids }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo: {fx:?}");
+    };
+    assert_eq!(ids, &[13]);
+    let path = std::path::absolute(s.tree.path(files[2])).unwrap();
+    update(
+        &mut s,
+        Msg::Tag {
+            req: *req,
+            event: TagEvent::Undone(vec![Ok((path, vec!["Rock".into()]))]),
+        },
+    );
+    assert_eq!(s.status.message(), Some("undid track-02.mp3"));
+
+    // The batch of two asks first; n keeps it.
+    let fx = key(&mut s, KeyCode::Char('u'));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::UndoTags { .. })));
+    let Some(Popup::Confirm { question, .. }) = &s.popup else {
+        panic!("no question");
+    };
+    assert_eq!(
+        question,
+        "Undo the last 2 tag writes (track-00.mp3, track-01.mp3)?"
+    );
+    key(&mut s, KeyCode::Char('n'));
+    assert!(s.popup.is_none());
+    key(&mut s, KeyCode::Char('u'));
+    let fx = key(&mut s, KeyCode::Char('y'));
+    let Some(Effect::UndoTags { ids, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo after yes: {fx:?}");
+    };
+    assert_eq!(ids, &[12, 11], "newest first");
+    assert!(s.undo_steps.is_empty());
+}
+
+#[test]
+fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
+    use super::super::components::tagging::Popup;
+    let mut s = state(2, false);
+    key(&mut s, KeyCode::Down);
+    let node = s.browser.selected().unwrap();
+    key(&mut s, KeyCode::Char('T'));
+    // Whatever the line held (nothing read in tests), Enter on an empty line asks.
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })));
+    let Some(Popup::Confirm { question, .. }) = &s.popup else {
+        panic!("no question");
+    };
+    assert!(question.contains("Remove the genre tag"), "{question}");
+    // The question is on screen, wrapped inside the pop-up.
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| super::super::view::draw(&mut s, f)).unwrap();
+    let screen: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains("Remove the genre tag"), "{screen}");
+    let fx = key(&mut s, KeyCode::Char('y'));
+    let Some(Effect::WriteTags { items, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::WriteTags { .. }))
+    else {
+        panic!("no write: {fx:?}");
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].node, node);
+    assert!(items[0].change.genres.is_empty());
+    assert_eq!(items[0].change.mode, GenreMode::Replace);
+}
+
+#[test]
+fn colon_seeks_to_a_typed_time_or_percent() {
+    let mut s = state(1, false);
+    key(&mut s, KeyCode::Char(':'));
+    assert!(s.popup.is_none(), "nothing playing");
+    s.player.node = s.tree.files().next();
+    s.player.state = PlayState::Playing;
+    s.player.info = Some(crate::audio::SourceInfo {
+        container: "mp3".into(),
+        codec: "mp3".into(),
+        sample_rate: 44100,
+        channels: 2,
+        bits_per_sample: None,
+        duration_s: Some(1200.0),
+    });
+    let typed = |s: &mut State, text: &str| {
+        key(s, KeyCode::Char(':'));
+        assert!(s.popup.is_some());
+        for c in text.chars() {
+            key(s, KeyCode::Char(c));
+        }
+        key(s, KeyCode::Enter)
+    };
+    let seek = |fx: &[Effect]| {
+        fx.iter().find_map(|e| match e {
+            Effect::Seek(t) => Some(*t),
+            _ => None,
+        })
+    };
+    assert_eq!(seek(&typed(&mut s, "16:00")), Some(960.0));
+    assert_eq!(seek(&typed(&mut s, "50%")), Some(600.0));
+    assert_eq!(seek(&typed(&mut s, "90")), Some(90.0));
+    assert_eq!(seek(&typed(&mut s, "soon")), None);
+    assert!(s.status.message().unwrap().contains("is not a time"));
+    assert!(s.popup.is_none());
+}
+
+#[test]
+fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let album = dir.path().join("Album");
+    fs::create_dir(&album).unwrap();
+    for n in ["a.mp3", "b.mp3", "c.mp3"] {
+        fs::write(album.join(n), b"not really audio").unwrap();
+    }
+    let mut s = State::new(Setup {
+        root: dir.path().into(),
+        root_label: "lib".into(),
+        theme: Theme::default_theme(),
+        keymap: KeyMap::defaults(),
+        config_path: None,
+        classify: false,
+        genre_mode: GenreMode::Replace,
+        output: OutputStatus::Silent {
+            reason: "--no-audio".into(),
+        },
+        volume: 1.0,
+        warnings: Vec::new(),
+        auto_advance: true,
+    });
+    update(
+        &mut s,
+        Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
+            dir.path(),
+        ))),
+    );
+    let id = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
+    let (a, b, c) = (
+        id(&s, "a.mp3").unwrap(),
+        id(&s, "b.mp3").unwrap(),
+        id(&s, "c.mp3").unwrap(),
+    );
+    s.results.entry(b).written = Some(vec!["Jazz".into()]);
+    s.results.entry(c).skipped = true;
+    s.browser.toggle_mark(a);
+    s.browser.toggle_mark(c);
+    s.browser.reveal(&s.tree, c);
+
+    fs::remove_file(album.join("a.mp3")).unwrap();
+    fs::write(album.join("0-new.mp3"), b"new").unwrap();
+    let fx = key(&mut s, KeyCode::Char('R'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Rescan)), "{fx:?}");
+    update(
+        &mut s,
+        Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
+            dir.path(),
+        ))),
+    );
+
+    assert_eq!(id(&s, "a.mp3"), None, "the deleted file is gone");
+    assert!(id(&s, "0-new.mp3").is_some(), "the new file is listed");
+    assert_eq!(s.status.message(), Some("rescanned: 1 new file, 1 gone"));
+    let (b, c) = (id(&s, "b.mp3").unwrap(), id(&s, "c.mp3").unwrap());
+    assert_eq!(
+        s.results.get(b).and_then(|f| f.written.clone()),
+        Some(vec!["Jazz".into()])
+    );
+    assert!(s.results.get(c).is_some_and(|f| f.skipped));
+    assert_eq!(
+        s.browser.marked(),
+        [c],
+        "marks follow their files; the deleted one's is gone"
+    );
+    assert_eq!(
+        s.browser.selected(),
+        Some(c),
+        "the selection stays on its file"
+    );
+    // The deleted file can no longer be part of a batch.
+    let (files, _) = super::actions::selection_files(&s);
+    assert!(files.iter().all(|&f| s.tree.path(f).exists()));
+}
