@@ -318,3 +318,51 @@ fn undo_and_journal_subcommands_and_forget() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn tag_clear_removes_the_genre_under_an_independent_reader_and_undoes() {
+    let names = [
+        "singularity-awakening.mp3",
+        "singularity-nebula.flac",
+        "hyperrogue-caribbean.m4a",
+        "hyperrogue-desert.ogg",
+    ];
+    let Some(env) = setup(&names) else {
+        return;
+    };
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let files: Vec<PathBuf> = names.iter().map(|n| env.music.join(n)).collect();
+    // Every file carries a genre first, so clearing has something to remove.
+    let out = earmark(&env, &["tag", "--genre", "Jazz", p(&env.music)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let before = reader::dump(&py, &files);
+
+    let out = earmark(&env, &["tag", "--clear", p(&env.music)]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("singularity-nebula.flac: Jazz → (none)"),
+        "{stdout}"
+    );
+    let after = reader::dump(&py, &files);
+    for f in &files {
+        let key = f.to_string_lossy();
+        let (b, a) = (&before[&*key], &after[&*key]);
+        assert_eq!(a["genre"], serde_json::json!([]), "{key}: {a}");
+        for k in ["others", "length", "channels", "sample_rate"] {
+            assert_eq!(a[k], b[k], "{key}: {k} changed");
+        }
+        assert!(genres(f).is_empty(), "{key}");
+    }
+    // --clear is one undoable run like any other.
+    let out = earmark(&env, &["tag", "undo", "--last"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for f in &files {
+        assert_eq!(genres(f), s(&["Jazz"]), "{}", f.display());
+    }
+    // It cannot be combined with a genre.
+    let out = earmark(&env, &["tag", "--clear", "--genre", "Rock", p(&env.music)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

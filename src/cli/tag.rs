@@ -24,6 +24,7 @@ use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre
                   Examples:\n  \
                   earmark tag --genre Jazz song.flac\n  \
                   earmark tag --genre 'Rock;Blues' --mode append album/\n  \
+                  earmark tag --clear song.flac    (remove the genre tag)\n  \
                   earmark tag undo --last       (take back the last run)\n  \
                   earmark tag journal\n  \
                   earmark tag journal forget 12 (drop an entry that can no longer be undone)",
@@ -43,6 +44,10 @@ pub struct TagArgs {
     /// Use the classifier's top genre for each file.
     #[arg(long, conflicts_with = "genre")]
     pub auto: bool,
+
+    /// Remove the genre tag (every genre field) instead of writing one; undoable like any write.
+    #[arg(long, conflicts_with_all = ["genre", "auto", "mode"])]
+    pub clear: bool,
 
     /// With --auto: skip files whose top genre is less likely than P (50%, 50 or 0.5).
     #[arg(long, value_name = "P", requires = "auto", value_parser = crate::cli::output::parse_confidence)]
@@ -206,6 +211,11 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
     }
     let fixed = if args.auto {
         None
+    } else if args.clear {
+        Some(GenreChange {
+            genres: Vec::new(),
+            mode: GenreMode::Replace,
+        })
     } else {
         let genres: Vec<String> = args
             .genre
@@ -215,7 +225,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         if genres.is_empty() {
             return Err(CliError::usage(
                 "tag",
-                "say which genre: --genre GENRE (or --auto)",
+                "say which genre: --genre GENRE (or --auto, or --clear to remove it)",
             ));
         }
         crate::tags::clean_genres(&genres).map_err(|e| CliError::usage("tag", e))?;
