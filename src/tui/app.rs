@@ -81,7 +81,7 @@ impl App {
     pub fn new(opts: AppOptions, tx: Sender<AppEvent>) -> App {
         let sink = channel_sink(tx);
         // The audio device opens here, before the alternate screen, with stderr muted.
-        let services = Services::start(
+        let mut services = Services::start(
             ServiceOptions {
                 root: opts.root.clone(),
                 no_audio: opts.no_audio,
@@ -90,7 +90,7 @@ impl App {
             },
             &sink,
         );
-        let state = State::new(Setup {
+        let mut state = State::new(Setup {
             root: opts.root,
             root_label: opts.root_label,
             theme: opts.theme,
@@ -103,6 +103,7 @@ impl App {
             warnings: opts.warnings,
             auto_advance: opts.auto_advance,
         });
+        services.run(super::update::start(&mut state));
         App {
             state,
             services,

@@ -62,6 +62,11 @@ pub enum Effect {
         req: ReqId,
         items: Vec<(TagItem, f32)>,
     },
+    /// Read which files the journal says earmark wrote (for the ✎ marks).
+    LoadMarks {
+        req: ReqId,
+        root: PathBuf,
+    },
     /// Take back these journal entries, newest first (writes made since the app opened).
     UndoTags {
         req: ReqId,
@@ -86,6 +91,7 @@ pub enum Work {
     },
     PreviewTags,
     Undo,
+    LoadMarks,
 }
 
 /// Every request in flight, by id. An answer removes its entry, so a count
@@ -162,7 +168,7 @@ impl InFlight {
                 left.retain_mut(|n| to(*n).map(|m| *n = m).is_some());
                 true
             }
-            Work::PreviewTags | Work::Undo => true,
+            Work::PreviewTags | Work::Undo | Work::LoadMarks => true,
         });
     }
 

@@ -24,7 +24,8 @@ pub struct FileState {
     pub result: Option<Arc<Classified>>,
     /// Why classification failed.
     pub error: Option<String>,
-    /// Genres written this session (cleared by undo).
+    /// Genres earmark wrote: this session, or earlier when the journal says
+    /// so and the tags still show them (cleared by undo).
     pub written: Option<Vec<String>>,
     /// Why the last tag write failed.
     pub write_error: Option<String>,

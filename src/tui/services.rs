@@ -132,6 +132,7 @@ impl Services {
             Effect::WriteTags { req, items } => self.tagger.write(req, items),
             Effect::PreviewTags { req, items } => self.tagger.preview(req, items),
             Effect::UndoTags { req, ids } => self.tagger.undo(req, ids),
+            Effect::LoadMarks { req, root } => self.tagger.load_marks(req, root),
         }
     }
 

@@ -79,6 +79,9 @@ pub struct State {
     pub requested: Vec<bool>,
     /// Written files by absolute path, to mark them again after an undo.
     pub written_paths: HashMap<PathBuf, NodeId>,
+    /// Files (relative to the root) the journal says earmark wrote, with the
+    /// genres written: marked ✎ once their tags still show those genres.
+    pub journal_marks: HashMap<PathBuf, Vec<String>>,
     /// The app's own writes, one step per write request, oldest first: `u`
     /// takes back the newest (the CLI's writes are left to `earmark tag undo`).
     pub undo_steps: Vec<UndoStep>,
@@ -146,6 +149,7 @@ impl State {
             inflight: InFlight::default(),
             requested: Vec::new(),
             written_paths: HashMap::new(),
+            journal_marks: HashMap::new(),
             undo_steps: Vec::new(),
             focus: None,
             run_done: 0,

@@ -79,6 +79,9 @@ pub enum TagEvent {
     /// An undo finished: each restored file (absolute path) with its genres
     /// now, or why it failed. Empty: nothing to undo.
     Undone(Vec<Result<(PathBuf, Vec<String>), String>>),
+    /// Files under the library root (relative paths) that the journal says
+    /// earmark wrote, with the genres written (newest entry per file).
+    Marks(Vec<(PathBuf, Vec<String>)>),
     /// The journal could not be opened; writes cannot be undone this session.
     Warning(String),
 }
@@ -88,6 +91,8 @@ enum Request {
     Preview(Vec<(TagItem, f32)>),
     /// Journal entries to undo, newest first.
     Undo(Vec<i64>),
+    /// The journal's writes under this root.
+    Marks(PathBuf),
 }
 
 pub struct Tagger {
@@ -161,6 +166,18 @@ impl Tagger {
                                 return;
                             }
                         }
+                        Request::Marks(root) => {
+                            // Only an existing journal: an app that never tagged creates none.
+                            let exists =
+                                crate::tags::journal::default_path().is_ok_and(|p| p.exists());
+                            let marks = match exists.then(|| journal(&mut cache, &send)) {
+                                Some(Some(c)) => journal_marks(c, &root),
+                                _ => Vec::new(),
+                            };
+                            if !send(TagEvent::Marks(marks)) {
+                                return;
+                            }
+                        }
                         Request::Undo(ids) => {
                             let Some(c) = journal(&mut cache, &send) else {
                                 send(TagEvent::Undone(Vec::new()));
@@ -198,6 +215,11 @@ impl Tagger {
         let _ = self.tx.send((req, Request::Undo(ids)));
     }
 
+    /// Find the files under `root` the journal says earmark wrote.
+    pub fn load_marks(&self, req: ReqId, root: PathBuf) {
+        let _ = self.tx.send((req, Request::Marks(root)));
+    }
+
     /// Start nothing new (a batch being written finishes, so none is half done).
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
@@ -231,4 +253,31 @@ fn journal<'a>(slot: &'a mut Option<Cache>, send: &impl Fn(TagEvent) -> bool) ->
         *slot = Some(cache);
     }
     slot.as_ref()
+}
+
+/// The newest write not undone for each file under `root`, by path relative
+/// to it. Paths are compared canonical, so a library opened through another
+/// spelling (relative, a symlink) still finds its entries; files that are
+/// gone are left out.
+fn journal_marks(cache: &Cache, root: &std::path::Path) -> Vec<(PathBuf, Vec<String>)> {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return Vec::new();
+    };
+    let Ok(entries) = cache.journal_active() else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    // Newest first: the first entry of a path is the one in force.
+    for e in entries {
+        if !seen.insert(e.path.clone()) {
+            continue;
+        }
+        if let Ok(real) = std::fs::canonicalize(&e.path)
+            && let Ok(rel) = real.strip_prefix(&root)
+        {
+            out.push((rel.to_path_buf(), e.new));
+        }
+    }
+    out
 }

@@ -33,6 +33,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             // A bad file changes folder counts; filtered rows do not change.
             if let Some(node) = node {
                 s.tree.set_inspection(node, *inspection);
+                super::mark_if_written(s, node);
             }
         }
         Msg::Rescanned(tree) => super::rescan::rescanned(s, fx, *tree),

@@ -54,6 +54,35 @@ pub fn update(s: &mut State, msg: Msg) -> Effects {
     fx
 }
 
+/// What the app asks for as it opens: the journal's ✎ marks.
+pub fn start(s: &mut State) -> Effects {
+    let req = s.inflight.start(Work::LoadMarks);
+    vec![Effect::LoadMarks {
+        req,
+        root: s.tree.root_path().to_path_buf(),
+    }]
+}
+
+/// Mark a file ✎ when the journal says earmark wrote it and its tags still
+/// show what was written (a later change by another tagger drops the mark).
+fn mark_if_written(s: &mut State, node: NodeId) {
+    if s.journal_marks.is_empty() || s.results.get(node).is_some_and(|f| f.written.is_some()) {
+        return;
+    }
+    let Some(genres) = s.journal_marks.get(&s.tree.rel_path(node)) else {
+        return;
+    };
+    let now = s
+        .tree
+        .node(node)
+        .inspection()
+        .and_then(|i| i.tags.as_ref().ok())
+        .map(|t| &t.genres);
+    if now == Some(genres) {
+        s.results.entry(node).written = Some(genres.clone());
+    }
+}
+
 /// After a frame: inspect what is on screen (tags, damage) in the background,
 /// and ask the cache which of those files are classified already.
 fn on_drawn(s: &mut State, fx: &mut Effects) {

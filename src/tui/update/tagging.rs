@@ -65,6 +65,14 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             s.inflight.finish(req);
             undone(s, fx, list);
         }
+        TagEvent::Marks(marks) => {
+            s.inflight.finish(req);
+            s.journal_marks = marks.into_iter().collect();
+            // Files inspected before the journal answered.
+            for f in s.tree.files().collect::<Vec<_>>() {
+                super::mark_if_written(s, f);
+            }
+        }
         TagEvent::Warning(w) => s.status.set(w, Level::Error),
     }
 }
