@@ -210,3 +210,67 @@ fn help_lists_the_new_keys_and_scrolls_at_80x24() {
     h.key(KeyCode::Char('x'));
     assert!(!h.app.help_visible());
 }
+
+/// The fixture report with its clip paths rewritten to start at `clips`.
+fn report_with_clips(dir: &Path, clips: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(report()).unwrap();
+    let path = dir.join("report.json");
+    std::fs::write(&path, text.replace("../shared/gtzan/valid/", clips)).unwrap();
+    path
+}
+
+/// In the evaluation view, open the rock → reggae cell and press Enter on
+/// its first clip (rock.00052.ogg).
+fn play_first_rock_as_reggae(report: std::path::PathBuf) -> Harness {
+    let mut opts = AppOptions::new(demo_dir(), "demo");
+    opts.eval_report = Some(report);
+    let mut h = Harness::with_options(opts, 100, 30);
+    h.key(KeyCode::Char('e'));
+    for _ in 0..9 {
+        h.key(KeyCode::Down);
+    }
+    for _ in 0..8 {
+        h.key(KeyCode::Right);
+    }
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.settle();
+    h
+}
+
+#[test]
+fn an_evaluation_clip_plays_from_beside_the_report_and_the_bar_says_what_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clips/rock/rock.00052.ogg");
+    std::fs::create_dir_all(clip.parent().unwrap()).unwrap();
+    std::fs::copy(demo_dir().join("Max McCracken/awakening.mp3"), &clip).unwrap();
+    // Paths relative to the report's folder, opened from another working directory.
+    let h = play_first_rock_as_reggae(report_with_clips(dir.path(), "clips/"));
+    assert_eq!(
+        h.app.player_view().external.as_deref(),
+        Some(clip.as_path()),
+        "{:?}",
+        h.app.status_message()
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("rock.00052.ogg (evaluation clip)"),
+        "{screen}"
+    );
+    assert!(screen.contains("▶ rock.00052.ogg"), "{screen}");
+}
+
+#[test]
+fn a_missing_evaluation_clip_says_it_is_not_available_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = play_first_rock_as_reggae(report_with_clips(dir.path(), "/nonexistent/clips/"));
+    assert_eq!(h.app.player_view().external, None);
+    assert_eq!(
+        h.app.status_message(),
+        Some("clip not available here: /nonexistent/clips/rock/rock.00052.ogg")
+    );
+    assert!(
+        h.app.eval_view().visible,
+        "still in the view, nothing crashed"
+    );
+}

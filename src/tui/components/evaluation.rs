@@ -138,8 +138,9 @@ impl EvalView {
         }
     }
 
-    /// Enter: open the cell's file list, or give the file to play.
-    pub fn activate(&mut self) -> Option<PathBuf> {
+    /// Enter: open the cell's file list, or give the clip to play (resolved
+    /// against the report; `NotHere` when this machine does not have it).
+    pub fn activate(&mut self) -> Option<ClipLocation> {
         match self.focus {
             EvalFocus::Matrix => {
                 if !self.cell_files().is_empty() {
@@ -148,9 +149,7 @@ impl EvalView {
                 }
                 None
             }
-            EvalFocus::Files => match self.activate_clip()? {
-                ClipLocation::Here(p) | ClipLocation::NotHere(p) => Some(p),
-            },
+            EvalFocus::Files => self.activate_clip(),
         }
     }
 

@@ -67,6 +67,16 @@ impl Component for PlayerBar {
                     None => node.label().into_owned(),
                 }
             }
+            // A clip from outside the library (the evaluation view's).
+            None if p.external.is_some() => {
+                p.external.as_deref().map_or_else(String::new, |path| {
+                    let name = path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    format!("{name} (evaluation clip)")
+                })
+            }
             None => {
                 let hint = ctx
                     .keymap

@@ -382,7 +382,7 @@ fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &T
     frame.render_widget(&input, field);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "; separates genres · empty removes · esc cancels",
+            "; separates genres · enter writes · empty removes",
             t.count,
         )),
         hint,

@@ -10,6 +10,7 @@ use super::super::effect::Effect;
 use super::super::results::JobMark;
 use super::super::state::State;
 use super::{Effects, classify, selection_changed, tagging};
+use crate::eval::ClipLocation;
 use crate::jobs::Priority;
 use crate::library::tree::{NodeId, NodeKind, ROOT};
 
@@ -189,11 +190,14 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::Expand => e.move_by(0, 1),
         Action::PageUp | Action::Top => e.move_by(-100, 0),
         Action::PageDown | Action::Bottom => e.move_by(100, 0),
-        Action::Activate => {
-            if let Some(path) = e.activate() {
-                play(s, fx, None, path);
-            }
-        }
+        Action::Activate => match e.activate() {
+            Some(ClipLocation::Here(path)) => play(s, fx, None, path),
+            Some(ClipLocation::NotHere(path)) => s.status.set(
+                format!("clip not available here: {}", path.display()),
+                Level::Error,
+            ),
+            None => {}
+        },
         Action::ClearFilter => {
             if !e.back() {
                 e.visible = false;
