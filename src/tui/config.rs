@@ -4,6 +4,7 @@
 //! ```toml
 //! theme = "light"            # a theme name or a path to a .toml file
 //! auto-advance = true        # play the next file when a track ends (default)
+//! spectrogram = "halfblock"  # or "braille"; unset: the theme's choice
 //! [keys]                     # action = key or [keys]; replaces that action's defaults
 //! play-pause = ["space", "p"]
 //! quit = "q"
@@ -25,6 +26,9 @@ pub struct Config {
     pub theme_line: Option<usize>,
     /// `auto-advance = …` (None: not set, which means on).
     pub auto_advance: Option<bool>,
+    /// `spectrogram = "halfblock"` (true) or `"braille"` (false); None: the
+    /// theme decides.
+    pub halfblock: Option<bool>,
     pub keymap: KeyMap,
     /// The file the settings came from, if one existed.
     pub path: Option<PathBuf>,
@@ -34,6 +38,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// `theme` with the user's spectrogram style, when the config sets one.
+    pub fn apply_style(&self, mut theme: super::theme::Theme) -> super::theme::Theme {
+        if let Some(h) = self.halfblock {
+            theme.halfblock = h;
+        }
+        theme
+    }
+
     /// The theme the config names, loaded; an error names this file and line.
     pub fn load_theme(&self) -> Result<Option<super::theme::Theme>, FileError> {
         let Some(spec) = &self.theme else {
@@ -107,6 +119,7 @@ struct RawConfig {
     theme: Option<Spanned<String>>,
     #[serde(rename = "auto-advance")]
     auto_advance: Option<bool>,
+    spectrogram: Option<Spanned<String>>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<OneOrMany>>,
 }
@@ -185,7 +198,23 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
             )
         })
         .collect();
+    let halfblock = match &raw.spectrogram {
+        None => None,
+        Some(s) => Some(match s.get_ref().as_str() {
+            "halfblock" => true,
+            "braille" => false,
+            other => {
+                return Err(FileError::at(
+                    path,
+                    src,
+                    Some(s.span()),
+                    format!("`spectrogram`: \"{other}\" is not \"braille\" or \"halfblock\""),
+                ));
+            }
+        }),
+    };
     Ok(Config {
+        halfblock,
         theme_line: raw.theme.as_ref().map(|t| line_of(src, t.span().start)),
         theme: raw.theme.map(Spanned::into_inner),
         auto_advance: raw.auto_advance,
@@ -284,6 +313,25 @@ mod tests {
             });
             assert!(listed, "{} is missing from the help", a.name());
         }
+    }
+
+    #[test]
+    fn the_spectrogram_style_is_the_users_when_set_else_the_themes() {
+        let c = parse(
+            "theme = \"light\"\nspectrogram = \"braille\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.halfblock, Some(false));
+        let light = c.load_theme().unwrap().unwrap();
+        assert!(light.halfblock, "the light theme draws half blocks");
+        assert!(!c.apply_style(light).halfblock, "the user's braille wins");
+        let c = parse("theme = \"light\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.halfblock, None);
+        let light = c.load_theme().unwrap().unwrap();
+        assert!(c.apply_style(light).halfblock, "unset: the theme's choice");
+        let e = parse("\nspectrogram = \"dots\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml, line 2"), "{e}");
     }
 
     #[test]

@@ -81,6 +81,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         Some(spec) => Theme::load(spec)?,
         None => config.load_theme()?.unwrap_or_else(Theme::default_theme),
     };
+    let theme = config.apply_style(theme);
     let theme = if theme::colours_off() {
         theme.without_colours()
     } else {
