@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::tagger::TagItem;
+use super::vocab_service::VocabRequest;
 use crate::classifier::Classified;
 use crate::jobs::Priority;
 use crate::library::tree::NodeId;
@@ -64,6 +65,13 @@ pub enum Effect {
     UndoTags {
         req: ReqId,
     },
+    /// Your genres and "sounds like this" (the vocabulary service).
+    Vocab {
+        req: ReqId,
+        request: VocabRequest,
+    },
+    /// Stop the vocabulary service's running request.
+    CancelVocab,
 }
 
 /// Work asked for and not answered yet.
@@ -83,6 +91,13 @@ pub enum Work {
     },
     PreviewTags,
     Undo,
+    /// A vocabulary request: finding the head, a similar list (`advance`:
+    /// for "play similar" when a track ends), or learning.
+    FindHead,
+    Similar {
+        advance: bool,
+    },
+    Learn,
 }
 
 /// Every request in flight, by id. An answer removes its entry, so a count

@@ -5,6 +5,7 @@ use super::analyst::{JobUpdate, ModelInfo};
 use super::effect::ReqId;
 use super::services::Sink;
 use super::tagger::TagEvent;
+use super::vocab_service::VocabEvent;
 use crate::classifier::Classified;
 use crate::eval::EvalReport;
 use crate::library::tree::{Inspection, NodeId, ScanBatch};
@@ -50,6 +51,11 @@ pub enum AppEvent {
     Tag {
         req: ReqId,
         event: TagEvent,
+    },
+    /// The vocabulary service reported on a request.
+    Vocab {
+        req: ReqId,
+        event: VocabEvent,
     },
     /// An action from outside the key map (tests, benches).
     Action(Action),

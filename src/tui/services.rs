@@ -10,6 +10,7 @@ use super::effect::Effect;
 use super::event::AppEvent;
 use super::inspector::Inspector;
 use super::tagger::Tagger;
+use super::vocab_service::VocabService;
 use crate::eval::EvalReport;
 use crate::library::tree::{ScanHandle, spawn_scan};
 use crate::player::Player;
@@ -39,6 +40,7 @@ pub struct Services {
     scan: ScanHandle,
     analyst: Option<Analyst>,
     tagger: Tagger,
+    vocab: Option<VocabService>,
 }
 
 impl Services {
@@ -46,6 +48,7 @@ impl Services {
     /// and the evaluation report's loader; all report to `sink`.
     pub fn start(opts: ServiceOptions, sink: &Sink) -> Services {
         let scan_sink = Arc::clone(sink);
+        let root = opts.root.clone();
         let scan = spawn_scan(opts.root, move |b| scan_sink(AppEvent::Scan(b)));
         let player_sink = Arc::clone(sink);
         let player = Player::start(opts.no_audio, move |e| {
@@ -54,12 +57,16 @@ impl Services {
         let model = opts.analysis.as_ref().and_then(|a| a.model.clone());
         let analyst = opts.analysis.map(|a| Analyst::start(a, Arc::clone(sink)));
         load_eval_report(opts.eval_report, model, Arc::clone(sink));
+        let vocab = analyst
+            .as_ref()
+            .map(|a| VocabService::start(root, a.classifier_slot(), Arc::clone(sink)));
         Services {
             player,
             inspector: Inspector::start(Arc::clone(sink)),
             scan,
             analyst,
             tagger: Tagger::start(Arc::clone(sink)),
+            vocab,
         }
     }
 
@@ -117,6 +124,16 @@ impl Services {
             Effect::WriteTags { req, items } => self.tagger.write(req, items),
             Effect::PreviewTags { req, items } => self.tagger.preview(req, items),
             Effect::UndoTags { req } => self.tagger.undo(req),
+            Effect::Vocab { req, request } => {
+                if let Some(v) = &self.vocab {
+                    v.request(req, request);
+                }
+            }
+            Effect::CancelVocab => {
+                if let Some(v) = &self.vocab {
+                    v.cancel();
+                }
+            }
         }
     }
 
@@ -127,6 +144,9 @@ impl Services {
         self.tagger.cancel();
         if let Some(a) = &self.analyst {
             a.cancel();
+        }
+        if let Some(v) = &self.vocab {
+            v.cancel();
         }
         self.player.stop();
     }

@@ -8,6 +8,7 @@ mod input;
 mod tagging;
 #[cfg(test)]
 mod tests;
+mod vocab;
 
 pub use input::{Layer, layers};
 
@@ -44,6 +45,7 @@ pub fn update(s: &mut State, msg: Msg) -> Effects {
         }
         Msg::Drawn => on_drawn(s, &mut fx),
         Msg::Tag { req, event } => tagging::on_tag(s, &mut fx, req, event),
+        Msg::Vocab { req, event } => vocab::on_event(s, &mut fx, req, event),
         other => background::on_event(s, &mut fx, other),
     }
     s.browser.refresh(&s.tree);

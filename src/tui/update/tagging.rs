@@ -91,6 +91,9 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
         format!("{name} already has genre {new}")
     };
     s.status.set(msg, Level::Info);
+    if applied.report.changed {
+        super::vocab::after_write(s);
+    }
 }
 
 fn undone(
@@ -155,8 +158,12 @@ pub fn current_genre(s: &State, id: NodeId) -> String {
         .unwrap_or_default()
 }
 
-/// The suggestion for a file: its top genre and confidence.
+/// The suggestion for a file: its top genre and confidence (in your genres
+/// when a learned head is in use: nothing when it is unsure).
 fn suggestion(s: &State, id: NodeId) -> Option<(String, f32)> {
+    if let Some(mine) = super::vocab::mine_suggestion(s, id) {
+        return mine;
+    }
     let r = s.results.result(id)?;
     let (label, p) = *r.prediction.top(1).first()?;
     Some((crate::tags::genre_tag_name(label), p))
@@ -168,6 +175,10 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
     };
     match suggestion(s, id) {
         Some((genre, _)) => write_tags(s, fx, vec![(id, vec![genre])]),
+        None if super::vocab::unsure_line(s, id).is_some() => {
+            let line = super::vocab::unsure_line(s, id).unwrap_or_default();
+            s.status.set(line, Level::Info);
+        }
         None => {
             let key = s.keymap.hint(Action::Classify).unwrap_or_default();
             s.status.set(
@@ -183,7 +194,9 @@ pub fn open_picker(s: &mut State) {
         return;
     };
     let mut items: Vec<(String, Option<f32>)> = Vec::new();
-    if let Some(r) = s.results.result(id) {
+    if let Some(mine) = super::vocab::picker_items(s, id) {
+        items = mine;
+    } else if let Some(r) = s.results.result(id) {
         for (label, p) in r.prediction.top(r.prediction.labels.len()) {
             items.push((crate::tags::genre_tag_name(label), Some(p)));
         }
