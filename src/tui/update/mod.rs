@@ -9,6 +9,8 @@ mod tagging;
 #[cfg(test)]
 mod tests;
 mod vocab;
+#[cfg(test)]
+mod vocab_tests;
 
 pub use input::{Layer, layers};
 
