@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
         lines.push(PredictionPane::bar_line(ctx, rank, genre, *p, width));
     }
     let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
-    let mut foot = format!("learned from this library's tags · {toggle} shows GTZAN's");
+    let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");
     if ctx.vocab.relearn_due() {
         let learn = ctx.keymap.hint(Action::Relearn).unwrap_or_default();
         foot = format!(
