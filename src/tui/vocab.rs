@@ -56,6 +56,25 @@ impl VocabState {
         Some(MineAnswer { ranked, suggestion })
     }
 
+    /// The browser's note for a classified file: the confident genre and its
+    /// confidence, `unsure`, or (no head in use) GTZAN's top genre.
+    pub fn short_note(&self, c: &Classified) -> Option<String> {
+        if let Some(a) = self.answer(c) {
+            return Some(match a.suggestion {
+                Suggestion::Genre { genre, confidence } => {
+                    format!("{genre} {:.0}%", confidence * 100.0)
+                }
+                Suggestion::Unsure { .. } => "unsure".to_string(),
+            });
+        }
+        let (g, p) = *c.prediction.top(1).first()?;
+        Some(format!(
+            "{} {:.0}%",
+            crate::tags::genre_tag_name(g),
+            p * 100.0
+        ))
+    }
+
     /// Whether the app should offer to re-learn (enough new tags, no job running).
     pub fn relearn_due(&self) -> bool {
         self.tagged_since >= RELEARN_AFTER && self.learning.is_none()
