@@ -173,13 +173,10 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
     let Some(id) = focused_file(s) else {
         return;
     };
-    match suggestion(s, id) {
-        Some((genre, _)) => write_tags(s, fx, vec![(id, vec![genre])]),
-        None if super::vocab::unsure_line(s, id).is_some() => {
-            let line = super::vocab::unsure_line(s, id).unwrap_or_default();
-            s.status.set(line, Level::Info);
-        }
-        None => {
+    match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
+        (Some((genre, _)), _) => write_tags(s, fx, vec![(id, vec![genre])]),
+        (None, Some(unsure)) => s.status.set(unsure, Level::Info),
+        (None, None) => {
             let key = s.keymap.hint(Action::Classify).unwrap_or_default();
             s.status.set(
                 format!("no suggestion yet for this file ({key} classifies)"),
