@@ -463,6 +463,7 @@ def write_fast(args):
                                 "weights, ISC licence, see ../LICENSE-musicnn.md",
                      "data": "GTZAN, research use, not redistributed; ../shared/music tracks CC BY-SA 3.0"},
     }
+    keep_embedding(card, os.path.join(out_dir, "model.json"))
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
@@ -501,6 +502,13 @@ def write_fast(args):
           f"{widths} channels and max-pooling by 2 between blocks, global average + max pooling, "
           f"Dense {cfg['dense']} ReLU, Dense 10, softmax — "
           f"{D['conv_macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch in its convolutions.\n")
+    emb = card.get("embedding")
+    if emb:
+        tensor = card.get("training", {}).get("embedding", {}).get("tensor", "the penultimate layer")
+        w(f"Second output: `{emb['name']}` [batch, {emb['dim']}], the student's penultimate layer (the "
+          f"ReLU of the dense {emb['dim']} layer before the logits, tensor `{tensor}`), from the same "
+          "forward pass as `probs`; earmark averages it over a track's patches for `learn` and "
+          "`similar` (added by `add_embedding_output.py`; `probs` are bit-identical).\n")
     w("Input features, patches and combination are the accurate model's: 16 kHz mono, n_fft 512, hop "
       "256, 96 Slaney mel bands 0–8000 Hz, `log10(10000·mel + 1)`, non-overlapping 187-frame (~3 s) "
       "patches, clip probabilities = mean of the patch probabilities.\n")

@@ -6,17 +6,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use rayon::prelude::*;
 
 use crate::audio::AnalysisPlan;
 use crate::classifier::Classifier;
 use crate::cli::classify::open_cache_or_warn;
 use crate::cli::jobs_or_default;
 use crate::cli::output::progress;
-use crate::library::collect_audio;
 use crate::model::load_model;
-use crate::vocab::library::{group_of, vocabulary};
-use crate::vocab::{HeadMeta, Sample, TrainOptions, store, train};
+use crate::vocab::learn::report_card;
+use crate::vocab::{EmbeddingTable, LearnOptions, Progress, learn_library, store};
 
 #[derive(Debug, Args)]
 pub struct LearnArgs {
@@ -73,31 +71,28 @@ pub fn embedding_classifier(
     ))
 }
 
-/// Embeddings of `files` (cached or computed, in parallel, with progress);
-/// a file that fails is reported on stderr and left out.
-pub fn embeddings(
-    classifier: &Classifier,
-    files: &[PathBuf],
-    jobs: usize,
-) -> Vec<Option<Vec<f32>>> {
-    let bar = progress(files.len(), "embeddings");
-    let one = |path: &PathBuf| {
-        let r = match classifier.classify(path) {
-            Ok(c) => c.prediction.embedding,
-            Err(e) => {
-                bar.suspend(|| eprintln!("skipped: {e}"));
-                None
-            }
-        };
-        bar.inc(1);
-        r
-    };
-    let out = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-        Ok(pool) => pool.install(|| files.par_iter().map(one).collect()),
-        Err(_) => files.iter().map(one).collect(),
-    };
-    bar.finish_and_clear();
-    out
+/// Embedding progress on stderr: a bar, and a line per file left out.
+pub struct BarProgress(indicatif::ProgressBar);
+
+impl BarProgress {
+    pub fn new(total: usize) -> BarProgress {
+        BarProgress(progress(total, "embeddings"))
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for BarProgress {
+    fn step(&self, done: usize, total: usize) {
+        self.0.set_length(total as u64);
+        self.0.set_position(done as u64);
+    }
+
+    fn skipped(&self, line: String) {
+        self.0.suspend(|| eprintln!("skipped: {line}"));
+    }
 }
 
 pub fn run(args: LearnArgs) -> ExitCode {
@@ -115,72 +110,39 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         args.embed.model.as_deref(),
         args.embed.windows,
     )?;
-    let jobs = jobs_or_default(args.embed.jobs);
-    let collected = collect_audio(&dirs);
-    for e in &collected.errors {
-        eprintln!("skipped: {e}");
-    }
-    let raw: Vec<(PathBuf, Vec<String>)> = collected
-        .files
-        .par_iter()
-        .map(|p| match crate::tags::read_tags(p) {
-            Ok(t) => (p.clone(), t.genres),
-            Err(e) => {
-                eprintln!("skipped tags: {e}");
-                (p.clone(), Vec::new())
-            }
-        })
-        .collect();
-    let lib = vocabulary(&raw, args.min_tracks.max(1));
+    let opts = LearnOptions {
+        min_tracks: args.min_tracks.max(1),
+        precision: args.precision.clamp(0.0, 1.0),
+        jobs: jobs_or_default(args.embed.jobs),
+    };
+    let mut table = EmbeddingTable::load(&classifier);
+    let bar = BarProgress::new(0);
+    let learned = learn_library(
+        &classifier,
+        &dirs,
+        &opts,
+        &mut table,
+        &bar,
+        &crate::audio::NEVER_CANCELLED,
+    );
+    bar.finish();
+    let learned = learned.map_err(|e| e.to_string())?;
+    let head = learned.head;
     eprintln!(
         "{} files, {} with a kept genre; {} genres kept, {} left out",
-        raw.len(),
-        lib.files.len(),
-        lib.vocabulary.len(),
-        lib.left_out.len()
+        learned.files,
+        learned.tagged,
+        head.vocabulary.len(),
+        head.report.left_out.len()
     );
-    let files: Vec<PathBuf> = lib.files.iter().map(|(p, _)| p.clone()).collect();
-    let vectors = embeddings(&classifier, &files, jobs);
-    let samples: Vec<Sample> = lib
-        .files
-        .iter()
-        .zip(vectors)
-        .filter_map(|((path, keys), v)| {
-            Some(Sample {
-                embedding: v?,
-                genres: keys.iter().filter_map(|k| lib.index(k)).collect(),
-                group: group_of(path),
-            })
-        })
-        .collect();
-    let model = classifier.model();
-    let meta = HeadMeta {
-        model_sha256: model.sha256().to_string(),
-        model_name: model.card().name.clone(),
-        vocabulary: lib.names(),
-        left_out: lib.left_out.clone(),
-    };
-    let opts = TrainOptions {
-        target_precision: args.precision.clamp(0.0, 1.0),
-        ..TrainOptions::default()
-    };
-    let head = train(&samples, meta, &opts).map_err(|e| e.to_string())?;
     print!("{}", head.report.render());
     let path = match &args.out {
         Some(p) => p.clone(),
-        None => store::head_path(&dirs[0], &model.card().name).map_err(|e| e.to_string())?,
+        None => store::head_path(&dirs[0], &head.model_name).map_err(|e| e.to_string())?,
     };
     store::save(&head, &path).map_err(|e| e.to_string())?;
     let md = path.with_extension("md");
-    let card = format!(
-        "# Learned genres\n\nModel: {} (sha256 {}), {}-d embeddings; thresholds for {:.0} % precision.\n\n```\n{}```\n",
-        head.model_name,
-        &head.model_sha256[..12.min(head.model_sha256.len())],
-        head.dim,
-        100.0 * head.target_precision,
-        head.report.render()
-    );
-    std::fs::write(&md, card).map_err(|e| format!("{}: {e}", md.display()))?;
+    std::fs::write(&md, report_card(&head)).map_err(|e| format!("{}: {e}", md.display()))?;
     eprintln!("saved {} (report: {})", path.display(), md.display());
     Ok(())
 }

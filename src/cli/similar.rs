@@ -9,9 +9,9 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::cli::jobs_or_default;
-use crate::cli::learn::{EmbeddingOpts, embedding_classifier, embeddings};
+use crate::cli::learn::{BarProgress, EmbeddingOpts, embedding_classifier};
 use crate::library::collect_audio;
-use crate::vocab::SimilarityIndex;
+use crate::vocab::{EmbeddingTable, SimilarityIndex};
 
 #[derive(Debug, Args)]
 pub struct SimilarArgs {
@@ -45,6 +45,8 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         args.embed.model.as_deref(),
         args.embed.windows,
     )?;
+    // The library's cached embeddings, in one query; only missing ones are computed.
+    let mut table = EmbeddingTable::load(&classifier);
     let query = classifier
         .classify(&args.file)
         .map_err(|e| e.to_string())?
@@ -70,7 +72,15 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         _ => false,
     };
     let files: Vec<PathBuf> = collected.files.into_iter().filter(|p| !same(p)).collect();
-    let vectors = embeddings(&classifier, &files, jobs_or_default(args.embed.jobs));
+    let bar = BarProgress::new(files.len());
+    let vectors = table.fill(
+        &classifier,
+        &files,
+        jobs_or_default(args.embed.jobs),
+        &bar,
+        &crate::audio::NEVER_CANCELLED,
+    );
+    bar.finish();
     let mut index = SimilarityIndex::new(query.len());
     let mut paths = Vec::new();
     for (p, v) in files.iter().zip(vectors) {

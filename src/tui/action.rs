@@ -111,6 +111,12 @@ bindable_actions! {
         Skip = "skip", "skip to next file", ["x"];
         Undo = "undo", "undo last tag write", ["u"];
     }
+    "Your genres" {
+        GenreView = "genre-view", "your genres / GTZAN", ["y"];
+        Similar = "similar", "sounds like this", ["f"];
+        PlaySimilar = "play-similar", "play similar on / off", ["F"];
+        Relearn = "relearn", "learn your genres", ["L"];
+    }
     "App" {
         Help = "help", "this help", ["?", "f1"];
         Redraw = "redraw", "redraw screen", ["ctrl-l"];

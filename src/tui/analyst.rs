@@ -165,8 +165,12 @@ pub enum JobUpdate {
     Cancelled,
 }
 
+/// The classifier once the model has loaded (or why it did not); shared
+/// with the vocabulary service, which needs the same model and cache.
+pub type ClassifierSlot = Arc<OnceLock<Result<Classifier, String>>>;
+
 struct Engine {
-    classifier: OnceLock<Result<Classifier, String>>,
+    classifier: ClassifierSlot,
     /// The focused track: jobs for it also compute the spectrogram.
     focus: Mutex<Option<PathBuf>>,
 }
@@ -255,7 +259,7 @@ impl Analyst {
     /// Load the model and open the cache in the background; results go to `sink`.
     pub fn start(opts: AnalystOptions, sink: Sink) -> Analyst {
         let engine = Arc::new(Engine {
-            classifier: OnceLock::new(),
+            classifier: Arc::default(),
             focus: Mutex::new(None),
         });
         let fault = opts.fault.clone();
@@ -344,6 +348,11 @@ impl Analyst {
             Some(p) => self.pool.submit(path, p),
         };
         requests.insert(job, req);
+    }
+
+    /// The classifier, shared (filled once the model has loaded).
+    pub fn classifier_slot(&self) -> ClassifierSlot {
+        Arc::clone(&self.engine.classifier)
     }
 
     /// The focused track is no longer a file (a folder is selected).

@@ -143,6 +143,12 @@ impl App {
         self.state.dirty = true;
     }
 
+    /// Pretend this head was learned for the library (tests).
+    pub fn set_vocab_head(&mut self, head: crate::vocab::Head) {
+        self.state.vocab.head = Some(std::sync::Arc::new(head));
+        self.state.dirty = true;
+    }
+
     pub fn tree(&self) -> &Tree {
         &self.state.tree
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::tagger::TagItem;
+use super::vocab_service::VocabRequest;
 use crate::classifier::Classified;
 use crate::jobs::Priority;
 use crate::library::tree::NodeId;
@@ -72,6 +73,13 @@ pub enum Effect {
         req: ReqId,
         ids: Vec<i64>,
     },
+    /// Your genres and "sounds like this" (the vocabulary service).
+    Vocab {
+        req: ReqId,
+        request: VocabRequest,
+    },
+    /// Stop the vocabulary service's running request.
+    CancelVocab,
 }
 
 /// Work asked for and not answered yet.
@@ -92,6 +100,13 @@ pub enum Work {
     PreviewTags,
     Undo,
     LoadMarks,
+    /// A vocabulary request: finding the head, a similar list (`advance`:
+    /// for "play similar" when a track ends), or learning.
+    FindHead,
+    Similar {
+        advance: bool,
+    },
+    Learn,
 }
 
 /// Every request in flight, by id. An answer removes its entry, so a count
@@ -168,7 +183,12 @@ impl InFlight {
                 left.retain_mut(|n| to(*n).map(|m| *n = m).is_some());
                 true
             }
-            Work::PreviewTags | Work::Undo | Work::LoadMarks => true,
+            Work::PreviewTags
+            | Work::Undo
+            | Work::LoadMarks
+            | Work::FindHead
+            | Work::Similar { .. }
+            | Work::Learn => true,
         });
     }
 

@@ -5,6 +5,7 @@ use super::analyst::{JobUpdate, ModelInfo};
 use super::effect::ReqId;
 use super::services::Sink;
 use super::tagger::TagEvent;
+use super::vocab_service::VocabEvent;
 use crate::classifier::Classified;
 use crate::eval::EvalReport;
 use crate::library::tree::{Inspection, NodeId, ScanBatch};
@@ -53,6 +54,11 @@ pub enum AppEvent {
     },
     /// A rescan of the library finished: the tree as it is now.
     Rescanned(Box<crate::library::tree::Tree>),
+    /// The vocabulary service reported on a request.
+    Vocab {
+        req: ReqId,
+        event: VocabEvent,
+    },
     /// An action from outside the key map (tests, benches).
     Action(Action),
     /// A frame was drawn: rows now on screen may need inspecting.

@@ -25,6 +25,8 @@ pub mod term;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod vocab;
+pub mod vocab_service;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use super::effect::Effect;
 use super::event::AppEvent;
 use super::inspector::Inspector;
 use super::tagger::Tagger;
+use super::vocab_service::VocabService;
 use crate::eval::EvalReport;
 use crate::library::tree::{ScanHandle, spawn_scan};
 use crate::player::Player;
@@ -41,6 +42,7 @@ pub struct Services {
     tagger: Tagger,
     root: PathBuf,
     sink: Sink,
+    vocab: Option<VocabService>,
 }
 
 impl Services {
@@ -57,6 +59,9 @@ impl Services {
         let model = opts.analysis.as_ref().and_then(|a| a.model.clone());
         let analyst = opts.analysis.map(|a| Analyst::start(a, Arc::clone(sink)));
         load_eval_report(opts.eval_report, model, Arc::clone(sink));
+        let vocab = analyst
+            .as_ref()
+            .map(|a| VocabService::start(root.clone(), a.classifier_slot(), Arc::clone(sink)));
         Services {
             player,
             inspector: Inspector::start(Arc::clone(sink)),
@@ -65,6 +70,7 @@ impl Services {
             tagger: Tagger::start(Arc::clone(sink)),
             root,
             sink: Arc::clone(sink),
+            vocab,
         }
     }
 
@@ -133,6 +139,16 @@ impl Services {
             Effect::PreviewTags { req, items } => self.tagger.preview(req, items),
             Effect::UndoTags { req, ids } => self.tagger.undo(req, ids),
             Effect::LoadMarks { req, root } => self.tagger.load_marks(req, root),
+            Effect::Vocab { req, request } => {
+                if let Some(v) = &self.vocab {
+                    v.request(req, request);
+                }
+            }
+            Effect::CancelVocab => {
+                if let Some(v) = &self.vocab {
+                    v.cancel();
+                }
+            }
         }
     }
 
@@ -143,6 +159,9 @@ impl Services {
         self.tagger.cancel();
         if let Some(a) = &self.analyst {
             a.cancel();
+        }
+        if let Some(v) = &self.vocab {
+            v.cancel();
         }
         self.player.stop();
     }

@@ -8,6 +8,7 @@ use super::components::browser::Browser;
 use super::components::evaluation::EvalView;
 use super::components::help::HelpOverlay;
 use super::components::player_bar::PlayerBar;
+use super::components::similar::SimilarList;
 use super::components::spectrogram::SpectrogramPane;
 use super::components::status::{Level, StatusLine};
 use super::components::tagging::Popup;
@@ -16,6 +17,7 @@ use super::effect::InFlight;
 use super::keymap::KeyMap;
 use super::results::{ModelStatus, Results};
 use super::theme::Theme;
+use super::vocab::VocabState;
 use crate::library::tree::{NodeId, Tree};
 use crate::player::OutputStatus;
 use crate::tags::GenreMode;
@@ -62,6 +64,10 @@ pub struct State {
     pub spectrogram: SpectrogramPane,
     pub eval: EvalView,
     pub popup: Option<Popup>,
+    /// "Sounds like this" for a track (`f`).
+    pub similar: Option<SimilarList>,
+    /// The library's learned genres and the "play similar" mode.
+    pub vocab: VocabState,
     pub theme: Theme,
     pub keymap: KeyMap,
     pub root_label: String,
@@ -137,6 +143,8 @@ impl State {
             spectrogram: SpectrogramPane::default(),
             eval: EvalView::default(),
             popup: None,
+            similar: None,
+            vocab: VocabState::default(),
             theme: setup.theme,
             keymap: setup.keymap,
             root_label: setup.root_label.trim_end_matches('/').to_string(),

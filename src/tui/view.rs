@@ -39,6 +39,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         root_title: &s.root_title,
         config_path: s.config_path.as_deref(),
         results: &s.results,
+        vocab: &s.vocab,
         jobs: JobsView {
             done: s.run_done,
             total: s.run_total,
@@ -65,6 +66,9 @@ pub fn draw(s: &State, frame: &mut Frame) {
     s.status.draw(frame, status, &ctx);
     if let Some(p) = &s.popup {
         p.draw(frame, main, &ctx);
+    }
+    if let Some(l) = &s.similar {
+        l.draw(frame, main, &ctx);
     }
     s.help.draw(frame, area, &ctx);
 }

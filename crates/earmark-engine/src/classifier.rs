@@ -148,6 +148,19 @@ impl Classifier {
         }
     }
 
+    /// Every embedding the cache holds for this model and plan, in one query
+    /// (empty without a cache or when it cannot be read: they are recomputed).
+    pub fn cached_embeddings(&self) -> Vec<crate::cache::StoredEmbedding> {
+        let Some(cache) = &self.cache else {
+            return Vec::new();
+        };
+        cache
+            .lock()
+            .ok()
+            .and_then(|c| c.all_embeddings(&self.cache_key).ok())
+            .unwrap_or_default()
+    }
+
     /// The cache key of this model and plan (results and embeddings share it).
     pub fn cache_key(&self) -> &str {
         &self.cache_key

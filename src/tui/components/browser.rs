@@ -417,11 +417,11 @@ impl Browser {
                 spans.push(Span::styled(if marked { "●" } else { " " }, t.mark));
                 spans.push(Span::styled(sym.to_string(), sym_style));
                 spans.push(Span::styled(format!(" {}", node.label()), name_style));
-                // The top genre, right-aligned where there is room.
+                // The top genre (in your genres when a head is in use),
+                // right-aligned where there is room.
                 if let Some(r) = state.and_then(|s| s.result.as_ref())
-                    && let Some((g, p)) = r.prediction.top(1).first()
+                    && let Some(note) = ctx.vocab.short_note(r)
                 {
-                    let note = format!("{} {:.0}%", crate::tags::genre_tag_name(g), p * 100.0);
                     // Screen columns, not chars: a CJK name takes two per character.
                     let used: usize = spans.iter().map(|s| s.content.width()).sum();
                     let room = width.saturating_sub(used);

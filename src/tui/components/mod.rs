@@ -8,10 +8,12 @@ pub mod evaluation;
 pub mod help;
 pub mod player_bar;
 pub mod prediction;
+pub mod similar;
 pub mod spectrogram;
 pub mod status;
 pub mod tagging;
 pub mod track;
+pub mod yours;
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +25,7 @@ use ratatui::widgets::{Block, Borders};
 use super::keymap::KeyMap;
 use super::results::Results;
 use super::theme::Theme;
+use super::vocab::VocabState;
 use crate::audio::SourceInfo;
 use crate::library::tree::{NodeId, Tree};
 use crate::player::OutputStatus;
@@ -73,6 +76,8 @@ pub struct Ctx<'a> {
     pub config_path: Option<&'a Path>,
     /// Classification results, jobs, writes.
     pub results: &'a Results,
+    /// The library's learned genres, if any.
+    pub vocab: &'a VocabState,
     /// Classification progress: (done, total) of the current run, and the
     /// files being classified now.
     pub jobs: JobsView<'a>,

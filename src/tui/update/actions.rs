@@ -175,7 +175,9 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         }
         Action::Undo => tagging::undo(s, fx),
         Action::Rescan => super::rescan::rescan(s, fx),
-        _ => {}
+        other => {
+            super::vocab::apply(s, fx, other);
+        }
     }
 }
 
@@ -252,6 +254,12 @@ fn mark(s: &mut State) {
             Level::Info,
         );
     }
+}
+
+/// Play a library file.
+pub fn play_node(s: &mut State, fx: &mut Effects, node: NodeId) {
+    let path = s.tree.path(node);
+    play(s, fx, Some(node), path);
 }
 
 /// Play a file: a library node, or (node None) a file from outside the

@@ -45,6 +45,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             s.results.model = ModelStatus::Ready(info);
             // Rows on screen may have cached results now.
             peek_visible(s, fx);
+            super::vocab::find_head(s, fx);
         }
         Msg::Model(Err(e)) => {
             s.status.set(e.clone(), Level::Error);
@@ -158,7 +159,11 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                     .player
                     .node
                     .is_some_and(|n| super::actions::listed_files(s).last() == Some(&n));
-                if s.auto_advance && s.player.node.is_some() && !last {
+                let similar = s
+                    .player
+                    .node
+                    .is_some_and(|n| super::vocab::play_next_similar(s, fx, n));
+                if !similar && s.auto_advance && s.player.node.is_some() && !last {
                     super::actions::step_track(s, fx, 1);
                 }
             }

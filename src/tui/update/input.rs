@@ -16,6 +16,7 @@ use super::{Effects, actions, selection_changed, tagging};
 pub enum Layer {
     Help,
     Popup,
+    Similar,
     Filter,
     Evaluation,
     Browser,
@@ -29,6 +30,9 @@ pub fn layers(s: &State) -> Vec<Layer> {
     }
     if s.popup.is_some() {
         out.push(Layer::Popup);
+    }
+    if s.similar.is_some() {
+        out.push(Layer::Similar);
     }
     if s.browser.filter_focused && !s.eval.visible {
         out.push(Layer::Filter);
@@ -72,6 +76,7 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
             }
         }
         Layer::Popup => on_popup_key(s, fx, k),
+        Layer::Similar => super::vocab::on_similar_key(s, fx, k),
         Layer::Filter => match keymap::filter_action(key) {
             Some(keymap::FilterKey::Act(a)) => actions::apply(s, fx, a),
             Some(keymap::FilterKey::Leave) => s.browser.filter_focused = false,
@@ -138,7 +143,7 @@ fn on_mouse(s: &mut State, fx: &mut Effects, m: crossterm::event::MouseEvent) {
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => match layers(s)[0] {
             Layer::Help => s.help.visible = false,
-            Layer::Popup => {}
+            Layer::Popup | Layer::Similar => {}
             Layer::Evaluation => {
                 if let Some((r, c)) = s.eval.cell_at(m.column, m.row) {
                     s.eval.select_cell(r, c);

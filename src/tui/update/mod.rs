@@ -9,6 +9,9 @@ mod rescan;
 mod tagging;
 #[cfg(test)]
 mod tests;
+mod vocab;
+#[cfg(test)]
+mod vocab_tests;
 
 pub use input::{Layer, layers};
 
@@ -45,6 +48,7 @@ pub fn update(s: &mut State, msg: Msg) -> Effects {
         }
         Msg::Drawn => on_drawn(s, &mut fx),
         Msg::Tag { req, event } => tagging::on_tag(s, &mut fx, req, event),
+        Msg::Vocab { req, event } => vocab::on_event(s, &mut fx, req, event),
         other => background::on_event(s, &mut fx, other),
     }
     s.browser.refresh(&s.tree);

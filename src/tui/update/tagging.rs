@@ -106,6 +106,9 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
         format!("{name} already has genre {new}")
     };
     s.status.set(msg, Level::Info);
+    if applied.report.changed {
+        super::vocab::after_write(s);
+    }
 }
 
 /// Keep a journal entry of this session's write `req` for `u`.
@@ -265,8 +268,12 @@ pub fn current_genre(s: &State, id: NodeId) -> String {
         .unwrap_or_default()
 }
 
-/// The suggestion for a file: its top genre and confidence.
+/// The suggestion for a file: its top genre and confidence (in your genres
+/// when a learned head is in use: nothing when it is unsure).
 fn suggestion(s: &State, id: NodeId) -> Option<(String, f32)> {
+    if let Some(mine) = super::vocab::mine_suggestion(s, id) {
+        return mine;
+    }
     let r = s.results.result(id)?;
     let (label, p) = *r.prediction.top(1).first()?;
     Some((crate::tags::genre_tag_name(label), p))
@@ -276,9 +283,10 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
     let Some(id) = focused_file(s) else {
         return;
     };
-    match suggestion(s, id) {
-        Some((genre, _)) => write_tags(s, fx, vec![(id, vec![genre])]),
-        None => {
+    match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
+        (Some((genre, _)), _) => write_tags(s, fx, vec![(id, vec![genre])]),
+        (None, Some(unsure)) => s.status.set(unsure, Level::Info),
+        (None, None) => {
             let key = s.keymap.hint(Action::Classify).unwrap_or_default();
             s.status.set(
                 format!("no suggestion yet for this file ({key} classifies)"),
@@ -293,7 +301,9 @@ pub fn open_picker(s: &mut State) {
         return;
     };
     let mut items: Vec<(String, Option<f32>)> = Vec::new();
-    if let Some(r) = s.results.result(id) {
+    if let Some(mine) = super::vocab::picker_items(s, id) {
+        items = mine;
+    } else if let Some(r) = s.results.result(id) {
         for (label, p) in r.prediction.top(r.prediction.labels.len()) {
             items.push((crate::tags::genre_tag_name(label), Some(p)));
         }

@@ -22,7 +22,7 @@ use crate::player::{OutputStatus, PlayerEvent};
 use crate::tags::GenreMode;
 
 /// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
-fn state(n: usize, classify: bool) -> State {
+pub(super) fn state(n: usize, classify: bool) -> State {
     let mut s = State::new(Setup {
         root: "/nowhere/lib".into(),
         root_label: "lib".into(),
@@ -64,7 +64,7 @@ fn state(n: usize, classify: bool) -> State {
     s
 }
 
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
+pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
     update(
         s,
         Msg::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))),

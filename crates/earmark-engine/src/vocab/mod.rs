@@ -2,8 +2,10 @@
 //! already tagged (a head over the model's embeddings), know when it does not
 //! know (per-genre thresholds), and find tracks that sound alike.
 
+pub mod embeddings;
 pub mod gtzan;
 pub mod head;
+pub mod learn;
 pub mod library;
 pub mod report;
 pub mod similar;
@@ -11,7 +13,9 @@ pub mod spelling;
 pub mod store;
 pub mod train;
 
+pub use embeddings::{EmbeddingTable, Progress};
 pub use head::{Head, Suggestion, suggest_from};
+pub use learn::{LearnOptions, Learned, learn_library};
 pub use report::{CvReport, GenreReport};
 pub use similar::SimilarityIndex;
 pub use train::{HeadMeta, Sample, TrainOptions, grouped_folds, train};

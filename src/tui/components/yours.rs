@@ -1,0 +1,65 @@
+//! The Genre pane in "your genres": the learned head's verdict (a genre it
+//! is confident in, or `unsure` with the top candidates) beside the current
+//! tag, then the library's genres ranked. GTZAN's bars are one key away.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::prediction::PredictionPane;
+use super::{Ctx, pane_block};
+use crate::tui::action::Action;
+use crate::tui::vocab::MineAnswer;
+use crate::vocab::Suggestion;
+
+pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnswer) {
+    let t = ctx.theme;
+    let block = pane_block(t, false, Span::styled(" Your genres ", t.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width < 4 {
+        return;
+    }
+    let width = usize::from(inner.width);
+    let mut head = Vec::new();
+    match &answer.suggestion {
+        Suggestion::Genre { genre, confidence } => {
+            head.push(Span::styled("Suggest ", t.label));
+            head.push(Span::styled(genre.clone(), t.suggest));
+            head.push(Span::styled(
+                format!(" {:.0}%", confidence * 100.0),
+                t.count,
+            ));
+        }
+        Suggestion::Unsure { candidates } => {
+            head.push(Span::styled("Suggest ", t.label));
+            head.push(Span::styled("unsure", t.dim));
+            let top: Vec<String> = candidates
+                .iter()
+                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+                .collect();
+            head.push(Span::styled(format!(" ({})", top.join(", ")), t.count));
+        }
+    }
+    head.extend(PredictionPane::tag_spans(ctx, id));
+    let mut lines = vec![Line::from(head)];
+    let rows = usize::from(inner.height).saturating_sub(2);
+    for (rank, (genre, p)) in answer.ranked.iter().enumerate().take(rows) {
+        lines.push(PredictionPane::bar_line(ctx, rank, genre, *p, width));
+    }
+    let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
+    let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");
+    if ctx.vocab.relearn_due() {
+        let learn = ctx.keymap.hint(Action::Relearn).unwrap_or_default();
+        foot = format!(
+            "{} tagged since learned · {learn} learns again",
+            ctx.vocab.tagged_since
+        );
+    }
+    if let Some((done, total)) = ctx.vocab.learning {
+        foot = format!("learning your genres… {done}/{total}");
+    }
+    lines.push(Line::styled(foot, t.dim));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

@@ -1,0 +1,263 @@
+//! Your genres in the app, without threads: the Genre pane and the tag keys
+//! with a learned head, "play similar" on track end, the re-learn offer.
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+
+use super::super::analyst::ModelInfo;
+use super::super::components::PlayState;
+use super::super::components::tagging::Popup;
+use super::super::effect::{Effect, Work};
+use super::super::event::Msg;
+use super::super::state::State;
+use super::super::tagger::TagEvent;
+use super::super::vocab_service::{VocabEvent, VocabRequest};
+use super::tests::{key, state};
+use super::update;
+use crate::classifier::Classified;
+use crate::model::Prediction;
+use crate::player::PlayerEvent;
+use crate::tags::apply::Applied;
+use crate::tags::write::WriteReport;
+use crate::vocab::{CvReport, Head};
+
+/// A 2-d head: `Lo-fi` along +x, `Chanson` along +y; Lo-fi confident from 0.8,
+/// Chanson never (it did not reach the precision in cross-validation).
+fn head() -> Head {
+    Head {
+        version: Head::VERSION,
+        model_sha256: "test-sha".into(),
+        model_name: "test".into(),
+        dim: 2,
+        vocabulary: vec!["Lo-fi".into(), "Chanson".into()],
+        counts: vec![6, 7],
+        mean: vec![0.0, 0.0],
+        scale: vec![1.0, 1.0],
+        weights: vec![vec![4.0, -4.0], vec![-4.0, 4.0]],
+        intercept: vec![0.0, 0.0],
+        alpha: 1.0,
+        target_precision: 0.9,
+        thresholds: vec![Some(0.8), None],
+        report: CvReport::default(),
+    }
+}
+
+fn classified(embedding: [f32; 2]) -> Classified {
+    Classified {
+        duration_s: 30.0,
+        analysed_s: Some(30.0),
+        partial: false,
+        warnings: Vec::new(),
+        prediction: Prediction {
+            labels: vec!["jazz".into(), "rock".into()],
+            probs: vec![0.3, 0.7],
+            segments: Vec::new(),
+            embedding: Some(embedding.to_vec()),
+        },
+        from_cache: false,
+    }
+}
+
+/// A state with the model ready, the head found, the first file selected
+/// and classified with `embedding`.
+fn with_head(embedding: [f32; 2]) -> State {
+    let mut s = state(3, true);
+    let info = ModelInfo {
+        name: "test".into(),
+        sha256: "test-sha".into(),
+        labels: vec!["jazz".into(), "rock".into()],
+        warnings: Vec::new(),
+        cache_path: None,
+    };
+    let fx = update(&mut s, Msg::Model(Ok(info)));
+    let req = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Vocab {
+                req,
+                request: VocabRequest::FindHead,
+            } => Some(*req),
+            _ => None,
+        })
+        .expect("the model's arrival looks for the library's head");
+    update(
+        &mut s,
+        Msg::Vocab {
+            req,
+            event: VocabEvent::Head(Ok(Some(Arc::new(head())))),
+        },
+    );
+    key(&mut s, KeyCode::Down);
+    let id = s.browser.selected().unwrap();
+    s.results.set_result(id, classified(embedding));
+    s
+}
+
+fn writes(fx: &[Effect]) -> Vec<Vec<String>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::WriteTags { items, .. } => Some(items[0].change.genres.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_and_t_speak_your_genres_and_y_goes_back_to_gtzan() {
+    // Clearly Lo-fi: `a` writes the library's own spelling.
+    let mut s = with_head([1.0, 0.0]);
+    let fx = key(&mut s, KeyCode::Char('a'));
+    assert_eq!(writes(&fx), vec![vec!["Lo-fi".to_string()]]);
+
+    // Chanson is never confident: `a` writes nothing and says why.
+    let mut s = with_head([0.0, 1.0]);
+    let fx = key(&mut s, KeyCode::Char('a'));
+    assert!(writes(&fx).is_empty(), "{fx:?}");
+    let msg = s.status.message().unwrap_or_default().to_string();
+    assert!(msg.contains("unsure") && msg.contains("Chanson"), "{msg}");
+
+    // t: your genres first (ranked), then GTZAN's.
+    key(&mut s, KeyCode::Char('t'));
+    let Some(Popup::Picker { items, .. }) = &s.popup else {
+        panic!("no picker");
+    };
+    let names: Vec<&str> = items.iter().map(|(g, _)| g.as_str()).collect();
+    assert_eq!(names, ["Chanson", "Lo-fi", "Rock", "Jazz"]);
+    key(&mut s, KeyCode::Esc);
+
+    // y: GTZAN's genres again; `a` writes the model's top genre.
+    key(&mut s, KeyCode::Char('y'));
+    assert!(s.vocab.show_gtzan);
+    let fx = key(&mut s, KeyCode::Char('a'));
+    assert_eq!(writes(&fx), vec![vec!["Rock".to_string()]]);
+}
+
+#[test]
+fn five_tag_writes_offer_to_relearn_and_l_learns_as_a_job() {
+    let mut s = with_head([1.0, 0.0]);
+    let id = s.browser.selected().unwrap();
+    for i in 0..5 {
+        let report = WriteReport {
+            path: s.tree.path(id),
+            old: Vec::new(),
+            new: vec![format!("Lo-fi {i}")],
+            changed: true,
+            old_state: Default::default(),
+            new_state: Default::default(),
+        };
+        update(
+            &mut s,
+            Msg::Tag {
+                req: 0,
+                event: TagEvent::Written {
+                    node: id,
+                    result: Ok(Applied {
+                        report,
+                        journal_id: Some(i),
+                    }),
+                },
+            },
+        );
+    }
+    assert!(s.vocab.relearn_due());
+    let msg = s.status.message().unwrap_or_default().to_string();
+    assert!(msg.contains("5 files tagged") && msg.contains("L"), "{msg}");
+
+    let fx = key(&mut s, KeyCode::Char('L'));
+    let req = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Vocab {
+                req,
+                request: VocabRequest::Learn { min_tracks: 5 },
+            } => Some(*req),
+            _ => None,
+        })
+        .expect("L asks the service to learn (min tracks from the old head)");
+    let learning = |s: &State| s.inflight.count(|w| matches!(w, Work::Learn));
+    assert_eq!(learning(&s), 1, "a learn job is in flight");
+    update(
+        &mut s,
+        Msg::Vocab {
+            req,
+            event: VocabEvent::Progress { done: 3, total: 8 },
+        },
+    );
+    assert_eq!(s.vocab.learning, Some((3, 8)));
+    assert!(s.status.message().unwrap_or_default().contains("3/8"));
+    update(
+        &mut s,
+        Msg::Vocab {
+            req,
+            event: VocabEvent::Learned(Err(
+                "learning your genres: needs at least two genres".into()
+            )),
+        },
+    );
+    assert_eq!(s.vocab.learning, None);
+    assert_eq!(learning(&s), 0);
+    assert!(
+        s.vocab.head.is_some(),
+        "a failed re-learn keeps the old head"
+    );
+}
+
+#[test]
+fn play_similar_plays_the_nearest_unplayed_track_when_one_ends() {
+    let mut s = with_head([1.0, 0.0]);
+    let files: Vec<_> = s.tree.files().collect();
+    key(&mut s, KeyCode::Char('F'));
+    assert!(s.vocab.play_similar);
+    s.player.node = Some(files[0]);
+    s.player.state = PlayState::Playing;
+    let path = s.tree.path(files[0]);
+    let fx = update(&mut s, Msg::Player(PlayerEvent::Finished { path }));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Play(_))),
+        "waits for the list"
+    );
+    let (req, asked) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Vocab {
+                req,
+                request: VocabRequest::Similar { files, top: 1, .. },
+            } => Some((*req, files.iter().map(|(n, _)| *n).collect::<Vec<_>>())),
+            _ => None,
+        })
+        .expect("the nearest unplayed track is asked for");
+    assert_eq!(asked, files[1..], "the track that ended is not offered");
+    assert!(matches!(
+        s.inflight.get(req),
+        Some(Work::Similar { advance: true })
+    ));
+    let fx = update(
+        &mut s,
+        Msg::Vocab {
+            req,
+            event: VocabEvent::Similar(Ok(vec![(files[2], 0.93)])),
+        },
+    );
+    let third = s.tree.path(files[2]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == third)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(files[2]));
+    // files[2] ends: only files[1] is left to offer.
+    s.player.state = PlayState::Playing;
+    let fx = update(&mut s, Msg::Player(PlayerEvent::Finished { path: third }));
+    let asked: Vec<_> = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Vocab {
+                request: VocabRequest::Similar { files, .. },
+                ..
+            } => Some(files.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(asked, vec![files[1]]);
+}

@@ -1,0 +1,267 @@
+//! Your genres and "sounds like this" in the terminal app. A snapshot of the
+//! Genre pane speaking a learned head (injected: deterministic), then the real
+//! thing with the fast model: `earmark tag` + `earmark learn` on copies of the
+//! demo clips, the app finds the head, shows "Your genres", `f` lists the
+//! nearest tracks (a copy of the track first), Enter plays it, `y` goes back
+//! to GTZAN, `L` re-learns in the background.
+#![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
+
+mod common;
+mod tui_common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crossterm::event::KeyCode;
+use earmark::classifier::Classified;
+use earmark::model::{Prediction, SegmentPrediction};
+use earmark::tui::AppOptions;
+use earmark::tui::analyst::{Analysed, AnalystOptions, ModelInfo};
+use earmark::vocab::{CvReport, Head};
+use tui_common::{Harness, demo_dir};
+
+const LABELS: [&str; 10] = [
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+];
+
+/// A head over 4-d embeddings: three library genres along the first three axes.
+fn head() -> Head {
+    let vocabulary: Vec<String> = ["Soundtrack", "Synthwave", "Chiptune"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut weights = vec![vec![0.0; 3]; 4];
+    for (i, row) in weights.iter_mut().enumerate().take(3) {
+        row[i] = 3.0;
+    }
+    Head {
+        version: Head::VERSION,
+        model_sha256: "test-sha".into(),
+        model_name: "test".into(),
+        dim: 4,
+        vocabulary,
+        counts: vec![12, 9, 6],
+        mean: vec![0.0; 4],
+        scale: vec![1.0; 4],
+        weights,
+        intercept: vec![0.0; 3],
+        alpha: 1.0,
+        target_precision: 0.9,
+        thresholds: vec![Some(0.6), Some(0.7), None],
+        report: CvReport::default(),
+    }
+}
+
+fn classified(embedding: Vec<f32>) -> Classified {
+    let probs = vec![0.02, 0.03, 0.05, 0.04, 0.31, 0.1, 0.07, 0.06, 0.21, 0.11];
+    Classified {
+        duration_s: 15.0,
+        analysed_s: Some(15.0),
+        partial: false,
+        warnings: Vec::new(),
+        prediction: Prediction {
+            labels: LABELS.iter().map(|s| s.to_string()).collect(),
+            segments: (0..5)
+                .map(|i| SegmentPrediction {
+                    start_s: f64::from(i) * 3.0,
+                    probs: probs.clone(),
+                })
+                .collect(),
+            probs,
+            embedding: Some(embedding),
+        },
+        from_cache: false,
+    }
+}
+
+/// demo/ with awakening.mp3 selected, analysed, and a learned head.
+fn with_head(embedding: Vec<f32>) -> Harness {
+    let mut h = Harness::with_options(AppOptions::new(demo_dir(), "demo"), 80, 24);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Right);
+    h.key(KeyCode::Down);
+    assert_eq!(h.selected_label().as_deref(), Some("awakening.mp3"));
+    let id = h.app.browser().selected().unwrap();
+    h.app.set_model_ready(ModelInfo {
+        name: "test".into(),
+        sha256: "test-sha".into(),
+        labels: LABELS.iter().map(|s| s.to_string()).collect(),
+        warnings: vec![],
+        cache_path: None,
+    });
+    h.app.set_vocab_head(head());
+    h.app.inject_analysis(
+        id,
+        Analysed {
+            classified: classified(embedding),
+            spectrogram: None,
+        },
+    );
+    h.settle();
+    h
+}
+
+#[test]
+fn the_genre_pane_shows_your_genres_when_a_head_exists() {
+    let mut h = with_head(vec![1.0, 0.1, 0.0, 0.2]);
+    insta::assert_snapshot!("your_genres_80x24", h.terminal.backend());
+    let screen = h.screen();
+    assert!(screen.contains("Your genres") && screen.contains("Soundtrack"));
+    // One key away: GTZAN's bars.
+    h.key(KeyCode::Char('y'));
+    let screen = h.screen();
+    assert!(
+        !screen.contains("Your genres") && screen.contains("Hip-Hop"),
+        "{screen}"
+    );
+
+    // Below every threshold: unsure, with the top candidates.
+    let h = with_head(vec![0.1, 0.1, 1.0, 0.0]);
+    insta::assert_snapshot!("your_genres_unsure_80x24", h.terminal.backend());
+    assert!(h.screen().contains("unsure (Chiptune"));
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+fn earmark_ok(args: &[&std::ffi::OsStr]) {
+    let out = common::earmark().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        args,
+        common::text(&out.stderr)
+    );
+}
+
+/// Apply events until `cond` holds (jobs arrive asynchronously).
+fn wait_for(h: &mut Harness, what: &str, cond: impl Fn(&Harness) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !cond(h) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if let Ok(ev) = h.rx.recv_timeout(Duration::from_millis(50)) {
+            h.app.handle_event(ev);
+        }
+        h.draw();
+    }
+}
+
+#[test]
+fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns() {
+    let dir = tempfile::tempdir().unwrap();
+    // SAFETY: the only test in this binary that reads them; set before any
+    // thread starts.
+    unsafe {
+        std::env::set_var("EARMARK_CACHE_DIR", dir.path().join("cache"));
+        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
+    }
+    let lib = dir.path().join("lib");
+    let demo = demo_dir();
+    for (from, to) in [
+        ("HyperRogue/hell.wav", "game/one/hell.wav"),
+        ("HyperRogue/desert.ogg", "game/one/desert.ogg"),
+        ("HyperRogue/caribbean.m4a", "game/two/caribbean.m4a"),
+        ("hell-reprise.ogg", "game/two/hell-reprise.ogg"),
+        ("Max McCracken/nebula.flac", "synth/one/nebula.flac"),
+        ("Max McCracken/awakening.mp3", "synth/one/awakening.mp3"),
+        (
+            "Max McCracken/enemy-unknown.m4a",
+            "synth/two/enemy-unknown.m4a",
+        ),
+        ("HyperRogue/hell.wav", "zcopies/hell-copy.wav"),
+    ] {
+        copy(&demo.join(from), &lib.join(to));
+    }
+    for (genre, sub) in [("Game Music", "game"), ("Synthwave", "synth")] {
+        earmark_ok(&[
+            "tag".as_ref(),
+            "--genre".as_ref(),
+            genre.as_ref(),
+            lib.join(sub).as_os_str(),
+        ]);
+    }
+    earmark_ok(&[
+        "learn".as_ref(),
+        "--model".as_ref(),
+        "fast".as_ref(),
+        "--min-tracks".as_ref(),
+        "3".as_ref(),
+        lib.as_os_str(),
+    ]);
+
+    let mut opts = AppOptions::new(&lib, "lib");
+    opts.analysis = Some(AnalystOptions {
+        model: Some(PathBuf::from("fast")),
+        workers: 2,
+        ..AnalystOptions::default()
+    });
+    let mut h = Harness::with_options(opts, 100, 30);
+    wait_for(&mut h, "the learned head", |h| {
+        h.app.state().vocab.head.is_some()
+    });
+    h.key(KeyCode::Char('/'));
+    h.chars("hell.wav");
+    h.key(KeyCode::Enter);
+    for _ in 0..6 {
+        if h.selected_label().as_deref() == Some("hell.wav") {
+            break;
+        }
+        h.key(KeyCode::Down);
+    }
+    assert_eq!(h.selected_label().as_deref(), Some("hell.wav"));
+    let id = h.app.browser().selected().unwrap();
+    wait_for(&mut h, "the preview's result", |h| {
+        h.app.results().result(id).is_some()
+    });
+    h.settle();
+    assert!(h.screen().contains("Your genres"), "{}", h.screen());
+
+    // f: the nearest tracks; the copy of the same audio comes first.
+    h.key(KeyCode::Char('f'));
+    wait_for(&mut h, "the similar list", |h| {
+        h.app
+            .state()
+            .similar
+            .as_ref()
+            .is_some_and(|l| l.rows.is_some())
+    });
+    let rows = match &h.app.state().similar.as_ref().unwrap().rows {
+        Some(Ok(rows)) => rows.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rows.len(), 7, "every other track, not the query itself");
+    assert_eq!(h.app.tree().node(rows[0].0).label(), "hell-copy.wav");
+    assert!(rows[0].1 > 0.9999 && rows[1].1 < 0.9999, "{rows:?}");
+    assert!(h.screen().contains("Sounds like hell.wav"));
+    // Enter plays the row under the cursor; the list stays open.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.player_view().node, Some(rows[0].0));
+    h.key(KeyCode::Esc);
+    assert!(h.app.state().similar.is_none());
+
+    h.key(KeyCode::Char('y'));
+    assert!(!h.screen().contains("Your genres"));
+    h.key(KeyCode::Char('y'));
+
+    // L: learn again in the background, with the embeddings now cached.
+    h.key(KeyCode::Char('L'));
+    wait_for(&mut h, "the re-learn", |h| {
+        h.app.state().vocab.learning.is_none()
+    });
+    let msg = h.app.status_message().unwrap_or_default().to_string();
+    assert!(
+        msg.contains("learned 2 genres from 7 tagged tracks"),
+        "{msg}"
+    );
+}
