@@ -11,7 +11,7 @@ mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
 pub use error::{AudioError, io_reason, io_words, irregular_kind, regular_file_len, without_path};
-pub use resample::{downmix, resample_mono};
+pub use resample::{ResampleError, downmix, resample_mono, resample_mono_cancellable};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};
 
@@ -118,7 +118,8 @@ pub fn load_for_analysis(
 }
 
 /// [`load_for_analysis`], stopping with [`AudioError::Cancelled`] soon after
-/// `cancel` is raised (checked between decoded packets and between excerpts).
+/// `cancel` is raised (checked between decoded packets, between excerpts and
+/// between the resampler's chunks).
 pub fn load_for_analysis_cancellable(
     path: &Path,
     rate: u32,
@@ -173,9 +174,7 @@ pub fn load_for_analysis_cancellable(
             duration_s = total
                 .filter(|&d| partial && d > decoded_s)
                 .unwrap_or(decoded_s);
-            cancelled(path, cancel)?;
-            let samples =
-                resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
+            let samples = resample(path, mono, src_rate, rate, cancel)?;
             excerpts.push(Excerpt {
                 start_s: 0.0,
                 samples,
@@ -192,9 +191,7 @@ pub fn load_for_analysis_cancellable(
                     partial = true;
                     continue; // ran into a damaged or missing tail
                 }
-                cancelled(path, cancel)?;
-                let samples = resample_mono(mono, src_rate, rate)
-                    .map_err(|e| AudioError::corrupt(path, e))?;
+                let samples = resample(path, mono, src_rate, rate, cancel)?;
                 excerpts.push(Excerpt {
                     start_s: actual,
                     samples,
@@ -240,6 +237,22 @@ fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
         out.push("decoding stopped early at a damaged stretch".into());
     }
     out
+}
+
+/// Resample one excerpt, stopping between chunks when `cancel` is raised.
+fn resample(
+    path: &Path,
+    mono: Vec<f32>,
+    from: u32,
+    to: u32,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, AudioError> {
+    resample_mono_cancellable(mono, from, to, cancel).map_err(|e| match e {
+        ResampleError::Cancelled => AudioError::Cancelled {
+            path: path.to_path_buf(),
+        },
+        ResampleError::Failed(why) => AudioError::corrupt(path, why),
+    })
 }
 
 fn cancelled(path: &Path, cancel: &AtomicBool) -> Result<(), AudioError> {
