@@ -4,7 +4,7 @@
 //! TUI's jobs all come through here, so training and inference cannot drift.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
@@ -103,13 +103,13 @@ pub fn track_features_cancellable(
     let hop_s = params.hop_seconds();
     let mut excerpts = Vec::with_capacity(audio.excerpts.len());
     let mut segments = Vec::new();
+    let cancelled = || AudioError::Cancelled {
+        path: path.to_path_buf(),
+    };
     for (i, ex) in audio.excerpts.iter().enumerate() {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(AudioError::Cancelled {
-                path: path.to_path_buf(),
-            });
-        }
-        let mel = extractor.compute(&ex.samples);
+        let mel = extractor
+            .compute_cancellable(&ex.samples, cancel)
+            .ok_or_else(cancelled)?;
         for frame in spec.offsets(mel.n_frames) {
             segments.push(SegmentRef {
                 excerpt: i,

@@ -11,7 +11,7 @@ mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
 pub use error::{AudioError, io_reason, io_words, irregular_kind, regular_file_len, without_path};
-pub use resample::{downmix, resample_mono};
+pub use resample::{ResampleError, downmix, resample_mono, resample_mono_cancellable};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};
 
@@ -62,7 +62,15 @@ impl Default for AnalysisPlan {
 impl AnalysisPlan {
     /// Start times of the excerpts for a file of `duration_s`, or None to decode whole.
     pub fn window_starts(&self, duration_s: f64) -> Option<Vec<f64>> {
-        if duration_s <= self.whole_max_s || self.windows == 0 {
+        self.window_starts_at(duration_s, 0)
+    }
+
+    /// [`Self::window_starts`] for a file at `rate` Hz: a short file whose
+    /// frames would not fit the per-excerpt memory bound (44 s at 768 kHz) is
+    /// read in excerpts too, rather than cut at the bound.
+    pub fn window_starts_at(&self, duration_s: f64, rate: u32) -> Option<Vec<f64>> {
+        let too_big = duration_s * f64::from(rate) > MAX_SOURCE_FRAMES as f64;
+        if (duration_s <= self.whole_max_s && !too_big) || self.windows == 0 {
             return None;
         }
         let n = self.windows;
@@ -118,7 +126,8 @@ pub fn load_for_analysis(
 }
 
 /// [`load_for_analysis`], stopping with [`AudioError::Cancelled`] soon after
-/// `cancel` is raised (checked between decoded packets and between excerpts).
+/// `cancel` is raised (checked between decoded packets, between excerpts and
+/// between the resampler's chunks).
 pub fn load_for_analysis_cancellable(
     path: &Path,
     rate: u32,
@@ -135,7 +144,7 @@ pub fn load_for_analysis_cancellable(
         non_finite: 0,
     };
 
-    let starts = declared.and_then(|d| plan.window_starts(d));
+    let starts = declared.and_then(|d| plan.window_starts_at(d, src_rate));
     let mut excerpts = Vec::new();
     let mut partial = false;
     let duration_s;
@@ -173,9 +182,7 @@ pub fn load_for_analysis_cancellable(
             duration_s = total
                 .filter(|&d| partial && d > decoded_s)
                 .unwrap_or(decoded_s);
-            cancelled(path, cancel)?;
-            let samples =
-                resample_mono(mono, src_rate, rate).map_err(|e| AudioError::corrupt(path, e))?;
+            let samples = resample(path, mono, src_rate, rate, cancel)?;
             excerpts.push(Excerpt {
                 start_s: 0.0,
                 samples,
@@ -192,9 +199,7 @@ pub fn load_for_analysis_cancellable(
                     partial = true;
                     continue; // ran into a damaged or missing tail
                 }
-                cancelled(path, cancel)?;
-                let samples = resample_mono(mono, src_rate, rate)
-                    .map_err(|e| AudioError::corrupt(path, e))?;
+                let samples = resample(path, mono, src_rate, rate, cancel)?;
                 excerpts.push(Excerpt {
                     start_s: actual,
                     samples,
@@ -240,6 +245,22 @@ fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
         out.push("decoding stopped early at a damaged stretch".into());
     }
     out
+}
+
+/// Resample one excerpt, stopping between chunks when `cancel` is raised.
+fn resample(
+    path: &Path,
+    mono: Vec<f32>,
+    from: u32,
+    to: u32,
+    cancel: &AtomicBool,
+) -> Result<Vec<f32>, AudioError> {
+    resample_mono_cancellable(mono, from, to, cancel).map_err(|e| match e {
+        ResampleError::Cancelled => AudioError::Cancelled {
+            path: path.to_path_buf(),
+        },
+        ResampleError::Failed(why) => AudioError::corrupt(path, why),
+    })
 }
 
 fn cancelled(path: &Path, cancel: &AtomicBool) -> Result<(), AudioError> {
@@ -336,6 +357,57 @@ mod tests {
     #[test]
     fn short_files_are_decoded_whole() {
         assert_eq!(AnalysisPlan::default().window_starts(30.0), None);
+        assert_eq!(AnalysisPlan::default().window_starts_at(30.0, 48_000), None);
+    }
+
+    #[test]
+    fn a_short_file_too_big_to_hold_whole_is_read_in_excerpts() {
+        let plan = AnalysisPlan::default();
+        // 44 s at 768 kHz is 33.8 M frames, over the 16.8 M bound.
+        let starts = plan.window_starts_at(44.0, 768_000).unwrap();
+        assert_eq!(starts.len(), plan.windows);
+        assert!(starts.iter().all(|&s| (0.0..=38.0).contains(&s)));
+    }
+
+    /// A 16-bit mono WAV of a noisy tone.
+    fn wav(path: &Path, rate: u32, seconds: f64) {
+        let n = (f64::from(rate) * seconds) as usize;
+        let mut data = Vec::with_capacity(n * 2 + 44);
+        let mut x = 1u32;
+        for i in 0..n {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let tone = (i as f64 * 440.0 / f64::from(rate) * std::f64::consts::TAU).sin();
+            let v = 6000.0 * tone + f64::from((x >> 20) as i16 - 2048);
+            data.extend_from_slice(&(v as i16).to_le_bytes());
+        }
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&rate.to_le_bytes());
+        out.extend_from_slice(&(rate * 2).to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&data);
+        std::fs::write(path, out).unwrap();
+    }
+
+    #[test]
+    fn a_44_second_768_khz_file_is_analysed_not_called_truncated() {
+        // It used to be read whole up to the memory bound (21.8 s), then
+        // refused as "truncated: decoded 21.8 s of a declared 44.0 s".
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("hires.wav");
+        wav(&f, 768_000, 44.0);
+        let a = load_for_analysis(&f, 16_000, &AnalysisPlan::default()).unwrap();
+        assert_eq!(a.excerpts.len(), 8);
+        assert!(!a.partial, "{:?}", a.warnings);
+        assert!((a.duration_s - 44.0).abs() < 0.01);
+        assert!(a.excerpts.iter().all(|e| e.samples.len() == 6 * 16_000));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use params::{FeatureParams, LogCompression, MelNorm, MelScale, PadMode, Wind
 pub use segments::SegmentSpec;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use realfft::{RealFftPlanner, RealToComplex};
 
@@ -79,6 +80,17 @@ impl MelExtractor {
     }
 
     pub fn compute(&self, samples: &[f32]) -> LogMel {
+        self.compute_until(samples, &|| false)
+            .unwrap_or_else(|| LogMel::empty(self.params.n_mels))
+    }
+
+    /// [`Self::compute`], or None once `cancel` is raised (checked every
+    /// [`CANCEL_CHECK_FRAMES`] frames: a long excerpt takes a while).
+    pub fn compute_cancellable(&self, samples: &[f32], cancel: &AtomicBool) -> Option<LogMel> {
+        self.compute_until(samples, &|| cancel.load(Ordering::Relaxed))
+    }
+
+    fn compute_until(&self, samples: &[f32], stop: &dyn Fn() -> bool) -> Option<LogMel> {
         let p = &self.params;
         let padded = pad(samples, p);
         let n_frames = self.n_frames(samples.len());
@@ -89,6 +101,9 @@ impl MelExtractor {
         let mut scratch = self.fft.make_scratch_vec();
         let mut power = vec![0.0f64; p.n_fft / 2 + 1];
         for f in 0..n_frames {
+            if f % CANCEL_CHECK_FRAMES == 0 && stop() {
+                return None;
+            }
             let start = f * p.hop_length;
             for (i, x) in frame.iter_mut().enumerate() {
                 *x = padded.get(start + i).copied().unwrap_or(0.0) as f64 * self.window[i];
@@ -116,13 +131,16 @@ impl MelExtractor {
                 data.push(compress(m as f32, p.log));
             }
         }
-        LogMel {
+        Some(LogMel {
             n_frames,
             n_mels,
             data,
-        }
+        })
     }
 }
+
+/// Frames between two looks at the cancel flag (a few milliseconds of FFTs).
+const CANCEL_CHECK_FRAMES: usize = 256;
 
 fn compress(mel: f32, log: LogCompression) -> f32 {
     match log {
@@ -194,6 +212,19 @@ mod tests {
         let mel = x.compute(&vec![0.0; 16_000]);
         assert_eq!(mel.n_frames, 63);
         assert!(mel.data.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn a_raised_flag_stops_the_spectrogram_and_a_lowered_one_changes_nothing() {
+        let x = MelExtractor::new(FeatureParams::musicnn()).unwrap();
+        let noise: Vec<f32> = (0..40_000)
+            .map(|i| ((i * 7919) % 997) as f32 / 997.0 - 0.5)
+            .collect();
+        assert_eq!(x.compute_cancellable(&noise, &AtomicBool::new(true)), None);
+        assert_eq!(
+            x.compute_cancellable(&noise, &AtomicBool::new(false)),
+            Some(x.compute(&noise))
+        );
     }
 
     #[test]
