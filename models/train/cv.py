@@ -41,7 +41,10 @@ def grid(backbones: list) -> list:
                 out.append({"route": "musicnn_lr_clipmean", "head": "lr", "level": "clip_mean",
                             "feats": f, "C": C, "excerpt_weight": ew, "combine": "mean_log_probs"})
     # patch-level fits are ~10x dearer: the setting shipped before CV and one with MSD alone
-    for f, C in (("msd_pen+msd_tag", 0.0003), ("msd_pen", 0.001)):
+    patch = [("msd_pen+msd_tag", 0.0003), ("msd_pen", 0.001)]
+    if "mtt" in backbones:  # both embeddings at patch level (the MTT head doubles the model's cost)
+        patch += [("msd_pen+mtt_pen", 0.001), ("msd_pen+mtt_pen", 0.0003)]
+    for f, C in patch:
         out.append({"route": "musicnn_lr_patch", "head": "lr", "level": "patch", "feats": f,
                     "C": C, "excerpt_weight": 2.0, "combines": ["mean_probs", "mean_log_probs"]})
     return out
