@@ -94,7 +94,9 @@ def main() -> int:
     ap.add_argument("--backbone", required=True, help="the MSD_musicnn ONNX the embeddings came from")
     ap.add_argument("--run", choices=["gtzan", "gtzan+pool"], required=True)
     ap.add_argument("--holdout", default=HOLDOUT, help="pool packages never trained on (comma list)")
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--steps", type=int, default=800,
+                    help="optimiser steps (batch 64), so runs with more audio get the same budget")
+    ap.add_argument("--epochs", type=int, default=0, help="overrides --steps")
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--emb-weight", type=float, default=0.3, help="weight of the embedding target")
@@ -157,8 +159,9 @@ def main() -> int:
     TE = (pen - e_mu) / e_sd
     log(f"{args.run}: {len(X)} training patches ({n_pool} from the pool, {len(held)} packages held out)")
 
+    epochs = args.epochs or max(1, round(args.steps * 64 / len(X)))
     cfg = types.SimpleNamespace(
-        widths="96,128,128,192", dense=128, dropout=0.3, epochs=args.epochs, batch=64, lr=2e-3,
+        widths="96,128,128,192", dense=128, dropout=0.3, epochs=epochs, batch=64, lr=2e-3,
         temperature=args.temperature, alpha=args.alpha, aux=0.3, weight_decay=0.0, otf_mix=0.3,
         otf_gain_db=6.0, specaug=0.3, seed=args.seed)
     t = time.time()
