@@ -74,8 +74,11 @@ def teacher_label(teacher: str, X: np.ndarray, threads: int, cache: str):
 # --------------------------------------------------------------------------- student
 
 def student_build(mu: np.ndarray, sd: np.ndarray, widths, dense: int, dropout: float, seed: int,
-                  n_tags: int):
-    """1-D CNN over time, the 96 mel bands as channels. Returns (train model, export model)."""
+                  n_tags: int, emb_dim: int = 0):
+    """1-D CNN over time, the 96 mel bands as channels. Returns (train model, export model).
+    With emb_dim, a linear `embedding` head on the last hidden layer is trained to reproduce the
+    teacher's (standardised) embedding and exported as the second output, so `learn` and
+    `similar` see the teacher's embedding space with the student too."""
     import tensorflow as tf
     tf.keras.utils.set_random_seed(seed)
     L = tf.keras.layers
@@ -96,8 +99,11 @@ def student_build(mu: np.ndarray, sd: np.ndarray, widths, dense: int, dropout: f
     outs = [logits]
     if n_tags:
         outs.append(L.Dense(n_tags, name="tags")(h))
+    if emb_dim:
+        emb = L.Dense(emb_dim, name="embedding")(h)
+        outs.append(emb)
     train_model = tf.keras.Model(inp, outs)
-    export_model = tf.keras.Model(inp, probs)
+    export_model = tf.keras.Model(inp, [probs, emb] if emb_dim else probs)
     return train_model, export_model
 
 
@@ -111,13 +117,16 @@ def macs_per_patch(widths) -> int:
     return n
 
 
-def student_fit(X, Y, HW, TP, TG, args, monitor=None):
+def student_fit(X, Y, HW, TP, TG, args, monitor=None, TE=None, emb_weight=0.0):
+    """TE: the teacher's embedding per example, standardised (the `embedding` head's target,
+    weighted emb_weight; the exported head is rescaled back to the teacher's units)."""
     import tensorflow as tf
     widths = [int(w) for w in args.widths.split(",")]
     mu = X.mean(axis=(0, 1))
     sd = X.std(axis=(0, 1)) + 1e-3
     n_tags = TG.shape[1] if (TG is not None and args.aux > 0) else 0
-    model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags)
+    emb_dim = TE.shape[1] if (TE is not None and emb_weight > 0) else 0
+    model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags, emb_dim)
     steps = int(np.ceil(len(X) / args.batch)) * args.epochs
     sched = tf.keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.02)
     opt = (tf.keras.optimizers.AdamW(sched, weight_decay=args.weight_decay) if args.weight_decay > 0
@@ -125,10 +134,10 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
     Tt = float(args.temperature)
 
     @tf.function
-    def step(x, t_logp, y, hw, tg):
+    def step(x, t_logp, y, hw, tg, te):
         with tf.GradientTape() as tape:
             outs = model(x, training=True)
-            logits = outs[0] if n_tags else outs
+            logits = outs[0] if (n_tags or emb_dim) else outs
             pt = tf.nn.softmax(t_logp / Tt)
             ls = tf.nn.log_softmax(logits / Tt)
             kd = tf.reduce_mean(tf.reduce_sum(pt * (tf.math.log(pt + 1e-12) - ls), 1)) * Tt * Tt
@@ -138,6 +147,8 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
             if n_tags:
                 aux = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tg, outs[1]))
                 loss += args.aux * aux
+            if emb_dim:
+                loss += emb_weight * tf.reduce_mean(tf.square(outs[-1] - te))
             loss += tf.add_n(model.losses) if model.losses else 0.0
         g = tape.gradient(loss, model.trainable_variables)
         opt.apply_gradients(zip(g, model.trainable_variables))
@@ -145,6 +156,7 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
 
     rng = np.random.default_rng(args.seed + 1)
     TGa = TG if n_tags else np.zeros((len(X), 1), np.float32)
+    TEa = TE.astype(np.float32) if emb_dim else np.zeros((len(X), 1), np.float32)
     TPa = TP.astype(np.float32)
 
     def noisy(x):
@@ -168,10 +180,10 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
     def otf_mix(b):
         """Mix each example with a random other one (linear-mel domain) with probability
         --otf-mix; targets mix linearly (teacher probs, hard labels, tags)."""
-        x, tp, y, hw, tg = X[b], TPa[b], Y[b], HW[b], TGa[b]
+        x, tp, y, hw, tg, te = X[b], TPa[b], Y[b], HW[b], TGa[b], TEa[b]
         x = noisy(x)
         if args.otf_mix <= 0:
-            return x, np.log(np.clip(tp, 1e-8, 1.0)), y, hw, tg
+            return x, np.log(np.clip(tp, 1e-8, 1.0)), y, hw, tg, te
         o = rng.permutation(len(b))
         lam = rng.uniform(0.3, 0.7, size=len(b)).astype(np.float32)
         lam[rng.random(len(b)) >= args.otf_mix] = 1.0
@@ -183,7 +195,8 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None):
         hw = np.where(both | (lam == 1.0), lam * hw + (1 - lam) * hw[o], 0).astype(np.float32)
         tp = l2 * tp + (1 - l2) * tp[o]
         tg = (l2 * tg + (1 - l2) * tg[o]).astype(np.float32)
-        return x, np.log(np.clip(tp, 1e-8, 1.0)).astype(np.float32), y, hw, tg
+        te = (l2 * te + (1 - l2) * te[o]).astype(np.float32)
+        return x, np.log(np.clip(tp, 1e-8, 1.0)).astype(np.float32), y, hw, tg, te
     history = []
     for ep in range(args.epochs):
         order = rng.permutation(len(X))

@@ -16,6 +16,8 @@
 # 6. earmark eval of the train-only model on valid (the card's metrics)
 # 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
 #    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
+#    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
+#    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
 # 8. distill.sh: the fast student models/fast/ (see that script)
 #
 # Environment overrides:
@@ -26,6 +28,7 @@
 #   EARMARK_SEED        seed (default 0)
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
 #   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
+#   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
 set -euo pipefail
 
 START=$(date +%s)
@@ -97,6 +100,34 @@ step "training"
 "$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
   --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" \
   --threads "$JOBS" --cv "$WORK/cv_results.json"
+
+# 5b. the unlabelled pool (bash models/train/fetch_pool.sh; skipped when not fetched). Hours of
+#     audio: its features are reused while the manifest and the feature parameters are unchanged,
+#     its backbone outputs are cached by content hash (WORK/emb_*_pool/). Self-training is scored
+#     by the same grouped CV; students with and without the pool measure what it gives the student.
+POOL="${EARMARK_POOL:-work-data/pool}"
+if [ -f "$POOL/manifest.tsv" ]; then
+  key="$(cat "$POOL/manifest.tsv" "$WORK/features/train/params.json" | sha256sum | cut -c1-16)"
+  if [ "$(cat "$WORK/pool_features/key" 2>/dev/null)" != "$key" ]; then
+    step "earmark features $POOL/audio -> $WORK/pool_features/pool"
+    rm -rf "$WORK/pool_features"
+    "$EARMARK" features "$POOL/audio" --out "$WORK/pool_features/pool" --jobs "$JOBS" >&2
+    echo "$key" > "$WORK/pool_features/key"
+  fi
+  step "self-training on the pool, scored by CV (selftrain.py)"
+  "$PY" models/train/selftrain.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
+    --work "$WORK" --splits "$GTZAN/splits" \
+    --backbones "msd=$WORK/musicnn_msd.onnx,mtt=$WORK/musicnn_mtt.onnx" \
+    --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" --threads "$JOBS"
+  for run in gtzan gtzan+pool; do
+    step "student distilled on $run (distill_pool.py; whole pool packages held out)"
+    "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
+      --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
+      --run "$run" --seed "$SEED" --threads "$JOBS"
+  done
+else
+  step "no pool at $POOL (bash models/train/fetch_pool.sh fetches it): pool stages skipped"
+fi
 
 # 6. the card's metrics: earmark itself evaluates the train-only model on valid
 step "earmark eval $GTZAN/valid (train-only model)"

@@ -49,16 +49,93 @@ def pool_section():
             "dpkg-deb -x; de-duplicated by sha256; manifest in work-data/pool/manifest.tsv, never "
             "committed). Unlabelled, mostly orchestral, electronic/ambient, light game music, "
             "world/folk and some rock/metal (../shared/notes/debian-music.md): a pool for "
-            "distillation and self-training, not labels. Not yet used by this model (see Next steps). "
+            "distillation and self-training, not labels (what it did for each is below). "
             "The licence column is the first `License:` field of the package's copyright file (it "
             "may name the game's code rather than its music); the file itself is kept in "
             "work-data/pool/copyright/.\n\n"
             + md_table(["package", "version", "files", "hours", "licence (copyright file)"], rows) + "\n")
 
 
-def pool_and_next():
+def selftrain_section(work):
+    """Self-training on the pool, scored by the grouped CV (selftrain.py), if it was run."""
+    R = load(os.path.join(work, "selftrain_results.json"))
+    if not R:
+        return ""
+    b, v = R["baseline"], R["pool_view"]
+    rows = [["none (the selected head, same folds)", "–", pm(b["accuracy"]), pm(b["balanced_accuracy"]),
+             pm(b["excerpts_accuracy"]), "–"]]
+    rows += [[f"p ≥ {r['threshold']}, ≤ {r['per_genre']} tracks per genre", f"{r['pseudo_per_fold_mean']:.0f}",
+              pm(r["cv"]["accuracy"]), pm(r["cv"]["balanced_accuracy"]), pm(r["cv"]["excerpts_accuracy"]),
+              f"{r['gain']:+.3f} → " + ("**kept**" if r["kept"] else "not kept")] for r in R["variants"]]
+    conf = ", ".join(f"{k} {n}" for k, n in v["confident_0.9_counts"].items() if n)
+    return ("### Self-training on the pool (accurate model's head)\n\n"
+            f"`models/train/selftrain.py`: the CV-selected head ({route_notes(R['cfg'])}) fitted in each "
+            "fold's training part labels the pool's tracks; the confident ones (most confident first, "
+            "capped per genre so one genre cannot flood the fit) join that fold's training part only, "
+            "the head is refitted and scores the held-out part. Same grouped folds and seeds "
+            f"({R['seeds']}) as cv.py; pool tracks are never scored. {R['pool']['tracks']} tracks, "
+            f"{R['pool']['patches']:,} patches ({R['pool']['hours_analysed']:.1f} h analysed: 8 windows "
+            "of 6 s per track). Rule: " + R["rule"] + ".\n\n"
+            + md_table(["pseudo-labels", "tracks per fold", "CV acc", "CV bal. acc", "CV excerpts acc",
+                        "gain → decision"], rows) + "\n\n"
+            f"How the head fitted on all labelled items sees the pool: top genre {v['top_genre_counts']}; "
+            f"confident (p ≥ 0.9): {conf or 'none'}; median top probability {v['median_confidence']:.2f}.\n")
+
+
+def pool_distill_section(work):
+    """Students distilled with and without the pool (distill_pool.py), if it was run."""
+    runs = [load(os.path.join(work, f"distill_pool_{r}.json")) for r in ("gtzan", "gtzan_pool")]
+    runs = [r for r in runs if r]
+    if not runs:
+        return ""
+    rows = []
+    for r in runs:
+        va, ho = r["results"].get("valid", {}), r["results"]["heldout_packages"]
+        c = r["config"]
+        rows.append([r["run"], f"{r['training_patches']:,}", f"{c['epochs']}",
+                     f"{va.get('student_accuracy', 0):.3f}", f"{va.get('teacher_accuracy', 0):.3f}",
+                     f"{va.get('agreement_track', 0):.3f}", f"{va.get('embedding_cosine', 0):.3f}",
+                     f"{ho['agreement_track']:.3f} ({ho['items']} tracks)", f"{ho['agreement_patch']:.3f}",
+                     f"{ho['embedding_cosine']:.3f}"])
+    r0 = runs[-1]
+    c = r0["config"]
+    return ("### Students distilled with the pool (fast model's architecture)\n\n"
+            "`models/train/distill_pool.py --run gtzan|gtzan+pool`: the fast model's 1-D CNN "
+            f"({r0['weights']:,} weights, {r0['conv_macs_per_patch'] / 1e6:.1f} M conv multiply-adds per "
+            "patch) plus a linear `embedding` head, distilled from the **train-only** teacher "
+            f"(soft labels at T = {c['temperature']:g}, weight {c['alpha']:g}; class-balanced hard labels "
+            f"on GTZAN; the teacher's 50 tags, weight {c['aux']:g}; the teacher's 200-d embedding, MSE "
+            f"weight {c['emb_weight']:g}, exported as the student's second output `embedding`). Teacher "
+            "targets come from the cached backbone outputs (no teacher pass repeated); augmentation on "
+            f"the fly (gain ±{c['otf_gain_db']:g} dB, time/band masks p {c['specaug']:g}, mixing p "
+            f"{c['otf_mix']:g}). The two runs differ only in the pool and have about the same number of "
+            "optimiser steps (batch 64). Held out: whole packages " + ", ".join(r0["holdout"])
+            + f" ({r0['results']['heldout_packages']['hours_analysed']:.2f} h analysed), never trained on. "
+            "Agreement = same top genre as the teacher; cosine between the student's and the teacher's "
+            "embedding, mean over patches.\n\n"
+            + md_table(["training audio", "patches", "epochs", "valid acc (student)", "valid acc (teacher)",
+                        "valid agreement", "valid emb. cosine", "held-out packages agreement",
+                        "per patch", "held-out emb. cosine"], rows) + "\n")
+
+
+def pool_and_next(work):
     with open(NEXT_STEPS) as f:
-        return pool_section() + "\n" + f.read()
+        parts = [pool_section(), selftrain_section(work), pool_distill_section(work), f.read()]
+    return "\n".join(p for p in parts if p)
+
+
+def refresh_pool_sections(card_path, work):
+    """Rewrite only the pool sections (pool, self-training, pool students, next steps) of an
+    existing MODEL_CARD.md, for a card whose other inputs this machine does not have."""
+    with open(card_path) as f:
+        text = f.read()
+    start = text.index("## The unlabelled pool")
+    nxt = text.index("## Next steps", start)
+    end = text.find("\n## ", nxt + 1)
+    end = len(text) if end < 0 else end + 1
+    with open(card_path, "w") as f:
+        f.write(text[:start] + pool_and_next(work) + ("\n" if end < len(text) else "") + text[end:])
+    print(f"refreshed the pool sections of {card_path}")
 
 
 def sha256(path):
@@ -132,7 +209,12 @@ def main():
     ap.add_argument("--wall-s", type=float, default=None)
     ap.add_argument("--fast", action="store_true", help="write the fast (distilled) model's card")
     ap.add_argument("--criterion", default=os.path.join(ROOT, "target", "criterion"))
+    ap.add_argument("--refresh-pool-sections", metavar="MODEL_CARD_MD",
+                    help="only rewrite the pool sections of this card (from --work's results)")
     args = ap.parse_args()
+    if args.refresh_pool_sections:
+        refresh_pool_sections(args.refresh_pool_sections, args.work)
+        return 0
     if args.fast:
         return write_fast(args)
     return write_accurate(args)
@@ -333,7 +415,7 @@ def write_accurate(args):
         w(md_table(["patches per clip", "accuracy", "balanced accuracy"],
                    [[t["patches_per_clip"], f"{t['accuracy']:.3f}", f"{t['balanced_accuracy']:.3f}"]
                     for t in S["tradeoff"]]) + "\n")
-    w(pool_and_next())
+    w(pool_and_next(W))
     w("## Re-running\n")
     w("```\nbash models/train/run.sh\n```\n")
     w("From the repository root, with `../shared/gtzan` beside the repo (override with "
@@ -698,7 +780,7 @@ def write_fast(args):
       "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
       "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
       "- Use `--model accurate` to re-check a track with the teacher.\n")
-    w(pool_and_next())
+    w(pool_and_next(W))
     w("## Licences\n")
     w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
       "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"

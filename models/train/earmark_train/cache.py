@@ -40,7 +40,7 @@ def cached_arrays(path: str, key: str, compute) -> dict:
             return {k: z[k] for k in z.files if k != "key"}
     out = compute()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.npz"
+    tmp = f"{path}.{os.getpid()}.tmp.npz"  # two stages may fill one cache at once
     np.savez(tmp, key=key, **out)
     os.replace(tmp, path)
     return out

@@ -73,8 +73,10 @@ class Pool:
         return folds
 
 
-def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int) -> LinearHead:
-    """A logistic-regression head on `items` (excerpts kept only with excerpt_weight > 0)."""
+def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int, extra=None) -> LinearHead:
+    """A logistic-regression head on `items` (excerpts kept only with excerpt_weight > 0), plus
+    `extra` = (patch features [P, D] of cfg["feats"], clip index per patch [P], labels [n]):
+    pseudo-labelled clips from outside the pool (self-training), each weighing one clip."""
     items = np.asarray(items)
     if cfg["excerpt_weight"] <= 0:
         items = items[~pool.is_ex[items]]
@@ -86,6 +88,16 @@ def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int) -> LinearHead:
         mask = local[pool.owner] >= 0
         X, owner = pool.feats(cfg["feats"])[mask], local[pool.owner[mask]]
     y_clip, is_ex = pool.y[items], pool.is_ex[items]
+    if extra is not None and len(extra[2]):
+        Xe, oe, ye = extra
+        if cfg["level"] == "clip_mean":
+            m = np.zeros((len(ye), Xe.shape[1]))
+            np.add.at(m, oe, Xe)
+            Xe, oe = m / np.bincount(oe, minlength=len(ye))[:, None], np.arange(len(ye))
+        X = np.concatenate([X, Xe])
+        owner = np.concatenate([owner, oe + len(items)])
+        y_clip = np.concatenate([y_clip, ye])
+        is_ex = np.concatenate([is_ex, np.zeros(len(ye), bool)])
     w, keep = sample_weights(y_clip, owner, is_ex, cfg["excerpt_weight"])
     return LinearHead(cfg["C"], seed).fit(X[keep], y_clip[owner][keep], w[keep])
 

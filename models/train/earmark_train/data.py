@@ -30,9 +30,10 @@ def gtzan_id(path: str) -> tuple:
 
 
 class Clips:
-    """The labelled clips of one `earmark features` output directory."""
+    """The labelled clips of one `earmark features` output directory (every clip, label -1 where
+    the parent folder is no genre, with `labelled_only=False`: the unlabelled pool)."""
 
-    def __init__(self, fdir: str, name: str):
+    def __init__(self, fdir: str, name: str, labelled_only: bool = True):
         self.dir, self.name = fdir, name
         with open(os.path.join(fdir, "index.json")) as f:
             index = json.load(f)
@@ -43,9 +44,10 @@ class Clips:
         if os.path.exists(errs):
             with open(errs) as f:
                 self.errors = json.load(f)
-        self.items = [it for it in index if it["label"] in LABELS]
-        self.skipped = [it["path"] for it in index if it["label"] not in LABELS]
-        self.y = np.array([LABELS.index(it["label"]) for it in self.items], dtype=np.int64)
+        self.items = [it for it in index if it["label"] in LABELS or not labelled_only]
+        self.skipped = [it["path"] for it in index if it["label"] not in LABELS and labelled_only]
+        self.y = np.array([LABELS.index(it["label"]) if it["label"] in LABELS else -1
+                           for it in self.items], dtype=np.int64)
         self.paths = [it["path"] for it in self.items]
         self._mels = None
 

@@ -55,9 +55,9 @@ def prune_to_outputs(graph: onnx.GraphProto) -> None:
     graph.initializer.extend(live)
 
 
-def keras_to_onnx(model, path: str, opset: int) -> None:
-    """A Keras model mel [batch,187,96] -> probs, exported with tf2onnx; the output is named
-    `probs`, the batch dimension `batch`, unused opset domains dropped."""
+def keras_to_onnx(model, path: str, opset: int, names=("probs",)) -> None:
+    """A Keras model mel [batch,187,96] -> probs (and more outputs), exported with tf2onnx; the
+    outputs are named `names` in order, the batch dimension `batch`, unused opset domains dropped."""
     import tensorflow as tf
     import tf2onnx
 
@@ -65,10 +65,11 @@ def keras_to_onnx(model, path: str, opset: int) -> None:
 
     spec = (tf.TensorSpec((None, N_FRAMES, N_MELS), tf.float32, name="mel"),)
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=opset)
-    out_old = proto.graph.output[0].name
+    rename = {proto.graph.output[i].name: n for i, n in enumerate(names)}
     for node in proto.graph.node:
-        node.output[:] = ["probs" if o == out_old else o for o in node.output]
-    proto.graph.output[0].name = "probs"
+        node.output[:] = [rename.get(o, o) for o in node.output]
+    for o in proto.graph.output:
+        o.name = rename.get(o.name, o.name)
     keep_used_opsets(proto)
     symbolic_batch(proto)
     onnx.checker.check_model(proto)
