@@ -9,10 +9,12 @@
 
 pub mod apply;
 mod bytecheck;
+mod chunks;
 mod flac;
 mod id3;
 mod iff;
 pub mod journal;
+mod mp4;
 mod native;
 mod state;
 pub mod temps;
