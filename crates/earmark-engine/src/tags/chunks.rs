@@ -95,6 +95,24 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
     Ok(Layout { aiff, chunks, len })
 }
 
+/// A WAV must have its format and sound chunks; a `data` chunk that
+/// declares no length is read to the end of the file by players (ffmpeg),
+/// so a chunk added after it would play as noise.
+fn wav_sound_chunks(layout: &Layout) -> Result<(), String> {
+    let has = |id: &[u8; 4], min: u64| layout.chunks.iter().any(|c| &c.id == id && c.size >= min);
+    if !has(b"fmt ", 16) || !has(b"data", 0) {
+        return Err("it is not a valid WAV file (no usable `fmt ` and `data` chunks); tag it with another program".into());
+    }
+    if layout
+        .chunks
+        .iter()
+        .any(|c| &c.id == b"data" && c.size == 0)
+    {
+        return Err("its WAV `data` chunk declares no length (players read it to the end of the file), so a tag cannot be added safely; tag it with another program".into());
+    }
+    Ok(())
+}
+
 fn read_body(file: &mut File, c: &Chunk) -> Result<Vec<u8>, String> {
     let n = (c.end - c.start - 8).min(c.size);
     if n > MAX_TAG_CHUNK {
@@ -144,6 +162,9 @@ pub(crate) struct ChunkTags {
 impl ChunkTags {
     pub(crate) fn read(file: &mut File) -> Result<ChunkTags, String> {
         let layout = walk(file)?;
+        if !layout.aiff {
+            wav_sound_chunks(&layout)?;
+        }
         let id3_at = layout.chunks.iter().position(|c| is_id3(&c.id));
         let id3 = match id3_at {
             Some(i) => Id3Tag::read(&mut Cursor::new(read_body(file, &layout.chunks[i])?))?,
