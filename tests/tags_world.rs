@@ -190,3 +190,99 @@ fn rusqlite_count(db: &Path) -> i64 {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
+
+/// A bare MP3 given a TCON by mutagen: `(version, separator, values)`.
+fn mp3_with_genres(py: &Path, dir: &Path, version: u8, sep: &str) -> Option<PathBuf> {
+    let mp3 = untagged_mp3(dir)?;
+    let sep = if sep.is_empty() {
+        "None".to_string()
+    } else {
+        format!("'{sep}'")
+    };
+    mutagen(
+        py,
+        &format!(
+            "import sys, mutagen.id3 as i
+t = i.ID3()
+t.add(i.TCON(encoding=1, text=['Rock', 'Pop']))
+t.add(i.TPE1(encoding=1, text=['A']))
+t.save(sys.argv[1], v2_version={version}, v23_sep={sep})"
+        ),
+        &mp3,
+    );
+    Some(mp3)
+}
+
+fn info_genres(mp3: &Path, data: &Path) -> serde_json::Value {
+    let out = earmark(&["info", "--json"], mp3, data);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["tags"]["genres"].clone()
+}
+
+#[test]
+fn multi_value_genres_show_as_lists_and_append_keeps_them() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    // v2.4 `Rock\0Pop`, v2.3 `Rock/Pop` (mutagen's convention), v2.3 `Rock\0Pop`.
+    for (version, sep, appended) in [
+        (4, "/", "['Rock', 'Pop', 'Jazz']"),
+        (3, "/", "['Rock; Pop; Jazz']"),
+        (3, "", "['Rock; Pop; Jazz']"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(mp3) = mp3_with_genres(&py, dir.path(), version, sep) else {
+            return;
+        };
+        let case = format!("v2.{version} sep {sep:?}");
+        assert_eq!(
+            info_genres(&mp3, dir.path()),
+            serde_json::json!(["Rock", "Pop"]),
+            "{case}: info --json"
+        );
+        let table = earmark(&["info"], &mp3, dir.path());
+        assert!(
+            String::from_utf8_lossy(&table.stdout).contains("genre       Rock; Pop"),
+            "{case}: info table"
+        );
+        let dry = earmark(
+            &[
+                "tag",
+                "--genre",
+                "Jazz",
+                "--mode",
+                "append",
+                "--dry-run",
+                "--json",
+            ],
+            &mp3,
+            dir.path(),
+        );
+        let dry = String::from_utf8_lossy(&dry.stdout);
+        assert!(
+            dry.contains("\"Rock\",\"Pop\",\"Jazz\"")
+                || dry.contains("\"Rock\", \"Pop\", \"Jazz\"")
+                || dry
+                    .replace([' ', '\n'], "")
+                    .contains("[\"Rock\",\"Pop\",\"Jazz\"]"),
+            "{case}: dry run {dry}"
+        );
+        let out = earmark(
+            &["tag", "--genre", "Jazz", "--mode", "append"],
+            &mp3,
+            dir.path(),
+        );
+        assert!(out.status.success(), "{case}");
+        let got = mutagen(
+            &py,
+            "import sys, mutagen.id3 as i; t = i.ID3(sys.argv[1]); print(t.version[1], t['TCON'].text, t['TPE1'].text)",
+            &mp3,
+        );
+        assert_eq!(got, format!("{version} {appended} ['A']"), "{case}");
+        assert_eq!(
+            info_genres(&mp3, dir.path()),
+            serde_json::json!(["Rock", "Pop", "Jazz"]),
+            "{case}: after append"
+        );
+    }
+}

@@ -124,6 +124,15 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
                 .collect();
         }
     }
+    // The genre as `tag` sees it (ID3v2.3 '/' lists, every `©gen` value, a
+    // QuickTime `meta`), so every front shows the same list; lofty's reading
+    // stays for formats and tags earmark does not write (APE, ID3v1 only).
+    if let Ok(state) = write::read_genre_state(path) {
+        let shown = state.display();
+        if !shown.is_empty() {
+            summary.genres = shown;
+        }
+    }
     Ok(summary)
 }
 
