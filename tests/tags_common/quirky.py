@@ -26,7 +26,7 @@ PNG = bytes.fromhex(
 
 def ff(path, *codec, meta=()):
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=523:duration=1"]
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=523:duration=6"]
         + list(meta) + list(codec) + [path],
         check=True,
     )
