@@ -23,18 +23,10 @@ const EXTENSIONS: &[&str] = &[
 /// Files mutagen can tag that earmark refuses, each with the start of its
 /// reason (measured; see the README's table).
 const REFUSED: &[(&str, &str)] = &[
-    ("ac3.m4a", "not written: earmark cannot decode its audio"),
-    ("covr-junk.m4a", "cannot parse the existing tags exactly"),
+    // mutagen "tags" it by writing inside the `fmt ` chunk (a damaged file).
     (
-        "duplicate_id3v2.aiff",
-        "decoded audio differs after writing",
-    ),
-    ("duplicate_tags.wav", "other tags would change (RIFF INFO)"),
-    ("eac3.m4a", "not written: earmark cannot decode its audio"),
-    ("empty.aiff", "decoded audio differs after writing"),
-    (
-        "empty_alac.m4a",
-        "another MP4 tag atom would change or be dropped",
+        "zero-size-chunk.wav",
+        "its WAV `data` chunk declares no length",
     ),
     (
         "empty_flac.oga",
@@ -44,15 +36,6 @@ const REFUSED: &[(&str, &str)] = &[
         "id3v22-tda.mp3",
         "its ID3v2.2 tag is a version earmark does not rewrite",
     ),
-    (
-        "ilst-is-last.m4a",
-        "another MP4 tag atom would change or be dropped",
-    ),
-    (
-        "infloop.m4a",
-        "not written: earmark cannot decode its audio",
-    ),
-    ("infloop.wav", "cannot parse the existing tags exactly"),
     (
         "itunes10.mp3",
         "its ID3v2.2 tag is a version earmark does not rewrite",
@@ -65,23 +48,12 @@ const REFUSED: &[(&str, &str)] = &[
         "multiplex.ogg",
         "it holds Ogg data where MPEG audio should be",
     ),
-    ("no-tags.m4a", "other tags would change (MP4 ilst)"),
-    ("noise.aif", "written tags do not read back"),
-    ("noise_odd.aif", "cannot write tags"),
-    (
-        "non-full-meta.m4a",
-        "not written: earmark cannot decode its audio",
-    ),
-    (
-        "nonprintable-atom-type.m4a",
-        "other tags would change (MP4 ilst)",
-    ),
-    ("opus.m4a", "not written: earmark cannot decode its audio"),
-    (
-        "zero-size-chunk.wav",
-        "cannot parse the existing tags exactly",
-    ),
 ];
+
+/// Files whose tags mutagen 1.47 cannot see at all (it reads `meta` as a
+/// full box and misses a QuickTime-style one; its own write adds a second
+/// `meta`): checked with ffprobe instead, which reads them.
+const MUTAGEN_BLIND: &[&str] = &["non-full-meta.m4a"];
 
 fn ext_of(p: &Path) -> String {
     p.extension()
@@ -159,6 +131,17 @@ fn corpus_writes_hold_under_an_independent_reader() {
             continue;
         }
         written.push(name.clone());
+        if MUTAGEN_BLIND.contains(&name.as_str()) {
+            let (mut b, mut a) = (reader::ffprobe_tags(orig), reader::ffprobe_tags(&ours));
+            if a.remove("genre").as_deref() != Some("Jazz") {
+                failures.push(format!("{name}: ffprobe does not read the genre"));
+            }
+            b.remove("genre");
+            if a != b || a.is_empty() {
+                failures.push(format!("{name}: ffprobe sees other tags change"));
+            }
+            continue;
+        }
         let after = reader::dump(&py, std::slice::from_ref(&ours));
         let (b, a) = (
             &before[&*orig.to_string_lossy()],

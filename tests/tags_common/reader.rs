@@ -117,3 +117,22 @@ pub fn ffmpeg_md5(file: &Path) -> Option<String> {
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && s.starts_with("MD5=")).then_some(s)
 }
+
+/// The container-level tags as ffprobe reads them (keys lower-cased), the
+/// second independent reader where mutagen misreads a container.
+pub fn ffprobe_tags(file: &Path) -> std::collections::BTreeMap<String, String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format_tags", "-of", "json"])
+        .arg(file)
+        .output()
+        .expect("run ffprobe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["format"]["tags"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_lowercase(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

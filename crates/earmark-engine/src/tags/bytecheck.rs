@@ -8,8 +8,11 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use super::flac::FlacMeta;
 use super::id3::Id3Tag;
+use super::mp4;
 
 /// Which layout a file was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +22,36 @@ pub(crate) enum Layout {
     Id3Mpeg,
     /// FLAC metadata blocks, then frames.
     Flac,
+    /// MP4 atoms: every atom outside `ilst`'s genre items identical, chunk
+    /// offsets pointing at the same bytes of the same (identical) `mdat`.
+    Mp4,
+    /// WAV or AIFF chunks (see `chunks`).
+    Chunks,
+}
+
+/// Every ID3v2 frame but `TCON` the same bytes in the same order, same
+/// version (a new tag may be created where there was none).
+pub(crate) fn same_id3_frames(ta: &Id3Tag, tb: &Id3Tag) -> Result<(), String> {
+    if ta.len > 0 && tb.major != ta.major {
+        return Err(format!(
+            "the ID3v2 version changed (v2.{} to v2.{})",
+            ta.major, tb.major
+        ));
+    }
+    if tb.ext != ta.ext || tb.junk != ta.junk {
+        return Err("the ID3v2 extended header or trailing bytes changed".into());
+    }
+    let others = |t: &Id3Tag| -> Vec<Vec<u8>> {
+        t.frames
+            .iter()
+            .filter(|f| &f.id != b"TCON")
+            .map(|f| f.bytes.clone())
+            .collect()
+    };
+    if others(ta) != others(tb) {
+        return Err("another ID3v2 frame changed".into());
+    }
+    Ok(())
 }
 
 fn open(p: &Path) -> Result<File, String> {
@@ -33,27 +66,11 @@ pub(crate) fn check(layout: Layout, orig: &Path, copy: &Path) -> Result<(), Stri
             let ta = Id3Tag::read(&mut a)?;
             let tb = Id3Tag::read(&mut b)
                 .map_err(|e| format!("the written ID3v2 tag does not read back: {e}"))?;
-            if ta.len > 0 && tb.major != ta.major {
-                return Err(format!(
-                    "the ID3v2 version changed (v2.{} to v2.{})",
-                    ta.major, tb.major
-                ));
-            }
-            if tb.ext != ta.ext || tb.junk != ta.junk {
-                return Err("the ID3v2 extended header or trailing bytes changed".into());
-            }
-            let others = |t: &Id3Tag| -> Vec<Vec<u8>> {
-                t.frames
-                    .iter()
-                    .filter(|f| &f.id != b"TCON")
-                    .map(|f| f.bytes.clone())
-                    .collect()
-            };
-            if others(&ta) != others(&tb) {
-                return Err("another ID3v2 frame changed".into());
-            }
+            same_id3_frames(&ta, &tb)?;
             (ta.len, tb.len)
         }
+        Layout::Mp4 => return mp4_check(&mut a, &mut b),
+        Layout::Chunks => return super::chunks::check(&mut a, &mut b),
         Layout::Flac => {
             let ma = FlacMeta::read(&mut a)?;
             let mb = FlacMeta::read(&mut b)
@@ -98,93 +115,122 @@ fn same_tail(a: &mut File, from_a: u64, b: &mut File, from_b: u64) -> io::Result
     Ok(true)
 }
 
-/// The raw children of an MP4's `moov/udta/meta/ilst`, genre atoms left out,
-/// sorted (lofty may reorder them; order carries no meaning in `ilst`).
-/// Read from the file, so atoms lofty drops on reading (an empty `covr` or
-/// `©cmt`) are seen.
-pub(crate) fn mp4_ilst_items(path: &Path) -> Result<Vec<Vec<u8>>, String> {
-    let bytes = read_moov(path)?;
-    let Some(moov) = bytes else {
-        return Ok(Vec::new());
-    };
-    let find = |data: &[u8], name: &[u8; 4], skip: usize| -> Option<(usize, usize)> {
-        let mut pos = skip;
-        while pos + 8 <= data.len() {
-            let size = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]])
-                as usize;
-            if size < 8 || pos + size > data.len() {
-                return None;
-            }
-            if &data[pos + 4..pos + 8] == name {
-                return Some((pos + 8, pos + size));
-            }
-            pos += size;
-        }
-        None
-    };
-    let Some((a, b)) = find(&moov, b"udta", 0) else {
-        return Ok(Vec::new());
-    };
-    let udta = &moov[a..b];
-    let Some((a, b)) = find(udta, b"meta", 0) else {
-        return Ok(Vec::new());
-    };
-    let meta = &udta[a..b];
-    // `meta` is a full box (4 bytes of version and flags) in the MP4 layout.
-    let skip = if meta.get(4..8) == Some(b"hdlr") {
-        0
-    } else {
-        4
-    };
-    let Some((a, b)) = find(meta, b"ilst", skip) else {
-        return Ok(Vec::new());
-    };
-    let ilst = &meta[a..b];
-    let mut items = Vec::new();
-    let mut pos = 0;
-    while pos + 8 <= ilst.len() {
-        let size =
-            u32::from_be_bytes([ilst[pos], ilst[pos + 1], ilst[pos + 2], ilst[pos + 3]]) as usize;
-        if size < 8 || pos + size > ilst.len() {
-            return Err("its MP4 ilst atom is malformed".into());
-        }
-        let name = &ilst[pos + 4..pos + 8];
-        if name != b"\xa9gen" && name != b"gnre" {
-            items.push(ilst[pos..pos + size].to_vec());
-        }
-        pos += size;
-    }
-    items.sort();
-    Ok(items)
+/// An MP4 file seen without its genre: each top-level atom but `moov` as a
+/// digest of its bytes, and each leaf atom of `moov` by path.
+struct Mp4View {
+    top: Vec<([u8; 4], String)>,
+    leaves: Vec<(String, Vec<u8>)>,
 }
 
-/// The top-level `moov` atom's body, if any (bounded by the file's size).
-fn read_moov(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let mut f = open(path)?;
-    let len = f.metadata().map_err(|e| e.to_string())?.len();
-    let mut pos = 0u64;
-    while pos + 8 <= len {
-        f.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
-        let mut h = [0u8; 16];
-        f.read_exact(&mut h[..8]).map_err(|e| e.to_string())?;
-        let mut size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
-        let mut header = 8;
-        if size == 1 {
-            f.read_exact(&mut h[8..16]).map_err(|e| e.to_string())?;
-            size = u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
-            header = 16;
-        } else if size == 0 {
-            size = len - pos;
-        }
-        if size < header || pos + size > len {
-            return Err("its MP4 atoms run past the end of the file".into());
-        }
-        if &h[4..8] == b"moov" {
-            let mut body = vec![0u8; (size - header) as usize];
-            f.read_exact(&mut body).map_err(|e| e.to_string())?;
-            return Ok(Some(body));
-        }
-        pos += size;
+fn mp4_view(file: &mut File) -> Result<Mp4View, String> {
+    let tops = mp4::top_atoms(file)?;
+    let (_, moov) = mp4::read_moov(file, &tops)?;
+    let mut top = Vec::new();
+    for t in tops.iter().filter(|t| &t.name != b"moov") {
+        file.seek(SeekFrom::Start(t.start))
+            .map_err(|e| e.to_string())?;
+        let mut h = Sha256::new();
+        io::copy(&mut (&mut *file).take(t.size), &mut h).map_err(|e| e.to_string())?;
+        top.push((t.name, hex::encode(h.finalize())));
     }
-    Ok(None)
+    // A chunk offset as (which top-level atom, where in it): the same data
+    // wherever `moov` growing has moved it.
+    let locate = |off: u64| -> String {
+        tops.iter()
+            .enumerate()
+            .find(|(_, t)| off >= t.start && off < t.start + t.size)
+            .map_or_else(
+                || format!("outside:{off}"),
+                |(i, t)| format!("{i}+{}", off - t.start),
+            )
+    };
+    let mut leaves = Vec::new();
+    flatten(&moov, "", &locate, &mut leaves)?;
+    Ok(Mp4View { top, leaves })
+}
+
+/// The leaves under `whole` (an atom with its header), by path.
+fn flatten(
+    whole: &[u8],
+    parent: &str,
+    locate: &dyn Fn(u64) -> String,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), String> {
+    let spans = mp4::children(whole)?;
+    let Some(s) = spans.first() else {
+        return Ok(());
+    };
+    let name = String::from_utf8_lossy(&s.name).to_string();
+    let path = format!("{parent}/{name}");
+    let body = s.body(whole);
+    match &s.name {
+        b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"udta" | b"meta" => {
+            let at = if &s.name == b"meta" {
+                mp4::meta_children_at(body)
+            } else {
+                0
+            };
+            out.push((format!("{path}#head"), body[..at].to_vec()));
+            for c in mp4::children(&body[at..])? {
+                // Padding inside `meta` gives or takes what `ilst` needs.
+                if &s.name == b"meta" && &c.name == b"free" {
+                    continue;
+                }
+                flatten(c.whole(&body[at..]), &path, locate, out)?;
+            }
+        }
+        b"ilst" => {
+            for c in mp4::children(body)? {
+                if &c.name != mp4::GEN && &c.name != mp4::GNRE {
+                    out.push((format!("{path}/item"), c.whole(body).to_vec()));
+                }
+            }
+        }
+        b"stco" | b"co64" => {
+            let offsets = mp4::chunk_offsets(&s.name, body)?;
+            let mut v = body.get(..8).unwrap_or(body).to_vec();
+            for o in offsets {
+                v.extend(locate(o).into_bytes());
+                v.push(b',');
+            }
+            out.push((path, v));
+        }
+        _ => out.push((path, whole.to_vec())),
+    }
+    Ok(())
+}
+
+fn mp4_check(a: &mut File, b: &mut File) -> Result<(), String> {
+    let va = mp4_view(a)?;
+    let mut vb = mp4_view(b).map_err(|e| format!("the written MP4 does not read back: {e}"))?;
+    if va.top != vb.top {
+        return Err("another top-level MP4 atom or the audio data changed".into());
+    }
+    // A `meta` earmark created brings its standard header and handler.
+    if !va
+        .leaves
+        .iter()
+        .any(|(p, _)| p.starts_with("/moov/udta/meta"))
+    {
+        vb.leaves.retain(|(p, v)| {
+            !(p == "/moov/udta/meta#head" && v == &[0u8; 4]
+                || p == "/moov/udta/meta/hdlr" && v == mp4::MDIR_HDLR)
+        });
+    }
+    if !va.leaves.iter().any(|(p, _)| p.starts_with("/moov/udta")) {
+        vb.leaves
+            .retain(|(p, v)| !(p == "/moov/udta#head" && v.is_empty()));
+    }
+    if va.leaves != vb.leaves {
+        let first = va
+            .leaves
+            .iter()
+            .zip(&vb.leaves)
+            .find(|(x, y)| x != y)
+            .map_or("an atom was added or dropped".to_string(), |(x, _)| {
+                format!("atom {} changed", x.0)
+            });
+        return Err(format!("another MP4 atom would change ({first})"));
+    }
+    Ok(())
 }

@@ -81,8 +81,8 @@ impl Id3Tag {
     }
 
     /// Read the tag at the start of `file`; an empty tag when there is none.
-    pub(crate) fn read(file: &mut File) -> Result<Id3Tag, String> {
-        let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    pub(crate) fn read<R: Read + Seek>(file: &mut R) -> Result<Id3Tag, String> {
+        let file_len = file.seek(SeekFrom::End(0)).map_err(|e| e.to_string())?;
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
         let mut h = [0u8; 10];
         let got = read_up_to(file, &mut h).map_err(|e| e.to_string())?;
@@ -273,7 +273,7 @@ impl Id3Tag {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
     while got < buf.len() {
         let n = file.read(&mut buf[got..])?;

@@ -9,10 +9,12 @@
 
 pub mod apply;
 mod bytecheck;
+mod chunks;
 mod flac;
 mod id3;
 mod iff;
 pub mod journal;
+mod mp4;
 mod native;
 mod state;
 pub mod temps;
@@ -120,6 +122,15 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
                 .get_strings(ItemKey::Genre)
                 .flat_map(split_genres)
                 .collect();
+        }
+    }
+    // The genre as `tag` sees it (ID3v2.3 '/' lists, every `©gen` value, a
+    // QuickTime `meta`), so every front shows the same list; lofty's reading
+    // stays for formats and tags earmark does not write (APE, ID3v1 only).
+    if let Ok(state) = write::read_genre_state(path) {
+        let shown = state.display();
+        if !shown.is_empty() {
+            summary.genres = shown;
         }
     }
     Ok(summary)

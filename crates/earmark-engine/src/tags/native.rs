@@ -2,30 +2,22 @@
 //! format's native tag in place (never through the generic `Tag`, which drops
 //! frames it has no key for: chapters, private frames, unknown atoms).
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use lofty::TextEncoding;
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
 use lofty::file::{AudioFile, FileType};
-use lofty::id3::v2::{Frame, FrameId, Id3v2Tag, Id3v2Version, TextInformationFrame};
-use lofty::iff::aiff::AiffFile;
-use lofty::iff::wav::{RiffInfoList, WavFile};
-use lofty::mp4::{Atom, AtomData, AtomIdent, DataType, Ilst, Mp4File};
 use lofty::ogg::tag::VorbisComments;
 use lofty::ogg::{OpusFile, SpeexFile, VorbisFile};
 use lofty::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::bytecheck::Layout;
+use super::chunks::ChunkTags;
 use super::flac::FlacMeta;
 use super::id3::Id3Tag;
-use super::state::{GenreState, Slot, SlotValues, split_tcon};
-
-const TCON: FrameId<'static> = FrameId::Valid(Cow::Borrowed("TCON"));
-const GEN: AtomIdent<'static> = AtomIdent::Fourcc(*b"\xa9gen");
-const GNRE: AtomIdent<'static> = AtomIdent::Fourcc(*b"gnre");
+use super::mp4::Mp4Meta;
+use super::state::{GenreState, Slot, SlotValues};
 
 /// Strict parsing: a tag lofty cannot read completely must not be rewritten
 /// (a best-attempt parse would silently drop what it skipped). No implicit
@@ -46,9 +38,10 @@ pub(crate) enum Native {
     Vorbis(VorbisFile),
     Opus(OpusFile),
     Speex(SpeexFile),
-    Mp4(Mp4File),
-    Wav(WavFile),
-    Aiff(AiffFile),
+    /// Our own MP4 writer (see `mp4`).
+    Mp4(Mp4Meta),
+    /// Our own WAV/AIFF writer (see `chunks`).
+    Chunks(ChunkTags),
 }
 
 /// How many logical streams begin on the file's first pages (BOS pages
@@ -156,9 +149,10 @@ impl Native {
                 FileType::Vorbis => Native::Vorbis(VorbisFile::read_from(file, o).map_err(e)?),
                 FileType::Opus => Native::Opus(OpusFile::read_from(file, o).map_err(e)?),
                 FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
-                FileType::Mp4 => Native::Mp4(Mp4File::read_from(file, o).map_err(e)?),
-                FileType::Wav => Native::Wav(WavFile::read_from(file, o).map_err(e)?),
-                FileType::Aiff => Native::Aiff(AiffFile::read_from(file, o).map_err(e)?),
+                FileType::Mp4 => Native::Mp4(Mp4Meta::read(file)?),
+                FileType::Wav | FileType::Aiff => {
+                    Native::Chunks(read_checked(ChunkTags::read(file), |t| t.id3.genres())?)
+                }
                 other => {
                     return Err(format!(
                         "writing genres to {other:?} files is not supported"
@@ -184,16 +178,15 @@ impl Native {
                 },
                 values: t.genres().unwrap_or_default(),
             }],
-            Native::Aiff(f) => vec![id3_slot(f.id3v2())],
-            Native::Wav(f) => {
-                let mut v = vec![id3_slot(f.id3v2())];
-                if let Some(info) = f.riff_info() {
-                    v.push(slot(
-                        Slot::RiffInfo,
-                        info.get("IGNR")
-                            .map(|s| vec![s.to_string()])
-                            .unwrap_or_default(),
-                    ));
+            Native::Chunks(t) => {
+                let id3 = if t.id3.major == 3 {
+                    Slot::Id3v23
+                } else {
+                    Slot::Id3v2
+                };
+                let mut v = vec![slot(id3, t.id3.genres().unwrap_or_default())];
+                if let Some(info) = t.info_genre() {
+                    v.push(slot(Slot::RiffInfo, info));
                 }
                 v
             }
@@ -201,13 +194,10 @@ impl Native {
             Native::Vorbis(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Opus(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Speex(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
-            Native::Mp4(f) => {
-                let ilst = f.ilst();
-                vec![
-                    slot(Slot::Mp4Gen, ilst.map(mp4_gen).unwrap_or_default()),
-                    slot(Slot::Mp4Gnre, ilst.map(mp4_gnre).unwrap_or_default()),
-                ]
-            }
+            Native::Mp4(m) => vec![
+                slot(Slot::Mp4Gen, m.values(Slot::Mp4Gen)),
+                slot(Slot::Mp4Gnre, m.values(Slot::Mp4Gnre)),
+            ],
         };
         GenreState { slots }
     }
@@ -217,12 +207,10 @@ impl Native {
         match self {
             Native::Mpeg(_) => Some(Layout::Id3Mpeg),
             Native::Flac(_) => Some(Layout::Flac),
+            Native::Mp4(_) => Some(Layout::Mp4),
+            Native::Chunks(_) => Some(Layout::Chunks),
             _ => None,
         }
-    }
-
-    pub(crate) fn is_mp4(&self) -> bool {
-        matches!(self, Native::Mp4(_))
     }
 
     /// Set every slot to its value in `target` (slots the file lacks are created).
@@ -231,45 +219,13 @@ impl Native {
             let v = s.values.as_slice();
             match (&mut *self, s.slot) {
                 (Native::Mpeg(t), Slot::Id3v2 | Slot::Id3v23) => t.set_genres(v)?,
-                (Native::Aiff(f), Slot::Id3v2 | Slot::Id3v23) => {
-                    if f.id3v2().is_none() {
-                        f.set_id3v2(Id3v2Tag::new());
-                    }
-                    id3_set(f.id3v2_mut().expect("just set"), v)
-                }
-                (Native::Wav(f), Slot::Id3v2 | Slot::Id3v23) => {
-                    if f.id3v2().is_none() {
-                        f.set_id3v2(Id3v2Tag::new());
-                    }
-                    id3_set(f.id3v2_mut().expect("just set"), v)
-                }
-                (Native::Wav(f), Slot::RiffInfo) => {
-                    if f.riff_info().is_none() {
-                        f.set_riff_info(RiffInfoList::default());
-                    }
-                    let info = f.riff_info_mut().expect("just set");
-                    match v.first() {
-                        Some(text) => info.insert("IGNR".into(), text.clone()),
-                        None => {
-                            info.remove("IGNR");
-                        }
-                    }
-                }
+                (Native::Chunks(t), Slot::Id3v2 | Slot::Id3v23) => t.id3.set_genres(v)?,
+                (Native::Chunks(t), Slot::RiffInfo) => t.set_info_genre(v)?,
                 (Native::Flac(m), Slot::Vorbis) => m.set_genres(v)?,
                 (Native::Vorbis(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Opus(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Speex(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
-                (Native::Mp4(f), Slot::Mp4Gen | Slot::Mp4Gnre) => {
-                    if f.ilst().is_none() {
-                        f.set_ilst(Ilst::default());
-                    }
-                    let ilst = f.ilst_mut().expect("just set");
-                    if s.slot == Slot::Mp4Gen {
-                        mp4_set_gen(ilst, v);
-                    } else {
-                        mp4_set_gnre(ilst, v)?;
-                    }
-                }
+                (Native::Mp4(m), slot @ (Slot::Mp4Gen | Slot::Mp4Gnre)) => m.set(slot, v)?,
                 (_, slot) => return Err(format!("this format has no {slot:?} genre field")),
             }
         }
@@ -285,23 +241,7 @@ impl Native {
         match self {
             Native::Mpeg(t) => t.save(file)?,
             Native::Flac(m) => m.save(file)?,
-            Native::Aiff(f) => {
-                if let Some(t) = f.id3v2() {
-                    rewind(file)?;
-                    t.save_to(file, id3_opts(t, opts))?;
-                }
-                super::iff::aiff_sound_last(file)?;
-            }
-            Native::Wav(f) => {
-                if let Some(t) = f.id3v2() {
-                    rewind(file)?;
-                    t.save_to(file, id3_opts(t, opts))?;
-                }
-                if let Some(t) = f.riff_info() {
-                    rewind(file)?;
-                    t.save_to(file, opts)?;
-                }
-            }
+            Native::Chunks(t) => t.save(file)?,
             Native::Vorbis(f) => {
                 rewind(file)?;
                 f.vorbis_comments().save_to(file, opts)?;
@@ -314,12 +254,7 @@ impl Native {
                 rewind(file)?;
                 f.vorbis_comments().save_to(file, opts)?;
             }
-            Native::Mp4(f) => {
-                if let Some(t) = f.ilst() {
-                    rewind(file)?;
-                    t.save_to(file, opts)?;
-                }
-            }
+            Native::Mp4(m) => m.save(file)?,
         }
         Ok(())
     }
@@ -340,117 +275,12 @@ impl Native {
         };
         match self {
             // Checked byte for byte instead (see `bytecheck`).
-            Native::Mpeg(_) | Native::Flac(_) => {}
-            Native::Aiff(f) => {
-                if let Some(t) = f.id3v2() {
-                    add_tag("ID3v2", &without_tcon(t));
-                }
-                if let Some(t) = f.text_chunks() {
-                    add_tag("AIFF text chunks", t);
-                }
-            }
-            Native::Wav(f) => {
-                if let Some(t) = f.id3v2() {
-                    add_tag("ID3v2", &without_tcon(t));
-                }
-                if let Some(t) = f.riff_info() {
-                    let mut t = t.clone();
-                    t.remove("IGNR");
-                    add_tag("RIFF INFO", &t);
-                }
-            }
+            Native::Mpeg(_) | Native::Flac(_) | Native::Mp4(_) | Native::Chunks(_) => {}
             Native::Vorbis(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
             Native::Opus(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
             Native::Speex(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
-            Native::Mp4(f) => {
-                if let Some(t) = f.ilst() {
-                    // Atom order is not meaningful in ilst: compare them as a sorted set.
-                    let mut atoms: Vec<String> = t
-                        .clone()
-                        .into_iter()
-                        .filter(|a| a.ident() != &GEN && a.ident() != &GNRE)
-                        .map(|a| {
-                            let mut one = Ilst::default();
-                            one.insert(a);
-                            one.digest(opts)
-                        })
-                        .collect();
-                    atoms.sort();
-                    let mut h = Sha256::new();
-                    for a in atoms {
-                        h.update(a.as_bytes());
-                    }
-                    out.push(("MP4 ilst".into(), hex::encode(h.finalize())));
-                }
-            }
         }
         out
-    }
-}
-
-/// Write ID3v2.3 tags back as v2.3 (lofty defaults to v2.4).
-fn id3_opts(tag: &Id3v2Tag, mut opts: WriteOptions) -> WriteOptions {
-    opts.use_id3v23(tag.original_version() == Id3v2Version::V3)
-}
-
-/// The ID3v2 genre slot: v2.3 tags stay v2.3 and get their own slot kind.
-fn id3_slot(tag: Option<&Id3v2Tag>) -> SlotValues {
-    match tag {
-        Some(t) if t.original_version() == Id3v2Version::V3 => SlotValues {
-            slot: Slot::Id3v23,
-            values: id3_get(t),
-        },
-        _ => SlotValues {
-            slot: Slot::Id3v2,
-            values: tag.map(id3_get).unwrap_or_default(),
-        },
-    }
-}
-
-fn id3_get(tag: &Id3v2Tag) -> Vec<String> {
-    match tag.get(&TCON) {
-        Some(Frame::Text(f)) => split_tcon(&f.value),
-        _ => Vec::new(),
-    }
-}
-
-/// Set TCON in place (keeping its position, flags and encoding where the
-/// encoding can hold the new text), or add it; empty removes it.
-fn id3_set(tag: &mut Id3v2Tag, values: &[String]) {
-    if values.is_empty() {
-        tag.retain(|f| f.id() != &TCON);
-        return;
-    }
-    let joined = values.join("\0");
-    let latin1 = joined.chars().all(|c| u32::from(c) <= 0xFF);
-    let mut done = false;
-    tag.retain_mut(|frame| {
-        if frame.id() != &TCON {
-            return true;
-        }
-        if done {
-            return false; // a second TCON: drop it
-        }
-        if let Frame::Text(t) = frame {
-            t.value = Cow::Owned(joined.clone());
-            if t.encoding == TextEncoding::Latin1 && !latin1 {
-                t.encoding = TextEncoding::UTF16;
-            }
-            done = true;
-            true
-        } else {
-            false
-        }
-    });
-    if !done {
-        let encoding = if latin1 {
-            TextEncoding::Latin1
-        } else {
-            TextEncoding::UTF16
-        };
-        tag.insert(Frame::Text(TextInformationFrame::new(
-            TCON, encoding, joined,
-        )));
     }
 }
 
@@ -483,68 +313,6 @@ fn vc_set(vc: &mut VorbisComments, values: &[String]) {
             vc.push(key.clone(), g.clone());
         }
     }
-}
-
-fn mp4_gen(ilst: &Ilst) -> Vec<String> {
-    ilst.get(&GEN)
-        .map(|a| {
-            a.data()
-                .filter_map(|d| match d {
-                    AtomData::UTF8(s) | AtomData::UTF16(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn mp4_gnre(ilst: &Ilst) -> Vec<String> {
-    ilst.get(&GNRE)
-        .map(|a| {
-            a.data()
-                .filter_map(|d| match d {
-                    AtomData::Unknown { data, .. } if data.len() >= 2 => {
-                        Some(u16::from_be_bytes([data[0], data[1]]).to_string())
-                    }
-                    AtomData::SignedInteger(n) => Some(n.to_string()),
-                    AtomData::UnsignedInteger(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn mp4_set_gen(ilst: &mut Ilst, values: &[String]) {
-    ilst.retain(|a| a.ident() != &GEN);
-    let data: Vec<AtomData> = values.iter().map(|v| AtomData::UTF8(v.clone())).collect();
-    if let Some(atom) = Atom::from_collection(GEN, data) {
-        ilst.insert(atom);
-    }
-}
-
-fn mp4_set_gnre(ilst: &mut Ilst, values: &[String]) -> Result<(), String> {
-    ilst.retain(|a| a.ident() != &GNRE);
-    let mut data = Vec::new();
-    for v in values {
-        let n: u16 = v.parse().map_err(|_| format!("bad gnre value {v:?}"))?;
-        data.push(AtomData::Unknown {
-            code: DataType::Reserved,
-            data: n.to_be_bytes().to_vec(),
-        });
-    }
-    if let Some(atom) = Atom::from_collection(GNRE, data) {
-        ilst.insert(atom);
-    }
-    Ok(())
-}
-
-// Note: lofty's `remove` methods reorder the remaining items; `retain` and
-// rebuilding keep the order, which the snapshot and the written file rely on.
-fn without_tcon(tag: &Id3v2Tag) -> Id3v2Tag {
-    let mut t = tag.clone();
-    t.retain(|f| f.id() != &TCON);
-    t
 }
 
 fn without_genre(vc: &VorbisComments) -> VorbisComments {

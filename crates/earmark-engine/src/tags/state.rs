@@ -156,10 +156,17 @@ impl GenreState {
 
 fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
     match slot {
-        Slot::Id3v2 | Slot::Id3v23 => values
+        Slot::Id3v2 => values
             .iter()
             .map(|v| id3_genre_name(v))
             .flat_map(|v| split_genres(&v))
+            .collect(),
+        // ID3v2.3 has no multi-value separator; taggers (mutagen) join with '/'.
+        Slot::Id3v23 => values
+            .iter()
+            .map(|v| id3_genre_name(v))
+            .flat_map(|v| split_genres(&v))
+            .flat_map(|v| split_genres(&v.replace('/', ";")))
             .collect(),
         Slot::Vorbis | Slot::Mp4Gen => values.to_vec(),
         Slot::Mp4Gnre => values
@@ -293,6 +300,27 @@ mod tests {
         assert_eq!(split_tcon("(17)(RX)"), s(&["17", "RX"]));
         assert_eq!(split_tcon("(Rock)(Pop)Jazz"), s(&["Rock", "Pop", "Jazz"]));
         assert_eq!(split_tcon(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn v23_slash_lists_are_shown_as_lists() {
+        let st = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Id3v23,
+                values: s(&["Rock/Pop", "17"]),
+            }],
+        };
+        assert_eq!(st.display(), s(&["Rock", "Pop", "Rock"]));
+        // Appending keeps both and drops the repeat; the stored part stays exact.
+        let t = st.target(&s(&["Jazz"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Id3v23).unwrap(), s(&["Rock; Pop; Jazz"]));
+        let v24 = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Id3v2,
+                values: s(&["AC/DC-core"]),
+            }],
+        };
+        assert_eq!(v24.display(), s(&["AC/DC-core"]), "v2.4 has NUL for lists");
     }
 
     #[test]

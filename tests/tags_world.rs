@@ -1,0 +1,286 @@
+//! Genre writes on files other programs made, checked by other programs:
+//! ffmpeg makes the files, mutagen (pinned venv) writes the quirky tags and
+//! reads the result. Also the journal's move out of the cache database.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+mod tags_common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tags_common::reader;
+
+/// A two-second MP3 with no metadata at all (starts with an MPEG frame).
+fn untagged_mp3(dir: &Path) -> Option<PathBuf> {
+    if !reader::ffmpeg_present() {
+        return None;
+    }
+    let p = dir.join("plain.mp3");
+    let ok = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=2",
+        ])
+        .args([
+            "-map_metadata",
+            "-1",
+            "-id3v2_version",
+            "0",
+            "-write_xing",
+            "0",
+        ])
+        .args(["-c:a", "libmp3lame", "-b:a", "64k"])
+        .arg(&p)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ffmpeg could not make an MP3");
+    let head = std::fs::read(&p).unwrap();
+    assert!(
+        head[0] == 0xFF && head[1] & 0xE0 == 0xE0,
+        "not a bare MPEG stream"
+    );
+    Some(p)
+}
+
+fn earmark(args: &[&str], file: &Path, data: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(args)
+        .arg(file)
+        .env("EARMARK_DATA_DIR", data.join("data"))
+        .env("EARMARK_CACHE_DIR", data.join("cache"))
+        .output()
+        .unwrap()
+}
+
+/// Run a mutagen snippet with `path` as `sys.argv[1]`; its stdout.
+fn mutagen(py: &Path, code: &str, path: &Path) -> String {
+    let out = Command::new(py)
+        .args(["-c", code])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mutagen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const READ: &str = "import sys, mutagen.id3 as i
+t = i.ID3(sys.argv[1])
+print(t.version[1], t['TCON'].genres, t['TPE1'].text, t['TIT2'].text)";
+
+#[test]
+fn untagged_ffmpeg_mp3_tags_in_one_command() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mp3) = untagged_mp3(dir.path()) else {
+        return;
+    };
+    let md5 = reader::ffmpeg_md5(&mp3).unwrap();
+    let out = earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let genre = mutagen(
+        py.as_path(),
+        "import sys, mutagen.id3 as i; print(i.ID3(sys.argv[1])['TCON'].genres)",
+        &mp3,
+    );
+    assert_eq!(genre, "['Jazz']");
+    assert_eq!(reader::ffmpeg_md5(&mp3).unwrap(), md5, "audio changed");
+}
+
+#[test]
+fn v23_multi_value_artist_survives_a_genre_write() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mp3) = untagged_mp3(dir.path()) else {
+        return;
+    };
+    // ID3v2.3 with NUL-separated values, as some taggers write them.
+    mutagen(
+        &py,
+        "import sys, mutagen.id3 as i
+t = i.ID3()
+t.add(i.TPE1(encoding=1, text=['piman', 'jzig']))
+t.add(i.TIT2(encoding=1, text=['Song']))
+t.add(i.TCON(encoding=1, text=['Rock']))
+t.save(sys.argv[1], v2_version=3, v23_sep=None)",
+        &mp3,
+    );
+    assert_eq!(
+        mutagen(&py, READ, &mp3),
+        "3 ['Rock'] ['piman', 'jzig'] ['Song']"
+    );
+    let out = earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        mutagen(&py, READ, &mp3),
+        "3 ['Jazz'] ['piman', 'jzig'] ['Song']"
+    );
+}
+
+#[test]
+fn journal_moves_out_of_the_cache_database() {
+    let Some(music) = tags_common::music_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let song = dir.path().join("song.flac");
+    std::fs::copy(music.join("singularity-nebula.flac"), &song).unwrap();
+    tags_common::set_mode(&song, 0o644);
+    let before = tags_common::genres(&song);
+    // An older earmark kept the journal in the cache database: make one by
+    // writing with the journal there, then point the data dir elsewhere.
+    let cache = dir.path().join("cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "--genre", "Jazz"])
+        .arg(&song)
+        .env("EARMARK_DATA_DIR", &cache)
+        .env("EARMARK_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::rename(cache.join("journal.sqlite"), cache.join("earmark.sqlite")).unwrap();
+    assert_eq!(tags_common::genres(&song), ["Jazz"]);
+
+    let data = dir.path().join("data");
+    let undo = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "undo", "--last"])
+        .env("EARMARK_DATA_DIR", &data)
+        .env("EARMARK_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(
+        undo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&undo.stderr)
+    );
+    assert_eq!(tags_common::genres(&song), before, "undo after the move");
+    assert!(data.join("journal.sqlite").is_file());
+    let left: i64 = rusqlite_count(&cache.join("earmark.sqlite"));
+    assert_eq!(left, 0, "entries left in the cache database");
+}
+
+fn rusqlite_count(db: &Path) -> i64 {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from journal').fetchone()[0])",
+        ])
+        .arg(db)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// A bare MP3 given a TCON by mutagen: `(version, separator, values)`.
+fn mp3_with_genres(py: &Path, dir: &Path, version: u8, sep: &str) -> Option<PathBuf> {
+    let mp3 = untagged_mp3(dir)?;
+    let sep = if sep.is_empty() {
+        "None".to_string()
+    } else {
+        format!("'{sep}'")
+    };
+    mutagen(
+        py,
+        &format!(
+            "import sys, mutagen.id3 as i
+t = i.ID3()
+t.add(i.TCON(encoding=1, text=['Rock', 'Pop']))
+t.add(i.TPE1(encoding=1, text=['A']))
+t.save(sys.argv[1], v2_version={version}, v23_sep={sep})"
+        ),
+        &mp3,
+    );
+    Some(mp3)
+}
+
+fn info_genres(mp3: &Path, data: &Path) -> serde_json::Value {
+    let out = earmark(&["info", "--json"], mp3, data);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[0]["tags"]["genres"].clone()
+}
+
+#[test]
+fn multi_value_genres_show_as_lists_and_append_keeps_them() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    // v2.4 `Rock\0Pop`, v2.3 `Rock/Pop` (mutagen's convention), v2.3 `Rock\0Pop`.
+    for (version, sep, appended) in [
+        (4, "/", "['Rock', 'Pop', 'Jazz']"),
+        (3, "/", "['Rock; Pop; Jazz']"),
+        (3, "", "['Rock; Pop; Jazz']"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let Some(mp3) = mp3_with_genres(&py, dir.path(), version, sep) else {
+            return;
+        };
+        let case = format!("v2.{version} sep {sep:?}");
+        assert_eq!(
+            info_genres(&mp3, dir.path()),
+            serde_json::json!(["Rock", "Pop"]),
+            "{case}: info --json"
+        );
+        let table = earmark(&["info"], &mp3, dir.path());
+        assert!(
+            String::from_utf8_lossy(&table.stdout).contains("genre       Rock; Pop"),
+            "{case}: info table"
+        );
+        let dry = earmark(
+            &[
+                "tag",
+                "--genre",
+                "Jazz",
+                "--mode",
+                "append",
+                "--dry-run",
+                "--json",
+            ],
+            &mp3,
+            dir.path(),
+        );
+        let dry: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+        assert_eq!(dry["results"][0]["old"], serde_json::json!(["Rock", "Pop"]));
+        assert_eq!(
+            dry["results"][0]["new"],
+            serde_json::json!(["Rock", "Pop", "Jazz"]),
+            "{case}: dry run"
+        );
+        let out = earmark(
+            &["tag", "--genre", "Jazz", "--mode", "append"],
+            &mp3,
+            dir.path(),
+        );
+        assert!(out.status.success(), "{case}");
+        let got = mutagen(
+            &py,
+            "import sys, mutagen.id3 as i; t = i.ID3(sys.argv[1]); print(t.version[1], t['TCON'].text, t['TPE1'].text)",
+            &mp3,
+        );
+        assert_eq!(got, format!("{version} {appended} ['A']"), "{case}");
+        assert_eq!(
+            info_genres(&mp3, dir.path()),
+            serde_json::json!(["Rock", "Pop", "Jazz"]),
+            "{case}: after append"
+        );
+    }
+}
