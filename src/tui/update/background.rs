@@ -45,10 +45,12 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             s.results.model = ModelStatus::Ready(info);
             // Rows on screen may have cached results now.
             peek_visible(s, fx);
+            super::tagging::model_settled(s, fx);
         }
         Msg::Model(Err(e)) => {
             s.status.set(e.clone(), Level::Error);
             s.results.model = ModelStatus::Failed(e);
+            super::tagging::model_settled(s, fx);
         }
         Msg::Job { req, update } => on_job(s, req, update),
         Msg::Peeked { req, found, .. } => {

@@ -49,8 +49,8 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
     let added = tree.files().count().saturating_sub(kept);
 
     s.browser = carry_browser(&s.browser, &s.tree, &tree, &to);
-    s.results.remap(&to);
-    s.inflight.remap(&to);
+    s.results.remap(to);
+    s.inflight.remap(to);
     s.written_paths
         .retain(|_, n| to(*n).map(|m| *n = m).is_some());
     for step in &mut s.undo_steps {
