@@ -14,6 +14,12 @@ use super::{Effects, selection_changed};
 use crate::library::tree::{NodeId, Tree};
 
 pub fn rescan(s: &mut State, fx: &mut Effects) {
+    // The first scan's batches name nodes of the tree being built.
+    if !s.tree.progress().done {
+        s.status
+            .set("still scanning: rescan when the scan is done", Level::Info);
+        return;
+    }
     if s.inflight.writing() > 0 {
         s.status
             .set("writing tags: rescan when the write is done", Level::Info);
