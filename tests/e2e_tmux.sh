@@ -4,7 +4,9 @@
 # filters, plays and pauses (silent mode: the position must advance), opens
 # help, resizes, quits with q and with Ctrl-C, and checks each time that the
 # terminal was restored (alternate screen off, mouse reporting off, cursor
-# shown, cooked mode). A second scenario opens a folder holding corrupt files
+# shown, cooked mode). A library classified by the CLI is opened from another
+# folder: batch accept on the collapsed folder, a CJK name aligned, ':' seek and
+# auto-advance, NO_COLOR selection. A last scenario opens a folder holding corrupt files
 # and an unreadable folder; permission checks run as an unprivileged user
 # (setpriv) when the test runs as root, since root reads chmod-000 folders.
 #
@@ -158,7 +160,7 @@ step "play ($t1 -> $t2), pause, seek +5 s ($p1 -> $p3)"
 
 keys '?'
 wait_for '┌ Keys' 5
-screen | grep -q 'play / pause' || fail "help should list play / pause"
+screen | grep -q 'filter by name' || fail "help should list the keys"
 keys z
 sleep 0.3
 screen | grep -q '┌ Keys' && fail "any key should close help"
@@ -210,6 +212,64 @@ keys G Space
 wait_for '▶ hell-reprise.ogg' 10
 keys C-c
 check_restored "ctrl-c while playing"
+
+# ------------- a classified library, opened from another folder (issue 15)
+# The CLI classifies lib/ through a relative path; the app, started elsewhere
+# with an absolute path, batch-accepts the collapsed folder without scrolling
+# (results come from the cache), a CJK name stays aligned, a track that ends
+# plays the next one, and with NO_COLOR the selected row is reverse video.
+LIB2="$WORK/day/lib/Album"
+mkdir -p "$LIB2"
+cp "$ROOT/demo/Max McCracken/awakening.mp3" "$LIB2/01 awakening.mp3"
+cp "$ROOT/demo/Max McCracken/nebula.flac" "$LIB2/02 nebula.flac"
+cp "$ROOT/demo/Max McCracken/enemy-unknown.m4a" "$LIB2/03 enemy-unknown.m4a"
+cp "$ROOT/demo/Max McCracken/awakening.mp3" "$LIB2/東京の夜.mp3"
+chmod -R a+rwX "$WORK/day"
+(cd "$WORK/day" && "$BIN" classify lib >/dev/null) || fail "earmark classify lib"
+start 100 30 "cd / && '$BIN' --no-audio '$WORK/day/lib'"
+wait_for 'lib/ 4 files' 15
+screen | grep -q '▸ Album/' || fail "the folder should start collapsed"
+keys A
+wait_for 'Write [0-9]+ of 4 files' 20
+screen | grep -q 'not classified yet' && fail "cached results of the collapsed folder were not loaded"
+for _ in $(seq 12); do keys Left; done
+wait_for 'Write 4 of 4 files' 5
+keys Enter
+wait_for 'wrote 4 files' 30
+step "a folder classified by the CLI (relative path) batch-accepts collapsed, from another folder"
+
+keys l
+wait_for '✎ 東京の夜.mp3' 10
+# The genre column lines up whatever the name's width (wide characters count two).
+screen | python3 -c '
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = [l for l in sys.stdin if "01 awakening" in l or "東京の夜" in l]
+ends = {w(l[: l.index("%") + 1]) for l in rows if "%" in l}
+sys.exit(0 if len(rows) == 2 and all("%" in l for l in rows) and len(ends) == 1 else 1)
+' || fail "the CJK-named row is not aligned with the others"
+step "a CJK-named file stays aligned"
+
+keys j Space
+wait_for '▶ .*[Aa]wakening' 10
+keys :
+wait_for 'Seek to' 5
+keys 9 5 % Enter
+wait_for '▶ .*[Nn]ebula' 10
+step "seek to 95% with ':', the track ends and auto-advance plays the next file"
+keys q
+check_restored "library from another folder"
+
+start 100 30 "cd / && NO_COLOR=1 '$BIN' --no-audio '$WORK/day/lib'"
+wait_for 'lib/ 4 files' 15
+keys l j
+T capture-pane -p -e -t e2e | grep -F '01 awakening' | grep -q $'\e\\[[0-9;]*7m' \
+  || fail "with NO_COLOR the selected row should be in reverse video"
+T capture-pane -p -e -t e2e | grep -q $'\e\\[[0-9;]*3[0-7]m' \
+  && fail "NO_COLOR: no colour codes expected"
+step "NO_COLOR: the selected row shows in reverse video, no colours"
+keys q
+check_restored "NO_COLOR"
 
 # ------------------------------------------------ bad input: corrupt files
 LIB="$WORK/library"

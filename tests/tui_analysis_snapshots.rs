@@ -14,7 +14,7 @@ use earmark::classifier::Classified;
 use earmark::model::{Prediction, SegmentPrediction};
 use earmark::tui::analyst::{Analysed, ModelInfo, SpecExcerpt, Spectrogram};
 use earmark::tui::{AppOptions, Theme};
-use tui_common::{Harness, demo_dir};
+use tui_common::{Harness, demo_album_library, demo_dir};
 
 const LABELS: [&str; 10] = [
     "blues",
@@ -273,4 +273,34 @@ fn a_missing_evaluation_clip_says_it_is_not_available_here() {
         h.app.eval_view().visible,
         "still in the view, nothing crashed"
     );
+}
+
+#[test]
+fn a_file_deleted_after_the_scan_is_never_offered_for_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, album) = demo_album_library(dir.path());
+    let mut h = Harness::new(&lib, "lib", 100, 30);
+    h.app.set_model_ready(model_info());
+    let ids: Vec<u32> = h.app.tree().files().collect();
+    for &id in &ids {
+        h.app.inject_analysis(
+            id,
+            Analysed {
+                classified: classified(),
+                spectrogram: None,
+            },
+        );
+    }
+    std::fs::remove_file(album.join("nebula.flac")).unwrap();
+    assert_eq!(h.selected_label().as_deref(), Some("album"));
+    h.key(KeyCode::Char('A'));
+    h.settle();
+    let screen = h.screen();
+    assert!(screen.contains("Write 2 of 3 files"), "{screen}");
+    let gone = screen
+        .lines()
+        .find(|l| l.contains("nebula.flac"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(gone.contains("cannot write"), "{gone}");
+    assert!(!gone.contains("[x]"), "{gone}");
 }

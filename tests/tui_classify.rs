@@ -111,11 +111,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     assert_ne!(genres(&flac), before_flac);
     // Two files: u asks first, naming them.
     h.key(KeyCode::Char('u'));
-    assert!(
-        h.screen().contains("Undo the last 2 tag writes"),
-        "{}",
-        h.screen()
-    );
+    assert!(h.screen().contains("Undo the last 2 tag writes"));
     h.key(KeyCode::Char('y'));
     assert_eq!(genres(&mp3), before_mp3);
     assert_eq!(genres(&flac), before_flac);
@@ -127,40 +123,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     assert!(h.app.results().get(skipped).unwrap().skipped);
     assert_ne!(h.app.browser().selected(), Some(skipped));
 
-    // A write survives a restart as a ✎ mark (the journal knows), and u in
-    // the new session does not take back the old session's write.
-    let kept = h.app.browser().selected().unwrap();
-    let kept_path = h.app.tree().path(kept);
-    h.key(KeyCode::Char('a'));
-    let kept_genres = genres(&kept_path);
-    assert!(h.app.results().get(kept).unwrap().written.is_some());
-    drop(h);
-    let mut opts = AppOptions::new(&lib, "lib");
-    opts.analysis = Some(AnalystOptions {
-        workers: 1,
-        ..AnalystOptions::default()
-    });
-    let mut h = Harness::with_options(opts, 100, 30);
-    h.key(KeyCode::Right);
-    h.settle();
-    assert_eq!(h.app.tree().path(kept), kept_path);
-    assert_eq!(
-        h.app.results().get(kept).and_then(|f| f.written.clone()),
-        Some(kept_genres.clone()),
-        "{}",
-        h.screen()
-    );
-    assert_eq!(h.screen().matches('✎').count(), 1, "{}", h.screen());
-    h.key(KeyCode::Char('u'));
-    assert!(
-        h.app
-            .status_message()
-            .unwrap_or("")
-            .starts_with("nothing written since earmark opened"),
-        "{:?}",
-        h.app.status_message()
-    );
-    assert_eq!(genres(&kept_path), kept_genres);
+    let h = restart_keeps_the_mark(h, &lib);
 
     // Cancel: everything is cached now, so reopen the app without a cache
     // (in memory) and cancel a folder's jobs right away.
@@ -186,4 +149,42 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
         .count();
     assert!(done < 3, "cancel stopped the queue ({done} of 3 done)");
     assert!(h.app.is_idle());
+}
+
+/// A write survives a restart as a ✎ mark (the journal knows), and u in the
+/// new session does not take back the old session's write.
+fn restart_keeps_the_mark(mut h: Harness, lib: &Path) -> Harness {
+    let kept = h.app.browser().selected().unwrap();
+    let kept_path = h.app.tree().path(kept);
+    h.key(KeyCode::Char('a'));
+    let kept_genres = genres(&kept_path);
+    assert!(h.app.results().get(kept).unwrap().written.is_some());
+    drop(h);
+    let mut opts = AppOptions::new(lib, "lib");
+    opts.analysis = Some(AnalystOptions {
+        workers: 1,
+        ..AnalystOptions::default()
+    });
+    let mut h = Harness::with_options(opts, 100, 30);
+    h.key(KeyCode::Right);
+    h.settle();
+    assert_eq!(h.app.tree().path(kept), kept_path);
+    assert_eq!(
+        h.app.results().get(kept).and_then(|f| f.written.clone()),
+        Some(kept_genres.clone()),
+        "{}",
+        h.screen()
+    );
+    assert_eq!(h.screen().matches('✎').count(), 1, "{}", h.screen());
+    h.key(KeyCode::Char('u'));
+    assert!(
+        h.app
+            .status_message()
+            .unwrap_or("")
+            .starts_with("nothing written since earmark opened"),
+        "{:?}",
+        h.app.status_message()
+    );
+    assert_eq!(genres(&kept_path), kept_genres);
+    h
 }

@@ -109,7 +109,8 @@ impl Tagger {
         let _ = std::thread::Builder::new()
             .name("earmark-tagger".into())
             .spawn(move || {
-                // Opened on first use, so an app that never tags never touches it.
+                // Opened on first use; the ✎ marks at start read the journal only
+                // when it exists, so an app that never tags never creates one.
                 let mut cache: Option<Cache> = None;
                 while let Ok((id, req)) = req_rx.recv() {
                     // A write batch in progress finishes; nothing new starts.

@@ -47,13 +47,9 @@ impl StatusLine {
             ""
         };
         if !p.done {
-            return format!(
-                "scanning… {} files in {} folders",
-                count(p.files),
-                count(p.dirs)
-            );
+            return format!("scanning… {}", files_in(p.files, p.dirs));
         }
-        let mut s = format!("{} files in {} folders", count(p.files), count(p.dirs));
+        let mut s = files_in(p.files, p.dirs);
         if p.errors > 0 {
             s.push_str(&format!(" · {} unreadable", count(p.errors)));
         }
@@ -169,6 +165,23 @@ impl Component for StatusLine {
     }
 }
 
+/// "3 files", "1 file in 1 folder", "7 files in 2 folders" (no "in 0 folders"
+/// when the files sit in the root itself).
+fn files_in(files: u64, dirs: u64) -> String {
+    let s = |n: u64| if n == 1 { "" } else { "s" };
+    if dirs == 0 {
+        format!("{} file{}", count(files), s(files))
+    } else {
+        format!(
+            "{} file{} in {} folder{}",
+            count(files),
+            s(files),
+            count(dirs),
+            s(dirs)
+        )
+    }
+}
+
 /// `s` cut to `room` screen columns, with `…` when cut (wide characters
 /// count two columns).
 fn fit_width(s: String, room: usize) -> String {
@@ -193,6 +206,15 @@ fn fit_width(s: String, room: usize) -> String {
 mod width_tests {
     use super::fit_width;
     use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn file_counts_read_as_english() {
+        use super::files_in;
+        assert_eq!(files_in(3, 0), "3 files");
+        assert_eq!(files_in(1, 0), "1 file");
+        assert_eq!(files_in(1, 1), "1 file in 1 folder");
+        assert_eq!(files_in(7, 2), "7 files in 2 folders");
+    }
 
     #[test]
     fn status_text_is_cut_by_screen_columns() {

@@ -46,10 +46,12 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             // Rows on screen may have cached results now.
             peek_visible(s, fx);
             super::vocab::find_head(s, fx);
+            super::tagging::model_settled(s, fx);
         }
         Msg::Model(Err(e)) => {
             s.status.set(e.clone(), Level::Error);
             s.results.model = ModelStatus::Failed(e);
+            super::tagging::model_settled(s, fx);
         }
         Msg::Job { req, update } => on_job(s, req, update),
         Msg::Peeked { req, found, .. } => {

@@ -14,6 +14,12 @@ use super::{Effects, selection_changed};
 use crate::library::tree::{NodeId, Tree};
 
 pub fn rescan(s: &mut State, fx: &mut Effects) {
+    // The first scan's batches name nodes of the tree being built.
+    if !s.tree.progress().done {
+        s.status
+            .set("still scanning: rescan when the scan is done", Level::Info);
+        return;
+    }
     if s.inflight.writing() > 0 {
         s.status
             .set("writing tags: rescan when the write is done", Level::Info);
@@ -49,8 +55,8 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
     let added = tree.files().count().saturating_sub(kept);
 
     s.browser = carry_browser(&s.browser, &s.tree, &tree, &to);
-    s.results.remap(&to);
-    s.inflight.remap(&to);
+    s.results.remap(to);
+    s.inflight.remap(to);
     s.written_paths
         .retain(|_, n| to(*n).map(|m| *n = m).is_some());
     for step in &mut s.undo_steps {

@@ -337,7 +337,13 @@ pub fn open_batch(s: &mut State, fx: &mut Effects) {
         s.status.set("nothing selected to accept", Level::Info);
         return;
     }
-    let mut waiting = false;
+    request_batch(s, fx, files, what);
+}
+
+/// Look up what the cache has for `files`, then build the batch; while the
+/// model loads, the lookups wait for it ([`model_settled`]).
+fn request_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: String) {
+    let mut waiting = matches!(s.results.model, ModelStatus::Loading);
     if matches!(s.results.model, ModelStatus::Ready(_)) {
         for &node in &files {
             let f = s.results.entry(node);
@@ -367,9 +373,20 @@ pub fn open_batch(s: &mut State, fx: &mut Effects) {
     }
 }
 
+/// The model loaded (or failed): a batch waiting for it goes on.
+pub fn model_settled(s: &mut State, fx: &mut Effects) {
+    if let Some(Popup::Batch { pending, .. }) = &mut s.popup
+        && let Some((files, what)) = pending.take()
+    {
+        request_batch(s, fx, files, what);
+    }
+}
+
 /// A cache lookup came back: once none is left, build the batch waiting for them.
 pub fn peeked(s: &mut State, fx: &mut Effects) {
-    if s.inflight.count(|w| matches!(w, Work::Peek(_))) > 0 {
+    if s.inflight.count(|w| matches!(w, Work::Peek(_))) > 0
+        || matches!(s.results.model, ModelStatus::Loading)
+    {
         return;
     }
     if let Some(Popup::Batch { pending, .. }) = &mut s.popup

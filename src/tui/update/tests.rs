@@ -521,6 +521,44 @@ fn album(n: usize) -> State {
     s
 }
 
+/// The screen as text after one frame.
+fn screen_of(s: &State, width: u16, height: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| super::super::view::draw(s, f)).unwrap();
+    t.backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect()
+}
+
+/// The tagger's dry run of a batch, as if every write changed Country to Pop.
+fn dry_run(items: Vec<(super::super::tagger::TagItem, f32)>) -> Vec<super::super::tagger::Planned> {
+    items
+        .into_iter()
+        .map(|(item, confidence)| {
+            let report = crate::tags::WriteReport {
+                path: item.path.clone(),
+                old: vec!["Country".into()],
+                new: vec!["Pop".into()],
+                changed: true,
+                old_state: Default::default(),
+                new_state: Default::default(),
+            };
+            super::super::tagger::Planned {
+                node: item.node,
+                path: item.path,
+                change: item.change,
+                confidence,
+                plan: Ok(report),
+                held: None,
+                tick: None,
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decided_files() {
     use super::super::components::tagging::Popup;
@@ -561,29 +599,7 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
     }
     let (req, items) = preview.expect("the list is built once the cache answered");
     assert_eq!(items.len(), 4, "no row had to be scrolled into view");
-    // The tagger's dry run: every write would change the genre.
-    let rows = items
-        .into_iter()
-        .map(|(item, confidence)| {
-            let report = crate::tags::WriteReport {
-                path: item.path.clone(),
-                old: vec!["Country".into()],
-                new: vec!["Pop".into()],
-                changed: true,
-                old_state: Default::default(),
-                new_state: Default::default(),
-            };
-            super::super::tagger::Planned {
-                node: item.node,
-                path: item.path,
-                change: item.change,
-                confidence,
-                plan: Ok(report),
-                held: None,
-                tick: None,
-            }
-        })
-        .collect();
+    let rows = dry_run(items);
     update(
         &mut s,
         Msg::Tag {
@@ -602,15 +618,7 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
         _ => panic!("no batch preview"),
     };
     assert_eq!(chosen(&s), [files[2], files[3]], "✎ and – are left out");
-    let mut t = Terminal::new(TestBackend::new(100, 20)).unwrap();
-    t.draw(|f| super::super::view::draw(&mut s, f)).unwrap();
-    let screen: String = t
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let screen = screen_of(&s, 100, 20);
     assert!(
         screen.contains("left out: 1 set already (✎), 1 skipped (–)"),
         "{screen}"
@@ -635,6 +643,26 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
     };
     let written: Vec<_> = items.iter().map(|i| i.node).collect();
     assert_eq!(written, [files[3]]);
+}
+
+#[test]
+fn batch_accept_pressed_while_the_model_loads_waits_for_it() {
+    let mut s = album(2);
+    let fx = key(&mut s, KeyCode::Char('A'));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Peek { .. } | Effect::PreviewTags { .. }))
+    );
+    assert!(
+        s.popup.is_some(),
+        "the preview waits, it does not say 'nothing classified'"
+    );
+    let fx = model_ready(&mut s);
+    let peeks = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::Peek { .. }))
+        .count();
+    assert_eq!(peeks, 2, "{fx:?}");
 }
 
 #[test]
@@ -787,15 +815,7 @@ fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
     };
     assert!(question.contains("Remove the genre tag"), "{question}");
     // The question is on screen, wrapped inside the pop-up.
-    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    t.draw(|f| super::super::view::draw(&mut s, f)).unwrap();
-    let screen: String = t
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let screen = screen_of(&s, 80, 24);
     assert!(screen.contains("Remove the genre tag"), "{screen}");
     let fx = key(&mut s, KeyCode::Char('y'));
     let Some(Effect::WriteTags { items, .. }) =
