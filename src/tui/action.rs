@@ -109,7 +109,7 @@ bindable_actions! {
         EditGenre = "edit-genre", "type a genre", ["T"];
         BatchAccept = "batch-accept", "accept many (preview)", ["A"];
         Skip = "skip", "skip to next file", ["x"];
-        Undo = "undo", "undo last tag write", ["u"];
+        Undo = "undo", "undo (this session)", ["u"];
     }
     "Your genres" {
         GenreView = "genre-view", "your genres / GTZAN", ["y"];
