@@ -68,13 +68,16 @@ enum Ended {
 /// (64 model segments: many seconds of work), no cache. Each job's own
 /// ending is recorded, so a test can tell "the work noticed the flag" from
 /// "the work finished and the pool then called it cancelled".
-fn slow_pool() -> (JobPool<()>, Arc<Mutex<Vec<(PathBuf, Ended)>>>) {
+/// Each job's path and how its work ended, in order.
+type Endings = Arc<Mutex<Vec<(PathBuf, Ended)>>>;
+
+fn slow_pool() -> (JobPool<()>, Endings) {
     let plan = AnalysisPlan {
         windows: 32,
         ..AnalysisPlan::default()
     };
     let classifier = Classifier::new(Arc::new(load_embedded("accurate").unwrap()), plan, None);
-    let endings: Arc<Mutex<Vec<(PathBuf, Ended)>>> = Arc::default();
+    let endings: Endings = Arc::default();
     let log = Arc::clone(&endings);
     let pool = JobPool::new(
         1,
