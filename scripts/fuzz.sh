@@ -27,12 +27,15 @@ python3 -c "import json; print(json.dumps(json.load(open('models/accurate/model.
   >fuzz/corpus/eval_report/model-metrics.json 2>/dev/null || true
 # One target: libFuzzer for SECS seconds of wall clock, then one summary line.
 fuzz_one() {
-  local t=$1 log="fuzz/$1.log" rc=0
+  local t=$1 log="fuzz/$1.log" rc=0 t0=$SECONDS
   cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=20 \
     -print_final_stats=1 >"$log" 2>&1 || rc=$?
   local runs secs files bytes crashes
   runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
   secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -1)
+  # A crash ends the run early, without libFuzzer's "Done" line.
+  runs=${runs:-$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')}
+  secs=${secs:-$((SECONDS - t0))}
   files=$(find "fuzz/corpus/$t" -type f | wc -l)
   bytes=$(du -sb "fuzz/corpus/$t" | cut -f1)
   crashes=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
