@@ -20,7 +20,7 @@
 #   decode            ~500 s  first run: 1 out-of-memory (a FLAC comment length
 #                     of 4 GB, which symphonia allocates before reading)
 #   After both fixes (each input kept in the corpus and as a generated-file
-#   regression in tests/hostile_audio.rs), rerun:
+#   regression in tests/hostile_audio.rs), rerun (the two side by side):
 #   wav_aiff_header   601 s     72 231 execs  corpus  469 files   55 kB  0 crashes
 #   decode            601 s     45 297 execs  corpus 1466 files   57 MB  0 crashes
 #                     (not committed: 64 kB inputs; its regression input is)
