@@ -174,7 +174,9 @@ fn nan_and_inf_samples_are_silenced_with_a_warning_at_any_rate() {
         let w = nan["warnings"][0].as_str().unwrap();
         assert_eq!(
             w,
-            format!("{expected} non-finite samples (NaN or infinity) read as silence")
+            format!(
+                "{expected} non-finite samples (NaN, infinity or beyond ±1000) read as silence"
+            )
         );
         let probs = nan["prediction"]["probs"].as_array().unwrap();
         assert!(probs.iter().all(|p| p.as_f64().unwrap().is_finite()));
@@ -196,6 +198,66 @@ fn nan_and_inf_samples_are_silenced_with_a_warning_at_any_rate() {
         .unwrap();
         assert!(data.iter().all(|v| v.is_finite()));
     }
+}
+
+/// Found by fuzzing (fuzz/corpus keeps both inputs): a float WAV whose samples
+/// are huge but finite (7.7e31) overflowed rubato's FFT to NaN and panicked it;
+/// a FLAC whose comment length says 4 GB made symphonia allocate 4 GB.
+#[test]
+fn absurd_float_samples_and_lying_flac_comment_lengths_fail_softly() {
+    let dir = tempfile::tempdir().unwrap();
+    let rate = 22_050;
+    let data: Vec<u8> = (0..rate * 5)
+        .flat_map(|i| {
+            let v = if i % 500 == 0 {
+                7.7e31
+            } else {
+                0.3 * (i as f32 * 440.0 / rate as f32 * std::f32::consts::TAU).sin()
+            };
+            f32::to_le_bytes(v)
+        })
+        .collect();
+    let huge = put(dir.path(), "huge.wav", &wav(rate, 1, 3, 32, &data));
+    let out = classify_fast(&["--json"], &[huge.as_os_str()]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(0));
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r[0]["warnings"][0],
+        format!(
+            "{} non-finite samples (NaN, infinity or beyond ±1000) read as silence",
+            (rate as usize * 5).div_ceil(500)
+        )
+    );
+
+    // nebula.flac with its first comment's length turned into 4 GB.
+    let mut flac =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/Max McCracken/nebula.flac"))
+            .unwrap();
+    let mut at = 4;
+    loop {
+        let (kind, len) = (
+            flac[at] & 0x7f,
+            u32::from_be_bytes([0, flac[at + 1], flac[at + 2], flac[at + 3]]) as usize,
+        );
+        if kind == 4 {
+            let body = at + 4;
+            let vendor = u32::from_le_bytes(flac[body..body + 4].try_into().unwrap()) as usize;
+            let first = body + 4 + vendor + 4;
+            flac[first..first + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+            break;
+        }
+        assert_eq!(flac[at] & 0x80, 0, "no comment block in nebula.flac");
+        at += 4 + len;
+    }
+    let liar = put(dir.path(), "liar.flac", &flac);
+    let out = classify_fast(&[], &[liar.as_os_str()]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("liar.flac: corrupt or truncated audio: a length inside a FLAC comment block is larger than the block"),
+        "{err}"
+    );
 }
 
 /// Peak RSS of waited-for children (kB), from getrusage.

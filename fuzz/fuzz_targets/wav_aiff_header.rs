@@ -27,7 +27,7 @@ struct Header {
 }
 
 impl Header {
-    fn take(u: &mut Unstructured) -> Result<Header> {
+    fn take(mut u: Unstructured) -> Result<Header> {
         Ok(Header {
             aiff: u.arbitrary()?,
             format: u.arbitrary()?,
@@ -103,7 +103,7 @@ fn aiff(h: &Header, rate: u32) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(h) = Header::take(&mut Unstructured::new(data)) else {
+    let Ok(h) = Header::take(Unstructured::new(data)) else {
         return;
     };
     if h.samples.len() > 1 << 16 {

@@ -3,6 +3,7 @@
 
 pub mod au;
 mod error;
+mod flac_meta;
 pub mod guard;
 mod opus;
 mod resample;
@@ -227,7 +228,7 @@ fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
     let mut out = Vec::new();
     if non_finite > 0 {
         out.push(format!(
-            "{non_finite} non-finite samples (NaN or infinity) read as silence"
+            "{non_finite} non-finite samples (NaN, infinity or beyond ±1000) read as silence"
         ));
     }
     if trouble.skipped_packets > 0 {
@@ -301,10 +302,19 @@ impl MonoReader<'_> {
     }
 }
 
-/// Replace non-finite samples with 0; returns how many there were.
+/// Beyond this a float sample is not audio (60 dB over full scale): values
+/// like 7.7e31 overflow rubato's FFT to NaN and panic it (found by fuzzing).
+/// Lossy decoders' small overs (1.05) stay as they are.
+pub const ABSURD_SAMPLE: f32 = 1000.0;
+
+/// Replace non-finite samples, and finite ones beyond [`ABSURD_SAMPLE`], with
+/// 0; returns how many there were.
 pub fn sanitize(samples: &mut [f32]) -> usize {
     let mut n = 0;
-    for s in samples.iter_mut().filter(|s| !s.is_finite()) {
+    for s in samples
+        .iter_mut()
+        .filter(|s| !s.is_finite() || s.abs() > ABSURD_SAMPLE)
+    {
         *s = 0.0;
         n += 1;
     }
@@ -339,9 +349,12 @@ mod tests {
 
     #[test]
     fn non_finite_samples_become_silence_and_are_counted() {
-        let mut x = [1.0, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY];
+        let mut x = [1.0, f32::NAN, f32::INFINITY, -0.5, f32::NEG_INFINITY, 1.05];
         assert_eq!(sanitize(&mut x), 3);
-        assert_eq!(x, [1.0, 0.0, 0.0, -0.5, 0.0]);
+        assert_eq!(x, [1.0, 0.0, 0.0, -0.5, 0.0, 1.05]);
+        let mut huge = [7.7e31, -2000.0, 999.0];
+        assert_eq!(sanitize(&mut huge), 2);
+        assert_eq!(huge, [0.0, 0.0, 999.0]);
     }
 
     #[test]

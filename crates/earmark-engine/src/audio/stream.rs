@@ -114,6 +114,13 @@ impl AudioStream {
                 trouble: DecodeTrouble::default(),
             });
         }
+        let flac = super::flac_meta::find(&mut file, &head[..n], sniffed == Sniffed::Unknown)
+            .map_err(|e| AudioError::io(path, e))?;
+        if let Some(start) = flac {
+            super::flac_meta::check(&mut file, start, len, path)?;
+        }
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| AudioError::io(path, e))?;
         // symphonia may panic on hostile input; a bad file must never take the app down.
         crate::audio::guard::catch_quietly(|| open_symphonia(path, file, sniffed))
             .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?

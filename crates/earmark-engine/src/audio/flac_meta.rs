@@ -1,0 +1,217 @@
+//! FLAC metadata lengths checked before symphonia reads them. Its
+//! Vorbis-comment and picture readers allocate whatever a length field inside
+//! the block says, before reading: a lying 4 GB comment length (found by
+//! fuzzing) is a 4 GB `vec!`, which aborts the process where memory is short.
+//! Here each such length must fit in its block, and each block in the file.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use super::AudioError;
+
+const VORBIS_COMMENT: u8 = 4;
+const PICTURE: u8 = 6;
+/// More metadata blocks than any real file has; a loop of empty ones ends here.
+const MAX_BLOCKS: usize = 4096;
+
+/// How far symphonia's probe searches for a format's marker.
+const PROBE_SEARCH: u64 = 1 << 20;
+
+/// Where symphonia would find a FLAC stream in a file beginning with `head`:
+/// at the start, right after an ID3v2 tag, or, in a file that starts with
+/// nothing known (`unknown`), at the first `fLaC` in the bytes its probe searches.
+pub fn find<R: Read + Seek>(r: &mut R, head: &[u8], unknown: bool) -> std::io::Result<Option<u64>> {
+    if head.starts_with(b"fLaC") {
+        return Ok(Some(0));
+    }
+    if head.starts_with(b"ID3") && head.len() >= 10 {
+        let size = head[6..10]
+            .iter()
+            .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
+        let end = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
+        r.seek(SeekFrom::Start(end))?;
+        let mut marker = [0u8; 4];
+        let found = r.read_exact(&mut marker).is_ok() && &marker == b"fLaC";
+        return Ok(found.then_some(end));
+    }
+    if !unknown {
+        return Ok(None);
+    }
+    r.seek(SeekFrom::Start(0))?;
+    let mut bytes = Vec::new();
+    r.take(PROBE_SEARCH + 4).read_to_end(&mut bytes)?;
+    Ok(bytes
+        .windows(4)
+        .position(|w| w == b"fLaC")
+        .map(|at| at as u64))
+}
+
+/// Walk the metadata blocks after the `fLaC` at `start`.
+pub fn check<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    file_len: u64,
+    path: &Path,
+) -> Result<(), AudioError> {
+    let lie = |what: String| AudioError::corrupt(path, what);
+    let mut pos = start + 4;
+    for _ in 0..MAX_BLOCKS {
+        r.seek(SeekFrom::Start(pos))
+            .map_err(|e| AudioError::io(path, e))?;
+        let mut head = [0u8; 4];
+        if r.read_exact(&mut head).is_err() {
+            return Ok(()); // symphonia reports the truncation itself
+        }
+        let last = head[0] & 0x80 != 0;
+        let kind = head[0] & 0x7f;
+        let len = u64::from(u32::from_be_bytes([0, head[1], head[2], head[3]]));
+        pos += 4;
+        if pos + len > file_len {
+            return Err(lie(format!(
+                "FLAC metadata block of {len} bytes runs past the end of the file"
+            )));
+        }
+        if kind == VORBIS_COMMENT || kind == PICTURE {
+            let mut body = vec![0u8; len as usize]; // at most 16 MiB, and within the file
+            r.read_exact(&mut body)
+                .map_err(|e| AudioError::io(path, e))?;
+            let fits = if kind == VORBIS_COMMENT {
+                comment_lengths_fit(&body)
+            } else {
+                picture_lengths_fit(&body)
+            };
+            if !fits {
+                return Err(lie(format!(
+                    "a length inside a FLAC {} block is larger than the block",
+                    if kind == VORBIS_COMMENT {
+                        "comment"
+                    } else {
+                        "picture"
+                    }
+                )));
+            }
+        }
+        pos += len;
+        if last {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Vendor string, count, then length-prefixed comments (little-endian).
+fn comment_lengths_fit(b: &[u8]) -> bool {
+    let u32_le = |at: usize| {
+        b.get(at..at + 4)
+            .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)
+    };
+    // Past `at`, a length-prefixed string: where it ends, if inside the block.
+    let skip = |at: usize, n: usize| (at + 4).checked_add(n).filter(|&end| end <= b.len());
+    let Some(vendor) = u32_le(0) else {
+        return true; // too short to hold a length: nothing to allocate
+    };
+    let Some(mut at) = skip(0, vendor) else {
+        return false;
+    };
+    let Some(count) = u32_le(at) else {
+        return true;
+    };
+    at += 4;
+    for _ in 0..count {
+        let Some(n) = u32_le(at) else {
+            return true; // symphonia stops at the block's end
+        };
+        match skip(at, n) {
+            Some(end) => at = end,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Type, MIME, description, four numbers, data (big-endian lengths).
+fn picture_lengths_fit(b: &[u8]) -> bool {
+    let u32_be = |at: usize| {
+        b.get(at..at + 4)
+            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)
+    };
+    let mut at = 4; // picture type
+    for _ in 0..2 {
+        // MIME type, then description
+        let Some(n) = u32_be(at) else { return true };
+        at = match (at + 4).checked_add(n) {
+            Some(end) if end <= b.len() => end,
+            _ => return false,
+        };
+    }
+    at += 16; // width, height, depth, colours
+    match u32_be(at) {
+        Some(n) => (at + 4).checked_add(n).is_some_and(|end| end <= b.len()),
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comment(vendor: &[u8], comments: &[&[u8]], lie: Option<u32>) -> Vec<u8> {
+        let mut b = (vendor.len() as u32).to_le_bytes().to_vec();
+        b.extend_from_slice(vendor);
+        b.extend_from_slice(&(comments.len() as u32).to_le_bytes());
+        for c in comments {
+            b.extend_from_slice(&lie.unwrap_or(c.len() as u32).to_le_bytes());
+            b.extend_from_slice(c);
+        }
+        b
+    }
+
+    #[test]
+    fn comment_lengths_must_fit_their_block() {
+        assert!(comment_lengths_fit(&comment(
+            b"earmark",
+            &[b"GENRE=Jazz"],
+            None
+        )));
+        assert!(!comment_lengths_fit(&comment(
+            b"x",
+            &[b"GENRE=Jazz"],
+            Some(u32::MAX - 7)
+        )));
+        assert!(comment_lengths_fit(&[]));
+    }
+
+    #[test]
+    fn a_lying_comment_length_is_refused_before_symphonia_allocates_it() {
+        let body = comment(b"x", &[b"GENRE=Jazz"], Some(0xFFFF_FFF0));
+        let mut file = b"fLaC".to_vec();
+        file.push(0x80 | VORBIS_COMMENT);
+        file.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        file.extend_from_slice(&body);
+        let len = file.len() as u64;
+        let r = check(&mut std::io::Cursor::new(file), 0, len, Path::new("x.flac"));
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("larger than the block"), "{e}");
+    }
+
+    #[test]
+    fn flac_is_found_where_symphonia_looks() {
+        let mut id3 = b"ID3\x04\0\0\0\0\0\x05".to_vec();
+        id3.extend_from_slice(b"12345fLaC");
+        let head = id3.clone();
+        let mut c = std::io::Cursor::new(id3);
+        assert_eq!(find(&mut c, &head, false).unwrap(), Some(15));
+        let junk = b"junk..fLaC".to_vec();
+        let mut c = std::io::Cursor::new(junk.clone());
+        assert_eq!(find(&mut c, &junk, true).unwrap(), Some(6));
+        assert_eq!(find(&mut c, &junk, false).unwrap(), None);
+    }
+
+    #[test]
+    fn the_demo_flac_passes() {
+        let p = crate::repo_root().join("demo/Max McCracken/nebula.flac");
+        let mut f = std::fs::File::open(&p).unwrap();
+        let len = f.metadata().unwrap().len();
+        check(&mut f, 0, len, &p).unwrap();
+    }
+}
