@@ -143,8 +143,12 @@ impl Progress for Job<'_> {
 
 impl Job<'_> {
     fn run(&self, request: VocabRequest, table: &mut Option<EmbeddingTable>) -> VocabEvent {
-        let table = table.get_or_insert_with(|| EmbeddingTable::load(self.classifier));
         let workers = crate::jobs::default_workers();
+        if matches!(request, VocabRequest::FindHead) {
+            return VocabEvent::Head(self.find_head());
+        }
+        // The cached embeddings load with the first request that needs them.
+        let table = table.get_or_insert_with(|| EmbeddingTable::load(self.classifier));
         match request {
             VocabRequest::FindHead => VocabEvent::Head(self.find_head()),
             VocabRequest::Similar { query, files, top } => {
