@@ -131,6 +131,7 @@ pub fn on_similar_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
         KeyCode::Enter => {
             if let Some(node) = list.selected() {
                 s.browser.reveal(&s.tree, node);
+                super::selection_changed(s, fx);
                 super::actions::play_node(s, fx, node);
             }
         }
@@ -265,6 +266,7 @@ fn advance_to(s: &mut State, fx: &mut Effects, found: Result<Vec<(NodeId, f32)>,
             Some(&(node, sim)) => {
                 s.vocab.played.insert(node);
                 s.browser.reveal(&s.tree, node);
+                super::selection_changed(s, fx);
                 super::actions::play_node(s, fx, node);
                 let name = s.tree.node(node).label().into_owned();
                 s.status.set(
