@@ -129,9 +129,9 @@ impl Services {
                     v.request(req, request);
                 }
             }
-            Effect::CancelVocab => {
+            Effect::CancelVocab { req } => {
                 if let Some(v) = &self.vocab {
-                    v.cancel();
+                    v.cancel(req);
                 }
             }
         }
@@ -146,7 +146,7 @@ impl Services {
             a.cancel();
         }
         if let Some(v) = &self.vocab {
-            v.cancel();
+            v.cancel_running();
         }
         self.player.stop();
     }

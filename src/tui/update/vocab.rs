@@ -113,10 +113,8 @@ fn open_similar(s: &mut State, fx: &mut Effects) {
 }
 
 fn close_similar(s: &mut State, fx: &mut Effects) {
-    if let Some(l) = s.similar.take()
-        && l.req.is_some()
-    {
-        fx.push(Effect::CancelVocab);
+    if let Some(req) = s.similar.take().and_then(|l| l.req) {
+        fx.push(Effect::CancelVocab { req });
     }
 }
 
