@@ -12,7 +12,7 @@
 #    library; leave-one-track-out: is a held-out track's excerpt called
 #    Soundtrack, unsure, or something else?
 # 3. Retrieval: precision@10 of `earmark similar` on GTZAN valid (same genre
-#    among the 10 nearest), for the chosen model.
+#    among the 10 nearest), for the chosen model (`similar --each`).
 #
 # Needs: ffmpeg (to cut excerpts), python3 (to read JSON). Everything goes under
 # $WORK (default target/vocab-figures) with its own cache and XDG_DATA_HOME.
@@ -127,20 +127,17 @@ PY
 
 fi
 
-# 3. precision@10 of similar on GTZAN valid
+# 3. precision@10 of similar on GTZAN valid: every valid clip is a query
+#    against the other valid clips (`similar --each`: one model load)
 if stage 3; then
-P10="$WORK/p10-$MODEL.txt"
-: > "$P10"
-for f in "$GTZAN"/valid/*/*; do
-  "$BIN" similar "$f" "$GTZAN/valid" --model "$MODEL" --top 10 --json --jobs "$JOBS" \
-    | python3 -c "
+P10="$WORK/p10-$MODEL.json"
+"$BIN" similar "$GTZAN/valid" --each --model "$MODEL" --top 10 --json --jobs "$JOBS" > "$P10"
+python3 - "$P10" "$MODEL" <<'PY'
 import json, os, sys
-q = os.path.basename(os.path.dirname('$f'))
-near = json.load(sys.stdin)
-print(sum(os.path.basename(os.path.dirname(n['path'])) == q for n in near) / max(len(near), 1))
-" >> "$P10"
-done
-python3 -c "
-v = [float(l) for l in open('$P10')]
-print(f'precision@10 of similar on GTZAN valid ($MODEL): {sum(v)/len(v):.3f} over {len(v)} queries')"
+rows = json.load(open(sys.argv[1]))
+genre = lambda p: os.path.basename(os.path.dirname(p))
+p = [sum(genre(n["path"]) == genre(r["query"]) for n in r["nearest"]) / max(len(r["nearest"]), 1)
+     for r in rows]
+print(f"precision@10 of similar on GTZAN valid ({sys.argv[2]}): {sum(p) / len(p):.3f} over {len(p)} queries")
+PY
 fi

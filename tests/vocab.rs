@@ -156,6 +156,33 @@ fn similar_lists_a_files_duplicate_first() {
     );
     assert!(near[0]["similarity"].as_f64().unwrap() > 0.9999);
     assert!(near[1]["similarity"].as_f64().unwrap() < 0.9999);
+
+    // --each: every track of a folder, one model load; same answers.
+    let out = common::earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args([
+            "similar", "--each", "--model", "fast", "--json", "--top", "1",
+        ])
+        .arg(lib.join("a"))
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::text(&out.stderr));
+    let each: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let each = each.as_array().unwrap();
+    assert_eq!(each.len(), 2, "hell.wav and desert.ogg: {each:?}");
+    let hell = each
+        .iter()
+        .find(|q| q["query"].as_str().unwrap().ends_with("hell.wav"))
+        .unwrap();
+    let nearest = hell["nearest"].as_array().unwrap();
+    assert_eq!(nearest.len(), 1);
+    assert!(
+        nearest[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("hell-copy.wav")
+    );
 }
 
 #[test]

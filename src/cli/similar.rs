@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
+use crate::audio::NEVER_CANCELLED;
 use crate::cli::jobs_or_default;
 use crate::cli::learn::{BarProgress, EmbeddingOpts, embedding_classifier};
 use crate::library::collect_audio;
@@ -15,13 +16,17 @@ use crate::vocab::{EmbeddingTable, SimilarityIndex};
 
 #[derive(Debug, Args)]
 pub struct SimilarArgs {
-    /// The track to match.
+    /// The track to match (with --each: a folder, every track in it is matched).
     pub file: PathBuf,
-    /// Library folders to search (default: FILE's folder).
+    /// Library folders to search (default: FILE's folder; with --each, FILE).
     pub dirs: Vec<PathBuf>,
     /// How many tracks to list.
     #[arg(long, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub top: usize,
+    /// FILE is a folder: list the nearest tracks of each of its tracks (one
+    /// model load for all; what retrieval figures need).
+    #[arg(long)]
+    pub each: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,8 +40,23 @@ struct Neighbour {
     similarity: f32,
 }
 
+#[derive(Serialize)]
+struct Neighbours {
+    query: String,
+    nearest: Vec<Neighbour>,
+}
+
 pub fn run(args: SimilarArgs) -> ExitCode {
     crate::cli::error::done("similar", similar(args))
+}
+
+/// Audio files under `dirs` (what cannot be read is said on stderr).
+fn audio_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let collected = collect_audio(dirs);
+    for e in &collected.errors {
+        eprintln!("skipped: {e}");
+    }
+    collected.files
 }
 
 fn similar(args: SimilarArgs) -> Result<(), String> {
@@ -45,69 +65,97 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         args.embed.model.as_deref(),
         args.embed.windows,
     )?;
-    // The library's cached embeddings, in one query; only missing ones are computed.
-    let mut table = EmbeddingTable::load(&classifier);
-    let query = classifier
-        .classify(&args.file)
-        .map_err(|e| e.to_string())?
-        .prediction
-        .embedding
-        .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))?;
-    let dirs = if args.dirs.is_empty() {
-        vec![
+    let jobs = jobs_or_default(args.embed.jobs);
+    let dirs = match (args.dirs.is_empty(), args.each) {
+        (false, _) => args.dirs.clone(),
+        (true, true) => vec![args.file.clone()],
+        (true, false) => vec![
             args.file
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map_or_else(|| PathBuf::from("."), PathBuf::from),
-        ]
+        ],
+    };
+    let queries = if args.each {
+        audio_files(std::slice::from_ref(&args.file))
     } else {
-        args.dirs.clone()
+        vec![args.file.clone()]
     };
-    let collected = collect_audio(&dirs);
-    for e in &collected.errors {
-        eprintln!("skipped: {e}");
-    }
-    let same = |p: &PathBuf| match (std::fs::canonicalize(p), std::fs::canonicalize(&args.file)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    let files: Vec<PathBuf> = collected.files.into_iter().filter(|p| !same(p)).collect();
+    let files = audio_files(&dirs);
+    // The library's cached embeddings, in one query; only missing ones are computed.
+    let mut table = EmbeddingTable::load(&classifier);
     let bar = BarProgress::new(files.len());
-    let vectors = table.fill(
-        &classifier,
-        &files,
-        jobs_or_default(args.embed.jobs),
-        &bar,
-        &crate::audio::NEVER_CANCELLED,
-    );
+    let vectors = table.fill(&classifier, &files, jobs, &bar, &NEVER_CANCELLED);
     bar.finish();
-    let mut index = SimilarityIndex::new(query.len());
-    let mut paths = Vec::new();
+    let query_vectors = if args.each {
+        // Usually all found in the library just filled.
+        table.fill(&classifier, &queries, jobs, &bar, &NEVER_CANCELLED)
+    } else {
+        // One query: a file that cannot be analysed is the error, with its reason.
+        let c = classifier.classify(&args.file).map_err(|e| e.to_string());
+        let v = c?.prediction.embedding;
+        vec![Some(v.ok_or_else(|| {
+            format!("{}: the model gave no embedding", args.file.display())
+        })?)]
+    };
+    let dim = query_vectors
+        .iter()
+        .flatten()
+        .map(Vec::len)
+        .next()
+        .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))?;
+    let mut index = SimilarityIndex::new(dim);
+    let mut paths: Vec<&PathBuf> = Vec::new();
+    let mut canonical: Vec<Option<PathBuf>> = Vec::new();
     for (p, v) in files.iter().zip(vectors) {
         if let Some(v) = v
             && index.push(&v).is_some()
         {
             paths.push(p);
+            canonical.push(std::fs::canonicalize(p).ok());
         }
     }
-    let nearest: Vec<Neighbour> = index
-        .nearest(&query, args.top, &[])
-        .into_iter()
-        .map(|(i, s)| Neighbour {
-            path: paths[i].display().to_string(),
-            similarity: s,
-        })
-        .collect();
+    let mut all = Vec::new();
+    for (q, v) in queries.iter().zip(query_vectors) {
+        let Some(v) = v else { continue };
+        // The query itself is not its own neighbour (a copy of it is).
+        let me = std::fs::canonicalize(q).ok();
+        let skip: Vec<usize> = (0..canonical.len())
+            .filter(|&i| me.is_some() && canonical[i] == me)
+            .collect();
+        let nearest = index
+            .nearest(&v, args.top, &skip)
+            .into_iter()
+            .map(|(i, s)| Neighbour {
+                path: paths[i].display().to_string(),
+                similarity: s,
+            })
+            .collect();
+        all.push(Neighbours {
+            query: q.display().to_string(),
+            nearest,
+        });
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &nearest)
+    let written = match (args.json, args.each) {
+        (true, true) => serde_json::to_writer_pretty(&mut out, &all)
             .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
-    } else {
-        nearest
-            .iter()
-            .try_for_each(|n| writeln!(out, "{:.3}  {}", n.similarity, n.path))
+            .and_then(|_| writeln!(out)),
+        (true, false) => {
+            let nearest = all.first().map_or(&[][..], |n| &n.nearest[..]);
+            serde_json::to_writer_pretty(&mut out, nearest)
+                .map_err(std::io::Error::other)
+                .and_then(|_| writeln!(out))
+        }
+        (false, each) => all.iter().try_for_each(|n| {
+            if each {
+                writeln!(out, "{}", n.query)?;
+            }
+            n.nearest
+                .iter()
+                .try_for_each(|m| writeln!(out, "{:.3}  {}", m.similarity, m.path))
+        }),
     };
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),

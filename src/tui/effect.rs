@@ -78,8 +78,10 @@ pub enum Effect {
         req: ReqId,
         request: VocabRequest,
     },
-    /// Stop the vocabulary service's running request.
-    CancelVocab,
+    /// Stop this vocabulary request (running or queued).
+    CancelVocab {
+        req: ReqId,
+    },
 }
 
 /// Work asked for and not answered yet.

@@ -144,9 +144,9 @@ impl Services {
                     v.request(req, request);
                 }
             }
-            Effect::CancelVocab => {
+            Effect::CancelVocab { req } => {
                 if let Some(v) = &self.vocab {
-                    v.cancel();
+                    v.cancel(req);
                 }
             }
         }
@@ -161,7 +161,7 @@ impl Services {
             a.cancel();
         }
         if let Some(v) = &self.vocab {
-            v.cancel();
+            v.cancel_running();
         }
         self.player.stop();
     }

@@ -4,9 +4,10 @@
 //! missing ones computed with progress) and re-learns the head as a job.
 //! Everything comes back as [`AppEvent::Vocab`], by request.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Sender;
 
@@ -59,24 +60,61 @@ pub enum VocabEvent {
 
 pub struct VocabService {
     tx: Sender<(ReqId, VocabRequest)>,
-    cancel: Arc<AtomicBool>,
+    cancels: Arc<Cancels>,
+}
+
+/// Which request to stop: the one running (its flag) or one still queued
+/// (skipped when its turn comes). Cancelling a similar list must not stop a
+/// re-learn that happens to be running.
+#[derive(Default)]
+struct Cancels {
+    flag: AtomicBool,
+    running: AtomicU64,
+    dropped: Mutex<HashSet<ReqId>>,
+}
+
+impl Cancels {
+    /// `req` starts: false when it was cancelled while queued.
+    fn begin(&self, req: ReqId) -> bool {
+        self.running.store(req, Ordering::SeqCst);
+        self.flag.store(false, Ordering::SeqCst);
+        !self.dropped.lock().is_ok_and(|mut d| d.remove(&req))
+    }
+
+    fn cancel(&self, req: ReqId) {
+        if let Ok(mut d) = self.dropped.lock() {
+            d.insert(req);
+        }
+        if self.running.load(Ordering::SeqCst) == req {
+            self.flag.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 impl VocabService {
     pub fn start(root: PathBuf, classifier: ClassifierSlot, sink: Sink) -> VocabService {
         let (tx, rx) = crossbeam_channel::unbounded::<(ReqId, VocabRequest)>();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&cancel);
+        let cancels = Arc::new(Cancels::default());
+        let shared = Arc::clone(&cancels);
         let _ = std::thread::Builder::new()
             .name("earmark-vocab".into())
             .spawn(move || {
                 // Loaded on first use, then kept: one query per session.
                 let mut table: Option<EmbeddingTable> = None;
                 while let Ok((req, request)) = rx.recv() {
-                    flag.store(false, Ordering::Relaxed);
-                    let classifier = match classifier.wait() {
-                        Ok(c) => c,
-                        Err(e) => {
+                    let started = shared.begin(req);
+                    let classifier = match (started, classifier.wait()) {
+                        (true, Ok(c)) => c,
+                        (false, _) => {
+                            if !sink(AppEvent::Vocab {
+                                req,
+                                event: failed(&request, "cancelled".into()),
+                            }) {
+                                return;
+                            }
+                            continue;
+                        }
+                        (true, Err(e)) => {
                             if !sink(AppEvent::Vocab {
                                 req,
                                 event: failed(&request, e.clone()),
@@ -91,7 +129,7 @@ impl VocabService {
                         root: &root,
                         classifier,
                         sink: &sink,
-                        cancel: &flag,
+                        cancel: &shared.flag,
                     };
                     let event = job.run(request, &mut table);
                     if !sink(AppEvent::Vocab { req, event }) {
@@ -99,16 +137,22 @@ impl VocabService {
                     }
                 }
             });
-        VocabService { tx, cancel }
+        VocabService { tx, cancels }
     }
 
     pub fn request(&self, req: ReqId, request: VocabRequest) {
         let _ = self.tx.send((req, request));
     }
 
-    /// Stop the running request soon (it still answers).
-    pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+    /// Stop this request: soon if it is running, at its turn if queued (it
+    /// still answers, as cancelled).
+    pub fn cancel(&self, req: ReqId) {
+        self.cancels.cancel(req);
+    }
+
+    /// Stop the running request (the app is closing).
+    pub fn cancel_running(&self) {
+        self.cancels.flag.store(true, Ordering::SeqCst);
     }
 }
 
@@ -143,8 +187,12 @@ impl Progress for Job<'_> {
 
 impl Job<'_> {
     fn run(&self, request: VocabRequest, table: &mut Option<EmbeddingTable>) -> VocabEvent {
-        let table = table.get_or_insert_with(|| EmbeddingTable::load(self.classifier));
         let workers = crate::jobs::default_workers();
+        if matches!(request, VocabRequest::FindHead) {
+            return VocabEvent::Head(self.find_head());
+        }
+        // The cached embeddings load with the first request that needs them.
+        let table = table.get_or_insert_with(|| EmbeddingTable::load(self.classifier));
         match request {
             VocabRequest::FindHead => VocabEvent::Head(self.find_head()),
             VocabRequest::Similar { query, files, top } => {
@@ -253,5 +301,26 @@ impl Job<'_> {
             tagged: learned.tagged,
             saved: path,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancelling_one_request_leaves_the_running_one_alone() {
+        let c = Cancels::default();
+        assert!(c.begin(1), "a learn job starts");
+        c.cancel(2); // a similar list queued behind it is closed
+        assert!(!c.flag.load(Ordering::SeqCst), "the learn job goes on");
+        assert!(!c.begin(2), "the closed list is skipped at its turn");
+        assert!(c.begin(3));
+        c.cancel(3);
+        assert!(c.flag.load(Ordering::SeqCst), "the running list stops");
+        assert!(
+            c.begin(4) && !c.flag.load(Ordering::SeqCst),
+            "the next starts clean"
+        );
     }
 }

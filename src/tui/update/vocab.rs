@@ -113,10 +113,8 @@ fn open_similar(s: &mut State, fx: &mut Effects) {
 }
 
 fn close_similar(s: &mut State, fx: &mut Effects) {
-    if let Some(l) = s.similar.take()
-        && l.req.is_some()
-    {
-        fx.push(Effect::CancelVocab);
+    if let Some(req) = s.similar.take().and_then(|l| l.req) {
+        fx.push(Effect::CancelVocab { req });
     }
 }
 
@@ -131,6 +129,7 @@ pub fn on_similar_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
         KeyCode::Enter => {
             if let Some(node) = list.selected() {
                 s.browser.reveal(&s.tree, node);
+                super::selection_changed(s, fx);
                 super::actions::play_node(s, fx, node);
             }
         }
@@ -265,6 +264,7 @@ fn advance_to(s: &mut State, fx: &mut Effects, found: Result<Vec<(NodeId, f32)>,
             Some(&(node, sim)) => {
                 s.vocab.played.insert(node);
                 s.browser.reveal(&s.tree, node);
+                super::selection_changed(s, fx);
                 super::actions::play_node(s, fx, node);
                 let name = s.tree.node(node).label().into_owned();
                 s.status.set(
