@@ -372,6 +372,13 @@ def write_accurate(args):
         w(f"Grouping check: with whole runs as groups (no run cut into blocks, so no artist can sit "
           f"on both sides) the shipped head scores CV accuracy {pm(sw['accuracy'])}, balanced "
           f"{pm(sw['balanced_accuracy'])}, excerpts {pm(sw['excerpts_accuracy'])}.\n")
+    bo = CV.get("best_overall")
+    if bo and bo["cfg"] != sel_cv["cfg"]:
+        w(f"The best CV score of all routes is {route_notes(bo['cfg'])}: CV accuracy {pm(bo['cv']['accuracy'])}, "
+          f"balanced {pm(bo['cv']['balanced_accuracy'])}, against {pm(sel_cv['cv']['accuracy'])} / "
+          f"{pm(sel_cv['cv']['balanced_accuracy'])} for the shipped head. It is not shipped: the export "
+          "(train.py) carries MSD_musicnn only, and a second backbone in the graph would double the "
+          "model's cost per patch, which is already above the issue's 500-ms target.\n")
     if not any("mtt" in c["name"] for c in candidates):
         w("MSD_musicnn + MTT_musicnn embeddings together (`msd_pen+mtt_pen`) are in the recipe's "
           "grid (run.sh exports both backbones) but not in this run: it was made with "
