@@ -16,6 +16,7 @@
 # 6. earmark eval of the train-only model on valid (the card's metrics)
 # 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
 #    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
+#    5a. teacher_profile.py: the accurate model's time per operator (the card's table)
 #    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
 # 8. distill.sh: the fast student models/fast/ (see that script)
@@ -100,6 +101,11 @@ step "training"
 "$PY" models/train/train.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
   --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" \
   --threads "$JOBS" --cv "$WORK/cv_results.json"
+
+# 5a. where the teacher's time goes, per operator (onnxruntime's profiler; the card's table)
+step "teacher cost per operator (teacher_profile.py)"
+"$PY" models/train/teacher_profile.py --model models/accurate/genre.onnx \
+  --features "$WORK/features/valid" --json "$WORK/teacher_profile.json" >&2
 
 # 5b. the unlabelled pool (bash models/train/fetch_pool.sh; skipped when not fetched). Hours of
 #     audio: its features are reused while the manifest and the feature parameters are unchanged,

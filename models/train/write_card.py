@@ -141,6 +141,35 @@ def pool_distill_section(work):
             "and are not candidates to ship.\n")
 
 
+def teacher_profile_section(work):
+    """Where the accurate model's time goes, per operator (teacher_profile.py), if it was run."""
+    P = load(os.path.join(work, "teacher_profile.json"))
+    if not P:
+        return ""
+    types = [[t["op"], t["nodes"], f"{t['ms']:.0f}", f"{100 * t['share']:.1f} %"] for t in P["by_op"] if t["ms"] >= 1]
+    top = [[f"`{r['node']}`", r["op"], str(r["output_shape"][0]["float"]) if r.get("output_shape") else "–",
+            f"{r['ms']:.0f}"] for r in P["top_nodes"][:6]]
+    gm = ", ".join(f"{k} {v / 1e9:.2f} G" for k, v in P["graph_macs_per_clip"].items())
+    return ("### Where the time goes (per operator)\n\n"
+            "`models/train/teacher_profile.py`: onnxruntime's profiler, one thread, the 10 patches of a "
+            f"30-s clip as one batch, mean of {P['runs']} runs after warm-up ({P['runtime']}; "
+            f"{P['total_ms_per_clip']:.0f} ms per clip on the shared build machine). onnxruntime fuses "
+            "Conv + ReLU into one kernel; the absolute times are not tract's (earmark's "
+            "runtime), the ranking is what carries over. Multiply-adds per clip in the graph: "
+            f"{gm}.\n\n"
+            + md_table(["operator", "kernels", "ms per clip", "share"], types) + "\n\n"
+            + md_table(["heaviest kernels", "operator", "output shape", "ms per clip"], top) + "\n\n"
+            "The front-end takes most of the time: the two wide timbral convolutions (musicnn's 7×38 "
+            "and 7×67 filters over the 96 mel bands, 204 channels each), their batch norms and the "
+            "max-pooling over frequency of those full-size maps; the mid-end convolutions take a few "
+            "per cent, the back-end and the genre head almost nothing. musicnn applies BatchNorm after "
+            "ReLU, so it cannot fold into the convolution and runs as a separate pass over the full maps; "
+            "max-pooling commutes with a per-channel affine map of positive scale (and turns into a "
+            "min-pool where the scale is negative), so moving the batch norm after the frequency "
+            "max-pool is an exact rewrite that shrinks that pass by the pooled width. Not done yet: the "
+            "tract per-op profile itself, and the rewrites.\n")
+
+
 def pool_and_next(work):
     with open(NEXT_STEPS) as f:
         parts = [pool_section(), selftrain_section(work), pool_distill_section(work), f.read()]
@@ -445,6 +474,9 @@ def write_accurate(args):
         w(md_table(["patches per clip", "accuracy", "balanced accuracy"],
                    [[t["patches_per_clip"], f"{t['accuracy']:.3f}", f"{t['balanced_accuracy']:.3f}"]
                     for t in S["tradeoff"]]) + "\n")
+    prof = teacher_profile_section(W)
+    if prof:
+        w(prof)
     w(pool_and_next(W))
     w("## Re-running\n")
     w("```\nbash models/train/run.sh\n```\n")
