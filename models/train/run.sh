@@ -125,11 +125,13 @@ if [ -f "$POOL/manifest.tsv" ]; then
     --work "$WORK" --splits "$GTZAN/splits" \
     --backbones "msd=$WORK/musicnn_msd.onnx,mtt=$WORK/musicnn_mtt.onnx" \
     --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" --threads "$JOBS"
-  for run in gtzan gtzan+pool; do
-    step "student distilled on $run (distill_pool.py; whole pool packages held out)"
-    "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
-      --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
-      --run "$run" --seed "$SEED" --threads "$JOBS"
+  for steps in 800 2400; do
+    for run in gtzan gtzan+pool; do
+      step "student distilled on $run, $steps steps (distill_pool.py; whole pool packages held out)"
+      "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
+        --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
+        --run "$run" --steps "$steps" --seed "$SEED" --threads "$JOBS"
+    done
   done
 else
   step "no pool at $POOL (bash models/train/fetch_pool.sh fetches it): pool stages skipped"
