@@ -131,6 +131,8 @@ if [ -f "$POOL/manifest.tsv" ]; then
       "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
         --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
         --run "$run" --steps "$steps" --seed "$SEED" --threads "$JOBS"
+      name="${run/+/_}_s$steps"  # earmark itself (tract, two outputs) on valid, for the card
+      "$EARMARK" eval "$GTZAN/valid" --model "$WORK/student_$name.onnx" --json > "$WORK/eval_student_$name.json"
     done
   done
 else

@@ -96,8 +96,10 @@ def pool_distill_section(work):
     for r in runs:
         va, ho = r["results"].get("valid", {}), r["results"]["heldout_packages"]
         c = r["config"]
+        ev = load(os.path.join(work, f"eval_student_{r['run'].replace('+', '_')}_s{c['steps']}.json"))
         rows.append([r["run"], c["steps"], f"{r['training_patches']:,}", c["epochs"],
-                     f"{va.get('student_accuracy', 0):.3f}", f"{va.get('teacher_accuracy', 0):.3f}",
+                     f"{va.get('student_accuracy', 0):.3f}" + (f" ({ev['accuracy']:.3f})" if ev else ""),
+                     f"{va.get('teacher_accuracy', 0):.3f}",
                      f"{va.get('agreement_track', 0):.3f}", f"{va.get('embedding_cosine', 0):.3f}",
                      f"{ho['agreement_track']:.3f}", f"{ho['agreement_patch']:.3f}",
                      f"{ho['embedding_cosine']:.3f}"])
@@ -131,7 +133,9 @@ def pool_distill_section(work):
             "analysed), never trained on. Agreement = same top genre as the teacher, per track (mean of "
             "patch probabilities) or per patch; embedding cosine between the student's and the teacher's "
             f"embedding, mean over patches. Valid: {r0['results']['valid']['items']} clips (one clip 0.8 "
-            f"points); held-out packages: one track {100 / ho['items']:.1f} points.\n\n"
+            f"points); held-out packages: one track {100 / ho['items']:.1f} points. In brackets: "
+            "`earmark eval ../shared/gtzan/valid --model target/train/student_<run>_s<steps>.onnx` "
+            "(Rust decoding + features + tract, which loads the two-output student as it is).\n\n"
             + md_table(["training audio", "steps", "patches", "epochs", "valid acc (student)",
                         "valid acc (teacher)", "valid agreement", "valid emb. cosine",
                         "held-out agreement per track", "per patch", "held-out emb. cosine"], rows) + "\n\n"
