@@ -107,7 +107,8 @@ def main() -> int:
 
     score = [r["cv"]["score"]["mean"] for r in rows]
     best_any = int(np.argmax(score))
-    best_i = max((i for i, r in enumerate(rows) if r["cfg"]["feats"] in EXPORTABLE), key=lambda i: score[i])
+    best_i = max((i for i, r in enumerate(rows) if r["cfg"]["feats"] in EXPORTABLE), key=lambda i: score[i],
+                 default=best_any)
     if best_any != best_i:
         log(f"best of all routes (not exportable here): {json.dumps(rows[best_any]['cfg'], sort_keys=True)} "
             f"{rows[best_any]['cv']['accuracy']}")

@@ -16,10 +16,10 @@ train (+ its excerpts; hard labels too) and, with `--run gtzan+pool`, the pool l
 packages (teacher only). Augmentation on the fly (distill.py's noisy student: gain, time and band
 masks, mixing); seeded, CPU only. The two runs differ only in the pool.
 
-Measured (WORK/distill_pool_<run>.json): on valid clips the student's and the teacher's accuracy
+Measured (WORK/distill_pool_<run>_s<steps>.json): on valid clips the student's and the teacher's accuracy
 and their top-1 agreement; on the held-out packages (whole packages, never trained on) top-1
 agreement per track and per patch; cosine between the student's and the teacher's embedding.
-The student ONNX (outputs `probs`, `embedding`) is written to WORK/student_<run>.onnx.
+The student ONNX (outputs `probs`, `embedding`) is written to WORK/student_<run>_s<steps>.onnx.
 """
 
 import argparse
@@ -96,7 +96,7 @@ def main() -> int:
     ap.add_argument("--holdout", default=HOLDOUT, help="pool packages never trained on (comma list)")
     ap.add_argument("--steps", type=int, default=800,
                     help="optimiser steps (batch 64), so runs with more audio get the same budget")
-    ap.add_argument("--epochs", type=int, default=0, help="overrides --steps")
+    ap.add_argument("--epochs", type=int, default=0, help="overrides --steps (output names keep --steps)")
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--emb-weight", type=float, default=0.3, help="weight of the embedding target")
@@ -171,7 +171,7 @@ def main() -> int:
     lay = export.get_layer("embedding")
     W, b = lay.get_weights()
     lay.set_weights([W * e_sd[None, :], b * e_sd + e_mu])
-    out = os.path.join(args.work, f"student_{args.run.replace('+', '_')}.onnx")
+    out = os.path.join(args.work, f"student_{args.run.replace('+', '_')}_s{args.steps}.onnx")
     keras_to_onnx(export, out, 13, names=("probs", "embedding"))
     sess = session(out, args.threads)
 
@@ -210,10 +210,10 @@ def main() -> int:
     res["heldout_packages"]["hours_analysed"] = round(len(hp) * 187 * 256 / 16000 / 3600, 2)
     for k, v in res.items():
         log(f"{args.run} on {k}: {v}")
-    write_summary(os.path.join(args.work, f"distill_pool_{args.run.replace('+', '_')}.json"), {
+    write_summary(os.path.join(args.work, f"distill_pool_{args.run.replace('+', '_')}_s{args.steps}.json"), {
         "run": args.run, "teacher": args.teacher, "teacher_sha256": sha256_file(args.teacher),
         "out": out, "sha256": sha256_file(out), "training_patches": int(len(X)), "pool_patches": n_pool,
-        "config": {**vars(cfg), "emb_weight": args.emb_weight}, "holdout": sorted(held),
+        "config": {**vars(cfg), "emb_weight": args.emb_weight, "steps": args.steps}, "holdout": sorted(held),
         "results": res, "onnx_vs_keras_max_abs_diff": diff, "weights": int(export.count_params()),
         "conv_macs_per_patch": distill.macs_per_patch(widths), "train_seconds": round(train_s, 1),
         "history": history, "wall_s": round(time.time() - t0, 1)})

@@ -16,6 +16,7 @@
 # 6. earmark eval of the train-only model on valid (the card's metrics)
 # 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
 #    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
+#    5a. teacher_profile.py: the accurate model's time per operator (the card's table)
 #    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
 # 8. distill.sh: the fast student models/fast/ (see that script)
@@ -101,6 +102,11 @@ step "training"
   --work "$WORK" --out models/accurate/genre.onnx --data-root "$GTZAN" --seed "$SEED" \
   --threads "$JOBS" --cv "$WORK/cv_results.json"
 
+# 5a. where the teacher's time goes, per operator (onnxruntime's profiler; the card's table)
+step "teacher cost per operator (teacher_profile.py)"
+"$PY" models/train/teacher_profile.py --model models/accurate/genre.onnx \
+  --features "$WORK/features/valid" --json "$WORK/teacher_profile.json" >&2
+
 # 5b. the unlabelled pool (bash models/train/fetch_pool.sh; skipped when not fetched). Hours of
 #     audio: its features are reused while the manifest and the feature parameters are unchanged,
 #     its backbone outputs are cached by content hash (WORK/emb_*_pool/). Self-training is scored
@@ -119,11 +125,15 @@ if [ -f "$POOL/manifest.tsv" ]; then
     --work "$WORK" --splits "$GTZAN/splits" \
     --backbones "msd=$WORK/musicnn_msd.onnx,mtt=$WORK/musicnn_mtt.onnx" \
     --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" --threads "$JOBS"
-  for run in gtzan gtzan+pool; do
-    step "student distilled on $run (distill_pool.py; whole pool packages held out)"
-    "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
-      --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
-      --run "$run" --seed "$SEED" --threads "$JOBS"
+  for steps in 800 2400; do
+    for run in gtzan gtzan+pool; do
+      step "student distilled on $run, $steps steps (distill_pool.py; whole pool packages held out)"
+      "$PY" models/train/distill_pool.py --features "$WORK/features" --pool "$WORK/pool_features/pool" \
+        --work "$WORK" --teacher "$WORK/genre-trainonly.onnx" --backbone "$WORK/musicnn_msd.onnx" \
+        --run "$run" --steps "$steps" --seed "$SEED" --threads "$JOBS"
+      name="${run/+/_}_s$steps"  # earmark itself (tract, two outputs) on valid, for the card
+      "$EARMARK" eval "$GTZAN/valid" --model "$WORK/student_$name.onnx" --json > "$WORK/eval_student_$name.json"
+    done
   done
 else
   step "no pool at $POOL (bash models/train/fetch_pool.sh fetches it): pool stages skipped"

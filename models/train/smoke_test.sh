@@ -31,7 +31,7 @@ for split in train valid; do
       ln -s "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")" "$WORK/clips/$split/$genre/"
     done
   done
-  "$EARMARK" features "$WORK/clips/$split" --out "$WORK/features/$split" --jobs 2 --no-audio
+  "$EARMARK" features "$WORK/clips/$split" --out "$WORK/features/$split" --jobs 2
 done
 BACKBONE=target/train/musicnn_msd.onnx
 if [ ! -f "$BACKBONE" ]; then
