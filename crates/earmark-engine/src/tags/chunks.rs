@@ -451,7 +451,12 @@ mod tests {
 
     #[test]
     fn check_sees_a_changed_sound_byte() {
-        let body = [b"WAVE".to_vec(), chunk(b"data", &[7; 10], false)].concat();
+        let body = [
+            b"WAVE".to_vec(),
+            chunk(b"fmt ", &[1; 16], false),
+            chunk(b"data", &[7; 10], false),
+        ]
+        .concat();
         let mut a = b"RIFF".to_vec();
         a.extend((body.len() as u32).to_le_bytes());
         a.extend(&body);
