@@ -16,7 +16,8 @@ const VORBIS_COMMENT: u8 = 4;
 const GROW_PADDING: usize = 1024;
 const MAX_BLOCK: usize = (1 << 24) - 1;
 
-/// Prefix bytes, vendor (None without a comment block), non-GENRE comments.
+/// Bytes around the comments (a FLAC file's prefix; what follows them in an
+/// Ogg packet), vendor (None without a comment block), non-GENRE comments.
 pub(crate) type VorbisOthers = (Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,12 +98,12 @@ pub(crate) fn comment_genres(body: &[u8]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// The vendor and non-GENRE entries of the comments at the start of `body`,
-/// and the bytes after them.
-pub(crate) fn comment_others(body: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>, Vec<u8>), String> {
+/// The bytes after the comments at the start of `body`, the vendor and the
+/// non-GENRE entries.
+pub(crate) fn comment_others(body: &[u8]) -> Result<VorbisOthers, String> {
     let (c, n) = Comments::parse_len(body)?;
     let others = c.entries.into_iter().filter(|e| !is_genre(e)).collect();
-    Ok((c.vendor, others, body[n..].to_vec()))
+    Ok((body[n..].to_vec(), Some(c.vendor), others))
 }
 
 /// `body` (comments, then anything after them) with its GENRE entries
