@@ -27,6 +27,8 @@ pub(crate) enum Layout {
     Mp4,
     /// WAV or AIFF chunks (see `chunks`).
     Chunks,
+    /// Ogg pages and packets (see `ogg`).
+    Ogg,
 }
 
 /// Every ID3v2 frame but `TCON` the same bytes in the same order, same
@@ -44,7 +46,7 @@ pub(crate) fn same_id3_frames(ta: &Id3Tag, tb: &Id3Tag) -> Result<(), String> {
     let others = |t: &Id3Tag| -> Vec<Vec<u8>> {
         t.frames
             .iter()
-            .filter(|f| &f.id != b"TCON")
+            .filter(|f| f.id != t.genre_id())
             .map(|f| f.bytes.clone())
             .collect()
     };
@@ -71,6 +73,7 @@ pub(crate) fn check(layout: Layout, orig: &Path, copy: &Path) -> Result<(), Stri
         }
         Layout::Mp4 => return mp4_check(&mut a, &mut b),
         Layout::Chunks => return super::chunks::check(&mut a, &mut b),
+        Layout::Ogg => return super::ogg::check(&mut a, &mut b),
         Layout::Flac => {
             let ma = FlacMeta::read(&mut a)?;
             let mb = FlacMeta::read(&mut b)

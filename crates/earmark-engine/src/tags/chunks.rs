@@ -126,7 +126,10 @@ fn read_body(file: &mut File, c: &Chunk) -> Result<Vec<u8>, String> {
 }
 
 /// The subchunks of a `LIST` body after its 4-byte type: (id, data).
-pub(crate) fn info_entries(body: &[u8]) -> Result<Vec<([u8; 4], Vec<u8>)>, String> {
+/// A RIFF INFO entry: its id and data.
+pub(crate) type InfoEntry = ([u8; 4], Vec<u8>);
+
+pub(crate) fn info_entries(body: &[u8]) -> Result<Vec<InfoEntry>, String> {
     let mut out = Vec::new();
     let mut pos = 4usize;
     while pos + 8 <= body.len() {
@@ -156,7 +159,7 @@ pub(crate) struct ChunkTags {
     id3_at: Option<usize>,
     pub id3: Id3Tag,
     /// WAV: the first `LIST/INFO` (its index) and entries.
-    info: Option<(usize, Vec<([u8; 4], Vec<u8>)>)>,
+    info: Option<(usize, Vec<InfoEntry>)>,
 }
 
 impl ChunkTags {
@@ -451,7 +454,12 @@ mod tests {
 
     #[test]
     fn check_sees_a_changed_sound_byte() {
-        let body = [b"WAVE".to_vec(), chunk(b"data", &[7; 10], false)].concat();
+        let body = [
+            b"WAVE".to_vec(),
+            chunk(b"fmt ", &[1; 16], false),
+            chunk(b"data", &[7; 10], false),
+        ]
+        .concat();
         let mut a = b"RIFF".to_vec();
         a.extend((body.len() as u32).to_le_bytes());
         a.extend(&body);

@@ -16,7 +16,8 @@ const VORBIS_COMMENT: u8 = 4;
 const GROW_PADDING: usize = 1024;
 const MAX_BLOCK: usize = (1 << 24) - 1;
 
-/// Prefix bytes, vendor (None without a comment block), non-GENRE comments.
+/// Bytes around the comments (a FLAC file's prefix; what follows them in an
+/// Ogg packet), vendor (None without a comment block), non-GENRE comments.
 pub(crate) type VorbisOthers = (Vec<u8>, Option<Vec<u8>>, Vec<Vec<u8>>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,12 @@ fn is_genre(entry: &[u8]) -> bool {
 
 impl Comments {
     fn parse(body: &[u8]) -> Result<Comments, String> {
+        Self::parse_len(body).map(|(c, _)| c)
+    }
+
+    /// The comments and how many bytes of `body` they take (Vorbis and
+    /// Opus packets carry more after them: a framing bit, binary data).
+    fn parse_len(body: &[u8]) -> Result<(Comments, usize), String> {
         let bad = || "its Vorbis comment block is malformed".to_string();
         let mut pos = 0usize;
         let take_len = |pos: &mut usize| -> Result<usize, String> {
@@ -63,7 +70,7 @@ impl Comments {
             entries.push(body.get(pos..pos + n).ok_or_else(bad)?.to_vec());
             pos += n;
         }
-        Ok(Comments { vendor, entries })
+        Ok((Comments { vendor, entries }, pos))
     }
 
     fn to_bytes(&self) -> Vec<u8> {
@@ -76,6 +83,59 @@ impl Comments {
         }
         v
     }
+}
+
+/// The GENRE values of a Vorbis comment structure at the start of `body`.
+pub(crate) fn comment_genres(body: &[u8]) -> Result<Vec<String>, String> {
+    Comments::parse(body)?
+        .entries
+        .iter()
+        .filter(|e| is_genre(e))
+        .map(|e| {
+            String::from_utf8(e[6..].to_vec())
+                .map_err(|_| "its GENRE comment is not valid UTF-8".to_string())
+        })
+        .collect()
+}
+
+/// The bytes after the comments at the start of `body`, the vendor and the
+/// non-GENRE entries.
+pub(crate) fn comment_others(body: &[u8]) -> Result<VorbisOthers, String> {
+    let (c, n) = Comments::parse_len(body)?;
+    let others = c.entries.into_iter().filter(|e| !is_genre(e)).collect();
+    Ok((body[n..].to_vec(), Some(c.vendor), others))
+}
+
+/// `body` (comments, then anything after them) with its GENRE entries
+/// replaced: new ones where the first old one was, the key's case kept.
+pub(crate) fn replace_genres(body: &[u8], values: &[String]) -> Result<Vec<u8>, String> {
+    let (mut c, n) = Comments::parse_len(body)?;
+    let key = c
+        .entries
+        .iter()
+        .find(|e| is_genre(e))
+        .map_or(b"GENRE".to_vec(), |e| e[..5].to_vec());
+    let new: Vec<Vec<u8>> = values
+        .iter()
+        .map(|v| [key.as_slice(), b"=", v.as_bytes()].concat())
+        .collect();
+    let mut entries = Vec::with_capacity(c.entries.len() + new.len());
+    let mut placed = false;
+    for e in c.entries.drain(..) {
+        if !is_genre(&e) {
+            entries.push(e);
+        } else if !placed {
+            placed = true;
+            entries.extend(new.iter().cloned());
+        }
+    }
+    if !placed {
+        entries.extend(new);
+    }
+    c.entries = entries;
+    let mut out = c.to_bytes();
+    out.extend(&body[n..]);
+    Ok(out)
 }
 
 impl FlacMeta {
@@ -128,18 +188,10 @@ impl FlacMeta {
 
     /// GENRE values of the first Vorbis comment block.
     pub(crate) fn genres(&self) -> Result<Vec<String>, String> {
-        let Some(i) = self.comments_index() else {
-            return Ok(Vec::new());
-        };
-        Comments::parse(&self.blocks[i].body)?
-            .entries
-            .iter()
-            .filter(|e| is_genre(e))
-            .map(|e| {
-                String::from_utf8(e[6..].to_vec())
-                    .map_err(|_| "its GENRE comment is not valid UTF-8".to_string())
-            })
-            .collect()
+        match self.comments_index() {
+            Some(i) => comment_genres(&self.blocks[i].body),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Everything but the first comment block and padding, for comparison.
@@ -184,31 +236,7 @@ impl FlacMeta {
                 1
             }
         };
-        let mut c = Comments::parse(&self.blocks[i].body)?;
-        let key = c
-            .entries
-            .iter()
-            .find(|e| is_genre(e))
-            .map_or(b"GENRE".to_vec(), |e| e[..5].to_vec());
-        let new: Vec<Vec<u8>> = values
-            .iter()
-            .map(|v| [key.as_slice(), b"=", v.as_bytes()].concat())
-            .collect();
-        let mut entries = Vec::with_capacity(c.entries.len() + new.len());
-        let mut placed = false;
-        for e in c.entries.drain(..) {
-            if !is_genre(&e) {
-                entries.push(e);
-            } else if !placed {
-                placed = true;
-                entries.extend(new.iter().cloned());
-            }
-        }
-        if !placed {
-            entries.extend(new);
-        }
-        c.entries = entries;
-        let body = c.to_bytes();
+        let body = replace_genres(&self.blocks[i].body, values)?;
         if body.len() > MAX_BLOCK {
             return Err("the Vorbis comment block would grow past FLAC's size limit".into());
         }

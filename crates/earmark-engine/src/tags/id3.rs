@@ -2,8 +2,9 @@
 //! tag and, measured on TagLib's corpus, drops or refuses what it does not
 //! understand (a second value in a v2.3 TPE1, malformed POPM/TYER frames,
 //! unknown v2.3 frames) and cannot tag an MP3 that starts with an MPEG frame.
-//! Here every frame is kept as the bytes it was; only `TCON` is decoded,
-//! replaced or inserted, and the tag keeps its own version (v2.3 stays v2.3).
+//! Here every frame is kept as the bytes it was; only `TCON` (`TCO` in
+//! v2.2) is decoded, replaced or inserted, and the tag keeps its own version
+//! (v2.2 and v2.3 stay what they are).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -25,7 +26,7 @@ pub(crate) struct RawFrame {
 /// The file's leading ID3v2 tag (or its absence), parsed only into frames.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Id3Tag {
-    /// 3 or 4; a new tag is 4.
+    /// 2, 3 or 4; a new tag is 4.
     pub major: u8,
     revision: u8,
     flags: u8,
@@ -59,7 +60,7 @@ fn to_syncsafe(n: usize) -> [u8; 4] {
 }
 
 fn valid_id(id: &[u8]) -> bool {
-    id.len() == 4
+    (id.len() == 4 || id.len() == 3)
         && id
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
@@ -90,10 +91,13 @@ impl Id3Tag {
             return Ok(Id3Tag::empty());
         }
         let (major, revision, flags) = (h[3], h[4], h[5]);
-        if major != 3 && major != 4 {
+        if !(2..=4).contains(&major) {
             return Err(format!(
-                "its ID3v2.{major} tag is a version earmark does not rewrite (only v2.3 and v2.4)"
+                "its ID3v2.{major} tag is a version earmark does not rewrite (only v2.2 to v2.4)"
             ));
+        }
+        if major == 2 && flags & 0x40 != 0 {
+            return Err("its ID3v2.2 tag is compressed, which earmark does not rewrite".into());
         }
         let size = syncsafe(&h[6..10]).ok_or("its ID3v2 header has an invalid size")?;
         let footer = if major == 4 && flags & 0x10 != 0 {
@@ -105,20 +109,23 @@ impl Id3Tag {
         if len > file_len {
             return Err("its ID3v2 tag claims to be longer than the file".into());
         }
-        if major == 3 && flags & 0x80 != 0 {
-            return Err("its ID3v2.3 tag is unsynchronised, which earmark does not rewrite".into());
+        if major <= 3 && flags & 0x80 != 0 {
+            return Err(format!(
+                "its ID3v2.{major} tag is unsynchronised, which earmark does not rewrite"
+            ));
         }
         let mut body = vec![0u8; size];
         file.read_exact(&mut body).map_err(|e| e.to_string())?;
-        let ext_len = if flags & 0x40 != 0 {
+        let ext_len = if major > 2 && flags & 0x40 != 0 {
             ext_header_len(major, &body)?
         } else {
             0
         };
         let mut frames = Vec::new();
         let mut pos = ext_len;
-        while pos + 10 <= size && body[pos] != 0 {
-            let id = &body[pos..pos + 4];
+        let hdr = header_len(major);
+        while pos + hdr <= size && body[pos] != 0 {
+            let id = &body[pos..pos + if major == 2 { 3 } else { 4 }];
             if !valid_id(id) {
                 break;
             }
@@ -129,10 +136,10 @@ impl Id3Tag {
                 )
             })?;
             frames.push(RawFrame {
-                id: [id[0], id[1], id[2], id[3]],
-                bytes: body[pos..pos + 10 + n].to_vec(),
+                id: [id[0], id[1], id[2], id.get(3).copied().unwrap_or(0)],
+                bytes: body[pos..pos + hdr + n].to_vec(),
             });
-            pos += 10 + n;
+            pos += hdr + n;
         }
         let rest = &body[pos.min(size)..];
         let junk = match rest.iter().rposition(|&b| b != 0) {
@@ -151,10 +158,15 @@ impl Id3Tag {
         })
     }
 
+    /// The genre frame's id: `TCON`, or `TCO` in v2.2 (ids kept as 4 bytes).
+    pub(crate) fn genre_id(&self) -> [u8; 4] {
+        if self.major == 2 { *b"TCO\0" } else { TCON }
+    }
+
     /// The genre parts of every `TCON` frame, in order.
     pub(crate) fn genres(&self) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
-        for f in self.frames.iter().filter(|f| f.id == TCON) {
+        for f in self.frames.iter().filter(|f| f.id == self.genre_id()) {
             let body = frame_body(self.major, f)?;
             out.extend(split_tcon(&decode_text(body)?));
         }
@@ -164,14 +176,21 @@ impl Id3Tag {
     /// Replace the first `TCON` with `values` (removing any others), or add
     /// one after the last frame; no values removes the genre.
     pub(crate) fn set_genres(&mut self, values: &[String]) -> Result<(), String> {
-        let old = self.frames.iter().position(|f| f.id == TCON);
+        let genre_id = self.genre_id();
+        let hdr = header_len(self.major);
+        let old = self.frames.iter().position(|f| f.id == genre_id);
         let new_frame = if values.is_empty() {
             None
         } else {
             let (old_enc, flags) = match old {
                 Some(i) => {
                     let f = &self.frames[i];
-                    (f.bytes.get(10).copied(), [f.bytes[8], f.bytes[9]])
+                    let flags = if hdr == 10 {
+                        [f.bytes[8], f.bytes[9]]
+                    } else {
+                        [0, 0]
+                    };
+                    (f.bytes.get(hdr).copied(), flags)
                 }
                 None => (None, [0, 0]),
             };
@@ -180,7 +199,7 @@ impl Id3Tag {
         let mut frames = Vec::with_capacity(self.frames.len() + 1);
         let mut placed = false;
         for f in self.frames.drain(..) {
-            if f.id != TCON {
+            if f.id != genre_id {
                 frames.push(f);
             } else if !placed {
                 placed = true;
@@ -200,7 +219,7 @@ impl Id3Tag {
         old_enc: Option<u8>,
         flags: [u8; 2],
     ) -> Result<RawFrame, String> {
-        let text = if self.major == 3 {
+        let text = if self.major <= 3 {
             v23_text(values)
         } else {
             values.join("\0")
@@ -223,6 +242,23 @@ impl Id3Tag {
                 .map_err(|_| "genre too long")?
                 .to_be_bytes()
         };
+        if self.major == 2 {
+            // v2.2: three-letter id, three-byte size, no flags, no UTF-8.
+            let enc = enc.min(1);
+            let mut body = vec![enc];
+            body.extend(encode_text(&text, enc));
+            let n = u32::try_from(body.len())
+                .ok()
+                .filter(|&n| n < 1 << 24)
+                .ok_or("genre too long")?;
+            let mut bytes = b"TCO".to_vec();
+            bytes.extend(&n.to_be_bytes()[1..]);
+            bytes.extend(body);
+            return Ok(RawFrame {
+                id: self.genre_id(),
+                bytes,
+            });
+        }
         let mut bytes = TCON.to_vec();
         bytes.extend(size);
         bytes.extend(flags);
@@ -317,6 +353,11 @@ pub(crate) fn move_tail(file: &mut File, from: u64, to: u64) -> io::Result<()> {
     Ok(())
 }
 
+/// Frame header length: 6 bytes in v2.2, 10 after.
+fn header_len(major: u8) -> usize {
+    if major == 2 { 6 } else { 10 }
+}
+
 fn ext_header_len(major: u8, body: &[u8]) -> Result<usize, String> {
     let bad = || "its ID3v2 extended header is malformed".to_string();
     let head = body.get(..6).ok_or_else(bad)?;
@@ -341,6 +382,11 @@ fn ext_header_len(major: u8, body: &[u8]) -> Result<usize, String> {
 /// are syncsafe, but iTunes wrote plain ones: take whichever lands on the
 /// next frame, padding or the end (as mutagen does).
 fn frame_size(major: u8, body: &[u8], pos: usize) -> Option<usize> {
+    if major == 2 {
+        let r = &body[pos + 3..pos + 6];
+        let n = u32::from_be_bytes([0, r[0], r[1], r[2]]) as usize;
+        return (pos + 6 + n <= body.len()).then_some(n);
+    }
     let raw = &body[pos + 4..pos + 8];
     let plain = u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]) as usize;
     let fits = |n: usize| pos + 10 + n <= body.len();
@@ -364,6 +410,9 @@ fn frame_size(major: u8, body: &[u8], pos: usize) -> Option<usize> {
 
 /// A text frame's body, refusing the frame flags that change its bytes.
 fn frame_body(major: u8, f: &RawFrame) -> Result<&[u8], String> {
+    if major == 2 {
+        return Ok(&f.bytes[6..]);
+    }
     let fmt = f.bytes[9];
     let altered = if major == 3 {
         fmt & 0xE0 != 0
@@ -522,6 +571,34 @@ mod tests {
         f.seek(SeekFrom::Start(0)).unwrap();
         f.read_to_end(&mut all).unwrap();
         assert_eq!(&all[t2.len as usize..], &audio);
+    }
+
+    #[test]
+    fn rewrites_v22_tco_and_keeps_its_three_letter_frames() {
+        let v22 = |id: &[u8; 3], body: &[u8]| {
+            let mut v = id.to_vec();
+            v.extend(&(body.len() as u32).to_be_bytes()[1..]);
+            v.extend(body);
+            v
+        };
+        let tt2 = v22(b"TT2", b"\0Title");
+        let pic = v22(b"PIC", b"\0PNG\x03\0junk");
+        let tco = v22(b"TCO", b"\0(17)");
+        let audio = [0xFFu8, 0xFB, 0x90, 0x00, 5, 5];
+        let bytes = [tag(2, &[tt2.clone(), tco, pic.clone()], 2), audio.to_vec()].concat();
+        let (_d, mut f) = file_with(&bytes);
+        let mut t = Id3Tag::read(&mut f).unwrap();
+        assert_eq!(t.genres().unwrap(), vec!["17".to_string()]);
+        t.set_genres(&["Классика".into()]).unwrap();
+        t.save(&mut f).unwrap();
+        let t2 = Id3Tag::read(&mut f).unwrap();
+        assert_eq!(t2.major, 2);
+        assert_eq!(t2.genres().unwrap(), vec!["Классика".to_string()]);
+        assert_eq!(t2.frames[0].bytes, tt2);
+        assert_eq!(t2.frames[1].bytes[..3], *b"TCO");
+        assert_eq!(t2.frames[1].bytes[6], 1, "UTF-16: v2.2 has no UTF-8");
+        assert_eq!(t2.frames[2].bytes, pic);
+        crate::tags::bytecheck::same_id3_frames(&t, &t2).unwrap();
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod iff;
 pub mod journal;
 mod mp4;
 mod native;
+mod ogg;
 mod state;
 pub mod temps;
 pub mod write;

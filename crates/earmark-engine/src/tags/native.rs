@@ -7,8 +7,8 @@ use std::io::{Read, Seek, SeekFrom};
 
 use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
 use lofty::file::{AudioFile, FileType};
+use lofty::ogg::SpeexFile;
 use lofty::ogg::tag::VorbisComments;
-use lofty::ogg::{OpusFile, SpeexFile, VorbisFile};
 use lofty::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -17,6 +17,7 @@ use super::chunks::ChunkTags;
 use super::flac::FlacMeta;
 use super::id3::Id3Tag;
 use super::mp4::Mp4Meta;
+use super::ogg::OggTags;
 use super::state::{GenreState, Slot, SlotValues};
 
 /// Strict parsing: a tag lofty cannot read completely must not be rewritten
@@ -35,8 +36,8 @@ pub(crate) enum Native {
     Mpeg(Id3Tag),
     /// Our own FLAC writer (see `flac`).
     Flac(FlacMeta),
-    Vorbis(VorbisFile),
-    Opus(OpusFile),
+    /// Our own Ogg writer for Vorbis, Opus and FLAC in Ogg (see `ogg`).
+    Ogg(OggTags),
     Speex(SpeexFile),
     /// Our own MP4 writer (see `mp4`).
     Mp4(Mp4Meta),
@@ -73,7 +74,13 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     let ft = probe.file_type();
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut head = [0u8; 4];
-    if file.read_exact(&mut head).is_ok() && &head == b"RF64" {
+    let got = file.read_exact(&mut head).is_ok();
+    // Ogg files go to our own reader whatever lofty guessed (it calls a
+    // multiplexed or FLAC-in-Ogg file MPEG); Speex stays with lofty.
+    if got && &head == b"OggS" && ft != Some(FileType::Speex) {
+        return Ok(FileType::Vorbis);
+    }
+    if got && &head == b"RF64" {
         return Err("RF64 (64-bit WAV) files are not written: the tag layout is not verified; tag it with another program".into());
     }
     if matches!(
@@ -146,8 +153,7 @@ impl Native {
                 FileType::Flac => {
                     Native::Flac(read_checked(FlacMeta::read(file), FlacMeta::genres)?)
                 }
-                FileType::Vorbis => Native::Vorbis(VorbisFile::read_from(file, o).map_err(e)?),
-                FileType::Opus => Native::Opus(OpusFile::read_from(file, o).map_err(e)?),
+                FileType::Vorbis | FileType::Opus => Native::Ogg(OggTags::read(file)?),
                 FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
                 FileType::Mp4 => Native::Mp4(Mp4Meta::read(file)?),
                 FileType::Wav | FileType::Aiff => {
@@ -171,7 +177,7 @@ impl Native {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };
         let slots = match self {
             Native::Mpeg(t) => vec![SlotValues {
-                slot: if t.major == 3 {
+                slot: if t.major <= 3 {
                     Slot::Id3v23
                 } else {
                     Slot::Id3v2
@@ -179,7 +185,7 @@ impl Native {
                 values: t.genres().unwrap_or_default(),
             }],
             Native::Chunks(t) => {
-                let id3 = if t.id3.major == 3 {
+                let id3 = if t.id3.major <= 3 {
                     Slot::Id3v23
                 } else {
                     Slot::Id3v2
@@ -191,8 +197,7 @@ impl Native {
                 v
             }
             Native::Flac(m) => vec![slot(Slot::Vorbis, m.genres().unwrap_or_default())],
-            Native::Vorbis(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
-            Native::Opus(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
+            Native::Ogg(t) => vec![slot(Slot::Vorbis, t.genres().unwrap_or_default())],
             Native::Speex(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Mp4(m) => vec![
                 slot(Slot::Mp4Gen, m.values(Slot::Mp4Gen)),
@@ -209,6 +214,7 @@ impl Native {
             Native::Flac(_) => Some(Layout::Flac),
             Native::Mp4(_) => Some(Layout::Mp4),
             Native::Chunks(_) => Some(Layout::Chunks),
+            Native::Ogg(_) => Some(Layout::Ogg),
             _ => None,
         }
     }
@@ -222,8 +228,7 @@ impl Native {
                 (Native::Chunks(t), Slot::Id3v2 | Slot::Id3v23) => t.id3.set_genres(v)?,
                 (Native::Chunks(t), Slot::RiffInfo) => t.set_info_genre(v)?,
                 (Native::Flac(m), Slot::Vorbis) => m.set_genres(v)?,
-                (Native::Vorbis(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
-                (Native::Opus(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
+                (Native::Ogg(t), Slot::Vorbis) => t.set_genres(v)?,
                 (Native::Speex(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Mp4(m), slot @ (Slot::Mp4Gen | Slot::Mp4Gnre)) => m.set(slot, v)?,
                 (_, slot) => return Err(format!("this format has no {slot:?} genre field")),
@@ -242,14 +247,7 @@ impl Native {
             Native::Mpeg(t) => t.save(file)?,
             Native::Flac(m) => m.save(file)?,
             Native::Chunks(t) => t.save(file)?,
-            Native::Vorbis(f) => {
-                rewind(file)?;
-                f.vorbis_comments().save_to(file, opts)?;
-            }
-            Native::Opus(f) => {
-                rewind(file)?;
-                f.vorbis_comments().save_to(file, opts)?;
-            }
+            Native::Ogg(t) => t.save(file)?,
             Native::Speex(f) => {
                 rewind(file)?;
                 f.vorbis_comments().save_to(file, opts)?;
@@ -275,9 +273,11 @@ impl Native {
         };
         match self {
             // Checked byte for byte instead (see `bytecheck`).
-            Native::Mpeg(_) | Native::Flac(_) | Native::Mp4(_) | Native::Chunks(_) => {}
-            Native::Vorbis(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
-            Native::Opus(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
+            Native::Mpeg(_)
+            | Native::Flac(_)
+            | Native::Mp4(_)
+            | Native::Chunks(_)
+            | Native::Ogg(_) => {}
             Native::Speex(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
         }
         out

@@ -10,7 +10,7 @@ pub enum Slot {
     /// ID3v2 `TCON` (mp3, wav, aiff). Values are the frame's parts: the text
     /// split at NULs and `(n)` references, numeric references kept as numbers.
     Id3v2,
-    /// ID3v2.3 `TCON` (kept at v2.3 when rewritten). Parts as for `Id3v2`; new
+    /// ID3v2.3 `TCON` or v2.2 `TCO` (the tag keeps its version when rewritten). Parts as for `Id3v2`; new
     /// genres go in as one part joined with "; ", because v2.3 has no
     /// multi-value separator (lofty would write "(Jazz)Blues").
     Id3v23,

@@ -1,0 +1,493 @@
+//! A narrow Ogg genre writer (Vorbis, Opus, FLAC in Ogg; in a multiplexed
+//! file the first stream's comments, as mutagen and ffmpeg read them, other
+//! streams left alone). lofty mistakes a multiplexed or FLAC-in-Ogg
+//! file for MPEG and rewrites every page; here only the header packets after
+//! the first (comments, and the setup header sharing their pages) are
+//! re-paginated: the comment packet's GENRE entries change, every other
+//! packet and every audio page keeps its bytes, and later pages of the
+//! stream are renumbered (with a fresh CRC) only when the header page count
+//! changes. Page CRCs come from `ogg_pager` (lofty's own Ogg pager).
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use sha2::{Digest, Sha256};
+
+use super::flac::{comment_genres, comment_others, replace_genres};
+use super::id3::move_tail;
+
+/// Header pages loaded at most (bounded memory; pictures in comments count).
+const MAX_HEADER_BYTES: u64 = 64 << 20;
+
+/// A page's place and header fields (its body is read only when needed).
+#[derive(Debug, Clone)]
+struct PageAt {
+    start: u64,
+    len: u64,
+    flags: u8,
+    serial: u32,
+    seq: u32,
+    lacing: Vec<u8>,
+}
+
+impl PageAt {
+    fn header_len(&self) -> u64 {
+        27 + self.lacing.len() as u64
+    }
+}
+
+fn pages(file: &mut File) -> Result<Vec<PageAt>, String> {
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    while pos < len {
+        let bad = || "its Ogg pages are malformed or truncated".to_string();
+        file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
+        let mut h = [0u8; 27];
+        file.read_exact(&mut h).map_err(|_| bad())?;
+        if &h[..4] != b"OggS" || h[4] != 0 {
+            return Err(bad());
+        }
+        let mut lacing = vec![0u8; usize::from(h[26])];
+        file.read_exact(&mut lacing).map_err(|_| bad())?;
+        let body: u64 = lacing.iter().map(|&b| u64::from(b)).sum();
+        let page_len = 27 + lacing.len() as u64 + body;
+        if pos + page_len > len {
+            return Err(bad());
+        }
+        out.push(PageAt {
+            start: pos,
+            len: page_len,
+            flags: h[5],
+            serial: u32::from_le_bytes([h[14], h[15], h[16], h[17]]),
+            seq: u32::from_le_bytes([h[18], h[19], h[20], h[21]]),
+            lacing,
+        });
+        pos += page_len;
+    }
+    Ok(out)
+}
+
+fn read_at(file: &mut File, start: u64, len: u64) -> Result<Vec<u8>, String> {
+    let mut b = vec![0u8; usize::try_from(len).map_err(|e| e.to_string())?];
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| e.to_string())?;
+    file.read_exact(&mut b).map_err(|e| e.to_string())?;
+    Ok(b)
+}
+
+/// Which codec a stream's first packet announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Vorbis,
+    /// Video: a multiplexed file's first stream, whose comments mutagen and
+    /// ffmpeg take as the file's tags.
+    Theora,
+    Opus,
+    Flac,
+}
+
+fn codec_of(first: &[u8]) -> Option<Codec> {
+    if first.starts_with(b"\x01vorbis") {
+        Some(Codec::Vorbis)
+    } else if first.starts_with(b"\x80theora") {
+        Some(Codec::Theora)
+    } else if first.starts_with(b"OpusHead") {
+        Some(Codec::Opus)
+    } else if first.starts_with(b"\x7fFLAC") {
+        Some(Codec::Flac)
+    } else {
+        None
+    }
+}
+
+/// The audio stream's header packets and the pages holding them.
+#[derive(Debug, Clone)]
+pub(crate) struct OggTags {
+    codec: Codec,
+    serial: u32,
+    /// Every page of the file, in order.
+    pages: Vec<PageAt>,
+    /// Indexes (into `pages`) of the stream's pages holding packets 1..=last.
+    header_pages: Vec<usize>,
+    /// Packets 1..=last (comments and the rest of the headers).
+    packets: Vec<Vec<u8>>,
+    /// Which of `packets` holds the comments.
+    comment: usize,
+}
+
+fn comment_offset(codec: Codec) -> usize {
+    match codec {
+        Codec::Vorbis | Codec::Theora => 7, // "\x03vorbis", "\x81theora"
+        Codec::Opus => 8,                   // "OpusTags"
+        Codec::Flac => 4,                   // metadata block header
+    }
+}
+
+impl OggTags {
+    pub(crate) fn read(file: &mut File) -> Result<OggTags, String> {
+        let pages = pages(file)?;
+        // The first stream (by BOS page) whose codec we can tag.
+        let mut target = None;
+        for p in pages.iter().take_while(|p| p.flags & 0x02 != 0) {
+            let first = read_at(
+                file,
+                p.start + p.header_len(),
+                8.min(p.len - p.header_len()),
+            )?;
+            if let Some(c) = codec_of(&first) {
+                target = Some((p.serial, c, p.clone()));
+                break;
+            }
+        }
+        let Some((serial, codec, bos)) = target else {
+            return Err("it has no Vorbis, Opus, FLAC or Theora stream earmark can tag".into());
+        };
+        // How many header packets follow the first one.
+        let extra = match codec {
+            Codec::Vorbis | Codec::Theora => 2,
+            Codec::Opus => 1,
+            Codec::Flac => {
+                let b = read_at(
+                    file,
+                    bos.start + bos.header_len(),
+                    9.min(bos.len - bos.header_len()),
+                )?;
+                let n = b
+                    .get(7..9)
+                    .map_or(0, |n| usize::from(u16::from_be_bytes([n[0], n[1]])));
+                if n == 0 {
+                    return Err(
+                        "its FLAC-in-Ogg header does not say how many header packets follow".into(),
+                    );
+                }
+                n
+            }
+        };
+        if bos.lacing.last() == Some(&255) || bos.lacing.iter().filter(|&&l| l < 255).count() != 1 {
+            return Err(
+                "its first Ogg page does not hold exactly the identification header".into(),
+            );
+        }
+        let mut packets: Vec<Vec<u8>> = Vec::new();
+        let mut cur: Vec<u8> = Vec::new();
+        let mut header_pages = Vec::new();
+        let mut loaded = 0u64;
+        for (i, p) in pages.iter().enumerate() {
+            if p.serial != serial || p.flags & 0x02 != 0 {
+                continue;
+            }
+            if packets.len() == extra {
+                break;
+            }
+            loaded += p.len;
+            if loaded > MAX_HEADER_BYTES {
+                return Err("its Ogg header packets are too large to rewrite safely".into());
+            }
+            header_pages.push(i);
+            let body = read_at(file, p.start + p.header_len(), p.len - p.header_len())?;
+            let mut at = 0usize;
+            for (k, &l) in p.lacing.iter().enumerate() {
+                cur.extend(&body[at..at + usize::from(l)]);
+                at += usize::from(l);
+                if l < 255 {
+                    packets.push(std::mem::take(&mut cur));
+                    if packets.len() == extra && k + 1 != p.lacing.len() {
+                        return Err("its Ogg header packets share a page with audio, which earmark does not rewrite".into());
+                    }
+                }
+            }
+        }
+        if packets.len() != extra || !cur.is_empty() {
+            return Err("its Ogg header packets are incomplete".into());
+        }
+        let comment = match codec {
+            Codec::Vorbis if packets[0].starts_with(b"\x03vorbis") => 0,
+            Codec::Theora if packets[0].starts_with(b"\x81theora") => 0,
+            Codec::Opus if packets[0].starts_with(b"OpusTags") => 0,
+            Codec::Flac => packets
+                .iter()
+                .position(|p| p.first().is_some_and(|b| b & 0x7F == 4))
+                .ok_or("its FLAC-in-Ogg stream has no comment block")?,
+            _ => return Err("its Ogg comment header is missing".into()),
+        };
+        let t = OggTags {
+            codec,
+            serial,
+            pages,
+            header_pages,
+            packets,
+            comment,
+        };
+        t.genres()?;
+        Ok(t)
+    }
+
+    fn comment_body(&self) -> &[u8] {
+        &self.packets[self.comment][comment_offset(self.codec)..]
+    }
+
+    pub(crate) fn genres(&self) -> Result<Vec<String>, String> {
+        comment_genres(self.comment_body())
+    }
+
+    pub(crate) fn set_genres(&mut self, values: &[String]) -> Result<(), String> {
+        let off = comment_offset(self.codec);
+        let body = replace_genres(self.comment_body(), values)?;
+        let mut packet = self.packets[self.comment][..off].to_vec();
+        if self.codec == Codec::Flac {
+            let n = u32::try_from(body.len())
+                .ok()
+                .filter(|&n| n < 1 << 24)
+                .ok_or("the FLAC comment block would grow past its size limit")?;
+            packet[1..4].copy_from_slice(&n.to_be_bytes()[1..]);
+        }
+        packet.extend(body);
+        self.packets[self.comment] = packet;
+        Ok(())
+    }
+
+    /// The header packets as fresh pages, numbered from the first old one.
+    fn new_header_pages(&self) -> Vec<Vec<u8>> {
+        let first_seq = self.pages[self.header_pages[0]].seq;
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let (mut lacing, mut body) = (Vec::<u8>::new(), Vec::<u8>::new());
+        // Does the page being filled start inside a packet / end one?
+        let (mut continued, mut ends) = (false, false);
+        let mut flush = |lacing: &mut Vec<u8>, body: &mut Vec<u8>, continued: bool, ends: bool| {
+            let seq = first_seq.wrapping_add(out.len() as u32);
+            let granule: u64 = if ends { 0 } else { u64::MAX };
+            let mut page = b"OggS\0".to_vec();
+            page.push(u8::from(continued));
+            page.extend(granule.to_le_bytes());
+            page.extend(self.serial.to_le_bytes());
+            page.extend(seq.to_le_bytes());
+            page.extend([0u8; 4]);
+            page.push(lacing.len() as u8);
+            page.append(lacing);
+            page.append(body);
+            let crc = ogg_pager::crc32(&page);
+            page[22..26].copy_from_slice(&crc.to_le_bytes());
+            out.push(page);
+        };
+        for p in &self.packets {
+            let mut rest: &[u8] = p;
+            let mut first_segment = true;
+            loop {
+                if lacing.len() == 255 {
+                    flush(&mut lacing, &mut body, continued, ends);
+                    continued = !first_segment;
+                    ends = false;
+                }
+                let n = rest.len().min(255);
+                lacing.push(n as u8);
+                body.extend(&rest[..n]);
+                rest = &rest[n..];
+                first_segment = false;
+                if n < 255 {
+                    ends = true;
+                    break;
+                }
+            }
+        }
+        if !lacing.is_empty() {
+            flush(&mut lacing, &mut body, continued, ends);
+        }
+        out
+    }
+
+    /// Write the new header pages into `file` (a copy of the original).
+    pub(crate) fn save(&self, file: &mut File) -> io::Result<()> {
+        let err = |e: String| io::Error::other(e);
+        let new_pages = self.new_header_pages();
+        let first = &self.pages[self.header_pages[0]];
+        let last = &self.pages[*self.header_pages.last().unwrap_or(&0)];
+        let (r0, r1) = (first.start, last.start + last.len);
+        // The region keeps other streams' pages, in order, after ours.
+        let mut region: Vec<u8> = new_pages.concat();
+        let last_i = *self.header_pages.last().unwrap_or(&0);
+        for i in self.header_pages[0]..=last_i {
+            if !self.header_pages.contains(&i) {
+                let p = &self.pages[i];
+                region.extend(read_at(file, p.start, p.len).map_err(err)?);
+            }
+        }
+        let new_r1 = r0 + region.len() as u64;
+        if new_r1 != r1 {
+            move_tail(file, r1, new_r1)?;
+        }
+        file.seek(SeekFrom::Start(r0))?;
+        file.write_all(&region)?;
+        let shift = new_pages.len() as i64 - self.header_pages.len() as i64;
+        if shift != 0 {
+            let moved = new_r1 as i64 - r1 as i64;
+            for p in self.pages[last_i + 1..]
+                .iter()
+                .filter(|p| p.serial == self.serial)
+            {
+                let at = (p.start as i64 + moved) as u64;
+                let mut page = read_at(file, at, p.len).map_err(err)?;
+                let seq = (i64::from(p.seq) + shift) as u32;
+                page[18..22].copy_from_slice(&seq.to_le_bytes());
+                page[22..26].copy_from_slice(&[0; 4]);
+                let crc = ogg_pager::crc32(&page);
+                page[22..26].copy_from_slice(&crc.to_le_bytes());
+                file.seek(SeekFrom::Start(at))?;
+                file.write_all(&page)?;
+            }
+        }
+        file.flush()
+    }
+}
+
+/// Byte-level check of a written Ogg copy: the same streams; the stream's
+/// header packets identical but for the comment packet's GENRE entries;
+/// every other page identical outside its sequence number and CRC.
+pub(crate) fn check(orig: &mut File, copy: &mut File) -> Result<(), String> {
+    let a = OggTags::read(orig)?;
+    let b = OggTags::read(copy).map_err(|e| format!("the written copy does not read back: {e}"))?;
+    if a.serial != b.serial || a.codec != b.codec || a.packets.len() != b.packets.len() {
+        return Err("the Ogg streams changed".into());
+    }
+    for (i, (pa, pb)) in a.packets.iter().zip(&b.packets).enumerate() {
+        if i == a.comment {
+            let off = comment_offset(a.codec);
+            // The packet's prefix; a FLAC block header's length may change.
+            let fixed = if a.codec == Codec::Flac { 1 } else { off };
+            if pa.get(..fixed) != pb.get(..fixed) {
+                return Err("the Ogg comment header changed".into());
+            }
+            if comment_others(&pa[off..])? != comment_others(&pb[off..])? {
+                return Err("another Vorbis comment changed".into());
+            }
+        } else if pa != pb {
+            return Err("another Ogg header packet changed".into());
+        }
+    }
+    let rest = |t: &OggTags, f: &mut File| -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for (i, p) in t.pages.iter().enumerate() {
+            if t.header_pages.contains(&i) {
+                continue;
+            }
+            let mut page = read_at(f, p.start, p.len)?;
+            if p.serial == t.serial {
+                page[18..26].copy_from_slice(&[0; 8]);
+            }
+            out.push(hex::encode(Sha256::digest(&page)));
+        }
+        Ok(out)
+    };
+    if rest(&a, orig)? != rest(&b, copy)? {
+        return Err("an Ogg audio page changed".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One page holding whole `packets` (each under 255 × 255 bytes).
+    fn page(flags: u8, granule: u64, seq: u32, packets: &[&[u8]]) -> Vec<u8> {
+        let mut lacing = Vec::new();
+        for p in packets {
+            lacing.extend(std::iter::repeat_n(255u8, p.len() / 255));
+            lacing.push((p.len() % 255) as u8);
+        }
+        let mut v = b"OggS\0".to_vec();
+        v.push(flags);
+        v.extend(granule.to_le_bytes());
+        v.extend(7u32.to_le_bytes());
+        v.extend(seq.to_le_bytes());
+        v.extend([0; 4]);
+        v.push(lacing.len() as u8);
+        v.extend(lacing);
+        for p in packets {
+            v.extend(*p);
+        }
+        let crc = ogg_pager::crc32(&v);
+        v[22..26].copy_from_slice(&crc.to_le_bytes());
+        v
+    }
+
+    fn comments(entries: &[&str]) -> Vec<u8> {
+        let mut v = b"\x03vorbis".to_vec();
+        v.extend(3u32.to_le_bytes());
+        v.extend(b"ven");
+        v.extend((entries.len() as u32).to_le_bytes());
+        for e in entries {
+            v.extend((e.len() as u32).to_le_bytes());
+            v.extend(e.as_bytes());
+        }
+        v.push(1);
+        v
+    }
+
+    fn crc_ok(bytes: &[u8]) -> bool {
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let n = usize::from(bytes[pos + 26]);
+            let body: usize = bytes[pos + 27..pos + 27 + n]
+                .iter()
+                .map(|&b| usize::from(b))
+                .sum();
+            let mut p = bytes[pos..pos + 27 + n + body].to_vec();
+            let stored = u32::from_le_bytes([p[22], p[23], p[24], p[25]]);
+            p[22..26].copy_from_slice(&[0; 4]);
+            if ogg_pager::crc32(&p) != stored {
+                return false;
+            }
+            pos += p.len();
+        }
+        true
+    }
+
+    #[test]
+    fn a_growing_comment_adds_pages_and_renumbers_the_audio() {
+        let id = b"\x01vorbis-identification-header".to_vec();
+        let setup = vec![5u8; 600];
+        let c = comments(&["TITLE=t", "genre=Rock", "ARTIST=a"]);
+        let audio1 = vec![9u8; 300];
+        let audio2 = vec![8u8; 40];
+        let bytes = [
+            page(2, 0, 0, &[&id]),
+            page(0, 0, 1, &[&c, &setup]),
+            page(0, 4096, 2, &[&audio1]),
+            page(4, 8192, 3, &[&audio2]),
+        ]
+        .concat();
+        let dir = tempfile::tempdir().unwrap();
+        let (p, q) = (dir.path().join("a.ogg"), dir.path().join("b.ogg"));
+        std::fs::write(&p, &bytes).unwrap();
+        std::fs::write(&q, &bytes).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&q)
+            .unwrap();
+        let mut t = OggTags::read(&mut f).unwrap();
+        assert_eq!(t.genres().unwrap(), ["Rock"]);
+        // Past 255 lacing values: the headers need a second page.
+        let big = "x".repeat(70_000);
+        t.set_genres(&["Jazz".into(), big.clone()]).unwrap();
+        t.save(&mut f).unwrap();
+        drop(f);
+        let got = std::fs::read(&q).unwrap();
+        assert!(crc_ok(&got), "every page's CRC holds");
+        let mut f = File::open(&q).unwrap();
+        let t2 = OggTags::read(&mut f).unwrap();
+        assert_eq!(t2.genres().unwrap(), vec!["Jazz".to_string(), big]);
+        assert!(t2.header_pages.len() > 1);
+        assert_eq!(t2.packets[1], setup);
+        let seqs: Vec<u32> = t2.pages.iter().map(|p| p.seq).collect();
+        assert_eq!(seqs, (0..seqs.len() as u32).collect::<Vec<_>>());
+        check(&mut File::open(&p).unwrap(), &mut File::open(&q).unwrap()).unwrap();
+        // And the check sees an audio byte changed.
+        let mut bad = got.clone();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        std::fs::write(&q, &bad).unwrap();
+        assert!(check(&mut File::open(&p).unwrap(), &mut File::open(&q).unwrap()).is_err());
+    }
+}
