@@ -294,13 +294,32 @@ fn textwrap_lines(text: &str, width: usize) -> Vec<String> {
 }
 
 fn draw_seek(frame: &mut Frame, area: Rect, ctx: &Ctx, input: &TextArea<'static>) {
-    let t = ctx.theme;
     let popup = centered(area, 44, 5);
+    draw_prompt(
+        frame,
+        popup,
+        ctx,
+        "Seek to",
+        input,
+        "enter seeks · esc cancels",
+    );
+}
+
+/// A one-line text prompt: the field, a blank line and a hint, in a framed popup.
+fn draw_prompt(
+    frame: &mut Frame,
+    popup: Rect,
+    ctx: &Ctx,
+    title: &str,
+    input: &TextArea<'static>,
+    hint: &str,
+) {
+    let t = ctx.theme;
     frame.render_widget(Clear, popup);
-    let block = frame_block(ctx, "Seek to");
+    let block = frame_block(ctx, title);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let [field, _, hint] = Layout::vertical([
+    let [field, _, hint_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -311,10 +330,7 @@ fn draw_seek(frame: &mut Frame, area: Rect, ctx: &Ctx, input: &TextArea<'static>
     input.set_placeholder_style(t.dim);
     input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
     frame.render_widget(&input, field);
-    frame.render_widget(
-        Paragraph::new(Line::styled("enter seeks · esc cancels", t.count)),
-        hint,
-    );
+    frame.render_widget(Paragraph::new(Line::styled(hint, t.count)), hint_area);
 }
 
 fn draw_picker(
@@ -362,31 +378,10 @@ fn draw_picker(
 }
 
 fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &TextArea<'static>) {
-    let t = ctx.theme;
     let popup = centered(area, 56, 5);
-    frame.render_widget(Clear, popup);
     let name = ctx.tree.node(node).label().into_owned();
-    let block = frame_block(ctx, &format!("Genre for {name}"));
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    let [field, _, hint] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    let mut input = input.clone();
-    input.set_style(t.filter);
-    input.set_placeholder_style(t.dim);
-    input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
-    frame.render_widget(&input, field);
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            "; separates genres · enter writes · empty removes",
-            t.count,
-        )),
-        hint,
-    );
+    let hint = "; separates genres · enter writes · empty removes";
+    draw_prompt(frame, popup, ctx, &format!("Genre for {name}"), input, hint);
 }
 
 #[allow(clippy::too_many_arguments)] // one pop-up's fields, drawn together
