@@ -137,21 +137,27 @@ fn peek_visible(s: &mut State, fx: &mut Effects) {
     let range = s.browser.visible_range();
     let rows: Vec<NodeId> = s.browser.rows()[range].to_vec();
     for node in rows {
-        if !s.tree.node(node).is_file() {
-            continue;
+        if s.tree.node(node).is_file() {
+            peek(s, fx, node);
         }
-        let f = s.results.entry(node);
-        if f.peeked || f.result.is_some() {
-            continue;
-        }
-        f.peeked = true;
-        let req = s.inflight.start(Work::Peek(node));
-        fx.push(Effect::Peek {
-            req,
-            node,
-            path: s.tree.path(node),
-        });
     }
+}
+
+/// Ask the cache for `node`'s result unless it was asked already or the
+/// result is known; true when a lookup started.
+fn peek(s: &mut State, fx: &mut Effects, node: NodeId) -> bool {
+    let f = s.results.entry(node);
+    if f.peeked || f.result.is_some() {
+        return false;
+    }
+    f.peeked = true;
+    let req = s.inflight.start(Work::Peek(node));
+    fx.push(Effect::Peek {
+        req,
+        node,
+        path: s.tree.path(node),
+    });
+    true
 }
 
 /// Classify a file (`priority` None: the focused track's preview).

@@ -346,18 +346,7 @@ fn request_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: Stri
     let mut waiting = matches!(s.results.model, ModelStatus::Loading);
     if matches!(s.results.model, ModelStatus::Ready(_)) {
         for &node in &files {
-            let f = s.results.entry(node);
-            if f.peeked || f.result.is_some() {
-                continue;
-            }
-            f.peeked = true;
-            let req = s.inflight.start(Work::Peek(node));
-            fx.push(Effect::Peek {
-                req,
-                node,
-                path: s.tree.path(node),
-            });
-            waiting = true;
+            waiting |= super::peek(s, fx, node);
         }
     }
     if waiting {
