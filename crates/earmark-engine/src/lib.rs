@@ -16,6 +16,8 @@ pub mod model;
 pub mod player;
 pub mod quiet;
 pub mod tags;
+#[cfg(test)]
+mod test_wav;
 pub mod vocab;
 
 /// The repository root at build time: where `models/` and `demo/` live.

@@ -385,28 +385,15 @@ mod tests {
     /// A 16-bit mono WAV of a noisy tone.
     fn wav(path: &Path, rate: u32, seconds: f64) {
         let n = (f64::from(rate) * seconds) as usize;
-        let mut data = Vec::with_capacity(n * 2 + 44);
         let mut x = 1u32;
-        for i in 0..n {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let tone = (i as f64 * 440.0 / f64::from(rate) * std::f64::consts::TAU).sin();
-            let v = 6000.0 * tone + f64::from((x >> 20) as i16 - 2048);
-            data.extend_from_slice(&(v as i16).to_le_bytes());
-        }
-        let mut out = b"RIFF".to_vec();
-        out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-        out.extend_from_slice(b"WAVEfmt ");
-        out.extend_from_slice(&16u32.to_le_bytes());
-        out.extend_from_slice(&1u16.to_le_bytes());
-        out.extend_from_slice(&1u16.to_le_bytes());
-        out.extend_from_slice(&rate.to_le_bytes());
-        out.extend_from_slice(&(rate * 2).to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&16u16.to_le_bytes());
-        out.extend_from_slice(b"data");
-        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        out.extend_from_slice(&data);
-        std::fs::write(path, out).unwrap();
+        let samples: Vec<i16> = (0..n)
+            .map(|i| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let tone = (i as f64 * 440.0 / f64::from(rate) * std::f64::consts::TAU).sin();
+                (6000.0 * tone + f64::from((x >> 20) as i16 - 2048)) as i16
+            })
+            .collect();
+        crate::test_wav::write_pcm16_mono(path, rate, &samples);
     }
 
     #[test]

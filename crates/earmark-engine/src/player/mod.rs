@@ -549,24 +549,10 @@ mod tests {
 
     fn write_wav(path: &Path, seconds: f32, rate: u32) {
         let n = (seconds * rate as f32) as u32;
-        let mut b = Vec::new();
-        b.extend_from_slice(b"RIFF");
-        b.extend_from_slice(&(36 + n * 2).to_le_bytes());
-        b.extend_from_slice(b"WAVEfmt ");
-        b.extend_from_slice(&16u32.to_le_bytes());
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&1u16.to_le_bytes());
-        b.extend_from_slice(&rate.to_le_bytes());
-        b.extend_from_slice(&(rate * 2).to_le_bytes());
-        b.extend_from_slice(&2u16.to_le_bytes());
-        b.extend_from_slice(&16u16.to_le_bytes());
-        b.extend_from_slice(b"data");
-        b.extend_from_slice(&(n * 2).to_le_bytes());
-        for i in 0..n {
-            let v = ((i as f32 * 0.05).sin() * 8000.0) as i16;
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        std::fs::write(path, b).unwrap();
+        let samples: Vec<i16> = (0..n)
+            .map(|i| ((i as f32 * 0.05).sin() * 8000.0) as i16)
+            .collect();
+        crate::test_wav::write_pcm16_mono(path, rate, &samples);
     }
 
     #[test]
