@@ -5,6 +5,7 @@
 //! speed: uncancelled, each of these jobs runs for many seconds.
 #![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
+mod common;
 mod tui_common;
 
 use std::path::{Path, PathBuf};
@@ -40,20 +41,7 @@ fn long_wav(path: &Path, rate: u32, bits: u16, seconds: u32) {
             data.extend_from_slice(&((v * 32_767.0) as i16).to_le_bytes());
         }
     }
-    let mut out = b"RIFF".to_vec();
-    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * u32::from(bits / 8)).to_le_bytes());
-    out.extend_from_slice(&(bits / 8).to_le_bytes());
-    out.extend_from_slice(&bits.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
-    std::fs::write(path, out).unwrap();
+    std::fs::write(path, common::pcm_mono_wav(rate, bits, &data)).unwrap();
 }
 
 /// How a job's work ended, as the work itself saw it.

@@ -12,26 +12,9 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 use earmark::classifier::Classified;
 use earmark::model::{Prediction, SegmentPrediction};
-use earmark::tui::analyst::{Analysed, ModelInfo, SpecExcerpt, Spectrogram};
+use earmark::tui::analyst::{Analysed, SpecExcerpt, Spectrogram};
 use earmark::tui::{AppOptions, Theme};
-use tui_common::{Harness, demo_album_library, demo_dir};
-
-const LABELS: [&str; 10] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
-
-fn labels() -> Vec<String> {
-    LABELS.iter().map(|s| s.to_string()).collect()
-}
+use tui_common::{Harness, demo_album_library, demo_dir, gtzan_labels, test_model_info};
 
 /// A 15-s track: mostly rock, with a jazzy middle.
 fn classified() -> Classified {
@@ -57,7 +40,7 @@ fn classified() -> Classified {
         partial: false,
         warnings: Vec::new(),
         prediction: Prediction {
-            labels: labels(),
+            labels: gtzan_labels(),
             probs,
             segments,
             embedding: None,
@@ -101,16 +84,6 @@ fn spectrogram() -> Spectrogram {
     }
 }
 
-fn model_info() -> ModelInfo {
-    ModelInfo {
-        name: "test".into(),
-        sha256: "test-sha".into(),
-        labels: labels(),
-        warnings: vec![],
-        cache_path: None,
-    }
-}
-
 fn report() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval_report.json")
 }
@@ -126,7 +99,7 @@ fn analysed(width: u16, height: u16, theme: Theme) -> Harness {
     h.key(KeyCode::Down);
     assert_eq!(h.selected_label().as_deref(), Some("awakening.mp3"));
     let id = h.app.browser().selected().unwrap();
-    h.app.set_model_ready(model_info());
+    h.app.set_model_ready(test_model_info());
     h.app.inject_analysis(
         id,
         Analysed {
@@ -280,7 +253,7 @@ fn a_file_deleted_after_the_scan_is_never_offered_for_writing() {
     let dir = tempfile::tempdir().unwrap();
     let (lib, album) = demo_album_library(dir.path());
     let mut h = Harness::new(&lib, "lib", 100, 30);
-    h.app.set_model_ready(model_info());
+    h.app.set_model_ready(test_model_info());
     let ids: Vec<u32> = h.app.tree().files().collect();
     for &id in &ids {
         h.app.inject_analysis(

@@ -8,7 +8,7 @@
 mod tui_common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use earmark::tags::read_tags;
@@ -20,17 +20,8 @@ fn genres(p: &Path) -> Vec<String> {
     read_tags(p).unwrap().genres
 }
 
-/// Settle until `cond` holds (jobs may still be arriving).
-fn wait_for(h: &mut Harness, what: &str, cond: impl Fn(&Harness) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond(h) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        if let Ok(ev) = h.rx.recv_timeout(Duration::from_millis(50)) {
-            h.app.handle_event(ev);
-        }
-        h.draw();
-    }
-}
+/// How long a wait for asynchronous jobs may take before the test fails.
+const WAIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn classify_preview_accept_undo_batch_skip_cancel() {
@@ -55,7 +46,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
 
     // c on the folder: every file is classified in the background.
     h.key(KeyCode::Char('c'));
-    wait_for(&mut h, "the folder to be classified", |h| {
+    h.wait_for(WAIT, "the folder to be classified", |h| {
         ids.iter().all(|&id| h.app.results().result(id).is_some())
     });
     h.settle();
@@ -70,7 +61,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
 
     // The focused track gets its spectrogram (from the cached result + a decode).
     let mp3_id = h.app.browser().selected().unwrap();
-    wait_for(&mut h, "the spectrogram", |h| {
+    h.wait_for(WAIT, "the spectrogram", |h| {
         h.app.results().spectrogram(mp3_id).is_some()
     });
 

@@ -5,7 +5,7 @@
 mod tui_common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use earmark::tui::components::PlayState;
@@ -26,17 +26,8 @@ fn mouse(h: &mut Harness, kind: MouseEventKind, column: u16, row: u16) {
     h.settle();
 }
 
-/// Apply events until `cond` holds (player events arrive asynchronously).
-fn wait_for(h: &mut Harness, what: &str, cond: impl Fn(&Harness) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond(h) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        if let Ok(ev) = h.rx.recv_timeout(Duration::from_millis(50)) {
-            h.app.handle_event(ev);
-        }
-        h.draw();
-    }
-}
+/// How long a wait for asynchronous player events may take before the test fails.
+const WAIT: Duration = Duration::from_secs(10);
 
 #[test]
 fn defaults_cover_the_documented_keys() {
@@ -157,11 +148,11 @@ fn play_pause_seek_volume_next_in_silent_mode() {
     let mut h = demo(80, 24);
     h.key(KeyCode::Char('G')); // hell-reprise.ogg
     h.key(KeyCode::Char(' '));
-    wait_for(&mut h, "playing", |h| {
+    h.wait_for(WAIT, "playing", |h| {
         h.app.player_view().state == PlayState::Playing
     });
     assert!(h.screen().contains("silent"));
-    wait_for(&mut h, "position to advance", |h| {
+    h.wait_for(WAIT, "position to advance", |h| {
         h.app.player_view().position > 0.3
     });
     h.key(KeyCode::Char(' '));
@@ -178,7 +169,7 @@ fn play_pause_seek_volume_next_in_silent_mode() {
     assert!((h.app.player_view().volume - 0.85).abs() < 1e-4);
     // previous from the last file: the last file of "Max McCracken".
     h.key(KeyCode::Char('p'));
-    wait_for(&mut h, "previous to play", |h| {
+    h.wait_for(WAIT, "previous to play", |h| {
         h.app.player_view().state == PlayState::Playing
     });
     assert_eq!(h.selected_label().as_deref(), Some("nebula.flac"));

@@ -8,18 +8,13 @@
 mod common;
 mod tui_common;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use earmark::tui::AppOptions;
 use earmark::tui::analyst::AnalystOptions;
-use tui_common::{Harness, demo_dir};
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-    std::fs::copy(from, to).unwrap();
-}
+use tui_common::Harness;
 
 fn earmark_ok(args: &[&std::ffi::OsStr]) {
     let out = common::earmark().args(args).output().unwrap();
@@ -31,17 +26,8 @@ fn earmark_ok(args: &[&std::ffi::OsStr]) {
     );
 }
 
-/// Apply events until `cond` holds (jobs arrive asynchronously).
-fn wait_for(h: &mut Harness, what: &str, cond: impl Fn(&Harness) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !cond(h) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        if let Ok(ev) = h.rx.recv_timeout(Duration::from_millis(50)) {
-            h.app.handle_event(ev);
-        }
-        h.draw();
-    }
-}
+/// How long a wait for asynchronous jobs may take before the test fails.
+const WAIT: Duration = Duration::from_secs(120);
 
 #[test]
 fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns() {
@@ -53,22 +39,8 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
     }
     let lib = dir.path().join("lib");
-    let demo = demo_dir();
-    for (from, to) in [
-        ("HyperRogue/hell.wav", "game/one/hell.wav"),
-        ("HyperRogue/desert.ogg", "game/one/desert.ogg"),
-        ("HyperRogue/caribbean.m4a", "game/two/caribbean.m4a"),
-        ("hell-reprise.ogg", "game/two/hell-reprise.ogg"),
-        ("Max McCracken/nebula.flac", "synth/one/nebula.flac"),
-        ("Max McCracken/awakening.mp3", "synth/one/awakening.mp3"),
-        (
-            "Max McCracken/enemy-unknown.m4a",
-            "synth/two/enemy-unknown.m4a",
-        ),
-        ("HyperRogue/hell.wav", "zcopies/hell-copy.wav"),
-    ] {
-        copy(&demo.join(from), &lib.join(to));
-    }
+    common::demo_two_genre_library(&lib);
+    common::copy_demo("HyperRogue/hell.wav", &lib.join("zcopies/hell-copy.wav"));
     for (genre, sub) in [("Game Music", "game"), ("Synthwave", "synth")] {
         earmark_ok(&[
             "tag".as_ref(),
@@ -93,7 +65,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         ..AnalystOptions::default()
     });
     let mut h = Harness::with_options(opts, 100, 30);
-    wait_for(&mut h, "the learned head", |h| {
+    h.wait_for(WAIT, "the learned head", |h| {
         h.app.state().vocab.head.is_some()
     });
     h.key(KeyCode::Char('/'));
@@ -107,7 +79,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
     }
     assert_eq!(h.selected_label().as_deref(), Some("hell.wav"));
     let id = h.app.browser().selected().unwrap();
-    wait_for(&mut h, "the preview's result", |h| {
+    h.wait_for(WAIT, "the preview's result", |h| {
         h.app.results().result(id).is_some()
     });
     h.settle();
@@ -115,7 +87,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
 
     // f: the nearest tracks; the copy of the same audio comes first.
     h.key(KeyCode::Char('f'));
-    wait_for(&mut h, "the similar list", |h| {
+    h.wait_for(WAIT, "the similar list", |h| {
         h.app
             .state()
             .similar
@@ -142,7 +114,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
 
     // L: learn again in the background, with the embeddings now cached.
     h.key(KeyCode::Char('L'));
-    wait_for(&mut h, "the re-learn", |h| {
+    h.wait_for(WAIT, "the re-learn", |h| {
         h.app.state().vocab.learning.is_none()
     });
     let msg = h.app.status_message().unwrap_or_default().to_string();

@@ -9,22 +9,9 @@ use crossterm::event::KeyCode;
 use earmark::classifier::Classified;
 use earmark::model::{Prediction, SegmentPrediction};
 use earmark::tui::AppOptions;
-use earmark::tui::analyst::{Analysed, ModelInfo};
+use earmark::tui::analyst::Analysed;
 use earmark::vocab::{CvReport, Head};
-use tui_common::{Harness, demo_dir};
-
-const LABELS: [&str; 10] = [
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-];
+use tui_common::{Harness, demo_dir, gtzan_labels, test_model_info};
 
 /// A head over 4-d embeddings: three library genres along the first three axes.
 fn head() -> Head {
@@ -62,7 +49,7 @@ fn classified(embedding: Vec<f32>) -> Classified {
         partial: false,
         warnings: Vec::new(),
         prediction: Prediction {
-            labels: LABELS.iter().map(|s| s.to_string()).collect(),
+            labels: gtzan_labels(),
             segments: (0..5)
                 .map(|i| SegmentPrediction {
                     start_s: f64::from(i) * 3.0,
@@ -84,13 +71,7 @@ fn with_head(embedding: Vec<f32>) -> Harness {
     h.key(KeyCode::Down);
     assert_eq!(h.selected_label().as_deref(), Some("awakening.mp3"));
     let id = h.app.browser().selected().unwrap();
-    h.app.set_model_ready(ModelInfo {
-        name: "test".into(),
-        sha256: "test-sha".into(),
-        labels: LABELS.iter().map(|s| s.to_string()).collect(),
-        warnings: vec![],
-        cache_path: None,
-    });
+    h.app.set_model_ready(test_model_info());
     h.app.set_vocab_head(head());
     h.app.inject_analysis(
         id,

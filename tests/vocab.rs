@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use earmark::vocab::{HeadMeta, Sample, Suggestion, TrainOptions, grouped_folds, train};
 
@@ -117,28 +117,14 @@ fn two_albums_of_one_genre_sit_in_different_folds() {
     assert_ne!(fold_of("Lo-fi/album0"), fold_of("Lo-fi/album1"));
 }
 
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-    std::fs::copy(from, to).unwrap();
-}
-
-fn demo(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("demo")
-        .join(name)
-}
-
 #[test]
 fn similar_lists_a_files_duplicate_first() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("lib");
-    copy(&demo("HyperRogue/hell.wav"), &lib.join("a/hell.wav"));
-    copy(&demo("HyperRogue/hell.wav"), &lib.join("b/hell-copy.wav"));
-    copy(&demo("HyperRogue/desert.ogg"), &lib.join("a/desert.ogg"));
-    copy(
-        &demo("Max McCracken/nebula.flac"),
-        &lib.join("b/nebula.flac"),
-    );
+    common::copy_demo("HyperRogue/hell.wav", &lib.join("a/hell.wav"));
+    common::copy_demo("HyperRogue/hell.wav", &lib.join("b/hell-copy.wav"));
+    common::copy_demo("HyperRogue/desert.ogg", &lib.join("a/desert.ogg"));
+    common::copy_demo("Max McCracken/nebula.flac", &lib.join("b/nebula.flac"));
     let out = common::earmark()
         .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
         .args(["similar", "--model", "fast", "--json", "--top", "3"])
@@ -189,20 +175,7 @@ fn similar_lists_a_files_duplicate_first() {
 fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
     let dir = tempfile::tempdir().unwrap();
     let lib = dir.path().join("library");
-    for (from, to) in [
-        ("HyperRogue/hell.wav", "game/one/hell.wav"),
-        ("HyperRogue/desert.ogg", "game/one/desert.ogg"),
-        ("HyperRogue/caribbean.m4a", "game/two/caribbean.m4a"),
-        ("hell-reprise.ogg", "game/two/hell-reprise.ogg"),
-        ("Max McCracken/nebula.flac", "synth/one/nebula.flac"),
-        ("Max McCracken/awakening.mp3", "synth/one/awakening.mp3"),
-        (
-            "Max McCracken/enemy-unknown.m4a",
-            "synth/two/enemy-unknown.m4a",
-        ),
-    ] {
-        copy(&demo(from), &lib.join(to));
-    }
+    common::demo_two_genre_library(&lib);
     let env = |c: &mut std::process::Command| {
         c.env("EARMARK_CACHE_DIR", dir.path().join("cache"))
             .env("XDG_DATA_HOME", dir.path().join("data"));

@@ -12,6 +12,37 @@ pub fn run(args: &[&std::ffi::OsStr]) -> Output {
     earmark().args(args).output().expect("earmark runs")
 }
 
+/// Copy `demo/NAME` to `to`, creating its folder.
+pub fn copy_demo(name: &str, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("demo")
+            .join(name),
+        to,
+    )
+    .unwrap();
+}
+
+/// Copies of the demo tracks in `lib` as a library of two genres, two albums
+/// each: `game/{one,two}/` (HyperRogue) and `synth/{one,two}/` (Max McCracken).
+pub fn demo_two_genre_library(lib: &Path) {
+    for (from, to) in [
+        ("HyperRogue/hell.wav", "game/one/hell.wav"),
+        ("HyperRogue/desert.ogg", "game/one/desert.ogg"),
+        ("HyperRogue/caribbean.m4a", "game/two/caribbean.m4a"),
+        ("hell-reprise.ogg", "game/two/hell-reprise.ogg"),
+        ("Max McCracken/nebula.flac", "synth/one/nebula.flac"),
+        ("Max McCracken/awakening.mp3", "synth/one/awakening.mp3"),
+        (
+            "Max McCracken/enemy-unknown.m4a",
+            "synth/two/enemy-unknown.m4a",
+        ),
+    ] {
+        copy_demo(from, &lib.join(to));
+    }
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -26,7 +57,12 @@ pub fn wav_bytes(seconds: f32, rate: u32) -> Vec<u8> {
             + 0.2 * (2.0 * std::f32::consts::PI * 1375.0 * t).sin();
         data.extend_from_slice(&((v * 32767.0) as i16).to_le_bytes());
     }
-    let mut out = Vec::new();
+    pcm_mono_wav(rate, 16, &data)
+}
+
+/// A mono PCM WAV holding `data` (`bits` 8 unsigned or 16 little-endian).
+pub fn pcm_mono_wav(rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(44 + data.len());
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
@@ -34,12 +70,12 @@ pub fn wav_bytes(seconds: f32, rate: u32) -> Vec<u8> {
     out.extend_from_slice(&1u16.to_le_bytes()); // PCM
     out.extend_from_slice(&1u16.to_le_bytes()); // mono
     out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(&(rate * u32::from(bits / 8)).to_le_bytes());
+    out.extend_from_slice(&(bits / 8).to_le_bytes());
+    out.extend_from_slice(&bits.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out.extend_from_slice(&data);
+    out.extend_from_slice(data);
     out
 }
 

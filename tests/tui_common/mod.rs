@@ -3,13 +3,44 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use earmark::tui::analyst::ModelInfo;
 use earmark::tui::{App, AppEvent, AppOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+/// GTZAN's ten genre ids, in the shipped models' order.
+pub fn gtzan_labels() -> Vec<String> {
+    [
+        "blues",
+        "classical",
+        "country",
+        "disco",
+        "hiphop",
+        "jazz",
+        "metal",
+        "pop",
+        "reggae",
+        "rock",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// A ready model named "test" over GTZAN's labels, for injected analyses.
+pub fn test_model_info() -> ModelInfo {
+    ModelInfo {
+        name: "test".into(),
+        sha256: "test-sha".into(),
+        labels: gtzan_labels(),
+        warnings: vec![],
+        cache_path: None,
+    }
+}
 
 pub struct Harness {
     pub app: App,
@@ -61,6 +92,19 @@ impl Harness {
             if self.app.is_idle() {
                 return;
             }
+        }
+    }
+
+    /// Apply events until `cond` holds (jobs and player events arrive
+    /// asynchronously); fails the test after `within`.
+    pub fn wait_for(&mut self, within: Duration, what: &str, cond: impl Fn(&Harness) -> bool) {
+        let deadline = Instant::now() + within;
+        while !cond(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if let Ok(ev) = self.rx.recv_timeout(Duration::from_millis(50)) {
+                self.app.handle_event(ev);
+            }
+            self.draw();
         }
     }
 

@@ -22,9 +22,10 @@ use crate::player::{OutputStatus, PlayerEvent};
 use crate::tags::GenreMode;
 
 /// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
-pub(super) fn state(n: usize, classify: bool) -> State {
-    let mut s = State::new(Setup {
-        root: "/nowhere/lib".into(),
+/// The app's set-up in tests: silent, default theme and keys, shown as "lib".
+fn setup(root: std::path::PathBuf, classify: bool) -> Setup {
+    Setup {
+        root,
         root_label: "lib".into(),
         theme: Theme::default_theme(),
         keymap: KeyMap::defaults(),
@@ -37,7 +38,11 @@ pub(super) fn state(n: usize, classify: bool) -> State {
         volume: 1.0,
         warnings: Vec::new(),
         auto_advance: true,
-    });
+    }
+}
+
+pub(super) fn state(n: usize, classify: bool) -> State {
+    let mut s = State::new(setup("/nowhere/lib".into(), classify));
     let entries = (0..n)
         .map(|i| ScanEntry::Audio {
             parent: ROOT,
@@ -875,21 +880,7 @@ fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
     for n in ["a.mp3", "b.mp3", "c.mp3"] {
         fs::write(album.join(n), b"not really audio").unwrap();
     }
-    let mut s = State::new(Setup {
-        root: dir.path().into(),
-        root_label: "lib".into(),
-        theme: Theme::default_theme(),
-        keymap: KeyMap::defaults(),
-        config_path: None,
-        classify: false,
-        genre_mode: GenreMode::Replace,
-        output: OutputStatus::Silent {
-            reason: "--no-audio".into(),
-        },
-        volume: 1.0,
-        warnings: Vec::new(),
-        auto_advance: true,
-    });
+    let mut s = State::new(setup(dir.path().into(), false));
     update(
         &mut s,
         Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
