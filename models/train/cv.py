@@ -22,11 +22,10 @@ import numpy as np
 from earmark_train.cards import write_json
 from earmark_train.cv import Pool, cross_validate, train_to_valid
 from earmark_train.data import LABELS, load_sets
-from earmark_train.embed import embed
+from earmark_train.embed import embed_sets
 from earmark_train.log import log
 from earmark_train.metrics import eval_report
 
-SHORT = {"penultimate": "pen", "taggram": "tag"}
 # train.py's export carries MSD_musicnn only: a route on other backbones is scored and reported
 # but shipping it would need that backbone in the graph too (twice the cost per patch)
 EXPORTABLE = ("msd_pen", "msd_pen+msd_tag")
@@ -76,15 +75,9 @@ def main() -> int:
         print(f"missing train/valid features under {args.features}", file=sys.stderr)
         return 2
     backbones = dict(kv.split("=", 1) for kv in args.backbones.split(","))
-    feats = {}
+    feats = embed_sets(clips, backbones, args.threads, args.work)
     for s, c in clips.items():
-        patches, _ = c.patches()
-        feats[s] = {}
-        for name, path in backbones.items():
-            e = embed(path, patches, args.threads, os.path.join(args.work, f"emb_{name}_{s}.npz"))
-            for out, a in e.items():
-                feats[s][f"{name}_{SHORT[out]}"] = a
-        log(f"{s}: {len(c)} clips, {len(patches)} patches embedded by {list(backbones)}")
+        log(f"{s}: {len(c)} clips, {len(next(iter(feats[s].values())))} patches embedded by {list(backbones)}")
     pool = Pool(clips, feats, args.splits, args.max_block)
     ng = len(set(pool.groups.tolist()))
     log(f"pool: {pool.n} items ({int((~pool.is_ex).sum())} clips, {int(pool.is_ex.sum())} excerpts), "

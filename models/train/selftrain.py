@@ -24,11 +24,10 @@ import numpy as np
 from earmark_train.cards import write_json
 from earmark_train.cv import Pool, fit, predict, summarise
 from earmark_train.data import LABELS, Clips, load_sets
-from earmark_train.embed import embed, embed_chunked
+from earmark_train.embed import SHORT, embed_chunked, embed_sets
 from earmark_train.log import log
 from earmark_train.metrics import combine
 
-SHORT = {"penultimate": "pen", "taggram": "tag"}
 # (probability threshold, at most this many tracks per genre). The head's clip probabilities on
 # game music are soft (median top probability about 0.34), so the last two rank instead:
 # the most confident tracks of every genre, balanced, whatever their probability.
@@ -127,14 +126,7 @@ def main() -> int:
     backbones = {k: v for k, v in backbones.items() if k in need}
 
     clips = load_sets(args.features)
-    feats = {}
-    for s, c in clips.items():
-        patches, _ = c.patches()
-        feats[s] = {}
-        for name, path in backbones.items():
-            e = embed(path, patches, args.threads, os.path.join(args.work, f"emb_{name}_{s}.npz"))
-            for o, a in e.items():
-                feats[s][f"{name}_{SHORT[o]}"] = a
+    feats = embed_sets(clips, backbones, args.threads, args.work)
     pool = Pool(clips, feats, args.splits, args.max_block)
 
     pc = Clips(args.pool, "pool", labelled_only=False)

@@ -6,6 +6,8 @@ from .cache import cached_arrays, key_of, sha256_file
 from .onnx_utils import run_batched, session
 
 OUTPUTS = ["penultimate", "taggram"]
+# Feature names are "<backbone>_<short output>", e.g. "msd_pen".
+SHORT = {"penultimate": "pen", "taggram": "tag"}
 
 
 def embed(backbone: str, patches: np.ndarray, threads: int, cache: str) -> dict:
@@ -18,6 +20,20 @@ def embed(backbone: str, patches: np.ndarray, threads: int, cache: str) -> dict:
         return dict(zip(OUTPUTS, vals))
 
     return cached_arrays(cache, key, compute)
+
+
+def embed_sets(clips: dict, backbones: dict, threads: int, work: str) -> dict:
+    """{split: {"<backbone>_<short output>": [P, D]}} for every split's patches through every
+    backbone ({name: onnx path}), each cached under `work`."""
+    feats = {}
+    for s, c in clips.items():
+        patches, _ = c.patches()
+        feats[s] = {}
+        for name, path in backbones.items():
+            e = embed(path, patches, threads, f"{work}/emb_{name}_{s}.npz")
+            for o, a in e.items():
+                feats[s][f"{name}_{SHORT[o]}"] = a
+    return feats
 
 
 def embed_chunked(backbone: str, patches: np.ndarray, owner: np.ndarray, threads: int,
