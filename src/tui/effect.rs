@@ -98,6 +98,8 @@ pub enum Work {
     /// A tag write: the files not reported yet.
     Write {
         left: Vec<NodeId>,
+        /// Files of this batch whose write failed so far.
+        failed: usize,
     },
     PreviewTags,
     Undo,
@@ -157,7 +159,7 @@ impl InFlight {
         self.work
             .values()
             .map(|w| match w {
-                Work::Write { left } => left.len(),
+                Work::Write { left, .. } => left.len(),
                 _ => 0,
             })
             .sum()
@@ -181,7 +183,7 @@ impl InFlight {
                 }
                 None => false,
             },
-            Work::Write { left } => {
+            Work::Write { left, .. } => {
                 left.retain_mut(|n| to(*n).map(|m| *n = m).is_some());
                 true
             }

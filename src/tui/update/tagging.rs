@@ -16,10 +16,11 @@ use crate::tags::GenreChange;
 pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
     match event {
         TagEvent::Written { node, result } => {
-            if let Some(Work::Write { left }) = s.inflight.get_mut(req)
-                && let Some(i) = left.iter().position(|&n| n == node)
-            {
-                left.swap_remove(i);
+            if let Some(Work::Write { left, failed }) = s.inflight.get_mut(req) {
+                if let Some(i) = left.iter().position(|&n| n == node) {
+                    left.swap_remove(i);
+                }
+                *failed += usize::from(result.is_err());
             }
             match result {
                 Ok(applied) => {
@@ -35,23 +36,12 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             }
         }
         TagEvent::WriteDone { total } => {
-            s.inflight.finish(req);
+            let failed = match s.inflight.finish(req) {
+                Some(Work::Write { failed, .. }) => failed,
+                _ => 0,
+            };
             if total > 1 {
-                let failed = s
-                    .results
-                    .iter()
-                    .filter(|(_, f)| f.write_error.is_some())
-                    .count();
-                let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
-                let failed = if failed > 0 {
-                    format!(" ({failed} failed: marked ✗)")
-                } else {
-                    String::new()
-                };
-                s.status.set(
-                    format!("wrote {total} files{failed} · {undo} undoes the batch"),
-                    Level::Info,
-                );
+                s.status.set(batch_summary(s, total, failed), Level::Info);
             }
         }
         TagEvent::Previewed(mut rows) => {
@@ -112,6 +102,24 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
 }
 
 /// Keep a journal entry of this session's write `req` for `u`.
+/// "wrote 3 of 4 files (1 failed: marked ✗) · u undoes the batch": the
+/// failures counted are this batch's, and undo is offered only when
+/// something was written.
+fn batch_summary(s: &State, total: usize, failed: usize) -> String {
+    let written = total.saturating_sub(failed);
+    if failed == 0 {
+        let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
+        return format!("wrote {total} files · {undo} undoes the batch");
+    }
+    if written == 0 {
+        return format!("wrote nothing: {failed} failed (marked ✗)");
+    }
+    let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
+    format!(
+        "wrote {written} of {total} files ({failed} failed: marked ✗) · {undo} undoes the batch"
+    )
+}
+
 fn record_step(s: &mut State, req: ReqId, id: i64, node: NodeId) {
     match s.undo_steps.last_mut() {
         Some(step) if step.req == req => step.writes.push((id, node)),
@@ -468,6 +476,7 @@ pub fn send_writes(s: &mut State, fx: &mut Effects, items: Vec<TagItem>) {
         s.threshold = *threshold;
     }
     let req = s.inflight.start(Work::Write {
+        failed: 0,
         left: items.iter().map(|i| i.node).collect(),
     });
     fx.push(Effect::WriteTags { req, items });

@@ -933,3 +933,57 @@ fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
     let (files, _) = super::actions::selection_files(&s);
     assert!(files.iter().all(|&f| s.tree.path(f).exists()));
 }
+
+/// The batch's summary counts this batch's failures only (an earlier
+/// failure stays marked ✗ but is not counted again), and offers undo only
+/// when something was written.
+#[test]
+fn a_batch_summary_counts_its_own_failures() {
+    let mut s = state(5, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let fail = |s: &mut State, req: u64, node: u32| {
+        update(
+            s,
+            Msg::Tag {
+                req,
+                event: TagEvent::Written {
+                    node,
+                    result: Err(super::super::tagger::WriteFailed {
+                        kind: "read-only",
+                        reason: "the file is read-only".into(),
+                    }),
+                },
+            },
+        )
+    };
+    let batch = |s: &mut State, nodes: &[u32]| {
+        let mut fx = Vec::new();
+        let items = nodes.iter().map(|&n| (n, vec!["Jazz".into()])).collect();
+        super::tagging::write_tags(s, &mut fx, items);
+        write_req(&fx).0
+    };
+    let done = |s: &mut State, req: u64, total: usize| {
+        update(
+            s,
+            Msg::Tag {
+                req,
+                event: TagEvent::WriteDone { total },
+            },
+        );
+        s.status.message().unwrap_or_default().to_string()
+    };
+
+    let req = batch(&mut s, &[files[0], files[1]]);
+    fail(&mut s, req, files[0]);
+    fail(&mut s, req, files[1]);
+    assert_eq!(done(&mut s, req, 2), "wrote nothing: 2 failed (marked ✗)");
+
+    let req = batch(&mut s, &[files[2], files[3], files[4]]);
+    written(&mut s, req, files[2], 21, &["Jazz"]);
+    fail(&mut s, req, files[3]);
+    written(&mut s, req, files[4], 22, &["Jazz"]);
+    assert_eq!(
+        done(&mut s, req, 3),
+        "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
+    );
+}
