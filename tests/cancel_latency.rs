@@ -116,21 +116,28 @@ fn a_running_job_stops_within_a_second_of_cancel_whatever_it_is_doing() {
     let (pool, endings) = slow_pool();
     // Once to the end: how long the whole job takes here (not asserted; it
     // places the cancels below in decoding, features and the model alike).
-    let start = Instant::now();
-    pool.submit(long.clone(), Priority::Background);
-    while !matches!(
-        next_event(&pool, Duration::from_secs(600)),
-        JobEvent::Finished { .. }
-    ) {}
-    let whole = start.elapsed();
-    assert_eq!(ending_of(&endings, &long), Some(Ended::Classified));
+    // Twice, keeping the quicker: the first run also warms the model and the
+    // page cache, and a cancel placed by the cold run's length could land
+    // after a warm run has already finished.
+    let mut whole = Duration::MAX;
+    for _ in 0..2 {
+        endings.lock().unwrap().clear();
+        let start = Instant::now();
+        pool.submit(long.clone(), Priority::Background);
+        while !matches!(
+            next_event(&pool, Duration::from_secs(600)),
+            JobEvent::Finished { .. }
+        ) {}
+        whole = whole.min(start.elapsed());
+        assert_eq!(ending_of(&endings, &long), Some(Ended::Classified));
+    }
     eprintln!("uncancelled: {whole:?}");
     assert!(
         whole > 2 * STOPS_WITHIN,
         "the job is too quick ({whole:?}) to test cancelling it"
     );
 
-    for tenths in [1, 3, 6, 9] {
+    for tenths in [1, 3, 6, 8] {
         endings.lock().unwrap().clear();
         pool.submit(long.clone(), Priority::Background);
         assert!(matches!(
