@@ -16,6 +16,8 @@
 # 6. earmark eval of the train-only model on valid (the card's metrics)
 # 7. write_card.py: models/accurate/model.json and models/accurate/MODEL_CARD.md;
 #    add_embedding_output.py: the second ONNX output `embedding` (learn, similar)
+#    optimise_graph.py: exact rewrites that make the graph cheaper in tract (pool the
+#    front-end's maps over frequency before their Relu and batch norm; outputs within 1e-5)
 #    5a. teacher_profile.py: the accurate model's time per operator (the card's table)
 #    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
@@ -154,6 +156,8 @@ step "writing models/accurate/model.json and models/accurate/MODEL_CARD.md"
   --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
 step "adding the embedding output (add_embedding_output.py; probs stay bit-identical)"
 "$PY" models/train/add_embedding_output.py models/accurate
+step "exact rewrites for tract (optimise_graph.py; outputs within 1e-5)"
+"$PY" models/train/optimise_graph.py models/accurate
 
 # 8. the fast model, distilled from the accurate one (same binary, features just made)
 step "distillation (models/train/distill.sh)"
