@@ -81,17 +81,40 @@ def fixture_patches(frames):
     return np.stack(out).astype(np.float32)
 
 
+def load_model_dir(model_dir):
+    """A shipped model's folder: (card path, card, ONNX path, ONNX model)."""
+    card_path = os.path.join(model_dir, "model.json")
+    with open(card_path) as f:
+        card = json.load(f)
+    onnx_path = os.path.join(model_dir, card["file"])
+    return card_path, card, onnx_path, onnx.load(onnx_path)
+
+
+def save_card_and_fixture(card_path, card, model_dir, before_sha, after_sha):
+    """Write the card, and move tests/fixtures/model/fixture.json's hash for this model from
+    the ONNX file's old hash to its new one (the parity test checks it)."""
+    with open(card_path, "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+    name = os.path.basename(os.path.normpath(model_dir))
+    fixture = os.path.join(ROOT, "tests", "fixtures", "model", "fixture.json")
+    if os.path.exists(fixture):
+        with open(fixture) as f:
+            info = json.load(f)
+        if info.get("models", {}).get(name, {}).get("sha256") == before_sha:
+            info["models"][name]["sha256"] = after_sha
+            with open(fixture, "w") as f:
+                json.dump(info, f, indent=2)
+                f.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model_dir", help="directory holding model.json and its ONNX file")
     ap.add_argument("--tensor", help="the graph tensor to expose (default: known penultimates)")
     args = ap.parse_args()
 
-    card_path = os.path.join(args.model_dir, "model.json")
-    with open(card_path) as f:
-        card = json.load(f)
-    onnx_path = os.path.join(args.model_dir, card["file"])
-    model = onnx.load(onnx_path)
+    card_path, card, onnx_path, model = load_model_dir(args.model_dir)
     if any(o.name == OUTPUT for o in model.graph.output):
         print(f"{onnx_path}: already has an '{OUTPUT}' output; nothing to do")
         return
@@ -125,20 +148,7 @@ def main():
         "before_sha256": before_sha,
         "probs_bit_identical_on": f"{x.shape[0]} patches (6 fixture log-mel, 3 random)",
     }
-    with open(card_path, "w") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
-
-    name = os.path.basename(os.path.normpath(args.model_dir))
-    fixture = os.path.join(ROOT, "tests", "fixtures", "model", "fixture.json")
-    if os.path.exists(fixture):
-        with open(fixture) as f:
-            info = json.load(f)
-        if info.get("models", {}).get(name, {}).get("sha256") == before_sha:
-            info["models"][name]["sha256"] = after_sha
-            with open(fixture, "w") as f:
-                json.dump(info, f, indent=2)
-                f.write("\n")
+    save_card_and_fixture(card_path, card, args.model_dir, before_sha, after_sha)
     print(f"{onnx_path}: '{tensor}' -> '{OUTPUT}' [batch, {dim}]; probs bit-identical on "
           f"{x.shape[0]} patches; sha256 {before_sha[:12]} -> {after_sha[:12]}")
 

@@ -24,14 +24,19 @@ Running it again finds nothing left to rewrite and changes nothing.
 """
 
 import argparse
-import json
 import os
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
-from add_embedding_output import ROOT, fixture_patches, run, sha256
+from add_embedding_output import (
+    fixture_patches,
+    load_model_dir,
+    run,
+    save_card_and_fixture,
+    sha256,
+)
 
 TOLERANCE = 1e-5
 
@@ -162,11 +167,7 @@ def main():
     ap.add_argument("model_dir", help="directory holding model.json and its ONNX file")
     args = ap.parse_args()
 
-    card_path = os.path.join(args.model_dir, "model.json")
-    with open(card_path) as f:
-        card = json.load(f)
-    onnx_path = os.path.join(args.model_dir, card["file"])
-    model = onnx.load(onnx_path)
+    card_path, card, onnx_path, model = load_model_dir(args.model_dir)
     done = rewrite(model)
     if not done:
         print(f"{onnx_path}: nothing to rewrite")
@@ -194,20 +195,7 @@ def main():
         "max_abs_change": worst,
         "checked_on": f"{x.shape[0]} patches (6 fixture log-mel, 3 random), outputs {names}",
     }
-    with open(card_path, "w") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
-
-    name = os.path.basename(os.path.normpath(args.model_dir))
-    fixture = os.path.join(ROOT, "tests", "fixtures", "model", "fixture.json")
-    if os.path.exists(fixture):
-        with open(fixture) as f:
-            info = json.load(f)
-        if info.get("models", {}).get(name, {}).get("sha256") == before_sha:
-            info["models"][name]["sha256"] = after_sha
-            with open(fixture, "w") as f:
-                json.dump(info, f, indent=2)
-                f.write("\n")
+    save_card_and_fixture(card_path, card, args.model_dir, before_sha, after_sha)
     for line in done:
         print(f"  {line}")
     print(f"{onnx_path}: {len(done)} rewrites; max |change| {worst:.2e} on {x.shape[0]} patches; "
