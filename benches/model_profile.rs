@@ -25,6 +25,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::SimpleState;
 
 #[path = "common/thread_cpu.rs"]
+#[allow(dead_code)] // the criterion measurement in it is not used here
 mod thread_cpu;
 use thread_cpu::thread_cpu_ns;
 
@@ -64,9 +65,7 @@ fn plan(
     patches: usize,
     outputs: &[&str],
 ) -> Arc<TypedRunnableModel> {
-    let mut model = tract_onnx::onnx()
-        .model_for_path(onnx)
-        .unwrap();
+    let mut model = tract_onnx::onnx().model_for_path(onnx).unwrap();
     let batch = match build {
         Build::SymbolicBatchOne | Build::SymbolicBatchClip => model.sym("batch").to_dim(),
         Build::ConcreteBatchOne => 1.to_dim(),
@@ -74,7 +73,9 @@ fn plan(
     };
     let fact = f32::fact(tvec![batch, frames.to_dim(), mels.to_dim()]);
     model.set_input_fact(0, fact.into()).unwrap();
-    model.select_outputs_by_name(outputs.iter().copied()).unwrap();
+    model
+        .select_outputs_by_name(outputs.iter().copied())
+        .unwrap();
     model.into_optimized().unwrap().into_runnable().unwrap()
 }
 
@@ -96,7 +97,13 @@ fn run_clip(
         outs.push(
             result
                 .iter()
-                .flat_map(|t| t.to_plain_array_view::<f32>().unwrap().iter().copied().collect::<Vec<_>>())
+                .flat_map(|t| {
+                    t.to_plain_array_view::<f32>()
+                        .unwrap()
+                        .iter()
+                        .copied()
+                        .collect::<Vec<_>>()
+                })
                 .collect(),
         );
     }
@@ -139,18 +146,25 @@ fn profile(plan: &Arc<TypedRunnableModel>, input: Tensor) {
         let mut state = SimpleState::new(plan).unwrap();
         let mut timings: Vec<(f64, String, String)> = Vec::new();
         state
-            .run_plan_with_eval(tvec![input.clone().into()], |ctx, op_state, node, inputs| {
-                let t0 = Instant::now();
-                let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
-                let ms = t0.elapsed().as_secs_f64() * 1e3;
-                let shape = out
-                    .as_ref()
-                    .ok()
-                    .and_then(|o| o.first().map(|t| format!("{:?}", t.shape())))
-                    .unwrap_or_default();
-                timings.push((ms, node.op().name().to_string(), format!("{} {shape}", node.name)));
-                out
-            })
+            .run_plan_with_eval(
+                tvec![input.clone().into()],
+                |ctx, op_state, node, inputs| {
+                    let t0 = Instant::now();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                    let ms = t0.elapsed().as_secs_f64() * 1e3;
+                    let shape = out
+                        .as_ref()
+                        .ok()
+                        .and_then(|o| o.first().map(|t| format!("{:?}", t.shape())))
+                        .unwrap_or_default();
+                    timings.push((
+                        ms,
+                        node.op().name().to_string(),
+                        format!("{} {shape}", node.name),
+                    ));
+                    out
+                },
+            )
             .unwrap();
         if round == 0 {
             continue; // warm-up
@@ -159,7 +173,10 @@ fn profile(plan: &Arc<TypedRunnableModel>, input: Tensor) {
             let e = by_kind.entry(kind.clone()).or_default();
             e.0 += ms / 2.0;
             e.1 += 1;
-            match by_node.iter_mut().find(|(_, l)| *l == format!("{kind:<14} {label}")) {
+            match by_node
+                .iter_mut()
+                .find(|(_, l)| *l == format!("{kind:<14} {label}"))
+            {
                 Some(n) => n.0 += ms / 2.0,
                 None => by_node.push((ms / 2.0, format!("{kind:<14} {label}"))),
             }
@@ -190,8 +207,13 @@ fn main() {
     let card = model.card().clone();
     let (frames, mels) = (card.segment.frames, card.features.n_mels);
     let clip = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data/nebula-30s.ogg");
-    let features = track_features(&clip, model.extractor(), &AnalysisPlan::default(), &card.segment)
-        .unwrap();
+    let features = track_features(
+        &clip,
+        model.extractor(),
+        &AnalysisPlan::default(),
+        &card.segment,
+    )
+    .unwrap();
     let data = features.segment_batch(&card.segment);
     let patches = data.len() / (frames * mels);
     let mut outputs = vec![card.output.name.as_str()];
