@@ -23,7 +23,8 @@ pub enum Genres {
 pub struct Vocabularies {
     choice: Genres,
     model_name: String,
-    model_sha256: String,
+    /// The model's hash and those of graphs it reproduces (`answers_for`).
+    model_hashes: Vec<String>,
     gtzan_thresholds: Vec<Option<f32>>,
     heads: HashMap<PathBuf, Head>,
     /// One head for every file (`--head FILE`).
@@ -41,7 +42,10 @@ impl Vocabularies {
         Vocabularies {
             choice,
             model_name: model.card().name.clone(),
-            model_sha256: model.sha256().to_string(),
+            model_hashes: std::iter::once(model.sha256())
+                .chain(model.card().equivalent_sha256.iter().map(String::as_str))
+                .map(str::to_string)
+                .collect(),
             gtzan_thresholds: gtzan::card_thresholds(model.card(), 0.9),
             heads: HashMap::new(),
             fixed: None,
@@ -57,7 +61,7 @@ impl Vocabularies {
 
     fn head_for(&mut self, path: &Path) -> Result<&Head, String> {
         if let Some(h) = &self.fixed {
-            if h.model_sha256 != self.model_sha256 {
+            if !self.model_hashes.contains(&h.model_sha256) {
                 return Err(format!(
                     "the head was trained on another model ({}); run `earmark learn` with this one",
                     h.model_name
@@ -73,7 +77,7 @@ impl Vocabularies {
         })?;
         if !self.heads.contains_key(&root) {
             let head = store::load(&file).map_err(|e| e.to_string())?;
-            if head.model_sha256 != self.model_sha256 {
+            if !self.model_hashes.contains(&head.model_sha256) {
                 return Err(format!(
                     "{}: the learned genres were trained on another version of the model; run `earmark learn {}` again",
                     path.display(),

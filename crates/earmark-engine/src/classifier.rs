@@ -72,6 +72,12 @@ impl Classifier {
             plan.window_s,
             plan.whole_max_s
         );
+        if let Some(c) = &cache {
+            for old in &model.card().equivalent_sha256 {
+                // Best effort: a failure only costs recomputation.
+                let _ = c.adopt_equivalent(old, model.sha256());
+            }
+        }
         Classifier {
             model,
             plan,
@@ -232,6 +238,52 @@ impl Classifier {
 mod tests {
     use super::*;
     use crate::model::load_embedded;
+
+    /// The fast model's graph under another hash: a doc_string field
+    /// (ModelProto field 6) appended to the protobuf changes the bytes, not
+    /// the network — as an exact rewrite changes the graph, not the outputs.
+    fn rehashed_fast(equivalent: Vec<String>) -> GenreModel {
+        let dir = crate::repo_root().join("models/fast");
+        let mut onnx = std::fs::read(dir.join("genre.onnx")).unwrap();
+        onnx.extend_from_slice(&[0x32, 4]);
+        onnx.extend_from_slice(b"redo");
+        let mut card = crate::model::shipped_card("fast").unwrap();
+        card.sha256 = None;
+        card.equivalent_sha256 = equivalent;
+        GenreModel::from_parts(card, &onnx, dir.join("genre.onnx")).unwrap()
+    }
+
+    #[test]
+    fn results_made_with_an_equivalent_graph_are_kept_after_an_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cache.sqlite");
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
+        let plan = AnalysisPlan::default();
+        let before = Arc::new(load_embedded("fast").unwrap());
+        let old = Classifier::new(before.clone(), plan, Some(Cache::open(&db).unwrap()));
+        let first = old.classify(&clip).unwrap();
+        assert!(!first.from_cache);
+        assert_eq!(old.cached_embeddings().len(), 1);
+        drop(old);
+
+        // A graph that does not declare the old one equivalent recomputes.
+        let stranger = Classifier::new(
+            Arc::new(rehashed_fast(vec![])),
+            plan,
+            Some(Cache::open(&db).unwrap()),
+        );
+        assert_ne!(stranger.model().sha256(), before.sha256());
+        assert!(stranger.cached(&clip).is_none());
+        drop(stranger);
+
+        let upgraded = Arc::new(rehashed_fast(vec![before.sha256().to_string()]));
+        assert!(upgraded.answers_for(before.sha256()) && upgraded.answers_for(upgraded.sha256()));
+        let new = Classifier::new(upgraded, plan, Some(Cache::open(&db).unwrap()));
+        let kept = new.cached(&clip).expect("the old result, re-keyed");
+        assert_eq!(kept.prediction.probs, first.prediction.probs);
+        assert_eq!(kept.prediction.embedding, first.prediction.embedding);
+        assert_eq!(new.cached_embeddings().len(), 1, "the embedding too");
+    }
 
     #[test]
     fn one_models_results_are_never_served_for_the_other() {

@@ -201,6 +201,31 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Re-key the results and embeddings made with an earlier graph whose
+    /// outputs `new_sha`'s model reproduces (exact rewrites, listed in its
+    /// card's `equivalent_sha256`), so an upgrade keeps a library's analyses.
+    /// Keys are the model hash, alone or followed by `|` and the plan; a row
+    /// already present under the new key wins. Returns the rows moved.
+    pub fn adopt_equivalent(&self, old_sha: &str, new_sha: &str) -> Result<usize, CacheError> {
+        let mut moved = 0;
+        for table in ["results", "embeddings"] {
+            moved += self
+                .conn()
+                .execute(
+                    &format!(
+                        "UPDATE OR IGNORE {table}
+                         SET model_sha256 = ?2 || substr(model_sha256, length(?1) + 1)
+                         WHERE model_sha256 = ?1 OR substr(model_sha256, 1, length(?1) + 1) = ?1 || '|'"
+                    ),
+                    rusqlite::params![old_sha, new_sha],
+                )
+                .map_err(|e| self.db_err(e))?;
+        }
+        Ok(moved)
+    }
+}
+
 enum TryOpen {
     Unusable(Unusable),
     Fatal(String),

@@ -228,6 +228,45 @@ mod tests {
     }
 
     #[test]
+    fn an_equivalent_models_rows_are_rekeyed_and_a_newer_row_wins() {
+        let cache = Cache::open_in_memory().unwrap();
+        let a = id("/m/a.flac", 10, 5);
+        let b = id("/m/b.flac", 10, 5);
+        cache.put_result(&a, None, "old|w8x6", "{\"a\":1}").unwrap();
+        cache.put_result(&b, None, "old|w8x6", "{\"b\":1}").unwrap();
+        cache.put_result(&b, None, "new|w8x6", "{\"b\":2}").unwrap();
+        cache.put_result(&a, None, "older|w8x6", "{}").unwrap();
+        cache
+            .put_embedding(&a.path, a.key, "old|w8x6", &[1.0, 2.0])
+            .unwrap();
+
+        // a's result and embedding move; b's newer row is kept; "older" is
+        // another model whose hash merely starts like this one's.
+        assert_eq!(cache.adopt_equivalent("old", "new").unwrap(), 2);
+        assert_eq!(
+            cache.lookup_result(&a, "new|w8x6").unwrap(),
+            Lookup::Hit("{\"a\":1}".into())
+        );
+        assert_eq!(
+            cache.lookup_result(&b, "new|w8x6").unwrap(),
+            Lookup::Hit("{\"b\":2}".into())
+        );
+        assert_eq!(
+            cache.lookup_result(&a, "older|w8x6").unwrap(),
+            Lookup::Hit("{}".into())
+        );
+        assert_eq!(
+            cache.get_embedding(&a.path, a.key, "new|w8x6").unwrap(),
+            Some(vec![1.0, 2.0])
+        );
+        assert_eq!(
+            cache.adopt_equivalent("old", "new").unwrap(),
+            0,
+            "idempotent"
+        );
+    }
+
+    #[test]
     fn spellings_of_one_file_share_a_row() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("lib")).unwrap();

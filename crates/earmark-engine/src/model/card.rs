@@ -51,6 +51,11 @@ pub struct ModelCard {
     /// The evaluation report on the validation split (see `eval`), if recorded.
     #[serde(default)]
     pub metrics: Option<serde_json::Value>,
+    /// Hashes of earlier graphs whose outputs this one reproduces (exact
+    /// rewrites, `models/train/optimise_graph.py`): cached results and learned
+    /// heads made with them stay valid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equivalent_sha256: Vec<String>,
 }
 
 impl ModelCard {

@@ -206,6 +206,13 @@ impl GenreModel {
         &self.sha256
     }
 
+    /// Whether `sha256` names this model or a graph whose outputs it
+    /// reproduces (the card's `equivalent_sha256`): what a learned head or a
+    /// cached result made with it may be used with.
+    pub fn answers_for(&self, sha256: &str) -> bool {
+        self.sha256 == sha256 || self.card.equivalent_sha256.iter().any(|s| s == sha256)
+    }
+
     pub fn source(&self) -> &Path {
         &self.source
     }
