@@ -51,11 +51,13 @@ time_cmd() { # seconds taken by "$@" (output discarded)
 PY_PER_CLIP=""
 if [ -z "${BENCH_SKIP_PYTHON:-}" ]; then
   VENV="$WORK/py"
-  if [ ! -x "$VENV/bin/python" ]; then
+  # The marker is written last: an interrupted install is redone, not trusted.
+  if ! cmp -s scripts/bench/requirements.txt "$VENV/.installed"; then
     say "creating $VENV (pinned: scripts/bench/requirements.txt)"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -r scripts/bench/requirements.txt
+    cp scripts/bench/requirements.txt "$VENV/.installed"
   fi
   say "Python: librosa load + MFCC, mel, chroma, HPSS tonnetz, min/max/mean"
   PY_PER_CLIP=$(OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
