@@ -59,12 +59,16 @@ pub fn track_features(
     track_features_cancellable(path, extractor, plan, spec, &audio::NEVER_CANCELLED)
 }
 
+/// The least audio a clip needs to be judged, in seconds: a third of a
+/// 3-s segment (GTZAN's thin-genre excerpts run 2-3 s and are judged).
+const MIN_JUDGE_S: f64 = 1.0;
+
 /// Peak level at or below which a clip counts as digital silence: one step of
 /// 16-bit audio, so dithered silence is silent too.
 const SILENCE_PEAK: f32 = 1.0 / 32_768.0;
 
 /// [`track_features`], stopping soon after `cancel` is raised. A clip with
-/// less than one model segment of audio, or only digital silence, is an error
+/// less than [`MIN_JUDGE_S`] of audio, or only digital silence, is an error
 /// ([`AudioError::TooShort`], [`AudioError::Silent`]): no genre from nothing.
 pub fn track_features_cancellable(
     path: &Path,
@@ -81,8 +85,11 @@ pub fn track_features_cancellable(
         .iter()
         .map(|e| e.samples.len() as f64 / rate)
         .sum::<f64>();
-    // One segment spans (frames - 1) hops; shorter audio would be repeat-padded.
-    let needed = spec.frames.saturating_sub(1) * params.hop_length;
+    // A clip shorter than one segment is repeat-padded, as the models were
+    // trained on GTZAN's 2-3-s excerpts; under MIN_JUDGE_S there is too little
+    // to repeat.
+    let segment = spec.frames.saturating_sub(1) * params.hop_length;
+    let needed = segment.min((MIN_JUDGE_S * rate) as usize);
     if audio.excerpts.iter().all(|e| e.samples.len() < needed) {
         return Err(AudioError::TooShort {
             path: path.to_path_buf(),
