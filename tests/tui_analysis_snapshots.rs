@@ -277,3 +277,32 @@ fn a_file_deleted_after_the_scan_is_never_offered_for_writing() {
     assert!(gone.contains("cannot write"), "{gone}");
     assert!(!gone.contains("[x]"), "{gone}");
 }
+
+#[test]
+fn a_long_name_gives_way_to_its_genre_in_a_narrow_listing() {
+    let mut h = analysed(80, 24, Theme::default_theme());
+    h.key(KeyCode::Down);
+    assert_eq!(h.selected_label().as_deref(), Some("enemy-unknown.m4a"));
+    let id = h.app.browser().selected().unwrap();
+    let mut c = classified();
+    c.prediction.probs.swap(1, 9); // classical on top: "Classical 52%"
+    h.app.inject_analysis(
+        id,
+        Analysed {
+            classified: c,
+            spectrogram: None,
+        },
+    );
+    h.settle();
+    let screen = h.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("enemy-unk"))
+        .expect("the row is on screen");
+    // The 32-column listing cannot hold the whole name and the genre: the
+    // name is cut with an ellipsis, the genre stays.
+    assert!(row.contains("Classical 52%"), "{row}");
+    assert!(row.contains("enemy-unk") && row.contains('…'), "{row}");
+    // awakening.mp3 (short name) keeps its whole name and its genre.
+    assert!(screen.contains("awakening.mp3"), "{screen}");
+}

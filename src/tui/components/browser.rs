@@ -12,6 +12,7 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
+use super::status::fit_width;
 use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::tui::results::JobMark;
@@ -416,16 +417,27 @@ impl Browser {
                 let marked = self.is_marked(id);
                 spans.push(Span::styled(if marked { "●" } else { " " }, t.mark));
                 spans.push(Span::styled(sym.to_string(), sym_style));
-                spans.push(Span::styled(format!(" {}", node.label()), name_style));
                 // The top genre (in your genres when a head is in use),
-                // right-aligned where there is room.
-                if let Some(r) = state.and_then(|s| s.result.as_ref())
-                    && let Some(note) = ctx.vocab.short_note(r)
-                {
-                    // Screen columns, not chars: a CJK name takes two per character.
-                    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+                // right-aligned; a long name gives way to it (cut with `…`)
+                // down to MIN_NAME columns, as the genre is what the row is for.
+                const MIN_NAME: usize = 8;
+                let note = state
+                    .and_then(|s| s.result.as_ref())
+                    .and_then(|r| ctx.vocab.short_note(r));
+                let mut name = format!(" {}", node.label());
+                // Screen columns, not chars: a CJK name takes two per character.
+                let used: usize = spans.iter().map(|s| s.content.width()).sum();
+                if let Some(note) = &note {
+                    let name_room = width.saturating_sub(used + note.width() + 1);
+                    if name.width() > name_room && name_room >= MIN_NAME {
+                        name = fit_width(name, name_room);
+                    }
+                }
+                let used = used + name.width();
+                spans.push(Span::styled(name, name_style));
+                if let Some(note) = note {
                     let room = width.saturating_sub(used);
-                    if room > note.width() + 1 {
+                    if room > note.width() {
                         let pad = room - note.width();
                         spans.push(Span::raw(" ".repeat(pad)));
                         spans.push(Span::styled(note, t.count));

@@ -184,7 +184,7 @@ fn files_in(files: u64, dirs: u64) -> String {
 
 /// `s` cut to `room` screen columns, with `…` when cut (wide characters
 /// count two columns).
-fn fit_width(s: String, room: usize) -> String {
+pub(crate) fn fit_width(s: String, room: usize) -> String {
     if s.width() <= room {
         return s;
     }
