@@ -95,9 +95,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--folds", default="",
-                    help="comma list of fold numbers (0-4) to distil in this process; the others are "
-                         "only read from the cache (two processes can share the folds; the report is "
-                         "written once every fold is cached)")
+                    help="comma list of folds to distil in this process, each a fold number (0-4, every "
+                         "repeat) or SEED:FOLD; the others are only read from the cache (processes can "
+                         "share the folds; the report is written once every fold is cached)")
     student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
     distill.add_student_args(ap)
     args = ap.parse_args()
@@ -136,7 +136,10 @@ def main() -> int:
     seeds = [args.seed + r for r in range(args.repeats)]
     fold_dir = os.path.join(args.work, "cv_student")
     oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
-    mine = {int(f) for f in args.folds.split(",") if f} or set(range(FOLDS))
+    mine = [f for f in args.folds.split(",") if f]
+
+    def is_mine(seed: int, k: int) -> bool:
+        return not mine or str(k) in mine or f"{seed}:{k}" in mine
     for seed in seeds:
         ps, pt = np.zeros((pool.n, len(LABELS))), np.zeros((pool.n, len(LABELS)))
         for k, te in enumerate(pool.folds(seed)):
@@ -163,7 +166,7 @@ def main() -> int:
                         "loss": np.array([h["loss"] for h in history])}
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
-            got = cached_arrays(path, key, distil) if k in mine else load_cached(path, key)
+            got = cached_arrays(path, key, distil) if is_mine(seed, k) else load_cached(path, key)
             if got is None:
                 missing.append(f"seed {seed} fold {k}")
                 continue
