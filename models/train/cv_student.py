@@ -74,9 +74,10 @@ def scores(y: np.ndarray, probs: np.ndarray, is_ex: np.ndarray) -> dict:
 
 
 def mean_sd(rows: list) -> dict:
+    """Mean +- sd of each figure over the rows that have it (a fold may hold no excerpt)."""
     out = {}
-    for k in rows[0]:
-        v = np.array([r[k] for r in rows], dtype=np.float64)
+    for k in dict.fromkeys(k for r in rows for k in r):
+        v = np.array([r[k] for r in rows if k in r], dtype=np.float64)
         out[k] = {"mean": round(float(v.mean()), 4),
                   "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
     return out
@@ -218,7 +219,8 @@ def main() -> int:
         "folds": {"student": over(fold_rows, "student"), "teacher": over(fold_rows, "teacher"),
                   "agreement": mean_sd([{"v": r["agreement"]} for r in fold_rows])["v"],
                   "note": "per fold (its held-out items), mean +- sd over folds and repeats"},
-        "per_repeat": rep_rows, "per_fold": fold_rows, "wall_s": round(time.time() - t0, 1)}
+        "per_repeat": rep_rows, "per_fold": fold_rows, "wall_s": round(time.time() - t0, 1),
+        "students_train_s": round(sum(r["train_s"] for r in fold_rows), 1)}
     gap = result["oof"]["teacher"]["accuracy"]["mean"] - result["oof"]["student"]["accuracy"]["mean"]
     result["student_trails_teacher_by"] = round(gap, 4)
     write_json(os.path.join(args.work, "cv_student.json"), result, indent=1)

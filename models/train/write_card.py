@@ -224,6 +224,15 @@ def cv_student_section(work, shipped_cfg):
          "made of its training clips, so a mix with a held-out clip is dropped). Every held-out item "
          "is predicted by both (clip = mean of patch probabilities). Agreement: same top genre as "
          "the fold's teacher, out of fold, full clips.\n"]
+    acc_cv = (load(os.path.join(ROOT, "models", "accurate", "model.json"), {})
+              .get("training", {}).get("cv_protocol", {}))
+    if acc_cv and (acc_cv.get("excerpts"), acc_cv.get("groups")) != (P["excerpts"], P["groups"]):
+        L.append(f"These are not the accurate card's folds: its CV (cv.py) had {acc_cv.get('clips')} clips + "
+                 f"{acc_cv.get('excerpts')} excerpts in {acc_cv.get('groups')} groups, made when `earmark "
+                 f"features` still kept clips under 3 s; it now refuses them (too short to judge), so "
+                 f"only {P['excerpts']} excerpts remain, the groups and folds change, and the teacher's "
+                 "figure here differs from the card's. Compare the two rows below, which share every "
+                 "fold.\n")
     if diff:
         L.append("**Reduced budget** (the 2-core machine's deadline): " + "; ".join(diff)
                  + ". A student trained longer may score higher; this figure is a lower bound on "
@@ -245,7 +254,9 @@ def cv_student_section(work, shipped_cfg):
              f"({100 * (oof['teacher']['balanced_accuracy']['mean'] - oof['student']['balanced_accuracy']['mean']):.1f} "
              "of balanced accuracy); issue 17's rule makes `fast` the default only within 1 point, so "
              + ("`fast` qualifies" if gap <= 0.01 else "`accurate` stays the default") + ". "
-             f"Wall time: {cv['wall_s'] / 60:.0f} min on the shared 2-core machine.\n")
+             f"Distilling the {len(P['seeds']) * P['folds']} students took "
+             f"{cv.get('students_train_s', 0) / 60:.0f} min in all (wall time summed over the students, one "
+             "thread each, on the shared 2-core machine).\n")
     rep = load(os.path.join(work, "cv_student_oof_student.json"))
     if rep:
         L.append(f"Out-of-fold confusion of the student (seed {P['seeds'][0]}, {rep['n']} clips):\n")
@@ -286,7 +297,7 @@ def cv_summary(work):
     if cv is None:
         return None
     return {"script": "models/train/cv_student.py", **{k: cv[k] for k in
-            ("protocol", "oof", "folds", "student_trails_teacher_by", "wall_s")}}
+            ("protocol", "oof", "folds", "student_trails_teacher_by", "students_train_s") if k in cv}}
 
 
 def sha256(path):
