@@ -91,7 +91,7 @@ def main() -> int:
     ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
     ap.add_argument("--unlabelled", default="music",
                     help="comma list of unlabelled feature sets the students also learn from (teacher only)")
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3, help="as cv.py: seeds SEED, SEED+1, ...")
     ap.add_argument("--max-block", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)

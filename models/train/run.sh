@@ -33,8 +33,8 @@
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
 #   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
 #   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
-#   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (5 students: ~1 h of one core at 30 epochs)
-#   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--epochs 12 --repeats 3")
+#   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core)
+#   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
 set -euo pipefail
 
 START=$(date +%s)

@@ -215,7 +215,8 @@ def cv_student_section(work, shipped_cfg):
          f"folds: {P['clips']} clips + {P['excerpts']} excerpts of GTZAN train + valid, {P['groups']} "
          f"groups, seed{'s' if reps > 1 else ''} {', '.join(str(x) for x in P['seeds'])}). Per fold, the "
          "teacher is the shipped head recipe ("
-         + route_notes({**P["teacher_head"]}) + f") on {P['backbone']}'s outputs, fitted on the fold's "
+         + route_notes({**P["teacher_head"]}) + f") on the outputs of {P['backbone']} (the MSD_musicnn "
+         "backbone export_musicnn.py writes, the one cv.py scores), fitted on the fold's "
          "training items only; the student has the shipped architecture and loss (distill.py's "
          "settings) and is distilled from that teacher's per-patch soft labels and tags on the "
          f"fold's training items only, plus the unlabelled sets {', '.join(P['unlabelled_sets']) or 'none'} "
@@ -240,13 +241,17 @@ def cv_student_section(work, shipped_cfg):
     rows = []
     for who in ("student", "teacher"):
         o, f = oof[who], fo[who]
-        rows.append([f"{who} ({'fast' if who == 'student' else 'accurate'} recipe)",
+        rows.append([f"{who} ({'fast' if who == 'student' else 'accurate'})",
                      pm(o["accuracy"]) if reps > 1 else f"{o['accuracy']['mean']:.3f}",
                      pm(o["balanced_accuracy"]) if reps > 1 else f"{o['balanced_accuracy']['mean']:.3f}",
                      f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
                      pm(f["accuracy"]), pm(f["balanced_accuracy"])])
-    L.append(md_table(["model, per fold", "CV acc", "CV bal. acc", "CV excerpts acc",
-                       "fold acc (mean ± sd)", "fold bal. acc (mean ± sd)"], rows) + "\n")
+    L.append(md_table(["recipe, fitted per fold", "CV acc", "CV bal. acc", f"CV excerpts acc ({P['excerpts']})",
+                       "fold acc", "fold bal. acc"], rows) + "\n")
+    L.append(f"CV columns: out-of-fold over all {P['clips']} clips, "
+             + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
+             + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
+             "(a fold's balanced accuracy counts only the genres it holds).\n")
     gap = cv["student_trails_teacher_by"]
     L.append(f"Out-of-fold top-1 agreement, student vs its fold's teacher: "
              f"{oof['agreement']['mean']:.3f} (per fold {pm(fo['agreement'])}). The student trails "
@@ -256,7 +261,11 @@ def cv_student_section(work, shipped_cfg):
              + ("`fast` qualifies" if gap <= 0.01 else "`accurate` stays the default") + ". "
              f"Distilling the {len(P['seeds']) * P['folds']} students took "
              f"{cv.get('students_train_s', 0) / 60:.0f} min in all (wall time summed over the students, one "
-             "thread each, on the shared 2-core machine).\n")
+             "thread each, on the shared 2-core machine). Alone, after run.sh: "
+             "`models/train/.venv/bin/python models/train/cv_student.py --features target/train/features "
+             "--backbone target/train/musicnn_msd.onnx --work target/train --splits ../shared/gtzan/splits "
+             "--threads 1`, then `models/train/.venv/bin/python models/train/write_card.py "
+             "--refresh-cv-student models/fast/MODEL_CARD.md`.\n")
     rep = load(os.path.join(work, "cv_student_oof_student.json"))
     if rep:
         L.append(f"Out-of-fold confusion of the student (seed {P['seeds'][0]}, {rep['n']} clips):\n")
