@@ -252,6 +252,14 @@ def cv_student_section(work, shipped_cfg):
              + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
              "(a fold's balanced accuracy counts only the genres it holds).\n")
+    same = [r for r in (load(os.path.join(work, "cv_results.json"), {}) or {}).get("all", [])
+            if all(r["cfg"].get(k) == v for k, v in P["teacher_head"].items())]
+    if same and same[0]["cv"].get("repeats") == reps:
+        c = same[0]["cv"]
+        L.append(f"Cross-check: cv.py on the same features scores this head {pm(c['accuracy'])} / "
+                 f"{c['balanced_accuracy']['mean']:.3f}; "
+                 + ("the teacher row, exactly." if abs(c["accuracy"]["mean"] - oof["teacher"]["accuracy"]["mean"]) < 5e-4
+                    else "it should equal the teacher row: a difference means the folds differ.") + "\n")
     gap = cv["student_trails_teacher_by"]
     L.append(f"Out-of-fold top-1 agreement, student vs its fold's teacher: "
              f"{oof['agreement']['mean']:.3f} (per fold {pm(fo['agreement'])}). The student trails "
