@@ -230,9 +230,9 @@ def check_onnx(path: str, export, X: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- main
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_pool_args(ap, tag="student", aug_rounds=2, mix_p=0.3)
+def add_student_args(ap) -> None:
+    """The student's architecture, loss and optimiser (the shipped defaults); cv_student.py
+    distils its per-fold students with the same arguments."""
     ap.add_argument("--specaug", type=float, default=0.0,
                     help="probability of one time mask (<25 frames) + one band mask (<10 bins), on the fly")
     ap.add_argument("--otf-gain-db", type=float, default=0.0,
@@ -250,6 +250,12 @@ def main() -> int:
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--aux", type=float, default=0.3, help="weight of the taggram auxiliary loss")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_pool_args(ap, tag="student", aug_rounds=2, mix_p=0.3)
+    add_student_args(ap)
     args = ap.parse_args()
 
     import tensorflow as tf

@@ -94,18 +94,49 @@ def bin_shift(p: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
-    """Examples: X [N,187,96], hard targets Y [N,K] (rows of 0 = no label), clip weight ids."""
+class Examples:
+    """The augmented pool before hard-label weighting: X [N,187,96], hard targets Y [N,K] (rows of
+    0 = no label), WID [N,3] = (clip, mix partner clip, share of the clip), KIND (0 runtime patch,
+    1 augmented copy, 2 mixed copy); per clip: y_clip (-1 = unlabelled), is_ex, npatch."""
+
+    def __init__(self, X, Y, WID, KIND, n_orig, clips, y_clip, is_ex, npatch, aug_rounds):
+        self.X, self.Y, self.WID, self.KIND, self.n_orig = X, Y, WID, KIND, n_orig
+        self.clips, self.y_clip, self.is_ex, self.npatch = clips, y_clip, is_ex, npatch
+        self.aug_rounds = aug_rounds
+
+    def uses(self, keep_clip: np.ndarray) -> np.ndarray:
+        """Examples made only of clips in `keep_clip` (a mixed copy needs both of its clips)."""
+        return keep_clip[self.WID[:, 0].astype(int)] & keep_clip[self.WID[:, 1].astype(int)]
+
+    def hard_weights(self, keep_clip=None) -> np.ndarray:
+        """Per-example hard-label weights: every labelled clip 1 (an excerpt 2), classes
+        balanced, a clip's weight spread over its examples (orig + aug), mean 1 over the
+        weighted examples. With `keep_clip` (a clip mask, e.g. a CV fold's training side) only
+        those clips count and examples touching any other clip weigh 0."""
+        keep = np.ones(len(self.clips), bool) if keep_clip is None else keep_clip
+        lab = (self.y_clip >= 0) & keep
+        w_clip = np.zeros(len(self.clips))
+        if lab.any():
+            wl, _ = sample_weights(self.y_clip[lab], np.arange(lab.sum()), self.is_ex[lab], 2.0)
+            w_clip[lab] = wl
+        per_ex = w_clip / np.maximum(1, self.npatch * (1 + self.aug_rounds))
+        a, b, lam = self.WID[:, 0].astype(int), self.WID[:, 1].astype(int), self.WID[:, 2]
+        hw = lam * per_ex[a] + (1 - lam) * per_ex[b]
+        hw[self.Y.sum(1) == 0] = 0.0
+        if keep_clip is not None:
+            hw[~self.uses(keep)] = 0.0
+        if (hw > 0).any():
+            hw = hw / hw[hw > 0].mean()
+        return hw.astype(np.float32)
+
+
+def build_examples(sets, rng, aug_rounds: int, mix_p: float, gain_db: float) -> Examples:
+    """Every runtime patch of every clip (in clip order, first), then `aug_rounds` augmented
+    copies per patch (see the module doc)."""
     clips = [(s, i) for s in sets for i in range(len(s))]
     X, Y, WID, KIND = [], [], [], []
-    # per-clip hard-label weights: every clip 1 (an excerpt 2), classes balanced
     y_clip = np.array([s.y[i] for s, i in clips])
     is_ex = np.array([s.is_excerpt[i] for s, i in clips])
-    lab = y_clip >= 0
-    w_clip = np.zeros(len(clips))
-    if lab.any():
-        wl, _ = sample_weights(y_clip[lab], np.arange(lab.sum()), is_ex[lab], 2.0)
-        w_clip[lab] = wl
     onehot = np.eye(K, dtype=np.float32)
 
     def hard(c):
@@ -143,17 +174,16 @@ def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
                 Y.append(y.astype(np.float32))
                 WID.append([c, c2, lam])
                 KIND.append(1 + (c2 != c))
-    X = np.stack(X).astype(np.float32)
-    Y = np.stack(Y).astype(np.float32)
-    WID = np.array(WID, dtype=np.float64)
-    # per-example hard weight: the clip weight spread over its examples (orig + aug)
-    per_ex = w_clip / np.maximum(1, npatch * (1 + aug_rounds))
-    a, b, lam = WID[:, 0].astype(int), WID[:, 1].astype(int), WID[:, 2]
-    hw = lam * per_ex[a] + (1 - lam) * per_ex[b]
-    hw[Y.sum(1) == 0] = 0.0
-    if (hw > 0).any():
-        hw = hw / hw[hw > 0].mean()
-    return X, Y, hw.astype(np.float32), np.array(KIND), n_orig, clips
+    return Examples(np.stack(X).astype(np.float32), np.stack(Y).astype(np.float32),
+                    np.array(WID, dtype=np.float64), np.array(KIND), n_orig, clips, y_clip, is_ex,
+                    npatch, aug_rounds)
+
+
+def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
+    """Examples: X [N,187,96], hard targets Y [N,K] (rows of 0 = no label), per-example hard
+    weights, KIND, the number of runtime patches, and the (set, clip) list."""
+    ex = build_examples(sets, rng, aug_rounds, mix_p, gain_db)
+    return ex.X, ex.Y, ex.hard_weights(), ex.KIND, ex.n_orig, ex.clips
 
 
 def load_sets(features: str, sets: str = "all", exclude: str = "", monitor: str = ""):
@@ -199,6 +229,11 @@ def add_args(ap, tag: str, aug_rounds: int, mix_p: float) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--opset", type=int, default=13)
+    add_augment_args(ap, aug_rounds, mix_p)
+
+
+def add_augment_args(ap, aug_rounds: int, mix_p: float) -> None:
+    """How the augmented copies are cut (build_examples)."""
     ap.add_argument("--aug-rounds", type=int, default=aug_rounds, help="augmented copies per patch")
     ap.add_argument("--mix-p", type=float, default=mix_p, help="probability an augmented copy is a mix")
     ap.add_argument("--gain-db", type=float, default=6.0, help="random gain range of the copies (dB)")

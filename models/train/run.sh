@@ -22,6 +22,9 @@
 #    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
 # 8. distill.sh: the fast student models/fast/ (see that script)
+# 9. cv_student.py: the student's cross-validated figure on cv.py's folds (per fold, the shipped
+#    head fitted on the fold's training items teaches a student with the shipped architecture and
+#    loss; student and teacher scored on the same held-out items), into models/fast's card
 #
 # Environment overrides:
 #   EARMARK_GTZAN       GTZAN root (default ../shared/gtzan, relative to the repo root)
@@ -32,6 +35,8 @@
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
 #   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
 #   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
+#   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core)
+#   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
 set -euo pipefail
 
 START=$(date +%s)
@@ -162,4 +167,17 @@ step "exact rewrites for tract (optimise_graph.py; outputs within 1e-5)"
 # 8. the fast model, distilled from the accurate one (same binary, features just made)
 step "distillation (models/train/distill.sh)"
 EARMARK_BIN="$EARMARK" EARMARK_REUSE_FEATURES=1 bash models/train/distill.sh
+
+# 9. the student's CV figure (needs distill.sh's music features; fold results cached in
+#    $WORK/cv_student/, so an interrupted run resumes per fold)
+if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
+  step "cross-validating the student (cv_student.py)"
+  # shellcheck disable=SC2206
+  CVS_EXTRA=(${EARMARK_CV_STUDENT_ARGS:-})
+  "$PY" models/train/cv_student.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
+    --work "$WORK" --splits "$GTZAN/splits" --seed "$SEED" --threads "$JOBS" "${CVS_EXTRA[@]}"
+  "$PY" models/train/write_card.py --work "$WORK" --refresh-cv-student models/fast/MODEL_CARD.md
+else
+  step "EARMARK_SKIP_CV_STUDENT=1: the student's cross-validation skipped"
+fi
 step "done"

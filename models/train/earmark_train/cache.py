@@ -32,12 +32,20 @@ def key_of(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_arrays(path: str, key: str, compute) -> dict:
-    """The arrays saved at `path` under `key`, else `compute()` (a dict of arrays), saved."""
+def load_cached(path: str, key: str):
+    """The arrays saved at `path` under `key`, or None (missing or stale)."""
     if os.path.exists(path):
         z = np.load(path)
         if str(z["key"]) == key:
             return {k: z[k] for k in z.files if k != "key"}
+    return None
+
+
+def cached_arrays(path: str, key: str, compute) -> dict:
+    """The arrays saved at `path` under `key`, else `compute()` (a dict of arrays), saved."""
+    got = load_cached(path, key)
+    if got is not None:
+        return got
     out = compute()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp.npz"  # two stages may fill one cache at once

@@ -81,7 +81,9 @@ def load_sets(features: str, names=SETS) -> dict:
     for s in names:
         d = os.path.join(features, s)
         if os.path.exists(os.path.join(d, "index.json")):
-            clips[s] = Clips(d, s)
+            c = Clips(d, s)
+            if len(c):  # e.g. every excerpt refused by `earmark features` as too short to judge
+                clips[s] = c
     params = [c.params for c in clips.values()]
     if any(p != params[0] for p in params):
         raise SystemExit(f"feature parameters differ between the sets under {features}")

@@ -1,0 +1,243 @@
+"""A cross-validated figure for the fast student, on cv.py's folds (issue 17, item 6).
+
+    models/train/.venv/bin/python models/train/cv_student.py --features target/train/features \
+        --backbone target/train/musicnn_msd.onnx --work target/train --splits ../shared/gtzan/splits
+
+The same labelled items (GTZAN train + valid, full clips and excerpts), the same artist-conscious
+groups and the same stratified group 5-fold splits as cv.py (earmark_train/cv.py, same seeds).
+Per fold:
+
+1. the fold's teacher: the shipped head recipe (cv.py's selected configuration, see SHIPPED_HEAD:
+   patch-level logistic regression on MSD_musicnn's 200-d penultimate, excerpts weight 2,
+   mean_probs) fitted on the fold's training items only, on the backbone outputs cv.py caches
+   (WORK/emb_msd_<set>.npz, the exported MSD_musicnn backbone, keyed by content hash);
+2. the fold's student: the shipped architecture and loss (distill.py's defaults: widths, dense,
+   T, alpha, aux tag loss, epochs, batch, lr) distilled from the fold teacher's per-patch soft
+   labels (and the backbone's 50 MSD tags) on the fold's training items only, plus the
+   unlabelled sets the shipped recipe uses (--unlabelled, default `music`, teacher only). Its
+   training pool is the shipped one (pool.py: every runtime patch plus --aug-rounds augmented
+   copies per patch; crops, gain, mel-bin shifts, mixes), built once for all items with the
+   seed; a fold keeps only the examples made of its training clips (a mixed copy whose partner
+   is held out is dropped), and its hard-label weights are recomputed on the fold's clips.
+   The copies' backbone outputs are cached in chunks by content hash (WORK/emb_msd_cvstudent/);
+3. every held-out item predicted by both (clip = mean of patch probabilities, as earmark does).
+
+Writes WORK/cv_student.json: out-of-fold accuracy, balanced accuracy and excerpts accuracy of
+the student and of the fold teachers on the same folds, mean +- sd over folds (and over repeats
+when there are several), and their out-of-fold top-1 agreement; WORK/cv_student_oof_clips.json
+(repeat 0, `earmark eval --json` layout, the student). Each fold's predictions are cached under
+WORK/cv_student/ by a hash of everything they came from, so an interrupted run resumes per fold.
+Seeded, CPU only; --threads 1 keeps it to one core.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import distill  # noqa: E402
+import pool as student_pool  # noqa: E402
+from earmark_train.cache import cached_arrays, key_of, load_cached, sha256_file  # noqa: E402
+from earmark_train.cards import write_json  # noqa: E402
+from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
+from earmark_train.data import LABELS, load_sets  # noqa: E402
+from earmark_train.embed import embed_chunked, embed_sets  # noqa: E402
+from earmark_train.log import log  # noqa: E402
+from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402
+
+# cv.py's selected configuration, shipped in models/accurate (its card: "How it was chosen")
+SHIPPED_HEAD = {"route": "musicnn_lr_patch", "head": "lr", "level": "patch", "feats": "msd_pen",
+                "C": 0.001, "excerpt_weight": 2.0, "combine": "mean_probs"}
+
+
+def student_sets(features: str, labelled: list, unlabelled: list) -> list:
+    """pool.py's sets in the Pool's item order (labelled sets first), then the unlabelled ones."""
+    return [student_pool.Set(os.path.join(features, s), s) for s in labelled + unlabelled]
+
+
+def scores(y: np.ndarray, probs: np.ndarray, is_ex: np.ndarray) -> dict:
+    full = metrics(y[~is_ex], probs[~is_ex].argmax(1))
+    out = {"accuracy": full["accuracy"], "balanced_accuracy": full["balanced_accuracy"]}
+    if is_ex.any():
+        out["excerpts_accuracy"] = metrics(y[is_ex], probs[is_ex].argmax(1))["accuracy"]
+    return out
+
+
+def mean_sd(rows: list) -> dict:
+    """Mean +- sd of each figure over the rows that have it (a fold may hold no excerpt)."""
+    out = {}
+    for k in dict.fromkeys(k for r in rows for k in r):
+        v = np.array([r[k] for r in rows if k in r], dtype=np.float64)
+        out[k] = {"mean": round(float(v.mean()), 4),
+                  "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--features", required=True)
+    ap.add_argument("--backbone", required=True, help="the MSD_musicnn ONNX (outputs penultimate, taggram)")
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
+    ap.add_argument("--unlabelled", default="music",
+                    help="comma list of unlabelled feature sets the students also learn from (teacher only)")
+    ap.add_argument("--repeats", type=int, default=3, help="as cv.py: seeds SEED, SEED+1, ...")
+    ap.add_argument("--max-block", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--folds", default="",
+                    help="comma list of folds to distil in this process, each a fold number (0-4, every "
+                         "repeat) or SEED:FOLD; the others are only read from the cache (processes can "
+                         "share the folds; the report is written once every fold is cached)")
+    student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
+    distill.add_student_args(ap)
+    args = ap.parse_args()
+    t0 = time.time()
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+    # the teacher side: exactly cv.py's items, groups and backbone outputs
+    clips = load_sets(args.features)
+    feats = embed_sets(clips, {"msd": args.backbone}, args.threads, args.work)
+    pool = Pool(clips, feats, args.splits, args.max_block)
+    log(f"pool: {pool.n} items ({int((~pool.is_ex).sum())} clips, {int(pool.is_ex.sum())} excerpts), "
+        f"{len(set(pool.groups.tolist()))} groups")
+
+    # the student side: the shipped training pool over every labelled item + the unlabelled sets
+    unl = [s for s in args.unlabelled.split(",")
+           if s and os.path.exists(os.path.join(args.features, s, "index.json"))]
+    sets = student_sets(args.features, list(clips), unl)
+    ex = student_pool.build_examples(sets, np.random.default_rng(args.seed), args.aug_rounds,
+                                     args.mix_p, args.gain_db)
+    n_lab = len(pool.owner)  # the labelled items' runtime patches come first, in the Pool's order
+    if sum(len(s) for s in sets[:len(clips)]) != pool.n or not np.array_equal(ex.X[:n_lab], np.concatenate([c.patches()[0] for c in clips.values()])):
+        raise SystemExit("pool.py's runtime patches differ from the CV pool's (set order?)")
+    n_clip_lab = pool.n
+    log(f"student pool: {len(ex.X)} examples ({ex.n_orig} runtime patches, {len(ex.X) - ex.n_orig} "
+        f"augmented copies) from {len(ex.clips)} clips ({len(ex.clips) - n_clip_lab} unlabelled: {unl})")
+    rest = embed_chunked(args.backbone, ex.X[n_lab:], ex.WID[n_lab:, 0].astype(int), args.threads,
+                         os.path.join(args.work, "emb_msd_cvstudent"), progress=log)
+    pen = np.concatenate([pool.base["msd_pen"], rest["penultimate"]])
+    tag = np.concatenate([pool.base["msd_tag"], rest["taggram"]])
+
+    cfg = SHIPPED_HEAD
+    student_cfg = {k: v for k, v in vars(args).items()
+                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds")}
+    seeds = [args.seed + r for r in range(args.repeats)]
+    fold_dir = os.path.join(args.work, "cv_student")
+    oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
+    mine = [f for f in args.folds.split(",") if f]
+
+    def is_mine(seed: int, k: int) -> bool:
+        return not mine or str(k) in mine or f"{seed}:{k}" in mine
+    for seed in seeds:
+        ps, pt = np.zeros((pool.n, len(LABELS))), np.zeros((pool.n, len(LABELS)))
+        for k, te in enumerate(pool.folds(seed)):
+            tr = np.setdiff1d(np.arange(pool.n), te)
+            teacher = fit(pool, cfg, tr, seed)
+            pt[te] = predict(pool, cfg, teacher, te)
+            keep_clip = np.ones(len(ex.clips), bool)  # the unlabelled clips stay on every side
+            keep_clip[te] = False
+            use = np.where(ex.uses(keep_clip))[0]
+            hw = ex.hard_weights(keep_clip)[use]
+            TP = teacher.predict_proba(pen[use]).astype(np.float32)
+            TG = tag[use]
+            patches = np.where(np.isin(pool.owner, te))[0]
+            key = key_of(json.dumps(student_cfg, sort_keys=True), seed, te, use, TP, TG, hw,
+                         ex.Y[use], sha256_file(args.backbone))
+
+            def distil(use=use, TP=TP, TG=TG, hw=hw, patches=patches, k=k):
+                log(f"seed {seed} fold {k + 1}/{FOLDS}: student on {len(use)} examples "
+                    f"({int((hw > 0).sum())} with hard labels), {args.epochs} epochs")
+                t = time.time()
+                export, history, _ = distill.student_fit(ex.X[use], ex.Y[use], hw, TP, TG, args)
+                pp = export.predict(ex.X[patches], batch_size=128, verbose=0)
+                return {"patch_probs": pp.astype(np.float32), "train_s": np.array(time.time() - t),
+                        "loss": np.array([h["loss"] for h in history])}
+
+            path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
+            got = cached_arrays(path, key, distil) if is_mine(seed, k) else load_cached(path, key)
+            if got is None:
+                missing.append(f"seed {seed} fold {k}")
+                continue
+            local = np.full(pool.n, -1)
+            local[te] = np.arange(len(te))
+            ps[te] = combine(got["patch_probs"], local[pool.owner[patches]], len(te), "mean_probs")
+            row = {"seed": seed, "fold": k, "held_out": int(len(te)), "examples": int(len(use)),
+                   "train_s": round(float(got["train_s"]), 1),
+                   "student": scores(pool.y[te], ps[te], pool.is_ex[te]),
+                   "teacher": scores(pool.y[te], pt[te], pool.is_ex[te]),
+                   "agreement": float((ps[te].argmax(1) == pt[te].argmax(1)).mean())}
+            fold_rows.append(row)
+            log(f"seed {seed} fold {k + 1}: student acc {row['student']['accuracy']:.3f} "
+                f"bal {row['student']['balanced_accuracy']:.3f} | teacher acc "
+                f"{row['teacher']['accuracy']:.3f} bal {row['teacher']['balanced_accuracy']:.3f} | "
+                f"agreement {row['agreement']:.3f} ({row['train_s']:.0f} s)")
+        if missing:
+            continue
+        oof_s.append(ps)
+        oof_t.append(pt)
+        full = ~pool.is_ex
+        rep_rows.append({"seed": seed, "student": scores(pool.y, ps, pool.is_ex),
+                         "teacher": scores(pool.y, pt, pool.is_ex),
+                         "agreement": float((ps[full].argmax(1) == pt[full].argmax(1)).mean()),
+                         "agreement_excerpts": float((ps[~full].argmax(1) == pt[~full].argmax(1)).mean())
+                         if (~full).any() else None})
+
+    if missing:
+        log(f"not cached yet (another process distils them): {', '.join(missing)}; no report written")
+        return 0
+
+    def over(rows, who):
+        return mean_sd([r[who] for r in rows])
+
+    result = {
+        "protocol": {
+            "folds": FOLDS, "seeds": seeds, "max_block": args.max_block, "items": pool.n,
+            "clips": int((~pool.is_ex).sum()), "excerpts": int(pool.is_ex.sum()),
+            "groups": len(set(pool.groups.tolist())), "teacher_head": cfg,
+            "backbone": os.path.basename(args.backbone), "backbone_sha256": sha256_file(args.backbone),
+            "unlabelled_sets": unl, "student": student_cfg,
+            "examples": int(len(ex.X)), "runtime_patches": int(ex.n_orig),
+            "augmented_copies": int(len(ex.X) - ex.n_orig),
+            "prediction": "clip = mean of patch probabilities (Keras student, onnxruntime backbone)",
+            "agreement": "same top genre, student vs the fold's teacher, out of fold, full clips"},
+        "oof": {"student": over(rep_rows, "student"), "teacher": over(rep_rows, "teacher"),
+                "agreement": mean_sd([{"v": r["agreement"]} for r in rep_rows])["v"],
+                "note": "out-of-fold figures of each repeat (all items), mean +- sd over repeats"},
+        "folds": {"student": over(fold_rows, "student"), "teacher": over(fold_rows, "teacher"),
+                  "agreement": mean_sd([{"v": r["agreement"]} for r in fold_rows])["v"],
+                  "note": "per fold (its held-out items), mean +- sd over folds and repeats"},
+        "per_repeat": rep_rows, "per_fold": fold_rows, "wall_s": round(time.time() - t0, 1),
+        "students_train_s": round(sum(r["train_s"] for r in fold_rows), 1)}
+    gap = result["oof"]["teacher"]["accuracy"]["mean"] - result["oof"]["student"]["accuracy"]["mean"]
+    result["student_trails_teacher_by"] = round(gap, 4)
+    write_json(os.path.join(args.work, "cv_student.json"), result, indent=1)
+    idx = np.where(~pool.is_ex)[0]
+    for who, probs in (("student", oof_s[0]), ("teacher", oof_t[0])):
+        rep = eval_report(pool.y[idx], probs[idx], [pool.paths[i] for i in idx], model=f"cv:{who}",
+                          dataset=f"out-of-fold, {FOLDS}-fold artist-grouped CV over train + valid, "
+                                  f"seed {seeds[0]}; the fold's {who} never saw the clip's group")
+        write_json(os.path.join(args.work, f"cv_student_oof_{who}.json"), rep, indent=1)
+    s, t = result["oof"]["student"], result["oof"]["teacher"]
+    log(f"student CV acc {s['accuracy']['mean']:.3f} bal {s['balanced_accuracy']['mean']:.3f} | teacher "
+        f"{t['accuracy']['mean']:.3f} / {t['balanced_accuracy']['mean']:.3f} | agreement "
+        f"{result['oof']['agreement']['mean']:.3f} | student trails by {gap:.3f}; "
+        f"folds: student {result['folds']['student']['accuracy']}, teacher {result['folds']['teacher']['accuracy']}")
+    log(f"wrote {args.work}/cv_student.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
