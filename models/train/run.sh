@@ -21,6 +21,8 @@
 #    5a. teacher_profile.py: the accurate model's time per operator (the card's table)
 #    5b. with the pool fetched (work-data/pool, EARMARK_POOL): its features, selftrain.py
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
+#    5c. finetune_cv.py: fine-tuning musicnn's genre layer, back-end and mid-end with
+#    augmentation, scored on cv.py's folds (the card reports it, kept or not)
 # 8. distill.sh: the fast student models/fast/ (see that script)
 # 9. cv_student.py: the student's cross-validated figure on cv.py's folds (per fold, the shipped
 #    head fitted on the fold's training items teaches a student with the shipped architecture and
@@ -37,6 +39,8 @@
 #   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
 #   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core)
 #   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
+#   EARMARK_SKIP_FINETUNE    1: skip stage 5c (fine-tuning musicnn per fold)
+#   EARMARK_FINETUNE_ARGS    extra arguments for finetune_cv.py (e.g. "--routes head,backend")
 set -euo pipefail
 
 START=$(date +%s)
@@ -144,6 +148,20 @@ if [ -f "$POOL/manifest.tsv" ]; then
   done
 else
   step "no pool at $POOL (bash models/train/fetch_pool.sh fetches it): pool stages skipped"
+fi
+
+# 5c. fine-tuning musicnn itself (genre layer; + back-end; + mid-end), scored on cv.py's folds
+#     with augmentation; the frozen front-end's maps are cached by content hash and each fold's
+#     predictions under $WORK/cv_finetune/ (resumable). Reported in the card, kept or not.
+if [ "${EARMARK_SKIP_FINETUNE:-0}" != 1 ]; then
+  step "fine-tuning musicnn, scored by CV (finetune_cv.py)"
+  # shellcheck disable=SC2206
+  FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})
+  "$PY" models/train/finetune_cv.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
+    --work "$WORK" --splits "$GTZAN/splits" --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" \
+    --threads "$JOBS" "${FT_EXTRA[@]}"
+else
+  step "EARMARK_SKIP_FINETUNE=1: fine-tuning skipped"
 fi
 
 # 6. the card's metrics: earmark itself evaluates the train-only model on valid

@@ -184,9 +184,65 @@ def tract_cost():
         return f.read()
 
 
+FT_WHAT = {"head": "the genre layer alone, on the frozen network (augmentation only)",
+           "backend": "+ the back-end (pooled maps -> 200-d dense, its batch norms)",
+           "midend": "+ the mid-end (three 64-filter 1-D convolutions with residuals)"}
+
+
+def finetune_section(work):
+    """Fine-tuning musicnn itself, scored on cv.py's folds (finetune_cv.py), if it was run."""
+    R = load(os.path.join(work, "cv_finetune.json"))
+    if not R or not R.get("routes"):
+        return ""
+    P, hp, aug = R["protocol"], R["protocol"]["hyper"], R["protocol"]["augment"]
+    reps = len(P["seeds"])
+    rows, base = [], None
+    for name in ("head", "backend", "midend"):
+        r = R["routes"].get(name)
+        if not r:
+            continue
+        o, f = r["oof"]["finetuned"], r["folds"]["finetuned"]
+        base = r["oof"]["shipped_head"]
+        gain = o["accuracy"]["mean"] - base["accuracy"]["mean"]
+        kept = gain > max(o["accuracy"]["sd"], base["accuracy"]["sd"])
+        rows.append([f"`{name}`: {FT_WHAT[name]}", pm(o["accuracy"]), pm(o["balanced_accuracy"]),
+                     f"{o['excerpts_accuracy']['mean']:.3f}", pm(f["accuracy"]),
+                     f"{gain:+.3f} → " + ("better than the shipped head" if kept else "not kept"),
+                     f"{r['train_s'] / 60:.0f} min"])
+    if base:
+        rows.insert(0, ["shipped head (logistic regression on the frozen penultimate), same folds",
+                        pm(base["accuracy"]), pm(base["balanced_accuracy"]),
+                        f"{base['excerpts_accuracy']['mean']:.3f}", "–", "–", "–"])
+    return ("## Fine-tuning musicnn itself (teacher routes)\n\n"
+            "`models/train/finetune_cv.py` (stage 5c of `bash models/train/run.sh`): MSD_musicnn rebuilt "
+            "from the musicnn wheel's own TensorFlow code and checkpoint (its tags match the exported "
+            "backbone's to 3e-7) gets a 10-way genre layer on its penultimate, and learns genre at "
+            "three depths; the front-end (the wide timbral and temporal convolutions) stays frozen. "
+            f"Same items, groups and folds as cv.py ({P['clips']} clips + {P['excerpts']} excerpts, "
+            f"{P['groups']} groups, seeds {', '.join(str(x) for x in P['seeds'])}). Training audio per "
+            f"fold: its training items' runtime patches plus {aug['aug_rounds']} augmented copies per "
+            f"patch ({P['examples']:,} examples over all items): random crops (time shift), gain "
+            f"±{aug['gain_db']:g} dB, EQ tilt ±{aug['tilt_db']:g} dB across the bands, mel-bin shifts "
+            f"(small pitch shifts, p 1/2), time stretch ×{1 - aug['stretch']:g}–{1 + aug['stretch']:g} "
+            f"(p 1/2), and mixes of two clips with mixed labels (p {aug['mix_p']:g}; kept only when "
+            "both clips are on the training side). Labels weighted as the shipped head's (classes "
+            f"balanced, an excerpt counts twice). Adam, {hp['epochs']} epochs of batch {hp['batch']}, "
+            f"learning rate {hp['lr_head']:g} for the new layer and {hp['lr_pretrained']:g} for "
+            f"pretrained layers, pulled towards their pretrained values (L2-SP {hp['l2sp']:g}); "
+            "musicnn's dropout and batch norms in training mode where the network trains. Each "
+            "held-out item is predicted from its runtime patches (mean of patch probabilities). "
+            "Rule: kept only if the CV accuracy rises by more than its sd over repeats.\n\n"
+            + md_table(["trained", "CV acc", "CV bal. acc", f"CV excerpts acc ({P['excerpts']})",
+                        "fold acc", "gain → decision", "training time"], rows) + "\n\n"
+            + ("CV columns: out-of-fold over all clips, mean ± sd over the "
+               f"{reps} repeats; fold column: mean ± sd over the {reps * 5} folds. Training time: "
+               "summed over the folds, 2 threads on the shared 2-core machine.\n"))
+
+
 def pool_and_next(work):
     with open(NEXT_STEPS) as f:
-        parts = [pool_section(), selftrain_section(work), pool_distill_section(work), f.read()]
+        parts = [pool_section(), selftrain_section(work), pool_distill_section(work),
+                 finetune_section(work), f.read()]
     return "\n".join(p for p in parts if p)
 
 
