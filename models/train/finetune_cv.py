@@ -52,17 +52,19 @@ sys.path.insert(0, HERE)
 import pool as student_pool  # noqa: E402
 from cv_student import SHIPPED_HEAD, mean_sd, scores, student_sets  # noqa: E402
 from earmark_train.cache import cached_arrays, key_of, load_cached  # noqa: E402
-from earmark_train.cards import write_json  # noqa: E402
+from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
-from earmark_train.data import N_FRAMES, N_MELS, K, load_sets  # noqa: E402
+from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, load_sets  # noqa: E402
 from earmark_train.embed import embed_sets  # noqa: E402
 from earmark_train.log import log  # noqa: E402
-from earmark_train.metrics import combine  # noqa: E402
+from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402
 
 # route -> (the tensor it is fed at, the parts of the network it trains besides the genre layer)
 ROUTES = {"head": ("pooled", []), "backend": ("pooled", ["backend"]),
           "midend": ("frontend", ["midend", "backend"])}
-DEFAULTS = {"epochs": 12, "batch": 64, "lr_head": 1e-3, "lr_pretrained": 1e-4, "l2sp": 1e-3,
+# part of every fold's cache key: bump it when the training code changes what a fold computes
+CODE_VERSION = "2"
+DEFAULTS = {"epochs": 30, "batch": 64, "lr_head": 1e-3, "lr_pretrained": 1e-4, "l2sp": 1e-3,
             "l2_head": 1e-4}
 
 
@@ -89,15 +91,19 @@ class Net:
     """MSD_musicnn rebuilt from musicnn.models in its own layer order (so the checkpoint's
     variable names match), with handles on the tensors a route is fed at and a genre layer."""
 
-    def __init__(self, tf, seed: int):
+    def __init__(self, tf, seed: int, inference: bool = False):
+        """inference: is_training is a plain False (no If/Switch ops reach an export); the graph
+        is then built in the caller's default graph, which is otherwise reset."""
         from musicnn import models as mm
 
         self.tf = tf
-        tf.compat.v1.reset_default_graph()
-        tf.compat.v1.set_random_seed(seed)
         v1, layers = tf.compat.v1, tf.compat.v1.layers
+        if not inference:
+            v1.reset_default_graph()
+        v1.set_random_seed(seed)
+        tf.keras.utils.set_random_seed(seed)  # the v1 layers' initialisers draw from Keras's seed
         self.mel = v1.placeholder(tf.float32, [None, N_FRAMES, N_MELS], name="mel")
-        self.training = v1.placeholder_with_default(False, [], name="is_training")
+        self.training = False if inference else v1.placeholder_with_default(False, [], name="is_training")
         parts, ups = {}, {}
 
         def mark(name, start_vars, start_ups):
@@ -170,8 +176,9 @@ def frozen_inputs(tf, X: np.ndarray, where: str, threads: int, check_onnx: str) 
     return np.concatenate(out)
 
 
-def train_fold(tf, route: str, hp: dict, inputs, Y, w, train_idx, test_idx, seed: int, threads: int):
-    """Fine-tune on inputs[train_idx] (soft targets Y, weights w); probabilities of inputs[test_idx]."""
+def fit_net(tf, route: str, hp: dict, inputs, Y, w, train_idx, seed: int, threads: int, then):
+    """Fine-tune on inputs[train_idx] (soft targets Y, weights w), then `then(sess, net, feed_at)`
+    before the session closes; returns (its result, train seconds, loss per epoch)."""
     where, parts = ROUTES[route]
     net = Net(tf, seed)
     feed_at = getattr(net, where)
@@ -187,9 +194,14 @@ def train_fold(tf, route: str, hp: dict, inputs, Y, w, train_idx, test_idx, seed
     if ft:
         reg += hp["l2sp"] * tf.add_n([tf.nn.l2_loss(v - anchors[v.name]) for v in ft])
     total = loss + reg
-    ops = [v1.train.AdamOptimizer(hp["lr_head"]).minimize(total, var_list=net.head)]
-    if ft:
-        ops.append(v1.train.AdamOptimizer(hp["lr_pretrained"]).minimize(total, var_list=ft))
+    # one gradient pass, then both updates: two minimize() calls would race (one optimiser could
+    # read variables the other has just moved), and the run would not be reproducible
+    grads = tf.gradients(total, net.head + ft)
+    with tf.control_dependencies(grads + [loss]):
+        ops = [v1.train.AdamOptimizer(hp["lr_head"]).apply_gradients(zip(grads[:len(net.head)], net.head))]
+        if ft:
+            ops.append(v1.train.AdamOptimizer(hp["lr_pretrained"]).apply_gradients(
+                zip(grads[len(net.head):], ft)))
     ups = [u for p in parts for u in net.update_ops[p]]
     step = tf.group(*ops, *ups)
     rng = np.random.default_rng(seed)
@@ -212,11 +224,77 @@ def train_fold(tf, route: str, hp: dict, inputs, Y, w, train_idx, test_idx, seed
                                                 net.training: bool(parts)})
                 tot += lv * len(b)
             hist.append(tot / len(order))
-            log(f"    epoch {ep + 1}/{hp['epochs']} loss {hist[-1]:.3f} ({time.time() - t0:.0f} s)")
-        probs = np.concatenate([sess.run(net.probs, {feed_at: inputs[test_idx[a:a + 256]].astype(np.float32)})
-                                for a in range(0, len(test_idx), 256)])
-    return {"patch_probs": probs.astype(np.float32), "train_s": np.array(time.time() - t0),
-            "loss": np.array(hist)}
+            if (ep + 1) % 5 == 0 or ep + 1 == hp["epochs"]:
+                log(f"    epoch {ep + 1}/{hp['epochs']} loss {hist[-1]:.3f} ({time.time() - t0:.0f} s)")
+        train_s = time.time() - t0
+        return then(sess, net, feed_at), train_s, np.array(hist)
+
+
+def predict_inputs(sess, net, feed_at, inputs, idx) -> np.ndarray:
+    return np.concatenate([sess.run(net.probs, {feed_at: inputs[idx[a:a + 256]].astype(np.float32)})
+                           for a in range(0, len(idx), 256)]).astype(np.float32)
+
+
+def train_fold(tf, route: str, hp: dict, inputs, Y, w, train_idx, test_idx, seed: int, threads: int):
+    """Fine-tune on inputs[train_idx]; probabilities of inputs[test_idx]."""
+    probs, train_s, hist = fit_net(tf, route, hp, inputs, Y, w, train_idx, seed, threads,
+                                   lambda sess, net, at: predict_inputs(sess, net, at, inputs, test_idx))
+    return {"patch_probs": probs, "train_s": np.array(train_s), "loss": hist}
+
+
+def to_onnx(tf, sess, net, path: str, head=None, opset: int = 13) -> None:
+    """The fine-tuned network, mel -> probs, as ONNX (as export_musicnn.py converts the backbone).
+    The penultimate stays in the graph under its name (not an output): add_embedding_output.py
+    exposes it as `embedding`, as for the shipped head."""
+    import onnx
+    import tf2onnx
+    from musicnn import models as mm
+
+    from earmark_train.onnx_utils import keep_used_opsets, symbolic_batch
+
+    v1, layers = tf.compat.v1, tf.compat.v1.layers
+    values = {v.name: sess.run(v) for v in net.pretrained + net.head}
+    ckpt = v1.train.NewCheckpointReader(os.path.join(os.path.dirname(mm.__file__), "MSD_musicnn") + "/")
+    with tf.Graph().as_default() as g, session(tf, 1) as s2:
+        inf = Net(tf, 0, inference=True)
+        n_tuned = len(v1.global_variables())
+        # the embedding stays MSD_musicnn's own penultimate (the pretrained back-end beside the
+        # tuned one, 0.3 M multiply-adds): learn and similar keep a general-purpose embedding
+        with v1.variable_scope("msd_embedding"):
+            flat = layers.batch_normalization(layers.flatten(inf.pooled), training=False)
+            dense = layers.dense(flat, units=200, activation=tf.nn.relu)
+            emb = layers.batch_normalization(dense, training=False)
+        probs = inf.probs
+        if head is not None:  # `+head` routes: the mean with the head on the MSD penultimate
+            (W, b, _), = head.layers()
+            probs = (probs + tf.nn.softmax(tf.matmul(emb, tf.constant(W)) + tf.constant(b))) / 2
+        tf.identity(probs, name="probs")
+        tf.identity(emb, name="penultimate")
+        for v in v1.global_variables()[:n_tuned]:
+            v.load(values[v.name], s2)
+        copies, originals = v1.global_variables()[n_tuned:], net.parts["backend"]
+        if [c.name.split("/")[-1] for c in copies] != [o.name.split("/")[-1] for o in originals]:
+            raise SystemExit("the embedding back-end's variables do not line up with MSD_musicnn's")
+        for c, o in zip(copies, originals):
+            c.load(ckpt.get_tensor(o.name.split(":")[0]), s2)
+        frozen = v1.graph_util.convert_variables_to_constants(s2, g.as_graph_def(), ["probs", "penultimate"])
+    proto, _ = tf2onnx.convert.from_graph_def(frozen, input_names=["mel:0"],
+                                              output_names=["probs:0", "penultimate:0"], opset=opset)
+    rename = {"mel:0": "mel", "probs:0": "probs", "penultimate:0": "penultimate"}
+    for node in proto.graph.node:
+        node.input[:] = [rename.get(i, i) for i in node.input]
+        node.output[:] = [rename.get(o, o) for o in node.output]
+    for vi in list(proto.graph.input) + list(proto.graph.output):
+        vi.name = rename.get(vi.name, vi.name)
+    keep = [o for o in proto.graph.output if o.name == "probs"]
+    del proto.graph.output[:]
+    proto.graph.output.extend(keep)
+    symbolic_batch(proto)
+    keep_used_opsets(proto)
+    proto.producer_name = "earmark/models/train/finetune_cv.py"
+    proto.metadata_props.extend([onnx.StringStringEntryProto(key="labels", value=json.dumps(LABELS))])
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save_model(proto, path, save_as_external_data=False)
 
 
 def main() -> int:
@@ -236,6 +314,12 @@ def main() -> int:
     ap.add_argument("--gain-db", type=float, default=6.0)
     ap.add_argument("--tilt-db", type=float, default=6.0)
     ap.add_argument("--stretch", type=float, default=0.1)
+    ap.add_argument("--midend-epochs", type=int, default=6,
+                    help="epochs of the mid-end route (~100 s each on 2 cores against 0.6 s for the back-end)")
+    ap.add_argument("--midend-repeats", type=int, default=1, help="repeats (seeds) of the mid-end route")
+    ap.add_argument("--export", action="store_true",
+                    help="after the report, ship the selected route: --out and WORK/genre-trainonly.onnx")
+    ap.add_argument("--out", default="models/accurate/genre.onnx")
     for k, v in DEFAULTS.items():
         ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=v)
     args = ap.parse_args()
@@ -243,6 +327,7 @@ def main() -> int:
     import tensorflow as tf
 
     tf.compat.v1.disable_eager_execution()
+    tf.config.experimental.enable_op_determinism()  # same seed, same weights (a rerun reproduces the card)
     hp = {k: getattr(args, k) for k in DEFAULTS}
     clips = load_sets(args.features)
     feats = embed_sets(clips, {"msd": args.backbone}, args.threads, args.work)
@@ -277,11 +362,14 @@ def main() -> int:
     seeds = [args.seed + r for r in range(args.repeats)]
     mine = [f for f in args.folds.split(",") if f]
     out_dir = os.path.join(args.work, "cv_finetune")
-    results, missing = {}, []
+    results, missing, oof0 = {}, [], {}
     base_rows = {}
     for route in routes:
         fold_rows, rep_rows = [], []
-        for seed in seeds:
+        # the mid-end costs ~150x the back-end per epoch: fewer epochs and repeats (see --help)
+        rhp = {**hp, "epochs": args.midend_epochs} if route == "midend" else hp
+        rseeds = seeds[:args.midend_repeats] if route == "midend" else seeds
+        for seed in rseeds:
             pr = np.zeros((pool.n, K))
             for k, te in enumerate(pool.folds(seed)):
                 tr = np.setdiff1d(np.arange(pool.n), te)
@@ -292,13 +380,13 @@ def main() -> int:
                 hw = ex.hard_weights(keep)
                 train_idx = np.where(ex.uses(keep) & (hw > 0))[0]
                 test_idx = np.where(np.isin(pool.owner, te))[0]
-                key = key_of(route, json.dumps(hp, sort_keys=True), json.dumps(aug, sort_keys=True), seed, te,
+                key = key_of(CODE_VERSION, route, json.dumps(rhp, sort_keys=True), json.dumps(aug, sort_keys=True), seed, te,
                              train_idx, hw[train_idx], ex.Y[train_idx])
                 path = os.path.join(out_dir, f"{route}_s{seed}_f{k}.npz")
                 if not mine or str(k) in mine or f"{seed}:{k}" in mine:
                     log(f"{route} seed {seed} fold {k + 1}/{FOLDS}: {len(train_idx)} examples")
                     got = cached_arrays(path, key, lambda: train_fold(
-                        tf, route, hp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx, test_idx,
+                        tf, route, rhp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx, test_idx,
                         seed * 100 + k, args.threads))
                 else:
                     got = load_cached(path, key)
@@ -311,7 +399,8 @@ def main() -> int:
                 row = {"seed": seed, "fold": k, "examples": int(len(train_idx)),
                        "train_s": round(float(got["train_s"]), 1),
                        "finetuned": scores(pool.y[te], pr[te], pool.is_ex[te]),
-                       "shipped_head": scores(pool.y[te], base_rows[(seed, k)], pool.is_ex[te])}
+                       "shipped_head": scores(pool.y[te], base_rows[(seed, k)], pool.is_ex[te]),
+                       "with_head": scores(pool.y[te], (pr[te] + base_rows[(seed, k)]) / 2, pool.is_ex[te])}
                 fold_rows.append(row)
                 log(f"{route} seed {seed} fold {k + 1}: acc {row['finetuned']['accuracy']:.3f} "
                     f"(shipped head {row['shipped_head']['accuracy']:.3f}) ({row['train_s']:.0f} s)")
@@ -320,15 +409,26 @@ def main() -> int:
                 order = np.concatenate(pool.folds(seed))
                 base = np.zeros_like(pr)
                 base[order] = full
+                if seed == rseeds[0]:
+                    oof0[route], oof0[route + "+head"] = pr.copy(), (pr + base) / 2
                 rep_rows.append({"seed": seed, "finetuned": scores(pool.y, pr, pool.is_ex),
-                                 "shipped_head": scores(pool.y, base, pool.is_ex)})
-        if len(rep_rows) == len(seeds):
-            results[route] = {
-                "trains": ["genre layer"] + ROUTES[route][1], "fed_at": ROUTES[route][0],
-                "oof": {w: mean_sd([r[w] for r in rep_rows]) for w in ("finetuned", "shipped_head")},
-                "folds": {w: mean_sd([r[w] for r in fold_rows]) for w in ("finetuned", "shipped_head")},
-                "per_repeat": rep_rows, "per_fold": fold_rows,
-                "train_s": round(sum(r["train_s"] for r in fold_rows), 1)}
+                                 "shipped_head": scores(pool.y, base, pool.is_ex),
+                                 # both heads on one forward pass: the network's and the head's mean
+                                 "with_head": scores(pool.y, (pr + base) / 2, pool.is_ex)})
+        if len(rep_rows) == len(rseeds):
+            # `route+head`: the tuned network's probabilities averaged with the logistic-regression
+            # head's on MSD_musicnn's own penultimate, which the export computes anyway (embedding)
+            for name, who in ((route, "finetuned"), (route + "+head", "with_head")):
+                results[name] = {
+                    "trains": ["genre layer"] + ROUTES[route][1], "fed_at": ROUTES[route][0], "seeds": rseeds,
+                    "hyper": rhp, "with_head": who == "with_head",
+                    "oof": {"finetuned": mean_sd([r[who] for r in rep_rows]),
+                            "shipped_head": mean_sd([r["shipped_head"] for r in rep_rows])},
+                    "folds": {"finetuned": mean_sd([r[who] for r in fold_rows]),
+                              "shipped_head": mean_sd([r["shipped_head"] for r in fold_rows])},
+                    "per_repeat": [{"seed": r["seed"], "finetuned": r[who], "shipped_head": r["shipped_head"]}
+                                   for r in rep_rows],
+                    "train_s": round(sum(r["train_s"] for r in fold_rows), 1)}
             o = results[route]["oof"]
             log(f"{route}: CV acc {o['finetuned']['accuracy']['mean']:.3f}±{o['finetuned']['accuracy']['sd']:.3f} "
                 f"bal {o['finetuned']['balanced_accuracy']['mean']:.3f} | shipped head on the same folds "
@@ -336,16 +436,133 @@ def main() -> int:
     if missing:
         log(f"not cached yet (another process trains them): {', '.join(missing)}; no report written")
         return 0
+    for route, r in results.items():
+        f, b = r["oof"]["finetuned"], r["oof"]["shipped_head"]
+        r["gain"] = round(f["accuracy"]["mean"] - b["accuracy"]["mean"], 4)
+        r["excerpts_change"] = round(f["excerpts_accuracy"]["mean"] - b["excerpts_accuracy"]["mean"], 4)
+        r["kept"] = bool(r["gain"] > max(f["accuracy"]["sd"], b["accuracy"]["sd"]) and score(f) > score(b)
+                         and -r["excerpts_change"] <= max(f["excerpts_accuracy"]["sd"], b["excerpts_accuracy"]["sd"]))
+        for part, mask in (("clips", ~pool.is_ex), ("excerpts", pool.is_ex)):
+            idx = np.where(mask)[0]
+            write_json(os.path.join(args.work, f"ft_oof_{route}_{part}.json"), eval_report(
+                pool.y[idx], oof0[route][idx], [pool.paths[i] for i in idx], model=f"cv:musicnn_finetune[{route}]",
+                dataset=f"out-of-fold, {FOLDS}-fold artist-grouped CV over train + valid, seed {seeds[0]}; "
+                        f"each clip predicted by a network fine-tuned without its group ({part})"), indent=1)
     path = os.path.join(args.work, "cv_finetune.json")
     old = (json.load(open(path)) if os.path.exists(path) else {}).get("routes", {})
+    routes_all = {**old, **results}
+    kept = [k for k, v in routes_all.items() if v.get("kept")]
+    selected = max(kept, key=lambda k: score(routes_all[k]["oof"]["finetuned"])) if kept else None
     write_json(path, {
         "protocol": {"folds": FOLDS, "seeds": seeds, "max_block": args.max_block, "items": pool.n,
                      "clips": int((~pool.is_ex).sum()), "excerpts": int(pool.is_ex.sum()),
                      "groups": len(set(pool.groups.tolist())), "shipped_head": SHIPPED_HEAD,
                      "hyper": hp, "augment": aug, "examples": int(len(ex.X)), "runtime_patches": int(n_lab),
+                     "rule": "kept if the full clips' CV accuracy rises by more than its sd over repeats, "
+                             "the CV score ((accuracy + balanced accuracy) / 2) rises, and the excerpts' CV "
+                             "accuracy (issue 17's second target) falls by no more than its sd; the kept "
+                             "route with the best CV score ships",
                      "prediction": "clip = mean of patch probabilities; TensorFlow, musicnn's own graph"},
-        "routes": {**old, **results}, "wall_s": round(time.time() - t0, 1)}, indent=1)
-    log(f"wrote {path}")
+        "routes": routes_all, "selected": selected, "wall_s": round(time.time() - t0, 1)}, indent=1)
+    log(f"wrote {path}; selected: {selected or 'none (the shipped head stays)'}")
+    if args.export:
+        return export(tf, args, pool, ex, inputs, hp, selected, routes_all)
+    return 0
+
+
+def score(o: dict) -> float:
+    return (o["accuracy"]["mean"] + o["balanced_accuracy"]["mean"]) / 2
+
+
+def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
+    """Ship the selected route: fitted on train (+ its excerpts) -> WORK/genre-ft-trainonly.onnx
+    (what `earmark eval` scores on valid) and on every item -> --out; WORK/ft_export.json and
+    WORK/ft_valid_python_eval.json describe them for write_card.py --refresh-finetune."""
+    if route is None:
+        log("no fine-tuned route beats the shipped head: nothing exported")
+        return 0
+    from earmark_train.onnx_utils import session as ort_session
+
+    net_route, with_head = route.removesuffix("+head"), route.endswith("+head")
+    hp = routes[route].get("hyper", hp)
+    where = ROUTES[net_route][0]
+    valid = np.where((pool.origin == "valid") & ~pool.is_ex)[0]
+    vpatch = np.where(np.isin(pool.owner, valid))[0]
+    check = np.arange(0, len(ex.X), max(1, len(ex.X) // 12))[:12]
+    outs = {}
+    for name, keep_items, path in (
+            ("trainonly", pool.origin == "train", os.path.join(args.work, "genre-ft-trainonly.onnx")),
+            ("all", np.ones(pool.n, bool), args.out)):
+        keep = keep_items.copy()
+        hw = ex.hard_weights(keep)
+        train_idx = np.where(ex.uses(keep) & (hw > 0))[0]
+        log(f"export {route} ({name}): {len(train_idx)} examples")
+        head = fit(pool, SHIPPED_HEAD, np.where(keep_items)[0], args.seed) if with_head else None
+
+        def then(sess, net, at, path=path, head=head):
+            to_onnx(tf, sess, net, path, head)
+            ref = sess.run(net.probs, {net.mel: ex.X[check]})
+            vp = predict_inputs(sess, net, at, inputs[where], vpatch)
+            if head is not None:
+                msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+                ref = (ref + head.predict_proba(msd)) / 2
+                vp = (vp + head.predict_proba(pool.feats("msd_pen")[vpatch])) / 2
+            got = ort_session(path, args.threads).run(["probs"], {"mel": ex.X[check]})[0]
+            import onnx
+
+            proto = onnx.load(path)
+            proto.graph.output.append(onnx.helper.make_tensor_value_info("penultimate", onnx.TensorProto.FLOAT, None))
+            pen = ort_session(proto, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+            msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+            log(f"  embedding vs {os.path.basename(args.backbone)}'s penultimate: max |diff| {np.abs(pen - msd).max():.2e}")
+            if np.abs(pen - msd).max() > 1e-4:
+                raise SystemExit("the exported embedding is not MSD_musicnn's penultimate")
+            return float(np.abs(ref - got).max()), vp
+
+        (diff, vprobs), train_s, _ = fit_net(tf, net_route, hp, inputs[where], ex.Y, hw, train_idx,
+                                             args.seed, args.threads, then)
+        log(f"  wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {train_s:.0f} s); "
+            f"max |TensorFlow - onnxruntime| {diff:.2e}")
+        if diff > 1e-4:
+            raise SystemExit(f"{path}: the ONNX export does not match TensorFlow")
+        outs[name] = (vprobs, train_s, len(train_idx))
+
+    params = next(iter(load_sets(args.features).values())).params
+    cfg = {"route": "musicnn_finetune", "trains": routes[route]["trains"], "fed_at": where,
+           "level": "patch", "combine": "mean_probs", "excerpt_weight": 2.0, **hp,
+           **({"averaged_with": SHIPPED_HEAD} if with_head else {})}
+    trainonly = os.path.join(args.work, "genre-ft-trainonly.onnx")
+    write_json(os.path.splitext(trainonly)[0] + ".json", runtime_card(
+        "earmark-genre-trainonly", trainonly, params, "mean_probs",
+        {"trained_on": "train(+excerpts/train)", "config": cfg}))
+    vp, owner = outs["trainonly"][0], np.searchsorted(valid, pool.owner[vpatch])
+    probs = combine(vp, owner, len(valid), "mean_probs")
+    write_json(os.path.join(args.work, "ft_valid_python_eval.json"), eval_report(
+        pool.y[valid], probs, [pool.paths[i] for i in valid], model=trainonly,
+        dataset="valid (finetune_cv.py: TensorFlow)"), indent=1)
+    tradeoff = []
+    rank = np.zeros(len(owner), int)
+    for i in range(len(valid)):
+        idx = np.where(owner == i)[0]
+        rank[idx] = np.arange(len(idx))
+    for k in (1, 2, 3, 5, 10):  # k patches spread evenly over the clip, as train.py measures it
+        sel = np.zeros(len(owner), bool)
+        for i in range(len(valid)):
+            idx = np.where(owner == i)[0]
+            sel[idx[np.unique(np.linspace(0, len(idx) - 1, min(k, len(idx))).round().astype(int))]] = True
+        m = metrics(pool.y[valid], combine(vp[sel], owner[sel], len(valid), "mean_probs").argmax(1))
+        tradeoff.append({"patches_per_clip": k, "accuracy": round(m["accuracy"], 4),
+                         "balanced_accuracy": round(m["balanced_accuracy"], 4)})
+    sp = os.path.join(args.work, "ft_export.json")
+    write_json(sp, {"selected": cfg, "route": route, "tradeoff": tradeoff, "trainonly": trainonly,
+                    "out": args.out, "script": "models/train/finetune_cv.py --export",
+                    "examples_trainonly": outs["trainonly"][2], "examples_all": outs["all"][2],
+                    "train_s": round(outs["trainonly"][1] + outs["all"][1], 1),
+                    "augment": {k: getattr(args, k) for k in ("aug_rounds", "mix_p", "gain_db", "tilt_db",
+                                                              "stretch", "seed")},
+                    "cv": routes[route]}, indent=1)
+    log(f"valid (train-only, TensorFlow): accuracy {metrics(pool.y[valid], probs.argmax(1))['accuracy']:.3f}; "
+        f"patches trade-off {tradeoff}; updated {sp}")
     return 0
 
 

@@ -152,14 +152,16 @@ fi
 
 # 5c. fine-tuning musicnn itself (genre layer; + back-end; + mid-end), scored on cv.py's folds
 #     with augmentation; the frozen front-end's maps are cached by content hash and each fold's
-#     predictions under $WORK/cv_finetune/ (resumable). Reported in the card, kept or not.
+#     predictions under $WORK/cv_finetune/ (resumable). Reported in the card, kept or not; a kept
+#     route replaces train.py's models/accurate/genre.onnx (--export; train-only version in $WORK).
+rm -f "$WORK/ft_export.json"
 if [ "${EARMARK_SKIP_FINETUNE:-0}" != 1 ]; then
   step "fine-tuning musicnn, scored by CV (finetune_cv.py)"
   # shellcheck disable=SC2206
   FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})
   "$PY" models/train/finetune_cv.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
     --work "$WORK" --splits "$GTZAN/splits" --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" \
-    --threads "$JOBS" "${FT_EXTRA[@]}"
+    --threads "$JOBS" --export --out models/accurate/genre.onnx "${FT_EXTRA[@]}"
 else
   step "EARMARK_SKIP_FINETUNE=1: fine-tuning skipped"
 fi
@@ -172,11 +174,24 @@ if [ -d "$GTZAN/excerpts/valid" ]; then
   "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-trainonly.onnx" --json \
     > "$WORK/eval_trainonly_ex_valid.json" || true
 fi
+if [ -f "$WORK/ft_export.json" ]; then
+  step "earmark eval $GTZAN/valid (train-only fine-tuned network)"
+  "$EARMARK" eval "$GTZAN/valid" --model "$WORK/genre-ft-trainonly.onnx" --json \
+    "$WORK/eval_ft_trainonly_valid.json" >&2
+  if [ -d "$GTZAN/excerpts/valid" ]; then
+    "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-ft-trainonly.onnx" --json \
+      "$WORK/eval_ft_trainonly_ex_valid.json" >&2 || true
+  fi
+fi
 
 # 7. card
 step "writing models/accurate/model.json and models/accurate/MODEL_CARD.md"
 "$PY" models/train/write_card.py --work "$WORK" --model models/accurate/genre.onnx \
   --data-root "$GTZAN" --wall-s "$(( $(date +%s) - START ))"
+if [ -f "$WORK/ft_export.json" ]; then
+  step "the card of the fine-tuned network (write_card.py --refresh-finetune)"
+  "$PY" models/train/write_card.py --work "$WORK" --data-root "$GTZAN" --refresh-finetune models/accurate
+fi
 step "adding the embedding output (add_embedding_output.py; probs stay bit-identical)"
 "$PY" models/train/add_embedding_output.py models/accurate
 step "exact rewrites for tract (optimise_graph.py; outputs within 1e-5)"
@@ -198,4 +213,7 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
 else
   step "EARMARK_SKIP_CV_STUDENT=1: the student's cross-validation skipped"
 fi
+# the Rust parity test's fixture: onnxruntime's outputs of both shipped models
+step "model parity fixture (tests/fixtures/model/make_fixture.py)"
+"$PY" tests/fixtures/model/make_fixture.py
 step "done"
