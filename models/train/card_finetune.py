@@ -21,6 +21,7 @@ from write_card import (
     pm,
     report_tables,
     sha256,
+    valid_figures,
 )
 
 
@@ -182,16 +183,7 @@ def refresh_finetune(model_dir: str, work: str, data_root: str) -> int:
       "train-only network (`target/train/genre-ft-trainonly.onnx`, the same recipe on train and its "
       "excerpts), measured by `earmark eval ../shared/gtzan/valid --model "
       "target/train/genre-ft-trainonly.onnx --json`, i.e. Rust decoding + features + tract.\n")
-    w(f"- clips: {ev['n']}, accuracy **{ev['accuracy']:.3f}**, balanced accuracy "
-      f"**{ev['balanced_accuracy']:.3f}**, macro F1 {ev['macro_f1']:.3f}")
-    if ev_ex:
-        w(f"- valid excerpts (2–3 s, country/disco/metal only): {ev_ex['n']} clips, accuracy "
-          f"{ev_ex['accuracy']:.3f}")
-    if agree:
-        w(f"- earmark (tract) and finetune_cv.py (TensorFlow) predict the same genre on {agree} valid clips")
-    w("")
-    if ev.get("per_class"):
-        report_tables(w, ev, LABELS)
+    valid_figures(w, ev, ev_ex, agree, "finetune_cv.py (TensorFlow)")
     w("### Accuracy vs patches per clip (cost)\n")
     w("A 30-s clip has 10 patches; in tract the network takes about 40 ms per patch on one thread "
       "(`cargo bench --bench model_profile`). Using fewer patches, spread evenly over the clip "

@@ -454,6 +454,20 @@ def report_tables(w, rep, labels):
     w(md_table([""] + short, [[labels[i]] + row for i, row in enumerate(rep["confusion"])]) + "\n")
 
 
+def valid_figures(w, ev, ev_ex, agree, python_side):
+    """`earmark eval` of a train-only model on valid (and its excerpts), with its tables."""
+    w(f"- clips: {ev.get('n')}, accuracy **{ev.get('accuracy', 0):.3f}**, balanced accuracy "
+      f"**{ev.get('balanced_accuracy', 0):.3f}**, macro F1 {ev.get('macro_f1', 0):.3f}")
+    if ev_ex:
+        w(f"- valid excerpts (2–3 s, country/disco/metal only): {ev_ex.get('n')} clips, accuracy "
+          f"{ev_ex.get('accuracy', 0):.3f}")
+    if agree:
+        w(f"- earmark (tract) and {python_side} predict the same genre on {agree} valid clips")
+    w("")
+    if ev.get("per_class"):
+        report_tables(w, ev, LABELS)
+
+
 def md_table(header, rows):
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
@@ -670,16 +684,7 @@ def write_accurate(args):
       "figures of the train-only model (`target/train/genre-trainonly.onnx`), measured by "
       "`earmark eval ../shared/gtzan/valid --model target/train/genre-trainonly.onnx --json`, "
       "i.e. Rust decoding + features + tract.\n")
-    w(f"- clips: {ev.get('n')}, accuracy **{ev.get('accuracy', 0):.3f}**, balanced accuracy "
-      f"**{ev.get('balanced_accuracy', 0):.3f}**, macro F1 {ev.get('macro_f1', 0):.3f}")
-    if ev_ex:
-        w(f"- valid excerpts (2–3 s, country/disco/metal only): {ev_ex.get('n')} clips, accuracy "
-          f"{ev_ex.get('accuracy', 0):.3f}")
-    if agree:
-        w(f"- earmark (tract) and train.py (onnxruntime) predict the same genre on {agree} valid clips")
-    w("")
-    if ev.get("per_class"):
-        report_tables(w, ev, labels)
+    valid_figures(w, ev, ev_ex, agree, "train.py (onnxruntime)")
     if S.get("tradeoff"):
         w("### Accuracy vs patches per clip (cost)\n")
         b = S["backbone_ms_per_patch_onnxruntime"]
