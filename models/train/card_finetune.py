@@ -77,7 +77,14 @@ def refresh_finetune(model_dir: str, work: str, data_root: str) -> int:
     # ---------------- model.json
     mj_path = os.path.join(model_dir, "model.json")
     card = load(mj_path)
+    prev = load(os.path.join(work, "previous_accurate_card.json")) or dict(card)
     card["sha256"] = sha256(model)
+    # the export checked this embedding against MSD_musicnn's penultimate (finetune_cv.py), which
+    # is what the previous shipped model exposed too: its learned heads and cached embeddings
+    # stay valid (earmark's `embedding_equivalent_sha256`), its genre results do not
+    if prev.get("training", {}).get("embedding", {}).get("tensor") == "penultimate":
+        same = {prev.get("sha256"), *prev.get("equivalent_sha256", []), *prev.get("embedding_equivalent_sha256", [])}
+        card["embedding_equivalent_sha256"] = sorted(s for s in same if s and s != card["sha256"])
     for k in ("embedding", "equivalent_sha256"):  # a new network: add_embedding_output.py and
         card.pop(k, None)                          # optimise_graph.py record these again
     oof["model"] = f"the recipe's network, out of fold ({name}, finetune_cv.py)"

@@ -103,6 +103,9 @@ for pair in train:train valid:valid ex_train:excerpts/train ex_valid:excerpts/va
   fi
 done
 
+# the shipped card before this run: the new one lists the models whose embedding it keeps
+cp models/accurate/model.json "$WORK/previous_accurate_card.json"
+
 # 5. select by cross-validation, export, refit (backbone outputs cached by content hash)
 step "cross-validation (cv.py)"
 "$PY" models/train/cv.py --features "$WORK/features" --work "$WORK" --splits "$GTZAN/splits" \

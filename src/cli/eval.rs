@@ -60,7 +60,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         .transpose()
         .map_err(failed)?;
     if let Some(h) = &head
-        && !model.answers_for(&h.model_sha256)
+        && !model.embeds_like(&h.model_sha256)
     {
         return Err(failed(format!(
             "the head was trained on model {} (sha256 {}), not {}",

@@ -23,7 +23,8 @@ pub enum Genres {
 pub struct Vocabularies {
     choice: Genres,
     model_name: String,
-    /// The model's hash and those of graphs it reproduces (`answers_for`).
+    /// The model's hash and those whose embedding it reproduces (`embeds_like`):
+    /// the models a learned head may come from.
     model_hashes: Vec<String>,
     gtzan_thresholds: Vec<Option<f32>>,
     heads: HashMap<PathBuf, Head>,
@@ -44,6 +45,13 @@ impl Vocabularies {
             model_name: model.card().name.clone(),
             model_hashes: std::iter::once(model.sha256())
                 .chain(model.card().equivalent_sha256.iter().map(String::as_str))
+                .chain(
+                    model
+                        .card()
+                        .embedding_equivalent_sha256
+                        .iter()
+                        .map(String::as_str),
+                )
                 .map(str::to_string)
                 .collect(),
             gtzan_thresholds: gtzan::card_thresholds(model.card(), 0.9),

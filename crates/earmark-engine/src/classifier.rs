@@ -73,9 +73,12 @@ impl Classifier {
             plan.whole_max_s
         );
         if let Some(c) = &cache {
+            // Best effort: a failure only costs recomputation.
             for old in &model.card().equivalent_sha256 {
-                // Best effort: a failure only costs recomputation.
                 let _ = c.adopt_equivalent(old, model.sha256());
+            }
+            for old in &model.card().embedding_equivalent_sha256 {
+                let _ = c.adopt_embeddings(old, model.sha256());
             }
         }
         Classifier {
@@ -243,6 +246,13 @@ mod tests {
     /// (ModelProto field 6) appended to the protobuf changes the bytes, not
     /// the network — as an exact rewrite changes the graph, not the outputs.
     fn rehashed_fast(equivalent: Vec<String>) -> GenreModel {
+        rehashed_fast_with(equivalent, vec![])
+    }
+
+    fn rehashed_fast_with(
+        equivalent: Vec<String>,
+        embedding_equivalent: Vec<String>,
+    ) -> GenreModel {
         let dir = crate::repo_root().join("models/fast");
         let mut onnx = std::fs::read(dir.join("genre.onnx")).unwrap();
         onnx.extend_from_slice(&[0x32, 4]);
@@ -250,6 +260,7 @@ mod tests {
         let mut card = crate::model::shipped_card("fast").unwrap();
         card.sha256 = None;
         card.equivalent_sha256 = equivalent;
+        card.embedding_equivalent_sha256 = embedding_equivalent;
         GenreModel::from_parts(card, &onnx, dir.join("genre.onnx")).unwrap()
     }
 
@@ -283,6 +294,27 @@ mod tests {
         assert_eq!(kept.prediction.probs, first.prediction.probs);
         assert_eq!(kept.prediction.embedding, first.prediction.embedding);
         assert_eq!(new.cached_embeddings().len(), 1, "the embedding too");
+    }
+
+    #[test]
+    fn a_retrained_genre_output_keeps_embeddings_and_heads_not_genres() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cache.sqlite");
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
+        let plan = AnalysisPlan::default();
+        let before = Arc::new(load_embedded("fast").unwrap());
+        let old = Classifier::new(before.clone(), plan, Some(Cache::open(&db).unwrap()));
+        old.classify(&clip).unwrap();
+        drop(old);
+
+        let retrained = Arc::new(rehashed_fast_with(
+            vec![],
+            vec![before.sha256().to_string()],
+        ));
+        assert!(retrained.embeds_like(before.sha256()) && !retrained.answers_for(before.sha256()));
+        let new = Classifier::new(retrained, plan, Some(Cache::open(&db).unwrap()));
+        assert!(new.cached(&clip).is_none(), "genres are analysed again");
+        assert_eq!(new.cached_embeddings().len(), 1, "the embedding is kept");
     }
 
     #[test]

@@ -208,8 +208,19 @@ impl Cache {
     /// Keys are the model hash, alone or followed by `|` and the plan; a row
     /// already present under the new key wins. Returns the rows moved.
     pub fn adopt_equivalent(&self, old_sha: &str, new_sha: &str) -> Result<usize, CacheError> {
+        self.rekey(&["results", "embeddings"], old_sha, new_sha)
+    }
+
+    /// Re-key only the embeddings of an earlier model whose embedding output
+    /// `new_sha`'s model reproduces (its card's `embedding_equivalent_sha256`):
+    /// `similar` keeps its index, while genres are analysed again.
+    pub fn adopt_embeddings(&self, old_sha: &str, new_sha: &str) -> Result<usize, CacheError> {
+        self.rekey(&["embeddings"], old_sha, new_sha)
+    }
+
+    fn rekey(&self, tables: &[&str], old_sha: &str, new_sha: &str) -> Result<usize, CacheError> {
         let mut moved = 0;
-        for table in ["results", "embeddings"] {
+        for table in tables {
             moved += self
                 .conn()
                 .execute(

@@ -267,6 +267,26 @@ mod tests {
     }
 
     #[test]
+    fn an_embedding_equivalent_model_adopts_embeddings_not_results() {
+        let cache = Cache::open_in_memory().unwrap();
+        let a = id("/m/a.flac", 10, 5);
+        cache.put_result(&a, None, "old|w8x6", "{\"a\":1}").unwrap();
+        cache
+            .put_embedding(&a.path, a.key, "old|w8x6", &[1.0, 2.0])
+            .unwrap();
+
+        assert_eq!(cache.adopt_embeddings("old", "new").unwrap(), 1);
+        assert_eq!(
+            cache.get_embedding(&a.path, a.key, "new|w8x6").unwrap(),
+            Some(vec![1.0, 2.0])
+        );
+        assert!(
+            !matches!(cache.lookup_result(&a, "new|w8x6").unwrap(), Lookup::Hit(_)),
+            "the genres of another output are analysed again"
+        );
+    }
+
+    #[test]
     fn spellings_of_one_file_share_a_row() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("lib")).unwrap();

@@ -56,6 +56,12 @@ pub struct ModelCard {
     /// heads made with them stay valid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equivalent_sha256: Vec<String>,
+    /// Hashes of earlier models whose `embedding` output this one reproduces
+    /// while its genres differ (a retrained genre output beside the same
+    /// embedding): learned heads and cached embeddings made with them stay
+    /// valid, cached genre results do not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embedding_equivalent_sha256: Vec<String>,
 }
 
 impl ModelCard {

@@ -213,6 +213,18 @@ impl GenreModel {
         self.sha256 == sha256 || self.card.equivalent_sha256.iter().any(|s| s == sha256)
     }
 
+    /// Whether `sha256` names a model whose embedding this one reproduces
+    /// (`answers_for`, or the card's `embedding_equivalent_sha256`): what a
+    /// learned head, which reads only the embedding, may be used with.
+    pub fn embeds_like(&self, sha256: &str) -> bool {
+        self.answers_for(sha256)
+            || self
+                .card
+                .embedding_equivalent_sha256
+                .iter()
+                .any(|s| s == sha256)
+    }
+
     pub fn source(&self) -> &Path {
         &self.source
     }
