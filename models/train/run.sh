@@ -40,7 +40,8 @@
 #   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core)
 #   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
 #   EARMARK_SKIP_FINETUNE    1: skip stage 5c (fine-tuning musicnn per fold)
-#   EARMARK_FINETUNE_ARGS    extra arguments for finetune_cv.py (e.g. "--routes head,backend")
+#   EARMARK_FINETUNE_ARGS    extra arguments for finetune_cv.py (e.g. "--routes head,backend,midend":
+#                            the mid-end route, ~15-20 min per fold here, is not run by default)
 set -euo pipefail
 
 START=$(date +%s)
@@ -153,7 +154,7 @@ else
   step "no pool at $POOL (bash models/train/fetch_pool.sh fetches it): pool stages skipped"
 fi
 
-# 5c. fine-tuning musicnn itself (genre layer; + back-end; + mid-end), scored on cv.py's folds
+# 5c. fine-tuning musicnn itself (genre layer; + back-end; + mid-end when asked), scored on cv.py's folds
 #     with augmentation; the frozen front-end's maps are cached by content hash and each fold's
 #     predictions under $WORK/cv_finetune/ (resumable). Reported in the card, kept or not; a kept
 #     route replaces train.py's models/accurate/genre.onnx (--export; train-only version in $WORK).

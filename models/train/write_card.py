@@ -248,10 +248,18 @@ def finetune_section(work):
             + ("CV columns: out-of-fold over all clips, mean ± sd over the repeats (seeds "
                f"{', '.join(str(x) for x in P['seeds'][:reps])}…; a route run with one repeat has no sd, "
                "and its gain is against the head on the same folds); fold column: mean ± sd over the "
-               "folds. Training time: summed over the folds, 2 threads on the shared 2-core machine "
-               "(the mid-end's forward and backward passes over the front-end's 561-channel maps cost "
-               "about 100 s per epoch against 0.6 s for the back-end, so it ran fewer epochs and one "
-               "repeat).\n"))
+               "folds. Training time: summed over the folds, 2 threads on the shared 2-core machine.\n"
+               + MIDEND_NOTE.format(ran="ran with fewer epochs and one repeat (row above)"
+                                    if "midend" in R["routes"] else MIDEND_NOT_RUN)))
+
+
+# the mid-end route is opt-in (finetune_cv.py --routes head,backend,midend): too slow for every run
+MIDEND_NOTE = ("\nThe mid-end's forward and backward passes over the front-end's 561-channel maps cost "
+               "about 100 s per epoch here against 0.6 s for the back-end, so that route {ran}.\n")
+MIDEND_NOT_RUN = ("is not in run.sh's default routes (`EARMARK_FINETUNE_ARGS=\"--routes head,backend,midend\"` "
+                  "adds it, 15-20 min per fold): in the one attempt, cut short after two of the five folds "
+                  "of seed 0 (6 epochs), it trailed the logistic-regression head on both (fold accuracy "
+                  "0.637 against 0.662, and 0.755 against 0.857), and is not reported above")
 
 
 def pool_and_next(work):
