@@ -34,6 +34,7 @@ import onnx  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from earmark_train.cache import key_of, sha256_file  # noqa: E402
+from earmark_train.cards import write_card_beside  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K  # noqa: E402
 from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine, metrics  # noqa: E402
@@ -324,6 +325,9 @@ def main() -> int:
         "onnx_vs_keras_max_abs_diff": diff, "params": params,
     }
     write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
+    if args.card:
+        write_card_beside(args.out, f"earmark-student-{args.tag}", params,
+                          {"trained_on": args.sets, "config": summary["config"]})
     return 0
 
 

@@ -4,7 +4,8 @@
 #     bash models/train/distill.sh          (or: bash models/train/run.sh --distill-only)
 #
 # run.sh calls this as its last stage. Alone, it needs the outputs of a previous run.sh in
-# $EARMARK_TRAIN_WORK (the train-only teacher genre-trainonly.onnx + .json).
+# $EARMARK_TRAIN_WORK (the train-only teacher genre-trainonly.onnx + .json, and
+# genre-ft-trainonly.onnx when the fine-tuned network ships).
 #
 # Two student architectures (EARMARK_STUDENT):
 #   lite  musicnn-lite (lite.py, distill_lite.py): the teacher's own graph on
@@ -15,7 +16,8 @@
 #
 # 1. earmark features on GTZAN train/valid/excerpts (unless run.sh just made them) and on the
 #    long tracks in ../shared/music (teacher labels only; 24 windows of 6 s per long track)
-# 2. honest protocol: distil a student from the TRAIN-ONLY teacher on train (+excerpts/train)
+# 2. honest protocol: distil a student from the TRAIN-ONLY teacher (the shipped teacher's twin:
+#    genre-ft-trainonly.onnx when the fine-tuned network ships) on train (+excerpts/train)
 #    + music, and `earmark eval` it on valid (the card's metrics, comparable with the teacher's)
 # 3. the shipped student: the same settings, from the shipped teacher (models/accurate), on
 #    train + valid + excerpts + music -> models/fast/genre.onnx
@@ -60,6 +62,12 @@ step() { echo "== distill [$(( $(date +%s) - START ))s] $*" >&2; }
   echo "no training venv at models/train/.venv: run bash models/train/run.sh once" >&2; exit 2; }
 [ -f "$WORK/genre-trainonly.onnx" ] && [ -f "$WORK/genre-trainonly.json" ] || {
   echo "no train-only teacher in $WORK: run bash models/train/run.sh (it makes it)" >&2; exit 2; }
+# the train-only twin of the teacher that ships: the fine-tuned network when finetune_cv.py
+# exported one (ft_export.json), else the head train.py made
+TEACHER_TO="$WORK/genre-trainonly.onnx"
+if [ -f "$WORK/ft_export.json" ] && [ -f "$WORK/genre-ft-trainonly.onnx" ]; then
+  TEACHER_TO="$WORK/genre-ft-trainonly.onnx"
+fi
 
 if [ -n "${EARMARK_BIN:-}" ]; then
   EARMARK="$(cd "$(dirname "$EARMARK_BIN")" && pwd)/$(basename "$EARMARK_BIN")"
@@ -91,8 +99,8 @@ for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$S
 # 2. honest protocol: train-only teacher -> student on train-split data, eval on valid
 step "distilling the train-only student (sets $SETS_TR; monitor valid)"
 "$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
-  --teacher "$WORK/genre-trainonly.onnx" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
-  --tag trainonly --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
+  --teacher "$TEACHER_TO" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
+  --tag trainonly --card --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
 step "earmark eval $GTZAN/valid (train-only student)"
 "$EARMARK" eval "$GTZAN/valid" --model "$WORK/student-trainonly.onnx" --json \
   > "$WORK/eval_student_trainonly_valid.json"
@@ -101,11 +109,10 @@ if [ -d "$GTZAN/excerpts/valid" ]; then
     > "$WORK/eval_student_trainonly_ex_valid.json" || true
 fi
 # the train-only teacher's figures, measured the same way by the same binary
-"$EARMARK" eval "$GTZAN/valid" --model "$WORK/genre-trainonly.onnx" --json \
-  > "$WORK/eval_trainonly_valid.json"
+"$EARMARK" eval "$GTZAN/valid" --model "$TEACHER_TO" --json > "$WORK/eval_teacher_trainonly_valid.json"
 if [ -d "$GTZAN/excerpts/valid" ]; then
-  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/genre-trainonly.onnx" --json \
-    > "$WORK/eval_trainonly_ex_valid.json" || true
+  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$TEACHER_TO" --json \
+    > "$WORK/eval_teacher_trainonly_ex_valid.json" || true
 fi
 [ -f "$WORK/emb_valid.npz" ] && "$PY" models/train/fidelity.py --work "$WORK" >&2 || true
 

@@ -37,6 +37,7 @@ sys.path.insert(0, HERE)
 import lite  # noqa: E402
 import pool as D  # noqa: E402  (data sets and the augmented pool)
 from earmark_train.cache import key_of, sha256_file  # noqa: E402
+from earmark_train.cards import write_card_beside  # noqa: E402
 from earmark_train.data import LABELS, K  # noqa: E402
 from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine, metrics  # noqa: E402
@@ -301,6 +302,9 @@ def main() -> int:
         "history": history, "onnx_vs_keras_max_abs_diff": diff, "params": sets[0].params,
     }
     write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
+    if args.card:
+        write_card_beside(args.out, f"earmark-student-lite-{args.tag}", sets[0].params,
+                          {"trained_on": args.sets, "config": summary["config"]})
     return 0
 
 

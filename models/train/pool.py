@@ -224,6 +224,8 @@ def add_args(ap, tag: str, aug_rounds: int, mix_p: float) -> None:
     ap.add_argument("--monitor", default="", help="a labelled set to report during training (not trained on)")
     ap.add_argument("--teacher", required=True, help="teacher ONNX (mel -> probs)")
     ap.add_argument("--out", required=True, help="student ONNX to write")
+    ap.add_argument("--card", action="store_true",
+                    help="write <out stem>.json beside the student, so `earmark eval --model OUT` reads it")
     ap.add_argument("--work", required=True, help="scratch folder (teacher-label cache, summary)")
     ap.add_argument("--tag", default=tag, help="name of this run (cache and summary files)")
     ap.add_argument("--seed", type=int, default=0)

@@ -777,13 +777,17 @@ def write_fast(args):
     D = load(os.path.join(W, "distill_shipped.json"))
     ev = load(os.path.join(W, "eval_student_trainonly_valid.json"))
     ev_ex = load(os.path.join(W, "eval_student_trainonly_ex_valid.json"))
-    ev_t = load(os.path.join(W, "eval_trainonly_valid.json"))
-    ev_t_ex = load(os.path.join(W, "eval_trainonly_ex_valid.json"))
+    # distill.sh's measure of the train-only teacher it used (older runs: the head's eval)
+    ev_t = load(os.path.join(W, "eval_teacher_trainonly_valid.json")) or load(
+        os.path.join(W, "eval_trainonly_valid.json"))
+    ev_t_ex = load(os.path.join(W, "eval_teacher_trainonly_ex_valid.json")) or load(
+        os.path.join(W, "eval_trainonly_ex_valid.json"))
     win = load(os.path.join(W, "windows_fast.json"))
     if D is None or D_tr is None or ev is None:
         print("missing distill_{trainonly,shipped}.json or eval_student_trainonly_valid.json in "
               + W, file=sys.stderr)
         return 2
+    teacher_to = os.path.relpath(D_tr["teacher"], ROOT) if os.path.isabs(D_tr["teacher"]) else D_tr["teacher"]
     speed = bench_ms(args.criterion, "classify_30s_clip")
     speed_cpu = bench_ms(args.criterion, "classify_30s_clip_cpu")
     cfg = D["config"]
@@ -816,7 +820,7 @@ def write_fast(args):
             "conv_macs_per_patch": D["macs_per_patch"] if lite else D["conv_macs_per_patch"],
             "seed": cfg["seed"],
             "protocol": {
-                "teacher": "train-only teacher (target/train/genre-trainonly.onnx)",
+                "teacher": f"train-only teacher ({teacher_to})",
                 "trained_on": D_tr["sets"],
                 "student_valid": eval_summary(ev),
                 "student_excerpts_valid": eval_summary(ev_ex),
@@ -935,7 +939,8 @@ def write_fast(args):
         w(cv_sec)
     w("## Figures (honest protocol, measured by `earmark eval`)\n")
     w("To compare student and teacher fairly, a student was distilled with exactly these settings "
-      "from the **train-only teacher** (`target/train/genre-trainonly.onnx`, made by `run.sh`) "
+      f"from the **train-only teacher** (`{teacher_to}`, made by `run.sh`: the shipped teacher's "
+      "twin trained without valid) "
       f"using train-split audio only ({', '.join(D_tr['sets'])}), then scored on GTZAN *valid*, "
       "which neither saw: `earmark eval ../shared/gtzan/valid --model target/train/student-trainonly.onnx "
       "--json` (Rust decoding + features + tract). The teacher is measured by the same command.\n")

@@ -21,6 +21,22 @@ def runtime_card(name: str, onnx_path: str, params: dict, combine: str, training
     return card
 
 
+def write_card_beside(onnx_path: str, name: str, params: dict, training: dict) -> str:
+    """`<stem>.json` beside a model the recipe evaluates with `earmark eval --model FILE.onnx`.
+
+    Without it earmark falls back to the default model's card, whose outputs (`probs` and
+    `embedding`) a student exported with `probs` alone does not have."""
+    import onnx
+
+    outs = {o.name: o for o in onnx.load(onnx_path, load_external_data=False).graph.output}
+    dim = None
+    if "embedding" in outs:
+        dim = outs["embedding"].type.tensor_type.shape.dim[-1].dim_value or None
+    path = os.path.splitext(onnx_path)[0] + ".json"
+    write_json(path, runtime_card(name, onnx_path, params, "mean_probs", training, dim))
+    return path
+
+
 def write_json(path: str, obj, indent: int = 2) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
