@@ -262,10 +262,38 @@ MIDEND_NOT_RUN = ("is not in run.sh's default routes (`EARMARK_FINETUNE_ARGS=\"-
                   "0.637 against 0.662, and 0.755 against 0.857), and is not reported above")
 
 
-def pool_and_next(work):
+POOL_HEAD = "## The unlabelled pool"
+POOL_KEPT = ("_Kept from the card's last run that had the pool: this run found none at "
+             "work-data/pool, so its pool stages were skipped (`bash models/train/fetch_pool.sh` "
+             "fetches it)._\n\n")
+
+
+def kept_pool_sections(card_path):
+    """The pool block (`## The unlabelled pool` up to the next `## `) of an existing card, when it
+    came from a run that had the pool: a rerun without the pool keeps what was measured with it."""
+    if not card_path or not os.path.exists(card_path):
+        return ""
+    with open(card_path) as f:
+        text = f.read()
+    if POOL_HEAD not in text:
+        return ""
+    start = text.index(POOL_HEAD)
+    end = text.find("\n## ", start + len(POOL_HEAD))
+    block = text[start:] if end < 0 else text[start:end + 1]
+    if "Not fetched on this machine" in block:
+        return ""
+    body = block[len(POOL_HEAD):].lstrip("\n").removeprefix(POOL_KEPT)
+    return f"{POOL_HEAD}\n\n{POOL_KEPT}{body}"
+
+
+def pool_and_next(work, card_path=None):
+    """The pool sections, fine-tuning and next steps; `card_path`: the card being rewritten, whose
+    pool sections are kept when this machine has no pool."""
+    kept = "" if os.path.exists(POOL_MANIFEST) else kept_pool_sections(card_path)
+    pool = [kept.rstrip("\n") + "\n"] if kept else [pool_section(), selftrain_section(work),
+                                                    pool_distill_section(work)]
     with open(NEXT_STEPS) as f:
-        parts = [pool_section(), selftrain_section(work), pool_distill_section(work),
-                 finetune_section(work), f.read()]
+        parts = pool + [finetune_section(work), f.read()]
     return "\n".join(p for p in parts if p)
 
 
@@ -279,7 +307,7 @@ def refresh_pool_sections(card_path, work):
     end = text.find("\n## ", nxt + 1)
     end = len(text) if end < 0 else end + 1
     with open(card_path, "w") as f:
-        f.write(text[:start] + pool_and_next(work) + ("\n" if end < len(text) else "") + text[end:])
+        f.write(text[:start] + pool_and_next(work, card_path) + ("\n" if end < len(text) else "") + text[end:])
     print(f"refreshed the pool sections of {card_path}")
 
 
@@ -707,7 +735,7 @@ def write_accurate(args):
     prof = teacher_profile_section(W)
     if prof:
         w(prof)
-    w(pool_and_next(W))
+    w(pool_and_next(W, os.path.join(out_dir, "MODEL_CARD.md")))
     w("## Re-running\n")
     w("```\nbash models/train/run.sh\n```\n")
     w("From the repository root, with `../shared/gtzan` beside the repo (override with "
@@ -1082,7 +1110,7 @@ def write_fast(args):
       "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
       "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
       "- Use `--model accurate` to re-check a track with the teacher.\n")
-    w(pool_and_next(W))
+    w(pool_and_next(W, os.path.join(out_dir, "MODEL_CARD.md")))
     w("## Licences\n")
     w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
       "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"
