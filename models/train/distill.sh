@@ -122,6 +122,9 @@ step "distilling the shipped student (every set) from models/accurate"
   --teacher models/accurate/genre.onnx --out models/fast/genre.onnx --work "$WORK" \
   --tag shipped --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
 
+# its `embedding` output now, so the old card (which names it) fits the new file for steps 4-5
+"$PY" models/train/add_embedding_output.py models/fast
+
 # 4. long tracks: windows vs whole track, with the new student
 if [ -d "$MUSIC" ]; then
   step "windows table on $MUSIC"
