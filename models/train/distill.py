@@ -317,6 +317,7 @@ def main() -> int:
                  "augmented": int((KIND == 1).sum()), "mixed": int((KIND == 2).sum()),
                  "with_hard_label": int((HW > 0).sum())},
         "teacher_mean_max_prob": float(TP.max(1).mean()), "teacher_entropy": ent,
+        "teacher_tags": TG is not None,
         "teacher_agrees_with_labels": t_acc,
         "config": {k: v for k, v in vars(args).items()
                    if k not in ("features", "teacher", "out", "work", "threads")},

@@ -819,6 +819,8 @@ def write_fast(args):
     speed = bench_ms(args.criterion, "classify_30s_clip")
     speed_cpu = bench_ms(args.criterion, "classify_30s_clip_cpu")
     cfg = D["config"]
+    # distill.py records whether the teacher's graph gave the tag targets of the auxiliary loss
+    tags = D.get("teacher_tags", True) and cfg.get("aux", 0) > 0
     lite = D.get("route") == "musicnn_lite"  # distill_lite.py (EARMARK_STUDENT=lite)
     widths = cfg.get("widths", "")
     out_dir = os.path.dirname(os.path.abspath(args.model))
@@ -953,13 +955,17 @@ def write_fast(args):
           f"±{cfg['gain_db']:g} dB applied exactly through the log, a ±1–2 mel-bin shift (small pitch shift) "
           f"half the time, and with probability {cfg['mix_p']:g} a mix with another random crop in the "
           "linear-mel domain. Every example is labelled by the teacher ONNX (onnxruntime, per patch): its "
-          "10 genre probabilities and musicnn's 50 MSD tag outputs"
+          "10 genre probabilities" + (" and musicnn's 50 MSD tag outputs" if tags else "")
           + (f"; during training, examples are also mixed on the fly with probability {cfg['otf_mix']:g} "
              "(targets mixed linearly)" if cfg.get("otf_mix") else "") + ".\n")
         w(f"Loss: {cfg['alpha']:g} × T² × KL(teacher ‖ student) at temperature T = {cfg['temperature']:g} "
           f"+ {1 - cfg['alpha']:g} × class-balanced cross-entropy on the GTZAN labels (an excerpt weighs 2 "
-          f"clips; mixed examples carry mixed labels) + {cfg['aux']:g} × binary cross-entropy of an "
-          "auxiliary head (not exported) against the teacher's 50 tag outputs. Adam, learning rate "
+          "clips; mixed examples carry mixed labels)"
+          + (f" + {cfg['aux']:g} × binary cross-entropy of an auxiliary head (not exported) against the "
+             "teacher's 50 tag outputs" if tags else
+             " (the auxiliary tag loss, `--aux`, needs a `taggram` tensor in the teacher's graph; this "
+             "teacher has none, so it was not used)")
+          + ". Adam, learning rate "
           f"{cfg['lr']:g} with cosine decay, {cfg['epochs']} epochs, batch {cfg['batch']}, dropout "
           f"{cfg['dropout']:g}, seed {cfg['seed']}, CPU only.\n")
     cv_sec = cv_student_section(W, cfg)
