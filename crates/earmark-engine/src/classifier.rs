@@ -264,18 +264,24 @@ mod tests {
         GenreModel::from_parts(card, &onnx, dir.join("genre.onnx")).unwrap()
     }
 
+    /// The shipped fast model classifies `clip` once into the cache at `db`: the model before an
+    /// upgrade, and what it cached.
+    fn cached_by_fast(db: &Path, clip: &Path, plan: AnalysisPlan) -> (Arc<GenreModel>, Classified) {
+        let before = Arc::new(load_embedded("fast").unwrap());
+        let old = Classifier::new(before.clone(), plan, Some(Cache::open(db).unwrap()));
+        let first = old.classify(clip).unwrap();
+        assert!(!first.from_cache);
+        assert_eq!(old.cached_embeddings().len(), 1);
+        (before, first)
+    }
+
     #[test]
     fn results_made_with_an_equivalent_graph_are_kept_after_an_upgrade() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("cache.sqlite");
         let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
         let plan = AnalysisPlan::default();
-        let before = Arc::new(load_embedded("fast").unwrap());
-        let old = Classifier::new(before.clone(), plan, Some(Cache::open(&db).unwrap()));
-        let first = old.classify(&clip).unwrap();
-        assert!(!first.from_cache);
-        assert_eq!(old.cached_embeddings().len(), 1);
-        drop(old);
+        let (before, first) = cached_by_fast(&db, &clip, plan);
 
         // A graph that does not declare the old one equivalent recomputes.
         let stranger = Classifier::new(
@@ -302,10 +308,7 @@ mod tests {
         let db = dir.path().join("cache.sqlite");
         let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
         let plan = AnalysisPlan::default();
-        let before = Arc::new(load_embedded("fast").unwrap());
-        let old = Classifier::new(before.clone(), plan, Some(Cache::open(&db).unwrap()));
-        old.classify(&clip).unwrap();
-        drop(old);
+        let (before, _) = cached_by_fast(&db, &clip, plan);
 
         let retrained = Arc::new(rehashed_fast_with(
             vec![],
