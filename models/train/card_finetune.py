@@ -20,6 +20,7 @@ from write_card import (
     md_table,
     pm,
     report_tables,
+    section_span,
     sha256,
     valid_figures,
 )
@@ -29,9 +30,7 @@ def replace_section(text: str, head: str, new: str, before: str = "## Next steps
     """Put `new` in place of the section starting with `head` (up to the next '## '), or, when
     there is none, just before the section starting with `before`."""
     if head in text:
-        a = text.index(head)
-        b = text.find("\n## ", a + 1)
-        b = len(text) if b < 0 else b + 1
+        a, b = section_span(text, head)
         return text[:a] + new + text[b:]
     a = text.index(before)
     return text[:a] + new + text[a:]

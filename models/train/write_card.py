@@ -262,6 +262,13 @@ MIDEND_NOT_RUN = ("is not in run.sh's default routes (`EARMARK_FINETUNE_ARGS=\"-
                   "0.637 against 0.662, and 0.755 against 0.857), and is not reported above")
 
 
+def section_span(text, head):
+    """Where the card section starting with `head` lies: up to the next '## ' (or the end)."""
+    start = text.index(head)
+    end = text.find("\n## ", start + len(head))
+    return start, len(text) if end < 0 else end + 1
+
+
 POOL_HEAD = "## The unlabelled pool"
 POOL_KEPT = ("_Kept from the card's last run that had the pool: this run found none at "
              "work-data/pool, so its pool stages were skipped (`bash models/train/fetch_pool.sh` "
@@ -277,9 +284,8 @@ def kept_pool_sections(card_path):
         text = f.read()
     if POOL_HEAD not in text:
         return ""
-    start = text.index(POOL_HEAD)
-    end = text.find("\n## ", start + len(POOL_HEAD))
-    block = text[start:] if end < 0 else text[start:end + 1]
+    start, end = section_span(text, POOL_HEAD)
+    block = text[start:end]
     if "Not fetched on this machine" in block:
         return ""
     body = block[len(POOL_HEAD):].lstrip("\n").removeprefix(POOL_KEPT)
@@ -410,8 +416,7 @@ def refresh_cv_student(card_path, work):
         print(f"no {work}/cv_student.json: nothing to refresh", file=sys.stderr)
         return 2
     if CV_STUDENT_HEAD in text:
-        start = text.index(CV_STUDENT_HEAD)
-        end = text.find("\n## ", start + 1) + 1
+        start, end = section_span(text, CV_STUDENT_HEAD)
     else:
         start = end = text.index("## Figures (honest protocol")
     with open(card_path, "w") as f:
