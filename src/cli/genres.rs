@@ -43,17 +43,7 @@ impl Vocabularies {
         Vocabularies {
             choice,
             model_name: model.card().name.clone(),
-            model_hashes: std::iter::once(model.sha256())
-                .chain(model.card().equivalent_sha256.iter().map(String::as_str))
-                .chain(
-                    model
-                        .card()
-                        .embedding_equivalent_sha256
-                        .iter()
-                        .map(String::as_str),
-                )
-                .map(str::to_string)
-                .collect(),
+            model_hashes: model.embedding_hashes().map(str::to_string).collect(),
             gtzan_thresholds: gtzan::card_thresholds(model.card(), 0.9),
             heads: HashMap::new(),
             fixed: None,

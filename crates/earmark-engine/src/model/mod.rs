@@ -217,12 +217,19 @@ impl GenreModel {
     /// (`answers_for`, or the card's `embedding_equivalent_sha256`): what a
     /// learned head, which reads only the embedding, may be used with.
     pub fn embeds_like(&self, sha256: &str) -> bool {
-        self.answers_for(sha256)
-            || self
-                .card
-                .embedding_equivalent_sha256
-                .iter()
-                .any(|s| s == sha256)
+        self.embedding_hashes().any(|s| s == sha256)
+    }
+
+    /// This model's hash and those `embeds_like` accepts.
+    pub fn embedding_hashes(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.sha256.as_str())
+            .chain(self.card.equivalent_sha256.iter().map(String::as_str))
+            .chain(
+                self.card
+                    .embedding_equivalent_sha256
+                    .iter()
+                    .map(String::as_str),
+            )
     }
 
     pub fn source(&self) -> &Path {
