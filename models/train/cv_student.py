@@ -60,9 +60,15 @@ SHIPPED_HEAD = {"route": "musicnn_lr_patch", "head": "lr", "level": "patch", "fe
                 "C": 0.001, "excerpt_weight": 2.0, "combine": "mean_probs"}
 
 
+def set_dir(features: str, name: str) -> str:
+    """A set under `features` by name, or any `earmark features` folder by path (the pool)."""
+    return name if os.sep in name else os.path.join(features, name)
+
+
 def student_sets(features: str, labelled: list, unlabelled: list) -> list:
     """pool.py's sets in the Pool's item order (labelled sets first), then the unlabelled ones."""
-    return [student_pool.Set(os.path.join(features, s), s) for s in labelled + unlabelled]
+    return [student_pool.Set(set_dir(features, s), os.path.basename(os.path.normpath(s)))
+            for s in labelled + unlabelled]
 
 
 def scores(y: np.ndarray, probs: np.ndarray, is_ex: np.ndarray) -> dict:
@@ -90,7 +96,8 @@ def main() -> int:
     ap.add_argument("--work", required=True)
     ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
     ap.add_argument("--unlabelled", default="music",
-                    help="comma list of unlabelled feature sets the students also learn from (teacher only)")
+                    help="comma list of unlabelled feature sets the students also learn from (teacher "
+                         "only): names under --features, or paths (the pool's features)")
     ap.add_argument("--repeats", type=int, default=3, help="as cv.py: seeds SEED, SEED+1, ...")
     ap.add_argument("--max-block", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -116,7 +123,7 @@ def main() -> int:
 
     # the student side: the shipped training pool over every labelled item + the unlabelled sets
     unl = [s for s in args.unlabelled.split(",")
-           if s and os.path.exists(os.path.join(args.features, s, "index.json"))]
+           if s and os.path.exists(os.path.join(set_dir(args.features, s), "index.json"))]
     sets = student_sets(args.features, list(clips), unl)
     ex = student_pool.build_examples(sets, np.random.default_rng(args.seed), args.aug_rounds,
                                      args.mix_p, args.gain_db)

@@ -265,7 +265,8 @@ def main() -> int:
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    sets = load_sets(args.features, args.sets, args.exclude, args.monitor)
+    sets = load_sets(args.features, args.sets, args.exclude, args.monitor,
+                       args.extra, args.drop_labels)
     params = sets[0].params
     for s in sets:
         log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled), "
@@ -328,7 +329,7 @@ def main() -> int:
     write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
     if args.card:
         write_card_beside(args.out, f"earmark-student-{args.tag}", params,
-                          {"trained_on": args.sets, "config": summary["config"]})
+                          {"trained_on": ",".join(s.name for s in sets), "config": summary["config"]})
     return 0
 
 

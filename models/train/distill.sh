@@ -32,6 +32,7 @@
 #                            audio works, a file under a <genre>/ folder also gets a hard label
 #   EARMARK_REUSE_FEATURES   1: keep the GTZAN features already in $WORK/features
 #   EARMARK_STUDENT          cnn (default) or lite, see above
+#   EARMARK_DISTILL_POOL     1: the students also learn on the pool (run.sh stage 5b makes its features)
 #   EARMARK_DISTILL_ARGS     extra arguments for distill.py / distill_lite.py (e.g. "--epochs 20")
 set -euo pipefail
 
@@ -95,12 +96,24 @@ if [ -d "$MUSIC" ]; then
 fi
 SETS_TR=train
 for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$SETS_TR,$s"; done
+# the unlabelled pool (run.sh stage 5b made its features): the teacher alone teaches there. The
+# train-only student never sees the held-out packages (distill_pool.py's), so its agreement with
+# the teacher on whole unseen packages can be measured; the shipped student sees every package.
+POOL_FEAT="$WORK/pool_features/pool"
+HOLDOUT="marsshooter-data,nexuiz-music,fretsonfire-songs-sectoid,fretsonfire-songs-muldjord"
+POOL_TR=(); POOL_ALL=(); POOL_FID=()
+if [ -f "$POOL_FEAT/index.json" ] && [ "${EARMARK_DISTILL_POOL:-0}" = 1 ]; then
+  POOL_TR=(--extra "$POOL_FEAT" --drop-labels "$HOLDOUT")
+  POOL_ALL=(--extra "$POOL_FEAT")
+  POOL_FID=(--pool "$POOL_FEAT" --packages "$HOLDOUT")
+  step "the pool's features are in $POOL_FEAT: the students learn on it too"
+fi
 
 # 2. honest protocol: train-only teacher -> student on train-split data, eval on valid
 step "distilling the train-only student (sets $SETS_TR; monitor valid)"
 "$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
   --teacher "$TEACHER_TO" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
-  --tag trainonly --card --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
+  --tag trainonly --card --seed "$SEED" --threads "$JOBS" ${POOL_TR[@]+"${POOL_TR[@]}"} "${EXTRA[@]}"
 step "earmark eval $GTZAN/valid (train-only student)"
 "$EARMARK" eval "$GTZAN/valid" --model "$WORK/student-trainonly.onnx" --json \
   > "$WORK/eval_student_trainonly_valid.json"
@@ -114,13 +127,15 @@ if [ -d "$GTZAN/excerpts/valid" ]; then
   "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$TEACHER_TO" --json \
     > "$WORK/eval_teacher_trainonly_ex_valid.json" || true
 fi
-[ -f "$WORK/emb_valid.npz" ] && "$PY" models/train/fidelity.py --work "$WORK" >&2 || true
+step "student-teacher agreement (fidelity.py)"
+"$PY" models/train/fidelity.py --work "$WORK" --teacher "$TEACHER_TO" \
+  --student "$WORK/student-trainonly.onnx" --threads "$JOBS" ${POOL_FID[@]+"${POOL_FID[@]}"} >&2
 
 # 3. the shipped student: shipped teacher, every set
 step "distilling the shipped student (every set) from models/accurate"
 "$PY" "$DISTILL" --features "$WORK/features" --sets all \
   --teacher models/accurate/genre.onnx --out models/fast/genre.onnx --work "$WORK" \
-  --tag shipped --seed "$SEED" --threads "$JOBS" "${EXTRA[@]}"
+  --tag shipped --seed "$SEED" --threads "$JOBS" ${POOL_ALL[@]+"${POOL_ALL[@]}"} "${EXTRA[@]}"
 
 # its `embedding` output now, so the old card (which names it) fits the new file for steps 4-5
 "$PY" models/train/add_embedding_output.py models/fast

@@ -221,7 +221,8 @@ def main() -> int:
     os.makedirs(args.work, exist_ok=True)
     rng = np.random.default_rng(args.seed)
 
-    sets = D.load_sets(args.features, args.sets, args.exclude, args.monitor)
+    sets = D.load_sets(args.features, args.sets, args.exclude, args.monitor,
+                       args.extra, args.drop_labels)
     for s in sets:
         log(f"{s.name}: {len(s)} clips ({int((s.y >= 0).sum())} labelled)")
     X, Y, HW, KIND, n_orig, _ = D.build_pool(sets, rng, args.aug_rounds, args.mix_p, args.gain_db)
@@ -304,7 +305,7 @@ def main() -> int:
     write_summary(os.path.join(args.work, f"distill_{args.tag}.json"), summary)
     if args.card:
         write_card_beside(args.out, f"earmark-student-lite-{args.tag}", sets[0].params,
-                          {"trained_on": args.sets, "config": summary["config"]})
+                          {"trained_on": ",".join(s.name for s in sets), "config": summary["config"]})
     return 0
 
 

@@ -25,10 +25,10 @@ from earmark_train.heads import sample_weights
 class Set:
     """All clips of one `earmark features` folder, labelled or not."""
 
-    def __init__(self, fdir: str, name: str):
+    def __init__(self, fdir: str, name: str, drop_labels=()):
         self.dir, self.name = fdir, name
         with open(os.path.join(fdir, "index.json")) as f:
-            self.items = json.load(f)
+            self.items = [it for it in json.load(f) if it.get("label") not in drop_labels]
         with open(os.path.join(fdir, "params.json")) as f:
             self.params = json.load(f)
         self.y = np.array([LABELS.index(it["label"]) if it.get("label") in LABELS else -1
@@ -186,18 +186,25 @@ def build_pool(sets, rng, aug_rounds: int, mix_p: float, gain_db: float):
     return ex.X, ex.Y, ex.hard_weights(), ex.KIND, ex.n_orig, ex.clips
 
 
-def load_sets(features: str, sets: str = "all", exclude: str = "", monitor: str = ""):
+def load_sets(features: str, sets: str = "all", exclude: str = "", monitor: str = "",
+              extra: str = "", drop_labels: str = ""):
     """The training sets under `features` (every one, or the comma list `sets`), less `exclude`
-    and the monitored set. Exits with a message when one is missing or their feature parameters
-    differ (every set must come from the same `earmark features` settings)."""
+    and the monitored set, plus the `earmark features` folders of the comma list `extra` (e.g. the
+    unlabelled pool, named after their folder), less the clips whose label (parent folder: a
+    pool package) is in `drop_labels`. Exits with a message when one is missing or their
+    feature parameters differ (every set must come from the same `earmark features` settings)."""
     avail = sorted(d for d in os.listdir(features)
                    if os.path.exists(os.path.join(features, d, "index.json")))
     names = avail if sets == "all" else [s for s in sets.split(",") if s]
     names = [s for s in names if s not in exclude.split(",") and s != monitor]
     missing = [s for s in names if s not in avail]
-    if missing or not names:
+    dirs = [os.path.join(features, s) for s in names]
+    for d in [d for d in extra.split(",") if d]:
+        (dirs if os.path.exists(os.path.join(d, "index.json")) else missing).append(d)
+    if missing or not dirs:
         raise SystemExit(f"no features for {missing or 'any set'} under {features}")
-    out = [Set(os.path.join(features, s), s) for s in names]
+    drop = {lab for lab in drop_labels.split(",") if lab}
+    out = [Set(d, os.path.basename(os.path.normpath(d)), drop) for d in dirs]
     for s in out:
         if s.params != out[0].params:
             raise SystemExit(f"feature params differ between {out[0].name} and {s.name}")
@@ -222,6 +229,10 @@ def add_args(ap, tag: str, aug_rounds: int, mix_p: float) -> None:
     ap.add_argument("--sets", default="all", help="comma list of sets to train on (default: every set)")
     ap.add_argument("--exclude", default="", help="comma list of sets to leave out")
     ap.add_argument("--monitor", default="", help="a labelled set to report during training (not trained on)")
+    ap.add_argument("--extra", default="",
+                    help="comma list of other `earmark features` folders to train on (the pool)")
+    ap.add_argument("--drop-labels", default="",
+                    help="comma list of labels (parent folders, e.g. pool packages) left out of training")
     ap.add_argument("--teacher", required=True, help="teacher ONNX (mel -> probs)")
     ap.add_argument("--out", required=True, help="student ONNX to write")
     ap.add_argument("--card", action="store_true",

@@ -798,6 +798,25 @@ def bench_ms(criterion, group):
     return out
 
 
+def fidelity_sentence(fid):
+    """How closely the train-only student follows its teacher (fidelity.py), on audio it trained
+    on and on valid; empty when distill.sh has not measured it."""
+    sets = (fid or {}).get("sets", {})
+    if "train" not in sets or "valid" not in sets:
+        return ""
+    tr, va = sets["train"], sets["valid"]
+    s = (f"The train-only student follows its teacher on the train clips it learnt from (same top "
+         f"genre on {tr['agreement_clip']:.3f} of clips, {tr['agreement_patch']:.3f} of patches) far "
+         f"better than on valid ({va['agreement_clip']:.3f}, {va['agreement_patch']:.3f}; "
+         "`models/train/fidelity.py`, both models in onnxruntime on the same patches)")
+    ho = fid.get("held_out_packages")
+    if ho:
+        s += (f", and on {ho['clips']} tracks of pool packages it never saw ({', '.join(ho['packages'])}) "
+              f"{ho['agreement_clip']:.3f} per track, {ho['agreement_patch']:.3f} per patch")
+    return s + (": with a few hundred clips of training audio it cannot learn what musicnn learnt "
+                "from the Million Song Dataset, and augmenting the same clips does not close that gap. ")
+
+
 def eval_summary(ev):
     if not ev:
         return None
@@ -1029,10 +1048,8 @@ def write_fast(args):
           "128,160,192,256 --epochs 40` (stopped after 15 epochs at 0.409 / 0.429, the defaults being at "
           "0.543 / 0.433 then); `--alpha 0.9 --specaug 0.8 "
           "--otf-gain-db 3 --dropout 0.4 --weight-decay 0.05` 0.606 / 0.552; `--aux 1.0 --otf-mix 0.3` "
-          "0.638 / 0.504. The student follows the teacher on train-split patches (top-1 agreement 0.83, "
-          "`models/train/fidelity.py`) far better than on valid (0.63): with a few hundred clips of training audio it cannot learn "
-          "what musicnn learnt from the Million Song Dataset, and augmenting the same clips does not "
-          "close that gap. More (unlabelled) audio for the teacher to label is the obvious next step; "
+          "0.638 / 0.504. " + fidelity_sentence(load(os.path.join(W, "fidelity_trainonly.json")))
+          + "More (unlabelled) audio for the teacher to label is the obvious next step; "
           "the recipe takes it with no code change (`EARMARK_MUSIC`).\n")
         w(
           "A teacher-initialised student was also tried: **musicnn-lite** (`EARMARK_STUDENT=lite "
