@@ -109,27 +109,34 @@ if [ -f "$POOL_FEAT/index.json" ] && [ "${EARMARK_DISTILL_POOL:-0}" = 1 ]; then
   step "the pool's features are in $POOL_FEAT: the students learn on it too"
 fi
 
-# 2. honest protocol: train-only teacher -> student on train-split data, eval on valid
-step "distilling the train-only student (sets $SETS_TR; monitor valid)"
-"$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
-  --teacher "$TEACHER_TO" --out "$WORK/student-trainonly.onnx" --work "$WORK" \
-  --tag trainonly --card --seed "$SEED" --threads "$JOBS" ${POOL_TR[@]+"${POOL_TR[@]}"} "${EXTRA[@]}"
-step "earmark eval $GTZAN/valid (train-only student)"
-"$EARMARK" eval "$GTZAN/valid" --model "$WORK/student-trainonly.onnx" --json \
-  > "$WORK/eval_student_trainonly_valid.json"
-if [ -d "$GTZAN/excerpts/valid" ]; then
-  "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$WORK/student-trainonly.onnx" --json \
-    > "$WORK/eval_student_trainonly_ex_valid.json" || true
-fi
+# 2. honest protocol: train-only teacher -> student on train-split data, eval on valid, and its
+#    agreement with the teacher (fidelity.py). With the pool, the same student without it too
+#    (tag trainonly_nopool), so the card shows what the pool gives on the same protocol.
+honest_student() {  # TAG, then extra distill.py arguments
+  local tag=$1; shift
+  local out="$WORK/student-${tag//_/-}.onnx"
+  step "distilling the train-only student $tag (sets $SETS_TR $*; monitor valid)"
+  "$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
+    --teacher "$TEACHER_TO" --out "$out" --work "$WORK" \
+    --tag "$tag" --card --seed "$SEED" --threads "$JOBS" "$@" "${EXTRA[@]}"
+  step "earmark eval $GTZAN/valid (train-only student $tag)"
+  "$EARMARK" eval "$GTZAN/valid" --model "$out" --json > "$WORK/eval_student_${tag}_valid.json"
+  if [ -d "$GTZAN/excerpts/valid" ]; then
+    "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$out" --json \
+      > "$WORK/eval_student_${tag}_ex_valid.json" || true
+  fi
+  step "student-teacher agreement (fidelity.py, $tag)"
+  "$PY" models/train/fidelity.py --work "$WORK" --teacher "$TEACHER_TO" --student "$out" \
+    --tag "$tag" --threads "$JOBS" ${POOL_FID[@]+"${POOL_FID[@]}"} >&2
+}
+honest_student trainonly ${POOL_TR[@]+"${POOL_TR[@]}"}
+if [ ${#POOL_TR[@]} -gt 0 ]; then honest_student trainonly_nopool; fi
 # the train-only teacher's figures, measured the same way by the same binary
 "$EARMARK" eval "$GTZAN/valid" --model "$TEACHER_TO" --json > "$WORK/eval_teacher_trainonly_valid.json"
 if [ -d "$GTZAN/excerpts/valid" ]; then
   "$EARMARK" eval "$GTZAN/excerpts/valid" --model "$TEACHER_TO" --json \
     > "$WORK/eval_teacher_trainonly_ex_valid.json" || true
 fi
-step "student-teacher agreement (fidelity.py)"
-"$PY" models/train/fidelity.py --work "$WORK" --teacher "$TEACHER_TO" \
-  --student "$WORK/student-trainonly.onnx" --threads "$JOBS" ${POOL_FID[@]+"${POOL_FID[@]}"} >&2
 
 # 3. the shipped student: shipped teacher, every set
 step "distilling the shipped student (every set) from models/accurate"

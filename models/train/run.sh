@@ -211,8 +211,14 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
   step "cross-validating the student (cv_student.py)"
   # shellcheck disable=SC2206
   CVS_EXTRA=(${EARMARK_CV_STUDENT_ARGS:-})
+  # the shipped recipe's unlabelled audio: + the pool when distill.sh used it
+  UNL=music
+  if [ "${EARMARK_DISTILL_POOL:-0}" = 1 ] && [ -f "$WORK/pool_features/pool/index.json" ]; then
+    UNL="music,$(cd "$WORK/pool_features/pool" && pwd)"
+  fi
   "$PY" models/train/cv_student.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
-    --work "$WORK" --splits "$GTZAN/splits" --seed "$SEED" --threads "$JOBS" "${CVS_EXTRA[@]}"
+    --work "$WORK" --splits "$GTZAN/splits" --seed "$SEED" --threads "$JOBS" --unlabelled "$UNL" \
+    "${CVS_EXTRA[@]}"
   "$PY" models/train/write_card.py --work "$WORK" --refresh-cv-student models/fast/MODEL_CARD.md
 else
   step "EARMARK_SKIP_CV_STUDENT=1: the student's cross-validation skipped"

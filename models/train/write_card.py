@@ -292,14 +292,53 @@ def kept_pool_sections(card_path):
     return f"{POOL_HEAD}\n\n{POOL_KEPT}{body}"
 
 
+SUB_KEPT = ("_Kept from the card's last run that measured it: this run's work folder has no "
+            "results for it (run.sh stage 5b writes them)._\n\n")
+
+
+def kept_subsection(card_path, head):
+    """A `### ` block of an existing card (up to the next heading), marked as kept, or ''."""
+    if not card_path or not os.path.exists(card_path):
+        return ""
+    with open(card_path) as f:
+        text = f.read()
+    if head not in text:
+        return ""
+    start = text.index(head)
+    end = min([i for i in (text.find("\n## ", start + 1), text.find("\n### ", start + 1)) if i >= 0]
+              or [len(text)])
+    body = text[start + len(head):end].lstrip("\n").removeprefix(SUB_KEPT)
+    return f"{head}\n\n{SUB_KEPT}{body.rstrip()}\n"
+
+
+def teacher_finetune_section(work, card_path):
+    """The fine-tuning section: for any card but the accurate one, the accurate card's (the shipped
+    teacher's figures, which a later finetune_cv.py run in the same work folder would not
+    reproduce bit for bit), else the one this work folder's results give."""
+    head = "## Fine-tuning musicnn itself"
+    accurate = os.path.join(ROOT, "models", "accurate", "MODEL_CARD.md")
+    if card_path and os.path.realpath(card_path) != os.path.realpath(accurate) and os.path.exists(accurate):
+        with open(accurate) as f:
+            text = f.read()
+        if head in text:
+            start, end = section_span(text, head)
+            return text[start:end].rstrip("\n") + "\n"
+    return finetune_section(work)
+
+
 def pool_and_next(work, card_path=None):
     """The pool sections, fine-tuning and next steps; `card_path`: the card being rewritten, whose
-    pool sections are kept when this machine has no pool."""
+    pool sections are kept when this machine has no pool, and whose self-training and pool-student
+    tables are kept when this run's work folder has no results for them."""
     kept = "" if os.path.exists(POOL_MANIFEST) else kept_pool_sections(card_path)
-    pool = [kept.rstrip("\n") + "\n"] if kept else [pool_section(), selftrain_section(work),
-                                                    pool_distill_section(work)]
+    pool = [kept.rstrip("\n") + "\n"] if kept else [
+        pool_section(),
+        selftrain_section(work) or kept_subsection(card_path, "### Self-training on the pool"
+                                                   " (accurate model's head)"),
+        pool_distill_section(work) or kept_subsection(card_path, "### Students distilled with the pool"
+                                                      " (fast model's architecture)")]
     with open(NEXT_STEPS) as f:
-        parts = pool + [finetune_section(work), f.read()]
+        parts = pool + [teacher_finetune_section(work, card_path), f.read()]
     return "\n".join(p for p in parts if p)
 
 
@@ -312,8 +351,9 @@ def refresh_pool_sections(card_path, work):
     nxt = text.index("## Next steps", start)
     end = text.find("\n## ", nxt + 1)
     end = len(text) if end < 0 else end + 1
+    new = pool_and_next(work, card_path)  # reads the card: before it is opened for writing
     with open(card_path, "w") as f:
-        f.write(text[:start] + pool_and_next(work, card_path) + ("\n" if end < len(text) else "") + text[end:])
+        f.write(text[:start] + new + ("\n" if end < len(text) else "") + text[end:])
     print(f"refreshed the pool sections of {card_path}")
 
 
@@ -341,7 +381,8 @@ def cv_student_section(work, shipped_cfg):
          "backbone export_musicnn.py writes, the one cv.py scores), fitted on the fold's "
          "training items only; the student has the shipped architecture and loss (distill.py's "
          "settings) and is distilled from that teacher's per-patch soft labels and tags on the "
-         f"fold's training items only, plus the unlabelled sets {', '.join(P['unlabelled_sets']) or 'none'} "
+         f"fold's training items only, plus the unlabelled sets "
+         f"{', '.join(os.path.basename(os.path.normpath(u)) for u in P['unlabelled_sets']) or 'none'} "
          f"(teacher only), with the shipped training pool ({P['runtime_patches']:,} runtime patches + "
          f"{P['augmented_copies']:,} augmented copies over all items; a fold keeps only the examples "
          "made of its training clips, so a mix with a held-out clip is dropped). Every held-out item "
@@ -361,15 +402,40 @@ def cv_student_section(work, shipped_cfg):
                  + ". A student trained longer may score higher; this figure is a lower bound on "
                  "the shipped recipe's.\n")
     rows = []
+    with_pool = any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
     for who in ("student", "teacher"):
         o, f = oof[who], fo[who]
-        rows.append([f"{who} ({'fast' if who == 'student' else 'accurate'})",
+        rows.append([f"{who} ({'fast' if who == 'student' else 'accurate'}"
+                     + (", with the pool)" if who == "student" and with_pool else ")"),
                      pm(o["accuracy"]) if reps > 1 else f"{o['accuracy']['mean']:.3f}",
                      pm(o["balanced_accuracy"]) if reps > 1 else f"{o['balanced_accuracy']['mean']:.3f}",
                      f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
                      pm(f["accuracy"]), pm(f["balanced_accuracy"])])
+    alt_notes = []
+    for tag, name in (("nopool", "student without the pool"), ("pool", "student with the pool")):
+        alt = load(os.path.join(work, f"cv_student_{tag}.json"))
+        if not alt or (tag == "pool") == with_pool:
+            continue
+        ao, af, ar = alt["oof"]["student"], alt["folds"]["student"], len(alt["protocol"]["seeds"])
+        rows.insert(1, [f"{name} (seed{'s' if ar > 1 else ''} "
+                        f"{', '.join(str(x) for x in alt['protocol']['seeds'])})",
+                        pm(ao["accuracy"]) if ar > 1 else f"{ao['accuracy']['mean']:.3f}",
+                        pm(ao["balanced_accuracy"]) if ar > 1 else f"{ao['balanced_accuracy']['mean']:.3f}",
+                        f"{ao['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in ao else "–",
+                        pm(af["accuracy"]), pm(af["balanced_accuracy"])])
+        # the same folds: compare repeat by repeat where both ran the seed
+        mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
+        theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
+        for sd in sorted(set(mine) & set(theirs)):
+            alt_notes.append(
+                f"on seed {sd}'s folds the {name} scores {theirs[sd]['accuracy']:.3f} / "
+                f"{theirs[sd]['balanced_accuracy']:.3f} (excerpts {theirs[sd].get('excerpts_accuracy', 0):.3f}) "
+                f"against {mine[sd]['accuracy']:.3f} / {mine[sd]['balanced_accuracy']:.3f} (excerpts "
+                f"{mine[sd].get('excerpts_accuracy', 0):.3f}) for this recipe")
     L.append(md_table(["recipe, fitted per fold", "CV acc", "CV bal. acc", f"CV excerpts acc ({P['excerpts']})",
                        "fold acc", "fold bal. acc"], rows) + "\n")
+    if alt_notes:
+        L.append("Same folds, repeat by repeat: " + "; ".join(alt_notes) + ".\n")
     L.append(f"CV columns: out-of-fold over all {P['clips']} clips, "
              + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
@@ -798,23 +864,45 @@ def bench_ms(criterion, group):
     return out
 
 
-def fidelity_sentence(fid):
-    """How closely the train-only student follows its teacher (fidelity.py), on audio it trained
-    on and on valid; empty when distill.sh has not measured it."""
-    sets = (fid or {}).get("sets", {})
-    if "train" not in sets or "valid" not in sets:
+def pool_note(D, D_tr):
+    """What the `pool` set is, when the students learnt on it (distill.sh, EARMARK_DISTILL_POOL=1)."""
+    if "pool" not in D["sets"]:
         return ""
-    tr, va = sets["train"], sets["valid"]
-    s = (f"The train-only student follows its teacher on the train clips it learnt from (same top "
-         f"genre on {tr['agreement_clip']:.3f} of clips, {tr['agreement_patch']:.3f} of patches) far "
-         f"better than on valid ({va['agreement_clip']:.3f}, {va['agreement_patch']:.3f}; "
-         "`models/train/fidelity.py`, both models in onnxruntime on the same patches)")
-    ho = fid.get("held_out_packages")
-    if ho:
-        s += (f", and on {ho['clips']} tracks of pool packages it never saw ({', '.join(ho['packages'])}) "
-              f"{ho['agreement_clip']:.3f} per track, {ho['agreement_patch']:.3f} per patch")
-    return s + (": with a few hundred clips of training audio it cannot learn what musicnn learnt "
-                "from the Million Song Dataset, and augmenting the same clips does not close that gap. ")
+    p, p_tr = D["sets"]["pool"], D_tr["sets"].get("pool")
+    held = D_tr.get("config", {}).get("drop_labels", "")
+    return (f"`pool` is the unlabelled Debian pool (\"The unlabelled pool\" below; {p['clips']} tracks, "
+            "8 windows of 6 s each): the teacher alone teaches there too"
+            + (f"; the honest protocol's student below saw {p_tr['clips']} of them, never the whole "
+               f"packages {held.replace(',', ', ')}" if p_tr and held else "") + ". ")
+
+
+def fidelity_table(work, evals):
+    """How closely the train-only student follows its teacher (fidelity.py: same top genre, both
+    models in onnxruntime on the same patches): on the train clips it learnt from, on valid, and
+    on whole pool packages it never saw; with the pool, the same student without it beside it.
+    `evals`: tag -> `earmark eval` report on valid (the accuracy column)."""
+    rows = []
+    for tag, name in (("trainonly", "student (this recipe)"), ("trainonly_nopool", "student without the pool")):
+        fid = load(os.path.join(work, f"fidelity_{tag}.json"))
+        if not fid:
+            continue
+        S, ho = fid.get("sets", {}), fid.get("held_out_packages")
+        cell = (lambda r: f"{r['agreement_clip']:.3f} / {r['agreement_patch']:.3f}" if r else "–")  # noqa: E731
+        va = S.get("valid", {})
+        acc = (evals.get(tag) or {}).get("accuracy", va.get("accuracy_student"))
+        rows.append([name, cell(S.get("train")), cell(S.get("valid")), cell(ho),
+                     "–" if acc is None else f"{acc:.3f}"])
+    if not rows:
+        return ""
+    ho = next((load(os.path.join(work, f"fidelity_{t}.json")) or {}).get("held_out_packages")
+              for t in ("trainonly", "trainonly_nopool"))
+    where = (f"; held out: whole pool packages {', '.join(ho['packages'])} ({ho['clips']} tracks), never "
+             "trained on" if ho else "")
+    return ("How closely the train-only student follows its teacher (`models/train/fidelity.py`: same "
+            "top genre as the train-only teacher, per clip / per patch, both models in onnxruntime on "
+            f"the same runtime patches{where}):\n\n"
+            + md_table(["train-only model", "train (learnt from)", "valid", "held-out pool packages",
+                        "valid accuracy (`earmark eval`)"], rows) + "\n")
 
 
 def eval_summary(ev):
@@ -973,8 +1061,8 @@ def write_fast(args):
     else:
         w(f"Trained on the features `earmark features` computes (never its own): {sets_s}. "
           "`music` is the long tracks in `../shared/music` (game soundtracks, 24 windows of 6 s per long "
-          "track): no genre label, the teacher alone teaches there. "
-          f"Examples: every runtime patch of every file plus {cfg['aug_rounds']} augmented copies per patch "
+          "track): no genre label, the teacher alone teaches there. " + pool_note(D, D_tr)
+          + f"Examples: every runtime patch of every file plus {cfg['aug_rounds']} augmented copies per patch "
           f"({D['pool']['examples']:,} in all): a random 187-frame crop at any offset, a random gain of "
           f"±{cfg['gain_db']:g} dB applied exactly through the log, a ±1–2 mel-bin shift (small pitch shift) "
           f"half the time, and with probability {cfg['mix_p']:g} a mix with another random crop in the "
@@ -1048,9 +1136,9 @@ def write_fast(args):
           "128,160,192,256 --epochs 40` (stopped after 15 epochs at 0.409 / 0.429, the defaults being at "
           "0.543 / 0.433 then); `--alpha 0.9 --specaug 0.8 "
           "--otf-gain-db 3 --dropout 0.4 --weight-decay 0.05` 0.606 / 0.552; `--aux 1.0 --otf-mix 0.3` "
-          "0.638 / 0.504. " + fidelity_sentence(load(os.path.join(W, "fidelity_trainonly.json")))
-          + "More (unlabelled) audio for the teacher to label is the obvious next step; "
-          "the recipe takes it with no code change (`EARMARK_MUSIC`).\n")
+          "0.638 / 0.504.\n")
+        w(fidelity_table(W, {"trainonly": ev,
+                             "trainonly_nopool": load(os.path.join(W, "eval_student_trainonly_nopool_valid.json"))}))
         w(
           "A teacher-initialised student was also tried: **musicnn-lite** (`EARMARK_STUDENT=lite "
           "bash models/train/distill.sh`; `models/train/lite.py`, `distill_lite.py`), the teacher's "
