@@ -18,9 +18,11 @@
 #    long tracks in ../shared/music (teacher labels only; 24 windows of 6 s per long track)
 # 2. honest protocol: distil a student from the TRAIN-ONLY teacher (the shipped teacher's twin:
 #    genre-ft-trainonly.onnx when the fine-tuned network ships) on train (+excerpts/train)
-#    + music, and `earmark eval` it on valid (the card's metrics, comparable with the teacher's)
+#    + music (+ the pool less 4 held-out packages), and `earmark eval` it on valid (the card's
+#    metrics, comparable with the teacher's); fidelity.py: its agreement with the teacher on
+#    train, valid and the held-out packages; with the pool, the same without it beside it
 # 3. the shipped student: the same settings, from the shipped teacher (models/accurate), on
-#    train + valid + excerpts + music -> models/fast/genre.onnx
+#    train + valid + excerpts + music (+ the whole pool) -> models/fast/genre.onnx
 # 4. long tracks: windows table (models/train/windows_table.py)
 # 5. speed: cargo bench --bench classify (skip with EARMARK_SKIP_BENCH=1)
 # 6. write_card.py --fast: models/fast/model.json and models/fast/MODEL_CARD.md;
@@ -32,7 +34,8 @@
 #                            audio works, a file under a <genre>/ folder also gets a hard label
 #   EARMARK_REUSE_FEATURES   1: keep the GTZAN features already in $WORK/features
 #   EARMARK_STUDENT          cnn (default) or lite, see above
-#   EARMARK_DISTILL_POOL     1: the students also learn on the pool (run.sh stage 5b makes its features)
+#   EARMARK_DISTILL_POOL     0: leave the pool out of the students (default 1: they learn on it
+#                            whenever run.sh stage 5b made its features)
 #   EARMARK_DISTILL_ARGS     extra arguments for distill.py / distill_lite.py (e.g. "--epochs 20")
 set -euo pipefail
 
@@ -68,6 +71,12 @@ step() { echo "== distill [$(( $(date +%s) - START ))s] $*" >&2; }
 TEACHER_TO="$WORK/genre-trainonly.onnx"
 if [ -f "$WORK/ft_export.json" ] && [ -f "$WORK/genre-ft-trainonly.onnx" ]; then
   TEACHER_TO="$WORK/genre-ft-trainonly.onnx"
+  # musicnn-lite copies the teacher's genre head (head_W0...) into its graph: the fine-tuned
+  # network has its own back-end instead, so lite cannot start from it
+  [ "$DISTILL" = models/train/distill_lite.py ] && {
+    echo "EARMARK_STUDENT=lite needs a teacher whose genre head is a logistic regression on" \
+      "[penultimate, taggram]; the shipped teacher is the fine-tuned network ($WORK/ft_export.json)" >&2
+    exit 2; }
 fi
 
 if [ -n "${EARMARK_BIN:-}" ]; then
@@ -102,7 +111,7 @@ for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$S
 POOL_FEAT="$WORK/pool_features/pool"
 HOLDOUT="marsshooter-data,nexuiz-music,fretsonfire-songs-sectoid,fretsonfire-songs-muldjord"
 POOL_TR=(); POOL_ALL=(); POOL_FID=()
-if [ -f "$POOL_FEAT/index.json" ] && [ "${EARMARK_DISTILL_POOL:-0}" = 1 ]; then
+if [ -f "$POOL_FEAT/index.json" ] && [ "${EARMARK_DISTILL_POOL:-1}" = 1 ]; then
   POOL_TR=(--extra "$POOL_FEAT" --drop-labels "$HOLDOUT")
   POOL_ALL=(--extra "$POOL_FEAT")
   POOL_FID=(--pool "$POOL_FEAT" --packages "$HOLDOUT")

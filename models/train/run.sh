@@ -23,10 +23,12 @@
 #    (self-training scored by the same CV) and distill_pool.py (students with/without the pool)
 #    5c. finetune_cv.py: fine-tuning musicnn's genre layer, back-end and mid-end with
 #    augmentation, scored on cv.py's folds (the card reports it, kept or not)
-# 8. distill.sh: the fast student models/fast/ (see that script)
+# 8. distill.sh: the fast student models/fast/ (see that script; it learns on the pool too when
+#    5b made the pool's features, unless EARMARK_DISTILL_POOL=0)
 # 9. cv_student.py: the student's cross-validated figure on cv.py's folds (per fold, the shipped
 #    head fitted on the fold's training items teaches a student with the shipped architecture and
-#    loss; student and teacher scored on the same held-out items), into models/fast's card
+#    loss, on the same unlabelled audio as the shipped student; student and teacher scored on the
+#    same held-out items), into models/fast's card
 #
 # Environment overrides:
 #   EARMARK_GTZAN       GTZAN root (default ../shared/gtzan, relative to the repo root)
@@ -37,7 +39,9 @@
 #   EARMARK_BIN         use this earmark binary instead of `cargo build --release`
 #   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
 #   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
-#   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core)
+#   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core, ~3 h
+#                            with the pool: "--repeats 1" below makes it 5 students)
+#   EARMARK_DISTILL_POOL     0: the students leave the pool out (distill.sh, stage 9)
 #   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
 #   EARMARK_SKIP_FINETUNE    1: skip stage 5c (fine-tuning musicnn per fold)
 #   EARMARK_FINETUNE_ARGS    extra arguments for finetune_cv.py (e.g. "--routes head,backend,midend":
@@ -213,7 +217,7 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
   CVS_EXTRA=(${EARMARK_CV_STUDENT_ARGS:-})
   # the shipped recipe's unlabelled audio: + the pool when distill.sh used it
   UNL=music
-  if [ "${EARMARK_DISTILL_POOL:-0}" = 1 ] && [ -f "$WORK/pool_features/pool/index.json" ]; then
+  if [ "${EARMARK_DISTILL_POOL:-1}" = 1 ] && [ -f "$WORK/pool_features/pool/index.json" ]; then
     UNL="music,$(cd "$WORK/pool_features/pool" && pwd)"
   fi
   "$PY" models/train/cv_student.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \

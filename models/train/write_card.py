@@ -311,25 +311,29 @@ def kept_subsection(card_path, head):
     return f"{head}\n\n{SUB_KEPT}{body.rstrip()}\n"
 
 
-def teacher_finetune_section(work, card_path):
-    """The fine-tuning section: for any card but the accurate one, the accurate card's (the shipped
-    teacher's figures, which a later finetune_cv.py run in the same work folder would not
-    reproduce bit for bit), else the one this work folder's results give."""
+def card_finetune_section(card_path):
+    """The fine-tuning section of an existing card, or None. It is the shipped teacher's record: a
+    later finetune_cv.py run in the same work folder does not reproduce its figures bit for bit,
+    so the fast card and refreshes of either card take it from the card, not the work folder."""
     head = "## Fine-tuning musicnn itself"
-    accurate = os.path.join(ROOT, "models", "accurate", "MODEL_CARD.md")
-    if card_path and os.path.realpath(card_path) != os.path.realpath(accurate) and os.path.exists(accurate):
-        with open(accurate) as f:
-            text = f.read()
-        if head in text:
-            start, end = section_span(text, head)
-            return text[start:end].rstrip("\n") + "\n"
-    return finetune_section(work)
+    if not card_path or not os.path.exists(card_path):
+        return None
+    with open(card_path) as f:
+        text = f.read()
+    if head not in text:
+        return None
+    start, end = section_span(text, head)
+    return text[start:end].rstrip("\n") + "\n"
 
 
-def pool_and_next(work, card_path=None):
+ACCURATE_CARD = os.path.join(ROOT, "models", "accurate", "MODEL_CARD.md")
+
+
+def pool_and_next(work, card_path=None, finetune=None):
     """The pool sections, fine-tuning and next steps; `card_path`: the card being rewritten, whose
     pool sections are kept when this machine has no pool, and whose self-training and pool-student
-    tables are kept when this run's work folder has no results for them."""
+    tables are kept when this run's work folder has no results for them; `finetune`: the
+    fine-tuning section to use (default: from the work folder's results)."""
     kept = "" if os.path.exists(POOL_MANIFEST) else kept_pool_sections(card_path)
     pool = [kept.rstrip("\n") + "\n"] if kept else [
         pool_section(),
@@ -338,7 +342,7 @@ def pool_and_next(work, card_path=None):
         pool_distill_section(work) or kept_subsection(card_path, "### Students distilled with the pool"
                                                       " (fast model's architecture)")]
     with open(NEXT_STEPS) as f:
-        parts = pool + [teacher_finetune_section(work, card_path), f.read()]
+        parts = pool + [finetune if finetune is not None else finetune_section(work), f.read()]
     return "\n".join(p for p in parts if p)
 
 
@@ -351,7 +355,8 @@ def refresh_pool_sections(card_path, work):
     nxt = text.index("## Next steps", start)
     end = text.find("\n## ", nxt + 1)
     end = len(text) if end < 0 else end + 1
-    new = pool_and_next(work, card_path)  # reads the card: before it is opened for writing
+    # reads the card: before it is opened for writing
+    new = pool_and_next(work, card_path, card_finetune_section(card_path))
     with open(card_path, "w") as f:
         f.write(text[:start] + new + ("\n" if end < len(text) else "") + text[end:])
     print(f"refreshed the pool sections of {card_path}")
@@ -1226,7 +1231,8 @@ def write_fast(args):
       "valid has 1 hiphop and 2 reggae clips, and 127 clips give a ±7-point interval.\n"
       "- **GTZAN bias.** Ten broad Western genres from early-2000s recordings.\n"
       "- Use `--model accurate` to re-check a track with the teacher.\n")
-    w(pool_and_next(W, os.path.join(out_dir, "MODEL_CARD.md")))
+    # the teacher's fine-tuning section as its card records it (the shipped teacher's figures)
+    w(pool_and_next(W, os.path.join(out_dir, "MODEL_CARD.md"), card_finetune_section(ACCURATE_CARD)))
     w("## Licences\n")
     w("- Weights: trained here by distillation from `../accurate` (musicnn MSD_musicnn backbone, ISC "
       "licence — `../LICENSE-musicnn.md`, Pons & Serra, MTG-UPF).\n"
