@@ -275,14 +275,20 @@ POOL_KEPT = ("_Kept from the card's last run that had the pool: this run found n
              "fetches it)._\n\n")
 
 
+def card_with(card_path, head):
+    """The text of an existing card that has the heading `head`, else None."""
+    if not card_path or not os.path.exists(card_path):
+        return None
+    with open(card_path) as f:
+        text = f.read()
+    return text if head in text else None
+
+
 def kept_pool_sections(card_path):
     """The pool block (`## The unlabelled pool` up to the next `## `) of an existing card, when it
     came from a run that had the pool: a rerun without the pool keeps what was measured with it."""
-    if not card_path or not os.path.exists(card_path):
-        return ""
-    with open(card_path) as f:
-        text = f.read()
-    if POOL_HEAD not in text:
+    text = card_with(card_path, POOL_HEAD)
+    if text is None:
         return ""
     start, end = section_span(text, POOL_HEAD)
     block = text[start:end]
@@ -298,11 +304,8 @@ SUB_KEPT = ("_Kept from the card's last run that measured it: this run's work fo
 
 def kept_subsection(card_path, head):
     """A `### ` block of an existing card (up to the next heading), marked as kept, or ''."""
-    if not card_path or not os.path.exists(card_path):
-        return ""
-    with open(card_path) as f:
-        text = f.read()
-    if head not in text:
+    text = card_with(card_path, head)
+    if text is None:
         return ""
     start = text.index(head)
     end = min([i for i in (text.find("\n## ", start + 1), text.find("\n### ", start + 1)) if i >= 0]
@@ -316,11 +319,8 @@ def card_finetune_section(card_path):
     later finetune_cv.py run in the same work folder does not reproduce its figures bit for bit,
     so the fast card and refreshes of either card take it from the card, not the work folder."""
     head = "## Fine-tuning musicnn itself"
-    if not card_path or not os.path.exists(card_path):
-        return None
-    with open(card_path) as f:
-        text = f.read()
-    if head not in text:
+    text = card_with(card_path, head)
+    if text is None:
         return None
     start, end = section_span(text, head)
     return text[start:end].rstrip("\n") + "\n"
