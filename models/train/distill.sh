@@ -106,12 +106,12 @@ fi
 SETS_TR=train
 for s in ex_train music; do [ -f "$WORK/features/$s/index.json" ] && SETS_TR="$SETS_TR,$s"; done
 # the unlabelled pool (run.sh stage 5b made its features): the teacher alone teaches there. The
-# train-only student never sees the held-out packages (distill_pool.py's), so its agreement with
+# train-only student never sees the held-out packages (pool.HELD_OUT_PACKAGES), so its agreement with
 # the teacher on whole unseen packages can be measured; the shipped student sees every package.
 POOL_FEAT="$WORK/pool_features/pool"
-HOLDOUT="marsshooter-data,nexuiz-music,fretsonfire-songs-sectoid,fretsonfire-songs-muldjord"
 POOL_TR=(); POOL_ALL=(); POOL_FID=()
 if [ -f "$POOL_FEAT/index.json" ] && [ "${EARMARK_DISTILL_POOL:-1}" = 1 ]; then
+  HOLDOUT="$("$PY" -c 'import sys; sys.path.insert(0, "models/train"); import pool; print(pool.HELD_OUT_PACKAGES)')"
   POOL_TR=(--extra "$POOL_FEAT" --drop-labels "$HOLDOUT")
   POOL_ALL=(--extra "$POOL_FEAT")
   POOL_FID=(--pool "$POOL_FEAT" --packages "$HOLDOUT")

@@ -45,8 +45,7 @@ from earmark_train.heads import sample_weights  # noqa: E402
 from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine  # noqa: E402
 from earmark_train.onnx_utils import keras_to_onnx, session  # noqa: E402
-
-HOLDOUT = "marsshooter-data,nexuiz-music,fretsonfire-songs-sectoid,fretsonfire-songs-muldjord"
+from pool import HELD_OUT_PACKAGES  # noqa: E402
 
 
 def head_layers(path: str) -> list:
@@ -93,7 +92,7 @@ def main() -> int:
     ap.add_argument("--teacher", required=True, help="train-only teacher ONNX")
     ap.add_argument("--backbone", required=True, help="the MSD_musicnn ONNX the embeddings came from")
     ap.add_argument("--run", choices=["gtzan", "gtzan+pool"], required=True)
-    ap.add_argument("--holdout", default=HOLDOUT, help="pool packages never trained on (comma list)")
+    ap.add_argument("--holdout", default=HELD_OUT_PACKAGES, help="pool packages never trained on (comma list)")
     ap.add_argument("--steps", type=int, default=800,
                     help="optimiser steps (batch 64), so runs with more audio get the same budget")
     ap.add_argument("--epochs", type=int, default=0, help="overrides --steps (output names keep --steps)")

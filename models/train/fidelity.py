@@ -8,23 +8,31 @@ Both models run in onnxruntime on the same runtime patches (WORK/features/<set>,
 segment offsets), so any teacher graph works (the head alone or the fine-tuned network). With
 --pool (an `earmark features` folder of the unlabelled pool, one sub-folder per package) the
 tracks of --packages are scored too: whole packages the student never trained on. Clip = mean of
-patch probabilities, as at run time. Writes WORK/fidelity_<tag>.json (the fast card reads it).
+patch probabilities, as at run time. Writes WORK/fidelity_<tag>.json (the fast card reads it);
+the teacher's outputs are cached by content hash in WORK/fidelity_teacher/.
 """
 
 import argparse
+import functools
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from earmark_train.cache import cached_arrays, key_of, sha256_file  # noqa: E402
 from earmark_train.data import Clips  # noqa: E402
 from earmark_train.log import log, write_summary  # noqa: E402
 from earmark_train.metrics import combine  # noqa: E402
 from earmark_train.onnx_utils import run_batched, session  # noqa: E402
 
 
-def agreement(t_sess, s_sess, c: Clips) -> dict:
+def agreement(teacher, s_sess, c: Clips) -> dict:
+    """`teacher`: (sha256, session factory, cache folder): its probabilities are cached by content
+    hash, since distill.sh scores two students against one teacher on the same patches."""
     P, owner = c.patches()
-    pt = run_batched(t_sess, ["probs"], P)[0]
+    sha, t_sess, cache = teacher
+    key = key_of(sha, P)
+    pt = cached_arrays(os.path.join(cache, f"{key}.npz"), key,
+                       lambda: {"probs": run_batched(t_sess(), ["probs"], P)[0]})["probs"]
     ps = run_batched(s_sess, ["probs"], P)[0]
     ct, cs = combine(pt, owner, len(c), "mean_probs"), combine(ps, owner, len(c), "mean_probs")
     out = {"clips": len(c), "patches": int(len(P)),
@@ -48,13 +56,15 @@ def main() -> int:
     ap.add_argument("--tag", default="trainonly")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    t_sess, s_sess = session(args.teacher, args.threads), session(args.student, args.threads)
+    t_sess = functools.cache(lambda: session(args.teacher, args.threads))
+    teacher = (sha256_file(args.teacher), t_sess, os.path.join(args.work, "fidelity_teacher"))
+    s_sess = session(args.student, args.threads)
     res = {"teacher": args.teacher, "student": args.student, "sets": {}}
     for name in [s for s in args.sets.split(",") if s]:
         fdir = os.path.join(args.work, "features", name)
         if not os.path.exists(os.path.join(fdir, "index.json")):
             continue
-        res["sets"][name] = r = agreement(t_sess, s_sess, Clips(fdir, name))
+        res["sets"][name] = r = agreement(teacher, s_sess, Clips(fdir, name))
         log(f"{name}: top-1 agreement {r['agreement_patch']:.3f} per patch, {r['agreement_clip']:.3f} per "
             f"clip; accuracy student {r.get('accuracy_student', float('nan')):.3f}, "
             f"teacher {r.get('accuracy_teacher', float('nan')):.3f}")
@@ -64,7 +74,7 @@ def main() -> int:
         keep = [i for i, it in enumerate(c.items) if it["label"] in pk]
         c.items = [c.items[i] for i in keep]
         c.y, c.paths = c.y[keep], [c.paths[i] for i in keep]
-        res["held_out_packages"] = dict(agreement(t_sess, s_sess, c), packages=pk)
+        res["held_out_packages"] = dict(agreement(teacher, s_sess, c), packages=pk)
         r = res["held_out_packages"]
         log(f"held-out packages ({r['clips']} tracks): top-1 agreement {r['agreement_patch']:.3f} per "
             f"patch, {r['agreement_clip']:.3f} per track")

@@ -21,6 +21,10 @@ import numpy as np
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, pad_patch  # noqa: F401
 from earmark_train.heads import sample_weights
 
+# Whole pool packages no student trains on when its agreement with the teacher on unseen music is
+# measured (distill_pool.py; distill.sh's honest-protocol student, fidelity.py)
+HELD_OUT_PACKAGES = "marsshooter-data,nexuiz-music,fretsonfire-songs-sectoid,fretsonfire-songs-muldjord"
+
 
 class Set:
     """All clips of one `earmark features` folder, labelled or not."""

@@ -352,9 +352,7 @@ def refresh_pool_sections(card_path, work):
     with open(card_path) as f:
         text = f.read()
     start = text.index("## The unlabelled pool")
-    nxt = text.index("## Next steps", start)
-    end = text.find("\n## ", nxt + 1)
-    end = len(text) if end < 0 else end + 1
+    _, end = section_span(text, "## Next steps")
     # reads the card: before it is opened for writing
     new = pool_and_next(work, card_path, card_finetune_section(card_path))
     with open(card_path, "w") as f:
@@ -406,28 +404,25 @@ def cv_student_section(work, shipped_cfg):
         L.append("**Reduced budget** (the 2-core machine's deadline): " + "; ".join(diff)
                  + ". A student trained longer may score higher; this figure is a lower bound on "
                  "the shipped recipe's.\n")
-    rows = []
+    def row(name, o, f, reps):
+        """Out-of-fold figures `o` (± sd only over several repeats) and per-fold figures `f`."""
+        return [name, pm(o["accuracy"]) if reps > 1 else f"{o['accuracy']['mean']:.3f}",
+                pm(o["balanced_accuracy"]) if reps > 1 else f"{o['balanced_accuracy']['mean']:.3f}",
+                f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
+                pm(f["accuracy"]), pm(f["balanced_accuracy"])]
+
     with_pool = any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
-    for who in ("student", "teacher"):
-        o, f = oof[who], fo[who]
-        rows.append([f"{who} ({'fast' if who == 'student' else 'accurate'}"
-                     + (", with the pool)" if who == "student" and with_pool else ")"),
-                     pm(o["accuracy"]) if reps > 1 else f"{o['accuracy']['mean']:.3f}",
-                     pm(o["balanced_accuracy"]) if reps > 1 else f"{o['balanced_accuracy']['mean']:.3f}",
-                     f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
-                     pm(f["accuracy"]), pm(f["balanced_accuracy"])])
+    rows = [row(f"{who} ({'fast' if who == 'student' else 'accurate'}"
+                + (", with the pool)" if who == "student" and with_pool else ")"), oof[who], fo[who], reps)
+            for who in ("student", "teacher")]
     alt_notes = []
     for tag, name in (("nopool", "student without the pool"), ("pool", "student with the pool")):
         alt = load(os.path.join(work, f"cv_student_{tag}.json"))
         if not alt or (tag == "pool") == with_pool:
             continue
-        ao, af, ar = alt["oof"]["student"], alt["folds"]["student"], len(alt["protocol"]["seeds"])
-        rows.insert(1, [f"{name} (seed{'s' if ar > 1 else ''} "
-                        f"{', '.join(str(x) for x in alt['protocol']['seeds'])})",
-                        pm(ao["accuracy"]) if ar > 1 else f"{ao['accuracy']['mean']:.3f}",
-                        pm(ao["balanced_accuracy"]) if ar > 1 else f"{ao['balanced_accuracy']['mean']:.3f}",
-                        f"{ao['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in ao else "–",
-                        pm(af["accuracy"]), pm(af["balanced_accuracy"])])
+        seeds = alt["protocol"]["seeds"]
+        rows.insert(1, row(f"{name} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+                           alt["oof"]["student"], alt["folds"]["student"], len(seeds)))
         # the same folds: compare repeat by repeat where both ran the seed
         mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
         theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
@@ -886,21 +881,22 @@ def fidelity_table(work, evals):
     models in onnxruntime on the same patches): on the train clips it learnt from, on valid, and
     on whole pool packages it never saw; with the pool, the same student without it beside it.
     `evals`: tag -> `earmark eval` report on valid (the accuracy column)."""
-    rows = []
+    def cell(r):
+        return f"{r['agreement_clip']:.3f} / {r['agreement_patch']:.3f}" if r else "–"
+
+    rows, held = [], []
     for tag, name in (("trainonly", "student (this recipe)"), ("trainonly_nopool", "student without the pool")):
         fid = load(os.path.join(work, f"fidelity_{tag}.json"))
         if not fid:
             continue
         S, ho = fid.get("sets", {}), fid.get("held_out_packages")
-        cell = (lambda r: f"{r['agreement_clip']:.3f} / {r['agreement_patch']:.3f}" if r else "–")  # noqa: E731
-        va = S.get("valid", {})
-        acc = (evals.get(tag) or {}).get("accuracy", va.get("accuracy_student"))
+        acc = (evals.get(tag) or {}).get("accuracy", S.get("valid", {}).get("accuracy_student"))
         rows.append([name, cell(S.get("train")), cell(S.get("valid")), cell(ho),
                      "–" if acc is None else f"{acc:.3f}"])
+        held += [ho] if ho else []
     if not rows:
         return ""
-    ho = next((load(os.path.join(work, f"fidelity_{t}.json")) or {}).get("held_out_packages")
-              for t in ("trainonly", "trainonly_nopool"))
+    ho = held[0] if held else None
     where = (f"; held out: whole pool packages {', '.join(ho['packages'])} ({ho['clips']} tracks), never "
              "trained on" if ho else "")
     return ("How closely the train-only student follows its teacher (`models/train/fidelity.py`: same "
