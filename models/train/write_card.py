@@ -363,6 +363,37 @@ def refresh_pool_sections(card_path, work):
 CV_STUDENT_HEAD = "## Cross-validated, like for like with the teacher"
 
 
+def cv_student_variants(work):
+    """(tag, result) of every other cv_student.py run in `work` (cv_student_<tag>.json), by tag."""
+    import glob
+    out = []
+    for p in sorted(glob.glob(os.path.join(work, "cv_student_*.json"))):
+        tag = os.path.basename(p)[len("cv_student_"):-len(".json")]
+        if "_oof_" in f"_{tag}_" or tag.startswith("oof"):
+            continue
+        got = load(p)
+        if got and "protocol" in got:
+            out.append((tag, got))
+    return out
+
+
+def variant_name(theirs, mine):
+    """How another cv_student.py run's student differs from this one's, in words (None: no
+    difference worth a row)."""
+    def has_pool(P):
+        return any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
+    parts = []
+    if has_pool(theirs) != has_pool(mine):
+        parts.append("with the pool" if has_pool(theirs) else "without the pool")
+    a, b = theirs["student"], mine["student"]
+    if (a.get("widths"), a.get("dense")) != (b.get("widths"), b.get("dense")):
+        parts.append(f"with conv widths {a['widths']} and a {a['dense']}-unit dense layer")
+    rest = sorted(k for k in a if k in b and a[k] != b[k]
+                  and k not in ("widths", "dense", "unlabelled", "tag", "seed"))
+    parts += [f"with {k} {a[k]}" for k in rest]
+    return "student " + " and ".join(parts) if parts else None
+
+
 def cv_student_section(work, shipped_cfg):
     """The student's CV figure next to its fold teachers' (cv_student.py), if it was run; any
     setting that differs from the shipped student's (`shipped_cfg`) is named as a reduction."""
@@ -416,9 +447,9 @@ def cv_student_section(work, shipped_cfg):
                 + (", with the pool)" if who == "student" and with_pool else ")"), oof[who], fo[who], reps)
             for who in ("student", "teacher")]
     alt_notes = []
-    for tag, name in (("nopool", "student without the pool"), ("pool", "student with the pool")):
-        alt = load(os.path.join(work, f"cv_student_{tag}.json"))
-        if not alt or (tag == "pool") == with_pool:
+    for tag, alt in cv_student_variants(work):
+        name = variant_name(alt["protocol"], P)
+        if name is None:
             continue
         seeds = alt["protocol"]["seeds"]
         rows.insert(1, row(f"{name} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
