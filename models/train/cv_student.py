@@ -144,6 +144,8 @@ def main() -> int:
     cfg = SHIPPED_HEAD
     student_cfg = {k: v for k, v in vars(args).items()
                    if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag")}
+    portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
+    backbone_sha = sha256_file(args.backbone)
     seeds = [args.seed + r for r in range(args.repeats)]
     name = "cv_student" + (f"_{args.tag}" if args.tag else "")
     fold_dir = os.path.join(args.work, name)
@@ -165,8 +167,13 @@ def main() -> int:
             TP = teacher.predict_proba(pen[use]).astype(np.float32)
             TG = tag[use]
             patches = np.where(np.isin(pool.owner, te))[0]
-            key = key_of(json.dumps(student_cfg, sort_keys=True), seed, te, use, TP, TG, hw,
-                         ex.Y[use], sha256_file(args.backbone))
+            # keyed by what the fold's student comes from, not by the teacher's floating-point
+            # output (a logistic-regression fit on another BLAS thread count differs in the last
+            # bits) nor by where the pool lies: its content is in the backbone outputs pen/tag
+            key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
+                         seed, tr, te, use, pen[use], TG, hw, ex.Y[use], backbone_sha)
+            legacy = key_of(json.dumps(student_cfg, sort_keys=True), seed, te, use, TP, TG, hw,
+                            ex.Y[use], backbone_sha)
 
             def distil(use=use, TP=TP, TG=TG, hw=hw, patches=patches, k=k):
                 log(f"seed {seed} fold {k + 1}/{FOLDS}: student on {len(use)} examples "
@@ -178,7 +185,8 @@ def main() -> int:
                         "loss": np.array([h["loss"] for h in history])}
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
-            got = cached_arrays(path, key, distil) if is_mine(seed, k) else load_cached(path, key)
+            got = (cached_arrays(path, key, distil, legacy) if is_mine(seed, k)
+                   else load_cached(path, key, legacy))
             if got is None:
                 missing.append(f"seed {seed} fold {k}")
                 continue

@@ -394,6 +394,32 @@ def variant_name(theirs, mine):
     return "student " + " and ".join(parts) if parts else None
 
 
+# fixed before the wider student's first fold result (issue 17: "a larger student")
+WIDER_RULE_GAIN = 0.01
+
+
+def wider_note(name, alt, cv, P):
+    """The rule and decision for a student of other widths, scored on seeds this recipe ran."""
+    from distill import macs_per_patch  # the student's cost formula (distill.py imports TF lazily)
+    a, b = alt["protocol"]["student"], P["student"]
+    macs = [macs_per_patch([int(w) for w in x["widths"].split(",")]) for x in (a, b)]
+    mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
+    pairs = [(r["student"], mine[r["seed"]]) for r in alt.get("per_repeat", []) if r["seed"] in mine]
+    if not pairs:
+        return ""
+    gain = sum(t["accuracy"] - m["accuracy"] for t, m in pairs) / len(pairs)
+    bal = sum(t["balanced_accuracy"] - m["balanced_accuracy"] for t, m in pairs) / len(pairs)
+    kept = gain >= WIDER_RULE_GAIN and bal >= 0
+    return (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
+            f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
+            f"{len(b['widths'].split(','))}) on the same folds of {len(pairs)} seed{'s' if len(pairs) > 1 else ''}: "
+            f"accuracy {100 * gain:+.1f} points, balanced {100 * bal:+.1f}. Rule fixed before its first "
+            f"fold result: it replaces the shipped architecture if its accuracy rises by at least "
+            f"{100 * WIDER_RULE_GAIN:.0f} point and its balanced accuracy does not fall → "
+            + ("**kept**." if kept else "**not kept**: within the noise of one repeat, for "
+               f"{macs[0] / macs[1]:.2f}× the network's cost.") + "\n")
+
+
 def cv_student_section(work, shipped_cfg):
     """The student's CV figure next to its fold teachers' (cv_student.py), if it was run; any
     setting that differs from the shipped student's (`shipped_cfg`) is named as a reduction."""
@@ -446,7 +472,7 @@ def cv_student_section(work, shipped_cfg):
     rows = [row(f"{who} ({'fast' if who == 'student' else 'accurate'}"
                 + (", with the pool)" if who == "student" and with_pool else ")"), oof[who], fo[who], reps)
             for who in ("student", "teacher")]
-    alt_notes = []
+    alt_notes, wider = [], []
     for tag, alt in cv_student_variants(work):
         name = variant_name(alt["protocol"], P)
         if name is None:
@@ -457,6 +483,8 @@ def cv_student_section(work, shipped_cfg):
         # the same folds: compare repeat by repeat where both ran the seed
         mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
         theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
+        if alt["protocol"]["student"].get("widths") != P["student"].get("widths"):
+            wider.append(wider_note(name, alt, cv, P))
         for sd in sorted(set(mine) & set(theirs)):
             alt_notes.append(
                 f"on seed {sd}'s folds the {name} scores {theirs[sd]['accuracy']:.3f} / "
@@ -467,6 +495,7 @@ def cv_student_section(work, shipped_cfg):
                        "fold acc", "fold bal. acc"], rows) + "\n")
     if alt_notes:
         L.append("Same folds, repeat by repeat: " + "; ".join(alt_notes) + ".\n")
+    L += wider
     L.append(f"CV columns: out-of-fold over all {P['clips']} clips, "
              + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "

@@ -32,23 +32,32 @@ def key_of(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-def load_cached(path: str, key: str):
-    """The arrays saved at `path` under `key`, or None (missing or stale)."""
+def load_cached(path: str, key: str, legacy: str = ""):
+    """The arrays saved at `path` under `key`, or None (missing or stale). A file saved under
+    the `legacy` key (the same inputs, hashed the way an older recipe did) is accepted and
+    re-saved under `key`, so a change of key scheme does not throw hours of work away."""
     if os.path.exists(path):
         z = np.load(path)
-        if str(z["key"]) == key:
-            return {k: z[k] for k in z.files if k != "key"}
+        got = {k: z[k] for k in z.files if k != "key"} if str(z["key"]) in (key, legacy or key) else None
+        if got is not None and str(z["key"]) != key:
+            save(path, key, got)
+        return got
     return None
 
 
-def cached_arrays(path: str, key: str, compute) -> dict:
-    """The arrays saved at `path` under `key`, else `compute()` (a dict of arrays), saved."""
-    got = load_cached(path, key)
+def save(path: str, key: str, arrays: dict) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp.npz"  # two stages may fill one cache at once
+    np.savez(tmp, key=key, **arrays)
+    os.replace(tmp, path)
+
+
+def cached_arrays(path: str, key: str, compute, legacy: str = "") -> dict:
+    """The arrays saved at `path` under `key` (or `legacy`, see load_cached), else `compute()`
+    (a dict of arrays), saved."""
+    got = load_cached(path, key, legacy)
     if got is not None:
         return got
     out = compute()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp.npz"  # two stages may fill one cache at once
-    np.savez(tmp, key=key, **out)
-    os.replace(tmp, path)
+    save(path, key, out)
     return out
