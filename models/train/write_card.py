@@ -394,8 +394,11 @@ def variant_name(theirs, mine):
     return "student " + " and ".join(parts) if parts else None
 
 
-# fixed before the wider student's first fold result (issue 17: "a larger student")
+# fixed before the wider student's first fold result (issue 17: "a larger student"): its seed's
+# figures must beat the recipe's then (seed 0: 0.749 / 0.695) by WIDER_RULE_GAIN of accuracy
+# without losing balanced accuracy; the recipe's later re-run of a fold is shown beside them
 WIDER_RULE_GAIN = 0.01
+WIDER_RULE_BASELINE = {0: {"accuracy": 0.749333, "balanced_accuracy": 0.695287}}
 
 
 def wider_note(name, alt, cv, P):
@@ -403,21 +406,40 @@ def wider_note(name, alt, cv, P):
     from distill import macs_per_patch  # the student's cost formula (distill.py imports TF lazily)
     a, b = alt["protocol"]["student"], P["student"]
     macs = [macs_per_patch([int(w) for w in x["widths"].split(",")]) for x in (a, b)]
-    mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
-    pairs = [(r["student"], mine[r["seed"]]) for r in alt.get("per_repeat", []) if r["seed"] in mine]
-    if not pairs:
+    now = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
+    theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
+
+    def gains(base):
+        seeds = sorted(set(theirs) & set(base))
+        if not seeds:
+            return None
+        return tuple(sum(theirs[sd][k] - base[sd][k] for sd in seeds) / len(seeds)
+                     for k in ("accuracy", "balanced_accuracy")) + (len(seeds),)
+    ruled, rerun = gains(WIDER_RULE_BASELINE), gains(now)
+    if ruled is None and rerun is None:
         return ""
-    gain = sum(t["accuracy"] - m["accuracy"] for t, m in pairs) / len(pairs)
-    bal = sum(t["balanced_accuracy"] - m["balanced_accuracy"] for t, m in pairs) / len(pairs)
-    kept = gain >= WIDER_RULE_GAIN and bal >= 0
+
+    def passes(g):
+        return g[0] >= WIDER_RULE_GAIN - 5e-5 and g[1] >= 0
+
+    def said(g, what):
+        return f"{100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced against {what}"
+    parts = [said(ruled, "the figure the rule named")] if ruled else []
+    if rerun and (not ruled or any(abs(x - y) > 5e-4 for x, y in zip(rerun[:2], ruled[:2]))):
+        parts.append(said(rerun, "this recipe's re-run on the same folds (a retrained fold moves "
+                                 "by a clip or more: training is not bit-reproducible)"))
+    verdicts = {passes(g) for g in (ruled, rerun) if g}
+    verdict = ("**kept**." if verdicts == {True} else
+               "**undecided**: the two comparisons fall on either side of the threshold, inside the "
+               "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
+               f"**not kept**: within the noise of one repeat, for {macs[0] / macs[1]:.2f}× the network's cost.")
+    n = max(g[2] for g in (ruled, rerun) if g)
     return (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
             f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
-            f"{len(b['widths'].split(','))}) on the same folds of {len(pairs)} seed{'s' if len(pairs) > 1 else ''}: "
-            f"accuracy {100 * gain:+.1f} points, balanced {100 * bal:+.1f}. Rule fixed before its first "
+            f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip) on the same folds "
+            f"of {n} seed{'s' if n > 1 else ''}: " + "; ".join(parts) + ". Rule fixed before its first "
             f"fold result: it replaces the shipped architecture if its accuracy rises by at least "
-            f"{100 * WIDER_RULE_GAIN:.0f} point and its balanced accuracy does not fall → "
-            + ("**kept**." if kept else "**not kept**: within the noise of one repeat, for "
-               f"{macs[0] / macs[1]:.2f}× the network's cost.") + "\n")
+            f"{100 * WIDER_RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
 
 
 def cv_student_section(work, shipped_cfg):
