@@ -168,7 +168,7 @@ def main() -> int:
             TG = tag[use]
             patches = np.where(np.isin(pool.owner, te))[0]
             # keyed by what the fold's student comes from, not by the teacher's floating-point
-            # output (a logistic-regression fit on another BLAS thread count differs in the last
+            # output (the same logistic-regression fit in another process can differ in the last
             # bits) nor by where the pool lies: its content is in the backbone outputs pen/tag
             key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
                          seed, tr, te, use, pen[use], TG, hw, ex.Y[use], backbone_sha)
