@@ -428,7 +428,9 @@ def wider_note(name, alt, cv, P):
     if rerun and (not ruled or any(abs(x - y) > 5e-4 for x, y in zip(rerun[:2], ruled[:2]))):
         parts.append(said(rerun, "this recipe's re-run on the same folds (a retrained fold moves "
                                  "by a clip or more: training is not bit-reproducible)"))
-    verdicts = {passes(g) for g in (ruled, rerun) if g}
+    # more seeds than the rule's named figure: those decide (the rule's "a second seed decides")
+    decisive = (rerun,) if rerun and (not ruled or rerun[2] > ruled[2]) else (ruled, rerun)
+    verdicts = {passes(g) for g in decisive if g}
     verdict = ("**kept**." if verdicts == {True} else
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
