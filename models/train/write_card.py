@@ -369,7 +369,7 @@ def cv_student_variants(work):
     out = []
     for p in sorted(glob.glob(os.path.join(work, "cv_student_*.json"))):
         tag = os.path.basename(p)[len("cv_student_"):-len(".json")]
-        if "_oof_" in f"_{tag}_" or tag.startswith("oof"):
+        if "_oof_" in f"_{tag}_":  # a run's out-of-fold reports, not a run
             continue
         got = load(p)
         if got and "protocol" in got:
@@ -377,11 +377,14 @@ def cv_student_variants(work):
     return out
 
 
+def has_pool(P):
+    """Whether a cv_student.py run's students learnt on the pool (its protocol `P`)."""
+    return any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
+
+
 def variant_name(theirs, mine):
     """How another cv_student.py run's student differs from this one's, in words (None: no
     difference worth a row)."""
-    def has_pool(P):
-        return any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
     parts = []
     if has_pool(theirs) != has_pool(mine):
         parts.append("with the pool" if has_pool(theirs) else "without the pool")
@@ -492,7 +495,7 @@ def cv_student_section(work, shipped_cfg):
                 f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
                 pm(f["accuracy"]), pm(f["balanced_accuracy"])]
 
-    with_pool = any(os.path.basename(os.path.normpath(u)) == "pool" for u in P["unlabelled_sets"])
+    with_pool = has_pool(P)
     rows = [row(f"{who} ({'fast' if who == 'student' else 'accurate'}"
                 + (", with the pool)" if who == "student" and with_pool else ")"), oof[who], fo[who], reps)
             for who in ("student", "teacher")]
