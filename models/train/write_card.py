@@ -417,7 +417,7 @@ def wider_note(name, alt, cv, P):
         if not seeds:
             return None
         return tuple(sum(theirs[sd][k] - base[sd][k] for sd in seeds) / len(seeds)
-                     for k in ("accuracy", "balanced_accuracy")) + (len(seeds),)
+                     for k in ("accuracy", "balanced_accuracy")) + (seeds,)
     ruled, rerun = gains(WIDER_RULE_BASELINE), gains(now)
     if ruled is None and rerun is None:
         return ""
@@ -426,23 +426,25 @@ def wider_note(name, alt, cv, P):
         return g[0] >= WIDER_RULE_GAIN - 5e-5 and g[1] >= 0
 
     def said(g, what):
-        return f"{100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced against {what}"
+        seeds = f"seed{'s' if len(g[2]) > 1 else ''} {', '.join(str(x) for x in g[2])}"
+        return (f"on {seeds}, {100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced "
+                f"against {what}")
     parts = [said(ruled, "the figure the rule named")] if ruled else []
     if rerun and (not ruled or any(abs(x - y) > 5e-4 for x, y in zip(rerun[:2], ruled[:2]))):
         parts.append(said(rerun, "this recipe's re-run on the same folds (a retrained fold moves "
                                  "by a clip or more: training is not bit-reproducible)"))
     # more seeds than the rule's named figure: those decide (the rule's "a second seed decides")
-    decisive = (rerun,) if rerun and (not ruled or rerun[2] > ruled[2]) else (ruled, rerun)
+    decisive = (rerun,) if rerun and (not ruled or len(rerun[2]) > len(ruled[2])) else (ruled, rerun)
     verdicts = {passes(g) for g in decisive if g}
     verdict = ("**kept**." if verdicts == {True} else
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
-               f"**not kept**: within the noise of one repeat, for {macs[0] / macs[1]:.2f}× the network's cost.")
-    n = max(g[2] for g in (ruled, rerun) if g)
+               f"**not kept**: below the threshold on seed{'s' if len(decisive[-1][2]) > 1 else ''} "
+               f"{', '.join(str(x) for x in decisive[-1][2])}, for {macs[0] / macs[1]:.2f}× the network's cost.")
     return (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
             f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
-            f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip) on the same folds "
-            f"of {n} seed{'s' if n > 1 else ''}: " + "; ".join(parts) + ". Rule fixed before its first "
+            f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip), on the same folds: "
+            + "; ".join(parts) + ". Rule fixed before its first "
             f"fold result: it replaces the shipped architecture if its accuracy rises by at least "
             f"{100 * WIDER_RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
 
