@@ -66,8 +66,10 @@ def refresh_finetune(model_dir: str, work: str, data_root: str) -> int:
         agree = f"{sum(same)}/{len(same)}"
     o, b, hp = R["oof"]["finetuned"], R["oof"]["shipped_head"], R.get("hyper", FT["protocol"]["hyper"])
     name = f"musicnn_finetune[{route}]"
+    members = R.get("members", 1)
     what = (f"MSD_musicnn with its back-end{' and mid-end' if route.startswith('midend') else ''} "
-            "fine-tuned for genre (a 10-way layer on its penultimate; front-end frozen), trained with "
+            + (f"fine-tuned {members} times from different seeds, their probabilities averaged (one "
+               "shared front- and mid-end)" if members > 1 else "fine-tuned") + " for genre (a 10-way layer on its penultimate; front-end frozen), trained with "
             f"augmented copies (crops, gain, EQ tilt, pitch and time stretch, mixes), {hp['epochs']} "
             "epochs" + ("; per patch, its probabilities are averaged with those of a logistic-regression "
                         "head on MSD_musicnn's own penultimate (the embedding), fitted on the same items"

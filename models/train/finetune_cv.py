@@ -11,7 +11,9 @@ augmentation in three depths (ROUTES):
 - `head`: only the new genre layer (the frozen network, with musicnn's dropout and the copies):
   what augmentation alone gives over the shipped head;
 - `backend`: + the back-end (batch norms and the 1506 -> 200 dense layer over the pooled maps);
-- `midend`: + the mid-end (three 1-D convolutions of 64 filters with residuals).
+- `midend`: + the mid-end (three 1-D convolutions of 64 filters with residuals);
+- `backend5`: five `backend` networks from different seeds, their probabilities averaged (a
+  seed ensemble; opt-in: it costs five back-ends, and on the CV it added 0.1 point).
 
 The front-end (the wide timbral and temporal convolutions, most of the cost) stays frozen, so its
 output is computed once per example and cached by content hash (WORK/ft_inputs_*.npy); a route
@@ -61,7 +63,12 @@ from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402
 
 # route -> (the tensor it is fed at, the parts of the network it trains besides the genre layer)
 ROUTES = {"head": ("pooled", []), "backend": ("pooled", ["backend"]),
-          "midend": ("frontend", ["midend", "backend"])}
+          "midend": ("frontend", ["midend", "backend"]), "backend5": ("pooled", ["backend"])}
+# a route trained as several networks from different seeds whose probabilities are averaged (a
+# seed ensemble): route -> (the route each member is trained as, members). Member 0 is that
+# route's own network (same seed, same cache file), so the ensemble costs the extra members only.
+ENSEMBLES = {"backend5": ("backend", 5)}
+MEMBER_SEED_STEP = 7919  # member m trains with the fold's seed + m * this
 # part of every fold's cache key: bump it when the training code changes what a fold computes
 CODE_VERSION = "2"
 DEFAULTS = {"epochs": 30, "batch": 64, "lr_head": 1e-3, "lr_pretrained": 1e-4, "l2sp": 1e-3,
@@ -242,41 +249,71 @@ def train_fold(tf, route: str, hp: dict, inputs, Y, w, train_idx, test_idx, seed
     return {"patch_probs": probs, "train_s": np.array(train_s), "loss": hist}
 
 
-def to_onnx(tf, sess, net, path: str, head=None, opset: int = 13) -> None:
-    """The fine-tuned network, mel -> probs, as ONNX (as export_musicnn.py converts the backbone).
-    The penultimate stays in the graph under its name (not an output): add_embedding_output.py
-    exposes it as `embedding`, as for the shipped head."""
+def member_values(sess, net) -> dict:
+    """A trained network's variables by name, and the names of its back-end and genre layer in
+    the order they were created (what an ensemble's extra back-ends are loaded from)."""
+    return {"values": {v.name: sess.run(v) for v in net.pretrained + net.head},
+            "backend": [v.name for v in net.parts["backend"]], "head": [v.name for v in net.head]}
+
+
+def backend_tail(tf, pooled, genre: bool = True):
+    """musicnn's back-end in inference mode on the pooled maps (as Net builds it, without the tag
+    layer): the penultimate, or the genre layer's logits on it."""
+    v1, layers = tf.compat.v1, tf.compat.v1.layers
+    flat = layers.batch_normalization(layers.flatten(pooled), training=False)
+    dense = layers.dense(flat, units=200, activation=tf.nn.relu)
+    pen = layers.batch_normalization(dense, training=False)
+    if not genre:
+        return pen
+    with v1.variable_scope("genre"):
+        return layers.dense(pen, units=K)
+
+
+def load_in_order(tf, sess, variables, names, values, what: str) -> None:
+    """Load `values[name]` into each of `variables`, which were created in the order of `names`."""
+    if [c.name.split("/")[-1] for c in variables] != [n.split("/")[-1] for n in names]:
+        raise SystemExit(f"{what}: the variables do not line up with MSD_musicnn's")
+    for c, n in zip(variables, names):
+        c.load(values(n), sess)
+
+
+def to_onnx(tf, members: list, path: str, head=None, opset: int = 13) -> None:
+    """The fine-tuned network (`members`: member_values of each; several average their
+    probabilities over one shared frozen front- and mid-end), mel -> probs, as ONNX (as
+    export_musicnn.py converts the backbone). The penultimate stays in the graph under its name
+    (not an output): add_embedding_output.py exposes it as `embedding`, as for the shipped head."""
     import onnx
     import tf2onnx
     from musicnn import models as mm
 
     from earmark_train.onnx_utils import keep_used_opsets, symbolic_batch
 
-    v1, layers = tf.compat.v1, tf.compat.v1.layers
-    values = {v.name: sess.run(v) for v in net.pretrained + net.head}
+    v1 = tf.compat.v1
     ckpt = v1.train.NewCheckpointReader(os.path.join(os.path.dirname(mm.__file__), "MSD_musicnn") + "/")
     with tf.Graph().as_default() as g, session(tf, 1) as s2:
         inf = Net(tf, 0, inference=True)
-        n_tuned = len(v1.global_variables())
+        for v in v1.global_variables():
+            v.load(members[0]["values"][v.name], s2)
+        probs = [inf.probs]
+        for m, mem in enumerate(members[1:], 1):
+            start = len(v1.global_variables())
+            with v1.variable_scope(f"member{m}"):
+                probs.append(tf.nn.softmax(backend_tail(tf, inf.pooled)))
+            load_in_order(tf, s2, v1.global_variables()[start:], mem["backend"] + mem["head"],
+                          mem["values"].get, f"member {m}")
+        probs = tf.add_n(probs) / len(probs) if len(probs) > 1 else probs[0]
         # the embedding stays MSD_musicnn's own penultimate (the pretrained back-end beside the
         # tuned one, 0.3 M multiply-adds): learn and similar keep a general-purpose embedding
+        start = len(v1.global_variables())
         with v1.variable_scope("msd_embedding"):
-            flat = layers.batch_normalization(layers.flatten(inf.pooled), training=False)
-            dense = layers.dense(flat, units=200, activation=tf.nn.relu)
-            emb = layers.batch_normalization(dense, training=False)
-        probs = inf.probs
+            emb = backend_tail(tf, inf.pooled, genre=False)
+        load_in_order(tf, s2, v1.global_variables()[start:], members[0]["backend"],
+                      lambda n: ckpt.get_tensor(n.split(":")[0]), "the embedding back-end")
         if head is not None:  # `+head` routes: the mean with the head on the MSD penultimate
             (W, b, _), = head.layers()
             probs = (probs + tf.nn.softmax(tf.matmul(emb, tf.constant(W)) + tf.constant(b))) / 2
         tf.identity(probs, name="probs")
         tf.identity(emb, name="penultimate")
-        for v in v1.global_variables()[:n_tuned]:
-            v.load(values[v.name], s2)
-        copies, originals = v1.global_variables()[n_tuned:], net.parts["backend"]
-        if [c.name.split("/")[-1] for c in copies] != [o.name.split("/")[-1] for o in originals]:
-            raise SystemExit("the embedding back-end's variables do not line up with MSD_musicnn's")
-        for c, o in zip(copies, originals):
-            c.load(ckpt.get_tensor(o.name.split(":")[0]), s2)
         frozen = v1.graph_util.convert_variables_to_constants(s2, g.as_graph_def(), ["probs", "penultimate"])
     proto, _ = tf2onnx.convert.from_graph_def(frozen, input_names=["mel:0"],
                                               output_names=["probs:0", "penultimate:0"], opset=opset)
@@ -305,7 +342,7 @@ def main() -> int:
     ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
     # midend is opt-in: ~15-20 min per fold here, and on the two folds measured it trailed the head
     ap.add_argument("--routes", default="head,backend",
-                    help=f"comma list of {list(ROUTES)} (midend: --routes head,backend,midend)")
+                    help=f"comma list of {list(ROUTES)} (the opt-in ones: --routes head,backend,midend,backend5)")
     ap.add_argument("--repeats", type=int, default=3, help="as cv.py: seeds SEED, SEED+1, ...")
     ap.add_argument("--max-block", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
@@ -382,19 +419,26 @@ def main() -> int:
                 hw = ex.hard_weights(keep)
                 train_idx = np.where(ex.uses(keep) & (hw > 0))[0]
                 test_idx = np.where(np.isin(pool.owner, te))[0]
-                key = key_of(CODE_VERSION, route, json.dumps(rhp, sort_keys=True), json.dumps(aug, sort_keys=True), seed, te,
-                             train_idx, hw[train_idx], ex.Y[train_idx])
-                path = os.path.join(out_dir, f"{route}_s{seed}_f{k}.npz")
-                if not mine or str(k) in mine or f"{seed}:{k}" in mine:
-                    log(f"{route} seed {seed} fold {k + 1}/{FOLDS}: {len(train_idx)} examples")
-                    got = cached_arrays(path, key, lambda: train_fold(
-                        tf, route, rhp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx, test_idx,
-                        seed * 100 + k, args.threads))
-                else:
-                    got = load_cached(path, key)
-                if got is None:
+                member_of, n_members = ENSEMBLES.get(route, (route, 1))
+                members = []
+                for m in range(n_members):
+                    key = key_of(CODE_VERSION, member_of, json.dumps(rhp, sort_keys=True),
+                                 json.dumps(aug, sort_keys=True), seed, te, train_idx, hw[train_idx],
+                                 ex.Y[train_idx], *([m] if m else []))
+                    path = os.path.join(out_dir, f"{member_of}{f'_m{m}' if m else ''}_s{seed}_f{k}.npz")
+                    if not mine or str(k) in mine or f"{seed}:{k}" in mine:
+                        log(f"{route} seed {seed} fold {k + 1}/{FOLDS}"
+                            f"{f' member {m + 1}/{n_members}' if n_members > 1 else ''}: {len(train_idx)} examples")
+                        members.append(cached_arrays(path, key, lambda m=m: train_fold(
+                            tf, member_of, rhp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx, test_idx,
+                            seed * 100 + k + m * MEMBER_SEED_STEP, args.threads)))
+                    else:
+                        members.append(load_cached(path, key))
+                if any(g is None for g in members):
                     missing.append(f"{route} {seed}:{k}")
                     continue
+                got = {"patch_probs": np.mean([g["patch_probs"] for g in members], axis=0),
+                       "train_s": sum(float(g["train_s"]) for g in members)}
                 local = np.full(pool.n, -1)
                 local[te] = np.arange(len(te))
                 pr[te] = combine(got["patch_probs"], local[pool.owner[test_idx]], len(te), "mean_probs")
@@ -423,6 +467,7 @@ def main() -> int:
             for name, who in ((route, "finetuned"), (route + "+head", "with_head")):
                 results[name] = {
                     "trains": ["genre layer"] + ROUTES[route][1], "fed_at": ROUTES[route][0], "seeds": rseeds,
+                    "members": ENSEMBLES.get(route, (route, 1))[1],
                     "hyper": rhp, "with_head": who == "with_head",
                     "oof": {"finetuned": mean_sd([r[who] for r in rep_rows]),
                             "shipped_head": mean_sd([r["shipped_head"] for r in rep_rows])},
@@ -501,29 +546,34 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
         log(f"export {route} ({name}): {len(train_idx)} examples")
         head = fit(pool, SHIPPED_HEAD, np.where(keep_items)[0], args.seed) if with_head else None
 
-        def then(sess, net, at, path=path, head=head):
-            to_onnx(tf, sess, net, path, head)
-            ref = sess.run(net.probs, {net.mel: ex.X[check]})
-            vp = predict_inputs(sess, net, at, inputs[where], vpatch)
-            if head is not None:
-                msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
-                ref = (ref + head.predict_proba(msd)) / 2
-                vp = (vp + head.predict_proba(pool.feats("msd_pen")[vpatch])) / 2
-            got = ort_session(path, args.threads).run(["probs"], {"mel": ex.X[check]})[0]
-            import onnx
-
-            proto = onnx.load(path)
-            proto.graph.output.append(onnx.helper.make_tensor_value_info("penultimate", onnx.TensorProto.FLOAT, None))
-            pen = ort_session(proto, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+        member_of, n_members = ENSEMBLES.get(net_route, (net_route, 1))
+        members, refs, vps, train_s = [], [], [], 0.0
+        for m in range(n_members):
+            def then(sess, net, at):
+                return (member_values(sess, net), sess.run(net.probs, {net.mel: ex.X[check]}),
+                        predict_inputs(sess, net, at, inputs[where], vpatch))
+            (mem, ref, vp), s_m, _ = fit_net(tf, member_of, hp, inputs[where], ex.Y, hw, train_idx,
+                                             args.seed + m * MEMBER_SEED_STEP, args.threads, then)
+            members.append(mem), refs.append(ref), vps.append(vp)
+            train_s += s_m
+        to_onnx(tf, members, path, head)
+        ref, vprobs = np.mean(refs, axis=0), np.mean(vps, axis=0)
+        if head is not None:
             msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
-            log(f"  embedding vs {os.path.basename(args.backbone)}'s penultimate: max |diff| {np.abs(pen - msd).max():.2e}")
-            if np.abs(pen - msd).max() > 1e-4:
-                raise SystemExit("the exported embedding is not MSD_musicnn's penultimate")
-            return float(np.abs(ref - got).max()), vp
+            ref = (ref + head.predict_proba(msd)) / 2
+            vprobs = (vprobs + head.predict_proba(pool.feats("msd_pen")[vpatch])) / 2
+        got = ort_session(path, args.threads).run(["probs"], {"mel": ex.X[check]})[0]
+        import onnx
 
-        (diff, vprobs), train_s, _ = fit_net(tf, net_route, hp, inputs[where], ex.Y, hw, train_idx,
-                                             args.seed, args.threads, then)
-        log(f"  wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {train_s:.0f} s); "
+        proto = onnx.load(path)
+        proto.graph.output.append(onnx.helper.make_tensor_value_info("penultimate", onnx.TensorProto.FLOAT, None))
+        pen = ort_session(proto, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+        msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
+        log(f"  embedding vs {os.path.basename(args.backbone)}'s penultimate: max |diff| {np.abs(pen - msd).max():.2e}")
+        if np.abs(pen - msd).max() > 1e-4:
+            raise SystemExit("the exported embedding is not MSD_musicnn's penultimate")
+        diff = float(np.abs(ref - got).max())
+        log(f"  wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB, {n_members} network(s), {train_s:.0f} s); "
             f"max |TensorFlow - onnxruntime| {diff:.2e}")
         if diff > 1e-4:
             raise SystemExit(f"{path}: the ONNX export does not match TensorFlow")

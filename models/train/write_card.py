@@ -186,7 +186,16 @@ def tract_cost():
 
 FT_WHAT = {"head": "the genre layer alone, on the frozen network (augmentation only)",
            "backend": "+ the back-end (pooled maps -> 200-d dense, its batch norms)",
-           "midend": "+ the mid-end (three 64-filter 1-D convolutions with residuals)"}
+           "midend": "+ the mid-end (three 64-filter 1-D convolutions with residuals)",
+           "backend5": "+ the back-end, five networks from different seeds with their probabilities "
+                       "averaged (a seed ensemble over one frozen front- and mid-end)"}
+
+
+def decision(kept: bool, name: str, selected) -> str:
+    """A route's verdict: the rule decides what may ship, the best CV score among those ships."""
+    if not kept:
+        return "not kept"
+    return "kept" if selected in (None, name) else f"passes the rule; `{selected}` scores higher"
 
 
 def finetune_section(work):
@@ -198,7 +207,8 @@ def finetune_section(work):
     hp = (R["routes"].get("backend") or next(iter(R["routes"].values()))).get("hyper", P["hyper"])
     reps = max(len(r.get("seeds", P["seeds"])) for r in R["routes"].values())
     rows, base = [], None
-    for name in ("head", "head+head", "backend", "backend+head", "midend", "midend+head"):
+    for name in ("head", "head+head", "backend", "backend+head", "backend5", "backend5+head", "midend",
+                 "midend+head"):
         r = R["routes"].get(name)
         if not r:
             continue
@@ -213,7 +223,7 @@ def finetune_section(work):
             if name.endswith("+head") else "")
         rows.append([f"`{name}`{sel}: {what}", pm(o["accuracy"]), pm(o["balanced_accuracy"]),
                      f"{o['excerpts_accuracy']['mean']:.3f}", pm(f["accuracy"]),
-                     f"{gain:+.3f} ({r.get('excerpts_change', 0):+.3f}) → " + ("kept" if kept else "not kept"),
+                     f"{gain:+.3f} ({r.get('excerpts_change', 0):+.3f}) → " + decision(kept, name, R.get("selected")),
                      f"{rh['epochs']} × {len(rs)}", f"{r['train_s'] / 60:.0f} min"])
         if len(rs) == 1:
             rows[-1][1] = f"{o['accuracy']['mean']:.3f} (1 repeat)"
