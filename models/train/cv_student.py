@@ -10,7 +10,10 @@ Per fold:
 1. the fold's teacher: the shipped head recipe (cv.py's selected configuration, see SHIPPED_HEAD:
    patch-level logistic regression on MSD_musicnn's 200-d penultimate, excerpts weight 2,
    mean_probs) fitted on the fold's training items only, on the backbone outputs cv.py caches
-   (WORK/emb_msd_<set>.npz, the exported MSD_musicnn backbone, keyed by content hash);
+   (WORK/emb_msd_<set>.npz, the exported MSD_musicnn backbone, keyed by content hash); with
+   --teacher finetuned, the shipped accurate model's recipe instead: that head averaged per
+   patch with the fold's fine-tuned back-end (finetune_cv.py's `backend` route, trained on the
+   fold's items; finetune_cv.py --student-teachers writes its outputs for every example);
 2. the fold's student: the shipped architecture and loss (distill.py's defaults: widths, dense,
    T, alpha, aux tag loss, epochs, batch, lr) distilled from the fold teacher's per-patch soft
    labels (and the backbone's 50 MSD tags) on the fold's training items only, plus the
@@ -89,6 +92,18 @@ def mean_sd(rows: list) -> dict:
     return out
 
 
+def finetuned_teacher(work: str, seed: int, k: int, ex_key: str):
+    """The fold's fine-tuned back-end's probabilities on every example, and their cache key
+    (finetune_cv.py --student-teachers writes them)."""
+    path = os.path.join(work, "cv_student_ftteacher", f"s{seed}_f{k}.npz")
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} is missing: run finetune_cv.py --student-teachers first (see --teacher)")
+    z = np.load(path)
+    if str(z["examples_key"]) != ex_key:
+        raise SystemExit(f"{path} was made for other examples (another --unlabelled or augmentation?)")
+    return z["probs"], str(z["key"])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--features", required=True)
@@ -109,6 +124,10 @@ def main() -> int:
                     help="comma list of folds to distil in this process, each a fold number (0-4, every "
                          "repeat) or SEED:FOLD; the others are only read from the cache (processes can "
                          "share the folds; the report is written once every fold is cached)")
+    ap.add_argument("--teacher", choices=("head", "finetuned"), default="head",
+                    help="each fold's teacher: the shipped head recipe, or the shipped accurate model's "
+                         "(the fold's fine-tuned back-end averaged per patch with the head; run "
+                         "finetune_cv.py --student-teachers UNLABELLED first, same --unlabelled)")
     student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
     distill.add_student_args(ap)
     args = ap.parse_args()
@@ -143,7 +162,7 @@ def main() -> int:
 
     cfg = SHIPPED_HEAD
     student_cfg = {k: v for k, v in vars(args).items()
-                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag")}
+                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag", "teacher")}
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
     seeds = [args.seed + r for r in range(args.repeats)]
@@ -151,6 +170,7 @@ def main() -> int:
     fold_dir = os.path.join(args.work, name)
     oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
     mine = [f for f in args.folds.split(",") if f]
+    ex_key = key_of(ex.X) if args.teacher == "finetuned" else None
 
     def is_mine(seed: int, k: int) -> bool:
         return not mine or str(k) in mine or f"{seed}:{k}" in mine
@@ -167,11 +187,19 @@ def main() -> int:
             TP = teacher.predict_proba(pen[use]).astype(np.float32)
             TG = tag[use]
             patches = np.where(np.isin(pool.owner, te))[0]
+            local = np.full(pool.n, -1)
+            local[te] = np.arange(len(te))
+            ft, ft_key = finetuned_teacher(args.work, seed, k, ex_key) if ex_key else (None, "")
+            if ft is not None:  # as the shipped accurate model: per patch, the mean of both
+                TP = ((TP + ft[use]) / 2).astype(np.float32)
+                pt[te] = combine((teacher.predict_proba(pen[patches]) + ft[patches]) / 2,
+                                 local[pool.owner[patches]], len(te), "mean_probs")
             # keyed by what the fold's student comes from, not by the teacher's floating-point
             # output (the same logistic-regression fit in another process can differ in the last
             # bits) nor by where the pool lies: its content is in the backbone outputs pen/tag
             key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
-                         seed, tr, te, use, pen[use], TG, hw, ex.Y[use], backbone_sha)
+                         seed, tr, te, use, pen[use], TG, hw, ex.Y[use], backbone_sha,
+                         *(["finetuned", ft_key] if ft is not None else []))
             legacy = key_of(json.dumps(student_cfg, sort_keys=True), seed, te, use, TP, TG, hw,
                             ex.Y[use], backbone_sha)
 
@@ -190,8 +218,6 @@ def main() -> int:
             if got is None:
                 missing.append(f"seed {seed} fold {k}")
                 continue
-            local = np.full(pool.n, -1)
-            local[te] = np.arange(len(te))
             ps[te] = combine(got["patch_probs"], local[pool.owner[patches]], len(te), "mean_probs")
             row = {"seed": seed, "fold": k, "held_out": int(len(te)), "examples": int(len(use)),
                    "train_s": round(float(got["train_s"]), 1),
@@ -225,7 +251,7 @@ def main() -> int:
         "protocol": {
             "folds": FOLDS, "seeds": seeds, "max_block": args.max_block, "items": pool.n,
             "clips": int((~pool.is_ex).sum()), "excerpts": int(pool.is_ex.sum()),
-            "groups": len(set(pool.groups.tolist())), "teacher_head": cfg,
+            "groups": len(set(pool.groups.tolist())), "teacher_head": cfg, "teacher": args.teacher,
             "backbone": os.path.basename(args.backbone), "backbone_sha256": sha256_file(args.backbone),
             "unlabelled_sets": unl, "student": student_cfg,
             "examples": int(len(ex.X)), "runtime_patches": int(ex.n_orig),

@@ -359,6 +359,11 @@ def main() -> int:
     ap.add_argument("--export", action="store_true",
                     help="after the report, ship the selected route: --out and WORK/genre-trainonly.onnx")
     ap.add_argument("--out", default="models/accurate/genre.onnx")
+    ap.add_argument("--student-teachers", metavar="UNLABELLED",
+                    help="instead of scoring routes: for cv_student.py --teacher finetuned, each fold's "
+                         "`backend` network's probabilities on every example cv_student.py builds with "
+                         "these unlabelled sets (its --unlabelled; its default augmentation) -> "
+                         "WORK/cv_student_ftteacher/")
     for k, v in DEFAULTS.items():
         ap.add_argument("--" + k.replace("_", "-"), type=type(v), default=v)
     args = ap.parse_args()
@@ -400,6 +405,8 @@ def main() -> int:
 
     seeds = [args.seed + r for r in range(args.repeats)]
     mine = [f for f in args.folds.split(",") if f]
+    if args.student_teachers is not None:
+        return student_teachers(tf, args, pool, ex, inputs["pooled"], hp, aug, seeds, mine)
     out_dir = os.path.join(args.work, "cv_finetune")
     results, missing, oof0 = {}, [], {}
     base_rows = {}
@@ -514,6 +521,53 @@ def main() -> int:
     log(f"wrote {path}; selected: {selected or 'none (the shipped head stays)'}")
     if args.export:
         return export(tf, args, pool, ex, inputs, hp, selected, routes_all)
+    return 0
+
+
+def student_examples(features: str, clips: dict, unlabelled: str, seed: int):
+    """cv_student.py's training examples (same sets, same defaults of pool.add_augment_args)."""
+    from cv_student import set_dir
+
+    unl = [u for u in unlabelled.split(",") if u and os.path.exists(os.path.join(set_dir(features, u), "index.json"))]
+    ap = argparse.ArgumentParser()
+    student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
+    a = ap.parse_args([])
+    sets = student_sets(features, list(clips), unl)
+    return student_pool.build_examples(sets, np.random.default_rng(seed), a.aug_rounds, a.mix_p, a.gain_db), unl
+
+
+def student_teachers(tf, args, pool, ex, inputs, hp, aug, seeds, mine) -> int:
+    """Per fold, the `backend` route's network (the same training as its CV fold: same examples,
+    weights and seed) predicts every cv_student.py example, so that a student can be distilled
+    from the fine-tuned teacher inside each fold. WORK/cv_student_ftteacher/s{seed}_f{k}.npz:
+    `probs` [examples, K] and the key of the examples (`examples_key`), cached by content."""
+    sx, unl = student_examples(args.features, load_sets(args.features), args.student_teachers, args.seed)
+    ex_key = key_of(sx.X)
+    log(f"cv_student.py's examples: {len(sx.X)} (unlabelled: {[os.path.basename(os.path.normpath(u)) for u in unl]})")
+    path = os.path.join(args.work, "ft_inputs_pooled_student.npy")
+    if not (os.path.exists(path + ".key") and open(path + ".key").read() == ex_key):
+        log(f"computing the frozen network's pooled maps for {len(sx.X)} student examples")
+        np.save(path, frozen_inputs(tf, sx.X, "pooled", args.threads, args.backbone))
+        with open(path + ".key", "w") as f:
+            f.write(ex_key)
+    sin = np.load(path, mmap_mode="r")
+    out_dir = os.path.join(args.work, "cv_student_ftteacher")
+    every = np.arange(len(sx.X))
+    for seed in seeds:
+        for k, te in enumerate(pool.folds(seed)):
+            if mine and str(k) not in mine and f"{seed}:{k}" not in mine:
+                continue
+            keep = np.ones(len(ex.clips), bool)
+            keep[te] = False
+            hw = ex.hard_weights(keep)
+            train_idx = np.where(ex.uses(keep) & (hw > 0))[0]
+            key = key_of(CODE_VERSION, "backend", json.dumps(hp, sort_keys=True), json.dumps(aug, sort_keys=True),
+                         seed, te, train_idx, hw[train_idx], ex.Y[train_idx], ex_key)
+            log(f"fine-tuned teacher, seed {seed} fold {k + 1}/{FOLDS}: {len(train_idx)} examples")
+            cached_arrays(os.path.join(out_dir, f"s{seed}_f{k}.npz"), key, lambda: {
+                "probs": fit_net(tf, "backend", hp, inputs, ex.Y, hw, train_idx, seed * 100 + k, args.threads,
+                                 lambda sess, net, at: predict_inputs(sess, net, at, sin, every))[0],
+                "examples_key": np.array(ex_key)})
     return 0
 
 

@@ -398,6 +398,9 @@ def variant_name(theirs, mine):
     parts = []
     if has_pool(theirs) != has_pool(mine):
         parts.append("with the pool" if has_pool(theirs) else "without the pool")
+    if theirs.get("teacher", "head") != mine.get("teacher", "head"):
+        parts.append("from the fine-tuned teacher (each fold's back-end + head, as accurate ships)"
+                     if theirs.get("teacher") == "finetuned" else "from the head teacher")
     a, b = theirs["student"], mine["student"]
     if (a.get("widths"), a.get("dense")) != (b.get("widths"), b.get("dense")):
         parts.append(f"with conv widths {a['widths']} and a {a['dense']}-unit dense layer")
