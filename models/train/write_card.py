@@ -410,6 +410,27 @@ def variant_name(theirs, mine):
     return "student " + " and ".join(parts) if parts else None
 
 
+TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head (accurate's recipe)",
+                "head": "the head alone"}
+
+
+def teacher_note(name, alt, cv):
+    """A student distilled from another fold teacher: its gap to those teachers, and the rule
+    (fixed before its first fold result) for which figure is fast's CV."""
+    o, seeds, reps = alt["oof"], alt["protocol"]["seeds"], len(cv["protocol"]["seeds"])
+    gap = o["teacher"]["accuracy"]["mean"] - o["student"]["accuracy"]["mean"]
+    rule = ("it covers as many repeats as the row above: make it stage 9's teacher (`cv_student.py "
+            "--teacher finetuned`) so that it becomes the figure above" if len(seeds) >= reps else
+            f"with {len(seeds)} of the {reps} repeats it is reported beside it, on the same folds")
+    return (f"**The {name}** learns from what distill.sh's `fast` learns from. Its fold teachers "
+            f"score {o['teacher']['accuracy']['mean']:.3f} / {o['teacher']['balanced_accuracy']['mean']:.3f} "
+            f"(excerpts {o['teacher']['excerpts_accuracy']['mean']:.3f}) on seed"
+            f"{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}; the student trails them by "
+            f"{100 * gap:.1f} points, agreement {o['agreement']['mean']:.3f}. Rule fixed before its first "
+            "fold result: this is the CV of the recipe that ships, so with the same repeats it replaces "
+            f"the head-teacher figure as fast's CV (and decides the default); {rule}.\n")
+
+
 # fixed before the wider student's first fold result (issue 17: "a larger student"): its seed's
 # figures must beat the recipe's then (seed 0: 0.749 / 0.695) by WIDER_RULE_GAIN of accuracy
 # without losing balanced accuracy; the recipe's later re-run of a fold is shown beside them
@@ -527,6 +548,11 @@ def cv_student_section(work, shipped_cfg):
         theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
         if alt["protocol"]["student"].get("widths") != P["student"].get("widths"):
             wider.append(wider_note(name, alt, cv, P))
+        if alt["protocol"].get("teacher", "head") != P.get("teacher", "head"):
+            rows.insert(len(rows) - 1, row(f"its fold teachers: {TEACHER_WHAT[alt['protocol']['teacher']]} "
+                                           f"(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+                                           alt["oof"]["teacher"], alt["folds"]["teacher"], len(seeds)))
+            wider.append(teacher_note(name, alt, cv))
         for sd in sorted(set(mine) & set(theirs)):
             alt_notes.append(
                 f"on seed {sd}'s folds the {name} scores {theirs[sd]['accuracy']:.3f} / "
