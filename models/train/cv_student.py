@@ -68,6 +68,16 @@ def set_dir(features: str, name: str) -> str:
     return name if os.sep in name else os.path.join(features, name)
 
 
+def in_folds(mine: list, seed: int, k: int) -> bool:
+    """Whether --folds (`mine`: fold numbers or SEED:FOLD; empty: all) gives this process fold k of `seed`."""
+    return not mine or str(k) in mine or f"{seed}:{k}" in mine
+
+
+def unlabelled_sets(features: str, spec: str) -> list:
+    """The sets of --unlabelled (comma list) that exist (the pool is absent on a machine without it)."""
+    return [s for s in spec.split(",") if s and os.path.exists(os.path.join(set_dir(features, s), "index.json"))]
+
+
 def student_sets(features: str, labelled: list, unlabelled: list) -> list:
     """pool.py's sets in the Pool's item order (labelled sets first), then the unlabelled ones."""
     return [student_pool.Set(set_dir(features, s), os.path.basename(os.path.normpath(s)))
@@ -144,8 +154,7 @@ def main() -> int:
         f"{len(set(pool.groups.tolist()))} groups")
 
     # the student side: the shipped training pool over every labelled item + the unlabelled sets
-    unl = [s for s in args.unlabelled.split(",")
-           if s and os.path.exists(os.path.join(set_dir(args.features, s), "index.json"))]
+    unl = unlabelled_sets(args.features, args.unlabelled)
     sets = student_sets(args.features, list(clips), unl)
     ex = student_pool.build_examples(sets, np.random.default_rng(args.seed), args.aug_rounds,
                                      args.mix_p, args.gain_db)
@@ -172,8 +181,6 @@ def main() -> int:
     mine = [f for f in args.folds.split(",") if f]
     ex_key = key_of(ex.X) if args.teacher == "finetuned" else None
 
-    def is_mine(seed: int, k: int) -> bool:
-        return not mine or str(k) in mine or f"{seed}:{k}" in mine
     for seed in seeds:
         ps, pt = np.zeros((pool.n, len(LABELS))), np.zeros((pool.n, len(LABELS)))
         for k, te in enumerate(pool.folds(seed)):
@@ -213,7 +220,7 @@ def main() -> int:
                         "loss": np.array([h["loss"] for h in history])}
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
-            got = (cached_arrays(path, key, distil, legacy) if is_mine(seed, k)
+            got = (cached_arrays(path, key, distil, legacy) if in_folds(mine, seed, k)
                    else load_cached(path, key, legacy))
             if got is None:
                 missing.append(f"seed {seed} fold {k}")

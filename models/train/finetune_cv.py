@@ -52,7 +52,7 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pool as student_pool  # noqa: E402
-from cv_student import SHIPPED_HEAD, mean_sd, scores, student_sets  # noqa: E402
+from cv_student import SHIPPED_HEAD, in_folds, mean_sd, scores, student_sets  # noqa: E402
 from earmark_train.cache import cached_arrays, key_of, load_cached  # noqa: E402
 from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
@@ -181,6 +181,16 @@ def frozen_inputs(tf, X: np.ndarray, where: str, threads: int, check_onnx: str) 
             if a // 64 % 20 == 0:
                 log(f"  {where} maps: {a + len(out[-1])}/{len(X)} patches ({time.time() - t0:.0f} s)")
     return np.concatenate(out)
+
+
+def frozen_cached(tf, X: np.ndarray, where: str, key: str, path: str, args) -> np.ndarray:
+    """frozen_inputs(X, where), saved at `path` (memory-mapped) and reused while `key` holds."""
+    if not (os.path.exists(path + ".key") and open(path + ".key").read() == key):
+        log(f"computing the frozen network's {where} tensor for {len(X)} patches")
+        np.save(path, frozen_inputs(tf, X, where, args.threads, args.backbone))
+        with open(path + ".key", "w") as f:
+            f.write(key)
+    return np.load(path, mmap_mode="r")
 
 
 def fit_net(tf, route: str, hp: dict, inputs, Y, w, train_idx, seed: int, threads: int, then):
@@ -391,17 +401,8 @@ def main() -> int:
     routes = [r for r in args.routes.split(",") if r]
     inputs = {}
     for where in sorted({ROUTES[r][0] for r in routes}):
-        key = key_of(where, json.dumps(aug, sort_keys=True), ex.X)
-        path = os.path.join(args.work, f"ft_inputs_{where}.npy")
-        if os.path.exists(path + ".key") and open(path + ".key").read() == key:
-            inputs[where] = np.load(path, mmap_mode="r")
-            continue
-        log(f"computing the frozen network's {where} tensor for {len(ex.X)} patches")
-        arr = frozen_inputs(tf, ex.X, where, args.threads, args.backbone)
-        np.save(path, arr)
-        with open(path + ".key", "w") as f:
-            f.write(key)
-        inputs[where] = np.load(path, mmap_mode="r")
+        inputs[where] = frozen_cached(tf, ex.X, where, key_of(where, json.dumps(aug, sort_keys=True), ex.X),
+                                      os.path.join(args.work, f"ft_inputs_{where}.npy"), args)
 
     seeds = [args.seed + r for r in range(args.repeats)]
     mine = [f for f in args.folds.split(",") if f]
@@ -433,7 +434,7 @@ def main() -> int:
                                  json.dumps(aug, sort_keys=True), seed, te, train_idx, hw[train_idx],
                                  ex.Y[train_idx], *([m] if m else []))
                     path = os.path.join(out_dir, f"{member_of}{f'_m{m}' if m else ''}_s{seed}_f{k}.npz")
-                    if not mine or str(k) in mine or f"{seed}:{k}" in mine:
+                    if in_folds(mine, seed, k):
                         log(f"{route} seed {seed} fold {k + 1}/{FOLDS}"
                             f"{f' member {m + 1}/{n_members}' if n_members > 1 else ''}: {len(train_idx)} examples")
                         members.append(cached_arrays(path, key, lambda m=m: train_fold(
@@ -526,9 +527,9 @@ def main() -> int:
 
 def student_examples(features: str, clips: dict, unlabelled: str, seed: int):
     """cv_student.py's training examples (same sets, same defaults of pool.add_augment_args)."""
-    from cv_student import set_dir
+    from cv_student import unlabelled_sets
 
-    unl = [u for u in unlabelled.split(",") if u and os.path.exists(os.path.join(set_dir(features, u), "index.json"))]
+    unl = unlabelled_sets(features, unlabelled)
     ap = argparse.ArgumentParser()
     student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
     a = ap.parse_args([])
@@ -544,18 +545,12 @@ def student_teachers(tf, args, pool, ex, inputs, hp, aug, seeds, mine) -> int:
     sx, unl = student_examples(args.features, load_sets(args.features), args.student_teachers, args.seed)
     ex_key = key_of(sx.X)
     log(f"cv_student.py's examples: {len(sx.X)} (unlabelled: {[os.path.basename(os.path.normpath(u)) for u in unl]})")
-    path = os.path.join(args.work, "ft_inputs_pooled_student.npy")
-    if not (os.path.exists(path + ".key") and open(path + ".key").read() == ex_key):
-        log(f"computing the frozen network's pooled maps for {len(sx.X)} student examples")
-        np.save(path, frozen_inputs(tf, sx.X, "pooled", args.threads, args.backbone))
-        with open(path + ".key", "w") as f:
-            f.write(ex_key)
-    sin = np.load(path, mmap_mode="r")
+    sin = frozen_cached(tf, sx.X, "pooled", ex_key, os.path.join(args.work, "ft_inputs_pooled_student.npy"), args)
     out_dir = os.path.join(args.work, "cv_student_ftteacher")
     every = np.arange(len(sx.X))
     for seed in seeds:
         for k, te in enumerate(pool.folds(seed)):
-            if mine and str(k) not in mine and f"{seed}:{k}" not in mine:
+            if not in_folds(mine, seed, k):
                 continue
             keep = np.ones(len(ex.clips), bool)
             keep[te] = False
@@ -608,7 +603,9 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
                         predict_inputs(sess, net, at, inputs[where], vpatch))
             (mem, ref, vp), s_m, _ = fit_net(tf, member_of, hp, inputs[where], ex.Y, hw, train_idx,
                                              args.seed + m * MEMBER_SEED_STEP, args.threads, then)
-            members.append(mem), refs.append(ref), vps.append(vp)
+            members.append(mem)
+            refs.append(ref)
+            vps.append(vp)
             train_s += s_m
         to_onnx(tf, members, path, head)
         ref, vprobs = np.mean(refs, axis=0), np.mean(vps, axis=0)

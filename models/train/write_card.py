@@ -414,7 +414,24 @@ TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head (ac
                 "head": "the head alone"}
 
 
-def teacher_note(name, alt, cv):
+def finetune_cross_check(work, alt) -> str:
+    """finetune_cv.py's backend+head route on the seeds a fine-tuned-teacher student run covers:
+    its fold teachers are those very networks, so the figures must be equal."""
+    route = ((load(os.path.join(work, "cv_finetune.json"), {}) or {}).get("routes") or {}).get("backend+head")
+    if not route:
+        return ""
+    ft = {r["seed"]: r["finetuned"]["accuracy"] for r in route["per_repeat"]}
+    mine = {r["seed"]: r["teacher"]["accuracy"] for r in alt["per_repeat"]}
+    seeds = sorted(set(ft) & set(mine))
+    if not seeds:
+        return ""
+    same = all(abs(ft[sd] - mine[sd]) < 5e-4 for sd in seeds)
+    return (" Cross-check: finetune_cv.py's `backend+head` route on the same seeds scores "
+            + ", ".join(f"{ft[sd]:.3f}" for sd in seeds)
+            + ("; its fold teachers' figures on those seeds, exactly." if same else "; they should equal its fold teachers' figures: the fold networks differ."))
+
+
+def teacher_note(name, alt, cv, work):
     """A student distilled from another fold teacher: its gap to those teachers, and the rule
     (fixed before its first fold result) for which figure is fast's CV."""
     o, seeds, reps = alt["oof"], alt["protocol"]["seeds"], len(cv["protocol"]["seeds"])
@@ -428,7 +445,8 @@ def teacher_note(name, alt, cv):
             f"{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}; the student trails them by "
             f"{100 * gap:.1f} points, agreement {o['agreement']['mean']:.3f}. Rule fixed before its first "
             "fold result: this is the CV of the recipe that ships, so with the same repeats it replaces "
-            f"the head-teacher figure as fast's CV (and decides the default); {rule}.\n")
+            f"the head-teacher figure as fast's CV (and decides the default); {rule}."
+            + (finetune_cross_check(work, alt) if alt["protocol"].get("teacher") == "finetuned" else "") + "\n")
 
 
 # fixed before the wider student's first fold result (issue 17: "a larger student"): its seed's
@@ -552,7 +570,7 @@ def cv_student_section(work, shipped_cfg):
             rows.insert(len(rows) - 1, row(f"its fold teachers: {TEACHER_WHAT[alt['protocol']['teacher']]} "
                                            f"(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
                                            alt["oof"]["teacher"], alt["folds"]["teacher"], len(seeds)))
-            wider.append(teacher_note(name, alt, cv))
+            wider.append(teacher_note(name, alt, cv, work))
         for sd in sorted(set(mine) & set(theirs)):
             alt_notes.append(
                 f"on seed {sd}'s folds the {name} scores {theirs[sd]['accuracy']:.3f} / "
