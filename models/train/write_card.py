@@ -410,6 +410,11 @@ def variant_name(theirs, mine):
     return "student " + " and ".join(parts) if parts else None
 
 
+def seed_list(seeds) -> str:
+    """'seed 0' or 'seeds 0, 1, 2'."""
+    return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(str(x) for x in seeds)}"
+
+
 TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head (accurate's recipe)",
                 "head": "the head alone"}
 
@@ -441,8 +446,7 @@ def teacher_note(name, alt, cv, work):
             f"with {len(seeds)} of the {reps} repeats it is reported beside it, on the same folds")
     return (f"**The {name}** learns from what distill.sh's `fast` learns from. Its fold teachers "
             f"score {o['teacher']['accuracy']['mean']:.3f} / {o['teacher']['balanced_accuracy']['mean']:.3f} "
-            f"(excerpts {o['teacher']['excerpts_accuracy']['mean']:.3f}) on seed"
-            f"{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}; the student trails them by "
+            f"(excerpts {o['teacher']['excerpts_accuracy']['mean']:.3f}) on {seed_list(seeds)}; the student trails them by "
             f"{100 * gap:.1f} points, agreement {o['agreement']['mean']:.3f}. Rule fixed before its first "
             "fold result: this is the CV of the recipe that ships, so with the same repeats it replaces "
             f"the head-teacher figure as fast's CV (and decides the default); {rule}."
@@ -478,8 +482,7 @@ def wider_note(name, alt, cv, P):
         return g[0] >= WIDER_RULE_GAIN - 5e-5 and g[1] >= 0
 
     def said(g, what):
-        seeds = f"seed{'s' if len(g[2]) > 1 else ''} {', '.join(str(x) for x in g[2])}"
-        return (f"on {seeds}, {100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced "
+        return (f"on {seed_list(g[2])}, {100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced "
                 f"against {what}")
     parts = [said(ruled, "the figure the rule named")] if ruled else []
     if rerun and (not ruled or any(abs(x - y) > 5e-4 for x, y in zip(rerun[:2], ruled[:2]))):
@@ -491,8 +494,7 @@ def wider_note(name, alt, cv, P):
     verdict = ("**kept**." if verdicts == {True} else
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
-               f"**not kept**: below the threshold on seed{'s' if len(decisive[-1][2]) > 1 else ''} "
-               f"{', '.join(str(x) for x in decisive[-1][2])}, for {macs[0] / macs[1]:.2f}× the network's cost.")
+               f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {macs[0] / macs[1]:.2f}× the network's cost.")
     return (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
             f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
             f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip), on the same folds: "
@@ -516,7 +518,7 @@ def cv_student_section(work, shipped_cfg):
          f"`models/train/cv_student.py` (stage 9 of `bash models/train/run.sh`): the accurate model's "
          f"grouped {P['folds']}-fold cross-validation (cv.py's items, artist-conscious groups and "
          f"folds: {P['clips']} clips + {P['excerpts']} excerpts of GTZAN train + valid, {P['groups']} "
-         f"groups, seed{'s' if reps > 1 else ''} {', '.join(str(x) for x in P['seeds'])}). Per fold, the "
+         f"groups, {seed_list(P['seeds'])}). Per fold, the "
          "teacher is the shipped head recipe ("
          + route_notes({**P["teacher_head"]}) + f") on the outputs of {P['backbone']} (the MSD_musicnn "
          "backbone export_musicnn.py writes, the one cv.py scores), fitted on the fold's "
@@ -559,7 +561,7 @@ def cv_student_section(work, shipped_cfg):
         if name is None:
             continue
         seeds = alt["protocol"]["seeds"]
-        rows.insert(1, row(f"{name} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+        rows.insert(1, row(f"{name} ({seed_list(seeds)})",
                            alt["oof"]["student"], alt["folds"]["student"], len(seeds)))
         # the same folds: compare repeat by repeat where both ran the seed
         mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
@@ -568,7 +570,7 @@ def cv_student_section(work, shipped_cfg):
             wider.append(wider_note(name, alt, cv, P))
         if alt["protocol"].get("teacher", "head") != P.get("teacher", "head"):
             rows.insert(len(rows) - 1, row(f"its fold teachers: {TEACHER_WHAT[alt['protocol']['teacher']]} "
-                                           f"(seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})",
+                                           f"({seed_list(seeds)})",
                                            alt["oof"]["teacher"], alt["folds"]["teacher"], len(seeds)))
             wider.append(teacher_note(name, alt, cv, work))
         for sd in sorted(set(mine) & set(theirs)):
