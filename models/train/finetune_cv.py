@@ -609,8 +609,9 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
             train_s += s_m
         to_onnx(tf, members, path, head)
         ref, vprobs = np.mean(refs, axis=0), np.mean(vps, axis=0)
+        # MSD_musicnn's own penultimate on the check patches: the head's input and the embedding's reference
+        msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
         if head is not None:
-            msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
             ref = (ref + head.predict_proba(msd)) / 2
             vprobs = (vprobs + head.predict_proba(pool.feats("msd_pen")[vpatch])) / 2
         got = ort_session(path, args.threads).run(["probs"], {"mel": ex.X[check]})[0]
@@ -619,7 +620,6 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
         proto = onnx.load(path)
         proto.graph.output.append(onnx.helper.make_tensor_value_info("penultimate", onnx.TensorProto.FLOAT, None))
         pen = ort_session(proto, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
-        msd = ort_session(args.backbone, args.threads).run(["penultimate"], {"mel": ex.X[check]})[0]
         log(f"  embedding vs {os.path.basename(args.backbone)}'s penultimate: max |diff| {np.abs(pen - msd).max():.2e}")
         if np.abs(pen - msd).max() > 1e-4:
             raise SystemExit("the exported embedding is not MSD_musicnn's penultimate")
