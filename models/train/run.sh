@@ -26,9 +26,10 @@
 # 8. distill.sh: the fast student models/fast/ (see that script; it learns on the pool too when
 #    5b made the pool's features, unless EARMARK_DISTILL_POOL=0)
 # 9. cv_student.py: the student's cross-validated figure on cv.py's folds (per fold, the shipped
-#    head fitted on the fold's training items teaches a student with the shipped architecture and
-#    loss, on the same unlabelled audio as the shipped student; student and teacher scored on the
-#    same held-out items), into models/fast's card
+#    accurate recipe fitted on the fold's training items (finetune_cv.py --student-teachers: the
+#    fold's fine-tuned back-end averaged with the head; the head alone when 5c shipped nothing)
+#    teaches a student with the shipped architecture and loss, on the same unlabelled audio as the
+#    shipped student; student and teacher scored on the same held-out items), into models/fast's card
 #
 # Environment overrides:
 #   EARMARK_GTZAN       GTZAN root (default ../shared/gtzan, relative to the repo root)
@@ -40,7 +41,8 @@
 #   EARMARK_CV_REPEATS  cross-validation repeats (default 3)
 #   EARMARK_POOL        the unlabelled pool fetch_pool.sh made (default work-data/pool)
 #   EARMARK_SKIP_CV_STUDENT  1: skip stage 9 (15 students, 3 repeats: ~1 h of one core, ~3 h
-#                            with the pool: "--repeats 1" below makes it 5 students)
+#                            with the pool, + ~25 min of 2 threads once for the fine-tuned fold
+#                            teachers' inputs: "--repeats 1" below makes it 5 students)
 #   EARMARK_DISTILL_POOL     0: the students leave the pool out (distill.sh, stage 9)
 #   EARMARK_CV_STUDENT_ARGS  extra arguments for cv_student.py (e.g. "--repeats 1 --epochs 12")
 #   EARMARK_SKIP_FINETUNE    1: skip stage 5c (fine-tuning musicnn per fold)
@@ -220,9 +222,19 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
   if [ "${EARMARK_DISTILL_POOL:-1}" = 1 ] && [ -f "$WORK/pool_features/pool/index.json" ]; then
     UNL="music,$(cd "$WORK/pool_features/pool" && pwd)"
   fi
+  # the fold teachers are what distill.sh's teacher is: the fine-tuned network when 5c shipped one
+  TEACHER=head
+  if [ -f "$WORK/ft_export.json" ]; then
+    TEACHER=finetuned
+    # shellcheck disable=SC2206
+    FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})
+    "$PY" models/train/finetune_cv.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
+      --work "$WORK" --splits "$GTZAN/splits" --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" \
+      --threads "$JOBS" --student-teachers "$UNL" "${FT_EXTRA[@]}"
+  fi
   "$PY" models/train/cv_student.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
     --work "$WORK" --splits "$GTZAN/splits" --seed "$SEED" --threads "$JOBS" --unlabelled "$UNL" \
-    "${CVS_EXTRA[@]}"
+    --repeats "${EARMARK_CV_REPEATS:-3}" --teacher "$TEACHER" "${CVS_EXTRA[@]}"
   "$PY" models/train/write_card.py --work "$WORK" --refresh-cv-student models/fast/MODEL_CARD.md
 else
   step "EARMARK_SKIP_CV_STUDENT=1: the student's cross-validation skipped"

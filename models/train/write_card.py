@@ -415,8 +415,7 @@ def seed_list(seeds) -> str:
     return f"seed{'s' if len(seeds) > 1 else ''} {', '.join(str(x) for x in seeds)}"
 
 
-TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head (accurate's recipe)",
-                "head": "the head alone"}
+TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head", "head": "the head alone"}
 
 
 def finetune_cross_check(work, alt) -> str:
@@ -436,71 +435,132 @@ def finetune_cross_check(work, alt) -> str:
             + ("; its fold teachers' figures on those seeds, exactly." if same else "; they should equal its fold teachers' figures: the fold networks differ."))
 
 
-def teacher_note(name, alt, cv, work):
-    """A student distilled from another fold teacher: its gap to those teachers, and the rule
-    (fixed before its first fold result) for which figure is fast's CV."""
-    o, seeds, reps = alt["oof"], alt["protocol"]["seeds"], len(cv["protocol"]["seeds"])
-    gap = o["teacher"]["accuracy"]["mean"] - o["student"]["accuracy"]["mean"]
-    rule = ("it covers as many repeats as the row above: make it stage 9's teacher (`cv_student.py "
-            "--teacher finetuned`) so that it becomes the figure above" if len(seeds) >= reps else
-            f"with {len(seeds)} of the {reps} repeats it is reported beside it, on the same folds")
-    return (f"**The {name}** learns from what distill.sh's `fast` learns from. Its fold teachers "
-            f"score {o['teacher']['accuracy']['mean']:.3f} / {o['teacher']['balanced_accuracy']['mean']:.3f} "
-            f"(excerpts {o['teacher']['excerpts_accuracy']['mean']:.3f}) on {seed_list(seeds)}; the student trails them by "
-            f"{100 * gap:.1f} points, agreement {o['agreement']['mean']:.3f}. Rule fixed before its first "
-            "fold result: this is the CV of the recipe that ships, so with the same repeats it replaces "
-            f"the head-teacher figure as fast's CV (and decides the default); {rule}."
-            + (finetune_cross_check(work, alt) if alt["protocol"].get("teacher") == "finetuned" else "") + "\n")
+def teacher_of(P) -> str:
+    """A cv_student.py run's fold teacher (runs before --teacher had the head)."""
+    return P.get("teacher", "head")
 
 
-# fixed before the wider student's first fold result (issue 17: "a larger student"): its seed's
-# figures must beat the recipe's then (seed 0: 0.749 / 0.695) by WIDER_RULE_GAIN of accuracy
-# without losing balanced accuracy; the recipe's later re-run of a fold is shown beside them
-WIDER_RULE_GAIN = 0.01
-WIDER_RULE_BASELINE = {0: {"accuracy": 0.749333, "balanced_accuracy": 0.695287}}
+def is_teacher_twin(theirs, mine) -> bool:
+    """Whether another cv_student.py run differs from this one by its fold teacher alone."""
+    return (teacher_of(theirs) != teacher_of(mine)
+            and variant_name({**theirs, "teacher": teacher_of(mine)}, mine) is None)
 
 
-def wider_note(name, alt, cv, P):
-    """The rule and decision for a student of other widths, scored on seeds this recipe ran."""
-    from distill import macs_per_patch  # the student's cost formula (distill.py imports TF lazily)
-    a, b = alt["protocol"]["student"], P["student"]
-    macs = [macs_per_patch([int(w) for w in x["widths"].split(",")]) for x in (a, b)]
-    now = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
-    theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
+def base_run(alt, cv, variants):
+    """The run `alt` is judged against on the same folds: the recipe's when it has the recipe's
+    fold teacher, otherwise the run with its teacher and the recipe's student (so a variant is
+    compared with the students of its own teacher)."""
+    if teacher_of(alt["protocol"]) == teacher_of(cv["protocol"]):
+        return cv
+    return next((o for _, o in variants if o is not alt and is_teacher_twin(o["protocol"], cv["protocol"])
+                 and teacher_of(o["protocol"]) == teacher_of(alt["protocol"])), cv)
 
-    def gains(base):
-        seeds = sorted(set(theirs) & set(base))
+
+def per_seed(run, who="student"):
+    return {r["seed"]: r[who] for r in run.get("per_repeat", [])}
+
+
+def teacher_note(cv, twin, work):
+    """Which fold teacher stage 9 uses, what the other teacher's students scored on the same
+    folds, and the rule (fixed before the fine-tuned teacher's first fold result) between them."""
+    P = cv["protocol"]
+    ft, head = (cv, twin) if teacher_of(P) == "finetuned" else (twin, cv)
+    a, b = per_seed(ft), per_seed(head)
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return ""
+
+    def d(k):
+        return sum(a[sd].get(k, 0) - b[sd].get(k, 0) for sd in seeds) / len(seeds)
+    each = ", ".join(f"{100 * (a[sd]['accuracy'] - b[sd]['accuracy']):+.1f}" for sd in seeds)
+    gains = (f"on {seed_list(seeds)} the fine-tuned teacher's students score {100 * d('accuracy'):+.1f} points "
+             f"of accuracy ({each} per repeat), {100 * d('balanced_accuracy'):+.1f} of balanced accuracy and "
+             f"{100 * d('excerpts_accuracy'):+.1f} on the excerpts against the head's")
+    rule = ("Rule fixed before the fine-tuned teacher's first fold result: it is the CV of the recipe that "
+            "ships, so with as many repeats as the head-teacher figure it replaces it as fast's CV "
+            "(and decides the default)")
+    if ft is cv:
+        return ("**Which fold teacher.** `fast` is distilled from the shipped `accurate`, the fine-tuned "
+                "back-end averaged with the head, so each fold's student here learns from that fold's own "
+                "fine-tuned back-end + head (`finetune_cv.py --student-teachers`, then `cv_student.py "
+                "--teacher finetuned`: stage 9 runs both when stage 5c ships a fine-tuned network). "
+                f"The rows 'from the head teacher' are the earlier figure, each fold taught by the head alone: {gains}. "
+                f"{rule}; it does." + finetune_cross_check(work, cv) + "\n")
+    reps = len(P["seeds"])
+    return (f"**The student from the fine-tuned teacher** learns from what distill.sh's `fast` learns from: {gains}. "
+            f"{rule}; with {len(ft['protocol']['seeds'])} of the {reps} repeats it is reported beside it."
+            + finetune_cross_check(work, ft) + "\n")
+
+
+# Rules for a student variant, each fixed before its first fold result: on seed 0 it must beat the
+# recipe's figure then (RULE_BASELINES) by RULE_GAIN of accuracy without losing balanced accuracy;
+# the recipe's re-run on the same folds is shown beside it, and a second seed decides.
+# "widths": the larger student (issue 17: "a larger student"), against the head-teacher recipe;
+# "epochs": the patient student, against the fine-tuned-teacher recipe.
+RULE_GAIN = 0.01
+RULE_BASELINES = {"widths": {0: {"accuracy": 0.749333, "balanced_accuracy": 0.695287}},
+                  "epochs": {0: {"accuracy": 0.762667, "balanced_accuracy": 0.702576}}}
+
+
+def rule_note(kind, name, alt, base):
+    """The rule and decision for a student variant (RULE_BASELINES[kind]), on the seeds both ran."""
+    a, b = alt["protocol"]["student"], base["protocol"]["student"]
+    now, theirs = per_seed(base), per_seed(alt)
+
+    def gains(ref):
+        seeds = sorted(set(theirs) & set(ref))
         if not seeds:
             return None
-        return tuple(sum(theirs[sd][k] - base[sd][k] for sd in seeds) / len(seeds)
+        return tuple(sum(theirs[sd][k] - ref[sd][k] for sd in seeds) / len(seeds)
                      for k in ("accuracy", "balanced_accuracy")) + (seeds,)
-    ruled, rerun = gains(WIDER_RULE_BASELINE), gains(now)
+    ruled, rerun = gains(RULE_BASELINES[kind]), gains(now)
     if ruled is None and rerun is None:
         return ""
 
     def passes(g):
-        return g[0] >= WIDER_RULE_GAIN - 5e-5 and g[1] >= 0
+        return g[0] >= RULE_GAIN - 5e-5 and g[1] >= 0
 
     def said(g, what):
         return (f"on {seed_list(g[2])}, {100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced "
                 f"against {what}")
     parts = [said(ruled, "the figure the rule named")] if ruled else []
     if rerun and (not ruled or any(abs(x - y) > 5e-4 for x, y in zip(rerun[:2], ruled[:2]))):
-        parts.append(said(rerun, "this recipe's re-run on the same folds (a retrained fold moves "
+        parts.append(said(rerun, "the recipe's re-run on the same folds (a retrained fold moves "
                                  "by a clip or more: training is not bit-reproducible)"))
     # more seeds than the rule's named figure: those decide (the rule's "a second seed decides")
     decisive = (rerun,) if rerun and (not ruled or len(rerun[2]) > len(ruled[2])) else (ruled, rerun)
     verdicts = {passes(g) for g in decisive if g}
+    if kind == "widths":
+        from distill import macs_per_patch  # the student's cost formula (distill.py imports TF lazily)
+        macs = [macs_per_patch([int(w) for w in x["widths"].split(",")]) for x in (a, b)]
+        intro = (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
+                 f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
+                 f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip)")
+        cost, what = f"{macs[0] / macs[1]:.2f}× the network's cost", "the shipped architecture"
+    else:
+        per = [x["students_train_s"] / max(1, len(x["per_fold"])) / 60 for x in (alt, base)]
+        intro = (f"**A patient student** ({name}: {a['epochs']} epochs against {b['epochs']}, the cosine "
+                 f"schedule stretched to match; {per[0]:.0f} min per student against {per[1]:.0f} beside "
+                 "other work)")
+        cost, what = f"{a['epochs'] / b['epochs']:.0f}× the students' training time", "the shipped schedule"
     verdict = ("**kept**." if verdicts == {True} else
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
-               f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {macs[0] / macs[1]:.2f}× the network's cost.")
-    return (f"**A larger student** ({name}: {macs[0] / 1e6:.1f} M conv multiply-adds per patch against "
-            f"{macs[1] / 1e6:.1f} M, {len(a['widths'].split(','))} convolutions against "
-            f"{len(b['widths'].split(','))}; in tract about 2 ms more per 30-s clip), on the same folds: "
-            + "; ".join(parts) + ". Rule fixed before its first "
-            f"fold result: it replaces the shipped architecture if its accuracy rises by at least "
-            f"{100 * WIDER_RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
+               f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {cost}.")
+    return (intro + ", on the same folds: " + "; ".join(parts) + ". Rule fixed before its first "
+            f"fold result: it replaces {what} if its accuracy rises by at least "
+            f"{100 * RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
+
+
+def teacher_desc(P) -> str:
+    """What each fold's teacher is in a cv_student.py run (its protocol `P`)."""
+    head = (f"the shipped head recipe ({route_notes({**P['teacher_head']})}) on the outputs of {P['backbone']} "
+            "(the MSD_musicnn backbone export_musicnn.py writes, the one cv.py scores)")
+    if teacher_of(P) == "finetuned":
+        return ("the shipped accurate recipe fitted on the fold's training items only: the fold's fine-tuned "
+                "MSD_musicnn back-end (finetune_cv.py's `backend` route, the very network of its CV fold) "
+                f"averaged per patch with {head}")
+    return head + ", fitted on the fold's training items only"
 
 
 def cv_student_section(work, shipped_cfg):
@@ -518,11 +578,8 @@ def cv_student_section(work, shipped_cfg):
          f"`models/train/cv_student.py` (stage 9 of `bash models/train/run.sh`): the accurate model's "
          f"grouped {P['folds']}-fold cross-validation (cv.py's items, artist-conscious groups and "
          f"folds: {P['clips']} clips + {P['excerpts']} excerpts of GTZAN train + valid, {P['groups']} "
-         f"groups, {seed_list(P['seeds'])}). Per fold, the "
-         "teacher is the shipped head recipe ("
-         + route_notes({**P["teacher_head"]}) + f") on the outputs of {P['backbone']} (the MSD_musicnn "
-         "backbone export_musicnn.py writes, the one cv.py scores), fitted on the fold's "
-         "training items only; the student has the shipped architecture and loss (distill.py's "
+         f"groups, {seed_list(P['seeds'])}). Per fold, the teacher is " + teacher_desc(P) + "; the student "
+         "has the shipped architecture and loss (distill.py's "
          "settings) and is distilled from that teacher's per-patch soft labels and tags on the "
          f"fold's training items only, plus the unlabelled sets "
          f"{', '.join(os.path.basename(os.path.normpath(u)) for u in P['unlabelled_sets']) or 'none'} "
@@ -551,51 +608,58 @@ def cv_student_section(work, shipped_cfg):
                 f"{o['excerpts_accuracy']['mean']:.3f}" if "excerpts_accuracy" in o else "–",
                 pm(f["accuracy"]), pm(f["balanced_accuracy"])]
 
-    with_pool = has_pool(P)
-    rows = [row(f"{who} ({'fast' if who == 'student' else 'accurate'}"
-                + (", with the pool)" if who == "student" and with_pool else ")"), oof[who], fo[who], reps)
-            for who in ("student", "teacher")]
-    alt_notes, wider = [], []
-    for tag, alt in cv_student_variants(work):
+    student_rows, teacher_rows, alt_notes, notes = [], [], [], []
+    variants = cv_student_variants(work)
+    runs = [cv]  # the runs whose fold teachers are scored in the table
+    for tag, alt in variants:
         name = variant_name(alt["protocol"], P)
         if name is None:
             continue
         seeds = alt["protocol"]["seeds"]
-        rows.insert(1, row(f"{name} ({seed_list(seeds)})",
-                           alt["oof"]["student"], alt["folds"]["student"], len(seeds)))
-        # the same folds: compare repeat by repeat where both ran the seed
-        mine = {r["seed"]: r["student"] for r in cv.get("per_repeat", [])}
-        theirs = {r["seed"]: r["student"] for r in alt.get("per_repeat", [])}
-        if alt["protocol"]["student"].get("widths") != P["student"].get("widths"):
-            wider.append(wider_note(name, alt, cv, P))
-        if alt["protocol"].get("teacher", "head") != P.get("teacher", "head"):
-            rows.insert(len(rows) - 1, row(f"its fold teachers: {TEACHER_WHAT[alt['protocol']['teacher']]} "
-                                           f"({seed_list(seeds)})",
-                                           alt["oof"]["teacher"], alt["folds"]["teacher"], len(seeds)))
-            wider.append(teacher_note(name, alt, cv, work))
+        student_rows.append(row(f"{name} ({seed_list(seeds)})", alt["oof"]["student"], alt["folds"]["student"],
+                                len(seeds)))
+        base = base_run(alt, cv, variants)
+        base_name = "this recipe" if base is cv else "the " + variant_name(base["protocol"], P)
+        s = alt["protocol"]["student"]
+        if (s.get("widths"), s.get("dense")) != (base["protocol"]["student"].get("widths"),
+                                                 base["protocol"]["student"].get("dense")):
+            notes.append(rule_note("widths", name, alt, base))
+        elif s.get("epochs") != base["protocol"]["student"].get("epochs"):
+            notes.append(rule_note("epochs", name, alt, base))
+        if is_teacher_twin(alt["protocol"], P):
+            runs.append(alt)
+            teacher_rows.append(row(f"its fold teachers: {TEACHER_WHAT[teacher_of(alt['protocol'])]} "
+                                    f"({seed_list(seeds)})", alt["oof"]["teacher"], alt["folds"]["teacher"],
+                                    len(seeds)))
+            notes.insert(0, teacher_note(cv, alt, work))
+        mine, theirs = per_seed(base), per_seed(alt)
         for sd in sorted(set(mine) & set(theirs)):
             alt_notes.append(
                 f"on seed {sd}'s folds the {name} scores {theirs[sd]['accuracy']:.3f} / "
                 f"{theirs[sd]['balanced_accuracy']:.3f} (excerpts {theirs[sd].get('excerpts_accuracy', 0):.3f}) "
                 f"against {mine[sd]['accuracy']:.3f} / {mine[sd]['balanced_accuracy']:.3f} (excerpts "
-                f"{mine[sd].get('excerpts_accuracy', 0):.3f}) for this recipe")
+                f"{mine[sd].get('excerpts_accuracy', 0):.3f}) for {base_name}")
+    rows = ([row("student (fast" + (", with the pool)" if has_pool(P) else ")"), oof["student"], fo["student"], reps)]
+            + student_rows + teacher_rows
+            + [row(f"teacher (accurate: {TEACHER_WHAT[teacher_of(P)]})", oof["teacher"], fo["teacher"], reps)])
     L.append(md_table(["recipe, fitted per fold", "CV acc", "CV bal. acc", f"CV excerpts acc ({P['excerpts']})",
                        "fold acc", "fold bal. acc"], rows) + "\n")
     if alt_notes:
         L.append("Same folds, repeat by repeat: " + "; ".join(alt_notes) + ".\n")
-    L += wider
+    L += [n for n in notes if n]
     L.append(f"CV columns: out-of-fold over all {P['clips']} clips, "
              + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
              "(a fold's balanced accuracy counts only the genres it holds).\n")
+    head_run = next((r for r in runs if teacher_of(r["protocol"]) == "head"), None)
     same = [r for r in (load(os.path.join(work, "cv_results.json"), {}) or {}).get("all", [])
             if all(r["cfg"].get(k) == v for k, v in P["teacher_head"].items())]
-    if same and same[0]["cv"].get("repeats") == reps:
-        c = same[0]["cv"]
-        L.append(f"Cross-check: cv.py on the same features scores this head {pm(c['accuracy'])} / "
+    if head_run and same and same[0]["cv"].get("repeats") == len(head_run["protocol"]["seeds"]):
+        c, t = same[0]["cv"], head_run["oof"]["teacher"]
+        L.append(f"Cross-check: cv.py on the same features scores the head {pm(c['accuracy'])} / "
                  f"{c['balanced_accuracy']['mean']:.3f}; "
-                 + ("the teacher row, exactly." if abs(c["accuracy"]["mean"] - oof["teacher"]["accuracy"]["mean"]) < 5e-4
-                    else "it should equal the teacher row: a difference means the folds differ.") + "\n")
+                 + ("the head-alone teachers' row, exactly." if abs(c["accuracy"]["mean"] - t["accuracy"]["mean"]) < 5e-4
+                    else "it should equal the head-alone teachers' row: a difference means the folds differ.") + "\n")
     gap = cv["student_trails_teacher_by"]
     L.append(f"Out-of-fold top-1 agreement, student vs its fold's teacher: "
              f"{oof['agreement']['mean']:.3f} (per fold {pm(fo['agreement'])}). The student trails "
@@ -606,9 +670,15 @@ def cv_student_section(work, shipped_cfg):
              f"Distilling the {len(P['seeds']) * P['folds']} students took "
              f"{cv.get('students_train_s', 0) / 60:.0f} min in all (wall time summed over the students, one "
              "thread each, on the shared 2-core machine). Alone, after run.sh: "
-             "`models/train/.venv/bin/python models/train/cv_student.py --features target/train/features "
+             + ("`models/train/.venv/bin/python models/train/finetune_cv.py --features target/train/features "
+                "--backbone target/train/musicnn_msd.onnx --work target/train --splits ../shared/gtzan/splits "
+                "--student-teachers music,target/train/pool_features/pool`, then "
+                if teacher_of(P) == "finetuned" else "")
+             + "`models/train/.venv/bin/python models/train/cv_student.py --features target/train/features "
              "--backbone target/train/musicnn_msd.onnx --work target/train --splits ../shared/gtzan/splits "
-             "--threads 1`, then `models/train/.venv/bin/python models/train/write_card.py "
+             "--threads 1" + (" --unlabelled music,target/train/pool_features/pool" if has_pool(P) else "")
+             + (" --teacher finetuned" if teacher_of(P) == "finetuned" else "")
+             + "`, then `models/train/.venv/bin/python models/train/write_card.py "
              "--refresh-cv-student models/fast/MODEL_CARD.md`.\n")
     rep = load(os.path.join(work, "cv_student_oof_student.json"))
     if rep:
