@@ -63,6 +63,10 @@ SHIPPED_HEAD = {"route": "musicnn_lr_patch", "head": "lr", "level": "patch", "fe
                 "C": 0.001, "excerpt_weight": 2.0, "combine": "mean_probs"}
 
 
+# the students' augmented copies (pool.build_examples); finetune_cv.py --student-teachers builds the same
+AUG_ROUNDS, MIX_P = 2, 0.3
+
+
 def set_dir(features: str, name: str) -> str:
     """A set under `features` by name, or any `earmark features` folder by path (the pool)."""
     return name if os.sep in name else os.path.join(features, name)
@@ -138,7 +142,7 @@ def main() -> int:
                     help="each fold's teacher: the shipped head recipe, or the shipped accurate model's "
                          "(the fold's fine-tuned back-end averaged per patch with the head; run "
                          "finetune_cv.py --student-teachers UNLABELLED first, same --unlabelled)")
-    student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
+    student_pool.add_augment_args(ap, aug_rounds=AUG_ROUNDS, mix_p=MIX_P)
     distill.add_student_args(ap)
     args = ap.parse_args()
     t0 = time.time()

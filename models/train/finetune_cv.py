@@ -526,15 +526,13 @@ def main() -> int:
 
 
 def student_examples(features: str, clips: dict, unlabelled: str, seed: int):
-    """cv_student.py's training examples (same sets, same defaults of pool.add_augment_args)."""
-    from cv_student import unlabelled_sets
+    """cv_student.py's training examples (same sets, its default augmentation)."""
+    from cv_student import AUG_ROUNDS, MIX_P, unlabelled_sets
 
     unl = unlabelled_sets(features, unlabelled)
-    ap = argparse.ArgumentParser()
-    student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
-    a = ap.parse_args([])
     sets = student_sets(features, list(clips), unl)
-    return student_pool.build_examples(sets, np.random.default_rng(seed), a.aug_rounds, a.mix_p, a.gain_db), unl
+    return student_pool.build_examples(sets, np.random.default_rng(seed), AUG_ROUNDS, MIX_P,
+                                       student_pool.GAIN_DB), unl
 
 
 def student_teachers(tf, args, pool, ex, inputs, hp, aug, seeds, mine) -> int:

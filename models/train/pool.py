@@ -249,8 +249,11 @@ def add_args(ap, tag: str, aug_rounds: int, mix_p: float) -> None:
     add_augment_args(ap, aug_rounds, mix_p)
 
 
+GAIN_DB = 6.0  # random gain range of the augmented copies (dB)
+
+
 def add_augment_args(ap, aug_rounds: int, mix_p: float) -> None:
     """How the augmented copies are cut (build_examples)."""
     ap.add_argument("--aug-rounds", type=int, default=aug_rounds, help="augmented copies per patch")
     ap.add_argument("--mix-p", type=float, default=mix_p, help="probability an augmented copy is a mix")
-    ap.add_argument("--gain-db", type=float, default=6.0, help="random gain range of the copies (dB)")
+    ap.add_argument("--gain-db", type=float, default=GAIN_DB, help="random gain range of the copies (dB)")
