@@ -646,7 +646,9 @@ def cv_student_section(work, shipped_cfg):
                        "fold acc", "fold bal. acc"], rows) + "\n")
     if alt_notes:
         L.append("Same folds, repeat by repeat: " + "; ".join(alt_notes) + ".\n")
-    L += [n for n in notes if n]
+    if teacher_of(P) == "finetuned" and len(runs) == 1:  # no head-teacher run beside it to compare
+        notes.insert(0, finetune_cross_check(work, cv).strip() + "\n")
+    L += [n for n in notes if n.strip()]
     L.append(f"CV columns: out-of-fold over all {P['clips']} clips, "
              + (f"mean ± sd over the {reps} repeats" if reps > 1 else "one repeat")
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
