@@ -29,6 +29,9 @@ def read_split_lists(splits_dir: str) -> dict:
                 m = LINE.search(os.path.basename(line.strip()))
                 if m:
                     where[(m.group(1), int(m.group(2)))] = s
+    if not where:  # without them every item is its own group: folds split artists, and fold caches mismatch
+        raise SystemExit(f"no GTZAN split lists in {splits_dir} ({', '.join(f'{s}_filtered.txt' for s in SPLITS)}): "
+                         "the artist-conscious groups need them (--splits)")
     return where
 
 
