@@ -358,9 +358,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--folds", default="", help="as cv_student.py: folds (0-4 or SEED:FOLD) this process trains")
-    ap.add_argument("--aug-rounds", type=int, default=2)
-    ap.add_argument("--mix-p", type=float, default=0.3)
-    ap.add_argument("--gain-db", type=float, default=6.0)
+    student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
     ap.add_argument("--tilt-db", type=float, default=6.0)
     ap.add_argument("--stretch", type=float, default=0.1)
     ap.add_argument("--midend-epochs", type=int, default=6,

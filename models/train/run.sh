@@ -60,6 +60,8 @@ GTZAN="${EARMARK_GTZAN:-../shared/gtzan}"
 WORK="${EARMARK_TRAIN_WORK:-target/train}"
 JOBS="${EARMARK_JOBS:-2}"
 SEED="${EARMARK_SEED:-0}"
+# shellcheck disable=SC2206
+FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})  # finetune_cv.py's extra arguments (stages 5c and 9)
 PYTHON="${EARMARK_PYTHON:-python3.11}"
 VENV=models/train/.venv
 PY="$VENV/bin/python"
@@ -167,8 +169,6 @@ fi
 rm -f "$WORK/ft_export.json"
 if [ "${EARMARK_SKIP_FINETUNE:-0}" != 1 ]; then
   step "fine-tuning musicnn, scored by CV (finetune_cv.py)"
-  # shellcheck disable=SC2206
-  FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})
   "$PY" models/train/finetune_cv.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
     --work "$WORK" --splits "$GTZAN/splits" --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" \
     --threads "$JOBS" --export --out models/accurate/genre.onnx "${FT_EXTRA[@]}"
@@ -226,8 +226,6 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
   TEACHER=head
   if [ -f "$WORK/ft_export.json" ]; then
     TEACHER=finetuned
-    # shellcheck disable=SC2206
-    FT_EXTRA=(${EARMARK_FINETUNE_ARGS:-})
     "$PY" models/train/finetune_cv.py --features "$WORK/features" --backbone "$WORK/musicnn_msd.onnx" \
       --work "$WORK" --splits "$GTZAN/splits" --repeats "${EARMARK_CV_REPEATS:-3}" --seed "$SEED" \
       --threads "$JOBS" --student-teachers "$UNL" "${FT_EXTRA[@]}"

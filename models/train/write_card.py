@@ -456,8 +456,9 @@ def base_run(alt, cv, variants):
                  and teacher_of(o["protocol"]) == teacher_of(alt["protocol"])), cv)
 
 
-def per_seed(run, who="student"):
-    return {r["seed"]: r[who] for r in run.get("per_repeat", [])}
+def per_seed(run):
+    """A cv_student.py run's student figures by seed."""
+    return {r["seed"]: r["student"] for r in run.get("per_repeat", [])}
 
 
 def teacher_note(cv, twin, work):
