@@ -106,15 +106,27 @@ def mean_sd(rows: list) -> dict:
     return out
 
 
-def finetuned_teacher(work: str, seed: int, k: int, ex_key: str):
+def ft_teacher_path(work: str, seed: int, k: int, ex_key: str) -> str:
+    """Where finetune_cv.py --student-teachers keeps a fold's fine-tuned teacher outputs."""
+    return os.path.join(work, "cv_student_ftteacher", f"s{seed}_f{k}_{ex_key}.npz")
+
+
+def finetuned_teacher(work: str, seed: int, k: int, ex_key: str, te: np.ndarray):
     """The fold's fine-tuned back-end's probabilities on every example, and their cache key
-    (finetune_cv.py --student-teachers writes them)."""
-    path = os.path.join(work, "cv_student_ftteacher", f"s{seed}_f{k}.npz")
+    (finetune_cv.py --student-teachers writes them). A teacher trained on other folds has seen
+    this fold's held-out clips, so its held-out items must be this fold's."""
+    path = ft_teacher_path(work, seed, k, ex_key)
     if not os.path.exists(path):
         raise SystemExit(f"{path} is missing: run finetune_cv.py --student-teachers first (see --teacher)")
     z = np.load(path)
     if str(z["examples_key"]) != ex_key:
         raise SystemExit(f"{path} was made for other examples (another --unlabelled or augmentation?)")
+    if "held_out_key" not in z.files:
+        raise SystemExit(f"{path} does not record its fold: run finetune_cv.py --student-teachers "
+                         "(cached teachers only gain the record)")
+    if str(z["held_out_key"]) != key_of(te):
+        raise SystemExit(f"{path} was trained on other folds (another --splits or --max-block?): "
+                         "it has seen this fold's held-out clips")
     return z["probs"], str(z["key"])
 
 
@@ -200,7 +212,7 @@ def main() -> int:
             patches = np.where(np.isin(pool.owner, te))[0]
             local = np.full(pool.n, -1)
             local[te] = np.arange(len(te))
-            ft, ft_key = finetuned_teacher(args.work, seed, k, ex_key) if ex_key else (None, "")
+            ft, ft_key = finetuned_teacher(args.work, seed, k, ex_key, te) if ex_key else (None, "")
             if ft is not None:  # as the shipped accurate model: per patch, the mean of both
                 TP = ((TP + ft[use]) / 2).astype(np.float32)
                 pt[te] = combine((teacher.predict_proba(pen[patches]) + ft[patches]) / 2,

@@ -52,8 +52,8 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pool as student_pool  # noqa: E402
-from cv_student import SHIPPED_HEAD, in_folds, mean_sd, scores, student_sets  # noqa: E402
-from earmark_train.cache import cached_arrays, key_of, load_cached  # noqa: E402
+from cv_student import SHIPPED_HEAD, ft_teacher_path, in_folds, mean_sd, scores, student_sets  # noqa: E402
+from earmark_train.cache import cached_arrays, key_of, load_cached, save  # noqa: E402
 from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, load_sets  # noqa: E402
@@ -536,13 +536,14 @@ def student_examples(features: str, clips: dict, unlabelled: str, seed: int):
 def student_teachers(tf, args, pool, ex, inputs, hp, aug, seeds, mine) -> int:
     """Per fold, the `backend` route's network (the same training as its CV fold: same examples,
     weights and seed) predicts every cv_student.py example, so that a student can be distilled
-    from the fine-tuned teacher inside each fold. WORK/cv_student_ftteacher/s{seed}_f{k}.npz:
-    `probs` [examples, K] and the key of the examples (`examples_key`), cached by content."""
+    from the fine-tuned teacher inside each fold. WORK/cv_student_ftteacher/s{seed}_f{k}_{examples key}.npz
+    (one per set of examples, so that students with another --unlabelled keep theirs):
+    `probs` [examples, K], the key of the examples (`examples_key`) and of the fold's held-out
+    items (`held_out_key`), cached by content."""
     sx, unl = student_examples(args.features, load_sets(args.features), args.student_teachers, args.seed)
     ex_key = key_of(sx.X)
     log(f"cv_student.py's examples: {len(sx.X)} (unlabelled: {[os.path.basename(os.path.normpath(u)) for u in unl]})")
-    sin = frozen_cached(tf, sx.X, "pooled", ex_key, os.path.join(args.work, "ft_inputs_pooled_student.npy"), args)
-    out_dir = os.path.join(args.work, "cv_student_ftteacher")
+    sin = frozen_cached(tf, sx.X, "pooled", ex_key, os.path.join(args.work, f"ft_inputs_pooled_student_{ex_key}.npy"), args)
     every = np.arange(len(sx.X))
     for seed in seeds:
         for k, te in enumerate(pool.folds(seed)):
@@ -555,10 +556,15 @@ def student_teachers(tf, args, pool, ex, inputs, hp, aug, seeds, mine) -> int:
             key = key_of(CODE_VERSION, "backend", json.dumps(hp, sort_keys=True), json.dumps(aug, sort_keys=True),
                          seed, te, train_idx, hw[train_idx], ex.Y[train_idx], ex_key)
             log(f"fine-tuned teacher, seed {seed} fold {k + 1}/{FOLDS}: {len(train_idx)} examples")
-            cached_arrays(os.path.join(out_dir, f"s{seed}_f{k}.npz"), key, lambda: {
+            # the fold's held-out items, so that cv_student.py refuses a teacher of other folds
+            held_out = np.array(key_of(te))
+            path = ft_teacher_path(args.work, seed, k, ex_key)
+            got = cached_arrays(path, key, lambda: {
                 "probs": fit_net(tf, "backend", hp, inputs, ex.Y, hw, train_idx, seed * 100 + k, args.threads,
                                  lambda sess, net, at: predict_inputs(sess, net, at, sin, every))[0],
-                "examples_key": np.array(ex_key)})
+                "examples_key": np.array(ex_key), "held_out_key": held_out})
+            if "held_out_key" not in got:  # cached before folds were recorded; `key` above holds te
+                save(path, key, {**got, "held_out_key": held_out})
     return 0
 
 
