@@ -53,7 +53,7 @@ import pool as student_pool  # noqa: E402
 from earmark_train.cache import cached_arrays, key_of, load_cached, sha256_file  # noqa: E402
 from earmark_train.cards import write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
-from earmark_train.data import LABELS, load_sets  # noqa: E402
+from earmark_train.data import LABELS, N_FRAMES, load_sets  # noqa: E402
 from earmark_train.embed import embed_chunked, embed_sets  # noqa: E402
 from earmark_train.log import log  # noqa: E402
 from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402
@@ -154,9 +154,14 @@ def main() -> int:
                     help="each fold's teacher: the shipped head recipe, or the shipped accurate model's "
                          "(the fold's fine-tuned back-end averaged per patch with the head; run "
                          "finetune_cv.py --student-teachers UNLABELLED first, same --unlabelled)")
+    ap.add_argument("--eval-hops", default="",
+                    help="comma list of hops (frames) at which each fold's student also predicts its "
+                         "held-out items, as model.json's segment.hop_frames would make earmark cut "
+                         "them: a paired test-time comparison (the same students at 187)")
     student_pool.add_augment_args(ap, aug_rounds=AUG_ROUNDS, mix_p=MIX_P)
     distill.add_student_args(ap)
     args = ap.parse_args()
+    hops = [int(h) for h in args.eval_hops.split(",") if h]
     t0 = time.time()
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -178,6 +183,11 @@ def main() -> int:
     if sum(len(s) for s in sets[:len(clips)]) != pool.n or not np.array_equal(ex.X[:n_lab], np.concatenate([c.patches()[0] for c in clips.values()])):
         raise SystemExit("pool.py's runtime patches differ from the CV pool's (set order?)")
     n_clip_lab = pool.n
+    # each labelled item as (its set, its index there), in the Pool's order
+    lab_items = [(st, i) for st in sets[:len(clips)] for i in range(len(st))]
+    if hops and not all(np.array_equal(np.stack(st.patches_at(i, N_FRAMES)), np.stack(st.patches(i)))
+                        for st, i in lab_items):
+        raise SystemExit("pool.Set.patches_at(187) differs from the index's segments")
     log(f"student pool: {len(ex.X)} examples ({ex.n_orig} runtime patches, {len(ex.X) - ex.n_orig} "
         f"augmented copies) from {len(ex.clips)} clips ({len(ex.clips) - n_clip_lab} unlabelled: {unl})")
     rest = embed_chunked(args.backbone, ex.X[n_lab:], ex.WID[n_lab:, 0].astype(int), args.threads,
@@ -187,7 +197,8 @@ def main() -> int:
 
     cfg = SHIPPED_HEAD
     student_cfg = {k: v for k, v in vars(args).items()
-                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag", "teacher")}
+                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag", "teacher")
+                  and (k != "eval_hops" or hops)}  # without hops, the recipe's cached folds keep their key
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
     seeds = [args.seed + r for r in range(args.repeats)]
@@ -199,6 +210,7 @@ def main() -> int:
 
     for seed in seeds:
         ps, pt = np.zeros((pool.n, len(LABELS))), np.zeros((pool.n, len(LABELS)))
+        ph = {h: np.zeros((pool.n, len(LABELS))) for h in hops}
         for k, te in enumerate(pool.folds(seed)):
             tr = np.setdiff1d(np.arange(pool.n), te)
             teacher = fit(pool, cfg, tr, seed)
@@ -232,8 +244,15 @@ def main() -> int:
                 t = time.time()
                 export, history, _ = distill.student_fit(ex.X[use], ex.Y[use], hw, TP, TG, args)
                 pp = export.predict(ex.X[patches], batch_size=128, verbose=0)
+                at_hops = {}
+                for h in hops:
+                    cut = [(j, p) for j, item in enumerate(te) for p in lab_items[item][0].patches_at(
+                        lab_items[item][1], h)]
+                    php = export.predict(np.stack([p for _, p in cut]), batch_size=128, verbose=0)
+                    at_hops[f"hop{h}_probs"] = combine(php, np.array([j for j, _ in cut]), len(te),
+                                                       "mean_probs").astype(np.float32)
                 return {"patch_probs": pp.astype(np.float32), "train_s": np.array(time.time() - t),
-                        "loss": np.array([h["loss"] for h in history])}
+                        "loss": np.array([h["loss"] for h in history]), **at_hops}
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
             got = (cached_arrays(path, key, distil, legacy) if in_folds(mine, seed, k)
@@ -242,6 +261,8 @@ def main() -> int:
                 missing.append(f"seed {seed} fold {k}")
                 continue
             ps[te] = combine(got["patch_probs"], local[pool.owner[patches]], len(te), "mean_probs")
+            for h in hops:
+                ph[h][te] = got[f"hop{h}_probs"]
             row = {"seed": seed, "fold": k, "held_out": int(len(te)), "examples": int(len(use)),
                    "train_s": round(float(got["train_s"]), 1),
                    "student": scores(pool.y[te], ps[te], pool.is_ex[te]),
@@ -261,7 +282,9 @@ def main() -> int:
                          "teacher": scores(pool.y, pt, pool.is_ex),
                          "agreement": float((ps[full].argmax(1) == pt[full].argmax(1)).mean()),
                          "agreement_excerpts": float((ps[~full].argmax(1) == pt[~full].argmax(1)).mean())
-                         if (~full).any() else None})
+                         if (~full).any() else None,
+                         **({"student_at_hop": {h: scores(pool.y, ph[h], pool.is_ex) for h in hops}}
+                            if hops else {})})
 
     if missing:
         log(f"not cached yet (another process distils them): {', '.join(missing)}; no report written")
@@ -289,6 +312,12 @@ def main() -> int:
                   "note": "per fold (its held-out items), mean +- sd over folds and repeats"},
         "per_repeat": rep_rows, "per_fold": fold_rows, "wall_s": round(time.time() - t0, 1),
         "students_train_s": round(sum(r["train_s"] for r in fold_rows), 1)}
+    if hops:  # the same students, held-out items cut at other hops (student: at the runtime's 187)
+        result["oof"]["student_at_hop"] = {h: mean_sd([r["student_at_hop"][h] for r in rep_rows]) for h in hops}
+        for h, o in result["oof"]["student_at_hop"].items():
+            log(f"the same students at hop {h}: acc {o['accuracy']['mean']:.3f} bal "
+                f"{o['balanced_accuracy']['mean']:.3f} (at 187: {result['oof']['student']['accuracy']['mean']:.3f} "
+                f"/ {result['oof']['student']['balanced_accuracy']['mean']:.3f})")
     gap = result["oof"]["teacher"]["accuracy"]["mean"] - result["oof"]["student"]["accuracy"]["mean"]
     result["student_trails_teacher_by"] = round(gap, 4)
     write_json(os.path.join(args.work, f"{name}.json"), result, indent=1)

@@ -61,6 +61,17 @@ class Set:
         return [m[s:s + N_FRAMES] for s in segs]
 
 
+    def patches_at(self, i, hop: int):
+        """Clip i's patches as the runtime cuts them with another hop (model.json's
+        segment.hop_frames): per decoded window, SegmentSpec::offsets (start 0, every `hop`
+        frames while a whole patch fits; a window shorter than a patch repeat-padded)."""
+        out = []
+        for o, n in self.windows(i):
+            w = self.mels[i][o:o + n]
+            out += [pad_patch(w)] if n < N_FRAMES else [w[s:s + N_FRAMES] for s in range(0, n - N_FRAMES + 1, hop)]
+        return out
+
+
 def to_lin(L):
     return np.power(10.0, L.astype(np.float64)) - 1.0
 
