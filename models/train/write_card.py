@@ -553,6 +553,60 @@ def rule_note(kind, name, alt, base):
             f"{100 * RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
 
 
+def patches_per_clip(hop: int, frames: int = 1876) -> int:
+    """Patches earmark cuts from a 30-s clip at `hop` (SegmentSpec::offsets)."""
+    return len(range(0, frames - 187 + 1, hop))
+
+
+def hop_note(alt, base) -> str:
+    """The denser test-time hop (cv_student.py --eval-hops): the same fold students predict their
+    held-out items cut at other hops; the rule (next_steps.md) and its decision."""
+    reps = {r["seed"]: r for r in alt["per_repeat"]}
+    hops = sorted((int(h) for h in next(iter(reps.values()))["student_at_hop"]), reverse=True)
+
+    def at(r, h):
+        return r["student"] if h == 187 else r["student_at_hop"][str(h)]
+
+    def gain(r, h):
+        return tuple(at(r, h)[k] - at(r, 187)[k] for k in ("accuracy", "balanced_accuracy"))
+
+    def passes(r, h):
+        g = gain(r, h)
+        return g[0] >= RULE_GAIN - 5e-5 and g[1] >= -5e-5
+    rows = [[f"{h}" + (" (shipped)" if h == 187 else ""), patches_per_clip(h)]
+            + [f"{at(reps[sd], h)['accuracy']:.3f} / {at(reps[sd], h)['balanced_accuracy']:.3f} / "
+               f"{at(reps[sd], h).get('excerpts_accuracy', 0):.3f}" for sd in sorted(reps)]
+            for h in [187] + hops]
+    first = reps[min(reps)]
+    passing = [h for h in hops if passes(first, h)]
+    if not passing:
+        verdict = (f"**not kept**: no hop gains {100 * RULE_GAIN:.0f} point on seed {min(reps)} "
+                   "without losing balanced accuracy; earmark keeps cutting every 187 frames.")
+    else:
+        h = max(passing)
+        later = [sd for sd in sorted(reps) if sd != min(reps)]
+        if not later:
+            verdict = (f"hop {h} passes on seed {min(reps)}; **undecided** until seed {min(reps) + 1} "
+                       "passes the same comparison and the cost is measured.")
+        elif all(passes(reps[sd], h) for sd in later):
+            verdict = f"hop {h} passes on {seed_list(sorted(reps))}: **kept**, if fast stays within 40 ms per 30-s clip."
+        else:
+            verdict = f"hop {h} fails on {seed_list(later)}: **not kept**."
+    mine = per_seed(base)
+    same = "; ".join(f"seed {sd}: {reps[sd]['student']['accuracy']:.3f} against the recipe's {mine[sd]['accuracy']:.3f}"
+                     for sd in sorted(reps) if sd in mine)
+    return ("**A denser test-time hop** (`cv_student.py --eval-hops`): the recipe's students, trained as "
+            f"ever, also predict their held-out items cut every {', '.join(map(str, hops))} frames (model.json's "
+            "`segment.hop_frames`; the network then runs on more patches per clip), a paired "
+            "comparison with the same students at 187 (their own 187 figure differs from the recipe's "
+            f"run by training noise: {same}).\n\n"
+            + md_table(["hop (frames)", "patches per 30-s clip"]
+                       + [f"seed {sd}: CV acc / bal. acc / excerpts acc" for sd in sorted(reps)], rows)
+            + "\n\nRule fixed before its first fold: a hop replaces 187 if the same students' accuracy rises "
+            f"by at least {100 * RULE_GAIN:.0f} point at it and their balanced accuracy does not fall, "
+            "on seed 0 then seed 1 (of the hops that pass, the cheapest) → " + verdict + "\n")
+
+
 def teacher_desc(P) -> str:
     """What each fold's teacher is in a cv_student.py run (its protocol `P`)."""
     head = (f"the shipped head recipe ({route_notes({**P['teacher_head']})}) on the outputs of {P['backbone']} "
@@ -614,6 +668,8 @@ def cv_student_section(work, shipped_cfg):
     runs = [cv]  # the runs whose fold teachers are scored in the table
     for tag, alt in variants:
         name = variant_name(alt["protocol"], P)
+        if alt["protocol"]["student"].get("eval_hops"):
+            notes.append(hop_note(alt, cv))
         if name is None:
             continue
         seeds = alt["protocol"]["seeds"]
