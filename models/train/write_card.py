@@ -593,13 +593,16 @@ def hop_note(alt, base) -> str:
         else:
             verdict = f"hop {h} fails on {seed_list(later)}: **not kept**."
     mine = per_seed(base)
-    same = "; ".join(f"seed {sd}: {reps[sd]['student']['accuracy']:.3f} against the recipe's {mine[sd]['accuracy']:.3f}"
-                     for sd in sorted(reps) if sd in mine)
+    shared = [sd for sd in sorted(reps) if sd in mine]
+    if all(reps[sd]["student"] == mine[sd] for sd in shared):
+        same = f"at 187 they reproduce the recipe's run exactly on {seed_list(shared)}"
+    else:
+        same = "at 187 they differ from the recipe's run by training noise: " + "; ".join(
+            f"seed {sd}: {reps[sd]['student']['accuracy']:.3f} against {mine[sd]['accuracy']:.3f}" for sd in shared)
     return ("**A denser test-time hop** (`cv_student.py --eval-hops`): the recipe's students, trained as "
             f"ever, also predict their held-out items cut every {', '.join(map(str, hops))} frames (model.json's "
-            "`segment.hop_frames`; the network then runs on more patches per clip), a paired "
-            "comparison with the same students at 187 (their own 187 figure differs from the recipe's "
-            f"run by training noise: {same}).\n\n"
+            "`segment.hop_frames`; the network then runs on more patches per clip; an excerpt shorter than "
+            f"one patch stays one padded patch), a paired comparison with the same students ({same}).\n\n"
             + md_table(["hop (frames)", "patches per 30-s clip"]
                        + [f"seed {sd}: CV acc / bal. acc / excerpts acc" for sd in sorted(reps)], rows)
             + "\n\nRule fixed before its first fold: a hop replaces 187 if the same students' accuracy rises "
