@@ -602,7 +602,9 @@ def hop_note(alt, base) -> str:
             verdict = f"hop {h} fails on {seed_list(later)}: **not kept**."
     mine = per_seed(base)
     shared = [sd for sd in sorted(reps) if sd in mine]
-    if all(reps[sd]["student"] == mine[sd] for sd in shared):
+    if not shared:
+        same = "the recipe's run has none of their seeds"
+    elif all(reps[sd]["student"] == mine[sd] for sd in shared):
         same = f"at 187 they reproduce the recipe's run exactly on {seed_list(shared)}"
     else:
         same = "at 187 they differ from the recipe's run by training noise: " + "; ".join(
