@@ -555,7 +555,9 @@ def rule_note(kind, name, alt, base):
     verdict = ("**kept**." if verdicts == {True} else
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
-               f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {cost}.")
+               (f"**not kept**: its accuracy cleared the threshold but its balanced accuracy fell on "
+                f"{seed_list(decisive[-1][2])}." if decisive[-1][0] >= RULE_GAIN - 5e-5 else
+                f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {cost}."))
     return (intro + ", on the same folds: " + "; ".join(parts) + ". Rule fixed before its first "
             f"fold result: it replaces {what} if its accuracy rises by at least "
             f"{100 * RULE_GAIN:.0f} point and its balanced accuracy does not fall → " + verdict + "\n")
