@@ -505,6 +505,16 @@ RULE_BASELINES = {"widths": {0: {"accuracy": 0.749333, "balanced_accuracy": 0.69
                   "temperature": {0: {"accuracy": 0.762667, "balanced_accuracy": 0.702576}}}
 
 
+def clears_gain(g) -> bool:
+    """Whether an accuracy gain `g[0]` reaches RULE_GAIN (the baselines are rounded to 6 digits)."""
+    return g[0] >= RULE_GAIN - 5e-5
+
+
+def passes_rule(g) -> bool:
+    """A variant's rule on (accuracy gain, balanced-accuracy gain): +RULE_GAIN, balanced not lower."""
+    return clears_gain(g) and g[1] >= -5e-5
+
+
 def rule_note(kind, name, alt, base):
     """The rule and decision for a student variant (RULE_BASELINES[kind]), on the seeds both ran."""
     a, b = alt["protocol"]["student"], base["protocol"]["student"]
@@ -520,9 +530,6 @@ def rule_note(kind, name, alt, base):
     if ruled is None and rerun is None:
         return ""
 
-    def passes(g):
-        return g[0] >= RULE_GAIN - 5e-5 and g[1] >= -5e-5  # the baselines are rounded to 6 digits
-
     def said(g, what):
         return (f"on {seed_list(g[2])}, {100 * g[0]:+.1f} points of accuracy and {100 * g[1]:+.1f} of balanced "
                 f"against {what}")
@@ -532,7 +539,7 @@ def rule_note(kind, name, alt, base):
                                  "by a clip or more: training is not bit-reproducible)"))
     # more seeds than the rule's named figure: those decide (the rule's "a second seed decides")
     decisive = (rerun,) if rerun and (not ruled or len(rerun[2]) > len(ruled[2])) else (ruled, rerun)
-    verdicts = {passes(g) for g in decisive if g}
+    verdicts = {passes_rule(g) for g in decisive if g}
     if kind == "widths":
         from distill import macs_per_patch  # the student's cost formula (distill.py imports TF lazily)
         macs = [macs_per_patch([int(w) for w in x["widths"].split(",")]) for x in (a, b)]
@@ -556,7 +563,7 @@ def rule_note(kind, name, alt, base):
                "**undecided**: the two comparisons fall on either side of the threshold, inside the "
                "training noise; a second seed decides before it could ship." if len(verdicts) == 2 else
                (f"**not kept**: its accuracy cleared the threshold but its balanced accuracy fell on "
-                f"{seed_list(decisive[-1][2])}." if decisive[-1][0] >= RULE_GAIN - 5e-5 else
+                f"{seed_list(decisive[-1][2])}." if clears_gain(decisive[-1]) else
                 f"**not kept**: below the threshold on {seed_list(decisive[-1][2])}, for {cost}."))
     return (intro + ", on the same folds: " + "; ".join(parts) + ". Rule fixed before its first "
             f"fold result: it replaces {what} if its accuracy rises by at least "
@@ -580,15 +587,12 @@ def hop_note(alt, base) -> str:
     def gain(r, h):
         return tuple(at(r, h)[k] - at(r, 187)[k] for k in ("accuracy", "balanced_accuracy"))
 
-    def passes(r, h):
-        g = gain(r, h)
-        return g[0] >= RULE_GAIN - 5e-5 and g[1] >= -5e-5
     rows = [[f"{h}" + (" (shipped)" if h == 187 else ""), patches_per_clip(h)]
             + [f"{at(reps[sd], h)['accuracy']:.3f} / {at(reps[sd], h)['balanced_accuracy']:.3f} / "
                f"{at(reps[sd], h).get('excerpts_accuracy', 0):.3f}" for sd in sorted(reps)]
             for h in [187] + hops]
     first = reps[min(reps)]
-    passing = [h for h in hops if passes(first, h)]
+    passing = [h for h in hops if passes_rule(gain(first, h))]
     if not passing:
         verdict = (f"**not kept**: no hop gains {100 * RULE_GAIN:.0f} point on seed {min(reps)} "
                    "without losing balanced accuracy; earmark keeps cutting every 187 frames.")
@@ -598,7 +602,7 @@ def hop_note(alt, base) -> str:
         if not later:
             verdict = (f"hop {h} passes on seed {min(reps)}; **undecided** until seed {min(reps) + 1} "
                        "passes the same comparison and the cost is measured.")
-        elif all(passes(reps[sd], h) for sd in later):
+        elif all(passes_rule(gain(reps[sd], h)) for sd in later):
             verdict = f"hop {h} passes on {seed_list(sorted(reps))}: **kept**, if fast stays within 40 ms per 30-s clip."
         else:
             verdict = f"hop {h} fails on {seed_list(later)}: **not kept**."
