@@ -140,6 +140,9 @@ def main() -> int:
                     help="comma list of unlabelled feature sets the students also learn from (teacher "
                          "only): names under --features, or paths (the pool's features)")
     ap.add_argument("--repeats", type=int, default=3, help="as cv.py: seeds SEED, SEED+1, ...")
+    ap.add_argument("--seeds", default="",
+                    help="comma list: only these repeats' seeds (default SEED .. SEED+REPEATS-1); the "
+                         "examples stay built with --seed, so a variant on seeds 1,2 pairs with the recipe's")
     ap.add_argument("--tag", default="",
                     help="a variant's name: WORK/cv_student_<tag>.json and cv_student_<tag>/ (the fast "
                          "card compares cv_student_pool.json or cv_student_nopool.json with the recipe's)")
@@ -197,11 +200,13 @@ def main() -> int:
 
     cfg = SHIPPED_HEAD
     student_cfg = {k: v for k, v in vars(args).items()
-                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "folds", "tag", "teacher")
+                   if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "seeds", "folds", "tag",
+                               "teacher")
                   and (k != "eval_hops" or hops)}  # without hops, the recipe's cached folds keep their key
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
-    seeds = [args.seed + r for r in range(args.repeats)]
+    seeds = ([int(x) for x in args.seeds.split(",") if x] if args.seeds
+             else [args.seed + r for r in range(args.repeats)])
     name = "cv_student" + (f"_{args.tag}" if args.tag else "")
     fold_dir = os.path.join(args.work, name)
     oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
