@@ -26,6 +26,11 @@ LABELS = ["blues", "classical", "country", "disco", "hiphop",
           "jazz", "metal", "pop", "reggae", "rock"]
 POOL_MANIFEST = os.path.join(ROOT, "work-data", "pool", "manifest.tsv")
 NEXT_STEPS = os.path.join(HERE, "next_steps.md")
+# the cv_student.py reports the fast card's CV section is written from, kept in the repo: the work
+# folder is scratch on one machine, and a lost one left a card that no run short of hours could rewrite
+CV_REPORTS = os.path.join(ROOT, "models", "fast", "cv")
+# the reports it reads beside the runs (cross-checks); copied there too
+CV_CROSS_CHECKS = ("cv_finetune.json", "cv_results.json", "cv_student_oof_student.json")
 TRACT_COST = os.path.join(HERE, "tract_cost.md")
 
 
@@ -373,18 +378,38 @@ def refresh_pool_sections(card_path, work):
 CV_STUDENT_HEAD = "## Cross-validated, like for like with the teacher"
 
 
+def cv_report(work, name):
+    """A report the fast card's CV section reads: this run's in `work`, else the copy kept in CV_REPORTS."""
+    path = os.path.join(work, name)
+    return path if os.path.exists(path) else os.path.join(CV_REPORTS, name)
+
+
 def cv_student_variants(work):
-    """(tag, result) of every other cv_student.py run in `work` (cv_student_<tag>.json), by tag."""
+    """(tag, result) of every other cv_student.py run (cv_student_<tag>.json), by tag: in `work`,
+    else kept in CV_REPORTS."""
     import glob
+    names = {os.path.basename(p) for d in (work, CV_REPORTS) for p in glob.glob(os.path.join(d, "cv_student_*.json"))}
     out = []
-    for p in sorted(glob.glob(os.path.join(work, "cv_student_*.json"))):
-        tag = os.path.basename(p)[len("cv_student_"):-len(".json")]
+    for n in sorted(names):
+        tag = n[len("cv_student_"):-len(".json")]
         if "_oof_" in f"_{tag}_":  # a run's out-of-fold reports, not a run
             continue
-        got = load(p)
+        got = load(cv_report(work, n))
         if got and "protocol" in got:
             out.append((tag, got))
     return out
+
+
+def keep_cv_reports(work):
+    """Copy this run's cv_student.py reports (and the cross-checks' reports) into CV_REPORTS."""
+    import glob
+    import shutil
+    os.makedirs(CV_REPORTS, exist_ok=True)
+    names = [os.path.basename(p) for p in glob.glob(os.path.join(work, "cv_student*.json"))]
+    for n in sorted(set(names) | set(CV_CROSS_CHECKS)):
+        src = os.path.join(work, n)
+        if os.path.exists(src) and ("_oof_" not in n or n in CV_CROSS_CHECKS):
+            shutil.copyfile(src, os.path.join(CV_REPORTS, n))
 
 
 def has_pool(P):
@@ -421,7 +446,7 @@ TEACHER_WHAT = {"finetuned": "the fine-tuned back-end averaged with the head", "
 def finetune_cross_check(work, alt) -> str:
     """finetune_cv.py's backend+head route on the seeds a fine-tuned-teacher student run covers:
     its fold teachers are those very networks, so the figures must be equal."""
-    route = ((load(os.path.join(work, "cv_finetune.json"), {}) or {}).get("routes") or {}).get("backend+head")
+    route = ((load(cv_report(work, "cv_finetune.json"), {}) or {}).get("routes") or {}).get("backend+head")
     if not route:
         return ""
     ft = {r["seed"]: r["finetuned"]["accuracy"] for r in route["per_repeat"]}
@@ -650,7 +675,7 @@ def teacher_desc(P) -> str:
 def cv_student_section(work, shipped_cfg):
     """The student's CV figure next to its fold teachers' (cv_student.py), if it was run; any
     setting that differs from the shipped student's (`shipped_cfg`) is named as a reduction."""
-    cv = load(os.path.join(work, "cv_student.json"))
+    cv = load(cv_report(work, "cv_student.json"))
     if cv is None:
         return ""
     P, oof, fo = cv["protocol"], cv["oof"], cv["folds"]
@@ -742,7 +767,7 @@ def cv_student_section(work, shipped_cfg):
              + f"; fold columns: each fold's held-out clips, mean ± sd over the {reps * P['folds']} folds "
              "(a fold's balanced accuracy counts only the genres it holds).\n")
     head_run = next((r for r in runs if teacher_of(r["protocol"]) == "head"), None)
-    same = [r for r in (load(os.path.join(work, "cv_results.json"), {}) or {}).get("all", [])
+    same = [r for r in (load(cv_report(work, "cv_results.json"), {}) or {}).get("all", [])
             if all(r["cfg"].get(k) == v for k, v in P["teacher_head"].items())]
     if head_run and same and same[0]["cv"].get("repeats") == len(head_run["protocol"]["seeds"]):
         c, t = same[0]["cv"], head_run["oof"]["teacher"]
@@ -770,7 +795,7 @@ def cv_student_section(work, shipped_cfg):
              + (" --teacher finetuned" if teacher_of(P) == "finetuned" else "")
              + "`, then `models/train/.venv/bin/python models/train/write_card.py "
              "--refresh-cv-student models/fast/MODEL_CARD.md`.\n")
-    rep = load(os.path.join(work, "cv_student_oof_student.json"))
+    rep = load(cv_report(work, "cv_student_oof_student.json"))
     if rep:
         L.append(f"Out-of-fold confusion of the student (seed {P['seeds'][0]}, {rep['n']} clips):\n")
         short = [lab[:5] for lab in LABELS]
@@ -787,7 +812,7 @@ def refresh_cv_student(card_path, work):
     mj = load(mj_path)
     sec = cv_student_section(work, mj["training"]["config"])
     if not sec:
-        print(f"no {work}/cv_student.json: nothing to refresh", file=sys.stderr)
+        print(f"no cv_student.json in {work} or {CV_REPORTS}: nothing to refresh", file=sys.stderr)
         return 2
     if CV_STUDENT_HEAD in text:
         start, end = section_span(text, CV_STUDENT_HEAD)
@@ -799,13 +824,15 @@ def refresh_cv_student(card_path, work):
     with open(mj_path, "w") as f:
         json.dump(mj, f, indent=2)
         f.write("\n")
-    print(f"refreshed the cross-validation section of {card_path} and 'cv' in {mj_path}")
+    keep_cv_reports(work)
+    print(f"refreshed the cross-validation section of {card_path} and 'cv' in {mj_path}; its reports "
+          f"are kept in {CV_REPORTS}")
     return 0
 
 
 def cv_summary(work):
     """model.json's `cv`: cv_student.py's figures without the per-fold rows."""
-    cv = load(os.path.join(work, "cv_student.json"))
+    cv = load(cv_report(work, "cv_student.json"))
     if cv is None:
         return None
     return {"script": "models/train/cv_student.py", **{k: cv[k] for k in
@@ -1392,6 +1419,7 @@ def write_fast(args):
     cv_sec = cv_student_section(W, cfg)
     if cv_sec:
         w(cv_sec)
+        keep_cv_reports(W)
     w("## Figures (honest protocol, measured by `earmark eval`)\n")
     w("To compare student and teacher fairly, a student was distilled with exactly these settings "
       f"from the **train-only teacher** (`{teacher_to}`, made by `run.sh`: the shipped teacher's "
