@@ -803,6 +803,22 @@ def cv_student_section(work, shipped_cfg):
     return "\n".join(L)
 
 
+CV_KEPT = ("_Kept from the card's last run that measured it: this run found no cv_student.json in its work "
+           "folder or in models/fast/cv/ (stage 9 of run.sh writes it), so these figures are that run's "
+           "recipe's, not necessarily this model's._\n\n")
+
+
+def kept_cv_section(card_path):
+    """The CV section of an existing fast card, marked as kept, or '': a re-distillation without
+    stage 9 keeps what was measured instead of dropping it."""
+    text = card_with(card_path, CV_STUDENT_HEAD)
+    if text is None:
+        return ""
+    start, end = section_span(text, CV_STUDENT_HEAD)
+    body = text[start + len(CV_STUDENT_HEAD):end].lstrip("\n").removeprefix(CV_KEPT)
+    return f"{CV_STUDENT_HEAD}\n\n{CV_KEPT}{body.rstrip()}\n"
+
+
 def refresh_cv_student(card_path, work):
     """Put the cv_student.py section into an existing fast MODEL_CARD.md (before the honest-
     protocol figures, or in place of the previous one) and its summary into model.json."""
@@ -1319,9 +1335,12 @@ def write_fast(args):
                                 "weights, ISC licence, see ../LICENSE-musicnn.md",
                      "data": "GTZAN, research use, not redistributed; ../shared/music tracks CC BY-SA 3.0"},
     }
+    old_cv = (load(os.path.join(out_dir, "model.json"), {}) or {}).get("cv")
     keep_embedding(card, os.path.join(out_dir, "model.json"))
     if cv_summary(W):
         card["cv"] = cv_summary(W)
+    elif old_cv:  # as the card's CV section (kept_cv_section): the last measured figure, said to be kept
+        card["cv"] = {**old_cv, "kept": "from the previous card: this run had no cv_student.json"}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
@@ -1420,6 +1439,8 @@ def write_fast(args):
     if cv_sec:
         w(cv_sec)
         keep_cv_reports(W)
+    elif kept_cv_section(os.path.join(out_dir, "MODEL_CARD.md")):
+        w(kept_cv_section(os.path.join(out_dir, "MODEL_CARD.md")))
     w("## Figures (honest protocol, measured by `earmark eval`)\n")
     w("To compare student and teacher fairly, a student was distilled with exactly these settings "
       f"from the **train-only teacher** (`{teacher_to}`, made by `run.sh`: the shipped teacher's "
