@@ -29,7 +29,8 @@ Writes WORK/cv_student.json: out-of-fold accuracy, balanced accuracy and excerpt
 the student and of the fold teachers on the same folds, mean +- sd over folds (and over repeats
 when there are several), and their out-of-fold top-1 agreement; WORK/cv_student_oof_clips.json
 (repeat 0, `earmark eval --json` layout, the student). Each fold's predictions are cached under
-WORK/cv_student/ by a hash of everything they came from, so an interrupted run resumes per fold.
+WORK/cv_student/ by a hash of everything they came from, so an interrupted run resumes per fold,
+and kept in the repo (models/fast/cv/folds/NAME/, see KEPT_FOLDS), so it resumes on a new machine.
 Seeded, CPU only; --threads 1 keeps it to one core.
 """
 
@@ -50,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import distill  # noqa: E402
 import pool as student_pool  # noqa: E402
-from earmark_train.cache import cached_arrays, key_of, load_cached, sha256_file  # noqa: E402
+from earmark_train.cache import cached_arrays, key_of, load_cached, save, sha256_file  # noqa: E402
 from earmark_train.cards import write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, load_sets  # noqa: E402
@@ -104,6 +105,29 @@ def mean_sd(rows: list) -> dict:
         out[k] = {"mean": round(float(v.mean()), 4),
                   "sd": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 4)}
     return out
+
+
+# Each fold's predictions are also kept in the repo (models/fast/cv/folds/, a few tens of kB per
+# fold) under a key that does not depend on the machine: the examples' content, the folds and
+# the configuration, not the backbone export's bytes (export_musicnn.py is not byte-deterministic)
+# nor its outputs' last bits. A work folder does not survive a new machine; a committed fold
+# does, so a test of hours of students can resume there.
+KEPT_FOLDS = os.path.join(HERE, "..", "fast", "cv", "folds")
+
+
+def kept_or_computed(path: str, key: str, legacy: str, kept: str, kept_key: str, compute) -> dict:
+    """The fold's arrays from the work folder, else from the repo's kept folds, else computed;
+    saved to both."""
+    def from_kept():
+        got = load_cached(kept, kept_key)
+        if got is None:
+            got = compute()
+            save(kept, kept_key, got)
+        return got
+    got = cached_arrays(path, key, from_kept, legacy)
+    if load_cached(kept, kept_key) is None:
+        save(kept, kept_key, got)
+    return got
 
 
 def ft_teacher_path(work: str, seed: int, k: int, ex_key: str) -> str:
@@ -211,7 +235,8 @@ def main() -> int:
     fold_dir = os.path.join(args.work, name)
     oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
     mine = [f for f in args.folds.split(",") if f]
-    ex_key = key_of(ex.X) if args.teacher == "finetuned" else None
+    x_key = key_of(ex.X)
+    ex_key = x_key if args.teacher == "finetuned" else None
 
     for seed in seeds:
         ps, pt = np.zeros((pool.n, len(LABELS))), np.zeros((pool.n, len(LABELS)))
@@ -260,8 +285,12 @@ def main() -> int:
                         "loss": np.array([h["loss"] for h in history]), **at_hops}
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
-            got = (cached_arrays(path, key, distil, legacy) if in_folds(mine, seed, k)
-                   else load_cached(path, key, legacy))
+            kept = os.path.join(KEPT_FOLDS, name, f"s{seed}_f{k}.npz")
+            kept_key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
+                              seed, tr, te, use, hw, ex.Y[use], x_key, os.path.basename(args.backbone),
+                              args.teacher)
+            got = (kept_or_computed(path, key, legacy, kept, kept_key, distil) if in_folds(mine, seed, k)
+                   else load_cached(path, key, legacy) or load_cached(kept, kept_key))
             if got is None:
                 missing.append(f"seed {seed} fold {k}")
                 continue
