@@ -51,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import distill  # noqa: E402
 import pool as student_pool  # noqa: E402
-from earmark_train.cache import cached_arrays, key_of, load_cached, save, sha256_file  # noqa: E402
+from earmark_train.cache import kept_cached, key_of, load_cached, sha256_file  # noqa: E402
 from earmark_train.cards import write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, load_sets  # noqa: E402
@@ -111,23 +111,8 @@ def mean_sd(rows: list) -> dict:
 # fold) under a key that does not depend on the machine: the examples' content, the folds and
 # the configuration, not the backbone export's bytes (export_musicnn.py is not byte-deterministic)
 # nor its outputs' last bits. A work folder does not survive a new machine; a committed fold
-# does, so a test of hours of students can resume there.
+# does, so a test of hours of students can resume there (earmark_train.cache.kept_cached).
 KEPT_FOLDS = os.path.join(HERE, "..", "fast", "cv", "folds")
-
-
-def kept_or_computed(path: str, key: str, legacy: str, kept: str, kept_key: str, compute) -> dict:
-    """The fold's arrays from the work folder, else from the repo's kept folds, else computed;
-    saved to both."""
-    def from_kept():
-        got = load_cached(kept, kept_key)
-        if got is None:
-            got = compute()
-            save(kept, kept_key, got)
-        return got
-    got = cached_arrays(path, key, from_kept, legacy)
-    if load_cached(kept, kept_key) is None:
-        save(kept, kept_key, got)
-    return got
 
 
 def ft_teacher_path(work: str, seed: int, k: int, ex_key: str) -> str:
@@ -289,7 +274,7 @@ def main() -> int:
             kept_key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
                               seed, tr, te, use, hw, ex.Y[use], x_key, os.path.basename(args.backbone),
                               args.teacher)
-            got = (kept_or_computed(path, key, legacy, kept, kept_key, distil) if in_folds(mine, seed, k)
+            got = (kept_cached(path, key, kept, kept_key, distil, legacy) if in_folds(mine, seed, k)
                    else load_cached(path, key, legacy) or load_cached(kept, kept_key))
             if got is None:
                 missing.append(f"seed {seed} fold {k}")

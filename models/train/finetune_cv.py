@@ -33,7 +33,8 @@ every held-out item is predicted from its runtime patches (mean of patch probabi
 shipped head is fitted on the same folds for a like-for-like row. Writes WORK/cv_finetune.json
 (every route: CV mean +- sd over repeats, per-fold rows, settings, train time); each fold's
 predictions are cached under WORK/cv_finetune/ by a hash of everything they came from (resumable;
---folds splits the work between processes as in cv_student.py). Seeded, CPU only.
+--folds splits the work between processes as in cv_student.py; the mid-end route's folds are also
+kept in the repo, models/accurate/cv/folds/, so its CV resumes on a new machine). Seeded, CPU only.
 """
 
 import argparse
@@ -53,7 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pool as student_pool  # noqa: E402
 from cv_student import SHIPPED_HEAD, ft_teacher_path, in_folds, mean_sd, scores, student_sets  # noqa: E402
-from earmark_train.cache import cached_arrays, key_of, load_cached, save  # noqa: E402
+from earmark_train.cache import cached_arrays, kept_cached, key_of, load_cached, save  # noqa: E402
 from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, load_sets  # noqa: E402
@@ -71,6 +72,11 @@ ENSEMBLES = {"backend5": ("backend", 5)}
 MEMBER_SEED_STEP = 7919  # member m trains with the fold's seed + m * this
 # part of every fold's cache key: bump it when the training code changes what a fold computes
 CODE_VERSION = "2"
+# The mid-end route trains 15-20 min a fold on two cores (the others, seconds): its folds are also
+# kept in the repo (models/accurate/cv/folds/), keyed by the fold's key and the examples' content
+# (nothing machine-bound), so its CV can finish over several sessions on new machines.
+KEPT_FOLDS = os.path.join(HERE, "..", "accurate", "cv", "folds")
+KEPT_ROUTES = {"midend"}
 DEFAULTS = {"epochs": 30, "batch": 64, "lr_head": 1e-3, "lr_pretrained": 1e-4, "l2sp": 1e-3,
             "l2_head": 1e-4}
 
@@ -398,8 +404,9 @@ def main() -> int:
 
     routes = [r for r in args.routes.split(",") if r]
     inputs = {}
+    x_key = key_of(ex.X)
     for where in sorted({ROUTES[r][0] for r in routes}):
-        inputs[where] = frozen_cached(tf, ex.X, where, key_of(where, json.dumps(aug, sort_keys=True), ex.X),
+        inputs[where] = frozen_cached(tf, ex.X, where, key_of(where, json.dumps(aug, sort_keys=True), x_key),
                                       os.path.join(args.work, f"ft_inputs_{where}.npy"), args)
 
     seeds = [args.seed + r for r in range(args.repeats)]
@@ -432,14 +439,19 @@ def main() -> int:
                                  json.dumps(aug, sort_keys=True), seed, te, train_idx, hw[train_idx],
                                  ex.Y[train_idx], *([m] if m else []))
                     path = os.path.join(out_dir, f"{member_of}{f'_m{m}' if m else ''}_s{seed}_f{k}.npz")
+                    kept = os.path.join(KEPT_FOLDS, os.path.basename(path)) if member_of in KEPT_ROUTES else None
+                    kept_key = key_of(key, x_key)
                     if in_folds(mine, seed, k):
                         log(f"{route} seed {seed} fold {k + 1}/{FOLDS}"
                             f"{f' member {m + 1}/{n_members}' if n_members > 1 else ''}: {len(train_idx)} examples")
-                        members.append(cached_arrays(path, key, lambda m=m: train_fold(
-                            tf, member_of, rhp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx, test_idx,
-                            seed * 100 + k + m * MEMBER_SEED_STEP, args.threads)))
+
+                        def train(m=m):
+                            return train_fold(tf, member_of, rhp, inputs[ROUTES[route][0]], ex.Y, hw, train_idx,
+                                              test_idx, seed * 100 + k + m * MEMBER_SEED_STEP, args.threads)
+                        members.append(kept_cached(path, key, kept, kept_key, train) if kept
+                                       else cached_arrays(path, key, train))
                     else:
-                        members.append(load_cached(path, key))
+                        members.append(load_cached(path, key) or (load_cached(kept, kept_key) if kept else None))
                 if any(g is None for g in members):
                     missing.append(f"{route} {seed}:{k}")
                     continue
