@@ -257,6 +257,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_pool_args(ap, tag="student", aug_rounds=2, mix_p=0.3)
     add_student_args(ap)
+    ap.add_argument("--tags-from", default="", metavar="BACKBONE_ONNX",
+                    help="when the teacher's graph has no taggram (the fine-tuned network), the auxiliary "
+                         "tag targets from this backbone (musicnn_msd.onnx), as cv_student.py's fold students get them")
     args = ap.parse_args()
 
     import tensorflow as tf
@@ -276,6 +279,15 @@ def main() -> int:
     log(f"pool: {len(X)} examples ({n_orig} runtime patches, {int((KIND == 1).sum())} augmented, "
         f"{int((KIND == 2).sum())} mixed); {int((HW > 0).sum())} with hard labels")
     TP, TG = teacher_label(args.teacher, X, args.threads, os.path.join(args.work, f"teacher_{args.tag}.npz"))
+    tags_from = None
+    if TG is None and args.tags_from and args.aux > 0:
+        # MSD_musicnn's 50 tags of every example (cached per chunk by content hash): the fine-tuned
+        # teacher keeps the backbone's front- and mid-end but exports no taggram
+        from earmark_train.embed import embed_chunked
+        TG = embed_chunked(args.tags_from, X, np.arange(len(X)), args.threads,
+                           os.path.join(args.work, "emb_msd_distill"), progress=log)["taggram"]
+        tags_from = os.path.basename(args.tags_from)
+        log(f"tag targets from {tags_from}: {TG.shape}")
     ent = float(-(TP * np.log(np.clip(TP, 1e-12, 1))).sum(1).mean())
     agree = Y.sum(1) > 0.99
     t_acc = float((TP[agree].argmax(1) == Y[agree].argmax(1)).mean()) if agree.any() else None
@@ -318,10 +330,10 @@ def main() -> int:
                  "augmented": int((KIND == 1).sum()), "mixed": int((KIND == 2).sum()),
                  "with_hard_label": int((HW > 0).sum())},
         "teacher_mean_max_prob": float(TP.max(1).mean()), "teacher_entropy": ent,
-        "teacher_tags": TG is not None,
+        "teacher_tags": TG is not None, "tags_from": tags_from,
         "teacher_agrees_with_labels": t_acc,
         "config": {k: v for k, v in vars(args).items()
-                   if k not in ("features", "teacher", "out", "work", "threads")},
+                   if k not in ("features", "teacher", "out", "work", "threads", "tags_from")},
         "weights": int(export.count_params()), "conv_macs_per_patch": macs_per_patch(widths),
         "train_seconds": round(train_s, 1), "history": history,
         "onnx_vs_keras_max_abs_diff": diff, "params": params,

@@ -79,6 +79,13 @@ if [ -f "$WORK/ft_export.json" ] && [ -f "$WORK/genre-ft-trainonly.onnx" ]; then
     exit 2; }
 fi
 
+# the auxiliary tag targets: the fine-tuned teacher's graph has no taggram, so MSD_musicnn's own
+# 50 tags (the backbone run.sh exported), as stage 9's fold students learn them (distill.py only)
+TAGS=()
+if [ "$DISTILL" = models/train/distill.py ] && [ -f "$WORK/musicnn_msd.onnx" ]; then
+  TAGS=(--tags-from "$WORK/musicnn_msd.onnx")
+fi
+
 if [ -n "${EARMARK_BIN:-}" ]; then
   EARMARK="$(cd "$(dirname "$EARMARK_BIN")" && pwd)/$(basename "$EARMARK_BIN")"
 else
@@ -127,7 +134,7 @@ honest_student() {  # TAG, then extra distill.py arguments
   step "distilling the train-only student $tag (sets $SETS_TR $*; monitor valid)"
   "$PY" "$DISTILL" --features "$WORK/features" --sets "$SETS_TR" --monitor valid \
     --teacher "$TEACHER_TO" --out "$out" --work "$WORK" \
-    --tag "$tag" --card --seed "$SEED" --threads "$JOBS" "$@" "${EXTRA[@]}"
+    --tag "$tag" --card --seed "$SEED" --threads "$JOBS" ${TAGS[@]+"${TAGS[@]}"} "$@" "${EXTRA[@]}"
   step "earmark eval $GTZAN/valid (train-only student $tag)"
   "$EARMARK" eval "$GTZAN/valid" --model "$out" --json > "$WORK/eval_student_${tag}_valid.json"
   if [ -d "$GTZAN/excerpts/valid" ]; then
@@ -151,7 +158,7 @@ fi
 step "distilling the shipped student (every set) from models/accurate"
 "$PY" "$DISTILL" --features "$WORK/features" --sets all \
   --teacher models/accurate/genre.onnx --out models/fast/genre.onnx --work "$WORK" \
-  --tag shipped --seed "$SEED" --threads "$JOBS" ${POOL_ALL[@]+"${POOL_ALL[@]}"} "${EXTRA[@]}"
+  --tag shipped --seed "$SEED" --threads "$JOBS" ${TAGS[@]+"${TAGS[@]}"} ${POOL_ALL[@]+"${POOL_ALL[@]}"} "${EXTRA[@]}"
 
 # its `embedding` output now, so the old card (which names it) fits the new file for steps 4-5
 "$PY" models/train/add_embedding_output.py models/fast

@@ -1422,14 +1422,17 @@ def write_fast(args):
           f"±{cfg['gain_db']:g} dB applied exactly through the log, a ±1–2 mel-bin shift (small pitch shift) "
           f"half the time, and with probability {cfg['mix_p']:g} a mix with another random crop in the "
           "linear-mel domain. Every example is labelled by the teacher ONNX (onnxruntime, per patch): its "
-          "10 genre probabilities" + (" and musicnn's 50 MSD tag outputs" if tags else "")
+          "10 genre probabilities" + ((f"; the auxiliary targets are musicnn's 50 MSD tag outputs from "
+                                      f"the backbone ({D['tags_from']}, the teacher's front- and mid-end "
+                                      "before fine-tuning), as the cross-validated students below learn them"
+                                      if D.get("tags_from") else " and musicnn's 50 MSD tag outputs") if tags else "")
           + (f"; during training, examples are also mixed on the fly with probability {cfg['otf_mix']:g} "
              "(targets mixed linearly)" if cfg.get("otf_mix") else "") + ".\n")
         w(f"Loss: {cfg['alpha']:g} × T² × KL(teacher ‖ student) at temperature T = {cfg['temperature']:g} "
           f"+ {1 - cfg['alpha']:g} × class-balanced cross-entropy on the GTZAN labels (an excerpt weighs 2 "
           "clips; mixed examples carry mixed labels)"
           + (f" + {cfg['aux']:g} × binary cross-entropy of an auxiliary head (not exported) against the "
-             "teacher's 50 tag outputs" if tags else
+             + ("backbone's" if D.get("tags_from") else "teacher's") + " 50 tag outputs" if tags else
              " (the auxiliary tag loss, `--aux`, needs a `taggram` tensor in the teacher's graph; this "
              "teacher has none, so it was not used)")
           + ". Adam, learning rate "
