@@ -273,7 +273,7 @@ def main() -> int:
             kept = os.path.join(KEPT_FOLDS, name, f"s{seed}_f{k}.npz")
             kept_key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
                               seed, tr, te, use, hw, ex.Y[use], x_key, os.path.basename(args.backbone),
-                              args.teacher)
+                              args.teacher, ft_key)  # ft_key hashes the fine-tuned teacher's recipe, no floats
             got = (kept_cached(path, key, kept, kept_key, distil, legacy) if in_folds(mine, seed, k)
                    else load_cached(path, key, legacy) or load_cached(kept, kept_key))
             if got is None:
