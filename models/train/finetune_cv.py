@@ -440,7 +440,7 @@ def main() -> int:
                                  ex.Y[train_idx], *([m] if m else []))
                     path = os.path.join(out_dir, f"{member_of}{f'_m{m}' if m else ''}_s{seed}_f{k}.npz")
                     kept = os.path.join(KEPT_FOLDS, os.path.basename(path)) if member_of in KEPT_ROUTES else None
-                    kept_key = key_of(key, x_key)
+                    kept_key = key_of(key, x_key) if kept else None
                     if in_folds(mine, seed, k):
                         log(f"{route} seed {seed} fold {k + 1}/{FOLDS}"
                             f"{f' member {m + 1}/{n_members}' if n_members > 1 else ''}: {len(train_idx)} examples")

@@ -68,13 +68,10 @@ def kept_cached(path: str, key: str, kept: str, kept_key: str, compute, legacy: 
     repo under a key that does not depend on the machine (no model bytes, no floating-point
     outputs of another stage), so hours of per-fold training survive a new machine's empty work
     folder. Read from the work folder, else from `kept`, else computed; saved to both."""
-    def from_kept():
-        got = load_cached(kept, kept_key)
-        if got is None:
-            got = compute()
-            save(kept, kept_key, got)
-        return got
-    got = cached_arrays(path, key, from_kept, legacy)
-    if load_cached(kept, kept_key) is None:
+    got, kept_got = load_cached(path, key, legacy), load_cached(kept, kept_key)
+    if got is None:
+        got = kept_got if kept_got is not None else compute()
+        save(path, key, got)
+    if kept_got is None:
         save(kept, kept_key, got)
     return got
