@@ -375,6 +375,26 @@ def refresh_pool_sections(card_path, work):
     print(f"refreshed the pool sections of {card_path}")
 
 
+NEXT_HEAD = "## Next steps"
+
+
+def refresh_next_steps(card_path):
+    """Replace only a card's `## Next steps` section with next_steps.md, the one place the plan is
+    edited: both cards carry a copy, and a change to the plan should not need a full card run."""
+    with open(card_path) as f:
+        text = f.read()
+    start, end = section_span(text, NEXT_HEAD)
+    with open(NEXT_STEPS) as f:
+        new = f.read().rstrip("\n") + "\n"
+    tail = text[end:]
+    out = text[:start] + new + ("\n" + tail if tail else "")
+    changed = out != text
+    if changed:
+        with open(card_path, "w") as f:
+            f.write(out)
+    print(f"{card_path}: next steps {'refreshed' if changed else 'already current'}")
+
+
 CV_STUDENT_HEAD = "## Cross-validated, like for like with the teacher"
 
 
@@ -944,6 +964,8 @@ def main():
                     help="only put cv_student.py's section (from --work) into this fast card")
     ap.add_argument("--refresh-pool-sections", metavar="MODEL_CARD_MD",
                     help="only rewrite the pool sections of this card (from --work's results)")
+    ap.add_argument("--refresh-next-steps", metavar="MODEL_CARD_MD", nargs="+",
+                    help="only copy next_steps.md into these cards' Next steps section")
     ap.add_argument("--refresh-finetune", metavar="MODEL_DIR",
                     help="rewrite this accurate card for the fine-tuned network finetune_cv.py --export shipped")
     args = ap.parse_args()
@@ -951,6 +973,10 @@ def main():
         from card_finetune import refresh_finetune
 
         return refresh_finetune(args.refresh_finetune, args.work, args.data_root)
+    if args.refresh_next_steps:
+        for card in args.refresh_next_steps:
+            refresh_next_steps(card)
+        return 0
     if args.refresh_cv_student:
         return refresh_cv_student(args.refresh_cv_student, args.work)
     if args.refresh_pool_sections:
