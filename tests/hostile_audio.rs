@@ -525,6 +525,13 @@ fn an_ogg_without_a_declared_length_says_how_much_was_analysed() {
     let out = classify_fast(&[], &[f.as_os_str()]);
     let table = text(&out.stdout);
     assert!(table.contains("(analysed 0:48 of 1:02)"), "{table}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "hyperrogue-caribbean.ogg: analysed 0:48 of 1:02 (the rest could not be decoded)"
+        ),
+        "warned on stderr too: {err}"
+    );
     let out = classify_fast(&["--json"], &[f.as_os_str()]);
     let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r[0]["partial"], true);

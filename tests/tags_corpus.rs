@@ -43,7 +43,7 @@ fn ext_of(p: &Path) -> String {
 
 #[test]
 #[allow(clippy::too_many_lines)] // one pass over the corpus, its checks in order
-fn corpus_writes_hold_under_an_independent_reader() {
+fn corpus_writes_hold_under_an_independent_reader_and_undo_exactly() {
     let Some(corpus) = common::shared_tagcorpus() else {
         return;
     };
@@ -140,6 +140,26 @@ fn corpus_writes_hold_under_an_independent_reader() {
             && reader::ffmpeg_md5(&ours).as_ref() != Some(&md5)
         {
             failures.push(format!("{name}: ffmpeg decodes different audio"));
+        }
+    }
+    // One undo of everything: each written file back to its original, byte
+    // for byte (the journal keeps the bytes each write replaced).
+    let undo = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "undo", "--all"])
+        .env("EARMARK_DATA_DIR", data.path())
+        .env("EARMARK_CACHE_DIR", data.path().join("cache"))
+        .output()
+        .unwrap();
+    if !undo.status.success() {
+        failures.push(format!(
+            "undo --all failed: {}",
+            String::from_utf8_lossy(&undo.stderr)
+        ));
+    }
+    for name in &written {
+        let ours = work.path().join(format!("e_{name}"));
+        if std::fs::read(&ours).unwrap() != std::fs::read(corpus.join(name)).unwrap() {
+            failures.push(format!("{name}: undo did not restore it byte for byte"));
         }
     }
     eprintln!(

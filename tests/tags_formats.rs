@@ -1,6 +1,7 @@
 //! Genre writing per format, on copies of ../shared/music files: the genre is
 //! written, other tags (cover art, comments, chapters) are intact, the decoded
-//! audio is unchanged, and undo restores the exact previous tags.
+//! audio is unchanged, and undo restores the exact previous tags, byte for
+//! byte (the journal keeps the original bytes a write replaced).
 #![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 mod tags_common;
@@ -25,6 +26,7 @@ fn round_trip(name: &str) {
 fn plain(name: &str) {
     let (dir, path) = copy_music(name).unwrap();
     let (_cdir, cache) = temp_cache();
+    let original = std::fs::read(&path).unwrap();
     let audio = audio_hash(&path);
     let tags = tag_dump(&path, true);
     let state = read_genre_state(&path).unwrap();
@@ -49,6 +51,27 @@ fn plain(name: &str) {
     );
     assert_eq!(read_genre_state(&path).unwrap(), state);
     assert_eq!(audio_hash(&path), audio);
+    assert!(
+        std::fs::read(&path).unwrap() == original,
+        "{name}: undo did not restore the file byte for byte"
+    );
+    // Clearing, then undoing, puts the genre back where it was.
+    let batch = cache.journal_new_batch().unwrap();
+    let clear = GenreChange {
+        genres: Vec::new(),
+        mode: GenreMode::Replace,
+    };
+    if apply::accept(&cache, batch, &path, &clear)
+        .unwrap()
+        .report
+        .changed
+    {
+        apply::undo_last(&cache).unwrap()[0].as_ref().unwrap();
+    }
+    assert!(
+        std::fs::read(&path).unwrap() == original,
+        "{name}: undoing --clear did not restore the file byte for byte"
+    );
     assert!(leftovers(dir.path()).is_empty());
 }
 
@@ -63,6 +86,7 @@ fn enriched(name: &str) {
     let chapters = mp3_chapters_if(&path);
     let state = read_genre_state(&path).unwrap();
     let before = genres(&path);
+    let original = std::fs::read(&path).unwrap();
 
     let batch = cache.journal_new_batch().unwrap();
     apply::accept(&cache, batch, &path, &GenreChange::replace("Jazz")).unwrap();
@@ -104,6 +128,10 @@ fn enriched(name: &str) {
         "{name}: undo did not restore the tags"
     );
     check_kept(name, &path, &audio, &tags, pictures, &chapters);
+    assert!(
+        std::fs::read(&path).unwrap() == original,
+        "{name}: two undos did not restore the file byte for byte"
+    );
     assert!(
         apply::undo_last(&cache).unwrap().is_empty(),
         "journal fully undone"

@@ -171,6 +171,39 @@ fn similar_lists_a_files_duplicate_first() {
     );
 }
 
+/// A bad query is said before any library scan (its folder may be `/`), and a
+/// library with nothing else to compare says so instead of printing nothing.
+#[test]
+fn similar_checks_the_query_first_and_says_when_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    // a library scan would report this unreadable file as "skipped"
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("fake.mp3"), "not audio").unwrap();
+    let similar = |args: &[&std::ffi::OsStr]| {
+        common::earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .args(["similar", "--model", "fast"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let missing = lib.join("nope.ogg");
+    let out = similar(&[missing.as_os_str(), lib.as_os_str()]);
+    let err = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line, no scan first: {err}");
+    assert!(err.contains("nope.ogg"), "{err}");
+
+    let alone = lib.join("hell.wav");
+    common::copy_demo("HyperRogue/hell.wav", &alone);
+    let out = similar(&[alone.as_os_str()]);
+    let err = common::text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("no other tracks to compare with in"), "{err}");
+}
+
 #[test]
 fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -147,6 +147,14 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
             for w in &r.warnings {
                 eprintln!("warning: {}: {}", printable(&r.path), printable(w));
             }
+            // the table says it in brackets; stderr says why, like any other warning
+            if r.partial && r.warnings.is_empty() {
+                let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
+                eprintln!(
+                    "warning: {}: {note} (the rest could not be decoded)",
+                    printable(&r.path)
+                );
+            }
         }
     }
     // A named path that is not a regular file failed too (it is not in `results`).

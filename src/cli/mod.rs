@@ -80,7 +80,58 @@ pub enum Command {
     Similar(similar::SimilarArgs),
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Info(_) => "info",
+            Command::Features(_) => "features",
+            Command::Classify(_) => "classify",
+            Command::Eval(_) => "eval",
+            Command::Tag(_) => "tag",
+            Command::Learn(_) => "learn",
+            Command::Similar(_) => "similar",
+        }
+    }
+}
+
+impl Cli {
+    /// The terminal app's options given, as typed (`--model` …).
+    fn app_options(&self) -> Vec<&'static str> {
+        [
+            ("--theme", self.theme.is_some()),
+            ("--no-audio", self.no_audio),
+            ("--no-cache", self.no_cache),
+            ("--eval-report", self.eval_report.is_some()),
+            ("--model", self.model.is_some()),
+            ("--jobs", self.jobs.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect()
+    }
+}
+
+/// `earmark --model fast classify x.mp3`: the option belongs to the terminal
+/// app and would be silently ignored; say so instead of running without it.
+fn misplaced_app_options(cli: &Cli) -> Option<CliError> {
+    let command = cli.command.as_ref()?.name();
+    let given = cli.app_options();
+    (!given.is_empty()).then(|| {
+        CliError::usage(
+            command,
+            format!(
+                "{} before `{command}` {} for the terminal app only; a command's options go after it (earmark {command} --help)",
+                given.join(", "),
+                if given.len() == 1 { "is" } else { "are" }
+            ),
+        )
+    })
+}
+
 pub fn run(cli: Cli) -> ExitCode {
+    if let Some(e) = misplaced_app_options(&cli) {
+        return error::exit_code(Err(e));
+    }
     match cli.command {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Features(args)) => features::run(args),
@@ -177,6 +228,34 @@ pub fn jobs_or_default(jobs: Option<usize>) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn app_options_before_a_command_are_refused() {
+        let parse = |args: &[&str]| super::Cli::try_parse_from(args).unwrap();
+        let e =
+            super::misplaced_app_options(&parse(&["earmark", "--model", "x", "classify", "a.mp3"]))
+                .expect("refused");
+        assert_eq!(
+            e.to_string(),
+            "earmark classify: --model before `classify` is for the terminal app only; a command's options go after it (earmark classify --help)"
+        );
+        assert!(
+            super::misplaced_app_options(&parse(&["earmark", "classify", "--model", "x", "a.mp3"]))
+                .is_none()
+        );
+        assert!(
+            super::misplaced_app_options(&parse(&["earmark", "--model", "fast", "dir"])).is_none()
+        );
+        let two = parse(&["earmark", "--no-audio", "--theme", "dark", "tag", "undo"]);
+        assert!(
+            super::misplaced_app_options(&two)
+                .unwrap()
+                .to_string()
+                .contains("--theme, --no-audio before `tag` are")
+        );
+    }
+
     use super::fit_columns;
     use unicode_width::UnicodeWidthStr;
 

@@ -66,6 +66,24 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         args.embed.windows,
     )?;
     let jobs = jobs_or_default(args.embed.jobs);
+    // The query first: a bad FILE is said at once, before any library scan
+    // (its folder may be `/`).
+    let single_query = if args.each {
+        if !args.file.is_dir() {
+            return Err(format!(
+                "{}: not a folder (--each matches every track in a folder)",
+                args.file.display()
+            ));
+        }
+        None
+    } else {
+        let c = classifier.classify(&args.file).map_err(|e| e.to_string())?;
+        Some(
+            c.prediction
+                .embedding
+                .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))?,
+        )
+    };
     let dirs = match (args.dirs.is_empty(), args.each) {
         (false, _) => args.dirs.clone(),
         (true, true) => vec![args.file.clone()],
@@ -87,16 +105,10 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
     let bar = BarProgress::new(files.len());
     let vectors = table.fill(&classifier, &files, jobs, &bar, &NEVER_CANCELLED);
     bar.finish();
-    let query_vectors = if args.each {
+    let query_vectors = match single_query {
+        Some(v) => vec![Some(v)],
         // Usually all found in the library just filled.
-        table.fill(&classifier, &queries, jobs, &bar, &NEVER_CANCELLED)
-    } else {
-        // One query: a file that cannot be analysed is the error, with its reason.
-        let c = classifier.classify(&args.file).map_err(|e| e.to_string());
-        let v = c?.prediction.embedding;
-        vec![Some(v.ok_or_else(|| {
-            format!("{}: the model gave no embedding", args.file.display())
-        })?)]
+        None => table.fill(&classifier, &queries, jobs, &bar, &NEVER_CANCELLED),
     };
     let dim = query_vectors
         .iter()
@@ -135,6 +147,10 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             query: q.display().to_string(),
             nearest,
         });
+    }
+    if !args.json && all.iter().all(|n| n.nearest.is_empty()) {
+        let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        eprintln!("no other tracks to compare with in {}", shown.join(", "));
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

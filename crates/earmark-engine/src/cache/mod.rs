@@ -385,6 +385,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         )?;
     }
     embeddings::create_table(conn)?;
+    crate::tags::journal::create_tables(conn)?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Journaled tagging: every write goes through the safe write path and is
-//! recorded in the cache's undo journal; undo restores the exact previous
-//! values through the same path. This is what `earmark tag` and the TUI call.
+//! recorded in the undo journal with the original bytes it replaced; undo
+//! rebuilds the file byte for byte, or, when another program has re-saved it
+//! since, restores the exact previous values through the same safe path.
+//! This is what `earmark tag` and the TUI call.
 
 use std::path::{Path, PathBuf};
 
@@ -113,7 +115,7 @@ pub fn accept_with(
     // The entry is recorded before the verified copy replaces the original,
     // so a write that cannot be journaled never happens.
     let mut journal_id = None;
-    let result = write::write_genre_recorded(path, change, cfg, |report| {
+    let result = write::write_genre_recorded(path, change, cfg, |report, patch| {
         let entry = NewJournalEntry {
             path: journal_path(path),
             old: report.old.clone(),
@@ -131,6 +133,10 @@ pub fn accept_with(
                 ),
             )
         })?);
+        // best effort: without its bytes the undo restores values instead
+        if let (Some(id), Some(patch)) = (journal_id, patch) {
+            let _ = cache.journal_keep_bytes(id, patch);
+        }
         Ok(())
     });
     match result {
@@ -174,8 +180,9 @@ pub fn accept_batch(
     Ok(out)
 }
 
-/// Undo one journal entry: restore the exact previous values, provided the
-/// file still holds what that entry wrote.
+/// Undo one journal entry: rebuild the file byte for byte when it is still
+/// exactly what that entry wrote (see `byte_patch`); otherwise restore the
+/// exact previous values, provided the file still holds the genre written.
 pub fn undo(cache: &Cache, id: i64) -> Result<Undone, UndoError> {
     undo_with(cache, id, &WriteConfig::from_env())
 }
@@ -199,8 +206,17 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     };
     let old = GenreState::from_json(&entry.old_state).ok_or_else(bad)?;
     let new = GenreState::from_json(&entry.new_state).ok_or_else(bad)?;
-    let report = write::restore_genre_state(&entry.path, &new, &old, cfg)
-        .map_err(|error| UndoError::Write { id, error })?;
+    let exact = match cache.journal_bytes(id)? {
+        Some(patch) => write::restore_bytes(&entry.path, &patch, &new, &old, cfg),
+        None => Ok(None),
+    };
+    let report = match exact {
+        Ok(Some(report)) => Ok(report),
+        // the file changed since (values still match: another tagger re-saved it)
+        Ok(None) => write::restore_genre_state(&entry.path, &new, &old, cfg),
+        Err(error) => Err(error),
+    }
+    .map_err(|error| UndoError::Write { id, error })?;
     cache.journal_mark_undone(id)?;
     Ok(Undone { id, report })
 }
@@ -237,6 +253,59 @@ fn journal_path(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn silent_mp3(dir: &Path) -> (PathBuf, Vec<u8>) {
+        let f = dir.join("a.mp3");
+        // Three MPEG-1 Layer III frame headers with silent bodies.
+        let mut frame = vec![0xFF, 0xFB, 0x90, 0x64];
+        frame.resize(417, 0);
+        let bytes = [frame.clone(), frame.clone(), frame].concat();
+        std::fs::write(&f, &bytes).unwrap();
+        (f, bytes)
+    }
+
+    /// Undo rebuilds each earlier file exactly (a created tag goes away
+    /// whole); an entry whose file has changed since falls back to values,
+    /// which refuse a genre that is no longer the one written.
+    #[test]
+    fn undo_is_byte_exact_and_falls_back_to_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, untagged) = silent_mp3(dir.path());
+        let cache = Cache::open_in_memory().unwrap();
+        let cfg = WriteConfig::default();
+        let write = |g: &str| {
+            let batch = cache.journal_new_batch().unwrap();
+            let a = accept_with(&cache, batch, &f, &GenreChange::replace(g), &cfg).unwrap();
+            let id = a.journal_id.unwrap();
+            assert!(cache.journal_bytes(id).unwrap().is_some(), "bytes kept");
+            id
+        };
+        let jazz = write("Jazz");
+        let after_jazz = std::fs::read(&f).unwrap();
+        let blues = write("Blues");
+        let e = undo_with(&cache, jazz, &cfg).unwrap_err();
+        assert!(e.to_string().contains("genre changed since"), "{e}");
+        undo_with(&cache, blues, &cfg).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), after_jazz);
+        assert!(
+            cache.journal_bytes(blues).unwrap().is_none(),
+            "dropped once undone"
+        );
+        undo_with(&cache, jazz, &cfg).unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), untagged);
+
+        // Re-saved by another program (same genre): undone by values.
+        let rock = write("Rock");
+        let mut resaved = std::fs::read(&f).unwrap();
+        resaved.extend_from_slice(&[0u8; 417]);
+        std::fs::write(&f, &resaved).unwrap();
+        let u = undo_with(&cache, rock, &cfg).unwrap();
+        assert_eq!(u.report.new, Vec::<String>::new());
+        assert_eq!(
+            crate::tags::read_genre_state(&f).unwrap().display(),
+            Vec::<String>::new()
+        );
+    }
 
     /// A journal that cannot record (its table gone, as with a locked or
     /// broken database): the file is not written and no temp copy remains.

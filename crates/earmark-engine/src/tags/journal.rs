@@ -12,7 +12,19 @@ use std::path::{Path, PathBuf};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use super::byte_patch::BytePatch;
 use crate::cache::{Cache, CacheError, blob_to_path, now_ms, path_to_blob};
+
+/// The table of original bytes per entry (created with the schema, like the
+/// cache's embeddings table: a new table, so no version step is needed).
+pub(crate) fn create_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS journal_bytes (
+             id    INTEGER PRIMARY KEY,
+             patch BLOB    NOT NULL
+         );",
+    )
+}
 
 /// What to record after a successful write.
 #[derive(Debug, Clone)]
@@ -186,6 +198,33 @@ impl Cache {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Keep the original bytes a write replaced (see `byte_patch`), so its
+    /// undo can rebuild the file exactly.
+    pub fn journal_keep_bytes(&self, id: i64, patch: &BytePatch) -> Result<(), CacheError> {
+        self.conn()
+            .execute(
+                "INSERT OR REPLACE INTO journal_bytes (id, patch) VALUES (?1, ?2)",
+                params![id, patch.to_blob()],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(())
+    }
+
+    /// The kept bytes of entry `id`, if any (older entries, and writes that
+    /// changed more than a patch keeps, have none).
+    pub fn journal_bytes(&self, id: i64) -> Result<Option<BytePatch>, CacheError> {
+        let blob: Option<Vec<u8>> = self
+            .conn()
+            .query_row(
+                "SELECT patch FROM journal_bytes WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.db_err(e))?;
+        Ok(blob.as_deref().and_then(BytePatch::from_blob))
+    }
+
     /// All entries, oldest first.
     pub fn journal_list(&self) -> Result<Vec<JournalEntry>, CacheError> {
         self.query_entries(
@@ -251,6 +290,10 @@ impl Cache {
     pub fn journal_forget(&self, id: i64) -> Result<(), CacheError> {
         self.conn()
             .execute("DELETE FROM journal WHERE id = ?1", params![id])
+            .and_then(|_| {
+                self.conn()
+                    .execute("DELETE FROM journal_bytes WHERE id = ?1", params![id])
+            })
             .map_err(|e| self.db_err(e))?;
         Ok(())
     }
@@ -261,6 +304,10 @@ impl Cache {
                 "UPDATE journal SET undone = 1, undone_time = ?2 WHERE id = ?1",
                 params![id, now_ms()],
             )
+            .map_err(|e| self.db_err(e))?;
+        // an undone entry cannot be undone again: its bytes are no longer needed
+        self.conn()
+            .execute("DELETE FROM journal_bytes WHERE id = ?1", params![id])
             .map_err(|e| self.db_err(e))?;
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! - [`write_genre`]: the bare safe write, without journal.
 
 pub mod apply;
+pub mod byte_patch;
 mod bytecheck;
 mod chunks;
 mod flac;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::byte_patch::BytePatch;
 use super::native::{Native, detect};
 use super::state::{GenreChange, GenreState, clean_genres};
 use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
@@ -229,17 +230,18 @@ pub fn write_genre_with(
     change: &GenreChange,
     cfg: &WriteConfig,
 ) -> Result<WriteReport, TagWriteError> {
-    write_genre_recorded(path, change, cfg, |_| Ok(()))
+    write_genre_recorded(path, change, cfg, |_, _| Ok(()))
 }
 
 /// [`write_genre_with`], calling `record` (the undo journal) once the copy is
-/// verified and just before it replaces the original: when `record` fails,
-/// the original is left untouched and its error returned.
+/// verified and just before it replaces the original, with the original
+/// bytes the write replaces (`None` when too many changed, see `byte_patch`):
+/// when `record` fails, the original is left untouched and its error returned.
 pub fn write_genre_recorded(
     path: &Path,
     change: &GenreChange,
     cfg: &WriteConfig,
-    record: impl FnOnce(&WriteReport) -> Result<(), TagWriteError>,
+    record: impl FnOnce(&WriteReport, Option<&BytePatch>) -> Result<(), TagWriteError>,
 ) -> Result<WriteReport, TagWriteError> {
     let genres = clean_genres(&change.genres)
         .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
@@ -247,6 +249,7 @@ pub fn write_genre_recorded(
         path,
         cfg,
         |old| Ok(old.target(&genres, change.mode)),
+        true,
         record,
     )
 }
@@ -277,7 +280,8 @@ pub fn restore_genre_state(
             }
             Ok(target.onto(now))
         },
-        |_| Ok(()),
+        false,
+        |_, _| Ok(()),
     )
 }
 
@@ -436,7 +440,8 @@ fn safe_write(
     shown: &Path,
     cfg: &WriteConfig,
     decide: impl FnOnce(&GenreState) -> Result<GenreState, TagWriteError>,
-    record: impl FnOnce(&WriteReport) -> Result<(), TagWriteError>,
+    keep_bytes: bool,
+    record: impl FnOnce(&WriteReport, Option<&BytePatch>) -> Result<(), TagWriteError>,
 ) -> Result<WriteReport, TagWriteError> {
     // Work on the real file behind any symlink, so the link stays a link.
     let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
@@ -455,15 +460,60 @@ fn safe_write(
     let expected = Expected::of(shown, &real, &native, target)?;
     drop(native);
 
-    let mut guard = create_temp(&real, shown)?;
+    let guard = create_temp(&real, shown)?;
     let temp = guard.path.clone();
     write_copy(shown, cfg, &real, &temp, &expected.target)?;
     cfg.fail(FailPoint::AfterTagWrite, shown)?;
     expected.verify(shown, &real, &temp)?;
     give_original_owner(shown, &temp, &meta)?;
 
-    // Nobody else touched the original meanwhile?
-    let now = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    unchanged_since(shown, &real, stamp)?;
+    let done = report(shown, old, expected.target);
+    // a patch that cannot be taken only costs the undo its byte-exactness
+    let patch = keep_bytes
+        .then(|| BytePatch::between(&real, &temp).ok().flatten())
+        .flatten();
+    record(&done, patch.as_ref())?;
+    put_in_place(shown, &real, guard, cfg)?;
+    Ok(done)
+}
+
+/// Undo a write byte for byte: rebuild the original from `patch`, provided
+/// the file is still exactly what that write left. `Ok(None)` when it is not
+/// (another program re-saved it): the caller restores values instead.
+pub fn restore_bytes(
+    shown: &Path,
+    patch: &BytePatch,
+    expected: &GenreState,
+    target: &GenreState,
+    cfg: &WriteConfig,
+) -> Result<Option<WriteReport>, TagWriteError> {
+    let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    check_replaceable(shown, &real, &meta)?;
+    let stamp = file_stamp(&meta);
+    let unread = |e: io::Error| TagWriteError::io(shown, "cannot read", &e);
+    if !patch.applies_to(&real).map_err(unread)? {
+        return Ok(None);
+    }
+    let guard = create_temp(&real, shown)?;
+    cfg.fail(FailPoint::DiskFull, shown)?;
+    patch
+        .rebuild(&real, &guard.path)
+        .map_err(|e| TagWriteError::io(shown, "cannot rebuild the original", &e))?;
+    give_original_owner(shown, &guard.path, &meta)?;
+    unchanged_since(shown, &real, stamp)?;
+    put_in_place(shown, &real, guard, cfg)?;
+    Ok(Some(report(shown, expected.clone(), target.clone())))
+}
+
+/// Nobody else touched the original since `stamp`?
+fn unchanged_since(
+    shown: &Path,
+    real: &Path,
+    stamp: (u64, Option<std::time::SystemTime>),
+) -> Result<(), TagWriteError> {
+    let now = fs::metadata(real).map_err(|e| TagWriteError::io(shown, "", &e))?;
     if file_stamp(&now) != stamp {
         return Err(TagWriteError::new(
             shown,
@@ -471,10 +521,18 @@ fn safe_write(
             "file was modified by another program during the write; not replaced",
         ));
     }
-    let done = report(shown, old, expected.target);
-    record(&done)?;
+    Ok(())
+}
+
+/// Rename the finished copy over the original and make the rename durable.
+fn put_in_place(
+    shown: &Path,
+    real: &Path,
+    mut guard: TempGuard,
+    cfg: &WriteConfig,
+) -> Result<(), TagWriteError> {
     cfg.fail(FailPoint::BeforeRename, shown)?;
-    fs::rename(&temp, &real)
+    fs::rename(&guard.path, real)
         .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
     guard.armed = false;
     if let Some(dir) = real.parent()
@@ -482,7 +540,7 @@ fn safe_write(
     {
         let _ = d.sync_all();
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Refuse files a replace-by-rename would harm: not regular, read-only,
