@@ -148,6 +148,11 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             nearest,
         });
     }
+    print(&all, &args, &dirs)
+}
+
+/// The neighbours as a table or JSON on stdout; a note on stderr when there were none.
+fn print(all: &[Neighbours], args: &SimilarArgs, dirs: &[PathBuf]) -> Result<(), String> {
     if !args.json && all.iter().all(|n| n.nearest.is_empty()) {
         let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
         eprintln!("no other tracks to compare with in {}", shown.join(", "));
