@@ -199,7 +199,7 @@ screen | grep -q 'Confusion' && fail "evaluation view should be closed"
 keys m m
 keys c
 # At 80 columns the long name gives way to its genre (cut with …).
-wait_for '✓ enemy-unknow.*%' 60
+wait_for '✓ enemy-un.*\.m4a .*%' 60
 step "mark a file and classify it (c)"
 
 keys q
@@ -208,7 +208,7 @@ check_restored "q"
 # ----------------------------------------------- --no-audio, Ctrl-C, 160x48
 start 160 48 "cd '$ROOT' && '$BIN' --no-audio demo --theme basic16"
 wait_for 'demo/ 7 files' 15
-wait_for 'silent mode \(--no-audio\)' 5
+wait_for '--no-audio: playing silently' 5
 keys G Space
 wait_for '▶ hell-reprise.ogg' 10
 keys C-c

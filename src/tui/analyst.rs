@@ -153,6 +153,37 @@ pub enum AnalysisError {
     /// without the path: the UI shows it beside the file).
     #[error("{0}")]
     Failed(String),
+    /// The file itself cannot be analysed (not audio, empty, damaged…):
+    /// another try gives the same answer until the file changes. `kind` is
+    /// the decode error's kind ("not-audio", "empty", …).
+    #[error("{reason}")]
+    Undecodable { kind: &'static str, reason: String },
+}
+
+impl AnalysisError {
+    /// Word a classifier error for the UI (without the path), telling apart
+    /// a file that cannot be decoded from a failure worth retrying.
+    fn from_analyse(path: &Path, e: crate::model::AnalyseError) -> AnalysisError {
+        let reason = without_path(path, e.to_string());
+        match e {
+            crate::model::AnalyseError::Audio(a) if lasts_until_changed(&a) => {
+                AnalysisError::Undecodable {
+                    kind: a.kind(),
+                    reason,
+                }
+            }
+            _ => AnalysisError::Failed(reason),
+        }
+    }
+}
+
+/// Whether a decode error lies in the file's content (an I/O error or a
+/// cancel may go away by itself).
+fn lasts_until_changed(e: &crate::audio::AudioError) -> bool {
+    !matches!(
+        e,
+        crate::audio::AudioError::Io { .. } | crate::audio::AudioError::Cancelled { .. }
+    )
 }
 
 pub type Outcome = Result<Box<Analysed>, AnalysisError>;
@@ -190,7 +221,7 @@ impl Engine {
     }
 
     fn work(&self, path: &Path, cancel: &AtomicBool) -> Outcome {
-        let failed = |e: String| AnalysisError::Failed(without_path(path, e));
+        let failed = |e| AnalysisError::from_analyse(path, e);
         let classifier = match self.classifier.wait() {
             Ok(c) => c,
             Err(e) => return Err(AnalysisError::Failed(e.clone())),
@@ -201,7 +232,7 @@ impl Engine {
         if !self.is_focus(path) {
             let classified = classifier
                 .classify_cancellable(path, cancel)
-                .map_err(|e| failed(e.to_string()))?;
+                .map_err(failed)?;
             return Ok(Box::new(Analysed {
                 classified,
                 spectrogram: None,
@@ -227,7 +258,7 @@ impl Engine {
         }
         let (classified, analysis) = classifier
             .analyse_cancellable(path, cancel)
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(failed)?;
         Ok(Box::new(Analysed {
             classified,
             spectrogram: Some(Arc::new(Spectrogram::from_features(

@@ -24,6 +24,10 @@ pub struct FileState {
     pub result: Option<Arc<Classified>>,
     /// Why classification failed.
     pub error: Option<String>,
+    /// With `error`, when the file itself cannot be decoded: the decode
+    /// error's kind ("not-audio", "empty", …). Classifying it again would
+    /// fail the same way until the file changes (a rescan forgets it).
+    pub failure_kind: Option<&'static str>,
     /// Genres earmark wrote: this session, or earlier when the journal says
     /// so and the tags still show them (cleared by undo).
     pub written: Option<Vec<String>>,
@@ -33,6 +37,30 @@ pub struct FileState {
     pub skipped: bool,
     /// The cache was asked about this file already.
     pub peeked: bool,
+}
+
+impl FileState {
+    /// Why the file cannot be classified, when another try would fail alike.
+    pub fn lasting_failure(&self) -> Option<&str> {
+        self.failure_kind.and(self.error.as_deref())
+    }
+
+    /// The file is not audio at all (or empty): no tag format can hold a
+    /// genre in it, so a write would fail.
+    pub fn cannot_hold_tags(&self) -> bool {
+        self.error.is_some() && matches!(self.failure_kind, Some("not-audio" | "empty"))
+    }
+
+    /// Record a failed classification (`kind`: see [`Self::failure_kind`]).
+    pub fn set_failure(&mut self, reason: String, kind: Option<&'static str>) {
+        self.error = Some(reason);
+        self.failure_kind = kind;
+    }
+
+    pub fn clear_failure(&mut self) {
+        self.error = None;
+        self.failure_kind = None;
+    }
 }
 
 /// The model as the panes see it.
@@ -92,7 +120,7 @@ impl Results {
     pub fn set_result(&mut self, id: NodeId, c: Classified) {
         let f = self.entry(id);
         f.result = Some(Arc::new(c));
-        f.error = None;
+        f.clear_failure();
         f.peeked = true;
     }
 
@@ -102,12 +130,14 @@ impl Results {
     }
 
     /// Move what is known to the nodes of a rescanned tree; files that are
-    /// gone are forgotten, and no job is running for the new nodes.
+    /// gone are forgotten, and no job is running for the new nodes. Failures
+    /// are forgotten too: a rescan is how a changed file gets another try.
     pub fn remap(&mut self, to: impl Fn(NodeId) -> Option<NodeId>) {
         self.files = std::mem::take(&mut self.files)
             .into_iter()
             .filter_map(|(id, mut f)| {
                 f.job = JobMark::Idle;
+                f.clear_failure();
                 to(id).map(|n| (n, f))
             })
             .collect();

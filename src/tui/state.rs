@@ -109,12 +109,7 @@ impl State {
     pub fn new(setup: Setup) -> State {
         let mut status = StatusLine::default();
         if let OutputStatus::Silent { reason } = &setup.output {
-            let msg = if reason == "--no-audio" {
-                "silent mode (--no-audio): playing without sound".to_string()
-            } else {
-                format!("silent mode: {reason}; playing without sound")
-            };
-            status.set(msg, Level::Info);
+            status.set(silent_message(reason), Level::Info);
         }
         if let Some(w) = setup.warnings.first() {
             status.set(w.clone(), Level::Error);
@@ -196,6 +191,16 @@ impl State {
             std::path::absolute(&p).unwrap_or(p) == path
         })
     }
+}
+
+/// Why the player is silent, short enough for the status line at 80
+/// columns beside the key hints ("no audio device: playing silently").
+pub fn silent_message(reason: &str) -> String {
+    let reason = match reason {
+        "no audio device available" | "no audio output device" => "no audio device",
+        other => other,
+    };
+    format!("{reason}: playing silently")
 }
 
 /// The root's name for titles: the last part of the label as typed, or of the

@@ -417,32 +417,18 @@ impl Browser {
                 let marked = self.is_marked(id);
                 spans.push(Span::styled(if marked { "●" } else { " " }, t.mark));
                 spans.push(Span::styled(sym.to_string(), sym_style));
-                // The top genre (in your genres when a head is in use),
-                // right-aligned; a long name gives way to it (cut with `…`)
-                // down to MIN_NAME columns, as the genre is what the row is for.
-                const MIN_NAME: usize = 8;
                 let note = state
                     .and_then(|s| s.result.as_ref())
                     .and_then(|r| ctx.vocab.short_note(r));
-                let mut name = format!(" {}", node.label());
                 // Screen columns, not chars: a CJK name takes two per character.
                 let used: usize = spans.iter().map(|s| s.content.width()).sum();
-                if let Some(note) = &note {
-                    let name_room = width.saturating_sub(used + note.width() + 1);
-                    if name.width() > name_room && name_room >= MIN_NAME {
-                        name = fit_width(name, name_room);
-                    }
-                }
-                let used = used + name.width();
-                spans.push(Span::styled(name, name_style));
-                if let Some(note) = note {
-                    let room = width.saturating_sub(used);
-                    if room > note.width() {
-                        let pad = room - note.width();
-                        spans.push(Span::raw(" ".repeat(pad)));
-                        spans.push(Span::styled(note, t.count));
-                    }
-                }
+                spans.extend(name_and_note(
+                    &node.label(),
+                    note,
+                    width.saturating_sub(used),
+                    name_style,
+                    t.count,
+                ));
             }
             NodeKind::Broken { reason } => {
                 spans.push(Span::styled(format!("✗ {}", node.label()), t.bad));
@@ -451,6 +437,55 @@ impl Browser {
         }
         Line::from(spans)
     }
+}
+
+/// A file row's name and, right-aligned, its top genre (in your genres when
+/// a head is in use) in `room` columns. A long name gives way to the genre
+/// (cut with `…`) down to MIN_NAME columns, as the genre is what the row is
+/// for; below that the genre is left out.
+fn name_and_note<'a>(
+    name: &str,
+    note: Option<String>,
+    room: usize,
+    name_style: Style,
+    note_style: Style,
+) -> Vec<Span<'a>> {
+    const MIN_NAME: usize = 8;
+    let full_room = room.saturating_sub(1); // the space before the name
+    let beside_note = note
+        .as_ref()
+        .map(|n| full_room.saturating_sub(n.width() + 1))
+        .filter(|&r| name.width() <= r || r >= MIN_NAME);
+    let name = fit_file_name(name, beside_note.unwrap_or(full_room));
+    let used = 1 + name.width();
+    let mut spans = vec![Span::styled(format!(" {name}"), name_style)];
+    if let Some(note) = note.filter(|_| beside_note.is_some()) {
+        let pad = room.saturating_sub(used + note.width());
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(note, note_style));
+    }
+    spans
+}
+
+/// A file name cut to `room` screen columns, with `…` where it was cut. The
+/// extension stays when there is room for it and a little of the stem, so
+/// that "song.m4a" and "song.ogg" still differ ("hyperrogue-cari….m4a").
+pub(crate) fn fit_file_name(name: &str, room: usize) -> String {
+    // Two columns of the stem and the `…`; audio extensions are short.
+    const MIN_STEM: usize = 3;
+    const MAX_EXTENSION: usize = 5;
+    if name.width() <= room {
+        return name.to_string();
+    }
+    if let Some((stem, ext)) = name.rsplit_once('.')
+        && !stem.is_empty()
+        && (1..=MAX_EXTENSION).contains(&ext.width())
+        && room >= MIN_STEM + 1 + ext.width()
+    {
+        let stem = fit_width(stem.to_string(), room - 1 - ext.width());
+        return format!("{stem}.{ext}");
+    }
+    fit_width(name.to_string(), room)
 }
 
 impl Component for Browser {
@@ -519,7 +554,6 @@ impl Component for Browser {
             };
             frame.render_widget(Paragraph::new(Span::styled(msg, style)), list_area);
         } else {
-            let playing = ctx.player.node;
             let end = (offset + h).min(self.rows.len());
             let items: Vec<ListItem> = self.rows[offset..end]
                 .iter()
@@ -527,7 +561,7 @@ impl Component for Browser {
                     ListItem::new(self.row_line(
                         id,
                         ctx,
-                        playing == Some(id),
+                        ctx.player.is_playing(id),
                         usize::from(list_area.width),
                     ))
                 })

@@ -59,6 +59,21 @@ impl PlayerView {
     pub fn duration(&self) -> Option<f64> {
         self.info.as_ref().and_then(|i| i.duration_s)
     }
+
+    /// Whether `id` is the library track playing now (or opening): the
+    /// listing marks it ▶. A paused, ended or stopped track is not.
+    pub fn is_playing(&self, id: NodeId) -> bool {
+        self.node == Some(id) && matches!(self.state, PlayState::Playing | PlayState::Loading)
+    }
+
+    /// Drop the track (it could not be played): nothing is playing.
+    pub fn forget_track(&mut self) {
+        self.state = PlayState::Stopped;
+        self.node = None;
+        self.external = None;
+        self.info = None;
+        self.position = 0.0;
+    }
 }
 
 /// Read-only state shared with every pane while drawing.

@@ -37,8 +37,8 @@ pub enum Popup {
     Batch {
         rows: Option<Vec<Planned>>,
         pending: Option<(Vec<NodeId>, String)>,
-        /// Files without a result, not offered.
-        unclassified: usize,
+        /// Files without a suggestion, not offered.
+        not_offered: NotOffered,
         threshold: f32,
         /// The row Space ticks or unticks.
         cursor: usize,
@@ -48,6 +48,15 @@ pub enum Popup {
     Confirm { question: String, then: Confirmed },
     /// Type where to seek: `1:30`, `90`, `50%`.
     Seek { input: Box<TextArea<'static>> },
+}
+
+/// The files of a batch that have no suggestion, by why (not offered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotOffered {
+    /// Not classified yet: `c` would classify them.
+    pub unclassified: usize,
+    /// Their classification failed: classifying again will not help.
+    pub failed: usize,
 }
 
 /// What a yes to [`Popup::Confirm`] does.
@@ -239,7 +248,7 @@ impl Component for Popup {
             Popup::Batch {
                 rows,
                 pending,
-                unclassified,
+                not_offered,
                 threshold,
                 cursor,
             } => draw_batch(
@@ -248,7 +257,7 @@ impl Component for Popup {
                 ctx,
                 rows.as_deref(),
                 pending.is_some(),
-                *unclassified,
+                *not_offered,
                 *threshold,
                 *cursor,
             ),
@@ -391,7 +400,7 @@ fn draw_batch(
     ctx: &Ctx,
     rows: Option<&[Planned]>,
     loading: bool,
-    unclassified: usize,
+    not_offered: NotOffered,
     threshold: f32,
     cursor: usize,
 ) {
@@ -418,7 +427,7 @@ fn draw_batch(
             t.help,
         ),
     ])];
-    let left_out = left_out_line(rows, threshold, unclassified);
+    let left_out = left_out_line(rows, threshold, not_offered);
     if !left_out.is_empty() {
         head.push(Line::styled(left_out, t.count));
     }
@@ -440,8 +449,8 @@ fn draw_batch(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// "2 left out: 1 set by hand (✎), 1 skipped (–) · 3 not classified yet".
-fn left_out_line(rows: &[Planned], threshold: f32, unclassified: usize) -> String {
+/// "left out: 1 set already (✎), 1 skipped (–), 3 not classified yet, 2 failed".
+fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> String {
     let held = |why: &str| {
         rows.iter()
             .filter(|r| r.held == Some(why) && r.writable() && !r.chosen(threshold))
@@ -454,8 +463,11 @@ fn left_out_line(rows: &[Planned], threshold: f32, unclassified: usize) -> Strin
             parts.push(format!("{n} {why}"));
         }
     }
-    if unclassified > 0 {
-        parts.push(format!("{unclassified} not classified yet"));
+    if not_offered.unclassified > 0 {
+        parts.push(format!("{} not classified yet", not_offered.unclassified));
+    }
+    if not_offered.failed > 0 {
+        parts.push(format!("{} failed", not_offered.failed));
     }
     if parts.is_empty() {
         String::new()

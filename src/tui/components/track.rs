@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Component, Ctx, clock, count, pane_block};
-use crate::library::tree::{FileCheck, NodeKind, ROOT};
+use crate::audio::SourceInfo;
+use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT};
 
 #[derive(Debug, Default)]
 pub struct TrackPane;
@@ -35,6 +36,22 @@ fn styled_field<'a>(ctx: &Ctx, label: &str, value: String, style: Style) -> Line
         Span::styled(format!("{label:<LABEL_WIDTH$}"), ctx.theme.label),
         Span::styled(value, style),
     ])
+}
+
+/// The track's length: the decoder's, else the classifier's (which knows
+/// the container's length when the decoder does not).
+fn known_duration(ctx: &Ctx, id: NodeId, info: &SourceInfo) -> Option<f64> {
+    info.duration_s.or_else(|| {
+        ctx.results
+            .result(id)
+            .map(|c| c.duration_s)
+            .filter(|&d| d > 0.0)
+    })
+}
+
+/// "analysed 0:48 of 1:02" when classifying heard only part of the track.
+fn partial_note(ctx: &Ctx, id: NodeId) -> Option<String> {
+    ctx.results.result(id)?.partial_note()
 }
 
 fn channels(n: usize) -> String {
@@ -117,7 +134,11 @@ impl TrackPane {
                 }
                 match &insp.info {
                     Ok(info) => {
-                        lines.push(field(ctx, "Duration", info.duration_s.map(clock)));
+                        let duration = known_duration(ctx, id, info).map(clock);
+                        lines.push(field(ctx, "Duration", duration));
+                        if let Some(note) = partial_note(ctx, id) {
+                            lines.push(styled_field(ctx, "Partial", note, t.count));
+                        }
                         let mut fmt = format!("{} · {}", info.codec, info.container);
                         if let Some(b) = info.bits_per_sample {
                             fmt.push_str(&format!(" · {b} bit"));
@@ -166,9 +187,9 @@ impl TrackPane {
         lines.push(Line::styled(head, t.value));
         let mut facts = Vec::new();
         if let Ok(info) = &insp.info {
-            if let Some(d) = info.duration_s {
-                facts.push(clock(d));
-            }
+            // "analysed 0:48 of 1:02" says the length too.
+            let length = partial_note(ctx, id).or_else(|| known_duration(ctx, id, info).map(clock));
+            facts.extend(length);
             facts.push(info.codec.to_string());
             facts.push(format!(
                 "{} kHz {}",

@@ -408,16 +408,25 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
 }
 
 fn classify_selection(s: &mut State, fx: &mut Effects) {
+    if !s.classify {
+        s.status.set("classification is off", Level::Info);
+        return;
+    }
     let single = s
         .browser
         .selected()
         .filter(|&id| s.browser.marked().is_empty() && s.tree.node(id).is_file());
+    // Another try would fail the same way: say why instead of queueing it.
+    if let Some(msg) = single.and_then(|id| cannot_classify(s, id)) {
+        s.status.set(msg, Level::Error);
+        return;
+    }
     let (files, what) = match single {
         Some(id) => (vec![id], s.tree.node(id).label().into_owned()),
         None => selection_files(s),
     };
-    if !s.classify {
-        s.status.set("classification is off", Level::Info);
+    if files.is_empty() {
+        s.status.set(no_files_message(&what), Level::Info);
         return;
     }
     let marks = s.browser.marked().len();
@@ -430,35 +439,100 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
     } else {
         Priority::Selection
     };
-    let mut n = 0;
+    let (n, failed) = queue_unclassified(s, fx, files, priority);
+    let rescan = s.keymap.hint(Action::Rescan).unwrap_or_default();
+    let left_out = |n: usize| {
+        format!(
+            "{} cannot be classified ({rescan} rescans to retry)",
+            plural(n, "file")
+        )
+    };
+    let msg = if n == 0 && failed > 0 {
+        format!("{what}: {}", left_out(failed))
+    } else if n == 0 {
+        format!("{what}: already classified")
+    } else {
+        let queued = queued_message(n, marks, &what, single.is_some(), folder_selected);
+        if failed > 0 {
+            format!("{queued} · {}", left_out(failed))
+        } else {
+            queued
+        }
+    };
+    s.status.set(msg, Level::Info);
+}
+
+/// Queue the files with neither a result nor a job; files that failed in
+/// a way another try would repeat are left out. Returns (queued, left out).
+fn queue_unclassified(
+    s: &mut State,
+    fx: &mut Effects,
+    files: Vec<NodeId>,
+    priority: Priority,
+) -> (usize, usize) {
+    let (mut queued, mut failed) = (0, 0);
     for id in files {
         let f = s.results.entry(id);
+        if f.lasting_failure().is_some() {
+            failed += 1;
+            continue;
+        }
         if f.result.is_some() || f.job != JobMark::Idle {
             continue;
         }
         f.job = JobMark::Queued;
-        f.error = None;
+        f.clear_failure();
         classify(s, fx, id, Some(priority));
-        n += 1;
+        queued += 1;
     }
-    let msg = if n == 0 {
-        format!("{what}: already classified")
-    } else if marks > 0 {
+    (queued, failed)
+}
+
+/// What `c` found nothing to classify in: the root (no name) or a folder.
+fn no_files_message(what: &str) -> String {
+    if what.is_empty() {
+        "no audio files here to classify".to_string()
+    } else {
+        format!("no audio files in {what} to classify")
+    }
+}
+
+/// "queued 3 files in Album/ for classifying", "queued a.mp3 for classifying",
+/// "classifying 2 marked files (not the folder)".
+fn queued_message(
+    n: usize,
+    marks: usize,
+    what: &str,
+    single: bool,
+    folder_selected: bool,
+) -> String {
+    if marks > 0 {
         // Marks win over the selected folder: say so, the user may expect the folder.
         let of = if n < marks {
             format!("{n} of {what}")
         } else {
-            what
+            what.to_string()
         };
         if folder_selected {
             format!("classifying {of} (not the folder)")
         } else {
             format!("classifying {of}")
         }
+    } else if single {
+        format!("queued {what} for classifying")
     } else {
         format!("queued {} in {what} for classifying", plural(n, "file"))
-    };
-    s.status.set(msg, Level::Info);
+    }
+}
+
+/// "fake.mp3 cannot be classified: not an audio file (…)" for a file whose
+/// classification failed for a reason another try would meet again.
+pub fn cannot_classify(s: &State, id: NodeId) -> Option<String> {
+    let reason = s.results.get(id)?.lasting_failure()?;
+    Some(format!(
+        "{} cannot be classified: {reason}",
+        s.tree.node(id).label()
+    ))
 }
 
 /// "1 file", "2 files".

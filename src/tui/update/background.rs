@@ -7,7 +7,7 @@ use super::super::components::status::Level;
 use super::super::effect::{ReqId, Work};
 use super::super::event::Msg;
 use super::super::results::{JobMark, ModelStatus};
-use super::super::state::State;
+use super::super::state::{State, silent_message};
 use super::{Effects, peek_visible, selection_changed};
 use crate::player::{OutputStatus, PlayerEvent};
 
@@ -99,7 +99,11 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             s.results.set_result(node, a.classified);
         }
         JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
-            f.error = Some(e);
+            f.set_failure(e, None);
+            s.run_completed += 1;
+        }
+        JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
+            f.set_failure(reason, Some(kind));
             s.run_completed += 1;
         }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
@@ -119,10 +123,7 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
     match e {
         PlayerEvent::Output(status) => {
             if let OutputStatus::Silent { reason } = &status {
-                s.status.set(
-                    format!("silent mode: {reason}; playing without sound"),
-                    Level::Info,
-                );
+                s.status.set(silent_message(reason), Level::Info);
             }
             s.player.output = status;
         }
@@ -146,7 +147,9 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
             s.status
                 .set(format!("cannot play {name}: {reason}"), Level::Error);
             if s.playing_path().is_some_and(|p| p == path) {
-                s.player.state = PlayState::Stopped;
+                // Nothing of that file plays: the bar goes back to "nothing
+                // playing" rather than showing it stopped at 0:00 / ?.
+                s.player.forget_track();
             }
         }
         PlayerEvent::Finished { path } => {

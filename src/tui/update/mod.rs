@@ -4,6 +4,8 @@
 
 mod actions;
 mod background;
+#[cfg(test)]
+mod feedback_tests;
 mod input;
 mod rescan;
 mod tagging;

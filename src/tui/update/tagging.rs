@@ -3,12 +3,12 @@
 
 use super::super::action::Action;
 use super::super::components::status::Level;
-use super::super::components::tagging::{Confirmed, HELD_SKIPPED, HELD_WRITTEN, Popup};
+use super::super::components::tagging::{Confirmed, HELD_SKIPPED, HELD_WRITTEN, NotOffered, Popup};
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
 use super::super::state::{State, UndoStep};
 use super::super::tagger::{Planned, TagEvent, TagItem};
-use super::actions::{focused_file, selection_files};
+use super::actions::{cannot_classify, focused_file, selection_files};
 use super::{Effects, reinspect};
 use crate::library::tree::NodeId;
 use crate::tags::GenreChange;
@@ -294,20 +294,51 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
     match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
         (Some((genre, _)), _) => write_tags(s, fx, vec![(id, vec![genre])]),
         (None, Some(unsure)) => s.status.set(unsure, Level::Info),
-        (None, None) => {
-            let key = s.keymap.hint(Action::Classify).unwrap_or_default();
-            s.status.set(
-                format!("no suggestion yet for this file ({key} classifies)"),
-                Level::Info,
-            );
-        }
+        (None, None) => no_suggestion(s, id),
     }
+}
+
+/// Why `a` has nothing to accept: the classification failed, or has not run.
+fn no_suggestion(s: &mut State, id: NodeId) {
+    let key = s.keymap.hint(Action::Classify).unwrap_or_default();
+    if let Some(msg) = cannot_classify(s, id) {
+        s.status.set(msg, Level::Error);
+    } else if let Some(e) = s.results.get(id).and_then(|f| f.error.clone()) {
+        s.status.set(
+            format!("classifying failed: {e} ({key} tries again)"),
+            Level::Error,
+        );
+    } else {
+        s.status.set(
+            format!("no suggestion yet for this file ({key} classifies)"),
+            Level::Info,
+        );
+    }
+}
+
+/// Refuse to tag a file that is not audio (or is empty): the write would
+/// fail, and the reason is known already from its classification.
+fn refuse_untaggable(s: &mut State, id: NodeId) -> bool {
+    let Some(reason) = s
+        .results
+        .get(id)
+        .filter(|f| f.cannot_hold_tags())
+        .and_then(|f| f.error.clone())
+    else {
+        return false;
+    };
+    let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
+    s.status.set(msg, Level::Error);
+    true
 }
 
 pub fn open_picker(s: &mut State) {
     let Some(id) = focused_file(s) else {
         return;
     };
+    if refuse_untaggable(s, id) {
+        return;
+    }
     let mut items: Vec<(String, Option<f32>)> = Vec::new();
     if let Some(mine) = super::vocab::picker_items(s, id) {
         items = mine;
@@ -330,7 +361,9 @@ pub fn open_picker(s: &mut State) {
 }
 
 pub fn open_editor(s: &mut State) {
-    if let Some(id) = focused_file(s) {
+    if let Some(id) = focused_file(s)
+        && !refuse_untaggable(s, id)
+    {
         let current = current_genre(s, id);
         s.popup = Some(Popup::editor(id, &current));
     }
@@ -361,7 +394,7 @@ fn request_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: Stri
         s.popup = Some(Popup::Batch {
             rows: None,
             pending: Some((files, what)),
-            unclassified: 0,
+            not_offered: NotOffered::default(),
             threshold: s.threshold,
             cursor: 0,
         });
@@ -395,7 +428,7 @@ pub fn peeked(s: &mut State, fx: &mut Effects) {
 
 fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) {
     let mut items = Vec::new();
-    let mut unclassified = 0;
+    let mut not_offered = NotOffered::default();
     for id in files {
         match suggestion(s, id) {
             Some((genre, p)) => items.push((
@@ -406,16 +439,16 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
                 },
                 p,
             )),
-            None => unclassified += 1,
+            None if s.results.get(id).is_some_and(|f| f.error.is_some()) => {
+                not_offered.failed += 1;
+            }
+            None => not_offered.unclassified += 1,
         }
     }
     if items.is_empty() {
         s.popup = None;
-        let key = s.keymap.hint(Action::Classify).unwrap_or_default();
-        s.status.set(
-            format!("{what}: nothing classified yet ({key} classifies)"),
-            Level::Info,
-        );
+        s.status
+            .set(nothing_to_accept(s, what, not_offered), Level::Info);
         return;
     }
     let req = s.inflight.start(Work::PreviewTags);
@@ -423,10 +456,33 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
     s.popup = Some(Popup::Batch {
         rows: None,
         pending: None,
-        unclassified,
+        not_offered,
         threshold: s.threshold,
         cursor: 0,
     });
+}
+
+/// "Album/: nothing classified yet (c classifies)", or how many failed.
+fn nothing_to_accept(s: &State, what: &str, not_offered: NotOffered) -> String {
+    let key = s.keymap.hint(Action::Classify).unwrap_or_default();
+    match not_offered {
+        NotOffered { failed: 0, .. } => {
+            format!("{what}: nothing classified yet ({key} classifies)")
+        }
+        NotOffered {
+            unclassified: 0,
+            failed,
+        } => format!(
+            "{what}: nothing to accept, {} failed to classify",
+            super::actions::plural(failed, "file")
+        ),
+        NotOffered {
+            unclassified,
+            failed,
+        } => format!(
+            "{what}: nothing to accept ({unclassified} not classified yet: {key} classifies; {failed} failed)"
+        ),
+    }
 }
 
 /// Rows the user decided about are left out unless ticked: a genre set

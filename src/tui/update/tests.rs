@@ -23,7 +23,7 @@ use crate::tags::GenreMode;
 
 /// A state on a made-up folder of `n` files (`track-00.mp3`…), scan done.
 /// The app's set-up in tests: silent, default theme and keys, shown as "lib".
-fn setup(root: std::path::PathBuf, classify: bool) -> Setup {
+pub(super) fn setup(root: std::path::PathBuf, classify: bool) -> Setup {
     Setup {
         root,
         root_label: "lib".into(),
@@ -76,7 +76,7 @@ pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
     )
 }
 
-fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
+pub(super) fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
     let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
     t.draw(|f| super::super::view::draw(s, f)).unwrap();
     update(s, Msg::Drawn)
@@ -84,7 +84,7 @@ fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
 
 /// Answer every inspection asked for with "nothing known", so only the
 /// requests a test is about stay in flight.
-fn answer_inspections(s: &mut State, fx: &[Effect]) {
+pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
     for e in fx {
         if let Effect::Inspect { req, node, .. } = e {
             update(
@@ -472,7 +472,7 @@ fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
 }
 
 /// A result whose top genre is `label` at `p` (the other label gets the rest).
-fn classified(label: &str, p: f32) -> crate::classifier::Classified {
+pub(super) fn classified(label: &str, p: f32) -> crate::classifier::Classified {
     let other = if label == "rock" { "jazz" } else { "rock" };
     crate::classifier::Classified {
         duration_s: 30.0,
@@ -489,7 +489,7 @@ fn classified(label: &str, p: f32) -> crate::classifier::Classified {
     }
 }
 
-fn model_ready(s: &mut State) -> Vec<Effect> {
+pub(super) fn model_ready(s: &mut State) -> Vec<Effect> {
     let info = ModelInfo {
         name: "test".into(),
         sha256: "test-sha".into(),
@@ -501,7 +501,7 @@ fn model_ready(s: &mut State) -> Vec<Effect> {
 }
 
 /// A state on `lib/Album/` holding `n` files, the folder collapsed.
-fn album(n: usize) -> State {
+pub(super) fn album(n: usize) -> State {
     let mut s = state(0, true);
     let mut entries = vec![ScanEntry::Dir {
         parent: ROOT,
@@ -527,7 +527,7 @@ fn album(n: usize) -> State {
 }
 
 /// The screen as text after one frame.
-fn screen_of(s: &State, width: u16, height: u16) -> String {
+pub(super) fn screen_of(s: &State, width: u16, height: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
     t.draw(|f| super::super::view::draw(s, f)).unwrap();
     t.backend()
@@ -539,7 +539,9 @@ fn screen_of(s: &State, width: u16, height: u16) -> String {
 }
 
 /// The tagger's dry run of a batch, as if every write changed Country to Pop.
-fn dry_run(items: Vec<(super::super::tagger::TagItem, f32)>) -> Vec<super::super::tagger::Planned> {
+pub(super) fn dry_run(
+    items: Vec<(super::super::tagger::TagItem, f32)>,
+) -> Vec<super::super::tagger::Planned> {
     items
         .into_iter()
         .map(|(item, confidence)| {

@@ -1,0 +1,427 @@
+//! What the app tells the user about damaged files, empty folders, the
+//! player and cut names: the messages and marks must match what is so.
+
+use std::ffi::OsString;
+
+use crossterm::event::KeyCode;
+
+use super::super::analyst::{AnalysisError, JobUpdate};
+use super::super::components::PlayState;
+use super::super::components::tagging::{NotOffered, Popup};
+use super::super::effect::{Effect, Work};
+use super::super::event::Msg;
+use super::super::state::State;
+use super::tests::{
+    album, answer_inspections, classified, dry_run, key, model_ready, screen_of, setup, state,
+};
+use super::update;
+use crate::audio::SourceInfo;
+use crate::library::tree::{Inspection, NodeId, ROOT, ScanBatch, ScanEntry, ScanProgress};
+use crate::player::{OutputStatus, PlayerEvent};
+use crate::tags::TagSummary;
+
+const NOT_AUDIO: &str = "not an audio file (unrecognised format)";
+
+/// A state on `lib/` holding files with these names (scan done, model ready).
+fn library(names: &[&str]) -> State {
+    let mut s = state(0, true);
+    let entries = names
+        .iter()
+        .map(|n| ScanEntry::Audio {
+            parent: ROOT,
+            name: OsString::from(n),
+        })
+        .collect();
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files: names.len() as u64,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    s
+}
+
+/// Let the preview job of `node` (asked for when it was selected) fail.
+fn preview_fails(s: &mut State, node: NodeId, error: AnalysisError) {
+    let req = s
+        .inflight
+        .iter()
+        .find_map(|(req, w)| match w {
+            Work::Classify { node: n, .. } if *n == node => Some(req),
+            _ => None,
+        })
+        .expect("the selected file is previewed");
+    let failed = JobUpdate::Finished(Err(error));
+    update(
+        s,
+        Msg::Job {
+            req,
+            update: failed,
+        },
+    );
+}
+
+fn not_audio() -> AnalysisError {
+    AnalysisError::Undecodable {
+        kind: "not-audio",
+        reason: NOT_AUDIO.into(),
+    }
+}
+
+fn classifies(fx: &[Effect]) -> usize {
+    fx.iter()
+        .filter(|e| matches!(e, Effect::Classify { .. }))
+        .count()
+}
+
+/// The screen's lines (one string per row).
+fn lines_of(s: &State, width: u16, height: u16) -> Vec<String> {
+    let screen: Vec<char> = screen_of(s, width, height).chars().collect();
+    screen
+        .chunks(usize::from(width))
+        .map(|l| l.iter().collect())
+        .collect()
+}
+
+#[test]
+fn keys_on_a_file_that_is_not_audio_say_why_and_do_not_queue_it_again() {
+    let mut s = library(&["fake.mp3", "song.mp3"]);
+    let fake = s.tree.files().next().unwrap();
+    preview_fails(&mut s, fake, not_audio());
+    let why = format!("fake.mp3 cannot be classified: {NOT_AUDIO}");
+
+    let fx = key(&mut s, KeyCode::Char('c'));
+    assert_eq!(classifies(&fx), 0, "queued again: {fx:?}");
+    assert_eq!(s.status.message(), Some(why.as_str()));
+
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(s.status.message(), Some(why.as_str()));
+
+    // No tag format can hold a genre in it: the pickers do not open.
+    for k in ['t', 'T'] {
+        key(&mut s, KeyCode::Char(k));
+        assert!(s.popup.is_none(), "{k} opened a pop-up");
+        assert_eq!(
+            s.status.message(),
+            Some(format!("fake.mp3 cannot be tagged: {NOT_AUDIO}").as_str())
+        );
+    }
+}
+
+#[test]
+fn a_failure_that_may_pass_is_retried_by_c() {
+    let mut s = library(&["busy.mp3"]);
+    let busy = s.tree.files().next().unwrap();
+    preview_fails(
+        &mut s,
+        busy,
+        AnalysisError::Failed("permission denied".into()),
+    );
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(
+        s.status.message(),
+        Some("classifying failed: permission denied (c tries again)")
+    );
+    let fx = key(&mut s, KeyCode::Char('c'));
+    assert_eq!(classifies(&fx), 1, "{fx:?}");
+    assert_eq!(s.status.message(), Some("queued busy.mp3 for classifying"));
+}
+
+#[test]
+fn c_on_a_folder_leaves_out_undecodable_files_until_a_rescan() {
+    let mut s = album(3);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files[..2] {
+        s.results
+            .entry(f)
+            .set_failure(NOT_AUDIO.into(), Some("not-audio"));
+    }
+    s.results.set_result(files[2], classified("rock", 0.9));
+    assert!(s.tree.node(s.browser.selected().unwrap()).is_dir());
+    let fx = key(&mut s, KeyCode::Char('c'));
+    assert_eq!(classifies(&fx), 0, "{fx:?}");
+    assert_eq!(
+        s.status.message(),
+        Some("Album/: 2 files cannot be classified (R rescans to retry)")
+    );
+
+    // A rescan looks at the files again: their failures are forgotten.
+    s.results.remap(Some);
+    assert!(
+        files
+            .iter()
+            .all(|&f| s.results.get(f).unwrap().error.is_none())
+    );
+    let fx = key(&mut s, KeyCode::Char('c'));
+    assert_eq!(classifies(&fx), 2, "{fx:?}");
+    assert_eq!(
+        s.status.message(),
+        Some("queued 2 files in Album/ for classifying")
+    );
+}
+
+#[test]
+fn batch_accept_counts_failed_files_apart_from_unclassified_ones() {
+    let mut s = library(&["fake.mp3", "zero.flac", "new.mp3", "song.mp3"]);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files[..2] {
+        let e = s.results.entry(f);
+        e.set_failure(NOT_AUDIO.into(), Some("not-audio"));
+        e.peeked = true;
+    }
+    s.results.entry(files[2]).peeked = true;
+    s.results.set_result(files[3], classified("rock", 0.9));
+    s.browser.select_index(&s.tree, 0);
+
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let Some(Some(Popup::Batch { not_offered, .. })) = Some(s.popup.as_ref()) else {
+        panic!("no batch preview: {fx:?}");
+    };
+    assert_eq!(
+        *not_offered,
+        NotOffered {
+            unclassified: 1,
+            failed: 2
+        }
+    );
+    let (req, items) = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::PreviewTags { req, items } => Some((req, items)),
+            _ => None,
+        })
+        .expect("a dry run of the one suggestion");
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: super::super::tagger::TagEvent::Previewed(dry_run(items)),
+        },
+    );
+    let screen = screen_of(&s, 100, 20);
+    assert!(
+        screen.contains("left out: 1 not classified yet, 2 failed"),
+        "{screen}"
+    );
+
+    // Nothing to offer at all: the status line says they failed.
+    let mut s = library(&["fake.mp3", "zero.flac"]);
+    for f in s.tree.files().collect::<Vec<_>>() {
+        let e = s.results.entry(f);
+        e.set_failure(NOT_AUDIO.into(), Some("not-audio"));
+        e.peeked = true;
+    }
+    key(&mut s, KeyCode::Char('A'));
+    assert!(s.popup.is_none());
+    assert_eq!(
+        s.status.message(),
+        Some("lib/: nothing to accept, 2 files failed to classify")
+    );
+}
+
+#[test]
+fn c_where_there_is_no_audio_says_so() {
+    let mut s = state(0, true);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(s.status.message(), Some("no audio files here to classify"));
+
+    let mut s = state(0, true);
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries: vec![ScanEntry::Dir {
+                parent: ROOT,
+                name: OsString::from("Scans"),
+            }],
+            progress: ScanProgress {
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    s.browser.select_index(&s.tree, 0);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("no audio files in Scans/ to classify")
+    );
+}
+
+#[test]
+fn a_file_that_cannot_play_leaves_nothing_in_the_player_bar() {
+    let mut s = state(2, false);
+    let fx = key(&mut s, KeyCode::Char(' '));
+    let Some(Effect::Play(path)) = fx.iter().find(|e| matches!(e, Effect::Play(_))) else {
+        panic!("nothing played: {fx:?}");
+    };
+    let failed = PlayerEvent::Failed {
+        path: path.clone(),
+        reason: NOT_AUDIO.into(),
+    };
+    update(&mut s, Msg::Player(failed));
+    assert_eq!(s.player.node, None);
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("nothing playing"), "{screen}");
+    assert!(!screen.contains("0:00 / ?"), "{screen}");
+    assert_eq!(
+        s.status.message(),
+        Some(format!("cannot play track-00.mp3: {NOT_AUDIO}").as_str())
+    );
+}
+
+/// The listing's first row (the player bar shows the name too).
+fn first_row(s: &State) -> String {
+    lines_of(s, 80, 24)[1].clone()
+}
+
+/// What the inspection of a healthy one-minute mp3 says.
+fn healthy_mp3() -> Inspection {
+    Inspection {
+        info: Ok(SourceInfo {
+            container: "MP3".into(),
+            codec: "mp3".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            bits_per_sample: None,
+            duration_s: Some(60.0),
+        }),
+        tags: Ok(TagSummary::default()),
+        problem: None,
+    }
+}
+
+#[test]
+fn the_playing_mark_follows_the_player() {
+    let mut s = state(2, false);
+    let first = s.tree.files().next().unwrap();
+    // A damaged file's `!` would hide the mark.
+    s.tree.set_inspection(first, healthy_mp3());
+    let fx = key(&mut s, KeyCode::Char(' '));
+    let Some(Effect::Play(path)) = fx.into_iter().find(|e| matches!(e, Effect::Play(_))) else {
+        panic!("nothing played");
+    };
+    let Ok(info) = healthy_mp3().info else {
+        unreachable!()
+    };
+    let started = PlayerEvent::Started {
+        path,
+        info,
+        paused: false,
+    };
+    update(&mut s, Msg::Player(started));
+    assert_eq!(s.player.state, PlayState::Playing);
+    assert!(
+        first_row(&s).starts_with("│ ▶ track-00.mp3"),
+        "{}",
+        first_row(&s)
+    );
+
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.player.state, PlayState::Paused);
+    assert!(
+        first_row(&s).starts_with("│   track-00.mp3"),
+        "{}",
+        first_row(&s)
+    );
+
+    key(&mut s, KeyCode::Char(' '));
+    key(&mut s, KeyCode::Char('s'));
+    assert_eq!(s.player.state, PlayState::Stopped);
+    assert!(
+        first_row(&s).starts_with("│   track-00.mp3"),
+        "{}",
+        first_row(&s)
+    );
+}
+
+#[test]
+fn cut_names_keep_their_extension_at_80_columns() {
+    let mut s = library(&[
+        "hyperrogue-caribbean.m4a",
+        "hyperrogue-caribbean.ogg",
+        "singularity-enemy-unknown-alac.m4a",
+        "singularity-enemy-unknown.aiff",
+    ]);
+    let files: Vec<_> = s.tree.files().collect();
+    s.results.set_result(files[0], classified("reggae", 0.70));
+    s.results.set_result(files[1], classified("reggae", 0.69));
+    let lines = lines_of(&s, 80, 24);
+    let rows: Vec<&str> = lines[1..5]
+        .iter()
+        .map(|l| &l[..l.find("││").unwrap()])
+        .collect();
+    assert!(
+        rows[0].contains("hyperrogue-ca….m4a Reggae 70%"),
+        "{rows:#?}"
+    );
+    assert!(
+        rows[1].contains("hyperrogue-ca….ogg Reggae 69%"),
+        "{rows:#?}"
+    );
+    assert!(
+        rows[2].contains("singularity-enemy-unknow….m4a"),
+        "{rows:#?}"
+    );
+    assert!(
+        rows[3].contains("singularity-enemy-unkno….aiff"),
+        "{rows:#?}"
+    );
+}
+
+/// A file whose decoder knows no length: the classifier's says it, and how
+/// much of it was heard.
+#[test]
+fn the_track_pane_shows_the_known_length_and_a_partial_analysis() {
+    let mut s = library(&["caribbean.ogg"]);
+    let id = s.tree.files().next().unwrap();
+    s.tree.set_inspection(
+        id,
+        Inspection {
+            info: Ok(SourceInfo {
+                container: "Ogg".into(),
+                codec: "vorbis".into(),
+                sample_rate: 44_100,
+                channels: 2,
+                bits_per_sample: None,
+                duration_s: None,
+            }),
+            tags: Ok(TagSummary::default()),
+            problem: None,
+        },
+    );
+    let mut c = classified("reggae", 0.31);
+    c.duration_s = 62.0;
+    c.analysed_s = Some(48.0);
+    c.partial = true;
+    s.results.set_result(id, c);
+    s.browser.select_index(&s.tree, 0);
+
+    let tall = screen_of(&s, 100, 50);
+    assert!(tall.contains("Duration  1:02"), "{tall}");
+    assert!(tall.contains("Partial   analysed 0:48 of 1:02"), "{tall}");
+    let small = screen_of(&s, 80, 24);
+    assert!(small.contains("analysed 0:48 of 1:02 · vorbis"), "{small}");
+}
+
+#[test]
+fn the_silent_mode_message_fits_80_columns() {
+    let mut setup = setup("/nowhere/lib".into(), false);
+    setup.output = OutputStatus::Silent {
+        reason: "no audio device available".into(),
+    };
+    let s = State::new(setup);
+    let last = lines_of(&s, 80, 24).pop().unwrap();
+    assert!(
+        last.contains("no audio device: playing silently "),
+        "{last}"
+    );
+}
