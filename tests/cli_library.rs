@@ -200,6 +200,43 @@ fn info_walks_a_folder_and_help_lists_only_what_applies() {
     );
 }
 
+/// Mistakes on the app's command line are said before any terminal is
+/// needed: an app option before a command, a missing evaluation report.
+#[test]
+fn app_options_are_checked_before_the_app_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    wav(&dir.path().join("one.wav"), 1.0);
+    let out = earmark()
+        .args(["--model", "fast", "info"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("earmark info: --model before `info` is for the terminal app only"),
+        "{err}"
+    );
+
+    let missing = dir.path().join("nope.json");
+    let out = earmark()
+        .arg("--eval-report")
+        .arg(&missing)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "earmark: --eval-report {}: no such file or directory",
+            missing.display()
+        )
+    );
+}
+
 #[test]
 fn features_names_files_alike_in_index_and_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -98,6 +98,16 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         ),
         Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
     }
+    // A mistyped report path is said now, not after `e` in a running app.
+    if let Some(report) = &opts.eval_report
+        && let Err(e) = std::fs::File::open(report)
+    {
+        anyhow::bail!(
+            "--eval-report {}: {}",
+            report.display(),
+            crate::library::io_reason(&e)
+        );
+    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the terminal app needs an interactive terminal; for scripts use `earmark info` (see `earmark --help`)"
