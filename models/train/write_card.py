@@ -203,6 +203,62 @@ def decision(kept: bool, name: str, selected) -> str:
     return "kept" if selected in (None, name) else f"passes the rule; `{selected}` scores higher"
 
 
+FT_ROUTES = ("head", "head+head", "backend", "backend+head", "backend5", "backend5+head", "midend",
+             "midend+head")
+
+
+def finetune_row(R, name):
+    """One route's row of the fine-tuning table, from cv_finetune.json's contents `R`."""
+    P, r = R["protocol"], R["routes"][name]
+    hp = (R["routes"].get("backend") or next(iter(R["routes"].values()))).get("hyper", P["hyper"])
+    o, f = r["oof"]["finetuned"], r["folds"]["finetuned"]
+    gain = o["accuracy"]["mean"] - r["oof"]["shipped_head"]["accuracy"]["mean"]
+    rh, rs = r.get("hyper", hp), r.get("seeds", P["seeds"])
+    sel = " **(ships)**" if R.get("selected") == name else ""
+    what = FT_WHAT[name.removesuffix("+head")] + (
+        "; its probabilities averaged with the logistic-regression head's (one forward pass)"
+        if name.endswith("+head") else "")
+    row = [f"`{name}`{sel}: {what}", pm(o["accuracy"]), pm(o["balanced_accuracy"]),
+           f"{o['excerpts_accuracy']['mean']:.3f}", pm(f["accuracy"]),
+           f"{gain:+.3f} ({r.get('excerpts_change', 0):+.3f}) → "
+           + decision(r.get("kept", False), name, R.get("selected")),
+           f"{rh['epochs']} × {len(rs)}", f"{r['train_s'] / 60:.0f} min"]
+    if len(rs) == 1:  # no sd over repeats
+        row[1] = f"{o['accuracy']['mean']:.3f} (1 repeat)"
+        row[2] = f"{o['balanced_accuracy']['mean']:.3f}"
+    return row
+
+
+def refresh_finetune_rows(card_path, work, names):
+    """Put the rows of routes `names` (from --work's cv_finetune.json) into a card's kept
+    fine-tuning table, replacing their old rows: for an opt-in route measured after the shipped
+    teacher's run, whose other rows (the shipped network's record) must stay as they are."""
+    R = load(os.path.join(work, "cv_finetune.json"))
+    with open(card_path) as f:
+        text = f.read()
+    start, end = section_span(text, "## Fine-tuning musicnn itself")
+    section = text[start:end]
+    lines = section.split("\n")
+    table = [i for i, line in enumerate(lines) if line.startswith("| ")]
+    for name in names:
+        if not R or name not in R.get("routes", {}):
+            raise SystemExit(f"no {name} route in {work}/cv_finetune.json")
+        row = "| " + " | ".join(finetune_row(R, name)) + " |"
+        old = [i for i in table if lines[i].startswith(f"| `{name}`")]
+        if old:
+            lines[old[0]] = row
+        else:
+            lines.insert(table[-1] + 1, row)
+            table.append(table[-1] + 1)
+    if "midend" in names:  # its paragraph, whichever version the card has
+        note = MIDEND_NOTE.format(ran=midend_ran(R)).strip()
+        lines = [note if line.startswith(note[:40]) else line for line in lines]
+    section = "\n".join(lines)
+    with open(card_path, "w") as f:
+        f.write(text[:start] + section + text[end:])
+    print(f"{card_path}: fine-tuning rows {', '.join(names)} refreshed")
+
+
 def finetune_section(work):
     """Fine-tuning musicnn itself, scored on cv.py's folds (finetune_cv.py), if it was run."""
     R = load(os.path.join(work, "cv_finetune.json"))
@@ -212,26 +268,10 @@ def finetune_section(work):
     hp = (R["routes"].get("backend") or next(iter(R["routes"].values()))).get("hyper", P["hyper"])
     reps = max(len(r.get("seeds", P["seeds"])) for r in R["routes"].values())
     rows, base = [], None
-    for name in ("head", "head+head", "backend", "backend+head", "backend5", "backend5+head", "midend",
-                 "midend+head"):
-        r = R["routes"].get(name)
-        if not r:
-            continue
-        o, f = r["oof"]["finetuned"], r["folds"]["finetuned"]
-        base = r["oof"]["shipped_head"]
-        gain = o["accuracy"]["mean"] - base["accuracy"]["mean"]
-        kept = r.get("kept", False)
-        rh, rs = r.get("hyper", hp), r.get("seeds", P["seeds"])
-        sel = " **(ships)**" if R.get("selected") == name else ""
-        what = FT_WHAT[name.removesuffix("+head")] + (
-            "; its probabilities averaged with the logistic-regression head's (one forward pass)"
-            if name.endswith("+head") else "")
-        rows.append([f"`{name}`{sel}: {what}", pm(o["accuracy"]), pm(o["balanced_accuracy"]),
-                     f"{o['excerpts_accuracy']['mean']:.3f}", pm(f["accuracy"]),
-                     f"{gain:+.3f} ({r.get('excerpts_change', 0):+.3f}) → " + decision(kept, name, R.get("selected")),
-                     f"{rh['epochs']} × {len(rs)}", f"{r['train_s'] / 60:.0f} min"])
-        if len(rs) == 1:
-            rows[-1][1] = f"{o['accuracy']['mean']:.3f} (1 repeat)"
+    for name in FT_ROUTES:
+        if name in R["routes"]:
+            rows.append(finetune_row(R, name))
+            base = R["routes"][name]["oof"]["shipped_head"]
     if base:
         rows.insert(0, ["logistic-regression head on the frozen penultimate (shipped before), same folds",
                         pm(base["accuracy"]), pm(base["balanced_accuracy"]),
@@ -264,8 +304,7 @@ def finetune_section(work):
                f"{', '.join(str(x) for x in P['seeds'][:reps])}…; a route run with one repeat has no sd, "
                "and its gain is against the head on the same folds); fold column: mean ± sd over the "
                "folds. Training time: summed over the folds, 2 threads on the shared 2-core machine.\n"
-               + MIDEND_NOTE.format(ran="ran with fewer epochs and one repeat (row above)"
-                                    if "midend" in R["routes"] else MIDEND_NOT_RUN)))
+               + MIDEND_NOTE.format(ran=midend_ran(R) if "midend" in R["routes"] else MIDEND_NOT_RUN)))
 
 
 # the mid-end route is opt-in (finetune_cv.py --routes head,backend,midend): too slow for every run
@@ -275,6 +314,26 @@ MIDEND_NOT_RUN = ("is not in run.sh's default routes (`EARMARK_FINETUNE_ARGS=\"-
                   "adds it, 15-20 min per fold): in the one attempt, cut short after two of the five folds "
                   "of seed 0 (6 epochs), it trailed the logistic-regression head on both (fold accuracy "
                   "0.637 against 0.662, and 0.755 against 0.857), and is not reported above")
+MIDEND_RAN = ("is not in run.sh's default routes (`EARMARK_FINETUNE_ARGS=\"--routes head,backend,midend\"` "
+              "adds it, 12-25 min per fold): it ran later, fold by fold over sessions (`finetune_cv.py "
+              "--routes midend --repeats 1 --folds …`, each fold's predictions kept in "
+              "models/accurate/cv/folds/), with {seeds}")
+
+
+def midend_ran(R):
+    """MIDEND_RAN with the mid-end's figures against the head's on the same folds."""
+    r = R["routes"]["midend"]
+    seeds = r.get("seeds", R["protocol"]["seeds"])
+    o, b = r["oof"]["finetuned"], r["oof"]["shipped_head"]
+
+    def fig(d):
+        return (f"{d['accuracy']['mean']:.3f} / {d['balanced_accuracy']['mean']:.3f} (excerpts "
+                f"{d['excerpts_accuracy']['mean']:.3f})")
+    which = seed_list(seeds)
+    return MIDEND_RAN.format(seeds=f"{'one repeat' if len(seeds) == 1 else f'{len(seeds)} repeats'} "
+                                   f"({which}): on those folds it scores {fig(o)} against the "
+                                   f"logistic-regression head's {fig(b)}, the head refitted on the "
+                                   f"same folds, so its gain is {r['gain']:+.3f}")
 
 
 def section_span(text, head):
@@ -966,6 +1025,10 @@ def main():
                     help="only rewrite the pool sections of this card (from --work's results)")
     ap.add_argument("--refresh-next-steps", metavar="MODEL_CARD_MD", nargs="+",
                     help="only copy next_steps.md into these cards' Next steps section")
+    ap.add_argument("--refresh-finetune-rows", metavar="ROUTE", nargs="+",
+                    help="only put these routes' rows (from --work's cv_finetune.json) into the cards "
+                         "named by --cards, keeping every other row")
+    ap.add_argument("--cards", nargs="+", default=[ACCURATE_CARD, os.path.join(ROOT, "models", "fast", "MODEL_CARD.md")])
     ap.add_argument("--refresh-finetune", metavar="MODEL_DIR",
                     help="rewrite this accurate card for the fine-tuned network finetune_cv.py --export shipped")
     args = ap.parse_args()
@@ -973,6 +1036,10 @@ def main():
         from card_finetune import refresh_finetune
 
         return refresh_finetune(args.refresh_finetune, args.work, args.data_root)
+    if args.refresh_finetune_rows:
+        for card in args.cards:
+            refresh_finetune_rows(card, args.work, args.refresh_finetune_rows)
+        return 0
     if args.refresh_next_steps:
         for card in args.refresh_next_steps:
             refresh_next_steps(card)
