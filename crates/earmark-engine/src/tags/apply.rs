@@ -307,6 +307,44 @@ mod tests {
         );
     }
 
+    /// Writers of one file take turns: each starts from the previous one's
+    /// result, so no write is lost and every entry's "before" is a state the
+    /// file really had (lost updates showed two writes both from "(none)").
+    #[test]
+    fn concurrent_writes_to_one_file_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, _) = silent_mp3(dir.path());
+        let genres = ["Blues", "Jazz", "Rock", "Pop"];
+        let reports: Vec<WriteReport> = std::thread::scope(|sc| {
+            let handles: Vec<_> = genres
+                .iter()
+                .map(|g| {
+                    let f = f.clone();
+                    sc.spawn(move || {
+                        write::write_genre_with(
+                            &f,
+                            &GenreChange::replace(*g),
+                            &WriteConfig::default(),
+                        )
+                        .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut befores: Vec<String> = reports.iter().map(|r| write::show(&r.old)).collect();
+        befores.sort();
+        let last = crate::tags::read_genre_state(&f).unwrap().display();
+        let mut expected: Vec<String> = genres
+            .iter()
+            .filter(|g| **g != last[0])
+            .map(|g| (*g).to_string())
+            .chain(["(none)".to_string()])
+            .collect();
+        expected.sort();
+        assert_eq!(befores, expected, "each write starts from another's result");
+    }
+
     /// A journal that cannot record (its table gone, as with a locked or
     /// broken database): the file is not written and no temp copy remains.
     #[test]

@@ -22,6 +22,10 @@ pub(crate) fn create_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()>
         "CREATE TABLE IF NOT EXISTS journal_bytes (
              id    INTEGER PRIMARY KEY,
              patch BLOB    NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS journal_seq (
+             only INTEGER PRIMARY KEY CHECK (only = 1),
+             last INTEGER NOT NULL
          );",
     )
 }
@@ -182,8 +186,12 @@ impl Cache {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         self.conn()
             .execute(
-                "INSERT INTO journal (path, old_value, new_value, old_state, new_state, time, batch, undone)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+                // An id is never given twice, even after `forget` removed the newest
+                // entry: a script that kept it must not undo another file's write.
+                "INSERT INTO journal (id, path, old_value, new_value, old_state, new_state, time, batch, undone)
+                 VALUES (max(coalesce((SELECT max(id) FROM journal), 0),
+                             coalesce((SELECT last FROM journal_seq), 0)) + 1,
+                         ?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
                 params![
                     path_to_blob(&entry.path),
                     json(&entry.old),
@@ -195,7 +203,15 @@ impl Cache {
                 ],
             )
             .map_err(|e| self.db_err(e))?;
-        Ok(self.conn().last_insert_rowid())
+        let id = self.conn().last_insert_rowid();
+        self.conn()
+            .execute(
+                "INSERT INTO journal_seq (only, last) VALUES (1, ?1)
+                 ON CONFLICT(only) DO UPDATE SET last = max(last, excluded.last)",
+                params![id],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(id)
     }
 
     /// Keep the original bytes a write replaced (see `byte_patch`), so its
@@ -373,5 +389,18 @@ mod tests {
             a
         );
         assert!(cache.journal_get(999).unwrap().is_none());
+    }
+
+    /// Forgetting the newest entry does not hand its id to the next write.
+    #[test]
+    fn ids_are_never_given_twice() {
+        let cache = Cache::open_in_memory().unwrap();
+        let b = cache.journal_new_batch().unwrap();
+        let first = cache.journal_add(&entry("/m/a.mp3", b)).unwrap();
+        let newest = cache.journal_add(&entry("/m/b.mp3", b)).unwrap();
+        cache.journal_forget(newest).unwrap();
+        let next = cache.journal_add(&entry("/m/c.mp3", b)).unwrap();
+        assert!(next > newest && newest > first, "{first} {newest} {next}");
+        assert!(cache.journal_get(newest).unwrap().is_none());
     }
 }

@@ -443,14 +443,8 @@ fn safe_write(
     keep_bytes: bool,
     record: impl FnOnce(&WriteReport, Option<&BytePatch>) -> Result<(), TagWriteError>,
 ) -> Result<WriteReport, TagWriteError> {
-    // Work on the real file behind any symlink, so the link stays a link.
-    let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
-    let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
-    check_replaceable(shown, &real, &meta)?;
+    let (real, mut original, meta) = open_locked(shown)?;
     let stamp = file_stamp(&meta);
-
-    let mut original =
-        File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let target = decide(&old)?;
@@ -488,9 +482,7 @@ pub fn restore_bytes(
     target: &GenreState,
     cfg: &WriteConfig,
 ) -> Result<Option<WriteReport>, TagWriteError> {
-    let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
-    let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
-    check_replaceable(shown, &real, &meta)?;
+    let (real, _lock, meta) = open_locked(shown)?;
     let stamp = file_stamp(&meta);
     let unread = |e: io::Error| TagWriteError::io(shown, "cannot read", &e);
     if !patch.applies_to(&real).map_err(unread)? {
@@ -505,6 +497,62 @@ pub fn restore_bytes(
     unchanged_since(shown, &real, stamp)?;
     put_in_place(shown, &real, guard, cfg)?;
     Ok(Some(report(shown, expected.clone(), target.clone())))
+}
+
+/// How long a write waits for another earmark writing the same file.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Open the real file behind `shown` (a symlink stays a link) and hold its
+/// lock: writers of one file (two `earmark tag` runs, the app and a run) take
+/// turns from here until the copy replaces it, so each starts from the
+/// previous one's result instead of renaming over it. Other programs do not
+/// take the lock; the stamp check before the rename still sees them.
+fn open_locked(shown: &Path) -> Result<(PathBuf, File, fs::Metadata), TagWriteError> {
+    let waited = std::time::Instant::now();
+    loop {
+        let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        check_replaceable(shown, &real, &meta)?;
+        let file = File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) if waited.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                continue;
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::Changed,
+                    "another earmark has been writing this file for a minute; not changed",
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(TagWriteError::io(shown, "cannot lock", &e));
+            }
+        }
+        // The previous writer renamed its copy over the path while we waited:
+        // lock the file the path names now.
+        let now = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        let locked = file
+            .metadata()
+            .map_err(|e| TagWriteError::io(shown, "", &e))?;
+        if same_inode(&locked, &now) {
+            return Ok((real, file, now));
+        }
+    }
+}
+
+fn same_inode(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (a.dev(), a.ino()) == (b.dev(), b.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len() && a.modified().ok() == b.modified().ok()
+    }
 }
 
 /// Nobody else touched the original since `stamp`?
