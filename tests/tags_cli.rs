@@ -366,3 +366,45 @@ fn tag_clear_removes_the_genre_under_an_independent_reader_and_undoes() {
     let out = earmark(&env, &["tag", "--clear", "--genre", "Rock", p(&env.music)]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// A newline in a file name is escaped in every text line (it must not split
+/// a line a script reads), and a folder without audio is an error, as for
+/// `classify` and `info`.
+#[test]
+fn odd_names_stay_on_one_line_and_empty_folders_fail() {
+    let Some(env) = setup(&["hyperrogue-desert.ogg"]) else {
+        return;
+    };
+    let odd = env.music.join("new\nline.ogg");
+    std::fs::rename(env.music.join("hyperrogue-desert.ogg"), &odd).unwrap();
+    let data = env.music.parent().unwrap().join("data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(args)
+            .env("EARMARK_CACHE_DIR", &env.cache)
+            .env("EARMARK_DATA_DIR", &data)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["tag", "-g", "Jazz", p(&env.music)][..],
+        &["tag", "journal"],
+        &["tag", "undo", "--last"],
+    ] {
+        let out = run(args);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("line.ogg")).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stdout:?}");
+        assert!(lines[0].contains("new\\nline.ogg"), "{args:?}: {stdout:?}");
+    }
+    let empty = env.music.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = run(&["tag", "-g", "Jazz", p(&empty)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("earmark tag: no audio files found in"),
+        "{}",
+        text(&out.stderr)
+    );
+}

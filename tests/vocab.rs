@@ -204,6 +204,38 @@ fn similar_checks_the_query_first_and_says_when_alone() {
     assert!(err.contains("no other tracks to compare with in"), "{err}");
 }
 
+/// `tag --auto --genres …` skips a file it is unsure of, as the help says,
+/// instead of failing the run (a cron job would "fail" on most runs).
+#[test]
+fn tag_auto_skips_unsure_files_without_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("hell.wav");
+    common::copy_demo("HyperRogue/hell.wav", &f);
+    let out = common::earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .args([
+            "tag",
+            "--auto",
+            "--genres",
+            "gtzan",
+            "--dry-run",
+            "--model",
+            "fast",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("hell.wav: skipped, unsure ("), "{stdout}");
+    assert!(stderr.contains("0 failed"), "{stderr}");
+    assert!(
+        stderr.contains("1 skipped (unsure or low confidence)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
     let dir = tempfile::tempdir().unwrap();

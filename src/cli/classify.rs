@@ -38,14 +38,14 @@ pub struct ClassifyArgs {
     /// Worker threads, 1–256 (default: all cores).
     #[arg(long, value_parser = crate::cli::jobs_range())]
     pub jobs: Option<usize>,
-    /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~40x faster, less accurate),
+    /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~20x faster, less accurate),
     /// or a path: a folder with model.json, or an .onnx file.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,
     /// Excerpts analysed in files longer than 45 s, 1–64.
     #[arg(long, default_value_t = AnalysisPlan::default().windows, value_parser = crate::cli::windows_range())]
     pub windows: usize,
-    /// Neither read nor write the result cache (see `earmark info --json` for its path).
+    /// Neither read nor write the result cache ($XDG_CACHE_HOME/earmark/; EARMARK_CACHE_DIR overrides it).
     #[arg(long)]
     pub no_cache: bool,
     /// Answer in the library's learned genres (`mine`, see `earmark learn`) or GTZAN's,
@@ -120,7 +120,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         (None, None) => None,
     };
     if let Some(vocab) = &mut vocab {
-        answer_in(&mut results, vocab, args.top, false);
+        answer_in(&mut results, vocab, args.top);
     }
     let failed = results.iter().filter(|r| r.error.is_some()).count();
     let stdout = std::io::stdout();
@@ -173,30 +173,14 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     }
 }
 
-/// Replace each result's ranking by the chosen vocabulary's, with a suggestion.
-/// With `unsure_is_error` (tagging), an unsure file becomes an error naming
-/// its top candidates, so nothing is written for it.
-pub fn answer_in(
-    results: &mut [TrackResult],
-    vocab: &mut Vocabularies,
-    top: usize,
-    unsure_is_error: bool,
-) {
+/// Replace each result's ranking by the chosen vocabulary's, with a suggestion
+/// (`unsure` where no genre clears its threshold).
+pub fn answer_in(results: &mut [TrackResult], vocab: &mut Vocabularies, top: usize) {
     for r in results.iter_mut() {
         let Some(prediction) = &r.prediction else {
             continue;
         };
         match vocab.answer(Path::new(&r.path), prediction) {
-            Ok(a) if unsure_is_error && a.suggestion.label() == "unsure" => {
-                let best: Vec<String> = a
-                    .ranked
-                    .iter()
-                    .take(3)
-                    .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                    .collect();
-                r.top = None;
-                r.error = Some(format!("{}: unsure ({})", r.path, best.join(", ")));
-            }
             Ok(a) => {
                 r.top = Some(
                     a.ranked

@@ -23,7 +23,7 @@ pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~40x faster, less accurate),
+    /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~20x faster, less accurate),
     /// or a path: a folder with model.json, or an .onnx file.
     #[arg(long, value_name = "accurate|fast|PATH")]
     pub model: Option<PathBuf>,

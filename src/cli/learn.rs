@@ -20,11 +20,11 @@ use crate::vocab::{EmbeddingTable, LearnOptions, Progress, learn_library, store}
 pub struct LearnArgs {
     /// Library folders (default: the current directory). The first is the root the head belongs to.
     pub dirs: Vec<PathBuf>,
-    /// Keep genres with at least this many tracks.
-    #[arg(long, default_value_t = 5)]
+    /// Keep genres with at least this many tracks (1 or more).
+    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub min_tracks: usize,
-    /// Confident suggestions must have been right this often in cross-validation (0–1).
-    #[arg(long, default_value_t = 0.9)]
+    /// Confident suggestions must have been right this often in cross-validation (90%, 90 or 0.9).
+    #[arg(long, default_value_t = 0.9, value_parser = |s: &str| crate::cli::output::parse_confidence(s).map(f64::from))]
     pub precision: f64,
     #[command(flatten)]
     pub embed: EmbeddingOpts,
@@ -111,8 +111,8 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         args.embed.windows,
     )?;
     let opts = LearnOptions {
-        min_tracks: args.min_tracks.max(1),
-        precision: args.precision.clamp(0.0, 1.0),
+        min_tracks: args.min_tracks,
+        precision: args.precision,
         jobs: jobs_or_default(args.embed.jobs),
     };
     let mut table = EmbeddingTable::load(&classifier);

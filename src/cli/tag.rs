@@ -11,6 +11,7 @@ use crate::audio::AnalysisPlan;
 use crate::cache::{Cache, JournalEntry};
 use crate::classifier::Classifier;
 use crate::cli::CliError;
+use crate::cli::output::printable;
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, Undone};
 use crate::tags::write::show;
@@ -53,7 +54,7 @@ pub struct TagArgs {
     #[arg(long, value_name = "P", requires = "auto", value_parser = crate::cli::output::parse_confidence)]
     pub min_confidence: Option<f32>,
 
-    /// With --auto: a model folder (with model.json) or .onnx file; default: the shipped model.
+    /// With --auto: `accurate` (default) or `fast`, or a model folder (with model.json) or .onnx file.
     #[arg(long, requires = "auto")]
     pub model: Option<PathBuf>,
 
@@ -250,6 +251,16 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             Record::failed(e.path.clone(), "walk", e.to_string())
         })
         .collect();
+    if files.is_empty() && records.is_empty() {
+        // as classify and info: a typo must not look like an empty library
+        return Err(CliError::failed(
+            "tag",
+            format!(
+                "no audio files found in {}",
+                crate::cli::list_paths(&args.paths)
+            ),
+        ));
+    }
     let mut confidence = std::collections::HashMap::new();
     let work: Vec<(PathBuf, GenreChange)> = match fixed {
         Some(change) => files.into_iter().map(|f| (f, change.clone())).collect(),
@@ -315,13 +326,30 @@ fn auto_changes(
     let mut results = crate::cli::classify::classify_all(&classifier, &files, 1, jobs);
     if let Some(choice) = args.genres {
         let mut vocab = crate::cli::genres::Vocabularies::new(choice, classifier.model());
-        crate::cli::classify::answer_in(&mut results, &mut vocab, 1, true);
+        // three candidates, for the line an unsure file gets
+        crate::cli::classify::answer_in(&mut results, &mut vocab, 3);
     }
     let min = args.min_confidence.unwrap_or(0.0);
     let mut work = Vec::new();
     for (path, r) in files.into_iter().zip(results) {
         let top = r.top.as_ref().and_then(|t| t.first());
+        let unsure = r.suggestion.as_deref() == Some("unsure");
         match (top, r.error) {
+            (Some(_), _) if unsure => {
+                let candidates: Vec<String> = r
+                    .top
+                    .iter()
+                    .flatten()
+                    .map(|t| format!("{} {:.0}%", t.genre, t.probability * 100.0))
+                    .collect();
+                let why = format!("unsure ({})", candidates.join(", "));
+                if !args.json {
+                    println!("{}: skipped, {why}", name(&path));
+                }
+                let mut rec = Record::base(path.display().to_string(), "skipped");
+                rec.error = Some(why);
+                records.push(rec);
+            }
             (Some(top), _) if top.probability >= min => {
                 let change = GenreChange {
                     genres: vec![match args.genres {
@@ -337,7 +365,7 @@ fn auto_changes(
                 if !args.json {
                     println!(
                         "{}: skipped, {} at {:.0}% is below --min-confidence {:.0}%",
-                        path.display(),
+                        name(&path),
                         top.genre,
                         top.probability * 100.0,
                         min * 100.0
@@ -482,17 +510,23 @@ fn print_live(r: &Result<Applied, ApplyError>) {
     match r {
         Ok(a) if a.report.changed => println!(
             "{}: {} → {}",
-            a.report.path.display(),
+            name(&a.report.path),
             show(&a.report.old),
             show(&a.report.new)
         ),
         Ok(a) => println!(
             "{}: {} (unchanged)",
-            a.report.path.display(),
+            name(&a.report.path),
             show(&a.report.new)
         ),
-        Err(e) => eprintln!("earmark: {e}"),
+        Err(e) => eprintln!("earmark: {}", printable(&e.to_string())),
     }
+}
+
+/// A path for a text line: control characters escaped (a newline in a name
+/// must not split the line), as in every other command's output.
+fn name(p: &std::path::Path) -> String {
+    printable(&p.display().to_string())
 }
 
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
@@ -519,7 +553,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 match r.status {
                     "would-write" => println!(
                         "{}: {} → {}{} (dry run)",
-                        r.path,
+                        printable(&r.path),
                         show(r.old.as_deref().unwrap_or_default()),
                         show(r.new.as_deref().unwrap_or_default()),
                         r.confidence
@@ -528,7 +562,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                     ),
                     "unchanged" => println!(
                         "{}: {} (unchanged)",
-                        r.path,
+                        printable(&r.path),
                         show(r.new.as_deref().unwrap_or_default())
                     ),
                     _ => {}
@@ -540,7 +574,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             for r in records.iter().filter(|r| {
                 r.status == "failed" && !matches!(r.error_kind, Some("walk" | "classify"))
             }) {
-                eprintln!("earmark: {}", r.error.as_deref().unwrap_or(""));
+                eprintln!("earmark: {}", printable(r.error.as_deref().unwrap_or("")));
             }
         }
         let count = |s: &str| records.iter().filter(|r| r.status == s).count();
@@ -559,7 +593,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
         };
         let skipped = count("skipped");
         if skipped > 0 {
-            eprintln!("{summary}, {skipped} skipped (low confidence)");
+            eprintln!("{summary}, {skipped} skipped (unsure or low confidence)");
         } else {
             eprintln!("{summary}");
         }
@@ -597,7 +631,7 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
                     println!(
                         "undid #{} {}: {} → {}",
                         u.id,
-                        u.report.path.display(),
+                        name(&u.report.path),
                         show(&u.report.old),
                         show(&u.report.new)
                     );
@@ -606,7 +640,7 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
             }
             Err(e) => {
                 if !json {
-                    eprintln!("earmark: {e}");
+                    eprintln!("earmark: {}", printable(&e.to_string()));
                 }
                 let path = match e {
                     UndoError::Write { error, .. } => error.path.display().to_string(),
@@ -665,7 +699,7 @@ fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
             e.batch,
             format_time_ms(e.time_ms),
             if e.undone { "undone" } else { "" },
-            e.path.display(),
+            name(&e.path),
             show(&e.old),
             show(&e.new)
         );
@@ -695,8 +729,8 @@ fn forget(cache: &Cache, id: i64, json: bool) -> Result<ExitCode, CliError> {
         }
     } else {
         eprintln!(
-            "forgot #{id} {}: {} → {} (the file is unchanged)",
-            entry.path.display(),
+            "forgot #{id} {}: {} → {} (the file was not touched)",
+            name(&entry.path),
             show(&entry.old),
             show(&entry.new)
         );
