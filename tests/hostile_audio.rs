@@ -609,3 +609,62 @@ fn out_of_range_options_are_usage_errors() {
         assert!(err.contains(flag), "{err}");
     }
 }
+
+/// A WAV from `wav` with its RIFF and data sizes set to `riff` and `data`.
+fn with_sizes(mut bytes: Vec<u8>, riff: u32, data: u32) -> Vec<u8> {
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    bytes[40..44].copy_from_slice(&data.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_wav_written_to_a_pipe_is_read_to_its_end() {
+    // A writer that cannot seek back leaves placeholder sizes: ffmpeg
+    // 0xFFFFFFFF, others 0; these once gave "duration 6:45:48" and "no
+    // excerpt could be decoded".
+    let dir = tempfile::tempdir().unwrap();
+    let sound = wav(16_000, 1, 1, 16, &pcm16(16_000 * 50));
+    let true_riff = sound.len() as u32 - 8;
+    for (name, riff, data) in [
+        ("ffmpeg-pipe.wav", u32::MAX, u32::MAX),
+        ("zero-sizes.wav", 0, 0),
+        ("data-claims-4gb.wav", true_riff, u32::MAX - 7),
+    ] {
+        let f = put(dir.path(), name, &with_sizes(sound.clone(), riff, data));
+        let out = run(&[os("info"), os("--json"), f.as_os_str()]);
+        assert!(out.status.success(), "{name}: {}", no_panic(&out));
+        let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r[0]["audio"]["duration_s"].as_f64(), Some(50.0), "{name}");
+        let out = classify_fast(&["--json"], &[f.as_os_str()]);
+        let err = no_panic(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            r[0]["warnings"].to_string().contains("no true length"),
+            "{name}: {}",
+            r[0]
+        );
+        assert_ne!(r[0]["partial"], true, "{name}: {}", r[0]); // absent when false
+        assert_eq!(r[0]["prediction"]["probs"].as_array().unwrap().len(), 10);
+    }
+    // ffmpeg writes 0 for the FORM and SSND sizes of an AIFF to a pipe: it
+    // reads as long as the same file with its sizes filled in.
+    let sound = aiff(8000.0, 1, 8000 * 3);
+    let mut piped = sound.clone();
+    for size_at in [4, 42] {
+        piped[size_at..size_at + 4].fill(0);
+    }
+    let [sound, piped] =
+        [("sound.aiff", sound), ("ffmpeg-pipe.aiff", piped)].map(|(name, bytes)| {
+            let out = run(&[
+                os("info"),
+                os("--json"),
+                put(dir.path(), name, &bytes).as_os_str(),
+            ]);
+            assert!(out.status.success(), "{name}: {}", no_panic(&out));
+            let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+            r[0]["audio"]["duration_s"].as_f64().unwrap()
+        });
+    assert_eq!(piped, sound);
+    assert!((sound - 3.0).abs() < 0.001, "{sound}");
+}

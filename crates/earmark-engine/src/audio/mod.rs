@@ -5,6 +5,7 @@ pub mod au;
 mod error;
 mod flac_meta;
 pub mod guard;
+mod open_ended;
 mod opus;
 mod resample;
 mod sniff;
@@ -245,6 +246,12 @@ fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
     if trouble.ended_early {
         out.push("decoding stopped early at a damaged stretch".into());
     }
+    if trouble.placeholder_sizes {
+        out.push(
+            "the header gives no true length (as when written to a pipe); read to the end of the file"
+                .into(),
+        );
+    }
     out
 }
 
@@ -408,6 +415,27 @@ mod tests {
         assert!(!a.partial, "{:?}", a.warnings);
         assert!((a.duration_s - 44.0).abs() < 0.01);
         assert!(a.excerpts.iter().all(|e| e.samples.len() == 6 * 16_000));
+    }
+
+    #[test]
+    fn a_wav_written_to_a_pipe_is_read_to_the_end_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("piped.wav");
+        // ffmpeg writes 0xFFFFFFFF for the RIFF and data sizes, other tools 0.
+        for placeholder in [u32::MAX, 0] {
+            wav(&f, 8000, 3.0);
+            let mut bytes = std::fs::read(&f).unwrap();
+            for size_at in [4, 40] {
+                bytes[size_at..size_at + 4].copy_from_slice(&placeholder.to_le_bytes());
+            }
+            std::fs::write(&f, bytes).unwrap();
+            assert_eq!(probe(&f).unwrap().duration_s, Some(3.0), "{placeholder:#x}");
+            assert_eq!(decode_all(&f).unwrap().1.len(), 24_000);
+            let a = load_for_analysis(&f, 16_000, &AnalysisPlan::default()).unwrap();
+            assert_eq!(a.excerpts[0].samples.len(), 48_000);
+            assert!(!a.partial && (a.duration_s - 3.0).abs() < 1e-9);
+            assert!(a.warnings[0].contains("no true length"), "{:?}", a.warnings);
+        }
     }
 
     #[test]

@@ -10,13 +10,14 @@ use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use symphonia::core::units::Time;
 
 use super::AudioError;
 use super::au::{self, AuHeader};
+use super::open_ended;
 use super::sniff::{Sniffed, sniff};
 
 /// What a file holds, as far as decoding is concerned.
@@ -65,6 +66,9 @@ pub struct DecodeTrouble {
     pub skipped_packets: usize,
     /// The stream ended on an error rather than at the end of the file.
     pub ended_early: bool,
+    /// The header's sizes were placeholders (a WAV or AIFF written to a
+    /// pipe), so the audio was read to the end of the file.
+    pub placeholder_sizes: bool,
 }
 
 /// Frames `read` returns at most for `.au` (symphonia returns one packet).
@@ -119,11 +123,22 @@ impl AudioStream {
         if let Some(start) = flac {
             super::flac_meta::check(&mut file, start, len, path)?;
         }
+        let patches =
+            open_ended::plan(&mut file, &head[..n], len).map_err(|e| AudioError::io(path, e))?;
         file.seek(SeekFrom::Start(0))
             .map_err(|e| AudioError::io(path, e))?;
+        let placeholder_sizes = !patches.is_empty();
+        let source: Box<dyn MediaSource> = if placeholder_sizes {
+            Box::new(open_ended::Patched::new(file, len, patches))
+        } else {
+            Box::new(file)
+        };
         // symphonia may panic on hostile input; a bad file must never take the app down.
-        crate::audio::guard::catch_quietly(|| open_symphonia(path, file, sniffed))
-            .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))?
+        let mut stream =
+            crate::audio::guard::catch_quietly(|| open_symphonia(path, source, sniffed))
+                .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))??;
+        stream.trouble.placeholder_sizes = placeholder_sizes;
+        Ok(stream)
     }
 
     pub fn info(&self) -> &SourceInfo {
@@ -444,8 +459,12 @@ fn remap_channels(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
     out
 }
 
-fn open_symphonia(path: &Path, file: File, sniffed: Sniffed) -> Result<AudioStream, AudioError> {
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+fn open_symphonia(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+    sniffed: Sniffed,
+) -> Result<AudioStream, AudioError> {
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
