@@ -235,6 +235,19 @@ fn app_options_are_checked_before_the_app_opens() {
             missing.display()
         )
     );
+
+    // A config file named on purpose must exist (the default one may not).
+    let out = earmark()
+        .env("EARMARK_CONFIG", &missing)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("nope.json") && err.contains("(named by EARMARK_CONFIG)"),
+        "{err}"
+    );
 }
 
 #[test]

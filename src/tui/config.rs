@@ -146,11 +146,24 @@ pub fn load() -> Result<Config, FileError> {
     };
     match std::fs::read_to_string(&path) {
         Ok(src) => parse(&src, &path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        // a file named on purpose (EARMARK_CONFIG) must exist: a typo would
+        // otherwise start the app with defaults and no word
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::env::var_os("EARMARK_CONFIG").is_none() =>
+        {
+            Ok(Config::default())
+        }
         Err(e) => Err(FileError {
             path,
             line: None,
-            message: crate::library::io_reason(&e),
+            message: match std::env::var_os("EARMARK_CONFIG") {
+                Some(_) => format!(
+                    "{} (named by EARMARK_CONFIG)",
+                    crate::library::io_reason(&e)
+                ),
+                None => crate::library::io_reason(&e),
+            },
         }),
     }
 }

@@ -22,5 +22,7 @@ pub mod vocab;
 
 /// The repository root at build time: where `models/` and `demo/` live.
 pub fn repo_root() -> &'static std::path::Path {
-    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+    // crates/earmark-engine → the repository, without `..` in what users see
+    let engine = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    engine.ancestors().nth(2).unwrap_or(engine)
 }
