@@ -193,13 +193,9 @@ impl State {
     }
 }
 
-/// Why the player is silent, short enough for the status line at 80
-/// columns beside the key hints ("no audio device: playing silently").
+/// Why the player is silent ("no audio device: playing silently"); the
+/// engine keeps its reasons short enough for 80 columns.
 pub fn silent_message(reason: &str) -> String {
-    let reason = match reason {
-        "no audio device available" | "no audio output device" => "no audio device",
-        other => other,
-    };
     format!("{reason}: playing silently")
 }
 

@@ -416,7 +416,7 @@ fn the_track_pane_shows_the_known_length_and_a_partial_analysis() {
 fn the_silent_mode_message_fits_80_columns() {
     let mut setup = setup("/nowhere/lib".into(), false);
     setup.output = OutputStatus::Silent {
-        reason: "no audio device available".into(),
+        reason: "no audio device".into(),
     };
     let s = State::new(setup);
     let last = lines_of(&s, 80, 24).pop().unwrap();

@@ -28,7 +28,7 @@ pub enum OutputStatus {
     /// Still opening the device.
     Opening,
     Device,
-    /// No sound: the reason in a few words ("--no-audio", "no output device").
+    /// No sound: the reason in a few words ("--no-audio", "no audio device").
     Silent {
         reason: String,
     },
@@ -292,16 +292,20 @@ impl Drop for NullSink {
     }
 }
 
+/// The reason a device could not be opened, in the few words a status line
+/// at 80 columns has room for beside "playing silently".
+const NO_DEVICE: &str = "no audio device";
+
 fn describe_open_error(e: &rodio::DeviceSinkError) -> String {
     use std::error::Error;
     match e {
-        rodio::DeviceSinkError::NoDevice => "no audio output device".into(),
+        rodio::DeviceSinkError::NoDevice => NO_DEVICE.into(),
         other => {
             let cause = other
                 .source()
                 .map_or_else(|| other.to_string(), |c| c.to_string());
             if cause.contains("not available") || cause.contains("No such file") {
-                "no audio device available".into()
+                NO_DEVICE.into()
             } else {
                 format!("cannot open the audio device: {cause}")
             }
@@ -546,6 +550,15 @@ fn open_track(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The terminal app shows the reason as is, beside "playing silently".
+    #[test]
+    fn a_missing_device_is_said_in_three_words() {
+        assert_eq!(
+            describe_open_error(&rodio::DeviceSinkError::NoDevice),
+            "no audio device"
+        );
+    }
 
     fn write_wav(path: &Path, seconds: f32, rate: u32) {
         let n = (seconds * rate as f32) as u32;

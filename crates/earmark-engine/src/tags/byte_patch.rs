@@ -55,20 +55,21 @@ impl BytePatch {
     /// The patch that takes `new` back to `old`, or `None` when it would keep
     /// more than [`MAX_PATCH_BYTES`].
     pub(crate) fn between(old: &Path, new: &Path) -> io::Result<Option<Self>> {
-        let (mut a, mut b) = (At::open(old)?, At::open(new)?);
+        let mut w = Walk::new(At::open(old)?, At::open(new)?);
+        let (a_len, b_len) = (w.a.len, w.b.len);
         // a common ending of the whole files is common to every remainder
-        let tail = common_suffix(&mut a, &mut b)?;
+        let tail = w.common_suffix()?;
         let (mut o, mut n) = (0u64, 0u64);
         let (mut hunks, mut kept) = (Vec::new(), 0u64);
         loop {
-            let run = common_prefix(&mut a, o, &mut b, n)?;
+            let run = w.common_prefix(o, n)?;
             (o, n) = (o + run, n + run);
-            if o == a.len && n == b.len {
+            if o == a_len && n == b_len {
                 break;
             }
-            let t = tail.min(a.len - o).min(b.len - n);
-            let (a_end, b_end) = (a.len - t, b.len - t);
-            let (od, nd) = match resync(&mut a, o, a_end, &mut b, n, b_end)? {
+            let t = tail.min(a_len - o).min(b_len - n);
+            let (a_end, b_end) = (a_len - t, b_len - t);
+            let (od, nd) = match w.resync(o, a_end, n, b_end)? {
                 Some(d) => d,
                 None => (a_end - o, b_end - n),
             };
@@ -77,7 +78,7 @@ impl BytePatch {
                 return Ok(None);
             }
             let mut old_bytes = vec![0; od as usize];
-            a.read_exact_at(o, &mut old_bytes)?;
+            w.a.read_exact_at(o, &mut old_bytes)?;
             hunks.push(Hunk {
                 at: n,
                 new_len: nd,
@@ -87,8 +88,8 @@ impl BytePatch {
         }
         Ok(Some(BytePatch {
             hunks,
-            old_len: a.len,
-            new_len: b.len,
+            old_len: a_len,
+            new_len: b_len,
             old_sha256: sha256_file(old)?,
             new_sha256: sha256_file(new)?,
         }))
@@ -215,86 +216,103 @@ impl At {
     }
 }
 
-/// Equal bytes from `a[o..]` and `b[n..]` on. Reads grow from 4 KiB, so the
-/// many short runs of a renumbered Ogg stay cheap.
-fn common_prefix(a: &mut At, o: u64, b: &mut At, n: u64) -> io::Result<u64> {
-    let (mut ba, mut bb) = (vec![0; WINDOW], vec![0; WINDOW]);
-    let (mut same, mut chunk) = (0u64, 4096usize);
-    loop {
-        let na = a.read_at(o + same, &mut ba[..chunk])?;
-        let nb = b.read_at(n + same, &mut bb[..chunk])?;
-        let k = na.min(nb);
-        let run = ba[..k]
-            .iter()
-            .zip(&bb[..k])
-            .take_while(|(x, y)| x == y)
-            .count();
-        same += run as u64;
-        if run < chunk {
-            return Ok(same);
-        }
-        chunk = (chunk * 2).min(WINDOW);
-    }
+/// The diff walk over two files, with one pair of [`WINDOW`]-sized buffers
+/// for all its reads (an Ogg with renumbered pages takes one step per page).
+struct Walk {
+    a: At,
+    b: At,
+    ba: Vec<u8>,
+    bb: Vec<u8>,
 }
 
-/// Equal bytes at the two files' ends.
-fn common_suffix(a: &mut At, b: &mut At) -> io::Result<u64> {
-    let limit = a.len.min(b.len);
-    let (mut ba, mut bb) = (vec![0; WINDOW], vec![0; WINDOW]);
-    let mut same = 0u64;
-    while same < limit {
-        let k = (limit - same).min(WINDOW as u64) as usize;
-        a.read_exact_at(a.len - same - k as u64, &mut ba[..k])?;
-        b.read_exact_at(b.len - same - k as u64, &mut bb[..k])?;
-        let run = ba[..k]
-            .iter()
-            .rev()
-            .zip(bb[..k].iter().rev())
-            .take_while(|(x, y)| x == y)
-            .count();
-        same += run as u64;
-        if run < k {
-            break;
+impl Walk {
+    fn new(a: At, b: At) -> Self {
+        Walk {
+            a,
+            b,
+            ba: vec![0; WINDOW],
+            bb: vec![0; WINDOW],
         }
     }
-    Ok(same)
-}
 
-/// Where `a[o..a_end]` and `b[n..b_end]`, which differ at their first byte,
-/// agree again for [`SYNC`] bytes: `(bytes of a, bytes of b)` before that,
-/// or `None` within [`WINDOW`].
-fn resync(
-    a: &mut At,
-    o: u64,
-    a_end: u64,
-    b: &mut At,
-    n: u64,
-    b_end: u64,
-) -> io::Result<Option<(u64, u64)>> {
-    let span = |from: u64, end: u64| (end - from).min(WINDOW as u64) as usize;
-    let mut wa = vec![0; span(o, a_end)];
-    let mut wb = vec![0; span(n, b_end)];
-    a.read_exact_at(o, &mut wa)?;
-    b.read_exact_at(n, &mut wb)?;
-    let aligned = (0..wa.len().min(wb.len()).saturating_sub(SYNC - 1))
-        .find(|&d| wa[d..d + SYNC] == wb[d..d + SYNC]);
-    if let Some(d) = aligned.filter(|&d| d <= NEAR) {
-        return Ok(Some((d as u64, d as u64)));
+    /// Equal bytes from `a[o..]` and `b[n..]` on. Reads grow from 4 KiB, so
+    /// the many short runs of a renumbered Ogg stay cheap.
+    fn common_prefix(&mut self, o: u64, n: u64) -> io::Result<u64> {
+        let (mut same, mut chunk) = (0u64, 4096usize);
+        loop {
+            let na = self.a.read_at(o + same, &mut self.ba[..chunk])?;
+            let nb = self.b.read_at(n + same, &mut self.bb[..chunk])?;
+            let k = na.min(nb);
+            let run = self.ba[..k]
+                .iter()
+                .zip(&self.bb[..k])
+                .take_while(|(x, y)| x == y)
+                .count();
+            same += run as u64;
+            if run < chunk {
+                return Ok(same);
+            }
+            chunk = (chunk * 2).min(WINDOW);
+        }
     }
-    // an inserted or removed stretch: the first of a's grams found in b
-    let mut grams: HashMap<&[u8], usize> = HashMap::new();
-    for j in 0..wb.len().saturating_sub(SYNC - 1) {
-        grams.entry(&wb[j..j + SYNC]).or_insert(j);
+
+    /// Equal bytes at the two files' ends.
+    fn common_suffix(&mut self) -> io::Result<u64> {
+        let (a_len, b_len) = (self.a.len, self.b.len);
+        let limit = a_len.min(b_len);
+        let mut same = 0u64;
+        while same < limit {
+            let k = (limit - same).min(WINDOW as u64) as usize;
+            self.a
+                .read_exact_at(a_len - same - k as u64, &mut self.ba[..k])?;
+            self.b
+                .read_exact_at(b_len - same - k as u64, &mut self.bb[..k])?;
+            let run = self.ba[..k]
+                .iter()
+                .rev()
+                .zip(self.bb[..k].iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
+            same += run as u64;
+            if run < k {
+                break;
+            }
+        }
+        Ok(same)
     }
-    let shifted = (0..wa.len().saturating_sub(SYNC - 1))
-        .find_map(|i| grams.get(&wa[i..i + SYNC]).map(|&j| (i, j)));
-    let best = match (aligned, shifted) {
-        (Some(d), Some((i, j))) if 2 * d <= i + j => Some((d, d)),
-        (_, Some(s)) => Some(s),
-        (Some(d), None) => Some((d, d)),
-        (None, None) => None,
-    };
-    Ok(best.map(|(i, j)| (i as u64, j as u64)))
+
+    /// Where `a[o..a_end]` and `b[n..b_end]`, which differ at their first
+    /// byte, agree again for [`SYNC`] bytes: `(bytes of a, bytes of b)`
+    /// before that, or `None` within [`WINDOW`].
+    fn resync(&mut self, o: u64, a_end: u64, n: u64, b_end: u64) -> io::Result<Option<(u64, u64)>> {
+        let span = |from: u64, end: u64| (end - from).min(WINDOW as u64) as usize;
+        let (wa, wb) = (
+            &mut self.ba[..span(o, a_end)],
+            &mut self.bb[..span(n, b_end)],
+        );
+        self.a.read_exact_at(o, wa)?;
+        self.b.read_exact_at(n, wb)?;
+        let (wa, wb) = (&*wa, &*wb);
+        let aligned = (0..wa.len().min(wb.len()).saturating_sub(SYNC - 1))
+            .find(|&d| wa[d..d + SYNC] == wb[d..d + SYNC]);
+        if let Some(d) = aligned.filter(|&d| d <= NEAR) {
+            return Ok(Some((d as u64, d as u64)));
+        }
+        // an inserted or removed stretch: the first of a's grams found in b
+        let mut grams: HashMap<&[u8], usize> = HashMap::new();
+        for j in 0..wb.len().saturating_sub(SYNC - 1) {
+            grams.entry(&wb[j..j + SYNC]).or_insert(j);
+        }
+        let shifted = (0..wa.len().saturating_sub(SYNC - 1))
+            .find_map(|i| grams.get(&wa[i..i + SYNC]).map(|&j| (i, j)));
+        let best = match (aligned, shifted) {
+            (Some(d), Some((i, j))) if 2 * d <= i + j => Some((d, d)),
+            (_, Some(s)) => Some(s),
+            (Some(d), None) => Some((d, d)),
+            (None, None) => None,
+        };
+        Ok(best.map(|(i, j)| (i as u64, j as u64)))
+    }
 }
 
 #[cfg(test)]
