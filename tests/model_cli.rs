@@ -144,7 +144,7 @@ fn csv_and_table_outputs() {
     assert!(out.status.success());
     let csv = text(&out.stdout);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "path,rank,genre,probability");
+    assert_eq!(lines[0], "path,rank,genre,probability,error");
     assert_eq!(lines.len(), 1 + 2 * files.len(), "{csv}");
     let out = earmark()
         .env("EARMARK_CACHE_DIR", cache.path())

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::cli::CliError;
 use clap::Args;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::audio::AnalysisPlan;
@@ -29,7 +29,7 @@ pub struct ClassifyArgs {
     /// Print JSON (one object per track, with per-segment probabilities).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// Print CSV: path,rank,genre,probability.
+    /// Print CSV: path,rank,genre,probability[,suggestion],error.
     #[arg(long)]
     pub csv: bool,
     /// How many genres to list per track, 1–10.
@@ -57,7 +57,7 @@ pub struct ClassifyArgs {
     pub head: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct TrackResult {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,7 +81,7 @@ pub struct TrackResult {
     pub suggestion: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Ranked {
     pub genre: String,
     pub probability: f32,
@@ -103,73 +103,173 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
     }
-    let results = classify_all(
-        &classifier,
-        &collected.files,
-        args.top,
-        jobs_or_default(args.jobs),
-    );
-    let mut results = results;
     let mut vocab = match (&args.head, args.genres) {
         (Some(file), _) => {
             let head =
                 crate::vocab::store::load(file).map_err(|e| CliError::failed("classify", e))?;
-            Some(Vocabularies::fixed(head, classifier.model()))
+            Some(Vocabularies::fixed(head, file, classifier.model()))
         }
         (None, Some(choice)) => Some(Vocabularies::new(choice, classifier.model())),
         (None, None) => None,
     };
-    if let Some(vocab) = &mut vocab {
-        answer_in(&mut results, vocab, args.top);
+    // Said once, before any work, when no file could be answered.
+    if let Some(v) = &mut vocab {
+        v.preflight(&collected.files)
+            .map_err(|e| CliError::failed("classify", e))?;
     }
-    let failed = results.iter().filter(|r| r.error.is_some()).count();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &results)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(out))
+    let format = if args.json {
+        Format::Json
     } else if args.csv {
-        write_csv(&mut out, &results)
+        Format::Csv
     } else {
-        write_table(&mut out, &results)
+        Format::Table
     };
-    if let Err(e) = written
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("earmark classify: {e}");
-    }
-    if !args.json {
-        for r in &results {
-            if let Some(e) = &r.error {
-                eprintln!("error: {}", printable(e));
+    let mut out = Printer::new(std::io::stdout(), format, &collected.files, vocab.is_some());
+    let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
+    classify_in_order(
+        &classifier,
+        &collected.files,
+        args.top,
+        jobs_or_default(args.jobs),
+        |mut r| {
+            done += 1;
+            undecodable += usize::from(r.error.is_some());
+            if let Some(v) = &mut vocab {
+                answer_in(std::slice::from_mut(&mut r), v, args.top);
             }
-            for w in &r.warnings {
-                eprintln!("warning: {}: {}", printable(&r.path), printable(w));
+            failed += usize::from(r.error.is_some());
+            if format != Format::Json {
+                report_on_stderr(&r);
             }
-            // the table says it in brackets; stderr says why, like any other warning
-            if r.partial && r.warnings.is_empty() {
-                let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
-                eprintln!(
-                    "warning: {}: {note} (the rest could not be decoded)",
-                    printable(&r.path)
-                );
-            }
-        }
-    }
-    // A named path that is not a regular file failed too (it is not in `results`).
+            // a closed pipe (`| head`) ends the run: nobody reads the rest
+            out.row(&r).is_ok()
+        },
+    );
+    out.finish();
+    // A named path that is not a regular file failed too (it is not a result).
     let failed = failed + collected.errors.len();
-    let total = results.len() + collected.errors.len();
+    let total = done + collected.errors.len();
     if total == 0 || failed == total {
-        if results.iter().all(|r| r.error.is_some()) {
+        if done > 0 && undecodable == done {
             eprintln!(
-                "earmark classify: no audio files found (none of the {} files could be decoded)",
-                results.len()
+                "earmark classify: no audio files found (none of the {done} files could be decoded)"
             );
         }
         Ok(ExitCode::FAILURE)
     } else {
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// A result's error and warnings, for a reader of the table or CSV.
+fn report_on_stderr(r: &TrackResult) {
+    if let Some(e) = &r.error {
+        eprintln!("error: {}", printable(e));
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {}: {}", printable(&r.path), printable(w));
+    }
+    // the table says it in brackets; stderr says why, like any other warning
+    if r.partial && r.warnings.is_empty() {
+        let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
+        eprintln!(
+            "warning: {}: {note} (the rest could not be decoded)",
+            printable(&r.path)
+        );
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Writes each result as it comes, so a long run shows its first rows at
+/// once and `| head` ends it early. Write errors are said once.
+struct Printer<W: Write> {
+    format: Format,
+    out: W,
+    /// The table's file column, from every path to come.
+    width: usize,
+    /// CSV: a suggestion column (`--genres`, `--head`).
+    suggestions: bool,
+    rows: usize,
+    failed: bool,
+}
+
+impl<W: Write> Printer<W> {
+    fn new(out: W, format: Format, files: &[PathBuf], suggestions: bool) -> Self {
+        let width = files
+            .iter()
+            .map(|f| {
+                unicode_width::UnicodeWidthStr::width(printable(&f.display().to_string()).as_str())
+            })
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 60);
+        let mut p = Printer {
+            format,
+            out,
+            width,
+            suggestions,
+            rows: 0,
+            failed: false,
+        };
+        let head = match format {
+            Format::Table => format!("{}  {:>6}  genres", fit_columns("file", width), "length"),
+            Format::Csv if suggestions => CSV_HEADER_SUGGESTION.to_string(),
+            Format::Csv => CSV_HEADER.to_string(),
+            Format::Json => String::new(),
+        };
+        if !head.is_empty() {
+            let r = writeln!(p.out, "{head}");
+            let _ = p.check(r);
+        }
+        p
+    }
+
+    fn row(&mut self, r: &TrackResult) -> std::io::Result<()> {
+        let mut text = Vec::new();
+        match self.format {
+            Format::Table => table_row(&mut text, r, self.width)?,
+            Format::Csv => csv_rows(&mut text, r, self.suggestions)?,
+            Format::Json => {
+                let item = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;
+                text.extend_from_slice(if self.rows == 0 { b"[\n" } else { b",\n" });
+                // indented as one pretty array (strings hold no raw newline)
+                for (i, line) in item.lines().enumerate() {
+                    if i > 0 {
+                        text.push(b'\n');
+                    }
+                    text.extend_from_slice(b"  ");
+                    text.extend_from_slice(line.as_bytes());
+                }
+            }
+        }
+        self.rows += 1;
+        let r = self.out.write_all(&text).and_then(|()| self.out.flush());
+        self.check(r)
+    }
+
+    fn finish(&mut self) {
+        if self.format == Format::Json && !self.failed {
+            let end: &[u8] = if self.rows == 0 { b"[]\n" } else { b"\n]\n" };
+            let r = self.out.write_all(end);
+            let _ = self.check(r);
+        }
+    }
+
+    /// Pass a write's outcome on; say a real failure (not a closed pipe) once.
+    fn check(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
+        if let Err(e) = &r {
+            if !self.failed && e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("earmark classify: {e}");
+            }
+            self.failed = true;
+        }
+        r
     }
 }
 
@@ -207,23 +307,65 @@ pub fn classify_all(
     top: usize,
     jobs: usize,
 ) -> Vec<TrackResult> {
+    let mut results = Vec::with_capacity(files.len());
+    classify_in_order(classifier, files, top, jobs, |r| {
+        results.push(r);
+        true
+    });
+    results
+}
+
+/// Classify files on `jobs` threads and hand each result to `each` on this
+/// thread, in input order, as soon as it and those before it are done.
+/// Workers take the next file as they finish one, so at most about `jobs`
+/// results wait for an earlier one. `each` returning false stops the run:
+/// files not yet started are skipped.
+pub fn classify_in_order(
+    classifier: &Classifier,
+    files: &[PathBuf],
+    top: usize,
+    jobs: usize,
+    mut each: impl FnMut(TrackResult) -> bool,
+) {
     let bar = progress(files.len(), "classify");
     if files.len() < 2 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let one = |path: &PathBuf| {
-        let r = guard_job(|| classify_one(classifier, path, top)).unwrap_or_else(|reason| {
-            TrackResult::failed(path, format!("{}: {reason}", path.display()))
-        });
-        bar.inc(1);
-        r
-    };
-    let results = match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
-        Ok(pool) => pool.install(|| files.par_iter().map(one).collect()),
-        Err(_) => files.iter().map(one).collect(),
-    };
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, files.len().max(1)) {
+            let (tx, next, stop) = (tx.clone(), &next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let r = guard_job(|| classify_one(classifier, path, top)).unwrap_or_else(
+                        |reason| TrackResult::failed(path, format!("{}: {reason}", path.display())),
+                    );
+                    if tx.send((i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0usize;
+        for (i, r) in &rx {
+            bar.inc(1);
+            waiting.insert(i, r);
+            while let Some(r) = waiting.remove(&due) {
+                due += 1;
+                if !bar.suspend(|| each(r)) {
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+    });
     bar.finish_and_clear();
-    results
 }
 
 fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult {
@@ -269,64 +411,64 @@ impl TrackResult {
     }
 }
 
-fn write_table(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
-    let width = results
+fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Result<()> {
+    let Some(top) = &r.top else { return Ok(()) };
+    let genres: Vec<String> = top
         .iter()
-        .map(|r| unicode_width::UnicodeWidthStr::width(printable(&r.path).as_str()))
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 60);
-    writeln!(
-        out,
-        "{}  {:>6}  genres",
-        fit_columns("file", width),
-        "length"
-    )?;
-    for r in results {
-        let Some(top) = &r.top else { continue };
-        let genres: Vec<String> = top
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} {:>3.0}%",
-                    genre_tag_name(&g.genre),
-                    g.probability * 100.0
-                )
-            })
-            .collect();
-        let said = r
-            .suggestion
-            .as_ref()
-            .map(|s| format!("{s}: "))
-            .unwrap_or_default();
-        let mut line = format!(
-            "{}  {:>6}  {said}{}",
-            fit_columns(&printable(&r.path), width),
-            r.duration_s.map(clock).unwrap_or_default(),
-            genres.join("  ")
-        );
-        if r.partial {
-            let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
-            line.push_str(&format!("  ({note})"));
-        }
-        writeln!(out, "{line}")?;
+        .map(|g| {
+            format!(
+                "{} {:>3.0}%",
+                genre_tag_name(&g.genre),
+                g.probability * 100.0
+            )
+        })
+        .collect();
+    let said = r
+        .suggestion
+        .as_ref()
+        .map(|s| format!("{s}: "))
+        .unwrap_or_default();
+    let mut line = format!(
+        "{}  {:>6}  {said}{}",
+        fit_columns(&printable(&r.path), width),
+        r.duration_s.map(clock).unwrap_or_default(),
+        genres.join("  ")
+    );
+    if r.partial {
+        let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
+        line.push_str(&format!("  ({note})"));
     }
-    Ok(())
+    writeln!(out, "{line}")
 }
 
-fn write_csv(out: &mut impl Write, results: &[TrackResult]) -> std::io::Result<()> {
-    writeln!(out, "path,rank,genre,probability")?;
-    for r in results {
-        let path = csv_field(&printable(&r.path));
-        match (&r.top, &r.error) {
-            (Some(top), _) => {
-                for (i, g) in top.iter().enumerate() {
-                    writeln!(out, "{path},{},{},{:.4}", i + 1, g.genre, g.probability)?;
-                }
+const CSV_HEADER: &str = "path,rank,genre,probability,error";
+const CSV_HEADER_SUGGESTION: &str = "path,rank,genre,probability,suggestion,error";
+
+/// One row per ranked genre, or one row with the error; with `--genres` or
+/// `--head` the suggestion (a genre or `unsure`) repeats on each rank's row.
+fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io::Result<()> {
+    let path = csv_field(&printable(&r.path));
+    let suggestion = match &r.suggestion {
+        Some(s) if suggestions => format!("{},", csv_field(s)),
+        _ if suggestions => ",".to_string(),
+        _ => String::new(),
+    };
+    match (&r.top, &r.error) {
+        (Some(top), _) => {
+            for (i, g) in top.iter().enumerate() {
+                let genre = csv_field(&g.genre);
+                writeln!(
+                    out,
+                    "{path},{},{genre},{:.4},{suggestion}",
+                    i + 1,
+                    g.probability
+                )?;
             }
-            (None, Some(e)) => writeln!(out, "{path},,error,{}", csv_field(&printable(e)))?,
-            _ => {}
         }
+        (None, Some(e)) => {
+            writeln!(out, "{path},,,,{suggestion}{}", csv_field(&printable(e)))?;
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -353,5 +495,110 @@ pub fn open_cache_or_warn(who: &str) -> Option<Cache> {
             eprintln!("{who}: warning: working without the result cache: {e}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(path: &str, genres: &[(&str, f32)], suggestion: Option<&str>) -> TrackResult {
+        let mut r = TrackResult::failed(Path::new(path), String::new());
+        r.error = None;
+        r.duration_s = Some(30.0);
+        r.top = Some(
+            genres
+                .iter()
+                .map(|(g, p)| Ranked {
+                    genre: g.to_string(),
+                    probability: *p,
+                })
+                .collect(),
+        );
+        r.suggestion = suggestion.map(str::to_string);
+        r
+    }
+
+    fn printed(format: Format, suggestions: bool, results: &[TrackResult]) -> String {
+        let files: Vec<PathBuf> = results.iter().map(|r| PathBuf::from(&r.path)).collect();
+        let mut p = Printer::new(Vec::new(), format, &files, suggestions);
+        for r in results {
+            p.row(r).unwrap();
+        }
+        p.finish();
+        String::from_utf8(p.out).unwrap()
+    }
+
+    #[test]
+    fn streamed_json_is_one_array_whatever_the_count() {
+        let rows = [
+            result("a.ogg", &[("jazz", 0.7)], None),
+            TrackResult::failed(Path::new("b,\"c\".ogg"), "b: damaged".into()),
+        ];
+        for n in 0..=2 {
+            let text = printed(Format::Json, false, &rows[..n]);
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v.as_array().unwrap().len(), n, "{text}");
+            let whole = serde_json::to_string_pretty(&rows[..n]).unwrap();
+            assert_eq!(text, format!("{whole}\n"));
+        }
+    }
+
+    /// Every row has the header's number of fields: errors in their own
+    /// column, never in `probability`.
+    #[test]
+    fn csv_rows_keep_their_columns() {
+        let ok = result(
+            "x/a, b.ogg",
+            &[("jazz", 0.7), ("blues", 0.2)],
+            Some("unsure"),
+        );
+        let bad = TrackResult::failed(
+            Path::new("x/c.ogg"),
+            "x/c.ogg: not audio, \"really\"".into(),
+        );
+        for suggestions in [false, true] {
+            let mut ok = ok.clone();
+            if !suggestions {
+                ok.suggestion = None;
+            }
+            let text = printed(Format::Csv, suggestions, &[ok, bad.clone()]);
+            let mut rows = csv_split(&text);
+            let header = rows.remove(0);
+            assert_eq!(header.len(), if suggestions { 6 } else { 5 }, "{text}");
+            assert_eq!(rows.len(), 3, "{text}");
+            for r in &rows {
+                assert_eq!(r.len(), header.len(), "{text}");
+            }
+            assert_eq!(rows[0][..4], ["x/a, b.ogg", "1", "jazz", "0.7000"]);
+            if suggestions {
+                assert_eq!(rows[1][4], "unsure");
+            }
+            assert_eq!(rows[2][3], "");
+            assert_eq!(rows[2].last().unwrap(), "x/c.ogg: not audio, \"really\"");
+        }
+    }
+
+    /// A minimal RFC 4180 reader for the test: quoted fields, doubled quotes.
+    fn csv_split(text: &str) -> Vec<Vec<String>> {
+        text.lines()
+            .map(|line| {
+                let (mut fields, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+                let mut chars = line.chars().peekable();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '"' if quoted && chars.peek() == Some(&'"') => {
+                            cur.push('"');
+                            chars.next();
+                        }
+                        '"' => quoted = !quoted,
+                        ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+                        c => cur.push(c),
+                    }
+                }
+                fields.push(cur);
+                fields
+            })
+            .collect()
     }
 }

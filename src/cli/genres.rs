@@ -28,8 +28,8 @@ pub struct Vocabularies {
     model_hashes: Vec<String>,
     gtzan_thresholds: Vec<Option<f32>>,
     heads: HashMap<PathBuf, Head>,
-    /// One head for every file (`--head FILE`).
-    fixed: Option<Head>,
+    /// One head for every file (`--head FILE`), and its file.
+    fixed: Option<(Head, PathBuf)>,
 }
 
 /// What a file's answer is in the chosen vocabulary.
@@ -50,28 +50,66 @@ impl Vocabularies {
         }
     }
 
-    /// Always answer with `head`.
-    pub fn fixed(head: Head, model: &GenreModel) -> Self {
+    /// Always answer with `head`, read from `file`.
+    pub fn fixed(head: Head, file: &Path, model: &GenreModel) -> Self {
         let mut v = Vocabularies::new(Genres::Mine, model);
-        v.fixed = Some(head);
+        v.fixed = Some((head, file.to_path_buf()));
         v
     }
 
+    /// Before any classifying: an error when none of `files` can be answered
+    /// (a head learned with another model, no learned genres at all), said
+    /// once for the run rather than once per file after all the work.
+    pub fn preflight(&mut self, files: &[PathBuf]) -> Result<(), String> {
+        if self.choice == Genres::Gtzan {
+            return Ok(());
+        }
+        let mut first = None;
+        for f in files {
+            match self.head_for(f) {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        match first {
+            Some(e) if files.len() > 1 && self.fixed.is_none() => {
+                Err(format!("{e} (and for the other {} files)", files.len() - 1))
+            }
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn head_for(&mut self, path: &Path) -> Result<&Head, String> {
-        if let Some(h) = &self.fixed {
+        if let Some((h, file)) = &self.fixed {
             if !self.model_hashes.contains(&h.model_sha256) {
                 return Err(format!(
-                    "the head was trained on another model ({}); run `earmark learn` with this one",
-                    h.model_name
+                    "{} was learned with {}; {}",
+                    file.display(),
+                    model_words(&h.model_name),
+                    model_advice(&h.model_name, "run `earmark learn` with this one")
                 ));
             }
             return Ok(h);
         }
         let (root, file) = store::find_for(path, &self.model_name).ok_or_else(|| {
-            format!(
-                "{}: no learned genres for its library with this model; run `earmark learn DIR` first",
-                path.display()
-            )
+            match store::find_for_other_models(path, &self.model_name).first() {
+                Some((root, other)) => format!(
+                    "{}: its library's genres were learned with {}; {}",
+                    path.display(),
+                    model_words(other),
+                    model_advice(
+                        other,
+                        &format!("run `earmark learn {}` for this one", root.display())
+                    )
+                ),
+                None => format!(
+                    "{}: no learned genres for its library with this model; run `earmark learn DIR` first",
+                    path.display()
+                ),
+            }
         })?;
         if !self.heads.contains_key(&root) {
             let head = store::load(&file).map_err(|e| e.to_string())?;
@@ -113,5 +151,21 @@ impl Vocabularies {
         let mut ranked: Vec<(String, f32)> = labels.into_iter().zip(probs).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(Answer { ranked, suggestion })
+    }
+}
+
+/// "the `fast` model" for a shipped model's card name, else the name quoted.
+fn model_words(card_name: &str) -> String {
+    match crate::model::shipped_name_of(card_name) {
+        Some(n) => format!("the `{n}` model"),
+        None => format!("another model ({card_name})"),
+    }
+}
+
+/// `add --model fast` when the head's model ships, else `otherwise`.
+fn model_advice(card_name: &str, otherwise: &str) -> String {
+    match crate::model::shipped_name_of(card_name) {
+        Some(n) => format!("add `--model {n}` (or {otherwise})"),
+        None => otherwise.to_string(),
     }
 }

@@ -323,11 +323,17 @@ fn auto_changes(
     let cache = crate::cli::classify::open_cache_or_warn("earmark tag");
     let classifier = Classifier::new(Arc::new(model), AnalysisPlan::default(), cache);
     let jobs = crate::cli::jobs_or_default(None);
+    let mut vocab = args
+        .genres
+        .map(|choice| crate::cli::genres::Vocabularies::new(choice, classifier.model()));
+    if let Some(v) = &mut vocab {
+        v.preflight(&files)
+            .map_err(|e| CliError::failed("tag", e))?;
+    }
     let mut results = crate::cli::classify::classify_all(&classifier, &files, 1, jobs);
-    if let Some(choice) = args.genres {
-        let mut vocab = crate::cli::genres::Vocabularies::new(choice, classifier.model());
+    if let Some(v) = &mut vocab {
         // three candidates, for the line an unsure file gets
-        crate::cli::classify::answer_in(&mut results, &mut vocab, 3);
+        crate::cli::classify::answer_in(&mut results, v, 3);
     }
     let min = args.min_confidence.unwrap_or(0.0);
     let mut work = Vec::new();

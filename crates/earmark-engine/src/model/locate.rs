@@ -98,6 +98,15 @@ pub fn shipped_card(name: &str) -> Result<ModelCard, ModelError> {
     parse_card(text, &embedded_path(name, "model.json"))
 }
 
+/// The shipped model (`fast`, `accurate`) whose card is called `card_name`,
+/// for advice such as "add `--model fast`".
+pub fn shipped_name_of(card_name: &str) -> Option<&'static str> {
+    MODEL_NAMES
+        .iter()
+        .copied()
+        .find(|n| shipped_card(n).is_ok_and(|c| c.name == card_name))
+}
+
 /// Load a shipped model by name: from disk when found, else the embedded copy.
 pub fn load_shipped(name: &str) -> Result<GenreModel, ModelError> {
     if let Some(dir) = model_dir(name) {

@@ -12,6 +12,7 @@ pub use embedding::{SegmentOutputs, mean_rows};
 pub use locate::{
     DEFAULT_MODEL, MODEL_NAMES, default_card, default_card_path, default_model_dir, find_card,
     is_model_name, load_embedded, load_model, load_shipped, model_dir, models_root, shipped_card,
+    shipped_name_of,
 };
 
 use std::path::{Path, PathBuf};

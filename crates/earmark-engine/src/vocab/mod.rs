@@ -18,7 +18,7 @@ pub use head::{Head, Suggestion, suggest_from};
 pub use learn::{LearnOptions, Learned, learn_library};
 pub use report::{CvReport, GenreReport};
 pub use similar::SimilarityIndex;
-pub use train::{HeadMeta, Sample, TrainOptions, grouped_folds, train};
+pub use train::{HeadMeta, Sample, TrainOptions, cv_groups, grouped_folds, train};
 
 use std::path::PathBuf;
 

@@ -19,6 +19,9 @@ pub struct CvReport {
     pub confident_precision: f64,
     /// Genres not learned: (genre, tracks, why).
     pub left_out: Vec<(String, usize, String)>,
+    /// Genres whose tracks all share one folder: their folds split it by file.
+    #[serde(default)]
+    pub split_by_file: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -87,6 +90,14 @@ impl CvReport {
                 .map(|(t, p, n)| format!("{t} -> {p} ({n})"))
                 .collect();
             let _ = writeln!(s, "confused: {}", pairs.join(", "));
+        }
+        if !self.split_by_file.is_empty() {
+            let _ = writeln!(
+                s,
+                "held out file by file (all their tracks share one folder, so their \
+                 figures are optimistic): {}",
+                self.split_by_file.join(", ")
+            );
         }
         for (g, n, why) in &self.left_out {
             let _ = writeln!(s, "left out: {g} ({n} tracks): {why}");

@@ -73,6 +73,46 @@ pub fn load(path: &Path) -> Result<Head, VocabError> {
     Ok(head)
 }
 
+/// Heads learned for a library root above `path` with other models than
+/// `model_name`: `(root, the head's model name)`, closest root first. For
+/// advice only ("learned with the `fast` model").
+pub fn find_for_other_models(path: &Path, model_name: &str) -> Vec<(PathBuf, String)> {
+    let (Ok(canonical), Ok(dir)) = (std::fs::canonicalize(path), vocab_dir()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    let mut found = Vec::new();
+    for root in canonical.ancestors() {
+        let Ok(own) = head_path(root, model_name) else {
+            continue;
+        };
+        let Some(prefix) = own
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.get(..17))
+        else {
+            continue;
+        };
+        for n in names
+            .iter()
+            .filter(|n| n.starts_with(prefix) && n.ends_with(".json"))
+        {
+            if let Ok(head) = load(&dir.join(n))
+                && head.model_name != model_name
+            {
+                found.push((root.to_path_buf(), head.model_name));
+            }
+        }
+    }
+    found
+}
+
 /// The head learned for the closest library root above `path` (or `path`
 /// itself), for this model; None when there is none.
 pub fn find_for(path: &Path, model_name: &str) -> Option<(PathBuf, PathBuf)> {
