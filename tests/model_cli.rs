@@ -306,10 +306,18 @@ fn tag_auto_dry_run_suggests_the_top_genre() {
         "dry run writes nothing"
     );
 
+    // A bare 1 (1 % or 100 %?) is refused as a usage error.
+    let out = earmark()
+        .args(["tag", "--auto", "--min-confidence", "1"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("1% or 100%"));
     // Above every possible confidence: skipped, nothing written.
     let out = earmark()
         .env("EARMARK_CACHE_DIR", cache.path())
-        .args(["tag", "--auto", "--min-confidence", "1", "--json"])
+        .args(["tag", "--auto", "--min-confidence", "100%", "--json"])
         .arg(&file)
         .output()
         .unwrap();

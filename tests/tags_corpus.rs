@@ -192,3 +192,31 @@ fn corpus_writes_hold_under_an_independent_reader_and_undo_exactly() {
         );
     }
 }
+
+/// Audio that decodes beside a tag earmark cannot read: `info --json` gives
+/// the audio facts and a warning, and keeps `error` for files it cannot
+/// describe at all (as `classify --json` does).
+#[test]
+fn an_unreadable_tag_on_readable_audio_is_a_warning() {
+    let Some(corpus) = common::shared_tagcorpus() else {
+        return;
+    };
+    let out = common::earmark()
+        .args(["info", "--json"])
+        .arg(corpus.join("multiplex.ogg"))
+        .arg(corpus.join("no-extension"))
+        .output()
+        .unwrap();
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ogg = &records[0];
+    assert!(ogg["audio"]["duration_s"].as_f64().unwrap() > 0.0, "{ogg}");
+    assert!(ogg["error"].is_null(), "{ogg}");
+    assert!(
+        ogg["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("cannot read tags"),
+        "{ogg}"
+    );
+    assert!(records[1]["audio"].is_null() && records[1]["error"].is_string());
+}

@@ -28,6 +28,11 @@ struct InfoRecord {
     audio: Option<SourceInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<TagSummary>,
+    /// Readable audio with a problem beside it (an unreadable tag), as in
+    /// `classify --json`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+    /// The file could not be described at all.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -62,15 +67,16 @@ pub fn run(args: InfoArgs) -> ExitCode {
         let record = match probed {
             Ok(info) => {
                 // Tags are a bonus: a tag-reader failure must not hide the audio facts.
-                let (tags, error) = match tags::read_tags(path) {
-                    Ok(t) => (Some(t), None),
-                    Err(e) => (None, Some(e.to_string())),
+                let (tags, warnings) = match tags::read_tags(path) {
+                    Ok(t) => (Some(t), Vec::new()),
+                    Err(e) => (None, vec![e.to_string()]),
                 };
                 InfoRecord {
                     path: path.display().to_string(),
                     audio: Some(info),
                     tags,
-                    error,
+                    warnings,
+                    error: None,
                 }
             }
             Err(e) => {
@@ -82,6 +88,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     path: path.display().to_string(),
                     audio: None,
                     tags: None,
+                    warnings: Vec::new(),
                     error: Some(e),
                 }
             }
@@ -137,7 +144,7 @@ fn print_record(r: &InfoRecord) {
             println!("  tag formats {}", t.formats.join(", "));
         }
     }
-    if let Some(e) = &r.error {
-        println!("  warning     {}", printable(e));
+    for w in &r.warnings {
+        println!("  warning     {}", printable(w));
     }
 }

@@ -29,7 +29,9 @@ fn rate_text(done: u64, per_sec: f64, eta: std::time::Duration) -> String {
 }
 
 /// A confidence given as `50%`, `50` or `0.5` (all the same): a fraction 0–1.
-/// Numbers above 1 are read as percentages.
+/// Numbers above 1 are read as percentages; a bare `1` could be 1 % or
+/// 100 % and is refused (`--min-confidence 1` skipping every file, or none,
+/// would be a silent surprise either way).
 pub fn parse_confidence(s: &str) -> Result<f32, String> {
     let t = s.trim();
     let (num, percent) = match t.strip_suffix('%') {
@@ -39,6 +41,9 @@ pub fn parse_confidence(s: &str) -> Result<f32, String> {
     let v: f32 = num
         .parse()
         .map_err(|_| format!("\"{s}\" is not a confidence (give 50%, 50 or 0.5)"))?;
+    if !percent && v == 1.0 {
+        return Err(format!("\"{s}\" could mean 1% or 100%: give one of those"));
+    }
     let fraction = if percent || v > 1.0 { v / 100.0 } else { v };
     if !fraction.is_finite() || !(0.0..=1.0).contains(&fraction) {
         return Err(format!("\"{s}\" is not between 0% and 100%"));
@@ -74,7 +79,9 @@ mod tests {
         for s in ["50%", "50", "0.5", " 50 % "] {
             assert_eq!(parse_confidence(s), Ok(0.5), "{s}");
         }
-        assert_eq!(parse_confidence("1"), Ok(1.0));
+        assert!(parse_confidence("1").unwrap_err().contains("1% or 100%"));
+        assert!(parse_confidence("1.0").is_err());
+        assert_eq!(parse_confidence("1%"), Ok(0.01));
         assert_eq!(parse_confidence("100%"), Ok(1.0));
         assert_eq!(parse_confidence("0"), Ok(0.0));
         for bad in ["150", "-1", "abc", "NaN", "", "%"] {

@@ -98,10 +98,29 @@ impl FileError {
         }
     }
 
-    /// A TOML syntax or shape error, as one line.
+    /// A TOML syntax or shape error, as one line, naming the key whose value
+    /// is at fault when there is one (`auto-advance: invalid type…`).
     pub fn from_toml(path: &Path, src: &str, e: &toml::de::Error) -> FileError {
-        FileError::at(path, src, e.span(), e.message().trim().replace('\n', " "))
+        let message = e.message().trim().replace('\n', " ");
+        let message = match e.span().and_then(|s| key_before(src, s.start)) {
+            Some(key) if !message.contains(&format!("`{key}`")) => format!("{key}: {message}"),
+            _ => message,
+        };
+        FileError::at(path, src, e.span(), message)
     }
+}
+
+/// The key assigned on the same line before `offset` (`fg` in
+/// `base = { fg = 3 }` when the span is the `3`), if the span is a value.
+fn key_before(src: &str, offset: usize) -> Option<&str> {
+    let before = src.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let lhs = line.trim_end().strip_suffix('=')?.trim_end();
+    let start = lhs
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '"' | '.')))
+        .map_or(0, |i| i + 1);
+    let key = lhs[start..].trim_matches('"');
+    (!key.is_empty()).then_some(key)
 }
 
 /// 1-based line number of a byte offset.
@@ -125,7 +144,10 @@ struct RawConfig {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a key name or a list of them, such as \"q\" or [\"space\", \"p\"]"
+)]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -354,6 +376,14 @@ mod tests {
         let c = parse("theme = \"dark\"\n", Path::new("c.toml")).unwrap();
         assert_eq!(c.auto_advance, None);
         let e = parse("auto-advance = \"yes\"\n", Path::new("c.toml")).unwrap_err();
-        assert!(e.to_string().starts_with("c.toml, line 1"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "c.toml, line 1: auto-advance: invalid type: string \"yes\", expected a boolean"
+        );
+        let e = parse("[keys]\nquit = 5\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml, line 2: quit: expected a key name or a list of them, such as \"q\" or [\"space\", \"p\"]"
+        );
     }
 }

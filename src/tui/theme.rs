@@ -106,7 +106,10 @@ struct RawTheme {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a style such as { fg = \"red\", bold = true }"
+)]
 struct RawStyle {
     fg: Option<Spanned<String>>,
     bg: Option<Spanned<String>>,
@@ -381,6 +384,15 @@ mod tests {
         let e = Theme::parse("[styles\n", p, "bad", 0).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(Theme::load("no-such-theme").is_err());
+        // A value of the wrong type names its key, in the file's words.
+        let e = Theme::parse("[styles]\nbase = \"red\"\n", p, "bad", 0).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bad.toml, line 2: base: invalid type: string \"red\", \
+             expected a style such as { fg = \"red\", bold = true }"
+        );
+        let e = Theme::parse("[styles]\nbase = { fg = 3 }\n", p, "bad", 0).unwrap_err();
+        assert!(e.to_string().contains("line 2: fg: invalid type"), "{e}");
     }
 
     #[test]
