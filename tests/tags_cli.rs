@@ -408,3 +408,101 @@ fn odd_names_stay_on_one_line_and_empty_folders_fail() {
         text(&out.stderr)
     );
 }
+
+/// `tag journal` says which entries `undo` can take back now, and
+/// `tag undo --dry-run` says how (byte for byte, or values only after another
+/// tagger re-saved the file), writing nothing; the real undo then does
+/// exactly what the dry run said.
+#[test]
+fn the_journal_and_a_dry_run_say_what_undo_would_do() {
+    let names = [
+        "hyperrogue-hell.ogg",
+        "singularity-nebula.flac",
+        "hyperrogue-desert.ogg",
+        "singularity-awakening.ogg",
+    ];
+    let Some(env) = setup(&names) else {
+        return;
+    };
+    let [twice, resaved, gone, plain] = names.map(|n| env.music.join(n));
+    let originals = [&twice, &plain].map(|f| std::fs::read(f).unwrap());
+    assert!(
+        earmark(&env, &["tag", "--genre", "Jazz", p(&env.music)])
+            .status
+            .success()
+    );
+    assert!(
+        earmark(&env, &["tag", "--genre", "Blues", p(&twice)])
+            .status
+            .success()
+    );
+    enrich(&resaved); // another tagger: new bytes, same genre
+    std::fs::remove_file(&gone).unwrap();
+
+    let out = earmark(&env, &["tag", "journal"]);
+    let listing = text(&out.stdout);
+    let row = |f: &Path, genre: &str| {
+        listing
+            .lines()
+            .find(|l| l.contains(p(f)) && l.ends_with(genre))
+            .unwrap_or_else(|| panic!("{listing}"))
+            .to_string()
+    };
+    assert!(
+        row(&twice, "Game → Jazz").contains("after #5"),
+        "{listing}"
+    );
+    assert!(row(&gone, "Game → Jazz").contains("missing"), "{listing}");
+    for f in [&resaved, &plain] {
+        assert!(!row(f, "→ Jazz").contains('#'), "{listing}");
+    }
+
+    let before: Vec<Vec<u8>> = [&twice, &resaved, &plain]
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let out = earmark(&env, &["tag", "undo", "--dry-run", "--all"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let said = |f: &Path, how: &str| {
+        stdout
+            .lines()
+            .filter(|l| l.contains(p(f)) && l.ends_with(how))
+            .count()
+    };
+    assert_eq!(said(&twice, "(byte for byte)"), 2, "{stdout}");
+    assert_eq!(said(&plain, "(byte for byte)"), 1, "{stdout}");
+    assert_eq!(said(&resaved, "re-saved since)"), 1, "{stdout}");
+    assert!(
+        stderr.contains("hyperrogue-desert.ogg: cannot undo"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("4 would be undone, 1 could not"),
+        "{stderr}"
+    );
+    for (f, b) in [&twice, &resaved, &plain].iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(f).unwrap(),
+            b,
+            "a dry run wrote {}",
+            f.display()
+        );
+    }
+
+    let out = earmark(&env, &["tag", "undo", "--all"]);
+    assert!(
+        text(&out.stderr).contains("4 undone, 1 failed"),
+        "{}",
+        text(&out.stderr)
+    );
+    for (f, b) in [&twice, &plain].iter().zip(&originals) {
+        assert_eq!(
+            &std::fs::read(f).unwrap(),
+            b,
+            "{} not restored exactly",
+            f.display()
+        );
+    }
+    assert!(genres(&resaved).is_empty());
+}

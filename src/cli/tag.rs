@@ -8,12 +8,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::audio::AnalysisPlan;
-use crate::cache::{Cache, JournalEntry};
+use crate::cache::{Cache, CacheError, JournalEntry};
 use crate::classifier::Classifier;
 use crate::cli::CliError;
 use crate::cli::output::printable;
 use crate::library;
-use crate::tags::apply::{self, Applied, ApplyError, UndoError, Undone};
+use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
 use crate::tags::write::show;
 use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre};
 
@@ -119,6 +119,10 @@ pub struct UndoArgs {
     #[arg(long, conflicts_with = "last")]
     pub all: bool,
 
+    /// Show what would be undone, and how (exactly, or values only), writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Print a JSON report instead of text.
     #[arg(long)]
     pub json: bool,
@@ -169,6 +173,9 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 (None, true) => UndoWhich::All,
                 (None, false) => UndoWhich::Last,
             };
+            if u.dry_run {
+                return with_cache(|cache| plan_undo(cache, &which, u.json));
+            }
             return with_cache(|cache| run_undo(cache, which, u.json));
         }
         Some(TagAction::Journal(j)) => {
@@ -679,12 +686,103 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
     })
 }
 
+/// `tag undo --dry-run`: what each entry's undo would do, in the order the
+/// real undo would take them. Exit 1 when any would fail.
+fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, CliError> {
+    let fail = |e: CacheError| CliError::failed("tag", e);
+    let entries = match which {
+        UndoWhich::Id(id) => vec![
+            cache
+                .journal_get(*id)
+                .map_err(fail)?
+                .ok_or_else(|| CliError::failed("tag", format!("no journal entry {id}")))?,
+        ],
+        UndoWhich::Last => apply::last_entries(cache).map_err(fail)?,
+        UndoWhich::All => cache.journal_active().map_err(fail)?,
+    };
+    let outlooks = apply::plan_undo(cache, &entries, true).map_err(fail)?;
+    let blocked = outlooks
+        .iter()
+        .filter(|o| matches!(o, UndoOutlook::Blocked(_) | UndoOutlook::AlreadyUndone))
+        .count();
+    if json {
+        let rows: Vec<Listed> = entries.iter().zip(&outlooks).map(Listed::from).collect();
+        match serde_json::to_string_pretty(&rows) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("earmark: {e}"),
+        }
+    } else if entries.is_empty() {
+        eprintln!("nothing to undo");
+    } else {
+        for (e, o) in entries.iter().zip(&outlooks) {
+            let change = format!("{}: {} → {}", name(&e.path), show(&e.new), show(&e.old));
+            match o {
+                UndoOutlook::Blocked(why) => {
+                    eprintln!(
+                        "#{} {}: cannot undo: {}",
+                        e.id,
+                        name(&e.path),
+                        printable(why)
+                    );
+                }
+                UndoOutlook::AlreadyUndone => {
+                    eprintln!("#{} {}: already undone", e.id, name(&e.path));
+                }
+                UndoOutlook::Exact => println!("would undo #{} {change} (byte for byte)", e.id),
+                _ => println!(
+                    "would undo #{} {change} (values only: the file was re-saved since)",
+                    e.id
+                ),
+            }
+        }
+        eprintln!(
+            "{} would be undone, {blocked} could not (dry run: nothing written)",
+            entries.len() - blocked
+        );
+    }
+    Ok(if blocked > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A journal entry with what undoing it would do now.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    entry: &'a JournalEntry,
+    #[serde(flatten)]
+    outlook: &'a UndoOutlook,
+}
+
+impl<'a> From<(&'a JournalEntry, &'a UndoOutlook)> for Listed<'a> {
+    fn from((entry, outlook): (&'a JournalEntry, &'a UndoOutlook)) -> Self {
+        Listed { entry, outlook }
+    }
+}
+
+/// The `state` column: what `undo ID` would find now.
+fn state_word(o: &UndoOutlook) -> String {
+    match o {
+        UndoOutlook::Exact | UndoOutlook::Values => String::new(),
+        UndoOutlook::AlreadyUndone => "undone".into(),
+        UndoOutlook::After(id) => format!("after #{id}"),
+        UndoOutlook::Blocked(why) if why.contains("genre changed") => "changed".into(),
+        UndoOutlook::Blocked(why) if why.contains("no such file") => "missing".into(),
+        UndoOutlook::Blocked(_) => "blocked".into(),
+    }
+}
+
 fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
     let entries: Vec<JournalEntry> = cache
         .journal_list()
         .map_err(|e| CliError::failed("tag", e))?;
+    let outlooks =
+        apply::journal_outlook(cache, &entries).map_err(|e| CliError::failed("tag", e))?;
     if json {
-        match serde_json::to_string_pretty(&entries) {
+        let rows: Vec<Listed> = entries.iter().zip(&outlooks).map(Listed::from).collect();
+        match serde_json::to_string_pretty(&rows) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("earmark: {e}"),
         }
@@ -695,16 +793,16 @@ fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:>5}  {:>5}  {:<20}  {:<6}  change",
+        "{:>5}  {:>5}  {:<20}  {:<9}  change",
         "id", "run", "time (UTC)", "state"
     );
-    for e in &entries {
+    for (e, o) in entries.iter().zip(&outlooks) {
         println!(
-            "{:>5}  {:>5}  {:<20}  {:<6}  {}: {} → {}",
+            "{:>5}  {:>5}  {:<20}  {:<9}  {}: {} → {}",
             e.id,
             e.batch,
             format_time_ms(e.time_ms),
-            if e.undone { "undone" } else { "" },
+            state_word(o),
             name(&e.path),
             show(&e.old),
             show(&e.new)

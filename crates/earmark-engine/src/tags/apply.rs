@@ -221,15 +221,19 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     Ok(Undone { id, report })
 }
 
+/// The entries `undo --last` takes back, newest first (empty: nothing to undo).
+pub fn last_entries(cache: &Cache) -> Result<Vec<JournalEntry>, CacheError> {
+    match cache.journal_last_batch()? {
+        Some(batch) => cache.journal_batch_active(batch),
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Undo the newest batch that has entries left, newest entry first.
 /// An empty list when there is nothing to undo.
 pub fn undo_last(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
-    let Some(batch) = cache.journal_last_batch()? else {
-        return Ok(Vec::new());
-    };
     let cfg = WriteConfig::from_env();
-    Ok(cache
-        .journal_batch_active(batch)?
+    Ok(last_entries(cache)?
         .iter()
         .map(|e| undo_entry(cache, e, &cfg))
         .collect())
@@ -243,6 +247,110 @@ pub fn undo_all(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheEr
         .iter()
         .map(|e| undo_entry(cache, e, &cfg))
         .collect())
+}
+
+/// What undoing one entry would do now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "undo", content = "why", rename_all = "kebab-case")]
+pub enum UndoOutlook {
+    /// The file is byte for byte what the entry wrote: the original comes back exactly.
+    Exact,
+    /// The file was re-saved since but still holds the genre written: the
+    /// previous values come back (the file's other bytes stay as they are).
+    Values,
+    /// Only after the newer entry for the same file (`undo --all` does that).
+    After(i64),
+    AlreadyUndone,
+    /// It would fail, and why.
+    Blocked(String),
+}
+
+/// What undoing `entries` in this order would do, writing nothing: each
+/// entry as after those before it (`undo --all`'s newest first). `exact`:
+/// also tell byte-exact from values-only undos, which reads each file whole
+/// for its checksum; without it they all show as [`UndoOutlook::Values`].
+pub fn plan_undo(
+    cache: &Cache,
+    entries: &[JournalEntry],
+    exact: bool,
+) -> Result<Vec<UndoOutlook>, CacheError> {
+    // path -> (genres it would hold, sha256 of its bytes when known)
+    let mut after: std::collections::HashMap<&Path, (Vec<String>, Option<[u8; 32]>)> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let parsed = (
+            GenreState::from_json(&e.old_state),
+            GenreState::from_json(&e.new_state),
+        );
+        let outlook = match parsed {
+            _ if e.undone => UndoOutlook::AlreadyUndone,
+            (Some(old), Some(new)) => {
+                let now = match after.get(e.path.as_path()) {
+                    Some((genres, _)) => Ok(genres.clone()),
+                    None => write::read_genre_state(&e.path).map(|s| s.display()),
+                };
+                match now {
+                    Err(err) => UndoOutlook::Blocked(err.to_string()),
+                    Ok(now) if now != new.display() => UndoOutlook::Blocked(format!(
+                        "genre changed since it was written (now {}, expected {})",
+                        write::show(&now),
+                        write::show(&new.display())
+                    )),
+                    Ok(_) => {
+                        let patch = if exact {
+                            cache.journal_bytes(e.id)?
+                        } else {
+                            None
+                        };
+                        let bytes_now = match after.get(e.path.as_path()) {
+                            Some((_, sha)) => *sha,
+                            None if patch.is_some() => {
+                                crate::tags::byte_patch::sha256_file(&e.path).ok()
+                            }
+                            None => None,
+                        };
+                        let exactly = patch.as_ref().filter(|p| bytes_now == Some(p.new_sha256));
+                        after.insert(
+                            e.path.as_path(),
+                            (old.display(), exactly.map(|p| p.old_sha256)),
+                        );
+                        if exactly.is_some() {
+                            UndoOutlook::Exact
+                        } else {
+                            UndoOutlook::Values
+                        }
+                    }
+                }
+            }
+            _ => UndoOutlook::Blocked("the journal entry cannot be read back".into()),
+        };
+        out.push(outlook);
+    }
+    Ok(out)
+}
+
+/// The journal as `tag journal` lists it: each active entry as `undo ID`
+/// would find it now ([`UndoOutlook::After`] when a newer entry for the same
+/// file must go first). Reads each file's tags, never its whole audio.
+pub fn journal_outlook(
+    cache: &Cache,
+    entries: &[JournalEntry],
+) -> Result<Vec<UndoOutlook>, CacheError> {
+    let mut newest: std::collections::HashMap<&Path, i64> = std::collections::HashMap::new();
+    for e in entries.iter().filter(|e| !e.undone) {
+        let id = newest.entry(e.path.as_path()).or_insert(e.id);
+        *id = (*id).max(e.id);
+    }
+    entries
+        .iter()
+        .map(|e| match newest.get(e.path.as_path()) {
+            Some(&n) if !e.undone && n != e.id => Ok(UndoOutlook::After(n)),
+            _ => Ok(plan_undo(cache, std::slice::from_ref(e), false)?
+                .pop()
+                .unwrap_or(UndoOutlook::AlreadyUndone)),
+        })
+        .collect()
 }
 
 /// The path to record: absolute, so an undo works from any directory.
