@@ -448,10 +448,7 @@ fn the_journal_and_a_dry_run_say_what_undo_would_do() {
             .unwrap_or_else(|| panic!("{listing}"))
             .to_string()
     };
-    assert!(
-        row(&twice, "Game → Jazz").contains("after #5"),
-        "{listing}"
-    );
+    assert!(row(&twice, "Game → Jazz").contains("after #5"), "{listing}");
     assert!(row(&gone, "Game → Jazz").contains("missing"), "{listing}");
     for f in [&resaved, &plain] {
         assert!(!row(f, "→ Jazz").contains('#'), "{listing}");
