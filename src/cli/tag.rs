@@ -15,7 +15,7 @@ use crate::cli::output::printable;
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
 use crate::tags::write::show;
-use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteReport, plan_genre};
+use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteErrorKind, WriteReport, plan_genre};
 
 #[derive(Debug, Args)]
 #[command(
@@ -703,7 +703,7 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
     let outlooks = apply::plan_undo(cache, &entries, true).map_err(fail)?;
     let blocked = outlooks
         .iter()
-        .filter(|o| matches!(o, UndoOutlook::Blocked(_) | UndoOutlook::AlreadyUndone))
+        .filter(|o| matches!(o, UndoOutlook::Blocked { .. } | UndoOutlook::AlreadyUndone))
         .count();
     if json {
         let rows: Vec<Listed> = entries.iter().zip(&outlooks).map(Listed::from).collect();
@@ -717,7 +717,7 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
         for (e, o) in entries.iter().zip(&outlooks) {
             let change = format!("{}: {} → {}", name(&e.path), show(&e.new), show(&e.old));
             match o {
-                UndoOutlook::Blocked(why) => {
+                UndoOutlook::Blocked { reason: why, .. } => {
                     eprintln!(
                         "#{} {}: cannot undo: {}",
                         e.id,
@@ -768,9 +768,11 @@ fn state_word(o: &UndoOutlook) -> String {
         UndoOutlook::Exact | UndoOutlook::Values => String::new(),
         UndoOutlook::AlreadyUndone => "undone".into(),
         UndoOutlook::After(id) => format!("after #{id}"),
-        UndoOutlook::Blocked(why) if why.contains("genre changed") => "changed".into(),
-        UndoOutlook::Blocked(why) if why.contains("no such file") => "missing".into(),
-        UndoOutlook::Blocked(_) => "blocked".into(),
+        UndoOutlook::Blocked { kind, .. } => match kind {
+            WriteErrorKind::Changed => "changed".into(),
+            WriteErrorKind::NotFound => "missing".into(),
+            _ => "blocked".into(),
+        },
     }
 }
 

@@ -261,8 +261,20 @@ pub enum UndoOutlook {
     /// Only after the newer entry for the same file (`undo --all` does that).
     After(i64),
     AlreadyUndone,
-    /// It would fail, and why.
-    Blocked(String),
+    /// It would fail: the write error's kind (`changed`, `not-found`…) and why.
+    Blocked {
+        kind: WriteErrorKind,
+        reason: String,
+    },
+}
+
+impl UndoOutlook {
+    fn blocked(e: &TagWriteError) -> Self {
+        UndoOutlook::Blocked {
+            kind: e.kind,
+            reason: e.reason.clone(),
+        }
+    }
 }
 
 /// What undoing `entries` in this order would do, writing nothing: each
@@ -290,14 +302,9 @@ pub fn plan_undo(
                     Some((genres, _)) => Ok(genres.clone()),
                     None => write::read_genre_state(&e.path).map(|s| s.display()),
                 };
-                match now {
-                    Err(err) => UndoOutlook::Blocked(err.to_string()),
-                    Ok(now) if now != new.display() => UndoOutlook::Blocked(format!(
-                        "genre changed since it was written (now {}, expected {})",
-                        write::show(&now),
-                        write::show(&new.display())
-                    )),
-                    Ok(_) => {
+                match now.and_then(|now| write::still_written(&e.path, &now, &new.display())) {
+                    Err(err) => UndoOutlook::blocked(&err),
+                    Ok(()) => {
                         let patch = if exact {
                             cache.journal_bytes(e.id)?
                         } else {
@@ -323,7 +330,10 @@ pub fn plan_undo(
                     }
                 }
             }
-            _ => UndoOutlook::Blocked("the journal entry cannot be read back".into()),
+            _ => UndoOutlook::Blocked {
+                kind: WriteErrorKind::TagRead,
+                reason: "the journal entry cannot be read back".into(),
+            },
         };
         out.push(outlook);
     }

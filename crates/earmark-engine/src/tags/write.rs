@@ -265,24 +265,30 @@ pub fn restore_genre_state(
         path,
         cfg,
         |now| {
-            // Values, not containers: another tagger may have re-saved the tag
-            // (ID3v2.3 as v2.4) without touching the genre.
-            if now.display() != expected.display() {
-                return Err(TagWriteError::new(
-                    path,
-                    WriteErrorKind::Changed,
-                    format!(
-                        "genre changed since it was written (now {}, expected {})",
-                        show(&now.display()),
-                        show(&expected.display())
-                    ),
-                ));
-            }
+            still_written(path, &now.display(), &expected.display())?;
             Ok(target.onto(now))
         },
         false,
         |_, _| Ok(()),
     )
+}
+
+/// An undo's precondition: the file still holds the genre that was written.
+/// Values, not containers: another tagger may have re-saved the tag (ID3v2.3
+/// as v2.4) without touching the genre.
+pub fn still_written(path: &Path, now: &[String], written: &[String]) -> Result<(), TagWriteError> {
+    if now == written {
+        return Ok(());
+    }
+    Err(TagWriteError::new(
+        path,
+        WriteErrorKind::Changed,
+        format!(
+            "genre changed since it was written (now {}, expected {})",
+            show(now),
+            show(written)
+        ),
+    ))
 }
 
 /// A genre list for messages: "Rock; Pop" or "(none)".
