@@ -409,6 +409,69 @@ fn odd_names_stay_on_one_line_and_empty_folders_fail() {
     );
 }
 
+/// A name that is not UTF-8 (a Latin-1 rip): the write lands on that very
+/// file (read back by ffprobe), text output escapes the odd byte instead of
+/// merging it into U+FFFD, and JSON gives the name's bytes as `path_bytes`.
+#[cfg(unix)]
+#[test]
+fn a_latin1_name_is_tagged_and_reported_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(env) = setup(&["singularity-awakening.mp3"]) else {
+        return;
+    };
+    if !reader::ffmpeg_present() {
+        return;
+    }
+    let name = std::ffi::OsStr::from_bytes(b"Bj\xf6rk.mp3");
+    let odd = env.music.join(name);
+    std::fs::rename(env.music.join("singularity-awakening.mp3"), &odd).unwrap();
+    let bytes: Vec<u64> = odd
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|&b| b.into())
+        .collect();
+
+    let out = earmark(&env, &["tag", "-g", "Jazz", p(&env.music)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Bj\\xF6rk.mp3"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        reader::ffprobe_tags(&odd).get("genre").map(String::as_str),
+        Some("Jazz")
+    );
+
+    let out = earmark(&env, &["tag", "-g", "Blues", "--json", p(&env.music)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rec = &v["results"][0];
+    assert!(
+        rec["path"].as_str().unwrap().ends_with("Bj\\xF6rk.mp3"),
+        "{rec}"
+    );
+    let got: Vec<u64> = rec["path_bytes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_u64().unwrap())
+        .collect();
+    assert_eq!(got, bytes);
+    assert_eq!(
+        reader::ffprobe_tags(&odd).get("genre").map(String::as_str),
+        Some("Blues")
+    );
+
+    // a UTF-8 name has no `path_bytes`
+    let plain = env.music.join("Björk.mp3");
+    std::fs::copy(&odd, &plain).unwrap();
+    let out = earmark(&env, &["tag", "-g", "Pop", "--json", p(&plain)]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["results"][0].get("path_bytes").is_none(), "{v}");
+}
+
 /// `tag journal` says which entries `undo` can take back now, and
 /// `tag undo --dry-run` says how (byte for byte, or values only after another
 /// tagger re-saved the file), writing nothing; the real undo then does

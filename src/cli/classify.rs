@@ -14,7 +14,7 @@ use crate::audio::AnalysisPlan;
 use crate::cache::Cache;
 use crate::classifier::Classifier;
 use crate::cli::genres::{Genres, Vocabularies};
-use crate::cli::output::{printable, progress};
+use crate::cli::output::{PathOut, printable, progress};
 use crate::cli::{fit_columns, jobs_or_default};
 use crate::clock::clock;
 use crate::jobs::guard_job;
@@ -59,7 +59,11 @@ pub struct ClassifyArgs {
 
 #[derive(Clone, Serialize)]
 pub struct TrackResult {
-    pub path: String,
+    /// The file as given, for finding it again (`path` is for printing).
+    #[serde(skip)]
+    pub file: PathBuf,
+    #[serde(flatten)]
+    pub path: PathOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<f64>,
     /// Seconds of audio the model heard.
@@ -167,14 +171,14 @@ fn report_on_stderr(r: &TrackResult) {
         eprintln!("error: {}", printable(e));
     }
     for w in &r.warnings {
-        eprintln!("warning: {}: {}", printable(&r.path), printable(w));
+        eprintln!("warning: {}: {}", printable(&r.path.path), printable(w));
     }
     // the table says it in brackets; stderr says why, like any other warning
     if r.partial && r.warnings.is_empty() {
         let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
         eprintln!(
             "warning: {}: {note} (the rest could not be decoded)",
-            printable(&r.path)
+            printable(&r.path.path)
         );
     }
 }
@@ -280,7 +284,7 @@ pub fn answer_in(results: &mut [TrackResult], vocab: &mut Vocabularies, top: usi
         let Some(prediction) = &r.prediction else {
             continue;
         };
-        match vocab.answer(Path::new(&r.path), prediction) {
+        match vocab.answer(&r.file, prediction) {
             Ok(a) => {
                 r.top = Some(
                     a.ranked
@@ -369,10 +373,10 @@ pub fn classify_in_order(
 }
 
 fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult {
-    let name = path.display().to_string();
     match classifier.classify(path) {
         Ok(a) => TrackResult {
-            path: name,
+            file: path.to_path_buf(),
+            path: PathOut::of(path),
             duration_s: Some(a.duration_s),
             analysed_s: a.analysed_s,
             partial: a.partial,
@@ -398,7 +402,8 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
 impl TrackResult {
     fn failed(path: &Path, error: String) -> TrackResult {
         TrackResult {
-            path: path.display().to_string(),
+            file: path.to_path_buf(),
+            path: PathOut::of(path),
             duration_s: None,
             analysed_s: None,
             partial: false,
@@ -430,7 +435,7 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
         .unwrap_or_default();
     let mut line = format!(
         "{}  {:>6}  {said}{}",
-        fit_columns(&printable(&r.path), width),
+        fit_columns(&printable(&r.path.path), width),
         r.duration_s.map(clock).unwrap_or_default(),
         genres.join("  ")
     );
@@ -447,7 +452,7 @@ const CSV_HEADER_SUGGESTION: &str = "path,rank,genre,probability,suggestion,erro
 /// One row per ranked genre, or one row with the error; with `--genres` or
 /// `--head` the suggestion (a genre or `unsure`) repeats on each rank's row.
 fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io::Result<()> {
-    let path = csv_field(&printable(&r.path));
+    let path = csv_field(&printable(&r.path.path));
     let suggestion = match &r.suggestion {
         Some(s) if suggestions => format!("{},", csv_field(s)),
         _ if suggestions => ",".to_string(),
@@ -520,7 +525,7 @@ mod tests {
     }
 
     fn printed(format: Format, suggestions: bool, results: &[TrackResult]) -> String {
-        let files: Vec<PathBuf> = results.iter().map(|r| PathBuf::from(&r.path)).collect();
+        let files: Vec<PathBuf> = results.iter().map(|r| r.file.clone()).collect();
         let mut p = Printer::new(Vec::new(), format, &files, suggestions);
         for r in results {
             p.row(r).unwrap();

@@ -148,21 +148,21 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
                 };
                 let Some(&best) = crate::model::top_k(&probs, 1).first() else {
                     errors.push(FileError {
-                        path: r.path,
+                        path: r.path.path,
                         error: "no embedding for the learned head".into(),
                     });
                     continue;
                 };
                 let p = crate::model::Prediction { probs, ..p };
                 scored.push(Scored {
-                    path: r.path,
+                    path: r.path.path,
                     truth,
                     predicted: best,
                     confidence: p.probs[best],
                 });
             }
             (None, e) => errors.push(FileError {
-                path: r.path,
+                path: r.path.path,
                 error: e.unwrap_or_default(),
             }),
         }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::analysis::track_features;
 use crate::audio::AnalysisPlan;
-use crate::cli::output::{printable, progress};
+use crate::cli::output::{PathOut, printable, progress};
 use crate::cli::{CliError, jobs_or_default};
 use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
 use crate::jobs::guard_job;
@@ -44,7 +44,8 @@ struct WindowRecord {
 #[derive(Serialize)]
 struct IndexRecord {
     id: usize,
-    path: String,
+    #[serde(flatten)]
+    path: PathOut,
     label: Option<String>,
     file: String,
     duration_s: f64,
@@ -56,7 +57,8 @@ struct IndexRecord {
 
 #[derive(Serialize)]
 struct ErrorRecord {
-    path: String,
+    #[serde(flatten)]
+    path: PathOut,
     error: String,
 }
 
@@ -195,10 +197,9 @@ fn one_file(
 
 /// How index.json and errors.json both name a file: canonical and absolute
 /// (or absolute as typed, when it cannot be resolved), so the two files join.
-fn record_path(path: &Path) -> String {
-    fs::canonicalize(path)
+fn record_path(path: &Path) -> PathOut {
+    let resolved = fs::canonicalize(path)
         .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
+        .unwrap_or_else(|_| path.to_path_buf());
+    PathOut::of(&resolved)
 }

@@ -30,6 +30,9 @@ pub struct Vocabularies {
     heads: HashMap<PathBuf, Head>,
     /// One head for every file (`--head FILE`), and its file.
     fixed: Option<(Head, PathBuf)>,
+    /// How many files `preflight` looked a head up for.
+    #[cfg(test)]
+    preflight_lookups: usize,
 }
 
 /// What a file's answer is in the chosen vocabulary.
@@ -47,6 +50,8 @@ impl Vocabularies {
             gtzan_thresholds: gtzan::card_thresholds(model.card(), 0.9),
             heads: HashMap::new(),
             fixed: None,
+            #[cfg(test)]
+            preflight_lookups: 0,
         }
     }
 
@@ -65,7 +70,18 @@ impl Vocabularies {
             return Ok(());
         }
         let mut first = None;
+        // Files of one folder share the answer (a head is looked up in the
+        // folders above a file), so ask once per folder: a miss reads every
+        // folder above it and the other models' heads.
+        let mut folders_seen = std::collections::HashSet::new();
         for f in files {
+            if !folders_seen.insert(f.parent()) {
+                continue;
+            }
+            #[cfg(test)]
+            {
+                self.preflight_lookups += 1;
+            }
             match self.head_for(f) {
                 Ok(_) => return Ok(()),
                 Err(e) => {
@@ -167,5 +183,31 @@ fn model_advice(card_name: &str, otherwise: &str) -> String {
     match crate::model::shipped_name_of(card_name) {
         Some(n) => format!("add `--model {n}` (or {otherwise})"),
         None => otherwise.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a learned head, the one-line error comes after one lookup per
+    /// folder, not per file: a miss reads every folder above the file.
+    #[test]
+    fn preflight_looks_once_per_folder() {
+        let lib = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for folder in ["a", "b"] {
+            std::fs::create_dir(lib.path().join(folder)).unwrap();
+            for i in 0..50 {
+                let f = lib.path().join(folder).join(format!("{i}.ogg"));
+                std::fs::write(&f, b"").unwrap();
+                files.push(f);
+            }
+        }
+        let model = crate::model::load_embedded("fast").unwrap();
+        let mut v = Vocabularies::new(Genres::Mine, &model);
+        let err = v.preflight(&files).unwrap_err();
+        assert!(err.contains("and for the other 99 files"), "{err}");
+        assert_eq!(v.preflight_lookups, 2);
     }
 }

@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::audio::{self, SourceInfo};
-use crate::cli::output::printable;
+use crate::cli::output::{PathOut, printable};
 use crate::clock::clock;
 use crate::tags::{self, TagSummary};
 
@@ -23,7 +23,8 @@ pub struct InfoArgs {
 
 #[derive(Serialize)]
 struct InfoRecord {
-    path: String,
+    #[serde(flatten)]
+    path: PathOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     audio: Option<SourceInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,7 +73,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     Err(e) => (None, vec![e.to_string()]),
                 };
                 InfoRecord {
-                    path: path.display().to_string(),
+                    path: PathOut::of(path),
                     audio: Some(info),
                     tags,
                     warnings,
@@ -85,7 +86,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     eprintln!("earmark: {}", printable(&e));
                 }
                 InfoRecord {
-                    path: path.display().to_string(),
+                    path: PathOut::of(path),
                     audio: None,
                     tags: None,
                     warnings: Vec::new(),
@@ -114,7 +115,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
 
 fn print_record(r: &InfoRecord) {
     let Some(a) = &r.audio else { return };
-    println!("{}", printable(&r.path));
+    println!("{}", printable(&r.path.path));
     println!("  container   {}", a.container);
     println!("  codec       {}", a.codec);
     let dur = a.duration_s.map_or("unknown".to_string(), clock);

@@ -1,6 +1,10 @@
 //! Small helpers for human-readable CLI output.
 
+use std::fmt;
+use std::path::Path;
+
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+use serde::Serialize;
 
 /// A progress bar on stderr; indicatif hides it when stderr is not a terminal.
 /// Rate and ETA appear once something is done: before the first file ends
@@ -70,9 +74,74 @@ pub fn printable(s: &str) -> String {
         .collect()
 }
 
+/// A file's path in printed output. `path` is text: a name that is not UTF-8
+/// (an old Latin-1 rip) keeps its other bytes as `\xNN` escapes, so two
+/// names differing only there stay apart (U+FFFD would merge them). JSON
+/// cannot carry those bytes in a string, so it gets them beside it as
+/// `path_bytes` (a list of numbers; only for such names) to find the file.
+/// Flatten it into a record: `#[serde(flatten)] path: PathOut`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathOut {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_bytes: Option<Vec<u8>>,
+}
+
+impl PathOut {
+    pub fn of(p: &Path) -> PathOut {
+        if let Some(s) = p.to_str() {
+            return PathOut {
+                path: s.to_string(),
+                path_bytes: None,
+            };
+        }
+        #[cfg(unix)]
+        {
+            use std::fmt::Write;
+            use std::os::unix::ffi::OsStrExt;
+            let bytes = p.as_os_str().as_bytes();
+            let mut path = String::new();
+            for chunk in bytes.utf8_chunks() {
+                path.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    let _ = write!(path, "\\x{b:02X}");
+                }
+            }
+            PathOut {
+                path,
+                path_bytes: Some(bytes.to_vec()),
+            }
+        }
+        #[cfg(not(unix))]
+        PathOut {
+            path: p.to_string_lossy().into_owned(),
+            path_bytes: None,
+        }
+    }
+}
+
+impl fmt::Display for PathOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_keeps_its_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"/m/Bj\xf6rk \xe9.ogg"));
+        let out = PathOut::of(p);
+        assert_eq!(out.path, "/m/Bj\\xF6rk \\xE9.ogg");
+        let json = serde_json::to_value(&out).unwrap();
+        assert_eq!(json["path_bytes"].as_array().unwrap().len(), 14);
+        let plain = serde_json::to_value(PathOut::of(Path::new("/m/Björk.ogg"))).unwrap();
+        assert_eq!(plain, serde_json::json!({"path": "/m/Björk.ogg"}));
+    }
 
     #[test]
     fn confidences_in_three_spellings() {

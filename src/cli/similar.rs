@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::audio::NEVER_CANCELLED;
 use crate::cli::jobs_or_default;
 use crate::cli::learn::{BarProgress, EmbeddingOpts, embedding_classifier};
+use crate::cli::output::PathOut;
 use crate::library::collect_audio;
 use crate::vocab::{EmbeddingTable, SimilarityIndex};
 
@@ -36,7 +37,8 @@ pub struct SimilarArgs {
 
 #[derive(Serialize)]
 struct Neighbour {
-    path: String,
+    #[serde(flatten)]
+    path: PathOut,
     similarity: f32,
 }
 
@@ -139,7 +141,7 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             .nearest(&v, args.top, &skip)
             .into_iter()
             .map(|(i, s)| Neighbour {
-                path: paths[i].display().to_string(),
+                path: PathOut::of(paths[i]),
                 similarity: s,
             })
             .collect();

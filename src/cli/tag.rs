@@ -1,6 +1,6 @@
 //! `earmark tag`: write genre tags safely, list the undo journal, undo.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use crate::audio::AnalysisPlan;
 use crate::cache::{Cache, CacheError, JournalEntry};
 use crate::classifier::Classifier;
 use crate::cli::CliError;
-use crate::cli::output::printable;
+use crate::cli::output::{PathOut, printable};
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
 use crate::tags::write::show;
@@ -359,7 +359,7 @@ fn auto_changes(
                 if !args.json {
                     println!("{}: skipped, {why}", name(&path));
                 }
-                let mut rec = Record::base(path.display().to_string(), "skipped");
+                let mut rec = Record::base(&path, "skipped");
                 rec.error = Some(why);
                 records.push(rec);
             }
@@ -384,7 +384,7 @@ fn auto_changes(
                         min * 100.0
                     );
                 }
-                let mut rec = Record::base(path.display().to_string(), "skipped");
+                let mut rec = Record::base(&path, "skipped");
                 rec.error = Some(format!(
                     "{} at {:.2} is below the minimum confidence {min:.2}",
                     top.genre, top.probability
@@ -432,7 +432,8 @@ fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<Ex
 /// One file's outcome, for text and JSON output.
 #[derive(Debug, Serialize)]
 struct Record {
-    path: String,
+    #[serde(flatten)]
+    path: PathOut,
     /// written, unchanged, would-write, skipped, failed, undone, forgotten
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -451,9 +452,9 @@ struct Record {
 }
 
 impl Record {
-    fn base(path: String, status: &'static str) -> Record {
+    fn base(path: &Path, status: &'static str) -> Record {
         Record {
-            path,
+            path: PathOut::of(path),
             status,
             old: None,
             new: None,
@@ -468,7 +469,7 @@ impl Record {
         Record {
             error_kind: Some(kind),
             error: Some(error),
-            ..Record::base(path.display().to_string(), "failed")
+            ..Record::base(&path, "failed")
         }
     }
 
@@ -484,7 +485,7 @@ impl Record {
         } else {
             "unchanged"
         };
-        Record::base(r.path.display().to_string(), status).with_report(&r)
+        Record::base(&r.path, status).with_report(&r)
     }
 
     fn applied(a: Applied) -> Record {
@@ -495,7 +496,7 @@ impl Record {
         };
         Record {
             journal_id: a.journal_id,
-            ..Record::base(a.report.path.display().to_string(), status).with_report(&a.report)
+            ..Record::base(&a.report.path, status).with_report(&a.report)
         }
     }
 
@@ -514,7 +515,7 @@ impl Record {
     fn undone(u: &Undone) -> Record {
         Record {
             journal_id: Some(u.id),
-            ..Record::base(u.report.path.display().to_string(), "undone").with_report(&u.report)
+            ..Record::base(&u.report.path, "undone").with_report(&u.report)
         }
     }
 }
@@ -539,7 +540,7 @@ fn print_live(r: &Result<Applied, ApplyError>) {
 /// A path for a text line: control characters escaped (a newline in a name
 /// must not split the line), as in every other command's output.
 fn name(p: &std::path::Path) -> String {
-    printable(&p.display().to_string())
+    printable(&PathOut::of(p).path)
 }
 
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
@@ -566,7 +567,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 match r.status {
                     "would-write" => println!(
                         "{}: {} → {}{} (dry run)",
-                        printable(&r.path),
+                        printable(&r.path.path),
                         show(r.old.as_deref().unwrap_or_default()),
                         show(r.new.as_deref().unwrap_or_default()),
                         r.confidence
@@ -575,7 +576,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                     ),
                     "unchanged" => println!(
                         "{}: {} (unchanged)",
-                        printable(&r.path),
+                        printable(&r.path.path),
                         show(r.new.as_deref().unwrap_or_default())
                     ),
                     _ => {}
@@ -656,16 +657,16 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
                     eprintln!("earmark: {}", printable(&e.to_string()));
                 }
                 let path = match e {
-                    UndoError::Write { error, .. } => error.path.display().to_string(),
+                    UndoError::Write { error, .. } => error.path.clone(),
                     UndoError::AlreadyUndone { path, .. } | UndoError::BadEntry { path, .. } => {
-                        path.display().to_string()
+                        path.clone()
                     }
-                    _ => String::new(),
+                    _ => PathBuf::new(),
                 };
                 records.push(Record {
                     error_kind: Some(e.kind()),
                     error: Some(e.to_string()),
-                    ..Record::base(path, "failed")
+                    ..Record::base(&path, "failed")
                 });
             }
         }
@@ -827,7 +828,7 @@ fn forget(cache: &Cache, id: i64, json: bool) -> Result<ExitCode, CliError> {
             journal_id: Some(id),
             old: Some(entry.old),
             new: Some(entry.new),
-            ..Record::base(entry.path.display().to_string(), "forgotten")
+            ..Record::base(&entry.path, "forgotten")
         };
         match serde_json::to_string_pretty(&rec) {
             Ok(s) => println!("{s}"),
