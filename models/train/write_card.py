@@ -887,6 +887,16 @@ CV_KEPT = ("_Kept from the card's last run that measured it: this run found no c
            "recipe's, not necessarily this model's._\n\n")
 
 
+# The fast card's own note since stage 9's rebuild: the recipe's report survives, the variants'
+# do not, so the section is kept by hand (a refresh writes only the rows that have a report).
+CV_KEPT_REBUILT = ("_Kept as the runs that measured it wrote it. The recipe's report was rebuilt on "
+                   "2026-12-04 (models/fast/cv/cv_student.json: 15 students that reproduce the "
+                   "recipe's row, its fold teachers' row and the confusion matrix exactly); the "
+                   "reports of the "
+                   "other variants were lost with earlier machines, and `--refresh-cv-student` "
+                   "writes only rows that have a report, so it is not run on this section._\n\n")
+
+
 def kept_cv_section(card_path):
     """The CV section of an existing fast card, marked as kept, or '': a re-distillation without
     stage 9 keeps what was measured instead of dropping it."""
@@ -895,6 +905,7 @@ def kept_cv_section(card_path):
         return ""
     start, end = section_span(text, CV_STUDENT_HEAD)
     body = text[start + len(CV_STUDENT_HEAD):end].lstrip("\n").removeprefix(CV_KEPT)
+    body = body.removeprefix(CV_KEPT_REBUILT)
     return f"{CV_STUDENT_HEAD}\n\n{CV_KEPT}{body.rstrip()}\n"
 
 
