@@ -36,7 +36,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
     // thread starts.
     unsafe {
         std::env::set_var("EARMARK_CACHE_DIR", dir.path().join("cache"));
-        std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
+        std::env::set_var("EARMARK_DATA_DIR", dir.path().join("data"));
     }
     let lib = dir.path().join("lib");
     common::demo_two_genre_library(&lib);

@@ -245,7 +245,7 @@ fn tag_auto_skips_unsure_files_without_failing() {
     common::copy_demo("HyperRogue/hell.wav", &f);
     let out = common::earmark()
         .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("EARMARK_DATA_DIR", dir.path().join("data"))
         .args([
             "tag",
             "--auto",
@@ -275,7 +275,7 @@ fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
     common::demo_two_genre_library(&lib);
     let env = |c: &mut std::process::Command| {
         c.env("EARMARK_CACHE_DIR", dir.path().join("cache"))
-            .env("XDG_DATA_HOME", dir.path().join("data"));
+            .env("EARMARK_DATA_DIR", dir.path().join("data"));
     };
     for (genre, sub) in [
         ("Game Music", "game"),
@@ -309,7 +309,7 @@ fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
         stdout.contains("Game Music") && stdout.contains("precision"),
         "{stdout}"
     );
-    let vocab = dir.path().join("data/earmark/vocab");
+    let vocab = dir.path().join("data/vocab");
     let heads: Vec<PathBuf> = std::fs::read_dir(&vocab)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -29,6 +29,9 @@ use rusqlite::{Connection, OpenFlags};
 
 /// Environment variable overriding the cache directory.
 pub const CACHE_DIR_ENV: &str = "EARMARK_CACHE_DIR";
+/// Environment variable overriding the data directory (the journal's and the
+/// learned genres' home).
+pub const DATA_DIR_ENV: &str = "EARMARK_DATA_DIR";
 /// File name of the database inside the cache directory.
 pub const CACHE_FILE: &str = "earmark.sqlite";
 /// `PRAGMA application_id` marking the file as ours ("ERMK").
@@ -65,6 +68,20 @@ pub fn default_path() -> Result<PathBuf, CacheError> {
     }
     let dir = dirs::cache_dir().ok_or(CacheError::NoCacheDir)?;
     Ok(dir.join("earmark").join(CACHE_FILE))
+}
+
+/// Where earmark's data lives (the undo journal, learned genres, temp
+/// markers): `$EARMARK_DATA_DIR`, else `data/` inside a redirected
+/// `$EARMARK_CACHE_DIR` (tests and sandboxes never touch the user's data),
+/// else `$XDG_DATA_HOME/earmark` (`~/.local/share/earmark`).
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = std::env::var_os(CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("data"));
+    }
+    Some(dirs::data_dir()?.join("earmark"))
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -92,26 +92,12 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JournalEntry> {
     })
 }
 
-/// Environment variable overriding the data directory (the journal's home).
-pub const DATA_DIR_ENV: &str = "EARMARK_DATA_DIR";
+pub use crate::cache::{DATA_DIR_ENV, data_dir};
 /// File name of the journal database inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.sqlite";
 
 /// The undo journal's handle: a [`Cache`]-managed SQLite database of its own.
 pub type Journal = Cache;
-
-/// Where the journal lives: `$EARMARK_DATA_DIR`, else `data/` inside a
-/// redirected `$EARMARK_CACHE_DIR` (tests and sandboxes never touch the
-/// user's journal), else `$XDG_DATA_HOME/earmark` (`~/.local/share/earmark`).
-pub fn data_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    if let Some(d) = std::env::var_os(crate::cache::CACHE_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d).join("data"));
-    }
-    Some(dirs::data_dir()?.join("earmark"))
-}
 
 pub fn default_path() -> Result<PathBuf, CacheError> {
     Ok(data_dir().ok_or(CacheError::NoCacheDir)?.join(JOURNAL_FILE))

@@ -1,4 +1,5 @@
-//! Where heads live: `$XDG_DATA_HOME/earmark/vocab/<root hash>-<model>.json`,
+//! Where heads live: `<data dir>/vocab/<root hash>-<model>.json` (the data
+//! dir is `$XDG_DATA_HOME/earmark` unless `$EARMARK_DATA_DIR` says otherwise),
 //! one per library root and model. The file name hashes the root's canonical
 //! path, so the head itself holds no path.
 
@@ -11,8 +12,8 @@ use super::head::Head;
 
 /// The vocab directory (not created).
 pub fn vocab_dir() -> Result<PathBuf, VocabError> {
-    let base = dirs::data_dir().ok_or(VocabError::NoDataDir)?;
-    Ok(base.join("earmark").join("vocab"))
+    let base = crate::cache::data_dir().ok_or(VocabError::NoDataDir)?;
+    Ok(base.join("vocab"))
 }
 
 /// The head file for a library root and a model name.
