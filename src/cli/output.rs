@@ -89,34 +89,15 @@ pub struct PathOut {
 
 impl PathOut {
     pub fn of(p: &Path) -> PathOut {
-        if let Some(s) = p.to_str() {
-            return PathOut {
-                path: s.to_string(),
-                path_bytes: None,
-            };
-        }
+        let path = crate::library::shown(p.as_os_str()).into_owned();
         #[cfg(unix)]
-        {
-            use std::fmt::Write;
+        let path_bytes = p.to_str().is_none().then(|| {
             use std::os::unix::ffi::OsStrExt;
-            let bytes = p.as_os_str().as_bytes();
-            let mut path = String::new();
-            for chunk in bytes.utf8_chunks() {
-                path.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    let _ = write!(path, "\\x{b:02X}");
-                }
-            }
-            PathOut {
-                path,
-                path_bytes: Some(bytes.to_vec()),
-            }
-        }
+            p.as_os_str().as_bytes().to_vec()
+        });
         #[cfg(not(unix))]
-        PathOut {
-            path: p.to_string_lossy().into_owned(),
-            path_bytes: None,
-        }
+        let path_bytes = None;
+        PathOut { path, path_bytes }
     }
 }
 

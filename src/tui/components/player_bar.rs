@@ -70,10 +70,7 @@ impl Component for PlayerBar {
             // A clip from outside the library (the evaluation view's).
             None if p.external.is_some() => {
                 p.external.as_deref().map_or_else(String::new, |path| {
-                    let name = path.file_name().map_or_else(
-                        || path.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    );
+                    let name = crate::library::shown_file_name(path);
                     format!("{name} (evaluation clip)")
                 })
             }

@@ -2,8 +2,6 @@
 //! and the batch-accept preview. They hold what the user is choosing; the app
 //! sends the writes to the tagger thread.
 
-use std::path::Path;
-
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -218,13 +216,6 @@ impl Popup {
             input.insert_str(text.replace(['\n', '\r'], " "));
         }
     }
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(
-        || p.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 fn frame_block<'a>(ctx: &Ctx, title: &str) -> Block<'a> {
@@ -483,7 +474,7 @@ pub const HELD_SKIPPED: &str = "skipped (–)";
 
 fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool) -> Line<'a> {
     let t = ctx.theme;
-    let name = file_name(&r.path);
+    let name = crate::library::shown_file_name(&r.path);
     let conf = format!("{:>4.0}%", r.confidence * 100.0);
     let chosen = r.chosen(threshold);
     let (tick, change, style) = match &r.plan {

@@ -140,10 +140,7 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
             }
         }
         PlayerEvent::Failed { path, reason } => {
-            let name = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into(),
-            );
+            let name = crate::library::shown_file_name(&path);
             s.status
                 .set(format!("cannot play {name}: {reason}"), Level::Error);
             if s.playing_path().is_some_and(|p| p == path) {

@@ -142,13 +142,6 @@ fn name_list(names: &[String], show: usize) -> String {
     )
 }
 
-fn path_name(p: &std::path::Path) -> String {
-    p.file_name().map_or_else(
-        || p.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
 fn undone(
     s: &mut State,
     fx: &mut Effects,
@@ -163,7 +156,7 @@ fn undone(
     for r in list {
         match r {
             Ok((path, _now)) => {
-                names.push(path_name(&path));
+                names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
                     let f = s.results.entry(id);
                     f.written = None;

@@ -8,6 +8,36 @@ use std::path::{Path, PathBuf};
 pub use crate::audio::io_reason;
 use crate::audio::{irregular_kind, is_audio_path};
 
+/// A name for people: UTF-8 as it is; a name that is not UTF-8 (an old
+/// Latin-1 rip) keeps its other bytes as `\xNN` escapes, so two names that
+/// differ only there stay apart (U+FFFD would merge them).
+pub fn shown(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    if let Some(s) = name.to_str() {
+        return s.into();
+    }
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in name.as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                let _ = write!(out, "\\x{b:02X}");
+            }
+        }
+        out.into()
+    }
+    #[cfg(not(unix))]
+    name.to_string_lossy()
+}
+
+/// A file's own name for people ([`shown`]), or the whole path when it has
+/// none (`/`, `..`).
+pub fn shown_file_name(p: &Path) -> String {
+    shown(p.file_name().unwrap_or(p.as_os_str())).into_owned()
+}
+
 /// A path that could not be walked, and why, in one line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WalkError {
@@ -106,6 +136,17 @@ pub fn label_from_parent(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_stay_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = |b: &[u8]| shown_file_name(Path::new(std::ffi::OsStr::from_bytes(b)));
+        assert_eq!(name(b"/m/Bj\xf6rk.ogg"), "Bj\\xF6rk.ogg");
+        assert_eq!(name(b"/m/Bj\xf8rk.ogg"), "Bj\\xF8rk.ogg");
+        assert_eq!(name("/m/Björk.ogg".as_bytes()), "Björk.ogg");
+        assert_eq!(name(b"/"), "/");
+    }
 
     #[test]
     fn fifos_and_audio_named_folders_are_reported_not_dropped() {

@@ -122,7 +122,7 @@ impl Node {
     }
 
     pub fn label(&self) -> std::borrow::Cow<'_, str> {
-        self.name.to_string_lossy()
+        crate::library::shown(&self.name)
     }
 }
 
