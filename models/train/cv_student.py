@@ -139,6 +139,33 @@ def finetuned_teacher(work: str, seed: int, k: int, ex_key: str, te: np.ndarray)
     return z["probs"], str(z["key"])
 
 
+def balanced_draw(ex, use: np.ndarray, TP: np.ndarray, cap: float, seed: int) -> np.ndarray:
+    """Positions in `use` to train on: the labelled examples once each; the unlabelled ones
+    (their first clip has no label) redrawn with replacement, as many as before, each clip
+    weighted by the inverse frequency of the fold teacher's top genre over the unlabelled clips
+    (its runtime patches' mean), clipped to [1/cap, cap], so that a pool that leans to one genre
+    (the Debian pool: 44 % classical by the head) does not teach mostly that genre."""
+    clip = ex.WID[use, 0].astype(int)
+    unl = ex.y_clip[clip] < 0
+    where_unl = np.where(unl)[0]
+    if len(where_unl) == 0:
+        return np.arange(len(use))
+    orig = unl & (ex.KIND[use] == 0)
+    clips, inv = np.unique(clip[orig], return_inverse=True)
+    mean_tp = np.zeros((len(clips), TP.shape[1]))
+    np.add.at(mean_tp, inv, TP[orig])
+    top = mean_tp.argmax(1)
+    freq = np.bincount(top, minlength=TP.shape[1]) / len(clips)
+    w_genre = np.clip(1.0 / (TP.shape[1] * np.maximum(freq, 1e-9)), 1.0 / cap, cap)
+    w_clip = dict(zip(clips.tolist(), w_genre[top].tolist()))
+    w = np.array([w_clip.get(c, 1.0) for c in clip[where_unl]])
+    drawn = np.random.default_rng(seed).choice(where_unl, size=len(where_unl), p=w / w.sum())
+    log(f"  balanced pool: {len(clips)} unlabelled clips, teacher's genres "
+        + ", ".join(f"{LABELS[g][:5]} {int(round(freq[g] * len(clips)))} (x{w_genre[g]:.2f})"
+                    for g in np.argsort(-freq)))
+    return np.sort(np.concatenate([np.where(~unl)[0], drawn]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--features", required=True)
@@ -170,6 +197,11 @@ def main() -> int:
                     help="comma list of hops (frames) at which each fold's student also predicts its "
                          "held-out items, as model.json's segment.hop_frames would make earmark cut "
                          "them: a paired test-time comparison (the same students at 187)")
+    ap.add_argument("--pool-balance", type=float, default=0.0, metavar="CAP",
+                    help="redraw the unlabelled examples so that the fold teacher's genres weigh alike "
+                         "(each unlabelled clip weighted by the inverse frequency of its teacher's top "
+                         "genre, clipped to [1/CAP, CAP], mean 1; drawn with replacement, same count); "
+                         "0: off (the recipe)")
     student_pool.add_augment_args(ap, aug_rounds=AUG_ROUNDS, mix_p=MIX_P)
     distill.add_student_args(ap)
     args = ap.parse_args()
@@ -211,7 +243,8 @@ def main() -> int:
     student_cfg = {k: v for k, v in vars(args).items()
                    if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "seeds", "folds", "tag",
                                "teacher")
-                  and (k != "eval_hops" or hops)}  # without hops, the recipe's cached folds keep their key
+                  and (k != "eval_hops" or hops)  # without hops, the recipe's cached folds keep their key
+                  and (k != "pool_balance" or args.pool_balance > 0)}  # so without a balanced pool
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
     seeds = ([int(x) for x in args.seeds.split(",") if x] if args.seeds
@@ -244,6 +277,9 @@ def main() -> int:
                 TP = ((TP + ft[use]) / 2).astype(np.float32)
                 pt[te] = combine((teacher.predict_proba(pen[patches]) + ft[patches]) / 2,
                                  local[pool.owner[patches]], len(te), "mean_probs")
+            if args.pool_balance > 0:
+                pick = balanced_draw(ex, use, TP, args.pool_balance, seed * 100 + k)
+                use, hw, TP, TG = use[pick], hw[pick], TP[pick], TG[pick]
             # keyed by what the fold's student comes from, not by the teacher's floating-point
             # output (the same logistic-regression fit in another process can differ in the last
             # bits) nor by where the pool lies: its content is in the backbone outputs pen/tag
