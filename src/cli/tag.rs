@@ -540,7 +540,7 @@ fn print_live(r: &Result<Applied, ApplyError>) {
 /// A path for a text line: control characters escaped (a newline in a name
 /// must not split the line), as in every other command's output.
 fn name(p: &std::path::Path) -> String {
-    printable(&PathOut::of(p).path)
+    printable(&crate::library::shown(p.as_os_str()))
 }
 
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
