@@ -269,6 +269,21 @@ T capture-pane -p -e -t e2e | grep -F '01 awakening' | grep -q $'\e\\[[0-9;]*7m'
 T capture-pane -p -e -t e2e | grep -q $'\e\\[[0-9;]*3[0-7]m' \
   && fail "NO_COLOR: no colour codes expected"
 step "NO_COLOR: the selected row shows in reverse video, no colours"
+if [ -d "$ROOT/../shared/gtzan/valid" ]; then
+  # The built-in card names its clips from the source tree's root
+  # (../shared/gtzan/...): they play from any working directory, and the
+  # clock shows the clip's length.
+  keys e
+  wait_for 'Confusion' 10
+  keys Enter
+  wait_for '([Bb]lues|0) → ([Bb]lues|0) [0-9]+ files' 5
+  keys Enter
+  wait_for '▶ blues\.[0-9]+\.ogg' 10
+  wait_for ' / 0:(29|30)' 10
+  step "from /, a clip behind the built-in card's matrix plays, its clock counts"
+  keys Escape
+  keys Escape
+fi
 keys q
 check_restored "NO_COLOR"
 

@@ -166,6 +166,9 @@ fn genre_picker_and_editor() {
     h.key(KeyCode::Esc);
     assert!(!h.app.popup_open());
     h.key(KeyCode::Char('T'));
+    // The current genre starts selected: the hint says typing replaces it.
+    insta::assert_snapshot!("editor_selected_80x24", h.terminal.backend());
+    h.key(KeyCode::End);
     h.chars("; Film Score");
     insta::assert_snapshot!("editor_80x24", h.terminal.backend());
     h.key(KeyCode::Esc);
@@ -231,6 +234,10 @@ fn an_evaluation_clip_plays_from_beside_the_report_and_the_bar_says_what_plays()
         "{screen}"
     );
     assert!(screen.contains("▶ rock.00052.ogg"), "{screen}");
+    // The clock counts the clip's own length, not a track's that is not there.
+    let length = h.app.player_view().duration().expect("the clip's length");
+    assert!(length > 1.0, "{length}");
+    assert!(!screen.contains("0:00 / 0:00"), "{screen}");
 }
 
 #[test]
@@ -240,7 +247,9 @@ fn a_missing_evaluation_clip_says_it_is_not_available_here() {
     assert_eq!(h.app.player_view().external, None);
     assert_eq!(
         h.app.status_message(),
-        Some("clip not available here: /nonexistent/clips/rock/rock.00052.ogg")
+        Some(
+            "clip not available here: rock.00052.ogg (looked for /nonexistent/clips/rock/rock.00052.ogg)"
+        )
     );
     assert!(
         h.app.eval_view().visible,

@@ -247,3 +247,24 @@ fn key_names_from_terminal_events() {
     let e = crossterm::event::KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
     assert_eq!(Key::from(e).to_string(), "backtab");
 }
+
+#[test]
+fn a_file_sixty_folders_down_still_shows_its_name() {
+    let lib = tempfile::tempdir().unwrap();
+    let mut dir = lib.path().to_path_buf();
+    for i in 0..60 {
+        dir.push(format!("d{i:02}"));
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(demo_dir().join("hell-reprise.ogg"), dir.join("deep.ogg")).unwrap();
+    let mut h = Harness::new(lib.path(), "lib", 80, 24);
+    h.key(KeyCode::Char('/'));
+    h.chars("deep");
+    h.key(KeyCode::Enter);
+    h.settle();
+    assert_eq!(h.selected_label().as_deref(), Some("deep.ogg"));
+    let screen = h.screen();
+    assert!(screen.contains("deep.ogg"), "{screen}");
+    // Indents stop at a third of the pane; the deepest folders show "…".
+    assert!(screen.contains("… ▾ d59/"), "{screen}");
+}

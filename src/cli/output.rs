@@ -60,18 +60,7 @@ pub fn parse_confidence(s: &str) -> Result<f32, String> {
 /// escapes (`\u{1b}`, `\n`), so a file name cannot clear the screen or split
 /// a row. JSON needs none of this: serde escapes them itself.
 pub fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::library::without_controls(s.into()).into_owned()
 }
 
 /// A file's path in printed output. `path` is text: a name that is not UTF-8

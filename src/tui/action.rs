@@ -96,6 +96,7 @@ bindable_actions! {
     }
     "Analyse" {
         Mark = "mark", "mark / unmark file", ["m"];
+        MarkAll = "mark-all", "mark all in folder", ["*", "ctrl-a"];
         ClearMarks = "clear-marks", "clear all marks", ["M"];
         Classify = "classify", "classify marks/folder", ["c"];
         CancelJobs = "cancel-jobs", "cancel classifying", ["C"];

@@ -189,18 +189,29 @@ fn load_eval_report(path: Option<PathBuf>, model: Option<PathBuf>, sink: Sink) {
         });
 }
 
-/// Folders a report's relative paths may start from.
+/// Folders a report's relative paths may start from. A report file's are
+/// its folder and the one above; a card's clips were named relative to where
+/// `eval` ran, the source tree's root (`../shared/gtzan/...`), so the model
+/// folder's ancestors and that root are tried, from any working directory.
 fn eval_bases(report: Option<&Path>) -> Vec<PathBuf> {
-    let dir = match report {
-        Some(p) => p.parent().map(Path::to_path_buf),
-        None => crate::model::default_model_dir(),
-    };
-    let mut out = Vec::new();
-    if let Some(d) = dir {
-        if let Some(parent) = d.parent() {
-            out.push(parent.to_path_buf());
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut push = |d: &Path| {
+        if !d.as_os_str().is_empty() && !out.iter().any(|o| o == d) {
+            out.push(d.to_path_buf());
         }
-        out.push(d);
+    };
+    match report {
+        Some(p) => p
+            .parent()
+            .into_iter()
+            .flat_map(|d| d.ancestors().take(2))
+            .for_each(&mut push),
+        None => {
+            if let Some(d) = crate::model::default_model_dir() {
+                d.ancestors().take(3).for_each(&mut push);
+            }
+            push(earmark_engine::repo_root());
+        }
     }
     out
 }

@@ -98,6 +98,8 @@ pub struct State {
     pub run_total: u64,
     /// Jobs of this run that ended with a result or an error (not cancelled).
     pub run_completed: u64,
+    /// Jobs of this run that ended with an error.
+    pub run_failed: u64,
     /// `C` was pressed: say how far the run got when its last job ends.
     pub cancelling: bool,
     pub quit: bool,
@@ -158,6 +160,7 @@ impl State {
             run_done: 0,
             run_total: 0,
             run_completed: 0,
+            run_failed: 0,
             cancelling: false,
             quit: false,
             dirty: true,

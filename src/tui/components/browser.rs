@@ -352,7 +352,15 @@ impl Browser {
     fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool, width: usize) -> Line<'a> {
         let t = ctx.theme;
         let node = ctx.tree.node(id);
-        let indent = "  ".repeat(usize::from(node.depth.saturating_sub(1)));
+        // Two columns a level, but never more than a third of the pane: a
+        // folder sixty levels down still shows its name ("…" says deeper).
+        let full = 2 * usize::from(node.depth.saturating_sub(1));
+        let most = (width / 3).max(2);
+        let indent = if full <= most {
+            " ".repeat(full)
+        } else {
+            format!("{}… ", " ".repeat(most - 2))
+        };
         let mut spans = vec![Span::raw(indent)];
         match &node.kind {
             NodeKind::Dir(d) => {

@@ -60,6 +60,11 @@ impl PlayerView {
         self.info.as_ref().and_then(|i| i.duration_s)
     }
 
+    /// Whether a track is loaded: a library file or an evaluation clip.
+    pub fn has_track(&self) -> bool {
+        self.node.is_some() || self.external.is_some()
+    }
+
     /// Whether `id` is the library track playing now (or opening): the
     /// listing marks it ▶. A paused, ended or stopped track is not.
     pub fn is_playing(&self, id: NodeId) -> bool {

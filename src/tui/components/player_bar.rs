@@ -97,7 +97,7 @@ impl Component for PlayerBar {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(format!("{symbol} "), state_style),
-                Span::styled(what, if p.node.is_some() { t.value } else { t.dim }),
+                Span::styled(what, if p.has_track() { t.value } else { t.dim }),
                 Span::styled(state_word, t.count),
             ])),
             left,
@@ -116,10 +116,11 @@ impl Component for PlayerBar {
             PlayState::Stopped => 0.0,
             _ => p.position,
         };
-        let label = match (p.node, duration) {
-            (None, _) => "0:00 / 0:00".to_string(),
-            (Some(_), Some(d)) => format!("{} / {}", clock(pos.min(d)), clock(d)),
-            (Some(_), None) => format!("{} / ?", clock(pos)),
+        // An evaluation clip has no node but plays all the same.
+        let label = match (p.has_track(), duration) {
+            (false, _) => "0:00 / 0:00".to_string(),
+            (true, Some(d)) => format!("{} / {}", clock(pos.min(d)), clock(d)),
+            (true, None) => format!("{} / ?", clock(pos)),
         };
         let ratio = match duration {
             Some(d) if d > 0.0 => (pos / d).clamp(0.0, 1.0),

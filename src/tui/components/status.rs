@@ -21,15 +21,34 @@ pub enum Level {
 #[derive(Debug, Default)]
 pub struct StatusLine {
     message: Option<(String, Level)>,
+    /// The message announces a classification run ("queued 3 files…"):
+    /// when the run ends, its outcome replaces it instead of going stale.
+    about_run: bool,
 }
 
 impl StatusLine {
     pub fn set(&mut self, text: impl Into<String>, level: Level) {
         self.message = Some((text.into(), level));
+        self.about_run = false;
+    }
+
+    /// A message about the classification run just started.
+    pub fn set_run(&mut self, text: impl Into<String>) {
+        self.set(text, Level::Info);
+        self.about_run = true;
+    }
+
+    /// The run ended: its outcome replaces the message that announced it
+    /// (any other message, an error say, stays).
+    pub fn run_ended(&mut self, outcome: impl Into<String>) {
+        if self.about_run {
+            self.set(outcome, Level::Info);
+        }
     }
 
     pub fn clear(&mut self) {
         self.message = None;
+        self.about_run = false;
     }
 
     pub fn message(&self) -> Option<&str> {

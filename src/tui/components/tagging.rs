@@ -67,6 +67,7 @@ pub enum Confirmed {
 }
 
 /// What a key did to a pop-up.
+#[derive(Debug)]
 pub enum PopupOutcome {
     /// Still open.
     Open,
@@ -90,7 +91,13 @@ impl Popup {
         let mut input = TextArea::new(vec![current.to_string()]);
         input.set_placeholder_text("genre; another genre");
         input.set_cursor_line_style(Style::default());
-        input.move_cursor(ratatui_textarea::CursorMove::End);
+        // The current genre starts selected, as in a rename box: typing
+        // replaces it, an arrow key keeps it to edit.
+        if current.is_empty() {
+            input.move_cursor(ratatui_textarea::CursorMove::End);
+        } else {
+            input.select_all();
+        }
         Popup::Editor {
             node,
             input: Box::new(input),
@@ -329,6 +336,7 @@ fn draw_prompt(
     input.set_style(t.filter);
     input.set_placeholder_style(t.dim);
     input.set_cursor_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
+    input.set_selection_style(t.filter.add_modifier(ratatui::style::Modifier::REVERSED));
     frame.render_widget(&input, field);
     frame.render_widget(Paragraph::new(Line::styled(hint, t.count)), hint_area);
 }
@@ -380,7 +388,11 @@ fn draw_picker(
 fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &TextArea<'static>) {
     let popup = centered(area, 56, 5);
     let name = ctx.tree.node(node).label().into_owned();
-    let hint = "; separates genres · enter writes · empty removes";
+    let hint = if input.is_selecting() {
+        "typing replaces · → edits · ; separates genres"
+    } else {
+        "; separates genres · enter writes · empty removes"
+    };
     draw_prompt(frame, popup, ctx, &format!("Genre for {name}"), input, hint);
 }
 
@@ -518,4 +530,48 @@ fn fit(text: &str, width: usize) -> String {
     }
     out.extend(std::iter::repeat_n(' ', width - used));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(popup: &mut Popup, keys: &[KeyCode]) -> PopupOutcome {
+        for &code in keys {
+            popup.on_key(KeyEvent::from(code));
+        }
+        popup.on_key(KeyEvent::from(KeyCode::Enter))
+    }
+
+    fn chars(s: &str) -> Vec<KeyCode> {
+        s.chars().map(KeyCode::Char).collect()
+    }
+
+    #[test]
+    fn typing_in_the_editor_replaces_the_current_genre() {
+        let mut popup = Popup::editor(7, "Pop");
+        let out = typed(&mut popup, &chars("Drum & Bass;Électro"));
+        assert!(
+            matches!(&out, PopupOutcome::Write(7, g) if g == &["Drum & Bass", "Électro"]),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn an_arrow_keeps_the_current_genre_to_edit() {
+        let mut popup = Popup::editor(7, "Pop");
+        let mut keys = vec![KeyCode::End];
+        keys.extend(chars("; Rock"));
+        let out = typed(&mut popup, &keys);
+        assert!(
+            matches!(&out, PopupOutcome::Write(7, g) if g == &["Pop", "Rock"]),
+            "{out:?}"
+        );
+        let mut popup = Popup::editor(7, "Pop");
+        let out = typed(&mut popup, &[KeyCode::Home, KeyCode::Char('K')]);
+        assert!(
+            matches!(&out, PopupOutcome::Write(7, g) if g == &["KPop"]),
+            "{out:?}"
+        );
+    }
 }

@@ -137,6 +137,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         Action::Help => s.help.visible = !s.help.visible,
         Action::Activate => activate(s, fx),
         Action::Mark => mark(s),
+        Action::MarkAll => mark_all(s),
         Action::ClearMarks => {
             let n = s.browser.marked().len();
             s.browser.clear_marks();
@@ -195,7 +196,12 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::Activate => match e.activate() {
             Some(ClipLocation::Here(path)) => play(s, fx, None, path),
             Some(ClipLocation::NotHere(path)) => s.status.set(
-                format!("clip not available here: {}", path.display()),
+                // The name first: a narrow status line still shows which clip.
+                format!(
+                    "clip not available here: {} (looked for {})",
+                    crate::library::shown_file_name(&path),
+                    path.display()
+                ),
                 Level::Error,
             ),
             None => {}
@@ -209,6 +215,7 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::Evaluation => e.visible = false,
         Action::Filter
         | Action::Mark
+        | Action::MarkAll
         | Action::ClearMarks
         | Action::Classify
         | Action::Accept
@@ -391,9 +398,16 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
         let files = if n == 1 { "file" } else { "files" };
         return (marked, format!("{n} marked {files}"));
     }
-    let Some(id) = s.browser.selected() else {
-        return (Vec::new(), String::new());
-    };
+    match selected_folder(s) {
+        Some((dir, name)) => (files_under(s, dir), name),
+        None => (Vec::new(), String::new()),
+    }
+}
+
+/// The selected folder, else the selected file's, with its name as shown
+/// in messages ("Album/").
+fn selected_folder(s: &State) -> Option<(NodeId, String)> {
+    let id = s.browser.selected()?;
     let dir = if s.tree.node(id).is_dir() {
         id
     } else {
@@ -404,7 +418,44 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
     } else {
         format!("{}/", s.tree.node(dir).label())
     };
-    (files_under(s, dir), name)
+    Some((dir, name))
+}
+
+/// Mark every file of the selected folder (or the selected file's) that the
+/// filter shows; when they are all marked already, unmark them.
+fn mark_all(s: &mut State) {
+    let Some((dir, name)) = selected_folder(s) else {
+        return;
+    };
+    let keep = s.browser.keep();
+    let files: Vec<NodeId> = files_under(s, dir)
+        .into_iter()
+        .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
+        .collect();
+    if files.is_empty() {
+        s.status
+            .set(format!("no audio files in {name}"), Level::Info);
+        return;
+    }
+    let all = files.iter().all(|&f| s.browser.is_marked(f));
+    for &f in &files {
+        if s.browser.is_marked(f) == all {
+            s.browser.toggle_mark(f);
+        }
+    }
+    let n = plural(files.len(), "file");
+    let msg = if all {
+        format!("unmarked {n} in {name}")
+    } else {
+        let hint = |a: Action| s.keymap.hint(a).unwrap_or_default();
+        format!(
+            "marked {n} in {name} · {} classifies, {} accepts, {} clears",
+            hint(Action::Classify),
+            hint(Action::BatchAccept),
+            hint(Action::ClearMarks)
+        )
+    };
+    s.status.set(msg, Level::Info);
 }
 
 fn classify_selection(s: &mut State, fx: &mut Effects) {
@@ -449,6 +500,9 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
     };
     let msg = if n == 0 && failed > 0 {
         format!("{what}: {}", left_out(failed))
+    } else if n == 0 && single.is_some() {
+        let all = s.keymap.hint(Action::MarkAll).unwrap_or_default();
+        format!("{what}: already classified ({all} marks its whole folder)")
     } else if n == 0 {
         format!("{what}: already classified")
     } else {
@@ -459,7 +513,11 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
             queued
         }
     };
-    s.status.set(msg, Level::Info);
+    if n > 0 {
+        s.status.set_run(msg);
+    } else {
+        s.status.set(msg, Level::Info);
+    }
 }
 
 /// Queue the files with neither a result nor a job; files that failed in

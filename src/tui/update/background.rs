@@ -101,13 +101,19 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
             f.set_failure(e, None);
             s.run_completed += 1;
+            s.run_failed += 1;
         }
         JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
             f.set_failure(reason, Some(kind));
             s.run_completed += 1;
+            s.run_failed += 1;
         }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
         JobUpdate::Started => {}
+    }
+    if !s.cancelling && s.inflight.jobs() == 0 {
+        s.status
+            .run_ended(run_outcome(s.run_completed, s.run_failed));
     }
     if s.cancelling && s.inflight.jobs() == 0 {
         s.cancelling = false;
@@ -116,6 +122,17 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             format!("cancelled ({} of {} done)", s.run_completed, s.run_total),
             Level::Info,
         );
+    }
+}
+
+/// "classified 13 files", "classified 12 files · 1 could not be".
+fn run_outcome(completed: u64, failed: u64) -> String {
+    let ok = completed.saturating_sub(failed);
+    let files = |n: u64| if n == 1 { "file" } else { "files" };
+    match (ok, failed) {
+        (_, 0) => format!("classified {ok} {}", files(ok)),
+        (0, _) => format!("{failed} {} could not be classified", files(failed)),
+        _ => format!("classified {ok} {} · {failed} could not be", files(ok)),
     }
 }
 

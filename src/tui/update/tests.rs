@@ -354,6 +354,105 @@ fn c_with_marks_and_a_folder_selected_says_it_takes_the_marks_and_shift_m_clears
 }
 
 #[test]
+fn star_marks_a_flat_folder_then_c_classifies_it_all_and_star_again_unmarks() {
+    let mut s = state(13, true);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Char('*'));
+    assert_eq!(s.browser.marked().len(), 13);
+    assert_eq!(
+        s.status.message(),
+        Some("marked 13 files in lib/ · c classifies, A accepts, M clears")
+    );
+    key(&mut s, KeyCode::Char('c'));
+    let files: Vec<_> = s.tree.files().collect();
+    assert_eq!(files.len(), 13);
+    assert!(
+        files
+            .iter()
+            .all(|&f| s.results.get(f).is_some_and(|r| r.job != JobMark::Idle)),
+        "{:?}",
+        s.status.message()
+    );
+    // ctrl-a is the same key; all marked, it unmarks.
+    update(
+        &mut s,
+        Msg::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char('a'),
+            KeyModifiers::CONTROL,
+        ))),
+    );
+    assert!(s.browser.marked().is_empty());
+    assert_eq!(s.status.message(), Some("unmarked 13 files in lib/"));
+}
+
+#[test]
+fn the_queued_message_gives_way_to_the_run_outcome() {
+    let mut s = state(3, true);
+    for f in s.tree.files().collect::<Vec<_>>() {
+        s.browser.toggle_mark(f);
+    }
+    key(&mut s, KeyCode::Char('c'));
+    // The selected file's preview is already running: it joins the run.
+    assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
+    let reqs: Vec<_> = s
+        .inflight
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Classify { .. }))
+        .map(|(r, _)| r)
+        .collect();
+    for (i, &req) in reqs.iter().enumerate() {
+        let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: failed,
+            },
+        );
+        if i + 1 < reqs.len() {
+            assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
+        }
+    }
+    assert_eq!(s.status.message(), Some("3 files could not be classified"));
+}
+
+#[test]
+fn star_marks_only_what_the_filter_shows() {
+    let mut s = state(13, true);
+    key(&mut s, KeyCode::Char('/'));
+    for c in "track-1".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('*'));
+    let marked: Vec<String> = s
+        .browser
+        .marked()
+        .iter()
+        .map(|&id| s.tree.node(id).label().into_owned())
+        .collect();
+    assert_eq!(
+        marked,
+        ["track-10.mp3", "track-11.mp3", "track-12.mp3"],
+        "{:?}",
+        s.status.message()
+    );
+}
+
+#[test]
+fn c_on_a_classified_file_says_how_to_take_its_folder() {
+    let mut s = state(2, true);
+    key(&mut s, KeyCode::Down);
+    let id = s.browser.selected().unwrap();
+    s.results.entry(id).job = JobMark::Queued;
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("track-01.mp3: already classified (* marks its whole folder)")
+    );
+}
+
+#[test]
 fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
     let mut s = state(4, true);
     for f in s.tree.files().collect::<Vec<_>>() {

@@ -170,19 +170,22 @@ pub fn load_for_analysis_cancellable(
                 ));
             }
             let capped = mono.len() >= max_frames;
-            partial = capped
+            // A file that does not declare its length (an Ogg with odd granule
+            // positions, raw AAC) is read up to the bound, as a long file is
+            // read in windows: by plan, not a fault. Its packets give its length.
+            let by_plan = capped && declared.is_none();
+            partial = (capped && !by_plan)
                 || declared.is_some_and(|d| d - decoded_s > 1.0)
                 || reader.stream.trouble().ended_early;
             // A file that stopped early keeps its declared length, so the
-            // user reads "analysed 0:48 of 1:02"; one that does not declare
-            // it and was cut at the cap is measured by demuxing the rest.
-            let total = if capped && declared.is_none() {
+            // user reads "analysed 0:48 of 1:02".
+            let total = if by_plan {
                 reader.stream.length_by_demuxing(cancel)
             } else {
                 declared
             };
             duration_s = total
-                .filter(|&d| partial && d > decoded_s)
+                .filter(|&d| (partial || by_plan) && d > decoded_s)
                 .unwrap_or(decoded_s);
             let samples = resample(path, mono, src_rate, rate, cancel)?;
             excerpts.push(Excerpt {

@@ -33,9 +33,28 @@ pub fn shown(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
 }
 
 /// A file's own name for people ([`shown`]), or the whole path when it has
-/// none (`/`, `..`).
+/// none (`/`, `..`), control characters escaped ([`without_controls`]).
 pub fn shown_file_name(p: &Path) -> String {
-    shown(p.file_name().unwrap_or(p.as_os_str())).into_owned()
+    without_controls(shown(p.file_name().unwrap_or(p.as_os_str()))).into_owned()
+}
+
+/// Control characters (a newline, ESC) written as escapes (`\n`,
+/// `\u{1b}`), as the command line prints names: a terminal draws nothing
+/// for them, so `new\nline.ogg` would look like `newline.ogg`.
+pub fn without_controls(s: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// A path that could not be walked, and why, in one line.
@@ -146,6 +165,19 @@ mod tests {
         assert_eq!(name(b"/m/Bj\xf8rk.ogg"), "Bj\\xF8rk.ogg");
         assert_eq!(name("/m/Björk.ogg".as_bytes()), "Björk.ogg");
         assert_eq!(name(b"/"), "/");
+    }
+
+    #[test]
+    fn control_characters_in_names_are_shown_as_escapes() {
+        let name = |s: &str| shown_file_name(Path::new(s));
+        assert_eq!(name("/m/new\nline.ogg"), "new\\nline.ogg");
+        assert_eq!(name("/m/esc\u{1b}[31mred.ogg"), "esc\\u{1b}[31mred.ogg");
+        // Two names a terminal would draw alike stay apart.
+        assert_ne!(name("/m/a\nb.ogg"), name("/m/ab.ogg"));
+        assert!(matches!(
+            without_controls("plain".into()),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Node {
     }
 
     pub fn label(&self) -> std::borrow::Cow<'_, str> {
-        crate::library::shown(&self.name)
+        crate::library::without_controls(crate::library::shown(&self.name))
     }
 }
 
