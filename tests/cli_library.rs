@@ -177,6 +177,64 @@ fn confidence_in_three_spellings_and_dry_run_shows_it() {
     );
 }
 
+/// `tag --auto` takes `classify`'s --jobs and --windows; the same windows
+/// reuse what `classify` cached (a 60-s file: windows matter).
+#[test]
+fn tag_auto_takes_jobs_and_windows_like_classify() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.wav");
+    wav(&file, 60.0);
+    let cache = dir.path().join("cache");
+    let run = |args: &[&str]| {
+        earmark()
+            .env("EARMARK_CACHE_DIR", &cache)
+            .args(args)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["classify", "--json", "--model", "fast", "--windows", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let classified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = run(&[
+        "tag",
+        "--auto",
+        "--dry-run",
+        "--json",
+        "--model",
+        "fast",
+        "--jobs",
+        "1",
+        "--windows",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tagged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top = classified[0]["top"][0]["probability"].as_f64().unwrap();
+    let confidence = tagged["results"][0]["confidence"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!((top - confidence).abs() < 1e-6, "{tagged}");
+    for bad in [["--windows", "0"], ["--jobs", "0"]] {
+        let out = run(&["tag", "--auto", "--dry-run", bad[0], bad[1]]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: usage error");
+    }
+    // Without --auto they mean nothing: said, not ignored.
+    for flag in [
+        ["--jobs", "2"],
+        ["--windows", "2"],
+        ["--min-confidence", "50"],
+    ] {
+        let out = run(&["tag", "--genre", "Jazz", "--dry-run", flag[0], flag[1]]);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!("{} only applies with --auto", flag[0])),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn info_walks_a_folder_and_help_lists_only_what_applies() {
     let dir = tempfile::tempdir().unwrap();

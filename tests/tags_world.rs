@@ -284,3 +284,32 @@ fn multi_value_genres_show_as_lists_and_append_keeps_them() {
         );
     }
 }
+
+/// A file with eleven TITLE comments (an export that kept a whole album's):
+/// `info` shows every one, as mutagen reads them, not one picked at random.
+#[test]
+fn repeated_titles_show_every_value_as_mutagen_reads_them() {
+    let Some(music) = tags_common::music_dir() else {
+        return;
+    };
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let file = music.join("hyperrogue-desert.ogg");
+    let theirs = mutagen(
+        &py,
+        "import sys, mutagen; print('\\n'.join(mutagen.File(sys.argv[1]).tags['title']))",
+        &file,
+    );
+    let theirs: Vec<&str> = theirs.lines().collect();
+    assert_eq!(theirs.len(), 11, "{theirs:?}");
+    let data = tempfile::tempdir().unwrap();
+    let out = earmark(&["info", "--json"], &file, data.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = v[0]["tags"]["title"].as_str().unwrap().to_string();
+    let mut ours: Vec<&str> = ours.split("; ").collect();
+    let mut theirs = theirs;
+    ours.sort_unstable();
+    theirs.sort_unstable();
+    assert_eq!(ours, theirs);
+}

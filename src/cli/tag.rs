@@ -58,6 +58,15 @@ pub struct TagArgs {
     #[arg(long, requires = "auto")]
     pub model: Option<PathBuf>,
 
+    /// With --auto: worker threads, 1–256 (default: all cores).
+    #[arg(long, requires = "auto", value_parser = crate::cli::jobs_range())]
+    pub jobs: Option<usize>,
+
+    /// With --auto: excerpts analysed in files longer than 45 s, 1–64 (as `classify
+    /// --windows`; the same number reuses its cached results).
+    #[arg(long, requires = "auto", value_parser = crate::cli::windows_range())]
+    pub windows: Option<usize>,
+
     /// With --auto: `mine` writes the library's learned genres (see `earmark learn`) in its own
     /// spelling, `gtzan` the model's; either skips files it is unsure of.
     #[arg(long, value_enum, requires = "auto")]
@@ -217,6 +226,21 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             "--min-confidence must be between 0 and 1",
         ));
     }
+    // clap's `requires = "auto"` counts an absent flag's default (false) as
+    // given, so options that only mean something with --auto are checked here.
+    let auto_only = [
+        ("--min-confidence", args.min_confidence.is_some()),
+        ("--model", args.model.is_some()),
+        ("--genres", args.genres.is_some()),
+        ("--jobs", args.jobs.is_some()),
+        ("--windows", args.windows.is_some()),
+    ];
+    if let Some((flag, _)) = auto_only.iter().find(|(_, given)| *given && !args.auto) {
+        return Err(CliError::usage(
+            "tag",
+            format!("{flag} only applies with --auto"),
+        ));
+    }
     let fixed = if args.auto {
         None
     } else if args.clear {
@@ -328,8 +352,12 @@ fn auto_changes(
     let model =
         crate::model::load_model(args.model.as_deref()).map_err(|e| CliError::failed("tag", e))?;
     let cache = crate::cli::classify::open_cache_or_warn("earmark tag");
-    let classifier = Classifier::new(Arc::new(model), AnalysisPlan::default(), cache);
-    let jobs = crate::cli::jobs_or_default(None);
+    let plan = AnalysisPlan {
+        windows: args.windows.unwrap_or(AnalysisPlan::default().windows),
+        ..AnalysisPlan::default()
+    };
+    let classifier = Classifier::new(Arc::new(model), plan, cache);
+    let jobs = crate::cli::jobs_or_default(args.jobs);
     let mut vocab = args
         .genres
         .map(|choice| crate::cli::genres::Vocabularies::new(choice, classifier.model()));

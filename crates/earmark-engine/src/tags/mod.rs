@@ -66,6 +66,26 @@ impl TagSummary {
     }
 }
 
+/// Every value a tag holds for `key`, joined with "; " as genres are: a
+/// file with eleven TITLE comments shows them all, not one of them at random.
+fn all_values(tag: &lofty::tag::Tag, key: ItemKey) -> Option<std::borrow::Cow<'_, str>> {
+    let mut values: Vec<&str> = Vec::new();
+    for v in tag
+        .get_strings(key)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    match values.len() {
+        0 => None,
+        1 => Some(values[0].into()),
+        _ => Some(values.join("; ").into()),
+    }
+}
+
 /// Read the tags of `path`. Formats lofty cannot tag (e.g. `.au`) give an empty summary.
 pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     // Sun .au has no tag format; lofty would misread its samples as MPEG.
@@ -110,9 +130,9 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
                 *slot = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
             }
         };
-        fill(&mut summary.title, tag.title());
-        fill(&mut summary.artist, tag.artist());
-        fill(&mut summary.album, tag.album());
+        fill(&mut summary.title, all_values(tag, ItemKey::TrackTitle));
+        fill(&mut summary.artist, all_values(tag, ItemKey::TrackArtist));
+        fill(&mut summary.album, all_values(tag, ItemKey::AlbumTitle));
         if summary.year.is_none() {
             summary.year = tag
                 .get_string(ItemKey::RecordingDate)
