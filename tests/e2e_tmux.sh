@@ -287,6 +287,15 @@ fi
 keys q
 check_restored "NO_COLOR"
 
+# `earmark FILE` opens the file's folder with the file selected.
+start 100 30 "cd '$WORK/day/lib/Album' && NO_COLOR=1 '$BIN' --no-audio '02 nebula.flac'"
+wait_for 'Album/ 4 files' 15
+T capture-pane -p -e -t e2e | grep -F '02 nebula' | grep -q $'\e\\[[0-9;]*7m' \
+  || fail "earmark FILE should select the file"
+step "earmark FILE opens its folder with it selected"
+keys q
+check_restored "earmark FILE"
+
 # ------------------------------------------------ bad input: corrupt files
 LIB="$WORK/library"
 mkdir -p "$LIB/good" "$LIB/bad" "$LIB/locked"

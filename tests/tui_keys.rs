@@ -268,3 +268,11 @@ fn a_file_sixty_folders_down_still_shows_its_name() {
     // Indents stop at a third of the pane; the deepest folders show "…".
     assert!(screen.contains("… ▾ d59/"), "{screen}");
 }
+
+#[test]
+fn opening_a_file_selects_it_in_its_folder() {
+    let mut opts = AppOptions::new(demo_dir(), "demo");
+    opts.select = Some("hell-reprise.ogg".into());
+    let h = Harness::with_options(opts, 80, 24);
+    assert_eq!(h.selected_label().as_deref(), Some("hell-reprise.ogg"));
+}

@@ -28,13 +28,14 @@ use clap::{Parser, Subcommand};
     about = "Tag a local music library by genre, from the audio itself",
     long_about = "Tag a local music library by genre, from the audio itself.\n\n\
                   Without a command, opens the terminal app on DIR (default: ./demo when run \
-                  from the repository, else the current directory)."
+                  from the repository, else the current directory); on an audio file, opens its \
+                  folder with the file selected."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Folder to browse in the terminal app.
+    /// Folder to browse in the terminal app (or an audio file: its folder, the file selected).
     pub dir: Option<PathBuf>,
 
     /// Terminal app: colour theme, a name from themes/ (dark, light, high-contrast, basic16) or a path to a .toml file.

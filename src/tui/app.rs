@@ -48,6 +48,8 @@ pub struct AppOptions {
     pub warnings: Vec<String>,
     /// Play the next file in the listing when a track ends.
     pub auto_advance: bool,
+    /// A file of the root to select once the scan finds it (`earmark song.ogg`).
+    pub select: Option<std::ffi::OsString>,
 }
 
 impl AppOptions {
@@ -65,6 +67,7 @@ impl AppOptions {
             genre_mode: GenreMode::Replace,
             warnings: Vec::new(),
             auto_advance: true,
+            select: None,
         }
     }
 }
@@ -103,6 +106,7 @@ impl App {
             warnings: opts.warnings,
             auto_advance: opts.auto_advance,
         });
+        state.select_on_scan = opts.select;
         services.run(super::update::start(&mut state));
         App {
             state,

@@ -1,4 +1,4 @@
-//! The terminal app: `earmark [DIR]`.
+//! The terminal app: `earmark [DIR]` (or `earmark FILE`: its folder, the file selected).
 //!
 //! One event loop: an input thread and the background services (scan,
 //! inspector, player, classification, tagger) all feed one channel; the loop
@@ -89,11 +89,20 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     } else {
         theme
     };
-    let dir = opts.dir.unwrap_or_else(default_dir);
+    let mut dir = opts.dir.unwrap_or_else(default_dir);
+    let mut select = None;
     match std::fs::metadata(&dir) {
         Ok(m) if m.is_dir() => {}
+        // `earmark song.ogg`: its folder, with the song selected.
+        Ok(m) if m.is_file() && crate::audio::is_audio_path(&dir) => {
+            select = dir.file_name().map(std::ffi::OsStr::to_os_string);
+            dir = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+        }
         Ok(_) => anyhow::bail!(
-            "{}: not a folder (give a folder of music, or no argument)",
+            "{}: not a folder or an audio file (give a folder of music, or no argument)",
             dir.display()
         ),
         Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
@@ -134,6 +143,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             genre_mode: crate::tags::GenreMode::Replace,
             warnings: config.warnings.iter().map(ToString::to_string).collect(),
             auto_advance: config.auto_advance.unwrap_or(true),
+            select,
         },
         tx.clone(),
     );

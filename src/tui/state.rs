@@ -93,6 +93,8 @@ pub struct State {
     pub undo_steps: Vec<UndoStep>,
     /// The node of the latest preview (the focused track).
     pub focus: Option<NodeId>,
+    /// A file of the root to select when the scan lists it (`earmark song.ogg`).
+    pub select_on_scan: Option<std::ffi::OsString>,
     /// Classification jobs done and submitted since the queue was last empty.
     pub run_done: u64,
     pub run_total: u64,
@@ -157,6 +159,7 @@ impl State {
             journal_marks: HashMap::new(),
             undo_steps: Vec::new(),
             focus: None,
+            select_on_scan: None,
             run_done: 0,
             run_total: 0,
             run_completed: 0,

@@ -9,6 +9,7 @@ use super::super::event::Msg;
 use super::super::results::{JobMark, ModelStatus};
 use super::super::state::{State, silent_message};
 use super::{Effects, peek_visible, selection_changed};
+use crate::library::tree::ROOT;
 use crate::player::{OutputStatus, PlayerEvent};
 
 pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
@@ -17,6 +18,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             s.tree.apply(batch);
             s.browser.tree_changed();
             s.browser.refresh(&s.tree);
+            select_when_listed(s);
             selection_changed(s, fx);
         }
         Msg::Inspected {
@@ -122,6 +124,26 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             format!("cancelled ({} of {} done)", s.run_completed, s.run_total),
             Level::Info,
         );
+    }
+}
+
+/// `earmark song.ogg` opened its folder: select the song once the scan has
+/// listed it (or give up when the scan ends without it).
+fn select_when_listed(s: &mut State) {
+    let Some(name) = s.select_on_scan.as_deref() else {
+        return;
+    };
+    let found = s
+        .tree
+        .children(ROOT)
+        .iter()
+        .copied()
+        .find(|&c| s.tree.node(c).name == name);
+    if let Some(id) = found {
+        s.browser.reveal(&s.tree, id);
+        s.select_on_scan = None;
+    } else if s.tree.progress().done {
+        s.select_on_scan = None;
     }
 }
 

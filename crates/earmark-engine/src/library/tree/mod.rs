@@ -131,6 +131,8 @@ impl Node {
 pub struct ScanProgress {
     pub dirs: u64,
     pub files: u64,
+    /// Folders that could not be opened (broken links and loops are "bad"
+    /// entries of their folder instead).
     pub errors: u64,
     pub done: bool,
     pub elapsed: Duration,
@@ -523,6 +525,8 @@ mod tests {
         );
         assert!(broken.iter().any(|(n, _)| n == "dangling.mp3"));
         assert_eq!(tree.node(ROOT).dir().unwrap().bad, 2);
+        // Bad entries, not also unreadable folders: each counts once.
+        assert_eq!(tree.progress().errors, 0);
     }
 
     #[test]

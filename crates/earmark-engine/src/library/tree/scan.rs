@@ -122,7 +122,6 @@ pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) ->
                     }
                 }
                 Err(err) => {
-                    progress.errors += 1;
                     let mut found = walk_error(&err, root);
                     if let Some(ancestor) = err.loop_ancestor() {
                         // Name the loop's target relative to the root: shorter, and the same on every machine.
@@ -137,6 +136,9 @@ pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) ->
                     // A folder that was listed as an entry but cannot be opened.
                     if let Some((_, id, _)) = stack.iter().rev().find(|(_, _, p)| *p == found.path)
                     {
+                        // Counted here only: a broken entry below is counted
+                        // as "bad" by its folders, and once is enough.
+                        progress.errors += 1;
                         entries.push(ScanEntry::DirError {
                             dir: *id,
                             reason: found.reason,
