@@ -76,6 +76,27 @@ pub fn run(opts: TuiOptions) -> ExitCode {
     }
 }
 
+/// The folder to browse, and the file to select in it: `earmark song.ogg`
+/// opens the song's folder with the song selected.
+fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<std::ffi::OsString>)> {
+    match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => Ok((dir, None)),
+        Ok(m) if m.is_file() && crate::audio::is_audio_path(&dir) => {
+            let select = dir.file_name().map(std::ffi::OsStr::to_os_string);
+            let folder = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            Ok((folder, select))
+        }
+        Ok(_) => anyhow::bail!(
+            "{}: not a folder or an audio file (give a folder of music, or no argument)",
+            dir.display()
+        ),
+        Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
+    }
+}
+
 fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     let config = config::load()?;
@@ -89,24 +110,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     } else {
         theme
     };
-    let mut dir = opts.dir.unwrap_or_else(default_dir);
-    let mut select = None;
-    match std::fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => {}
-        // `earmark song.ogg`: its folder, with the song selected.
-        Ok(m) if m.is_file() && crate::audio::is_audio_path(&dir) => {
-            select = dir.file_name().map(std::ffi::OsStr::to_os_string);
-            dir = match dir.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-        }
-        Ok(_) => anyhow::bail!(
-            "{}: not a folder or an audio file (give a folder of music, or no argument)",
-            dir.display()
-        ),
-        Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
-    }
+    let (dir, select) = folder_to_open(opts.dir.unwrap_or_else(default_dir))?;
     // A mistyped report path is said now, not after `e` in a running app.
     if let Some(report) = &opts.eval_report
         && let Err(e) = std::fs::File::open(report)
