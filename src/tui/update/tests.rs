@@ -385,21 +385,25 @@ fn star_marks_a_flat_folder_then_c_classifies_it_all_and_star_again_unmarks() {
     assert_eq!(s.status.message(), Some("unmarked 13 files in lib/"));
 }
 
-#[test]
-fn the_queued_message_gives_way_to_the_run_outcome() {
-    let mut s = state(3, true);
+/// Mark every file, press `c`: the classification requests in flight.
+fn mark_all_and_classify(s: &mut State) -> Vec<super::super::effect::ReqId> {
     for f in s.tree.files().collect::<Vec<_>>() {
         s.browser.toggle_mark(f);
     }
-    key(&mut s, KeyCode::Char('c'));
-    // The selected file's preview is already running: it joins the run.
-    assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
-    let reqs: Vec<_> = s
-        .inflight
+    key(s, KeyCode::Char('c'));
+    s.inflight
         .iter()
         .filter(|(_, w)| matches!(w, Work::Classify { .. }))
         .map(|(r, _)| r)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_queued_message_gives_way_to_the_run_outcome() {
+    let mut s = state(3, true);
+    let reqs = mark_all_and_classify(&mut s);
+    // The selected file's preview is already running: it joins the run.
+    assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
     for (i, &req) in reqs.iter().enumerate() {
         let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
         update(
@@ -455,16 +459,7 @@ fn c_on_a_classified_file_says_how_to_take_its_folder() {
 #[test]
 fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
     let mut s = state(4, true);
-    for f in s.tree.files().collect::<Vec<_>>() {
-        s.browser.toggle_mark(f);
-    }
-    key(&mut s, KeyCode::Char('c'));
-    let reqs: Vec<_> = s
-        .inflight
-        .iter()
-        .filter(|(_, w)| matches!(w, Work::Classify { .. }))
-        .map(|(r, _)| r)
-        .collect();
+    let reqs = mark_all_and_classify(&mut s);
     assert_eq!((reqs.len(), s.run_total), (4, 4));
     let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
     update(
