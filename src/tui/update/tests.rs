@@ -200,14 +200,7 @@ fn a_preview_job_is_tracked_from_request_to_answer() {
         },
     );
     assert_eq!(s.inflight.running(), vec![node]);
-    let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
-    update(
-        &mut s,
-        Msg::Job {
-            req,
-            update: failed,
-        },
-    );
+    fail_job(&mut s, req);
     assert!(s.inflight.running().is_empty());
     assert!(!s.inflight.classifying(node));
     assert_eq!(
@@ -385,6 +378,18 @@ fn star_marks_a_flat_folder_then_c_classifies_it_all_and_star_again_unmarks() {
     assert_eq!(s.status.message(), Some("unmarked 13 files in lib/"));
 }
 
+/// The worker's answer for a file that is not audio.
+fn fail_job(s: &mut State, req: super::super::effect::ReqId) {
+    let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
+    update(
+        s,
+        Msg::Job {
+            req,
+            update: failed,
+        },
+    );
+}
+
 /// Mark every file, press `c`: the classification requests in flight.
 fn mark_all_and_classify(s: &mut State) -> Vec<super::super::effect::ReqId> {
     for f in s.tree.files().collect::<Vec<_>>() {
@@ -405,14 +410,7 @@ fn the_queued_message_gives_way_to_the_run_outcome() {
     // The selected file's preview is already running: it joins the run.
     assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
     for (i, &req) in reqs.iter().enumerate() {
-        let failed = JobUpdate::Finished(Err(AnalysisError::Failed("not audio".into())));
-        update(
-            &mut s,
-            Msg::Job {
-                req,
-                update: failed,
-            },
-        );
+        fail_job(&mut s, req);
         if i + 1 < reqs.len() {
             assert_eq!(s.status.message(), Some("classifying 2 of 3 marked files"));
         }
