@@ -14,6 +14,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::status::fit_width;
 use super::{Component, Ctx, count, pane_block};
 use crate::eval::{ClipLocation, EvalReport, FileResult};
 use crate::tui::action::Action;
@@ -204,29 +205,60 @@ impl EvalView {
         self.file_cursor = 0;
     }
 
-    fn summary<'a>(ctx: &Ctx, r: &EvalReport) -> Vec<Line<'a>> {
+    /// The figures, then the model and the data: on one line when they fit
+    /// `width`, else on two, each cut with "…" (never cut mid-sentence unseen).
+    fn summary<'a>(ctx: &Ctx, r: &EvalReport, width: usize) -> Vec<Line<'a>> {
         let t = ctx.theme;
         let model = Path::new(&r.model)
             .file_name()
             .map_or_else(|| r.model.clone(), |n| n.to_string_lossy().into_owned());
+        let figures = Line::from(vec![
+            Span::styled("Accuracy ", t.label),
+            Span::styled(pct(r.accuracy), t.suggest),
+            Span::styled("  Balanced ", t.label),
+            Span::styled(pct(r.balanced_accuracy), t.suggest),
+            Span::styled("  Macro F1 ", t.label),
+            Span::styled(pct(r.macro_f1), t.value),
+            Span::styled(format!("  {} files", count(r.n as u64)), t.count),
+        ]);
+        let note = Self::model_note(ctx, r);
+        let one_line = format!("Model {model}{note}  on {}", r.dataset);
+        if one_line.width() <= width {
+            return vec![
+                figures,
+                Line::from(vec![
+                    Span::styled("Model ", t.label),
+                    Span::styled(model, t.value),
+                    Span::styled(note, t.count),
+                    Span::styled("  on ", t.label),
+                    Span::styled(r.dataset.clone(), t.value),
+                ]),
+            ];
+        }
+        let room = width.saturating_sub(6); // "Model " / "Data  "
+        let model_line = fit_width(format!("{model}{note}"), room);
+        // The model's name in its colour, the note (whatever of it fits) dimmer.
+        let (name, rest) = match model_line.strip_prefix(model.as_str()) {
+            Some(rest) => (model.as_str(), rest),
+            None => (model_line.as_str(), ""),
+        };
         vec![
-            Line::from(vec![
-                Span::styled("Accuracy ", t.label),
-                Span::styled(pct(r.accuracy), t.suggest),
-                Span::styled("  Balanced ", t.label),
-                Span::styled(pct(r.balanced_accuracy), t.suggest),
-                Span::styled("  Macro F1 ", t.label),
-                Span::styled(pct(r.macro_f1), t.value),
-                Span::styled(format!("  {} files", count(r.n as u64)), t.count),
-            ]),
+            figures,
             Line::from(vec![
                 Span::styled("Model ", t.label),
-                Span::styled(model, t.value),
-                Span::styled(Self::model_note(ctx, r), t.count),
-                Span::styled("  on ", t.label),
-                Span::styled(r.dataset.clone(), t.value),
+                Span::styled(name.to_string(), t.value),
+                Span::styled(rest.to_string(), t.count),
+            ]),
+            Line::from(vec![
+                Span::styled("Data  ", t.label),
+                Span::styled(fit_width(r.dataset.clone(), room), t.value),
             ]),
         ]
+    }
+
+    /// Lines [`Self::summary`] takes at `width`.
+    fn summary_height(ctx: &Ctx, r: &EvalReport, width: usize) -> u16 {
+        Self::summary(ctx, r, width).len() as u16
     }
 
     /// Whether the report is about the model in use. The shipped cards carry
@@ -238,6 +270,11 @@ impl EvalView {
         };
         if info.sha256 == r.model_sha256 {
             return " (the model in use)".into();
+        }
+        // A card's cross-validated report: no one file made it, each clip was
+        // scored by a model of the same recipe that never saw it.
+        if r.dataset.starts_with("out-of-fold") {
+            return format!(" (the {} model's recipe, out of fold)", info.name);
         }
         if r.model.contains("trainonly") || r.model.contains("train-only") {
             format!(" (train-only twin of the {} model in use)", info.name)
@@ -457,9 +494,13 @@ impl Component for EvalView {
         };
         let r = &*report;
         let k = r.labels.len();
-        let [head, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
-        frame.render_widget(Paragraph::new(Self::summary(ctx, r)), head);
+        let width = usize::from(area.width);
+        let [head, body] = Layout::vertical([
+            Constraint::Length(Self::summary_height(ctx, r, width)),
+            Constraint::Min(0),
+        ])
+        .areas(area);
+        frame.render_widget(Paragraph::new(Self::summary(ctx, r, width)), head);
         let label_w = row_label_width(r) as u16;
         // The matrix takes what it needs at up to 7 columns a cell.
         let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
