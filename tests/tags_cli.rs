@@ -72,7 +72,7 @@ fn tag_reports_old_to_new_and_fails_per_file() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("1 written, 0 unchanged, 1 failed"),
+        stderr.contains("1 written, 0 unchanged, 1 failed (1 unsupported)"),
         "{stderr}"
     );
     assert_eq!(

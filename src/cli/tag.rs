@@ -571,6 +571,39 @@ fn name(p: &std::path::Path) -> String {
     printable(&crate::library::shown(p.as_os_str()))
 }
 
+/// " (13 read-only, 5 unreadable or not audio)": what the failures were,
+/// most common first (each was said on its own line as it happened).
+fn failed_by_kind(records: &[Record]) -> String {
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for r in records.iter().filter(|r| r.status == "failed") {
+        let kind = r.error_kind.unwrap_or("other");
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    if kinds.is_empty() {
+        return String::new();
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {}", kind_words(k)))
+        .collect();
+    format!(" ({})", parts.join(", "))
+}
+
+/// A failure kind as the summary says it.
+fn kind_words(kind: &str) -> String {
+    match kind {
+        "walk" => "unreadable or not audio".into(),
+        "classify" => "not classified".into(),
+        "read-only" => "read-only".into(),
+        "not-found" => "missing".into(),
+        other => other.replace('-', " "),
+    }
+}
+
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
     let failed = records.iter().filter(|r| r.status == "failed").count();
     if json {
@@ -620,15 +653,16 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             }
         }
         let count = |s: &str| records.iter().filter(|r| r.status == s).count();
+        let why = failed_by_kind(records);
         let summary = if dry_run {
             format!(
-                "{} would change, {} unchanged, {failed} failed (dry run: nothing written)",
+                "{} would change, {} unchanged, {failed} failed{why} (dry run: nothing written)",
                 count("would-write"),
                 count("unchanged")
             )
         } else {
             format!(
-                "{} written, {} unchanged, {failed} failed",
+                "{} written, {} unchanged, {failed} failed{why}",
                 count("written"),
                 count("unchanged")
             )
