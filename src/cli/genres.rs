@@ -110,6 +110,11 @@ impl Vocabularies {
             }
             return Ok(h);
         }
+        // `learn` for the model in use: `--model NAME` unless it is the default.
+        let this_model = match crate::model::shipped_name_of(&self.model_name) {
+            Some(n) if n != crate::model::DEFAULT_MODEL => format!(" --model {n}"),
+            _ => String::new(),
+        };
         let (root, file) = store::find_for(path, &self.model_name).ok_or_else(|| {
             match store::find_for_other_models(path, &self.model_name).first() {
                 Some((root, other)) => format!(
@@ -118,11 +123,16 @@ impl Vocabularies {
                     model_words(other),
                     model_advice(
                         other,
-                        &format!("run `earmark learn {}` for this one", root.display())
+                        &format!(
+                            "run `earmark learn{this_model} {}` for this one",
+                            root.display()
+                        )
                     )
                 ),
                 None => format!(
-                    "{}: no learned genres for its library with this model; run `earmark learn DIR` first",
+                    "{}: no learned genres for a library holding it with this model (they are kept \
+                     per library folder: a moved library needs `earmark learn{this_model} LIBRARY` \
+                     again, or `--head FILE`)",
                     path.display()
                 ),
             }

@@ -51,6 +51,14 @@ impl Config {
         let Some(spec) = &self.theme else {
             return Ok(None);
         };
+        // A relative path in the file means beside the file, not wherever
+        // earmark was started from.
+        let beside = self.path.as_deref().and_then(Path::parent).and_then(|dir| {
+            let looks_like_path = spec.contains('/') || spec.ends_with(".toml");
+            (looks_like_path && Path::new(spec).is_relative())
+                .then(|| dir.join(spec).to_string_lossy().into_owned())
+        });
+        let spec = beside.as_ref().unwrap_or(spec);
         super::theme::Theme::load(spec)
             .map(Some)
             .map_err(|e| match &self.path {
@@ -334,6 +342,22 @@ mod tests {
         );
         let c = parse("# colours\ntheme = \"light\"\n", Path::new("c.toml")).unwrap();
         assert!(c.load_theme().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_relative_theme_path_is_read_beside_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let themes = dir.path().join("themes");
+        std::fs::create_dir(&themes).unwrap();
+        let light = concat!(env!("CARGO_MANIFEST_DIR"), "/themes/light.toml");
+        std::fs::copy(light, themes.join("mine.toml")).unwrap();
+        let cfg = dir.path().join("config.toml");
+        // Whatever the working directory (the tests run from the repository).
+        let c = parse("theme = \"themes/mine.toml\"\n", &cfg).unwrap();
+        assert!(c.load_theme().unwrap().is_some());
+        let c = parse("theme = \"mine.toml\"\n", &cfg).unwrap();
+        let e = c.load_theme().unwrap_err();
+        assert!(e.to_string().contains("mine.toml"), "{e}");
     }
 
     #[test]

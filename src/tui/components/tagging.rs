@@ -131,22 +131,7 @@ impl Popup {
                 },
                 _ => PopupOutcome::Open,
             },
-            Popup::Editor { node, input } => match k.code {
-                KeyCode::Esc => PopupOutcome::Close,
-                KeyCode::Enter => {
-                    let text = input.lines().join(" ");
-                    let genres = crate::tags::split_genres(&text);
-                    if genres.is_empty() {
-                        PopupOutcome::AskClear(*node)
-                    } else {
-                        PopupOutcome::Write(*node, genres)
-                    }
-                }
-                _ => {
-                    input.input(k);
-                    PopupOutcome::Open
-                }
-            },
+            Popup::Editor { node, input } => editor_key(*node, input, k),
             Popup::Batch {
                 rows,
                 threshold,
@@ -532,6 +517,33 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// A key in the free-text genre editor.
+fn editor_key(node: NodeId, input: &mut TextArea<'static>, k: KeyEvent) -> PopupOutcome {
+    match k.code {
+        KeyCode::Esc => PopupOutcome::Close,
+        // → at the end of a selected line moves nowhere, so the
+        // textarea keeps the selection: keep the text, as the hint says.
+        KeyCode::Right if input.is_selecting() && k.modifiers.is_empty() => {
+            input.cancel_selection();
+            input.move_cursor(ratatui_textarea::CursorMove::End);
+            PopupOutcome::Open
+        }
+        KeyCode::Enter => {
+            let text = input.lines().join(" ");
+            let genres = crate::tags::split_genres(&text);
+            if genres.is_empty() {
+                PopupOutcome::AskClear(node)
+            } else {
+                PopupOutcome::Write(node, genres)
+            }
+        }
+        _ => {
+            input.input(k);
+            PopupOutcome::Open
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,6 +578,14 @@ mod tests {
         assert!(
             matches!(&out, PopupOutcome::Write(7, g) if g == &["Pop", "Rock"]),
             "{out:?}"
+        );
+        let mut popup = Popup::editor(7, "Pop");
+        let mut keys = vec![KeyCode::Right];
+        keys.extend(chars("; Rock"));
+        let out = typed(&mut popup, &keys);
+        assert!(
+            matches!(&out, PopupOutcome::Write(7, g) if g == &["Pop", "Rock"]),
+            "→ keeps it too: {out:?}"
         );
         let mut popup = Popup::editor(7, "Pop");
         let out = typed(&mut popup, &[KeyCode::Home, KeyCode::Char('K')]);

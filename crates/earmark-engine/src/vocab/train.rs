@@ -415,7 +415,8 @@ pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<
     let k = meta.vocabulary.len();
     if k < 2 {
         return Err(VocabError::Train(format!(
-            "needs at least two genres with enough tracks; found {k}"
+            "needs at least two genres with enough tracks; found {k} (learn reads each file's genre \
+             tag, not its folder's name: tag a few tracks of each genre first)"
         )));
     }
     let dim = samples
