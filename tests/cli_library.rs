@@ -364,3 +364,37 @@ fn rusqlite_rows(db: &Path) -> i64 {
     let c = earmark::cache::Cache::open(db).unwrap();
     c.result_rows().unwrap()
 }
+
+/// `similar` with a library folder that is not there, or an empty folder with
+/// `--each`: a clear error and exit 1, not an empty answer.
+#[test]
+fn similar_refuses_a_missing_library_and_an_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.wav");
+    wav(&file, 3.0);
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .args(["similar", "--model", "fast"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let nope = dir.path().join("nope");
+    let out = run(&[file.as_os_str(), nope.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("nope: no such file or directory"),
+        "{}",
+        text(&out.stderr)
+    );
+    let empty = dir.path().join("empty");
+    let out = run(&[empty.as_os_str(), std::ffi::OsStr::new("--each")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no audio files found in"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -68,6 +68,13 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         args.embed.windows,
     )?;
     let jobs = jobs_or_default(args.embed.jobs);
+    // A library folder that is not there is a mistyped argument, not an empty library.
+    if let Some(d) = args.dirs.iter().find(|d| std::fs::metadata(d).is_err()) {
+        let reason = std::fs::metadata(d)
+            .err()
+            .map_or_else(String::new, |e| crate::library::io_reason(&e));
+        return Err(format!("{}: {reason}", d.display()));
+    }
     // The query first: a bad FILE is said at once, before any library scan
     // (its folder may be `/`).
     let single_query = if args.each {
@@ -96,12 +103,17 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
                 .map_or_else(|| PathBuf::from("."), PathBuf::from),
         ],
     };
-    let queries = if args.each {
+    let files = audio_files(&dirs);
+    let queries = if args.each && dirs == [args.file.clone()] {
+        files.clone() // the same walk: its skipped files said once
+    } else if args.each {
         audio_files(std::slice::from_ref(&args.file))
     } else {
         vec![args.file.clone()]
     };
-    let files = audio_files(&dirs);
+    if args.each && queries.is_empty() {
+        return Err(format!("no audio files found in {}", args.file.display()));
+    }
     // The library's cached embeddings, in one query; only missing ones are computed.
     let mut table = EmbeddingTable::load(&classifier);
     let bar = BarProgress::new(files.len());
