@@ -69,11 +69,16 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
     )?;
     let jobs = jobs_or_default(args.embed.jobs);
     // A library folder that is not there is a mistyped argument, not an empty library.
-    if let Some(d) = args.dirs.iter().find(|d| std::fs::metadata(d).is_err()) {
-        let reason = std::fs::metadata(d)
-            .err()
-            .map_or_else(String::new, |e| crate::library::io_reason(&e));
-        return Err(format!("{}: {reason}", d.display()));
+    if let Some((d, e)) = args
+        .dirs
+        .iter()
+        .find_map(|d| std::fs::metadata(d).err().map(|e| (d, e)))
+    {
+        return Err(format!(
+            "{}: {}",
+            d.display(),
+            crate::library::io_reason(&e)
+        ));
     }
     // The query first: a bad FILE is said at once, before any library scan
     // (its folder may be `/`).
@@ -104,7 +109,7 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         ],
     };
     let files = audio_files(&dirs);
-    let queries = if args.each && dirs == [args.file.clone()] {
+    let queries = if args.each && dirs.as_slice() == std::slice::from_ref(&args.file) {
         files.clone() // the same walk: its skipped files said once
     } else if args.each {
         audio_files(std::slice::from_ref(&args.file))

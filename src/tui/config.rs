@@ -54,8 +54,7 @@ impl Config {
         // A relative path in the file means beside the file, not wherever
         // earmark was started from.
         let beside = self.path.as_deref().and_then(Path::parent).and_then(|dir| {
-            let looks_like_path = spec.contains('/') || spec.ends_with(".toml");
-            (looks_like_path && Path::new(spec).is_relative())
+            (super::theme::Theme::names_a_file(spec) && Path::new(spec).is_relative())
                 .then(|| dir.join(spec).to_string_lossy().into_owned())
         });
         let spec = beside.as_ref().unwrap_or(spec);

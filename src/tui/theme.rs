@@ -140,11 +140,15 @@ impl Theme {
         BUILTIN.iter().map(|(n, _)| *n).collect()
     }
 
+    /// Whether a theme spec is a path to a .toml file rather than a theme's name.
+    pub fn names_a_file(spec: &str) -> bool {
+        spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml")
+    }
+
     /// `--theme` or the config's `theme`: a built-in name, a name from
     /// `$XDG_CONFIG_HOME/earmark/themes/NAME.toml`, or a path to a .toml file.
     pub fn load(spec: &str) -> Result<Theme, FileError> {
-        let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.ends_with(".toml");
-        if !looks_like_path {
+        if !Theme::names_a_file(spec) {
             if let Some(t) = Theme::builtin(spec) {
                 return Ok(t);
             }

@@ -256,11 +256,6 @@ impl EvalView {
         ]
     }
 
-    /// Lines [`Self::summary`] takes at `width`.
-    fn summary_height(ctx: &Ctx, r: &EvalReport, width: usize) -> u16 {
-        Self::summary(ctx, r, width).len() as u16
-    }
-
     /// Whether the report is about the model in use. The shipped cards carry
     /// the report of a train-only twin: the shipped model also learnt from
     /// the evaluation clips, so its own score there would flatter it.
@@ -494,13 +489,11 @@ impl Component for EvalView {
         };
         let r = &*report;
         let k = r.labels.len();
-        let width = usize::from(area.width);
-        let [head, body] = Layout::vertical([
-            Constraint::Length(Self::summary_height(ctx, r, width)),
-            Constraint::Min(0),
-        ])
-        .areas(area);
-        frame.render_widget(Paragraph::new(Self::summary(ctx, r, width)), head);
+        let summary = Self::summary(ctx, r, usize::from(area.width));
+        let [head, body] =
+            Layout::vertical([Constraint::Length(summary.len() as u16), Constraint::Min(0)])
+                .areas(area);
+        frame.render_widget(Paragraph::new(summary), head);
         let label_w = row_label_width(r) as u16;
         // The matrix takes what it needs at up to 7 columns a cell.
         let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
