@@ -277,6 +277,7 @@ def main() -> int:
                 TP = ((TP + ft[use]) / 2).astype(np.float32)
                 pt[te] = combine((teacher.predict_proba(pen[patches]) + ft[patches]) / 2,
                                  local[pool.owner[patches]], len(te), "mean_probs")
+            drawn_from = (use, hw)  # the kept fold's key: the examples before any draw (below)
             if args.pool_balance > 0:
                 pick = balanced_draw(ex, use, TP, args.pool_balance, seed * 100 + k)
                 use, hw, TP, TG = use[pick], hw[pick], TP[pick], TG[pick]
@@ -307,11 +308,17 @@ def main() -> int:
 
             path = os.path.join(fold_dir, f"s{seed}_f{k}.npz")
             kept = os.path.join(KEPT_FOLDS, name, f"s{seed}_f{k}.npz")
-            kept_key = key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
+            def kept_key_of(use, hw):
+                return key_of(json.dumps(portable_cfg, sort_keys=True), json.dumps(cfg, sort_keys=True),
                               seed, tr, te, use, hw, ex.Y[use], x_key, os.path.basename(args.backbone),
                               args.teacher, ft_key)  # ft_key hashes the fine-tuned teacher's recipe, no floats
-            got = (kept_cached(path, key, kept, kept_key, distil, legacy) if in_folds(mine, seed, k)
-                   else load_cached(path, key, legacy) or load_cached(kept, kept_key))
+            # a balanced draw follows the teacher's top genre per pool clip, which a near-tie can
+            # flip between processes: keyed by the examples it draws from (the cap and the draw's
+            # seed are in the config), with the drawn examples' key (cv_student_pb's) still read
+            kept_key = kept_key_of(*drawn_from)
+            kept_legacy = kept_key_of(use, hw) if args.pool_balance > 0 else ""
+            got = (kept_cached(path, key, kept, kept_key, distil, legacy, kept_legacy) if in_folds(mine, seed, k)
+                   else load_cached(path, key, legacy) or load_cached(kept, kept_key, kept_legacy))
             if got is None:
                 missing.append(f"seed {seed} fold {k}")
                 continue

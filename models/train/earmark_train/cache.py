@@ -63,12 +63,14 @@ def cached_arrays(path: str, key: str, compute, legacy: str = "") -> dict:
     return out
 
 
-def kept_cached(path: str, key: str, kept: str, kept_key: str, compute, legacy: str = "") -> dict:
+def kept_cached(path: str, key: str, kept: str, kept_key: str, compute, legacy: str = "",
+                kept_legacy: str = "") -> dict:
     """cached_arrays(path, key, ...), with a second copy at `kept` under `kept_key`: a file in the
     repo under a key that does not depend on the machine (no model bytes, no floating-point
     outputs of another stage), so hours of per-fold training survive a new machine's empty work
-    folder. Read from the work folder, else from `kept`, else computed; saved to both."""
-    got, kept_got = load_cached(path, key, legacy), load_cached(kept, kept_key)
+    folder. Read from the work folder, else from `kept` (under `kept_key` or `kept_legacy`), else
+    computed; saved to both."""
+    got, kept_got = load_cached(path, key, legacy), load_cached(kept, kept_key, kept_legacy)
     if got is None:
         got = kept_got if kept_got is not None else compute()
         save(path, key, got)
