@@ -121,16 +121,24 @@ fn help_opens_and_any_key_closes_and_quit_keys_quit() {
     h.key(KeyCode::Char('?'));
     assert!(h.app.help_visible());
     assert!(h.screen().contains("filter by name"), "{}", h.screen());
-    // Arrows and j/k scroll a help taller than the window; other keys close it.
+    // Arrows, j/k and g/G scroll a help taller than the window; other keys close it.
     h.key(KeyCode::Char('j'));
     assert!(h.app.help_visible());
     h.key(KeyCode::Char('G'));
+    assert!(h.app.help_visible());
+    assert!(
+        h.screen().contains("Keys end ·"),
+        "G shows the end: {}",
+        h.screen()
+    );
+    h.key(KeyCode::Char('m'));
     assert!(!h.app.help_visible());
     assert_eq!(
         h.selected_label().as_deref(),
         Some("HyperRogue"),
         "the closing key does nothing else"
     );
+    assert!(h.app.browser().marked().is_empty(), "nor marks");
     h.key(KeyCode::Char('q'));
     assert!(h.app.should_quit());
 

@@ -66,6 +66,10 @@ fn bad_input_is_flagged_not_fatal() {
         h.key(KeyCode::Down);
     }
     insta::assert_snapshot!("bad_input_100x24", h.terminal.backend());
+    // `c` on it: the refusal is said in the status line, and in full in the log.
+    h.key(KeyCode::Char('c'));
+    h.key(KeyCode::Char('!'));
+    insta::assert_snapshot!("bad_input_messages_100x24", h.terminal.backend());
 }
 
 #[test]

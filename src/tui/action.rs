@@ -120,6 +120,7 @@ bindable_actions! {
     }
     "App" {
         Help = "help", "this help", ["?", "f1"];
+        Messages = "messages", "messages, in full", ["!"];
         Redraw = "redraw", "redraw screen", ["ctrl-l"];
         Quit = "quit", "quit", ["q", "ctrl-c"];
     }

@@ -347,6 +347,9 @@ impl KeyMap {
 }
 
 /// The help layer's keys: lines to scroll (any other key closes the help).
+/// Lines further than any overlay is long: Home and End scroll to its ends.
+const TO_THE_END: i32 = u16::MAX as i32;
+
 const HELP_SCROLL: &[(KeyCode, i32)] = &[
     (KeyCode::Up, -1),
     (KeyCode::Char('k'), -1),
@@ -355,6 +358,10 @@ const HELP_SCROLL: &[(KeyCode, i32)] = &[
     (KeyCode::PageUp, -10),
     (KeyCode::PageDown, 10),
     (KeyCode::Char(' '), 10),
+    (KeyCode::Home, -TO_THE_END),
+    (KeyCode::Char('g'), -TO_THE_END),
+    (KeyCode::End, TO_THE_END),
+    (KeyCode::Char('G'), TO_THE_END),
 ];
 
 /// Lines a key scrolls the help by (0: the key closes it).

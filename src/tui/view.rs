@@ -70,6 +70,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
     if let Some(l) = &s.similar {
         l.draw(frame, main, &ctx);
     }
+    s.status.log.draw(frame, area, &ctx);
     s.help.draw(frame, area, &ctx);
 }
 

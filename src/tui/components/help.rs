@@ -79,7 +79,7 @@ fn keys_and_marks(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, &'static str)>)>
 }
 
 /// Lines `text` takes when word-wrapped to `width` columns.
-fn wrapped_lines(text: &str, width: usize) -> u16 {
+pub(super) fn wrapped_lines(text: &str, width: usize) -> u16 {
     let width = width.max(1);
     let mut lines = 1u16;
     let mut used = 0usize;

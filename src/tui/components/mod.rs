@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod evaluation;
 pub mod help;
+pub mod messages;
 pub mod player_bar;
 pub mod prediction;
 pub mod similar;

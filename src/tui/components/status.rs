@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use super::messages::MessageLog;
 use super::{Component, Ctx, count};
 use crate::library::tree::ROOT;
 use crate::player::OutputStatus;
@@ -24,11 +25,15 @@ pub struct StatusLine {
     /// The message announces a classification run ("queued 3 files…"):
     /// when the run ends, its outcome replaces it instead of going stale.
     about_run: bool,
+    /// Every message of the session, in full (the line cuts them).
+    pub log: MessageLog,
 }
 
 impl StatusLine {
     pub fn set(&mut self, text: impl Into<String>, level: Level) {
-        self.message = Some((text.into(), level));
+        let text = text.into();
+        self.log.push(&text, level);
+        self.message = Some((text, level));
         self.about_run = false;
     }
 
@@ -43,6 +48,8 @@ impl StatusLine {
     pub fn run_ended(&mut self, outcome: impl Into<String>) {
         if self.about_run {
             self.set(outcome, Level::Info);
+        } else {
+            self.log.push(&outcome.into(), Level::Info);
         }
     }
 
@@ -172,7 +179,15 @@ impl Component for StatusLine {
         }
         right.push(Span::styled(" ", t.status));
         let left_room = width.saturating_sub(right_len + 1);
-        let left = fit_width(left, left_room);
+        let left = match ctx.keymap.hint(Action::Messages) {
+            // A message cut short says where to read it in full.
+            Some(k) if self.message.is_some() && left.width() > left_room => {
+                let more = format!(" ({k} full)");
+                let cut = fit_width(left, left_room.saturating_sub(more.width()));
+                cut + &more
+            }
+            _ => fit_width(left, left_room),
+        };
         let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_len as u16)])
             .areas(area);
         frame.render_widget(

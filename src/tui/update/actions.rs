@@ -135,6 +135,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
     match action {
         Action::Quit => s.quit = true,
         Action::Help => s.help.visible = !s.help.visible,
+        Action::Messages => s.status.log.open(),
         Action::Activate => activate(s, fx),
         Action::Mark => mark(s),
         Action::MarkAll => mark_all(s),

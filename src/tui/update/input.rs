@@ -1,5 +1,5 @@
 //! Input routing: the layer on top takes the key. Layers, top first: help,
-//! pop-up, filter, evaluation, browser. Each has its own keys; the browser's
+//! message log, pop-up, filter, evaluation, browser. Each has its own keys; the browser's
 //! and the evaluation view's come from the configurable key map.
 
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
@@ -15,6 +15,7 @@ use super::{Effects, actions, selection_changed, tagging};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
     Help,
+    Messages,
     Popup,
     Similar,
     Filter,
@@ -27,6 +28,9 @@ pub fn layers(s: &State) -> Vec<Layer> {
     let mut out = Vec::new();
     if s.help.visible {
         out.push(Layer::Help);
+    }
+    if s.status.log.visible {
+        out.push(Layer::Messages);
     }
     if s.popup.is_some() {
         out.push(Layer::Popup);
@@ -75,6 +79,13 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
                 s.help.scroll = 0;
             }
         }
+        Layer::Messages => {
+            // As in the help: arrows scroll a log that does not fit; any other key closes it.
+            let lines = keymap::help_scroll(key);
+            if lines == 0 || !s.status.log.scroll_by(lines) {
+                s.status.log.close();
+            }
+        }
         Layer::Popup => on_popup_key(s, fx, k),
         Layer::Similar => super::vocab::on_similar_key(s, fx, k),
         Layer::Filter => match keymap::filter_action(key) {
@@ -88,7 +99,7 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
         },
         Layer::Evaluation | Layer::Browser => {
             if let Some(action) = s.keymap.action(key) {
-                if !matches!(action, Action::Help | Action::Redraw) {
+                if !matches!(action, Action::Help | Action::Messages | Action::Redraw) {
                     s.status.clear();
                 }
                 actions::apply(s, fx, action);
@@ -143,6 +154,7 @@ fn on_mouse(s: &mut State, fx: &mut Effects, m: crossterm::event::MouseEvent) {
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => match layers(s)[0] {
             Layer::Help => s.help.visible = false,
+            Layer::Messages => s.status.log.close(),
             Layer::Popup | Layer::Similar => {}
             Layer::Evaluation => {
                 if let Some((r, c)) = s.eval.cell_at(m.column, m.row) {

@@ -1081,3 +1081,64 @@ fn a_batch_summary_counts_its_own_failures() {
         "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
     );
 }
+
+#[test]
+fn a_message_cut_at_80_columns_reads_in_full_in_the_log() {
+    use super::super::components::status::Level;
+    use super::Layer;
+    let mut s = state(3, false);
+    let long = "cannot write the genre of track-01.mp3: the file is read-only \
+                (chmod u+w it, or run as its owner), and the rest of this sentence ends HERE";
+    s.status.set(long, Level::Error);
+    s.status.set("second", Level::Info);
+    s.status.set("second", Level::Info);
+    s.status.set(long, Level::Error);
+    let line = screen_of(&s, 80, 24)
+        .chars()
+        .skip(80 * 23)
+        .collect::<String>();
+    assert!(line.contains("… (! full)"), "{line}");
+    assert!(!line.contains("HERE"));
+
+    key(&mut s, KeyCode::Char('!'));
+    assert_eq!(super::layers(&s), [Layer::Messages, Layer::Browser]);
+    assert_eq!(
+        s.status.message(),
+        Some(long),
+        "opening the log keeps the message"
+    );
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("Messages, newest last"), "{screen}");
+    assert!(
+        screen.contains("ends HERE"),
+        "the whole message, wrapped: {screen}"
+    );
+    assert!(screen.contains("second (×2)"), "{screen}");
+    key(&mut s, KeyCode::Char('q'));
+    assert!(!s.quit, "a key closes the log first");
+    assert_eq!(super::layers(&s), [Layer::Browser]);
+}
+
+#[test]
+fn a_long_log_opens_at_its_end_and_scrolls() {
+    use super::super::components::status::Level;
+    let mut s = state(3, false);
+    for i in 0..60 {
+        s.status.set(format!("message number {i}"), Level::Info);
+    }
+    key(&mut s, KeyCode::Char('!'));
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("message number 59") && !screen.contains("message number 0 "));
+    assert!(screen.contains("end · ↑/↓ scroll"), "{screen}");
+    key(&mut s, KeyCode::Home);
+    let screen = screen_of(&s, 80, 24);
+    let above_status: String = screen.chars().take(80 * 23).collect();
+    assert!(above_status.contains("message number 0") && !above_status.contains("number 59"));
+    assert!(above_status.contains("top · ↑/↓ scroll"), "{screen}");
+    assert!(
+        s.status.log.visible,
+        "arrows and Home scroll, they do not close"
+    );
+    key(&mut s, KeyCode::Char('x'));
+    assert!(!s.status.log.visible);
+}
