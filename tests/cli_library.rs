@@ -334,6 +334,57 @@ fn features_names_files_alike_in_index_and_errors() {
     let bad = errors.as_array().unwrap()[0]["path"].as_str().unwrap();
     assert_eq!(Path::new(good), root.join("rock/good.wav"));
     assert_eq!(Path::new(bad), root.join("rock/bad.wav"));
+
+    // A second run into the same folder, with another file, leaves no array
+    // of the first run behind (good.wav's, and a planted one); a user's own
+    // file there stays.
+    let first = index.as_array().unwrap()[0]["file"].as_str().unwrap();
+    std::fs::write(out_dir.join("mels/notes.txt"), "mine").unwrap();
+    std::fs::write(out_dir.join("mels/00007.npy"), "stale").unwrap();
+    wav(&lib.join("jazz/a.wav"), 3.0);
+    std::fs::remove_file(lib.join("rock/good.wav")).unwrap();
+    let out = earmark()
+        .args(["features", "--out"])
+        .arg(&out_dir)
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 stale mels/*.npy of an earlier run removed"),
+        "{err}"
+    );
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("index.json")).unwrap())
+            .unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(out_dir.join("mels"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let now = index.as_array().unwrap()[0]["file"].as_str().unwrap();
+    assert_eq!(index.as_array().unwrap().len(), 1);
+    assert_eq!(
+        left,
+        [now.trim_start_matches("mels/"), "notes.txt"],
+        "{first}"
+    );
+
+    // Nothing to read: exit 1, and --out is not made.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let nowhere = dir.path().join("never-made");
+    let out = earmark()
+        .args(["features", "--out"])
+        .arg(&nowhere)
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no audio files found in"), "{err}");
+    assert!(!nowhere.exists());
 }
 
 #[test]

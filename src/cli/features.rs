@@ -87,6 +87,21 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     let extractor =
         MelExtractor::new(params.clone()).map_err(|e| CliError::failed("features", e))?;
     let collected = collect_audio(&args.paths);
+    if collected.files.is_empty() {
+        // Nothing to write: say why, and leave --out as it was.
+        for e in &collected.errors {
+            eprintln!("skipped: {}", printable(&e.to_string()));
+        }
+        let paths: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| printable(&p.display().to_string()))
+            .collect();
+        return Err(CliError::failed(
+            "features",
+            format!("no audio files found in {}", paths.join(", ")),
+        ));
+    }
     let mels_dir = args.out.join("mels");
     fs::create_dir_all(&mels_dir).map_err(|e| write_error(&mels_dir, &e))?;
     write_json(&args.out.join("params.json"), &params)?;
@@ -139,17 +154,49 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     let errors = errors.into_inner().unwrap_or_default();
     write_json(&args.out.join("index.json"), &index)?;
     write_json(&args.out.join("errors.json"), &errors)?;
+    let stale = remove_stale_mels(&mels_dir, &index);
     eprintln!(
-        "{} files → {} ({} skipped)",
+        "{} files → {} ({} skipped{})",
         index.len(),
         args.out.display(),
-        errors.len()
+        errors.len(),
+        if stale > 0 {
+            format!("; {stale} stale mels/*.npy of an earlier run removed")
+        } else {
+            String::new()
+        }
     );
     Ok(if index.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Remove the numbered arrays (`00042.npy`) an earlier run into the same
+/// folder left and this index does not name, so the folder holds this run
+/// alone; anything else in it is left. Returns how many went.
+fn remove_stale_mels(mels_dir: &Path, index: &[IndexRecord]) -> usize {
+    let named: std::collections::HashSet<&str> = index
+        .iter()
+        .filter_map(|r| r.file.strip_prefix("mels/"))
+        .collect();
+    let Ok(entries) = fs::read_dir(mels_dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else {
+                return false;
+            };
+            let numbered = name
+                .strip_suffix(".npy")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+            numbered && !named.contains(name) && fs::remove_file(e.path()).is_ok()
+        })
+        .count()
 }
 
 fn one_file(
