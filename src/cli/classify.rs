@@ -431,7 +431,11 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
     let said = r
         .suggestion
         .as_ref()
-        .map(|s| format!("{s}: "))
+        // Spelled as the genres beside it ("Classical: Classical 47%", not "classical: …").
+        .map(|s| match s.as_str() {
+            "unsure" => "unsure: ".to_string(),
+            genre => format!("{}: ", genre_tag_name(genre)),
+        })
         .unwrap_or_default();
     let mut line = format!(
         "{}  {:>6}  {said}{}",
@@ -547,6 +551,17 @@ mod tests {
             let whole = serde_json::to_string_pretty(&rows[..n]).unwrap();
             assert_eq!(text, format!("{whole}\n"));
         }
+    }
+
+    #[test]
+    fn the_table_spells_the_suggestion_as_the_genres_beside_it() {
+        let rows = [
+            result("a.ogg", &[("hiphop", 0.7), ("jazz", 0.2)], Some("hiphop")),
+            result("b.ogg", &[("jazz", 0.4)], Some("unsure")),
+        ];
+        let text = printed(Format::Table, true, &rows);
+        assert!(text.contains("Hip-Hop: Hip-Hop  70%  Jazz  20%"), "{text}");
+        assert!(text.contains("unsure: Jazz  40%"), "{text}");
     }
 
     /// Every row has the header's number of fields: errors in their own

@@ -1,6 +1,10 @@
 //! The cross-validation report saved with a head and printed by `learn`.
 
 use serde::{Deserialize, Serialize};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// The genre column's width, in terminal columns.
+const GENRE_COLUMN: usize = 24;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CvReport {
@@ -37,6 +41,29 @@ pub struct GenreReport {
     pub confident_right: usize,
 }
 
+/// A genre padded (or cut, with "…") to the column by display width, not by
+/// chars: `{:<24}` counts a CJK character as one column where it takes two.
+fn genre_cell(genre: &str) -> String {
+    let mut cell = String::new();
+    let mut used = 0;
+    if genre.width() > GENRE_COLUMN {
+        for c in genre.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > GENRE_COLUMN - 1 {
+                break;
+            }
+            cell.push(c);
+            used += w;
+        }
+        cell.push('…');
+        used += 1;
+    } else {
+        cell.push_str(genre);
+        used = genre.width();
+    }
+    cell + &" ".repeat(GENRE_COLUMN.saturating_sub(used))
+}
+
 impl CvReport {
     /// The report as `learn` prints it.
     pub fn render(&self) -> String {
@@ -64,8 +91,13 @@ impl CvReport {
         );
         let _ = writeln!(
             s,
-            "{:<24} {:>6} {:>9} {:>7} {:>10} {:>10}",
-            "genre", "tracks", "precision", "recall", "threshold", "confident"
+            "{} {:>6} {:>9} {:>7} {:>10} {:>10}",
+            genre_cell("genre"),
+            "tracks",
+            "precision",
+            "recall",
+            "threshold",
+            "confident"
         );
         for g in &self.per_genre {
             let t = g
@@ -73,8 +105,8 @@ impl CvReport {
                 .map_or("never".to_string(), |t| format!("{t:.2}"));
             let _ = writeln!(
                 s,
-                "{:<24} {:>6} {:>9.3} {:>7.3} {:>10} {:>10}",
-                g.genre,
+                "{} {:>6} {:>9.3} {:>7.3} {:>10} {:>10}",
+                genre_cell(&g.genre),
                 g.tracks,
                 g.precision,
                 g.recall,
@@ -103,5 +135,37 @@ impl CvReport {
             let _ = writeln!(s, "left out: {g} ({n} tracks): {why}");
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_lines_up_whatever_the_script_of_the_genre() {
+        let genre = |name: &str| GenreReport {
+            genre: name.into(),
+            tracks: 12,
+            ..GenreReport::default()
+        };
+        let report = CvReport {
+            per_genre: vec![
+                genre("Rock"),
+                genre("ポップ"),
+                genre("Ελληνικό λαϊκό"),
+                genre("Progressive Psychedelic Space Rock"),
+            ],
+            ..CvReport::default()
+        };
+        let text = report.render();
+        let rows: Vec<&str> = text.lines().skip(2).take(5).collect();
+        let tracks_column: Vec<usize> = rows
+            .iter()
+            .map(|r| r.find(" 12 ").map_or(0, |i| r[..i].width()))
+            .collect();
+        assert!(rows[0].starts_with("genre "), "{text}");
+        assert_eq!(tracks_column[1..], [tracks_column[1]; 4], "{text}");
+        assert!(rows[4].starts_with("Progressive Psychedelic…"), "{text}");
     }
 }
