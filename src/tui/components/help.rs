@@ -1,24 +1,19 @@
 //! The help overlay, generated from the key map (so rebinding keys in the
 //! config file changes the help too).
 
-use std::cell::Cell;
-
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::browser::MARKS_LEGEND;
-use super::{Component, Ctx, centered, pane_block};
+use super::{Component, Ctx, OverlayScroll, centered, pane_block};
 
 #[derive(Debug, Default)]
 pub struct HelpOverlay {
     pub visible: bool,
     /// Lines scrolled when the keys do not fit.
-    pub scroll: u16,
-    /// How far it can scroll, as of the last frame.
-    max_scroll: Cell<u16>,
-    area: Cell<Rect>,
+    scroll: OverlayScroll,
 }
 
 const KEYS_WIDTH: usize = 13;
@@ -26,21 +21,12 @@ const KEYS_WIDTH: usize = 13;
 impl HelpOverlay {
     /// Scroll by `lines` (when the keys do not fit); false when it cannot scroll.
     pub fn scroll_by(&mut self, lines: i32) -> bool {
-        let max = self.max_scroll.get();
-        if max == 0 {
-            return false;
-        }
-        self.scroll = (i32::from(self.scroll) + lines).clamp(0, i32::from(max)) as u16;
-        true
+        self.scroll.by(lines)
     }
 
-    pub fn contains(&self, column: u16, row: u16) -> bool {
-        let a = self.area.get();
-        self.visible
-            && column >= a.x
-            && column < a.x + a.width
-            && row >= a.y
-            && row < a.y + a.height
+    pub fn close(&mut self) {
+        self.visible = false;
+        self.scroll.to_top();
     }
 
     fn group_lines<'a>(
@@ -102,7 +88,6 @@ pub(super) fn wrapped_lines(text: &str, width: usize) -> u16 {
 impl Component for HelpOverlay {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         if !self.visible {
-            self.area.set(Rect::default());
             return;
         }
         let t = ctx.theme;
@@ -157,11 +142,9 @@ impl Component for HelpOverlay {
         let full_body = left.len().max(right.len()) as u16;
         let body_height = full_body.min(area.height.saturating_sub(footer_height + 3).max(1));
         let max_scroll = full_body - body_height;
-        self.max_scroll.set(max_scroll);
-        let scroll = self.scroll.min(max_scroll);
+        let scroll = self.scroll.fit(max_scroll);
         let height = body_height + 1 + footer_height + 2;
         let popup = centered(area, width, height);
-        self.area.set(popup);
         frame.render_widget(Clear, popup);
         let mut title = vec![Span::styled(" Keys ", t.title)];
         if max_scroll > 0 {

@@ -1,7 +1,6 @@
 //! The message log: every status-line message of this session in full, for
 //! the ones that were cut at the window's width or cleared by the next key.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 
 use ratatui::Frame;
@@ -11,7 +10,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::help::wrapped_lines;
 use super::status::Level;
-use super::{Component, Ctx, centered, pane_block};
+use super::{Component, Ctx, OverlayScroll, centered, pane_block};
 
 /// Messages kept; older ones are dropped (a long session says a lot).
 const KEPT: usize = 500;
@@ -30,10 +29,8 @@ pub struct MessageLog {
     /// Messages dropped to keep the log bounded.
     dropped: usize,
     pub visible: bool,
-    /// Lines scrolled from the top; opening starts at the end (the newest).
-    scroll: u16,
-    max_scroll: Cell<u16>,
-    area: Cell<Rect>,
+    /// Opening starts at the end (the newest).
+    scroll: OverlayScroll,
 }
 
 impl MessageLog {
@@ -62,7 +59,7 @@ impl MessageLog {
 
     pub fn open(&mut self) {
         self.visible = true;
-        self.scroll = u16::MAX; // clamped to the end when drawn
+        self.scroll.to_end();
     }
 
     pub fn close(&mut self) {
@@ -71,22 +68,7 @@ impl MessageLog {
 
     /// Scroll by `lines`; false when everything fits (the key then closes it).
     pub fn scroll_by(&mut self, lines: i32) -> bool {
-        let max = self.max_scroll.get();
-        if max == 0 {
-            return false;
-        }
-        let now = i32::from(self.scroll.min(max));
-        self.scroll = (now + lines).clamp(0, i32::from(max)) as u16;
-        true
-    }
-
-    pub fn contains(&self, column: u16, row: u16) -> bool {
-        let a = self.area.get();
-        self.visible
-            && column >= a.x
-            && column < a.x + a.width
-            && row >= a.y
-            && row < a.y + a.height
+        self.scroll.by(lines)
     }
 
     fn lines(&self, ctx: &Ctx) -> Vec<Line<'static>> {
@@ -119,7 +101,6 @@ impl MessageLog {
 impl Component for MessageLog {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         if !self.visible {
-            self.area.set(Rect::default());
             return;
         }
         let t = ctx.theme;
@@ -132,10 +113,8 @@ impl Component for MessageLog {
             .fold(0u16, u16::saturating_add);
         let body = full.min(area.height.saturating_sub(5).max(1));
         let max_scroll = full - body;
-        self.max_scroll.set(max_scroll);
-        let scroll = self.scroll.min(max_scroll);
+        let scroll = self.scroll.fit(max_scroll);
         let popup = centered(area, width, body + 4);
-        self.area.set(popup);
         frame.render_widget(Clear, popup);
         let mut title = vec![Span::styled(" Messages, newest last ", t.title)];
         if max_scroll > 0 {

@@ -126,6 +126,42 @@ impl Ctx<'_> {
     }
 }
 
+/// An overlay's scroll: lines from the top, held within what the last frame
+/// could not show.
+#[derive(Debug, Default)]
+pub struct OverlayScroll {
+    offset: u16,
+    max: std::cell::Cell<u16>,
+}
+
+impl OverlayScroll {
+    /// Scroll by `lines`; false when everything fit (the key then closes the overlay).
+    pub fn by(&mut self, lines: i32) -> bool {
+        let max = self.max.get();
+        if max == 0 {
+            return false;
+        }
+        let now = i32::from(self.offset.min(max));
+        self.offset = (now + lines).clamp(0, i32::from(max)) as u16;
+        true
+    }
+
+    pub fn to_top(&mut self) {
+        self.offset = 0;
+    }
+
+    /// The end, whatever its length when drawn.
+    pub fn to_end(&mut self) {
+        self.offset = u16::MAX;
+    }
+
+    /// When drawing: record how far this frame lets it scroll, and the line to start at.
+    pub fn fit(&self, max: u16) -> u16 {
+        self.max.set(max);
+        self.offset.min(max)
+    }
+}
+
 /// A pane: draws itself into the area it is given.
 pub trait Component {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx);

@@ -75,8 +75,7 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
             // Arrows scroll a help that does not fit; any other key closes it.
             let lines = keymap::help_scroll(key);
             if lines == 0 || !s.help.scroll_by(lines) {
-                s.help.visible = false;
-                s.help.scroll = 0;
+                s.help.close();
             }
         }
         Layer::Messages => {
@@ -153,7 +152,7 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
 fn on_mouse(s: &mut State, fx: &mut Effects, m: crossterm::event::MouseEvent) {
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => match layers(s)[0] {
-            Layer::Help => s.help.visible = false,
+            Layer::Help => s.help.close(),
             Layer::Messages => s.status.log.close(),
             Layer::Popup | Layer::Similar => {}
             Layer::Evaluation => {
