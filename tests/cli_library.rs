@@ -336,11 +336,9 @@ fn features_names_files_alike_in_index_and_errors() {
     assert_eq!(Path::new(bad), root.join("rock/bad.wav"));
 
     // A second run into the same folder, with another file, leaves no array
-    // of the first run behind (good.wav's, and a planted one); a user's own
-    // file there stays.
-    let first = index.as_array().unwrap()[0]["file"].as_str().unwrap();
+    // of the first run behind (good.wav's); files its index did not name stay.
     std::fs::write(out_dir.join("mels/notes.txt"), "mine").unwrap();
-    std::fs::write(out_dir.join("mels/00007.npy"), "stale").unwrap();
+    std::fs::write(out_dir.join("mels/00007.npy"), "mine too").unwrap();
     wav(&lib.join("jazz/a.wav"), 3.0);
     std::fs::remove_file(lib.join("rock/good.wav")).unwrap();
     let out = earmark()
@@ -352,7 +350,7 @@ fn features_names_files_alike_in_index_and_errors() {
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
-        err.contains("2 stale mels/*.npy of an earlier run removed"),
+        err.contains("1 array of the earlier run there removed"),
         "{err}"
     );
     let index: Value =
@@ -365,11 +363,32 @@ fn features_names_files_alike_in_index_and_errors() {
     left.sort();
     let now = index.as_array().unwrap()[0]["file"].as_str().unwrap();
     assert_eq!(index.as_array().unwrap().len(), 1);
-    assert_eq!(
-        left,
-        [now.trim_start_matches("mels/"), "notes.txt"],
-        "{first}"
-    );
+    assert_eq!(now, "mels/00000.npy");
+    assert_eq!(left, ["00000.npy", "00007.npy", "notes.txt"]);
+
+    // Only unreadable files: exit 1, and the earlier run's output is whole.
+    let before = std::fs::read(out_dir.join("index.json")).unwrap();
+    let out = earmark()
+        .args(["features", "--out"])
+        .arg(&out_dir)
+        .arg(lib.join("rock/bad.wav"))
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the file could not be read ("), "{err}");
+    assert_eq!(std::fs::read(out_dir.join("index.json")).unwrap(), before);
+    assert!(out_dir.join("mels/00000.npy").exists());
+    // … and into a new folder, nothing is made.
+    let fresh = dir.path().join("fresh");
+    let out = earmark()
+        .args(["features", "--out"])
+        .arg(&fresh)
+        .arg(lib.join("rock/bad.wav"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!fresh.exists());
 
     // Nothing to read: exit 1, and --out is not made.
     let empty = dir.path().join("empty");

@@ -127,7 +127,7 @@ fn help_opens_and_any_key_closes_and_quit_keys_quit() {
     h.key(KeyCode::Char('G'));
     assert!(h.app.help_visible());
     assert!(
-        h.screen().contains("Keys end ·"),
+        h.screen().contains("Keys · end ·"),
         "G shows the end: {}",
         h.screen()
     );

@@ -103,8 +103,14 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
         ));
     }
     let mels_dir = args.out.join("mels");
+    // Made here, so taken away again if no file can be read.
+    let made = if args.out.exists() {
+        (!mels_dir.exists()).then(|| mels_dir.clone())
+    } else {
+        Some(args.out.clone())
+    };
+    let earlier = earlier_arrays(&args.out);
     fs::create_dir_all(&mels_dir).map_err(|e| write_error(&mels_dir, &e))?;
-    write_json(&args.out.join("params.json"), &params)?;
 
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
@@ -152,50 +158,65 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     bar.finish_and_clear();
     index.sort_by_key(|r| r.id);
     let errors = errors.into_inner().unwrap_or_default();
+    if index.is_empty() {
+        // Nothing to index: an earlier run's output stays whole, or nothing is left.
+        if let Some(made) = made {
+            let _ = fs::remove_dir_all(made);
+        }
+        return Err(CliError::failed(
+            "features",
+            format!(
+                "{} ({} left as it was)",
+                match collected.files.len() {
+                    1 => "the file could not be read".to_string(),
+                    n => format!("none of the {n} files could be read"),
+                },
+                args.out.display()
+            ),
+        ));
+    }
+    write_json(&args.out.join("params.json"), &params)?;
     write_json(&args.out.join("index.json"), &index)?;
     write_json(&args.out.join("errors.json"), &errors)?;
-    let stale = remove_stale_mels(&mels_dir, &index);
+    let stale = remove_stale(&args.out, &earlier, &index);
     eprintln!(
         "{} files → {} ({} skipped{})",
         index.len(),
         args.out.display(),
         errors.len(),
         if stale > 0 {
-            format!("; {stale} stale mels/*.npy of an earlier run removed")
+            let arrays = if stale == 1 { "array" } else { "arrays" };
+            format!("; {stale} {arrays} of the earlier run there removed")
         } else {
             String::new()
         }
     );
-    Ok(if index.is_empty() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Remove the numbered arrays (`00042.npy`) an earlier run into the same
-/// folder left and this index does not name, so the folder holds this run
-/// alone; anything else in it is left. Returns how many went.
-fn remove_stale_mels(mels_dir: &Path, index: &[IndexRecord]) -> usize {
-    let named: std::collections::HashSet<&str> = index
-        .iter()
-        .filter_map(|r| r.file.strip_prefix("mels/"))
-        .collect();
-    let Ok(entries) = fs::read_dir(mels_dir) else {
-        return 0;
+/// The arrays the index.json already in `out` names (an earlier run's).
+fn earlier_arrays(out: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(out.join("index.json")) else {
+        return Vec::new();
     };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let Some(name) = name.to_str() else {
-                return false;
-            };
-            let numbered = name
-                .strip_suffix(".npy")
-                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-            numbered && !named.contains(name) && fs::remove_file(e.path()).is_ok()
-        })
+    let Ok(serde_json::Value::Array(records)) = serde_json::from_str(&text) else {
+        return Vec::new();
+    };
+    records
+        .iter()
+        .filter_map(|r| r.get("file")?.as_str())
+        .filter(|f| f.starts_with("mels/") && !f.contains(".."))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Remove the earlier run's arrays this index no longer names, so the
+/// folder holds this run alone; files no index named are left. Returns how many went.
+fn remove_stale(out: &Path, earlier: &[String], index: &[IndexRecord]) -> usize {
+    let named: std::collections::HashSet<&str> = index.iter().map(|r| r.file.as_str()).collect();
+    earlier
+        .iter()
+        .filter(|f| !named.contains(f.as_str()) && fs::remove_file(out.join(f)).is_ok())
         .count()
 }
 

@@ -150,7 +150,7 @@ impl Component for HelpOverlay {
         if max_scroll > 0 {
             title.push(Span::styled(
                 format!(
-                    "{} ↑/↓ scroll ",
+                    "· {} ↑/↓ scroll ",
                     if scroll < max_scroll {
                         "more below ·"
                     } else {

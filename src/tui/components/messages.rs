@@ -125,7 +125,7 @@ impl Component for MessageLog {
             } else {
                 "end ·"
             };
-            title.push(Span::styled(format!("{place} ↑/↓ scroll "), t.count));
+            title.push(Span::styled(format!("· {place} ↑/↓ scroll "), t.count));
         }
         let block = pane_block(t, true, Line::from(title)).style(t.help);
         let inner = block.inner(popup);
@@ -142,10 +142,12 @@ impl Component for MessageLog {
                 .scroll((scroll, 0)),
             text,
         );
-        frame.render_widget(
-            Paragraph::new(Line::styled("Any other key closes this log.", t.count)),
-            foot,
-        );
+        let foot_text = if max_scroll > 0 {
+            "↑/↓ PgUp/PgDn Home/End scroll · any other key closes this log."
+        } else {
+            "Any other key closes this log."
+        };
+        frame.render_widget(Paragraph::new(Line::styled(foot_text, t.count)), foot);
     }
 }
 

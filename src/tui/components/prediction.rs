@@ -8,6 +8,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
 use crate::library::tree::NodeKind;
@@ -153,14 +155,13 @@ impl PredictionPane {
             ctx.theme.count
         };
         let label_w = 10.min(width.saturating_sub(8));
-        let name: String = crate::tags::genre_tag_name(label)
-            .chars()
-            .take(label_w)
-            .collect();
+        // By display width: a CJK genre takes two columns a character.
+        let name = super::status::fit_width(crate::tags::genre_tag_name(label), label_w);
+        let name = format!("{name}{}", " ".repeat(label_w.saturating_sub(name.width())));
         let bar_w = width.saturating_sub(2 + label_w + 1 + 5);
         Line::from(vec![
             Span::styled(format!("{} ", rank_symbol(rank)), style),
-            Span::styled(format!("{name:<label_w$} "), label_style),
+            Span::styled(format!("{name} "), label_style),
             Span::styled(bar(p, bar_w), style),
             Span::styled(format!(" {}", pct(p)), label_style),
         ])

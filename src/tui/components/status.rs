@@ -25,6 +25,10 @@ pub struct StatusLine {
     /// The message announces a classification run ("queued 3 files…"):
     /// when the run ends, its outcome replaces it instead of going stale.
     about_run: bool,
+    /// A run was announced and has not ended: its outcome goes in the log even
+    /// when another message took the line. (Files classified on their own, as
+    /// the cursor passes, are not announced, and their outcome is not news.)
+    run_announced: bool,
     /// Every message of the session, in full (the line cuts them).
     pub log: MessageLog,
 }
@@ -41,6 +45,7 @@ impl StatusLine {
     pub fn set_run(&mut self, text: impl Into<String>) {
         self.set(text, Level::Info);
         self.about_run = true;
+        self.run_announced = true;
     }
 
     /// The run ended: its outcome replaces the message that announced it
@@ -48,9 +53,10 @@ impl StatusLine {
     pub fn run_ended(&mut self, outcome: impl Into<String>) {
         if self.about_run {
             self.set(outcome, Level::Info);
-        } else {
+        } else if self.run_announced {
             self.log.push(&outcome.into(), Level::Info);
         }
+        self.run_announced = false;
     }
 
     pub fn clear(&mut self) {

@@ -1142,3 +1142,44 @@ fn a_long_log_opens_at_its_end_and_scrolls() {
     key(&mut s, KeyCode::Char('x'));
     assert!(!s.status.log.visible);
 }
+
+#[test]
+fn the_log_keeps_the_outcome_of_announced_runs_not_of_previews() {
+    use super::super::components::status::Level;
+    let mut s = state(3, true);
+    key(&mut s, KeyCode::Down);
+    let previews: Vec<_> = s
+        .inflight
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Classify { .. }))
+        .map(|(r, _)| r)
+        .collect();
+    assert!(
+        !previews.is_empty(),
+        "the selected file is classified on its own"
+    );
+    for req in previews {
+        fail_job(&mut s, req);
+    }
+    let logged =
+        |s: &State| -> Vec<String> { s.status.log.entries().map(|e| e.text.clone()).collect() };
+    assert!(
+        !logged(&s).iter().any(|m| m.contains("classif")),
+        "{:?}",
+        logged(&s)
+    );
+    // A run announced, then another message on the line: its outcome is logged.
+    let reqs = mark_all_and_classify(&mut s);
+    s.status.set("something else", Level::Info);
+    for req in reqs {
+        fail_job(&mut s, req);
+    }
+    assert_eq!(s.status.message(), Some("something else"));
+    assert!(
+        logged(&s)
+            .last()
+            .is_some_and(|m| m.ends_with("could not be classified")),
+        "{:?}",
+        logged(&s)
+    );
+}

@@ -62,6 +62,10 @@ fn classified(embedding: [f32; 2]) -> Classified {
 /// A state with the model ready, the head found, the first file selected
 /// and classified with `embedding`.
 fn with_head(embedding: [f32; 2]) -> State {
+    with_head_of(head(), embedding)
+}
+
+fn with_head_of(head: Head, embedding: [f32; 2]) -> State {
     let mut s = state(3, true);
     let info = ModelInfo {
         name: "test".into(),
@@ -85,7 +89,7 @@ fn with_head(embedding: [f32; 2]) -> State {
         &mut s,
         Msg::Vocab {
             req,
-            event: VocabEvent::Head(Ok(Some(Arc::new(head())))),
+            event: VocabEvent::Head(Ok(Some(Arc::new(head)))),
         },
     );
     key(&mut s, KeyCode::Down);
@@ -260,4 +264,33 @@ fn play_similar_plays_the_nearest_unplayed_track_when_one_ends() {
         })
         .unwrap();
     assert_eq!(asked, vec![files[1]]);
+}
+
+/// CJK genres take two columns a character: the bars start in one column and
+/// each percentage stays on its genre's row.
+#[test]
+fn the_genre_pane_lines_up_cjk_genres() {
+    let mut h = head();
+    h.vocabulary = vec!["クラシック音楽".into(), "ポップ".into()];
+    let s = with_head_of(h, [0.3, 0.1]);
+    let (w, rows) = (100u16, 40u16);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, rows)).unwrap();
+    t.draw(|f| super::super::view::draw(&s, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    // The bar rows: (where the bar starts, the row's text).
+    let bars: Vec<(u16, String)> = (0..rows)
+        .filter_map(|y| {
+            let row: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+            let bar = (0..w).find(|&x| "█▉▊▋▌▍▎▏".contains(buf[(x, y)].symbol()))?;
+            Some((bar, row))
+        })
+        .collect();
+    assert_eq!(bars.len(), 2, "{bars:#?}");
+    assert_eq!(bars[0].0, bars[1].0, "{bars:#?}");
+    for (_, row) in &bars {
+        assert!(
+            row.contains('%') && (row.contains('ク') || row.contains('ポ')),
+            "{row}"
+        );
+    }
 }
