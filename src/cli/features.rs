@@ -158,38 +158,65 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     bar.finish_and_clear();
     index.sort_by_key(|r| r.id);
     let errors = errors.into_inner().unwrap_or_default();
+    let earlier = Earlier {
+        made,
+        arrays: earlier,
+    };
+    finish(
+        args,
+        &params,
+        &index,
+        &errors,
+        earlier,
+        collected.files.len(),
+    )
+}
+
+/// What was in --out before this run: the folder it made (to take away if
+/// no file can be read), and the arrays the earlier index named.
+struct Earlier {
+    made: Option<PathBuf>,
+    arrays: Vec<String>,
+}
+
+/// Write the index, errors and parameters, remove the earlier run's stale
+/// arrays, and say what was done; with nothing to index, leave --out as it was.
+fn finish(
+    args: &FeaturesArgs,
+    params: &FeatureParams,
+    index: &[IndexRecord],
+    errors: &[ErrorRecord],
+    earlier: Earlier,
+    files: usize,
+) -> Result<ExitCode, CliError> {
     if index.is_empty() {
-        // Nothing to index: an earlier run's output stays whole, or nothing is left.
-        if let Some(made) = made {
+        if let Some(made) = earlier.made {
             let _ = fs::remove_dir_all(made);
         }
+        let what = match files {
+            1 => "the file could not be read".to_string(),
+            n => format!("none of the {n} files could be read"),
+        };
+        let out = args.out.display();
         return Err(CliError::failed(
             "features",
-            format!(
-                "{} ({} left as it was)",
-                match collected.files.len() {
-                    1 => "the file could not be read".to_string(),
-                    n => format!("none of the {n} files could be read"),
-                },
-                args.out.display()
-            ),
+            format!("{what} ({out} left as it was)"),
         ));
     }
-    write_json(&args.out.join("params.json"), &params)?;
+    write_json(&args.out.join("params.json"), params)?;
     write_json(&args.out.join("index.json"), &index)?;
     write_json(&args.out.join("errors.json"), &errors)?;
-    let stale = remove_stale(&args.out, &earlier, &index);
+    let stale = remove_stale(&args.out, &earlier.arrays, index);
+    let removed = match stale {
+        0 => String::new(),
+        1 => "; 1 array of the earlier run there removed".to_string(),
+        n => format!("; {n} arrays of the earlier run there removed"),
+    };
     eprintln!(
-        "{} files → {} ({} skipped{})",
+        "{} files → {} ({} skipped{removed})",
         index.len(),
         args.out.display(),
         errors.len(),
-        if stale > 0 {
-            let arrays = if stale == 1 { "array" } else { "arrays" };
-            format!("; {stale} {arrays} of the earlier run there removed")
-        } else {
-            String::new()
-        }
     );
     Ok(ExitCode::SUCCESS)
 }
