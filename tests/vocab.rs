@@ -57,11 +57,7 @@ fn meta(vocabulary: Vec<String>) -> HeadMeta {
         model_sha256: "fixture".into(),
         model_name: "fixture".into(),
         vocabulary,
-        left_out: vec![(
-            "Polka".into(),
-            1,
-            "1 track(s), fewer than --min-tracks 5".into(),
-        )],
+        left_out: vec![("Polka".into(), 1, "fewer than --min-tracks 5".into())],
     }
 }
 

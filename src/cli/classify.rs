@@ -428,17 +428,18 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
             )
         })
         .collect();
+    // The suggestion after the genres, so that they start in one column with
+    // or without it: "… Reggae  17%  → Classical" (confident) or "→ unsure".
     let said = r
         .suggestion
         .as_ref()
-        // Spelled as the genres beside it ("Classical: Classical 47%", not "classical: …").
         .map(|s| match s.as_str() {
-            "unsure" => "unsure: ".to_string(),
-            genre => format!("{}: ", genre_tag_name(genre)),
+            "unsure" => "  → unsure".to_string(),
+            genre => format!("  → {}", genre_tag_name(genre)),
         })
         .unwrap_or_default();
     let mut line = format!(
-        "{}  {:>6}  {said}{}",
+        "{}  {:>6}  {}{said}",
         fit_columns(&printable(&r.path.path), width),
         r.duration_s.map(clock).unwrap_or_default(),
         genres.join("  ")
@@ -475,7 +476,14 @@ fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io
             }
         }
         (None, Some(e)) => {
-            writeln!(out, "{path},,,,{suggestion}{}", csv_field(&printable(e)))?;
+            // The path has its own column: the error says only what went wrong.
+            let prefix = format!("{}: ", r.path.path);
+            let reason = e.strip_prefix(&prefix).unwrap_or(e);
+            writeln!(
+                out,
+                "{path},,,,{suggestion}{}",
+                csv_field(&printable(reason))
+            )?;
         }
         _ => {}
     }
@@ -554,14 +562,17 @@ mod tests {
     }
 
     #[test]
-    fn the_table_spells_the_suggestion_as_the_genres_beside_it() {
+    fn the_table_puts_the_suggestion_after_the_genres_spelled_alike() {
         let rows = [
             result("a.ogg", &[("hiphop", 0.7), ("jazz", 0.2)], Some("hiphop")),
             result("b.ogg", &[("jazz", 0.4)], Some("unsure")),
         ];
         let text = printed(Format::Table, true, &rows);
-        assert!(text.contains("Hip-Hop: Hip-Hop  70%  Jazz  20%"), "{text}");
-        assert!(text.contains("unsure: Jazz  40%"), "{text}");
+        assert!(
+            text.contains("  Hip-Hop  70%  Jazz  20%  → Hip-Hop\n"),
+            "{text}"
+        );
+        assert!(text.contains("  Jazz  40%  → unsure\n"), "{text}");
     }
 
     /// Every row has the header's number of fields: errors in their own
@@ -595,7 +606,8 @@ mod tests {
                 assert_eq!(rows[1][4], "unsure");
             }
             assert_eq!(rows[2][3], "");
-            assert_eq!(rows[2].last().unwrap(), "x/c.ogg: not audio, \"really\"");
+            // the path once, in its column
+            assert_eq!(rows[2].last().unwrap(), "not audio, \"really\"");
         }
     }
 

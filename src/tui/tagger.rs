@@ -62,7 +62,19 @@ impl Planned {
 #[error("{reason}")]
 pub struct WriteFailed {
     pub kind: &'static str,
+    /// Without the path: the app names the file where it shows this.
     pub reason: String,
+}
+
+impl WriteFailed {
+    fn of(e: &crate::tags::apply::ApplyError) -> WriteFailed {
+        let full = e.to_string();
+        let path = format!("{}: ", e.path().display());
+        WriteFailed {
+            kind: e.kind(),
+            reason: full.strip_prefix(&path).unwrap_or(&full).to_string(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -150,10 +162,7 @@ impl Tagger {
                             let r = apply::accept_batch(c, &pairs, |i, r| {
                                 let result = match r {
                                     Ok(a) => Ok(a.clone()),
-                                    Err(e) => Err(WriteFailed {
-                                        kind: e.kind(),
-                                        reason: e.to_string(),
-                                    }),
+                                    Err(e) => Err(WriteFailed::of(e)),
                                 };
                                 send(TagEvent::Written {
                                     node: items[i].node,
@@ -281,4 +290,25 @@ fn journal_marks(cache: &Cache, root: &std::path::Path) -> Vec<(PathBuf, Vec<Str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WriteFailed;
+    use crate::tags::apply::ApplyError;
+    use crate::tags::{TagWriteError, WriteErrorKind};
+
+    #[test]
+    fn a_failed_write_keeps_its_reason_without_the_path() {
+        let e = ApplyError::Write(TagWriteError::new(
+            std::path::Path::new("/music/a: b.ogg"),
+            WriteErrorKind::ReadOnly,
+            "file is read-only",
+        ));
+        let f = WriteFailed::of(&e);
+        assert_eq!(
+            (f.kind, f.reason.as_str()),
+            ("read-only", "file is read-only")
+        );
+    }
 }

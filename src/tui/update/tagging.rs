@@ -31,7 +31,13 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 }
                 Err(e) => {
                     s.results.entry(node).write_error = Some(e.reason.clone());
-                    s.status.set(format!("not written: {e}"), Level::Error);
+                    // The file's name, not its path: the reason is what must fit the line.
+                    let name = s.tree.get(node).map(|n| n.label().into_owned());
+                    let said = match name {
+                        Some(name) => format!("not written: {name}: {}", e.reason),
+                        None => format!("not written: {}", e.reason),
+                    };
+                    s.status.set(said, Level::Error);
                 }
             }
         }

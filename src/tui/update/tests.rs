@@ -1069,6 +1069,11 @@ fn a_batch_summary_counts_its_own_failures() {
 
     let req = batch(&mut s, &[files[0], files[1]]);
     fail(&mut s, req, files[0]);
+    assert_eq!(
+        s.status.message(),
+        Some("not written: track-00.mp3: the file is read-only"),
+        "the file by its name: the reason must fit the line"
+    );
     fail(&mut s, req, files[1]);
     assert_eq!(done(&mut s, req, 2), "wrote nothing: 2 failed (marked ✗)");
 

@@ -321,7 +321,7 @@ pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
                 .collect();
             let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
             Some(format!(
-                "your genres: unsure ({}) · {pick} picks one",
+                "nothing written: your genres are unsure ({}) · {pick} picks one",
                 top.join(", ")
             ))
         }

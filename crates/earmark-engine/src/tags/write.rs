@@ -611,7 +611,7 @@ fn check_replaceable(shown: &Path, real: &Path, meta: &fs::Metadata) -> Result<(
         return Err(TagWriteError::new(
             shown,
             WriteErrorKind::ReadOnly,
-            "file is read-only (no write permission); not changed",
+            "file is read-only (no write permission: `chmod u+w` allows tagging); not changed",
         ));
     }
     #[cfg(unix)]

@@ -45,11 +45,8 @@ pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLi
         if *n >= min_tracks {
             lib.vocabulary.push((k.clone(), name, *n));
         } else {
-            lib.left_out.push((
-                name,
-                *n,
-                format!("{n} track(s), fewer than --min-tracks {min_tracks}"),
-            ));
+            lib.left_out
+                .push((name, *n, format!("fewer than --min-tracks {min_tracks}")));
         }
     }
     let kept = |k: &String| lib.vocabulary.iter().any(|(v, _, _)| v == k);

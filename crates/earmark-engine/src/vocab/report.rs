@@ -132,7 +132,8 @@ impl CvReport {
             );
         }
         for (g, n, why) in &self.left_out {
-            let _ = writeln!(s, "left out: {g} ({n} tracks): {why}");
+            let tracks = if *n == 1 { "track" } else { "tracks" };
+            let _ = writeln!(s, "left out: {g} ({n} {tracks}): {why}");
         }
         s
     }
