@@ -83,6 +83,9 @@ pub struct TrackResult {
     /// With --genres: the confident genre, or `unsure`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
+    /// Unsure: the top genre's threshold (None: never confident), for the table.
+    #[serde(skip)]
+    pub unsure_threshold: Option<Option<f32>>,
 }
 
 #[derive(Clone, Serialize)]
@@ -294,6 +297,7 @@ pub fn answer_in(results: &mut [TrackResult], vocab: &mut Vocabularies, top: usi
                         .collect(),
                 );
                 r.suggestion = Some(a.suggestion.label().to_string());
+                r.unsure_threshold = a.top_threshold;
             }
             Err(e) => {
                 r.top = None;
@@ -394,6 +398,7 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             prediction: Some(a.prediction),
             error: None,
             suggestion: None,
+            unsure_threshold: None,
         },
         Err(e) => TrackResult::failed(path, e.to_string()),
     }
@@ -412,6 +417,7 @@ impl TrackResult {
             prediction: None,
             error: Some(error),
             suggestion: None,
+            unsure_threshold: None,
         }
     }
 }
@@ -434,7 +440,7 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
         .suggestion
         .as_ref()
         .map(|s| match s.as_str() {
-            "unsure" => "  → unsure".to_string(),
+            "unsure" => format!("  → unsure{}", why_unsure(r)),
             genre => format!("  → {}", genre_tag_name(genre)),
         })
         .unwrap_or_default();
@@ -449,6 +455,20 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
         line.push_str(&format!("  ({note})"));
     }
     writeln!(out, "{line}")
+}
+
+/// " (Reggae needs 62%)": why the top genre was not enough (each genre has
+/// its own threshold, so 32 % can be sure where 47 % is not).
+fn why_unsure(r: &TrackResult) -> String {
+    let Some(top) = r.top.as_ref().and_then(|t| t.first()) else {
+        return String::new();
+    };
+    let genre = genre_tag_name(&top.genre);
+    match r.unsure_threshold {
+        Some(Some(t)) => format!(" ({genre} needs {:.0}%)", t * 100.0),
+        Some(None) => format!(" ({genre} is never sure enough)"),
+        None => String::new(),
+    }
 }
 
 const CSV_HEADER: &str = "path,rank,genre,probability,error";
@@ -563,16 +583,26 @@ mod tests {
 
     #[test]
     fn the_table_puts_the_suggestion_after_the_genres_spelled_alike() {
-        let rows = [
+        let mut rows = [
             result("a.ogg", &[("hiphop", 0.7), ("jazz", 0.2)], Some("hiphop")),
             result("b.ogg", &[("jazz", 0.4)], Some("unsure")),
+            result("c.ogg", &[("disco", 0.5)], Some("unsure")),
         ];
+        rows[1].unsure_threshold = Some(Some(0.62));
+        rows[2].unsure_threshold = Some(None);
         let text = printed(Format::Table, true, &rows);
         assert!(
             text.contains("  Hip-Hop  70%  Jazz  20%  → Hip-Hop\n"),
             "{text}"
         );
-        assert!(text.contains("  Jazz  40%  → unsure\n"), "{text}");
+        assert!(
+            text.contains("  Jazz  40%  → unsure (Jazz needs 62%)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  Disco  50%  → unsure (Disco is never sure enough)\n"),
+            "{text}"
+        );
     }
 
     /// Every row has the header's number of fields: errors in their own

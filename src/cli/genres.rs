@@ -39,6 +39,9 @@ pub struct Vocabularies {
 pub struct Answer {
     pub ranked: Vec<(String, f32)>,
     pub suggestion: Suggestion,
+    /// When unsure: the top genre's threshold (None: it is never confident),
+    /// so that a table can say why 47 % was not enough.
+    pub top_threshold: Option<Option<f32>>,
 }
 
 impl Vocabularies {
@@ -174,9 +177,18 @@ impl Vocabularies {
             }
         };
         let suggestion = suggest_from(&labels, &probs, &thresholds);
+        let top = (0..probs.len()).max_by(|&a, &b| probs[a].total_cmp(&probs[b]).then(b.cmp(&a)));
+        let top_threshold = match suggestion {
+            Suggestion::Unsure { .. } => top.map(|i| thresholds.get(i).copied().flatten()),
+            Suggestion::Genre { .. } => None,
+        };
         let mut ranked: Vec<(String, f32)> = labels.into_iter().zip(probs).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(Answer { ranked, suggestion })
+        Ok(Answer {
+            ranked,
+            suggestion,
+            top_threshold,
+        })
     }
 }
 
