@@ -64,21 +64,22 @@ fn keys_and_marks(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, &'static str)>)>
     groups
 }
 
-/// Lines `text` takes when word-wrapped to `width` columns.
+/// Lines `text` takes when word-wrapped to `width` columns (display
+/// columns: a CJK character takes two).
 pub(super) fn wrapped_lines(text: &str, width: usize) -> u16 {
     let width = width.max(1);
     let mut lines = 1u16;
     let mut used = 0usize;
     for word in text.split(' ') {
-        let w = word.chars().count();
+        let w = unicode_width::UnicodeWidthStr::width(word);
         if used > 0 && used + 1 + w > width {
-            lines += 1;
+            lines = lines.saturating_add(1);
             used = w;
         } else {
             used += if used > 0 { 1 + w } else { w };
         }
         while used > width {
-            lines += 1;
+            lines = lines.saturating_add(1);
             used -= width;
         }
     }
@@ -187,7 +188,16 @@ impl Component for HelpOverlay {
 
 #[cfg(test)]
 mod tests {
-    use super::MARKS_LEGEND;
+    use super::{MARKS_LEGEND, wrapped_lines};
+
+    #[test]
+    fn wrapping_counts_display_columns() {
+        assert_eq!(wrapped_lines("abc def", 7), 1);
+        assert_eq!(wrapped_lines("abc def", 6), 2);
+        // 20 × 3 CJK characters: 120 columns, no space to break at.
+        assert_eq!(wrapped_lines(&"ポップ".repeat(20), 50), 3);
+        assert_eq!(wrapped_lines(&"x".repeat(1_000_000), 1), u16::MAX);
+    }
 
     /// The help's legend and the README's marks table name the same marks.
     #[test]
