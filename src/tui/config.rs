@@ -223,9 +223,30 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
             format!("[keys] {}", e.message),
         )
     })?;
-    let warnings = taken
-        .iter()
-        .map(|t| {
+    // `action = []` unbinds it: allowed, but said, in case it was a slip.
+    let mut in_file_order: Vec<_> = raw.keys.iter().collect();
+    in_file_order.sort_by_key(|(name, _)| name.span().start);
+    let unbound = in_file_order
+        .into_iter()
+        .filter_map(|(name, keys)| match keys.get_ref() {
+            OneOrMany::Many(ks) if ks.is_empty() => Some(FileError::at(
+                path,
+                src,
+                Some(name.span()),
+                format!(
+                    "[keys] `{}` has no key now{}",
+                    name.get_ref(),
+                    if name.get_ref() == "quit" {
+                        " (ctrl-c still quits)"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+            _ => None,
+        });
+    let warnings = unbound
+        .chain(taken.iter().map(|t| {
             FileError::at(
                 path,
                 src,
@@ -238,7 +259,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
                     t.left
                 ),
             )
-        })
+        }))
         .collect();
     let halfblock = match &raw.spectrogram {
         None => None,
@@ -287,6 +308,21 @@ mod tests {
             c.keymap.action("N".parse().unwrap()),
             Some(Action::Previous)
         );
+    }
+
+    #[test]
+    fn an_empty_key_list_unbinds_and_is_said() {
+        let src = "[keys]\nquit = []\nmark = []\n";
+        let c = parse(src, Path::new("c.toml")).unwrap();
+        assert_eq!(c.keymap.action("q".parse().unwrap()), None);
+        let said: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].contains("line 2")
+                && said[0].contains("`quit` has no key now (ctrl-c still quits)"),
+            "{said:?}"
+        );
+        assert!(said[1].ends_with("`mark` has no key now"), "{said:?}");
     }
 
     #[test]

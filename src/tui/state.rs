@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::action::Action;
 use super::components::browser::Browser;
 use super::components::evaluation::EvalView;
 use super::components::help::HelpOverlay;
@@ -115,8 +116,21 @@ impl State {
         if let OutputStatus::Silent { reason } = &setup.output {
             status.set(silent_message(reason), Level::Info);
         }
+        // Every warning goes in the log; the line shows the first, and how
+        // many more the log holds.
         if let Some(w) = setup.warnings.first() {
-            status.set(w.clone(), Level::Error);
+            let more = match (
+                setup.warnings.len() - 1,
+                setup.keymap.hint(Action::Messages),
+            ) {
+                (0, _) => String::new(),
+                (n, Some(k)) => format!(" (and {n} more: {k} shows them)"),
+                (n, None) => format!(" (and {n} more)"),
+            };
+            status.set(format!("{w}{more}"), Level::Error);
+        }
+        for w in setup.warnings.iter().skip(1) {
+            status.log.push(w, Level::Error);
         }
         let root_title = root_title(&setup.root_label, &setup.root);
         State {

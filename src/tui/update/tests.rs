@@ -1188,3 +1188,25 @@ fn the_log_keeps_the_outcome_of_announced_runs_not_of_previews() {
         logged(&s)
     );
 }
+
+#[test]
+fn every_startup_warning_is_in_the_log() {
+    use super::super::state::State;
+    let mut setup = setup("/nowhere/lib".into(), false);
+    setup.warnings = vec!["first warning".into(), "second".into(), "third".into()];
+    let s = State::new(setup);
+    assert_eq!(
+        s.status.message(),
+        Some("first warning (and 2 more: ! shows them)")
+    );
+    let logged: Vec<&str> = s.status.log.entries().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        logged[1..],
+        [
+            "first warning (and 2 more: ! shows them)",
+            "second",
+            "third"
+        ],
+        "after the silent-mode note"
+    );
+}
