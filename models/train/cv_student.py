@@ -202,6 +202,10 @@ def main() -> int:
                          "(each unlabelled clip weighted by the inverse frequency of its teacher's top "
                          "genre, clipped to [1/CAP, CAP], mean 1; drawn with replacement, same count); "
                          "0: off (the recipe)")
+    ap.add_argument("--emb-weight", type=float, default=0.0, metavar="W",
+                    help="also regress the teacher's embedding (MSD_musicnn's penultimate, the accurate "
+                         "model's `embedding` output; standardised) through a linear head on the student's "
+                         "last hidden layer, MSE weighted W; 0: off (the recipe)")
     student_pool.add_augment_args(ap, aug_rounds=AUG_ROUNDS, mix_p=MIX_P)
     distill.add_student_args(ap)
     args = ap.parse_args()
@@ -244,7 +248,8 @@ def main() -> int:
                    if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "seeds", "folds", "tag",
                                "teacher")
                   and (k != "eval_hops" or hops)  # without hops, the recipe's cached folds keep their key
-                  and (k != "pool_balance" or args.pool_balance > 0)}  # so without a balanced pool
+                  and (k != "pool_balance" or args.pool_balance > 0)  # so without a balanced pool
+                  and (k != "emb_weight" or args.emb_weight > 0)}  # and without the embedding target
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
     seeds = ([int(x) for x in args.seeds.split(",") if x] if args.seeds
@@ -294,13 +299,20 @@ def main() -> int:
                 log(f"seed {seed} fold {k + 1}/{FOLDS}: student on {len(use)} examples "
                     f"({int((hw > 0).sum())} with hard labels), {args.epochs} epochs")
                 t = time.time()
-                export, history, _ = distill.student_fit(ex.X[use], ex.Y[use], hw, TP, TG, args)
+                TE = None
+                if args.emb_weight > 0:  # the teacher's embedding of each example, standardised
+                    e = pen[use]
+                    TE = (e - e.mean(0)) / (e.std(0) + 1e-6)
+                export, history, _ = distill.student_fit(ex.X[use], ex.Y[use], hw, TP, TG, args, None, TE,
+                                                         args.emb_weight)
                 pp = export.predict(ex.X[patches], batch_size=128, verbose=0)
+                pp = pp[0] if isinstance(pp, list) else pp  # with the embedding head: (probs, embedding)
                 at_hops = {}
                 for h in hops:
                     cut = [(j, p) for j, item in enumerate(te) for p in lab_items[item][0].patches_at(
                         lab_items[item][1], h)]
                     php = export.predict(np.stack([p for _, p in cut]), batch_size=128, verbose=0)
+                    php = php[0] if isinstance(php, list) else php
                     at_hops[f"hop{h}_probs"] = combine(php, np.array([j for j, _ in cut]), len(te),
                                                        "mean_probs").astype(np.float32)
                 return {"patch_probs": pp.astype(np.float32), "train_s": np.array(time.time() - t),
