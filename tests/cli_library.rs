@@ -376,7 +376,10 @@ fn features_names_files_alike_in_index_and_errors() {
         .unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("the file could not be read ("), "{err}");
+    assert!(
+        err.contains("the file could not be read (") && err.contains("left as it was"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(out_dir.join("index.json")).unwrap(), before);
     assert!(out_dir.join("mels/00000.npy").exists());
     // … and into a new folder, nothing is made.
@@ -388,6 +391,7 @@ fn features_names_files_alike_in_index_and_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("(nothing written)"));
     assert!(!fresh.exists());
 
     // Nothing to read: exit 1, and --out is not made.

@@ -190,6 +190,11 @@ fn finish(
     files: usize,
 ) -> Result<ExitCode, CliError> {
     if index.is_empty() {
+        let outcome = if earlier.made.as_deref() == Some(args.out.as_path()) {
+            "nothing written".to_string()
+        } else {
+            format!("{} left as it was", args.out.display())
+        };
         if let Some(made) = earlier.made {
             let _ = fs::remove_dir_all(made);
         }
@@ -197,11 +202,7 @@ fn finish(
             1 => "the file could not be read".to_string(),
             n => format!("none of the {n} files could be read"),
         };
-        let out = args.out.display();
-        return Err(CliError::failed(
-            "features",
-            format!("{what} ({out} left as it was)"),
-        ));
+        return Err(CliError::failed("features", format!("{what} ({outcome})")));
     }
     write_json(&args.out.join("params.json"), params)?;
     write_json(&args.out.join("index.json"), &index)?;
