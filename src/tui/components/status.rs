@@ -59,6 +59,12 @@ impl StatusLine {
         self.run_announced = false;
     }
 
+    /// The run was cancelled: the cancel's own message says how it ended.
+    pub fn run_cancelled(&mut self, text: impl Into<String>) {
+        self.set(text, Level::Info);
+        self.run_announced = false;
+    }
+
     pub fn clear(&mut self) {
         self.message = None;
         self.about_run = false;

@@ -120,10 +120,10 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
     if s.cancelling && s.inflight.jobs() == 0 {
         s.cancelling = false;
         // Replaces "cancelling…"; the next key clears it like any message.
-        s.status.set(
-            format!("cancelled ({} of {} done)", s.run_completed, s.run_total),
-            Level::Info,
-        );
+        s.status.run_cancelled(format!(
+            "cancelled ({} of {} done)",
+            s.run_completed, s.run_total
+        ));
     }
 }
 
