@@ -68,11 +68,20 @@ pub struct WriteFailed {
 
 impl WriteFailed {
     fn of(e: &crate::tags::apply::ApplyError) -> WriteFailed {
-        let full = e.to_string();
-        let path = format!("{}: ", e.path().display());
+        use crate::tags::apply::ApplyError;
+        let reason = match e {
+            // The engine keeps the reason apart from the path: take it as it is.
+            ApplyError::Write(w) => w.reason.clone(),
+            // This one's message is built with the path first.
+            ApplyError::Journal { .. } => {
+                let full = e.to_string();
+                let path = format!("{}: ", e.path().display());
+                full.strip_prefix(&path).unwrap_or(&full).to_string()
+            }
+        };
         WriteFailed {
             kind: e.kind(),
-            reason: full.strip_prefix(&path).unwrap_or(&full).to_string(),
+            reason,
         }
     }
 }
