@@ -7,7 +7,7 @@
 
 pub use earmark_engine::{
     analysis, audio, cache, classifier, clock, eval, features, jobs, library, model, player, quiet,
-    tags, vocab,
+    tags, text, vocab,
 };
 
 pub mod cli;

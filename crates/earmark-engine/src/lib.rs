@@ -18,6 +18,7 @@ pub mod quiet;
 pub mod tags;
 #[cfg(test)]
 mod test_wav;
+pub mod text;
 pub mod vocab;
 
 /// The repository root at build time: where `models/` and `demo/` live.

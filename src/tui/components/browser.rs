@@ -12,9 +12,9 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
-use super::status::fit_width;
 use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
+use crate::text::fit_width;
 use crate::tui::results::JobMark;
 
 /// The marks the listing draws, with what they mean (the help overlay's
@@ -490,10 +490,10 @@ pub(crate) fn fit_file_name(name: &str, room: usize) -> String {
         && (1..=MAX_EXTENSION).contains(&ext.width())
         && room >= MIN_STEM + 1 + ext.width()
     {
-        let stem = fit_width(stem.to_string(), room - 1 - ext.width());
+        let stem = fit_width(stem, room - 1 - ext.width());
         return format!("{stem}.{ext}");
     }
-    fit_width(name.to_string(), room)
+    fit_width(name, room)
 }
 
 impl Component for Browser {

@@ -14,9 +14,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::status::fit_width;
 use super::{Component, Ctx, count, pane_block};
 use crate::eval::{ClipLocation, EvalReport, FileResult};
+use crate::text::fit_width;
 use crate::tui::action::Action;
 use crate::tui::results::ModelStatus;
 use unicode_width::UnicodeWidthStr;
@@ -236,7 +236,7 @@ impl EvalView {
             ];
         }
         let room = width.saturating_sub(6); // "Model " / "Data  "
-        let model_line = fit_width(format!("{model}{note}"), room);
+        let model_line = fit_width(&format!("{model}{note}"), room);
         // The model's name in its colour, the note (whatever of it fits) dimmer.
         let (name, rest) = match model_line.strip_prefix(model.as_str()) {
             Some(rest) => (model.as_str(), rest),
@@ -251,7 +251,7 @@ impl EvalView {
             ]),
             Line::from(vec![
                 Span::styled("Data  ", t.label),
-                Span::styled(fit_width(r.dataset.clone(), room), t.value),
+                Span::styled(fit_width(&r.dataset, room), t.value),
             ]),
         ]
     }

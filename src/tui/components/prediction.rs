@@ -8,8 +8,6 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use unicode_width::UnicodeWidthStr;
-
 use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
 use crate::library::tree::NodeKind;
@@ -156,8 +154,7 @@ impl PredictionPane {
         };
         let label_w = 10.min(width.saturating_sub(8));
         // By display width: a CJK genre takes two columns a character.
-        let name = super::status::fit_width(crate::tags::genre_tag_name(label), label_w);
-        let name = format!("{name}{}", " ".repeat(label_w.saturating_sub(name.width())));
+        let name = crate::text::pad_width(&crate::tags::genre_tag_name(label), label_w);
         let bar_w = width.saturating_sub(2 + label_w + 1 + 5);
         Line::from(vec![
             Span::styled(format!("{} ", rank_symbol(rank)), style),

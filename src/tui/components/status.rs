@@ -5,12 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use super::messages::MessageLog;
 use super::{Component, Ctx, count};
 use crate::library::tree::ROOT;
 use crate::player::OutputStatus;
+use crate::text::fit_width;
 use crate::tui::action::Action;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,10 +196,10 @@ impl Component for StatusLine {
             // A message cut short says where to read it in full.
             Some(k) if self.message.is_some() && left.width() > left_room => {
                 let more = format!(" ({k} full)");
-                let cut = fit_width(left, left_room.saturating_sub(more.width()));
+                let cut = fit_width(&left, left_room.saturating_sub(more.width()));
                 cut + &more
             }
-            _ => fit_width(left, left_room),
+            _ => fit_width(&left, left_room),
         };
         let [l, r] = Layout::horizontal([Constraint::Min(0), Constraint::Length(right_len as u16)])
             .areas(area);
@@ -228,30 +229,8 @@ fn files_in(files: u64, dirs: u64) -> String {
     }
 }
 
-/// `s` cut to `room` screen columns, with `…` when cut (wide characters
-/// count two columns).
-pub(crate) fn fit_width(s: String, room: usize) -> String {
-    if s.width() <= room {
-        return s;
-    }
-    let mut out = String::new();
-    let mut used = 1; // the ellipsis
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > room {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod width_tests {
-    use super::fit_width;
-    use unicode_width::UnicodeWidthStr;
 
     #[test]
     fn file_counts_read_as_english() {
@@ -260,13 +239,5 @@ mod width_tests {
         assert_eq!(files_in(1, 0), "1 file");
         assert_eq!(files_in(1, 1), "1 file in 1 folder");
         assert_eq!(files_in(7, 2), "7 files in 2 folders");
-    }
-
-    #[test]
-    fn status_text_is_cut_by_screen_columns() {
-        assert_eq!(fit_width("short".into(), 10), "short");
-        let cut = fit_width("東京の夜東京の夜東京の夜".into(), 9);
-        assert!(cut.width() <= 9, "{cut}");
-        assert!(cut.ends_with('…'));
     }
 }

@@ -1,7 +1,6 @@
 //! The cross-validation report saved with a head and printed by `learn`.
 
 use serde::{Deserialize, Serialize};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The genre column's width, in terminal columns.
 const GENRE_COLUMN: usize = 24;
@@ -41,27 +40,10 @@ pub struct GenreReport {
     pub confident_right: usize,
 }
 
-/// A genre padded (or cut, with "…") to the column by display width, not by
-/// chars: `{:<24}` counts a CJK character as one column where it takes two.
+/// A genre fitted to its column by display width (`{:<24}` counts a CJK
+/// character as one column where it takes two).
 fn genre_cell(genre: &str) -> String {
-    let mut cell = String::new();
-    let mut used = 0;
-    if genre.width() > GENRE_COLUMN {
-        for c in genre.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w > GENRE_COLUMN - 1 {
-                break;
-            }
-            cell.push(c);
-            used += w;
-        }
-        cell.push('…');
-        used += 1;
-    } else {
-        cell.push_str(genre);
-        used = genre.width();
-    }
-    cell + &" ".repeat(GENRE_COLUMN.saturating_sub(used))
+    crate::text::pad_width(genre, GENRE_COLUMN)
 }
 
 impl CvReport {
@@ -163,7 +145,10 @@ mod tests {
         let rows: Vec<&str> = text.lines().skip(2).take(5).collect();
         let tracks_column: Vec<usize> = rows
             .iter()
-            .map(|r| r.find(" 12 ").map_or(0, |i| r[..i].width()))
+            .map(|r| {
+                r.find(" 12 ")
+                    .map_or(0, |i| unicode_width::UnicodeWidthStr::width(&r[..i]))
+            })
             .collect();
         assert!(rows[0].starts_with("genre "), "{text}");
         assert_eq!(tracks_column[1..], [tracks_column[1]; 4], "{text}");
