@@ -16,7 +16,9 @@ Which tensor is the embedding:
   accurate: `penultimate`, MSD_musicnn's 200-d penultimate layer (after its batch norm),
             the input of the taggram and of the genre head.
   fast:     the student's penultimate layer (the ReLU of the dense layer before logits).
-Running it again on a model that already has the output does nothing (prints so).
+Running it again on a model that already has the output leaves the graph alone; a student that
+learned the teacher's embedding (`distill.py --emb-weight`) exports it itself, and then only the
+card's `embedding` entry is written.
 """
 
 import argparse
@@ -116,7 +118,22 @@ def main():
 
     card_path, card, onnx_path, model = load_model_dir(args.model_dir)
     if any(o.name == OUTPUT for o in model.graph.output):
-        print(f"{onnx_path}: already has an '{OUTPUT}' output; nothing to do")
+        # a student distilled with --emb-weight exports the teacher's embedding itself: only
+        # the card is brought up to date
+        (emb,) = run(onnx_path, fixture_patches(card["segment"]["frames"]), [OUTPUT])
+        want = {"name": OUTPUT, "dim": int(emb.shape[1])}
+        if card.get("embedding") == want:
+            print(f"{onnx_path}: already has an '{OUTPUT}' output; nothing to do")
+            return
+        card["embedding"] = want
+        card.setdefault("training", {})["embedding"] = {
+            "script": "models/train/distill.py --emb-weight",
+            "learned": "the teacher's embedding (MSD_musicnn's penultimate), in the teacher's units",
+            "dim": want["dim"],
+        }
+        sha = sha256(onnx_path)
+        save_card_and_fixture(card_path, card, args.model_dir, sha, sha)
+        print(f"{onnx_path}: has its own '{OUTPUT}' output [batch, {want['dim']}]; card updated")
         return
     before_sha = sha256(onnx_path)
     tensor = pick_tensor(model.graph, args.tensor)

@@ -202,10 +202,6 @@ def main() -> int:
                          "(each unlabelled clip weighted by the inverse frequency of its teacher's top "
                          "genre, clipped to [1/CAP, CAP], mean 1; drawn with replacement, same count); "
                          "0: off (the recipe)")
-    ap.add_argument("--emb-weight", type=float, default=0.0, metavar="W",
-                    help="also regress the teacher's embedding (MSD_musicnn's penultimate, the accurate "
-                         "model's `embedding` output; standardised) through a linear head on the student's "
-                         "last hidden layer, MSE weighted W; 0: off (the recipe)")
     student_pool.add_augment_args(ap, aug_rounds=AUG_ROUNDS, mix_p=MIX_P)
     distill.add_student_args(ap)
     args = ap.parse_args()

@@ -221,12 +221,22 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None, TE=None, emb_weight=0.0):
     return export, history, widths
 
 
+def embedding_r2(export, X: np.ndarray, TE: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> float:
+    """How much of the teacher's (standardised) embedding the student reproduces on a sample of
+    its training examples: 1 - residual / total variance."""
+    i = np.random.default_rng(0).choice(len(X), size=min(len(X), 4096), replace=False)
+    e = export.predict(X[i], batch_size=256, verbose=0)[1]
+    z = (e - mu) / sd
+    return float(1.0 - ((z - TE[i]) ** 2).sum() / ((TE[i] - TE[i].mean(0)) ** 2).sum())
+
+
 def check_onnx(path: str, export, X: np.ndarray) -> float:
     sess = session(path)
     x = X[:16]
-    a = sess.run(["probs"], {"mel": x})[0]
+    a = sess.run([o.name for o in sess.get_outputs()], {"mel": x})  # probs (and embedding)
     b = export.predict(x, verbose=0)
-    return float(np.abs(a - b).max())
+    b = b if isinstance(b, list) else [b]
+    return max(float(np.abs(u - v).max()) for u, v in zip(a, b))
 
 
 # --------------------------------------------------------------------------- main
@@ -251,6 +261,10 @@ def add_student_args(ap) -> None:
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--aux", type=float, default=0.3, help="weight of the taggram auxiliary loss")
+    ap.add_argument("--emb-weight", type=float, default=0.0, metavar="W",
+                    help="also regress the teacher's embedding (MSD_musicnn's penultimate, the accurate "
+                         "model's `embedding` output; standardised) through a linear head on the student's "
+                         "last hidden layer, MSE weighted W; 0: off (the recipe)")
 
 
 def main() -> int:
@@ -280,14 +294,26 @@ def main() -> int:
         f"{int((KIND == 2).sum())} mixed); {int((HW > 0).sum())} with hard labels")
     TP, TG = teacher_label(args.teacher, X, args.threads, os.path.join(args.work, f"teacher_{args.tag}.npz"))
     tags_from = None
-    if TG is None and args.tags_from and args.aux > 0:
-        # MSD_musicnn's 50 tags of every example (cached per chunk by content hash): the fine-tuned
-        # teacher keeps the backbone's front- and mid-end but exports no taggram
+    want_tags = TG is None and args.tags_from and args.aux > 0
+    if args.emb_weight > 0 and not args.tags_from:
+        raise SystemExit("--emb-weight needs --tags-from BACKBONE_ONNX (the teacher's embedding is its penultimate)")
+    TE, emb_mu, emb_sd = None, None, None
+    if want_tags or args.emb_weight > 0:
+        # MSD_musicnn's 50 tags and penultimate of every example (cached per chunk by content
+        # hash): the fine-tuned teacher keeps the backbone's front- and mid-end but exports no
+        # taggram; its `embedding` output is that penultimate
         from earmark_train.embed import embed_chunked
-        TG = embed_chunked(args.tags_from, X, np.arange(len(X)), args.threads,
-                           os.path.join(args.work, "emb_msd_distill"), progress=log)["taggram"]
+        bb = embed_chunked(args.tags_from, X, np.arange(len(X)), args.threads,
+                           os.path.join(args.work, "emb_msd_distill"), progress=log)
         tags_from = os.path.basename(args.tags_from)
-        log(f"tag targets from {tags_from}: {TG.shape}")
+        if want_tags:
+            TG = bb["taggram"]
+            log(f"tag targets from {tags_from}: {TG.shape}")
+        if args.emb_weight > 0:  # standardised as cv_student.py's folds learn it
+            e = bb["penultimate"].astype(np.float64)
+            emb_mu, emb_sd = e.mean(0), e.std(0) + 1e-6
+            TE = ((e - emb_mu) / emb_sd).astype(np.float32)
+            log(f"embedding targets from {tags_from}: {TE.shape}, weight {args.emb_weight}")
     ent = float(-(TP * np.log(np.clip(TP, 1e-12, 1))).sum(1).mean())
     agree = Y.sum(1) > 0.99
     t_acc = float((TP[agree].argmax(1) == Y[agree].argmax(1)).mean()) if agree.any() else None
@@ -305,10 +331,16 @@ def main() -> int:
             return m
 
     t = time.time()
-    export, history, widths = student_fit(X, Y, HW, TP, TG, args, monitor)
+    export, history, widths = student_fit(X, Y, HW, TP, TG, args, monitor, TE, args.emb_weight)
     train_s = time.time() - t
+    if TE is not None:
+        # back to the teacher's units, so that the student's `embedding` lies in the same space
+        # as the accurate model's (a learned head or a similarity works across the two)
+        layer = export.get_layer("embedding")
+        w, b = layer.get_weights()
+        layer.set_weights([(w * emb_sd[None, :]).astype(np.float32), (b * emb_sd + emb_mu).astype(np.float32)])
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    keras_to_onnx(export, args.out, args.opset)
+    keras_to_onnx(export, args.out, args.opset, names=("probs", "embedding") if TE is not None else ("probs",))
     m = onnx.load(args.out)
     m.producer_name = "earmark/models/train/distill.py"
     del m.metadata_props[:]
@@ -331,6 +363,9 @@ def main() -> int:
                  "with_hard_label": int((HW > 0).sum())},
         "teacher_mean_max_prob": float(TP.max(1).mean()), "teacher_entropy": ent,
         "teacher_tags": TG is not None, "tags_from": tags_from,
+        "embedding_target": None if TE is None else {
+            "tensor": "penultimate", "from": tags_from, "dim": int(TE.shape[1]), "weight": args.emb_weight,
+            "fit_r2": embedding_r2(export, X, TE, emb_mu, emb_sd)},
         "teacher_agrees_with_labels": t_acc,
         "config": {k: v for k, v in vars(args).items()
                    if k not in ("features", "teacher", "out", "work", "threads", "tags_from")},
