@@ -123,6 +123,39 @@ fn dry_run_writes_nothing() {
     assert_eq!(text(&out.stdout).trim(), "[]");
 }
 
+/// A dry run refuses what the real run would refuse: a read-only file is
+/// said to be read-only (exit 1) by `tag --dry-run` and `tag undo --dry-run`
+/// alike, not promised a write.
+#[test]
+fn a_dry_run_refuses_a_read_only_file_as_the_write_does() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    assert!(
+        earmark(&env, &["tag", "-g", "Jazz", p(&f)])
+            .status
+            .success()
+    );
+    set_mode(&f, 0o444);
+    let bytes = std::fs::read(&f).unwrap();
+    for args in [
+        &["tag", "-g", "Rock", "--dry-run", p(&f)][..],
+        &["tag", "-g", "Rock", p(&f)][..],
+        &["tag", "undo", "--dry-run"][..],
+        &["tag", "undo"][..],
+    ] {
+        let out = earmark(&env, args);
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {said}");
+        assert!(said.contains("read-only"), "{args:?}: {said}");
+        assert!(!said.contains("(dry run)"), "{args:?}: {said}");
+        assert!(!said.contains("would undo"), "{args:?}: {said}");
+    }
+    assert_eq!(std::fs::read(&f).unwrap(), bytes);
+    set_mode(&f, 0o644);
+}
+
 #[test]
 fn json_report_append_and_undo_by_id() {
     let Some(env) = setup(&["singularity-awakening.mp3"]) else {

@@ -300,7 +300,10 @@ pub fn plan_undo(
             (Some(old), Some(new)) => {
                 let now = match after.get(e.path.as_path()) {
                     Some((genres, _)) => Ok(genres.clone()),
-                    None => write::read_genre_state(&e.path).map(|s| s.display()),
+                    // an undo writes too: it refuses what a write refuses
+                    None => write::check_writable(&e.path)
+                        .and_then(|()| write::read_genre_state(&e.path))
+                        .map(|s| s.display()),
                 };
                 match now.and_then(|now| write::still_written(&e.path, &now, &new.display())) {
                     Err(err) => UndoOutlook::blocked(&err),

@@ -211,10 +211,12 @@ pub fn read_genre_state(path: &Path) -> Result<GenreState, TagWriteError> {
     Ok(native.state())
 }
 
-/// What [`write_genre`] would do, without writing (dry run, batch preview).
+/// What [`write_genre`] would do, without writing (dry run, batch preview):
+/// it refuses what the write would refuse (a read-only file, say).
 pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagWriteError> {
     let genres = clean_genres(&change.genres)
         .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
+    check_writable(path)?;
     let old = read_genre_state(path)?;
     let new = old.target(&genres, change.mode);
     Ok(report(path, old, new))
@@ -595,6 +597,14 @@ fn put_in_place(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The checks every write makes before it reads the tag (a regular file,
+/// writable by us, not hard-linked), for a plan that writes nothing.
+pub fn check_writable(shown: &Path) -> Result<(), TagWriteError> {
+    let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
+    check_replaceable(shown, &real, &meta)
 }
 
 /// Refuse files a replace-by-rename would harm: not regular, read-only,
