@@ -12,8 +12,10 @@ use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
 use crate::library::tree::NodeKind;
 use crate::model::top_k;
+use crate::tags::genre_tag_name;
 use crate::tui::action::Action;
 use crate::tui::results::{JobMark, ModelStatus};
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Default)]
 pub struct PredictionPane;
@@ -70,7 +72,12 @@ fn rank_style(ctx: &Ctx, rank: usize) -> Style {
 
 impl PredictionPane {
     /// The first line: suggestion and current tag (or what is going on).
-    pub(super) fn header<'a>(ctx: &Ctx, id: u32, c: Option<&Classified>) -> Line<'a> {
+    pub(super) fn header<'a>(
+        ctx: &Ctx,
+        id: u32,
+        c: Option<&Classified>,
+        width: usize,
+    ) -> Vec<Line<'a>> {
         let t = ctx.theme;
         let state = ctx.results.get(id);
         let mut spans = Vec::new();
@@ -79,7 +86,7 @@ impl PredictionPane {
                 let top = c.prediction.top(1);
                 if let Some((label, p)) = top.first() {
                     spans.push(Span::styled("Suggest ", t.label));
-                    spans.push(Span::styled(crate::tags::genre_tag_name(label), t.suggest));
+                    spans.push(Span::styled(genre_tag_name(label), t.suggest));
                     spans.push(Span::styled(format!(" {}", pct(*p).trim()), t.count));
                 }
             }
@@ -104,8 +111,27 @@ impl PredictionPane {
                 spans.push(Span::styled(msg, style));
             }
         }
-        spans.extend(Self::tag_spans(ctx, id));
-        Line::from(spans)
+        Self::header_lines(spans, Self::tag_spans(ctx, id), width)
+    }
+
+    /// The verdict and the tag on one line when they fit; else the verdict
+    /// (wrapped) and the tag on a line of its own, so that neither is broken
+    /// mid-phrase against the other.
+    pub(super) fn header_lines<'a>(
+        verdict: Vec<Span<'a>>,
+        mut tag: Vec<Span<'a>>,
+        width: usize,
+    ) -> Vec<Line<'a>> {
+        let cols = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+        if cols(&verdict) + cols(&tag) <= width {
+            let mut one = verdict;
+            one.extend(tag);
+            return vec![Line::from(one)];
+        }
+        if let Some(first) = tag.first_mut() {
+            first.content = first.content.trim_start().to_string().into();
+        }
+        vec![Line::from(verdict), Line::from(tag)]
     }
 
     /// "  Tag <current genre>", with the marks of a write, a skip or a failure.
@@ -121,9 +147,14 @@ impl PredictionPane {
         let mut spans = vec![Span::styled("  Tag ", t.label)];
         let written = state.and_then(|s| s.written.as_ref());
         match (written, tag) {
+            (Some(w), _) if w.is_empty() => {
+                // the genre tag was removed here
+                spans.push(Span::styled("none", t.dim));
+                spans.push(Span::styled("\u{a0}✎", t.done));
+            }
             (Some(w), _) => {
                 spans.push(Span::styled(w.join("; "), t.value));
-                spans.push(Span::styled(" ✎", t.done));
+                spans.push(Span::styled("\u{a0}✎", t.done));
             }
             (None, Some(g)) if !g.is_empty() => spans.push(Span::styled(g, t.value)),
             (None, Some(_)) => spans.push(Span::styled("none", t.dim)),
@@ -138,7 +169,9 @@ impl PredictionPane {
         spans
     }
 
-    /// One bar line: rank, label, bar, percentage.
+    /// One bar line: rank, genre (as shown: GTZAN's labels through
+    /// `genre_tag_name`, your genres in the library's own spelling), bar,
+    /// percentage.
     pub(super) fn bar_line<'a>(
         ctx: &Ctx,
         rank: usize,
@@ -154,7 +187,7 @@ impl PredictionPane {
         };
         let label_w = 10.min(width.saturating_sub(8));
         // By display width: a CJK genre takes two columns a character.
-        let name = crate::text::pad_width(&crate::tags::genre_tag_name(label), label_w);
+        let name = crate::text::pad_width(label, label_w);
         let bar_w = width.saturating_sub(2 + label_w + 1 + 5);
         Line::from(vec![
             Span::styled(format!("{} ", rank_symbol(rank)), style),
@@ -249,11 +282,11 @@ impl Component for PredictionPane {
             return;
         };
         let result = ctx.results.result(id).cloned();
-        let mut lines = vec![Self::header(ctx, id, result.as_deref())];
+        let mut lines = Self::header(ctx, id, result.as_deref(), width);
         if let Some(c) = result.as_deref() {
             let probs = &c.prediction.probs;
             let order = top_k(probs, probs.len());
-            let rows = usize::from(inner.height).saturating_sub(1);
+            let rows = usize::from(inner.height).saturating_sub(lines.len());
             let n = order.len();
             // Full: one bar per line plus timeline and axis; else two columns.
             if rows >= n + 2 {
@@ -261,7 +294,7 @@ impl Component for PredictionPane {
                     lines.push(Self::bar_line(
                         ctx,
                         r,
-                        &c.prediction.labels[i],
+                        &genre_tag_name(&c.prediction.labels[i]),
                         probs[i],
                         width,
                     ));
@@ -280,8 +313,14 @@ impl Component for PredictionPane {
                                 spans.push(Span::raw(" "));
                             }
                             spans.extend(
-                                Self::bar_line(ctx, r, &c.prediction.labels[i], probs[i], col_w)
-                                    .spans,
+                                Self::bar_line(
+                                    ctx,
+                                    r,
+                                    &genre_tag_name(&c.prediction.labels[i]),
+                                    probs[i],
+                                    col_w,
+                                )
+                                .spans,
                             );
                         }
                     }

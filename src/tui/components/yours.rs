@@ -42,9 +42,8 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
             head.push(Span::styled(format!(" ({})", top.join(", ")), t.count));
         }
     }
-    head.extend(PredictionPane::tag_spans(ctx, id));
-    let mut lines = vec![Line::from(head)];
-    let rows = usize::from(inner.height).saturating_sub(2);
+    let mut lines = PredictionPane::header_lines(head, PredictionPane::tag_spans(ctx, id), width);
+    let rows = usize::from(inner.height).saturating_sub(1 + lines.len());
     for (rank, (genre, p)) in answer.ranked.iter().enumerate().take(rows) {
         lines.push(PredictionPane::bar_line(ctx, rank, genre, *p, width));
     }

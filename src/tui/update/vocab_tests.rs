@@ -294,3 +294,44 @@ fn the_genre_pane_lines_up_cjk_genres() {
         );
     }
 }
+
+/// The text of the whole screen at `w`×`rows`.
+fn screen(s: &State, w: u16, rows: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, rows)).unwrap();
+    t.draw(|f| super::super::view::draw(s, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..rows)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                + "\n"
+        })
+        .collect()
+}
+
+/// Your genres keep the library's own spelling in the bars, as in the
+/// verdict (a lower-case `soundtrack` was capitalised in the bars only).
+#[test]
+fn the_bars_spell_your_genres_as_the_library_does() {
+    let mut h = head();
+    h.vocabulary = vec!["soundtrack".into(), "hiphop".into()];
+    let s = with_head_of(h, [0.3, 0.1]);
+    let text = screen(&s, 100, 40);
+    assert!(text.contains("soundtrack "), "{text}");
+    assert!(text.contains("hiphop "), "{text}");
+    assert!(
+        !text.contains("Soundtrack") && !text.contains("Hip-Hop"),
+        "{text}"
+    );
+}
+
+/// A genre tag removed here reads `none ✎`, not a blank before the mark.
+#[test]
+fn a_removed_tag_reads_none() {
+    let mut s = with_head([0.3, 0.1]);
+    let id = s.browser.selected().unwrap();
+    s.results.entry(id).written = Some(Vec::new());
+    let text = screen(&s, 100, 40);
+    assert!(text.contains("Tag none\u{a0}✎"), "{text}");
+}
