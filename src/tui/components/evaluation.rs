@@ -16,7 +16,7 @@ use ratatui::widgets::Paragraph;
 
 use super::{Component, Ctx, count, pane_block};
 use crate::eval::{ClipLocation, EvalReport, FileResult};
-use crate::text::fit_width;
+use crate::text::{fit_width, pad_width};
 use crate::tui::action::Action;
 use crate::tui::results::ModelStatus;
 use unicode_width::UnicodeWidthStr;
@@ -315,12 +315,10 @@ impl EvalView {
         lines.push(Line::from(head));
         for (i, row) in r.confusion.iter().enumerate() {
             let total: usize = row.iter().sum();
-            let name: String = crate::tags::genre_tag_name(&r.labels[i])
-                .chars()
-                .take(label_w)
-                .collect();
+            let name = fit_width(&crate::tags::genre_tag_name(&r.labels[i]), label_w);
+            let pad = " ".repeat(label_w.saturating_sub(name.width()));
             let style = if i == self.row { t.key } else { t.label };
-            let mut spans = vec![Span::styled(format!("{name:>label_w$} "), style)];
+            let mut spans = vec![Span::styled(format!("{pad}{name} "), style)];
             for (j, &n) in row.iter().enumerate() {
                 let (text, v) = if self.normalised {
                     let f = if total > 0 {
@@ -367,10 +365,7 @@ impl EvalView {
             t.label,
         )];
         for (i, c) in r.per_class.iter().enumerate() {
-            let name: String = crate::tags::genre_tag_name(&c.label)
-                .chars()
-                .take(label_w)
-                .collect();
+            let name = pad_width(&crate::tags::genre_tag_name(&c.label), label_w);
             let style = if i == self.row { t.key } else { t.value };
             // No clips of a genre: its figures are unknown, not zero.
             let figures = if c.support == 0 {
@@ -385,7 +380,7 @@ impl EvalView {
                 )
             };
             lines.push(Line::from(vec![
-                Span::styled(format!("{name:<label_w$}"), style),
+                Span::styled(name, style),
                 Span::styled(figures, t.value),
             ]));
         }
@@ -440,7 +435,6 @@ impl EvalView {
         }
         self.file_offset.set(offset);
         let w = usize::from(inner.width);
-        let playing = ctx.player.external.as_deref();
         let lines: Vec<Line> = files
             .iter()
             .enumerate()
@@ -451,10 +445,9 @@ impl EvalView {
                     .file_name()
                     .map_or_else(|| f.path.clone(), |n| n.to_string_lossy().into_owned());
                 let conf = format!(" {:>3.0}%", f.confidence * 100.0);
-                let is_playing = playing.is_some_and(|p| p == self.resolve(&f.path));
+                let is_playing = ctx.player.is_playing_clip(&self.resolve(&f.path));
                 let mark = if is_playing { "▶ " } else { "  " };
                 let room = w.saturating_sub(conf.len() + 2);
-                let name: String = name.chars().take(room).collect();
                 let style = if focused && i == self.file_cursor {
                     t.selected
                 } else if is_playing {
@@ -463,7 +456,7 @@ impl EvalView {
                     t.file
                 };
                 Line::from(vec![
-                    Span::styled(format!("{mark}{name:<room$}"), style),
+                    Span::styled(format!("{mark}{}", pad_width(&name, room)), style),
                     Span::styled(conf, t.count),
                 ])
             })

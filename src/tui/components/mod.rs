@@ -72,6 +72,13 @@ impl PlayerView {
         self.node == Some(id) && matches!(self.state, PlayState::Playing | PlayState::Loading)
     }
 
+    /// Whether the evaluation clip at `path` is playing now (or opening), as
+    /// [`Self::is_playing`] for a library track.
+    pub fn is_playing_clip(&self, path: &std::path::Path) -> bool {
+        self.external.as_deref() == Some(path)
+            && matches!(self.state, PlayState::Playing | PlayState::Loading)
+    }
+
     /// Drop the track (it could not be played): nothing is playing.
     pub fn forget_track(&mut self) {
         self.state = PlayState::Stopped;
@@ -205,4 +212,29 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         w,
         h,
     )
+}
+
+#[cfg(test)]
+mod player_view_tests {
+    use super::*;
+
+    /// An evaluation clip is marked ▶ while it plays, not once stopped
+    /// (the stopped clip stays loaded, as a library track does).
+    #[test]
+    fn a_stopped_clip_is_not_playing() {
+        let clip = PathBuf::from("/music/rock.00038.ogg");
+        let mut p = PlayerView {
+            output: OutputStatus::Device,
+            state: PlayState::Playing,
+            node: None,
+            external: Some(clip.clone()),
+            info: None,
+            position: 0.0,
+            volume: 1.0,
+        };
+        assert!(p.is_playing_clip(&clip));
+        assert!(!p.is_playing_clip(std::path::Path::new("/music/other.ogg")));
+        p.state = PlayState::Stopped;
+        assert!(!p.is_playing_clip(&clip));
+    }
 }
