@@ -95,6 +95,14 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     for _ in 0..20 {
         h.key(KeyCode::Left);
     }
+    // awakening.mp3 holds a genre (Soundtrack): held back until `a` ticks all
+    assert!(h.screen().contains("Write 1 of 2"), "{}", h.screen());
+    assert!(
+        h.screen().contains("left out: 1 has a genre"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Char('a'));
     assert!(h.screen().contains("Write 2 of 2"), "{}", h.screen());
     h.key(KeyCode::Enter);
     assert!(!h.app.popup_open());

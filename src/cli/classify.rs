@@ -29,7 +29,9 @@ pub struct ClassifyArgs {
     /// Print JSON (one object per track, with per-segment probabilities).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// Print CSV: path,rank,genre,probability[,suggestion],error.
+    /// Print CSV: path,rank,genre,probability[,suggestion],error. One record
+    /// per line: control characters in a name (a newline) are written as
+    /// escapes (`\n`); --json keeps names exactly.
     #[arg(long)]
     pub csv: bool,
     /// How many genres to list per track, 1–10.

@@ -13,6 +13,7 @@ use ratatui_textarea::TextArea;
 use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
 use crate::tags::write::show;
+use crate::text::pad_width;
 use crate::tui::tagger::Planned;
 
 /// Threshold step for ←/→ in the batch preview.
@@ -153,6 +154,19 @@ impl Popup {
                         && r.writable()
                     {
                         r.tick = Some(!r.chosen(*threshold));
+                    }
+                    PopupOutcome::Open
+                }
+                // every writable row, held back or not; again: none
+                KeyCode::Char('a') => {
+                    if let Some(rows) = rows.as_mut() {
+                        let all = rows
+                            .iter()
+                            .filter(|r| r.writable())
+                            .all(|r| r.chosen(*threshold));
+                        for r in rows.iter_mut().filter(|r| r.writable()) {
+                            r.tick = Some(!all);
+                        }
                     }
                     PopupOutcome::Open
                 }
@@ -420,7 +434,7 @@ fn draw_batch(
         head.push(Line::styled(left_out, t.count));
     }
     let foot = Line::styled(
-        "space ticks · enter writes (one undo step: u) · esc cancels",
+        "space ticks · a all · enter writes (one undo step: u) · esc cancels",
         t.count,
     );
     let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
@@ -445,7 +459,7 @@ fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> S
             .count()
     };
     let mut parts = Vec::new();
-    for why in [HELD_WRITTEN, HELD_SKIPPED] {
+    for why in [HELD_WRITTEN, HELD_TAGGED, HELD_SKIPPED] {
         let n = held(why);
         if n > 0 {
             parts.push(format!("{n} {why}"));
@@ -465,8 +479,10 @@ fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> S
 }
 
 /// Why a row is left out unless ticked: its genre was set already (by hand
-/// or an earlier accept), or the user skipped it.
+/// or an earlier accept), the file holds a genre from elsewhere (a replace
+/// would drop it), or the user skipped it.
 pub const HELD_WRITTEN: &str = "set already (✎)";
+pub const HELD_TAGGED: &str = "has a genre";
 pub const HELD_SKIPPED: &str = "skipped (–)";
 
 fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool) -> Line<'a> {
@@ -490,31 +506,14 @@ fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool)
     };
     let style = if cursor { t.selected } else { style };
     let name_w = (w / 2).saturating_sub(5).min(40);
-    let name = fit(&name, name_w);
+    let name = pad_width(&name, name_w);
     let change_w = w.saturating_sub(name_w + 11);
-    let change = fit(&change, change_w);
+    let change = pad_width(&change, change_w);
     Line::from(vec![
         Span::styled(format!("{tick} {name} "), style),
         Span::styled(change, style),
         Span::styled(conf, t.count),
     ])
-}
-
-/// `text` cut or padded to `width` terminal columns (wide characters count two).
-fn fit(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw > width {
-            break;
-        }
-        used += cw;
-        out.push(c);
-    }
-    out.extend(std::iter::repeat_n(' ', width - used));
-    out
 }
 
 /// A key in the free-text genre editor.

@@ -425,3 +425,53 @@ fn the_silent_mode_message_fits_80_columns() {
         "{last}"
     );
 }
+
+/// A batch that replaces leaves out files that hold a genre already (another
+/// tagger's), says so, and `a` ticks every row (again: none).
+#[test]
+fn batch_accept_holds_back_files_that_have_a_genre_and_a_ticks_all() {
+    let mut s = library(&["new.mp3", "tagged.mp3"]);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files {
+        s.results.set_result(f, classified("rock", 0.9));
+    }
+    s.browser.select_index(&s.tree, 0);
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let (req, items) = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::PreviewTags { req, items } => Some((req, items)),
+            _ => None,
+        })
+        .expect("a dry run of the suggestions");
+    let mut rows = dry_run(items);
+    let tagged = rows.iter_mut().find(|r| r.node == files[1]).unwrap();
+    if let Ok(plan) = tagged.plan.as_mut() {
+        plan.old = vec!["Chanson".into()];
+    }
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: super::super::tagger::TagEvent::Previewed(rows),
+        },
+    );
+    let chosen = |s: &State| match &s.popup {
+        Some(Popup::Batch {
+            rows: Some(rows),
+            threshold,
+            ..
+        }) => Popup::batch_selected(rows, *threshold)
+            .map(|r| r.node)
+            .collect::<Vec<_>>(),
+        _ => panic!("no batch preview"),
+    };
+    assert_eq!(chosen(&s), [files[0]]);
+    let screen = screen_of(&s, 100, 20);
+    assert!(screen.contains("left out: 1 has a genre"), "{screen}");
+    assert!(screen.contains("Chanson → Pop · has a genre"), "{screen}");
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(chosen(&s), files);
+    key(&mut s, KeyCode::Char('a'));
+    assert!(chosen(&s).is_empty());
+}

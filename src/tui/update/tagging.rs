@@ -3,7 +3,9 @@
 
 use super::super::action::Action;
 use super::super::components::status::Level;
-use super::super::components::tagging::{Confirmed, HELD_SKIPPED, HELD_WRITTEN, NotOffered, Popup};
+use super::super::components::tagging::{
+    Confirmed, HELD_SKIPPED, HELD_TAGGED, HELD_WRITTEN, NotOffered, Popup,
+};
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
 use super::super::state::{State, UndoStep};
@@ -485,18 +487,23 @@ fn nothing_to_accept(s: &State, what: &str, not_offered: NotOffered) -> String {
 }
 
 /// Rows the user decided about are left out unless ticked: a genre set
-/// already (✎: by hand or an earlier accept) or a skipped file (–).
+/// already (✎: by hand or an earlier accept), a skipped file (–), or, when
+/// the accept replaces, a file that holds a genre already (another tagger's
+/// or the user's own: a batch should not overwrite it unasked).
 fn hold_back(s: &State, rows: &mut [Planned]) {
+    let replaces = s.genre_mode == crate::tags::GenreMode::Replace;
     for r in rows {
-        r.held = s.results.get(r.node).and_then(|f| {
-            if f.written.is_some() {
-                Some(HELD_WRITTEN)
-            } else if f.skipped {
-                Some(HELD_SKIPPED)
-            } else {
-                None
-            }
-        });
+        let state = s.results.get(r.node);
+        let tagged = replaces && r.plan.as_ref().is_ok_and(|p| !p.old.is_empty());
+        r.held = if state.is_some_and(|f| f.written.is_some()) {
+            Some(HELD_WRITTEN)
+        } else if state.is_some_and(|f| f.skipped) {
+            Some(HELD_SKIPPED)
+        } else if tagged {
+            Some(HELD_TAGGED)
+        } else {
+            None
+        };
     }
 }
 

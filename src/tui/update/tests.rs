@@ -639,7 +639,7 @@ pub(super) fn dry_run(
         .map(|(item, confidence)| {
             let report = crate::tags::WriteReport {
                 path: item.path.clone(),
-                old: vec!["Country".into()],
+                old: Vec::new(),
                 new: vec!["Pop".into()],
                 changed: true,
                 old_state: Default::default(),
