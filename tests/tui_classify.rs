@@ -23,6 +23,43 @@ fn genres(p: &Path) -> Vec<String> {
 /// How long a wait for asynchronous jobs may take before the test fails.
 const WAIT: Duration = Duration::from_secs(60);
 
+/// Mark two files, batch-accept them at threshold 0 through the preview
+/// (one holds a genre, so `a` ticks it too), then undo both with one `u`.
+fn batch_accept_and_undo(h: &mut Harness, mp3: &Path, flac: &Path) {
+    let (before_mp3, before_flac) = (genres(mp3), genres(flac));
+    // Mark two files, batch-accept at threshold 0 through the preview, undo.
+    h.key(KeyCode::Char('m')); // awakening, moves down
+    h.key(KeyCode::Down); // skip enemy-unknown
+    h.key(KeyCode::Char('m')); // nebula
+    assert_eq!(h.app.browser().marked().len(), 2);
+    h.key(KeyCode::Char('A'));
+    assert!(h.app.popup_open());
+    let preview = h.screen();
+    assert!(preview.contains("Accept suggestions"), "{preview}");
+    for _ in 0..20 {
+        h.key(KeyCode::Left);
+    }
+    // awakening.mp3 holds a genre (Soundtrack): held back until `a` ticks all
+    assert!(h.screen().contains("Write 1 of 2"), "{}", h.screen());
+    assert!(
+        h.screen().contains("left out: 1 has a genre"),
+        "{}",
+        h.screen()
+    );
+    h.key(KeyCode::Char('a'));
+    assert!(h.screen().contains("Write 2 of 2"), "{}", h.screen());
+    h.key(KeyCode::Enter);
+    assert!(!h.app.popup_open());
+    assert_ne!(genres(mp3), before_mp3);
+    assert_ne!(genres(flac), before_flac);
+    // Two files: u asks first, naming them.
+    h.key(KeyCode::Char('u'));
+    assert!(h.screen().contains("Undo the last 2 tag writes"));
+    h.key(KeyCode::Char('y'));
+    assert_eq!(genres(mp3), before_mp3);
+    assert_eq!(genres(flac), before_flac);
+}
+
 #[test]
 fn classify_preview_accept_undo_batch_skip_cancel() {
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +69,6 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     let mp3 = album.join("awakening.mp3");
     let flac = album.join("nebula.flac");
     let before_mp3 = genres(&mp3);
-    let before_flac = genres(&flac);
 
     let mut opts = AppOptions::new(&lib, "lib");
     opts.analysis = Some(AnalystOptions {
@@ -83,37 +119,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     assert_eq!(genres(&mp3), before_mp3);
     assert!(!h.screen().contains('✎'));
 
-    // Mark two files, batch-accept at threshold 0 through the preview, undo.
-    h.key(KeyCode::Char('m')); // awakening, moves down
-    h.key(KeyCode::Down); // skip enemy-unknown
-    h.key(KeyCode::Char('m')); // nebula
-    assert_eq!(h.app.browser().marked().len(), 2);
-    h.key(KeyCode::Char('A'));
-    assert!(h.app.popup_open());
-    let preview = h.screen();
-    assert!(preview.contains("Accept suggestions"), "{preview}");
-    for _ in 0..20 {
-        h.key(KeyCode::Left);
-    }
-    // awakening.mp3 holds a genre (Soundtrack): held back until `a` ticks all
-    assert!(h.screen().contains("Write 1 of 2"), "{}", h.screen());
-    assert!(
-        h.screen().contains("left out: 1 has a genre"),
-        "{}",
-        h.screen()
-    );
-    h.key(KeyCode::Char('a'));
-    assert!(h.screen().contains("Write 2 of 2"), "{}", h.screen());
-    h.key(KeyCode::Enter);
-    assert!(!h.app.popup_open());
-    assert_ne!(genres(&mp3), before_mp3);
-    assert_ne!(genres(&flac), before_flac);
-    // Two files: u asks first, naming them.
-    h.key(KeyCode::Char('u'));
-    assert!(h.screen().contains("Undo the last 2 tag writes"));
-    h.key(KeyCode::Char('y'));
-    assert_eq!(genres(&mp3), before_mp3);
-    assert_eq!(genres(&flac), before_flac);
+    batch_accept_and_undo(&mut h, &mp3, &flac);
 
     // x skips: the file is marked skipped and the next one selected.
     h.key(KeyCode::Char('k'));
