@@ -5,7 +5,8 @@
 use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
 
 use super::super::action::Action;
-use super::super::components::tagging::{Confirmed, PopupOutcome};
+use super::super::components::status::Level;
+use super::super::components::tagging::{Confirmed, Popup, PopupOutcome};
 use super::super::keymap::{self, Key};
 use super::super::state::State;
 use super::super::tagger::TagItem;
@@ -111,7 +112,16 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
     let Some(popup) = &mut s.popup else { return };
     match popup.on_key(k) {
         PopupOutcome::Open => {}
-        PopupOutcome::Close => s.popup = None,
+        PopupOutcome::Close => {
+            // a question answered no: say that nothing changed
+            if let Some(Popup::Confirm { then, .. }) = s.popup.take() {
+                let kept = match then {
+                    Confirmed::ClearGenre(_) => "genre tag kept",
+                    Confirmed::Undo => "nothing undone",
+                };
+                s.status.set(kept, Level::Info);
+            }
+        }
         PopupOutcome::Edit(node) => {
             let current = tagging::current_genre(s, node);
             s.popup = Some(super::super::components::tagging::Popup::editor(

@@ -161,12 +161,21 @@ fn undone(
     }
     let mut names = Vec::new();
     let mut errors = Vec::new();
+    // One file: what it held and holds again ("Jazz → Rock"), as the CLI says.
+    let mut change = None;
     for r in list {
         match r {
-            Ok((path, _now)) => {
+            Ok((path, now)) => {
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
                     let f = s.results.entry(id);
+                    if let Some(was) = &f.written {
+                        change = Some(format!(
+                            "{} → {}",
+                            crate::tags::write::show(was),
+                            crate::tags::write::show(&now)
+                        ));
+                    }
                     f.written = None;
                     f.write_error = None;
                     if let Some(c) = f.result.as_deref().cloned() {
@@ -181,10 +190,12 @@ fn undone(
             Err(e) => errors.push(e),
         }
     }
-    let undid = if names.is_empty() {
-        "undid nothing".to_string()
-    } else {
-        format!("undid {}", name_list(&names, 3))
+    // the undone writes no longer count towards re-learning
+    s.vocab.tagged_since = s.vocab.tagged_since.saturating_sub(names.len());
+    let undid = match (names.as_slice(), change) {
+        ([], _) => "undid nothing".to_string(),
+        ([one], Some(change)) => format!("undid {one}: {change}"),
+        _ => format!("undid {}", name_list(&names, 3)),
     };
     match errors.first() {
         Some(e) => s.status.set(

@@ -874,7 +874,7 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
             event: TagEvent::Undone(vec![Ok((path, vec!["Rock".into()]))]),
         },
     );
-    assert_eq!(s.status.message(), Some("undid track-02.mp3"));
+    assert_eq!(s.status.message(), Some("undid track-02.mp3: Pop → Rock"));
 
     // The batch of two asks first; n keeps it.
     let fx = key(&mut s, KeyCode::Char('u'));
@@ -888,6 +888,7 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
     );
     key(&mut s, KeyCode::Char('n'));
     assert!(s.popup.is_none());
+    assert_eq!(s.status.message(), Some("nothing undone"));
     key(&mut s, KeyCode::Char('u'));
     let fx = key(&mut s, KeyCode::Char('y'));
     let Some(Effect::UndoTags { ids, .. }) =
