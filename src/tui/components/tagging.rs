@@ -201,7 +201,7 @@ impl Popup {
                 KeyCode::Esc => PopupOutcome::Close,
                 KeyCode::Enter => PopupOutcome::Seek(input.lines().join("")),
                 _ => {
-                    input.input(k);
+                    line_key(input, k);
                     PopupOutcome::Open
                 }
             },
@@ -537,9 +537,20 @@ fn editor_key(node: NodeId, input: &mut TextArea<'static>, k: KeyEvent) -> Popup
             }
         }
         _ => {
-            input.input(k);
+            line_key(input, k);
             PopupOutcome::Open
         }
+    }
+}
+
+/// A key in a one-line input: the textarea's own keys, except Ctrl-U, which
+/// deletes to the start of the line as in a shell (the textarea makes it undo).
+fn line_key(input: &mut TextArea<'static>, k: KeyEvent) {
+    if k.code == KeyCode::Char('u') && k.modifiers == crossterm::event::KeyModifiers::CONTROL {
+        input.cancel_selection();
+        input.delete_line_by_head();
+    } else {
+        input.input(k);
     }
 }
 
@@ -564,6 +575,23 @@ mod tests {
         let out = typed(&mut popup, &chars("Drum & Bass;Électro"));
         assert!(
             matches!(&out, PopupOutcome::Write(7, g) if g == &["Drum & Bass", "Électro"]),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn ctrl_u_deletes_to_the_start_of_the_line() {
+        use crossterm::event::KeyModifiers;
+        let mut popup = Popup::editor(7, "Pop");
+        let mut keys = vec![KeyCode::End];
+        keys.extend(chars("; Rock"));
+        for &code in &keys {
+            popup.on_key(KeyEvent::from(code));
+        }
+        popup.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        let out = typed(&mut popup, &chars("Jazz"));
+        assert!(
+            matches!(&out, PopupOutcome::Write(7, g) if g == &["Jazz"]),
             "{out:?}"
         );
     }
