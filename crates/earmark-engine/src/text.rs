@@ -22,12 +22,59 @@ pub fn fit_width(s: &str, room: usize) -> String {
     out
 }
 
+/// `s` cut to `room` columns in the middle, keeping its start and its end
+/// (`hyperrogue-hell` → `hyperr…ell`): names in one folder often share a
+/// beginning (an artist, an album) and differ at the end, or the reverse.
+pub fn fit_middle(s: &str, room: usize) -> String {
+    if s.width() <= room {
+        return s.to_string();
+    }
+    let Some(text) = room.checked_sub(1) else {
+        return String::new();
+    };
+    // the start reads first (a track number, a title): it keeps two thirds
+    let tail_room = text / 3;
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_room {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let head_room = text - used;
+    let mut out = String::new();
+    let mut head_used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if head_used + w > head_room {
+            break;
+        }
+        head_used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out.extend(tail.into_iter().rev());
+    out
+}
+
 /// `s` fitted to exactly `cols` columns: cut as [`fit_width`], else padded
 /// with spaces (`{:<N}` pads by chars, which misaligns wide characters).
 pub fn pad_width(s: &str, cols: usize) -> String {
     let fitted = fit_width(s, cols);
     let pad = cols.saturating_sub(fitted.width());
     fitted + &" ".repeat(pad)
+}
+
+/// "1 file", "2 files" (an English noun whose plural adds -s).
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 #[cfg(test)]
@@ -40,6 +87,20 @@ mod tests {
         let cut = fit_width("東京の夜東京の夜東京の夜", 9);
         assert_eq!(cut, "東京の夜…");
         assert!(cut.width() <= 9);
+    }
+
+    #[test]
+    fn a_middle_cut_keeps_both_ends() {
+        assert_eq!(fit_middle("hyperrogue-hell", 10), "hyperr…ell");
+        assert_eq!(fit_middle("hyperrogue-desert", 10), "hyperr…ert");
+        assert_eq!(fit_middle("short", 10), "short");
+        assert_eq!(fit_middle("abc", 1), "…");
+        assert_eq!(fit_middle("abc", 0), "");
+        let cut = fit_middle("東京の夜東京の夜東京の夜", 9);
+        assert!(
+            cut.width() <= 9 && cut.starts_with('東') && cut.ends_with('夜'),
+            "{cut}"
+        );
     }
 
     #[test]

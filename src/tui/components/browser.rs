@@ -14,7 +14,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{Component, Ctx, count, pane_block};
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
-use crate::text::fit_width;
+use crate::text::{fit_middle, fit_width};
 use crate::tui::results::JobMark;
 
 /// The marks the listing draws, with what they mean (the help overlay's
@@ -439,7 +439,8 @@ impl Browser {
                 ));
             }
             NodeKind::Broken { reason } => {
-                spans.push(Span::styled(format!("✗ {}", node.label()), t.bad));
+                // the mark column, then ✗ where a file has its state
+                spans.push(Span::styled(format!(" ✗ {}", node.label()), t.bad));
                 spans.push(Span::styled(format!("  {reason}"), t.unreadable));
             }
         }
@@ -475,9 +476,11 @@ fn name_and_note<'a>(
     spans
 }
 
-/// A file name cut to `room` screen columns, with `…` where it was cut. The
-/// extension stays when there is room for it and a little of the stem, so
-/// that "song.m4a" and "song.ogg" still differ ("hyperrogue-cari….m4a").
+/// A file name cut to `room` screen columns, with `…` where it was cut: in
+/// the middle of the stem, so that names sharing a beginning still differ
+/// ("hyperr…ell.ogg", "hyperr…ert.ogg"). The extension stays when there is
+/// room for it and a little of the stem, so that "song.m4a" and "song.ogg"
+/// differ too.
 pub(crate) fn fit_file_name(name: &str, room: usize) -> String {
     // Two columns of the stem and the `…`; audio extensions are short.
     const MIN_STEM: usize = 3;
@@ -490,7 +493,13 @@ pub(crate) fn fit_file_name(name: &str, room: usize) -> String {
         && (1..=MAX_EXTENSION).contains(&ext.width())
         && room >= MIN_STEM + 1 + ext.width()
     {
-        let stem = fit_width(stem, room - 1 - ext.width());
+        // a short room keeps the start only ("awak….mp3", not "awa…g.mp3")
+        let stem_room = room - 1 - ext.width();
+        let stem = if stem_room >= 9 {
+            fit_middle(stem, stem_room)
+        } else {
+            fit_width(stem, stem_room)
+        };
         return format!("{stem}.{ext}");
     }
     fit_width(name, room)

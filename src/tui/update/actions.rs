@@ -594,14 +594,7 @@ pub fn cannot_classify(s: &State, id: NodeId) -> Option<String> {
     ))
 }
 
-/// "1 file", "2 files".
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use crate::text::plural;
 
 /// The files of the listing in order (those the filter keeps).
 pub fn listed_files(s: &State) -> Vec<NodeId> {

@@ -53,9 +53,9 @@ impl CvReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "cross-validated on {} tracks in {} folders ({} folds grouped by folder; alpha {})",
-            self.tracks,
-            self.folders,
+            "cross-validated on {} in {} ({} folds grouped by folder; alpha {})",
+            crate::text::plural(self.tracks, "track"),
+            crate::text::plural(self.folders, "folder"),
             self.folds,
             self.alphas
                 .iter()
