@@ -472,3 +472,30 @@ fn similar_refuses_a_missing_library_and_an_empty_folder() {
         text(&out.stderr)
     );
 }
+
+/// A mistyped command reads as a missing folder to the app: say both.
+#[test]
+fn a_word_that_is_no_folder_is_said_not_to_be_a_command_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = earmark()
+        .current_dir(dir.path())
+        .arg("genres")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "earmark: genres: no such folder, and not a command (earmark --help lists them)"
+    );
+    // A path keeps the plain reason.
+    let out = earmark()
+        .current_dir(dir.path())
+        .arg("music/rock")
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("music/rock: no such file or directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -93,7 +93,19 @@ fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<std::ffi::OsS
             "{}: not a folder or an audio file (give a folder of music, or no argument)",
             dir.display()
         ),
-        Err(e) => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
+        Err(e) => {
+            // `earmark genres`: a word with no path in it was likely meant
+            // as a command
+            let word = dir.to_str().filter(|w| {
+                !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+            });
+            match word {
+                Some(w) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+                    "{w}: no such folder, and not a command (earmark --help lists them)"
+                ),
+                _ => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
+            }
+        }
     }
 }
 
