@@ -244,15 +244,21 @@ impl Browser {
     }
 
     /// Left / h: close an open folder, or go to the parent.
-    pub fn collapse(&mut self, tree: &Tree) {
+    /// Close the selected folder, else go to the parent folder. False at the
+    /// top of the opened folder, where there is no parent to go to.
+    pub fn collapse(&mut self, tree: &Tree) -> bool {
         self.refresh(tree);
-        let Some(id) = self.selected else { return };
+        let Some(id) = self.selected else { return true };
         if tree.node(id).is_dir() && self.keep.is_none() && self.is_expanded(id) {
             self.set_expanded(tree, id, false);
-            return;
+            return true;
         }
-        if let Some(parent) = tree.node(id).parent.filter(|&p| p != ROOT) {
-            self.reveal(tree, parent);
+        match tree.node(id).parent.filter(|&p| p != ROOT) {
+            Some(parent) => {
+                self.reveal(tree, parent);
+                true
+            }
+            None => false,
         }
     }
 

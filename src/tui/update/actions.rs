@@ -46,7 +46,15 @@ fn apply_browse(s: &mut State, action: Action) -> bool {
         Action::Scroll(d) => b.move_by(tree, isize::from(d)),
         Action::SelectRow(i) => b.select_index(tree, i),
         Action::Expand => b.expand(tree),
-        Action::Collapse => b.collapse(tree),
+        Action::Collapse => {
+            if !b.collapse(tree) {
+                let top = format!(
+                    "at the top of {}/ (earmark shows the folder it was opened on)",
+                    s.root_title
+                );
+                s.status.set(top, Level::Info);
+            }
+        }
         Action::Filter => b.filter_focused = true,
         Action::ClearFilter => b.clear_filter(tree),
         _ => return false,

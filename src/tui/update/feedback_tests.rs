@@ -476,3 +476,14 @@ fn batch_accept_holds_back_files_that_have_a_genre_and_a_ticks_all() {
     key(&mut s, KeyCode::Char('a'));
     assert!(chosen(&s).is_empty());
 }
+
+/// `h` at the top of the opened folder has no parent to go to: it says so
+/// instead of doing nothing.
+#[test]
+fn h_at_the_top_says_where_it_is() {
+    let mut s = library(&["a.mp3", "b.mp3"]);
+    s.browser.select_index(&s.tree, 0);
+    key(&mut s, KeyCode::Char('h'));
+    let said = s.status.message().unwrap_or_default().to_string();
+    assert!(said.starts_with("at the top of lib/"), "{said}");
+}
