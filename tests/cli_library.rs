@@ -499,3 +499,26 @@ fn a_word_that_is_no_folder_is_said_not_to_be_a_command_either() {
         text(&out.stderr)
     );
 }
+
+/// `features --out` naming a file: said as such, and the file is untouched.
+#[test]
+fn features_out_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    wav(&dir.path().join("a.wav"), 1.0);
+    std::fs::write(dir.path().join("CREDITS"), "keep me").unwrap();
+    let out = earmark()
+        .current_dir(dir.path())
+        .args(["features", "a.wav", "--out", "CREDITS"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--out CREDITS: not a folder"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("CREDITS")).unwrap(),
+        "keep me"
+    );
+}

@@ -102,6 +102,15 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
             format!("no audio files found in {}", paths.join(", ")),
         ));
     }
+    if args.out.exists() && !args.out.is_dir() {
+        return Err(CliError::failed(
+            "features",
+            format!(
+                "--out {}: not a folder (--out names the folder to write into)",
+                printable(&args.out.display().to_string())
+            ),
+        ));
+    }
     let mels_dir = args.out.join("mels");
     // Made here, so taken away again if no file can be read.
     let made = if args.out.exists() {
@@ -110,7 +119,12 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
         Some(args.out.clone())
     };
     let earlier = earlier_arrays(&args.out);
-    fs::create_dir_all(&mels_dir).map_err(|e| write_error(&mels_dir, &e))?;
+    fs::create_dir_all(&mels_dir).map_err(|e| {
+        CliError::failed(
+            "features",
+            format!("cannot make {}: {}", mels_dir.display(), io_reason(&e)),
+        )
+    })?;
 
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
