@@ -102,29 +102,8 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
             format!("no audio files found in {}", paths.join(", ")),
         ));
     }
-    if args.out.exists() && !args.out.is_dir() {
-        return Err(CliError::failed(
-            "features",
-            format!(
-                "--out {}: not a folder (--out names the folder to write into)",
-                printable(&args.out.display().to_string())
-            ),
-        ));
-    }
+    let earlier = prepare_out(&args.out)?;
     let mels_dir = args.out.join("mels");
-    // Made here, so taken away again if no file can be read.
-    let made = if args.out.exists() {
-        (!mels_dir.exists()).then(|| mels_dir.clone())
-    } else {
-        Some(args.out.clone())
-    };
-    let earlier = earlier_arrays(&args.out);
-    fs::create_dir_all(&mels_dir).map_err(|e| {
-        CliError::failed(
-            "features",
-            format!("cannot make {}: {}", mels_dir.display(), io_reason(&e)),
-        )
-    })?;
 
     for e in &collected.errors {
         eprintln!("skipped: {}", printable(&e.to_string()));
@@ -172,10 +151,6 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     bar.finish_and_clear();
     index.sort_by_key(|r| r.id);
     let errors = errors.into_inner().unwrap_or_default();
-    let earlier = Earlier {
-        made,
-        arrays: earlier,
-    };
     finish(
         args,
         &params,
@@ -191,6 +166,34 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
 struct Earlier {
     made: Option<PathBuf>,
     arrays: Vec<String>,
+}
+
+/// Make --out/mels, noting what was there before (see [`Earlier`]).
+fn prepare_out(out: &Path) -> Result<Earlier, CliError> {
+    if out.exists() && !out.is_dir() {
+        return Err(CliError::failed(
+            "features",
+            format!(
+                "--out {}: not a folder (--out names the folder to write into)",
+                printable(&out.display().to_string())
+            ),
+        ));
+    }
+    let mels_dir = out.join("mels");
+    // Made here, so taken away again if no file can be read.
+    let made = if out.exists() {
+        (!mels_dir.exists()).then(|| mels_dir.clone())
+    } else {
+        Some(out.to_path_buf())
+    };
+    let arrays = earlier_arrays(out);
+    fs::create_dir_all(&mels_dir).map_err(|e| {
+        CliError::failed(
+            "features",
+            format!("cannot make {}: {}", mels_dir.display(), io_reason(&e)),
+        )
+    })?;
+    Ok(Earlier { made, arrays })
 }
 
 /// Write the index, errors and parameters, remove the earlier run's stale
