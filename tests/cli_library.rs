@@ -522,3 +522,33 @@ fn features_out_that_is_a_file_is_refused() {
         "keep me"
     );
 }
+
+/// `eval --json DIR` (folders must come first): says that --json took the
+/// folder as its file, instead of clap's bare "required arguments".
+#[test]
+fn eval_json_before_the_folder_says_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ev")).unwrap();
+    let out = earmark()
+        .current_dir(dir.path())
+        .args(["eval", "--json", "ev"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--json took ev as the file to write"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = earmark()
+        .current_dir(dir.path())
+        .arg("eval")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("give a folder to evaluate"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -21,7 +21,8 @@ use crate::tags::genre_tag_name;
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
-    #[arg(required = true)]
+    /// (Checked in `run`, not by clap: `eval --json DIR` can then say that
+    /// --json took DIR as its file.)
     pub dirs: Vec<PathBuf>,
     /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~20x faster, less accurate),
     /// or a path: a folder with model.json, or an .onnx file.
@@ -52,6 +53,16 @@ fn failed(e: impl std::fmt::Display) -> CliError {
 
 #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
 pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
+    if args.dirs.is_empty() {
+        let msg = match &args.json {
+            Some(out) if out.is_dir() => format!(
+                "no folder to evaluate: --json took {0} as the file to write (put folders first: earmark eval {0} --json [OUT])",
+                out.display()
+            ),
+            _ => "give a folder to evaluate (earmark eval DIR...; see --help)".to_string(),
+        };
+        return Err(CliError::usage("eval", msg));
+    }
     let model = load_model(args.model.as_deref()).map_err(failed)?;
     let head = args
         .head
