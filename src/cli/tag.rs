@@ -372,6 +372,12 @@ fn auto_changes(
     }
     let min = args.min_confidence.unwrap_or(0.0);
     let mut work = Vec::new();
+    // The genre as it would be written: the library's spelling, or GTZAN's
+    // label as a tag name ("hiphop" → "Hip-Hop"), in skips as in writes.
+    let shown = |genre: &str| match args.genres {
+        Some(crate::cli::genres::Genres::Mine) => genre.to_string(),
+        _ => crate::tags::genre_tag_name(genre),
+    };
     for (path, r) in files.into_iter().zip(results) {
         let top = r.top.as_ref().and_then(|t| t.first());
         let unsure = r.suggestion.as_deref() == Some("unsure");
@@ -393,10 +399,7 @@ fn auto_changes(
             }
             (Some(top), _) if top.probability >= min => {
                 let change = GenreChange {
-                    genres: vec![match args.genres {
-                        Some(crate::cli::genres::Genres::Mine) => top.genre.clone(),
-                        _ => crate::tags::genre_tag_name(&top.genre),
-                    }],
+                    genres: vec![shown(&top.genre)],
                     mode: args.mode.into(),
                 };
                 confidence.insert(path.clone(), top.probability);
@@ -407,7 +410,7 @@ fn auto_changes(
                     println!(
                         "{}: skipped, {} at {:.0}% is below --min-confidence {:.0}%",
                         name(&path),
-                        top.genre,
+                        shown(&top.genre),
                         top.probability * 100.0,
                         min * 100.0
                     );
@@ -415,7 +418,8 @@ fn auto_changes(
                 let mut rec = Record::base(&path, "skipped");
                 rec.error = Some(format!(
                     "{} at {:.2} is below the minimum confidence {min:.2}",
-                    top.genre, top.probability
+                    shown(&top.genre),
+                    top.probability
                 ));
                 records.push(rec);
             }
