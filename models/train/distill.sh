@@ -37,6 +37,7 @@
 #   EARMARK_DISTILL_POOL     0: leave the pool out of the students (default 1: they learn on it
 #                            whenever run.sh stage 5b made its features)
 #   EARMARK_DISTILL_ARGS     extra arguments for distill.py / distill_lite.py (e.g. "--epochs 20")
+#   EARMARK_EMB_WEIGHT       weight of the teacher's-embedding target (default 0.3; 0: off)
 set -euo pipefail
 
 START=$(date +%s)
@@ -81,9 +82,13 @@ fi
 
 # the auxiliary tag targets: the fine-tuned teacher's graph has no taggram, so MSD_musicnn's own
 # 50 tags (the backbone run.sh exported), as stage 9's fold students learn them (distill.py only)
+# The students also learn the teacher's embedding (MSD_musicnn's penultimate, the accurate model's
+# `embedding` output) through a linear head exported as their own `embedding`, so that `learn` and
+# `similar` see the teacher's space with fast too (weight EARMARK_EMB_WEIGHT, default 0.3: the CV
+# test in next_steps kept it on non-inferiority; 0 gives the student's own last hidden layer instead)
 TAGS=()
 if [ "$DISTILL" = models/train/distill.py ] && [ -f "$WORK/musicnn_msd.onnx" ]; then
-  TAGS=(--tags-from "$WORK/musicnn_msd.onnx")
+  TAGS=(--tags-from "$WORK/musicnn_msd.onnx" --emb-weight "${EARMARK_EMB_WEIGHT:-0.3}")
 fi
 
 if [ -n "${EARMARK_BIN:-}" ]; then
