@@ -123,6 +123,45 @@ fn dry_run_writes_nothing() {
     assert_eq!(text(&out.stdout).trim(), "[]");
 }
 
+/// `tag undo --run N` takes back every file one earlier run wrote, leaving
+/// later runs' writes alone; its dry run says the same first.
+#[test]
+fn undo_by_run_takes_back_one_earlier_run() {
+    let Some(env) = setup(&["singularity-nebula.flac", "hyperrogue-hell.ogg"]) else {
+        return;
+    };
+    let [a, b] = ["singularity-nebula.flac", "hyperrogue-hell.ogg"].map(|n| env.music.join(n));
+    let before_a = genres(&a);
+    assert!(
+        earmark(&env, &["tag", "-g", "Jazz", p(&a)])
+            .status
+            .success()
+    );
+    assert!(
+        earmark(&env, &["tag", "-g", "Blues", p(&b)])
+            .status
+            .success()
+    );
+    let listing = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
+    let run_of_a = rows
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("nebula.flac"))
+        .and_then(|r| r["batch"].as_i64())
+        .unwrap_or_else(|| panic!("{listing}"));
+    let run = run_of_a.to_string();
+    let out = earmark(&env, &["tag", "undo", "--dry-run", "--run", &run]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("nebula.flac") && !said.contains("hell.ogg"),
+        "{said}"
+    );
+    let out = earmark(&env, &["tag", "undo", "--run", &run]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(genres(&a), before_a);
+    assert_eq!(genres(&b), s(&["Blues"]));
+}
+
 /// A dry run refuses what the real run would refuse: a read-only file is
 /// said to be read-only (exit 1) by `tag --dry-run` and `tag undo --dry-run`
 /// alike, not promised a write.

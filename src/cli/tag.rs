@@ -117,12 +117,16 @@ pub enum TagAction {
 #[derive(Debug, Args)]
 pub struct UndoArgs {
     /// Journal entry to undo (see `earmark tag journal`).
-    #[arg(value_name = "ID", conflicts_with_all = ["last", "all"])]
+    #[arg(value_name = "ID", conflicts_with_all = ["last", "all", "run"])]
     pub id: Option<i64>,
 
     /// The most recent run (all files it wrote); the default.
     #[arg(long)]
     pub last: bool,
+
+    /// Every file one earlier run wrote (the journal's `run` column).
+    #[arg(long, value_name = "RUN", conflicts_with_all = ["last", "all"])]
+    pub run: Option<i64>,
 
     /// Every entry not undone yet, newest first.
     #[arg(long, conflicts_with = "last")]
@@ -177,10 +181,11 @@ impl From<ModeArg> for GenreMode {
 pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
     match args.action {
         Some(TagAction::Undo(u)) => {
-            let which = match (u.id, u.all) {
-                (Some(id), _) => UndoWhich::Id(id),
-                (None, true) => UndoWhich::All,
-                (None, false) => UndoWhich::Last,
+            let which = match (u.id, u.run, u.all) {
+                (Some(id), _, _) => UndoWhich::Id(id),
+                (None, Some(run), _) => UndoWhich::Run(run),
+                (None, None, true) => UndoWhich::All,
+                (None, None, false) => UndoWhich::Last,
             };
             if u.dry_run {
                 return with_cache(|cache| plan_undo(cache, &which, u.json));
@@ -690,6 +695,8 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
 
 enum UndoWhich {
     Id(i64),
+    /// One run (journal batch): every file it wrote.
+    Run(i64),
     Last,
     All,
 }
@@ -697,6 +704,9 @@ enum UndoWhich {
 fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, CliError> {
     let results: Vec<Result<Undone, UndoError>> = match which {
         UndoWhich::Id(id) => vec![apply::undo(cache, id)],
+        UndoWhich::Run(run) => {
+            apply::undo_run(cache, run).map_err(|e| CliError::failed("tag", e))?
+        }
         UndoWhich::Last => apply::undo_last(cache).map_err(|e| CliError::failed("tag", e))?,
         UndoWhich::All => apply::undo_all(cache).map_err(|e| CliError::failed("tag", e))?,
     };
@@ -764,6 +774,7 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
                 .map_err(fail)?
                 .ok_or_else(|| CliError::failed("tag", format!("no journal entry {id}")))?,
         ],
+        UndoWhich::Run(run) => cache.journal_batch_active(*run).map_err(fail)?,
         UndoWhich::Last => apply::last_entries(cache).map_err(fail)?,
         UndoWhich::All => cache.journal_active().map_err(fail)?,
     };

@@ -239,6 +239,17 @@ pub fn undo_last(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheE
         .collect())
 }
 
+/// Undo what one run (journal batch) wrote and is not undone yet, newest
+/// entry first; an empty list when nothing of it is left.
+pub fn undo_run(cache: &Cache, batch: i64) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
+    let cfg = WriteConfig::from_env();
+    Ok(cache
+        .journal_batch_active(batch)?
+        .iter()
+        .map(|e| undo_entry(cache, e, &cfg))
+        .collect())
+}
+
 /// Undo every entry not undone yet, newest first.
 pub fn undo_all(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
     let cfg = WriteConfig::from_env();
