@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::{Component, Ctx, clock, count, pane_block};
 use crate::audio::SourceInfo;
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT};
+use crate::text::{fit_middle, fit_width};
 
 #[derive(Debug, Default)]
 pub struct TrackPane;
@@ -167,8 +168,9 @@ impl TrackPane {
 }
 
 impl TrackPane {
-    /// The same facts in a few dense lines, for short panes.
-    fn compact_lines<'a>(ctx: &Ctx, id: u32) -> Option<Vec<Line<'a>>> {
+    /// The same facts in a few dense lines, for short panes: each cut to
+    /// `width` with … (a wrapped line's end would fall below the pane).
+    fn compact_lines<'a>(ctx: &Ctx, id: u32, width: usize) -> Option<Vec<Line<'a>>> {
         let t = ctx.theme;
         let node = ctx.tree.node(id);
         let NodeKind::File(FileCheck::Done(insp)) = &node.kind else {
@@ -184,7 +186,7 @@ impl TrackPane {
             (None, Some(a)) => format!("{} — {a}", node.label()),
             (None, None) => node.label().into_owned(),
         };
-        lines.push(Line::styled(head, t.value));
+        lines.push(Line::styled(fit_width(&head, width), t.value));
         let mut facts = Vec::new();
         if let Ok(info) = &insp.info {
             // "analysed 0:48 of 1:02" says the length too.
@@ -202,11 +204,15 @@ impl TrackPane {
                 facts.push(v.clone());
             }
         }
-        lines.push(Line::styled(facts.join(" · "), t.count));
+        lines.push(Line::styled(fit_width(&facts.join(" · "), width), t.count));
         if let Some(p) = insp.fault() {
             lines.push(styled_field(ctx, "Problem", p.to_string(), t.bad));
         }
-        lines.push(Line::styled(ctx.display_path(id), t.dim));
+        // a path's end names the file: cut in the middle
+        lines.push(Line::styled(
+            fit_middle(&ctx.display_path(id), width),
+            t.dim,
+        ));
         Some(lines)
     }
 }
@@ -228,9 +234,12 @@ impl Component for TrackPane {
             self.lines(ctx)
         };
         let block = pane_block(t, false, Span::styled(title, t.title));
-        let inner_h = usize::from(block.inner(area).height);
+        let inner = block.inner(area);
+        let inner_h = usize::from(inner.height);
         let lines = match ctx.selected {
-            Some(id) if lines.len() > inner_h => Self::compact_lines(ctx, id).unwrap_or(lines),
+            Some(id) if lines.len() > inner_h => {
+                Self::compact_lines(ctx, id, usize::from(inner.width)).unwrap_or(lines)
+            }
             _ => lines,
         };
         frame.render_widget(
