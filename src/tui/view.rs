@@ -16,8 +16,11 @@ pub fn draw(s: &State, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Block::default().style(s.theme.base), area);
     if area.width < 20 || area.height < 6 {
+        // wrapped, so that a narrow window still reads the whole message
         frame.render_widget(
-            Paragraph::new("earmark: window too small").style(s.theme.base),
+            Paragraph::new("earmark: window too small (20×6 at least); q quits")
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .style(s.theme.base),
             area,
         );
         return;
