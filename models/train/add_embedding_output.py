@@ -122,17 +122,19 @@ def main():
         # the card is brought up to date
         (emb,) = run(onnx_path, fixture_patches(card["segment"]["frames"]), [OUTPUT])
         want = {"name": OUTPUT, "dim": int(emb.shape[1])}
-        if card.get("embedding") == want:
+        sha = sha256(onnx_path)
+        if card.get("embedding") == want and card.get("sha256") == sha:
             print(f"{onnx_path}: already has an '{OUTPUT}' output; nothing to do")
             return
+        before_sha = card.get("sha256", sha)
+        card["sha256"] = sha  # a new student: the card names the file it describes
         card["embedding"] = want
         card.setdefault("training", {})["embedding"] = {
             "script": "models/train/distill.py --emb-weight",
             "learned": "the teacher's embedding (MSD_musicnn's penultimate), in the teacher's units",
             "dim": want["dim"],
         }
-        sha = sha256(onnx_path)
-        save_card_and_fixture(card_path, card, args.model_dir, sha, sha)
+        save_card_and_fixture(card_path, card, args.model_dir, before_sha, sha)
         print(f"{onnx_path}: has its own '{OUTPUT}' output [batch, {want['dim']}]; card updated")
         return
     before_sha = sha256(onnx_path)

@@ -1539,7 +1539,17 @@ def write_fast(args):
           f"Dense {cfg['dense']} ReLU, Dense 10, softmax — "
           f"{D['conv_macs_per_patch'] / 1e6:.1f} M multiply-adds per 3-s patch in its convolutions.\n")
     emb = card.get("embedding")
-    if emb:
+    learned = D.get("embedding_target")
+    if emb and learned:
+        w(f"Second output: `{emb['name']}` [batch, {emb['dim']}], the student's estimate of the teacher's "
+          f"embedding (MSD_musicnn's {learned['dim']}-d penultimate, the accurate model's `embedding`): a "
+          f"linear layer on its last hidden layer, trained beside the genres to regress it (standardised, "
+          f"MSE weight {learned['weight']:g}) and scaled back to the teacher's units; on a sample of its "
+          f"training examples it explains {100 * learned['fit_r2']:.0f} % of the teacher's embedding's "
+          "variance. It comes from the same forward pass as `probs`; earmark averages it over a track's "
+          "patches for `learn` and `similar`, so fast's embeddings lie in accurate's space, with the "
+          "student's error.\n")
+    elif emb:
         tensor = card.get("training", {}).get("embedding", {}).get("tensor", "the penultimate layer")
         w(f"Second output: `{emb['name']}` [batch, {emb['dim']}], the student's penultimate layer (the "
           f"ReLU of the dense {emb['dim']} layer before the logits, tensor `{tensor}`), from the same "
