@@ -1,8 +1,9 @@
 //! Finding the model to use.
 //!
 //! Two models ship, by name: `accurate` (the default: musicnn MSD + a genre
-//! head) and `fast` (a small CNN distilled from it, ~40× faster but 11 points
-//! less accurate on GTZAN valid, so not the default until it catches up). `--model`
+//! head) and `fast` (a small CNN distilled from it, ~20× faster end to end
+//! but about 4 points behind it in cross-validation, so not the default until
+//! it is within one: the README's model table). `--model`
 //! takes a name, or a path: a folder holding `model.json`, or an `.onnx` file.
 //! A name is looked up in the models root — `$EARMARK_MODEL_DIR`, else the
 //! `models/` folder of the source tree earmark was built from or one beside
