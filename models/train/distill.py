@@ -326,6 +326,7 @@ def main() -> int:
 
         def monitor(model):
             p = model.predict(mp, batch_size=128, verbose=0)
+            p = p[0] if isinstance(p, list) else p  # with the embedding head: (probs, embedding)
             m = metrics(my, combine(p, mo, len(my), "mean_probs").argmax(1))
             m["name"] = args.monitor
             return m
