@@ -48,10 +48,7 @@ fn apply_browse(s: &mut State, action: Action) -> bool {
         Action::Expand => b.expand(tree),
         Action::Collapse => {
             if !b.collapse(tree) {
-                let top = format!(
-                    "at the top of {}/ (earmark shows the folder it was opened on)",
-                    s.root_title
-                );
+                let top = format!("at the top of {}/, the folder earmark opened", s.root_title);
                 s.status.set(top, Level::Info);
             }
         }
