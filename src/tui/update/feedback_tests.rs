@@ -12,7 +12,8 @@ use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::state::State;
 use super::tests::{
-    album, answer_inspections, classified, dry_run, key, model_ready, screen_of, setup, state,
+    album, answer_inspections, chosen, classified, dry_run, key, model_ready, screen_of, setup,
+    state,
 };
 use super::update;
 use crate::audio::SourceInfo;
@@ -457,16 +458,6 @@ fn batch_accept_holds_back_files_that_have_a_genre_and_a_ticks_all() {
             event: super::super::tagger::TagEvent::Previewed(rows),
         },
     );
-    let chosen = |s: &State| match &s.popup {
-        Some(Popup::Batch {
-            rows: Some(rows),
-            threshold,
-            ..
-        }) => Popup::batch_selected(rows, *threshold)
-            .map(|r| r.node)
-            .collect::<Vec<_>>(),
-        _ => panic!("no batch preview"),
-    };
     assert_eq!(chosen(&s), [files[0]]);
     let screen = screen_of(&s, 100, 20);
     assert!(screen.contains("left out: 1 has a genre"), "{screen}");

@@ -660,7 +660,6 @@ pub(super) fn dry_run(
 
 #[test]
 fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decided_files() {
-    use super::super::components::tagging::Popup;
     let mut s = album(4);
     let fx = model_ready(&mut s);
     answer_inspections(&mut s, &fx);
@@ -706,16 +705,6 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
             event: TagEvent::Previewed(rows),
         },
     );
-    let chosen = |s: &State| match &s.popup {
-        Some(Popup::Batch {
-            rows: Some(rows),
-            threshold,
-            ..
-        }) => Popup::batch_selected(rows, *threshold)
-            .map(|r| r.node)
-            .collect::<Vec<_>>(),
-        _ => panic!("no batch preview"),
-    };
     assert_eq!(chosen(&s), [files[2], files[3]], "✎ and – are left out");
     let screen = screen_of(&s, 100, 20);
     assert!(
@@ -1210,4 +1199,19 @@ fn every_startup_warning_is_in_the_log() {
         ],
         "after the silent-mode note"
     );
+}
+
+/// The files the open batch preview would write now.
+pub(super) fn chosen(s: &State) -> Vec<crate::library::tree::NodeId> {
+    use super::super::components::tagging::Popup;
+    match &s.popup {
+        Some(Popup::Batch {
+            rows: Some(rows),
+            threshold,
+            ..
+        }) => Popup::batch_selected(rows, *threshold)
+            .map(|r| r.node)
+            .collect(),
+        _ => panic!("no batch preview"),
+    }
 }
