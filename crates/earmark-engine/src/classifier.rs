@@ -346,12 +346,14 @@ mod tests {
         let again_accurate = accurate.cached(&clip).unwrap();
         assert_eq!(again_fast.prediction.probs, first.prediction.probs);
         assert_eq!(again_accurate.prediction.probs, other.prediction.probs);
-        // Each model's embedding comes back with its result, in its own space.
+        // Each model's embedding comes back with its result: both 200-d (fast
+        // estimates accurate's), each its own model's values.
         let (fe, ae) = (
             first.prediction.embedding.unwrap(),
             other.prediction.embedding.unwrap(),
         );
-        assert_eq!((fe.len(), ae.len()), (128, 200));
+        assert_eq!((fe.len(), ae.len()), (200, 200));
+        assert_ne!(fe, ae);
         assert_eq!(again_fast.prediction.embedding.as_ref(), Some(&fe));
         assert_eq!(again_accurate.prediction.embedding.as_ref(), Some(&ae));
     }
