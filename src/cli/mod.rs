@@ -192,23 +192,10 @@ pub fn list_paths(paths: &[PathBuf]) -> String {
 /// Pad or cut `s` to `width` terminal columns (wide CJK characters count two),
 /// keeping the end of a long path: the file name matters most.
 pub fn fit_columns(s: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-    let w = s.width();
-    if w <= width {
-        return format!("{s}{}", " ".repeat(width - w));
-    }
-    let mut tail = Vec::new();
-    let mut used = 1; // the ellipsis
-    for c in s.chars().rev() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw > width {
-            break;
-        }
-        used += cw;
-        tail.push(c);
-    }
-    let tail: String = tail.into_iter().rev().collect();
-    format!("…{tail}{}", " ".repeat(width - used))
+    use unicode_width::UnicodeWidthStr;
+    let cut = crate::text::fit_tail(s, width);
+    let pad = width.saturating_sub(cut.width());
+    cut + &" ".repeat(pad)
 }
 
 /// `--jobs`: 1–256 workers, else a usage error (exit 2).

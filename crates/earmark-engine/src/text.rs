@@ -3,23 +3,39 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// `s` cut to `room` columns, ending with `…` when cut.
-pub fn fit_width(s: &str, room: usize) -> String {
-    if s.width() <= room {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    let mut used = 1; // the ellipsis
-    for c in s.chars() {
+/// The leading chars of `chars` that fit in `room` columns, and the columns
+/// they take (a wide character that would cross the edge is left out).
+fn take_cols(chars: impl Iterator<Item = char>, room: usize) -> (Vec<char>, usize) {
+    let mut taken = Vec::new();
+    let mut used = 0;
+    for c in chars {
         let w = c.width().unwrap_or(0);
         if used + w > room {
             break;
         }
         used += w;
-        out.push(c);
+        taken.push(c);
     }
-    out.push('…');
-    out
+    (taken, used)
+}
+
+/// `s` cut to `room` columns, ending with `…` when cut.
+pub fn fit_width(s: &str, room: usize) -> String {
+    if s.width() <= room {
+        return s.to_string();
+    }
+    let (head, _) = take_cols(s.chars(), room.saturating_sub(1)); // the ellipsis
+    head.into_iter().chain(std::iter::once('…')).collect()
+}
+
+/// `s` cut to `room` columns at its start, keeping its end (`…track.mp3`): a
+/// path's file name matters more than the folders above it.
+pub fn fit_tail(s: &str, room: usize) -> String {
+    if s.width() <= room {
+        return s.to_string();
+    }
+    let (tail, _) = take_cols(s.chars().rev(), room.saturating_sub(1));
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
 }
 
 /// `s` cut to `room` columns in the middle, keeping its start and its end
@@ -33,31 +49,12 @@ pub fn fit_middle(s: &str, room: usize) -> String {
         return String::new();
     };
     // the start reads first (a track number, a title): it keeps two thirds
-    let tail_room = text / 3;
-    let mut tail = Vec::new();
-    let mut used = 0;
-    for c in s.chars().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > tail_room {
-            break;
-        }
-        used += w;
-        tail.push(c);
-    }
-    let head_room = text - used;
-    let mut out = String::new();
-    let mut head_used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if head_used + w > head_room {
-            break;
-        }
-        head_used += w;
-        out.push(c);
-    }
-    out.push('…');
-    out.extend(tail.into_iter().rev());
-    out
+    let (tail, tail_used) = take_cols(s.chars().rev(), text / 3);
+    let (head, _) = take_cols(s.chars(), text - tail_used);
+    head.into_iter()
+        .chain(std::iter::once('…'))
+        .chain(tail.into_iter().rev())
+        .collect()
 }
 
 /// `s` fitted to exactly `cols` columns: cut as [`fit_width`], else padded
@@ -87,6 +84,13 @@ mod tests {
         let cut = fit_width("東京の夜東京の夜東京の夜", 9);
         assert_eq!(cut, "東京の夜…");
         assert!(cut.width() <= 9);
+    }
+
+    #[test]
+    fn a_tail_cut_keeps_the_end() {
+        assert_eq!(fit_tail("music/album/track.mp3", 10), "…track.mp3");
+        assert_eq!(fit_tail("a/b.mp3", 10), "a/b.mp3");
+        assert_eq!(fit_tail("東京x", 4), "…京x");
     }
 
     #[test]

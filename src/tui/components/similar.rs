@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
@@ -96,7 +96,7 @@ impl Component for SimilarList {
                     let style = if i == self.cursor { t.selected } else { t.help };
                     let playing = ctx.player.node == Some(*node);
                     let w = usize::from(inner.width).saturating_sub(9);
-                    let path = tail_fit(&ctx.display_path(*node), w);
+                    let path = crate::text::fit_tail(&ctx.display_path(*node), w);
                     let pad = " ".repeat(w.saturating_sub(path.width()));
                     lines.push(Line::from(vec![
                         Span::styled(
@@ -124,35 +124,19 @@ impl Component for SimilarList {
     }
 }
 
-/// The end of `s` in at most `room` screen columns, `…` first when cut: the
-/// file name matters more than the folders above it.
-fn tail_fit(s: &str, room: usize) -> String {
-    if s.width() <= room {
-        return s.to_string();
-    }
-    let mut used = 1; // the ellipsis
-    let mut tail: Vec<char> = Vec::new();
-    for c in s.chars().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > room {
-            break;
-        }
-        used += w;
-        tail.push(c);
-    }
-    std::iter::once('…').chain(tail.into_iter().rev()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn long_paths_keep_their_end_in_screen_columns() {
-        assert_eq!(tail_fit("a/b.mp3", 10), "a/b.mp3");
-        assert_eq!(tail_fit("music/album/track.mp3", 10), "…track.mp3");
+        assert_eq!(crate::text::fit_tail("a/b.mp3", 10), "a/b.mp3");
+        assert_eq!(
+            crate::text::fit_tail("music/album/track.mp3", 10),
+            "…track.mp3"
+        );
         // Wide characters count two columns.
-        let cut = tail_fit("音楽/アルバム/曲.mp3", 9);
+        let cut = crate::text::fit_tail("音楽/アルバム/曲.mp3", 9);
         assert!(cut.width() <= 9 && cut.ends_with("曲.mp3"), "{cut}");
     }
 }
