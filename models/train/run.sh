@@ -217,6 +217,11 @@ if [ "${EARMARK_SKIP_CV_STUDENT:-0}" != 1 ]; then
   step "cross-validating the student (cv_student.py)"
   # shellcheck disable=SC2206
   CVS_EXTRA=(${EARMARK_CV_STUDENT_ARGS:-})
+  # the shipped student learns the teacher's embedding too (distill.sh's EARMARK_EMB_WEIGHT), so
+  # its folds are those of the `emb` variant (cv_student_emb.json, model.json's `cv`); the recipe
+  # without it (cv_student.json, kept in models/fast/cv/) is what the variants' rules were fixed on
+  EMB_W="${EARMARK_EMB_WEIGHT:-0.3}"
+  if [ "$EMB_W" != 0 ]; then CVS_EXTRA=(--tag emb --emb-weight "$EMB_W" "${CVS_EXTRA[@]}"); fi
   # the shipped recipe's unlabelled audio: + the pool when distill.sh used it
   UNL=music
   if [ "${EARMARK_DISTILL_POOL:-1}" = 1 ] && [ -f "$WORK/pool_features/pool/index.json" ]; then

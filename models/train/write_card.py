@@ -981,7 +981,7 @@ def refresh_cv_student(card_path, work):
         start = end = text.index("## Figures (honest protocol")
     with open(card_path, "w") as f:
         f.write(text[:start] + sec + "\n" + text[end:])
-    mj["cv"] = cv_summary(work)
+    mj["cv"] = cv_summary(work, mj["training"]["config"])
     with open(mj_path, "w") as f:
         json.dump(mj, f, indent=2)
         f.write("\n")
@@ -991,9 +991,19 @@ def refresh_cv_student(card_path, work):
     return 0
 
 
-def cv_summary(work):
-    """model.json's `cv`: cv_student.py's figures without the per-fold rows."""
-    cv = load(cv_report(work, "cv_student.json"))
+def shipped_cv(work, shipped_cfg):
+    """The cv_student.py report of the recipe that ships: with the embedding target when the shipped
+    student learnt one (stage 9 runs it as the `emb` variant), else the recipe's own report."""
+    w = (shipped_cfg or {}).get("emb_weight", 0)
+    emb = load(cv_report(work, "cv_student_emb.json")) if w else None
+    if emb and emb["protocol"]["student"].get("emb_weight") == w:
+        return emb
+    return load(cv_report(work, "cv_student.json"))
+
+
+def cv_summary(work, shipped_cfg):
+    """model.json's `cv`: the shipped recipe's cv_student.py figures without the per-fold rows."""
+    cv = shipped_cv(work, shipped_cfg)
     if cv is None:
         return None
     return {"script": "models/train/cv_student.py", **{k: cv[k] for k in
@@ -1496,8 +1506,8 @@ def write_fast(args):
     }
     old_cv = (load(os.path.join(out_dir, "model.json"), {}) or {}).get("cv")
     keep_embedding(card, os.path.join(out_dir, "model.json"))
-    if cv_summary(W):
-        card["cv"] = cv_summary(W)
+    if cv_summary(W, cfg):
+        card["cv"] = cv_summary(W, cfg)
     elif old_cv:  # as the card's CV section (kept_cv_section): the last measured figure, said to be kept
         card["cv"] = {**old_cv, "kept": "from the previous card: this run had no cv_student.json"}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
