@@ -74,7 +74,7 @@ bindable_actions! {
         Expand = "expand", "open folder", ["right", "l"];
         Collapse = "collapse", "close folder / parent", ["left", "h"];
         Activate = "activate", "open folder / play", ["enter"];
-        Rescan = "rescan", "rescan the folder", ["R", "f5"];
+        Rescan = "rescan", "rescan files and tags", ["R", "f5"];
     }
     "Filter" {
         Filter = "filter", "filter by name", ["/"];

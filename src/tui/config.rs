@@ -41,7 +41,7 @@ impl Config {
     /// `theme` with the user's spectrogram style, when the config sets one.
     pub fn apply_style(&self, mut theme: super::theme::Theme) -> super::theme::Theme {
         if let Some(h) = self.halfblock {
-            theme.halfblock = h;
+            theme.halfblock = h && !theme.colourless;
         }
         theme
     }

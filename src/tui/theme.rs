@@ -33,6 +33,8 @@ macro_rules! styles {
             pub name: String,
             /// Draw the spectrogram in coloured half blocks instead of braille dots.
             pub halfblock: bool,
+            /// Every colour stripped (`NO_COLOR`): half blocks would show nothing.
+            pub colourless: bool,
             $(#[doc = $doc] pub $field: Style,)*
         }
 
@@ -48,7 +50,7 @@ macro_rules! styles {
             }
 
             fn blank(name: &str) -> Theme {
-                Theme { name: name.to_string(), halfblock: false, $($field: Style::default(),)* }
+                Theme { name: name.to_string(), halfblock: false, colourless: false, $($field: Style::default(),)* }
             }
         }
     };
@@ -297,6 +299,14 @@ impl Theme {
     }
 }
 
+impl Theme {
+    /// Whether the spectrogram is drawn in half blocks: the theme's style,
+    /// flipped by `v`, and never without colours (they are all it shows).
+    pub fn spectrogram_halfblock(&self, flipped: bool) -> bool {
+        (self.halfblock != flipped) && !self.colourless
+    }
+}
+
 /// True when the user asked for no colour (`NO_COLOR` set and not empty,
 /// see no-color.org).
 pub fn colours_off() -> bool {
@@ -332,6 +342,7 @@ impl Theme {
         }
         // Half blocks draw loudness as colour only.
         self.halfblock = false;
+        self.colourless = true;
         self
     }
 }

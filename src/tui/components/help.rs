@@ -29,6 +29,33 @@ impl HelpOverlay {
         self.scroll.to_top();
     }
 
+    /// Mouse, config and theme lines under the keys.
+    fn footer(ctx: &Ctx) -> Vec<Line<'static>> {
+        let t = ctx.theme;
+        let mut footer = vec![Line::styled(
+            "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks, click a matrix cell selects it.",
+            t.help,
+        )];
+        let config = match ctx.config_path {
+            Some(p) => format!("Config (keys, theme): {}", p.display()),
+            None => "Config (keys, theme): earmark/config.toml in your config folder".to_string(),
+        };
+        footer.push(Line::styled(config, t.count));
+        footer.push(Line::styled(
+            format!(
+                "Theme: {}{}. Any other key closes this help.",
+                t.name,
+                if t.colourless {
+                    ", colours off (NO_COLOR)"
+                } else {
+                    ""
+                }
+            ),
+            t.count,
+        ));
+        footer
+    }
+
     fn group_lines<'a>(
         ctx: &Ctx,
         groups: &[(&'static str, Vec<(String, &'static str)>)],
@@ -93,19 +120,7 @@ impl Component for HelpOverlay {
         }
         let t = ctx.theme;
         let groups = keys_and_marks(ctx);
-        let mut footer = vec![Line::styled(
-            "Mouse: click selects, click again plays, wheel scrolls, click gauge seeks, click a matrix cell selects it.",
-            t.help,
-        )];
-        let config = match ctx.config_path {
-            Some(p) => format!("Config (keys, theme): {}", p.display()),
-            None => "Config (keys, theme): earmark/config.toml in your config folder".to_string(),
-        };
-        footer.push(Line::styled(config, t.count));
-        footer.push(Line::styled(
-            format!("Theme: {}. Any other key closes this help.", t.name),
-            t.count,
-        ));
+        let footer = Self::footer(ctx);
 
         let one_column = Self::group_lines(ctx, &groups);
         let mut width = area.width.saturating_sub(4).min(78);

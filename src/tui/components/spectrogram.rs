@@ -247,7 +247,7 @@ fn gradient(ctx: &Ctx, v: f32) -> Color {
 impl SpectrogramPane {
     #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
     fn draw_spectrum(&self, buf: &mut Buffer, area: Rect, ctx: &Ctx, s: &Spectrogram, id: u32) {
-        let halfblock = ctx.theme.halfblock != self.flip_style;
+        let halfblock = ctx.theme.spectrogram_halfblock(self.flip_style);
         let (dpc, dpr) = if halfblock { (1, 2) } else { (2, 4) };
         let spec_rows = if area.height >= 3 {
             area.height - 1

@@ -164,6 +164,10 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
                 s.status.set("nothing to cancel", Level::Info);
             }
         }
+        Action::SpectrogramStyle if s.theme.colourless => s.status.set(
+            "half blocks show loudness by colour alone: braille stays while NO_COLOR is set",
+            Level::Info,
+        ),
         Action::SpectrogramStyle => s.spectrogram.flip_style = !s.spectrogram.flip_style,
         Action::Evaluation => {
             s.eval.visible = true;

@@ -35,6 +35,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             // A bad file changes folder counts; filtered rows do not change.
             if let Some(node) = node {
                 s.tree.set_inspection(node, *inspection);
+                super::forget_if_retagged(s, node);
                 super::mark_if_written(s, node);
             }
         }

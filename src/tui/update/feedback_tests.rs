@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 
 use crossterm::event::KeyCode;
+use unicode_width::UnicodeWidthStr;
 
 use super::super::analyst::{AnalysisError, JobUpdate};
 use super::super::components::PlayState;
@@ -477,4 +478,64 @@ fn h_at_the_top_says_where_it_is() {
     key(&mut s, KeyCode::Char('h'));
     let said = s.status.message().unwrap_or_default().to_string();
     assert!(said.starts_with("at the top of lib/"), "{said}");
+}
+
+/// An inspection of `node` answered with these genre tags, as a rescan or a
+/// write's re-read delivers it.
+fn tags_read(s: &mut State, node: NodeId, genres: &[&str]) {
+    let req = s.inflight.start(Work::Inspect(node));
+    let mut inspection = healthy_mp3();
+    inspection.tags = Ok(TagSummary {
+        genres: genres.iter().map(|g| g.to_string()).collect(),
+        ..TagSummary::default()
+    });
+    update(
+        s,
+        Msg::Inspected {
+            reqs: vec![req],
+            node,
+            inspection: Box::new(inspection),
+        },
+    );
+}
+
+#[test]
+fn a_genre_changed_by_another_tagger_shows_as_the_file_has_it_after_a_reread() {
+    let mut s = library(&["hell.ogg"]);
+    let id = s.tree.files().next().unwrap();
+    s.browser.select_index(&s.tree, 0);
+    s.results.set_result(id, classified("rock", 0.5));
+    // earmark wrote Jazz; the re-read after the write agrees: the ✎ stays.
+    s.results.entry(id).written = Some(vec!["Jazz".into()]);
+    tags_read(&mut s, id, &["Jazz"]);
+    assert!(screen_of(&s, 80, 24).contains("Tag Jazz\u{a0}✎"));
+    // Another tagger wrote Metal, and `R` read the file again.
+    tags_read(&mut s, id, &["Metal"]);
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("Tag Metal"), "{screen}");
+    assert!(!screen.contains('✎'), "{screen}");
+    assert_eq!(s.results.get(id).unwrap().written, None);
+}
+
+#[test]
+fn without_colours_the_spectrogram_stays_braille_and_v_says_why() {
+    use super::super::theme::Theme;
+    let mut s = state(1, false);
+    s.theme = Theme::default_theme().without_colours();
+    for flipped in [false, true] {
+        assert!(!s.theme.spectrogram_halfblock(flipped));
+    }
+    key(&mut s, KeyCode::Char('v'));
+    assert!(!s.spectrogram.flip_style);
+    let said = s.status.message().unwrap_or_default().to_string();
+    assert!(said.contains("NO_COLOR"), "{said}");
+    assert!(said.width() <= 80, "{said}");
+    // With colours, `v` flips the style.
+    s.theme = Theme::default_theme();
+    let before = s.theme.spectrogram_halfblock(false);
+    key(&mut s, KeyCode::Char('v'));
+    assert_ne!(
+        s.theme.spectrogram_halfblock(s.spectrogram.flip_style),
+        before
+    );
 }

@@ -89,6 +89,22 @@ fn mark_if_written(s: &mut State, node: NodeId) {
     }
 }
 
+/// Drop a file's ✎ when its tags, read again (a rescan, after a write), no
+/// longer hold what earmark wrote: another tagger changed it since, and the
+/// panes show the file as it is.
+fn forget_if_retagged(s: &mut State, node: NodeId) {
+    let now = s
+        .tree
+        .node(node)
+        .inspection()
+        .and_then(|i| i.tags.as_ref().ok())
+        .map(|t| t.genres.clone());
+    let written = s.results.get(node).and_then(|f| f.written.as_ref());
+    if now.is_some_and(|now| written.is_some_and(|w| *w != now)) {
+        s.results.entry(node).written = None;
+    }
+}
+
 /// After a frame: inspect what is on screen (tags, damage) in the background,
 /// and ask the cache which of those files are classified already.
 fn on_drawn(s: &mut State, fx: &mut Effects) {
