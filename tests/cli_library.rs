@@ -73,6 +73,7 @@ fn eval_needs_genre_folders_and_reads_earmarks_spelling() {
     let lib = dir.path().join("lib");
     wav(&lib.join("Rock/a.wav"), 4.0);
     wav(&lib.join("Hip-Hop/b.wav"), 5.0);
+    std::fs::write(lib.join("Rock/empty.ogg"), b"").unwrap();
     let reports = dir.path().join("reports");
     std::fs::create_dir(&reports).unwrap();
     let out = earmark()
@@ -82,6 +83,10 @@ fn eval_needs_genre_folders_and_reads_earmarks_spelling() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A skipped file is named once, then why.
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("empty.ogg").count(), 1, "{err}");
+    assert!(err.contains("empty.ogg: file is empty (0 bytes)"), "{err}");
     let table = text(&out.stdout);
     let blues = table
         .lines()

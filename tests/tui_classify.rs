@@ -186,7 +186,7 @@ fn restart_keeps_the_mark(mut h: Harness, lib: &Path) -> Harness {
         h.app
             .status_message()
             .unwrap_or("")
-            .starts_with("nothing written since earmark opened"),
+            .starts_with("nothing to undo here ("),
         "{:?}",
         h.app.status_message()
     );

@@ -468,7 +468,7 @@ fn why_unsure(r: &TrackResult) -> String {
     let genre = genre_tag_name(&top.genre);
     match r.unsure_threshold {
         Some(Some(t)) => format!(" ({genre} needs {:.0}%)", t * 100.0),
-        Some(None) => format!(" ({genre} is never sure enough)"),
+        Some(None) => format!(" (learn found no confidence at which {genre} is reliable)"),
         None => String::new(),
     }
 }
@@ -602,7 +602,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("  Disco  50%  → unsure (Disco is never sure enough)\n"),
+            text.contains(
+                "  Disco  50%  → unsure (learn found no confidence at which Disco is reliable)\n"
+            ),
             "{text}"
         );
     }

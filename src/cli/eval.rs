@@ -172,10 +172,17 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
                     confidence: p.probs[best],
                 });
             }
-            (None, e) => errors.push(FileError {
-                path: r.path.path,
-                error: e.unwrap_or_default(),
-            }),
+            (None, e) => {
+                // The classifier's message names the file already.
+                let e = e.unwrap_or_default();
+                let error = e
+                    .strip_prefix(&format!("{}: ", r.path.path))
+                    .map_or(e.clone(), str::to_string);
+                errors.push(FileError {
+                    path: r.path.path,
+                    error,
+                });
+            }
         }
     }
     let dataset = args

@@ -412,19 +412,18 @@ fn auto_changes(
             }
             (Some(top), _) => {
                 if !args.json {
+                    let (p, m) = told_apart(top.probability * 100.0, min * 100.0, 0);
                     println!(
-                        "{}: skipped, {} at {:.0}% is below --min-confidence {:.0}%",
+                        "{}: skipped, {} at {p}% is below --min-confidence {m}%",
                         name(&path),
                         shown(&top.genre),
-                        top.probability * 100.0,
-                        min * 100.0
                     );
                 }
                 let mut rec = Record::base(&path, "skipped");
+                let (p, m) = told_apart(top.probability, min, 2);
                 rec.error = Some(format!(
-                    "{} at {:.2} is below the minimum confidence {min:.2}",
+                    "{} at {p} is below the minimum confidence {m}",
                     shown(&top.genre),
-                    top.probability
                 ));
                 records.push(rec);
             }
@@ -945,6 +944,16 @@ fn format_time_ms(ms: i64) -> String {
     )
 }
 
+/// `value` and `limit` with `decimals`, or as many more as it takes for the
+/// two to read differently (39.97 % is not "40% below 40%").
+fn told_apart(value: f32, limit: f32, decimals: usize) -> (String, String) {
+    let show = |d: usize| (format!("{value:.d$}"), format!("{limit:.d$}"));
+    (decimals..decimals + 4)
+        .map(show)
+        .find(|(v, l)| v != l)
+        .unwrap_or_else(|| show(decimals))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -954,5 +963,13 @@ mod tests {
         assert_eq!(format_time_ms(0), "1970-01-01 00:00:00");
         assert_eq!(format_time_ms(1_795_340_138_000), "2026-11-22 09:35:38");
         assert_eq!(format_time_ms(951_782_400_000), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn a_skip_never_reads_as_its_own_limit() {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(told_apart(39.97, 40.0, 0), pair("39.97", "40.00"));
+        assert_eq!(told_apart(31.2, 40.0, 0), pair("31", "40"));
+        assert_eq!(told_apart(0.3997, 0.4, 2), pair("0.3997", "0.4000"));
     }
 }

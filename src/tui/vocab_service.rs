@@ -289,7 +289,7 @@ impl Job<'_> {
             self,
             self.cancel,
         )
-        .map_err(|e| format!("learning your genres: {e}"))?;
+        .map_err(|e| format!("learn: {e}"))?;
         let path = store::head_path(self.root, self.model_name()).map_err(|e| e.to_string())?;
         store::save(&learned.head, &path).map_err(|e| e.to_string())?;
         let md = path.with_extension("md");

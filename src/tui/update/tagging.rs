@@ -98,8 +98,11 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
     let new = crate::tags::write::show(&applied.report.new);
     let name = s.tree.node(node).label().into_owned();
     let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
-    let msg = if applied.report.changed {
-        format!("{name}: genre {old} → {new} · {undo} undoes")
+    // What was written first: a long name is what the status line cuts.
+    let msg = if applied.report.changed && applied.report.new.is_empty() {
+        format!("removed the genre {old} from {name} · {undo} undoes")
+    } else if applied.report.changed {
+        format!("wrote {new} to {name} (was {old}) · {undo} undoes")
     } else {
         format!("{name} already has genre {new}")
     };
@@ -212,7 +215,7 @@ fn undone(
 pub fn undo(s: &mut State, fx: &mut Effects) {
     let Some(step) = s.undo_steps.last() else {
         s.status.set(
-            "nothing written since earmark opened (earmark tag journal lists earlier writes)",
+            "nothing to undo here (earmark tag undo takes older runs)",
             Level::Info,
         );
         return;

@@ -821,7 +821,7 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
         s.status
             .message()
             .unwrap()
-            .starts_with("nothing written since earmark opened"),
+            .starts_with("nothing to undo here ("),
         "{:?}",
         s.status.message()
     );
@@ -1074,6 +1074,22 @@ fn a_batch_summary_counts_its_own_failures() {
     assert_eq!(
         done(&mut s, req, 3),
         "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
+    );
+}
+
+#[test]
+fn a_write_says_the_genre_it_wrote_before_a_long_name_is_cut() {
+    let mut s = state(1, false);
+    let file = s.tree.files().next().unwrap();
+    written(&mut s, 7, file, 31, &["Jazz"]);
+    assert_eq!(
+        s.status.message(),
+        Some("wrote Jazz to track-00.mp3 (was Rock) · u undoes")
+    );
+    written(&mut s, 8, file, 32, &[]);
+    assert_eq!(
+        s.status.message(),
+        Some("removed the genre Rock from track-00.mp3 · u undoes")
     );
 }
 

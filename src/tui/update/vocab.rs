@@ -56,7 +56,7 @@ fn toggle_view(s: &mut State) {
         let msg = match &s.vocab.problem {
             Some(p) => p.clone(),
             None => {
-                format!("no genres learned for this library yet: {learn} learns them from its tags")
+                format!("no genres learned here yet: {learn} learns them from the tags")
             }
         };
         s.status.set(msg, Level::Info);

@@ -59,6 +59,45 @@ pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLi
 }
 
 impl TaggedLibrary {
+    /// Why there is nothing to learn when fewer than two genres have
+    /// `min_tracks` tagged tracks: what the tags hold, so the user sees which
+    /// genre needs more (None: there are two).
+    pub fn too_few_genres(&self, files: usize, min_tracks: usize) -> Option<String> {
+        if self.vocabulary.len() >= 2 {
+            return None;
+        }
+        let mut found: Vec<(&str, usize)> = self
+            .vocabulary
+            .iter()
+            .map(|(_, n, c)| (n.as_str(), *c))
+            .chain(self.left_out.iter().map(|(n, c, _)| (n.as_str(), *c)))
+            .collect();
+        if found.is_empty() {
+            return Some(format!(
+                "no genre tags in {} (learn reads each file's genre tag, not its folder's \
+                 name: tag a few tracks of each genre first)",
+                crate::text::plural(files, "audio file")
+            ));
+        }
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let shown: Vec<String> = found
+            .iter()
+            .take(4)
+            .map(|(n, c)| format!("{n} {c}"))
+            .collect();
+        let more = found.len().saturating_sub(4);
+        Some(format!(
+            "needs two genres with at least {min_tracks} tagged tracks each (--min-tracks); \
+             found {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ))
+    }
+
     /// The class index of a genre key.
     pub fn index(&self, k: &str) -> Option<usize> {
         self.vocabulary.iter().position(|(v, _, _)| v == k)
@@ -114,5 +153,20 @@ mod tests {
         assert_eq!(lib.left_out[0].0, "Polka");
         assert_eq!(lib.files.len(), 4);
         assert_eq!(lib.files[0].1, vec!["hiphop", "jazz"]);
+        assert_eq!(lib.too_few_genres(6, 2), None);
+        // Too few tracks of each: the counts say which genre needs more.
+        let thin = vocabulary(&raw, 4);
+        assert_eq!(
+            thin.too_few_genres(6, 4).unwrap(),
+            "needs two genres with at least 4 tagged tracks each (--min-tracks); \
+             found Hip Hop 3, Jazz 3, Polka 1"
+        );
+        let untagged = vocabulary(&[f("/a/1", &[])], 5);
+        assert!(
+            untagged
+                .too_few_genres(1, 5)
+                .unwrap()
+                .starts_with("no genre tags in 1 audio file ("),
+        );
     }
 }
