@@ -171,8 +171,15 @@ fn undone(
             Ok((path, now)) => {
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
+                    // What earmark wrote, else what the file was last read to hold.
+                    let read = s
+                        .tree
+                        .node(id)
+                        .inspection()
+                        .and_then(|i| i.tags.as_ref().ok())
+                        .map(|t| t.genres.clone());
                     let f = s.results.entry(id);
-                    if let Some(was) = &f.written {
+                    if let Some(was) = f.written.as_ref().or(read.as_ref()) {
                         change = Some(format!(
                             "{} → {}",
                             crate::tags::write::show(was),

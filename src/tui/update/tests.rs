@@ -889,6 +889,46 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
     assert!(s.undo_steps.is_empty());
 }
 
+/// `u`, answered by the tagger: the file holds `now` again.
+fn undo_to(s: &mut State, node: u32, now: &[&str]) {
+    let fx = key(s, KeyCode::Char('u'));
+    let Some(Effect::UndoTags { req, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo: {fx:?}");
+    };
+    let path = std::path::absolute(s.tree.path(node)).unwrap();
+    let now = now.iter().map(|g| g.to_string()).collect();
+    let event = TagEvent::Undone(vec![Ok((path, now))]);
+    update(s, Msg::Tag { req: *req, event });
+}
+
+#[test]
+fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
+    let mut s = state(1, false);
+    let file = s.tree.files().next().unwrap();
+    for (id, genre) in [(21, "Jazz"), (22, "Pop")] {
+        let mut fx = Vec::new();
+        super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec![genre.into()])]);
+        let (req, _) = write_req(&fx);
+        written(&mut s, req, file, id, &[genre]);
+    }
+    undo_to(&mut s, file, &["Jazz"]);
+    assert_eq!(s.status.message(), Some("undid track-00.mp3: Pop → Jazz"));
+    // The re-read after the undo: the earlier write's undo says what it held.
+    let mut inspection = crate::library::tree::Inspection {
+        info: Err("not read in tests".into()),
+        tags: Ok(crate::tags::TagSummary::default()),
+        problem: None,
+    };
+    if let Ok(t) = &mut inspection.tags {
+        t.genres = vec!["Jazz".into()];
+    }
+    s.tree.set_inspection(file, inspection);
+    undo_to(&mut s, file, &["Rock"]);
+    assert_eq!(s.status.message(), Some("undid track-00.mp3: Jazz → Rock"));
+}
+
 #[test]
 fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
     use super::super::components::tagging::Popup;

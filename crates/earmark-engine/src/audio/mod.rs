@@ -166,7 +166,7 @@ pub fn load_for_analysis_cancellable(
             {
                 return Err(AudioError::corrupt(
                     path,
-                    format!("truncated: decoded {decoded_s:.1} s of a declared {d:.1} s"),
+                    format!("decoded {decoded_s:.1} s of a declared {d:.1} s"),
                 ));
             }
             let capped = mono.len() >= max_frames;

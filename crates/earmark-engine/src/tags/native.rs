@@ -105,8 +105,25 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
         Some(other) => Err(format!(
             "writing genres to {other:?} files is not supported"
         )),
-        None => Err("unrecognised file format".into()),
+        None => Err(id3_past_the_end(file).unwrap_or_else(|| "unrecognised file format".into())),
     }
+}
+
+/// "its ID3v2 tag claims 5112 bytes…": why a file that starts as an MP3 is not
+/// one lofty recognises, when its tag runs past the end of the file.
+fn id3_past_the_end(file: &mut File) -> Option<String> {
+    let mut head = [0u8; 10];
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_exact(&mut head).ok()?;
+    if &head[..3] != b"ID3" || head[6..].iter().any(|b| b & 0x80 != 0) {
+        return None;
+    }
+    // A syncsafe size (7 bits a byte) after the 10-byte header.
+    let size = head[6..].iter().fold(0u64, |n, &b| (n << 7) | u64::from(b)) + 10;
+    let len = file.metadata().ok()?.len();
+    (size > len).then(|| {
+        format!("its ID3v2 tag claims {size} bytes but the file has {len} (truncated or damaged)")
+    })
 }
 
 /// What follows the ID3v2 tag must not be another container (lofty calls an
@@ -371,5 +388,27 @@ mod tests {
         std::fs::write(&p, bytes).unwrap();
         let mut f = std::fs::File::open(&p).unwrap();
         assert_eq!(super::ogg_streams(&mut f).unwrap(), 2);
+    }
+
+    #[test]
+    fn an_id3_tag_longer_than_its_file_is_named_as_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cut.mp3");
+        // ID3v2.4, size 0x27 0x6e (syncsafe: 5102 + 10 bytes), then 30 bytes.
+        let mut bytes = b"ID3\x04\0\0\0\0\x27\x6e".to_vec();
+        bytes.extend(b"TIT2\0\0\0\x05\0\0\x03Bush".iter().chain([0u8; 15].iter()));
+        std::fs::write(&p, &bytes).unwrap();
+        let mut f = std::fs::File::open(&p).unwrap();
+        assert_eq!(
+            super::detect(&mut f).unwrap_err(),
+            "its ID3v2 tag claims 5112 bytes but the file has 40 (truncated or damaged)"
+        );
+        // Not an ID3 start: nothing to say beyond "unrecognised".
+        std::fs::write(&p, b"just some text, not audio at all").unwrap();
+        let mut f = std::fs::File::open(&p).unwrap();
+        assert_eq!(
+            super::detect(&mut f).unwrap_err(),
+            "unrecognised file format"
+        );
     }
 }
