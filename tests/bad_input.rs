@@ -128,6 +128,8 @@ fn a_batch_survives_loops_odd_names_and_bad_files() {
     fs::write(&odd, wav_bytes(3.0, 44_100)).unwrap();
     fs::write(lib.join("rock/zero.flac"), b"").unwrap();
     std::os::unix::fs::symlink(&lib, lib.join("rock/loop")).unwrap();
+    // A link to itself: the system's ELOOP, in words.
+    std::os::unix::fs::symlink("self.mp3", lib.join("rock/self.mp3")).unwrap();
 
     let out_dir = dir.path().join("features");
     let out = run(&[
@@ -160,6 +162,14 @@ fn a_batch_survives_loops_odd_names_and_bad_files() {
     let errors: serde_json::Value =
         serde_json::from_slice(&fs::read(out_dir.join("errors.json")).unwrap()).unwrap();
     let errors = errors.to_string();
-    assert!(errors.contains("symlink loop"), "{errors}");
+    assert!(
+        errors.contains("directory symlink loop (back to"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("symlink loop (the link leads back to itself)"),
+        "{errors}"
+    );
+    assert!(!errors.contains("os error"), "{errors}");
     assert!(errors.contains("zero.flac"), "{errors}");
 }

@@ -107,6 +107,11 @@ pub fn without_path(path: &Path, msg: String) -> String {
 
 /// An I/O error in plain words ("permission denied", not "os error 13").
 pub fn io_reason(e: &std::io::Error) -> String {
+    // ELOOP has no stable ErrorKind yet; Linux and macOS number it 40 and 62.
+    let eloop = if cfg!(target_os = "macos") { 62 } else { 40 };
+    if cfg!(unix) && e.raw_os_error() == Some(eloop) {
+        return "symlink loop (the link leads back to itself)".into();
+    }
     io_words(e.kind()).map_or_else(|| format!("cannot read: {e}"), str::to_string)
 }
 
