@@ -68,14 +68,25 @@ fn a_model_folder_is_a_path_and_an_unknown_name_fails_clearly() {
     let by_name = classify(Some("accurate"), &files);
     assert_eq!(by_path, by_name);
 
-    let out = earmark()
-        .args(["classify", "--model", "fastest"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = text(&out.stderr);
-    assert!(err.contains("accurate or fast"), "{err}");
+    // A usage error (exit 2) in every command that takes --model, said at once.
+    for cmd in [
+        &["classify"][..],
+        &["eval"],
+        &["learn"],
+        &["similar"],
+        &["tag", "--auto"],
+    ] {
+        let out = earmark()
+            .args(cmd)
+            .args(["--model", "fastest"])
+            .args(&files)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("accurate or fast"), "{cmd:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd:?}: {err}");
+    }
 }
 
 #[test]

@@ -97,6 +97,7 @@ pub struct Ranked {
 }
 
 pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
+    crate::cli::error::check_model("classify", args.model.as_deref())?;
     let model = load_model(args.model.as_deref()).map_err(|e| CliError::failed("classify", e))?;
     let plan = AnalysisPlan {
         windows: args.windows.max(1),

@@ -39,6 +39,11 @@ impl CliError {
     }
 }
 
+/// `--model` naming nothing there is a usage error (exit 2), said before any work.
+pub fn check_model(who: &str, spec: Option<&std::path::Path>) -> Result<(), CliError> {
+    crate::model::missing_model(spec).map_or(Ok(()), |e| Err(CliError::usage(who, e)))
+}
+
 /// Print a command's error (if not printed already) and turn it into the exit code.
 pub fn exit_code(result: Result<ExitCode, CliError>) -> ExitCode {
     match result {

@@ -63,6 +63,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         };
         return Err(CliError::usage("eval", msg));
     }
+    crate::cli::error::check_model("eval", args.model.as_deref())?;
     let model = load_model(args.model.as_deref()).map_err(failed)?;
     let head = args
         .head

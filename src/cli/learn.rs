@@ -96,6 +96,9 @@ impl Progress for BarProgress {
 }
 
 pub fn run(args: LearnArgs) -> ExitCode {
+    if let Err(e) = crate::cli::error::check_model("learn", args.embed.model.as_deref()) {
+        return crate::cli::error::exit_code(Err(e));
+    }
     crate::cli::error::done("learn", learn(args))
 }
 

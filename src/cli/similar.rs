@@ -49,6 +49,9 @@ struct Neighbours {
 }
 
 pub fn run(args: SimilarArgs) -> ExitCode {
+    if let Err(e) = crate::cli::error::check_model("similar", args.embed.model.as_deref()) {
+        return crate::cli::error::exit_code(Err(e));
+    }
     crate::cli::error::done("similar", similar(args))
 }
 

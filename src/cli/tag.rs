@@ -354,6 +354,7 @@ fn auto_changes(
     records: &mut Vec<Record>,
     confidence: &mut std::collections::HashMap<PathBuf, f32>,
 ) -> Result<Vec<(PathBuf, GenreChange)>, CliError> {
+    crate::cli::error::check_model("tag", args.model.as_deref())?;
     let model =
         crate::model::load_model(args.model.as_deref()).map_err(|e| CliError::failed("tag", e))?;
     let cache = crate::cli::classify::open_cache_or_warn("earmark tag");

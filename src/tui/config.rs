@@ -109,8 +109,13 @@ impl FileError {
     /// is at fault when there is one (`auto-advance: invalid type…`).
     pub fn from_toml(path: &Path, src: &str, e: &toml::de::Error) -> FileError {
         let message = e.message().trim().replace('\n', " ");
+        let spanned = e.span().and_then(|s| src.get(s)).map(str::trim);
         let message = match e.span().and_then(|s| key_before(src, s.start)) {
             Some(key) if !message.contains(&format!("`{key}`")) => format!("{key}: {message}"),
+            // the span is the key itself, given twice
+            _ if message == "duplicate key" && spanned.is_some_and(|k| !k.is_empty()) => {
+                format!("`{}` is set twice", spanned.unwrap_or_default())
+            }
             _ => message,
         };
         FileError::at(path, src, e.span(), message)
@@ -323,6 +328,13 @@ mod tests {
             "{said:?}"
         );
         assert!(said[1].ends_with("`mark` has no key now"), "{said:?}");
+    }
+
+    #[test]
+    fn a_key_set_twice_is_named() {
+        let src = "[keys]\nquit = \"x\"\nquit = \"q\"\n";
+        let e = parse(src, Path::new("c.toml")).unwrap_err().to_string();
+        assert_eq!(e, "c.toml, line 3: `quit` is set twice");
     }
 
     #[test]

@@ -142,16 +142,19 @@ pub fn load_model(spec: Option<&Path>) -> Result<GenreModel, ModelError> {
     if spec.is_dir() {
         return GenreModel::from_dir(spec);
     }
-    if !spec.exists() {
-        return Err(ModelError::Load {
-            path: spec.to_path_buf(),
-            reason: format!(
-                "no such file or folder (a shipped model is named {})",
-                MODEL_NAMES.join(" or ")
-            ),
-        });
+    if let Some(e) = missing_model(Some(spec)) {
+        return Err(e);
     }
     GenreModel::from_file(spec, find_card(spec)?)
+}
+
+/// `--model` naming neither a shipped model nor anything on disk: said before
+/// any work (the CLI calls it a usage error).
+pub fn missing_model(spec: Option<&Path>) -> Option<ModelError> {
+    let spec = spec?;
+    (!is_model_name(spec) && !spec.exists()).then(|| ModelError::NoSuchModel {
+        path: spec.to_path_buf(),
+    })
 }
 
 /// The card of the model `spec` names, found the way [`load_model`] finds it:

@@ -11,8 +11,8 @@ pub use combine::{combine, top_k};
 pub use embedding::{SegmentOutputs, mean_rows};
 pub use locate::{
     DEFAULT_MODEL, MODEL_NAMES, default_card, default_card_path, default_model_dir, find_card,
-    is_model_name, load_embedded, load_model, load_shipped, model_dir, models_root, shipped_card,
-    shipped_name_of,
+    is_model_name, load_embedded, load_model, load_shipped, missing_model, model_dir, models_root,
+    shipped_card, shipped_name_of,
 };
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,10 @@ pub enum ModelError {
     Card { path: PathBuf, reason: String },
     #[error("model {}: {reason}", path.display())]
     Load { path: PathBuf, reason: String },
+    /// `--model` names neither a shipped model nor a path that exists (a
+    /// usage error to the CLI).
+    #[error("model {}: no such file or folder (a shipped model is named {})", path.display(), locate::MODEL_NAMES.join(" or "))]
+    NoSuchModel { path: PathBuf },
     #[error("model does not match its card: {0}")]
     Mismatch(String),
     #[error("inference failed: {0}")]
