@@ -165,7 +165,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
             }
         }
         Action::SpectrogramStyle if s.theme.colourless => s.status.set(
-            "half blocks show loudness by colour alone: braille stays while NO_COLOR is set",
+            "NO_COLOR: braille only (half blocks are colour)",
             Level::Info,
         ),
         Action::SpectrogramStyle => s.spectrogram.flip_style = !s.spectrogram.flip_style,

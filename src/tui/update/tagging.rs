@@ -101,6 +101,8 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
     // What was written first: a long name is what the status line cuts.
     let msg = if applied.report.changed && applied.report.new.is_empty() {
         format!("removed the genre {old} from {name} · {undo} undoes")
+    } else if applied.report.changed && applied.report.old.is_empty() {
+        format!("wrote {new} to {name} · {undo} undoes")
     } else if applied.report.changed {
         format!("wrote {new} to {name} (was {old}) · {undo} undoes")
     } else {

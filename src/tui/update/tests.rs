@@ -772,9 +772,21 @@ fn a_row_that_cannot_be_written_is_never_chosen_even_ticked() {
 
 /// The tagger's answer to one file of a write request.
 fn written(s: &mut State, req: u64, node: u32, journal_id: i64, new: &[&str]) -> Vec<Effect> {
+    written_over(s, req, node, journal_id, &["Rock"], new)
+}
+
+/// As [`written`], over the genres `old`.
+fn written_over(
+    s: &mut State,
+    req: u64,
+    node: u32,
+    journal_id: i64,
+    old: &[&str],
+    new: &[&str],
+) -> Vec<Effect> {
     let report = crate::tags::WriteReport {
         path: s.tree.path(node),
-        old: vec!["Rock".into()],
+        old: old.iter().map(|g| g.to_string()).collect(),
         new: new.iter().map(|g| g.to_string()).collect(),
         changed: true,
         old_state: Default::default(),
@@ -1130,6 +1142,11 @@ fn a_write_says_the_genre_it_wrote_before_a_long_name_is_cut() {
     assert_eq!(
         s.status.message(),
         Some("removed the genre Rock from track-00.mp3 · u undoes")
+    );
+    written_over(&mut s, 9, file, 33, &[], &["Pop"]);
+    assert_eq!(
+        s.status.message(),
+        Some("wrote Pop to track-00.mp3 · u undoes")
     );
 }
 
