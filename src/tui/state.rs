@@ -201,6 +201,16 @@ impl State {
             .or_else(|| self.player.external.clone())
     }
 
+    /// The genres a file held when its tags were last read (None: not read,
+    /// or unreadable).
+    pub fn read_genres(&self, id: NodeId) -> Option<&Vec<String>> {
+        self.tree
+            .node(id)
+            .inspection()
+            .and_then(|i| i.tags.as_ref().ok())
+            .map(|t| &t.genres)
+    }
+
     /// The node of an absolute path written this session, or found by search.
     pub fn node_for_path(&self, path: &Path) -> Option<NodeId> {
         if let Some(&id) = self.written_paths.get(path) {

@@ -78,13 +78,7 @@ fn mark_if_written(s: &mut State, node: NodeId) {
     let Some(genres) = s.journal_marks.get(&s.tree.rel_path(node)) else {
         return;
     };
-    let now = s
-        .tree
-        .node(node)
-        .inspection()
-        .and_then(|i| i.tags.as_ref().ok())
-        .map(|t| &t.genres);
-    if now == Some(genres) {
+    if s.read_genres(node) == Some(genres) {
         s.results.entry(node).written = Some(genres.clone());
     }
 }
@@ -93,14 +87,10 @@ fn mark_if_written(s: &mut State, node: NodeId) {
 /// longer hold what earmark wrote: another tagger changed it since, and the
 /// panes show the file as it is.
 fn forget_if_retagged(s: &mut State, node: NodeId) {
-    let now = s
-        .tree
-        .node(node)
-        .inspection()
-        .and_then(|i| i.tags.as_ref().ok())
-        .map(|t| t.genres.clone());
     let written = s.results.get(node).and_then(|f| f.written.as_ref());
-    if now.is_some_and(|now| written.is_some_and(|w| *w != now)) {
+    if let (Some(now), Some(w)) = (s.read_genres(node), written)
+        && w != now
+    {
         s.results.entry(node).written = None;
     }
 }

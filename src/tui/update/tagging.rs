@@ -174,12 +174,7 @@ fn undone(
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
                     // What earmark wrote, else what the file was last read to hold.
-                    let read = s
-                        .tree
-                        .node(id)
-                        .inspection()
-                        .and_then(|i| i.tags.as_ref().ok())
-                        .map(|t| t.genres.clone());
+                    let read = s.read_genres(id).cloned();
                     let f = s.results.entry(id);
                     if let Some(was) = f.written.as_ref().or(read.as_ref()) {
                         change = Some(format!(
@@ -292,11 +287,8 @@ pub fn current_genre(s: &State, id: NodeId) -> String {
     if let Some(w) = s.results.get(id).and_then(|f| f.written.as_ref()) {
         return crate::tags::join_genres(w);
     }
-    s.tree
-        .node(id)
-        .inspection()
-        .and_then(|i| i.tags.as_ref().ok())
-        .map(|t| crate::tags::join_genres(&t.genres))
+    s.read_genres(id)
+        .map(|g| crate::tags::join_genres(g))
         .unwrap_or_default()
 }
 
