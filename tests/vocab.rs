@@ -101,7 +101,8 @@ fn head_trains_and_predicts_deterministically() {
 fn two_albums_of_one_genre_sit_in_different_folds() {
     let (_, _, samples) = fixture();
     let groups: Vec<String> = samples.iter().map(|s| s.group.clone()).collect();
-    let folds = grouped_folds(&groups, 5);
+    let strata: Vec<usize> = samples.iter().map(|s| s.genres[0]).collect();
+    let folds = grouped_folds(&groups, &strata, 5);
     for (i, g) in groups.iter().enumerate() {
         for (j, h) in groups.iter().enumerate() {
             if g == h {

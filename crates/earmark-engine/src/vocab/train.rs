@@ -54,21 +54,31 @@ pub struct HeadMeta {
 }
 
 /// Folds grouped by folder: every folder's tracks sit in one fold. Folders
-/// are dealt largest first to the emptiest fold (ties: lowest fold), so the
-/// split is deterministic and balanced in tracks.
-pub fn grouped_folds(groups: &[String], max_folds: usize) -> Vec<usize> {
-    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
-    for g in groups {
-        *sizes.entry(g.as_str()).or_default() += 1;
+/// are dealt largest first to the fold holding the fewest tracks of their
+/// genre (`strata`: each track's first genre; a folder counts as its first
+/// track's), then the emptiest (ties: lowest fold): a genre's folders spread
+/// over the folds, so a held-out folder's genre is still in training (dealt
+/// by size alone, the small folders of one genre filled one fold together and
+/// that genre was never learnt there), and the split is deterministic.
+pub fn grouped_folds(groups: &[String], strata: &[usize], max_folds: usize) -> Vec<usize> {
+    let mut sizes: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        let stratum = strata.get(i).copied().unwrap_or(0);
+        sizes.entry(g.as_str()).or_insert((0, stratum)).0 += 1;
     }
     let k = max_folds.min(sizes.len()).max(1);
-    let mut order: Vec<(&str, usize)> = sizes.into_iter().collect();
-    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut order: Vec<(&str, (usize, usize))> = sizes.into_iter().collect();
+    order.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
     let mut load = vec![0usize; k];
+    let mut held: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut fold_of: BTreeMap<&str, usize> = BTreeMap::new();
-    for (g, n) in order {
-        let f = (0..k).min_by_key(|&f| (load[f], f)).unwrap_or(0);
+    for (g, (n, stratum)) in order {
+        let of_genre = |f: usize| held.get(&(stratum, f)).copied().unwrap_or(0);
+        let f = (0..k)
+            .min_by_key(|&f| (of_genre(f), load[f], f))
+            .unwrap_or(0);
         load[f] += n;
+        *held.entry((stratum, f)).or_default() += n;
         fold_of.insert(g, f);
     }
     groups
@@ -427,7 +437,11 @@ pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<
         return Err(VocabError::Train("embeddings of different sizes".into()));
     }
     let (groups, split) = cv_groups(samples, k);
-    let folds = grouped_folds(&groups, opts.max_folds);
+    let strata: Vec<usize> = samples
+        .iter()
+        .map(|s| s.genres.first().copied().unwrap_or(0))
+        .collect();
+    let folds = grouped_folds(&groups, &strata, opts.max_folds);
     let n_folds = folds.iter().copied().max().map_or(1, |m| m + 1);
     if n_folds < 2 {
         return Err(VocabError::Train(
@@ -475,7 +489,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let folds = grouped_folds(&groups, 5);
+        let folds = grouped_folds(&groups, &[0; 12], 5);
         for (i, g) in groups.iter().enumerate() {
             for (j, h) in groups.iter().enumerate() {
                 if g == h {
@@ -486,10 +500,33 @@ mod tests {
         assert_eq!(folds.iter().max(), Some(&4));
         // Two albums: two folds, one album in each.
         let two: Vec<String> = ["x", "x", "y", "y"].iter().map(|s| s.to_string()).collect();
-        let f = grouped_folds(&two, 5);
+        let f = grouped_folds(&two, &[0; 4], 5);
         assert_eq!(f[0], f[1]);
         assert_eq!(f[2], f[3]);
         assert_ne!(f[0], f[2]);
+    }
+
+    #[test]
+    fn a_genres_small_folders_spread_over_the_folds() {
+        // Two albums of six for two genres, then a third genre's six tracks
+        // one group each (its one folder split by file): by size alone all
+        // six filled the fifth fold, and that genre was never in training there.
+        let mut groups = Vec::new();
+        let mut strata = Vec::new();
+        for (album, genre) in [("b1", 0), ("b2", 0), ("c1", 1), ("c2", 1)] {
+            groups.extend(std::iter::repeat_n(album.to_string(), 6));
+            strata.extend([genre; 6]);
+        }
+        for i in 0..6 {
+            groups.push(format!("metal\u{0}{i}"));
+            strata.push(2);
+        }
+        let folds = grouped_folds(&groups, &strata, 5);
+        let metal_folds: std::collections::BTreeSet<usize> = folds[24..].iter().copied().collect();
+        assert_eq!(metal_folds.len(), 5, "{folds:?}");
+        // Two albums of one genre never share a fold while another is free of it.
+        assert_ne!(folds[0], folds[6]);
+        assert_ne!(folds[12], folds[18]);
     }
 
     #[test]
