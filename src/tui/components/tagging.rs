@@ -118,14 +118,8 @@ impl Popup {
                 cursor,
             } => match k.code {
                 KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *cursor = cursor.saturating_sub(1);
-                    PopupOutcome::Open
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    *cursor = (*cursor + 1).min(items.len());
-                    PopupOutcome::Open
-                }
+                // the row after the genres types a new one
+                _ if move_in_list(cursor, items.len() + 1, k) => PopupOutcome::Open,
                 KeyCode::Enter => match items.get(*cursor) {
                     Some((g, _)) => PopupOutcome::Write(*node, vec![g.clone()]),
                     None => PopupOutcome::Edit(*node),
@@ -140,13 +134,7 @@ impl Popup {
                 ..
             } => match k.code {
                 KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
-                KeyCode::Up | KeyCode::Char('k') => {
-                    *cursor = cursor.saturating_sub(1);
-                    PopupOutcome::Open
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    let n = rows.as_ref().map_or(0, Vec::len);
-                    *cursor = (*cursor + 1).min(n.saturating_sub(1));
+                _ if move_in_list(cursor, rows.as_ref().map_or(0, Vec::len), k) => {
                     PopupOutcome::Open
                 }
                 KeyCode::Char(' ') => {
@@ -222,6 +210,29 @@ impl Popup {
             input.insert_str(text.replace(['\n', '\r'], " "));
         }
     }
+}
+
+/// Rows a page key moves in a popup's list (its height is the draw's).
+const POPUP_PAGE: usize = 10;
+
+/// Move a popup list's `cursor` over `n` rows by the browser's keys (arrows,
+/// j/k, page keys, ctrl-b/f, home/end, g/G); false for any other key.
+fn move_in_list(cursor: &mut usize, n: usize, k: KeyEvent) -> bool {
+    use crossterm::event::KeyModifiers;
+    let last = n.saturating_sub(1);
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    *cursor = match k.code {
+        KeyCode::Up | KeyCode::Char('k') if !ctrl => cursor.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') if !ctrl => (*cursor + 1).min(last),
+        KeyCode::PageUp => cursor.saturating_sub(POPUP_PAGE),
+        KeyCode::Char('b') if ctrl => cursor.saturating_sub(POPUP_PAGE),
+        KeyCode::PageDown => (*cursor + POPUP_PAGE).min(last),
+        KeyCode::Char('f') if ctrl => (*cursor + POPUP_PAGE).min(last),
+        KeyCode::Home | KeyCode::Char('g') if !ctrl => 0,
+        KeyCode::End | KeyCode::Char('G') if !ctrl => last,
+        _ => return false,
+    };
+    true
 }
 
 fn frame_block<'a>(ctx: &Ctx, title: &str) -> Block<'a> {
@@ -409,7 +420,12 @@ fn draw_batch(
     let t = ctx.theme;
     let popup = centered(area, area.width.saturating_sub(4).min(100), area.height);
     frame.render_widget(Clear, popup);
-    let block = frame_block(ctx, "Accept suggestions");
+    // where the cursor is in a list longer than the box
+    let title = match rows {
+        Some(r) if r.len() > 1 => format!("Accept suggestions · {}/{}", cursor + 1, r.len()),
+        _ => "Accept suggestions".to_string(),
+    };
+    let block = frame_block(ctx, &title);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let Some(rows) = rows else {
@@ -567,6 +583,35 @@ mod tests {
 
     fn chars(s: &str) -> Vec<KeyCode> {
         s.chars().map(KeyCode::Char).collect()
+    }
+
+    #[test]
+    fn popup_lists_page_and_jump_as_the_browser_does() {
+        use crossterm::event::KeyModifiers;
+        let mut c = 0;
+        let mut go = |code, modifiers| {
+            let moved = move_in_list(&mut c, 110, KeyEvent::new(code, modifiers));
+            (moved, c)
+        };
+        let none = KeyModifiers::NONE;
+        assert_eq!(go(KeyCode::PageDown, none), (true, 10));
+        assert_eq!(go(KeyCode::Char('f'), KeyModifiers::CONTROL), (true, 20));
+        assert_eq!(go(KeyCode::Char('G'), KeyModifiers::SHIFT), (true, 109));
+        assert_eq!(go(KeyCode::PageDown, none), (true, 109));
+        assert_eq!(go(KeyCode::Char('b'), KeyModifiers::CONTROL), (true, 99));
+        assert_eq!(go(KeyCode::Home, none), (true, 0));
+        assert_eq!(go(KeyCode::End, none), (true, 109));
+        assert_eq!(go(KeyCode::Char('g'), none), (true, 0));
+        assert_eq!(go(KeyCode::Char(' '), none), (false, 0));
+        // The picker's last row types a new genre.
+        let mut picker = Popup::Picker {
+            node: 3,
+            items: vec![("Rock".into(), Some(0.5)), ("Jazz".into(), None)],
+            cursor: 0,
+        };
+        picker.on_key(KeyEvent::from(KeyCode::End));
+        let out = picker.on_key(KeyEvent::from(KeyCode::Enter));
+        assert!(matches!(out, PopupOutcome::Edit(3)), "{out:?}");
     }
 
     #[test]
