@@ -209,9 +209,7 @@ impl EvalView {
     /// `width`, else on two, each cut with "…" (never cut mid-sentence unseen).
     fn summary<'a>(ctx: &Ctx, r: &EvalReport, width: usize) -> Vec<Line<'a>> {
         let t = ctx.theme;
-        let model = Path::new(&r.model)
-            .file_name()
-            .map_or_else(|| r.model.clone(), |n| n.to_string_lossy().into_owned());
+        let model = model_label(r);
         let figures = Line::from(vec![
             Span::styled("Accuracy ", t.label),
             Span::styled(pct(r.accuracy), t.suggest),
@@ -532,5 +530,71 @@ impl Component for EvalView {
         } else if below.height >= 3 {
             self.draw_files(frame, below, ctx, r);
         }
+    }
+}
+
+/// The report's model as a user knows it: a shipped model by its name (both
+/// files are `genre.onnx`), else the file's name, with its folder when that
+/// is all that tells it apart.
+fn model_label(r: &EvalReport) -> String {
+    let shipped = crate::model::MODEL_NAMES.iter().find(|n| {
+        crate::model::shipped_card(n).is_ok_and(|c| c.sha256.as_deref() == Some(&r.model_sha256))
+    });
+    let short = short_model_path(&r.model);
+    match shipped {
+        Some(name) if short == format!("{name}/genre.onnx") => (*name).to_string(),
+        Some(name) => format!("{name} ({short})"),
+        None => short,
+    }
+}
+
+/// "accurate/genre.onnx" for a file named as every model's, else its name.
+fn short_model_path(model: &str) -> String {
+    let p = Path::new(model);
+    let file = p
+        .file_name()
+        .map_or_else(|| model.to_string(), |n| n.to_string_lossy().into_owned());
+    match p.parent().and_then(Path::file_name) {
+        Some(dir) if file == "genre.onnx" => format!("{}/{file}", dir.to_string_lossy()),
+        _ => file,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(model: &str, sha: &str) -> EvalReport {
+        EvalReport {
+            model: model.into(),
+            model_sha256: sha.into(),
+            dataset: "ev".into(),
+            labels: Vec::new(),
+            n: 0,
+            accuracy: 0.0,
+            balanced_accuracy: 0.0,
+            macro_f1: 0.0,
+            per_class: Vec::new(),
+            confusion: Vec::new(),
+            files: Vec::new(),
+            errors: Vec::new(),
+            paths_relative_to: None,
+        }
+    }
+
+    #[test]
+    fn a_report_names_a_shipped_model_by_its_name() {
+        let sha = |name: &str| crate::model::shipped_card(name).unwrap().sha256.unwrap();
+        let accurate = report(
+            "/home/u/earmark/models/accurate/genre.onnx",
+            &sha("accurate"),
+        );
+        assert_eq!(model_label(&accurate), "accurate");
+        let copied = report("/tmp/x/genre.onnx", &sha("fast"));
+        assert_eq!(model_label(&copied), "fast (x/genre.onnx)");
+        let other = report("/tmp/mine/genre.onnx", "0000");
+        assert_eq!(model_label(&other), "mine/genre.onnx");
+        let twin = report("target/train/student-trainonly.onnx", "0000");
+        assert_eq!(model_label(&twin), "student-trainonly.onnx");
     }
 }
