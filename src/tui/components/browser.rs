@@ -499,10 +499,16 @@ pub(crate) fn fit_file_name(name: &str, room: usize) -> String {
         && (1..=MAX_EXTENSION).contains(&ext.width())
         && room >= MIN_STEM + 1 + ext.width()
     {
-        // a short room keeps the start only ("awak….mp3", not "awa…g.mp3")
+        // a short room keeps the start only ("awak….mp3", not "awa…g.mp3"),
+        // and a number that ends the stem ("tr…050.ogg": "track-….ogg" hid it)
         let stem_room = room - 1 - ext.width();
+        let digits = stem.chars().rev().take_while(char::is_ascii_digit).count();
+        let keep = digits.min(4).min(stem_room.saturating_sub(2));
         let stem = if stem_room >= 9 {
             fit_middle(stem, stem_room)
+        } else if keep > 0 {
+            let number: String = stem.chars().skip(stem.chars().count() - keep).collect();
+            fit_width(stem, stem_room - keep) + &number
         } else {
             fit_width(stem, stem_room)
         };
@@ -609,5 +615,20 @@ impl Component for Browser {
             });
             frame.render_widget(&field, input);
         }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::fit_file_name;
+
+    #[test]
+    fn a_short_cut_keeps_the_number_that_tells_files_apart() {
+        assert_eq!(fit_file_name("track-050.ogg", 10), "tr…050.ogg");
+        assert_eq!(fit_file_name("track-051.ogg", 10), "tr…051.ogg");
+        assert_eq!(fit_file_name("metal.00002.ogg", 10), "m…0002.ogg");
+        // no number: the start, as before
+        assert_eq!(fit_file_name("awakening.mp3", 9), "awak….mp3");
+        assert_eq!(fit_file_name("track-050.ogg", 13), "track-050.ogg");
     }
 }
