@@ -41,6 +41,23 @@ fn empty_all_bad_and_missing_folders_are_errors_that_say_why() {
         );
     }
 
+    // features too: nothing written, not even --out
+    let out_dir = dir.path().join("features-out");
+    let out = earmark()
+        .arg("features")
+        .arg(&missing)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("earmark features: {}", missing.display())),
+        "{err}"
+    );
+    assert!(!out_dir.exists());
+
     let bad = dir.path().join("bad");
     std::fs::create_dir(&bad).unwrap();
     std::fs::write(bad.join("broken.mp3"), b"not audio at all, just text").unwrap();

@@ -38,3 +38,28 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(status.code(), Some(101), "{err}");
 }
+
+#[test]
+fn an_eval_report_is_written_even_when_the_reader_left_first() {
+    let dir = tempfile::tempdir().unwrap();
+    for (genre, seconds) in [("Rock", 4.0), ("Jazz", 5.0)] {
+        let d = dir.path().join("lib").join(genre);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("a.wav"), common::wav_bytes(seconds, 22_050)).unwrap();
+    }
+    let report = dir.path().join("r.json");
+    let mut child = earmark()
+        .args(["eval", "--model", "fast", "--json"])
+        .arg(&report)
+        .arg(dir.path().join("lib"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // `| head -0`: gone before the table
+    let status = child.wait().unwrap();
+    assert_ne!(status.code(), Some(101));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(saved["n"], 2);
+}

@@ -200,7 +200,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         ),
         None => model.source().display().to_string(),
     };
-    let mut report = EvalReport::build(
+    let report = EvalReport::build(
         scored_model,
         model.sha256().to_string(),
         dataset,
@@ -214,13 +214,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             Err(e) => eprintln!("earmark eval: {e}"),
         },
         Some(out) => {
-            print_report(&report);
+            // Written before the table: a reader that stops early (`| head`)
+            // must not cost the minutes of work in it.
+            let mut saved = report.clone();
             // Paths relative to the report: it plays from any working directory.
-            report.relative_to_report(out);
-            let written = serde_json::to_string_pretty(&report)
+            saved.relative_to_report(out);
+            let written = serde_json::to_string_pretty(&saved)
                 .map_err(std::io::Error::other)
                 .and_then(|s| std::fs::write(out, s + "\n"));
             written.map_err(|e| failed(format!("cannot write {}: {e}", out.display())))?;
+            print_report(&report);
             eprintln!("report written to {}", out.display());
         }
         None => print_report(&report),

@@ -16,7 +16,7 @@ use crate::cli::output::{PathOut, printable, progress};
 use crate::cli::{CliError, jobs_or_default};
 use crate::features::{FeatureParams, MelExtractor, SegmentSpec, npy};
 use crate::jobs::guard_job;
-use crate::library::{collect_audio, io_reason, label_from_parent};
+use crate::library::{io_reason, label_from_parent};
 
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
@@ -86,22 +86,9 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
     };
     let extractor =
         MelExtractor::new(params.clone()).map_err(|e| CliError::failed("features", e))?;
-    let collected = collect_audio(&args.paths);
-    if collected.files.is_empty() {
-        // Nothing to write: say why, and leave --out as it was.
-        for e in &collected.errors {
-            eprintln!("skipped: {}", printable(&e.to_string()));
-        }
-        let paths: Vec<String> = args
-            .paths
-            .iter()
-            .map(|p| printable(&p.display().to_string()))
-            .collect();
-        return Err(CliError::failed(
-            "features",
-            format!("no audio files found in {}", paths.join(", ")),
-        ));
-    }
+    // A missing path is an error before anything is written (a typo must not
+    // leave a training set short); nothing to work on too, --out untouched.
+    let collected = crate::cli::audio_files("features", &args.paths)?;
     let earlier = prepare_out(&args.out)?;
     let mels_dir = args.out.join("mels");
 
