@@ -73,8 +73,14 @@ pub fn draw(s: &State, frame: &mut Frame) {
     if let Some(l) = &s.similar {
         l.draw(frame, main, &ctx);
     }
-    s.status.log.draw(frame, area, &ctx);
-    s.help.draw(frame, area, &ctx);
+    // Overlays leave the status line whole (a box over it left stray
+    // characters of the message at both ends).
+    let above_status = Rect {
+        height: area.height.saturating_sub(status.height),
+        ..area
+    };
+    s.status.log.draw(frame, above_status, &ctx);
+    s.help.draw(frame, above_status, &ctx);
 }
 
 /// Where the panes go in the main area.
