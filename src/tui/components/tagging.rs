@@ -478,7 +478,13 @@ fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> S
     for why in [HELD_WRITTEN, HELD_TAGGED, HELD_SKIPPED] {
         let n = held(why);
         if n > 0 {
-            parts.push(format!("{n} {why}"));
+            // the row's words, in the plural for a count ("3 have a genre")
+            let said = if n > 1 && why == HELD_TAGGED {
+                "have a genre"
+            } else {
+                why
+            };
+            parts.push(format!("{n} {said}"));
         }
     }
     if not_offered.unclassified > 0 {

@@ -469,6 +469,33 @@ fn batch_accept_holds_back_files_that_have_a_genre_and_a_ticks_all() {
     assert!(chosen(&s).is_empty());
 }
 
+#[test]
+fn files_held_back_for_their_genre_are_counted_in_the_plural() {
+    let mut s = library(&["a.mp3", "b.mp3", "c.mp3"]);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files {
+        s.results.set_result(f, classified("rock", 0.9));
+    }
+    s.browser.select_index(&s.tree, 0);
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let Some((req, items)) = fx.into_iter().find_map(|e| match e {
+        Effect::PreviewTags { req, items } => Some((req, items)),
+        _ => None,
+    }) else {
+        panic!("no dry run");
+    };
+    let mut rows = dry_run(items);
+    for r in rows.iter_mut().skip(1) {
+        if let Ok(plan) = r.plan.as_mut() {
+            plan.old = vec!["Chanson".into()];
+        }
+    }
+    let event = super::super::tagger::TagEvent::Previewed(rows);
+    update(&mut s, Msg::Tag { req, event });
+    let screen = screen_of(&s, 100, 20);
+    assert!(screen.contains("left out: 2 have a genre"), "{screen}");
+}
+
 /// `h` at the top of the opened folder has no parent to go to: it says so
 /// instead of doing nothing.
 #[test]
