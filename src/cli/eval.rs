@@ -173,17 +173,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
                     confidence: p.probs[best],
                 });
             }
-            (None, e) => {
-                // The classifier's message names the file already.
-                let e = e.unwrap_or_default();
-                let error = e
-                    .strip_prefix(&format!("{}: ", r.path.path))
-                    .map_or(e.clone(), str::to_string);
-                errors.push(FileError {
-                    path: r.path.path,
-                    error,
-                });
-            }
+            // The classifier's message names the file already.
+            (None, e) => errors.push(FileError {
+                error: crate::audio::without_path(Path::new(&r.path.path), e.unwrap_or_default()),
+                path: r.path.path,
+            }),
         }
     }
     let dataset = args
