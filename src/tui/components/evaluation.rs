@@ -35,6 +35,9 @@ pub struct EvalView {
     /// The report (None: still loading), and folders its relative paths may start from.
     report: Option<Result<Arc<EvalReport>, String>>,
     bases: Vec<PathBuf>,
+    /// The report's model as the header names it, found once (it reads the
+    /// shipped cards), not on every frame.
+    model_label: String,
     pub row: usize,
     pub col: usize,
     pub normalised: bool,
@@ -90,6 +93,7 @@ fn pct(v: f64) -> String {
 
 impl EvalView {
     pub fn set_report(&mut self, report: Result<EvalReport, String>, bases: Vec<PathBuf>) {
+        self.model_label = report.as_ref().map(model_label).unwrap_or_default();
         self.report = Some(report.map(Arc::new));
         self.bases = bases;
     }
@@ -207,9 +211,9 @@ impl EvalView {
 
     /// The figures, then the model and the data: on one line when they fit
     /// `width`, else on two, each cut with "…" (never cut mid-sentence unseen).
-    fn summary<'a>(ctx: &Ctx, r: &EvalReport, width: usize) -> Vec<Line<'a>> {
+    fn summary<'a>(ctx: &Ctx, r: &EvalReport, model: &str, width: usize) -> Vec<Line<'a>> {
         let t = ctx.theme;
-        let model = model_label(r);
+        let model = model.to_string();
         let figures = Line::from(vec![
             Span::styled("Accuracy ", t.label),
             Span::styled(pct(r.accuracy), t.suggest),
@@ -480,7 +484,7 @@ impl Component for EvalView {
         };
         let r = &*report;
         let k = r.labels.len();
-        let summary = Self::summary(ctx, r, usize::from(area.width));
+        let summary = Self::summary(ctx, r, &self.model_label, usize::from(area.width));
         let [head, body] =
             Layout::vertical([Constraint::Length(summary.len() as u16), Constraint::Min(0)])
                 .areas(area);
