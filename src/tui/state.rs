@@ -13,7 +13,7 @@ use super::components::similar::SimilarList;
 use super::components::spectrogram::SpectrogramPane;
 use super::components::status::{Level, StatusLine};
 use super::components::tagging::Popup;
-use super::components::{PlayState, PlayerView};
+use super::components::{AfterTrack, PlayState, PlayerView};
 use super::effect::InFlight;
 use super::keymap::KeyMap;
 use super::results::{ModelStatus, Results};
@@ -111,6 +111,18 @@ pub struct State {
 }
 
 impl State {
+    /// What plays when a track ends: play similar (`F`) comes first, as
+    /// `PlayerEvent::Finished` tries it first.
+    pub fn after_track(&self) -> AfterTrack {
+        if self.vocab.play_similar && self.classify {
+            AfterTrack::Similar
+        } else if self.auto_advance {
+            AfterTrack::Next
+        } else {
+            AfterTrack::Stop
+        }
+    }
+
     pub fn new(setup: Setup) -> State {
         let mut status = StatusLine::default();
         if let OutputStatus::Silent { reason } = &setup.output {

@@ -49,6 +49,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
             running: &running,
             writing: s.inflight.writing(),
         },
+        after_track: s.after_track(),
     };
     if s.eval.visible {
         s.eval.draw(frame, main, &ctx);

@@ -42,6 +42,27 @@ pub enum PlayState {
     Ended,
 }
 
+/// What plays when a track ends: the player bar shows it, and `o` / `F`
+/// say it when they change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterTrack {
+    /// The nearest unplayed track (`F`, play similar).
+    Similar,
+    /// The next file of the listing (`o`, auto-advance).
+    Next,
+    Stop,
+}
+
+impl AfterTrack {
+    pub fn word(self) -> &'static str {
+        match self {
+            AfterTrack::Similar => "similar track",
+            AfterTrack::Next => "next file",
+            AfterTrack::Stop => "stop",
+        }
+    }
+}
+
 /// The player's state as the UI knows it (updated from player events; the
 /// position is refreshed from the player before each frame).
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +130,8 @@ pub struct Ctx<'a> {
     /// Classification progress: (done, total) of the current run, and the
     /// files being classified now.
     pub jobs: JobsView<'a>,
+    /// What plays when the track ends.
+    pub after_track: AfterTrack,
 }
 
 /// What the status line shows about background work.

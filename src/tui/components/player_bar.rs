@@ -88,10 +88,16 @@ impl Component for PlayerBar {
             PlayState::Loading => " (opening)",
             _ => "",
         };
-        let volume = format!("vol {:>3}%", (p.volume * 100.0).round() as u32);
+        // What plays when this track ends, ncmpcpp-style beside the volume,
+        // where the line leaves room for the track's name.
+        let mut volume = format!("vol {:>3}%", (p.volume * 100.0).round() as u32);
+        let then = format!("then: {} · ", ctx.after_track.word());
+        if usize::from(top.width) >= then.chars().count() + volume.len() + 40 {
+            volume.insert_str(0, &then);
+        }
         let [left, right] = Layout::horizontal([
             Constraint::Min(1),
-            Constraint::Length(volume.len() as u16 + 1),
+            Constraint::Length(volume.chars().count() as u16 + 1),
         ])
         .areas(top);
         frame.render_widget(

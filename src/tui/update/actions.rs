@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use super::super::action::Action;
-use super::super::components::PlayState;
 use super::super::components::evaluation::EvalFocus;
 use super::super::components::status::Level;
+use super::super::components::{AfterTrack, PlayState};
 use super::super::effect::Effect;
 use super::super::results::JobMark;
 use super::super::state::State;
@@ -124,10 +124,16 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::Previous => step_track(s, fx, -1),
         Action::AutoAdvance => {
             s.auto_advance = !s.auto_advance;
-            let msg = if s.auto_advance {
-                "auto-advance on: the next file plays when a track ends"
-            } else {
-                "auto-advance off: playing stops when a track ends"
+            let msg = match (s.auto_advance, s.after_track()) {
+                // Play similar picks the next track whatever auto-advance says.
+                (on, AfterTrack::Similar) => {
+                    let on = if on { "on" } else { "off" };
+                    format!("auto-advance {on}; play similar (F) still picks the next track")
+                }
+                (_, AfterTrack::Next) => {
+                    "auto-advance on: the next file plays when a track ends".into()
+                }
+                (_, AfterTrack::Stop) => "auto-advance off: playing stops when a track ends".into(),
             };
             s.status.set(msg, Level::Info);
         }

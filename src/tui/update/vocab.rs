@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::super::action::Action;
+use super::super::components::AfterTrack;
 use super::super::components::similar::{SIMILAR_TOP, SimilarList};
 use super::super::components::status::Level;
 use super::super::effect::{Effect, ReqId, Work};
@@ -37,10 +38,14 @@ pub fn apply(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::PlaySimilar => {
             s.vocab.play_similar = !s.vocab.play_similar;
             s.vocab.played.clear();
-            let msg = if s.vocab.play_similar {
-                "play similar on: when a track ends, the nearest unplayed one plays"
-            } else {
-                "play similar off"
+            let msg = match s.after_track() {
+                AfterTrack::Similar => {
+                    "play similar on: when a track ends, the nearest unplayed one plays"
+                }
+                // Similarity comes from the model's embeddings.
+                _ if s.vocab.play_similar => "play similar needs a model: classification is off",
+                AfterTrack::Next => "play similar off: the next file plays when a track ends",
+                AfterTrack::Stop => "play similar off: playing stops when a track ends",
             };
             s.status.set(msg, Level::Info);
         }

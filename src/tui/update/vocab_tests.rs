@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 
 use super::super::analyst::ModelInfo;
-use super::super::components::PlayState;
+use super::super::components::{AfterTrack, PlayState};
 use super::super::components::tagging::Popup;
 use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
@@ -334,4 +334,40 @@ fn a_removed_tag_reads_none() {
     s.results.entry(id).written = Some(Vec::new());
     let text = screen(&s, 100, 40);
     assert!(text.contains("Tag none\u{a0}✎"), "{text}");
+}
+
+/// `o` and `F` say what really plays when a track ends: play similar picks
+/// the next track whatever auto-advance says, so turning auto-advance off
+/// while it is on must not claim that playing stops.
+#[test]
+fn o_and_f_say_what_plays_when_a_track_ends() {
+    let mut s = with_head([1.0, 0.0]);
+    assert_eq!(s.after_track(), AfterTrack::Next);
+    key(&mut s, KeyCode::Char('F'));
+    assert_eq!(s.after_track(), AfterTrack::Similar);
+    key(&mut s, KeyCode::Char('o'));
+    assert_eq!(s.after_track(), AfterTrack::Similar);
+    assert_eq!(
+        s.status.message(),
+        Some("auto-advance off; play similar (F) still picks the next track")
+    );
+    key(&mut s, KeyCode::Char('F'));
+    assert_eq!(s.after_track(), AfterTrack::Stop);
+    assert_eq!(
+        s.status.message(),
+        Some("play similar off: playing stops when a track ends")
+    );
+    key(&mut s, KeyCode::Char('o'));
+    assert_eq!(
+        s.status.message(),
+        Some("auto-advance on: the next file plays when a track ends")
+    );
+    // Without a model there is no similarity to follow.
+    s.classify = false;
+    key(&mut s, KeyCode::Char('F'));
+    assert_eq!(s.after_track(), AfterTrack::Next);
+    assert_eq!(
+        s.status.message(),
+        Some("play similar needs a model: classification is off")
+    );
 }
