@@ -460,16 +460,14 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
     writeln!(out, "{line}")
 }
 
-/// " (Reggae needs 62%)": why the top genre was not enough (each genre has
-/// its own threshold, so 32 % can be sure where 47 % is not).
+/// " (Reggae needs 62%)": why the top genre was not enough.
 fn why_unsure(r: &TrackResult) -> String {
     let Some(top) = r.top.as_ref().and_then(|t| t.first()) else {
         return String::new();
     };
     let genre = genre_tag_name(&top.genre);
     match r.unsure_threshold {
-        Some(Some(t)) => format!(" ({genre} needs {:.0}%)", t * 100.0),
-        Some(None) => format!(" (learn found no confidence at which {genre} is reliable)"),
+        Some(t) => format!(" ({})", crate::vocab::head::why_unsure(&genre, t)),
         None => String::new(),
     }
 }

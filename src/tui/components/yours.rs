@@ -35,15 +35,29 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
         Suggestion::Unsure { candidates } => {
             head.push(Span::styled("Suggest ", t.label));
             head.push(Span::styled("unsure", t.dim));
-            let top: Vec<String> = candidates
-                .iter()
-                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                .collect();
-            head.push(Span::styled(format!(" ({})", top.join(", ")), t.count));
+            // Why, where the head knows (the bars below show the candidates);
+            // else the candidates themselves.
+            let why = ctx
+                .vocab
+                .active()
+                .and_then(|h| h.why_unsure(&answer.suggestion));
+            let detail = why.map_or_else(
+                || {
+                    let top: Vec<String> = candidates
+                        .iter()
+                        .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+                        .collect();
+                    format!(" ({})", top.join(", "))
+                },
+                |why| format!(": {why}"),
+            );
+            head.push(Span::styled(detail, t.count));
         }
     }
     let mut lines = PredictionPane::header_lines(head, PredictionPane::tag_spans(ctx, id), width);
-    let rows = usize::from(inner.height).saturating_sub(1 + lines.len());
+    // The header wraps: the bars get the rows it leaves, the footer the last.
+    let header_rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let rows = usize::from(inner.height).saturating_sub(1 + header_rows);
     for (rank, (genre, p)) in answer.ranked.iter().enumerate().take(rows) {
         lines.push(PredictionPane::bar_line(ctx, rank, genre, *p, width));
     }

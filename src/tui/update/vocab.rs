@@ -17,6 +17,7 @@ use super::Effects;
 use super::actions::{focused_file, plural};
 use crate::library::tree::NodeId;
 use crate::vocab::Suggestion;
+use crate::vocab::head::why_unsure;
 
 /// The model is ready: look for the library's learned head.
 pub fn find_head(s: &mut State, fx: &mut Effects) {
@@ -318,20 +319,33 @@ pub fn mine_suggestion(s: &State, id: NodeId) -> Option<Option<(String, f32)>> {
 
 /// "unsure (Soundtrack 41%, Rock 22%)": why `a` wrote nothing.
 pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
-    match mine(s, id)?.suggestion {
-        Suggestion::Unsure { candidates } => {
+    let Suggestion::Unsure { candidates } = mine(s, id)?.suggestion else {
+        return None;
+    };
+    let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+    let first = candidates.first();
+    let threshold = first.and_then(|(g, _)| s.vocab.active()?.threshold_of(g));
+    // The reason first: "Chiptune needs 92%, has 88%" says more than the list.
+    Some(match (first, threshold) {
+        (Some((genre, p)), Some(t)) => {
+            let has = t.map(|_| format!(", has {:.0}%", p * 100.0));
+            format!(
+                "nothing written: unsure, {}{} · {pick} picks one",
+                why_unsure(genre, t),
+                has.unwrap_or_default()
+            )
+        }
+        _ => {
             let top: Vec<String> = candidates
                 .iter()
                 .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
                 .collect();
-            let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
-            Some(format!(
+            format!(
                 "nothing written: your genres are unsure ({}) · {pick} picks one",
                 top.join(", ")
-            ))
+            )
         }
-        Suggestion::Genre { .. } => None,
-    }
+    })
 }
 
 /// The picker's rows in your genres (ranked, with the head's confidence),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 
 use super::super::analyst::ModelInfo;
-use super::super::components::{AfterTrack, PlayState};
 use super::super::components::tagging::Popup;
+use super::super::components::{AfterTrack, PlayState};
 use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::state::State;
@@ -118,8 +118,20 @@ fn a_and_t_speak_your_genres_and_y_goes_back_to_gtzan() {
     let mut s = with_head([0.0, 1.0]);
     let fx = key(&mut s, KeyCode::Char('a'));
     assert!(writes(&fx).is_empty(), "{fx:?}");
-    let msg = s.status.message().unwrap_or_default().to_string();
-    assert!(msg.contains("unsure") && msg.contains("Chanson"), "{msg}");
+    assert_eq!(
+        s.status.message(),
+        Some(
+            "nothing written: unsure, learn found no confidence at which Chanson is reliable \
+             · t picks one"
+        )
+    );
+    // Lo-fi leads but below its threshold: the line says by how much.
+    let mut near = with_head([1.0, 0.9]);
+    key(&mut near, KeyCode::Char('a'));
+    assert_eq!(
+        near.status.message(),
+        Some("nothing written: unsure, Lo-fi needs 80%, has 64% · t picks one")
+    );
 
     // t: your genres first (ranked), then GTZAN's.
     key(&mut s, KeyCode::Char('t'));

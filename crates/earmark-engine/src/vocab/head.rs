@@ -94,10 +94,36 @@ impl Head {
         Some(softmax(&z))
     }
 
+    /// The threshold learned for `genre` (outer None: not one of its genres).
+    pub fn threshold_of(&self, genre: &str) -> Option<Option<f32>> {
+        let i = self.vocabulary.iter().position(|g| g == genre)?;
+        self.thresholds.get(i).copied()
+    }
+
+    /// Why an unsure suggestion's first candidate was not suggested (None:
+    /// no candidates, or not one of its genres).
+    pub fn why_unsure(&self, suggestion: &Suggestion) -> Option<String> {
+        let Suggestion::Unsure { candidates } = suggestion else {
+            return None;
+        };
+        let (genre, _) = candidates.first()?;
+        Some(why_unsure(genre, self.threshold_of(genre)?))
+    }
+
     /// The confident genre, or `unsure` with the top three candidates.
     pub fn suggest(&self, embedding: &[f32]) -> Option<Suggestion> {
         let p = self.probs(embedding)?;
         Some(suggest_from(&self.vocabulary, &p, &self.thresholds))
+    }
+}
+
+/// Why a top genre was not enough: "Jazz needs 62%" (each genre has its own
+/// threshold, so 32 % can be sure where 47 % is not), or that no confidence
+/// was ever reliable for it in learn's cross-validation.
+pub fn why_unsure(genre: &str, threshold: Option<f32>) -> String {
+    match threshold {
+        Some(t) => format!("{genre} needs {:.0}%", t * 100.0),
+        None => format!("learn found no confidence at which {genre} is reliable"),
     }
 }
 
