@@ -103,3 +103,21 @@ fn the_genre_pane_shows_your_genres_when_a_head_exists() {
     insta::assert_snapshot!("your_genres_unsure_80x24", h.terminal.backend());
     assert!(h.screen().contains("unsure: learn found no confidence at"));
 }
+
+/// `t` in your genres: the library's genres under their own heading, then
+/// GTZAN's not already listed under theirs, then a typed genre.
+#[test]
+fn the_picker_sets_your_genres_apart_from_gtzans() {
+    let mut h = with_head(vec![1.0, 0.1, 0.0, 0.2]);
+    h.key(KeyCode::Char('t'));
+    insta::assert_snapshot!("your_genres_picker_80x24", h.terminal.backend());
+    let screen = h.screen();
+    let at = |s: &str| {
+        screen
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} not in {screen}"))
+    };
+    assert!(at("your genres") < at("Soundtrack"));
+    assert!(at("Soundtrack") < at("GTZAN's genres"));
+    assert!(at("GTZAN's genres") < at("other…"));
+}

@@ -19,11 +19,17 @@ use crate::tui::tagger::Planned;
 /// Threshold step for ←/→ in the batch preview.
 pub const THRESHOLD_STEP: f32 = 0.05;
 
+/// A genre the picker offers, with the model's confidence when it has one.
+pub type PickerItem = (String, Option<f32>);
+
 pub enum Popup {
     /// Choose a genre: the model's genres ranked, then "other…".
     Picker {
         node: NodeId,
-        items: Vec<(String, Option<f32>)>,
+        items: Vec<PickerItem>,
+        /// How many of the first items are the library's own genres (0:
+        /// GTZAN's only); headings set them apart from GTZAN's.
+        yours: usize,
         cursor: usize,
     },
     /// Type genres (`;` separates several).
@@ -116,6 +122,7 @@ impl Popup {
                 node,
                 items,
                 cursor,
+                ..
             } => match k.code {
                 KeyCode::Esc | KeyCode::Char('q') => PopupOutcome::Close,
                 // the row after the genres types a new one
@@ -250,8 +257,9 @@ impl Component for Popup {
             Popup::Picker {
                 node,
                 items,
+                yours,
                 cursor,
-            } => draw_picker(frame, area, ctx, *node, items, *cursor),
+            } => draw_picker(frame, area, ctx, *node, items, *yours, *cursor),
             Popup::Editor { node, input } => draw_editor(frame, area, ctx, *node, input),
             Popup::Batch {
                 rows,
@@ -351,16 +359,35 @@ fn draw_prompt(
     frame.render_widget(Paragraph::new(Line::styled(hint, t.count)), hint_area);
 }
 
+/// One row of the picker: a heading, or the item at an index (`items.len()`
+/// is the "other…" row).
+enum PickerRow<'a> {
+    Heading(&'a str),
+    Item(usize),
+}
+
 fn draw_picker(
     frame: &mut Frame,
     area: Rect,
     ctx: &Ctx,
     node: NodeId,
-    items: &[(String, Option<f32>)],
+    items: &[PickerItem],
+    yours: usize,
     cursor: usize,
 ) {
     let t = ctx.theme;
-    let h = (items.len() as u16 + 5).min(area.height);
+    // Your genres and GTZAN's under their own headings when both are listed.
+    let mut shown: Vec<PickerRow> = Vec::with_capacity(items.len() + 3);
+    for i in 0..=items.len() {
+        if yours > 0 && i == 0 {
+            shown.push(PickerRow::Heading("your genres"));
+        }
+        if yours > 0 && i == yours && yours < items.len() {
+            shown.push(PickerRow::Heading("GTZAN's genres"));
+        }
+        shown.push(PickerRow::Item(i));
+    }
+    let h = (shown.len() as u16 + 4).min(area.height);
     let popup = centered(area, 44, h);
     frame.render_widget(Clear, popup);
     let name = ctx.tree.node(node).label().into_owned();
@@ -368,27 +395,41 @@ fn draw_picker(
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let rows = usize::from(inner.height.saturating_sub(1));
-    let first = cursor.saturating_sub(rows.saturating_sub(1));
-    let mut lines: Vec<Line> = items
+    let at = shown
         .iter()
-        .map(|(g, p)| {
-            let p = p.map_or_else(String::new, |p| format!("{:>4.0}%", p * 100.0));
-            (g.clone(), p)
-        })
-        .chain(std::iter::once((
-            "other… (type a genre)".to_string(),
-            String::new(),
-        )))
-        .enumerate()
+        .position(|r| matches!(r, PickerRow::Item(i) if *i == cursor))
+        .unwrap_or(0);
+    // The heading above the first row stays in view at the top.
+    let first = at.saturating_sub(rows.saturating_sub(1));
+    let w = usize::from(inner.width).saturating_sub(6);
+    let mut lines: Vec<Line> = shown
+        .iter()
         .skip(first)
         .take(rows)
-        .map(|(i, (g, p))| {
-            let style = if i == cursor { t.selected } else { t.help };
-            let w = usize::from(inner.width).saturating_sub(6);
-            Line::from(vec![
-                Span::styled(format!(" {g:<w$}"), style),
-                Span::styled(p, if i == cursor { t.selected } else { t.count }),
-            ])
+        .map(|row| match *row {
+            PickerRow::Heading(h) => Line::styled(format!(" {h}"), t.dim),
+            PickerRow::Item(i) => {
+                let (g, p) = items.get(i).map_or_else(
+                    || ("other… (type a genre)".to_string(), String::new()),
+                    |(g, p)| {
+                        let p = p.map_or_else(String::new, |p| format!("{:>4.0}%", p * 100.0));
+                        (format!("  {g}"), p)
+                    },
+                );
+                let g = if yours > 0 {
+                    g
+                } else {
+                    g.trim_start().to_string()
+                };
+                let selected = i == cursor;
+                Line::from(vec![
+                    Span::styled(
+                        format!(" {}", pad_width(&g, w)),
+                        if selected { t.selected } else { t.help },
+                    ),
+                    Span::styled(p, if selected { t.selected } else { t.count }),
+                ])
+            }
         })
         .collect();
     lines.push(Line::styled("enter writes · esc cancels", t.count));
@@ -613,6 +654,7 @@ mod tests {
         let mut picker = Popup::Picker {
             node: 3,
             items: vec![("Rock".into(), Some(0.5)), ("Jazz".into(), None)],
+            yours: 0,
             cursor: 0,
         };
         picker.on_key(KeyEvent::from(KeyCode::End));

@@ -4,7 +4,7 @@
 use super::super::action::Action;
 use super::super::components::status::Level;
 use super::super::components::tagging::{
-    Confirmed, HELD_SKIPPED, HELD_TAGGED, HELD_WRITTEN, NotOffered, Popup,
+    Confirmed, HELD_SKIPPED, HELD_TAGGED, HELD_WRITTEN, NotOffered, PickerItem, Popup,
 };
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
@@ -355,9 +355,10 @@ pub fn open_picker(s: &mut State) {
     if refuse_untaggable(s, id) {
         return;
     }
-    let mut items: Vec<(String, Option<f32>)> = Vec::new();
-    if let Some(mine) = super::vocab::picker_items(s, id) {
-        items = mine;
+    let mut items: Vec<PickerItem> = Vec::new();
+    let mut yours = 0;
+    if let Some((mine, n)) = super::vocab::picker_items(s, id) {
+        (items, yours) = (mine, n);
     } else if let Some(r) = s.results.result(id) {
         for (label, p) in r.prediction.top(r.prediction.labels.len()) {
             items.push((crate::tags::genre_tag_name(label), Some(p)));
@@ -372,6 +373,7 @@ pub fn open_picker(s: &mut State) {
     s.popup = Some(Popup::Picker {
         node: id,
         items,
+        yours,
         cursor: 0,
     });
 }

@@ -8,6 +8,7 @@ use super::super::action::Action;
 use super::super::components::AfterTrack;
 use super::super::components::similar::{SIMILAR_TOP, SimilarList};
 use super::super::components::status::Level;
+use super::super::components::tagging::PickerItem;
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
 use super::super::state::State;
@@ -349,34 +350,37 @@ pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
 }
 
 /// The picker's rows in your genres (ranked, with the head's confidence),
-/// then GTZAN's genres not already listed; None when your genres are not in use.
-pub fn picker_items(s: &State, id: NodeId) -> Option<Vec<(String, Option<f32>)>> {
+/// then GTZAN's genres not already listed, and how many of them are yours;
+/// None when your genres are not in use.
+pub fn picker_items(s: &State, id: NodeId) -> Option<(Vec<PickerItem>, usize)> {
     let head = s.vocab.active()?;
-    let mut items: Vec<(String, Option<f32>)> = match mine(s, id) {
+    let mut items: Vec<PickerItem> = match mine(s, id) {
         Some(a) => a.ranked.into_iter().map(|(g, p)| (g, Some(p))).collect(),
         None => head.vocabulary.iter().map(|g| (g.clone(), None)).collect(),
     };
-    let gtzan: Vec<String> = match s.results.result(id) {
+    let yours = items.len();
+    // GTZAN's genres with the model's own confidence, when it has one.
+    let gtzan: Vec<(String, Option<f32>)> = match s.results.result(id) {
         Some(r) => r
             .prediction
             .top(r.prediction.labels.len())
             .into_iter()
-            .map(|(l, _)| l.to_string())
+            .map(|(l, p)| (l.to_string(), Some(p)))
             .collect(),
         None => s
             .results
             .labels()
-            .map(<[String]>::to_vec)
+            .map(|l| l.iter().map(|l| (l.clone(), None)).collect())
             .unwrap_or_default(),
     };
-    for label in gtzan {
+    for (label, p) in gtzan {
         let name = crate::tags::genre_tag_name(&label);
         if !items
             .iter()
             .any(|(g, _)| crate::vocab::library::same_genre(g, &name))
         {
-            items.push((name, None));
+            items.push((name, p));
         }
     }
-    Some(items)
+    Some((items, yours))
 }
