@@ -206,7 +206,10 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
     let raw: RawConfig = toml::from_str(src).map_err(|e| FileError::from_toml(path, src, &e))?;
     let mut overrides = Vec::new();
     let mut spans = Vec::new();
-    for (name, keys) in &raw.keys {
+    // In file order, so that a clash names the later of its two lines.
+    let mut in_file_order: Vec<_> = raw.keys.iter().collect();
+    in_file_order.sort_by_key(|(name, _)| name.span().start);
+    for &(name, keys) in &in_file_order {
         let list: Vec<&str> = match keys.get_ref() {
             OneOrMany::One(k) => vec![k.as_str()],
             OneOrMany::Many(ks) => ks.iter().map(String::as_str).collect(),
@@ -229,8 +232,6 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
         )
     })?;
     // `action = []` unbinds it: allowed, but said, in case it was a slip.
-    let mut in_file_order: Vec<_> = raw.keys.iter().collect();
-    in_file_order.sort_by_key(|(name, _)| name.span().start);
     let unbound = in_file_order
         .into_iter()
         .filter_map(|(name, keys)| match keys.get_ref() {
@@ -349,8 +350,12 @@ mod tests {
         let e = parse("[keys]\n\nquit = \"spcae\"\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.to_string().contains("spcae"), "{e}");
+        // The second binding of a key is the one at fault, whatever the names' order.
         let e = parse("[keys]\nup = \"x\"\ndown = \"x\"\n", Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("bound to both"), "{e}");
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = parse("[keys]\ndown = \"x\"\nup = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
         let e = parse("colour = 1\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.to_string().contains("colour"), "{e}");

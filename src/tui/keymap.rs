@@ -286,9 +286,10 @@ impl KeyMap {
             }
         }
         let map = Self::from_table(table).map_err(|(key, a, b)| {
+            // The later of the two bindings (overrides come in file order).
             let name = touched
                 .iter()
-                .find(|(t, _)| *t == b || *t == a)
+                .rfind(|(t, _)| *t == b || *t == a)
                 .map_or_else(|| b.name().to_string(), |(_, n)| n.clone());
             BindError {
                 action: name,
