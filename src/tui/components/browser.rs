@@ -35,6 +35,8 @@ pub const MARKS_LEGEND: &[(&str, &str)] = &[
 pub struct Browser {
     expanded: Vec<bool>,
     keep: Option<Vec<bool>>,
+    /// Under a filter, the files it keeps below each folder (its row's count).
+    kept: Option<Vec<u32>>,
     rows: Vec<NodeId>,
     cursor: usize,
     /// The first row drawn (the frame keeps the cursor in view).
@@ -68,6 +70,7 @@ impl Browser {
         Browser {
             expanded: Vec::new(),
             keep: None,
+            kept: None,
             rows: Vec::new(),
             cursor: 0,
             offset: Cell::new(0),
@@ -102,6 +105,10 @@ impl Browser {
         }
         if !self.filter.is_empty() && self.keep.as_ref().is_none_or(|k| k.len() != tree.len()) {
             self.keep = tree.filter(&self.filter);
+            self.kept = self.keep.as_deref().map(|k| tree.kept_files(k));
+        }
+        if self.keep.is_none() {
+            self.kept = None;
         }
         self.rows = tree.visible_rows(&self.expanded, self.keep.as_deref());
         match self
@@ -384,10 +391,18 @@ impl Browser {
                     };
                     let style = if d.audio == 0 { t.dim } else { t.folder };
                     spans.push(Span::styled(format!("{marker}{}/", node.label()), style));
-                    spans.push(Span::styled(
-                        format!(" {}", count(u64::from(d.audio))),
-                        t.count,
-                    ));
+                    // Under a filter: how many of its files match ("1 of 3").
+                    let files = match self.kept.as_ref().and_then(|k| k.get(id as usize)) {
+                        Some(&kept) => {
+                            format!(
+                                " {} of {}",
+                                count(u64::from(kept)),
+                                count(u64::from(d.audio))
+                            )
+                        }
+                        None => format!(" {}", count(u64::from(d.audio))),
+                    };
+                    spans.push(Span::styled(files, t.count));
                     if d.bad > 0 {
                         // Files are inspected as they come on screen: the count
                         // grows until every file below has been looked at.

@@ -398,6 +398,23 @@ impl Tree {
         Some(keep)
     }
 
+    /// Files a filter mask keeps at or below each node (a file: 1 or 0), for
+    /// folder rows' counts under a filter.
+    pub fn kept_files(&self, keep: &[bool]) -> Vec<u32> {
+        let mut n = vec![0u32; self.nodes.len()];
+        // Children follow their parents: a backward pass sums them up.
+        for i in (1..self.nodes.len()).rev() {
+            let node = &self.nodes[i];
+            if !node.is_dir() && keep.get(i).copied().unwrap_or(false) {
+                n[i] += 1;
+            }
+            if let Some(p) = node.parent {
+                n[p as usize] += n[i];
+            }
+        }
+        n
+    }
+
     /// The rows a listing shows: children of expanded folders (depth-first),
     /// or, under a filter, every kept node whatever is expanded.
     pub fn visible_rows(&self, expanded: &[bool], keep: Option<&[bool]>) -> Vec<NodeId> {
@@ -484,6 +501,27 @@ mod tests {
         let rows = tree.visible_rows(&expanded, Some(&keep));
         let labels: Vec<String> = rows.iter().map(|&r| tree.node(r).label().into()).collect();
         assert_eq!(labels, ["rock", "two.mp3"]);
+        // Folder rows count the files the filter keeps below them.
+        let kept = tree.kept_files(&keep);
+        let jazz = tree.children(ROOT)[0];
+        assert_eq!(
+            (
+                kept[ROOT as usize],
+                kept[rock as usize],
+                kept[jazz as usize]
+            ),
+            (1, 1, 0)
+        );
+        let keep = tree.filter(".mp3").unwrap();
+        let kept = tree.kept_files(&keep);
+        assert_eq!(
+            (
+                kept[ROOT as usize],
+                kept[rock as usize],
+                kept[jazz as usize]
+            ),
+            (3, 2, 1)
+        );
         // Terms may match a folder name and a file name.
         let keep = tree.filter("rock one").unwrap();
         assert_eq!(tree.visible_rows(&expanded, Some(&keep)).len(), 2);
