@@ -132,11 +132,11 @@ fn undo_by_run_takes_back_one_earlier_run() {
     };
     let [a, b] = ["singularity-nebula.flac", "hyperrogue-hell.ogg"].map(|n| env.music.join(n));
     let before_a = genres(&a);
-    assert!(
-        earmark(&env, &["tag", "-g", "Jazz", p(&a)])
-            .status
-            .success()
-    );
+    let out = earmark(&env, &["tag", "-g", "Jazz", "--json", p(&a)]);
+    assert!(out.status.success());
+    // The report names the run as the journal and `undo --run` do.
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reported_run = report["run"].as_i64();
     assert!(
         earmark(&env, &["tag", "-g", "Blues", p(&b)])
             .status
@@ -147,8 +147,9 @@ fn undo_by_run_takes_back_one_earlier_run() {
     let run_of_a = rows
         .iter()
         .find(|r| r["path"].as_str().unwrap().ends_with("nebula.flac"))
-        .and_then(|r| r["batch"].as_i64())
+        .and_then(|r| r["run"].as_i64())
         .unwrap_or_else(|| panic!("{listing}"));
+    assert_eq!(reported_run, Some(run_of_a), "{report}");
     let run = run_of_a.to_string();
     let out = earmark(&env, &["tag", "undo", "--dry-run", "--run", &run]);
     let said = text(&out.stdout);

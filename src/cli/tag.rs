@@ -619,7 +619,8 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
         #[derive(Serialize)]
         struct Out<'a> {
             dry_run: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
+            /// The journal's run, for `tag undo --run`.
+            #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
             batch: Option<i64>,
             results: &'a [Record],
         }

@@ -57,6 +57,9 @@ pub struct JournalEntry {
     pub new_state: String,
     /// Milliseconds since the Unix epoch.
     pub time_ms: i64,
+    /// The run (one `tag` command, one batch in the app) that wrote it: the
+    /// journal table's `run` column and `tag undo --run`'s argument.
+    #[serde(rename = "run")]
     pub batch: i64,
     pub undone: bool,
     pub undone_time_ms: Option<i64>,
