@@ -45,6 +45,13 @@ impl FileState {
         self.failure_kind.and(self.error.as_deref())
     }
 
+    /// The file decodes but holds nothing to judge (digital silence, or
+    /// less audio than a segment needs): not a failure of the file or of
+    /// earmark, so the listing marks it apart.
+    pub fn nothing_to_judge(&self) -> bool {
+        self.error.is_some() && is_unjudged(self.failure_kind)
+    }
+
     /// The file is not audio at all (or empty): no tag format can hold a
     /// genre in it, so a write would fail.
     pub fn cannot_hold_tags(&self) -> bool {
@@ -61,6 +68,11 @@ impl FileState {
         self.error = None;
         self.failure_kind = None;
     }
+}
+
+/// Whether a decode error's kind means the file has nothing to judge.
+pub fn is_unjudged(kind: Option<&str>) -> bool {
+    matches!(kind, Some("silent" | "too-short"))
 }
 
 /// The model as the panes see it.

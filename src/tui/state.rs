@@ -103,6 +103,8 @@ pub struct State {
     pub run_completed: u64,
     /// Jobs of this run that ended with an error.
     pub run_failed: u64,
+    /// Of those, files with nothing to judge (silent, too short).
+    pub run_unjudged: u64,
     /// `C` was pressed: say how far the run got when its last job ends.
     pub cancelling: bool,
     pub quit: bool,
@@ -190,6 +192,7 @@ impl State {
             run_total: 0,
             run_completed: 0,
             run_failed: 0,
+            run_unjudged: 0,
             cancelling: false,
             quit: false,
             dirty: true,

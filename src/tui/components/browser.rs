@@ -24,6 +24,7 @@ pub const MARKS_LEGEND: &[(&str, &str)] = &[
     ("…", "being classified"),
     ("·", "queued"),
     ("✗", "failed (see reason)"),
+    ("○", "silent / too short"),
     ("!", "damaged / unreadable"),
     ("✎", "genre tag written"),
     ("–", "skipped (x)"),
@@ -428,6 +429,7 @@ impl Browser {
                 } else {
                     match state {
                         Some(s) if s.written.is_some() => ('✎', t.done),
+                        Some(s) if s.write_error.is_none() && s.nothing_to_judge() => ('○', t.dim),
                         Some(s) if s.write_error.is_some() || s.error.is_some() => ('✗', t.bad),
                         Some(s) if s.job == JobMark::Running => ('…', t.count),
                         Some(s) if s.job == JobMark::Queued => ('·', t.count),

@@ -94,6 +94,11 @@ impl PredictionPane {
                 let (msg, style) = match (&ctx.results.model, state) {
                     (ModelStatus::Off, _) => ("classification is off".to_string(), t.dim),
                     (ModelStatus::Failed(e), _) => (e.clone(), t.bad),
+                    // Not a failure: there is no music to judge.
+                    (_, Some(s)) if s.nothing_to_judge() => (
+                        format!("no genre: {}", s.error.as_deref().unwrap_or_default()),
+                        t.dim,
+                    ),
                     (_, Some(s)) if s.error.is_some() => (
                         format!("failed: {}", s.error.as_deref().unwrap_or_default()),
                         t.bad,

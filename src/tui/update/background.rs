@@ -110,13 +110,16 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             f.set_failure(reason, Some(kind));
             s.run_completed += 1;
             s.run_failed += 1;
+            if crate::tui::results::is_unjudged(Some(kind)) {
+                s.run_unjudged += 1;
+            }
         }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
         JobUpdate::Started => {}
     }
     if !s.cancelling && s.inflight.jobs() == 0 {
         s.status
-            .run_ended(run_outcome(s.run_completed, s.run_failed));
+            .run_ended(run_outcome(s.run_completed, s.run_failed, s.run_unjudged));
     }
     if s.cancelling && s.inflight.jobs() == 0 {
         s.cancelling = false;
@@ -148,15 +151,28 @@ fn select_when_listed(s: &mut State) {
     }
 }
 
-/// "classified 13 files", "classified 12 files · 1 could not be".
-fn run_outcome(completed: u64, failed: u64) -> String {
-    let ok = completed.saturating_sub(failed);
+/// "classified 13 files", "classified 12 files · 1 could not be", and
+/// apart from failures, files with nothing to judge ("· 2 silent or too short").
+fn run_outcome(completed: u64, failed: u64, unjudged: u64) -> String {
+    let failed = failed.saturating_sub(unjudged);
+    let ok = completed.saturating_sub(failed + unjudged);
     let files = |n: u64| if n == 1 { "file" } else { "files" };
-    match (ok, failed) {
+    let mut out = match (ok, failed) {
+        (0, 0) => String::new(),
         (_, 0) => format!("classified {ok} {}", files(ok)),
         (0, _) => format!("{failed} {} could not be classified", files(failed)),
         _ => format!("classified {ok} {} · {failed} could not be", files(ok)),
+    };
+    if unjudged > 0 {
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(&format!("{unjudged} silent or too short to judge"));
     }
+    if out.is_empty() {
+        out = "classified 0 files".into();
+    }
+    out
 }
 
 fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {

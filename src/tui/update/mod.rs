@@ -181,6 +181,7 @@ fn classify(
         s.run_total = 0;
         s.run_completed = 0;
         s.run_failed = 0;
+        s.run_unjudged = 0;
     }
     // New work after a cancel: this run is no longer a cancelled one.
     s.cancelling = false;

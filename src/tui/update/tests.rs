@@ -418,6 +418,48 @@ fn the_queued_message_gives_way_to_the_run_outcome() {
     assert_eq!(s.status.message(), Some("3 files could not be classified"));
 }
 
+/// A silent or too-short file is not a failure: the run's outcome counts it
+/// apart, and its state says there is nothing to judge.
+#[test]
+fn silent_files_are_counted_apart_from_failures() {
+    let mut s = state(3, true);
+    let reqs = mark_all_and_classify(&mut s);
+    let reasons = [
+        (
+            "silent",
+            "silent (digital silence throughout what was analysed)",
+        ),
+        (
+            "too-short",
+            "too short to judge (0.2 s of audio; the model needs 1.0 s)",
+        ),
+    ];
+    for (&req, (kind, reason)) in reqs.iter().zip(reasons) {
+        let update_ = JobUpdate::Finished(Err(AnalysisError::Undecodable {
+            kind,
+            reason: reason.into(),
+        }));
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: update_,
+            },
+        );
+    }
+    fail_job(&mut s, reqs[2]);
+    assert_eq!(
+        s.status.message(),
+        Some("1 file could not be classified · 2 silent or too short to judge")
+    );
+    let unjudged = s
+        .tree
+        .files()
+        .filter(|&f| s.results.get(f).is_some_and(|r| r.nothing_to_judge()))
+        .count();
+    assert_eq!(unjudged, 2);
+}
+
 #[test]
 fn star_marks_only_what_the_filter_shows() {
     let mut s = state(13, true);
