@@ -28,6 +28,15 @@ fn empty_all_bad_and_missing_folders_are_errors_that_say_why() {
         let err = text(&out.stderr);
         assert!(err.contains("no audio files found"), "{cmd}: {err}");
     }
+    // A folder named like a track says so once, not twice.
+    let named = dir.path().join("x.mp3");
+    std::fs::create_dir(&named).unwrap();
+    for cmd in ["classify", "info"] {
+        let out = earmark().arg(cmd).arg(&named).output().unwrap();
+        assert!(!out.status.success(), "{cmd}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+    }
 
     let missing = dir.path().join("no-such-folder");
     for cmd in ["classify", "eval"] {

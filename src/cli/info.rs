@@ -46,12 +46,17 @@ pub fn run(args: InfoArgs) -> ExitCode {
     for p in &args.files {
         if p.is_dir() {
             let c = crate::library::collect_audio(std::slice::from_ref(p));
-            for e in &c.errors {
-                eprintln!("skipped: {}", printable(&e.to_string()));
-            }
             if c.files.is_empty() {
+                for e in c.errors_beside_none_found(std::slice::from_ref(p)) {
+                    eprintln!("skipped: {}", printable(&e.to_string()));
+                }
+
                 let why = format!("{}: no audio files found in this folder", p.display());
                 files.push((p.clone(), Some(why)));
+            } else {
+                for e in &c.errors {
+                    eprintln!("skipped: {}", printable(&e.to_string()));
+                }
             }
             files.extend(c.files.into_iter().map(|f| (f, None)));
         } else {

@@ -169,7 +169,7 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> 
     }
     let collected = collect_audio(paths);
     if collected.files.is_empty() {
-        for e in &collected.errors {
+        for e in collected.errors_beside_none_found(paths) {
             eprintln!("skipped: {e}");
         }
         return Err(CliError::failed(

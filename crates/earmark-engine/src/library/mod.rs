@@ -76,6 +76,23 @@ pub struct Collected {
     pub errors: Vec<WalkError>,
 }
 
+/// The reason given for a folder named like an audio file (`x.mp3/`) that
+/// holds no audio.
+const EMPTY_AUDIO_NAMED_DIR: &str = "not a regular file (a directory, with no audio in it)";
+
+impl Collected {
+    /// The errors worth printing beside "no audio files found in PATH": a
+    /// folder given by name that holds no audio is that line already.
+    pub fn errors_beside_none_found<'a>(
+        &'a self,
+        roots: &'a [PathBuf],
+    ) -> impl Iterator<Item = &'a WalkError> + 'a {
+        self.errors
+            .iter()
+            .filter(|e| !(e.reason == EMPTY_AUDIO_NAMED_DIR && roots.contains(&e.path)))
+    }
+}
+
 /// Audio files under each path (a file given by name is taken whatever its
 /// extension, so that a mislabelled file still gets a clear decode error).
 /// Only regular files are taken: a FIFO, a device or a socket (named, or
@@ -97,7 +114,7 @@ pub fn collect_audio(paths: &[PathBuf]) -> Collected {
                 if out.files.len() == before && is_audio_path(root) {
                     out.errors.push(WalkError {
                         path: root.clone(),
-                        reason: "not a regular file (a directory, with no audio in it)".into(),
+                        reason: EMPTY_AUDIO_NAMED_DIR.into(),
                     });
                 }
             }
