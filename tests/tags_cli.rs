@@ -150,6 +150,8 @@ fn undo_by_run_takes_back_one_earlier_run() {
         .and_then(|r| r["run"].as_i64())
         .unwrap_or_else(|| panic!("{listing}"));
     assert_eq!(reported_run, Some(run_of_a), "{report}");
+    // The listing does not read files whole: it says undoable, not how.
+    assert!(rows.iter().all(|r| r["undo"] == "undoable"), "{listing}");
     let run = run_of_a.to_string();
     let out = earmark(&env, &["tag", "undo", "--dry-run", "--run", &run]);
     let said = text(&out.stdout);

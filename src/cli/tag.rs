@@ -844,7 +844,7 @@ impl<'a> From<(&'a JournalEntry, &'a UndoOutlook)> for Listed<'a> {
 /// The `state` column: what `undo ID` would find now.
 fn state_word(o: &UndoOutlook) -> String {
     match o {
-        UndoOutlook::Exact | UndoOutlook::Values => String::new(),
+        UndoOutlook::Exact | UndoOutlook::Values | UndoOutlook::Undoable => String::new(),
         UndoOutlook::AlreadyUndone => "undone".into(),
         UndoOutlook::After(id) => format!("after #{id}"),
         UndoOutlook::Blocked { kind, .. } => match kind {

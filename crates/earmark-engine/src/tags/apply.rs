@@ -269,6 +269,9 @@ pub enum UndoOutlook {
     /// The file was re-saved since but still holds the genre written: the
     /// previous values come back (the file's other bytes stay as they are).
     Values,
+    /// It can be undone, byte for byte or by values: not told apart (that
+    /// reads each file whole), as in the journal's listing.
+    Undoable,
     /// Only after the newer entry for the same file (`undo --all` does that).
     After(i64),
     AlreadyUndone,
@@ -291,7 +294,7 @@ impl UndoOutlook {
 /// What undoing `entries` in this order would do, writing nothing: each
 /// entry as after those before it (`undo --all`'s newest first). `exact`:
 /// also tell byte-exact from values-only undos, which reads each file whole
-/// for its checksum; without it they all show as [`UndoOutlook::Values`].
+/// for its checksum; without it they all show as [`UndoOutlook::Undoable`].
 pub fn plan_undo(
     cache: &Cache,
     entries: &[JournalEntry],
@@ -338,8 +341,10 @@ pub fn plan_undo(
                         );
                         if exactly.is_some() {
                             UndoOutlook::Exact
-                        } else {
+                        } else if exact {
                             UndoOutlook::Values
+                        } else {
+                            UndoOutlook::Undoable
                         }
                     }
                 }
