@@ -230,9 +230,11 @@ fn an_evaluation_clip_plays_from_beside_the_report_and_the_bar_says_what_plays()
     );
     let screen = h.screen();
     assert!(
-        screen.contains("rock.00052.ogg (evaluation clip)"),
+        screen.contains("rock.00052.ogg · evaluation clip"),
         "{screen}"
     );
+    // No listing follows a clip: the bar does not promise a next file.
+    assert!(screen.contains("then: stop"), "{screen}");
     assert!(screen.contains("▶ rock.00052.ogg"), "{screen}");
     // The clock counts the clip's own length, not a track's that is not there.
     let length = h.app.player_view().duration().expect("the clip's length");

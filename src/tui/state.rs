@@ -160,6 +160,7 @@ impl State {
                 info: None,
                 position: 0.0,
                 volume: setup.volume,
+                advanced: false,
             },
             player_bar: PlayerBar::default(),
             results: Results::new(if setup.classify {

@@ -75,6 +75,9 @@ pub struct PlayerView {
     pub info: Option<SourceInfo>,
     pub position: f64,
     pub volume: f32,
+    /// The track was started by auto-advance, not by a key: if it cannot
+    /// play, the next one is tried rather than the music stopping.
+    pub advanced: bool,
 }
 
 impl PlayerView {
@@ -254,6 +257,7 @@ mod player_view_tests {
             info: None,
             position: 0.0,
             volume: 1.0,
+            advanced: false,
         };
         assert!(p.is_playing_clip(&clip));
         assert!(!p.is_playing_clip(std::path::Path::new("/music/other.ogg")));

@@ -71,7 +71,7 @@ impl Component for PlayerBar {
             None if p.external.is_some() => {
                 p.external.as_deref().map_or_else(String::new, |path| {
                     let name = crate::library::shown_file_name(path);
-                    format!("{name} (evaluation clip)")
+                    format!("{name} · evaluation clip")
                 })
             }
             None => {
@@ -100,6 +100,9 @@ impl Component for PlayerBar {
             Constraint::Length(volume.chars().count() as u16 + 1),
         ])
         .areas(top);
+        // A name too long for its room ends in `…`, not mid-word at the edge.
+        let room = usize::from(left.width).saturating_sub(2 + state_word.len());
+        let what = crate::text::fit_width(&what, room);
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(format!("{symbol} "), state_style),

@@ -296,6 +296,7 @@ fn play(s: &mut State, fx: &mut Effects, node: Option<NodeId>, path: PathBuf) {
         return;
     }
     fx.push(Effect::Play(path.clone()));
+    s.player.advanced = false;
     s.player.node = node;
     s.player.external = if node.is_none() { Some(path) } else { None };
     s.player.info = None;

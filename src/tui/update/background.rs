@@ -2,8 +2,8 @@
 //! the model, classification jobs, cache lookups, the evaluation report.
 
 use super::super::analyst::{AnalysisError, JobUpdate};
-use super::super::components::PlayState;
 use super::super::components::status::Level;
+use super::super::components::{AfterTrack, PlayState};
 use super::super::effect::{ReqId, Work};
 use super::super::event::Msg;
 use super::super::results::{JobMark, ModelStatus};
@@ -197,9 +197,23 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
         }
         PlayerEvent::Failed { path, reason } => {
             let name = crate::library::shown_file_name(&path);
+            let current = s.playing_path().is_some_and(|p| p == path);
+            // Auto-advance met a file that cannot play: on to the next one,
+            // as a player does, saying which was skipped and why.
+            if current
+                && s.player.advanced
+                && s.after_track() == AfterTrack::Next
+                && !is_last_listed(s)
+            {
+                super::actions::step_track(s, fx, 1);
+                s.player.advanced = true;
+                s.status
+                    .set(format!("skipped {name}: {reason}"), Level::Error);
+                return;
+            }
             s.status
                 .set(format!("cannot play {name}: {reason}"), Level::Error);
-            if s.playing_path().is_some_and(|p| p == path) {
+            if current {
                 // Nothing of that file plays: the bar goes back to "nothing
                 // playing" rather than showing it stopped at 0:00 / ?.
                 s.player.forget_track();
@@ -213,18 +227,23 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                 }
                 // The next file of the listing (library tracks only: the
                 // evaluation view's clips have no listing to follow).
-                let last = s
-                    .player
-                    .node
-                    .is_some_and(|n| super::actions::listed_files(s).last() == Some(&n));
+                let last = is_last_listed(s);
                 let similar = s
                     .player
                     .node
                     .is_some_and(|n| super::vocab::play_next_similar(s, fx, n));
                 if !similar && s.auto_advance && s.player.node.is_some() && !last {
                     super::actions::step_track(s, fx, 1);
+                    s.player.advanced = true;
                 }
             }
         }
     }
+}
+
+/// Whether the library track playing is the listing's last file.
+fn is_last_listed(s: &State) -> bool {
+    s.player
+        .node
+        .is_some_and(|n| super::actions::listed_files(s).last() == Some(&n))
 }

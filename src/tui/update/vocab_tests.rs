@@ -383,3 +383,19 @@ fn o_and_f_say_what_plays_when_a_track_ends() {
         Some("play similar needs a model: classification is off")
     );
 }
+
+/// The player bar keeps `then: similar track` whole at 80 columns; the hint
+/// beside it gives way with `…`, not cut mid-word at the edge.
+#[test]
+fn the_player_bar_says_similar_track_and_cuts_the_hint_cleanly() {
+    let mut s = with_head([1.0, 0.0]);
+    key(&mut s, KeyCode::Char('F'));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| super::super::view::draw(&s, f)).unwrap();
+    let buffer = t.backend().buffer();
+    let bar: String = (0..24)
+        .map(|y| (0..80).map(|x| buffer[(x, y)].symbol()).collect::<String>())
+        .find(|l| l.contains("nothing playing"))
+        .expect("the player bar");
+    assert!(bar.contains("… then: similar track · vol"), "{bar}");
+}
