@@ -44,6 +44,13 @@ fn filtering_80x24() {
     h.key(KeyCode::Char('/'));
     h.chars("hell");
     insta::assert_snapshot!("filter_80x24", h.terminal.backend());
+    // Nothing matches: the Track pane says so, not that the folder is empty.
+    h.chars("zzz");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Nothing matches the filter") && !screen.contains("no audio files"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -55,6 +55,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         } else {
             s.after_track()
         },
+        filter: s.browser.filter(),
     };
     if s.eval.visible {
         s.eval.draw(frame, main, &ctx);

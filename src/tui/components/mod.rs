@@ -135,6 +135,8 @@ pub struct Ctx<'a> {
     pub jobs: JobsView<'a>,
     /// What plays when the track ends.
     pub after_track: AfterTrack,
+    /// The browser's filter ("" when none).
+    pub filter: &'a str,
 }
 
 /// What the status line shows about background work.

@@ -67,7 +67,9 @@ impl TrackPane {
     fn lines<'a>(&self, ctx: &Ctx) -> (String, Vec<Line<'a>>) {
         let t = ctx.theme;
         let Some(id) = ctx.selected else {
-            let msg = if ctx.tree.progress().done {
+            let msg = if !ctx.filter.is_empty() {
+                "Nothing matches the filter: Esc clears it."
+            } else if ctx.tree.progress().done {
                 "Nothing to show: this folder has no audio files."
             } else {
                 "Scanning…"
