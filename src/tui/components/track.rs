@@ -63,18 +63,25 @@ fn channels(n: usize) -> String {
     }
 }
 
+/// Why no row is selected: the filter, an empty folder, or a scan not done.
+fn nothing_selected(ctx: &Ctx) -> &'static str {
+    if !ctx.filter.is_empty() {
+        "Nothing matches the filter: Esc clears it."
+    } else if ctx.tree.progress().done {
+        "Nothing to show: this folder has no audio files."
+    } else {
+        "Scanning…"
+    }
+}
+
 impl TrackPane {
     fn lines<'a>(&self, ctx: &Ctx) -> (String, Vec<Line<'a>>) {
         let t = ctx.theme;
         let Some(id) = ctx.selected else {
-            let msg = if !ctx.filter.is_empty() {
-                "Nothing matches the filter: Esc clears it."
-            } else if ctx.tree.progress().done {
-                "Nothing to show: this folder has no audio files."
-            } else {
-                "Scanning…"
-            };
-            return (" Track ".into(), vec![Line::styled(msg, t.dim)]);
+            return (
+                " Track ".into(),
+                vec![Line::styled(nothing_selected(ctx), t.dim)],
+            );
         };
         let node = ctx.tree.node(id);
         let path = ctx.display_path(id);
