@@ -62,6 +62,8 @@ pub struct NotOffered {
     pub unclassified: usize,
     /// Their classification failed: classifying again will not help.
     pub failed: usize,
+    /// Classified, but your genres are unsure of them (`t` picks one).
+    pub unsure: usize,
 }
 
 /// What a yes to [`Popup::Confirm`] does.
@@ -508,7 +510,7 @@ fn draw_batch(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// "left out: 1 set already (✎), 1 skipped (–), 3 not classified yet, 2 failed".
+/// "left out: 1 set already (✎), 1 skipped (–), 3 not classified yet, 2 unsure, 2 failed".
 fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> String {
     let held = |why: &str| {
         rows.iter()
@@ -530,6 +532,9 @@ fn left_out_line(rows: &[Planned], threshold: f32, not_offered: NotOffered) -> S
     }
     if not_offered.unclassified > 0 {
         parts.push(format!("{} not classified yet", not_offered.unclassified));
+    }
+    if not_offered.unsure > 0 {
+        parts.push(format!("{} unsure", not_offered.unsure));
     }
     if not_offered.failed > 0 {
         parts.push(format!("{} failed", not_offered.failed));

@@ -191,7 +191,8 @@ fn batch_accept_counts_failed_files_apart_from_unclassified_ones() {
         *not_offered,
         NotOffered {
             unclassified: 1,
-            failed: 2
+            failed: 2,
+            unsure: 0,
         }
     );
     let (req, items) = fx

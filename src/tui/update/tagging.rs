@@ -460,6 +460,9 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
             None if s.results.get(id).is_some_and(|f| f.error.is_some()) => {
                 not_offered.failed += 1;
             }
+            None if matches!(super::vocab::mine_suggestion(s, id), Some(None)) => {
+                not_offered.unsure += 1;
+            }
             None => not_offered.unclassified += 1,
         }
     }
@@ -480,27 +483,38 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
     });
 }
 
-/// "Album/: nothing classified yet (c classifies)", or how many failed.
+/// "Album/: nothing classified yet (c classifies)", or why nothing is
+/// offered: how many failed, and how many your genres are unsure of.
 fn nothing_to_accept(s: &State, what: &str, not_offered: NotOffered) -> String {
     let key = s.keymap.hint(Action::Classify).unwrap_or_default();
-    match not_offered {
-        NotOffered { failed: 0, .. } => {
-            format!("{what}: nothing classified yet ({key} classifies)")
-        }
-        NotOffered {
-            unclassified: 0,
-            failed,
-        } => format!(
-            "{what}: nothing to accept, {} failed to classify",
-            super::actions::plural(failed, "file")
-        ),
-        NotOffered {
-            unclassified,
-            failed,
-        } => format!(
-            "{what}: nothing to accept ({unclassified} not classified yet: {key} classifies; {failed} failed)"
-        ),
+    let NotOffered {
+        unclassified,
+        failed,
+        unsure,
+    } = not_offered;
+    if failed == 0 && unsure == 0 {
+        return format!("{what}: nothing classified yet ({key} classifies)");
     }
+    let mut why = Vec::new();
+    if unclassified > 0 {
+        why.push(format!(
+            "{unclassified} not classified yet: {key} classifies"
+        ));
+    }
+    if unsure > 0 {
+        let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+        why.push(format!(
+            "your genres are unsure of {}: {pick} picks one",
+            super::actions::plural(unsure, "file")
+        ));
+    }
+    if failed > 0 {
+        why.push(format!(
+            "{} failed to classify",
+            super::actions::plural(failed, "file")
+        ));
+    }
+    format!("{what}: nothing to accept, {}", why.join("; "))
 }
 
 /// Rows the user decided about are left out unless ticked: a genre set

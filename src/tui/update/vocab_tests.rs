@@ -399,3 +399,17 @@ fn the_player_bar_says_similar_track_and_cuts_the_hint_cleanly() {
         .expect("the player bar");
     assert!(bar.contains("… then: similar track · vol"), "{bar}");
 }
+
+/// `A` on a file your genres are unsure of says so, not "not classified".
+#[test]
+fn batch_accept_counts_unsure_files_as_unsure() {
+    let mut s = with_head([0.0, 1.0]);
+    key(&mut s, KeyCode::Char('A'));
+    assert_eq!(
+        s.status.message(),
+        Some(
+            "lib/: nothing to accept, 2 not classified yet: c classifies; \
+             your genres are unsure of 1 file: t picks one"
+        )
+    );
+}
