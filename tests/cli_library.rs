@@ -266,6 +266,58 @@ fn tag_auto_takes_jobs_and_windows_like_classify() {
     }
 }
 
+/// A silent or too-short file has no genre, and nothing is wrong with it:
+/// `classify` says so (not "could not be decoded") and names its kind in
+/// JSON; `tag --auto` skips it without failing the run.
+#[test]
+fn silent_and_too_short_files_are_no_genre_not_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let silent = dir.path().join("silent.wav");
+    std::fs::write(
+        &silent,
+        common::pcm_mono_wav(22050, 16, &vec![0u8; 22050 * 4]),
+    )
+    .unwrap();
+    let short = dir.path().join("short.wav");
+    wav(&short, 0.3);
+    let tone = dir.path().join("tone.wav");
+    wav(&tone, 5.0);
+    let cache = dir.path().join("cache");
+    let run = |args: &[&str], files: &[&Path]| {
+        earmark()
+            .env("EARMARK_CACHE_DIR", &cache)
+            .args(args)
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["classify", "--model", "fast"], &[&silent, &short]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("earmark classify: no genre: the 2 files are silent or too short to judge"),
+        "{err}"
+    );
+    let out = run(
+        &["classify", "--model", "fast", "--json"],
+        &[&silent, &short],
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["error_kind"], "silent", "{rows}");
+    assert_eq!(rows[1]["error_kind"], "too-short", "{rows}");
+
+    let out = run(
+        &["tag", "--auto", "--dry-run", "--model", "fast"],
+        &[&silent, &short, &tone],
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("2 skipped (silent or too short to judge)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn info_walks_a_folder_and_help_lists_only_what_applies() {
     let dir = tempfile::tempdir().unwrap();

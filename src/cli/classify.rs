@@ -82,6 +82,11 @@ pub struct TrackResult {
     pub prediction: Option<Prediction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With `error`, when the file's audio is at fault: the decode error's
+    /// kind (`corrupt`, `not-audio`…; `silent` and `too-short` are files
+    /// with nothing to judge, not damaged ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<&'static str>,
     /// With --genres: the confident genre, or `unsure`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
@@ -136,6 +141,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     };
     let mut out = Printer::new(std::io::stdout(), format, &collected.files, vocab.is_some());
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
+    let mut unjudged = 0usize;
     classify_in_order(
         &classifier,
         &collected.files,
@@ -144,6 +150,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         |mut r| {
             done += 1;
             undecodable += usize::from(r.error.is_some());
+            unjudged += usize::from(r.nothing_to_judge());
             if let Some(v) = &mut vocab {
                 answer_in(std::slice::from_mut(&mut r), v, args.top);
             }
@@ -161,13 +168,29 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     let total = done + collected.errors.len();
     if total == 0 || failed == total {
         if done > 0 && undecodable == done {
-            eprintln!(
-                "earmark classify: no audio files found (none of the {done} files could be decoded)"
-            );
+            eprintln!("earmark classify: {}", none_classified(done, unjudged));
         }
         Ok(ExitCode::FAILURE)
     } else {
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Why no file got a genre: none decoded, or some held nothing to judge.
+fn none_classified(done: usize, unjudged: usize) -> String {
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    match done - unjudged {
+        0 => format!(
+            "no genre: the {done} {} silent or too short to judge",
+            if done == 1 { "file is" } else { "files are" }
+        ),
+        _ if unjudged == 0 => {
+            format!("no audio files found (none of the {done} files could be decoded)")
+        }
+        bad => format!(
+            "no genre: {bad} {} could not be decoded, {unjudged} silent or too short to judge",
+            files(bad)
+        ),
     }
 }
 
@@ -400,10 +423,20 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             ),
             prediction: Some(a.prediction),
             error: None,
+            error_kind: None,
             suggestion: None,
             unsure_threshold: None,
         },
-        Err(e) => TrackResult::failed(path, e.to_string()),
+        Err(e) => {
+            let kind = match &e {
+                crate::model::AnalyseError::Audio(a) => Some(a.kind()),
+                crate::model::AnalyseError::Model { .. } => None,
+            };
+            TrackResult {
+                error_kind: kind,
+                ..TrackResult::failed(path, e.to_string())
+            }
+        }
     }
 }
 
@@ -419,9 +452,16 @@ impl TrackResult {
             top: None,
             prediction: None,
             error: Some(error),
+            error_kind: None,
             suggestion: None,
             unsure_threshold: None,
         }
+    }
+
+    /// No genre because the file is silent or too short, not damaged.
+    pub fn nothing_to_judge(&self) -> bool {
+        self.error_kind
+            .is_some_and(crate::audio::kind_has_nothing_to_judge)
     }
 }
 

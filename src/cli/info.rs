@@ -51,7 +51,11 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     eprintln!("skipped: {}", printable(&e.to_string()));
                 }
 
-                let why = format!("{}: no audio files found in this folder", p.display());
+                // A folder named like a track says what it is instead.
+                let why = c.errors.iter().find(|e| e.path == *p).map_or_else(
+                    || format!("{}: no audio files found in this folder", p.display()),
+                    ToString::to_string,
+                );
                 files.push((p.clone(), Some(why)));
             } else {
                 for e in &c.errors {

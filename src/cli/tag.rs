@@ -428,6 +428,20 @@ fn auto_changes(
                 ));
                 records.push(rec);
             }
+            // Silence has no genre, and nothing is wrong with the file.
+            (None, Some(e))
+                if r.error_kind
+                    .is_some_and(crate::audio::kind_has_nothing_to_judge) =>
+            {
+                let why = crate::audio::without_path(&path, e);
+                if !args.json {
+                    println!("{}: skipped, {why}", name(&path));
+                }
+                let mut rec = Record::base(&path, "skipped");
+                rec.error = Some(why);
+                rec.error_kind = r.error_kind;
+                records.push(rec);
+            }
             (None, e) => {
                 let e = e.unwrap_or_else(|| "not classified".to_string());
                 if !args.json {
@@ -677,12 +691,25 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 count("unchanged")
             )
         };
-        let skipped = count("skipped");
-        if skipped > 0 {
-            eprintln!("{summary}, {skipped} skipped (unsure or low confidence)");
-        } else {
-            eprintln!("{summary}");
+        let unjudged = records
+            .iter()
+            .filter(|r| r.status == "skipped")
+            .filter(|r| {
+                r.error_kind
+                    .is_some_and(crate::audio::kind_has_nothing_to_judge)
+            })
+            .count();
+        let mut summary = summary;
+        match count("skipped") - unjudged {
+            0 => {}
+            n => summary.push_str(&format!(", {n} skipped (unsure or low confidence)")),
         }
+        if unjudged > 0 {
+            summary.push_str(&format!(
+                ", {unjudged} skipped (silent or too short to judge)"
+            ));
+        }
+        eprintln!("{summary}");
         if !dry_run && count("written") > 0 {
             eprintln!("undo with: earmark tag undo --last");
         }

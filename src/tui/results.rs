@@ -72,7 +72,7 @@ impl FileState {
 
 /// Whether a decode error's kind means the file has nothing to judge.
 pub fn is_unjudged(kind: Option<&str>) -> bool {
-    matches!(kind, Some("silent" | "too-short"))
+    kind.is_some_and(crate::audio::kind_has_nothing_to_judge)
 }
 
 /// The model as the panes see it.

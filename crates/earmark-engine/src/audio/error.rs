@@ -48,6 +48,13 @@ impl AudioError {
         }
     }
 
+    /// The file decodes but holds nothing to judge (digital silence, or less
+    /// audio than a segment needs): it gets no genre, yet nothing is wrong
+    /// with it, so reports count it apart from failures.
+    pub fn nothing_to_judge(&self) -> bool {
+        kind_has_nothing_to_judge(self.kind())
+    }
+
     /// Short machine-friendly kind, used by reports and the TUI's file marks.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -63,6 +70,11 @@ impl AudioError {
             AudioError::Cancelled { .. } => "cancelled",
         }
     }
+}
+
+/// [`AudioError::nothing_to_judge`] for an error known by its kind.
+pub fn kind_has_nothing_to_judge(kind: &str) -> bool {
+    matches!(kind, "silent" | "too-short")
 }
 
 /// What kind of non-regular file `ft` is, in words; None for a regular file.

@@ -12,7 +12,10 @@ mod sniff;
 mod stream;
 
 pub use au::{AuEncoding, mulaw_to_linear};
-pub use error::{AudioError, io_reason, io_words, irregular_kind, regular_file_len, without_path};
+pub use error::{
+    AudioError, io_reason, io_words, irregular_kind, kind_has_nothing_to_judge, regular_file_len,
+    without_path,
+};
 pub use resample::{ResampleError, downmix, resample_mono, resample_mono_cancellable};
 pub use sniff::{Sniffed, sniff};
 pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};
