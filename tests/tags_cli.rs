@@ -159,10 +159,29 @@ fn undo_by_run_takes_back_one_earlier_run() {
         said.contains("nebula.flac") && !said.contains("hell.ogg"),
         "{said}"
     );
+    // The flag spelling takes --run and --dry-run as the subcommand does.
+    let out = earmark(&env, &["tag", "--undo", "--run", &run, "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("would undo"), "{}", text(&out.stdout));
     let out = earmark(&env, &["tag", "undo", "--run", &run]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(genres(&a), before_a);
     assert_eq!(genres(&b), s(&["Blues"]));
+    // Again: undone already, said so; a run the journal never had is an error.
+    let out = earmark(&env, &["tag", "undo", "--run", &run]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains(&format!("run {run} (1 file) was undone already")),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = earmark(&env, &["tag", "undo", "--run", "999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no run 999 in the journal"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A dry run refuses what the real run would refuse: a read-only file is

@@ -89,9 +89,13 @@ pub struct TagArgs {
         long,
         value_name = "ID",
         num_args = 0..=1,
-        conflicts_with_all = ["genre", "auto", "dry_run", "journal", "paths"]
+        conflicts_with_all = ["genre", "auto", "journal", "paths"]
     )]
     pub undo: Option<Option<i64>>,
+
+    /// With --undo: every file one earlier run wrote (the journal's `run` column).
+    #[arg(long, value_name = "RUN", requires = "undo", conflicts_with_all = ["last", "all"])]
+    pub run: Option<i64>,
 
     /// With --undo: the most recent run (all files it wrote).
     #[arg(long, requires = "undo")]
@@ -204,17 +208,21 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         return with_cache(|cache| list_journal(cache, args.json));
     }
     if let Some(id) = args.undo {
-        let which = match (id, args.last, args.all) {
-            (Some(_), true, _) | (Some(_), _, true) => {
+        let which = match (id, args.run, args.last, args.all) {
+            (Some(_), Some(_), _, _) | (Some(_), _, true, _) | (Some(_), _, _, true) => {
                 return Err(CliError::usage(
                     "tag",
-                    "give --undo an ID, or --last, or --all, not several",
+                    "give --undo an ID, or --run, --last or --all, not several",
                 ));
             }
-            (Some(id), _, _) => UndoWhich::Id(id),
-            (None, _, true) => UndoWhich::All,
-            (None, _, false) => UndoWhich::Last,
+            (Some(id), ..) => UndoWhich::Id(id),
+            (None, Some(run), ..) => UndoWhich::Run(run),
+            (None, None, _, true) => UndoWhich::All,
+            (None, None, _, false) => UndoWhich::Last,
         };
+        if args.dry_run {
+            return with_cache(|cache| plan_undo(cache, &which, args.json));
+        }
         return with_cache(|cache| run_undo(cache, which, args.json));
     }
     if args.paths.is_empty() {
@@ -729,6 +737,31 @@ enum UndoWhich {
     All,
 }
 
+/// Nothing to undo: say why. A run the journal never had is an error, as an
+/// entry id it never had is; a run undone already is said so.
+fn nothing_to_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<(), CliError> {
+    if let UndoWhich::Run(run) = which {
+        let written = cache
+            .journal_batch_len(*run)
+            .map_err(|e| CliError::failed("tag", e))?;
+        if written == 0 {
+            return Err(CliError::failed(
+                "tag",
+                format!("no run {run} in the journal (`earmark tag journal` lists them)"),
+            ));
+        }
+        if !json {
+            eprintln!(
+                "nothing to undo: run {run} ({}) was undone already",
+                crate::text::plural(written, "file")
+            );
+        }
+    } else if !json {
+        eprintln!("nothing to undo");
+    }
+    Ok(())
+}
+
 fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, CliError> {
     let results: Vec<Result<Undone, UndoError>> = match which {
         UndoWhich::Id(id) => vec![apply::undo(cache, id)],
@@ -738,8 +771,8 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
         UndoWhich::Last => apply::undo_last(cache).map_err(|e| CliError::failed("tag", e))?,
         UndoWhich::All => apply::undo_all(cache).map_err(|e| CliError::failed("tag", e))?,
     };
-    if results.is_empty() && !json {
-        eprintln!("nothing to undo");
+    if results.is_empty() {
+        nothing_to_undo(cache, &which, json)?;
     }
     let mut records = Vec::new();
     for r in &results {
@@ -818,7 +851,7 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
             Err(e) => eprintln!("earmark: {e}"),
         }
     } else if entries.is_empty() {
-        eprintln!("nothing to undo");
+        nothing_to_undo(cache, which, json)?;
     } else {
         for (e, o) in entries.iter().zip(&outlooks) {
             let change = format!("{}: {} → {}", name(&e.path), show(&e.new), show(&e.old));

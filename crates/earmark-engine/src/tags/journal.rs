@@ -276,6 +276,20 @@ impl Cache {
         )
     }
 
+    /// How many entries run `batch` wrote (undone or not): 0 when there is
+    /// no such run.
+    pub fn journal_batch_len(&self, batch: i64) -> Result<usize, CacheError> {
+        let n: i64 = self
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM journal WHERE batch = ?1",
+                params![batch],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// The newest entry for `path` not undone yet (the TUI's "written" mark).
     pub fn journal_latest_for(
         &self,
