@@ -162,7 +162,11 @@ fn undo_by_run_takes_back_one_earlier_run() {
     // The flag spelling takes --run and --dry-run as the subcommand does.
     let out = earmark(&env, &["tag", "--undo", "--run", &run, "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("would undo"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("would undo"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = earmark(&env, &["tag", "undo", "--run", &run]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(genres(&a), before_a);

@@ -221,3 +221,46 @@ fn an_unreadable_tag_on_readable_audio_is_a_warning() {
     );
     assert!(records[1]["audio"].is_null() && records[1]["error"].is_string());
 }
+
+/// A file whose content is another format than its name or lofty's first
+/// guess says is refused as that format, by name: TagLib's excessive_alloc.aif
+/// holds AAC frames behind a damaged FORM header, no-tags.webm is WebM.
+#[test]
+fn refusals_name_the_format_the_content_is() {
+    let Some(corpus) = common::shared_tagcorpus() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    for (name, said) in [
+        (
+            "excessive_alloc.aif",
+            "its content reads as AAC (ADTS), which earmark does not write genres to",
+        ),
+        (
+            "no-tags.webm",
+            "it is a Matroska/WebM file, which earmark does not write genres to",
+        ),
+    ] {
+        let copy = work.path().join(name);
+        // Written, not copied: the shared files are read-only.
+        std::fs::write(&copy, std::fs::read(corpus.join(name)).unwrap()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(["tag", "-g", "Rock", "--json"])
+            .arg(&copy)
+            .env("EARMARK_CACHE_DIR", work.path().join("cache"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let row = &report["results"][0];
+        assert_eq!(row["error_kind"], "unsupported", "{name}: {report}");
+        assert!(
+            row["error"].as_str().is_some_and(|e| e.contains(said)),
+            "{name}: {report}"
+        );
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            std::fs::read(corpus.join(name)).unwrap()
+        );
+    }
+}

@@ -90,6 +90,11 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     {
         return Err("it is a multiplexed Ogg file (several streams), which earmark does not rewrite; tag it with another program".into());
     }
+    // "MPEG" with no ID3 tag in front may be another container lofty
+    // mistook (a WebM): refused here as a format, not as a tag problem.
+    if ft == Some(FileType::Mpeg) && got && &head[..3] != b"ID3" {
+        mpeg_payload(file, 0)?;
+    }
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     match ft {
         Some(
@@ -102,11 +107,24 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
             | FileType::Wav
             | FileType::Aiff),
         ) => Ok(ft),
-        Some(other) => Err(format!(
-            "writing genres to {other:?} files is not supported"
-        )),
+        Some(other) => Err(unsupported(other)),
         None => Err(id3_past_the_end(file).unwrap_or_else(|| "unrecognised file format".into())),
     }
+}
+
+/// Why a recognised format is refused, naming it as people do (a file's
+/// content decides, whatever its name says: an `.aif` may hold AAC).
+fn unsupported(ft: FileType) -> String {
+    let name = match ft {
+        FileType::Aac => "AAC (ADTS)".to_string(),
+        FileType::Ape => "Monkey's Audio (APE)".to_string(),
+        FileType::Mpc => "Musepack".to_string(),
+        FileType::WavPack => "WavPack".to_string(),
+        other => format!("{other:?}"),
+    };
+    format!(
+        "its content reads as {name}, which earmark does not write genres to; tag it with another program"
+    )
 }
 
 /// "its ID3v2 tag claims 5112 bytes…": why a file that starts as an MP3 is not
@@ -136,8 +154,14 @@ fn mpeg_payload(file: &mut File, at: u64) -> Result<(), String> {
         crate::audio::Sniffed::Audio("MP3" | "MPEG audio") | crate::audio::Sniffed::Unknown => {
             Ok(())
         }
+        // Nothing in front: the file simply is that other container.
+        crate::audio::Sniffed::Audio(what) | crate::audio::Sniffed::Other(what) if at == 0 => {
+            Err(format!(
+                "it is a {what} file, which earmark does not write genres to; tag it with another program"
+            ))
+        }
         crate::audio::Sniffed::Audio(what) | crate::audio::Sniffed::Other(what) => Err(format!(
-            "it holds {what} data where MPEG audio should be, so it is not rewritten as an MP3; tag it with another program"
+            "it holds {what} data behind an ID3v2 tag, where MPEG audio should be, so it is not rewritten as an MP3; tag it with another program"
         )),
     }
 }
@@ -176,11 +200,7 @@ impl Native {
                 FileType::Wav | FileType::Aiff => {
                     Native::Chunks(read_checked(ChunkTags::read(file), |t| t.id3.genres())?)
                 }
-                other => {
-                    return Err(format!(
-                        "writing genres to {other:?} files is not supported"
-                    ));
-                }
+                other => return Err(unsupported(other)),
             })
         });
         let native = parsed.map_err(|_| {
