@@ -404,6 +404,10 @@ impl Component for SpectrogramPane {
             None => {
                 let msg = match id.and_then(|id| ctx.results.get(id)) {
                     _ if id.is_none() => "select a track to see its spectrogram",
+                    Some(f) if f.failure_kind == Some("silent") => {
+                        "no spectrogram: digital silence throughout"
+                    }
+                    Some(f) if f.nothing_to_judge() => "no spectrogram: too short to show",
                     Some(f) if f.error.is_some() => {
                         "no spectrogram: the file could not be analysed"
                     }

@@ -458,6 +458,19 @@ fn silent_files_are_counted_apart_from_failures() {
         .filter(|&f| s.results.get(f).is_some_and(|r| r.nothing_to_judge()))
         .count();
     assert_eq!(unjudged, 2);
+    // The silent file selected: its panes say what it is, not a failure.
+    let silent = s.tree.files().next().unwrap();
+    s.browser.select_index(&s.tree, 0);
+    while s.browser.selected() != Some(silent) {
+        key(&mut s, KeyCode::Down);
+    }
+    let screen = screen_of(&s, 100, 30);
+    assert!(
+        screen.contains("no spectrogram: digital silence throughout"),
+        "{screen}"
+    );
+    assert!(screen.contains("no genre: silent"), "{screen}");
+    assert!(!screen.contains("failed"), "{screen}");
 }
 
 #[test]
