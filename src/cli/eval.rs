@@ -242,11 +242,17 @@ fn print_report(r: &EvalReport) {
         "{:<10} {:>9} {:>6} {:>6} {:>7}",
         "genre", "precision", "recall", "F1", "support"
     );
-    for c in &r.per_class {
+    for (i, c) in r.per_class.iter().enumerate() {
         let name = genre_tag_name(&c.label);
         if c.support == 0 {
-            // No clips of this genre: its recall and F1 are not zero, they are unknown.
-            println!("{name:<10} {:>9} {:>6} {:>6} {:>7}", "–", "–", "–", 0);
+            // No clips of this genre: its recall and F1 are not zero, they are
+            // unknown; its precision is 0 when other clips were called by it.
+            let precision = if r.predicted_as(i) > 0 {
+                "0.000"
+            } else {
+                "–"
+            };
+            println!("{name:<10} {precision:>9} {:>6} {:>6} {:>7}", "–", "–", 0);
         } else {
             println!(
                 "{name:<10} {:>9.3} {:>6.3} {:>6.3} {:>7}",

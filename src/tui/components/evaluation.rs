@@ -369,9 +369,11 @@ impl EvalView {
         for (i, c) in r.per_class.iter().enumerate() {
             let name = pad_width(&crate::tags::genre_tag_name(&c.label), label_w);
             let style = if i == self.row { t.key } else { t.value };
-            // No clips of a genre: its figures are unknown, not zero.
+            // No clips of a genre: its figures are unknown, not zero, but for
+            // its precision when other clips were called by its name.
             let figures = if c.support == 0 {
-                format!(" {:>4}{:>4}{:>5}{:>4}", "–", "–", "–", 0)
+                let precision = if r.predicted_as(i) > 0 { "0" } else { "–" };
+                format!(" {precision:>4}{:>4}{:>5}{:>4}", "–", "–", 0)
             } else {
                 format!(
                     " {:>4.0}{:>4.0}{:>5.0}{:>4}",

@@ -74,6 +74,13 @@ pub struct Scored {
 }
 
 impl EvalReport {
+    /// How many clips were predicted as class `i` (the confusion's column):
+    /// a genre without clips of its own still has a precision when the model
+    /// called something else by its name (0 %), and none when it never did.
+    pub fn predicted_as(&self, i: usize) -> usize {
+        self.confusion.iter().filter_map(|row| row.get(i)).sum()
+    }
+
     pub fn build(
         model: String,
         model_sha256: String,
@@ -290,6 +297,27 @@ mod tests {
         assert_eq!(r.cell_files(0, 1).len(), 1);
         let back = EvalReport::from_json(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// A genre without clips that the model still names has a precision of
+    /// 0 (its column is not empty); one it never names has none.
+    #[test]
+    fn a_genre_without_clips_counts_what_was_called_by_its_name() {
+        let labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let scored = [s(0, 0), s(0, 2), s(1, 2), s(1, 1)];
+        let r = EvalReport::build("m".into(), "h".into(), "d".into(), labels, &scored, vec![]);
+        assert_eq!(r.per_class[2].support, 0);
+        assert_eq!(r.predicted_as(2), 2);
+        assert_eq!(r.predicted_as(0), 1);
+        let never = EvalReport::build(
+            "m".into(),
+            "h".into(),
+            "d".into(),
+            vec!["a".into(), "b".into(), "c".into()],
+            &[s(0, 0), s(1, 1)],
+            vec![],
+        );
+        assert_eq!(never.predicted_as(2), 0);
     }
 
     #[test]
