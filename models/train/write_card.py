@@ -556,9 +556,15 @@ def is_teacher_twin(theirs, mine) -> bool:
 
 def base_run(alt, cv, variants):
     """The run `alt` is judged against on the same folds: the recipe's when it has the recipe's
-    fold teacher, otherwise the run with its teacher and the recipe's student (so a variant is
-    compared with the students of its own teacher)."""
+    fold teacher (a variant that learns the teacher's embedding too: the `emb` run, the recipe that
+    ships, when it covers alt's seeds), otherwise the run with its teacher and the recipe's student
+    (so a variant is compared with the students of its own teacher)."""
     if teacher_of(alt["protocol"]) == teacher_of(cv["protocol"]):
+        emb = dict(variants).get("emb")
+        w = alt["protocol"]["student"].get("emb_weight", 0)
+        if (emb is not None and emb is not alt and w and emb["protocol"]["student"].get("emb_weight") == w
+                and set(per_seed(alt)) <= set(per_seed(emb))):
+            return emb
         return cv
     return next((o for _, o in variants if o is not alt and is_teacher_twin(o["protocol"], cv["protocol"])
                  and teacher_of(o["protocol"]) == teacher_of(alt["protocol"])), cv)
