@@ -265,14 +265,16 @@ fn tag_auto_skips_unsure_files_without_failing() {
     );
 }
 
-#[test]
-fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("library");
+/// demo/'s files as a library with two genres tagged in three spellings,
+/// and the environment that keeps earmark's cache and data beside it.
+fn tagged_two_genre_library(
+    dir: &std::path::Path,
+) -> (PathBuf, impl Fn(&mut std::process::Command) + '_) {
+    let lib = dir.join("library");
     common::demo_two_genre_library(&lib);
-    let env = |c: &mut std::process::Command| {
-        c.env("EARMARK_CACHE_DIR", dir.path().join("cache"))
-            .env("EARMARK_DATA_DIR", dir.path().join("data"));
+    let env = move |c: &mut std::process::Command| {
+        c.env("EARMARK_CACHE_DIR", dir.join("cache"))
+            .env("EARMARK_DATA_DIR", dir.join("data"));
     };
     for (genre, sub) in [
         ("Game Music", "game"),
@@ -288,6 +290,13 @@ fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
             .unwrap();
         assert!(out.status.success(), "{}", common::text(&out.stderr));
     }
+    (lib, env)
+}
+
+#[test]
+fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, env) = tagged_two_genre_library(dir.path());
     let mut c = common::earmark();
     env(&mut c);
     let out = c
@@ -361,4 +370,57 @@ fn learn_saves_a_head_without_paths_and_classify_speaks_it() {
         assert!(s == "unsure" || words.contains(&s), "{s}");
         assert!(words.contains(&r["top"][0]["genre"].as_str().unwrap()));
     }
+}
+
+/// Learning again says what it replaces; a mistyped folder or a count of 0
+/// is an error before any work.
+#[test]
+fn learn_again_says_what_it_replaces_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lib, env) = tagged_two_genre_library(dir.path());
+    let learn = || {
+        let mut c = common::earmark();
+        env(&mut c);
+        c.args(["learn", "--model", "fast", "--min-tracks", "3"])
+            .arg(&lib)
+            .output()
+            .unwrap()
+    };
+    let first = learn();
+    assert!(first.status.success(), "{}", common::text(&first.stderr));
+    assert!(!common::text(&first.stderr).contains("replaces"));
+    let out = learn();
+    let err = common::text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("it replaces the genres learned before (2 genres from"),
+        "{err}"
+    );
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["learn", "--model", "fast"])
+        .arg(dir.path().join("no-such-library"))
+        .output()
+        .unwrap();
+    let err = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no-such-library: no such file or directory"),
+        "{err}"
+    );
+    assert!(!err.contains("skipped"), "{err}");
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["learn", "--min-tracks", "0"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::text(&out.stderr).contains("a genre needs at least 1 track"),
+        "{}",
+        common::text(&out.stderr)
+    );
 }

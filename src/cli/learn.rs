@@ -21,7 +21,7 @@ pub struct LearnArgs {
     /// Library folders (default: the current directory). The first is the root the head belongs to.
     pub dirs: Vec<PathBuf>,
     /// Keep genres with at least this many tracks (1 or more).
-    #[arg(long, default_value_t = 5, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, default_value_t = 5, value_parser = at_least_one)]
     pub min_tracks: usize,
     /// Confident suggestions must have been right this often in cross-validation (90%, 90 or 0.9).
     #[arg(long, default_value_t = 0.9, value_parser = |s: &str| crate::cli::output::parse_confidence(s).map(f64::from))]
@@ -31,6 +31,15 @@ pub struct LearnArgs {
     /// Save the head here instead of under $XDG_DATA_HOME/earmark/vocab/.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `--min-tracks`: a count of 1 or more ("0 is not in 1..18446744073709551615" said it badly).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a genre needs at least 1 track".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number of tracks")),
+    }
 }
 
 /// How `learn` and `similar` compute the embeddings they need.
@@ -108,6 +117,12 @@ fn learn(args: LearnArgs) -> Result<(), String> {
     } else {
         args.dirs.clone()
     };
+    // A mistyped folder is an error, not a library without genre tags.
+    for d in &dirs {
+        if let Err(e) = std::fs::metadata(d) {
+            return Err(format!("{}: {}", d.display(), crate::audio::io_reason(&e)));
+        }
+    }
     let classifier = embedding_classifier(
         "earmark learn",
         args.embed.model.as_deref(),
@@ -143,9 +158,19 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         Some(p) => p.clone(),
         None => store::head_path(&dirs[0], &head.model_name).map_err(|e| e.to_string())?,
     };
+    // Learning again replaces the head: say what it replaces.
+    let earlier = store::load(&path).ok();
     store::save(&head, &path).map_err(|e| e.to_string())?;
     let md = path.with_extension("md");
     std::fs::write(&md, report_card(&head)).map_err(|e| format!("{}: {e}", md.display()))?;
     eprintln!("saved {} (report: {})", path.display(), md.display());
+    if let Some(old) = earlier {
+        eprintln!(
+            "it replaces the genres learned before ({} genres from {} tracks, precision {:.0}%)",
+            old.vocabulary.len(),
+            old.counts.iter().sum::<usize>(),
+            old.target_precision * 100.0
+        );
+    }
     Ok(())
 }

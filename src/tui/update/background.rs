@@ -167,7 +167,9 @@ fn run_outcome(completed: u64, failed: u64, unjudged: u64) -> String {
         if !out.is_empty() {
             out.push_str(" · ");
         }
-        out.push_str(&format!("{unjudged} silent or too short to judge"));
+        // "2 could not be · 2 more silent…": other files, not the same two.
+        let more = if failed > 0 { "more " } else { "" };
+        out.push_str(&format!("{unjudged} {more}silent or too short to judge"));
     }
     if out.is_empty() {
         out = "classified 0 files".into();

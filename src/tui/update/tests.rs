@@ -450,7 +450,7 @@ fn silent_files_are_counted_apart_from_failures() {
     fail_job(&mut s, reqs[2]);
     assert_eq!(
         s.status.message(),
-        Some("1 file could not be classified · 2 silent or too short to judge")
+        Some("1 file could not be classified · 2 more silent or too short to judge")
     );
     let unjudged = s
         .tree
