@@ -664,3 +664,36 @@ fn the_journal_and_a_dry_run_say_what_undo_would_do() {
     }
     assert!(genres(&resaved).is_empty());
 }
+
+/// `tag --auto` leaves a genre another tagger (or the user) set, as the app's
+/// batch accept does: skipped and said, unless `--overwrite`; `--mode
+/// append` adds beside it.
+#[test]
+fn auto_keeps_a_genre_already_there_unless_overwrite() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    assert!(
+        earmark(&env, &["tag", "-g", "Game", p(&f)])
+            .status
+            .success()
+    );
+    let auto = |extra: &[&str]| {
+        let mut args = vec!["tag", "--auto", "--dry-run", "--json", "--model", "fast"];
+        args.extend_from_slice(extra);
+        args.push(p(&f));
+        let out = earmark(&env, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["results"][0].clone()
+    };
+    let held = auto(&[]);
+    assert_eq!(held["status"], "skipped", "{held}");
+    assert_eq!(held["error_kind"], "has-genre", "{held}");
+    assert_eq!(held["error"], "it has a genre (Game)", "{held}");
+    assert_eq!(auto(&["--overwrite"])["status"], "would-write");
+    let appended = auto(&["--mode", "append"]);
+    assert_eq!(appended["status"], "would-write", "{appended}");
+    assert_eq!(genres(&f), s(&["Game"]), "dry runs write nothing");
+}

@@ -54,6 +54,11 @@ pub struct TagArgs {
     #[arg(long, value_name = "P", requires = "auto", value_parser = crate::cli::output::parse_confidence)]
     pub min_confidence: Option<f32>,
 
+    /// With --auto: also replace genres the files already hold (by default a file with a
+    /// genre is left as it is, as the app's batch accept does; --mode append adds to them).
+    #[arg(long)]
+    pub overwrite: bool,
+
     /// With --auto: `accurate` (default) or `fast`, or a model folder (with model.json) or .onnx file.
     #[arg(long, requires = "auto")]
     pub model: Option<PathBuf>,
@@ -247,6 +252,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         ("--genres", args.genres.is_some()),
         ("--jobs", args.jobs.is_some()),
         ("--windows", args.windows.is_some()),
+        ("--overwrite", args.overwrite),
     ];
     if let Some((flag, _)) = auto_only.iter().find(|(_, given)| *given && !args.auto) {
         return Err(CliError::usage(
@@ -416,6 +422,19 @@ fn auto_changes(
                     genres: vec![shown(&top.genre)],
                     mode: args.mode.into(),
                 };
+                if let Some(held) = held_genre(args, &path, &change) {
+                    if !args.json {
+                        println!(
+                            "{}: skipped, it has a genre ({held}); --overwrite replaces it",
+                            name(&path)
+                        );
+                    }
+                    let mut rec = Record::base(&path, "skipped");
+                    rec.error = Some(format!("it has a genre ({held})"));
+                    rec.error_kind = Some(HAS_GENRE);
+                    records.push(rec);
+                    continue;
+                }
                 confidence.insert(path.clone(), top.probability);
                 work.push((path, change));
             }
@@ -460,6 +479,25 @@ fn auto_changes(
         }
     }
     Ok(work)
+}
+
+/// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
+const HAS_GENRE: &str = "has-genre";
+
+/// The genre a file holds that `--auto` would replace without `--overwrite`
+/// (None: nothing to replace, or it is asked for; a file that cannot be read
+/// goes on, for the write to say why).
+fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<String> {
+    if args.overwrite || change.mode == GenreMode::Append {
+        return None;
+    }
+    let now = crate::tags::write::read_genre_state(path).ok()?.display();
+    let same = now.len() == change.genres.len()
+        && now
+            .iter()
+            .zip(&change.genres)
+            .all(|(a, b)| crate::vocab::library::same_genre(a, b));
+    (!now.is_empty() && !same).then(|| now.join("; "))
 }
 
 /// Ctrl-C (or a kill with SIGTERM/SIGHUP) during a write: remove this run's
@@ -699,18 +737,23 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 count("unchanged")
             )
         };
-        let unjudged = records
-            .iter()
-            .filter(|r| r.status == "skipped")
-            .filter(|r| {
-                r.error_kind
-                    .is_some_and(crate::audio::kind_has_nothing_to_judge)
-            })
-            .count();
+        let skipped_for = |why: fn(&str) -> bool| {
+            records
+                .iter()
+                .filter(|r| r.status == "skipped" && r.error_kind.is_some_and(why))
+                .count()
+        };
+        let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
+        let held = skipped_for(|k| k == HAS_GENRE);
         let mut summary = summary;
-        match count("skipped") - unjudged {
+        match count("skipped") - unjudged - held {
             0 => {}
             n => summary.push_str(&format!(", {n} skipped (unsure or low confidence)")),
+        }
+        if held > 0 {
+            summary.push_str(&format!(
+                ", {held} skipped (a genre already: --overwrite replaces)"
+            ));
         }
         if unjudged > 0 {
             summary.push_str(&format!(
