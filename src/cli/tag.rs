@@ -410,12 +410,7 @@ fn auto_changes(
                     .map(|t| format!("{} {:.0}%", t.genre, t.probability * 100.0))
                     .collect();
                 let why = format!("unsure ({})", candidates.join(", "));
-                if !args.json {
-                    println!("{}: skipped, {why}", name(&path));
-                }
-                let mut rec = Record::base(&path, "skipped");
-                rec.error = Some(why);
-                records.push(rec);
+                records.push(skipped(args, &path, &why, why.clone(), None));
             }
             (Some(top), _) if top.probability >= min => {
                 let change = GenreChange {
@@ -423,37 +418,21 @@ fn auto_changes(
                     mode: args.mode.into(),
                 };
                 if let Some(held) = held_genre(args, &path, &change) {
-                    if !args.json {
-                        println!(
-                            "{}: skipped, it has a genre ({held}); --overwrite replaces it",
-                            name(&path)
-                        );
-                    }
-                    let mut rec = Record::base(&path, "skipped");
-                    rec.error = Some(format!("it has a genre ({held})"));
-                    rec.error_kind = Some(HAS_GENRE);
-                    records.push(rec);
+                    let why = format!("it has a genre ({held})");
+                    let line = format!("{why}; --overwrite replaces it");
+                    records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
                     continue;
                 }
                 confidence.insert(path.clone(), top.probability);
                 work.push((path, change));
             }
             (Some(top), _) => {
-                if !args.json {
-                    let (p, m) = told_apart(top.probability * 100.0, min * 100.0, 0);
-                    println!(
-                        "{}: skipped, {} at {p}% is below --min-confidence {m}%",
-                        name(&path),
-                        shown(&top.genre),
-                    );
-                }
-                let mut rec = Record::base(&path, "skipped");
+                let genre = shown(&top.genre);
+                let (p, m) = told_apart(top.probability * 100.0, min * 100.0, 0);
+                let line = format!("{genre} at {p}% is below --min-confidence {m}%");
                 let (p, m) = told_apart(top.probability, min, 2);
-                rec.error = Some(format!(
-                    "{} at {p} is below the minimum confidence {m}",
-                    shown(&top.genre),
-                ));
-                records.push(rec);
+                let why = format!("{genre} at {p} is below the minimum confidence {m}");
+                records.push(skipped(args, &path, &line, why, None));
             }
             // Silence has no genre, and nothing is wrong with the file.
             (None, Some(e))
@@ -461,13 +440,7 @@ fn auto_changes(
                     .is_some_and(crate::audio::kind_has_nothing_to_judge) =>
             {
                 let why = crate::audio::without_path(&path, e);
-                if !args.json {
-                    println!("{}: skipped, {why}", name(&path));
-                }
-                let mut rec = Record::base(&path, "skipped");
-                rec.error = Some(why);
-                rec.error_kind = r.error_kind;
-                records.push(rec);
+                records.push(skipped(args, &path, &why, why.clone(), r.error_kind));
             }
             (None, e) => {
                 let e = e.unwrap_or_else(|| "not classified".to_string());
@@ -479,6 +452,24 @@ fn auto_changes(
         }
     }
     Ok(work)
+}
+
+/// A file `--auto` leaves alone: said on stdout as `NAME: skipped, LINE`
+/// (unless --json), recorded with `why` and its kind.
+fn skipped(
+    args: &TagArgs,
+    path: &Path,
+    line: &str,
+    why: String,
+    kind: Option<&'static str>,
+) -> Record {
+    if !args.json {
+        println!("{}: skipped, {line}", name(path));
+    }
+    let mut rec = Record::base(path, "skipped");
+    rec.error = Some(why);
+    rec.error_kind = kind;
+    rec
 }
 
 /// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
