@@ -93,6 +93,12 @@ fn head_trains_and_predicts_deterministically() {
         a.thresholds
     );
     assert!(a.report.render().contains("left out: Polka"));
+    // The columns are explained under the table.
+    assert!(
+        a.report
+            .render()
+            .contains("confident: of the tracks suggested it")
+    );
     // The embedding of another model's size is refused, not misread.
     assert!(a.probs(&[0.0; 3]).is_none());
 }

@@ -21,8 +21,8 @@ use crate::tags::genre_tag_name;
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
-    /// (Checked in `run`, not by clap: `eval --json DIR` can then say that
-    /// --json took DIR as its file.)
+    // Checked in `run`, not by clap: `eval --json DIR` can then say that
+    // --json took DIR as its file.
     pub dirs: Vec<PathBuf>,
     /// Model: `accurate` (default, musicnn) or `fast` (small distilled CNN, ~20x faster, less accurate),
     /// or a path: a folder with model.json, or an .onnx file.
@@ -94,9 +94,12 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     if let Some(wanted) = &wanted {
         collected.files.retain(|f| wanted.contains(&clip_id(f)));
         if collected.files.is_empty() {
+            let listed = match wanted.len() {
+                1 => "the 1 clip in the split list was not".to_string(),
+                n => format!("none of the {n} clips in the split list were"),
+            };
             return Err(failed(format!(
-                "none of the {} clips in the split list were found under {}",
-                wanted.len(),
+                "{listed} found under {}",
                 args.dirs
                     .iter()
                     .map(|d| d.display().to_string())

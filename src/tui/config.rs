@@ -356,6 +356,10 @@ mod tests {
         assert_eq!(e.line, Some(3), "{e}");
         let e = parse("[keys]\ndown = \"x\"\nup = \"x\"\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
+        // Ctrl-C always quits: another action cannot have it.
+        let e = parse("[keys]\n\nhelp = \"ctrl-c\"\n", Path::new("c.toml")).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().contains("\"ctrl-c\" always quits"), "{e}");
         let e = parse("colour = 1\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.to_string().contains("colour"), "{e}");

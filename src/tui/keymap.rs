@@ -252,6 +252,16 @@ impl KeyMap {
                     action: name.to_string(),
                     message: e.to_string(),
                 })?;
+                // Ctrl-C always quits (the way out of any state), so it
+                // cannot be given to another action.
+                if key == Key::ctrl('c') && action != Action::Quit {
+                    return Err(BindError {
+                        action: name.to_string(),
+                        message: format!(
+                            "\"ctrl-c\" always quits, so `{name}` cannot have it; choose another key"
+                        ),
+                    });
+                }
                 if !parsed.contains(&key) {
                     parsed.push(key);
                 }

@@ -74,13 +74,11 @@ impl Component for PlayerBar {
                     format!("{name} · evaluation clip")
                 })
             }
-            None => {
-                let hint = ctx
-                    .keymap
-                    .hint(crate::tui::action::Action::PlayPause)
-                    .unwrap_or_default();
-                format!("nothing playing — {hint} plays the selected file")
-            }
+            // Play-pause may have been left without a key by a rebinding.
+            None => match ctx.keymap.hint(crate::tui::action::Action::PlayPause) {
+                Some(hint) => format!("nothing playing — {hint} plays the selected file"),
+                None => "nothing playing".to_string(),
+            },
         };
         let state_word = match p.state {
             PlayState::Paused => " (paused)",

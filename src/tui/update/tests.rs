@@ -568,6 +568,19 @@ fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
     assert_eq!(s.player.state, PlayState::Ended);
 }
 
+/// Play-pause left without a key by a rebinding: the player bar's hint does
+/// not name a blank key.
+#[test]
+fn the_player_hint_names_no_key_when_play_pause_has_none() {
+    let mut s = state(1, false);
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("play-pause", vec![])])
+        .unwrap()
+        .0;
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("■ nothing playing "), "{screen}");
+    assert!(!screen.contains("plays the selected file"), "{screen}");
+}
+
 /// Auto-advance goes past a file that cannot play, saying which; a file the
 /// user chose that cannot play stops there.
 #[test]

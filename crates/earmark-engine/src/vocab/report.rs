@@ -96,6 +96,12 @@ impl CvReport {
                 format!("{}/{}", g.confident_right, g.confident)
             );
         }
+        let _ = writeln!(
+            s,
+            "(threshold: the lowest confidence at which the genre's cross-validated suggestions \
+             were right often enough (--precision); confident: of the tracks suggested it at or \
+             above that, right / all)"
+        );
         if !self.confusions.is_empty() {
             let pairs: Vec<String> = self
                 .confusions
