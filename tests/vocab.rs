@@ -402,6 +402,37 @@ fn learn_again_says_what_it_replaces_and_refuses_bad_input() {
         err.contains("it replaces the genres learned before (2 genres from"),
         "{err}"
     );
+    // The table speaks the library's spelling, as JSON and the app do: a
+    // learned "synth-wave" is not shown as GTZAN-style "Synth-wave".
+    let vocab = dir.path().join("data/vocab");
+    let head = std::fs::read_dir(&vocab)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let head: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(head).unwrap()).unwrap();
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["classify", "--model", "fast", "--genres", "mine"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let table = common::text(&out.stdout);
+    for word in head["vocabulary"].as_array().unwrap() {
+        let word = word.as_str().unwrap();
+        let mut capital = word.chars();
+        let capital: String = capital
+            .next()
+            .map(|f| f.to_uppercase().chain(capital).collect())
+            .unwrap_or_default();
+        assert!(table.contains(word), "{word}: {table}");
+        assert!(
+            capital == word || !table.contains(&capital),
+            "{word}: {table}"
+        );
+    }
     let mut c = common::earmark();
     env(&mut c);
     let out = c

@@ -93,6 +93,10 @@ pub struct TrackResult {
     /// Unsure: the top genre's threshold (None: never confident), for the table.
     #[serde(skip)]
     pub unsure_threshold: Option<Option<f32>>,
+    /// The genres are the library's own (`--genres mine`, `--head`): shown
+    /// as spelt, not as GTZAN's labels are ("Hip Hop" stays "Hip Hop").
+    #[serde(skip)]
+    pub own_spelling: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -324,6 +328,7 @@ pub fn answer_in(results: &mut [TrackResult], vocab: &mut Vocabularies, top: usi
                 );
                 r.suggestion = Some(a.suggestion.label().to_string());
                 r.unsure_threshold = a.top_threshold;
+                r.own_spelling = vocab.speaks_mine();
             }
             Err(e) => {
                 r.top = None;
@@ -426,6 +431,7 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             error_kind: None,
             suggestion: None,
             unsure_threshold: None,
+            own_spelling: false,
         },
         Err(e) => {
             let kind = match &e {
@@ -455,6 +461,17 @@ impl TrackResult {
             error_kind: None,
             suggestion: None,
             unsure_threshold: None,
+            own_spelling: false,
+        }
+    }
+
+    /// A genre of this result as the table shows it: GTZAN's labels as tag
+    /// names ("hiphop" → "Hip-Hop"), the library's own as they are spelt.
+    fn shown(&self, genre: &str) -> String {
+        if self.own_spelling {
+            genre.to_string()
+        } else {
+            genre_tag_name(genre)
         }
     }
 
@@ -469,13 +486,7 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
     let Some(top) = &r.top else { return Ok(()) };
     let genres: Vec<String> = top
         .iter()
-        .map(|g| {
-            format!(
-                "{} {:>3.0}%",
-                genre_tag_name(&g.genre),
-                g.probability * 100.0
-            )
-        })
+        .map(|g| format!("{} {:>3.0}%", r.shown(&g.genre), g.probability * 100.0))
         .collect();
     // The suggestion after the genres, so that they start in one column with
     // or without it: "… Reggae  17%  → Classical" (confident) or "→ unsure".
@@ -484,7 +495,7 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
         .as_ref()
         .map(|s| match s.as_str() {
             "unsure" => format!("  → unsure{}", why_unsure(r)),
-            genre => format!("  → {}", genre_tag_name(genre)),
+            genre => format!("  → {}", r.shown(genre)),
         })
         .unwrap_or_default();
     let mut line = format!(
@@ -505,7 +516,7 @@ fn why_unsure(r: &TrackResult) -> String {
     let Some(top) = r.top.as_ref().and_then(|t| t.first()) else {
         return String::new();
     };
-    let genre = genre_tag_name(&top.genre);
+    let genre = r.shown(&top.genre);
     match r.unsure_threshold {
         Some(t) => format!(" ({})", crate::vocab::head::why_unsure(&genre, t)),
         None => String::new(),

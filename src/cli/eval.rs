@@ -143,7 +143,11 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
             crate::cli::list_paths(&args.dirs),
             labels
                 .iter()
-                .map(|l| genre_tag_name(l))
+                .map(|l| if head.is_some() {
+                    l.clone()
+                } else {
+                    genre_tag_name(l)
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
@@ -220,10 +224,10 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
                 .map_err(std::io::Error::other)
                 .and_then(|s| std::fs::write(out, s + "\n"));
             written.map_err(|e| failed(format!("cannot write {}: {e}", out.display())))?;
-            print_report(&report);
+            print_report(&report, head.is_some());
             eprintln!("report written to {}", out.display());
         }
-        None => print_report(&report),
+        None => print_report(&report, head.is_some()),
     }
     Ok(if report.n == 0 {
         ExitCode::FAILURE
@@ -232,7 +236,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-fn print_report(r: &EvalReport) {
+/// The report as text; a learned head's genres (`own`) as the library spells
+/// them, GTZAN's labels as tag names.
+fn print_report(r: &EvalReport, own: bool) {
+    let genre_tag_name = |l: &str| {
+        if own {
+            l.to_string()
+        } else {
+            genre_tag_name(l)
+        }
+    };
     println!("model     {}", r.model);
     println!("dataset   {}", r.dataset);
     println!("tracks    {} scored, {} skipped", r.n, r.errors.len());

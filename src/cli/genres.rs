@@ -157,6 +157,11 @@ impl Vocabularies {
     }
 
     /// The answer for `path`, whose prediction (with embedding) is given.
+    /// Whether answers are in the library's own genres, to be shown as spelt.
+    pub fn speaks_mine(&self) -> bool {
+        matches!(self.choice, Genres::Mine)
+    }
+
     pub fn answer(&mut self, path: &Path, prediction: &Prediction) -> Result<Answer, String> {
         let (labels, probs, thresholds) = match self.choice {
             Genres::Gtzan => (
