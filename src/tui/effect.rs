@@ -89,11 +89,14 @@ pub enum Effect {
 pub enum Work {
     Inspect(NodeId),
     Peek(NodeId),
-    /// A classification job; `started` once a worker has it.
+    /// A classification job; `started` once a worker has it; `counted` in
+    /// the run's progress (a preview started during a batch is not: the
+    /// status line counts what was queued, not what the focus passed over).
     Classify {
         node: NodeId,
         preview: bool,
         started: bool,
+        counted: bool,
     },
     /// A tag write: the files not reported yet.
     Write {
@@ -199,6 +202,11 @@ impl InFlight {
     /// Classification jobs not reported yet.
     pub fn jobs(&self) -> usize {
         self.count(|w| matches!(w, Work::Classify { .. }))
+    }
+
+    /// Whether a batch (not a preview) is being classified.
+    pub fn batch_running(&self) -> bool {
+        self.count(|w| matches!(w, Work::Classify { preview: false, .. })) > 0
     }
 
     /// Nodes a worker is classifying now.

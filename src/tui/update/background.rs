@@ -72,12 +72,17 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
 }
 
 fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
-    let node = match s.inflight.get_mut(req) {
-        Some(Work::Classify { node, started, .. }) => {
+    let (node, counted) = match s.inflight.get_mut(req) {
+        Some(Work::Classify {
+            node,
+            started,
+            counted,
+            ..
+        }) => {
             if matches!(update, JobUpdate::Started) {
                 *started = true;
             }
-            *node
+            (*node, *counted)
         }
         _ => return,
     };
@@ -86,7 +91,8 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         return;
     }
     s.inflight.finish(req);
-    s.run_done += 1;
+    let count = u64::from(counted);
+    s.run_done += count;
     let still = s.inflight.classifying(node);
     let f = s.results.entry(node);
     if !still {
@@ -94,7 +100,7 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
     }
     match update {
         JobUpdate::Finished(Ok(a)) => {
-            s.run_completed += 1;
+            s.run_completed += count;
             let a = *a;
             if let Some(sp) = a.spectrogram {
                 s.results.set_spectrogram(node, sp);
@@ -103,15 +109,15 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         }
         JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
             f.set_failure(e, None);
-            s.run_completed += 1;
-            s.run_failed += 1;
+            s.run_completed += count;
+            s.run_failed += count;
         }
         JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
             f.set_failure(reason, Some(kind));
-            s.run_completed += 1;
-            s.run_failed += 1;
+            s.run_completed += count;
+            s.run_failed += count;
             if crate::tui::results::is_unjudged(Some(kind)) {
-                s.run_unjudged += 1;
+                s.run_unjudged += count;
             }
         }
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}

@@ -185,11 +185,15 @@ fn classify(
     }
     // New work after a cancel: this run is no longer a cancelled one.
     s.cancelling = false;
-    s.run_total += 1;
+    // A preview joins the run's count unless a batch is under way: then
+    // "classifying 6/68" counts what was queued, not what the focus passed.
+    let counted = priority.is_some() || !s.inflight.batch_running();
+    s.run_total += u64::from(counted);
     let req = s.inflight.start(Work::Classify {
         node,
         preview: priority.is_none(),
         started: false,
+        counted,
     });
     fx.push(Effect::Classify {
         req,

@@ -418,6 +418,37 @@ fn the_queued_message_gives_way_to_the_run_outcome() {
     assert_eq!(s.status.message(), Some("3 files could not be classified"));
 }
 
+/// A preview started while a batch runs is not counted in its progress:
+/// "classifying N/2" counts the two files queued, whatever the focus visits.
+#[test]
+fn previews_during_a_batch_leave_its_count_alone() {
+    let mut s = state(3, true);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files[..2] {
+        s.browser.toggle_mark(f);
+    }
+    key(&mut s, KeyCode::Char('c'));
+    let total = s.run_total;
+    // The focus moves onto the unmarked third file: its preview starts.
+    while s.browser.selected() != Some(files[2]) {
+        key(&mut s, KeyCode::Down);
+    }
+    assert!(s.inflight.classifying(files[2]), "the preview runs");
+    assert_eq!(s.run_total, total);
+    let preview = s
+        .inflight
+        .iter()
+        .find_map(|(r, w)| {
+            matches!(w, Work::Classify { node, .. } if *node == files[2]).then_some(r)
+        })
+        .unwrap();
+    fail_job(&mut s, preview);
+    assert_eq!(
+        s.run_done, 0,
+        "the preview's end is not the batch's progress"
+    );
+}
+
 /// A silent or too-short file is not a failure: the run's outcome counts it
 /// apart, and its state says there is nothing to judge.
 #[test]
