@@ -139,6 +139,21 @@ fn evaluation_view_80x24_and_160x48() {
     h.key(KeyCode::Char('e'));
     assert!(h.app.eval_view().visible);
     insta::assert_snapshot!("eval_80x24", h.terminal.backend());
+    // An empty cell: Enter says there is nothing in it.
+    let confusion = h.app.eval_view().report().unwrap().confusion.clone();
+    let (i, j) = (0..confusion.len())
+        .flat_map(|i| (0..confusion.len()).map(move |j| (i, j)))
+        .find(|&(i, j)| confusion[i][j] == 0)
+        .expect("the fixture has an empty cell");
+    let arrows = |h: &mut Harness, down: KeyCode, right: KeyCode| {
+        (0..i).for_each(|_| h.key(down));
+        (0..j).for_each(|_| h.key(right));
+    };
+    arrows(&mut h, KeyCode::Down, KeyCode::Right);
+    h.key(KeyCode::Enter);
+    let said = h.app.status_message().unwrap_or_default().to_string();
+    assert!(said.starts_with("no clips of "), "{said}");
+    arrows(&mut h, KeyCode::Up, KeyCode::Left);
     // rock row, reggae column: the files rock tracks were mistaken for reggae.
     for _ in 0..9 {
         h.key(KeyCode::Down);

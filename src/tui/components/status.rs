@@ -100,7 +100,7 @@ impl StatusLine {
 }
 
 impl StatusLine {
-    /// "classifying 3/20 ▰▰▱▱▱▱ · C cancels hell.wav, desert.ogg", or writes in flight.
+    /// "classifying 3/20 ▰▰▱▱▱▱ · C cancels · hell.wav, desert.ogg", or writes in flight.
     fn jobs(ctx: &Ctx, width: usize) -> Option<String> {
         let j = ctx.jobs;
         let mut parts = Vec::new();
@@ -119,8 +119,9 @@ impl StatusLine {
                 .iter()
                 .filter_map(|&id| ctx.tree.get(id).map(|n| n.label().into_owned()))
                 .collect();
+            // Set apart from the key: `C` cancels the run, not these files.
             if !names.is_empty() {
-                s.push(' ');
+                s.push_str(" · ");
                 s.push_str(&names.join(", "));
             }
             parts.push(s);

@@ -220,6 +220,20 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 ),
                 Level::Error,
             ),
+            // An empty cell of the matrix: say so, rather than nothing.
+            None if e.focus == EvalFocus::Matrix => {
+                if let Some(r) = e.report() {
+                    let name = |i: usize| {
+                        r.labels
+                            .get(i)
+                            .map_or_else(String::new, |l| crate::tags::genre_tag_name(l))
+                    };
+                    s.status.set(
+                        format!("no clips of {} were called {}", name(e.row), name(e.col)),
+                        Level::Info,
+                    );
+                }
+            }
             None => {}
         },
         Action::ClearFilter => {
