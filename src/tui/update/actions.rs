@@ -343,6 +343,15 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
 pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
     match crate::player::parse_seek(text) {
         Ok(target) => match target.seconds(s.player.duration()) {
+            // Past the end: said, and the seek goes to the last moment.
+            Some(t) if past_the_end(target, s.player.duration()) => {
+                let d = s.player.duration().unwrap_or_default();
+                seek_to(s, fx, t);
+                s.status.set(
+                    format!("the track is {} long: at its end", crate::clock::clock(d)),
+                    Level::Info,
+                );
+            }
             Some(t) => seek_to(s, fx, t),
             None => s.status.set(
                 "the track's length is not known yet: seek by time",
@@ -351,6 +360,11 @@ pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
         },
         Err(e) => s.status.set(e, Level::Error),
     }
+}
+
+/// Whether a typed time lies beyond the track's known length.
+fn past_the_end(target: crate::player::SeekTarget, duration: Option<f64>) -> bool {
+    matches!((target, duration), (crate::player::SeekTarget::At(t), Some(d)) if t > d)
 }
 
 /// Play the file `delta` files away from the one playing (or selected), in

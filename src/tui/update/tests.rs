@@ -1149,6 +1149,12 @@ fn colon_seeks_to_a_typed_time_or_percent() {
     assert_eq!(seek(&typed(&mut s, "soon")), None);
     assert!(s.status.message().unwrap().contains("is not a time"));
     assert!(s.popup.is_none());
+    // Past the end: to its last moment, and said.
+    assert_eq!(seek(&typed(&mut s, "999:00")), Some(1199.75));
+    assert_eq!(
+        s.status.message(),
+        Some("the track is 20:00 long: at its end")
+    );
 }
 
 #[test]
