@@ -111,6 +111,10 @@ fn eval_needs_genre_folders_and_reads_earmarks_spelling() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     // A skipped file is named once, then why.
     let err = text(&out.stderr);
+    assert!(
+        !err.contains("not a held-out score"),
+        "not GTZAN's clips: {err}"
+    );
     assert_eq!(err.matches("empty.ogg").count(), 1, "{err}");
     assert!(err.contains("empty.ogg: file is empty (0 bytes)"), "{err}");
     let table = text(&out.stdout);
@@ -120,6 +124,19 @@ fn eval_needs_genre_folders_and_reads_earmarks_spelling() {
         .unwrap_or_else(|| panic!("{table}"));
     assert!(blues.contains('–'), "no clips, no figures: {blues}");
     assert!(table.lines().any(|l| l.starts_with("Hip-Hop ")), "{table}");
+    // GTZAN's clip names with a shipped model: the score may not be held out.
+    let named = dir.path().join("named");
+    wav(&named.join("rock/rock.00012.wav"), 4.0);
+    let out = earmark()
+        .args(["eval", "--model", "fast"])
+        .arg(&named)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("this is not a held-out score"),
+        "{}",
+        text(&out.stderr)
+    );
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(reports.join("r.json")).unwrap()).unwrap();
     assert_eq!(report["n"], 2);

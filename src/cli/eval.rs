@@ -229,11 +229,37 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         }
         None => print_report(&report, head.is_some()),
     }
+    if head.is_none() && fit_on_these_clips(args.model.as_deref(), &report) {
+        eprintln!(
+            "note: the shipped models were fit on GTZAN's train and valid splits: on their clips \
+             this is not a held-out score (the README's model table has the cross-validated one)"
+        );
+    }
     Ok(if report.n == 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether a shipped model (`accurate`, `fast`) is scored on GTZAN-named
+/// clips (`genre.000NN.ext`): those of train and valid it was fit on, so the
+/// score says so (a held-out split has the same names, hence "on their clips").
+fn fit_on_these_clips(model: Option<&Path>, report: &EvalReport) -> bool {
+    let shipped = model.is_none_or(|m| m == Path::new("accurate") || m == Path::new("fast"));
+    let gtzan_clip = |path: &str| {
+        let name = Path::new(path)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        let mut parts = name.split('.');
+        let (genre, number) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        !genre.is_empty()
+            && genre.chars().all(|c| c.is_ascii_lowercase())
+            && number.len() == 5
+            && number.chars().all(|c| c.is_ascii_digit())
+    };
+    shipped && report.files.iter().any(|f| gtzan_clip(&f.path))
 }
 
 /// The report as text; a learned head's genres (`own`) as the library spells
