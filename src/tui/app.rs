@@ -38,6 +38,8 @@ pub struct AppOptions {
     /// Never open an audio device.
     pub no_audio: bool,
     pub config_path: Option<PathBuf>,
+    /// Whether the config file was found (else `config_path` is where one would be read).
+    pub config_found: bool,
     /// Classify with a model (None: classification off, as in most tests).
     pub analysis: Option<AnalystOptions>,
     /// The evaluation report to show (None: the one in the chosen model's card).
@@ -62,6 +64,7 @@ impl AppOptions {
             keymap: KeyMap::defaults(),
             no_audio: true,
             config_path: None,
+            config_found: false,
             analysis: None,
             eval_report: None,
             genre_mode: GenreMode::Replace,
@@ -99,6 +102,7 @@ impl App {
             theme: opts.theme,
             keymap: opts.keymap,
             config_path: opts.config_path,
+            config_found: opts.config_found,
             classify: opts.analysis.is_some(),
             genre_mode: opts.genre_mode,
             output: services.player.output().clone(),

@@ -148,6 +148,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             theme,
             keymap: config.keymap,
             no_audio: opts.no_audio,
+            config_found: config.path.is_some(),
             config_path: config.path.or_else(config::config_path),
             analysis: Some(analyst::AnalystOptions {
                 model: opts.model,

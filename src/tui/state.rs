@@ -35,6 +35,8 @@ pub struct Setup {
     pub theme: Theme,
     pub keymap: KeyMap,
     pub config_path: Option<PathBuf>,
+    /// Whether `config_path` was there to read (else it is where one would be).
+    pub config_found: bool,
     /// Whether a model classifies files (false: classification is off).
     pub classify: bool,
     pub genre_mode: GenreMode,
@@ -74,6 +76,7 @@ pub struct State {
     pub root_label: String,
     pub root_title: String,
     pub config_path: Option<PathBuf>,
+    pub config_found: bool,
     pub genre_mode: GenreMode,
     pub threshold: f32,
     /// Play the next file in the listing when a track ends (`o` toggles).
@@ -178,6 +181,7 @@ impl State {
             root_label: setup.root_label.trim_end_matches('/').to_string(),
             root_title,
             config_path: setup.config_path,
+            config_found: setup.config_found,
             genre_mode: setup.genre_mode,
             threshold: DEFAULT_THRESHOLD,
             auto_advance: setup.auto_advance,

@@ -41,6 +41,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         root_label: &s.root_label,
         root_title: &s.root_title,
         config_path: s.config_path.as_deref(),
+        config_found: s.config_found,
         results: &s.results,
         vocab: &s.vocab,
         jobs: JobsView {

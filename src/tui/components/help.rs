@@ -37,7 +37,11 @@ impl HelpOverlay {
             t.help,
         )];
         let config = match ctx.config_path {
-            Some(p) => format!("Config (keys, theme): {}", p.display()),
+            Some(p) if ctx.config_found => format!("Config (keys, theme): {}", p.display()),
+            Some(p) => format!(
+                "Config (keys, theme): none, defaults in use; write {} to change them",
+                p.display()
+            ),
             None => "Config (keys, theme): earmark/config.toml in your config folder".to_string(),
         };
         footer.push(Line::styled(config, t.count));

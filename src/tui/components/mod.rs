@@ -126,6 +126,8 @@ pub struct Ctx<'a> {
     /// The root's name for titles ("demo", "Music").
     pub root_title: &'a str,
     pub config_path: Option<&'a Path>,
+    /// Whether that config file exists (it was read at start-up).
+    pub config_found: bool,
     /// Classification results, jobs, writes.
     pub results: &'a Results,
     /// The library's learned genres, if any.

@@ -30,6 +30,7 @@ pub(super) fn setup(root: std::path::PathBuf, classify: bool) -> Setup {
         theme: Theme::default_theme(),
         keymap: KeyMap::defaults(),
         config_path: None,
+        config_found: false,
         classify,
         genre_mode: GenreMode::Replace,
         output: OutputStatus::Silent {
@@ -1437,4 +1438,27 @@ pub(super) fn chosen(s: &State) -> Vec<crate::library::tree::NodeId> {
             .collect(),
         _ => panic!("no batch preview"),
     }
+}
+
+/// Help names the config file it read, or says there is none and where one
+/// would be read.
+#[test]
+fn help_says_whether_a_config_file_was_read() {
+    let mut s = state(1, false);
+    s.config_path = Some(std::path::PathBuf::from(
+        "/home/u/.config/earmark/config.toml",
+    ));
+    key(&mut s, KeyCode::Char('?'));
+    let screen = screen_of(&s, 200, 60);
+    assert!(
+        screen.contains("Config (keys, theme): none, defaults in use; write"),
+        "{screen}"
+    );
+    s.config_found = true;
+    let screen = screen_of(&s, 200, 60);
+    assert!(
+        screen.contains("Config (keys, theme): /home/u/.config/earmark/config.toml")
+            && !screen.contains("defaults in use"),
+        "{screen}"
+    );
 }
