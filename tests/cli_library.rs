@@ -344,6 +344,16 @@ fn info_walks_a_folder_and_help_lists_only_what_applies() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("one.wav") && s.contains("two.wav"), "{s}");
+    // A file that is not audio: its error's kind in JSON, as classify gives it.
+    let notes = dir.path().join("notes.mp3");
+    std::fs::write(&notes, "plain text, not audio").unwrap();
+    let out = earmark()
+        .args(["info", "--json"])
+        .arg(&notes)
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["error_kind"], "not-audio", "{rows}");
 
     for cmd in ["classify", "eval", "info", "features", "tag"] {
         let out = earmark().args([cmd, "--help"]).output().unwrap();

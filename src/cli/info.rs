@@ -36,6 +36,10 @@ struct InfoRecord {
     /// The file could not be described at all.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// With `error`, the decode error's kind (`corrupt`, `not-audio`…), as
+    /// in `classify --json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_kind: Option<&'static str>,
 }
 
 pub fn run(args: InfoArgs) -> ExitCode {
@@ -71,8 +75,8 @@ pub fn run(args: InfoArgs) -> ExitCode {
     let mut failed = 0;
     for (path, empty) in &files {
         let probed = match empty {
-            Some(why) => Err(why.clone()),
-            None => audio::probe(path).map_err(|e| e.to_string()),
+            Some(why) => Err((why.clone(), None)),
+            None => audio::probe(path).map_err(|e| (e.to_string(), Some(e.kind()))),
         };
         let record = match probed {
             Ok(info) => {
@@ -87,9 +91,10 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     tags,
                     warnings,
                     error: None,
+                    error_kind: None,
                 }
             }
-            Err(e) => {
+            Err((e, kind)) => {
                 failed += 1;
                 if !args.json {
                     eprintln!("earmark: {}", printable(&e));
@@ -100,6 +105,7 @@ pub fn run(args: InfoArgs) -> ExitCode {
                     tags: None,
                     warnings: Vec::new(),
                     error: Some(e),
+                    error_kind: kind,
                 }
             }
         };
