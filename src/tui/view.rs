@@ -57,6 +57,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
             s.after_track()
         },
         filter: s.browser.filter(),
+        in_eval: s.eval.visible,
     };
     if s.eval.visible {
         s.eval.draw(frame, main, &ctx);

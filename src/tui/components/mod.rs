@@ -139,6 +139,8 @@ pub struct Ctx<'a> {
     pub after_track: AfterTrack,
     /// The browser's filter ("" when none).
     pub filter: &'a str,
+    /// The evaluation view is on screen (the status line's hints follow it).
+    pub in_eval: bool,
 }
 
 /// What the status line shows about background work.

@@ -151,10 +151,16 @@ impl Component for StatusLine {
         };
         let key_style = t.status.add_modifier(ratatui::style::Modifier::BOLD);
         let silent = matches!(ctx.player.output, OutputStatus::Silent { .. });
+        // The evaluation view has no filter: Esc leads back instead.
+        let third = if ctx.in_eval {
+            (Action::ClearFilter, "back")
+        } else {
+            (Action::Filter, "filter")
+        };
         let hints: Vec<(String, &str)> = [
             (Action::Help, "help"),
             (Action::Quit, "quit"),
-            (Action::Filter, "filter"),
+            third,
             (Action::PlayPause, "play"),
         ]
         .iter()
@@ -182,7 +188,7 @@ impl Component for StatusLine {
         // Display order: filter, play, help, quit.
         let mut order: Vec<&(String, &str)> = hints[..shown].iter().collect();
         order.sort_by_key(|h| match h.1 {
-            "filter" => 0,
+            "filter" | "back" => 0,
             "play" => 1,
             "help" => 2,
             _ => 3,
