@@ -49,7 +49,10 @@ impl FileState {
     /// less audio than a segment needs): not a failure of the file or of
     /// earmark, so the listing marks it apart.
     pub fn nothing_to_judge(&self) -> bool {
-        self.error.is_some() && is_unjudged(self.failure_kind)
+        self.error.is_some()
+            && self
+                .failure_kind
+                .is_some_and(crate::audio::kind_has_nothing_to_judge)
     }
 
     /// The file is not audio at all (or empty): no tag format can hold a
@@ -68,11 +71,6 @@ impl FileState {
         self.error = None;
         self.failure_kind = None;
     }
-}
-
-/// Whether a decode error's kind means the file has nothing to judge.
-pub fn is_unjudged(kind: Option<&str>) -> bool {
-    kind.is_some_and(crate::audio::kind_has_nothing_to_judge)
 }
 
 /// The model as the panes see it.

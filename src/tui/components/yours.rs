@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
                 t.count,
             ));
         }
-        Suggestion::Unsure { candidates } => {
+        Suggestion::Unsure { .. } => {
             head.push(Span::styled("Suggest ", t.label));
             head.push(Span::styled("unsure", t.dim));
             // Why, where the head knows (the bars below show the candidates);
@@ -42,13 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
                 .active()
                 .and_then(|h| h.why_unsure(&answer.suggestion));
             let detail = why.map_or_else(
-                || {
-                    let top: Vec<String> = candidates
-                        .iter()
-                        .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                        .collect();
-                    format!(" ({})", top.join(", "))
-                },
+                || format!(" ({})", answer.suggestion.candidates_line()),
                 |why| format!(": {why}"),
             );
             head.push(Span::styled(detail, t.count));

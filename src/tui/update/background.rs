@@ -116,7 +116,7 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             f.set_failure(reason, Some(kind));
             s.run_completed += count;
             s.run_failed += count;
-            if crate::tui::results::is_unjudged(Some(kind)) {
+            if crate::audio::kind_has_nothing_to_judge(kind) {
                 s.run_unjudged += count;
             }
         }

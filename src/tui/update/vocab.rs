@@ -320,7 +320,8 @@ pub fn mine_suggestion(s: &State, id: NodeId) -> Option<Option<(String, f32)>> {
 
 /// "unsure (Soundtrack 41%, Rock 22%)": why `a` wrote nothing.
 pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
-    let Suggestion::Unsure { candidates } = mine(s, id)?.suggestion else {
+    let suggestion = mine(s, id)?.suggestion;
+    let Suggestion::Unsure { candidates } = &suggestion else {
         return None;
     };
     let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
@@ -336,16 +337,10 @@ pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
                 has.unwrap_or_default()
             )
         }
-        _ => {
-            let top: Vec<String> = candidates
-                .iter()
-                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
-                .collect();
-            format!(
-                "nothing written: your genres are unsure ({}) · {pick} picks one",
-                top.join(", ")
-            )
-        }
+        _ => format!(
+            "nothing written: your genres are unsure ({}) · {pick} picks one",
+            suggestion.candidates_line()
+        ),
     })
 }
 

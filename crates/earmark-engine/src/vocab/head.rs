@@ -54,6 +54,19 @@ impl Suggestion {
             Suggestion::Unsure { .. } => "unsure",
         }
     }
+
+    /// An unsure suggestion's candidates as people read them
+    /// ("Chiptune 88%, Soundtrack 6%"); empty for a confident one.
+    pub fn candidates_line(&self) -> String {
+        match self {
+            Suggestion::Genre { .. } => String::new(),
+            Suggestion::Unsure { candidates } => candidates
+                .iter()
+                .map(|(g, p)| format!("{g} {:.0}%", p * 100.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
 }
 
 /// Unit length (a zero vector stays zero): the head and `similar` compare
