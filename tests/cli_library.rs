@@ -80,6 +80,8 @@ fn empty_all_bad_and_missing_folders_are_errors_that_say_why() {
     let err = text(&out.stderr);
     assert!(err.contains("broken.mp3"), "{err}");
     assert!(err.contains("no audio files found"), "{err}");
+    // no table with nothing in it: the errors are on stderr
+    assert_eq!(text(&out.stdout), "", "{err}");
 }
 
 #[test]
@@ -223,6 +225,66 @@ fn confidence_in_three_spellings_and_dry_run_shows_it() {
         line.contains("x.wav") && line.contains("% (dry run)"),
         "{line}"
     );
+}
+
+/// Unasked, `tag --auto` writes only what the app's batch accept would offer
+/// (50 %): a file the model is less sure of is skipped and said, and
+/// `--min-confidence 0` writes it. Two demo tracks, one each side of 50 %
+/// with the fast model (checked first, so a re-trained model that moves them
+/// fails here rather than passing without testing the skip).
+#[test]
+fn tag_auto_unasked_needs_the_apps_fifty_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let unsure = dir.path().join("hell.wav");
+    let sure = dir.path().join("awakening.mp3");
+    std::fs::copy(demo.join("HyperRogue/hell.wav"), &unsure).unwrap();
+    std::fs::copy(demo.join("Max McCracken/awakening.mp3"), &sure).unwrap();
+    let run = |extra: &[&str]| {
+        let out = earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .args([
+                "tag",
+                "--auto",
+                "--dry-run",
+                "--overwrite",
+                "--model",
+                "fast",
+            ])
+            .args(extra)
+            .args([&unsure, &sure])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{extra:?}: {}", text(&out.stderr));
+        out
+    };
+    let results = |extra: &[&str]| {
+        let report: Value = serde_json::from_slice(&run(extra).stdout).unwrap();
+        let mut rows = report["results"].as_array().unwrap().clone();
+        // hell.wav first, as given
+        rows.sort_by_key(|r| !r["path"].as_str().unwrap().ends_with("hell.wav"));
+        rows
+    };
+    let every = results(&["--min-confidence", "0", "--json"]);
+    let p: Vec<f64> = every
+        .iter()
+        .map(|r| r["confidence"].as_f64().expect("a confidence per file"))
+        .collect();
+    assert!(p[0] < 0.5 && p[1] >= 0.5, "pick other demo files: {p:?}");
+
+    let said = text(&run(&[]).stdout);
+    assert!(
+        said.contains("hell.wav: skipped, ")
+            && said.contains("% is below the default 50% (--min-confidence 0 writes it)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("awakening.mp3") && said.contains("(dry run)"),
+        "{said}"
+    );
+    let unasked = results(&["--json"]);
+    assert_eq!(unasked[0]["status"], "skipped", "{unasked:?}");
+    assert_eq!(unasked[1]["status"], every[1]["status"], "{unasked:?}");
 }
 
 /// `tag --auto` takes `classify`'s --jobs and --windows; the same windows

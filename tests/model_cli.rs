@@ -287,7 +287,14 @@ fn tag_auto_dry_run_suggests_the_top_genre() {
         .to_string();
     let out = earmark()
         .env("EARMARK_CACHE_DIR", cache.path())
-        .args(["tag", "--auto", "--dry-run", "--json"])
+        .args([
+            "tag",
+            "--auto",
+            "--dry-run",
+            "--json",
+            "--min-confidence",
+            "0",
+        ])
         .arg(&file)
         .output()
         .unwrap();

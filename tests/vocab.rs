@@ -204,6 +204,24 @@ fn similar_lists_a_files_duplicate_first() {
             .unwrap()
             .ends_with("hell-copy.wav")
     );
+    // As text: each query at the margin, its neighbours indented under it.
+    let out = common::earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["similar", "--each", "--model", "fast", "--top", "1"])
+        .arg(lib.join("a"))
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let text = common::text(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for pair in lines.chunks(2) {
+        assert!(!pair[0].starts_with(' '), "{text}");
+        assert!(
+            pair[1].starts_with("  0.") || pair[1].starts_with("  1."),
+            "{text}"
+        );
+    }
 }
 
 /// A bad query is said before any library scan (its folder may be `/`), and a

@@ -234,6 +234,9 @@ struct Printer<W: Write> {
     suggestions: bool,
     rows: usize,
     failed: bool,
+    /// The table's header, written above its first row: a run whose files
+    /// all fail (said on stderr) prints no table at all.
+    table_header: Option<String>,
 }
 
 impl<W: Write> Printer<W> {
@@ -253,9 +256,17 @@ impl<W: Write> Printer<W> {
             suggestions,
             rows: 0,
             failed: false,
+            table_header: None,
         };
         let head = match format {
-            Format::Table => format!("{}  {:>6}  genres", fit_columns("file", width), "length"),
+            Format::Table => {
+                p.table_header = Some(format!(
+                    "{}  {:>6}  genres",
+                    fit_columns("file", width),
+                    "length"
+                ));
+                String::new()
+            }
             Format::Csv if suggestions => CSV_HEADER_SUGGESTION.to_string(),
             Format::Csv => CSV_HEADER.to_string(),
             Format::Json => String::new(),
@@ -270,7 +281,14 @@ impl<W: Write> Printer<W> {
     fn row(&mut self, r: &TrackResult) -> std::io::Result<()> {
         let mut text = Vec::new();
         match self.format {
-            Format::Table => table_row(&mut text, r, self.width)?,
+            Format::Table => {
+                table_row(&mut text, r, self.width)?;
+                if !text.is_empty()
+                    && let Some(head) = self.table_header.take()
+                {
+                    text.splice(0..0, format!("{head}\n").into_bytes());
+                }
+            }
             Format::Csv => csv_rows(&mut text, r, self.suggestions)?,
             Format::Json => {
                 let item = serde_json::to_string_pretty(r).map_err(std::io::Error::other)?;

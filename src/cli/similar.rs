@@ -191,13 +191,15 @@ fn print(all: &[Neighbours], args: &SimilarArgs, dirs: &[PathBuf]) -> Result<(),
                 .map_err(std::io::Error::other)
                 .and_then(|_| writeln!(out))
         }
+        // --each: each query, then its neighbours indented under it.
         (false, each) => all.iter().try_for_each(|n| {
+            let indent = if each { "  " } else { "" };
             if each {
                 writeln!(out, "{}", n.query)?;
             }
             n.nearest
                 .iter()
-                .try_for_each(|m| writeln!(out, "{:.3}  {}", m.similarity, m.path))
+                .try_for_each(|m| writeln!(out, "{indent}{:.3}  {}", m.similarity, m.path))
         }),
     };
     match written {

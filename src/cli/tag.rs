@@ -50,7 +50,9 @@ pub struct TagArgs {
     #[arg(long, conflicts_with_all = ["genre", "auto", "mode"])]
     pub clear: bool,
 
-    /// With --auto: skip files whose top genre is less likely than P (50%, 50 or 0.5).
+    /// With --auto: skip files whose top genre is less likely than P (50%, 50 or 0.5; default
+    /// 50%, as the app's batch accept; 0 writes every top genre). With --genres, each genre's
+    /// own threshold decides and P is 0 unless given.
     #[arg(long, value_name = "P", requires = "auto", value_parser = crate::cli::output::parse_confidence)]
     pub min_confidence: Option<f32>,
 
@@ -390,7 +392,13 @@ fn auto_changes(
         // three candidates, for the line an unsure file gets
         crate::cli::classify::answer_in(&mut results, v, 3);
     }
-    let min = args.min_confidence.unwrap_or(0.0);
+    // Unasked, the same bar as the app's batch accept; a learned head's own
+    // thresholds already say which files it is unsure of.
+    let min = match (args.min_confidence, args.genres) {
+        (Some(p), _) => p,
+        (None, Some(_)) => 0.0,
+        (None, None) => crate::classifier::DEFAULT_MIN_CONFIDENCE,
+    };
     let mut work = Vec::new();
     // The genre as it would be written: the library's spelling, or GTZAN's
     // label as a tag name ("hiphop" → "Hip-Hop"), in skips as in writes.
@@ -429,7 +437,12 @@ fn auto_changes(
             (Some(top), _) => {
                 let genre = shown(&top.genre);
                 let (p, m) = told_apart(top.probability * 100.0, min * 100.0, 0);
-                let line = format!("{genre} at {p}% is below --min-confidence {m}%");
+                let line = match args.min_confidence {
+                    Some(_) => format!("{genre} at {p}% is below --min-confidence {m}%"),
+                    None => format!(
+                        "{genre} at {p}% is below the default {m}% (--min-confidence 0 writes it)"
+                    ),
+                };
                 let (p, m) = told_apart(top.probability, min, 2);
                 let why = format!("{genre} at {p} is below the minimum confidence {m}");
                 records.push(skipped(args, &path, &line, why, None));

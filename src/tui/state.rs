@@ -24,7 +24,7 @@ use crate::player::OutputStatus;
 use crate::tags::GenreMode;
 
 /// Batch-accept offers suggestions at least this confident (←/→ in the preview change it).
-pub const DEFAULT_THRESHOLD: f32 = 0.5;
+pub const DEFAULT_THRESHOLD: f32 = crate::classifier::DEFAULT_MIN_CONFIDENCE;
 
 /// What the state starts from (the services are started elsewhere).
 #[derive(Debug, Clone)]

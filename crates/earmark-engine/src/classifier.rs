@@ -12,6 +12,11 @@ use crate::audio::AnalysisPlan;
 use crate::cache::{Cache, FileId, Lookup, content_sha256, file_id};
 use crate::model::{AnalyseError, GenreModel, Prediction, TrackAnalysis};
 
+/// How sure the model must be before a genre is written without a person
+/// choosing it: the app's batch accept starts there, and `tag --auto` uses it
+/// unless told otherwise, so both write the same files.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.5;
+
 /// A track's classification, from the model or the cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Classified {

@@ -19,6 +19,11 @@ fn take_cols(chars: impl Iterator<Item = char>, room: usize) -> (Vec<char>, usiz
     (taken, used)
 }
 
+/// `s` cut to `room` columns, no ellipsis (column heads, where every one is cut alike).
+pub fn cut_width(s: &str, room: usize) -> String {
+    take_cols(s.chars(), room).0.into_iter().collect()
+}
+
 /// `s` cut to `room` columns, ending with `…` when cut.
 pub fn fit_width(s: &str, room: usize) -> String {
     if s.width() <= room {

@@ -52,7 +52,7 @@ pub struct EvalView {
 pub fn short_labels(labels: &[String], width: usize) -> Vec<String> {
     let short: Vec<String> = labels
         .iter()
-        .map(|l| crate::tags::genre_tag_name(l).chars().take(width).collect())
+        .map(|l| crate::text::cut_width(&crate::tags::genre_tag_name(l), width))
         .collect();
     let mut sorted = short.clone();
     sorted.sort();
@@ -85,6 +85,13 @@ fn row_label_width(r: &EvalReport) -> usize {
         .max()
         .unwrap_or(0)
         .min(12)
+}
+
+/// The widest a matrix cell grows to: room for the longest column head in
+/// full (`Classical`) where the screen has it, and at least the 7 columns
+/// counts need.
+fn max_cell_width(r: &EvalReport) -> usize {
+    (row_label_width(r) + 1).max(7)
 }
 
 fn pct(v: f64) -> String {
@@ -298,7 +305,7 @@ impl EvalView {
         frame.render_widget(block, area);
         let label_w = row_label_width(r);
         let room = usize::from(inner.width).saturating_sub(label_w + 1);
-        let cell_w = (room / k.max(1)).clamp(3, 7);
+        let cell_w = (room / k.max(1)).clamp(3, max_cell_width(r));
         let heads = short_labels(&r.labels, cell_w - 1);
         let max = r
             .confusion
@@ -492,10 +499,11 @@ impl Component for EvalView {
                 .areas(area);
         frame.render_widget(Paragraph::new(summary), head);
         let label_w = row_label_width(r) as u16;
-        // The matrix takes what it needs at up to 7 columns a cell.
+        // The matrix takes what it needs, cells wide enough for whole heads
+        // where the screen has room beside the per-class table.
         let want = |cell: u16| label_w + 1 + cell * k as u16 + 2;
         let side_min = 28u16;
-        let cell = (3..=7)
+        let cell = (3..=max_cell_width(r) as u16)
             .rev()
             .find(|&c| want(c) + side_min <= body.width)
             .unwrap_or(3);
