@@ -201,16 +201,20 @@ fn none_classified(done: usize, unjudged: usize) -> String {
 /// A result's error and warnings, for a reader of the table or CSV.
 fn report_on_stderr(r: &TrackResult) {
     if let Some(e) = &r.error {
-        eprintln!("error: {}", printable(e));
+        eprintln!("earmark: {}", printable(e));
     }
     for w in &r.warnings {
-        eprintln!("warning: {}: {}", printable(&r.path.path), printable(w));
+        eprintln!(
+            "earmark: warning: {}: {}",
+            printable(&r.path.path),
+            printable(w)
+        );
     }
     // the table says it in brackets; stderr says why, like any other warning
     if r.partial && r.warnings.is_empty() {
         let note = crate::classifier::partial_note(r.analysed_s, r.duration_s);
         eprintln!(
-            "warning: {}: {note} (the rest could not be decoded)",
+            "earmark: warning: {}: {note} (the rest could not be decoded)",
             printable(&r.path.path)
         );
     }
