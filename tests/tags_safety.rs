@@ -15,6 +15,7 @@ use tags_common::*;
 fn fail_at(point: FailPoint) -> WriteConfig {
     WriteConfig {
         fail_point: Some(point),
+        ..WriteConfig::default()
     }
 }
 
@@ -264,8 +265,20 @@ fn batch_accept_and_undo_last_takes_back_the_batch() {
     assert_eq!(preview[0].as_ref().unwrap().old, s(&["Soundtrack"]));
     assert_eq!(preview[0].as_ref().unwrap().new, s(&["Ambient"]));
     assert!(preview[2].is_err());
+    let batch: Vec<apply::BatchItem> = items
+        .iter()
+        .map(|(path, change)| apply::BatchItem {
+            path: path.clone(),
+            change: change.clone(),
+            decided_on: None,
+        })
+        .collect();
     let mut seen = 0;
-    let results = apply::accept_batch(&cache, &items, |_, _| seen += 1).unwrap();
+    let results = apply::accept_batch(&cache, &batch, |_, _| {
+        seen += 1;
+        true
+    })
+    .unwrap();
     assert_eq!(seen, 3);
     assert!(results[0].is_ok() && results[1].is_ok() && results[2].is_err());
     // A single accept afterwards is its own batch.
@@ -300,4 +313,84 @@ fn non_utf8_file_names_work_through_the_journal() {
     assert_eq!(entry.path, path);
     apply::undo_last(&cache).unwrap()[0].as_ref().unwrap();
     assert!(genres(&path).is_empty());
+}
+
+/// A write decided from one version of a file (its suggestion came from that
+/// audio, its preview from those tags) is refused once another program has
+/// replaced or re-tagged it, and leaves it as it is; the version it was
+/// decided from writes. A batch told to stop (the app quitting) stops after
+/// the file being written: the rest untouched, no half-done write.
+#[test]
+fn a_write_decided_on_another_version_is_refused_and_a_batch_stops_between_files() {
+    let Some(music) = music_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.flac");
+    std::fs::copy(music.join("singularity-nebula.flac"), &f).unwrap();
+    set_mode(&f, 0o644);
+    let seen = earmark::cache::file_key(&f).unwrap();
+    // another tagger writes a genre (earmark's own writer stands in for it)
+    write_genre(&f, &GenreChange::replace("Game")).unwrap();
+    let retagged = std::fs::read(&f).unwrap();
+    let (_c, cache) = temp_cache();
+    let batch = cache.journal_new_batch().unwrap();
+    let stale = WriteConfig {
+        decided_on: Some(seen),
+        ..WriteConfig::default()
+    };
+    let e = apply::accept_with(&cache, batch, &f, &GenreChange::replace("Ambient"), &stale)
+        .unwrap_err();
+    assert_eq!(e.kind(), "changed", "{e}");
+    assert!(
+        e.to_string()
+            .contains("changed on disk since earmark read it"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), retagged, "untouched");
+    assert!(
+        cache.journal_list().unwrap().is_empty(),
+        "nothing journaled"
+    );
+
+    let now = earmark::cache::file_key(&f).unwrap();
+    let fresh = WriteConfig {
+        decided_on: Some(now),
+        ..WriteConfig::default()
+    };
+    let done =
+        apply::accept_with(&cache, batch, &f, &GenreChange::replace("Ambient"), &fresh).unwrap();
+    assert_eq!(done.report.key_before, Some(now));
+    assert_eq!(done.key_after, Some(earmark::cache::file_key(&f).unwrap()));
+    assert_eq!(genres(&f), s(&["Ambient"]));
+
+    let files: Vec<_> = (0..3)
+        .map(|i| {
+            let p = dir.path().join(format!("b{i}.flac"));
+            std::fs::copy(music.join("singularity-nebula.flac"), &p).unwrap();
+            set_mode(&p, 0o644);
+            p
+        })
+        .collect();
+    let before: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let items: Vec<apply::BatchItem> = files
+        .iter()
+        .map(|p| apply::BatchItem {
+            path: p.clone(),
+            change: GenreChange::replace("Drone"),
+            decided_on: None,
+        })
+        .collect();
+    let out = apply::accept_batch(&cache, &items, |_, _| false).unwrap();
+    assert_eq!(out.len(), 1, "stopped after the first file");
+    assert_eq!(genres(&files[0]), s(&["Drone"]));
+    for (p, b) in files.iter().zip(&before).skip(1) {
+        assert_eq!(&std::fs::read(p).unwrap(), b, "{}", p.display());
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("earmark-tmp"))
+        .collect();
+    assert!(left.is_empty(), "no temporary copy left");
 }

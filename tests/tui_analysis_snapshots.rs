@@ -46,6 +46,7 @@ fn classified() -> Classified {
             embedding: None,
         },
         from_cache: false,
+        file_key: None,
     }
 }
 

@@ -60,6 +60,7 @@ fn classified(embedding: Vec<f32>) -> Classified {
             embedding: Some(embedding),
         },
         from_cache: false,
+        file_key: None,
     }
 }
 

@@ -261,4 +261,21 @@ impl App {
     pub fn shutdown(&mut self) {
         self.services.cancel();
     }
+
+    /// After [`App::shutdown`], with the terminal restored: let the file
+    /// being written finish (never a process that exits half way through a
+    /// write), and say on stderr where a batch stopped.
+    pub fn finish_writes(&mut self) {
+        if self.state.inflight.writing() > 0 {
+            eprintln!("earmark: finishing the tag write in progress…");
+        }
+        if let Some((done, asked)) = self.services.finish_writes()
+            && done < asked
+        {
+            eprintln!(
+                "earmark: quit during a tag write: stopped after {done} of {asked} files, the rest \
+                 unchanged; `earmark tag undo --last` takes the written ones back"
+            );
+        }
+    }
 }

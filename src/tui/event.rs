@@ -68,6 +68,26 @@ pub enum AppEvent {
 /// The messages of [`super::update::update`].
 pub type Msg = AppEvent;
 
+/// Quit as `q` does on SIGTERM, SIGHUP (a closed SSH session) and SIGINT
+/// from outside (`kill -INT`; Ctrl-C at the keyboard is a key in raw mode):
+/// the terminal is restored and a tag write in progress finishes, where the
+/// default action would leave the screen in raw mode and a write half done.
+pub fn spawn_signals(sink: Sink) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
+        return; // the default actions stay
+    };
+    let _ = std::thread::Builder::new()
+        .name("earmark-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if !sink(AppEvent::Action(super::action::Action::Quit)) {
+                    return;
+                }
+            }
+        });
+}
+
 /// Read terminal events on a thread of their own and forward them.
 pub fn spawn_input(sink: Sink) {
     let _ = std::thread::Builder::new()

@@ -165,6 +165,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         tx.clone(),
     );
     let mut session = term::Session::enter()?;
+    event::spawn_signals(services::channel_sink(tx.clone()));
     event::spawn_input(services::channel_sink(tx));
     session.terminal.draw(|f| app.draw(f))?;
     app.take_dirty();
@@ -199,5 +200,6 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     }
     app.shutdown();
     drop(session);
+    app.finish_writes();
     Ok(())
 }

@@ -134,6 +134,29 @@ impl Results {
         f.peeked = true;
     }
 
+    /// The file changed on disk since its result (or failure) was found:
+    /// forget both and its spectrogram, so that it is looked up again. True
+    /// when there was something to forget.
+    pub fn forget_result(&mut self, id: NodeId) -> bool {
+        self.spectrograms.retain(|(n, _)| *n != id);
+        let Some(f) = self.files.get_mut(&id) else {
+            return false;
+        };
+        let had = f.result.take().is_some() || f.error.is_some();
+        f.clear_failure();
+        f.peeked = false;
+        had
+    }
+
+    /// Whether `id`'s result was found for another version of the file than
+    /// `now` (its size and mtime as just read): replaced, or re-tagged by
+    /// another program. A result of unknown version is trusted.
+    pub fn outdated(&self, id: NodeId, now: crate::cache::FileKey) -> bool {
+        self.result(id)
+            .and_then(|r| r.file_key)
+            .is_some_and(|k| k != now)
+    }
+
     /// Files with a result, a failure or a write (for counts).
     pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &FileState)> {
         self.files.iter()

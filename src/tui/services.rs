@@ -152,6 +152,12 @@ impl Services {
         }
     }
 
+    /// Wait for the tag write in progress (after [`Services::cancel`]): a
+    /// batch cut short says how far it got, as files done of files asked.
+    pub fn finish_writes(&mut self) -> Option<(usize, usize)> {
+        self.tagger.finish()
+    }
+
     /// Stop background work (the scan, classification, playback) early.
     pub fn cancel(&self) {
         self.scan.cancel();

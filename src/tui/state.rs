@@ -87,6 +87,9 @@ pub struct State {
     pub inflight: InFlight,
     /// Nodes whose inspection was asked for (once each).
     pub requested: Vec<bool>,
+    /// The file last read again because it was selected (each new selection
+    /// of a file reads it again: another program may have changed it).
+    pub reread: Option<NodeId>,
     /// Written files by absolute path, to mark them again after an undo.
     pub written_paths: HashMap<PathBuf, NodeId>,
     /// Files (relative to the root) the journal says earmark wrote, with the
@@ -188,6 +191,7 @@ impl State {
             classify: setup.classify,
             inflight: InFlight::default(),
             requested: Vec::new(),
+            reread: None,
             written_paths: HashMap::new(),
             journal_marks: HashMap::new(),
             undo_steps: Vec::new(),

@@ -3,15 +3,16 @@
 //! ([`crate::tags::apply`]); results come back as [`TagEvent`]s.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 
 use crossbeam_channel::Sender;
 
 use super::effect::ReqId;
 use super::event::AppEvent;
 use super::services::Sink;
-use crate::cache::Cache;
+use crate::cache::{Cache, FileKey};
 use crate::library::tree::NodeId;
 use crate::tags::GenreChange;
 use crate::tags::apply::{self, Applied};
@@ -23,6 +24,9 @@ pub struct TagItem {
     pub node: NodeId,
     pub path: PathBuf,
     pub change: GenreChange,
+    /// The file's version a suggestion came from: a file replaced or
+    /// re-tagged since is not written (None: a genre chosen by hand).
+    pub decided_on: Option<FileKey>,
 }
 
 /// A dry-run row for the batch preview.
@@ -37,6 +41,8 @@ pub struct Planned {
     pub plan: Result<WriteReport, String>,
     /// Why the row is left out unless ticked (set by hand, skipped).
     pub held: Option<&'static str>,
+    /// The version of the file the suggestion was made from.
+    pub decided_on: Option<FileKey>,
     /// Space ticked (true) or unticked (false) the row; None: the default.
     pub tick: Option<bool>,
 }
@@ -86,6 +92,15 @@ impl WriteFailed {
     }
 }
 
+/// A file an undo restored.
+#[derive(Debug, Clone)]
+pub struct UndoneFile {
+    pub path: PathBuf,
+    pub genres: Vec<String>,
+    /// Same audio as before the write that was undone, another version.
+    pub key: Option<FileKey>,
+}
+
 #[derive(Debug)]
 pub enum TagEvent {
     /// One file of a write request is done (written, unchanged or failed).
@@ -98,8 +113,9 @@ pub enum TagEvent {
     /// The dry run for a batch-accept.
     Previewed(Vec<Planned>),
     /// An undo finished: each restored file (absolute path) with its genres
-    /// now, or why it failed. Empty: nothing to undo.
-    Undone(Vec<Result<(PathBuf, Vec<String>), String>>),
+    /// now and its size and mtime after the undo, or why it failed. Empty:
+    /// nothing to undo.
+    Undone(Vec<Result<UndoneFile, String>>),
     /// Files under the library root (relative paths) that the journal says
     /// earmark wrote, with the genres written (newest entry per file).
     Marks(Vec<(PathBuf, Vec<String>)>),
@@ -117,8 +133,12 @@ enum Request {
 }
 
 pub struct Tagger {
-    tx: Sender<(ReqId, Request)>,
+    /// None once [`Tagger::finish`] closed it.
+    tx: Option<Sender<(ReqId, Request)>>,
     cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// A batch stopped by quitting: files done of files asked.
+    cut: Arc<Mutex<Option<(usize, usize)>>>,
 }
 
 impl Tagger {
@@ -127,9 +147,12 @@ impl Tagger {
         let (req_tx, req_rx) = crossbeam_channel::unbounded::<(ReqId, Request)>();
         let cancel = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&cancel);
-        let _ = std::thread::Builder::new()
+        let cut = Arc::new(Mutex::new(None));
+        let cut_by_quit = Arc::clone(&cut);
+        let thread = std::thread::Builder::new()
             .name("earmark-tagger".into())
             .spawn(move || {
+                let cut = cut_by_quit;
                 // Opened on first use; the ✎ marks at start read the journal only
                 // when it exists, so an app that never tags never creates one.
                 let mut cache: Option<Cache> = None;
@@ -149,6 +172,7 @@ impl Tagger {
                                     node: item.node,
                                     path: item.path,
                                     change: item.change,
+                                    decided_on: item.decided_on,
                                     confidence,
                                     held: None,
                                     tick: None,
@@ -163,21 +187,8 @@ impl Tagger {
                                 send(TagEvent::WriteDone { total: 0 });
                                 continue;
                             };
-                            let pairs: Vec<(PathBuf, GenreChange)> = items
-                                .iter()
-                                .map(|i| (i.path.clone(), i.change.clone()))
-                                .collect();
                             let total = items.len();
-                            let r = apply::accept_batch(c, &pairs, |i, r| {
-                                let result = match r {
-                                    Ok(a) => Ok(a.clone()),
-                                    Err(e) => Err(WriteFailed::of(e)),
-                                };
-                                send(TagEvent::Written {
-                                    node: items[i].node,
-                                    result,
-                                });
-                            });
+                            let r = write_batch(c, &items, &send, &stop, &cut);
                             if let Err(e) = r {
                                 send(TagEvent::Warning(format!("cannot write tags: {e}")));
                             }
@@ -205,7 +216,11 @@ impl Tagger {
                             let out = ids
                                 .into_iter()
                                 .map(|id| match apply::undo(c, id) {
-                                    Ok(u) => Ok((u.report.path, u.report.new)),
+                                    Ok(u) => Ok(UndoneFile {
+                                        key: crate::cache::file_key(&u.report.path).ok(),
+                                        path: u.report.path,
+                                        genres: u.report.new,
+                                    }),
                                     Err(e) => Err(e.to_string()),
                                 })
                                 .collect();
@@ -216,33 +231,95 @@ impl Tagger {
                     }
                 }
             });
-        Tagger { tx: req_tx, cancel }
+        Tagger {
+            tx: Some(req_tx),
+            cancel,
+            thread: thread.ok(),
+            cut,
+        }
+    }
+
+    fn send(&self, req: ReqId, r: Request) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((req, r));
+        }
     }
 
     /// Write these changes as one undoable batch.
     pub fn write(&self, req: ReqId, items: Vec<TagItem>) {
-        let _ = self.tx.send((req, Request::Write(items)));
+        self.send(req, Request::Write(items));
     }
 
     /// Dry-run these changes (for the batch preview).
     pub fn preview(&self, req: ReqId, items: Vec<(TagItem, f32)>) {
-        let _ = self.tx.send((req, Request::Preview(items)));
+        self.send(req, Request::Preview(items));
     }
 
     /// Take back these journal entries (newest first): the app's own writes.
     pub fn undo(&self, req: ReqId, ids: Vec<i64>) {
-        let _ = self.tx.send((req, Request::Undo(ids)));
+        self.send(req, Request::Undo(ids));
     }
 
     /// Find the files under `root` the journal says earmark wrote.
     pub fn load_marks(&self, req: ReqId, root: PathBuf) {
-        let _ = self.tx.send((req, Request::Marks(root)));
+        self.send(req, Request::Marks(root));
     }
 
-    /// Start nothing new (a batch being written finishes, so none is half done).
+    /// Start nothing new: a batch being written stops after its current file.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
+
+    /// Cancel, then wait for the file being written (if any), so that the
+    /// process never exits half way through a write (a temporary copy left
+    /// behind, a journal entry for a write that did not happen). Returns a
+    /// batch cut short: files done, of files asked.
+    pub fn finish(&mut self) -> Option<(usize, usize)> {
+        self.cancel();
+        self.tx = None; // an idle thread wakes up and ends
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.cut
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// Write `items` as one journaled batch, each file's outcome sent as it
+/// lands; `stop` (quitting) ends it after the file being written, noting in
+/// `cut` how far it got.
+fn write_batch(
+    c: &Cache,
+    items: &[TagItem],
+    send: &impl Fn(TagEvent) -> bool,
+    stop: &AtomicBool,
+    cut: &Mutex<Option<(usize, usize)>>,
+) -> Result<Vec<Result<Applied, apply::ApplyError>>, crate::cache::CacheError> {
+    let batch: Vec<apply::BatchItem> = items
+        .iter()
+        .map(|i| apply::BatchItem {
+            path: i.path.clone(),
+            change: i.change.clone(),
+            decided_on: i.decided_on,
+        })
+        .collect();
+    apply::accept_batch(c, &batch, |i, r| {
+        let result = match r {
+            Ok(a) => Ok(a.clone()),
+            Err(e) => Err(WriteFailed::of(e)),
+        };
+        send(TagEvent::Written {
+            node: items[i].node,
+            result,
+        });
+        let go_on = !stop.load(Ordering::Relaxed);
+        if !go_on {
+            *cut.lock().unwrap_or_else(PoisonError::into_inner) = Some((i + 1, items.len()));
+        }
+        go_on
+    })
 }
 
 /// The journal's cache, opened once; an in-memory one (with a warning) when

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::audio::AnalysisPlan;
-use crate::cache::{Cache, FileId, Lookup, content_sha256, file_id};
+use crate::cache::{Cache, FileId, FileKey, Lookup, content_sha256, file_id};
 use crate::model::{AnalyseError, GenreModel, Prediction, TrackAnalysis};
 
 /// How sure the model must be before a genre is written without a person
@@ -35,6 +35,11 @@ pub struct Classified {
     /// True when this came from the cache (nothing was decoded).
     #[serde(skip)]
     pub from_cache: bool,
+    /// The file's size and mtime when it was analysed or looked up: a file
+    /// found with another key has changed since (replaced, re-tagged), and
+    /// this result no longer speaks for it.
+    #[serde(skip)]
+    pub file_key: Option<FileKey>,
 }
 
 impl Classified {
@@ -142,6 +147,7 @@ impl Classifier {
             );
         }
         c.from_cache = true;
+        c.file_key = Some(id.key);
         Some(c)
     }
 
@@ -224,18 +230,21 @@ impl Classifier {
     ) -> Result<(Classified, TrackAnalysis), AnalyseError> {
         let id_before = file_id(path).ok();
         let analysis = self.model.analyse_cancellable(path, &self.plan, cancel)?;
-        let classified = Classified {
+        let mut classified = Classified {
             duration_s: analysis.duration_s,
             analysed_s: Some(analysis.features.analysed_s),
             partial: analysis.features.partial,
             warnings: analysis.features.warnings.clone(),
             prediction: analysis.prediction.clone(),
             from_cache: false,
+            file_key: None,
         };
-        // Only store when the file did not change while it was being read.
+        // Only store (and vouch for the file's version) when the file did not
+        // change while it was being read.
         if let Some(id) = id_before
             && file_id(path).ok().as_ref() == Some(&id)
         {
+            classified.file_key = Some(id.key);
             self.store(&id, &classified);
         }
         Ok((classified, analysis))

@@ -34,9 +34,15 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             }
             // A bad file changes folder counts; filtered rows do not change.
             if let Some(node) = node {
+                let now = inspection.key;
                 s.tree.set_inspection(node, *inspection);
                 super::forget_if_retagged(s, node);
                 super::mark_if_written(s, node);
+                if let Some(now) = now
+                    && s.results.outdated(node, now)
+                {
+                    super::changed_on_disk(s, fx, node);
+                }
             }
         }
         Msg::Rescanned(tree) => super::rescan::rescanned(s, fx, *tree),

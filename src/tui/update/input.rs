@@ -139,6 +139,7 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
                     node: r.node,
                     path: r.path,
                     change: r.change,
+                    decided_on: r.decided_on,
                 })
                 .collect();
             tagging::send_writes(s, fx, items);

@@ -95,6 +95,25 @@ fn forget_if_retagged(s: &mut State, node: NodeId) {
     }
 }
 
+/// A file's result belongs to another version of it (replaced, or re-tagged
+/// by another program): forget it, so that a suggestion never comes from
+/// audio the file no longer holds, and look again (the cache answers at once
+/// when only the tags changed and earmark wrote them).
+fn changed_on_disk(s: &mut State, fx: &mut Effects, node: NodeId) {
+    s.results.forget_result(node);
+    if s.browser.selected() == Some(node) {
+        let name = s.tree.node(node).label().into_owned();
+        s.status.set(
+            format!("{name} changed on disk: looking at it again"),
+            super::components::status::Level::Info,
+        );
+        if s.focus == Some(node) {
+            s.focus = None;
+        }
+        selection_changed(s, fx);
+    }
+}
+
 /// After a frame: inspect what is on screen (tags, damage) in the background,
 /// and ask the cache which of those files are classified already.
 fn on_drawn(s: &mut State, fx: &mut Effects) {
@@ -209,6 +228,11 @@ fn selection_changed(s: &mut State, fx: &mut Effects) {
     let Some(id) = s.browser.selected() else {
         return;
     };
+    // Read again each time it is chosen: another program may have changed it.
+    if s.reread != Some(id) && s.tree.node(id).inspection().is_some() {
+        reinspect(s, fx, id);
+    }
+    s.reread = Some(id);
     inspect(s, fx, id, true);
     if !s.classify {
         return;

@@ -73,6 +73,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
         }
     }
     s.requested.clear();
+    s.reread = None;
     s.tree = tree;
     s.browser.refresh(&s.tree);
     s.status.set(

@@ -9,11 +9,12 @@ use super::super::components::tagging::{
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
 use super::super::state::{State, UndoStep};
-use super::super::tagger::{Planned, TagEvent, TagItem};
+use super::super::tagger::{Planned, TagEvent, TagItem, UndoneFile};
 use super::actions::{cannot_classify, focused_file, selection_files};
 use super::{Effects, reinspect};
 use crate::library::tree::NodeId;
 use crate::tags::GenreChange;
+use std::sync::Arc;
 
 pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
     match event {
@@ -81,16 +82,24 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
     f.write_error = None;
     f.skipped = false;
     f.written = Some(applied.report.new.clone());
-    let classified = f.result.as_deref().cloned();
     if applied.report.changed {
         let abs = std::path::absolute(&path).unwrap_or(path.clone());
         s.written_paths.insert(abs, node);
-        // Same audio, new size and mtime: keep the result cached.
-        if let Some(c) = classified {
-            fx.push(Effect::Remember {
-                path,
-                classified: Box::new(c),
-            });
+        // Same audio (the write verified it), new size and mtime: the result
+        // follows the file, in memory and in the cache, if it was found for
+        // the version written; one of another version no longer applies.
+        match f.result.as_mut() {
+            Some(r) if r.file_key.is_some() && r.file_key == applied.report.key_before => {
+                Arc::make_mut(r).file_key = applied.key_after;
+                fx.push(Effect::Remember {
+                    path,
+                    classified: Box::new((**r).clone()),
+                });
+            }
+            Some(r) if r.file_key.is_some() => {
+                s.results.forget_result(node);
+            }
+            _ => {}
         }
     }
     reinspect(s, fx, node);
@@ -155,11 +164,7 @@ fn name_list(names: &[String], show: usize) -> String {
     )
 }
 
-fn undone(
-    s: &mut State,
-    fx: &mut Effects,
-    list: Vec<Result<(std::path::PathBuf, Vec<String>), String>>,
-) {
+fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, String>>) {
     if list.is_empty() {
         s.status.set("nothing to undo", Level::Info);
         return;
@@ -170,7 +175,11 @@ fn undone(
     let mut change = None;
     for r in list {
         match r {
-            Ok((path, now)) => {
+            Ok(UndoneFile {
+                path,
+                genres: now,
+                key,
+            }) => {
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
                     // What earmark wrote, else what the file was last read to hold.
@@ -185,10 +194,12 @@ fn undone(
                     }
                     f.written = None;
                     f.write_error = None;
-                    if let Some(c) = f.result.as_deref().cloned() {
+                    // the undo put the bytes back: same audio, another version
+                    if let Some(r) = f.result.as_mut().filter(|r| r.file_key.is_some()) {
+                        Arc::make_mut(r).file_key = key;
                         fx.push(Effect::Remember {
                             path: s.tree.path(id),
-                            classified: Box::new(c),
+                            classified: Box::new((**r).clone()),
                         });
                     }
                     reinspect(s, fx, id);
@@ -278,6 +289,7 @@ pub fn clear_genre(s: &mut State, fx: &mut Effects, node: NodeId) {
             genres: Vec::new(),
             mode: crate::tags::GenreMode::Replace,
         },
+        decided_on: None,
     };
     send_writes(s, fx, vec![item]);
 }
@@ -308,7 +320,15 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
         return;
     };
     match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
-        (Some((genre, _)), _) => write_tags(s, fx, vec![(id, vec![genre])]),
+        (Some((genre, _)), _) => {
+            let item = TagItem {
+                node: id,
+                path: s.tree.path(id),
+                change: change(s, vec![genre]),
+                decided_on: decided_on(s, id),
+            };
+            send_writes(s, fx, vec![item]);
+        }
         (None, Some(unsure)) => s.status.set(unsure, Level::Info),
         (None, None) => no_suggestion(s, id),
     }
@@ -454,6 +474,7 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
                     node: id,
                     path: s.tree.path(id),
                     change: change(s, vec![genre]),
+                    decided_on: decided_on(s, id),
                 },
                 p,
             )),
@@ -538,6 +559,11 @@ fn hold_back(s: &State, rows: &mut [Planned]) {
     }
 }
 
+/// The version of the file a suggestion for it was made from (its result's).
+fn decided_on(s: &State, id: NodeId) -> Option<crate::cache::FileKey> {
+    s.results.result(id).and_then(|r| r.file_key)
+}
+
 fn change(s: &State, genres: Vec<String>) -> GenreChange {
     GenreChange {
         genres,
@@ -553,6 +579,7 @@ pub fn write_tags(s: &mut State, fx: &mut Effects, items: Vec<(NodeId, Vec<Strin
             node,
             path: s.tree.path(node),
             change: change(s, genres),
+            decided_on: None, // chosen by hand
         })
         .collect();
     send_writes(s, fx, items);

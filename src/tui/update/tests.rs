@@ -97,6 +97,7 @@ pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
                         info: Err("not read in tests".into()),
                         tags: Err("not read in tests".into()),
                         problem: None,
+                        key: None,
                     }),
                 },
             );
@@ -690,6 +691,7 @@ fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
         info: Err("not an audio file".into()),
         tags: Err("not read".into()),
         problem: None,
+        key: None,
     };
     let screen = |s: &mut State| {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
@@ -723,6 +725,7 @@ pub(super) fn classified(label: &str, p: f32) -> crate::classifier::Classified {
             embedding: None,
         },
         from_cache: true,
+        file_key: None,
     }
 }
 
@@ -789,6 +792,7 @@ pub(super) fn dry_run(
                 changed: true,
                 old_state: Default::default(),
                 new_state: Default::default(),
+                key_before: None,
             };
             super::super::tagger::Planned {
                 node: item.node,
@@ -797,6 +801,7 @@ pub(super) fn dry_run(
                 confidence,
                 plan: Ok(report),
                 held: None,
+                decided_on: None,
                 tick: None,
             }
         })
@@ -910,6 +915,7 @@ fn a_row_that_cannot_be_written_is_never_chosen_even_ticked() {
         confidence: 0.99,
         plan: Err("/gone/song.mp3: no such file".into()),
         held: None,
+        decided_on: None,
         tick: Some(true),
     };
     assert!(!row.chosen(0.0));
@@ -936,6 +942,7 @@ fn written_over(
         changed: true,
         old_state: Default::default(),
         new_state: Default::default(),
+        key_before: None,
     };
     update(
         s,
@@ -946,6 +953,7 @@ fn written_over(
                 result: Ok(crate::tags::apply::Applied {
                     report,
                     journal_id: Some(journal_id),
+                    key_after: None,
                 }),
             },
         },
@@ -1017,7 +1025,11 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
         &mut s,
         Msg::Tag {
             req: *req,
-            event: TagEvent::Undone(vec![Ok((path, vec!["Rock".into()]))]),
+            event: TagEvent::Undone(vec![Ok(super::super::tagger::UndoneFile {
+                path,
+                genres: vec!["Rock".into()],
+                key: None,
+            })]),
         },
     );
     assert_eq!(s.status.message(), Some("undid track-02.mp3: Pop → Rock"));
@@ -1056,7 +1068,11 @@ fn undo_to(s: &mut State, node: u32, now: &[&str]) {
     };
     let path = std::path::absolute(s.tree.path(node)).unwrap();
     let now = now.iter().map(|g| g.to_string()).collect();
-    let event = TagEvent::Undone(vec![Ok((path, now))]);
+    let event = TagEvent::Undone(vec![Ok(super::super::tagger::UndoneFile {
+        path,
+        genres: now,
+        key: None,
+    })]);
     update(s, Msg::Tag { req: *req, event });
 }
 
@@ -1077,6 +1093,7 @@ fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
         info: Err("not read in tests".into()),
         tags: Ok(crate::tags::TagSummary::default()),
         problem: None,
+        key: None,
     };
     if let Ok(t) = &mut inspection.tags {
         t.genres = vec!["Jazz".into()];
@@ -1460,5 +1477,118 @@ fn help_says_whether_a_config_file_was_read() {
         screen.contains("Config (keys, theme): /home/u/.config/earmark/config.toml")
             && !screen.contains("defaults in use"),
         "{screen}"
+    );
+}
+
+/// Answer `fx`'s inspection of `node` with a file of version `key`.
+fn inspected_as(s: &mut State, fx: &[Effect], node: u32, key: crate::cache::FileKey) {
+    let req = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Inspect { req, node: n, .. } if *n == node => Some(*req),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{node} not read again: {fx:?}"));
+    update(
+        s,
+        Msg::Inspected {
+            reqs: vec![req],
+            node,
+            inspection: Box::new(crate::library::tree::Inspection {
+                info: Err("not read in tests".into()),
+                tags: Err("not read in tests".into()),
+                problem: None,
+                key: Some(key),
+            }),
+        },
+    );
+}
+
+/// A suggestion is only ever written to the version of the file it came
+/// from: `a` sends that version (the writer refuses the file once another
+/// program replaced or re-tagged it), a write of it moves the result on to
+/// the written file, and a file found changed when chosen again (it is read
+/// again each time) loses its old result and is looked at again.
+#[test]
+fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
+    use crate::cache::FileKey;
+    let mut s = state(2, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    let f = files[0];
+    assert_eq!(s.browser.selected(), Some(f));
+    let v1 = FileKey {
+        size: 100,
+        mtime_ns: 1,
+    };
+    let v2 = FileKey {
+        size: 120,
+        mtime_ns: 2,
+    };
+    let mut c = classified("rock", 0.9);
+    c.file_key = Some(v1);
+    s.results.set_result(f, c);
+
+    let fx = key(&mut s, KeyCode::Char('a'));
+    let items = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::WriteTags { items, .. } => Some(items.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no write: {fx:?}"));
+    assert_eq!(items[0].decided_on, Some(v1));
+    let req = write_req(&fx).0;
+    let report = crate::tags::WriteReport {
+        path: s.tree.path(f),
+        old: Vec::new(),
+        new: vec!["Rock".into()],
+        changed: true,
+        old_state: Default::default(),
+        new_state: Default::default(),
+        key_before: Some(v1),
+    };
+    let fx = update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node: f,
+                result: Ok(crate::tags::apply::Applied {
+                    report,
+                    journal_id: Some(1),
+                    key_after: Some(v2),
+                }),
+            },
+        },
+    );
+    assert_eq!(s.results.result(f).unwrap().file_key, Some(v2));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Remember { .. })),
+        "{fx:?}"
+    );
+    // The write's own re-read finds the version written: nothing to forget.
+    inspected_as(&mut s, &fx, f, v2);
+    assert!(s.results.result(f).is_some());
+
+    // Another program replaces the file; the user moves away and back.
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Up);
+    let v3 = FileKey {
+        size: 999,
+        mtime_ns: 3,
+    };
+    inspected_as(&mut s, &fx, f, v3);
+    assert!(s.results.result(f).is_none(), "the old result is gone");
+    assert_eq!(
+        s.status.message(),
+        Some("track-00.mp3 changed on disk: looking at it again")
+    );
+    assert!(
+        s.inflight
+            .iter()
+            .any(|(_, w)| matches!(w, Work::Classify { node, .. } if *node == f)),
+        "classified again"
     );
 }

@@ -56,6 +56,7 @@ fn classified(embedding: [f32; 2]) -> Classified {
             embedding: Some(embedding.to_vec()),
         },
         from_cache: false,
+        file_key: None,
     }
 }
 
@@ -161,6 +162,7 @@ fn five_tag_writes_offer_to_relearn_and_l_learns_as_a_job() {
             changed: true,
             old_state: Default::default(),
             new_state: Default::default(),
+            key_before: None,
         };
         update(
             &mut s,
@@ -171,6 +173,7 @@ fn five_tag_writes_offer_to_relearn_and_l_learns_as_a_job() {
                     result: Ok(Applied {
                         report,
                         journal_id: Some(i),
+                        key_after: None,
                     }),
                 },
             },

@@ -30,17 +30,26 @@ pub struct FileId {
     pub key: FileKey,
 }
 
+impl FileKey {
+    /// The key of metadata already read (an mtime the platform cannot give counts as 0).
+    pub fn of(meta: &std::fs::Metadata) -> FileKey {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        FileKey {
+            size: i64::try_from(meta.len()).unwrap_or(i64::MAX),
+            mtime_ns,
+        }
+    }
+}
+
 /// The [`FileKey`] of `path` now.
 pub fn file_key(path: &Path) -> std::io::Result<FileKey> {
     let meta = std::fs::metadata(path)?;
-    let mtime_ns = meta
-        .modified()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
-    Ok(FileKey {
-        size: i64::try_from(meta.len()).unwrap_or(i64::MAX),
-        mtime_ns,
-    })
+    meta.modified()?; // a platform without mtimes cannot key files
+    Ok(FileKey::of(&meta))
 }
 
 /// The one way every cache table names a file: canonical path plus [`FileKey`].

@@ -19,6 +19,10 @@ pub struct Applied {
     pub report: WriteReport,
     /// None when nothing needed writing (the file already had these genres).
     pub journal_id: Option<i64>,
+    /// The file's size and mtime once written (None when it cannot be read
+    /// back): what the app keeps its classification under.
+    #[serde(skip)]
+    pub key_after: Option<crate::cache::FileKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +144,11 @@ pub fn accept_with(
         Ok(())
     });
     match result {
-        Ok(report) => Ok(Applied { report, journal_id }),
+        Ok(report) => Ok(Applied {
+            key_after: crate::cache::file_key(path).ok(),
+            report,
+            journal_id,
+        }),
         Err(e) => {
             // Recorded, then the rename failed: the entry describes nothing.
             if let Some(id) = journal_id {
@@ -156,24 +164,39 @@ pub fn preview(items: &[(PathBuf, GenreChange)]) -> Vec<Result<WriteReport, TagW
     items.iter().map(|(p, c)| write::plan_genre(p, c)).collect()
 }
 
+/// One file of a batch: the change, and the version of the file (size,
+/// mtime) it was decided from, if it depends on one (see
+/// [`WriteConfig::decided_on`]).
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    pub path: PathBuf,
+    pub change: GenreChange,
+    pub decided_on: Option<crate::cache::FileKey>,
+}
+
 /// Accept many files as one batch. `progress` sees each result as it lands
-/// (the TUI runs this on a worker and forwards them); files are independent:
-/// one failure does not stop the rest, except a journal failure, which stops
-/// the batch (later writes could not be undone either).
+/// (the TUI runs this on a worker and forwards them) and returns false to
+/// stop before the next file (the app quitting: no write is cut half way);
+/// files are independent: one failure does not stop the rest, except a
+/// journal failure, which stops the batch (later writes could not be undone
+/// either).
 pub fn accept_batch(
     cache: &Cache,
-    items: &[(PathBuf, GenreChange)],
-    mut progress: impl FnMut(usize, &Result<Applied, ApplyError>),
+    items: &[BatchItem],
+    mut progress: impl FnMut(usize, &Result<Applied, ApplyError>) -> bool,
 ) -> Result<Vec<Result<Applied, ApplyError>>, CacheError> {
     let batch = cache.journal_new_batch()?;
-    let cfg = WriteConfig::from_env();
     let mut out = Vec::with_capacity(items.len());
-    for (i, (path, change)) in items.iter().enumerate() {
-        let r = accept_with(cache, batch, path, change, &cfg);
-        progress(i, &r);
+    for (i, item) in items.iter().enumerate() {
+        let cfg = WriteConfig {
+            decided_on: item.decided_on,
+            ..WriteConfig::from_env()
+        };
+        let r = accept_with(cache, batch, &item.path, &item.change, &cfg);
+        let go_on = progress(i, &r);
         let stop = r.as_ref().is_err_and(ApplyError::is_journal);
         out.push(r);
-        if stop {
+        if stop || !go_on {
             break;
         }
     }

@@ -29,6 +29,11 @@ pub struct WriteReport {
     /// Exact per-field values before and after (what an undo restores).
     pub old_state: GenreState,
     pub new_state: GenreState,
+    /// The file's size and mtime when the write read it (None for a plan):
+    /// a classification of that version still speaks for the written file,
+    /// whose audio the write verified unchanged.
+    #[serde(skip)]
+    pub key_before: Option<crate::cache::FileKey>,
 }
 
 /// Why a write failed, for the TUI's file marks and `--json` reports.
@@ -156,6 +161,10 @@ pub enum FailPoint {
 pub struct WriteConfig {
     #[doc(hidden)]
     pub fail_point: Option<FailPoint>,
+    /// The version of the file (size, mtime) the change was decided from (a
+    /// suggestion from its audio, a preview of its tags): a file found
+    /// otherwise was replaced or re-tagged since, and is not written.
+    pub decided_on: Option<crate::cache::FileKey>,
 }
 
 /// Environment variable (testing only) naming a [`FailPoint`]:
@@ -173,7 +182,10 @@ impl WriteConfig {
             Ok("before-rename") => Some(FailPoint::BeforeRename),
             _ => None,
         };
-        WriteConfig { fail_point }
+        WriteConfig {
+            fail_point,
+            decided_on: None,
+        }
     }
 
     fn fail(&self, at: FailPoint, path: &Path) -> Result<(), TagWriteError> {
@@ -310,6 +322,7 @@ fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
         changed: !old.same_values(&new),
         old_state: old,
         new_state: new,
+        key_before: None,
     }
 }
 
@@ -453,6 +466,14 @@ fn safe_write(
 ) -> Result<WriteReport, TagWriteError> {
     let (real, mut original, meta) = open_locked(shown)?;
     let stamp = file_stamp(&meta);
+    let key_before = crate::cache::FileKey::of(&meta);
+    if cfg.decided_on.is_some_and(|k| k != key_before) {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::Changed,
+            "changed on disk since earmark read it (replaced or re-tagged); not written",
+        ));
+    }
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let target = decide(&old)?;
@@ -470,7 +491,10 @@ fn safe_write(
     give_original_owner(shown, &temp, &meta)?;
 
     unchanged_since(shown, &real, stamp)?;
-    let done = report(shown, old, expected.target);
+    let done = WriteReport {
+        key_before: Some(key_before),
+        ..report(shown, old, expected.target)
+    };
     // a patch that cannot be taken only costs the undo its byte-exactness
     let patch = keep_bytes
         .then(|| BytePatch::between(&real, &temp).ok().flatten())

@@ -11,6 +11,8 @@ use crate::tags::read_tags;
 /// decode, or nothing to decode near the declared end). Bounded work whatever
 /// the file's length: one packet at the start, one near the end.
 pub fn inspect_file(path: &Path) -> Inspection {
+    // First: a change after this stat shows as a newer key next time.
+    let key = crate::cache::file_key(path).ok();
     let strip = |msg: String| crate::audio::without_path(path, msg);
     let tags = read_tags(path).map_err(|e| strip(e.to_string()));
     let mut stream = match AudioStream::open(path) {
@@ -20,6 +22,7 @@ pub fn inspect_file(path: &Path) -> Inspection {
                 info: Err(strip(e.to_string())),
                 tags,
                 problem: None,
+                key,
             };
         }
     };
@@ -57,5 +60,6 @@ pub fn inspect_file(path: &Path) -> Inspection {
         info: Ok(info),
         tags,
         problem,
+        key,
     }
 }

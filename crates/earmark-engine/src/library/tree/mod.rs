@@ -75,6 +75,9 @@ pub struct Inspection {
     pub tags: Result<TagSummary, String>,
     /// Set when the file opened but looks damaged (truncated, undecodable).
     pub problem: Option<String>,
+    /// The file's size and mtime as inspected (None when it cannot be read):
+    /// what a classification result is checked against.
+    pub key: Option<crate::cache::FileKey>,
 }
 
 impl Inspection {
