@@ -137,12 +137,22 @@ fn undo_by_run_takes_back_one_earlier_run() {
     // The report names the run as the journal and `undo --run` do.
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reported_run = report["run"].as_i64();
-    assert!(
-        earmark(&env, &["tag", "-g", "Blues", p(&b)])
-            .status
-            .success()
-    );
+    let out = earmark(&env, &["tag", "-g", "Blues", p(&b)]);
+    assert!(out.status.success());
     let listing = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
+    let run_of_b = rows
+        .iter()
+        .find(|r| r["path"].as_str().unwrap().ends_with("hell.ogg"))
+        .and_then(|r| r["run"].as_i64())
+        .unwrap_or_else(|| panic!("{listing}"));
+    // The hint names its own run (`--last` would be another run's if one
+    // finished after it).
+    assert!(
+        text(&out.stderr).contains(&format!("undo with: earmark tag undo --run {run_of_b}\n")),
+        "{}",
+        text(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
     let run_of_a = rows
         .iter()

@@ -765,8 +765,12 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
             ));
         }
         eprintln!("{summary}");
-        if !dry_run && count("written") > 0 {
-            eprintln!("undo with: earmark tag undo --last");
+        // the run's own number: another run may finish after this one
+        match batch {
+            Some(run) if !dry_run && count("written") > 0 => {
+                eprintln!("undo with: earmark tag undo --run {run}");
+            }
+            _ => {}
         }
     }
     if failed > 0 {

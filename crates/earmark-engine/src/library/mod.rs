@@ -134,9 +134,17 @@ fn not_regular(path: &Path, ft: std::fs::FileType) -> WalkError {
     }
 }
 
+/// A dot file or folder (`.hidden.ogg`, macOS's `._x.mp3`, `.git/`): left out
+/// of walks, by the app and the commands alike; named on the command line,
+/// a file is still taken.
+pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
 fn walk_dir(root: &Path, out: &mut Collected) {
     let mut found = Vec::new();
-    for entry in walkdir::WalkDir::new(root).follow_links(true) {
+    let walk = walkdir::WalkDir::new(root).follow_links(true).into_iter();
+    for entry in walk.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         match entry {
             Ok(e) if e.file_type().is_file() && is_audio_path(e.path()) => {
                 found.push(e.into_path());
@@ -195,6 +203,30 @@ mod tests {
             without_controls("plain".into()),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    /// The commands walk a folder as the app lists it: dot files and dot
+    /// folders left out (a `.hidden.ogg` is not tagged by `tag --auto DIR`);
+    /// a hidden file named on the command line, or a hidden root, is taken.
+    #[test]
+    fn walks_leave_dot_files_out_as_the_app_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join(".lib");
+        std::fs::create_dir_all(root.join(".trash")).unwrap();
+        for f in ["a.ogg", "._a.mp3", ".hidden.ogg", ".trash/b.ogg"] {
+            std::fs::write(root.join(f), b"x").unwrap();
+        }
+        let names = |c: Collected| -> Vec<String> {
+            c.files
+                .iter()
+                .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(names(collect_audio(std::slice::from_ref(&root))), ["a.ogg"]);
+        assert_eq!(
+            names(collect_audio(&[root.join(".hidden.ogg")])),
+            [".hidden.ogg"]
+        );
     }
 
     #[test]

@@ -55,9 +55,7 @@ pub fn spawn_scan(
 const BATCH_MAX: usize = 4096;
 const BATCH_INTERVAL: Duration = Duration::from_millis(40);
 
-fn is_hidden(name: &OsStr) -> bool {
-    name.as_encoded_bytes().first() == Some(&b'.')
-}
+use crate::library::is_hidden;
 
 /// Walk `root`, sending batches to `sink`. Hidden entries (dot files) are
 /// skipped; only folders and audio files are reported, plus unreadable entries.
