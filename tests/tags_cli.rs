@@ -709,3 +709,47 @@ fn auto_keeps_a_genre_already_there_unless_overwrite() {
     assert_eq!(appended["status"], "would-write", "{appended}");
     assert_eq!(genres(&f), s(&["Game"]), "dry runs write nothing");
 }
+
+/// A user who owns a file but is not in its group cannot give the new copy
+/// that group: the refusal names the group, not the owner, and the file is
+/// left as it was. Needs root to make such a user's file (CI runs as root);
+/// skipped otherwise.
+#[cfg(unix)]
+#[test]
+fn a_group_the_writer_is_not_in_is_what_the_refusal_names() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    const NOBODY: u32 = 65534;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root and setpriv to act as another user");
+        return;
+    }
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    let top = env.music.parent().unwrap();
+    std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(&env.cache).unwrap();
+    for d in [&env.music, &env.cache] {
+        chown(d, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    chown(&f, Some(NOBODY), Some(0)).unwrap(); // owned by nobody, group root
+    let before = std::fs::read(&f).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz", p(&f)])
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env_remove("EARMARK_FAIL_POINT")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot give the new file the original's group (gid 0): you are not in it"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before, "untouched");
+}

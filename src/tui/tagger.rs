@@ -92,6 +92,15 @@ impl WriteFailed {
     }
 }
 
+/// Why a write was not undone.
+#[derive(Debug, Clone)]
+pub enum UndoFailed {
+    /// Undone already (by `earmark tag undo` from a shell): the file's
+    /// name, nothing is wrong.
+    AlreadyUndone(PathBuf),
+    Failed(String),
+}
+
 /// A file an undo restored.
 #[derive(Debug, Clone)]
 pub struct UndoneFile {
@@ -115,7 +124,7 @@ pub enum TagEvent {
     /// An undo finished: each restored file (absolute path) with its genres
     /// now and its size and mtime after the undo, or why it failed. Empty:
     /// nothing to undo.
-    Undone(Vec<Result<UndoneFile, String>>),
+    Undone(Vec<Result<UndoneFile, UndoFailed>>),
     /// Files under the library root (relative paths) that the journal says
     /// earmark wrote, with the genres written (newest entry per file).
     Marks(Vec<(PathBuf, Vec<String>)>),
@@ -221,7 +230,10 @@ impl Tagger {
                                         path: u.report.path,
                                         genres: u.report.new,
                                     }),
-                                    Err(e) => Err(e.to_string()),
+                                    Err(apply::UndoError::AlreadyUndone { path, .. }) => {
+                                        Err(UndoFailed::AlreadyUndone(path))
+                                    }
+                                    Err(e) => Err(UndoFailed::Failed(e.to_string())),
                                 })
                                 .collect();
                             if !send(TagEvent::Undone(out)) {

@@ -277,6 +277,7 @@ impl Component for PredictionPane {
         let width = usize::from(inner.width);
         let Some(id) = ctx.selected.filter(|&id| ctx.tree.node(id).is_file()) else {
             let msg = match ctx.selected.map(|id| &ctx.tree.node(id).kind) {
+                Some(NodeKind::Dir(d)) if d.audio == 0 => "no audio files in this folder".into(),
                 Some(NodeKind::Dir(_)) => {
                     let key = ctx.keymap.hint(Action::Classify).unwrap_or_default();
                     format!("{key} classifies every file in this folder")

@@ -9,7 +9,7 @@ use super::super::components::tagging::{
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
 use super::super::state::{State, UndoStep};
-use super::super::tagger::{Planned, TagEvent, TagItem, UndoneFile};
+use super::super::tagger::{Planned, TagEvent, TagItem, UndoFailed, UndoneFile};
 use super::actions::{cannot_classify, focused_file, selection_files};
 use super::{Effects, reinspect};
 use crate::library::tree::NodeId;
@@ -164,13 +164,14 @@ fn name_list(names: &[String], show: usize) -> String {
     )
 }
 
-fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, String>>) {
+fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFailed>>) {
     if list.is_empty() {
         s.status.set("nothing to undo", Level::Info);
         return;
     }
     let mut names = Vec::new();
     let mut errors = Vec::new();
+    let mut undone_before = Vec::new();
     // One file: what it held and holds again ("Jazz → Rock"), as the CLI says.
     let mut change = None;
     for r in list {
@@ -205,16 +206,27 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, String>>
                     reinspect(s, fx, id);
                 }
             }
-            Err(e) => errors.push(e),
+            Err(UndoFailed::AlreadyUndone(path)) => {
+                undone_before.push(crate::library::shown_file_name(&path));
+            }
+            Err(UndoFailed::Failed(e)) => errors.push(e),
         }
     }
     // the undone writes no longer count towards re-learning
     s.vocab.tagged_since = s.vocab.tagged_since.saturating_sub(names.len());
-    let undid = match (names.as_slice(), change) {
+    let mut undid = match (names.as_slice(), change) {
+        ([], _) if !undone_before.is_empty() => "nothing to undo".to_string(),
         ([], _) => "undid nothing".to_string(),
         ([one], Some(change)) => format!("undid {one}: {change}"),
         _ => format!("undid {}", name_list(&names, 3)),
     };
+    // Not a failure: another undo (the command line's) took it back first.
+    if !undone_before.is_empty() {
+        undid.push_str(&format!(
+            "; {} undone already (by earmark tag undo?)",
+            name_list(&undone_before, 3)
+        ));
+    }
     match errors.first() {
         Some(e) => s.status.set(
             format!("{undid}; {} failed: {e}", errors.len()),
@@ -413,7 +425,12 @@ pub fn open_editor(s: &mut State) {
 pub fn open_batch(s: &mut State, fx: &mut Effects) {
     let (files, what) = selection_files(s);
     if files.is_empty() {
-        s.status.set("nothing selected to accept", Level::Info);
+        let msg = if what.is_empty() {
+            "nothing selected to accept".to_string()
+        } else {
+            format!("no audio files in {what} to accept")
+        };
+        s.status.set(msg, Level::Info);
         return;
     }
     request_batch(s, fx, files, what);

@@ -1592,3 +1592,58 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
         "classified again"
     );
 }
+
+/// `u` on a write that `earmark tag undo` took back first: nothing to undo,
+/// said as such (not as a failure).
+#[test]
+fn undoing_a_write_undone_already_from_a_shell_is_not_a_failure() {
+    let mut s = state(1, false);
+    let file = s.tree.files().next().unwrap();
+    let mut fx = Vec::new();
+    super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec!["Jazz".into()])]);
+    let (req, _) = write_req(&fx);
+    written(&mut s, req, file, 31, &["Jazz"]);
+    let fx = key(&mut s, KeyCode::Char('u'));
+    let Some(Effect::UndoTags { req, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo: {fx:?}");
+    };
+    let path = std::path::absolute(s.tree.path(file)).unwrap();
+    let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::AlreadyUndone(
+        path,
+    ))]);
+    update(&mut s, Msg::Tag { req: *req, event });
+    assert_eq!(
+        s.status.message(),
+        Some("nothing to undo; track-00.mp3 undone already (by earmark tag undo?)")
+    );
+}
+
+/// The Genre pane on a folder with no audio says so, instead of offering to
+/// classify its files.
+#[test]
+fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
+    let screen = |s: &mut State| {
+        let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| super::super::view::draw(s, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        buf.content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    let mut s = album(0);
+    assert!(s.tree.node(s.browser.selected().unwrap()).is_dir());
+    let text = screen(&mut s);
+    assert!(text.contains("no audio files in this folder"), "{text}");
+    assert!(!text.contains("classifies every file"), "{text}");
+    key(&mut s, KeyCode::Char('A'));
+    assert_eq!(
+        s.status.message(),
+        Some("no audio files in Album/ to accept")
+    );
+    let mut s = album(2);
+    let text = screen(&mut s);
+    assert!(
+        text.contains("c classifies every file in this folder"),
+        "{text}"
+    );
+}

@@ -865,10 +865,24 @@ fn give_original_owner(
     {
         use std::os::unix::fs::MetadataExt;
         let tmeta = fs::metadata(temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
-        if tmeta.uid() != meta.uid() || tmeta.gid() != meta.gid() {
-            std::os::unix::fs::chown(temp, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
-                TagWriteError::io(shown, "cannot give the new file the original's owner", &e)
-            })?;
+        // Say which one cannot be given: a user may own the file yet not
+        // belong to its group, and chown would refuse only the group.
+        let (uid, gid) = (meta.uid(), meta.gid());
+        let what = match (tmeta.uid() != uid, tmeta.gid() != gid) {
+            (false, false) => None,
+            (true, false) => Some(format!(
+                "cannot give the new file the original's owner (uid {uid})"
+            )),
+            (false, true) => Some(format!(
+                "cannot give the new file the original's group (gid {gid}): you are not in it"
+            )),
+            (true, true) => Some(format!(
+                "cannot give the new file the original's owner and group (uid {uid}, gid {gid})"
+            )),
+        };
+        if let Some(what) = what {
+            std::os::unix::fs::chown(temp, Some(uid), Some(gid))
+                .map_err(|e| TagWriteError::io(shown, &what, &e))?;
         }
     }
     Ok(())
