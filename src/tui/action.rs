@@ -122,6 +122,7 @@ bindable_actions! {
         Help = "help", "this help", ["?", "f1"];
         Messages = "messages", "messages, in full", ["!"];
         Redraw = "redraw", "redraw screen", ["ctrl-l"];
+        Suspend = "suspend", "suspend (fg returns)", ["ctrl-z"];
         Quit = "quit", "quit", ["q", "ctrl-c"];
     }
 }

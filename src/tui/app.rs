@@ -181,6 +181,11 @@ impl App {
         self.state.quit
     }
 
+    /// Ctrl-Z was pressed (once per press).
+    pub fn take_suspend(&mut self) -> bool {
+        std::mem::take(&mut self.state.suspend)
+    }
+
     /// Whether anything changed since the last frame (and forget it).
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.state.dirty)

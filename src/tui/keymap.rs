@@ -471,5 +471,6 @@ mod tests {
             Some(Action::PlayPause)
         );
         assert_eq!(map.action(Key::ctrl('c')), Some(Action::Quit));
+        assert_eq!(map.action(Key::ctrl('z')), Some(Action::Suspend));
     }
 }

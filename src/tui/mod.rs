@@ -194,6 +194,11 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         if app.should_quit() {
             break;
         }
+        if app.take_suspend() {
+            session.suspend()?;
+            session.terminal.draw(|f| app.draw(f))?;
+            app.take_dirty();
+        }
         if app.take_dirty() {
             session.terminal.draw(|f| app.draw(f))?;
         }

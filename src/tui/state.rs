@@ -114,6 +114,8 @@ pub struct State {
     /// `C` was pressed: say how far the run got when its last job ends.
     pub cancelling: bool,
     pub quit: bool,
+    /// Ctrl-Z: hand the terminal back to the shell until `fg`.
+    pub suspend: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
 }
@@ -191,6 +193,7 @@ impl State {
             classify: setup.classify,
             inflight: InFlight::default(),
             requested: Vec::new(),
+            suspend: false,
             reread: None,
             written_paths: HashMap::new(),
             journal_marks: HashMap::new(),

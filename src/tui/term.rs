@@ -53,6 +53,34 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Ctrl-Z: give the terminal back and stop as the shell's job control
+    /// expects (SIGTSTP); on `fg`, take full-screen mode again (the caller
+    /// redraws everything). Without job control the stop is ignored and the
+    /// app simply comes back.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        // SAFETY: raise has no preconditions; SIGTSTP's default action stops
+        // this process until SIGCONT.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+        enable_raw_mode()?;
+        crossterm::execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )?;
+        // Clear and forget what was drawn, so the next frame draws it all.
+        // (Terminal::clear would ask the terminal where its cursor is, an
+        // answer the input thread reads first.)
+        let size = self.terminal.size()?;
+        self.terminal
+            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+    }
+}
+
 impl Drop for Session {
     fn drop(&mut self) {
         restore();

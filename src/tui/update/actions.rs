@@ -145,6 +145,7 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
 fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
     match action {
         Action::Quit => s.quit = true,
+        Action::Suspend => s.suspend = true,
         Action::Help => s.help.visible = !s.help.visible,
         Action::Messages => s.status.log.open(),
         Action::Activate => activate(s, fx),
