@@ -173,3 +173,26 @@ fn a_batch_survives_loops_odd_names_and_bad_files() {
     assert!(!errors.contains("os error"), "{errors}");
     assert!(errors.contains("zero.flac"), "{errors}");
 }
+
+/// The terminal app refuses what cannot show it, with one line that says
+/// what to use instead, and exit 2: a pipe, and TERM=dumb (Emacs' shell).
+#[test]
+fn the_app_refuses_a_dumb_terminal_or_a_pipe_in_one_line() {
+    for (term, want) in [
+        ("dumb", "TERM=dumb cannot show the terminal app"),
+        (
+            "xterm-256color",
+            "the terminal app needs an interactive terminal",
+        ),
+    ] {
+        let out = earmark()
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .env("TERM", term)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{term}: {err}");
+        assert_eq!(err.lines().count(), 1, "{term}: {err}");
+        assert!(err.contains(want), "{term}: {err}");
+    }
+}

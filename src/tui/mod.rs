@@ -133,6 +133,13 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             crate::library::io_reason(&e)
         );
     }
+    // A dumb terminal (Emacs' shell, some CI logs) cannot move the cursor:
+    // the screen would be escape codes; the commands work there.
+    if std::env::var_os("TERM").is_some_and(|t| t == "dumb") {
+        anyhow::bail!(
+            "TERM=dumb cannot show the terminal app; use a full terminal, or the commands (`earmark classify`, `earmark tag`; see `earmark --help`)"
+        );
+    }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the terminal app needs an interactive terminal; for scripts use `earmark info` (see `earmark --help`)"

@@ -90,6 +90,9 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 _ => s.status.set("select a file to play", Level::Info),
             },
         },
+        Action::Stop if s.player.state == PlayState::Stopped => {
+            s.status.set("nothing playing", Level::Info);
+        }
         Action::Stop => {
             fx.push(Effect::Stop);
             s.player.state = PlayState::Stopped;
@@ -175,7 +178,16 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
             "NO_COLOR: braille only (half blocks are colour)",
             Level::Info,
         ),
-        Action::SpectrogramStyle => s.spectrogram.flip_style = !s.spectrogram.flip_style,
+        Action::SpectrogramStyle => {
+            s.spectrogram.flip_style = !s.spectrogram.flip_style;
+            // said, so the key answers on a folder too (no spectrogram there)
+            let style = if s.theme.spectrogram_halfblock(s.spectrogram.flip_style) {
+                "half blocks"
+            } else {
+                "braille"
+            };
+            s.status.set(format!("spectrogram in {style}"), Level::Info);
+        }
         Action::Evaluation => {
             s.eval.visible = true;
             s.eval.focus = EvalFocus::Matrix;

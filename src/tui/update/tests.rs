@@ -1647,3 +1647,20 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
         "{text}"
     );
 }
+
+/// Keys that have nothing to act on still answer: `s` with nothing playing,
+/// `v` where no spectrogram shows (it still switches the style).
+#[test]
+fn stop_and_the_spectrogram_style_answer_when_nothing_shows() {
+    let mut s = album(2);
+    let fx = key(&mut s, KeyCode::Char('s'));
+    assert_eq!(s.status.message(), Some("nothing playing"));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Stop)), "{fx:?}");
+    key(&mut s, KeyCode::Char('v'));
+    let first = s.status.message().unwrap().to_string();
+    key(&mut s, KeyCode::Char('v'));
+    let second = s.status.message().unwrap().to_string();
+    let both = [first.as_str(), second.as_str()];
+    assert!(both.contains(&"spectrogram in braille"), "{both:?}");
+    assert!(both.contains(&"spectrogram in half blocks"), "{both:?}");
+}
