@@ -984,23 +984,34 @@ fn list_journal(cache: &Cache, json: bool) -> Result<ExitCode, CliError> {
         eprintln!("the undo journal is empty ({})", cache.path().display());
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{:>5}  {:>5}  {:<20}  {:<9}  change",
+    for line in journal_table(&entries, &outlooks) {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `tag journal`'s table: the state column as wide as its longest word
+/// (`after #2007`), so that `change` starts in one column.
+fn journal_table(entries: &[JournalEntry], outlooks: &[UndoOutlook]) -> Vec<String> {
+    let states: Vec<String> = outlooks.iter().map(state_word).collect();
+    let sw = states.iter().map(String::len).max().unwrap_or(0).max(9);
+    let head = format!(
+        "{:>5}  {:>5}  {:<20}  {:<sw$}  change",
         "id", "run", "time (UTC)", "state"
     );
-    for (e, o) in entries.iter().zip(&outlooks) {
-        println!(
-            "{:>5}  {:>5}  {:<20}  {:<9}  {}: {} → {}",
+    let rows = entries.iter().zip(&states).map(|(e, state)| {
+        format!(
+            "{:>5}  {:>5}  {:<20}  {:<sw$}  {}: {} → {}",
             e.id,
             e.batch,
             format_time_ms(e.time_ms),
-            state_word(o),
+            state,
             name(&e.path),
             show(&e.old),
             show(&e.new)
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+        )
+    });
+    std::iter::once(head).chain(rows).collect()
 }
 
 /// `tag journal forget ID`: drop an entry that can no longer be undone.
@@ -1076,6 +1087,29 @@ mod tests {
         assert_eq!(format_time_ms(0), "1970-01-01 00:00:00");
         assert_eq!(format_time_ms(1_795_340_138_000), "2026-11-22 09:35:38");
         assert_eq!(format_time_ms(951_782_400_000), "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn the_journal_table_keeps_its_change_column_with_long_states() {
+        let entry = |id: i64| JournalEntry {
+            id,
+            path: PathBuf::from("/m/a.ogg"),
+            old: Vec::new(),
+            new: vec!["Rock".into()],
+            old_state: String::new(),
+            new_state: String::new(),
+            time_ms: 0,
+            batch: 1,
+            undone: false,
+            undone_time_ms: None,
+        };
+        let lines = journal_table(
+            &[entry(1), entry(2)],
+            &[UndoOutlook::After(20070), UndoOutlook::Undoable],
+        );
+        let col = |l: &str| l.find("change").or_else(|| l.find("/m/")).unwrap();
+        assert!(lines[1].contains("after #20070"), "{lines:?}");
+        assert!(lines.iter().all(|l| col(l) == col(&lines[0])), "{lines:#?}");
     }
 
     #[test]
