@@ -173,8 +173,10 @@ impl Tagger {
                     let send = |event: TagEvent| sink(AppEvent::Tag { req: id, event });
                     match req {
                         Request::Preview(items) => {
+                            // a preview of thousands of files must not hold up quitting
                             let rows = items
                                 .into_iter()
+                                .take_while(|_| !stop.load(Ordering::Relaxed))
                                 .map(|(item, confidence)| Planned {
                                     plan: crate::tags::plan_genre(&item.path, &item.change)
                                         .map_err(|e| e.reason.clone()),
@@ -222,8 +224,10 @@ impl Tagger {
                                 send(TagEvent::Undone(Vec::new()));
                                 continue;
                             };
+                            // quitting stops between files: each undo is whole
                             let out = ids
                                 .into_iter()
+                                .take_while(|_| !stop.load(Ordering::Relaxed))
                                 .map(|id| match apply::undo(c, id) {
                                     Ok(u) => Ok(UndoneFile {
                                         key: crate::cache::file_key(&u.report.path).ok(),

@@ -41,6 +41,11 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                         None => format!("not written: {}", e.reason),
                     };
                     s.status.set(said, Level::Error);
+                    // changed on disk: read it again, so a result of the old
+                    // version goes and the file is looked at anew
+                    if e.kind == "changed" {
+                        reinspect(s, fx, node);
+                    }
                 }
             }
         }

@@ -1571,6 +1571,29 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
     inspected_as(&mut s, &fx, f, v2);
     assert!(s.results.result(f).is_some());
 
+    // A write the writer refused as changed on disk reads the file again.
+    let fx = key(&mut s, KeyCode::Char('a'));
+    let req = write_req(&fx).0;
+    let fx = update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node: f,
+                result: Err(super::super::tagger::WriteFailed {
+                    kind: "changed",
+                    reason: "changed on disk since earmark read it".into(),
+                }),
+            },
+        },
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Inspect { node, .. } if *node == f)),
+        "{fx:?}"
+    );
+    answer_inspections(&mut s, &fx);
+
     // Another program replaces the file; the user moves away and back.
     let fx = key(&mut s, KeyCode::Down);
     answer_inspections(&mut s, &fx);
