@@ -753,3 +753,79 @@ fn a_group_the_writer_is_not_in_is_what_the_refusal_names() {
     );
     assert_eq!(std::fs::read(&f).unwrap(), before, "untouched");
 }
+
+/// Ctrl-C in the middle of a run: every journal entry is a write that
+/// happened (the file holds it), every other file is untouched byte for
+/// byte, no temporary copy is left, and the run exits 130. Each write pauses
+/// 1 s between its journal entry and its rename (a test-only fail point),
+/// so the signal lands there: exiting at once used to leave an entry for a
+/// write that never happened.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_only_writes_that_happened() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let src = env.music.join("singularity-nebula.flac");
+    let files: Vec<PathBuf> = (0..6)
+        .map(|i| {
+            let f = env.music.join(format!("t{i:03}.flac"));
+            std::fs::copy(&src, &f).unwrap();
+            f
+        })
+        .collect();
+    std::fs::remove_file(&src).unwrap();
+    let original = std::fs::read(&files[0]).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz"])
+        .args(&files)
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env("EARMARK_FAIL_POINT", "pause-before-rename")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the first entry is journaled: its rename is a second away
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_secs(30) {
+        let listed = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+        if listed.contains("t00") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill with a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    let listing = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
+    let journaled: Vec<&str> = rows.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    let mut written = 0;
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        if journaled.iter().any(|j| j.ends_with(name)) {
+            assert_eq!(genres(f), s(&["Jazz"]), "{name} journaled but not written");
+            written += 1;
+        } else {
+            assert_eq!(std::fs::read(f).unwrap(), original, "{name} touched: {err}");
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(&env.music)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary copies left: {left:?}");
+    assert!(
+        written < files.len(),
+        "the run ended before the signal: {err}"
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let run = rows[0]["run"].as_i64().unwrap();
+    let said = format!(
+        "interrupted after writing {written} of {} files, the rest unchanged; undo with: earmark tag undo --run {run}",
+        files.len()
+    );
+    assert!(err.contains(&said), "{err}");
+}

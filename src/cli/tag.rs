@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -336,8 +337,9 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 .journal_new_batch()
                 .map_err(|e| CliError::failed("tag", e))?;
             batch = Some(b);
+            ASKED.store(work.len(), Ordering::SeqCst);
             for (f, change) in &work {
-                let r = apply::accept(cache, b, f, change);
+                let r = accept_unless_interrupted(cache, b, f, change);
                 if !args.json {
                     print_live(&r);
                 }
@@ -504,22 +506,68 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Strin
     (!now.is_empty() && !same).then(|| now.join("; "))
 }
 
-/// Ctrl-C (or a kill with SIGTERM/SIGHUP) during a write: remove this run's
-/// temporary copy before exiting; the original is untouched until the rename.
+/// Set by Ctrl-C (or SIGTERM/SIGHUP): no new file is started.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// A file is being written (journaled, then renamed into place).
+static WRITING: AtomicBool = AtomicBool::new(false);
+/// For the interrupted run's last line: its journal run, files written, files asked.
+static RUN: AtomicI64 = AtomicI64::new(0);
+static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+static ASKED: AtomicUsize = AtomicUsize::new(0);
+
+/// Ctrl-C (or a kill with SIGTERM/SIGHUP) during a run: the file being
+/// written is finished (exiting between its journal entry and its rename
+/// would leave an entry for a write that never happened), then this run's
+/// temporary copies are removed and the process exits; files not started
+/// are unchanged.
 fn remove_temps_on_interrupt() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 if let Some(sig) = signals.forever().next() {
+                    INTERRUPTED.store(true, Ordering::SeqCst);
+                    while WRITING.load(Ordering::SeqCst) {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
                     crate::tags::temps::clean(true);
-                    eprintln!("earmark tag: interrupted; files not yet written are unchanged");
+                    let (done, asked) =
+                        (WRITTEN.load(Ordering::SeqCst), ASKED.load(Ordering::SeqCst));
+                    match RUN.load(Ordering::SeqCst) {
+                        run if run > 0 && done > 0 => eprintln!(
+                            "earmark tag: interrupted after writing {done} of {asked} files, the rest unchanged; undo with: earmark tag undo --run {run}"
+                        ),
+                        _ => eprintln!("earmark tag: interrupted; no file was changed"),
+                    }
                     std::process::exit(128 + sig);
                 }
             });
         }
         Err(e) => eprintln!("earmark: warning: cannot catch Ctrl-C ({e})"),
     }
+}
+
+/// Write one file unless the run was interrupted (then wait for the exit).
+fn accept_unless_interrupted(
+    cache: &Cache,
+    batch: i64,
+    path: &Path,
+    change: &GenreChange,
+) -> Result<Applied, ApplyError> {
+    WRITING.store(true, Ordering::SeqCst);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        WRITING.store(false, Ordering::SeqCst);
+        loop {
+            std::thread::park(); // the signal thread exits the process
+        }
+    }
+    RUN.store(batch, Ordering::SeqCst);
+    let r = apply::accept(cache, batch, path, change);
+    if r.as_ref().is_ok_and(|a| a.report.changed) {
+        WRITTEN.fetch_add(1, Ordering::SeqCst);
+    }
+    WRITING.store(false, Ordering::SeqCst);
+    r
 }
 
 fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<ExitCode, CliError> {

@@ -351,13 +351,16 @@ fn move_aside(path: &Path) -> Result<PathBuf, CacheError> {
     Ok(aside)
 }
 
-/// Bring the schema up to [`SCHEMA_VERSION`], one step per version, each in a transaction.
+/// Bring the schema up to [`SCHEMA_VERSION`], one step per version, each in a
+/// transaction that reads the version itself: two earmarks opening a new
+/// cache at once (the app and a `tag` run) take turns, and the second finds
+/// the step done instead of failing on it (`duplicate column name`).
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version < 1 {
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE;
-             CREATE TABLE IF NOT EXISTS journal (
+    migrate_step(
+        conn,
+        1,
+        &format!(
+            "CREATE TABLE IF NOT EXISTS journal (
                  id        INTEGER PRIMARY KEY,
                  path      BLOB    NOT NULL,
                  old_value TEXT    NOT NULL,
@@ -383,27 +386,44 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
                  time         INTEGER NOT NULL,
                  PRIMARY KEY (path, size, mtime_ns, model_sha256)
              );
-             PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = 1;
-             COMMIT;"
-        ))?;
-    }
-    if version < 2 {
-        // Results are keyed by canonical path from now on, with a content hash
-        // so a moved library keeps them. Rows stored under a relative spelling
-        // can never be looked up again (nothing says what they were relative to).
-        conn.execute_batch(
-            "BEGIN IMMEDIATE;
-             ALTER TABLE results ADD COLUMN content_sha256 TEXT;
-             CREATE INDEX IF NOT EXISTS results_size ON results(size, model_sha256);
-             DELETE FROM results WHERE substr(path, 1, 1) <> X'2F';
-             PRAGMA user_version = 2;
-             COMMIT;",
-        )?;
-    }
+             PRAGMA application_id = {APPLICATION_ID};"
+        ),
+    )?;
+    // Results are keyed by canonical path from now on, with a content hash
+    // so a moved library keeps them. Rows stored under a relative spelling
+    // can never be looked up again (nothing says what they were relative to).
+    migrate_step(
+        conn,
+        2,
+        "ALTER TABLE results ADD COLUMN content_sha256 TEXT;
+         CREATE INDEX IF NOT EXISTS results_size ON results(size, model_sha256);
+         DELETE FROM results WHERE substr(path, 1, 1) <> X'2F';",
+    )?;
     embeddings::create_table(conn)?;
     crate::tags::journal::create_tables(conn)?;
     Ok(())
+}
+
+/// Run `sql` and set the schema version to `to`, unless another process got
+/// there first (the version is read under the write lock).
+fn migrate_step(conn: &Connection, to: i32, sql: &str) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let done = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i32>(0))
+        .and_then(|version| {
+            if version < to {
+                conn.execute_batch(sql)?;
+                conn.execute_batch(&format!("PRAGMA user_version = {to};"))?;
+            }
+            Ok(())
+        });
+    match done {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// A path as stored in the database: its exact bytes (non-UTF-8 names survive).
@@ -434,6 +454,42 @@ pub fn blob_to_path(bytes: &[u8]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Several earmarks opening one new cache at once (the app and a `tag`
+    /// run; a journal listing while a run creates it) all get it, with one
+    /// schema: the migration steps take turns instead of failing with
+    /// `duplicate column name`.
+    #[test]
+    fn a_new_cache_opened_at_once_by_several_is_migrated_once() {
+        for round in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(CACHE_FILE);
+            let start = std::sync::Barrier::new(4);
+            std::thread::scope(|scope| {
+                let opened: Vec<_> = (0..4)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            Cache::open(&path).map(|c| c.warnings().to_vec())
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    let warnings = o
+                        .join()
+                        .unwrap()
+                        .unwrap_or_else(|e| panic!("round {round}: {e}"));
+                    assert!(warnings.is_empty(), "round {round}: {warnings:?}");
+                }
+            });
+            let v: i32 = Cache::open(&path)
+                .unwrap()
+                .conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, SCHEMA_VERSION);
+        }
+    }
 
     #[test]
     fn fresh_cache_has_schema() {

@@ -154,6 +154,9 @@ pub enum FailPoint {
     AfterTagWrite,
     /// After the copy is written, checked and synced, just before the rename.
     BeforeRename,
+    /// Not a failure: a 1-s pause just before the rename (after the undo
+    /// journal recorded the write), so that a test can interrupt a run there.
+    PauseBeforeRename,
 }
 
 /// Knobs for [`write_genre_with`]; `Default` is what users get.
@@ -180,6 +183,7 @@ impl WriteConfig {
             Ok("disk-full") => Some(FailPoint::DiskFull),
             Ok("after-tag-write") => Some(FailPoint::AfterTagWrite),
             Ok("before-rename") => Some(FailPoint::BeforeRename),
+            Ok("pause-before-rename") => Some(FailPoint::PauseBeforeRename),
             _ => None,
         };
         WriteConfig {
@@ -189,6 +193,9 @@ impl WriteConfig {
     }
 
     fn fail(&self, at: FailPoint, path: &Path) -> Result<(), TagWriteError> {
+        if at == FailPoint::BeforeRename && self.fail_point == Some(FailPoint::PauseBeforeRename) {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+        }
         if self.fail_point == Some(at) {
             return Err(match at {
                 FailPoint::DiskFull => TagWriteError::io(
@@ -471,7 +478,7 @@ fn safe_write(
         return Err(TagWriteError::new(
             shown,
             WriteErrorKind::Changed,
-            "changed on disk since earmark read it (replaced or re-tagged); not written",
+            "changed on disk since earmark read it (replaced or re-tagged)",
         ));
     }
     let native = read_native(shown, &mut original)?;
