@@ -247,6 +247,14 @@ fn similar_checks_the_query_first_and_says_when_alone() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "one line, no scan first: {err}");
     assert!(err.contains("nope.ogg"), "{err}");
+    // a folder as the query points to --each
+    let out = similar(&[lib.as_os_str()]);
+    let err = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("a folder, not a track (--each matches every track in it)"),
+        "{err}"
+    );
 
     let alone = lib.join("hell.wav");
     common::copy_demo("HyperRogue/hell.wav", &alone);

@@ -83,24 +83,7 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             crate::library::io_reason(&e)
         ));
     }
-    // The query first: a bad FILE is said at once, before any library scan
-    // (its folder may be `/`).
-    let single_query = if args.each {
-        if !args.file.is_dir() {
-            return Err(format!(
-                "{}: not a folder (--each matches every track in a folder)",
-                args.file.display()
-            ));
-        }
-        None
-    } else {
-        let c = classifier.classify(&args.file).map_err(|e| e.to_string())?;
-        Some(
-            c.prediction
-                .embedding
-                .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))?,
-        )
-    };
+    let single_query = query_embedding(&args, &classifier)?;
     let dirs = match (args.dirs.is_empty(), args.each) {
         (false, _) => args.dirs.clone(),
         (true, true) => vec![args.file.clone()],
@@ -206,4 +189,32 @@ fn print(all: &[Neighbours], args: &SimilarArgs, dirs: &[PathBuf]) -> Result<(),
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.to_string()),
         _ => Ok(()),
     }
+}
+
+/// The query first: a bad FILE is said at once, before any library scan (its
+/// folder may be `/`). None with --each (each track of FILE is a query).
+fn query_embedding(
+    args: &SimilarArgs,
+    classifier: &crate::classifier::Classifier,
+) -> Result<Option<Vec<f32>>, String> {
+    if args.each {
+        if !args.file.is_dir() {
+            return Err(format!(
+                "{}: not a folder (--each matches every track in a folder)",
+                args.file.display()
+            ));
+        }
+        return Ok(None);
+    }
+    if args.file.is_dir() {
+        return Err(format!(
+            "{}: a folder, not a track (--each matches every track in it)",
+            args.file.display()
+        ));
+    }
+    let c = classifier.classify(&args.file).map_err(|e| e.to_string())?;
+    c.prediction
+        .embedding
+        .map(Some)
+        .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))
 }

@@ -98,7 +98,9 @@ pub enum UndoFailed {
     /// Undone already (by `earmark tag undo` from a shell): the file's
     /// name, nothing is wrong.
     AlreadyUndone(PathBuf),
-    Failed(String),
+    /// Why, and the file when known (the app reads it again: its pane may
+    /// show what another program changed).
+    Failed(String, Option<PathBuf>),
 }
 
 /// A file an undo restored.
@@ -224,22 +226,7 @@ impl Tagger {
                                 send(TagEvent::Undone(Vec::new()));
                                 continue;
                             };
-                            // quitting stops between files: each undo is whole
-                            let out = ids
-                                .into_iter()
-                                .take_while(|_| !stop.load(Ordering::Relaxed))
-                                .map(|id| match apply::undo(c, id) {
-                                    Ok(u) => Ok(UndoneFile {
-                                        key: crate::cache::file_key(&u.report.path).ok(),
-                                        path: u.report.path,
-                                        genres: u.report.new,
-                                    }),
-                                    Err(apply::UndoError::AlreadyUndone { path, .. }) => {
-                                        Err(UndoFailed::AlreadyUndone(path))
-                                    }
-                                    Err(e) => Err(UndoFailed::Failed(e.to_string())),
-                                })
-                                .collect();
+                            let out = undo_entries(c, ids, &stop);
                             if !send(TagEvent::Undone(out)) {
                                 return;
                             }
@@ -336,6 +323,35 @@ fn write_batch(
         }
         go_on
     })
+}
+
+/// Undo these journal entries, newest first; quitting (`stop`) stops between
+/// files: each undo is whole.
+fn undo_entries(
+    c: &Cache,
+    ids: Vec<i64>,
+    stop: &AtomicBool,
+) -> Vec<Result<UndoneFile, UndoFailed>> {
+    ids.into_iter()
+        .take_while(|_| !stop.load(Ordering::Relaxed))
+        .map(|id| match apply::undo(c, id) {
+            Ok(u) => Ok(UndoneFile {
+                key: crate::cache::file_key(&u.report.path).ok(),
+                path: u.report.path,
+                genres: u.report.new,
+            }),
+            Err(apply::UndoError::AlreadyUndone { path, .. }) => {
+                Err(UndoFailed::AlreadyUndone(path))
+            }
+            Err(e) => {
+                let path = match &e {
+                    apply::UndoError::Write { error, .. } => Some(error.path.clone()),
+                    _ => None,
+                };
+                Err(UndoFailed::Failed(e.to_string(), path))
+            }
+        })
+        .collect()
 }
 
 /// The journal's cache, opened once; an in-memory one (with a warning) when

@@ -214,7 +214,13 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             Err(UndoFailed::AlreadyUndone(path)) => {
                 undone_before.push(crate::library::shown_file_name(&path));
             }
-            Err(UndoFailed::Failed(e)) => errors.push(e),
+            Err(UndoFailed::Failed(e, path)) => {
+                // refused (changed since it was written): show it as it is now
+                if let Some(id) = path.and_then(|p| s.node_for_path(&p)) {
+                    reinspect(s, fx, id);
+                }
+                errors.push(e);
+            }
         }
     }
     // the undone writes no longer count towards re-learning

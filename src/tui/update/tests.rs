@@ -1687,3 +1687,40 @@ fn stop_and_the_spectrogram_style_answer_when_nothing_shows() {
     assert!(both.contains(&"spectrogram in braille"), "{both:?}");
     assert!(both.contains(&"spectrogram in half blocks"), "{both:?}");
 }
+
+/// An undo refused because another program changed the genre since reads
+/// the file again, so its pane shows the genre it holds now.
+#[test]
+fn a_refused_undo_reads_the_file_again() {
+    let mut s = state(1, false);
+    let file = s.tree.files().next().unwrap();
+    let mut fx = Vec::new();
+    super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec!["Reggae".into()])]);
+    let (req, _) = write_req(&fx);
+    written(&mut s, req, file, 41, &["Reggae"]);
+    let fx = key(&mut s, KeyCode::Char('u'));
+    let Some(Effect::UndoTags { req, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo: {fx:?}");
+    };
+    let path = std::path::absolute(s.tree.path(file)).unwrap();
+    let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::Failed(
+        "genre changed since it was written (now Ambient, expected Reggae)".into(),
+        Some(path),
+    ))]);
+    let fx = update(&mut s, Msg::Tag { req: *req, event });
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Inspect { node, .. } if *node == file)),
+        "{fx:?}"
+    );
+    assert!(
+        s.status
+            .message()
+            .unwrap()
+            .contains("1 failed: genre changed"),
+        "{:?}",
+        s.status.message()
+    );
+}
