@@ -267,15 +267,18 @@ fn try_open(path: &Path) -> Result<Connection, TryOpen> {
         Connection::open_with_flags(path, flags).map_err(|e| classify_open_error(path, e))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(|e| TryOpen::Fatal(e.to_string()))?;
-    // Reading the header is where a non-database file shows itself.
-    let app_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| classify_open_error(path, e))?;
-    let version: i32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| classify_open_error(path, e))?;
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+    // Reading the header is where a non-database file shows itself. One
+    // statement, one snapshot: read apart, another earmark's first migration
+    // could commit between them (tables but no id yet) and make a new cache
+    // look foreign.
+    let (app_id, version, tables): (i32, i32, i64) = conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id()),
+                    (SELECT user_version FROM pragma_user_version()),
+                    (SELECT count(*) FROM sqlite_master)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .map_err(|e| classify_open_error(path, e))?;
     if app_id != APPLICATION_ID && (tables > 0 || version != 0) {
         return Err(TryOpen::Unusable(Unusable::Foreign(
@@ -461,7 +464,7 @@ mod tests {
     /// `duplicate column name`.
     #[test]
     fn a_new_cache_opened_at_once_by_several_is_migrated_once() {
-        for round in 0..10 {
+        for round in 0..40 {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join(CACHE_FILE);
             let start = std::sync::Barrier::new(4);
