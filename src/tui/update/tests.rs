@@ -1616,16 +1616,15 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
     );
 }
 
-/// `u` on a write that `earmark tag undo` took back first: nothing to undo,
-/// said as such (not as a failure).
-#[test]
-fn undoing_a_write_undone_already_from_a_shell_is_not_a_failure() {
+/// One file written with `genre` this session, then `u`: the state, the
+/// file, the undo's request and the file's absolute path.
+fn written_then_u(genre: &str) -> (State, u32, u64, std::path::PathBuf) {
     let mut s = state(1, false);
     let file = s.tree.files().next().unwrap();
     let mut fx = Vec::new();
-    super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec!["Jazz".into()])]);
+    super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec![genre.into()])]);
     let (req, _) = write_req(&fx);
-    written(&mut s, req, file, 31, &["Jazz"]);
+    written(&mut s, req, file, 31, &[genre]);
     let fx = key(&mut s, KeyCode::Char('u'));
     let Some(Effect::UndoTags { req, .. }) =
         fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
@@ -1633,10 +1632,18 @@ fn undoing_a_write_undone_already_from_a_shell_is_not_a_failure() {
         panic!("no undo: {fx:?}");
     };
     let path = std::path::absolute(s.tree.path(file)).unwrap();
+    (s, file, *req, path)
+}
+
+/// `u` on a write that `earmark tag undo` took back first: nothing to undo,
+/// said as such (not as a failure).
+#[test]
+fn undoing_a_write_undone_already_from_a_shell_is_not_a_failure() {
+    let (mut s, _, req, path) = written_then_u("Jazz");
     let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::AlreadyUndone(
         path,
     ))]);
-    update(&mut s, Msg::Tag { req: *req, event });
+    update(&mut s, Msg::Tag { req, event });
     assert_eq!(
         s.status.message(),
         Some("nothing to undo; track-00.mp3 undone already (by earmark tag undo?)")
@@ -1692,24 +1699,12 @@ fn stop_and_the_spectrogram_style_answer_when_nothing_shows() {
 /// the file again, so its pane shows the genre it holds now.
 #[test]
 fn a_refused_undo_reads_the_file_again() {
-    let mut s = state(1, false);
-    let file = s.tree.files().next().unwrap();
-    let mut fx = Vec::new();
-    super::tagging::write_tags(&mut s, &mut fx, vec![(file, vec!["Reggae".into()])]);
-    let (req, _) = write_req(&fx);
-    written(&mut s, req, file, 41, &["Reggae"]);
-    let fx = key(&mut s, KeyCode::Char('u'));
-    let Some(Effect::UndoTags { req, .. }) =
-        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
-    else {
-        panic!("no undo: {fx:?}");
-    };
-    let path = std::path::absolute(s.tree.path(file)).unwrap();
+    let (mut s, file, req, path) = written_then_u("Reggae");
     let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::Failed(
         "genre changed since it was written (now Ambient, expected Reggae)".into(),
         Some(path),
     ))]);
-    let fx = update(&mut s, Msg::Tag { req: *req, event });
+    let fx = update(&mut s, Msg::Tag { req, event });
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Inspect { node, .. } if *node == file)),
