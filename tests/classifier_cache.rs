@@ -1,7 +1,8 @@
 //! The result cache behind `Classifier`, with the shipped model on a demo
 //! clip: a result survives closing and reopening the cache (a restart), a
 //! changed file (new mtime) misses, a corrupt cache file is set aside with a
-//! warning and rebuilt, and `remember` carries a result over a tag rewrite.
+//! warning and rebuilt, and `remember` and a journaled tag write carry a
+//! result over a tag rewrite.
 #![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::path::{Path, PathBuf};
@@ -79,4 +80,54 @@ fn hit_after_restart_miss_after_mtime_change_and_corrupt_recovery() {
         .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
         .count();
     assert_eq!(aside, 1);
+}
+
+/// A tag write keeps the audio, so the analyses of the version written follow
+/// it in the cache, for every later reader (`earmark tag` then `classify` or
+/// the app): no new analysis after a write, after its undo, or for a copy of
+/// the written file elsewhere (found by its new content hash).
+#[test]
+fn a_tag_write_and_its_undo_keep_the_cached_analysis() {
+    use earmark::tags::{GenreChange, apply};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("earmark.sqlite");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/Max McCracken/nebula.flac");
+    let file = dir.path().join("nebula.flac");
+    std::fs::copy(src, &file).unwrap();
+    let model = model();
+    let (c, _) = classifier(&model, &db);
+    let first = c.classify(&file).unwrap();
+    assert!(!first.from_cache);
+    let journal = Cache::open(&db).unwrap();
+    let batch = journal.journal_new_batch().unwrap();
+    let a = apply::accept(&journal, batch, &file, &GenreChange::replace("Jazz")).unwrap();
+    assert!(a.report.changed);
+    assert_ne!(
+        a.report.key_before, a.key_after,
+        "the write gave a new version"
+    );
+
+    let after = c
+        .cached(&file)
+        .expect("the result follows the written version");
+    assert_eq!(after.prediction.probs, first.prediction.probs);
+    assert_eq!(after.prediction.embedding, first.prediction.embedding);
+    assert_eq!(after.file_key, a.key_after);
+
+    let copy = dir.path().join("copy.flac");
+    std::fs::copy(&file, &copy).unwrap();
+    assert!(c.cached(&copy).is_some(), "a copy is known by its new hash");
+
+    apply::undo(&journal, a.journal_id.unwrap()).unwrap();
+    let undone = c.cached(&file).expect("and it follows the undo");
+    assert_eq!(undone.prediction.probs, first.prediction.probs);
+
+    // a version the cache never analysed is not claimed by a write from it
+    let f = std::fs::File::options().write(true).open(&file).unwrap();
+    f.set_modified(SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let b = apply::accept(&journal, batch, &file, &GenreChange::replace("Rock")).unwrap();
+    assert!(b.report.changed);
+    assert!(c.cached(&file).is_none(), "a stale row stays stale");
 }

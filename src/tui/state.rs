@@ -133,6 +133,26 @@ impl State {
         }
     }
 
+    /// What plays when the track now playing ends: an evaluation clip has
+    /// no listing to go on with, so it stops whatever the setting says.
+    pub fn after_this_track(&self) -> AfterTrack {
+        if self.player.external.is_some() {
+            AfterTrack::Stop
+        } else {
+            self.after_track()
+        }
+    }
+
+    /// A message about what plays after a track, while an evaluation clip
+    /// plays: the setting is for library tracks, the clip stops.
+    pub fn for_library_tracks(&self, msg: &str) -> String {
+        if self.player.external.is_some() {
+            format!("{msg}; the evaluation clip just stops")
+        } else {
+            msg.to_string()
+        }
+    }
+
     pub fn new(setup: Setup) -> State {
         let mut status = StatusLine::default();
         if let OutputStatus::Silent { reason } = &setup.output {

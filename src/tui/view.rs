@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::components::prediction::{self, PredictionPane};
 use super::components::track::TrackPane;
-use super::components::{AfterTrack, Component, Ctx, JobsView};
+use super::components::{Component, Ctx, JobsView};
 use super::state::State;
 
 /// Draw one frame.
@@ -50,12 +50,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
             running: &running,
             writing: s.inflight.writing(),
         },
-        // An evaluation clip has no listing to go on with.
-        after_track: if s.player.external.is_some() {
-            AfterTrack::Stop
-        } else {
-            s.after_track()
-        },
+        after_track: s.after_this_track(),
         filter: s.browser.filter(),
         in_eval: s.eval.visible,
     };

@@ -395,6 +395,28 @@ impl EvalView {
                 Span::styled(figures, t.value),
             ]));
         }
+        // A tall pane (a wide screen, files under the matrix) has room for
+        // what the matrix says first: the pairs most often confused.
+        let room = usize::from(inner.height).saturating_sub(lines.len() + 2);
+        let pairs = most_confused(r);
+        if room > 0 && !pairs.is_empty() {
+            let w = usize::from(inner.width).saturating_sub(5);
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                pad_width("most confused, true → predicted", w + 5),
+                t.label,
+            ));
+            for (truth, said, n) in pairs.into_iter().take(room) {
+                let name = |i: usize| crate::tags::genre_tag_name(&r.labels[i]);
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        pad_width(&format!("{} → {}", name(truth), name(said)), w),
+                        t.value,
+                    ),
+                    Span::styled(format!("{n:>5}"), t.count),
+                ]));
+            }
+        }
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
@@ -547,6 +569,19 @@ impl Component for EvalView {
     }
 }
 
+/// The matrix's off-diagonal cells, largest first (ties in matrix order).
+fn most_confused(r: &EvalReport) -> Vec<(usize, usize, usize)> {
+    let mut pairs: Vec<(usize, usize, usize)> = r
+        .confusion
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &n)| (i, j, n)))
+        .filter(|&(i, j, n)| i != j && n > 0)
+        .collect();
+    pairs.sort_by_key(|&(i, j, n)| (std::cmp::Reverse(n), i, j));
+    pairs
+}
+
 /// The report's model as a user knows it: a shipped model by its name (both
 /// files are `genre.onnx`), else the file's name, with its folder when that
 /// is all that tells it apart.
@@ -594,6 +629,14 @@ mod tests {
             errors: Vec::new(),
             paths_relative_to: None,
         }
+    }
+
+    #[test]
+    fn the_most_confused_pairs_come_largest_first_without_the_diagonal() {
+        let mut r = report("accurate", "abc");
+        r.labels = vec!["blues".into(), "rock".into(), "jazz".into()];
+        r.confusion = vec![vec![9, 2, 0], vec![5, 7, 2], vec![0, 0, 3]];
+        assert_eq!(most_confused(&r), vec![(1, 0, 5), (0, 1, 2), (1, 2, 2)]);
     }
 
     #[test]

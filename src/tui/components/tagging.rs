@@ -499,9 +499,10 @@ fn draw_batch(
     let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
     let first = cursor.saturating_sub(list_h.saturating_sub(1));
     let w = usize::from(inner.width);
+    let base = shared_folder(rows);
     let mut lines = head;
     for (i, r) in rows.iter().enumerate().skip(first).take(list_h) {
-        lines.push(batch_row(ctx, r, threshold, w, i == cursor));
+        lines.push(batch_row(ctx, r, &base, threshold, w, i == cursor));
     }
     while lines.len() < usize::from(inner.height).saturating_sub(1) {
         lines.push(Line::raw(""));
@@ -553,9 +554,44 @@ pub const HELD_WRITTEN: &str = "set already (✎)";
 pub const HELD_TAGGED: &str = "has a genre";
 pub const HELD_SKIPPED: &str = "skipped (–)";
 
-fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool) -> Line<'a> {
+/// The folder every row's file lies under: rows are named from it.
+fn shared_folder(rows: &[Planned]) -> std::path::PathBuf {
+    let mut dirs = rows.iter().filter_map(|r| r.path.parent());
+    let Some(first) = dirs.next() else {
+        return std::path::PathBuf::new();
+    };
+    dirs.fold(first.to_path_buf(), |base, d| {
+        base.components()
+            .zip(d.components())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a)
+            .collect()
+    })
+}
+
+/// A row's file from the folder all rows share (`Album A/01 Intro.mp3`):
+/// the name alone cannot tell two albums' first tracks apart.
+fn row_label(path: &std::path::Path, base: &std::path::Path) -> String {
+    match path.strip_prefix(base) {
+        Ok(rel) if rel.components().count() > 1 => rel
+            .iter()
+            .map(|part| crate::library::without_controls(crate::library::shown(part)).into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        _ => crate::library::shown_file_name(path),
+    }
+}
+
+fn batch_row<'a>(
+    ctx: &Ctx,
+    r: &Planned,
+    base: &std::path::Path,
+    threshold: f32,
+    w: usize,
+    cursor: bool,
+) -> Line<'a> {
     let t = ctx.theme;
-    let name = crate::library::shown_file_name(&r.path);
+    let name = row_label(&r.path, base);
     let conf = format!("{:>4.0}%", r.confidence * 100.0);
     let chosen = r.chosen(threshold);
     let (tick, change, style) = match &r.plan {
@@ -574,7 +610,12 @@ fn batch_row<'a>(ctx: &Ctx, r: &Planned, threshold: f32, w: usize, cursor: bool)
     };
     let style = if cursor { t.selected } else { style };
     let name_w = (w / 2).saturating_sub(5).min(40);
-    let name = pad_width(&name, name_w);
+    // a long folder is cut before the file's name, which tells rows apart
+    let name = if name.contains('/') {
+        pad_width(&crate::text::fit_tail(&name, name_w), name_w)
+    } else {
+        pad_width(&name, name_w)
+    };
     let change_w = w.saturating_sub(name_w + 11);
     let change = pad_width(&change, change_w);
     Line::from(vec![
@@ -635,6 +676,40 @@ mod tests {
 
     fn chars(s: &str) -> Vec<KeyCode> {
         s.chars().map(KeyCode::Char).collect()
+    }
+
+    #[test]
+    fn batch_rows_are_named_from_the_folder_they_share() {
+        use std::path::{Path, PathBuf};
+        let rows = |paths: &[&str]| -> Vec<PathBuf> { paths.iter().map(PathBuf::from).collect() };
+        let base = |paths: &[PathBuf]| {
+            shared_folder(
+                &paths
+                    .iter()
+                    .map(|p| Planned {
+                        node: 0,
+                        path: p.clone(),
+                        change: crate::tags::GenreChange::replace("Jazz"),
+                        confidence: 0.9,
+                        plan: Err(String::new()),
+                        held: None,
+                        decided_on: None,
+                        tick: None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let two = rows(&["/m/Album A/01 Intro.mp3", "/m/Album B/01 Intro.mp3"]);
+        let b = base(&two);
+        assert_eq!(b, Path::new("/m"));
+        assert_eq!(row_label(&two[0], &b), "Album A/01 Intro.mp3");
+        assert_eq!(row_label(&two[1], &b), "Album B/01 Intro.mp3");
+        // one folder: names alone, as before
+        let one = rows(&["/m/Album A/01.mp3", "/m/Album A/02.mp3"]);
+        assert_eq!(row_label(&one[1], &base(&one)), "02.mp3");
+        let deep = rows(&["/m/a/x/1.mp3", "/m/b/1.mp3"]);
+        assert_eq!(row_label(&deep[0], &base(&deep)), "a/x/1.mp3");
+        assert_eq!(base(&[]), PathBuf::new());
     }
 
     #[test]

@@ -138,7 +138,7 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 }
                 (_, AfterTrack::Stop) => "auto-advance off: playing stops when a track ends".into(),
             };
-            s.status.set(msg, Level::Info);
+            s.status.set(s.for_library_tracks(&msg), Level::Info);
         }
         _ => return false,
     }

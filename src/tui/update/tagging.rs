@@ -30,7 +30,12 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                     if let Some(id) = applied.journal_id {
                         record_step(s, req, id, node);
                     }
-                    written(s, fx, node, &applied);
+                    // u takes a batch back whole: its files' lines say so
+                    let in_batch = matches!(s.inflight.get(req), Some(Work::Write { left, .. }) if !left.is_empty())
+                        || s.undo_steps
+                            .last()
+                            .is_some_and(|st| st.req == req && st.writes.len() > 1);
+                    written(s, fx, node, &applied, in_batch);
                 }
                 Err(e) => {
                     s.results.entry(node).write_error = Some(e.reason.clone());
@@ -81,7 +86,13 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
     }
 }
 
-fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags::apply::Applied) {
+fn written(
+    s: &mut State,
+    fx: &mut Effects,
+    node: NodeId,
+    applied: &crate::tags::apply::Applied,
+    in_batch: bool,
+) {
     let path = s.tree.path(node);
     let f = s.results.entry(node);
     f.write_error = None;
@@ -112,13 +123,18 @@ fn written(s: &mut State, fx: &mut Effects, node: NodeId, applied: &crate::tags:
     let new = crate::tags::write::show(&applied.report.new);
     let name = s.tree.node(node).label().into_owned();
     let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
+    let undoes = if in_batch {
+        "undoes the batch"
+    } else {
+        "undoes"
+    };
     // What was written first: a long name is what the status line cuts.
     let msg = if applied.report.changed && applied.report.new.is_empty() {
-        format!("removed the genre {old} from {name} · {undo} undoes")
+        format!("removed the genre {old} from {name} · {undo} {undoes}")
     } else if applied.report.changed && applied.report.old.is_empty() {
-        format!("wrote {new} to {name} · {undo} undoes")
+        format!("wrote {new} to {name} · {undo} {undoes}")
     } else if applied.report.changed {
-        format!("wrote {new} to {name} (was {old}) · {undo} undoes")
+        format!("wrote {new} to {name} (was {old}) · {undo} {undoes}")
     } else {
         format!("{name} already has genre {new}")
     };

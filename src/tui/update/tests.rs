@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 
 use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
-use super::super::components::PlayState;
+use super::super::components::{AfterTrack, PlayState};
 use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
 use super::super::keymap::KeyMap;
@@ -599,6 +599,31 @@ fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
     let fx = ends(&mut s, files[0]);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
     assert_eq!(s.player.state, PlayState::Ended);
+}
+
+/// While an evaluation clip plays, o and F say the clip itself stops, as the
+/// player bar's `then: stop` does, not that the next file plays.
+#[test]
+fn o_and_f_during_an_evaluation_clip_say_the_clip_just_stops() {
+    let mut s = state(3, false);
+    s.player.external = Some(std::path::PathBuf::from("/gtzan/valid/jazz/jazz.00001.ogg"));
+    s.player.state = PlayState::Playing;
+    assert_eq!(s.after_this_track(), AfterTrack::Stop);
+    key(&mut s, KeyCode::Char('o'));
+    key(&mut s, KeyCode::Char('o'));
+    let said = s.status.message().unwrap_or_default().to_string();
+    assert!(
+        said.starts_with("auto-advance on: the next file plays"),
+        "{said}"
+    );
+    assert!(said.ends_with("the evaluation clip just stops"), "{said}");
+    s.player.external = None;
+    key(&mut s, KeyCode::Char('o'));
+    let said = s.status.message().unwrap_or_default();
+    assert!(
+        said.starts_with("auto-advance off") && !said.contains("evaluation"),
+        "{said}"
+    );
 }
 
 /// Play-pause left without a key by a rebinding: the player bar's hint does
@@ -1289,8 +1314,16 @@ fn a_batch_summary_counts_its_own_failures() {
 
     let req = batch(&mut s, &[files[2], files[3], files[4]]);
     written(&mut s, req, files[2], 21, &["Jazz"]);
+    // u takes the batch back whole, not this one file
+    let said = s.status.message().unwrap_or_default();
+    assert!(said.ends_with("· u undoes the batch"), "{said}");
     fail(&mut s, req, files[3]);
     written(&mut s, req, files[4], 22, &["Jazz"]);
+    let said = s.status.message().unwrap_or_default();
+    assert!(
+        said.ends_with("· u undoes the batch"),
+        "the last one too: {said}"
+    );
     assert_eq!(
         done(&mut s, req, 3),
         "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"

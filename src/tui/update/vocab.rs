@@ -49,7 +49,7 @@ pub fn apply(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 AfterTrack::Next => "play similar off: the next file plays when a track ends",
                 AfterTrack::Stop => "play similar off: playing stops when a track ends",
             };
-            s.status.set(msg, Level::Info);
+            s.status.set(s.for_library_tracks(msg), Level::Info);
         }
         Action::Relearn => relearn(s, fx),
         _ => return false,

@@ -161,6 +161,73 @@ impl Cache {
         Ok(Some(json))
     }
 
+    /// A tag write (or its undo) rewrote `path` from version `before` to
+    /// `after` and verified the audio unchanged: every model's result and
+    /// embedding of `before` now speaks for `after`, so the next lookup, from
+    /// the app or a later `earmark classify`, is a hit instead of a new
+    /// analysis. Rows of other versions stay stale. Returns the rows moved.
+    pub fn follow_rewrite(
+        &self,
+        path: &Path,
+        before: FileKey,
+        after: FileKey,
+    ) -> Result<usize, CacheError> {
+        if before == after {
+            return Ok(0);
+        }
+        let Ok(real) = std::fs::canonicalize(path) else {
+            return Ok(0);
+        };
+        let blob = path_to_blob(&real);
+        let known: bool = self
+            .conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM results WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3)
+                     OR EXISTS(SELECT 1 FROM embeddings WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3)",
+                params![blob, before.size, before.mtime_ns],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.db_err(e))?;
+        if !known {
+            return Ok(0);
+        }
+        // the old hash names the old bytes: a moved copy is found by the new one
+        let hash = content_sha256(&real).ok();
+        let tx = self
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| self.db_err(e))?;
+        let mut moved = tx
+            .execute(
+                "UPDATE OR REPLACE results SET size = ?4, mtime_ns = ?5, content_sha256 = ?6
+                 WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
+                params![
+                    blob,
+                    before.size,
+                    before.mtime_ns,
+                    after.size,
+                    after.mtime_ns,
+                    hash
+                ],
+            )
+            .map_err(|e| self.db_err(e))?;
+        moved += tx
+            .execute(
+                "UPDATE OR REPLACE embeddings SET size = ?4, mtime_ns = ?5
+                 WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
+                params![
+                    blob,
+                    before.size,
+                    before.mtime_ns,
+                    after.size,
+                    after.mtime_ns
+                ],
+            )
+            .map_err(|e| self.db_err(e))?;
+        tx.commit().map_err(|e| self.db_err(e))?;
+        Ok(moved)
+    }
+
     /// How many results are stored (all files, all models).
     pub fn result_rows(&self) -> Result<i64, CacheError> {
         self.conn()

@@ -145,7 +145,7 @@ pub fn accept_with(
     });
     match result {
         Ok(report) => Ok(Applied {
-            key_after: crate::cache::file_key(path).ok(),
+            key_after: follow_rewrite(cache, &report),
             report,
             journal_id,
         }),
@@ -241,7 +241,21 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     }
     .map_err(|error| UndoError::Write { id, error })?;
     cache.journal_mark_undone(id)?;
+    follow_rewrite(cache, &report);
     Ok(Undone { id, report })
+}
+
+/// The file's key once `report`'s write is in place (None when it cannot be
+/// read back). A write that changed it keeps the audio (verified), so the
+/// cached analyses of the version it started from follow it: `earmark tag`
+/// followed by `classify` or the app finds them instead of analysing again.
+/// Best effort: a cache that cannot be updated only costs a new analysis.
+fn follow_rewrite(cache: &Cache, report: &WriteReport) -> Option<crate::cache::FileKey> {
+    let after = crate::cache::file_key(&report.path).ok()?;
+    if let (true, Some(before)) = (report.changed, report.key_before) {
+        let _ = cache.follow_rewrite(&report.path, before, after);
+    }
+    Some(after)
 }
 
 /// The entries `undo --last` takes back, newest first (empty: nothing to undo).

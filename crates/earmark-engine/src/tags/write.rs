@@ -535,7 +535,10 @@ pub fn restore_bytes(
     give_original_owner(shown, &guard.path, &meta)?;
     unchanged_since(shown, &real, stamp)?;
     put_in_place(shown, &real, guard, cfg)?;
-    Ok(Some(report(shown, expected.clone(), target.clone())))
+    Ok(Some(WriteReport {
+        key_before: Some(crate::cache::FileKey::of(&meta)),
+        ..report(shown, expected.clone(), target.clone())
+    }))
 }
 
 /// How long a write waits for another earmark writing the same file.

@@ -82,9 +82,7 @@ impl CvReport {
             "confident"
         );
         for g in &self.per_genre {
-            let t = g
-                .threshold
-                .map_or("never".to_string(), |t| format!("{t:.2}"));
+            let t = g.threshold.map_or("never".to_string(), threshold_cell);
             let _ = writeln!(
                 s,
                 "{} {:>6} {:>9.3} {:>7.3} {:>10} {:>10}",
@@ -127,9 +125,23 @@ impl CvReport {
     }
 }
 
+/// A threshold as the app shows confidences, in percent; rounded down to a
+/// tenth so that 0.996 reads `99.6%`, not a `1.00` that looks like "never".
+fn threshold_cell(t: f32) -> String {
+    // (f32 → f64 makes 0.996 a hair under; the nudge keeps it at 99.6)
+    format!("{:.1}%", (f64::from(t) * 1000.0 + 1e-4).floor() / 10.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_threshold_reads_as_a_confidence_and_never_as_certainty_it_is_not() {
+        assert_eq!(threshold_cell(0.996), "99.6%");
+        assert_eq!(threshold_cell(0.5), "50.0%");
+        assert_eq!(threshold_cell(1.0), "100.0%");
+    }
 
     #[test]
     fn the_table_lines_up_whatever_the_script_of_the_genre() {
