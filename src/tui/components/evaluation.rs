@@ -402,10 +402,13 @@ impl EvalView {
         if room > 0 && !pairs.is_empty() {
             let w = usize::from(inner.width).saturating_sub(5);
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                pad_width("most confused, true → predicted", w + 5),
-                t.label,
-            ));
+            let head = "most confused, true → predicted";
+            let head = if head.chars().count() <= w + 5 {
+                head
+            } else {
+                "most confused"
+            };
+            lines.push(Line::styled(pad_width(head, w + 5), t.label));
             for (truth, said, n) in pairs.into_iter().take(room) {
                 let name = |i: usize| crate::tags::genre_tag_name(&r.labels[i]);
                 lines.push(Line::from(vec![
