@@ -829,3 +829,40 @@ fn an_interrupted_run_leaves_only_writes_that_happened() {
     );
     assert!(err.contains(&said), "{err}");
 }
+
+/// `classify`, then `tag`, then `tag undo`, through the binary: the journal
+/// and the results cache are two databases, and what `classify` analysed
+/// follows each rewrite of the file, so the next `classify` or the app
+/// finds it instead of analysing again.
+#[test]
+fn tag_and_undo_keep_what_classify_analysed() {
+    use earmark::cache::Cache;
+    use earmark::classifier::Classifier;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nebula.flac");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/Max McCracken/nebula.flac");
+    std::fs::copy(demo, &file).unwrap();
+    let cache = dir.path().join("cache");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(args)
+            .env("EARMARK_CACHE_DIR", &cache)
+            .env_remove("EARMARK_DATA_DIR")
+            .env_remove("EARMARK_FAIL_POINT")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    let known = || {
+        let model = std::sync::Arc::new(earmark::model::load_model(None).unwrap());
+        let c = Cache::open(&cache.join("earmark.sqlite")).unwrap();
+        let classifier = Classifier::new(model, earmark::audio::AnalysisPlan::default(), Some(c));
+        classifier.cached(&file).is_some()
+    };
+    run(&["classify", p(&file)]);
+    assert!(known());
+    run(&["tag", "--genre", "Jazz", p(&file)]);
+    assert!(known(), "the analysis follows the write");
+    run(&["tag", "undo", "--last"]);
+    assert!(known(), "and the undo");
+}

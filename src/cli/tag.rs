@@ -338,8 +338,12 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 .map_err(|e| CliError::failed("tag", e))?;
             batch = Some(b);
             ASKED.store(work.len(), Ordering::SeqCst);
+            let results = results_cache();
             for (f, change) in &work {
                 let r = accept_unless_interrupted(cache, b, f, change);
+                if let (Ok(a), Some(rc)) = (&r, &results) {
+                    apply::carry_analyses(rc, &a.report, a.key_after);
+                }
                 if !args.json {
                     print_live(&r);
                 }
@@ -568,6 +572,15 @@ fn accept_unless_interrupted(
     }
     WRITING.store(false, Ordering::SeqCst);
     r
+}
+
+/// The results cache `classify` and the app use, when there is one, so that
+/// what they analysed follows the files this run rewrites (the journal is
+/// another database). None when it does not exist or cannot be opened: then
+/// there is nothing to carry.
+fn results_cache() -> Option<Cache> {
+    let path = crate::cache::default_path().ok()?;
+    path.exists().then(|| Cache::open(&path).ok()).flatten()
 }
 
 fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<ExitCode, CliError> {
@@ -873,10 +886,15 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
     if results.is_empty() {
         nothing_to_undo(cache, &which, json)?;
     }
+    let analyses = results_cache();
     let mut records = Vec::new();
     for r in &results {
         match r {
             Ok(u) => {
+                if let Some(rc) = &analyses {
+                    let after = crate::cache::file_key(&u.report.path).ok();
+                    apply::carry_analyses(rc, &u.report, after);
+                }
                 if !json {
                     println!(
                         "undid #{} {}: {} → {}",

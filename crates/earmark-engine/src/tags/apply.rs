@@ -145,7 +145,7 @@ pub fn accept_with(
     });
     match result {
         Ok(report) => Ok(Applied {
-            key_after: follow_rewrite(cache, &report),
+            key_after: crate::cache::file_key(path).ok(),
             report,
             journal_id,
         }),
@@ -241,21 +241,19 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     }
     .map_err(|error| UndoError::Write { id, error })?;
     cache.journal_mark_undone(id)?;
-    follow_rewrite(cache, &report);
     Ok(Undone { id, report })
 }
 
-/// The file's key once `report`'s write is in place (None when it cannot be
-/// read back). A write that changed it keeps the audio (verified), so the
-/// cached analyses of the version it started from follow it: `earmark tag`
-/// followed by `classify` or the app finds them instead of analysing again.
-/// Best effort: a cache that cannot be updated only costs a new analysis.
-fn follow_rewrite(cache: &Cache, report: &WriteReport) -> Option<crate::cache::FileKey> {
-    let after = crate::cache::file_key(&report.path).ok()?;
-    if let (true, Some(before)) = (report.changed, report.key_before) {
-        let _ = cache.follow_rewrite(&report.path, before, after);
+/// After `report`'s write (or undo) is in place, with the file now at
+/// `after`: a write keeps the audio (verified), so the analyses the results
+/// cache (not the journal: another database) holds for the version it
+/// started from follow it, and `earmark tag` followed by `classify` or the
+/// app finds them instead of analysing again. Best effort: a cache that
+/// cannot be updated only costs a new analysis.
+pub fn carry_analyses(results: &Cache, report: &WriteReport, after: Option<crate::cache::FileKey>) {
+    if let (true, Some(before), Some(after)) = (report.changed, report.key_before, after) {
+        let _ = results.follow_rewrite(&report.path, before, after);
     }
-    Some(after)
 }
 
 /// The entries `undo --last` takes back, newest first (empty: nothing to undo).
