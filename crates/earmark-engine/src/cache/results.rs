@@ -197,33 +197,25 @@ impl Cache {
             .conn()
             .unchecked_transaction()
             .map_err(|e| self.db_err(e))?;
-        let mut moved = tx
-            .execute(
-                "UPDATE OR REPLACE results SET size = ?4, mtime_ns = ?5, content_sha256 = ?6
-                 WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
-                params![
-                    blob,
-                    before.size,
-                    before.mtime_ns,
-                    after.size,
-                    after.mtime_ns,
-                    hash
-                ],
-            )
-            .map_err(|e| self.db_err(e))?;
-        moved += tx
-            .execute(
-                "UPDATE OR REPLACE embeddings SET size = ?4, mtime_ns = ?5
-                 WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
-                params![
-                    blob,
-                    before.size,
-                    before.mtime_ns,
-                    after.size,
-                    after.mtime_ns
-                ],
-            )
-            .map_err(|e| self.db_err(e))?;
+        let keys: [&dyn rusqlite::ToSql; 5] = [
+            &blob,
+            &before.size,
+            &before.mtime_ns,
+            &after.size,
+            &after.mtime_ns,
+        ];
+        let run = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+            tx.execute(sql, params).map_err(|e| self.db_err(e))
+        };
+        let moved = run(
+            "UPDATE OR REPLACE results SET size = ?4, mtime_ns = ?5, content_sha256 = ?6
+             WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
+            &[&keys[..], &[&hash as &dyn rusqlite::ToSql]].concat(),
+        )? + run(
+            "UPDATE OR REPLACE embeddings SET size = ?4, mtime_ns = ?5
+             WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
+            &keys,
+        )?;
         tx.commit().map_err(|e| self.db_err(e))?;
         Ok(moved)
     }
