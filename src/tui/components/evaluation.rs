@@ -398,7 +398,7 @@ impl EvalView {
         // A tall pane (a wide screen, files under the matrix) has room for
         // what the matrix says first: the pairs most often confused.
         let room = usize::from(inner.height).saturating_sub(lines.len() + 2);
-        let pairs = most_confused(r);
+        let pairs = r.most_confused();
         if room > 0 && !pairs.is_empty() {
             let w = usize::from(inner.width).saturating_sub(5);
             lines.push(Line::raw(""));
@@ -572,19 +572,6 @@ impl Component for EvalView {
     }
 }
 
-/// The matrix's off-diagonal cells, largest first (ties in matrix order).
-fn most_confused(r: &EvalReport) -> Vec<(usize, usize, usize)> {
-    let mut pairs: Vec<(usize, usize, usize)> = r
-        .confusion
-        .iter()
-        .enumerate()
-        .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &n)| (i, j, n)))
-        .filter(|&(i, j, n)| i != j && n > 0)
-        .collect();
-    pairs.sort_by_key(|&(i, j, n)| (std::cmp::Reverse(n), i, j));
-    pairs
-}
-
 /// The report's model as a user knows it: a shipped model by its name (both
 /// files are `genre.onnx`), else the file's name, with its folder when that
 /// is all that tells it apart.
@@ -639,7 +626,7 @@ mod tests {
         let mut r = report("accurate", "abc");
         r.labels = vec!["blues".into(), "rock".into(), "jazz".into()];
         r.confusion = vec![vec![9, 2, 0], vec![5, 7, 2], vec![0, 0, 3]];
-        assert_eq!(most_confused(&r), vec![(1, 0, 5), (0, 1, 2), (1, 2, 2)]);
+        assert_eq!(r.most_confused(), vec![(1, 0, 5), (0, 1, 2), (1, 2, 2)]);
     }
 
     #[test]

@@ -81,6 +81,20 @@ impl EvalReport {
         self.confusion.iter().filter_map(|row| row.get(i)).sum()
     }
 
+    /// The confusion's off-diagonal cells as (true, predicted, count),
+    /// largest first (ties in matrix order): what the model mixes up most.
+    pub fn most_confused(&self) -> Vec<(usize, usize, usize)> {
+        let mut pairs: Vec<(usize, usize, usize)> = self
+            .confusion
+            .iter()
+            .enumerate()
+            .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, &n)| (i, j, n)))
+            .filter(|&(i, j, n)| i != j && n > 0)
+            .collect();
+        pairs.sort_by_key(|&(i, j, n)| (std::cmp::Reverse(n), i, j));
+        pairs
+    }
+
     pub fn build(
         model: String,
         model_sha256: String,
