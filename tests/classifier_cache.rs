@@ -127,7 +127,7 @@ fn a_tag_write_and_its_undo_keep_the_cached_analysis() {
     assert!(c.cached(&copy).is_some(), "a copy is known by its new hash");
 
     let u = apply::undo(&journal, a.journal_id.unwrap()).unwrap();
-    apply::carry_analyses(&results, &u.report, earmark::cache::file_key(&file).ok());
+    apply::carry_analyses(&results, &u.report, u.key_after);
     let undone = c.cached(&file).expect("and it follows the undo");
     assert_eq!(undone.prediction.probs, first.prediction.probs);
 

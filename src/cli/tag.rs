@@ -892,8 +892,7 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
         match r {
             Ok(u) => {
                 if let Some(rc) = &analyses {
-                    let after = crate::cache::file_key(&u.report.path).ok();
-                    apply::carry_analyses(rc, &u.report, after);
+                    apply::carry_analyses(rc, &u.report, u.key_after);
                 }
                 if !json {
                     println!(

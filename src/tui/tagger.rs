@@ -336,7 +336,7 @@ fn undo_entries(
         .take_while(|_| !stop.load(Ordering::Relaxed))
         .map(|id| match apply::undo(c, id) {
             Ok(u) => Ok(UndoneFile {
-                key: crate::cache::file_key(&u.report.path).ok(),
+                key: u.key_after,
                 path: u.report.path,
                 genres: u.report.new,
             }),

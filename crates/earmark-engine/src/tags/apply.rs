@@ -68,6 +68,10 @@ pub struct Undone {
     pub id: i64,
     #[serde(flatten)]
     pub report: WriteReport,
+    /// The file's size and mtime once restored (None when it cannot be
+    /// read back), as [`Applied::key_after`].
+    #[serde(skip)]
+    pub key_after: Option<crate::cache::FileKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,7 +245,11 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     }
     .map_err(|error| UndoError::Write { id, error })?;
     cache.journal_mark_undone(id)?;
-    Ok(Undone { id, report })
+    Ok(Undone {
+        id,
+        key_after: crate::cache::file_key(&report.path).ok(),
+        report,
+    })
 }
 
 /// After `report`'s write (or undo) is in place, with the file now at
