@@ -1,8 +1,8 @@
 //! The result cache behind `Classifier`, with the shipped model on a demo
 //! clip: a result survives closing and reopening the cache (a restart), a
 //! changed file (new mtime) misses, a corrupt cache file is set aside with a
-//! warning and rebuilt, and `remember` and a journaled tag write carry a
-//! result over a tag rewrite.
+//! warning and rebuilt, and a journaled tag write carries every model's
+//! results over the rewrite (as `earmark tag` and the app ask it to).
 #![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use earmark::audio::AnalysisPlan;
-use earmark::cache::Cache;
+use earmark::cache::{Cache, FileKey};
 use earmark::classifier::Classifier;
 use earmark::model::{GenreModel, load_model};
 
@@ -23,6 +23,10 @@ fn clip(dir: &Path) -> PathBuf {
     let dst = dir.join("hell.wav");
     std::fs::copy(src, &dst).unwrap();
     dst
+}
+
+fn key_of(file: &Path) -> FileKey {
+    FileKey::of(&std::fs::metadata(file).unwrap())
 }
 
 fn classifier(model: &Arc<GenreModel>, db: &Path) -> (Classifier, Vec<String>) {
@@ -57,13 +61,14 @@ fn hit_after_restart_miss_after_mtime_change_and_corrupt_recovery() {
     assert!(c.classify(&file).unwrap().from_cache);
 
     // The file changes (same bytes, new mtime): a miss.
+    let before = key_of(&file);
     let f = std::fs::File::options().write(true).open(&file).unwrap();
     f.set_modified(SystemTime::now() + Duration::from_secs(5))
         .unwrap();
     drop(f);
     assert!(c.cached(&file).is_none(), "miss after mtime change");
-    // A tag write keeps the audio: `remember` stores the result for the new version.
-    c.remember(&file, &first);
+    // A tag write keeps the audio: its analyses follow it to the new version.
+    c.follow_rewrite(&file, before, key_of(&file));
     assert!(c.cached(&file).is_some());
     drop(c);
 
@@ -140,4 +145,37 @@ fn a_tag_write_and_its_undo_keep_the_cached_analysis() {
     assert!(b.report.changed);
     apply::carry_analyses(&results, &b.report, b.key_after);
     assert!(c.cached(&file).is_none(), "a stale row stays stale");
+}
+
+/// The app's tagger has no results cache of its own: it asks the running
+/// model's classifier to move the file's analyses, and every model's move
+/// (the other model is found after the write without analysing again).
+#[test]
+fn a_write_in_the_app_carries_every_models_analyses() {
+    use earmark::tags::{GenreChange, apply};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("earmark.sqlite");
+    let file = clip(dir.path());
+    let accurate = model();
+    let fast = Arc::new(load_model(Some(Path::new("fast"))).expect("fast loads"));
+    let (running, _) = classifier(&accurate, &db);
+    let (other, _) = classifier(&fast, &db);
+    assert_ne!(running.cache_key(), other.cache_key());
+    running.classify(&file).unwrap();
+    let first = other.classify(&file).unwrap();
+
+    let journal = Cache::open(&dir.path().join("journal.sqlite")).unwrap();
+    let batch = journal.journal_new_batch().unwrap();
+    let a = apply::accept(&journal, batch, &file, &GenreChange::replace("Jazz")).unwrap();
+    assert!(
+        other.cached(&file).is_none(),
+        "a new version, not yet followed"
+    );
+    running.follow_rewrite(&file, a.report.key_before.unwrap(), a.key_after.unwrap());
+    assert!(running.cached(&file).is_some());
+    let moved = other
+        .cached(&file)
+        .expect("the other model's result follows too");
+    assert_eq!(moved.prediction.probs, first.prediction.probs);
+    assert_eq!(moved.prediction.embedding, first.prediction.embedding);
 }

@@ -17,7 +17,7 @@ use super::event::AppEvent;
 use super::services::Sink;
 use crate::analysis::{TrackFeatures, track_features_cancellable};
 use crate::audio::{AnalysisPlan, without_path};
-use crate::cache::Cache;
+use crate::cache::{Cache, FileKey};
 use crate::classifier::{Classified, Classifier};
 use crate::jobs::{FaultHook, JobEvent, JobId, JobPool, Priority};
 use crate::library::tree::NodeId;
@@ -271,7 +271,7 @@ impl Engine {
 
 enum Peek {
     Lookup(ReqId, NodeId, PathBuf),
-    Store(PathBuf, Box<Classified>),
+    Follow(PathBuf, FileKey, FileKey),
 }
 
 /// The handle on classification: the model loads, jobs run on a [`JobPool`],
@@ -352,7 +352,9 @@ impl Analyst {
                                     return;
                                 }
                             }
-                            Peek::Store(path, classified) => c.remember(&path, &classified),
+                            Peek::Follow(path, before, after) => {
+                                c.follow_rewrite(&path, before, after)
+                            }
                         }
                     }
                 });
@@ -396,9 +398,10 @@ impl Analyst {
         let _ = self.peek_tx.send(Peek::Lookup(req, node, path));
     }
 
-    /// After a verified tag write (same audio, new mtime), keep the result.
-    pub fn remember(&self, path: PathBuf, classified: Box<Classified>) {
-        let _ = self.peek_tx.send(Peek::Store(path, classified));
+    /// After a verified tag write or undo (same audio, new size and mtime),
+    /// the cache's analyses of every model follow the file.
+    pub fn follow_rewrite(&self, path: PathBuf, before: FileKey, after: FileKey) {
+        let _ = self.peek_tx.send(Peek::Follow(path, before, after));
     }
 
     /// Cancel every job; each still reports back (as cancelled).

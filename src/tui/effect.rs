@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::tagger::TagItem;
 use super::vocab_service::VocabRequest;
-use crate::classifier::Classified;
+use crate::cache::FileKey;
 use crate::jobs::Priority;
 use crate::library::tree::NodeId;
 
@@ -30,10 +30,12 @@ pub enum Effect {
         node: NodeId,
         path: PathBuf,
     },
-    /// Keep this result for the file's new size and mtime (after a tag write).
-    Remember {
+    /// A verified tag write or undo rewrote the file from version `before`
+    /// to `after`: the cache's analyses of every model follow it.
+    FollowRewrite {
         path: PathBuf,
-        classified: Box<Classified>,
+        before: FileKey,
+        after: FileKey,
     },
     /// Classify a file; `priority` None: the focused track's latest-wins preview.
     Classify {

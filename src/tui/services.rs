@@ -93,9 +93,13 @@ impl Services {
                     a.peek(req, node, path);
                 }
             }
-            Effect::Remember { path, classified } => {
+            Effect::FollowRewrite {
+                path,
+                before,
+                after,
+            } => {
                 if let Some(a) = &self.analyst {
-                    a.remember(path, classified);
+                    a.follow_rewrite(path, before, after);
                 }
             }
             Effect::Classify {

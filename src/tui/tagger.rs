@@ -108,6 +108,8 @@ pub enum UndoFailed {
 pub struct UndoneFile {
     pub path: PathBuf,
     pub genres: Vec<String>,
+    /// The version the undo rewrote (the one the write left).
+    pub key_before: Option<FileKey>,
     /// Same audio as before the write that was undone, another version.
     pub key: Option<FileKey>,
 }
@@ -336,6 +338,7 @@ fn undo_entries(
         .take_while(|_| !stop.load(Ordering::Relaxed))
         .map(|id| match apply::undo(c, id) {
             Ok(u) => Ok(UndoneFile {
+                key_before: u.report.key_before,
                 key: u.key_after,
                 path: u.report.path,
                 genres: u.report.new,

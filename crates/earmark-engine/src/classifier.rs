@@ -159,12 +159,15 @@ impl Classifier {
         Ok(self.analyse(path)?.0)
     }
 
-    /// Store `classified` for `path` as it is on disk now. For a file whose
-    /// tags were just rewritten (the audio verified identical, but the size
-    /// and mtime changed), so that its result is not computed again.
-    pub fn remember(&self, path: &Path, classified: &Classified) {
-        if let Ok(id) = file_id(path) {
-            self.store(&id, classified);
+    /// A verified tag write (or its undo) rewrote `path` from version
+    /// `before` to `after`: every model's result and embedding of `before`
+    /// now speaks for `after` ([`Cache::follow_rewrite`]), not only this
+    /// model's. Without a cache, nothing to move.
+    pub fn follow_rewrite(&self, path: &Path, before: FileKey, after: FileKey) {
+        if let Some(cache) = &self.cache
+            && let Ok(c) = cache.lock()
+        {
+            let _ = c.follow_rewrite(path, before, after);
         }
     }
 

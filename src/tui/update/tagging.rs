@@ -102,21 +102,19 @@ fn written(
         let abs = std::path::absolute(&path).unwrap_or(path.clone());
         s.written_paths.insert(abs, node);
         // Same audio (the write verified it), new size and mtime: the result
-        // follows the file, in memory and in the cache, if it was found for
-        // the version written; one of another version no longer applies.
+        // follows the file in memory if it was found for the version written
+        // (one of another version no longer applies), and every model's
+        // analyses of that version follow it in the cache.
         match f.result.as_mut() {
             Some(r) if r.file_key.is_some() && r.file_key == applied.report.key_before => {
                 Arc::make_mut(r).file_key = applied.key_after;
-                fx.push(Effect::Remember {
-                    path,
-                    classified: Box::new((**r).clone()),
-                });
             }
             Some(r) if r.file_key.is_some() => {
                 s.results.forget_result(node);
             }
             _ => {}
         }
+        follow_rewrite(fx, path, applied.report.key_before, applied.key_after);
     }
     reinspect(s, fx, node);
     let old = crate::tags::write::show(&applied.report.old);
@@ -200,6 +198,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             Ok(UndoneFile {
                 path,
                 genres: now,
+                key_before,
                 key,
             }) => {
                 names.push(crate::library::shown_file_name(&path));
@@ -219,11 +218,8 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
                     // the undo put the bytes back: same audio, another version
                     if let Some(r) = f.result.as_mut().filter(|r| r.file_key.is_some()) {
                         Arc::make_mut(r).file_key = key;
-                        fx.push(Effect::Remember {
-                            path: s.tree.path(id),
-                            classified: Box::new((**r).clone()),
-                        });
                     }
+                    follow_rewrite(fx, s.tree.path(id), key_before, key);
                     reinspect(s, fx, id);
                 }
             }
@@ -644,4 +640,21 @@ pub fn send_writes(s: &mut State, fx: &mut Effects, items: Vec<TagItem>) {
         left: items.iter().map(|i| i.node).collect(),
     });
     fx.push(Effect::WriteTags { req, items });
+}
+
+/// Ask the cache to move a rewritten file's analyses (every model's) on to
+/// its new version; nothing when either version is unknown.
+fn follow_rewrite(
+    fx: &mut Effects,
+    path: std::path::PathBuf,
+    before: Option<crate::cache::FileKey>,
+    after: Option<crate::cache::FileKey>,
+) {
+    if let (Some(before), Some(after)) = (before, after) {
+        fx.push(Effect::FollowRewrite {
+            path,
+            before,
+            after,
+        });
+    }
 }

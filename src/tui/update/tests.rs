@@ -1053,6 +1053,7 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
             event: TagEvent::Undone(vec![Ok(super::super::tagger::UndoneFile {
                 path,
                 genres: vec!["Rock".into()],
+                key_before: None,
                 key: None,
             })]),
         },
@@ -1096,6 +1097,7 @@ fn undo_to(s: &mut State, node: u32, now: &[&str]) {
     let event = TagEvent::Undone(vec![Ok(super::super::tagger::UndoneFile {
         path,
         genres: now,
+        key_before: None,
         key: None,
     })]);
     update(s, Msg::Tag { req: *req, event });
@@ -1596,8 +1598,12 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
         },
     );
     assert_eq!(s.results.result(f).unwrap().file_key, Some(v2));
+    // Every model's analyses of v1 follow the file in the cache, not only
+    // the result on screen.
     assert!(
-        fx.iter().any(|e| matches!(e, Effect::Remember { .. })),
+        fx.iter()
+            .any(|e| matches!(e, Effect::FollowRewrite { before, after, .. }
+            if *before == v1 && *after == v2)),
         "{fx:?}"
     );
     // The write's own re-read finds the version written: nothing to forget.
