@@ -398,7 +398,18 @@ impl EvalView {
         // A tall pane (a wide screen, files under the matrix) has room for
         // what the matrix says first: the pairs most often confused.
         let room = usize::from(inner.height).saturating_sub(lines.len() + 2);
-        let pairs = r.most_confused();
+        // As the matrix shows them: counts, or shares of the true class.
+        let pairs: Vec<(usize, usize, String)> = if self.normalised {
+            r.most_confused_share()
+                .into_iter()
+                .map(|(i, j, f)| (i, j, format!("{:.0}%", f * 100.0)))
+                .collect()
+        } else {
+            r.most_confused()
+                .into_iter()
+                .map(|(i, j, n)| (i, j, n.to_string()))
+                .collect()
+        };
         if room > 0 && !pairs.is_empty() {
             let w = usize::from(inner.width).saturating_sub(5);
             lines.push(Line::raw(""));
@@ -627,6 +638,20 @@ mod tests {
         r.labels = vec!["blues".into(), "rock".into(), "jazz".into()];
         r.confusion = vec![vec![9, 2, 0], vec![5, 7, 2], vec![0, 0, 3]];
         assert_eq!(r.most_confused(), vec![(1, 0, 5), (0, 1, 2), (1, 2, 2)]);
+        // as shares of the true class: rock's 5 of 14, blues' 2 of 11
+        let share: Vec<_> = r
+            .most_confused_share()
+            .into_iter()
+            .map(|(i, j, f)| (i, j, (f * 1000.0).round() as u32))
+            .collect();
+        assert_eq!(share, vec![(1, 0, 357), (0, 1, 182), (1, 2, 143)]);
+        r.confusion = vec![vec![90, 10, 0], vec![0, 14, 0], vec![2, 0, 1]];
+        assert_eq!(r.most_confused()[0], (0, 1, 10));
+        assert_eq!(
+            r.most_confused_share()[0].0,
+            2,
+            "a thin class's 2 of 3 come before a large one's 10 of 100"
+        );
     }
 
     #[test]

@@ -95,6 +95,22 @@ impl EvalReport {
         pairs
     }
 
+    /// The same pairs as shares of their true class's clips (the
+    /// row-normalised matrix's cells), largest first: a thin class's few
+    /// clips, all called one wrong name, come before a large class's many.
+    pub fn most_confused_share(&self) -> Vec<(usize, usize, f64)> {
+        let mut pairs: Vec<(usize, usize, f64)> = self
+            .most_confused()
+            .into_iter()
+            .map(|(i, j, n)| {
+                let clips: usize = self.confusion[i].iter().sum();
+                (i, j, n as f64 / clips as f64)
+            })
+            .collect();
+        pairs.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+        pairs
+    }
+
     pub fn build(
         model: String,
         model_sha256: String,
