@@ -830,6 +830,49 @@ fn an_interrupted_run_leaves_only_writes_that_happened() {
     assert!(err.contains(&said), "{err}");
 }
 
+/// Ctrl-C while the write waits for another earmark's lock on the file (a
+/// wait of up to a minute) ends the run at once, the file unchanged.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_for_a_lock_ends_the_run_at_once() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let file = env.music.join("singularity-nebula.flac");
+    let original = std::fs::read(&file).unwrap();
+    // hold the lock an earmark writing this file would hold
+    let held = std::fs::File::open(&file).unwrap();
+    held.lock().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz"])
+        .arg(&file)
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the write is journaled only once it holds the lock: it is waiting
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "it did not wait");
+    let t0 = std::time::Instant::now();
+    // SAFETY: kill with a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    while child.try_wait().unwrap().is_none() && t0.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let waited = t0.elapsed();
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "Ctrl-C waited {waited:?} for the lock: {err}"
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted; no file was changed"), "{err}");
+    drop(held);
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+}
+
 /// `classify`, then `tag`, then `tag undo`, through the binary: the journal
 /// and the results cache are two databases, and what `classify` analysed
 /// follows each rewrite of the file, so the next `classify` or the app

@@ -531,6 +531,7 @@ fn remove_temps_on_interrupt() {
             std::thread::spawn(move || {
                 if let Some(sig) = signals.forever().next() {
                     INTERRUPTED.store(true, Ordering::SeqCst);
+                    crate::tags::write::give_up_lock_waits();
                     while WRITING.load(Ordering::SeqCst) {
                         std::thread::sleep(std::time::Duration::from_millis(5));
                     }

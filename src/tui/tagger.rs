@@ -281,6 +281,8 @@ impl Tagger {
     /// batch cut short: files done, of files asked.
     pub fn finish(&mut self) -> Option<(usize, usize)> {
         self.cancel();
+        // nor wait up to a minute for another earmark writing the same file
+        crate::tags::write::give_up_lock_waits();
         self.tx = None; // an idle thread wakes up and ends
         if let Some(t) = self.thread.take() {
             let _ = t.join();

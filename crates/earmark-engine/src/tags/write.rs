@@ -544,6 +544,17 @@ pub fn restore_bytes(
 /// How long a write waits for another earmark writing the same file.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Set once the process is leaving (Ctrl-C in `earmark tag`, quitting the
+/// app): a write still waiting for another earmark's lock gives up, having
+/// changed nothing, instead of holding the exit for up to a minute.
+static LEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes waiting for a lock give up from now on (the process is leaving);
+/// writes past the wait finish as ever.
+pub fn give_up_lock_waits() {
+    LEAVING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Open the real file behind `shown` (a symlink stays a link) and hold its
 /// lock: writers of one file (two `earmark tag` runs, the app and a run) take
 /// turns from here until the copy replaces it, so each starts from the
@@ -558,6 +569,15 @@ fn open_locked(shown: &Path) -> Result<(PathBuf, File, fs::Metadata), TagWriteEr
         let file = File::open(&real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
         match file.try_lock() {
             Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock)
+                if LEAVING.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::Changed,
+                    "stopped while another earmark was writing this file; not changed",
+                ));
+            }
             Err(fs::TryLockError::WouldBlock) if waited.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
                 continue;
