@@ -249,6 +249,9 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                 if !similar && s.auto_advance && s.player.node.is_some() && !last {
                     super::actions::step_track(s, fx, 1);
                     s.player.advanced = true;
+                    // the cursor moved with the track: look at it as at any
+                    // file chosen by hand (classified, its spectrogram drawn)
+                    selection_changed(s, fx);
                 }
             }
         }

@@ -571,6 +571,27 @@ fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
     assert_eq!(s.status.message(), None);
 }
 
+/// The next file auto-advance plays is where the cursor goes, and it is
+/// looked at as a file chosen by hand: classified as the focused preview.
+#[test]
+fn the_file_auto_advance_plays_is_classified() {
+    let mut s = state(3, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    s.player.node = Some(files[0]);
+    s.player.state = PlayState::Playing;
+    let path = s.tree.path(files[0]);
+    let fx = update(&mut s, Msg::Player(PlayerEvent::Finished { path }));
+    assert_eq!(s.browser.selected(), Some(files[1]));
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::Classify { node, priority: None, .. }
+            if *node == files[1])
+        ),
+        "{fx:?}"
+    );
+}
+
 #[test]
 fn a_track_that_ends_plays_the_next_file_unless_o_turned_auto_advance_off() {
     let mut s = state(3, false);
