@@ -544,6 +544,31 @@ fn an_ogg_without_a_declared_length_is_read_to_the_bound_and_not_called_partial(
     );
 }
 
+/// The same Ogg's granule positions make symphonia call every seek target
+/// out of range: the player's seeks (forward and back) walk its packets
+/// instead of stopping playback with "cannot seek", and land where asked.
+#[test]
+fn an_ogg_whose_seek_table_fails_is_sought_by_walking_its_packets() {
+    let Some(music) = common::shared_music() else {
+        return;
+    };
+    let f = music.join("hyperrogue-caribbean.ogg");
+    let mut stream = earmark::audio::AudioStream::open(&f).unwrap();
+    stream.read().unwrap().expect("audio at the start");
+    for target in [45.0, 10.0, 30.5] {
+        let at = stream
+            .seek(target)
+            .unwrap_or_else(|e| panic!("seek to {target}: {e}"));
+        assert!((at - target).abs() < 0.5, "asked {target}, at {at}");
+        let chunk = stream.read().unwrap().expect("audio after the seek");
+        assert!(!chunk.is_empty());
+    }
+    // past the end: at the end, nothing more to play
+    let at = stream.seek(600.0).unwrap();
+    assert!((61.5..63.0).contains(&at), "{at}");
+    assert!(stream.read().unwrap().is_none());
+}
+
 #[test]
 fn control_characters_in_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();

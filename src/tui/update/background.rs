@@ -69,6 +69,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
                 && s.results.result(node).is_none()
             {
                 s.results.set_result(node, *c);
+                length_from_result(s);
             }
             super::tagging::peeked(s, fx);
         }
@@ -112,6 +113,7 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
                 s.results.set_spectrogram(node, sp);
             }
             s.results.set_result(node, a.classified);
+            length_from_result(s);
         }
         JobUpdate::Finished(Err(AnalysisError::Failed(e))) => {
             f.set_failure(e, None);
@@ -200,6 +202,7 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
         PlayerEvent::Started { path, info, paused } => {
             if s.playing_path().is_some_and(|p| p == path) {
                 s.player.info = Some(info);
+                length_from_result(s);
                 if s.player.state == PlayState::Loading {
                     s.player.state = if paused {
                         PlayState::Paused
@@ -255,6 +258,25 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                 }
             }
         }
+    }
+}
+
+/// A track whose stream does not declare its length (an Ogg without one)
+/// plays with the length its analysis found by walking its packets, as the
+/// Track pane shows it: the bar shows it, and `50%` or `>` can seek in it.
+fn length_from_result(s: &mut State) {
+    let Some(node) = s.player.node else {
+        return;
+    };
+    let found = s
+        .results
+        .result(node)
+        .map(|c| c.duration_s)
+        .filter(|&d| d > 0.0);
+    if let (Some(info), Some(d)) = (s.player.info.as_mut(), found)
+        && info.duration_s.is_none()
+    {
+        info.duration_s = Some(d);
     }
 }
 

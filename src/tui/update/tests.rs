@@ -1180,6 +1180,47 @@ fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
     assert_eq!(items[0].change.mode, GenreMode::Replace);
 }
 
+/// A stream that does not declare its length plays with the length its
+/// analysis found (the Track pane's): the bar shows it and `50%` seeks.
+#[test]
+fn a_track_without_a_declared_length_plays_with_its_analysis_length() {
+    let mut s = state(1, false);
+    let node = s.tree.files().next().unwrap();
+    s.player.node = Some(node);
+    s.player.state = PlayState::Loading;
+    let mut c = classified("rock", 0.9);
+    c.duration_s = 62.0;
+    s.results.set_result(node, c);
+    let info = crate::audio::SourceInfo {
+        container: "Ogg".into(),
+        codec: "vorbis".into(),
+        sample_rate: 44100,
+        channels: 2,
+        bits_per_sample: None,
+        duration_s: None,
+    };
+    let path = s.tree.path(node);
+    update(
+        &mut s,
+        Msg::Player(PlayerEvent::Started {
+            path,
+            info,
+            paused: false,
+        }),
+    );
+    assert_eq!(s.player.duration(), Some(62.0));
+    key(&mut s, KeyCode::Char(':'));
+    for c in "50%".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if *t == 31.0)),
+        "{fx:?}"
+    );
+}
+
 #[test]
 fn colon_seeks_to_a_typed_time_or_percent() {
     let mut s = state(1, false);

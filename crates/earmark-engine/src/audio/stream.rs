@@ -238,11 +238,64 @@ impl AudioStream {
                         };
                     }
                     Err(e) => {
-                        return Err(AudioError::corrupt(&self.path, format!("cannot seek: {e}")));
+                        return self.seek_by_walking(seconds).map_err(|_| {
+                            AudioError::corrupt(&self.path, format!("cannot seek: {e}"))
+                        });
                     }
                 }
             }
         }
+        Ok(self.position_s)
+    }
+
+    /// Where the container's seek fails (an Ogg whose granule positions are
+    /// odd: libvorbis plays it, symphonia calls every target out of range),
+    /// get there by demuxing packets without decoding them, from here or,
+    /// going back, from the start. Cheap: no audio is decoded.
+    fn seek_by_walking(&mut self, seconds: f64) -> Result<f64, AudioError> {
+        if seconds < self.position_s {
+            let trouble = self.trouble;
+            *self = AudioStream::open(&self.path)?;
+            self.trouble = trouble;
+        }
+        let Inner::Sym {
+            format,
+            decoder,
+            track_id,
+            ..
+        } = &mut self.inner
+        else {
+            return Ok(self.position_s);
+        };
+        let tb = format
+            .tracks()
+            .iter()
+            .find(|t| t.id == *track_id)
+            .and_then(|t| t.codec_params.time_base)
+            .ok_or_else(|| AudioError::corrupt(&self.path, "no time base to seek by"))?;
+        let start = self.position_s;
+        let mut walked = 0u64;
+        let at = |walked: u64| {
+            let t = tb.calc_time(walked);
+            start + t.seconds as f64 + t.frac
+        };
+        let reached = crate::audio::guard::catch_quietly(|| {
+            while at(walked) < seconds {
+                match format.next_packet() {
+                    Ok(p) if p.track_id() == *track_id => walked = walked.saturating_add(p.dur()),
+                    Ok(_) => {}
+                    Err(_) => break, // the end: playback ends there
+                }
+            }
+        });
+        if reached.is_err() {
+            return Err(AudioError::corrupt(
+                &self.path,
+                "seek failed on malformed data",
+            ));
+        }
+        decoder.reset();
+        self.position_s = at(walked);
         Ok(self.position_s)
     }
 
