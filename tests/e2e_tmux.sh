@@ -342,7 +342,7 @@ wait_for '! empty.ogg' 10
 wait_for '! truncated.flac' 10
 wait_for 'not an audio file' 5
 keys j j
-wait_for 'truncated or damaged' 10
+wait_for 'truncated: no audio near the declared end' 10
 step "corrupt files flagged in the tree with the reason in the track pane"
 if [ -n "$RUN_AS" ] || [ "$(id -u)" != 0 ]; then
   wait_for '✗ locked/  permission denied' 5

@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Component, Ctx, PlayState, clock, pane_block};
 use crate::classifier::Classified;
-use crate::library::tree::NodeKind;
+use crate::library::tree::{NodeId, NodeKind};
 use crate::model::top_k;
 use crate::tags::genre_tag_name;
 use crate::tui::action::Action;
@@ -258,6 +258,32 @@ impl PredictionPane {
     }
 }
 
+/// What `c` would do in the folder selected: classify every file, the rest,
+/// or nothing (then `A` is the next step).
+fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
+    let files = ctx.tree.files_under(dir);
+    let done = files
+        .iter()
+        .filter(|&&f| {
+            ctx.results
+                .get(f)
+                .is_some_and(|r| r.result.is_some() || r.error.is_some())
+        })
+        .count();
+    let classify = ctx.keymap.hint(Action::Classify).unwrap_or_default();
+    if done == 0 {
+        format!("{classify} classifies every file in this folder")
+    } else if done < files.len() {
+        format!(
+            "{done} of {} classified · {classify} does the rest",
+            files.len()
+        )
+    } else {
+        let accept = ctx.keymap.hint(Action::BatchAccept).unwrap_or_default();
+        format!("all classified · {accept} accepts suggestions")
+    }
+}
+
 impl Component for PredictionPane {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
@@ -276,15 +302,17 @@ impl Component for PredictionPane {
         }
         let width = usize::from(inner.width);
         let Some(id) = ctx.selected.filter(|&id| ctx.tree.node(id).is_file()) else {
-            let msg = match ctx.selected.map(|id| &ctx.tree.node(id).kind) {
-                Some(NodeKind::Dir(d)) if d.audio == 0 => "no audio files in this folder".into(),
-                Some(NodeKind::Dir(_)) => {
-                    let key = ctx.keymap.hint(Action::Classify).unwrap_or_default();
-                    format!("{key} classifies every file in this folder")
+            let msg = match ctx.selected.map(|id| (id, &ctx.tree.node(id).kind)) {
+                Some((_, NodeKind::Dir(d))) if d.audio == 0 => {
+                    "no audio files in this folder".into()
                 }
+                Some((dir, NodeKind::Dir(_))) => folder_hint(ctx, dir),
                 _ => "select a track to see what the model hears".to_string(),
             };
-            frame.render_widget(Paragraph::new(Line::styled(msg, t.dim)), inner);
+            frame.render_widget(
+                Paragraph::new(Line::styled(msg, t.dim)).wrap(Wrap { trim: true }),
+                inner,
+            );
             return;
         };
         let result = ctx.results.result(id).cloned();

@@ -430,23 +430,6 @@ fn next_file_in_listing(s: &mut State, from: NodeId) {
     }
 }
 
-/// Files under a folder, in listing order.
-fn files_under(s: &State, dir: NodeId) -> Vec<NodeId> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for &c in s.tree.children(d).iter().rev() {
-            match &s.tree.node(c).kind {
-                NodeKind::Dir(_) => stack.push(c),
-                NodeKind::File(_) => out.push(c),
-                NodeKind::Broken { .. } => {}
-            }
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
 /// The files an action on "the selection" covers: the marked files, else the
 /// selected folder's files, else the selected file's folder.
 pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
@@ -457,7 +440,7 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
         return (marked, format!("{n} marked {files}"));
     }
     match selected_folder(s) {
-        Some((dir, name)) => (files_under(s, dir), name),
+        Some((dir, name)) => (s.tree.files_under(dir), name),
         None => (Vec::new(), String::new()),
     }
 }
@@ -486,7 +469,9 @@ fn mark_all(s: &mut State) {
         return;
     };
     let keep = s.browser.keep();
-    let files: Vec<NodeId> = files_under(s, dir)
+    let files: Vec<NodeId> = s
+        .tree
+        .files_under(dir)
         .into_iter()
         .filter(|&f| keep.is_none_or(|k| k.get(f as usize).copied().unwrap_or(false)))
         .collect();
@@ -561,6 +546,10 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
     } else if n == 0 && single.is_some() {
         let all = s.keymap.hint(Action::MarkAll).unwrap_or_default();
         format!("{what}: already classified ({all} marks its whole folder)")
+    } else if n == 0 && marks > 0 {
+        // the marks, not the folder on screen, were the target: say how to leave them
+        let clear = s.keymap.hint(Action::ClearMarks).unwrap_or_default();
+        format!("{what}: already classified ({clear} clears the marks)")
     } else if n == 0 {
         format!("{what}: already classified")
     } else {

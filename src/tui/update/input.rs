@@ -144,6 +144,9 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
                 .collect();
             tagging::send_writes(s, fx, items);
             s.popup = None;
+            // the marks were for this batch (as yazi's selection is for one
+            // operation): left on, they would be the next `c` or `A`'s target
+            s.browser.clear_marks();
         }
         PopupOutcome::AskClear(node) => tagging::ask_clear(s, node),
         PopupOutcome::Confirmed(what) => {

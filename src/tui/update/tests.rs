@@ -929,6 +929,54 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
     assert_eq!(written, [files[3]]);
 }
 
+/// Marks are for one batch (as yazi's selection is for one operation): once
+/// the batch is written they go, so the next `c` or `A` acts on what is on
+/// screen; `c` on marked files all classified says how to leave the marks.
+#[test]
+fn a_batch_over_marks_clears_them() {
+    let mut s = state(3, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files[..2] {
+        s.results.set_result(f, classified("pop", 0.9));
+    }
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('m'));
+    assert_eq!(s.browser.marked(), files[..2]);
+    key(&mut s, KeyCode::Char('c'));
+    assert_eq!(
+        s.status.message(),
+        Some("2 marked files: already classified (M clears the marks)")
+    );
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let (req, items) = fx
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::PreviewTags { req, items } => Some((req, items)),
+            _ => None,
+        })
+        .expect("a preview of the marked files");
+    assert_eq!(items.len(), 2);
+    let rows = dry_run(items);
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Previewed(rows),
+        },
+    );
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::WriteTags { items, .. } if items.len() == 2)),
+        "{fx:?}"
+    );
+    assert!(
+        s.browser.marked().is_empty(),
+        "the marks went with the batch"
+    );
+}
+
 #[test]
 fn batch_accept_pressed_while_the_model_loads_waits_for_it() {
     let mut s = album(2);
@@ -1775,6 +1823,20 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
     let text = screen(&mut s);
     assert!(
         text.contains("c classifies every file in this folder"),
+        "{text}"
+    );
+    // what `c` would do next: the rest, then nothing (A is the next step)
+    let files: Vec<_> = s.tree.files().collect();
+    s.results.set_result(files[0], classified("pop", 0.9));
+    let text = screen(&mut s);
+    assert!(
+        text.contains("1 of 2 classified · c does the rest"),
+        "{text}"
+    );
+    s.results.set_result(files[1], classified("pop", 0.9));
+    let text = screen(&mut s);
+    assert!(
+        text.contains("all classified · A accepts suggestions"),
         "{text}"
     );
 }

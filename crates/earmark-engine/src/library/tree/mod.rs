@@ -355,6 +355,24 @@ impl Tree {
         (0..self.nodes.len() as NodeId).filter(|&id| self.node(id).is_file())
     }
 
+    /// Audio files under folder `dir`, at any depth, in listing order.
+    pub fn files_under(&self, dir: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for &c in self.children(d) {
+                match &self.node(c).kind {
+                    NodeKind::Dir(_) => stack.push(c),
+                    NodeKind::File(_) => out.push(c),
+                    NodeKind::Broken { .. } => {}
+                }
+            }
+        }
+        // ids are assigned in walk order: id order is listing order
+        out.sort_unstable();
+        out
+    }
+
     /// Which nodes a filter keeps: files (and broken entries) whose name, or an
     /// enclosing folder's name, contains every whitespace-separated term
     /// (case-insensitive), and the folders leading to them. `None` for an
