@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::messages::MessageLog;
-use super::{Component, Ctx, count};
+use super::{Component, Ctx, PlayState, count};
 use crate::library::tree::ROOT;
 use crate::player::OutputStatus;
 use crate::text::fit_width;
@@ -157,11 +157,17 @@ impl Component for StatusLine {
         } else {
             (Action::Filter, "filter")
         };
+        // What the key does now: a track playing is paused by it.
+        let play = if ctx.player.state == PlayState::Playing {
+            "pause"
+        } else {
+            "play"
+        };
         let hints: Vec<(String, &str)> = [
             (Action::Help, "help"),
             (Action::Quit, "quit"),
             third,
-            (Action::PlayPause, "play"),
+            (Action::PlayPause, play),
         ]
         .iter()
         .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
@@ -189,7 +195,7 @@ impl Component for StatusLine {
         let mut order: Vec<&(String, &str)> = hints[..shown].iter().collect();
         order.sort_by_key(|h| match h.1 {
             "filter" | "back" => 0,
-            "play" => 1,
+            "play" | "pause" => 1,
             "help" => 2,
             _ => 3,
         });

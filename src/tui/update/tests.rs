@@ -1841,6 +1841,19 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
     );
 }
 
+/// The status line's play hint says what the key does now.
+#[test]
+fn the_play_hint_says_pause_while_a_track_plays() {
+    let mut s = album(2);
+    assert!(screen_of(&s, 100, 20).contains("space play"));
+    s.player.node = s.tree.files().next();
+    s.player.state = PlayState::Playing;
+    let screen = screen_of(&s, 100, 20);
+    assert!(screen.contains("space pause"), "{screen}");
+    s.player.state = PlayState::Paused;
+    assert!(screen_of(&s, 100, 20).contains("space play"));
+}
+
 /// Keys that have nothing to act on still answer: `s` with nothing playing,
 /// `v` where no spectrogram shows (it still switches the style).
 #[test]
