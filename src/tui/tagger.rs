@@ -112,6 +112,9 @@ pub struct UndoneFile {
     pub key_before: Option<FileKey>,
     /// Same audio as before the write that was undone, another version.
     pub key: Option<FileKey>,
+    /// The file holds again what an earlier earmark write (not undone) put
+    /// there: it keeps its ✎.
+    pub still_written: bool,
 }
 
 #[derive(Debug)]
@@ -340,6 +343,11 @@ fn undo_entries(
         .take_while(|_| !stop.load(Ordering::Relaxed))
         .map(|id| match apply::undo(c, id) {
             Ok(u) => Ok(UndoneFile {
+                still_written: c
+                    .journal_latest_for(&u.report.path)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|e| e.new == u.report.new),
                 key_before: u.report.key_before,
                 key: u.key_after,
                 path: u.report.path,
@@ -417,7 +425,49 @@ fn journal_marks(cache: &Cache, root: &std::path::Path) -> Vec<(PathBuf, Vec<Str
 
 #[cfg(test)]
 mod tests {
-    use super::WriteFailed;
+    use super::{UndoneFile, WriteFailed, undo_entries};
+    use crate::cache::Cache;
+    use crate::tags::GenreChange;
+
+    /// An undo back to what an earlier earmark write put there (not undone)
+    /// says so, so the file keeps its ✎; undoing that one too does not.
+    #[test]
+    fn an_undo_back_to_an_earlier_write_says_it_is_still_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hell.wav");
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav"),
+            &file,
+        )
+        .unwrap();
+        let journal = Cache::open_in_memory().unwrap();
+        let mut ids = Vec::new();
+        for genre in ["Pop", "Chiptune"] {
+            let batch = journal.journal_new_batch().unwrap();
+            let a =
+                crate::tags::apply::accept(&journal, batch, &file, &GenreChange::replace(genre))
+                    .unwrap();
+            ids.push(a.journal_id.unwrap());
+        }
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let undone = |id| match undo_entries(&journal, vec![id], &stop).pop() {
+            Some(Ok(u)) => u,
+            other => panic!("{other:?}"),
+        };
+        let UndoneFile {
+            genres,
+            still_written,
+            ..
+        } = undone(ids[1]);
+        assert_eq!((genres, still_written), (vec!["Pop".to_string()], true));
+        let UndoneFile {
+            genres,
+            still_written,
+            ..
+        } = undone(ids[0]);
+        assert!(genres.is_empty());
+        assert!(!still_written);
+    }
     use crate::tags::apply::ApplyError;
     use crate::tags::{TagWriteError, WriteErrorKind};
 

@@ -448,9 +448,14 @@ impl Browser {
                 let marked = self.is_marked(id);
                 spans.push(Span::styled(if marked { "●" } else { " " }, t.mark));
                 spans.push(Span::styled(sym.to_string(), sym_style));
-                let note = state
-                    .and_then(|s| s.result.as_ref())
-                    .and_then(|r| ctx.vocab.short_note(r));
+                // A file earmark wrote (✎) shows the genre it holds, not the
+                // suggestion it came from (which may differ: chosen by hand).
+                let note = match state.and_then(|s| s.written.as_ref()) {
+                    Some(w) => Some(crate::tags::write::show(w)),
+                    None => state
+                        .and_then(|s| s.result.as_ref())
+                        .and_then(|r| ctx.vocab.short_note(r)),
+                };
                 // Screen columns, not chars: a CJK name takes two per character.
                 let used: usize = spans.iter().map(|s| s.content.width()).sum();
                 spans.extend(name_and_note(

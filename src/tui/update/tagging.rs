@@ -200,6 +200,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
                 genres: now,
                 key_before,
                 key,
+                still_written,
             }) => {
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
@@ -213,7 +214,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
                             crate::tags::write::show(&now)
                         ));
                     }
-                    f.written = None;
+                    f.written = still_written.then(|| now.clone());
                     f.write_error = None;
                     // the undo put the bytes back: same audio, another version
                     if let Some(r) = f.result.as_mut().filter(|r| r.file_key.is_some()) {

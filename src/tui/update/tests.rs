@@ -1124,6 +1124,7 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
                 genres: vec!["Rock".into()],
                 key_before: None,
                 key: None,
+                still_written: false,
             })]),
         },
     );
@@ -1153,8 +1154,9 @@ fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
     assert!(s.undo_steps.is_empty());
 }
 
-/// `u`, answered by the tagger: the file holds `now` again.
-fn undo_to(s: &mut State, node: u32, now: &[&str]) {
+/// `u`, answered by the tagger: the file holds `now` again (`still_written`:
+/// what an earlier earmark write, not undone, put there).
+fn undo_to(s: &mut State, node: u32, now: &[&str], still_written: bool) {
     let fx = key(s, KeyCode::Char('u'));
     let Some(Effect::UndoTags { req, .. }) =
         fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
@@ -1168,6 +1170,7 @@ fn undo_to(s: &mut State, node: u32, now: &[&str]) {
         genres: now,
         key_before: None,
         key: None,
+        still_written,
     })]);
     update(s, Msg::Tag { req: *req, event });
 }
@@ -1182,8 +1185,11 @@ fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
         let (req, _) = write_req(&fx);
         written(&mut s, req, file, id, &[genre]);
     }
-    undo_to(&mut s, file, &["Jazz"]);
+    undo_to(&mut s, file, &["Jazz"], true);
     assert_eq!(s.status.message(), Some("undid track-00.mp3: Pop → Jazz"));
+    // Jazz is earmark's earlier write: the file keeps its ✎
+    let written = s.results.get(file).and_then(|f| f.written.clone());
+    assert_eq!(written, Some(vec!["Jazz".to_string()]));
     // The re-read after the undo: the earlier write's undo says what it held.
     let mut inspection = crate::library::tree::Inspection {
         info: Err("not read in tests".into()),
@@ -1195,7 +1201,8 @@ fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
         t.genres = vec!["Jazz".into()];
     }
     s.tree.set_inspection(file, inspection);
-    undo_to(&mut s, file, &["Rock"]);
+    undo_to(&mut s, file, &["Rock"], false);
+    assert!(s.results.get(file).is_some_and(|f| f.written.is_none()));
     assert_eq!(s.status.message(), Some("undid track-00.mp3: Jazz → Rock"));
 }
 
@@ -1839,6 +1846,32 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
         text.contains("all classified · A accepts suggestions"),
         "{text}"
     );
+}
+
+/// A row earmark wrote (✎) shows the genre written, not the suggestion.
+#[test]
+fn a_written_row_shows_the_genre_it_holds() {
+    let mut s = state(2, true);
+    let file = s.tree.files().next().unwrap();
+    s.results.set_result(file, classified("rock", 0.9));
+    // the listing's row of the file: its line, up to the pane's edge
+    let row = |s: &State| {
+        let screen: Vec<char> = screen_of(s, 100, 20).chars().collect();
+        let line = screen
+            .chunks(100)
+            .map(|l| l.iter().collect::<String>())
+            .find(|l| l.contains("track-00"))
+            .unwrap_or_default();
+        line.split("││").next().unwrap_or_default().to_string()
+    };
+    assert!(row(&s).contains("Rock 90%"), "{}", row(&s));
+    s.results.entry(file).written = Some(vec!["Pop".into(), "Game".into()]);
+    let line = row(&s);
+    assert!(
+        line.contains("track-00.mp3") && line.contains("Pop; Game"),
+        "{line}"
+    );
+    assert!(!line.contains("Rock"), "{line}");
 }
 
 /// The status line's play hint says what the key does now.
