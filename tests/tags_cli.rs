@@ -506,6 +506,15 @@ fn odd_names_stay_on_one_line_and_empty_folders_fail() {
         assert_eq!(lines.len(), 1, "{args:?}: {stdout:?}");
         assert!(lines[0].contains("new\\nline.ogg"), "{args:?}: {stdout:?}");
     }
+    // a zero-byte file is empty, not of an unsupported format (as classify says)
+    let zero = env.music.join("zero.mp3");
+    std::fs::write(&zero, b"").unwrap();
+    let out = run(&["tag", "-g", "Jazz", p(&zero)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("zero.mp3: file is empty (0 bytes)"), "{err}");
+    assert!(err.contains("1 failed (1 empty)"), "{err}");
+    std::fs::remove_file(&zero).unwrap();
     let empty = env.music.join("empty");
     std::fs::create_dir(&empty).unwrap();
     let out = run(&["tag", "-g", "Jazz", p(&empty)]);

@@ -44,6 +44,8 @@ pub enum WriteErrorKind {
     NotAFile,
     /// The format cannot carry tags (`.au`) or lofty cannot write it.
     Unsupported,
+    /// The file has no bytes: nothing to hold a tag (as `classify` says).
+    Empty,
     /// The file (no write permission bits) or its file system is read-only.
     ReadOnly,
     PermissionDenied,
@@ -72,6 +74,7 @@ impl WriteErrorKind {
             WriteErrorKind::NotFound => "not-found",
             WriteErrorKind::NotAFile => "not-a-file",
             WriteErrorKind::Unsupported => "unsupported",
+            WriteErrorKind::Empty => "empty",
             WriteErrorKind::ReadOnly => "read-only",
             WriteErrorKind::PermissionDenied => "permission-denied",
             WriteErrorKind::DiskFull => "disk-full",
@@ -352,8 +355,8 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     if n == 0 {
         return Err(TagWriteError::new(
             path,
-            WriteErrorKind::Unsupported,
-            "file is empty",
+            WriteErrorKind::Empty,
+            "file is empty (0 bytes)",
         ));
     }
     let ft = detect(file).map_err(|r| TagWriteError::new(path, WriteErrorKind::Unsupported, r))?;
