@@ -718,9 +718,18 @@ def rule_note(kind, name, alt, base):
                  "classical and few tracks as jazz or pop, where the student lost most to its teacher)")
         cost, what = "a change that costs nothing at run time", "the unweighted pool"
     elif kind == "windows":
+        # a fold teacher is fitted on the labelled examples only: the pool's cut does not change it
+        teach = {r["seed"]: r["teacher"] for r in alt.get("per_repeat", [])}
+        were = {r["seed"]: r["teacher"] for r in base.get("per_repeat", [])}
+        both = sorted(set(teach) & set(were))
+        same = bool(both) and all(abs(teach[sd][k] - were[sd][k]) < 5e-4 for sd in both
+                                  for k in ("accuracy", "balanced_accuracy"))
+        t = teach[both[0]] if both else None
+        teachers = (f"its fold teachers, fitted on the labelled examples only, are the recipe's "
+                    f"({t['accuracy']:.3f} / {t['balanced_accuracy']:.3f} out of fold, exactly)" if same and t
+                    else "its fold teachers are fitted again")
         intro = (f"**More windows per pool track** ({name}: {pool_windows(a_p)} against {pool_windows(b_p)}, "
-                 "twice the distinct pool patches, each with its augmented copies; the fold teachers are new "
-                 "networks, fitted on the new examples)")
+                 f"twice the distinct pool patches, each with its augmented copies; {teachers})")
         cost, what = "a change that costs nothing at run time (twice the pool's backbone passes in training)", \
             "the recipe's 8 windows"
     elif kind == "embedding":
