@@ -195,13 +195,7 @@ fn batch_accept_counts_failed_files_apart_from_unclassified_ones() {
             unsure: 0,
         }
     );
-    let (req, items) = fx
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::PreviewTags { req, items } => Some((req, items)),
-            _ => None,
-        })
-        .expect("a dry run of the one suggestion");
+    let (req, items) = super::tests::preview_asked(fx).expect("a dry run of the one suggestion");
     update(
         &mut s,
         Msg::Tag {
@@ -443,25 +437,13 @@ fn batch_accept_holds_back_files_that_have_a_genre_and_a_ticks_all() {
     }
     s.browser.select_index(&s.tree, 0);
     let fx = key(&mut s, KeyCode::Char('A'));
-    let (req, items) = fx
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::PreviewTags { req, items } => Some((req, items)),
-            _ => None,
-        })
-        .expect("a dry run of the suggestions");
+    let (req, items) = super::tests::preview_asked(fx).expect("a dry run of the suggestions");
     let mut rows = dry_run(items);
     let tagged = rows.iter_mut().find(|r| r.node == files[1]).unwrap();
     if let Ok(plan) = tagged.plan.as_mut() {
         plan.old = vec!["Chanson".into()];
     }
-    update(
-        &mut s,
-        Msg::Tag {
-            req,
-            event: super::super::tagger::TagEvent::Previewed(rows),
-        },
-    );
+    super::tests::previewed(&mut s, req, rows);
     assert_eq!(chosen(&s), [files[0]]);
     let screen = screen_of(&s, 100, 20);
     assert!(screen.contains("left out: 1 has a genre"), "{screen}");
@@ -481,12 +463,7 @@ fn files_held_back_for_their_genre_are_counted_in_the_plural() {
     }
     s.browser.select_index(&s.tree, 0);
     let fx = key(&mut s, KeyCode::Char('A'));
-    let Some((req, items)) = fx.into_iter().find_map(|e| match e {
-        Effect::PreviewTags { req, items } => Some((req, items)),
-        _ => None,
-    }) else {
-        panic!("no dry run");
-    };
+    let (req, items) = super::tests::preview_asked(fx).expect("no dry run");
     let mut rows = dry_run(items);
     for r in rows.iter_mut().skip(1) {
         if let Ok(plan) = r.plan.as_mut() {

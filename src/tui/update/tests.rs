@@ -824,6 +824,34 @@ pub(super) fn screen_of(s: &State, width: u16, height: u16) -> String {
         .collect()
 }
 
+/// The tagger answers a batch preview with these rows.
+pub(super) fn previewed(
+    s: &mut State,
+    req: super::super::effect::ReqId,
+    rows: Vec<super::super::tagger::Planned>,
+) -> Vec<Effect> {
+    update(
+        s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Previewed(rows),
+        },
+    )
+}
+
+/// The batch preview (`A`'s dry run) that `fx` asks the tagger for, if any.
+pub(super) fn preview_asked(
+    fx: Vec<Effect>,
+) -> Option<(
+    super::super::effect::ReqId,
+    Vec<(super::super::tagger::TagItem, f32)>,
+)> {
+    fx.into_iter().find_map(|e| match e {
+        Effect::PreviewTags { req, items } => Some((req, items)),
+        _ => None,
+    })
+}
+
 /// The tagger's dry run of a batch, as if every write changed Country to Pop.
 pub(super) fn dry_run(
     items: Vec<(super::super::tagger::TagItem, f32)>,
@@ -886,21 +914,12 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
                 found: Some(Box::new(classified("pop", 0.9))),
             },
         );
-        preview = fx.into_iter().find_map(|e| match e {
-            Effect::PreviewTags { req, items } => Some((req, items)),
-            _ => None,
-        });
+        preview = preview_asked(fx);
     }
     let (req, items) = preview.expect("the list is built once the cache answered");
     assert_eq!(items.len(), 4, "no row had to be scrolled into view");
     let rows = dry_run(items);
-    update(
-        &mut s,
-        Msg::Tag {
-            req,
-            event: TagEvent::Previewed(rows),
-        },
-    );
+    previewed(&mut s, req, rows);
     assert_eq!(chosen(&s), [files[2], files[3]], "✎ and – are left out");
     let screen = screen_of(&s, 100, 20);
     assert!(
@@ -949,22 +968,10 @@ fn a_batch_over_marks_clears_them() {
         Some("2 marked files: already classified (M clears the marks)")
     );
     let fx = key(&mut s, KeyCode::Char('A'));
-    let (req, items) = fx
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::PreviewTags { req, items } => Some((req, items)),
-            _ => None,
-        })
-        .expect("a preview of the marked files");
+    let (req, items) = preview_asked(fx).expect("a preview of the marked files");
     assert_eq!(items.len(), 2);
     let rows = dry_run(items);
-    update(
-        &mut s,
-        Msg::Tag {
-            req,
-            event: TagEvent::Previewed(rows),
-        },
-    );
+    previewed(&mut s, req, rows);
     let fx = key(&mut s, KeyCode::Enter);
     assert!(
         fx.iter()
