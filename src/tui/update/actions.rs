@@ -274,7 +274,24 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         }
         _ => return false,
     }
+    if !s.eval.visible {
+        left_eval(s);
+    }
     true
+}
+
+/// Back in the library: an evaluation clip that no longer plays leaves the
+/// player bar (it showed the stopped clip and "then: stop", which `o` and
+/// `F` could not change); one still playing stays until it ends.
+fn left_eval(s: &mut State) {
+    if s.player.external.is_some()
+        && !matches!(
+            s.player.state,
+            PlayState::Playing | PlayState::Loading | PlayState::Paused
+        )
+    {
+        s.player.forget_track();
+    }
 }
 
 fn activate(s: &mut State, fx: &mut Effects) {

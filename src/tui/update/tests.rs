@@ -647,6 +647,23 @@ fn o_and_f_during_an_evaluation_clip_say_the_clip_just_stops() {
     );
 }
 
+/// Leaving the evaluation view drops a clip that no longer plays from the
+/// player bar; one still playing stays.
+#[test]
+fn leaving_the_evaluation_view_drops_a_stopped_clip() {
+    let mut s = state(3, false);
+    let clip = std::path::PathBuf::from("/gtzan/valid/jazz/jazz.00001.ogg");
+    for (state, kept) in [(PlayState::Playing, true), (PlayState::Stopped, false)] {
+        s.eval.visible = true;
+        s.player.external = Some(clip.clone());
+        s.player.state = state;
+        key(&mut s, KeyCode::Char('e'));
+        assert!(!s.eval.visible);
+        assert_eq!(s.player.external.is_some(), kept, "{state:?}");
+    }
+    assert_eq!(s.after_this_track(), AfterTrack::Next);
+}
+
 /// Play-pause left without a key by a rebinding: the player bar's hint does
 /// not name a blank key.
 #[test]
