@@ -173,11 +173,17 @@ impl Component for StatusLine {
         .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
         .collect();
         let hint_len = |h: &(String, &str)| h.0.width() + h.1.width() + 2;
-        // Silent mode and the help/quit hints always show; more hints only if the message leaves room.
-        let mut right_len = 1 + if silent { 8 } else { 0 };
+        // A message is what the user needs now: beside one only the help hint
+        // is sure of its place (the player's title says silent too, and quit is
+        // in the help); without one, the silent badge and help and quit always
+        // show. More hints only where the message leaves room.
+        let message = self.message.is_some();
+        let help_len = hints.first().map_or(0, hint_len);
+        let show_silent = silent && (!message || left.width() + help_len + 8 + 3 <= width);
+        let mut right_len = 1 + if show_silent { 8 } else { 0 };
         let mut shown = 0;
         for (i, h) in hints.iter().enumerate() {
-            let essential = i < 2;
+            let essential = i < if message { 1 } else { 2 };
             let room = width.saturating_sub(right_len + left.width() + 2);
             if essential || hint_len(h) <= room {
                 right_len += hint_len(h);
@@ -188,7 +194,7 @@ impl Component for StatusLine {
         }
         let right_len = right_len.min(width);
         let mut right: Vec<Span> = Vec::new();
-        if silent {
+        if show_silent {
             right.push(Span::styled(" silent ", t.note));
         }
         // Display order: filter, play, help, quit.

@@ -1898,6 +1898,27 @@ fn a_written_row_shows_the_genre_it_holds() {
     assert!(!line.contains("Rock"), "{line}");
 }
 
+/// At 80×24 a message takes the status line before the hints: beside it
+/// only `? help` keeps its place (quit is in the help, the player's title
+/// says silent), so what a write did is read whole.
+#[test]
+fn a_message_takes_the_status_line_before_the_hints() {
+    let mut s = album(2);
+    assert!(matches!(s.player.output, OutputStatus::Silent { .. }));
+    let last = |s: &State| {
+        let screen: Vec<char> = screen_of(s, 80, 24).chars().collect();
+        screen[screen.len() - 80..].iter().collect::<String>()
+    };
+    let idle = last(&s);
+    assert!(idle.contains("silent") && idle.contains("q quit"), "{idle}");
+    let said = "wrote Chiptune to hyperrogue-desert.ogg (was Game) · u undoes";
+    s.status
+        .set(said, super::super::components::status::Level::Info);
+    let line = last(&s);
+    assert!(line.contains(said), "{line}");
+    assert!(line.contains("? help") && !line.contains("full)"), "{line}");
+}
+
 /// The status line's play hint says what the key does now.
 #[test]
 fn the_play_hint_says_pause_while_a_track_plays() {
