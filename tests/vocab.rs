@@ -57,7 +57,7 @@ fn meta(vocabulary: Vec<String>) -> HeadMeta {
         model_sha256: "fixture".into(),
         model_name: "fixture".into(),
         vocabulary,
-        left_out: vec![("Polka".into(), 1, "fewer than --min-tracks 5".into())],
+        left_out: vec![("Polka".into(), 1, "fewer than 5 tagged tracks".into())],
     }
 }
 
@@ -473,6 +473,22 @@ fn learn_again_says_what_it_replaces_and_refuses_bad_input() {
         "{err}"
     );
     assert!(!err.contains("skipped"), "{err}");
+    // Too few tracks of each genre: what the tags hold, and what to do
+    // (the app says the same without the command-line flag).
+    let mut c = common::earmark();
+    env(&mut c);
+    let out = c
+        .args(["learn", "--model", "fast", "--min-tracks", "1000"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let err = common::text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("needs two genres with at least 1000 tagged tracks each; found ")
+            && err.contains(": tag more tracks of each (or lower --min-tracks)"),
+        "{err}"
+    );
     let mut c = common::earmark();
     env(&mut c);
     let out = c

@@ -14,7 +14,7 @@ use crate::cli::jobs_or_default;
 use crate::cli::output::progress;
 use crate::model::load_model;
 use crate::vocab::learn::report_card;
-use crate::vocab::{EmbeddingTable, LearnOptions, Progress, learn_library, store};
+use crate::vocab::{EmbeddingTable, LearnOptions, Progress, VocabError, learn_library, store};
 
 #[derive(Debug, Args)]
 pub struct LearnArgs {
@@ -144,7 +144,10 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         &crate::audio::NEVER_CANCELLED,
     );
     bar.finish();
-    let learned = learned.map_err(|e| e.to_string())?;
+    let learned = learned.map_err(|e| match e {
+        VocabError::TooFewGenres(why) => format!("{why} (or lower --min-tracks)"),
+        e => e.to_string(),
+    })?;
     let head = learned.head;
     eprintln!(
         "{} files, {} with a kept genre; {} genres kept, {} left out",

@@ -69,7 +69,7 @@ pub fn learn_library(
     let lib = vocabulary(&raw, opts.min_tracks.max(1));
     // Before the embeddings: they take minutes, and would be thrown away.
     if let Some(why) = lib.too_few_genres(raw.len(), opts.min_tracks.max(1)) {
-        return Err(VocabError::Train(why));
+        return Err(VocabError::TooFewGenres(why));
     }
     let files: Vec<PathBuf> = lib.files.iter().map(|(p, _)| p.clone()).collect();
     let vectors = table.fill(classifier, &files, opts.jobs, progress, cancel);

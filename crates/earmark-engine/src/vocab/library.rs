@@ -46,7 +46,7 @@ pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLi
             lib.vocabulary.push((k.clone(), name, *n));
         } else {
             lib.left_out
-                .push((name, *n, format!("fewer than --min-tracks {min_tracks}")));
+                .push((name, *n, format!("fewer than {min_tracks} tagged tracks")));
         }
     }
     let kept = |k: &String| lib.vocabulary.iter().any(|(v, _, _)| v == k);
@@ -87,8 +87,8 @@ impl TaggedLibrary {
             .collect();
         let more = found.len().saturating_sub(4);
         Some(format!(
-            "needs two genres with at least {min_tracks} tagged tracks each (--min-tracks); \
-             found {}{}",
+            "needs two genres with at least {min_tracks} tagged tracks each; found {}{}: \
+             tag more tracks of each",
             shown.join(", "),
             if more > 0 {
                 format!(" and {more} more")
@@ -158,8 +158,8 @@ mod tests {
         let thin = vocabulary(&raw, 4);
         assert_eq!(
             thin.too_few_genres(6, 4).unwrap(),
-            "needs two genres with at least 4 tagged tracks each (--min-tracks); \
-             found Hip Hop 3, Jazz 3, Polka 1"
+            "needs two genres with at least 4 tagged tracks each; \
+             found Hip Hop 3, Jazz 3, Polka 1: tag more tracks of each"
         );
         let untagged = vocabulary(&[f("/a/1", &[])], 5);
         assert!(

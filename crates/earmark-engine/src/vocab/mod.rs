@@ -30,4 +30,9 @@ pub enum VocabError {
     Io { path: PathBuf, reason: String },
     #[error("{0}")] // the command (`earmark learn: …`) already says what failed
     Train(String),
+    /// Fewer than two genres have enough tagged tracks: what the tags hold.
+    /// Said as the app and the CLI each can act on it (the CLI has
+    /// `--min-tracks`, the app does not).
+    #[error("{0}")]
+    TooFewGenres(String),
 }
