@@ -465,6 +465,27 @@ fn app_options_are_checked_before_the_app_opens() {
             missing.display()
         )
     );
+    // A folder, or a file that is not a report, is refused as early.
+    let not_json = dir.path().join("notes.txt");
+    std::fs::write(&not_json, "not a report").unwrap();
+    for (bad, why) in [
+        (dir.path().to_path_buf(), "is a directory"),
+        (not_json, "not an `earmark eval --json` report ("),
+    ] {
+        let out = earmark()
+            .arg("--eval-report")
+            .arg(&bad)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(&format!("earmark: --eval-report {}: ", bad.display()))
+                && err.contains(why),
+            "{err}"
+        );
+    }
 
     // A config file named on purpose must exist (the default one may not).
     let out = earmark()

@@ -123,15 +123,12 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         theme
     };
     let (dir, select) = folder_to_open(opts.dir.unwrap_or_else(default_dir))?;
-    // A mistyped report path is said now, not after `e` in a running app.
+    // A mistyped report path, a folder or another file is said now, not
+    // after `e` in a running app (the report is read again when opened).
     if let Some(report) = &opts.eval_report
-        && let Err(e) = std::fs::File::open(report)
+        && let Err(e) = crate::eval::EvalReport::from_file(report)
     {
-        anyhow::bail!(
-            "--eval-report {}: {}",
-            report.display(),
-            crate::library::io_reason(&e)
-        );
+        anyhow::bail!("--eval-report {e}");
     }
     // A dumb terminal (Emacs' shell, some CI logs) cannot move the cursor:
     // the screen would be escape codes; the commands work there.

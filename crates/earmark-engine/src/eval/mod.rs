@@ -254,7 +254,8 @@ impl EvalReport {
 
     /// Parse a report, checking the matrix agrees with the labels.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let report: EvalReport = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let report: EvalReport = serde_json::from_str(text)
+            .map_err(|e| format!("not an `earmark eval --json` report ({e})"))?;
         let k = report.labels.len();
         if report.confusion.len() != k || report.confusion.iter().any(|r| r.len() != k) {
             return Err(format!(
