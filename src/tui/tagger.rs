@@ -427,7 +427,8 @@ fn journal_marks(cache: &Cache, root: &std::path::Path) -> Vec<(PathBuf, Vec<Str
 mod tests {
     use super::{UndoneFile, WriteFailed, undo_entries};
     use crate::cache::Cache;
-    use crate::tags::GenreChange;
+    use crate::tags::apply::ApplyError;
+    use crate::tags::{GenreChange, TagWriteError, WriteErrorKind};
 
     /// An undo back to what an earlier earmark write put there (not undone)
     /// says so, so the file keeps its ✎; undoing that one too does not.
@@ -468,8 +469,6 @@ mod tests {
         assert!(genres.is_empty());
         assert!(!still_written);
     }
-    use crate::tags::apply::ApplyError;
-    use crate::tags::{TagWriteError, WriteErrorKind};
 
     #[test]
     fn a_failed_write_keeps_its_reason_without_the_path() {
