@@ -560,19 +560,28 @@ fn accept_unless_interrupted(
     change: &GenreChange,
 ) -> Result<Applied, ApplyError> {
     WRITING.store(true, Ordering::SeqCst);
+    park_if_interrupted();
+    RUN.store(batch, Ordering::SeqCst);
+    let r = apply::accept(cache, batch, path, change);
+    if r.as_ref().is_ok_and(|a| a.report.changed) {
+        WRITTEN.fetch_add(1, Ordering::SeqCst);
+    }
+    // A write that gave up its lock wait for Ctrl-C must not be reported
+    // (or end the run with its own status) before the signal thread exits.
+    park_if_interrupted();
+    WRITING.store(false, Ordering::SeqCst);
+    r
+}
+
+/// Once interrupted, leave the exit (its message and status) to the signal
+/// thread: clear WRITING so that it goes on, and wait for it.
+fn park_if_interrupted() {
     if INTERRUPTED.load(Ordering::SeqCst) {
         WRITING.store(false, Ordering::SeqCst);
         loop {
             std::thread::park(); // the signal thread exits the process
         }
     }
-    RUN.store(batch, Ordering::SeqCst);
-    let r = apply::accept(cache, batch, path, change);
-    if r.as_ref().is_ok_and(|a| a.report.changed) {
-        WRITTEN.fetch_add(1, Ordering::SeqCst);
-    }
-    WRITING.store(false, Ordering::SeqCst);
-    r
 }
 
 /// The results cache `classify` and the app use, when there is one, so that
