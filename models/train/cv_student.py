@@ -245,7 +245,8 @@ def main() -> int:
                                "teacher")
                   and (k != "eval_hops" or hops)  # without hops, the recipe's cached folds keep their key
                   and (k != "pool_balance" or args.pool_balance > 0)  # so without a balanced pool
-                  and (k != "emb_weight" or args.emb_weight > 0)}  # and without the embedding target
+                  and (k != "emb_weight" or args.emb_weight > 0)  # and without the embedding target
+                  and (k != "front" or args.front)}  # and without a timbre front-end
     portable_cfg = {**student_cfg, "unlabelled": [os.path.basename(os.path.normpath(u)) for u in unl]}
     backbone_sha = sha256_file(args.backbone)
     seeds = ([int(x) for x in args.seeds.split(",") if x] if args.seeds

@@ -74,17 +74,42 @@ def teacher_label(teacher: str, X: np.ndarray, threads: int, cache: str):
 
 # --------------------------------------------------------------------------- student
 
+def parse_front(spec: str) -> list:
+    """--front "24x12,24x36": branches of C filters K mel bins tall (one frame wide)."""
+    return [tuple(int(v) for v in part.split("x")) for part in spec.split(",") if part]
+
+
+def timbre_front(x, branches, stride: int):
+    """musicnn's idea in small: vertical filters K mel bins tall, each one's maximum over
+    frequency, so a timbre is found wherever its register lies (the 1-D student's convolutions
+    see each mel band as its own channel and cannot move a pattern along frequency). The mel
+    bands stay beside the new channels, so what the plain student learns is still open to it."""
+    import tensorflow as tf
+    L = tf.keras.layers
+    grid = L.Reshape((N_FRAMES, N_MELS, 1))(x)
+    outs = [x]
+    for c, k in branches:
+        y = L.Conv2D(c, (1, k), strides=(1, stride), use_bias=False)(grid)
+        y = L.BatchNormalization()(y)
+        y = L.ReLU()(y)
+        outs.append(L.Lambda(lambda t: tf.reduce_max(t, axis=2))(y))  # ONNX ReduceMax
+    return L.Concatenate()(outs)
+
+
 def student_build(mu: np.ndarray, sd: np.ndarray, widths, dense: int, dropout: float, seed: int,
-                  n_tags: int, emb_dim: int = 0):
+                  n_tags: int, emb_dim: int = 0, front=(), front_stride: int = 2):
     """1-D CNN over time, the 96 mel bands as channels. Returns (train model, export model).
     With emb_dim, a linear `embedding` head on the last hidden layer is trained to reproduce the
     teacher's (standardised) embedding and exported as the second output, so `learn` and
-    `similar` see the teacher's embedding space with the student too."""
+    `similar` see the teacher's embedding space with the student too. With front, a timbre
+    front-end (timbre_front) adds frequency-invariant channels before the first convolution."""
     import tensorflow as tf
     tf.keras.utils.set_random_seed(seed)
     L = tf.keras.layers
     inp = L.Input((N_FRAMES, N_MELS), name="mel")
     x = L.Normalization(axis=-1, mean=mu, variance=sd ** 2)(inp)
+    if front:
+        x = timbre_front(x, front, front_stride)
     for j, ch in enumerate(widths):
         x = L.Conv1D(ch, 3, padding="same", use_bias=False)(x)
         x = L.BatchNormalization()(x)
@@ -108,8 +133,11 @@ def student_build(mu: np.ndarray, sd: np.ndarray, widths, dense: int, dropout: f
     return train_model, export_model
 
 
-def macs_per_patch(widths) -> int:
+def macs_per_patch(widths, front=(), front_stride: int = 2) -> int:
     n, c, t = 0, N_MELS, N_FRAMES
+    for ch, k in front:
+        n += t * ((N_MELS - k) // front_stride + 1) * k * ch
+        c += ch
     for j, ch in enumerate(widths):
         n += t * c * ch * 3
         c = ch
@@ -127,7 +155,8 @@ def student_fit(X, Y, HW, TP, TG, args, monitor=None, TE=None, emb_weight=0.0):
     sd = X.std(axis=(0, 1)) + 1e-3
     n_tags = TG.shape[1] if (TG is not None and args.aux > 0) else 0
     emb_dim = TE.shape[1] if (TE is not None and emb_weight > 0) else 0
-    model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags, emb_dim)
+    model, export = student_build(mu, sd, widths, args.dense, args.dropout, args.seed, n_tags, emb_dim,
+                                  parse_front(getattr(args, "front", "")))
     steps = int(np.ceil(len(X) / args.batch)) * args.epochs
     sched = tf.keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.02)
     opt = (tf.keras.optimizers.AdamW(sched, weight_decay=args.weight_decay) if args.weight_decay > 0
@@ -253,6 +282,10 @@ def add_student_args(ap) -> None:
                     help="probability of mixing a training example with another on the fly "
                          "(teacher targets mixed linearly, no new teacher run)")
     ap.add_argument("--widths", default="96,128,128,192")
+    ap.add_argument("--front", default="", metavar="CxK,...",
+                    help="a timbre front-end before the convolutions: per branch C filters K mel bins "
+                         "tall, each one's maximum over frequency (stride 2) beside the mel bands "
+                         "(e.g. 24x12,24x36); empty: none (the recipe)")
     ap.add_argument("--dense", type=int, default=128)
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--epochs", type=int, default=30)
@@ -349,7 +382,7 @@ def main() -> int:
     onnx.save_model(m, args.out, save_as_external_data=False)
     diff = check_onnx(args.out, export, X)
     log(f"exported {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB, max|onnx-keras| {diff:.2g}, "
-        f"{export.count_params()} weights, {macs_per_patch(widths) / 1e6:.1f} M conv MACs per patch)")
+        f"{export.count_params()} weights, {macs_per_patch(widths, parse_front(args.front)) / 1e6:.1f} M conv MACs per patch)")
     if diff > 1e-4:
         print("ONNX export does not match Keras", file=sys.stderr)
         return 1
@@ -370,7 +403,7 @@ def main() -> int:
         "teacher_agrees_with_labels": t_acc,
         "config": {k: v for k, v in vars(args).items()
                    if k not in ("features", "teacher", "out", "work", "threads", "tags_from")},
-        "weights": int(export.count_params()), "conv_macs_per_patch": macs_per_patch(widths),
+        "weights": int(export.count_params()), "conv_macs_per_patch": macs_per_patch(widths, parse_front(args.front)),
         "train_seconds": round(train_s, 1), "history": history,
         "onnx_vs_keras_max_abs_diff": diff, "params": params,
     }
