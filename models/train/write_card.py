@@ -527,6 +527,9 @@ def variant_name(theirs, mine):
         parts.append(f"with the pool balanced by the teacher's genres (weights capped at {a['pool_balance']:g})")
     if a.get("emb_weight", 0) != b.get("emb_weight", 0):
         parts.append(f"learning the teacher's embedding too (weight {a.get('emb_weight', 0):g})")
+    if a.get("front", "") != b.get("front", ""):
+        parts.append(f"with a timbre front-end ({a.get('front') or 'none'}: vertical filters, "
+                     "each one's maximum over frequency)")
     rest = sorted(k for k in a if k in b and a[k] != b[k]
                   and k not in ("widths", "dense", "unlabelled", "tag", "seed"))
     parts += [f"with {k} {a[k]}" for k in rest]
