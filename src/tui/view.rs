@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Paragraph};
 use super::components::prediction::{self, PredictionPane};
 use super::components::track::TrackPane;
 use super::components::{Component, Ctx, JobsView};
+use super::effect::Work;
 use super::state::State;
 
 /// Draw one frame.
@@ -49,6 +50,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
             total: s.run_total,
             running: &running,
             writing: s.inflight.writing(),
+            peeking: s.inflight.count(|w| matches!(w, Work::Peek(_))),
         },
         after_track: s.after_this_track(),
         filter: s.browser.filter(),

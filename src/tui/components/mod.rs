@@ -151,6 +151,8 @@ pub struct JobsView<'a> {
     pub running: &'a [NodeId],
     /// Tag writes in flight.
     pub writing: usize,
+    /// Cache lookups in flight (a folder's counts are not known until they end).
+    pub peeking: usize,
 }
 
 impl Ctx<'_> {

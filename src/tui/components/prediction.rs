@@ -262,25 +262,34 @@ impl PredictionPane {
 /// or nothing (then `A` is the next step).
 fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     let files = ctx.tree.files_under(dir);
-    let done = files
-        .iter()
-        .filter(|&&f| {
-            ctx.results
-                .get(f)
-                .is_some_and(|r| r.result.is_some() || r.error.is_some())
-        })
-        .count();
+    let (mut done, mut failed) = (0, 0);
+    for &f in &files {
+        match ctx.results.get(f) {
+            Some(r) if r.result.is_some() => done += 1,
+            Some(r) if r.error.is_some() => failed += 1,
+            _ => {}
+        }
+    }
+    let total = files.len();
     let classify = ctx.keymap.hint(Action::Classify).unwrap_or_default();
-    if done == 0 {
-        format!("{classify} classifies every file in this folder")
-    } else if done < files.len() {
-        format!(
-            "{done} of {} classified · {classify} does the rest",
-            files.len()
-        )
+    let accept = ctx.keymap.hint(Action::BatchAccept).unwrap_or_default();
+    let could_not = if failed > 0 {
+        format!(" · {failed} failed")
     } else {
-        let accept = ctx.keymap.hint(Action::BatchAccept).unwrap_or_default();
+        String::new()
+    };
+    if done + failed < total && ctx.jobs.peeking > 0 {
+        format!("{done} of {total} classified so far · looking in the cache")
+    } else if done + failed == 0 {
+        format!("{classify} classifies every file in this folder")
+    } else if done + failed < total {
+        format!("{done} of {total} classified{could_not} · {classify} does the rest")
+    } else if done == 0 {
+        format!("none of {total} could be classified (each file says why)")
+    } else if failed == 0 {
         format!("all classified · {accept} accepts suggestions")
+    } else {
+        format!("{done} of {total} classified{could_not} · {accept} accepts suggestions")
     }
 }
 

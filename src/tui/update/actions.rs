@@ -400,13 +400,23 @@ fn past_the_end(target: crate::player::SeekTarget, duration: Option<f64>) -> boo
 /// Play the file `delta` files away from the one playing (or selected), in
 /// listing order, within the filter.
 pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
-    let from = s.player.node.or(s.browser.selected());
+    // The loaded track leads while it plays, pauses or has just ended (auto-
+    // advance); once stopped there is no current track: the cursor leads.
+    let from = s
+        .player
+        .node
+        .filter(|_| s.player.state != PlayState::Stopped)
+        .or(s.browser.selected());
     let files = listed_files(s);
     if files.is_empty() {
         return;
     }
-    let next = match from.and_then(|f| files.iter().position(|&x| x == f)) {
-        Some(i) => i.checked_add_signed(delta).filter(|&j| j < files.len()),
+    // `files` is in id order, which is listing order: a folder or an entry that
+    // cannot play finds its place among them, and the file after (or before) it.
+    let next = match from.map(|f| files.binary_search(&f)) {
+        Some(Ok(i)) => i.checked_add_signed(delta).filter(|&j| j < files.len()),
+        Some(Err(i)) if delta > 0 => Some(i).filter(|&j| j < files.len()),
+        Some(Err(i)) => i.checked_sub(1),
         None => Some(if delta > 0 { 0 } else { files.len() - 1 }),
     };
     match next {

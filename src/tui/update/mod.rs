@@ -126,6 +126,7 @@ fn on_drawn(s: &mut State, fx: &mut Effects) {
         inspect(s, fx, id, false);
     }
     peek_visible(s, fx);
+    peek_selected_folder(s, fx);
 }
 
 /// Ask for a file's inspection once.
@@ -165,6 +166,19 @@ fn peek_visible(s: &mut State, fx: &mut Effects) {
     let rows: Vec<NodeId> = s.browser.rows()[range].to_vec();
     for node in rows {
         if s.tree.node(node).is_file() {
+            peek(s, fx, node);
+        }
+    }
+}
+
+/// Ask the cache about a selected folder's files, shown or not: its Genre
+/// pane counts what is classified (once each, on the lookups' own thread).
+fn peek_selected_folder(s: &mut State, fx: &mut Effects) {
+    if !s.classify || !matches!(s.results.model, ModelStatus::Ready(_)) {
+        return;
+    }
+    if let Some(dir) = s.browser.selected().filter(|&d| s.tree.node(d).is_dir()) {
+        for node in s.tree.files_under(dir) {
             peek(s, fx, node);
         }
     }

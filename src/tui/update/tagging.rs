@@ -468,6 +468,8 @@ fn request_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: Stri
         for &node in &files {
             waiting |= super::peek(s, fx, node);
         }
+        // lookups asked before (a selected folder's) may still be answering
+        waiting |= s.inflight.count(|w| matches!(w, Work::Peek(_))) > 0;
     }
     if waiting {
         s.popup = Some(Popup::Batch {

@@ -83,10 +83,20 @@ pub(super) fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
     update(s, Msg::Drawn)
 }
 
-/// Answer every inspection asked for with "nothing known", so only the
-/// requests a test is about stay in flight.
+/// Answer every inspection and cache lookup asked for with "nothing known",
+/// so only the requests a test is about stay in flight.
 pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
     for e in fx {
+        if let Effect::Peek { req, node, .. } = e {
+            update(
+                s,
+                Msg::Peeked {
+                    req: *req,
+                    node: *node,
+                    found: None,
+                },
+            );
+        }
         if let Effect::Inspect { req, node, .. } = e {
             update(
                 s,
@@ -971,7 +981,8 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
 #[test]
 fn a_batch_over_marks_clears_them() {
     let mut s = state(3, true);
-    model_ready(&mut s);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
     let files: Vec<_> = s.tree.files().collect();
     for &f in &files[..2] {
         s.results.set_result(f, classified("pop", 0.9));
@@ -1870,6 +1881,60 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
         text.contains("all classified · A accepts suggestions"),
         "{text}"
     );
+    // a file that could not be classified is not called classified
+    let fail = |s: &mut State, f| {
+        let e = s.results.entry(f);
+        e.result = None;
+        e.error = Some("cannot open: no such file or directory".into());
+    };
+    fail(&mut s, files[1]);
+    let text = screen(&mut s);
+    assert!(
+        text.contains("1 of 2 classified · 1 failed · A accepts suggestions"),
+        "{text}"
+    );
+    fail(&mut s, files[0]);
+    let text = screen(&mut s);
+    assert!(text.contains("none of 2 could be classified"), "{text}");
+}
+
+/// A selected folder's files are looked up in the cache, shown or not, so
+/// that its Genre pane counts what an earlier session classified.
+#[test]
+fn a_selected_folder_counts_what_the_cache_knows_of_its_files() {
+    let screen = |s: &mut State| {
+        let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| super::super::view::draw(s, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        buf.content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    let mut s = album(3);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    assert_eq!(s.browser.rows().len(), 1, "the folder is collapsed");
+    let fx = draw(&mut s, 100, 30);
+    let peeks: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Peek { req, node, .. } => Some((*req, *node)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(peeks.len(), 3, "{fx:?}");
+    let text = screen(&mut s);
+    assert!(
+        text.contains("0 of 3 classified so far · looking in the cache"),
+        "{text}"
+    );
+    for (i, (req, node)) in peeks.into_iter().enumerate() {
+        let found = (i < 2).then(|| Box::new(classified("pop", 0.9)));
+        update(&mut s, Msg::Peeked { req, node, found });
+    }
+    let text = screen(&mut s);
+    assert!(
+        text.contains("2 of 3 classified · c does the rest"),
+        "{text}"
+    );
 }
 
 /// A row earmark wrote (✎) shows the genre written, not the suggestion.
@@ -1972,4 +2037,88 @@ fn a_refused_undo_reads_the_file_again() {
         "{:?}",
         s.status.message()
     );
+}
+
+/// `n` and `p` from a folder or an entry that cannot play take the file after
+/// (or before) it in the listing, not the library's first; once the player is
+/// stopped the cursor leads, while a track plays the track does.
+#[test]
+fn next_and_previous_step_from_the_cursor_unless_a_track_plays() {
+    let mut s = state(0, false);
+    let audio = |parent, name: &str| ScanEntry::Audio {
+        parent,
+        name: OsString::from(name),
+    };
+    let dir = |parent, name: &str| ScanEntry::Dir {
+        parent,
+        name: OsString::from(name),
+    };
+    // 1 A/ (2 a, 3 b), 4 B/ (5 c, 6 broken, 7 d)
+    let entries = vec![
+        dir(ROOT, "A"),
+        audio(1, "a.mp3"),
+        audio(1, "b.mp3"),
+        dir(ROOT, "B"),
+        audio(4, "c.mp3"),
+        ScanEntry::Broken {
+            parent: 4,
+            name: OsString::from("dangling.mp3"),
+            reason: "dangling symlink".into(),
+        },
+        audio(4, "d.mp3"),
+    ];
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files: 4,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    let plays = |s: &mut State, cursor: u32, code: KeyCode| {
+        s.browser.reveal(&s.tree, cursor);
+        assert_eq!(s.browser.selected(), Some(cursor));
+        let fx = key(s, code);
+        fx.iter()
+            .find_map(|e| match e {
+                Effect::Play(p) => Some(p.file_name().unwrap().to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        plays(&mut s, 4, KeyCode::Char('n')),
+        "c.mp3",
+        "from folder B"
+    );
+    s.player.state = PlayState::Stopped;
+    assert_eq!(
+        plays(&mut s, 6, KeyCode::Char('n')),
+        "d.mp3",
+        "from the broken entry"
+    );
+    s.player.state = PlayState::Stopped;
+    assert_eq!(
+        plays(&mut s, 6, KeyCode::Char('p')),
+        "c.mp3",
+        "back from it"
+    );
+    s.player.state = PlayState::Stopped;
+    assert_eq!(
+        plays(&mut s, 4, KeyCode::Char('p')),
+        "b.mp3",
+        "back from folder B"
+    );
+    // stopped on a.mp3, the cursor on folder B: the cursor leads
+    s.player.node = Some(2);
+    s.player.state = PlayState::Stopped;
+    assert_eq!(plays(&mut s, 4, KeyCode::Char('n')), "c.mp3");
+    // a.mp3 playing, the cursor elsewhere: the track leads
+    s.player.node = Some(2);
+    s.player.state = PlayState::Playing;
+    assert_eq!(plays(&mut s, 4, KeyCode::Char('n')), "b.mp3");
 }

@@ -86,6 +86,7 @@ fn with_head_of(head: Head, embedding: [f32; 2]) -> State {
             _ => None,
         })
         .expect("the model's arrival looks for the library's head");
+    super::tests::answer_inspections(&mut s, &fx);
     update(
         &mut s,
         Msg::Vocab {
