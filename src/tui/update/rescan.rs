@@ -112,7 +112,20 @@ fn carry_browser(
     b.set_filter(tree, old.filter());
     match old.selected().and_then(to) {
         Some(n) => b.reveal(tree, n),
-        None => b.select_index(tree, old.cursor()),
+        None => {
+            // Gone (deleted, or its folder renamed): the row after the nearest
+            // row above it that is still here, which is where a renamed folder
+            // sorts and what followed a deleted file.
+            let rows = old.rows();
+            let above = rows[..old.cursor().min(rows.len())]
+                .iter()
+                .rev()
+                .find_map(|&r| to(r));
+            let at = above
+                .and_then(|n| b.rows().iter().position(|&r| r == n))
+                .map_or(0, |i| i + 1);
+            b.select_index(tree, at);
+        }
     }
     b
 }

@@ -2122,3 +2122,41 @@ fn next_and_previous_step_from_the_cursor_unless_a_track_plays() {
     s.player.state = PlayState::Playing;
     assert_eq!(plays(&mut s, 4, KeyCode::Char('n')), "b.mp3");
 }
+
+/// A selected file or folder that is gone after `R` leaves the cursor on
+/// what followed it (a deleted file's next survivor, a renamed folder's new
+/// name), not on whatever now sits at its old row number.
+#[test]
+fn rescan_puts_the_cursor_where_a_gone_selection_was() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    fs::create_dir(&live).unwrap();
+    for n in ["s1.mp3", "s2.mp3", "s3.mp3", "s4.mp3", "s5.mp3"] {
+        fs::write(live.join(n), b"not really audio").unwrap();
+    }
+    fs::create_dir(dir.path().join("wide")).unwrap();
+    fs::write(dir.path().join("wide/w.mp3"), b"x").unwrap();
+    let mut s = State::new(setup(dir.path().into(), false));
+    let rescan = |s: &mut State| {
+        update(
+            s,
+            Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
+                dir.path(),
+            ))),
+        );
+    };
+    rescan(&mut s);
+    let selected = |s: &State| s.tree.rel_path(s.browser.selected().unwrap());
+    let find = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
+    s.browser.reveal(&s.tree, find(&s, "s3.mp3").unwrap());
+    // s3 and the file above it deleted: s4, not s5
+    fs::remove_file(live.join("s2.mp3")).unwrap();
+    fs::remove_file(live.join("s3.mp3")).unwrap();
+    rescan(&mut s);
+    assert_eq!(selected(&s), std::path::Path::new("live/s4.mp3"));
+    // the browsed folder renamed: its new name, not a row of another folder
+    fs::rename(&live, dir.path().join("live_renamed")).unwrap();
+    rescan(&mut s);
+    assert_eq!(selected(&s), std::path::Path::new("live_renamed"));
+}

@@ -12,7 +12,12 @@ use crate::tags::read_tags;
 /// the file's length: one packet at the start, one near the end.
 pub fn inspect_file(path: &Path) -> Inspection {
     // First: a change after this stat shows as a newer key next time.
-    let key = crate::cache::file_key(path).ok();
+    let key = match crate::cache::file_key(path) {
+        Ok(k) => Some(k),
+        // Not damaged, not a tag problem (lofty would say "failed to parse"): gone.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Inspection::gone(),
+        Err(_) => None,
+    };
     let strip = |msg: String| crate::audio::without_path(path, msg);
     let tags = read_tags(path).map_err(|e| strip(e.to_string()));
     let mut stream = match AudioStream::open(path) {

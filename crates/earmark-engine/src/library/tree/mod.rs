@@ -81,6 +81,17 @@ pub struct Inspection {
 }
 
 impl Inspection {
+    /// The file was moved or deleted after the scan listed it.
+    pub fn gone() -> Inspection {
+        const GONE: &str = "not found: moved or deleted since the folder was read";
+        Inspection {
+            info: Err(GONE.into()),
+            tags: Err(GONE.into()),
+            problem: None,
+            key: None,
+        }
+    }
+
     /// Why the file cannot be played as it is, if it cannot.
     pub fn fault(&self) -> Option<&str> {
         match &self.info {
@@ -599,5 +610,16 @@ mod tests {
         let fault = i.fault().unwrap();
         assert!(fault.contains("not an audio file"), "{fault}");
         assert!(!fault.contains(&*dir.path().to_string_lossy()), "{fault}");
+    }
+
+    /// A file deleted after the scan is gone, not damaged: its tags line does
+    /// not blame the tags (lofty says "failed to parse file").
+    #[test]
+    fn inspecting_a_file_deleted_since_the_scan_says_it_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let i = inspect_file(&dir.path().join("song10.ogg"));
+        let gone = "not found: moved or deleted since the folder was read";
+        assert_eq!(i.fault(), Some(gone));
+        assert_eq!(i.tags.unwrap_err(), gone);
     }
 }
