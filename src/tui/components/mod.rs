@@ -157,13 +157,16 @@ pub struct JobsView<'a> {
 
 impl Ctx<'_> {
     /// A node's path as the user would type it: the root as given, then the rest.
+    /// Escaped as the listing shows names (a control character as `\n`, a
+    /// byte that is not UTF-8 as `\xFF`), so it is a path that exists.
     pub fn display_path(&self, id: NodeId) -> String {
         let rel = self.tree.rel_path(id);
-        if self.root_label.is_empty() || self.root_label == "." {
-            rel.display().to_string()
+        let path = if self.root_label.is_empty() || self.root_label == "." {
+            rel
         } else {
-            Path::new(self.root_label).join(rel).display().to_string()
-        }
+            Path::new(self.root_label).join(rel)
+        };
+        crate::library::without_controls(crate::library::shown(path.as_os_str())).into_owned()
     }
 }
 

@@ -2160,3 +2160,33 @@ fn rescan_puts_the_cursor_where_a_gone_selection_was() {
     rescan(&mut s);
     assert_eq!(selected(&s), std::path::Path::new("live_renamed"));
 }
+
+/// The Track pane's path escapes what the listing escapes (a newline, ESC, a
+/// right-to-left override): dropping them would show a path that does not exist.
+#[test]
+fn the_track_panes_path_escapes_control_characters_as_the_listing_does() {
+    let mut s = state(0, false);
+    let fx = update(
+        &mut s,
+        Msg::Scan(ScanBatch {
+            entries: vec![ScanEntry::Audio {
+                parent: ROOT,
+                name: OsString::from("new\nline\u{202e}3pm.mp3"),
+            }],
+            progress: ScanProgress {
+                files: 1,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(&mut s, &fx);
+    s.browser.select_index(&s.tree, 0);
+    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| super::super::view::draw(&s, f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+    let escaped = "new\\nline\\u{202e}3pm.mp3";
+    assert!(text.contains(&format!("lib/{escaped}")), "{text}");
+    assert!(!text.contains('\u{202e}'), "{text}");
+}

@@ -40,14 +40,21 @@ pub fn shown_file_name(p: &Path) -> String {
 
 /// Control characters (a newline, ESC) written as escapes (`\n`,
 /// `\u{1b}`), as the command line prints names: a terminal draws nothing
-/// for them, so `new\nline.ogg` would look like `newline.ogg`.
+/// for them, so `new\nline.ogg` would look like `newline.ogg`. So are the
+/// invisible characters that reorder or hide text (bidirectional overrides
+/// and isolates, a zero-width space, a byte-order mark): `evil\u{202e}gpj.mp3`
+/// would show as `evilpm3.jpg`. Joiners stay (emoji and scripts need them).
 pub fn without_controls(s: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}' | '\u{feff}')
+    };
+    if !s.chars().any(hidden) {
         return s;
     }
     s.chars()
         .map(|c| {
-            if c.is_control() {
+            if hidden(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -55,6 +62,29 @@ pub fn without_controls(s: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, st
         })
         .collect::<String>()
         .into()
+}
+
+/// The order people expect of names (file managers, yazi): numbers by
+/// value (`song2` before `song10`), case aside (`artist` beside `Artist`);
+/// names equal that way fall back to their bytes, so the order is total.
+pub fn natural_cmp(a: &std::ffi::OsStr, b: &std::ffi::OsStr) -> std::cmp::Ordering {
+    let folded = |s: &std::ffi::OsStr| s.to_string_lossy().to_lowercase();
+    alphanumeric_sort::compare_str(folded(a), folded(b)).then_with(|| a.cmp(b))
+}
+
+/// [`natural_cmp`] folder by folder: a folder's files stay together.
+pub fn natural_path_cmp(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let mut a = a.components();
+    let mut b = b.components();
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => match natural_cmp(x.as_os_str(), y.as_os_str()) {
+                std::cmp::Ordering::Equal => {}
+                o => return o,
+            },
+            (x, y) => return x.is_some().cmp(&y.is_some()),
+        }
+    }
 }
 
 /// A path that could not be walked, and why, in one line.
@@ -156,7 +186,7 @@ fn walk_dir(root: &Path, out: &mut Collected) {
             Err(e) => out.errors.push(walk_error(&e, root)),
         }
     }
-    found.sort();
+    found.sort_by(|a, b| natural_path_cmp(a, b));
     out.files.extend(found);
 }
 
@@ -193,12 +223,48 @@ mod tests {
     }
 
     #[test]
+    fn names_sort_by_their_numbers_case_aside() {
+        let mut names = [
+            "song10.ogg",
+            "Song1.ogg",
+            "song2.ogg",
+            "Artist 10",
+            "artist 9",
+            "a",
+        ];
+        names.sort_by(|a, b| natural_cmp(a.as_ref(), b.as_ref()));
+        assert_eq!(
+            names,
+            [
+                "a",
+                "artist 9",
+                "Artist 10",
+                "Song1.ogg",
+                "song2.ogg",
+                "song10.ogg"
+            ]
+        );
+        let mut paths = ["d10/a.ogg", "d9/b.ogg", "d9/a10.ogg", "d9/a9.ogg", "d9"].map(Path::new);
+        paths.sort_by(|a, b| natural_path_cmp(a, b));
+        assert_eq!(
+            paths,
+            ["d9", "d9/a9.ogg", "d9/a10.ogg", "d9/b.ogg", "d10/a.ogg"].map(Path::new)
+        );
+    }
+
+    #[test]
     fn control_characters_in_names_are_shown_as_escapes() {
         let name = |s: &str| shown_file_name(Path::new(s));
         assert_eq!(name("/m/new\nline.ogg"), "new\\nline.ogg");
         assert_eq!(name("/m/esc\u{1b}[31mred.ogg"), "esc\\u{1b}[31mred.ogg");
         // Two names a terminal would draw alike stay apart.
         assert_ne!(name("/m/a\nb.ogg"), name("/m/ab.ogg"));
+        // Reordering and invisible characters too; joiners stay for emoji.
+        assert_eq!(name("/m/evil\u{202e}gpj.mp3"), "evil\\u{202e}gpj.mp3");
+        assert_eq!(name("/m/a\u{200b}b.ogg"), "a\\u{200b}b.ogg");
+        assert_eq!(name("/m/\u{2067}x.ogg"), "\\u{2067}x.ogg");
+        let family = "👨\u{200d}👩\u{200d}👧.ogg";
+        assert_eq!(name(&format!("/m/{family}")), family);
         assert!(matches!(
             without_controls("plain".into()),
             std::borrow::Cow::Borrowed(_)

@@ -73,7 +73,8 @@ pub fn scan(root: &Path, cancel: &AtomicBool, mut sink: impl FnMut(ScanBatch) ->
         .follow_links(true)
         .sort_by(|a, b| {
             let (ad, bd) = (a.file_type().is_dir(), b.file_type().is_dir());
-            bd.cmp(&ad).then_with(|| a.file_name().cmp(b.file_name()))
+            bd.cmp(&ad)
+                .then_with(|| crate::library::natural_cmp(a.file_name(), b.file_name()))
         })
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
