@@ -882,6 +882,124 @@ fn ctrl_c_while_waiting_for_a_lock_ends_the_run_at_once() {
     assert_eq!(std::fs::read(&file).unwrap(), original);
 }
 
+/// A run killed (`kill -9`) between a file's journal entry and its rename
+/// leaves an entry for a write that never happened: the file is byte for
+/// byte what it was. `tag journal`, `tag undo --dry-run` and `tag undo` say
+/// so ("never written"), the undo marks the entry and is not a failure, and
+/// the run's real writes are undone as ever. They used to fail for ever with
+/// "genre changed since it was written (now …, expected KillTest)". The kill
+/// is simulated where it happens: the entry (with the original's bytes, or
+/// killed before those were kept) is recorded and the rename never comes.
+#[test]
+fn an_entry_whose_write_was_killed_before_its_rename_is_never_written() {
+    use earmark::cache::Cache;
+    use earmark::tags::journal::NewJournalEntry;
+    use earmark::tags::write::write_genre_recorded;
+    use earmark::tags::{GenreChange, TagWriteError, WriteConfig, WriteErrorKind};
+    let names = [
+        "singularity-nebula.flac",
+        "hyperrogue-hell.ogg",
+        "singularity-awakening.mp3",
+    ];
+    let Some(env) = setup(&names) else {
+        return;
+    };
+    let [written, killed, killed_early] = names.map(|n| env.music.join(n));
+    let before_written = genres(&written);
+    let out = earmark(&env, &["tag", "-g", "KillTest", "--json", p(&written)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = report["run"].as_i64().unwrap();
+    let journal = Cache::open(&env.cache.join("data/journal.sqlite")).unwrap();
+    let kill = |f: &Path, keep_bytes: bool| {
+        let original = std::fs::read(f).unwrap();
+        let change = GenreChange::replace("KillTest");
+        let e = write_genre_recorded(f, &change, &WriteConfig::default(), |r, patch| {
+            let entry = NewJournalEntry {
+                path: f.to_path_buf(),
+                old: r.old.clone(),
+                new: r.new.clone(),
+                old_state: r.old_state.to_json(),
+                new_state: r.new_state.to_json(),
+                batch: run,
+            };
+            let id = journal.journal_add(&entry).unwrap();
+            if keep_bytes {
+                journal.journal_keep_bytes(id, patch.unwrap()).unwrap();
+            }
+            // killed here: the rename never happens
+            Err(TagWriteError::new(f, WriteErrorKind::Injected, "killed"))
+        });
+        assert!(e.is_err());
+        assert_eq!(std::fs::read(f).unwrap(), original);
+        original
+    };
+    let originals = [kill(&killed, true), kill(&killed_early, false)];
+    drop(journal);
+    let never =
+        "never written (the run was interrupted before this file's rename); nothing to undo";
+
+    let out = earmark(&env, &["tag", "journal"]);
+    let listing = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let row = |f: &Path| {
+        listing
+            .lines()
+            .find(|l| l.contains(p(f)))
+            .unwrap_or_else(|| panic!("{listing}"))
+            .to_string()
+    };
+    for f in [&killed, &killed_early] {
+        assert!(row(f).contains(" unwritten "), "{listing}");
+    }
+    assert!(!row(&written).contains("unwritten"), "{listing}");
+
+    let run_s = run.to_string();
+    let out = earmark(&env, &["tag", "undo", "--dry-run", "--run", &run_s]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for f in [&killed, &killed_early] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(p(f)) && l.ends_with(never)),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("would undo"), "{stdout}");
+    assert!(
+        stderr.contains("1 would be undone, 2 never written, 0 could not"),
+        "{stderr}"
+    );
+
+    let out = earmark(&env, &["tag", "undo", "--run", &run_s]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout.matches(never).count(), 2, "{stdout}");
+    assert!(
+        stderr.contains("1 undone, 2 never written, 0 failed"),
+        "{stderr}"
+    );
+    assert_eq!(genres(&written), before_written);
+    for (f, b) in [&killed, &killed_early].iter().zip(&originals) {
+        assert_eq!(&std::fs::read(f).unwrap(), b, "{}", f.display());
+    }
+
+    // Marked: nothing of the run is pending, and the listing says why.
+    let out = earmark(&env, &["tag", "journal", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.iter().all(|r| r["undone"] == true), "{rows:?}");
+    let unwritten = rows.iter().filter(|r| r["undo"] == "never-written").count();
+    assert_eq!(unwritten, 2, "{rows:?}");
+    let out = earmark(&env, &["tag", "undo", "--run", &run_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("was undone already"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 /// `classify`, then `tag`, then `tag undo`, through the binary: the journal
 /// and the results cache are two databases, and what `classify` analysed
 /// follows each rewrite of the file, so the next `classify` or the app

@@ -15,6 +15,7 @@ use crate::cli::CliError;
 use crate::cli::output::{PathOut, printable};
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
+use crate::tags::unwritten::NEVER_WRITTEN;
 use crate::tags::write::show;
 use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteErrorKind, WriteReport, plan_genre};
 
@@ -606,7 +607,8 @@ fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<Ex
 struct Record {
     #[serde(flatten)]
     path: PathOut,
-    /// written, unchanged, would-write, skipped, failed, undone, forgotten
+    /// written, unchanged, would-write, skipped, failed, undone,
+    /// never-written, forgotten
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     old: Option<Vec<String>>,
@@ -915,6 +917,16 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
                 }
                 records.push(Record::undone(u));
             }
+            // not a failure: there is nothing to undo
+            Err(UndoError::NeverWritten { id, path }) => {
+                if !json {
+                    println!("#{id} {}: {NEVER_WRITTEN}", name(path));
+                }
+                records.push(Record {
+                    journal_id: Some(*id),
+                    ..Record::base(path, "never-written")
+                });
+            }
             Err(e) => {
                 if !json {
                     eprintln!("earmark: {}", printable(&e.to_string()));
@@ -934,14 +946,19 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
             }
         }
     }
-    let failed = records.iter().filter(|r| r.status == "failed").count();
+    let count = |s: &str| records.iter().filter(|r| r.status == s).count();
+    let failed = count("failed");
     if json {
         match serde_json::to_string_pretty(&records) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("earmark: {e}"),
         }
     } else if !results.is_empty() {
-        eprintln!("{} undone, {failed} failed", records.len() - failed);
+        eprintln!(
+            "{} undone, {}{failed} failed",
+            count("undone"),
+            never_written(count("never-written"))
+        );
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE
@@ -970,6 +987,10 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
         .iter()
         .filter(|o| matches!(o, UndoOutlook::Blocked { .. } | UndoOutlook::AlreadyUndone))
         .count();
+    let unwritten = outlooks
+        .iter()
+        .filter(|o| **o == UndoOutlook::NeverWritten)
+        .count();
     if json {
         let rows: Vec<Listed> = entries.iter().zip(&outlooks).map(Listed::from).collect();
         match serde_json::to_string_pretty(&rows) {
@@ -993,6 +1014,9 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
                 UndoOutlook::AlreadyUndone => {
                     eprintln!("#{} {}: already undone", e.id, name(&e.path));
                 }
+                UndoOutlook::NeverWritten => {
+                    println!("#{} {}: {NEVER_WRITTEN}", e.id, name(&e.path));
+                }
                 UndoOutlook::Exact => println!("would undo #{} {change} (byte for byte)", e.id),
                 _ => println!(
                     "would undo #{} {change} (values only: the file was re-saved since)",
@@ -1001,8 +1025,9 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
             }
         }
         eprintln!(
-            "{} would be undone, {blocked} could not (dry run: nothing written)",
-            entries.len() - blocked
+            "{} would be undone, {}{blocked} could not (dry run: nothing written)",
+            entries.len() - blocked - unwritten,
+            never_written(unwritten)
         );
     }
     Ok(if blocked > 0 {
@@ -1010,6 +1035,14 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// "2 never written, " for an undo's summary; nothing when there are none.
+fn never_written(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!("{n} never written, "),
+    }
 }
 
 /// A journal entry with what undoing it would do now.
@@ -1032,6 +1065,7 @@ fn state_word(o: &UndoOutlook) -> String {
     match o {
         UndoOutlook::Exact | UndoOutlook::Values | UndoOutlook::Undoable => String::new(),
         UndoOutlook::AlreadyUndone => "undone".into(),
+        UndoOutlook::NeverWritten => "unwritten".into(),
         UndoOutlook::After(id) => format!("after #{id}"),
         UndoOutlook::Blocked { kind, .. } => match kind {
             WriteErrorKind::Changed => "changed".into(),
@@ -1177,6 +1211,7 @@ mod tests {
             batch: 1,
             undone: false,
             undone_time_ms: None,
+            never_written: false,
         };
         let lines = journal_table(
             &[entry(1), entry(2)],
