@@ -1000,6 +1000,90 @@ fn an_entry_whose_write_was_killed_before_its_rename_is_never_written() {
     );
 }
 
+/// `tag DIR` walks a folder as `classify DIR` does: what classify skips (a
+/// socket, a FIFO, a link to /dev/zero named song.mp3, a dangling link,
+/// symlink loops) is said as `skipped: PATH: why` and is no failure, with
+/// --genre, --auto, a dry run or a write; the same FIFO named on the command
+/// line still fails the run. They used to count as failures (exit 1).
+#[cfg(unix)]
+#[test]
+fn tag_skips_what_classify_skips_in_a_folder() {
+    use std::os::unix::fs::symlink;
+    let Some(env) = setup(&["singularity-awakening.mp3"]) else {
+        return;
+    };
+    let lib = &env.music;
+    let good = lib.join("singularity-awakening.mp3");
+    let _socket = std::os::unix::net::UnixListener::bind(lib.join("sock.mp3")).unwrap();
+    let fifo = lib.join("fifo.mp3");
+    let c = std::ffi::CString::new(p(&fifo)).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    symlink("/dev/zero", lib.join("song.mp3")).unwrap();
+    symlink("nowhere.mp3", lib.join("dangling.mp3")).unwrap();
+    symlink("self.mp3", lib.join("self.mp3")).unwrap();
+    std::fs::create_dir(lib.join("sub")).unwrap();
+    symlink("..", lib.join("sub/loop")).unwrap();
+    let odd = 6;
+
+    let out = earmark(&env, &["classify", "--model", "fast", p(lib)]);
+    let classify_skips = text(&out.stderr).matches("skipped: ").count();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(classify_skips, odd, "{}", text(&out.stderr));
+
+    let auto = ["--auto", "--model", "fast", "--min-confidence", "0"];
+    for args in [
+        &["-g", "Jazz", "--dry-run"][..],
+        &auto[..],
+        &["-g", "Jazz"][..],
+    ] {
+        let mut all = vec!["tag"];
+        all.extend_from_slice(args);
+        all.push(p(lib));
+        if args.contains(&"--auto") {
+            all.push("--dry-run");
+        }
+        let out = earmark(&env, &all);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        assert_eq!(
+            stderr.matches("skipped: ").count(),
+            odd,
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "skipped: {}: not a regular file (a FIFO)",
+                p(&fifo)
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(" 0 failed"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{odd} skipped (not regular files, or unreadable)")),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stdout.contains("singularity-awakening.mp3"),
+            "{args:?}: {stdout}"
+        );
+    }
+    assert_eq!(genres(&good), s(&["Jazz"]));
+
+    // Named, it is not skipped: the run fails, as before.
+    let out = earmark(
+        &env,
+        &["tag", "-g", "Rock", "--dry-run", p(&fifo), p(&good)],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 failed (1 unreadable or not audio)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped: "), "{stderr}");
+}
+
 /// `classify`, then `tag`, then `tag undo`, through the binary: the journal
 /// and the results cache are two databases, and what `classify` analysed
 /// follows each rewrite of the file, so the next `classify` or the app

@@ -295,17 +295,31 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         .into_iter()
         .filter(|p| !crate::tags::is_temp_file(p))
         .collect();
+    // As `classify`: what a folder's walk met that is no regular audio file
+    // is skipped; a path named on the command line was asked for, and fails.
     let mut records: Vec<Record> = collected
         .errors
         .iter()
-        .map(|e| {
-            if !args.json {
-                eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
+        .map(|e| match e.is_named(&args.paths) {
+            true => {
+                if !args.json {
+                    eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
+                }
+                Record::failed(e.path.clone(), WALK, e.to_string())
             }
-            Record::failed(e.path.clone(), "walk", e.to_string())
+            false => {
+                if !args.json {
+                    crate::cli::say_skipped(e);
+                }
+                Record {
+                    error_kind: Some(WALK),
+                    error: Some(e.reason.clone()),
+                    ..Record::base(&e.path, "skipped")
+                }
+            }
         })
         .collect();
-    if files.is_empty() && records.is_empty() {
+    if files.is_empty() && !records.iter().any(|r| r.status == "failed") {
         // as classify and info: a typo must not look like an empty library
         return Err(CliError::failed(
             "tag",
@@ -494,6 +508,9 @@ fn skipped(
 
 /// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
 const HAS_GENRE: &str = "has-genre";
+/// The `error_kind` of what the walk met that is no regular audio file: a
+/// failure when named on the command line, skipped in a folder.
+const WALK: &str = "walk";
 
 /// The genre a file holds that `--auto` would replace without `--overwrite`
 /// (None: nothing to replace, or it is asked for; a file that cannot be read
@@ -814,29 +831,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 count("unchanged")
             )
         };
-        let skipped_for = |why: fn(&str) -> bool| {
-            records
-                .iter()
-                .filter(|r| r.status == "skipped" && r.error_kind.is_some_and(why))
-                .count()
-        };
-        let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
-        let held = skipped_for(|k| k == HAS_GENRE);
-        let mut summary = summary;
-        match count("skipped") - unjudged - held {
-            0 => {}
-            n => summary.push_str(&format!(", {n} skipped (unsure or low confidence)")),
-        }
-        if held > 0 {
-            summary.push_str(&format!(
-                ", {held} skipped (a genre already: --overwrite replaces)"
-            ));
-        }
-        if unjudged > 0 {
-            summary.push_str(&format!(
-                ", {unjudged} skipped (silent or too short to judge)"
-            ));
-        }
+        let summary = summary + &skipped_by_why(records);
         eprintln!("{summary}");
         // the run's own number: another run may finish after this one
         match batch {
@@ -851,6 +846,31 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// ", 3 skipped (unsure or low confidence), 2 skipped (…)": the files left
+/// alone, by why (each was said on its own line).
+fn skipped_by_why(records: &[Record]) -> String {
+    let skipped_for = |why: fn(&str) -> bool| {
+        records
+            .iter()
+            .filter(|r| r.status == "skipped" && r.error_kind.is_some_and(why))
+            .count()
+    };
+    let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
+    let held = skipped_for(|k| k == HAS_GENRE);
+    let walked = skipped_for(|k| k == WALK);
+    let all = records.iter().filter(|r| r.status == "skipped").count();
+    [
+        (all - unjudged - held - walked, "unsure or low confidence"),
+        (held, "a genre already: --overwrite replaces"),
+        (unjudged, "silent or too short to judge"),
+        (walked, "not regular files, or unreadable"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, why)| format!(", {n} skipped ({why})"))
+    .collect()
 }
 
 enum UndoWhich {
