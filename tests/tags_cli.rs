@@ -882,6 +882,80 @@ fn ctrl_c_while_waiting_for_a_lock_ends_the_run_at_once() {
     assert_eq!(std::fs::read(&file).unwrap(), original);
 }
 
+/// Ctrl-C during a run over a folder: stdout has a line for every file the
+/// run wrote, as many as the closing "interrupted after writing N of M"
+/// says, and those N files (no others) hold the genre. The last write's
+/// line used to be lost: the run stopped for the signal between the rename
+/// and the line. Each write pauses 1 s before its rename (a test-only fail
+/// point), and the signal goes once a first line is out, so it lands in a
+/// later write however slow the machine.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_line_of_every_file_written() {
+    use std::io::BufRead;
+    let Some(env) = setup(&[]) else {
+        return;
+    };
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/caribbean.m4a");
+    let files: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let f = env.music.join(format!("t{i:03}.m4a"));
+            std::fs::copy(&demo, &f).unwrap();
+            set_mode(&f, 0o644);
+            f
+        })
+        .collect();
+    let original = std::fs::read(&files[0]).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz", p(&env.music)])
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env("EARMARK_FAIL_POINT", "pause-before-rename")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let mut said = vec![
+        lines
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("no file was written in two minutes"),
+    ];
+    // SAFETY: kill with a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    said.extend(lines.try_iter());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said:?} {err}");
+    let n: usize = err
+        .split("interrupted after writing ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {err}"));
+    assert!(n < files.len(), "the run ended before the signal: {err}");
+    assert!(
+        err.contains(&format!("writing {n} of {} files", files.len())),
+        "{err}"
+    );
+    let written: Vec<&String> = said.iter().filter(|l| l.ends_with("→ Jazz")).collect();
+    assert_eq!(written.len(), n, "stdout {said:?}, stderr {err}");
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        if written.iter().any(|l| l.contains(name)) {
+            assert_eq!(genres(f), s(&["Jazz"]), "{name}");
+        } else {
+            assert_eq!(std::fs::read(f).unwrap(), original, "{name} changed unsaid");
+        }
+    }
+}
+
 /// A run killed (`kill -9`) between a file's journal entry and its rename
 /// leaves an entry for a write that never happened: the file is byte for
 /// byte what it was. `tag journal`, `tag undo --dry-run` and `tag undo` say

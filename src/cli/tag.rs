@@ -359,9 +359,13 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 if let (Ok(a), Some(rc)) = (&r, &results) {
                     apply::carry_analyses(rc, &a.report, a.key_after);
                 }
-                if !args.json {
+                // A write that gave up its lock wait for Ctrl-C is not
+                // reported: the signal thread's line says what happened.
+                let cut = r.is_err() && INTERRUPTED.load(Ordering::SeqCst);
+                if !args.json && !cut {
                     print_live(&r);
                 }
+                done_writing();
                 let stop = r.as_ref().is_err_and(ApplyError::is_journal);
                 records.push(match r {
                     Ok(a) => Record::applied(a),
@@ -532,6 +536,8 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Strin
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// A file is being written (journaled, then renamed into place).
 static WRITING: AtomicBool = AtomicBool::new(false);
+/// From a write's start until its line is said on stdout.
+static SAYING: AtomicBool = AtomicBool::new(false);
 /// For the interrupted run's last line: its journal run, files written, files asked.
 static RUN: AtomicI64 = AtomicI64::new(0);
 static WRITTEN: AtomicUsize = AtomicUsize::new(0);
@@ -550,8 +556,15 @@ fn remove_temps_on_interrupt() {
                 if let Some(sig) = signals.forever().next() {
                     INTERRUPTED.store(true, Ordering::SeqCst);
                     crate::tags::write::give_up_lock_waits();
+                    let pause = || std::thread::sleep(std::time::Duration::from_millis(5));
                     while WRITING.load(Ordering::SeqCst) {
-                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        pause();
+                    }
+                    // the written file's line too, unless stdout is stuck
+                    // (a stalled pipe must not make Ctrl-C hang)
+                    let said = std::time::Instant::now();
+                    while SAYING.load(Ordering::SeqCst) && said.elapsed().as_secs() < 2 {
+                        pause();
                     }
                     crate::tags::temps::clean(true);
                     let (done, asked) =
@@ -570,13 +583,15 @@ fn remove_temps_on_interrupt() {
     }
 }
 
-/// Write one file unless the run was interrupted (then wait for the exit).
+/// Write one file unless the run was interrupted (then wait for the exit);
+/// [`done_writing`] ends it once its line is said.
 fn accept_unless_interrupted(
     cache: &Cache,
     batch: i64,
     path: &Path,
     change: &GenreChange,
 ) -> Result<Applied, ApplyError> {
+    SAYING.store(true, Ordering::SeqCst);
     WRITING.store(true, Ordering::SeqCst);
     park_if_interrupted();
     RUN.store(batch, Ordering::SeqCst);
@@ -584,18 +599,24 @@ fn accept_unless_interrupted(
     if r.as_ref().is_ok_and(|a| a.report.changed) {
         WRITTEN.fetch_add(1, Ordering::SeqCst);
     }
-    // A write that gave up its lock wait for Ctrl-C must not be reported
-    // (or end the run with its own status) before the signal thread exits.
-    park_if_interrupted();
     WRITING.store(false, Ordering::SeqCst);
     r
 }
 
+/// After the caller has said the file's line: SAYING stays set until then,
+/// so that an interrupted run's count never names a write stdout did not.
+/// Once interrupted, the signal thread ends the run (its message, its status).
+fn done_writing() {
+    park_if_interrupted();
+    SAYING.store(false, Ordering::SeqCst);
+}
+
 /// Once interrupted, leave the exit (its message and status) to the signal
-/// thread: clear WRITING so that it goes on, and wait for it.
+/// thread: clear WRITING and SAYING so that it goes on, and wait for it.
 fn park_if_interrupted() {
     if INTERRUPTED.load(Ordering::SeqCst) {
         WRITING.store(false, Ordering::SeqCst);
+        SAYING.store(false, Ordering::SeqCst);
         loop {
             std::thread::park(); // the signal thread exits the process
         }
