@@ -882,6 +882,282 @@ fn ctrl_c_while_waiting_for_a_lock_ends_the_run_at_once() {
     assert_eq!(std::fs::read(&file).unwrap(), original);
 }
 
+/// Ctrl-C during a run over a folder: stdout has a line for every file the
+/// run wrote, as many as the closing "interrupted after writing N of M"
+/// says, and those N files (no others) hold the genre. The last write's
+/// line used to be lost: the run stopped for the signal between the rename
+/// and the line. Each write pauses 1 s before its rename (a test-only fail
+/// point), and the signal goes once a first line is out, so it lands in a
+/// later write however slow the machine.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_keeps_the_line_of_every_file_written() {
+    use std::io::BufRead;
+    let Some(env) = setup(&[]) else {
+        return;
+    };
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/caribbean.m4a");
+    let files: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let f = env.music.join(format!("t{i:03}.m4a"));
+            std::fs::copy(&demo, &f).unwrap();
+            set_mode(&f, 0o644);
+            f
+        })
+        .collect();
+    let original = std::fs::read(&files[0]).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz", p(&env.music)])
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env("EARMARK_FAIL_POINT", "pause-before-rename")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let mut said = vec![
+        lines
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("no file was written in two minutes"),
+    ];
+    // SAFETY: kill with a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    said.extend(lines.try_iter());
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said:?} {err}");
+    let n: usize = err
+        .split("interrupted after writing ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {err}"));
+    assert!(n < files.len(), "the run ended before the signal: {err}");
+    assert!(
+        err.contains(&format!("writing {n} of {} files", files.len())),
+        "{err}"
+    );
+    let written: Vec<&String> = said.iter().filter(|l| l.ends_with("→ Jazz")).collect();
+    assert_eq!(written.len(), n, "stdout {said:?}, stderr {err}");
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        if written.iter().any(|l| l.contains(name)) {
+            assert_eq!(genres(f), s(&["Jazz"]), "{name}");
+        } else {
+            assert_eq!(std::fs::read(f).unwrap(), original, "{name} changed unsaid");
+        }
+    }
+}
+
+/// A run killed (`kill -9`) between a file's journal entry and its rename
+/// leaves an entry for a write that never happened: the file is byte for
+/// byte what it was. `tag journal`, `tag undo --dry-run` and `tag undo` say
+/// so ("never written"), the undo marks the entry and is not a failure, and
+/// the run's real writes are undone as ever. They used to fail for ever with
+/// "genre changed since it was written (now …, expected KillTest)". The kill
+/// is simulated where it happens: the entry (with the original's bytes, or
+/// killed before those were kept) is recorded and the rename never comes.
+#[test]
+fn an_entry_whose_write_was_killed_before_its_rename_is_never_written() {
+    use earmark::cache::Cache;
+    use earmark::tags::journal::NewJournalEntry;
+    use earmark::tags::write::write_genre_recorded;
+    use earmark::tags::{GenreChange, TagWriteError, WriteConfig, WriteErrorKind};
+    let names = [
+        "singularity-nebula.flac",
+        "hyperrogue-hell.ogg",
+        "singularity-awakening.mp3",
+    ];
+    let Some(env) = setup(&names) else {
+        return;
+    };
+    let [written, killed, killed_early] = names.map(|n| env.music.join(n));
+    let before_written = genres(&written);
+    let out = earmark(&env, &["tag", "-g", "KillTest", "--json", p(&written)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = report["run"].as_i64().unwrap();
+    let journal = Cache::open(&env.cache.join("data/journal.sqlite")).unwrap();
+    let kill = |f: &Path, keep_bytes: bool| {
+        let original = std::fs::read(f).unwrap();
+        let change = GenreChange::replace("KillTest");
+        let e = write_genre_recorded(f, &change, &WriteConfig::default(), |r, patch| {
+            let entry = NewJournalEntry {
+                path: f.to_path_buf(),
+                old: r.old.clone(),
+                new: r.new.clone(),
+                old_state: r.old_state.to_json(),
+                new_state: r.new_state.to_json(),
+                batch: run,
+            };
+            let id = journal.journal_add(&entry).unwrap();
+            if keep_bytes {
+                journal.journal_keep_bytes(id, patch.unwrap()).unwrap();
+            }
+            // killed here: the rename never happens
+            Err(TagWriteError::new(f, WriteErrorKind::Injected, "killed"))
+        });
+        assert!(e.is_err());
+        assert_eq!(std::fs::read(f).unwrap(), original);
+        original
+    };
+    let originals = [kill(&killed, true), kill(&killed_early, false)];
+    drop(journal);
+    let never =
+        "never written (the run was interrupted before this file's rename); nothing to undo";
+
+    let out = earmark(&env, &["tag", "journal"]);
+    let listing = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let row = |f: &Path| {
+        listing
+            .lines()
+            .find(|l| l.contains(p(f)))
+            .unwrap_or_else(|| panic!("{listing}"))
+            .to_string()
+    };
+    for f in [&killed, &killed_early] {
+        assert!(row(f).contains(" unwritten "), "{listing}");
+    }
+    assert!(!row(&written).contains("unwritten"), "{listing}");
+
+    let run_s = run.to_string();
+    let out = earmark(&env, &["tag", "undo", "--dry-run", "--run", &run_s]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    for f in [&killed, &killed_early] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(p(f)) && l.ends_with(never)),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("would undo"), "{stdout}");
+    assert!(
+        stderr.contains("1 would be undone, 2 never written, 0 could not"),
+        "{stderr}"
+    );
+
+    let out = earmark(&env, &["tag", "undo", "--run", &run_s]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_eq!(stdout.matches(never).count(), 2, "{stdout}");
+    assert!(
+        stderr.contains("1 undone, 2 never written, 0 failed"),
+        "{stderr}"
+    );
+    assert_eq!(genres(&written), before_written);
+    for (f, b) in [&killed, &killed_early].iter().zip(&originals) {
+        assert_eq!(&std::fs::read(f).unwrap(), b, "{}", f.display());
+    }
+
+    // Marked: nothing of the run is pending, and the listing says why.
+    let out = earmark(&env, &["tag", "journal", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.iter().all(|r| r["undone"] == true), "{rows:?}");
+    let unwritten = rows.iter().filter(|r| r["undo"] == "never-written").count();
+    assert_eq!(unwritten, 2, "{rows:?}");
+    let out = earmark(&env, &["tag", "undo", "--run", &run_s]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("was undone already"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `tag DIR` walks a folder as `classify DIR` does: what classify skips (a
+/// socket, a FIFO, a link to /dev/zero named song.mp3, a dangling link,
+/// symlink loops) is said as `skipped: PATH: why` and is no failure, with
+/// --genre, --auto, a dry run or a write; the same FIFO named on the command
+/// line still fails the run. They used to count as failures (exit 1).
+#[cfg(unix)]
+#[test]
+fn tag_skips_what_classify_skips_in_a_folder() {
+    use std::os::unix::fs::symlink;
+    let Some(env) = setup(&["singularity-awakening.mp3"]) else {
+        return;
+    };
+    let lib = &env.music;
+    let good = lib.join("singularity-awakening.mp3");
+    let _socket = std::os::unix::net::UnixListener::bind(lib.join("sock.mp3")).unwrap();
+    let fifo = lib.join("fifo.mp3");
+    let c = std::ffi::CString::new(p(&fifo)).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    symlink("/dev/zero", lib.join("song.mp3")).unwrap();
+    symlink("nowhere.mp3", lib.join("dangling.mp3")).unwrap();
+    symlink("self.mp3", lib.join("self.mp3")).unwrap();
+    std::fs::create_dir(lib.join("sub")).unwrap();
+    symlink("..", lib.join("sub/loop")).unwrap();
+    let odd = 6;
+
+    let out = earmark(&env, &["classify", "--model", "fast", p(lib)]);
+    let classify_skips = text(&out.stderr).matches("skipped: ").count();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(classify_skips, odd, "{}", text(&out.stderr));
+
+    let auto = ["--auto", "--model", "fast", "--min-confidence", "0"];
+    for args in [
+        &["-g", "Jazz", "--dry-run"][..],
+        &auto[..],
+        &["-g", "Jazz"][..],
+    ] {
+        let mut all = vec!["tag"];
+        all.extend_from_slice(args);
+        all.push(p(lib));
+        if args.contains(&"--auto") {
+            all.push("--dry-run");
+        }
+        let out = earmark(&env, &all);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        assert_eq!(
+            stderr.matches("skipped: ").count(),
+            odd,
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "skipped: {}: not a regular file (a FIFO)",
+                p(&fifo)
+            )),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(" 0 failed"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{odd} skipped (not regular files, or unreadable)")),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stdout.contains("singularity-awakening.mp3"),
+            "{args:?}: {stdout}"
+        );
+    }
+    assert_eq!(genres(&good), s(&["Jazz"]));
+
+    // Named, it is not skipped: the run fails, as before.
+    let out = earmark(
+        &env,
+        &["tag", "-g", "Rock", "--dry-run", p(&fifo), p(&good)],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 failed (1 unreadable or not audio)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped: "), "{stderr}");
+}
+
 /// `classify`, then `tag`, then `tag undo`, through the binary: the journal
 /// and the results cache are two databases, and what `classify` analysed
 /// follows each rewrite of the file, so the next `classify` or the app

@@ -120,7 +120,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     let classifier = Classifier::new(Arc::new(model), plan, cache);
     let collected = crate::cli::audio_files("classify", &args.paths)?;
     for e in &collected.errors {
-        eprintln!("skipped: {}", printable(&e.to_string()));
+        crate::cli::say_skipped(e);
     }
     let mut vocab = match (&args.head, args.genres) {
         (Some(file), _) => {

@@ -170,7 +170,7 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> 
     let collected = collect_audio(paths);
     if collected.files.is_empty() {
         for e in collected.errors_beside_none_found(paths) {
-            eprintln!("skipped: {e}");
+            say_skipped(e);
         }
         return Err(CliError::failed(
             who,
@@ -178,6 +178,12 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> 
         ));
     }
     Ok(collected)
+}
+
+/// What a walk met that is not a regular audio file (a FIFO, a dangling
+/// link, a loop…): said in one line and left out, by every command alike.
+pub fn say_skipped(e: &crate::library::WalkError) {
+    eprintln!("skipped: {}", crate::cli::output::printable(&e.to_string()));
 }
 
 /// `a, b and c` for messages.

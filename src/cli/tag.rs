@@ -15,6 +15,7 @@ use crate::cli::CliError;
 use crate::cli::output::{PathOut, printable};
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
+use crate::tags::unwritten::NEVER_WRITTEN;
 use crate::tags::write::show;
 use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteErrorKind, WriteReport, plan_genre};
 
@@ -294,17 +295,31 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         .into_iter()
         .filter(|p| !crate::tags::is_temp_file(p))
         .collect();
+    // As `classify`: what a folder's walk met that is no regular audio file
+    // is skipped; a path named on the command line was asked for, and fails.
     let mut records: Vec<Record> = collected
         .errors
         .iter()
-        .map(|e| {
-            if !args.json {
-                eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
+        .map(|e| match e.is_named(&args.paths) {
+            true => {
+                if !args.json {
+                    eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
+                }
+                Record::failed(e.path.clone(), WALK, e.to_string())
             }
-            Record::failed(e.path.clone(), "walk", e.to_string())
+            false => {
+                if !args.json {
+                    crate::cli::say_skipped(e);
+                }
+                Record {
+                    error_kind: Some(WALK),
+                    error: Some(e.reason.clone()),
+                    ..Record::base(&e.path, "skipped")
+                }
+            }
         })
         .collect();
-    if files.is_empty() && records.is_empty() {
+    if files.is_empty() && !records.iter().any(|r| r.status == "failed") {
         // as classify and info: a typo must not look like an empty library
         return Err(CliError::failed(
             "tag",
@@ -344,9 +359,13 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 if let (Ok(a), Some(rc)) = (&r, &results) {
                     apply::carry_analyses(rc, &a.report, a.key_after);
                 }
-                if !args.json {
+                // A write that gave up its lock wait for Ctrl-C is not
+                // reported: the signal thread's line says what happened.
+                let cut = r.is_err() && INTERRUPTED.load(Ordering::SeqCst);
+                if !args.json && !cut {
                     print_live(&r);
                 }
+                done_writing();
                 let stop = r.as_ref().is_err_and(ApplyError::is_journal);
                 records.push(match r {
                     Ok(a) => Record::applied(a),
@@ -493,6 +512,9 @@ fn skipped(
 
 /// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
 const HAS_GENRE: &str = "has-genre";
+/// The `error_kind` of what the walk met that is no regular audio file: a
+/// failure when named on the command line, skipped in a folder.
+const WALK: &str = "walk";
 
 /// The genre a file holds that `--auto` would replace without `--overwrite`
 /// (None: nothing to replace, or it is asked for; a file that cannot be read
@@ -514,6 +536,8 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Strin
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// A file is being written (journaled, then renamed into place).
 static WRITING: AtomicBool = AtomicBool::new(false);
+/// From a write's start until its line is said on stdout.
+static SAYING: AtomicBool = AtomicBool::new(false);
 /// For the interrupted run's last line: its journal run, files written, files asked.
 static RUN: AtomicI64 = AtomicI64::new(0);
 static WRITTEN: AtomicUsize = AtomicUsize::new(0);
@@ -532,8 +556,15 @@ fn remove_temps_on_interrupt() {
                 if let Some(sig) = signals.forever().next() {
                     INTERRUPTED.store(true, Ordering::SeqCst);
                     crate::tags::write::give_up_lock_waits();
+                    let pause = || std::thread::sleep(std::time::Duration::from_millis(5));
                     while WRITING.load(Ordering::SeqCst) {
-                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        pause();
+                    }
+                    // the written file's line too, unless stdout is stuck
+                    // (a stalled pipe must not make Ctrl-C hang)
+                    let said = std::time::Instant::now();
+                    while SAYING.load(Ordering::SeqCst) && said.elapsed().as_secs() < 2 {
+                        pause();
                     }
                     crate::tags::temps::clean(true);
                     let (done, asked) =
@@ -552,13 +583,15 @@ fn remove_temps_on_interrupt() {
     }
 }
 
-/// Write one file unless the run was interrupted (then wait for the exit).
+/// Write one file unless the run was interrupted (then wait for the exit);
+/// [`done_writing`] ends it once its line is said.
 fn accept_unless_interrupted(
     cache: &Cache,
     batch: i64,
     path: &Path,
     change: &GenreChange,
 ) -> Result<Applied, ApplyError> {
+    SAYING.store(true, Ordering::SeqCst);
     WRITING.store(true, Ordering::SeqCst);
     park_if_interrupted();
     RUN.store(batch, Ordering::SeqCst);
@@ -566,18 +599,24 @@ fn accept_unless_interrupted(
     if r.as_ref().is_ok_and(|a| a.report.changed) {
         WRITTEN.fetch_add(1, Ordering::SeqCst);
     }
-    // A write that gave up its lock wait for Ctrl-C must not be reported
-    // (or end the run with its own status) before the signal thread exits.
-    park_if_interrupted();
     WRITING.store(false, Ordering::SeqCst);
     r
 }
 
+/// After the caller has said the file's line: SAYING stays set until then,
+/// so that an interrupted run's count never names a write stdout did not.
+/// Once interrupted, the signal thread ends the run (its message, its status).
+fn done_writing() {
+    park_if_interrupted();
+    SAYING.store(false, Ordering::SeqCst);
+}
+
 /// Once interrupted, leave the exit (its message and status) to the signal
-/// thread: clear WRITING so that it goes on, and wait for it.
+/// thread: clear WRITING and SAYING so that it goes on, and wait for it.
 fn park_if_interrupted() {
     if INTERRUPTED.load(Ordering::SeqCst) {
         WRITING.store(false, Ordering::SeqCst);
+        SAYING.store(false, Ordering::SeqCst);
         loop {
             std::thread::park(); // the signal thread exits the process
         }
@@ -606,7 +645,8 @@ fn with_cache(f: impl FnOnce(&Cache) -> Result<ExitCode, CliError>) -> Result<Ex
 struct Record {
     #[serde(flatten)]
     path: PathOut,
-    /// written, unchanged, would-write, skipped, failed, undone, forgotten
+    /// written, unchanged, would-write, skipped, failed, undone,
+    /// never-written, forgotten
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     old: Option<Vec<String>>,
@@ -812,29 +852,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
                 count("unchanged")
             )
         };
-        let skipped_for = |why: fn(&str) -> bool| {
-            records
-                .iter()
-                .filter(|r| r.status == "skipped" && r.error_kind.is_some_and(why))
-                .count()
-        };
-        let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
-        let held = skipped_for(|k| k == HAS_GENRE);
-        let mut summary = summary;
-        match count("skipped") - unjudged - held {
-            0 => {}
-            n => summary.push_str(&format!(", {n} skipped (unsure or low confidence)")),
-        }
-        if held > 0 {
-            summary.push_str(&format!(
-                ", {held} skipped (a genre already: --overwrite replaces)"
-            ));
-        }
-        if unjudged > 0 {
-            summary.push_str(&format!(
-                ", {unjudged} skipped (silent or too short to judge)"
-            ));
-        }
+        let summary = summary + &skipped_by_why(records);
         eprintln!("{summary}");
         // the run's own number: another run may finish after this one
         match batch {
@@ -849,6 +867,31 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// ", 3 skipped (unsure or low confidence), 2 skipped (…)": the files left
+/// alone, by why (each was said on its own line).
+fn skipped_by_why(records: &[Record]) -> String {
+    let skipped_for = |why: fn(&str) -> bool| {
+        records
+            .iter()
+            .filter(|r| r.status == "skipped" && r.error_kind.is_some_and(why))
+            .count()
+    };
+    let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
+    let held = skipped_for(|k| k == HAS_GENRE);
+    let walked = skipped_for(|k| k == WALK);
+    let all = records.iter().filter(|r| r.status == "skipped").count();
+    [
+        (all - unjudged - held - walked, "unsure or low confidence"),
+        (held, "a genre already: --overwrite replaces"),
+        (unjudged, "silent or too short to judge"),
+        (walked, "not regular files, or unreadable"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, why)| format!(", {n} skipped ({why})"))
+    .collect()
 }
 
 enum UndoWhich {
@@ -915,6 +958,16 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
                 }
                 records.push(Record::undone(u));
             }
+            // not a failure: there is nothing to undo
+            Err(UndoError::NeverWritten { id, path }) => {
+                if !json {
+                    println!("#{id} {}: {NEVER_WRITTEN}", name(path));
+                }
+                records.push(Record {
+                    journal_id: Some(*id),
+                    ..Record::base(path, "never-written")
+                });
+            }
             Err(e) => {
                 if !json {
                     eprintln!("earmark: {}", printable(&e.to_string()));
@@ -934,14 +987,19 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
             }
         }
     }
-    let failed = records.iter().filter(|r| r.status == "failed").count();
+    let count = |s: &str| records.iter().filter(|r| r.status == s).count();
+    let failed = count("failed");
     if json {
         match serde_json::to_string_pretty(&records) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("earmark: {e}"),
         }
     } else if !results.is_empty() {
-        eprintln!("{} undone, {failed} failed", records.len() - failed);
+        eprintln!(
+            "{} undone, {}{failed} failed",
+            count("undone"),
+            never_written(count("never-written"))
+        );
     }
     Ok(if failed > 0 {
         ExitCode::FAILURE
@@ -970,6 +1028,10 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
         .iter()
         .filter(|o| matches!(o, UndoOutlook::Blocked { .. } | UndoOutlook::AlreadyUndone))
         .count();
+    let unwritten = outlooks
+        .iter()
+        .filter(|o| **o == UndoOutlook::NeverWritten)
+        .count();
     if json {
         let rows: Vec<Listed> = entries.iter().zip(&outlooks).map(Listed::from).collect();
         match serde_json::to_string_pretty(&rows) {
@@ -993,6 +1055,9 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
                 UndoOutlook::AlreadyUndone => {
                     eprintln!("#{} {}: already undone", e.id, name(&e.path));
                 }
+                UndoOutlook::NeverWritten => {
+                    println!("#{} {}: {NEVER_WRITTEN}", e.id, name(&e.path));
+                }
                 UndoOutlook::Exact => println!("would undo #{} {change} (byte for byte)", e.id),
                 _ => println!(
                     "would undo #{} {change} (values only: the file was re-saved since)",
@@ -1001,8 +1066,9 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
             }
         }
         eprintln!(
-            "{} would be undone, {blocked} could not (dry run: nothing written)",
-            entries.len() - blocked
+            "{} would be undone, {}{blocked} could not (dry run: nothing written)",
+            entries.len() - blocked - unwritten,
+            never_written(unwritten)
         );
     }
     Ok(if blocked > 0 {
@@ -1010,6 +1076,14 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// "2 never written, " for an undo's summary; nothing when there are none.
+fn never_written(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        n => format!("{n} never written, "),
+    }
 }
 
 /// A journal entry with what undoing it would do now.
@@ -1032,6 +1106,7 @@ fn state_word(o: &UndoOutlook) -> String {
     match o {
         UndoOutlook::Exact | UndoOutlook::Values | UndoOutlook::Undoable => String::new(),
         UndoOutlook::AlreadyUndone => "undone".into(),
+        UndoOutlook::NeverWritten => "unwritten".into(),
         UndoOutlook::After(id) => format!("after #{id}"),
         UndoOutlook::Blocked { kind, .. } => match kind {
             WriteErrorKind::Changed => "changed".into(),
@@ -1177,6 +1252,7 @@ mod tests {
             batch: 1,
             undone: false,
             undone_time_ms: None,
+            never_written: false,
         };
         let lines = journal_table(
             &[entry(1), entry(2)],

@@ -98,6 +98,9 @@ pub enum UndoFailed {
     /// Undone already (by `earmark tag undo` from a shell): the file's
     /// name, nothing is wrong.
     AlreadyUndone(PathBuf),
+    /// The write never happened (an earlier run was killed before the
+    /// file's rename): nothing to undo, nothing wrong. The file's name.
+    NeverWritten(PathBuf),
     /// Why, and the file when known (the app reads it again: its pane may
     /// show what another program changed).
     Failed(String, Option<PathBuf>),
@@ -356,6 +359,7 @@ fn undo_entries(
             Err(apply::UndoError::AlreadyUndone { path, .. }) => {
                 Err(UndoFailed::AlreadyUndone(path))
             }
+            Err(apply::UndoError::NeverWritten { path, .. }) => Err(UndoFailed::NeverWritten(path)),
             Err(e) => {
                 let path = match &e {
                     apply::UndoError::Write { error, .. } => Some(error.path.clone()),

@@ -191,6 +191,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
     let mut names = Vec::new();
     let mut errors = Vec::new();
     let mut undone_before = Vec::new();
+    let mut unwritten = Vec::new();
     // One file: what it held and holds again ("Jazz → Rock"), as the CLI says.
     let mut change = None;
     for r in list {
@@ -227,6 +228,9 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             Err(UndoFailed::AlreadyUndone(path)) => {
                 undone_before.push(crate::library::shown_file_name(&path));
             }
+            Err(UndoFailed::NeverWritten(path)) => {
+                unwritten.push(crate::library::shown_file_name(&path));
+            }
             Err(UndoFailed::Failed(e, path)) => {
                 // refused (changed since it was written): show it as it is now
                 if let Some(id) = path.and_then(|p| s.node_for_path(&p)) {
@@ -239,7 +243,9 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
     // the undone writes no longer count towards re-learning
     s.vocab.tagged_since = s.vocab.tagged_since.saturating_sub(names.len());
     let mut undid = match (names.as_slice(), change) {
-        ([], _) if !undone_before.is_empty() => "nothing to undo".to_string(),
+        ([], _) if !undone_before.is_empty() || !unwritten.is_empty() => {
+            "nothing to undo".to_string()
+        }
         ([], _) => "undid nothing".to_string(),
         ([one], Some(change)) => format!("undid {one}: {change}"),
         _ => format!("undid {}", name_list(&names, 3)),
@@ -249,6 +255,12 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
         undid.push_str(&format!(
             "; {} undone already (by earmark tag undo?)",
             name_list(&undone_before, 3)
+        ));
+    }
+    if !unwritten.is_empty() {
+        undid.push_str(&format!(
+            "; {} never written (an interrupted run)",
+            name_list(&unwritten, 3)
         ));
     }
     match errors.first() {

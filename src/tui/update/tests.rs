@@ -1841,6 +1841,21 @@ fn undoing_a_write_undone_already_from_a_shell_is_not_a_failure() {
     );
 }
 
+/// `u` on a write the undo finds never happened (a run killed before the
+/// file's rename): nothing to undo, said as such (not as a failure).
+#[test]
+fn undoing_a_write_that_never_happened_is_not_a_failure() {
+    let (mut s, _, req, path) = written_then_u("Jazz");
+    let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::NeverWritten(
+        path,
+    ))]);
+    update(&mut s, Msg::Tag { req, event });
+    assert_eq!(
+        s.status.message(),
+        Some("nothing to undo; track-00.mp3 never written (an interrupted run)")
+    );
+}
+
 /// The Genre pane on a folder with no audio says so, instead of offering to
 /// classify its files.
 #[test]

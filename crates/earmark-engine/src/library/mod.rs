@@ -94,6 +94,14 @@ pub struct WalkError {
     pub reason: String,
 }
 
+impl WalkError {
+    /// About a path named in `roots` (the command line), not one met in a
+    /// folder's walk: the commands skip those, but a named one was asked for.
+    pub fn is_named(&self, roots: &[PathBuf]) -> bool {
+        roots.contains(&self.path)
+    }
+}
+
 impl std::fmt::Display for WalkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.path.display(), self.reason)
@@ -119,7 +127,7 @@ impl Collected {
     ) -> impl Iterator<Item = &'a WalkError> + 'a {
         self.errors
             .iter()
-            .filter(|e| !(e.reason == EMPTY_AUDIO_NAMED_DIR && roots.contains(&e.path)))
+            .filter(|e| !(e.reason == EMPTY_AUDIO_NAMED_DIR && e.is_named(roots)))
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::state::{GenreChange, GenreState};
+use super::unwritten;
 use super::write::{self, TagWriteError, WriteConfig, WriteErrorKind, WriteReport};
 use crate::cache::{Cache, CacheError, JournalEntry, NewJournalEntry};
 
@@ -84,6 +85,10 @@ pub enum UndoError {
     BadEntry { id: i64, path: PathBuf },
     #[error("journal entry {id}: {error}")]
     Write { id: i64, error: TagWriteError },
+    /// Not a failure: the write never happened (see `unwritten`); the entry
+    /// is marked so, and no longer pending.
+    #[error("journal entry {id} ({}): {}", path.display(), super::unwritten::NEVER_WRITTEN)]
+    NeverWritten { id: i64, path: PathBuf },
     #[error(transparent)]
     Cache(#[from] CacheError),
 }
@@ -95,6 +100,7 @@ impl UndoError {
             UndoError::AlreadyUndone { .. } => "already-undone",
             UndoError::BadEntry { .. } => "bad-entry",
             UndoError::Write { error, .. } => error.kind.as_str(),
+            UndoError::NeverWritten { .. } => "never-written",
             UndoError::Cache(_) => "cache",
         }
     }
@@ -233,7 +239,17 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     };
     let old = GenreState::from_json(&entry.old_state).ok_or_else(bad)?;
     let new = GenreState::from_json(&entry.new_state).ok_or_else(bad)?;
-    let exact = match cache.journal_bytes(id)? {
+    let patch = cache.journal_bytes(id)?;
+    if write::read_genre_state(&entry.path)
+        .is_ok_and(|now| unwritten::on_disk(&entry.path, &now, (&old, &new), patch.as_ref(), true))
+    {
+        cache.journal_mark_never_written(id)?;
+        return Err(UndoError::NeverWritten {
+            id,
+            path: entry.path.clone(),
+        });
+    }
+    let exact = match patch {
         Some(patch) => write::restore_bytes(&entry.path, &patch, &new, &old, cfg),
         None => Ok(None),
     };
@@ -318,6 +334,9 @@ pub enum UndoOutlook {
     /// Only after the newer entry for the same file (`undo --all` does that).
     After(i64),
     AlreadyUndone,
+    /// The write never happened (the run was interrupted before the file's
+    /// rename): nothing to undo, and no failure.
+    NeverWritten,
     /// It would fail: the write error's kind (`changed`, `not-found`…) and why.
     Blocked {
         kind: WriteErrorKind,
@@ -344,7 +363,7 @@ pub fn plan_undo(
     exact: bool,
 ) -> Result<Vec<UndoOutlook>, CacheError> {
     // path -> (genres it would hold, sha256 of its bytes when known)
-    let mut after: std::collections::HashMap<&Path, (Vec<String>, Option<[u8; 32]>)> =
+    let mut after: std::collections::HashMap<&Path, (GenreState, Option<[u8; 32]>)> =
         std::collections::HashMap::new();
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
@@ -353,24 +372,40 @@ pub fn plan_undo(
             GenreState::from_json(&e.new_state),
         );
         let outlook = match parsed {
+            _ if e.never_written => UndoOutlook::NeverWritten,
             _ if e.undone => UndoOutlook::AlreadyUndone,
             (Some(old), Some(new)) => {
-                let now = match after.get(e.path.as_path()) {
-                    Some((genres, _)) => Ok(genres.clone()),
-                    // an undo writes too: it refuses what a write refuses
-                    None => write::check_writable(&e.path)
-                        .and_then(|()| write::read_genre_state(&e.path))
-                        .map(|s| s.display()),
+                let planned = after.get(e.path.as_path());
+                let now = match planned {
+                    Some((state, _)) => Ok(state.clone()),
+                    None => write::read_genre_state(&e.path),
                 };
-                match now.and_then(|now| write::still_written(&e.path, &now, &new.display())) {
+                let states = (&old, &new);
+                // kept bytes are read only where they are needed (up to 1 MiB each)
+                let maybe = now
+                    .as_ref()
+                    .is_ok_and(|now| unwritten::as_before(now, states));
+                let patch = match exact || maybe {
+                    true => cache.journal_bytes(e.id)?,
+                    false => None,
+                };
+                let unwritten = now.as_ref().is_ok_and(|now| match planned {
+                    Some((_, sha)) => unwritten::planned(now, *sha, states, patch.as_ref()),
+                    None => unwritten::on_disk(&e.path, now, states, patch.as_ref(), exact),
+                });
+                // an undo writes too: it refuses what a write refuses
+                let now = match planned {
+                    Some(_) => now,
+                    None => write::check_writable(&e.path).and(now),
+                };
+                let still = now
+                    .and_then(|now| write::still_written(&e.path, &now.display(), &new.display()));
+                match still {
+                    _ if unwritten => UndoOutlook::NeverWritten,
                     Err(err) => UndoOutlook::blocked(&err),
                     Ok(()) => {
-                        let patch = if exact {
-                            cache.journal_bytes(e.id)?
-                        } else {
-                            None
-                        };
-                        let bytes_now = match after.get(e.path.as_path()) {
+                        let patch = patch.filter(|_| exact);
+                        let bytes_now = match planned {
                             Some((_, sha)) => *sha,
                             None if patch.is_some() => {
                                 crate::tags::byte_patch::sha256_file(&e.path).ok()
@@ -378,10 +413,8 @@ pub fn plan_undo(
                             None => None,
                         };
                         let exactly = patch.as_ref().filter(|p| bytes_now == Some(p.new_sha256));
-                        after.insert(
-                            e.path.as_path(),
-                            (old.display(), exactly.map(|p| p.old_sha256)),
-                        );
+                        let sha_after = exactly.map(|p| p.old_sha256);
+                        after.insert(e.path.as_path(), (old, sha_after));
                         if exactly.is_some() {
                             UndoOutlook::Exact
                         } else if exact {
@@ -485,6 +518,85 @@ mod tests {
             crate::tags::read_genre_state(&f).unwrap().display(),
             Vec::<String>::new()
         );
+    }
+
+    /// A write killed between its journal entry and its rename, with the
+    /// original's bytes kept or not yet: undo says it never happened, marks
+    /// it and touches nothing, also after a later write to the same file is
+    /// undone first (the run done again). Weaker evidence does not do: a
+    /// file whose genre is as before but whose bytes are not still fails.
+    #[test]
+    fn a_write_killed_before_its_rename_was_never_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, untagged) = silent_mp3(dir.path());
+        let cache = Cache::open_in_memory().unwrap();
+        let cfg = WriteConfig::default();
+        let kill = |keep_bytes: bool| {
+            let batch = cache.journal_new_batch().unwrap();
+            let mut id = None;
+            let change = GenreChange::replace("Jazz");
+            let e = write::write_genre_recorded(&f, &change, &cfg, |r, patch| {
+                let entry = NewJournalEntry {
+                    path: f.clone(),
+                    old: r.old.clone(),
+                    new: r.new.clone(),
+                    old_state: r.old_state.to_json(),
+                    new_state: r.new_state.to_json(),
+                    batch,
+                };
+                let new = cache.journal_add(&entry).unwrap();
+                if keep_bytes {
+                    cache.journal_keep_bytes(new, patch.unwrap()).unwrap();
+                }
+                id = Some(new);
+                Err(TagWriteError::new(&f, WriteErrorKind::Injected, "killed"))
+            });
+            assert!(e.is_err());
+            id.unwrap()
+        };
+        let outlook = |id: i64| {
+            let e = cache.journal_get(id).unwrap().unwrap();
+            plan_undo(&cache, &[e], true).unwrap().pop().unwrap()
+        };
+        for keep_bytes in [true, false] {
+            let id = kill(keep_bytes);
+            assert_eq!(outlook(id), UndoOutlook::NeverWritten);
+            let e = undo_with(&cache, id, &cfg).unwrap_err();
+            assert_eq!(e.kind(), "never-written", "{e}");
+            assert!(cache.journal_get(id).unwrap().unwrap().never_written);
+            assert!(cache.journal_active().unwrap().is_empty());
+            assert_eq!(outlook(id), UndoOutlook::NeverWritten, "marked");
+            assert_eq!(std::fs::read(&f).unwrap(), untagged);
+        }
+
+        // Killed, then the same write done by a later run: undoing both,
+        // newest first, takes the later one back and finds the first unwritten.
+        let killed = kill(true);
+        let batch = cache.journal_new_batch().unwrap();
+        let again = accept_with(&cache, batch, &f, &GenreChange::replace("Jazz"), &cfg).unwrap();
+        let active = cache.journal_active().unwrap();
+        assert_eq!(
+            plan_undo(&cache, &active, true).unwrap(),
+            [UndoOutlook::Exact, UndoOutlook::NeverWritten]
+        );
+        let done = undo_all(&cache).unwrap();
+        assert_eq!(done[0].as_ref().unwrap().id, again.journal_id.unwrap());
+        let e = done[1].as_ref().unwrap_err();
+        assert!(
+            matches!(e, UndoError::NeverWritten { id, .. } if *id == killed),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), untagged);
+
+        // Re-saved since (more bytes), its genre (none) as before: not proof.
+        let id = kill(true);
+        let mut resaved = untagged.clone();
+        resaved.extend_from_slice(&untagged[..417]);
+        std::fs::write(&f, &resaved).unwrap();
+        assert!(matches!(outlook(id), UndoOutlook::Blocked { .. }));
+        let e = undo_with(&cache, id, &cfg).unwrap_err();
+        assert_eq!(e.kind(), "changed", "{e}");
+        assert_eq!(cache.journal_active().unwrap().len(), 1);
     }
 
     /// Writers of one file take turns: each starts from the previous one's

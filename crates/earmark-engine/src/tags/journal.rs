@@ -63,7 +63,15 @@ pub struct JournalEntry {
     pub batch: i64,
     pub undone: bool,
     pub undone_time_ms: Option<i64>,
+    /// Marked by an undo that found the write never happened (see
+    /// `unwritten`): not pending, and not undone either.
+    #[serde(skip)]
+    pub never_written: bool,
 }
+
+/// The `undone` column's value for an entry whose write never happened: not
+/// 0, so an older earmark takes it as done with, as this one does.
+const NEVER_WRITTEN: i64 = 2;
 
 /// A path as a JSON string (lossy for non-UTF-8 names), for every report.
 pub(crate) fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
@@ -92,6 +100,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<JournalEntry> {
         batch: row.get(7)?,
         undone: row.get::<_, i64>(8)? != 0,
         undone_time_ms: row.get(9)?,
+        never_written: row.get::<_, i64>(8)? == NEVER_WRITTEN,
     })
 }
 
@@ -318,10 +327,20 @@ impl Cache {
     }
 
     pub fn journal_mark_undone(&self, id: i64) -> Result<(), CacheError> {
+        self.mark_done(id, 1)
+    }
+
+    /// Take an entry whose write never happened off the pending list, kept
+    /// in the listing as such (`forget` would hide what the run did).
+    pub fn journal_mark_never_written(&self, id: i64) -> Result<(), CacheError> {
+        self.mark_done(id, NEVER_WRITTEN)
+    }
+
+    fn mark_done(&self, id: i64, how: i64) -> Result<(), CacheError> {
         self.conn()
             .execute(
-                "UPDATE journal SET undone = 1, undone_time = ?2 WHERE id = ?1",
-                params![id, now_ms()],
+                "UPDATE journal SET undone = ?3, undone_time = ?2 WHERE id = ?1",
+                params![id, now_ms(), how],
             )
             .map_err(|e| self.db_err(e))?;
         // an undone entry cannot be undone again: its bytes are no longer needed
@@ -377,12 +396,15 @@ mod tests {
             .collect();
         assert_eq!(batch, vec![c, b]);
         cache.journal_mark_undone(b).unwrap();
-        cache.journal_mark_undone(c).unwrap();
+        cache.journal_mark_never_written(c).unwrap();
         assert_eq!(cache.journal_last_batch().unwrap(), Some(b1));
+        let c = cache.journal_get(c).unwrap().unwrap();
+        assert!(c.undone && c.never_written, "{c:?}");
         let got = cache.journal_get(a).unwrap().unwrap();
         assert_eq!(got.old, vec!["Rock".to_string()]);
-        assert!(!got.undone);
-        assert!(cache.journal_get(b).unwrap().unwrap().undone);
+        assert!(!got.undone && !got.never_written);
+        let b = cache.journal_get(b).unwrap().unwrap();
+        assert!(b.undone && !b.never_written, "{b:?}");
         assert_eq!(
             cache
                 .journal_latest_for(std::path::Path::new("/m/a.mp3"))

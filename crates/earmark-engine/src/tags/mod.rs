@@ -20,6 +20,7 @@ mod native;
 mod ogg;
 mod state;
 pub mod temps;
+pub mod unwritten;
 pub mod write;
 
 pub use state::{
