@@ -134,7 +134,7 @@ fn a_genre_in_one_folder_is_held_out_file_by_file() {
             ..s.clone()
         })
         .collect();
-    let (groups, split) = cv_groups(&by_genre, vocabulary.len());
+    let (groups, split, _) = cv_groups(&by_genre, vocabulary.len());
     assert_eq!(split, (0..vocabulary.len()).collect::<Vec<_>>());
     let distinct: std::collections::BTreeSet<&String> = groups.iter().collect();
     assert_eq!(distinct.len(), by_genre.len());
@@ -147,7 +147,7 @@ fn a_genre_in_one_folder_is_held_out_file_by_file() {
     assert!(head.report.accuracy >= 0.8, "{}", head.report.render());
     assert!(head.report.render().contains("held out file by file"));
     // Albums keep their folders: nothing is split in the fixture's own layout.
-    let (groups, split) = cv_groups(&samples, vocabulary.len());
+    let (groups, split, _) = cv_groups(&samples, vocabulary.len());
     assert!(split.is_empty());
     assert!(groups.iter().zip(&samples).all(|(g, s)| *g == s.group));
 }

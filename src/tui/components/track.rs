@@ -144,7 +144,7 @@ impl TrackPane {
                 }
                 match &insp.info {
                     Ok(info) => {
-                        let duration = known_duration(ctx, id, info).map(clock);
+                        let duration = known_duration(ctx, id, info).map(length);
                         lines.push(field(ctx, "Duration", duration));
                         if let Some(note) = partial_note(ctx, id) {
                             lines.push(styled_field(ctx, "Partial", note, t.count));
@@ -257,5 +257,14 @@ impl Component for TrackPane {
                 .block(block),
             area,
         );
+    }
+}
+
+/// A track's length: a clip under 10 s in tenths (0.5 s is not "0:01").
+fn length(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.1} s")
+    } else {
+        clock(seconds)
     }
 }

@@ -25,6 +25,9 @@ pub struct CvReport {
     /// Genres whose tracks all share one folder: their folds split it by file.
     #[serde(default)]
     pub split_by_file: Vec<String>,
+    /// Tracks whose audio is another tagged track's (kept on its side of every fold).
+    #[serde(default)]
+    pub copies: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -115,6 +118,18 @@ impl CvReport {
                 "held out file by file (all their tracks share one folder, so their \
                  figures are optimistic): {}",
                 self.split_by_file.join(", ")
+            );
+        }
+        if self.copies > 0 {
+            let (tracks, are) = if self.copies == 1 {
+                ("track is a copy", "its original")
+            } else {
+                ("tracks are copies", "their originals")
+            };
+            let _ = writeln!(
+                s,
+                "{} {tracks} of another (the same audio): held out with {are}",
+                self.copies
             );
         }
         for (g, n, why) in &self.left_out {

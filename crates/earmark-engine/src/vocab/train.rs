@@ -87,17 +87,44 @@ pub fn grouped_folds(groups: &[String], strata: &[usize], max_folds: usize) -> V
         .collect()
 }
 
-/// Each track's cross-validation group, and the genres whose groups had to be
-/// split. A folder is the group (an album's tracks sound alike, so they must
-/// not sit on both sides of a fold), except for a genre whose tracks all
-/// share one folder (`Music/Jazz/*.flac`, or a flat library): held out as a
-/// whole it would never be in training, so its tracks there are grouped one
-/// file each (an optimistic estimate, said in the report).
-pub fn cv_groups(samples: &[Sample], k: usize) -> (Vec<String>, Vec<usize>) {
+/// Each track's cross-validation group, the genres whose groups had to be
+/// split, and how many tracks are copies of another. A folder is the group
+/// (an album's tracks sound alike, so they must not sit on both sides of a
+/// fold), except for a genre whose tracks all share one folder
+/// (`Music/Jazz/*.flac`, or a flat library): held out as a whole it would
+/// never be in training, so its tracks there are grouped one file each (an
+/// optimistic estimate, said in the report). Copies of one recording (the
+/// same embedding to the bit: an album track and its compilation copy) stay
+/// together, and their folders with them: a copy on the other side of a fold
+/// would be a test answered from training.
+pub fn cv_groups(samples: &[Sample], k: usize) -> (Vec<String>, Vec<usize>, usize) {
+    let (original, copies) = originals(samples);
+    // folders joined by a shared recording, each named by its least folder
+    let mut joined: BTreeMap<&str, &str> = BTreeMap::new();
+    fn root<'a>(joined: &BTreeMap<&'a str, &'a str>, mut g: &'a str) -> &'a str {
+        while let Some(&up) = joined.get(g) {
+            if up == g {
+                break;
+            }
+            g = up;
+        }
+        g
+    }
+    for (i, s) in samples.iter().enumerate() {
+        let (a, b) = (
+            root(&joined, s.group.as_str()),
+            root(&joined, samples[original[i]].group.as_str()),
+        );
+        if a != b {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            joined.insert(hi, lo);
+        }
+    }
+    let folder = |i: usize| root(&joined, samples[i].group.as_str());
     let mut folders_of = vec![std::collections::BTreeSet::new(); k];
-    for s in samples {
+    for (i, s) in samples.iter().enumerate() {
         for &g in &s.genres {
-            folders_of[g].insert(s.group.as_str());
+            folders_of[g].insert(folder(i));
         }
     }
     let split: Vec<usize> = (0..k).filter(|&c| folders_of[c].len() == 1).collect();
@@ -106,13 +133,31 @@ pub fn cv_groups(samples: &[Sample], k: usize) -> (Vec<String>, Vec<usize>) {
         .enumerate()
         .map(|(i, s)| {
             if s.genres.iter().any(|g| split.contains(g)) {
-                format!("{}\u{0}{i}", s.group)
+                format!("{}\u{0}{}", folder(i), original[i])
             } else {
-                s.group.clone()
+                folder(i).to_string()
             }
         })
         .collect();
-    (groups, split)
+    (groups, split, copies)
+}
+
+/// For each sample, the first sample with the same embedding bits (itself
+/// when none before it), and how many samples are such copies.
+fn originals(samples: &[Sample]) -> (Vec<usize>, usize) {
+    let mut first: std::collections::HashMap<Vec<u32>, usize> = std::collections::HashMap::new();
+    let mut copies = 0;
+    let original = samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let bits = s.embedding.iter().map(|v| v.to_bits()).collect();
+            let o = *first.entry(bits).or_insert(i);
+            copies += usize::from(o != i);
+            o
+        })
+        .collect();
+    (original, copies)
 }
 
 /// Standardisation fitted on `rows`.
@@ -447,6 +492,7 @@ fn report(
         confident_precision: confident_right as f64 / confident.max(1) as f64,
         left_out: Vec::new(),
         split_by_file: Vec::new(),
+        copies: 0,
     }
 }
 
@@ -467,7 +513,7 @@ pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<
     if samples.iter().any(|s| s.embedding.len() != dim) {
         return Err(VocabError::Train("embeddings of different sizes".into()));
     }
-    let (groups, split) = cv_groups(samples, k);
+    let (groups, split, copies) = cv_groups(samples, k);
     let strata: Vec<usize> = samples
         .iter()
         .map(|s| s.genres.first().copied().unwrap_or(0))
@@ -505,6 +551,7 @@ pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<
     let mut rep = report(samples, &probs, &head, n_folds, tried);
     rep.left_out = meta.left_out.clone();
     rep.split_by_file = split.iter().map(|&c| meta.vocabulary[c].clone()).collect();
+    rep.copies = copies;
     head.report = rep;
     Ok(head)
 }
@@ -512,6 +559,41 @@ pub fn train(samples: &[Sample], meta: HeadMeta, opts: &TrainOptions) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies of one recording (a track and its compilation copy, or the
+    /// tester's library of a few songs copied around) never sit on both
+    /// sides of a fold: their folders go together, and in a genre split file
+    /// by file, a copy goes with its original.
+    #[test]
+    fn copies_of_a_recording_stay_on_one_side_of_every_fold() {
+        let s = |e: f32, genre: usize, group: &str| Sample {
+            embedding: vec![e, 1.0],
+            genres: vec![genre],
+            group: group.into(),
+        };
+        let samples = [
+            s(1.0, 0, "Album"),
+            s(2.0, 0, "Album"),
+            s(3.0, 0, "Other"),
+            s(1.0, 0, "Compilation"), // a copy of Album's first track
+            s(4.0, 0, "Compilation"),
+            s(5.0, 1, "Flat"),
+            s(6.0, 1, "Flat"),
+            s(5.0, 1, "Flat"), // a copy in a genre split file by file
+        ];
+        let (groups, split, copies) = cv_groups(&samples, 2);
+        assert_eq!(copies, 2);
+        assert_eq!(split, [1]);
+        assert_eq!(groups[0], "Album");
+        assert_eq!(groups[3], "Album", "the compilation joins the album");
+        assert_eq!(groups[4], "Album");
+        assert_eq!(groups[2], "Other");
+        assert_eq!(groups[7], groups[5], "the copy goes with its original");
+        assert_ne!(groups[6], groups[5]);
+        let folds = grouped_folds(&groups, &[0, 0, 0, 0, 0, 1, 1, 1], 5);
+        assert_eq!(folds[0], folds[3]);
+        assert_eq!(folds[5], folds[7]);
+    }
 
     #[test]
     fn a_folder_never_sits_on_both_sides() {
