@@ -135,6 +135,8 @@ pub enum TagEvent {
     /// now and its size and mtime after the undo, or why it failed. Empty:
     /// nothing to undo.
     Undone(Vec<Result<UndoneFile, UndoFailed>>),
+    /// A long undo's progress: files taken back so far, of how many.
+    UndoProgress { done: usize, total: usize },
     /// Files under the library root (relative paths) that the journal says
     /// earmark wrote, with the genres written (newest entry per file).
     Marks(Vec<(PathBuf, Vec<String>)>),
@@ -234,7 +236,9 @@ impl Tagger {
                                 send(TagEvent::Undone(Vec::new()));
                                 continue;
                             };
-                            let out = undo_entries(c, ids, &stop);
+                            let out = undo_entries(c, ids, &stop, |done, total| {
+                                send(TagEvent::UndoProgress { done, total });
+                            });
                             if !send(TagEvent::Undone(out)) {
                                 return;
                             }
@@ -337,13 +341,25 @@ fn write_batch(
 
 /// Undo these journal entries, newest first; quitting (`stop`) stops between
 /// files: each undo is whole.
+/// `progress` hears how far it got, at most every quarter second.
 fn undo_entries(
     c: &Cache,
     ids: Vec<i64>,
     stop: &AtomicBool,
+    progress: impl Fn(usize, usize),
 ) -> Vec<Result<UndoneFile, UndoFailed>> {
+    let total = ids.len();
+    let mut told = std::time::Instant::now();
     ids.into_iter()
+        .enumerate()
         .take_while(|_| !stop.load(Ordering::Relaxed))
+        .map(|(done, id)| {
+            if done > 0 && told.elapsed() >= std::time::Duration::from_millis(250) {
+                progress(done, total);
+                told = std::time::Instant::now();
+            }
+            id
+        })
         .map(|id| match apply::undo(c, id) {
             Ok(u) => Ok(UndoneFile {
                 still_written: c
@@ -455,7 +471,7 @@ mod tests {
             ids.push(a.journal_id.unwrap());
         }
         let stop = std::sync::atomic::AtomicBool::new(false);
-        let undone = |id| match undo_entries(&journal, vec![id], &stop).pop() {
+        let undone = |id| match undo_entries(&journal, vec![id], &stop, |_, _| {}).pop() {
             Some(Ok(u)) => u,
             other => panic!("{other:?}"),
         };

@@ -70,6 +70,14 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 *slot = Some(rows);
             }
         }
+        TagEvent::UndoProgress { done, total } => {
+            if matches!(s.inflight.get(req), Some(Work::Undo)) {
+                s.status.set(
+                    format!("undoing the last tag write… {done} of {total} files"),
+                    Level::Info,
+                );
+            }
+        }
         TagEvent::Undone(list) => {
             s.inflight.finish(req);
             undone(s, fx, list);

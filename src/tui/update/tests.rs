@@ -2205,3 +2205,43 @@ fn the_track_panes_path_escapes_control_characters_as_the_listing_does() {
     assert!(text.contains(&format!("lib/{escaped}")), "{text}");
     assert!(!text.contains('\u{202e}'), "{text}");
 }
+
+/// A long undo says how far it got (a 3,000-file batch takes a minute), and
+/// a progress report of no undo in flight changes nothing.
+#[test]
+fn a_long_undo_shows_its_progress() {
+    let mut s = state(1, false);
+    let req = s.inflight.start(super::super::effect::Work::Undo);
+    let progress = TagEvent::UndoProgress {
+        done: 1200,
+        total: 3000,
+    };
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: progress,
+        },
+    );
+    assert_eq!(
+        s.status.message(),
+        Some("undoing the last tag write… 1200 of 3000 files")
+    );
+    s.inflight.finish(req);
+    s.status.set(
+        "something else",
+        super::super::components::status::Level::Info,
+    );
+    let progress = TagEvent::UndoProgress {
+        done: 1300,
+        total: 3000,
+    };
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: progress,
+        },
+    );
+    assert_eq!(s.status.message(), Some("something else"));
+}
