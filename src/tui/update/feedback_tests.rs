@@ -34,18 +34,7 @@ fn library(names: &[&str]) -> State {
             name: OsString::from(n),
         })
         .collect();
-    let fx = update(
-        &mut s,
-        Msg::Scan(ScanBatch {
-            entries,
-            progress: ScanProgress {
-                files: names.len() as u64,
-                done: true,
-                ..ScanProgress::default()
-            },
-        }),
-    );
-    answer_inspections(&mut s, &fx);
+    super::tests::scanned(&mut s, entries);
     let fx = model_ready(&mut s);
     answer_inspections(&mut s, &fx);
     s

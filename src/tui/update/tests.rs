@@ -70,6 +70,27 @@ pub(super) fn state(n: usize, classify: bool) -> State {
     s
 }
 
+/// The scan of `entries` done in one batch (on a state without files), its
+/// inspections answered.
+pub(super) fn scanned(s: &mut State, entries: Vec<ScanEntry>) {
+    let files = entries
+        .iter()
+        .filter(|e| matches!(e, ScanEntry::Audio { .. }))
+        .count() as u64;
+    let fx = update(
+        s,
+        Msg::Scan(ScanBatch {
+            entries,
+            progress: ScanProgress {
+                files,
+                done: true,
+                ..ScanProgress::default()
+            },
+        }),
+    );
+    answer_inspections(s, &fx);
+}
+
 pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
     update(
         s,
@@ -824,18 +845,7 @@ pub(super) fn album(n: usize) -> State {
         parent: 1,
         name: OsString::from(format!("song-{i}.mp3")),
     }));
-    let fx = update(
-        &mut s,
-        Msg::Scan(ScanBatch {
-            entries,
-            progress: ScanProgress {
-                files: n as u64,
-                done: true,
-                ..ScanProgress::default()
-            },
-        }),
-    );
-    answer_inspections(&mut s, &fx);
+    scanned(&mut s, entries);
     s
 }
 
@@ -2082,18 +2092,7 @@ fn next_and_previous_step_from_the_cursor_unless_a_track_plays() {
         },
         audio(4, "d.mp3"),
     ];
-    let fx = update(
-        &mut s,
-        Msg::Scan(ScanBatch {
-            entries,
-            progress: ScanProgress {
-                files: 4,
-                done: true,
-                ..ScanProgress::default()
-            },
-        }),
-    );
-    answer_inspections(&mut s, &fx);
+    scanned(&mut s, entries);
     let plays = |s: &mut State, cursor: u32, code: KeyCode| {
         s.browser.reveal(&s.tree, cursor);
         assert_eq!(s.browser.selected(), Some(cursor));
@@ -2181,21 +2180,13 @@ fn rescan_puts_the_cursor_where_a_gone_selection_was() {
 #[test]
 fn the_track_panes_path_escapes_control_characters_as_the_listing_does() {
     let mut s = state(0, false);
-    let fx = update(
+    scanned(
         &mut s,
-        Msg::Scan(ScanBatch {
-            entries: vec![ScanEntry::Audio {
-                parent: ROOT,
-                name: OsString::from("new\nline\u{202e}3pm.mp3"),
-            }],
-            progress: ScanProgress {
-                files: 1,
-                done: true,
-                ..ScanProgress::default()
-            },
-        }),
+        vec![ScanEntry::Audio {
+            parent: ROOT,
+            name: OsString::from("new\nline\u{202e}3pm.mp3"),
+        }],
     );
-    answer_inspections(&mut s, &fx);
     s.browser.select_index(&s.tree, 0);
     let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
     t.draw(|f| super::super::view::draw(&s, f)).unwrap();
