@@ -1068,7 +1068,7 @@ fn an_entry_whose_write_was_killed_before_its_rename_is_never_written() {
     let out = earmark(&env, &["tag", "undo", "--run", &run_s]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("was undone already"),
+        text(&out.stderr).contains("(3 files) was undone already (2 of them never written)"),
         "{}",
         text(&out.stderr)
     );

@@ -906,7 +906,7 @@ enum UndoWhich {
 /// entry id it never had is; a run undone already is said so.
 fn nothing_to_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<(), CliError> {
     if let UndoWhich::Run(run) = which {
-        let written = cache
+        let (written, never) = cache
             .journal_batch_len(*run)
             .map_err(|e| CliError::failed("tag", e))?;
         if written == 0 {
@@ -916,10 +916,15 @@ fn nothing_to_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<(), C
             ));
         }
         if !json {
-            eprintln!(
-                "nothing to undo: run {run} ({}) was undone already",
-                crate::text::plural(written, "file")
-            );
+            let files = crate::text::plural(written, "file");
+            let how = match never {
+                0 => "was undone already".to_string(),
+                n if n == written => {
+                    "was never written (interrupted before its renames)".to_string()
+                }
+                n => format!("was undone already ({n} of them never written)"),
+            };
+            eprintln!("nothing to undo: run {run} ({files}) {how}");
         }
     } else if !json {
         eprintln!("nothing to undo");

@@ -287,16 +287,21 @@ impl Cache {
 
     /// How many entries run `batch` wrote (undone or not): 0 when there is
     /// no such run.
-    pub fn journal_batch_len(&self, batch: i64) -> Result<usize, CacheError> {
-        let n: i64 = self
+    /// How many entries run `batch` has, and how many of them were never
+    /// written (the run was killed before their renames).
+    pub fn journal_batch_len(&self, batch: i64) -> Result<(usize, usize), CacheError> {
+        let (n, never): (i64, i64) = self
             .conn()
             .query_row(
-                "SELECT count(*) FROM journal WHERE batch = ?1",
-                params![batch],
-                |r| r.get(0),
+                "SELECT count(*), count(CASE WHEN undone = ?2 THEN 1 END) FROM journal WHERE batch = ?1",
+                params![batch, NEVER_WRITTEN],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.db_err(e))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        Ok((
+            usize::try_from(n).unwrap_or(0),
+            usize::try_from(never).unwrap_or(0),
+        ))
     }
 
     /// The newest entry for `path` not undone yet (the TUI's "written" mark).
