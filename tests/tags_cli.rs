@@ -1194,3 +1194,42 @@ fn tag_and_undo_keep_what_classify_analysed() {
     run(&["tag", "undo", "--last"]);
     assert!(known(), "and the undo");
 }
+
+/// An MP3 whose only tag is ID3v1 (128 bytes at its end) is refused, the
+/// file untouched: the ID3v2 tag a genre needs is what players read first,
+/// so its title, artist and album would vanish from view behind it.
+#[test]
+fn an_mp3_with_only_an_id3v1_tag_is_refused_untouched() {
+    let Some(env) = setup(&["singularity-awakening.mp3"]) else {
+        return;
+    };
+    let file = env.music.join("singularity-awakening.mp3");
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..3], b"ID3");
+    let v2_len = 10
+        + bytes[6..10]
+            .iter()
+            .fold(0usize, |a, &b| (a << 7) | usize::from(b));
+    let mut v1 = vec![0u8; 128];
+    v1[..3].copy_from_slice(b"TAG");
+    v1[3..12].copy_from_slice(b"Awakening");
+    v1[33..43].copy_from_slice(b"Singularit");
+    v1[127] = 7; // Hip-Hop
+    let mut only_v1 = bytes[v2_len..].to_vec();
+    only_v1.extend_from_slice(&v1);
+    std::fs::write(&file, &only_v1).unwrap();
+    for args in [
+        &["tag", "-g", "Jazz"][..],
+        &["tag", "-g", "Jazz", "--dry-run"][..],
+    ] {
+        let mut a = args.to_vec();
+        let p = file.to_str().unwrap();
+        a.push(p);
+        let out = earmark(&env, &a);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("has an ID3v1 tag but no ID3v2 tag"), "{err}");
+        assert!(err.contains("in a tag editor first"), "{err}");
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), only_v1);
+}

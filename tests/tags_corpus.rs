@@ -28,6 +28,9 @@ const REFUSED: &[(&str, &str)] = &[
         "zero-size-chunk.wav",
         "its WAV `data` chunk declares no length",
     ),
+    // APEv2 and ID3v1 but no ID3v2: an added ID3v2 tag would hide their
+    // title, artist and album from players that read ID3v2 first.
+    ("ape-id3v1.mp3", "has an ID3v1 tag but no ID3v2 tag"),
 ];
 
 /// Files whose tags mutagen 1.47 cannot see at all (it reads `meta` as a

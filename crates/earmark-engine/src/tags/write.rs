@@ -5,7 +5,7 @@
 //! failure the temp file is deleted and the original is untouched.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -360,7 +360,21 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
         ));
     }
     let ft = detect(file).map_err(|r| TagWriteError::new(path, WriteErrorKind::Unsupported, r))?;
+    if ft == lofty::file::FileType::Mpeg && !head.starts_with(b"ID3") && ends_with_id3v1(file) {
+        return Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            "has an ID3v1 tag but no ID3v2 tag: the ID3v2 tag a genre needs would hide its title, artist \
+             and album from most players; convert its tag to ID3v2 in a tag editor first",
+        ));
+    }
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+}
+
+/// An ID3v1 tag: the file's last 128 bytes start with `TAG`.
+fn ends_with_id3v1(file: &mut File) -> bool {
+    let mut tag = [0u8; 3];
+    file.seek(SeekFrom::End(-128)).is_ok() && file.read_exact(&mut tag).is_ok() && &tag == b"TAG"
 }
 
 /// Deletes the temp file unless disarmed; its marker goes either way.
