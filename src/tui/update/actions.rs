@@ -467,7 +467,18 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
         return (marked, format!("{n} marked {files}"));
     }
     match selected_folder(s) {
-        Some((dir, name)) => (s.tree.files_under(dir), name),
+        // a filter narrows the folder to what it shows, as `*` marks
+        Some((dir, name)) => match s.browser.keep() {
+            Some(keep) => (
+                s.tree
+                    .files_under(dir)
+                    .into_iter()
+                    .filter(|&f| keep.get(f as usize).copied().unwrap_or(false))
+                    .collect(),
+                format!("{name} (filtered)"),
+            ),
+            None => (s.tree.files_under(dir), name),
+        },
         None => (Vec::new(), String::new()),
     }
 }

@@ -560,6 +560,30 @@ fn star_marks_only_what_the_filter_shows() {
     );
 }
 
+/// `A` under a filter takes only the files it shows, as `*` marks them: a
+/// batch must not write files that are not on screen.
+#[test]
+fn batch_accept_takes_only_what_the_filter_shows() {
+    let mut s = state(13, true);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    for f in s.tree.files().collect::<Vec<_>>() {
+        s.results.set_result(f, classified("pop", 0.9));
+    }
+    key(&mut s, KeyCode::Char('/'));
+    for c in "track-1".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    key(&mut s, KeyCode::Enter);
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let (_, items) = preview_asked(fx).expect("a preview");
+    let names: Vec<String> = items
+        .iter()
+        .map(|(i, _)| s.tree.node(i.node).label().into_owned())
+        .collect();
+    assert_eq!(names, ["track-10.mp3", "track-11.mp3", "track-12.mp3"]);
+}
+
 #[test]
 fn c_on_a_classified_file_says_how_to_take_its_folder() {
     let mut s = state(2, true);
