@@ -717,6 +717,23 @@ fn auto_keeps_a_genre_already_there_unless_overwrite() {
     let appended = auto(&["--mode", "append"]);
     assert_eq!(appended["status"], "would-write", "{appended}");
     assert_eq!(genres(&f), s(&["Game"]), "dry runs write nothing");
+
+    // The file's own spelling of the suggested genre stays (as the app's
+    // batch holds it back): `--auto` rewrote `hip hop` to `Hip-Hop`.
+    let suggested = auto(&["--overwrite"])["new"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let theirs = suggested.to_lowercase().replace('-', " ");
+    assert!(
+        earmark(&env, &["tag", "-g", &theirs, p(&f)])
+            .status
+            .success()
+    );
+    let kept = auto(&[]);
+    assert_eq!(kept["status"], "unchanged", "{kept}");
+    assert_eq!(kept["new"][0], theirs.as_str(), "{kept}");
+    assert_eq!(auto(&["--overwrite"])["new"][0], suggested.as_str());
 }
 
 /// A user who owns a file but is not in its group cannot give the new copy

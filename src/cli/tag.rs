@@ -446,10 +446,13 @@ fn auto_changes(
                 records.push(skipped(args, &path, &why, why.clone(), None));
             }
             (Some(top), _) if top.probability >= min => {
-                let change = GenreChange {
+                let mut change = GenreChange {
                     genres: vec![shown(&top.genre)],
                     mode: args.mode.into(),
                 };
+                if let Some(theirs) = own_spelling(args, &path, &change) {
+                    change.genres = theirs; // `Hip Hop` stays `Hip Hop`: unchanged
+                }
                 if let Some(held) = held_genre(args, &path, &change) {
                     let why = format!("it has a genre ({held})");
                     let line = format!("{why}; --overwrite replaces it");
@@ -530,6 +533,22 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Strin
             .zip(&change.genres)
             .all(|(a, b)| crate::vocab::library::same_genre(a, b));
     (!now.is_empty() && !same).then(|| now.join("; "))
+}
+
+/// The file's own spelling of the genre `--auto` would write (`Hip Hop`
+/// for `Hip-Hop`, `rock` for `Rock`), kept without `--overwrite`, as the
+/// app's batch holds such files back.
+fn own_spelling(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Vec<String>> {
+    if args.overwrite || change.mode == GenreMode::Append {
+        return None;
+    }
+    let now = crate::tags::write::read_genre_state(path).ok()?.display();
+    let same = now.len() == change.genres.len()
+        && now
+            .iter()
+            .zip(&change.genres)
+            .all(|(a, b)| crate::vocab::library::same_genre(a, b));
+    (same && now != change.genres).then_some(now)
 }
 
 /// Set by Ctrl-C (or SIGTERM/SIGHUP): no new file is started.

@@ -244,10 +244,24 @@ pub(crate) fn split_tcon(raw: &str) -> Vec<String> {
 }
 
 /// Keep the first of case-insensitively equal names, in order.
+/// The first spelling of each genre: `Hip Hop` and `Hip-Hop`, `rock` and
+/// `Rock`, `R&B` and `R and B` are one genre (the vocabulary's key); names
+/// of symbols only compare case aside.
 fn dedupe(names: impl Iterator<Item = String>) -> Vec<String> {
+    let same = |a: &str, b: &str| {
+        let (ka, kb) = (
+            crate::vocab::spelling::key(a),
+            crate::vocab::spelling::key(b),
+        );
+        if ka.is_empty() || kb.is_empty() {
+            a.to_lowercase() == b.to_lowercase()
+        } else {
+            ka == kb
+        }
+    };
     let mut out: Vec<String> = Vec::new();
     for n in names {
-        if !out.iter().any(|o| o.to_lowercase() == n.to_lowercase()) {
+        if !out.iter().any(|o| same(o, &n)) {
             out.push(n);
         }
     }
@@ -321,6 +335,23 @@ mod tests {
             }],
         };
         assert_eq!(v24.display(), s(&["AC/DC-core"]), "v2.4 has NUL for lists");
+    }
+
+    /// Appending a genre the file already has in another spelling adds
+    /// nothing (`Hip Hop; Hip-Hop` was written); symbols-only names still
+    /// differ.
+    #[test]
+    fn appending_a_genre_spelled_otherwise_adds_nothing() {
+        let st = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Vorbis,
+                values: s(&["Hip Hop", "R&B"]),
+            }],
+        };
+        let t = st.target(&s(&["Hip-Hop", "R and B", "hiphop"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["Hip Hop", "R&B"]));
+        let t = st.target(&s(&["!!!", "???"]), GenreMode::Replace);
+        assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["!!!", "???"]));
     }
 
     #[test]
