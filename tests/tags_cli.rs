@@ -404,7 +404,16 @@ fn undo_and_journal_subcommands_and_forget() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let out = earmark(&env, &["tag", "journal", "forget", &last.to_string()]);
+    // It can still be undone: forget refuses without --force, nothing dropped.
+    let id = last.to_string();
+    let out = earmark(&env, &["tag", "journal", "forget", &id]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("#{last} can still be undone")),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = earmark(&env, &["tag", "journal", "forget", &id, "--force"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains(&format!("forgot #{last}")));
     assert_eq!(genres(&f), s(&["Blues"]));

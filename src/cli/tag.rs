@@ -172,6 +172,9 @@ pub enum JournalAction {
     Forget {
         /// Journal entry to drop (see `earmark tag journal`).
         id: i64,
+        /// Forget it even though it can still be undone (its original bytes go with it).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -208,7 +211,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         Some(TagAction::Journal(j)) => {
             return with_cache(|cache| match j.action {
                 None => list_journal(cache, j.json),
-                Some(JournalAction::Forget { id }) => forget(cache, id, j.json),
+                Some(JournalAction::Forget { id, force }) => forget(cache, id, force, j.json),
             });
         }
         None => {}
@@ -1188,12 +1191,39 @@ fn journal_table(entries: &[JournalEntry], outlooks: &[UndoOutlook]) -> Vec<Stri
     std::iter::once(head).chain(rows).collect()
 }
 
-/// `tag journal forget ID`: drop an entry that can no longer be undone.
-fn forget(cache: &Cache, id: i64, json: bool) -> Result<ExitCode, CliError> {
+/// `tag journal forget ID`: drop an entry that can no longer be undone; one
+/// that still can is refused without `--force` (its original bytes would go).
+fn forget(cache: &Cache, id: i64, force: bool, json: bool) -> Result<ExitCode, CliError> {
     let entry = cache
         .journal_get(id)
         .map_err(|e| CliError::failed("tag", e))?
         .ok_or_else(|| CliError::failed("tag", format!("no journal entry #{id}")))?;
+    if !force {
+        let entries = cache
+            .journal_list()
+            .map_err(|e| CliError::failed("tag", e))?;
+        let outlooks =
+            apply::journal_outlook(cache, &entries).map_err(|e| CliError::failed("tag", e))?;
+        let undoable = entries.iter().zip(&outlooks).any(|(e, o)| {
+            e.id == id
+                && matches!(
+                    o,
+                    UndoOutlook::Exact
+                        | UndoOutlook::Values
+                        | UndoOutlook::Undoable
+                        | UndoOutlook::After(_)
+                )
+        });
+        if undoable {
+            return Err(CliError::failed(
+                "tag",
+                format!(
+                    "#{id} can still be undone (`earmark tag undo {id}`); forgetting it drops \
+                     the way back: add --force to forget it anyway"
+                ),
+            ));
+        }
+    }
     cache
         .journal_forget(id)
         .map_err(|e| CliError::failed("tag", e))?;
