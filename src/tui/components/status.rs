@@ -42,6 +42,16 @@ impl StatusLine {
         self.about_run = false;
     }
 
+    /// News that does not take the line from an error (an undo's failure
+    /// stays in view when the file it names is read again); logged either way.
+    pub fn note(&mut self, text: impl Into<String>) {
+        if matches!(self.message, Some((_, Level::Error))) {
+            self.log.push(&text.into(), Level::Info);
+        } else {
+            self.set(text, Level::Info);
+        }
+    }
+
     /// A message about the classification run just started.
     pub fn set_run(&mut self, text: impl Into<String>) {
         self.set(text, Level::Info);

@@ -103,10 +103,8 @@ fn changed_on_disk(s: &mut State, fx: &mut Effects, node: NodeId) {
     s.results.forget_result(node);
     if s.browser.selected() == Some(node) {
         let name = s.tree.node(node).label().into_owned();
-        s.status.set(
-            format!("{name} changed on disk: looking at it again"),
-            super::components::status::Level::Info,
-        );
+        s.status
+            .note(format!("{name} changed on disk: looking at it again"));
         if s.focus == Some(node) {
             s.focus = None;
         }

@@ -1833,6 +1833,14 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
         s.status.message(),
         Some("track-00.mp3 changed on disk: looking at it again")
     );
+    // an error on the line (an undo refused for that change) stays in view
+    s.status.set(
+        "undid nothing; 1 failed",
+        super::super::components::status::Level::Error,
+    );
+    s.status
+        .note("track-00.mp3 changed on disk: looking at it again");
+    assert_eq!(s.status.message(), Some("undid nothing; 1 failed"));
     assert!(
         s.inflight
             .iter()
