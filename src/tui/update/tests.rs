@@ -1833,14 +1833,6 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
         s.status.message(),
         Some("track-00.mp3 changed on disk: looking at it again")
     );
-    // an error on the line (an undo refused for that change) stays in view
-    s.status.set(
-        "undid nothing; 1 failed",
-        super::super::components::status::Level::Error,
-    );
-    s.status
-        .note("track-00.mp3 changed on disk: looking at it again");
-    assert_eq!(s.status.message(), Some("undid nothing; 1 failed"));
     assert!(
         s.inflight
             .iter()
@@ -2267,4 +2259,18 @@ fn a_long_undo_shows_its_progress() {
         },
     );
     assert_eq!(s.status.message(), Some("something else"));
+}
+
+/// News of a file read again does not push an error off the line (an undo
+/// refused for that very change stays in view); it goes to the log.
+#[test]
+fn a_note_leaves_an_error_on_the_line() {
+    use super::super::components::status::Level;
+    let mut s = state(1, false);
+    s.status.note("first");
+    assert_eq!(s.status.message(), Some("first"));
+    s.status.set("undid nothing; 1 failed", Level::Error);
+    s.status
+        .note("track-00.mp3 changed on disk: looking at it again");
+    assert_eq!(s.status.message(), Some("undid nothing; 1 failed"));
 }
