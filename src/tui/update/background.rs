@@ -35,11 +35,16 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             // A bad file changes folder counts; filtered rows do not change.
             if let Some(node) = node {
                 let now = inspection.key;
+                let before = s.tree.node(node).inspection().and_then(|i| i.key);
                 s.tree.set_inspection(node, *inspection);
                 super::forget_if_retagged(s, node);
                 super::mark_if_written(s, node);
+                // A failure ("too short") carries no version of its own: the
+                // file read as another version than before is judged again.
+                let failed_before = s.results.get(node).is_some_and(|f| f.error.is_some())
+                    && before.is_some_and(|b| now.is_some_and(|n| n != b));
                 if let Some(now) = now
-                    && s.results.outdated(node, now)
+                    && (s.results.outdated(node, now) || failed_before)
                 {
                     super::changed_on_disk(s, fx, node);
                 }

@@ -2274,3 +2274,44 @@ fn a_note_leaves_an_error_on_the_line() {
         .note("track-00.mp3 changed on disk: looking at it again");
     assert_eq!(s.status.message(), Some("undid nothing; 1 failed"));
 }
+
+/// A file that could not be classified ("too short") and is then replaced
+/// is judged again: its failure had no version of its own and stuck until R.
+#[test]
+fn a_failure_is_dropped_when_the_file_is_replaced() {
+    use crate::cache::FileKey;
+    let mut s = state(2, true);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    let f = s.tree.files().next().unwrap();
+    let v = |size| FileKey {
+        size,
+        mtime_ns: size,
+    };
+    // chosen: read as version 1, then found too short
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Up);
+    inspected_as(&mut s, &fx, f, v(1));
+    s.results
+        .entry(f)
+        .set_failure("too short to judge (0.3 s)".into(), Some("too-short"));
+    // the same version read again: the failure stays
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Up);
+    inspected_as(&mut s, &fx, f, v(1));
+    assert!(s.results.get(f).is_some_and(|r| r.error.is_some()));
+    // replaced by a longer file: the failure goes and it is classified again
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Up);
+    inspected_as(&mut s, &fx, f, v(2));
+    assert!(s.results.get(f).is_none_or(|r| r.error.is_none()));
+    assert!(
+        s.inflight
+            .iter()
+            .any(|(_, w)| matches!(w, Work::Classify { node, .. } if *node == f)),
+        "classified again"
+    );
+}
