@@ -161,6 +161,12 @@ fn hard_links_are_refused() {
     let bytes = std::fs::read(&path).unwrap();
     let e = write_genre(&path, &GenreChange::replace("Jazz")).unwrap_err();
     assert_eq!(e.kind, WriteErrorKind::HardLinked);
+    // what to do, as every refusal says
+    assert!(
+        e.reason.contains("give it a file of its own"),
+        "{}",
+        e.reason
+    );
     assert_untouched(dir.path(), &path, &bytes);
 }
 

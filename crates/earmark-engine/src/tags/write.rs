@@ -703,7 +703,8 @@ fn check_replaceable(shown: &Path, real: &Path, meta: &fs::Metadata) -> Result<(
                 shown,
                 WriteErrorKind::HardLinked,
                 format!(
-                    "file has {} hard links; replacing it would split them",
+                    "file has {} hard links; replacing it would split them \
+                     (give it a file of its own with `cp` first)",
                     meta.nlink()
                 ),
             ));
