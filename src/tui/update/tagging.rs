@@ -416,6 +416,7 @@ fn refuse_untaggable(s: &mut State, id: NodeId) -> bool {
         .get(id)
         .filter(|f| f.cannot_hold_tags())
         .and_then(|f| f.error.clone())
+        .or_else(|| crate::tags::write::format_without_tags(&s.tree.path(id)).map(str::to_string))
     else {
         return false;
     };

@@ -2315,3 +2315,26 @@ fn a_failure_is_dropped_when_the_file_is_replaced() {
         "classified again"
     );
 }
+
+/// `t` and `T` on a `.au` say it cannot carry tags, instead of offering
+/// genres whose write would fail.
+#[test]
+fn picking_a_genre_for_an_au_file_says_it_cannot_carry_tags() {
+    let mut s = state(0, true);
+    scanned(
+        &mut s,
+        vec![ScanEntry::Audio {
+            parent: ROOT,
+            name: OsString::from("hell.au"),
+        }],
+    );
+    s.browser.select_index(&s.tree, 0);
+    for k in ['t', 'T'] {
+        key(&mut s, KeyCode::Char(k));
+        assert!(s.popup.is_none(), "{k}");
+        assert_eq!(
+            s.status.message(),
+            Some("hell.au cannot be tagged: Sun/NeXT .au files cannot carry tags")
+        );
+    }
+}

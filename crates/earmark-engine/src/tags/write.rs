@@ -341,15 +341,11 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     let n = file
         .read(&mut head)
         .map_err(|e| TagWriteError::io(path, "cannot read", &e))?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if sniff(&head[..n]) == Sniffed::Audio("Sun/NeXT AU")
-        || ext.eq_ignore_ascii_case("au")
-        || ext.eq_ignore_ascii_case("snd")
-    {
+    if sniff(&head[..n]) == Sniffed::Audio("Sun/NeXT AU") || format_without_tags(path).is_some() {
         return Err(TagWriteError::new(
             path,
             WriteErrorKind::Unsupported,
-            "Sun/NeXT .au files cannot carry tags",
+            AU_HAS_NO_TAGS,
         ));
     }
     if n == 0 {
@@ -369,6 +365,15 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
         ));
     }
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+}
+
+const AU_HAS_NO_TAGS: &str = "Sun/NeXT .au files cannot carry tags";
+
+/// Why a file of this name can never hold a genre (a `.au`), without reading
+/// it: the app says so instead of offering genres to pick.
+pub fn format_without_tags(path: &Path) -> Option<&'static str> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    (ext.eq_ignore_ascii_case("au") || ext.eq_ignore_ascii_case("snd")).then_some(AU_HAS_NO_TAGS)
 }
 
 /// An ID3v1 tag: the file's last 128 bytes start with `TAG`.
