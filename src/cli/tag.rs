@@ -453,14 +453,16 @@ fn auto_changes(
                     genres: vec![shown(&top.genre)],
                     mode: args.mode.into(),
                 };
-                if let Some(theirs) = own_spelling(args, &path, &change) {
-                    change.genres = theirs; // `Hip Hop` stays `Hip Hop`: unchanged
-                }
-                if let Some(held) = held_genre(args, &path, &change) {
-                    let why = format!("it has a genre ({held})");
-                    let line = format!("{why}; --overwrite replaces it");
-                    records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
-                    continue;
+                match held_genre(args, &path, &change) {
+                    // `Hip Hop` stays `Hip Hop`: unchanged
+                    Some(Held::Spelled(theirs)) => change.genres = theirs,
+                    Some(Held::Other(held)) => {
+                        let why = format!("it has a genre ({held})");
+                        let line = format!("{why}; --overwrite replaces it");
+                        records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
+                        continue;
+                    }
+                    None => {}
                 }
                 confidence.insert(path.clone(), top.probability);
                 work.push((path, change));
@@ -522,26 +524,19 @@ const HAS_GENRE: &str = "has-genre";
 /// failure when named on the command line, skipped in a folder.
 const WALK: &str = "walk";
 
-/// The genre a file holds that `--auto` would replace without `--overwrite`
-/// (None: nothing to replace, or it is asked for; a file that cannot be read
-/// goes on, for the write to say why).
-fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<String> {
-    if args.overwrite || change.mode == GenreMode::Append {
-        return None;
-    }
-    let now = crate::tags::write::read_genre_state(path).ok()?.display();
-    let same = now.len() == change.genres.len()
-        && now
-            .iter()
-            .zip(&change.genres)
-            .all(|(a, b)| crate::vocab::library::same_genre(a, b));
-    (!now.is_empty() && !same).then(|| now.join("; "))
+/// What a file already holds that `--auto` without `--overwrite` respects.
+enum Held {
+    /// Another genre: the file is left alone (`"; "`-joined, for the reason).
+    Other(String),
+    /// The same genre in the file's own spelling (`Hip Hop` for `Hip-Hop`):
+    /// kept, as the app's batch holds such files back.
+    Spelled(Vec<String>),
 }
 
-/// The file's own spelling of the genre `--auto` would write (`Hip Hop`
-/// for `Hip-Hop`, `rock` for `Rock`), kept without `--overwrite`, as the
-/// app's batch holds such files back.
-fn own_spelling(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Vec<String>> {
+/// The genre a file holds that `--auto` would replace without `--overwrite`
+/// (None: nothing to replace, or it is asked for; a file that cannot be read
+/// goes on, for the write to say why). One read of the file's tags.
+fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Held> {
     if args.overwrite || change.mode == GenreMode::Append {
         return None;
     }
@@ -551,7 +546,11 @@ fn own_spelling(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Vec
             .iter()
             .zip(&change.genres)
             .all(|(a, b)| crate::vocab::library::same_genre(a, b));
-    (same && now != change.genres).then_some(now)
+    if !same {
+        (!now.is_empty()).then(|| Held::Other(now.join("; ")))
+    } else {
+        (now != change.genres).then_some(Held::Spelled(now))
+    }
 }
 
 /// Set by Ctrl-C (or SIGTERM/SIGHUP): no new file is started.

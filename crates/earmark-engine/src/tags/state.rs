@@ -243,25 +243,13 @@ pub(crate) fn split_tcon(raw: &str) -> Vec<String> {
     out
 }
 
-/// Keep the first of case-insensitively equal names, in order.
 /// The first spelling of each genre: `Hip Hop` and `Hip-Hop`, `rock` and
 /// `Rock`, `R&B` and `R and B` are one genre (the vocabulary's key); names
 /// of symbols only compare case aside.
 fn dedupe(names: impl Iterator<Item = String>) -> Vec<String> {
-    let same = |a: &str, b: &str| {
-        let (ka, kb) = (
-            crate::vocab::spelling::key(a),
-            crate::vocab::spelling::key(b),
-        );
-        if ka.is_empty() || kb.is_empty() {
-            a.to_lowercase() == b.to_lowercase()
-        } else {
-            ka == kb
-        }
-    };
     let mut out: Vec<String> = Vec::new();
     for n in names {
-        if !out.iter().any(|o| same(o, &n)) {
+        if !out.iter().any(|o| crate::vocab::library::same_genre(o, &n)) {
             out.push(n);
         }
     }

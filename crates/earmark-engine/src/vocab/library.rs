@@ -116,9 +116,15 @@ pub fn group_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Does `genre` name one of this vocabulary's genres (any spelling)?
+/// Does `genre` name one of this vocabulary's genres (any spelling)? Names
+/// of symbols only have no key: they compare case aside (`!!!` is not `???`).
 pub fn same_genre(a: &str, b: &str) -> bool {
-    key(a) == key(b)
+    let (ka, kb) = (key(a), key(b));
+    if ka.is_empty() || kb.is_empty() {
+        a.to_lowercase() == b.to_lowercase()
+    } else {
+        ka == kb
+    }
 }
 
 #[cfg(test)]
