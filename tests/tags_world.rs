@@ -285,6 +285,48 @@ fn multi_value_genres_show_as_lists_and_append_keeps_them() {
     }
 }
 
+/// ID3v2.3's `(17)Rock` (a genre reference followed by its name, as old
+/// taggers wrote it) is one genre, Rock: shown once, and accepting Rock
+/// leaves the file untouched; another genre replaces both parts.
+#[test]
+fn a_v23_reference_and_its_name_are_one_genre() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mp3) = untagged_mp3(dir.path()) else {
+        return;
+    };
+    // by hand: mutagen rewrites `(17)Rock` as `Rock` when it saves v2.3
+    let text = b"\0(17)Rock";
+    let mut frame = b"TCON".to_vec();
+    frame.extend((text.len() as u32).to_be_bytes());
+    frame.extend([0, 0]);
+    frame.extend(text);
+    let mut tag = b"ID3\x03\0\0".to_vec();
+    let n = frame.len() as u32;
+    tag.extend([(n >> 21) & 127, (n >> 14) & 127, (n >> 7) & 127, n & 127].map(|b| b as u8));
+    tag.extend(frame);
+    tag.extend(std::fs::read(&mp3).unwrap());
+    std::fs::write(&mp3, tag).unwrap();
+    let raw = "import sys, mutagen.id3 as i; t = i.ID3(sys.argv[1], translate=False); print(t['TCON'].text, t['TCON'].genres)";
+    assert_eq!(mutagen(&py, raw, &mp3), "['(17)Rock'] ['Rock']");
+    assert_eq!(info_genres(&mp3, dir.path()), serde_json::json!(["Rock"]));
+    let before = std::fs::read(&mp3).unwrap();
+    let out = earmark(&["tag", "--genre", "Rock", "--json"], &mp3, dir.path());
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "unchanged", "{v}");
+    assert_eq!(v["results"][0]["old"], serde_json::json!(["Rock"]));
+    assert!(
+        std::fs::read(&mp3).unwrap() == before,
+        "the file was rewritten"
+    );
+    let out = earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path());
+    assert!(out.status.success());
+    assert_eq!(mutagen(&py, raw, &mp3), "['Jazz'] ['Jazz']");
+}
+
 /// A file with eleven TITLE comments (an export that kept a whole album's):
 /// `info` shows every one, as mutagen reads them, not one picked at random.
 #[test]

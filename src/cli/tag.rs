@@ -1043,7 +1043,7 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
             cache
                 .journal_get(*id)
                 .map_err(fail)?
-                .ok_or_else(|| CliError::failed("tag", format!("no journal entry {id}")))?,
+                .ok_or_else(|| CliError::failed("tag", format!("no journal entry #{id}")))?,
         ],
         UndoWhich::Run(run) => cache.journal_batch_active(*run).map_err(fail)?,
         UndoWhich::Last => apply::last_entries(cache).map_err(fail)?,

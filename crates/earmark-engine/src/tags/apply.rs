@@ -77,17 +77,17 @@ pub struct Undone {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
-    #[error("no journal entry {0}")]
+    #[error("no journal entry #{0}")]
     NoSuchEntry(i64),
-    #[error("journal entry {id} ({}) is already undone", path.display())]
+    #[error("journal entry #{id} ({}) is already undone", path.display())]
     AlreadyUndone { id: i64, path: PathBuf },
-    #[error("journal entry {id} ({}) cannot be read back", path.display())]
+    #[error("journal entry #{id} ({}) cannot be read back", path.display())]
     BadEntry { id: i64, path: PathBuf },
-    #[error("journal entry {id}: {error}")]
+    #[error("journal entry #{id}: {error}")]
     Write { id: i64, error: TagWriteError },
     /// Not a failure: the write never happened (see `unwritten`); the entry
     /// is marked so, and no longer pending.
-    #[error("journal entry {id} ({}): {}", path.display(), super::unwritten::NEVER_WRITTEN)]
+    #[error("journal entry #{id} ({}): {}", path.display(), super::unwritten::NEVER_WRITTEN)]
     NeverWritten { id: i64, path: PathBuf },
     #[error(transparent)]
     Cache(#[from] CacheError),

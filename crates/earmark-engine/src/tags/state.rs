@@ -87,6 +87,16 @@ impl GenreState {
             .all(|s| self.get(s.slot).unwrap_or(&[]) == other.get(s.slot).unwrap_or(&[]))
     }
 
+    /// The same genres in every slot once decoded, a slot missing on one side
+    /// counting as empty: `(17)Rock` holds what `Rock` does, `Rock/Pop` in
+    /// ID3v2.3 what `Rock; Pop` does, so writing one over the other is no change.
+    pub fn shows_same(&self, other: &GenreState) -> bool {
+        self.slots.iter().chain(other.slots.iter()).all(|s| {
+            let shown = |st: &GenreState| display_slot(s.slot, st.get(s.slot).unwrap_or(&[]));
+            shown(self) == shown(other)
+        })
+    }
+
     /// The genres a person would see: the first slot with a value, decoded
     /// (ID3v1 numbers become names, RIFF INFO text is split at ';').
     pub fn display(&self) -> Vec<String> {
@@ -154,7 +164,19 @@ impl GenreState {
     }
 }
 
+/// A slot's values as names, each once: ID3v2.3's `(17)Rock` is a reference
+/// and its own name, one genre.
 fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    for name in decode_slot(slot, values) {
+        if !shown.contains(&name) {
+            shown.push(name);
+        }
+    }
+    shown
+}
+
+fn decode_slot(slot: Slot, values: &[String]) -> Vec<String> {
     match slot {
         Slot::Id3v2 => values
             .iter()
@@ -312,7 +334,7 @@ mod tests {
                 values: s(&["Rock/Pop", "17"]),
             }],
         };
-        assert_eq!(st.display(), s(&["Rock", "Pop", "Rock"]));
+        assert_eq!(st.display(), s(&["Rock", "Pop"]), "each genre once");
         // Appending keeps both and drops the repeat; the stored part stays exact.
         let t = st.target(&s(&["Jazz"]), GenreMode::Append);
         assert_eq!(t.get(Slot::Id3v23).unwrap(), s(&["Rock; Pop; Jazz"]));

@@ -329,7 +329,7 @@ fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
         path: path.to_path_buf(),
         old: old.display(),
         new: new.display(),
-        changed: !old.same_values(&new),
+        changed: !old.shows_same(&new),
         old_state: old,
         new_state: new,
         key_before: None,
@@ -506,8 +506,8 @@ fn safe_write(
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let target = decide(&old)?;
-    if old.same_values(&target) {
-        return Ok(report(shown, old, target));
+    if old.shows_same(&target) {
+        return Ok(report(shown, old.clone(), old));
     }
     let expected = Expected::of(shown, &real, &native, target)?;
     drop(native);
