@@ -250,6 +250,8 @@ impl ChunkTags {
         let mut edits: Vec<(u64, u64, Vec<u8>)> = Vec::new();
         let chunks = &self.layout.chunks;
         match self.id3_at {
+            // clearing the genre of a file without an ID3 chunk adds none
+            None if self.id3.frames.is_empty() => {}
             Some(i) => {
                 let c = chunks[i];
                 edits.push((c.start, c.end - c.start, self.chunk_bytes(&c.id, &id3)));
@@ -388,6 +390,13 @@ mod tests {
     }
 
     fn write_genre(bytes: &[u8]) -> (Vec<u8>, Result<(), String>) {
+        write_with(bytes, |t| t.id3.set_genres(&["Jazz".to_string()]).unwrap())
+    }
+
+    fn write_with(
+        bytes: &[u8],
+        edit: impl FnOnce(&mut ChunkTags),
+    ) -> (Vec<u8>, Result<(), String>) {
         let dir = tempfile::tempdir().unwrap();
         let (p, q) = (dir.path().join("a"), dir.path().join("b"));
         std::fs::write(&p, bytes).unwrap();
@@ -401,7 +410,7 @@ mod tests {
         };
         let mut f = open(&q);
         let mut t = ChunkTags::read(&mut f).unwrap();
-        t.id3.set_genres(&["Jazz".to_string()]).unwrap();
+        edit(&mut t);
         t.save(&mut f).unwrap();
         drop(f);
         let checked = check(&mut open(&p), &mut open(&q));
@@ -450,6 +459,42 @@ mod tests {
         );
         assert_eq!(&got[12..file.len()], &file[12..]);
         assert_eq!(&got[file.len()..file.len() + 4], b"ID3 ");
+    }
+
+    /// `tag --clear` on a WAV whose genre is only in RIFF INFO: IGNR goes,
+    /// nothing else changes, and no empty ID3 chunk is left behind.
+    #[test]
+    fn clearing_an_info_only_genre_adds_no_id3_chunk() {
+        let info = [
+            &b"INFO"[..],
+            &chunk(b"INAM", b"x\0", false),
+            &chunk(b"IGNR", b"Rock\0", false),
+        ]
+        .concat();
+        let fmt = chunk(b"fmt ", &[2; 16], false);
+        let data = chunk(b"data", &[7; 100], false);
+        let body = [
+            b"WAVE".to_vec(),
+            fmt.clone(),
+            chunk(b"LIST", &info, false),
+            data.clone(),
+        ]
+        .concat();
+        let mut file = b"RIFF".to_vec();
+        file.extend((body.len() as u32).to_le_bytes());
+        file.extend(&body);
+        let (got, checked) = write_with(&file, |t| {
+            assert_eq!(t.info_genre(), Some(vec!["Rock".to_string()]));
+            t.id3.set_genres(&[]).unwrap();
+            t.set_info_genre(&[]).unwrap();
+        });
+        checked.unwrap();
+        let info = [&b"INFO"[..], &chunk(b"INAM", b"x\0", false)].concat();
+        let body = [b"WAVE".to_vec(), fmt, chunk(b"LIST", &info, false), data].concat();
+        let mut want = b"RIFF".to_vec();
+        want.extend((body.len() as u32).to_le_bytes());
+        want.extend(&body);
+        assert_eq!(got, want);
     }
 
     #[test]
