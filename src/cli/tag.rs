@@ -322,6 +322,15 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             }
         })
         .collect();
+    // A file that cannot carry tags (.au) met in a folder is left alone, as
+    // `t` in the app says; named on the command line, it was asked for, and fails.
+    let (files, tagless): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|f| {
+        args.paths.contains(f) || crate::tags::write::format_without_tags(f).is_none()
+    });
+    for f in tagless {
+        let why = crate::tags::write::format_without_tags(&f).unwrap_or_default();
+        records.push(skipped(&args, &f, why, why.to_string(), Some(NO_TAGS)));
+    }
     if files.is_empty() && !records.iter().any(|r| r.status == "failed") {
         // as classify and info: a typo must not look like an empty library
         return Err(CliError::failed(
@@ -520,6 +529,8 @@ fn skipped(
 
 /// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
 const HAS_GENRE: &str = "has-genre";
+/// A skipped file's `error_kind` when its format cannot carry tags.
+const NO_TAGS: &str = "no-tags";
 /// The `error_kind` of what the walk met that is no regular audio file: a
 /// failure when named on the command line, skipped in a folder.
 const WALK: &str = "walk";
@@ -902,12 +913,17 @@ fn skipped_by_why(records: &[Record]) -> String {
     let unjudged = skipped_for(crate::audio::kind_has_nothing_to_judge);
     let held = skipped_for(|k| k == HAS_GENRE);
     let walked = skipped_for(|k| k == WALK);
+    let tagless = skipped_for(|k| k == NO_TAGS);
     let all = records.iter().filter(|r| r.status == "skipped").count();
     [
-        (all - unjudged - held - walked, "unsure or low confidence"),
+        (
+            all - unjudged - held - walked - tagless,
+            "unsure or low confidence",
+        ),
         (held, "a genre already: --overwrite replaces"),
         (unjudged, "silent or too short to judge"),
         (walked, "not regular files, or unreadable"),
+        (tagless, "formats that cannot carry tags"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
