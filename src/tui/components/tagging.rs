@@ -22,10 +22,14 @@ pub const THRESHOLD_STEP: f32 = 0.05;
 /// A genre the picker offers, with the model's confidence when it has one.
 pub type PickerItem = (String, Option<f32>);
 
+/// The files a genre pop-up writes to: the selected file, or the marked
+/// files (never empty; titles name the first when there is one).
+pub type Targets = Vec<NodeId>;
+
 pub enum Popup {
     /// Choose a genre: the model's genres ranked, then "other…".
     Picker {
-        node: NodeId,
+        nodes: Targets,
         items: Vec<PickerItem>,
         /// How many of the first items are the library's own genres (0:
         /// GTZAN's only); headings set them apart from GTZAN's.
@@ -34,7 +38,7 @@ pub enum Popup {
     },
     /// Type genres (`;` separates several).
     Editor {
-        node: NodeId,
+        nodes: Targets,
         input: Box<TextArea<'static>>,
     },
     /// What a batch-accept would write; `rows` is None while cached results
@@ -69,8 +73,8 @@ pub struct NotOffered {
 /// What a yes to [`Popup::Confirm`] does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirmed {
-    /// Remove this file's genre tag.
-    ClearGenre(NodeId),
+    /// Remove these files' genre tags.
+    ClearGenre(Targets),
     /// Undo the newest batch written since the app opened.
     Undo,
 }
@@ -81,22 +85,22 @@ pub enum PopupOutcome {
     /// Still open.
     Open,
     Close,
-    /// Write these genres to this file.
-    Write(NodeId, Vec<String>),
-    /// Switch to the free-text editor for this file.
-    Edit(NodeId),
+    /// Write these genres to these files.
+    Write(Targets, Vec<String>),
+    /// Switch to the free-text editor for these files.
+    Edit(Targets),
     /// Write the batch rows at or above the threshold.
     WriteBatch(Vec<Planned>),
     /// The user said yes.
     Confirmed(Confirmed),
-    /// Ask before removing this file's genre (the editor's line was empty).
-    AskClear(NodeId),
+    /// Ask before removing these files' genres (the editor's line was empty).
+    AskClear(Targets),
     /// Seek to what was typed.
     Seek(String),
 }
 
 impl Popup {
-    pub fn editor(node: NodeId, current: &str) -> Popup {
+    pub fn editor(nodes: Targets, current: &str) -> Popup {
         let mut input = TextArea::new(vec![current.to_string()]);
         input.set_placeholder_text("genre; another genre");
         input.set_cursor_line_style(Style::default());
@@ -108,7 +112,7 @@ impl Popup {
             input.select_all();
         }
         Popup::Editor {
-            node,
+            nodes,
             input: Box::new(input),
         }
     }
@@ -121,7 +125,7 @@ impl Popup {
     pub fn on_key(&mut self, k: KeyEvent) -> PopupOutcome {
         match self {
             Popup::Picker {
-                node,
+                nodes,
                 items,
                 cursor,
                 ..
@@ -130,12 +134,12 @@ impl Popup {
                 // the row after the genres types a new one
                 _ if move_in_list(cursor, items.len() + 1, k) => PopupOutcome::Open,
                 KeyCode::Enter => match items.get(*cursor) {
-                    Some((g, _)) => PopupOutcome::Write(*node, vec![g.clone()]),
-                    None => PopupOutcome::Edit(*node),
+                    Some((g, _)) => PopupOutcome::Write(nodes.clone(), vec![g.clone()]),
+                    None => PopupOutcome::Edit(nodes.clone()),
                 },
                 _ => PopupOutcome::Open,
             },
-            Popup::Editor { node, input } => editor_key(*node, input, k),
+            Popup::Editor { nodes, input } => editor_key(nodes, input, k),
             Popup::Batch {
                 rows,
                 threshold,
@@ -257,12 +261,12 @@ impl Component for Popup {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         match self {
             Popup::Picker {
-                node,
+                nodes,
                 items,
                 yours,
                 cursor,
-            } => draw_picker(frame, area, ctx, *node, items, *yours, *cursor),
-            Popup::Editor { node, input } => draw_editor(frame, area, ctx, *node, input),
+            } => draw_picker(frame, area, ctx, nodes, items, *yours, *cursor),
+            Popup::Editor { nodes, input } => draw_editor(frame, area, ctx, nodes, input),
             Popup::Batch {
                 rows,
                 pending,
@@ -372,7 +376,7 @@ fn draw_picker(
     frame: &mut Frame,
     area: Rect,
     ctx: &Ctx,
-    node: NodeId,
+    nodes: &[NodeId],
     items: &[PickerItem],
     yours: usize,
     cursor: usize,
@@ -392,8 +396,7 @@ fn draw_picker(
     let h = (shown.len() as u16 + 4).min(area.height);
     let popup = centered(area, 44, h);
     frame.render_widget(Clear, popup);
-    let name = ctx.tree.node(node).label().into_owned();
-    let block = frame_block(ctx, &format!("Genre for {name}"));
+    let block = frame_block(ctx, &format!("Genre for {}", targets_name(ctx, nodes)));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let rows = usize::from(inner.height.saturating_sub(1));
@@ -438,9 +441,23 @@ fn draw_picker(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_editor(frame: &mut Frame, area: Rect, ctx: &Ctx, node: NodeId, input: &TextArea<'static>) {
+/// "song.flac", or "3 marked files".
+fn targets_name(ctx: &Ctx, nodes: &[NodeId]) -> String {
+    match nodes {
+        [one] => ctx.tree.node(*one).label().into_owned(),
+        many => format!("{} marked files", many.len()),
+    }
+}
+
+fn draw_editor(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &Ctx,
+    nodes: &[NodeId],
+    input: &TextArea<'static>,
+) {
     let popup = centered(area, 56, 5);
-    let name = ctx.tree.node(node).label().into_owned();
+    let name = targets_name(ctx, nodes);
     let hint = if input.is_selecting() {
         "typing replaces · → edits · ; separates genres"
     } else {
@@ -626,7 +643,7 @@ fn batch_row<'a>(
 }
 
 /// A key in the free-text genre editor.
-fn editor_key(node: NodeId, input: &mut TextArea<'static>, k: KeyEvent) -> PopupOutcome {
+fn editor_key(nodes: &Targets, input: &mut TextArea<'static>, k: KeyEvent) -> PopupOutcome {
     match k.code {
         KeyCode::Esc => PopupOutcome::Close,
         // → at the end of a selected line moves nowhere, so the
@@ -640,9 +657,9 @@ fn editor_key(node: NodeId, input: &mut TextArea<'static>, k: KeyEvent) -> Popup
             let text = input.lines().join(" ");
             let genres = crate::tags::split_genres(&text);
             if genres.is_empty() {
-                PopupOutcome::AskClear(node)
+                PopupOutcome::AskClear(nodes.clone())
             } else {
-                PopupOutcome::Write(node, genres)
+                PopupOutcome::Write(nodes.clone(), genres)
             }
         }
         _ => {
@@ -732,22 +749,25 @@ mod tests {
         assert_eq!(go(KeyCode::Char(' '), none), (false, 0));
         // The picker's last row types a new genre.
         let mut picker = Popup::Picker {
-            node: 3,
+            nodes: vec![3],
             items: vec![("Rock".into(), Some(0.5)), ("Jazz".into(), None)],
             yours: 0,
             cursor: 0,
         };
         picker.on_key(KeyEvent::from(KeyCode::End));
         let out = picker.on_key(KeyEvent::from(KeyCode::Enter));
-        assert!(matches!(out, PopupOutcome::Edit(3)), "{out:?}");
+        assert!(
+            matches!(&out, PopupOutcome::Edit(n) if n == &[3]),
+            "{out:?}"
+        );
     }
 
     #[test]
     fn typing_in_the_editor_replaces_the_current_genre() {
-        let mut popup = Popup::editor(7, "Pop");
+        let mut popup = Popup::editor(vec![7], "Pop");
         let out = typed(&mut popup, &chars("Drum & Bass;Électro"));
         assert!(
-            matches!(&out, PopupOutcome::Write(7, g) if g == &["Drum & Bass", "Électro"]),
+            matches!(&out, PopupOutcome::Write(n, g) if n == &[7] && g == &["Drum & Bass", "Électro"]),
             "{out:?}"
         );
     }
@@ -755,7 +775,7 @@ mod tests {
     #[test]
     fn ctrl_u_deletes_to_the_start_of_the_line() {
         use crossterm::event::KeyModifiers;
-        let mut popup = Popup::editor(7, "Pop");
+        let mut popup = Popup::editor(vec![7], "Pop");
         let mut keys = vec![KeyCode::End];
         keys.extend(chars("; Rock"));
         for &code in &keys {
@@ -764,33 +784,33 @@ mod tests {
         popup.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
         let out = typed(&mut popup, &chars("Jazz"));
         assert!(
-            matches!(&out, PopupOutcome::Write(7, g) if g == &["Jazz"]),
+            matches!(&out, PopupOutcome::Write(n, g) if n == &[7] && g == &["Jazz"]),
             "{out:?}"
         );
     }
 
     #[test]
     fn an_arrow_keeps_the_current_genre_to_edit() {
-        let mut popup = Popup::editor(7, "Pop");
+        let mut popup = Popup::editor(vec![7], "Pop");
         let mut keys = vec![KeyCode::End];
         keys.extend(chars("; Rock"));
         let out = typed(&mut popup, &keys);
         assert!(
-            matches!(&out, PopupOutcome::Write(7, g) if g == &["Pop", "Rock"]),
+            matches!(&out, PopupOutcome::Write(n, g) if n == &[7] && g == &["Pop", "Rock"]),
             "{out:?}"
         );
-        let mut popup = Popup::editor(7, "Pop");
+        let mut popup = Popup::editor(vec![7], "Pop");
         let mut keys = vec![KeyCode::Right];
         keys.extend(chars("; Rock"));
         let out = typed(&mut popup, &keys);
         assert!(
-            matches!(&out, PopupOutcome::Write(7, g) if g == &["Pop", "Rock"]),
+            matches!(&out, PopupOutcome::Write(n, g) if n == &[7] && g == &["Pop", "Rock"]),
             "→ keeps it too: {out:?}"
         );
-        let mut popup = Popup::editor(7, "Pop");
+        let mut popup = Popup::editor(vec![7], "Pop");
         let out = typed(&mut popup, &[KeyCode::Home, KeyCode::Char('K')]);
         assert!(
-            matches!(&out, PopupOutcome::Write(7, g) if g == &["KPop"]),
+            matches!(&out, PopupOutcome::Write(n, g) if n == &[7] && g == &["KPop"]),
             "{out:?}"
         );
     }

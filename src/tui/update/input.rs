@@ -122,15 +122,10 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
                 s.status.set(kept, Level::Info);
             }
         }
-        PopupOutcome::Edit(node) => {
-            let current = tagging::current_genre(s, node);
-            s.popup = Some(super::super::components::tagging::Popup::editor(
-                node, &current,
-            ));
-        }
-        PopupOutcome::Write(node, genres) => {
+        PopupOutcome::Edit(nodes) => tagging::edit(s, nodes),
+        PopupOutcome::Write(nodes, genres) => {
             s.popup = None;
-            tagging::write_tags(s, fx, vec![(node, genres)]);
+            tagging::write_genres(s, fx, nodes, genres);
         }
         PopupOutcome::WriteBatch(rows) => {
             let items = rows
@@ -148,11 +143,11 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
             // operation): left on, they would be the next `c` or `A`'s target
             s.browser.clear_marks();
         }
-        PopupOutcome::AskClear(node) => tagging::ask_clear(s, node),
+        PopupOutcome::AskClear(nodes) => tagging::ask_clear(s, nodes),
         PopupOutcome::Confirmed(what) => {
             s.popup = None;
             match what {
-                Confirmed::ClearGenre(node) => tagging::clear_genre(s, fx, node),
+                Confirmed::ClearGenre(nodes) => tagging::clear_genre(s, fx, nodes),
                 Confirmed::Undo => tagging::undo_now(s, fx),
             }
         }

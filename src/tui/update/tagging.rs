@@ -4,7 +4,7 @@
 use super::super::action::Action;
 use super::super::components::status::Level;
 use super::super::components::tagging::{
-    Confirmed, HELD_SKIPPED, HELD_TAGGED, HELD_WRITTEN, NotOffered, PickerItem, Popup,
+    Confirmed, HELD_SKIPPED, HELD_TAGGED, HELD_WRITTEN, NotOffered, PickerItem, Popup, Targets,
 };
 use super::super::effect::{Effect, ReqId, Work};
 use super::super::results::ModelStatus;
@@ -321,33 +321,42 @@ pub fn undo_now(s: &mut State, fx: &mut Effects) {
     s.status.set("undoing the last tag write…", Level::Info);
 }
 
-/// Ask before removing a file's genre tag (`T` with an empty line).
-pub fn ask_clear(s: &mut State, node: NodeId) {
-    let name = s.tree.node(node).label().into_owned();
-    let now = current_genre(s, node);
-    let question = if now.is_empty() {
-        format!("{name} shows no genre. Remove the genre tag anyway?")
-    } else {
-        format!("Remove the genre tag ({now}) from {name}?")
+/// Ask before removing files' genre tags (`T` with an empty line).
+pub fn ask_clear(s: &mut State, nodes: Targets) {
+    let question = match nodes.as_slice() {
+        [node] => {
+            let name = s.tree.node(*node).label().into_owned();
+            let now = current_genre(s, *node);
+            if now.is_empty() {
+                format!("{name} shows no genre. Remove the genre tag anyway?")
+            } else {
+                format!("Remove the genre tag ({now}) from {name}?")
+            }
+        }
+        many => format!("Remove the genre tags from {} marked files?", many.len()),
     };
     s.popup = Some(Popup::Confirm {
         question,
-        then: Confirmed::ClearGenre(node),
+        then: Confirmed::ClearGenre(nodes),
     });
 }
 
-/// Remove a file's genre tag: an empty genre list, replacing what is there.
-pub fn clear_genre(s: &mut State, fx: &mut Effects, node: NodeId) {
-    let item = TagItem {
-        node,
-        path: s.tree.path(node),
-        change: GenreChange {
-            genres: Vec::new(),
-            mode: crate::tags::GenreMode::Replace,
-        },
-        decided_on: None,
-    };
-    send_writes(s, fx, vec![item]);
+/// Remove files' genre tags: an empty genre list, replacing what is there.
+pub fn clear_genre(s: &mut State, fx: &mut Effects, nodes: Targets) {
+    forget_marks_of(s, &nodes);
+    let items = nodes
+        .into_iter()
+        .map(|node| TagItem {
+            node,
+            path: s.tree.path(node),
+            change: GenreChange {
+                genres: Vec::new(),
+                mode: crate::tags::GenreMode::Replace,
+            },
+            decided_on: None,
+        })
+        .collect();
+    send_writes(s, fx, items);
 }
 
 /// The genres a file has now, as text for the editor.
@@ -408,59 +417,168 @@ fn no_suggestion(s: &mut State, id: NodeId) {
     }
 }
 
-/// Refuse to tag a file that is not audio (or is empty): the write would
-/// fail, and the reason is known already from its classification.
-fn refuse_untaggable(s: &mut State, id: NodeId) -> bool {
-    let Some(reason) = s
-        .results
+/// Why a file cannot be tagged (not audio, empty, a format without tags),
+/// known already from its classification or its name.
+fn untaggable(s: &State, id: NodeId) -> Option<String> {
+    s.results
         .get(id)
         .filter(|f| f.cannot_hold_tags())
         .and_then(|f| f.error.clone())
         .or_else(|| crate::tags::write::format_without_tags(&s.tree.path(id)).map(str::to_string))
-    else {
-        return false;
-    };
-    let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
-    s.status.set(msg, Level::Error);
-    true
+}
+
+/// What `t` and `T` write to: the marked files (as `A` and `c` take them),
+/// else the selected file. Files that cannot be tagged are left out and
+/// said; None (with the reason on the status line) when none is left.
+fn genre_targets(s: &mut State) -> Option<Targets> {
+    let marked = s.browser.marked();
+    if marked.is_empty() {
+        let id = focused_file(s)?;
+        if let Some(reason) = untaggable(s, id) {
+            let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
+            s.status.set(msg, Level::Error);
+            return None;
+        }
+        return Some(vec![id]);
+    }
+    let (ok, refused): (Vec<NodeId>, Vec<NodeId>) =
+        marked.iter().partition(|&&id| untaggable(s, id).is_none());
+    if let Some(&first) = refused.first() {
+        let reason = untaggable(s, first).unwrap_or_default();
+        let name = s.tree.node(first).label().into_owned();
+        let msg = match (refused.len(), ok.len()) {
+            (1, 0) => format!("{name} cannot be tagged: {reason}"),
+            (n, 0) => format!("none of the {n} marked files can be tagged ({name}: {reason})"),
+            (1, _) => format!("{name} cannot be tagged ({reason}): left out"),
+            (n, _) => format!("{n} marked files cannot be tagged ({name}: {reason}): left out"),
+        };
+        s.status.set(msg, Level::Error);
+    }
+    (!ok.is_empty()).then_some(ok)
 }
 
 pub fn open_picker(s: &mut State) {
-    let Some(id) = focused_file(s) else {
+    let Some(nodes) = genre_targets(s) else {
         return;
     };
-    if refuse_untaggable(s, id) {
-        return;
-    }
-    let mut items: Vec<PickerItem> = Vec::new();
-    let mut yours = 0;
-    if let Some((mine, n)) = super::vocab::picker_items(s, id) {
-        (items, yours) = (mine, n);
-    } else if let Some(r) = s.results.result(id) {
-        for (label, p) in r.prediction.top(r.prediction.labels.len()) {
-            items.push((crate::tags::genre_tag_name(label), Some(p)));
-        }
-    } else if let Some(labels) = s.results.labels() {
-        items.extend(
-            labels
-                .iter()
-                .map(|l| (crate::tags::genre_tag_name(l), None)),
-        );
-    }
+    let lists: Vec<(Vec<PickerItem>, usize)> =
+        nodes.iter().map(|&id| picker_items(s, id)).collect();
+    let (items, yours) = merge_picker_items(lists);
     s.popup = Some(Popup::Picker {
-        node: id,
+        nodes,
         items,
         yours,
         cursor: 0,
     });
 }
 
+/// One file's picker rows (your genres first, then GTZAN's) and how many
+/// of them are yours.
+fn picker_items(s: &State, id: NodeId) -> (Vec<PickerItem>, usize) {
+    if let Some(mine) = super::vocab::picker_items(s, id) {
+        return mine;
+    }
+    let items = if let Some(r) = s.results.result(id) {
+        r.prediction
+            .top(r.prediction.labels.len())
+            .into_iter()
+            .map(|(label, p)| (crate::tags::genre_tag_name(label), Some(p)))
+            .collect()
+    } else if let Some(labels) = s.results.labels() {
+        labels
+            .iter()
+            .map(|l| (crate::tags::genre_tag_name(l), None))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (items, 0)
+}
+
+/// Several files' picker rows as one list: each genre once, with its mean
+/// confidence over the files that have one, most likely first, your genres
+/// still before GTZAN's. One file's list comes back as it was.
+fn merge_picker_items(lists: Vec<(Vec<PickerItem>, usize)>) -> (Vec<PickerItem>, usize) {
+    if lists.len() == 1 {
+        return lists.into_iter().next().unwrap_or_default();
+    }
+    let mut items = mean_ranked(lists.iter().map(|(l, yours)| &l[..*yours]));
+    let yours = items.len();
+    let others: Vec<PickerItem> = mean_ranked(lists.iter().map(|(l, yours)| &l[*yours..]))
+        .into_iter()
+        .filter(|(g, _)| {
+            !items
+                .iter()
+                .any(|(y, _)| crate::vocab::library::same_genre(y, g))
+        })
+        .collect();
+    items.extend(others);
+    (items, yours)
+}
+
+/// Each genre of `parts` once, with its mean confidence over the parts that
+/// give one, most likely first (those without a confidence last).
+fn mean_ranked<'a>(parts: impl Iterator<Item = &'a [PickerItem]>) -> Vec<PickerItem> {
+    let mut sums: Vec<(String, f32, usize)> = Vec::new();
+    for (genre, p) in parts.flatten() {
+        let at = match sums.iter().position(|(g, ..)| g == genre) {
+            Some(at) => at,
+            None => {
+                sums.push((genre.clone(), 0.0, 0));
+                sums.len() - 1
+            }
+        };
+        if let Some(p) = p {
+            sums[at].1 += p;
+            sums[at].2 += 1;
+        }
+    }
+    let mut out: Vec<PickerItem> = sums
+        .into_iter()
+        .map(|(g, sum, n)| (g, (n > 0).then(|| sum / n as f32)))
+        .collect();
+    out.sort_by(|a, b| b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)));
+    out
+}
+
 pub fn open_editor(s: &mut State) {
-    if let Some(id) = focused_file(s)
-        && !refuse_untaggable(s, id)
+    if let Some(nodes) = genre_targets(s) {
+        edit(s, nodes);
+    }
+}
+
+/// The free-text editor for `nodes`, holding their genre when they share
+/// one (else empty).
+pub fn edit(s: &mut State, nodes: Targets) {
+    let mut current = nodes.iter().map(|&id| current_genre(s, id));
+    let first = current.next().unwrap_or_default();
+    let shared = if current.all(|g| g == first) {
+        first
+    } else {
+        String::new()
+    };
+    s.popup = Some(Popup::editor(nodes, &shared));
+}
+
+/// Write genres chosen in the picker or editor, as one undoable batch; the
+/// marks, when they were the target, are spent (as `A` spends them).
+pub fn write_genres(s: &mut State, fx: &mut Effects, nodes: Targets, genres: Vec<String>) {
+    forget_marks_of(s, &nodes);
+    write_tags(
+        s,
+        fx,
+        nodes.into_iter().map(|n| (n, genres.clone())).collect(),
+    );
+}
+
+fn forget_marks_of(s: &mut State, nodes: &[NodeId]) {
+    let marked = s.browser.marked();
+    if !marked.is_empty()
+        && marked
+            .iter()
+            .all(|m| nodes.contains(m) || untaggable(s, *m).is_some())
     {
-        let current = current_genre(s, id);
-        s.popup = Some(Popup::editor(id, &current));
+        s.browser.clear_marks();
     }
 }
 

@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 
 use super::super::action::Action;
 use super::super::analyst::{AnalysisError, JobUpdate, ModelInfo};
+use super::super::components::tagging::Popup;
 use super::super::components::{AfterTrack, PlayState};
 use super::super::effect::{Effect, Work};
 use super::super::event::Msg;
@@ -1136,7 +1137,6 @@ fn write_req(fx: &[Effect]) -> (u64, Vec<u32>) {
 
 #[test]
 fn u_undoes_only_this_sessions_writes_names_them_and_asks_before_several() {
-    use super::super::components::tagging::Popup;
     let mut s = state(3, false);
     let files: Vec<_> = s.tree.files().collect();
     // Nothing written since the app opened: the CLI's batches are not touched.
@@ -1277,7 +1277,6 @@ fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
 
 #[test]
 fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
-    use super::super::components::tagging::Popup;
     let mut s = state(2, false);
     key(&mut s, KeyCode::Down);
     let node = s.browser.selected().unwrap();
@@ -1665,7 +1664,6 @@ fn every_startup_warning_is_in_the_log() {
 
 /// The files the open batch preview would write now.
 pub(super) fn chosen(s: &State) -> Vec<crate::library::tree::NodeId> {
-    use super::super::components::tagging::Popup;
     match &s.popup {
         Some(Popup::Batch {
             rows: Some(rows),
@@ -2337,4 +2335,102 @@ fn picking_a_genre_for_an_au_file_says_it_cannot_carry_tags() {
             Some("hell.au cannot be tagged: Sun/NeXT .au files cannot carry tags")
         );
     }
+}
+
+/// With marks, `t` and `T` write to every marked file as one batch (an
+/// album typed in once): the picker ranks genres by their mean confidence
+/// over the marked files; the marks are spent, as `A` spends them.
+#[test]
+fn t_and_capital_t_write_to_every_marked_file() {
+    let mut s = state(3, true);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    let files: Vec<_> = s.tree.files().collect();
+    s.results.set_result(files[0], classified("rock", 0.8));
+    s.results.set_result(files[1], classified("jazz", 0.6));
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('t'));
+    let Some(Popup::Picker { nodes, items, .. }) = &s.popup else {
+        panic!("no picker");
+    };
+    assert_eq!(nodes, &files[..2]);
+    let ranked: Vec<(String, i32)> = items
+        .iter()
+        .map(|(g, p)| (g.clone(), (p.unwrap() * 100.0).round() as i32))
+        .collect();
+    assert_eq!(ranked, [("Rock".into(), 60), ("Jazz".into(), 40)]);
+    let screen = screen_of(&s, 100, 30);
+    assert!(screen.contains("Genre for 2 marked files"), "{screen}");
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::WriteTags { items, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::WriteTags { .. }))
+    else {
+        panic!("no write: {fx:?}");
+    };
+    let written: Vec<_> = items
+        .iter()
+        .map(|i| (i.node, i.change.genres.clone()))
+        .collect();
+    assert_eq!(
+        written,
+        [
+            (files[0], vec!["Rock".to_string()]),
+            (files[1], vec!["Rock".to_string()])
+        ]
+    );
+    assert!(
+        s.browser.marked().is_empty(),
+        "the marks went with the write"
+    );
+
+    // `T` over three marks: typed once, written to all three.
+    s.inflight = Default::default();
+    key(&mut s, KeyCode::Home);
+    for _ in 0..3 {
+        key(&mut s, KeyCode::Char('m'));
+    }
+    key(&mut s, KeyCode::Char('T'));
+    assert!(matches!(&s.popup, Some(Popup::Editor { nodes, .. }) if nodes.len() == 3));
+    for c in "Jazz".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::WriteTags { items, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::WriteTags { .. }))
+    else {
+        panic!("no write: {fx:?}");
+    };
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|i| i.change.genres == ["Jazz"]));
+}
+
+/// A marked file that cannot carry tags is left out of `t`'s write, and said.
+#[test]
+fn marked_files_that_cannot_be_tagged_are_left_out_and_said() {
+    let mut s = state(0, true);
+    scanned(
+        &mut s,
+        ["hell.au", "song.ogg"]
+            .map(|n| ScanEntry::Audio {
+                parent: ROOT,
+                name: OsString::from(n),
+            })
+            .to_vec(),
+    );
+    s.browser.select_index(&s.tree, 0);
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('T'));
+    assert!(s.popup.is_none());
+    assert_eq!(
+        s.status.message(),
+        Some("hell.au cannot be tagged: Sun/NeXT .au files cannot carry tags")
+    );
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('T'));
+    assert!(matches!(&s.popup, Some(Popup::Editor { nodes, .. }) if nodes.len() == 1));
+    assert_eq!(
+        s.status.message(),
+        Some("hell.au cannot be tagged (Sun/NeXT .au files cannot carry tags): left out")
+    );
 }
