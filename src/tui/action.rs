@@ -109,7 +109,7 @@ bindable_actions! {
         PickGenre = "pick-genre", "choose a genre", ["t"];
         EditGenre = "edit-genre", "type a genre", ["T"];
         BatchAccept = "batch-accept", "accept many (preview)", ["A"];
-        Skip = "skip", "skip to next file", ["x"];
+        Skip = "skip", "skip (again: unskip)", ["x"];
         Undo = "undo", "undo (this session)", ["u"];
     }
     "Your genres" {

@@ -65,10 +65,16 @@ pub enum Effect {
         req: ReqId,
         items: Vec<(TagItem, f32)>,
     },
-    /// Read which files the journal says earmark wrote (for the ✎ marks).
+    /// Read which files the journal says earmark wrote (for the ✎ marks)
+    /// and which were skipped (–).
     LoadMarks {
         req: ReqId,
         root: PathBuf,
+    },
+    /// Keep a file skipped across sessions (`x`), or no longer.
+    KeepSkip {
+        path: PathBuf,
+        skipped: bool,
     },
     /// Take back these journal entries, newest first (writes made since the app opened).
     UndoTags {

@@ -143,6 +143,7 @@ impl Services {
             Effect::PreviewTags { req, items } => self.tagger.preview(req, items),
             Effect::UndoTags { req, ids } => self.tagger.undo(req, ids),
             Effect::LoadMarks { req, root } => self.tagger.load_marks(req, root),
+            Effect::KeepSkip { path, skipped } => self.tagger.keep_skip(path, skipped),
             Effect::Vocab { req, request } => {
                 if let Some(v) = &self.vocab {
                     v.request(req, request);

@@ -95,6 +95,8 @@ pub struct State {
     /// Files (relative to the root) the journal says earmark wrote, with the
     /// genres written: marked ✎ once their tags still show those genres.
     pub journal_marks: HashMap<PathBuf, Vec<String>>,
+    /// Files skipped (`x`) in an earlier session, still at that version.
+    pub journal_skips: std::collections::HashSet<PathBuf>,
     /// The app's own writes, one step per write request, oldest first: `u`
     /// takes back the newest (the CLI's writes are left to `earmark tag undo`).
     pub undo_steps: Vec<UndoStep>,
@@ -217,6 +219,7 @@ impl State {
             reread: None,
             written_paths: HashMap::new(),
             journal_marks: HashMap::new(),
+            journal_skips: Default::default(),
             undo_steps: Vec::new(),
             focus: None,
             select_on_scan: None,

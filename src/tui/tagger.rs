@@ -138,8 +138,12 @@ pub enum TagEvent {
     /// A long undo's progress: files taken back so far, of how many.
     UndoProgress { done: usize, total: usize },
     /// Files under the library root (relative paths) that the journal says
-    /// earmark wrote, with the genres written (newest entry per file).
-    Marks(Vec<(PathBuf, Vec<String>)>),
+    /// earmark wrote, with the genres written (newest entry per file), and
+    /// those skipped (`x`) at the version they are now.
+    Marks {
+        written: Vec<(PathBuf, Vec<String>)>,
+        skipped: Vec<PathBuf>,
+    },
     /// The journal could not be opened; writes cannot be undone this session.
     Warning(String),
 }
@@ -151,6 +155,8 @@ enum Request {
     Undo(Vec<i64>),
     /// The journal's writes under this root.
     Marks(PathBuf),
+    /// Keep this file skipped (true) or no longer (false).
+    Skip(PathBuf, bool),
 }
 
 pub struct Tagger {
@@ -223,12 +229,28 @@ impl Tagger {
                             // Only an existing journal: an app that never tagged creates none.
                             let exists =
                                 crate::tags::journal::default_path().is_ok_and(|p| p.exists());
-                            let marks = match exists.then(|| journal(&mut cache, &send)) {
-                                Some(Some(c)) => journal_marks(c, &root),
-                                _ => Vec::new(),
-                            };
-                            if !send(TagEvent::Marks(marks)) {
+                            let (written, skipped) =
+                                match exists.then(|| journal(&mut cache, &send)) {
+                                    Some(Some(c)) => (
+                                        journal_marks(c, &root),
+                                        c.skips_under(&root).unwrap_or_default(),
+                                    ),
+                                    _ => Default::default(),
+                                };
+                            if !send(TagEvent::Marks { written, skipped }) {
                                 return;
+                            }
+                        }
+                        Request::Skip(path, skipped) => {
+                            let Some(c) = journal(&mut cache, &send) else {
+                                continue;
+                            };
+                            let kept = match skipped {
+                                true => c.skip_keep(&path),
+                                false => c.skip_forget(&path),
+                            };
+                            if let Err(e) = kept {
+                                send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
                             }
                         }
                         Request::Undo(ids) => {
@@ -278,6 +300,12 @@ impl Tagger {
     /// Find the files under `root` the journal says earmark wrote.
     pub fn load_marks(&self, req: ReqId, root: PathBuf) {
         self.send(req, Request::Marks(root));
+    }
+
+    /// Keep `path` skipped across sessions (or no longer); nothing answers
+    /// unless it fails.
+    pub fn keep_skip(&self, path: PathBuf, skipped: bool) {
+        self.send(0, Request::Skip(path, skipped));
     }
 
     /// Start nothing new: a batch being written stops after its current file.

@@ -197,12 +197,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         Action::PickGenre => tagging::open_picker(s),
         Action::EditGenre => tagging::open_editor(s),
         Action::BatchAccept => tagging::open_batch(s, fx),
-        Action::Skip => {
-            if let Some(id) = focused_file(s) {
-                s.results.entry(id).skipped = true;
-                next_file_in_listing(s, id);
-            }
-        }
+        Action::Skip => skip(s, fx),
         Action::Undo => tagging::undo(s, fx),
         Action::Rescan => super::rescan::rescan(s, fx),
         other => {
@@ -441,6 +436,28 @@ pub fn focused_file(s: &mut State) -> Option<NodeId> {
             s.status.set("select a file first", Level::Info);
             None
         }
+    }
+}
+
+/// `x`: skip the file (kept across sessions, `–`) and go to the next; on a
+/// skipped file, take the skip back.
+fn skip(s: &mut State, fx: &mut Effects) {
+    let Some(id) = focused_file(s) else {
+        return;
+    };
+    let f = s.results.entry(id);
+    f.skipped = !f.skipped;
+    let skipped = f.skipped;
+    fx.push(Effect::KeepSkip {
+        path: s.tree.path(id),
+        skipped,
+    });
+    if skipped {
+        next_file_in_listing(s, id);
+    } else {
+        let name = s.tree.node(id).label().into_owned();
+        s.status
+            .set(format!("{name}: no longer skipped"), Level::Info);
     }
 }
 

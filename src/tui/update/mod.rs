@@ -70,8 +70,12 @@ pub fn start(s: &mut State) -> Effects {
 }
 
 /// Mark a file ✎ when the journal says earmark wrote it and its tags still
-/// show what was written (a later change by another tagger drops the mark).
+/// show what was written (a later change by another tagger drops the mark);
+/// – when it was skipped in an earlier session.
 fn mark_if_written(s: &mut State, node: NodeId) {
+    if !s.journal_skips.is_empty() && s.journal_skips.remove(&s.tree.rel_path(node)) {
+        s.results.entry(node).skipped = true;
+    }
     if s.journal_marks.is_empty() || s.results.get(node).is_some_and(|f| f.written.is_some()) {
         return;
     }

@@ -82,9 +82,10 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             s.inflight.finish(req);
             undone(s, fx, list);
         }
-        TagEvent::Marks(marks) => {
+        TagEvent::Marks { written, skipped } => {
             s.inflight.finish(req);
-            s.journal_marks = marks.into_iter().collect();
+            s.journal_marks = written.into_iter().collect();
+            s.journal_skips = skipped.into_iter().collect();
             // Files inspected before the journal answered.
             for f in s.tree.files().collect::<Vec<_>>() {
                 super::mark_if_written(s, f);

@@ -2434,3 +2434,43 @@ fn marked_files_that_cannot_be_tagged_are_left_out_and_said() {
         Some("hell.au cannot be tagged (Sun/NeXT .au files cannot carry tags): left out")
     );
 }
+
+/// `x` skips (–) and the skip is kept for the next session; `x` on a
+/// skipped file takes it back. Skips an earlier session kept come with the
+/// journal's marks.
+#[test]
+fn skips_are_kept_across_sessions_and_x_again_takes_one_back() {
+    let mut s = state(3, true);
+    let files: Vec<_> = s.tree.files().collect();
+    let fx = key(&mut s, KeyCode::Char('x'));
+    let kept = |fx: &[Effect]| {
+        fx.iter().find_map(|e| match e {
+            Effect::KeepSkip { path, skipped } => Some((path.clone(), *skipped)),
+            _ => None,
+        })
+    };
+    let first = std::path::PathBuf::from("/nowhere/lib/track-00.mp3");
+    assert_eq!(kept(&fx), Some((first.clone(), true)));
+    assert!(s.results.get(files[0]).is_some_and(|f| f.skipped));
+    assert_eq!(s.browser.selected(), Some(files[1]), "on to the next file");
+    key(&mut s, KeyCode::Up);
+    let fx = key(&mut s, KeyCode::Char('x'));
+    assert_eq!(kept(&fx), Some((first, false)));
+    assert!(s.results.get(files[0]).is_some_and(|f| !f.skipped));
+    assert_eq!(s.browser.selected(), Some(files[0]), "stays");
+    assert_eq!(s.status.message(), Some("track-00.mp3: no longer skipped"));
+
+    // The next session: the journal says track-02 was skipped.
+    let mut s = state(3, true);
+    let files: Vec<_> = s.tree.files().collect();
+    let event = TagEvent::Marks {
+        written: Vec::new(),
+        skipped: vec!["track-02.mp3".into()],
+    };
+    update(&mut s, Msg::Tag { req: 0, event });
+    let skipped: Vec<bool> = files
+        .iter()
+        .map(|&f| s.results.get(f).is_some_and(|f| f.skipped))
+        .collect();
+    assert_eq!(skipped, [false, false, true]);
+}

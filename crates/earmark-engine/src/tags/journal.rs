@@ -26,6 +26,12 @@ pub(crate) fn create_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()>
          CREATE TABLE IF NOT EXISTS journal_seq (
              only INTEGER PRIMARY KEY CHECK (only = 1),
              last INTEGER NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS skips (
+             path     BLOB    PRIMARY KEY,
+             size     INTEGER NOT NULL,
+             mtime_ns INTEGER NOT NULL,
+             time     INTEGER NOT NULL
          );",
     )
 }

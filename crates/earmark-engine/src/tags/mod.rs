@@ -18,6 +18,7 @@ pub mod journal;
 mod mp4;
 mod native;
 mod ogg;
+mod skips;
 mod state;
 pub mod temps;
 pub mod unwritten;
