@@ -122,4 +122,33 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         msg.contains("learned 2 genres from 7 tagged tracks"),
         "{msg}"
     );
+    drop(h);
+
+    // Opened on one folder of that library, the app shows the library's
+    // head, and L relearns it from the whole library (the folder alone has
+    // one genre: learning it would fail).
+    let game = lib.join("game");
+    let mut opts = AppOptions::new(&game, "game");
+    opts.analysis = Some(AnalystOptions {
+        model: Some(PathBuf::from("fast")),
+        workers: 2,
+        ..AnalystOptions::default()
+    });
+    let mut h = Harness::with_options(opts, 100, 30);
+    h.wait_for(WAIT, "the library's head", |h| {
+        h.app.state().vocab.head.is_some()
+    });
+    h.key(KeyCode::Char('L'));
+    h.wait_for(WAIT, "the re-learn", |h| {
+        h.app.state().vocab.learning.is_none()
+    });
+    let msg = h.app.status_message().unwrap_or_default().to_string();
+    let real = std::fs::canonicalize(&lib).unwrap();
+    assert!(
+        msg.contains(&format!(
+            "learned 2 genres from 7 tagged tracks of 8 files in {}",
+            real.display()
+        )),
+        "{msg}"
+    );
 }

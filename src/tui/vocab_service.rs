@@ -42,6 +42,9 @@ pub struct LearnSummary {
     pub files: usize,
     pub tagged: usize,
     pub saved: PathBuf,
+    /// The library learned from, when it is above the folder the app opened
+    /// (its head is the one the app showed).
+    pub above: Option<PathBuf>,
 }
 
 #[derive(Debug)]
@@ -281,16 +284,20 @@ impl Job<'_> {
             jobs: workers,
             ..LearnOptions::default()
         };
+        // The app opened on a folder inside a library whose head it shows:
+        // that head is relearned, from its whole library, not a narrower one.
+        let root = store::find_for(self.root, self.model_name())
+            .map_or_else(|| self.root.clone(), |(root, _)| root);
         let learned = crate::vocab::learn_library(
             self.classifier,
-            std::slice::from_ref(self.root),
+            std::slice::from_ref(&root),
             &opts,
             table,
             self,
             self.cancel,
         )
         .map_err(|e| format!("learn: {e}"))?;
-        let path = store::head_path(self.root, self.model_name()).map_err(|e| e.to_string())?;
+        let path = store::head_path(&root, self.model_name()).map_err(|e| e.to_string())?;
         store::save(&learned.head, &path).map_err(|e| e.to_string())?;
         let md = path.with_extension("md");
         std::fs::write(&md, report_card(&learned.head))
@@ -300,6 +307,7 @@ impl Job<'_> {
             files: learned.files,
             tagged: learned.tagged,
             saved: path,
+            above: (std::fs::canonicalize(self.root).ok() != Some(root.clone())).then_some(root),
         })
     }
 }

@@ -52,6 +52,13 @@ impl StatusLine {
         }
     }
 
+    /// A step of something announced already ("embeddings 44/50"): shown,
+    /// not logged, so the log keeps the announcement and the outcome only.
+    pub fn progress(&mut self, text: impl Into<String>) {
+        self.message = Some((text.into(), Level::Info));
+        self.about_run = false;
+    }
+
     /// A message about the classification run just started.
     pub fn set_run(&mut self, text: impl Into<String>) {
         self.set(text, Level::Info);

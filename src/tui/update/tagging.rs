@@ -72,10 +72,9 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
         }
         TagEvent::UndoProgress { done, total } => {
             if matches!(s.inflight.get(req), Some(Work::Undo)) {
-                s.status.set(
-                    format!("undoing the last tag write… {done} of {total} files"),
-                    Level::Info,
-                );
+                s.status.progress(format!(
+                    "undoing the last tag write… {done} of {total} files"
+                ));
             }
         }
         TagEvent::Undone(list) => {

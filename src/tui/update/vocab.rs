@@ -183,10 +183,8 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
         VocabEvent::Progress { done, total } => match work {
             Work::Learn => {
                 s.vocab.learning = Some((done, total));
-                s.status.set(
-                    format!("learning your genres: embeddings {done}/{total}"),
-                    Level::Info,
-                );
+                s.status
+                    .progress(format!("learning your genres: embeddings {done}/{total}"));
             }
             _ => {
                 if let Some(l) = s.similar.as_mut().filter(|l| l.req == Some(req)) {
@@ -219,9 +217,12 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
             match result {
                 Ok(sum) => {
                     let key = s.keymap.hint(Action::GenreView).unwrap_or_default();
+                    let library = sum.above.as_ref().map_or_else(String::new, |root| {
+                        format!(" in {}", crate::library::shown(root.as_os_str()))
+                    });
                     s.status.set(
                         format!(
-                            "learned {} from {} of {} (cross-validated accuracy {:.2}) · {key} switches to GTZAN",
+                            "learned {} from {} of {}{library} (cross-validated accuracy {:.2}) · {key} switches to GTZAN",
                             plural(sum.head.vocabulary.len(), "genre"),
                             plural(sum.tagged, "tagged track"),
                             plural(sum.files, "file"),
