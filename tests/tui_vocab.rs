@@ -26,6 +26,17 @@ fn earmark_ok(args: &[&std::ffi::OsStr]) {
     );
 }
 
+/// The app on `root` with the fast model, at 100×30.
+fn fast_app(root: &std::path::Path, label: &str) -> Harness {
+    let mut opts = AppOptions::new(root, label);
+    opts.analysis = Some(AnalystOptions {
+        model: Some(PathBuf::from("fast")),
+        workers: 2,
+        ..AnalystOptions::default()
+    });
+    Harness::with_options(opts, 100, 30)
+}
+
 /// How long a wait for asynchronous jobs may take before the test fails.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -58,13 +69,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         lib.as_os_str(),
     ]);
 
-    let mut opts = AppOptions::new(&lib, "lib");
-    opts.analysis = Some(AnalystOptions {
-        model: Some(PathBuf::from("fast")),
-        workers: 2,
-        ..AnalystOptions::default()
-    });
-    let mut h = Harness::with_options(opts, 100, 30);
+    let mut h = fast_app(&lib, "lib");
     h.wait_for(WAIT, "the learned head", |h| {
         h.app.state().vocab.head.is_some()
     });
@@ -123,18 +128,14 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         "{msg}"
     );
     drop(h);
+    relearn_from_a_folder_inside(&lib);
+}
 
-    // Opened on one folder of that library, the app shows the library's
-    // head, and L relearns it from the whole library (the folder alone has
-    // one genre: learning it would fail).
-    let game = lib.join("game");
-    let mut opts = AppOptions::new(&game, "game");
-    opts.analysis = Some(AnalystOptions {
-        model: Some(PathBuf::from("fast")),
-        workers: 2,
-        ..AnalystOptions::default()
-    });
-    let mut h = Harness::with_options(opts, 100, 30);
+/// Opened on one folder of a library, the app shows the library's head,
+/// and L relearns it from the whole library (the folder alone has one
+/// genre: learning it would fail).
+fn relearn_from_a_folder_inside(lib: &std::path::Path) {
+    let mut h = fast_app(&lib.join("game"), "game");
     h.wait_for(WAIT, "the library's head", |h| {
         h.app.state().vocab.head.is_some()
     });
@@ -143,7 +144,7 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
         h.app.state().vocab.learning.is_none()
     });
     let msg = h.app.status_message().unwrap_or_default().to_string();
-    let real = std::fs::canonicalize(&lib).unwrap();
+    let real = std::fs::canonicalize(lib).unwrap();
     assert!(
         msg.contains(&format!(
             "learned 2 genres from 7 tagged tracks of 8 files in {}",

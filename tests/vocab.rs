@@ -267,34 +267,61 @@ fn similar_checks_the_query_first_and_says_when_alone() {
 
 /// `tag --auto --genres …` skips a file it is unsure of, as the help says,
 /// instead of failing the run (a cron job would "fail" on most runs).
+/// An unsure file is skipped, saying what its top genre needs; one that
+/// holds another genre is skipped for that first (`--overwrite` replaces).
 #[test]
 fn tag_auto_skips_unsure_files_without_failing() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("hell.wav");
     common::copy_demo("HyperRogue/hell.wav", &f);
-    let out = common::earmark()
-        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
-        .env("EARMARK_DATA_DIR", dir.path().join("data"))
-        .args([
-            "tag",
-            "--auto",
-            "--genres",
-            "gtzan",
-            "--dry-run",
-            "--model",
-            "fast",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
-    assert!(out.status.success(), "{stdout}{stderr}");
+    let run = |extra: &[&str]| {
+        let out = common::earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .env("EARMARK_DATA_DIR", dir.path().join("data"))
+            .args([
+                "tag",
+                "--auto",
+                "--genres",
+                "gtzan",
+                "--dry-run",
+                "--model",
+                "fast",
+            ])
+            .args(extra)
+            .arg(&f)
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(stderr.contains("0 failed"), "{stderr}");
+        (stdout, stderr)
+    };
+    let (stdout, stderr) = run(&[]);
     assert!(stdout.contains("hell.wav: skipped, unsure ("), "{stdout}");
-    assert!(stderr.contains("0 failed"), "{stderr}");
+    assert!(
+        stdout.contains(" needs ") || stdout.contains("no confidence at which"),
+        "what the top genre lacks: {stdout}"
+    );
     assert!(
         stderr.contains("1 skipped (unsure or low confidence)"),
         "{stderr}"
     );
+    let out = common::earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .env("EARMARK_DATA_DIR", dir.path().join("data"))
+        .args(["tag", "--genre", "Chiptune"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (stdout, stderr) = run(&[]);
+    assert!(
+        stdout.contains("hell.wav: skipped, it has a genre (Chiptune); --overwrite replaces it"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 skipped (a genre already"), "{stderr}");
+    let (stdout, _) = run(&["--overwrite"]);
+    assert!(stdout.contains("hell.wav: skipped, unsure ("), "{stdout}");
 }
 
 /// demo/'s files as a library with two genres tagged in three spellings,

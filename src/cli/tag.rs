@@ -446,32 +446,29 @@ fn auto_changes(
     for (path, r) in files.into_iter().zip(results) {
         let top = r.top.as_ref().and_then(|t| t.first());
         let unsure = r.suggestion.as_deref() == Some("unsure");
+        let change = |genre: &str| GenreChange {
+            genres: vec![shown(genre)],
+            mode: args.mode.into(),
+        };
+        // A file holding another genre is left alone for that first, sure or not.
+        let held = top.and_then(|t| held_genre(args, &path, &change(&t.genre)));
+        if let Some(Held::Other(held)) = held {
+            let why = format!("it has a genre ({held})");
+            let line = format!("{why}; --overwrite replaces it");
+            records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
+            continue;
+        }
+        let unsure = unsure.then(|| unsure_why(&r, shown));
         match (top, r.error) {
-            (Some(_), _) if unsure => {
-                let candidates: Vec<String> = r
-                    .top
-                    .iter()
-                    .flatten()
-                    .map(|t| format!("{} {:.0}%", t.genre, t.probability * 100.0))
-                    .collect();
-                let why = format!("unsure ({})", candidates.join(", "));
+            (Some(_), _) if unsure.is_some() => {
+                let why = unsure.unwrap_or_default();
                 records.push(skipped(args, &path, &why, why.clone(), None));
             }
             (Some(top), _) if top.probability >= min => {
-                let mut change = GenreChange {
-                    genres: vec![shown(&top.genre)],
-                    mode: args.mode.into(),
-                };
-                match held_genre(args, &path, &change) {
-                    // `Hip Hop` stays `Hip Hop`: unchanged
-                    Some(Held::Spelled(theirs)) => change.genres = theirs,
-                    Some(Held::Other(held)) => {
-                        let why = format!("it has a genre ({held})");
-                        let line = format!("{why}; --overwrite replaces it");
-                        records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
-                        continue;
-                    }
-                    None => {}
+                let mut change = change(&top.genre);
+                // `Hip Hop` stays `Hip Hop`: unchanged
+                if let Some(Held::Spelled(theirs)) = held {
+                    change.genres = theirs;
                 }
                 confidence.insert(path.clone(), top.probability);
                 work.push((path, change));
@@ -507,6 +504,24 @@ fn auto_changes(
         }
     }
     Ok(work)
+}
+
+/// "unsure (Rock 31%, Pop 20%, Classical 13%; Rock needs 64%)": the
+/// candidates, and what the top one lacks.
+fn unsure_why(r: &crate::cli::classify::TrackResult, shown: impl Fn(&str) -> String) -> String {
+    let top = r.top.as_deref().unwrap_or_default();
+    let candidates: Vec<String> = top
+        .iter()
+        .map(|t| format!("{} {:.0}%", shown(&t.genre), t.probability * 100.0))
+        .collect();
+    let needs = match (top.first(), r.unsure_threshold) {
+        (Some(t), Some(bar)) => format!(
+            "; {}",
+            crate::vocab::head::why_unsure(&shown(&t.genre), bar)
+        ),
+        _ => String::new(),
+    };
+    format!("unsure ({}{needs})", candidates.join(", "))
 }
 
 /// A file `--auto` leaves alone: said on stdout as `NAME: skipped, LINE`
