@@ -115,6 +115,10 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
 
     h.key(KeyCode::Char('y'));
     assert!(!h.screen().contains("Your genres"));
+    assert!(
+        h.screen().contains("GTZAN's genres · y shows yours"),
+        "the way back"
+    );
     h.key(KeyCode::Char('y'));
 
     // L: learn again in the background, with the embeddings now cached.

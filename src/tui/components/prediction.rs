@@ -303,7 +303,15 @@ impl Component for PredictionPane {
             super::yours::draw(frame, area, ctx, id, &answer);
             return;
         }
-        let block = pane_block(t, false, Span::styled(" Genre ", t.title));
+        // GTZAN's bars shown by choice (`y`) beside your genres: the way back.
+        let title = match (&ctx.vocab.head, ctx.vocab.show_gtzan) {
+            (Some(_), true) => {
+                let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
+                format!(" GTZAN's genres · {toggle} shows yours ")
+            }
+            _ => " Genre ".to_string(),
+        };
+        let block = pane_block(t, false, Span::styled(title, t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         if inner.height == 0 || inner.width < 4 {
