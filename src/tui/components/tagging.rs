@@ -501,7 +501,14 @@ fn draw_batch(
     let mut head = vec![Line::from(vec![
         Span::styled(format!("Write {chosen} of {} files", rows.len()), t.suggest),
         Span::styled(
-            format!(" · confidence ≥ {:.0}% (←/→ changes)", threshold * 100.0),
+            // your genres' suggestions passed each genre's own bar already
+            match ctx.vocab.active() {
+                Some(_) => format!(
+                    " · past each genre's own bar, and ≥ {:.0}% (←/→ changes)",
+                    threshold * 100.0
+                ),
+                None => format!(" · confidence ≥ {:.0}% (←/→ changes)", threshold * 100.0),
+            },
             t.help,
         ),
     ])];

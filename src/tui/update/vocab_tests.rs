@@ -417,3 +417,19 @@ fn batch_accept_counts_unsure_files_as_unsure() {
         )
     );
 }
+
+/// `A` with your genres: the preview says its rows passed each genre's own
+/// bar, the slider being a bar of the user's own on top.
+#[test]
+fn batch_accept_with_your_genres_says_each_genre_has_its_bar() {
+    let mut s = with_head([1.0, 0.0]);
+    let fx = key(&mut s, KeyCode::Char('A'));
+    let (req, items) = super::tests::preview_asked(fx).expect("a preview");
+    assert_eq!(items.len(), 1);
+    super::tests::previewed(&mut s, req, super::tests::dry_run(items));
+    let screen = screen(&s, 100, 30);
+    assert!(
+        screen.contains("Write 1 of 1 files · past each genre's own bar, and ≥ 50% (←/→ changes)"),
+        "{screen}"
+    );
+}
