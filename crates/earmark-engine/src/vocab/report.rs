@@ -28,6 +28,9 @@ pub struct CvReport {
     /// Tracks whose audio is another tagged track's (kept on its side of every fold).
     #[serde(default)]
     pub copies: usize,
+    /// Pairs of genres tagged on the same tracks, and on how many, most first.
+    #[serde(default)]
+    pub shared: Vec<(String, String, usize)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -130,6 +133,20 @@ impl CvReport {
                 s,
                 "{} {tracks} of another (the same audio): held out with {are}",
                 self.copies
+            );
+        }
+        if !self.shared.is_empty() {
+            let pairs: Vec<String> = self
+                .shared
+                .iter()
+                .take(8)
+                .map(|(a, b, n)| format!("{a} & {b} ({n})"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "tagged with both: {}: such a track counts for each genre, so on it one of \
+                 the two is always wrong (a genre mostly tagged beside another may reach no threshold)",
+                pairs.join(", ")
             );
         }
         for (g, n, why) in &self.left_out {
