@@ -573,7 +573,7 @@ fn shared_genres(samples: &[Sample], vocabulary: &[String]) -> Vec<(String, Stri
         .into_iter()
         .map(|((a, b), n)| (vocabulary[a].clone(), vocabulary[b].clone(), n))
         .collect();
-    out.sort_by(|x, y| y.2.cmp(&x.2));
+    out.sort_by_key(|p| std::cmp::Reverse(p.2));
     out
 }
 
