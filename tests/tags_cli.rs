@@ -1288,3 +1288,27 @@ fn an_mp3_with_only_an_id3v1_tag_is_refused_untouched() {
     }
     assert_eq!(std::fs::read(&file).unwrap(), only_v1);
 }
+
+/// A mistyped path is missing, said once, not "unreadable or not audio".
+#[test]
+fn a_missing_path_is_said_once_as_missing() {
+    let Some(env) = setup(&[]) else {
+        return;
+    };
+    let gone = env.music.join("nothere.ogg");
+    for dry in [false, true] {
+        let mut args = vec!["tag", "-g", "Jazz", p(&gone)];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = earmark(&env, &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(
+            stderr.matches("no such file or directory").count(),
+            1,
+            "{stderr}"
+        );
+        assert!(stderr.contains("1 failed (1 missing)"), "{stderr}");
+    }
+}

@@ -308,7 +308,15 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                 if !args.json {
                     eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
                 }
-                Record::failed(e.path.clone(), WALK, e.to_string())
+                // a mistyped path is missing, not unreadable
+                let kind = match e.path.symlink_metadata() {
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => "not-found",
+                    _ => WALK,
+                };
+                Record {
+                    said: true,
+                    ..Record::failed(e.path.clone(), kind, e.to_string())
+                }
             }
             false => {
                 if !args.json {
@@ -499,7 +507,10 @@ fn auto_changes(
                 if !args.json {
                     eprintln!("earmark: {}", crate::cli::output::printable(&e));
                 }
-                records.push(Record::failed(path, "classify", e));
+                records.push(Record {
+                    said: true,
+                    ..Record::failed(path, "classify", e)
+                });
             }
         }
     }
@@ -708,6 +719,9 @@ struct Record {
     error_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// Its error was said on stderr when it happened (a walk's, a classify's).
+    #[serde(skip)]
+    said: bool,
 }
 
 impl Record {
@@ -721,6 +735,7 @@ impl Record {
             confidence: None,
             error_kind: None,
             error: None,
+            said: false,
         }
     }
 
@@ -878,9 +893,7 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
         }
         // Writes print as they happen; a dry run's failures print here.
         if dry_run {
-            for r in records.iter().filter(|r| {
-                r.status == "failed" && !matches!(r.error_kind, Some("walk" | "classify"))
-            }) {
+            for r in records.iter().filter(|r| r.status == "failed" && !r.said) {
                 eprintln!("earmark: {}", printable(r.error.as_deref().unwrap_or("")));
             }
         }
