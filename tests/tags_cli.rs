@@ -1289,10 +1289,11 @@ fn an_mp3_with_only_an_id3v1_tag_is_refused_untouched() {
     assert_eq!(std::fs::read(&file).unwrap(), only_v1);
 }
 
-/// A mistyped path is missing, said once, not "unreadable or not audio".
+/// A mistyped path is missing, said once, not "unreadable or not audio";
+/// runs that wrote nothing leave no gap in the run numbers.
 #[test]
 fn a_missing_path_is_said_once_as_missing() {
-    let Some(env) = setup(&[]) else {
+    let Some(env) = setup(&["hyperrogue-hell.ogg"]) else {
         return;
     };
     let gone = env.music.join("nothere.ogg");
@@ -1311,4 +1312,11 @@ fn a_missing_path_is_said_once_as_missing() {
         );
         assert!(stderr.contains("1 failed (1 missing)"), "{stderr}");
     }
+    let out = earmark(&env, &["tag", "-g", "Jazz", p(&env.music)]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("undo with: earmark tag undo --run 1\n"),
+        "{stderr}"
+    );
 }

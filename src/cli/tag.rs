@@ -401,6 +401,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                     break;
                 }
             }
+            let _ = cache.journal_drop_empty_batch(b);
             Ok(ExitCode::SUCCESS)
         })?;
     }

@@ -210,6 +210,7 @@ pub fn accept_batch(
             break;
         }
     }
+    let _ = cache.journal_drop_empty_batch(batch);
     Ok(out)
 }
 

@@ -185,6 +185,19 @@ impl Cache {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Give back a batch number that recorded nothing (every file failed or
+    /// was unchanged), so the runs listed stay 1, 2, 3… Its number may be
+    /// given again: nothing refers to it.
+    pub fn journal_drop_empty_batch(&self, batch: i64) -> Result<(), CacheError> {
+        self.conn()
+            .execute(
+                "DELETE FROM batches WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM journal WHERE batch = ?1)",
+                params![batch],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(())
+    }
+
     /// Record a write; returns the entry's id.
     pub fn journal_add(&self, entry: &NewJournalEntry) -> Result<i64, CacheError> {
         let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
