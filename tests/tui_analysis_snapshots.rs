@@ -167,6 +167,13 @@ fn evaluation_view_80x24_and_160x48() {
     h.key(KeyCode::Char('r'));
     h.resize(160, 48);
     insta::assert_snapshot!("eval_row_normalised_160x48", h.terminal.backend());
+    // Too short for the matrix: said, not an empty box.
+    h.resize(40, 10);
+    assert!(
+        h.screen().contains("confusion matrix hidden: window too"),
+        "{}",
+        h.screen()
+    );
     // Esc leaves the file list, then the view.
     h.key(KeyCode::Esc);
     h.key(KeyCode::Esc);

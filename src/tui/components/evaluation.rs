@@ -289,6 +289,14 @@ impl EvalView {
 
     fn draw_matrix(&self, frame: &mut Frame, area: Rect, ctx: &Ctx, r: &EvalReport) {
         let t = ctx.theme;
+        // Borders, the heads and one row at least; else say so, not an empty box.
+        if area.height < 4 {
+            let note = "confusion matrix hidden: window too short";
+            let note = Paragraph::new(Line::styled(note, t.dim))
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            frame.render_widget(note, area);
+            return;
+        }
         let k = r.labels.len();
         let mode = if self.normalised { "row %" } else { "counts" };
         let key = ctx.keymap.hint(Action::Normalise).unwrap_or_default();

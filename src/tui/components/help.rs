@@ -139,7 +139,12 @@ impl Component for HelpOverlay {
         if !two_columns {
             width = width.min(64);
         }
-        let footer_height = footer_height(width);
+        // On a short screen the keys come first: the footer goes when it
+        // would leave them fewer than four rows.
+        let footer_height = match footer_height(width) {
+            h if area.height < h + 3 + 4 => 0,
+            h => h,
+        };
         let (left, right) = if two_columns {
             // Balance groups across columns by line count.
             let total: usize = groups.iter().map(|(_, e)| e.len() + 2).sum();
@@ -163,7 +168,7 @@ impl Component for HelpOverlay {
         let body_height = full_body.min(area.height.saturating_sub(footer_height + 3).max(1));
         let max_scroll = full_body - body_height;
         let scroll = self.scroll.fit(max_scroll);
-        let height = body_height + 1 + footer_height + 2;
+        let height = body_height + u16::from(footer_height > 0) + footer_height + 2;
         let popup = centered(area, width, height);
         frame.render_widget(Clear, popup);
         let mut title = vec![Span::styled(" Keys ", t.title)];
@@ -185,7 +190,7 @@ impl Component for HelpOverlay {
         frame.render_widget(block, popup);
         let [body, _, foot] = Layout::vertical([
             Constraint::Length(body_height),
-            Constraint::Length(1),
+            Constraint::Length(u16::from(footer_height > 0)),
             Constraint::Min(0),
         ])
         .areas(inner);
@@ -201,7 +206,9 @@ impl Component for HelpOverlay {
         } else {
             frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), body);
         }
-        frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
+        if footer_height > 0 {
+            frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: true }), foot);
+        }
     }
 }
 

@@ -2474,3 +2474,16 @@ fn skips_are_kept_across_sessions_and_x_again_takes_one_back() {
         .collect();
     assert_eq!(skipped, [false, false, true]);
 }
+
+/// At 40×10 the help shows keys, not only its footer (the footer goes when
+/// it would leave the keys fewer than four rows); at 80×24 it stays.
+#[test]
+fn a_short_window_shows_keys_in_the_help() {
+    let mut s = state(1, false);
+    key(&mut s, KeyCode::Char('?'));
+    let small = screen_of(&s, 40, 10);
+    assert!(small.contains("move down"), "{small}");
+    assert!(!small.contains("Mouse:"), "{small}");
+    let big = screen_of(&s, 80, 24);
+    assert!(big.contains("Mouse:") && big.contains("move down"), "{big}");
+}
