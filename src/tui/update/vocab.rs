@@ -204,6 +204,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
         }
         VocabEvent::Similar(found) => {
             s.inflight.finish(req);
+            look_again_for_results(s);
             if matches!(work, Work::Similar { advance: true }) {
                 advance_to(s, fx, found);
             } else if let Some(l) = s.similar.as_mut().filter(|l| l.req == Some(req)) {
@@ -213,6 +214,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
         }
         VocabEvent::Learned(result) => {
             s.inflight.finish(req);
+            look_again_for_results(s);
             s.vocab.learning = None;
             match result {
                 Ok(sum) => {
@@ -237,6 +239,20 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
                 }
                 Err(e) => s.status.set(e, Level::Error),
             }
+        }
+    }
+}
+
+/// Finding similar tracks or learning classified the library's files on the
+/// way (into the cache): files looked up before without a result are looked
+/// up again as they come on screen, so they get their ✓.
+fn look_again_for_results(s: &mut State) {
+    for f in s.tree.files().collect::<Vec<_>>() {
+        if s.results
+            .get(f)
+            .is_some_and(|r| r.peeked && r.result.is_none() && r.error.is_none())
+        {
+            s.results.entry(f).peeked = false;
         }
     }
 }

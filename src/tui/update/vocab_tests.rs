@@ -433,3 +433,46 @@ fn batch_accept_with_your_genres_says_each_genre_has_its_bar() {
         "{screen}"
     );
 }
+
+/// `f` classified the library on its way (into the cache): files looked up
+/// before without a result are looked up again, so they get their ✓.
+#[test]
+fn after_a_similar_list_files_without_a_result_are_looked_up_again() {
+    let mut s = with_head([1.0, 0.0]);
+    let bare: Vec<_> = s
+        .tree
+        .files()
+        .filter(|&f| s.results.result(f).is_none())
+        .collect();
+    assert_eq!(bare.len(), 2);
+    for &f in &bare {
+        s.results.entry(f).peeked = true;
+    }
+    let fx = key(&mut s, KeyCode::Char('f'));
+    let req = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Vocab {
+                req,
+                request: VocabRequest::Similar { .. },
+            } => Some(*req),
+            _ => None,
+        })
+        .expect("f asks for similar tracks");
+    update(
+        &mut s,
+        Msg::Vocab {
+            req,
+            event: VocabEvent::Similar(Ok(Vec::new())),
+        },
+    );
+    let fx = super::tests::draw(&mut s, 100, 30);
+    let peeked: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Peek { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(peeked, bare);
+}
