@@ -63,3 +63,38 @@ fn an_eval_report_is_written_even_when_the_reader_left_first() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(saved["n"], 2);
 }
+
+/// Output that cannot be written (`> /dev/full`) is one line and exit 1,
+/// for the commands that print as they go and for classify's streamed rows:
+/// no crash report, and no success without the output.
+#[test]
+fn a_full_disk_for_the_output_is_one_line_and_exit_1() {
+    let full = std::path::Path::new("/dev/full");
+    if !full.exists() {
+        return; // Linux only
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("hell.wav");
+    common::copy_demo("HyperRogue/hell.wav", &wav);
+    for args in [
+        vec!["info"],
+        vec!["info", "--json"],
+        vec!["classify", "--model", "fast"],
+        vec!["classify", "--model", "fast", "--json"],
+        vec!["classify", "--model", "fast", "--csv"],
+    ] {
+        let out = earmark()
+            .args(&args)
+            .arg(&wav)
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .env("RUST_BACKTRACE", "1")
+            .stdout(std::fs::File::create(full).unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}

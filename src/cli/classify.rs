@@ -170,7 +170,10 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     // A named path that is not a regular file failed too (it is not a result).
     let failed = failed + collected.errors.len();
     let total = done + collected.errors.len();
-    if total == 0 || failed == total {
+    if out.failed {
+        // the output could not be written (said once): nothing was delivered
+        Ok(ExitCode::FAILURE)
+    } else if total == 0 || failed == total {
         if done > 0 && undecodable == done {
             eprintln!("earmark classify: {}", none_classified(done, unjudged));
         }
