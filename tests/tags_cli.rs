@@ -1320,3 +1320,34 @@ fn a_missing_path_is_said_once_as_missing() {
         "{stderr}"
     );
 }
+
+/// A text file named `.mp3` is "not audio" to `tag` as to `classify` (the
+/// same `error_kind`), and a PNG is named as one; both are left untouched.
+#[test]
+fn a_file_that_is_not_audio_is_said_so_as_classify_says_it() {
+    let Some(env) = setup(&[]) else {
+        return;
+    };
+    let fake = env.music.join("fake.mp3");
+    std::fs::write(&fake, b"just some text, not audio at all").unwrap();
+    let png = env.music.join("cover.flac");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n0000000000000000").unwrap();
+    for (f, said) in [
+        (&fake, "not an audio file (unrecognised format)"),
+        (&png, "not an audio file (PNG image)"),
+    ] {
+        let before = std::fs::read(f).unwrap();
+        let out = earmark(&env, &["tag", "-g", "Jazz", "--json", p(f)]);
+        assert_eq!(out.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["results"][0]["error_kind"], "not-audio", "{v}");
+        assert!(
+            v["results"][0]["error"].as_str().unwrap().contains(said),
+            "{v}"
+        );
+        assert_eq!(std::fs::read(f).unwrap(), before);
+        let out = earmark(&env, &["classify", "--model", "fast", "--json", p(f)]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v[0]["error_kind"], "not-audio", "{v}");
+    }
+}

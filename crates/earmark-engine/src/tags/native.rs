@@ -64,6 +64,9 @@ fn ogg_streams(file: &mut File) -> std::io::Result<usize> {
     Ok(streams)
 }
 
+/// What [`detect`] says of a file no tag reader recognises.
+pub(crate) const UNRECOGNISED: &str = "unrecognised file format";
+
 /// The lofty file type of an open file, or a reason it cannot be tagged.
 pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
@@ -108,7 +111,7 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
             | FileType::Aiff),
         ) => Ok(ft),
         Some(other) => Err(unsupported(other)),
-        None => Err(id3_past_the_end(file).unwrap_or_else(|| "unrecognised file format".into())),
+        None => Err(id3_past_the_end(file).unwrap_or_else(|| UNRECOGNISED.into())),
     }
 }
 

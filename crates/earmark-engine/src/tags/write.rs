@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::byte_patch::BytePatch;
-use super::native::{Native, detect};
+use super::native::{Native, UNRECOGNISED, detect};
 use super::state::{GenreChange, GenreState, clean_genres};
 use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
 
@@ -42,6 +42,8 @@ pub struct WriteReport {
 pub enum WriteErrorKind {
     NotFound,
     NotAFile,
+    /// Not audio at all (a text or image file): `classify`'s `not-audio`.
+    NotAudio,
     /// The format cannot carry tags (`.au`) or lofty cannot write it.
     Unsupported,
     /// The file has no bytes: nothing to hold a tag (as `classify` says).
@@ -73,6 +75,7 @@ impl WriteErrorKind {
         match self {
             WriteErrorKind::NotFound => "not-found",
             WriteErrorKind::NotAFile => "not-a-file",
+            WriteErrorKind::NotAudio => "not-audio",
             WriteErrorKind::Unsupported => "unsupported",
             WriteErrorKind::Empty => "empty",
             WriteErrorKind::ReadOnly => "read-only",
@@ -355,7 +358,22 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
             "file is empty (0 bytes)",
         ));
     }
-    let ft = detect(file).map_err(|r| TagWriteError::new(path, WriteErrorKind::Unsupported, r))?;
+    let ft = detect(file).map_err(|r| {
+        // what no reader takes for audio is said as classify says it
+        match sniff(&head[..n]) {
+            Sniffed::Other(what) => TagWriteError::new(
+                path,
+                WriteErrorKind::NotAudio,
+                format!("not an audio file ({what})"),
+            ),
+            Sniffed::Unknown if r == UNRECOGNISED => TagWriteError::new(
+                path,
+                WriteErrorKind::NotAudio,
+                "not an audio file (unrecognised format)",
+            ),
+            _ => TagWriteError::new(path, WriteErrorKind::Unsupported, r),
+        }
+    })?;
     if ft == lofty::file::FileType::Mpeg && !head.starts_with(b"ID3") && ends_with_id3v1(file) {
         return Err(TagWriteError::new(
             path,
