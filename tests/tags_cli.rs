@@ -1351,3 +1351,30 @@ fn a_file_that_is_not_audio_is_said_so_as_classify_says_it() {
         assert_eq!(v[0]["error_kind"], "not-audio", "{v}");
     }
 }
+
+/// `--json` lists files in the folder's order, however each was decided (a
+/// `.au` is skipped before any write, yet comes after `a.mp3`).
+#[test]
+fn the_json_report_keeps_the_folders_order() {
+    let Some(env) = setup(&["singularity-awakening.mp3", "hyperrogue-hell.au"]) else {
+        return;
+    };
+    std::fs::rename(
+        env.music.join("singularity-awakening.mp3"),
+        env.music.join("a.mp3"),
+    )
+    .unwrap();
+    std::fs::rename(env.music.join("hyperrogue-hell.au"), env.music.join("z.au")).unwrap();
+    let out = earmark(
+        &env,
+        &["tag", "-g", "Jazz", "--dry-run", "--json", p(&env.music)],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["a.mp3", "z.au"], "{v}");
+}

@@ -298,6 +298,12 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         .into_iter()
         .filter(|p| !crate::tags::is_temp_file(p))
         .collect();
+    // The report lists files in the walk's order, however they were decided.
+    let order: std::collections::HashMap<String, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (PathOut::of(f).path, i))
+        .collect();
     // As `classify`: what a folder's walk met that is no regular audio file
     // is skipped; a path named on the command line was asked for, and fails.
     let mut records: Vec<Record> = collected
@@ -405,6 +411,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         })?;
     }
+    records.sort_by_key(|r| order.get(&r.path.path).copied());
     Ok(finish(&records, args.json, args.dry_run, batch))
 }
 
