@@ -196,3 +196,28 @@ fn the_app_refuses_a_dumb_terminal_or_a_pipe_in_one_line() {
         assert!(err.contains(want), "{term}: {err}");
     }
 }
+
+/// A name that is not UTF-8 keeps its bytes as `\xNN` in error lines, as
+/// in `path`, not U+FFFD (two such names would read the same).
+#[cfg(unix)]
+#[test]
+fn errors_name_a_latin1_file_with_escapes() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join(OsStr::from_bytes(b"caf\xe9.mp3"));
+    fs::write(&bad, b"just some text, not audio at all").unwrap();
+    for cmd in ["info", "classify"] {
+        let out = earmark()
+            .args([cmd])
+            .arg(&bad)
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("caf\\xE9.mp3: not an audio file"),
+            "{cmd}: {err}"
+        );
+        assert!(!err.contains('\u{FFFD}'), "{cmd}: {err}");
+    }
+}

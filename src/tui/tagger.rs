@@ -81,7 +81,7 @@ impl WriteFailed {
             // This one's message is built with the path first.
             ApplyError::Journal { .. } => {
                 let full = e.to_string();
-                let path = format!("{}: ", e.path().display());
+                let path = format!("{}: ", crate::library::shown(e.path().as_os_str()));
                 full.strip_prefix(&path).unwrap_or(&full).to_string()
             }
         };

@@ -4,32 +4,32 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("{}: {}", path.display(), io_reason(source))]
+    #[error("{}: {}", crate::library::shown(path.as_os_str()), io_reason(source))]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: file is empty (0 bytes)", path.display())]
+    #[error("{}: file is empty (0 bytes)", crate::library::shown(path.as_os_str()))]
     Empty { path: PathBuf },
-    #[error("{}: not an audio file ({what})", path.display())]
+    #[error("{}: not an audio file ({what})", crate::library::shown(path.as_os_str()))]
     NotAudio { path: PathBuf, what: String },
-    #[error("{}: unsupported codec: {what}", path.display())]
+    #[error("{}: unsupported codec: {what}", crate::library::shown(path.as_os_str()))]
     Unsupported { path: PathBuf, what: String },
-    #[error("{}: corrupt or truncated audio: {reason}", path.display())]
+    #[error("{}: corrupt or truncated audio: {reason}", crate::library::shown(path.as_os_str()))]
     Corrupt { path: PathBuf, reason: String },
-    #[error("{}: no audio track", path.display())]
+    #[error("{}: no audio track", crate::library::shown(path.as_os_str()))]
     NoTrack { path: PathBuf },
-    #[error("{}: not a regular file ({what})", path.display())]
+    #[error("{}: not a regular file ({what})", crate::library::shown(path.as_os_str()))]
     NotRegular { path: PathBuf, what: &'static str },
-    #[error("{}: too short to judge ({seconds:.1} s of audio; the model needs {needed:.1} s)", path.display())]
+    #[error("{}: too short to judge ({seconds:.1} s of audio; the model needs {needed:.1} s)", crate::library::shown(path.as_os_str()))]
     TooShort {
         path: PathBuf,
         seconds: f64,
         needed: f64,
     },
-    #[error("{}: silent (digital silence throughout what was analysed)", path.display())]
+    #[error("{}: silent (digital silence throughout what was analysed)", crate::library::shown(path.as_os_str()))]
     Silent { path: PathBuf },
-    #[error("{}: cancelled", path.display())]
+    #[error("{}: cancelled", crate::library::shown(path.as_os_str()))]
     Cancelled { path: PathBuf },
 }
 
@@ -113,7 +113,7 @@ pub fn regular_file_len(path: &Path) -> Result<u64, AudioError> {
 /// An error message without its leading "PATH: ", for places that already
 /// show which file it is about (engine errors all start with the path).
 pub fn without_path(path: &Path, msg: String) -> String {
-    let prefix = format!("{}: ", path.display());
+    let prefix = format!("{}: ", crate::library::shown(path.as_os_str()));
     msg.strip_prefix(&prefix).map(str::to_string).unwrap_or(msg)
 }
 

@@ -43,9 +43,9 @@ pub const SCHEMA_VERSION: i32 = 2;
 pub enum CacheError {
     #[error("cache: no cache directory (set {CACHE_DIR_ENV} or HOME)")]
     NoCacheDir,
-    #[error("cache {}: {reason}", path.display())]
+    #[error("cache {}: {reason}", crate::library::shown(path.as_os_str()))]
     Open { path: PathBuf, reason: String },
-    #[error("cache {}: {reason}", path.display())]
+    #[error("cache {}: {reason}", crate::library::shown(path.as_os_str()))]
     Db { path: PathBuf, reason: String },
 }
 

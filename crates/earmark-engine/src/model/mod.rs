@@ -30,13 +30,13 @@ use crate::features::MelExtractor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("model card {}: {reason}", path.display())]
+    #[error("model card {}: {reason}", crate::library::shown(path.as_os_str()))]
     Card { path: PathBuf, reason: String },
-    #[error("model {}: {reason}", path.display())]
+    #[error("model {}: {reason}", crate::library::shown(path.as_os_str()))]
     Load { path: PathBuf, reason: String },
     /// `--model` names neither a shipped model nor a path that exists (a
     /// usage error to the CLI).
-    #[error("model {}: no such file or folder (a shipped model is named {})", path.display(), locate::MODEL_NAMES.join(" or "))]
+    #[error("model {}: no such file or folder (a shipped model is named {})", crate::library::shown(path.as_os_str()), locate::MODEL_NAMES.join(" or "))]
     NoSuchModel { path: PathBuf },
     #[error("model does not match its card: {0}")]
     Mismatch(String),
@@ -114,7 +114,7 @@ pub struct TrackAnalysis {
 pub enum AnalyseError {
     #[error(transparent)]
     Audio(#[from] AudioError),
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::library::shown(path.as_os_str()))]
     Model { path: PathBuf, source: ModelError },
 }
 

@@ -31,7 +31,7 @@ pub enum ApplyError {
     #[error(transparent)]
     Write(#[from] TagWriteError),
     /// The file was written, but the undo journal could not record it.
-    #[error("{}: written ({} → {}), but the undo journal failed: {error}", report.path.display(), write::show(&report.old), write::show(&report.new))]
+    #[error("{}: written ({} → {}), but the undo journal failed: {error}", crate::library::shown(report.path.as_os_str()), write::show(&report.old), write::show(&report.new))]
     Journal {
         report: Box<WriteReport>,
         error: CacheError,
@@ -79,15 +79,15 @@ pub struct Undone {
 pub enum UndoError {
     #[error("no journal entry #{0}")]
     NoSuchEntry(i64),
-    #[error("journal entry #{id} ({}) is already undone", path.display())]
+    #[error("journal entry #{id} ({}) is already undone", crate::library::shown(path.as_os_str()))]
     AlreadyUndone { id: i64, path: PathBuf },
-    #[error("journal entry #{id} ({}) cannot be read back", path.display())]
+    #[error("journal entry #{id} ({}) cannot be read back", crate::library::shown(path.as_os_str()))]
     BadEntry { id: i64, path: PathBuf },
     #[error("journal entry #{id}: {error}")]
     Write { id: i64, error: TagWriteError },
     /// Not a failure: the write never happened (see `unwritten`); the entry
     /// is marked so, and no longer pending.
-    #[error("journal entry #{id} ({}): {}", path.display(), super::unwritten::NEVER_WRITTEN)]
+    #[error("journal entry #{id} ({}): {}", crate::library::shown(path.as_os_str()), super::unwritten::NEVER_WRITTEN)]
     NeverWritten { id: i64, path: PathBuf },
     #[error(transparent)]
     Cache(#[from] CacheError),

@@ -39,7 +39,7 @@ use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TagError {
-    #[error("{}: cannot read tags: {reason}", path.display())]
+    #[error("{}: cannot read tags: {reason}", crate::library::shown(path.as_os_str()))]
     Read { path: PathBuf, reason: String },
 }
 

@@ -96,7 +96,7 @@ impl WriteErrorKind {
 
 /// A failed write, in one line: "PATH: reason". The original file is untouched.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
-#[error("{}: {reason}", path.display())]
+#[error("{}: {reason}", crate::library::shown(path.as_os_str()))]
 pub struct TagWriteError {
     #[serde(serialize_with = "super::journal::serialize_path")]
     pub path: PathBuf,

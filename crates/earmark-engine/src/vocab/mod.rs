@@ -26,7 +26,7 @@ use std::path::PathBuf;
 pub enum VocabError {
     #[error("no data directory (set XDG_DATA_HOME or HOME)")]
     NoDataDir,
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", crate::library::shown(path.as_os_str()))]
     Io { path: PathBuf, reason: String },
     #[error("{0}")] // the command (`earmark learn: …`) already says what failed
     Train(String),
