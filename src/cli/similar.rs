@@ -21,7 +21,7 @@ pub struct SimilarArgs {
     pub file: PathBuf,
     /// Library folders to search (default: FILE's folder; with --each, FILE).
     pub dirs: Vec<PathBuf>,
-    /// How many tracks to list.
+    /// How many tracks to list, 1–10000.
     #[arg(long, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub top: usize,
     /// FILE is a folder: list the nearest tracks of each of its tracks (one
