@@ -221,3 +221,26 @@ fn errors_name_a_latin1_file_with_escapes() {
         assert!(!err.contains('\u{FFFD}'), "{cmd}: {err}");
     }
 }
+
+/// The table's file column is as wide as the escaped name it prints: the
+/// longest name, not UTF-8, is shown whole, not cut to `…t\xE9.wav`.
+#[cfg(unix)]
+#[test]
+fn the_table_fits_a_latin1_name_whole() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("nu");
+    copy_demo("HyperRogue/hell.wav", &lib.join("ab.wav"));
+    copy_demo(
+        "HyperRogue/hell.wav",
+        &lib.join(OsStr::from_bytes(b"caf\xe9l\xe0tr.wav")),
+    );
+    let out = earmark()
+        .args(["classify", "--model", "fast", "--top", "1"])
+        .arg(&lib)
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let table = text(&out.stdout);
+    assert!(table.contains("nu/caf\\xE9l\\xE0tr.wav "), "{table}");
+}

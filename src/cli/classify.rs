@@ -250,8 +250,9 @@ impl<W: Write> Printer<W> {
     fn new(out: W, format: Format, files: &[PathBuf], suggestions: bool) -> Self {
         let width = files
             .iter()
+            // as the rows print it: `\xE9` escapes take four columns
             .map(|f| {
-                unicode_width::UnicodeWidthStr::width(printable(&f.display().to_string()).as_str())
+                unicode_width::UnicodeWidthStr::width(printable(&PathOut::of(f).path).as_str())
             })
             .max()
             .unwrap_or(4)
