@@ -478,21 +478,29 @@ fn picker_items(s: &State, id: NodeId) -> (Vec<PickerItem>, usize) {
     if let Some(mine) = super::vocab::picker_items(s, id) {
         return mine;
     }
-    let items = if let Some(r) = s.results.result(id) {
-        r.prediction
+    (gtzan_picker_items(s, id), 0)
+}
+
+/// GTZAN's genres as tag names, ranked by the model's confidence for `id`
+/// when it has a result, else the model's labels in order.
+pub(super) fn gtzan_picker_items(s: &State, id: NodeId) -> Vec<PickerItem> {
+    match s.results.result(id) {
+        Some(r) => r
+            .prediction
             .top(r.prediction.labels.len())
             .into_iter()
             .map(|(label, p)| (crate::tags::genre_tag_name(label), Some(p)))
-            .collect()
-    } else if let Some(labels) = s.results.labels() {
-        labels
-            .iter()
-            .map(|l| (crate::tags::genre_tag_name(l), None))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    (items, 0)
+            .collect(),
+        None => s
+            .results
+            .labels()
+            .map(|l| {
+                l.iter()
+                    .map(|l| (crate::tags::genre_tag_name(l), None))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 /// Several files' picker rows as one list: each genre once, with its mean

@@ -372,21 +372,7 @@ pub fn picker_items(s: &State, id: NodeId) -> Option<(Vec<PickerItem>, usize)> {
     };
     let yours = items.len();
     // GTZAN's genres with the model's own confidence, when it has one.
-    let gtzan: Vec<(String, Option<f32>)> = match s.results.result(id) {
-        Some(r) => r
-            .prediction
-            .top(r.prediction.labels.len())
-            .into_iter()
-            .map(|(l, p)| (l.to_string(), Some(p)))
-            .collect(),
-        None => s
-            .results
-            .labels()
-            .map(|l| l.iter().map(|l| (l.clone(), None)).collect())
-            .unwrap_or_default(),
-    };
-    for (label, p) in gtzan {
-        let name = crate::tags::genre_tag_name(&label);
+    for (name, p) in super::tagging::gtzan_picker_items(s, id) {
         if !items
             .iter()
             .any(|(g, _)| crate::vocab::library::same_genre(g, &name))
