@@ -98,3 +98,70 @@ fn a_full_disk_for_the_output_is_one_line_and_exit_1() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+/// Ctrl-C in `classify --json` over many files: the files in progress end,
+/// the array is closed (what was printed parses), and the run says how far it
+/// got and exits 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_json_run_still_prints_a_whole_array() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = common::wav_bytes(10.0, 22_050);
+    let files: Vec<_> = (0..40)
+        .map(|i| {
+            let f = dir.path().join(format!("t{i:02}.wav"));
+            std::fs::write(&f, &wav).unwrap();
+            f
+        })
+        .collect();
+    let mut child = earmark()
+        .args(["classify", "--json", "--no-cache", "--jobs", "1"])
+        .args(&files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    // the first track's object ends with `  }` (its line ends when the
+    // next object or the array's end is printed)
+    loop {
+        let mut line = String::new();
+        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "{printed}");
+        printed.push_str(&line);
+        if line.starts_with("  }") {
+            break;
+        }
+    }
+    // SAFETY: a signal to a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    stdout.read_to_string(&mut printed).unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&printed)
+        .unwrap_or_else(|e| panic!("not one JSON array ({e}): {printed}\n{err}"));
+    assert!(
+        !rows.is_empty() && rows.len() < files.len(),
+        "{} rows: {err}",
+        rows.len()
+    );
+    for (row, file) in rows.iter().zip(&files) {
+        assert_eq!(row["path"].as_str(), file.to_str(), "in input order");
+    }
+    assert!(
+        err.contains(&format!(
+            "interrupted after {} of {} files; the rest were not classified",
+            rows.len(),
+            files.len()
+        )),
+        "{err}"
+    );
+    assert_eq!(status.code(), Some(130), "{err}");
+}

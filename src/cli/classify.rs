@@ -146,11 +146,15 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     let mut out = Printer::new(std::io::stdout(), format, &collected.files, vocab.is_some());
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
     let mut unjudged = 0usize;
+    let interrupted = stop_on_first_interrupt(collected.files.len() > 1);
     classify_in_order(
         &classifier,
         &collected.files,
-        args.top,
-        jobs_or_default(args.jobs),
+        Run {
+            top: args.top,
+            jobs: jobs_or_default(args.jobs),
+            cancel: Some(&interrupted),
+        },
         |mut r| {
             done += 1;
             undecodable += usize::from(r.error.is_some());
@@ -167,6 +171,13 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         },
     );
     out.finish();
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!(
+            "earmark classify: interrupted after {done} of {} files; the rest were not classified",
+            collected.files.len()
+        );
+        return Ok(ExitCode::from(130));
+    }
     // A named path that is not a regular file failed too (it is not a result).
     let failed = failed + collected.errors.len();
     let total = done + collected.errors.len();
@@ -181,6 +192,35 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Ctrl-C (or SIGTERM/SIGHUP) during a run of several files: the files in
+/// progress end and their results are printed, the output is closed (a JSON
+/// array stays whole), and the run exits 130. A second Ctrl-C quits at once.
+/// Returns the flag the run watches.
+fn stop_on_first_interrupt(several: bool) -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    if !several {
+        return flag; // one file: nothing to save by waiting for it
+    }
+    match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(mut signals) => {
+            let set = Arc::clone(&flag);
+            std::thread::spawn(move || {
+                for sig in signals.forever() {
+                    if set.swap(true, Ordering::SeqCst) {
+                        std::process::exit(128 + sig);
+                    }
+                    eprintln!(
+                        "earmark classify: stopping after the files in progress (Ctrl-C again quits now)"
+                    );
+                }
+            });
+        }
+        Err(e) => eprintln!("earmark: warning: cannot catch Ctrl-C ({e})"),
+    }
+    flag
 }
 
 /// Why no file got a genre: none decoded, or some held nothing to judge.
@@ -373,25 +413,40 @@ pub fn classify_all(
     jobs: usize,
 ) -> Vec<TrackResult> {
     let mut results = Vec::with_capacity(files.len());
-    classify_in_order(classifier, files, top, jobs, |r| {
+    let run = Run {
+        top,
+        jobs,
+        cancel: None,
+    };
+    classify_in_order(classifier, files, run, |r| {
         results.push(r);
         true
     });
     results
 }
 
+/// How [`classify_in_order`] runs: genres per result, worker threads, and a
+/// flag that, once set, lets the files in progress end and starts no other.
+pub struct Run<'a> {
+    pub top: usize,
+    pub jobs: usize,
+    pub cancel: Option<&'a AtomicBool>,
+}
+
 /// Classify files on `jobs` threads and hand each result to `each` on this
 /// thread, in input order, as soon as it and those before it are done.
 /// Workers take the next file as they finish one, so at most about `jobs`
 /// results wait for an earlier one. `each` returning false stops the run:
-/// files not yet started are skipped.
+/// files not yet started are skipped. So does `cancel`, but the files in
+/// progress are still handed over (no gap: workers take files in order).
 pub fn classify_in_order(
     classifier: &Classifier,
     files: &[PathBuf],
-    top: usize,
-    jobs: usize,
+    run: Run,
     mut each: impl FnMut(TrackResult) -> bool,
 ) {
+    let Run { top, jobs, cancel } = run;
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::SeqCst));
     let bar = progress(files.len(), "classify");
     if files.len() < 2 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -403,7 +458,7 @@ pub fn classify_in_order(
         for _ in 0..jobs.clamp(1, files.len().max(1)) {
             let (tx, next, stop) = (tx.clone(), &next, &stop);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) && !cancelled() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
                     let r = guard_job(|| classify_one(classifier, path, top)).unwrap_or_else(
