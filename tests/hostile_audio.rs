@@ -230,10 +230,20 @@ fn absurd_float_samples_and_lying_flac_comment_lengths_fail_softly() {
         )
     );
 
-    // nebula.flac with its first comment's length turned into 4 GB.
-    let mut flac =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/Max McCracken/nebula.flac"))
-            .unwrap();
+    let flac = flac_with_lying_comment_length();
+    let liar = put(dir.path(), "liar.flac", &flac);
+    let out = classify_fast(&[], &[liar.as_os_str()]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("liar.flac: corrupt or truncated audio: a length inside a FLAC comment block is larger than the block"),
+        "{err}"
+    );
+}
+
+/// nebula.flac with its first comment's length turned into 4 GB.
+fn flac_with_lying_comment_length() -> Vec<u8> {
+    let mut flac = std::fs::read(demo("Max McCracken/nebula.flac")).unwrap();
     let mut at = 4;
     loop {
         let (kind, len) = (
@@ -245,19 +255,11 @@ fn absurd_float_samples_and_lying_flac_comment_lengths_fail_softly() {
             let vendor = u32::from_le_bytes(flac[body..body + 4].try_into().unwrap()) as usize;
             let first = body + 4 + vendor + 4;
             flac[first..first + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-            break;
+            return flac;
         }
         assert_eq!(flac[at] & 0x80, 0, "no comment block in nebula.flac");
         at += 4 + len;
     }
-    let liar = put(dir.path(), "liar.flac", &flac);
-    let out = classify_fast(&[], &[liar.as_os_str()]);
-    let err = no_panic(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("liar.flac: corrupt or truncated audio: a length inside a FLAC comment block is larger than the block"),
-        "{err}"
-    );
 }
 
 /// Peak RSS of waited-for children (kB), from getrusage.
@@ -698,4 +700,135 @@ fn a_wav_written_to_a_pipe_is_read_to_its_end() {
         });
     assert_eq!(piped, sound);
     assert!((sound - 3.0).abs() < 0.001, "{sound}");
+}
+
+/// Where the first `kind` box starts in MP4 bytes (walking the boxes that
+/// lead to sample tables).
+fn mp4_box(bytes: &[u8], kind: &[u8; 4]) -> Option<usize> {
+    let mut stack = vec![(0usize, bytes.len())];
+    while let Some((mut at, end)) = stack.pop() {
+        while at + 8 <= end {
+            let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+            let name = &bytes[at + 4..at + 8];
+            if name == kind {
+                return Some(at);
+            }
+            if [&b"moov"[..], b"trak", b"mdia", b"minf", b"stbl"].contains(&name) {
+                stack.push((at + 8, at + size));
+            }
+            at += size.max(8);
+        }
+    }
+    None
+}
+
+/// The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected).
+fn ogg_crc(page: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &b in page {
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04C1_1DB7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// The demo Vorbis file with its comment header's vendor length made 4 GB
+/// (the page's checksum made right again, so only the length lies).
+fn ogg_with_lying_comment_length() -> Vec<u8> {
+    let mut ogg = std::fs::read(demo("hell-reprise.ogg")).unwrap();
+    let at = ogg.windows(7).position(|w| w == b"\x03vorbis").unwrap() + 7;
+    ogg[at..at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let page = ogg[..at].windows(4).rposition(|w| w == b"OggS").unwrap();
+    let segments = usize::from(ogg[page + 26]);
+    let body: usize = ogg[page + 27..page + 27 + segments]
+        .iter()
+        .map(|&l| usize::from(l))
+        .sum();
+    let end = page + 27 + segments + body;
+    ogg[page + 22..page + 26].fill(0);
+    let crc = ogg_crc(&ogg[page..end]);
+    ogg[page + 22..page + 26].copy_from_slice(&crc.to_le_bytes());
+    ogg
+}
+
+fn demo(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name)
+}
+
+/// `earmark info FILE` with its address space capped at 4 GB: a lying
+/// header that makes a decoder allocate what it claims aborts the process.
+fn info_in_4_gb(file: &Path) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = earmark();
+    cmd.arg("info").arg(file).stdin(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let cap = libc::rlimit {
+                rlim_cur: 4 << 30,
+                rlim_max: 4 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &cap) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    cmd.output().unwrap()
+}
+
+/// Entry counts and lengths inside MP4 sample tables, Ogg comment headers
+/// and FLAC metadata (behind thousands of empty blocks) that claim gigabytes:
+/// each file is refused in one line, within 4 GB of address space (before,
+/// the decoder's allocation of what they claimed aborted the process).
+#[cfg(unix)]
+#[test]
+fn lying_container_lengths_are_refused_within_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let m4a = std::fs::read(demo("HyperRogue/caribbean.m4a")).unwrap();
+    let mut cases = Vec::new();
+    for (table, count_at) in [(b"stsc", 12), (b"stco", 12), (b"stsz", 16)] {
+        let mut bytes = m4a.clone();
+        let at = mp4_box(&bytes, table).unwrap() + count_at;
+        bytes[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        let name = format!("{}.m4a", String::from_utf8_lossy(table));
+        let why = format!(
+            "its MP4 `{}` table claims more entries than its box holds",
+            String::from_utf8_lossy(table)
+        );
+        cases.push((put(dir.path(), &name, &bytes), why));
+    }
+    cases.push((
+        put(dir.path(), "comment.ogg", &ogg_with_lying_comment_length()),
+        "a length inside an Ogg comment header is larger than the header".into(),
+    ));
+    // 5000 empty PADDING blocks after STREAMINFO, then a comment block
+    // whose first comment claims 4 GB.
+    let flac = flac_with_lying_comment_length();
+    let first_end = 8 + u32::from_be_bytes([0, flac[5], flac[6], flac[7]]) as usize;
+    let mut padded = flac[..first_end].to_vec();
+    for _ in 0..5000 {
+        padded.extend_from_slice(&[1, 0, 0, 0]);
+    }
+    padded.extend_from_slice(&flac[first_end..]);
+    cases.push((
+        put(dir.path(), "blocks.flac", &padded),
+        "more than 4096 FLAC metadata blocks".into(),
+    ));
+    for (path, why) in &cases {
+        let out = info_in_4_gb(path);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", path.display());
+        assert!(err.contains(why.as_str()), "{}: {err}", path.display());
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }

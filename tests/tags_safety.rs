@@ -400,3 +400,186 @@ fn a_write_decided_on_another_version_is_refused_and_a_batch_stops_between_files
         .collect();
     assert!(left.is_empty(), "no temporary copy left");
 }
+
+/// An extended attribute of `path` as the kernel holds it (None: absent).
+fn xattr_of(path: &Path, name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    let mut buf = vec![0u8; 256];
+    // SAFETY: both strings are NUL-terminated; buf is as long as we say.
+    let got = unsafe { libc::getxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    (got >= 0).then(|| buf[..got as usize].to_vec())
+}
+
+/// Set one; false where the file system holds none.
+fn set_xattr(path: &Path, name: &str, value: &[u8]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    let n = std::ffi::CString::new(name).unwrap();
+    // SAFETY: both strings are NUL-terminated; value is as long as we say.
+    unsafe {
+        libc::setxattr(
+            p.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        ) == 0
+    }
+}
+
+/// A write replaces the file by a new one: a user's extended attributes
+/// (comments, ACLs, labels) must come with it, and with its undo.
+#[test]
+fn extended_attributes_are_kept_by_a_write_and_its_undo() {
+    let Some((_dir, path)) = copy_music("singularity-nebula.flac") else {
+        return;
+    };
+    if !set_xattr(&path, "user.earmark.note", b"keep me") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI's file system must hold user extended attributes"
+        );
+        eprintln!("skipped: this file system holds no user extended attributes");
+        return;
+    }
+    let (_c, cache) = temp_cache();
+    let before = std::fs::read(&path).unwrap();
+    let a = apply::accept(&cache, 1, &path, &GenreChange::replace("Jazz")).unwrap();
+    assert_eq!(genres(&path), s(&["Jazz"]));
+    assert_eq!(
+        xattr_of(&path, "user.earmark.note").as_deref(),
+        Some(&b"keep me"[..])
+    );
+    apply::undo(&cache, a.journal_id.unwrap()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(
+        xattr_of(&path, "user.earmark.note").as_deref(),
+        Some(&b"keep me"[..])
+    );
+}
+
+/// A WAV of silence with `extra` chunks after its `data` (each (id, body)).
+fn wav_with(extra: &[(&[u8; 4], Vec<u8>)], declared_last: Option<u32>) -> Vec<u8> {
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend_from_slice(&16u32.to_le_bytes());
+    for v in [1u16, 1] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    body.extend_from_slice(&22_050u32.to_le_bytes());
+    body.extend_from_slice(&44_100u32.to_le_bytes());
+    body.extend_from_slice(&2u16.to_le_bytes());
+    body.extend_from_slice(&16u16.to_le_bytes());
+    body.extend_from_slice(b"data");
+    let pcm: Vec<u8> = (0..22_050u32)
+        .flat_map(|i| (((i as f32 * 0.05).sin() * 8000.0) as i16).to_le_bytes())
+        .collect();
+    body.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+    body.extend(pcm);
+    for (i, (id, chunk)) in extra.iter().enumerate() {
+        body.extend_from_slice(*id);
+        let size = match declared_last {
+            Some(n) if i + 1 == extra.len() => n,
+            _ => chunk.len() as u32,
+        };
+        body.extend_from_slice(&size.to_le_bytes());
+        body.extend_from_slice(chunk);
+        if chunk.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}
+
+/// An ID3v2.3 tag holding one TIT2 frame.
+fn id3_title(title: &str) -> Vec<u8> {
+    let mut frame = b"TIT2".to_vec();
+    frame.extend_from_slice(&(title.len() as u32 + 1).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0]);
+    frame.extend_from_slice(title.as_bytes());
+    let mut tag = b"ID3\x03\x00\x00".to_vec();
+    let n = frame.len() as u32;
+    tag.extend(
+        [
+            (n >> 21) & 0x7f,
+            (n >> 14) & 0x7f,
+            (n >> 7) & 0x7f,
+            n & 0x7f,
+        ]
+        .map(|b| b as u8),
+    );
+    tag.extend(frame);
+    tag
+}
+
+/// The genre writer rewrites a WAV's ID3 chunk whole and its INFO list in
+/// place: a chunk holding bytes that are not the tag, or a list the file
+/// ends inside, would lose them. Refused, untouched.
+#[test]
+fn wav_chunks_a_rewrite_would_lose_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut trailing = id3_title("Kept");
+    trailing.extend_from_slice(b"ANOTHER PROGRAM'S DATA");
+    let mut info = b"INFO".to_vec();
+    info.extend_from_slice(b"INAM");
+    info.extend_from_slice(&6u32.to_le_bytes());
+    info.extend_from_slice(b"Title\0");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not-id3.wav",
+            wav_with(&[(b"id3 ", b"NOT AN ID3 TAG: precious".to_vec())], None),
+            "does not hold an ID3v2 tag",
+        ),
+        (
+            "trailing.wav",
+            wav_with(&[(b"id3 ", trailing)], None),
+            "holds other data after its tag",
+        ),
+        (
+            "cut-list.wav",
+            wav_with(&[(b"LIST", info)], Some(400)),
+            "its last chunk (`LIST`) runs past the end of the file",
+        ),
+    ];
+    for (name, bytes, why) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let e = write_genre(&path, &GenreChange::replace("Jazz")).unwrap_err();
+        assert!(e.reason.contains(why), "{name}: {e}");
+        assert!(e.reason.contains("tag it with another program"), "{e}");
+        assert_untouched(dir.path(), &path, &bytes);
+    }
+    // Zeros after the tag are padding: such a chunk is rewritten.
+    let mut padded = id3_title("Kept");
+    padded.extend_from_slice(&[0u8; 32]);
+    let path = dir.path().join("padded.wav");
+    std::fs::write(&path, wav_with(&[(b"id3 ", padded)], None)).unwrap();
+    write_genre(&path, &GenreChange::replace("Jazz")).unwrap();
+    assert_eq!(genres(&path), s(&["Jazz"]));
+    assert!(
+        tag_dump(&path, false).iter().any(|t| t.contains("Kept")),
+        "{:?}",
+        tag_dump(&path, false)
+    );
+}
+
+/// lofty takes a file with an MPEG frame sync in its first bytes for MPEG:
+/// a tracker module or a blob named `.mp3` would get an ID3 tag in front.
+/// A file with no ID3v2 tag is written only when it decodes as MPEG.
+#[test]
+fn an_untagged_file_that_is_not_mpeg_audio_gets_no_id3_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut blob = b"IMPM a tracker module, say".to_vec();
+    blob.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+    blob.extend((0..2000u32).map(|i| (i * 7 % 251) as u8));
+    let path = dir.path().join("module.mp3");
+    std::fs::write(&path, &blob).unwrap();
+    let e = write_genre(&path, &GenreChange::replace("Jazz")).unwrap_err();
+    assert_eq!(e.kind, WriteErrorKind::NotAudio, "{e}");
+    assert!(e.reason.contains("does not decode as MPEG audio"), "{e}");
+    assert_untouched(dir.path(), &path, &blob);
+}

@@ -138,7 +138,8 @@ pub fn parse_header(bytes: &[u8], file_len: u64, path: &Path) -> Result<AuHeader
     })
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Read into `buf` until it is full or the input ends; how many bytes came.
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..])? {

@@ -11,7 +11,8 @@ use super::AudioError;
 
 const VORBIS_COMMENT: u8 = 4;
 const PICTURE: u8 = 6;
-/// More metadata blocks than any real file has; a loop of empty ones ends here.
+/// More metadata blocks than any real file has (a handful): a file of more is
+/// refused, so that a lie cannot hide behind thousands of empty ones.
 const MAX_BLOCKS: usize = 4096;
 
 /// How far symphonia's probe searches for a format's marker.
@@ -96,11 +97,13 @@ pub fn check<R: Read + Seek>(
             return Ok(());
         }
     }
-    Ok(())
+    Err(lie(format!(
+        "more than {MAX_BLOCKS} FLAC metadata blocks (a real file has a handful)"
+    )))
 }
 
 /// Vendor string, count, then length-prefixed comments (little-endian).
-fn comment_lengths_fit(b: &[u8]) -> bool {
+pub(super) fn comment_lengths_fit(b: &[u8]) -> bool {
     let u32_le = |at: usize| {
         b.get(at..at + 4)
             .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]) as usize)

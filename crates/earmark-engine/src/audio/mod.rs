@@ -5,6 +5,8 @@ pub mod au;
 mod error;
 mod flac_meta;
 pub mod guard;
+mod mp4_meta;
+mod ogg_meta;
 mod open_ended;
 mod opus;
 mod resample;

@@ -123,6 +123,15 @@ impl AudioStream {
         if let Some(start) = flac {
             super::flac_meta::check(&mut file, start, len, path)?;
         }
+        match sniffed {
+            Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, len, path)?,
+            // QuickTime files may start with another box than `ftyp`
+            Sniffed::Unknown if super::mp4_meta::starts_like_mp4(&head[..n]) => {
+                super::mp4_meta::check(&mut file, len, path)?;
+            }
+            Sniffed::Audio("Ogg") => super::ogg_meta::check(&mut file, len, path)?,
+            _ => {}
+        }
         let patches =
             open_ended::plan(&mut file, &head[..n], len).map_err(|e| AudioError::io(path, e))?;
         file.seek(SeekFrom::Start(0))

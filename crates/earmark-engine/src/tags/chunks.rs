@@ -87,10 +87,19 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
             end: len,
         });
     }
-    if let Some(i) = chunks.iter().position(Chunk::overruns)
-        && i + 1 != chunks.len()
-    {
-        return Err("a chunk runs past the end of the file".into());
+    if let Some(i) = chunks.iter().position(Chunk::overruns) {
+        if i + 1 != chunks.len() {
+            return Err("a chunk runs past the end of the file".into());
+        }
+        // A cut-short file ends inside its sound (a new tag goes before
+        // it); one that ends inside another chunk cannot be rewritten whole.
+        let id = chunks[i].id;
+        if &id != if aiff { b"SSND" } else { b"data" } {
+            return Err(format!(
+                "its last chunk (`{}`) runs past the end of the file (a cut-short file?); tag it with another program",
+                String::from_utf8_lossy(&id).trim_end()
+            ));
+        }
     }
     Ok(Layout { aiff, chunks, len })
 }
@@ -123,6 +132,24 @@ fn read_body(file: &mut File, c: &Chunk) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())?;
     file.read_exact(&mut body).map_err(|e| e.to_string())?;
     Ok(body)
+}
+
+/// The tag an ID3 chunk holds. The chunk is rewritten whole, so bytes that
+/// are not the tag (another program's data, a damaged tag) would be lost:
+/// such a chunk is refused. Zeros after the tag are padding.
+fn id3_of_chunk(body: &[u8]) -> Result<Id3Tag, String> {
+    if body.is_empty() {
+        return Ok(Id3Tag::empty());
+    }
+    if !body.starts_with(b"ID3") {
+        return Err("its ID3 chunk does not hold an ID3v2 tag, so rewriting it would lose what it holds; tag it with another program".into());
+    }
+    let tag = Id3Tag::read(&mut Cursor::new(body))?;
+    let after = body.get(usize::try_from(tag.len).unwrap_or(usize::MAX)..);
+    if after.is_some_and(|rest| rest.iter().any(|&b| b != 0)) {
+        return Err("its ID3 chunk holds other data after its tag, which rewriting the chunk would lose; tag it with another program".into());
+    }
+    Ok(tag)
 }
 
 /// The subchunks of a `LIST` body after its 4-byte type: (id, data).
@@ -170,7 +197,7 @@ impl ChunkTags {
         }
         let id3_at = layout.chunks.iter().position(|c| is_id3(&c.id));
         let id3 = match id3_at {
-            Some(i) => Id3Tag::read(&mut Cursor::new(read_body(file, &layout.chunks[i])?))?,
+            Some(i) => id3_of_chunk(&read_body(file, &layout.chunks[i])?)?,
             None => Id3Tag::empty(),
         };
         let mut info = None;

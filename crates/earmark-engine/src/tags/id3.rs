@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use super::state::split_tcon;
+use crate::audio::au::read_up_to;
 
 /// Padding given to a tag that has to grow (so later edits fit in place).
 const GROW_PADDING: usize = 1024;
@@ -307,18 +308,6 @@ impl Id3Tag {
         file.write_all(&bytes)?;
         file.flush()
     }
-}
-
-fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        let n = file.read(&mut buf[got..])?;
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    Ok(got)
 }
 
 /// Move the file's bytes from `from` to the end so they start at `to`.

@@ -127,10 +127,11 @@ pub(crate) fn top_atoms(file: &mut File) -> Result<Vec<TopAtom>, String> {
         }
         // A truncated last atom (not `moov`) is read as running to the end;
         // its bytes are kept as they are.
-        if pos + size > len && &h[4..8] != b"moov" && size >= header {
+        // (a 64-bit size may be anything: no sum may wrap)
+        let past_the_end = pos.checked_add(size).is_none_or(|end| end > len);
+        if past_the_end && &h[4..8] != b"moov" && size >= header {
             size = len - pos;
-        }
-        if size < header || pos + size > len {
+        } else if size < header || past_the_end {
             return Err(bad());
         }
         out.push(TopAtom {
@@ -513,6 +514,22 @@ fn shift_chunk_offsets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A last atom whose 64-bit size would wrap the position to 0 (a walk
+    /// that never ends in a release build) is read as running to the end.
+    #[test]
+    fn a_64_bit_size_that_would_wrap_ends_at_the_end_of_the_file() {
+        let mut bytes = [atom(b"ftyp", b"M4A \0\0\0\0"), atom(b"moov", b"")].concat();
+        let pos = bytes.len() as u64;
+        bytes.extend_from_slice(&1u32.to_be_bytes());
+        bytes.extend_from_slice(b"free");
+        bytes.extend_from_slice(&(u64::MAX - pos + 1).to_be_bytes());
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&bytes).unwrap();
+        let top = top_atoms(&mut f).unwrap();
+        assert_eq!(top.len(), 3);
+        assert_eq!(top[2].start + top[2].size, bytes.len() as u64);
+    }
 
     #[test]
     fn atoms_round_trip_and_reject_overruns() {

@@ -248,6 +248,12 @@ impl Native {
     }
 
     /// The layout a byte-level check covers, if any (see `bytecheck`).
+    /// An MPEG file with no ID3v2 tag: only its audio says it is MPEG (lofty
+    /// guesses MPEG from a frame sync anywhere in the first bytes).
+    pub(crate) fn is_untagged_mpeg(&self) -> bool {
+        matches!(self, Native::Mpeg(t) if t.len == 0)
+    }
+
     pub(crate) fn layout(&self) -> Option<Layout> {
         match self {
             Native::Mpeg(_) => Some(Layout::Id3Mpeg),

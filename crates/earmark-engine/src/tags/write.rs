@@ -535,6 +535,7 @@ fn safe_write(
     write_copy(shown, cfg, &real, &temp, &expected.target)?;
     cfg.fail(FailPoint::AfterTagWrite, shown)?;
     expected.verify(shown, &real, &temp)?;
+    keep_extended_attributes(shown, &real, &temp)?;
     give_original_owner(shown, &temp, &meta)?;
 
     unchanged_since(shown, &real, stamp)?;
@@ -572,6 +573,7 @@ pub fn restore_bytes(
     patch
         .rebuild(&real, &guard.path)
         .map_err(|e| TagWriteError::io(shown, "cannot rebuild the original", &e))?;
+    keep_extended_attributes(shown, &real, &guard.path)?;
     give_original_owner(shown, &guard.path, &meta)?;
     unchanged_since(shown, &real, stamp)?;
     put_in_place(shown, &real, guard, cfg)?;
@@ -804,6 +806,18 @@ impl Expected {
         let cap = aiff_samples(real);
         let print = match (audio_print(real, cap), layout) {
             (Ok(p), _) => Some(p),
+            // A tracker module or any blob lofty took for MPEG would get an
+            // ID3 tag in front: an untagged file must decode as MPEG.
+            (Err(e), Some(_)) if native.is_untagged_mpeg() => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::NotAudio,
+                    format!(
+                        "not written: it does not decode as MPEG audio ({}), so it is not given an ID3 tag; tag it with another program",
+                        without_path(real, e.to_string())
+                    ),
+                ));
+            }
             (Err(_), Some(_)) => None,
             (Err(e), None) => {
                 return Err(TagWriteError::new(
@@ -922,6 +936,44 @@ impl Expected {
         }
         Ok(())
     }
+}
+
+/// The original's extended attributes (a user's comments, ACLs, SELinux
+/// labels) on the new file, which neither `fs::copy` nor a rebuild carries.
+/// One that cannot be given keeps the original as it is.
+fn keep_extended_attributes(shown: &Path, real: &Path, temp: &Path) -> Result<(), TagWriteError> {
+    let names = match xattr::list(real) {
+        Ok(names) => names,
+        // a file system without them: nothing to keep
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => return Ok(()),
+        Err(e) => {
+            return Err(TagWriteError::io(
+                shown,
+                "cannot list its extended attributes",
+                &e,
+            ));
+        }
+    };
+    for name in names {
+        let said = name.to_string_lossy();
+        let value = xattr::get(real, &name).map_err(|e| {
+            TagWriteError::io(
+                shown,
+                &format!("cannot read its extended attribute {said}"),
+                &e,
+            )
+        })?;
+        if let Some(value) = value {
+            xattr::set(temp, &name, &value).map_err(|e| {
+                TagWriteError::io(
+                    shown,
+                    &format!("cannot give the new file its extended attribute {said}"),
+                    &e,
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Same permissions and owner as the original.

@@ -1,0 +1,209 @@
+//! MP4 sample-table counts checked before symphonia reads them. Its MP4
+//! reader sizes each table by the entry count in the box header, before
+//! reading: a `stsc` that claims 4 294 967 295 entries is a 68 GB allocation,
+//! which aborts the process (an allocation failure cannot be caught). Here
+//! every table's entries must fit in its box, and each box in its parent.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use super::AudioError;
+use super::au::read_up_to;
+
+/// Boxes whose children are walked: those that lead to a table.
+const CONTAINERS: &[&[u8; 4]] = &[
+    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf", b"mvex",
+];
+/// Deeper than any real file nests the boxes above.
+const MAX_DEPTH: usize = 12;
+
+/// A file without `ftyp` that begins with a box QuickTime files begin with.
+pub fn starts_like_mp4(head: &[u8]) -> bool {
+    head.get(4..8).is_some_and(|k| {
+        [b"moov", b"mdat", b"free", b"wide", b"skip"]
+            .iter()
+            .any(|b| k == *b)
+    })
+}
+
+/// Walk `[0, file_len)` and check every sample table on the way.
+pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
+    walk(r, 0, file_len, 0).map_err(|e| match e {
+        Walk::Io(e) => AudioError::io(path, e),
+        Walk::Lie(what) => AudioError::corrupt(path, what),
+    })
+}
+
+enum Walk {
+    Io(std::io::Error),
+    Lie(String),
+}
+
+impl From<std::io::Error> for Walk {
+    fn from(e: std::io::Error) -> Self {
+        Walk::Io(e)
+    }
+}
+
+fn walk<R: Read + Seek>(r: &mut R, start: u64, end: u64, depth: usize) -> Result<(), Walk> {
+    let mut pos = start;
+    while pos.saturating_add(8) <= end {
+        r.seek(SeekFrom::Start(pos))?;
+        let mut h = [0u8; 8];
+        r.read_exact(&mut h)?;
+        let kind = [h[4], h[5], h[6], h[7]];
+        let (header, size) = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
+            0 => (8, end - pos), // to the end of its parent
+            1 => {
+                let mut large = [0u8; 8];
+                if pos + 16 > end || r.read_exact(&mut large).is_err() {
+                    return Ok(()); // symphonia reports the truncation itself
+                }
+                (16, u64::from_be_bytes(large))
+            }
+            n => (8, u64::from(n)),
+        };
+        if size < header {
+            return Ok(()); // a size symphonia refuses on its own
+        }
+        // A box that runs past its parent (a cut-short file) is read as far
+        // as it goes: its tables must fit in what is there.
+        let box_end = pos.saturating_add(size).min(end);
+        let body = pos + header;
+        if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
+            walk(r, body, box_end, depth + 1)?;
+        } else if let Some(need) = table_bytes(r, &kind, box_end - body)?
+            && need > box_end - body
+        {
+            return Err(Walk::Lie(format!(
+                "its MP4 `{}` table claims more entries than its box holds",
+                String::from_utf8_lossy(&kind)
+            )));
+        }
+        pos = box_end;
+    }
+    Ok(())
+}
+
+/// For a sample table (the reader at its body), the bytes its header says
+/// its entries take, header included; None for other boxes.
+fn table_bytes<R: Read>(r: &mut R, kind: &[u8; 4], len: u64) -> Result<Option<u64>, Walk> {
+    const TABLES: &[&[u8; 4]] = &[
+        b"stts", b"ctts", b"stss", b"stps", b"stsc", b"stco", b"co64", b"stsd", b"dref", b"elst",
+        b"stsz", b"stz2", b"sbgp", b"trun",
+    ];
+    if !TABLES.contains(&kind) {
+        return Ok(None);
+    }
+    let mut head = [0u8; 16];
+    let got = read_up_to(r, &mut head[..len.min(16) as usize])?;
+    let head = &head[..got];
+    let u32_at = |at: usize| {
+        head.get(at..at + 4)
+            .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    let (Some(&version), Some(flags)) = (head.first(), u32_at(0).map(|f| f & 0x00FF_FFFF)) else {
+        return Ok(None); // too short to claim anything
+    };
+    // Every table starts with a version and flags (4 bytes): then
+    // (where the entry count is, bytes per entry).
+    let (count_at, width) = match kind {
+        b"stts" | b"ctts" | b"co64" => (4, 8),
+        b"stss" | b"stps" | b"stco" => (4, 4),
+        b"stsc" => (4, 12),
+        b"stsd" | b"dref" => (4, 8), // each entry a box of at least 8 bytes
+        b"elst" => (4, if version == 1 { 20 } else { 12 }),
+        // a constant sample size keeps no table
+        b"stsz" => (8, if u32_at(4) == Some(0) { 4 } else { 0 }),
+        b"stz2" => (
+            8,
+            head.get(7).map_or(0, |&bits| u64::from(bits).div_ceil(8)),
+        ),
+        b"sbgp" => (if version == 1 { 12 } else { 8 }, 8),
+        _ => {
+            // trun: an optional data offset and first-sample flags, then
+            // per sample the fields its flags name
+            let before = 8 + 4 * u64::from((flags & 0x1 != 0) as u8 + (flags & 0x4 != 0) as u8);
+            let per_sample = 4 * u64::from((flags & 0xF00).count_ones());
+            return Ok(u32_at(4).map(|count| before + count * per_sample));
+        }
+    };
+    Ok(u32_at(count_at).map(|count| count_at as u64 + 4 + count * width))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// moov/trak/mdia/minf/stbl holding `table`.
+    fn file_with(table: Vec<u8>) -> Vec<u8> {
+        let mut inner = table;
+        for kind in [b"stbl", b"minf", b"mdia", b"trak", b"moov"] {
+            inner = bx(kind, &inner);
+        }
+        let mut out = bx(b"ftyp", b"M4A \0\0\0\0");
+        out.extend(inner);
+        out.extend(bx(b"mdat", &[0u8; 64]));
+        out
+    }
+
+    fn checked(bytes: &[u8]) -> Result<(), String> {
+        check(
+            &mut Cursor::new(bytes),
+            bytes.len() as u64,
+            Path::new("x.m4a"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn full_box(count: u32, entries: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 4];
+        b.extend_from_slice(&count.to_be_bytes());
+        b.extend_from_slice(entries);
+        b
+    }
+
+    #[test]
+    fn tables_whose_entries_fit_pass() {
+        let stsc = bx(b"stsc", &full_box(2, &[1u8; 24]));
+        assert_eq!(checked(&file_with(stsc)), Ok(()));
+        let mut stsz = vec![0u8; 4];
+        stsz.extend_from_slice(&1024u32.to_be_bytes()); // constant size: no table
+        stsz.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(checked(&file_with(bx(b"stsz", &stsz))), Ok(()));
+    }
+
+    #[test]
+    fn a_count_larger_than_the_box_is_refused() {
+        for (kind, width) in [(b"stsc", 12), (b"stco", 4), (b"co64", 8), (b"stts", 8)] {
+            let table = bx(kind, &full_box(u32::MAX, &vec![0u8; width * 2]));
+            let err = checked(&file_with(table)).unwrap_err();
+            assert!(
+                err.contains("claims more entries than its box holds"),
+                "{err}"
+            );
+        }
+        let mut stsz = vec![0u8; 8]; // sample size 0: a table follows
+        stsz.extend_from_slice(&u32::MAX.to_be_bytes());
+        let err = checked(&file_with(bx(b"stsz", &stsz))).unwrap_err();
+        assert!(err.contains("`stsz`"), "{err}");
+    }
+
+    #[test]
+    fn a_box_size_near_u64_max_ends_the_walk() {
+        let mut bytes = file_with(bx(b"stsc", &full_box(0, &[])));
+        let pos = bytes.len() as u64;
+        bytes.extend_from_slice(&1u32.to_be_bytes());
+        bytes.extend_from_slice(b"free");
+        bytes.extend_from_slice(&(u64::MAX - pos + 1).to_be_bytes());
+        assert_eq!(checked(&bytes), Ok(()));
+    }
+}
