@@ -542,7 +542,7 @@ fn wav_chunks_a_rewrite_would_lose_are_refused_untouched() {
         (
             "cut-list.wav",
             wav_with(&[(b"LIST", info)], Some(400)),
-            "its last chunk (`LIST`) runs past the end of the file",
+            "its `LIST` chunk runs past the end of the file",
         ),
     ];
     for (name, bytes, why) in cases {

@@ -87,19 +87,10 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
             end: len,
         });
     }
-    if let Some(i) = chunks.iter().position(Chunk::overruns) {
-        if i + 1 != chunks.len() {
-            return Err("a chunk runs past the end of the file".into());
-        }
-        // A cut-short file ends inside its sound (a new tag goes before
-        // it); one that ends inside another chunk cannot be rewritten whole.
-        let id = chunks[i].id;
-        if &id != if aiff { b"SSND" } else { b"data" } {
-            return Err(format!(
-                "its last chunk (`{}`) runs past the end of the file (a cut-short file?); tag it with another program",
-                String::from_utf8_lossy(&id).trim_end()
-            ));
-        }
+    if let Some(i) = chunks.iter().position(Chunk::overruns)
+        && i + 1 != chunks.len()
+    {
+        return Err("a chunk runs past the end of the file".into());
     }
     Ok(Layout { aiff, chunks, len })
 }
@@ -210,6 +201,18 @@ impl ChunkTags {
                         break;
                     }
                 }
+            }
+        }
+        // A last chunk that runs past the end is kept as its bytes (a new tag
+        // goes before it); one of those rewritten here cannot be whole.
+        let rewritten = id3_at.into_iter().chain(info.as_ref().map(|(i, _)| *i));
+        for i in rewritten {
+            let c = layout.chunks[i];
+            if c.overruns() {
+                return Err(format!(
+                    "its `{}` chunk runs past the end of the file (a cut-short file?); tag it with another program",
+                    String::from_utf8_lossy(&c.id).trim_end()
+                ));
             }
         }
         Ok(ChunkTags {
