@@ -87,6 +87,19 @@ fn a_model_folder_is_a_path_and_an_unknown_name_fails_clearly() {
         assert!(err.contains("accurate or fast"), "{cmd:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{cmd:?}: {err}");
     }
+    // The app too: refused before it opens, not an app that cannot classify.
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let out = earmark()
+        .args(["--model", "fastest"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "earmark: model fastest: no such file or folder (a shipped model is named accurate or fast)\n"
+    );
 }
 
 #[test]

@@ -141,6 +141,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Tag(args)) => error::exit_code(tag::run(args)),
         Some(Command::Learn(args)) => learn::run(args),
         Some(Command::Similar(args)) => similar::run(args),
+        // a mistyped --model is a usage error here too, not an app that
+        // opens unable to classify anything
+        None if let Some(e) = crate::model::missing_model(cli.model.as_deref()) => {
+            eprintln!("earmark: {e}");
+            ExitCode::from(2)
+        }
         None => crate::tui::run(crate::tui::TuiOptions {
             dir: cli.dir,
             theme: cli.theme,

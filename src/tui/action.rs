@@ -150,6 +150,15 @@ mod tests {
         assert_eq!(names.len(), Action::BINDABLE.len());
         assert_eq!(Action::from_name("select-row"), None);
         assert_eq!(DEFAULT_BINDINGS.len(), Action::BINDABLE.len());
+        // the README's config section names every action
+        let readme = include_str!("../../README.md");
+        let listed = readme
+            .lines()
+            .find(|l| l.starts_with("Action names for `[keys]`"))
+            .expect("the README lists the action names");
+        for a in Action::BINDABLE {
+            assert!(listed.contains(&format!("`{}`", a.name())), "{}", a.name());
+        }
         // The help overlay lays keys out in two columns at 80×24.
         assert!(
             Action::BINDABLE

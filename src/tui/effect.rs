@@ -176,6 +176,11 @@ impl InFlight {
             .sum()
     }
 
+    /// An undo is being carried out.
+    pub fn undoing(&self) -> bool {
+        self.work.values().any(|w| matches!(w, Work::Undo))
+    }
+
     /// Classification jobs for `node` not reported yet.
     pub fn classifying(&self, node: NodeId) -> bool {
         self.work

@@ -116,6 +116,9 @@ pub struct State {
     /// `C` was pressed: say how far the run got when its last job ends.
     pub cancelling: bool,
     pub quit: bool,
+    /// Quit was asked for during a tag write or undo: quit once it ends
+    /// (asked again: at once, the batch stopping after its current file).
+    pub quit_when_written: bool,
     /// Ctrl-Z: hand the terminal back to the shell until `fg`.
     pub suspend: bool,
     /// Something changed since the last frame.
@@ -230,6 +233,7 @@ impl State {
             run_unjudged: 0,
             cancelling: false,
             quit: false,
+            quit_when_written: false,
             dirty: true,
         }
     }

@@ -13,7 +13,7 @@ use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
 use super::{Component, Ctx, count, pane_block};
-use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT, Tree};
+use crate::library::tree::{DirNode, FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::text::{fit_middle, fit_width};
 use crate::tui::results::JobMark;
 
@@ -363,6 +363,48 @@ impl Browser {
         (i < self.rows.len()).then_some(i)
     }
 
+    /// A folder's name (cut with `…` before its count, as file names are:
+    /// the pane's edge cut it unseen), its file count and its bad files.
+    fn folder_spans<'a>(
+        &self,
+        spans: &mut Vec<Span<'a>>,
+        id: NodeId,
+        d: &DirNode,
+        marker: &str,
+        ctx: &'a Ctx,
+        width: usize,
+    ) {
+        let t = ctx.theme;
+        let node = ctx.tree.node(id);
+        let style = if d.audio == 0 { t.dim } else { t.folder };
+        // Under a filter: how many of its files match ("1 of 3").
+        let files = match self.kept.as_ref().and_then(|k| k.get(id as usize)) {
+            Some(&kept) => {
+                format!(
+                    " {} of {}",
+                    count(u64::from(kept)),
+                    count(u64::from(d.audio))
+                )
+            }
+            None => format!(" {}", count(u64::from(d.audio))),
+        };
+        let used: usize = spans.iter().map(|s| s.content.width()).sum();
+        let room = width.saturating_sub(used + marker.width() + 1 + files.width());
+        let name = fit_width(&node.label(), room.max(4));
+        spans.push(Span::styled(format!("{marker}{name}/"), style));
+        spans.push(Span::styled(files, t.count));
+        if d.bad > 0 {
+            // Files are inspected as they come on screen: the count
+            // grows until every file below has been looked at.
+            let complete = ctx.tree.progress().done && d.checked >= d.audio;
+            let so_far = if complete { "" } else { " so far" };
+            spans.push(Span::styled(
+                format!(" · {} bad{so_far}", count(u64::from(d.bad))),
+                t.bad,
+            ));
+        }
+    }
+
     fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool, width: usize) -> Line<'a> {
         let t = ctx.theme;
         let node = ctx.tree.node(id);
@@ -390,30 +432,7 @@ impl Browser {
                     } else {
                         "▸ "
                     };
-                    let style = if d.audio == 0 { t.dim } else { t.folder };
-                    spans.push(Span::styled(format!("{marker}{}/", node.label()), style));
-                    // Under a filter: how many of its files match ("1 of 3").
-                    let files = match self.kept.as_ref().and_then(|k| k.get(id as usize)) {
-                        Some(&kept) => {
-                            format!(
-                                " {} of {}",
-                                count(u64::from(kept)),
-                                count(u64::from(d.audio))
-                            )
-                        }
-                        None => format!(" {}", count(u64::from(d.audio))),
-                    };
-                    spans.push(Span::styled(files, t.count));
-                    if d.bad > 0 {
-                        // Files are inspected as they come on screen: the count
-                        // grows until every file below has been looked at.
-                        let complete = ctx.tree.progress().done && d.checked >= d.audio;
-                        let so_far = if complete { "" } else { " so far" };
-                        spans.push(Span::styled(
-                            format!(" · {} bad{so_far}", count(u64::from(d.bad))),
-                            t.bad,
-                        ));
-                    }
+                    self.folder_spans(&mut spans, id, d, marker, ctx, width);
                 }
             }
             NodeKind::File(check) => {
@@ -479,7 +498,8 @@ impl Browser {
 /// A file row's name and, right-aligned, its top genre (in your genres when
 /// a head is in use) in `room` columns. A long name gives way to the genre
 /// (cut with `…`) down to MIN_NAME columns, as the genre is what the row is
-/// for; below that the genre is left out.
+/// for; then the genre is cut too (a blank would look unclassified), and
+/// only where not even MIN_NOTE columns are left is it left out.
 fn name_and_note<'a>(
     name: &str,
     note: Option<String>,
@@ -488,11 +508,16 @@ fn name_and_note<'a>(
     note_style: Style,
 ) -> Vec<Span<'a>> {
     const MIN_NAME: usize = 8;
+    const MIN_NOTE: usize = 5;
     let full_room = room.saturating_sub(1); // the space before the name
+    let note = note.and_then(|n| {
+        let name_min = name.width().min(MIN_NAME);
+        let note_room = full_room.saturating_sub(name_min + 1);
+        (note_room >= MIN_NOTE.min(n.width())).then(|| fit_width(&n, note_room))
+    });
     let beside_note = note
         .as_ref()
-        .map(|n| full_room.saturating_sub(n.width() + 1))
-        .filter(|&r| name.width() <= r || r >= MIN_NAME);
+        .map(|n| full_room.saturating_sub(n.width() + 1));
     let name = fit_file_name(name, beside_note.unwrap_or(full_room));
     let used = 1 + name.width();
     let mut spans = vec![Span::styled(format!(" {name}"), name_style)];
@@ -642,7 +667,33 @@ impl Component for Browser {
 
 #[cfg(test)]
 mod name_tests {
-    use super::fit_file_name;
+    use super::{fit_file_name, name_and_note};
+    use ratatui::style::Style;
+
+    fn row(name: &str, note: &str, room: usize) -> String {
+        let spans = name_and_note(name, Some(note.into()), room, Style::new(), Style::new());
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// A genre too long for the row is cut, never left blank (a blank row
+    /// reads as a file not classified).
+    #[test]
+    fn a_long_genre_is_cut_rather_than_left_out() {
+        assert_eq!(
+            row("hell.wav", "Dark Ambient; Soundtrack", 40),
+            " hell.wav       Dark Ambient; Soundtrack"
+        );
+        assert_eq!(
+            row("hell.wav", "Dark Ambient; Soundtrack", 28),
+            " hell.wav Dark Ambient; Sou…"
+        );
+        assert_eq!(
+            row("nebula-long-name.flac", "Rock 40%", 24),
+            " nebula…me.flac Rock 40%"
+        );
+        // no room for even five columns of it: the name alone
+        assert_eq!(row("hell.wav", "Dark Ambient", 12), " hell.wav");
+    }
 
     #[test]
     fn a_short_cut_keeps_the_number_that_tells_files_apart() {

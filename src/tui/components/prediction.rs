@@ -262,10 +262,12 @@ impl PredictionPane {
 /// or nothing (then `A` is the next step).
 fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     let files = ctx.tree.files_under(dir);
-    let (mut done, mut failed) = (0, 0);
+    // silent or too-short files (○) are not failures: counted apart
+    let (mut done, mut failed, mut unjudged) = (0, 0, 0);
     for &f in &files {
         match ctx.results.get(f) {
             Some(r) if r.result.is_some() => done += 1,
+            Some(r) if r.nothing_to_judge() => unjudged += 1,
             Some(r) if r.error.is_some() => failed += 1,
             _ => {}
         }
@@ -273,11 +275,14 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     let total = files.len();
     let classify = ctx.keymap.hint(Action::Classify).unwrap_or_default();
     let accept = ctx.keymap.hint(Action::BatchAccept).unwrap_or_default();
-    let could_not = if failed > 0 {
-        format!(" · {failed} failed")
-    } else {
-        String::new()
-    };
+    let mut could_not = String::new();
+    if failed > 0 {
+        could_not += &format!(" · {failed} failed");
+    }
+    if unjudged > 0 {
+        could_not += &format!(" · {unjudged} silent or too short");
+    }
+    let failed = failed + unjudged;
     if done + failed < total && ctx.jobs.peeking > 0 {
         format!("{done} of {total} classified so far · looking in the cache")
     } else if done + failed == 0 {

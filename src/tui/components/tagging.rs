@@ -456,12 +456,12 @@ fn draw_editor(
     nodes: &[NodeId],
     input: &TextArea<'static>,
 ) {
-    let popup = centered(area, 56, 5);
+    let popup = centered(area, 66, 5);
     let name = targets_name(ctx, nodes);
     let hint = if input.is_selecting() {
-        "typing replaces · → edits · ; separates genres"
+        "typing replaces · → edits · ; separates genres · esc cancels"
     } else {
-        "; separates genres · enter writes · empty removes"
+        "; separates genres · enter writes · empty removes · esc cancels"
     };
     draw_prompt(frame, popup, ctx, &format!("Genre for {name}"), input, hint);
 }

@@ -147,7 +147,7 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
 
 fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
     match action {
-        Action::Quit => s.quit = true,
+        Action::Quit => quit(s),
         Action::Suspend => s.suspend = true,
         Action::Help => s.help.visible = !s.help.visible,
         Action::Messages => s.status.log.open(),
@@ -324,6 +324,30 @@ pub fn play_node(s: &mut State, fx: &mut Effects, node: NodeId) {
     play(s, fx, Some(node), path);
 }
 
+/// Quit, unless a confirmed tag write or undo is under way: then quit once
+/// it ends (a batch cut at quitting would leave an album half tagged);
+/// asked again, quit now, the batch stopping after the file being written.
+fn quit(s: &mut State) {
+    let left = s.inflight.writing();
+    let busy = match left {
+        0 if s.inflight.undoing() => Some("the undo ends".to_string()),
+        0 => None,
+        1 => Some("the tag write ends (1 file left)".to_string()),
+        n => Some(format!("the tag write ends ({n} files left)")),
+    };
+    match busy {
+        Some(what) if !s.quit_when_written => {
+            s.quit_when_written = true;
+            let again = s.keymap.hint(Action::Quit).unwrap_or_default();
+            s.status.set(
+                format!("quitting once {what} · {again} again stops it after the current file"),
+                Level::Info,
+            );
+        }
+        _ => s.quit = true,
+    }
+}
+
 /// Play a file: a library node, or (node None) a file from outside the
 /// library, such as the evaluation view's clips.
 fn play(s: &mut State, fx: &mut Effects, node: Option<NodeId>, path: PathBuf) {
@@ -395,6 +419,12 @@ fn past_the_end(target: crate::player::SeekTarget, duration: Option<f64>) -> boo
 /// Play the file `delta` files away from the one playing (or selected), in
 /// listing order, within the filter.
 pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
+    step_track_moving_cursor(s, fx, delta, true);
+}
+
+/// The track after (or before) the current one; the cursor goes with it
+/// when `cursor` (n/p, or an auto-advance the cursor was following).
+pub fn step_track_moving_cursor(s: &mut State, fx: &mut Effects, delta: isize, cursor: bool) {
     // The loaded track leads while it plays, pauses or has just ended (auto-
     // advance); once stopped there is no current track: the cursor leads.
     let from = s
@@ -417,7 +447,9 @@ pub fn step_track(s: &mut State, fx: &mut Effects, delta: isize) {
     match next {
         Some(j) => {
             let id = files[j];
-            s.browser.reveal(&s.tree, id);
+            if cursor {
+                s.browser.reveal(&s.tree, id);
+            }
             play(s, fx, Some(id), s.tree.path(id));
         }
         None => {
@@ -452,25 +484,38 @@ fn skip(s: &mut State, fx: &mut Effects) {
         path: s.tree.path(id),
         skipped,
     });
+    let name = s.tree.node(id).label().into_owned();
     if skipped {
-        next_file_in_listing(s, id);
+        // said, so that a second x on a file skipped earlier is no surprise
+        let again = s.keymap.hint(Action::Skip).unwrap_or_default();
+        let last = if next_file_in_listing(s, id) {
+            ""
+        } else {
+            "; this is the last file"
+        };
+        s.status.set(
+            format!("skipped {name} ({again} on it again takes it back){last}"),
+            Level::Info,
+        );
     } else {
-        let name = s.tree.node(id).label().into_owned();
         s.status
             .set(format!("{name}: no longer skipped"), Level::Info);
     }
 }
 
-/// Move the selection to the next file in the listing (after a skip).
-fn next_file_in_listing(s: &mut State, from: NodeId) {
+/// Move the selection to the next file in the listing (after a skip);
+/// false when there is none.
+fn next_file_in_listing(s: &mut State, from: NodeId) -> bool {
     let rows = s.browser.rows();
     let Some(i) = rows.iter().position(|&r| r == from) else {
-        return;
+        return false;
     };
-    if let Some(j) = rows[i + 1..].iter().position(|&r| s.tree.node(r).is_file()) {
-        s.browser.select_index(&s.tree, i + 1 + j);
-    } else {
-        s.status.set("this is the last file", Level::Info);
+    match rows[i + 1..].iter().position(|&r| s.tree.node(r).is_file()) {
+        Some(j) => {
+            s.browser.select_index(&s.tree, i + 1 + j);
+            true
+        }
+        None => false,
     }
 }
 

@@ -43,6 +43,14 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
                 // file read as another version than before is judged again.
                 let failed_before = s.results.get(node).is_some_and(|f| f.error.is_some())
                     && before.is_some_and(|b| now.is_some_and(|n| n != b));
+                // So does a write's failure (✗): it was the version it was
+                // tried on that refused it (changed, missing for a while).
+                if now.is_some()
+                    && now != before
+                    && s.results.get(node).is_some_and(|f| f.write_error.is_some())
+                {
+                    s.results.entry(node).write_error = None;
+                }
                 if let Some(now) = now
                     && (s.results.outdated(node, now) || failed_before)
                 {
@@ -227,8 +235,12 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                 && s.after_track() == AfterTrack::Next
                 && !is_last_listed(s)
             {
-                super::actions::step_track(s, fx, 1);
+                let following = s.browser.selected() == s.player.node;
+                super::actions::step_track_moving_cursor(s, fx, 1, following);
                 s.player.advanced = true;
+                if following {
+                    selection_changed(s, fx);
+                }
                 s.status
                     .set(format!("skipped {name}: {reason}"), Level::Error);
                 return;
@@ -255,11 +267,17 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                     .node
                     .is_some_and(|n| super::vocab::play_next_similar(s, fx, n));
                 if !similar && s.auto_advance && s.player.node.is_some() && !last {
-                    super::actions::step_track(s, fx, 1);
+                    // The cursor goes with the track only when it was on the
+                    // one that ended: one left elsewhere stays, so that a
+                    // key meant for the file in view never lands on another.
+                    let following = s.browser.selected() == s.player.node;
+                    super::actions::step_track_moving_cursor(s, fx, 1, following);
                     s.player.advanced = true;
-                    // the cursor moved with the track: look at it as at any
-                    // file chosen by hand (classified, its spectrogram drawn)
-                    selection_changed(s, fx);
+                    if following {
+                        // look at it as at any file chosen by hand
+                        // (classified, its spectrogram drawn)
+                        selection_changed(s, fx);
+                    }
                 }
             }
         }

@@ -62,6 +62,7 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             if total > 1 {
                 s.status.set(batch_summary(s, total, failed), Level::Info);
             }
+            quit_if_asked(s);
         }
         TagEvent::Previewed(mut rows) => {
             s.inflight.finish(req);
@@ -80,6 +81,7 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
         TagEvent::Undone(list) => {
             s.inflight.finish(req);
             undone(s, fx, list);
+            quit_if_asked(s);
         }
         TagEvent::Marks { written, skipped } => {
             s.inflight.finish(req);
@@ -91,6 +93,13 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             }
         }
         TagEvent::Warning(w) => s.status.set(w, Level::Error),
+    }
+}
+
+/// Quit was asked for during the write or undo that just ended.
+fn quit_if_asked(s: &mut State) {
+    if s.quit_when_written && s.inflight.writing() == 0 && !s.inflight.undoing() {
+        s.quit = true;
     }
 }
 
@@ -385,6 +394,11 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
         return;
     };
     match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
+        // said at once, as `t` says it: no write to fail and mark ✗
+        (Some(_), _) if let Some(reason) = untaggable(s, id) => {
+            let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
+            s.status.set(msg, Level::Error);
+        }
         (Some((genre, _)), _) => {
             let item = TagItem {
                 node: id,

@@ -627,13 +627,15 @@ fn shift_c_ends_with_how_far_the_run_got_and_the_next_key_clears_it() {
     assert_eq!(s.status.message(), None);
 }
 
-/// The next file auto-advance plays is where the cursor goes, and it is
-/// looked at as a file chosen by hand: classified as the focused preview.
+/// A cursor on the track that ends goes with the next one auto-advance
+/// plays, and that file is looked at as a file chosen by hand: classified
+/// as the focused preview.
 #[test]
 fn the_file_auto_advance_plays_is_classified() {
     let mut s = state(3, true);
     model_ready(&mut s);
     let files: Vec<_> = s.tree.files().collect();
+    s.browser.reveal(&s.tree, files[0]);
     s.player.node = Some(files[0]);
     s.player.state = PlayState::Playing;
     let path = s.tree.path(files[0]);
@@ -646,6 +648,28 @@ fn the_file_auto_advance_plays_is_classified() {
         ),
         "{fx:?}"
     );
+}
+
+/// A cursor left on another file stays there when auto-advance plays the
+/// next track: `a` must tag the file in view, not the one the player chose.
+#[test]
+fn auto_advance_leaves_a_cursor_that_was_elsewhere_where_it_is() {
+    let mut s = state(3, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    s.browser.reveal(&s.tree, files[2]);
+    s.player.node = Some(files[0]);
+    s.player.state = PlayState::Playing;
+    let path = s.tree.path(files[0]);
+    let fx = update(&mut s, Msg::Player(PlayerEvent::Finished { path }));
+    let next = s.tree.path(files[1]);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Play(p) if *p == next)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.node, Some(files[1]));
+    assert_eq!(s.browser.selected(), Some(files[2]));
 }
 
 #[test]
@@ -1517,6 +1541,45 @@ fn a_batch_summary_counts_its_own_failures() {
     );
 }
 
+/// q during a confirmed batch quits once the batch is written (a batch cut
+/// at quitting leaves an album half tagged); q again quits at once.
+#[test]
+fn quit_during_a_batch_waits_for_it_unless_asked_twice() {
+    for twice in [false, true] {
+        let mut s = state(3, false);
+        let files: Vec<_> = s.tree.files().collect();
+        let mut fx = Vec::new();
+        let items = files.iter().map(|&n| (n, vec!["Jazz".into()])).collect();
+        super::tagging::write_tags(&mut s, &mut fx, items);
+        let req = write_req(&fx).0;
+        written(&mut s, req, files[0], 31, &["Jazz"]);
+        key(&mut s, KeyCode::Char('q'));
+        assert!(!s.quit, "quit before the batch ended");
+        assert_eq!(
+            s.status.message(),
+            Some(
+                "quitting once the tag write ends (2 files left) · q again stops it after the current file"
+            )
+        );
+        if twice {
+            key(&mut s, KeyCode::Char('q'));
+            assert!(s.quit);
+            continue;
+        }
+        written(&mut s, req, files[1], 32, &["Jazz"]);
+        written(&mut s, req, files[2], 33, &["Jazz"]);
+        assert!(!s.quit, "the batch has not said it ended");
+        update(
+            &mut s,
+            Msg::Tag {
+                req,
+                event: TagEvent::WriteDone { total: 3 },
+            },
+        );
+        assert!(s.quit);
+    }
+}
+
 #[test]
 fn a_write_says_the_genre_it_wrote_before_a_long_name_is_cut() {
     let mut s = state(1, false);
@@ -1736,14 +1799,8 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
     let files: Vec<_> = s.tree.files().collect();
     let f = files[0];
     assert_eq!(s.browser.selected(), Some(f));
-    let v1 = FileKey {
-        size: 100,
-        mtime_ns: 1,
-    };
-    let v2 = FileKey {
-        size: 120,
-        mtime_ns: 2,
-    };
+    let version = |size, mtime_ns| FileKey { size, mtime_ns };
+    let (v1, v2) = (version(100, 1), version(120, 2));
     let mut c = classified("rock", 0.9);
     c.file_key = Some(v1);
     s.results.set_result(f, c);
@@ -1821,12 +1878,14 @@ fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
     let fx = key(&mut s, KeyCode::Down);
     answer_inspections(&mut s, &fx);
     let fx = key(&mut s, KeyCode::Up);
-    let v3 = FileKey {
-        size: 999,
-        mtime_ns: 3,
-    };
+    let v3 = version(999, 3);
+    assert!(s.results.get(f).unwrap().write_error.is_some(), "marked ✗");
     inspected_as(&mut s, &fx, f, v3);
     assert!(s.results.result(f).is_none(), "the old result is gone");
+    assert!(
+        s.results.get(f).unwrap().write_error.is_none(),
+        "the ✗ of the refused write went with the version that refused it"
+    );
     assert_eq!(
         s.status.message(),
         Some("track-00.mp3 changed on disk: looking at it again")
@@ -1940,6 +1999,14 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
         text.contains("1 of 2 classified · 1 failed · A accepts suggestions"),
         "{text}"
     );
+    // a silent file (○) is not a failure: counted apart, as the status line does
+    s.results.entry(files[1]).failure_kind = Some("silent");
+    let text = screen(&mut s);
+    assert!(
+        text.contains("1 of 2 classified · 1 silent or too short · A accepts"),
+        "{text}"
+    );
+    s.results.entry(files[1]).failure_kind = None;
     fail(&mut s, files[0]);
     let text = screen(&mut s);
     assert!(text.contains("none of 2 could be classified"), "{text}");
@@ -2335,6 +2402,19 @@ fn picking_a_genre_for_an_au_file_says_it_cannot_carry_tags() {
             Some("hell.au cannot be tagged: Sun/NeXT .au files cannot carry tags")
         );
     }
+    // `a` on its suggestion says so too, sending no write to fail and mark ✗
+    let file = s.tree.files().next().unwrap();
+    s.results.set_result(file, classified("rock", 0.9));
+    let fx = key(&mut s, KeyCode::Char('a'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        s.status.message(),
+        Some("hell.au cannot be tagged: Sun/NeXT .au files cannot carry tags")
+    );
+    assert!(s.results.get(file).unwrap().write_error.is_none());
 }
 
 /// With marks, `t` and `T` write to every marked file as one batch (an
