@@ -86,6 +86,10 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
             }
             PlayState::Loading => {}
             PlayState::Stopped => match s.browser.selected() {
+                _ if s.eval.visible => s.status.set(
+                    "enter on a matrix cell lists its clips; enter on a clip plays it",
+                    Level::Info,
+                ),
                 Some(id) if s.tree.node(id).is_file() => play(s, fx, Some(id), s.tree.path(id)),
                 _ => s.status.set("select a file to play", Level::Info),
             },
@@ -491,10 +495,10 @@ fn skip(s: &mut State, fx: &mut Effects) {
         let last = if next_file_in_listing(s, id) {
             ""
         } else {
-            "; this is the last file"
+            " (the last file)"
         };
         s.status.set(
-            format!("skipped {name} ({again} on it again takes it back){last}"),
+            format!("skipped {name}{last} · {again} on it again unskips"),
             Level::Info,
         );
     } else {

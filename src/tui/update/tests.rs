@@ -727,6 +727,20 @@ fn o_and_f_during_an_evaluation_clip_say_the_clip_just_stops() {
     );
 }
 
+/// Space in the evaluation view with nothing playing says how its clips
+/// play (the hint reads `space play`; the library's file is not its to play).
+#[test]
+fn space_in_the_evaluation_view_says_how_clips_play() {
+    let mut s = state(2, false);
+    s.eval.visible = true;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(
+        s.status.message(),
+        Some("enter on a matrix cell lists its clips; enter on a clip plays it")
+    );
+}
+
 /// Leaving the evaluation view drops a clip that no longer plays from the
 /// player bar; one still playing stays.
 #[test]
