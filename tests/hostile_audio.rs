@@ -722,22 +722,6 @@ fn mp4_box(bytes: &[u8], kind: &[u8; 4]) -> Option<usize> {
     None
 }
 
-/// The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected).
-fn ogg_crc(page: &[u8]) -> u32 {
-    let mut crc = 0u32;
-    for &b in page {
-        crc ^= u32::from(b) << 24;
-        for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
 /// The demo Vorbis file with its comment header's vendor length made 4 GB
 /// (the page's checksum made right again, so only the length lies).
 fn ogg_with_lying_comment_length() -> Vec<u8> {
@@ -752,7 +736,7 @@ fn ogg_with_lying_comment_length() -> Vec<u8> {
         .sum();
     let end = page + 27 + segments + body;
     ogg[page + 22..page + 26].fill(0);
-    let crc = ogg_crc(&ogg[page..end]);
+    let crc = common::ogg_crc(&ogg[page..end]);
     ogg[page + 22..page + 26].copy_from_slice(&crc.to_le_bytes());
     ogg
 }

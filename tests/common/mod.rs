@@ -100,7 +100,8 @@ pub fn ogg_page(packet: &[u8], header_type: u8, granule: u64, serial: u32, seq: 
     page
 }
 
-fn ogg_crc(data: &[u8]) -> u32 {
+/// The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected).
+pub fn ogg_crc(data: &[u8]) -> u32 {
     let mut crc = 0u32;
     for &b in data {
         crc ^= (b as u32) << 24;
