@@ -793,7 +793,7 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
     }
     cases.push((
         put(dir.path(), "comment.ogg", &ogg_with_lying_comment_length()),
-        "a length inside an Ogg comment header is larger than the header".into(),
+        "a length inside an Ogg comment or picture header is larger than the header".into(),
     ));
     // 5000 empty PADDING blocks after STREAMINFO, then a comment block
     // whose first comment claims 4 GB.

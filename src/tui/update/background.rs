@@ -36,6 +36,9 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             if let Some(node) = node {
                 let now = inspection.key;
                 let before = s.tree.node(node).inspection().and_then(|i| i.key);
+                // (a first inspection is no other version: a file of a folder
+                // `A` wrote unseen keeps its ✗ when it comes on screen)
+                let read_before = s.tree.node(node).inspection().is_some();
                 s.tree.set_inspection(node, *inspection);
                 super::forget_if_retagged(s, node);
                 super::mark_if_written(s, node);
@@ -45,7 +48,8 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
                     && before.is_some_and(|b| now.is_some_and(|n| n != b));
                 // So does a write's failure (✗): it was the version it was
                 // tried on that refused it (changed, missing for a while).
-                if now.is_some()
+                if read_before
+                    && now.is_some()
                     && now != before
                     && s.results.get(node).is_some_and(|f| f.write_error.is_some())
                 {

@@ -1800,6 +1800,25 @@ fn inspected_as(s: &mut State, fx: &[Effect], node: u32, key: crate::cache::File
     );
 }
 
+/// A file written unseen (`A` on a collapsed folder) whose write failed
+/// keeps its ✗ when it is first read on screen: a first reading is no other
+/// version.
+#[test]
+fn a_write_failure_stays_when_its_file_is_first_read() {
+    let mut s = state(60, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let last = *files.last().unwrap();
+    assert!(s.tree.node(last).inspection().is_none(), "read already");
+    s.results.entry(last).write_error = Some("the file is read-only".into());
+    let fx = key(&mut s, KeyCode::Char('G'));
+    let first = crate::cache::FileKey {
+        size: 10,
+        mtime_ns: 1,
+    };
+    inspected_as(&mut s, &fx, last, first);
+    assert!(s.results.get(last).unwrap().write_error.is_some());
+}
+
 /// A suggestion is only ever written to the version of the file it came
 /// from: `a` sends that version (the writer refuses the file once another
 /// program replaced or re-tagged it), a write of it moves the result on to

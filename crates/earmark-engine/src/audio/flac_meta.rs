@@ -25,11 +25,7 @@ pub fn find<R: Read + Seek>(r: &mut R, head: &[u8], unknown: bool) -> std::io::R
     if head.starts_with(b"fLaC") {
         return Ok(Some(0));
     }
-    if head.starts_with(b"ID3") && head.len() >= 10 {
-        let size = head[6..10]
-            .iter()
-            .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
-        let end = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
+    if let Some(end) = id3v2_end(head) {
         r.seek(SeekFrom::Start(end))?;
         let mut marker = [0u8; 4];
         let found = r.read_exact(&mut marker).is_ok() && &marker == b"fLaC";
@@ -45,6 +41,18 @@ pub fn find<R: Read + Seek>(r: &mut R, head: &[u8], unknown: bool) -> std::io::R
         .windows(4)
         .position(|w| w == b"fLaC")
         .map(|at| at as u64))
+}
+
+/// Where a leading ID3v2 tag ends (symphonia's probe skips it to find the
+/// container behind it).
+pub fn id3v2_end(head: &[u8]) -> Option<u64> {
+    if !head.starts_with(b"ID3") || head.len() < 10 {
+        return None;
+    }
+    let size = head[6..10]
+        .iter()
+        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
+    Some(10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 })
 }
 
 /// Walk the metadata blocks after the `fLaC` at `start`.
@@ -125,15 +133,39 @@ pub(super) fn comment_lengths_fit(b: &[u8]) -> bool {
             return true; // symphonia stops at the block's end
         };
         match skip(at, n) {
-            Some(end) => at = end,
-            None => return false,
+            Some(end) if embedded_picture_fits(&b[at + 4..end]) => at = end,
+            _ => return false,
         }
     }
     true
 }
 
+/// A `METADATA_BLOCK_PICTURE=` comment is a base64 picture block, which
+/// symphonia decodes and reads with the same allocating reader as a FLAC
+/// picture block: its lengths must fit too. Other comments always fit.
+fn embedded_picture_fits(comment: &[u8]) -> bool {
+    use base64::Engine;
+    const KEY: &[u8] = b"METADATA_BLOCK_PICTURE=";
+    let Some(value) = comment
+        .get(..KEY.len())
+        .filter(|k| k.eq_ignore_ascii_case(KEY))
+        .map(|_| &comment[KEY.len()..])
+    else {
+        return true;
+    };
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    // what does not decode, symphonia does not read either
+    lenient
+        .decode(value)
+        .map_or(true, |block| picture_lengths_fit(&block))
+}
+
 /// Type, MIME, description, four numbers, data (big-endian lengths).
-fn picture_lengths_fit(b: &[u8]) -> bool {
+pub(super) fn picture_lengths_fit(b: &[u8]) -> bool {
     let u32_be = |at: usize| {
         b.get(at..at + 4)
             .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize)

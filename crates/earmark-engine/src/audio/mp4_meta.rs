@@ -26,9 +26,14 @@ pub fn starts_like_mp4(head: &[u8]) -> bool {
     })
 }
 
-/// Walk `[0, file_len)` and check every sample table on the way.
-pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
-    walk(r, 0, file_len, 0).map_err(|e| match e {
+/// Walk `[start, file_len)` and check every sample table on the way.
+pub fn check<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    file_len: u64,
+    path: &Path,
+) -> Result<(), AudioError> {
+    walk(r, start, file_len, 0, file_len).map_err(|e| match e {
         Walk::Io(e) => AudioError::io(path, e),
         Walk::Lie(what) => AudioError::corrupt(path, what),
     })
@@ -45,7 +50,13 @@ impl From<std::io::Error> for Walk {
     }
 }
 
-fn walk<R: Read + Seek>(r: &mut R, start: u64, end: u64, depth: usize) -> Result<(), Walk> {
+fn walk<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    end: u64,
+    depth: usize,
+    file_len: u64,
+) -> Result<(), Walk> {
     let mut pos = start;
     while pos.saturating_add(8) <= end {
         r.seek(SeekFrom::Start(pos))?;
@@ -66,23 +77,75 @@ fn walk<R: Read + Seek>(r: &mut R, start: u64, end: u64, depth: usize) -> Result
         if size < header {
             return Ok(()); // a size symphonia refuses on its own
         }
-        // A box that runs past its parent (a cut-short file) is read as far
-        // as it goes: its tables must fit in what is there.
+        let name = String::from_utf8_lossy(&kind).into_owned();
+        // A last top-level box that runs past the end (a cut-short file) is
+        // read as far as it goes; inside `moov` or `moof` a box longer than
+        // its parent is a lie symphonia would allocate by.
+        if depth > 0 && pos.saturating_add(size) > end {
+            return Err(Walk::Lie(format!(
+                "its MP4 `{name}` box runs past the box that holds it"
+            )));
+        }
         let box_end = pos.saturating_add(size).min(end);
         let body = pos + header;
         if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
-            walk(r, body, box_end, depth + 1)?;
-        } else if let Some(need) = table_bytes(r, &kind, box_end - body)?
-            && need > box_end - body
-        {
-            return Err(Walk::Lie(format!(
-                "its MP4 `{}` table claims more entries than its box holds",
-                String::from_utf8_lossy(&kind)
-            )));
+            walk(r, body, box_end, depth + 1, file_len)?;
+        } else if let Some(need) = table_bytes(r, &kind, box_end - body)? {
+            if need > box_end - body {
+                return Err(Walk::Lie(format!(
+                    "its MP4 `{name}` table claims more entries than its box holds"
+                )));
+            }
+            if !sample_sizes_fit(r, &kind, body, box_end, file_len)? {
+                return Err(Walk::Lie(format!(
+                    "its MP4 `{name}` table gives a sample larger than the file"
+                )));
+            }
         }
         pos = box_end;
     }
     Ok(())
+}
+
+/// `stsz` and `trun` give each sample's size, by which symphonia allocates
+/// when it reads the sample: none may be larger than the file.
+fn sample_sizes_fit<R: Read + Seek>(
+    r: &mut R,
+    kind: &[u8; 4],
+    body: u64,
+    end: u64,
+    file_len: u64,
+) -> Result<bool, Walk> {
+    if !matches!(kind, b"stsz" | b"trun") {
+        return Ok(true);
+    }
+    // the box, clamped to the file: no larger than what is there
+    let mut table = vec![0u8; usize::try_from(end - body).unwrap_or(usize::MAX)];
+    r.seek(SeekFrom::Start(body))?;
+    let got = read_up_to(r, &mut table)?;
+    let table = &table[..got];
+    let u32_at = |at: usize| {
+        table
+            .get(at..at + 4)
+            .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+    };
+    let too_big = |size: Option<u64>| size.is_some_and(|n| n > file_len);
+    if kind == b"stsz" {
+        if too_big(u32_at(4)) {
+            return Ok(false); // one size for every sample
+        }
+        return Ok(!(12..table.len()).step_by(4).any(|at| too_big(u32_at(at))));
+    }
+    let flags = u32_at(0).unwrap_or(0) & 0x00FF_FFFF;
+    if flags & 0x200 == 0 {
+        return Ok(true); // sizes from the track's defaults
+    }
+    let before = 8 + 4 * ((flags & 0x1 != 0) as usize + (flags & 0x4 != 0) as usize);
+    let per_sample = 4 * (flags & 0xF00).count_ones() as usize;
+    let size_at = if flags & 0x100 != 0 { 4 } else { 0 };
+    Ok(!(before..table.len())
+        .step_by(per_sample)
+        .any(|at| too_big(u32_at(at + size_at))))
 }
 
 /// For a sample table (the reader at its body), the bytes its header says
@@ -158,6 +221,7 @@ mod tests {
     fn checked(bytes: &[u8]) -> Result<(), String> {
         check(
             &mut Cursor::new(bytes),
+            0,
             bytes.len() as u64,
             Path::new("x.m4a"),
         )
@@ -176,7 +240,7 @@ mod tests {
         let stsc = bx(b"stsc", &full_box(2, &[1u8; 24]));
         assert_eq!(checked(&file_with(stsc)), Ok(()));
         let mut stsz = vec![0u8; 4];
-        stsz.extend_from_slice(&1024u32.to_be_bytes()); // constant size: no table
+        stsz.extend_from_slice(&16u32.to_be_bytes()); // constant size: no table
         stsz.extend_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(checked(&file_with(bx(b"stsz", &stsz))), Ok(()));
     }
@@ -195,6 +259,23 @@ mod tests {
         stsz.extend_from_slice(&u32::MAX.to_be_bytes());
         let err = checked(&file_with(bx(b"stsz", &stsz))).unwrap_err();
         assert!(err.contains("`stsz`"), "{err}");
+    }
+
+    #[test]
+    fn a_box_longer_than_its_parent_or_a_sample_larger_than_the_file_is_refused() {
+        let mut hdlr = bx(b"hdlr", &[0u8; 24]);
+        hdlr[..4].copy_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+        let err = checked(&file_with(hdlr)).unwrap_err();
+        assert!(
+            err.contains("`hdlr` box runs past the box that holds it"),
+            "{err}"
+        );
+        let mut stsz = vec![0u8; 8]; // sample size 0: a table follows
+        stsz.extend_from_slice(&2u32.to_be_bytes());
+        stsz.extend_from_slice(&100u32.to_be_bytes());
+        stsz.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+        let err = checked(&file_with(bx(b"stsz", &stsz))).unwrap_err();
+        assert!(err.contains("gives a sample larger than the file"), "{err}");
     }
 
     #[test]

@@ -1,107 +1,163 @@
-//! Ogg Vorbis and Opus comment lengths checked before symphonia reads them.
-//! Its comment reader allocates whatever a length inside the comment header
+//! Ogg comment and picture lengths checked before symphonia reads them. Its
+//! comment and picture readers allocate whatever a length inside the packet
 //! says, before reading: a lying 4 GB length is a 4 GB `vec!`, which aborts
-//! the process where memory is short. Here the comment header of every
-//! Vorbis or Opus stream is put together from its pages and each length in
-//! it must fit in it, as [`super::flac_meta`] does for FLAC.
+//! the process where memory is short. symphonia reads such packets wherever
+//! they are: every `\x03vorbis` packet of a Vorbis stream, every `OpusTags`
+//! of an Opus stream, the comment and picture blocks of FLAC in Ogg, in
+//! every link of a chained file. So every page is walked (headers and
+//! bodies: the file is read once) and each such packet, put together from
+//! its pages, must hold what its lengths say, as [`super::flac_meta`] does
+//! for FLAC.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::AudioError;
 use super::au::read_up_to;
-use super::flac_meta::comment_lengths_fit;
+use super::flac_meta::{comment_lengths_fit, picture_lengths_fit};
 
 /// How far past a damaged spot the next page is looked for (as symphonia
 /// does, it resynchronises on the next `OggS`).
 const RESYNC_WINDOW: usize = 64 << 10;
+/// Bytes of a packet that tell what it is.
+const MAGIC: usize = 8;
 
-/// One logical stream's first two packets, as far as its pages went.
-#[derive(Default)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Vorbis,
+    Opus,
+    Flac,
+    Other,
+}
+
+/// One logical stream: its codec (from its first packet) and the packet
+/// being put together (whole only where it is one symphonia reads lengths
+/// from; else its first bytes).
 struct Stream {
-    packets: usize,
-    /// The packet being put together (kept only for the first two).
+    codec: Option<Codec>,
     partial: Vec<u8>,
-    /// Bytes that start the comment packet: `\x03vorbis` or `OpusTags`.
-    comment_magic: Option<&'static [u8]>,
-    done: bool,
+    whole: bool,
+}
+
+impl Stream {
+    fn new() -> Stream {
+        Stream {
+            codec: None,
+            partial: Vec::new(),
+            whole: false,
+        }
+    }
+
+    /// Whether a packet starting with `head` is one whose lengths are read.
+    fn checked(&self, head: &[u8]) -> bool {
+        match self.codec {
+            Some(Codec::Vorbis) => head.starts_with(b"\x03vorbis"),
+            Some(Codec::Opus) => head.starts_with(b"OpusTags"),
+            Some(Codec::Flac) => head.first().is_some_and(|b| matches!(b & 0x7f, 4 | 6)),
+            _ => false,
+        }
+    }
+
+    fn add(&mut self, segment: &[u8]) {
+        if self.whole {
+            self.partial.extend_from_slice(segment);
+            return;
+        }
+        let room = MAGIC.saturating_sub(self.partial.len());
+        self.partial
+            .extend_from_slice(&segment[..room.min(segment.len())]);
+        if self.partial.len() >= MAGIC && self.checked(&self.partial) {
+            self.whole = true;
+            self.partial
+                .extend_from_slice(&segment[room.min(segment.len())..]);
+        }
+    }
+
+    /// The packet ends: say whether its lengths fit.
+    fn end(&mut self) -> bool {
+        let packet = std::mem::take(&mut self.partial);
+        let whole = std::mem::replace(&mut self.whole, false);
+        let Some(codec) = self.codec else {
+            self.codec = Some(if packet.starts_with(b"\x01vorbis") {
+                Codec::Vorbis
+            } else if packet.starts_with(b"OpusHead") {
+                Codec::Opus
+            } else if packet.starts_with(b"\x7fFLAC") {
+                Codec::Flac
+            } else {
+                Codec::Other
+            });
+            return true;
+        };
+        // a short packet never reached MAGIC bytes: judge it here
+        if !whole && !self.checked(&packet) {
+            return true;
+        }
+        match codec {
+            Codec::Vorbis => comment_lengths_fit(&packet[7..]),
+            Codec::Opus => comment_lengths_fit(&packet[8..]),
+            Codec::Flac if packet[0] & 0x7f == 4 => {
+                comment_lengths_fit(&packet[4.min(packet.len())..])
+            }
+            Codec::Flac => picture_lengths_fit(&packet[4.min(packet.len())..]),
+            Codec::Other => true,
+        }
+    }
 }
 
 pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
     let io = |e| AudioError::io(path, e);
+    let lie = || {
+        AudioError::corrupt(
+            path,
+            "a length inside an Ogg comment or picture header is larger than the header",
+        )
+    };
+    r.seek(SeekFrom::Start(0)).map_err(io)?;
+    let mut r = BufReader::with_capacity(64 << 10, r);
     let mut streams: HashMap<u32, Stream> = HashMap::new();
     let mut pos = 0u64;
-    let mut past_first_pages = false;
+    let mut body = Vec::new();
     while pos + 27 <= file_len {
-        r.seek(SeekFrom::Start(pos)).map_err(io)?;
         let mut h = [0u8; 27];
-        r.read_exact(&mut h).map_err(io)?;
+        if read_up_to(&mut r, &mut h).map_err(io)? < h.len() {
+            return Ok(());
+        }
         if &h[..4] != b"OggS" {
-            match resync(r, pos + 1).map_err(io)? {
+            match resync(r.get_mut(), pos + 1).map_err(io)? {
                 Some(next) => {
+                    r.seek(SeekFrom::Start(next)).map_err(io)?;
                     pos = next;
                     continue;
                 }
                 None => return Ok(()),
             }
         }
-        let bos = h[5] & 0x02 != 0;
         let serial = u32::from_le_bytes([h[14], h[15], h[16], h[17]]);
         let mut lacing = vec![0u8; usize::from(h[26])];
-        if r.read_exact(&mut lacing).is_err() {
+        if read_up_to(&mut r, &mut lacing).map_err(io)? < lacing.len() {
             return Ok(()); // a cut-short page: symphonia says so itself
         }
-        let body_at = pos + 27 + lacing.len() as u64;
-        let body_len: u64 = lacing.iter().map(|&l| u64::from(l)).sum();
-        past_first_pages |= !bos;
-        let s = streams.entry(serial).or_default();
-        if !s.done {
-            let mut body = vec![0u8; body_len as usize]; // at most 65 025 bytes
-            if read_up_to(r, &mut body).map_err(io)? < body.len() {
-                return Ok(());
-            }
-            take_packets(s, &lacing, &body).map_err(|what| AudioError::corrupt(path, what))?;
-        }
-        if past_first_pages && streams.values().all(|s| s.done) {
+        body.resize(lacing.iter().map(|&l| usize::from(l)).sum(), 0);
+        if read_up_to(&mut r, &mut body).map_err(io)? < body.len() {
             return Ok(());
         }
-        pos = body_at + body_len;
-    }
-    Ok(())
-}
-
-/// Add a page's segments to its stream; check the comment packet once whole.
-fn take_packets(s: &mut Stream, lacing: &[u8], body: &[u8]) -> Result<(), String> {
-    let mut at = 0usize;
-    for &l in lacing {
-        let segment = &body[at..at + usize::from(l)];
-        at += usize::from(l);
-        if s.done {
-            break;
+        // a stream's first page (also a later link of a chained file, even
+        // under a serial used before) starts it afresh
+        if h[5] & 0x02 != 0 {
+            streams.insert(serial, Stream::new());
         }
-        s.partial.extend_from_slice(segment);
-        if l == 255 {
-            continue; // the packet goes on
-        }
-        let packet = std::mem::take(&mut s.partial);
-        match s.packets {
-            0 if packet.starts_with(b"\x01vorbis") => s.comment_magic = Some(b"\x03vorbis"),
-            0 if packet.starts_with(b"OpusHead") => s.comment_magic = Some(b"OpusTags"),
-            0 => s.done = true, // another codec: not read this way
-            _ => {
-                s.done = true;
-                if let Some(magic) = s.comment_magic
-                    && let Some(comments) = packet.strip_prefix(magic)
-                    && !comment_lengths_fit(comments)
-                {
-                    return Err(
-                        "a length inside an Ogg comment header is larger than the header".into(),
-                    );
-                }
+        let s = streams.entry(serial).or_insert_with(Stream::new);
+        let mut at = 0usize;
+        for &l in &lacing {
+            s.add(&body[at..at + usize::from(l)]);
+            at += usize::from(l);
+            if l < 255 && !s.end() {
+                return Err(lie());
             }
         }
-        s.packets += 1;
+        pos += 27 + lacing.len() as u64 + body.len() as u64;
     }
     Ok(())
 }
@@ -197,9 +253,51 @@ mod tests {
         let tags = comments(b"earmark test", &[300, 0xFFFF_FFF0, 300]);
         let err = checked(&opus_file(&tags)).unwrap_err();
         assert!(
-            err.contains("a length inside an Ogg comment header"),
+            err.contains("a length inside an Ogg comment or picture header"),
             "{err}"
         );
+    }
+
+    /// symphonia reads an OpusTags packet wherever it is, every link of a
+    /// chained file, and pictures inside comments: so is each checked.
+    #[test]
+    fn later_comment_packets_chained_links_and_pictures_are_checked() {
+        let head: &[u8] = b"OpusHead\x01\x02\0\0\x80\xbb\0\0\0\0\0";
+        let lie = comments(b"v", &[0xFFFF_FFF0]);
+        let good = comments(b"v", &[3]);
+        // a junk packet before the tags
+        let mut late = page(7, true, head);
+        late.extend(page(7, false, b"junk packet"));
+        late.extend(page(7, false, &lie));
+        assert!(checked(&late).is_err());
+        // a second link under the same serial
+        let mut chained = page(7, true, head);
+        chained.extend(page(7, false, &good));
+        chained.extend(page(7, true, head));
+        chained.extend(page(7, false, &lie));
+        assert!(checked(&chained).is_err());
+        // a picture block whose MIME length lies, as a comment
+        use base64::Engine;
+        let mut block = 3u32.to_be_bytes().to_vec();
+        block.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+        let mut comment = b"METADATA_BLOCK_PICTURE=".to_vec();
+        comment.extend(
+            base64::engine::general_purpose::STANDARD
+                .encode(&block)
+                .bytes(),
+        );
+        let mut tags = b"OpusTags".to_vec();
+        tags.extend_from_slice(&1u32.to_le_bytes());
+        tags.push(b'v');
+        tags.extend_from_slice(&1u32.to_le_bytes());
+        tags.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+        tags.extend(comment);
+        let mut pictured = page(7, true, head);
+        pictured.extend(page(7, false, &tags));
+        assert!(checked(&pictured).is_err());
+        let mut fine = page(7, true, head);
+        fine.extend(page(7, false, &good));
+        assert_eq!(checked(&fine), Ok(()));
     }
 
     #[test]

@@ -123,12 +123,25 @@ impl AudioStream {
         if let Some(start) = flac {
             super::flac_meta::check(&mut file, start, len, path)?;
         }
-        match sniffed {
-            Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, len, path)?,
-            // QuickTime files may start with another box than `ftyp`
-            Sniffed::Unknown if super::mp4_meta::starts_like_mp4(&head[..n]) => {
-                super::mp4_meta::check(&mut file, len, path)?;
+        // The container, also behind a leading ID3v2 tag (the probe skips it).
+        let (container, at) = match super::flac_meta::id3v2_end(&head[..n]) {
+            Some(end) if end < len => {
+                let mut behind = [0u8; 16];
+                file.seek(SeekFrom::Start(end))
+                    .map_err(|e| AudioError::io(path, e))?;
+                let got = super::au::read_up_to(&mut file, &mut behind)
+                    .map_err(|e| AudioError::io(path, e))?;
+                (sniff(&behind[..got]), end)
             }
+            _ => (sniffed, 0),
+        };
+        match container {
+            Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, at, len, path)?,
+            // QuickTime files may start with another box than `ftyp`
+            Sniffed::Unknown if at == 0 && super::mp4_meta::starts_like_mp4(&head[..n]) => {
+                super::mp4_meta::check(&mut file, 0, len, path)?;
+            }
+            // (pages are found past anything in front, as symphonia finds them)
             Sniffed::Audio("Ogg") => super::ogg_meta::check(&mut file, len, path)?,
             _ => {}
         }
