@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use crate::cli::CliError;
 use clap::Args;
@@ -171,12 +171,14 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         },
     );
     out.finish();
-    if interrupted.load(Ordering::SeqCst) {
+    // (a signal after every file had started cut nothing: the run ends as usual)
+    let signal = interrupted.load(Ordering::SeqCst);
+    if signal > 0 && done < collected.files.len() {
         eprintln!(
             "earmark classify: interrupted after {done} of {} files; the rest were not classified",
             collected.files.len()
         );
-        return Ok(ExitCode::from(130));
+        return Ok(ExitCode::from(128 + signal as u8));
     }
     // A named path that is not a regular file failed too (it is not a result).
     let failed = failed + collected.errors.len();
@@ -196,11 +198,11 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
 
 /// Ctrl-C (or SIGTERM/SIGHUP) during a run of several files: the files in
 /// progress end and their results are printed, the output is closed (a JSON
-/// array stays whole), and the run exits 130. A second Ctrl-C quits at once.
-/// Returns the flag the run watches.
-fn stop_on_first_interrupt(several: bool) -> Arc<AtomicBool> {
+/// array stays whole), and the run exits 128 + the signal (130 for Ctrl-C).
+/// A second one quits at once. Returns the signal the run watches (0: none).
+fn stop_on_first_interrupt(several: bool) -> Arc<AtomicI32> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let flag = Arc::new(AtomicBool::new(false));
+    let flag = Arc::new(AtomicI32::new(0));
     if !several {
         return flag; // one file: nothing to save by waiting for it
     }
@@ -209,7 +211,7 @@ fn stop_on_first_interrupt(several: bool) -> Arc<AtomicBool> {
             let set = Arc::clone(&flag);
             std::thread::spawn(move || {
                 for sig in signals.forever() {
-                    if set.swap(true, Ordering::SeqCst) {
+                    if set.swap(sig, Ordering::SeqCst) > 0 {
                         std::process::exit(128 + sig);
                     }
                     eprintln!(
@@ -430,7 +432,8 @@ pub fn classify_all(
 pub struct Run<'a> {
     pub top: usize,
     pub jobs: usize,
-    pub cancel: Option<&'a AtomicBool>,
+    /// Set (to a signal number) to stop.
+    pub cancel: Option<&'a AtomicI32>,
 }
 
 /// Classify files on `jobs` threads and hand each result to `each` on this
@@ -446,7 +449,7 @@ pub fn classify_in_order(
     mut each: impl FnMut(TrackResult) -> bool,
 ) {
     let Run { top, jobs, cancel } = run;
-    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::SeqCst) > 0);
     let bar = progress(files.len(), "classify");
     if files.len() < 2 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
