@@ -388,20 +388,21 @@ impl Browser {
             }
             None => format!(" {}", count(u64::from(d.audio))),
         };
+        // Files are inspected as they come on screen: the bad count grows
+        // until every file below has been looked at.
+        let bad = (d.bad > 0).then(|| {
+            let complete = ctx.tree.progress().done && d.checked >= d.audio;
+            let so_far = if complete { "" } else { " so far" };
+            format!(" · {} bad{so_far}", count(u64::from(d.bad)))
+        });
+        let counts = files.width() + bad.as_ref().map_or(0, |b| b.width());
         let used: usize = spans.iter().map(|s| s.content.width()).sum();
-        let room = width.saturating_sub(used + marker.width() + 1 + files.width());
+        let room = width.saturating_sub(used + marker.width() + 1 + counts);
         let name = fit_width(&node.label(), room.max(4));
         spans.push(Span::styled(format!("{marker}{name}/"), style));
         spans.push(Span::styled(files, t.count));
-        if d.bad > 0 {
-            // Files are inspected as they come on screen: the count
-            // grows until every file below has been looked at.
-            let complete = ctx.tree.progress().done && d.checked >= d.audio;
-            let so_far = if complete { "" } else { " so far" };
-            spans.push(Span::styled(
-                format!(" · {} bad{so_far}", count(u64::from(d.bad))),
-                t.bad,
-            ));
+        if let Some(bad) = bad {
+            spans.push(Span::styled(bad, t.bad));
         }
     }
 
