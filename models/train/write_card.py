@@ -653,6 +653,9 @@ RULE_BASELINES = {"widths": {0: {"accuracy": 0.749333, "balanced_accuracy": 0.69
                   # more windows per pool track (w16), seed 0 first: the shipped recipe's seed-0
                   # students, fixed in next_steps.md before its first fold
                   "windows": {0: {"accuracy": 0.757333, "balanced_accuracy": 0.693}},
+                  # a timbre front-end (front), seed 0 first: the same figure, fixed in
+                  # next_steps.md before its first fold
+                  "front": {0: {"accuracy": 0.757333, "balanced_accuracy": 0.693}},
                   # the teacher's embedding as a second target: the same seeds, fixed likewise
                   "embedding": {1: {"accuracy": 0.738667, "balanced_accuracy": 0.677},
                                 2: {"accuracy": 0.733333, "balanced_accuracy": 0.693}}}
@@ -735,6 +738,16 @@ def rule_note(kind, name, alt, base):
                  f"twice the distinct pool patches, each with its augmented copies; {teachers})")
         cost, what = "a change that costs nothing at run time (twice the pool's backbone passes in training)", \
             "the recipe's 8 windows"
+    elif kind == "front":
+        from distill import macs_per_patch, parse_front  # (distill.py imports TF lazily)
+        macs = [macs_per_patch([int(w) for w in x["widths"].split(",")], parse_front(x.get("front") or ""))
+                for x in (a, b)]
+        intro = (f"**A student of another shape: a timbre front-end** ({name}: beside the 96 mel bands, "
+                 f"branches of vertical filters ({a['front']}: filters × mel bins tall, one frame wide, "
+                 "stride 2 along frequency), each filter's maximum over frequency per frame, into the first "
+                 "convolution, as musicnn's front-end hears a timbre one register higher as the same pattern; "
+                 f"{macs[0] / 1e6:.1f} M conv multiply-adds per patch against {macs[1] / 1e6:.1f} M)")
+        cost, what = f"{macs[0] / macs[1]:.2f}× the network's cost", "the shipped student"
     elif kind == "embedding":
         intro = (f"**The teacher's embedding as a second target** ({name}: a linear head on the student's last "
                  "hidden layer regresses the teacher's standardised 200-d embedding, MSD_musicnn's penultimate "
@@ -916,6 +929,8 @@ def cv_student_section(work, shipped_cfg):
         s = alt["protocol"]["student"]
         if pool_set(alt["protocol"]) != pool_set(base["protocol"]) and has_pool(alt["protocol"]) and has_pool(base["protocol"]):
             notes.append(rule_note("windows", name, alt, base))
+        elif s.get("front", "") != base["protocol"]["student"].get("front", ""):
+            notes.append(rule_note("front", name, alt, base))
         elif (s.get("widths"), s.get("dense")) != (base["protocol"]["student"].get("widths"),
                                                  base["protocol"]["student"].get("dense")):
             notes.append(rule_note("widths", name, alt, base))
