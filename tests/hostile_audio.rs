@@ -741,6 +741,67 @@ fn ogg_with_lying_comment_length() -> Vec<u8> {
     ogg
 }
 
+/// The demo Vorbis file's identification header, then a setup header of
+/// under a kilobyte whose eight codebooks claim 8 M entries of 16
+/// dimensions each, with complete codes (symphonia built them: 512 MB
+/// apiece, past 4 GB at the eighth).
+fn vorbis_with_huge_codebooks() -> Vec<u8> {
+    let demo = std::fs::read(demo("hell-reprise.ogg")).unwrap();
+    let id_len = usize::from(demo[27]);
+    let id = &demo[28..28 + id_len];
+    let mut bits = Bits::default();
+    bits.put(8 - 1, 8);
+    let entries: u32 = (1 << 23) + 1;
+    for _ in 0..8 {
+        bits.put(0x56_4342, 24).put(16, 16).put(entries, 24);
+        bits.put(1, 1).put(0, 5); // lengths ordered, from 1
+        // one entry of length 1, none of 2-23, 2^23 of length 24
+        let mut at = 0;
+        for run in std::iter::once(1).chain([0; 22]).chain([entries - 1]) {
+            bits.put(run, 32 - (entries - at).leading_zeros());
+            at += run;
+        }
+        bits.put(1, 4)
+            .put(0, 32)
+            .put(0, 32)
+            .put(0, 4)
+            .put(0, 1)
+            .put(0, 2);
+    }
+    let mut setup = b"\x05vorbis".to_vec();
+    setup.extend(bits.bytes);
+    let mut ogg = common::ogg_page(id, 0x02, 0, 5, 0);
+    ogg.extend(common::ogg_page(
+        b"\x03vorbis\0\0\0\0\0\0\0\0\x01",
+        0,
+        0,
+        5,
+        1,
+    ));
+    ogg.extend(common::ogg_page(&setup, 0, 0, 5, 2));
+    ogg
+}
+
+/// Bits written least-significant first, as Vorbis packs them.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    used: usize,
+}
+
+impl Bits {
+    fn put(&mut self, value: u32, width: u32) -> &mut Self {
+        for i in 0..width {
+            if self.used.is_multiple_of(8) {
+                self.bytes.push(0);
+            }
+            *self.bytes.last_mut().unwrap() |= (((value >> i) & 1) as u8) << (self.used % 8);
+            self.used += 1;
+        }
+        self
+    }
+}
+
 fn demo(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("demo")
@@ -770,8 +831,9 @@ fn info_in_4_gb(file: &Path) -> Output {
     cmd.output().unwrap()
 }
 
-/// Entry counts and lengths inside MP4 sample tables, Ogg comment headers
-/// and FLAC metadata (behind thousands of empty blocks) that claim gigabytes:
+/// Entry counts and lengths inside MP4 sample tables, Ogg comment headers,
+/// Vorbis codebooks and FLAC metadata (behind thousands of empty blocks, or
+/// junk in front of the container) that claim gigabytes:
 /// each file is refused in one line, within 4 GB of address space (before,
 /// the decoder's allocation of what they claimed aborted the process).
 #[cfg(unix)]
@@ -807,6 +869,21 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
     cases.push((
         put(dir.path(), "blocks.flac", &padded),
         "more than 4096 FLAC metadata blocks".into(),
+    ));
+    // the same lies behind junk: symphonia's probe finds the container past
+    // it, so must the checks
+    let junk_before = |name: &str, bytes: &[u8]| {
+        let mut junked = vec![0u8; 100];
+        junked.extend_from_slice(bytes);
+        put(dir.path(), name, &junked)
+    };
+    let (stsc, stsc_why) = (std::fs::read(&cases[0].0).unwrap(), cases[0].1.clone());
+    cases.push((junk_before("junk-stsc.m4a", &stsc), stsc_why));
+    let (comment, comment_why) = (std::fs::read(&cases[3].0).unwrap(), cases[3].1.clone());
+    cases.push((junk_before("junk-comment.ogg", &comment), comment_why));
+    cases.push((
+        put(dir.path(), "codebooks.ogg", &vorbis_with_huge_codebooks()),
+        "its Vorbis setup header claims codebooks far larger than any encoder writes".into(),
     ));
     for (path, why) in &cases {
         let out = info_in_4_gb(path);

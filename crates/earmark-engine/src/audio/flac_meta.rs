@@ -15,46 +15,6 @@ const PICTURE: u8 = 6;
 /// refused, so that a lie cannot hide behind thousands of empty ones.
 const MAX_BLOCKS: usize = 4096;
 
-/// How far symphonia's probe searches for a format's marker.
-const PROBE_SEARCH: u64 = 1 << 20;
-
-/// Where symphonia would find a FLAC stream in a file beginning with `head`:
-/// at the start, right after an ID3v2 tag, or, in a file that starts with
-/// nothing known (`unknown`), at the first `fLaC` in the bytes its probe searches.
-pub fn find<R: Read + Seek>(r: &mut R, head: &[u8], unknown: bool) -> std::io::Result<Option<u64>> {
-    if head.starts_with(b"fLaC") {
-        return Ok(Some(0));
-    }
-    if let Some(end) = id3v2_end(head) {
-        r.seek(SeekFrom::Start(end))?;
-        let mut marker = [0u8; 4];
-        let found = r.read_exact(&mut marker).is_ok() && &marker == b"fLaC";
-        return Ok(found.then_some(end));
-    }
-    if !unknown {
-        return Ok(None);
-    }
-    r.seek(SeekFrom::Start(0))?;
-    let mut bytes = Vec::new();
-    r.take(PROBE_SEARCH + 4).read_to_end(&mut bytes)?;
-    Ok(bytes
-        .windows(4)
-        .position(|w| w == b"fLaC")
-        .map(|at| at as u64))
-}
-
-/// Where a leading ID3v2 tag ends (symphonia's probe skips it to find the
-/// container behind it).
-pub fn id3v2_end(head: &[u8]) -> Option<u64> {
-    if !head.starts_with(b"ID3") || head.len() < 10 {
-        return None;
-    }
-    let size = head[6..10]
-        .iter()
-        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
-    Some(10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 })
-}
-
 /// Walk the metadata blocks after the `fLaC` at `start`.
 pub fn check<R: Read + Seek>(
     r: &mut R,
@@ -227,19 +187,6 @@ mod tests {
         let r = check(&mut std::io::Cursor::new(file), 0, len, Path::new("x.flac"));
         let e = r.unwrap_err().to_string();
         assert!(e.contains("larger than the block"), "{e}");
-    }
-
-    #[test]
-    fn flac_is_found_where_symphonia_looks() {
-        let mut id3 = b"ID3\x04\0\0\0\0\0\x05".to_vec();
-        id3.extend_from_slice(b"12345fLaC");
-        let head = id3.clone();
-        let mut c = std::io::Cursor::new(id3);
-        assert_eq!(find(&mut c, &head, false).unwrap(), Some(15));
-        let junk = b"junk..fLaC".to_vec();
-        let mut c = std::io::Cursor::new(junk.clone());
-        assert_eq!(find(&mut c, &junk, true).unwrap(), Some(6));
-        assert_eq!(find(&mut c, &junk, false).unwrap(), None);
     }
 
     #[test]

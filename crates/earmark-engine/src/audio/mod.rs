@@ -12,6 +12,7 @@ mod opus;
 mod resample;
 mod sniff;
 mod stream;
+mod vorbis_setup;
 
 pub use au::{AuEncoding, mulaw_to_linear};
 pub use error::{

@@ -4,7 +4,8 @@
 //! the process where memory is short. symphonia reads such packets wherever
 //! they are: every `\x03vorbis` packet of a Vorbis stream, every `OpusTags`
 //! of an Opus stream, the comment and picture blocks of FLAC in Ogg, in
-//! every link of a chained file. So every page is walked (headers and
+//! every link of a chained file; and the codebook sizes of every Vorbis
+//! setup packet ([`super::vorbis_setup`]). So every page is walked (headers and
 //! bodies: the file is read once) and each such packet, put together from
 //! its pages, must hold what its lengths say, as [`super::flac_meta`] does
 //! for FLAC.
@@ -16,12 +17,17 @@ use std::path::Path;
 use super::AudioError;
 use super::au::read_up_to;
 use super::flac_meta::{comment_lengths_fit, picture_lengths_fit};
+use super::vorbis_setup::codebooks_fit;
 
 /// How far past a damaged spot the next page is looked for (as symphonia
 /// does, it resynchronises on the next `OggS`).
 const RESYNC_WINDOW: usize = 64 << 10;
 /// Bytes of a packet that tell what it is.
 const MAGIC: usize = 8;
+const LYING_LENGTH: &str =
+    "a length inside an Ogg comment or picture header is larger than the header";
+const TOO_LARGE_CODEBOOKS: &str =
+    "its Vorbis setup header claims codebooks far larger than any encoder writes";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Codec {
@@ -52,7 +58,9 @@ impl Stream {
     /// Whether a packet starting with `head` is one whose lengths are read.
     fn checked(&self, head: &[u8]) -> bool {
         match self.codec {
-            Some(Codec::Vorbis) => head.starts_with(b"\x03vorbis"),
+            Some(Codec::Vorbis) => {
+                head.starts_with(b"\x03vorbis") || head.starts_with(b"\x05vorbis")
+            }
             Some(Codec::Opus) => head.starts_with(b"OpusTags"),
             Some(Codec::Flac) => head.first().is_some_and(|b| matches!(b & 0x7f, 4 | 6)),
             _ => false,
@@ -74,8 +82,8 @@ impl Stream {
         }
     }
 
-    /// The packet ends: say whether its lengths fit.
-    fn end(&mut self) -> bool {
+    /// The packet ends: say why not if its lengths do not fit.
+    fn end(&mut self) -> Result<(), &'static str> {
         let packet = std::mem::take(&mut self.partial);
         let whole = std::mem::replace(&mut self.whole, false);
         let Some(codec) = self.codec else {
@@ -88,32 +96,32 @@ impl Stream {
             } else {
                 Codec::Other
             });
-            return true;
+            return Ok(());
         };
         // a short packet never reached MAGIC bytes: judge it here
         if !whole && !self.checked(&packet) {
-            return true;
+            return Ok(());
         }
-        match codec {
-            Codec::Vorbis => comment_lengths_fit(&packet[7..]),
-            Codec::Opus => comment_lengths_fit(&packet[8..]),
-            Codec::Flac if packet[0] & 0x7f == 4 => {
-                comment_lengths_fit(&packet[4.min(packet.len())..])
-            }
-            Codec::Flac => picture_lengths_fit(&packet[4.min(packet.len())..]),
-            Codec::Other => true,
-        }
+        let (fits, why) = match codec {
+            Codec::Vorbis if packet[0] == 5 => (codebooks_fit(&packet[7..]), TOO_LARGE_CODEBOOKS),
+            Codec::Vorbis => (comment_lengths_fit(&packet[7..]), LYING_LENGTH),
+            Codec::Opus => (comment_lengths_fit(&packet[8..]), LYING_LENGTH),
+            Codec::Flac if packet[0] & 0x7f == 4 => (
+                comment_lengths_fit(&packet[4.min(packet.len())..]),
+                LYING_LENGTH,
+            ),
+            Codec::Flac => (
+                picture_lengths_fit(&packet[4.min(packet.len())..]),
+                LYING_LENGTH,
+            ),
+            Codec::Other => (true, ""),
+        };
+        if fits { Ok(()) } else { Err(why) }
     }
 }
 
 pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
     let io = |e| AudioError::io(path, e);
-    let lie = || {
-        AudioError::corrupt(
-            path,
-            "a length inside an Ogg comment or picture header is larger than the header",
-        )
-    };
     r.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut r = BufReader::with_capacity(64 << 10, r);
     let mut streams: HashMap<u32, Stream> = HashMap::new();
@@ -153,8 +161,8 @@ pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<()
         for &l in &lacing {
             s.add(&body[at..at + usize::from(l)]);
             at += usize::from(l);
-            if l < 255 && !s.end() {
-                return Err(lie());
+            if l < 255 {
+                s.end().map_err(|why| AudioError::corrupt(path, why))?;
             }
         }
         pos += 27 + lacing.len() as u64 + body.len() as u64;

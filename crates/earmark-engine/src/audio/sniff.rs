@@ -1,5 +1,14 @@
 //! Recognise a container from its first bytes, so that a PNG renamed `.mp3`
-//! gets "not an audio file (PNG image)" instead of a cryptic demuxer error.
+//! gets "not an audio file (PNG image)" instead of a cryptic demuxer error;
+//! and find where symphonia's probe will start reading, so that the
+//! pre-checks of lengths it trusts look at the same bytes.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use super::au::read_up_to;
+
+/// How far symphonia's probe searches for a format's marker.
+const PROBE_SEARCH: u64 = 1 << 20;
 
 /// What the magic bytes say a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +60,94 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
 }
 
+/// Where a leading ID3v2 tag ends (symphonia's probe skips it to find the
+/// container behind it).
+pub fn id3v2_end(head: &[u8]) -> Option<u64> {
+    if !head.starts_with(b"ID3") || head.len() < 10 {
+        return None;
+    }
+    let size = head[6..10]
+        .iter()
+        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
+    Some(10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 })
+}
+
+/// The container symphonia will open in a file of `len` bytes beginning with
+/// `head` (whose magic said `sniffed`), and where it starts: at the start,
+/// behind a leading ID3v2 tag, or, where those bytes begin with nothing
+/// known, at the first FLAC, Ogg or MP4 marker within the bytes its probe
+/// searches (it skips junk in front as far as that). Unknown where no such
+/// marker is found: no container whose lengths are pre-checked.
+pub fn container_start<R: Read + Seek>(
+    r: &mut R,
+    head: &[u8],
+    sniffed: Sniffed,
+    len: u64,
+) -> std::io::Result<(Sniffed, u64)> {
+    let (kind, at) = match id3v2_end(head) {
+        Some(end) if end < len => {
+            let mut behind = [0u8; 16];
+            r.seek(SeekFrom::Start(end))?;
+            let got = read_up_to(r, &mut behind)?;
+            (sniff(&behind[..got]), end)
+        }
+        _ => (sniffed, 0),
+    };
+    if kind != Sniffed::Unknown {
+        return Ok((kind, at));
+    }
+    r.seek(SeekFrom::Start(at))?;
+    let mut bytes = Vec::new();
+    r.take(PROBE_SEARCH + 4).read_to_end(&mut bytes)?;
+    let found = bytes.windows(4).enumerate().find_map(|(i, w)| {
+        let i = i as u64;
+        match w {
+            b"fLaC" => Some((Sniffed::Audio("FLAC"), at + i)),
+            b"OggS" => Some((Sniffed::Audio("Ogg"), at + i)),
+            // the marker is the box's type: the box starts 4 bytes before
+            b"ftyp" if i >= 4 => Some((Sniffed::Audio("MP4"), at + i - 4)),
+            _ => None,
+        }
+    });
+    Ok(found.unwrap_or((Sniffed::Unknown, at)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
+
+    fn start(bytes: &[u8]) -> (Sniffed, u64) {
+        let head = &bytes[..bytes.len().min(64)];
+        container_start(
+            &mut Cursor::new(bytes),
+            head,
+            sniff(head),
+            bytes.len() as u64,
+        )
+        .unwrap()
+    }
+
+    /// At the start, behind an ID3v2 tag, or past junk at the first marker
+    /// (as symphonia's probe finds it).
+    #[test]
+    fn the_container_is_found_where_symphonia_looks() {
+        assert_eq!(start(b"fLaC\0\0\0\x22"), (Sniffed::Audio("FLAC"), 0));
+        let mut id3 = b"ID3\x04\0\0\0\0\0\x05".to_vec();
+        id3.extend_from_slice(b"12345fLaC\0\0\0\x22");
+        assert_eq!(start(&id3), (Sniffed::Audio("FLAC"), 15));
+        assert_eq!(start(b"junk..fLaC"), (Sniffed::Audio("FLAC"), 6));
+        assert_eq!(start(b"\0\0\0junkOggS\0\x02"), (Sniffed::Audio("Ogg"), 7));
+        assert_eq!(
+            start(b"junk\0\0\0\x20ftypM4A \0\0\0\0"),
+            (Sniffed::Audio("MP4"), 4)
+        );
+        // junk behind a tag is searched from the tag's end
+        let mut tagged = b"ID3\x04\0\0\0\0\0\x05OggS\0".to_vec();
+        tagged.extend_from_slice(b"..OggS\0\x02");
+        assert_eq!(start(&tagged), (Sniffed::Audio("Ogg"), 17));
+        assert_eq!(start(b"no marker at all"), (Sniffed::Unknown, 0));
+    }
 
     #[test]
     fn recognises_common_magic() {

@@ -118,24 +118,12 @@ impl AudioStream {
                 trouble: DecodeTrouble::default(),
             });
         }
-        let flac = super::flac_meta::find(&mut file, &head[..n], sniffed == Sniffed::Unknown)
+        // The container symphonia will open, and where: its lengths are
+        // checked there first (also behind an ID3v2 tag or junk in front).
+        let (container, at) = super::sniff::container_start(&mut file, &head[..n], sniffed, len)
             .map_err(|e| AudioError::io(path, e))?;
-        if let Some(start) = flac {
-            super::flac_meta::check(&mut file, start, len, path)?;
-        }
-        // The container, also behind a leading ID3v2 tag (the probe skips it).
-        let (container, at) = match super::flac_meta::id3v2_end(&head[..n]) {
-            Some(end) if end < len => {
-                let mut behind = [0u8; 16];
-                file.seek(SeekFrom::Start(end))
-                    .map_err(|e| AudioError::io(path, e))?;
-                let got = super::au::read_up_to(&mut file, &mut behind)
-                    .map_err(|e| AudioError::io(path, e))?;
-                (sniff(&behind[..got]), end)
-            }
-            _ => (sniffed, 0),
-        };
         match container {
+            Sniffed::Audio("FLAC") => super::flac_meta::check(&mut file, at, len, path)?,
             Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, at, len, path)?,
             // QuickTime files may start with another box than `ftyp`
             Sniffed::Unknown if at == 0 && super::mp4_meta::starts_like_mp4(&head[..n]) => {
