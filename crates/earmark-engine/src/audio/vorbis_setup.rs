@@ -6,7 +6,7 @@
 //!
 //! The bounds: libvorbis's own per-codebook rule (it refuses a codebook
 //! whose `ilog(dimensions) + ilog(entries)` exceeds 24), and totals over all
-//! codebooks far above what encoders write: 2 000 real files (GTZAN, the
+//! codebooks far above what encoders write: 1 640 real Vorbis files (GTZAN, the
 //! Debian pool's game and music packages, ../shared/music) hold at most
 //! 11 813 entries and 62 760 lookup values in all, 44 codebooks, and an
 //! `ilog` sum of 17.
