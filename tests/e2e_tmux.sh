@@ -85,15 +85,17 @@ start() {
     "TERM=xterm-256color $cmd; echo EXIT=\$?; stty -a | tr ' ;' '\n\n' | grep -Ex -- '-?(icanon|echo)' | tr '\n' ' '; echo; sleep 60"
 }
 
-# After quitting: exit 0, screen restored, cooked mode back.
+# After quitting: exit 0 (or $2), screen restored, cooked mode back.
 check_restored() {
   wait_for '^EXIT=' 10
-  screen | grep -q '^EXIT=0' || fail "earmark did not exit with 0"
+  screen | grep -q "^EXIT=${2:-0}\$" || fail "earmark did not exit with ${2:-0}"
   [ "$(fmt '#{alternate_on}')" = 0 ] || fail "still on the alternate screen"
   [ "$(fmt '#{mouse_any_flag}')" = 0 ] || fail "mouse reporting left on"
   [ "$(fmt '#{cursor_flag}')" = 1 ] || fail "cursor left hidden"
   wait_for '^icanon echo' 5
-  screen | grep -q 'earmark' && fail "app text left on the restored screen"
+  # (after an abort the shell names earmark in its "Aborted" line: look for
+  # the app's frames instead)
+  screen | grep -q "${3:-earmark}" && fail "app text left on the restored screen"
   step "terminal restored ($1)"
 }
 
@@ -224,6 +226,16 @@ keys G Space
 wait_for '▶ hell-reprise.ogg' 10
 keys C-c
 check_restored "ctrl-c while playing"
+
+# ------- an abort (an allocation that failed, a stack overflow): no unwinding,
+# no Drop; the SIGABRT handler still puts the terminal back
+start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"
+wait_for 'demo/ 7 files' 15
+app=$(pgrep -P "$(fmt '#{pane_pid}')" -x earmark) || fail "no earmark process in the pane"
+kill -ABRT "$app"
+wait_for 'earmark: aborted \(SIGABRT' 10
+check_restored "abort" 134 '┌ demo/'
+screen | grep -q '^earmark: aborted (SIGABRT: out of memory or stack' || fail "no word of the abort"
 
 # ------------- a classified library, opened from another folder (issue 15)
 # The CLI classifies lib/ through a relative path; the app, started elsewhere

@@ -1,5 +1,5 @@
 //! Entering and leaving full-screen mode, and putting the terminal back on a
-//! panic. While the app runs, stderr goes to /dev/null so that library noise
+//! panic or an abort. While the app runs, stderr goes to /dev/null so that library noise
 //! (ALSA, decoders) cannot garble the screen; a panic message still shows
 //! because the hook restores stderr first.
 
@@ -28,7 +28,9 @@ pub struct Session {
 impl Session {
     pub fn enter() -> io::Result<Session> {
         install_panic_hook();
+        abort_guard::install();
         enable_raw_mode()?;
+        abort_guard::arm(true);
         let mut stdout = io::stdout();
         if let Err(e) = crossterm::execute!(
             stdout,
@@ -59,6 +61,7 @@ impl Session {
     /// redraws everything). Without job control the stop is ignored and the
     /// app simply comes back.
     pub fn suspend(&mut self) -> io::Result<()> {
+        abort_guard::arm(false);
         restore();
         // SAFETY: raise has no preconditions; SIGTSTP's default action stops
         // this process until SIGCONT.
@@ -72,6 +75,7 @@ impl Session {
             EnableMouseCapture,
             EnableBracketedPaste
         )?;
+        abort_guard::arm(true);
         // Clear and forget what was drawn, so the next frame draws it all.
         // (Terminal::clear would ask the terminal where its cursor is, an
         // answer the input thread reads first.)
@@ -83,6 +87,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        abort_guard::arm(false);
         restore();
         let _ = self.terminal.show_cursor();
     }
@@ -120,4 +125,74 @@ fn install_panic_hook() {
             previous(info);
         }));
     });
+}
+
+/// The last resort for an abort (an allocation a decoder could not get, a
+/// stack overflow): Rust aborts without unwinding, so neither the panic hook
+/// nor `Drop` runs, and the shell would be left in raw mode on the alternate
+/// screen. A SIGABRT handler puts the terminal back, with async-signal-safe
+/// calls only (the tty modes saved before raw mode, the escape sequences
+/// that undo full-screen mode, stderr back), says so, and dies of the signal
+/// as before.
+#[cfg(unix)]
+mod abort_guard {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Whether the screen is in full-screen mode now.
+    static ARMED: AtomicBool = AtomicBool::new(false);
+    /// The terminal's descriptor and its modes before raw mode.
+    static COOKED: OnceLock<(i32, libc::termios)> = OnceLock::new();
+
+    /// What `restore` sends: bracketed paste, mouse reporting (crossterm's
+    /// modes), the alternate screen off; the cursor shown.
+    const UNDO: &[u8] =
+        b"\x1b[?2004l\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l\x1b[?1049l\x1b[?25h";
+    const SAID: &[u8] = b"earmark: aborted (SIGABRT: out of memory or stack, most likely on a damaged file); terminal restored\n";
+
+    pub fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // the tty raw mode is set on: stdin, or /dev/tty as crossterm does
+            // SAFETY: plain libc calls on a descriptor this process owns.
+            unsafe {
+                let fd = if libc::isatty(0) == 1 {
+                    0
+                } else {
+                    libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR)
+                };
+                let mut modes: libc::termios = std::mem::zeroed();
+                if fd >= 0 && libc::tcgetattr(fd, &mut modes) == 0 {
+                    let _ = COOKED.set((fd, modes));
+                }
+                // SAFETY: the action uses only async-signal-safe calls.
+                let _ = signal_hook::low_level::register(libc::SIGABRT, on_abort);
+            }
+        });
+    }
+
+    pub fn arm(on: bool) {
+        ARMED.store(on, Ordering::SeqCst);
+    }
+
+    fn on_abort() {
+        if ARMED.swap(false, Ordering::SeqCst) {
+            // SAFETY: tcsetattr, write and dup2 are async-signal-safe.
+            unsafe {
+                if let Some((fd, modes)) = COOKED.get() {
+                    libc::tcsetattr(*fd, libc::TCSANOW, modes);
+                }
+                libc::write(1, UNDO.as_ptr().cast(), UNDO.len());
+                crate::quiet::restore_stderr_now();
+                libc::write(2, SAID.as_ptr().cast(), SAID.len());
+            }
+        }
+        let _ = signal_hook::low_level::emulate_default_handler(libc::SIGABRT);
+    }
+}
+
+#[cfg(not(unix))]
+mod abort_guard {
+    pub fn install() {}
+    pub fn arm(_: bool) {}
 }
