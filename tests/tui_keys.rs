@@ -56,10 +56,19 @@ fn defaults_cover_the_documented_keys() {
     for (key, action) in cases {
         assert_eq!(map.action(key.parse().unwrap()), Some(action), "{key}");
     }
-    // Every bindable action has a key and shows up in help.
+    // Digits bound to nothing tag the genre of that rank.
+    assert_eq!(
+        map.action("3".parse().unwrap()),
+        Some(Action::AcceptRank(3))
+    );
+    assert_eq!(
+        map.action("0".parse().unwrap()),
+        Some(Action::AcceptRank(10))
+    );
+    // Every bindable action has a key and shows up in help (the digits too).
     let help = map.help();
     let described: usize = help.iter().map(|(_, e)| e.len()).sum();
-    assert_eq!(described, Action::BINDABLE.len());
+    assert_eq!(described, Action::BINDABLE.len() + 1);
     for &a in Action::BINDABLE {
         assert!(!map.keys(a).is_empty(), "{} is unbound", a.name());
     }

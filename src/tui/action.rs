@@ -20,6 +20,9 @@ macro_rules! bindable_actions {
             Scroll(i16),
             /// Seek to this fraction of the track, in thousandths.
             SeekToPermille(u16),
+            /// A digit key (unless bound to something else): tag the selected
+            /// file with the genre of that rank in the Genre pane (1-10).
+            AcceptRank(u8),
         }
 
         /// Groups in the help overlay, in display order.
@@ -40,6 +43,7 @@ macro_rules! bindable_actions {
                     Action::SelectRow(_) => "select-row",
                     Action::Scroll(_) => "scroll",
                     Action::SeekToPermille(_) => "seek-to",
+                    Action::AcceptRank(_) => "accept-rank",
                 }
             }
 
@@ -49,6 +53,7 @@ macro_rules! bindable_actions {
                     Action::SelectRow(_) => "select a row",
                     Action::Scroll(_) => "scroll",
                     Action::SeekToPermille(_) => "seek to a point",
+                    Action::AcceptRank(_) => "tag that rank's genre",
                 }
             }
 
@@ -57,6 +62,7 @@ macro_rules! bindable_actions {
                     $($(Action::$variant => $group,)*)*
                     Action::SelectRow(_) | Action::Scroll(_) => "Browse",
                     Action::SeekToPermille(_) => "Player",
+                    Action::AcceptRank(_) => "Tag",
                 }
             }
         }

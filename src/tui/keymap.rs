@@ -313,12 +313,14 @@ impl KeyMap {
         Ok((map, taken))
     }
 
-    /// The action for a key press, if any. Ctrl-C always quits.
+    /// The action for a key press, if any. Ctrl-C always quits; a digit
+    /// bound to nothing else tags the genre of its rank (the Genre pane
+    /// numbers its bars 1-9, 0).
     pub fn action(&self, key: Key) -> Option<Action> {
         if key == Key::ctrl('c') {
             return Some(Action::Quit);
         }
-        self.by_key.get(&key).copied()
+        self.by_key.get(&key).copied().or_else(|| rank_of(key))
     }
 
     pub fn keys(&self, action: Action) -> &[Key] {
@@ -335,7 +337,7 @@ impl KeyMap {
         super::action::GROUPS
             .iter()
             .map(|&group| {
-                let entries = Action::BINDABLE
+                let entries: Vec<_> = Action::BINDABLE
                     .iter()
                     .filter(|a| a.group() == group)
                     .map(|&a| {
@@ -353,8 +355,37 @@ impl KeyMap {
                     .collect();
                 (group, entries)
             })
+            .map(|(group, mut entries)| {
+                if group == Action::AcceptRank(1).group() {
+                    let free: Vec<String> = (1..=10u8)
+                        .filter(|&r| self.action(digit_key(r)) == Some(Action::AcceptRank(r)))
+                        .map(|r| digit_key(r).to_string())
+                        .collect();
+                    if !free.is_empty() {
+                        let keys = if free.len() == 10 {
+                            "1-9 0".to_string()
+                        } else {
+                            free.join(" ")
+                        };
+                        entries.push((keys, Action::AcceptRank(1).description()));
+                    }
+                }
+                (group, entries)
+            })
             .collect()
     }
+}
+
+/// The key of rank `r` (1-10): 1…9, then 0.
+fn digit_key(r: u8) -> Key {
+    Key::plain(KeyCode::Char(char::from(b'0' + r % 10)))
+}
+
+/// The rank a plain digit key stands for, as an action.
+fn rank_of(key: Key) -> Option<Action> {
+    (1..=10u8)
+        .find(|&r| digit_key(r) == key)
+        .map(Action::AcceptRank)
 }
 
 /// The help layer's keys: lines to scroll (any other key closes the help).

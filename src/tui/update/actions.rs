@@ -198,6 +198,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         }
         Action::Normalise => s.eval.normalised = !s.eval.normalised,
         Action::Accept => tagging::accept_focused(s, fx),
+        Action::AcceptRank(rank) => tagging::accept_rank(s, fx, rank),
         Action::PickGenre => tagging::open_picker(s),
         Action::EditGenre => tagging::open_editor(s),
         Action::BatchAccept => tagging::open_batch(s, fx),
@@ -261,6 +262,7 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         | Action::ClearMarks
         | Action::Classify
         | Action::Accept
+        | Action::AcceptRank(_)
         | Action::PickGenre
         | Action::EditGenre
         | Action::BatchAccept

@@ -413,6 +413,43 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
     }
 }
 
+/// A digit: the genre of that rank among the Genre pane's bars (1-9, 0 for
+/// the tenth), written as `a` writes the first.
+pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
+    let Some(id) = focused_file(s) else {
+        return;
+    };
+    let Some(c) = s.results.result(id).cloned() else {
+        no_suggestion(s, id);
+        return;
+    };
+    // your genres' pane ranks nothing by number
+    if s.vocab.answer(&c).is_some() {
+        let key = s.keymap.hint(Action::GenreView).unwrap_or_default();
+        let msg = format!("digits pick from GTZAN's bars ({key} shows them); t chooses any genre");
+        s.status.set(msg, Level::Info);
+        return;
+    }
+    let ranked = c.prediction.top(usize::from(rank));
+    let Some(&(label, _)) = ranked.get(usize::from(rank) - 1) else {
+        s.status
+            .set(format!("no genre is ranked {rank}"), Level::Info);
+        return;
+    };
+    if let Some(reason) = untaggable(s, id) {
+        let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
+        s.status.set(msg, Level::Error);
+        return;
+    }
+    let item = TagItem {
+        node: id,
+        path: s.tree.path(id),
+        change: change(s, vec![crate::tags::genre_tag_name(label)]),
+        decided_on: decided_on(s, id),
+    };
+    send_writes(s, fx, vec![item]);
+}
+
 /// Why `a` has nothing to accept: the classification failed, or has not run.
 fn no_suggestion(s: &mut State, id: NodeId) {
     let key = s.keymap.hint(Action::Classify).unwrap_or_default();

@@ -1819,6 +1819,46 @@ fn a_write_failure_stays_when_its_file_is_first_read() {
     assert!(s.results.get(last).unwrap().write_error.is_some());
 }
 
+/// The Genre pane numbers its bars 1-9, 0: a digit writes the genre of
+/// that rank, as `a` writes the first; a rank with no genre, or a file not
+/// yet classified, says so and writes nothing; a digit bound in the config
+/// does what it is bound to.
+#[test]
+fn a_digit_tags_the_genre_of_its_rank() {
+    let written = |fx: &[Effect]| {
+        fx.iter().find_map(|e| match e {
+            Effect::WriteTags { items, .. } => Some(items[0].change.genres.clone()),
+            _ => None,
+        })
+    };
+    let mut s = state(2, true);
+    model_ready(&mut s);
+    let f = s.tree.files().next().unwrap();
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert_eq!(written(&fx), None);
+    assert!(
+        s.status.message().unwrap().contains("no suggestion yet"),
+        "{:?}",
+        s.status.message()
+    );
+
+    s.results.set_result(f, classified("rock", 0.7));
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert_eq!(written(&fx), Some(vec!["Jazz".to_string()]));
+    let fx = key(&mut s, KeyCode::Char('3'));
+    assert_eq!(written(&fx), None);
+    assert_eq!(s.status.message(), Some("no genre is ranked 3"));
+
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("help", vec!["2"])])
+        .unwrap()
+        .0;
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert_eq!(written(&fx), None);
+    let help = s.keymap.help();
+    let tag = &help.iter().find(|(g, _)| *g == "Tag").unwrap().1;
+    assert!(tag.iter().any(|(k, _)| k == "1 3 4 5 6 7 8 9 0"), "{tag:?}");
+}
+
 /// A suggestion is only ever written to the version of the file it came
 /// from: `a` sends that version (the writer refuses the file once another
 /// program replaced or re-tagged it), a write of it moves the result on to
