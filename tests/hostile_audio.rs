@@ -881,6 +881,15 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
     cases.push((junk_before("junk-stsc.m4a", &stsc), stsc_why));
     let (comment, comment_why) = (std::fs::read(&cases[3].0).unwrap(), cases[3].1.clone());
     cases.push((junk_before("junk-comment.ogg", &comment), comment_why));
+    // an ID3v2.3 tag whose frame claims 4 GB, in front of the demo MP3
+    let mut id3 = b"ID3\x03\0\0\0\0\0\x20APIC".to_vec();
+    id3.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+    id3.extend_from_slice(&[0; 22]);
+    id3.extend(std::fs::read(demo("Max McCracken/awakening.mp3")).unwrap());
+    cases.push((
+        put(dir.path(), "frame.mp3", &id3),
+        "its ID3v2 tag holds a frame larger than the tag".into(),
+    ));
     cases.push((
         put(dir.path(), "codebooks.ogg", &vorbis_with_huge_codebooks()),
         "its Vorbis setup header claims codebooks far larger than any encoder writes".into(),

@@ -5,6 +5,7 @@ pub mod au;
 mod error;
 mod flac_meta;
 pub mod guard;
+mod id3_meta;
 mod mp4_meta;
 mod ogg_meta;
 mod open_ended;

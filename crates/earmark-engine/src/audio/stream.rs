@@ -118,8 +118,10 @@ impl AudioStream {
                 trouble: DecodeTrouble::default(),
             });
         }
-        // The container symphonia will open, and where: its lengths are
-        // checked there first (also behind an ID3v2 tag or junk in front).
+        // The ID3v2 tags symphonia's probe reads first, then the container
+        // it will open, and where: its lengths are checked there first (also
+        // behind an ID3v2 tag or junk in front).
+        super::id3_meta::check(&mut file, len, path)?;
         let (container, at) = super::sniff::container_start(&mut file, &head[..n], sniffed, len)
             .map_err(|e| AudioError::io(path, e))?;
         match container {
