@@ -2,7 +2,11 @@
 //! reader sizes each table by the entry count in the box header, before
 //! reading: a `stsc` that claims 4 294 967 295 entries is a 68 GB allocation,
 //! which aborts the process (an allocation failure cannot be caught). Here
-//! every table's entries must fit in its box, and each box in its parent.
+//! every table's entries must fit in its box, and each box in its parent
+//! (the metadata boxes too: `udta`, `meta`, `ilst` and its items); sample
+//! sizes, default ones included, in the file; and what a sample entry sizes
+//! the decoder's buffer by (ALAC's frame length, QuickTime v2 frames per
+//! packet) within what encoders write.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -10,10 +14,16 @@ use std::path::Path;
 use super::AudioError;
 use super::au::read_up_to;
 
-/// Boxes whose children are walked: those that lead to a table.
+/// Boxes whose children are walked: those that lead to a table, and the
+/// metadata ones symphonia reads (also `meta`, where it reads one: see
+/// [`walk_boxes`]; every child of `ilst` is an item holding boxes).
 const CONTAINERS: &[&[u8; 4]] = &[
     b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts", b"dinf", b"moof", b"traf", b"mvex",
+    b"udta", b"ilst",
 ];
+/// A decoder buffer's frames that a sample entry may ask for: ALAC encoders
+/// write 4096, PCM packets hold one frame.
+const MAX_FRAMES_PER_PACKET: u32 = 1 << 16;
 /// Deeper than any real file nests the boxes above.
 const MAX_DEPTH: usize = 12;
 
@@ -57,6 +67,18 @@ fn walk<R: Read + Seek>(
     depth: usize,
     file_len: u64,
 ) -> Result<(), Walk> {
+    walk_boxes(r, start, end, depth, file_len, b"file")
+}
+
+/// The boxes in `[start, end)` of a `parent` box.
+fn walk_boxes<R: Read + Seek>(
+    r: &mut R,
+    start: u64,
+    end: u64,
+    depth: usize,
+    file_len: u64,
+    parent: &[u8; 4],
+) -> Result<(), Walk> {
     let mut pos = start;
     while pos.saturating_add(8) <= end {
         r.seek(SeekFrom::Start(pos))?;
@@ -88,8 +110,24 @@ fn walk<R: Read + Seek>(
         }
         let box_end = pos.saturating_add(size).min(end);
         let body = pos + header;
-        if CONTAINERS.contains(&&kind) && depth < MAX_DEPTH {
-            walk(r, body, box_end, depth + 1, file_len)?;
+        // symphonia reads a `meta` at the top and in `udta` (others, as
+        // QuickTime's in `moov`, it skips), and always a version and flags
+        // before its children: a QuickTime `meta` without them, whose first
+        // child follows at once, it cannot read (its children are checked
+        // where they are)
+        let meta = &kind == b"meta" && (depth == 0 || parent == b"udta");
+        let contains = parent == b"ilst" || meta || CONTAINERS.contains(&&kind);
+        if contains && depth < MAX_DEPTH {
+            let children = if meta && !box_kind_at(r, body + 4, b"hdlr")? {
+                body + 4
+            } else {
+                body
+            };
+            walk_boxes(r, children, box_end, depth + 1, file_len, &kind)?;
+        } else if !default_sample_size_fits(r, &kind, body, box_end, file_len)? {
+            return Err(Walk::Lie(format!(
+                "its MP4 `{name}` box gives a sample larger than the file"
+            )));
         } else if let Some(need) = table_bytes(r, &kind, box_end - body)? {
             if need > box_end - body {
                 return Err(Walk::Lie(format!(
@@ -101,10 +139,133 @@ fn walk<R: Read + Seek>(
                     "its MP4 `{name}` table gives a sample larger than the file"
                 )));
             }
+            if &kind == b"stsd" {
+                sample_entries(r, body + 8, box_end)?;
+            }
         }
         pos = box_end;
     }
     Ok(())
+}
+
+/// Whether the 4 bytes at `at` name a box of this kind.
+fn box_kind_at<R: Read + Seek>(r: &mut R, at: u64, kind: &[u8; 4]) -> Result<bool, Walk> {
+    r.seek(SeekFrom::Start(at))?;
+    let mut k = [0u8; 4];
+    Ok(read_up_to(r, &mut k)? == 4 && &k == kind)
+}
+
+/// `trex` and `tfhd` give the default size of a fragment's samples (a
+/// `trun` without sizes of its own): no larger than the file either.
+fn default_sample_size_fits<R: Read + Seek>(
+    r: &mut R,
+    kind: &[u8; 4],
+    body: u64,
+    end: u64,
+    file_len: u64,
+) -> Result<bool, Walk> {
+    let mut head = [0u8; 32];
+    let at = match kind {
+        b"trex" => 16, // version and flags, track, description, duration
+        b"tfhd" => {
+            r.seek(SeekFrom::Start(body))?;
+            let got = read_up_to(r, &mut head[..(end - body).min(32) as usize])?;
+            let flags = u32::from_be_bytes([0, head[1], head[2], head[3]]);
+            if got < 4 || flags & 0x10 == 0 {
+                return Ok(true);
+            }
+            // after the track: base offset, description, duration if present
+            8 + [(0x1, 8), (0x2, 4), (0x8, 4)]
+                .iter()
+                .filter(|(bit, _)| flags & bit != 0)
+                .map(|(_, n)| n)
+                .sum::<usize>()
+        }
+        _ => return Ok(true),
+    };
+    r.seek(SeekFrom::Start(body))?;
+    let got = read_up_to(r, &mut head[..(end - body).min(32) as usize])?;
+    Ok(head[..got]
+        .get(at..at + 4)
+        .is_none_or(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])) <= file_len))
+}
+
+/// The sample entries of an `stsd` in `[start, end)`: each must fit in
+/// it; an audio entry's frames per packet (QuickTime version 2) and an
+/// ALAC configuration's frame length, which size the decoder's buffer,
+/// must be within [`MAX_FRAMES_PER_PACKET`].
+fn sample_entries<R: Read + Seek>(r: &mut R, start: u64, end: u64) -> Result<(), Walk> {
+    let too_long = |what: &str| {
+        Walk::Lie(format!(
+            "its MP4 {what} claims frames far longer than any encoder writes"
+        ))
+    };
+    let mut pos = start;
+    while pos.saturating_add(8) <= end {
+        r.seek(SeekFrom::Start(pos))?;
+        let mut entry = [0u8; 72];
+        let got = read_up_to(r, &mut entry[..(end - pos).min(72) as usize])?;
+        let size = u64::from(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]]));
+        if size < 8 {
+            return Ok(()); // symphonia refuses such a size on its own
+        }
+        if pos.saturating_add(size) > end {
+            let name = String::from_utf8_lossy(&entry[4..8]).into_owned();
+            return Err(Walk::Lie(format!(
+                "its MP4 `{name}` box runs past the box that holds it"
+            )));
+        }
+        let entry = &entry[..got];
+        let u32_at = |at: usize| {
+            entry
+                .get(at..at + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        // after the box header, the sample entry's 8 bytes, then the
+        // audio entry's version
+        let version = entry.get(16..18).map(|v| u16::from_be_bytes([v[0], v[1]]));
+        if version == Some(2) && u32_at(68).is_some_and(|n| n > MAX_FRAMES_PER_PACKET) {
+            return Err(too_long("sound description"));
+        }
+        if &entry[4..8] == b"alac" {
+            let children = match version {
+                Some(0) => 36,
+                Some(1) => 52,
+                Some(2) => 72,
+                _ => size, // not an audio entry symphonia reads
+            };
+            if let Some(frames) = alac_frame_length(r, pos + children.min(size), pos + size)?
+                && !(1..=MAX_FRAMES_PER_PACKET).contains(&frames)
+            {
+                return Err(too_long("ALAC configuration"));
+            }
+        }
+        pos += size;
+    }
+    Ok(())
+}
+
+/// The frame length in the `alac` box among the boxes in `[start, end)`
+/// (an ALAC sample entry's children), if there is one.
+fn alac_frame_length<R: Read + Seek>(r: &mut R, start: u64, end: u64) -> Result<Option<u32>, Walk> {
+    let mut pos = start;
+    while pos.saturating_add(16) <= end {
+        r.seek(SeekFrom::Start(pos))?;
+        let mut h = [0u8; 16];
+        if read_up_to(r, &mut h)? < 16 {
+            return Ok(None);
+        }
+        let size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        if &h[4..8] == b"alac" {
+            // version and flags, then the magic cookie: its frame length first
+            return Ok(Some(u32::from_be_bytes([h[12], h[13], h[14], h[15]])));
+        }
+        if size < 8 {
+            return Ok(None);
+        }
+        pos = pos.saturating_add(size);
+    }
+    Ok(None)
 }
 
 /// `stsz` and `trun` give each sample's size, by which symphonia allocates
@@ -276,6 +437,61 @@ mod tests {
         stsz.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
         let err = checked(&file_with(bx(b"stsz", &stsz))).unwrap_err();
         assert!(err.contains("gives a sample larger than the file"), "{err}");
+    }
+
+    /// Metadata boxes symphonia reads (a `data` in an `ilst` item in a
+    /// `meta` in `udta`) must fit their parents; a QuickTime `meta` in
+    /// `moov`, which symphonia skips, is not walked.
+    #[test]
+    fn metadata_boxes_must_fit_where_symphonia_reads_them() {
+        let meta_with = |data_size: u32| {
+            let mut data = bx(b"data", &[0u8; 12]);
+            data[..4].copy_from_slice(&data_size.to_be_bytes());
+            let mut body = vec![0u8; 4]; // version and flags
+            body.extend(bx(b"ilst", &bx(b"\xa9nam", &data)));
+            bx(b"meta", &body)
+        };
+        let moov = |child: Vec<u8>| {
+            let mut out = bx(b"ftyp", b"M4A \0\0\0\0");
+            out.extend(bx(b"moov", &child));
+            out
+        };
+        assert_eq!(checked(&moov(bx(b"udta", &meta_with(20)))), Ok(()));
+        let err = checked(&moov(bx(b"udta", &meta_with(0xFFFF_FFF0)))).unwrap_err();
+        assert!(err.contains("`data` box runs past"), "{err}");
+        assert_eq!(checked(&moov(meta_with(0xFFFF_FFF0))), Ok(()));
+    }
+
+    /// Default sample sizes of fragments, and what a sample entry sizes the
+    /// decoder's buffer by.
+    #[test]
+    fn default_sizes_and_frames_per_packet_are_bounded() {
+        let mut trex = vec![0u8; 24];
+        trex[16..20].copy_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+        let mut file = bx(b"ftyp", b"M4A \0\0\0\0");
+        file.extend(bx(b"moov", &bx(b"mvex", &bx(b"trex", &trex))));
+        let err = checked(&file).unwrap_err();
+        assert!(err.contains("`trex` box gives a sample larger"), "{err}");
+
+        // an ALAC entry (version 0: its children 28 bytes into it)
+        let alac_entry = |frames: u32| {
+            let mut cookie = vec![0u8; 4];
+            cookie.extend_from_slice(&frames.to_be_bytes());
+            cookie.extend_from_slice(&[0u8; 20]);
+            let mut entry = vec![0u8; 28];
+            entry.extend(bx(b"alac", &cookie));
+            bx(b"stsd", &full_box(1, &bx(b"alac", &entry)))
+        };
+        assert_eq!(checked(&file_with(alac_entry(4096))), Ok(()));
+        let err = checked(&file_with(alac_entry(u32::MAX))).unwrap_err();
+        assert!(err.contains("ALAC configuration claims frames"), "{err}");
+        // a version-2 sound description's frames per packet
+        let mut v2 = vec![0u8; 64];
+        v2[8..10].copy_from_slice(&2u16.to_be_bytes());
+        v2[60..64].copy_from_slice(&u32::MAX.to_be_bytes());
+        let stsd = bx(b"stsd", &full_box(1, &bx(b"lpcm", &v2)));
+        let err = checked(&file_with(stsd)).unwrap_err();
+        assert!(err.contains("sound description claims frames"), "{err}");
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub struct DecodeTrouble {
 /// Frames `read` returns at most for `.au` (symphonia returns one packet).
 const AU_CHUNK_FRAMES: u64 = 32_768;
 const MAX_CONSECUTIVE_BAD_PACKETS: usize = 64;
+/// Packets in a row that hold no audio of the track (empty, or another
+/// track's) before the stream counts as ended: a fragmented MP4 can claim
+/// four billion empty samples in a few bytes, and walking them spun for
+/// ever. Far more than any real file has (an hour of video frames beside
+/// an audio track that has ended is about 100 000).
+const MAX_PACKETS_WITHOUT_AUDIO: usize = 1_000_000;
 
 impl AudioStream {
     pub fn open(path: &Path) -> Result<Self, AudioError> {
@@ -183,12 +189,25 @@ impl AudioStream {
             .and_then(|t| t.codec_params.time_base)?;
         let mut rest = 0u64;
         let walked = crate::audio::guard::catch_quietly(|| {
+            let mut empty = 0;
             while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 match format.next_packet() {
                     // Durations, not timestamps: some encoders write odd granule
                     // positions (ffmpeg rejects such an Ogg; libvorbis plays it).
-                    Ok(p) if p.track_id() == *track_id => rest = rest.saturating_add(p.dur()),
-                    Ok(_) => {}
+                    Ok(p) => {
+                        let audio = p.track_id() == *track_id;
+                        if audio {
+                            rest = rest.saturating_add(p.dur());
+                        }
+                        empty = if audio && !p.buf().is_empty() {
+                            0
+                        } else {
+                            empty + 1
+                        };
+                        if empty > MAX_PACKETS_WITHOUT_AUDIO {
+                            return true;
+                        }
+                    }
                     Err(_) => return true,
                 }
             }
@@ -292,10 +311,23 @@ impl AudioStream {
             start + t.seconds as f64 + t.frac
         };
         let reached = crate::audio::guard::catch_quietly(|| {
+            let mut empty = 0;
             while at(walked) < seconds {
                 match format.next_packet() {
-                    Ok(p) if p.track_id() == *track_id => walked = walked.saturating_add(p.dur()),
-                    Ok(_) => {}
+                    Ok(p) => {
+                        let audio = p.track_id() == *track_id;
+                        if audio {
+                            walked = walked.saturating_add(p.dur());
+                        }
+                        empty = if audio && !p.buf().is_empty() {
+                            0
+                        } else {
+                            empty + 1
+                        };
+                        if empty > MAX_PACKETS_WITHOUT_AUDIO {
+                            break; // endless nothing: playback ends there
+                        }
+                    }
                     Err(_) => break, // the end: playback ends there
                 }
             }
@@ -367,7 +399,7 @@ impl AudioStream {
         else {
             return Ok(None);
         };
-        loop {
+        for _ in 0..MAX_PACKETS_WITHOUT_AUDIO {
             let packet = match format.next_packet() {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -444,6 +476,14 @@ impl AudioStream {
                 ));
             }
         }
+        if *good_packets > 0 {
+            trouble.ended_early = true;
+            return Ok(None);
+        }
+        Err(AudioError::corrupt(
+            &self.path,
+            format!("no audio in its first {MAX_PACKETS_WITHOUT_AUDIO} packets"),
+        ))
     }
 }
 
