@@ -782,6 +782,45 @@ fn vorbis_with_huge_codebooks() -> Vec<u8> {
     ogg
 }
 
+/// A CAF of ALAC audio: its description, a `kuki` chunk of `cookie`
+/// claiming `cookie_size` bytes, a one-packet table, 64 bytes of audio.
+fn caf_alac(cookie_size: i64, cookie: &[u8]) -> Vec<u8> {
+    let chunk = |kind: &[u8], size: i64, body: &[u8]| [kind, &size.to_be_bytes(), body].concat();
+    let mut desc = 44_100f64.to_be_bytes().to_vec();
+    desc.extend_from_slice(b"alac");
+    for n in [1u32, 0, 4096, 2, 0] {
+        desc.extend_from_slice(&n.to_be_bytes());
+    }
+    let mut pakt = [1i64.to_be_bytes(), 4096i64.to_be_bytes(), [0; 8]].concat();
+    pakt.push(10);
+    [
+        b"caff\0\x01\0\0".to_vec(),
+        chunk(b"desc", 32, &desc),
+        chunk(b"kuki", cookie_size, cookie),
+        chunk(b"pakt", pakt.len() as i64, &pakt),
+        chunk(b"data", 68, &[0; 68]),
+    ]
+    .concat()
+}
+
+/// A Matroska element: its ID, an 8-byte size (`size`, else the body's),
+/// its body.
+fn mkv_el(id: u32, size: Option<u64>, body: &[u8]) -> Vec<u8> {
+    let id = id.to_be_bytes();
+    let id = &id[id.iter().position(|&b| b != 0).unwrap()..];
+    let size = size.unwrap_or(body.len() as u64) | 1 << 56;
+    [id, &size.to_be_bytes(), body].concat()
+}
+
+/// A WebM file: `tracks`, then a Cluster holding `block`.
+fn matroska(tracks: Vec<u8>, block: Vec<u8>) -> Vec<u8> {
+    let el = |id: u32, body: &[u8]| mkv_el(id, None, body);
+    let header = el(0x1A45_DFA3, &el(0x4282, b"webm"));
+    let info = el(0x1549_A966, &el(0x2A_D7B1, &[0x0F, 0x42, 0x40]));
+    let cluster = el(0x1F43_B675, &[el(0xE7, &[0]), block].concat());
+    [header, el(0x1853_8067, &[info, tracks, cluster].concat())].concat()
+}
+
 /// Bits written least-significant first, as Vorbis packs them.
 #[derive(Default)]
 struct Bits {
@@ -832,8 +871,9 @@ fn info_in_4_gb(file: &Path) -> Output {
 }
 
 /// Entry counts and lengths inside MP4 sample tables, Ogg comment headers,
-/// Vorbis codebooks and FLAC metadata (behind thousands of empty blocks, or
-/// junk in front of the container) that claim gigabytes:
+/// Vorbis codebooks, FLAC metadata (behind thousands of empty blocks, or
+/// junk in front of the container), ID3v2 frames (also past junk), CAF chunks and ALAC cookies, Matroska
+/// elements and lacing that claim gigabytes:
 /// each file is refused in one line, within 4 GB of address space (before,
 /// the decoder's allocation of what they claimed aborted the process).
 #[cfg(unix)]
@@ -890,9 +930,57 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
         put(dir.path(), "frame.mp3", &id3),
         "its ID3v2 tag holds a frame larger than the tag".into(),
     ));
+    // the same tag past junk: the probe reads a tag wherever it meets one
+    let (frame, frame_why) = (id3.clone(), cases.last().unwrap().1.clone());
+    cases.push((junk_before("junk-frame.mp3", &frame), frame_why));
     cases.push((
         put(dir.path(), "codebooks.ogg", &vorbis_with_huge_codebooks()),
         "its Vorbis setup header claims codebooks far larger than any encoder writes".into(),
+    ));
+    // a CAF cookie chunk claiming 8 GB; an ALAC cookie whose frame length
+    // sizes 34 GB of decoder buffers
+    cases.push((
+        put(dir.path(), "kuki.caf", &caf_alac(8 << 30, &[0; 24])),
+        "its CAF `kuki` chunk runs past the end of the file".into(),
+    ));
+    let mut cookie = u32::MAX.to_be_bytes().to_vec();
+    cookie.extend_from_slice(&[0, 16, 40, 10, 14, 2, 0, 255]);
+    cookie.extend_from_slice(&[0; 12]);
+    cases.push((
+        put(dir.path(), "frame-length.caf", &caf_alac(24, &cookie)),
+        "its ALAC configuration claims frames far longer than any encoder writes".into(),
+    ));
+    // Matroska: a Tracks (and TrackEntry) claiming more than the file, so
+    // that the 1 TB CodecPrivate inside fits them; an EBML-laced frame of 2^50
+    let el = |id: u32, body: &[u8]| mkv_el(id, None, body);
+    let entry = [
+        el(0xD7, &[1]),
+        el(0x73C5, &[1]),
+        el(0x86, b"A_MPEG/L3"),
+        el(0xE1, &el(0xB5, &44_100f64.to_be_bytes())),
+    ]
+    .concat();
+    let private = mkv_el(0x63A2, Some(1 << 40), &[0; 16]);
+    let entry_big = mkv_el(0xAE, Some(1 << 49), &[entry.clone(), private].concat());
+    let plain_block = el(0xA3, &[&[0x81, 0, 0, 0x80][..], &[0; 100]].concat());
+    cases.push((
+        put(
+            dir.path(),
+            "tracks.mka",
+            &matroska(mkv_el(0x1654_AE6B, Some(1 << 50), &entry_big), plain_block),
+        ),
+        "its Matroska `Tracks` element runs past the end of the file".into(),
+    ));
+    let mut laced = vec![0x81, 0, 0, 0x86, 1]; // EBML lacing, 2 frames
+    laced.extend_from_slice(&(1u64 << 56 | 1 << 50).to_be_bytes());
+    laced.extend_from_slice(&[0; 100]);
+    cases.push((
+        put(
+            dir.path(),
+            "lacing.mka",
+            &matroska(el(0x1654_AE6B, &el(0xAE, &entry)), el(0xA3, &laced)),
+        ),
+        "its Matroska block's lace sizes are larger than the block".into(),
     ));
     for (path, why) in &cases {
         let out = info_in_4_gb(path);

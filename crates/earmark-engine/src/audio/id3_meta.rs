@@ -19,13 +19,23 @@ const MAX_TAGS: usize = 16;
 /// Walk the ID3v2 tags at the start of the file, one after another, as
 /// symphonia's probe reads them, and check each v2.3 tag's frames.
 pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
+    check_from(r, 0, file_len, path).map(|_| ())
+}
+
+/// The same from `at` (where its probe found an `ID3` marker past junk);
+/// where the tags in a row end.
+pub fn check_from<R: Read + Seek>(
+    r: &mut R,
+    mut at: u64,
+    file_len: u64,
+    path: &Path,
+) -> Result<u64, AudioError> {
     let io = |e| AudioError::io(path, e);
-    let mut at = 0u64;
     for _ in 0..MAX_TAGS {
         r.seek(SeekFrom::Start(at)).map_err(io)?;
         let mut head = [0u8; HEADER];
         if read_up_to(r, &mut head).map_err(io)? < HEADER || !head.starts_with(b"ID3") {
-            return Ok(());
+            return Ok(at);
         }
         let (version, flags) = (head[3], head[5]);
         let size = head[6..10]

@@ -2,10 +2,12 @@
 //! resample. Knows nothing of models or UI.
 
 pub mod au;
+mod caf_meta;
 mod error;
 mod flac_meta;
 pub mod guard;
 mod id3_meta;
+mod mkv_meta;
 mod mp4_meta;
 mod ogg_meta;
 mod open_ended;

@@ -4,7 +4,9 @@
 //! pre-checks of lengths it trusts look at the same bytes.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 
+use super::AudioError;
 use super::au::read_up_to;
 
 /// How far symphonia's probe searches for a format's marker.
@@ -75,20 +77,24 @@ pub fn id3v2_end(head: &[u8]) -> Option<u64> {
 /// The container symphonia will open in a file of `len` bytes beginning with
 /// `head` (whose magic said `sniffed`), and where it starts: at the start,
 /// behind a leading ID3v2 tag, or, where those bytes begin with nothing
-/// known, at the first FLAC, Ogg or MP4 marker within the bytes its probe
+/// known, at the first FLAC, Ogg, MP4, CAF or Matroska marker within the bytes its probe
 /// searches (it skips junk in front as far as that). Unknown where no such
-/// marker is found: no container whose lengths are pre-checked.
+/// marker is found: no container whose lengths are pre-checked. An ID3v2
+/// tag met in that search is read by the probe, which then searches on
+/// from its end: its frames are checked as at the start of a file.
 pub fn container_start<R: Read + Seek>(
     r: &mut R,
     head: &[u8],
     sniffed: Sniffed,
     len: u64,
-) -> std::io::Result<(Sniffed, u64)> {
+    path: &Path,
+) -> Result<(Sniffed, u64), AudioError> {
+    let io = |e| AudioError::io(path, e);
     let (kind, at) = match id3v2_end(head) {
         Some(end) if end < len => {
             let mut behind = [0u8; 16];
-            r.seek(SeekFrom::Start(end))?;
-            let got = read_up_to(r, &mut behind)?;
+            r.seek(SeekFrom::Start(end)).map_err(io)?;
+            let got = read_up_to(r, &mut behind).map_err(io)?;
             (sniff(&behind[..got]), end)
         }
         _ => (sniffed, 0),
@@ -96,20 +102,36 @@ pub fn container_start<R: Read + Seek>(
     if kind != Sniffed::Unknown {
         return Ok((kind, at));
     }
-    r.seek(SeekFrom::Start(at))?;
+    r.seek(SeekFrom::Start(at)).map_err(io)?;
     let mut bytes = Vec::new();
-    r.take(PROBE_SEARCH + 4).read_to_end(&mut bytes)?;
-    let found = bytes.windows(4).enumerate().find_map(|(i, w)| {
-        let i = i as u64;
-        match w {
-            b"fLaC" => Some((Sniffed::Audio("FLAC"), at + i)),
-            b"OggS" => Some((Sniffed::Audio("Ogg"), at + i)),
+    (&mut *r)
+        .take(PROBE_SEARCH + 4)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    let mut i = 0usize;
+    while i + 4 <= bytes.len() {
+        let w = &bytes[i..i + 4];
+        let pos = at + i as u64;
+        let found = match w {
+            b"fLaC" => Some((Sniffed::Audio("FLAC"), pos)),
+            b"OggS" => Some((Sniffed::Audio("Ogg"), pos)),
             // the marker is the box's type: the box starts 4 bytes before
-            b"ftyp" if i >= 4 => Some((Sniffed::Audio("MP4"), at + i - 4)),
+            b"ftyp" if i >= 4 => Some((Sniffed::Audio("MP4"), pos - 4)),
+            b"caff" => Some((Sniffed::Audio("CAF"), pos)),
+            [0x1A, 0x45, 0xDF, 0xA3] => Some((Sniffed::Audio("Matroska/WebM"), pos)),
+            [b'I', b'D', b'3', 2..=4] => {
+                let end = super::id3_meta::check_from(r, pos, len, path)?;
+                i = usize::try_from(end - at).unwrap_or(usize::MAX).max(i + 1);
+                continue;
+            }
             _ => None,
+        };
+        if let Some(found) = found {
+            return Ok(found);
         }
-    });
-    Ok(found.unwrap_or((Sniffed::Unknown, at)))
+        i += 1;
+    }
+    Ok((Sniffed::Unknown, at))
 }
 
 #[cfg(test)]
@@ -124,6 +146,7 @@ mod tests {
             head,
             sniff(head),
             bytes.len() as u64,
+            Path::new("x"),
         )
         .unwrap()
     }
@@ -146,7 +169,27 @@ mod tests {
         let mut tagged = b"ID3\x04\0\0\0\0\0\x05OggS\0".to_vec();
         tagged.extend_from_slice(b"..OggS\0\x02");
         assert_eq!(start(&tagged), (Sniffed::Audio("Ogg"), 17));
+        assert_eq!(start(b"junk\0caff\0\x01\0\0"), (Sniffed::Audio("CAF"), 5));
+        assert_eq!(
+            start(b"junk\x1A\x45\xDF\xA3\x9F"),
+            (Sniffed::Audio("Matroska/WebM"), 4)
+        );
         assert_eq!(start(b"no marker at all"), (Sniffed::Unknown, 0));
+        // an ID3v2 tag met past junk is walked over, as the probe reads it
+        let mut junk_tag = b"junk-ID3\x03\0\0\0\0\0\x0aOggS ahead".to_vec();
+        junk_tag.extend_from_slice(b"..OggS\0\x02");
+        assert_eq!(start(&junk_tag), (Sniffed::Audio("Ogg"), 27));
+        // and its frames are checked: one claiming 4 GB is refused
+        let mut lie = b"junk-ID3\x03\0\0\0\0\0\x14TIT2\xff\xff\xff\xf0\0\0abcdefghij".to_vec();
+        lie.extend_from_slice(b"OggS\0\x02");
+        let refused = container_start(
+            &mut Cursor::new(&lie),
+            &lie,
+            sniff(&lie),
+            lie.len() as u64,
+            Path::new("x"),
+        );
+        assert!(refused.is_err());
     }
 
     #[test]

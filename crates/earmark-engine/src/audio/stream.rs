@@ -128,8 +128,8 @@ impl AudioStream {
         // it will open, and where: its lengths are checked there first (also
         // behind an ID3v2 tag or junk in front).
         super::id3_meta::check(&mut file, len, path)?;
-        let (container, at) = super::sniff::container_start(&mut file, &head[..n], sniffed, len)
-            .map_err(|e| AudioError::io(path, e))?;
+        let (container, at) =
+            super::sniff::container_start(&mut file, &head[..n], sniffed, len, path)?;
         match container {
             Sniffed::Audio("FLAC") => super::flac_meta::check(&mut file, at, len, path)?,
             Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, at, len, path)?,
@@ -139,6 +139,8 @@ impl AudioStream {
             }
             // (pages are found past anything in front, as symphonia finds them)
             Sniffed::Audio("Ogg") => super::ogg_meta::check(&mut file, len, path)?,
+            Sniffed::Audio("CAF") => super::caf_meta::check(&mut file, at, len, path)?,
+            Sniffed::Audio("Matroska/WebM") => super::mkv_meta::check(&mut file, at, len, path)?,
             _ => {}
         }
         let patches =
