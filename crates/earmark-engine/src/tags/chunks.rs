@@ -69,6 +69,18 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
         } else {
             u32::from_le_bytes(s)
         });
+        // An odd chunk is followed by a zero pad byte; some writers leave it
+        // out, and the next chunk starts there: taking its first byte for
+        // the pad cut it in two, and a tag went inside it.
+        if size & 1 == 1 && pos + 8 + size < len {
+            file.seek(SeekFrom::Start(pos + 8 + size))
+                .map_err(|e| e.to_string())?;
+            let mut pad = [0u8; 1];
+            file.read_exact(&mut pad).map_err(|e| e.to_string())?;
+            if pad[0] != 0 {
+                return Err("a chunk of odd size is not followed by its pad byte; tag it with another program".into());
+            }
+        }
         let end = (pos + 8 + size + (size & 1)).min(len);
         chunks.push(Chunk {
             id: [h[0], h[1], h[2], h[3]],
@@ -143,10 +155,10 @@ fn id3_of_chunk(body: &[u8]) -> Result<Id3Tag, String> {
     Ok(tag)
 }
 
-/// The subchunks of a `LIST` body after its 4-byte type: (id, data).
 /// A RIFF INFO entry: its id and data.
 pub(crate) type InfoEntry = ([u8; 4], Vec<u8>);
 
+/// The subchunks of a `LIST` body after its 4-byte type: (id, data).
 pub(crate) fn info_entries(body: &[u8]) -> Result<Vec<InfoEntry>, String> {
     let mut out = Vec::new();
     let mut pos = 4usize;
@@ -157,8 +169,19 @@ pub(crate) fn info_entries(body: &[u8]) -> Result<Vec<InfoEntry>, String> {
         let data = body
             .get(pos + 8..pos + 8 + n)
             .ok_or("its RIFF INFO list is malformed")?;
+        // a pad byte that holds something, or bytes after the entries,
+        // would be lost when the list is written again
+        if n & 1 == 1 && body.get(pos + 8 + n).is_some_and(|&b| b != 0) {
+            return Err("its RIFF INFO list has an entry without its zero pad byte".into());
+        }
         out.push((id, data.to_vec()));
         pos += 8 + n + (n & 1);
+    }
+    if body
+        .get(pos..)
+        .is_some_and(|rest| rest.iter().any(|&b| b != 0))
+    {
+        return Err("its RIFF INFO list holds bytes after its entries".into());
     }
     Ok(out)
 }
@@ -525,6 +548,59 @@ mod tests {
         want.extend((body.len() as u32).to_le_bytes());
         want.extend(&body);
         assert_eq!(got, want);
+    }
+
+    fn read_err(bytes: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.wav");
+        std::fs::write(&p, bytes).unwrap();
+        match ChunkTags::read(&mut File::open(&p).unwrap()) {
+            Err(e) => e,
+            Ok(_) => panic!("read a file it should refuse"),
+        }
+    }
+
+    fn wav(chunks: &[Vec<u8>]) -> Vec<u8> {
+        let body = [b"WAVE".to_vec(), chunks.concat()].concat();
+        [
+            b"RIFF".to_vec(),
+            (body.len() as u32).to_le_bytes().to_vec(),
+            body,
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn refuses_an_odd_chunk_without_its_pad_byte() {
+        let mut odd = chunk(b"junk", b"abc", false);
+        odd.pop(); // the writer left out the pad: "data" starts right after
+        let file = wav(&[
+            chunk(b"fmt ", &[1; 16], false),
+            odd,
+            chunk(b"data", &[7; 10], false),
+        ]);
+        assert!(read_err(&file).contains("pad byte"));
+    }
+
+    #[test]
+    fn refuses_info_entries_it_would_lose_bytes_of() {
+        let mut unpadded = b"INFO".to_vec();
+        unpadded.extend(chunk(b"INAM", b"abc", false));
+        *unpadded.last_mut().unwrap() = b'x';
+        assert!(info_entries(&unpadded).unwrap_err().contains("pad byte"));
+        let mut trailing = [&b"INFO"[..], &chunk(b"INAM", b"ab", false)].concat();
+        trailing.extend(b"xyz");
+        assert!(
+            info_entries(&trailing)
+                .unwrap_err()
+                .contains("after its entries")
+        );
+        let mut padded = [&b"INFO"[..], &chunk(b"INAM", b"abc", false)].concat();
+        padded.extend([0, 0]);
+        assert_eq!(
+            info_entries(&padded).unwrap(),
+            [(*b"INAM", b"abc".to_vec())]
+        );
     }
 
     #[test]

@@ -236,7 +236,14 @@ impl FlacMeta {
                 1
             }
         };
-        let body = replace_genres(&self.blocks[i].body, values)?;
+        // FLAC's comment block ends with its last comment (no framing bit):
+        // bytes after the counted comments are a count that lies, and
+        // readers that parse by content (mutagen) would read past them
+        let old = &self.blocks[i].body;
+        if Comments::parse_len(old)?.1 != old.len() {
+            return Err("its Vorbis comment block holds bytes after the comments it counts".into());
+        }
+        let body = replace_genres(old, values)?;
         if body.len() > MAX_BLOCK {
             return Err("the Vorbis comment block would grow past FLAC's size limit".into());
         }
@@ -300,5 +307,49 @@ impl FlacMeta {
         file.seek(SeekFrom::Start(0))?;
         file.write_all(&out)?;
         file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flac_with_comment_block(body: &[u8]) -> (tempfile::TempDir, File) {
+        let mut v = b"fLaC".to_vec();
+        v.extend([STREAMINFO, 0, 0, 34]);
+        v.extend([0u8; 34]);
+        v.extend([0x80 | VORBIS_COMMENT, 0, 0, body.len() as u8]);
+        v.extend(body);
+        v.extend([0xFF, 0xF8, 0, 0]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.flac");
+        std::fs::write(&p, v).unwrap();
+        (dir, File::open(&p).unwrap())
+    }
+
+    fn comments(entries: &[&[u8]]) -> Vec<u8> {
+        Comments {
+            vendor: b"v".to_vec(),
+            entries: entries.iter().map(|e| e.to_vec()).collect(),
+        }
+        .to_bytes()
+    }
+
+    #[test]
+    fn replaces_the_genre_of_an_exact_comment_block() {
+        let (_d, mut f) = flac_with_comment_block(&comments(&[b"TITLE=x", b"GENRE=Rock"]));
+        let mut m = FlacMeta::read(&mut f).unwrap();
+        m.set_genres(&["Jazz".to_string()]).unwrap();
+        assert_eq!(m.genres().unwrap(), ["Jazz"]);
+    }
+
+    #[test]
+    fn refuses_a_comment_block_with_bytes_after_its_comments() {
+        let mut body = comments(&[b"TITLE=x", b"GENRE=Rock"]);
+        body.extend(b"\x0bARTIST=lost");
+        let (_d, mut f) = flac_with_comment_block(&body);
+        let mut m = FlacMeta::read(&mut f).unwrap();
+        let err = m.set_genres(&["Jazz".to_string()]).unwrap_err();
+        assert!(err.contains("bytes after the comments"), "{err}");
     }
 }

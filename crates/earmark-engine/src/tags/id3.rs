@@ -110,7 +110,9 @@ impl Id3Tag {
         if len > file_len {
             return Err("its ID3v2 tag claims to be longer than the file".into());
         }
-        if major <= 3 && flags & 0x80 != 0 {
+        // (v2.4 unsynchronises each frame: a frame written plain beside
+        // them would read back otherwise)
+        if flags & 0x80 != 0 {
             return Err(format!(
                 "its ID3v2.{major} tag is unsynchronised, which earmark does not rewrite"
             ));
@@ -141,6 +143,12 @@ impl Id3Tag {
                 bytes: body[pos..pos + hdr + n].to_vec(),
             });
             pos += hdr + n;
+        }
+        // Bytes that are neither a frame nor padding: a reader may take
+        // them for frames, and a genre written before them would sit inside
+        // what it reads.
+        if pos < size && body[pos] != 0 {
+            return Err("its ID3v2 tag holds bytes earmark cannot read as frames".into());
         }
         let rest = &body[pos.min(size)..];
         let junk = match rest.iter().rposition(|&b| b != 0) {
@@ -382,11 +390,13 @@ fn frame_size(major: u8, body: &[u8], pos: usize) -> Option<usize> {
     if major == 3 {
         return fits(plain).then_some(plain);
     }
+    // the next frame, or padding (zeros) to the end: a zero byte alone is
+    // no landing (a picture's data holds many; iTunes' plain sizes read as
+    // syncsafe land in one, and the frames after were lost)
     let lands = |n: usize| {
         let next = pos + 10 + n;
         fits(n)
-            && (next + 10 > body.len()
-                || body[next] == 0
+            && (body[next..].iter().all(|&b| b == 0)
                 || body.get(next..next + 4).is_some_and(valid_id))
     };
     match syncsafe(raw) {
@@ -634,5 +644,43 @@ mod tests {
         bad[17] = 200; // TIT2 size now runs past the tag
         let (_d, mut f) = file_with(&[bad, vec![0xFF, 0xFB, 0, 0]].concat());
         assert!(Id3Tag::read(&mut f).unwrap_err().contains("runs past"));
+    }
+
+    #[test]
+    fn refuses_an_unsynchronised_v24_tag() {
+        let mut t = tag(4, &[frame(b"TIT2", b"\0abc", 4)], 4);
+        t[5] = 0x80;
+        let (_d, mut f) = file_with(&[t, vec![0xFF, 0xFB, 0, 0]].concat());
+        assert!(Id3Tag::read(&mut f).unwrap_err().contains("unsynchronised"));
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_neither_frames_nor_padding() {
+        let mut garbage = b"\x01\x02not a frame".to_vec();
+        garbage.extend([0; 8]);
+        let t = tag(3, &[frame(b"TIT2", b"\0abc", 3), garbage], 0);
+        let (_d, mut f) = file_with(&[t, vec![0xFF, 0xFB, 0, 0]].concat());
+        assert!(
+            Id3Tag::read(&mut f)
+                .unwrap_err()
+                .contains("cannot read as frames")
+        );
+    }
+
+    #[test]
+    fn a_plain_v24_size_is_not_taken_for_a_syncsafe_one_landing_on_a_zero() {
+        // iTunes writes v2.4 frame sizes plain: 256 reads as syncsafe 128,
+        // and byte 128 of this picture is a zero (as in most pictures)
+        let mut pic = vec![7u8; 256];
+        pic[128] = 0;
+        let mut apic = b"APIC".to_vec();
+        apic.extend(256u32.to_be_bytes());
+        apic.extend([0, 0]);
+        apic.extend(&pic);
+        let t = tag(4, &[apic, frame(b"TPE1", b"\0artist", 4)], 16);
+        let (_d, mut f) = file_with(&[t, vec![0xFF, 0xFB, 0, 0]].concat());
+        let read = Id3Tag::read(&mut f).unwrap();
+        let ids: Vec<_> = read.frames.iter().map(|f| &f.id).collect();
+        assert_eq!(ids, [b"APIC", b"TPE1"]);
     }
 }

@@ -94,7 +94,8 @@ pub(crate) fn meta_children_at(meta: &[u8]) -> usize {
     if meta.get(4..8) == Some(b"hdlr") {
         0
     } else {
-        4
+        // (a body too short for its version and flags holds no children)
+        4.min(meta.len())
     }
 }
 
@@ -338,6 +339,9 @@ impl Mp4Meta {
 
     /// The new `meta` body (children after any version/flags).
     fn new_meta(&self, old: &[u8]) -> Result<Vec<u8>, String> {
+        if old.len() < 4 {
+            return Err("its MP4 `meta` atom is too short to hold its version".into());
+        }
         let at = meta_children_at(old);
         let kids_buf = &old[at..];
         let kids = children(kids_buf)?;
@@ -529,6 +533,27 @@ mod tests {
         let top = top_atoms(&mut f).unwrap();
         assert_eq!(top.len(), 3);
         assert_eq!(top[2].start + top[2].size, bytes.len() as u64);
+    }
+
+    /// A `meta` too short for its version and flags (a 2-byte body) is
+    /// refused in words; it once panicked on a slice.
+    #[test]
+    fn a_meta_too_short_for_its_version_is_refused() {
+        let moov = atom(
+            b"moov",
+            &[
+                atom(b"mvhd", &[0; 100]),
+                atom(b"udta", &atom(b"meta", &[0, 0])),
+            ]
+            .concat(),
+        );
+        let bytes = [atom(b"ftyp", b"M4A \0\0\0\0"), moov, atom(b"mdat", &[1; 8])].concat();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&bytes).unwrap();
+        let mut m = Mp4Meta::read(&mut f).unwrap();
+        m.set(Slot::Mp4Gen, &["Jazz".to_string()]).unwrap();
+        let err = m.new_moov().unwrap_err();
+        assert!(err.contains("too short to hold its version"), "{err}");
     }
 
     #[test]

@@ -68,6 +68,35 @@ fn pages(file: &mut File) -> Result<Vec<PageAt>, String> {
     Ok(out)
 }
 
+/// Whether a page's stored CRC holds (the field itself counted as zeros).
+fn crc_holds(page: &[u8]) -> bool {
+    stored_crc(page) == crc_of(page)
+}
+
+fn stored_crc(page: &[u8]) -> u32 {
+    u32::from_le_bytes([page[22], page[23], page[24], page[25]])
+}
+
+fn crc_of(page: &[u8]) -> u32 {
+    let mut p = page.to_vec();
+    p[22..26].copy_from_slice(&[0; 4]);
+    ogg_pager::crc32(&p)
+}
+
+/// A header page's bytes, refused when its CRC fails: a rewrite gives
+/// header pages fresh checksums, and a damaged one would come back looking
+/// whole.
+fn header_page(file: &mut File, p: &PageAt) -> Result<Vec<u8>, String> {
+    let page = read_at(file, p.start, p.len)?;
+    if !crc_holds(&page) {
+        return Err(
+            "an Ogg header page fails its checksum (the file is damaged); tag it with another program"
+                .into(),
+        );
+    }
+    Ok(page)
+}
+
 fn read_at(file: &mut File, start: u64, len: u64) -> Result<Vec<u8>, String> {
     let mut b = vec![0u8; usize::try_from(len).map_err(|e| e.to_string())?];
     file.seek(SeekFrom::Start(start))
@@ -143,6 +172,7 @@ impl OggTags {
         let Some((serial, codec, bos)) = target else {
             return Err("it has no Vorbis, Opus, FLAC or Theora stream earmark can tag".into());
         };
+        header_page(file, &bos)?;
         // How many header packets follow the first one.
         let extra = match codec {
             Codec::Vorbis | Codec::Theora => 2,
@@ -185,7 +215,8 @@ impl OggTags {
                 return Err("its Ogg header packets are too large to rewrite safely".into());
             }
             header_pages.push(i);
-            let body = read_at(file, p.start + p.header_len(), p.len - p.header_len())?;
+            let page = header_page(file, p)?;
+            let body = &page[p.header_len() as usize..];
             let mut at = 0usize;
             for (k, &l) in p.lacing.iter().enumerate() {
                 cur.extend(&body[at..at + usize::from(l)]);
@@ -293,6 +324,13 @@ impl OggTags {
         if !lacing.is_empty() {
             flush(&mut lacing, &mut body, continued, ends);
         }
+        // a stream of headers only ends on its last header page
+        let last_old = &self.pages[*self.header_pages.last().unwrap_or(&0)];
+        if let Some(last) = out.last_mut().filter(|_| last_old.flags & 0x04 != 0) {
+            last[5] |= 0x04;
+            let crc = crc_of(last);
+            last[22..26].copy_from_slice(&crc.to_le_bytes());
+        }
         out
     }
 
@@ -321,16 +359,22 @@ impl OggTags {
         let shift = new_pages.len() as i64 - self.header_pages.len() as i64;
         if shift != 0 {
             let moved = new_r1 as i64 - r1 as i64;
+            // (a chained link that reuses the serial numbers its pages
+            // afresh from its own first page: it is another stream)
             for p in self.pages[last_i + 1..]
                 .iter()
                 .filter(|p| p.serial == self.serial)
+                .take_while(|p| p.flags & 0x02 == 0)
             {
                 let at = (p.start as i64 + moved) as u64;
                 let mut page = read_at(file, at, p.len).map_err(err)?;
+                // A page whose checksum did not hold keeps one that does
+                // not, by the same difference (the CRC is linear): a write
+                // neither damages a page nor hides its damage.
+                let syndrome = stored_crc(&page) ^ crc_of(&page);
                 let seq = (i64::from(p.seq) + shift) as u32;
                 page[18..22].copy_from_slice(&seq.to_le_bytes());
-                page[22..26].copy_from_slice(&[0; 4]);
-                let crc = ogg_pager::crc32(&page);
+                let crc = crc_of(&page) ^ syndrome;
                 page[22..26].copy_from_slice(&crc.to_le_bytes());
                 file.seek(SeekFrom::Start(at))?;
                 file.write_all(&page)?;
@@ -441,6 +485,112 @@ mod tests {
             pos += p.len();
         }
         true
+    }
+
+    /// Write `genres` into a copy of `bytes`; the copy's bytes.
+    fn write_copy(bytes: &[u8], genres: &[String]) -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("b.ogg");
+        std::fs::write(&q, bytes).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&q)
+            .unwrap();
+        let mut t = OggTags::read(&mut f)?;
+        t.set_genres(genres)?;
+        t.save(&mut f).map_err(|e| e.to_string())?;
+        drop(f);
+        Ok(std::fs::read(&q).unwrap())
+    }
+
+    /// The pages of `bytes`: (start, length).
+    fn page_spans(bytes: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let n = usize::from(bytes[pos + 26]);
+            let body: usize = bytes[pos + 27..pos + 27 + n]
+                .iter()
+                .map(|&b| usize::from(b))
+                .sum();
+            out.push((pos, 27 + n + body));
+            pos += 27 + n + body;
+        }
+        out
+    }
+
+    #[test]
+    fn refuses_a_header_page_whose_checksum_fails() {
+        let id = b"\x01vorbis-identification-header".to_vec();
+        let mut comment_page = page(0, 0, 1, &[&comments(&["genre=Rock"]), &[5u8; 60]]);
+        let n = comment_page.len();
+        comment_page[n - 1] ^= 0x10;
+        let bytes = [
+            page(2, 0, 0, &[&id]),
+            comment_page,
+            page(4, 9, 2, &[&[9u8; 30]]),
+        ]
+        .concat();
+        let err = write_copy(&bytes, &["Jazz".into()]).unwrap_err();
+        assert!(err.contains("fails its checksum"), "{err}");
+    }
+
+    /// Pages renumbered after a grown header: a damaged one stays damaged
+    /// (by the same CRC difference), and a chained link reusing the serial
+    /// keeps its own numbers.
+    #[test]
+    fn renumbering_keeps_damage_and_stops_at_a_chained_link() {
+        let id = b"\x01vorbis-identification-header".to_vec();
+        let c = comments(&["genre=Rock"]);
+        let setup = vec![5u8; 60];
+        let mut damaged = page(0, 4096, 2, &[&[9u8; 30]]);
+        damaged[40] ^= 1;
+        let bytes = [
+            page(2, 0, 0, &[&id]),
+            page(0, 0, 1, &[&c, &setup]),
+            damaged,
+            page(4, 8192, 3, &[&[8u8; 30]]),
+            page(2, 0, 0, &[&id]),
+            page(0, 0, 1, &[&c, &setup]),
+            page(4, 4096, 2, &[&[7u8; 30]]),
+        ]
+        .concat();
+        let old = page_spans(&bytes);
+        let got = write_copy(&bytes, &["Jazz".into(), "x".repeat(70_000)]).unwrap();
+        let spans = page_spans(&got);
+        assert_eq!(spans.len(), old.len() + 1, "one more header page");
+        let seq = |b: &[u8], (at, _): (usize, usize)| {
+            u32::from_le_bytes(b[at + 18..at + 22].try_into().unwrap())
+        };
+        let seqs: Vec<u32> = spans.iter().map(|&s| seq(&got, s)).collect();
+        assert_eq!(seqs, [0, 1, 2, 3, 4, 0, 1, 2]);
+        let syndrome = |b: &[u8], (at, len): (usize, usize)| {
+            let p = &b[at..at + len];
+            stored_crc(p) ^ crc_of(p)
+        };
+        assert_eq!(syndrome(&got, spans[3]), syndrome(&bytes, old[2]));
+        assert_ne!(syndrome(&got, spans[3]), 0);
+        for i in [0, 1, 2, 4, 5, 6, 7] {
+            assert_eq!(syndrome(&got, spans[i]), 0, "page {i}");
+        }
+        // the second link is byte for byte what it was
+        assert_eq!(&got[spans[5].0..], &bytes[old[4].0..]);
+    }
+
+    #[test]
+    fn a_stream_of_headers_only_keeps_its_end_of_stream_flag() {
+        let id = b"\x01vorbis-identification-header".to_vec();
+        let bytes = [
+            page(2, 0, 0, &[&id]),
+            page(4, 0, 1, &[&comments(&["genre=Rock"]), &[5u8; 60]]),
+        ]
+        .concat();
+        let got = write_copy(&bytes, &["Jazz".into()]).unwrap();
+        let spans = page_spans(&got);
+        let (at, len) = *spans.last().unwrap();
+        assert_eq!(got[at + 5], 4, "EOS on the last header page");
+        assert!(crc_holds(&got[at..at + len]));
     }
 
     #[test]
