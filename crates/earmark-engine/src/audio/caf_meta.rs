@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::AudioError;
 use super::au::read_up_to;
+use super::walk::Walk;
 
 /// ALAC frame lengths accepted: real encoders write 4096; the decoder
 /// allocates `frame_length × channels` samples and more.
@@ -41,21 +42,7 @@ pub fn check<R: Read + Seek>(
     r.seek(SeekFrom::Start(start))
         .map_err(|e| AudioError::io(path, e))?;
     let mut r = BufReader::with_capacity(64 << 10, r);
-    walk(&mut r, start, file_len).map_err(|e| match e {
-        Walk::Io(e) => AudioError::io(path, e),
-        Walk::Lie(what) => AudioError::corrupt(path, what),
-    })
-}
-
-enum Walk {
-    Io(std::io::Error),
-    Lie(String),
-}
-
-impl From<std::io::Error> for Walk {
-    fn from(e: std::io::Error) -> Self {
-        Walk::Io(e)
-    }
+    walk(&mut r, start, file_len).map_err(|e| e.for_file(path))
 }
 
 fn lie<T>(what: &str) -> Result<T, Walk> {

@@ -23,6 +23,7 @@ use std::path::Path;
 use super::AudioError;
 use super::au::read_up_to;
 use super::vorbis_setup::codebooks_fit;
+use super::walk::Walk;
 
 const EBML: u32 = 0x1A45_DFA3;
 const SEGMENT: u32 = 0x1853_8067;
@@ -127,21 +128,7 @@ pub fn check<R: Read + Seek>(
         cue_clusters: Vec::new(),
         cluster_starts: Vec::new(),
     };
-    w.walk(start).map_err(|e| match e {
-        Walk::Io(e) => AudioError::io(path, e),
-        Walk::Lie(what) => AudioError::corrupt(path, what),
-    })
-}
-
-enum Walk {
-    Io(std::io::Error),
-    Lie(String),
-}
-
-impl From<std::io::Error> for Walk {
-    fn from(e: std::io::Error) -> Self {
-        Walk::Io(e)
-    }
+    w.walk(start).map_err(|e| e.for_file(path))
 }
 
 fn lie<T>(what: impl Into<String>) -> Result<T, Walk> {

@@ -16,6 +16,7 @@ mod resample;
 mod sniff;
 mod stream;
 mod vorbis_setup;
+mod walk;
 
 pub use au::{AuEncoding, mulaw_to_linear};
 pub use error::{

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use super::AudioError;
 use super::au::read_up_to;
+use super::walk::Walk;
 
 /// Boxes whose children are walked: those that lead to a table, and the
 /// metadata ones symphonia reads (also `meta`, where it reads one: see
@@ -43,21 +44,7 @@ pub fn check<R: Read + Seek>(
     file_len: u64,
     path: &Path,
 ) -> Result<(), AudioError> {
-    walk(r, start, file_len, 0, file_len).map_err(|e| match e {
-        Walk::Io(e) => AudioError::io(path, e),
-        Walk::Lie(what) => AudioError::corrupt(path, what),
-    })
-}
-
-enum Walk {
-    Io(std::io::Error),
-    Lie(String),
-}
-
-impl From<std::io::Error> for Walk {
-    fn from(e: std::io::Error) -> Self {
-        Walk::Io(e)
-    }
+    walk(r, start, file_len, 0, file_len).map_err(|e| e.for_file(path))
 }
 
 fn walk<R: Read + Seek>(

@@ -469,22 +469,9 @@ mod tests {
     }
 
     fn crc_ok(bytes: &[u8]) -> bool {
-        let mut pos = 0;
-        while pos < bytes.len() {
-            let n = usize::from(bytes[pos + 26]);
-            let body: usize = bytes[pos + 27..pos + 27 + n]
-                .iter()
-                .map(|&b| usize::from(b))
-                .sum();
-            let mut p = bytes[pos..pos + 27 + n + body].to_vec();
-            let stored = u32::from_le_bytes([p[22], p[23], p[24], p[25]]);
-            p[22..26].copy_from_slice(&[0; 4]);
-            if ogg_pager::crc32(&p) != stored {
-                return false;
-            }
-            pos += p.len();
-        }
-        true
+        page_spans(bytes)
+            .into_iter()
+            .all(|(at, len)| crc_holds(&bytes[at..at + len]))
     }
 
     /// Write `genres` into a copy of `bytes`; the copy's bytes.
