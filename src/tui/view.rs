@@ -44,6 +44,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         config_path: s.config_path.as_deref(),
         config_found: s.config_found,
         results: &s.results,
+        genre_mode: s.genre_mode,
         vocab: &s.vocab,
         jobs: JobsView {
             done: s.run_done,

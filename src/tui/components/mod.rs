@@ -130,6 +130,8 @@ pub struct Ctx<'a> {
     pub config_found: bool,
     /// Classification results, jobs, writes.
     pub results: &'a Results,
+    /// Whether a write replaces a file's genres or adds to them.
+    pub genre_mode: crate::tags::GenreMode,
     /// The library's learned genres, if any.
     pub vocab: &'a VocabState,
     /// Classification progress: (done, total) of the current run, and the

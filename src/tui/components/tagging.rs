@@ -396,7 +396,15 @@ fn draw_picker(
     let h = (shown.len() as u16 + 4).min(area.height);
     let popup = centered(area, 44, h);
     frame.render_widget(Clear, popup);
-    let block = frame_block(ctx, &format!("Genre for {}", targets_name(ctx, nodes)));
+    let mut block = frame_block(ctx, &format!("Genre for {}", targets_name(ctx, nodes)));
+    // what the write does to genres the files hold now, on the bottom edge
+    if let Some(note) = held_genres_note(ctx, nodes) {
+        let room = usize::from(popup.width.saturating_sub(4));
+        block = block.title_bottom(Span::styled(
+            format!(" {} ", crate::text::fit_width(&note, room)),
+            t.value,
+        ));
+    }
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let rows = usize::from(inner.height.saturating_sub(1));
@@ -439,6 +447,35 @@ fn draw_picker(
         .collect();
     lines.push(Line::styled("enter writes · esc cancels", t.count));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// What the write does to genres the targets hold now: "replaces
+/// Soundtrack", "2 of 3 hold a genre: replaced" (or "added to"); None when
+/// none holds one.
+fn held_genres_note(ctx: &Ctx, nodes: &[NodeId]) -> Option<String> {
+    let genre_now = |id: NodeId| -> Option<String> {
+        if let Some(w) = ctx.results.get(id).and_then(|s| s.written.as_ref()) {
+            return (!w.is_empty()).then(|| w.join("; "));
+        }
+        ctx.tree
+            .node(id)
+            .inspection()
+            .and_then(|i| i.tags.as_ref().ok())
+            .map(|t| t.genre_display())
+            .filter(|g| !g.is_empty())
+    };
+    let append = ctx.genre_mode == crate::tags::GenreMode::Append;
+    match nodes {
+        [one] => genre_now(*one).map(|g| {
+            let verb = if append { "adds to" } else { "replaces" };
+            format!("{verb} {g}")
+        }),
+        many => {
+            let n = many.iter().filter(|&&id| genre_now(id).is_some()).count();
+            let done = if append { "added to" } else { "replaced" };
+            (n > 0).then(|| format!("{n} of {} hold a genre: {done}", many.len()))
+        }
+    }
 }
 
 /// "song.flac", or "3 marked files".

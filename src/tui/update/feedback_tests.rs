@@ -415,6 +415,42 @@ fn the_silent_mode_message_fits_80_columns() {
     );
 }
 
+/// The genre picker says what its write does to genres the files hold
+/// now: one file's genre by name, how many of the marked files hold one.
+#[test]
+fn the_picker_says_which_genres_its_write_replaces() {
+    let mut s = library(&["a.mp3", "b.mp3", "c.mp3"]);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files {
+        s.results.set_result(f, classified("rock", 0.9));
+    }
+    s.results.entry(files[1]).written = Some(vec!["Chanson".into()]);
+    s.browser.select_index(&s.tree, 1);
+    key(&mut s, KeyCode::Char('t'));
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains(" replaces Chanson "), "{screen}");
+    key(&mut s, KeyCode::Esc);
+    for i in 0..3 {
+        s.browser.select_index(&s.tree, i);
+        key(&mut s, KeyCode::Char('m'));
+    }
+    key(&mut s, KeyCode::Char('t'));
+    let screen = screen_of(&s, 80, 24);
+    assert!(
+        screen.contains(" 1 of 3 hold a genre: replaced "),
+        "{screen}"
+    );
+    // a file without a genre: nothing to say
+    let mut s = library(&["a.mp3"]);
+    let file = s.tree.files().next().unwrap();
+    s.results.set_result(file, classified("rock", 0.9));
+    s.browser.select_index(&s.tree, 0);
+    key(&mut s, KeyCode::Char('t'));
+    let screen = screen_of(&s, 80, 24);
+    assert!(screen.contains("Genre for a.mp3"), "{screen}");
+    assert!(!screen.contains("replace"), "{screen}");
+}
+
 /// A batch that replaces leaves out files that hold a genre already (another
 /// tagger's), says so, and `a` ticks every row (again: none).
 #[test]
