@@ -44,6 +44,18 @@ fn is_id3(id: &[u8; 4]) -> bool {
     id == b"ID3 " || id == b"id3 "
 }
 
+/// Whether `h` reads as a chunk header: an id of printable ASCII that does
+/// not start with a space, and a size that fits in the `room` left.
+fn plausible_chunk(h: &[u8; 8], aiff: bool, room: u64) -> bool {
+    let s = [h[4], h[5], h[6], h[7]];
+    let size = u64::from(if aiff {
+        u32::from_be_bytes(s)
+    } else {
+        u32::from_le_bytes(s)
+    });
+    h[0] != b' ' && h[..4].iter().all(|b| (0x20..0x7f).contains(b)) && 8 + size <= room
+}
+
 pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
     let len = file.metadata().map_err(|e| e.to_string())?.len();
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
@@ -69,15 +81,25 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
         } else {
             u32::from_le_bytes(s)
         });
-        // An odd chunk is followed by a zero pad byte; some writers leave it
+        // An odd chunk is followed by a pad byte; some writers leave it
         // out, and the next chunk starts there: taking its first byte for
-        // the pad cut it in two, and a tag went inside it.
+        // the pad cut it in two, and a tag went inside it (or zeroed the T
+        // of an ID3v1 tag appended after it). A pad byte that is not zero
+        // but has a chunk after it is another writer's habit, and harmless.
         if size & 1 == 1 && pos + 8 + size < len {
-            file.seek(SeekFrom::Start(pos + 8 + size))
+            let after = pos + 8 + size;
+            file.seek(SeekFrom::Start(after))
                 .map_err(|e| e.to_string())?;
-            let mut pad = [0u8; 1];
-            file.read_exact(&mut pad).map_err(|e| e.to_string())?;
-            if pad[0] != 0 {
+            let mut h = [0u8; 9];
+            let got = crate::audio::au::read_up_to(file, &mut h).map_err(|e| e.to_string())?;
+            let chunk_after_pad = got == 1
+                || (got == 9
+                    && plausible_chunk(
+                        &[h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]],
+                        aiff,
+                        len - after - 1,
+                    ));
+            if h[0] != 0 && !chunk_after_pad {
                 return Err("a chunk of odd size is not followed by its pad byte; tag it with another program".into());
             }
         }
@@ -580,6 +602,33 @@ mod tests {
             chunk(b"data", &[7; 10], false),
         ]);
         assert!(read_err(&file).contains("pad byte"));
+        // a pad byte that is there but not zero (0xFF, a space) is read past
+        let mut padded = chunk(b"junk", b"abc", false);
+        *padded.last_mut().unwrap() = 0xFF;
+        let file = wav(&[
+            chunk(b"fmt ", &[1; 16], false),
+            padded,
+            chunk(b"data", &[7; 10], false),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.wav");
+        std::fs::write(&p, &file).unwrap();
+        let ids: Vec<[u8; 4]> = walk(&mut File::open(&p).unwrap())
+            .unwrap()
+            .chunks
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, [*b"fmt ", *b"junk", *b"data"]);
+        // an ID3v1 tag appended right after an odd last chunk: its T is no pad
+        let mut v1 = wav(&[
+            chunk(b"fmt ", &[1; 16], false),
+            chunk(b"data", &[7; 9], false),
+        ]);
+        v1.pop();
+        v1.extend(b"TAGTitle");
+        v1.extend([0u8; 120]);
+        assert!(read_err(&v1).contains("pad byte"));
     }
 
     #[test]

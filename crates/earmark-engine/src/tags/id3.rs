@@ -124,6 +124,7 @@ impl Id3Tag {
         } else {
             0
         };
+        let plain_sizes = major == 4 && plain_v24_sizes(body.get(ext_len..).unwrap_or_default());
         let mut frames = Vec::new();
         let mut pos = ext_len;
         let hdr = header_len(major);
@@ -132,7 +133,7 @@ impl Id3Tag {
             if !valid_id(id) {
                 break;
             }
-            let n = frame_size(major, &body, pos).ok_or_else(|| {
+            let n = frame_size(major, &body, pos, plain_sizes).ok_or_else(|| {
                 format!(
                     "its ID3v2 frame {} runs past the end of the tag",
                     String::from_utf8_lossy(id)
@@ -378,7 +379,7 @@ fn ext_header_len(major: u8, body: &[u8]) -> Result<usize, String> {
 /// The body size of the frame at `pos`, when it fits in the tag. v2.4 sizes
 /// are syncsafe, but iTunes wrote plain ones: take whichever lands on the
 /// next frame, padding or the end (as mutagen does).
-fn frame_size(major: u8, body: &[u8], pos: usize) -> Option<usize> {
+fn frame_size(major: u8, body: &[u8], pos: usize, plain_sizes: bool) -> Option<usize> {
     if major == 2 {
         let r = &body[pos + 3..pos + 6];
         let n = u32::from_be_bytes([0, r[0], r[1], r[2]]) as usize;
@@ -390,21 +391,47 @@ fn frame_size(major: u8, body: &[u8], pos: usize) -> Option<usize> {
     if major == 3 {
         return fits(plain).then_some(plain);
     }
-    // the next frame, or padding (zeros) to the end: a zero byte alone is
-    // no landing (a picture's data holds many; iTunes' plain sizes read as
-    // syncsafe land in one, and the frames after were lost)
-    let lands = |n: usize| {
-        let next = pos + 10 + n;
-        fits(n)
-            && (body[next..].iter().all(|&b| b == 0)
-                || body.get(next..next + 4).is_some_and(valid_id))
-    };
     match syncsafe(raw) {
-        Some(ss) if lands(ss) => Some(ss),
-        _ if plain != syncsafe(raw).unwrap_or(usize::MAX) && lands(plain) => Some(plain),
-        Some(ss) if fits(ss) => Some(ss),
-        _ => None,
+        Some(ss) if !plain_sizes => fits(ss).then_some(ss),
+        _ => fits(plain).then_some(plain),
     }
+}
+
+/// Whether a v2.4 tag's frame sizes are plain 32-bit numbers, as iTunes
+/// wrote them, rather than syncsafe: decided once for the whole tag by
+/// mutagen's rule (`determine_bpi`), so that earmark rewrites the frames
+/// mutagen reads. Each reading walks the frames from the start to ten zero
+/// bytes; plain wins if it meets more frame ids, or as many while the
+/// syncsafe walk runs past the end and the plain one does not. (Deciding
+/// frame by frame, by where the next one lands, once took a picture's
+/// inner zero byte for padding, and once the padding for a frame.)
+fn plain_v24_sizes(frames: &[u8]) -> bool {
+    let walk = |plain: bool| -> (usize, i64) {
+        let len = frames.len();
+        let (mut at, mut found) = (0usize, 0usize);
+        while at + 10 < len {
+            let head = &frames[at..at + 10];
+            if head.iter().all(|&b| b == 0) {
+                return (found, -(((len - at) % 10) as i64));
+            }
+            let raw = &head[4..8];
+            let size = if plain {
+                u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]) as usize
+            } else {
+                raw.iter()
+                    .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F))
+            };
+            at = at.saturating_add(10 + size);
+            found += usize::from(valid_id(&head[..4]));
+        }
+        // how far past the end the walk ran (negative: short of it)
+        let past = i64::try_from(at.abs_diff(len)).unwrap_or(i64::MAX);
+        (found, if at >= len { past } else { -past })
+    };
+    let (syncsafe_found, syncsafe_past) = walk(false);
+    let (plain_found, plain_past) = walk(true);
+    plain_found > syncsafe_found
+        || (plain_found == syncsafe_found && syncsafe_past >= 1 && plain_past <= 1)
 }
 
 /// A text frame's body, refusing the frame flags that change its bytes.
@@ -665,6 +692,48 @@ mod tests {
                 .unwrap_err()
                 .contains("cannot read as frames")
         );
+    }
+
+    /// A syncsafe tag whose padding holds another program's words: the
+    /// last frame keeps its syncsafe size (the plain reading of it lands in
+    /// the zeros after the words, and swallowed them into a picture).
+    #[test]
+    fn words_in_the_padding_do_not_make_syncsafe_sizes_plain() {
+        let mut padding = vec![0u8; 40];
+        padding.extend(b"MP3ext V3.3.19(ansi)");
+        padding.extend([0u8; 400]);
+        let apic = frame(b"APIC", &[7u8; 510], 4);
+        let t = tag(
+            4,
+            &[
+                frame(b"TIT2", b"\0t", 4),
+                frame(b"TPE1", b"\0a", 4),
+                apic,
+                padding,
+            ],
+            0,
+        );
+        let (_d, mut f) = file_with(&[t, vec![0xFF, 0xFB, 0, 0]].concat());
+        let read = Id3Tag::read(&mut f).unwrap();
+        let ids: Vec<_> = read.frames.iter().map(|f| &f.id).collect();
+        assert_eq!(ids, [b"TIT2", b"TPE1", b"APIC"]);
+        assert_eq!(read.frames[2].bytes.len(), 10 + 510);
+    }
+
+    /// iTunes' plain sizes in a picture that is the last frame.
+    #[test]
+    fn a_plain_sized_last_picture_is_read_whole() {
+        let mut pic = vec![7u8; 256];
+        pic[128] = 0;
+        let mut apic = b"APIC".to_vec();
+        apic.extend(256u32.to_be_bytes());
+        apic.extend([0, 0]);
+        apic.extend(&pic);
+        let t = tag(4, &[apic], 64);
+        let (_d, mut f) = file_with(&[t, vec![0xFF, 0xFB, 0, 0]].concat());
+        let read = Id3Tag::read(&mut f).unwrap();
+        assert_eq!(read.frames.len(), 1);
+        assert_eq!(read.frames[0].bytes.len(), 10 + 256);
     }
 
     #[test]
