@@ -260,6 +260,7 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
         PlayerEvent::Finished { path } => {
             if s.playing_path().is_some_and(|p| p == path) {
                 s.player.state = PlayState::Ended;
+                let stopped_early = stopped_early(s, &path);
                 if let Some(d) = s.player.duration() {
                     s.player.position = d;
                 }
@@ -283,9 +284,40 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                         selection_changed(s, fx);
                     }
                 }
+                if let Some(said) = stopped_early {
+                    s.status.set(said, Level::Error);
+                }
             }
         }
     }
+}
+
+/// Seconds short of its declared length past which a damaged track is said
+/// to have stopped early (not a rounding of its last packet).
+const EARLY_END_S: f64 = 2.0;
+
+/// "cut.flac stopped at 0:01: <its damage>", when the track that ended is
+/// known damaged and stopped well before its declared length: playback
+/// ends where the audio does, and the next file starts, so the line says
+/// why it was short. (A sound file's declared length can be an estimate:
+/// only a file found damaged is said to stop early.)
+fn stopped_early(s: &State, path: &std::path::Path) -> Option<String> {
+    let node = s.player.node?;
+    let at = s.player.position;
+    if s.player.duration()? - at <= EARLY_END_S {
+        return None;
+    }
+    let why = s
+        .tree
+        .node(node)
+        .inspection()
+        .and_then(|i| i.problem.as_deref())
+        .or_else(|| s.results.get(node).and_then(|f| f.lasting_failure()))?;
+    let name = crate::library::shown_file_name(path);
+    Some(format!(
+        "{name} stopped at {}: {why}",
+        crate::clock::clock(at)
+    ))
 }
 
 /// A track whose stream does not declare its length (an Ogg without one)

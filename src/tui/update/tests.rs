@@ -650,6 +650,51 @@ fn the_file_auto_advance_plays_is_classified() {
     );
 }
 
+/// A damaged track that stops well before its declared length says so as
+/// the next one starts; a sound one that ends early (an estimated length)
+/// says nothing.
+#[test]
+fn a_damaged_track_that_stops_early_says_why() {
+    let mut s = state(3, true);
+    let files: Vec<_> = s.tree.files().collect();
+    let ends_at = |s: &mut State, node, at: f64| {
+        s.player.node = Some(node);
+        s.player.state = PlayState::Playing;
+        s.player.info = Some(crate::audio::SourceInfo {
+            container: "FLAC".into(),
+            codec: "flac".into(),
+            sample_rate: 48000,
+            channels: 2,
+            bits_per_sample: Some(24),
+            duration_s: Some(30.0),
+        });
+        s.player.position = at;
+        let path = s.tree.path(node);
+        update(s, Msg::Player(PlayerEvent::Finished { path }))
+    };
+    ends_at(&mut s, files[0], 1.1);
+    assert_eq!(s.status.message(), None, "not known damaged: nothing said");
+    s.results.entry(files[1]).set_failure(
+        "corrupt or truncated audio: decoded 1.1 s of a declared 30.0 s".into(),
+        Some("corrupt"),
+    );
+    ends_at(&mut s, files[1], 1.1);
+    let name = s.tree.node(files[1]).label().into_owned();
+    assert_eq!(
+        s.status.message(),
+        Some(
+            format!(
+                "{name} stopped at 0:01: corrupt or truncated audio: decoded 1.1 s of a declared 30.0 s"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(s.player.node, Some(files[2]), "and the next file plays");
+    s.status.clear();
+    ends_at(&mut s, files[1], 29.5);
+    assert_eq!(s.status.message(), None, "to its end: nothing said");
+}
+
 /// A cursor left on another file stays there when auto-advance plays the
 /// next track: `a` must tag the file in view, not the one the player chose.
 #[test]
