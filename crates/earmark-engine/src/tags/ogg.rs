@@ -157,6 +157,8 @@ struct AudioTail {
     /// The old page's granule when a packet ends among these segments
     /// (the last one to end there is the same); else none (all ones).
     granule: u64,
+    /// The old page ended the stream.
+    eos: bool,
 }
 
 impl AudioTail {
@@ -173,6 +175,7 @@ impl AudioTail {
             lacing,
             body,
             granule,
+            eos: p.flags & 0x04 != 0,
         }
     }
 }
@@ -396,7 +399,8 @@ impl OggTags {
         let p = &self.pages[i];
         let page = read_at(file, p.start, p.len)?;
         let held = AudioTail::of(&page, p, 0, 0);
-        if p.flags & 0x01 != 0 || held != *tail {
+        let granule = u64::from_le_bytes(page[6..14].try_into().unwrap_or([0; 8]));
+        if p.flags & 0x01 != 0 || held != *tail || granule != tail.granule {
             return Err(changed());
         }
         Ok(i)
@@ -409,8 +413,13 @@ impl OggTags {
         let first = &self.pages[self.header_pages[0]];
         let last = &self.pages[*self.header_pages.last().unwrap_or(&0)];
         let (r0, r1) = (first.start, last.start + last.len);
-        // The region keeps other streams' pages, in order, after ours.
-        let mut region: Vec<u8> = new_pages.concat();
+        // The region keeps other streams' pages, in order, after ours; the
+        // audio that shared our last header page comes last, where that
+        // page was (before another stream's header page, a demuxer takes
+        // that stream's headers for audio).
+        let (headers, tail) =
+            new_pages.split_at(new_pages.len() - usize::from(self.audio_tail.is_some()));
+        let mut region: Vec<u8> = headers.concat();
         let last_i = *self.header_pages.last().unwrap_or(&0);
         for i in self.header_pages[0]..=last_i {
             if !self.header_pages.contains(&i) {
@@ -418,6 +427,7 @@ impl OggTags {
                 region.extend(read_at(file, p.start, p.len).map_err(err)?);
             }
         }
+        region.extend(tail.concat());
         let new_r1 = r0 + region.len() as u64;
         if new_r1 != r1 {
             move_tail(file, r1, new_r1)?;
@@ -681,6 +691,50 @@ mod tests {
         bad[at + 22..at + 26].copy_from_slice(&crc.to_le_bytes());
         std::fs::write(&q, &bad).unwrap();
         assert!(check(&mut File::open(&p).unwrap(), &mut File::open(&q).unwrap()).is_err());
+    }
+
+    /// In a multiplexed file whose other stream's header page sits between
+    /// ours, the audio that shared our last header page stays after it
+    /// (before it, ffmpeg read that stream's headers as audio).
+    #[test]
+    fn moved_audio_stays_after_another_streams_header_page() {
+        let other = |flags: u8, seq: u32, packets: &[&[u8]]| {
+            let mut p = page(flags, 0, seq, packets);
+            p[14..18].copy_from_slice(&9u32.to_le_bytes());
+            p[22..26].copy_from_slice(&[0; 4]);
+            let crc = crc_of(&p);
+            p[22..26].copy_from_slice(&crc.to_le_bytes());
+            p
+        };
+        let id = b"\x01vorbis-identification-header".to_vec();
+        let bytes = [
+            page(2, 0, 0, &[&id]),
+            other(2, 0, &[b"\x01vorbis-other-stream"]),
+            page(0, 0, 1, &[&comments(&["genre=Rock"])]),
+            other(
+                0,
+                1,
+                &[b"\x03vorbis-other-comments", b"\x05vorbis-other-setup"],
+            ),
+            page(0, 128, 2, &[&[5u8; 60], &[9u8; 40]]),
+            page(4, 4096, 3, &[&[8u8; 40]]),
+        ]
+        .concat();
+        let got = write_copy(&bytes, &["Jazz".into()]).unwrap();
+        let serials: Vec<(u32, u32)> = page_spans(&got)
+            .iter()
+            .map(|&(at, _)| {
+                let b = &got[at..];
+                (
+                    u32::from_le_bytes(b[14..18].try_into().unwrap()),
+                    u32::from_le_bytes(b[18..22].try_into().unwrap()),
+                )
+            })
+            .collect();
+        assert_eq!(serials, [(7, 0), (9, 0), (7, 1), (9, 1), (7, 2), (7, 3)]);
+        let (at, len) = page_spans(&got)[4];
+        assert!(got[at..at + len].ends_with(&[9u8; 40]));
+        assert!(crc_ok(&got));
     }
 
     #[test]
