@@ -44,15 +44,20 @@ fn is_id3(id: &[u8; 4]) -> bool {
     id == b"ID3 " || id == b"id3 "
 }
 
-/// Whether `h` reads as a chunk header: an id of printable ASCII that does
-/// not start with a space, and a size that fits in the `room` left.
-fn plausible_chunk(h: &[u8; 8], aiff: bool, room: u64) -> bool {
+/// The size field of the chunk header `h` (big-endian in AIFF).
+fn chunk_size(h: &[u8; 8], aiff: bool) -> u64 {
     let s = [h[4], h[5], h[6], h[7]];
-    let size = u64::from(if aiff {
+    u64::from(if aiff {
         u32::from_be_bytes(s)
     } else {
         u32::from_le_bytes(s)
-    });
+    })
+}
+
+/// Whether `h` reads as a chunk header: an id of printable ASCII that does
+/// not start with a space, and a size that fits in the `room` left.
+fn plausible_chunk(h: &[u8; 8], aiff: bool, room: u64) -> bool {
+    let size = chunk_size(h, aiff);
     h[0] != b' ' && h[..4].iter().all(|b| (0x20..0x7f).contains(b)) && 8 + size <= room
 }
 
@@ -75,12 +80,7 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
         file.seek(SeekFrom::Start(pos)).map_err(|e| e.to_string())?;
         let mut h = [0u8; 8];
         file.read_exact(&mut h).map_err(|e| e.to_string())?;
-        let s = [h[4], h[5], h[6], h[7]];
-        let size = u64::from(if aiff {
-            u32::from_be_bytes(s)
-        } else {
-            u32::from_le_bytes(s)
-        });
+        let size = chunk_size(&h, aiff);
         // An odd chunk is followed by a pad byte; some writers leave it
         // out, and the next chunk starts there: taking its first byte for
         // the pad cut it in two, and a tag went inside it (or zeroed the T
