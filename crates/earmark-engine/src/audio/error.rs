@@ -15,6 +15,12 @@ pub enum AudioError {
     NotAudio { path: PathBuf, what: String },
     #[error("{}: unsupported codec: {what}", crate::library::shown(path.as_os_str()))]
     Unsupported { path: PathBuf, what: String },
+    #[error("{}: unsupported format: {what}; earmark decodes MP3, AAC, ALAC, FLAC, Vorbis, Opus and PCM", crate::library::shown(path.as_os_str()))]
+    UnsupportedFormat { path: PathBuf, what: &'static str },
+    /// What symphonia's reader of a known container says it does not
+    /// support (MP3 inside WAV, compressed ID3v2 frames).
+    #[error("{}: unsupported: {what}", crate::library::shown(path.as_os_str()))]
+    UnsupportedFeature { path: PathBuf, what: String },
     #[error("{}: corrupt or truncated audio: {reason}", crate::library::shown(path.as_os_str()))]
     Corrupt { path: PathBuf, reason: String },
     #[error("{}: no audio track", crate::library::shown(path.as_os_str()))]
@@ -61,7 +67,9 @@ impl AudioError {
             AudioError::Io { .. } => "io",
             AudioError::Empty { .. } => "empty",
             AudioError::NotAudio { .. } => "not-audio",
-            AudioError::Unsupported { .. } => "unsupported",
+            AudioError::Unsupported { .. }
+            | AudioError::UnsupportedFormat { .. }
+            | AudioError::UnsupportedFeature { .. } => "unsupported",
             AudioError::Corrupt { .. } => "corrupt",
             AudioError::NoTrack { .. } => "no-track",
             AudioError::NotRegular { .. } => "not-regular",

@@ -170,6 +170,49 @@ pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<()
     Ok(())
 }
 
+/// What an Ogg file's streams are, by their first packets (every stream's
+/// first page comes before any other page), when none is one earmark decodes:
+/// "Speex", "Theora video", or "an unknown codec". None when a stream is
+/// Vorbis, Opus or FLAC, or the first pages cannot be read.
+pub fn first_codec_undecodable(path: &Path) -> Option<&'static str> {
+    const KNOWN: &[(&[u8], &str)] = &[
+        (b"Speex   ", "Speex"),
+        (b"\x80theora", "Theora video"),
+        (b"CELT    ", "CELT"),
+        (b"PCM     ", "Ogg PCM"),
+        (b"BBCD", "Dirac video"),
+        (b"\x80daala", "Daala video"),
+        (b"OggMIDI", "MIDI"),
+    ];
+    let mut r = BufReader::new(std::fs::File::open(path).ok()?);
+    let mut named = None;
+    for _ in 0..64 {
+        let mut h = [0u8; 27];
+        if read_up_to(&mut r, &mut h).ok()? < h.len() || &h[..4] != b"OggS" || h[5] & 0x02 == 0 {
+            break;
+        }
+        let mut lacing = vec![0u8; usize::from(h[26])];
+        r.read_exact(&mut lacing).ok()?;
+        let mut body = vec![0u8; lacing.iter().map(|&l| usize::from(l)).sum()];
+        r.read_exact(&mut body).ok()?;
+        if [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"]
+            .iter()
+            .any(|m| body.starts_with(m))
+        {
+            return None;
+        }
+        // a Skeleton stream describes the others: not a codec of its own
+        if !body.starts_with(b"fishead\0") && named.is_none() {
+            named = KNOWN
+                .iter()
+                .find(|(magic, _)| body.starts_with(magic))
+                .map(|&(_, name)| name);
+            named = named.or(Some("an unknown codec"));
+        }
+    }
+    named
+}
+
 /// Where the next `OggS` is at or after `from`, if anywhere.
 fn resync<R: Read + Seek>(r: &mut R, mut from: u64) -> std::io::Result<Option<u64>> {
     let mut buf = vec![0u8; RESYNC_WINDOW];

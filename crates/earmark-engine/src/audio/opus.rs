@@ -5,7 +5,9 @@
 
 use std::sync::Mutex;
 
-use symphonia::core::audio::{AsAudioBufferRef, AudioBuffer, AudioBufferRef, Signal, SignalSpec};
+use symphonia::core::audio::{
+    AsAudioBufferRef, AudioBuffer, AudioBufferRef, Channels, Signal, SignalSpec,
+};
 use symphonia::core::codecs::{
     CODEC_TYPE_OPUS, CodecDescriptor, CodecParameters, Decoder, DecoderOptions, FinalizeResult,
 };
@@ -24,14 +26,24 @@ pub struct OpusDecoder {
     channels: usize,
     pcm: Vec<f32>,
     buf: AudioBuffer<f32>,
+    /// Frames still to drop at the stream's start (see `try_new`).
+    pre_skip: usize,
 }
 
 impl Decoder for OpusDecoder {
     fn try_new(params: &CodecParameters, _opts: &DecoderOptions) -> Result<Self> {
-        let layout = params
+        // Ogg's reader reads OpusHead; Matroska's passes it on as extra data
+        // (CodecPrivate) and says a layout, if anything
+        let head = params
+            .extra_data
+            .as_deref()
+            .filter(|h| h.len() >= 19 && h.starts_with(b"OpusHead"));
+        let channels = params
             .channels
+            .map(|c| c.count())
+            .or(params.channel_layout.map(|l| l.into_channels().count()))
+            .or(head.map(|h| usize::from(h[9])))
             .ok_or(Error::Unsupported("Opus stream without a channel count"))?;
-        let channels = layout.count();
         let ch = match channels {
             1 => opus::Channels::Mono,
             2 => opus::Channels::Stereo,
@@ -41,14 +53,25 @@ impl Decoder for OpusDecoder {
                 ));
             }
         };
+        let layout = params.channels.unwrap_or(if channels == 1 {
+            Channels::FRONT_LEFT
+        } else {
+            Channels::FRONT_LEFT | Channels::FRONT_RIGHT
+        });
         let dec = opus::Decoder::new(RATE, ch)
             .map_err(|_| Error::Unsupported("libopus could not start a decoder"))?;
+        // The encoder's delay (OpusHead's pre-skip) is dropped here: neither
+        // of symphonia's readers trims it (Ogg's trims only what the first
+        // page's granule says beyond it, RFC 7845 4.5; Matroska's nothing),
+        // so every Opus file started with 6.5 ms of decoder warm-up.
+        let pre_skip = head.map_or(0, |h| usize::from(u16::from_le_bytes([h[10], h[11]])));
         Ok(OpusDecoder {
             dec: Mutex::new(dec),
             params: params.clone(),
             channels,
             pcm: vec![0.0; MAX_FRAMES * channels],
             buf: AudioBuffer::new(MAX_FRAMES as u64, SignalSpec::new(RATE, layout)),
+            pre_skip,
         })
     }
 
@@ -57,6 +80,8 @@ impl Decoder for OpusDecoder {
     }
 
     fn reset(&mut self) {
+        // after a seek the stream's start is behind us
+        self.pre_skip = 0;
         if let Ok(d) = self.dec.get_mut() {
             let _ = d.reset_state();
         }
@@ -82,9 +107,13 @@ impl Decoder for OpusDecoder {
                 *d = self.pcm[i * self.channels + c];
             }
         }
-        // Pre-skip and end trimming, as the demuxer computed them (gapless).
-        self.buf
-            .trim(packet.trim_start() as usize, packet.trim_end() as usize);
+        // Pre-skip, then start and end trimming as the demuxer computed them (gapless).
+        let skip = self.pre_skip.min(frames);
+        self.pre_skip -= skip;
+        self.buf.trim(
+            packet.trim_start() as usize + skip,
+            packet.trim_end() as usize,
+        );
         Ok(self.buf.as_audio_buffer_ref())
     }
 

@@ -16,9 +16,39 @@ const PROBE_SEARCH: u64 = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
     Audio(&'static str),
+    /// Audio in a format earmark has no decoder for (WavPack, WMA…): said by
+    /// name, where symphonia's probe would search the whole file in vain and
+    /// call it truncated.
+    Undecodable(&'static str),
     Other(&'static str),
     Unknown,
 }
+
+/// Magic bytes of audio formats symphonia cannot open, at the file's start.
+const UNDECODABLE: &[(&[u8], &str)] = &[
+    (b"wvpk", "WavPack"),
+    (b"MAC ", "Monkey's Audio (APE)"),
+    (b"MPCK", "Musepack"),
+    (b"MP+", "Musepack"),
+    (b"TTA1", "TTA"),
+    (b"ajkg", "Shorten"),
+    (b"OFR ", "OptimFROG"),
+    // the ASF header object's GUID
+    (
+        b"\x30\x26\xB2\x75\x8E\x66\xCF\x11",
+        "Windows Media (WMA/ASF)",
+    ),
+    (b"riff\x2E\x91\xCF\x11", "Wave64"),
+    (b"RF64", "RF64 (64-bit WAV)"),
+    (b"BW64", "BW64 (64-bit WAV)"),
+    (b"DSD ", "DSD (DSF)"),
+    (b"FRM8", "DSD (DSDIFF)"),
+    (b"\x7F\xFE\x80\x01", "DTS"),
+    (b"#!AMR", "AMR"),
+    (b".RMF", "RealMedia"),
+    (b".ra\xFD", "RealAudio"),
+    (b"MThd", "MIDI (notes, not recorded sound)"),
+];
 
 pub fn sniff(head: &[u8]) -> Sniffed {
     let starts = |m: &[u8]| head.starts_with(m);
@@ -43,6 +73,11 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         Sniffed::Audio("Matroska/WebM")
     } else if starts(b"caff") {
         Sniffed::Audio("CAF")
+    } else if let Some(&(_, name)) = UNDECODABLE.iter().find(|(magic, _)| starts(magic)) {
+        Sniffed::Undecodable(name)
+    } else if starts(&[0x0B, 0x77]) && head.len() >= 6 && head[4] >> 6 != 3 {
+        // AC-3's sync word, then a sample-rate code that is not "reserved"
+        Sniffed::Undecodable("AC-3 (Dolby Digital)")
     } else if starts(b"\x89PNG") {
         Sniffed::Other("PNG image")
     } else if starts(&[0xFF, 0xD8, 0xFF]) {
@@ -198,5 +233,17 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n"), Sniffed::Other("PNG image"));
         assert_eq!(sniff(b"\0\0\0\x20ftypM4A "), Sniffed::Audio("MP4"));
         assert_eq!(sniff(b"hello"), Sniffed::Unknown);
+        // audio with no decoder here is named, not left to the probe
+        assert_eq!(sniff(b"wvpk\x00\x10"), Sniffed::Undecodable("WavPack"));
+        assert_eq!(
+            sniff(b"RF64\xff\xff\xff\xffWAVE"),
+            Sniffed::Undecodable("RF64 (64-bit WAV)")
+        );
+        assert_eq!(
+            sniff(b"\x0B\x77\x12\x34\x14\x40"),
+            Sniffed::Undecodable("AC-3 (Dolby Digital)")
+        );
+        // two bytes alone are no AC-3 frame: its sample-rate code 3 is reserved
+        assert_eq!(sniff(b"\x0B\x77\x12\x34\xC0\x40"), Sniffed::Unknown);
     }
 }

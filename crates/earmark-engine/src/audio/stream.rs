@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::{CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions};
+use symphonia::core::codecs::{
+    CODEC_TYPE_ALAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions,
+};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
@@ -131,6 +133,12 @@ impl AudioStream {
         let (container, at) =
             super::sniff::container_start(&mut file, &head[..n], sniffed, len, path)?;
         match container {
+            Sniffed::Undecodable(what) => {
+                return Err(AudioError::UnsupportedFormat {
+                    path: path.to_path_buf(),
+                    what,
+                });
+            }
             Sniffed::Audio("FLAC") => super::flac_meta::check(&mut file, at, len, path)?,
             Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, at, len, path)?,
             // QuickTime files may start with another box than `ftyp`
@@ -521,6 +529,59 @@ fn check_channels(path: &Path, channels: usize) -> Result<(), AudioError> {
 
 /// The stream's channel count (checked) and bit depth. MP4 keeps AAC's and
 /// ALAC's in its sample entry, which symphonia does not pass on; lofty reads them.
+/// Why symphonia's probe opened nothing, in the words of [`AudioError`].
+fn probe_error(path: &Path, e: SymError, sniffed: Sniffed) -> AudioError {
+    match (e, sniffed) {
+        (SymError::Unsupported(_), Sniffed::Unknown) => AudioError::NotAudio {
+            path: path.to_path_buf(),
+            what: "unrecognised format".into(),
+        },
+        // symphonia reads an Ogg file to its end looking for a stream it
+        // knows: one with none (Speex, video alone) is not truncated
+        (SymError::IoError(e), Sniffed::Audio("Ogg"))
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                && let Some(codec) = super::ogg_meta::first_codec_undecodable(path) =>
+        {
+            AudioError::Unsupported {
+                path: path.to_path_buf(),
+                what: format!("{codec} in Ogg"),
+            }
+        }
+        (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            AudioError::corrupt(path, "file ends inside its header")
+        }
+        (SymError::IoError(e), _) => AudioError::io(path, e),
+        // an ID3v2 tag (or junk) with nothing symphonia reads behind it
+        (SymError::Unsupported(what), _) if what.starts_with("core (probe)") => {
+            AudioError::NotAudio {
+                path: path.to_path_buf(),
+                what: "no audio format earmark reads was found in it".into(),
+            }
+        }
+        // a known container holding what its reader does not support
+        // (MP3 inside WAV): nothing says the file is damaged
+        (SymError::Unsupported(what), Sniffed::Audio(_)) => AudioError::UnsupportedFeature {
+            path: path.to_path_buf(),
+            what: what.to_string(),
+        },
+        (e, _) => AudioError::corrupt(path, e.to_string()),
+    }
+}
+
+/// ALAC's 24-byte config (with, optionally, a 24-byte channel layout behind
+/// it), out of the QuickTime atoms some writers wrap it in: a `frma` atom,
+/// then an `alac` atom with version and flags (ffmpeg's CAF), as Apple's
+/// decoder skips them. symphonia reads only the bare config, and took the
+/// wrapped 48 bytes for config and layout ("not compatible with alac version 0").
+fn bare_alac_cookie(mut cookie: &[u8]) -> &[u8] {
+    for (atom, header) in [(b"frma", 12), (b"alac", 12)] {
+        if cookie.len() >= header && &cookie[4..8] == atom {
+            cookie = &cookie[header..];
+        }
+    }
+    cookie
+}
+
 fn channels_and_bits(
     path: &Path,
     params: &symphonia::core::codecs::CodecParameters,
@@ -534,6 +595,8 @@ fn channels_and_bits(
     let channels = params
         .channels
         .map(|c| c.count())
+        // symphonia's Matroska reader says a layout, not channels
+        .or(params.channel_layout.map(|l| l.into_channels().count()))
         .or(mp4.and_then(|m| m.0))
         .unwrap_or(1);
     check_channels(path, channels)?;
@@ -586,17 +649,7 @@ fn open_symphonia(
             },
             &MetadataOptions::default(),
         )
-        .map_err(|e| match (e, sniffed) {
-            (SymError::Unsupported(_), Sniffed::Unknown) => AudioError::NotAudio {
-                path: path.to_path_buf(),
-                what: "unrecognised format".into(),
-            },
-            (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                AudioError::corrupt(path, "file ends inside its header")
-            }
-            (SymError::IoError(e), _) => AudioError::io(path, e),
-            (e, _) => AudioError::corrupt(path, e.to_string()),
-        })?;
+        .map_err(|e| probe_error(path, e, sniffed))?;
     let format = probed.format;
     let track = format
         .tracks()
@@ -605,7 +658,12 @@ fn open_symphonia(
         .ok_or_else(|| AudioError::NoTrack {
             path: path.to_path_buf(),
         })?;
-    let params = track.codec_params.clone();
+    let mut params = track.codec_params.clone();
+    if params.codec == CODEC_TYPE_ALAC
+        && let Some(cookie) = params.extra_data.take()
+    {
+        params.extra_data = Some(bare_alac_cookie(&cookie).into());
+    }
     let track_id = track.id;
     let container = match sniffed {
         Sniffed::Audio(name) => name.to_string(),
@@ -667,4 +725,19 @@ fn open_symphonia(
         position_s: 0.0,
         trouble: DecodeTrouble::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ffmpeg's CAF cookie: `frma` atom, `alac` atom (version, flags), config.
+    #[test]
+    fn alac_cookie_comes_out_of_its_atoms() {
+        let config: Vec<u8> = (0..24).collect();
+        let mut wrapped = b"\0\0\0\x0cfrmaalac\0\0\0\x24alac\0\0\0\0".to_vec();
+        wrapped.extend_from_slice(&config);
+        assert_eq!(bare_alac_cookie(&wrapped), &config[..]);
+        assert_eq!(bare_alac_cookie(&config), &config[..]);
+    }
 }

@@ -125,6 +125,11 @@ fn unsupported(ft: FileType) -> String {
         FileType::WavPack => "WavPack".to_string(),
         other => format!("{other:?}"),
     };
+    format_not_written(&name)
+}
+
+/// Why a file of a format earmark knows, and does not tag, is not written.
+pub(crate) fn format_not_written(name: &str) -> String {
     format!(
         "its content reads as {name}, which earmark does not write genres to; tag it with another program"
     )
@@ -158,12 +163,18 @@ fn mpeg_payload(file: &mut File, at: u64) -> Result<(), String> {
             Ok(())
         }
         // Nothing in front: the file simply is that other container.
-        crate::audio::Sniffed::Audio(what) | crate::audio::Sniffed::Other(what) if at == 0 => {
+        crate::audio::Sniffed::Audio(what)
+        | crate::audio::Sniffed::Undecodable(what)
+        | crate::audio::Sniffed::Other(what)
+            if at == 0 =>
+        {
             Err(format!(
                 "it is a {what} file, which earmark does not write genres to; tag it with another program"
             ))
         }
-        crate::audio::Sniffed::Audio(what) | crate::audio::Sniffed::Other(what) => Err(format!(
+        crate::audio::Sniffed::Audio(what)
+        | crate::audio::Sniffed::Undecodable(what)
+        | crate::audio::Sniffed::Other(what) => Err(format!(
             "it holds {what} data behind an ID3v2 tag, where MPEG audio should be, so it is not rewritten as an MP3; tag it with another program"
         )),
     }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::byte_patch::BytePatch;
-use super::native::{Native, UNRECOGNISED, detect};
+use super::native::{Native, UNRECOGNISED, detect, format_not_written};
 use super::state::{GenreChange, GenreState, clean_genres};
 use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
 
@@ -366,6 +366,10 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
                 WriteErrorKind::NotAudio,
                 format!("not an audio file ({what})"),
             ),
+            // a container earmark reads (Matroska, CAF) or names (WMA)
+            Sniffed::Audio(what) | Sniffed::Undecodable(what) if r == UNRECOGNISED => {
+                TagWriteError::new(path, WriteErrorKind::Unsupported, format_not_written(what))
+            }
             Sniffed::Unknown if r == UNRECOGNISED => TagWriteError::new(
                 path,
                 WriteErrorKind::NotAudio,

@@ -1,0 +1,285 @@
+//! Formats other tools make, made by ffmpeg here: Opus in WebM/Matroska (what
+//! yt-dlp saves), ffmpeg's ALAC in CAF, Matroska's channel count, and the
+//! formats earmark cannot decode (WavPack, WMA, AC-3, TTA, Wave64, RF64,
+//! Speex), which must be named as such, not called truncated; a tag write on
+//! any of them is refused in one line and leaves the file as it was.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod common;
+mod tags_common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{earmark, missing, text};
+use tags_common::reader;
+
+/// Run ffmpeg; None (a skip locally, a failure under CI) when it is absent.
+fn ffmpeg(args: &[&str], out: &Path) -> Option<PathBuf> {
+    let Ok(status) = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+    else {
+        missing("ffmpeg not found (it makes this test's files)");
+        return None;
+    };
+    assert!(status.success(), "ffmpeg failed making {}", out.display());
+    Some(out.to_path_buf())
+}
+
+/// Eight seconds of a stereo chord with a beat: two different channels.
+fn source(dir: &Path) -> Option<PathBuf> {
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=220:duration=8:sample_rate=44100",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=8:sample_rate=44100:beep_factor=4",
+            "-filter_complex",
+            "[0][1]join=inputs=2:channel_layout=stereo",
+            "-c:a",
+            "pcm_s16le",
+        ],
+        &dir.join("source.wav"),
+    )
+}
+
+/// ffmpeg's decode of a file, interleaved f32.
+fn ffmpeg_f32(path: &Path) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-c:a", "pcm_f32le", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffmpeg could not decode {}",
+        path.display()
+    );
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+fn decoded(path: &Path) -> (earmark::audio::SourceInfo, Vec<f32>) {
+    earmark::audio::decode_all(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn opus_in_webm_and_matroska_decodes_as_in_ogg() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let s = src.to_str().unwrap();
+    let ogg = ffmpeg(
+        &["-i", s, "-c:a", "libopus", "-b:a", "96k"],
+        &dir.path().join("a.opus"),
+    )
+    .unwrap();
+    let (ogg_info, ogg_pcm) = decoded(&ogg);
+    assert_eq!(ogg_info.channels, 2);
+    // the encoder's delay (pre-skip, 312 frames) is dropped, as ffmpeg drops
+    // it: same length, samples aligned (two Opus decoders differ by ~1e-3;
+    // a 6.5-ms shift of these tones differs by a tenth of full scale)
+    let reference = ffmpeg_f32(&ogg);
+    assert_eq!(
+        ogg_pcm.len(),
+        reference.len(),
+        "Ogg Opus length against ffmpeg's"
+    );
+    let worst = ogg_pcm
+        .iter()
+        .zip(&reference)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < 0.02, "Ogg Opus against ffmpeg's decode: {worst}");
+    // the same Opus packets, only the container changes (-c copy)
+    for name in ["a.webm", "a.mka"] {
+        let o = ogg.to_str().unwrap();
+        let remuxed = ffmpeg(&["-i", o, "-c", "copy"], &dir.path().join(name)).unwrap();
+        let (info, pcm) = decoded(&remuxed);
+        assert_eq!((info.codec.as_str(), info.channels), ("opus", 2), "{name}");
+        assert_eq!(info.sample_rate, 48_000, "{name}");
+        // Ogg trims the end by its last granule, Matroska does not: the
+        // start (pre-skip dropped in both) and every sample before the end match
+        assert!(
+            pcm.len() >= ogg_pcm.len() && pcm.len() - ogg_pcm.len() < 2 * 960 * 2,
+            "{name}: {} samples against Ogg's {}",
+            pcm.len(),
+            ogg_pcm.len()
+        );
+        let first = pcm.iter().zip(&ogg_pcm).position(|(a, b)| a != b);
+        assert_eq!(first, None, "{name}: first sample that differs from Ogg's");
+    }
+    // and the app's headless commands take it: info says stereo Opus
+    let out = earmark()
+        .arg("info")
+        .arg(dir.path().join("a.webm"))
+        .output()
+        .unwrap();
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        said.contains("opus") && said.contains("channels    2"),
+        "{said}"
+    );
+}
+
+#[test]
+fn matroska_says_how_many_channels_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    for (name, codec) in [
+        ("v.mka", "libvorbis"),
+        ("f.mka", "flac"),
+        ("m.mka", "libmp3lame"),
+    ] {
+        let f = ffmpeg(
+            &["-i", src.to_str().unwrap(), "-c:a", codec],
+            &dir.path().join(name),
+        )
+        .unwrap();
+        assert_eq!(decoded(&f).0.channels, 2, "{name}");
+    }
+}
+
+#[test]
+fn ffmpegs_alac_in_caf_decodes_to_the_source_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    // ffmpeg wraps ALAC's config in `frma` and `alac` atoms in CAF's cookie
+    let caf = ffmpeg(
+        &["-i", src.to_str().unwrap(), "-c:a", "alac"],
+        &dir.path().join("a.caf"),
+    )
+    .unwrap();
+    let (info, pcm) = decoded(&caf);
+    assert_eq!((info.codec.as_str(), info.channels), ("alac", 2));
+    assert_eq!(
+        pcm,
+        decoded(&src).1,
+        "ALAC is lossless: the samples must match"
+    );
+}
+
+#[test]
+fn formats_earmark_cannot_decode_are_named_and_never_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let s = src.to_str().unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("a.wv", &["-c:a", "wavpack"], "unsupported format: WavPack"),
+        (
+            "a.wma",
+            &["-c:a", "wmav2"],
+            "unsupported format: Windows Media",
+        ),
+        ("a.ac3", &["-c:a", "ac3"], "unsupported format: AC-3"),
+        ("a.tta", &["-c:a", "tta"], "unsupported format: TTA"),
+        (
+            "a.w64",
+            &["-c:a", "pcm_s16le"],
+            "unsupported format: Wave64",
+        ),
+        (
+            "rf64.wav",
+            &["-c:a", "pcm_s16le", "-rf64", "always"],
+            "unsupported format: RF64",
+        ),
+        (
+            "a.spx",
+            &["-ar", "16000", "-ac", "1", "-c:a", "libspeex"],
+            "unsupported codec: Speex in Ogg",
+        ),
+        (
+            "mp3.wav",
+            &["-c:a", "libmp3lame"],
+            "unsupported: wav: unsupported wave format",
+        ),
+    ];
+    for &(name, args, says) in cases {
+        let mut all = vec!["-i", s];
+        all.extend_from_slice(args);
+        let f = ffmpeg(&all, &dir.path().join(name)).unwrap();
+        let out = earmark().arg("info").arg(&f).output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: one line: {err}");
+        assert!(err.contains(says), "{name}: {err}");
+        assert!(!err.contains("truncated"), "{name}: {err}");
+    }
+    // a tag write refuses each it cannot decode (so cannot verify) in one
+    // line and changes nothing; Matroska, which earmark decodes, is refused
+    // by name too
+    let mka = ffmpeg(&["-i", s, "-c:a", "flac"], &dir.path().join("a.mka")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let tag = |f: &Path| {
+        earmark()
+            .env("EARMARK_DATA_DIR", data.path())
+            .env("EARMARK_CACHE_DIR", data.path())
+            .args(["tag", "--genre", "Jazz"])
+            .arg(f)
+            .output()
+            .unwrap()
+    };
+    let refused = cases
+        .iter()
+        .filter(|c| c.0 != "mp3.wav")
+        .map(|c| dir.path().join(c.0))
+        .chain([mka.clone()]);
+    for f in refused {
+        let before = std::fs::read(&f).unwrap();
+        let out = tag(&f);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", f.display());
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("it") && !first.contains("unrecognised file format"),
+            "{}: says what it is: {first}",
+            f.display()
+        );
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            before,
+            "{} changed",
+            f.display()
+        );
+    }
+    let err = text(&tag(&mka).stderr);
+    assert!(
+        err.contains("Matroska/WebM") && err.contains("which earmark does not write genres to"),
+        "{err}"
+    );
+    // MP3 in WAV: the WAV's own chunks take the genre, the MP3 data is
+    // untouched (ffmpeg decodes the same audio and reads the genre)
+    let mp3_wav = dir.path().join("mp3.wav");
+    let md5 = reader::ffmpeg_md5(&mp3_wav).unwrap();
+    let out = tag(&mp3_wav);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        reader::ffmpeg_md5(&mp3_wav).unwrap(),
+        md5,
+        "the MP3 data changed"
+    );
+    assert_eq!(
+        reader::ffprobe_tags(&mp3_wav)
+            .get("genre")
+            .map(String::as_str),
+        Some("Jazz")
+    );
+}
