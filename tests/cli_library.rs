@@ -189,6 +189,27 @@ fn classify_table_keeps_columns_with_wide_names_and_shows_display_names() {
     assert!(!table.contains("hiphop"), "no ids on screen: {table}");
 }
 
+/// To a file or a pipe the table's paths are whole, however long (a fresh
+/// user's `classify … > out.txt` found them cut to 60 columns).
+#[test]
+fn classify_table_to_a_pipe_prints_whole_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join(
+        "Björk & Friends/Album (2001) Deluxe Edition/Disc 1 of 2/01 A rather long song title.wav",
+    );
+    wav(&long, 3.0);
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+        .args(["classify", "--model", "fast"])
+        .arg(&long)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains(long.to_str().unwrap()), "{table}");
+    assert!(!table.contains('…'), "{table}");
+}
+
 #[test]
 fn confidence_in_three_spellings_and_dry_run_shows_it() {
     let dir = tempfile::tempdir().unwrap();

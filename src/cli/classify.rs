@@ -143,7 +143,13 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
     } else {
         Format::Table
     };
-    let mut out = Printer::new(std::io::stdout(), format, &collected.files, vocab.is_some());
+    let mut out = Printer::new(
+        std::io::stdout(),
+        format,
+        &collected.files,
+        vocab.is_some(),
+        path_column_cap(),
+    );
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
     let mut unjudged = 0usize;
     let interrupted = stop_on_first_interrupt(collected.files.len() > 1);
@@ -288,8 +294,27 @@ struct Printer<W: Write> {
     table_header: Option<String>,
 }
 
+/// How wide the table's file column may grow: on a terminal, what its width
+/// leaves beside the length and three genres (at least 60 columns); to a
+/// file or a pipe, the whole path.
+fn path_column_cap() -> Option<usize> {
+    use std::io::IsTerminal;
+    const REST_OF_ROW: usize = 50;
+    std::io::stdout().is_terminal().then(|| {
+        let columns = crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w));
+        columns.saturating_sub(REST_OF_ROW).max(60)
+    })
+}
+
 impl<W: Write> Printer<W> {
-    fn new(out: W, format: Format, files: &[PathBuf], suggestions: bool) -> Self {
+    /// `cap`: the file column's widest (None: the longest path's width).
+    fn new(
+        out: W,
+        format: Format,
+        files: &[PathBuf],
+        suggestions: bool,
+        cap: Option<usize>,
+    ) -> Self {
         let width = files
             .iter()
             // as the rows print it: `\xE9` escapes take four columns
@@ -298,7 +323,7 @@ impl<W: Write> Printer<W> {
             })
             .max()
             .unwrap_or(4)
-            .clamp(4, 60);
+            .clamp(4, cap.unwrap_or(usize::MAX).max(4));
         let mut p = Printer {
             format,
             out,
@@ -694,7 +719,7 @@ mod tests {
 
     fn printed(format: Format, suggestions: bool, results: &[TrackResult]) -> String {
         let files: Vec<PathBuf> = results.iter().map(|r| r.file.clone()).collect();
-        let mut p = Printer::new(Vec::new(), format, &files, suggestions);
+        let mut p = Printer::new(Vec::new(), format, &files, suggestions, Some(60));
         for r in results {
             p.row(r).unwrap();
         }

@@ -478,8 +478,10 @@ impl Browser {
                 };
                 // Screen columns, not chars: a CJK name takes two per character.
                 let used: usize = spans.iter().map(|s| s.content.width()).sum();
+                let shared = node.parent.map_or(0, |p| shared_name_start(ctx, p));
                 spans.extend(name_and_note(
                     &node.label(),
+                    shared,
                     note,
                     width.saturating_sub(used),
                     name_style,
@@ -503,6 +505,7 @@ impl Browser {
 /// only where not even MIN_NOTE columns are left is it left out.
 fn name_and_note<'a>(
     name: &str,
+    shared: usize,
     note: Option<String>,
     room: usize,
     name_style: Style,
@@ -519,7 +522,7 @@ fn name_and_note<'a>(
     let beside_note = note
         .as_ref()
         .map(|n| full_room.saturating_sub(n.width() + 1));
-    let name = fit_file_name(name, beside_note.unwrap_or(full_room));
+    let name = fit_sibling_name(name, shared, beside_note.unwrap_or(full_room));
     let used = 1 + name.width();
     let mut spans = vec![Span::styled(format!(" {name}"), name_style)];
     if let Some(note) = note.filter(|_| beside_note.is_some()) {
@@ -528,6 +531,57 @@ fn name_and_note<'a>(
         spans.push(Span::styled(note, note_style));
     }
     spans
+}
+
+/// How many leading chars every file name in `folder` shares, up to a word
+/// boundary ("ardentryst_Music_" of "ardentryst_Music_battle.ogg" and
+/// "ardentryst_Music_castle.ogg"); 0 for fewer than two files.
+fn shared_name_start(ctx: &Ctx, folder: NodeId) -> usize {
+    let mut names = ctx
+        .tree
+        .children(folder)
+        .iter()
+        .map(|&c| ctx.tree.node(c))
+        .filter(|n| n.is_file())
+        .map(|n| n.label());
+    let Some(first) = names.next() else {
+        return 0;
+    };
+    let first: Vec<char> = first.chars().collect();
+    let mut common = first.len();
+    let mut others = 0;
+    for name in names {
+        others += 1;
+        common = first[..common]
+            .iter()
+            .zip(name.chars())
+            .take_while(|(a, b)| **a == *b)
+            .count();
+    }
+    if others == 0 {
+        return 0;
+    }
+    // back to just after the last separator: never half a word
+    first[..common]
+        .iter()
+        .rposition(|c| !c.is_alphanumeric())
+        .map_or(0, |i| i + 1)
+}
+
+/// A file name fitted as [`fit_file_name`], but, where it must be cut and
+/// its folder's names all begin alike (`shared` chars), that beginning goes
+/// first (`…battle.ogg`): a middle cut of "ardentryst_Music_battle.ogg" and
+/// "…_castle.ogg" left both "ardentry…tle.ogg" (a fresh user's 80×24).
+fn fit_sibling_name(name: &str, shared: usize, room: usize) -> String {
+    // under four chars a shared start says nothing worth dropping
+    const MIN_SHARED: usize = 4;
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    // and some of the stem must be left ("song.m4a" beside "song.ogg")
+    if name.width() <= room || shared < MIN_SHARED || shared >= stem.chars().count() {
+        return fit_file_name(name, room);
+    }
+    let rest: String = name.chars().skip(shared).collect();
+    format!("…{}", fit_file_name(&rest, room.saturating_sub(1)))
 }
 
 /// A file name cut to `room` screen columns, with `…` where it was cut: in
@@ -668,12 +722,39 @@ impl Component for Browser {
 
 #[cfg(test)]
 mod name_tests {
-    use super::{fit_file_name, name_and_note};
+    use super::{fit_file_name, fit_sibling_name, name_and_note};
     use ratatui::style::Style;
 
     fn row(name: &str, note: &str, room: usize) -> String {
-        let spans = name_and_note(name, Some(note.into()), room, Style::new(), Style::new());
+        let spans = name_and_note(name, 0, Some(note.into()), room, Style::new(), Style::new());
         spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// Names that begin alike lose that beginning first, never their stem.
+    #[test]
+    fn a_shared_beginning_goes_before_the_rest() {
+        assert_eq!(
+            fit_sibling_name("ardentryst_Music_battle.ogg", 17, 14),
+            "…battle.ogg"
+        );
+        assert_eq!(
+            fit_sibling_name("ardentryst_Music_battle2.ogg", 17, 14),
+            "…battle2.ogg"
+        );
+        // it fits: as it is
+        assert_eq!(
+            fit_sibling_name("ardentryst_Music_battle.ogg", 17, 40),
+            "ardentryst_Music_battle.ogg"
+        );
+        // a short shared start, or one that is the whole stem: cut as before
+        assert_eq!(
+            fit_sibling_name("01 a long title.ogg", 3, 12),
+            fit_file_name("01 a long title.ogg", 12)
+        );
+        assert_eq!(
+            fit_sibling_name("a-song-title.m4a", 13, 8),
+            fit_file_name("a-song-title.m4a", 8)
+        );
     }
 
     /// A genre too long for the row is cut, never left blank (a blank row

@@ -464,8 +464,14 @@ fn held_genres_note(ctx: &Ctx, nodes: &[NodeId]) -> Option<String> {
             .map(|t| t.genre_display())
             .filter(|g| !g.is_empty())
     };
+    // a file whose tags are not read yet may hold one: said, not counted as none
+    let unread = |id: NodeId| {
+        ctx.tree.node(id).inspection().is_none()
+            && ctx.results.get(id).is_none_or(|f| f.written.is_none())
+    };
     let append = ctx.genre_mode == crate::tags::GenreMode::Append;
     match nodes {
+        [one] if unread(*one) => Some("its tags are being read".to_string()),
         [one] => genre_now(*one).map(|g| {
             let verb = if append { "adds to" } else { "replaces" };
             format!("{verb} {g}")
@@ -473,7 +479,11 @@ fn held_genres_note(ctx: &Ctx, nodes: &[NodeId]) -> Option<String> {
         many => {
             let n = many.iter().filter(|&&id| genre_now(id).is_some()).count();
             let done = if append { "added to" } else { "replaced" };
-            (n > 0).then(|| format!("{n} of {} hold a genre: {done}", many.len()))
+            let held = (n > 0).then(|| format!("{n} of {} hold a genre: {done}", many.len()));
+            match many.iter().filter(|&&id| unread(id)).count() {
+                0 => held,
+                k => Some(format!("{n} of {} hold a genre; {k} unread", many.len())),
+            }
         }
     }
 }

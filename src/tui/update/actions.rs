@@ -199,7 +199,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         Action::Normalise => s.eval.normalised = !s.eval.normalised,
         Action::Accept => tagging::accept_focused(s, fx),
         Action::AcceptRank(rank) => tagging::accept_rank(s, fx, rank),
-        Action::PickGenre => tagging::open_picker(s),
+        Action::PickGenre => tagging::open_picker(s, fx),
         Action::EditGenre => tagging::open_editor(s),
         Action::BatchAccept => tagging::open_batch(s, fx),
         Action::Skip => skip(s, fx),

@@ -434,7 +434,22 @@ fn the_picker_says_which_genres_its_write_replaces() {
         s.browser.select_index(&s.tree, i);
         key(&mut s, KeyCode::Char('m'));
     }
-    key(&mut s, KeyCode::Char('t'));
+    let fx = key(&mut s, KeyCode::Char('t'));
+    // files not read yet are asked for (a fresh user's batch of 12 said
+    // "2 of 12" where 3 held one: only files seen on screen counted)
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Inspect { node, .. } if *node == files[0])),
+        "{fx:?}"
+    );
+    let screen = screen_of(&s, 80, 24);
+    assert!(
+        screen.contains(" 1 of 3 hold a genre; 1 unread "),
+        "{screen}"
+    );
+    for &f in [files[0], files[2]].iter() {
+        s.tree.set_inspection(f, healthy_mp3());
+    }
     let screen = screen_of(&s, 80, 24);
     assert!(
         screen.contains(" 1 of 3 hold a genre: replaced "),
@@ -444,6 +459,7 @@ fn the_picker_says_which_genres_its_write_replaces() {
     let mut s = library(&["a.mp3"]);
     let file = s.tree.files().next().unwrap();
     s.results.set_result(file, classified("rock", 0.9));
+    s.tree.set_inspection(file, healthy_mp3());
     s.browser.select_index(&s.tree, 0);
     key(&mut s, KeyCode::Char('t'));
     let screen = screen_of(&s, 80, 24);

@@ -423,15 +423,18 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
         no_suggestion(s, id);
         return;
     };
-    // your genres' pane ranks nothing by number
-    if s.vocab.answer(&c).is_some() {
-        let key = s.keymap.hint(Action::GenreView).unwrap_or_default();
-        let msg = format!("digits pick from GTZAN's bars ({key} shows them); t chooses any genre");
-        s.status.set(msg, Level::Info);
-        return;
-    }
-    let ranked = c.prediction.top(usize::from(rank));
-    let Some(&(label, _)) = ranked.get(usize::from(rank) - 1) else {
+    // the digit beside a bar of the pane shown: your genres' (the
+    // library's own words, as they are) or GTZAN's
+    let at = usize::from(rank) - 1;
+    let genre = match s.vocab.answer(&c) {
+        Some(mine) => mine.ranked.get(at).map(|(g, _)| g.clone()),
+        None => c
+            .prediction
+            .top(usize::from(rank))
+            .get(at)
+            .map(|&(label, _)| crate::tags::genre_tag_name(label)),
+    };
+    let Some(genre) = genre else {
         s.status
             .set(format!("no genre is ranked {rank}"), Level::Info);
         return;
@@ -444,7 +447,7 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
     let item = TagItem {
         node: id,
         path: s.tree.path(id),
-        change: change(s, vec![crate::tags::genre_tag_name(label)]),
+        change: change(s, vec![genre]),
         decided_on: decided_on(s, id),
     };
     send_writes(s, fx, vec![item]);
@@ -508,19 +511,60 @@ fn genre_targets(s: &mut State) -> Option<Targets> {
     (!ok.is_empty()).then_some(ok)
 }
 
-pub fn open_picker(s: &mut State) {
+pub fn open_picker(s: &mut State, fx: &mut Effects) {
     let Some(nodes) = genre_targets(s) else {
         return;
     };
-    let lists: Vec<(Vec<PickerItem>, usize)> =
-        nodes.iter().map(|&id| picker_items(s, id)).collect();
-    let (items, yours) = merge_picker_items(lists);
+    // Every target's tags read (again: another program may have changed
+    // them) and its cached result asked for, not only the files that came on
+    // screen: the bottom edge's count of genres the write replaces, and the
+    // ranking, cover them all (the ranking is redone as the answers come).
+    for &id in &nodes {
+        if s.tree.node(id).inspection().is_some() {
+            reinspect(s, fx, id);
+        } else {
+            super::inspect(s, fx, id, true);
+        }
+        if matches!(s.results.model, ModelStatus::Ready(_)) {
+            super::peek(s, fx, id);
+        }
+    }
+    let (items, yours) = ranked_picker_items(s, &nodes);
     s.popup = Some(Popup::Picker {
         nodes,
         items,
         yours,
         cursor: 0,
     });
+}
+
+fn ranked_picker_items(s: &State, nodes: &[NodeId]) -> (Vec<PickerItem>, usize) {
+    let lists: Vec<(Vec<PickerItem>, usize)> =
+        nodes.iter().map(|&id| picker_items(s, id)).collect();
+    merge_picker_items(lists)
+}
+
+/// An open picker ranked again once the cache has answered for its files;
+/// the cursor stays on the genre it was on.
+fn rerank_picker(s: &mut State) {
+    let Some(Popup::Picker { nodes, .. }) = &s.popup else {
+        return;
+    };
+    let (new_items, new_yours) = ranked_picker_items(s, &nodes.clone());
+    if let Some(Popup::Picker {
+        items,
+        yours,
+        cursor,
+        ..
+    }) = &mut s.popup
+    {
+        let on = items.get(*cursor).map(|(g, _)| g.clone());
+        *cursor = on
+            .and_then(|g| new_items.iter().position(|(n, _)| *n == g))
+            .unwrap_or(0);
+        *items = new_items;
+        *yours = new_yours;
+    }
 }
 
 /// One file's picker rows (your genres first, then GTZAN's) and how many
@@ -698,6 +742,7 @@ pub fn peeked(s: &mut State, fx: &mut Effects) {
     {
         return;
     }
+    rerank_picker(s);
     if let Some(Popup::Batch { pending, .. }) = &mut s.popup
         && let Some((files, what)) = pending.take()
     {

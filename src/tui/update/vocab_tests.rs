@@ -144,6 +144,15 @@ fn a_and_t_speak_your_genres_and_y_goes_back_to_gtzan() {
     assert_eq!(names, ["Chanson", "Lo-fi", "Rock", "Jazz"]);
     key(&mut s, KeyCode::Esc);
 
+    // A digit tags the genre beside it in the pane shown: your genres'
+    // bars are numbered too (a fresh user's `1` there was refused).
+    let screen = screen(&s, 100, 30);
+    assert!(screen.contains("1 Chanson"), "{screen}");
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert_eq!(writes(&fx), vec![vec!["Lo-fi".to_string()]]);
+    let fx = key(&mut s, KeyCode::Char('1'));
+    assert_eq!(writes(&fx), vec![vec!["Chanson".to_string()]]);
+
     // y: GTZAN's genres again; `a` writes the model's top genre.
     key(&mut s, KeyCode::Char('y'));
     assert!(s.vocab.show_gtzan);
