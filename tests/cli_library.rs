@@ -673,6 +673,14 @@ fn similar_refuses_a_missing_library_and_an_empty_folder() {
         "{}",
         text(&out.stderr)
     );
+    // an empty library for one track too (a fresh user's exit 0, README: 1)
+    let out = run(&[file.as_os_str(), empty.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no audio files found in"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A mistyped command reads as a missing folder to the app: say both.

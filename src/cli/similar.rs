@@ -95,6 +95,13 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         ],
     };
     let files = audio_files(&dirs);
+    // as classify and tag: an empty library is said, not an empty answer
+    if files.is_empty() {
+        return Err(format!(
+            "no audio files found in {}",
+            crate::cli::list_paths(&dirs)
+        ));
+    }
     let queries = if args.each && dirs.as_slice() == std::slice::from_ref(&args.file) {
         files.clone() // the same walk: its skipped files said once
     } else if args.each {
