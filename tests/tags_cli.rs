@@ -227,6 +227,34 @@ fn undo_by_run_takes_back_one_earlier_run() {
     );
 }
 
+/// Undoing a write that a later write of earmark's covers says which entry
+/// to undo first (a fresh user got only "genre changed since it was written").
+#[test]
+fn undo_under_a_newer_write_names_the_newer_entry() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let a = env.music.join("singularity-nebula.flac");
+    for genre in ["Jazz", "Blues"] {
+        assert!(earmark(&env, &["tag", "-g", genre, p(&a)]).status.success());
+    }
+    let listing = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r["id"].as_i64()).collect();
+    ids.sort_unstable();
+    let [older, newer] = ids[..] else {
+        panic!("{listing}")
+    };
+    let out = earmark(&env, &["tag", "undo", &older.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("#{newer} wrote it since: undo that first")),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(genres(&a), s(&["Blues"]));
+}
+
 /// A dry run refuses what the real run would refuse: a read-only file is
 /// said to be read-only (exit 1) by `tag --dry-run` and `tag undo --dry-run`
 /// alike, not promised a write.

@@ -247,19 +247,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
 /// score says so (a held-out split has the same names, hence "on their clips").
 fn fit_on_these_clips(model: Option<&Path>, report: &EvalReport) -> bool {
     let shipped = model.is_none_or(|m| m == Path::new("accurate") || m == Path::new("fast"));
-    let gtzan_clip = |path: &str| {
-        let name = Path::new(path)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("");
-        let mut parts = name.split('.');
-        let (genre, number) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        !genre.is_empty()
-            && genre.chars().all(|c| c.is_ascii_lowercase())
-            && number.len() == 5
-            && number.chars().all(|c| c.is_ascii_digit())
-    };
-    shipped && report.files.iter().any(|f| gtzan_clip(&f.path))
+    shipped && report.scores_gtzan_clips()
 }
 
 /// The report as text; a learned head's genres (`own`) as the library spells

@@ -273,6 +273,15 @@ impl EvalView {
             return String::new();
         };
         if info.sha256 == r.model_sha256 {
+            // as `earmark eval` says it: the shipped models learnt from GTZAN's clips
+            let shipped = crate::model::MODEL_NAMES.iter().any(|n| {
+                crate::model::shipped_card(n)
+                    .is_ok_and(|c| c.sha256.as_deref() == Some(&r.model_sha256))
+            });
+            if shipped && r.scores_gtzan_clips() {
+                return " (the model in use, fit on GTZAN's train and valid: not held out there)"
+                    .into();
+            }
             return " (the model in use)".into();
         }
         // A card's cross-validated report: no one file made it, each clip was

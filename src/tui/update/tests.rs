@@ -2685,3 +2685,45 @@ fn a_short_window_shows_keys_in_the_help() {
     let big = screen_of(&s, 80, 24);
     assert!(big.contains("Mouse:") && big.contains("move down"), "{big}");
 }
+
+/// The shipped model's own report on GTZAN's clips says it is not a held-out
+/// score, as `earmark eval` does (a fresh user's own report read "96.1%" bare).
+#[test]
+fn the_evaluation_view_says_when_the_shipped_model_saw_the_clips() {
+    let mut s = state(1, false);
+    let sha = crate::model::shipped_card("fast").unwrap().sha256.unwrap();
+    let info = ModelInfo {
+        name: "fast".into(),
+        sha256: sha.clone(),
+        labels: vec!["rock".into(), "jazz".into()],
+        warnings: Vec::new(),
+        cache_path: None,
+    };
+    update(&mut s, Msg::Model(Ok(info)));
+    let mut report: crate::eval::EvalReport =
+        serde_json::from_str(include_str!("../../../tests/fixtures/eval_report.json")).unwrap();
+    report.model_sha256 = sha;
+    update(
+        &mut s,
+        Msg::EvalReport {
+            report: Box::new(Ok(report.clone())),
+            bases: Vec::new(),
+        },
+    );
+    s.eval.visible = true;
+    let screen = screen_of(&s, 160, 40);
+    assert!(screen.contains("not held out there"), "{screen}");
+    // a library's own clips: the model in use, nothing more to say
+    for (i, f) in report.files.iter_mut().enumerate() {
+        f.path = format!("lib/song {i}.ogg");
+    }
+    update(
+        &mut s,
+        Msg::EvalReport {
+            report: Box::new(Ok(report)),
+            bases: Vec::new(),
+        },
+    );
+    let screen = screen_of(&s, 160, 40);
+    assert!(screen.contains("(the model in use)"), "{screen}");
+}

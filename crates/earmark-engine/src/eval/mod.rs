@@ -74,6 +74,24 @@ pub struct Scored {
 }
 
 impl EvalReport {
+    /// Whether it scores GTZAN's clips (named `genre.00042.*`), on which the
+    /// shipped models were fit (train and valid): not a held-out score there.
+    pub fn scores_gtzan_clips(&self) -> bool {
+        let gtzan_clip = |path: &str| {
+            let name = Path::new(path)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            let mut parts = name.split('.');
+            let (genre, number) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            !genre.is_empty()
+                && genre.chars().all(|c| c.is_ascii_lowercase())
+                && number.len() == 5
+                && number.chars().all(|c| c.is_ascii_digit())
+        };
+        self.files.iter().any(|f| gtzan_clip(&f.path))
+    }
+
     /// How many clips were predicted as class `i` (the confusion's column):
     /// a genre without clips of its own still has a precision when the model
     /// called something else by its name (0 %), and none when it never did.

@@ -260,7 +260,19 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
         Ok(None) => write::restore_genre_state(&entry.path, &new, &old, cfg),
         Err(error) => Err(error),
     }
-    .map_err(|error| UndoError::Write { id, error })?;
+    .map_err(|mut error| {
+        // a newer write of earmark's own to the file is why: say which
+        if error.kind == WriteErrorKind::Changed
+            && let Ok(Some(newer)) = cache.journal_latest_for(&entry.path)
+            && newer.id > id
+        {
+            error.reason.push_str(&format!(
+                "; #{} wrote it since: undo that first (`tag undo --all` takes them newest first)",
+                newer.id
+            ));
+        }
+        UndoError::Write { id, error }
+    })?;
     cache.journal_mark_undone(id)?;
     Ok(Undone {
         id,
