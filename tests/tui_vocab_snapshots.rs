@@ -102,7 +102,7 @@ fn the_genre_pane_shows_your_genres_when_a_head_exists() {
     // Below every threshold: unsure, and why (the bars show the candidates).
     let h = with_head(vec![0.1, 0.1, 1.0, 0.0]);
     insta::assert_snapshot!("your_genres_unsure_80x24", h.terminal.backend());
-    assert!(h.screen().contains("unsure: learn found no confidence at"));
+    assert!(h.screen().contains("unsure: Chiptune never reached the"));
 }
 
 /// `t` in your genres: the library's genres under their own heading, then

@@ -761,9 +761,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(
-                "  Disco  50%  → unsure (learn found no confidence at which Disco is reliable)\n"
-            ),
+            text.contains("  Disco  50%  → unsure (Disco never reached the target precision)\n"),
             "{text}"
         );
     }

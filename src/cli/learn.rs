@@ -171,7 +171,12 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         eprintln!(
             "it replaces the genres learned before ({} genres from {} tracks, precision {:.0}%)",
             old.vocabulary.len(),
-            old.counts.iter().sum::<usize>(),
+            // tracks, not genre tags: a track of two genres counts once
+            if old.report.tracks > 0 {
+                old.report.tracks
+            } else {
+                old.counts.iter().sum::<usize>()
+            },
             old.target_precision * 100.0
         );
     }

@@ -32,7 +32,7 @@ pub enum VocabRequest {
         top: usize,
     },
     /// Learn the library's genres again and save the head.
-    Learn { min_tracks: usize },
+    Learn { min_tracks: usize, precision: f64 },
 }
 
 /// What a learn job made.
@@ -201,9 +201,10 @@ impl Job<'_> {
             VocabRequest::Similar { query, files, top } => {
                 VocabEvent::Similar(self.similar(table, &query, &files, top, workers))
             }
-            VocabRequest::Learn { min_tracks } => {
-                VocabEvent::Learned(self.learn(table, min_tracks, workers))
-            }
+            VocabRequest::Learn {
+                min_tracks,
+                precision,
+            } => VocabEvent::Learned(self.learn(table, min_tracks, precision, workers)),
         }
     }
 
@@ -277,12 +278,13 @@ impl Job<'_> {
         &self,
         table: &mut EmbeddingTable,
         min_tracks: usize,
+        precision: f64,
         workers: usize,
     ) -> Result<LearnSummary, String> {
         let opts = LearnOptions {
             min_tracks,
+            precision,
             jobs: workers,
-            ..LearnOptions::default()
         };
         // The app opened on a folder inside a library whose head it shows:
         // that head is relearned, from its whole library, not a narrower one.

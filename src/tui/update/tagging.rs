@@ -386,7 +386,24 @@ fn suggestion(s: &State, id: NodeId) -> Option<(String, f32)> {
     }
     let r = s.results.result(id)?;
     let (label, p) = *r.prediction.top(1).first()?;
-    Some((crate::tags::genre_tag_name(label), p))
+    Some((gtzan_tag_name(s, label), p))
+}
+
+/// GTZAN's label as the genre written: the library's own spelling when its
+/// learned genres hold the same genre ("Hip Hop" where GTZAN says "Hip-Hop":
+/// a third spelling in the library otherwise), else the conventional one.
+fn gtzan_tag_name(s: &State, label: &str) -> String {
+    let name = crate::tags::genre_tag_name(label);
+    s.vocab
+        .head
+        .as_ref()
+        .and_then(|h| {
+            h.vocabulary
+                .iter()
+                .find(|v| crate::vocab::library::same_genre(v, &name))
+                .cloned()
+        })
+        .unwrap_or(name)
 }
 
 pub fn accept_focused(s: &mut State, fx: &mut Effects) {
@@ -432,7 +449,7 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
             .prediction
             .top(usize::from(rank))
             .get(at)
-            .map(|&(label, _)| crate::tags::genre_tag_name(label)),
+            .map(|&(label, _)| gtzan_tag_name(s, label)),
     };
     let Some(genre) = genre else {
         s.status
@@ -584,16 +601,12 @@ pub(super) fn gtzan_picker_items(s: &State, id: NodeId) -> Vec<PickerItem> {
             .prediction
             .top(r.prediction.labels.len())
             .into_iter()
-            .map(|(label, p)| (crate::tags::genre_tag_name(label), Some(p)))
+            .map(|(label, p)| (gtzan_tag_name(s, label), Some(p)))
             .collect(),
         None => s
             .results
             .labels()
-            .map(|l| {
-                l.iter()
-                    .map(|l| (crate::tags::genre_tag_name(l), None))
-                    .collect()
-            })
+            .map(|l| l.iter().map(|l| (gtzan_tag_name(s, l), None)).collect())
             .unwrap_or_default(),
     }
 }

@@ -163,10 +163,21 @@ fn relearn(s: &mut State, fx: &mut Effects) {
         .map_or(crate::vocab::LearnOptions::default().min_tracks, |m| {
             m.clamp(1, 5)
         });
+    // and the precision its confidences were chosen for (`learn --precision`)
+    let precision = s
+        .vocab
+        .head
+        .as_ref()
+        .map_or(crate::vocab::LearnOptions::default().precision, |h| {
+            h.target_precision
+        });
     let req = s.inflight.start(Work::Learn);
     fx.push(Effect::Vocab {
         req,
-        request: VocabRequest::Learn { min_tracks },
+        request: VocabRequest::Learn {
+            min_tracks,
+            precision,
+        },
     });
     s.vocab.learning = Some((0, 0));
     s.status.set(

@@ -145,6 +145,8 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
             summary.genres = tag
                 .get_strings(ItemKey::Genre)
                 .flat_map(split_genres)
+                // ID3v1's "no genre", as lofty passes it on
+                .filter(|g| g != "255" && g != "(255)")
                 .collect();
         }
     }

@@ -216,8 +216,12 @@ pub fn join_genres(genres: &[String]) -> String {
     genres.join("; ")
 }
 
-/// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover".
+/// An ID3 genre part as a name: "17" → "Rock", "RX" → "Remix", "CR" → "Cover";
+/// "255", ID3v1's "no genre", is none (blank, dropped by the split after).
 fn id3_genre_name(part: &str) -> String {
+    if part == "255" {
+        return String::new();
+    }
     if part.len() <= 3 {
         if let Ok(n) = part.parse::<usize>()
             && let Some(name) = lofty::id3::v1::GENRES.get(n)
@@ -379,6 +383,14 @@ mod tests {
             ],
         };
         assert_eq!(st.display(), s(&["Rock", "Remix", "Ambient"]));
+        // ID3v1's 255 is "no genre", not a genre named "255"
+        let none = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Id3v23,
+                values: s(&["255"]),
+            }],
+        };
+        assert!(none.display().is_empty(), "{:?}", none.display());
         let riff_only = GenreState {
             slots: vec![
                 SlotValues {

@@ -132,11 +132,12 @@ impl Head {
 
 /// Why a top genre was not enough: "Jazz needs 62%" (each genre has its own
 /// threshold, so 32 % can be sure where 47 % is not), or that no confidence
-/// was ever reliable for it in learn's cross-validation.
+/// reached the target precision for it (in learn's cross-validation, or the
+/// model card's evaluation for GTZAN's genres: the words fit both).
 pub fn why_unsure(genre: &str, threshold: Option<f32>) -> String {
     match threshold {
         Some(t) => format!("{genre} needs {:.0}%", t * 100.0),
-        None => format!("learn found no confidence at which {genre} is reliable"),
+        None => format!("{genre} never reached the target precision"),
     }
 }
 

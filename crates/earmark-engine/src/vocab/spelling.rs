@@ -14,14 +14,23 @@ pub fn split(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The comparison key of a genre: lower case, `&` read as `and`, and every
-/// space, hyphen, underscore, dot or apostrophe removed.
+/// The comparison key of a genre: composed (NFC), lower case, `&` read as
+/// `and`, and every space, hyphen, underscore, dot or apostrophe removed.
 pub fn key(genre: &str) -> String {
-    let lower = genre.trim().to_lowercase().replace('&', " and ");
+    // NFC first: a macOS tagger's "ç" is "c" + a combining cedilla, which
+    // would key apart from the composed "ç" of most others
+    let lower = composed(genre).to_lowercase().replace('&', " and ");
     lower
         .chars()
         .filter(|c| c.is_alphanumeric() || *c == '+' || *c == '#')
         .collect()
+}
+
+/// `genre` trimmed and in Unicode's composed form (NFC): one spelling
+/// however the tagger encoded its accents.
+pub fn composed(genre: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    genre.trim().nfc().collect()
 }
 
 /// Counts the spellings seen for each key and picks the library's own one.
@@ -39,7 +48,7 @@ impl Spellings {
                 .seen
                 .entry(k.clone())
                 .or_default()
-                .entry(genre.trim().to_string())
+                .entry(composed(genre))
                 .or_default() += 1;
         }
         k
@@ -71,6 +80,19 @@ mod tests {
         assert_eq!(key("Chanson"), "chanson");
         assert_eq!(key("Bossa Nova"), "bossanova");
         assert_eq!(key("   "), "");
+        // composed "ç" and "c" + combining cedilla (a macOS tagger's) are one
+        // genre, spelled composed; the unaccented spelling stays apart
+        let decomposed = "Musique Franc\u{327}aise";
+        assert_eq!(key(decomposed), key("Musique Française"));
+        assert_ne!(key("Musique Francaise"), key("Musique Française"));
+        let mut s = Spellings::default();
+        for g in [decomposed, decomposed, "Musique Française"] {
+            s.add(g);
+        }
+        assert_eq!(
+            s.display(&key(decomposed)).as_deref(),
+            Some("Musique Française")
+        );
     }
 
     #[test]
