@@ -17,6 +17,9 @@ use crate::tui::action::Action;
 use crate::tui::results::{JobMark, ModelStatus};
 use unicode_width::UnicodeWidthStr;
 
+/// Columns for a GTZAN genre's name beside its bar (the longest, Classical, takes 9).
+pub(super) const GTZAN_LABEL: usize = 10;
+
 #[derive(Debug, Default)]
 pub struct PredictionPane;
 
@@ -184,13 +187,26 @@ impl PredictionPane {
         p: f32,
         width: usize,
     ) -> Line<'a> {
+        Self::bar_line_named(ctx, rank, label, p, width, GTZAN_LABEL)
+    }
+
+    /// [`Self::bar_line`] with `label_w` columns for the genre's name (your
+    /// genres' names run longer than GTZAN's).
+    pub(super) fn bar_line_named<'a>(
+        ctx: &Ctx,
+        rank: usize,
+        label: &str,
+        p: f32,
+        width: usize,
+        label_w: usize,
+    ) -> Line<'a> {
         let style = rank_style(ctx, rank);
         let label_style = if rank < 3 {
             ctx.theme.value.add_modifier(Modifier::BOLD)
         } else {
             ctx.theme.count
         };
-        let label_w = 10.min(width.saturating_sub(8));
+        let label_w = label_w.min(width.saturating_sub(8));
         // By display width: a CJK genre takes two columns a character.
         let name = crate::text::pad_width(label, label_w);
         let bar_w = width.saturating_sub(2 + label_w + 1 + 5);

@@ -6,6 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::prediction::PredictionPane;
 use super::{Ctx, pane_block};
@@ -52,8 +53,22 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
     // The header wraps: the bars get the rows it leaves, the footer the last.
     let header_rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
     let rows = usize::from(inner.height).saturating_sub(1 + header_rows);
+    // names as long as the longest shown needs, the bar keeping half the row
+    let label_w = answer
+        .ranked
+        .iter()
+        .take(rows)
+        .map(|(g, _)| g.width())
+        .max()
+        .unwrap_or(0)
+        .clamp(
+            super::prediction::GTZAN_LABEL,
+            (width / 2).max(super::prediction::GTZAN_LABEL),
+        );
     for (rank, (genre, p)) in answer.ranked.iter().enumerate().take(rows) {
-        lines.push(PredictionPane::bar_line(ctx, rank, genre, *p, width));
+        lines.push(PredictionPane::bar_line_named(
+            ctx, rank, genre, *p, width, label_w,
+        ));
     }
     let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
     let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");

@@ -360,6 +360,18 @@ fn the_bars_spell_your_genres_as_the_library_does() {
     );
 }
 
+/// Your genres' names get the columns they need beside their bars (a
+/// helper's 'Musique F…' twice at 100 columns, with room to spare).
+#[test]
+fn long_genre_names_are_shown_whole_where_the_pane_has_room() {
+    let mut h = head();
+    h.vocabulary = vec!["Musique Française".into(), "Musique Franco-Arabe".into()];
+    let s = with_head_of(h, [0.3, 0.1]);
+    let text = screen(&s, 100, 40);
+    assert!(text.contains("Musique Française "), "{text}");
+    assert!(text.contains("Musique Franco-Arabe "), "{text}");
+}
+
 /// A genre tag removed here reads `none ✎`, not a blank before the mark.
 #[test]
 fn a_removed_tag_reads_none() {
