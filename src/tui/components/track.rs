@@ -149,7 +149,12 @@ impl TrackPane {
                         if let Some(note) = partial_note(ctx, id) {
                             lines.push(styled_field(ctx, "Partial", note, t.count));
                         }
-                        let mut fmt = format!("{} · {}", info.codec, info.container);
+                        // "flac · FLAC" said once; "vorbis · Ogg" both
+                        let mut fmt = if info.codec.eq_ignore_ascii_case(&info.container) {
+                            info.codec.clone()
+                        } else {
+                            format!("{} · {}", info.codec, info.container)
+                        };
                         if let Some(b) = info.bits_per_sample {
                             fmt.push_str(&format!(" · {b} bit"));
                         }
