@@ -70,6 +70,17 @@ pub fn pad_width(s: &str, cols: usize) -> String {
     fitted + &" ".repeat(pad)
 }
 
+/// `s` as a filter compares it: lower case, accents dropped (decomposed,
+/// combining marks removed), so `des` finds "Désert" as fzf would.
+pub fn search_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
 /// "1 file", "2 files" (an English noun whose plural adds -s).
 pub fn plural(n: usize, noun: &str) -> String {
     if n == 1 {
@@ -89,6 +100,13 @@ mod tests {
         let cut = fit_width("東京の夜東京の夜東京の夜", 9);
         assert_eq!(cut, "東京の夜…");
         assert!(cut.width() <= 9);
+    }
+
+    #[test]
+    fn a_search_key_drops_case_and_accents() {
+        assert_eq!(search_key("01 Désert Song"), "01 desert song");
+        assert_eq!(search_key("Franc\u{327}aise"), "francaise");
+        assert_eq!(search_key("東京の夜"), "東京の夜");
     }
 
     #[test]

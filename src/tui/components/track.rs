@@ -149,16 +149,7 @@ impl TrackPane {
                         if let Some(note) = partial_note(ctx, id) {
                             lines.push(styled_field(ctx, "Partial", note, t.count));
                         }
-                        // "flac · FLAC" said once; "vorbis · Ogg" both
-                        let mut fmt = if info.codec.eq_ignore_ascii_case(&info.container) {
-                            info.codec.clone()
-                        } else {
-                            format!("{} · {}", info.codec, info.container)
-                        };
-                        if let Some(b) = info.bits_per_sample {
-                            fmt.push_str(&format!(" · {b} bit"));
-                        }
-                        lines.push(field(ctx, "Format", Some(fmt)));
+                        lines.push(field(ctx, "Format", Some(format_text(info))));
                         lines.push(field(
                             ctx,
                             "Rate",
@@ -272,4 +263,18 @@ fn length(seconds: f64) -> String {
     } else {
         clock(seconds)
     }
+}
+
+/// "vorbis · Ogg · 16 bit"; a codec named as its container ("flac · FLAC",
+/// "mp3 · MP3") said once.
+fn format_text(info: &crate::audio::SourceInfo) -> String {
+    let mut fmt = if info.codec.eq_ignore_ascii_case(&info.container) {
+        info.codec.clone()
+    } else {
+        format!("{} · {}", info.codec, info.container)
+    };
+    if let Some(b) = info.bits_per_sample {
+        fmt.push_str(&format!(" · {b} bit"));
+    }
+    fmt
 }

@@ -28,7 +28,7 @@ pub const ROOT: NodeId = 0;
 #[derive(Debug, Clone)]
 pub struct Node {
     pub name: OsString,
-    /// Lower-cased, lossy name, for filtering.
+    /// The lossy name as the filter compares it ([`crate::text::search_key`]).
     pub lower: String,
     pub parent: Option<NodeId>,
     pub depth: u16,
@@ -300,7 +300,7 @@ impl Tree {
         };
         pd.children.push(id);
         self.nodes.push(Node {
-            lower: name.to_string_lossy().to_lowercase(),
+            lower: crate::text::search_key(&name.to_string_lossy()),
             name,
             parent: Some(parent),
             depth,
@@ -391,7 +391,7 @@ impl Tree {
     pub fn filter(&self, query: &str) -> Option<Vec<bool>> {
         let terms: Vec<String> = query
             .split_whitespace()
-            .map(str::to_lowercase)
+            .map(crate::text::search_key)
             .take(64)
             .collect();
         if terms.is_empty() {
