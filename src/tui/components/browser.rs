@@ -406,7 +406,15 @@ impl Browser {
         }
     }
 
-    fn row_line<'a>(&self, id: NodeId, ctx: &'a Ctx, playing: bool, width: usize) -> Line<'a> {
+    /// `shared`: each shown folder's shared name start ([`shared_name_start`]).
+    fn row_line<'a>(
+        &self,
+        id: NodeId,
+        ctx: &'a Ctx,
+        playing: bool,
+        width: usize,
+        shared: &std::collections::HashMap<NodeId, usize>,
+    ) -> Line<'a> {
         let t = ctx.theme;
         let node = ctx.tree.node(id);
         // Two columns a level, but never more than a third of the pane: a
@@ -478,7 +486,10 @@ impl Browser {
                 };
                 // Screen columns, not chars: a CJK name takes two per character.
                 let used: usize = spans.iter().map(|s| s.content.width()).sum();
-                let shared = node.parent.map_or(0, |p| shared_name_start(ctx, p));
+                let shared = node
+                    .parent
+                    .and_then(|p| shared.get(&p).copied())
+                    .unwrap_or(0);
                 spans.extend(name_and_note(
                     &node.label(),
                     shared,
@@ -686,6 +697,15 @@ impl Component for Browser {
             frame.render_widget(Paragraph::new(Span::styled(msg, style)), list_area);
         } else {
             let end = (offset + h).min(self.rows.len());
+            // each shown folder's shared name start once a frame, not once a
+            // row (a flat folder of 20 000 files is read per call)
+            let mut shared = std::collections::HashMap::new();
+            for &id in &self.rows[offset..end] {
+                let node = ctx.tree.node(id);
+                if let (true, Some(p)) = (node.is_file(), node.parent) {
+                    shared.entry(p).or_insert_with(|| shared_name_start(ctx, p));
+                }
+            }
             let items: Vec<ListItem> = self.rows[offset..end]
                 .iter()
                 .map(|&id| {
@@ -694,6 +714,7 @@ impl Component for Browser {
                         ctx,
                         ctx.player.is_playing(id),
                         usize::from(list_area.width),
+                        &shared,
                     ))
                 })
                 .collect();
