@@ -590,3 +590,35 @@ fn without_colours_the_spectrogram_stays_braille_and_v_says_why() {
         before
     );
 }
+
+/// The picker ranked again when the cache answers keeps a cursor on the row
+/// that types a new genre there (it fell to the top genre, which Enter would
+/// then write to every marked file: a review's finding).
+#[test]
+fn a_reranked_picker_keeps_the_cursor_on_the_typing_row() {
+    let mut s = library(&["a.mp3", "b.mp3"]);
+    let files: Vec<_> = s.tree.files().collect();
+    s.results.set_result(files[0], classified("rock", 0.9));
+    for i in 0..2 {
+        s.browser.select_index(&s.tree, i);
+        key(&mut s, KeyCode::Char('m'));
+    }
+    key(&mut s, KeyCode::Char('t'));
+    let Some(Popup::Picker { items, cursor, .. }) = &mut s.popup else {
+        panic!("no picker");
+    };
+    *cursor = items.len();
+    let typing = *cursor;
+    update(
+        &mut s,
+        Msg::Peeked {
+            req: 999_999,
+            node: files[1],
+            found: None,
+        },
+    );
+    let Some(Popup::Picker { items, cursor, .. }) = &s.popup else {
+        panic!("no picker");
+    };
+    assert_eq!((*cursor, items.len()), (typing, typing));
+}

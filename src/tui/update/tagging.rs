@@ -536,11 +536,14 @@ pub fn open_picker(s: &mut State, fx: &mut Effects) {
     // them) and its cached result asked for, not only the files that came on
     // screen: the bottom edge's count of genres the write replaces, and the
     // ranking, cover them all (the ranking is redone as the answers come).
+    // (urgent only for one file: thousands of marks must not hold back the
+    // reads of the rows on screen)
+    let urgent = nodes.len() == 1;
     for &id in &nodes {
         if s.tree.node(id).inspection().is_some() {
-            reinspect(s, fx, id);
+            super::reinspect_as(s, fx, id, urgent);
         } else {
-            super::inspect(s, fx, id, true);
+            super::inspect(s, fx, id, urgent);
         }
         if matches!(s.results.model, ModelStatus::Ready(_)) {
             super::peek(s, fx, id);
@@ -575,10 +578,14 @@ fn rerank_picker(s: &mut State) {
         ..
     }) = &mut s.popup
     {
-        let on = items.get(*cursor).map(|(g, _)| g.clone());
-        *cursor = on
-            .and_then(|g| new_items.iter().position(|(n, _)| *n == g))
-            .unwrap_or(0);
+        // the row after the genres types a new one: it stays that row (falling
+        // to the top genre there, Enter would write it to every target)
+        *cursor = if *cursor >= items.len() {
+            new_items.len()
+        } else {
+            let on = &items[*cursor].0;
+            new_items.iter().position(|(n, _)| n == on).unwrap_or(0)
+        };
         *items = new_items;
         *yours = new_yours;
     }

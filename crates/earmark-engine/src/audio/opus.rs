@@ -28,6 +28,21 @@ pub struct OpusDecoder {
     buf: AudioBuffer<f32>,
     /// Frames still to drop at the stream's start (see `try_new`).
     pre_skip: usize,
+    /// The stream's pre-skip, dropped again when decoding starts over at 0.
+    stream_pre_skip: usize,
+}
+
+/// OpusHead's pre-skip: little-endian in Ogg's and Matroska's (version 1);
+/// symphonia's MP4 reader prefixes `OpusHead` to the `dOps` box, whose
+/// fields are big-endian (version 0): read little-endian, ffmpeg's 312 was
+/// 14 337 frames, 0.3 s of music lost.
+fn pre_skip_of(head: &[u8]) -> usize {
+    let bytes = [head[10], head[11]];
+    usize::from(if head[8] == 0 {
+        u16::from_be_bytes(bytes)
+    } else {
+        u16::from_le_bytes(bytes)
+    })
 }
 
 impl Decoder for OpusDecoder {
@@ -64,7 +79,7 @@ impl Decoder for OpusDecoder {
         // of symphonia's readers trims it (Ogg's trims only what the first
         // page's granule says beyond it, RFC 7845 4.5; Matroska's nothing),
         // so every Opus file started with 6.5 ms of decoder warm-up.
-        let pre_skip = head.map_or(0, |h| usize::from(u16::from_le_bytes([h[10], h[11]])));
+        let pre_skip = head.map_or(0, pre_skip_of);
         Ok(OpusDecoder {
             dec: Mutex::new(dec),
             params: params.clone(),
@@ -72,6 +87,7 @@ impl Decoder for OpusDecoder {
             pcm: vec![0.0; MAX_FRAMES * channels],
             buf: AudioBuffer::new(MAX_FRAMES as u64, SignalSpec::new(RATE, layout)),
             pre_skip,
+            stream_pre_skip: pre_skip,
         })
     }
 
@@ -80,7 +96,8 @@ impl Decoder for OpusDecoder {
     }
 
     fn reset(&mut self) {
-        // after a seek the stream's start is behind us
+        // after a seek the stream's start is behind us (a seek back to 0
+        // meets its first packet again, which restores the pre-skip)
         self.pre_skip = 0;
         if let Ok(d) = self.dec.get_mut() {
             let _ = d.reset_state();
@@ -107,8 +124,15 @@ impl Decoder for OpusDecoder {
                 *d = self.pcm[i * self.channels + c];
             }
         }
-        // Pre-skip, then start and end trimming as the demuxer computed them (gapless).
-        let skip = self.pre_skip.min(frames);
+        // A packet at the stream's start (first, or after a seek back to 0)
+        // is decoder warm-up until the pre-skip is spent.
+        if packet.ts() == 0 {
+            self.pre_skip = self.stream_pre_skip;
+        }
+        // Pre-skip, past what the demuxer trims itself (gapless), then its
+        // start and end trimming.
+        let left = frames.saturating_sub(packet.trim_start() as usize);
+        let skip = self.pre_skip.min(left);
         self.pre_skip -= skip;
         self.buf.trim(
             packet.trim_start() as usize + skip,

@@ -582,10 +582,19 @@ fn bare_alac_cookie(mut cookie: &[u8]) -> &[u8] {
     cookie
 }
 
+/// A Vorbis stream's channel count from its identification header (the
+/// first of the headers symphonia passes as extra data).
+fn vorbis_ident_channels(params: &symphonia::core::codecs::CodecParameters) -> Option<usize> {
+    let ident = params.extra_data.as_deref()?;
+    (ident.len() > 11 && ident.starts_with(b"\x01vorbis") && ident[11] > 0)
+        .then(|| usize::from(ident[11]))
+}
+
 fn channels_and_bits(
     path: &Path,
     params: &symphonia::core::codecs::CodecParameters,
     container: &str,
+    from_stream: Option<usize>,
 ) -> Result<(usize, Option<u32>), AudioError> {
     let mp4 = if container.contains("MP4") && params.channels.is_none() {
         mp4_properties(path)
@@ -597,6 +606,7 @@ fn channels_and_bits(
         .map(|c| c.count())
         // symphonia's Matroska reader says a layout, not channels
         .or(params.channel_layout.map(|l| l.into_channels().count()))
+        .or(from_stream)
         .or(mp4.and_then(|m| m.0))
         .unwrap_or(1);
     check_channels(path, channels)?;
@@ -694,7 +704,14 @@ fn open_symphonia(
         .filter(|&r| r > 0)
         .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?;
     check_rate(path, sample_rate)?;
-    let (channels, bits_per_sample) = channels_and_bits(path, &params, &container)?;
+    // the stream's own header fills what the container did not say
+    // (Matroska gives a layout for 1, 2, 3 and 6 channels only)
+    let from_stream = decoder
+        .codec_params()
+        .channels
+        .map(|c| c.count())
+        .or_else(|| vorbis_ident_channels(&params));
+    let (channels, bits_per_sample) = channels_and_bits(path, &params, &container, from_stream)?;
     let duration_s = match (params.n_frames, params.time_base) {
         (Some(n), Some(tb)) => {
             let t = tb.calc_time(n);
