@@ -274,11 +274,7 @@ impl EvalView {
         };
         if info.sha256 == r.model_sha256 {
             // as `earmark eval` says it: the shipped models learnt from GTZAN's clips
-            let shipped = crate::model::MODEL_NAMES.iter().any(|n| {
-                crate::model::shipped_card(n)
-                    .is_ok_and(|c| c.sha256.as_deref() == Some(&r.model_sha256))
-            });
-            if shipped && r.scores_gtzan_clips() {
+            if shipped_model(r).is_some() && r.scores_gtzan_clips() {
                 return " (the model in use, fit on GTZAN's train and valid: not held out there)"
                     .into();
             }
@@ -600,16 +596,20 @@ impl Component for EvalView {
     }
 }
 
+/// The shipped model (`fast`, `accurate`) the report scored, by its hash.
+fn shipped_model(r: &EvalReport) -> Option<&'static str> {
+    crate::model::MODEL_NAMES.iter().copied().find(|n| {
+        crate::model::shipped_card(n).is_ok_and(|c| c.sha256.as_deref() == Some(&r.model_sha256))
+    })
+}
+
 /// The report's model as a user knows it: a shipped model by its name (both
 /// files are `genre.onnx`), else the file's name, with its folder when that
 /// is all that tells it apart.
 fn model_label(r: &EvalReport) -> String {
-    let shipped = crate::model::MODEL_NAMES.iter().find(|n| {
-        crate::model::shipped_card(n).is_ok_and(|c| c.sha256.as_deref() == Some(&r.model_sha256))
-    });
     let short = short_model_path(&r.model);
-    match shipped {
-        Some(name) if short == format!("{name}/genre.onnx") => (*name).to_string(),
+    match shipped_model(r) {
+        Some(name) if short == format!("{name}/genre.onnx") => name.to_string(),
         Some(name) => format!("{name} ({short})"),
         None => short,
     }
