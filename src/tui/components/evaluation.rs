@@ -35,9 +35,10 @@ pub struct EvalView {
     /// The report (None: still loading), and folders its relative paths may start from.
     report: Option<Result<Arc<EvalReport>, String>>,
     bases: Vec<PathBuf>,
-    /// The report's model as the header names it, found once (it reads the
-    /// shipped cards), not on every frame.
+    /// The report's model as the header names it, and the shipped model it
+    /// is, found once (they read the shipped cards), not on every frame.
     model_label: String,
+    shipped: Option<&'static str>,
     pub row: usize,
     pub col: usize,
     pub normalised: bool,
@@ -100,7 +101,11 @@ fn pct(v: f64) -> String {
 
 impl EvalView {
     pub fn set_report(&mut self, report: Result<EvalReport, String>, bases: Vec<PathBuf>) {
-        self.model_label = report.as_ref().map(model_label).unwrap_or_default();
+        self.shipped = report.as_ref().ok().and_then(shipped_model);
+        self.model_label = report
+            .as_ref()
+            .map(|r| model_label(r, self.shipped))
+            .unwrap_or_default();
         self.report = Some(report.map(Arc::new));
         self.bases = bases;
     }
@@ -218,9 +223,9 @@ impl EvalView {
 
     /// The figures, then the model and the data: on one line when they fit
     /// `width`, else on two, each cut with "…" (never cut mid-sentence unseen).
-    fn summary<'a>(ctx: &Ctx, r: &EvalReport, model: &str, width: usize) -> Vec<Line<'a>> {
+    fn summary<'a>(&self, ctx: &Ctx, r: &EvalReport, width: usize) -> Vec<Line<'a>> {
         let t = ctx.theme;
-        let model = model.to_string();
+        let model = self.model_label.clone();
         let figures = Line::from(vec![
             Span::styled("Accuracy ", t.label),
             Span::styled(pct(r.accuracy), t.suggest),
@@ -230,7 +235,7 @@ impl EvalView {
             Span::styled(pct(r.macro_f1), t.value),
             Span::styled(format!("  {} files", count(r.n as u64)), t.count),
         ]);
-        let note = Self::model_note(ctx, r);
+        let note = self.model_note(ctx, r);
         let one_line = format!("Model {model}{note}  on {}", r.dataset);
         if one_line.width() <= width {
             return vec![
@@ -268,13 +273,13 @@ impl EvalView {
     /// Whether the report is about the model in use. The shipped cards carry
     /// the report of a train-only twin: the shipped model also learnt from
     /// the evaluation clips, so its own score there would flatter it.
-    fn model_note(ctx: &Ctx, r: &EvalReport) -> String {
+    fn model_note(&self, ctx: &Ctx, r: &EvalReport) -> String {
         let ModelStatus::Ready(info) = &ctx.results.model else {
             return String::new();
         };
         if info.sha256 == r.model_sha256 {
             // as `earmark eval` says it: the shipped models learnt from GTZAN's clips
-            if shipped_model(r).is_some() && r.scores_gtzan_clips() {
+            if self.shipped.is_some() && r.scores_gtzan_clips() {
                 return " (the model in use, fit on GTZAN's train and valid: not held out there)"
                     .into();
             }
@@ -542,7 +547,7 @@ impl Component for EvalView {
         };
         let r = &*report;
         let k = r.labels.len();
-        let summary = Self::summary(ctx, r, &self.model_label, usize::from(area.width));
+        let summary = self.summary(ctx, r, usize::from(area.width));
         let [head, body] =
             Layout::vertical([Constraint::Length(summary.len() as u16), Constraint::Min(0)])
                 .areas(area);
@@ -606,9 +611,9 @@ fn shipped_model(r: &EvalReport) -> Option<&'static str> {
 /// The report's model as a user knows it: a shipped model by its name (both
 /// files are `genre.onnx`), else the file's name, with its folder when that
 /// is all that tells it apart.
-fn model_label(r: &EvalReport) -> String {
+fn model_label(r: &EvalReport, shipped: Option<&str>) -> String {
     let short = short_model_path(&r.model);
-    match shipped_model(r) {
+    match shipped {
         Some(name) if short == format!("{name}/genre.onnx") => name.to_string(),
         Some(name) => format!("{name} ({short})"),
         None => short,
@@ -674,6 +679,7 @@ mod tests {
     #[test]
     fn a_report_names_a_shipped_model_by_its_name() {
         let sha = |name: &str| crate::model::shipped_card(name).unwrap().sha256.unwrap();
+        let model_label = |r: &EvalReport| model_label(r, shipped_model(r));
         let accurate = report(
             "/home/u/earmark/models/accurate/genre.onnx",
             &sha("accurate"),
