@@ -255,7 +255,7 @@ fn refusals_name_the_format_the_content_is() {
         ),
         (
             "no-tags.webm",
-            "it is a Matroska/WebM file, which earmark does not write genres to",
+            "its content reads as Matroska/WebM, which earmark does not write genres to",
         ),
     ] {
         let copy = work.path().join(name);

@@ -168,9 +168,7 @@ fn mpeg_payload(file: &mut File, at: u64) -> Result<(), String> {
         | crate::audio::Sniffed::Other(what)
             if at == 0 =>
         {
-            Err(format!(
-                "it is a {what} file, which earmark does not write genres to; tag it with another program"
-            ))
+            Err(format_not_written(what))
         }
         crate::audio::Sniffed::Audio(what)
         | crate::audio::Sniffed::Undecodable(what)
