@@ -190,7 +190,14 @@ fn decode_slot(slot: Slot, values: &[String]) -> Vec<String> {
             .flat_map(|v| split_genres(&v))
             .flat_map(|v| split_genres(&v.replace('/', ";")))
             .collect(),
-        Slot::Vorbis | Slot::Mp4Gen => values.to_vec(),
+        // Other taggers leave blanks around values ('Rock  '); shown trimmed,
+        // as the other slots' values are.
+        Slot::Vorbis | Slot::Mp4Gen => values
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect(),
         Slot::Mp4Gnre => values
             .iter()
             .filter_map(|v| v.parse::<usize>().ok())
@@ -366,6 +373,24 @@ mod tests {
         assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["Hip Hop", "R&B"]));
         let t = st.target(&s(&["!!!", "???"]), GenreMode::Replace);
         assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["!!!", "???"]));
+    }
+
+    /// Blanks other taggers leave around Vorbis and MP4 values are not
+    /// shown ('Rock  ' → Rock; a blank value is no genre), as ID3's are not;
+    /// a write still replaces the stored value exactly.
+    #[test]
+    fn vorbis_and_mp4_values_are_shown_trimmed() {
+        for slot in [Slot::Vorbis, Slot::Mp4Gen] {
+            let st = GenreState {
+                slots: vec![SlotValues {
+                    slot,
+                    values: s(&["Rock  ", " ", " Jazz"]),
+                }],
+            };
+            assert_eq!(st.display(), s(&["Rock", "Jazz"]), "{slot:?}");
+            let t = st.target(&s(&["Rock"]), GenreMode::Replace);
+            assert_eq!(t.get(slot).unwrap(), s(&["Rock"]), "{slot:?}");
+        }
     }
 
     #[test]
