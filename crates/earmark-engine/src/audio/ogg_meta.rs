@@ -170,10 +170,35 @@ pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<()
     Ok(())
 }
 
-/// What an Ogg file's streams are, by their first packets (every stream's
-/// first page comes before any other page), when none is one earmark decodes:
-/// "Speex", "Theora video", or "an unknown codec". None when a stream is
-/// Vorbis, Opus or FLAC, or the first pages cannot be read.
+/// The first packets of an Ogg file's logical streams: the bodies of its
+/// beginning-of-stream pages, which Ogg puts before any other page (a
+/// multiplexed file has several). Read up to 64 of them; stops at the first
+/// other page, or where the file ends inside one.
+pub(crate) fn bos_pages<R: Read>(r: &mut R) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut pages = Vec::new();
+    for _ in 0..64 {
+        let mut h = [0u8; 27];
+        if read_up_to(r, &mut h)? < h.len() || &h[..4] != b"OggS" || h[5] & 0x02 == 0 {
+            break;
+        }
+        let mut lacing = vec![0u8; usize::from(h[26])];
+        // at most 255 × 255 bytes: a page's size is bounded by its header
+        let mut body = Vec::new();
+        if read_up_to(r, &mut lacing)? < lacing.len() {
+            break;
+        }
+        body.resize(lacing.iter().map(|&l| usize::from(l)).sum(), 0);
+        if read_up_to(r, &mut body)? < body.len() {
+            break;
+        }
+        pages.push(body);
+    }
+    Ok(pages)
+}
+
+/// What an Ogg file's streams are, by their first packets, when none is one
+/// earmark decodes: "Speex", "Theora video", or "an unknown codec". None
+/// when a stream is Vorbis, Opus or FLAC, or the first pages cannot be read.
 pub fn first_codec_undecodable(path: &Path) -> Option<&'static str> {
     const KNOWN: &[(&[u8], &str)] = &[
         (b"Speex   ", "Speex"),
@@ -184,33 +209,22 @@ pub fn first_codec_undecodable(path: &Path) -> Option<&'static str> {
         (b"\x80daala", "Daala video"),
         (b"OggMIDI", "MIDI"),
     ];
-    let mut r = BufReader::new(std::fs::File::open(path).ok()?);
-    let mut named = None;
-    for _ in 0..64 {
-        let mut h = [0u8; 27];
-        if read_up_to(&mut r, &mut h).ok()? < h.len() || &h[..4] != b"OggS" || h[5] & 0x02 == 0 {
-            break;
-        }
-        let mut lacing = vec![0u8; usize::from(h[26])];
-        r.read_exact(&mut lacing).ok()?;
-        let mut body = vec![0u8; lacing.iter().map(|&l| usize::from(l)).sum()];
-        r.read_exact(&mut body).ok()?;
-        if [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"]
-            .iter()
-            .any(|m| body.starts_with(m))
-        {
-            return None;
-        }
-        // a Skeleton stream describes the others: not a codec of its own
-        if !body.starts_with(b"fishead\0") && named.is_none() {
-            named = KNOWN
-                .iter()
-                .find(|(magic, _)| body.starts_with(magic))
-                .map(|&(_, name)| name);
-            named = named.or(Some("an unknown codec"));
-        }
+    let pages = bos_pages(&mut BufReader::new(std::fs::File::open(path).ok()?)).ok()?;
+    let decodable = [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"];
+    if pages
+        .iter()
+        .any(|body| decodable.iter().any(|m| body.starts_with(m)))
+    {
+        return None;
     }
-    named
+    // a Skeleton stream describes the others: not a codec of its own
+    let first = pages.iter().find(|body| !body.starts_with(b"fishead\0"))?;
+    Some(
+        KNOWN
+            .iter()
+            .find(|(magic, _)| first.starts_with(magic))
+            .map_or("an unknown codec", |&(_, name)| name),
+    )
 }
 
 /// Where the next `OggS` is at or after `from`, if anywhere.

@@ -45,23 +45,11 @@ pub(crate) enum Native {
     Chunks(ChunkTags),
 }
 
-/// How many logical streams begin on the file's first pages (BOS pages
-/// come first in Ogg; a multiplexed file has several).
+/// How many logical streams begin on the file's first pages (a
+/// multiplexed file has several).
 fn ogg_streams(file: &mut File) -> std::io::Result<usize> {
     file.seek(SeekFrom::Start(0))?;
-    let mut streams = 0;
-    for _ in 0..64 {
-        let mut h = [0u8; 27];
-        if file.read_exact(&mut h).is_err() || &h[..4] != b"OggS" || h[5] & 0x02 == 0 {
-            break;
-        }
-        streams += 1;
-        let mut lacing = vec![0u8; usize::from(h[26])];
-        file.read_exact(&mut lacing)?;
-        let body: i64 = lacing.iter().map(|&b| i64::from(b)).sum();
-        file.seek(SeekFrom::Current(body))?;
-    }
-    Ok(streams)
+    Ok(crate::audio::ogg_bos_pages(&mut std::io::BufReader::new(file))?.len())
 }
 
 /// What [`detect`] says of a file no tag reader recognises.
