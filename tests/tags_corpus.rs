@@ -237,6 +237,31 @@ fn an_unreadable_tag_on_readable_audio_is_a_warning() {
         "{ogg}"
     );
     assert!(records[1]["audio"].is_null() && records[1]["error"].is_string());
+
+    // Once `tag` has written its genre (into the first stream's comments,
+    // where mutagen and ffmpeg look), `info` shows it as `tag` reads it.
+    let work = tempfile::tempdir().unwrap();
+    let copy = work.path().join("multiplex.ogg");
+    std::fs::write(&copy, std::fs::read(corpus.join("multiplex.ogg")).unwrap()).unwrap();
+    let tagged = common::earmark()
+        .args(["tag", "-g", "Rock"])
+        .arg(&copy)
+        .env("EARMARK_CACHE_DIR", work.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(tagged.status.success(), "{tagged:?}");
+    let out = common::earmark()
+        .args(["info", "--json"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let records: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        records[0]["tags"]["genres"],
+        serde_json::json!(["Rock"]),
+        "{}",
+        records[0]
+    );
 }
 
 /// A file whose content is another format than its name or lofty's first

@@ -106,9 +106,24 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     if probe.file_type().is_none() {
         return Ok(TagSummary::default());
     }
-    let tagged = crate::audio::guard::catch_quietly(|| probe.read())
-        .map_err(|_| err("the tag reader failed on malformed data".into()))?
-        .map_err(|e| err(e.to_string()))?;
+    let tagged = match crate::audio::guard::catch_quietly(|| probe.read()) {
+        Ok(Ok(tagged)) => tagged,
+        failed => {
+            let reason = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => "the tag reader failed on malformed data".into(),
+            };
+            // A genre `tag` reads and writes (a multiplexed Ogg's first
+            // stream, which lofty cannot parse) is shown, not only warned of.
+            return match write::read_genre_state(path).map(|s| s.display()) {
+                Ok(genres) if !genres.is_empty() => Ok(TagSummary {
+                    genres,
+                    ..Default::default()
+                }),
+                _ => Err(err(reason)),
+            };
+        }
+    };
     let mut summary = TagSummary {
         formats: tagged
             .tags()
