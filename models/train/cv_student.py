@@ -182,6 +182,9 @@ def main() -> int:
     ap.add_argument("--tag", default="",
                     help="a variant's name: WORK/cv_student_<tag>.json and cv_student_<tag>/ (the fast "
                          "card compares cv_student_pool.json or cv_student_nopool.json with the recipe's)")
+    ap.add_argument("--report", default="",
+                    help="name the report WORK/cv_student_<report>.json instead of <tag>'s (a second "
+                         "test on a variant's folds, judged by its own rule, beside the first's report)")
     ap.add_argument("--max-block", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -253,6 +256,7 @@ def main() -> int:
              else [args.seed + r for r in range(args.repeats)])
     name = "cv_student" + (f"_{args.tag}" if args.tag else "")
     fold_dir = os.path.join(args.work, name)
+    report = "cv_student" + (f"_{args.report or args.tag}" if args.report or args.tag else "")
     oof_s, oof_t, fold_rows, rep_rows, missing = [], [], [], [], []
     mine = [f for f in args.folds.split(",") if f]
     x_key = key_of(ex.X)
@@ -391,19 +395,19 @@ def main() -> int:
                 f"/ {result['oof']['student']['balanced_accuracy']['mean']:.3f})")
     gap = result["oof"]["teacher"]["accuracy"]["mean"] - result["oof"]["student"]["accuracy"]["mean"]
     result["student_trails_teacher_by"] = round(gap, 4)
-    write_json(os.path.join(args.work, f"{name}.json"), result, indent=1)
+    write_json(os.path.join(args.work, f"{report}.json"), result, indent=1)
     idx = np.where(~pool.is_ex)[0]
     for who, probs in (("student", oof_s[0]), ("teacher", oof_t[0])):
         rep = eval_report(pool.y[idx], probs[idx], [pool.paths[i] for i in idx], model=f"cv:{who}",
                           dataset=f"out-of-fold, {FOLDS}-fold artist-grouped CV over train + valid, "
                                   f"seed {seeds[0]}; the fold's {who} never saw the clip's group")
-        write_json(os.path.join(args.work, f"{name}_oof_{who}.json"), rep, indent=1)
+        write_json(os.path.join(args.work, f"{report}_oof_{who}.json"), rep, indent=1)
     s, t = result["oof"]["student"], result["oof"]["teacher"]
     log(f"student CV acc {s['accuracy']['mean']:.3f} bal {s['balanced_accuracy']['mean']:.3f} | teacher "
         f"{t['accuracy']['mean']:.3f} / {t['balanced_accuracy']['mean']:.3f} | agreement "
         f"{result['oof']['agreement']['mean']:.3f} | student trails by {gap:.3f}; "
         f"folds: student {result['folds']['student']['accuracy']}, teacher {result['folds']['teacher']['accuracy']}")
-    log(f"wrote {args.work}/{name}.json")
+    log(f"wrote {args.work}/{report}.json")
     return 0
 
 

@@ -665,6 +665,42 @@ EARLIER_RUN = {"temperature": "a first run on seed 0's folds scored 0.781 / 0.70
                               "fixed this test on two fresh seeds"}
 
 
+# A second test on a variant's folds, judged on the thin-genre excerpts (next_steps.md: "More windows,
+# judged on the excerpts", fixed on 2026-12-06 at 12:40 before any fold of seeds 1 and 2): its report
+# (cv_student.py --tag w16 --report w16x) against the shipped recipe's students of the same seeds.
+EXCERPTS_RULES = {"w16x": {"excerpts_gain": 0.04, "non_inferior": 0.005,
+                           "what": "the recipe's 8 windows per pool track"}}
+
+
+def excerpts_rule_note(tag, name, alt, base, base_name):
+    """The decision of an EXCERPTS_RULES test: the excerpts' accuracy must rise by the rule's gain on
+    average over the seeds both ran, clip and balanced accuracy each falling by at most non_inferior."""
+    rule = EXCERPTS_RULES[tag]
+    mine, theirs = per_seed(base), per_seed(alt)
+    seeds = sorted(set(mine) & set(theirs))
+    if not seeds:
+        return ""
+    g = {k: sum(theirs[sd].get(k, 0) - mine[sd].get(k, 0) for sd in seeds) / len(seeds)
+         for k in ("excerpts_accuracy", "accuracy", "balanced_accuracy")}
+    rises = g["excerpts_accuracy"] >= rule["excerpts_gain"] - 5e-5
+    holds = min(g["accuracy"], g["balanced_accuracy"]) >= -rule["non_inferior"] - 5e-5
+    per = "; ".join(f"seed {sd}: excerpts {theirs[sd].get('excerpts_accuracy', 0):.3f} against "
+                    f"{mine[sd].get('excerpts_accuracy', 0):.3f}, clips {theirs[sd]['accuracy']:.3f} / "
+                    f"{theirs[sd]['balanced_accuracy']:.3f} against {mine[sd]['accuracy']:.3f} / "
+                    f"{mine[sd]['balanced_accuracy']:.3f}" for sd in seeds)
+    verdict = ("**kept**." if rises and holds else
+               "**not kept**: the excerpts rose as the rule asks, but the clips fell by more than it allows."
+               if rises else "**not kept**: the excerpts did not rise by the rule's margin; the excerpts "
+               "lead is closed.")
+    return (f"**{name[0].upper() + name[1:]}, judged on the thin-genre excerpts** (a second test of the same "
+            f"variant on {seed_list(seeds)}, against {base_name} on the same folds: {per}): on average "
+            f"{100 * g['excerpts_accuracy']:+.1f} points on the excerpts, {100 * g['accuracy']:+.1f} of "
+            f"accuracy and {100 * g['balanced_accuracy']:+.1f} of balanced. Rule fixed before any of its "
+            f"folds: it replaces {rule['what']} if the excerpts' accuracy rises by at least "
+            f"{100 * rule['excerpts_gain']:.0f} points on average while accuracy and balanced accuracy each "
+            f"fall by at most {100 * rule['non_inferior']:.1f} → " + verdict + "\n")
+
+
 def clears_gain(g) -> bool:
     """Whether an accuracy gain `g[0]` reaches RULE_GAIN (the baselines are rounded to 6 digits)."""
     return g[0] >= RULE_GAIN - 5e-5
@@ -927,7 +963,9 @@ def cv_student_section(work, shipped_cfg):
         base = base_run(alt, cv, variants)
         base_name = "this recipe" if base is cv else "the " + variant_name(base["protocol"], P)
         s = alt["protocol"]["student"]
-        if pool_set(alt["protocol"]) != pool_set(base["protocol"]) and has_pool(alt["protocol"]) and has_pool(base["protocol"]):
+        if tag in EXCERPTS_RULES:
+            notes.append(excerpts_rule_note(tag, name, alt, base, base_name))
+        elif pool_set(alt["protocol"]) != pool_set(base["protocol"]) and has_pool(alt["protocol"]) and has_pool(base["protocol"]):
             notes.append(rule_note("windows", name, alt, base))
         elif s.get("front", "") != base["protocol"]["student"].get("front", ""):
             notes.append(rule_note("front", name, alt, base))
