@@ -355,3 +355,69 @@ fn repeated_titles_show_every_value_as_mutagen_reads_them() {
     theirs.sort_unstable();
     assert_eq!(ours, theirs);
 }
+
+/// An MP3 with an ID3v1 trailer beside its ID3v2 tag (as older taggers and
+/// mutagen's `v1=2` leave them): the trailer's genre follows each write, so
+/// a cleared genre does not come back from it (mutagen, and earmark's own
+/// `info`, fall back to ID3v1), and an undo puts the file back byte for byte.
+#[test]
+fn the_id3v1_genre_follows_each_write() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mp3) = untagged_mp3(dir.path()) else {
+        return;
+    };
+    mutagen(
+        &py,
+        "import sys, mutagen.id3 as i
+t = i.ID3()
+t.add(i.TIT2(encoding=3, text=['Song']))
+t.add(i.TCON(encoding=3, text=['Rock']))
+t.save(sys.argv[1], v1=2)",
+        &mp3,
+    );
+    let original = std::fs::read(&mp3).unwrap();
+    let md5 = reader::ffmpeg_md5(&mp3).unwrap();
+    // mutagen's own ID3v1 parser on the last 128 bytes: (title, genre)
+    let v1 = "import sys, mutagen.id3._id3v1 as v
+f = open(sys.argv[1], 'rb'); f.seek(-128, 2); t = v.ParseID3v1(f.read())
+print(t['TIT2'].text[0] if 'TIT2' in t else None, t['TCON'].genres if 'TCON' in t else [])";
+    assert_eq!(mutagen(&py, v1, &mp3), "Song ['Rock']");
+    let steps: [(&[&str], &str, &str); 3] = [
+        (&["tag", "--genre", "Jazz"], "Song ['Jazz']", "['Jazz']"),
+        (
+            &["tag", "--genre", "Hip Hop"],
+            "Song ['Hip-Hop']",
+            "['Hip Hop']",
+        ),
+        (&["tag", "--clear"], "Song []", "[]"),
+    ];
+    for (args, in_v1, merged) in steps {
+        let out = earmark(args, &mp3, dir.path());
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        assert_eq!(mutagen(&py, v1, &mp3), in_v1, "{args:?}");
+        // mutagen.File merges ID3v1 into the tags where ID3v2 lacks a frame
+        let tcon = "import sys, mutagen; t = mutagen.File(sys.argv[1]).tags
+print([g for f in t.getall('TCON') for g in f.genres])";
+        assert_eq!(mutagen(&py, tcon, &mp3), merged, "{args:?}");
+        assert_eq!(reader::ffmpeg_md5(&mp3).unwrap(), md5, "audio changed");
+    }
+    let info = earmark(&["info", "--json"], &mp3, dir.path());
+    let records: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(records[0]["tags"]["genres"], serde_json::json!([]));
+    for run in ["3", "2", "1"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(["tag", "undo", "--run", run])
+            .env("EARMARK_DATA_DIR", dir.path().join("data"))
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "undo {run}: {out:?}");
+    }
+    assert!(
+        std::fs::read(&mp3).unwrap() == original,
+        "undo is not exact"
+    );
+}

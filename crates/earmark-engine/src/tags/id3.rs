@@ -319,6 +319,30 @@ impl Id3Tag {
     }
 }
 
+/// The genre byte of the ID3v1 trailer `file` ends with (the last of its
+/// 128 bytes, after "TAG"), if it has one.
+pub(crate) fn v1_genre<R: Read + Seek>(file: &mut R) -> io::Result<Option<u8>> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len < 128 {
+        return Ok(None);
+    }
+    let mut trailer = [0u8; 128];
+    file.seek(SeekFrom::End(-128))?;
+    file.read_exact(&mut trailer)?;
+    Ok((&trailer[..3] == b"TAG").then_some(trailer[127]))
+}
+
+/// Set the genre byte of the ID3v1 trailer `file` ends with; nothing else
+/// of the trailer changes.
+pub(crate) fn set_v1_genre(file: &mut File, code: u8) -> io::Result<()> {
+    if v1_genre(file)?.is_none() {
+        return Err(io::Error::other("the ID3v1 trailer is gone"));
+    }
+    file.seek(SeekFrom::End(-1))?;
+    file.write_all(&[code])?;
+    file.flush()
+}
+
 /// Move the file's bytes from `from` to the end so they start at `to`.
 pub(crate) fn move_tail(file: &mut File, from: u64, to: u64) -> io::Result<()> {
     let len = file.metadata()?.len();

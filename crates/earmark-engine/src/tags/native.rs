@@ -32,8 +32,9 @@ pub(crate) fn parse_options() -> ParseOptions {
 
 /// A file's tags, held in lofty's type for its format.
 pub(crate) enum Native {
-    /// Our own ID3v2 writer (see `id3`).
-    Mpeg(Id3Tag),
+    /// Our own ID3v2 writer (see `id3`), and the genre byte of an ID3v1
+    /// trailer when the file ends with one.
+    Mpeg(Id3Tag, Option<u8>),
     /// Our own FLAC writer (see `flac`).
     Flac(FlacMeta),
     /// Our own Ogg writer for Vorbis, Opus and FLAC in Ogg (see `ogg`).
@@ -189,7 +190,8 @@ impl Native {
                 FileType::Mpeg => {
                     let tag = read_checked(Id3Tag::read(file), Id3Tag::genres)?;
                     mpeg_payload(file, tag.len)?;
-                    Native::Mpeg(tag)
+                    let v1 = super::id3::v1_genre(file).map_err(|e| e.to_string())?;
+                    Native::Mpeg(tag, v1)
                 }
                 FileType::Flac => {
                     Native::Flac(read_checked(FlacMeta::read(file), FlacMeta::genres)?)
@@ -213,14 +215,20 @@ impl Native {
     pub(crate) fn state(&self) -> GenreState {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };
         let slots = match self {
-            Native::Mpeg(t) => vec![SlotValues {
-                slot: if t.major <= 3 {
+            Native::Mpeg(t, v1) => {
+                let v2 = if t.major <= 3 {
                     Slot::Id3v23
                 } else {
                     Slot::Id3v2
-                },
-                values: t.genres().unwrap_or_default(),
-            }],
+                };
+                let mut v = vec![slot(v2, t.genres().unwrap_or_default())];
+                if let Some(code) = v1 {
+                    // 255: ID3v1's "no genre"
+                    let values = (*code != 255).then(|| code.to_string());
+                    v.push(slot(Slot::Id3v1, values.into_iter().collect()));
+                }
+                v
+            }
             Native::Chunks(t) => {
                 let id3 = if t.id3.major <= 3 {
                     Slot::Id3v23
@@ -248,12 +256,12 @@ impl Native {
     /// An MPEG file with no ID3v2 tag: only its audio says it is MPEG (lofty
     /// guesses MPEG from a frame sync anywhere in the first bytes).
     pub(crate) fn is_untagged_mpeg(&self) -> bool {
-        matches!(self, Native::Mpeg(t) if t.len == 0)
+        matches!(self, Native::Mpeg(t, _) if t.len == 0)
     }
 
     pub(crate) fn layout(&self) -> Option<Layout> {
         match self {
-            Native::Mpeg(_) => Some(Layout::Id3Mpeg),
+            Native::Mpeg(..) => Some(Layout::Id3Mpeg),
             Native::Flac(_) => Some(Layout::Flac),
             Native::Mp4(_) => Some(Layout::Mp4),
             Native::Chunks(_) => Some(Layout::Chunks),
@@ -267,7 +275,16 @@ impl Native {
         for s in &target.slots {
             let v = s.values.as_slice();
             match (&mut *self, s.slot) {
-                (Native::Mpeg(t), Slot::Id3v2 | Slot::Id3v23) => t.set_genres(v)?,
+                (Native::Mpeg(t, _), Slot::Id3v2 | Slot::Id3v23) => t.set_genres(v)?,
+                (Native::Mpeg(_, Some(code)), Slot::Id3v1) => {
+                    *code = match v {
+                        [] => 255,
+                        [n] => n
+                            .parse()
+                            .map_err(|_| format!("not an ID3v1 genre code: {n}"))?,
+                        _ => return Err("ID3v1 holds one genre".into()),
+                    }
+                }
                 (Native::Chunks(t), Slot::Id3v2 | Slot::Id3v23) => t.id3.set_genres(v)?,
                 (Native::Chunks(t), Slot::RiffInfo) => t.set_info_genre(v)?,
                 (Native::Flac(m), Slot::Vorbis) => m.set_genres(v)?,
@@ -287,7 +304,12 @@ impl Native {
         let opts = WriteOptions::new().lossy_text_encoding(false);
         let rewind = |file: &mut File| file.seek(SeekFrom::Start(0)).map(|_| ());
         match self {
-            Native::Mpeg(t) => t.save(file)?,
+            Native::Mpeg(t, v1) => {
+                t.save(file)?;
+                if let Some(code) = v1 {
+                    super::id3::set_v1_genre(file, *code)?;
+                }
+            }
             Native::Flac(m) => m.save(file)?,
             Native::Chunks(t) => t.save(file)?,
             Native::Ogg(t) => t.save(file)?,
@@ -316,7 +338,7 @@ impl Native {
         };
         match self {
             // Checked byte for byte instead (see `bytecheck`).
-            Native::Mpeg(_)
+            Native::Mpeg(..)
             | Native::Flac(_)
             | Native::Mp4(_)
             | Native::Chunks(_)

@@ -22,6 +22,9 @@ pub enum Slot {
     Mp4Gnre,
     /// RIFF INFO `IGNR` (wav): at most one value, the raw text.
     RiffInfo,
+    /// An MP3's ID3v1 trailer: its genre byte as decimal text (none: 255).
+    /// Readers fall back to it where the ID3v2 tag has no genre.
+    Id3v1,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +132,7 @@ impl GenreState {
                         Slot::Id3v23 => vec![wanted.join("; ")],
                         Slot::Mp4Gnre => Vec::new(),
                         Slot::RiffInfo => vec![wanted.join("; ")],
+                        Slot::Id3v1 => id3v1_code(&wanted).into_iter().collect(),
                     },
                 })
                 .collect(),
@@ -205,7 +209,25 @@ fn decode_slot(slot: Slot, values: &[String]) -> Vec<String> {
             .map(|s| s.to_string())
             .collect(),
         Slot::RiffInfo => values.iter().flat_map(|v| split_genres(v)).collect(),
+        Slot::Id3v1 => values
+            .iter()
+            .filter_map(|v| v.parse::<usize>().ok())
+            .filter_map(|n| lofty::id3::v1::GENRES.get(n))
+            .map(|s| s.to_string())
+            .collect(),
     }
+}
+
+/// The ID3v1 genre code for the first of `genres` that ID3v1's list holds
+/// ("Hip Hop" is its "Hip-Hop"), as decimal text; none when no genre is in
+/// it, so an old genre does not outlive the write there.
+fn id3v1_code(genres: &[String]) -> Option<String> {
+    genres.iter().find_map(|g| {
+        lofty::id3::v1::GENRES
+            .iter()
+            .position(|v1| crate::vocab::library::same_genre(v1, g))
+            .map(|n| n.to_string())
+    })
 }
 
 /// A genre list as typed or stored: `Rock; Jazz` → [Rock, Jazz] (blanks
@@ -391,6 +413,35 @@ mod tests {
             let t = st.target(&s(&["Rock"]), GenreMode::Replace);
             assert_eq!(t.get(slot).unwrap(), s(&["Rock"]), "{slot:?}");
         }
+    }
+
+    /// ID3v1 holds one code from its list: the first genre it has, in any
+    /// spelling; none (255 on disk) when it has none of them.
+    #[test]
+    fn the_id3v1_slot_takes_the_first_genre_its_list_holds() {
+        let st = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Id3v2,
+                    values: Vec::new(),
+                },
+                SlotValues {
+                    slot: Slot::Id3v1,
+                    values: s(&["17"]),
+                },
+            ],
+        };
+        assert_eq!(st.display(), s(&["Rock"]), "shown where ID3v2 has none");
+        let code = |g: &[&str]| {
+            st.target(&s(g), GenreMode::Replace)
+                .get(Slot::Id3v1)
+                .unwrap()
+                .to_vec()
+        };
+        assert_eq!(code(&["Hip Hop"]), s(&["7"]));
+        assert_eq!(code(&["Musique Française", "Drum & Bass"]), s(&["127"]));
+        assert_eq!(code(&["Musique Française"]), Vec::<String>::new());
+        assert_eq!(code(&[]), Vec::<String>::new());
     }
 
     #[test]
