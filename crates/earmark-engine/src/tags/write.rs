@@ -366,6 +366,12 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
                 WriteErrorKind::NotAudio,
                 format!("not an audio file ({what})"),
             ),
+            // an ID3 tag with nothing lofty takes for MPEG audio behind it
+            Sniffed::Audio("MP3" | "MPEG audio") if r == UNRECOGNISED => TagWriteError::new(
+                path,
+                WriteErrorKind::NotAudio,
+                "not an audio file (no MPEG audio was found behind its ID3 tag)",
+            ),
             // a container earmark reads (Matroska, CAF) or names (WMA)
             Sniffed::Audio(what) | Sniffed::Undecodable(what) if r == UNRECOGNISED => {
                 TagWriteError::new(path, WriteErrorKind::Unsupported, format_not_written(what))
