@@ -245,7 +245,7 @@ def main() -> int:
     cfg = SHIPPED_HEAD
     student_cfg = {k: v for k, v in vars(args).items()
                    if k not in ("features", "backbone", "work", "splits", "threads", "repeats", "seeds", "folds", "tag",
-                               "teacher")
+                               "report", "teacher")
                   and (k != "eval_hops" or hops)  # without hops, the recipe's cached folds keep their key
                   and (k != "pool_balance" or args.pool_balance > 0)  # so without a balanced pool
                   and (k != "emb_weight" or args.emb_weight > 0)  # and without the embedding target
