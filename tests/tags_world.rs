@@ -421,3 +421,42 @@ print([g for f in t.getall('TCON') for g in f.genres])";
         "undo is not exact"
     );
 }
+
+/// An MP3 whose APEv2 tag holds a genre too (foobar2000 writes one): earmark
+/// rewrites ID3 only, so the write is refused in one line, naming it, and
+/// the file is left as it was; an APEv2 tag without a genre does not matter.
+#[test]
+fn an_ape_genre_beside_id3_is_refused_by_name() {
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mp3) = untagged_mp3(dir.path()) else {
+        return;
+    };
+    let ape = |genre: &str| {
+        format!(
+            "import sys, mutagen.id3 as i, mutagen.apev2 as a
+t = i.ID3(); t.add(i.TCON(encoding=3, text=['Rock'])); t.save(sys.argv[1])
+x = a.APEv2(); x['Title'] = 'Song'{genre}; x.save(sys.argv[1])"
+        )
+    };
+    mutagen(&py, &ape("; x['Genre'] = 'Rock'"), &mp3);
+    let before = std::fs::read(&mp3).unwrap();
+    let out = earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("its APEv2 tag holds a genre too (Rock)"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&mp3).unwrap() == before,
+        "a refused file changed"
+    );
+    let other = tempfile::tempdir().unwrap();
+    let plain = untagged_mp3(other.path()).unwrap();
+    mutagen(&py, &ape(""), &plain);
+    let out = earmark(&["tag", "--genre", "Jazz"], &plain, dir.path());
+    assert!(out.status.success(), "{out:?}");
+}

@@ -384,6 +384,7 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
             _ => TagWriteError::new(path, WriteErrorKind::Unsupported, r),
         }
     })?;
+    let ends_with_id3v1 = |f: &mut File| super::id3::v1_genre(f).is_ok_and(|g| g.is_some());
     if ft == lofty::file::FileType::Mpeg && !head.starts_with(b"ID3") && ends_with_id3v1(file) {
         return Err(TagWriteError::new(
             path,
@@ -392,7 +393,39 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
              and album from most players; convert its tag to ID3v2 in a tag editor first",
         ));
     }
+    if ft == lofty::file::FileType::Mpeg
+        && let Some(genre) = ape_genre(file)
+    {
+        return Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            format!(
+                "its APEv2 tag holds a genre too ({genre}), which earmark does not rewrite: players \
+                 that read APE would keep showing it; tag it with another program"
+            ),
+        ));
+    }
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+}
+
+/// The genre in an MP3's APEv2 tag (foobar2000 writes one), if any: earmark
+/// rewrites the ID3 tags only, so a write would leave two genres.
+fn ape_genre(file: &mut File) -> Option<String> {
+    use lofty::file::TaggedFileExt;
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let tagged = crate::audio::guard::catch_quietly(|| {
+        lofty::probe::Probe::new(std::io::BufReader::new(&mut *file))
+            .options(super::native::parse_options())
+            .set_file_type(lofty::file::FileType::Mpeg)
+            .read()
+    })
+    .ok()?
+    .ok()?;
+    let genre = tagged
+        .tag(lofty::tag::TagType::Ape)?
+        .get_string(lofty::prelude::ItemKey::Genre)?
+        .trim();
+    (!genre.is_empty()).then(|| genre.to_string())
 }
 
 const AU_HAS_NO_TAGS: &str = "Sun/NeXT .au files cannot carry tags";
@@ -402,12 +435,6 @@ const AU_HAS_NO_TAGS: &str = "Sun/NeXT .au files cannot carry tags";
 pub fn format_without_tags(path: &Path) -> Option<&'static str> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     (ext.eq_ignore_ascii_case("au") || ext.eq_ignore_ascii_case("snd")).then_some(AU_HAS_NO_TAGS)
-}
-
-/// An ID3v1 tag: the file's last 128 bytes start with `TAG`.
-fn ends_with_id3v1(file: &mut File) -> bool {
-    let mut tag = [0u8; 3];
-    file.seek(SeekFrom::End(-128)).is_ok() && file.read_exact(&mut tag).is_ok() && &tag == b"TAG"
 }
 
 /// Deletes the temp file unless disarmed; its marker goes either way.
