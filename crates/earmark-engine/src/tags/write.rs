@@ -242,8 +242,13 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
     let genres = clean_genres(&change.genres)
         .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
     check_writable(path)?;
-    let old = read_genre_state(path)?;
+    let mut file = File::open(path).map_err(|e| TagWriteError::io(path, "cannot open", &e))?;
+    let native = read_native(path, &mut file)?;
+    let old = native.state();
     let new = old.target(&genres, change.mode);
+    if !old.shows_same(&new) {
+        refuse_ape_genre(path, &mut file, &native)?;
+    }
     Ok(report(path, old, new))
 }
 
@@ -393,19 +398,26 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
              and album from most players; convert its tag to ID3v2 in a tag editor first",
         ));
     }
-    if ft == lofty::file::FileType::Mpeg
-        && let Some(genre) = ape_genre(file)
-    {
-        return Err(TagWriteError::new(
+    Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+}
+
+/// A change to an MP3 whose APEv2 tag holds a genre too is refused: checked
+/// only where a write would change the genre, not on every read of one.
+fn refuse_ape_genre(path: &Path, file: &mut File, native: &Native) -> Result<(), TagWriteError> {
+    if !matches!(native, Native::Mpeg(..)) {
+        return Ok(());
+    }
+    match ape_genre(file) {
+        Some(genre) => Err(TagWriteError::new(
             path,
             WriteErrorKind::Unsupported,
             format!(
                 "its APEv2 tag holds a genre too ({genre}), which earmark does not rewrite: players \
                  that read APE would keep showing it; tag it with another program"
             ),
-        ));
+        )),
+        None => Ok(()),
     }
-    Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
 }
 
 /// The genre in an MP3's APEv2 tag (foobar2000 writes one), if any: earmark
@@ -564,6 +576,7 @@ fn safe_write(
     if old.shows_same(&target) {
         return Ok(report(shown, old.clone(), old));
     }
+    refuse_ape_genre(shown, &mut original, &native)?;
     let expected = Expected::of(shown, &real, &native, target)?;
     drop(native);
 
