@@ -31,11 +31,14 @@ from earmark_train.metrics import eval_report
 EXPORTABLE = ("msd_pen", "msd_pen+msd_tag")
 
 
-def grid(backbones: list) -> list:
+def grid(backbones: list, alone: bool = False) -> list:
     """Cheapest first: clip-mean LR (fitted on a few hundred clip means), then patch-level LR
     (thousands of patches per fit; the setting shipped before CV, pen+tag C=0.0003 excerpts x2
-    mean_probs, is in the grid); each feature set alone, + MSD's tags, + MTT's embedding."""
-    feats = ["msd_pen", "msd_pen+msd_tag"] + (["msd_pen+mtt_pen"] if "mtt" in backbones else [])
+    mean_probs, is in the grid); MSD's embedding alone, + MSD's tags, + each other backbone's
+    embedding (MTT_musicnn; MSD_vgg), and with `alone` each other backbone's embedding alone."""
+    others = [b for b in backbones if b != "msd"]
+    feats = ["msd_pen", "msd_pen+msd_tag"] + [f"msd_pen+{b}_pen" for b in others]
+    feats += [f"{b}_pen" for b in others] if alone else []
     out = []
     for f in feats:
         for ew in (0.0, 1.0):
@@ -44,8 +47,8 @@ def grid(backbones: list) -> list:
                             "feats": f, "C": C, "excerpt_weight": ew, "combine": "mean_log_probs"})
     # patch-level fits are ~10x dearer: the setting shipped before CV and one with MSD alone
     patch = [("msd_pen+msd_tag", 0.0003), ("msd_pen", 0.001)]
-    if "mtt" in backbones:  # both embeddings at patch level (the MTT head doubles the model's cost)
-        patch += [("msd_pen+mtt_pen", 0.001), ("msd_pen+mtt_pen", 0.0003)]
+    for b in others:  # both embeddings at patch level (a second backbone doubles the model's cost or more)
+        patch += [(f"msd_pen+{b}_pen", 0.001), (f"msd_pen+{b}_pen", 0.0003)]
     for f, C in patch:
         out.append({"route": "musicnn_lr_patch", "head": "lr", "level": "patch", "feats": f,
                     "C": C, "excerpt_weight": 2.0, "combines": ["mean_probs", "mean_log_probs"]})
@@ -59,7 +62,8 @@ def route_name(cfg: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--features", required=True)
-    ap.add_argument("--backbones", required=True, help="name=path,... (msd first; mtt optional)")
+    ap.add_argument("--backbones", required=True, help="name=path,... (msd first; others optional, e.g. mtt, vgg)")
+    ap.add_argument("--alone", action="store_true", help="also score each other backbone's embedding alone")
     ap.add_argument("--work", required=True)
     ap.add_argument("--splits", required=True, help="GTZAN splits/ folder (artist-conscious lists)")
     ap.add_argument("--repeats", type=int, default=3)
@@ -85,7 +89,7 @@ def main() -> int:
 
     seeds = [args.seed + r for r in range(args.repeats)]
     fold_cache, rows, oof_of = {}, [], {}
-    for cfg in grid(list(backbones)):
+    for cfg in grid(list(backbones), args.alone):
         if args.only and args.only not in route_name(cfg):
             continue
         for comb, (cv, oofs) in cross_validate(pool, cfg, seeds, fold_cache).items():

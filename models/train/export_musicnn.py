@@ -2,10 +2,14 @@
 
     models/train/.venv/bin/python models/train/export_musicnn.py [--out target/train/musicnn_msd.onnx]
     models/train/.venv/bin/python models/train/export_musicnn.py --which MTT_musicnn --out target/train/musicnn_mtt.onnx
+    models/train/.venv/bin/python models/train/export_musicnn.py --which MSD_vgg --out target/train/musicnn_vgg.onnx
 
 Graph: input `mel` float32 [batch, 187, 96] (log10(10000*mel+1) patches),
 outputs `taggram` [batch, 50] (sigmoid tag probabilities, MSD or MTT labels),
 `penultimate` [batch, 200], `max_pool` [batch, 753], `mean_pool` [batch, 753].
+The VGG backbones (MSD_vgg, MTT_vgg: five 3x3 convolutions of 128 filters) have no dense
+penultimate: theirs is the flattened last pooling (pool5, [batch, 256]), the input of the
+tag layer, and `max_pool` / `mean_pool` are pool4's global max and mean ([batch, 128] each).
 
 `is_training` is a plain Python False so that no If/Switch ops reach the export.
 The ONNX graph is checked against TensorFlow on real patches (max abs diff printed).
@@ -40,13 +44,18 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
 def build_and_freeze(which: str = "MSD_musicnn"):
-    """Build `which` (MSD_musicnn or MTT_musicnn), restore the wheel's checkpoint, return (frozen GraphDef, session, tensors)."""
+    """Build `which` (MSD_/MTT_ musicnn or vgg), restore the wheel's checkpoint, return (frozen GraphDef, session, tensors)."""
     tf.compat.v1.reset_default_graph()
     graph = tf.compat.v1.get_default_graph()
     x = tf.compat.v1.placeholder(tf.float32, [None, N_FRAMES, N_MELS], name="mel")
     with tf.name_scope("model"):
-        (logits, _timbral, _temporal, _cnn1, _cnn2, _cnn3, mean_pool, max_pool,
-         penultimate) = mmodels.define_model(x, False, which, len(tag_labels(which)))
+        if "vgg" in which:
+            logits, _p1, _p2, _p3, pool4, pool5 = mmodels.define_model(x, False, which, len(tag_labels(which)))
+            penultimate = tf.compat.v1.layers.flatten(pool5)
+            mean_pool, max_pool = tf.reduce_mean(pool4, [1, 2]), tf.reduce_max(pool4, [1, 2])
+        else:
+            (logits, _timbral, _temporal, _cnn1, _cnn2, _cnn3, mean_pool, max_pool,
+             penultimate) = mmodels.define_model(x, False, which, len(tag_labels(which)))
     outs = {
         "taggram": tf.identity(tf.nn.sigmoid(logits), name="taggram"),
         "penultimate": tf.identity(penultimate, name="penultimate"),
@@ -92,7 +101,7 @@ def real_patches(n_clips: int = 4) -> np.ndarray:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "train", "musicnn_msd.onnx"))
-    ap.add_argument("--which", default="MSD_musicnn", choices=["MSD_musicnn", "MTT_musicnn"])
+    ap.add_argument("--which", default="MSD_musicnn", choices=["MSD_musicnn", "MTT_musicnn", "MSD_vgg", "MTT_vgg"])
     ap.add_argument("--opset", type=int, default=13)
     ap.add_argument("--tol", type=float, default=1e-3)
     args = ap.parse_args()

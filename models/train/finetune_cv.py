@@ -370,6 +370,11 @@ def main() -> int:
     ap.add_argument("--midend-epochs", type=int, default=6,
                     help="epochs of the mid-end route (~100 s each on 2 cores against 0.6 s for the back-end)")
     ap.add_argument("--midend-repeats", type=int, default=1, help="repeats (seeds) of the mid-end route")
+    ap.add_argument("--head-backbones", default="",
+                    help="name=path,...: other backbones (export_musicnn.py, e.g. vgg=WORK/musicnn_vgg.onnx) whose "
+                         "embeddings join MSD_musicnn's in the averaged head (the `+head` routes), scored in their "
+                         "own report (--tag)")
+    ap.add_argument("--tag", default="", help="suffix of this run's reports (cv_finetune_TAG.json, ft_oof_*_TAG)")
     ap.add_argument("--export", action="store_true",
                     help="after the report, ship the selected route: --out and WORK/genre-trainonly.onnx")
     ap.add_argument("--out", default="models/accurate/genre.onnx")
@@ -388,7 +393,15 @@ def main() -> int:
     tf.config.experimental.enable_op_determinism()  # same seed, same weights (a rerun reproduces the card)
     hp = {k: getattr(args, k) for k in DEFAULTS}
     clips = load_sets(args.features)
-    feats = embed_sets(clips, {"msd": args.backbone}, args.threads, args.work)
+    others = dict(kv.split("=", 1) for kv in args.head_backbones.split(",") if kv)
+    if others and not args.tag:
+        raise SystemExit("--head-backbones needs --tag: its `+head` routes are not the shipped head's")
+    if others and args.export:
+        raise SystemExit("--head-backbones: the export carries MSD_musicnn only")
+    feats = embed_sets(clips, {"msd": args.backbone, **others}, args.threads, args.work)
+    # the averaged head: the shipped one, on MSD's embedding joined by the other backbones'
+    head_cfg = {**SHIPPED_HEAD, "feats": "+".join(["msd_pen"] + [f"{b}_pen" for b in others])}
+    suffix = f"_{args.tag}" if args.tag else ""
     pool = Pool(clips, feats, args.splits, args.max_block)
     log(f"pool: {pool.n} items ({int((~pool.is_ex).sum())} clips, {int(pool.is_ex.sum())} excerpts), "
         f"{len(set(pool.groups.tolist()))} groups")
@@ -426,7 +439,7 @@ def main() -> int:
             for k, te in enumerate(pool.folds(seed)):
                 tr = np.setdiff1d(np.arange(pool.n), te)
                 if (seed, k) not in base_rows:
-                    base_rows[(seed, k)] = predict(pool, SHIPPED_HEAD, fit(pool, SHIPPED_HEAD, tr, seed), te)
+                    base_rows[(seed, k)] = predict(pool, head_cfg, fit(pool, head_cfg, tr, seed), te)
                 keep = np.ones(len(ex.clips), bool)
                 keep[te] = False
                 hw = ex.hard_weights(keep)
@@ -509,11 +522,11 @@ def main() -> int:
                          and -r["excerpts_change"] <= max(f["excerpts_accuracy"]["sd"], b["excerpts_accuracy"]["sd"]))
         for part, mask in (("clips", ~pool.is_ex), ("excerpts", pool.is_ex)):
             idx = np.where(mask)[0]
-            write_json(os.path.join(args.work, f"ft_oof_{route}_{part}.json"), eval_report(
+            write_json(os.path.join(args.work, f"ft_oof_{route}_{part}{suffix}.json"), eval_report(
                 pool.y[idx], oof0[route][idx], [pool.paths[i] for i in idx], model=f"cv:musicnn_finetune[{route}]",
                 dataset=f"out-of-fold, {FOLDS}-fold artist-grouped CV over train + valid, seed {seeds[0]}; "
                         f"each clip predicted by a network fine-tuned without its group ({part})"), indent=1)
-    path = os.path.join(args.work, "cv_finetune.json")
+    path = os.path.join(args.work, f"cv_finetune{suffix}.json")
     old = (json.load(open(path)) if os.path.exists(path) else {}).get("routes", {})
     routes_all = {**old, **results}
     kept = [k for k, v in routes_all.items() if v.get("kept")]
@@ -521,7 +534,7 @@ def main() -> int:
     write_json(path, {
         "protocol": {"folds": FOLDS, "seeds": seeds, "max_block": args.max_block, "items": pool.n,
                      "clips": int((~pool.is_ex).sum()), "excerpts": int(pool.is_ex.sum()),
-                     "groups": len(set(pool.groups.tolist())), "shipped_head": SHIPPED_HEAD,
+                     "groups": len(set(pool.groups.tolist())), "shipped_head": head_cfg,
                      "hyper": hp, "augment": aug, "examples": int(len(ex.X)), "runtime_patches": int(n_lab),
                      "rule": "kept if the full clips' CV accuracy rises by more than its sd over repeats, "
                              "the CV score ((accuracy + balanced accuracy) / 2) rises, and the excerpts' CV "
