@@ -11,6 +11,9 @@
 //! profile of the shipped build: time per op kind and the costliest nodes with
 //! their output shapes (tract's own evaluation loop, timed per node).
 //!
+//! `EARMARK_PROFILE_BACKBONE=target/train/musicnn_vgg.onnx` adds a row for a
+//! bare backbone graph (export_musicnn.py), timed the way the engine builds.
+//!
 //! Not a criterion bench: a profile is a table, not a distribution.
 #![allow(clippy::unwrap_used)] // a bench that cannot unwrap has failed
 
@@ -273,6 +276,29 @@ fn main() {
         if matches!(build, Build::ConcreteBatchOne) && onnx == shipped {
             engine_plan = Some(p);
         }
+    }
+
+    // EARMARK_PROFILE_BACKBONE=b.onnx times a bare backbone from export_musicnn.py (its
+    // `penultimate`, built as the engine builds a model) on the same patches: what a head on
+    // that backbone's embedding would add to the model's cost.
+    if let Some(b) = std::env::var_os("EARMARK_PROFILE_BACKBONE").map(PathBuf::from) {
+        let p = plan(
+            &b,
+            Build::ConcreteBatchOne,
+            frames,
+            mels,
+            patches,
+            &["penultimate"],
+        );
+        run_clip(&p, &data, 1, frames, mels);
+        let times: Vec<u64> = (0..RUNS)
+            .map(|_| run_clip(&p, &data, 1, frames, mels).1)
+            .collect();
+        println!(
+            "  {:<28} {:>9.1} ms   (backbone alone, its penultimate)",
+            b.file_name().unwrap_or_default().to_string_lossy(),
+            median(times)
+        );
     }
 
     let one = Tensor::from_shape(&[1, frames, mels], &data[..frames * mels]).unwrap();
