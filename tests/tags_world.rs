@@ -47,10 +47,24 @@ fn untagged_mp3(dir: &Path) -> Option<PathBuf> {
     Some(p)
 }
 
+/// The pinned mutagen, a temporary folder and an untagged MP3 in it (None
+/// where mutagen or ffmpeg is missing, which fails under CI).
+fn mutagen_and_mp3() -> Option<(PathBuf, tempfile::TempDir, PathBuf)> {
+    let py = reader::mutagen_python()?;
+    let dir = tempfile::tempdir().unwrap();
+    let mp3 = untagged_mp3(dir.path())?;
+    Some((py, dir, mp3))
+}
+
+/// earmark with its data and cache under `data`, `args` then `file`.
 fn earmark(args: &[&str], file: &Path, data: &Path) -> Output {
+    earmark_on(&[args, &[file.to_str().unwrap()]].concat(), data)
+}
+
+/// earmark with its data and cache under `data` (`tag undo`: no file).
+fn earmark_on(args: &[&str], data: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_earmark"))
         .args(args)
-        .arg(file)
         .env("EARMARK_DATA_DIR", data.join("data"))
         .env("EARMARK_CACHE_DIR", data.join("cache"))
         .output()
@@ -78,11 +92,7 @@ print(t.version[1], t['TCON'].genres, t['TPE1'].text, t['TIT2'].text)";
 
 #[test]
 fn untagged_ffmpeg_mp3_tags_in_one_command() {
-    let Some(py) = reader::mutagen_python() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mp3) = untagged_mp3(dir.path()) else {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
         return;
     };
     let md5 = reader::ffmpeg_md5(&mp3).unwrap();
@@ -103,11 +113,7 @@ fn untagged_ffmpeg_mp3_tags_in_one_command() {
 
 #[test]
 fn v23_multi_value_artist_survives_a_genre_write() {
-    let Some(py) = reader::mutagen_python() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mp3) = untagged_mp3(dir.path()) else {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
         return;
     };
     // ID3v2.3 with NUL-separated values, as some taggers write them.
@@ -290,11 +296,7 @@ fn multi_value_genres_show_as_lists_and_append_keeps_them() {
 /// leaves the file untouched; another genre replaces both parts.
 #[test]
 fn a_v23_reference_and_its_name_are_one_genre() {
-    let Some(py) = reader::mutagen_python() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mp3) = untagged_mp3(dir.path()) else {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
         return;
     };
     // by hand: mutagen rewrites `(17)Rock` as `Rock` when it saves v2.3
@@ -362,11 +364,7 @@ fn repeated_titles_show_every_value_as_mutagen_reads_them() {
 /// `info`, fall back to ID3v1), and an undo puts the file back byte for byte.
 #[test]
 fn the_id3v1_genre_follows_each_write() {
-    let Some(py) = reader::mutagen_python() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mp3) = untagged_mp3(dir.path()) else {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
         return;
     };
     mutagen(
@@ -408,12 +406,7 @@ print([g for f in t.getall('TCON') for g in f.genres])";
     let records: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(records[0]["tags"]["genres"], serde_json::json!([]));
     for run in ["3", "2", "1"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_earmark"))
-            .args(["tag", "undo", "--run", run])
-            .env("EARMARK_DATA_DIR", dir.path().join("data"))
-            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
-            .output()
-            .unwrap();
+        let out = earmark_on(&["tag", "undo", "--run", run], dir.path());
         assert!(out.status.success(), "undo {run}: {out:?}");
     }
     assert!(
@@ -427,11 +420,7 @@ print([g for f in t.getall('TCON') for g in f.genres])";
 /// the file is left as it was; an APEv2 tag without a genre does not matter.
 #[test]
 fn an_ape_genre_beside_id3_is_refused_by_name() {
-    let Some(py) = reader::mutagen_python() else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let Some(mp3) = untagged_mp3(dir.path()) else {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
         return;
     };
     let ape = |genre: &str| {
@@ -459,4 +448,67 @@ x = a.APEv2(); x['Title'] = 'Song'{genre}; x.save(sys.argv[1])"
     mutagen(&py, &ape(""), &plain);
     let out = earmark(&["tag", "--genre", "Jazz"], &plain, dir.path());
     assert!(out.status.success(), "{out:?}");
+}
+
+/// An MP3 whose ID3v2 tag is followed by a second, padded one that holds a
+/// genre (some taggers add a tag instead of rewriting; TagLib's
+/// `duplicate_id3v2.mp3`): lofty's probe does not look past it, earmark's
+/// does (it was refused as "not an audio file"); ffmpeg merges the two. A genre written to the
+/// first is what ffmpeg and mutagen show, so that write goes ahead; clearing
+/// it would let the second tag's genre show, so a clear is refused by name,
+/// the file untouched, and the write's undo is byte-exact all the same.
+#[test]
+fn a_second_id3_tag_with_a_genre_refuses_a_clear() {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
+        return;
+    };
+    mutagen(
+        &py,
+        "import sys, mutagen.id3 as i
+p = sys.argv[1]
+t = i.ID3(); t.add(i.TIT2(encoding=3, text=['Song'])); t.save(p, v2_version=3)
+open(p + '.2', 'wb').close()
+u = i.ID3(); u.add(i.TCON(encoding=3, text=['Punk'])); u.save(p + '.2')
+b = open(p, 'rb').read(); z = b[6:10]
+n = 10 + (z[0] << 21 | z[1] << 14 | z[2] << 7 | z[3])
+open(p, 'wb').write(b[:n] + open(p + '.2', 'rb').read() + b[n:])",
+        &mp3,
+    );
+    let genre = |f: &Path| reader::ffprobe_tags(f).get("genre").cloned();
+    assert_eq!(
+        genre(&mp3).as_deref(),
+        Some("Punk"),
+        "ffmpeg reads both tags"
+    );
+    let original = std::fs::read(&mp3).unwrap();
+    let md5 = reader::ffmpeg_md5(&mp3).unwrap();
+
+    let out = earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(genre(&mp3).as_deref(), Some("Jazz"));
+    let tcon = "import sys, mutagen; t = mutagen.File(sys.argv[1]).tags
+print([g for f in t.getall('TCON') for g in f.genres], t['TIT2'].text)";
+    assert_eq!(mutagen(&py, tcon, &mp3), "['Jazz'] ['Song']");
+    assert_eq!(reader::ffmpeg_md5(&mp3).unwrap(), md5, "audio changed");
+
+    let written = std::fs::read(&mp3).unwrap();
+    for args in [&["tag", "--clear", "--dry-run"][..], &["tag", "--clear"]] {
+        let out = earmark(args, &mp3, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("a second ID3v2 tag follows the first and holds a genre too (Punk)"),
+            "{err}"
+        );
+        assert!(
+            std::fs::read(&mp3).unwrap() == written,
+            "a refused file changed"
+        );
+    }
+    let out = earmark_on(&["tag", "undo", "--run", "1"], dir.path());
+    assert!(out.status.success(), "undo: {out:?}");
+    assert!(
+        std::fs::read(&mp3).unwrap() == original,
+        "undo is not exact"
+    );
 }

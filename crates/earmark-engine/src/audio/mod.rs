@@ -25,7 +25,7 @@ pub use error::{
 };
 pub(crate) use ogg_meta::bos_pages as ogg_bos_pages;
 pub use resample::{ResampleError, downmix, resample_mono, resample_mono_cancellable};
-pub use sniff::{Sniffed, sniff};
+pub use sniff::{Sniffed, id3v2_end, sniff};
 pub use stream::{AudioStream, CHANNEL_RANGE, DecodeTrouble, RATE_RANGE, SourceInfo};
 
 use std::path::Path;

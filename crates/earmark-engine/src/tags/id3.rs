@@ -319,6 +319,42 @@ impl Id3Tag {
     }
 }
 
+/// The genre a second ID3v2 tag right behind the first holds (some taggers
+/// add a tag instead of rewriting the one there), if it holds one and can be
+/// read: readers that merge consecutive tags (ffmpeg) show it where the
+/// first tag has none. `first` is the first tag (its `len`: where it ends).
+pub(crate) fn second_tag_genre<R: Read + Seek>(file: &mut R, first: &Id3Tag) -> Option<String> {
+    if first.len == 0 {
+        return None;
+    }
+    let file_len = file.seek(SeekFrom::End(0)).ok()?;
+    file.seek(SeekFrom::Start(first.len)).ok()?;
+    let mut h = [0u8; 10];
+    file.read_exact(&mut h).ok()?;
+    if &h[..3] != b"ID3" {
+        return None;
+    }
+    let footer = if h[3] == 4 && h[5] & 0x10 != 0 { 10 } else { 0 };
+    let len = 10 + syncsafe(&h[6..10])? as u64 + footer;
+    // bounded by the file: a header claiming more is not a tag to read
+    if first.len + len > file_len {
+        return None;
+    }
+    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+    file.seek(SeekFrom::Start(first.len)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    let genres = Id3Tag::read(&mut io::Cursor::new(bytes))
+        .ok()?
+        .genres()
+        .ok()?;
+    let shown: Vec<&str> = genres
+        .iter()
+        .map(|g| g.trim())
+        .filter(|g| !g.is_empty())
+        .collect();
+    (!shown.is_empty()).then(|| shown.join("; "))
+}
+
 /// The genre byte of the ID3v1 trailer `file` ends with (the last of its
 /// 128 bytes, after "TAG"), if it has one.
 pub(crate) fn v1_genre<R: Read + Seek>(file: &mut R) -> io::Result<Option<u8>> {

@@ -100,8 +100,59 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
             | FileType::Aiff),
         ) => Ok(ft),
         Some(other) => Err(unsupported(other)),
+        None if mpeg_behind_id3_tags(file).is_some() => Ok(FileType::Mpeg),
         None => Err(id3_past_the_end(file).unwrap_or_else(|| UNRECOGNISED.into())),
     }
+}
+
+/// Where MPEG audio begins behind a file's leading ID3v2 tags, where lofty
+/// found none: some taggers add a second tag, padded, behind the first
+/// (instead of rewriting it), and lofty's probe does not look past it.
+/// Consecutive tags and zero padding are skipped (at most 8 tags and 1 MiB
+/// of padding), then a plausible MPEG frame header must follow; the write
+/// still checks the decoded audio before and after.
+fn mpeg_behind_id3_tags(file: &mut File) -> Option<u64> {
+    let len = file.metadata().ok()?.len();
+    let mut at = 0u64;
+    for tags in 0.. {
+        let mut head = [0u8; 10];
+        file.seek(SeekFrom::Start(at)).ok()?;
+        file.read_exact(&mut head).ok()?;
+        match crate::audio::id3v2_end(&head) {
+            Some(end) if tags < 8 && at + end < len => at += end,
+            Some(_) => return None,
+            None if tags == 0 => return None,
+            None => break,
+        }
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut scanned = 0u64;
+    while scanned < 1 << 20 {
+        file.seek(SeekFrom::Start(at)).ok()?;
+        let n = crate::audio::au::read_up_to(file, &mut buf).ok()?;
+        match buf[..n].iter().position(|&b| b != 0) {
+            Some(i) if n - i >= 4 => {
+                return plausible_mpeg_header(&buf[i..i + 4]).then_some(at + i as u64);
+            }
+            // a header cut by the buffer's end: read again from its first byte
+            Some(i) if n == buf.len() => at += i as u64,
+            Some(_) => return None,
+            None if n == buf.len() => at += n as u64,
+            None => return None,
+        }
+        scanned += n as u64;
+    }
+    None
+}
+
+/// Frame sync, and no reserved version, layer, bitrate or sample rate.
+fn plausible_mpeg_header(h: &[u8]) -> bool {
+    h[0] == 0xFF
+        && h[1] & 0xE0 == 0xE0
+        && (h[1] >> 3) & 3 != 1
+        && (h[1] >> 1) & 3 != 0
+        && h[2] >> 4 != 15
+        && (h[2] >> 2) & 3 != 3
 }
 
 /// Why a recognised format is refused, naming it as people do (a file's

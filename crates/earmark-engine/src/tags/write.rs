@@ -248,6 +248,7 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
     let new = old.target(&genres, change.mode);
     if !old.shows_same(&new) {
         refuse_ape_genre(path, &mut file, &native)?;
+        refuse_clear_behind_second_tag(path, &mut file, &native, &new)?;
     }
     Ok(report(path, old, new))
 }
@@ -420,6 +421,36 @@ fn refuse_ape_genre(path: &Path, file: &mut File, native: &Native) -> Result<(),
     }
 }
 
+/// Clearing the genre of an MP3 whose first ID3v2 tag is followed by a
+/// second one with a genre is refused: ffmpeg merges the two, so the second
+/// tag's genre would show as the file's. (A genre written to the first tag
+/// is what ffmpeg, TagLib and mutagen all show: that write goes ahead.)
+fn refuse_clear_behind_second_tag(
+    path: &Path,
+    file: &mut File,
+    native: &Native,
+    target: &GenreState,
+) -> Result<(), TagWriteError> {
+    let Native::Mpeg(tag, _) = native else {
+        return Ok(());
+    };
+    if !target.display().is_empty() {
+        return Ok(());
+    }
+    match super::id3::second_tag_genre(file, tag) {
+        Some(genre) => Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            format!(
+                "a second ID3v2 tag follows the first and holds a genre too ({genre}), which \
+                 earmark does not rewrite: players that read both would show it once this one is \
+                 cleared; tag it with another program"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The genre in an MP3's APEv2 tag (foobar2000 writes one), if any: earmark
 /// rewrites the ID3 tags only, so a write would leave two genres.
 fn ape_genre(file: &mut File) -> Option<String> {
@@ -577,6 +608,10 @@ fn safe_write(
         return Ok(report(shown, old.clone(), old));
     }
     refuse_ape_genre(shown, &mut original, &native)?;
+    // (an undo, `keep_bytes` false, puts back what the file held: no refusal)
+    if keep_bytes {
+        refuse_clear_behind_second_tag(shown, &mut original, &native, &target)?;
+    }
     let expected = Expected::of(shown, &real, &native, target)?;
     drop(native);
 
