@@ -990,3 +990,85 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+/// A FLAC whose CD-DA cue sheet has a track offset that is not a multiple of
+/// 588 samples (some rippers write them): symphonia refused the whole file
+/// over it ("cuesheet track sample offset is not a multiple of 588") where
+/// ffmpeg plays it; earmark uses no cue points and shows the block to
+/// symphonia as padding, so the audio decodes and is judged.
+#[test]
+fn a_flac_cue_sheet_symphonia_rejects_does_not_stop_the_audio() {
+    let demo =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/Max McCracken/nebula.flac"))
+            .unwrap();
+    assert_eq!(&demo[..4], b"fLaC");
+    let streaminfo_end = 4 + 4 + 34;
+    let mut cue = vec![0u8; 128]; // catalog number
+    cue.extend(88_200u64.to_be_bytes()); // lead-in samples
+    cue.push(0x80); // CD-DA
+    cue.extend([0u8; 258]);
+    cue.push(1); // one track
+    cue.extend(1_000u64.to_be_bytes()); // not a multiple of 588
+    cue.push(1); // track number
+    cue.extend([0u8; 12 + 14]); // ISRC, flags and reserved
+    cue.push(1); // one index point
+    cue.extend(0u64.to_be_bytes());
+    cue.extend([1, 0, 0, 0]);
+    let last = demo[4] & 0x80; // the cue sheet takes STREAMINFO's "last" flag
+    let mut file = demo[..4].to_vec();
+    file.push(demo[4] & 0x7f);
+    file.extend(&demo[5..streaminfo_end]);
+    file.push(last | 5);
+    file.extend(&(cue.len() as u32).to_be_bytes()[1..]);
+    file.extend(&cue);
+    file.extend(&demo[streaminfo_end..]);
+    let dir = tempfile::tempdir().unwrap();
+    let flac = put(dir.path(), "cue.flac", &file);
+    let before = std::fs::read(&flac).unwrap();
+    let out = classify_fast(&[], &[flac.as_os_str()]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(text(&out.stdout).contains('%'), "{}", text(&out.stdout));
+    assert!(std::fs::read(&flac).unwrap() == before, "the file changed");
+}
+
+/// A WAV of more than 4 GiB with placeholder sizes (a long recording piped
+/// out of ffmpeg): its 32-bit sizes cannot describe it, and the tag reader
+/// walked its silence as millions of empty chunks (4 bytes of memory per
+/// byte past 4 GiB, a 20 GiB file past 10 GB). `info` and `tag` answer at
+/// once now, the write refused in one line. (A sparse file: no disk used.)
+#[test]
+fn a_wav_past_4_gib_is_read_and_refused_in_bounded_time_and_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut head = wav(44_100, 2, 1, 16, &[]);
+    head[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let data = head.len() - 4;
+    head[data..].copy_from_slice(&u32::MAX.to_le_bytes());
+    let p = put(dir.path(), "long.wav", &head);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len((1 << 32) + (256 << 20))
+        .unwrap();
+    let start = Instant::now();
+    let info = run_bounded(&[os("info"), p.as_os_str()], Duration::from_secs(30));
+    let err = no_panic(&info);
+    assert_eq!(info.status.code(), Some(0), "{err}");
+    let tag = run_bounded(
+        &[
+            os("tag"),
+            os("--dry-run"),
+            os("--genre"),
+            os("Rock"),
+            p.as_os_str(),
+        ],
+        Duration::from_secs(30),
+    );
+    let err = no_panic(&tag);
+    assert_eq!(tag.status.code(), Some(1), "{err}");
+    assert!(err.contains("larger than 4 GiB"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let peak_mb = children_max_rss_kb() / 1024;
+    assert!(peak_mb < 400, "a child peaked at {peak_mb} MB");
+}

@@ -239,6 +239,9 @@ fn none_classified(done: usize, unjudged: usize) -> String {
             "no genre: the {done} {} silent or too short to judge",
             if done == 1 { "file is" } else { "files are" }
         ),
+        _ if unjudged == 0 && done == 1 => {
+            "no audio files found (the file could not be decoded)".into()
+        }
         _ if unjudged == 0 => {
             format!("no audio files found (none of the {done} files could be decoded)")
         }

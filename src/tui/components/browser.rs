@@ -12,7 +12,7 @@ use ratatui::widgets::{List, ListItem, ListState, Paragraph};
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
-use super::{Component, Ctx, count, pane_block};
+use super::{Component, Ctx, count, pane_block, plural};
 use crate::library::tree::{DirNode, FileCheck, NodeId, NodeKind, ROOT, Tree};
 use crate::text::{fit_middle, fit_width};
 use crate::tui::results::JobMark;
@@ -647,10 +647,8 @@ impl Component for Browser {
                 t.count,
             ));
         } else {
-            title.push(Span::styled(
-                format!("{} files ", count(u64::from(total))),
-                t.count,
-            ));
+            let files = plural(u64::from(total), "file", "files");
+            title.push(Span::styled(format!("{files} "), t.count));
         }
         if self.n_marked > 0 {
             title.push(Span::styled(format!("· {} marked ", self.n_marked), t.mark));

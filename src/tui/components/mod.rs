@@ -216,6 +216,11 @@ pub trait Component {
 pub use crate::clock::clock;
 
 /// `n` with thin grouping: 100000 → "100 000".
+/// `1 entry`, `2 entries`: the count with the word that agrees with it.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();

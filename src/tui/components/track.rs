@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{Component, Ctx, clock, count, pane_block};
+use super::{Component, Ctx, clock, pane_block, plural};
 use crate::audio::SourceInfo;
 use crate::library::tree::{FileCheck, NodeId, NodeKind, ROOT};
 use crate::text::{fit_middle, fit_width};
@@ -16,11 +16,6 @@ use crate::text::{fit_middle, fit_width};
 pub struct TrackPane;
 
 const LABEL_WIDTH: usize = 10;
-
-/// `1 entry`, `2 entries`: the count with the word that agrees with it.
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{} {}", count(n), if n == 1 { one } else { many })
-}
 
 fn field<'a>(ctx: &Ctx, label: &str, value: Option<String>) -> Line<'a> {
     let t = ctx.theme;

@@ -3,37 +3,52 @@
 //! the block says, before reading: a lying 4 GB comment length (found by
 //! fuzzing) is a 4 GB `vec!`, which aborts the process where memory is short.
 //! Here each such length must fit in its block, and each block in the file.
+//!
+//! symphonia also refuses a whole file over a CUESHEET block it finds
+//! imperfect (a CD-DA track offset not a multiple of 588 samples, as some
+//! rippers write them), where ffmpeg plays the audio: earmark uses no cue
+//! points, so each CUESHEET block is shown to symphonia as PADDING, which it
+//! skips (a [`Patch`] of the block's header, the file untouched).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::AudioError;
+use super::open_ended::Patch;
 
+const PADDING: u8 = 1;
 const VORBIS_COMMENT: u8 = 4;
+const CUESHEET: u8 = 5;
 const PICTURE: u8 = 6;
 /// More metadata blocks than any real file has (a handful): a file of more is
 /// refused, so that a lie cannot hide behind thousands of empty ones.
 const MAX_BLOCKS: usize = 4096;
 
-/// Walk the metadata blocks after the `fLaC` at `start`.
+/// Walk the metadata blocks after the `fLaC` at `start`; the patches that
+/// show each CUESHEET block as PADDING.
 pub fn check<R: Read + Seek>(
     r: &mut R,
     start: u64,
     file_len: u64,
     path: &Path,
-) -> Result<(), AudioError> {
+) -> Result<Vec<Patch>, AudioError> {
     let lie = |what: String| AudioError::corrupt(path, what);
     let mut pos = start + 4;
+    let mut patches = Vec::new();
     for _ in 0..MAX_BLOCKS {
         r.seek(SeekFrom::Start(pos))
             .map_err(|e| AudioError::io(path, e))?;
         let mut head = [0u8; 4];
         if r.read_exact(&mut head).is_err() {
-            return Ok(()); // symphonia reports the truncation itself
+            return Ok(patches); // symphonia reports the truncation itself
         }
         let last = head[0] & 0x80 != 0;
         let kind = head[0] & 0x7f;
         let len = u64::from(u32::from_be_bytes([0, head[1], head[2], head[3]]));
+        if kind == CUESHEET {
+            let bytes = [(head[0] & 0x80) | PADDING, head[1], head[2], head[3]];
+            patches.push(Patch { offset: pos, bytes });
+        }
         pos += 4;
         if pos + len > file_len {
             return Err(lie(format!(
@@ -62,7 +77,7 @@ pub fn check<R: Read + Seek>(
         }
         pos += len;
         if last {
-            return Ok(());
+            return Ok(patches);
         }
     }
     Err(lie(format!(

@@ -132,6 +132,7 @@ impl AudioStream {
         super::id3_meta::check(&mut file, len, path)?;
         let (container, at) =
             super::sniff::container_start(&mut file, &head[..n], sniffed, len, path)?;
+        let mut shown_as_padding = Vec::new();
         match container {
             Sniffed::Undecodable(what) => {
                 return Err(AudioError::UnsupportedFormat {
@@ -139,7 +140,9 @@ impl AudioStream {
                     what,
                 });
             }
-            Sniffed::Audio("FLAC") => super::flac_meta::check(&mut file, at, len, path)?,
+            Sniffed::Audio("FLAC") => {
+                shown_as_padding = super::flac_meta::check(&mut file, at, len, path)?;
+            }
             Sniffed::Audio("MP4") => super::mp4_meta::check(&mut file, at, len, path)?,
             // QuickTime files may start with another box than `ftyp`
             Sniffed::Unknown if at == 0 && super::mp4_meta::starts_like_mp4(&head[..n]) => {
@@ -156,7 +159,8 @@ impl AudioStream {
         file.seek(SeekFrom::Start(0))
             .map_err(|e| AudioError::io(path, e))?;
         let placeholder_sizes = !patches.is_empty();
-        let source: Box<dyn MediaSource> = if placeholder_sizes {
+        let patches = [patches, shown_as_padding].concat();
+        let source: Box<dyn MediaSource> = if !patches.is_empty() {
             Box::new(open_ended::Patched::new(file, len, patches))
         } else {
             Box::new(file)

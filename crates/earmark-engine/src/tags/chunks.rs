@@ -14,6 +14,10 @@ use super::id3::{Id3Tag, move_tail};
 
 /// A chunk larger than this is not loaded (only tag chunks are loaded).
 const MAX_TAG_CHUNK: u64 = 64 << 20;
+/// More chunks than any real file has (a handful): walking audio taken for
+/// chunks (silence reads as empty chunks of 8 bytes) stops here, in bounded
+/// time and memory.
+const MAX_CHUNKS: usize = 4096;
 
 /// One chunk: where its header starts, its declared body size, where it
 /// ends in the file (pad byte included, clamped to the file).
@@ -72,6 +76,18 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
         (b"FORM", b"AIFF" | b"AIFC") => true,
         _ => return Err("not a WAV or AIFF file".into()),
     };
+    // Its 32-bit sizes cannot describe the file: the walk would read audio
+    // as chunks, and a write could not grow it (RF64 is WAV's answer).
+    if len > u64::from(u32::MAX) {
+        return Err(format!(
+            "it is larger than 4 GiB, more than {} 32-bit sizes can describe; tag it with another program",
+            if aiff {
+                "an AIFF file's"
+            } else {
+                "a WAV file's"
+            }
+        ));
+    }
     let mut chunks = Vec::new();
     let mut pos = 12u64;
     // Chunks are walked to the end of the file, whatever the header's size
@@ -103,7 +119,17 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
                 return Err("a chunk of odd size is not followed by its pad byte; tag it with another program".into());
             }
         }
-        let end = (pos + 8 + size + (size & 1)).min(len);
+        let end = if h == [0; 8] {
+            // zero bytes read as empty chunks of 8 bytes: one run, one entry
+            zero_run_end(file, pos, len)?
+        } else {
+            (pos + 8 + size + (size & 1)).min(len)
+        };
+        if chunks.len() == MAX_CHUNKS {
+            return Err(format!(
+                "it has more than {MAX_CHUNKS} chunks (a real file has a handful); tag it with another program"
+            ));
+        }
         chunks.push(Chunk {
             id: [h[0], h[1], h[2], h[3]],
             start: pos,
@@ -127,6 +153,28 @@ pub(crate) fn walk(file: &mut File) -> Result<Layout, String> {
         return Err("a chunk runs past the end of the file".into());
     }
     Ok(Layout { aiff, chunks, len })
+}
+
+/// Where a run of all-zero 8-byte "chunk headers" from `pos` ends (the first
+/// 8 bytes, on the same 8-byte steps, that are not all zero, or the end of
+/// the file), read in blocks: silence after a short `data` chunk would
+/// otherwise be millions of empty chunks.
+fn zero_run_end(file: &mut File, pos: u64, len: u64) -> Result<u64, String> {
+    let mut at = pos;
+    let mut buf = vec![0u8; 1 << 16];
+    file.seek(SeekFrom::Start(at)).map_err(|e| e.to_string())?;
+    while at + 8 <= len {
+        let want = usize::try_from((len - at) / 8 * 8)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        file.read_exact(&mut buf[..want])
+            .map_err(|e| e.to_string())?;
+        if let Some(i) = buf[..want].chunks(8).position(|c| c != [0; 8]) {
+            return Ok(at + 8 * i as u64);
+        }
+        at += want as u64;
+    }
+    Ok(at)
 }
 
 /// A WAV must have its format and sound chunks; a `data` chunk that
@@ -671,6 +719,29 @@ mod tests {
         std::fs::write(&q, &b).unwrap();
         let e = check(&mut File::open(&p).unwrap(), &mut File::open(&q).unwrap());
         assert_eq!(e.unwrap_err(), "another chunk or the audio data changed");
+    }
+
+    #[test]
+    fn silence_after_a_short_data_chunk_is_one_run_and_garbage_is_bounded() {
+        // 1 MB of zeros behind a 10-byte `data` chunk: 131 072 empty "chunks"
+        // on the old walk (32 bytes of memory each), one entry now
+        let mut silent = wav(&[
+            chunk(b"fmt ", &[1; 16], false),
+            chunk(b"data", &[7; 10], false),
+        ]);
+        silent.extend(vec![0u8; 1 << 20]);
+        silent.extend(chunk(b"LIST", b"INFO", false));
+        silent.extend([0u8; 5]); // stray bytes shorter than a header
+        let layout = walk_bytes(&silent);
+        let ids: Vec<[u8; 4]> = layout.chunks.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [*b"fmt ", *b"data", [0; 4], *b"LIST", *b"    "]);
+        assert_eq!(layout.chunks[2].end - layout.chunks[2].start, 1 << 20);
+        // non-zero chunks past any real file's count: refused, not walked on
+        let many: Vec<Vec<u8>> = (0..=MAX_CHUNKS)
+            .map(|_| chunk(b"junk", &[1; 2], false))
+            .collect();
+        let e = read_err(&wav(&many));
+        assert!(e.contains("more than 4096 chunks"), "{e}");
     }
 
     fn walk_bytes(bytes: &[u8]) -> Layout {
