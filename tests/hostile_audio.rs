@@ -591,6 +591,26 @@ fn control_characters_in_names_are_escaped() {
     }
     let out = run(&[os("info"), f.as_os_str()]);
     assert!(!text(&out.stdout).contains('\u{1b}'));
+    // eval's misclassified list and similar's neighbours name files too
+    let genre = dir.path().join("set/jazz");
+    std::fs::create_dir_all(&genre).unwrap();
+    std::fs::rename(&f, genre.join(name)).unwrap();
+    let set = dir.path().join("set");
+    let eval = run(&[os("eval"), os("--model"), os("fast"), set.as_os_str()]);
+    let similar = run(&[
+        os("similar"),
+        os("--model"),
+        os("fast"),
+        genre.join(name).as_os_str(),
+        os("--each"),
+    ]);
+    for out in [&eval, &similar] {
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(!all.contains('\u{1b}'), "{all:?}");
+        assert!(!all.contains("\nsplit"), "{all:?}");
+    }
+    assert!(text(&eval.stdout).contains("clear\\u{1b}[2J\\nsplit.wav"));
+    std::fs::rename(genre.join(name), &f).unwrap();
     // JSON keeps the real name (serde escapes it).
     let out = classify_fast(&["--json"], &[f.as_os_str()]);
     let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();

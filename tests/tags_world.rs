@@ -512,3 +512,35 @@ print([g for f in t.getall('TCON') for g in f.genres], t['TIT2'].text)";
         "undo is not exact"
     );
 }
+
+/// A genre value another program stored with control characters (a newline,
+/// ESC): `tag`, its dry run, the journal and undo print it escaped, as names
+/// are, so it can neither split a line nor drive the terminal.
+#[test]
+fn control_characters_in_a_stored_genre_are_escaped() {
+    let Some((py, dir, mp3)) = mutagen_and_mp3() else {
+        return;
+    };
+    mutagen(
+        &py,
+        "import sys, mutagen.id3 as i
+t = i.ID3(); t.add(i.TCON(encoding=3, text=['Ro\\nck\\x1b[31m'])); t.save(sys.argv[1])",
+        &mp3,
+    );
+    let runs = [
+        earmark(&["tag", "--dry-run", "--genre", "Jazz"], &mp3, dir.path()),
+        earmark(&["tag", "--genre", "Jazz"], &mp3, dir.path()),
+        earmark_on(&["tag", "journal"], dir.path()),
+        earmark_on(&["tag", "undo", "--last"], dir.path()),
+    ];
+    for out in &runs {
+        assert!(out.status.success(), "{out:?}");
+        let all = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !all.contains('\u{1b}') && !all.contains("Ro\nck"),
+            "{all:?}"
+        );
+        assert!(all.contains("Ro\\nck\\u{1b}[31m"), "{all:?}");
+    }
+}

@@ -50,7 +50,8 @@ pub fn exit_code(result: Result<ExitCode, CliError>) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             if !matches!(e, CliError::Reported) {
-                eprintln!("{e}");
+                // (a path or tag value inside may hold control characters)
+                eprintln!("{}", crate::cli::output::printable(&e.to_string()));
             }
             e.exit_code()
         }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::cli::CliError;
+use crate::cli::output::printable;
 use clap::Args;
 
 use crate::audio::AnalysisPlan;
@@ -253,15 +254,16 @@ fn fit_on_these_clips(model: Option<&Path>, report: &EvalReport) -> bool {
 /// The report as text; a learned head's genres (`own`) as the library spells
 /// them, GTZAN's labels as tag names.
 fn print_report(r: &EvalReport, own: bool) {
+    // every name printed here may come from a file or folder name: escaped
     let genre_tag_name = |l: &str| {
-        if own {
+        printable(&if own {
             l.to_string()
         } else {
             genre_tag_name(l)
-        }
+        })
     };
-    println!("model     {}", r.model);
-    println!("dataset   {}", r.dataset);
+    println!("model     {}", printable(&r.model));
+    println!("dataset   {}", printable(&r.dataset));
     println!("tracks    {} scored, {} skipped", r.n, r.errors.len());
     println!(
         "accuracy  {:.3}   balanced {:.3}   macro F1 {:.3}",
@@ -323,12 +325,12 @@ fn print_report(r: &EvalReport, own: bool) {
                 genre_tag_name(&f.truth),
                 genre_tag_name(&f.predicted),
                 f.confidence * 100.0,
-                f.path
+                printable(&f.path)
             );
         }
     }
     for e in &r.errors {
-        eprintln!("skipped: {}: {}", e.path, e.error);
+        eprintln!("skipped: {}: {}", printable(&e.path), printable(&e.error));
     }
 }
 

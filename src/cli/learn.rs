@@ -100,7 +100,8 @@ impl Progress for BarProgress {
     }
 
     fn skipped(&self, line: String) {
-        self.0.suspend(|| eprintln!("skipped: {line}"));
+        self.0
+            .suspend(|| eprintln!("skipped: {}", crate::cli::output::printable(&line)));
     }
 }
 

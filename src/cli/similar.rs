@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::audio::NEVER_CANCELLED;
 use crate::cli::jobs_or_default;
 use crate::cli::learn::{BarProgress, EmbeddingOpts, embedding_classifier};
-use crate::cli::output::PathOut;
+use crate::cli::output::{PathOut, printable};
 use crate::library::collect_audio;
 use crate::vocab::{EmbeddingTable, SimilarityIndex};
 
@@ -44,7 +44,11 @@ struct Neighbour {
 
 #[derive(Serialize)]
 struct Neighbours {
+    /// The query's path, as `path` is written.
     query: String,
+    /// Its bytes, for a name that is not UTF-8 (as `path_bytes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_bytes: Option<Vec<u8>>,
     nearest: Vec<Neighbour>,
 }
 
@@ -59,7 +63,7 @@ pub fn run(args: SimilarArgs) -> ExitCode {
 fn audio_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
     let collected = collect_audio(dirs);
     for e in &collected.errors {
-        eprintln!("skipped: {e}");
+        eprintln!("skipped: {}", printable(&e.to_string()));
     }
     collected.files
 }
@@ -156,7 +160,8 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             })
             .collect();
         all.push(Neighbours {
-            query: q.display().to_string(),
+            query: PathOut::of(q).path,
+            query_bytes: PathOut::of(q).path_bytes,
             nearest,
         });
     }
@@ -166,8 +171,11 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
 /// The neighbours as a table or JSON on stdout; a note on stderr when there were none.
 fn print(all: &[Neighbours], args: &SimilarArgs, dirs: &[PathBuf]) -> Result<(), String> {
     if !args.json && all.iter().all(|n| n.nearest.is_empty()) {
-        let shown: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
-        eprintln!("no other tracks to compare with in {}", shown.join(", "));
+        let shown: Vec<String> = dirs.iter().map(|d| PathOut::of(d).path).collect();
+        eprintln!(
+            "no other tracks to compare with in {}",
+            printable(&shown.join(", "))
+        );
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -185,11 +193,16 @@ fn print(all: &[Neighbours], args: &SimilarArgs, dirs: &[PathBuf]) -> Result<(),
         (false, each) => all.iter().try_for_each(|n| {
             let indent = if each { "  " } else { "" };
             if each {
-                writeln!(out, "{}", n.query)?;
+                writeln!(out, "{}", printable(&n.query))?;
             }
-            n.nearest
-                .iter()
-                .try_for_each(|m| writeln!(out, "{indent}{:.3}  {}", m.similarity, m.path))
+            n.nearest.iter().try_for_each(|m| {
+                writeln!(
+                    out,
+                    "{indent}{:.3}  {}",
+                    m.similarity,
+                    printable(&m.path.path)
+                )
+            })
         }),
     };
     match written {

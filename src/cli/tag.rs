@@ -16,7 +16,6 @@ use crate::cli::output::{PathOut, printable};
 use crate::library;
 use crate::tags::apply::{self, Applied, ApplyError, UndoError, UndoOutlook, Undone};
 use crate::tags::unwritten::NEVER_WRITTEN;
-use crate::tags::write::show;
 use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteErrorKind, WriteReport, plan_genre};
 
 #[derive(Debug, Args)]
@@ -819,6 +818,13 @@ fn print_live(r: &Result<Applied, ApplyError>) {
     }
 }
 
+/// A genre list for a text line ("Rock; Pop" or "(none)"): values read from
+/// a file are escaped as names are (a newline or ESC in a tag value must not
+/// split the line or reach the terminal).
+fn show(genres: &[String]) -> String {
+    printable(&crate::tags::write::show(genres))
+}
+
 /// A path for a text line: control characters escaped (a newline in a name
 /// must not split the line), as in every other command's output.
 fn name(p: &std::path::Path) -> String {
@@ -1169,13 +1175,21 @@ fn never_written(n: usize) -> String {
 struct Listed<'a> {
     #[serde(flatten)]
     entry: &'a JournalEntry,
+    /// The path's bytes where it is not UTF-8 (as every record's `path_bytes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<Vec<u8>>,
     #[serde(flatten)]
     outlook: &'a UndoOutlook,
 }
 
 impl<'a> From<(&'a JournalEntry, &'a UndoOutlook)> for Listed<'a> {
     fn from((entry, outlook): (&'a JournalEntry, &'a UndoOutlook)) -> Self {
-        Listed { entry, outlook }
+        let path_bytes = PathOut::of(&entry.path).path_bytes;
+        Listed {
+            entry,
+            path_bytes,
+            outlook,
+        }
     }
 }
 

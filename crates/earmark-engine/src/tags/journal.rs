@@ -81,7 +81,8 @@ const NEVER_WRITTEN: i64 = 2;
 
 /// A path as a JSON string (lossy for non-UTF-8 names), for every report.
 pub(crate) fn serialize_path<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
+    // as every other record writes a path: bytes that are not UTF-8 as \xNN
+    s.serialize_str(&crate::library::shown(p.as_os_str()))
 }
 
 const COLUMNS: &str =
