@@ -321,6 +321,20 @@ fn lying_headers_are_refused_fast_in_bounded_memory() {
             ),
             "channels-huge.wav: ",
         ),
+        (
+            // a `moov` claiming 2^62 bytes: the OS refuses the seek (EINVAL),
+            // which was said as "cannot read: Invalid argument"
+            put(dir.path(), "moov-2e62.m4a", &{
+                let mut b = 24u32.to_be_bytes().to_vec();
+                b.extend(b"ftypM4A \0\0\0\0M4A mp42");
+                b.extend(1u32.to_be_bytes());
+                b.extend(b"moov");
+                b.extend((1u64 << 62).to_be_bytes());
+                b.extend([0u8; 100]);
+                b
+            }),
+            "moov-2e62.m4a: corrupt or truncated audio: a size in its header points far past",
+        ),
     ];
     for (path, want) in &cases {
         let start = Instant::now();

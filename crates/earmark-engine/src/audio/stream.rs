@@ -554,6 +554,14 @@ fn probe_error(path: &Path, e: SymError, sniffed: Sniffed) -> AudioError {
         (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             AudioError::corrupt(path, "file ends inside its header")
         }
+        // a seek to an offset no file can have (an MP4 box claiming 2^62
+        // bytes): the OS says EINVAL, a lie in the file, not a read failure
+        (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            AudioError::corrupt(
+                path,
+                "a size in its header points far past the end of the file",
+            )
+        }
         (SymError::IoError(e), _) => AudioError::io(path, e),
         // an ID3v2 tag (or junk) with nothing symphonia reads behind it
         (SymError::Unsupported(what), _) if what.starts_with("core (probe)") => {

@@ -798,11 +798,18 @@ fn check_replaceable(shown: &Path, real: &Path, meta: &fs::Metadata) -> Result<(
             "not a regular file",
         ));
     }
+    // Unreadable first: that is what a user must fix before anything else
+    // (a mode-000 file is also "read-only", but chmod u+w alone would not do).
+    File::open(real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
     if meta.permissions().readonly() {
         return Err(TagWriteError::new(
             shown,
             WriteErrorKind::ReadOnly,
-            "file is read-only (no write permission: `chmod u+w` allows tagging); not changed",
+            if owned_by_us(meta) {
+                "file is read-only (no write permission: `chmod u+w` allows tagging); not changed"
+            } else {
+                "file is read-only, and owned by another user (only its owner can allow writing); not changed"
+            },
         ));
     }
     #[cfg(unix)]
@@ -828,6 +835,23 @@ fn check_replaceable(shown: &Path, real: &Path, meta: &fs::Metadata) -> Result<(
             .map_err(|e| TagWriteError::io(shown, "cannot open for writing", &e))?,
     );
     Ok(())
+}
+
+/// Whether `chmod` by this process could change the file's mode (its owner,
+/// or root).
+fn owned_by_us(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        me == 0 || me == meta.uid()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        true
+    }
 }
 
 /// Copy the original to `temp` and write the target genre into the copy.
