@@ -30,6 +30,8 @@ pub struct OpusDecoder {
     pre_skip: usize,
     /// The stream's pre-skip, dropped again when decoding starts over at 0.
     stream_pre_skip: usize,
+    /// OpusHead's output gain, as a factor (1 without a head).
+    gain: f32,
 }
 
 /// OpusHead's pre-skip: little-endian in Ogg's and Matroska's (version 1);
@@ -43,6 +45,20 @@ fn pre_skip_of(head: &[u8]) -> usize {
     } else {
         u16::from_le_bytes(bytes)
     })
+}
+
+/// OpusHead's output gain (Q7.8 dB, at the same offset in `dOps`, with the
+/// same byte order as the pre-skip) as a factor: players apply it (RFC 7845
+/// 5.1; ffmpeg does), so a file whose gain makes it quiet is heard quiet, and
+/// earmark must judge the same sound.
+fn output_gain_of(head: &[u8]) -> f32 {
+    let bytes = [head[16], head[17]];
+    let q78 = if head[8] == 0 {
+        i16::from_be_bytes(bytes)
+    } else {
+        i16::from_le_bytes(bytes)
+    };
+    10f32.powf(f32::from(q78) / (20.0 * 256.0))
 }
 
 impl Decoder for OpusDecoder {
@@ -88,6 +104,7 @@ impl Decoder for OpusDecoder {
             buf: AudioBuffer::new(MAX_FRAMES as u64, SignalSpec::new(RATE, layout)),
             pre_skip,
             stream_pre_skip: pre_skip,
+            gain: head.map_or(1.0, output_gain_of),
         })
     }
 
@@ -121,7 +138,7 @@ impl Decoder for OpusDecoder {
         for c in 0..self.channels {
             let dst = self.buf.chan_mut(c);
             for (i, d) in dst.iter_mut().enumerate().take(frames) {
-                *d = self.pcm[i * self.channels + c];
+                *d = self.pcm[i * self.channels + c] * self.gain;
             }
         }
         // A packet at the stream's start (first, or after a seek back to 0)
@@ -156,4 +173,65 @@ pub(crate) fn make(params: &CodecParameters) -> Result<Box<dyn Decoder>> {
         params,
         &DecoderOptions::default(),
     )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use symphonia::core::codecs::CodecParameters;
+
+    fn head(version: u8, gain_q78: i16) -> Vec<u8> {
+        let mut h = b"OpusHead".to_vec();
+        h.extend([version, 1]);
+        let (skip, gain) = if version == 0 {
+            (0u16.to_be_bytes(), gain_q78.to_be_bytes())
+        } else {
+            (0u16.to_le_bytes(), gain_q78.to_le_bytes())
+        };
+        h.extend(skip);
+        h.extend(48_000u32.to_le_bytes());
+        h.extend(gain);
+        h.push(0);
+        h
+    }
+
+    /// RMS of a 20-ms sine packet from libopus's encoder, decoded with `head`.
+    fn decoded_rms(head: Vec<u8>) -> f32 {
+        let mut enc =
+            opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Audio).unwrap();
+        let sine: Vec<f32> = (0..960)
+            .map(|i| 0.5 * (i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin())
+            .collect();
+        let mut bytes = vec![0u8; 4000];
+        let mut params = CodecParameters::new();
+        params
+            .for_codec(CODEC_TYPE_OPUS)
+            .with_extra_data(head.into_boxed_slice());
+        let mut dec = OpusDecoder::try_new(&params, &DecoderOptions::default()).unwrap();
+        let mut sum = (0.0f32, 0usize);
+        for ts in 0..10u64 {
+            let n = enc.encode_float(&sine, &mut bytes).unwrap();
+            let packet = Packet::new_from_slice(0, ts * 960 + 960, 960, &bytes[..n]);
+            let out = dec.decode(&packet).unwrap();
+            let mut samples = AudioBuffer::<f32>::new(MAX_FRAMES as u64, *out.spec());
+            out.convert(&mut samples);
+            sum.0 += samples.chan(0).iter().map(|s| s * s).sum::<f32>();
+            sum.1 += samples.frames();
+        }
+        (sum.0 / sum.1 as f32).sqrt()
+    }
+
+    #[test]
+    fn the_output_gain_is_applied_as_players_apply_it() {
+        let plain = decoded_rms(head(1, 0));
+        assert!(plain > 0.2, "{plain}");
+        // -20 dB in Q7.8, little-endian (Ogg) and big-endian (MP4's dOps)
+        for version in [1, 0] {
+            let quiet = decoded_rms(head(version, -20 * 256));
+            assert!(
+                (quiet / plain - 0.1).abs() < 1e-3,
+                "{version}: {quiet} / {plain}"
+            );
+        }
+    }
 }
