@@ -135,6 +135,66 @@ fn walk_boxes<R: Read + Seek>(
     Ok(())
 }
 
+/// The codec the first sample entry of an MP4 file names (`ac-3`,
+/// `mp4a`…), found along `moov/trak/mdia/minf/stbl/stsd`: symphonia drops a
+/// track whose codec it does not know, and says "no audio track" of a file
+/// whose one track is AC-3. A bounded walk (boxes and depth), no allocation.
+pub fn first_sample_entry<R: Read + Seek>(r: &mut R, file_len: u64) -> Option<[u8; 4]> {
+    const PATH: [&[u8; 4]; 6] = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"];
+    let (mut pos, mut end) = (0u64, file_len);
+    let mut depth = 0;
+    let mut boxes = 0;
+    while pos.saturating_add(8) <= end && boxes < 4096 {
+        boxes += 1;
+        r.seek(SeekFrom::Start(pos)).ok()?;
+        let mut h = [0u8; 16];
+        let got = read_up_to(r, &mut h).ok()?;
+        if got < 8 {
+            return None;
+        }
+        let (header, size) = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
+            0 => (8, end - pos),
+            1 if got == 16 => (
+                16,
+                u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]),
+            ),
+            n => (8, u64::from(n)),
+        };
+        if size < header {
+            return None;
+        }
+        if h[4..8] == PATH[depth][..] {
+            if depth + 1 == PATH.len() {
+                // stsd: version and flags, entry count, then the first entry
+                let mut entry = [0u8; 8];
+                r.seek(SeekFrom::Start(pos + header + 8)).ok()?;
+                r.read_exact(&mut entry).ok()?;
+                return Some([entry[4], entry[5], entry[6], entry[7]]);
+            }
+            depth += 1;
+            end = pos.saturating_add(size).min(end);
+            pos += header;
+        } else {
+            pos = pos.saturating_add(size);
+        }
+    }
+    None
+}
+
+/// How people name a codec an MP4 sample entry holds and earmark cannot
+/// decode.
+pub fn undecodable_codec(fourcc: &[u8; 4]) -> Option<&'static str> {
+    Some(match fourcc {
+        b"ac-3" => "AC-3 (Dolby Digital)",
+        b"ec-3" => "E-AC-3 (Dolby Digital Plus)",
+        b"ac-4" => "AC-4",
+        b"dtsc" | b"dtsh" | b"dtsl" | b"dtse" => "DTS",
+        b"mha1" | b"mhm1" => "MPEG-H 3D Audio",
+        b"samr" | b"sawb" => "AMR",
+        _ => return None,
+    })
+}
+
 /// Whether the 4 bytes at `at` name a box of this kind.
 fn box_kind_at<R: Read + Seek>(r: &mut R, at: u64, kind: &[u8; 4]) -> Result<bool, Walk> {
     r.seek(SeekFrom::Start(at))?;

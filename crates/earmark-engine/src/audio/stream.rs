@@ -533,6 +533,28 @@ fn check_channels(path: &Path, channels: usize) -> Result<(), AudioError> {
 
 /// The stream's channel count (checked) and bit depth. MP4 keeps AAC's and
 /// ALAC's in its sample entry, which symphonia does not pass on; lofty reads them.
+/// A container with no track symphonia can decode: an MP4 whose track holds
+/// a codec earmark has no decoder for says which, as other formats do.
+fn no_track(path: &Path, sniffed: Sniffed) -> AudioError {
+    let codec = (sniffed == Sniffed::Audio("MP4"))
+        .then(|| {
+            let mut f = File::open(path).ok()?;
+            let len = f.metadata().ok()?.len();
+            super::mp4_meta::first_sample_entry(&mut f, len)
+        })
+        .flatten()
+        .and_then(|c| super::mp4_meta::undecodable_codec(&c));
+    match codec {
+        Some(what) => AudioError::Unsupported {
+            path: path.to_path_buf(),
+            what: format!("{what} in MP4"),
+        },
+        None => AudioError::NoTrack {
+            path: path.to_path_buf(),
+        },
+    }
+}
+
 /// Why symphonia's probe opened nothing, in the words of [`AudioError`].
 fn probe_error(path: &Path, e: SymError, sniffed: Sniffed) -> AudioError {
     match (e, sniffed) {
@@ -677,9 +699,7 @@ fn open_symphonia(
         .tracks()
         .iter()
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
-        .ok_or_else(|| AudioError::NoTrack {
-            path: path.to_path_buf(),
-        })?;
+        .ok_or_else(|| no_track(path, sniffed))?;
     let mut params = track.codec_params.clone();
     if params.codec == CODEC_TYPE_ALAC
         && let Some(cookie) = params.extra_data.take()
