@@ -395,7 +395,7 @@ fn corrupt_journal_is_moved_aside_with_a_warning() {
     let out = earmark(&env, &["tag", "-g", "Jazz", p(&f)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("warning: cache"),
+        text(&out.stderr).contains("warning: undo journal"),
         "{}",
         text(&out.stderr)
     );

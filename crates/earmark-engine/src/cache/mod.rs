@@ -43,9 +43,9 @@ pub const SCHEMA_VERSION: i32 = 2;
 pub enum CacheError {
     #[error("cache: no cache directory (set {CACHE_DIR_ENV} or HOME)")]
     NoCacheDir,
-    #[error("cache {}: {reason}", crate::library::shown(path.as_os_str()))]
+    #[error("{} {}: {reason}", store_word(path), crate::library::shown(path.as_os_str()))]
     Open { path: PathBuf, reason: String },
-    #[error("cache {}: {reason}", crate::library::shown(path.as_os_str()))]
+    #[error("{} {}: {reason}", store_word(path), crate::library::shown(path.as_os_str()))]
     Db { path: PathBuf, reason: String },
 }
 
@@ -92,6 +92,16 @@ pub fn now_ms() -> i64 {
 }
 
 /// Why an existing file cannot be used as our cache.
+/// What a database is called in messages: the undo journal is data the
+/// user keeps, not a cache that can be rebuilt.
+fn store_word(path: &Path) -> &'static str {
+    if path.file_name() == Some(std::ffi::OsStr::new(crate::tags::journal::JOURNAL_FILE)) {
+        "undo journal"
+    } else {
+        "cache"
+    }
+}
+
 enum Unusable {
     NotSqlite(String),
     Foreign(String),
@@ -125,10 +135,16 @@ impl Cache {
                     Unusable::NotSqlite(r) => format!("not a usable SQLite database ({r})"),
                     Unusable::Foreign(r) => r,
                 };
+                let word = store_word(path);
                 warnings.push(format!(
-                    "cache {} was {what}; moved it to {} and started a new cache",
+                    "{word} {} was {what}; moved it to {} and started a new {word}{}",
                     path.display(),
-                    aside.display()
+                    aside.display(),
+                    if word == "cache" {
+                        ""
+                    } else {
+                        " (the writes it recorded cannot be undone from here)"
+                    }
                 ));
                 match try_open(path) {
                     Ok(conn) => conn,
