@@ -329,7 +329,6 @@ impl Theme {
             "status",
             "status_error",
             "note",
-            "heat_high",
             "gauge",
         ];
         for (key, _) in STYLE_KEYS {
@@ -340,6 +339,10 @@ impl Theme {
                 }
             }
         }
+        // High confusion cells are underlined, not reversed: reversed is the
+        // cell cursor, which must stand out among them.
+        self.heat_high =
+            (self.heat_high.remove_modifier(Modifier::REVERSED)).add_modifier(Modifier::UNDERLINED);
         // Half blocks draw loudness as colour only.
         self.halfblock = false;
         self.colourless = true;
@@ -421,6 +424,13 @@ mod tests {
             assert_eq!((t.selected.fg, t.selected.bg), (None, None), "{name}");
             assert_eq!((t.base.fg, t.bar_top.fg), (None, None), "{name}");
             assert!(!t.halfblock);
+            // the matrix's cursor cell stands apart from its high cells
+            assert!(t.cursor.add_modifier.contains(Modifier::REVERSED), "{name}");
+            let high = t.heat_high.add_modifier;
+            assert!(
+                !high.contains(Modifier::REVERSED) && high.contains(Modifier::UNDERLINED),
+                "{name}"
+            );
         }
     }
 

@@ -56,6 +56,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         after_track: s.after_this_track(),
         filter: s.browser.filter(),
         in_eval: s.eval.visible,
+        typing_filter: s.browser.filter_focused && !s.eval.visible,
     };
     if s.eval.visible {
         s.eval.draw(frame, main, &ctx);

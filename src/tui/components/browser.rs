@@ -43,6 +43,9 @@ pub struct Browser {
     /// The first row drawn (the frame keeps the cursor in view).
     offset: Cell<usize>,
     selected: Option<NodeId>,
+    /// The selection a filter that matches nothing took away, given back when
+    /// the filter matches it again or is cleared.
+    held: Option<NodeId>,
     stale: bool,
     filter_input: TextArea<'static>,
     filter: String,
@@ -76,6 +79,7 @@ impl Browser {
             cursor: 0,
             offset: Cell::new(0),
             selected: None,
+            held: None,
             stale: true,
             filter_input,
             filter: String::new(),
@@ -308,8 +312,19 @@ impl Browser {
         self.filter = text;
         self.keep = None;
         self.stale = true;
-        let before = self.selected;
+        let before = self.selected.or(self.held);
         self.refresh(tree);
+        if self.rows.is_empty() {
+            self.held = self.held.or(before);
+            return;
+        }
+        if let Some(h) = self.held
+            && let Some(i) = self.rows.iter().position(|&r| r == h)
+        {
+            self.held = None;
+            self.select_index(tree, i);
+            return;
+        }
         // The selection fell out of the listing: move to the first file that matches.
         if (before.is_some_and(|b| !self.rows.contains(&b))
             || self.selected.is_some_and(|s| tree.node(s).is_dir()))
@@ -317,6 +332,12 @@ impl Browser {
         {
             self.select_index(tree, i);
         }
+    }
+
+    /// The user moved the selection: a selection held for the filter is
+    /// theirs to give up.
+    pub fn forget_held(&mut self) {
+        self.held = None;
     }
 
     /// Esc: forget the filter and give the keys back to the listing.
@@ -328,7 +349,7 @@ impl Browser {
             t
         };
         self.filter_focused = false;
-        let selected = self.selected;
+        let selected = self.held.take().or(self.selected);
         self.set_filter(tree, "");
         // Keep the entry found through the filter selected, opening its folders.
         if let Some(id) = selected {
@@ -450,7 +471,16 @@ impl Browser {
                     FileCheck::Unchecked => false,
                 };
                 let state = ctx.results.get(id);
-                let (sym, sym_style) = if fault {
+                // A write's outcome is the latest news of a file, also of a
+                // damaged one (a batch's summary points at its ✗ marks).
+                let written = match state {
+                    Some(s) if s.written.is_some() => Some(('✎', t.done)),
+                    Some(s) if s.write_error.is_some() => Some(('✗', t.bad)),
+                    _ => None,
+                };
+                let (sym, sym_style) = if let Some(mark) = written.filter(|_| !playing) {
+                    mark
+                } else if fault {
                     ('!', t.bad)
                 } else if playing {
                     ('▶', t.playing)

@@ -143,6 +143,9 @@ pub struct Ctx<'a> {
     pub filter: &'a str,
     /// The evaluation view is on screen (the status line's hints follow it).
     pub in_eval: bool,
+    /// The filter input has the keyboard: keys type, so the hints say what
+    /// ends the typing.
+    pub typing_filter: bool,
 }
 
 /// What the status line shows about background work.

@@ -180,15 +180,20 @@ impl Component for StatusLine {
         } else {
             "play"
         };
-        let hints: Vec<(String, &str)> = [
-            (Action::Help, "help"),
-            (Action::Quit, "quit"),
-            third,
-            (Action::PlayPause, play),
-        ]
-        .iter()
-        .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
-        .collect();
+        let hints: Vec<(String, &str)> = if ctx.typing_filter {
+            // (keys type into the filter now: q and space are letters)
+            vec![("enter".into(), "keeps"), ("esc".into(), "clears")]
+        } else {
+            [
+                (Action::Help, "help"),
+                (Action::Quit, "quit"),
+                third,
+                (Action::PlayPause, play),
+            ]
+            .iter()
+            .filter_map(|&(a, w)| ctx.keymap.hint(a).map(|k| (k, w)))
+            .collect()
+        };
         let hint_len = |h: &(String, &str)| h.0.width() + h.1.width() + 2;
         // A message is what the user needs now: beside one only the help hint
         // is sure of its place (the player's title says silent too, and quit is

@@ -36,6 +36,9 @@ pub fn apply(s: &mut State, fx: &mut Effects, action: Action) {
 fn apply_browse(s: &mut State, action: Action) -> bool {
     let tree = &s.tree;
     let b = &mut s.browser;
+    if !matches!(action, Action::Filter | Action::ClearFilter) {
+        b.forget_held();
+    }
     match action {
         Action::Up => b.move_by(tree, -1),
         Action::Down => b.move_by(tree, 1),

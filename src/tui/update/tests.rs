@@ -561,6 +561,33 @@ fn star_marks_only_what_the_filter_shows() {
     );
 }
 
+/// A filter that matches nothing does not lose the selection: backspacing
+/// to a filter that matches it again, or clearing it, gives it back.
+#[test]
+fn a_filter_that_matches_nothing_keeps_the_selection() {
+    let label = |s: &State| {
+        let id = s.browser.selected().unwrap();
+        s.tree.node(id).label().into_owned()
+    };
+    for clear in [KeyCode::Esc, KeyCode::Backspace] {
+        let mut s = state(13, true);
+        key(&mut s, KeyCode::Char('G'));
+        let chosen = label(&s);
+        assert_ne!(chosen, "track-0.mp3");
+        key(&mut s, KeyCode::Char('/'));
+        for c in "xx".chars() {
+            key(&mut s, KeyCode::Char(c));
+        }
+        assert!(s.browser.selected().is_none());
+        key(&mut s, KeyCode::Backspace);
+        key(&mut s, KeyCode::Backspace);
+        if clear == KeyCode::Esc {
+            key(&mut s, KeyCode::Esc);
+        }
+        assert_eq!(label(&s), chosen, "{clear:?}");
+    }
+}
+
 /// `A` under a filter takes only the files it shows, as `*` marks them: a
 /// batch must not write files that are not on screen.
 #[test]
