@@ -146,7 +146,11 @@ fn learn(args: LearnArgs) -> Result<(), String> {
     );
     bar.finish();
     let learned = learned.map_err(|e| match e {
-        VocabError::TooFewGenres(why) => format!("{why} (or lower --min-tracks)"),
+        // one parenthesis, not two in a row
+        VocabError::TooFewGenres(why) => match why.strip_suffix(')') {
+            Some(open) => format!("{open}; or lower --min-tracks)"),
+            None => format!("{why} (or lower --min-tracks)"),
+        },
         e => e.to_string(),
     })?;
     let head = learned.head;

@@ -531,8 +531,6 @@ fn check_channels(path: &Path, channels: usize) -> Result<(), AudioError> {
     }
 }
 
-/// The stream's channel count (checked) and bit depth. MP4 keeps AAC's and
-/// ALAC's in its sample entry, which symphonia does not pass on; lofty reads them.
 /// A container with no track symphonia can decode: an MP4 whose track holds
 /// a codec earmark has no decoder for says which, as other formats do.
 fn no_track(path: &Path, sniffed: Sniffed) -> AudioError {
@@ -624,6 +622,8 @@ fn vorbis_ident_channels(params: &symphonia::core::codecs::CodecParameters) -> O
         .then(|| usize::from(ident[11]))
 }
 
+/// The stream's channel count (checked) and bit depth. MP4 keeps AAC's and
+/// ALAC's in its sample entry, which symphonia does not pass on; lofty reads them.
 fn channels_and_bits(
     path: &Path,
     params: &symphonia::core::codecs::CodecParameters,
