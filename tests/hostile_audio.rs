@@ -454,6 +454,12 @@ fn only_regular_files_are_opened() {
             "{err}"
         );
     }
+    // classify of the FIFO alone: one line, as info says it
+    let out = classify_fast(&[], &[fifo.as_os_str()]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("not a regular file (a FIFO)"), "{err}");
     // classify and features: counted failures beside the good file.
     let named = [
         fifo.as_os_str(),
@@ -472,7 +478,7 @@ fn only_regular_files_are_opened() {
     let out = run(&args);
     let err = no_panic(&out);
     assert!(
-        err.contains("1 files") && err.contains("(3 skipped)"),
+        err.contains("1 file →") && err.contains("(3 skipped)"),
         "{err}"
     );
     // tag: the failures count and the exit code says so.

@@ -218,8 +218,8 @@ fn finish(
         n => format!("; {n} arrays of the earlier run there removed"),
     };
     eprintln!(
-        "{} files → {} ({} skipped{removed})",
-        index.len(),
+        "{} → {} ({} skipped{removed})",
+        crate::text::plural(index.len(), "file"),
         args.out.display(),
         errors.len(),
     );

@@ -174,6 +174,19 @@ pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> 
         return Err(CliError::Reported);
     }
     let collected = collect_audio(paths);
+    // Only files named on the command line, none of them regular (a FIFO):
+    // each is an error in one line, as `info` and `tag` say it, not a skip
+    // followed by "no audio files found".
+    let all_named = paths.iter().all(|p| !p.is_dir())
+        && paths
+            .iter()
+            .all(|p| collected.errors.iter().any(|e| e.path == *p));
+    if collected.files.is_empty() && all_named {
+        for e in &collected.errors {
+            eprintln!("earmark: {}", crate::cli::output::printable(&e.to_string()));
+        }
+        return Err(CliError::Reported);
+    }
     if collected.files.is_empty() {
         for e in collected.errors_beside_none_found(paths) {
             say_skipped(e);
