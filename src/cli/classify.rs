@@ -398,7 +398,7 @@ impl<W: Write> Printer<W> {
     fn check(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
         if let Err(e) = &r {
             if !self.failed && e.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("earmark classify: {e}");
+                eprintln!("earmark classify: cannot write the output: {e}");
             }
             self.failed = true;
         }
