@@ -280,9 +280,18 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     let files = ctx.tree.files_under(dir);
     // silent or too-short files (○) are not failures: counted apart
     let (mut done, mut failed, mut unjudged) = (0, 0, 0);
+    // in a classify job now (queued or running), and written since classified
+    let (mut in_job, mut written) = (0, 0);
     for &f in &files {
-        match ctx.results.get(f) {
-            Some(r) if r.result.is_some() => done += 1,
+        let r = ctx.results.get(f);
+        if r.is_some_and(|r| matches!(r.job, JobMark::Queued | JobMark::Running)) {
+            in_job += 1;
+        }
+        match r {
+            Some(r) if r.result.is_some() => {
+                done += 1;
+                written += usize::from(r.written.is_some());
+            }
             Some(r) if r.nothing_to_judge() => unjudged += 1,
             Some(r) if r.error.is_some() => failed += 1,
             _ => {}
@@ -301,12 +310,17 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     let failed = failed + unjudged;
     if done + failed < total && ctx.jobs.peeking > 0 {
         format!("{done} of {total} classified so far · looking in the cache")
+    } else if in_job > 0 {
+        format!("{done} of {total} classified{could_not} · classifying {in_job} more")
     } else if done + failed == 0 {
         format!("{classify} classifies every file in this folder")
     } else if done + failed < total {
         format!("{done} of {total} classified{could_not} · {classify} does the rest")
     } else if done == 0 {
         format!("none of {total} could be classified (each file says why)")
+    } else if written == done {
+        // nothing left to accept: every classified file has its genre written
+        format!("{done} of {total} classified{could_not} · all of them tagged")
     } else if failed == 0 {
         format!("all classified · {accept} accepts suggestions")
     } else {

@@ -2126,12 +2126,32 @@ fn the_genre_pane_on_an_empty_folder_says_it_holds_no_audio() {
         text.contains("1 of 2 classified · c does the rest"),
         "{text}"
     );
+    // while the rest is in a classify job, `c` is not offered again
+    s.results.entry(files[1]).job = JobMark::Queued;
+    let text = screen(&mut s);
+    assert!(
+        text.contains("1 of 2 classified · classifying 1 more"),
+        "{text}"
+    );
+    s.results.entry(files[1]).job = JobMark::Idle;
     s.results.set_result(files[1], classified("pop", 0.9));
     let text = screen(&mut s);
     assert!(
         text.contains("all classified · A accepts suggestions"),
         "{text}"
     );
+    // once every classified file is written, nothing is left to accept
+    for &f in &files {
+        s.results.entry(f).written = Some(vec!["Pop".into()]);
+    }
+    let text = screen(&mut s);
+    assert!(
+        text.contains("2 of 2 classified · all of them tagged"),
+        "{text}"
+    );
+    for &f in &files {
+        s.results.entry(f).written = None;
+    }
     // a file that could not be classified is not called classified
     let fail = |s: &mut State, f| {
         let e = s.results.entry(f);
