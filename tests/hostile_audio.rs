@@ -1112,3 +1112,27 @@ fn a_wav_past_4_gib_is_read_and_refused_in_bounded_time_and_memory() {
     let peak_mb = children_max_rss_kb() / 1024;
     assert!(peak_mb < 400, "a child peaked at {peak_mb} MB");
 }
+
+/// An Ogg file cut short (an interrupted download): symphonia reads it to
+/// where it ends and calls that its length, so it was judged as whole. It
+/// has no end-of-stream page: the result is partial, with a warning; the
+/// whole file is not.
+#[test]
+fn an_ogg_cut_short_is_judged_as_partial() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/hell-reprise.ogg");
+    let whole = std::fs::read(&demo).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = put(dir.path(), "cut.ogg", &whole[..whole.len() * 3 / 10]);
+    let out = classify_fast(&["--json"], &[demo.as_os_str(), cut.as_os_str()]);
+    let err = no_panic(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let r: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(r[0]["partial"], true, "{}", r[0]["path"]);
+    assert_eq!(r[1]["partial"], true, "{}", r[1]);
+    let warning = r[1]["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.starts_with("the file ends before its audio stream does"),
+        "{}",
+        r[1]
+    );
+}

@@ -50,15 +50,15 @@ impl Classified {
     }
 }
 
-/// "analysed 0:48 of 1:02", or "analysed 0:48, decoding stopped early" when
-/// the file's whole length is not known.
+/// "analysed 0:48 of 1:02", or "analysed 0:48, the rest missing" when the
+/// file's whole length is not known (it stopped at damage, or was cut short).
 pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String {
     let heard = analysed_s.map_or_else(|| "part".to_string(), crate::clock::clock);
     match (analysed_s, duration_s) {
         (Some(a), Some(d)) if d > a + 0.5 => {
             format!("analysed {heard} of {}", crate::clock::clock(d))
         }
-        _ => format!("analysed {heard}, decoding stopped early"),
+        _ => format!("analysed {heard}, the rest missing"),
     }
 }
 

@@ -187,7 +187,8 @@ pub fn load_for_analysis_cancellable(
             let by_plan = capped && declared.is_none();
             partial = (capped && !by_plan)
                 || declared.is_some_and(|d| d - decoded_s > 1.0)
-                || reader.stream.trouble().ended_early;
+                || reader.stream.trouble().ended_early
+                || reader.stream.trouble().cut_short;
             // A file that stopped early keeps its declared length, so the
             // user reads "analysed 0:48 of 1:02".
             let total = if by_plan {
@@ -224,7 +225,7 @@ pub fn load_for_analysis_cancellable(
             if excerpts.is_empty() {
                 return Err(AudioError::corrupt(path, "no excerpt could be decoded"));
             }
-            partial |= reader.stream.trouble().ended_early;
+            partial |= reader.stream.trouble().ended_early || reader.stream.trouble().cut_short;
         }
     }
     let warnings = warnings(reader.non_finite, stream.trouble());
@@ -259,6 +260,11 @@ fn warnings(non_finite: usize, trouble: DecodeTrouble) -> Vec<String> {
     }
     if trouble.ended_early {
         out.push("decoding stopped early at a damaged stretch".into());
+    }
+    if trouble.cut_short {
+        out.push(
+            "the file ends before its audio stream does (cut short?): only a part was heard".into(),
+        );
     }
     if trouble.placeholder_sizes {
         out.push(

@@ -71,6 +71,9 @@ pub struct DecodeTrouble {
     /// The header's sizes were placeholders (a WAV or AIFF written to a
     /// pipe), so the audio was read to the end of the file.
     pub placeholder_sizes: bool,
+    /// The file ends before its stream does (an Ogg file without its
+    /// end-of-stream page, or cut inside a page): what was heard is a part.
+    pub cut_short: bool,
 }
 
 /// Frames `read` returns at most for `.au` (symphonia returns one packet).
@@ -133,6 +136,7 @@ impl AudioStream {
         let (container, at) =
             super::sniff::container_start(&mut file, &head[..n], sniffed, len, path)?;
         let mut shown_as_padding = Vec::new();
+        let mut cut_short = false;
         match container {
             Sniffed::Undecodable(what) => {
                 return Err(AudioError::UnsupportedFormat {
@@ -149,7 +153,7 @@ impl AudioStream {
                 super::mp4_meta::check(&mut file, 0, len, path)?;
             }
             // (pages are found past anything in front, as symphonia finds them)
-            Sniffed::Audio("Ogg") => super::ogg_meta::check(&mut file, len, path)?,
+            Sniffed::Audio("Ogg") => cut_short = super::ogg_meta::check(&mut file, len, path)?,
             Sniffed::Audio("CAF") => super::caf_meta::check(&mut file, at, len, path)?,
             Sniffed::Audio("Matroska/WebM") => super::mkv_meta::check(&mut file, at, len, path)?,
             _ => {}
@@ -170,6 +174,7 @@ impl AudioStream {
             crate::audio::guard::catch_quietly(|| open_symphonia(path, source, sniffed))
                 .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))??;
         stream.trouble.placeholder_sizes = placeholder_sizes;
+        stream.trouble.cut_short = cut_short;
         Ok(stream)
     }
 
