@@ -123,6 +123,9 @@ pub struct State {
     pub suspend: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// The ranks the Genre pane drew last (see `Ctx::ranks_shown`); a
+    /// layout memo the frame writes, as the evaluation view's cell map.
+    pub ranks_shown: std::cell::Cell<Option<u16>>,
 }
 
 impl State {
@@ -235,6 +238,7 @@ impl State {
             quit: false,
             quit_when_written: false,
             dirty: true,
+            ranks_shown: std::cell::Cell::new(None),
         }
     }
 

@@ -57,6 +57,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         filter: s.browser.filter(),
         in_eval: s.eval.visible,
         typing_filter: s.browser.filter_focused && !s.eval.visible,
+        ranks_shown: &s.ranks_shown,
     };
     if s.eval.visible {
         s.eval.draw(frame, main, &ctx);

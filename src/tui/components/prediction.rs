@@ -331,6 +331,7 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
 impl Component for PredictionPane {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
+        ctx.ranks_shown.set(None);
         // A learned head for this library: the pane speaks its genres.
         if let Some(id) = ctx.selected.filter(|&id| ctx.tree.node(id).is_file())
             && let Some(answer) = ctx.results.result(id).and_then(|c| ctx.vocab.answer(c))
@@ -372,10 +373,14 @@ impl Component for PredictionPane {
         if let Some(c) = result.as_deref() {
             let probs = &c.prediction.probs;
             let order = top_k(probs, probs.len());
-            let rows = usize::from(inner.height).saturating_sub(lines.len());
+            // the header wraps (a long tag): the bars get the rows it leaves
+            let header_rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+            let rows = usize::from(inner.height).saturating_sub(header_rows);
             let n = order.len();
+            let mut shown = 0u16;
             // Full: one bar per line plus timeline and axis; else two columns.
             if rows >= n + 2 {
+                shown = (1u16 << n.min(16)) - 1;
                 for (r, &i) in order.iter().enumerate() {
                     lines.push(Self::bar_line(
                         ctx,
@@ -390,11 +395,14 @@ impl Component for PredictionPane {
             } else {
                 let half = n.div_ceil(2);
                 let col_w = (width.saturating_sub(1)) / 2;
-                let bar_rows = half.min(rows.saturating_sub(1));
+                // the bars first (a digit tags only what is shown); the
+                // timeline where a row is left
+                let bar_rows = half.min(rows);
                 for row in 0..bar_rows {
                     let mut spans = Vec::new();
                     for (k, r) in [row, row + half].into_iter().enumerate() {
                         if let Some(&i) = order.get(r) {
+                            shown |= 1 << r.min(15);
                             if k == 1 {
                                 spans.push(Span::raw(" "));
                             }
@@ -419,6 +427,7 @@ impl Component for PredictionPane {
             if let Some(note) = c.partial_note() {
                 lines.push(Line::styled(note, t.dim));
             }
+            ctx.ranks_shown.set(Some(shown));
         }
         // A failure reason wraps rather than being cut at the pane's edge.
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

@@ -70,6 +70,8 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
             ctx, rank, genre, *p, width, label_w,
         ));
     }
+    let drawn = answer.ranked.len().min(rows).min(16);
+    ctx.ranks_shown.set(Some(((1u32 << drawn) - 1) as u16));
     let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
     let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");
     if ctx.vocab.relearn_due() {

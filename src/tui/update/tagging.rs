@@ -456,6 +456,22 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
             .set(format!("no genre is ranked {rank}"), Level::Info);
         return;
     };
+    // a small terminal shows only some ranks: a digit never writes a genre
+    // the user could not see
+    if s.ranks_shown
+        .get()
+        .is_some_and(|m| m & (1 << (rank - 1)) == 0)
+    {
+        let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+        s.status.set(
+            format!(
+                "rank {} is not on screen here: {pick} picks from every genre",
+                rank % 10
+            ),
+            Level::Info,
+        );
+        return;
+    }
     if let Some(reason) = untaggable(s, id) {
         let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
         s.status.set(msg, Level::Error);

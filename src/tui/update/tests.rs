@@ -1931,6 +1931,32 @@ fn a_digit_tags_the_genre_of_its_rank() {
     assert!(tag.iter().any(|(k, _)| k == "1 3 4 5 6 7 8 9 0"), "{tag:?}");
 }
 
+/// A digit writes only a genre the Genre pane shows: on a small terminal,
+/// or under a long tag that wraps, some ranks are not drawn, and tagging
+/// one of them would write a genre the user never saw.
+#[test]
+fn a_digit_tags_only_a_rank_on_screen() {
+    let mut s = state(2, true);
+    model_ready(&mut s);
+    let f = s.tree.files().next().unwrap();
+    s.results.set_result(f, classified("rock", 0.7));
+    draw(&mut s, 100, 30);
+    assert_eq!(s.ranks_shown.get(), Some(0b11), "both ranks drawn");
+    // a frame that had room for the first rank only
+    s.ranks_shown.set(Some(0b1));
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        s.status.message(),
+        Some("rank 2 is not on screen here: t picks from every genre")
+    );
+    let fx = key(&mut s, KeyCode::Char('1'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })));
+}
+
 /// A suggestion is only ever written to the version of the file it came
 /// from: `a` sends that version (the writer refuses the file once another
 /// program replaced or re-tagged it), a write of it moves the result on to

@@ -146,8 +146,17 @@ fn a_and_t_speak_your_genres_and_y_goes_back_to_gtzan() {
 
     // A digit tags the genre beside it in the pane shown: your genres'
     // bars are numbered too (a fresh user's `1` there was refused).
-    let screen = screen(&s, 100, 30);
-    assert!(screen.contains("1 Chanson"), "{screen}");
+    // At 100×30 the reason wraps and the pane has room for rank 1 only: 2
+    // writes nothing unseen; at 160 columns both ranks show.
+    let small = screen(&s, 100, 30);
+    assert!(
+        small.contains("1 Chanson") && !small.contains("2 Lo-fi"),
+        "{small}"
+    );
+    let fx = key(&mut s, KeyCode::Char('2'));
+    assert!(writes(&fx).is_empty(), "{fx:?}");
+    let screen = screen(&s, 160, 40);
+    assert!(screen.contains("2 Lo-fi"), "{screen}");
     let fx = key(&mut s, KeyCode::Char('2'));
     assert_eq!(writes(&fx), vec![vec!["Lo-fi".to_string()]]);
     let fx = key(&mut s, KeyCode::Char('1'));
