@@ -146,11 +146,11 @@ fn learn(args: LearnArgs) -> Result<(), String> {
     );
     bar.finish();
     let learned = learned.map_err(|e| match e {
-        // one parenthesis, not two in a row
-        VocabError::TooFewGenres(why) => match why.strip_suffix(')') {
-            Some(open) => format!("{open}; or lower --min-tracks)"),
-            None => format!("{why} (or lower --min-tracks)"),
-        },
+        // fewer tracks per genre would do only where two genres are tagged
+        VocabError::TooFewGenres(why) if why.starts_with("needs two genres") => {
+            format!("{why} (or lower --min-tracks)")
+        }
+        VocabError::TooFewGenres(why) => why,
         e => e.to_string(),
     })?;
     let head = learned.head;

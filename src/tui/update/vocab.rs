@@ -358,7 +358,7 @@ pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
     // The reason first: "Chiptune needs 92%, has 88%" says more than the list.
     Some(match (first, threshold) {
         (Some((genre, p)), Some(t)) => {
-            let has = t.map(|_| format!(", has {:.0}%", p * 100.0));
+            let has = t.map(|_| format!(", has {}", crate::vocab::head::percent_floor(*p)));
             format!(
                 "nothing written: unsure, {}{} · {pick} picks one",
                 why_unsure(genre, t),

@@ -136,8 +136,21 @@ impl Head {
 /// model card's evaluation for GTZAN's genres: the words fit both).
 pub fn why_unsure(genre: &str, threshold: Option<f32>) -> String {
     match threshold {
-        Some(t) => format!("{genre} needs {:.0}%", t * 100.0),
+        Some(t) => format!("{genre} needs {}", percent_floor(t)),
         None => format!("{genre} never reached the target precision"),
+    }
+}
+
+/// A threshold as a percentage that never reads higher than it is: "62%",
+/// and near the top one more decimal ("99.5%", "99.9%"), never "100%" for
+/// a threshold a confidence can still reach (a track at 99.7 % against a
+/// "needs 100%" looked sure and was not).
+pub fn percent_floor(t: f32) -> String {
+    let pct = f64::from(t) * 100.0;
+    if pct >= 99.5 && pct < 100.0 {
+        format!("{:.1}%", (pct * 10.0).floor() / 10.0)
+    } else {
+        format!("{pct:.0}%")
     }
 }
 
@@ -175,6 +188,14 @@ fn softmax(z: &[f64]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_threshold_near_the_top_is_not_rounded_up_to_100() {
+        assert_eq!(why_unsure("Jazz", Some(0.62)), "Jazz needs 62%");
+        assert_eq!(why_unsure("Metal", Some(0.995)), "Metal needs 99.5%");
+        assert_eq!(why_unsure("Jazz", Some(0.9993)), "Jazz needs 99.9%");
+        assert_eq!(why_unsure("Rock", Some(1.0)), "Rock needs 100%");
+    }
 
     #[test]
     fn below_threshold_is_unsure_with_candidates() {

@@ -72,6 +72,16 @@ impl TaggedLibrary {
             .map(|(_, n, c)| (n.as_str(), *c))
             .chain(self.left_out.iter().map(|(n, c, _)| (n.as_str(), *c)))
             .collect();
+        if files == 0 {
+            return Some("no audio files found".into());
+        }
+        if let [(name, count)] = found[..] {
+            return Some(format!(
+                "only one genre is tagged ({name}, {}): learn needs two; tag a few tracks \
+                 of another genre",
+                crate::text::plural(count, "track")
+            ));
+        }
         if found.is_empty() {
             return Some(format!(
                 "no genre tags in {} (learn reads each file's genre tag, not its folder's \
@@ -173,6 +183,17 @@ mod tests {
                 .too_few_genres(1, 5)
                 .unwrap()
                 .starts_with("no genre tags in 1 audio file ("),
+        );
+        // one genre only: fewer tracks per genre would not help
+        let one = vocabulary(&[f("/a/1", &["Jazz"]), f("/a/2", &["jazz"])], 1);
+        assert_eq!(
+            one.too_few_genres(2, 1).unwrap(),
+            "only one genre is tagged (Jazz, 2 tracks): learn needs two; tag a few tracks \
+             of another genre"
+        );
+        assert_eq!(
+            untagged.too_few_genres(0, 5).unwrap(),
+            "no audio files found"
         );
     }
 }
