@@ -147,7 +147,7 @@ pub fn why_unsure(genre: &str, threshold: Option<f32>) -> String {
 /// "needs 100%" looked sure and was not).
 pub fn percent_floor(t: f32) -> String {
     let pct = f64::from(t) * 100.0;
-    if pct >= 99.5 && pct < 100.0 {
+    if (99.5..100.0).contains(&pct) {
         format!("{:.1}%", (pct * 10.0).floor() / 10.0)
     } else {
         format!("{pct:.0}%")
