@@ -622,7 +622,12 @@ fn fit_sibling_name(name: &str, shared: usize, room: usize) -> String {
         return fit_file_name(name, room);
     }
     let rest: String = name.chars().skip(shared).collect();
-    format!("…{}", fit_file_name(&rest, room.saturating_sub(1)))
+    if rest.width() < room {
+        return format!("…{rest}");
+    }
+    // still too long: what is left after a shared start differs at its end
+    // ("…30.ogg", not "…0…0.ogg", whose second cut hid the 3)
+    crate::text::fit_tail(&rest, room)
 }
 
 /// A file name cut to `room` screen columns, with `…` where it was cut: in
@@ -795,6 +800,8 @@ mod name_tests {
             fit_sibling_name("ardentryst_Music_battle.ogg", 17, 40),
             "ardentryst_Music_battle.ogg"
         );
+        // the rest too long as well: one cut, its end kept
+        assert_eq!(fit_sibling_name("classical.00030.ogg", 10, 8), "…030.ogg");
         // a short shared start, or one that is the whole stem: cut as before
         assert_eq!(
             fit_sibling_name("01 a long title.ogg", 3, 12),

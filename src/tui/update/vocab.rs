@@ -302,8 +302,10 @@ fn advance_to(s: &mut State, fx: &mut Effects, found: Result<Vec<(NodeId, f32)>,
                 super::selection_changed(s, fx);
                 super::actions::play_node(s, fx, node);
                 let name = s.tree.node(node).label().into_owned();
+                // floored: 0.997 must not read as 1.00, a copy of the track
+                let sim = (f64::from(sim) * 1000.0).floor() / 1000.0;
                 s.status.set(
-                    format!("play similar: {name} (similarity {sim:.2})"),
+                    format!("play similar: {name} (similarity {sim:.3})"),
                     Level::Info,
                 );
             }
