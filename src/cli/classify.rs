@@ -93,6 +93,10 @@ pub struct TrackResult {
     /// Unsure: the top genre's threshold (None: never confident), for the table.
     #[serde(skip)]
     pub unsure_threshold: Option<Option<f32>>,
+    /// Unsure: why, as the table says it ("Jazz needs 78%"), so that CSV's
+    /// and JSON's readers need not guess.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsure_reason: Option<String>,
     /// The genres are the library's own (`--genres mine`, `--head`): shown
     /// as spelt, not as GTZAN's labels are ("Hip Hop" stays "Hip Hop").
     #[serde(skip)]
@@ -425,6 +429,7 @@ pub fn answer_in(results: &mut [TrackResult], vocab: &mut Vocabularies, top: usi
                 r.suggestion = Some(a.suggestion.label().to_string());
                 r.unsure_threshold = a.top_threshold;
                 r.own_spelling = vocab.speaks_mine();
+                r.unsure_reason = unsure_reason(r);
             }
             Err(e) => {
                 r.top = None;
@@ -543,6 +548,7 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
             error_kind: None,
             suggestion: None,
             unsure_threshold: None,
+            unsure_reason: None,
             own_spelling: false,
         },
         Err(e) => {
@@ -573,6 +579,7 @@ impl TrackResult {
             error_kind: None,
             suggestion: None,
             unsure_threshold: None,
+            unsure_reason: None,
             own_spelling: false,
         }
     }
@@ -625,14 +632,21 @@ fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Re
 
 /// " (Reggae needs 62%)": why the top genre was not enough.
 fn why_unsure(r: &TrackResult) -> String {
-    let Some(top) = r.top.as_ref().and_then(|t| t.first()) else {
-        return String::new();
-    };
-    let genre = r.shown(&top.genre);
-    match r.unsure_threshold {
-        Some(t) => format!(" ({})", crate::vocab::head::why_unsure(&genre, t)),
-        None => String::new(),
+    r.unsure_reason
+        .as_ref()
+        .map(|why| format!(" ({why})"))
+        .unwrap_or_default()
+}
+
+/// Why an unsure result is unsure: its top genre's threshold, or that it
+/// never reached the target precision.
+fn unsure_reason(r: &TrackResult) -> Option<String> {
+    if r.suggestion.as_deref() != Some("unsure") {
+        return None;
     }
+    let top = r.top.as_ref()?.first()?;
+    let t = r.unsure_threshold?;
+    Some(crate::vocab::head::why_unsure(&r.shown(&top.genre), t))
 }
 
 const CSV_HEADER: &str = "path,rank,genre,probability,error";
@@ -754,6 +768,9 @@ mod tests {
         ];
         rows[1].unsure_threshold = Some(Some(0.62));
         rows[2].unsure_threshold = Some(None);
+        for r in &mut rows {
+            r.unsure_reason = unsure_reason(r);
+        }
         let text = printed(Format::Table, true, &rows);
         assert!(
             text.contains("  Hip-Hop  70%  Jazz  20%  → Hip-Hop\n"),
@@ -767,6 +784,11 @@ mod tests {
             text.contains("  Disco  50%  → unsure (Disco never reached the target precision)\n"),
             "{text}"
         );
+        // JSON says why too
+        let json: serde_json::Value =
+            serde_json::from_str(&printed(Format::Json, true, &rows)).unwrap();
+        assert_eq!(json[1]["unsure_reason"], "Jazz needs 62%");
+        assert!(json[0].get("unsure_reason").is_none());
     }
 
     /// Every row has the header's number of fields: errors in their own
