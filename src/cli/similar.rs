@@ -159,9 +159,10 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
                 similarity: s,
             })
             .collect();
+        let PathOut { path, path_bytes } = PathOut::of(q);
         all.push(Neighbours {
-            query: PathOut::of(q).path,
-            query_bytes: PathOut::of(q).path_bytes,
+            query: path,
+            query_bytes: path_bytes,
             nearest,
         });
     }

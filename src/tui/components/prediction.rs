@@ -274,6 +274,16 @@ impl PredictionPane {
     }
 }
 
+/// Rows `lines` take in a pane `width` columns wide, each wrapped.
+pub(super) fn wrapped_rows(lines: &[Line], width: usize) -> usize {
+    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
+}
+
+/// The `Ctx::ranks_shown` mask of ranks 1 to `n`.
+pub(super) fn first_ranks(n: usize) -> u16 {
+    ((1u32 << n.min(16)) - 1) as u16
+}
+
 /// What `c` would do in the folder selected: classify every file, the rest,
 /// or nothing (then `A` is the next step).
 fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
@@ -374,13 +384,12 @@ impl Component for PredictionPane {
             let probs = &c.prediction.probs;
             let order = top_k(probs, probs.len());
             // the header wraps (a long tag): the bars get the rows it leaves
-            let header_rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
-            let rows = usize::from(inner.height).saturating_sub(header_rows);
+            let rows = usize::from(inner.height).saturating_sub(wrapped_rows(&lines, width));
             let n = order.len();
             let mut shown = 0u16;
             // Full: one bar per line plus timeline and axis; else two columns.
             if rows >= n + 2 {
-                shown = (1u16 << n.min(16)) - 1;
+                shown = first_ranks(n);
                 for (r, &i) in order.iter().enumerate() {
                     lines.push(Self::bar_line(
                         ctx,

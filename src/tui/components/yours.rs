@@ -51,7 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
     }
     let mut lines = PredictionPane::header_lines(head, PredictionPane::tag_spans(ctx, id), width);
     // The header wraps: the bars get the rows it leaves, the footer the last.
-    let header_rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let header_rows = super::prediction::wrapped_rows(&lines, width);
     let rows = usize::from(inner.height).saturating_sub(1 + header_rows);
     // names as long as the longest shown needs, the bar keeping half the row
     let label_w = answer
@@ -70,8 +70,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
             ctx, rank, genre, *p, width, label_w,
         ));
     }
-    let drawn = answer.ranked.len().min(rows).min(16);
-    ctx.ranks_shown.set(Some(((1u32 << drawn) - 1) as u16));
+    let drawn = answer.ranked.len().min(rows);
+    ctx.ranks_shown
+        .set(Some(super::prediction::first_ranks(drawn)));
     let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
     let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");
     if ctx.vocab.relearn_due() {

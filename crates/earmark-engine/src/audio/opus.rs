@@ -34,30 +34,29 @@ pub struct OpusDecoder {
     gain: f32,
 }
 
-/// OpusHead's pre-skip: little-endian in Ogg's and Matroska's (version 1);
-/// symphonia's MP4 reader prefixes `OpusHead` to the `dOps` box, whose
-/// fields are big-endian (version 0): read little-endian, ffmpeg's 312 was
-/// 14 337 frames, 0.3 s of music lost.
-fn pre_skip_of(head: &[u8]) -> usize {
-    let bytes = [head[10], head[11]];
-    usize::from(if head[8] == 0 {
+/// A 16-bit field of OpusHead: little-endian in Ogg's and Matroska's
+/// (version 1); symphonia's MP4 reader prefixes `OpusHead` to the `dOps`
+/// box, whose fields are big-endian (version 0).
+fn head_u16(head: &[u8], at: usize) -> u16 {
+    let bytes = [head[at], head[at + 1]];
+    if head[8] == 0 {
         u16::from_be_bytes(bytes)
     } else {
         u16::from_le_bytes(bytes)
-    })
+    }
 }
 
-/// OpusHead's output gain (Q7.8 dB, at the same offset in `dOps`, with the
-/// same byte order as the pre-skip) as a factor: players apply it (RFC 7845
-/// 5.1; ffmpeg does), so a file whose gain makes it quiet is heard quiet, and
-/// earmark must judge the same sound.
+/// OpusHead's pre-skip (read little-endian from MP4, ffmpeg's 312 was 14 337
+/// frames, 0.3 s of music lost).
+fn pre_skip_of(head: &[u8]) -> usize {
+    usize::from(head_u16(head, 10))
+}
+
+/// OpusHead's output gain (Q7.8 dB, signed) as a factor: players apply it
+/// (RFC 7845 5.1; ffmpeg does), so a file whose gain makes it quiet is heard
+/// quiet, and earmark must judge the same sound.
 fn output_gain_of(head: &[u8]) -> f32 {
-    let bytes = [head[16], head[17]];
-    let q78 = if head[8] == 0 {
-        i16::from_be_bytes(bytes)
-    } else {
-        i16::from_le_bytes(bytes)
-    };
+    let q78 = head_u16(head, 16).cast_signed();
     10f32.powf(f32::from(q78) / (20.0 * 256.0))
 }
 

@@ -247,8 +247,7 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
     let old = native.state();
     let new = old.target(&genres, change.mode);
     if !old.shows_same(&new) {
-        refuse_ape_genre(path, &mut file, &native)?;
-        refuse_clear_behind_second_tag(path, &mut file, &native, &new)?;
+        refuse_genre_left_behind(path, &mut file, &native, &new, false)?;
     }
     Ok(report(path, old, new))
 }
@@ -402,8 +401,26 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
 }
 
-/// A change to an MP3 whose APEv2 tag holds a genre too is refused: checked
-/// only where a write would change the genre, not on every read of one.
+/// A change that would leave another genre showing in an MP3 is refused,
+/// checked only where a write would change the genre (not on every read):
+/// one in an APEv2 tag, always; one in a second ID3v2 tag, when the change
+/// clears the first tag's, unless it is an `undo` (which puts back what the
+/// file held).
+fn refuse_genre_left_behind(
+    path: &Path,
+    file: &mut File,
+    native: &Native,
+    target: &GenreState,
+    undo: bool,
+) -> Result<(), TagWriteError> {
+    refuse_ape_genre(path, file, native)?;
+    if undo {
+        return Ok(());
+    }
+    refuse_clear_behind_second_tag(path, file, native, target)
+}
+
+/// An MP3 whose APEv2 tag holds a genre too.
 fn refuse_ape_genre(path: &Path, file: &mut File, native: &Native) -> Result<(), TagWriteError> {
     if !matches!(native, Native::Mpeg(..)) {
         return Ok(());
@@ -422,9 +439,9 @@ fn refuse_ape_genre(path: &Path, file: &mut File, native: &Native) -> Result<(),
 }
 
 /// Clearing the genre of an MP3 whose first ID3v2 tag is followed by a
-/// second one with a genre is refused: ffmpeg merges the two, so the second
-/// tag's genre would show as the file's. (A genre written to the first tag
-/// is what ffmpeg, TagLib and mutagen all show: that write goes ahead.)
+/// second one with a genre: ffmpeg merges the two, so the second tag's genre
+/// would show as the file's. (A genre written to the first tag is what
+/// ffmpeg, TagLib and mutagen all show: that write goes ahead.)
 fn refuse_clear_behind_second_tag(
     path: &Path,
     file: &mut File,
@@ -607,11 +624,8 @@ fn safe_write(
     if old.shows_same(&target) {
         return Ok(report(shown, old.clone(), old));
     }
-    refuse_ape_genre(shown, &mut original, &native)?;
-    // (an undo, `keep_bytes` false, puts back what the file held: no refusal)
-    if keep_bytes {
-        refuse_clear_behind_second_tag(shown, &mut original, &native, &target)?;
-    }
+    // (an undo, `keep_bytes` false, puts back what the file held)
+    refuse_genre_left_behind(shown, &mut original, &native, &target, !keep_bytes)?;
     let expected = Expected::of(shown, &real, &native, target)?;
     drop(native);
 
