@@ -179,3 +179,47 @@ fn a_write_in_the_app_carries_every_models_analyses() {
     assert_eq!(moved.prediction.probs, first.prediction.probs);
     assert_eq!(moved.prediction.embedding, first.prediction.embedding);
 }
+
+/// A result heard from samples an earlier decoder gave (stored under a key
+/// without this decoder's revision) is not served: the file is analysed
+/// again, and its new result is stored under the current key.
+#[test]
+fn a_result_of_an_earlier_decoder_is_analysed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("earmark.sqlite");
+    let file = clip(dir.path());
+    let model = model();
+    let (c, _) = classifier(&model, &db);
+    let first = c.classify(&file).unwrap();
+    let current = c.cache_key().to_string();
+    let revision = format!("|d{}", earmark::classifier::DECODE_REVISION);
+    let earlier = current
+        .strip_suffix(&revision)
+        .expect("the key ends with the revision");
+    drop(c);
+    let moved = rekey_results(&db, &current, earlier);
+    assert_eq!(moved, 1, "the stored result moved under the earlier key");
+
+    let (c, _) = classifier(&model, &db);
+    assert!(
+        c.cached(&file).is_none(),
+        "an earlier decoder's result is not served"
+    );
+    let again = c.classify(&file).unwrap();
+    assert!(!again.from_cache);
+    assert_eq!(again.prediction.probs, first.prediction.probs);
+    assert!(
+        c.cached(&file).is_some(),
+        "stored again under the current key"
+    );
+}
+
+/// Move the result rows of one key to another, as an earlier earmark keyed them.
+fn rekey_results(db: &Path, from: &str, to: &str) -> usize {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "UPDATE results SET model_sha256 = ?2 WHERE model_sha256 = ?1",
+        rusqlite::params![from, to],
+    )
+    .unwrap()
+}

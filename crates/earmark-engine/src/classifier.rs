@@ -62,6 +62,13 @@ pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String 
     }
 }
 
+/// Raised whenever a file that decoded before now yields other samples, so
+/// that results and embeddings heard from the old samples are analysed again
+/// rather than served until the file changes. 2: an Opus file's output gain
+/// is applied (a −70 dB file was heard at full level), and an Ogg file cut
+/// short is partial.
+pub const DECODE_REVISION: u32 = 2;
+
 /// The model, the analysis plan and an optional cache, shareable across threads.
 #[derive(Clone)]
 pub struct Classifier {
@@ -73,10 +80,10 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn new(model: Arc<GenreModel>, plan: AnalysisPlan, cache: Option<Cache>) -> Self {
-        // A result depends on the model and on which parts of a long file were
-        // heard, so both are part of the key.
+        // A result depends on the model, on which parts of a long file were
+        // heard, and on how the file was decoded, so all three are in the key.
         let cache_key = format!(
-            "{}|w{}x{}|{}",
+            "{}|w{}x{}|{}|d{DECODE_REVISION}",
             model.sha256(),
             plan.windows,
             plan.window_s,
