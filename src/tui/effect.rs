@@ -48,8 +48,11 @@ pub enum Effect {
     ClearFocus,
     /// Cancel every classification job.
     CancelJobs,
-    /// Walk the library again (answered with the whole new tree).
-    Rescan,
+    /// Walk the library again (answered with the whole new tree); `auto`:
+    /// because the watch saw a change.
+    Rescan {
+        auto: bool,
+    },
     Play(PathBuf),
     Pause(bool),
     Stop,

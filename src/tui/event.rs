@@ -52,8 +52,14 @@ pub enum AppEvent {
         req: ReqId,
         event: TagEvent,
     },
-    /// A rescan of the library finished: the tree as it is now.
-    Rescanned(Box<crate::library::tree::Tree>),
+    /// A rescan of the library finished: the tree as it is now; `auto`: asked
+    /// for by the watch, not by `R`.
+    Rescanned {
+        rescan: Box<crate::library::tree::Rescan>,
+        auto: bool,
+    },
+    /// The library watch is set up, cannot be, or saw a change.
+    Watch(crate::library::watch::WatchNote),
     /// The vocabulary service reported on a request.
     Vocab {
         req: ReqId,

@@ -13,6 +13,7 @@ use super::tagger::Tagger;
 use super::vocab_service::VocabService;
 use crate::eval::EvalReport;
 use crate::library::tree::{ScanHandle, spawn_scan};
+use crate::library::watch::{WatchHandle, spawn_watch};
 use crate::player::Player;
 
 /// Where a service sends what it reports; false: nobody listens any more
@@ -38,6 +39,8 @@ pub struct Services {
     pub player: Player,
     inspector: Inspector,
     scan: ScanHandle,
+    /// Changes other programs make to the library (dropped: not watched).
+    _watch: WatchHandle,
     analyst: Option<Analyst>,
     tagger: Tagger,
     root: PathBuf,
@@ -46,12 +49,17 @@ pub struct Services {
 }
 
 impl Services {
-    /// Start the scan, the player, the inspector, the tagger, classification
-    /// and the evaluation report's loader; all report to `sink`.
+    /// Start the scan, the library watch, the player, the inspector, the
+    /// tagger, classification and the evaluation report's loader; all report
+    /// to `sink`.
     pub fn start(opts: ServiceOptions, sink: &Sink) -> Services {
         let scan_sink = Arc::clone(sink);
         let root = opts.root.clone();
         let scan = spawn_scan(opts.root, move |b| scan_sink(AppEvent::Scan(b)));
+        let watch_sink = Arc::clone(sink);
+        let watch = spawn_watch(root.clone(), move |n| {
+            watch_sink(AppEvent::Watch(n));
+        });
         let player_sink = Arc::clone(sink);
         let player = Player::start(opts.no_audio, move |e| {
             player_sink(AppEvent::Player(e));
@@ -66,6 +74,7 @@ impl Services {
             player,
             inspector: Inspector::start(Arc::clone(sink)),
             scan,
+            _watch: watch,
             analyst,
             tagger: Tagger::start(Arc::clone(sink)),
             root,
@@ -122,14 +131,17 @@ impl Services {
                     a.cancel();
                 }
             }
-            Effect::Rescan => {
+            Effect::Rescan { auto } => {
                 let root = self.root.clone();
                 let sink = Arc::clone(&self.sink);
                 let _ = std::thread::Builder::new()
                     .name("earmark-rescan".into())
                     .spawn(move || {
-                        let tree = crate::library::tree::Tree::scan_blocking(root);
-                        sink(AppEvent::Rescanned(Box::new(tree)));
+                        let rescan = crate::library::tree::Tree::rescan_blocking(root);
+                        sink(AppEvent::Rescanned {
+                            rescan: Box::new(rescan),
+                            auto,
+                        });
                     });
             }
             Effect::Play(path) => self.player.load(&path, false),

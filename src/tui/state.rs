@@ -102,6 +102,8 @@ pub struct State {
     pub undo_steps: Vec<UndoStep>,
     /// The node of the latest preview (the focused track).
     pub focus: Option<NodeId>,
+    /// Rescans in flight, and one the library watch asked for that waits.
+    pub rescans: Rescans,
     /// A file of the root to select when the scan lists it (`earmark song.ogg`).
     pub select_on_scan: Option<std::ffi::OsString>,
     /// Classification jobs done and submitted since the queue was last empty.
@@ -126,6 +128,16 @@ pub struct State {
     /// The ranks the Genre pane drew last (see `Ctx::ranks_shown`); a
     /// layout memo the frame writes, as the evaluation view's cell map.
     pub ranks_shown: std::cell::Cell<Option<u16>>,
+}
+
+/// Rescans of the library (`R`, or the watch seeing a change).
+#[derive(Debug, Clone, Default)]
+pub struct Rescans {
+    /// Asked for and not answered yet.
+    pub running: u32,
+    /// The watch saw a change while a rescan could not start (a write, a
+    /// picker open, another rescan): one starts when it can.
+    pub wanted: bool,
 }
 
 impl State {
@@ -228,6 +240,7 @@ impl State {
             journal_skips: Default::default(),
             undo_steps: Vec::new(),
             focus: None,
+            rescans: Rescans::default(),
             select_on_scan: None,
             run_done: 0,
             run_total: 0,

@@ -62,7 +62,8 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
                 }
             }
         }
-        Msg::Rescanned(tree) => super::rescan::rescanned(s, fx, *tree),
+        Msg::Rescanned { rescan, auto } => super::rescan::rescanned(s, fx, *rescan, auto),
+        Msg::Watch(note) => super::rescan::on_watch(s, fx, note),
         Msg::Player(e) => on_player(s, fx, e),
         Msg::Model(Ok(info)) => {
             for w in &info.warnings {

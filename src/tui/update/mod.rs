@@ -53,6 +53,7 @@ pub fn update(s: &mut State, msg: Msg) -> Effects {
         Msg::Vocab { req, event } => vocab::on_event(s, &mut fx, req, event),
         other => background::on_event(s, &mut fx, other),
     }
+    rescan::rescan_if_wanted(s, &mut fx);
     s.browser.refresh(&s.tree);
     if redraw {
         s.dirty = true;

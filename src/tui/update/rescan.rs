@@ -1,17 +1,19 @@
-//! `R` / F5: walk the library again. The new tree arrives whole; what the app
-//! knows about each file (results, marks, writes, the playing track) moves
-//! to the new nodes by path, and files that are gone drop out, so a deleted
-//! file is never offered for a write.
+//! `R` / F5, or the library watch seeing a change another program made:
+//! walk the library again. The new tree arrives whole; what the app knows
+//! about each file (results, marks, writes, the playing track, what was read
+//! of a file that did not change) moves to the new nodes by path, and files
+//! that are gone drop out, so a deleted file is never offered for a write.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::super::components::browser::Browser;
 use super::super::components::status::Level;
-use super::super::effect::Effect;
+use super::super::effect::{Effect, Work};
 use super::super::state::State;
 use super::{Effects, selection_changed};
-use crate::library::tree::{NodeId, Tree};
+use crate::library::tree::{NodeId, Rescan, Tree};
+use crate::library::watch::WatchNote;
 
 pub fn rescan(s: &mut State, fx: &mut Effects) {
     // The first scan's batches name nodes of the tree being built.
@@ -25,18 +27,71 @@ pub fn rescan(s: &mut State, fx: &mut Effects) {
             .set("writing tags: rescan when the write is done", Level::Info);
         return;
     }
-    fx.push(Effect::Rescan);
+    start(s, fx, false);
     s.status.set("rescanning the library…", Level::Info);
 }
 
+fn start(s: &mut State, fx: &mut Effects, auto: bool) {
+    s.rescans.running += 1;
+    fx.push(Effect::Rescan { auto });
+}
+
+/// What the library watch says.
+pub fn on_watch(s: &mut State, fx: &mut Effects, note: WatchNote) {
+    match note {
+        WatchNote::Watching => {}
+        WatchNote::Unavailable(why) => {
+            let key = s.keymap.hint(crate::tui::action::Action::Rescan);
+            let rescan = key.map_or(String::new(), |k| format!(": {k} rescans"));
+            s.status.set(
+                format!("not watching the folder for changes ({why}){rescan}"),
+                Level::Info,
+            );
+        }
+        WatchNote::Changed => {
+            s.rescans.wanted = true;
+            rescan_if_wanted(s, fx);
+        }
+    }
+}
+
+/// Start the rescan the watch asked for, once nothing in progress names
+/// nodes of the tree it would replace in a way a rescan cannot carry over:
+/// the first scan, a tag write, preview or undo, a picker or similar list
+/// open, a similar search, another rescan. Called after every message.
+pub fn rescan_if_wanted(s: &mut State, fx: &mut Effects) {
+    let busy = !s.tree.progress().done
+        || s.rescans.running > 0
+        || s.inflight.writing() > 0
+        || s.popup.is_some()
+        || s.similar.is_some()
+        || s.inflight.count(|w| {
+            matches!(
+                w,
+                Work::PreviewTags | Work::Undo | Work::Similar { .. } | Work::Write { .. }
+            )
+        }) > 0;
+    if s.rescans.wanted && !busy {
+        s.rescans.wanted = false;
+        start(s, fx, true);
+    }
+}
+
 /// The rescan is done: swap the tree in and carry the state over by path.
-pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
+/// A rescan the watch asked for speaks only when files came or went.
+pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
+    s.rescans.running = s.rescans.running.saturating_sub(1);
     if s.inflight.writing() > 0 {
         // A write started meanwhile and answers by node: keep this tree.
-        s.status
-            .set("writing tags: rescan when the write is done", Level::Info);
+        if auto {
+            s.rescans.wanted = true;
+        } else {
+            s.status
+                .set("writing tags: rescan when the write is done", Level::Info);
+        }
         return;
     }
+    let Rescan { mut tree, keys } = rescan;
     let by_path: HashMap<PathBuf, NodeId> = (0..tree.len() as NodeId)
         .map(|id| (tree.path(id), id))
         .collect();
@@ -54,6 +109,15 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
     let kept = old_files.len() - gone;
     let added = tree.files().count().saturating_sub(kept);
 
+    // What was read of a file still at the same size and mtime stands: no
+    // reading it again, and its row does not blink.
+    for &old in &old_files {
+        if let (Some(new), Some(earlier)) = (to(old), s.tree.node(old).inspection()) {
+            let now = keys.get(new as usize).copied().flatten();
+            tree.keep_inspection(new, earlier, now);
+        }
+    }
+
     s.browser = carry_browser(&s.browser, &s.tree, &tree, &to);
     s.results.remap(to);
     s.inflight.remap(to);
@@ -65,6 +129,19 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
     }
     s.undo_steps.retain(|step| !step.writes.is_empty());
     s.focus = s.focus.and_then(&to);
+    s.vocab.played = s.vocab.played.iter().filter_map(|&n| to(n)).collect();
+    if let Some(list) = &mut s.similar {
+        match to(list.query) {
+            Some(q) => {
+                list.query = q;
+                if let Some(Ok(rows)) = &mut list.rows {
+                    rows.retain_mut(|(n, _)| to(*n).map(|m| *n = m).is_some());
+                    list.cursor = list.cursor.min(rows.len().saturating_sub(1));
+                }
+            }
+            None => s.similar = None,
+        }
+    }
     if let Some(n) = s.player.node {
         // A track that is gone keeps playing as a file from outside the library.
         s.player.node = to(n);
@@ -76,13 +153,21 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, tree: Tree) {
     s.reread = None;
     s.tree = tree;
     s.browser.refresh(&s.tree);
-    s.status.set(
-        format!(
-            "rescanned: {added} new {}, {gone} gone",
-            if added == 1 { "file" } else { "files" }
-        ),
-        Level::Info,
-    );
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    if !auto {
+        s.status.set(
+            format!("rescanned: {added} new {}, {gone} gone", files(added)),
+            Level::Info,
+        );
+    } else if added + gone > 0 {
+        let what = match (added, gone) {
+            (a, 0) => format!("{a} new {}", files(a)),
+            (0, g) => format!("{g} {} gone", files(g)),
+            (a, g) => format!("{a} new {}, {g} gone", files(a)),
+        };
+        s.status
+            .set(format!("the folder changed: {what}"), Level::Info);
+    }
     selection_changed(s, fx);
 }
 

@@ -1507,12 +1507,7 @@ fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
         fs::write(album.join(n), b"not really audio").unwrap();
     }
     let mut s = State::new(setup(dir.path().into(), false));
-    update(
-        &mut s,
-        Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
-            dir.path(),
-        ))),
-    );
+    update(&mut s, rescanned(dir.path(), false));
     let id = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
     let (a, b, c) = (
         id(&s, "a.mp3").unwrap(),
@@ -1528,13 +1523,12 @@ fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
     fs::remove_file(album.join("a.mp3")).unwrap();
     fs::write(album.join("0-new.mp3"), b"new").unwrap();
     let fx = key(&mut s, KeyCode::Char('R'));
-    assert!(fx.iter().any(|e| matches!(e, Effect::Rescan)), "{fx:?}");
-    update(
-        &mut s,
-        Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
-            dir.path(),
-        ))),
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Rescan { auto: false })),
+        "{fx:?}"
     );
+    update(&mut s, rescanned(dir.path(), false));
 
     assert_eq!(id(&s, "a.mp3"), None, "the deleted file is gone");
     assert!(id(&s, "0-new.mp3").is_some(), "the new file is listed");
@@ -2433,12 +2427,7 @@ fn rescan_puts_the_cursor_where_a_gone_selection_was() {
     fs::write(dir.path().join("wide/w.mp3"), b"x").unwrap();
     let mut s = State::new(setup(dir.path().into(), false));
     let rescan = |s: &mut State| {
-        update(
-            s,
-            Msg::Rescanned(Box::new(crate::library::tree::Tree::scan_blocking(
-                dir.path(),
-            ))),
-        );
+        update(s, rescanned(dir.path(), false));
     };
     rescan(&mut s);
     let selected = |s: &State| s.tree.rel_path(s.browser.selected().unwrap());
@@ -2799,4 +2788,95 @@ fn the_evaluation_view_says_when_the_shipped_model_saw_the_clips() {
     );
     let screen = screen_of(&s, 160, 40);
     assert!(screen.contains("(the model in use)"), "{screen}");
+}
+
+/// What the rescan thread answers for the library at `root`.
+fn rescanned(root: &std::path::Path, auto: bool) -> Msg {
+    Msg::Rescanned {
+        rescan: Box::new(crate::library::tree::Tree::rescan_blocking(root)),
+        auto,
+    }
+}
+
+/// The library watch: a change another program made rescans on its own,
+/// one rescan at a time and none under a tag write; a file that did not
+/// change keeps what was read of it, one that did is read again; the status
+/// line speaks only when files came or went.
+#[test]
+fn a_change_the_watch_sees_rescans_quietly_when_it_can() {
+    use crate::library::watch::WatchNote;
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let album = dir.path().join("Album");
+    fs::create_dir(&album).unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+    fs::copy(&demo, album.join("a.wav")).unwrap();
+    fs::copy(&demo, album.join("b.wav")).unwrap();
+    let mut s = State::new(setup(dir.path().into(), false));
+    update(&mut s, rescanned(dir.path(), false));
+    let id = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
+    for name in ["a.wav", "b.wav"] {
+        let n = id(&s, name).unwrap();
+        let read = crate::library::tree::inspect_file(&album.join(name));
+        s.tree.set_inspection(n, read);
+    }
+    s.status
+        .set("before", super::super::components::status::Level::Info);
+    let auto_rescans = |fx: &super::Effects| {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Rescan { auto: true }))
+            .count()
+    };
+
+    // A change, and another while the first rescan runs: one rescan now,
+    // the second once the first is in.
+    let fx = update(&mut s, Msg::Watch(WatchNote::Changed));
+    assert_eq!(auto_rescans(&fx), 1, "{fx:?}");
+    let fx = update(&mut s, Msg::Watch(WatchNote::Changed));
+    assert_eq!(auto_rescans(&fx), 0, "one rescan at a time: {fx:?}");
+    let fx = update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(auto_rescans(&fx), 1, "the change seen meanwhile: {fx:?}");
+    assert_eq!(s.status.message(), Some("before"), "nothing came or went");
+    let a = id(&s, "a.wav").unwrap();
+    assert!(
+        s.tree.node(a).inspection().is_some(),
+        "an unchanged file keeps what was read of it"
+    );
+
+    // b rewritten by another program, c copied in: b is read again, and the
+    // line says what came.
+    fs::write(album.join("b.wav"), b"RIFF").unwrap();
+    fs::copy(&demo, album.join("c.wav")).unwrap();
+    update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(s.status.message(), Some("the folder changed: 1 new file"));
+    assert!(s.tree.node(id(&s, "a.wav").unwrap()).inspection().is_some());
+    assert!(
+        s.tree.node(id(&s, "b.wav").unwrap()).inspection().is_none(),
+        "a changed file is read again"
+    );
+
+    // Under a tag write the change waits; it rescans once the write is in.
+    let a = id(&s, "a.wav").unwrap();
+    let req = s.inflight.start(Work::Write {
+        left: vec![a],
+        failed: 0,
+    });
+    let fx = update(&mut s, Msg::Watch(WatchNote::Changed));
+    assert_eq!(auto_rescans(&fx), 0, "not under a write: {fx:?}");
+    s.inflight.finish(req);
+    let fx = update(&mut s, Msg::Drawn);
+    assert_eq!(auto_rescans(&fx), 1, "once the write is in: {fx:?}");
+    fs::remove_file(album.join("c.wav")).unwrap();
+    update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(s.status.message(), Some("the folder changed: 1 file gone"));
+
+    // A system that cannot watch says so once, and how to rescan.
+    update(
+        &mut s,
+        Msg::Watch(WatchNote::Unavailable("the folder is gone".into())),
+    );
+    assert_eq!(
+        s.status.message(),
+        Some("not watching the folder for changes (the folder is gone): R rescans")
+    );
 }

@@ -2,6 +2,7 @@
 //! or symlink loop reported instead of aborting the walk.
 
 pub mod tree;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 

@@ -67,6 +67,14 @@ pub enum FileCheck {
     Done(Box<Inspection>),
 }
 
+/// A tree scanned again, with each file's size and mtime as the scan found
+/// it (indexed by node; None for folders and files that cannot be read).
+#[derive(Debug)]
+pub struct Rescan {
+    pub tree: Tree,
+    pub keys: Vec<Option<crate::cache::FileKey>>,
+}
+
 /// Everything a front end shows about one file; produced off the UI thread by
 /// [`inspect_file`].
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +232,36 @@ impl Tree {
             tree.apply(b);
         }
         tree
+    }
+
+    /// Scan `root` again on this thread, noting each file's size and mtime
+    /// as found: what was known of a file that did not change can be kept
+    /// ([`Tree::keep_inspection`]) instead of read again.
+    pub fn rescan_blocking(root: impl Into<PathBuf>) -> Rescan {
+        let tree = Tree::scan_blocking(root);
+        let keys = (0..tree.len() as NodeId)
+            .map(|id| {
+                if !tree.node(id).is_file() {
+                    return None;
+                }
+                let meta = std::fs::metadata(tree.path(id)).ok()?;
+                Some(crate::cache::FileKey::of(&meta))
+            })
+            .collect();
+        Rescan { tree, keys }
+    }
+
+    /// Keep an earlier tree's inspection of file `id` when the file is the
+    /// version it describes (`now`: its size and mtime at the rescan).
+    pub fn keep_inspection(
+        &mut self,
+        id: NodeId,
+        earlier: &Inspection,
+        now: Option<crate::cache::FileKey>,
+    ) {
+        if earlier.key.is_some() && earlier.key == now {
+            self.set_inspection(id, earlier.clone());
+        }
     }
 
     pub fn root_path(&self) -> &Path {
