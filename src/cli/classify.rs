@@ -154,6 +154,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         vocab.is_some(),
         path_column_cap(),
     );
+    out.genre_width = widest_genre(classifier.model(), vocab.as_ref());
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
     let mut unjudged = 0usize;
     let interrupted = stop_on_first_interrupt(collected.files.len() > 1);
@@ -299,6 +300,30 @@ struct Printer<W: Write> {
     /// The table's header, written above its first row: a run whose files
     /// all fail (said on stderr) prints no table at all.
     table_header: Option<String>,
+    /// The widest genre name a table row may show (0: as they come).
+    genre_width: usize,
+}
+
+/// The widest genre a table row can name, as rows spell it (the model's
+/// labels, and the learned genres of the heads read so far): the genre
+/// columns line up at that width.
+fn widest_genre(model: &crate::model::GenreModel, vocab: Option<&Vocabularies>) -> usize {
+    let own_spelling = vocab.is_some_and(Vocabularies::speaks_mine);
+    let model_genres = model.labels().iter().map(|l| {
+        if own_spelling {
+            l.clone()
+        } else {
+            crate::tags::genre_tag_name(l)
+        }
+    });
+    let learned = vocab
+        .into_iter()
+        .flat_map(|v| v.known_genres().map(str::to_string));
+    model_genres
+        .chain(learned)
+        .map(|g| unicode_width::UnicodeWidthStr::width(printable(&g).as_str()))
+        .max()
+        .unwrap_or(0)
 }
 
 /// How wide the table's file column may grow: on a terminal, what its width
@@ -339,6 +364,7 @@ impl<W: Write> Printer<W> {
             rows: 0,
             failed: false,
             table_header: None,
+            genre_width: 0,
         };
         let head = match format {
             Format::Table => {
@@ -364,7 +390,7 @@ impl<W: Write> Printer<W> {
         let mut text = Vec::new();
         match self.format {
             Format::Table => {
-                table_row(&mut text, r, self.width)?;
+                table_row(&mut text, r, self.width, self.genre_width)?;
                 if !text.is_empty()
                     && let Some(head) = self.table_header.take()
                 {
@@ -601,11 +627,21 @@ impl TrackResult {
     }
 }
 
-fn table_row(out: &mut impl Write, r: &TrackResult, width: usize) -> std::io::Result<()> {
+fn table_row(
+    out: &mut impl Write,
+    r: &TrackResult,
+    width: usize,
+    genre_width: usize,
+) -> std::io::Result<()> {
     let Some(top) = &r.top else { return Ok(()) };
     let genres: Vec<String> = top
         .iter()
-        .map(|g| format!("{} {:>3.0}%", r.shown(&g.genre), g.probability * 100.0))
+        .map(|g| {
+            let name = printable(&r.shown(&g.genre));
+            let pad =
+                genre_width.saturating_sub(unicode_width::UnicodeWidthStr::width(name.as_str()));
+            format!("{name}{:pad$} {:>3.0}%", "", g.probability * 100.0,)
+        })
         .collect();
     // The suggestion after the genres, so that they start in one column with
     // or without it: "… Reggae  17%  → Classical" (confident) or "→ unsure".
@@ -650,15 +686,20 @@ fn unsure_reason(r: &TrackResult) -> Option<String> {
 }
 
 const CSV_HEADER: &str = "path,rank,genre,probability,error";
-const CSV_HEADER_SUGGESTION: &str = "path,rank,genre,probability,suggestion,error";
+const CSV_HEADER_SUGGESTION: &str = "path,rank,genre,probability,suggestion,unsure_reason,error";
 
 /// One row per ranked genre, or one row with the error; with `--genres` or
-/// `--head` the suggestion (a genre or `unsure`) repeats on each rank's row.
+/// `--head` the suggestion (a genre or `unsure`, and why it is unsure)
+/// repeats on each rank's row.
 fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io::Result<()> {
     let path = csv_field(&printable(&r.path.path));
     let suggestion = match &r.suggestion {
-        Some(s) if suggestions => format!("{},", csv_field(s)),
-        _ if suggestions => ",".to_string(),
+        Some(s) if suggestions => format!(
+            "{},{},",
+            csv_field(s),
+            csv_field(&printable(r.unsure_reason.as_deref().unwrap_or_default()))
+        ),
+        _ if suggestions => ",,".to_string(),
         _ => String::new(),
     };
     match (&r.top, &r.error) {
@@ -744,6 +785,45 @@ mod tests {
         String::from_utf8(p.out).unwrap()
     }
 
+    /// The table's genre columns start in the same column on every row,
+    /// whatever the genres' names (CJK counted two columns wide).
+    #[test]
+    fn table_genres_line_up() {
+        let rows = [
+            result("a.ogg", &[("classical", 0.47), ("pop", 0.19)], None),
+            result("b.ogg", &[("reggae", 0.47), ("hiphop", 0.2)], None),
+            result("c.ogg", &[("演歌", 0.5), ("blues", 0.3)], None),
+        ];
+        let files: Vec<PathBuf> = rows.iter().map(|r| r.file.clone()).collect();
+        let mut p = Printer::new(Vec::new(), Format::Table, &files, false, Some(60));
+        p.genre_width = 9;
+        for r in &rows {
+            p.row(r).unwrap();
+        }
+        p.finish();
+        let text = String::from_utf8(p.out).unwrap();
+        let columns = |line: &str| -> Vec<usize> {
+            let mut at = 0;
+            let mut found = Vec::new();
+            for c in line.chars() {
+                if c == '%' {
+                    found.push(at);
+                }
+                at += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            }
+            found
+        };
+        let lines: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        for line in &lines {
+            assert_eq!(columns(line), columns(lines[0]), "{text}");
+        }
+        assert!(
+            lines[1].contains("Reggae     47%  Hip-Hop    20%"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn streamed_json_is_one_array_whatever_the_count() {
         let rows = [
@@ -795,11 +875,12 @@ mod tests {
     /// column, never in `probability`.
     #[test]
     fn csv_rows_keep_their_columns() {
-        let ok = result(
+        let mut ok = result(
             "x/a, b.ogg",
             &[("jazz", 0.7), ("blues", 0.2)],
             Some("unsure"),
         );
+        ok.unsure_reason = Some("Jazz needs 62%".into());
         let bad = TrackResult::failed(
             Path::new("x/c.ogg"),
             "x/c.ogg: not audio, \"really\"".into(),
@@ -812,7 +893,7 @@ mod tests {
             let text = printed(Format::Csv, suggestions, &[ok, bad.clone()]);
             let mut rows = csv_split(&text);
             let header = rows.remove(0);
-            assert_eq!(header.len(), if suggestions { 6 } else { 5 }, "{text}");
+            assert_eq!(header.len(), if suggestions { 7 } else { 5 }, "{text}");
             assert_eq!(rows.len(), 3, "{text}");
             for r in &rows {
                 assert_eq!(r.len(), header.len(), "{text}");
@@ -820,6 +901,7 @@ mod tests {
             assert_eq!(rows[0][..4], ["x/a, b.ogg", "1", "jazz", "0.7000"]);
             if suggestions {
                 assert_eq!(rows[1][4], "unsure");
+                assert_eq!(rows[1][5], "Jazz needs 62%", "why, as JSON says");
             }
             assert_eq!(rows[2][3], "");
             // the path once, in its column

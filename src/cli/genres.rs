@@ -158,6 +158,16 @@ impl Vocabularies {
 
     /// The answer for `path`, whose prediction (with embedding) is given.
     /// Whether answers are in the library's own genres, to be shown as spelt.
+    /// The genres of the heads read so far (after [`Self::preflight`]: at
+    /// least the first), so that a table can size its genre columns.
+    pub fn known_genres(&self) -> impl Iterator<Item = &str> {
+        self.fixed
+            .iter()
+            .map(|(h, _)| h)
+            .chain(self.heads.values())
+            .flat_map(|h| h.vocabulary.iter().map(String::as_str))
+    }
+
     pub fn speaks_mine(&self) -> bool {
         matches!(self.choice, Genres::Mine)
     }
