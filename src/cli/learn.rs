@@ -24,13 +24,29 @@ pub struct LearnArgs {
     #[arg(long, default_value_t = 5, value_parser = at_least_one)]
     pub min_tracks: usize,
     /// Confident suggestions must have been right this often in cross-validation (90%, 90 or 0.9).
-    #[arg(long, default_value_t = 0.9, value_parser = |s: &str| crate::cli::output::parse_confidence(s).map(f64::from))]
+    #[arg(long, default_value_t = 0.9, value_parser = target_precision)]
     pub precision: f64,
     #[command(flatten)]
     pub embed: EmbeddingOpts,
     /// Save the head here instead of under $XDG_DATA_HOME/earmark/vocab/.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `--precision`: a confidence (`90%`, `90`, `0.9`) of at least 50 %: below
+/// it, "confident" would be wrong more often than right (`1.5` is read as
+/// 1.5 %, so it says how it was read).
+fn target_precision(s: &str) -> Result<f64, String> {
+    let p = crate::cli::output::parse_confidence(s)?;
+    if p < 0.5 {
+        return Err(format!(
+            "\"{s}\" reads as {}%: a confident suggestion must be right at least half \
+             the time (give 50% to 100%, e.g. 90%)",
+            // the percent as typed (f32 to f64 would show 1.4999999…)
+            (f64::from(p) * 1e6).round() / 1e4
+        ));
+    }
+    Ok(f64::from(p))
 }
 
 /// `--min-tracks`: a count of 1 or more ("0 is not in 1..18446744073709551615" said it badly).
@@ -186,4 +202,19 @@ fn learn(args: LearnArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_precision;
+
+    #[test]
+    fn a_target_precision_is_half_or_more() {
+        assert!((target_precision("90%").unwrap() - 0.9).abs() < 1e-6);
+        assert_eq!(target_precision("0.5"), Ok(0.5));
+        let low = target_precision("1.5").unwrap_err();
+        assert!(low.contains("reads as 1.5%"), "{low}");
+        assert!(target_precision("1").unwrap_err().contains("1% or 100%"));
+        assert!(target_precision("30%").is_err());
+    }
 }

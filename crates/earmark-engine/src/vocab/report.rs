@@ -38,6 +38,10 @@ pub struct GenreReport {
     pub genre: String,
     pub tracks: usize,
     pub precision: f64,
+    /// Tracks whose top genre this was (out of fold): with none, precision
+    /// is 0/0, shown as `–`. None in a report an earlier earmark wrote.
+    #[serde(default)]
+    pub predicted: Option<usize>,
     pub recall: f64,
     /// The confidence threshold (None: never confident).
     pub threshold: Option<f32>,
@@ -69,13 +73,19 @@ impl CvReport {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let confident = if self.confident_share > 0.0 {
+            format!(
+                "confident on {:.0} % of tracks, right {:.0} % of those",
+                100.0 * self.confident_share,
+                100.0 * self.confident_precision
+            )
+        } else {
+            "confident on none of them".to_string()
+        };
         let _ = writeln!(
             s,
-            "accuracy {:.3}, balanced {:.3}; confident on {:.0} % of tracks, right {:.0} % of those",
-            self.accuracy,
-            self.balanced_accuracy,
-            100.0 * self.confident_share,
-            100.0 * self.confident_precision
+            "accuracy {:.3}, balanced {:.3}; {confident}",
+            self.accuracy, self.balanced_accuracy,
         );
         let _ = writeln!(
             s,
@@ -89,12 +99,17 @@ impl CvReport {
         );
         for g in &self.per_genre {
             let t = g.threshold.map_or("never".to_string(), threshold_cell);
+            // Never anyone's top genre: no precision to give (0/0).
+            let precision = match g.predicted {
+                Some(0) => "–".to_string(),
+                _ => format!("{:.3}", g.precision),
+            };
             let _ = writeln!(
                 s,
-                "{} {:>6} {:>9.3} {:>7.3} {:>10} {:>10}",
+                "{} {:>6} {:>9} {:>7.3} {:>10} {:>10}",
                 genre_cell(&g.genre),
                 g.tracks,
-                g.precision,
+                precision,
                 g.recall,
                 t,
                 format!("{}/{}", g.confident_right, g.confident)
@@ -203,5 +218,33 @@ mod tests {
         assert!(rows[0].starts_with("genre "), "{text}");
         assert_eq!(tracks_column[1..], [tracks_column[1]; 4], "{text}");
         assert!(rows[4].starts_with("Progressive Psychedelic…"), "{text}");
+    }
+
+    /// A genre no track was predicted as has no precision (0/0), not 0.000;
+    /// one predicted and always wrong has 0.000; a report an earlier earmark
+    /// wrote (no count) shows its figure as before. Nothing confident says so.
+    #[test]
+    fn a_genre_never_predicted_has_no_precision() {
+        let genre = |name: &str, predicted: Option<usize>| GenreReport {
+            genre: name.into(),
+            tracks: 3,
+            predicted,
+            ..GenreReport::default()
+        };
+        let report = CvReport {
+            per_genre: vec![
+                genre("Never", Some(0)),
+                genre("Wrong", Some(2)),
+                genre("Older", None),
+            ],
+            ..CvReport::default()
+        };
+        let text = report.render();
+        let row = |name: &str| text.lines().find(|l| l.starts_with(name)).unwrap_or("");
+        let cells = |name: &str| row(name).split_whitespace().nth(2).map(str::to_string);
+        assert_eq!(cells("Never").as_deref(), Some("–"), "{text}");
+        assert_eq!(cells("Wrong").as_deref(), Some("0.000"), "{text}");
+        assert_eq!(cells("Older").as_deref(), Some("0.000"), "{text}");
+        assert!(text.contains("; confident on none of them\n"), "{text}");
     }
 }

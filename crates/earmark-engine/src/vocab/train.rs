@@ -471,6 +471,7 @@ fn report(
     for (c, g) in per_genre.iter_mut().enumerate() {
         g.recall /= g.tracks.max(1) as f64;
         g.precision = said[c].1 as f64 / said[c].0.max(1) as f64;
+        g.predicted = Some(said[c].0);
     }
     let mut confusions: Vec<(String, String, usize)> = confusion
         .into_iter()
