@@ -49,11 +49,13 @@ pub struct Setup {
     pub auto_advance: bool,
 }
 
-/// One undoable write request: its journal entries and files, in write order.
+/// One undoable write request: its journal entries and files, in write
+/// order. Files by path: a folder moved away and back (or a rescan while it
+/// was away) leaves the step whole; the journal knows what to take back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UndoStep {
     pub req: super::effect::ReqId,
-    pub writes: Vec<(i64, NodeId)>,
+    pub writes: Vec<(i64, PathBuf)>,
 }
 
 pub struct State {
@@ -166,10 +168,13 @@ impl State {
     /// A message about what plays after a track, while an evaluation clip
     /// plays: the setting is for library tracks, the clip stops.
     pub fn for_library_tracks(&self, msg: &str) -> String {
-        if self.player.external.is_some() {
-            format!("{msg}; the evaluation clip just stops")
-        } else {
-            msg.to_string()
+        match &self.player.external {
+            // a library track deleted or moved away while it plays
+            Some(p) if p.starts_with(self.tree.root_path()) => {
+                format!("{msg}; the track playing, no longer in the folder, just stops")
+            }
+            Some(_) => format!("{msg}; the evaluation clip just stops"),
+            None => msg.to_string(),
         }
     }
 

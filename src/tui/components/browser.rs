@@ -334,6 +334,22 @@ impl Browser {
         }
     }
 
+    /// After a rescan (this browser being the new tree's): the filter being
+    /// typed stays being typed, where it was, and a selection held while
+    /// the filter matched nothing stays held (`held`: its node in the new tree).
+    pub fn carry_input(&mut self, old: &Browser, held: Option<NodeId>) {
+        self.filter_input = old.filter_input.clone();
+        self.filter_focused = old.filter_focused;
+        if self.held.is_none() {
+            self.held = held;
+        }
+    }
+
+    /// The node held for the filter (see [`Browser::carry_input`]).
+    pub fn held(&self) -> Option<NodeId> {
+        self.held
+    }
+
     /// The user moved the selection: a selection held for the filter is
     /// theirs to give up.
     pub fn forget_held(&mut self) {

@@ -67,11 +67,16 @@ impl Component for PlayerBar {
                     None => node.label().into_owned(),
                 }
             }
-            // A clip from outside the library (the evaluation view's).
+            // A clip from outside the library (the evaluation view's), or a
+            // library track deleted or moved away while it plays.
             None if p.external.is_some() => {
                 p.external.as_deref().map_or_else(String::new, |path| {
                     let name = crate::library::shown_file_name(path);
-                    format!("{name} · evaluation clip")
+                    if path.starts_with(ctx.tree.root_path()) {
+                        format!("{name} · no longer in the folder")
+                    } else {
+                        format!("{name} · evaluation clip")
+                    }
                 })
             }
             // Play-pause may have been left without a key by a rebinding.

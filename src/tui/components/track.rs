@@ -104,7 +104,7 @@ impl TrackPane {
                     ));
                 }
                 if let Some(err) = &d.error {
-                    lines.push(styled_field(ctx, "Unreadable", err.clone(), t.bad));
+                    lines.push(styled_field(ctx, "Error", err.clone(), t.bad));
                 }
                 lines.push(field(ctx, "Path", Some(path)));
                 (" Folder ".into(), lines)
@@ -225,7 +225,7 @@ impl Component for TrackPane {
                 " Folder ".to_string(),
                 vec![styled_field(
                     ctx,
-                    "Unreadable",
+                    "Error",
                     ctx.tree.node(ROOT).fault().unwrap_or_default().to_string(),
                     t.bad,
                 )],

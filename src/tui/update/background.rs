@@ -149,6 +149,12 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         JobUpdate::Finished(Err(AnalysisError::Cancelled)) | JobUpdate::Cancelled => {}
         JobUpdate::Started => {}
     }
+    end_of_run(s);
+}
+
+/// The last job of a run is in (answered, or dropped with its file): say how
+/// the run went.
+pub fn end_of_run(s: &mut State) {
     if !s.cancelling && s.inflight.jobs() == 0 {
         s.status
             .run_ended(run_outcome(s.run_completed, s.run_failed, s.run_unjudged));

@@ -120,14 +120,16 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
 
     s.browser = carry_browser(&s.browser, &s.tree, &tree, &to);
     s.results.remap(to);
+    // Jobs for files that are gone are dropped: the run no longer counts them.
+    let jobs_before = s.inflight.jobs();
+    let dropped = s
+        .inflight
+        .count(|w| matches!(w, Work::Classify { node, counted: true, .. } if to(*node).is_none()))
+        as u64;
     s.inflight.remap(to);
+    s.run_total = s.run_total.saturating_sub(dropped);
     s.written_paths
         .retain(|_, n| to(*n).map(|m| *n = m).is_some());
-    for step in &mut s.undo_steps {
-        step.writes
-            .retain_mut(|(_, n)| to(*n).map(|m| *n = m).is_some());
-    }
-    s.undo_steps.retain(|step| !step.writes.is_empty());
     s.focus = s.focus.and_then(&to);
     s.vocab.played = s.vocab.played.iter().filter_map(|&n| to(n)).collect();
     if let Some(list) = &mut s.similar {
@@ -154,19 +156,32 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.tree = tree;
     s.browser.refresh(&s.tree);
     let files = |n: usize| if n == 1 { "file" } else { "files" };
-    if !auto {
-        s.status.set(
-            format!("rescanned: {added} new {}, {gone} gone", files(added)),
-            Level::Info,
-        );
+    let news = if !auto {
+        Some(format!(
+            "rescanned: {added} new {}, {gone} gone",
+            files(added)
+        ))
     } else if added + gone > 0 {
         let what = match (added, gone) {
             (a, 0) => format!("{a} new {}", files(a)),
             (0, g) => format!("{g} {} gone", files(g)),
             (a, g) => format!("{a} new {}, {g} gone", files(a)),
         };
-        s.status
-            .set(format!("the folder changed: {what}"), Level::Info);
+        Some(format!("the folder changed: {what}"))
+    } else {
+        None
+    };
+    // A run whose last files went with the rescan ends here; its outcome
+    // keeps the line, and the rescan's news goes to the log.
+    let run_ends = jobs_before > 0 && s.inflight.jobs() == 0;
+    match news {
+        Some(news) if run_ends => s.status.log.push(&news, Level::Info),
+        Some(news) if auto => s.status.note(news),
+        Some(news) => s.status.set(news, Level::Info),
+        None => {}
+    }
+    if run_ends {
+        super::background::end_of_run(s);
     }
     selection_changed(s, fx);
 }
@@ -195,6 +210,7 @@ fn carry_browser(
         }
     }
     b.set_filter(tree, old.filter());
+    b.carry_input(old, old.held().and_then(to));
     match old.selected().and_then(to) {
         Some(n) => b.reveal(tree, n),
         None => {

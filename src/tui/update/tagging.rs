@@ -60,7 +60,13 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 _ => 0,
             };
             if total > 1 {
-                s.status.set(batch_summary(s, total, failed), Level::Info);
+                // Failures keep the line (a rescan's news goes to the log).
+                let level = if failed > 0 {
+                    Level::Error
+                } else {
+                    Level::Info
+                };
+                s.status.set(batch_summary(s, total, failed), level);
             }
             quit_if_asked(s);
         }
@@ -118,6 +124,10 @@ fn written(
     if applied.report.changed {
         let abs = std::path::absolute(&path).unwrap_or(path.clone());
         s.written_paths.insert(abs, node);
+        // As the journal would say at the next start: a file whose folder
+        // goes away and comes back (a rescan in between) is marked ✎ again.
+        s.journal_marks
+            .insert(s.tree.rel_path(node), applied.report.new.clone());
         // Same audio (the write verified it), new size and mtime: the result
         // follows the file in memory if it was found for the version written
         // (one of another version no longer applies), and every model's
@@ -179,11 +189,12 @@ fn batch_summary(s: &State, total: usize, failed: usize) -> String {
 }
 
 fn record_step(s: &mut State, req: ReqId, id: i64, node: NodeId) {
+    let path = s.tree.path(node);
     match s.undo_steps.last_mut() {
-        Some(step) if step.req == req => step.writes.push((id, node)),
+        Some(step) if step.req == req => step.writes.push((id, path)),
         _ => s.undo_steps.push(UndoStep {
             req,
-            writes: vec![(id, node)],
+            writes: vec![(id, path)],
         }),
     }
 }
@@ -304,7 +315,7 @@ pub fn undo(s: &mut State, fx: &mut Effects) {
         let names: Vec<String> = step
             .writes
             .iter()
-            .map(|&(_, n)| s.tree.node(n).label().into_owned())
+            .map(|(_, path)| crate::library::shown_file_name(path))
             .collect();
         s.popup = Some(Popup::Confirm {
             question: format!(
@@ -324,7 +335,7 @@ pub fn undo_now(s: &mut State, fx: &mut Effects) {
     let Some(step) = s.undo_steps.pop() else {
         return;
     };
-    let ids = step.writes.iter().rev().map(|&(id, _)| id).collect();
+    let ids = step.writes.iter().rev().map(|(id, _)| *id).collect();
     let req = s.inflight.start(Work::Undo);
     fx.push(Effect::UndoTags { req, ids });
     s.status.set("undoing the last tag write…", Level::Info);

@@ -2880,3 +2880,153 @@ fn a_change_the_watch_sees_rescans_quietly_when_it_can() {
         Some("not watching the folder for changes (the folder is gone): R rescans")
     );
 }
+
+/// A library of three copies of a demo track in `lib/Album`, scanned, with
+/// a model: what the watch review's cases start from.
+fn watched_library() -> (tempfile::TempDir, std::path::PathBuf, State) {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    let album = lib.join("Album");
+    fs::create_dir_all(&album).unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+    for n in ["a.wav", "b.wav", "c.wav"] {
+        fs::copy(&demo, album.join(n)).unwrap();
+    }
+    let mut s = State::new(setup(lib.clone(), true));
+    update(&mut s, rescanned(&lib, false));
+    (dir, lib, s)
+}
+
+fn file_named(s: &State, name: &str) -> Option<u32> {
+    s.tree.files().find(|&f| s.tree.node(f).label() == name)
+}
+
+/// From the watch review: a filter being typed stays being typed across an
+/// automatic rescan (a digit typed next is filter text, not a tag write).
+#[test]
+fn a_rescan_keeps_the_filter_being_typed() {
+    let (_dir, lib, mut s) = watched_library();
+    // A filter being typed.
+    key(&mut s, KeyCode::Char('/'));
+    key(&mut s, KeyCode::Char('b'));
+    assert!(s.browser.filter_focused);
+    update(&mut s, rescanned(&lib, true));
+    assert!(s.browser.filter_focused, "still typing the filter");
+    let fx = key(&mut s, KeyCode::Char('1'));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "a digit is filter text: {fx:?}"
+    );
+    assert_eq!(s.browser.filter(), "b1");
+    key(&mut s, KeyCode::Esc);
+}
+
+/// From the watch review: a run whose queued files were deleted ends, and
+/// says how it went, when the rescan drops their jobs.
+#[test]
+fn a_run_whose_files_went_ends() {
+    use std::fs;
+    let (_dir, lib, mut s) = watched_library();
+    let album = lib.join("Album");
+    let id = file_named;
+    // A run of three, two of them deleted before they are done.
+    let (a, b, c) = (
+        id(&s, "a.wav").unwrap(),
+        id(&s, "b.wav").unwrap(),
+        id(&s, "c.wav").unwrap(),
+    );
+    for n in [a, b, c] {
+        s.browser.toggle_mark(n);
+    }
+    let fx = key(&mut s, KeyCode::Char('c'));
+    let reqs: Vec<(u64, u32)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Classify { req, node, .. } => Some((*req, *node)),
+            _ => None,
+        })
+        .collect();
+    assert!(reqs.len() >= 3, "{fx:?}");
+    // (a, selected, has a preview job beside its batch job)
+    let a_jobs: Vec<u64> = s
+        .inflight
+        .iter()
+        .filter(|(_, w)| matches!(w, Work::Classify { node, .. } if *node == a))
+        .map(|(r, _)| r)
+        .collect();
+    for req in a_jobs {
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: JobUpdate::Finished(Err(AnalysisError::Failed("too short".into()))),
+            },
+        );
+    }
+    fs::remove_file(album.join("b.wav")).unwrap();
+    fs::remove_file(album.join("c.wav")).unwrap();
+    update(&mut s, rescanned(&lib, true));
+    assert!(
+        !s.inflight
+            .iter()
+            .any(|(_, w)| matches!(w, Work::Classify { preview: false, .. })),
+        "the gone files' jobs are dropped: {:?}",
+        s.inflight.iter().collect::<Vec<_>>()
+    );
+    assert!(
+        s.status
+            .message()
+            .is_some_and(|m| m.ends_with("could not be classified")),
+        "the run ended: {:?}",
+        s.status.message()
+    );
+}
+
+/// From the watch review: a write made before its folder went away and came
+/// back keeps its ✎ (once read again) and stays undoable.
+#[test]
+fn a_write_survives_its_folder_going_away_and_back() {
+    use crate::library::tree::inspect_file;
+    use std::fs;
+    let (_dir, lib, mut s) = watched_library();
+    let album = lib.join("Album");
+    let id = file_named;
+    // A write, then the folder away and back (a rescan while it was away).
+    let a = id(&s, "a.wav").unwrap();
+    s.tree.set_inspection(a, inspect_file(&album.join("a.wav")));
+    let req = s.inflight.start(Work::Write {
+        left: vec![a],
+        failed: 0,
+    });
+    let genres_now = s.read_genres(a).cloned().unwrap_or_default();
+    let now: Vec<&str> = genres_now.iter().map(String::as_str).collect();
+    written_over(&mut s, req, a, 7, &["Rock"], &now);
+    assert!(s.results.get(a).and_then(|f| f.written.clone()).is_some());
+    fs::rename(&album, lib.join("away")).unwrap();
+    update(&mut s, rescanned(&lib, true));
+    fs::rename(lib.join("away"), &album).unwrap();
+    update(&mut s, rescanned(&lib, true));
+    let a = id(&s, "a.wav").unwrap();
+    let inspect = s.inflight.start(Work::Inspect(a));
+    update(
+        &mut s,
+        Msg::Inspected {
+            reqs: vec![inspect],
+            node: a,
+            inspection: Box::new(inspect_file(&album.join("a.wav"))),
+        },
+    );
+    assert_eq!(
+        s.results.get(a).and_then(|f| f.written.clone()),
+        Some(genres_now.clone()),
+        "✎ again once read"
+    );
+    let fx = key(&mut s, KeyCode::Char('u'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::UndoTags { ids, .. } if ids == &vec![7])),
+        "still undoable: {fx:?} {:?}",
+        s.status.message()
+    );
+}

@@ -61,23 +61,15 @@ pub fn spawn_watch(root: PathBuf, sink: impl Fn(WatchNote) + Send + 'static) -> 
 
 fn watch(root: &Path, stop: &AtomicBool, sink: &dyn Fn(WatchNote)) {
     let (tx, rx) = crossbeam_channel::unbounded::<notify::Result<Event>>();
-    let handler = move |event: notify::Result<Event>| {
-        let _ = tx.send(event);
-    };
-    // Only changes: opening and closing files (every play and analysis
-    // earmark does itself) are not asked for.
-    let config = Config::default().with_event_kinds(EventKindMask::CORE);
-    let watcher = notify::RecommendedWatcher::new(handler, config).and_then(|mut w| {
-        w.watch(root, RecursiveMode::Recursive)?;
-        Ok(w)
-    });
-    let _watcher = match watcher {
+    let mut watcher = match start_watcher(root, &tx) {
         Ok(w) => w,
         Err(e) => {
             sink(WatchNote::Unavailable(unavailable_reason(&e)));
             return;
         }
     };
+    let mut watched = folder_id(root);
+    let mut root_went = false;
     sink(WatchNote::Watching);
     let mut first_change: Option<Instant> = None;
     let mut last_change = Instant::now();
@@ -94,6 +86,8 @@ fn watch(root: &Path, stop: &AtomicBool, sink: &dyn Fn(WatchNote)) {
                 if matters(root, &event) {
                     last_change = Instant::now();
                     first_change.get_or_insert(last_change);
+                    follow_new_links(&mut watcher, &event);
+                    root_went |= names_the_root_leaving(root, &event);
                 }
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
@@ -103,7 +97,105 @@ fn watch(root: &Path, stop: &AtomicBool, sink: &dyn Fn(WatchNote)) {
             && (last_change.elapsed() >= QUIET || first.elapsed() >= AT_MOST)
         {
             first_change = None;
+            // Deleted, moved away (the watch would follow it there) or made
+            // anew: the folder at that path is not the one watched. Watch the
+            // one there is, or wait for one.
+            // (a folder made anew may get the old one's inode number back)
+            let replaced = std::mem::take(&mut root_went) || folder_id(root) != watched;
             sink(WatchNote::Changed);
+            if replaced {
+                drop(watcher);
+                watcher = match wait_for_root(root, stop, &tx) {
+                    Some(Ok(w)) => w,
+                    Some(Err(e)) => {
+                        sink(WatchNote::Unavailable(unavailable_reason(&e)));
+                        return;
+                    }
+                    None => return,
+                };
+                watched = folder_id(root);
+                // Events of the old folder, queued meanwhile, are not this one's.
+                while rx.try_recv().is_ok() {}
+                sink(WatchNote::Changed);
+            }
+        }
+    }
+}
+
+fn start_watcher(
+    root: &Path,
+    tx: &crossbeam_channel::Sender<notify::Result<Event>>,
+) -> notify::Result<notify::RecommendedWatcher> {
+    let tx = tx.clone();
+    let handler = move |event: notify::Result<Event>| {
+        let _ = tx.send(event);
+    };
+    // Only changes: opening and closing files (every play and analysis
+    // earmark does itself) are not asked for.
+    let config = Config::default().with_event_kinds(EventKindMask::CORE);
+    let mut w = notify::RecommendedWatcher::new(handler, config)?;
+    w.watch(root, RecursiveMode::Recursive)?;
+    Ok(w)
+}
+
+/// Once a second, look for a folder at `root` again; watch it when there is
+/// one (None: the handle was dropped first).
+fn wait_for_root(
+    root: &Path,
+    stop: &AtomicBool,
+    tx: &crossbeam_channel::Sender<notify::Result<Event>>,
+) -> Option<notify::Result<notify::RecommendedWatcher>> {
+    while !stop.load(Ordering::Relaxed) {
+        if root.is_dir() {
+            return Some(start_watcher(root, tx));
+        }
+        std::thread::sleep(ROOT_POLL);
+    }
+    None
+}
+
+/// The watched folder itself was deleted or renamed away.
+fn names_the_root_leaving(root: &Path, event: &notify::Result<Event>) -> bool {
+    let Ok(event) = event else { return false };
+    let leaving = matches!(
+        event.kind,
+        EventKind::Remove(_) | EventKind::Modify(notify::event::ModifyKind::Name(_))
+    );
+    leaving && event.paths.iter().any(|p| p == root)
+}
+
+/// Which folder is at `path` (device and inode), if one is.
+fn folder_id(path: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    // (elsewhere only whether there is one: a folder made anew is missed)
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
+}
+
+/// How often a library folder that is gone is looked for again.
+const ROOT_POLL: Duration = Duration::from_secs(1);
+
+/// A symbolic link to a folder made while watching is not followed by the
+/// recursive watch set up before it (one there at the start is): watch it too.
+fn follow_new_links(watcher: &mut notify::RecommendedWatcher, event: &notify::Result<Event>) {
+    let Ok(event) = event else { return };
+    if !matches!(event.kind, EventKind::Create(_)) {
+        return;
+    }
+    for p in &event.paths {
+        let is_link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link && p.is_dir() {
+            let _ = watcher.watch(p, RecursiveMode::Recursive);
         }
     }
 }
@@ -230,6 +322,59 @@ mod tests {
         assert!(matters(root, &Ok(lost)), "events were lost");
     }
 
+    /// Wait for the watch to start; false where it cannot (only outside CI).
+    fn started(rx: &crossbeam_channel::Receiver<WatchNote>) -> bool {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(WatchNote::Watching) => true,
+            Ok(WatchNote::Unavailable(why)) => {
+                // A system without inotify (some containers) says so; CI has it.
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "watching unavailable, and CI=true: {why}"
+                );
+                eprintln!("watching unavailable here: {why}");
+                false
+            }
+            other => panic!("the watch did not start: {other:?}"),
+        }
+    }
+
+    /// The library folder deleted and made again is watched again; a link to
+    /// a folder made while watching is followed.
+    #[test]
+    fn a_library_folder_made_again_and_a_new_link_are_watched() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("lib");
+        std::fs::create_dir(&root).expect("mkdir");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).expect("mkdir");
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let _handle = spawn_watch(root.clone(), move |n| {
+            let _ = tx.send(n);
+        });
+        if !started(&rx) {
+            return;
+        }
+        let changed = |what: &str| {
+            assert_eq!(
+                rx.recv_timeout(Duration::from_secs(10)),
+                Ok(WatchNote::Changed),
+                "{what}"
+            );
+        };
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, root.join("Linked")).expect("symlink");
+        changed("a new link");
+        std::fs::write(outside.join("a.ogg"), b"x").expect("write");
+        changed("a file in the linked folder");
+        std::fs::remove_dir_all(&root).expect("rm");
+        changed("the folder gone");
+        std::fs::create_dir(&root).expect("mkdir");
+        changed("the folder back");
+        std::fs::write(root.join("b.ogg"), b"x").expect("write");
+        changed("a file in the folder made again");
+    }
+
     /// The real watcher on a real folder: a burst of files is one report,
     /// a cover image is none, and a dropped handle ends the thread.
     #[test]
@@ -241,18 +386,8 @@ mod tests {
             let _ = tx.send(n);
         });
         // Setting up the watch happens on its thread.
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(WatchNote::Watching) => {}
-            Ok(WatchNote::Unavailable(why)) => {
-                // A system without inotify (some containers) says so; CI has it.
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "watching unavailable, and CI=true: {why}"
-                );
-                eprintln!("watching unavailable here: {why}");
-                return;
-            }
-            other => panic!("the watch did not start: {other:?}"),
+        if !started(&rx) {
+            return;
         }
         std::fs::write(root.join("cover.jpg"), b"x").expect("write");
         assert!(

@@ -87,34 +87,7 @@ impl CvReport {
             "accuracy {:.3}, balanced {:.3}; {confident}",
             self.accuracy, self.balanced_accuracy,
         );
-        let _ = writeln!(
-            s,
-            "{} {:>6} {:>9} {:>7} {:>10} {:>10}",
-            genre_cell("genre"),
-            "tracks",
-            "precision",
-            "recall",
-            "threshold",
-            "confident"
-        );
-        for g in &self.per_genre {
-            let t = g.threshold.map_or("never".to_string(), threshold_cell);
-            // Never anyone's top genre: no precision to give (0/0).
-            let precision = match g.predicted {
-                Some(0) => "–".to_string(),
-                _ => format!("{:.3}", g.precision),
-            };
-            let _ = writeln!(
-                s,
-                "{} {:>6} {:>9} {:>7.3} {:>10} {:>10}",
-                genre_cell(&g.genre),
-                g.tracks,
-                precision,
-                g.recall,
-                t,
-                format!("{}/{}", g.confident_right, g.confident)
-            );
-        }
+        self.genre_table(&mut s);
         let _ = writeln!(
             s,
             "(threshold: the lowest confidence at which the genre's cross-validated suggestions \
@@ -169,6 +142,39 @@ impl CvReport {
             let _ = writeln!(s, "left out: {g} ({n} {tracks}): {why}");
         }
         s
+    }
+
+    /// One row per genre: tracks, precision, recall, threshold, confident.
+    fn genre_table(&self, s: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(
+            s,
+            "{} {:>6} {:>9} {:>7} {:>10} {:>10}",
+            genre_cell("genre"),
+            "tracks",
+            "precision",
+            "recall",
+            "threshold",
+            "confident"
+        );
+        for g in &self.per_genre {
+            let t = g.threshold.map_or("never".to_string(), threshold_cell);
+            // Never anyone's top genre: no precision to give (0/0).
+            let precision = match g.predicted {
+                Some(0) => "–".to_string(),
+                _ => format!("{:.3}", g.precision),
+            };
+            let _ = writeln!(
+                s,
+                "{} {:>6} {:>9} {:>7.3} {:>10} {:>10}",
+                genre_cell(&g.genre),
+                g.tracks,
+                precision,
+                g.recall,
+                t,
+                format!("{}/{}", g.confident_right, g.confident)
+            );
+        }
     }
 }
 
