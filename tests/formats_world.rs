@@ -1,5 +1,6 @@
 //! Formats other tools make, made by ffmpeg here: Opus in WebM/Matroska (what
-//! yt-dlp saves), ffmpeg's ALAC in CAF, Matroska's channel count, and the
+//! yt-dlp saves) and its tags, PCM in Matroska, ffmpeg's ALAC in CAF,
+//! Matroska's channel count, and the
 //! formats earmark cannot decode (WavPack, WMA, AC-3, TTA, Wave64, RF64,
 //! Speex), which must be named as such, not called truncated; a tag write on
 //! any of them is refused in one line and leaves the file as it was.
@@ -187,6 +188,73 @@ fn matroska_says_how_many_channels_it_holds() {
     )
     .unwrap();
     assert_eq!(decoded(&quad_vorbis).0.channels, 4, "Vorbis, four channels");
+}
+
+/// PCM in Matroska (OBS, some recorders) decodes to the source's samples:
+/// symphonia's PCM decoder wants a block size the container does not give
+/// ("maximum frames per packet is required" said unsupported codec).
+#[test]
+fn pcm_in_matroska_decodes_to_the_source_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let (_, wav) = decoded(&src);
+    for (name, codec) in [("s16.mka", "pcm_s16le"), ("f32.mkv", "pcm_f32le")] {
+        let f = ffmpeg(
+            &["-i", src.to_str().unwrap(), "-c:a", codec],
+            &dir.path().join(name),
+        )
+        .unwrap();
+        let (info, pcm) = decoded(&f);
+        assert_eq!((info.channels, info.sample_rate), (2, 44_100), "{name}");
+        assert!(pcm == wav, "{name}: other samples than the WAV's");
+    }
+}
+
+/// Matroska's own tags (yt-dlp's WebM downloads) show: lofty cannot read
+/// them, and guessing from the content took PCM samples for AAC ("cannot
+/// read tags: failed to parse Aac file"). A genre write is still refused.
+#[test]
+fn matroska_tags_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let s = src.to_str().unwrap();
+    let tagged = ffmpeg(
+        &[
+            "-i",
+            s,
+            "-c:a",
+            "libopus",
+            "-metadata",
+            "genre=Jazz",
+            "-metadata",
+            "artist=Somebody",
+            "-metadata",
+            "album=Live",
+        ],
+        &dir.path().join("t.webm"),
+    )
+    .unwrap();
+    let tags = earmark::tags::read_tags(&tagged).unwrap();
+    assert_eq!(tags.genres, ["Jazz"]);
+    assert_eq!(tags.artist.as_deref(), Some("Somebody"));
+    assert_eq!(tags.album.as_deref(), Some("Live"));
+    let pcm = ffmpeg(&["-i", s, "-c:a", "pcm_s16le"], &dir.path().join("p.mka")).unwrap();
+    let out = earmark().arg("info").arg(&pcm).output().unwrap();
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!said.contains("warning"), "{said}");
+    let before = std::fs::read(&tagged).unwrap();
+    let out = earmark()
+        .args(["tag", "--genre", "Rock"])
+        .arg(&tagged)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&tagged).unwrap(), before, "left as it was");
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub struct LearnArgs {
     /// Keep genres with at least this many tracks (1 or more).
     #[arg(long, default_value_t = 5, value_parser = at_least_one)]
     pub min_tracks: usize,
-    /// Confident suggestions must have been right this often in cross-validation (90%, 90 or 0.9).
+    /// Confident suggestions must have been right this often in cross-validation: 50% to 100% (90%, 90 or 0.9).
     #[arg(long, default_value_t = 0.9, value_parser = target_precision)]
     pub precision: f64,
     #[command(flatten)]
@@ -37,11 +37,19 @@ pub struct LearnArgs {
 /// it, "confident" would be wrong more often than right (`1.5` is read as
 /// 1.5 %, so it says how it was read).
 fn target_precision(s: &str) -> Result<f64, String> {
-    let p = crate::cli::output::parse_confidence(s)?;
+    const RANGE: &str = "give 50% to 100%, e.g. 90%";
+    // one range in every refusal (parse_confidence's is 0% to 100%)
+    let p = crate::cli::output::parse_confidence(s).map_err(|e| {
+        if e.contains("not between") {
+            format!("\"{s}\" is not a precision ({RANGE})")
+        } else {
+            e
+        }
+    })?;
     if p < 0.5 {
         return Err(format!(
             "\"{s}\" reads as {}%: a confident suggestion must be right at least half \
-             the time (give 50% to 100%, e.g. 90%)",
+             the time ({RANGE})",
             // the percent as typed (f32 to f64 would show 1.4999999…)
             (f64::from(p) * 1e6).round() / 1e4
         ));
@@ -216,5 +224,9 @@ mod tests {
         assert!(low.contains("reads as 1.5%"), "{low}");
         assert!(target_precision("1").unwrap_err().contains("1% or 100%"));
         assert!(target_precision("30%").is_err());
+        for out_of_range in ["-5", "150%"] {
+            let said = target_precision(out_of_range).unwrap_err();
+            assert!(said.contains("give 50% to 100%"), "{said}");
+        }
     }
 }

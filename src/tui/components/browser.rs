@@ -67,6 +67,33 @@ impl Default for Browser {
 }
 
 impl Browser {
+    /// Why the listing is empty: the folder unreadable (or gone), still
+    /// scanning, nothing matching the filter, or no audio.
+    fn draw_empty(&self, frame: &mut Frame, list_area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let root = ctx.tree.node(ROOT);
+        let progress = ctx.tree.progress();
+        let msg = if let Some(err) = root.fault() {
+            format!("cannot read this folder: {err}")
+        } else if !progress.done {
+            "scanning…".to_string()
+        } else if self.is_filtering() {
+            "nothing matches the filter".to_string()
+        } else {
+            "no audio files here".to_string()
+        };
+        let style = if root.fault().is_some() {
+            t.unreadable
+        } else {
+            t.dim
+        };
+        // Wrapped: the reason is the news (a folder gone is watched for).
+        frame.render_widget(
+            Paragraph::new(Span::styled(msg, style)).wrap(ratatui::widgets::Wrap { trim: true }),
+            list_area,
+        );
+    }
+
     pub fn new() -> Browser {
         let mut filter_input = TextArea::default();
         filter_input.set_placeholder_text("type to filter, enter keeps, esc clears");
@@ -728,22 +755,7 @@ impl Component for Browser {
         self.offset.set(offset);
 
         if self.rows.is_empty() {
-            let progress = ctx.tree.progress();
-            let msg = if let Some(err) = root.fault() {
-                format!("cannot read this folder: {err}")
-            } else if !progress.done {
-                "scanning…".to_string()
-            } else if self.is_filtering() {
-                "nothing matches the filter".to_string()
-            } else {
-                "no audio files here".to_string()
-            };
-            let style = if root.fault().is_some() {
-                t.unreadable
-            } else {
-                t.dim
-            };
-            frame.render_widget(Paragraph::new(Span::styled(msg, style)), list_area);
+            self.draw_empty(frame, list_area, ctx);
         } else {
             let end = (offset + h).min(self.rows.len());
             // each shown folder's shared name start once a frame, not once a

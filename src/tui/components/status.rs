@@ -52,6 +52,17 @@ impl StatusLine {
         }
     }
 
+    /// News nobody asked for (the folder changed): it takes the line only
+    /// from another piece of news, never from an error or from a run's
+    /// announcement, whose outcome is to replace it; logged either way.
+    pub fn news(&mut self, text: impl Into<String>) {
+        if self.about_run || matches!(self.message, Some((_, Level::Error))) {
+            self.log.push(&text.into(), Level::Info);
+        } else {
+            self.set(text, Level::Info);
+        }
+    }
+
     /// A step of something announced already ("embeddings 44/50"): shown,
     /// not logged, so the log keeps the announcement and the outcome only.
     pub fn progress(&mut self, text: impl Into<String>) {
@@ -280,5 +291,30 @@ mod width_tests {
         assert_eq!(files_in(1, 0), "1 file");
         assert_eq!(files_in(1, 1), "1 file in 1 folder");
         assert_eq!(files_in(7, 2), "7 files in 2 folders");
+    }
+}
+
+#[cfg(test)]
+mod news_tests {
+    use super::{Level, StatusLine};
+
+    /// The watch's news during a run stays off the line, which the run's
+    /// outcome then takes (it went to the log only, the news staying up);
+    /// it does not cover an error either; otherwise it shows.
+    #[test]
+    fn news_gives_way_to_a_run_and_to_an_error() {
+        let mut s = StatusLine::default();
+        s.set_run("queued 20 files");
+        s.news("the folder changed: 10 files gone");
+        assert_eq!(s.message(), Some("queued 20 files"));
+        s.run_ended("classified 20 files");
+        assert_eq!(s.message(), Some("classified 20 files"));
+        s.set("wrote 2 of 3 files (1 failed)", Level::Error);
+        s.news("the folder changed: 1 file gone");
+        assert_eq!(s.message(), Some("wrote 2 of 3 files (1 failed)"));
+        s.set("wrote Jazz to a.ogg", Level::Info);
+        s.news("the folder changed: 1 new file");
+        assert_eq!(s.message(), Some("the folder changed: 1 new file"));
+        assert_eq!(s.log.entries().count(), 7, "every message is in the log");
     }
 }

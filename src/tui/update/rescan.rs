@@ -176,7 +176,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     let run_ends = jobs_before > 0 && s.inflight.jobs() == 0;
     match news {
         Some(news) if run_ends => s.status.log.push(&news, Level::Info),
-        Some(news) if auto => s.status.note(news),
+        Some(news) if auto => s.status.news(news),
         Some(news) => s.status.set(news, Level::Info),
         None => {}
     }

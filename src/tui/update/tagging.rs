@@ -233,10 +233,13 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             }) => {
                 names.push(crate::library::shown_file_name(&path));
                 if let Some(id) = s.node_for_path(&path) {
-                    // What earmark wrote, else what the file was last read to hold.
+                    // What earmark wrote, else what the file was last read to
+                    // hold, else what the journal says was written (a file
+                    // not read again since its folder came back).
                     let read = s.read_genres(id).cloned();
+                    let journal = s.journal_marks.get(&s.tree.rel_path(id)).cloned();
                     let f = s.results.entry(id);
-                    if let Some(was) = f.written.as_ref().or(read.as_ref()) {
+                    if let Some(was) = f.written.as_ref().or(read.as_ref()).or(journal.as_ref()) {
                         change = Some(format!(
                             "{} → {}",
                             crate::tags::write::show(was),

@@ -182,6 +182,28 @@ impl AudioStream {
         &self.info
     }
 
+    /// The text tags the container itself holds, as (name, value) in file
+    /// order (Matroska's SimpleTags: `TITLE`, `ARTIST`, `GENRE`…), for the
+    /// formats lofty cannot read; empty for the others.
+    pub fn container_tags(&mut self) -> Vec<(String, String)> {
+        let Inner::Sym { format, .. } = &mut self.inner else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut metadata = format.metadata();
+        while !metadata.is_latest() {
+            metadata.pop();
+        }
+        if let Some(rev) = metadata.current() {
+            for tag in rev.tags() {
+                if let symphonia::core::meta::Value::String(v) = &tag.value {
+                    out.push((tag.key.clone(), v.clone()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -724,6 +746,15 @@ fn open_symphonia(
         .get_codec(params.codec)
         .map(|d| d.short_name.to_string())
         .or(opus.then(|| "opus".to_string()));
+    // Matroska does not say how many frames a PCM block holds, which
+    // symphonia's PCM decoder sizes its buffer by (and refuses without):
+    // its blocks are far shorter than the 4 s allowed here.
+    if codec_name.as_deref().is_some_and(|n| n.starts_with("pcm"))
+        && params.max_frames_per_packet.is_none()
+        && let Some(rate) = params.sample_rate
+    {
+        params.max_frames_per_packet = Some(u64::from(rate) * 4);
+    }
     let decoder = if opus {
         super::opus::make(&params)
     } else {

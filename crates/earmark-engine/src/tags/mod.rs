@@ -88,6 +88,54 @@ fn all_values(tag: &lofty::tag::Tag, key: ItemKey) -> Option<std::borrow::Cow<'_
     }
 }
 
+/// A container with tags lofty cannot read (Matroska/WebM, CAF), by its
+/// first bytes.
+fn container_without_lofty(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(path)
+        .and_then(|f| f.take(16).read(&mut head))
+        .ok()?;
+    match crate::audio::sniff(&head[..n]) {
+        crate::audio::Sniffed::Audio(name @ ("Matroska/WebM" | "CAF")) => Some(name),
+        _ => None,
+    }
+}
+
+/// A Matroska file's title, artist, album, date and genres from its
+/// SimpleTags (names are upper case by the spec; matched regardless). A
+/// file the decoder cannot open has none (its fault is said elsewhere).
+fn matroska_tags(path: &Path) -> TagSummary {
+    let Ok(mut stream) = crate::audio::AudioStream::open(path) else {
+        return TagSummary::default();
+    };
+    let tags = stream.container_tags();
+    let values = |name: &str| -> Vec<String> {
+        tags.iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    };
+    let joined = |name: &str| Some(values(name).join("; ")).filter(|v| !v.is_empty());
+    TagSummary {
+        title: joined("TITLE"),
+        artist: joined("ARTIST"),
+        album: joined("ALBUM"),
+        year: values("DATE_RELEASED")
+            .into_iter()
+            .chain(values("DATE"))
+            .next(),
+        genres: values("GENRE"),
+        formats: if tags.is_empty() {
+            Vec::new()
+        } else {
+            vec!["Matroska".into()]
+        },
+        pictures: 0,
+    }
+}
+
 /// Read the tags of `path`. Formats lofty cannot tag (e.g. `.au`) give an empty summary.
 pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     // Sun .au has no tag format; lofty would misread its samples as MPEG.
@@ -99,6 +147,15 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
         path: path.to_path_buf(),
         reason,
     };
+    // Nor CAF and Matroska, which lofty does not know: guessing from their
+    // content, it can take PCM samples for an AAC stream's sync word and
+    // warn of a broken "Aac file". Matroska's own tags are read through the
+    // decoder's demuxer (yt-dlp's WebM downloads carry title and artist).
+    match container_without_lofty(path) {
+        Some("Matroska/WebM") => return Ok(matroska_tags(path)),
+        Some(_) => return Ok(TagSummary::default()),
+        None => {}
+    }
     let probe = lofty::probe::Probe::open(path)
         .map_err(|e| err(e.to_string()))?
         .guess_file_type()
