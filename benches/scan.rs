@@ -1,5 +1,6 @@
-//! Library scan of a generated 100 000-file tree, and the TUI's first frame on
-//! it (the frame must not wait for the scan). Run: `cargo bench --bench scan`.
+//! Library scan of a generated 100 000-file tree, the TUI's first frame on
+//! it (the frame must not wait for the scan), and a rescan's swap on the UI
+//! thread. Run: `cargo bench --bench scan`.
 #![allow(clippy::unwrap_used)] // a test (or bench) that cannot unwrap has failed
 
 use std::path::{Path, PathBuf};
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use earmark::library::tree::Tree;
+use earmark::tui::event::AppEvent;
 use earmark::tui::{App, AppOptions};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -62,6 +64,25 @@ fn bench(c: &mut Criterion) {
             term.draw(|f| app.draw(f)).unwrap();
             app
         })
+    });
+    // What an automatic rescan costs the UI thread (the watch makes them
+    // frequent: every 3 s while an album is copied in): the walk and the
+    // stats run on their thread, the swap is timed here, on a library whose
+    // scan is done.
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut app = App::new(AppOptions::new(&root, "library"), tx);
+    app.settle(&rx, Duration::from_secs(120));
+    g.bench_function("rescan_swap", |b| {
+        b.iter_batched(
+            || Tree::rescan_blocking(&root),
+            |rescan| {
+                app.handle_event(AppEvent::Rescanned {
+                    rescan: Box::new(rescan),
+                    auto: true,
+                });
+            },
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
