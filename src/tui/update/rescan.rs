@@ -4,9 +4,6 @@
 //! of a file that did not change) moves to the new nodes by path, and files
 //! that are gone drop out, so a deleted file is never offered for a write.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
 use super::super::components::browser::Browser;
 use super::super::components::status::Level;
 use super::super::effect::{Effect, Work};
@@ -92,18 +89,8 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
         return;
     }
     let Rescan { mut tree, keys } = rescan;
-    let by_path: HashMap<PathBuf, NodeId> = (0..tree.len() as NodeId)
-        .map(|id| (tree.path(id), id))
-        .collect();
-    let old_paths: Vec<PathBuf> = (0..s.tree.len() as NodeId)
-        .map(|id| s.tree.path(id))
-        .collect();
-    let to = |id: NodeId| {
-        old_paths
-            .get(id as usize)
-            .and_then(|p| by_path.get(p))
-            .copied()
-    };
+    let map = tree.same_nodes_as(&s.tree);
+    let to = |id: NodeId| map.get(id as usize).copied().flatten();
     let old_files: Vec<NodeId> = s.tree.files().collect();
     let gone = old_files.iter().filter(|&&f| to(f).is_none()).count();
     let kept = old_files.len() - gone;
@@ -147,8 +134,8 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     if let Some(n) = s.player.node {
         // A track that is gone keeps playing as a file from outside the library.
         s.player.node = to(n);
-        if s.player.node.is_none() {
-            s.player.external = old_paths.get(n as usize).cloned();
+        if s.player.node.is_none() && (n as usize) < s.tree.len() {
+            s.player.external = Some(s.tree.path(n));
         }
     }
     s.requested.clear();

@@ -251,6 +251,40 @@ impl Tree {
         Rescan { tree, keys }
     }
 
+    /// Where each of `earlier`'s nodes is in this tree (a rescan of the same
+    /// root), by name under the same folder: index by the earlier id, None
+    /// for what is gone. Matched folder by folder, so no path is built (a
+    /// path per node, hashed, cost a 100 000-file library's UI 130 ms).
+    pub fn same_nodes_as(&self, earlier: &Tree) -> Vec<Option<NodeId>> {
+        let mut map = vec![None; earlier.len()];
+        if let Some(root) = map.first_mut() {
+            *root = Some(ROOT);
+        }
+        let mut pairs = vec![(ROOT, ROOT)];
+        while let Some((old_dir, new_dir)) = pairs.pop() {
+            let mine: std::collections::HashMap<&OsStr, NodeId> = self
+                .children(new_dir)
+                .iter()
+                .map(|&c| (self.node(c).name.as_os_str(), c))
+                .collect();
+            for &old in earlier.children(old_dir) {
+                let old_node = earlier.node(old);
+                let Some(&new) = mine.get(old_node.name.as_os_str()) else {
+                    continue;
+                };
+                // a file that became a folder (or back) is another entry
+                if old_node.is_dir() != self.node(new).is_dir() {
+                    continue;
+                }
+                map[old as usize] = Some(new);
+                if old_node.is_dir() {
+                    pairs.push((old, new));
+                }
+            }
+        }
+        map
+    }
+
     /// Keep an earlier tree's inspection of file `id` when the file is the
     /// version it describes (`now`: its size and mtime at the rescan).
     pub fn keep_inspection(
@@ -522,6 +556,37 @@ mod tests {
     fn touch(p: &Path) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, b"x").unwrap();
+    }
+
+    /// A rescan's nodes are found by where they are: kept, gone, renamed
+    /// (gone, and new under the new name), a file that became a folder.
+    #[test]
+    fn a_rescans_nodes_are_matched_by_folder_and_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["A/1.mp3", "A/2.mp3", "B/3.mp3", "B/C/4.mp3", "x.mp3"] {
+            touch(&root.join(f));
+        }
+        let before = Tree::scan_blocking(root);
+        std::fs::remove_file(root.join("A/2.mp3")).unwrap();
+        std::fs::rename(root.join("B"), root.join("B2")).unwrap();
+        std::fs::remove_file(root.join("x.mp3")).unwrap();
+        touch(&root.join("x.mp3/inner.mp3"));
+        touch(&root.join("A/0.mp3"));
+        let after = Tree::scan_blocking(root);
+        let map = after.same_nodes_as(&before);
+        let find = |t: &Tree, rel: &str| {
+            (0..t.len() as NodeId).find(|&id| t.rel_path(id) == Path::new(rel))
+        };
+        let to = |rel: &str| map[find(&before, rel).unwrap() as usize];
+        assert_eq!(to("A/1.mp3"), find(&after, "A/1.mp3"));
+        assert_eq!(to("A"), find(&after, "A"));
+        assert_eq!(to("A/2.mp3"), None);
+        assert_eq!(to("B/C/4.mp3"), None, "its folder was renamed");
+        assert_eq!(to("x.mp3"), None, "a file that became a folder");
+        assert_eq!(map[ROOT as usize], Some(ROOT));
+        let mapped = map.iter().flatten().count();
+        assert_eq!(mapped, 3, "the root, A and A/1.mp3: {map:?}");
     }
 
     #[test]
