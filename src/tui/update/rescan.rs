@@ -57,34 +57,39 @@ pub fn on_watch(s: &mut State, fx: &mut Effects, note: WatchNote) {
 /// the first scan, a tag write, preview or undo, a picker or similar list
 /// open, a similar search, another rescan. Called after every message.
 pub fn rescan_if_wanted(s: &mut State, fx: &mut Effects) {
-    let busy = !s.tree.progress().done
-        || s.rescans.running > 0
-        || s.inflight.writing() > 0
-        || s.popup.is_some()
-        || s.similar.is_some()
-        || s.inflight.count(|w| {
-            matches!(
-                w,
-                Work::PreviewTags | Work::Undo | Work::Similar { .. } | Work::Write { .. }
-            )
-        }) > 0;
+    let busy =
+        !s.tree.progress().done || s.rescans.running > 0 || s.similar.is_some() || holds_nodes(s);
     if s.rescans.wanted && !busy {
         s.rescans.wanted = false;
         start(s, fx, true);
     }
 }
 
+/// Something open or in flight names files by node and would name others
+/// in a new tree: a tag write, preview or undo, a picker or confirmation,
+/// a similar search.
+fn holds_nodes(s: &State) -> bool {
+    s.inflight.writing() > 0
+        || s.popup.is_some()
+        || s.inflight.count(|w| {
+            matches!(
+                w,
+                Work::PreviewTags | Work::Undo | Work::Similar { .. } | Work::Write { .. }
+            )
+        }) > 0
+}
+
 /// The rescan is done: swap the tree in and carry the state over by path.
 /// A rescan the watch asked for speaks only when files came or went.
 pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.rescans.running = s.rescans.running.saturating_sub(1);
-    if s.inflight.writing() > 0 {
-        // A write started meanwhile and answers by node: keep this tree.
-        if auto {
-            s.rescans.wanted = true;
-        } else {
+    if holds_nodes(s) {
+        // A write, a picker… started meanwhile and names files by node: keep
+        // this tree, and rescan once it is done (as the watch's rescans wait).
+        s.rescans.wanted = true;
+        if !auto {
             s.status
-                .set("writing tags: rescan when the write is done", Level::Info);
+                .set("busy: the rescan runs again when this is done", Level::Info);
         }
         return;
     }

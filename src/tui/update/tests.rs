@@ -3030,3 +3030,40 @@ fn a_write_survives_its_folder_going_away_and_back() {
         s.status.message()
     );
 }
+
+/// A rescan that lands while a picker is open (opened after the rescan
+/// started) does not swap the tree under it: the picker names files by
+/// node. It runs again once the picker is closed.
+#[test]
+fn a_rescan_waits_for_an_open_picker() {
+    let (_dir, lib, mut s) = watched_library();
+    let a = file_named(&s, "a.wav").unwrap();
+    s.browser.reveal(&s.tree, a);
+    let fx = update(
+        &mut s,
+        Msg::Watch(crate::library::watch::WatchNote::Changed),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Rescan { auto: true })),
+        "{fx:?}"
+    );
+    key(&mut s, KeyCode::Char('T'));
+    assert!(s.popup.is_some(), "the genre editor is open");
+    std::fs::remove_file(lib.join("Album/a.wav")).unwrap();
+    let fx = update(&mut s, rescanned(&lib, true));
+    assert_eq!(
+        file_named(&s, "a.wav"),
+        Some(a),
+        "the tree stays while the editor is open: {fx:?}"
+    );
+    let fx = key(&mut s, KeyCode::Esc);
+    assert!(s.popup.is_none());
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Rescan { auto: true })),
+        "rescanned once the editor is closed: {fx:?}"
+    );
+    update(&mut s, rescanned(&lib, true));
+    assert_eq!(file_named(&s, "a.wav"), None);
+}
