@@ -166,6 +166,13 @@ impl AnalysisError {
     fn from_analyse(path: &Path, e: crate::model::AnalyseError) -> AnalysisError {
         let reason = without_path(path, e.to_string());
         match e {
+            // deleted or moved since it was queued: said as such, not a failure
+            crate::model::AnalyseError::Audio(a) if a.kind() == "gone" => {
+                AnalysisError::Undecodable {
+                    kind: "gone",
+                    reason,
+                }
+            }
             crate::model::AnalyseError::Audio(a) if lasts_until_changed(&a) => {
                 AnalysisError::Undecodable {
                     kind: a.kind(),
@@ -480,4 +487,31 @@ fn load(opts: &AnalystOptions) -> (Result<Classifier, String>, Result<ModelInfo,
         Ok(Classifier::new(model, AnalysisPlan::default(), cache)),
         Ok(info),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AnalysisError;
+    use std::path::Path;
+
+    /// A file deleted since it was queued is "gone", not a failure to retry;
+    /// another I/O error stays one.
+    #[test]
+    fn a_file_not_found_is_gone() {
+        let path = Path::new("/lib/a.ogg");
+        let io = |kind| {
+            crate::model::AnalyseError::Audio(crate::audio::AudioError::io(
+                path,
+                std::io::Error::from(kind),
+            ))
+        };
+        assert!(matches!(
+            AnalysisError::from_analyse(path, io(std::io::ErrorKind::NotFound)),
+            AnalysisError::Undecodable { kind: "gone", .. }
+        ));
+        assert!(matches!(
+            AnalysisError::from_analyse(path, io(std::io::ErrorKind::PermissionDenied)),
+            AnalysisError::Failed(_)
+        ));
+    }
 }

@@ -138,6 +138,12 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             s.run_completed += count;
             s.run_failed += count;
         }
+        // Deleted or moved since it was queued: not a failure of the run
+        // (the watch's rescan drops it; until then its row says why).
+        JobUpdate::Finished(Err(AnalysisError::Undecodable {
+            kind: "gone",
+            reason,
+        })) => f.set_failure(reason, Some("gone")),
         JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
             f.set_failure(reason, Some(kind));
             s.run_completed += count;

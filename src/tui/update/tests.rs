@@ -3067,3 +3067,43 @@ fn a_rescan_waits_for_an_open_picker() {
     update(&mut s, rescanned(&lib, true));
     assert_eq!(file_named(&s, "a.wav"), None);
 }
+
+/// A queued file deleted before its turn ("gone": not found) is not one of
+/// the run's failures: the run says only what went wrong with files there.
+#[test]
+fn a_file_gone_before_its_turn_is_not_a_failure_of_the_run() {
+    let mut s = state(2, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files {
+        s.browser.toggle_mark(f);
+    }
+    key(&mut s, KeyCode::Char('c'));
+    let jobs: Vec<(u64, u32)> = s
+        .inflight
+        .iter()
+        .filter_map(|(r, w)| match w {
+            Work::Classify { node, .. } => Some((r, *node)),
+            _ => None,
+        })
+        .collect();
+    for (req, node) in jobs {
+        let update_for = if node == files[0] {
+            AnalysisError::Undecodable {
+                kind: "gone",
+                reason: "track-00.mp3: no such file or directory".into(),
+            }
+        } else {
+            AnalysisError::Failed("decoding failed".into())
+        };
+        update(
+            &mut s,
+            Msg::Job {
+                req,
+                update: JobUpdate::Finished(Err(update_for)),
+            },
+        );
+    }
+    assert_eq!(s.inflight.jobs(), 0);
+    assert_eq!(s.status.message(), Some("1 file could not be classified"));
+}

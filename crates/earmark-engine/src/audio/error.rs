@@ -64,6 +64,10 @@ impl AudioError {
     /// Short machine-friendly kind, used by reports and the TUI's file marks.
     pub fn kind(&self) -> &'static str {
         match self {
+            // deleted or moved since it was listed
+            AudioError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "gone"
+            }
             AudioError::Io { .. } => "io",
             AudioError::Empty { .. } => "empty",
             AudioError::NotAudio { .. } => "not-audio",
