@@ -190,6 +190,81 @@ fn matroska_says_how_many_channels_it_holds() {
     assert_eq!(decoded(&quad_vorbis).0.channels, 4, "Vorbis, four channels");
 }
 
+/// Opus from a low-rate source in WebM (ffmpeg, and yt-dlp's conversions,
+/// store the encoder's input rate, 16 kHz here, in Matroska's header): read
+/// at 48 kHz as Opus always decodes, as the same stream in Ogg is. It was
+/// read at 16 kHz: three times the length, heard slowed down.
+#[test]
+fn low_rate_opus_in_webm_is_read_at_48_khz() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let s = src.to_str().unwrap();
+    let low = ffmpeg(
+        &["-i", s, "-ar", "16000", "-c:a", "pcm_s16le"],
+        &dir.path().join("low.wav"),
+    )
+    .unwrap();
+    let l = low.to_str().unwrap();
+    let webm = ffmpeg(&["-i", l, "-c:a", "libopus"], &dir.path().join("low.webm")).unwrap();
+    let ogg = ffmpeg(&["-i", l, "-c:a", "libopus"], &dir.path().join("low.opus")).unwrap();
+    let (info, pcm) = decoded(&webm);
+    let (ogg_info, ogg_pcm) = decoded(&ogg);
+    assert_eq!((info.sample_rate, ogg_info.sample_rate), (48_000, 48_000));
+    let seconds = pcm.len() as f64 / info.channels as f64 / 48_000.0;
+    assert!((seconds - 8.0).abs() < 0.1, "{seconds} s of an 8-s source");
+    assert!(
+        (pcm.len() as f64 - ogg_pcm.len() as f64).abs() < 2.0 * 960.0 * 2.0,
+        "WebM {} samples against Ogg's {}",
+        pcm.len(),
+        ogg_pcm.len()
+    );
+    let d = info.duration_s.unwrap_or_default();
+    assert!((d - 8.0).abs() < 0.1, "declared duration {d}");
+    assert_eq!(
+        info.bits_per_sample, None,
+        "a lossy stream has no bit depth"
+    );
+}
+
+/// A fragmented MP4 (ffmpeg's `+frag_keyframe+empty_moov`, streamed
+/// recordings) declares 0 frames up front: its length is unknown, not 0:00
+/// (the app's Track pane and player said 0:00 / 0:00). A genre write is
+/// refused as unsupported (it was counted as an I/O failure), file untouched.
+#[test]
+fn a_fragmented_mp4_has_no_zero_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let frag = ffmpeg(
+        &[
+            "-i",
+            src.to_str().unwrap(),
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+        ],
+        &dir.path().join("frag.m4a"),
+    )
+    .unwrap();
+    let (info, pcm) = decoded(&frag);
+    assert!(pcm.len() > 44_100 * 2 * 7, "the audio is all there");
+    assert_ne!(info.duration_s, Some(0.0));
+    let before = std::fs::read(&frag).unwrap();
+    let out = earmark()
+        .args(["tag", "--genre", "Rock"])
+        .arg(&frag)
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("(1 unsupported)"), "{said}");
+    assert_eq!(std::fs::read(&frag).unwrap(), before, "left as it was");
+}
+
 /// PCM in Matroska (OBS, some recorders) decodes to the source's samples:
 /// symphonia's PCM decoder wants a block size the container does not give
 /// ("maximum frames per packet is required" said unsupported codec).

@@ -66,8 +66,9 @@ pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String 
 /// that results and embeddings heard from the old samples are analysed again
 /// rather than served until the file changes. 2: an Opus file's output gain
 /// is applied (a −70 dB file was heard at full level), and an Ogg file cut
-/// short is partial.
-pub const DECODE_REVISION: u32 = 2;
+/// short is partial. 3: Opus in Matroska is read at 48 kHz, not at the rate
+/// the container gives (a 24-kHz WebM was heard at half speed).
+pub const DECODE_REVISION: u32 = 3;
 
 /// The model, the analysis plan and an optional cache, shareable across threads.
 #[derive(Clone)]

@@ -16,7 +16,7 @@ use symphonia::core::formats::Packet;
 use symphonia::core::support_codec;
 
 /// Opus always decodes at 48 kHz; one packet holds at most 120 ms.
-const RATE: u32 = 48_000;
+pub(crate) const RATE: u32 = 48_000;
 const MAX_FRAMES: usize = 5760;
 
 pub struct OpusDecoder {

@@ -700,6 +700,30 @@ fn remap_channels(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
     out
 }
 
+/// Matroska does not say how many frames a PCM block holds, which
+/// symphonia's PCM decoder sizes its buffer by (and refuses without): its
+/// blocks are far shorter than the 4 s allowed here.
+fn allow_pcm_blocks(
+    params: &mut symphonia::core::codecs::CodecParameters,
+    codec_name: Option<&str>,
+) {
+    if codec_name.is_some_and(|n| n.starts_with("pcm"))
+        && params.max_frames_per_packet.is_none()
+        && let Some(rate) = params.sample_rate
+    {
+        params.max_frames_per_packet = Some(u64::from(rate) * 4);
+    }
+}
+
+/// A lossy stream has no bit depth: what Matroska stores is the encoder's
+/// input format (16 or 32), which Ogg and ffprobe do not show.
+fn is_lossy(codec_name: Option<&str>) -> bool {
+    matches!(
+        codec_name,
+        Some("opus" | "vorbis" | "mp1" | "mp2" | "mp3" | "aac")
+    )
+}
+
 fn open_symphonia(
     path: &Path,
     source: Box<dyn MediaSource>,
@@ -746,15 +770,7 @@ fn open_symphonia(
         .get_codec(params.codec)
         .map(|d| d.short_name.to_string())
         .or(opus.then(|| "opus".to_string()));
-    // Matroska does not say how many frames a PCM block holds, which
-    // symphonia's PCM decoder sizes its buffer by (and refuses without):
-    // its blocks are far shorter than the 4 s allowed here.
-    if codec_name.as_deref().is_some_and(|n| n.starts_with("pcm"))
-        && params.max_frames_per_packet.is_none()
-        && let Some(rate) = params.sample_rate
-    {
-        params.max_frames_per_packet = Some(u64::from(rate) * 4);
-    }
+    allow_pcm_blocks(&mut params, codec_name.as_deref());
     let decoder = if opus {
         super::opus::make(&params)
     } else {
@@ -767,10 +783,17 @@ fn open_symphonia(
             None => format!("codec {} ({e})", params.codec),
         },
     })?;
-    let sample_rate = params
-        .sample_rate
-        .filter(|&r| r > 0)
-        .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?;
+    // Opus decodes at 48 kHz whatever the container says: Matroska gives
+    // the encoder's input rate (24 kHz for a 22.05-kHz source), and the
+    // samples read at that rate played and were heard at half speed.
+    let sample_rate = if opus {
+        super::opus::RATE
+    } else {
+        params
+            .sample_rate
+            .filter(|&r| r > 0)
+            .ok_or_else(|| AudioError::corrupt(path, "no sample rate in the stream header"))?
+    };
     check_rate(path, sample_rate)?;
     // the stream's own header fills what the container did not say
     // (Matroska gives a layout for 1, 2, 3 and 6 channels only)
@@ -780,7 +803,9 @@ fn open_symphonia(
         .map(|c| c.count())
         .or_else(|| vorbis_ident_channels(&params));
     let (channels, bits_per_sample) = channels_and_bits(path, &params, &container, from_stream)?;
-    let duration_s = match (params.n_frames, params.time_base) {
+    let bits_per_sample = bits_per_sample.filter(|_| !is_lossy(codec_name.as_deref()));
+    // (a fragmented MP4 declares 0 frames up front: unknown, not empty)
+    let duration_s = match (params.n_frames.filter(|&n| n > 0), params.time_base) {
         (Some(n), Some(tb)) => {
             let t = tb.calc_time(n);
             Some(t.seconds as f64 + t.frac)

@@ -424,7 +424,8 @@ impl Mp4Meta {
         let delta = moov.len() as i64 - self.moov_at.size as i64;
         if delta != 0 && old_end < file_len {
             if self.fragmented {
-                return Err(io::Error::other(
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
                     "it is a fragmented MP4 whose metadata would change size, which earmark does not rewrite",
                 ));
             }

@@ -132,6 +132,8 @@ fn io_reason(e: &io::Error) -> (WriteErrorKind, String) {
         K::StorageFull | K::QuotaExceeded => WriteErrorKind::DiskFull,
         K::ReadOnlyFilesystem => WriteErrorKind::ReadOnly,
         K::NotFound => WriteErrorKind::NotFound,
+        // a layout the writer does not rewrite (a fragmented MP4's)
+        K::Unsupported => WriteErrorKind::Unsupported,
         _ => WriteErrorKind::Io,
     };
     let reason = crate::audio::io_words(e.kind()).map_or_else(|| e.to_string(), str::to_string);
