@@ -309,6 +309,8 @@ fn matroska_tags_are_read() {
             "artist=Somebody",
             "-metadata",
             "album=Live",
+            "-metadata",
+            "title=A Song",
         ],
         &dir.path().join("t.webm"),
     )
@@ -317,6 +319,8 @@ fn matroska_tags_are_read() {
     assert_eq!(tags.genres, ["Jazz"]);
     assert_eq!(tags.artist.as_deref(), Some("Somebody"));
     assert_eq!(tags.album.as_deref(), Some("Live"));
+    // (ffmpeg puts the title in the Segment Info, not among the tags)
+    assert_eq!(tags.title.as_deref(), Some("A Song"));
     let pcm = ffmpeg(&["-i", s, "-c:a", "pcm_s16le"], &dir.path().join("p.mka")).unwrap();
     let out = earmark().arg("info").arg(&pcm).output().unwrap();
     let said = text(&out.stdout);

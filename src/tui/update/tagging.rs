@@ -518,14 +518,19 @@ fn no_suggestion(s: &mut State, id: NodeId) {
     }
 }
 
-/// Why a file cannot be tagged (not audio, empty, a format without tags),
-/// known already from its classification or its name.
+/// Why a file cannot be tagged (not audio, empty, a format without tags,
+/// a container earmark does not write), known already from its
+/// classification, its name or what its inspection read.
 fn untaggable(s: &State, id: NodeId) -> Option<String> {
     s.results
         .get(id)
         .filter(|f| f.cannot_hold_tags())
         .and_then(|f| f.error.clone())
         .or_else(|| crate::tags::write::format_without_tags(&s.tree.path(id)).map(str::to_string))
+        .or_else(|| {
+            let info = s.tree.node(id).inspection()?.info.as_ref().ok()?;
+            crate::tags::write::container_not_written(&info.container)
+        })
 }
 
 /// What `t` and `T` write to: the marked files (as `A` and `c` take them),

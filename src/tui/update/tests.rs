@@ -3107,3 +3107,36 @@ fn a_file_gone_before_its_turn_is_not_a_failure_of_the_run() {
     assert_eq!(s.inflight.jobs(), 0);
     assert_eq!(s.status.message(), Some("1 file could not be classified"));
 }
+
+/// `T` on a Matroska/WebM file says at once that earmark does not write
+/// genres there, instead of opening the editor and refusing what was typed.
+#[test]
+fn a_container_earmark_does_not_write_is_said_before_the_editor() {
+    let mut s = state(1, false);
+    let f = s.tree.files().next().unwrap();
+    s.browser.reveal(&s.tree, f);
+    let info = crate::audio::SourceInfo {
+        container: "Matroska/WebM".into(),
+        codec: "opus".into(),
+        sample_rate: 48_000,
+        channels: 2,
+        bits_per_sample: None,
+        duration_s: Some(10.0),
+    };
+    s.tree.set_inspection(
+        f,
+        crate::library::tree::Inspection {
+            info: Ok(info),
+            tags: Ok(Default::default()),
+            problem: None,
+            key: None,
+        },
+    );
+    key(&mut s, KeyCode::Char('T'));
+    assert!(s.popup.is_none(), "no editor");
+    let said = s.status.message().unwrap_or_default();
+    assert!(
+        said.contains("cannot be tagged") && said.contains("Matroska/WebM"),
+        "{said}"
+    );
+}

@@ -581,6 +581,65 @@ fn lace_sizes_fit(b: &[u8], at: usize, len: u64, ebml: bool) -> bool {
     true
 }
 
+/// The Segment Info's `Title` (where ffmpeg, and so yt-dlp, put a track's
+/// title; symphonia does not read it) from the file's first bytes: the EBML
+/// header, then the Segment's children up to the first Cluster. None when
+/// there is none, or `head` ends before it.
+pub fn segment_title(head: &[u8]) -> Option<String> {
+    const TITLE: u32 = 0x7BA9;
+    let (id, size, data) = element(head, 0)?;
+    if id != EBML {
+        return None;
+    }
+    let (id, size, data) = element(head, data.checked_add(size)?)?;
+    if id != SEGMENT {
+        return None;
+    }
+    let segment_end = data.saturating_add(size).min(head.len());
+    let mut at = data;
+    while at < segment_end {
+        let (id, size, data) = element(head, at)?;
+        match id {
+            INFO => {
+                let end = data.saturating_add(size).min(head.len());
+                let mut i = data;
+                while i < end {
+                    let (id, size, data) = element(head, i)?;
+                    if id == TITLE {
+                        let text = head.get(data..data.saturating_add(size).min(end))?;
+                        let title = String::from_utf8_lossy(text);
+                        let title = title.trim_end_matches('\0').trim();
+                        return (!title.is_empty()).then(|| title.to_string());
+                    }
+                    i = data.checked_add(size)?;
+                }
+                return None;
+            }
+            CLUSTER => return None,
+            _ => at = data.checked_add(size)?,
+        }
+    }
+    None
+}
+
+/// An element at `at`: its ID (marker bits kept, as the spec names IDs),
+/// its size (an unknown size reads as "to the end") and where its data starts.
+fn element(b: &[u8], at: usize) -> Option<(u32, usize, usize)> {
+    let first = *b.get(at)?;
+    let id_len = first.leading_zeros() as usize + 1;
+    if id_len > 4 {
+        return None;
+    }
+    let id = b
+        .get(at..at + id_len)?
+        .iter()
+        .fold(0u32, |id, &x| (id << 8) | u32::from(x));
+    let (size, size_len) = vint(b.get(at + id_len..)?)?;
+    let data = at + id_len + size_len;
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    Some((id, size, data))
+}
+
 /// An EBML variable-length integer as symphonia reads it (`0xFF`: all ones;
 /// a first byte of 0, in a release build: the 8 bytes after it) and its
 /// width.
@@ -635,6 +694,34 @@ fn vorbis_private_fits(p: &[u8]) -> Result<(), Walk> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::segment_title;
+
+    /// EBML header, Segment (unknown size), Info with a Title: found; a
+    /// Cluster before any Info: none; a cut head: none, no panic.
+    #[test]
+    fn the_segment_title_is_found_before_the_first_cluster() {
+        let mut f = vec![0x1A, 0x45, 0xDF, 0xA3, 0x81, 0x00];
+        f.extend([
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
+        let title = "Hell — Shawn";
+        let mut info = vec![0x7B, 0xA9, 0x80 | title.len() as u8];
+        info.extend(title.as_bytes());
+        f.extend([0x15, 0x49, 0xA9, 0x66, 0x80 | info.len() as u8]);
+        f.extend(&info);
+        assert_eq!(segment_title(&f).as_deref(), Some(title));
+        for cut in 0..f.len() {
+            let _ = segment_title(&f[..cut]);
+        }
+        let mut clustered = f[..18].to_vec();
+        clustered.extend([0x1F, 0x43, 0xB6, 0x75, 0x80]);
+        clustered.extend(&f[18..]);
+        assert_eq!(segment_title(&clustered), None);
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub use error::{
     AudioError, io_reason, io_words, irregular_kind, kind_has_nothing_to_judge, regular_file_len,
     without_path,
 };
+pub(crate) use mkv_meta::segment_title;
 pub(crate) use ogg_meta::bos_pages as ogg_bos_pages;
 pub use resample::{ResampleError, downmix, resample_mono, resample_mono_cancellable};
 pub use sniff::{Sniffed, id3v2_end, sniff};

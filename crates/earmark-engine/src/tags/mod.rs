@@ -119,7 +119,8 @@ fn matroska_tags(path: &Path) -> TagSummary {
     };
     let joined = |name: &str| Some(values(name).join("; ")).filter(|v| !v.is_empty());
     TagSummary {
-        title: joined("TITLE"),
+        // ffmpeg (and yt-dlp) put the title in the Segment Info, not in Tags
+        title: joined("TITLE").or_else(|| segment_title_of(path)),
         artist: joined("ARTIST"),
         album: joined("ALBUM"),
         year: values("DATE_RELEASED")
@@ -134,6 +135,19 @@ fn matroska_tags(path: &Path) -> TagSummary {
         },
         pictures: 0,
     }
+}
+
+/// The Segment Info's title, from the file's first MiB (where it sits,
+/// before the first Cluster).
+fn segment_title_of(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_end(&mut head)
+        .ok()?;
+    crate::audio::segment_title(&head)
 }
 
 /// Read the tags of `path`. Formats lofty cannot tag (e.g. `.au`) give an empty summary.
