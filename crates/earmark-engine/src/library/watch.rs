@@ -251,6 +251,8 @@ fn path_matters(root: &Path, path: &Path) -> bool {
 
 /// Extensions of the files that sit beside music and never hold it.
 fn plainly_not_audio(path: &Path) -> bool {
+    // (databases and their journals too: a cache folder kept inside the
+    // library would otherwise rescan it after every cache write)
     const OTHERS: &[&str] = &[
         "jpg",
         "jpeg",
@@ -275,6 +277,16 @@ fn plainly_not_audio(path: &Path) -> bool {
         "tmp",
         "db",
         "ini",
+        "sqlite",
+        "sqlite-wal",
+        "sqlite-shm",
+        "sqlite-journal",
+        "db-wal",
+        "db-shm",
+        "db-journal",
+        "json",
+        "toml",
+        "swp",
     ];
     path.extension()
         .and_then(|e| e.to_str())
@@ -306,6 +318,13 @@ mod tests {
         );
         assert!(!matters(root, &event(create, &root.join("cover.jpg"))));
         assert!(!matters(root, &event(remove, &root.join("gone.png"))));
+        assert!(
+            !matters(
+                root,
+                &event(remove, &root.join("cache/earmark.sqlite-journal"))
+            ),
+            "a cache kept in the library"
+        );
         assert!(
             !matters(root, &event(create, &root.join(".earmark-tmp-1-a.flac"))),
             "earmark's own temp file"
