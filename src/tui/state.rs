@@ -168,13 +168,12 @@ impl State {
     /// A message about what plays after a track, while an evaluation clip
     /// plays: the setting is for library tracks, the clip stops.
     pub fn for_library_tracks(&self, msg: &str) -> String {
-        match &self.player.external {
-            // a library track deleted or moved away while it plays
-            Some(p) if p.starts_with(self.tree.root_path()) => {
-                format!("{msg}; the track playing, no longer in the folder, just stops")
-            }
-            Some(_) => format!("{msg}; the evaluation clip just stops"),
-            None => msg.to_string(),
+        if self.player.left_the_library(self.tree.root_path()) {
+            format!("{msg}; the track playing, no longer in the folder, just stops")
+        } else if self.player.external.is_some() {
+            format!("{msg}; the evaluation clip just stops")
+        } else {
+            msg.to_string()
         }
     }
 

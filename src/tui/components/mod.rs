@@ -85,6 +85,14 @@ impl PlayerView {
         self.info.as_ref().and_then(|i| i.duration_s)
     }
 
+    /// The track playing from outside the listing is a library file deleted
+    /// or moved away while it played (else it is an evaluation clip).
+    pub fn left_the_library(&self, root: &std::path::Path) -> bool {
+        self.external
+            .as_deref()
+            .is_some_and(|p| p.starts_with(root))
+    }
+
     /// Whether a track is loaded: a library file or an evaluation clip.
     pub fn has_track(&self) -> bool {
         self.node.is_some() || self.external.is_some()

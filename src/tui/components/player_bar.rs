@@ -72,7 +72,7 @@ impl Component for PlayerBar {
             None if p.external.is_some() => {
                 p.external.as_deref().map_or_else(String::new, |path| {
                     let name = crate::library::shown_file_name(path);
-                    if path.starts_with(ctx.tree.root_path()) {
+                    if p.left_the_library(ctx.tree.root_path()) {
                         format!("{name} · no longer in the folder")
                     } else {
                         format!("{name} · evaluation clip")

@@ -69,8 +69,7 @@ pub fn rescan_if_wanted(s: &mut State, fx: &mut Effects) {
 /// in a new tree: a tag write, preview or undo, a picker or confirmation,
 /// a similar search.
 fn holds_nodes(s: &State) -> bool {
-    s.inflight.writing() > 0
-        || s.popup.is_some()
+    s.popup.is_some()
         || s.inflight.count(|w| {
             matches!(
                 w,

@@ -88,7 +88,11 @@ fn all_values(tag: &lofty::tag::Tag, key: ItemKey) -> Option<std::borrow::Cow<'_
     }
 }
 
-/// A container with tags lofty cannot read (Matroska/WebM, CAF), by its
+/// Containers earmark decodes whose tags lofty can neither read nor write
+/// (as `sniff` names them): read here by other means, never written.
+pub(crate) const WITHOUT_LOFTY: &[&str] = &["Matroska/WebM", "CAF"];
+
+/// A container with tags lofty cannot read ([`WITHOUT_LOFTY`]), by its
 /// first bytes.
 fn container_without_lofty(path: &Path) -> Option<&'static str> {
     use std::io::Read;
@@ -97,7 +101,7 @@ fn container_without_lofty(path: &Path) -> Option<&'static str> {
         .and_then(|f| f.take(16).read(&mut head))
         .ok()?;
     match crate::audio::sniff(&head[..n]) {
-        crate::audio::Sniffed::Audio(name @ ("Matroska/WebM" | "CAF")) => Some(name),
+        crate::audio::Sniffed::Audio(name) if WITHOUT_LOFTY.contains(&name) => Some(name),
         _ => None,
     }
 }

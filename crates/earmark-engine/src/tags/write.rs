@@ -492,16 +492,17 @@ fn ape_genre(file: &mut File) -> Option<String> {
 
 const AU_HAS_NO_TAGS: &str = "Sun/NeXT .au files cannot carry tags";
 
-/// Why a file of this name can never hold a genre (a `.au`), without reading
-/// it: the app says so instead of offering genres to pick.
 /// Why a file read as `container` (`SourceInfo::container`) is not written
 /// to: the containers earmark decodes but writes no genres to. A front end
 /// says so before asking for a genre.
 pub fn container_not_written(container: &str) -> Option<String> {
-    matches!(container, "Matroska/WebM" | "CAF")
+    super::WITHOUT_LOFTY
+        .contains(&container)
         .then(|| super::native::format_not_written(container))
 }
 
+/// Why a file of this name can never hold a genre (a `.au`), without reading
+/// it: the app says so instead of offering genres to pick.
 pub fn format_without_tags(path: &Path) -> Option<&'static str> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     (ext.eq_ignore_ascii_case("au") || ext.eq_ignore_ascii_case("snd")).then_some(AU_HAS_NO_TAGS)

@@ -244,8 +244,8 @@ impl Tree {
                 if !tree.node(id).is_file() {
                     return None;
                 }
-                let meta = std::fs::metadata(tree.path(id)).ok()?;
-                Some(crate::cache::FileKey::of(&meta))
+                // as an inspection keys it, so the two compare
+                crate::cache::file_key(&tree.path(id)).ok()
             })
             .collect();
         Rescan { tree, keys }
