@@ -93,8 +93,12 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
         return;
     }
     let Rescan { mut tree, keys } = rescan;
-    let map = tree.same_nodes_as(&s.tree);
+    let in_place = tree.same_nodes_as(&s.tree);
+    let mut map = in_place.clone();
+    let moved = tree.match_moved_files(&s.tree, &mut map, &keys);
     let to = |id: NodeId| map.get(id as usize).copied().flatten();
+    // A job reads the path it was given: a moved file's is gone with it.
+    let stayed = |id: NodeId| in_place.get(id as usize).copied().flatten();
     let old_files: Vec<NodeId> = s.tree.files().collect();
     let gone = old_files.iter().filter(|&&f| to(f).is_none()).count();
     let kept = old_files.len() - gone;
@@ -113,14 +117,14 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.results.remap(to);
     // Jobs for files that are gone are dropped: the run no longer counts them.
     let jobs_before = s.inflight.jobs();
-    let dropped = s
-        .inflight
-        .count(|w| matches!(w, Work::Classify { node, counted: true, .. } if to(*node).is_none()))
-        as u64;
-    s.inflight.remap(to);
+    let dropped = s.inflight.count(
+        |w| matches!(w, Work::Classify { node, counted: true, .. } if stayed(*node).is_none()),
+    ) as u64;
+    s.inflight.remap(stayed);
     s.run_total = s.run_total.saturating_sub(dropped);
+    // keyed by the path written, which the journal's undo names
     s.written_paths
-        .retain(|_, n| to(*n).map(|m| *n = m).is_some());
+        .retain(|_, n| stayed(*n).map(|m| *n = m).is_some());
     s.focus = s.focus.and_then(&to);
     s.vocab.played = s.vocab.played.iter().filter_map(|&n| to(n)).collect();
     if let Some(list) = &mut s.similar {
@@ -147,18 +151,25 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.tree = tree;
     s.browser.refresh(&s.tree);
     let files = |n: usize| if n == 1 { "file" } else { "files" };
+    let moves = (moved > 0).then(|| format!("{moved} {} moved", files(moved)));
     let news = if !auto {
+        let what = format!("{added} new {}, {gone} gone", files(added));
         Some(format!(
-            "rescanned: {added} new {}, {gone} gone",
-            files(added)
+            "rescanned: {}",
+            [Some(what), moves]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
-    } else if added + gone > 0 {
-        let what = match (added, gone) {
-            (a, 0) => format!("{a} new {}", files(a)),
-            (0, g) => format!("{g} {} gone", files(g)),
-            (a, g) => format!("{a} new {}, {g} gone", files(a)),
-        };
-        Some(format!("the folder changed: {what}"))
+    } else if added + gone + moved > 0 {
+        let what = [
+            (added > 0).then(|| format!("{added} new {}", files(added))),
+            (gone > 0).then(|| format!("{gone} {} gone", files(gone))),
+            moves,
+        ];
+        let what: Vec<String> = what.into_iter().flatten().collect();
+        Some(format!("the folder changed: {}", what.join(", ")))
     } else {
         None
     };

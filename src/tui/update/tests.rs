@@ -1554,6 +1554,58 @@ fn rescan_shows_new_files_drops_deleted_ones_and_keeps_what_is_known() {
     assert!(files.iter().all(|&f| s.tree.path(f).exists()));
 }
 
+/// A file another program renamed or moved (same size and mtime) is the
+/// same file: the rescan says it moved, not "1 new, 1 gone", and what was
+/// known of it, its marks and the selection follow it.
+#[test]
+fn a_rescan_follows_files_that_moved() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let album = dir.path().join("Album");
+    fs::create_dir(&album).unwrap();
+    fs::write(album.join("a.mp3"), b"not really audio").unwrap();
+    fs::write(album.join("b.mp3"), b"not really audio either").unwrap();
+    let mut s = State::new(setup(dir.path().into(), false));
+    update(&mut s, rescanned(dir.path(), false));
+    for f in s.tree.files().collect::<Vec<_>>() {
+        let inspection = crate::library::tree::inspect_file(&s.tree.path(f));
+        s.tree.set_inspection(f, inspection);
+    }
+    let id = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
+    let a = id(&s, "a.mp3").unwrap();
+    s.results.entry(a).written = Some(vec!["Jazz".into()]);
+    s.browser.reveal(&s.tree, a);
+
+    fs::create_dir(dir.path().join("Elsewhere")).unwrap();
+    fs::rename(album.join("a.mp3"), dir.path().join("Elsewhere/a (1).mp3")).unwrap();
+    fs::rename(album.join("b.mp3"), album.join("b renamed.mp3")).unwrap();
+    update(&mut s, rescanned(dir.path(), true));
+
+    assert_eq!(
+        s.status.message(),
+        Some("the folder changed: 2 files moved")
+    );
+    let a = id(&s, "a (1).mp3").unwrap();
+    assert_eq!(
+        s.tree.rel_path(a),
+        std::path::Path::new("Elsewhere/a (1).mp3")
+    );
+    assert_eq!(
+        s.browser.selected(),
+        Some(a),
+        "the selection follows the file"
+    );
+    assert_eq!(
+        s.results.get(a).and_then(|f| f.written.clone()),
+        Some(vec!["Jazz".into()])
+    );
+    assert!(s.tree.node(a).inspection().is_some(), "not read again");
+    fs::remove_file(album.join("b renamed.mp3")).unwrap();
+    key(&mut s, KeyCode::Char('R'));
+    update(&mut s, rescanned(dir.path(), false));
+    assert_eq!(s.status.message(), Some("rescanned: 0 new files, 1 gone"));
+}
+
 /// The batch's summary counts this batch's failures only (an earlier
 /// failure stays marked ✗ but is not counted again), and offers undo only
 /// when something was written.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::{Cache, CacheError, now_ms, path_to_blob};
 
 /// What identifies a file's contents cheaply: its size and modification time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileKey {
     pub size: i64,
     pub mtime_ns: i64,

@@ -285,6 +285,60 @@ impl Tree {
         map
     }
 
+    /// Files of `earlier` that [`Tree::same_nodes_as`] did not find by name,
+    /// found again by their size and mtime (a rename or a move, by `mv` or
+    /// a tagger, keeps both; `keys` are this tree's, as the rescan read
+    /// them): a key held by exactly one lost file and one unmatched file
+    /// here pairs them in `map`. Returns how many were paired.
+    pub fn match_moved_files(
+        &self,
+        earlier: &Tree,
+        map: &mut [Option<NodeId>],
+        keys: &[Option<crate::cache::FileKey>],
+    ) -> usize {
+        use std::collections::HashMap;
+        // (how many hold the key, the last one seen): only count 1 pairs
+        fn note(
+            by_key: &mut HashMap<crate::cache::FileKey, (u32, NodeId)>,
+            key: crate::cache::FileKey,
+            id: NodeId,
+        ) {
+            let e = by_key.entry(key).or_insert((0, id));
+            e.0 += 1;
+            e.1 = id;
+        }
+        let mut lost = HashMap::new();
+        for old in earlier.files() {
+            if map[old as usize].is_some() {
+                continue;
+            }
+            if let Some(key) = earlier.node(old).inspection().and_then(|i| i.key) {
+                note(&mut lost, key, old);
+            }
+        }
+        if lost.is_empty() {
+            return 0;
+        }
+        let mut taken = vec![false; self.len()];
+        for &new in map.iter().flatten() {
+            taken[new as usize] = true;
+        }
+        let mut found = HashMap::new();
+        for new in self.files().filter(|&f| !taken[f as usize]) {
+            if let Some(&Some(key)) = keys.get(new as usize) {
+                note(&mut found, key, new);
+            }
+        }
+        let mut paired = 0;
+        for (key, (n, old)) in lost {
+            if let Some(&(1, new)) = found.get(&key).filter(|_| n == 1) {
+                map[old as usize] = Some(new);
+                paired += 1;
+            }
+        }
+        paired
+    }
+
     /// Keep an earlier tree's inspection of file `id` when the file is the
     /// version it describes (`now`: its size and mtime at the rescan).
     pub fn keep_inspection(
@@ -587,6 +641,76 @@ mod tests {
         assert_eq!(map[ROOT as usize], Some(ROOT));
         let mapped = map.iter().flatten().count();
         assert_eq!(mapped, 3, "the root, A and A/1.mp3: {map:?}");
+    }
+
+    /// Files moved or renamed (same size and mtime) are found again; two
+    /// lost files with one key, or a key that two new files share, are
+    /// left as gone and new (which one is which cannot be told).
+    #[test]
+    fn moved_files_are_matched_by_size_and_mtime_when_unambiguous() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, bytes: &[u8]| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+        };
+        write("A/moved.mp3", b"one");
+        write("A/renamed.mp3", b"two two");
+        write("A/twin1.mp3", b"same");
+        write("A/twin2.mp3", b"same");
+        write("A/deleted.mp3", b"three three");
+        write("A/stays.mp3", b"four");
+        let mut before = Tree::scan_blocking(root);
+        for f in before.files().collect::<Vec<_>>() {
+            let inspection = inspect_file(&before.path(f));
+            before.set_inspection(f, inspection);
+        }
+        // the twins share a key only if their mtimes agree to the ns: make sure
+        let t = std::fs::metadata(root.join("A/twin1.mp3"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        let set = |rel: &str| {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(root.join(rel))
+                .unwrap();
+            f.set_modified(t).unwrap();
+        };
+        set("A/twin2.mp3");
+        let twin2 = before
+            .files()
+            .find(|&f| before.node(f).label() == "twin2.mp3")
+            .unwrap();
+        let inspection = inspect_file(&before.path(twin2));
+        before.set_inspection(twin2, inspection);
+
+        std::fs::create_dir(root.join("B")).unwrap();
+        for (from, to) in [
+            ("A/moved.mp3", "B/moved.mp3"),
+            ("A/renamed.mp3", "A/new name.mp3"),
+            ("A/twin1.mp3", "B/twin1.mp3"),
+            ("A/twin2.mp3", "B/twin2.mp3"),
+        ] {
+            std::fs::rename(root.join(from), root.join(to)).unwrap();
+        }
+        std::fs::remove_file(root.join("A/deleted.mp3")).unwrap();
+        write("A/fresh.mp3", b"five");
+        let Rescan { tree: after, keys } = Tree::rescan_blocking(root);
+        let mut map = after.same_nodes_as(&before);
+        let paired = after.match_moved_files(&before, &mut map, &keys);
+        let find = |t: &Tree, rel: &str| {
+            (0..t.len() as NodeId).find(|&id| t.rel_path(id) == Path::new(rel))
+        };
+        let to = |rel: &str| map[find(&before, rel).unwrap() as usize];
+        assert_eq!(paired, 2, "{map:?}");
+        assert_eq!(to("A/moved.mp3"), find(&after, "B/moved.mp3"));
+        assert_eq!(to("A/renamed.mp3"), find(&after, "A/new name.mp3"));
+        assert_eq!(to("A/stays.mp3"), find(&after, "A/stays.mp3"));
+        assert_eq!(to("A/twin1.mp3"), None, "one key, two files");
+        assert_eq!(to("A/twin2.mp3"), None);
+        assert_eq!(to("A/deleted.mp3"), None);
     }
 
     #[test]
