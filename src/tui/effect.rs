@@ -114,6 +114,9 @@ pub enum Work {
         left: Vec<NodeId>,
         /// Files of this batch whose write failed so far.
         failed: usize,
+        /// Of those, files deleted or moved away before their turn (no ✗
+        /// to look at: the rescan after the batch drops their rows).
+        gone: usize,
     },
     PreviewTags,
     Undo,

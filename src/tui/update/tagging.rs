@@ -19,11 +19,12 @@ use std::sync::Arc;
 pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
     match event {
         TagEvent::Written { node, result } => {
-            if let Some(Work::Write { left, failed }) = s.inflight.get_mut(req) {
+            if let Some(Work::Write { left, failed, gone }) = s.inflight.get_mut(req) {
                 if let Some(i) = left.iter().position(|&n| n == node) {
                     left.swap_remove(i);
                 }
                 *failed += usize::from(result.is_err());
+                *gone += usize::from(result.as_ref().is_err_and(|e| e.kind == "not-found"));
             }
             match result {
                 Ok(applied) => {
@@ -55,9 +56,9 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             }
         }
         TagEvent::WriteDone { total } => {
-            let failed = match s.inflight.finish(req) {
-                Some(Work::Write { failed, .. }) => failed,
-                _ => 0,
+            let (failed, gone) = match s.inflight.finish(req) {
+                Some(Work::Write { failed, gone, .. }) => (failed, gone),
+                _ => (0, 0),
             };
             if total > 1 {
                 // Failures keep the line (a rescan's news goes to the log).
@@ -66,7 +67,7 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                 } else {
                     Level::Info
                 };
-                s.status.set(batch_summary(s, total, failed), level);
+                s.status.set(batch_summary(s, total, failed, gone), level);
             }
             quit_if_asked(s);
         }
@@ -172,20 +173,25 @@ fn written(
 /// Keep a journal entry of this session's write `req` for `u`.
 /// "wrote 3 of 4 files (1 failed: marked ✗) · u undoes the batch": the
 /// failures counted are this batch's, and undo is offered only when
-/// something was written.
-fn batch_summary(s: &State, total: usize, failed: usize) -> String {
+/// something was written. Files `gone` before their turn are said apart:
+/// their rows leave with the rescan that follows, so no ✗ shows.
+fn batch_summary(s: &State, total: usize, failed: usize, gone: usize) -> String {
     let written = total.saturating_sub(failed);
+    let marked = failed - gone.min(failed);
+    let why = match (marked, gone) {
+        (m, 0) => format!("{m} failed: marked ✗"),
+        (0, g) => format!("{g} no longer there"),
+        (m, g) => format!("{m} failed: marked ✗; {g} no longer there"),
+    };
     if failed == 0 {
         let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
         return format!("wrote {total} files · {undo} undoes the batch");
     }
     if written == 0 {
-        return format!("wrote nothing: {failed} failed (marked ✗)");
+        return format!("wrote nothing ({why})");
     }
     let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
-    format!(
-        "wrote {written} of {total} files ({failed} failed: marked ✗) · {undo} undoes the batch"
-    )
+    format!("wrote {written} of {total} files ({why}) · {undo} undoes the batch")
 }
 
 fn record_step(s: &mut State, req: ReqId, id: i64, node: NodeId) {
@@ -938,6 +944,7 @@ pub fn send_writes(s: &mut State, fx: &mut Effects, items: Vec<TagItem>) {
     }
     let req = s.inflight.start(Work::Write {
         failed: 0,
+        gone: 0,
         left: items.iter().map(|i| i.node).collect(),
     });
     fx.push(Effect::WriteTags { req, items });

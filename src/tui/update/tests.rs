@@ -1653,7 +1653,7 @@ fn a_batch_summary_counts_its_own_failures() {
         "the file by its name: the reason must fit the line"
     );
     fail(&mut s, req, files[1]);
-    assert_eq!(done(&mut s, req, 2), "wrote nothing: 2 failed (marked ✗)");
+    assert_eq!(done(&mut s, req, 2), "wrote nothing (2 failed: marked ✗)");
 
     let req = batch(&mut s, &[files[2], files[3], files[4]]);
     written(&mut s, req, files[2], 21, &["Jazz"]);
@@ -1670,6 +1670,28 @@ fn a_batch_summary_counts_its_own_failures() {
     assert_eq!(
         done(&mut s, req, 3),
         "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
+    );
+
+    // A file deleted before its turn has no ✗ to point at.
+    let req = batch(&mut s, &[files[0], files[2], files[4]]);
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node: files[0],
+                result: Err(super::super::tagger::WriteFailed {
+                    kind: "not-found",
+                    reason: "no such file".into(),
+                }),
+            },
+        },
+    );
+    fail(&mut s, req, files[2]);
+    written(&mut s, req, files[4], 23, &["Jazz"]);
+    assert_eq!(
+        done(&mut s, req, 3),
+        "wrote 1 of 3 files (1 failed: marked ✗; 1 no longer there) · u undoes the batch"
     );
 }
 
@@ -2912,6 +2934,7 @@ fn a_change_the_watch_sees_rescans_quietly_when_it_can() {
     let req = s.inflight.start(Work::Write {
         left: vec![a],
         failed: 0,
+        gone: 0,
     });
     let fx = update(&mut s, Msg::Watch(WatchNote::Changed));
     assert_eq!(auto_rescans(&fx), 0, "not under a write: {fx:?}");
@@ -3050,6 +3073,7 @@ fn a_write_survives_its_folder_going_away_and_back() {
     let req = s.inflight.start(Work::Write {
         left: vec![a],
         failed: 0,
+        gone: 0,
     });
     let genres_now = s.read_genres(a).cloned().unwrap_or_default();
     let now: Vec<&str> = genres_now.iter().map(String::as_str).collect();
