@@ -17,7 +17,7 @@ use std::process::Command;
 use tags_common::reader;
 
 const EXTENSIONS: &[&str] = &[
-    "mp3", "flac", "ogg", "oga", "opus", "m4a", "m4b", "mp4", "wav", "aif", "aiff", "aifc",
+    "mp3", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4", "wav", "aif", "aiff", "aifc",
 ];
 
 /// Files mutagen can tag that earmark refuses, each with the start of its

@@ -5,12 +5,8 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
-use lofty::config::{ParseOptions, ParsingMode, WriteOptions};
-use lofty::file::{AudioFile, FileType};
-use lofty::ogg::SpeexFile;
-use lofty::ogg::tag::VorbisComments;
-use lofty::prelude::*;
-use sha2::{Digest, Sha256};
+use lofty::config::{ParseOptions, ParsingMode};
+use lofty::file::FileType;
 
 use super::bytecheck::Layout;
 use super::chunks::ChunkTags;
@@ -37,9 +33,8 @@ pub(crate) enum Native {
     Mpeg(Id3Tag, Option<u8>),
     /// Our own FLAC writer (see `flac`).
     Flac(FlacMeta),
-    /// Our own Ogg writer for Vorbis, Opus and FLAC in Ogg (see `ogg`).
+    /// Our own Ogg writer for Vorbis, Opus, Speex and FLAC in Ogg (see `ogg`).
     Ogg(OggTags),
-    Speex(SpeexFile),
     /// Our own MP4 writer (see `mp4`).
     Mp4(Mp4Meta),
     /// Our own WAV/AIFF writer (see `chunks`).
@@ -68,8 +63,8 @@ pub(crate) fn detect(file: &mut File) -> Result<FileType, String> {
     let mut head = [0u8; 4];
     let got = file.read_exact(&mut head).is_ok();
     // Ogg files go to our own reader whatever lofty guessed (it calls a
-    // multiplexed or FLAC-in-Ogg file MPEG); Speex stays with lofty.
-    if got && &head == b"OggS" && ft != Some(FileType::Speex) {
+    // multiplexed or FLAC-in-Ogg file MPEG).
+    if got && &head == b"OggS" {
         return Ok(FileType::Vorbis);
     }
     if got && &head == b"RF64" {
@@ -231,10 +226,6 @@ fn read_checked<T>(
 impl Native {
     pub(crate) fn read(file: &mut File, ft: FileType) -> Result<Native, String> {
         file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-        let o = parse_options();
-        let e = |e: lofty::error::FileParseError| {
-            format!("cannot parse the existing tags exactly ({e}); not rewriting them")
-        };
         // lofty can panic on hostile files; that is a parse error here, not a crash.
         let parsed = crate::audio::guard::catch_quietly(|| -> Result<Native, String> {
             Ok(match ft {
@@ -247,8 +238,9 @@ impl Native {
                 FileType::Flac => {
                     Native::Flac(read_checked(FlacMeta::read(file), FlacMeta::genres)?)
                 }
-                FileType::Vorbis | FileType::Opus => Native::Ogg(OggTags::read(file)?),
-                FileType::Speex => Native::Speex(SpeexFile::read_from(file, o).map_err(e)?),
+                FileType::Vorbis | FileType::Opus | FileType::Speex => {
+                    Native::Ogg(OggTags::read(file)?)
+                }
                 FileType::Mp4 => Native::Mp4(Mp4Meta::read(file)?),
                 FileType::Wav | FileType::Aiff => {
                     Native::Chunks(read_checked(ChunkTags::read(file), |t| t.id3.genres())?)
@@ -294,7 +286,6 @@ impl Native {
             }
             Native::Flac(m) => vec![slot(Slot::Vorbis, m.genres().unwrap_or_default())],
             Native::Ogg(t) => vec![slot(Slot::Vorbis, t.genres().unwrap_or_default())],
-            Native::Speex(f) => vec![slot(Slot::Vorbis, vc_get(f.vorbis_comments()))],
             Native::Mp4(m) => vec![
                 slot(Slot::Mp4Gen, m.values(Slot::Mp4Gen)),
                 slot(Slot::Mp4Gnre, m.values(Slot::Mp4Gnre)),
@@ -317,7 +308,6 @@ impl Native {
             Native::Mp4(_) => Some(Layout::Mp4),
             Native::Chunks(_) => Some(Layout::Chunks),
             Native::Ogg(_) => Some(Layout::Ogg),
-            _ => None,
         }
     }
 
@@ -340,7 +330,6 @@ impl Native {
                 (Native::Chunks(t), Slot::RiffInfo) => t.set_info_genre(v)?,
                 (Native::Flac(m), Slot::Vorbis) => m.set_genres(v)?,
                 (Native::Ogg(t), Slot::Vorbis) => t.set_genres(v)?,
-                (Native::Speex(f), Slot::Vorbis) => vc_set(f.vorbis_comments_mut(), v),
                 (Native::Mp4(m), slot @ (Slot::Mp4Gen | Slot::Mp4Gnre)) => m.set(slot, v)?,
                 (_, slot) => return Err(format!("this format has no {slot:?} genre field")),
             }
@@ -352,8 +341,6 @@ impl Native {
     /// the audio file). Only those tags are rewritten; lofty leaves the rest of
     /// the file (other tags, audio) as it is.
     pub(crate) fn save(&mut self, file: &mut File) -> Result<(), lofty::error::FileEncodingError> {
-        let opts = WriteOptions::new().lossy_text_encoding(false);
-        let rewind = |file: &mut File| file.seek(SeekFrom::Start(0)).map(|_| ());
         match self {
             Native::Mpeg(t, v1) => {
                 t.save(file)?;
@@ -364,99 +351,9 @@ impl Native {
             Native::Flac(m) => m.save(file)?,
             Native::Chunks(t) => t.save(file)?,
             Native::Ogg(t) => t.save(file)?,
-            Native::Speex(f) => {
-                rewind(file)?;
-                f.vorbis_comments().save_to(file, opts)?;
-            }
             Native::Mp4(m) => m.save(file)?,
         }
         Ok(())
-    }
-
-    /// A digest of everything in the tags except the genre fields: each tag
-    /// with its genre removed, serialised by lofty, then hashed; pictures kept
-    /// outside tags (FLAC) hashed with their data. Equal before and after a
-    /// write means nothing else changed.
-    pub(crate) fn snapshot(&self) -> Vec<(String, String)> {
-        let opts = WriteOptions::new().preferred_padding(0);
-        let mut out = Vec::new();
-        // A tag left empty once the genre is set aside is as good as absent
-        // (lofty drops empty tags when writing).
-        let mut add_tag = |label: &str, tag: &dyn DumpTag| {
-            if !tag.empty() {
-                out.push((label.to_string(), tag.digest(opts)));
-            }
-        };
-        match self {
-            // Checked byte for byte instead (see `bytecheck`).
-            Native::Mpeg(..)
-            | Native::Flac(_)
-            | Native::Mp4(_)
-            | Native::Chunks(_)
-            | Native::Ogg(_) => {}
-            Native::Speex(f) => add_tag("Vorbis comments", &without_genre(f.vorbis_comments())),
-        }
-        out
-    }
-}
-
-fn vc_get(vc: &VorbisComments) -> Vec<String> {
-    vc.get_all("GENRE").map(str::to_string).collect()
-}
-
-/// Replace the GENRE fields, putting the new ones where the first old one was.
-fn vc_set(vc: &mut VorbisComments, values: &[String]) {
-    let items: Vec<(String, String)> = vc.take_items().collect();
-    let key = items
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("GENRE"))
-        .map_or_else(|| "GENRE".to_string(), |(k, _)| k.clone());
-    let mut placed = false;
-    for (k, v) in items {
-        if k.eq_ignore_ascii_case("GENRE") {
-            if !placed {
-                for g in values {
-                    vc.push(key.clone(), g.clone());
-                }
-                placed = true;
-            }
-        } else {
-            vc.push(k, v);
-        }
-    }
-    if !placed {
-        for g in values {
-            vc.push(key.clone(), g.clone());
-        }
-    }
-}
-
-fn without_genre(vc: &VorbisComments) -> VorbisComments {
-    let mut t = vc.clone();
-    vc_set(&mut t, &[]);
-    t
-}
-
-/// Hash of a tag as lofty serialises it.
-trait DumpTag {
-    fn digest(&self, opts: WriteOptions) -> String;
-    fn empty(&self) -> bool;
-}
-
-impl<T: TagExt> DumpTag for T {
-    fn empty(&self) -> bool {
-        self.is_empty()
-    }
-
-    fn digest(&self, opts: WriteOptions) -> String {
-        let mut bytes = Vec::new();
-        let mut h = Sha256::new();
-        match self.dump_to(&mut bytes, opts) {
-            Ok(()) => h.update(&bytes),
-            // Not serialisable on its own: fall back to its item count.
-            Err(e) => h.update(format!("unserialisable: {e}; {} items", self.len()).as_bytes()),
-        }
-        hex::encode(h.finalize())
     }
 }
 

@@ -114,6 +114,8 @@ enum Codec {
     Theora,
     Opus,
     Flac,
+    /// Its comment packet is bare Vorbis comments (no magic, no framing bit).
+    Speex,
 }
 
 fn codec_of(first: &[u8]) -> Option<Codec> {
@@ -125,6 +127,8 @@ fn codec_of(first: &[u8]) -> Option<Codec> {
         Some(Codec::Opus)
     } else if first.starts_with(b"\x7fFLAC") {
         Some(Codec::Flac)
+    } else if first.starts_with(b"Speex   ") {
+        Some(Codec::Speex)
     } else {
         None
     }
@@ -185,7 +189,53 @@ fn comment_offset(codec: Codec) -> usize {
         Codec::Vorbis | Codec::Theora => 7, // "\x03vorbis", "\x81theora"
         Codec::Opus => 8,                   // "OpusTags"
         Codec::Flac => 4,                   // metadata block header
+        Codec::Speex => 0,
     }
+}
+
+/// How many header packets follow a stream's first one (its codec's
+/// count, or what its identification header says).
+fn header_packets_after_first(
+    file: &mut File,
+    codec: Codec,
+    bos: &PageAt,
+) -> Result<usize, String> {
+    Ok(match codec {
+        Codec::Vorbis | Codec::Theora => 2,
+        Codec::Opus => 1,
+        // the comments, then the header's own count of extra headers
+        Codec::Speex => {
+            let b = read_at(
+                file,
+                bos.start + bos.header_len(),
+                72.min(bos.len - bos.header_len()),
+            )?;
+            let n = b
+                .get(68..72)
+                .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+                .ok_or("its Speex header is cut short")?;
+            if n > 16 {
+                return Err(format!("its Speex header announces {n} extra headers"));
+            }
+            1 + n as usize
+        }
+        Codec::Flac => {
+            let b = read_at(
+                file,
+                bos.start + bos.header_len(),
+                9.min(bos.len - bos.header_len()),
+            )?;
+            let n = b
+                .get(7..9)
+                .map_or(0, |n| usize::from(u16::from_be_bytes([n[0], n[1]])));
+            if n == 0 {
+                return Err(
+                    "its FLAC-in-Ogg header does not say how many header packets follow".into(),
+                );
+            }
+            n
+        }
+    })
 }
 
 impl OggTags {
@@ -205,30 +255,12 @@ impl OggTags {
             }
         }
         let Some((serial, codec, bos)) = target else {
-            return Err("it has no Vorbis, Opus, FLAC or Theora stream earmark can tag".into());
+            return Err(
+                "it has no Vorbis, Opus, FLAC, Speex or Theora stream earmark can tag".into(),
+            );
         };
         header_page(file, &bos)?;
-        // How many header packets follow the first one.
-        let extra = match codec {
-            Codec::Vorbis | Codec::Theora => 2,
-            Codec::Opus => 1,
-            Codec::Flac => {
-                let b = read_at(
-                    file,
-                    bos.start + bos.header_len(),
-                    9.min(bos.len - bos.header_len()),
-                )?;
-                let n = b
-                    .get(7..9)
-                    .map_or(0, |n| usize::from(u16::from_be_bytes([n[0], n[1]])));
-                if n == 0 {
-                    return Err(
-                        "its FLAC-in-Ogg header does not say how many header packets follow".into(),
-                    );
-                }
-                n
-            }
-        };
+        let extra = header_packets_after_first(file, codec, &bos)?;
         if bos.lacing.last() == Some(&255) || bos.lacing.iter().filter(|&&l| l < 255).count() != 1 {
             return Err(
                 "its first Ogg page does not hold exactly the identification header".into(),
@@ -273,6 +305,7 @@ impl OggTags {
             Codec::Vorbis if packets[0].starts_with(b"\x03vorbis") => 0,
             Codec::Theora if packets[0].starts_with(b"\x81theora") => 0,
             Codec::Opus if packets[0].starts_with(b"OpusTags") => 0,
+            Codec::Speex => 0,
             Codec::Flac => packets
                 .iter()
                 .position(|p| p.first().is_some_and(|b| b & 0x7F == 4))

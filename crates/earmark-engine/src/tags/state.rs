@@ -115,10 +115,42 @@ impl GenreState {
     /// The state after applying `genres` with `mode`. Every slot gets the same
     /// genres in its own representation; the legacy MP4 `gnre` is dropped in
     /// favour of `©gen`.
+    ///
+    /// Appending adds to what each slot holds itself (a RIFF INFO genre that
+    /// disagrees with the ID3 chunk's is kept, not overwritten by it; an
+    /// empty slot starts from what the file shows), and keeps an ID3v2.3
+    /// name with a '/' whole (`Hip-Hop/Rap; Jazz`, not `Hip-Hop; Rap; Jazz`):
+    /// names the user did not ask to change are not rewritten.
     pub fn target(&self, genres: &[String], mode: GenreMode) -> GenreState {
+        let shown = self.display();
         let wanted = match mode {
             GenreMode::Replace => dedupe(genres.iter().cloned()),
-            GenreMode::Append => dedupe(self.display().into_iter().chain(genres.iter().cloned())),
+            GenreMode::Append => dedupe(shown.iter().cloned().chain(genres.iter().cloned())),
+        };
+        let for_slot = |slot: Slot| -> Vec<String> {
+            if mode == GenreMode::Replace {
+                return wanted.clone();
+            }
+            let own = match slot {
+                // `gnre` is dropped for `©gen`: what it held moves there
+                Slot::Mp4Gen => [Slot::Mp4Gen, Slot::Mp4Gnre]
+                    .iter()
+                    .flat_map(|&k| display_slot(k, self.get(k).unwrap_or(&[])))
+                    .collect(),
+                Slot::Id3v23 => whole_v23_names(self.get(slot).unwrap_or(&[])),
+                _ => display_slot(slot, self.get(slot).unwrap_or(&[])),
+            };
+            if own.is_empty() {
+                return wanted.clone();
+            }
+            // a name the slot shows (split) is not added again
+            let split = display_slot(slot, self.get(slot).unwrap_or(&[]));
+            let added = genres.iter().filter(|g| {
+                !split
+                    .iter()
+                    .any(|o| crate::vocab::library::same_genre(o, g))
+            });
+            dedupe(own.into_iter().chain(added.cloned()))
         };
         GenreState {
             slots: self
@@ -127,11 +159,10 @@ impl GenreState {
                 .map(|s| SlotValues {
                     slot: s.slot,
                     values: match s.slot {
-                        Slot::Id3v2 | Slot::Vorbis | Slot::Mp4Gen => wanted.clone(),
+                        Slot::Id3v2 | Slot::Vorbis | Slot::Mp4Gen => for_slot(s.slot),
                         Slot::Id3v23 | Slot::RiffInfo if wanted.is_empty() => Vec::new(),
-                        Slot::Id3v23 => vec![wanted.join("; ")],
+                        Slot::Id3v23 | Slot::RiffInfo => vec![for_slot(s.slot).join("; ")],
                         Slot::Mp4Gnre => Vec::new(),
-                        Slot::RiffInfo => vec![wanted.join("; ")],
                         Slot::Id3v1 => id3v1_code(&wanted).into_iter().collect(),
                     },
                 })
@@ -178,6 +209,26 @@ fn display_slot(slot: Slot, values: &[String]) -> Vec<String> {
         }
     }
     shown
+}
+
+/// An ID3v2.3 slot's names as stored, a '/' kept inside its name: what an
+/// append starts from (each genre once: `Rock/Pop` and `(17)` hold one Rock).
+fn whole_v23_names(values: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in values
+        .iter()
+        .map(|v| id3_genre_name(v))
+        .flat_map(|v| split_genres(&v))
+    {
+        let held = out.iter().flat_map(|o| o.split('/')).any(|part| {
+            name.split('/')
+                .all(|p| crate::vocab::library::same_genre(part.trim(), p.trim()))
+        });
+        if !held {
+            out.push(name);
+        }
+    }
+    out
 }
 
 fn decode_slot(slot: Slot, values: &[String]) -> Vec<String> {
@@ -336,6 +387,13 @@ pub fn clean_genres(genres: &[String]) -> Result<Vec<String>, String> {
                 "genre {t:?} contains ';' (give several genres separately)"
             ));
         }
+        if t.starts_with('(') {
+            // ID3 reads `(17)`, `(RX)`, even `(Live) Jazz` as references
+            // before a name: the write would not read back as typed.
+            return Err(format!(
+                "genre {t:?} begins with '(', which ID3 readers take as a genre code; put the name first"
+            ));
+        }
         out.push(t.to_string());
     }
     Ok(dedupe(out.into_iter()))
@@ -368,9 +426,13 @@ mod tests {
             }],
         };
         assert_eq!(st.display(), s(&["Rock", "Pop"]), "each genre once");
-        // Appending keeps both and drops the repeat; the stored part stays exact.
+        // Appending keeps the stored name whole ('/' is in names such as
+        // iTunes' Hip-Hop/Rap) and adds only what is not shown already.
         let t = st.target(&s(&["Jazz"]), GenreMode::Append);
-        assert_eq!(t.get(Slot::Id3v23).unwrap(), s(&["Rock; Pop; Jazz"]));
+        assert_eq!(t.get(Slot::Id3v23).unwrap(), s(&["Rock/Pop; Jazz"]));
+        let t = st.target(&s(&["Pop"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Id3v23).unwrap(), s(&["Rock/Pop"]));
+        assert!(t.shows_same(&st), "nothing to write");
         let v24 = GenreState {
             slots: vec![SlotValues {
                 slot: Slot::Id3v2,
@@ -532,6 +594,44 @@ mod tests {
         assert_eq!(t.display(), s(&["Soundtrack", "Ambient"]));
         let t = st.target(&s(&["soundtrack"]), GenreMode::Append);
         assert_eq!(t.display(), s(&["Soundtrack"]));
+        // Slots that disagree (a WAV's ID3 chunk and its RIFF INFO) each
+        // keep their own genre; an empty slot starts from what is shown.
+        let wav = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Id3v2,
+                    values: s(&["Blues"]),
+                },
+                SlotValues {
+                    slot: Slot::RiffInfo,
+                    values: s(&["Rock"]),
+                },
+                SlotValues {
+                    slot: Slot::Vorbis,
+                    values: vec![],
+                },
+            ],
+        };
+        let t = wav.target(&s(&["Jazz"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Id3v2).unwrap(), s(&["Blues", "Jazz"]));
+        assert_eq!(t.get(Slot::RiffInfo).unwrap(), s(&["Rock; Jazz"]));
+        assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["Blues", "Jazz"]));
+        // MP4: the legacy `gnre`'s genre moves into `©gen` beside its own
+        let mp4 = GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Mp4Gen,
+                    values: s(&["Rock"]),
+                },
+                SlotValues {
+                    slot: Slot::Mp4Gnre,
+                    values: s(&["9"]),
+                },
+            ],
+        };
+        let t = mp4.target(&s(&["Pop"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Mp4Gen).unwrap(), s(&["Rock", "Jazz", "Pop"]));
+        assert_eq!(t.get(Slot::Mp4Gnre).unwrap(), &[] as &[String]);
         let t = st.target(&s(&["Jazz"]), GenreMode::Replace);
         assert_eq!(t.display(), s(&["Jazz"]));
         let t = st.target(&[], GenreMode::Replace);
@@ -551,5 +651,7 @@ mod tests {
         assert!(clean_genres(&s(&["a\nb"])).is_err());
         assert!(clean_genres(&s(&["0"])).is_err());
         assert!(clean_genres(&s(&["2 Step"])).is_ok());
+        assert!(clean_genres(&s(&["(Live) Jazz"])).is_err());
+        assert!(clean_genres(&s(&["Jazz (Live)"])).is_ok());
     }
 }
