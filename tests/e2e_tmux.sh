@@ -227,6 +227,13 @@ wait_for '▶ hell-reprise.ogg' 10
 keys C-c
 check_restored "ctrl-c while playing"
 
+# ------------- a kill: the terminal restored, and the exit says it was killed
+start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"
+wait_for 'demo/ 7 files' 15
+app=$(pgrep -P "$(fmt '#{pane_pid}')" -x earmark) || fail "no earmark process in the pane"
+kill -TERM "$app"
+check_restored "SIGTERM" 143 '┌ demo/'
+
 # ------- an abort (an allocation that failed, a stack overflow): no unwinding,
 # no Drop; the SIGABRT handler still puts the terminal back
 start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"

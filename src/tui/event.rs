@@ -74,10 +74,15 @@ pub enum AppEvent {
 /// The messages of [`super::update::update`].
 pub type Msg = AppEvent;
 
+/// The signal that asked the app to quit (0: none).
+pub static QUIT_BY_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 /// Quit as `q` does on SIGTERM, SIGHUP (a closed SSH session) and SIGINT
 /// from outside (`kill -INT`; Ctrl-C at the keyboard is a key in raw mode):
 /// the terminal is restored and a tag write in progress finishes, where the
 /// default action would leave the screen in raw mode and a write half done.
+/// The app then exits 128 + the signal's number, as a killed program does,
+/// so a script can tell a kill from a quit.
 pub fn spawn_signals(sink: Sink) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
@@ -86,7 +91,8 @@ pub fn spawn_signals(sink: Sink) {
     let _ = std::thread::Builder::new()
         .name("earmark-signals".into())
         .spawn(move || {
-            for _ in signals.forever() {
+            for signal in signals.forever() {
+                QUIT_BY_SIGNAL.store(signal, std::sync::atomic::Ordering::Relaxed);
                 if !sink(AppEvent::Action(super::action::Action::Quit)) {
                     return;
                 }

@@ -68,7 +68,10 @@ pub fn default_dir() -> PathBuf {
 /// Run the app until the user quits.
 pub fn run(opts: TuiOptions) -> ExitCode {
     match run_inner(opts) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match event::QUIT_BY_SIGNAL.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => ExitCode::SUCCESS,
+            signal => ExitCode::from(u8::try_from(128 + signal).unwrap_or(1)),
+        },
         Err(e) => {
             eprintln!("earmark: {e}");
             ExitCode::from(2)

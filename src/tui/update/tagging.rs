@@ -160,7 +160,8 @@ fn written(
     } else if applied.report.changed && applied.report.old.is_empty() {
         format!("wrote {new} to {name} · {undo} {undoes}")
     } else if applied.report.changed {
-        format!("wrote {new} to {name} (was {old}) · {undo} {undoes}")
+        // what it was before the name: a long name is what gets cut
+        format!("wrote {new} (was {old}) to {name} · {undo} {undoes}")
     } else {
         format!("{name} already has genre {new}")
     };
@@ -825,7 +826,14 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
                 },
                 p,
             )),
-            None if s.results.get(id).is_some_and(|f| f.error.is_some()) => {
+            // a file that does not open as audio (its row says why) is
+            // never classified: failed, not "not classified yet"
+            None if s.results.get(id).is_some_and(|f| f.error.is_some())
+                || s.tree
+                    .node(id)
+                    .inspection()
+                    .is_some_and(|i| i.info.is_err()) =>
+            {
                 not_offered.failed += 1;
             }
             None if matches!(super::vocab::mine_suggestion(s, id), Some(None)) => {

@@ -1741,7 +1741,7 @@ fn a_write_says_the_genre_it_wrote_before_a_long_name_is_cut() {
     written(&mut s, 7, file, 31, &["Jazz"]);
     assert_eq!(
         s.status.message(),
-        Some("wrote Jazz to track-00.mp3 (was Rock) · u undoes")
+        Some("wrote Jazz (was Rock) to track-00.mp3 · u undoes")
     );
     written(&mut s, 8, file, 32, &[]);
     assert_eq!(
@@ -2349,7 +2349,7 @@ fn a_message_takes_the_status_line_before_the_hints() {
     };
     let idle = last(&s);
     assert!(idle.contains("silent") && idle.contains("q quit"), "{idle}");
-    let said = "wrote Chiptune to hyperrogue-desert.ogg (was Game) · u undoes";
+    let said = "wrote Chiptune (was Game) to hyperrogue-desert.ogg · u undoes";
     s.status
         .set(said, super::super::components::status::Level::Info);
     let line = last(&s);

@@ -443,7 +443,9 @@ fn the_player_bar_says_similar_track_and_cuts_the_hint_cleanly() {
     assert!(bar.contains("… then: similar track · vol"), "{bar}");
 }
 
-/// `A` on a file your genres are unsure of says so, not "not classified".
+/// `A` on a file your genres are unsure of says so, not "not classified";
+/// nor is a file that does not open as audio (the test's files are not:
+/// the one inspected so far) waiting to be classified.
 #[test]
 fn batch_accept_counts_unsure_files_as_unsure() {
     let mut s = with_head([0.0, 1.0]);
@@ -451,8 +453,8 @@ fn batch_accept_counts_unsure_files_as_unsure() {
     assert_eq!(
         s.status.message(),
         Some(
-            "lib/: nothing to accept, 2 not classified yet: c classifies; \
-             your genres are unsure of 1 file: t picks one"
+            "lib/: nothing to accept, 1 not classified yet: c classifies; \
+             your genres are unsure of 1 file: t picks one; 1 file failed to classify"
         )
     );
 }
