@@ -233,19 +233,30 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
                     let library = sum.above.as_ref().map_or_else(String::new, |root| {
                         format!(" in {}", crate::library::shown(root.as_os_str()))
                     });
-                    s.status.set(
-                        format!(
-                            "learned {} from {} of {}{library} (cross-validated accuracy {:.2}) · {key} switches to GTZAN",
-                            plural(sum.head.vocabulary.len(), "genre"),
-                            plural(sum.tagged, "tagged track"),
-                            plural(sum.files, "file"),
-                            sum.head.report.accuracy
-                        ),
-                        Level::Info,
+                    let learned = format!(
+                        "learned {} from {} of {}{library} (cross-validated accuracy {:.0}%)",
+                        plural(sum.head.vocabulary.len(), "genre"),
+                        plural(sum.tagged, "tagged track"),
+                        plural(sum.files, "file"),
+                        100.0 * sum.head.report.accuracy
                     );
+                    // A head that is never sure would make every row
+                    // "unsure": it is kept one key away, not switched to.
+                    let never_sure = sum.head.thresholds.iter().all(Option::is_none);
+                    let (said, level) = if never_sure {
+                        (
+                            format!(
+                                "{learned}, but sure of no genre: GTZAN's genres stay · {key} shows yours"
+                            ),
+                            Level::Error,
+                        )
+                    } else {
+                        (format!("{learned} · {key} switches to GTZAN"), Level::Info)
+                    };
+                    s.status.set(said, level);
                     s.vocab.head = Some(sum.head);
                     s.vocab.problem = None;
-                    s.vocab.show_gtzan = false;
+                    s.vocab.show_gtzan = never_sure;
                     s.vocab.tagged_since = 0;
                 }
                 Err(e) => s.status.set(e, Level::Error),

@@ -248,6 +248,43 @@ fn five_tag_writes_offer_to_relearn_and_l_learns_as_a_job() {
         s.vocab.head.is_some(),
         "a failed re-learn keeps the old head"
     );
+
+    // A head sure of no genre would make every row "unsure": GTZAN's
+    // genres stay shown, and the line says why; a usable one is shown.
+    for (thresholds, gtzan) in [(vec![None, None], true), (vec![Some(0.5), None], false)] {
+        key(&mut s, KeyCode::Char('L'));
+        let req = s.inflight.start(Work::Learn);
+        let learned = Head {
+            thresholds,
+            ..head()
+        };
+        update(
+            &mut s,
+            Msg::Vocab {
+                req,
+                event: VocabEvent::Learned(Ok(crate::tui::vocab_service::LearnSummary {
+                    head: Arc::new(learned),
+                    files: 20,
+                    tagged: 13,
+                    saved: "head.json".into(),
+                    above: None,
+                })),
+            },
+        );
+        assert_eq!(s.vocab.show_gtzan, gtzan);
+        let said = s.status.message().unwrap_or_default();
+        assert!(
+            said.starts_with(
+                "learned 2 genres from 13 tagged tracks of 20 files (cross-validated accuracy 0%)"
+            ),
+            "{said}"
+        );
+        assert_eq!(
+            said.contains("sure of no genre: GTZAN's genres stay · y shows yours"),
+            gtzan,
+            "{said}"
+        );
+    }
 }
 
 #[test]

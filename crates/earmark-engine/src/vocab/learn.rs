@@ -76,13 +76,29 @@ pub fn learn_library(
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(VocabError::Train("cancelled".into()));
     }
+    // Files that could not be analysed teach nothing: the vocabulary is
+    // counted again over the others, so a genre whose tracks all failed is
+    // left out (with its reason) instead of learned from no track.
+    let mut embedded: std::collections::HashMap<PathBuf, Vec<f32>> = files
+        .into_iter()
+        .zip(vectors)
+        .filter_map(|(p, v)| Some((p, v?)))
+        .collect();
+    let analysed: Vec<(PathBuf, Vec<String>)> = raw
+        .iter()
+        .filter(|(p, _)| embedded.contains_key(p))
+        .cloned()
+        .collect();
+    let lib = vocabulary(&analysed, opts.min_tracks.max(1));
+    if let Some(why) = lib.too_few_genres(analysed.len(), opts.min_tracks.max(1)) {
+        return Err(VocabError::TooFewGenres(why));
+    }
     let samples: Vec<Sample> = lib
         .files
         .iter()
-        .zip(vectors)
-        .filter_map(|((path, keys), v)| {
+        .filter_map(|(path, keys)| {
             Some(Sample {
-                embedding: v?,
+                embedding: embedded.remove(path)?,
                 genres: keys.iter().filter_map(|k| lib.index(k)).collect(),
                 group: group_of(path),
             })
