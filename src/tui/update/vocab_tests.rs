@@ -248,9 +248,13 @@ fn five_tag_writes_offer_to_relearn_and_l_learns_as_a_job() {
         s.vocab.head.is_some(),
         "a failed re-learn keeps the old head"
     );
+}
 
-    // A head sure of no genre would make every row "unsure": GTZAN's
-    // genres stay shown, and the line says why; a usable one is shown.
+/// A head sure of no genre would make every row "unsure": GTZAN's genres
+/// stay shown, and the line says why; a usable one is shown at once.
+#[test]
+fn a_learned_head_sure_of_nothing_is_not_switched_to() {
+    let mut s = with_head([1.0, 0.0]);
     for (thresholds, gtzan) in [(vec![None, None], true), (vec![Some(0.5), None], false)] {
         key(&mut s, KeyCode::Char('L'));
         let req = s.inflight.start(Work::Learn);
