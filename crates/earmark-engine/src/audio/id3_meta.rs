@@ -16,10 +16,50 @@ const HEADER: usize = 10;
 /// More tags in a row than any real file holds (one, rarely two).
 const MAX_TAGS: usize = 16;
 
-/// Walk the ID3v2 tags at the start of the file, one after another, as
-/// symphonia's probe reads them, and check each v2.3 tag's frames.
-pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<(), AudioError> {
-    check_from(r, 0, file_len, path).map(|_| ())
+/// Where the ID3v2 tags at the start of the file end (0: none), walked by
+/// their headers alone. The decoder is given the file from there: symphonia
+/// need not read a tag earmark reads with its own tag reader, so a damaged
+/// frame (ffmpeg plays such files) or a 200 MB cover does not stop or
+/// weigh on the audio.
+pub fn end_of_leading_tags<R: Read + Seek>(
+    r: &mut R,
+    file_len: u64,
+    path: &Path,
+) -> Result<u64, AudioError> {
+    let io = |e| AudioError::io(path, e);
+    let mut at = 0u64;
+    for _ in 0..MAX_TAGS {
+        r.seek(SeekFrom::Start(at)).map_err(io)?;
+        let mut head = [0u8; HEADER];
+        if read_up_to(r, &mut head).map_err(io)? < HEADER || !is_tag_header(&head) {
+            return Ok(at.min(file_len));
+        }
+        at += tag_len(&head);
+    }
+    Err(AudioError::corrupt(
+        path,
+        format!("more than {MAX_TAGS} ID3v2 tags in a row"),
+    ))
+}
+
+/// An ID3v2 header symphonia would read as one: version 2-4, syncsafe size.
+fn is_tag_header(head: &[u8; HEADER]) -> bool {
+    head.starts_with(b"ID3")
+        && (2..=4).contains(&head[3])
+        && head[6..10].iter().all(|b| b & 0x80 == 0)
+}
+
+/// The whole tag's length: header, body and a v2.4 footer.
+fn tag_len(head: &[u8; HEADER]) -> u64 {
+    let size = head[6..10]
+        .iter()
+        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
+    let footer = if head[3] == 4 && head[5] & 0x10 != 0 {
+        10
+    } else {
+        0
+    };
+    HEADER as u64 + size + footer
 }
 
 /// The same from `at` (where its probe found an `ID3` marker past junk);
@@ -154,12 +194,43 @@ mod tests {
     }
 
     fn checked(bytes: &[u8]) -> Result<(), String> {
-        check(
+        check_from(
             &mut Cursor::new(bytes),
+            0,
             bytes.len() as u64,
             Path::new("x.mp3"),
         )
+        .map(|_| ())
         .map_err(|e| e.to_string())
+    }
+
+    /// The tags in front end where their headers say, whatever their frames
+    /// hold (the decoder starts there); a v2.4 footer counts.
+    #[test]
+    fn the_leading_tags_end_where_their_headers_say() {
+        let end = |bytes: &[u8]| {
+            end_of_leading_tags(
+                &mut Cursor::new(bytes),
+                bytes.len() as u64,
+                Path::new("x.mp3"),
+            )
+            .unwrap()
+        };
+        let bad = tag(3, 0, &frame(b"APIC", 0xFFFF_FFF0, b"\0image/png\0"));
+        let mut file = bad.clone();
+        file.extend(tag(4, 0x10, &[0u8; 20]));
+        file.extend([0u8; 10]); // the footer
+        let tags = file.len() as u64;
+        file.extend_from_slice(&[0xFF, 0xFB, 0x90, 0x00]);
+        assert_eq!(end(&file), tags);
+        assert_eq!(end(&[0xFF, 0xFB, 0x90, 0x00]), 0, "no tag");
+        assert_eq!(
+            end(b"ID3\x03\0\0\0\0\x7f"),
+            0,
+            "cut inside the header: no tag"
+        );
+        // a size that is not syncsafe is no tag symphonia would read
+        assert_eq!(end(b"ID3\x03\0\0\x80\0\0\x10rest"), 0);
     }
 
     #[test]

@@ -216,6 +216,63 @@ impl MediaSource for Patched {
     }
 }
 
+/// A source read from `start` on, as if the file began there (the
+/// decoder is given an MP3 or FLAC past its ID3v2 tags).
+pub struct StartingAt {
+    inner: Box<dyn MediaSource>,
+    start: u64,
+    len: u64,
+}
+
+impl StartingAt {
+    pub fn new(inner: Box<dyn MediaSource>, start: u64, len: u64) -> StartingAt {
+        StartingAt {
+            inner,
+            start: start.min(len),
+            len,
+        }
+    }
+}
+
+impl Read for StartingAt {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.inner.stream_position()? < self.start {
+            self.inner.seek(SeekFrom::Start(self.start))?;
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl Seek for StartingAt {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let at = match to {
+            SeekFrom::Start(n) => self
+                .inner
+                .seek(SeekFrom::Start(self.start.saturating_add(n)))?,
+            SeekFrom::End(n) => self.inner.seek(SeekFrom::End(n))?,
+            SeekFrom::Current(n) => self.inner.seek(SeekFrom::Current(n))?,
+        };
+        if at < self.start {
+            self.inner.seek(SeekFrom::Start(self.start))?;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the audio",
+            ));
+        }
+        Ok(at - self.start)
+    }
+}
+
+impl MediaSource for StartingAt {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len - self.start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,10 +129,10 @@ impl AudioStream {
                 trouble: DecodeTrouble::default(),
             });
         }
-        // The ID3v2 tags symphonia's probe reads first, then the container
-        // it will open, and where: its lengths are checked there first (also
-        // behind an ID3v2 tag or junk in front).
-        super::id3_meta::check(&mut file, len, path)?;
+        // The decoder starts past the ID3v2 tags in front (the tag reader
+        // reads them); then the container it will open, and where: its
+        // lengths are checked there first (also behind junk in front).
+        let audio_from = super::id3_meta::end_of_leading_tags(&mut file, len, path)?;
         let (container, at) =
             super::sniff::container_start(&mut file, &head[..n], sniffed, len, path)?;
         let mut shown_as_padding = Vec::new();
@@ -168,6 +168,11 @@ impl AudioStream {
             Box::new(open_ended::Patched::new(file, len, patches))
         } else {
             Box::new(file)
+        };
+        let source: Box<dyn MediaSource> = if audio_from > 0 {
+            Box::new(open_ended::StartingAt::new(source, audio_from, len))
+        } else {
+            source
         };
         // symphonia may panic on hostile input; a bad file must never take the app down.
         let mut stream =
