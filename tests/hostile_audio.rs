@@ -1025,6 +1025,39 @@ fn lying_container_lengths_are_refused_within_bounded_memory() {
     }
 }
 
+/// A declared length the file cannot hold (a Xing header claiming 2^32
+/// frames, a FLAC total of 2^36 samples; ffmpeg plays both) is no length:
+/// the file is read as one that declares none, and judged as its twin with
+/// an honest header is; both were "no excerpt could be decoded".
+#[test]
+fn a_length_the_file_cannot_hold_is_read_as_no_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mp3 = std::fs::read(demo("Max McCracken/awakening.mp3")).unwrap();
+    let xing = mp3.windows(4).position(|w| w == b"Xing").unwrap();
+    assert_eq!(mp3[xing + 7] & 1, 1, "the frame count is present");
+    mp3[xing + 8..xing + 12].copy_from_slice(&[0xFF; 4]);
+    let mut flac = std::fs::read(demo("Max McCracken/nebula.flac")).unwrap();
+    // STREAMINFO's total samples: the low 4 bits of byte 21, bytes 22-25
+    flac[21] |= 0x0F;
+    flac[22..26].copy_from_slice(&[0xFF; 4]);
+    for (name, bytes, twin) in [
+        ("xing.mp3", mp3, "Max McCracken/awakening.mp3"),
+        ("total.flac", flac, "Max McCracken/nebula.flac"),
+    ] {
+        let lying = put(dir.path(), name, &bytes);
+        let honest = demo(twin);
+        let out = classify_fast(&["--json"], &[lying.as_os_str(), honest.as_os_str()]);
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got[0]["top"], got[1]["top"], "{name}: {got}");
+        let (d0, d1) = (
+            got[0]["duration_s"].as_f64().unwrap(),
+            got[1]["duration_s"].as_f64().unwrap(),
+        );
+        assert!((d0 - d1).abs() < 0.5, "{name}: {d0} against {d1}");
+    }
+}
+
 /// The demo MP3 behind an ID3v2.3 tag whose frame claims 4 GB.
 fn mp3_behind_a_lying_id3_frame() -> Vec<u8> {
     let mut id3 = b"ID3\x03\0\0\0\0\0\x20APIC".to_vec();

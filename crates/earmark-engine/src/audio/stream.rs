@@ -180,6 +180,7 @@ impl AudioStream {
                 .map_err(|_| AudioError::corrupt(path, "the demuxer failed on malformed data"))??;
         stream.trouble.placeholder_sizes = placeholder_sizes;
         stream.trouble.cut_short = cut_short;
+        stream.info.duration_s = possible_duration(stream.info.duration_s, len);
         Ok(stream)
     }
 
@@ -583,6 +584,18 @@ fn no_track(path: &Path, sniffed: Sniffed) -> AudioError {
             path: path.to_path_buf(),
         },
     }
+}
+
+/// Fewer bytes per second than any codec spends, even on silence (Opus
+/// with DTX: about 60).
+const FEWEST_BYTES_PER_S: f64 = 40.0;
+
+/// A declared length the file's size cannot hold (a Xing header claiming
+/// 2^32 frames, a FLAC total of 2^36 samples, an Ogg granule of 2^62) is no
+/// length: the file is read as one that declares none (to the bound, its
+/// length counted as it is read), not sought to excerpts hours past its end.
+fn possible_duration(declared: Option<f64>, file_len: u64) -> Option<f64> {
+    declared.filter(|&d| d * FEWEST_BYTES_PER_S <= file_len as f64)
 }
 
 /// Why symphonia's probe opened nothing, in the words of [`AudioError`].
