@@ -564,6 +564,94 @@ fn wav_chunks_a_rewrite_would_lose_are_refused_untouched() {
     );
 }
 
+/// An ID3v2.3 tag holding one TCON frame.
+fn id3_genre(genre: &str) -> Vec<u8> {
+    let mut tag = id3_title("x");
+    let mut frame = b"TCON".to_vec();
+    frame.extend_from_slice(&(genre.len() as u32 + 1).to_be_bytes());
+    frame.extend_from_slice(&[0, 0, 0]);
+    frame.extend_from_slice(genre.as_bytes());
+    tag.extend(frame);
+    let n = tag.len() as u32 - 10;
+    tag[6..10].copy_from_slice(
+        &[
+            (n >> 21) & 0x7f,
+            (n >> 14) & 0x7f,
+            (n >> 7) & 0x7f,
+            n & 0x7f,
+        ]
+        .map(|b| b as u8),
+    );
+    tag
+}
+
+/// A FLAC metadata block of Vorbis comments holding one GENRE.
+fn vorbis_block(genre: &str) -> Vec<u8> {
+    let comment = format!("GENRE={genre}");
+    let mut body = 0u32.to_le_bytes().to_vec(); // empty vendor
+    body.extend_from_slice(&1u32.to_le_bytes());
+    body.extend_from_slice(&(comment.len() as u32).to_le_bytes());
+    body.extend_from_slice(comment.as_bytes());
+    let mut block = vec![4];
+    block.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    block.extend(body);
+    block
+}
+
+/// A genre in a place the writer does not rewrite (an ID3v2 tag in front of
+/// a FLAC stream, a second Vorbis comment block, a second ID3 chunk) would
+/// outlive the write, and earmark's own reader would show it: refused,
+/// untouched (a --clear said "Rock → (none)" and info then said Metal).
+#[test]
+fn a_genre_the_writer_would_leave_behind_is_refused() {
+    let Some((dir, flac)) = copy_music("singularity-nebula.flac") else {
+        return;
+    };
+    let plain = std::fs::read(&flac).unwrap();
+    let mut id3_in_front = id3_genre("Metal");
+    id3_in_front.extend_from_slice(&plain);
+    // two comment blocks right after STREAMINFO (4 + 4 + 34 bytes)
+    let mut second_block = plain[..42].to_vec();
+    second_block.extend(vorbis_block("First"));
+    second_block.extend(vorbis_block("Second"));
+    second_block.extend_from_slice(&plain[42..]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "id3.flac",
+            id3_in_front,
+            "the ID3v2 tag in front of its FLAC stream holds a genre too",
+        ),
+        (
+            "two.flac",
+            second_block,
+            "a second Vorbis comment block holds a genre too",
+        ),
+        (
+            "two.wav",
+            wav_with(
+                &[(b"ID3 ", id3_genre("Blues")), (b"id3 ", id3_genre("Metal"))],
+                None,
+            ),
+            "a second ID3 chunk holds a genre too",
+        ),
+    ];
+    for (name, bytes, why) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        for change in [
+            GenreChange::replace("Jazz"),
+            GenreChange {
+                genres: Vec::new(),
+                mode: earmark::tags::GenreMode::Replace,
+            },
+        ] {
+            let e = write_genre(&path, &change).unwrap_err();
+            assert!(e.reason.contains(why), "{name}: {e}");
+            assert_untouched(dir.path(), &path, &bytes);
+        }
+    }
+}
+
 /// lofty takes a file with an MPEG frame sync in its first bytes for MPEG:
 /// a tracker module or a blob named `.mp3` would get an ID3 tag in front.
 /// A file with no ID3v2 tag is written only when it decodes as MPEG.

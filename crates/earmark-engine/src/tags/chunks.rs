@@ -284,6 +284,18 @@ impl ChunkTags {
             Some(i) => id3_of_chunk(&read_body(file, &layout.chunks[i])?)?,
             None => Id3Tag::empty(),
         };
+        // A genre in a second ID3 chunk would outlive the write (earmark's
+        // own reader, like others, may show it).
+        for c in layout.chunks.iter().filter(|c| is_id3(&c.id)).skip(1) {
+            let genres = read_body(file, c)
+                .ok()
+                .and_then(|b| id3_of_chunk(&b).ok())
+                .and_then(|t| t.genres().ok())
+                .unwrap_or_default();
+            if !genres.is_empty() {
+                return Err("a second ID3 chunk holds a genre too, which earmark does not rewrite; tag it with another program".into());
+            }
+        }
         let mut info = None;
         if !layout.aiff {
             for (i, c) in layout.chunks.iter().enumerate() {

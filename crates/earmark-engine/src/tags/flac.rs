@@ -175,6 +175,19 @@ impl FlacMeta {
         if blocks.first().map(|b| b.kind) != Some(STREAMINFO) {
             return Err("its FLAC metadata does not start with STREAMINFO".into());
         }
+        // A genre earmark would leave behind (readers differ on which they
+        // show): the write would say done and the old genre would still show.
+        if !id3.genres().unwrap_or_default().is_empty() {
+            return Err("the ID3v2 tag in front of its FLAC stream holds a genre too, which earmark does not rewrite; tag it with another program".into());
+        }
+        let more_genres = blocks
+            .iter()
+            .filter(|b| b.kind == VORBIS_COMMENT)
+            .skip(1)
+            .any(|b| !comment_genres(&b.body).unwrap_or_default().is_empty());
+        if more_genres {
+            return Err("a second Vorbis comment block holds a genre too (FLAC allows one block), which earmark does not rewrite; tag it with another program".into());
+        }
         Ok(FlacMeta {
             prefix,
             blocks,
