@@ -1217,7 +1217,9 @@ fn tag_skips_what_classify_skips_in_a_folder() {
         );
         assert!(stderr.contains(" 0 failed"), "{args:?}: {stderr}");
         assert!(
-            stderr.contains(&format!("{odd} skipped (not regular files, or unreadable)")),
+            stderr.contains(&format!(
+                "{odd} skipped (not regular files, unreadable, or music earmark does not read)"
+            )),
             "{args:?}: {stderr}"
         );
         assert!(

@@ -964,7 +964,10 @@ fn skipped_by_why(records: &[Record]) -> String {
         ),
         (held, "a genre already: --overwrite replaces"),
         (unjudged, "silent or too short to judge"),
-        (walked, "not regular files, or unreadable"),
+        (
+            walked,
+            "not regular files, unreadable, or music earmark does not read",
+        ),
         (tagless, "formats that cannot carry tags"),
     ]
     .iter()

@@ -182,6 +182,7 @@ pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 fn walk_dir(root: &Path, out: &mut Collected) {
     let mut found = Vec::new();
+    let errors_before = out.errors.len();
     let walk = walkdir::WalkDir::new(root).follow_links(true).into_iter();
     for entry in walk.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         match entry {
@@ -191,12 +192,47 @@ fn walk_dir(root: &Path, out: &mut Collected) {
             Ok(e) if !e.file_type().is_dir() && is_audio_path(e.path()) => {
                 out.errors.push(not_regular(e.path(), e.file_type()));
             }
+            // music earmark does not read is said, not silently passed over
+            Ok(e) if e.file_type().is_file() => {
+                if let Some(format) = unread_audio_format(e.path()) {
+                    out.errors.push(WalkError {
+                        path: e.into_path(),
+                        reason: format!("{format}, a format earmark does not read"),
+                    });
+                }
+            }
             Ok(_) => {}
             Err(e) => out.errors.push(walk_error(&e, root)),
         }
     }
     found.sort_by(|a, b| natural_path_cmp(a, b));
     out.files.extend(found);
+    // said in the listing's order, as the files are
+    out.errors[errors_before..].sort_by(|a, b| natural_path_cmp(&a.path, &b.path));
+}
+
+/// The format of a file named as music earmark does not decode (WavPack,
+/// Monkey's Audio…), by its extension: a folder's walk says it left it out.
+pub fn unread_audio_format(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "wv" => "a WavPack file",
+        "ape" => "a Monkey's Audio file",
+        "mpc" | "mp+" | "mpp" => "a Musepack file",
+        "tta" => "a TTA file",
+        "dsf" | "dff" => "a DSD file",
+        "wma" | "asf" => "a Windows Media Audio file",
+        "spx" => "a Speex file",
+        "shn" => "a Shorten file",
+        "ofr" | "ofs" => "an OptimFROG file",
+        "ac3" | "eac3" => "an AC-3 file",
+        "dts" => "a DTS file",
+        "amr" => "an AMR file",
+        "ra" | "rm" => "a RealAudio file",
+        "mid" | "midi" => "a MIDI file",
+        "mod" | "xm" | "s3m" | "it" => "a tracker module",
+        _ => return None,
+    })
 }
 
 pub fn walk_error(e: &walkdir::Error, root: &Path) -> WalkError {
@@ -278,6 +314,31 @@ mod tests {
             without_controls("plain".into()),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    /// Music in formats earmark does not read is said in a walk (it was
+    /// passed over without a word); other files are not.
+    #[test]
+    fn a_walk_names_music_it_does_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["a.ogg", "b.wv", "c.APE", "cover.jpg", "notes.txt"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        let got = collect_audio(&[dir.path().to_path_buf()]);
+        assert_eq!(got.files, [dir.path().join("a.ogg")]);
+        let said: Vec<String> = got.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(
+            said[0].ends_with("b.wv: a WavPack file, a format earmark does not read")
+                || said[1].ends_with("b.wv: a WavPack file, a format earmark does not read"),
+            "{said:?}"
+        );
+        assert!(
+            said.iter().any(
+                |s| s.ends_with("c.APE: a Monkey's Audio file, a format earmark does not read")
+            ),
+            "{said:?}"
+        );
     }
 
     /// The commands walk a folder as the app lists it: dot files and dot
