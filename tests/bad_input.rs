@@ -174,6 +174,30 @@ fn a_batch_survives_loops_odd_names_and_bad_files() {
     assert!(errors.contains("zero.flac"), "{errors}");
 }
 
+/// A classify run where some files fail still exits 0 (something was
+/// classified) and ends its errors with the count, so a long run's failures
+/// are not only lines that scrolled away.
+#[test]
+fn a_partly_failed_classify_run_ends_with_the_count() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("good.wav"), wav_bytes(4.0, 22_050)).unwrap();
+    fs::write(dir.path().join("bad.flac"), b"not audio at all, only words").unwrap();
+    fs::write(dir.path().join("odd.wv"), b"x").unwrap();
+    let out = run(&[
+        OsStr::new("classify"),
+        dir.path().as_os_str(),
+        OsStr::new("--model"),
+        OsStr::new("fast"),
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("earmark classify: 1 of 3 files classified; 2 could not be (each said above)"),
+        "{err}"
+    );
+}
+
 /// The terminal app refuses what cannot show it, with one line that says
 /// what to use instead, and exit 2: a pipe, and TERM=dumb (Emacs' shell).
 #[test]

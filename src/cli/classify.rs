@@ -203,6 +203,14 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         }
         Ok(ExitCode::FAILURE)
     } else {
+        // (exit 0: something was classified) the count, after lines that
+        // may have scrolled away
+        if failed > 0 {
+            eprintln!(
+                "earmark classify: {} of {total} files classified; {failed} could not be (each said above)",
+                total - failed
+            );
+        }
         Ok(ExitCode::SUCCESS)
     }
 }
