@@ -282,6 +282,16 @@ fn refusals_name_the_format_the_content_is() {
             "no-tags.webm",
             "its content reads as Matroska/WebM, which earmark does not write genres to",
         ),
+        // named as music earmark does not read, where the bytes say little
+        // (an S3M's bytes looked like MPEG: "does not decode as MPEG audio")
+        (
+            "test.s3m",
+            "not written: a tracker module, a format earmark does not read",
+        ),
+        (
+            "tagged.tta",
+            "not written: a TTA file, a format earmark does not read",
+        ),
     ] {
         let copy = work.path().join(name);
         // Written, not copied: the shared files are read-only.

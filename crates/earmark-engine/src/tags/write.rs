@@ -346,6 +346,14 @@ fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
     }
 }
 
+/// "not written: a tracker module, a format earmark does not read" for a
+/// file named as music earmark does not decode (Speex aside: it is written).
+fn unread_format(path: &Path) -> Option<String> {
+    crate::library::unread_audio_format(path)
+        .filter(|f| *f != "a Speex file")
+        .map(|f| format!("not written: {f}, a format earmark does not read"))
+}
+
 fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     let mut head = [0u8; 64];
     let n = file
@@ -368,6 +376,14 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     let ft = detect(file).map_err(|r| {
         // what no reader takes for audio is said as classify says it
         match sniff(&head[..n]) {
+            // named as music earmark does not read (a tracker module, TTA):
+            // its name says more than a guess at its bytes
+            Sniffed::Audio("MP3" | "MPEG audio") | Sniffed::Unknown
+                if r == UNRECOGNISED
+                    && let Some(why) = unread_format(path) =>
+            {
+                TagWriteError::new(path, WriteErrorKind::Unsupported, why)
+            }
             Sniffed::Other(what) => TagWriteError::new(
                 path,
                 WriteErrorKind::NotAudio,
@@ -940,6 +956,13 @@ impl Expected {
             (Ok(p), _) => Some(p),
             // A tracker module or any blob lofty took for MPEG would get an
             // ID3 tag in front: an untagged file must decode as MPEG.
+            (Err(_), Some(_)) if native.is_untagged_mpeg() && unread_format(real).is_some() => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::Unsupported,
+                    unread_format(real).unwrap_or_default(),
+                ));
+            }
             (Err(e), Some(_)) if native.is_untagged_mpeg() => {
                 return Err(TagWriteError::new(
                     shown,
