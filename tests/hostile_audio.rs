@@ -1056,6 +1056,30 @@ fn a_length_the_file_cannot_hold_is_read_as_no_length() {
         );
         assert!((d0 - d1).abs() < 0.5, "{name}: {d0} against {d1}");
     }
+    // Sun .au: a size of 4 GB over 3 s of audio is judged as the 3 s; a
+    // file cut to 1 s of a declared 3 s says so, as a WAV does (it was
+    // classified from its second without a word)
+    let tone: Vec<u8> = (0..24_000u32)
+        .flat_map(|i| (((i as f32 * 0.07).sin() * 9000.0) as i16).to_be_bytes())
+        .collect();
+    let mut lying = au(8000, 1, &tone);
+    lying[8..12].copy_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+    let mut cut = au(8000, 1, &tone);
+    cut.truncate(24 + 16_000);
+    let (lying, cut) = (
+        put(dir.path(), "lying.au", &lying),
+        put(dir.path(), "cut.au", &cut),
+    );
+    let out = classify_fast(&["--json"], &[lying.as_os_str()]);
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(got[0]["top"][0]["genre"].is_string(), "{got}");
+    assert!(
+        (got[0]["duration_s"].as_f64().unwrap() - 3.0).abs() < 0.1,
+        "{got}"
+    );
+    let out = classify_fast(&[], &[cut.as_os_str()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("decoded 1.0 s of a declared 3.0 s"), "{err}");
 }
 
 /// The demo MP3 behind an ID3v2.3 tag whose frame claims 4 GB.

@@ -70,6 +70,9 @@ pub struct AuHeader {
     pub data_offset: u64,
     /// Bytes of sample data actually present (the header's size, clipped to the file).
     pub data_len: u64,
+    /// Bytes of sample data the header declares (what is present when it
+    /// says "unknown"): more than `data_len` in a file cut short.
+    pub declared_len: u64,
     pub encoding: AuEncoding,
     pub sample_rate: u32,
     pub channels: usize,
@@ -78,6 +81,13 @@ pub struct AuHeader {
 impl AuHeader {
     pub fn n_frames(&self) -> u64 {
         self.data_len / (self.encoding.bytes_per_sample() * self.channels) as u64
+    }
+
+    /// The length the header declares, in seconds: a file cut short says
+    /// so ("decoded 1.0 s of a declared 30.0 s"), as a WAV does.
+    pub fn declared_s(&self) -> f64 {
+        let frames = self.declared_len / (self.encoding.bytes_per_sample() * self.channels) as u64;
+        frames as f64 / f64::from(self.sample_rate)
     }
 }
 
@@ -119,11 +129,12 @@ pub fn parse_header(bytes: &[u8], file_len: u64, path: &Path) -> Result<AuHeader
     }
     let present = file_len - data_offset;
     // 0xffffffff means "unknown size": read to the end of the file.
-    let data_len = if declared == u32::MAX {
+    let declared_len = if declared == u32::MAX {
         present
     } else {
-        u64::from(declared).min(present)
+        u64::from(declared)
     };
+    let data_len = declared_len.min(present);
     let frame_bytes = (encoding.bytes_per_sample() * channels) as u64;
     let data_len = data_len - data_len % frame_bytes;
     if data_len == 0 {
@@ -132,6 +143,7 @@ pub fn parse_header(bytes: &[u8], file_len: u64, path: &Path) -> Result<AuHeader
     Ok(AuHeader {
         data_offset,
         data_len,
+        declared_len,
         encoding,
         sample_rate,
         channels,
@@ -282,6 +294,8 @@ mod tests {
         let parsed = parse_header(&h, 24 + 100, Path::new("x.au")).unwrap();
         assert_eq!(parsed.data_len, 100);
         assert_eq!(parsed.n_frames(), 50);
+        // what it declares stays known: 500 000 frames at 22 050 Hz
+        assert!((parsed.declared_s() - 500_000.0 / 22_050.0).abs() < 1e-9);
     }
 
     #[test]

@@ -224,7 +224,21 @@ pub fn load_for_analysis_cancellable(
                 });
             }
             if excerpts.is_empty() {
-                return Err(AudioError::corrupt(path, "no excerpt could be decoded"));
+                // every excerpt fell past the audio (a length the header
+                // invents): what there is, from the start, is judged instead
+                reader.stream.seek(0.0)?;
+                let cap = plan.windows as f64 * plan.window_s;
+                let max_frames = ((cap * f64::from(src_rate)) as usize).min(MAX_SOURCE_FRAMES);
+                let mono = reader.read(max_frames)?;
+                if mono.len() < frames / 4 {
+                    return Err(AudioError::corrupt(path, "no excerpt could be decoded"));
+                }
+                let samples = resample(path, mono, src_rate, rate, cancel)?;
+                excerpts.push(Excerpt {
+                    start_s: 0.0,
+                    samples,
+                });
+                partial = true;
             }
             partial |= reader.stream.trouble().ended_early || reader.stream.trouble().cut_short;
         }

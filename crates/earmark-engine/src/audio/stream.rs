@@ -115,7 +115,7 @@ impl AudioStream {
                 sample_rate: header.sample_rate,
                 channels: header.channels,
                 bits_per_sample: Some(header.encoding.bits()),
-                duration_s: Some(header.n_frames() as f64 / f64::from(header.sample_rate)),
+                duration_s: possible_duration(Some(header.declared_s()), len),
             };
             return Ok(AudioStream {
                 path: path.to_path_buf(),
