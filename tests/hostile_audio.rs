@@ -230,6 +230,18 @@ fn absurd_float_samples_and_lying_flac_comment_lengths_fail_softly() {
         )
     );
 
+    // every sample absurd: silent, and said why (it read as digital silence)
+    let all: Vec<u8> = (0..rate)
+        .flat_map(|_| f32::INFINITY.to_le_bytes())
+        .collect();
+    let inf = put(dir.path(), "inf.wav", &wav(rate, 1, 3, 32, &all));
+    let out = classify_fast(&[], &[inf.as_os_str()]);
+    let err = no_panic(&out);
+    assert!(
+        err.contains("inf.wav: silent (its samples are NaN, infinite or beyond ±1000 (read as silence), or digital silence)"),
+        "{err}"
+    );
+
     let flac = flac_with_lying_comment_length();
     let liar = put(dir.path(), "liar.flac", &flac);
     let out = classify_fast(&[], &[liar.as_os_str()]);

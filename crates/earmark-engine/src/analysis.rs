@@ -105,6 +105,10 @@ pub fn track_features_cancellable(
     if peak <= SILENCE_PEAK {
         return Err(AudioError::Silent {
             path: path.to_path_buf(),
+            unreadable_samples: audio
+                .warnings
+                .iter()
+                .any(|w| w.contains("non-finite samples")),
         });
     }
     let hop_s = params.hop_seconds();

@@ -33,8 +33,12 @@ pub enum AudioError {
         seconds: f64,
         needed: f64,
     },
-    #[error("{}: silent (digital silence throughout what was analysed)", crate::library::shown(path.as_os_str()))]
-    Silent { path: PathBuf },
+    #[error("{}: silent ({})", crate::library::shown(path.as_os_str()), if *unreadable_samples { "its samples are NaN, infinite or beyond ±1000 (read as silence), or digital silence" } else { "digital silence throughout what was analysed" })]
+    Silent {
+        path: PathBuf,
+        /// Its samples were not numbers a recording holds (all replaced).
+        unreadable_samples: bool,
+    },
     #[error("{}: cancelled", crate::library::shown(path.as_os_str()))]
     Cancelled { path: PathBuf },
 }
