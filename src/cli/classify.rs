@@ -253,10 +253,10 @@ fn none_classified(done: usize, unjudged: usize) -> String {
             if done == 1 { "file is" } else { "files are" }
         ),
         _ if unjudged == 0 && done == 1 => {
-            "no audio files found (the file could not be decoded)".into()
+            "nothing classified: the file could not be decoded".into()
         }
         _ if unjudged == 0 => {
-            format!("no audio files found (none of the {done} files could be decoded)")
+            format!("nothing classified: none of the {done} files could be decoded")
         }
         bad => format!(
             "no genre: {bad} {} could not be decoded, {unjudged} silent or too short to judge",
