@@ -106,7 +106,8 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
             crate::cli::list_paths(&dirs)
         ));
     }
-    let queries = if args.each && dirs.as_slice() == std::slice::from_ref(&args.file) {
+    let same_walk = args.each && dirs.as_slice() == std::slice::from_ref(&args.file);
+    let queries = if same_walk {
         files.clone() // the same walk: its skipped files said once
     } else if args.each {
         audio_files(std::slice::from_ref(&args.file))
@@ -123,6 +124,9 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
     bar.finish();
     let query_vectors = match single_query {
         Some(v) => vec![Some(v)],
+        // the library's own tracks: what failed there is not tried (and
+        // said) again
+        None if same_walk => vectors.clone(),
         // Usually all found in the library just filled.
         None => table.fill(&classifier, &queries, jobs, &bar, &NEVER_CANCELLED),
     };
@@ -131,7 +135,13 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         .flatten()
         .map(Vec::len)
         .next()
-        .ok_or_else(|| format!("{}: the model gave no embedding", args.file.display()))?;
+        .ok_or_else(|| match args.each {
+            true => format!(
+                "{}: none of its tracks could be analysed (each said above)",
+                args.file.display()
+            ),
+            false => format!("{}: the model gave no embedding", args.file.display()),
+        })?;
     let mut index = SimilarityIndex::new(dim);
     let mut paths: Vec<&PathBuf> = Vec::new();
     let mut canonical: Vec<Option<PathBuf>> = Vec::new();
