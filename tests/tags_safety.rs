@@ -585,6 +585,18 @@ fn id3_genre(genre: &str) -> Vec<u8> {
     tag
 }
 
+/// A RIFF `LIST` body of INFO holding one IGNR.
+fn info_genre(genre: &str) -> Vec<u8> {
+    let mut list = b"INFOIGNR".to_vec();
+    let text = format!("{genre}\0");
+    list.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    list.extend_from_slice(text.as_bytes());
+    if text.len() % 2 == 1 {
+        list.push(0);
+    }
+    list
+}
+
 /// A FLAC metadata block of Vorbis comments holding one GENRE.
 fn vorbis_block(genre: &str) -> Vec<u8> {
     let comment = format!("GENRE={genre}");
@@ -634,6 +646,17 @@ fn a_genre_the_writer_would_leave_behind_is_refused() {
             ),
             "a second ID3 chunk holds a genre too",
         ),
+        (
+            "two-info.wav",
+            wav_with(
+                &[
+                    (b"LIST", info_genre("Soundtrack")),
+                    (b"LIST", info_genre("Rock")),
+                ],
+                None,
+            ),
+            "a second RIFF INFO list holds a genre too",
+        ),
     ];
     for (name, bytes, why) in cases {
         let path = dir.path().join(name);
@@ -647,6 +670,7 @@ fn a_genre_the_writer_would_leave_behind_is_refused() {
         ] {
             let e = write_genre(&path, &change).unwrap_err();
             assert!(e.reason.contains(why), "{name}: {e}");
+            assert_eq!(e.kind, WriteErrorKind::Unsupported, "{name}: read fine");
             assert_untouched(dir.path(), &path, &bytes);
         }
     }

@@ -301,9 +301,18 @@ impl ChunkTags {
             for (i, c) in layout.chunks.iter().enumerate() {
                 if &c.id == b"LIST" {
                     let body = read_body(file, c)?;
-                    if body.get(..4) == Some(b"INFO") {
+                    if body.get(..4) != Some(b"INFO") {
+                        continue;
+                    }
+                    if info.is_none() {
                         info = Some((i, info_entries(&body)?));
-                        break;
+                    } else if info_entries(&body)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|(id, _)| id == b"IGNR")
+                    {
+                        // as a second ID3 chunk's: the genre would outlive the write
+                        return Err("a second RIFF INFO list holds a genre too, which earmark does not rewrite; tag it with another program".into());
                     }
                 }
             }

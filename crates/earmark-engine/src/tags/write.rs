@@ -416,7 +416,16 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
              and album from most players; convert its tag to ID3v2 in a tag editor first",
         ));
     }
-    Native::read(file, ft).map_err(|r| TagWriteError::new(path, WriteErrorKind::TagRead, r))
+    Native::read(file, ft).map_err(|r| {
+        // a layout the writer declines (a genre it would leave behind, an
+        // unsynchronised tag) was read fine: it is unsupported, not unreadable
+        let kind = if r.contains("which earmark does not rewrite") {
+            WriteErrorKind::Unsupported
+        } else {
+            WriteErrorKind::TagRead
+        };
+        TagWriteError::new(path, kind, r)
+    })
 }
 
 /// A change that would leave another genre showing in an MP3 is refused,
