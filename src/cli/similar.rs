@@ -68,6 +68,21 @@ fn audio_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
     collected.files
 }
 
+/// Where the library is: the folders given, else FILE itself (`--each`),
+/// else FILE's folder.
+fn library_dirs(args: &SimilarArgs) -> Vec<PathBuf> {
+    match (args.dirs.is_empty(), args.each) {
+        (false, _) => args.dirs.clone(),
+        (true, true) => vec![args.file.clone()],
+        (true, false) => vec![
+            args.file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), PathBuf::from),
+        ],
+    }
+}
+
 fn similar(args: SimilarArgs) -> Result<(), String> {
     let classifier = embedding_classifier(
         "earmark similar",
@@ -88,16 +103,7 @@ fn similar(args: SimilarArgs) -> Result<(), String> {
         ));
     }
     let single_query = query_embedding(&args, &classifier)?;
-    let dirs = match (args.dirs.is_empty(), args.each) {
-        (false, _) => args.dirs.clone(),
-        (true, true) => vec![args.file.clone()],
-        (true, false) => vec![
-            args.file
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), PathBuf::from),
-        ],
-    };
+    let dirs = library_dirs(&args);
     let files = audio_files(&dirs);
     // as classify and tag: an empty library is said, not an empty answer
     if files.is_empty() {
