@@ -193,7 +193,7 @@ fn a_partly_failed_classify_run_ends_with_the_count() {
     assert!(out.status.success(), "{err}");
     assert_eq!(
         err.lines().last(),
-        Some("earmark classify: 1 of 3 files classified; 2 could not be (each said above)"),
+        Some("earmark classify: 1 file classified; 1 could not be, 1 skipped (each said above)"),
         "{err}"
     );
 }

@@ -192,8 +192,9 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(128 + signal as u8));
     }
     // A named path that is not a regular file failed too (it is not a result).
-    let failed = failed + collected.errors.len();
-    let total = done + collected.errors.len();
+    let (not_classified, skipped) = (failed, collected.errors.len());
+    let failed = failed + skipped;
+    let total = done + skipped;
     if out.failed {
         // the output could not be written (said once): nothing was delivered
         Ok(ExitCode::FAILURE)
@@ -206,9 +207,18 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         // (exit 0: something was classified) the count, after lines that
         // may have scrolled away
         if failed > 0 {
+            let classified = done - not_classified;
+            let mut why = Vec::new();
+            if not_classified > 0 {
+                why.push(format!("{not_classified} could not be"));
+            }
+            if skipped > 0 {
+                why.push(format!("{skipped} skipped"));
+            }
             eprintln!(
-                "earmark classify: {} of {total} files classified; {failed} could not be (each said above)",
-                total - failed
+                "earmark classify: {classified} {} classified; {} (each said above)",
+                if classified == 1 { "file" } else { "files" },
+                why.join(", ")
             );
         }
         Ok(ExitCode::SUCCESS)

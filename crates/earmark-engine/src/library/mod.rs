@@ -195,9 +195,14 @@ fn walk_dir(root: &Path, out: &mut Collected) {
             // music earmark does not read is said, not silently passed over
             Ok(e) if e.file_type().is_file() => {
                 if let Some(format) = unread_audio_format(e.path()) {
+                    let reason = match format {
+                        // its genre is written (no decoding needed), named
+                        "a Speex file" => "a Speex file, which earmark cannot decode (`earmark tag` writes its genre when the file is named)".to_string(),
+                        _ => format!("{format}, a format earmark does not read"),
+                    };
                     out.errors.push(WalkError {
                         path: e.into_path(),
-                        reason: format!("{format}, a format earmark does not read"),
+                        reason,
                     });
                 }
             }
