@@ -207,22 +207,29 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         // (exit 0: something was classified) the count, after lines that
         // may have scrolled away
         if failed > 0 {
-            let classified = done - not_classified;
-            let mut why = Vec::new();
-            if not_classified > 0 {
-                why.push(format!("{not_classified} could not be"));
-            }
-            if skipped > 0 {
-                why.push(format!("{skipped} skipped"));
-            }
             eprintln!(
-                "earmark classify: {classified} {} classified; {} (each said above)",
-                if classified == 1 { "file" } else { "files" },
-                why.join(", ")
+                "earmark classify: {}",
+                partly_classified(done - not_classified, not_classified, skipped)
             );
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// "1 file classified; 1 could not be, 1 skipped (each said above)".
+fn partly_classified(classified: usize, not_classified: usize, skipped: usize) -> String {
+    let mut why = Vec::new();
+    if not_classified > 0 {
+        why.push(format!("{not_classified} could not be"));
+    }
+    if skipped > 0 {
+        why.push(format!("{skipped} skipped"));
+    }
+    format!(
+        "{classified} {} classified; {} (each said above)",
+        if classified == 1 { "file" } else { "files" },
+        why.join(", ")
+    )
 }
 
 /// Ctrl-C (or SIGTERM/SIGHUP) during a run of several files: the files in
