@@ -283,6 +283,7 @@ fn healthy_mp3() -> Inspection {
         tags: Ok(TagSummary::default()),
         problem: None,
         key: None,
+        ino: None,
     }
 }
 
@@ -385,6 +386,7 @@ fn the_track_pane_shows_the_known_length_and_a_partial_analysis() {
             tags: Ok(TagSummary::default()),
             problem: None,
             key: None,
+            ino: None,
         },
     );
     let mut c = classified("reggae", 0.31);

@@ -92,10 +92,14 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
         }
         return;
     }
-    let Rescan { mut tree, keys } = rescan;
+    let Rescan {
+        mut tree,
+        keys,
+        inos,
+    } = rescan;
     let in_place = tree.same_nodes_as(&s.tree);
     let mut map = in_place.clone();
-    let moved = tree.match_moved_files(&s.tree, &mut map, &keys);
+    let moved = tree.match_moved_files(&s.tree, &mut map, &keys, &inos);
     let to = |id: NodeId| map.get(id as usize).copied().flatten();
     // A job reads the path it was given: a moved file's is gone with it.
     let stayed = |id: NodeId| in_place.get(id as usize).copied().flatten();

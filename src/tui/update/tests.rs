@@ -130,6 +130,7 @@ pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
                         tags: Err("not read in tests".into()),
                         problem: None,
                         key: None,
+                        ino: None,
                     }),
                 },
             );
@@ -921,6 +922,7 @@ fn a_folders_bad_count_says_so_far_until_every_file_below_is_inspected() {
         tags: Err("not read".into()),
         problem: None,
         key: None,
+        ino: None,
     };
     let screen = |s: &mut State| {
         let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
@@ -1375,6 +1377,7 @@ fn each_undo_of_one_file_says_what_it_held_and_holds_again() {
         tags: Ok(crate::tags::TagSummary::default()),
         problem: None,
         key: None,
+        ino: None,
     };
     if let Ok(t) = &mut inspection.tags {
         t.genres = vec!["Jazz".into()];
@@ -1935,6 +1938,7 @@ fn inspected_as(s: &mut State, fx: &[Effect], node: u32, key: crate::cache::File
                 tags: Err("not read in tests".into()),
                 problem: None,
                 key: Some(key),
+                ino: None,
             }),
         },
     );
@@ -3206,6 +3210,7 @@ fn a_container_earmark_does_not_write_is_said_before_the_editor() {
             tags: Ok(Default::default()),
             problem: None,
             key: None,
+            ino: None,
         },
     );
     key(&mut s, KeyCode::Char('T'));

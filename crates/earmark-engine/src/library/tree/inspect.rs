@@ -18,6 +18,7 @@ pub fn inspect_file(path: &Path) -> Inspection {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Inspection::gone(),
         Err(_) => None,
     };
+    let ino = inode(path);
     let strip = |msg: String| crate::audio::without_path(path, msg);
     let tags = read_tags(path).map_err(|e| strip(e.to_string()));
     let mut stream = match AudioStream::open(path) {
@@ -28,6 +29,7 @@ pub fn inspect_file(path: &Path) -> Inspection {
                 tags,
                 problem: None,
                 key,
+                ino,
             };
         }
     };
@@ -66,5 +68,20 @@ pub fn inspect_file(path: &Path) -> Inspection {
         tags,
         problem,
         key,
+        ino,
+    }
+}
+
+/// The file's inode number: what a rename keeps (see `Tree::match_moved_files`).
+pub fn inode(path: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }

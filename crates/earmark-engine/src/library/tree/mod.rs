@@ -73,6 +73,8 @@ pub enum FileCheck {
 pub struct Rescan {
     pub tree: Tree,
     pub keys: Vec<Option<crate::cache::FileKey>>,
+    /// Each file's inode number (None for folders and where unknown).
+    pub inos: Vec<Option<u64>>,
 }
 
 /// Everything a front end shows about one file; produced off the UI thread by
@@ -86,6 +88,9 @@ pub struct Inspection {
     /// The file's size and mtime as inspected (None when it cannot be read):
     /// what a classification result is checked against.
     pub key: Option<crate::cache::FileKey>,
+    /// Its inode number as inspected: a file renamed or moved within one
+    /// file system keeps it, a file replaced by another does not.
+    pub ino: Option<u64>,
 }
 
 impl Inspection {
@@ -97,6 +102,7 @@ impl Inspection {
             tags: Err(GONE.into()),
             problem: None,
             key: None,
+            ino: None,
         }
     }
 
@@ -248,7 +254,15 @@ impl Tree {
                 crate::cache::file_key(&tree.path(id)).ok()
             })
             .collect();
-        Rescan { tree, keys }
+        let inos = (0..tree.len() as NodeId)
+            .map(|id| {
+                tree.node(id)
+                    .is_file()
+                    .then(|| inspect::inode(&tree.path(id)))
+                    .flatten()
+            })
+            .collect();
+        Rescan { tree, keys, inos }
     }
 
     /// Where each of `earlier`'s nodes is in this tree (a rescan of the same
@@ -286,23 +300,23 @@ impl Tree {
     }
 
     /// Files of `earlier` that [`Tree::same_nodes_as`] did not find by name,
-    /// found again by their size and mtime (a rename or a move, by `mv` or
-    /// a tagger, keeps both; `keys` are this tree's, as the rescan read
-    /// them): a key held by exactly one lost file and one unmatched file
-    /// here pairs them in `map`. Returns how many were paired.
+    /// found again by their inode, size and mtime (a rename or a move within
+    /// the file system, by `mv` or a tagger, keeps all three; a file put in
+    /// another's place with the same size and `touch -r` does not keep the
+    /// inode; `keys` and `inos` are this tree's, as the rescan read them):
+    /// a key held by exactly one lost file and one unmatched file here pairs
+    /// them in `map`. Returns how many were paired.
     pub fn match_moved_files(
         &self,
         earlier: &Tree,
         map: &mut [Option<NodeId>],
         keys: &[Option<crate::cache::FileKey>],
+        inos: &[Option<u64>],
     ) -> usize {
         use std::collections::HashMap;
+        type Key = (crate::cache::FileKey, u64);
         // (how many hold the key, the last one seen): only count 1 pairs
-        fn note(
-            by_key: &mut HashMap<crate::cache::FileKey, (u32, NodeId)>,
-            key: crate::cache::FileKey,
-            id: NodeId,
-        ) {
+        fn note(by_key: &mut HashMap<Key, (u32, NodeId)>, key: Key, id: NodeId) {
             let e = by_key.entry(key).or_insert((0, id));
             e.0 += 1;
             e.1 = id;
@@ -312,8 +326,10 @@ impl Tree {
             if map[old as usize].is_some() {
                 continue;
             }
-            if let Some(key) = earlier.node(old).inspection().and_then(|i| i.key) {
-                note(&mut lost, key, old);
+            if let Some(i) = earlier.node(old).inspection()
+                && let (Some(key), Some(ino)) = (i.key, i.ino)
+            {
+                note(&mut lost, (key, ino), old);
             }
         }
         if lost.is_empty() {
@@ -325,8 +341,10 @@ impl Tree {
         }
         let mut found = HashMap::new();
         for new in self.files().filter(|&f| !taken[f as usize]) {
-            if let Some(&Some(key)) = keys.get(new as usize) {
-                note(&mut found, key, new);
+            if let (Some(&Some(key)), Some(&Some(ino))) =
+                (keys.get(new as usize), inos.get(new as usize))
+            {
+                note(&mut found, (key, ino), new);
             }
         }
         let mut paired = 0;
@@ -643,11 +661,11 @@ mod tests {
         assert_eq!(mapped, 3, "the root, A and A/1.mp3: {map:?}");
     }
 
-    /// Files moved or renamed (same size and mtime) are found again; two
-    /// lost files with one key, or a key that two new files share, are
-    /// left as gone and new (which one is which cannot be told).
+    /// Files moved or renamed (same inode, size and mtime) are found again,
+    /// twins of one size and mtime each as itself; a file deleted and
+    /// another given its size and mtime is not taken for it.
     #[test]
-    fn moved_files_are_matched_by_size_and_mtime_when_unambiguous() {
+    fn moved_files_are_matched_by_inode_size_and_mtime() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let write = |rel: &str, bytes: &[u8]| {
@@ -661,6 +679,7 @@ mod tests {
         write("A/twin2.mp3", b"same");
         write("A/deleted.mp3", b"three three");
         write("A/stays.mp3", b"four");
+        write("A/replaced.mp3", b"six six");
         let mut before = Tree::scan_blocking(root);
         for f in before.files().collect::<Vec<_>>() {
             let inspection = inspect_file(&before.path(f));
@@ -697,20 +716,42 @@ mod tests {
         }
         std::fs::remove_file(root.join("A/deleted.mp3")).unwrap();
         write("A/fresh.mp3", b"five");
-        let Rescan { tree: after, keys } = Tree::rescan_blocking(root);
+        // a file deleted, another of its size given its mtime (`touch -r`)
+        // under a new name: not a move, the inode says so (made before the
+        // delete, so that it cannot reuse the inode)
+        let was = std::fs::metadata(root.join("A/replaced.mp3")).unwrap();
+        write("A/impostor.mp3", b"SIX SIX");
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("A/impostor.mp3"))
+            .unwrap()
+            .set_modified(was.modified().unwrap())
+            .unwrap();
+        std::fs::remove_file(root.join("A/replaced.mp3")).unwrap();
+        let Rescan {
+            tree: after,
+            keys,
+            inos,
+        } = Tree::rescan_blocking(root);
         let mut map = after.same_nodes_as(&before);
-        let paired = after.match_moved_files(&before, &mut map, &keys);
+        let paired = after.match_moved_files(&before, &mut map, &keys, &inos);
         let find = |t: &Tree, rel: &str| {
             (0..t.len() as NodeId).find(|&id| t.rel_path(id) == Path::new(rel))
         };
         let to = |rel: &str| map[find(&before, rel).unwrap() as usize];
-        assert_eq!(paired, 2, "{map:?}");
+        assert_eq!(paired, 4, "{map:?}");
         assert_eq!(to("A/moved.mp3"), find(&after, "B/moved.mp3"));
         assert_eq!(to("A/renamed.mp3"), find(&after, "A/new name.mp3"));
         assert_eq!(to("A/stays.mp3"), find(&after, "A/stays.mp3"));
-        assert_eq!(to("A/twin1.mp3"), None, "one key, two files");
-        assert_eq!(to("A/twin2.mp3"), None);
+        // one size and mtime, two files: their inodes tell them apart
+        assert_eq!(to("A/twin1.mp3"), find(&after, "B/twin1.mp3"));
+        assert_eq!(to("A/twin2.mp3"), find(&after, "B/twin2.mp3"));
         assert_eq!(to("A/deleted.mp3"), None);
+        assert_eq!(
+            to("A/replaced.mp3"),
+            None,
+            "the same size and mtime, another file"
+        );
     }
 
     #[test]
