@@ -284,6 +284,18 @@ impl OggTags {
             }
             header_pages.push(i);
             let page = header_page(file, p)?;
+            // Speex says itself how many headers follow: a page of them with
+            // a granule position holds audio, so the count lies
+            if codec == Codec::Speex
+                && page
+                    .get(6..14)
+                    .is_some_and(|g| g != [0; 8] && g != [0xFF; 8])
+            {
+                return Err(
+                    "its Speex header counts audio packets as headers; tag it with another program"
+                        .into(),
+                );
+            }
             let body = &page[p.header_len() as usize..];
             let mut at = 0usize;
             for (k, &l) in p.lacing.iter().enumerate() {
@@ -585,6 +597,42 @@ mod tests {
         }
         v.push(1);
         v
+    }
+
+    /// Speex: the comments (bare, no magic) written; a header whose count
+    /// of extra headers takes audio pages for headers is refused.
+    #[test]
+    fn speex_comments_are_written_and_a_lying_header_count_refused() {
+        let speex = |extra: u32| {
+            let mut id = b"Speex   ".to_vec();
+            id.resize(68, 0);
+            id.extend(extra.to_le_bytes());
+            id.resize(80, 0);
+            id
+        };
+        let mut bare = comments(&["TITLE=t", "GENRE=Rock"]);
+        bare.drain(..7); // no "\x03vorbis"
+        bare.pop(); // no framing bit
+        let file = |extra: u32| {
+            [
+                page(2, 0, 0, &[&speex(extra)]),
+                page(0, 0, 1, &[&bare]),
+                page(0, 320, 2, &[b"audio one"]),
+                page(4, 640, 3, &[b"audio two"]),
+            ]
+            .concat()
+        };
+        let out = write_copy(&file(0), &["Jazz".to_string()]).unwrap();
+        assert!(crc_ok(&out));
+        let dir = tempfile::tempdir().unwrap();
+        let q = dir.path().join("s.spx");
+        std::fs::write(&q, &out).unwrap();
+        let t = OggTags::read(&mut File::open(&q).unwrap()).unwrap();
+        assert_eq!(t.genres().unwrap(), ["Jazz"]);
+        assert!(out.windows(7).any(|w| w == b"TITLE=t"));
+        assert!(out.ends_with(b"audio two"), "the audio pages as they were");
+        let err = write_copy(&file(1), &["Jazz".to_string()]).unwrap_err();
+        assert!(err.contains("counts audio packets as headers"), "{err}");
     }
 
     fn crc_ok(bytes: &[u8]) -> bool {
