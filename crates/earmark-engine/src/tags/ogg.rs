@@ -200,17 +200,18 @@ fn header_packets_after_first(
     codec: Codec,
     bos: &PageAt,
 ) -> Result<usize, String> {
+    // the identification header's first bytes: where Speex and FLAC count
+    let body = bos.len - bos.header_len();
+    let head = match codec {
+        Codec::Speex | Codec::Flac => read_at(file, bos.start + bos.header_len(), 72.min(body))?,
+        _ => Vec::new(),
+    };
     Ok(match codec {
         Codec::Vorbis | Codec::Theora => 2,
         Codec::Opus => 1,
         // the comments, then the header's own count of extra headers
         Codec::Speex => {
-            let b = read_at(
-                file,
-                bos.start + bos.header_len(),
-                72.min(bos.len - bos.header_len()),
-            )?;
-            let n = b
+            let n = head
                 .get(68..72)
                 .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
                 .ok_or("its Speex header is cut short")?;
@@ -220,12 +221,7 @@ fn header_packets_after_first(
             1 + n as usize
         }
         Codec::Flac => {
-            let b = read_at(
-                file,
-                bos.start + bos.header_len(),
-                9.min(bos.len - bos.header_len()),
-            )?;
-            let n = b
+            let n = head
                 .get(7..9)
                 .map_or(0, |n| usize::from(u16::from_be_bytes([n[0], n[1]])));
             if n == 0 {
