@@ -57,6 +57,7 @@ pub fn draw(s: &State, frame: &mut Frame) {
         filter: s.browser.filter(),
         in_eval: s.eval.visible,
         typing_filter: s.browser.filter_focused && !s.eval.visible,
+        popup_open: s.popup.is_some(),
         ranks_shown: &s.ranks_shown,
     };
     if s.eval.visible {

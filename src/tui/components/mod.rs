@@ -154,6 +154,8 @@ pub struct Ctx<'a> {
     /// The filter input has the keyboard: keys type, so the hints say what
     /// ends the typing.
     pub typing_filter: bool,
+    /// A pop-up (picker, editor, batch preview, question) has the keys.
+    pub popup_open: bool,
     /// The ranks (bit r-1 for rank r) the Genre pane drew bars for, where it
     /// drew any: a digit key tags only a genre the user can see.
     pub ranks_shown: &'a std::cell::Cell<Option<u16>>,

@@ -191,7 +191,11 @@ impl Component for StatusLine {
         } else {
             "play"
         };
-        let hints: Vec<(String, &str)> = if ctx.typing_filter {
+        let hints: Vec<(String, &str)> = if ctx.popup_open {
+            // the pop-up has the keys (its own line says which): space and
+            // / would not play or filter
+            vec![("esc".into(), "closes")]
+        } else if ctx.typing_filter {
             // (keys type into the filter now: q and space are letters)
             vec![("enter".into(), "keeps"), ("esc".into(), "clears")]
         } else {
