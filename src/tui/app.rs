@@ -186,6 +186,15 @@ impl App {
         std::mem::take(&mut self.state.suspend)
     }
 
+    /// Ctrl-Z did not stop the app: whatever started it manages no jobs.
+    pub fn could_not_suspend(&mut self) {
+        self.state.status.set(
+            "cannot suspend: earmark was not started from a shell with job control",
+            super::components::status::Level::Info,
+        );
+        self.state.dirty = true;
+    }
+
     /// Whether anything changed since the last frame (and forget it).
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.state.dirty)

@@ -202,7 +202,9 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             break;
         }
         if app.take_suspend() {
-            session.suspend()?;
+            if !session.suspend()? {
+                app.could_not_suspend();
+            }
             session.terminal.draw(|f| app.draw(f))?;
             app.take_dirty();
         }

@@ -58,9 +58,18 @@ impl Session {
 impl Session {
     /// Ctrl-Z: give the terminal back and stop as the shell's job control
     /// expects (SIGTSTP); on `fg`, take full-screen mode again (the caller
-    /// redraws everything). Without job control the stop is ignored and the
-    /// app simply comes back.
-    pub fn suspend(&mut self) -> io::Result<()> {
+    /// redraws everything). Without job control (an orphaned process group:
+    /// started by `sh -c`, tmux's command) the stop is discarded and the app
+    /// simply comes back: false then, as no SIGCONT came.
+    pub fn suspend(&mut self) -> io::Result<bool> {
+        static CONTINUED: std::sync::OnceLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+            std::sync::OnceLock::new();
+        let continued = CONTINUED.get_or_init(|| {
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let _ = signal_hook::flag::register(libc::SIGCONT, std::sync::Arc::clone(&flag));
+            flag
+        });
+        continued.store(false, std::sync::atomic::Ordering::SeqCst);
         abort_guard::arm(false);
         restore();
         // SAFETY: raise has no preconditions; SIGTSTP's default action stops
@@ -68,6 +77,7 @@ impl Session {
         unsafe {
             libc::raise(libc::SIGTSTP);
         }
+        let stopped = continued.load(std::sync::atomic::Ordering::SeqCst);
         enable_raw_mode()?;
         crossterm::execute!(
             io::stdout(),
@@ -81,7 +91,8 @@ impl Session {
         // answer the input thread reads first.)
         let size = self.terminal.size()?;
         self.terminal
-            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+            .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+        Ok(stopped)
     }
 }
 
