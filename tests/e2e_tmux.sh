@@ -222,6 +222,10 @@ check_restored "q"
 start 160 48 "cd '$ROOT' && '$BIN' --no-audio demo --theme basic16"
 wait_for 'demo/ 7 files' 15
 wait_for '--no-audio: playing silently' 5
+# tmux's command runs under sh -c, which manages no jobs: Ctrl-Z says so
+keys C-z
+wait_for 'cannot suspend: earmark was not started from a shell with job control' 5
+step "ctrl-z without job control says so"
 keys G Space
 wait_for '▶ hell-reprise.ogg' 10
 keys C-c
