@@ -117,7 +117,9 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let config = config::load()?;
     let theme = match &opts.theme {
         Some(spec) => Theme::load(spec)?,
-        None => config.load_theme()?.unwrap_or_else(Theme::default_theme),
+        None => config
+            .load_theme()?
+            .unwrap_or_else(|| Theme::for_term(std::env::var_os("TERM").as_deref())),
     };
     let theme = config.apply_style(theme);
     let theme = if theme::colours_off() {

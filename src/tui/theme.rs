@@ -132,6 +132,22 @@ impl Theme {
         Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(DEFAULT_THEME))
     }
 
+    /// The theme when none is chosen, for the terminal `TERM` names: the
+    /// Linux console (`linux`) has 16 colours and no braille in its font,
+    /// so it gets basic16 with a half-block spectrogram; others the default.
+    pub fn for_term(term: Option<&std::ffi::OsStr>) -> Theme {
+        let console = term
+            .and_then(std::ffi::OsStr::to_str)
+            .is_some_and(|t| t == "linux" || t.starts_with("linux-"));
+        match Theme::builtin("basic16").filter(|_| console) {
+            Some(mut t) => {
+                t.halfblock = true;
+                t
+            }
+            None => Theme::default_theme(),
+        }
+    }
+
     pub fn builtin(name: &str) -> Option<Theme> {
         let (_, src) = BUILTIN.iter().find(|(n, _)| *n == name)?;
         // Built-in themes set every style, so none needs a base.
@@ -359,6 +375,19 @@ impl Default for Theme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Linux console gets 16 colours and half blocks; other
+    /// terminals, or none named, the default.
+    #[test]
+    fn the_linux_console_gets_basic16_with_half_blocks() {
+        let t = Theme::for_term(Some(std::ffi::OsStr::new("linux")));
+        assert_eq!(t.name, "basic16");
+        assert!(t.halfblock);
+        for term in [Some("xterm-256color"), Some("screen"), None] {
+            let t = Theme::for_term(term.map(std::ffi::OsStr::new));
+            assert_eq!(t, Theme::default_theme(), "{term:?}");
+        }
+    }
 
     #[test]
     fn builtin_themes_parse_and_the_default_sets_every_style() {
