@@ -49,17 +49,21 @@ fn is_tag_header(head: &[u8; HEADER]) -> bool {
         && head[6..10].iter().all(|b| b & 0x80 == 0)
 }
 
+/// The tag's body length, as its header's syncsafe size says.
+fn body_len(head: &[u8; HEADER]) -> u64 {
+    head[6..10]
+        .iter()
+        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f))
+}
+
 /// The whole tag's length: header, body and a v2.4 footer.
 fn tag_len(head: &[u8; HEADER]) -> u64 {
-    let size = head[6..10]
-        .iter()
-        .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
     let footer = if head[3] == 4 && head[5] & 0x10 != 0 {
         10
     } else {
         0
     };
-    HEADER as u64 + size + footer
+    HEADER as u64 + body_len(head) + footer
 }
 
 /// The same from `at` (where its probe found an `ID3` marker past junk);
@@ -78,11 +82,8 @@ pub fn check_from<R: Read + Seek>(
             return Ok(at);
         }
         let (version, flags) = (head[3], head[5]);
-        let size = head[6..10]
-            .iter()
-            .fold(0u64, |n, b| (n << 7) | u64::from(b & 0x7f));
         if version == 3 {
-            let take = size.min(file_len.saturating_sub(at + HEADER as u64));
+            let take = body_len(&head).min(file_len.saturating_sub(at + HEADER as u64));
             let mut body = Vec::new();
             r.take(take).read_to_end(&mut body).map_err(io)?;
             if flags & 0x80 != 0 {
@@ -95,12 +96,7 @@ pub fn check_from<R: Read + Seek>(
                 ));
             }
         }
-        let footer = if version == 4 && flags & 0x10 != 0 {
-            10
-        } else {
-            0
-        };
-        at += HEADER as u64 + size + footer;
+        at += tag_len(&head);
     }
     Err(AudioError::corrupt(
         path,
