@@ -347,10 +347,9 @@ fn report(path: &Path, old: GenreState, new: GenreState) -> WriteReport {
 }
 
 /// "not written: a tracker module, a format earmark does not read" for a
-/// file named as music earmark does not decode (Speex aside: it is written).
+/// file named as music earmark neither decodes nor tags.
 fn unread_format(path: &Path) -> Option<String> {
     crate::library::unread_audio_format(path)
-        .filter(|f| *f != "a Speex file")
         .map(|f| format!("not written: {f}, a format earmark does not read"))
 }
 
@@ -965,12 +964,11 @@ impl Expected {
             (Ok(p), _) => Some(p),
             // A tracker module or any blob lofty took for MPEG would get an
             // ID3 tag in front: an untagged file must decode as MPEG.
-            (Err(_), Some(_)) if native.is_untagged_mpeg() && unread_format(real).is_some() => {
-                return Err(TagWriteError::new(
-                    shown,
-                    WriteErrorKind::Unsupported,
-                    unread_format(real).unwrap_or_default(),
-                ));
+            (Err(_), Some(_))
+                if native.is_untagged_mpeg()
+                    && let Some(why) = unread_format(real) =>
+            {
+                return Err(TagWriteError::new(shown, WriteErrorKind::Unsupported, why));
             }
             (Err(e), Some(_)) if native.is_untagged_mpeg() => {
                 return Err(TagWriteError::new(
