@@ -131,20 +131,24 @@ impl GenreState {
             if mode == GenreMode::Replace {
                 return wanted.clone();
             }
+            // what the slot shows (split): a name in it is not added again
+            let split = display_slot(slot, self.get(slot).unwrap_or(&[]));
             let own = match slot {
                 // `gnre` is dropped for `©gen`: what it held moves there
-                Slot::Mp4Gen => [Slot::Mp4Gen, Slot::Mp4Gnre]
+                Slot::Mp4Gen => split
                     .iter()
-                    .flat_map(|&k| display_slot(k, self.get(k).unwrap_or(&[])))
+                    .cloned()
+                    .chain(display_slot(
+                        Slot::Mp4Gnre,
+                        self.get(Slot::Mp4Gnre).unwrap_or(&[]),
+                    ))
                     .collect(),
                 Slot::Id3v23 => whole_v23_names(self.get(slot).unwrap_or(&[])),
-                _ => display_slot(slot, self.get(slot).unwrap_or(&[])),
+                _ => split.clone(),
             };
             if own.is_empty() {
                 return wanted.clone();
             }
-            // a name the slot shows (split) is not added again
-            let split = display_slot(slot, self.get(slot).unwrap_or(&[]));
             let added = genres.iter().filter(|g| {
                 !split
                     .iter()
