@@ -158,14 +158,10 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     let moves = (moved > 0).then(|| format!("{moved} {} moved", files(moved)));
     let news = if !auto {
         let what = format!("{added} new {}, {gone} gone", files(added));
-        Some(format!(
-            "rescanned: {}",
-            [Some(what), moves]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
+        Some(match moves {
+            Some(m) => format!("rescanned: {what}, {m}"),
+            None => format!("rescanned: {what}"),
+        })
     } else if added + gone + moved > 0 {
         let what = [
             (added > 0).then(|| format!("{added} new {}", files(added))),
