@@ -432,20 +432,7 @@ pub fn accept_focused(s: &mut State, fx: &mut Effects) {
         return;
     };
     match (suggestion(s, id), super::vocab::unsure_line(s, id)) {
-        // said at once, as `t` says it: no write to fail and mark ✗
-        (Some(_), _) if let Some(reason) = untaggable(s, id) => {
-            let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
-            s.status.set(msg, Level::Error);
-        }
-        (Some((genre, _)), _) => {
-            let item = TagItem {
-                node: id,
-                path: s.tree.path(id),
-                change: change(s, vec![genre]),
-                decided_on: decided_on(s, id),
-            };
-            send_writes(s, fx, vec![item]);
-        }
+        (Some((genre, _)), _) => write_genre_to(s, fx, id, genre),
         (None, Some(unsure)) => s.status.set(unsure, Level::Info),
         (None, None) => no_suggestion(s, id),
     }
@@ -493,6 +480,12 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
         );
         return;
     }
+    write_genre_to(s, fx, id, genre);
+}
+
+/// One genre to one file, as `a` and the digits write it: a file that cannot
+/// carry tags is said at once, as `t` says it (no write to fail and mark ✗).
+fn write_genre_to(s: &mut State, fx: &mut Effects, id: NodeId, genre: String) {
     if let Some(reason) = untaggable(s, id) {
         let msg = format!("{} cannot be tagged: {reason}", s.tree.node(id).label());
         s.status.set(msg, Level::Error);
