@@ -106,6 +106,7 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
         let r = h.app.results().result(mp3_id).unwrap();
         earmark::tags::genre_tag_name(r.prediction.top(1)[0].0)
     };
+    no_write_without_the_journal(&mut h, dir.path(), &mp3);
     h.key(KeyCode::Char('a'));
     assert_eq!(genres(&mp3), vec![suggestion.clone()]);
     assert!(h.screen().contains('✎'), "{}", h.screen());
@@ -154,6 +155,22 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
         .count();
     assert!(done < 3, "cancel stopped the queue ({done} of 3 done)");
     assert!(h.app.is_idle());
+}
+
+/// A journal that cannot be opened (here a folder in its place; a lock held
+/// past the wait, a newer earmark's file) writes nothing: the write could not
+/// be undone. Once it opens, the next write goes through.
+fn no_write_without_the_journal(h: &mut Harness, cache_dir: &Path, file: &Path) {
+    let journal = cache_dir.join("cache/data/journal.sqlite");
+    assert!(!journal.exists(), "the app opened no journal before a write");
+    std::fs::create_dir_all(&journal).unwrap();
+    let before = std::fs::read(file).unwrap();
+    h.key(KeyCode::Char('a'));
+    assert_eq!(std::fs::read(file).unwrap(), before, "written without a journal");
+    let said = h.app.status_message().unwrap_or("").to_string();
+    assert!(said.starts_with("nothing written: undo journal "), "{said}");
+    assert!(!h.screen().contains('✎'), "{}", h.screen());
+    std::fs::remove_dir(&journal).unwrap();
 }
 
 /// A write survives a restart as a ✎ mark (the journal knows), and u in the

@@ -212,9 +212,13 @@ impl Tagger {
                             }
                         }
                         Request::Write(items) => {
-                            let Some(c) = journal(&mut cache, &send) else {
-                                send(TagEvent::WriteDone { total: 0 });
-                                continue;
+                            let c = match journal(&mut cache, &send) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    send(TagEvent::Warning(format!("nothing written: {e}")));
+                                    send(TagEvent::WriteDone { total: 0 });
+                                    continue;
+                                }
                             };
                             let total = items.len();
                             let r = write_batch(c, &items, &send, &stop, &cut);
@@ -231,7 +235,7 @@ impl Tagger {
                                 crate::tags::journal::default_path().is_ok_and(|p| p.exists());
                             let (written, skipped) =
                                 match exists.then(|| journal(&mut cache, &send)) {
-                                    Some(Some(c)) => (
+                                    Some(Ok(c)) => (
                                         journal_marks(c, &root),
                                         c.skips_under(&root).unwrap_or_default(),
                                     ),
@@ -242,8 +246,12 @@ impl Tagger {
                             }
                         }
                         Request::Skip(path, skipped) => {
-                            let Some(c) = journal(&mut cache, &send) else {
-                                continue;
+                            let c = match journal(&mut cache, &send) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
+                                    continue;
+                                }
                             };
                             let kept = match skipped {
                                 true => c.skip_keep(&path),
@@ -254,9 +262,12 @@ impl Tagger {
                             }
                         }
                         Request::Undo(ids) => {
-                            let Some(c) = journal(&mut cache, &send) else {
-                                send(TagEvent::Undone(Vec::new()));
-                                continue;
+                            let c = match journal(&mut cache, &send) {
+                                Ok(c) => c,
+                                Err(e) => {
+                                    send(TagEvent::Undone(vec![Err(UndoFailed::Failed(e, None))]));
+                                    continue;
+                                }
                             };
                             let out = undo_entries(c, ids, &stop, |done, total| {
                                 send(TagEvent::UndoProgress { done, total });
@@ -415,33 +426,23 @@ fn undo_entries(
         .collect()
 }
 
-/// The journal's cache, opened once; an in-memory one (with a warning) when
-/// the file cannot be opened, so writes still go through the safe path.
-fn journal<'a>(slot: &'a mut Option<Cache>, send: &impl Fn(TagEvent) -> bool) -> Option<&'a Cache> {
+/// The journal, opened on first use and kept. When it cannot be opened
+/// (locked past the wait, unreadable, a newer earmark's) nothing is written:
+/// a write it cannot record could not be undone. The reason is said, and the
+/// next request tries again (a lock held at start does not last the session).
+fn journal<'a>(
+    slot: &'a mut Option<Cache>,
+    send: &impl Fn(TagEvent) -> bool,
+) -> Result<&'a Cache, String> {
     if slot.is_none() {
-        let cache = match crate::tags::journal::open_journal() {
-            Ok(c) => {
-                for w in c.warnings() {
-                    send(TagEvent::Warning(w.clone()));
-                }
-                c
-            }
-            Err(e) => {
-                send(TagEvent::Warning(format!(
-                    "{e}; undo works for this session only"
-                )));
-                match Cache::open_in_memory() {
-                    Ok(c) => c,
-                    Err(e) => {
-                        send(TagEvent::Warning(format!("cannot write tags: {e}")));
-                        return None;
-                    }
-                }
-            }
-        };
+        let cache = crate::tags::journal::open_journal().map_err(|e| e.to_string())?;
+        for w in cache.warnings() {
+            send(TagEvent::Warning(w.clone()));
+        }
         *slot = Some(cache);
     }
     slot.as_ref()
+        .ok_or_else(|| "the undo journal is not open".into())
 }
 
 /// The newest write not undone for each file under `root`, by path relative

@@ -301,10 +301,14 @@ fn try_open(path: &Path) -> Result<Connection, TryOpen> {
             "another application's database (unknown schema)".into(),
         )));
     }
+    // A newer earmark's file is sound: left where it is, unused (moving it
+    // aside would lose a journal's undo history to a downgrade).
     if app_id == APPLICATION_ID && version > SCHEMA_VERSION {
-        return Err(TryOpen::Unusable(Unusable::Foreign(format!(
-            "written by a newer earmark (schema {version}, this one knows up to {SCHEMA_VERSION})"
-        ))));
+        return Err(TryOpen::Fatal(format!(
+            "written by a newer earmark (schema {version}; this one knows up to \
+             {SCHEMA_VERSION}): left as it is (use that earmark, or move the file away \
+             to start a new one)"
+        )));
     }
     // WAL lets the TUI's workers and a CLI run share the cache; ignore failure
     // (e.g. a filesystem without shared memory), the default journal works too.
@@ -618,6 +622,32 @@ mod tests {
             cache.warnings()
         );
         assert!(cache.journal_list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_left_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::tags::journal::JOURNAL_FILE);
+        Cache::open(&path).unwrap();
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(&format!("PRAGMA user_version = {};", SCHEMA_VERSION + 1))
+                .unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Cache::open(&path).unwrap_err().to_string();
+        assert!(err.starts_with("undo journal "), "{err}");
+        assert!(
+            err.contains("newer earmark") && err.contains("left as it is"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains(".corrupt-")), "{names:?}");
     }
 
     #[test]
