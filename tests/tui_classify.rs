@@ -162,11 +162,18 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
 /// be undone. Once it opens, the next write goes through.
 fn no_write_without_the_journal(h: &mut Harness, cache_dir: &Path, file: &Path) {
     let journal = cache_dir.join("cache/data/journal.sqlite");
-    assert!(!journal.exists(), "the app opened no journal before a write");
+    assert!(
+        !journal.exists(),
+        "the app opened no journal before a write"
+    );
     std::fs::create_dir_all(&journal).unwrap();
     let before = std::fs::read(file).unwrap();
     h.key(KeyCode::Char('a'));
-    assert_eq!(std::fs::read(file).unwrap(), before, "written without a journal");
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        before,
+        "written without a journal"
+    );
     let said = h.app.status_message().unwrap_or("").to_string();
     assert!(said.starts_with("nothing written: undo journal "), "{said}");
     assert!(!h.screen().contains('✎'), "{}", h.screen());

@@ -189,93 +189,8 @@ impl Tagger {
                         return;
                     }
                     let send = |event: TagEvent| sink(AppEvent::Tag { req: id, event });
-                    match req {
-                        Request::Preview(items) => {
-                            // a preview of thousands of files must not hold up quitting
-                            let rows = items
-                                .into_iter()
-                                .take_while(|_| !stop.load(Ordering::Relaxed))
-                                .map(|(item, confidence)| Planned {
-                                    plan: crate::tags::plan_genre(&item.path, &item.change)
-                                        .map_err(|e| e.reason.clone()),
-                                    node: item.node,
-                                    path: item.path,
-                                    change: item.change,
-                                    decided_on: item.decided_on,
-                                    confidence,
-                                    held: None,
-                                    tick: None,
-                                })
-                                .collect();
-                            if !send(TagEvent::Previewed(rows)) {
-                                return;
-                            }
-                        }
-                        Request::Write(items) => {
-                            let c = match journal(&mut cache, &send) {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    send(TagEvent::Warning(format!("nothing written: {e}")));
-                                    send(TagEvent::WriteDone { total: 0 });
-                                    continue;
-                                }
-                            };
-                            let total = items.len();
-                            let r = write_batch(c, &items, &send, &stop, &cut);
-                            if let Err(e) = r {
-                                send(TagEvent::Warning(format!("cannot write tags: {e}")));
-                            }
-                            if !send(TagEvent::WriteDone { total }) {
-                                return;
-                            }
-                        }
-                        Request::Marks(root) => {
-                            // Only an existing journal: an app that never tagged creates none.
-                            let exists =
-                                crate::tags::journal::default_path().is_ok_and(|p| p.exists());
-                            let (written, skipped) =
-                                match exists.then(|| journal(&mut cache, &send)) {
-                                    Some(Ok(c)) => (
-                                        journal_marks(c, &root),
-                                        c.skips_under(&root).unwrap_or_default(),
-                                    ),
-                                    _ => Default::default(),
-                                };
-                            if !send(TagEvent::Marks { written, skipped }) {
-                                return;
-                            }
-                        }
-                        Request::Skip(path, skipped) => {
-                            let c = match journal(&mut cache, &send) {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
-                                    continue;
-                                }
-                            };
-                            let kept = match skipped {
-                                true => c.skip_keep(&path),
-                                false => c.skip_forget(&path),
-                            };
-                            if let Err(e) = kept {
-                                send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
-                            }
-                        }
-                        Request::Undo(ids) => {
-                            let c = match journal(&mut cache, &send) {
-                                Ok(c) => c,
-                                Err(e) => {
-                                    send(TagEvent::Undone(vec![Err(UndoFailed::Failed(e, None))]));
-                                    continue;
-                                }
-                            };
-                            let out = undo_entries(c, ids, &stop, |done, total| {
-                                send(TagEvent::UndoProgress { done, total });
-                            });
-                            if !send(TagEvent::Undone(out)) {
-                                return;
-                            }
-                        }
+                    if !serve(req, &mut cache, &send, &stop, &cut) {
+                        return;
                     }
                 }
             });
@@ -340,6 +255,96 @@ impl Tagger {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
+    }
+}
+
+/// One request, on the tagging thread; false when the app has gone (its
+/// answer could not be sent), which ends the thread.
+fn serve(
+    req: Request,
+    cache: &mut Option<Cache>,
+    send: &impl Fn(TagEvent) -> bool,
+    stop: &AtomicBool,
+    cut: &Mutex<Option<(usize, usize)>>,
+) -> bool {
+    match req {
+        Request::Preview(items) => {
+            // a preview of thousands of files must not hold up quitting
+            let rows = items
+                .into_iter()
+                .take_while(|_| !stop.load(Ordering::Relaxed))
+                .map(|(item, confidence)| Planned {
+                    plan: crate::tags::plan_genre(&item.path, &item.change)
+                        .map_err(|e| e.reason.clone()),
+                    node: item.node,
+                    path: item.path,
+                    change: item.change,
+                    decided_on: item.decided_on,
+                    confidence,
+                    held: None,
+                    tick: None,
+                })
+                .collect();
+            send(TagEvent::Previewed(rows))
+        }
+        Request::Write(items) => {
+            let c = match journal(cache, send) {
+                Ok(c) => c,
+                Err(e) => {
+                    send(TagEvent::Warning(format!("nothing written: {e}")));
+                    send(TagEvent::WriteDone { total: 0 });
+                    return true;
+                }
+            };
+            let total = items.len();
+            let r = write_batch(c, &items, send, stop, cut);
+            if let Err(e) = r {
+                send(TagEvent::Warning(format!("cannot write tags: {e}")));
+            }
+            send(TagEvent::WriteDone { total })
+        }
+        Request::Marks(root) => {
+            // Only an existing journal: an app that never tagged creates none.
+            let exists = crate::tags::journal::default_path().is_ok_and(|p| p.exists());
+            let (written, skipped) = match exists.then(|| journal(cache, send)) {
+                Some(Ok(c)) => (
+                    journal_marks(c, &root),
+                    c.skips_under(&root).unwrap_or_default(),
+                ),
+                _ => Default::default(),
+            };
+            send(TagEvent::Marks { written, skipped })
+        }
+        Request::Skip(path, skipped) => {
+            let c = match journal(cache, send) {
+                Ok(c) => c,
+                Err(e) => {
+                    send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
+                    return true;
+                }
+            };
+            let kept = match skipped {
+                true => c.skip_keep(&path),
+                false => c.skip_forget(&path),
+            };
+            if let Err(e) = kept {
+                send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
+            }
+            true
+        }
+        Request::Undo(ids) => {
+            let c = match journal(cache, send) {
+                Ok(c) => c,
+                Err(e) => {
+                    send(TagEvent::Undone(vec![Err(UndoFailed::Failed(e, None))]));
+                    return true;
+                }
+            };
+            let out = undo_entries(c, ids, stop, |done, total| {
+                send(TagEvent::UndoProgress { done, total });
+            });
+            send(TagEvent::Undone(out))
+        }
     }
 }
 
