@@ -273,7 +273,7 @@ wait_for 'left out: (1 has|[0-9]+ have) a genre' 5
 keys a
 wait_for 'Write 4 of 4 files' 5
 keys Enter
-wait_for 'wrote 4 files' 30
+wait_for 'wrote ([A-Za-z -]+ to )?4 files' 30
 step "a folder classified by the CLI (relative path) batch-accepts collapsed, from another folder"
 
 keys l

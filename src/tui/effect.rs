@@ -117,6 +117,11 @@ pub enum Work {
         /// Of those, files deleted or moved away before their turn (no ✗
         /// to look at: the rescan after the batch drops their rows).
         gone: usize,
+        /// Files that held the genre already: nothing written to them.
+        unchanged: usize,
+        /// The genres every file of the batch is given, when it is one
+        /// change (`T` over marked files), as the summary names them.
+        genres: Option<String>,
     },
     PreviewTags,
     Undo,

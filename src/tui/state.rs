@@ -213,6 +213,7 @@ impl State {
                 position: 0.0,
                 volume: setup.volume,
                 advanced: false,
+                start_at: None,
             },
             player_bar: PlayerBar::default(),
             results: Results::new(if setup.classify {

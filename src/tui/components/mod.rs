@@ -78,6 +78,9 @@ pub struct PlayerView {
     /// The track was started by auto-advance, not by a key: if it cannot
     /// play, the next one is tried rather than the music stopping.
     pub advanced: bool,
+    /// Where the track being opened starts: a time typed at the seek prompt
+    /// while nothing played (applied once its length is known).
+    pub start_at: Option<crate::player::SeekTarget>,
 }
 
 impl PlayerView {
@@ -292,6 +295,7 @@ mod player_view_tests {
             position: 0.0,
             volume: 1.0,
             advanced: false,
+            start_at: None,
         };
         assert!(p.is_playing_clip(&clip));
         assert!(!p.is_playing_clip(std::path::Path::new("/music/other.ogg")));

@@ -109,13 +109,18 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         Action::SeekBack => seek_to(s, fx, position(s) - SEEK_STEP_S),
         Action::SeekForwardLong => seek_to(s, fx, position(s) + SEEK_LONG_STEP_S),
         Action::SeekBackLong => seek_to(s, fx, position(s) - SEEK_LONG_STEP_S),
-        Action::SeekPrompt => {
-            if matches!(s.player.state, PlayState::Stopped | PlayState::Loading) {
+        // Stopped, the prompt opens too: what is typed then plays the
+        // selected file from there (a refusal let the typed digits fall
+        // through to the browser, where a digit writes a genre).
+        Action::SeekPrompt => match s.player.state {
+            PlayState::Stopped if s.eval.visible => {
                 s.status.set("nothing playing to seek in", Level::Info);
-            } else {
-                s.popup = Some(super::super::components::tagging::Popup::seek());
             }
-        }
+            PlayState::Stopped if selected_file(s).is_none() => {
+                s.status.set("select a file to play", Level::Info);
+            }
+            _ => s.popup = Some(super::super::components::tagging::Popup::seek()),
+        },
         Action::SeekToPermille(p) => {
             if let Some(d) = s.player.duration() {
                 seek_to(s, fx, d * f64::from(p.min(1000)) / 1000.0);
@@ -369,6 +374,7 @@ fn play(s: &mut State, fx: &mut Effects, node: Option<NodeId>, path: PathBuf) {
     }
     fx.push(Effect::Play(path.clone()));
     s.player.advanced = false;
+    s.player.start_at = None;
     s.player.node = node;
     s.player.external = if node.is_none() { Some(path) } else { None };
     s.player.info = None;
@@ -397,26 +403,49 @@ fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
     }
 }
 
-/// Seek to what was typed at the seek prompt: `1:30`, `90`, `50%`.
+/// Seek to what was typed at the seek prompt: `1:30`, `90`, `50%`. With
+/// nothing playing, the selected file plays from there; while a track opens,
+/// it starts there.
 pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
-    match crate::player::parse_seek(text) {
-        Ok(target) => match target.seconds(s.player.duration()) {
-            // Past the end: said, and the seek goes to the last moment.
-            Some(t) if past_the_end(target, s.player.duration()) => {
-                let d = s.player.duration().unwrap_or_default();
-                seek_to(s, fx, t);
-                s.status.set(
-                    format!("the track is {} long: at its end", crate::clock::clock(d)),
-                    Level::Info,
-                );
+    let target = match crate::player::parse_seek(text) {
+        Ok(target) => target,
+        Err(e) => return s.status.set(e, Level::Error),
+    };
+    match s.player.state {
+        PlayState::Stopped => match selected_file(s) {
+            Some(id) => {
+                play(s, fx, Some(id), s.tree.path(id));
+                s.player.start_at = Some(target);
             }
-            Some(t) => seek_to(s, fx, t),
-            None => s.status.set(
-                "the track's length is not known yet: seek by time",
-                Level::Info,
-            ),
+            None => s.status.set("select a file to play", Level::Info),
         },
-        Err(e) => s.status.set(e, Level::Error),
+        PlayState::Loading => s.player.start_at = Some(target),
+        _ => seek_to_target(s, fx, target),
+    }
+}
+
+/// The file under the cursor, when the cursor is on a file.
+fn selected_file(s: &State) -> Option<NodeId> {
+    s.browser.selected().filter(|&id| s.tree.node(id).is_file())
+}
+
+/// Seek the track playing (or paused) to a typed target.
+pub fn seek_to_target(s: &mut State, fx: &mut Effects, target: crate::player::SeekTarget) {
+    match target.seconds(s.player.duration()) {
+        // Past the end: said, and the seek goes to the last moment.
+        Some(t) if past_the_end(target, s.player.duration()) => {
+            let d = s.player.duration().unwrap_or_default();
+            seek_to(s, fx, t);
+            s.status.set(
+                format!("the track is {} long: at its end", crate::clock::clock(d)),
+                Level::Info,
+            );
+        }
+        Some(t) => seek_to(s, fx, t),
+        None => s.status.set(
+            "the track's length is not known yet: seek by time",
+            Level::Info,
+        ),
     }
 }
 

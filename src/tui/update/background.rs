@@ -240,6 +240,9 @@ fn on_player(s: &mut State, fx: &mut Effects, e: PlayerEvent) {
                         PlayState::Playing
                     };
                 }
+                if let Some(target) = s.player.start_at.take() {
+                    super::actions::seek_to_target(s, fx, target);
+                }
             }
         }
         PlayerEvent::Failed { path, reason } => {

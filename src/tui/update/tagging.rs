@@ -19,12 +19,20 @@ use std::sync::Arc;
 pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
     match event {
         TagEvent::Written { node, result } => {
-            if let Some(Work::Write { left, failed, gone }) = s.inflight.get_mut(req) {
+            if let Some(Work::Write {
+                left,
+                failed,
+                gone,
+                unchanged,
+                ..
+            }) = s.inflight.get_mut(req)
+            {
                 if let Some(i) = left.iter().position(|&n| n == node) {
                     left.swap_remove(i);
                 }
                 *failed += usize::from(result.is_err());
                 *gone += usize::from(result.as_ref().is_err_and(|e| e.kind == "not-found"));
+                *unchanged += usize::from(result.as_ref().is_ok_and(|a| !a.report.changed));
             }
             match result {
                 Ok(applied) => {
@@ -56,18 +64,29 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
             }
         }
         TagEvent::WriteDone { total } => {
-            let (failed, gone) = match s.inflight.finish(req) {
-                Some(Work::Write { failed, gone, .. }) => (failed, gone),
-                _ => (0, 0),
-            };
-            if total > 1 {
+            if let Some(Work::Write {
+                failed,
+                gone,
+                unchanged,
+                genres,
+                ..
+            }) = s.inflight.finish(req)
+                && total > 1
+            {
                 // Failures keep the line (a rescan's news goes to the log).
                 let level = if failed > 0 {
                     Level::Error
                 } else {
                     Level::Info
                 };
-                s.status.set(batch_summary(s, total, failed, gone), level);
+                let tally = Tally {
+                    total,
+                    failed,
+                    gone,
+                    unchanged,
+                };
+                let said = batch_summary(s, &tally, genres.as_deref());
+                s.status.set(said, level);
             }
             quit_if_asked(s);
         }
@@ -176,23 +195,48 @@ fn written(
 /// failures counted are this batch's, and undo is offered only when
 /// something was written. Files `gone` before their turn are said apart:
 /// their rows leave with the rescan that follows, so no ✗ shows.
-fn batch_summary(s: &State, total: usize, failed: usize, gone: usize) -> String {
-    let written = total.saturating_sub(failed);
+fn batch_summary(s: &State, t: &Tally, genres: Option<&str>) -> String {
+    let Tally {
+        total,
+        failed,
+        gone,
+        unchanged,
+    } = *t;
+    let written = total.saturating_sub(failed + unchanged);
     let marked = failed - gone.min(failed);
-    let why = match (marked, gone) {
-        (m, 0) => format!("{m} failed: marked ✗"),
-        (0, g) => format!("{g} no longer there"),
-        (m, g) => format!("{m} failed: marked ✗; {g} no longer there"),
+    let mut why: Vec<String> = Vec::new();
+    if unchanged > 0 {
+        why.push(format!("{unchanged} had it already"));
+    }
+    if marked > 0 {
+        why.push(format!("{marked} failed: marked ✗"));
+    }
+    if gone > 0 {
+        why.push(format!("{gone} no longer there"));
+    }
+    let why = match why.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", why.join("; ")),
     };
-    if failed == 0 {
-        let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
-        return format!("wrote {total} files · {undo} undoes the batch");
-    }
     if written == 0 {
-        return format!("wrote nothing ({why})");
+        return format!("wrote nothing{why}");
     }
+    let what = genres.map_or(String::new(), |g| format!("{g} to "));
+    let files = match (written, failed + unchanged) {
+        (1, 0) => "1 file".to_string(),
+        (w, 0) => format!("{w} files"),
+        (w, _) => format!("{w} of {total} files"),
+    };
     let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
-    format!("wrote {written} of {total} files ({why}) · {undo} undoes the batch")
+    format!("wrote {what}{files}{why} · {undo} undoes the batch")
+}
+
+/// How a batch went, file by file.
+struct Tally {
+    total: usize,
+    failed: usize,
+    gone: usize,
+    unchanged: usize,
 }
 
 fn record_step(s: &mut State, req: ReqId, id: i64, node: NodeId) {
@@ -943,9 +987,18 @@ pub fn send_writes(s: &mut State, fx: &mut Effects, items: Vec<TagItem>) {
     if let Some(Popup::Batch { threshold, .. }) = &s.popup {
         s.threshold = *threshold;
     }
+    // One change for every file (`T` over marks): the summary names it.
+    let genres = match items.split_first() {
+        Some((first, rest)) if rest.iter().all(|i| i.change.genres == first.change.genres) => {
+            Some(crate::tags::write::show(&first.change.genres))
+        }
+        _ => None,
+    };
     let req = s.inflight.start(Work::Write {
         failed: 0,
         gone: 0,
+        unchanged: 0,
+        genres,
         left: items.iter().map(|i| i.node).collect(),
     });
     fx.push(Effect::WriteTags { req, items });

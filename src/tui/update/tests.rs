@@ -1457,11 +1457,58 @@ fn a_track_without_a_declared_length_plays_with_its_analysis_length() {
     );
 }
 
+/// `:` with nothing playing opens the prompt too: what is typed plays the
+/// selected file from there. It said "nothing playing" and let the digits
+/// typed next reach the browser, where `1` wrote rank 1's genre.
+#[test]
+fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
+    let mut s = state(1, false);
+    let node = s.tree.files().next().unwrap();
+    s.results.set_result(node, classified("rock", 0.9));
+    while s.browser.selected() != Some(node) {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Char(':'));
+    assert!(s.popup.is_some(), "the prompt opens");
+    let mut fx = Vec::new();
+    for c in "1:30".chars() {
+        fx.extend(key(&mut s, KeyCode::Char(c)));
+    }
+    fx.extend(key(&mut s, KeyCode::Enter));
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "{fx:?}"
+    );
+    assert!(fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.state, PlayState::Loading);
+    let info = crate::audio::SourceInfo {
+        container: "Ogg".into(),
+        codec: "vorbis".into(),
+        sample_rate: 44100,
+        channels: 2,
+        bits_per_sample: None,
+        duration_s: Some(200.0),
+    };
+    let path = s.tree.path(node);
+    let fx = update(
+        &mut s,
+        Msg::Player(PlayerEvent::Started {
+            path,
+            info,
+            paused: false,
+        }),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if *t == 90.0)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.start_at, None);
+}
+
 #[test]
 fn colon_seeks_to_a_typed_time_or_percent() {
     let mut s = state(1, false);
-    key(&mut s, KeyCode::Char(':'));
-    assert!(s.popup.is_none(), "nothing playing");
     s.player.node = s.tree.files().next();
     s.player.state = PlayState::Playing;
     s.player.info = Some(crate::audio::SourceInfo {
@@ -1631,22 +1678,7 @@ fn a_batch_summary_counts_its_own_failures() {
             },
         )
     };
-    let batch = |s: &mut State, nodes: &[u32]| {
-        let mut fx = Vec::new();
-        let items = nodes.iter().map(|&n| (n, vec!["Jazz".into()])).collect();
-        super::tagging::write_tags(s, &mut fx, items);
-        write_req(&fx).0
-    };
-    let done = |s: &mut State, req: u64, total: usize| {
-        update(
-            s,
-            Msg::Tag {
-                req,
-                event: TagEvent::WriteDone { total },
-            },
-        );
-        s.status.message().unwrap_or_default().to_string()
-    };
+    let (batch, done) = (jazz_batch, batch_done);
 
     let req = batch(&mut s, &[files[0], files[1]]);
     fail(&mut s, req, files[0]);
@@ -1672,7 +1704,7 @@ fn a_batch_summary_counts_its_own_failures() {
     );
     assert_eq!(
         done(&mut s, req, 3),
-        "wrote 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
+        "wrote Jazz to 2 of 3 files (1 failed: marked ✗) · u undoes the batch"
     );
 
     // A file deleted before its turn has no ✗ to point at.
@@ -1694,7 +1726,69 @@ fn a_batch_summary_counts_its_own_failures() {
     written(&mut s, req, files[4], 23, &["Jazz"]);
     assert_eq!(
         done(&mut s, req, 3),
-        "wrote 1 of 3 files (1 failed: marked ✗; 1 no longer there) · u undoes the batch"
+        "wrote Jazz to 1 of 3 files (1 failed: marked ✗; 1 no longer there) · u undoes the batch"
+    );
+}
+
+/// "Jazz" to these files, as `T` writes it over marks; its request.
+fn jazz_batch(s: &mut State, nodes: &[u32]) -> u64 {
+    let mut fx = Vec::new();
+    let items = nodes.iter().map(|&n| (n, vec!["Jazz".into()])).collect();
+    super::tagging::write_tags(s, &mut fx, items);
+    write_req(&fx).0
+}
+
+/// The batch `req` of `total` files ends: the status line then.
+fn batch_done(s: &mut State, req: u64, total: usize) -> String {
+    update(
+        s,
+        Msg::Tag {
+            req,
+            event: TagEvent::WriteDone { total },
+        },
+    );
+    s.status.message().unwrap_or_default().to_string()
+}
+
+/// The summary names the one genre a batch wrote, and does not count a file
+/// that held it already as written ("wrote 3 files" of which one was not).
+#[test]
+fn a_batch_summary_names_the_genre_and_what_held_it_already() {
+    let mut s = state(5, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let req = jazz_batch(&mut s, &[files[0], files[1], files[2]]);
+    written(&mut s, req, files[0], 24, &["Jazz"]);
+    written(&mut s, req, files[1], 25, &["Jazz"]);
+    let report = crate::tags::WriteReport {
+        path: s.tree.path(files[2]),
+        old: vec!["Jazz".into()],
+        new: vec!["Jazz".into()],
+        changed: false,
+        old_state: Default::default(),
+        new_state: Default::default(),
+        key_before: None,
+    };
+    let result = Ok(crate::tags::apply::Applied {
+        report,
+        journal_id: None,
+        key_after: None,
+    });
+    let event = TagEvent::Written {
+        node: files[2],
+        result,
+    };
+    update(&mut s, Msg::Tag { req, event });
+    assert_eq!(
+        batch_done(&mut s, req, 3),
+        "wrote Jazz to 2 of 3 files (1 had it already) · u undoes the batch"
+    );
+    // Every file written, one genre: named.
+    let req = jazz_batch(&mut s, &[files[3], files[4]]);
+    written(&mut s, req, files[3], 26, &["Jazz"]);
+    written(&mut s, req, files[4], 27, &["Jazz"]);
+    assert_eq!(
+        batch_done(&mut s, req, 2),
+        "wrote Jazz to 2 files · u undoes the batch"
     );
 }
 
@@ -2939,6 +3033,8 @@ fn a_change_the_watch_sees_rescans_quietly_when_it_can() {
         left: vec![a],
         failed: 0,
         gone: 0,
+        unchanged: 0,
+        genres: None,
     });
     let fx = update(&mut s, Msg::Watch(WatchNote::Changed));
     assert_eq!(auto_rescans(&fx), 0, "not under a write: {fx:?}");
@@ -3078,6 +3174,8 @@ fn a_write_survives_its_folder_going_away_and_back() {
         left: vec![a],
         failed: 0,
         gone: 0,
+        unchanged: 0,
+        genres: None,
     });
     let genres_now = s.read_genres(a).cloned().unwrap_or_default();
     let now: Vec<&str> = genres_now.iter().map(String::as_str).collect();
