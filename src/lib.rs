@@ -7,7 +7,7 @@
 
 pub use earmark_engine::{
     analysis, audio, cache, classifier, clock, eval, features, jobs, library, model, player, quiet,
-    tags, text, vocab,
+    small_file, tags, text, vocab,
 };
 
 pub mod cli;

@@ -221,6 +221,30 @@ fn the_app_refuses_a_dumb_terminal_or_a_pipe_in_one_line() {
     }
 }
 
+/// A config, theme or report named as a device is refused in one line (a
+/// config linked to /dev/zero grew to 11 GB in 6 s before this).
+#[cfg(unix)]
+#[test]
+fn a_settings_file_that_is_a_device_is_refused_in_one_line() {
+    let runs: [(&[&str], Option<&str>); 3] = [
+        (&[], Some("/dev/zero")),
+        (&["--theme", "/dev/zero"], None),
+        (&["--eval-report", "/dev/zero"], None),
+    ];
+    for (args, config) in runs {
+        let mut cmd = earmark();
+        cmd.args(args).arg(env!("CARGO_MANIFEST_DIR"));
+        if let Some(c) = config {
+            cmd.env("EARMARK_CONFIG", c);
+        }
+        let out = cmd.output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+}
+
 /// A name that is not UTF-8 keeps its bytes as `\xNN` in error lines, as
 /// in `path`, not U+FFFD (two such names would read the same).
 #[cfg(unix)]

@@ -363,13 +363,14 @@ fn clip_id(path: &Path) -> String {
 }
 
 fn read_split(list: &Path) -> Result<HashSet<String>, String> {
-    let text = std::fs::read_to_string(list).map_err(|e| {
-        format!(
-            "cannot read split list {}: {}",
-            list.display(),
-            crate::library::io_reason(&e)
-        )
-    })?;
+    let text =
+        crate::small_file::read_text_at_most(list, crate::small_file::DATA_LIMIT).map_err(|e| {
+            format!(
+                "cannot read split list {}: {}",
+                list.display(),
+                crate::library::io_reason(&e)
+            )
+        })?;
     let ids: HashSet<String> = text
         .lines()
         .map(str::trim)

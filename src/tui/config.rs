@@ -178,7 +178,7 @@ pub fn load() -> Result<Config, FileError> {
     let Some(path) = config_path() else {
         return Ok(Config::default());
     };
-    match std::fs::read_to_string(&path) {
+    match crate::small_file::read_text_at_most(&path, crate::small_file::SETTINGS_LIMIT) {
         Ok(src) => parse(&src, &path),
         // a file named on purpose (EARMARK_CONFIG) must exist: a typo would
         // otherwise start the app with defaults and no word

@@ -193,11 +193,12 @@ impl Theme {
     }
 
     pub fn load_file(path: &Path) -> Result<Theme, FileError> {
-        let src = std::fs::read_to_string(path).map_err(|e| FileError {
-            path: path.to_path_buf(),
-            line: None,
-            message: format!("cannot read theme: {}", crate::library::io_reason(&e)),
-        })?;
+        let src = crate::small_file::read_text_at_most(path, crate::small_file::SETTINGS_LIMIT)
+            .map_err(|e| FileError {
+                path: path.to_path_buf(),
+                line: None,
+                message: format!("theme: {}", crate::library::io_reason(&e)),
+            })?;
         let name = path
             .file_stem()
             .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());

@@ -15,6 +15,7 @@ pub mod library;
 pub mod model;
 pub mod player;
 pub mod quiet;
+pub mod small_file;
 pub mod tags;
 #[cfg(test)]
 mod test_wav;

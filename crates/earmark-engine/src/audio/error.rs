@@ -151,6 +151,7 @@ pub fn io_words(kind: std::io::ErrorKind) -> Option<&'static str> {
         K::PermissionDenied => "permission denied",
         K::NotFound => "no such file or directory",
         K::IsADirectory => "is a directory",
+        K::NotADirectory => "a part of the path is a file, not a folder",
         K::StorageFull => "disk full (no space left on the device)",
         K::QuotaExceeded => "disk quota exceeded",
         K::ReadOnlyFilesystem => "read-only file system",

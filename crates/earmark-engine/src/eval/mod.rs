@@ -254,7 +254,7 @@ impl EvalReport {
 
     /// Read an `earmark eval --json` report.
     pub fn from_file(path: &std::path::Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::small_file::read_text_at_most(path, crate::small_file::DATA_LIMIT)
             .map_err(|e| format!("{}: {}", path.display(), crate::library::io_reason(&e)))?;
         Self::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
     }

@@ -183,10 +183,13 @@ pub fn find_card(spec: &Path) -> Result<ModelCard, ModelError> {
 }
 
 fn read_card(path: &Path) -> Result<ModelCard, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ModelError::Card {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let text =
+        crate::small_file::read_text_at_most(path, crate::small_file::DATA_LIMIT).map_err(|e| {
+            ModelError::Card {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
+        })?;
     parse_card(&text, path)
 }
 

@@ -122,28 +122,32 @@ impl GenreModel {
     /// Load `model.json` from `dir` and the ONNX file it names.
     pub fn from_dir(dir: &Path) -> Result<Self, ModelError> {
         let card_path = dir.join("model.json");
-        let card_text = std::fs::read_to_string(&card_path).map_err(|e| ModelError::Card {
-            path: card_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let card_text =
+            crate::small_file::read_text_at_most(&card_path, crate::small_file::DATA_LIMIT)
+                .map_err(|e| ModelError::Card {
+                    path: card_path.clone(),
+                    reason: e.to_string(),
+                })?;
         let card: ModelCard = serde_json::from_str(&card_text).map_err(|e| ModelError::Card {
             path: card_path.clone(),
             reason: e.to_string(),
         })?;
         let onnx_path = dir.join(&card.file);
-        let bytes = std::fs::read(&onnx_path).map_err(|e| ModelError::Load {
-            path: onnx_path.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes = crate::small_file::read_at_most(&onnx_path, crate::small_file::MODEL_LIMIT)
+            .map_err(|e| ModelError::Load {
+                path: onnx_path.clone(),
+                reason: e.to_string(),
+            })?;
         Self::from_parts(card, &bytes, onnx_path)
     }
 
     /// Load an ONNX file with an explicit card (e.g. evaluating a candidate model).
     pub fn from_file(onnx_path: &Path, card: ModelCard) -> Result<Self, ModelError> {
-        let bytes = std::fs::read(onnx_path).map_err(|e| ModelError::Load {
-            path: onnx_path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let bytes = crate::small_file::read_at_most(onnx_path, crate::small_file::MODEL_LIMIT)
+            .map_err(|e| ModelError::Load {
+                path: onnx_path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         Self::from_parts(card, &bytes, onnx_path.to_path_buf())
     }
 

@@ -48,10 +48,13 @@ pub fn save(head: &Head, path: &Path) -> Result<(), VocabError> {
 }
 
 pub fn load(path: &Path) -> Result<Head, VocabError> {
-    let text = std::fs::read_to_string(path).map_err(|e| VocabError::Io {
-        path: path.to_path_buf(),
-        reason: crate::library::io_reason(&e),
-    })?;
+    let text =
+        crate::small_file::read_text_at_most(path, crate::small_file::DATA_LIMIT).map_err(|e| {
+            VocabError::Io {
+                path: path.to_path_buf(),
+                reason: crate::library::io_reason(&e),
+            }
+        })?;
     let head: Head = serde_json::from_str(&text).map_err(|e| VocabError::Io {
         path: path.to_path_buf(),
         reason: format!("not a learned head: {e}"),
