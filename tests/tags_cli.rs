@@ -227,6 +227,60 @@ fn undo_by_run_takes_back_one_earlier_run() {
     );
 }
 
+/// Two `tag undo --all` at once over three runs of writes: every file comes
+/// back byte for byte, both exit 0, and no entry is relabelled "never
+/// written" (each undo of an entry holds the journal's undo turn; one the
+/// other run took meanwhile is said so). Before, ten entries of one run were
+/// relabelled and both runs failed.
+#[test]
+fn two_undo_runs_at_once_take_turns() {
+    let names = [
+        "singularity-nebula.flac",
+        "hyperrogue-hell.ogg",
+        "singularity-awakening.mp3",
+    ];
+    let Some(env) = setup(&names) else {
+        return;
+    };
+    let files = names.map(|n| env.music.join(n));
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    for g in ["Rock", "Pop", "Jazz"] {
+        let mut args = vec!["tag", "-g", g];
+        args.extend(files.iter().map(|f| p(f)));
+        assert!(earmark(&env, &args).status.success());
+    }
+    let [one, two] = [0, 1].map(|_| {
+        Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(["tag", "undo", "--all", "--json"])
+            .env("EARMARK_CACHE_DIR", &env.cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    });
+    let mut statuses = Vec::new();
+    for child in [one, two] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        statuses.extend(
+            rows.into_iter()
+                .map(|r| r["status"].as_str().unwrap().to_string()),
+        );
+    }
+    let undone = statuses.iter().filter(|s| *s == "undone").count();
+    assert_eq!(undone, 9, "each entry undone once: {statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s == "undone" || s == "undone-elsewhere"),
+        "{statuses:?}"
+    );
+    for (f, b) in files.iter().zip(&before) {
+        assert_eq!(&std::fs::read(f).unwrap(), b, "{}", f.display());
+    }
+}
+
 /// Undoing a write that a later write of earmark's covers says which entry
 /// to undo first (a fresh user got only "genre changed since it was written").
 #[test]

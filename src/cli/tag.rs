@@ -1055,6 +1055,17 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
                     ..Record::base(path, "never-written")
                 });
             }
+            // pending when this run listed it: another earmark's undo (a
+            // second `tag undo`, the app) took it back meanwhile
+            Err(UndoError::AlreadyUndone { id, path }) if !matches!(which, UndoWhich::Id(_)) => {
+                if !json {
+                    println!("#{id} {}: {UNDONE_ELSEWHERE}", name(path));
+                }
+                records.push(Record {
+                    journal_id: Some(*id),
+                    ..Record::base(path, "undone-elsewhere")
+                });
+            }
             Err(e) => {
                 if !json {
                     eprintln!("earmark: {}", printable(&e.to_string()));
@@ -1082,8 +1093,12 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
             Err(e) => eprintln!("earmark: {e}"),
         }
     } else if !results.is_empty() {
+        let elsewhere = match count("undone-elsewhere") {
+            0 => String::new(),
+            n => format!("{n} {UNDONE_ELSEWHERE}, "),
+        };
         eprintln!(
-            "{} undone, {}{failed} failed",
+            "{} undone, {}{elsewhere}{failed} failed",
             count("undone"),
             never_written(count("never-written"))
         );
@@ -1164,6 +1179,9 @@ fn plan_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<ExitCode, C
         ExitCode::SUCCESS
     })
 }
+
+/// An entry another earmark undid while this run went through its list.
+const UNDONE_ELSEWHERE: &str = "undone meanwhile by another earmark";
 
 /// "2 never written, " for an undo's summary; nothing when there are none.
 fn never_written(n: usize) -> String {

@@ -226,13 +226,22 @@ pub fn undo_with(cache: &Cache, id: i64, cfg: &WriteConfig) -> Result<Undone, Un
     undo_entry(cache, &entry, cfg)
 }
 
-fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<Undone, UndoError> {
-    let id = entry.id;
+fn undo_entry(
+    cache: &Cache,
+    listed: &JournalEntry,
+    cfg: &WriteConfig,
+) -> Result<Undone, UndoError> {
+    let id = listed.id;
+    let _turn = cache.journal_undo_turn();
+    // Read again: a list taken at the start of `undo --all` may be stale
+    // (another earmark's undo took an entry back meanwhile).
+    let entry = &cache.journal_get(id)?.unwrap_or_else(|| listed.clone());
+    let already = || UndoError::AlreadyUndone {
+        id,
+        path: entry.path.clone(),
+    };
     if entry.undone {
-        return Err(UndoError::AlreadyUndone {
-            id,
-            path: entry.path.clone(),
-        });
+        return Err(already());
     }
     let bad = || UndoError::BadEntry {
         id,
@@ -244,7 +253,9 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
     if write::read_genre_state(&entry.path)
         .is_ok_and(|now| unwritten::on_disk(&entry.path, &now, (&old, &new), patch.as_ref(), true))
     {
-        cache.journal_mark_never_written(id)?;
+        if !cache.journal_mark_never_written(id)? {
+            return Err(already());
+        }
         return Err(UndoError::NeverWritten {
             id,
             path: entry.path.clone(),
@@ -261,6 +272,16 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
         Err(error) => Err(error),
     }
     .map_err(|mut error| {
+        // another earmark's undo of this very entry is why (it went first)
+        if error.kind == WriteErrorKind::Changed
+            && cache
+                .journal_get(id)
+                .ok()
+                .flatten()
+                .is_some_and(|e| e.undone)
+        {
+            return already();
+        }
         // a newer write of earmark's own to the file is why: say which
         if error.kind == WriteErrorKind::Changed
             && let Ok(Some(newer)) = cache.journal_latest_for(&entry.path)
@@ -273,7 +294,9 @@ fn undo_entry(cache: &Cache, entry: &JournalEntry, cfg: &WriteConfig) -> Result<
         }
         UndoError::Write { id, error }
     })?;
-    cache.journal_mark_undone(id)?;
+    if !cache.journal_mark_undone(id)? {
+        return Err(already());
+    }
     Ok(Undone {
         id,
         key_after: crate::cache::file_key(&report.path).ok(),
@@ -531,6 +554,30 @@ mod tests {
             crate::tags::read_genre_state(&f).unwrap().display(),
             Vec::<String>::new()
         );
+    }
+
+    /// Two undos of one entry at once (two `tag undo --all` runs, each
+    /// with its list taken at its start): the second finds it undone and
+    /// says so; it relabelled the first's undo "never written" (the file
+    /// already held the original) and changed nothing on disk.
+    #[test]
+    fn an_entry_undone_by_another_run_meanwhile_is_already_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, untagged) = silent_mp3(dir.path());
+        let cache = Cache::open_in_memory().unwrap();
+        let cfg = WriteConfig::default();
+        let batch = cache.journal_new_batch().unwrap();
+        let id = accept_with(&cache, batch, &f, &GenreChange::replace("Jazz"), &cfg)
+            .unwrap()
+            .journal_id
+            .unwrap();
+        let stale = cache.journal_active().unwrap();
+        undo_with(&cache, id, &cfg).unwrap();
+        let e = undo_entry(&cache, &stale[0], &cfg).unwrap_err();
+        assert_eq!(e.kind(), "already-undone", "{e}");
+        let entry = cache.journal_get(id).unwrap().unwrap();
+        assert!(entry.undone && !entry.never_written, "{entry:?}");
+        assert_eq!(std::fs::read(&f).unwrap(), untagged);
     }
 
     /// A write killed between its journal entry and its rename, with the

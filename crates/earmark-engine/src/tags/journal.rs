@@ -267,6 +267,28 @@ impl Cache {
         )
     }
 
+    /// Undos of one journal take turns (two `tag undo` runs, the app and a
+    /// run): each holds the returned lock from reading an entry again to
+    /// marking it, so none reads a file another has put back but not yet
+    /// marked (and calls the entry never written). None for a journal in
+    /// memory, or where the lock file cannot be made (a read-only folder:
+    /// the undo fails there on its own).
+    pub fn journal_undo_turn(&self) -> Option<std::fs::File> {
+        if self.path() == Path::new(":memory:") {
+            return None;
+        }
+        let mut lock = self.path().as_os_str().to_owned();
+        lock.push(".undo-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock)
+            .ok()?;
+        file.lock().ok()?;
+        Some(file)
+    }
+
     pub fn journal_get(&self, id: i64) -> Result<Option<JournalEntry>, CacheError> {
         self.conn()
             .query_row(
@@ -351,28 +373,36 @@ impl Cache {
         Ok(())
     }
 
-    pub fn journal_mark_undone(&self, id: i64) -> Result<(), CacheError> {
+    /// Mark an entry undone; false when it was not pending any more
+    /// (another earmark's undo took it back meanwhile).
+    pub fn journal_mark_undone(&self, id: i64) -> Result<bool, CacheError> {
         self.mark_done(id, 1)
     }
 
     /// Take an entry whose write never happened off the pending list, kept
     /// in the listing as such (`forget` would hide what the run did).
-    pub fn journal_mark_never_written(&self, id: i64) -> Result<(), CacheError> {
+    pub fn journal_mark_never_written(&self, id: i64) -> Result<bool, CacheError> {
         self.mark_done(id, NEVER_WRITTEN)
     }
 
-    fn mark_done(&self, id: i64, how: i64) -> Result<(), CacheError> {
-        self.conn()
+    /// Only a pending entry changes: two undos of one entry at once (two
+    /// `tag undo` runs, the app and a run) must not relabel the first's.
+    fn mark_done(&self, id: i64, how: i64) -> Result<bool, CacheError> {
+        let changed = self
+            .conn()
             .execute(
-                "UPDATE journal SET undone = ?3, undone_time = ?2 WHERE id = ?1",
+                "UPDATE journal SET undone = ?3, undone_time = ?2 WHERE id = ?1 AND undone = 0",
                 params![id, now_ms(), how],
             )
             .map_err(|e| self.db_err(e))?;
+        if changed == 0 {
+            return Ok(false);
+        }
         // an undone entry cannot be undone again: its bytes are no longer needed
         self.conn()
             .execute("DELETE FROM journal_bytes WHERE id = ?1", params![id])
             .map_err(|e| self.db_err(e))?;
-        Ok(())
+        Ok(true)
     }
 
     fn query_entries(
