@@ -106,6 +106,7 @@ fn analysed(width: u16, height: u16, theme: Theme) -> Harness {
         Analysed {
             classified: classified(),
             spectrogram: Some(Arc::new(spectrogram())),
+            cache_note: None,
         },
     );
     h.settle();
@@ -295,6 +296,7 @@ fn a_file_deleted_after_the_scan_is_never_offered_for_writing() {
             Analysed {
                 classified: classified(),
                 spectrogram: None,
+                cache_note: None,
             },
         );
     }
@@ -327,6 +329,7 @@ fn a_long_name_gives_way_to_its_genre_in_a_narrow_listing() {
         Analysed {
             classified: c,
             spectrogram: None,
+            cache_note: None,
         },
     );
     h.settle();

@@ -79,6 +79,7 @@ fn with_head(embedding: Vec<f32>) -> Harness {
         Analysed {
             classified: classified(embedding),
             spectrogram: None,
+            cache_note: None,
         },
     );
     h.settle();

@@ -182,6 +182,9 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         },
     );
     out.finish();
+    if let Some(note) = classifier.take_store_error() {
+        eprintln!("earmark classify: warning: {note}");
+    }
     // (a signal after every file had started cut nothing: the run ends as usual)
     let signal = interrupted.load(Ordering::SeqCst);
     if signal > 0 && done < collected.files.len() {

@@ -142,6 +142,8 @@ fn value_range(values: impl Iterator<Item = f32>) -> (f32, f32) {
 pub struct Analysed {
     pub classified: Classified,
     pub spectrogram: Option<Arc<Spectrogram>>,
+    /// The cache could not keep this (or an earlier) result: said once.
+    pub cache_note: Option<String>,
 }
 
 /// Why a job gave no result.
@@ -243,6 +245,7 @@ impl Engine {
             return Ok(Box::new(Analysed {
                 classified,
                 spectrogram: None,
+                cache_note: classifier.take_store_error(),
             }));
         }
         let hop_s = classifier.model().card().features.hop_seconds();
@@ -261,6 +264,7 @@ impl Engine {
             return Ok(Box::new(Analysed {
                 classified,
                 spectrogram,
+                cache_note: None,
             }));
         }
         let (classified, analysis) = classifier
@@ -272,6 +276,7 @@ impl Engine {
                 &analysis.features,
                 hop_s,
             ))),
+            cache_note: classifier.take_store_error(),
         }))
     }
 }

@@ -77,6 +77,15 @@ pub struct Classifier {
     plan: AnalysisPlan,
     cache: Option<Arc<Mutex<Cache>>>,
     cache_key: String,
+    /// The first failure to keep a result in the cache (a disk full, a file
+    /// damaged under us), shared by clones: [`Self::take_store_error`].
+    store_error: Arc<StoreError>,
+}
+
+#[derive(Default)]
+struct StoreError {
+    first: Mutex<Option<String>>,
+    said: std::sync::atomic::AtomicBool,
 }
 
 impl Classifier {
@@ -104,6 +113,7 @@ impl Classifier {
             plan,
             cache: cache.map(|c| Arc::new(Mutex::new(c))),
             cache_key,
+            store_error: Arc::default(),
         }
     }
 
@@ -207,12 +217,28 @@ impl Classifier {
         let Ok(cache) = cache.lock() else { return };
         let mut lean = classified.clone();
         let embedding = lean.prediction.embedding.take();
-        if let Ok(json) = serde_json::to_string(&lean) {
-            let _ = cache.put_result(id, hash.as_deref(), &self.cache_key, &json);
-        }
+        let mut kept = match serde_json::to_string(&lean) {
+            Ok(json) => cache.put_result(id, hash.as_deref(), &self.cache_key, &json),
+            Err(_) => Ok(()),
+        };
         if let Some(e) = embedding {
-            let _ = cache.put_embedding(&id.path, id.key, &self.cache_key, &e);
+            kept = kept.and(cache.put_embedding(&id.path, id.key, &self.cache_key, &e));
         }
+        if let (Err(e), Ok(mut first)) = (kept, self.store_error.first.lock()) {
+            first.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    /// The first failure to keep a result in the cache, once per classifier:
+    /// results still come, but are analysed again next time, which the user
+    /// should hear of once (a cache damaged while the app ran said nothing).
+    pub fn take_store_error(&self) -> Option<String> {
+        let error = self.store_error.first.lock().ok()?.clone()?;
+        let said = self
+            .store_error
+            .said
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        (!said).then(|| format!("results are not kept for next time: {error}"))
     }
 
     /// Always decode and run the model (the caller wants the features too,
@@ -298,6 +324,27 @@ mod tests {
         assert!(!first.from_cache);
         assert_eq!(old.cached_embeddings().len(), 1);
         (before, first)
+    }
+
+    /// A cache that cannot keep a result (here its table gone, as a file
+    /// damaged under a running app) still classifies, and says so once.
+    #[test]
+    fn a_cache_that_cannot_keep_results_is_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("cache.sqlite")).unwrap();
+        cache.conn().execute_batch("DROP TABLE results").unwrap();
+        let model = Arc::new(load_embedded("fast").unwrap());
+        let c = Classifier::new(model, AnalysisPlan::default(), Some(cache));
+        let clip = crate::repo_root().join("demo/HyperRogue/hell.wav");
+        assert_eq!(c.take_store_error(), None);
+        c.classify(&clip).unwrap();
+        let said = c.take_store_error().unwrap();
+        assert!(
+            said.starts_with("results are not kept for next time: cache "),
+            "{said}"
+        );
+        c.classify(&clip).unwrap();
+        assert_eq!(c.take_store_error(), None, "once");
     }
 
     #[test]

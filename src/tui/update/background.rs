@@ -127,6 +127,9 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         JobUpdate::Finished(Ok(a)) => {
             s.run_completed += count;
             let a = *a;
+            if let Some(note) = a.cache_note {
+                s.status.set(note, Level::Error);
+            }
             if let Some(sp) = a.spectrogram {
                 s.results.set_spectrogram(node, sp);
             }
