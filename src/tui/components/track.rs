@@ -253,7 +253,8 @@ impl Component for TrackPane {
 
 /// A track's length: a clip under 10 s in tenths (0.5 s is not "0:01").
 fn length(seconds: f64) -> String {
-    if seconds < 10.0 {
+    // below what `{:.1}` rounds to 10.0 ("10.0 s" beside "0:10" elsewhere)
+    if seconds < 9.95 {
         format!("{seconds:.1} s")
     } else {
         clock(seconds)

@@ -391,7 +391,15 @@ fn position(s: &State) -> f64 {
 }
 
 fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
-    if matches!(s.player.state, PlayState::Stopped | PlayState::Loading) {
+    if s.player.state == PlayState::Stopped {
+        let play = s.keymap.hint(Action::PlayPause).unwrap_or_default();
+        s.status.set(
+            format!("nothing playing to seek in ({play} plays)"),
+            Level::Info,
+        );
+        return;
+    }
+    if s.player.state == PlayState::Loading {
         return;
     }
     let end = s.player.duration().unwrap_or(f64::MAX);

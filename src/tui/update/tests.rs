@@ -1468,6 +1468,12 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
     while s.browser.selected() != Some(node) {
         key(&mut s, KeyCode::Down);
     }
+    // the step keys say why nothing moved (they did nothing, silently)
+    key(&mut s, KeyCode::Char('.'));
+    assert_eq!(
+        s.status.message(),
+        Some("nothing playing to seek in (space plays)")
+    );
     key(&mut s, KeyCode::Char(':'));
     assert!(s.popup.is_some(), "the prompt opens");
     let mut fx = Vec::new();
