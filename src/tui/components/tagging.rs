@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::TextArea;
+use unicode_width::UnicodeWidthStr;
 
 use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
@@ -308,7 +309,6 @@ fn draw_confirm(frame: &mut Frame, area: Rect, ctx: &Ctx, question: &str) {
 
 /// `text` broken into lines of at most `width` columns, at spaces.
 fn textwrap_lines(text: &str, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthStr;
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
@@ -571,9 +571,17 @@ fn draw_batch(
     let first = cursor.saturating_sub(list_h.saturating_sub(1));
     let w = usize::from(inner.width);
     let base = shared_folder(rows);
+    // names take what the longest needs, up to half the width: the change
+    // and its reason get the rest (they were cut beside blank columns)
+    let widest = rows
+        .iter()
+        .map(|r| row_label(&r.path, &base).width())
+        .max()
+        .unwrap_or(0);
+    let widths = (widest.min((w / 2).saturating_sub(5).min(40)), w);
     let mut lines = head;
     for (i, r) in rows.iter().enumerate().skip(first).take(list_h) {
-        lines.push(batch_row(ctx, r, &base, threshold, w, i == cursor));
+        lines.push(batch_row(ctx, r, &base, threshold, widths, i == cursor));
     }
     while lines.len() < usize::from(inner.height).saturating_sub(1) {
         lines.push(Line::raw(""));
@@ -658,7 +666,7 @@ fn batch_row<'a>(
     r: &Planned,
     base: &std::path::Path,
     threshold: f32,
-    w: usize,
+    (name_w, w): (usize, usize),
     cursor: bool,
 ) -> Line<'a> {
     let t = ctx.theme;
@@ -680,7 +688,6 @@ fn batch_row<'a>(
         }
     };
     let style = if cursor { t.selected } else { style };
-    let name_w = (w / 2).saturating_sub(5).min(40);
     // a long folder is cut before the file's name, which tells rows apart
     let name = if name.contains('/') {
         pad_width(&crate::text::fit_tail(&name, name_w), name_w)
