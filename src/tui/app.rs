@@ -52,6 +52,8 @@ pub struct AppOptions {
     pub auto_advance: bool,
     /// A file of the root to select once the scan finds it (`earmark song.ogg`).
     pub select: Option<std::ffi::OsString>,
+    /// The volume to start at (the last session's; None: the player's default).
+    pub volume: Option<f32>,
 }
 
 impl AppOptions {
@@ -71,6 +73,7 @@ impl AppOptions {
             warnings: Vec::new(),
             auto_advance: true,
             select: None,
+            volume: None,
         }
     }
 }
@@ -96,6 +99,9 @@ impl App {
             },
             &sink,
         );
+        if let Some(v) = opts.volume {
+            services.player.set_volume(v);
+        }
         let mut state = State::new(Setup {
             root: opts.root,
             root_label: opts.root_label,

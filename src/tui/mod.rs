@@ -17,6 +17,7 @@ pub mod effect;
 pub mod event;
 pub mod inspector;
 pub mod keymap;
+pub mod remembered;
 pub mod results;
 pub mod services;
 pub mod state;
@@ -149,6 +150,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     }
     let label = dir.display().to_string();
     let (tx, rx) = crossbeam_channel::unbounded();
+    let remembered = remembered::load();
     // The audio device opens here, before the alternate screen, with stderr muted.
     let mut app = App::new(
         AppOptions {
@@ -170,12 +172,30 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             warnings: config.warnings.iter().map(ToString::to_string).collect(),
             auto_advance: config.auto_advance.unwrap_or(true),
             select,
+            volume: remembered.volume,
         },
         tx.clone(),
     );
     let mut session = term::Session::enter()?;
     event::spawn_signals(services::channel_sink(tx.clone()));
     event::spawn_input(services::channel_sink(tx));
+    run_loop(&mut app, &mut session, &rx)?;
+    app.shutdown();
+    drop(session);
+    app.finish_writes();
+    let now = remembered::Remembered {
+        volume: Some(app.player_view().volume),
+    };
+    remembered::save(&now, &remembered);
+    Ok(())
+}
+
+/// Draw, then answer events until the app quits (or its channel closes).
+fn run_loop(
+    app: &mut App,
+    session: &mut term::Session,
+    rx: &crossbeam_channel::Receiver<AppEvent>,
+) -> anyhow::Result<()> {
     session.terminal.draw(|f| app.draw(f))?;
     app.take_dirty();
     loop {
@@ -183,11 +203,11 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             Some(wait) => match rx.recv_timeout(wait) {
                 Ok(ev) => Some(ev),
                 Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
             },
             None => match rx.recv() {
                 Ok(ev) => Some(ev),
-                Err(_) => break,
+                Err(_) => return Ok(()),
             },
         };
         match first {
@@ -201,7 +221,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             app.tick();
         }
         if app.should_quit() {
-            break;
+            return Ok(());
         }
         if app.take_suspend() {
             if !session.suspend()? {
@@ -214,8 +234,4 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             session.terminal.draw(|f| app.draw(f))?;
         }
     }
-    app.shutdown();
-    drop(session);
-    app.finish_writes();
-    Ok(())
 }

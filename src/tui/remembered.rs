@@ -1,0 +1,78 @@
+//! What the app keeps from one session to the next that is not a setting:
+//! the volume, as music players keep it (`app.toml` in earmark's data
+//! folder, beside the journal). Best effort both ways: a missing or damaged
+//! file starts at the defaults, a failed save costs only that.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+const FILE: &str = "app.toml";
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Remembered {
+    /// 0.0 to 1.0.
+    pub volume: Option<f32>,
+}
+
+fn path() -> Option<PathBuf> {
+    crate::cache::data_dir().map(|d| d.join(FILE))
+}
+
+/// What the last session left (defaults when nothing or nothing readable).
+pub fn load() -> Remembered {
+    path().map(|p| load_from(&p)).unwrap_or_default()
+}
+
+pub fn load_from(path: &Path) -> Remembered {
+    let Ok(text) = crate::small_file::read_text_at_most(path, crate::small_file::SETTINGS_LIMIT)
+    else {
+        return Remembered::default();
+    };
+    let mut r: Remembered = toml::from_str(&text).unwrap_or_default();
+    r.volume = r
+        .volume
+        .filter(|v| v.is_finite())
+        .map(|v| v.clamp(0.0, 1.0));
+    r
+}
+
+/// Keep `r` for the next session, when it differs from what was loaded.
+pub fn save(r: &Remembered, loaded: &Remembered) {
+    if r != loaded
+        && let Some(p) = path()
+    {
+        let _ = save_to(&p, r);
+    }
+}
+
+pub fn save_to(path: &Path, r: &Remembered) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = toml::to_string(r).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, format!("# kept by earmark between sessions\n{text}"))?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_volume_comes_back_and_a_bad_file_is_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("data").join(FILE);
+        assert_eq!(load_from(&p), Remembered::default());
+        let kept = Remembered { volume: Some(0.35) };
+        save_to(&p, &kept).unwrap();
+        assert_eq!(load_from(&p), kept);
+        std::fs::write(&p, "volume = 7.0\n").unwrap();
+        assert_eq!(load_from(&p).volume, Some(1.0));
+        std::fs::write(&p, "volume = \"loud\"\n").unwrap();
+        assert_eq!(load_from(&p), Remembered::default());
+        std::fs::write(&p, b"\xff\x00").unwrap();
+        assert_eq!(load_from(&p), Remembered::default());
+    }
+}
