@@ -288,7 +288,11 @@ impl EvalView {
         // A card's cross-validated report: no one file made it, each clip was
         // scored by a model of the same recipe that never saw it.
         if r.dataset.starts_with("out-of-fold") {
-            return format!(" (the {} model's recipe, out of fold)", info.name);
+            // the card's own words may say "out of fold" already
+            return match r.model.contains("out of fold") {
+                true => format!(" · the {} model's recipe", info.name),
+                false => format!(" (the {} model's recipe, out of fold)", info.name),
+            };
         }
         if r.model.contains("trainonly") || r.model.contains("train-only") {
             format!(" (train-only twin of the {} model in use)", info.name)
