@@ -150,6 +150,17 @@ wait_for 'demo/ 7 files' 5
 screen | grep -q '^│/ ' && fail "filter line should be gone after esc"
 step "filter as you type, enter keeps, esc clears"
 
+# A burst longer than crossterm's 1 KiB read (a paste without bracketed
+# paste, keys over a slow link): its last key is acted on at once, not at
+# the next key press (the edge-triggered mio source left the rest unread).
+# One write: 1100 redraws (the cursor stays), then `/`.
+T send-keys -t e2e $(printf 'C-l %.0s' $(seq 1 1100)) /
+wait_for '^│/ ' 5
+keys Escape
+sleep 0.5
+screen | grep -q '^│/ ' && fail "filter line should be gone after esc"
+step "a 1100-key burst is read whole: the key after it opens the filter"
+
 keys k # back to awakening.mp3 (the cursor stayed on nebula.flac)
 keys k
 wait_for 'Awakening \(excerpt\) — Max' 5
