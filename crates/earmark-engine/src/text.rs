@@ -1,27 +1,30 @@
 //! Text laid out by display width, for terminals: a CJK character takes two
 //! columns, a combining mark none. Shared by the CLI's tables and the TUI.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
-/// The leading chars of `chars` that fit in `room` columns, and the columns
-/// they take (a wide character that would cross the edge is left out).
-fn take_cols(chars: impl Iterator<Item = char>, room: usize) -> (Vec<char>, usize) {
+/// The leading graphemes of `graphemes` that fit in `room` columns, and the
+/// columns they take (a wide one that would cross the edge is left out).
+/// Whole graphemes: a cut inside an emoji sequence (👨‍👩‍👧) or before a
+/// combining mark left a stray joiner or a bare mark on screen.
+fn take_cols<'a>(graphemes: impl Iterator<Item = &'a str>, room: usize) -> (Vec<&'a str>, usize) {
     let mut taken = Vec::new();
     let mut used = 0;
-    for c in chars {
-        let w = c.width().unwrap_or(0);
+    for g in graphemes {
+        let w = g.width();
         if used + w > room {
             break;
         }
         used += w;
-        taken.push(c);
+        taken.push(g);
     }
     (taken, used)
 }
 
 /// `s` cut to `room` columns, no ellipsis (column heads, where every one is cut alike).
 pub fn cut_width(s: &str, room: usize) -> String {
-    take_cols(s.chars(), room).0.into_iter().collect()
+    take_cols(s.graphemes(true), room).0.concat()
 }
 
 /// `s` cut to `room` columns, ending with `…` when cut.
@@ -29,8 +32,8 @@ pub fn fit_width(s: &str, room: usize) -> String {
     if s.width() <= room {
         return s.to_string();
     }
-    let (head, _) = take_cols(s.chars(), room.saturating_sub(1)); // the ellipsis
-    head.into_iter().chain(std::iter::once('…')).collect()
+    let (head, _) = take_cols(s.graphemes(true), room.saturating_sub(1)); // the ellipsis
+    head.concat() + "…"
 }
 
 /// `s` cut to `room` columns at its start, keeping its end (`…track.mp3`): a
@@ -39,8 +42,8 @@ pub fn fit_tail(s: &str, room: usize) -> String {
     if s.width() <= room {
         return s.to_string();
     }
-    let (tail, _) = take_cols(s.chars().rev(), room.saturating_sub(1));
-    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+    let (tail, _) = take_cols(s.graphemes(true).rev(), room.saturating_sub(1));
+    std::iter::once("…").chain(tail.into_iter().rev()).collect()
 }
 
 /// `s` cut to `room` columns in the middle, keeping its start and its end
@@ -54,10 +57,10 @@ pub fn fit_middle(s: &str, room: usize) -> String {
         return String::new();
     };
     // the start reads first (a track number, a title): it keeps two thirds
-    let (tail, tail_used) = take_cols(s.chars().rev(), text / 3);
-    let (head, _) = take_cols(s.chars(), text - tail_used);
+    let (tail, tail_used) = take_cols(s.graphemes(true).rev(), text / 3);
+    let (head, _) = take_cols(s.graphemes(true), text - tail_used);
     head.into_iter()
-        .chain(std::iter::once('…'))
+        .chain(std::iter::once("…"))
         .chain(tail.into_iter().rev())
         .collect()
 }
@@ -128,6 +131,30 @@ mod tests {
             cut.width() <= 9 && cut.starts_with('東') && cut.ends_with('夜'),
             "{cut}"
         );
+    }
+
+    /// Cuts fall between graphemes: a family emoji (three people joined by
+    /// ZWJs) and a letter with its combining accent stay whole or go whole.
+    #[test]
+    fn a_cut_keeps_emoji_sequences_and_accents_whole() {
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let name = format!("emoji {family} song.ogg");
+        for room in 1..name.width() {
+            for cut in [
+                fit_width(&name, room),
+                fit_tail(&name, room),
+                fit_middle(&name, room),
+            ] {
+                assert!(
+                    !cut.contains('\u{200d}') || cut.contains(family),
+                    "{room}: {cut:?}"
+                );
+                assert!(cut.width() <= room, "{room}: {cut:?}");
+            }
+        }
+        let accent = "Franc\u{327}aise";
+        assert_eq!(fit_width(accent, 6), "Franc\u{327}…");
+        assert_eq!(cut_width(accent, 4), "Fran");
     }
 
     #[test]
