@@ -1416,6 +1416,27 @@ fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
     assert_eq!(items[0].change.mode, GenreMode::Replace);
 }
 
+/// The player says `node`'s track (an Ogg Vorbis of `duration_s`) started.
+fn player_started(s: &mut State, node: u32, duration_s: Option<f64>) -> Vec<Effect> {
+    let info = crate::audio::SourceInfo {
+        container: "Ogg".into(),
+        codec: "vorbis".into(),
+        sample_rate: 44100,
+        channels: 2,
+        bits_per_sample: None,
+        duration_s,
+    };
+    let path = s.tree.path(node);
+    update(
+        s,
+        Msg::Player(PlayerEvent::Started {
+            path,
+            info,
+            paused: false,
+        }),
+    )
+}
+
 /// A stream that does not declare its length plays with the length its
 /// analysis found (the Track pane's): the bar shows it and `50%` seeks.
 #[test]
@@ -1427,23 +1448,7 @@ fn a_track_without_a_declared_length_plays_with_its_analysis_length() {
     let mut c = classified("rock", 0.9);
     c.duration_s = 62.0;
     s.results.set_result(node, c);
-    let info = crate::audio::SourceInfo {
-        container: "Ogg".into(),
-        codec: "vorbis".into(),
-        sample_rate: 44100,
-        channels: 2,
-        bits_per_sample: None,
-        duration_s: None,
-    };
-    let path = s.tree.path(node);
-    update(
-        &mut s,
-        Msg::Player(PlayerEvent::Started {
-            path,
-            info,
-            paused: false,
-        }),
-    );
+    player_started(&mut s, node, None);
     assert_eq!(s.player.duration(), Some(62.0));
     key(&mut s, KeyCode::Char(':'));
     for c in "50%".chars() {
@@ -1487,23 +1492,7 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
     );
     assert!(fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
     assert_eq!(s.player.state, PlayState::Loading);
-    let info = crate::audio::SourceInfo {
-        container: "Ogg".into(),
-        codec: "vorbis".into(),
-        sample_rate: 44100,
-        channels: 2,
-        bits_per_sample: None,
-        duration_s: Some(200.0),
-    };
-    let path = s.tree.path(node);
-    let fx = update(
-        &mut s,
-        Msg::Player(PlayerEvent::Started {
-            path,
-            info,
-            paused: false,
-        }),
-    );
+    let fx = player_started(&mut s, node, Some(200.0));
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Seek(t) if *t == 90.0)),
