@@ -117,6 +117,8 @@ pub struct State {
     pub run_failed: u64,
     /// Of those, files with nothing to judge (silent, too short).
     pub run_unjudged: u64,
+    /// Files of this run deleted or moved away before their turn.
+    pub run_gone: u64,
     /// `C` was pressed: say how far the run got when its last job ends.
     pub cancelling: bool,
     pub quit: bool,
@@ -252,6 +254,7 @@ impl State {
             run_completed: 0,
             run_failed: 0,
             run_unjudged: 0,
+            run_gone: 0,
             cancelling: false,
             quit: false,
             quit_when_written: false,

@@ -146,7 +146,10 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         JobUpdate::Finished(Err(AnalysisError::Undecodable {
             kind: "gone",
             reason,
-        })) => f.set_failure(reason, Some("gone")),
+        })) => {
+            f.set_failure(reason, Some("gone"));
+            s.run_gone += count;
+        }
         JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
             f.set_failure(reason, Some(kind));
             s.run_completed += count;
@@ -165,8 +168,12 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
 /// the run went.
 pub fn end_of_run(s: &mut State) {
     if !s.cancelling && s.inflight.jobs() == 0 {
-        s.status
-            .run_ended(run_outcome(s.run_completed, s.run_failed, s.run_unjudged));
+        s.status.run_ended(run_outcome(
+            s.run_completed,
+            s.run_failed,
+            s.run_unjudged,
+            s.run_gone,
+        ));
     }
     if s.cancelling && s.inflight.jobs() == 0 {
         s.cancelling = false;
@@ -199,8 +206,9 @@ fn select_when_listed(s: &mut State) {
 }
 
 /// "classified 13 files", "classified 12 files · 1 could not be", and
-/// apart from failures, files with nothing to judge ("· 2 silent or too short").
-fn run_outcome(completed: u64, failed: u64, unjudged: u64) -> String {
+/// apart from failures, files with nothing to judge ("· 2 silent or too short")
+/// and files deleted or moved away before their turn ("· 13 gone meanwhile").
+fn run_outcome(completed: u64, failed: u64, unjudged: u64, gone: u64) -> String {
     let failed = failed.saturating_sub(unjudged);
     let ok = completed.saturating_sub(failed + unjudged);
     let files = |n: u64| if n == 1 { "file" } else { "files" };
@@ -220,6 +228,9 @@ fn run_outcome(completed: u64, failed: u64, unjudged: u64) -> String {
     }
     if out.is_empty() {
         out = "classified 0 files".into();
+    }
+    if gone > 0 {
+        out.push_str(&format!(" · {gone} gone from the folder meanwhile"));
     }
     out
 }

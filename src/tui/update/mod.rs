@@ -218,6 +218,7 @@ fn classify(
         s.run_completed = 0;
         s.run_failed = 0;
         s.run_unjudged = 0;
+        s.run_gone = 0;
     }
     // New work after a cancel: this run is no longer a cancelled one.
     s.cancelling = false;

@@ -126,6 +126,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     ) as u64;
     s.inflight.remap(stayed);
     s.run_total = s.run_total.saturating_sub(dropped);
+    s.run_gone += dropped;
     // keyed by the path written, which the journal's undo names
     s.written_paths
         .retain(|_, n| stayed(*n).map(|m| *n = m).is_some());

@@ -3145,10 +3145,10 @@ fn a_run_whose_files_went_ends() {
         s.inflight.iter().collect::<Vec<_>>()
     );
     assert!(
-        s.status
-            .message()
-            .is_some_and(|m| m.ends_with("could not be classified")),
-        "the run ended: {:?}",
+        s.status.message().is_some_and(
+            |m| m.ends_with("could not be classified · 2 gone from the folder meanwhile")
+        ),
+        "the run ended, saying what went: {:?}",
         s.status.message()
     );
 }
@@ -3278,7 +3278,10 @@ fn a_file_gone_before_its_turn_is_not_a_failure_of_the_run() {
         );
     }
     assert_eq!(s.inflight.jobs(), 0);
-    assert_eq!(s.status.message(), Some("1 file could not be classified"));
+    assert_eq!(
+        s.status.message(),
+        Some("1 file could not be classified · 1 gone from the folder meanwhile")
+    );
 }
 
 /// `T` on a Matroska/WebM file says at once that earmark does not write
