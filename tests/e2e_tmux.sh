@@ -249,6 +249,16 @@ app=$(pgrep -P "$(fmt '#{pane_pid}')" -x earmark) || fail "no earmark process in
 kill -TERM "$app"
 check_restored "SIGTERM" 143 '┌ demo/'
 
+# -- the terminal closed under a shell that ignores SIGHUP (nohup, trap): the
+# app sees the hang-up itself and ends (its input reader spun at 100 % CPU)
+T new-session -d -s hup -x 100 -y 30 "trap '' HUP; cd '$ROOT' && '$BIN' --no-audio demo; sleep 60"
+sleep 2
+app=$(pgrep -P "$(T display-message -p -t hup '#{pane_pid}')" -x earmark) || fail "no earmark under the HUP-ignoring shell"
+T kill-session -t hup
+for _ in $(seq 50); do kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$app" 2>/dev/null && { kill -9 "$app"; fail "earmark still running after its terminal closed"; }
+step "a closed terminal ends the app though SIGHUP is ignored"
+
 # ------- an abort (an allocation that failed, a stack overflow): no unwinding,
 # no Drop; the SIGABRT handler still puts the terminal back
 start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"

@@ -100,6 +100,43 @@ pub fn spawn_signals(sink: Sink) {
         });
 }
 
+/// Quit when the terminal hangs up (its window closed, an SSH session
+/// dropped) though no SIGHUP came: the shell that started earmark may ignore
+/// it (`nohup`, `trap '' HUP`). crossterm's reader then spins on the dead
+/// terminal's end of file without returning (100 % of a core, for ever), so
+/// this thread waits on the terminal (stdin, which the app requires to be
+/// one) for the hang-up alone: `poll` with no events asked still reports
+/// POLLHUP and POLLERR, and wakes for nothing else.
+#[cfg(unix)]
+pub fn spawn_hangup_watch(sink: Sink) {
+    let _ = std::thread::Builder::new()
+        .name("earmark-hangup".into())
+        .spawn(move || {
+            let mut fd = libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: 0,
+                revents: 0,
+            };
+            loop {
+                // SAFETY: one valid pollfd, for the duration of the call.
+                let n = unsafe { libc::poll(&raw mut fd, 1, -1) };
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                    continue;
+                }
+                if n < 0 || fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                    break;
+                }
+            }
+            QUIT_BY_SIGNAL.store(libc::SIGHUP, std::sync::atomic::Ordering::Relaxed);
+            sink(AppEvent::InputClosed("the terminal hung up".into()));
+        });
+}
+
+#[cfg(not(unix))]
+pub fn spawn_hangup_watch(_sink: Sink) {}
+
 /// Read terminal events on a thread of their own and forward them.
 pub fn spawn_input(sink: Sink) {
     let _ = std::thread::Builder::new()

@@ -178,6 +178,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     );
     let mut session = term::Session::enter()?;
     event::spawn_signals(services::channel_sink(tx.clone()));
+    event::spawn_hangup_watch(services::channel_sink(tx.clone()));
     event::spawn_input(services::channel_sink(tx));
     run_loop(&mut app, &mut session, &rx)?;
     app.shutdown();
