@@ -2,7 +2,7 @@
 //! message log, pop-up, filter, evaluation, browser. Each has its own keys; the browser's
 //! and the evaluation view's come from the configurable key map.
 
-use crossterm::event::{Event, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 use super::super::action::Action;
 use super::super::components::status::Level;
@@ -69,6 +69,14 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
     let key = Key::from(k);
     if key == Key::ctrl('c') {
         s.quit = true;
+        return;
+    }
+    // A control key bound to suspending works in every layer, as in a
+    // shell: a prompt that swallowed Ctrl-Z took the `fg` typed next as its
+    // text, and Enter wrote it as a genre. (A plain key bound to it would
+    // be text there.)
+    if key.mods.contains(KeyModifiers::CONTROL) && s.keymap.action(key) == Some(Action::Suspend) {
+        s.suspend = true;
         return;
     }
     match layers(s)[0] {

@@ -138,6 +138,26 @@ pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
     }
 }
 
+/// Ctrl-Z suspends from a prompt too: the editor swallowed it, and the
+/// `fg` typed next became its text (Enter wrote "Jafg" as the genre).
+#[test]
+fn ctrl_z_suspends_from_the_genre_editor() {
+    let mut s = state(3, false);
+    let fx = draw(&mut s, 100, 30);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    for opener in [KeyCode::Char('T'), KeyCode::Char('/')] {
+        key(&mut s, opener);
+        let ctrl_z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL);
+        let fx = update(&mut s, Msg::Input(Event::Key(ctrl_z)));
+        assert!(s.suspend, "{opener:?}");
+        assert!(fx.iter().all(|e| !matches!(e, Effect::WriteTags { .. })));
+        s.suspend = false;
+        key(&mut s, KeyCode::Esc);
+    }
+}
+
 #[test]
 fn a_write_that_cannot_open_the_journal_leaves_nothing_writing() {
     let mut s = state(3, false);
