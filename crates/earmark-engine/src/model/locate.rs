@@ -159,8 +159,9 @@ pub fn missing_model(spec: Option<&Path>) -> Option<ModelError> {
 
 /// The card of the model `spec` names, found the way [`load_model`] finds it:
 /// a shipped name, a folder's `model.json`, or for an `.onnx` file
-/// `<stem>.json` beside it, else `model.json` beside it, else the default
-/// model's card (same inputs, new weights).
+/// `<stem>.json` beside it, else `model.json` beside it, else the card of
+/// the shipped model it is (a link to or a copy of `models/fast/genre.onnx`),
+/// else the default model's card (same inputs, new weights).
 pub fn find_card(spec: &Path) -> Result<ModelCard, ModelError> {
     if is_model_name(spec) {
         return shipped_card(&spec.to_string_lossy());
@@ -178,8 +179,21 @@ pub fn find_card(spec: &Path) -> Result<ModelCard, ModelError> {
         .or_else(|| beside("model.json"))
     {
         Some(path) => read_card(&path),
-        None => default_card(),
+        None => shipped_card_of(spec).map_or_else(default_card, Ok),
     }
+}
+
+/// The card of the shipped model whose graph `onnx` is, by its sha256: its
+/// name and evaluation are that model's (the default's card named the fast
+/// graph "accurate" and showed accurate's evaluation).
+fn shipped_card_of(onnx: &Path) -> Option<ModelCard> {
+    use sha2::{Digest, Sha256};
+    let bytes = crate::small_file::read_at_most(onnx, crate::small_file::MODEL_LIMIT).ok()?;
+    let sha = hex::encode(Sha256::digest(&bytes));
+    MODEL_NAMES
+        .iter()
+        .filter_map(|name| shipped_card(name).ok())
+        .find(|card| card.sha256.as_deref() == Some(sha.as_str()))
 }
 
 fn read_card(path: &Path) -> Result<ModelCard, ModelError> {
@@ -241,6 +255,25 @@ mod tests {
                 assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{name}: {p:?}");
             }
         }
+    }
+
+    /// A shipped graph linked or copied alone takes its own card, not the
+    /// default's; another graph alone takes the default's (same inputs).
+    #[test]
+    fn a_bare_shipped_graph_takes_its_own_card() {
+        let dir = tempfile::tempdir().unwrap();
+        let fast = crate::repo_root().join("models/fast/genre.onnx");
+        let copy = dir.path().join("student.onnx");
+        std::fs::copy(&fast, &copy).unwrap();
+        assert_eq!(
+            find_card(&copy).unwrap().name,
+            shipped_card("fast").unwrap().name
+        );
+        let mut other = std::fs::read(&fast).unwrap();
+        other.extend_from_slice(&[0x32, 4]);
+        other.extend_from_slice(b"redo");
+        std::fs::write(&copy, other).unwrap();
+        assert_eq!(find_card(&copy).unwrap().name, default_card().unwrap().name);
     }
 
     #[test]
