@@ -29,12 +29,21 @@ pub fn load_from(path: &Path) -> Remembered {
     else {
         return Remembered::default();
     };
-    let mut r: Remembered = toml::from_str(&text).unwrap_or_default();
-    r.volume = r
-        .volume
-        .filter(|v| v.is_finite())
-        .map(|v| v.clamp(0.0, 1.0));
-    r
+    // read by hand: `volume = 1` (an integer, as a person edits it) is a
+    // volume too, which serde's f32 refused
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Remembered::default();
+    };
+    let volume = match table.get("volume") {
+        Some(toml::Value::Float(v)) => Some(*v),
+        Some(toml::Value::Integer(v)) => Some(*v as f64),
+        _ => None,
+    };
+    Remembered {
+        volume: volume
+            .filter(|v| v.is_finite())
+            .map(|v| v.clamp(0.0, 1.0) as f32),
+    }
 }
 
 /// Keep `r` for the next session, when it differs from what was loaded.
@@ -52,8 +61,12 @@ pub fn save_to(path: &Path, r: &Remembered) -> std::io::Result<()> {
     }
     let text = toml::to_string(r).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, format!("# kept by earmark between sessions\n{text}"))?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, format!("# kept by earmark between sessions\n{text}"))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -70,9 +83,19 @@ mod tests {
         assert_eq!(load_from(&p), kept);
         std::fs::write(&p, "volume = 7.0\n").unwrap();
         assert_eq!(load_from(&p).volume, Some(1.0));
+        std::fs::write(&p, "volume = -3\n").unwrap();
+        assert_eq!(load_from(&p).volume, Some(0.0), "an integer is a volume");
+        std::fs::write(&p, "volume = nan\n").unwrap();
+        assert_eq!(load_from(&p), Remembered::default());
         std::fs::write(&p, "volume = \"loud\"\n").unwrap();
         assert_eq!(load_from(&p), Remembered::default());
         std::fs::write(&p, b"\xff\x00").unwrap();
         assert_eq!(load_from(&p), Remembered::default());
+        // a folder in its place: the save fails and leaves no temp file
+        std::fs::remove_file(&p).unwrap();
+        std::fs::create_dir(&p).unwrap();
+        std::fs::write(p.join("x"), "").unwrap();
+        assert!(save_to(&p, &kept).is_err());
+        assert!(!p.with_extension("toml.tmp").exists());
     }
 }

@@ -212,6 +212,11 @@ impl Classifier {
     /// written only costs speed next time.
     fn store(&self, id: &FileId, classified: &Classified) {
         let Some(cache) = &self.cache else { return };
+        // After a failure no more tries: a cache locked by another program
+        // made every file wait out the busy timeout (10 s) before failing.
+        if self.store_error.first.lock().map_or(true, |e| e.is_some()) {
+            return;
+        }
         // Hash outside the lock: other workers keep using the cache.
         let hash = content_sha256(&id.path).ok();
         let Ok(cache) = cache.lock() else { return };

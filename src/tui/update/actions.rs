@@ -419,17 +419,29 @@ pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
         Ok(target) => target,
         Err(e) => return s.status.set(e, Level::Error),
     };
+    // After a track ended, as Space: the selected file when it is another.
+    let ended_elsewhere = s.player.state == PlayState::Ended
+        && !s.eval.visible
+        && selected_file(s).is_some_and(|id| Some(id) != s.player.node);
     match s.player.state {
         PlayState::Stopped => match selected_file(s) {
-            Some(id) => {
-                play(s, fx, Some(id), s.tree.path(id));
-                s.player.start_at = Some(target);
-            }
+            Some(id) => play_from(s, fx, id, target),
             None => s.status.set("select a file to play", Level::Info),
         },
+        PlayState::Ended if ended_elsewhere => {
+            if let Some(id) = selected_file(s) {
+                play_from(s, fx, id, target);
+            }
+        }
         PlayState::Loading => s.player.start_at = Some(target),
         _ => seek_to_target(s, fx, target),
     }
+}
+
+/// Play `id` from `target` (applied once its length is known).
+fn play_from(s: &mut State, fx: &mut Effects, id: NodeId, target: crate::player::SeekTarget) {
+    play(s, fx, Some(id), s.tree.path(id));
+    s.player.start_at = Some(target);
 }
 
 /// The file under the cursor, when the cursor is on a file.

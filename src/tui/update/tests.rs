@@ -1487,7 +1487,7 @@ fn a_track_without_a_declared_length_plays_with_its_analysis_length() {
 /// typed next reach the browser, where `1` wrote rank 1's genre.
 #[test]
 fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
-    let mut s = state(1, false);
+    let mut s = state(2, false);
     let node = s.tree.files().next().unwrap();
     s.results.set_result(node, classified("rock", 0.9));
     while s.browser.selected() != Some(node) {
@@ -1519,6 +1519,20 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
         "{fx:?}"
     );
     assert_eq!(s.player.start_at, None);
+
+    // Ended, another file selected: as Space, that file plays from there
+    // (the ended track was sought instead).
+    s.player.state = PlayState::Ended;
+    let other = s.tree.files().nth(1).unwrap();
+    s.player.node = Some(other);
+    key(&mut s, KeyCode::Char(':'));
+    for c in "0:20".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert_eq!(s.player.node, Some(node));
+    assert_eq!(s.player.start_at, Some(crate::player::SeekTarget::At(20.0)));
 }
 
 #[test]

@@ -232,7 +232,7 @@ fn undo_entry(
     cfg: &WriteConfig,
 ) -> Result<Undone, UndoError> {
     let id = listed.id;
-    let _turn = cache.journal_undo_turn();
+    let _turn = cache.journal_undo_turn()?;
     // Read again: a list taken at the start of `undo --all` may be stale
     // (another earmark's undo took an entry back meanwhile).
     let entry = &cache.journal_get(id)?.unwrap_or_else(|| listed.clone());

@@ -13,6 +13,9 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use super::byte_patch::BytePatch;
+
+/// How long an undo waits for another earmark's undo of the same journal.
+const UNDO_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 use crate::cache::{Cache, CacheError, blob_to_path, now_ms, path_to_blob};
 
 /// The table of original bytes per entry (created with the schema, like the
@@ -272,21 +275,38 @@ impl Cache {
     /// marking it, so none reads a file another has put back but not yet
     /// marked (and calls the entry never written). None for a journal in
     /// memory, or where the lock file cannot be made (a read-only folder:
-    /// the undo fails there on its own).
-    pub fn journal_undo_turn(&self) -> Option<std::fs::File> {
+    /// the undo fails there on its own). The wait is bounded as the
+    /// database's own (10 s): another undo stopped with Ctrl-Z holds it.
+    pub fn journal_undo_turn(&self) -> Result<Option<std::fs::File>, CacheError> {
         if self.path() == Path::new(":memory:") {
-            return None;
+            return Ok(None);
         }
         let mut lock = self.path().as_os_str().to_owned();
         lock.push(".undo-lock");
-        let file = std::fs::OpenOptions::new()
+        let Ok(file) = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(lock)
-            .ok()?;
-        file.lock().ok()?;
-        Some(file)
+        else {
+            return Ok(None);
+        };
+        let waited = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) if waited.elapsed() < UNDO_TURN_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(self.db_err(
+                        "another earmark has been undoing for 10 s (a `tag undo` stopped \
+                         with Ctrl-Z?); nothing undone",
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(_)) => return Ok(None),
+            }
+        }
     }
 
     pub fn journal_get(&self, id: i64) -> Result<Option<JournalEntry>, CacheError> {
