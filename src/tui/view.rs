@@ -77,18 +77,21 @@ pub fn draw(s: &State, frame: &mut Frame) {
     }
     s.player_bar.draw(frame, player, &ctx);
     s.status.draw(frame, status, &ctx);
-    if let Some(p) = &s.popup {
-        p.draw(frame, main, &ctx);
-    }
-    if let Some(l) = &s.similar {
-        l.draw(frame, main, &ctx);
-    }
     // Overlays leave the status line whole (a box over it left stray
     // characters of the message at both ends).
     let above_status = Rect {
         height: area.height.saturating_sub(status.height),
         ..area
     };
+    // A short window leaves the panes a row or two: a prompt there had no
+    // room for its text (typed blind), so pop-ups cover the player bar too.
+    let popup_area = if main.height >= 7 { main } else { above_status };
+    if let Some(p) = &s.popup {
+        p.draw(frame, popup_area, &ctx);
+    }
+    if let Some(l) = &s.similar {
+        l.draw(frame, popup_area, &ctx);
+    }
     s.status.log.draw(frame, above_status, &ctx);
     s.help.draw(frame, above_status, &ctx);
 }

@@ -138,6 +138,25 @@ pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
     }
 }
 
+/// In a window 8 rows high the panes keep a row or two: a prompt covers the
+/// player bar too, so what is typed shows (it was typed blind).
+#[test]
+fn a_prompt_shows_its_text_in_a_short_window() {
+    let mut s = state(3, false);
+    let fx = draw(&mut s, 100, 8);
+    answer_inspections(&mut s, &fx);
+    let fx = key(&mut s, KeyCode::Down);
+    answer_inspections(&mut s, &fx);
+    key(&mut s, KeyCode::Char('T'));
+    for c in "Shoegaze".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    for h in [8, 7, 6] {
+        let screen = screen_of(&s, 100, h);
+        assert!(screen.contains("Shoegaze"), "{h} rows:\n{screen}");
+    }
+}
+
 /// Ctrl-Z suspends from a prompt too: the editor swallowed it, and the
 /// `fg` typed next became its text (Enter wrote "Jafg" as the genre).
 #[test]
