@@ -189,6 +189,20 @@ fn undo_by_run_takes_back_one_earlier_run() {
         .and_then(|r| r["run"].as_i64())
         .unwrap_or_else(|| panic!("{listing}"));
     assert_eq!(reported_run, Some(run_of_a), "{report}");
+    // A run that writes nothing names no run: its number goes to the next
+    // run that writes (a script keeping it would undo that one).
+    let out = earmark(&env, &["tag", "-g", "Jazz", "--json", p(&a)]);
+    let unchanged: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        unchanged["results"][0]["status"], "unchanged",
+        "{unchanged}"
+    );
+    assert!(unchanged.get("run").is_none(), "{unchanged}");
+    assert!(
+        !text(&out.stderr).contains("undo with"),
+        "{}",
+        text(&out.stderr)
+    );
     // The listing does not read files whole: it says undoable, not how.
     assert!(rows.iter().all(|r| r["undo"] == "undoable"), "{listing}");
     let run = run_of_a.to_string();
@@ -299,13 +313,21 @@ fn undo_under_a_newer_write_names_the_newer_entry() {
     let [older, newer] = ids[..] else {
         panic!("{listing}")
     };
-    let out = earmark(&env, &["tag", "undo", &older.to_string()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains(&format!("#{newer} wrote it since: undo that first")),
-        "{}",
-        text(&out.stderr)
-    );
+    // the dry run says it as the undo does (it said only "genre changed")
+    for dry in [true, false] {
+        let older = older.to_string();
+        let mut args = vec!["tag", "undo", older.as_str()];
+        if dry {
+            args.push("--dry-run");
+        }
+        let out = earmark(&env, &args);
+        assert_eq!(out.status.code(), Some(1));
+        let said = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            said.contains(&format!("#{newer} wrote it since: undo that first")),
+            "dry run {dry}: {said}"
+        );
+    }
     assert_eq!(genres(&a), s(&["Blues"]));
 }
 

@@ -410,7 +410,18 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         })?;
     }
-    records.sort_by_key(|r| order.get(&r.path.path).copied());
+    // By the argument each came from, then the walk: a named file that is
+    // missing or not audio (in no walk) stays where it was named, not first.
+    let argument = |shown: &str| {
+        args.paths
+            .iter()
+            .position(|a| Path::new(shown).starts_with(a))
+            .unwrap_or(usize::MAX)
+    };
+    records.sort_by_key(|r| {
+        let walked = order.get(&r.path.path).copied().unwrap_or(usize::MAX);
+        (argument(&r.path.path), walked)
+    });
     Ok(finish(&records, args.json, args.dry_run, batch))
 }
 
@@ -866,6 +877,9 @@ fn kind_words(kind: &str) -> String {
 
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
     let failed = records.iter().filter(|r| r.status == "failed").count();
+    // A run that wrote nothing gives its number back (the next run gets it):
+    // naming it would point a later `undo --run` at another run's writes.
+    let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
     if json {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -929,11 +943,10 @@ fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> 
         let summary = summary + &skipped_by_why(records);
         eprintln!("{summary}");
         // the run's own number: another run may finish after this one
-        match batch {
-            Some(run) if !dry_run && count("written") > 0 => {
-                eprintln!("undo with: earmark tag undo --run {run}");
-            }
-            _ => {}
+        if let Some(run) = batch
+            && !dry_run
+        {
+            eprintln!("undo with: earmark tag undo --run {run}");
         }
     }
     if failed > 0 {

@@ -282,15 +282,10 @@ fn undo_entry(
         {
             return already();
         }
-        // a newer write of earmark's own to the file is why: say which
-        if error.kind == WriteErrorKind::Changed
-            && let Ok(Some(newer)) = cache.journal_latest_for(&entry.path)
-            && newer.id > id
-        {
-            error.reason.push_str(&format!(
-                "; #{} wrote it since: undo that first (`tag undo --all` takes them newest first)",
-                newer.id
-            ));
+        if error.kind == WriteErrorKind::Changed {
+            error
+                .reason
+                .push_str(&newer_write_note(cache, &entry.path, id));
         }
         UndoError::Write { id, error }
     })?;
@@ -302,6 +297,18 @@ fn undo_entry(
         key_after: crate::cache::file_key(&report.path).ok(),
         report,
     })
+}
+
+/// When a newer write of earmark's own to `path` is why entry `id` cannot be
+/// undone: "; #7 wrote it since: undo that first (…)"; else nothing.
+fn newer_write_note(cache: &Cache, path: &Path, id: i64) -> String {
+    match cache.journal_latest_for(path) {
+        Ok(Some(newer)) if newer.id > id => format!(
+            "; #{} wrote it since: undo that first (`tag undo --all` takes them newest first)",
+            newer.id
+        ),
+        _ => String::new(),
+    }
 }
 
 /// After `report`'s write (or undo) is in place, with the file now at
@@ -438,7 +445,13 @@ pub fn plan_undo(
                     .and_then(|now| write::still_written(&e.path, &now.display(), &new.display()));
                 match still {
                     _ if unwritten => UndoOutlook::NeverWritten,
-                    Err(err) => UndoOutlook::blocked(&err),
+                    // as the undo itself says it (the journal lists it "after #N")
+                    Err(mut err) => {
+                        if err.kind == WriteErrorKind::Changed && planned.is_none() {
+                            err.reason.push_str(&newer_write_note(cache, &e.path, e.id));
+                        }
+                        UndoOutlook::blocked(&err)
+                    }
                     Ok(()) => {
                         let patch = patch.filter(|_| exact);
                         let bytes_now = match planned {
