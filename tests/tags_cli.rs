@@ -295,6 +295,29 @@ fn two_undo_runs_at_once_take_turns() {
     }
 }
 
+/// The report keeps the order of the arguments: a named file that is not
+/// audio or is missing (in no walk) stays where it was named (it came first).
+#[test]
+fn the_report_keeps_the_arguments_order() {
+    let Some(env) = setup(&["singularity-nebula.flac", "hyperrogue-hell.au"]) else {
+        return;
+    };
+    let [flac, au] = ["singularity-nebula.flac", "hyperrogue-hell.au"].map(|n| env.music.join(n));
+    let missing = env.music.join("nope.mp3");
+    let out = earmark(
+        &env,
+        &["tag", "-g", "Jazz", "--json", p(&flac), p(&au), p(&missing)],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, [p(&flac), p(&au), p(&missing)], "{report}");
+}
+
 /// Undoing a write that a later write of earmark's covers says which entry
 /// to undo first (a fresh user got only "genre changed since it was written").
 #[test]
