@@ -392,6 +392,13 @@ fn undo_entries(
     stop: &AtomicBool,
     progress: impl Fn(usize, usize),
 ) -> Vec<Result<UndoneFile, UndoFailed>> {
+    // one turn for the whole step: another earmark's undo waits, or this
+    // one says once that it waited (10 s), not once per file
+    let _turn = match c.journal_undo_turn() {
+        Ok(turn) => turn,
+        Err(e) => return vec![Err(UndoFailed::Failed(e.to_string(), None))],
+    };
+    let cfg = crate::tags::WriteConfig::from_env();
     let total = ids.len();
     let mut told = std::time::Instant::now();
     ids.into_iter()
@@ -404,7 +411,7 @@ fn undo_entries(
             }
             id
         })
-        .map(|id| match apply::undo(c, id) {
+        .map(|id| match apply::undo_in_turn(c, id, &cfg) {
             Ok(u) => Ok(UndoneFile {
                 still_written: c
                     .journal_latest_for(&u.report.path)

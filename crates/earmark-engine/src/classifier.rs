@@ -86,7 +86,14 @@ pub struct Classifier {
 struct StoreError {
     first: Mutex<Option<String>>,
     said: std::sync::atomic::AtomicBool,
+    /// When the last store failed: none is tried for a while after.
+    last: Mutex<Option<std::time::Instant>>,
 }
+
+/// After a store fails, how long none is tried: a cache locked by another
+/// program made every file wait out the busy timeout (10 s) before failing,
+/// and a lock that lifts lets a long session cache again.
+const STORE_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Classifier {
     pub fn new(model: Arc<GenreModel>, plan: AnalysisPlan, cache: Option<Cache>) -> Self {
@@ -212,9 +219,12 @@ impl Classifier {
     /// written only costs speed next time.
     fn store(&self, id: &FileId, classified: &Classified) {
         let Some(cache) = &self.cache else { return };
-        // After a failure no more tries: a cache locked by another program
-        // made every file wait out the busy timeout (10 s) before failing.
-        if self.store_error.first.lock().map_or(true, |e| e.is_some()) {
+        let paused = self
+            .store_error
+            .last
+            .lock()
+            .map_or(true, |last| last.is_some_and(|t| t.elapsed() < STORE_PAUSE));
+        if paused {
             return;
         }
         // Hash outside the lock: other workers keep using the cache.
@@ -226,11 +236,17 @@ impl Classifier {
             Ok(json) => cache.put_result(id, hash.as_deref(), &self.cache_key, &json),
             Err(_) => Ok(()),
         };
+        // (not tried after a failed result: a second wait for a locked cache)
         if let Some(e) = embedding {
-            kept = kept.and(cache.put_embedding(&id.path, id.key, &self.cache_key, &e));
+            kept = kept.and_then(|()| cache.put_embedding(&id.path, id.key, &self.cache_key, &e));
         }
-        if let (Err(e), Ok(mut first)) = (kept, self.store_error.first.lock()) {
-            first.get_or_insert_with(|| e.to_string());
+        if let Err(e) = kept {
+            if let Ok(mut first) = self.store_error.first.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+            if let Ok(mut last) = self.store_error.last.lock() {
+                *last = Some(std::time::Instant::now());
+            }
         }
     }
 

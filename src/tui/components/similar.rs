@@ -62,7 +62,8 @@ impl SimilarList {
 impl Component for SimilarList {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
-        let h = (self.found().len() as u16 + 4).clamp(6, area.height);
+        // at least 6 rows, when the window has them (clamp panicked below)
+        let h = (self.found().len() as u16 + 4).max(6).min(area.height);
         let popup = centered(area, area.width.saturating_sub(8).min(90), h);
         frame.render_widget(Clear, popup);
         let name = ctx.tree.node(self.query).label().into_owned();

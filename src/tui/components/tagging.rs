@@ -567,7 +567,14 @@ fn draw_batch(
         "space ticks · a all · enter writes (one undo step: u) · esc cancels",
         t.count,
     );
-    let list_h = usize::from(inner.height).saturating_sub(head.len() + 1);
+    // A short window keeps a row of the list before its notes: the left-out
+    // line goes first, then the keys' hint (the rows were not shown at all).
+    let room = usize::from(inner.height);
+    if head.len() + 2 > room {
+        head.truncate(1);
+    }
+    let show_foot = head.len() + 2 <= room;
+    let list_h = room.saturating_sub(head.len() + usize::from(show_foot));
     let first = cursor.saturating_sub(list_h.saturating_sub(1));
     let w = usize::from(inner.width);
     let base = shared_folder(rows);
@@ -583,10 +590,12 @@ fn draw_batch(
     for (i, r) in rows.iter().enumerate().skip(first).take(list_h) {
         lines.push(batch_row(ctx, r, &base, threshold, widths, i == cursor));
     }
-    while lines.len() < usize::from(inner.height).saturating_sub(1) {
+    while lines.len() < room.saturating_sub(usize::from(show_foot)) {
         lines.push(Line::raw(""));
     }
-    lines.push(foot);
+    if show_foot {
+        lines.push(foot);
+    }
     frame.render_widget(Paragraph::new(lines), inner);
 }
 

@@ -434,6 +434,15 @@ pub fn seek_typed(s: &mut State, fx: &mut Effects, text: &str) {
             }
         }
         PlayState::Loading => s.player.start_at = Some(target),
+        // the track that ended plays again from there, as Space plays it
+        // (it was left paused at the typed time)
+        PlayState::Ended => {
+            seek_to_target(s, fx, target);
+            if s.player.state == PlayState::Paused {
+                fx.push(Effect::Pause(false));
+                s.player.state = PlayState::Playing;
+            }
+        }
         _ => seek_to_target(s, fx, target),
     }
 }

@@ -1552,6 +1552,21 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
     assert!(fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
     assert_eq!(s.player.node, Some(node));
     assert_eq!(s.player.start_at, Some(crate::player::SeekTarget::At(20.0)));
+
+    // Ended on the selected track itself: it plays again from there.
+    player_started(&mut s, node, Some(200.0));
+    s.player.state = PlayState::Ended;
+    key(&mut s, KeyCode::Char(':'));
+    for c in "0:30".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Seek(t) if *t == 30.0)),
+        "{fx:?}"
+    );
+    assert_eq!(s.player.state, PlayState::Playing);
 }
 
 #[test]

@@ -516,6 +516,19 @@ fn batch_accept_with_your_genres_says_each_genre_has_its_bar() {
     );
 }
 
+/// A similar list in a window 6 rows high or less draws in what there is
+/// (its height was clamped to at least 6 rows, which panicked there).
+#[test]
+fn a_similar_list_fits_a_tiny_window() {
+    let mut s = with_head([1.0, 0.0]);
+    key(&mut s, KeyCode::Char('f'));
+    assert!(s.similar.is_some());
+    for (w, h) in [(60, 6), (20, 6), (100, 8)] {
+        let shown = screen(&s, w, h);
+        assert!(shown.contains("Sounds") || w < 30, "{w}x{h}:\n{shown}");
+    }
+}
+
 /// `f` classified the library on its way (into the cache): files looked up
 /// before without a result are looked up again, so they get their ✓.
 #[test]

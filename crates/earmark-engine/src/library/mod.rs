@@ -160,6 +160,11 @@ pub fn collect_audio(paths: &[PathBuf]) -> Collected {
             Ok(m) => out.errors.push(not_regular(root, m.file_type())),
         }
     }
+    // The same file named twice (`f ./f`, a folder and a file in it, a link
+    // and its target) is one file: kept once, where it first came.
+    let mut seen = std::collections::HashSet::new();
+    out.files
+        .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     out
 }
 
@@ -279,6 +284,18 @@ mod tests {
         assert_eq!(name(b"/m/Bj\xf8rk.ogg"), "Bj\\xF8rk.ogg");
         assert_eq!(name("/m/Björk.ogg".as_bytes()), "Björk.ogg");
         assert_eq!(name(b"/"), "/");
+    }
+
+    /// A file named twice, or named and inside a folder named, is one file.
+    #[test]
+    fn a_file_named_twice_is_collected_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.ogg");
+        std::fs::write(&f, b"x").unwrap();
+        std::fs::write(dir.path().join("b.ogg"), b"x").unwrap();
+        let again = dir.path().join(".").join("a.ogg");
+        let got = collect_audio(&[f.clone(), again, dir.path().to_path_buf()]);
+        assert_eq!(got.files, [f, dir.path().join("b.ogg")]);
     }
 
     #[test]

@@ -222,6 +222,13 @@ pub fn undo(cache: &Cache, id: i64) -> Result<Undone, UndoError> {
 }
 
 pub fn undo_with(cache: &Cache, id: i64, cfg: &WriteConfig) -> Result<Undone, UndoError> {
+    let _turn = cache.journal_undo_turn()?;
+    undo_in_turn(cache, id, cfg)
+}
+
+/// [`undo_with`] for a caller that holds the journal's undo turn
+/// ([`Cache::journal_undo_turn`]) over several entries: the app's `u`.
+pub fn undo_in_turn(cache: &Cache, id: i64, cfg: &WriteConfig) -> Result<Undone, UndoError> {
     let entry = cache.journal_get(id)?.ok_or(UndoError::NoSuchEntry(id))?;
     undo_entry(cache, &entry, cfg)
 }
@@ -232,7 +239,6 @@ fn undo_entry(
     cfg: &WriteConfig,
 ) -> Result<Undone, UndoError> {
     let id = listed.id;
-    let _turn = cache.journal_undo_turn()?;
     // Read again: a list taken at the start of `undo --all` may be stale
     // (another earmark's undo took an entry back meanwhile).
     let entry = &cache.journal_get(id)?.unwrap_or_else(|| listed.clone());
@@ -335,6 +341,7 @@ pub fn last_entries(cache: &Cache) -> Result<Vec<JournalEntry>, CacheError> {
 /// An empty list when there is nothing to undo.
 pub fn undo_last(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
     let cfg = WriteConfig::from_env();
+    let _turn = cache.journal_undo_turn()?;
     Ok(last_entries(cache)?
         .iter()
         .map(|e| undo_entry(cache, e, &cfg))
@@ -345,6 +352,7 @@ pub fn undo_last(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheE
 /// entry first; an empty list when nothing of it is left.
 pub fn undo_run(cache: &Cache, batch: i64) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
     let cfg = WriteConfig::from_env();
+    let _turn = cache.journal_undo_turn()?;
     Ok(cache
         .journal_batch_active(batch)?
         .iter()
@@ -355,6 +363,7 @@ pub fn undo_run(cache: &Cache, batch: i64) -> Result<Vec<Result<Undone, UndoErro
 /// Undo every entry not undone yet, newest first.
 pub fn undo_all(cache: &Cache) -> Result<Vec<Result<Undone, UndoError>>, CacheError> {
     let cfg = WriteConfig::from_env();
+    let _turn = cache.journal_undo_turn()?;
     Ok(cache
         .journal_active()?
         .iter()

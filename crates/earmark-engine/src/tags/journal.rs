@@ -271,9 +271,10 @@ impl Cache {
     }
 
     /// Undos of one journal take turns (two `tag undo` runs, the app and a
-    /// run): each holds the returned lock from reading an entry again to
-    /// marking it, so none reads a file another has put back but not yet
-    /// marked (and calls the entry never written). None for a journal in
+    /// run): each run holds the returned lock from its first entry read
+    /// again to its last marked, so none reads a file another has put back
+    /// but not yet marked (and calls the entry never written); an entry the
+    /// other run took meanwhile is found undone. None for a journal in
     /// memory, or where the lock file cannot be made (a read-only folder:
     /// the undo fails there on its own). The wait is bounded as the
     /// database's own (10 s): another undo stopped with Ctrl-Z holds it.
