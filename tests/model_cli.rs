@@ -250,14 +250,23 @@ fn eval_arithmetic_on_a_generated_layout() {
         }
     }
 
-    // --split keeps only the listed clips (matched on folder + name, any extension).
-    let list = layout.path().join("split.txt");
+    split_keeps_the_listed_clips(layout.path(), &placed);
+}
+
+/// `eval --split` keeps only the listed clips (matched on folder + name, any
+/// extension), and says how many lines matched no clip.
+fn split_keeps_the_listed_clips(layout: &Path, placed: &[(PathBuf, &str)]) {
+    let list = layout.join("split.txt");
     let (first, genre) = &placed[0];
     let stem = first.file_stem().unwrap().to_string_lossy();
-    std::fs::write(&list, format!("# test split\n{genre}/{stem}.wav\n")).unwrap();
+    std::fs::write(
+        &list,
+        format!("# test split\n{genre}/{stem}.wav\n{genre}/gone.00099.wav\n"),
+    )
+    .unwrap();
     let out = earmark()
         .arg("eval")
-        .arg(layout.path().join("genres"))
+        .arg(layout.join("genres"))
         .arg("--split")
         .arg(&list)
         .arg("--json")
@@ -266,6 +275,12 @@ fn eval_arithmetic_on_a_generated_layout() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["n"], 1);
+    // a line that matches no clip is said (it was dropped silently)
+    assert!(
+        text(&out.stderr).contains("1 line of the split list matched no clip here"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 fn ext(p: &Path) -> String {

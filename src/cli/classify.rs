@@ -253,8 +253,12 @@ fn stop_on_first_interrupt(several: bool) -> Arc<AtomicI32> {
                     if set.swap(sig, Ordering::SeqCst) > 0 {
                         std::process::exit(128 + sig);
                     }
+                    let again = match sig {
+                        signal_hook::consts::SIGINT => "Ctrl-C again",
+                        _ => "a second signal",
+                    };
                     eprintln!(
-                        "earmark classify: stopping after the files in progress (Ctrl-C again quits now)"
+                        "earmark classify: stopping after the files in progress ({again} quits now)"
                     );
                 }
             });

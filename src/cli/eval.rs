@@ -108,6 +108,15 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
                     .join(", ")
             )));
         }
+        // a mistyped or stale line scores nothing: said, not silently dropped
+        let found: HashSet<String> = collected.files.iter().map(|f| clip_id(f)).collect();
+        let unmatched = wanted.iter().filter(|id| !found.contains(*id)).count();
+        if unmatched > 0 {
+            eprintln!(
+                "earmark eval: warning: {} of the split list matched no clip here",
+                crate::text::plural(unmatched, "line")
+            );
+        }
     }
     let mut errors: Vec<FileError> = collected
         .errors

@@ -93,9 +93,10 @@ impl Vocabularies {
             }
         }
         match first {
-            Some(e) if files.len() > 1 && self.fixed.is_none() => {
-                Err(format!("{e} (and for the other {} files)", files.len() - 1))
-            }
+            Some(e) if files.len() > 1 && self.fixed.is_none() => Err(format!(
+                "{e} (and for the other {})",
+                crate::text::plural(files.len() - 1, "file")
+            )),
             Some(e) => Err(e),
             None => Ok(()),
         }

@@ -23,13 +23,13 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// ` 2.5/s eta 0:12` once `done` > 0, else nothing.
+/// ` 2.5 files/s eta 0:12` once `done` > 0, else nothing.
 fn rate_text(done: u64, per_sec: f64, eta: std::time::Duration) -> String {
     if done == 0 || !per_sec.is_finite() || per_sec <= 0.0 {
         return String::new();
     }
     let secs = eta.as_secs();
-    format!(" {per_sec:.1}/s eta {}:{:02}", secs / 60, secs % 60)
+    format!(" {per_sec:.1} files/s eta {}:{:02}", secs / 60, secs % 60)
 }
 
 /// A confidence given as `50%`, `50` or `0.5` (all the same): a fraction 0–1.
@@ -133,7 +133,7 @@ mod tests {
         let eta = std::time::Duration::from_secs(75);
         assert_eq!(rate_text(0, 0.0, eta), "");
         assert_eq!(rate_text(0, 3.0, eta), "");
-        assert_eq!(rate_text(2, 0.5, eta), " 0.5/s eta 1:15");
+        assert_eq!(rate_text(2, 0.5, eta), " 0.5 files/s eta 1:15");
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub struct TagSummary {
     pub album: Option<String>,
     pub year: Option<String>,
     pub genres: Vec<String>,
-    /// Tag formats present (e.g. "Id3v2", "VorbisComments").
+    /// Tag formats present, as people call them ("ID3v2", "Vorbis comments").
     pub formats: Vec<String>,
     pub pictures: usize,
 }
@@ -154,6 +154,22 @@ fn segment_title_of(path: &Path) -> Option<String> {
     crate::audio::segment_title(&head)
 }
 
+/// A tag format as people call it (`ID3v2`, not lofty's `Id3v2`).
+fn tag_type_name(t: lofty::tag::TagType) -> String {
+    use lofty::tag::TagType;
+    match t {
+        TagType::Ape => "APEv2",
+        TagType::Id3v1 => "ID3v1",
+        TagType::Id3v2 => "ID3v2",
+        TagType::Mp4Ilst => "MP4 ilst",
+        TagType::VorbisComments => "Vorbis comments",
+        TagType::RiffInfo => "RIFF INFO",
+        TagType::AiffText => "AIFF text",
+        other => return format!("{other:?}"),
+    }
+    .to_string()
+}
+
 /// Read the tags of `path`. Formats lofty cannot tag (e.g. `.au`) give an empty summary.
 pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     // Sun .au has no tag format; lofty would misread its samples as MPEG.
@@ -203,7 +219,7 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
         formats: tagged
             .tags()
             .iter()
-            .map(|t| format!("{:?}", t.tag_type()))
+            .map(|t| tag_type_name(t.tag_type()))
             .collect(),
         pictures: tagged.tags().iter().map(|t| t.pictures().len()).sum(),
         ..Default::default()
