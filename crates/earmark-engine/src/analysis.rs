@@ -50,6 +50,27 @@ impl TrackFeatures {
     }
 }
 
+/// Seconds of the track the excerpts cover, each second once: a file just
+/// over the whole-file limit is cut into windows that overlap, and their sum
+/// (48 s of a 45-s file) said more was heard than there is.
+fn heard_seconds(excerpts: &[crate::audio::Excerpt], rate: f64) -> f64 {
+    let mut spans: Vec<(f64, f64)> = excerpts
+        .iter()
+        .map(|e| (e.start_s, e.start_s + e.samples.len() as f64 / rate))
+        .collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut heard = 0.0;
+    let mut reached = f64::NEG_INFINITY;
+    for (start, end) in spans {
+        let from = start.max(reached);
+        if end > from {
+            heard += end - from;
+        }
+        reached = reached.max(end);
+    }
+    heard
+}
+
 pub fn track_features(
     path: &Path,
     extractor: &MelExtractor,
@@ -80,11 +101,7 @@ pub fn track_features_cancellable(
     let params = extractor.params();
     let audio = audio::load_for_analysis_cancellable(path, params.sample_rate, plan, cancel)?;
     let rate = f64::from(params.sample_rate);
-    let analysed_s = audio
-        .excerpts
-        .iter()
-        .map(|e| e.samples.len() as f64 / rate)
-        .sum::<f64>();
+    let analysed_s = heard_seconds(&audio.excerpts, rate);
     // A clip shorter than one segment is repeat-padded, as the models were
     // trained on GTZAN's 2-3-s excerpts; under MIN_JUDGE_S there is too little
     // to repeat.
@@ -145,4 +162,23 @@ pub fn track_features_cancellable(
         excerpts,
         segments,
     })
+}
+
+#[cfg(test)]
+mod heard_tests {
+    use super::heard_seconds;
+    use crate::audio::Excerpt;
+
+    #[test]
+    fn overlapping_windows_count_each_second_once() {
+        let at = |start_s: f64, secs: usize| Excerpt {
+            start_s,
+            samples: vec![0.0; secs * 10],
+        };
+        // 8 windows of 6 s over 45 s: 45 s heard, not 48
+        let windows: Vec<Excerpt> = (0..8).map(|k| at(f64::from(k) * 39.0 / 7.0, 6)).collect();
+        assert!((heard_seconds(&windows, 10.0) - 45.0).abs() < 1e-9);
+        // apart, they add up
+        assert!((heard_seconds(&[at(0.0, 6), at(10.0, 6)], 10.0) - 12.0).abs() < 1e-9);
+    }
 }
