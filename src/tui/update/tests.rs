@@ -1455,6 +1455,15 @@ fn shift_t_with_an_empty_line_asks_then_removes_the_genre() {
     assert_eq!(items[0].change.mode, GenreMode::Replace);
 }
 
+/// `:` then `text` then Enter: the seek prompt's effects.
+fn colon(s: &mut State, text: &str) -> Vec<Effect> {
+    key(s, KeyCode::Char(':'));
+    for c in text.chars() {
+        key(s, KeyCode::Char(c));
+    }
+    key(s, KeyCode::Enter)
+}
+
 /// The player says `node`'s track (an Ogg Vorbis of `duration_s`) started.
 fn player_started(s: &mut State, node: u32, duration_s: Option<f64>) -> Vec<Effect> {
     let info = crate::audio::SourceInfo {
@@ -1489,11 +1498,7 @@ fn a_track_without_a_declared_length_plays_with_its_analysis_length() {
     s.results.set_result(node, c);
     player_started(&mut s, node, None);
     assert_eq!(s.player.duration(), Some(62.0));
-    key(&mut s, KeyCode::Char(':'));
-    for c in "50%".chars() {
-        key(&mut s, KeyCode::Char(c));
-    }
-    let fx = key(&mut s, KeyCode::Enter);
+    let fx = colon(&mut s, "50%");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Seek(t) if *t == 31.0)),
@@ -1544,11 +1549,7 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
     s.player.state = PlayState::Ended;
     let other = s.tree.files().nth(1).unwrap();
     s.player.node = Some(other);
-    key(&mut s, KeyCode::Char(':'));
-    for c in "0:20".chars() {
-        key(&mut s, KeyCode::Char(c));
-    }
-    let fx = key(&mut s, KeyCode::Enter);
+    let fx = colon(&mut s, "0:20");
     assert!(fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
     assert_eq!(s.player.node, Some(node));
     assert_eq!(s.player.start_at, Some(crate::player::SeekTarget::At(20.0)));
@@ -1556,11 +1557,7 @@ fn colon_while_stopped_plays_the_selected_file_from_the_typed_time() {
     // Ended on the selected track itself: it plays again from there.
     player_started(&mut s, node, Some(200.0));
     s.player.state = PlayState::Ended;
-    key(&mut s, KeyCode::Char(':'));
-    for c in "0:30".chars() {
-        key(&mut s, KeyCode::Char(c));
-    }
-    let fx = key(&mut s, KeyCode::Enter);
+    let fx = colon(&mut s, "0:30");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Seek(t) if *t == 30.0)),
