@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 const FILE: &str = "app.toml";
 
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct Remembered {
     /// 0.0 to 1.0.
     pub volume: Option<f32>,
