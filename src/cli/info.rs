@@ -71,6 +71,10 @@ pub fn run(args: InfoArgs) -> ExitCode {
             files.push((p.clone(), None));
         }
     }
+    // a file named twice (or named and inside a folder named) once, as
+    // classify and tag take it
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|(f, _)| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     let mut records = Vec::new();
     let mut failed = 0;
     for (path, empty) in &files {

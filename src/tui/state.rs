@@ -102,6 +102,9 @@ pub struct State {
     /// The app's own writes, one step per write request, oldest first: `u`
     /// takes back the newest (the CLI's writes are left to `earmark tag undo`).
     pub undo_steps: Vec<UndoStep>,
+    /// The step `u` is taking back: given back to `undo_steps` when the
+    /// undo could not start (another earmark held the journal's undo turn).
+    pub undoing_step: Option<UndoStep>,
     /// The node of the latest preview (the focused track).
     pub focus: Option<NodeId>,
     /// Rescans in flight, and one the library watch asked for that waits.
@@ -246,6 +249,7 @@ impl State {
             journal_marks: HashMap::new(),
             journal_skips: Default::default(),
             undo_steps: Vec::new(),
+            undoing_step: None,
             focus: None,
             rescans: Rescans::default(),
             select_on_scan: None,

@@ -104,6 +104,9 @@ pub enum UndoFailed {
     /// Why, and the file when known (the app reads it again: its pane may
     /// show what another program changed).
     Failed(String, Option<PathBuf>),
+    /// Nothing was tried (the journal or its undo turn could not be had):
+    /// why. The step stays to undo.
+    NotStarted(String),
 }
 
 /// A file an undo restored.
@@ -336,7 +339,7 @@ fn serve(
             let c = match journal(cache, send) {
                 Ok(c) => c,
                 Err(e) => {
-                    send(TagEvent::Undone(vec![Err(UndoFailed::Failed(e, None))]));
+                    send(TagEvent::Undone(vec![Err(UndoFailed::NotStarted(e))]));
                     return true;
                 }
             };
@@ -396,7 +399,7 @@ fn undo_entries(
     // one says once that it waited (10 s), not once per file
     let _turn = match c.journal_undo_turn() {
         Ok(turn) => turn,
-        Err(e) => return vec![Err(UndoFailed::Failed(e.to_string(), None))],
+        Err(e) => return vec![Err(UndoFailed::NotStarted(e.to_string()))],
     };
     let cfg = crate::tags::WriteConfig::from_env();
     let total = ids.len();

@@ -54,21 +54,23 @@ impl TrackFeatures {
 /// over the whole-file limit is cut into windows that overlap, and their sum
 /// (48 s of a 45-s file) said more was heard than there is.
 fn heard_seconds(excerpts: &[crate::audio::Excerpt], rate: f64) -> f64 {
-    let mut spans: Vec<(f64, f64)> = excerpts
+    // in samples: seconds summed as floats said 5.9999999999999964
+    let mut spans: Vec<(i64, i64)> = excerpts
         .iter()
-        .map(|e| (e.start_s, e.start_s + e.samples.len() as f64 / rate))
+        .map(|e| {
+            let start = (e.start_s * rate).round() as i64;
+            (start, start + e.samples.len() as i64)
+        })
         .collect();
-    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut heard = 0.0;
-    let mut reached = f64::NEG_INFINITY;
+    spans.sort_unstable();
+    let mut heard = 0i64;
+    let mut reached = i64::MIN;
     for (start, end) in spans {
         let from = start.max(reached);
-        if end > from {
-            heard += end - from;
-        }
+        heard += (end - from).max(0);
         reached = reached.max(end);
     }
-    heard
+    heard as f64 / rate
 }
 
 pub fn track_features(

@@ -263,6 +263,17 @@ fn name_list(names: &[String], show: usize) -> String {
 }
 
 fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFailed>>) {
+    let step = s.undoing_step.take();
+    if let [Err(UndoFailed::NotStarted(why))] = list.as_slice() {
+        // nothing was tried: the step stays, for `u` again
+        s.undo_steps.extend(step);
+        let key = s.keymap.hint(Action::Undo).unwrap_or_default();
+        s.status.set(
+            format!("nothing undone: {why} · {key} tries again"),
+            Level::Error,
+        );
+        return;
+    }
     if list.is_empty() {
         s.status.set("nothing to undo", Level::Info);
         return;
@@ -313,6 +324,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             Err(UndoFailed::NeverWritten(path)) => {
                 unwritten.push(crate::library::shown_file_name(&path));
             }
+            Err(UndoFailed::NotStarted(e)) => errors.push(e),
             Err(UndoFailed::Failed(e, path)) => {
                 // refused (changed since it was written): show it as it is now
                 if let Some(id) = path.and_then(|p| s.node_for_path(&p)) {
@@ -390,6 +402,7 @@ pub fn undo_now(s: &mut State, fx: &mut Effects) {
         return;
     };
     let ids = step.writes.iter().rev().map(|(id, _)| *id).collect();
+    s.undoing_step = Some(step);
     let req = s.inflight.start(Work::Undo);
     fx.push(Effect::UndoTags { req, ids });
     s.status.set("undoing the last tag write…", Level::Info);

@@ -2545,6 +2545,27 @@ fn stop_and_the_spectrogram_style_answer_when_nothing_shows() {
     assert!(both.contains(&"spectrogram in half blocks"), "{both:?}");
 }
 
+/// An undo that could not start (another earmark held the journal's undo
+/// turn) keeps its step: `u` tries again (the step was lost).
+#[test]
+fn an_undo_that_could_not_start_keeps_its_step() {
+    let (mut s, _, req, _) = written_then_u("Reggae");
+    let why = "undo journal j: another earmark has been undoing for 10 s";
+    let event = TagEvent::Undone(vec![Err(super::super::tagger::UndoFailed::NotStarted(
+        why.into(),
+    ))]);
+    update(&mut s, Msg::Tag { req, event });
+    assert_eq!(
+        s.status.message(),
+        Some(format!("nothing undone: {why} · u tries again").as_str())
+    );
+    let fx = key(&mut s, KeyCode::Char('u'));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::UndoTags { .. })),
+        "{fx:?}"
+    );
+}
+
 /// An undo refused because another program changed the genre since reads
 /// the file again, so its pane shows the genre it holds now.
 #[test]

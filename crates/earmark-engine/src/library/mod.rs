@@ -165,6 +165,10 @@ pub fn collect_audio(paths: &[PathBuf]) -> Collected {
     let mut seen = std::collections::HashSet::new();
     out.files
         .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    // and what was skipped is said once (a folder named twice)
+    let mut said = std::collections::HashSet::new();
+    out.errors
+        .retain(|e| said.insert((e.path.clone(), e.reason.clone())));
     out
 }
 
@@ -296,6 +300,13 @@ mod tests {
         let again = dir.path().join(".").join("a.ogg");
         let got = collect_audio(&[f.clone(), again, dir.path().to_path_buf()]);
         assert_eq!(got.files, [f, dir.path().join("b.ogg")]);
+        // a folder named twice says what it skipped once
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("nowhere.ogg", dir.path().join("dangling.ogg")).unwrap();
+            let twice = collect_audio(&[dir.path().to_path_buf(), dir.path().to_path_buf()]);
+            assert_eq!(twice.errors.len(), 1, "{:?}", twice.errors);
+        }
     }
 
     #[test]
