@@ -70,11 +70,14 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 fx.push(Effect::Pause(true));
                 s.player.state = PlayState::Paused;
             }
-            // After the end, Space plays what is selected now, when that is another file.
+            // After the end, Space plays what is selected now, when that is
+            // another file (in the library: the evaluation view's clip plays
+            // again, not a file hidden behind the view).
             PlayState::Ended
-                if s.browser
-                    .selected()
-                    .is_some_and(|id| s.tree.node(id).is_file() && Some(id) != s.player.node) =>
+                if !s.eval.visible
+                    && s.browser.selected().is_some_and(|id| {
+                        s.tree.node(id).is_file() && Some(id) != s.player.node
+                    }) =>
             {
                 if let Some(id) = s.browser.selected() {
                     play(s, fx, Some(id), s.tree.path(id));

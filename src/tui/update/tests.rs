@@ -2545,6 +2545,24 @@ fn stop_and_the_spectrogram_style_answer_when_nothing_shows() {
     assert!(both.contains(&"spectrogram in half blocks"), "{both:?}");
 }
 
+/// In the evaluation view, Space after a clip ended plays the clip again,
+/// not the library file selected behind the view.
+#[test]
+fn space_after_a_clip_ended_stays_in_the_evaluation_view() {
+    let mut s = state(2, false);
+    key(&mut s, KeyCode::Down);
+    s.eval.visible = true;
+    s.player.external = Some(std::path::PathBuf::from("/gtzan/blues.00029.ogg"));
+    s.player.node = None;
+    s.player.state = PlayState::Ended;
+    let fx = key(&mut s, KeyCode::Char(' '));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Play(_))), "{fx:?}");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Pause(false))),
+        "{fx:?}"
+    );
+}
+
 /// An undo that could not start (another earmark held the journal's undo
 /// turn) keeps its step: `u` tries again (the step was lost).
 #[test]
