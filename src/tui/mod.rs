@@ -176,6 +176,11 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         },
         tx.clone(),
     );
+    // what the session started with: kept only if changed (an app whose
+    // volume nobody touched writes no file)
+    let started = remembered::Remembered {
+        volume: Some(app.player_view().volume),
+    };
     let mut session = term::Session::enter()?;
     event::spawn_signals(services::channel_sink(tx.clone()));
     event::spawn_hangup_watch(services::channel_sink(tx.clone()));
@@ -187,7 +192,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let now = remembered::Remembered {
         volume: Some(app.player_view().volume),
     };
-    remembered::save(&now, &remembered);
+    remembered::save(&now, &started);
     Ok(())
 }
 

@@ -46,9 +46,9 @@ pub fn load_from(path: &Path) -> Remembered {
     }
 }
 
-/// Keep `r` for the next session, when it differs from what was loaded.
-pub fn save(r: &Remembered, loaded: &Remembered) {
-    if r != loaded
+/// Keep `r` for the next session, when it differs from how this one began.
+pub fn save(r: &Remembered, started: &Remembered) {
+    if r != started
         && let Some(p) = path()
     {
         let _ = save_to(&p, r);
