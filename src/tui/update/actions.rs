@@ -75,11 +75,9 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
             // again, not a file hidden behind the view).
             PlayState::Ended
                 if !s.eval.visible
-                    && s.browser.selected().is_some_and(|id| {
-                        s.tree.node(id).is_file() && Some(id) != s.player.node
-                    }) =>
+                    && selected_file(s).is_some_and(|id| Some(id) != s.player.node) =>
             {
-                if let Some(id) = s.browser.selected() {
+                if let Some(id) = selected_file(s) {
                     play(s, fx, Some(id), s.tree.path(id));
                 }
             }
@@ -91,13 +89,13 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 s.player.state = PlayState::Playing;
             }
             PlayState::Loading => {}
-            PlayState::Stopped => match s.browser.selected() {
+            PlayState::Stopped => match selected_file(s) {
                 _ if s.eval.visible => s.status.set(
                     "enter on a matrix cell lists its clips; enter on a clip plays it",
                     Level::Info,
                 ),
-                Some(id) if s.tree.node(id).is_file() => play(s, fx, Some(id), s.tree.path(id)),
-                _ => s.status.set("select a file to play", Level::Info),
+                Some(id) => play(s, fx, Some(id), s.tree.path(id)),
+                None => s.status.set("select a file to play", Level::Info),
             },
         },
         Action::Stop if s.player.state == PlayState::Stopped => {
@@ -532,13 +530,11 @@ pub fn step_track_moving_cursor(s: &mut State, fx: &mut Effects, delta: isize, c
 
 /// The selected node if it is a file (else a hint in the status line).
 pub fn focused_file(s: &mut State) -> Option<NodeId> {
-    match s.browser.selected() {
-        Some(id) if s.tree.node(id).is_file() => Some(id),
-        _ => {
-            s.status.set("select a file first", Level::Info);
-            None
-        }
+    let id = selected_file(s);
+    if id.is_none() {
+        s.status.set("select a file first", Level::Info);
     }
+    id
 }
 
 /// `x`: skip the file (kept across sessions, `–`) and go to the next; on a
