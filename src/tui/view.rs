@@ -19,9 +19,15 @@ pub fn draw(s: &State, frame: &mut Frame) {
     if area.width < 20 || area.height < 6 {
         // wrapped, so that a narrow window still reads the whole message
         frame.render_widget(
-            Paragraph::new("earmark: window too small (20×6 at least); q quits")
-                .wrap(ratatui::widgets::Wrap { trim: true })
-                .style(s.theme.base),
+            // the quit key as bound (ctrl-c always quits, bound or not)
+            Paragraph::new(format!(
+                "earmark: window too small (20×6 at least); {} quits",
+                s.keymap
+                    .hint(super::action::Action::Quit)
+                    .unwrap_or_else(|| "ctrl-c".into())
+            ))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .style(s.theme.base),
             area,
         );
         return;

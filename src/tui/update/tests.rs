@@ -3421,3 +3421,23 @@ fn a_container_earmark_does_not_write_is_said_before_the_editor() {
         "{said}"
     );
 }
+
+/// The "window too small" notice names the quit key as bound (it said `q`
+/// whatever the config), and ctrl-c when quit has no key of its own.
+#[test]
+fn the_too_small_notice_names_the_bound_quit_key() {
+    let mut s = state(1, true);
+    assert!(screen_of(&s, 19, 5).contains("q quits"));
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("quit", vec!["Q"])])
+        .unwrap()
+        .0;
+    assert!(screen_of(&s, 19, 5).contains("Q quits"));
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("quit", vec![])])
+        .unwrap()
+        .0;
+    let words = screen_of(&s, 19, 5);
+    assert!(
+        words.contains("ctrl-c") && words.contains("quits"),
+        "{words}"
+    );
+}
