@@ -332,6 +332,14 @@ impl KeyMap {
         self.keys(action).first().map(Key::to_string)
     }
 
+    /// The key a message names for an action: its first key, or, when the
+    /// config left it none, its config name said so (a message showed a
+    /// gap: "wrote Jazz ·  undoes").
+    pub fn label(&self, action: Action) -> String {
+        self.hint(action)
+            .unwrap_or_else(|| format!("[{} has no key]", action.name()))
+    }
+
     /// Help text: (group, [(keys, description)]) in display order.
     pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         super::action::GROUPS
@@ -449,6 +457,15 @@ impl Default for KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Messages name the key as bound, and say so when there is none (a
+    /// message showed a gap: "wrote Jazz ·  undoes").
+    #[test]
+    fn a_label_is_the_bound_key_or_says_there_is_none() {
+        let (map, _) = KeyMap::with_overrides([("undo", vec!["U"]), ("classify", vec![])]).unwrap();
+        assert_eq!(map.label(Action::Undo), "U");
+        assert_eq!(map.label(Action::Classify), "[classify has no key]");
+    }
 
     #[test]
     fn parses_and_prints_keys() {

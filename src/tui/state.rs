@@ -135,6 +135,9 @@ pub struct State {
     /// The ranks the Genre pane drew last (see `Ctx::ranks_shown`); a
     /// layout memo the frame writes, as the evaluation view's cell map.
     pub ranks_shown: std::cell::Cell<Option<u16>>,
+    /// The last frame was the "window too small" notice: keys then only
+    /// quit, suspend or redraw (an unseen file must not be tagged).
+    pub too_small: std::cell::Cell<bool>,
 }
 
 /// Rescans of the library (`R`, or the watch seeing a change).
@@ -264,6 +267,7 @@ impl State {
             quit_when_written: false,
             dirty: true,
             ranks_shown: std::cell::Cell::new(None),
+            too_small: std::cell::Cell::new(false),
         }
     }
 

@@ -16,7 +16,8 @@ use super::state::State;
 pub fn draw(s: &State, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Block::default().style(s.theme.base), area);
-    if area.width < 20 || area.height < 6 {
+    s.too_small.set(area.width < 20 || area.height < 6);
+    if s.too_small.get() {
         // wrapped, so that a narrow window still reads the whole message
         frame.render_widget(
             // the quit key as bound (ctrl-c always quits, bound or not)

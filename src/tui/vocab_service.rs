@@ -222,7 +222,7 @@ impl Job<'_> {
         let head = store::load(&file).map_err(|e| e.to_string())?;
         if !self.classifier.model().embeds_like(&head.model_sha256) {
             return Err(format!(
-                "your genres for {} were learned with another version of the model; L learns them again",
+                "your genres for {} were learned with another version of the model",
                 root.display()
             ));
         }

@@ -27,8 +27,9 @@ pub const MARKS_LEGEND: &[(&str, &str)] = &[
     ("○", "silent / too short"),
     ("!", "damaged / unreadable"),
     ("✎", "genre tag written"),
-    ("–", "skipped (x)"),
-    ("●", "marked (m)"),
+    // no keys here: they may be rebound (the groups above name them)
+    ("–", "skipped"),
+    ("●", "marked"),
     ("▶", "playing"),
 ];
 

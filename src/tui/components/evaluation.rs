@@ -313,7 +313,7 @@ impl EvalView {
         }
         let k = r.labels.len();
         let mode = if self.normalised { "row %" } else { "counts" };
-        let key = ctx.keymap.hint(Action::Normalise).unwrap_or_default();
+        let key = ctx.keymap.label(Action::Normalise);
         let focused = self.focus == EvalFocus::Matrix;
         let block = pane_block(
             t,
@@ -589,7 +589,7 @@ impl Component for EvalView {
             } else {
                 self.draw_table(frame, right, ctx, r);
                 if below.height > 0 {
-                    let key = ctx.keymap.hint(Action::Activate).unwrap_or_default();
+                    let key = ctx.keymap.label(Action::Activate);
                     frame.render_widget(
                         Paragraph::new(Line::styled(
                             format!(" {key} lists the files of the selected cell"),

@@ -112,7 +112,7 @@ impl PredictionPane {
                     (_, Some(s)) if s.job == JobMark::Queued => ("queued…".to_string(), t.count),
                     (ModelStatus::Loading, _) => ("loading the model…".to_string(), t.count),
                     _ => {
-                        let key = ctx.keymap.hint(Action::Classify).unwrap_or_default();
+                        let key = ctx.keymap.label(Action::Classify);
                         (format!("not classified — {key} classifies"), t.dim)
                     }
                 };
@@ -308,8 +308,8 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
         }
     }
     let total = files.len();
-    let classify = ctx.keymap.hint(Action::Classify).unwrap_or_default();
-    let accept = ctx.keymap.hint(Action::BatchAccept).unwrap_or_default();
+    let classify = ctx.keymap.label(Action::Classify);
+    let accept = ctx.keymap.label(Action::BatchAccept);
     let mut could_not = String::new();
     if failed > 0 {
         could_not += &format!(" · {failed} failed");
@@ -352,7 +352,7 @@ impl Component for PredictionPane {
         // GTZAN's bars shown by choice (`y`) beside your genres: the way back.
         let title = match (&ctx.vocab.head, ctx.vocab.show_gtzan) {
             (Some(_), true) => {
-                let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
+                let toggle = ctx.keymap.label(Action::GenreView);
                 format!(" GTZAN's genres · {toggle} shows yours ")
             }
             _ => " Genre ".to_string(),

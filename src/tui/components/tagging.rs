@@ -15,6 +15,7 @@ use super::{Component, Ctx, centered, pane_block};
 use crate::library::tree::NodeId;
 use crate::tags::write::show;
 use crate::text::pad_width;
+use crate::tui::action::Action;
 use crate::tui::tagger::Planned;
 
 /// Threshold step for ←/→ in the batch preview.
@@ -564,7 +565,10 @@ fn draw_batch(
         head.push(Line::styled(left_out, t.count));
     }
     let foot = Line::styled(
-        "space ticks · a all · enter writes (one undo step: u) · esc cancels",
+        format!(
+            "space ticks · a all · enter writes (one undo step: {}) · esc cancels",
+            ctx.keymap.label(Action::Undo)
+        ),
         t.count,
     );
     // A short window keeps a row of the list before its notes: the left-out

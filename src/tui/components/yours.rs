@@ -73,10 +73,10 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
     let drawn = answer.ranked.len().min(rows);
     ctx.ranks_shown
         .set(Some(super::prediction::first_ranks(drawn)));
-    let toggle = ctx.keymap.hint(Action::GenreView).unwrap_or_default();
+    let toggle = ctx.keymap.label(Action::GenreView);
     let mut foot = format!("learned from your tags · {toggle} shows GTZAN's");
     if ctx.vocab.relearn_due() {
-        let learn = ctx.keymap.hint(Action::Relearn).unwrap_or_default();
+        let learn = ctx.keymap.label(Action::Relearn);
         foot = format!(
             "{} tagged since learned · {learn} learns again",
             ctx.vocab.tagged_since

@@ -90,10 +90,15 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
             }
             PlayState::Loading => {}
             PlayState::Stopped => match selected_file(s) {
-                _ if s.eval.visible => s.status.set(
-                    "enter on a matrix cell lists its clips; enter on a clip plays it",
-                    Level::Info,
-                ),
+                _ if s.eval.visible => {
+                    let enter = s.keymap.label(Action::Activate);
+                    s.status.set(
+                        format!(
+                            "{enter} on a matrix cell lists its clips; {enter} on a clip plays it"
+                        ),
+                        Level::Info,
+                    );
+                }
                 Some(id) => play(s, fx, Some(id), s.tree.path(id)),
                 None => s.status.set("select a file to play", Level::Info),
             },
@@ -144,7 +149,8 @@ fn apply_player(s: &mut State, fx: &mut Effects, action: Action) -> bool {
                 // Play similar picks the next track whatever auto-advance says.
                 (on, AfterTrack::Similar) => {
                     let on = if on { "on" } else { "off" };
-                    format!("auto-advance {on}; play similar (F) still picks the next track")
+                    let key = s.keymap.label(Action::PlaySimilar);
+                    format!("auto-advance {on}; play similar ({key}) still picks the next track")
                 }
                 (_, AfterTrack::Next) => {
                     "auto-advance on: the next file plays when a track ends".into()
@@ -277,8 +283,10 @@ fn apply_eval(s: &mut State, fx: &mut Effects, action: Action) -> bool {
         | Action::BatchAccept
         | Action::Skip
         | Action::SelectRow(_) => {
+            let close = s.keymap.label(Action::Evaluation);
+            let esc = s.keymap.label(Action::ClearFilter);
             s.status.set(
-                "in the evaluation view: close it first (e or esc)",
+                format!("in the evaluation view: close it first ({close} or {esc})"),
                 Level::Info,
             );
         }
@@ -326,8 +334,9 @@ fn mark(s: &mut State) {
         s.browser.toggle_mark(id);
         s.browser.move_by(&s.tree, 1);
     } else {
+        let classify = s.keymap.label(Action::Classify);
         s.status.set(
-            "marks are for files; c classifies a whole folder",
+            format!("marks are for files; {classify} classifies a whole folder"),
             Level::Info,
         );
     }
@@ -353,7 +362,7 @@ fn quit(s: &mut State) {
     match busy {
         Some(what) if !s.quit_when_written => {
             s.quit_when_written = true;
-            let again = s.keymap.hint(Action::Quit).unwrap_or_default();
+            let again = s.keymap.label(Action::Quit);
             s.status.set(
                 format!("quitting once {what} · {again} again stops it after the current file"),
                 Level::Info,
@@ -393,7 +402,7 @@ fn position(s: &State) -> f64 {
 
 fn seek_to(s: &mut State, fx: &mut Effects, target: f64) {
     if s.player.state == PlayState::Stopped {
-        let play = s.keymap.hint(Action::PlayPause).unwrap_or_default();
+        let play = s.keymap.label(Action::PlayPause);
         s.status.set(
             format!("nothing playing to seek in ({play} plays)"),
             Level::Info,
@@ -553,7 +562,7 @@ fn skip(s: &mut State, fx: &mut Effects) {
     let name = s.tree.node(id).label().into_owned();
     if skipped {
         // said, so that a second x on a file skipped earlier is no surprise
-        let again = s.keymap.hint(Action::Skip).unwrap_or_default();
+        let again = s.keymap.label(Action::Skip);
         let last = if next_file_in_listing(s, id) {
             ""
         } else {
@@ -700,7 +709,7 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
         Priority::Selection
     };
     let (n, failed) = queue_unclassified(s, fx, files, priority);
-    let rescan = s.keymap.hint(Action::Rescan).unwrap_or_default();
+    let rescan = s.keymap.label(Action::Rescan);
     let left_out = |n: usize| {
         format!(
             "{} cannot be classified ({rescan} rescans to retry)",
@@ -710,11 +719,11 @@ fn classify_selection(s: &mut State, fx: &mut Effects) {
     let msg = if n == 0 && failed > 0 {
         format!("{what}: {}", left_out(failed))
     } else if n == 0 && single.is_some() {
-        let all = s.keymap.hint(Action::MarkAll).unwrap_or_default();
+        let all = s.keymap.label(Action::MarkAll);
         format!("{what}: already classified ({all} marks its whole folder)")
     } else if n == 0 && marks > 0 {
         // the marks, not the folder on screen, were the target: say how to leave them
-        let clear = s.keymap.hint(Action::ClearMarks).unwrap_or_default();
+        let clear = s.keymap.label(Action::ClearMarks);
         format!("{what}: already classified ({clear} clears the marks)")
     } else if n == 0 {
         format!("{what}: already classified")

@@ -53,7 +53,7 @@ pub fn on_input(s: &mut State, fx: &mut Effects, ev: Event) {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => on_key(s, fx, k),
         Event::Mouse(m) => on_mouse(s, fx, m),
-        Event::Paste(text) => {
+        Event::Paste(text) if !s.too_small.get() => {
             if let Some(p) = &mut s.popup {
                 p.paste(&text);
             } else if s.browser.filter_focused {
@@ -77,6 +77,14 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
     // be text there.)
     if key.mods.contains(KeyModifiers::CONTROL) && s.keymap.action(key) == Some(Action::Suspend) {
         s.suspend = true;
+        return;
+    }
+    if s.too_small.get() {
+        // Nothing is on screen to act on: a digit or `a` there tagged a
+        // file nobody could see (the notice names the quit key).
+        if let Some(a @ (Action::Quit | Action::Suspend | Action::Redraw)) = s.keymap.action(key) {
+            actions::apply(s, fx, a);
+        }
         return;
     }
     match layers(s)[0] {
@@ -167,6 +175,9 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
 }
 
 fn on_mouse(s: &mut State, fx: &mut Effects, m: crossterm::event::MouseEvent) {
+    if s.too_small.get() {
+        return;
+    }
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => match layers(s)[0] {
             Layer::Help => s.help.close(),

@@ -167,7 +167,7 @@ fn written(
     let old = crate::tags::write::show(&applied.report.old);
     let new = crate::tags::write::show(&applied.report.new);
     let name = s.tree.node(node).label().into_owned();
-    let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
+    let undo = s.keymap.label(Action::Undo);
     let undoes = if in_batch {
         "undoes the batch"
     } else {
@@ -227,7 +227,7 @@ fn batch_summary(s: &State, t: &Tally, genres: Option<&str>) -> String {
         (w, 0) => format!("{w} files"),
         (w, _) => format!("{w} of {total} files"),
     };
-    let undo = s.keymap.hint(Action::Undo).unwrap_or_default();
+    let undo = s.keymap.label(Action::Undo);
     format!("wrote {what}{files}{why} · {undo} undoes the batch")
 }
 
@@ -267,7 +267,7 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
     if let [Err(UndoFailed::NotStarted(why))] = list.as_slice() {
         // nothing was tried: the step stays, for `u` again
         s.undo_steps.extend(step);
-        let key = s.keymap.hint(Action::Undo).unwrap_or_default();
+        let key = s.keymap.label(Action::Undo);
         s.status.set(
             format!("nothing undone: {why} · {key} tries again"),
             Level::Error,
@@ -527,7 +527,7 @@ pub fn accept_rank(s: &mut State, fx: &mut Effects, rank: u8) {
         .get()
         .is_some_and(|m| m & (1 << (rank - 1)) == 0)
     {
-        let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+        let pick = s.keymap.label(Action::PickGenre);
         s.status.set(
             format!(
                 "rank {} is not on screen here: {pick} picks from every genre",
@@ -559,7 +559,7 @@ fn write_genre_to(s: &mut State, fx: &mut Effects, id: NodeId, genre: String) {
 
 /// Why `a` has nothing to accept: the classification failed, or has not run.
 fn no_suggestion(s: &mut State, id: NodeId) {
-    let key = s.keymap.hint(Action::Classify).unwrap_or_default();
+    let key = s.keymap.label(Action::Classify);
     if let Some(msg) = cannot_classify(s, id) {
         s.status.set(msg, Level::Error);
     } else if let Some(e) = s.results.get(id).and_then(|f| f.error.clone()) {
@@ -912,7 +912,7 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
 /// "Album/: nothing classified yet (c classifies)", or why nothing is
 /// offered: how many failed, and how many your genres are unsure of.
 fn nothing_to_accept(s: &State, what: &str, not_offered: NotOffered) -> String {
-    let key = s.keymap.hint(Action::Classify).unwrap_or_default();
+    let key = s.keymap.label(Action::Classify);
     let NotOffered {
         unclassified,
         failed,
@@ -928,7 +928,7 @@ fn nothing_to_accept(s: &State, what: &str, not_offered: NotOffered) -> String {
         ));
     }
     if unsure > 0 {
-        let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+        let pick = s.keymap.label(Action::PickGenre);
         why.push(format!(
             "your genres are unsure of {}: {pick} picks one",
             super::actions::plural(unsure, "file")

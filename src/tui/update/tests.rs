@@ -3441,3 +3441,30 @@ fn the_too_small_notice_names_the_bound_quit_key() {
         "{words}"
     );
 }
+
+/// Under the "window too small" notice keys only quit, suspend or redraw:
+/// a digit, `a` or `u` there acted on a file nobody could see.
+#[test]
+fn a_window_too_small_takes_no_key_but_quit() {
+    let mut s = state(2, true);
+    model_ready(&mut s);
+    let f = s.tree.files().next().unwrap();
+    s.results.set_result(f, classified("rock", 0.7));
+    draw(&mut s, 100, 30);
+    screen_of(&s, 15, 5);
+    for code in [KeyCode::Char('1'), KeyCode::Char('a'), KeyCode::Char('A')] {
+        let fx = key(&mut s, code);
+        assert!(fx.is_empty(), "{code:?}: {fx:?}");
+        assert!(s.popup.is_none(), "{code:?}");
+    }
+    key(&mut s, KeyCode::Char('q'));
+    assert!(s.quit);
+    // back to a usable size, keys act again
+    s.quit = false;
+    draw(&mut s, 100, 30);
+    let fx = key(&mut s, KeyCode::Char('1'));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "{fx:?}"
+    );
+}

@@ -59,7 +59,7 @@ pub fn apply(s: &mut State, fx: &mut Effects, action: Action) -> bool {
 
 fn toggle_view(s: &mut State) {
     if s.vocab.head.is_none() {
-        let learn = s.keymap.hint(Action::Relearn).unwrap_or_default();
+        let learn = s.keymap.label(Action::Relearn);
         let msg = match &s.vocab.problem {
             Some(p) => p.clone(),
             None => {
@@ -208,6 +208,9 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
             match found {
                 Ok(head) => s.vocab.head = head,
                 Err(e) => {
+                    // learning again replaces a head that cannot be used
+                    let key = s.keymap.label(Action::Relearn);
+                    let e = format!("{e}; {key} learns them again");
                     s.status.set(e.clone(), Level::Error);
                     s.vocab.problem = Some(e);
                 }
@@ -229,7 +232,7 @@ pub fn on_event(s: &mut State, fx: &mut Effects, req: ReqId, event: VocabEvent) 
             s.vocab.learning = None;
             match result {
                 Ok(sum) => {
-                    let key = s.keymap.hint(Action::GenreView).unwrap_or_default();
+                    let key = s.keymap.label(Action::GenreView);
                     let library = sum.above.as_ref().map_or_else(String::new, |root| {
                         format!(" in {}", crate::library::shown(root.as_os_str()))
                     });
@@ -330,7 +333,7 @@ fn advance_to(s: &mut State, fx: &mut Effects, found: Result<Vec<(NodeId, f32)>,
 pub fn after_write(s: &mut State) {
     s.vocab.tagged_since += 1;
     if s.vocab.tagged_since == super::super::vocab::RELEARN_AFTER && s.vocab.learning.is_none() {
-        let key = s.keymap.hint(Action::Relearn).unwrap_or_default();
+        let key = s.keymap.label(Action::Relearn);
         let what = if s.vocab.head.is_some() {
             "learn your genres again"
         } else {
@@ -365,7 +368,7 @@ pub fn unsure_line(s: &State, id: NodeId) -> Option<String> {
     let Suggestion::Unsure { candidates } = &suggestion else {
         return None;
     };
-    let pick = s.keymap.hint(Action::PickGenre).unwrap_or_default();
+    let pick = s.keymap.label(Action::PickGenre);
     let first = candidates.first();
     let threshold = first.and_then(|(g, _)| s.vocab.active()?.threshold_of(g));
     // The reason first: "Chiptune needs 92%, has 88%" says more than the list.
