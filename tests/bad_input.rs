@@ -292,3 +292,33 @@ fn the_table_fits_a_latin1_name_whole() {
     let table = text(&out.stdout);
     assert!(table.contains("nu/caf\\xE9l\\xE0tr.wav "), "{table}");
 }
+
+/// `EARMARK_CONFIG` set empty means unset (it was refused as ": no such
+/// file"); a config that is a link to nothing is said, not read as no config.
+#[cfg(unix)]
+#[test]
+fn an_empty_config_variable_is_unset_and_a_dangling_config_link_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let out = earmark()
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .env("EARMARK_CONFIG", "")
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env("TERM", "xterm-256color")
+            .output()
+            .unwrap();
+        text(&out.stderr)
+    };
+    // no config at all: past the config, to the terminal check
+    let err = run();
+    assert!(err.contains("needs an interactive terminal"), "{err}");
+    let config = dir.path().join("earmark/config.toml");
+    fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("dotfiles/earmark.toml"), &config).unwrap();
+    let err = run();
+    assert!(
+        err.contains("config.toml") && err.contains("a link to a file that does not exist"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

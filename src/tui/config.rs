@@ -167,10 +167,22 @@ enum OneOrMany {
 
 /// Where the config file is looked for.
 pub fn config_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("EARMARK_CONFIG") {
+    if let Some(p) = named_config() {
         return Some(PathBuf::from(p));
     }
     dirs::config_dir().map(|d| d.join("earmark").join("config.toml"))
+}
+
+/// `EARMARK_CONFIG`, when set to something: set empty it means unset, as
+/// `NO_COLOR` and the XDG variables do (it was refused as ": no such file").
+fn named_config() -> Option<std::ffi::OsString> {
+    std::env::var_os("EARMARK_CONFIG").filter(|p| !p.is_empty())
+}
+
+/// A missing config file means defaults; a link to nothing there is a
+/// mistake worth a word (a dotfiles checkout not linked in yet).
+fn absent(path: &Path, e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(path).is_err()
 }
 
 /// Read the config file; a missing file means defaults.
@@ -182,22 +194,20 @@ pub fn load() -> Result<Config, FileError> {
         Ok(src) => parse(&src, &path),
         // a file named on purpose (EARMARK_CONFIG) must exist: a typo would
         // otherwise start the app with defaults and no word
-        Err(e)
-            if e.kind() == std::io::ErrorKind::NotFound
-                && std::env::var_os("EARMARK_CONFIG").is_none() =>
-        {
-            Ok(Config::default())
-        }
+        Err(e) if absent(&path, &e) && named_config().is_none() => Ok(Config::default()),
         Err(e) => Err(FileError {
-            path,
-            line: None,
-            message: match std::env::var_os("EARMARK_CONFIG") {
-                Some(_) => format!(
+            message: match (named_config(), absent(&path, &e)) {
+                (Some(_), _) => format!(
                     "{} (named by EARMARK_CONFIG)",
                     crate::library::io_reason(&e)
                 ),
-                None => crate::library::io_reason(&e),
+                (None, false) if e.kind() == std::io::ErrorKind::NotFound => {
+                    "a link to a file that does not exist".to_string()
+                }
+                (None, _) => crate::library::io_reason(&e),
             },
+            path,
+            line: None,
         }),
     }
 }

@@ -21,10 +21,20 @@ impl Key {
     pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
         let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         let code = match code {
+            // ctrl-H and ctrl-h are one byte to a terminal
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) && c.is_ascii_alphabetic() => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
             KeyCode::Char(c) => {
-                if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_lowercase() {
+                let mut upper = c.to_uppercase();
+                if let (true, Some(u), None) = (
+                    mods.contains(KeyModifiers::SHIFT) && c.is_lowercase(),
+                    upper.next(),
+                    upper.next(),
+                ) {
                     mods.remove(KeyModifiers::SHIFT);
-                    KeyCode::Char(c.to_ascii_uppercase())
+                    KeyCode::Char(u)
                 } else {
                     mods.remove(KeyModifiers::SHIFT);
                     KeyCode::Char(c)
@@ -55,15 +65,22 @@ impl From<KeyEvent> for Key {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct KeyParseError(pub String);
+pub struct KeyParseError {
+    pub key: String,
+    /// Why a key that reads fine cannot be bound; None: not a key name.
+    pub why: Option<String>,
+}
 
 impl fmt::Display for KeyParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot read key \"{}\" (examples: \"q\", \"G\", \"space\", \"ctrl-c\", \"shift-left\", \"f5\", \"pagedown\")",
-            self.0
-        )
+        match &self.why {
+            Some(why) => write!(f, "cannot bind key \"{}\": {why}", self.key),
+            None => write!(
+                f,
+                "cannot read key \"{}\" (examples: \"q\", \"G\", \"space\", \"ctrl-c\", \"shift-left\", \"f5\", \"pagedown\")",
+                self.key
+            ),
+        }
     }
 }
 
@@ -98,7 +115,10 @@ impl FromStr for Key {
     type Err = KeyParseError;
 
     fn from_str(s: &str) -> Result<Key, KeyParseError> {
-        let err = || KeyParseError(s.to_string());
+        let err = || KeyParseError {
+            key: s.to_string(),
+            why: None,
+        };
         let mut mods = KeyModifiers::NONE;
         let mut rest = s.trim();
         if rest.is_empty() {
@@ -142,8 +162,44 @@ impl FromStr for Key {
         if code == KeyCode::Tab && mods.contains(KeyModifiers::SHIFT) {
             return Ok(Key::new(KeyCode::BackTab, mods));
         }
+        if let KeyCode::Char(c) = code {
+            refuse_unreadable(s, c, mods)?;
+        }
         Ok(Key::new(code, mods))
     }
+}
+
+/// Keys a terminal cannot send as written are refused, not bound to a key
+/// that never fires (or silently to another one).
+fn refuse_unreadable(s: &str, c: char, mods: KeyModifiers) -> Result<(), KeyParseError> {
+    let said = |why: String| {
+        Err(KeyParseError {
+            key: s.to_string(),
+            why: Some(why),
+        })
+    };
+    if mods.contains(KeyModifiers::SHIFT) && !c.is_alphabetic() {
+        // "shift-." was read as "." and took that key from another action
+        return said(
+            "the terminal sends the shifted character itself: write it, as \"G\" or \">\" \
+             (shift-. on a US keyboard)"
+                .to_string(),
+        );
+    }
+    if mods.contains(KeyModifiers::CONTROL) {
+        let same = match c.to_ascii_lowercase() {
+            'i' => Some("tab"),
+            'm' => Some("enter"),
+            '[' => Some("esc"),
+            _ => None,
+        };
+        if let Some(same) = same {
+            return said(format!(
+                "terminals send ctrl-{c} as {same}: bind \"{same}\" instead"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for Key {
@@ -457,6 +513,31 @@ impl Default for KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys a terminal cannot send as written are refused with why, not
+    /// bound to a key that never fires or to another key.
+    #[test]
+    fn keys_a_terminal_cannot_send_are_refused() {
+        for (spec, says) in [
+            ("shift-.", "shifted character"),
+            ("shift-1", "shifted character"),
+            ("shift-/", "shifted character"),
+            ("ctrl-i", "as tab"),
+            ("ctrl-m", "as enter"),
+            ("ctrl-[", "as esc"),
+        ] {
+            let e = spec.parse::<Key>().unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains(spec), "{spec}: {e}");
+        }
+        // ctrl with a capital is the same byte as with the small letter
+        assert_eq!("ctrl-H".parse::<Key>().unwrap(), Key::ctrl('h'));
+        assert_eq!("ctrl-shift-s".parse::<Key>().unwrap(), Key::ctrl('s'));
+        assert_eq!(
+            "shift-é".parse::<Key>().unwrap().to_string(),
+            "é".to_uppercase()
+        );
+        assert_eq!("alt-H".parse::<Key>().unwrap().to_string(), "alt-H");
+    }
 
     /// Messages name the key as bound, and say so when there is none (a
     /// message showed a gap: "wrote Jazz ·  undoes").
