@@ -122,6 +122,23 @@ struct RawStyle {
     reversed: Option<bool>,
 }
 
+/// `$XDG_CONFIG_HOME/earmark/themes/NAME.toml`.
+fn user_theme(name: &str) -> Option<PathBuf> {
+    dirs::config_dir().map(|d| {
+        d.join("earmark")
+            .join("themes")
+            .join(format!("{name}.toml"))
+    })
+}
+
+/// The user's themes folder as messages name it.
+fn user_themes_dir_shown() -> String {
+    dirs::config_dir().map_or_else(
+        || "$XDG_CONFIG_HOME/earmark/themes/".into(),
+        |d| format!("{}/", d.join("earmark").join("themes").display()),
+    )
+}
+
 fn parse_color(s: &str) -> Option<Color> {
     Color::from_str(s.trim()).ok()
 }
@@ -170,20 +187,16 @@ impl Theme {
             if let Some(t) = Theme::builtin(spec) {
                 return Ok(t);
             }
-            let user = dirs::config_dir().map(|d| {
-                d.join("earmark")
-                    .join("themes")
-                    .join(format!("{spec}.toml"))
-            });
-            match user {
+            match user_theme(spec) {
                 Some(p) if p.is_file() => return Theme::load_file(&p),
                 _ => {
                     return Err(FileError {
                         path: PathBuf::from(spec),
                         line: None,
                         message: format!(
-                            "no such theme (built in: {}; or give a path to a .toml file)",
-                            Theme::builtin_names().join(", ")
+                            "no such theme (built in: {}; or a theme in {}, or a path to a .toml file)",
+                            Theme::builtin_names().join(", "),
+                            user_themes_dir_shown()
                         ),
                     });
                 }
@@ -205,40 +218,61 @@ impl Theme {
         Theme::parse(&src, path, &name, 0)
     }
 
+    /// The theme an `extends` names, as `--theme` takes it: a built-in
+    /// name, a name from the user's themes folder, or a path (relative to
+    /// the extending file's folder). Returns (source, path, name).
+    fn parent_source(spec: &str, from: &Path) -> Result<(String, PathBuf, String), String> {
+        if let Some((_, src)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
+            return Ok((
+                (*src).to_string(),
+                PathBuf::from(format!("themes/{spec}.toml")),
+                spec.into(),
+            ));
+        }
+        let file = if Theme::names_a_file(spec) {
+            from.parent().unwrap_or(Path::new(".")).join(spec)
+        } else {
+            match user_theme(spec) {
+                Some(p) if p.is_file() => p,
+                _ => {
+                    return Err(format!(
+                        "`extends`: no theme \"{spec}\" (built in: {}; or a theme in {}, or a path to a .toml file)",
+                        Theme::builtin_names().join(", "),
+                        user_themes_dir_shown()
+                    ));
+                }
+            }
+        };
+        let src = crate::small_file::read_text_at_most(&file, crate::small_file::SETTINGS_LIMIT)
+            .map_err(|e| {
+                format!(
+                    "`extends`: {}: {}",
+                    file.display(),
+                    crate::library::io_reason(&e)
+                )
+            })?;
+        let name = file
+            .file_stem()
+            .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());
+        Ok((src, file, name))
+    }
+
     /// Parse theme source; `path` is only used in messages.
     #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
     pub fn parse(src: &str, path: &Path, name: &str, depth: usize) -> Result<Theme, FileError> {
         let raw: RawTheme = toml::from_str(src).map_err(|e| FileError::from_toml(path, src, &e))?;
         let mut theme = match &raw.extends {
             Some(parent) if depth < 4 => {
-                let (_, psrc) = BUILTIN
-                    .iter()
-                    .find(|(n, _)| *n == parent.get_ref())
-                    .ok_or_else(|| {
-                        FileError::at(
-                            path,
-                            src,
-                            Some(parent.span()),
-                            format!(
-                                "`extends`: no built-in theme \"{}\" (built in: {})",
-                                parent.get_ref(),
-                                Theme::builtin_names().join(", ")
-                            ),
-                        )
-                    })?;
-                Theme::parse(
-                    psrc,
-                    Path::new(&format!("themes/{}.toml", parent.get_ref())),
-                    parent.get_ref(),
-                    depth + 1,
-                )?
+                let (psrc, ppath, pname) = Theme::parent_source(parent.get_ref(), path)
+                    .map_err(|why| FileError::at(path, src, Some(parent.span()), why))?;
+                Theme::parse(&psrc, &ppath, &pname, depth + 1)?
             }
             Some(parent) => {
                 return Err(FileError::at(
                     path,
                     src,
                     Some(parent.span()),
-                    "`extends` nests too deeply",
+                    "`extends` nests too deeply (more than 4 themes, or a loop)",
                 ));
             }
             None if depth > 0 => Theme::blank(name),
@@ -276,8 +310,11 @@ impl Theme {
                     ),
                 ));
             };
+            // A style changes only what it names, over the style it
+            // extends (`selected = { fg = "red" }` lost dark's bar and bold);
+            // `bold = false` or `bg = "reset"` take one away.
             let s = style.get_ref();
-            let mut out = Style::default();
+            let mut out = *slot;
             for (attr, value) in [("fg", &s.fg), ("bg", &s.bg)] {
                 if let Some(v) = value {
                     let color = parse_color(v.get_ref()).ok_or_else(|| {
@@ -306,8 +343,10 @@ impl Theme {
                 (s.dim, Modifier::DIM),
                 (s.reversed, Modifier::REVERSED),
             ] {
-                if flag == Some(true) {
-                    out = out.add_modifier(m);
+                match flag {
+                    Some(true) => out = out.add_modifier(m),
+                    Some(false) => out = out.remove_modifier(m),
+                    None => {}
                 }
             }
             *slot = out;
@@ -475,5 +514,59 @@ mod tests {
         .unwrap();
         assert_eq!(t.base.fg, Some(Color::Red));
         assert_eq!(t.border, Theme::default_theme().border);
+    }
+
+    /// A style changes what it names over the style it extends: the
+    /// selected row kept no bar nor bold when only its fg was given.
+    #[test]
+    fn a_style_changes_only_what_it_names() {
+        let dark = Theme::default_theme();
+        let t = Theme::parse(
+            "[styles]\nselected = { fg = \"red\", bold = false }\nborder = { bg = \"reset\" }\n",
+            Path::new("p.toml"),
+            "p",
+            0,
+        )
+        .unwrap();
+        assert_eq!(t.selected.fg, Some(Color::Red));
+        assert_eq!(t.selected.bg, dark.selected.bg);
+        assert!(dark.selected.bg.is_some());
+        assert!(!t.selected.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(t.border.fg, dark.border.fg);
+        assert_eq!(t.border.bg, Some(Color::Reset));
+    }
+
+    /// `extends` takes a theme file beside the extending one (a chain of
+    /// the user's own themes), and a loop is refused in one line.
+    #[test]
+    fn a_theme_extends_another_file_and_a_loop_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("mine.toml");
+        std::fs::write(
+            &base,
+            "extends = \"light\"\n[styles]\nborder = { fg = \"red\" }\n",
+        )
+        .unwrap();
+        let top = dir.path().join("top.toml");
+        std::fs::write(
+            &top,
+            "extends = \"mine.toml\"\n[styles]\ntitle = { fg = \"blue\" }\n",
+        )
+        .unwrap();
+        let t = Theme::load_file(&top).unwrap();
+        assert_eq!(t.border.fg, Some(Color::Red));
+        assert_eq!(t.title.fg, Some(Color::Blue));
+        assert_eq!(t.base, Theme::builtin("light").unwrap().base);
+        let a = dir.path().join("a.toml");
+        std::fs::write(&a, "extends = \"b.toml\"\n").unwrap();
+        std::fs::write(dir.path().join("b.toml"), "extends = \"a.toml\"\n").unwrap();
+        let e = Theme::load_file(&a).unwrap_err().to_string();
+        assert!(e.contains("nests too deeply") && e.contains("loop"), "{e}");
+        std::fs::write(&a, "extends = \"nope\"\n").unwrap();
+        let e = Theme::load_file(&a).unwrap_err().to_string();
+        assert!(
+            e.contains("no theme \"nope\"") && e.contains("themes/"),
+            "{e}"
+        );
     }
 }
