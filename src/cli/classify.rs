@@ -728,7 +728,7 @@ fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io
     let suggestion = match &r.suggestion {
         Some(s) if suggestions => format!(
             "{},{},",
-            csv_field(s),
+            csv_field(&printable(s)),
             csv_field(&printable(r.unsure_reason.as_deref().unwrap_or_default()))
         ),
         _ if suggestions => ",,".to_string(),
@@ -737,7 +737,7 @@ fn csv_rows(out: &mut impl Write, r: &TrackResult, suggestions: bool) -> std::io
     match (&r.top, &r.error) {
         (Some(top), _) => {
             for (i, g) in top.iter().enumerate() {
-                let genre = csv_field(&g.genre);
+                let genre = csv_field(&printable(&g.genre));
                 writeln!(
                     out,
                     "{path},{},{genre},{:.4},{suggestion}",

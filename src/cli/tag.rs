@@ -480,7 +480,10 @@ fn auto_changes(
         let held = top.and_then(|t| held_genre(args, &path, &change(&t.genre)));
         if let Some(Held::Other(held)) = held {
             let why = format!("it has a genre ({held})");
-            let line = format!("{why}; --overwrite replaces it");
+            let line = format!(
+                "it has a genre ({}); --overwrite replaces it",
+                crate::cli::output::printable(&held)
+            );
             records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
             continue;
         }

@@ -93,18 +93,42 @@ impl GenreState {
     /// The same genres in every slot once decoded, a slot missing on one side
     /// counting as empty: `(17)Rock` holds what `Rock` does, `Rock/Pop` in
     /// ID3v2.3 what `Rock; Pop` does, so writing one over the other is no change.
+    /// MP4's `©gen` and legacy `gnre` count as one place, as readers show
+    /// both: a `gnre` Soundtrack written as `©gen` is no change.
     pub fn shows_same(&self, other: &GenreState) -> bool {
-        self.slots.iter().chain(other.slots.iter()).all(|s| {
-            let shown = |st: &GenreState| display_slot(s.slot, st.get(s.slot).unwrap_or(&[]));
-            shown(self) == shown(other)
-        })
+        self.slots
+            .iter()
+            .chain(other.slots.iter())
+            .all(|s| match s.slot {
+                Slot::Mp4Gen | Slot::Mp4Gnre => self.mp4_names() == other.mp4_names(),
+                slot => {
+                    let shown = |st: &GenreState| display_slot(slot, st.get(slot).unwrap_or(&[]));
+                    shown(self) == shown(other)
+                }
+            })
+    }
+
+    /// MP4's `©gen` names, then `gnre`'s when `©gen` does not hold them.
+    fn mp4_names(&self) -> Vec<String> {
+        let mut out = display_slot(Slot::Mp4Gen, self.get(Slot::Mp4Gen).unwrap_or(&[]));
+        for g in display_slot(Slot::Mp4Gnre, self.get(Slot::Mp4Gnre).unwrap_or(&[])) {
+            if !out.iter().any(|o| crate::vocab::library::same_genre(o, &g)) {
+                out.push(g);
+            }
+        }
+        out
     }
 
     /// The genres a person would see: the first slot with a value, decoded
     /// (ID3v1 numbers become names, RIFF INFO text is split at ';').
     pub fn display(&self) -> Vec<String> {
         for s in &self.slots {
-            let shown = display_slot(s.slot, &s.values);
+            let shown = match s.slot {
+                // a `gnre` beside `©gen` is shown too (readers do): a write
+                // over it must not pass for "unchanged"
+                Slot::Mp4Gen | Slot::Mp4Gnre => self.mp4_names(),
+                slot => display_slot(slot, &s.values),
+            };
             if !shown.is_empty() {
                 return shown;
             }
@@ -135,26 +159,29 @@ impl GenreState {
             let split = display_slot(slot, self.get(slot).unwrap_or(&[]));
             let own = match slot {
                 // `gnre` is dropped for `©gen`: what it held moves there
-                Slot::Mp4Gen => split
-                    .iter()
-                    .cloned()
-                    .chain(display_slot(
-                        Slot::Mp4Gnre,
-                        self.get(Slot::Mp4Gnre).unwrap_or(&[]),
-                    ))
-                    .collect(),
+                Slot::Mp4Gen => self.mp4_names(),
                 Slot::Id3v23 => whole_v23_names(self.get(slot).unwrap_or(&[])),
                 _ => split.clone(),
             };
             if own.is_empty() {
                 return wanted.clone();
             }
-            let added = genres.iter().filter(|g| {
-                !split
-                    .iter()
-                    .any(|o| crate::vocab::library::same_genre(o, g))
-            });
-            dedupe(own.into_iter().chain(added.cloned()))
+            // the slot's own values stay as they are (`Jazz` and `jazz`
+            // both: the user did not ask to change them); a genre is added
+            // unless a value or a part of one holds it (`Rock; Pop` in one
+            // Vorbis value, `Rap/Hip Hop`)
+            let mut out = own;
+            for g in genres {
+                let held = |o: &String| {
+                    crate::vocab::library::same_genre(o, g)
+                        || o.split([';', '/'])
+                            .any(|part| crate::vocab::library::same_genre(part.trim(), g))
+                };
+                if !split.iter().chain(out.iter()).any(held) {
+                    out.push(g.clone());
+                }
+            }
+            out
         };
         GenreState {
             slots: self
@@ -444,6 +471,63 @@ mod tests {
             }],
         };
         assert_eq!(v24.display(), s(&["AC/DC-core"]), "v2.4 has NUL for lists");
+    }
+
+    /// From the vocabulary review: appending keeps the slot's own values
+    /// (`Jazz` and `jazz` both: one was dropped), and a genre held inside
+    /// one value (`Rock; Pop`, `Rap/Hip Hop`) is not added again.
+    #[test]
+    fn appending_keeps_own_values_and_sees_genres_inside_one() {
+        let vorbis = |v: &[&str]| GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Vorbis,
+                values: s(v),
+            }],
+        };
+        let st = vorbis(&["Jazz", "jazz"]);
+        let t = st.target(&s(&["Blues"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&["Jazz", "jazz", "Blues"]));
+        for (held, genre) in [
+            ("Rock; Pop", "Pop"),
+            ("Rock; Pop", "rock"),
+            ("Rap/Hip Hop", "Hip-Hop"),
+        ] {
+            let st = vorbis(&[held]);
+            let t = st.target(&s(&[genre]), GenreMode::Append);
+            assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&[held]), "{held} + {genre}");
+            assert!(t.shows_same(&st));
+        }
+    }
+
+    /// MP4's legacy `gnre` counts as a genre beside `©gen` (a `--auto`
+    /// without `--overwrite` wrote over it as "Jazz → Jazz"), and a `gnre`
+    /// moved to `©gen` unchanged is no change.
+    #[test]
+    fn mp4_gnre_is_shown_and_moving_it_is_no_change() {
+        let mp4 = |cgen: &[&str], gnre: &[&str]| GenreState {
+            slots: vec![
+                SlotValues {
+                    slot: Slot::Mp4Gen,
+                    values: s(cgen),
+                },
+                SlotValues {
+                    slot: Slot::Mp4Gnre,
+                    values: s(gnre),
+                },
+            ],
+        };
+        // gnre 18 is ID3v1's 17, Rock (gnre counts from 1)
+        let both = mp4(&["Jazz"], &["18"]);
+        assert_eq!(both.display(), s(&["Jazz", "Rock"]));
+        let only = mp4(&[], &["25"]);
+        assert_eq!(only.display(), s(&["Soundtrack"]));
+        let t = only.target(&s(&["Soundtrack"]), GenreMode::Replace);
+        assert!(t.shows_same(&only), "{t:?}");
+        let t = both.target(&s(&["Jazz"]), GenreMode::Replace);
+        assert!(!t.shows_same(&both), "Rock goes: a change");
+        let same = mp4(&["Rock"], &["18"]);
+        let t = same.target(&s(&["Pop"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Mp4Gen).unwrap(), s(&["Rock", "Pop"]));
     }
 
     /// Appending a genre the file already has in another spelling adds

@@ -66,12 +66,12 @@ pub fn learn_library(
             }
         })
         .collect();
-    let lib = vocabulary(&raw, opts.min_tracks.max(1));
+    let first = vocabulary(&raw, opts.min_tracks.max(1));
     // Before the embeddings: they take minutes, and would be thrown away.
-    if let Some(why) = lib.too_few_genres(raw.len(), opts.min_tracks.max(1)) {
+    if let Some(why) = first.too_few_genres(raw.len(), opts.min_tracks.max(1)) {
         return Err(VocabError::TooFewGenres(why));
     }
-    let files: Vec<PathBuf> = lib.files.iter().map(|(p, _)| p.clone()).collect();
+    let files: Vec<PathBuf> = first.files.iter().map(|(p, _)| p.clone()).collect();
     let vectors = table.fill(classifier, &files, opts.jobs, progress, cancel);
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(VocabError::Train("cancelled".into()));
@@ -89,10 +89,23 @@ pub fn learn_library(
         .filter(|(p, _)| embedded.contains_key(p))
         .cloned()
         .collect();
-    let lib = vocabulary(&analysed, opts.min_tracks.max(1));
+    let mut lib = vocabulary(&analysed, opts.min_tracks.max(1));
     if let Some(why) = lib.too_few_genres(analysed.len(), opts.min_tracks.max(1)) {
         return Err(VocabError::TooFewGenres(why));
     }
+    // Only files with a kept genre were analysed: the thin genres of the
+    // others are left out too, and said (only those beside a kept genre
+    // were: 7 of 30 in a review's library).
+    for thin in first.left_out {
+        let named = |n: &String| crate::vocab::library::same_genre(n, &thin.0);
+        if !lib.left_out.iter().any(|(n, _, _)| named(n))
+            && !lib.vocabulary.iter().any(|(_, n, _)| named(n))
+        {
+            lib.left_out.push(thin);
+        }
+    }
+    lib.left_out
+        .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let samples: Vec<Sample> = lib
         .files
         .iter()

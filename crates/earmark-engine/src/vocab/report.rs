@@ -99,7 +99,7 @@ impl CvReport {
                 .confusions
                 .iter()
                 .take(8)
-                .map(|(t, p, n)| format!("{t} -> {p} ({n})"))
+                .map(|(t, p, n)| format!("{} -> {} ({n})", shown(t), shown(p)))
                 .collect();
             let _ = writeln!(s, "confused: {}", pairs.join(", "));
         }
@@ -108,7 +108,7 @@ impl CvReport {
                 s,
                 "held out file by file (all their tracks share one folder, so their \
                  figures are optimistic): {}",
-                self.split_by_file.join(", ")
+                shown(&self.split_by_file.join(", "))
             );
         }
         if self.copies > 0 {
@@ -128,7 +128,7 @@ impl CvReport {
                 .shared
                 .iter()
                 .take(8)
-                .map(|(a, b, n)| format!("{a} & {b} ({n})"))
+                .map(|(a, b, n)| format!("{} & {} ({n})", shown(a), shown(b)))
                 .collect();
             let _ = writeln!(
                 s,
@@ -139,7 +139,7 @@ impl CvReport {
         }
         for (g, n, why) in &self.left_out {
             let tracks = if *n == 1 { "track" } else { "tracks" };
-            let _ = writeln!(s, "left out: {g} ({n} {tracks}): {why}");
+            let _ = writeln!(s, "left out: {} ({n} {tracks}): {why}", shown(g));
         }
         s
     }
@@ -167,7 +167,7 @@ impl CvReport {
             let _ = writeln!(
                 s,
                 "{} {:>6} {:>9} {:>7.3} {:>10} {:>10}",
-                genre_cell(&g.genre),
+                genre_cell(&shown(&g.genre)),
                 g.tracks,
                 precision,
                 g.recall,
@@ -176,6 +176,12 @@ impl CvReport {
             );
         }
     }
+}
+
+/// A genre as tags hold it, control characters escaped: a name holding a
+/// newline or ESC broke the table's lines or reached the terminal raw.
+fn shown(genre: &str) -> std::borrow::Cow<'_, str> {
+    crate::library::without_controls(genre.into())
 }
 
 /// A threshold as the app shows confidences, in percent; rounded down to a
