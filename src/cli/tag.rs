@@ -544,7 +544,12 @@ fn unsure_why(r: &crate::cli::classify::TrackResult, shown: impl Fn(&str) -> Str
     let top = r.top.as_deref().unwrap_or_default();
     let candidates: Vec<String> = top
         .iter()
-        .map(|t| format!("{} {:.0}%", shown(&t.genre), t.probability * 100.0))
+        // as the app says "has": never the threshold's figure or above it
+        // ("Classical 100%" beside "needs 99.6%" for 99.52 %)
+        .map(|t| {
+            let has = crate::vocab::head::percent_floor(t.probability);
+            format!("{} {has}", shown(&t.genre))
+        })
         .collect();
     let needs = match (top.first(), r.unsure_threshold) {
         (Some(t), Some(bar)) => format!(

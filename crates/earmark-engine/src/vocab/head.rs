@@ -146,11 +146,13 @@ pub fn why_unsure(genre: &str, threshold: Option<f32>) -> String {
 /// a threshold a confidence can still reach (a track at 99.7 % against a
 /// "needs 100%" looked sure and was not).
 pub fn percent_floor(t: f32) -> String {
-    let pct = f64::from(t) * 100.0;
+    // (the nudge keeps an f32 0.62, 61.99999 %, at 62)
+    let pct = f64::from(t) * 100.0 + 1e-4;
     if (99.5..100.0).contains(&pct) {
         format!("{:.1}%", (pct * 10.0).floor() / 10.0)
     } else {
-        format!("{pct:.0}%")
+        // rounded, 61.6 % read "62%" beside a "needs 62%"
+        format!("{:.0}%", pct.floor())
     }
 }
 
@@ -195,6 +197,10 @@ mod tests {
         assert_eq!(why_unsure("Metal", Some(0.995)), "Metal needs 99.5%");
         assert_eq!(why_unsure("Jazz", Some(0.9993)), "Jazz needs 99.9%");
         assert_eq!(why_unsure("Rock", Some(1.0)), "Rock needs 100%");
+        // a confidence under a threshold never reads as much (review: 61.6 %
+        // said "62%" beside "needs 62%", 99.52 % "100%" beside "99.6%")
+        assert_eq!(percent_floor(0.616), "61%");
+        assert_eq!(percent_floor(0.9952), "99.5%");
     }
 
     #[test]
