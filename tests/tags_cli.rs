@@ -1415,6 +1415,23 @@ fn an_mp3_with_only_an_id3v1_tag_is_refused_untouched() {
         assert!(err.contains("has an ID3v1 tag but no ID3v2 tag"), "{err}");
         assert!(err.contains("in a tag editor first"), "{err}");
     }
+    // The genre it holds already is no change, not a failure; `--auto`
+    // without `--overwrite` sees it has one (a folder's run failed on it).
+    for args in [
+        &["tag", "-g", "hip hop"][..],
+        &["tag", "-g", "Hip-Hop", "--dry-run"][..],
+        &["tag", "--auto", "--model", "fast"][..],
+    ] {
+        let mut a = args.to_vec();
+        a.push(file.to_str().unwrap());
+        let out = earmark(&env, &a);
+        let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {said}");
+        assert!(
+            said.contains("Hip-Hop (unchanged)") || said.contains("it has a genre (Hip-Hop)"),
+            "{args:?}: {said}"
+        );
+    }
     assert_eq!(std::fs::read(&file).unwrap(), only_v1);
 }
 

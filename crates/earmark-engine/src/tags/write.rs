@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::byte_patch::BytePatch;
 use super::native::{Native, UNRECOGNISED, detect, format_not_written};
-use super::state::{GenreChange, GenreState, clean_genres};
+use super::state::{GenreChange, GenreMode, GenreState, Slot, clean_genres};
 use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
 
 /// What a write did (or, for a dry run, would do).
@@ -234,8 +234,10 @@ pub fn is_temp_file(path: &Path) -> bool {
 /// The genre values `path` holds now, per native field.
 pub fn read_genre_state(path: &Path) -> Result<GenreState, TagWriteError> {
     let mut file = File::open(path).map_err(|e| TagWriteError::io(path, "cannot open", &e))?;
-    let native = read_native(path, &mut file)?;
-    Ok(native.state())
+    match read_native(path, &mut file) {
+        Ok(native) => Ok(native.state()),
+        Err(e) => id3v1_only_state(path, &e).ok_or(e),
+    }
 }
 
 /// What [`write_genre`] would do, without writing (dry run, batch preview):
@@ -245,7 +247,10 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
         .map_err(|r| TagWriteError::new(path, WriteErrorKind::InvalidGenre, r))?;
     check_writable(path)?;
     let mut file = File::open(path).map_err(|e| TagWriteError::io(path, "cannot open", &e))?;
-    let native = read_native(path, &mut file)?;
+    let native = match read_native(path, &mut file) {
+        Ok(native) => native,
+        Err(e) => return id3v1_only_unchanged(path, e, &genres, change.mode),
+    };
     let old = native.state();
     let new = old.target(&genres, change.mode);
     if !old.shows_same(&new) {
@@ -286,6 +291,7 @@ pub fn write_genre_recorded(
         true,
         record,
     )
+    .or_else(|e| id3v1_only_unchanged(path, e, &genres, change.mode))
 }
 
 /// Put back `target` (an undo), provided the file still holds `expected`.
@@ -353,6 +359,49 @@ fn unread_format(path: &Path) -> Option<String> {
         .map(|f| format!("not written: {f}, a format earmark does not read"))
 }
 
+const ID3V1_ONLY: &str = "has an ID3v1 tag but no ID3v2 tag: the ID3v2 tag a genre needs would \
+     hide its title, artist and album from most players; convert its tag to ID3v2 in a tag editor first";
+
+/// The genre of an MP3 tagged only by an ID3v1 trailer, which the writer
+/// refuses (`read_native`): read all the same, so that such a file holding
+/// the genre asked is unchanged, not failed, and `--auto` sees it has one
+/// (a folder's run failed on it, even a dry run).
+fn id3v1_only_state(path: &Path, refused: &TagWriteError) -> Option<GenreState> {
+    if refused.reason != ID3V1_ONLY {
+        return None;
+    }
+    let code = super::id3::v1_genre(&mut File::open(path).ok()?).ok()??;
+    Some(GenreState {
+        slots: vec![super::state::SlotValues {
+            slot: Slot::Id3v1,
+            values: vec![code.to_string()],
+        }],
+    })
+}
+
+/// [`id3v1_only_state`]'s file when it holds `change` already: unchanged.
+fn id3v1_only_unchanged(
+    path: &Path,
+    refused: TagWriteError,
+    genres: &[String],
+    mode: GenreMode,
+) -> Result<WriteReport, TagWriteError> {
+    let Some(old) = id3v1_only_state(path, &refused) else {
+        return Err(refused);
+    };
+    let shown = old.display();
+    let held = |g: &String| {
+        shown
+            .iter()
+            .any(|s| crate::vocab::library::same_genre(s, g))
+    };
+    if genres.iter().all(held) && (mode == GenreMode::Append || genres.len() == shown.len()) {
+        Ok(report(path, old.clone(), old))
+    } else {
+        Err(refused)
+    }
+}
+
 fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
     let mut head = [0u8; 64];
     let n = file
@@ -411,8 +460,7 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
         return Err(TagWriteError::new(
             path,
             WriteErrorKind::Unsupported,
-            "has an ID3v1 tag but no ID3v2 tag: the ID3v2 tag a genre needs would hide its title, artist \
-             and album from most players; convert its tag to ID3v2 in a tag editor first",
+            ID3V1_ONLY,
         ));
     }
     Native::read(file, ft).map_err(|r| {
