@@ -140,7 +140,11 @@ fn written(
     let f = s.results.entry(node);
     f.write_error = None;
     f.skipped = false;
-    f.written = Some(applied.report.new.clone());
+    // ✎ says earmark wrote the genre: not for a file that held it already
+    // (a digit on it, "1 had it already" in a batch)
+    if applied.report.changed {
+        f.written = Some(applied.report.new.clone());
+    }
     if applied.report.changed {
         let abs = std::path::absolute(&path).unwrap_or(path.clone());
         s.written_paths.insert(abs, node);

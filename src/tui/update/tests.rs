@@ -1842,6 +1842,10 @@ fn a_batch_summary_names_the_genre_and_what_held_it_already() {
         batch_done(&mut s, req, 3),
         "wrote Jazz to 2 of 3 files (1 had it already) · u undoes the batch"
     );
+    // ✎ is for what earmark wrote: not the file that held it already
+    let mark = |s: &State, n| s.results.get(n).and_then(|f| f.written.clone());
+    assert!(mark(&s, files[0]).is_some());
+    assert_eq!(mark(&s, files[2]), None);
     // Every file written, one genre: named.
     let req = jazz_batch(&mut s, &[files[3], files[4]]);
     written(&mut s, req, files[3], 26, &["Jazz"]);
