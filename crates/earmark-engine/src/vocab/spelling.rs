@@ -54,12 +54,23 @@ impl Spellings {
         k
     }
 
-    /// The most used spelling of `key` (ties: the alphabetically first).
+    /// The most used spelling of `key`; ties go to mixed case, then lower
+    /// case, then the alphabetically first (`JAZZ` beat `jazz` and `Jazz`
+    /// alike, capitals sorting first).
     pub fn display(&self, key: &str) -> Option<String> {
         let uses = self.seen.get(key)?;
-        let best = uses.values().max()?;
+        let case = |s: &str| {
+            let upper = s.chars().any(char::is_uppercase);
+            let lower = s.chars().any(char::is_lowercase);
+            match (upper, lower) {
+                (true, true) => 2,
+                (true, false) => 0,
+                _ => 1,
+            }
+        };
         uses.iter()
-            .find(|(_, n)| *n == best)
+            .rev()
+            .max_by_key(|(s, n)| (**n, case(s)))
             .map(|(s, _)| s.clone())
     }
 }
@@ -67,6 +78,21 @@ impl Spellings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tie goes to the spelling people read best, not to capitals.
+    #[test]
+    fn a_tie_between_spellings_does_not_pick_capitals() {
+        let mut s = Spellings::default();
+        for g in [
+            "JAZZ", "jazz", "INDIE", "indie", "Rock", "ROCK", "rock", "Acid", "acid", "Acid",
+        ] {
+            s.add(g);
+        }
+        assert_eq!(s.display("jazz").as_deref(), Some("jazz"));
+        assert_eq!(s.display("indie").as_deref(), Some("indie"));
+        assert_eq!(s.display("rock").as_deref(), Some("Rock"));
+        assert_eq!(s.display("acid").as_deref(), Some("Acid"), "more uses win");
+    }
 
     #[test]
     fn spellings_of_one_genre_share_a_key() {
