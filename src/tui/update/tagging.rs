@@ -555,7 +555,7 @@ fn write_genre_to(s: &mut State, fx: &mut Effects, id: NodeId, genre: String) {
     let item = TagItem {
         node: id,
         path: s.tree.path(id),
-        change: change(s, vec![genre]),
+        change: suggested_change(s, id, genre),
         decided_on: decided_on(s, id),
     };
     send_writes(s, fx, vec![item]);
@@ -875,7 +875,7 @@ fn build_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: &str) 
                 TagItem {
                     node: id,
                     path: s.tree.path(id),
-                    change: change(s, vec![genre]),
+                    change: suggested_change(s, id, genre),
                     decided_on: decided_on(s, id),
                 },
                 p,
@@ -955,7 +955,12 @@ fn hold_back(s: &State, rows: &mut [Planned]) {
     let replaces = s.genre_mode == crate::tags::GenreMode::Replace;
     for r in rows {
         let state = s.results.get(r.node);
-        let tagged = replaces && r.plan.as_ref().is_ok_and(|p| !p.old.is_empty());
+        // (a row that changes nothing holds nothing back: it is said as
+        // "had it already")
+        let tagged = replaces
+            && r.plan
+                .as_ref()
+                .is_ok_and(|p| p.changed && !p.old.is_empty());
         r.held = if state.is_some_and(|f| f.written.is_some()) {
             Some(HELD_WRITTEN)
         } else if state.is_some_and(|f| f.skipped) {
@@ -971,6 +976,18 @@ fn hold_back(s: &State, rows: &mut [Planned]) {
 /// The version of the file a suggestion for it was made from (its result's).
 fn decided_on(s: &State, id: NodeId) -> Option<crate::cache::FileKey> {
     s.results.result(id).and_then(|r| r.file_key)
+}
+
+/// A suggestion (`a`, a digit, `A`) for a file that holds the same genre
+/// in another spelling keeps the file's (`hiphop` stays, unchanged), as
+/// `tag --auto` does; a genre chosen or typed is written as given.
+fn suggested_change(s: &State, id: NodeId, genre: String) -> GenreChange {
+    let same =
+        |now: &&Vec<String>| now.len() == 1 && crate::vocab::library::same_genre(&now[0], &genre);
+    match s.read_genres(id).filter(same) {
+        Some(now) if s.genre_mode == crate::tags::GenreMode::Replace => change(s, now.clone()),
+        _ => change(s, vec![genre]),
+    }
 }
 
 fn change(s: &State, genres: Vec<String>) -> GenreChange {

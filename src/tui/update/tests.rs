@@ -3472,3 +3472,31 @@ fn a_window_too_small_takes_no_key_but_quit() {
         "{fx:?}"
     );
 }
+
+/// A suggestion for a file holding the same genre in another spelling
+/// keeps the file's (`hiphop` stays, unchanged), as `tag --auto` does; the
+/// app rewrote it to `Hip-Hop` (vocabulary review).
+#[test]
+fn a_suggestion_keeps_the_files_spelling_of_the_same_genre() {
+    let mut s = state(1, true);
+    model_ready(&mut s);
+    let f = s.tree.files().next().unwrap();
+    s.results.set_result(f, classified("hiphop", 0.9));
+    let mut inspection = crate::library::tree::Inspection {
+        info: Err("not read in tests".into()),
+        tags: Ok(crate::tags::TagSummary::default()),
+        problem: None,
+        key: None,
+        ino: None,
+    };
+    if let Ok(t) = &mut inspection.tags {
+        t.genres = vec!["hip hop".into()];
+    }
+    s.tree.set_inspection(f, inspection);
+    let fx = key(&mut s, KeyCode::Char('a'));
+    let genres = fx.iter().find_map(|e| match e {
+        Effect::WriteTags { items, .. } => Some(items[0].change.genres.clone()),
+        _ => None,
+    });
+    assert_eq!(genres, Some(vec!["hip hop".to_string()]), "{fx:?}");
+}
