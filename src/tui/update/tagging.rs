@@ -362,10 +362,23 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
         ));
     }
     match errors.first() {
-        Some(e) => s.status.set(
-            format!("{undid}; {} failed: {e}", errors.len()),
-            Level::Error,
-        ),
+        Some(e) => {
+            // the line names the first failure; the log (`!`) keeps each
+            // (a batch's other failures were said nowhere)
+            let more = match s.keymap.label(Action::Messages) {
+                key if errors.len() > 1 => format!(" ({key} lists the others)"),
+                _ => String::new(),
+            };
+            s.status.set(
+                format!("{undid}; {} failed: {e}{more}", errors.len()),
+                Level::Error,
+            );
+            for other in &errors[1..] {
+                s.status
+                    .log
+                    .push(&format!("undo failed: {other}"), Level::Error);
+            }
+        }
         None => s.status.set(undid, Level::Info),
     }
 }

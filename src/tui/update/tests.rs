@@ -2613,6 +2613,29 @@ fn a_refused_undo_reads_the_file_again() {
     );
 }
 
+/// A batch undo with several failures names the first and logs each (the
+/// others were said nowhere; soak review).
+#[test]
+fn an_undo_logs_each_failure() {
+    let (mut s, _file, req, _path) = written_then_u("Reggae");
+    let failed = |why: &str| Err(super::super::tagger::UndoFailed::Failed(why.into(), None));
+    let event = TagEvent::Undone(vec![
+        failed("a.ogg: No such file or directory"),
+        failed("b.ogg: genre changed since it was written"),
+        failed("c.ogg: permission denied"),
+    ]);
+    update(&mut s, Msg::Tag { req, event });
+    let line = s.status.message().unwrap_or_default().to_string();
+    assert!(
+        line.contains("3 failed: a.ogg") && line.contains("! lists the others"),
+        "{line}"
+    );
+    let log: Vec<String> = s.status.log.entries().map(|e| e.text.clone()).collect();
+    for f in ["b.ogg: genre changed", "c.ogg: permission denied"] {
+        assert!(log.iter().any(|l| l.contains(f)), "{f}: {log:?}");
+    }
+}
+
 /// `n` and `p` from a folder or an entry that cannot play take the file after
 /// (or before) it in the listing, not the library's first; once the player is
 /// stopped the cursor leads, while a track plays the track does.
