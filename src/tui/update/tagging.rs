@@ -361,25 +361,27 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             name_list(&unwritten, 3)
         ));
     }
-    match errors.first() {
-        Some(e) => {
-            // the line names the first failure; the log (`!`) keeps each
-            // (a batch's other failures were said nowhere)
-            let more = match s.keymap.label(Action::Messages) {
-                key if errors.len() > 1 => format!(" ({key} lists the others)"),
-                _ => String::new(),
-            };
-            s.status.set(
-                format!("{undid}; {} failed: {e}{more}", errors.len()),
-                Level::Error,
-            );
-            for other in &errors[1..] {
-                s.status
-                    .log
-                    .push(&format!("undo failed: {other}"), Level::Error);
-            }
-        }
-        None => s.status.set(undid, Level::Info),
+    say_undone(s, &undid, &errors);
+}
+
+/// The undo's line: what it undid, and the first failure; the log (`!`)
+/// keeps each (a batch's other failures were said nowhere).
+fn say_undone(s: &mut State, undid: &str, errors: &[String]) {
+    let Some(first) = errors.first() else {
+        s.status.set(undid, Level::Info);
+        return;
+    };
+    let more = match s.keymap.label(Action::Messages) {
+        key if errors.len() > 1 => format!(" ({key} lists the others)"),
+        _ => String::new(),
+    };
+    s.status.set(
+        format!("{undid}; {} failed: {first}{more}", errors.len()),
+        Level::Error,
+    );
+    for other in &errors[1..] {
+        let line = format!("undo failed: {other}");
+        s.status.log.push(&line, Level::Error);
     }
 }
 
