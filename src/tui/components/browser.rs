@@ -730,7 +730,13 @@ impl Component for Browser {
             title.push(Span::styled(format!("{files} "), t.count));
         }
         if self.n_marked > 0 {
-            title.push(Span::styled(format!("· {} marked ", self.n_marked), t.mark));
+            title.push(Span::styled(
+                format!(
+                    "· {} marked ",
+                    super::count(u64::try_from(self.n_marked).unwrap_or(u64::MAX))
+                ),
+                t.mark,
+            ));
         }
         let focused = !self.filter_focused;
         let block = pane_block(t, focused, Line::from(title));

@@ -128,7 +128,7 @@ impl StatusLine {
 }
 
 impl StatusLine {
-    /// "classifying 3/20 ▰▰▱▱▱▱ · C cancels · hell.wav, desert.ogg", or writes in flight.
+    /// "classifying 3 of 20 ▰▰▱▱▱▱ · C cancels · hell.wav, desert.ogg", or writes in flight.
     fn jobs(ctx: &Ctx, width: usize) -> Option<String> {
         let j = ctx.jobs;
         let mut parts = Vec::new();
@@ -136,7 +136,8 @@ impl StatusLine {
             let n = if width >= 100 { 10 } else { 5 };
             let filled = (j.done as usize * n) / j.total.max(1) as usize;
             let bar: String = "▰".repeat(filled) + &"▱".repeat(n - filled);
-            let mut s = format!("classifying {}/{} {bar}", count(j.done), count(j.total));
+            // "of": "324/2 324" read as a fraction of 2
+            let mut s = format!("classifying {} of {} {bar}", count(j.done), count(j.total));
             // The cancel key before the names: when the line is cut at 80
             // columns, names go, the way out stays.
             if let Some(k) = ctx.keymap.hint(Action::CancelJobs) {

@@ -223,7 +223,7 @@ fn classify(
     // New work after a cancel: this run is no longer a cancelled one.
     s.cancelling = false;
     // A preview joins the run's count unless a batch is under way: then
-    // "classifying 6/68" counts what was queued, not what the focus passed.
+    // "classifying 6 of 68" counts what was queued, not what the focus passed.
     let counted = priority.is_some() || !s.inflight.batch_running();
     s.run_total += u64::from(counted);
     let req = s.inflight.start(Work::Classify {
