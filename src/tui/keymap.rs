@@ -388,6 +388,20 @@ impl KeyMap {
         self.keys(action).first().map(Key::to_string)
     }
 
+    /// A key bound to moving in the browser, as the arrow (or Home, End,
+    /// page) key lists take: pop-up lists move with the keys as bound too.
+    pub fn navigation(&self, key: Key) -> Option<KeyCode> {
+        match self.action(key)? {
+            Action::Up => Some(KeyCode::Up),
+            Action::Down => Some(KeyCode::Down),
+            Action::PageUp => Some(KeyCode::PageUp),
+            Action::PageDown => Some(KeyCode::PageDown),
+            Action::Top => Some(KeyCode::Home),
+            Action::Bottom => Some(KeyCode::End),
+            _ => None,
+        }
+    }
+
     /// The key a message names for an action: its first key, or, when the
     /// config left it none, its config name said so (a message showed a
     /// gap: "wrote Jazz ·  undoes").

@@ -64,7 +64,8 @@ pub fn draw(s: &State, frame: &mut Frame) {
         filter: s.browser.filter(),
         in_eval: s.eval.visible,
         typing_filter: s.browser.filter_focused && !s.eval.visible,
-        popup_open: s.popup.is_some(),
+        // the similar list has the keys too (q closes it, not the app)
+        popup_open: s.popup.is_some() || s.similar.is_some(),
         ranks_shown: &s.ranks_shown,
     };
     if s.eval.visible {

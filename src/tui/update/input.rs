@@ -124,8 +124,14 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
     }
 }
 
-fn on_popup_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
+fn on_popup_key(s: &mut State, fx: &mut Effects, mut k: KeyEvent) {
     let Some(popup) = &mut s.popup else { return };
+    // the lists (not the text prompts) move with the browser's keys as bound
+    if matches!(popup, Popup::Picker { .. } | Popup::Batch { .. })
+        && let Some(code) = s.keymap.navigation(Key::from(k))
+    {
+        k = KeyEvent::from(code);
+    }
     match popup.on_key(k) {
         PopupOutcome::Open => {}
         PopupOutcome::Close => {

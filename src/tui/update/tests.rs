@@ -3523,3 +3523,28 @@ fn a_suggestion_keeps_the_files_spelling_of_the_same_genre() {
     });
     assert_eq!(genres, Some(vec!["hip hop".to_string()]), "{fx:?}");
 }
+
+/// The genre picker's list moves with the browser's keys as bound (a
+/// rebound `down` did nothing there; config review).
+#[test]
+fn the_picker_moves_with_the_keys_as_bound() {
+    let mut s = state(1, true);
+    model_ready(&mut s);
+    let f = s.tree.files().next().unwrap();
+    s.results.set_result(f, classified("rock", 0.8));
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("down", vec!["ctrl-n"])])
+        .unwrap()
+        .0;
+    key(&mut s, KeyCode::Char('t'));
+    let cursor = |s: &State| match &s.popup {
+        Some(Popup::Picker { cursor, .. }) => *cursor,
+        _ => panic!("no picker"),
+    };
+    let before = cursor(&s);
+    let ctrl_n = crossterm::event::KeyEvent::new(
+        KeyCode::Char('n'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_n)));
+    assert_eq!(cursor(&s), before + 1);
+}

@@ -127,12 +127,22 @@ fn close_similar(s: &mut State, fx: &mut Effects) {
 
 /// Keys while the similar list is open: move, Enter plays, Esc closes.
 pub fn on_similar_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
+    // the browser's keys as bound move and close it too (a rebound `down`
+    // did nothing here); the default keys still work
+    let key = crate::tui::keymap::Key::from(k);
+    let bound = s.keymap.navigation(key).or(match s.keymap.action(key) {
+        Some(Action::Activate) => Some(KeyCode::Enter),
+        Some(Action::Similar | Action::Quit) => Some(KeyCode::Esc),
+        _ => None,
+    });
     let Some(list) = &mut s.similar else { return };
-    match k.code {
+    match bound.unwrap_or(k.code) {
         KeyCode::Up | KeyCode::Char('k') => list.move_by(-1),
         KeyCode::Down | KeyCode::Char('j') => list.move_by(1),
         KeyCode::PageUp => list.move_by(-10),
         KeyCode::PageDown => list.move_by(10),
+        KeyCode::Home | KeyCode::Char('g') => list.move_by(isize::MIN / 2),
+        KeyCode::End | KeyCode::Char('G') => list.move_by(isize::MAX / 2),
         KeyCode::Enter => {
             if let Some(node) = list.selected() {
                 s.browser.reveal(&s.tree, node);

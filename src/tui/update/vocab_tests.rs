@@ -585,3 +585,36 @@ fn a_gtzan_genre_is_written_as_the_library_spells_it() {
     let fx = key(&mut s, KeyCode::Char('2'));
     assert_eq!(writes(&fx), vec![vec!["Jazz".to_string()]]);
 }
+
+/// The similar list takes the browser's keys as bound (a rebound `down`
+/// did nothing there; a rebound `similar` did not close it), and the status
+/// line says esc closes it, not that q quits (q closes it).
+#[test]
+fn the_similar_list_takes_the_keys_as_bound() {
+    let mut s = with_head([1.0, 0.0]);
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([
+        ("down", vec!["ctrl-n"]),
+        ("similar", vec!["S"]),
+    ])
+    .unwrap()
+    .0;
+    key(&mut s, KeyCode::Char('S'));
+    assert!(s.similar.is_some());
+    let files: Vec<_> = s.tree.files().collect();
+    let rows = files.iter().map(|&f| (f, 0.5)).collect();
+    s.similar.as_mut().unwrap().rows = Some(Ok(rows));
+    let bar = screen(&s, 100, 30);
+    let status = bar.lines().last().unwrap_or_default().to_string();
+    assert!(
+        status.contains("esc closes") && !status.contains("quit"),
+        "{status}"
+    );
+    let ctrl_n = crossterm::event::KeyEvent::new(
+        KeyCode::Char('n'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_n)));
+    assert_eq!(s.similar.as_ref().unwrap().selected(), Some(files[1]));
+    key(&mut s, KeyCode::Char('S'));
+    assert!(s.similar.is_none(), "its own key closes it");
+}
