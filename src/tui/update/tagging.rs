@@ -1020,7 +1020,10 @@ pub fn write_tags(s: &mut State, fx: &mut Effects, items: Vec<(NodeId, Vec<Strin
             node,
             path: s.tree.path(node),
             change: change(s, genres),
-            decided_on: None, // chosen by hand
+            // chosen by hand, seeing the version the app read last (a
+            // rescan waits for an open picker): a file another tagger
+            // changed meanwhile is refused, as `a` refuses it
+            decided_on: s.tree.node(node).inspection().and_then(|i| i.key),
         })
         .collect();
     send_writes(s, fx, items);

@@ -3548,3 +3548,33 @@ fn the_picker_moves_with_the_keys_as_bound() {
     update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_n)));
     assert_eq!(cursor(&s), before + 1);
 }
+
+/// A genre chosen by hand (`t`, `T`) is written to the version of the file
+/// the app showed: one another tagger changed while the picker was open is
+/// refused as `a` refuses it (it was written over; soak review).
+#[test]
+fn a_hand_chosen_genre_is_for_the_version_shown() {
+    let mut s = state(1, false);
+    let f = s.tree.files().next().unwrap();
+    let shown = crate::cache::FileKey {
+        size: 1234,
+        mtime_ns: 42,
+    };
+    s.tree.set_inspection(
+        f,
+        crate::library::tree::Inspection {
+            info: Err("not read in tests".into()),
+            tags: Err("not read in tests".into()),
+            problem: None,
+            key: Some(shown),
+            ino: None,
+        },
+    );
+    let mut fx = Vec::new();
+    super::tagging::write_tags(&mut s, &mut fx, vec![(f, vec!["Disco".into()])]);
+    let decided = fx.iter().find_map(|e| match e {
+        Effect::WriteTags { items, .. } => Some(items[0].decided_on),
+        _ => None,
+    });
+    assert_eq!(decided, Some(Some(shown)));
+}
