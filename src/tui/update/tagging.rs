@@ -459,10 +459,17 @@ pub fn clear_genre(s: &mut State, fx: &mut Effects, nodes: Targets) {
                 genres: Vec::new(),
                 mode: crate::tags::GenreMode::Replace,
             },
-            decided_on: None,
+            decided_on: shown_version(s, node),
         })
         .collect();
     send_writes(s, fx, items);
+}
+
+/// The version of a file the app read last: a genre chosen by hand is for
+/// it (a rescan waits for an open picker or question), so a file another
+/// tagger changed meanwhile is refused, as `a` refuses it.
+fn shown_version(s: &State, node: NodeId) -> Option<crate::cache::FileKey> {
+    s.tree.node(node).inspection().and_then(|i| i.key)
 }
 
 /// The genres a file has now, as text for the editor.
@@ -1020,10 +1027,7 @@ pub fn write_tags(s: &mut State, fx: &mut Effects, items: Vec<(NodeId, Vec<Strin
             node,
             path: s.tree.path(node),
             change: change(s, genres),
-            // chosen by hand, seeing the version the app read last (a
-            // rescan waits for an open picker): a file another tagger
-            // changed meanwhile is refused, as `a` refuses it
-            decided_on: s.tree.node(node).inspection().and_then(|i| i.key),
+            decided_on: shown_version(s, node),
         })
         .collect();
     send_writes(s, fx, items);
