@@ -143,6 +143,8 @@ impl PredictionPane {
     }
 
     /// "  Tag <current genre>", with the marks of a write, a skip or a failure.
+    /// A very long genre is cut (`shown_genre`): it took every row of the
+    /// pane at 80×24 and hid the bars.
     pub(super) fn tag_spans<'a>(ctx: &Ctx, id: u32) -> Vec<Span<'a>> {
         let t = ctx.theme;
         let state = ctx.results.get(id);
@@ -161,10 +163,10 @@ impl PredictionPane {
                 spans.push(Span::styled("\u{a0}✎", t.done));
             }
             (Some(w), _) => {
-                spans.push(Span::styled(w.join("; "), t.value));
+                spans.push(Span::styled(shown_genre(&w.join("; ")), t.value));
                 spans.push(Span::styled("\u{a0}✎", t.done));
             }
-            (None, Some(g)) if !g.is_empty() => spans.push(Span::styled(g, t.value)),
+            (None, Some(g)) if !g.is_empty() => spans.push(Span::styled(shown_genre(&g), t.value)),
             (None, Some(_)) => spans.push(Span::styled("none", t.dim)),
             (None, None) => spans.push(Span::styled("—", t.dim)),
         }
@@ -440,5 +442,27 @@ impl Component for PredictionPane {
         }
         // A failure reason wraps rather than being cut at the pane's edge.
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+/// Columns a genre tag may take in a pane (about two rows of one at 80×24):
+/// a 340-character genre hid the bars below it.
+pub const GENRE_SHOWN_COLS: usize = 64;
+
+/// A genre tag as a pane shows it: cut at [`GENRE_SHOWN_COLS`] with `…`.
+pub fn shown_genre(genre: &str) -> String {
+    crate::text::fit_width(genre, GENRE_SHOWN_COLS)
+}
+
+#[cfg(test)]
+mod genre_width_tests {
+    /// A genre of 340 characters is cut to two rows' worth, with `…`.
+    #[test]
+    fn a_very_long_genre_is_cut() {
+        let long = "Progressive ".repeat(28) + "Rock";
+        let shown = super::shown_genre(&long);
+        assert_eq!(unicode_width::UnicodeWidthStr::width(shown.as_str()), 64);
+        assert!(shown.ends_with('…'));
+        assert_eq!(super::shown_genre("Jazz"), "Jazz");
     }
 }

@@ -132,7 +132,8 @@ impl TrackPane {
                         lines.push(field(ctx, "Title", tags.title.clone()));
                         lines.push(field(ctx, "Artist", tags.artist.clone()));
                         lines.push(field(ctx, "Album", tags.album.clone()));
-                        lines.push(field(ctx, "Genre", Some(tags.genre_display())));
+                        let genre = super::prediction::shown_genre(&tags.genre_display());
+                        lines.push(field(ctx, "Genre", Some(genre)));
                         lines.push(field(ctx, "Year", tags.year.clone()));
                     }
                     Err(e) => lines.push(styled_field(ctx, "Tags", e.clone(), t.bad)),
