@@ -356,7 +356,13 @@ fn widest_genre(model: &crate::model::GenreModel, vocab: Option<&Vocabularies>) 
         .map(|g| unicode_width::UnicodeWidthStr::width(printable(&g).as_str()))
         .max()
         .unwrap_or(0)
+        .min(TABLE_GENRE_COLS)
 }
+
+/// The most columns a genre takes in the table, longer ones cut with `…`
+/// (JSON and CSV keep them whole): one learned genre of 340 characters
+/// padded every row to 740 columns.
+const TABLE_GENRE_COLS: usize = 32;
 
 /// How wide the table's file column may grow: on a terminal, what its width
 /// leaves beside the length and three genres (at least 60 columns); to a
@@ -670,6 +676,10 @@ fn table_row(
         .iter()
         .map(|g| {
             let name = printable(&r.shown(&g.genre));
+            let name = match genre_width {
+                0 => name,
+                w => crate::text::fit_width(&name, w),
+            };
             let pad =
                 genre_width.saturating_sub(unicode_width::UnicodeWidthStr::width(name.as_str()));
             format!("{name}{:pad$} {:>3.0}%", "", g.probability * 100.0,)
@@ -825,6 +835,12 @@ mod tests {
             result("a.ogg", &[("classical", 0.47), ("pop", 0.19)], None),
             result("b.ogg", &[("reggae", 0.47), ("hiphop", 0.2)], None),
             result("c.ogg", &[("演歌", 0.5), ("blues", 0.3)], None),
+            // a name longer than the column is cut, not a wider table
+            result(
+                "d.ogg",
+                &[("progressive space rock", 0.5), ("blues", 0.3)],
+                None,
+            ),
         ];
         let files: Vec<PathBuf> = rows.iter().map(|r| r.file.clone()).collect();
         let mut p = Printer::new(Vec::new(), Format::Table, &files, false, Some(60));
@@ -846,7 +862,8 @@ mod tests {
             found
         };
         let lines: Vec<&str> = text.lines().skip(1).collect();
-        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[3].contains("Progress…"), "{text}");
         for line in &lines {
             assert_eq!(columns(line), columns(lines[0]), "{text}");
         }
