@@ -201,10 +201,10 @@ impl State {
                 (n, Some(k)) => format!(" (and {n} more: {k} shows them)"),
                 (n, None) => format!(" (and {n} more)"),
             };
-            status.set(format!("{w}{more}"), Level::Error);
-        }
-        for w in setup.warnings.iter().skip(1) {
-            status.log.push(w, Level::Error);
+            for w in &setup.warnings {
+                status.log.push(w, Level::Error);
+            }
+            status.show_unlogged(format!("{w}{more}"), Level::Error);
         }
         let root_title = root_title(&setup.root_label, &setup.root);
         State {

@@ -42,6 +42,13 @@ impl StatusLine {
         self.about_run = false;
     }
 
+    /// Show `text` without logging it: a summary of lines the log holds
+    /// one by one ("… (and 2 more: ! shows them)" read oddly there).
+    pub fn show_unlogged(&mut self, text: impl Into<String>, level: Level) {
+        self.message = Some((text.into(), level));
+        self.about_run = false;
+    }
+
     /// News that does not take the line from an error (an undo's failure
     /// stays in view when the file it names is read again); logged either way.
     pub fn note(&mut self, text: impl Into<String>) {
