@@ -169,6 +169,27 @@ impl FromStr for Key {
     }
 }
 
+/// "unknown action `paly-pause` (did you mean `play-pause`?)"; the whole
+/// list (a line of 560 characters) only when no name is close.
+fn unknown_action(name: &str) -> String {
+    let close = Action::BINDABLE
+        .iter()
+        .map(|a| (strsim::jaro_winkler(name, a.name()), a.name()))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match close {
+        Some((_, near)) => format!("unknown action `{name}` (did you mean `{near}`?)"),
+        None => format!(
+            "unknown action `{name}` (known: {})",
+            Action::BINDABLE
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Keys a terminal cannot send as written are refused, not bound to a key
 /// that never fires (or silently to another one).
 fn refuse_unreadable(s: &str, c: char, mods: KeyModifiers) -> Result<(), KeyParseError> {
@@ -293,14 +314,7 @@ impl KeyMap {
         for (name, keys) in overrides {
             let action = Action::from_name(name).ok_or_else(|| BindError {
                 action: name.to_string(),
-                message: format!(
-                    "unknown action `{name}` (known: {})",
-                    Action::BINDABLE
-                        .iter()
-                        .map(|a| a.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                message: unknown_action(name),
             })?;
             let mut parsed = Vec::new();
             for k in keys {
@@ -527,6 +541,19 @@ impl Default for KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A mistyped action names the nearest; a name near none lists them.
+    #[test]
+    fn an_unknown_action_names_the_nearest() {
+        let e = KeyMap::with_overrides([("paly-pause", vec!["p"])]).unwrap_err();
+        assert!(
+            e.message.contains("did you mean `play-pause`?"),
+            "{}",
+            e.message
+        );
+        let e = KeyMap::with_overrides([("xyzzy", vec!["p"])]).unwrap_err();
+        assert!(e.message.contains("known: up, down"), "{}", e.message);
+    }
 
     /// Keys a terminal cannot send as written are refused with why, not
     /// bound to a key that never fires or to another key.
