@@ -110,7 +110,10 @@ impl FileError {
     pub fn from_toml(path: &Path, src: &str, e: &toml::de::Error) -> FileError {
         let message = e.message().trim().replace('\n', " ");
         let spanned = e.span().and_then(|s| src.get(s)).map(str::trim);
-        let message = match e.span().and_then(|s| key_before(src, s.start)) {
+        let message = match e
+            .span()
+            .and_then(|s| key_before(src, s.start).or_else(|| table_named(src, s)))
+        {
             Some(key) if !message.contains(&format!("`{key}`")) => format!("{key}: {message}"),
             // the span is the key itself, given twice
             _ if message == "duplicate key" && spanned.is_some_and(|k| !k.is_empty()) => {
@@ -132,6 +135,15 @@ fn key_before(src: &str, offset: usize) -> Option<&str> {
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '"' | '.')))
         .map_or(0, |i| i + 1);
     let key = lhs[start..].trim_matches('"');
+    (!key.is_empty()).then_some(key)
+}
+
+/// The last name of a table header the span starts at (`quit` for
+/// `[keys.quit]`, a table where a value was expected), if it does.
+fn table_named(src: &str, span: std::ops::Range<usize>) -> Option<&str> {
+    let text = src.get(span)?.trim_start();
+    let header = text.strip_prefix('[')?.split(']').next()?;
+    let key = header.rsplit('.').next()?.trim().trim_matches('"');
     (!key.is_empty()).then_some(key)
 }
 
@@ -469,6 +481,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "c.toml, line 1: auto-advance: invalid type: string \"yes\", expected a boolean"
+        );
+        // a table where a key was expected names it too
+        let e = parse("[keys.quit]\nkey = \"q\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(
+            e.to_string().contains("line 1: quit: expected a key name"),
+            "{e}"
         );
         let e = parse("[keys]\nquit = 5\n", Path::new("c.toml")).unwrap_err();
         assert_eq!(
