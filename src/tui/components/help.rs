@@ -72,6 +72,14 @@ impl HelpOverlay {
             }
             lines.push(Line::styled(group.to_string(), t.title));
             for (keys, desc) in entries {
+                // keys wider than their column (several rebound to one
+                // action) get a line of their own: they ran into the text
+                let keys = if unicode_width::UnicodeWidthStr::width(keys.as_str()) > KEYS_WIDTH {
+                    lines.push(Line::styled(format!(" {keys}"), t.key));
+                    ""
+                } else {
+                    keys.as_str()
+                };
                 lines.push(Line::from(vec![
                     Span::styled(format!(" {keys:<KEYS_WIDTH$}"), t.key),
                     Span::styled(format!(" {desc}"), t.help),

@@ -3575,3 +3575,25 @@ fn a_hand_chosen_genre_is_for_the_version_shown() {
     });
     assert_eq!(decided, Some(Some(shown)));
 }
+
+/// Keys wider than the help's key column (several bound to one action)
+/// get a line of their own: "2 3 4 5 6 7 8 9 0" ran into its text.
+#[test]
+fn the_help_gives_a_long_key_list_its_own_line() {
+    let mut s = state(1, true);
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("stop", vec!["1"])])
+        .unwrap()
+        .0;
+    key(&mut s, KeyCode::Char('?'));
+    let screen = screen_of(&s, 100, 60);
+    let rows: Vec<String> = screen
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(100)
+        .map(|c| c.iter().collect())
+        .collect();
+    let keys = rows.iter().position(|r| r.contains("2 3 4 5 6 7 8 9 0"));
+    let keys = keys.unwrap_or_else(|| panic!("{}", rows.join("\n")));
+    assert!(!rows[keys].contains("tag"), "{}", rows[keys]);
+    assert!(rows[keys + 1].contains("tag"), "{}", rows[keys + 1]);
+}
