@@ -146,6 +146,18 @@ fn on_popup_key(s: &mut State, fx: &mut Effects, mut k: KeyEvent) {
         }
         PopupOutcome::Edit(nodes) => tagging::edit(s, nodes),
         PopupOutcome::Write(nodes, genres) => {
+            // a typed genre the writer would refuse ("17", a control
+            // character) keeps the editor open to mend it: it closed and
+            // marked the file ✗
+            if let (Some(Popup::Editor { .. }), Err(why)) =
+                (&s.popup, crate::tags::clean_genres(&genres))
+            {
+                s.status.set(
+                    format!("not written: {why} (edit it, or esc)"),
+                    Level::Error,
+                );
+                return;
+            }
             s.popup = None;
             tagging::write_genres(s, fx, nodes, genres);
         }

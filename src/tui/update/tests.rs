@@ -3597,3 +3597,33 @@ fn the_help_gives_a_long_key_list_its_own_line() {
     assert!(!rows[keys].contains("tag"), "{}", rows[keys]);
     assert!(rows[keys + 1].contains("tag"), "{}", rows[keys + 1]);
 }
+
+/// A typed genre the writer would refuse keeps the editor open to mend
+/// it, and writes nothing (it closed and marked the file ✗).
+#[test]
+fn a_typed_genre_the_writer_refuses_keeps_the_editor_open() {
+    let mut s = state(1, true);
+    model_ready(&mut s);
+    key(&mut s, KeyCode::Char('T'));
+    assert!(matches!(s.popup, Some(Popup::Editor { .. })));
+    // the editor starts with the file's genre: clear it, then type
+    let ctrl_u = crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
+    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_u)));
+    for c in "17".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::WriteTags { .. })),
+        "{fx:?}"
+    );
+    assert!(matches!(s.popup, Some(Popup::Editor { .. })));
+    let said = s.status.message().unwrap_or_default();
+    assert!(
+        said.starts_with("not written: ") && said.contains("esc"),
+        "{said}"
+    );
+}
