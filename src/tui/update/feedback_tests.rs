@@ -172,7 +172,7 @@ fn batch_accept_counts_failed_files_apart_from_unclassified_ones() {
     s.results.set_result(files[3], classified("rock", 0.9));
     s.browser.select_index(&s.tree, 0);
 
-    let fx = key(&mut s, KeyCode::Char('A'));
+    let fx = super::tests::batch_key(&mut s);
     let Some(Some(Popup::Batch { not_offered, .. })) = Some(s.popup.as_ref()) else {
         panic!("no batch preview: {fx:?}");
     };

@@ -845,6 +845,17 @@ pub fn open_batch(s: &mut State, fx: &mut Effects) {
 fn request_batch(s: &mut State, fx: &mut Effects, files: Vec<NodeId>, what: String) {
     let mut waiting = matches!(s.results.model, ModelStatus::Loading);
     if matches!(s.results.model, ModelStatus::Ready(_)) {
+        // files looked up before without a result are looked up again:
+        // `earmark classify` may have cached them since (the batch said
+        // "2 not classified yet" until a restart)
+        if s.inflight.count(|w| matches!(w, Work::Peek(_))) == 0 {
+            for &node in &files {
+                let f = s.results.entry(node);
+                if f.result.is_none() && f.error.is_none() {
+                    f.peeked = false;
+                }
+            }
+        }
         for &node in &files {
             waiting |= super::peek(s, fx, node);
         }

@@ -105,6 +105,27 @@ pub(super) fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
     update(s, Msg::Drawn)
 }
 
+/// `A`, its cache lookups answered "nothing known" (it looks up again the
+/// files without a result): the effects of the batch once built.
+pub(super) fn batch_key(s: &mut State) -> Vec<Effect> {
+    let fx = key(s, KeyCode::Char('A'));
+    let mut out = Vec::new();
+    for e in &fx {
+        if let Effect::Peek { req, node, .. } = e {
+            out.extend(update(
+                s,
+                Msg::Peeked {
+                    req: *req,
+                    node: *node,
+                    found: None,
+                },
+            ));
+        }
+    }
+    out.extend(fx.into_iter().filter(|e| !matches!(e, Effect::Peek { .. })));
+    out
+}
+
 /// Answer every inspection and cache lookup asked for with "nothing known",
 /// so only the requests a test is about stay in flight.
 pub(super) fn answer_inspections(s: &mut State, fx: &[Effect]) {
@@ -3625,5 +3646,42 @@ fn a_typed_genre_the_writer_refuses_keeps_the_editor_open() {
     assert!(
         said.starts_with("not written: ") && said.contains("esc"),
         "{said}"
+    );
+}
+
+/// `A` looks up again a file the cache knew nothing of before: `earmark
+/// classify` may have cached it since (the batch said "not classified yet"
+/// until a restart; vocabulary review).
+#[test]
+fn batch_accept_looks_up_again_files_without_a_result() {
+    let mut s = state(1, true);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    let f = s.tree.files().next().unwrap();
+    s.results.entry(f).peeked = true;
+    let fx = key(&mut s, KeyCode::Char('A'));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Peek { node, .. } if *node == f)),
+        "{fx:?}"
+    );
+    let req = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Peek { req, .. } => Some(*req),
+            _ => None,
+        })
+        .unwrap();
+    let fx = update(
+        &mut s,
+        Msg::Peeked {
+            req,
+            node: f,
+            found: Some(Box::new(classified("rock", 0.9))),
+        },
+    );
+    assert!(
+        super::tests::preview_asked(fx).is_some(),
+        "the batch is built with the result found"
     );
 }

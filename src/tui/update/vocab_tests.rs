@@ -490,7 +490,7 @@ fn the_player_bar_says_similar_track_and_cuts_the_hint_cleanly() {
 #[test]
 fn batch_accept_counts_unsure_files_as_unsure() {
     let mut s = with_head([0.0, 1.0]);
-    key(&mut s, KeyCode::Char('A'));
+    super::tests::batch_key(&mut s);
     assert_eq!(
         s.status.message(),
         Some(
@@ -505,7 +505,7 @@ fn batch_accept_counts_unsure_files_as_unsure() {
 #[test]
 fn batch_accept_with_your_genres_says_each_genre_has_its_bar() {
     let mut s = with_head([1.0, 0.0]);
-    let fx = key(&mut s, KeyCode::Char('A'));
+    let fx = super::tests::batch_key(&mut s);
     let (req, items) = super::tests::preview_asked(fx).expect("a preview");
     assert_eq!(items.len(), 1);
     super::tests::previewed(&mut s, req, super::tests::dry_run(items));
