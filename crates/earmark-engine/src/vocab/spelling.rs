@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 
-/// Split a tag value into genres: `;` and `/` separate several (the tag reader
-/// has already split ID3v2.4's NUL); blanks are dropped.
+/// Split a tag value into genres: `;` separates several (the tag reader has
+/// already split ID3v2.4's NUL, and ID3v2.3's `/` lists); blanks are
+/// dropped. A `/` elsewhere is inside one name (iTunes' `Hip-Hop/Rap`,
+/// `Singer/Songwriter`), as `info` shows it and `tag` keeps it: learning it
+/// as two genres wrote back a name the library never used.
 pub fn split(raw: &str) -> Vec<String> {
-    raw.split(['\0', ';', '/'])
+    raw.split(['\0', ';'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -125,10 +128,11 @@ mod tests {
     fn separators_split_values() {
         assert_eq!(
             split("Rock; Pop/Soundtrack"),
-            vec!["Rock", "Pop", "Soundtrack"]
+            vec!["Rock", "Pop/Soundtrack"]
         );
+        assert_eq!(split("Singer/Songwriter"), vec!["Singer/Songwriter"]);
         assert_eq!(split("Jazz\0Blues"), vec!["Jazz", "Blues"]);
-        assert_eq!(split(" ; / "), Vec::<String>::new());
+        assert_eq!(split(" ; "), Vec::<String>::new());
     }
 
     #[test]
