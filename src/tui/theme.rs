@@ -275,7 +275,15 @@ impl Theme {
                     "`extends` nests too deeply (more than 4 themes, or a loop)",
                 ));
             }
-            None if depth > 0 => Theme::blank(name),
+            // a built-in sets every style; a theme of yours extended by
+            // another starts from dark, as it does alone (it started blank:
+            // no colour at all, the selected row unseen)
+            None if depth > 0
+                && BUILTIN.iter().any(|(n, _)| *n == name)
+                && path == Path::new(&format!("themes/{name}.toml")) =>
+            {
+                Theme::blank(name)
+            }
             None => Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(name)),
         };
         theme.name = name.to_string();
@@ -557,6 +565,14 @@ mod tests {
         assert_eq!(t.border.fg, Some(Color::Red));
         assert_eq!(t.title.fg, Some(Color::Blue));
         assert_eq!(t.base, Theme::builtin("light").unwrap().base);
+        // a middle theme of yours with no `extends` starts from dark
+        let plain = dir.path().join("plain.toml");
+        std::fs::write(&plain, "[styles]\ntitle = { fg = \"red\" }\n").unwrap();
+        let child = dir.path().join("child.toml");
+        std::fs::write(&child, "extends = \"plain.toml\"\n").unwrap();
+        let t = Theme::load_file(&child).unwrap();
+        assert_eq!(t.title.fg, Some(Color::Red));
+        assert_eq!(t.selected, Theme::default_theme().selected);
         let a = dir.path().join("a.toml");
         std::fs::write(&a, "extends = \"b.toml\"\n").unwrap();
         std::fs::write(dir.path().join("b.toml"), "extends = \"a.toml\"\n").unwrap();

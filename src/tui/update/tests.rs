@@ -1162,7 +1162,12 @@ fn batch_accept_loads_cached_results_of_a_collapsed_folder_and_holds_back_decide
     );
     assert!(screen.contains("Write 2 of 4 files"), "{screen}");
 
-    // Space ticks the hand-tagged row back in; Space again unticks it.
+    // Space ticks the hand-tagged row back in; Space again unticks it,
+    // also with a movement bound to space (the list's own key wins: the
+    // rebinding hid the tick)
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("page-down", vec!["space"])])
+        .unwrap()
+        .0;
     key(&mut s, KeyCode::Char(' '));
     assert_eq!(chosen(&s), [files[0], files[2], files[3]]);
     key(&mut s, KeyCode::Char(' '));
