@@ -691,8 +691,13 @@ fn table_row(
         .suggestion
         .as_ref()
         .map(|s| match s.as_str() {
-            "unsure" => format!("  → unsure{}", why_unsure(r)),
-            genre => format!("  → {}", r.shown(genre)),
+            "unsure" => format!("  → unsure{}", printable(&why_unsure(r))),
+            // escaped and cut as the genre columns are (a learned genre of
+            // 331 characters, or one holding ESC, went out whole and raw)
+            genre => format!(
+                "  → {}",
+                crate::text::fit_width(&printable(&r.shown(genre)), TABLE_GENRE_COLS)
+            ),
         })
         .unwrap_or_default();
     let mut line = format!(
@@ -815,6 +820,18 @@ mod tests {
         );
         r.suggestion = suggestion.map(str::to_string);
         r
+    }
+
+    /// The suggestion column is escaped and cut as the genre columns are
+    /// (a learned genre holding ESC went to the terminal raw; re-review).
+    #[test]
+    fn the_table_suggestion_is_escaped_and_cut() {
+        let long = "Jazz\u{1b}[31mRed".to_string() + &"x".repeat(300);
+        let rows = [result("a.ogg", &[("jazz", 0.9)], Some(&long))];
+        let text = printed(Format::Table, true, &rows);
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        assert!(text.lines().all(|l| l.chars().count() < 200), "{text}");
+        assert!(text.contains("→ Jazz"), "{text}");
     }
 
     fn printed(format: Format, suggestions: bool, results: &[TrackResult]) -> String {

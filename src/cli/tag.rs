@@ -487,7 +487,7 @@ fn auto_changes(
             records.push(skipped(args, &path, &line, why, Some(HAS_GENRE)));
             continue;
         }
-        let unsure = unsure.then(|| unsure_why(&r, shown));
+        let unsure = unsure.then(|| crate::cli::output::printable(&unsure_why(&r, shown)));
         match (top, r.error) {
             (Some(_), _) if unsure.is_some() => {
                 let why = unsure.unwrap_or_default();

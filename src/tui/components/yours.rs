@@ -27,7 +27,11 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
     match &answer.suggestion {
         Suggestion::Genre { genre, confidence } => {
             head.push(Span::styled("Suggest ", t.label));
-            head.push(Span::styled(genre.clone(), t.suggest));
+            // cut as the Tag line is: a 331-character genre hid the bars
+            head.push(Span::styled(
+                super::prediction::shown_genre(genre),
+                t.suggest,
+            ));
             head.push(Span::styled(
                 format!(" {:.0}%", confidence * 100.0),
                 t.count,
@@ -46,6 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ctx: &Ctx, id: u32, answer: &MineAnsw
                 || format!(" ({})", answer.suggestion.candidates_line()),
                 |why| format!(": {why}"),
             );
+            let detail = crate::text::fit_width(&detail, 2 * super::prediction::GENRE_SHOWN_COLS);
             head.push(Span::styled(detail, t.count));
         }
     }
