@@ -199,6 +199,9 @@ fn refuse_unreadable(s: &str, c: char, mods: KeyModifiers) -> Result<(), KeyPars
             why: Some(why),
         })
     };
+    if mods.contains(KeyModifiers::SHIFT) && c == ' ' {
+        return said("terminals send shift-space as space: bind \"space\"".to_string());
+    }
     if mods.contains(KeyModifiers::SHIFT) && !c.is_alphabetic() {
         // "shift-." was read as "." and took that key from another action
         return said(
@@ -215,8 +218,13 @@ fn refuse_unreadable(s: &str, c: char, mods: KeyModifiers) -> Result<(), KeyPars
             _ => None,
         };
         if let Some(same) = same {
+            let alt = if mods.contains(KeyModifiers::ALT) {
+                "alt-"
+            } else {
+                ""
+            };
             return said(format!(
-                "terminals send ctrl-{c} as {same}: bind \"{same}\" instead"
+                "terminals send {alt}ctrl-{c} as {alt}{same}: bind \"{alt}{same}\" instead"
             ));
         }
     }
@@ -566,6 +574,8 @@ mod tests {
             ("ctrl-i", "as tab"),
             ("ctrl-m", "as enter"),
             ("ctrl-[", "as esc"),
+            ("shift-space", "bind \"space\""),
+            ("ctrl-alt-m", "bind \"alt-enter\""),
         ] {
             let e = spec.parse::<Key>().unwrap_err().to_string();
             assert!(e.contains(says) && e.contains(spec), "{spec}: {e}");

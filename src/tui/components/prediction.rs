@@ -317,7 +317,7 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
         could_not += &format!(" · {failed} failed");
     }
     if unjudged > 0 {
-        could_not += &format!(" · {unjudged} silent or too short");
+        could_not += &format!(" · {} silent or too short", super::count(unjudged as u64));
     }
     let failed = failed + unjudged;
     if done + failed < total && ctx.jobs.peeking > 0 {

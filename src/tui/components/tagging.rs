@@ -493,7 +493,7 @@ fn held_genres_note(ctx: &Ctx, nodes: &[NodeId]) -> Option<String> {
 fn targets_name(ctx: &Ctx, nodes: &[NodeId]) -> String {
     match nodes {
         [one] => ctx.tree.node(*one).label().into_owned(),
-        many => format!("{} marked files", many.len()),
+        many => format!("{} marked files", super::count(many.len() as u64)),
     }
 }
 

@@ -789,7 +789,7 @@ fn queued_message(
     if marks > 0 {
         // Marks win over the selected folder: say so, the user may expect the folder.
         let of = if n < marks {
-            format!("{n} of {what}")
+            format!("{} of {what}", super::super::components::count(n as u64))
         } else {
             what.to_string()
         };
@@ -815,7 +815,12 @@ pub fn cannot_classify(s: &State, id: NodeId) -> Option<String> {
     ))
 }
 
-pub use crate::text::plural;
+/// "1 file", "2 492 files": the count grouped as the rest of the app
+/// groups it ("2492 marked" beside "2 492 files" read as two styles).
+pub fn plural(n: usize, noun: &str) -> String {
+    let n = u64::try_from(n).unwrap_or(u64::MAX);
+    super::super::components::plural(n, noun, &format!("{noun}s"))
+}
 
 /// The files of the listing in order (those the filter keeps).
 pub fn listed_files(s: &State) -> Vec<NodeId> {

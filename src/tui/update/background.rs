@@ -224,6 +224,7 @@ fn run_outcome(completed: u64, failed: u64, unjudged: u64, gone: u64) -> String 
         }
         // "2 could not be · 2 more silent…": other files, not the same two.
         let more = if failed > 0 { "more " } else { "" };
+        let unjudged = super::super::components::count(unjudged);
         out.push_str(&format!("{unjudged} {more}silent or too short to judge"));
     }
     if out.is_empty() {

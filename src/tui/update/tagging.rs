@@ -439,7 +439,10 @@ pub fn ask_clear(s: &mut State, nodes: Targets) {
                 format!("Remove the genre tag ({now}) from {name}?")
             }
         }
-        many => format!("Remove the genre tags from {} marked files?", many.len()),
+        many => format!(
+            "Remove the genre tags from {} marked files?",
+            super::super::components::count(many.len() as u64)
+        ),
     };
     s.popup = Some(Popup::Confirm {
         question,
