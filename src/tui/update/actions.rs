@@ -753,6 +753,11 @@ fn queue_unclassified(
     let (mut queued, mut failed) = (0, 0);
     for id in files {
         let f = s.results.entry(id);
+        // silent or too short: judged already, nothing to retry (the line
+        // said "cannot be classified (R rescans to retry)" of it)
+        if f.nothing_to_judge() {
+            continue;
+        }
         if f.lasting_failure().is_some() {
             failed += 1;
             continue;

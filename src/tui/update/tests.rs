@@ -3690,3 +3690,23 @@ fn batch_accept_looks_up_again_files_without_a_result() {
         "the batch is built with the result found"
     );
 }
+
+/// `c` on a folder holding a file judged too short does not call it a file
+/// that "cannot be classified (R rescans to retry)": it was judged, and a
+/// rescan changes nothing (re-review).
+#[test]
+fn c_does_not_offer_to_retry_a_file_too_short_to_judge() {
+    let mut s = state(2, true);
+    let fx = model_ready(&mut s);
+    answer_inspections(&mut s, &fx);
+    let files: Vec<_> = s.tree.files().collect();
+    s.results
+        .entry(files[0])
+        .set_failure("too short to judge (0.3 s)".into(), Some("too-short"));
+    s.results.set_result(files[1], classified("rock", 0.9));
+    key(&mut s, KeyCode::Char('*'));
+    key(&mut s, KeyCode::Char('c'));
+    let said = s.status.message().unwrap_or_default();
+    assert!(said.contains("already classified"), "{said}");
+    assert!(!said.contains("rescans to retry"), "{said}");
+}
