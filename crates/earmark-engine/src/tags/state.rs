@@ -177,7 +177,15 @@ impl GenreState {
                         || o.split([';', '/'])
                             .any(|part| crate::vocab::library::same_genre(part.trim(), g))
                 };
-                if !split.iter().chain(out.iter()).any(held) {
+                // `Rock/hip hop` asked where `Rock` and `hip hop` are held
+                let parts_held = g.contains('/')
+                    && g.split('/').all(|p| {
+                        split
+                            .iter()
+                            .chain(out.iter())
+                            .any(|o| crate::vocab::library::same_genre(o, p.trim()))
+                    });
+                if !parts_held && !split.iter().chain(out.iter()).any(held) {
                     out.push(g.clone());
                 }
             }
@@ -497,6 +505,25 @@ mod tests {
             assert_eq!(t.get(Slot::Vorbis).unwrap(), s(&[held]), "{held} + {genre}");
             assert!(t.shows_same(&st));
         }
+    }
+
+    /// A genre asked with a '/' whose parts are each held adds nothing
+    /// (v2.4's `[Rock, hip hop]` + `Rock/hip hop` added a third value).
+    #[test]
+    fn appending_a_slash_name_whose_parts_are_held_adds_nothing() {
+        let st = GenreState {
+            slots: vec![SlotValues {
+                slot: Slot::Id3v2,
+                values: s(&["Rock", "hip hop"]),
+            }],
+        };
+        let t = st.target(&s(&["Rock/hip hop"]), GenreMode::Append);
+        assert_eq!(t.get(Slot::Id3v2).unwrap(), s(&["Rock", "hip hop"]));
+        let t = st.target(&s(&["Rock/Jazz"]), GenreMode::Append);
+        assert_eq!(
+            t.get(Slot::Id3v2).unwrap(),
+            s(&["Rock", "hip hop", "Rock/Jazz"])
+        );
     }
 
     /// MP4's legacy `gnre` counts as a genre beside `©gen` (a `--auto`
