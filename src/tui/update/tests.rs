@@ -105,6 +105,31 @@ pub(super) fn draw(s: &mut State, width: u16, height: u16) -> Vec<Effect> {
     update(s, Msg::Drawn)
 }
 
+/// Press ctrl-`c` (keys bound to control keys in tests of the key map).
+pub(super) fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
+    let k =
+        crossterm::event::KeyEvent::new(KeyCode::Char(c), crossterm::event::KeyModifiers::CONTROL);
+    update(s, Msg::Input(crossterm::event::Event::Key(k)))
+}
+
+/// The app read `node` as holding `genres`, at version `key`.
+fn read_as(s: &mut State, node: u32, genres: &[&str], key: Option<crate::cache::FileKey>) {
+    let tags = crate::tags::TagSummary {
+        genres: genres.iter().map(|g| g.to_string()).collect(),
+        ..Default::default()
+    };
+    s.tree.set_inspection(
+        node,
+        crate::library::tree::Inspection {
+            info: Err("not read in tests".into()),
+            tags: Ok(tags),
+            problem: None,
+            key,
+            ino: None,
+        },
+    );
+}
+
 /// `A`, its cache lookups answered "nothing known" (it looks up again the
 /// files without a result): the effects of the batch once built.
 pub(super) fn batch_key(s: &mut State) -> Vec<Effect> {
@@ -3528,17 +3553,7 @@ fn a_suggestion_keeps_the_files_spelling_of_the_same_genre() {
     model_ready(&mut s);
     let f = s.tree.files().next().unwrap();
     s.results.set_result(f, classified("hiphop", 0.9));
-    let mut inspection = crate::library::tree::Inspection {
-        info: Err("not read in tests".into()),
-        tags: Ok(crate::tags::TagSummary::default()),
-        problem: None,
-        key: None,
-        ino: None,
-    };
-    if let Ok(t) = &mut inspection.tags {
-        t.genres = vec!["hip hop".into()];
-    }
-    s.tree.set_inspection(f, inspection);
+    read_as(&mut s, f, &["hip hop"], None);
     let fx = key(&mut s, KeyCode::Char('a'));
     let genres = fx.iter().find_map(|e| match e {
         Effect::WriteTags { items, .. } => Some(items[0].change.genres.clone()),
@@ -3564,11 +3579,7 @@ fn the_picker_moves_with_the_keys_as_bound() {
         _ => panic!("no picker"),
     };
     let before = cursor(&s);
-    let ctrl_n = crossterm::event::KeyEvent::new(
-        KeyCode::Char('n'),
-        crossterm::event::KeyModifiers::CONTROL,
-    );
-    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_n)));
+    ctrl(&mut s, 'n');
     assert_eq!(cursor(&s), before + 1);
 }
 
@@ -3583,16 +3594,7 @@ fn a_hand_chosen_genre_is_for_the_version_shown() {
         size: 1234,
         mtime_ns: 42,
     };
-    s.tree.set_inspection(
-        f,
-        crate::library::tree::Inspection {
-            info: Err("not read in tests".into()),
-            tags: Err("not read in tests".into()),
-            problem: None,
-            key: Some(shown),
-            ino: None,
-        },
-    );
+    read_as(&mut s, f, &[], Some(shown));
     let mut fx = Vec::new();
     super::tagging::write_tags(&mut s, &mut fx, vec![(f, vec!["Disco".into()])]);
     let decided = fx.iter().find_map(|e| match e {
@@ -3633,11 +3635,7 @@ fn a_typed_genre_the_writer_refuses_keeps_the_editor_open() {
     key(&mut s, KeyCode::Char('T'));
     assert!(matches!(s.popup, Some(Popup::Editor { .. })));
     // the editor starts with the file's genre: clear it, then type
-    let ctrl_u = crossterm::event::KeyEvent::new(
-        KeyCode::Char('u'),
-        crossterm::event::KeyModifiers::CONTROL,
-    );
-    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_u)));
+    ctrl(&mut s, 'u');
     for c in "17".chars() {
         key(&mut s, KeyCode::Char(c));
     }

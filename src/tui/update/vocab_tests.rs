@@ -609,11 +609,7 @@ fn the_similar_list_takes_the_keys_as_bound() {
         status.contains("esc closes") && !status.contains("quit"),
         "{status}"
     );
-    let ctrl_n = crossterm::event::KeyEvent::new(
-        KeyCode::Char('n'),
-        crossterm::event::KeyModifiers::CONTROL,
-    );
-    update(&mut s, Msg::Input(crossterm::event::Event::Key(ctrl_n)));
+    super::tests::ctrl(&mut s, 'n');
     assert_eq!(s.similar.as_ref().unwrap().selected(), Some(files[1]));
     key(&mut s, KeyCode::Char('S'));
     assert!(s.similar.is_none(), "its own key closes it");
