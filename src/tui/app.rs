@@ -54,6 +54,9 @@ pub struct AppOptions {
     pub select: Option<std::ffi::OsString>,
     /// The volume to start at (the last session's; None: the player's default).
     pub volume: Option<f32>,
+    /// The Genre pane shows GTZAN's genres where yours are learned too (the
+    /// last session's `y`).
+    pub show_gtzan: bool,
 }
 
 impl AppOptions {
@@ -74,6 +77,7 @@ impl AppOptions {
             auto_advance: true,
             select: None,
             volume: None,
+            show_gtzan: false,
         }
     }
 }
@@ -117,6 +121,7 @@ impl App {
             auto_advance: opts.auto_advance,
         });
         state.select_on_scan = opts.select;
+        state.vocab.show_gtzan = opts.show_gtzan;
         services.run(super::update::start(&mut state));
         App {
             state,

@@ -173,6 +173,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             auto_advance: config.auto_advance.unwrap_or(true),
             select,
             volume: remembered.volume,
+            show_gtzan: remembered.gtzan_pane == Some(true),
         },
         tx.clone(),
     );
@@ -180,6 +181,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     // volume nobody touched writes no file)
     let started = remembered::Remembered {
         volume: Some(app.player_view().volume),
+        gtzan_pane: remembered.gtzan_pane,
     };
     let mut session = term::Session::enter()?;
     event::spawn_signals(services::channel_sink(tx.clone()));
@@ -191,6 +193,12 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     app.finish_writes();
     let now = remembered::Remembered {
         volume: Some(app.player_view().volume),
+        // kept once `y` was pressed (a session that never showed a learned
+        // head leaves the choice as it was)
+        gtzan_pane: match (remembered.gtzan_pane, app.state().vocab.show_gtzan) {
+            (None, false) => None,
+            (_, shown) => Some(shown),
+        },
     };
     remembered::save(&now, &started);
     Ok(())

@@ -1,6 +1,6 @@
 //! What the app keeps from one session to the next that is not a setting:
-//! the volume, as music players keep it (`app.toml` in earmark's data
-//! folder, beside the journal). Best effort both ways: a missing or damaged
+//! the volume, as music players keep it, and the Genre pane's view (`y`)
+//! (`app.toml` in earmark's data folder, beside the journal). Best effort both ways: a missing or damaged
 //! file starts at the defaults, a failed save costs only that.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,9 @@ const FILE: &str = "app.toml";
 pub struct Remembered {
     /// 0.0 to 1.0.
     pub volume: Option<f32>,
+    /// The Genre pane showed GTZAN's genres where yours are learned (`y`).
+    #[serde(rename = "gtzan-pane", skip_serializing_if = "Option::is_none")]
+    pub gtzan_pane: Option<bool>,
 }
 
 fn path() -> Option<PathBuf> {
@@ -43,6 +46,7 @@ pub fn load_from(path: &Path) -> Remembered {
         volume: volume
             .filter(|v| v.is_finite())
             .map(|v| v.clamp(0.0, 1.0) as f32),
+        gtzan_pane: table.get("gtzan-pane").and_then(toml::Value::as_bool),
     }
 }
 
@@ -78,9 +82,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("data").join(FILE);
         assert_eq!(load_from(&p), Remembered::default());
-        let kept = Remembered { volume: Some(0.35) };
+        let kept = Remembered {
+            volume: Some(0.35),
+            gtzan_pane: None,
+        };
         save_to(&p, &kept).unwrap();
         assert_eq!(load_from(&p), kept);
+        // the Genre pane's view comes back too (`y`)
+        let gtzan = Remembered {
+            volume: Some(0.35),
+            gtzan_pane: Some(true),
+        };
+        save_to(&p, &gtzan).unwrap();
+        assert_eq!(load_from(&p), gtzan);
         std::fs::write(&p, "volume = 7.0\n").unwrap();
         assert_eq!(load_from(&p).volume, Some(1.0));
         std::fs::write(&p, "volume = -3\n").unwrap();
