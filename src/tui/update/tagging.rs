@@ -361,6 +361,14 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             name_list(&unwritten, 3)
         ));
     }
+    // A one-file step whose undo failed is spent here (`u` moves on to the
+    // step before); its journal entry is still open: say how to take it
+    // back later (a file moved away and back, say)
+    if let (Some(step), [e]) = (&step, errors.as_mut_slice())
+        && let [(id, _)] = step.writes.as_slice()
+    {
+        e.push_str(&format!(" (earmark tag undo {id} takes it back later)"));
+    }
     say_undone(s, &undid, &errors);
 }
 

@@ -2659,6 +2659,15 @@ fn a_refused_undo_reads_the_file_again() {
         "{:?}",
         s.status.message()
     );
+    // the step is spent: the line says how to take the entry back later
+    assert!(
+        s.status
+            .message()
+            .unwrap()
+            .contains("(earmark tag undo 31 takes it back later)"),
+        "{:?}",
+        s.status.message()
+    );
 }
 
 /// A batch undo with several failures names the first and logs each (the
