@@ -131,12 +131,49 @@ fn user_theme(name: &str) -> Option<PathBuf> {
     })
 }
 
-/// The user's themes folder as messages name it.
-fn user_themes_dir_shown() -> String {
-    dirs::config_dir().map_or_else(
+/// Where themes are found, for a name that is none of them.
+fn where_themes_are() -> String {
+    let folder = dirs::config_dir().map_or_else(
         || "$XDG_CONFIG_HOME/earmark/themes/".into(),
         |d| format!("{}/", d.join("earmark").join("themes").display()),
+    );
+    format!(
+        "built in: {}; or a theme in {folder}, or a path to a .toml file",
+        Theme::builtin_names().join(", ")
     )
+}
+
+/// Where a theme spec leads: a shipped theme (its name and source) or a file.
+enum Located {
+    Builtin(&'static str, &'static str),
+    File(PathBuf),
+}
+
+/// A theme spec as `--theme` and `extends` take it: a built-in name, a path
+/// (relative to `beside`), or a name in the user's themes folder. None: no
+/// such theme.
+fn locate(spec: &str, beside: &Path) -> Option<Located> {
+    if let Some(&(name, src)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
+        return Some(Located::Builtin(name, src));
+    }
+    if Theme::names_a_file(spec) {
+        return Some(Located::File(beside.join(spec)));
+    }
+    user_theme(spec).filter(|p| p.is_file()).map(Located::File)
+}
+
+/// A theme file's text (a regular file, 1 MiB at most) and its name.
+fn read_theme_file(path: &Path) -> std::io::Result<(String, String)> {
+    let src = crate::small_file::read_text_at_most(path, crate::small_file::SETTINGS_LIMIT)?;
+    let name = path
+        .file_stem()
+        .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());
+    Ok((src, name))
+}
+
+/// How a built-in theme is named in messages.
+fn builtin_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("themes/{name}.toml"))
 }
 
 fn parse_color(s: &str) -> Option<Color> {
@@ -168,7 +205,7 @@ impl Theme {
     pub fn builtin(name: &str) -> Option<Theme> {
         let (_, src) = BUILTIN.iter().find(|(n, _)| *n == name)?;
         // Built-in themes set every style, so none needs a base.
-        Theme::parse(src, Path::new(&format!("themes/{name}.toml")), name, 1).ok()
+        Theme::parse_at(src, &builtin_path(name), name, 1, true).ok()
     }
 
     pub fn builtin_names() -> Vec<&'static str> {
@@ -183,90 +220,77 @@ impl Theme {
     /// `--theme` or the config's `theme`: a built-in name, a name from
     /// `$XDG_CONFIG_HOME/earmark/themes/NAME.toml`, or a path to a .toml file.
     pub fn load(spec: &str) -> Result<Theme, FileError> {
-        if !Theme::names_a_file(spec) {
-            if let Some(t) = Theme::builtin(spec) {
-                return Ok(t);
-            }
-            match user_theme(spec) {
-                Some(p) if p.is_file() => return Theme::load_file(&p),
-                _ => {
-                    return Err(FileError {
-                        path: PathBuf::from(spec),
-                        line: None,
-                        message: format!(
-                            "no such theme (built in: {}; or a theme in {}, or a path to a .toml file)",
-                            Theme::builtin_names().join(", "),
-                            user_themes_dir_shown()
-                        ),
-                    });
-                }
-            }
+        match locate(spec, Path::new("")) {
+            Some(Located::Builtin(name, _)) => Ok(Theme::builtin(name).unwrap_or_default()),
+            Some(Located::File(path)) => Theme::load_file(&path),
+            None => Err(FileError {
+                path: PathBuf::from(spec),
+                line: None,
+                message: format!("no such theme ({})", where_themes_are()),
+            }),
         }
-        Theme::load_file(Path::new(spec))
     }
 
     pub fn load_file(path: &Path) -> Result<Theme, FileError> {
-        let src = crate::small_file::read_text_at_most(path, crate::small_file::SETTINGS_LIMIT)
-            .map_err(|e| FileError {
-                path: path.to_path_buf(),
-                line: None,
-                message: format!("theme: {}", crate::library::io_reason(&e)),
-            })?;
-        let name = path
-            .file_stem()
-            .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());
+        let (src, name) = read_theme_file(path).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!("theme: {}", crate::library::io_reason(&e)),
+        })?;
         Theme::parse(&src, path, &name, 0)
     }
 
-    /// The theme an `extends` names, as `--theme` takes it: a built-in
-    /// name, a name from the user's themes folder, or a path (relative to
-    /// the extending file's folder). Returns (source, path, name).
-    fn parent_source(spec: &str, from: &Path) -> Result<(String, PathBuf, String), String> {
-        if let Some((_, src)) = BUILTIN.iter().find(|(n, _)| *n == spec) {
-            return Ok((
-                (*src).to_string(),
-                PathBuf::from(format!("themes/{spec}.toml")),
-                spec.into(),
-            ));
-        }
-        let file = if Theme::names_a_file(spec) {
-            from.parent().unwrap_or(Path::new(".")).join(spec)
-        } else {
-            match user_theme(spec) {
-                Some(p) if p.is_file() => p,
-                _ => {
-                    return Err(format!(
-                        "`extends`: no theme \"{spec}\" (built in: {}; or a theme in {}, or a path to a .toml file)",
-                        Theme::builtin_names().join(", "),
-                        user_themes_dir_shown()
-                    ));
-                }
+    /// Parse the theme `parent` names (the `extends` of `src`, read from
+    /// `path`), found as `--theme` finds one, a path being relative to the
+    /// extending file's folder; what cannot be found or read is said at the
+    /// `extends` line.
+    fn parse_parent(
+        parent: &Spanned<String>,
+        path: &Path,
+        src: &str,
+        depth: usize,
+    ) -> Result<Theme, FileError> {
+        let said = |why: String| FileError::at(path, src, Some(parent.span()), why);
+        let spec = parent.get_ref();
+        match locate(spec, path.parent().unwrap_or(Path::new("."))) {
+            Some(Located::Builtin(name, psrc)) => {
+                Theme::parse_at(psrc, &builtin_path(name), name, depth, true)
             }
-        };
-        let src = crate::small_file::read_text_at_most(&file, crate::small_file::SETTINGS_LIMIT)
-            .map_err(|e| {
-                format!(
-                    "`extends`: {}: {}",
-                    file.display(),
-                    crate::library::io_reason(&e)
-                )
-            })?;
-        let name = file
-            .file_stem()
-            .map_or_else(|| "custom".into(), |s| s.to_string_lossy().into_owned());
-        Ok((src, file, name))
+            Some(Located::File(file)) => {
+                let (psrc, name) = read_theme_file(&file).map_err(|e| {
+                    said(format!(
+                        "`extends`: {}: {}",
+                        file.display(),
+                        crate::library::io_reason(&e)
+                    ))
+                })?;
+                Theme::parse_at(&psrc, &file, &name, depth, false)
+            }
+            None => Err(said(format!(
+                "`extends`: no theme \"{spec}\" ({})",
+                where_themes_are()
+            ))),
+        }
     }
 
     /// Parse theme source; `path` is only used in messages.
     #[allow(clippy::too_many_lines)] // long before the lint; listed in issue 14 to split
     pub fn parse(src: &str, path: &Path, name: &str, depth: usize) -> Result<Theme, FileError> {
+        Theme::parse_at(src, path, name, depth, false)
+    }
+
+    /// [`Theme::parse`]; `builtin`: a shipped theme, which sets every style
+    /// and so starts blank (any other starts from dark, also when extended).
+    fn parse_at(
+        src: &str,
+        path: &Path,
+        name: &str,
+        depth: usize,
+        builtin: bool,
+    ) -> Result<Theme, FileError> {
         let raw: RawTheme = toml::from_str(src).map_err(|e| FileError::from_toml(path, src, &e))?;
         let mut theme = match &raw.extends {
-            Some(parent) if depth < 4 => {
-                let (psrc, ppath, pname) = Theme::parent_source(parent.get_ref(), path)
-                    .map_err(|why| FileError::at(path, src, Some(parent.span()), why))?;
-                Theme::parse(&psrc, &ppath, &pname, depth + 1)?
-            }
+            Some(parent) if depth < 4 => Theme::parse_parent(parent, path, src, depth + 1)?,
             Some(parent) => {
                 return Err(FileError::at(
                     path,
@@ -278,12 +302,7 @@ impl Theme {
             // a built-in sets every style; a theme of yours extended by
             // another starts from dark, as it does alone (it started blank:
             // no colour at all, the selected row unseen)
-            None if depth > 0
-                && BUILTIN.iter().any(|(n, _)| *n == name)
-                && path == Path::new(&format!("themes/{name}.toml")) =>
-            {
-                Theme::blank(name)
-            }
+            None if builtin => Theme::blank(name),
             None => Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(name)),
         };
         theme.name = name.to_string();
