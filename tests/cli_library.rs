@@ -39,13 +39,14 @@ fn empty_all_bad_and_missing_folders_are_errors_that_say_why() {
     }
 
     let missing = dir.path().join("no-such-folder");
-    for cmd in ["classify", "eval"] {
+    // (classify says it per file, as `tag` and `info` do: `earmark: FILE: why`)
+    for (cmd, who) in [("classify", "earmark"), ("eval", "earmark eval")] {
         let out = earmark().arg(cmd).arg(&missing).output().unwrap();
         assert!(!out.status.success(), "{cmd}");
         let err = text(&out.stderr);
         assert!(!err.contains("skipped:"), "{cmd}: {err}");
         assert!(
-            err.contains(&format!("earmark {cmd}: {}", missing.display())),
+            err.contains(&format!("{who}: {}: no such file", missing.display())),
             "{cmd}: {err}"
         );
     }
@@ -765,4 +766,55 @@ fn eval_json_before_the_folder_says_what_happened() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// A path that does not exist is said and counted by `classify`, which goes
+/// on with the rest (as `tag` and `info` do: a list from `find` may name a
+/// file deleted since); alone, it is an error. `features` stops before any
+/// work (a training set must not come out a file short).
+#[test]
+fn classify_goes_on_past_a_missing_path_and_features_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.wav");
+    wav(&file, 3.0);
+    let nope = dir.path().join("nope.wav");
+    let run = |args: &[&std::ffi::OsStr]| {
+        earmark()
+            .env("EARMARK_CACHE_DIR", dir.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let os = std::ffi::OsStr::new;
+    let out = run(&[
+        os("classify"),
+        os("--model"),
+        os("fast"),
+        os("--csv"),
+        nope.as_os_str(),
+        file.as_os_str(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("nope.wav: no such file or directory"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 file classified; 1 skipped (each said above)"),
+        "{stderr}"
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 4, "header and 3 genres");
+    let out = run(&[os("classify"), os("--model"), os("fast"), nope.as_os_str()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let feats = dir.path().join("feats");
+    let out = run(&[
+        os("features"),
+        os("--out"),
+        feats.as_os_str(),
+        file.as_os_str(),
+        nope.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!feats.exists(), "nothing written");
 }

@@ -1524,3 +1524,61 @@ fn the_json_report_keeps_the_folders_order() {
         .collect();
     assert_eq!(names, ["a.mp3", "z.au"], "{v}");
 }
+
+/// `find … -print0 | earmark tag --files-from -`: every listed file is one
+/// run (one `undo --last` takes them all back), a name holding a newline
+/// arrives whole, and a listed file deleted since is said and counted while
+/// the rest are written (read back by mutagen).
+#[cfg(unix)]
+#[test]
+fn a_nul_list_on_stdin_is_one_run() {
+    use std::io::Write;
+    let Some(env) = setup(&["singularity-awakening.mp3", "hyperrogue-desert.ogg"]) else {
+        return;
+    };
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let odd = env.music.join("two\nlines.ogg");
+    std::fs::rename(env.music.join("hyperrogue-desert.ogg"), &odd).unwrap();
+    let mp3 = env.music.join("singularity-awakening.mp3");
+    let before = [std::fs::read(&mp3).unwrap(), std::fs::read(&odd).unwrap()];
+    let gone = env.music.join("deleted since.flac");
+    let mut list = Vec::new();
+    for f in [&mp3, &gone, &odd] {
+        list.extend_from_slice(f.as_os_str().as_encoded_bytes());
+        list.push(0);
+    }
+    let tag = |args: &[&str], stdin: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(args)
+            .env("EARMARK_CACHE_DIR", &env.cache)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = tag(&["tag", "--genre", "Jazz", "--files-from", "-"], &list);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "one is missing: {stderr}");
+    assert!(
+        stderr.contains("deleted since.flac: no such file or directory"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 written, 0 unchanged, 1 failed (1 missing)"),
+        "{stderr}"
+    );
+    let seen = reader::dump(&py, &[mp3.clone(), odd.clone()]);
+    for f in [&mp3, &odd] {
+        let genre = &seen[f.to_str().unwrap()]["genre"];
+        assert_eq!(genre, &serde_json::json!(["Jazz"]), "{seen}");
+    }
+    let out = earmark(&env, &["tag", "undo", "--last"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&mp3).unwrap(), before[0]);
+    assert_eq!(std::fs::read(&odd).unwrap(), before[1]);
+}

@@ -24,8 +24,10 @@ use crate::tags::genre_tag_name;
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     /// Files or folders (walked recursively).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub list: crate::cli::path_list::FilesFrom,
     /// Print JSON (one object per track, with per-segment probabilities).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -122,7 +124,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         open_cache_or_warn("earmark classify")
     };
     let classifier = Classifier::new(Arc::new(model), plan, cache);
-    let collected = crate::cli::audio_files("classify", &args.paths)?;
+    let collected = crate::cli::audio_files("classify", &args.paths, crate::cli::Missing::Skipped)?;
     for e in &collected.errors {
         crate::cli::say_skipped(e);
     }

@@ -91,7 +91,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode, CliError> {
         .map(read_split)
         .transpose()
         .map_err(failed)?;
-    let mut collected = crate::cli::audio_files("eval", &args.dirs)?;
+    let mut collected = crate::cli::audio_files("eval", &args.dirs, crate::cli::Missing::Stops)?;
     if let Some(wanted) = &wanted {
         collected.files.retain(|f| wanted.contains(&clip_id(f)));
         if collected.files.is_empty() {

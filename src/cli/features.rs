@@ -21,8 +21,10 @@ use crate::library::{io_reason, label_from_parent};
 #[derive(Debug, Args)]
 pub struct FeaturesArgs {
     /// Files or folders (walked recursively); a file's label is its parent folder's name.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub list: crate::cli::path_list::FilesFrom,
     /// Output folder: params.json, index.json, errors.json and mels/*.npy.
     #[arg(long)]
     pub out: PathBuf,
@@ -88,7 +90,7 @@ fn run_inner(args: &FeaturesArgs) -> Result<ExitCode, CliError> {
         MelExtractor::new(params.clone()).map_err(|e| CliError::failed("features", e))?;
     // A missing path is an error before anything is written (a typo must not
     // leave a training set short); nothing to work on too, --out untouched.
-    let collected = crate::cli::audio_files("features", &args.paths)?;
+    let collected = crate::cli::audio_files("features", &args.paths, crate::cli::Missing::Stops)?;
     let earlier = prepare_out(&args.out)?;
     let mels_dir = args.out.join("mels");
 

@@ -14,8 +14,10 @@ use crate::tags::{self, TagSummary};
 #[derive(Debug, Args)]
 pub struct InfoArgs {
     /// Audio files to describe, or folders (walked like the other commands).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files_from")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub list: crate::cli::path_list::FilesFrom,
     /// Print one JSON object per file, in a JSON list.
     #[arg(long)]
     pub json: bool,

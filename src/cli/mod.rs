@@ -9,6 +9,7 @@ pub mod genres;
 mod info;
 mod learn;
 pub mod output;
+mod path_list;
 mod similar;
 pub mod tag;
 
@@ -134,11 +135,27 @@ pub fn run(cli: Cli) -> ExitCode {
         return error::exit_code(Err(e));
     }
     match cli.command {
-        Some(Command::Info(args)) => info::run(args),
-        Some(Command::Features(args)) => features::run(args),
-        Some(Command::Classify(args)) => error::exit_code(classify::run(args)),
+        Some(Command::Info(mut args)) => match args.list.append_to("info", &mut args.files) {
+            Ok(()) => info::run(args),
+            Err(e) => error::exit_code(Err(e)),
+        },
+        Some(Command::Features(mut args)) => {
+            match args.list.append_to("features", &mut args.paths) {
+                Ok(()) => features::run(args),
+                Err(e) => error::exit_code(Err(e)),
+            }
+        }
+        Some(Command::Classify(mut args)) => error::exit_code(
+            args.list
+                .append_to("classify", &mut args.paths)
+                .and_then(|()| classify::run(args)),
+        ),
         Some(Command::Eval(args)) => error::exit_code(eval::run(args)),
-        Some(Command::Tag(args)) => error::exit_code(tag::run(args)),
+        Some(Command::Tag(mut args)) => error::exit_code(
+            args.list
+                .append_to("tag", &mut args.paths)
+                .and_then(|()| tag::run(args)),
+        ),
         Some(Command::Learn(args)) => learn::run(args),
         Some(Command::Similar(args)) => similar::run(args),
         // a mistyped --model is a usage error here too, not an app that
@@ -159,19 +176,32 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// What a command does with a path named that does not exist.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Missing {
+    /// Stop before any work: a dataset (`features`, `eval`) must not come
+    /// out short of a file because of a typo.
+    Stops,
+    /// Say it in its line and go on with the rest, as `tag` and `info` do
+    /// (`classify`: a list from `find` may name a file deleted since).
+    Skipped,
+}
+
 /// The audio files under `paths` for `earmark WHO`. A path that does not
-/// exist is an error (a typo must not look like an empty library), and so is
-/// finding nothing to work on.
-pub fn audio_files(who: &str, paths: &[PathBuf]) -> Result<Collected, CliError> {
-    let mut missing = false;
-    for p in paths {
-        if let Err(e) = std::fs::metadata(p) {
-            eprintln!("earmark {who}: {}: {}", p.display(), io_reason(&e));
-            missing = true;
+/// exist is said (a typo must not look like an empty library), and
+/// finding nothing to work on is an error.
+pub fn audio_files(who: &str, paths: &[PathBuf], missing: Missing) -> Result<Collected, CliError> {
+    if missing == Missing::Stops {
+        let mut any = false;
+        for p in paths {
+            if let Err(e) = std::fs::metadata(p) {
+                eprintln!("earmark {who}: {}: {}", p.display(), io_reason(&e));
+                any = true;
+            }
         }
-    }
-    if missing {
-        return Err(CliError::Reported);
+        if any {
+            return Err(CliError::Reported);
+        }
     }
     let collected = collect_audio(paths);
     // Only files named on the command line, none of them regular (a FIFO):

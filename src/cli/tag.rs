@@ -39,6 +39,9 @@ pub struct TagArgs {
     /// Audio files or folders to tag.
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub list: crate::cli::path_list::FilesFrom,
+
     /// Genre to write; repeat it, or separate names with ';', for several.
     #[arg(long, short, value_name = "GENRE")]
     pub genre: Vec<String>,
@@ -97,7 +100,7 @@ pub struct TagArgs {
         long,
         value_name = "ID",
         num_args = 0..=1,
-        conflicts_with_all = ["genre", "auto", "journal", "paths"]
+        conflicts_with_all = ["genre", "auto", "journal", "paths", "files_from"]
     )]
     pub undo: Option<Option<i64>>,
 
@@ -114,7 +117,7 @@ pub struct TagArgs {
     pub all: bool,
 
     /// Same as `earmark tag journal`: list the undo journal.
-    #[arg(long, conflicts_with_all = ["genre", "auto", "dry_run", "paths"])]
+    #[arg(long, conflicts_with_all = ["genre", "auto", "dry_run", "paths", "files_from"])]
     pub journal: bool,
 }
 
