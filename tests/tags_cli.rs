@@ -1582,3 +1582,77 @@ fn a_nul_list_on_stdin_is_one_run() {
     assert_eq!(std::fs::read(&mp3).unwrap(), before[0]);
     assert_eq!(std::fs::read(&odd).unwrap(), before[1]);
 }
+
+/// Ctrl-C during `tag --json`: the JSON is still printed, whole — a result
+/// for every file written (mutagen reads each), `interrupted`, and the run to
+/// undo — and the run exits 130; files not started are untouched. It
+/// printed nothing: a script lost the run's number.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_json_run_still_prints_its_json() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let Some(py) = reader::mutagen_python() else {
+        return;
+    };
+    let src = env.music.join("singularity-nebula.flac");
+    let files: Vec<PathBuf> = (0..6)
+        .map(|i| {
+            let f = env.music.join(format!("t{i:03}.flac"));
+            std::fs::copy(&src, &f).unwrap();
+            f
+        })
+        .collect();
+    std::fs::remove_file(&src).unwrap();
+    let original = std::fs::read(&files[0]).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_earmark"))
+        .args(["tag", "-g", "Jazz", "--json"])
+        .args(&files)
+        .env("EARMARK_CACHE_DIR", &env.cache)
+        .env("EARMARK_FAIL_POINT", "pause-before-rename")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < std::time::Duration::from_secs(30) {
+        let listed = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+        if listed.contains("t00") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill with a pid of our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{err}", text(&out.stdout)));
+    assert_eq!(v["interrupted"], true, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.len() < files.len(), "{v}");
+    let seen = reader::dump(&py, &files);
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let row = results
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(name));
+        match row {
+            Some(r) => {
+                assert_eq!(r["status"], "written", "{r}");
+                assert_eq!(seen[p(f)]["genre"], serde_json::json!(["Jazz"]), "{name}");
+            }
+            None => assert_eq!(std::fs::read(f).unwrap(), original, "{name} touched"),
+        }
+    }
+    let run = v["run"].as_i64().expect("the run to undo");
+    assert!(
+        err.contains(&format!(
+            "interrupted after writing {} of 6 files, the rest unchanged; undo with: earmark tag undo --run {run}",
+            results.len()
+        )),
+        "{err}"
+    );
+}

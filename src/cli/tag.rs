@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicUsize, Ordering};
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -374,7 +374,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             });
         }
     } else {
-        remove_temps_on_interrupt();
+        remove_temps_on_interrupt(args.json);
         with_cache(|cache| {
             let b = cache
                 .journal_new_batch()
@@ -383,6 +383,9 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
             ASKED.store(work.len(), Ordering::SeqCst);
             let results = results_cache();
             for (f, change) in &work {
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    break; // --json: the run ends here, its JSON printed below
+                }
                 let r = accept_unless_interrupted(cache, b, f, change);
                 if let (Ok(a), Some(rc)) = (&r, &results) {
                     apply::carry_analyses(rc, &a.report, a.key_after);
@@ -394,6 +397,9 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
                     print_live(&r);
                 }
                 done_writing();
+                if cut {
+                    break; // (--json) unchanged, and not a failure
+                }
                 let stop = r.as_ref().is_err_and(ApplyError::is_journal);
                 records.push(match r {
                     Ok(a) => Record::applied(a),
@@ -425,7 +431,22 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         let walked = order.get(&r.path.path).copied().unwrap_or(usize::MAX);
         (argument(&r.path.path), walked)
     });
+    let signal = JSON_SIGNAL.load(Ordering::SeqCst);
+    if signal > 0 {
+        return Ok(interrupted_json(&records, batch, work.len(), signal));
+    }
     Ok(finish(&records, args.json, args.dry_run, batch))
+}
+
+/// A `--json` run stopped by a signal still prints its JSON: what was done,
+/// and `interrupted` (a script reading it learns the run's number for
+/// `undo --run` and that the rest of the files were not started).
+fn interrupted_json(records: &[Record], batch: Option<i64>, asked: usize, signal: i32) -> ExitCode {
+    let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
+    let written = records.iter().filter(|r| r.status == "written").count();
+    print_json(records, false, batch, true);
+    eprintln!("{}", interrupted_line(written, asked, batch));
+    ExitCode::from(128 + signal as u8)
 }
 
 /// `--auto`: each file's top genre from the classifier (and its cache); files
@@ -621,6 +642,10 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Held>
 
 /// Set by Ctrl-C (or SIGTERM/SIGHUP): no new file is started.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// A `--json` run: the main thread ends it after a signal (to print its
+/// JSON), and this holds the signal (0: none yet).
+static JSON_RUN: AtomicBool = AtomicBool::new(false);
+static JSON_SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// A file is being written (journaled, then renamed into place).
 static WRITING: AtomicBool = AtomicBool::new(false);
 /// From a write's start until its line is said on stdout.
@@ -634,15 +659,25 @@ static ASKED: AtomicUsize = AtomicUsize::new(0);
 /// written is finished (exiting between its journal entry and its rename
 /// would leave an entry for a write that never happened), then this run's
 /// temporary copies are removed and the process exits; files not started
-/// are unchanged.
-fn remove_temps_on_interrupt() {
+/// are unchanged. Under `--json` the main thread ends the run instead, so
+/// that its JSON is printed whole; a second signal then quits at once.
+fn remove_temps_on_interrupt(json: bool) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    JSON_RUN.store(json, Ordering::SeqCst);
     match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
-                if let Some(sig) = signals.forever().next() {
+                let mut signals = signals.forever();
+                if let Some(mut sig) = signals.next() {
                     INTERRUPTED.store(true, Ordering::SeqCst);
                     crate::tags::write::give_up_lock_waits();
+                    if json {
+                        JSON_SIGNAL.store(sig, Ordering::SeqCst);
+                        match signals.next() {
+                            Some(again) => sig = again,
+                            None => return,
+                        }
+                    }
                     let pause = || std::thread::sleep(std::time::Duration::from_millis(5));
                     while WRITING.load(Ordering::SeqCst) {
                         pause();
@@ -656,17 +691,23 @@ fn remove_temps_on_interrupt() {
                     crate::tags::temps::clean(true);
                     let (done, asked) =
                         (WRITTEN.load(Ordering::SeqCst), ASKED.load(Ordering::SeqCst));
-                    match RUN.load(Ordering::SeqCst) {
-                        run if run > 0 && done > 0 => eprintln!(
-                            "earmark tag: interrupted after writing {done} of {asked} files, the rest unchanged; undo with: earmark tag undo --run {run}"
-                        ),
-                        _ => eprintln!("earmark tag: interrupted; no file was changed"),
-                    }
+                    let run = Some(RUN.load(Ordering::SeqCst)).filter(|&r| r > 0 && done > 0);
+                    eprintln!("{}", interrupted_line(done, asked, run));
                     std::process::exit(128 + sig);
                 }
             });
         }
         Err(e) => eprintln!("earmark: warning: cannot catch Ctrl-C ({e})"),
+    }
+}
+
+/// An interrupted run's last line: what it wrote and how to take it back.
+fn interrupted_line(written: usize, asked: usize, run: Option<i64>) -> String {
+    match run {
+        Some(run) => format!(
+            "earmark tag: interrupted after writing {written} of {asked} files, the rest unchanged; undo with: earmark tag undo --run {run}"
+        ),
+        None => "earmark tag: interrupted; no file was changed".into(),
     }
 }
 
@@ -701,7 +742,7 @@ fn done_writing() {
 /// Once interrupted, leave the exit (its message and status) to the signal
 /// thread: clear WRITING and SAYING so that it goes on, and wait for it.
 fn park_if_interrupted() {
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if INTERRUPTED.load(Ordering::SeqCst) && !JSON_RUN.load(Ordering::SeqCst) {
         WRITING.store(false, Ordering::SeqCst);
         SAYING.store(false, Ordering::SeqCst);
         loop {
@@ -886,28 +927,38 @@ fn kind_words(kind: &str) -> String {
     }
 }
 
+/// `tag --json`'s one object.
+fn print_json(records: &[Record], dry_run: bool, batch: Option<i64>, interrupted: bool) {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        dry_run: bool,
+        /// The journal's run, for `tag undo --run`.
+        #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
+        batch: Option<i64>,
+        /// Stopped by a signal: the files after these were not started.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        interrupted: bool,
+        results: &'a [Record],
+    }
+    let out = Out {
+        dry_run,
+        batch,
+        interrupted,
+        results: records,
+    };
+    match serde_json::to_string_pretty(&out) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("earmark: {e}"),
+    }
+}
+
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
     let failed = records.iter().filter(|r| r.status == "failed").count();
     // A run that wrote nothing gives its number back (the next run gets it):
     // naming it would point a later `undo --run` at another run's writes.
     let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
     if json {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            dry_run: bool,
-            /// The journal's run, for `tag undo --run`.
-            #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
-            batch: Option<i64>,
-            results: &'a [Record],
-        }
-        match serde_json::to_string_pretty(&Out {
-            dry_run,
-            batch,
-            results: records,
-        }) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("earmark: {e}"),
-        }
+        print_json(records, dry_run, batch, false);
     } else {
         if dry_run {
             for r in records {
