@@ -424,6 +424,19 @@ impl KeyMap {
         }
     }
 
+    /// A key pressed in a pop-up list: the browser's movement keys as bound
+    /// move there too (a rebound `down` did nothing), unless the list has a
+    /// use of its own for the key (`own`, given bare or with shift: a
+    /// movement bound to space hid a batch row's tick, one bound to Enter
+    /// took the similar list's play).
+    pub fn in_list(&self, k: KeyEvent, own: &[KeyCode]) -> KeyEvent {
+        let plain = k.modifiers.difference(KeyModifiers::SHIFT).is_empty();
+        if plain && own.contains(&k.code) {
+            return k;
+        }
+        self.navigation(Key::from(k)).map_or(k, KeyEvent::from)
+    }
+
     /// The key a message names for an action: its first key, or, when the
     /// config left it none, its config name said so (a message showed a
     /// gap: "wrote Jazz ·  undoes").

@@ -124,6 +124,29 @@ impl Popup {
         rows.iter().filter(move |r| r.chosen(threshold))
     }
 
+    /// A list's own keys, as [`Popup::on_key`] reads them (the browser's
+    /// movement keys as bound take the rest); None for a text prompt or a
+    /// question, which take keys as typed.
+    pub fn list_keys(&self) -> Option<&'static [KeyCode]> {
+        match self {
+            Popup::Picker { .. } => Some(&[KeyCode::Esc, KeyCode::Char('q'), KeyCode::Enter]),
+            Popup::Batch { .. } => Some(&[
+                KeyCode::Esc,
+                KeyCode::Char('q'),
+                KeyCode::Char(' '),
+                KeyCode::Char('a'),
+                KeyCode::Left,
+                KeyCode::Char('h'),
+                KeyCode::Char('-'),
+                KeyCode::Right,
+                KeyCode::Char('l'),
+                KeyCode::Char('+'),
+                KeyCode::Enter,
+            ]),
+            _ => None,
+        }
+    }
+
     pub fn on_key(&mut self, k: KeyEvent) -> PopupOutcome {
         match self {
             Popup::Picker {

@@ -2,9 +2,7 @@
 //! message log, pop-up, filter, evaluation, browser. Each has its own keys; the browser's
 //! and the evaluation view's come from the configurable key map.
 
-use crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
-};
+use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 use super::super::action::Action;
 use super::super::components::status::Level;
@@ -128,22 +126,9 @@ fn on_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
 
 fn on_popup_key(s: &mut State, fx: &mut Effects, mut k: KeyEvent) {
     let Some(popup) = &mut s.popup else { return };
-    // the lists (not the text prompts) move with the browser's keys as
-    // bound, unless the list has a use of its own for the key (space ticks
-    // a batch row, q closes: a movement bound to space hid the tick)
-    let own = matches!(
-        k.code,
-        KeyCode::Char(' ' | 'a' | 'h' | 'l' | '+' | '-' | 'q')
-            | KeyCode::Enter
-            | KeyCode::Esc
-            | KeyCode::Left
-            | KeyCode::Right
-    ) && k.modifiers.difference(KeyModifiers::SHIFT).is_empty();
-    if matches!(popup, Popup::Picker { .. } | Popup::Batch { .. })
-        && !own
-        && let Some(code) = s.keymap.navigation(Key::from(k))
-    {
-        k = KeyEvent::from(code);
+    // the lists (not the text prompts) move with the browser's keys as bound
+    if let Some(own) = popup.list_keys() {
+        k = s.keymap.in_list(k, own);
     }
     match popup.on_key(k) {
         PopupOutcome::Open => {}

@@ -127,16 +127,23 @@ fn close_similar(s: &mut State, fx: &mut Effects) {
 
 /// Keys while the similar list is open: move, Enter plays, Esc closes.
 pub fn on_similar_key(s: &mut State, fx: &mut Effects, k: KeyEvent) {
-    // the browser's keys as bound move and close it too (a rebound `down`
-    // did nothing here); the default keys still work
-    let key = crate::tui::keymap::Key::from(k);
-    let bound = s.keymap.navigation(key).or(match s.keymap.action(key) {
-        Some(Action::Activate) => Some(KeyCode::Enter),
-        Some(Action::Similar | Action::Quit) => Some(KeyCode::Esc),
-        _ => None,
-    });
+    // the browser's keys as bound move, play and close it too (a rebound
+    // `down` did nothing here), but not over the list's own keys
+    let own = [
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Char('q'),
+        KeyCode::Char('f'),
+    ];
+    let k = s.keymap.in_list(k, &own);
+    let code = match s.keymap.action(crate::tui::keymap::Key::from(k)) {
+        _ if own.contains(&k.code) => k.code,
+        Some(Action::Activate) => KeyCode::Enter,
+        Some(Action::Similar | Action::Quit) => KeyCode::Esc,
+        _ => k.code,
+    };
     let Some(list) = &mut s.similar else { return };
-    match bound.unwrap_or(k.code) {
+    match code {
         KeyCode::Up | KeyCode::Char('k') => list.move_by(-1),
         KeyCode::Down | KeyCode::Char('j') => list.move_by(1),
         KeyCode::PageUp => list.move_by(-10),

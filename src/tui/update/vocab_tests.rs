@@ -614,3 +614,31 @@ fn the_similar_list_takes_the_keys_as_bound() {
     key(&mut s, KeyCode::Char('S'));
     assert!(s.similar.is_none(), "its own key closes it");
 }
+
+/// A movement bound to one of the similar list's own keys leaves that key
+/// to the list: `down = "enter"` moved there instead of playing the track.
+#[test]
+fn the_similar_list_keeps_its_own_keys_over_a_movement() {
+    let mut s = with_head([1.0, 0.0]);
+    s.keymap = crate::tui::keymap::KeyMap::with_overrides([("down", vec!["j", "enter"])])
+        .unwrap()
+        .0;
+    key(&mut s, KeyCode::Char('f'));
+    assert!(s.similar.is_some());
+    let files: Vec<_> = s.tree.files().collect();
+    let rows = files.iter().map(|&f| (f, 0.5)).collect();
+    s.similar.as_mut().unwrap().rows = Some(Ok(rows));
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.similar.as_ref().unwrap().selected(), Some(files[1]));
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.similar.as_ref().unwrap().selected(),
+        Some(files[1]),
+        "Enter did not move"
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, crate::tui::effect::Effect::Play(_))),
+        "Enter plays: {fx:?}"
+    );
+}
