@@ -692,3 +692,48 @@ fn an_untagged_file_that_is_not_mpeg_audio_gets_no_id3_tag() {
     assert!(e.reason.contains("does not decode as MPEG audio"), "{e}");
     assert_untouched(dir.path(), &path, &blob);
 }
+
+/// Another user of a shared, world-writable folder swaps earmark's checked
+/// copy for a link to a file of theirs choosing (root's, say) before the
+/// copy gets its mode and owner: the link's target keeps its mode and bytes
+/// (the mode was set by name, through the link), the write is refused in
+/// one line instead of putting the link in the track's place and saying
+/// "written", and the track is unchanged. What the other program left under
+/// the copy's name is left to it.
+#[cfg(unix)]
+#[test]
+fn a_copy_swapped_for_a_link_is_refused_and_its_target_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some((dir, path)) = copy_music("singularity-nebula.flac") else {
+        return;
+    };
+    set_mode(&path, 0o664);
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, b"not yours").unwrap();
+    set_mode(&secret, 0o600);
+    let bytes = std::fs::read(&path).unwrap();
+    fn swap(temp: &Path) {
+        let dir = temp.parent().unwrap();
+        std::fs::rename(temp, dir.join("moved-aside")).unwrap();
+        std::os::unix::fs::symlink(dir.join("secret"), temp).unwrap();
+    }
+    let cfg = WriteConfig {
+        after_check: Some(swap),
+        ..WriteConfig::default()
+    };
+    let e = write_genre_with(&path, &GenreChange::replace("Jazz"), &cfg).unwrap_err();
+    assert_eq!(e.kind, WriteErrorKind::Changed, "{e}");
+    assert!(
+        e.to_string()
+            .contains("another program replaced earmark's temporary copy"),
+        "{e}"
+    );
+    let mode = std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the link's target was given the track's mode");
+    assert_eq!(std::fs::read(&secret).unwrap(), b"not yours");
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the track changed");
+    assert!(
+        !std::fs::symlink_metadata(&path).unwrap().is_symlink(),
+        "the link took the track's place"
+    );
+}

@@ -100,14 +100,14 @@ impl BytePatch {
         Ok(path.metadata()?.len() == self.new_len && sha256_file(path)? == self.new_sha256)
     }
 
-    /// Write the original file into `out`, from `current` (the written file),
-    /// and prove it: the result must hash to the original's sha256.
-    pub(crate) fn rebuild(&self, current: &Path, out: &Path) -> io::Result<()> {
+    /// Write the original file into `out` (a fresh temporary file, written
+    /// through its handle), from `current` (the written file), and prove it:
+    /// the result must hash to the original's sha256.
+    pub(crate) fn rebuild(&self, current: &Path, out: &File) -> io::Result<()> {
         let mut src = File::open(current)?;
-        let mut dst = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(out)?;
+        let mut dst = out;
+        dst.set_len(0)?;
+        dst.seek(SeekFrom::Start(0))?;
         let mut pos = 0u64;
         for h in &self.hunks {
             src.seek(SeekFrom::Start(pos))?;
@@ -118,8 +118,10 @@ impl BytePatch {
         src.seek(SeekFrom::Start(pos))?;
         io::copy(&mut src.take(self.new_len - pos), &mut dst)?;
         dst.sync_all()?;
-        drop(dst);
-        if sha256_file(out)? != self.old_sha256 {
+        dst.seek(SeekFrom::Start(0))?;
+        let mut h = Sha256::new();
+        io::copy(&mut BufReader::with_capacity(WINDOW, dst), &mut h)?;
+        if <[u8; 32]>::from(h.finalize()) != self.old_sha256 {
             return Err(io::Error::other(
                 "the rebuilt file does not match the original's checksum",
             ));
@@ -334,7 +336,12 @@ mod tests {
         let (new_path, out) = (dir.path().join("new"), dir.path().join("out"));
         assert!(p.applies_to(&new_path).unwrap());
         std::fs::write(&out, b"stale contents longer than some").unwrap();
-        p.rebuild(&new_path, &out).unwrap();
+        let handle = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&out)
+            .unwrap();
+        p.rebuild(&new_path, &handle).unwrap();
         assert_eq!(std::fs::read(&out).unwrap(), old);
         p
     }

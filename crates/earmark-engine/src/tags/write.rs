@@ -176,6 +176,10 @@ pub struct WriteConfig {
     /// suggestion from its audio, a preview of its tags): a file found
     /// otherwise was replaced or re-tagged since, and is not written.
     pub decided_on: Option<crate::cache::FileKey>,
+    /// Tests only: run on the temporary copy's path once it is checked, as
+    /// another program in a shared folder might (swap it for a link).
+    #[doc(hidden)]
+    pub after_check: Option<fn(&Path)>,
 }
 
 /// Environment variable (testing only) naming a [`FailPoint`]:
@@ -196,7 +200,7 @@ impl WriteConfig {
         };
         WriteConfig {
             fail_point,
-            decided_on: None,
+            ..WriteConfig::default()
         }
     }
 
@@ -581,15 +585,41 @@ pub fn format_without_tags(path: &Path) -> Option<&'static str> {
 }
 
 /// Deletes the temp file unless disarmed; its marker goes either way.
+///
+/// The copy is written, given its mode, owner and attributes through
+/// `file`, the handle its exclusive creation returned, never reopened by
+/// name: in a folder others may write, a name swapped for a link would
+/// have had root write or chmod the link's target.
 struct TempGuard {
     path: PathBuf,
+    file: File,
     armed: bool,
     _marker: super::temps::Marker,
 }
 
+impl TempGuard {
+    /// The name still holds the copy this write made (checked before it is
+    /// read back, before it is journaled and before the rename).
+    fn still_ours(&self, shown: &Path) -> Result<(), TagWriteError> {
+        let ours = self
+            .file
+            .metadata()
+            .map_err(|e| TagWriteError::io(shown, "", &e))?;
+        match fs::symlink_metadata(&self.path) {
+            Ok(named) if named.is_file() && same_inode(&named, &ours) => Ok(()),
+            _ => Err(TagWriteError::new(
+                shown,
+                WriteErrorKind::Changed,
+                "another program replaced earmark's temporary copy during the write; not changed",
+            )),
+        }
+    }
+}
+
 impl Drop for TempGuard {
     fn drop(&mut self) {
-        if self.armed {
+        // (a name another program took over is left to it)
+        if self.armed && self.still_ours(&self.path).is_ok() {
             let _ = fs::remove_file(&self.path);
         }
     }
@@ -619,9 +649,10 @@ fn create_temp(real: &Path, shown: &Path) -> Result<TempGuard, TagWriteError> {
             .create_new(true)
             .open(&candidate)
         {
-            Ok(_) => {
+            Ok(file) => {
                 return Ok(TempGuard {
                     path: candidate,
+                    file,
                     armed: true,
                     _marker: marker,
                 });
@@ -714,11 +745,15 @@ fn safe_write(
 
     let guard = create_temp(&real, shown)?;
     let temp = guard.path.clone();
-    write_copy(shown, cfg, &real, &temp, &expected.target)?;
+    write_copy(shown, cfg, &real, &guard.file, &expected.target)?;
     cfg.fail(FailPoint::AfterTagWrite, shown)?;
+    guard.still_ours(shown)?;
     expected.verify(shown, &real, &temp)?;
-    keep_extended_attributes(shown, &real, &temp)?;
-    give_original_owner(shown, &temp, &meta)?;
+    if let Some(meddle) = cfg.after_check {
+        meddle(&temp);
+    }
+    keep_extended_attributes(shown, &real, &guard.file)?;
+    give_original_owner(shown, &guard.file, &meta)?;
 
     unchanged_since(shown, &real, stamp)?;
     let done = WriteReport {
@@ -729,6 +764,7 @@ fn safe_write(
     let patch = keep_bytes
         .then(|| BytePatch::between(&real, &temp).ok().flatten())
         .flatten();
+    guard.still_ours(shown)?;
     record(&done, patch.as_ref())?;
     put_in_place(shown, &real, guard, cfg)?;
     Ok(done)
@@ -753,10 +789,10 @@ pub fn restore_bytes(
     let guard = create_temp(&real, shown)?;
     cfg.fail(FailPoint::DiskFull, shown)?;
     patch
-        .rebuild(&real, &guard.path)
+        .rebuild(&real, &guard.file)
         .map_err(|e| TagWriteError::io(shown, "cannot rebuild the original", &e))?;
-    keep_extended_attributes(shown, &real, &guard.path)?;
-    give_original_owner(shown, &guard.path, &meta)?;
+    keep_extended_attributes(shown, &real, &guard.file)?;
+    give_original_owner(shown, &guard.file, &meta)?;
     unchanged_since(shown, &real, stamp)?;
     put_in_place(shown, &real, guard, cfg)?;
     Ok(Some(WriteReport {
@@ -866,9 +902,20 @@ fn put_in_place(
     cfg: &WriteConfig,
 ) -> Result<(), TagWriteError> {
     cfg.fail(FailPoint::BeforeRename, shown)?;
+    guard.still_ours(shown)?;
     fs::rename(&guard.path, real)
         .map_err(|e| TagWriteError::io(shown, "cannot replace the original", &e))?;
     guard.armed = false;
+    // (a swap between the check and the rename is said, not hidden)
+    let placed = fs::symlink_metadata(real).ok();
+    let ours = guard.file.metadata().ok();
+    if !matches!((placed, ours), (Some(p), Some(o)) if same_inode(&p, &o)) {
+        return Err(TagWriteError::new(
+            shown,
+            WriteErrorKind::Changed,
+            "another program replaced earmark's temporary copy as it was put in place; check the file",
+        ));
+    }
     if let Some(dir) = real.parent()
         && let Ok(d) = File::open(dir)
     {
@@ -951,22 +998,22 @@ fn owned_by_us(meta: &fs::Metadata) -> bool {
     }
 }
 
-/// Copy the original to `temp` and write the target genre into the copy.
+/// Copy the original into the temporary file (its handle) and write the
+/// target genre into the copy.
 fn write_copy(
     shown: &Path,
     cfg: &WriteConfig,
     real: &Path,
-    temp: &Path,
+    temp: &File,
     target: &GenreState,
 ) -> Result<(), TagWriteError> {
     cfg.fail(FailPoint::DiskFull, shown)?;
-    fs::copy(real, temp)
-        .map_err(|e| TagWriteError::io(shown, "cannot copy to a temporary file", &e))?;
-    let mut tf = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(temp)
-        .map_err(|e| TagWriteError::io(shown, "cannot open the temporary copy", &e))?;
+    let copy_failed =
+        |e: io::Error| TagWriteError::io(shown, "cannot copy to a temporary file", &e);
+    let mut tf = temp.try_clone().map_err(copy_failed)?;
+    let mut src = File::open(real).map_err(|e| TagWriteError::io(shown, "cannot open", &e))?;
+    io::copy(&mut src, &mut tf).map_err(copy_failed)?;
+    tf.seek(SeekFrom::Start(0)).map_err(copy_failed)?;
     let mut native = read_native(shown, &mut tf)?;
     native
         .apply(target)
@@ -1136,7 +1183,8 @@ impl Expected {
 /// The original's extended attributes (a user's comments, ACLs, SELinux
 /// labels) on the new file, which neither `fs::copy` nor a rebuild carries.
 /// One that cannot be given keeps the original as it is.
-fn keep_extended_attributes(shown: &Path, real: &Path, temp: &Path) -> Result<(), TagWriteError> {
+fn keep_extended_attributes(shown: &Path, real: &Path, temp: &File) -> Result<(), TagWriteError> {
+    use xattr::FileExt;
     let names = match xattr::list(real) {
         Ok(names) => names,
         // a file system without them: nothing to keep
@@ -1159,7 +1207,7 @@ fn keep_extended_attributes(shown: &Path, real: &Path, temp: &Path) -> Result<()
             )
         })?;
         if let Some(value) = value {
-            xattr::set(temp, &name, &value).map_err(|e| {
+            temp.set_xattr(&name, &value).map_err(|e| {
                 TagWriteError::io(
                     shown,
                     &format!("cannot give the new file its extended attribute {said}"),
@@ -1174,15 +1222,17 @@ fn keep_extended_attributes(shown: &Path, real: &Path, temp: &Path) -> Result<()
 /// Same permissions and owner as the original.
 fn give_original_owner(
     shown: &Path,
-    temp: &Path,
+    temp: &File,
     meta: &fs::Metadata,
 ) -> Result<(), TagWriteError> {
-    fs::set_permissions(temp, meta.permissions())
+    temp.set_permissions(meta.permissions())
         .map_err(|e| TagWriteError::io(shown, "cannot set permissions on the copy", &e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let tmeta = fs::metadata(temp).map_err(|e| TagWriteError::io(shown, "", &e))?;
+        let tmeta = temp
+            .metadata()
+            .map_err(|e| TagWriteError::io(shown, "", &e))?;
         // Say which one cannot be given: a user may own the file yet not
         // belong to its group, and chown would refuse only the group.
         let (uid, gid) = (meta.uid(), meta.gid());
@@ -1199,7 +1249,7 @@ fn give_original_owner(
             )),
         };
         if let Some(what) = what {
-            std::os::unix::fs::chown(temp, Some(uid), Some(gid))
+            std::os::unix::fs::fchown(temp, Some(uid), Some(gid))
                 .map_err(|e| TagWriteError::io(shown, &what, &e))?;
         }
     }
