@@ -45,6 +45,17 @@ const REFUSED: &[(&str, &str)] = &[
     // APEv2 and ID3v1 but no ID3v2: an added ID3v2 tag would hide their
     // title, artist and album from players that read ID3v2 first.
     ("ape-id3v1.mp3", "has an ID3v1 tag but no ID3v2 tag"),
+    // TagLib keeps only their headers: no audio behind a declared length,
+    // as a file another program is still writing looks (its writer would
+    // go on into the replaced file).
+    (
+        "ilst-is-last.m4a",
+        "not written: its audio ends at 0:00 of the 1:06",
+    ),
+    (
+        "toc_many_children.mp3",
+        "not written: its audio ends at 0:00 of the 0:13",
+    ),
 ];
 
 /// Files whose tags mutagen 1.47 cannot see at all (it reads `meta` as a

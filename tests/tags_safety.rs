@@ -737,3 +737,26 @@ fn a_copy_swapped_for_a_link_is_refused_and_its_target_untouched() {
         "the link took the track's place"
     );
 }
+
+/// A file whose audio ends well before the length it declares (a download
+/// cut short, or one another program is still writing: its writer would go
+/// on into the replaced file, and the rest be lost) is refused, untouched,
+/// saying how much of it there is; `classify` marks the same file partial.
+#[test]
+fn a_file_cut_short_is_not_written() {
+    let Some((dir, path)) = copy_music("singularity-nebula.flac") else {
+        return;
+    };
+    let whole = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.flac");
+    std::fs::write(&cut, &whole[..whole.len() / 5]).unwrap();
+    let e = write_genre(&cut, &GenreChange::replace("Jazz")).unwrap_err();
+    assert_eq!(e.kind, WriteErrorKind::CutShort, "{e}");
+    assert!(
+        e.to_string().contains("of the 0:30 it declares (cut short, or another program is still writing it); not changed"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read(&cut).unwrap(), &whole[..whole.len() / 5]);
+    write_genre(&path, &GenreChange::replace("Jazz")).unwrap();
+    assert_eq!(genres(&path), s(&["Jazz"]));
+}

@@ -15,6 +15,7 @@ use super::byte_patch::BytePatch;
 use super::native::{Native, UNRECOGNISED, detect, format_not_written};
 use super::state::{GenreChange, GenreMode, GenreState, Slot, clean_genres};
 use crate::audio::{AudioError, AudioStream, Sniffed, SourceInfo, sniff, without_path};
+use crate::clock::clock;
 
 /// What a write did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,6 +69,9 @@ pub enum WriteErrorKind {
     Injected,
     /// The undo journal could not record the write; nothing was replaced.
     Journal,
+    /// The audio ends well before the length the file declares: cut short,
+    /// or still being written by another program.
+    CutShort,
 }
 
 impl WriteErrorKind {
@@ -90,6 +94,7 @@ impl WriteErrorKind {
             WriteErrorKind::Io => "io",
             WriteErrorKind::Injected => "injected",
             WriteErrorKind::Journal => "journal",
+            WriteErrorKind::CutShort => "cut-short",
         }
     }
 }
@@ -683,6 +688,16 @@ pub struct AudioPrint {
     pub info: SourceInfo,
     pub samples: u64,
     pub sha256: String,
+    /// The stream ended on an error or before its declared length by more
+    /// than a second (decoded seconds, when known), as `classify` marks a
+    /// result partial.
+    pub cut_short: Option<CutShort>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CutShort {
+    pub decoded_s: f64,
+    pub declared_s: Option<f64>,
 }
 
 /// Decode `path` whole and fingerprint the samples (bit-exact), stopping
@@ -703,10 +718,22 @@ pub fn audio_print(path: &Path, max_samples: Option<u64>) -> Result<AudioPrint, 
         h.update(&bytes);
         samples += take as u64;
     }
+    let info = stream.info().clone();
+    let decoded_s =
+        samples as f64 / info.channels.max(1) as f64 / f64::from(info.sample_rate.max(1));
+    let trouble = stream.trouble();
+    let short_of_declared = info.duration_s.is_some_and(|d| d - decoded_s > 1.0);
+    let whole = max_samples.is_none_or(|cap| samples < cap);
+    let cut_short = (whole && (short_of_declared || trouble.ended_early || trouble.cut_short))
+        .then_some(CutShort {
+            decoded_s,
+            declared_s: info.duration_s,
+        });
     Ok(AudioPrint {
-        info: stream.info().clone(),
+        info,
         samples,
         sha256: hex::encode(h.finalize()),
+        cut_short,
     })
 }
 
@@ -1056,6 +1083,31 @@ impl Expected {
         let layout = native.layout();
         let cap = aiff_samples(real);
         let print = match (audio_print(real, cap), layout) {
+            // A file another program is still writing (or a cut download)
+            // would lose its rest: its writer goes on into the replaced file.
+            (
+                Ok(AudioPrint {
+                    cut_short: Some(cut),
+                    ..
+                }),
+                _,
+            ) => {
+                let said = match cut.declared_s {
+                    Some(d) => format!(
+                        "its audio ends at {} of the {} it declares",
+                        clock(cut.decoded_s),
+                        clock(d)
+                    ),
+                    None => format!("its audio ends early, at {}", clock(cut.decoded_s)),
+                };
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::CutShort,
+                    format!(
+                        "not written: {said} (cut short, or another program is still writing it); not changed"
+                    ),
+                ));
+            }
             (Ok(p), _) => Some(p),
             // A tracker module or any blob lofty took for MPEG would get an
             // ID3 tag in front: an untagged file must decode as MPEG.
