@@ -1060,6 +1060,11 @@ fn ctrl_c_while_waiting_for_a_lock_ends_the_run_at_once() {
     );
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted; no file was changed"), "{err}");
+    // after a second's wait it said why it waited (it looked like a hang)
+    assert!(
+        err.contains("singularity-nebula.flac: waiting for another program that holds its lock (up to a minute; Ctrl-C stops)"),
+        "{err}"
+    );
     drop(held);
     assert_eq!(std::fs::read(&file).unwrap(), original);
 }
@@ -1655,4 +1660,57 @@ fn an_interrupted_json_run_still_prints_its_json() {
         )),
         "{err}"
     );
+}
+
+/// Two `tag undo ID` of one entry at once (the test holds the undo turn so
+/// that both wait for it): one undoes, the other says it was undone
+/// meanwhile by another earmark, and both exit 0, as two `undo --run` do.
+/// The second failed ("is already undone", exit 1). An entry undone before
+/// it was asked for is still an error.
+#[test]
+fn two_undos_of_one_entry_at_once_both_succeed() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let f = env.music.join("singularity-nebula.flac");
+    let before = std::fs::read(&f).unwrap();
+    assert!(
+        earmark(&env, &["tag", "-g", "Jazz", p(&f)])
+            .status
+            .success()
+    );
+    let lock = env.cache.join("data/journal.sqlite.undo-lock");
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    held.lock().unwrap();
+    let both = [0, 1].map(|_| {
+        Command::new(env!("CARGO_BIN_EXE_earmark"))
+            .args(["tag", "undo", "1"])
+            .env("EARMARK_CACHE_DIR", &env.cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(held);
+    let mut said = String::new();
+    for child in both {
+        let out = child.wait_with_output().unwrap();
+        said += &(text(&out.stdout) + &text(&out.stderr));
+        assert!(out.status.success(), "{said}");
+    }
+    assert_eq!(said.matches("undid #1").count(), 1, "{said}");
+    assert!(
+        said.contains("singularity-nebula.flac: undone meanwhile by another earmark"),
+        "{said}"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let out = earmark(&env, &["tag", "undo", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is already undone"));
 }

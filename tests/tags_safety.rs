@@ -119,7 +119,22 @@ fn unwritable_folder_is_reported() {
     set_mode(dir.path(), 0o755);
     assert_eq!(e.kind, WriteErrorKind::PermissionDenied, "{e}");
     assert!(e.to_string().contains("permission denied"), "{e}");
+    assert!(e.to_string().contains("its folder must be writable"), "{e}");
     assert_untouched(dir.path(), &path, &bytes);
+}
+
+/// A path the system cannot take says so, not the bare "File name too long
+/// (os error 36)", which a short name over a deep folder got too.
+#[test]
+fn a_path_too_long_for_the_system_says_so() {
+    let long = std::env::temp_dir().join("x".repeat(300) + ".flac");
+    let e = write_genre(&long, &GenreChange::replace("Jazz")).unwrap_err();
+    assert!(
+        e.reason.contains(
+            "path too long for the system (a name over 255 bytes, or a whole path over 4096)"
+        ),
+        "{e}"
+    );
 }
 
 #[test]

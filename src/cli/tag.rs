@@ -375,6 +375,12 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
         }
     } else {
         remove_temps_on_interrupt(args.json);
+        crate::tags::write::on_lock_wait(|file| {
+            eprintln!(
+                "earmark tag: {}: waiting for another program that holds its lock (up to a minute; Ctrl-C stops)",
+                printable(&file.display().to_string())
+            );
+        });
         with_cache(|cache| {
             let b = cache
                 .journal_new_batch()
@@ -1090,6 +1096,16 @@ fn nothing_to_undo(cache: &Cache, which: &UndoWhich, json: bool) -> Result<(), C
 }
 
 fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, CliError> {
+    // An entry pending when asked for, found undone once this undo's turn
+    // came, was taken back meanwhile (two `undo ID` at once): not a failure.
+    let pending_when_asked = match which {
+        UndoWhich::Id(id) => cache
+            .journal_get(id)
+            .ok()
+            .flatten()
+            .is_some_and(|e| !e.undone),
+        _ => true,
+    };
     let results: Vec<Result<Undone, UndoError>> = match which {
         UndoWhich::Id(id) => vec![apply::undo(cache, id)],
         UndoWhich::Run(run) => {
@@ -1132,7 +1148,7 @@ fn run_undo(cache: &Cache, which: UndoWhich, json: bool) -> Result<ExitCode, Cli
             }
             // pending when this run listed it: another earmark's undo (a
             // second `tag undo`, the app) took it back meanwhile
-            Err(UndoError::AlreadyUndone { id, path }) if !matches!(which, UndoWhich::Id(_)) => {
+            Err(UndoError::AlreadyUndone { id, path }) if pending_when_asked => {
                 if !json {
                     println!("#{id} {}: {UNDONE_ELSEWHERE}", name(path));
                 }

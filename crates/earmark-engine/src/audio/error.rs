@@ -155,6 +155,10 @@ pub fn io_words(kind: std::io::ErrorKind) -> Option<&'static str> {
         K::StorageFull => "disk full (no space left on the device)",
         K::QuotaExceeded => "disk quota exceeded",
         K::ReadOnlyFilesystem => "read-only file system",
+        // ENAMETOOLONG: the bare "File name too long" when the name is short
+        K::InvalidFilename => {
+            "path too long for the system (a name over 255 bytes, or a whole path over 4096)"
+        }
         _ => return None,
     })
 }

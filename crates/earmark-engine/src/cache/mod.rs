@@ -206,7 +206,7 @@ impl Cache {
     pub(crate) fn db_err(&self, e: impl std::fmt::Display) -> CacheError {
         CacheError::Db {
             path: self.path.clone(),
-            reason: e.to_string(),
+            reason: with_likely_cause(&self.path, e.to_string()),
         }
     }
 
@@ -333,10 +333,88 @@ fn classify_open_error(path: &Path, e: rusqlite::Error) -> TryOpen {
             TryOpen::Unusable(Unusable::NotSqlite(e.to_string()))
         }
         Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
-            TryOpen::Fatal(format!("cannot open {}: {e}", path.display()))
+            TryOpen::Fatal(with_likely_cause(
+                path,
+                format!("cannot open {}: {e}", path.display()),
+            ))
         }
-        _ => TryOpen::Fatal(e.to_string()),
+        _ => TryOpen::Fatal(with_likely_cause(path, e.to_string())),
     }
+}
+
+/// SQLite's words for a failure say little ("disk I/O error" for a full
+/// disk, "unable to open database file" for a folder it cannot write, "attempt
+/// to write a readonly database"): add what the file system shows, with what
+/// to do. Checked only once something failed.
+fn with_likely_cause(path: &Path, said: String) -> String {
+    match likely_cause(path) {
+        Some(cause) => format!("{said} ({cause})"),
+        None => said,
+    }
+}
+
+fn likely_cause(path: &Path) -> Option<String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let unwritable = unwritable(dir);
+    if unwritable.as_ref().and_then(std::io::Error::raw_os_error) == Some(libc::EROFS) {
+        return Some(format!("{} is on a read-only file system", dir.display()));
+    }
+    // (less than SQLite needs to grow its log by a few pages)
+    if free_bytes(dir).is_some_and(|free| free < 256 << 10) {
+        return Some(format!(
+            "the disk holding {} is full: free some space",
+            dir.display()
+        ));
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+        return Some(format!(
+            "the file is read-only: `chmod u+w {}` lets earmark use it",
+            path.display()
+        ));
+    }
+    unwritable.map(|_| {
+        format!(
+            "its folder {} is not writable, and SQLite keeps its lock and log files there: `chmod u+w` on the folder",
+            dir.display()
+        )
+    })
+}
+
+#[cfg(unix)]
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a zeroed statvfs is a valid out-parameter; c is NUL-terminated.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; statvfs only writes into st.
+    if unsafe { libc::statvfs(c.as_ptr(), &raw mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::useless_conversion)] // (u32 on some targets)
+    Some(u64::from(st.f_bavail) * u64::from(st.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_: &Path) -> Option<u64> {
+    None
+}
+
+/// Why this process cannot write in `dir`, if it cannot.
+#[cfg(unix)]
+fn unwritable(dir: &Path) -> Option<std::io::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: c is NUL-terminated; access only reads the path.
+    let failed = unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0;
+    failed.then(std::io::Error::last_os_error)
+}
+
+#[cfg(not(unix))]
+fn unwritable(_: &Path) -> Option<std::io::Error> {
+    None
 }
 
 /// Rename a bad cache file (and its WAL/SHM companions) aside.
@@ -477,6 +555,29 @@ pub fn blob_to_path(bytes: &[u8]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQLite's bare words get what the file system shows: a read-only
+    /// file says so and how to mend it; a sound file adds nothing. (A full
+    /// disk and a read-only mount were checked by hand on a tmpfs: "disk
+    /// I/O error (the disk holding … is full: free some space)", "unable
+    /// to open database file (… is on a read-only file system)".)
+    #[cfg(unix)]
+    #[test]
+    fn a_database_failure_names_its_likely_cause() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::tags::journal::JOURNAL_FILE);
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(with_likely_cause(&path, "x".into()), "x");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let said = with_likely_cause(&path, "attempt to write a readonly database".into());
+        assert!(
+            said.starts_with(
+                "attempt to write a readonly database (the file is read-only: `chmod u+w "
+            ),
+            "{said}"
+        );
+    }
 
     /// Several earmarks opening one new cache at once (the app and a `tag`
     /// run; a journal listing while a run creates it) all get it, with one

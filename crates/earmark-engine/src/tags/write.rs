@@ -664,11 +664,17 @@ fn create_temp(real: &Path, shown: &Path) -> Result<TempGuard, TagWriteError> {
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
-                return Err(TagWriteError::io(
+                let mut error = TagWriteError::io(
                     shown,
                     &format!("cannot create a temporary file in {}", dir.display()),
                     &e,
-                ));
+                );
+                if e.kind() == io::ErrorKind::PermissionDenied {
+                    error.reason.push_str(
+                        " (earmark writes a checked copy beside the file, so its folder must be writable: `chmod u+w` on the folder allows tagging)",
+                    );
+                }
+                return Err(error);
             }
         }
     }
@@ -842,6 +848,15 @@ pub fn give_up_lock_waits() {
     LEAVING.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// Said once a write has waited a second for a file's lock.
+static ON_LOCK_WAIT: std::sync::OnceLock<fn(&Path)> = std::sync::OnceLock::new();
+
+/// What to do when a write has waited a second for another program's lock
+/// on a file (`earmark tag` says so: the wait looked like a hang).
+pub fn on_lock_wait(say: fn(&Path)) {
+    let _ = ON_LOCK_WAIT.set(say);
+}
+
 /// Open the real file behind `shown` (a symlink stays a link) and hold its
 /// lock: writers of one file (two `earmark tag` runs, the app and a run) take
 /// turns from here until the copy replaces it, so each starts from the
@@ -849,6 +864,7 @@ pub fn give_up_lock_waits() {
 /// take the lock; the stamp check before the rename still sees them.
 fn open_locked(shown: &Path) -> Result<(PathBuf, File, fs::Metadata), TagWriteError> {
     let waited = std::time::Instant::now();
+    let mut said = false;
     loop {
         let real = fs::canonicalize(shown).map_err(|e| TagWriteError::io(shown, "", &e))?;
         let meta = fs::metadata(&real).map_err(|e| TagWriteError::io(shown, "", &e))?;
@@ -866,6 +882,12 @@ fn open_locked(shown: &Path) -> Result<(PathBuf, File, fs::Metadata), TagWriteEr
                 ));
             }
             Err(fs::TryLockError::WouldBlock) if waited.elapsed() < LOCK_WAIT => {
+                if !said && waited.elapsed() >= std::time::Duration::from_secs(1) {
+                    said = true;
+                    if let Some(say) = ON_LOCK_WAIT.get() {
+                        say(shown);
+                    }
+                }
                 std::thread::sleep(std::time::Duration::from_millis(20));
                 continue;
             }
@@ -873,7 +895,7 @@ fn open_locked(shown: &Path) -> Result<(PathBuf, File, fs::Metadata), TagWriteEr
                 return Err(TagWriteError::new(
                     shown,
                     WriteErrorKind::Changed,
-                    "another earmark has been writing this file for a minute; not changed",
+                    "another program (another earmark?) has held this file's lock for a minute; not changed",
                 ));
             }
             Err(fs::TryLockError::Error(e)) => {
