@@ -79,6 +79,9 @@ pub enum Effect {
         path: PathBuf,
         skipped: bool,
     },
+    /// Files moved or renamed (from, to): the journal's pending entries
+    /// and skips follow them.
+    FollowMoves(Vec<(PathBuf, PathBuf)>),
     /// Take back these journal entries, newest first (writes made since the app opened).
     UndoTags {
         req: ReqId,

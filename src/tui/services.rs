@@ -156,6 +156,7 @@ impl Services {
             Effect::UndoTags { req, ids } => self.tagger.undo(req, ids),
             Effect::LoadMarks { req, root } => self.tagger.load_marks(req, root),
             Effect::KeepSkip { path, skipped } => self.tagger.keep_skip(path, skipped),
+            Effect::FollowMoves(moves) => self.tagger.follow_moves(moves),
             Effect::Vocab { req, request } => {
                 if let Some(v) = &self.vocab {
                     v.request(req, request);

@@ -160,6 +160,8 @@ enum Request {
     Marks(PathBuf),
     /// Keep this file skipped (true) or no longer (false).
     Skip(PathBuf, bool),
+    /// Files moved (from, to): their pending journal entries and skips follow.
+    Moved(Vec<(PathBuf, PathBuf)>),
 }
 
 pub struct Tagger {
@@ -235,6 +237,12 @@ impl Tagger {
     /// unless it fails.
     pub fn keep_skip(&self, path: PathBuf, skipped: bool) {
         self.send(0, Request::Skip(path, skipped));
+    }
+
+    /// Files moved or renamed (from, to): the journal's pending entries and
+    /// skips follow them; nothing answers unless it fails.
+    pub fn follow_moves(&self, moves: Vec<(PathBuf, PathBuf)>) {
+        self.send(0, Request::Moved(moves));
     }
 
     /// Start nothing new: a batch being written stops after its current file.
@@ -332,6 +340,21 @@ fn serve(
             };
             if let Err(e) = kept {
                 send(TagEvent::Warning(format!("cannot keep the skip: {e}")));
+            }
+            true
+        }
+        Request::Moved(moves) => {
+            // Only an existing journal: an app that never tagged creates none.
+            let exists = crate::tags::journal::default_path().is_ok_and(|p| p.exists());
+            if let Some(Ok(c)) = exists.then(|| journal(cache, send)) {
+                for (from, to) in &moves {
+                    if let Err(e) = c.journal_follow_move(from, to) {
+                        send(TagEvent::Warning(format!(
+                            "the undo journal cannot follow a moved file: {e}"
+                        )));
+                        break;
+                    }
+                }
             }
             true
         }

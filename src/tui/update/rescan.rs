@@ -4,6 +4,8 @@
 //! of a file that did not change) moves to the new nodes by path, and files
 //! that are gone drop out, so a deleted file is never offered for a write.
 
+use std::path::PathBuf;
+
 use super::super::components::browser::Browser;
 use super::super::components::status::Level;
 use super::super::effect::{Effect, Work};
@@ -62,6 +64,44 @@ pub fn rescan_if_wanted(s: &mut State, fx: &mut Effects) {
     if s.rescans.wanted && !busy {
         s.rescans.wanted = false;
         start(s, fx, true);
+    }
+}
+
+/// A path as the journal keeps it (and `written_paths`): absolute.
+fn absolute(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
+}
+
+/// A moved file's undo follows it (`moves`: absolute paths, from and to):
+/// the journal's entries (and skips), this session's undo steps and the
+/// paths of its writes (`u` said "No such file" for a file renamed after
+/// earmark wrote it).
+fn follow_moves(
+    s: &mut State,
+    fx: &mut Effects,
+    moves: Vec<(PathBuf, PathBuf)>,
+    stayed: &dyn Fn(NodeId) -> Option<NodeId>,
+    to: &dyn Fn(NodeId) -> Option<NodeId>,
+) {
+    let new_path = |p: &PathBuf| moves.iter().find(|(from, _)| from == p).map(|(_, to)| to);
+    for step in &mut s.undo_steps {
+        for (_, path) in &mut step.writes {
+            if let Some(to) = new_path(&absolute(path.clone())) {
+                path.clone_from(to);
+            }
+        }
+    }
+    // keyed by the path written, which the journal's undo names
+    s.written_paths = std::mem::take(&mut s.written_paths)
+        .into_iter()
+        .filter_map(|(path, n)| match (stayed(n), new_path(&path)) {
+            (Some(m), _) => Some((path, m)),
+            (None, Some(moved)) => to(n).map(|m| (moved.clone(), m)),
+            (None, None) => None,
+        })
+        .collect();
+    if !moves.is_empty() {
+        fx.push(Effect::FollowMoves(moves));
     }
 }
 
@@ -127,9 +167,12 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.inflight.remap(stayed);
     s.run_total = s.run_total.saturating_sub(dropped);
     s.run_gone += dropped;
-    // keyed by the path written, which the journal's undo names
-    s.written_paths
-        .retain(|_, n| stayed(*n).map(|m| *n = m).is_some());
+    let moves: Vec<(PathBuf, PathBuf)> = old_files
+        .iter()
+        .filter(|&&f| stayed(f).is_none())
+        .filter_map(|&f| to(f).map(|n| (absolute(s.tree.path(f)), absolute(tree.path(n)))))
+        .collect();
+    follow_moves(s, fx, moves, &stayed, &to);
     s.focus = s.focus.and_then(&to);
     s.vocab.played = s.vocab.played.iter().filter_map(|&n| to(n)).collect();
     if let Some(list) = &mut s.similar {

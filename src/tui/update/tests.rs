@@ -1762,9 +1762,44 @@ fn a_rescan_follows_files_that_moved() {
     );
     assert!(s.tree.node(a).inspection().is_some(), "not read again");
     fs::remove_file(album.join("b renamed.mp3")).unwrap();
+    // (the undo's follow-up is a_moved_file_keeps_its_undo)
     key(&mut s, KeyCode::Char('R'));
     update(&mut s, rescanned(dir.path(), false));
     assert_eq!(s.status.message(), Some("rescanned: 0 new files, 1 gone"));
+}
+
+/// A file earmark wrote and another program then renamed keeps its undo:
+/// the step names its new path and the journal is told to follow it (`u`
+/// said "No such file or directory" with the old path).
+#[test]
+fn a_moved_file_keeps_its_undo() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.mp3"), b"not really audio").unwrap();
+    let mut s = State::new(setup(dir.path().into(), false));
+    update(&mut s, rescanned(dir.path(), false));
+    for f in s.tree.files().collect::<Vec<_>>() {
+        let inspection = crate::library::tree::inspect_file(&s.tree.path(f));
+        s.tree.set_inspection(f, inspection);
+    }
+    let a = s.tree.files().next().unwrap();
+    let old = s.tree.path(a);
+    s.undo_steps.push(crate::tui::state::UndoStep {
+        req: 7,
+        writes: vec![(31, old.clone())],
+    });
+    s.written_paths.insert(old.clone(), a);
+    let new = dir.path().join("a renamed.mp3");
+    fs::rename(&old, &new).unwrap();
+    let fx = update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(s.undo_steps[0].writes, [(31, new.clone())]);
+    let a = s.tree.files().next().unwrap();
+    assert_eq!(s.written_paths.get(&new), Some(&a));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::FollowMoves(m) if m == &[(old.clone(), new.clone())])),
+        "{fx:?}"
+    );
 }
 
 /// The batch's summary counts this batch's failures only (an earlier

@@ -382,6 +382,35 @@ impl Cache {
             .map_err(|e| self.db_err(e))
     }
 
+    /// A file moved or renamed (the app saw the same inode, size and mtime
+    /// under another name): its pending entries, and its skip, follow it, so
+    /// that an undo (the app's `u`, `earmark tag undo`) finds it where it is.
+    /// An undo still checks the file's bytes or genre before it writes.
+    /// Returns the entries moved.
+    pub fn journal_follow_move(&self, from: &Path, to: &Path) -> Result<usize, CacheError> {
+        let moved = self
+            .conn()
+            .execute(
+                "UPDATE journal SET path = ?2 WHERE path = ?1 AND undone = 0",
+                params![path_to_blob(from), path_to_blob(to)],
+            )
+            .map_err(|e| self.db_err(e))?;
+        // skips are kept by the real path; the old one's folder may be there still
+        let old_real = from
+            .parent()
+            .and_then(|d| std::fs::canonicalize(d).ok())
+            .zip(from.file_name())
+            .map_or_else(|| from.to_path_buf(), |(d, n)| d.join(n));
+        let new_real = std::fs::canonicalize(to).unwrap_or_else(|_| to.to_path_buf());
+        self.conn()
+            .execute(
+                "UPDATE OR REPLACE skips SET path = ?2 WHERE path = ?1",
+                params![path_to_blob(&old_real), path_to_blob(&new_real)],
+            )
+            .map_err(|e| self.db_err(e))?;
+        Ok(moved)
+    }
+
     /// Drop an entry whose write did not happen after all.
     pub fn journal_forget(&self, id: i64) -> Result<(), CacheError> {
         self.conn()
@@ -451,6 +480,26 @@ mod tests {
             new_state: "{}".into(),
             batch,
         }
+    }
+
+    /// A moved file's pending entries follow it; an entry undone already
+    /// keeps the path it was written at (its history).
+    #[test]
+    fn pending_entries_follow_a_moved_file() {
+        let cache = Cache::open_in_memory().unwrap();
+        let b = cache.journal_new_batch().unwrap();
+        let done = cache.journal_add(&entry("/m/a.mp3", b)).unwrap();
+        cache.journal_mark_undone(done).unwrap();
+        let pending = cache.journal_add(&entry("/m/a.mp3", b)).unwrap();
+        let other = cache.journal_add(&entry("/m/b.mp3", b)).unwrap();
+        let moved = cache
+            .journal_follow_move(Path::new("/m/a.mp3"), Path::new("/n/a (1).mp3"))
+            .unwrap();
+        assert_eq!(moved, 1);
+        let path = |id| cache.journal_get(id).unwrap().unwrap().path;
+        assert_eq!(path(pending), PathBuf::from("/n/a (1).mp3"));
+        assert_eq!(path(done), PathBuf::from("/m/a.mp3"));
+        assert_eq!(path(other), PathBuf::from("/m/b.mp3"));
     }
 
     #[test]
