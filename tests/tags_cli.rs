@@ -951,12 +951,11 @@ fn a_group_the_writer_is_not_in_is_what_the_refusal_names() {
 /// 1 s between its journal entry and its rename (a test-only fail point),
 /// so the signal lands there: exiting at once used to leave an entry for a
 /// write that never happened.
+/// Six copies of a FLAC tagged in one run that pauses a second before each
+/// rename (a test-only fail point), Ctrl-C once the first is journaled: the
+/// files, the original bytes, and the run's output.
 #[cfg(unix)]
-#[test]
-fn an_interrupted_run_leaves_only_writes_that_happened() {
-    let Some(env) = setup(&["singularity-nebula.flac"]) else {
-        return;
-    };
+fn interrupt_six_flac_writes(env: &Env, extra: &[&str]) -> (Vec<PathBuf>, Vec<u8>, Output) {
     let src = env.music.join("singularity-nebula.flac");
     let files: Vec<PathBuf> = (0..6)
         .map(|i| {
@@ -969,6 +968,7 @@ fn an_interrupted_run_leaves_only_writes_that_happened() {
     let original = std::fs::read(&files[0]).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_earmark"))
         .args(["tag", "-g", "Jazz"])
+        .args(extra)
         .args(&files)
         .env("EARMARK_CACHE_DIR", &env.cache)
         .env("EARMARK_FAIL_POINT", "pause-before-rename")
@@ -979,7 +979,7 @@ fn an_interrupted_run_leaves_only_writes_that_happened() {
     // the first entry is journaled: its rename is a second away
     let t0 = std::time::Instant::now();
     while t0.elapsed() < std::time::Duration::from_secs(30) {
-        let listed = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
+        let listed = text(&earmark(env, &["tag", "journal", "--json"]).stdout);
         if listed.contains("t00") {
             break;
         }
@@ -987,7 +987,16 @@ fn an_interrupted_run_leaves_only_writes_that_happened() {
     }
     // SAFETY: kill with a pid of our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
+    (files, original, child.wait_with_output().unwrap())
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_only_writes_that_happened() {
+    let Some(env) = setup(&["singularity-nebula.flac"]) else {
+        return;
+    };
+    let (files, original, out) = interrupt_six_flac_writes(&env, &[]);
     let err = text(&out.stderr);
     let listing = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&listing).unwrap();
@@ -1601,36 +1610,7 @@ fn an_interrupted_json_run_still_prints_its_json() {
     let Some(py) = reader::mutagen_python() else {
         return;
     };
-    let src = env.music.join("singularity-nebula.flac");
-    let files: Vec<PathBuf> = (0..6)
-        .map(|i| {
-            let f = env.music.join(format!("t{i:03}.flac"));
-            std::fs::copy(&src, &f).unwrap();
-            f
-        })
-        .collect();
-    std::fs::remove_file(&src).unwrap();
-    let original = std::fs::read(&files[0]).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_earmark"))
-        .args(["tag", "-g", "Jazz", "--json"])
-        .args(&files)
-        .env("EARMARK_CACHE_DIR", &env.cache)
-        .env("EARMARK_FAIL_POINT", "pause-before-rename")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while t0.elapsed() < std::time::Duration::from_secs(30) {
-        let listed = text(&earmark(&env, &["tag", "journal", "--json"]).stdout);
-        if listed.contains("t00") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    // SAFETY: kill with a pid of our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = child.wait_with_output().unwrap();
+    let (files, original, out) = interrupt_six_flac_writes(&env, &["--json"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
