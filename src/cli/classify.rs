@@ -22,6 +22,13 @@ use crate::model::{Prediction, load_model};
 use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark classify song.flac\n  \
+                  earmark classify ~/Music --genres mine --csv > genres.csv\n  \
+                  find ~/Music -newer last-run -print0 | earmark classify --files-from - --json\n\n\
+                  Exit codes: 0 when at least one file was classified (each that could not be is said \
+                  on its own line and in its row), 1 when none was or the output failed, 2 a usage \
+                  error, 128 + the signal when stopped (130 Ctrl-C).")]
 pub struct ClassifyArgs {
     /// Files or folders (walked recursively).
     #[arg(required_unless_present = "files_from")]

@@ -20,6 +20,11 @@ use crate::model::load_model;
 use crate::tags::genre_tag_name;
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark eval ../shared/gtzan/valid\n  \
+                  earmark eval gtzan/genres --split test.txt --json report.json   (the app shows it: \
+                  earmark --eval-report report.json)\n\n\
+                  Exit codes: 0 evaluated, 1 no clip usable or a failure, 2 a usage error.")]
 pub struct EvalArgs {
     /// Folder laid out `<genre>/<file>` (GTZAN style); several may be given.
     // Checked in `run`, not by clap: `eval --json DIR` can then say that

@@ -19,6 +19,11 @@ use crate::jobs::guard_job;
 use crate::library::{io_reason, label_from_parent};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark features ../shared/gtzan/train --out feats/train\n  \
+                  earmark features --files-from clips.txt --out feats/pool --windows 16\n\n\
+                  Exit codes: 0 when at least one file was written, 1 when none was or a path \
+                  does not exist (nothing is written then), 2 a usage error.")]
 pub struct FeaturesArgs {
     /// Files or folders (walked recursively); a file's label is its parent folder's name.
     #[arg(required_unless_present = "files_from")]

@@ -12,6 +12,10 @@ use crate::clock::clock;
 use crate::tags::{self, TagSummary};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark info song.flac\n  \
+                  earmark info ~/Music/Album --json | jq '.[].tags.genres'\n\n\
+                  Exit codes: 0 when at least one file was described, 1 when none was, 2 a usage error.")]
 pub struct InfoArgs {
     /// Audio files to describe, or folders (walked like the other commands).
     #[arg(required_unless_present = "files_from")]

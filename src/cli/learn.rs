@@ -17,6 +17,12 @@ use crate::vocab::learn::report_card;
 use crate::vocab::{EmbeddingTable, LearnOptions, Progress, VocabError, learn_library, store};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark learn ~/Music\n  \
+                  earmark learn ~/Music --min-tracks 10 --model fast\n  \
+                  earmark classify ~/Music/new --genres mine   (answers in the genres learned)\n\n\
+                  Exit codes: 0 learned, 1 nothing to learn from (too few tagged tracks) or a \
+                  failure, 2 a usage error.")]
 pub struct LearnArgs {
     /// Library folders (default: the current directory). The first is the root the head belongs to.
     pub dirs: Vec<PathBuf>,

@@ -16,6 +16,10 @@ use crate::library::collect_audio;
 use crate::vocab::{EmbeddingTable, SimilarityIndex};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+                  earmark similar song.flac ~/Music --top 5\n  \
+                  earmark similar --each ~/Music/Album ~/Music --json\n\n\
+                  Exit codes: 0 done, 1 nothing to match against or a failure, 2 a usage error.")]
 pub struct SimilarArgs {
     /// The track to match (with --each: a folder, every track in it is matched).
     pub file: PathBuf,

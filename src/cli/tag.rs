@@ -27,9 +27,12 @@ use crate::tags::{GenreChange, GenreMode, TagWriteError, WriteErrorKind, WriteRe
                   earmark tag --genre Jazz song.flac\n  \
                   earmark tag --genre 'Rock;Blues' --mode append album/\n  \
                   earmark tag --clear song.flac    (remove the genre tag)\n  \
+                  find ~/Music -name '*.flac' -print0 | earmark tag --auto --files-from -\n  \
                   earmark tag undo --last       (take back the last run)\n  \
                   earmark tag journal\n  \
-                  earmark tag journal forget 12 (drop an entry that can no longer be undone)",
+                  earmark tag journal forget 12 (drop an entry that can no longer be undone)\n\n\
+                  Exit codes: 0 when no file failed, 1 when any did (each said on its own line), \
+                  2 a usage error, 128 + the signal when stopped (130 Ctrl-C).",
     args_conflicts_with_subcommands = true
 )]
 pub struct TagArgs {
