@@ -774,4 +774,25 @@ fn a_file_cut_short_is_not_written() {
     assert_eq!(std::fs::read(&cut).unwrap(), &whole[..whole.len() / 5]);
     write_genre(&path, &GenreChange::replace("Jazz")).unwrap();
     assert_eq!(genres(&path), s(&["Jazz"]));
+
+    // A faststart MP4 (ffmpeg's +faststart: its sample table up front) cut
+    // in half: the byte-level MP4 check alone let it through (re-review).
+    if !reader::ffmpeg_present() {
+        return;
+    }
+    let m4a = dir.path().join("faststart.m4a");
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&path)
+        .args(["-c:a", "aac", "-movflags", "+faststart"])
+        .arg(&m4a)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(made, "ffmpeg made no faststart MP4");
+    write_genre(&m4a, &GenreChange::replace("Jazz")).expect("the whole one is written");
+    let whole = std::fs::read(&m4a).unwrap();
+    std::fs::write(&m4a, &whole[..whole.len() / 2]).unwrap();
+    let e = write_genre(&m4a, &GenreChange::replace("Rock")).unwrap_err();
+    assert_eq!(e.kind, WriteErrorKind::CutShort, "{e}");
+    assert_eq!(std::fs::read(&m4a).unwrap(), &whole[..whole.len() / 2]);
 }

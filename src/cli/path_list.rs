@@ -59,12 +59,19 @@ fn read_list(list: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// One path per line, or per NUL when the list holds one (no path holds a
-/// NUL, while a name may hold a newline). Empty entries are left out; a
-/// line's other bytes are the path's, spaces and all.
+/// NUL, while a name may hold a newline). A line may end in CRLF (a list
+/// saved on Windows: a name ending in a carriage return needs the NUL form).
+/// Empty entries are left out; a line's other bytes are the path's, spaces
+/// and all.
 fn split_list(bytes: &[u8]) -> Vec<PathBuf> {
-    let sep = if bytes.contains(&0) { 0 } else { b'\n' };
+    let nuls = bytes.contains(&0);
+    let sep = if nuls { 0 } else { b'\n' };
     bytes
         .split(|&b| b == sep)
+        .map(|entry| match entry {
+            [line @ .., b'\r'] if !nuls => line,
+            _ => entry,
+        })
         .filter(|entry| !entry.is_empty())
         .map(path_from_bytes)
         .collect()
@@ -91,6 +98,11 @@ mod tests {
         assert_eq!(
             split_list(b"a.mp3\n dir/b c.ogg\n\nlast"),
             [p("a.mp3"), p(" dir/b c.ogg"), p("last")]
+        );
+        // CRLF line ends (and a blank CRLF line)
+        assert_eq!(
+            split_list(b"a b.flac\r\nd.mp3\r\n\r\n"),
+            [p("a b.flac"), p("d.mp3")]
         );
         // find -print0: a newline inside a name stays in it
         assert_eq!(

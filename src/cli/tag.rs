@@ -454,6 +454,7 @@ fn interrupted_json(records: &[Record], batch: Option<i64>, asked: usize, signal
     let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
     let written = records.iter().filter(|r| r.status == "written").count();
     print_json(records, false, batch, true);
+    JSON_PRINTED.store(true, Ordering::SeqCst);
     eprintln!("{}", interrupted_line(written, asked, batch));
     ExitCode::from(128 + signal as u8)
 }
@@ -655,6 +656,9 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// JSON), and this holds the signal (0: none yet).
 static JSON_RUN: AtomicBool = AtomicBool::new(false);
 static JSON_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// The interrupted `--json` run's JSON is out: a second signal leaves the
+/// exit to the main thread.
+static JSON_PRINTED: AtomicBool = AtomicBool::new(false);
 /// A file is being written (journaled, then renamed into place).
 static WRITING: AtomicBool = AtomicBool::new(false);
 /// From a write's start until its line is said on stdout.
@@ -690,6 +694,19 @@ fn remove_temps_on_interrupt(json: bool) {
                     let pause = || std::thread::sleep(std::time::Duration::from_millis(5));
                     while WRITING.load(Ordering::SeqCst) {
                         pause();
+                    }
+                    if json {
+                        // the main thread prints the JSON as soon as the
+                        // write it waited for is in place: a second signal
+                        // waits for that, unless stdout is stuck
+                        let since = std::time::Instant::now();
+                        while !JSON_PRINTED.load(Ordering::SeqCst) && since.elapsed().as_secs() < 2
+                        {
+                            pause();
+                        }
+                        if JSON_PRINTED.load(Ordering::SeqCst) {
+                            return;
+                        }
                     }
                     // the written file's line too, unless stdout is stuck
                     // (a stalled pipe must not make Ctrl-C hang)

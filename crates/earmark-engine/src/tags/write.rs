@@ -1149,6 +1149,19 @@ impl Expected {
                     ),
                 ));
             }
+            // A byte-level check covers a codec earmark does not decode
+            // (AC-3 in MP4), not audio that breaks off: a faststart MP4 cut
+            // short (or still being written) lists all its samples up front.
+            (Err(e), Some(_)) if e.kind() == "corrupt" => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::CutShort,
+                    format!(
+                        "not written: its audio does not decode whole ({}): cut short, damaged, or another program is still writing it; not changed",
+                        without_path(real, e.to_string())
+                    ),
+                ));
+            }
             (Err(_), Some(_)) => None,
             (Err(e), None) => {
                 return Err(TagWriteError::new(
