@@ -489,3 +489,59 @@ fn formats_earmark_cannot_decode_are_named_and_never_written() {
         Some("Jazz")
     );
 }
+
+/// An Ogg Opus file whose pre-skip is long (RFC 7845 allows up to 65 535
+/// samples, 1.4 s): its last granule counts the pre-skip, so the length heard
+/// is shorter by it, as mutagen and ffmpeg's decode say. Read as declared,
+/// earmark called it cut short: `tag` refused it and `classify` marked it
+/// partial.
+#[test]
+fn a_long_opus_pre_skip_is_not_a_file_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(src) = source(dir.path()) else {
+        return;
+    };
+    let Some(opus) = ffmpeg(
+        &[
+            "-i",
+            src.to_str().unwrap(),
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "48k",
+        ],
+        &dir.path().join("long-pre-skip.opus"),
+    ) else {
+        return;
+    };
+    let mut bytes = std::fs::read(&opus).unwrap();
+    let head = bytes.windows(8).position(|w| w == b"OpusHead").unwrap();
+    bytes[head + 10..head + 12].copy_from_slice(&65_535u16.to_le_bytes());
+    // the first page ends where the second begins; its CRC is recomputed
+    let second = 4 + bytes[4..].windows(4).position(|w| w == b"OggS").unwrap();
+    bytes[22..26].copy_from_slice(&[0; 4]);
+    let crc = common::ogg_crc(&bytes[..second]);
+    bytes[22..26].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&opus, &bytes).unwrap();
+    let cache = dir.path().join("cache");
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", &cache)
+        .args(["tag", "-g", "Jazz"])
+        .arg(&opus)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = earmark()
+        .env("EARMARK_CACHE_DIR", &cache)
+        .args(["classify", "--model", "fast", "--json"])
+        .arg(&opus)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v[0].get("partial").is_none(), "{v}");
+    let duration = v[0]["duration_s"].as_f64().unwrap();
+    assert!(
+        (duration - (8.0 - 65_535.0 / 48_000.0)).abs() < 0.1,
+        "{duration}"
+    );
+}

@@ -52,6 +52,11 @@ fn pre_skip_of(head: &[u8]) -> usize {
     usize::from(head_u16(head, 10))
 }
 
+/// OpusHead's pre-skip in seconds (always counted at 48 kHz).
+pub(crate) fn pre_skip_seconds(head: &[u8]) -> f64 {
+    pre_skip_of(head) as f64 / f64::from(RATE)
+}
+
 /// OpusHead's output gain (Q7.8 dB, signed) as a factor: players apply it
 /// (RFC 7845 5.1; ffmpeg does), so a file whose gain makes it quiet is heard
 /// quiet, and earmark must judge the same sound.

@@ -742,6 +742,30 @@ fn is_lossy(codec_name: Option<&str>) -> bool {
     )
 }
 
+/// The length the stream's header declares (None: it does not say; a
+/// fragmented MP4 declares 0 frames up front: unknown, not empty).
+fn declared_seconds(
+    params: &symphonia::core::codecs::CodecParameters,
+    sample_rate: u32,
+    ogg_opus: bool,
+) -> Option<f64> {
+    let declared = match (params.n_frames.filter(|&n| n > 0), params.time_base) {
+        (Some(n), Some(tb)) => {
+            let t = tb.calc_time(n);
+            Some(t.seconds as f64 + t.frac)
+        }
+        (Some(n), None) => Some(n as f64 / f64::from(sample_rate)),
+        _ => None,
+    };
+    // An Ogg Opus stream's last granule counts the encoder's delay too (RFC
+    // 7845 4.5): the length heard is that minus OpusHead's pre-skip (a 1.4-s
+    // pre-skip read as a file cut short by 1.4 s).
+    match (ogg_opus, &params.extra_data) {
+        (true, Some(head)) => declared.map(|d| (d - super::opus::pre_skip_seconds(head)).max(0.0)),
+        _ => declared,
+    }
+}
+
 fn open_symphonia(
     path: &Path,
     source: Box<dyn MediaSource>,
@@ -822,15 +846,7 @@ fn open_symphonia(
         .or_else(|| vorbis_ident_channels(&params));
     let (channels, bits_per_sample) = channels_and_bits(path, &params, &container, from_stream)?;
     let bits_per_sample = bits_per_sample.filter(|_| !is_lossy(codec_name.as_deref()));
-    // (a fragmented MP4 declares 0 frames up front: unknown, not empty)
-    let duration_s = match (params.n_frames.filter(|&n| n > 0), params.time_base) {
-        (Some(n), Some(tb)) => {
-            let t = tb.calc_time(n);
-            Some(t.seconds as f64 + t.frac)
-        }
-        (Some(n), None) => Some(n as f64 / f64::from(sample_rate)),
-        _ => None,
-    };
+    let duration_s = declared_seconds(&params, sample_rate, opus && container == "Ogg");
     let info = SourceInfo {
         container,
         codec: codec_name.unwrap_or_else(|| "unknown".into()),
