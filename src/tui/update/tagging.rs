@@ -50,9 +50,11 @@ pub fn on_tag(s: &mut State, fx: &mut Effects, req: ReqId, event: TagEvent) {
                     s.results.entry(node).write_error = Some(e.reason.clone());
                     // The file's name, not its path: the reason is what must fit the line.
                     let name = s.tree.get(node).map(|n| n.label().into_owned());
+                    // (a refusal may say "not written" itself: said once)
+                    let reason = e.reason.strip_prefix("not written: ").unwrap_or(&e.reason);
                     let said = match name {
-                        Some(name) => format!("not written: {name}: {}", e.reason),
-                        None => format!("not written: {}", e.reason),
+                        Some(name) => format!("not written: {name}: {reason}"),
+                        None => format!("not written: {reason}"),
                     };
                     s.status.set(said, Level::Error);
                     // changed on disk: read it again, so a result of the old

@@ -1876,6 +1876,33 @@ fn a_batch_summary_counts_its_own_failures() {
     );
 }
 
+/// A refusal that says "not written" itself is said so once: the status
+/// line read "not written: cut.flac: not written: its audio ends at 0:02…".
+#[test]
+fn a_refusal_says_not_written_once() {
+    let mut s = state(1, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let req = jazz_batch(&mut s, &files);
+    update(
+        &mut s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node: files[0],
+                result: Err(super::super::tagger::WriteFailed {
+                    kind: "cut-short",
+                    reason: "not written: its audio ends at 0:02 of the 0:30 it declares".into(),
+                }),
+            },
+        },
+    );
+    let name = s.tree.node(files[0]).label().into_owned();
+    assert_eq!(
+        s.status.message().unwrap_or_default(),
+        format!("not written: {name}: its audio ends at 0:02 of the 0:30 it declares")
+    );
+}
+
 /// "Jazz" to these files, as `T` writes it over marks; its request.
 fn jazz_batch(s: &mut State, nodes: &[u32]) -> u64 {
     let mut fx = Vec::new();
