@@ -185,7 +185,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
         }
         Action::Classify => classify_selection(s, fx),
         Action::CancelJobs => {
-            if s.inflight.jobs() > 0 {
+            if s.inflight.has_jobs() {
                 fx.push(Effect::CancelJobs);
                 s.cancelling = true;
                 s.status.set("cancelling classification", Level::Info);
@@ -601,6 +601,7 @@ pub fn selection_files(s: &State) -> (Vec<NodeId>, String) {
     if !marked.is_empty() {
         let n = marked.len();
         let files = if n == 1 { "file" } else { "files" };
+        let n = super::super::components::count(n as u64);
         return (marked, format!("{n} marked {files}"));
     }
     match selected_folder(s) {

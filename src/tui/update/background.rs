@@ -167,7 +167,7 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
 /// The last job of a run is in (answered, or dropped with its file): say how
 /// the run went.
 pub fn end_of_run(s: &mut State) {
-    if !s.cancelling && s.inflight.jobs() == 0 {
+    if !s.cancelling && !s.inflight.has_jobs() {
         s.status.run_ended(run_outcome(
             s.run_completed,
             s.run_failed,
@@ -175,7 +175,7 @@ pub fn end_of_run(s: &mut State) {
             s.run_gone,
         ));
     }
-    if s.cancelling && s.inflight.jobs() == 0 {
+    if s.cancelling && !s.inflight.has_jobs() {
         s.cancelling = false;
         // Replaces "cancelling…"; the next key clears it like any message.
         s.status.run_cancelled(format!(

@@ -211,7 +211,7 @@ fn classify(
     node: NodeId,
     priority: Option<crate::jobs::Priority>,
 ) {
-    if s.inflight.jobs() == 0 {
+    if !s.inflight.has_jobs() {
         // A new run of jobs: progress counts from here.
         s.run_done = 0;
         s.run_total = 0;

@@ -219,7 +219,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     };
     // A run whose last files went with the rescan ends here; its outcome
     // keeps the line, and the rescan's news goes to the log.
-    let run_ends = jobs_before > 0 && s.inflight.jobs() == 0;
+    let run_ends = jobs_before > 0 && !s.inflight.has_jobs();
     match news {
         Some(news) if run_ends => s.status.log.push(&news, Level::Info),
         Some(news) if auto => s.status.news(news),
