@@ -1810,19 +1810,7 @@ fn a_batch_summary_counts_its_own_failures() {
     let mut s = state(5, false);
     let files: Vec<_> = s.tree.files().collect();
     let fail = |s: &mut State, req: u64, node: u32| {
-        update(
-            s,
-            Msg::Tag {
-                req,
-                event: TagEvent::Written {
-                    node,
-                    result: Err(super::super::tagger::WriteFailed {
-                        kind: "read-only",
-                        reason: "the file is read-only".into(),
-                    }),
-                },
-            },
-        )
+        write_failed(s, req, node, "read-only", "the file is read-only");
     };
     let (batch, done) = (jazz_batch, batch_done);
 
@@ -1855,19 +1843,7 @@ fn a_batch_summary_counts_its_own_failures() {
 
     // A file deleted before its turn has no ✗ to point at.
     let req = batch(&mut s, &[files[0], files[2], files[4]]);
-    update(
-        &mut s,
-        Msg::Tag {
-            req,
-            event: TagEvent::Written {
-                node: files[0],
-                result: Err(super::super::tagger::WriteFailed {
-                    kind: "not-found",
-                    reason: "no such file".into(),
-                }),
-            },
-        },
-    );
+    write_failed(&mut s, req, files[0], "not-found", "no such file");
     fail(&mut s, req, files[2]);
     written(&mut s, req, files[4], 23, &["Jazz"]);
     assert_eq!(
@@ -1883,23 +1859,29 @@ fn a_refusal_says_not_written_once() {
     let mut s = state(1, false);
     let files: Vec<_> = s.tree.files().collect();
     let req = jazz_batch(&mut s, &files);
-    update(
-        &mut s,
-        Msg::Tag {
-            req,
-            event: TagEvent::Written {
-                node: files[0],
-                result: Err(super::super::tagger::WriteFailed {
-                    kind: "cut-short",
-                    reason: "not written: its audio ends at 0:02 of the 0:30 it declares".into(),
-                }),
-            },
-        },
-    );
+    let reason = "not written: its audio ends at 0:02 of the 0:30 it declares";
+    write_failed(&mut s, req, files[0], "cut-short", reason);
     let name = s.tree.node(files[0]).label().into_owned();
     assert_eq!(
         s.status.message().unwrap_or_default(),
         format!("not written: {name}: its audio ends at 0:02 of the 0:30 it declares")
+    );
+}
+
+/// The tagger's answer that `node`'s write in `req` failed.
+fn write_failed(s: &mut State, req: u64, node: u32, kind: &'static str, reason: &str) {
+    update(
+        s,
+        Msg::Tag {
+            req,
+            event: TagEvent::Written {
+                node,
+                result: Err(super::super::tagger::WriteFailed {
+                    kind,
+                    reason: reason.into(),
+                }),
+            },
+        },
     );
 }
 
