@@ -673,7 +673,8 @@ static ASKED: AtomicUsize = AtomicUsize::new(0);
 /// would leave an entry for a write that never happened), then this run's
 /// temporary copies are removed and the process exits; files not started
 /// are unchanged. Under `--json` the main thread ends the run instead, so
-/// that its JSON is printed whole; a second signal then quits at once.
+/// that its JSON is printed whole; a second signal then waits only for the
+/// file being put in place and that JSON (or 2 s, should stdout be stuck).
 fn remove_temps_on_interrupt(json: bool) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     JSON_RUN.store(json, Ordering::SeqCst);
