@@ -109,6 +109,10 @@ pub struct State {
     pub focus: Option<NodeId>,
     /// Rescans in flight, and one the library watch asked for that waits.
     pub rescans: Rescans,
+    /// Each file's version and inode as the last rescan found them, by node
+    /// of `tree` (empty before the first): a file renamed before it was ever
+    /// inspected is still known as moved, and keeps its mark and results.
+    pub scanned_ids: Vec<Option<(crate::cache::FileKey, u64)>>,
     /// A file of the root to select when the scan lists it (`earmark song.ogg`).
     pub select_on_scan: Option<std::ffi::OsString>,
     /// Classification jobs done and submitted since the queue was last empty.
@@ -255,6 +259,7 @@ impl State {
             undoing_step: None,
             focus: None,
             rescans: Rescans::default(),
+            scanned_ids: Vec::new(),
             select_on_scan: None,
             run_done: 0,
             run_total: 0,

@@ -15,7 +15,14 @@ use crate::player::{OutputStatus, PlayerEvent};
 pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
     match msg {
         Msg::Scan(batch) => {
+            let was_done = s.tree.progress().done;
             s.tree.apply(batch);
+            // The first scan notes no file's version or inode: a silent
+            // rescan once it is done does, so that a file another program
+            // renames before it is ever shown is known as moved.
+            if !was_done && s.tree.progress().done && s.scanned_ids.is_empty() {
+                s.rescans.wanted = true;
+            }
             s.browser.tree_changed();
             s.browser.refresh(&s.tree);
             select_when_listed(s);

@@ -139,7 +139,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     } = rescan;
     let in_place = tree.same_nodes_as(&s.tree);
     let mut map = in_place.clone();
-    let moved = tree.match_moved_files(&s.tree, &mut map, &keys, &inos);
+    let moved = tree.match_moved_files(&s.tree, &s.scanned_ids, &mut map, &keys, &inos);
     let to = |id: NodeId| map.get(id as usize).copied().flatten();
     // A job reads the path it was given: a moved file's is gone with it.
     let stayed = |id: NodeId| in_place.get(id as usize).copied().flatten();
@@ -197,6 +197,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.requested.clear();
     s.reread = None;
     s.tree = tree;
+    s.scanned_ids = keys.iter().zip(&inos).map(|(k, i)| k.zip(*i)).collect();
     s.browser.refresh(&s.tree);
     let files = |n: usize| if n == 1 { "file" } else { "files" };
     let moves = (moved > 0).then(|| format!("{moved} {} moved", files(moved)));

@@ -1768,6 +1768,39 @@ fn a_rescan_follows_files_that_moved() {
     assert_eq!(s.status.message(), Some("rescanned: 0 new files, 1 gone"));
 }
 
+/// A file never shown (never inspected) that another program renames is
+/// moved too, known by the last scan's size, mtime and inode: its mark
+/// follows it ("1 new file, 1 gone" lost it). The first scan notes none, so
+/// a silent rescan follows it.
+#[test]
+fn a_file_renamed_before_it_was_shown_keeps_its_mark() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.mp3"), b"not really audio").unwrap();
+    fs::write(dir.path().join("b.mp3"), b"nor this").unwrap();
+    let mut s = State::new(setup(dir.path().into(), false));
+    update(&mut s, rescanned(dir.path(), false));
+    let a = s.tree.files().next().unwrap();
+    assert!(s.tree.node(a).inspection().is_none());
+    s.browser.toggle_mark(a);
+    fs::rename(dir.path().join("a.mp3"), dir.path().join("z renamed.mp3")).unwrap();
+    update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(s.status.message(), Some("the folder changed: 1 file moved"));
+    let z = s
+        .tree
+        .files()
+        .find(|&f| s.tree.node(f).label() == "z renamed.mp3")
+        .unwrap();
+    assert_eq!(s.browser.marked(), [z]);
+    // the first scan (streamed, no versions noted) asks for that rescan once
+    let s = state(2, false);
+    assert_eq!(
+        s.rescans.running, 1,
+        "one silent rescan after the first scan"
+    );
+    assert!(s.status.message().is_none_or(|m| !m.contains("rescan")));
+}
+
 /// A file earmark wrote and another program then renamed keeps its undo:
 /// the step names its new path and the journal is told to follow it (`u`
 /// said "No such file or directory" with the old path).
@@ -2837,10 +2870,12 @@ fn rescan_puts_the_cursor_where_a_gone_selection_was() {
     fs::remove_file(live.join("s3.mp3")).unwrap();
     rescan(&mut s);
     assert_eq!(selected(&s), std::path::Path::new("live/s4.mp3"));
-    // the browsed folder renamed: its new name, not a row of another folder
+    // the browsed folder renamed: the file follows it there (the last
+    // rescan knew its inode), not a row of another folder; before, the
+    // cursor fell back to the folder
     fs::rename(&live, dir.path().join("live_renamed")).unwrap();
     rescan(&mut s);
-    assert_eq!(selected(&s), std::path::Path::new("live_renamed"));
+    assert_eq!(selected(&s), std::path::Path::new("live_renamed/s4.mp3"));
 }
 
 /// The Track pane's path escapes what the listing escapes (a newline, ESC, a

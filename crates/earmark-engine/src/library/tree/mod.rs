@@ -309,6 +309,7 @@ impl Tree {
     pub fn match_moved_files(
         &self,
         earlier: &Tree,
+        earlier_ids: &[Option<(crate::cache::FileKey, u64)>],
         map: &mut [Option<NodeId>],
         keys: &[Option<crate::cache::FileKey>],
         inos: &[Option<u64>],
@@ -326,10 +327,15 @@ impl Tree {
             if map[old as usize].is_some() {
                 continue;
             }
-            if let Some(i) = earlier.node(old).inspection()
-                && let (Some(key), Some(ino)) = (i.key, i.ino)
-            {
-                note(&mut lost, (key, ino), old);
+            // as read by its inspection, else as the last scan found it (a
+            // file renamed before it was ever shown)
+            let inspected = earlier
+                .node(old)
+                .inspection()
+                .and_then(|i| i.key.zip(i.ino));
+            let scanned = earlier_ids.get(old as usize).copied().flatten();
+            if let Some(id) = inspected.or(scanned) {
+                note(&mut lost, id, old);
             }
         }
         if lost.is_empty() {
@@ -680,10 +686,23 @@ mod tests {
         write("A/deleted.mp3", b"three three");
         write("A/stays.mp3", b"four");
         write("A/replaced.mp3", b"six six");
-        let mut before = Tree::scan_blocking(root);
+        write("A/unseen.mp3", b"seven, never shown");
+        let Rescan {
+            tree: mut before,
+            keys: scanned_keys,
+            inos: scanned_inos,
+        } = Tree::rescan_blocking(root);
+        // what the last scan found of each file, for those never inspected
+        let earlier_ids: Vec<_> = scanned_keys
+            .into_iter()
+            .zip(scanned_inos)
+            .map(|(k, i)| k.zip(i))
+            .collect();
         for f in before.files().collect::<Vec<_>>() {
-            let inspection = inspect_file(&before.path(f));
-            before.set_inspection(f, inspection);
+            if before.node(f).label() != "unseen.mp3" {
+                let inspection = inspect_file(&before.path(f));
+                before.set_inspection(f, inspection);
+            }
         }
         // the twins share a key only if their mtimes agree to the ns: make sure
         let t = std::fs::metadata(root.join("A/twin1.mp3"))
@@ -711,6 +730,7 @@ mod tests {
             ("A/renamed.mp3", "A/new name.mp3"),
             ("A/twin1.mp3", "B/twin1.mp3"),
             ("A/twin2.mp3", "B/twin2.mp3"),
+            ("A/unseen.mp3", "B/unseen renamed.mp3"),
         ] {
             std::fs::rename(root.join(from), root.join(to)).unwrap();
         }
@@ -734,12 +754,17 @@ mod tests {
             inos,
         } = Tree::rescan_blocking(root);
         let mut map = after.same_nodes_as(&before);
-        let paired = after.match_moved_files(&before, &mut map, &keys, &inos);
+        let paired = after.match_moved_files(&before, &earlier_ids, &mut map, &keys, &inos);
         let find = |t: &Tree, rel: &str| {
             (0..t.len() as NodeId).find(|&id| t.rel_path(id) == Path::new(rel))
         };
         let to = |rel: &str| map[find(&before, rel).unwrap() as usize];
-        assert_eq!(paired, 4, "{map:?}");
+        assert_eq!(paired, 5, "{map:?}");
+        assert_eq!(
+            to("A/unseen.mp3"),
+            find(&after, "B/unseen renamed.mp3"),
+            "never inspected: known by the last scan"
+        );
         assert_eq!(to("A/moved.mp3"), find(&after, "B/moved.mp3"));
         assert_eq!(to("A/renamed.mp3"), find(&after, "A/new name.mp3"));
         assert_eq!(to("A/stays.mp3"), find(&after, "A/stays.mp3"));
