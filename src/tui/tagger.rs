@@ -346,15 +346,12 @@ fn serve(
         Request::Moved(moves) => {
             // Only an existing journal: an app that never tagged creates none.
             let exists = crate::tags::journal::default_path().is_ok_and(|p| p.exists());
-            if let Some(Ok(c)) = exists.then(|| journal(cache, send)) {
-                for (from, to) in &moves {
-                    if let Err(e) = c.journal_follow_move(from, to) {
-                        send(TagEvent::Warning(format!(
-                            "the undo journal cannot follow a moved file: {e}"
-                        )));
-                        break;
-                    }
-                }
+            if let Some(Ok(c)) = exists.then(|| journal(cache, send))
+                && let Err(e) = c.journal_follow_moves(&moves)
+            {
+                send(TagEvent::Warning(format!(
+                    "the undo journal cannot follow moved files: {e}"
+                )));
             }
             true
         }

@@ -83,7 +83,10 @@ fn follow_moves(
     stayed: &dyn Fn(NodeId) -> Option<NodeId>,
     to: &dyn Fn(NodeId) -> Option<NodeId>,
 ) {
-    let new_path = |p: &PathBuf| moves.iter().find(|(from, _)| from == p).map(|(_, to)| to);
+    // (a renamed folder moves thousands: looked up, not searched)
+    let by_old: std::collections::HashMap<&PathBuf, &PathBuf> =
+        moves.iter().map(|(from, to)| (from, to)).collect();
+    let new_path = |p: &PathBuf| by_old.get(p).copied();
     for step in &mut s.undo_steps {
         for (_, path) in &mut step.writes {
             if let Some(to) = new_path(&absolute(path.clone())) {

@@ -35,7 +35,10 @@ pub(crate) fn create_tables(conn: &rusqlite::Connection) -> rusqlite::Result<()>
              size     INTEGER NOT NULL,
              mtime_ns INTEGER NOT NULL,
              time     INTEGER NOT NULL
-         );",
+         );
+         -- a moved file's entries are found by path (a renamed folder moves
+         -- thousands); an index an older earmark ignores
+         CREATE INDEX IF NOT EXISTS journal_path ON journal(path);",
     )
 }
 
@@ -388,6 +391,25 @@ impl Cache {
     /// An undo still checks the file's bytes or genre before it writes.
     /// Returns the entries moved.
     pub fn journal_follow_move(&self, from: &Path, to: &Path) -> Result<usize, CacheError> {
+        self.journal_follow_moves(&[(from.to_path_buf(), to.to_path_buf())])
+    }
+
+    /// [`Cache::journal_follow_move`] for many files in one transaction (a
+    /// renamed folder moves all its files at once).
+    pub fn journal_follow_moves(&self, moves: &[(PathBuf, PathBuf)]) -> Result<usize, CacheError> {
+        let tx = self
+            .conn()
+            .unchecked_transaction()
+            .map_err(|e| self.db_err(e))?;
+        let mut moved = 0;
+        for (from, to) in moves {
+            moved += self.follow_one_move(from, to)?;
+        }
+        tx.commit().map_err(|e| self.db_err(e))?;
+        Ok(moved)
+    }
+
+    fn follow_one_move(&self, from: &Path, to: &Path) -> Result<usize, CacheError> {
         let moved = self
             .conn()
             .execute(
