@@ -451,7 +451,7 @@ pub fn run(args: TagArgs) -> Result<ExitCode, CliError> {
 /// and `interrupted` (a script reading it learns the run's number for
 /// `undo --run` and that the rest of the files were not started).
 fn interrupted_json(records: &[Record], batch: Option<i64>, asked: usize, signal: i32) -> ExitCode {
-    let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
+    let batch = run_named(records, batch);
     let written = records.iter().filter(|r| r.status == "written").count();
     print_json(records, false, batch, true);
     JSON_PRINTED.store(true, Ordering::SeqCst);
@@ -979,11 +979,16 @@ fn print_json(records: &[Record], dry_run: bool, batch: Option<i64>, interrupted
     }
 }
 
+/// The journal run a report names. A run that wrote nothing gives its number
+/// back (the next run gets it): naming it would point a later `undo --run`
+/// at another run's writes.
+fn run_named(records: &[Record], batch: Option<i64>) -> Option<i64> {
+    batch.filter(|_| records.iter().any(|r| r.status == "written"))
+}
+
 fn finish(records: &[Record], json: bool, dry_run: bool, batch: Option<i64>) -> ExitCode {
     let failed = records.iter().filter(|r| r.status == "failed").count();
-    // A run that wrote nothing gives its number back (the next run gets it):
-    // naming it would point a later `undo --run` at another run's writes.
-    let batch = batch.filter(|_| records.iter().any(|r| r.status == "written"));
+    let batch = run_named(records, batch);
     if json {
         print_json(records, dry_run, batch, false);
     } else {

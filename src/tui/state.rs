@@ -308,11 +308,16 @@ impl State {
         if let Some(&id) = self.written_paths.get(path) {
             return Some(id);
         }
-        self.tree.files().find(|&f| {
-            let p = self.tree.path(f);
-            std::path::absolute(&p).unwrap_or(p) == path
-        })
+        self.tree
+            .files()
+            .find(|&f| journal_path(self.tree.path(f)) == path)
     }
+}
+
+/// A path as the journal keeps it, and `written_paths` and undo steps look
+/// it up: absolute (a relative library root stays relative in the tree).
+pub fn journal_path(p: PathBuf) -> PathBuf {
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 /// Why the player is silent ("no audio device: playing silently"); the

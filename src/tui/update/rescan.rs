@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::super::components::browser::Browser;
 use super::super::components::status::Level;
 use super::super::effect::{Effect, Work};
-use super::super::state::State;
+use super::super::state::{State, journal_path};
 use super::{Effects, selection_changed};
 use crate::library::tree::{NodeId, Rescan, Tree};
 use crate::library::watch::WatchNote;
@@ -67,11 +67,6 @@ pub fn rescan_if_wanted(s: &mut State, fx: &mut Effects) {
     }
 }
 
-/// A path as the journal keeps it (and `written_paths`): absolute.
-fn absolute(p: PathBuf) -> PathBuf {
-    std::path::absolute(&p).unwrap_or(p)
-}
-
 /// A moved file's undo follows it (`moves`: absolute paths, from and to):
 /// the journal's entries (and skips), this session's undo steps and the
 /// paths of its writes (`u` said "No such file" for a file renamed after
@@ -89,7 +84,7 @@ fn follow_moves(
     let new_path = |p: &PathBuf| by_old.get(p).copied();
     for step in &mut s.undo_steps {
         for (_, path) in &mut step.writes {
-            if let Some(to) = new_path(&absolute(path.clone())) {
+            if let Some(to) = new_path(&journal_path(path.clone())) {
                 path.clone_from(to);
             }
         }
@@ -173,7 +168,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     let moves: Vec<(PathBuf, PathBuf)> = old_files
         .iter()
         .filter(|&&f| stayed(f).is_none())
-        .filter_map(|&f| to(f).map(|n| (absolute(s.tree.path(f)), absolute(tree.path(n)))))
+        .filter_map(|&f| to(f).map(|n| (journal_path(s.tree.path(f)), journal_path(tree.path(n)))))
         .collect();
     follow_moves(s, fx, moves, &stayed, &to);
     s.focus = s.focus.and_then(&to);

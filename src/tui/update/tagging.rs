@@ -148,8 +148,8 @@ fn written(
         f.written = Some(applied.report.new.clone());
     }
     if applied.report.changed {
-        let abs = std::path::absolute(&path).unwrap_or(path.clone());
-        s.written_paths.insert(abs, node);
+        s.written_paths
+            .insert(crate::tui::state::journal_path(path.clone()), node);
         // As the journal would say at the next start: a file whose folder
         // goes away and comes back (a rescan in between) is marked ✎ again.
         s.journal_marks

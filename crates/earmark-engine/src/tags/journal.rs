@@ -389,13 +389,8 @@ impl Cache {
     /// under another name): its pending entries, and its skip, follow it, so
     /// that an undo (the app's `u`, `earmark tag undo`) finds it where it is.
     /// An undo still checks the file's bytes or genre before it writes.
+    /// All in one transaction (a renamed folder moves all its files at once).
     /// Returns the entries moved.
-    pub fn journal_follow_move(&self, from: &Path, to: &Path) -> Result<usize, CacheError> {
-        self.journal_follow_moves(&[(from.to_path_buf(), to.to_path_buf())])
-    }
-
-    /// [`Cache::journal_follow_move`] for many files in one transaction (a
-    /// renamed folder moves all its files at once).
     pub fn journal_follow_moves(&self, moves: &[(PathBuf, PathBuf)]) -> Result<usize, CacheError> {
         let tx = self
             .conn()
@@ -515,7 +510,7 @@ mod tests {
         let pending = cache.journal_add(&entry("/m/a.mp3", b)).unwrap();
         let other = cache.journal_add(&entry("/m/b.mp3", b)).unwrap();
         let moved = cache
-            .journal_follow_move(Path::new("/m/a.mp3"), Path::new("/n/a (1).mp3"))
+            .journal_follow_moves(&[(PathBuf::from("/m/a.mp3"), PathBuf::from("/n/a (1).mp3"))])
             .unwrap();
         assert_eq!(moved, 1);
         let path = |id| cache.journal_get(id).unwrap().unwrap().path;
