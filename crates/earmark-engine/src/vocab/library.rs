@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::spelling::{Spellings, key, split};
+use super::spelling::{Spellings, is_placeholder, key, split};
 
 /// The genres read from each file, and the vocabulary they make.
 #[derive(Debug, Default, Clone)]
@@ -24,10 +24,17 @@ pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLi
     let mut spellings = Spellings::default();
     let mut per_file: Vec<(PathBuf, Vec<String>)> = Vec::new();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    // placeholders (`Other`, `Unknown`): their spelling and how many files
+    let mut placeholders: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for (path, values) in raw {
         let mut keys: Vec<String> = Vec::new();
         for v in values {
             for g in split(v) {
+                if is_placeholder(&g) {
+                    let e = placeholders.entry(key(&g)).or_insert((g.clone(), 0));
+                    e.1 += 1;
+                    continue;
+                }
                 let k = spellings.add(&g);
                 if !k.is_empty() && !keys.contains(&k) {
                     keys.push(k);
@@ -42,12 +49,21 @@ pub fn vocabulary(raw: &[(PathBuf, Vec<String>)], min_tracks: usize) -> TaggedLi
     let mut lib = TaggedLibrary::default();
     for (k, n) in &counts {
         let name = spellings.display(k).unwrap_or_else(|| k.clone());
-        if *n >= min_tracks {
+        if let Err(why) = crate::tags::clean_genres(std::slice::from_ref(&name)) {
+            // `tag --auto --genres mine` would learn a name it must refuse
+            // to write (a control character, a bare number, a `;`)
+            lib.left_out
+                .push((name, *n, format!("earmark does not write it: {why}")));
+        } else if *n >= min_tracks {
             lib.vocabulary.push((k.clone(), name, *n));
         } else {
             lib.left_out
                 .push((name, *n, format!("fewer than {min_tracks} tagged tracks")));
         }
+    }
+    for (name, n) in placeholders.into_values() {
+        lib.left_out
+            .push((name, n, "a placeholder, not a genre".to_string()));
     }
     let kept = |k: &String| lib.vocabulary.iter().any(|(v, _, _)| v == k);
     lib.files = per_file
@@ -141,14 +157,71 @@ pub fn same_genre(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn f(p: &str, g: &[&str]) -> (PathBuf, Vec<String>) {
+        (
+            PathBuf::from(p),
+            g.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn placeholders_and_names_earmark_does_not_write_are_never_learned() {
+        // `Other` and `Unknown` are what taggers write for no genre: never
+        // learned, however many files hold them, and said why
+        let placeholders = vocabulary(
+            &[
+                f("/d/1", &["Other"]),
+                f("/d/2", &["other; Jazz"]),
+                f("/d/3", &["Unknown"]),
+                f("/d/4", &["Ｊａｚｚ"]),
+            ],
+            2,
+        );
+        assert_eq!(
+            placeholders.vocabulary,
+            vec![("jazz".to_string(), "Jazz".to_string(), 2)]
+        );
+        assert_eq!(
+            placeholders.left_out,
+            vec![
+                (
+                    "Other".to_string(),
+                    2,
+                    "a placeholder, not a genre".to_string()
+                ),
+                (
+                    "Unknown".to_string(),
+                    1,
+                    "a placeholder, not a genre".to_string()
+                ),
+            ]
+        );
+        assert_eq!(placeholders.files.len(), 2);
+        // a name the writer refuses is never learned, so `tag --auto` cannot
+        // pick it; the reason is the writer's own
+        let unwritable = vocabulary(
+            &[
+                f("/e/1", &["Jazz\u{7}"]),
+                f("/e/2", &["Jazz\u{7}"]),
+                f("/e/3", &["1984"]),
+                f("/e/4", &["1984"]),
+            ],
+            2,
+        );
+        assert!(unwritable.vocabulary.is_empty());
+        assert_eq!(unwritable.left_out.len(), 2);
+        assert!(
+            unwritable.left_out[0]
+                .2
+                .starts_with("earmark does not write it: genre \"1984\" is a number"),
+            "{:?}",
+            unwritable.left_out
+        );
+        assert!(unwritable.left_out[1].2.contains("control character"));
+    }
+
     #[test]
     fn multi_value_genres_count_for_each_and_thin_ones_are_left_out() {
-        let f = |p: &str, g: &[&str]| {
-            (
-                PathBuf::from(p),
-                g.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            )
-        };
         let raw = vec![
             f("/a/1", &["Hip-Hop; Jazz"]),
             f("/a/2", &["hip hop"]),

@@ -17,16 +17,45 @@ pub fn split(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The comparison key of a genre: composed (NFC), lower case, `&` read as
-/// `and`, and every space, hyphen, underscore, dot or apostrophe removed.
+/// The comparison key of a genre: compatibility-composed (NFKC), lower
+/// case, `&` read as `and`, and every space, hyphen, underscore, dot or
+/// apostrophe removed. A name of symbols only (`🎸`, `!!!`) keys as itself,
+/// lower case and without spaces, so that `learn` counts it as the genre
+/// `tag` and `info` see; only a blank name has no key.
 pub fn key(genre: &str) -> String {
-    // NFC first: a macOS tagger's "ç" is "c" + a combining cedilla, which
-    // would key apart from the composed "ç" of most others
-    let lower = composed(genre).to_lowercase().replace('&', " and ");
-    lower
+    use unicode_normalization::UnicodeNormalization;
+    // NFKC: a macOS tagger's "ç" is "c" + a combining cedilla, and a CJK
+    // input method's full-width "Ｊａｚｚ" is "Jazz"; both would key apart
+    let folded: String = genre.trim().nfkc().collect::<String>().to_lowercase();
+    let words: String = folded
+        .replace('&', " and ")
         .chars()
         .filter(|c| c.is_alphanumeric() || *c == '+' || *c == '#')
-        .collect()
+        .collect();
+    if words.is_empty() {
+        folded.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        words
+    }
+}
+
+/// Values taggers and rippers write where no genre was chosen (ID3v1's
+/// `Other`, a ripper's `Unknown`): learning them would teach earmark to
+/// suggest "no genre" as a genre. Compared by key.
+pub fn is_placeholder(genre: &str) -> bool {
+    const PLACEHOLDERS: [&str; 10] = [
+        "other",
+        "others",
+        "unknown",
+        "unknowngenre",
+        "genre",
+        "none",
+        "na",
+        "null",
+        "undefined",
+        "unclassified",
+    ];
+    PLACEHOLDERS.contains(&key(genre).as_str())
 }
 
 /// `genre` trimmed and in Unicode's composed form (NFC): one spelling
@@ -57,9 +86,10 @@ impl Spellings {
         k
     }
 
-    /// The most used spelling of `key`; ties go to mixed case, then lower
-    /// case, then the alphabetically first (`JAZZ` beat `jazz` and `Jazz`
-    /// alike, capitals sorting first).
+    /// The most used spelling of `key` that earmark can write (one holding a
+    /// control character only when there is no other); ties go to mixed
+    /// case, then lower case, then the alphabetically first (`JAZZ` beat
+    /// `jazz` and `Jazz` alike, capitals sorting first).
     pub fn display(&self, key: &str) -> Option<String> {
         let uses = self.seen.get(key)?;
         let case = |s: &str| {
@@ -73,7 +103,10 @@ impl Spellings {
         };
         uses.iter()
             .rev()
-            .max_by_key(|(s, n)| (**n, case(s)))
+            .max_by_key(|(s, n)| {
+                let writable = crate::tags::clean_genres(&[s.to_string()]).is_ok();
+                (writable, **n, case(s))
+            })
             .map(|(s, _)| s.clone())
     }
 }
@@ -109,6 +142,17 @@ mod tests {
         assert_eq!(key("Chanson"), "chanson");
         assert_eq!(key("Bossa Nova"), "bossanova");
         assert_eq!(key("   "), "");
+        // a CJK input method's full-width letters are the same genre
+        assert_eq!(key("Ｊａｚｚ"), "jazz");
+        assert_eq!(key("Ｈｉｐ－Ｈｏｐ"), "hiphop");
+        // symbols only: a genre of its own, told apart from others
+        assert_eq!(key("🎸"), "🎸");
+        assert_eq!(key(" ! ! "), "!!");
+        assert_ne!(key("!!!"), key("???"));
+        assert!(is_placeholder("Other") && is_placeholder("UNKNOWN"));
+        assert!(is_placeholder("<Unknown>") && is_placeholder("N/A"));
+        assert!(is_placeholder("Unknown Genre") && is_placeholder(" none "));
+        assert!(!is_placeholder("Otherworldly") && !is_placeholder("Misc"));
         // composed "ç" and "c" + combining cedilla (a macOS tagger's) are one
         // genre, spelled composed; the unaccented spelling stays apart
         let decomposed = "Musique Franc\u{327}aise";
@@ -143,5 +187,10 @@ mod tests {
         }
         assert_eq!(s.display("hiphop").as_deref(), Some("Hip-Hop"));
         assert_eq!(s.display("jazz"), None);
+        // a spelling the writer refuses loses to any it takes
+        for g in ["Jazz\u{7}", "Jazz\u{7}", "jazz"] {
+            s.add(g);
+        }
+        assert_eq!(s.display("jazz").as_deref(), Some("jazz"));
     }
 }
