@@ -804,7 +804,31 @@ fn classify_goes_on_past_a_missing_path_and_features_stops() {
         stderr.contains("1 file classified; 1 skipped (each said above)"),
         "{stderr}"
     );
-    assert_eq!(text(&out.stdout).lines().count(), 4, "header and 3 genres");
+    // the skipped path has its row too, so a script joining its list of
+    // paths to the rows loses none
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        5,
+        "header, the skip, 3 genres: {stdout}"
+    );
+    let skip = stdout.lines().nth(1).unwrap();
+    assert!(
+        skip.contains("nope.wav,,,,") && skip.ends_with("no such file or directory"),
+        "{skip}"
+    );
+    let out = run(&[
+        os("classify"),
+        os("--model"),
+        os("fast"),
+        os("--json"),
+        file.as_os_str(),
+        nope.as_os_str(),
+    ]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
+    assert_eq!(rows[0]["error_kind"], "missing", "{rows}");
+    assert!(rows[1]["top"].is_array(), "{rows}");
     let out = run(&[os("classify"), os("--model"), os("fast"), nope.as_os_str()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let feats = dir.path().join("feats");

@@ -164,6 +164,17 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         path_column_cap(),
     );
     out.genre_width = widest_genre(classifier.model(), vocab.as_ref());
+    // JSON and CSV give every path skipped its row too, so that a script
+    // joining its list to the rows loses none (the table said them above)
+    if format != Format::Table {
+        for e in &collected.errors {
+            let row = TrackResult {
+                error_kind: Some(skipped_kind(&e.path)),
+                ..TrackResult::failed(&e.path, e.to_string())
+            };
+            let _ = out.row(&row);
+        }
+    }
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
     let mut unjudged = 0usize;
     let interrupted = stop_on_first_interrupt(collected.files.len() > 1);
@@ -634,6 +645,17 @@ fn classify_one(classifier: &Classifier, path: &Path, top: usize) -> TrackResult
                 ..TrackResult::failed(path, e.to_string())
             }
         }
+    }
+}
+
+/// The `error_kind` of a path skipped before any decoding: `missing` (no
+/// such file, a dangling link), `not-a-file` (a FIFO, a device) or
+/// `unreadable` (no permission, a loop of links).
+fn skipped_kind(path: &Path) -> &'static str {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "missing",
+        Ok(m) if !m.is_file() && !m.is_dir() => "not-a-file",
+        _ => "unreadable",
     }
 }
 
