@@ -149,13 +149,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         v.preflight(&collected.files)
             .map_err(|e| CliError::failed("classify", e))?;
     }
-    let format = if args.json {
-        Format::Json
-    } else if args.csv {
-        Format::Csv
-    } else {
-        Format::Table
-    };
+    let format = output_format(&args);
     let mut out = Printer::new(
         std::io::stdout(),
         format,
@@ -164,17 +158,7 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
         path_column_cap(),
     );
     out.genre_width = widest_genre(classifier.model(), vocab.as_ref());
-    // JSON and CSV give every path skipped its row too, so that a script
-    // joining its list to the rows loses none (the table said them above)
-    if format != Format::Table {
-        for e in &collected.errors {
-            let row = TrackResult {
-                error_kind: Some(skipped_kind(&e.path)),
-                ..TrackResult::failed(&e.path, e.to_string())
-            };
-            let _ = out.row(&row);
-        }
-    }
+    out.skipped_rows(&collected.errors);
     let (mut done, mut undecodable, mut failed) = (0usize, 0usize, 0usize);
     let mut unjudged = 0usize;
     let interrupted = stop_on_first_interrupt(collected.files.len() > 1);
@@ -236,6 +220,16 @@ pub fn run(args: ClassifyArgs) -> Result<ExitCode, CliError> {
             );
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn output_format(args: &ClassifyArgs) -> Format {
+    if args.json {
+        Format::Json
+    } else if args.csv {
+        Format::Csv
+    } else {
+        Format::Table
     }
 }
 
@@ -472,6 +466,21 @@ impl<W: Write> Printer<W> {
         self.rows += 1;
         let r = self.out.write_all(&text).and_then(|()| self.out.flush());
         self.check(r)
+    }
+
+    /// JSON and CSV give every path skipped its row too, so that a script
+    /// joining its list to the rows loses none (the table's are on stderr).
+    fn skipped_rows(&mut self, skipped: &[crate::library::WalkError]) {
+        if self.format == Format::Table {
+            return;
+        }
+        for e in skipped {
+            let row = TrackResult {
+                error_kind: Some(skipped_kind(&e.path)),
+                ..TrackResult::failed(&e.path, e.to_string())
+            };
+            let _ = self.row(&row);
+        }
     }
 
     fn finish(&mut self) {
