@@ -290,7 +290,12 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
     let mut unwritten = Vec::new();
     // One file: what it held and holds again ("Jazz → Rock"), as the CLI says.
     let mut change = None;
-    for r in list {
+    // the step's journal ids, in the order the undo took them
+    let ids: Vec<i64> = step
+        .iter()
+        .flat_map(|st| st.writes.iter().rev().map(|(id, _)| *id))
+        .collect();
+    for (i, r) in list.into_iter().enumerate() {
         match r {
             Ok(UndoneFile {
                 path,
@@ -336,7 +341,15 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
                 if let Some(id) = path.and_then(|p| s.node_for_path(&p)) {
                     reinspect(s, fx, id);
                 }
-                errors.push(e);
+                // the step is spent here (`u` moves on to the one before);
+                // its journal entry is still open: say how to take it back
+                // later (a file moved away and back, say)
+                match ids.get(i) {
+                    Some(id) => {
+                        errors.push(format!("{e} (earmark tag undo {id} takes it back later)"))
+                    }
+                    None => errors.push(e),
+                }
             }
         }
     }
@@ -362,14 +375,6 @@ fn undone(s: &mut State, fx: &mut Effects, list: Vec<Result<UndoneFile, UndoFail
             "; {} never written (an interrupted run)",
             name_list(&unwritten, 3)
         ));
-    }
-    // A one-file step whose undo failed is spent here (`u` moves on to the
-    // step before); its journal entry is still open: say how to take it
-    // back later (a file moved away and back, say)
-    if let (Some(step), [e]) = (&step, errors.as_mut_slice())
-        && let [(id, _)] = step.writes.as_slice()
-    {
-        e.push_str(&format!(" (earmark tag undo {id} takes it back later)"));
     }
     say_undone(s, &undid, &errors);
 }

@@ -2748,10 +2748,29 @@ fn a_refused_undo_reads_the_file_again() {
 }
 
 /// A batch undo with several failures names the first and logs each (the
-/// others were said nowhere; soak review).
+/// others were said nowhere; soak review), each with the journal entry
+/// `earmark tag undo` takes back later: the step is spent (its failures
+/// named no entry, so a batch's were lost to `u`).
 #[test]
 fn an_undo_logs_each_failure() {
-    let (mut s, _file, req, _path) = written_then_u("Reggae");
+    let mut s = state(3, false);
+    let files: Vec<_> = s.tree.files().collect();
+    let mut fx = Vec::new();
+    let batch = files.iter().map(|f| (*f, vec!["Reggae".into()])).collect();
+    super::tagging::write_tags(&mut s, &mut fx, batch);
+    let (batch, _) = write_req(&fx);
+    for (f, id) in files.iter().zip(41..) {
+        written(&mut s, batch, *f, id, &["Reggae"]);
+    }
+    key(&mut s, KeyCode::Char('u'));
+    let fx = key(&mut s, KeyCode::Char('y'));
+    let Some(Effect::UndoTags { req, ids }) =
+        fx.iter().find(|e| matches!(e, Effect::UndoTags { .. }))
+    else {
+        panic!("no undo after yes: {fx:?}");
+    };
+    assert_eq!(ids, &[43, 42, 41]);
+    let req = *req;
     let failed = |why: &str| Err(super::super::tagger::UndoFailed::Failed(why.into(), None));
     let event = TagEvent::Undone(vec![
         failed("a.ogg: No such file or directory"),
@@ -2761,11 +2780,15 @@ fn an_undo_logs_each_failure() {
     update(&mut s, Msg::Tag { req, event });
     let line = s.status.message().unwrap_or_default().to_string();
     assert!(
-        line.contains("3 failed: a.ogg") && line.contains("! lists the others"),
+        line.contains("3 failed: a.ogg: No such file or directory (earmark tag undo 43 takes")
+            && line.contains("! lists the others"),
         "{line}"
     );
     let log: Vec<String> = s.status.log.entries().map(|e| e.text.clone()).collect();
-    for f in ["b.ogg: genre changed", "c.ogg: permission denied"] {
+    for f in [
+        "b.ogg: genre changed since it was written (earmark tag undo 42 takes it back later)",
+        "c.ogg: permission denied (earmark tag undo 41 takes it back later)",
+    ] {
         assert!(log.iter().any(|l| l.contains(f)), "{f}: {log:?}");
     }
 }
