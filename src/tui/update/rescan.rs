@@ -197,25 +197,8 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     s.tree = tree;
     s.scanned_ids = keys.iter().zip(&inos).map(|(k, i)| k.zip(*i)).collect();
     s.browser.refresh(&s.tree);
-    let files = |n: usize| if n == 1 { "file" } else { "files" };
-    let moves = (moved > 0).then(|| format!("{moved} {} moved", files(moved)));
-    let news = if !auto {
-        let what = format!("{added} new {}, {gone} gone", files(added));
-        Some(match moves {
-            Some(m) => format!("rescanned: {what}, {m}"),
-            None => format!("rescanned: {what}"),
-        })
-    } else if added + gone + moved > 0 {
-        let what = [
-            (added > 0).then(|| format!("{added} new {}", files(added))),
-            (gone > 0).then(|| format!("{gone} {} gone", files(gone))),
-            moves,
-        ];
-        let what: Vec<String> = what.into_iter().flatten().collect();
-        Some(format!("the folder changed: {}", what.join(", ")))
-    } else {
-        None
-    };
+    let changed = forget_changed_results(s, &keys);
+    let news = rescan_news(auto, added, gone, moved, changed);
     // A run whose last files went with the rescan ends here; its outcome
     // keeps the line, and the rescan's news goes to the log.
     let run_ends = jobs_before > 0 && !s.inflight.has_jobs();
@@ -229,6 +212,66 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
         super::background::end_of_run(s);
     }
     selection_changed(s, fx);
+}
+
+/// What the status line says of a rescan: `rescanned: …` when asked for,
+/// `the folder changed: …` on the watch's (None: nothing came, went, moved
+/// or changed).
+fn rescan_news(
+    auto: bool,
+    added: usize,
+    gone: usize,
+    moved: usize,
+    changed: usize,
+) -> Option<String> {
+    let files = |n: usize| if n == 1 { "file" } else { "files" };
+    let moves = [
+        (moved > 0).then(|| format!("{moved} {} moved", files(moved))),
+        (changed > 0).then(|| format!("{changed} {} changed", files(changed))),
+    ];
+    let moves: Vec<String> = moves.into_iter().flatten().collect();
+    let moves = (!moves.is_empty()).then(|| moves.join(", "));
+    if !auto {
+        let what = format!("{added} new {}, {gone} gone", files(added));
+        Some(match moves {
+            Some(m) => format!("rescanned: {what}, {m}"),
+            None => format!("rescanned: {what}"),
+        })
+    } else if added + gone + moved + changed > 0 {
+        let what = [
+            (added > 0).then(|| format!("{added} new {}", files(added))),
+            (gone > 0).then(|| format!("{gone} {} gone", files(gone))),
+            moves,
+        ];
+        let what: Vec<String> = what.into_iter().flatten().collect();
+        Some(format!("the folder changed: {}", what.join(", ")))
+    } else {
+        None
+    }
+}
+
+/// Results found for another version of a file than the rescan read
+/// (replaced, or re-tagged by another program) are forgotten, so that `c`
+/// classifies the file again instead of skipping it as classified until the
+/// cursor happens to reach it. How many.
+fn forget_changed_results(s: &mut State, keys: &[Option<crate::cache::FileKey>]) -> usize {
+    let changed: Vec<NodeId> = s
+        .tree
+        .files()
+        .filter(|&f| {
+            keys.get(f as usize)
+                .copied()
+                .flatten()
+                .is_some_and(|now| s.results.outdated(f, now))
+        })
+        .collect();
+    for &f in &changed {
+        s.results.forget_result(f);
+        if s.focus == Some(f) {
+            s.focus = None;
+        }
+    }
+    changed.len()
 }
 
 /// A browser for the new tree with the same filter, open folders, marks and

@@ -3255,6 +3255,51 @@ fn rescanned(root: &std::path::Path, auto: bool) -> Msg {
     }
 }
 
+/// A classified file another program replaces or re-tags loses its result
+/// at the rescan that sees it, so that `c` classifies it again: it was
+/// skipped as classified until the cursor happened to reach it (soak review).
+#[test]
+fn a_rescan_forgets_the_result_of_a_file_changed_since() {
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+    for name in ["a.wav", "b.wav"] {
+        fs::copy(&demo, dir.path().join(name)).unwrap();
+    }
+    let mut s = State::new(setup(dir.path().into(), true));
+    update(&mut s, rescanned(dir.path(), false));
+    model_ready(&mut s);
+    let id = |s: &State, name: &str| s.tree.files().find(|&f| s.tree.node(f).label() == name);
+    for name in ["a.wav", "b.wav"] {
+        let mut c = classified("rock", 0.9);
+        c.file_key = Some(crate::cache::file_key(&dir.path().join(name)).unwrap());
+        s.results.set_result(id(&s, name).unwrap(), c);
+    }
+    // b re-tagged by another program (a byte more, a newer mtime)
+    let mut bytes = fs::read(dir.path().join("b.wav")).unwrap();
+    bytes.push(0);
+    fs::write(dir.path().join("b.wav"), bytes).unwrap();
+    update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(
+        s.status.message(),
+        Some("the folder changed: 1 file changed")
+    );
+    let (a, b) = (id(&s, "a.wav").unwrap(), id(&s, "b.wav").unwrap());
+    assert!(s.results.result(a).is_some(), "unchanged: kept");
+    assert!(s.results.result(b).is_none(), "changed: forgotten");
+    // `c` on both files queues the changed one only
+    key(&mut s, KeyCode::Char('*'));
+    let fx = key(&mut s, KeyCode::Char('c'));
+    let queued: Vec<u32> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Classify { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(queued, vec![b], "{fx:?} {:?}", s.status.message());
+}
+
 /// The library watch: a change another program made rescans on its own,
 /// one rescan at a time and none under a tag write; a file that did not
 /// change keeps what was read of it, one that did is read again; the status
