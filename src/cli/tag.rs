@@ -632,9 +632,11 @@ enum Held {
 
 /// The genre a file holds that `--auto` would replace without `--overwrite`
 /// (None: nothing to replace, or it is asked for; a file that cannot be read
-/// goes on, for the write to say why). One read of the file's tags.
+/// goes on, for the write to say why). The same genre in the file's own
+/// spelling is kept with `--overwrite` too, as the app keeps it (`hiphop`
+/// was rewritten `Hip-Hop`). One read of the file's tags.
 fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Held> {
-    if args.overwrite || change.mode == GenreMode::Append {
+    if change.mode == GenreMode::Append {
         return None;
     }
     let now = crate::tags::write::read_genre_state(path).ok()?.display();
@@ -644,7 +646,7 @@ fn held_genre(args: &TagArgs, path: &Path, change: &GenreChange) -> Option<Held>
             .zip(&change.genres)
             .all(|(a, b)| crate::vocab::library::same_genre(a, b));
     if !same {
-        (!now.is_empty()).then(|| Held::Other(now.join("; ")))
+        (!now.is_empty() && !args.overwrite).then(|| Held::Other(now.join("; ")))
     } else {
         (now != change.genres).then_some(Held::Spelled(now))
     }
