@@ -545,3 +545,51 @@ t = i.ID3(); t.add(i.TCON(encoding=3, text=['Ro\\nck\\x1b[31m'])); t.save(sys.ar
         assert!(all.contains("Ro\\nck\\u{1b}[31m"), "{all:?}");
     }
 }
+
+/// Repeated fields (a file of eleven `TITLE`s) show in the order the file
+/// holds them, as mutagen reads them: lofty's reader reordered them (the
+/// titles started at the seventh). Every Vorbis-comment file of
+/// ../shared/music, title, artist and album.
+#[test]
+fn repeated_fields_show_in_the_files_order() {
+    let (Some(py), Some(music)) = (reader::mutagen_python(), common::shared_music()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&music).unwrap() {
+        let path = entry.unwrap().path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !["ogg", "flac", "opus"].contains(&ext) {
+            continue;
+        }
+        let theirs = mutagen(
+            &py,
+            "import sys, mutagen, json
+t = mutagen.File(sys.argv[1]).tags
+def j(k):
+    v = []
+    for x in t.get(k, []):
+        x = x.strip()
+        if x and x not in v: v.append(x)
+    return '; '.join(v) or None
+print(json.dumps([j('title'), j('artist'), j('album')]))",
+            &path,
+        );
+        let theirs: Vec<Option<String>> = serde_json::from_str(&theirs).unwrap();
+        let out = earmark(&["info", "--json"], &path, dir.path());
+        assert!(out.status.success(), "{out:?}");
+        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ours = &ours[0]["tags"];
+        for (field, want) in ["title", "artist", "album"].iter().zip(&theirs) {
+            assert_eq!(
+                ours[field].as_str(),
+                want.as_deref(),
+                "{}: {field}",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} Vorbis-comment files");
+}

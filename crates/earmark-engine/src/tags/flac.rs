@@ -98,6 +98,22 @@ pub(crate) fn comment_genres(body: &[u8]) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// Every `KEY=value` entry of a Vorbis comment structure at the start of
+/// `body`, in the file's order (keys upper case, values decoded lossily):
+/// lofty 0.25 reorders a field's repeated values (`TITLE` ×11 read from the
+/// seventh), so what `info` and the app show of them is read here.
+pub(crate) fn comment_entries(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    Ok(Comments::parse(body)?
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let at = e.iter().position(|&b| b == b'=')?;
+            let key = String::from_utf8_lossy(&e[..at]).to_ascii_uppercase();
+            Some((key, String::from_utf8_lossy(&e[at + 1..]).into_owned()))
+        })
+        .collect())
+}
+
 /// The bytes after the comments at the start of `body`, the vendor and the
 /// non-GENRE entries.
 pub(crate) fn comment_others(body: &[u8]) -> Result<VorbisOthers, String> {
@@ -197,6 +213,13 @@ impl FlacMeta {
 
     fn comments_index(&self) -> Option<usize> {
         self.blocks.iter().position(|b| b.kind == VORBIS_COMMENT)
+    }
+
+    /// The entries of the first Vorbis comment block, in order.
+    pub(crate) fn comment_entries(&self) -> Vec<(String, String)> {
+        self.comments_index()
+            .and_then(|i| comment_entries(&self.blocks[i].body).ok())
+            .unwrap_or_default()
     }
 
     /// GENRE values of the first Vorbis comment block.

@@ -70,22 +70,19 @@ impl TagSummary {
 
 /// Every value a tag holds for `key`, joined with "; " as genres are: a
 /// file with eleven TITLE comments shows them all, not one of them at random.
-fn all_values(tag: &lofty::tag::Tag, key: ItemKey) -> Option<std::borrow::Cow<'_, str>> {
-    let mut values: Vec<&str> = Vec::new();
-    for v in tag
-        .get_strings(key)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        if !values.contains(&v) {
-            values.push(v);
+fn all_values(tag: &lofty::tag::Tag, key: ItemKey) -> Option<String> {
+    join_distinct(tag.get_strings(key))
+}
+
+/// Values trimmed, blanks and repeats dropped, joined with "; ".
+fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut kept: Vec<&str> = Vec::new();
+    for v in values.map(str::trim).filter(|v| !v.is_empty()) {
+        if !kept.contains(&v) {
+            kept.push(v);
         }
     }
-    match values.len() {
-        0 => None,
-        1 => Some(values[0].into()),
-        _ => Some(values.join("; ").into()),
-    }
+    (!kept.is_empty()).then(|| kept.join("; "))
 }
 
 /// Containers earmark decodes whose tags lofty can neither read nor write
@@ -233,9 +230,9 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
             .filter(|t| Some(t.tag_type()) != tagged.primary_tag().map(|p| p.tag_type())),
     );
     for tag in tags {
-        let fill = |slot: &mut Option<String>, v: Option<std::borrow::Cow<'_, str>>| {
+        let fill = |slot: &mut Option<String>, v: Option<String>| {
             if slot.is_none() {
-                *slot = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+                *slot = v;
             }
         };
         fill(&mut summary.title, all_values(tag, ItemKey::TrackTitle));
@@ -259,13 +256,37 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     // The genre as `tag` sees it (ID3v2.3 '/' lists, every `©gen` value, a
     // QuickTime `meta`), so every front shows the same list; lofty's reading
     // stays for formats and tags earmark does not write (APE, ID3v1 only).
-    if let Ok(state) = write::read_genre_state(path) {
+    if let Ok((state, comments)) = write::read_genre_state_and_comments(path) {
         let shown = state.display();
         if !shown.is_empty() {
             summary.genres = shown;
         }
+        in_file_order(&mut summary, &comments);
     }
     Ok(summary)
+}
+
+/// A Vorbis-comment file's title, artist and album in the order its fields
+/// stand (lofty's reorders repeated fields: a file of 11 `TITLE`s showed
+/// them from the seventh, where mutagen and ffprobe start at the first).
+fn in_file_order(summary: &mut TagSummary, comments: &[(String, String)]) {
+    let joined = |key: &str| {
+        join_distinct(
+            comments
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str()),
+        )
+    };
+    for (slot, key) in [
+        (&mut summary.title, "TITLE"),
+        (&mut summary.artist, "ARTIST"),
+        (&mut summary.album, "ALBUM"),
+    ] {
+        if let Some(v) = joined(key) {
+            *slot = Some(v);
+        }
+    }
 }
 
 /// The genre name earmark writes for a model label: the conventional ID3v1 /

@@ -254,6 +254,15 @@ impl Native {
         Ok(native)
     }
 
+    /// A Vorbis-comment file's entries in order (empty for other formats).
+    pub(crate) fn comment_entries(&self) -> Vec<(String, String)> {
+        match self {
+            Native::Flac(m) => m.comment_entries(),
+            Native::Ogg(t) => t.comment_entries(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The genre values per slot, as stored.
     pub(crate) fn state(&self) -> GenreState {
         let slot = |slot: Slot, values: Vec<String>| SlotValues { slot, values };

@@ -13,7 +13,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use sha2::{Digest, Sha256};
 
-use super::flac::{comment_genres, comment_others, replace_genres};
+use super::flac::{comment_entries, comment_genres, comment_others, replace_genres};
 use super::id3::move_tail;
 
 /// Header pages loaded at most (bounded memory; pictures in comments count).
@@ -339,6 +339,11 @@ impl OggTags {
 
     pub(crate) fn genres(&self) -> Result<Vec<String>, String> {
         comment_genres(self.comment_body())
+    }
+
+    /// The comment header's entries, in order.
+    pub(crate) fn comment_entries(&self) -> Vec<(String, String)> {
+        comment_entries(self.comment_body()).unwrap_or_default()
     }
 
     pub(crate) fn set_genres(&mut self, values: &[String]) -> Result<(), String> {

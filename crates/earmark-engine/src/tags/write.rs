@@ -242,10 +242,18 @@ pub fn is_temp_file(path: &Path) -> bool {
 
 /// The genre values `path` holds now, per native field.
 pub fn read_genre_state(path: &Path) -> Result<GenreState, TagWriteError> {
+    read_genre_state_and_comments(path).map(|(state, _)| state)
+}
+
+/// [`read_genre_state`], and a Vorbis-comment file's entries in order (empty
+/// for other formats), from the same one read.
+pub(crate) fn read_genre_state_and_comments(
+    path: &Path,
+) -> Result<(GenreState, Vec<(String, String)>), TagWriteError> {
     let mut file = File::open(path).map_err(|e| TagWriteError::io(path, "cannot open", &e))?;
     match read_native(path, &mut file) {
-        Ok(native) => Ok(native.state()),
-        Err(e) => id3v1_only_state(path, &e).ok_or(e),
+        Ok(native) => Ok((native.state(), native.comment_entries())),
+        Err(e) => id3v1_only_state(path, &e).map(|s| (s, Vec::new())).ok_or(e),
     }
 }
 
