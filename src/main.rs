@@ -11,7 +11,12 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     say_output_failures();
-    earmark::cli::run(earmark::cli::Cli::parse())
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(why) = earmark::cli::mistyped_command(&args) {
+        eprintln!("earmark: {why}");
+        return ExitCode::from(2);
+    }
+    earmark::cli::run(earmark::cli::Cli::parse_from(args))
 }
 
 /// `println!` panics when stdout cannot be written (`> /dev/full`): that is

@@ -702,6 +702,49 @@ fn a_word_that_is_no_folder_is_said_not_to_be_a_command_either() {
         text(&out.stderr).trim(),
         "earmark: genres: no such folder, and not a command (earmark --help lists them)"
     );
+    // A typo of a command, with the arguments the command would take: the
+    // typo is said with the command it is closest to (clap took it for the
+    // folder and complained of the next argument instead)
+    for (args, meant) in [
+        (&["clasify", "lib"][..], "classify"),
+        (&["tga", "--dry-run", "lib"][..], "tag"),
+        (&["Info"][..], "info"),
+    ] {
+        let out = earmark()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            text(&out.stderr).trim(),
+            format!(
+                "earmark: {}: not a command, nor a folder here; did you mean `earmark {meant}`? \
+                 (earmark --help lists the commands)",
+                args[0]
+            )
+        );
+    }
+    // clap's own `help` is a command too
+    let out = earmark()
+        .current_dir(dir.path())
+        .args(["help", "tag"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("earmark tag"));
+    // a folder of that name opens as ever (here: its listing, to a pipe)
+    std::fs::create_dir(dir.path().join("clasify")).unwrap();
+    let out = earmark()
+        .current_dir(dir.path())
+        .args(["clasify", "--no-audio"])
+        .output()
+        .unwrap();
+    assert!(
+        !text(&out.stderr).contains("not a command"),
+        "{}",
+        text(&out.stderr)
+    );
     // A path keeps the plain reason.
     let out = earmark()
         .current_dir(dir.path())

@@ -130,6 +130,38 @@ fn misplaced_app_options(cli: &Cli) -> Option<CliError> {
     })
 }
 
+/// `earmark clasify lib`: clap reads the typo as the folder and then
+/// complains of `lib` (`unexpected argument 'lib' found`), hiding the
+/// typo. A first argument that is a word, not a path that exists and not a
+/// command, is said as such here, with the command it is closest to.
+pub fn mistyped_command(args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let word = args.get(1)?.to_str()?;
+    let is_word = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
+    if !is_word || word.starts_with('-') || std::fs::symlink_metadata(word).is_ok() {
+        return None;
+    }
+    let mut app = Cli::command();
+    app.build(); // with clap's own `help`
+    let names: Vec<&str> = app.get_subcommands().map(clap::Command::get_name).collect();
+    if names.contains(&word) {
+        return None;
+    }
+    let lower = word.to_ascii_lowercase();
+    let closest = names
+        .iter()
+        .map(|n| (strsim::damerau_levenshtein(&lower, n), *n))
+        .filter(|(d, n)| *d <= 2 && *d < n.len())
+        .min();
+    Some(match closest {
+        Some((_, name)) => format!(
+            "{word}: not a command, nor a folder here; did you mean `earmark {name}`? \
+             (earmark --help lists the commands)"
+        ),
+        None => format!("{word}: no such folder, and not a command (earmark --help lists them)"),
+    })
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     if let Some(e) = misplaced_app_options(&cli) {
         return error::exit_code(Err(e));
