@@ -63,11 +63,23 @@ pub fn update(s: &mut State, msg: Msg) -> Effects {
 
 /// What the app asks for as it opens: the journal's ✎ marks.
 pub fn start(s: &mut State) -> Effects {
+    let mut fx = Vec::new();
+    load_marks(s, &mut fx);
+    fx
+}
+
+/// Ask the journal for its ✎ marks and skips (as the app opens, and after a
+/// rescan the watch made: `earmark tag` from a shell writes while the app
+/// is open), unless a load is on its way.
+fn load_marks(s: &mut State, fx: &mut Effects) {
+    if s.inflight.count(|w| matches!(w, Work::LoadMarks)) > 0 {
+        return;
+    }
     let req = s.inflight.start(Work::LoadMarks);
-    vec![Effect::LoadMarks {
+    fx.push(Effect::LoadMarks {
         req,
         root: s.tree.root_path().to_path_buf(),
-    }]
+    });
 }
 
 /// Mark a file ✎ when the journal says earmark wrote it and its tags still

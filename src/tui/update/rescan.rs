@@ -211,6 +211,10 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     if run_ends {
         super::background::end_of_run(s);
     }
+    // what another program changed may be `earmark tag`'s write from a shell
+    if auto {
+        super::load_marks(s, fx);
+    }
     selection_changed(s, fx);
 }
 

@@ -3300,6 +3300,67 @@ fn a_rescan_forgets_the_result_of_a_file_changed_since() {
     assert_eq!(queued, vec![b], "{fx:?} {:?}", s.status.message());
 }
 
+/// `earmark tag` from a shell while the app is open: the watch's rescan asks
+/// the journal for its marks again, so the file shows ✎ once read (it kept
+/// its ✓ until the app was opened again; a new user's review).
+#[test]
+fn a_write_from_a_shell_shows_its_mark_without_reopening() {
+    use crate::library::tree::inspect_file;
+    use std::fs;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+    let file = dir.path().join("a.wav");
+    fs::copy(&demo, &file).unwrap();
+    let mut s = State::new(setup(dir.path().into(), true));
+    let marks = |fx: &[Effect]| {
+        fx.iter().find_map(|e| match e {
+            Effect::LoadMarks { req, .. } => Some(*req),
+            _ => None,
+        })
+    };
+    let first = marks(&super::start(&mut s)).expect("marks as the app opens");
+    update(&mut s, rescanned(dir.path(), false));
+    update(
+        &mut s,
+        Msg::Tag {
+            req: first,
+            event: TagEvent::Marks {
+                written: Vec::new(),
+                skipped: Vec::new(),
+            },
+        },
+    );
+    // the shell's write; the watch rescans
+    let change = crate::tags::GenreChange {
+        genres: vec!["Jazz".into()],
+        mode: crate::tags::GenreMode::Replace,
+    };
+    crate::tags::write::write_genre(&file, &change).unwrap();
+    let fx = update(&mut s, rescanned(dir.path(), true));
+    let req = marks(&fx).expect("marks again after the watch's rescan");
+    let again = update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(marks(&again), None, "one load at a time");
+    let event = TagEvent::Marks {
+        written: vec![("a.wav".into(), vec!["Jazz".to_string()])],
+        skipped: Vec::new(),
+    };
+    update(&mut s, Msg::Tag { req, event });
+    let a = s.tree.files().next().unwrap();
+    let inspect = s.inflight.start(Work::Inspect(a));
+    update(
+        &mut s,
+        Msg::Inspected {
+            reqs: vec![inspect],
+            node: a,
+            inspection: Box::new(inspect_file(&file)),
+        },
+    );
+    assert_eq!(
+        s.results.get(a).and_then(|f| f.written.clone()),
+        Some(vec!["Jazz".to_string()])
+    );
+}
+
 /// The library watch: a change another program made rescans on its own,
 /// one rescan at a time and none under a tag write; a file that did not
 /// change keeps what was read of it, one that did is read again; the status
