@@ -310,6 +310,7 @@ fn tag_auto_unasked_needs_the_apps_fifty_percent() {
     );
     let unasked = results(&["--json"]);
     assert_eq!(unasked[0]["status"], "skipped", "{unasked:?}");
+    assert_eq!(unasked[0]["error_kind"], "low-confidence", "{unasked:?}");
     assert_eq!(unasked[1]["status"], every[1]["status"], "{unasked:?}");
 }
 

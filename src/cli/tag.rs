@@ -525,7 +525,7 @@ fn auto_changes(
         match (top, r.error) {
             (Some(_), _) if unsure.is_some() => {
                 let why = unsure.unwrap_or_default();
-                records.push(skipped(args, &path, &why, why.clone(), None));
+                records.push(skipped(args, &path, &why, why.clone(), Some(UNSURE)));
             }
             (Some(top), _) if top.probability >= min => {
                 let mut change = change(&top.genre);
@@ -547,7 +547,7 @@ fn auto_changes(
                 };
                 let (p, m) = told_apart(top.probability, min, 2);
                 let why = format!("{genre} at {p} is below the minimum confidence {m}");
-                records.push(skipped(args, &path, &line, why, None));
+                records.push(skipped(args, &path, &line, why, Some(LOW_CONFIDENCE)));
             }
             // Silence has no genre, and nothing is wrong with the file.
             (None, Some(e))
@@ -615,6 +615,11 @@ fn skipped(
 
 /// A skipped file's `error_kind` when it holds a genre `--auto` would replace.
 const HAS_GENRE: &str = "has-genre";
+/// A skipped file's `error_kind` when its top genre is below
+/// `--min-confidence`, and when a learned head is unsure of it (`--genres`):
+/// every skip names its kind, so a script need not parse the sentence.
+const LOW_CONFIDENCE: &str = "low-confidence";
+const UNSURE: &str = "unsure";
 /// A skipped file's `error_kind` when its format cannot carry tags.
 const NO_TAGS: &str = "no-tags";
 /// The `error_kind` of what the walk met that is no regular audio file: a
