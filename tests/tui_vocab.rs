@@ -107,6 +107,12 @@ fn with_the_fast_model_the_app_finds_the_head_lists_similar_tracks_and_relearns(
     assert_eq!(h.app.tree().node(rows[0].0).label(), "hell-copy.wav");
     assert!(rows[0].1 > 0.9999 && rows[1].1 < 0.9999, "{rows:?}");
     assert!(h.screen().contains("Sounds like hell.wav"));
+    // rows name the file within the library, not from the folder opened
+    let screen = h.screen();
+    assert!(
+        screen.contains(" zcopies/hell-copy.wav") && !screen.contains("lib/zcopies/"),
+        "{screen}"
+    );
     // Enter plays the row under the cursor; the list stays open.
     h.key(KeyCode::Enter);
     assert_eq!(h.app.player_view().node, Some(rows[0].0));

@@ -180,6 +180,13 @@ impl Ctx<'_> {
     /// A node's path as the user would type it: the root as given, then the rest.
     /// Escaped as the listing shows names (a control character as `\n`, a
     /// byte that is not UTF-8 as `\xFF`), so it is a path that exists.
+    /// A file's path within the library, as lists inside it show it (the
+    /// similar list gave every row the library's absolute path first).
+    pub fn library_path(&self, id: NodeId) -> String {
+        let rel = self.tree.rel_path(id);
+        crate::library::without_controls(crate::library::shown(rel.as_os_str())).into_owned()
+    }
+
     pub fn display_path(&self, id: NodeId) -> String {
         let rel = self.tree.rel_path(id);
         let path = if self.root_label.is_empty() || self.root_label == "." {

@@ -97,7 +97,7 @@ impl Component for SimilarList {
                     let style = if i == self.cursor { t.selected } else { t.help };
                     let playing = ctx.player.node == Some(*node);
                     let w = usize::from(inner.width).saturating_sub(9);
-                    let path = crate::text::fit_tail(&ctx.display_path(*node), w);
+                    let path = crate::text::fit_tail(&ctx.library_path(*node), w);
                     let pad = " ".repeat(w.saturating_sub(path.width()));
                     lines.push(Line::from(vec![
                         Span::styled(
