@@ -96,6 +96,64 @@ fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> f64 {
     hi
 }
 
+/// The dot columns of a track that fits, spread over exactly `dots`: each
+/// excerpt gets columns in proportion to its frames (largest remainders
+/// first, never more columns than frames), so the pane is filled to its
+/// edge. At one step for all, each of 8 excerpts rounded on its own and
+/// left up to 6 cells blank at the right.
+fn columns_filling(s: &Spectrogram, dots: usize) -> Vec<Col> {
+    let ex = &s.excerpts;
+    let gap_before: Vec<bool> = (0..ex.len())
+        .map(|i| {
+            i > 0 && {
+                let prev_end = ex[i - 1].start_s + ex[i - 1].n_frames as f64 * s.hop_s;
+                ex[i].start_s - prev_end > 2.0 * s.hop_s
+            }
+        })
+        .collect();
+    let gaps = gap_before.iter().filter(|&&g| g).count() * GAP_DOTS;
+    let room = dots.saturating_sub(gaps);
+    let total: usize = ex.iter().map(|e| e.n_frames).sum();
+    if total == 0 || room < ex.len() {
+        return columns(s, 1.0);
+    }
+    let mut n: Vec<usize> = ex
+        .iter()
+        .map(|e| (room * e.n_frames / total).clamp(1, e.n_frames.max(1)))
+        .collect();
+    // the rest, to the largest remainders that can take another column
+    let mut by_remainder: Vec<usize> = (0..ex.len()).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse((room * ex[i].n_frames) % total));
+    let mut left = room.saturating_sub(n.iter().sum());
+    while left > 0 {
+        let before = left;
+        for &i in &by_remainder {
+            if left > 0 && n[i] < ex[i].n_frames {
+                n[i] += 1;
+                left -= 1;
+            }
+        }
+        if left == before {
+            break; // every excerpt has a column per frame
+        }
+    }
+    let mut cols = Vec::with_capacity(dots);
+    for (i, e) in ex.iter().enumerate() {
+        if gap_before[i] {
+            cols.extend(std::iter::repeat_n(Col::Gap, GAP_DOTS));
+        }
+        let edge = |k: usize| (k * e.n_frames + n[i] / 2) / n[i];
+        for k in 0..n[i] {
+            cols.push(Col::Frames {
+                ex: i,
+                from: edge(k),
+                to: edge(k + 1),
+            });
+        }
+    }
+    cols
+}
+
 /// The time at the start of a column (None for gaps).
 fn col_time(s: &Spectrogram, c: Col) -> Option<f64> {
     match c {
@@ -257,7 +315,10 @@ impl SpectrogramPane {
         let width = usize::from(area.width);
         let view_dots = width * dpc;
         let fpd = frames_per_dot(s, view_dots, dpc);
-        let cols = columns(s, fpd);
+        let mut cols = columns(s, fpd);
+        if cols.len() <= view_dots {
+            cols = columns_filling(s, view_dots);
+        }
         let playing = ctx.player.node == Some(id)
             && !matches!(ctx.player.state, PlayState::Stopped | PlayState::Loading);
         let cursor = if playing {
@@ -442,6 +503,46 @@ mod tests {
             hi: 1.0,
             band_lo: vec![0.0],
             band_hi: vec![1.0],
+        }
+    }
+
+    /// A track that fits fills every dot column, however many excerpts
+    /// (8 excerpts left up to 6 cells blank at 120 columns), each column
+    /// at least one frame, in order, every frame shown once.
+    #[test]
+    fn a_track_that_fits_fills_the_pane_to_its_edge() {
+        for (excerpts, dots) in [
+            (vec![(0.0, 1875)], 76),
+            (vec![(0.0, 1000)], 77),
+            (
+                (0..8).map(|i| (i as f64 * 5.6, 187)).collect::<Vec<_>>(),
+                234,
+            ),
+            (
+                (0..8).map(|i| (i as f64 * 5.6, 187)).collect::<Vec<_>>(),
+                135,
+            ),
+            (vec![(0.0, 625), (100.0, 625), (200.0, 625)], 153),
+            (vec![(0.0, 3), (100.0, 400)], 200),
+        ] {
+            let s = spec(&excerpts);
+            let cols = columns_filling(&s, dots);
+            let frames: usize = excerpts.iter().map(|e| e.1).sum();
+            let gaps = cols.iter().filter(|c| **c == Col::Gap).count();
+            assert_eq!(
+                cols.len(),
+                dots.min(frames + gaps),
+                "{excerpts:?} in {dots}"
+            );
+            let mut next = vec![0; excerpts.len()];
+            for c in cols {
+                if let Col::Frames { ex, from, to } = c {
+                    assert!(from == next[ex] && to > from, "{c:?}");
+                    next[ex] = to;
+                }
+            }
+            let lengths: Vec<usize> = excerpts.iter().map(|e| e.1).collect();
+            assert_eq!(next, lengths, "every frame once");
         }
     }
 
