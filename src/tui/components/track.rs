@@ -82,19 +82,34 @@ impl TrackPane {
         let path = ctx.display_path(id);
         match &node.kind {
             NodeKind::Dir(d) => {
+                // "Contains 0 entries" read as an empty folder beside the two
+                // licence texts it held: the tree counts folders and audio
+                // only, so the pane says the folders, and audio anywhere below
+                let folders = d
+                    .children
+                    .iter()
+                    .filter(|&&c| ctx.tree.node(c).is_dir())
+                    .count();
                 let mut lines = vec![
                     field(ctx, "Folder", Some(format!("{}/", node.label()))),
                     field(
                         ctx,
                         "Audio",
-                        Some(plural(u64::from(d.audio), "file", "files")),
-                    ),
-                    field(
-                        ctx,
-                        "Contains",
-                        Some(plural(d.children.len() as u64, "entry", "entries")),
+                        Some(match d.audio {
+                            0 => "none in it or below".to_string(),
+                            n => {
+                                format!("{} in it or below", plural(u64::from(n), "file", "files"))
+                            }
+                        }),
                     ),
                 ];
+                if folders > 0 {
+                    lines.push(field(
+                        ctx,
+                        "Folders",
+                        Some(plural(folders as u64, "folder", "folders")),
+                    ));
+                }
                 if d.bad > 0 {
                     lines.push(styled_field(
                         ctx,
