@@ -34,6 +34,57 @@ fn styled_field<'a>(ctx: &Ctx, label: &str, value: String, style: Style) -> Line
     ])
 }
 
+/// A folder's lines: its audio anywhere below, its sub-folders, problems.
+fn folder_lines<'a>(
+    ctx: &Ctx,
+    name: &str,
+    d: &crate::library::tree::DirNode,
+    path: String,
+) -> Vec<Line<'a>> {
+    let t = ctx.theme;
+    // "Contains 0 entries" read as an empty folder beside the two
+    // licence texts it held: the tree counts folders and audio
+    // only, so the pane says the folders, and audio anywhere below
+    let folders = d
+        .children
+        .iter()
+        .filter(|&&c| ctx.tree.node(c).is_dir())
+        .count();
+    let mut lines = vec![
+        field(ctx, "Folder", Some(format!("{name}/"))),
+        field(
+            ctx,
+            "Audio",
+            Some(match d.audio {
+                0 => "none in it or below".to_string(),
+                n => {
+                    format!("{} in it or below", plural(u64::from(n), "file", "files"))
+                }
+            }),
+        ),
+    ];
+    if folders > 0 {
+        lines.push(field(
+            ctx,
+            "Folders",
+            Some(plural(folders as u64, "folder", "folders")),
+        ));
+    }
+    if d.bad > 0 {
+        lines.push(styled_field(
+            ctx,
+            "Problems",
+            plural(u64::from(d.bad), "bad entry", "bad entries"),
+            t.bad,
+        ));
+    }
+    if let Some(err) = &d.error {
+        lines.push(styled_field(ctx, "Error", err.clone(), t.bad));
+    }
+    lines.push(field(ctx, "Path", Some(path)));
+    lines
+}
+
 /// The track's length: the decoder's, else the classifier's (which knows
 /// the container's length when the decoder does not).
 fn known_duration(ctx: &Ctx, id: NodeId, info: &SourceInfo) -> Option<f64> {
@@ -81,49 +132,10 @@ impl TrackPane {
         let node = ctx.tree.node(id);
         let path = ctx.display_path(id);
         match &node.kind {
-            NodeKind::Dir(d) => {
-                // "Contains 0 entries" read as an empty folder beside the two
-                // licence texts it held: the tree counts folders and audio
-                // only, so the pane says the folders, and audio anywhere below
-                let folders = d
-                    .children
-                    .iter()
-                    .filter(|&&c| ctx.tree.node(c).is_dir())
-                    .count();
-                let mut lines = vec![
-                    field(ctx, "Folder", Some(format!("{}/", node.label()))),
-                    field(
-                        ctx,
-                        "Audio",
-                        Some(match d.audio {
-                            0 => "none in it or below".to_string(),
-                            n => {
-                                format!("{} in it or below", plural(u64::from(n), "file", "files"))
-                            }
-                        }),
-                    ),
-                ];
-                if folders > 0 {
-                    lines.push(field(
-                        ctx,
-                        "Folders",
-                        Some(plural(folders as u64, "folder", "folders")),
-                    ));
-                }
-                if d.bad > 0 {
-                    lines.push(styled_field(
-                        ctx,
-                        "Problems",
-                        plural(u64::from(d.bad), "bad entry", "bad entries"),
-                        t.bad,
-                    ));
-                }
-                if let Some(err) = &d.error {
-                    lines.push(styled_field(ctx, "Error", err.clone(), t.bad));
-                }
-                lines.push(field(ctx, "Path", Some(path)));
-                (" Folder ".into(), lines)
-            }
+            NodeKind::Dir(d) => (
+                " Folder ".into(),
+                folder_lines(ctx, node.label().as_ref(), d, path),
+            ),
             NodeKind::Broken { reason } => (
                 " Entry ".into(),
                 vec![
