@@ -9,7 +9,7 @@ use super::super::event::Msg;
 use super::super::results::{JobMark, ModelStatus};
 use super::super::state::{State, silent_message};
 use super::{Effects, peek_visible, selection_changed};
-use crate::library::tree::ROOT;
+use crate::library::tree::{NodeId, ROOT};
 use crate::player::{OutputStatus, PlayerEvent};
 
 pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
@@ -87,7 +87,13 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
             s.results.model = ModelStatus::Failed(e);
             super::tagging::model_settled(s, fx);
         }
-        Msg::Job { req, update } => on_job(s, req, update),
+        Msg::Job { req, update } => {
+            // a file the model could not decode is looked at now, so its
+            // folder counts it bad before the row is scrolled into view
+            if let Some((node, why)) = on_job(s, req, update) {
+                note_damage(s, fx, node, why);
+            }
+        }
         Msg::Peeked { req, found, .. } => {
             if let Some(Work::Peek(node)) = s.inflight.finish(req)
                 && let Some(c) = found
@@ -103,7 +109,25 @@ pub fn on_event(s: &mut State, fx: &mut Effects, msg: Msg) {
     }
 }
 
-fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
+/// A file the model could not decode for damage counts as bad in its
+/// folder at once: one never inspected is inspected now (its row may be far
+/// from view), one whose inspection found nothing wrong is given the
+/// model's reason ("1 bad so far" stayed until the row was scrolled to).
+fn note_damage(s: &mut State, fx: &mut Effects, node: NodeId, why: String) {
+    match s.tree.node(node).inspection() {
+        None => super::inspect(s, fx, node, false),
+        Some(i) if i.fault().is_none() => {
+            let mut damaged = i.clone();
+            damaged.problem = Some(why);
+            s.tree.set_inspection(node, damaged);
+        }
+        Some(_) => {}
+    }
+}
+
+/// A job's answer; the file and why, when it could not be decoded for
+/// damage (not a silent file, a moved one or a passing I/O error).
+fn on_job(s: &mut State, req: ReqId, update: JobUpdate) -> Option<(NodeId, String)> {
     let (node, counted) = match s.inflight.get_mut(req) {
         Some(Work::Classify {
             node,
@@ -116,12 +140,13 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             }
             (*node, *counted)
         }
-        _ => return,
+        _ => return None,
     };
     if matches!(update, JobUpdate::Started) {
         s.results.entry(node).job = JobMark::Running;
-        return;
+        return None;
     }
+    let mut damaged = None;
     s.inflight.finish(req);
     let count = u64::from(counted);
     s.run_done += count;
@@ -158,6 +183,12 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
             s.run_gone += count;
         }
         JobUpdate::Finished(Err(AnalysisError::Undecodable { kind, reason })) => {
+            if matches!(
+                kind,
+                "corrupt" | "not-audio" | "empty" | "no-track" | "unsupported"
+            ) {
+                damaged = Some((node, reason.clone()));
+            }
             f.set_failure(reason, Some(kind));
             s.run_completed += count;
             s.run_failed += count;
@@ -169,6 +200,7 @@ fn on_job(s: &mut State, req: ReqId, update: JobUpdate) {
         JobUpdate::Started => {}
     }
     end_of_run(s);
+    damaged
 }
 
 /// The last job of a run is in (answered, or dropped with its file): say how

@@ -569,6 +569,70 @@ fn previews_during_a_batch_leave_its_count_alone() {
     );
 }
 
+/// A file the model finds damaged is looked at at once, so its folder counts
+/// it bad ("1 bad so far" stayed until the row was scrolled into view; a new
+/// user's review); a silent one is not damaged and is not.
+#[test]
+fn a_file_found_damaged_by_the_model_is_inspected_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/HyperRogue/hell.wav");
+    for name in ["a.wav", "b.wav", "c.wav"] {
+        std::fs::copy(&demo, dir.path().join(name)).unwrap();
+    }
+    let mut s = State::new(setup(dir.path().into(), true));
+    update(&mut s, rescanned(dir.path(), false));
+    let files: Vec<_> = s.tree.files().collect();
+    // a and b read and sound; c never read (far from view)
+    for &f in &files[..2] {
+        let read = crate::library::tree::inspect_file(&s.tree.path(f));
+        s.tree.set_inspection(f, read);
+    }
+    let inspects = |fx: &[Effect]| -> Vec<u32> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::Inspect { node, .. } => Some(*node),
+                _ => None,
+            })
+            .collect()
+    };
+    let answer = |s: &mut State, node, kind| {
+        let req = s.inflight.start(Work::Classify {
+            node,
+            preview: false,
+            started: true,
+            counted: false,
+        });
+        let update_ = JobUpdate::Finished(Err(AnalysisError::Undecodable {
+            kind,
+            reason: "it ends in the middle of a frame".into(),
+        }));
+        update(
+            s,
+            Msg::Job {
+                req,
+                update: update_,
+            },
+        )
+    };
+    let bad = |s: &State| match &s.tree.node(ROOT).kind {
+        crate::library::tree::NodeKind::Dir(d) => d.bad,
+        _ => unreachable!(),
+    };
+    assert_eq!(bad(&s), 0);
+    // read already and found sound: the model's reason makes it bad
+    answer(&mut s, files[0], "corrupt");
+    assert_eq!(bad(&s), 1);
+    assert_eq!(
+        s.tree.node(files[0]).fault(),
+        Some("it ends in the middle of a frame")
+    );
+    answer(&mut s, files[1], "silent");
+    assert_eq!(bad(&s), 1, "silence is not damage");
+    // never read: read now
+    let fx = answer(&mut s, files[2], "corrupt");
+    assert_eq!(inspects(&fx), vec![files[2]]);
+}
+
 /// A silent or too-short file is not a failure: the run's outcome counts it
 /// apart, and its state says there is nothing to judge.
 #[test]
