@@ -109,12 +109,18 @@ fn classify_preview_accept_undo_batch_skip_cancel() {
     no_write_without_the_journal(&mut h, dir.path(), &mp3);
     h.key(KeyCode::Char('a'));
     assert_eq!(genres(&mp3), vec![suggestion.clone()]);
+    assert_ne!(
+        h.app.browser().selected(),
+        Some(mp3_id),
+        "on to the next file"
+    );
     assert!(h.screen().contains('✎'), "{}", h.screen());
     assert!(
         h.app.status_message().unwrap_or("").contains(&suggestion),
         "{:?}",
         h.app.status_message()
     );
+    h.key(KeyCode::Char('k'));
     // The result survived the rewrite (same audio, new mtime): still classified.
     h.key(KeyCode::Char('u'));
     assert_eq!(genres(&mp3), before_mp3);
@@ -178,6 +184,8 @@ fn no_write_without_the_journal(h: &mut Harness, cache_dir: &Path, file: &Path) 
     assert!(said.starts_with("nothing written: undo journal "), "{said}");
     assert!(!h.screen().contains('✎'), "{}", h.screen());
     std::fs::remove_dir(&journal).unwrap();
+    // `a` moved on to the next file (as it does whether the write lands)
+    h.key(KeyCode::Char('k'));
 }
 
 /// A write survives a restart as a ✎ mark (the journal knows), and u in the

@@ -50,6 +50,8 @@ pub struct AppOptions {
     pub warnings: Vec<String>,
     /// Play the next file in the listing when a track ends.
     pub auto_advance: bool,
+    /// A genre written to the selected file moves the cursor to the next.
+    pub advance_after_tag: bool,
     /// A file of the root to select once the scan finds it (`earmark song.ogg`).
     pub select: Option<std::ffi::OsString>,
     /// The volume to start at (the last session's; None: the player's default).
@@ -75,6 +77,7 @@ impl AppOptions {
             genre_mode: GenreMode::Replace,
             warnings: Vec::new(),
             auto_advance: true,
+            advance_after_tag: true,
             select: None,
             volume: None,
             show_gtzan: false,
@@ -119,6 +122,7 @@ impl App {
             volume: services.player.volume(),
             warnings: opts.warnings,
             auto_advance: opts.auto_advance,
+            advance_after_tag: opts.advance_after_tag,
         });
         state.select_on_scan = opts.select;
         state.vocab.show_gtzan = opts.show_gtzan;

@@ -4,6 +4,7 @@
 //! ```toml
 //! theme = "light"            # a theme name or a path to a .toml file
 //! auto-advance = true        # play the next file when a track ends (default)
+//! advance-after-tag = true   # a genre written to the selected file moves on (default)
 //! spectrogram = "halfblock"  # or "braille"; unset: the theme's choice
 //! [keys]                     # action = key or [keys]; replaces that action's defaults
 //! play-pause = ["space", "p"]
@@ -26,6 +27,8 @@ pub struct Config {
     pub theme_line: Option<usize>,
     /// `auto-advance = …` (None: not set, which means on).
     pub auto_advance: Option<bool>,
+    /// `advance-after-tag = …` (None: not set, which means on).
+    pub advance_after_tag: Option<bool>,
     /// `spectrogram = "halfblock"` (true) or `"braille"` (false); None: the
     /// theme decides.
     pub halfblock: Option<bool>,
@@ -162,6 +165,8 @@ struct RawConfig {
     theme: Option<Spanned<String>>,
     #[serde(rename = "auto-advance")]
     auto_advance: Option<bool>,
+    #[serde(rename = "advance-after-tag")]
+    advance_after_tag: Option<bool>,
     spectrogram: Option<Spanned<String>>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<OneOrMany>>,
@@ -309,6 +314,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
         theme_line: raw.theme.as_ref().map(|t| line_of(src, t.span().start)),
         theme: raw.theme.map(Spanned::into_inner),
         auto_advance: raw.auto_advance,
+        advance_after_tag: raw.advance_after_tag,
         keymap,
         path: Some(path.to_path_buf()),
         warnings,
@@ -473,6 +479,8 @@ mod tests {
 
     #[test]
     fn auto_advance_is_read_and_unset_by_default() {
+        let c = parse("advance-after-tag = false\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.advance_after_tag, Some(false));
         let c = parse("auto-advance = false\n", Path::new("c.toml")).unwrap();
         assert_eq!(c.auto_advance, Some(false));
         let c = parse("theme = \"dark\"\n", Path::new("c.toml")).unwrap();

@@ -171,6 +171,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             genre_mode: crate::tags::GenreMode::Replace,
             warnings: config.warnings.iter().map(ToString::to_string).collect(),
             auto_advance: config.auto_advance.unwrap_or(true),
+            advance_after_tag: config.advance_after_tag.unwrap_or(true),
             select,
             volume: remembered.volume,
             show_gtzan: remembered.gtzan_pane == Some(true),

@@ -47,6 +47,8 @@ pub struct Setup {
     pub warnings: Vec<String>,
     /// Play the next file in the listing when a track ends.
     pub auto_advance: bool,
+    /// A genre written to the selected file moves the cursor to the next.
+    pub advance_after_tag: bool,
 }
 
 /// One undoable write request: its journal entries and files, in write
@@ -83,6 +85,9 @@ pub struct State {
     pub threshold: f32,
     /// Play the next file in the listing when a track ends (`o` toggles).
     pub auto_advance: bool,
+    /// A genre written to the selected file moves the cursor to the next
+    /// (`advance-after-tag`), as `x` does.
+    pub advance_after_tag: bool,
     /// Whether a model classifies files.
     pub classify: bool,
     /// Every request not answered yet.
@@ -247,6 +252,7 @@ impl State {
             genre_mode: setup.genre_mode,
             threshold: DEFAULT_THRESHOLD,
             auto_advance: setup.auto_advance,
+            advance_after_tag: setup.advance_after_tag,
             classify: setup.classify,
             inflight: InFlight::default(),
             requested: Vec::new(),

@@ -580,7 +580,7 @@ fn skip(s: &mut State, fx: &mut Effects) {
 
 /// Move the selection to the next file in the listing (after a skip);
 /// false when there is none.
-fn next_file_in_listing(s: &mut State, from: NodeId) -> bool {
+pub(super) fn next_file_in_listing(s: &mut State, from: NodeId) -> bool {
     let rows = s.browser.rows();
     let Some(i) = rows.iter().position(|&r| r == from) else {
         return false;

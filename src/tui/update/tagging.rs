@@ -599,6 +599,21 @@ fn write_genre_to(s: &mut State, fx: &mut Effects, id: NodeId, genre: String) {
         decided_on: decided_on(s, id),
     };
     send_writes(s, fx, vec![item]);
+    advance_after_tag(s, &[id]);
+}
+
+/// A genre written to the selected file (`a`, a digit, `t`, `T`): on to the
+/// next file in the listing, as `x` moves on, so a folder is tagged file
+/// by file without a `j` between (`advance-after-tag = false` stays put).
+/// Marked files are a batch: the cursor stays.
+fn advance_after_tag(s: &mut State, written: &[NodeId]) {
+    if let [one] = written
+        && s.advance_after_tag
+        && s.browser.marked().is_empty()
+        && s.browser.selected() == Some(*one)
+    {
+        super::actions::next_file_in_listing(s, *one);
+    }
 }
 
 /// Why `a` has nothing to accept: the classification failed, or has not run.
@@ -822,12 +837,12 @@ pub fn edit(s: &mut State, nodes: Targets) {
 /// Write genres chosen in the picker or editor, as one undoable batch; the
 /// marks, when they were the target, are spent (as `A` spends them).
 pub fn write_genres(s: &mut State, fx: &mut Effects, nodes: Targets, genres: Vec<String>) {
+    let marked = !s.browser.marked().is_empty();
     forget_marks_of(s, &nodes);
-    write_tags(
-        s,
-        fx,
-        nodes.into_iter().map(|n| (n, genres.clone())).collect(),
-    );
+    write_tags(s, fx, nodes.iter().map(|&n| (n, genres.clone())).collect());
+    if !marked {
+        advance_after_tag(s, &nodes);
+    }
 }
 
 fn forget_marks_of(s: &mut State, nodes: &[NodeId]) {

@@ -40,6 +40,7 @@ pub(super) fn setup(root: std::path::PathBuf, classify: bool) -> Setup {
         volume: 1.0,
         warnings: Vec::new(),
         auto_advance: true,
+        advance_after_tag: true,
     }
 }
 
@@ -2323,6 +2324,8 @@ fn a_digit_tags_the_genre_of_its_rank() {
         })
     };
     let mut s = state(2, true);
+    // the same file written again and again: the cursor stays on it
+    s.advance_after_tag = false;
     model_ready(&mut s);
     let f = s.tree.files().next().unwrap();
     let fx = key(&mut s, KeyCode::Char('2'));
@@ -2385,6 +2388,8 @@ fn a_digit_tags_only_a_rank_on_screen() {
 fn a_result_follows_its_files_version_and_is_dropped_when_the_file_changed() {
     use crate::cache::FileKey;
     let mut s = state(2, true);
+    // the same file written again and again: the cursor stays on it
+    s.advance_after_tag = false;
     model_ready(&mut s);
     let files: Vec<_> = s.tree.files().collect();
     let f = files[0];
@@ -3214,6 +3219,54 @@ fn marked_files_that_cannot_be_tagged_are_left_out_and_said() {
         s.status.message(),
         Some("hell.au cannot be tagged (Sun/NeXT .au files cannot carry tags): left out")
     );
+}
+
+/// A genre written to the selected file moves the cursor to the next file,
+/// as `x` does (`a`, a digit, `T`), so a folder is tagged file by file
+/// without a `j` between (a new user's review); marked files are a batch
+/// and the cursor stays; the last file stays; `advance-after-tag = false`
+/// stays put.
+#[test]
+fn a_genre_written_to_the_selected_file_moves_on_to_the_next() {
+    let mut s = state(3, true);
+    model_ready(&mut s);
+    let files: Vec<_> = s.tree.files().collect();
+    for &f in &files {
+        s.results.set_result(f, classified("rock", 0.9));
+    }
+    let writes = |fx: &[Effect]| {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::WriteTags { .. }))
+            .count()
+    };
+    assert_eq!(s.browser.selected(), Some(files[0]));
+    assert_eq!(writes(&key(&mut s, KeyCode::Char('a'))), 1);
+    assert_eq!(s.browser.selected(), Some(files[1]), "a moves on");
+    assert_eq!(writes(&key(&mut s, KeyCode::Char('2'))), 1);
+    assert_eq!(s.browser.selected(), Some(files[2]), "a digit too");
+    key(&mut s, KeyCode::Char('T'));
+    for c in "Dub".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    assert_eq!(writes(&key(&mut s, KeyCode::Enter)), 1);
+    assert_eq!(s.browser.selected(), Some(files[2]), "the last file stays");
+    // marks: a batch, the cursor stays
+    key(&mut s, KeyCode::Up);
+    key(&mut s, KeyCode::Char('m'));
+    assert!(!s.browser.marked().is_empty());
+    let at = s.browser.selected();
+    key(&mut s, KeyCode::Char('T'));
+    for c in "Dub".chars() {
+        key(&mut s, KeyCode::Char(c));
+    }
+    assert_eq!(writes(&key(&mut s, KeyCode::Enter)), 1);
+    assert_eq!(s.browser.selected(), at, "marks: the cursor stays");
+    // turned off: stays put
+    s.advance_after_tag = false;
+    key(&mut s, KeyCode::Home);
+    assert_eq!(s.browser.selected(), Some(files[0]));
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(s.browser.selected(), Some(files[0]));
 }
 
 /// `x` skips (–) and the skip is kept for the next session; `x` on a
