@@ -390,9 +390,11 @@ impl EvalView {
         let block = pane_block(t, false, Span::styled(" Per class ", t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let label_w = usize::from(inner.width).saturating_sub(18).clamp(4, 12);
+        // the figures in 16 columns (100 and 999 at most), so that at 80
+        // columns "Classical" is whole (it read "Classic…")
+        let label_w = usize::from(inner.width).saturating_sub(16).clamp(4, 12);
         let mut lines = vec![Line::styled(
-            format!("{:<label_w$}   P%  R%  F1%   n", "genre"),
+            format!("{:<label_w$}  P%  R% F1%   n", "genre"),
             t.label,
         )];
         for (i, c) in r.per_class.iter().enumerate() {
@@ -402,10 +404,10 @@ impl EvalView {
             // its precision when other clips were called by its name.
             let figures = if c.support == 0 {
                 let precision = if r.predicted_as(i) > 0 { "0" } else { "–" };
-                format!(" {precision:>4}{:>4}{:>5}{:>4}", "–", "–", 0)
+                format!(" {precision:>3}{:>4}{:>4}{:>4}", "–", "–", 0)
             } else {
                 format!(
-                    " {:>4.0}{:>4.0}{:>5.0}{:>4}",
+                    " {:>3.0}{:>4.0}{:>4.0}{:>4}",
                     c.precision * 100.0,
                     c.recall * 100.0,
                     c.f1 * 100.0,
