@@ -357,7 +357,14 @@ impl Component for PredictionPane {
                 let toggle = ctx.keymap.label(Action::GenreView);
                 format!(" GTZAN's genres · {toggle} shows yours ")
             }
-            _ => " Genre ".to_string(),
+            // which model answers, where the pane has room: the main view
+            // never said it (only the evaluation view did)
+            _ => match &ctx.results.model {
+                ModelStatus::Ready(info) if info.name.width() + 14 <= usize::from(area.width) => {
+                    format!(" Genre · {} model ", info.name)
+                }
+                _ => " Genre ".to_string(),
+            },
         };
         let block = pane_block(t, false, Span::styled(title, t.title));
         let inner = block.inner(area);
