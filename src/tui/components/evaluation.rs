@@ -222,8 +222,16 @@ impl EvalView {
     }
 
     /// The figures, then the model and the data: on one line when they fit
-    /// `width`, else on two, each cut with "…" (never cut mid-sentence unseen).
-    fn summary<'a>(&self, ctx: &Ctx, r: &EvalReport, width: usize) -> Vec<Line<'a>> {
+    /// `width`, else each on its own, wrapped onto up to `lines_each` lines
+    /// (a tall window has the rows: they were cut with no way to read the
+    /// rest), the last cut with "…".
+    fn summary<'a>(
+        &self,
+        ctx: &Ctx,
+        r: &EvalReport,
+        width: usize,
+        lines_each: usize,
+    ) -> Vec<Line<'a>> {
         let t = ctx.theme;
         let model = self.model_label.clone();
         let figures = Line::from(vec![
@@ -250,24 +258,33 @@ impl EvalView {
             ];
         }
         let room = width.saturating_sub(6); // "Model " / "Data  "
-        let model_line = fit_width(&format!("{model}{note}"), room);
-        // The model's name in its colour, the note (whatever of it fits) dimmer.
-        let (name, rest) = match model_line.strip_prefix(model.as_str()) {
-            Some(rest) => (model.as_str(), rest),
-            None => (model_line.as_str(), ""),
-        };
-        vec![
-            figures,
-            Line::from(vec![
-                Span::styled("Model ", t.label),
+        let model_lines = wrapped(&format!("{model}{note}"), room, lines_each);
+        let mut lines = vec![figures];
+        for (i, text) in model_lines.iter().enumerate() {
+            let label = if i == 0 { "Model " } else { "      " };
+            // The model's name in its colour, the note dimmer.
+            let (name, rest) = match text.strip_prefix(model.as_str()) {
+                Some(rest) if i == 0 => (model.as_str(), rest),
+                _ if i == 0 => (text.as_str(), ""),
+                _ => ("", text.as_str()),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(label, t.label),
                 Span::styled(name.to_string(), t.value),
                 Span::styled(rest.to_string(), t.count),
-            ]),
-            Line::from(vec![
-                Span::styled("Data  ", t.label),
-                Span::styled(fit_width(&r.dataset, room), t.value),
-            ]),
-        ]
+            ]));
+        }
+        for (i, text) in wrapped(&r.dataset, room, lines_each)
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { "Data  " } else { "      " };
+            lines.push(Line::from(vec![
+                Span::styled(label, t.label),
+                Span::styled(text, t.value),
+            ]));
+        }
+        lines
     }
 
     /// Whether the report is about the model in use. The shipped cards carry
@@ -536,6 +553,30 @@ impl EvalView {
     }
 }
 
+/// `text` in lines of at most `room` columns, broken at spaces where it
+/// can be, at most `max` lines, the last cut with "…" when text is left.
+fn wrapped(text: &str, room: usize, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest = text.trim();
+    while lines.len() + 1 < max.max(1) && rest.width() > room {
+        // the widest prefix that fits, back to its last space when it has one
+        let fits = crate::text::cut_width(rest, room);
+        let at = match fits.rfind(' ') {
+            Some(i) if i > 0 => i,
+            _ => fits.len(),
+        };
+        if at == 0 {
+            break;
+        }
+        lines.push(rest[..at].trim_end().to_string());
+        rest = rest[at..].trim_start();
+    }
+    if !rest.is_empty() {
+        lines.push(fit_width(rest, room));
+    }
+    lines
+}
+
 impl Component for EvalView {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
@@ -553,7 +594,10 @@ impl Component for EvalView {
         };
         let r = &*report;
         let k = r.labels.len();
-        let summary = self.summary(ctx, r, usize::from(area.width));
+        // rows the matrix (k + 3) and a file list (6) leave spare wrap the
+        // model and data lines instead of cutting them
+        let spare = usize::from(area.height).saturating_sub(3 + k + 3 + 6);
+        let summary = self.summary(ctx, r, usize::from(area.width), 1 + spare / 2);
         let [head, body] =
             Layout::vertical([Constraint::Length(summary.len() as u16), Constraint::Min(0)])
                 .areas(area);
@@ -641,6 +685,23 @@ fn short_model_path(model: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_wraps_at_spaces_and_the_last_is_cut() {
+        let text = "out-of-fold, 5-fold artist-grouped CV over train + valid, seed 0";
+        assert_eq!(wrapped(text, 80, 1), vec![text.to_string()]);
+        assert_eq!(
+            wrapped(text, 30, 2),
+            vec![
+                "out-of-fold, 5-fold".to_string(),
+                "artist-grouped CV over train …".to_string()
+            ]
+        );
+        assert_eq!(wrapped(text, 30, 1), vec!["out-of-fold, 5-fold artist-gr…"]);
+        let all = wrapped(text, 30, 5);
+        assert_eq!(all.join(" "), text);
+        assert!(all.iter().all(|l| l.width() <= 30), "{all:?}");
+    }
 
     fn report(model: &str, sha: &str) -> EvalReport {
         EvalReport {
