@@ -323,7 +323,12 @@ check_restored "library from another folder"
 
 start 100 30 "cd / && NO_COLOR=1 '$BIN' --no-audio '$WORK/day/lib'"
 wait_for 'lib/ 4 files' 15
-keys l j
+# the last session ended on the track auto-advance played: it opens there
+wait_for '02 nebula' 10
+T capture-pane -p -e -t e2e | grep -F '02 nebula' | grep -q $'\e\\[[0-9;]*7m' \
+  || fail "the last session's place (02 nebula) should be selected"
+step "the cursor opens where the last session left it in this library"
+keys k
 T capture-pane -p -e -t e2e | grep -F '01 awakening' | grep -q $'\e\\[[0-9;]*7m' \
   || fail "with NO_COLOR the selected row should be in reverse video"
 T capture-pane -p -e -t e2e | grep -q $'\e\\[[0-9;]*3[0-7]m' \

@@ -53,7 +53,8 @@ pub struct AppOptions {
     /// A genre written to the selected file moves the cursor to the next.
     pub advance_after_tag: bool,
     /// A file of the root to select once the scan finds it (`earmark song.ogg`).
-    pub select: Option<std::ffi::OsString>,
+    /// (a path relative to `root`: the last session's place, or `earmark song.ogg`'s name)
+    pub select: Option<PathBuf>,
     /// The volume to start at (the last session's; None: the player's default).
     pub volume: Option<f32>,
     /// The Genre pane shows GTZAN's genres where yours are learned too (the

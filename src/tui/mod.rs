@@ -82,11 +82,11 @@ pub fn run(opts: TuiOptions) -> ExitCode {
 
 /// The folder to browse, and the file to select in it: `earmark song.ogg`
 /// opens the song's folder with the song selected.
-fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<std::ffi::OsString>)> {
+fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     match std::fs::metadata(&dir) {
         Ok(m) if m.is_dir() => Ok((dir, None)),
         Ok(m) if m.is_file() && crate::audio::is_audio_path(&dir) => {
-            let select = dir.file_name().map(std::ffi::OsStr::to_os_string);
+            let select = dir.file_name().map(PathBuf::from);
             let folder = match dir.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
@@ -151,6 +151,9 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let label = dir.display().to_string();
     let (tx, rx) = crossbeam_channel::unbounded();
     let remembered = remembered::load();
+    // the last session's place in this library, unless a file was named
+    let library = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+    let select = select.or_else(|| remembered.place_in(&library));
     // The audio device opens here, before the alternate screen, with stderr muted.
     let mut app = App::new(
         AppOptions {
@@ -183,6 +186,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let started = remembered::Remembered {
         volume: Some(app.player_view().volume),
         gtzan_pane: remembered.gtzan_pane,
+        places: remembered.places.clone(),
     };
     let mut session = term::Session::enter()?;
     event::spawn_signals(services::channel_sink(tx.clone()));
@@ -192,7 +196,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     app.shutdown();
     drop(session);
     app.finish_writes();
-    let now = remembered::Remembered {
+    let mut now = remembered::Remembered {
         volume: Some(app.player_view().volume),
         // kept once `y` was pressed (a session that never showed a learned
         // head leaves the choice as it was)
@@ -200,7 +204,11 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             (None, false) => None,
             (_, shown) => Some(shown),
         },
+        places: remembered.places.clone(),
     };
+    if let Some(id) = app.browser().selected() {
+        now.set_place(&library, &app.tree().rel_path(id));
+    }
     remembered::save(&now, &started);
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! What the app keeps from one session to the next that is not a setting:
-//! the volume, as music players keep it, and the Genre pane's view (`y`)
-//! (`app.toml` in earmark's data folder, beside the journal). Best effort both ways: a missing or damaged
+//! the volume, as music players keep it, the Genre pane's view (`y`), and
+//! where the cursor was in each library, so that a folder tagged over
+//! several sessions opens where it was left (`app.toml` in earmark's data
+//! folder, beside the journal). Best effort both ways: a missing or damaged
 //! file starts at the defaults, a failed save costs only that.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +18,49 @@ pub struct Remembered {
     /// The Genre pane showed GTZAN's genres where yours are learned (`y`).
     #[serde(rename = "gtzan-pane", skip_serializing_if = "Option::is_none")]
     pub gtzan_pane: Option<bool>,
+    /// Where the cursor was in each library opened, newest first, at most
+    /// [`PLACES`] (libraries whose path is not UTF-8 are not kept).
+    #[serde(rename = "place", skip_serializing_if = "Vec::is_empty")]
+    pub places: Vec<Place>,
+}
+
+/// The cursor's entry, relative to the library's folder (canonical).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Place {
+    pub library: String,
+    pub entry: String,
+}
+
+/// How many libraries' places are kept.
+pub const PLACES: usize = 20;
+
+impl Remembered {
+    /// Where the cursor was in `library` (canonical), as a relative path.
+    pub fn place_in(&self, library: &Path) -> Option<PathBuf> {
+        let library = library.to_str()?;
+        self.places
+            .iter()
+            .find(|p| p.library == library)
+            .map(|p| PathBuf::from(&p.entry))
+    }
+
+    /// Keep `entry` as the cursor's place in `library`, first.
+    pub fn set_place(&mut self, library: &Path, entry: &Path) {
+        let (Some(library), Some(entry)) = (library.to_str(), entry.to_str()) else {
+            return;
+        };
+        self.places.retain(|p| p.library != library);
+        if !entry.is_empty() {
+            self.places.insert(
+                0,
+                Place {
+                    library: library.to_string(),
+                    entry: entry.to_string(),
+                },
+            );
+        }
+        self.places.truncate(PLACES);
+    }
 }
 
 fn path() -> Option<PathBuf> {
@@ -42,11 +87,32 @@ pub fn load_from(path: &Path) -> Remembered {
         Some(toml::Value::Integer(v)) => Some(*v as f64),
         _ => None,
     };
+    let places = match table.get("place") {
+        Some(toml::Value::Array(list)) => list
+            .iter()
+            .filter_map(|p| {
+                let text = |k: &str| p.get(k).and_then(toml::Value::as_str).map(str::to_string);
+                Some(Place {
+                    library: text("library")?,
+                    entry: text("entry")?,
+                })
+            })
+            // an edited file's `..` or absolute entry would leave the library
+            .filter(|p| {
+                Path::new(&p.entry)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            })
+            .take(PLACES)
+            .collect(),
+        _ => Vec::new(),
+    };
     Remembered {
         volume: volume
             .filter(|v| v.is_finite())
             .map(|v| v.clamp(0.0, 1.0) as f32),
         gtzan_pane: table.get("gtzan-pane").and_then(toml::Value::as_bool),
+        places,
     }
 }
 
@@ -85,6 +151,7 @@ mod tests {
         let kept = Remembered {
             volume: Some(0.35),
             gtzan_pane: None,
+            places: Vec::new(),
         };
         save_to(&p, &kept).unwrap();
         assert_eq!(load_from(&p), kept);
@@ -92,9 +159,35 @@ mod tests {
         let gtzan = Remembered {
             volume: Some(0.35),
             gtzan_pane: Some(true),
+            places: Vec::new(),
         };
         save_to(&p, &gtzan).unwrap();
         assert_eq!(load_from(&p), gtzan);
+        // where the cursor was, per library, newest first, at most PLACES
+        let mut placed = gtzan.clone();
+        placed.set_place(Path::new("/music"), Path::new("Jazz/Album/01 So What.flac"));
+        placed.set_place(Path::new("/other"), Path::new("b.ogg"));
+        placed.set_place(Path::new("/music"), Path::new("Rock/x.mp3"));
+        save_to(&p, &placed).unwrap();
+        let back = load_from(&p);
+        assert_eq!(back, placed);
+        assert_eq!(
+            back.place_in(Path::new("/music")),
+            Some("Rock/x.mp3".into())
+        );
+        assert_eq!(back.places.len(), 2);
+        for i in 0..30 {
+            placed.set_place(Path::new(&format!("/lib{i}")), Path::new("a.ogg"));
+        }
+        assert_eq!(placed.places.len(), PLACES);
+        assert_eq!(placed.place_in(Path::new("/music")), None, "the oldest go");
+        // an entry that would leave its library is not taken
+        std::fs::write(
+            &p,
+            "[[place]]\nlibrary = \"/m\"\nentry = \"../../etc/passwd\"\n",
+        )
+        .unwrap();
+        assert_eq!(load_from(&p).place_in(Path::new("/m")), None);
         std::fs::write(&p, "volume = 7.0\n").unwrap();
         assert_eq!(load_from(&p).volume, Some(1.0));
         std::fs::write(&p, "volume = -3\n").unwrap();

@@ -119,7 +119,7 @@ pub struct State {
     /// inspected is still known as moved, and keeps its mark and results.
     pub scanned_ids: Vec<Option<(crate::cache::FileKey, u64)>>,
     /// A file of the root to select when the scan lists it (`earmark song.ogg`).
-    pub select_on_scan: Option<std::ffi::OsString>,
+    pub select_on_scan: Option<PathBuf>,
     /// Classification jobs done and submitted since the queue was last empty.
     pub run_done: u64,
     pub run_total: u64,

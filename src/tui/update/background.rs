@@ -224,19 +224,25 @@ pub fn end_of_run(s: &mut State) {
     }
 }
 
-/// `earmark song.ogg` opened its folder: select the song once the scan has
-/// listed it (or give up when the scan ends without it).
+/// `earmark song.ogg` opened its folder, or the last session left the
+/// cursor somewhere in this library: select that entry once the scan has
+/// listed it, its folders opened (or give up when the scan ends without it).
 fn select_when_listed(s: &mut State) {
-    let Some(name) = s.select_on_scan.as_deref() else {
+    let Some(rel) = s.select_on_scan.as_deref() else {
         return;
     };
-    let found = s
-        .tree
-        .children(ROOT)
-        .iter()
-        .copied()
-        .find(|&c| s.tree.node(c).name == name);
-    if let Some(id) = found {
+    // down the path from the root, as far as the scan has listed it
+    let mut found = Some(ROOT);
+    for part in rel.components() {
+        found = found.and_then(|at| {
+            s.tree
+                .children(at)
+                .iter()
+                .copied()
+                .find(|&c| s.tree.node(c).name == part.as_os_str())
+        });
+    }
+    if let Some(id) = found.filter(|&id| id != ROOT) {
         s.browser.reveal(&s.tree, id);
         s.select_on_scan = None;
     } else if s.tree.progress().done {

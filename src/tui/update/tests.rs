@@ -3221,6 +3221,42 @@ fn marked_files_that_cannot_be_tagged_are_left_out_and_said() {
     );
 }
 
+/// The last session's place in a library (a file two folders down) is
+/// selected once the scan lists it, its folders opened; a place that is gone
+/// leaves the cursor at the top.
+#[test]
+fn the_last_sessions_place_is_selected_with_its_folders_open() {
+    let dir = |parent, name: &str| ScanEntry::Dir {
+        parent,
+        name: OsString::from(name),
+    };
+    let audio = |parent, name: &str| ScanEntry::Audio {
+        parent,
+        name: OsString::from(name),
+    };
+    // 1 A/ (2 B/ (3 one.mp3, 4 two.mp3)), 5 top.mp3
+    let entries = || {
+        vec![
+            dir(ROOT, "A"),
+            dir(1, "B"),
+            audio(2, "one.mp3"),
+            audio(2, "two.mp3"),
+            audio(ROOT, "top.mp3"),
+        ]
+    };
+    let mut s = State::new(setup("/nowhere/lib".into(), false));
+    s.select_on_scan = Some("A/B/two.mp3".into());
+    scanned(&mut s, entries());
+    assert_eq!(s.browser.selected(), Some(4));
+    assert!(s.browser.rows().contains(&3), "its folders are open");
+    assert_eq!(s.select_on_scan, None);
+    let mut s = State::new(setup("/nowhere/lib".into(), false));
+    s.select_on_scan = Some("A/B/gone.mp3".into());
+    scanned(&mut s, entries());
+    assert_eq!(s.select_on_scan, None, "given up once the scan is done");
+    assert_ne!(s.browser.selected(), Some(4));
+}
+
 /// A genre written to the selected file moves the cursor to the next file,
 /// as `x` does (`a`, a digit, `T`), so a folder is tagged file by file
 /// without a `j` between (a new user's review); marked files are a batch
