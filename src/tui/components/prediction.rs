@@ -340,6 +340,28 @@ fn folder_hint(ctx: &Ctx, dir: NodeId) -> String {
     }
 }
 
+/// The pane's title: GTZAN's bars shown by choice (`y`) beside your genres
+/// say the way back; else the model that answers, where the pane has room
+/// (the main view never said it, only the evaluation view did), a shipped
+/// one by the name `--model` takes.
+fn pane_title(ctx: &Ctx, width: u16) -> String {
+    if ctx.vocab.head.is_some() && ctx.vocab.show_gtzan {
+        let toggle = ctx.keymap.label(Action::GenreView);
+        return format!(" GTZAN's genres · {toggle} shows yours ");
+    }
+    match &ctx.results.model {
+        ModelStatus::Ready(info) => {
+            let name = crate::model::shipped_name_of(&info.name).unwrap_or(&info.name);
+            if name.width() + 14 <= usize::from(width) {
+                format!(" Genre · {name} model ")
+            } else {
+                " Genre ".to_string()
+            }
+        }
+        _ => " Genre ".to_string(),
+    }
+}
+
 impl Component for PredictionPane {
     fn draw(&self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
         let t = ctx.theme;
@@ -351,21 +373,7 @@ impl Component for PredictionPane {
             super::yours::draw(frame, area, ctx, id, &answer);
             return;
         }
-        // GTZAN's bars shown by choice (`y`) beside your genres: the way back.
-        let title = match (&ctx.vocab.head, ctx.vocab.show_gtzan) {
-            (Some(_), true) => {
-                let toggle = ctx.keymap.label(Action::GenreView);
-                format!(" GTZAN's genres · {toggle} shows yours ")
-            }
-            // which model answers, where the pane has room: the main view
-            // never said it (only the evaluation view did)
-            _ => match &ctx.results.model {
-                ModelStatus::Ready(info) if info.name.width() + 14 <= usize::from(area.width) => {
-                    format!(" Genre · {} model ", info.name)
-                }
-                _ => " Genre ".to_string(),
-            },
-        };
+        let title = pane_title(ctx, area.width);
         let block = pane_block(t, false, Span::styled(title, t.title));
         let inner = block.inner(area);
         frame.render_widget(block, area);

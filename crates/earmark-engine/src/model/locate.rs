@@ -102,10 +102,19 @@ pub fn shipped_card(name: &str) -> Result<ModelCard, ModelError> {
 /// The shipped model (`fast`, `accurate`) whose card is called `card_name`,
 /// for advice such as "add `--model fast`".
 pub fn shipped_name_of(card_name: &str) -> Option<&'static str> {
-    MODEL_NAMES
+    // the embedded cards, parsed once (the app's Genre pane asks each frame)
+    static CARD_NAMES: std::sync::OnceLock<Vec<(String, &'static str)>> =
+        std::sync::OnceLock::new();
+    CARD_NAMES
+        .get_or_init(|| {
+            MODEL_NAMES
+                .iter()
+                .filter_map(|&n| shipped_card(n).ok().map(|c| (c.name, n)))
+                .collect()
+        })
         .iter()
-        .copied()
-        .find(|n| shipped_card(n).is_ok_and(|c| c.name == card_name))
+        .find(|(card, _)| card == card_name)
+        .map(|&(_, n)| n)
 }
 
 /// Load a shipped model by name: from disk when found, else the embedded copy.
