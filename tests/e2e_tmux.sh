@@ -259,6 +259,31 @@ for _ in $(seq 50); do kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$app" 2>/dev/null && { kill -9 "$app"; fail "earmark still running after its terminal closed"; }
 step "a closed terminal ends the app though SIGHUP is ignored"
 
+# ---- Ctrl-L clears what another program wrote over the app (`wall`, a
+# background job); a stop from outside and a continue take the screen again
+# (the shell puts a stopped job's terminal back in line mode: keys echoed and
+# `q` waited for Enter); SIGQUIT restores the terminal as SIGTERM does
+start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"
+wait_for 'demo/ 7 files' 15
+printf '\e[12;10HGARBAGE-XYZ' > "$(fmt '#{pane_tty}')"
+wait_for 'GARBAGE-XYZ' 5
+keys C-l
+sleep 0.5
+screen | grep -q 'GARBAGE-XYZ' && fail "ctrl-l left another program's text on the screen"
+step "ctrl-l redraws the whole screen"
+app=$(pgrep -P "$(fmt '#{pane_pid}')" -x earmark) || fail "no earmark process in the pane"
+kill -STOP "$app"
+sleep 0.3
+stty -F "$(fmt '#{pane_tty}')" sane
+kill -CONT "$app"
+sleep 1
+stty -a -F "$(fmt '#{pane_tty}')" | grep -q -- '-icanon' || fail "not in raw mode again after a stop and a continue"
+keys j
+wait_for 'demo/ 7 files' 5
+step "a stop and a continue from outside take the screen again"
+kill -QUIT "$app"
+check_restored "SIGQUIT" 131 '┌ demo/'
+
 # ------- an abort (an allocation that failed, a stack overflow): no unwinding,
 # no Drop; the SIGABRT handler still puts the terminal back
 start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"

@@ -202,6 +202,12 @@ impl App {
         std::mem::take(&mut self.state.suspend)
     }
 
+    /// Ctrl-L was pressed, or the app was continued after a stop: the
+    /// screen is to be taken again and drawn whole.
+    pub fn take_redraw_all(&mut self) -> bool {
+        std::mem::take(&mut self.state.redraw_all)
+    }
+
     /// Ctrl-Z did not stop the app: whatever started it manages no jobs.
     pub fn could_not_suspend(&mut self) {
         self.state.status.set(

@@ -84,16 +84,26 @@ pub static QUIT_BY_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::Ato
 /// The app then exits 128 + the signal's number, as a killed program does,
 /// so a script can tell a kill from a quit.
 pub fn spawn_signals(sink: Sink) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
+    use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    // SIGQUIT too: its default core dump left the terminal in raw mode on
+    // the alternate screen. SIGCONT: continued after a stop from outside
+    // (`kill -STOP`), the terminal is in the shell's line mode again.
+    let Ok(mut signals) =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGCONT])
+    else {
         return; // the default actions stay
     };
     let _ = std::thread::Builder::new()
         .name("earmark-signals".into())
         .spawn(move || {
             for signal in signals.forever() {
-                QUIT_BY_SIGNAL.store(signal, std::sync::atomic::Ordering::Relaxed);
-                if !sink(AppEvent::Action(super::action::Action::Quit)) {
+                let action = if signal == SIGCONT {
+                    super::action::Action::Redraw
+                } else {
+                    QUIT_BY_SIGNAL.store(signal, std::sync::atomic::Ordering::Relaxed);
+                    super::action::Action::Quit
+                };
+                if !sink(AppEvent::Action(action)) {
                     return;
                 }
             }
@@ -150,6 +160,14 @@ pub fn spawn_input(sink: Sink) {
                         }
                     }
                     Err(e) => {
+                        // the terminal went away (an unread hang-up): exit
+                        // as a hang-up does, 129, unless a signal came first
+                        let _ = QUIT_BY_SIGNAL.compare_exchange(
+                            0,
+                            libc::SIGHUP,
+                            std::sync::atomic::Ordering::Relaxed,
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
                         sink(AppEvent::InputClosed(e.to_string()));
                         return;
                     }

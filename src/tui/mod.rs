@@ -253,6 +253,11 @@ fn run_loop(
             session.terminal.draw(|f| app.draw(f))?;
             app.take_dirty();
         }
+        if app.take_redraw_all() {
+            session.take_screen_again()?;
+            session.terminal.draw(|f| app.draw(f))?;
+            app.take_dirty();
+        }
         if app.take_dirty() {
             session.terminal.draw(|f| app.draw(f))?;
         }

@@ -139,6 +139,8 @@ pub struct State {
     pub quit_when_written: bool,
     /// Ctrl-Z: hand the terminal back to the shell until `fg`.
     pub suspend: bool,
+    /// Ctrl-L, or continued after a stop: take the screen again, draw it whole.
+    pub redraw_all: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
     /// The ranks the Genre pane drew last (see `Ctx::ranks_shown`); a
@@ -257,6 +259,7 @@ impl State {
             inflight: InFlight::default(),
             requested: Vec::new(),
             suspend: false,
+            redraw_all: false,
             reread: None,
             written_paths: HashMap::new(),
             journal_marks: HashMap::new(),

@@ -78,6 +78,19 @@ impl Session {
             libc::raise(libc::SIGTSTP);
         }
         let stopped = continued.load(std::sync::atomic::Ordering::SeqCst);
+        self.take_screen_again()?;
+        Ok(stopped)
+    }
+
+    /// Full-screen mode again, the screen cleared and forgotten so that the
+    /// next frame draws it all: after `fg`, after a stop from outside
+    /// (`kill -STOP`, then `-CONT`: the shell had put the terminal back in
+    /// line mode, so keys echoed and `q` waited for Enter), and on Ctrl-L
+    /// (another program's text written over the app stayed).
+    pub fn take_screen_again(&mut self) -> io::Result<()> {
+        // crossterm skips enabling raw mode it thinks is on: off first, so
+        // that the terminal's mode is set whatever the shell left
+        let _ = disable_raw_mode();
         enable_raw_mode()?;
         crossterm::execute!(
             io::stdout(),
@@ -86,13 +99,16 @@ impl Session {
             EnableBracketedPaste
         )?;
         abort_guard::arm(true);
-        // Clear and forget what was drawn, so the next frame draws it all.
         // (Terminal::clear would ask the terminal where its cursor is, an
         // answer the input thread reads first.)
         let size = self.terminal.size()?;
         self.terminal
             .resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
-        Ok(stopped)
+        crossterm::execute!(
+            self.terminal.backend_mut(),
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+        )?;
+        Ok(())
     }
 }
 

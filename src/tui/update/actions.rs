@@ -168,6 +168,7 @@ fn apply_other(s: &mut State, fx: &mut Effects, action: Action) {
     match action {
         Action::Quit => quit(s),
         Action::Suspend => s.suspend = true,
+        Action::Redraw => s.redraw_all = true,
         Action::Help => s.help.visible = !s.help.visible,
         Action::Messages => s.status.log.open(),
         Action::Activate => activate(s, fx),
