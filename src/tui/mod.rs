@@ -118,9 +118,12 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     let config = config::load()?;
     let theme = match &opts.theme {
         Some(spec) => Theme::load(spec)?,
-        None => config
-            .load_theme()?
-            .unwrap_or_else(|| Theme::for_term(std::env::var_os("TERM").as_deref())),
+        None => config.load_theme()?.unwrap_or_else(|| {
+            Theme::for_terminal(
+                std::env::var_os("TERM").as_deref(),
+                std::env::var_os("COLORFGBG").as_deref(),
+            )
+        }),
     };
     let theme = config.apply_style(theme);
     let theme = if theme::colours_off() {

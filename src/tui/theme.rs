@@ -186,6 +186,27 @@ impl Theme {
         Theme::builtin(DEFAULT_THEME).unwrap_or_else(|| Theme::blank(DEFAULT_THEME))
     }
 
+    /// The theme when none is chosen, for the terminal `TERM` names and
+    /// the background `COLORFGBG` says (rxvt, Konsole and others set it,
+    /// `15;0`: foreground;background): a light background gets `light` (the
+    /// default's light grey text was 1.5:1 on white). Asking the terminal
+    /// (OSC 11) is not done: an answer late over SSH would arrive as keys.
+    pub fn for_terminal(
+        term: Option<&std::ffi::OsStr>,
+        colorfgbg: Option<&std::ffi::OsStr>,
+    ) -> Theme {
+        let light = colorfgbg
+            .and_then(std::ffi::OsStr::to_str)
+            .and_then(|v| v.rsplit(';').next())
+            .and_then(|bg| bg.trim().parse::<u8>().ok())
+            // 7 (white) and 9-15 but 8 (bright colours) are light backgrounds
+            .is_some_and(|bg| bg == 7 || (9..=15).contains(&bg));
+        match Theme::builtin("light").filter(|_| light) {
+            Some(t) => t,
+            None => Theme::for_term(term),
+        }
+    }
+
     /// The theme when none is chosen, for the terminal `TERM` names: the
     /// Linux console (`linux`) has 16 colours and no braille in its font,
     /// so it gets basic16 with a half-block spectrogram; others the default.
@@ -454,6 +475,22 @@ mod tests {
             let t = Theme::for_term(term.map(std::ffi::OsStr::new));
             assert_eq!(t, Theme::default_theme(), "{term:?}");
         }
+    }
+
+    /// A light background said by COLORFGBG gets the light theme; a dark
+    /// one, a malformed value or none, the terminal's theme as before.
+    #[test]
+    fn a_light_background_said_by_colorfgbg_gets_the_light_theme() {
+        let os = |s: &'static str| Some(std::ffi::OsStr::new(s));
+        for light in ["0;15", "0;7", "0;default;15", "12;11"] {
+            let t = Theme::for_terminal(os("xterm-256color"), os(light));
+            assert_eq!(t.name, "light", "{light}");
+        }
+        for dark in ["15;0", "7;8", "15;default;0", "", "bright", "1;300"] {
+            let t = Theme::for_terminal(os("xterm-256color"), os(dark));
+            assert_eq!(t, Theme::default_theme(), "{dark}");
+        }
+        assert_eq!(Theme::for_terminal(os("linux"), None).name, "basic16");
     }
 
     #[test]
