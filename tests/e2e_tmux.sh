@@ -284,6 +284,13 @@ step "a stop and a continue from outside take the screen again"
 kill -QUIT "$app"
 check_restored "SIGQUIT" 131 '┌ demo/'
 
+# ---- a terminal that reports no size (0x0: a serial line, a container's
+# terminal before it is sized) is said, not drawn blind
+start 100 30 "stty rows 0 cols 0; cd '$ROOT' && '$BIN' --no-audio demo"
+wait_for '^EXIT=2$' 10
+screen | grep -q 'the terminal reports no size' || fail "a 0x0 terminal should be said"
+step "a terminal of no size is said (exit 2)"
+
 # ------- an abort (an allocation that failed, a stack overflow): no unwinding,
 # no Drop; the SIGABRT handler still puts the terminal back
 start 100 30 "cd '$ROOT' && '$BIN' --no-audio demo"

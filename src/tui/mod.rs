@@ -113,6 +113,23 @@ fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     }
 }
 
+/// A terminal that reports no size (0×0: `docker exec` before its resize,
+/// a serial line) showed a blank screen that keys still drove blind: wait a
+/// second for a size to come, then say how to give one.
+fn wait_for_a_size() -> anyhow::Result<()> {
+    let sized = || crossterm::terminal::size().is_ok_and(|(w, h)| w > 0 && h > 0);
+    for _ in 0..20 {
+        if sized() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    anyhow::bail!(
+        "the terminal reports no size (0×0; a serial line, a container's terminal before \
+         it is sized): give it one, e.g. `stty rows 24 cols 80`, and start again"
+    )
+}
+
 fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     let config = config::load()?;
@@ -151,6 +168,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
             "the terminal app needs an interactive terminal; for scripts use `earmark info` (see `earmark --help`)"
         );
     }
+    wait_for_a_size()?;
     let label = dir.display().to_string();
     let (tx, rx) = crossbeam_channel::unbounded();
     let remembered = remembered::load();
