@@ -5,6 +5,7 @@
 //! theme = "light"            # a theme name or a path to a .toml file
 //! auto-advance = true        # play the next file when a track ends (default)
 //! advance-after-tag = true   # a genre written to the selected file moves on (default)
+//! mouse = true               # false: the terminal's own selection copies text
 //! spectrogram = "halfblock"  # or "braille"; unset: the theme's choice
 //! [keys]                     # action = key or [keys]; replaces that action's defaults
 //! play-pause = ["space", "p"]
@@ -29,6 +30,8 @@ pub struct Config {
     pub auto_advance: Option<bool>,
     /// `advance-after-tag = …` (None: not set, which means on).
     pub advance_after_tag: Option<bool>,
+    /// `mouse = …` (None: not set, which means on).
+    pub mouse: Option<bool>,
     /// `spectrogram = "halfblock"` (true) or `"braille"` (false); None: the
     /// theme decides.
     pub halfblock: Option<bool>,
@@ -167,6 +170,7 @@ struct RawConfig {
     auto_advance: Option<bool>,
     #[serde(rename = "advance-after-tag")]
     advance_after_tag: Option<bool>,
+    mouse: Option<bool>,
     spectrogram: Option<Spanned<String>>,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<OneOrMany>>,
@@ -315,6 +319,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Config, FileError> {
         theme: raw.theme.map(Spanned::into_inner),
         auto_advance: raw.auto_advance,
         advance_after_tag: raw.advance_after_tag,
+        mouse: raw.mouse,
         keymap,
         path: Some(path.to_path_buf()),
         warnings,
@@ -479,8 +484,13 @@ mod tests {
 
     #[test]
     fn auto_advance_is_read_and_unset_by_default() {
-        let c = parse("advance-after-tag = false\n", Path::new("c.toml")).unwrap();
+        let c = parse(
+            "advance-after-tag = false\nmouse = false\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
         assert_eq!(c.advance_after_tag, Some(false));
+        assert_eq!(c.mouse, Some(false));
         let c = parse("auto-advance = false\n", Path::new("c.toml")).unwrap();
         assert_eq!(c.auto_advance, Some(false));
         let c = parse("theme = \"dark\"\n", Path::new("c.toml")).unwrap();

@@ -165,7 +165,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
     }
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
-            "the terminal app needs an interactive terminal; for scripts use `earmark info` (see `earmark --help`)"
+            "the terminal app needs an interactive terminal; for scripts use the commands (`earmark classify`, `earmark tag`, `earmark info`; see `earmark --help`)"
         );
     }
     wait_for_a_size()?;
@@ -209,7 +209,7 @@ fn run_inner(opts: TuiOptions) -> anyhow::Result<()> {
         gtzan_pane: remembered.gtzan_pane,
         places: remembered.places.clone(),
     };
-    let mut session = term::Session::enter()?;
+    let mut session = term::Session::enter(config.mouse.unwrap_or(true))?;
     event::spawn_signals(services::channel_sink(tx.clone()));
     event::spawn_hangup_watch(services::channel_sink(tx.clone()));
     event::spawn_input(services::channel_sink(tx));

@@ -22,22 +22,30 @@ pub type Term = Terminal<CrosstermBackend<Ansi16<Stdout>>>;
 /// Full-screen mode for as long as it lives.
 pub struct Session {
     pub terminal: Term,
+    /// Mouse reporting asked of the terminal (`mouse = false` in the config
+    /// leaves it off, so the terminal's own selection copies text).
+    mouse: bool,
     _quiet: QuietStderr,
 }
 
+/// Alternate screen, paste brackets and, when asked, mouse reporting.
+fn take_screen(mouse: bool) -> io::Result<()> {
+    let mut stdout = io::stdout();
+    crossterm::execute!(stdout, EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        crossterm::execute!(stdout, EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
 impl Session {
-    pub fn enter() -> io::Result<Session> {
+    pub fn enter(mouse: bool) -> io::Result<Session> {
         install_panic_hook();
         abort_guard::install();
         enable_raw_mode()?;
         abort_guard::arm(true);
-        let mut stdout = io::stdout();
-        if let Err(e) = crossterm::execute!(
-            stdout,
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste
-        ) {
+        let stdout = io::stdout();
+        if let Err(e) = take_screen(mouse) {
             restore();
             return Err(e);
         }
@@ -50,6 +58,7 @@ impl Session {
         };
         Ok(Session {
             terminal,
+            mouse,
             _quiet: QuietStderr::new(),
         })
     }
@@ -92,12 +101,7 @@ impl Session {
         // that the terminal's mode is set whatever the shell left
         let _ = disable_raw_mode();
         enable_raw_mode()?;
-        crossterm::execute!(
-            io::stdout(),
-            EnterAlternateScreen,
-            EnableMouseCapture,
-            EnableBracketedPaste
-        )?;
+        take_screen(self.mouse)?;
         abort_guard::arm(true);
         // (Terminal::clear would ask the terminal where its cursor is, an
         // answer the input thread reads first.)
