@@ -72,6 +72,22 @@ pub(super) fn state(n: usize, classify: bool) -> State {
     s
 }
 
+/// A scanned audio file `name` in folder `parent` (tests build trees so).
+fn audio(parent: u32, name: &str) -> ScanEntry {
+    ScanEntry::Audio {
+        parent,
+        name: OsString::from(name),
+    }
+}
+
+/// A scanned folder `name` in folder `parent`.
+fn dir(parent: u32, name: &str) -> ScanEntry {
+    ScanEntry::Dir {
+        parent,
+        name: OsString::from(name),
+    }
+}
+
 /// The scan of `entries` done in one batch (on a state without files), its
 /// inspections answered.
 pub(super) fn scanned(s: &mut State, entries: Vec<ScanEntry>) {
@@ -2868,14 +2884,6 @@ fn an_undo_logs_each_failure() {
 #[test]
 fn next_and_previous_step_from_the_cursor_unless_a_track_plays() {
     let mut s = state(0, false);
-    let audio = |parent, name: &str| ScanEntry::Audio {
-        parent,
-        name: OsString::from(name),
-    };
-    let dir = |parent, name: &str| ScanEntry::Dir {
-        parent,
-        name: OsString::from(name),
-    };
     // 1 A/ (2 a, 3 b), 4 B/ (5 c, 6 broken, 7 d)
     let entries = vec![
         dir(ROOT, "A"),
@@ -3226,14 +3234,6 @@ fn marked_files_that_cannot_be_tagged_are_left_out_and_said() {
 /// leaves the cursor at the top.
 #[test]
 fn the_last_sessions_place_is_selected_with_its_folders_open() {
-    let dir = |parent, name: &str| ScanEntry::Dir {
-        parent,
-        name: OsString::from(name),
-    };
-    let audio = |parent, name: &str| ScanEntry::Audio {
-        parent,
-        name: OsString::from(name),
-    };
     // 1 A/ (2 B/ (3 one.mp3, 4 two.mp3)), 5 top.mp3
     let entries = || {
         vec![
