@@ -146,6 +146,20 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     let kept = old_files.len() - gone;
     let added = tree.files().count().saturating_sub(kept);
 
+    // A file of another size or mtime than the last scan found (or one new)
+    // may be `earmark tag`'s write from a shell: the journal is asked again
+    // for its marks then, not at every rescan (it reads every entry).
+    let rewritten = added > 0
+        || old_files.iter().any(|&old| {
+            let before = s
+                .scanned_ids
+                .get(old as usize)
+                .copied()
+                .flatten()
+                .map(|(k, _)| k);
+            let now = to(old).and_then(|n| keys.get(n as usize).copied().flatten());
+            before.is_some() && before != now
+        });
     // What was read of a file still at the same size and mtime stands: no
     // reading it again, and its row does not blink.
     for &old in &old_files {
@@ -211,8 +225,7 @@ pub fn rescanned(s: &mut State, fx: &mut Effects, rescan: Rescan, auto: bool) {
     if run_ends {
         super::background::end_of_run(s);
     }
-    // what another program changed may be `earmark tag`'s write from a shell
-    if auto {
+    if auto && rewritten {
         super::load_marks(s, fx);
     }
     selection_changed(s, fx);

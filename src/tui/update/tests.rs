@@ -3491,10 +3491,16 @@ fn a_write_from_a_shell_shows_its_mark_without_reopening() {
     crate::tags::write::write_genre(&file, &change).unwrap();
     let fx = update(&mut s, rescanned(dir.path(), true));
     let req = marks(&fx).expect("marks again after the watch's rescan");
+    // written again before the journal answered: one load at a time
+    let change = crate::tags::GenreChange {
+        genres: vec!["Jazz".into(), "Blues".into()],
+        mode: crate::tags::GenreMode::Replace,
+    };
+    crate::tags::write::write_genre(&file, &change).unwrap();
     let again = update(&mut s, rescanned(dir.path(), true));
     assert_eq!(marks(&again), None, "one load at a time");
     let event = TagEvent::Marks {
-        written: vec![("a.wav".into(), vec!["Jazz".to_string()])],
+        written: vec![("a.wav".into(), vec!["Jazz".into(), "Blues".into()])],
         skipped: Vec::new(),
     };
     update(&mut s, Msg::Tag { req, event });
@@ -3510,8 +3516,12 @@ fn a_write_from_a_shell_shows_its_mark_without_reopening() {
     );
     assert_eq!(
         s.results.get(a).and_then(|f| f.written.clone()),
-        Some(vec!["Jazz".to_string()])
+        Some(vec!["Jazz".to_string(), "Blues".to_string()])
     );
+    // nothing rewritten since: the journal is not read again (it reads
+    // every entry)
+    let quiet = update(&mut s, rescanned(dir.path(), true));
+    assert_eq!(marks(&quiet), None, "no file changed");
 }
 
 /// The library watch: a change another program made rescans on its own,
