@@ -135,10 +135,21 @@ fn misplaced_app_options(cli: &Cli) -> Option<CliError> {
 /// typo. A first argument that is a word, not a path that exists and not a
 /// command, is said as such here, with the command it is closest to.
 pub fn mistyped_command(args: &[std::ffi::OsString]) -> Option<String> {
-    use clap::CommandFactory;
     let word = args.get(1)?.to_str()?;
+    if word.starts_with('-') || std::fs::symlink_metadata(word).is_ok() {
+        return None;
+    }
+    not_a_command(word)
+}
+
+/// What to say of `word`, given where a folder or a command goes and found
+/// as neither (the app's folder that does not exist, too): a plain word is
+/// said not to be a command, with the command it is closest to; None for a
+/// command, or for anything with a path's characters in it.
+pub fn not_a_command(word: &str) -> Option<String> {
+    use clap::CommandFactory;
     let is_word = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
-    if !is_word || word.starts_with('-') || std::fs::symlink_metadata(word).is_ok() {
+    if !is_word {
         return None;
     }
     let mut app = Cli::command();

@@ -98,15 +98,11 @@ fn folder_to_open(dir: PathBuf) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
             dir.display()
         ),
         Err(e) => {
-            // `earmark genres`: a word with no path in it was likely meant
-            // as a command
-            let word = dir.to_str().filter(|w| {
-                !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
-            });
-            match word {
-                Some(w) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
-                    "{w}: no such folder, and not a command (earmark --help lists them)"
-                ),
+            // `earmark --no-audio genres`: a word with no path in it was
+            // likely meant as a command (a first argument is said before
+            // clap, by the same words)
+            match dir.to_str().and_then(crate::cli::not_a_command) {
+                Some(why) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!("{why}"),
                 _ => anyhow::bail!("{}: {}", dir.display(), crate::library::io_reason(&e)),
             }
         }
