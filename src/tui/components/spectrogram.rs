@@ -44,11 +44,8 @@ enum Col {
 /// track fills the pane instead of stopping short at a whole-frame step.
 fn columns(s: &Spectrogram, fpd: f64) -> Vec<Col> {
     let mut cols = Vec::new();
-    let mut prev_end: Option<f64> = None;
     for (i, e) in s.excerpts.iter().enumerate() {
-        if let Some(end) = prev_end
-            && e.start_s - end > 2.0 * s.hop_s
-        {
+        if gap_before(s, i) {
             cols.extend(std::iter::repeat_n(Col::Gap, GAP_DOTS));
         }
         let mut k = 0usize;
@@ -59,9 +56,17 @@ fn columns(s: &Spectrogram, fpd: f64) -> Vec<Col> {
             cols.push(Col::Frames { ex: i, from: f, to });
             f = to;
         }
-        prev_end = Some(e.start_s + e.n_frames as f64 * s.hop_s);
     }
     cols
+}
+
+/// Whether excerpt `i` starts apart from the one before (a gap is drawn).
+fn gap_before(s: &Spectrogram, i: usize) -> bool {
+    let ex = &s.excerpts;
+    i > 0 && {
+        let prev_end = ex[i - 1].start_s + ex[i - 1].n_frames as f64 * s.hop_s;
+        ex[i].start_s - prev_end > 2.0 * s.hop_s
+    }
 }
 
 /// Frames per dot column: fit the track into `dots` if that keeps at most
@@ -103,15 +108,7 @@ fn frames_per_dot(s: &Spectrogram, dots: usize, dots_per_cell: usize) -> f64 {
 /// left up to 6 cells blank at the right.
 fn columns_filling(s: &Spectrogram, dots: usize) -> Vec<Col> {
     let ex = &s.excerpts;
-    let gap_before: Vec<bool> = (0..ex.len())
-        .map(|i| {
-            i > 0 && {
-                let prev_end = ex[i - 1].start_s + ex[i - 1].n_frames as f64 * s.hop_s;
-                ex[i].start_s - prev_end > 2.0 * s.hop_s
-            }
-        })
-        .collect();
-    let gaps = gap_before.iter().filter(|&&g| g).count() * GAP_DOTS;
+    let gaps = (0..ex.len()).filter(|&i| gap_before(s, i)).count() * GAP_DOTS;
     let room = dots.saturating_sub(gaps);
     let total: usize = ex.iter().map(|e| e.n_frames).sum();
     if total == 0 || room < ex.len() {
@@ -139,7 +136,7 @@ fn columns_filling(s: &Spectrogram, dots: usize) -> Vec<Col> {
     }
     let mut cols = Vec::with_capacity(dots);
     for (i, e) in ex.iter().enumerate() {
-        if gap_before[i] {
+        if gap_before(s, i) {
             cols.extend(std::iter::repeat_n(Col::Gap, GAP_DOTS));
         }
         let edge = |k: usize| (k * e.n_frames + n[i] / 2) / n[i];
