@@ -39,11 +39,30 @@ def others(tags):
     return out
 
 
+def audio_stream(path, f):
+    """A Theora video in front of an Ogg's audio: mutagen.File reads the
+    video's comments; a music reader (ffmpeg, GStreamer, earmark) the audio
+    stream's, which mutagen's audio classes find among the streams."""
+    if type(f).__name__ != "OggTheora":
+        return f
+    from mutagen.oggflac import OggFLAC
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggspeex import OggSpeex
+    from mutagen.oggvorbis import OggVorbis
+
+    for kind in (OggVorbis, OggOpus, OggFLAC, OggSpeex):
+        try:
+            return kind(path)
+        except Exception:  # noqa: BLE001 - not this codec
+            continue
+    return f
+
+
 def dump(paths):
     out = {}
     for p in paths:
         try:
-            f = mutagen.File(p)
+            f = audio_stream(p, mutagen.File(p))
         except Exception as e:  # noqa: BLE001 - a report, not a crash
             out[p] = {"error": f"{type(e).__name__}: {e}"}
             continue

@@ -67,8 +67,11 @@ pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String 
 /// rather than served until the file changes. 2: an Opus file's output gain
 /// is applied (a −70 dB file was heard at full level), and an Ogg file cut
 /// short is partial. 3: Opus in Matroska is read at 48 kHz, not at the rate
-/// the container gives (a 24-kHz WebM was heard at half speed).
-pub const DECODE_REVISION: u32 = 3;
+/// the container gives (a 24-kHz WebM was heard at half speed). 4: a file
+/// that declares no length (a fragmented MP4) is measured and heard in
+/// excerpts over its length, not by its first 48 s, and a seek by walking
+/// (an MP4 beside a track that ended) lands where the container's would.
+pub const DECODE_REVISION: u32 = 4;
 
 /// The model, the analysis plan and an optional cache, shareable across threads.
 #[derive(Clone)]

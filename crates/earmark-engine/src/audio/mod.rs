@@ -151,7 +151,16 @@ pub fn load_for_analysis_cancellable(
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
     let src_rate = info.sample_rate;
-    let declared = info.duration_s;
+    let mut declared = info.duration_s;
+    // A file that does not declare its length (a fragmented MP4, raw AAC,
+    // an Ogg with odd granule positions) is measured by its packets first
+    // (demuxed, not decoded), so that a long one is heard in excerpts
+    // spread over it as any other long file is, not by its first 48 s.
+    if declared.is_none() {
+        declared = stream.length_by_demuxing(cancel);
+        cancelled(path, cancel)?;
+        stream = AudioStream::open(path)?;
+    }
     let mut reader = MonoReader {
         stream: &mut stream,
         cancel,

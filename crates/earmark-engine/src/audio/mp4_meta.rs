@@ -135,22 +135,41 @@ fn walk_boxes<R: Read + Seek>(
     Ok(())
 }
 
-/// The codec the first sample entry of an MP4 file names (`ac-3`,
-/// `mp4a`…), found along `moov/trak/mdia/minf/stbl/stsd`: symphonia drops a
-/// track whose codec it does not know, and says "no audio track" of a file
-/// whose one track is AC-3. A bounded walk (boxes and depth), no allocation.
-pub fn first_sample_entry<R: Read + Seek>(r: &mut R, file_len: u64) -> Option<[u8; 4]> {
+/// The first codec earmark cannot decode that a track of an MP4 file
+/// holds (`ac-3`…), found along `moov/trak/mdia/minf/stbl/stsd` of every
+/// track: symphonia drops a track whose codec it does not know, and says
+/// "no audio track" of a file whose one audio track is AC-3, behind a video
+/// track or not. A bounded walk (boxes and depth), no allocation.
+pub fn undecodable_track_codec<R: Read + Seek>(r: &mut R, file_len: u64) -> Option<&'static str> {
+    let mut budget = 4096;
+    let mut found = None;
+    sample_entry_codecs(r, 0, file_len, 0, &mut budget, &mut |fourcc| {
+        found = undecodable_codec(&fourcc);
+        found.is_some()
+    });
+    found
+}
+
+/// Calls `each` with the fourcc of each track's first sample entry under
+/// `[pos, end)` at `depth` of the path to `stsd`, until it returns true.
+fn sample_entry_codecs<R: Read + Seek>(
+    r: &mut R,
+    mut pos: u64,
+    end: u64,
+    depth: usize,
+    budget: &mut u32,
+    each: &mut dyn FnMut([u8; 4]) -> bool,
+) -> bool {
     const PATH: [&[u8; 4]; 6] = [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd"];
-    let (mut pos, mut end) = (0u64, file_len);
-    let mut depth = 0;
-    let mut boxes = 0;
-    while pos.saturating_add(8) <= end && boxes < 4096 {
-        boxes += 1;
-        r.seek(SeekFrom::Start(pos)).ok()?;
+    while pos.saturating_add(8) <= end && *budget > 0 {
+        *budget -= 1;
         let mut h = [0u8; 16];
-        let got = read_up_to(r, &mut h).ok()?;
+        let got = r
+            .seek(SeekFrom::Start(pos))
+            .and_then(|_| read_up_to(r, &mut h))
+            .unwrap_or(0);
         if got < 8 {
-            return None;
+            return false;
         }
         let (header, size) = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
             0 => (8, end - pos),
@@ -161,24 +180,26 @@ pub fn first_sample_entry<R: Read + Seek>(r: &mut R, file_len: u64) -> Option<[u
             n => (8, u64::from(n)),
         };
         if size < header {
-            return None;
+            return false;
         }
+        let box_end = pos.saturating_add(size).min(end);
         if h[4..8] == PATH[depth][..] {
             if depth + 1 == PATH.len() {
                 // stsd: version and flags, entry count, then the first entry
                 let mut entry = [0u8; 8];
-                r.seek(SeekFrom::Start(pos + header + 8)).ok()?;
-                r.read_exact(&mut entry).ok()?;
-                return Some([entry[4], entry[5], entry[6], entry[7]]);
+                let read = r
+                    .seek(SeekFrom::Start(pos + header + 8))
+                    .and_then(|_| r.read_exact(&mut entry));
+                if read.is_ok() && each([entry[4], entry[5], entry[6], entry[7]]) {
+                    return true;
+                }
+            } else if sample_entry_codecs(r, pos + header, box_end, depth + 1, budget, each) {
+                return true;
             }
-            depth += 1;
-            end = pos.saturating_add(size).min(end);
-            pos += header;
-        } else {
-            pos = pos.saturating_add(size);
         }
+        pos = pos.saturating_add(size);
     }
-    None
+    false
 }
 
 /// How people name a codec an MP4 sample entry holds and earmark cannot

@@ -58,6 +58,15 @@ enum Inner {
         /// Decode errors in a row; many in a row means the file is broken.
         bad_packets: usize,
         good_packets: usize,
+        /// The packet a seek by walking stopped at, read before the next
+        /// one: it holds the target, so the stream resumes at or before it
+        /// as the container's own seek does.
+        pending: Option<symphonia::core::formats::Packet>,
+        /// Where the next packet of the track starts, in its time base: the
+        /// durations of the packets demuxed since the start or the last
+        /// seek, which a walk goes on from (the decoded frames, which
+        /// `position_s` counts, can lag them by an encoder's priming).
+        demuxed: u64,
     },
 }
 
@@ -224,7 +233,10 @@ impl AudioStream {
     /// declare it; `cancel` is checked between packets. Consumes the stream.
     pub fn length_by_demuxing(&mut self, cancel: &std::sync::atomic::AtomicBool) -> Option<f64> {
         let Inner::Sym {
-            format, track_id, ..
+            format,
+            track_id,
+            pending,
+            ..
         } = &mut self.inner
         else {
             return None;
@@ -234,7 +246,7 @@ impl AudioStream {
             .iter()
             .find(|t| t.id == *track_id)
             .and_then(|t| t.codec_params.time_base)?;
-        let mut rest = 0u64;
+        let mut rest = pending.take().map_or(0, |p| p.dur());
         let walked = crate::audio::guard::catch_quietly(|| {
             let mut empty = 0;
             while !cancel.load(std::sync::atomic::Ordering::Relaxed) {
@@ -288,8 +300,11 @@ impl AudioStream {
                 format,
                 decoder,
                 track_id,
+                pending,
+                demuxed,
                 ..
             } => {
+                *pending = None;
                 let to = SeekTo::Time {
                     time: Time::from(seconds),
                     track_id: Some(*track_id),
@@ -302,6 +317,7 @@ impl AudioStream {
                 match sought {
                     Ok(s) => {
                         decoder.reset();
+                        *demuxed = s.actual_ts;
                         let tb = format
                             .tracks()
                             .iter()
@@ -331,7 +347,7 @@ impl AudioStream {
     /// get there by demuxing packets without decoding them, from here or,
     /// going back, from the start. Cheap: no audio is decoded.
     fn seek_by_walking(&mut self, seconds: f64) -> Result<f64, AudioError> {
-        if seconds < self.position_s {
+        if seconds < self.walk_start_s() {
             let trouble = self.trouble;
             *self = AudioStream::open(&self.path)?;
             self.trouble = trouble;
@@ -340,6 +356,8 @@ impl AudioStream {
             format,
             decoder,
             track_id,
+            pending,
+            demuxed,
             ..
         } = &mut self.inner
         else {
@@ -351,18 +369,30 @@ impl AudioStream {
             .find(|t| t.id == *track_id)
             .and_then(|t| t.codec_params.time_base)
             .ok_or_else(|| AudioError::corrupt(&self.path, "no time base to seek by"))?;
-        let start = self.position_s;
-        let mut walked = 0u64;
+        // from the packets' own count (exact), not the frames decoded
+        let mut walked = *demuxed;
         let at = |walked: u64| {
             let t = tb.calc_time(walked);
-            start + t.seconds as f64 + t.frac
+            t.seconds as f64 + t.frac
         };
+        // a walk from here goes on from the packet the last one stopped at
+        let mut left = pending.take();
         let reached = crate::audio::guard::catch_quietly(|| {
             let mut empty = 0;
             while at(walked) < seconds {
-                match format.next_packet() {
+                let next = match left.take() {
+                    Some(p) => Ok(p),
+                    None => format.next_packet(),
+                };
+                match next {
                     Ok(p) => {
                         let audio = p.track_id() == *track_id;
+                        // The packet holding the target is decoded first,
+                        // as after the container's own (coarse) seek.
+                        if audio && at(walked.saturating_add(p.dur())) > seconds {
+                            *pending = Some(p);
+                            break;
+                        }
                         if audio {
                             walked = walked.saturating_add(p.dur());
                         }
@@ -386,8 +416,31 @@ impl AudioStream {
             ));
         }
         decoder.reset();
+        *demuxed = walked;
         self.position_s = at(walked);
         Ok(self.position_s)
+    }
+
+    /// Where a walk would start from: the next packet's start.
+    fn walk_start_s(&self) -> f64 {
+        let Inner::Sym {
+            format,
+            track_id,
+            demuxed,
+            ..
+        } = &self.inner
+        else {
+            return self.position_s;
+        };
+        format
+            .tracks()
+            .iter()
+            .find(|t| t.id == *track_id)
+            .and_then(|t| t.codec_params.time_base)
+            .map_or(self.position_s, |tb| {
+                let t = tb.calc_time(*demuxed);
+                t.seconds as f64 + t.frac
+            })
     }
 
     /// Next chunk of interleaved frames, or None at the end of the stream.
@@ -442,12 +495,14 @@ impl AudioStream {
             buf,
             bad_packets,
             good_packets,
+            pending,
+            demuxed,
         } = &mut self.inner
         else {
             return Ok(None);
         };
         for _ in 0..MAX_PACKETS_WITHOUT_AUDIO {
-            let packet = match format.next_packet() {
+            let packet = match pending.take().map_or_else(|| format.next_packet(), Ok) {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(None);
@@ -467,6 +522,7 @@ impl AudioStream {
             if packet.track_id() != *track_id {
                 continue;
             }
+            *demuxed = demuxed.saturating_add(packet.dur());
             // A codec that panics on one damaged packet loses that packet only.
             let decoded = crate::audio::guard::catch_quietly(|| {
                 decoder.decode(&packet).map(|d| {
@@ -571,10 +627,9 @@ fn no_track(path: &Path, sniffed: Sniffed) -> AudioError {
         .then(|| {
             let mut f = File::open(path).ok()?;
             let len = f.metadata().ok()?.len();
-            super::mp4_meta::first_sample_entry(&mut f, len)
+            super::mp4_meta::undecodable_track_codec(&mut f, len)
         })
-        .flatten()
-        .and_then(|c| super::mp4_meta::undecodable_codec(&c));
+        .flatten();
     match codec {
         Some(what) => AudioError::Unsupported {
             path: path.to_path_buf(),
@@ -865,6 +920,8 @@ fn open_symphonia(
             buf: None,
             bad_packets: 0,
             good_packets: 0,
+            pending: None,
+            demuxed: 0,
         },
         position_s: 0.0,
         trouble: DecodeTrouble::default(),

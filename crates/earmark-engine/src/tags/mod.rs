@@ -196,19 +196,24 @@ pub fn read_tags(path: &Path) -> Result<TagSummary, TagError> {
     }
     let tagged = match crate::audio::guard::catch_quietly(|| probe.read()) {
         Ok(Ok(tagged)) => tagged,
-        failed => {
-            let reason = match failed {
-                Ok(Err(e)) => e.to_string(),
-                _ => "the tag reader failed on malformed data".into(),
-            };
-            // A genre `tag` reads and writes (a multiplexed Ogg's first
-            // stream, which lofty cannot parse) is shown, not only warned of.
-            return match write::read_genre_state(path).map(|s| s.display()) {
-                Ok(genres) if !genres.is_empty() => Ok(TagSummary {
-                    genres,
-                    ..Default::default()
-                }),
-                _ => Err(err(reason)),
+        _ => {
+            // Tags `tag` reads and writes (a multiplexed Ogg's audio stream,
+            // FLAC in Ogg, which lofty cannot parse) are shown, not warned of.
+            return match write::read_genre_state_and_comments(path) {
+                Ok((state, comments)) => {
+                    let mut summary = TagSummary {
+                        genres: state.display(),
+                        ..Default::default()
+                    };
+                    if !comments.is_empty() {
+                        summary.formats = vec![tag_type_name(lofty::tag::TagType::VorbisComments)];
+                    }
+                    in_file_order(&mut summary, &comments);
+                    Ok(summary)
+                }
+                // the writer's reason where it has one: lofty calls a
+                // video-only Ogg a broken MPEG file
+                Err(e) => Err(err(e.reason)),
             };
         }
     };

@@ -109,8 +109,8 @@ fn read_at(file: &mut File, start: u64, len: u64) -> Result<Vec<u8>, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Codec {
     Vorbis,
-    /// Video: a multiplexed file's first stream, whose comments mutagen and
-    /// ffmpeg take as the file's tags.
+    /// Video: never the stream written, but its comments are read to see
+    /// whether they name a genre the write would leave behind.
     Theora,
     Opus,
     Flac,
@@ -234,29 +234,68 @@ fn header_packets_after_first(
     })
 }
 
+/// Each stream's first page (they all come before any other page), with
+/// the codec it announces, for the streams earmark can read comments of.
+fn first_pages(file: &mut File, pages: &[PageAt]) -> Result<Vec<(Codec, PageAt)>, String> {
+    let mut out = Vec::new();
+    for p in pages.iter().take_while(|p| p.flags & 0x02 != 0) {
+        let first = read_at(
+            file,
+            p.start + p.header_len(),
+            8.min(p.len - p.header_len()),
+        )?;
+        if let Some(c) = codec_of(&first) {
+            out.push((c, p.clone()));
+        }
+    }
+    Ok(out)
+}
+
 impl OggTags {
     pub(crate) fn read(file: &mut File) -> Result<OggTags, String> {
         let pages = pages(file)?;
-        // The first stream (by BOS page) whose codec we can tag.
-        let mut target = None;
-        for p in pages.iter().take_while(|p| p.flags & 0x02 != 0) {
-            let first = read_at(
-                file,
-                p.start + p.header_len(),
-                8.min(p.len - p.header_len()),
-            )?;
-            if let Some(c) = codec_of(&first) {
-                target = Some((p.serial, c, p.clone()));
-                break;
-            }
-        }
-        let Some((serial, codec, bos)) = target else {
-            return Err(
-                "it has no Vorbis, Opus, FLAC, Speex or Theora stream earmark can tag".into(),
-            );
+        let streams = first_pages(file, &pages)?;
+        // The audio's comments are the file's genre, what earmark hears and
+        // what mutagen's OggVorbis and ffmpeg's audio stream read: a video
+        // stream multiplexed in front of it has comments of its own.
+        let Some((codec, bos)) = streams.iter().find(|(c, _)| *c != Codec::Theora).cloned() else {
+            return Err(if streams.is_empty() {
+                "it has no Vorbis, Opus, FLAC or Speex stream earmark can tag".into()
+            } else {
+                "it holds Theora video and no audio stream; earmark tags music only".into()
+            });
         };
-        header_page(file, &bos)?;
-        let extra = header_packets_after_first(file, codec, &bos)?;
+        Self::read_stream(file, pages, codec, &bos)
+    }
+
+    /// The comments of another stream of the file (a video's, a second
+    /// audio stream's) that name a genre: `(what it is, its genres)`.
+    pub(crate) fn other_stream_genres(&self, file: &mut File) -> Option<(&'static str, String)> {
+        let streams = first_pages(file, &self.pages).ok()?;
+        streams
+            .into_iter()
+            .filter(|(_, bos)| bos.serial != self.serial)
+            .find_map(|(codec, bos)| {
+                let other = Self::read_stream(file, self.pages.clone(), codec, &bos).ok()?;
+                let genres = other.genres().ok().filter(|g| !g.is_empty())?;
+                let what = match codec {
+                    Codec::Theora => "its Theora video stream",
+                    _ => "a second audio stream",
+                };
+                Some((what, genres.join("; ")))
+            })
+    }
+
+    /// The header packets of the stream whose first page is `bos`.
+    fn read_stream(
+        file: &mut File,
+        pages: Vec<PageAt>,
+        codec: Codec,
+        bos: &PageAt,
+    ) -> Result<OggTags, String> {
+        let serial = bos.serial;
+        header_page(file, bos)?;
+        let extra = header_packets_after_first(file, codec, bos)?;
         if bos.lacing.last() == Some(&255) || bos.lacing.iter().filter(|&&l| l < 255).count() != 1 {
             return Err(
                 "its first Ogg page does not hold exactly the identification header".into(),

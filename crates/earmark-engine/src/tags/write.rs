@@ -508,7 +508,32 @@ fn refuse_genre_left_behind(
     if undo {
         return Ok(());
     }
+    refuse_other_ogg_stream_genre(path, file, native)?;
     refuse_clear_behind_second_tag(path, file, native, target)
+}
+
+/// An Ogg file whose other stream (a Theora video multiplexed beside the
+/// audio) names a genre in its own comments: earmark writes the audio's,
+/// and mutagen reads a Theora-first file's video comments as the file's.
+fn refuse_other_ogg_stream_genre(
+    path: &Path,
+    file: &mut File,
+    native: &Native,
+) -> Result<(), TagWriteError> {
+    let Native::Ogg(tags) = native else {
+        return Ok(());
+    };
+    match tags.other_stream_genres(file) {
+        Some((what, genre)) => Err(TagWriteError::new(
+            path,
+            WriteErrorKind::Unsupported,
+            format!(
+                "{what}'s comments hold a genre too ({genre}), which earmark does not rewrite: \
+                 players that read them would keep showing it; tag it with another program"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// An MP3 whose APEv2 tag holds a genre too.
@@ -1168,6 +1193,14 @@ impl Expected {
                         "not written: its audio does not decode whole ({}): cut short, damaged, or another program is still writing it; not changed",
                         without_path(real, e.to_string())
                     ),
+                ));
+            }
+            // A video alone (no audio track of any codec): not music.
+            (Err(e), Some(_)) if e.kind() == "no-track" => {
+                return Err(TagWriteError::new(
+                    shown,
+                    WriteErrorKind::NotAudio,
+                    "not written: it holds no audio track (a video alone?); earmark tags music only",
                 ));
             }
             (Err(_), Some(_)) => None,
