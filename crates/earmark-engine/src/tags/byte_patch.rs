@@ -410,6 +410,22 @@ mod tests {
         assert!(kept <= 50 * 8, "{kept} bytes kept");
     }
 
+    /// An inserted stretch beyond the near reach (a grown 10-kB comment)
+    /// is still found by the whole window: one hunk keeping no old bytes.
+    #[test]
+    fn an_insertion_beyond_the_near_reach_is_one_hunk() {
+        let audio: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let inserted: Vec<u8> = (0..10_000u32).map(|i| (i * 5 % 239) as u8 ^ 0xA5).collect();
+        let new = [&audio[..1000], &inserted, &audio[1000..]].concat();
+        let p = round_trip(&audio, &new);
+        let shape: Vec<(u64, u64, usize)> = p
+            .hunks
+            .iter()
+            .map(|h| (h.at, h.new_len, h.old.len()))
+            .collect();
+        assert_eq!(shape, [(1000, 10_000, 0)]);
+    }
+
     #[test]
     fn large_changes_are_not_kept() {
         let old = vec![1u8; (MAX_PATCH_BYTES + 10) as usize];
