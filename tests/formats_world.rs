@@ -12,23 +12,8 @@ mod tags_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{earmark, missing, text};
+use common::{earmark, ffmpeg, text};
 use tags_common::reader;
-
-/// Run ffmpeg; None (a skip locally, a failure under CI) when it is absent.
-fn ffmpeg(args: &[&str], out: &Path) -> Option<PathBuf> {
-    let Ok(status) = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .status()
-    else {
-        missing("ffmpeg not found (it makes this test's files)");
-        return None;
-    };
-    assert!(status.success(), "ffmpeg failed making {}", out.display());
-    Some(out.to_path_buf())
-}
 
 /// Eight seconds of a stereo chord with a beat: two different channels.
 fn source(dir: &Path) -> Option<PathBuf> {

@@ -184,3 +184,19 @@ pub fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// Run ffmpeg to make `out`; None (a skip locally, a failure under CI) when
+/// it is absent.
+pub fn ffmpeg(args: &[&str], out: &Path) -> Option<PathBuf> {
+    let Ok(status) = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+    else {
+        missing("ffmpeg not found (it makes this test's files)");
+        return None;
+    };
+    assert!(status.success(), "ffmpeg failed making {}", out.display());
+    Some(out.to_path_buf())
+}
