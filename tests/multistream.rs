@@ -343,3 +343,135 @@ fn a_video_alone_is_not_tagged_and_ac3_behind_a_video_is_named() {
         Some("Jazz")
     );
 }
+
+/// Gives the Ogg stream numbered `from` the serial `to`, each page's
+/// checksum made right again.
+fn renumber_ogg_stream(bytes: &[u8], from: u32, to: u32) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut at = 0;
+    while at + 27 <= out.len() && &out[at..at + 4] == b"OggS" {
+        let segments = usize::from(out[at + 26]);
+        let body: usize = out[at + 27..at + 27 + segments]
+            .iter()
+            .map(|&l| usize::from(l))
+            .sum();
+        let end = at + 27 + segments + body;
+        if out[at + 14..at + 18] == from.to_le_bytes() {
+            out[at + 14..at + 18].copy_from_slice(&to.to_le_bytes());
+            out[at + 22..at + 26].fill(0);
+            let crc = common::ogg_crc(&out[at..end]);
+            out[at + 22..at + 26].copy_from_slice(&crc.to_le_bytes());
+        }
+        at = end;
+    }
+    out
+}
+
+/// An Ogg of two audio streams: symphonia lists them by serial number, so
+/// earmark heard the second (Vorbis) while `tag` wrote the first's (Opus)
+/// comments whenever the first had the higher serial (ffmpeg draws them at
+/// random: half such files). Both now take the first in the file, as
+/// mutagen's audio classes and ffmpeg's `0:a:0` do.
+#[test]
+fn an_ogg_of_two_audio_streams_is_heard_and_tagged_by_its_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = tempfile::tempdir().unwrap();
+    let Some((aac, _)) = sources(d) else {
+        return;
+    };
+    let a = aac.to_str().unwrap();
+    let made = ffmpeg(
+        &[
+            "-i",
+            a,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=880:duration=60",
+            "-map",
+            "0:a",
+            "-map",
+            "1:a",
+            "-c:a:0",
+            "libopus",
+            "-c:a:1",
+            "libvorbis",
+            "-fflags",
+            "+bitexact",
+        ],
+        &d.join("made.ogg"),
+    )
+    .unwrap();
+    // serials 0 (Opus, first) and 1 (Vorbis): the first gets the higher one
+    let two = d.join("two.ogg");
+    let bytes = std::fs::read(&made).unwrap();
+    std::fs::write(&two, renumber_ogg_stream(&bytes, 0, 0xFFFF_FF00)).unwrap();
+    let first = ffmpeg(
+        &["-i", two.to_str().unwrap(), "-map", "0:0", "-c", "copy"],
+        &d.join("first.ogg"),
+    )
+    .unwrap();
+    let rows = classify(&[two.clone(), first]);
+    assert_eq!(starts(&rows[0]), starts(&rows[1]));
+    assert_eq!(
+        rows[0]["prediction"]["probs"], rows[1]["prediction"]["probs"],
+        "the first stream is heard"
+    );
+
+    let out = tag(&two, "Jazz", data.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        stream_genres(&two),
+        [
+            ("opus".into(), Some("Jazz".into())),
+            ("vorbis".into(), None)
+        ]
+    );
+}
+
+/// Raw AAC (ADTS) declares no length; symphonia's estimate from three
+/// samples of frames was taken as one (a healthy file the app's check
+/// called cut short, music after a silent start judged silent). It is now
+/// measured by its packets, and heard as the same packets in MP4 are.
+#[test]
+fn raw_aac_is_measured_and_heard_as_in_mp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some((aac, _)) = sources(d) else {
+        return;
+    };
+    // a minute of silence, then the minute of music
+    let adts = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=mono:d=60",
+            "-i",
+            aac.to_str().unwrap(),
+            "-filter_complex",
+            "[0:a][1:a]concat=n=2:v=0:a=1",
+            "-c:a",
+            "aac",
+            "-f",
+            "adts",
+        ],
+        &d.join("late.aac"),
+    )
+    .unwrap();
+    let mp4 = ffmpeg(
+        &["-i", adts.to_str().unwrap(), "-c", "copy"],
+        &d.join("late.m4a"),
+    )
+    .unwrap();
+    let rows = classify(&[adts, mp4]);
+    assert_eq!(starts(&rows[0]), starts(&rows[1]));
+    assert_eq!(
+        rows[0]["prediction"]["probs"],
+        rows[1]["prediction"]["probs"]
+    );
+    let length = rows[0]["duration_s"].as_f64().unwrap();
+    assert!((length - 120.0).abs() < 0.5, "{length}");
+    assert_ne!(rows[0]["partial"], true);
+}

@@ -69,8 +69,10 @@ pub fn partial_note(analysed_s: Option<f64>, duration_s: Option<f64>) -> String 
 /// short is partial. 3: Opus in Matroska is read at 48 kHz, not at the rate
 /// the container gives (a 24-kHz WebM was heard at half speed). 4: a file
 /// that declares no length (a fragmented MP4) is measured and heard in
-/// excerpts over its length, not by its first 48 s, and a seek by walking
-/// (an MP4 beside a track that ended) lands where the container's would.
+/// excerpts over its length, not by its first 48 s (raw AAC too, whose
+/// length was an estimate), a seek by walking (an MP4 beside a track that
+/// ended) lands where the container's would, and an Ogg of two audio
+/// streams is heard by its first.
 pub const DECODE_REVISION: u32 = 4;
 
 /// The model, the analysis plan and an optional cache, shareable across threads.

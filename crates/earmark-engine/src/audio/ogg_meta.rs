@@ -189,6 +189,14 @@ pub fn check<R: Read + Seek>(r: &mut R, file_len: u64, path: &Path) -> Result<bo
 /// multiplexed file has several). Read up to 64 of them; stops at the first
 /// other page, or where the file ends inside one.
 pub(crate) fn bos_pages<R: Read>(r: &mut R) -> std::io::Result<Vec<Vec<u8>>> {
+    Ok(bos_pages_with_serials(r)?
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect())
+}
+
+/// [`bos_pages`] with each stream's serial number.
+fn bos_pages_with_serials<R: Read>(r: &mut R) -> std::io::Result<Vec<(u32, Vec<u8>)>> {
     let mut pages = Vec::new();
     for _ in 0..64 {
         let mut h = [0u8; 27];
@@ -205,9 +213,23 @@ pub(crate) fn bos_pages<R: Read>(r: &mut R) -> std::io::Result<Vec<Vec<u8>>> {
         if read_up_to(r, &mut body)? < body.len() {
             break;
         }
-        pages.push(body);
+        pages.push((u32::from_le_bytes([h[14], h[15], h[16], h[17]]), body));
     }
     Ok(pages)
+}
+
+/// The serial number of an Ogg file's first audio stream in file order
+/// (Vorbis, Opus or FLAC), the one `tag` reads and writes and mutagen's
+/// audio classes find: symphonia lists streams by serial number, so its
+/// first track of a two-stream file is the first stream half the time.
+pub(crate) fn first_audio_serial(path: &Path) -> Option<u32> {
+    let pages =
+        bos_pages_with_serials(&mut BufReader::new(std::fs::File::open(path).ok()?)).ok()?;
+    let audio = [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"];
+    pages
+        .iter()
+        .find(|(_, body)| audio.iter().any(|m| body.starts_with(m)))
+        .map(|&(serial, _)| serial)
 }
 
 /// What an Ogg file's streams are, by their first packets, when none is one

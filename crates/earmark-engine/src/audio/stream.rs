@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{
-    CODEC_TYPE_ALAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions,
+    CODEC_TYPE_AAC, CODEC_TYPE_ALAC, CODEC_TYPE_NULL, CODEC_TYPE_OPUS, Decoder, DecoderOptions,
 };
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};
@@ -62,11 +62,6 @@ enum Inner {
         /// one: it holds the target, so the stream resumes at or before it
         /// as the container's own seek does.
         pending: Option<symphonia::core::formats::Packet>,
-        /// Where the next packet of the track starts, in its time base: the
-        /// durations of the packets demuxed since the start or the last
-        /// seek, which a walk goes on from (the decoded frames, which
-        /// `position_s` counts, can lag them by an encoder's priming).
-        demuxed: u64,
     },
 }
 
@@ -301,7 +296,6 @@ impl AudioStream {
                 decoder,
                 track_id,
                 pending,
-                demuxed,
                 ..
             } => {
                 *pending = None;
@@ -317,7 +311,6 @@ impl AudioStream {
                 match sought {
                     Ok(s) => {
                         decoder.reset();
-                        *demuxed = s.actual_ts;
                         let tb = format
                             .tracks()
                             .iter()
@@ -343,21 +336,21 @@ impl AudioStream {
     }
 
     /// Where the container's seek fails (an Ogg whose granule positions are
-    /// odd: libvorbis plays it, symphonia calls every target out of range),
-    /// get there by demuxing packets without decoding them, from here or,
-    /// going back, from the start. Cheap: no audio is decoded.
+    /// odd: libvorbis plays it, symphonia calls every target out of range;
+    /// an MP4 beside a track that has ended), get there by demuxing packets
+    /// without decoding them, from the start: a failed seek may have moved
+    /// the reader (raw AAC's reads to the end), and the packets' own count
+    /// is exact where decoded frames lag by an encoder's priming. Cheap: no
+    /// audio is decoded.
     fn seek_by_walking(&mut self, seconds: f64) -> Result<f64, AudioError> {
-        if seconds < self.walk_start_s() {
-            let trouble = self.trouble;
-            *self = AudioStream::open(&self.path)?;
-            self.trouble = trouble;
-        }
+        let trouble = self.trouble;
+        *self = AudioStream::open(&self.path)?;
+        self.trouble = trouble;
         let Inner::Sym {
             format,
             decoder,
             track_id,
             pending,
-            demuxed,
             ..
         } = &mut self.inner
         else {
@@ -369,22 +362,15 @@ impl AudioStream {
             .find(|t| t.id == *track_id)
             .and_then(|t| t.codec_params.time_base)
             .ok_or_else(|| AudioError::corrupt(&self.path, "no time base to seek by"))?;
-        // from the packets' own count (exact), not the frames decoded
-        let mut walked = *demuxed;
+        let mut walked = 0u64;
         let at = |walked: u64| {
             let t = tb.calc_time(walked);
             t.seconds as f64 + t.frac
         };
-        // a walk from here goes on from the packet the last one stopped at
-        let mut left = pending.take();
         let reached = crate::audio::guard::catch_quietly(|| {
             let mut empty = 0;
             while at(walked) < seconds {
-                let next = match left.take() {
-                    Some(p) => Ok(p),
-                    None => format.next_packet(),
-                };
-                match next {
+                match format.next_packet() {
                     Ok(p) => {
                         let audio = p.track_id() == *track_id;
                         // The packet holding the target is decoded first,
@@ -416,31 +402,8 @@ impl AudioStream {
             ));
         }
         decoder.reset();
-        *demuxed = walked;
         self.position_s = at(walked);
         Ok(self.position_s)
-    }
-
-    /// Where a walk would start from: the next packet's start.
-    fn walk_start_s(&self) -> f64 {
-        let Inner::Sym {
-            format,
-            track_id,
-            demuxed,
-            ..
-        } = &self.inner
-        else {
-            return self.position_s;
-        };
-        format
-            .tracks()
-            .iter()
-            .find(|t| t.id == *track_id)
-            .and_then(|t| t.codec_params.time_base)
-            .map_or(self.position_s, |tb| {
-                let t = tb.calc_time(*demuxed);
-                t.seconds as f64 + t.frac
-            })
     }
 
     /// Next chunk of interleaved frames, or None at the end of the stream.
@@ -496,7 +459,6 @@ impl AudioStream {
             bad_packets,
             good_packets,
             pending,
-            demuxed,
         } = &mut self.inner
         else {
             return Ok(None);
@@ -522,7 +484,6 @@ impl AudioStream {
             if packet.track_id() != *track_id {
                 continue;
             }
-            *demuxed = demuxed.saturating_add(packet.dur());
             // A codec that panics on one damaged packet loses that packet only.
             let decoded = crate::audio::guard::catch_quietly(|| {
                 decoder.decode(&packet).map(|d| {
@@ -843,10 +804,15 @@ fn open_symphonia(
         )
         .map_err(|e| probe_error(path, e, sniffed))?;
     let format = probed.format;
+    // an Ogg's audio is its first audio stream in the file, as `tag` has it
+    let first_ogg_audio = (sniffed == Sniffed::Audio("Ogg"))
+        .then(|| super::ogg_meta::first_audio_serial(path))
+        .flatten();
     let track = format
         .tracks()
         .iter()
-        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .filter(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .min_by_key(|t| first_ogg_audio != Some(t.id))
         .ok_or_else(|| no_track(path, sniffed))?;
     let mut params = track.codec_params.clone();
     if params.codec == CODEC_TYPE_ALAC
@@ -901,7 +867,12 @@ fn open_symphonia(
         .or_else(|| vorbis_ident_channels(&params));
     let (channels, bits_per_sample) = channels_and_bits(path, &params, &container, from_stream)?;
     let bits_per_sample = bits_per_sample.filter(|_| !is_lossy(codec_name.as_deref()));
-    let duration_s = declared_seconds(&params, sample_rate, opus && container == "Ogg");
+    // Raw AAC (ADTS) declares no length: symphonia's is an estimate from
+    // three samples of frames (6:59 for 6:56; 1:41:01 for 6:20 of music and
+    // silence), which is measured by its packets instead.
+    let adts = params.codec == CODEC_TYPE_AAC && sniffed == Sniffed::Audio("MPEG audio");
+    let duration_s =
+        declared_seconds(&params, sample_rate, opus && container == "Ogg").filter(|_| !adts);
     let info = SourceInfo {
         container,
         codec: codec_name.unwrap_or_else(|| "unknown".into()),
@@ -921,7 +892,6 @@ fn open_symphonia(
             bad_packets: 0,
             good_packets: 0,
             pending: None,
-            demuxed: 0,
         },
         position_s: 0.0,
         trouble: DecodeTrouble::default(),
