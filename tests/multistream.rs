@@ -475,3 +475,35 @@ fn raw_aac_is_measured_and_heard_as_in_mp4() {
     assert!((length - 120.0).abs() < 0.5, "{length}");
     assert_ne!(rows[0]["partial"], true);
 }
+
+/// Clearing where only a Theora video's comments name a genre: refused by
+/// name (it said "(none) (unchanged)", and mutagen's File, which reads a
+/// Theora-first file's video comments, went on showing it).
+#[test]
+fn clearing_beside_a_videos_genre_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = tempfile::tempdir().unwrap();
+    let Some((aac, _)) = sources(d) else {
+        return;
+    };
+    let v = video(60);
+    let mut args: Vec<&str> = v.iter().map(String::as_str).collect();
+    args.extend(["-i", aac.to_str().unwrap(), "-map", "0:v", "-map", "1:a"]);
+    args.extend(["-c:v", "libtheora", "-c:a", "libvorbis", "-t", "60"]);
+    args.extend(["-metadata:s:v", "genre=VidPop"]);
+    let file = ffmpeg(&args, &d.join("video-genre.ogg")).unwrap();
+    assert_eq!(stream_genres(&file)[1].1, None, "the audio holds none");
+    let before = std::fs::read(&file).unwrap();
+    let out = earmark()
+        .env("EARMARK_DATA_DIR", data.path())
+        .env("EARMARK_CACHE_DIR", data.path())
+        .args(["tag", "--clear"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("(VidPop)"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}

@@ -270,6 +270,7 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
     };
     let old = native.state();
     let new = old.target(&genres, change.mode);
+    refuse_clear_beside_other_stream(path, &mut file, &native, &new)?;
     if !old.shows_same(&new) {
         refuse_genre_left_behind(path, &mut file, &native, &new, false)?;
     }
@@ -510,6 +511,21 @@ fn refuse_genre_left_behind(
     }
     refuse_other_ogg_stream_genre(path, file, native)?;
     refuse_clear_behind_second_tag(path, file, native, target)
+}
+
+/// Clearing an Ogg's genre while another stream's comments still name one
+/// (a Theora video's, which mutagen reads as a Theora-first file's): even
+/// where the audio stream holds none, "unchanged" would leave it shown.
+fn refuse_clear_beside_other_stream(
+    path: &Path,
+    file: &mut File,
+    native: &Native,
+    target: &GenreState,
+) -> Result<(), TagWriteError> {
+    if target.display().is_empty() {
+        refuse_other_ogg_stream_genre(path, file, native)?;
+    }
+    Ok(())
 }
 
 /// An Ogg file whose other stream (a Theora video multiplexed beside the
@@ -801,6 +817,9 @@ fn safe_write(
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let target = decide(&old)?;
+    if keep_bytes {
+        refuse_clear_beside_other_stream(shown, &mut original, &native, &target)?;
+    }
     if old.shows_same(&target) {
         return Ok(report(shown, old.clone(), old));
     }
