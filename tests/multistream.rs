@@ -199,13 +199,29 @@ fn packets_md5(file: &Path, map: &str) -> String {
 }
 
 fn tag(file: &Path, genre: &str, data: &Path) -> std::process::Output {
+    tag_with(&["--genre", genre], file, data)
+}
+
+fn tag_with(args: &[&str], file: &Path, data: &Path) -> std::process::Output {
     earmark()
         .env("EARMARK_DATA_DIR", data)
         .env("EARMARK_CACHE_DIR", data)
-        .args(["tag", "--genre", genre])
+        .arg("tag")
+        .args(args)
         .arg(file)
         .output()
         .unwrap()
+}
+
+/// A minute of Theora video in front of `aac` made Vorbis, each stream
+/// with the `-metadata:s:…` arguments given.
+fn theora_first(aac: &Path, out: &Path, metadata: &[&str]) -> PathBuf {
+    let v = video(60);
+    let mut args: Vec<&str> = v.iter().map(String::as_str).collect();
+    args.extend(["-i", aac.to_str().unwrap(), "-map", "0:v", "-map", "1:a"]);
+    args.extend(["-c:v", "libtheora", "-c:a", "libvorbis", "-t", "60"]);
+    args.extend_from_slice(metadata);
+    ffmpeg(&args, out).unwrap()
 }
 
 /// A Theora video multiplexed in front of Vorbis audio: the genre was read
@@ -224,24 +240,18 @@ fn an_oggs_genre_is_its_audio_streams_not_a_videos_in_front() {
     let Some(py) = reader::mutagen_python() else {
         return;
     };
-    let v = video(60);
-    let make = |name: &str, genre_on_video: bool| {
-        let mut args: Vec<&str> = v.iter().map(String::as_str).collect();
-        args.extend(["-i", aac.to_str().unwrap(), "-map", "0:v", "-map", "1:a"]);
-        args.extend(["-c:v", "libtheora", "-c:a", "libvorbis", "-t", "60"]);
-        args.extend([
-            "-metadata:s:a",
-            "genre=Game",
-            "-metadata:s:a",
-            "title=Caves",
-        ]);
-        if genre_on_video {
-            args.extend(["-metadata:s:v", "genre=Game"]);
-        }
-        ffmpeg(&args, &d.join(name)).unwrap()
-    };
-    let audio_only = make("audio-genre.ogg", false);
-    let both = make("both-genres.ogg", true);
+    let audio = [
+        "-metadata:s:a",
+        "genre=Game",
+        "-metadata:s:a",
+        "title=Caves",
+    ];
+    let audio_only = theora_first(&aac, &d.join("audio-genre.ogg"), &audio);
+    let both = theora_first(
+        &aac,
+        &d.join("both-genres.ogg"),
+        &[&audio[..], &["-metadata:s:v", "genre=Game"]].concat(),
+    );
 
     let info = earmark()
         .args(["info", "--json"])
@@ -487,21 +497,14 @@ fn clearing_beside_a_videos_genre_is_refused() {
     let Some((aac, _)) = sources(d) else {
         return;
     };
-    let v = video(60);
-    let mut args: Vec<&str> = v.iter().map(String::as_str).collect();
-    args.extend(["-i", aac.to_str().unwrap(), "-map", "0:v", "-map", "1:a"]);
-    args.extend(["-c:v", "libtheora", "-c:a", "libvorbis", "-t", "60"]);
-    args.extend(["-metadata:s:v", "genre=VidPop"]);
-    let file = ffmpeg(&args, &d.join("video-genre.ogg")).unwrap();
+    let file = theora_first(
+        &aac,
+        &d.join("video-genre.ogg"),
+        &["-metadata:s:v", "genre=VidPop"],
+    );
     assert_eq!(stream_genres(&file)[1].1, None, "the audio holds none");
     let before = std::fs::read(&file).unwrap();
-    let out = earmark()
-        .env("EARMARK_DATA_DIR", data.path())
-        .env("EARMARK_CACHE_DIR", data.path())
-        .args(["tag", "--clear"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = tag_with(&["--clear"], &file, data.path());
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("(VidPop)"), "{err}");
