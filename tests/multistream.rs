@@ -510,3 +510,50 @@ fn clearing_beside_a_videos_genre_is_refused() {
     assert!(err.contains("(VidPop)"), "{err}");
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+/// A fragmented MP4 cut in its audio data (a download stopped) was called
+/// "file ends inside its header", as were random bytes named `.aac`: the
+/// first is said to be cut short, the second not audio, in one line each.
+#[test]
+fn a_cut_mp4_and_random_bytes_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some((aac, _)) = sources(d) else {
+        return;
+    };
+    let frag = ffmpeg(
+        &[
+            "-i",
+            aac.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+        ],
+        &d.join("frag.m4a"),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&frag).unwrap();
+    let cut = d.join("cut.m4a");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    // pseudo-random bytes, as `head -c … /dev/urandom` gives: sync words
+    // turn up by chance, so the probe scans them all to the end
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..1_000_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect();
+    let random = d.join("random.aac");
+    std::fs::write(&random, noise).unwrap();
+    for (f, says) in [(&cut, "cut short"), (&random, "not an audio file")] {
+        let out = earmark().arg("info").arg(f).output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+        assert!(!err.contains("inside its header"), "{err}");
+    }
+}

@@ -632,6 +632,26 @@ fn probe_error(path: &Path, e: SymError, sniffed: Sniffed) -> AudioError {
                 what: format!("{codec} in Ogg"),
             }
         }
+        // bytes no reader knows, scanned to the end for a frame (random
+        // data named .aac): nothing says it was ever audio
+        (SymError::IoError(e), Sniffed::Unknown)
+            if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            AudioError::NotAudio {
+                path: path.to_path_buf(),
+                what: "no audio format earmark reads was found in it".into(),
+            }
+        }
+        // symphonia reads every top-level MP4 box when it opens a file: a
+        // cut in the audio data (a download stopped) ends a box, not a header
+        (SymError::IoError(e), Sniffed::Audio("MP4"))
+            if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            AudioError::corrupt(
+                path,
+                "the file ends inside a box its MP4 structure declares (cut short, or still being written)",
+            )
+        }
         (SymError::IoError(e), _) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             AudioError::corrupt(path, "file ends inside its header")
         }
