@@ -334,6 +334,7 @@ fn a_video_alone_is_not_tagged_and_ac3_behind_a_video_is_named() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(err.contains("music only"), "{err}");
+        assert!(err.contains("(1 not audio)"), "counted as not audio: {err}");
         assert_eq!(
             err.lines().filter(|l| l.starts_with("earmark:")).count(),
             1,

@@ -486,6 +486,9 @@ fn read_native(path: &Path, file: &mut File) -> Result<Native, TagWriteError> {
         // unsynchronised tag) was read fine: it is unsupported, not unreadable
         let kind = if r.contains("which earmark does not rewrite") {
             WriteErrorKind::Unsupported
+        } else if r.contains("earmark tags music only") {
+            // a video alone, as the MP4 one is counted
+            WriteErrorKind::NotAudio
         } else {
             WriteErrorKind::TagRead
         };
