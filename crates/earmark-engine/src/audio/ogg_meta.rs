@@ -225,11 +225,17 @@ fn bos_pages_with_serials<R: Read>(r: &mut R) -> std::io::Result<Vec<(u32, Vec<u
 pub(crate) fn first_audio_serial(path: &Path) -> Option<u32> {
     let pages =
         bos_pages_with_serials(&mut BufReader::new(std::fs::File::open(path).ok()?)).ok()?;
-    let audio = [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"];
     pages
         .iter()
-        .find(|(_, body)| audio.iter().any(|m| body.starts_with(m)))
+        .find(|(_, body)| decodable(body))
         .map(|&(serial, _)| serial)
+}
+
+/// Whether a stream's first packet announces a codec earmark decodes.
+fn decodable(first_packet: &[u8]) -> bool {
+    [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"]
+        .iter()
+        .any(|m| first_packet.starts_with(m))
 }
 
 /// What an Ogg file's streams are, by their first packets, when none is one
@@ -246,11 +252,7 @@ pub fn first_codec_undecodable(path: &Path) -> Option<&'static str> {
         (b"OggMIDI", "MIDI"),
     ];
     let pages = bos_pages(&mut BufReader::new(std::fs::File::open(path).ok()?)).ok()?;
-    let decodable = [b"\x01vorbis".as_slice(), b"OpusHead", b"\x7fFLAC"];
-    if pages
-        .iter()
-        .any(|body| decodable.iter().any(|m| body.starts_with(m)))
-    {
+    if pages.iter().any(|body| decodable(body)) {
         return None;
     }
     // a Skeleton stream describes the others: not a codec of its own
