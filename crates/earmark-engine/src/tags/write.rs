@@ -270,9 +270,10 @@ pub fn plan_genre(path: &Path, change: &GenreChange) -> Result<WriteReport, TagW
     };
     let old = native.state();
     let new = old.target(&genres, change.mode);
-    refuse_clear_beside_other_stream(path, &mut file, &native, &new)?;
     if !old.shows_same(&new) {
         refuse_genre_left_behind(path, &mut file, &native, &new, false)?;
+    } else {
+        refuse_clear_beside_other_stream(path, &mut file, &native, &new)?;
     }
     Ok(report(path, old, new))
 }
@@ -516,9 +517,10 @@ fn refuse_genre_left_behind(
     refuse_clear_behind_second_tag(path, file, native, target)
 }
 
-/// Clearing an Ogg's genre while another stream's comments still name one
-/// (a Theora video's, which mutagen reads as a Theora-first file's): even
-/// where the audio stream holds none, "unchanged" would leave it shown.
+/// Clearing an Ogg's genre where the audio stream holds none, while another
+/// stream's comments still name one (a Theora video's, which mutagen reads
+/// as a Theora-first file's): "unchanged" would leave it shown. (A clear
+/// that changes the audio's is refused by [`refuse_genre_left_behind`].)
 fn refuse_clear_beside_other_stream(
     path: &Path,
     file: &mut File,
@@ -820,10 +822,10 @@ fn safe_write(
     let native = read_native(shown, &mut original)?;
     let old = native.state();
     let target = decide(&old)?;
-    if keep_bytes {
-        refuse_clear_beside_other_stream(shown, &mut original, &native, &target)?;
-    }
     if old.shows_same(&target) {
+        if keep_bytes {
+            refuse_clear_beside_other_stream(shown, &mut original, &native, &target)?;
+        }
         return Ok(report(shown, old.clone(), old));
     }
     // (an undo, `keep_bytes` false, puts back what the file held)
