@@ -16,6 +16,20 @@ use common::{earmark, ffmpeg, text};
 use serde_json::Value;
 use tags_common::reader;
 
+/// `src`'s streams copied into a fragmented MP4 (as DASH and yt-dlp give).
+fn fragmented(src: &Path, out: &Path) -> PathBuf {
+    let movflags = "+frag_keyframe+empty_moov+default_base_moof";
+    let args = [
+        "-i",
+        src.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-movflags",
+        movflags,
+    ];
+    ffmpeg(&args, out).unwrap()
+}
+
 /// `seconds` of video (MPEG-4 part 2: ffmpeg's own encoder) as ffmpeg input args.
 fn video(seconds: u32) -> Vec<String> {
     ["-f", "lavfi", "-i"]
@@ -111,18 +125,7 @@ fn the_same_audio_is_heard_the_same_beside_other_tracks_and_in_fragments() {
         )
         .unwrap(),
         ffmpeg(&with_video, &d.join("short-video-first.mp4")).unwrap(),
-        ffmpeg(
-            &[
-                "-i",
-                a,
-                "-c",
-                "copy",
-                "-movflags",
-                "+frag_keyframe+empty_moov+default_base_moof",
-            ],
-            &d.join("fragmented.m4a"),
-        )
-        .unwrap(),
+        fragmented(&aac, &d.join("fragmented.m4a")),
     ];
     let mut files = vec![aac.clone()];
     files.extend(variants.iter().cloned());
@@ -522,18 +525,7 @@ fn a_cut_mp4_and_random_bytes_are_named_for_what_they_are() {
     let Some((aac, _)) = sources(d) else {
         return;
     };
-    let frag = ffmpeg(
-        &[
-            "-i",
-            aac.to_str().unwrap(),
-            "-c",
-            "copy",
-            "-movflags",
-            "+frag_keyframe+empty_moov+default_base_moof",
-        ],
-        &d.join("frag.m4a"),
-    )
-    .unwrap();
+    let frag = fragmented(&aac, &d.join("frag.m4a"));
     let bytes = std::fs::read(&frag).unwrap();
     let cut = d.join("cut.m4a");
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
