@@ -58,7 +58,7 @@ from earmark_train.cache import cached_arrays, kept_cached, key_of, load_cached,
 from earmark_train.cards import runtime_card, write_json  # noqa: E402
 from earmark_train.cv import FOLDS, Pool, fit, predict  # noqa: E402
 from earmark_train.data import LABELS, N_FRAMES, N_MELS, K, load_sets  # noqa: E402
-from earmark_train.embed import embed_sets  # noqa: E402
+from earmark_train.embed import embed, embed_sets  # noqa: E402
 from earmark_train.log import log  # noqa: E402
 from earmark_train.metrics import combine, eval_report, metrics  # noqa: E402
 
@@ -98,6 +98,27 @@ def extra_augment(ex, rng, tilt_db: float, stretch: float) -> None:
             hi = np.minimum(lo + 1, N_FRAMES - 1)
             L = ((1 - fr) * L[lo] + fr * L[hi]).astype(np.float32)
         ex.X[i] = L
+
+
+def gained_copies(X: np.ndarray, gain_db: float, seed: int) -> np.ndarray:
+    """One copy of every patch of X at a random gain within +-gain_db (exact through the log-mel)."""
+    g = 10.0 ** (np.random.default_rng(seed).uniform(-gain_db, gain_db, len(X)) / 10.0)
+    return np.stack([student_pool.to_log(gi * student_pool.to_lin(x)) for gi, x in zip(g, X)])
+
+
+def fit_head(pool, cfg: dict, items, seed: int, gained=None):
+    """The averaged head (cv.fit); with `gained` (its features of every runtime patch at a random
+    gain, --head-gain-db), each training item's patches join a second time at their gains,
+    weighing as the item does: the head learns that a level is not a genre."""
+    if gained is None:
+        return fit(pool, cfg, items, seed)
+    items = np.asarray(items)
+    items = items if cfg["excerpt_weight"] > 0 else items[~pool.is_ex[items]]
+    local = np.full(pool.n, -1)
+    local[items] = np.arange(len(items))
+    mask = local[pool.owner] >= 0
+    return fit(pool, cfg, items, seed,
+               extra=(gained[mask], local[pool.owner[mask]], pool.y[items], pool.is_ex[items]))
 
 
 class Net:
@@ -365,6 +386,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--folds", default="", help="as cv_student.py: folds (0-4 or SEED:FOLD) this process trains")
     student_pool.add_augment_args(ap, aug_rounds=2, mix_p=0.3)
+    ap.add_argument("--head-gain-db", type=float, default=0.0,
+                    help="the averaged head also learns every training patch once more at a random gain "
+                         "within this range (dB; 0: not, as shipped)")
     ap.add_argument("--tilt-db", type=float, default=6.0)
     ap.add_argument("--stretch", type=float, default=0.1)
     ap.add_argument("--midend-epochs", type=int, default=6,
@@ -414,6 +438,15 @@ def main() -> int:
     extra_augment(ex, np.random.default_rng(args.seed + 1000), args.tilt_db, args.stretch)
     log(f"examples: {len(ex.X)} ({n_lab} runtime patches, {len(ex.X) - n_lab} augmented copies)")
     aug = {k: getattr(args, k) for k in ("aug_rounds", "mix_p", "gain_db", "tilt_db", "stretch", "seed")}
+    gained = None
+    if args.head_gain_db:
+        if head_cfg["feats"] != "msd_pen":
+            raise SystemExit("--head-gain-db: the head's features must be MSD_musicnn's alone")
+        Xg = gained_copies(ex.X[:n_lab], args.head_gain_db, args.seed + 2000)
+        gained = embed(args.backbone, Xg, args.threads,
+                       os.path.join(args.work, f"emb_msd_gained{args.head_gain_db:g}.npz"))["penultimate"]
+        log(f"the head's gained copies: {len(Xg)} patches within +-{args.head_gain_db:g} dB")
+        del Xg
 
     routes = [r for r in args.routes.split(",") if r]
     inputs = {}
@@ -439,7 +472,7 @@ def main() -> int:
             for k, te in enumerate(pool.folds(seed)):
                 tr = np.setdiff1d(np.arange(pool.n), te)
                 if (seed, k) not in base_rows:
-                    base_rows[(seed, k)] = predict(pool, head_cfg, fit(pool, head_cfg, tr, seed), te)
+                    base_rows[(seed, k)] = predict(pool, head_cfg, fit_head(pool, head_cfg, tr, seed, gained), te)
                 keep = np.ones(len(ex.clips), bool)
                 keep[te] = False
                 hw = ex.hard_weights(keep)
@@ -535,7 +568,7 @@ def main() -> int:
         "protocol": {"folds": FOLDS, "seeds": seeds, "max_block": args.max_block, "items": pool.n,
                      "clips": int((~pool.is_ex).sum()), "excerpts": int(pool.is_ex.sum()),
                      "groups": len(set(pool.groups.tolist())), "shipped_head": head_cfg,
-                     "hyper": hp, "augment": aug, "examples": int(len(ex.X)), "runtime_patches": int(n_lab),
+                     "hyper": hp, "augment": aug, "head_gain_db": args.head_gain_db, "examples": int(len(ex.X)), "runtime_patches": int(n_lab),
                      "rule": "kept if the full clips' CV accuracy rises by more than its sd over repeats, "
                              "the CV score ((accuracy + balanced accuracy) / 2) rises, and the excerpts' CV "
                              "accuracy (issue 17's second target) falls by no more than its sd; the kept "
@@ -544,7 +577,7 @@ def main() -> int:
         "routes": routes_all, "selected": selected, "wall_s": round(time.time() - t0, 1)}, indent=1)
     log(f"wrote {path}; selected: {selected or 'none (the shipped head stays)'}")
     if args.export:
-        return export(tf, args, pool, ex, inputs, hp, selected, routes_all)
+        return export(tf, args, pool, ex, inputs, hp, selected, routes_all, gained)
     return 0
 
 
@@ -597,7 +630,7 @@ def score(o: dict) -> float:
     return (o["accuracy"]["mean"] + o["balanced_accuracy"]["mean"]) / 2
 
 
-def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
+def export(tf, args, pool, ex, inputs, hp, route, routes, gained=None) -> int:
     """Ship the selected route: fitted on train (+ its excerpts) -> WORK/genre-ft-trainonly.onnx
     (what `earmark eval` scores on valid) and on every item -> --out; WORK/ft_export.json and
     WORK/ft_valid_python_eval.json describe them for write_card.py --refresh-finetune."""
@@ -620,7 +653,7 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
         hw = ex.hard_weights(keep)
         train_idx = np.where(ex.uses(keep) & (hw > 0))[0]
         log(f"export {route} ({name}): {len(train_idx)} examples")
-        head = fit(pool, SHIPPED_HEAD, np.where(keep_items)[0], args.seed) if with_head else None
+        head = fit_head(pool, SHIPPED_HEAD, np.where(keep_items)[0], args.seed, gained) if with_head else None
 
         member_of, n_members = ENSEMBLES.get(net_route, (net_route, 1))
         members, refs, vps, train_s = [], [], [], 0.0
@@ -689,7 +722,7 @@ def export(tf, args, pool, ex, inputs, hp, route, routes) -> int:
                     "examples_trainonly": outs["trainonly"][2], "examples_all": outs["all"][2],
                     "train_s": round(outs["trainonly"][1] + outs["all"][1], 1),
                     "augment": {k: getattr(args, k) for k in ("aug_rounds", "mix_p", "gain_db", "tilt_db",
-                                                              "stretch", "seed")},
+                                                              "stretch", "seed", "head_gain_db")},
                     "cv": routes[route]}, indent=1)
     log(f"valid (train-only, TensorFlow): accuracy {metrics(pool.y[valid], probs.argmax(1))['accuracy']:.3f}; "
         f"patches trade-off {tradeoff}; updated {sp}")

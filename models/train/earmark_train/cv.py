@@ -75,8 +75,9 @@ class Pool:
 
 def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int, extra=None) -> LinearHead:
     """A logistic-regression head on `items` (excerpts kept only with excerpt_weight > 0), plus
-    `extra` = (patch features [P, D] of cfg["feats"], clip index per patch [P], labels [n]):
-    pseudo-labelled clips from outside the pool (self-training), each weighing one clip."""
+    `extra` = (patch features [P, D] of cfg["feats"], clip index per patch [P], labels [n][,
+    is-excerpt [n]]): pseudo-labelled clips from outside the pool (self-training), each weighing
+    one clip, or augmented copies of pool items (weighing as their originals)."""
     items = np.asarray(items)
     if cfg["excerpt_weight"] <= 0:
         items = items[~pool.is_ex[items]]
@@ -89,7 +90,7 @@ def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int, extra=None) -> Line
         X, owner = pool.feats(cfg["feats"])[mask], local[pool.owner[mask]]
     y_clip, is_ex = pool.y[items], pool.is_ex[items]
     if extra is not None and len(extra[2]):
-        Xe, oe, ye = extra
+        Xe, oe, ye, *ex_e = extra
         if cfg["level"] == "clip_mean":
             m = np.zeros((len(ye), Xe.shape[1]))
             np.add.at(m, oe, Xe)
@@ -97,7 +98,7 @@ def fit(pool: Pool, cfg: dict, items: np.ndarray, seed: int, extra=None) -> Line
         X = np.concatenate([X, Xe])
         owner = np.concatenate([owner, oe + len(items)])
         y_clip = np.concatenate([y_clip, ye])
-        is_ex = np.concatenate([is_ex, np.zeros(len(ye), bool)])
+        is_ex = np.concatenate([is_ex, ex_e[0] if ex_e else np.zeros(len(ye), bool)])
     w, keep = sample_weights(y_clip, owner, is_ex, cfg["excerpt_weight"])
     return LinearHead(cfg["C"], seed).fit(X[keep], y_clip[owner][keep], w[keep])
 
