@@ -402,6 +402,9 @@ def main() -> int:
     ap.add_argument("--export", action="store_true",
                     help="after the report, ship the selected route: --out and WORK/genre-trainonly.onnx")
     ap.add_argument("--out", default="models/accurate/genre.onnx")
+    ap.add_argument("--ship", default="",
+                    help="with --export: ship this route of the report (e.g. backend+head) instead of the one "
+                         "the CV score selects (a route fixed before its folds, where the score is a near tie)")
     ap.add_argument("--student-teachers", metavar="UNLABELLED",
                     help="instead of scoring routes: for cv_student.py --teacher finetuned, each fold's "
                          "`backend` network's probabilities on every example cv_student.py builds with "
@@ -577,7 +580,9 @@ def main() -> int:
         "routes": routes_all, "selected": selected, "wall_s": round(time.time() - t0, 1)}, indent=1)
     log(f"wrote {path}; selected: {selected or 'none (the shipped head stays)'}")
     if args.export:
-        return export(tf, args, pool, ex, inputs, hp, selected, routes_all, gained)
+        if args.ship and args.ship not in routes_all:
+            raise SystemExit(f"--ship {args.ship}: not a route of this report ({', '.join(routes_all)})")
+        return export(tf, args, pool, ex, inputs, hp, args.ship or selected, routes_all, gained)
     return 0
 
 
