@@ -156,8 +156,10 @@ def refresh_finetune(model_dir: str, work: str, data_root: str) -> int:
         f"**What ships now:** fine-tuning the network itself (averaged with the head where the name "
         "ends in `+head`) beat every head on the frozen network: "
         f"{name} scores CV accuracy **{pm(o['accuracy'])}**, balanced {pm(o['balanced_accuracy'])}, "
-        f"against {pm(b['accuracy'])} / {pm(b['balanced_accuracy'])} for the best head above on the "
-        f"same folds; on the excerpts it is "
+        f"against {pm(b['accuracy'])} / {pm(b['balanced_accuracy'])} for the best head above"
+        + (f", learning ±{FT['protocol']['head_gain_db']:g}-dB copies too (\"Fine-tuning musicnn itself\"),"
+           if FT["protocol"].get("head_gain_db") else "")
+        + " on the same folds; on the excerpts it is "
         + ("about the same" if abs(o["excerpts_accuracy"]["mean"] - b["excerpts_accuracy"]["mean"]) < 0.01
            else "higher" if o["excerpts_accuracy"]["mean"] > b["excerpts_accuracy"]["mean"] else "lower")
         + f" ({o['excerpts_accuracy']['mean']:.3f} against {b['excerpts_accuracy']['mean']:.3f}). "

@@ -273,7 +273,9 @@ def finetune_section(work):
             rows.append(finetune_row(R, name))
             base = R["routes"][name]["oof"]["shipped_head"]
     if base:
-        rows.insert(0, ["logistic-regression head on the frozen penultimate (shipped before), same folds",
+        gained = (f", with its ±{P['head_gain_db']:g}-dB copies" if P.get("head_gain_db")
+                  else " (shipped before)")
+        rows.insert(0, [f"logistic-regression head on the frozen penultimate{gained}, same folds",
                         pm(base["accuracy"]), pm(base["balanced_accuracy"]),
                         f"{base['excerpts_accuracy']['mean']:.3f}", "–", "–", "–", "–"])
     return ("## Fine-tuning musicnn itself (teacher routes)\n\n"
@@ -288,7 +290,11 @@ def finetune_section(work):
             f"±{aug['gain_db']:g} dB, EQ tilt ±{aug['tilt_db']:g} dB across the bands, mel-bin shifts "
             f"(small pitch shifts, p 1/2), time stretch ×{1 - aug['stretch']:g}–{1 + aug['stretch']:g} "
             f"(p 1/2), and mixes of two clips with mixed labels (p {aug['mix_p']:g}; kept only when "
-            "both clips are on the training side). Labels weighted as the shipped head's (classes "
+            "both clips are on the training side)."
+            + (f" The logistic-regression head (first row; averaged in `…+head` routes) also learns every "
+               f"training patch a second time at a random gain within ±{P['head_gain_db']:g} dB."
+               if P.get("head_gain_db") else "")
+            + " Labels weighted as the shipped head's (classes "
             f"balanced, an excerpt counts twice). Adam, batches of {hp['batch']}, "
             f"learning rate {hp['lr_head']:g} for the new layer and {hp['lr_pretrained']:g} for "
             f"pretrained layers, pulled towards their pretrained values (L2-SP {hp['l2sp']:g}); "
