@@ -69,10 +69,10 @@ ROUTES = {"head": ("pooled", []), "backend": ("pooled", ["backend"]),
 # seed ensemble): route -> (the route each member is trained as, members). Member 0 is that
 # route's own network (same seed, same cache file), so the ensemble costs the extra members only.
 ENSEMBLES = {"backend5": ("backend", 5)}
-MEMBER_SEED_STEP = 7919
+MEMBER_SEED_STEP = 7919  # member m trains with the fold's seed + m * this
 # the augmented copies' gain range and the head's gained copies (dB): GTZAN's clips vary less in
 # level than libraries do, and ±6 dB left a clip 12 dB quieter changing genre on 12 % of valid
-GAIN_DB = 12.0  # member m trains with the fold's seed + m * this
+GAIN_DB = 12.0
 # part of every fold's cache key: bump it when the training code changes what a fold computes
 CODE_VERSION = "2"
 # The mid-end route trains 15-20 min a fold on two cores (the others, seconds): its folds are also
@@ -444,9 +444,9 @@ def main() -> int:
     log(f"examples: {len(ex.X)} ({n_lab} runtime patches, {len(ex.X) - n_lab} augmented copies)")
     aug = {k: getattr(args, k) for k in ("aug_rounds", "mix_p", "gain_db", "tilt_db", "stretch", "seed")}
     gained = None
-    if args.head_gain_db:
-        if head_cfg["feats"] != "msd_pen":
-            raise SystemExit("--head-gain-db: the head's features must be MSD_musicnn's alone")
+    if args.head_gain_db and head_cfg["feats"] != "msd_pen":
+        log("--head-gain-db: the head's gained copies are made of MSD_musicnn's features alone: none")
+    elif args.head_gain_db:
         Xg = gained_copies(ex.X[:n_lab], args.head_gain_db, args.seed + 2000)
         gained = embed(args.backbone, Xg, args.threads,
                        os.path.join(args.work, f"emb_msd_gained{args.head_gain_db:g}.npz"))["penultimate"]
