@@ -789,15 +789,7 @@ fn ogg_with_lying_comment_length() -> Vec<u8> {
     let at = ogg.windows(7).position(|w| w == b"\x03vorbis").unwrap() + 7;
     ogg[at..at + 4].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
     let page = ogg[..at].windows(4).rposition(|w| w == b"OggS").unwrap();
-    let segments = usize::from(ogg[page + 26]);
-    let body: usize = ogg[page + 27..page + 27 + segments]
-        .iter()
-        .map(|&l| usize::from(l))
-        .sum();
-    let end = page + 27 + segments + body;
-    ogg[page + 22..page + 26].fill(0);
-    let crc = common::ogg_crc(&ogg[page..end]);
-    ogg[page + 22..page + 26].copy_from_slice(&crc.to_le_bytes());
+    common::reseal_ogg_page(&mut ogg, page);
     ogg
 }
 

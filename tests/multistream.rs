@@ -364,19 +364,11 @@ fn renumber_ogg_stream(bytes: &[u8], from: u32, to: u32) -> Vec<u8> {
     let mut out = bytes.to_vec();
     let mut at = 0;
     while at + 27 <= out.len() && &out[at..at + 4] == b"OggS" {
-        let segments = usize::from(out[at + 26]);
-        let body: usize = out[at + 27..at + 27 + segments]
-            .iter()
-            .map(|&l| usize::from(l))
-            .sum();
-        let end = at + 27 + segments + body;
         if out[at + 14..at + 18] == from.to_le_bytes() {
             out[at + 14..at + 18].copy_from_slice(&to.to_le_bytes());
-            out[at + 22..at + 26].fill(0);
-            let crc = common::ogg_crc(&out[at..end]);
-            out[at + 22..at + 26].copy_from_slice(&crc.to_le_bytes());
         }
-        at = end;
+        // resealing an untouched page leaves its checksum as it was
+        at = common::reseal_ogg_page(&mut out, at);
     }
     out
 }

@@ -95,9 +95,23 @@ pub fn ogg_page(packet: &[u8], header_type: u8, granule: u64, serial: u32, seq: 
     page.push(lacing.len() as u8);
     page.extend_from_slice(&lacing);
     page.extend_from_slice(packet);
-    let crc = ogg_crc(&page);
-    page[22..26].copy_from_slice(&crc.to_le_bytes());
+    reseal_ogg_page(&mut page, 0);
     page
+}
+
+/// Makes the checksum of the Ogg page starting at `at` right again after
+/// its bytes were edited; returns where the page ends (its lacing says).
+pub fn reseal_ogg_page(bytes: &mut [u8], at: usize) -> usize {
+    let segments = usize::from(bytes[at + 26]);
+    let body: usize = bytes[at + 27..at + 27 + segments]
+        .iter()
+        .map(|&l| usize::from(l))
+        .sum();
+    let end = at + 27 + segments + body;
+    bytes[at + 22..at + 26].fill(0);
+    let crc = ogg_crc(&bytes[at..end]);
+    bytes[at + 22..at + 26].copy_from_slice(&crc.to_le_bytes());
+    end
 }
 
 /// The Ogg page checksum (CRC-32, polynomial 0x04C11DB7, not reflected).
